@@ -1,0 +1,114 @@
+package dev.convcl.cpu;
+
+import dev.convcl.ConvArgs;
+import dev.convcl.ConvSpec;
+import dev.convcl.spi.CompiledConv;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+
+/**
+ * Direct convolution in Java, one task per (image, output channel) plane, float accumulation.
+ * Handles conv2d and deform2d with the reference's semantics.
+ */
+final class CpuDirectConv implements CompiledConv {
+    private final ConvSpec spec;
+    private final ForkJoinPool pool;
+
+    CpuDirectConv(ConvSpec spec, ForkJoinPool pool) {
+        this.spec = spec;
+        this.pool = pool;
+    }
+
+    @Override
+    public String algorithm() {
+        return spec.isDeformable() ? "cpu-deform-direct" : "cpu-direct";
+    }
+
+    @Override
+    public void execute(ConvArgs args) {
+        float[] in = args.input().hasArray() ? args.input().array() : args.input().toArray();
+        float[] wt = args.weight().hasArray() ? args.weight().array() : args.weight().toArray();
+        float[] bias = spec.bias() ? args.bias().toArray() : null;
+        float[] off = spec.isDeformable() ? args.offset().toArray() : null;
+        float[] msk = spec.mask() ? args.mask().toArray() : null;
+        float[] out = args.output().hasArray() ? args.output().array() : new float[args.output().size()];
+        try {
+            pool.submit(() -> IntStream.range(0, spec.n() * spec.k()).parallel()
+                    .forEach(nk -> plane(nk / spec.k(), nk % spec.k(), in, wt, bias, off, msk, out))).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while computing " + spec, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("CPU path failed on " + spec + ": " + e.getCause(), e.getCause());
+        }
+        if (!args.output().hasArray()) {
+            args.output().copyFrom(out);
+        }
+    }
+
+    private void plane(int n, int k, float[] in, float[] wt, float[] bias, float[] off, float[] msk, float[] out) {
+        ConvSpec s = spec;
+        int oh = s.outH(), ow = s.outW(), cg = s.cPerGroup(), g = k / s.kPerGroup();
+        int kk = s.kh() * s.kw();
+        int cPerOg = s.c() / s.offsetGroups();
+        int plane = oh * ow;
+        for (int y = 0; y < oh; y++) {
+            for (int x = 0; x < ow; x++) {
+                float acc = 0f;
+                for (int cl = 0; cl < cg; cl++) {
+                    int c = g * cg + cl;
+                    int inBase = (n * s.c() + c) * s.h() * s.w();
+                    int wBase = (k * cg + cl) * kk;
+                    int og = c / cPerOg;
+                    for (int i = 0; i < s.kh(); i++) {
+                        for (int j = 0; j < s.kw(); j++) {
+                            int p = i * s.kw() + j;
+                            float v;
+                            if (off == null) {
+                                int iy = y * s.strideH() - s.padH() + i * s.dilH();
+                                int ix = x * s.strideW() - s.padW() + j * s.dilW();
+                                v = iy >= 0 && iy < s.h() && ix >= 0 && ix < s.w() ? in[inBase + iy * s.w() + ix] : 0f;
+                            } else {
+                                int oBase = (n * 2 * s.offsetGroups() * kk + og * 2 * kk + 2 * p) * plane + y * ow + x;
+                                float sy = (y * s.strideH() - s.padH() + i * s.dilH()) + off[oBase];
+                                float sx = (x * s.strideW() - s.padW() + j * s.dilW()) + off[oBase + plane];
+                                v = bilinear(in, inBase, s.h(), s.w(), sy, sx);
+                                if (msk != null) {
+                                    v *= msk[(n * s.offsetGroups() * kk + og * kk + p) * plane + y * ow + x];
+                                }
+                            }
+                            acc = Math.fma(v, wt[wBase + p], acc);
+                        }
+                    }
+                }
+                if (bias != null) {
+                    acc += bias[k];
+                }
+                if (s.relu() && acc < 0f) {
+                    acc = 0f;
+                }
+                out[(n * s.k() + k) * plane + y * ow + x] = acc;
+            }
+        }
+    }
+
+    static float bilinear(float[] in, int base, int h, int w, float y, float x) {
+        if (!(y > -1f && y < h && x > -1f && x < w)) {
+            return 0f;
+        }
+        float fy = (float) Math.floor(y), fx = (float) Math.floor(x);
+        int y0 = (int) fy, x0 = (int) fx;
+        float ly = y - fy, lx = x - fx, hy = 1f - ly, hx = 1f - lx;
+        return hy * hx * at(in, base, h, w, y0, x0) + hy * lx * at(in, base, h, w, y0, x0 + 1)
+                + ly * hx * at(in, base, h, w, y0 + 1, x0) + ly * lx * at(in, base, h, w, y0 + 1, x0 + 1);
+    }
+
+    private static float at(float[] in, int base, int h, int w, int y, int x) {
+        return y >= 0 && y < h && x >= 0 && x < w ? in[base + y * w + x] : 0f;
+    }
+
+    @Override
+    public void close() {
+        // nothing held
+    }
+}

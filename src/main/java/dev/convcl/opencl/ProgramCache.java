@@ -1,0 +1,212 @@
+package dev.convcl.opencl;
+
+import static org.jocl.CL.*;
+
+import dev.convcl.spi.BackendException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_device_id;
+import org.jocl.cl_kernel;
+import org.jocl.cl_program;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds each (kernel file, build options) once per context and keeps the program in memory;
+ * keeps the device binary on disk too, keyed by device name, driver version, source and options,
+ * so a later process skips the compiler. The disk folder is {@code $CONVCL_CACHE_DIR}, else
+ * {@code $XDG_CACHE_HOME/convcl/kernels}, else {@code ~/.cache/convcl/kernels}; a folder that
+ * cannot be written only costs the speed-up. A binary that no longer loads is rebuilt from source.
+ */
+public final class ProgramCache implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProgramCache.class);
+
+    private final OpenClContext owner;
+    private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
+    private final Path diskDir;
+
+    ProgramCache(OpenClContext owner) {
+        this.owner = owner;
+        this.diskDir = cacheDir();
+    }
+
+    static Path cacheDir() {
+        String explicit = System.getenv("CONVCL_CACHE_DIR");
+        if (explicit != null && !explicit.isBlank()) {
+            return Paths.get(explicit);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Paths.get(xdg) : Paths.get(System.getProperty("user.home"), ".cache");
+        return base.resolve("convcl").resolve("kernels");
+    }
+
+    /** Number of programs built or loaded in this context. */
+    public int size() {
+        return programs.size();
+    }
+
+    /**
+     * Creates a kernel from {@code file} (a {@code .cl} in {@code opencl-kernels/}) built with
+     * {@code options}. The caller owns the kernel and closes it.
+     */
+    public OpenClKernel kernel(String file, String options, String kernelName) {
+        cl_program program = program(file, options);
+        try {
+            cl_kernel k = clCreateKernel(program, kernelName, null);
+            return new OpenClKernel(owner, kernelName, k);
+        } catch (CLException e) {
+            throw new BackendException(BackendException.Kind.BUILD_FAILED, "creating kernel '" + kernelName
+                    + "' from " + file + " [" + options + "] failed: " + stringFor_errorCode(e.getStatus()), e);
+        }
+    }
+
+    /** The program for (file, options), built at most once per context. */
+    public cl_program program(String file, String options) {
+        String key = file + "\n" + options;
+        cl_program p = programs.get(key);
+        if (p != null) {
+            return p;
+        }
+        synchronized (this) {
+            p = programs.get(key);
+            if (p == null) {
+                p = build(file, options);
+                programs.put(key, p);
+            }
+            return p;
+        }
+    }
+
+    private cl_program build(String file, String options) {
+        String source = KernelSources.load(file);
+        OpenClDeviceInfo info = owner.info();
+        String digest = sha256(info.name() + "\n" + info.platformName() + "\n" + info.driverVersion() + "\n"
+                + options + "\n" + source);
+        Path binaryPath = diskDir.resolve(file.replace(".cl", "") + "-" + digest.substring(0, 32) + ".bin");
+        cl_program fromDisk = loadBinary(binaryPath, options);
+        if (fromDisk != null) {
+            return fromDisk;
+        }
+        cl_program program = clCreateProgramWithSource(owner.context(), 1, new String[] {source}, null, null);
+        try {
+            clBuildProgram(program, 1, new cl_device_id[] {info.device()}, options, null, null);
+        } catch (CLException e) {
+            String log = buildLog(program);
+            clReleaseProgram(program);
+            throw new BackendException(BackendException.Kind.BUILD_FAILED, "building " + file + " with options ["
+                    + options + "] for " + info.describe() + " failed: " + stringFor_errorCode(e.getStatus())
+                    + "\n--- build log ---\n" + log, e);
+        }
+        saveBinary(program, binaryPath);
+        return program;
+    }
+
+    private cl_program loadBinary(Path path, String options) {
+        if (!Files.isRegularFile(path)) {
+            return null;
+        }
+        try {
+            byte[] binary = Files.readAllBytes(path);
+            int[] status = new int[1];
+            cl_program p = clCreateProgramWithBinary(owner.context(), 1, new cl_device_id[] {owner.info().device()},
+                    new long[] {binary.length}, new byte[][] {binary}, status, null);
+            try {
+                clBuildProgram(p, 1, new cl_device_id[] {owner.info().device()}, options, null, null);
+            } catch (CLException e) {
+                clReleaseProgram(p);
+                throw e;
+            }
+            LOG.debug("loaded kernel binary {}", path);
+            return p;
+        } catch (IOException | CLException e) {
+            LOG.debug("kernel binary {} not usable ({}); building from source", path, e.getMessage());
+            return null;
+        }
+    }
+
+    private void saveBinary(cl_program program, Path path) {
+        try {
+            long[] size = new long[1];
+            clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, Sizeof.size_t, Pointer.to(size), null);
+            if (size[0] <= 0) {
+                return;
+            }
+            byte[] binary = new byte[(int) size[0]];
+            Pointer binaries = Pointer.to(new Pointer[] {Pointer.to(binary)});
+            clGetProgramInfo(program, CL_PROGRAM_BINARIES, Sizeof.POINTER, binaries, null);
+            Files.createDirectories(path.getParent());
+            Path tmp = Files.createTempFile(path.getParent(), "convcl", ".tmp");
+            Files.write(tmp, binary);
+            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | CLException | UnsupportedOperationException e) {
+            LOG.debug("kernel binary not saved to {} ({})", path, e.toString());
+        }
+    }
+
+    private String buildLog(cl_program program) {
+        try {
+            long[] size = new long[1];
+            clGetProgramBuildInfo(program, owner.info().device(), CL_PROGRAM_BUILD_LOG, 0, null, size);
+            byte[] log = new byte[(int) size[0]];
+            clGetProgramBuildInfo(program, owner.info().device(), CL_PROGRAM_BUILD_LOG, log.length, Pointer.to(log), null);
+            return new String(log, StandardCharsets.UTF_8).trim();
+        } catch (CLException e) {
+            return "(build log unavailable: " + e.getMessage() + ")";
+        }
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 missing from the JDK", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (cl_program p : programs.values()) {
+            try {
+                clReleaseProgram(p);
+            } catch (CLException ignored) {
+                // closing is quiet
+            }
+        }
+        programs.clear();
+    }
+
+    /** Reads kernel sources from the classpath ({@code kernels/NAME.cl}, packaged from opencl-kernels/). */
+    static final class KernelSources {
+        private static final Map<String, String> SOURCES = new ConcurrentHashMap<>();
+
+        private KernelSources() {
+        }
+
+        static String load(String file) {
+            return SOURCES.computeIfAbsent(file, f -> {
+                try (InputStream in = ProgramCache.class.getResourceAsStream("/kernels/" + f)) {
+                    if (in == null) {
+                        throw new BackendException(BackendException.Kind.BUILD_FAILED, "kernel source kernels/" + f
+                                + " is not on the classpath");
+                    }
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new BackendException(BackendException.Kind.BUILD_FAILED, "reading kernels/" + f + ": " + e, e);
+                }
+            });
+        }
+    }
+}
