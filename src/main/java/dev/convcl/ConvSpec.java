@@ -9,7 +9,8 @@ import java.util.Set;
  * One 2-D convolution problem, as a value: shapes, stride, padding, dilation, groups and, for
  * deformable convolution, offset groups and the modulation mask. Semantics are PyTorch's
  * ({@code torch.nn.functional.conv2d}, {@code torchvision.ops.deform_conv2d}); tensors are NCHW
- * float32.
+ * float32. In deform2d, a sample whose offset is NaN or infinite is zero, like one that lands a
+ * pixel or more outside the image.
  *
  * <p>The constructor validates every rule and throws {@link IllegalArgumentException} naming the
  * field, its value and the rule; an instance is therefore always a problem a backend can run.
