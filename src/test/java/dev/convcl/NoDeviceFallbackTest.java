@@ -24,16 +24,17 @@ import org.slf4j.LoggerFactory;
  * The library on a machine without OpenCL. Runs only in the {@code no-opencl} surefire execution
  * (see pom.xml), whose {@code OCL_ICD_VENDORS} points at a folder with no {@code .icd} file, so
  * the ICD loader finds no platform even where POCL is installed; the default execution excludes
- * this class. Run by hand elsewhere, it skips.
+ * this class. Run by hand elsewhere, it skips. Its name, and its methods' names, must not contain
+ * "OpenCl": the project treats such tests as needing a device (ci/check-tests.sh).
  */
-class NoOpenClFallbackTest {
-    private static final String EXECUTION_FLAG = "convcl.test.noOpenCl";
+class NoDeviceFallbackTest {
+    private static final String EXECUTION_FLAG = "convcl.test.noDevice";
 
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
     private final Logger engineLogger = (Logger) LoggerFactory.getLogger(ConvEngine.class);
 
     @BeforeAll
-    static void onlyWithoutOpenCl() {
+    static void onlyWhereNoDeviceIsVisible() {
         assumeTrue(Boolean.getBoolean(EXECUTION_FLAG), "runs in the no-opencl surefire execution only");
         OpenClDiscovery found = OpenClDiscovery.discover();
         assertFalse(found.available(), "the no-opencl execution should hide every OpenCL device, but found "
@@ -89,7 +90,7 @@ class NoOpenClFallbackTest {
     }
 
     @Test
-    void explicitOpenClFailsClearly() {
+    void explicitDeviceChoiceFailsClearly() {
         for (DeviceChoice choice : List.of(DeviceChoice.OPENCL, DeviceChoice.parse("opencl:0"))) {
             ConvclException e = assertThrows(ConvclException.class, () -> ConvEngine.create(choice));
             assertTrue(e.getMessage().contains("device " + choice + " asked for"), e.getMessage());
