@@ -36,7 +36,7 @@ abstract class Deform2dContract {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.convcl.testing.Problems#deform2dSome")
+    @MethodSource("dev.convcl.testing.Problems#deform2dPropertyCases")
     public void zeroOffsetsWithUnitMaskEqualConv2d(ConvSpec spec, long seed) {
         ConvArgs args = Tensors.args(spec, seed, true, 1);
         Arrays.fill(args.offset().array(), 0f);
@@ -55,7 +55,7 @@ abstract class Deform2dContract {
      * and shifting each channel explicitly.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.convcl.testing.Problems#deform2dSome")
+    @MethodSource("dev.convcl.testing.Problems#deform2dPropertyCases")
     public void integerOffsetsEqualConv2dOfShiftedInput(ConvSpec spec, long seed) {
         ConvArgs args = Tensors.args(spec, seed, true, 1);
         SplittableRandom rnd = new SplittableRandom(seed);
@@ -104,7 +104,7 @@ abstract class Deform2dContract {
 
     /** Offsets of +-1e4 pixels put every sample far outside the image: only the bias remains. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.convcl.testing.Problems#deform2dSome")
+    @MethodSource("dev.convcl.testing.Problems#deform2dPropertyCases")
     public void offsetsFarOutsideContributeZero(ConvSpec spec, long seed) {
         ConvArgs args = Tensors.args(spec, seed, true, 1);
         SplittableRandom rnd = new SplittableRandom(seed);
@@ -120,7 +120,7 @@ abstract class Deform2dContract {
      * finite ones they must give the reference's result, and all-NaN offsets only the bias.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.convcl.testing.Problems#deform2dSome")
+    @MethodSource("dev.convcl.testing.Problems#deform2dPropertyCases")
     public void nonFiniteOffsetsSampleZero(ConvSpec spec, long seed) {
         ConvArgs args = Tensors.args(spec, seed, true, 2);
         SplittableRandom rnd = new SplittableRandom(seed);

@@ -44,7 +44,7 @@ public final class Problems {
     }
 
     /** Hand-picked deform2d problems and the first 20 random ones: for the property tests. */
-    public static Stream<Arguments> deform2dSome() {
+    public static Stream<Arguments> deform2dPropertyCases() {
         return Stream.concat(deform2dHandPicked(), named(randomDeform2d().subList(0, 20), 5000));
     }
 
@@ -56,7 +56,7 @@ public final class Problems {
         return ProblemCorpus.random(ConvSpec.Op.DEFORM2D, DEFORM2D_SEED, RANDOM_DEFORM2D_COUNT);
     }
 
-    /** Offset scale, in pixels, for random deform2d case {@code i}: 0.5 to 10, fixed per case. */
+    /** Offset scale in pixels for the case with this data seed: 0.5 to 10, spread over the cases. */
     public static double offsetScale(long dataSeed) {
         return 0.5 + 9.5 * Math.floorMod(dataSeed * 2654435761L, 1000) / 999.0;
     }
