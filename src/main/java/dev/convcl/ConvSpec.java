@@ -9,7 +9,8 @@ import java.util.Set;
  * One 2-D convolution problem, as a value: shapes, stride, padding, dilation, groups and, for
  * deformable convolution, offset groups and the modulation mask. Semantics are PyTorch's
  * ({@code torch.nn.functional.conv2d}, {@code torchvision.ops.deform_conv2d}); tensors are NCHW
- * float32.
+ * float32. In deform2d, a sample whose offset is NaN or infinite is zero, like one that lands a
+ * pixel or more outside the image.
  *
  * <p>The constructor validates every rule and throws {@link IllegalArgumentException} naming the
  * field, its value and the rule; an instance is therefore always a problem a backend can run.
@@ -147,12 +148,13 @@ public record ConvSpec(Op op, int n, int c, int h, int w, int k, int kh, int kw,
 
     /** Output height: floor((h + 2*pad_h - dil_h*(kh-1) - 1) / stride_h) + 1. */
     public int outH() {
-        return (h + 2 * padH - dilH * (kh - 1) - 1) / strideH + 1;
+        // In long: h + 2*pad_h can pass 2^31 although the output height fits an int.
+        return (int) (((long) h + 2L * padH - (long) dilH * (kh - 1) - 1) / strideH + 1);
     }
 
     /** Output width: floor((w + 2*pad_w - dil_w*(kw-1) - 1) / stride_w) + 1. */
     public int outW() {
-        return (w + 2 * padW - dilW * (kw - 1) - 1) / strideW + 1;
+        return (int) (((long) w + 2L * padW - (long) dilW * (kw - 1) - 1) / strideW + 1);
     }
 
     /** Input channels per group. */

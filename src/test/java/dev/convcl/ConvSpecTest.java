@@ -1,0 +1,256 @@
+package dev.convcl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.testing.BadArgs;
+import dev.convcl.testing.Problems;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConvSpecTest {
+
+    // ------------------------------------------------------------ one-line form
+
+    static Stream<ConvSpec> everyCorpusSpec() {
+        List<ConvSpec> all = new ArrayList<>(ProblemCorpus.conv2d().values());
+        all.addAll(ProblemCorpus.deform2d().values());
+        all.addAll(Problems.randomConv2d());
+        all.addAll(Problems.randomDeform2d());
+        return all.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("everyCorpusSpec")
+    void toStringParsesBackToTheSameSpec(ConvSpec spec) {
+        assertEquals(spec, ConvSpec.parse(spec.toString()));
+    }
+
+    @Test
+    void pairsAndDeformFieldsRoundTrip() {
+        String line = "op=deform2d n=2 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 og=3 mask=1 bias=1 relu=0";
+        ConvSpec s = ConvSpec.parse(line);
+        assertEquals(2, s.strideH());
+        assertEquals(1, s.strideW());
+        assertEquals(1, s.padH());
+        assertEquals(0, s.padW());
+        assertEquals(2, s.dilH());
+        assertEquals(1, s.dilW());
+        assertEquals(3, s.offsetGroups());
+        assertTrue(s.mask());
+        assertTrue(s.bias());
+        assertFalse(s.relu());
+        assertEquals(line, s.toString());
+    }
+
+    @Test
+    void equalPairsPrintAsOneValueAndConv2dOmitsDeformFields() {
+        ConvSpec s = ConvSpec.parse("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 stride=2,2 pad=1,1 dil=3,3 relu=1");
+        assertEquals("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 stride=2 pad=1 dil=3 groups=1 bias=0 relu=1", s.toString());
+    }
+
+    @Test
+    void parseSkipsALeadingNameAndTheQuickTagAndAppliesDefaults() {
+        ConvSpec s = ConvSpec.parse("  mobilenet.dw   op=CONV2D n=1 c=8 h=9 w=9 k=8 kh=3 kw=3 quick=1  ");
+        assertEquals(new ConvSpec(ConvSpec.Op.CONV2D, 1, 8, 9, 9, 8, 3, 3, 1, 1, 0, 0, 1, 1, 1, 1, false, false, false), s);
+        assertTrue(ConvSpec.parse("op=conv2d n=1 c=1 h=1 w=1 k=1 kh=1 kw=1 bias=true relu=false").bias());
+    }
+
+    // ------------------------------------------------------------ builder
+
+    @Test
+    void builderBuildsWhatTheLineSays() {
+        ConvSpec built = ConvSpec.conv2d().input(2, 6, 13, 7).output(4).kernel(3, 2).stride(2, 1).padding(1, 0)
+                .dilation(2, 1).groups(2).bias(true).relu(true).build();
+        assertEquals(ConvSpec.parse("op=conv2d n=2 c=6 h=13 w=7 k=4 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 bias=1 relu=1"),
+                built);
+        ConvSpec deform = ConvSpec.deform2d().input(1, 4, 7, 7).output(8).kernel(3, 3).padding(1).offsetGroups(2)
+                .mask(true).build();
+        assertEquals(ConvSpec.parse("op=deform2d n=1 c=4 h=7 w=7 k=8 kh=3 kw=3 pad=1 og=2 mask=1"), deform);
+        ConvSpec dw = ConvSpec.depthwise(1, 32, 112, 112, 2).kernel(3, 3).stride(2).padding(1).build();
+        assertEquals(64, dw.k());
+        assertEquals(32, dw.groups());
+        assertTrue(dw.isDepthwise());
+        assertEquals(1, dw.cPerGroup());
+        assertEquals(2, dw.kPerGroup());
+    }
+
+    @Test
+    void modifiedCopiesChangeOneThing() {
+        ConvSpec s = ConvSpec.parse("op=deform2d n=3 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 og=3 mask=1");
+        assertEquals("op=conv2d n=3 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 bias=0 relu=0",
+                s.asConv2d().toString());
+        assertEquals(1, s.withBatch(1).n());
+        assertTrue(s.withBias(true).bias());
+        assertTrue(s.withRelu(true).relu());
+        assertEquals(s, s.withBias(true).withBias(false));
+    }
+
+    // ------------------------------------------------------------ shapes and flops, by hand
+
+    @Test
+    void resnetThreeByThreeShapesAndFlops() {
+        ConvSpec s = ConvSpec.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1");
+        assertArrayEquals(new int[] {1, 64, 56, 56}, s.outputShape());
+        assertArrayEquals(new int[] {64, 64, 3, 3}, s.weightShape());
+        // 2 * (1*64*56*56 outputs) * (64*3*3 multiply-adds each)
+        assertEquals(231_211_008.0, s.flops());
+    }
+
+    @Test
+    void torchvisionProblemShapesAndFlops() {
+        ConvSpec s = ConvSpec.parse("op=deform2d n=33 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 og=3 mask=1");
+        // OH = floor((5 + 2 - 2*2 - 1) / 2) + 1 = 2; OW = floor((4 + 0 - 1*1 - 1) / 1) + 1 = 3
+        assertArrayEquals(new int[] {33, 2, 2, 3}, s.outputShape());
+        assertArrayEquals(new int[] {2, 3, 3, 2}, s.weightShape());
+        assertArrayEquals(new int[] {33, 36, 2, 3}, s.offsetShape()); // 2 * og * kh * kw = 36
+        assertArrayEquals(new int[] {33, 18, 2, 3}, s.maskShape());
+        assertArrayEquals(new int[] {2}, s.biasShape());
+        assertEquals(33L * 36 * 6, s.offsetSize());
+        assertEquals(33L * 18 * 6, s.maskSize());
+        assertEquals(2.0 * 33 * 2 * 2 * 3 * 3 * 3 * 2, s.flops()); // 14256
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}x{2}")
+    @CsvSource(delimiter = '|', value = {
+            "op=conv2d n=1 c=1 h=33 w=33 k=1 kh=3 kw=3 stride=3              | 11 | 11",
+            "op=conv2d n=1 c=1 h=7 w=7 k=1 kh=2 kw=2 stride=2                | 3  | 3",  // floor(5/2) + 1
+            "op=conv2d n=1 c=1 h=1 w=1 k=1 kh=3 kw=3 pad=1                   | 1  | 1",
+            "op=conv2d n=1 c=1 h=13 w=7 k=1 kh=1 kw=7 pad=0,3                | 13 | 7",
+            "op=conv2d n=1 c=1 h=13 w=13 k=1 kh=3 kw=3 pad=4,0 dil=4,2        | 13 | 9",  // 13+8-9+1, 13-5+1
+            "op=conv2d n=1 c=1 h=56 w=56 k=1 kh=31 kw=31 pad=15              | 56 | 56",
+            "op=conv2d n=1 c=1 h=33 w=13 k=1 kh=5 kw=3 stride=2 pad=3,1 dil=3,2 | 14 | 6",
+    })
+    void outputSizeByHand(String line, int oh, int ow) {
+        ConvSpec s = ConvSpec.parse(line);
+        assertEquals(oh, s.outH(), line);
+        assertEquals(ow, s.outW(), line);
+    }
+
+    /** h + 2*pad_h passes 2^31 here although every tensor is within the 32-bit limit. */
+    @Test
+    void outputSizeDoesNotOverflowOnHugePaddedHeight() {
+        ConvSpec tall = ConvSpec.conv2d().input(1, 1, 2_000_000_000, 1).output(1).kernel(1, 1)
+                .padding(1_000_000_000, 0).stride(2_000_000_000, 1).build();
+        assertEquals(2, tall.outH(), tall.toString()); // floor((2e9 + 2e9 - 1) / 2e9) + 1
+        assertArrayEquals(new int[] {1, 1, 2, 1}, tall.outputShape(), tall.toString());
+        ConvSpec wide = ConvSpec.conv2d().input(1, 1, 1, 2_000_000_000).output(1).kernel(1, 3)
+                .padding(0, 1_000_000_000).stride(1, 2_000_000_000).dilation(1, 1_000_000_000).build();
+        assertEquals(1, wide.outW(), wide.toString()); // floor((2e9 + 2e9 - 2e9 - 1) / 2e9) + 1
+    }
+
+    // ------------------------------------------------------------ rejected specs
+
+    private static final String BASE = "op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3 ";
+    private static final String DEFORM = "op=deform2d n=1 c=6 h=8 w=8 k=4 kh=3 kw=3 ";
+
+    /** Each line breaks one rule; the message must name the field (and usually its value). */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            BASE + "groups=3                    | groups=3",
+            "op=conv2d n=1 c=6 h=8 w=8 k=4 kh=3 kw=3 groups=3 | groups=3 must divide output channels k=4",
+            BASE + "groups=0                    | groups=0",
+            BASE + "dil=0                       | dil_h=0",
+            BASE + "dil=1,0                     | dil_w=0",
+            BASE + "pad=-1                      | pad_h=-1",
+            BASE + "pad=0,-2                    | pad_w=-2",
+            BASE + "stride=0                    | stride_h=0",
+            BASE + "stride=1,0                  | stride_w=0",
+            "op=conv2d n=0 c=4 h=8 w=8 k=4 kh=3 kw=3 | n=0",
+            "op=conv2d n=1 c=-1 h=8 w=8 k=4 kh=3 kw=3 | c=-1",
+            "op=conv2d n=1 c=4 h=8 w=8 k=4 kh=0 kw=3 | kh=0",
+            "op=conv2d n=1 c=4 h=4 w=8 k=4 kh=7 kw=3 | kh=7",
+            "op=conv2d n=1 c=4 h=8 w=4 k=4 kh=3 kw=5 | kw=5",
+            "op=conv2d n=1 c=4 h=5 w=8 k=4 kh=3 kw=3 dil=3 | dil_h=3",
+            "op=conv2d n=1 c=4 h=5 w=8 k=4 kh=9 kw=3 pad=1 | h+2*pad_h=7",
+            DEFORM + "og=4                      | offset_groups=4 must divide input channels c=6",
+            DEFORM + "og=0                      | offset_groups=0",
+            BASE + "og=2                        | offset_groups=2 is only for deform2d",
+            BASE + "mask=1                      | mask=1 is only for deform2d",
+            BASE + "foo=1                       | unknown field 'foo'",
+            BASE + "k=5                         | field 'k' given twice",
+            BASE + "stride=1 stride=2           | field 'stride' given twice",
+            "op=conv2d n=1 c=4 h=8 w=8 k=four kh=3 kw=3 | k='four'",
+            "op=conv2d n=1 c=4 h=8 w=8 k= kh=3 kw=3 | k=''",
+            "op=conv2d n=1 c=4 h=99999999999 w=8 k=4 kh=3 kw=3 | h='99999999999'",
+            BASE + "stride=1,2,3                | stride='1,2,3'",
+            BASE + "pad=1,                      | pad=''",
+            BASE + "bias=2                      | bias='2'",
+            BASE + "relu=yes                    | relu='yes'",
+            "op=conv2d n=1 c=4 h=8 junk w=8 k=4 kh=3 kw=3 | field 'junk'",
+            "op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3        | field 'kw' is missing",
+            "n=1 c=4 h=8 w=8 k=4 kh=3 kw=3             | field 'op' is missing",
+            "op=conv3d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3   | op 'conv3d'",
+            // Element counts past 2^31 - 1 (32-bit indexing), one tensor at a time.
+            "op=conv2d n=1024 c=1024 h=2048 w=1 k=1 kh=1 kw=1 | input would have 2147483648 elements",
+            "op=conv2d n=1 c=65536 h=1 w=1 k=65536 kh=1 kw=1 | weight would have 4294967296 elements",
+            "op=conv2d n=1 c=1 h=2048 w=2048 k=1024 kh=1 kw=1 | output would have 4294967296 elements",
+            "op=deform2d n=1 c=1 h=5000 w=5000 k=1 kh=7 kw=7 pad=3 | offset would have 2450000000 elements",
+    })
+    void invalidSpecsAreRejectedNamingTheField(String line, String expected) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConvSpec.parse(line));
+        assertTrue(e.getMessage().contains(expected.trim()), "message '" + e.getMessage() + "' should contain '"
+                + expected.trim() + "'");
+    }
+
+    @Test
+    void emptyLineAndNullOpAreRejected() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ConvSpec.parse("  ")).getMessage()
+                .contains("empty"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new ConvSpec(null, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+                0, 1, 1, 1, 1, false, false, false)).getMessage().contains("op"));
+    }
+
+    @Test
+    void builderValidatesToo() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ConvSpec.conv2d().input(1, 6, 8, 8).output(6).kernel(3, 3).groups(4).build());
+        assertTrue(e.getMessage().contains("groups=4"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> ConvSpec.deform2d().input(1, 6, 8, 8).output(6).kernel(3, 3).offsetGroups(5).build());
+        assertTrue(e.getMessage().contains("offset_groups=5"), e.getMessage());
+    }
+
+    // ------------------------------------------------------------ rejected tensors
+
+    @Test
+    void tensorOfRejectsAWrongLength() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tensor.of(new float[5], 2, 3));
+        assertTrue(e.getMessage().contains("5") && e.getMessage().contains("[2, 3]") && e.getMessage().contains("6"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.of(new float[7], 2, 3));
+        assertTrue(e.getMessage().contains("7"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.of(null, 2, 3));
+        assertTrue(e.getMessage().contains("null"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.of(new float[0], 2, 0, 3));
+        assertTrue(e.getMessage().contains("dimension 1 is 0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.of(new float[1]));
+        assertTrue(e.getMessage().contains("at least one dimension"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.wrap(FloatBuffer.allocate(5), 2, 3));
+        assertTrue(e.getMessage().contains("5 elements remaining"), e.getMessage());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.convcl.testing.BadArgs#cases")
+    void validateForRejectsMismatchedTensorsNamingThem(BadArgs.Case bad) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bad.args().validateFor(bad.spec()));
+        assertTrue(e.getMessage().contains(bad.expectedInMessage()), "message '" + e.getMessage()
+                + "' should contain '" + bad.expectedInMessage() + "'");
+    }
+
+    @Test
+    void validateForAcceptsTheRightTensors() {
+        for (BadArgs.Case bad : BadArgs.cases().toList()) {
+            BadArgs.valid(bad.spec()).validateFor(bad.spec()); // throws if the baseline is itself wrong
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.convcl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.opencl.OpenClDeviceInfo;
+import dev.convcl.testing.BadArgs;
+import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Mismatched tensors given to an OpenCL plan through the public API: {@link ConvPlan#execute}
+ * throws {@link IllegalArgumentException} (nothing else) before any transfer, so no tensor
+ * changes (a poisoned output stays NaN: nothing was read back), no new kernel time is recorded,
+ * the plan does not fall back to the CPU path, and the next good call is correct.
+ */
+class OpenClPlanRejectionTest {
+    private static ConvEngine engine;
+
+    @BeforeAll
+    static void open() {
+        OpenClDeviceInfo device = OpenClTestDevice.require();
+        engine = ConvEngine.create(new DeviceChoice(DeviceChoice.Kind.OPENCL, device.index()));
+    }
+
+    @AfterAll
+    static void close() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.convcl.testing.BadArgs#cases")
+    void badTensorsAreRejectedBeforeTheDevice(BadArgs.Case bad) {
+        ConvSpec spec = bad.spec();
+        try (ConvPlan plan = engine.plan(spec)) {
+            assertEquals("opencl", plan.backend(), spec + ": the plan should be on the device to show anything");
+            List<float[]> before = snapshot(bad.args());
+            double kernelMillisBefore = plan.lastDeviceMillis();
+
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> plan.execute(bad.args()));
+            assertTrue(e.getMessage().contains(bad.expectedInMessage()), e.getMessage());
+
+            List<float[]> after = snapshot(bad.args());
+            for (int i = 0; i < before.size(); i++) {
+                assertArrayEquals(before.get(i), after.get(i), spec + ": a tensor changed although the call was rejected");
+            }
+            assertEquals(kernelMillisBefore, plan.lastDeviceMillis(), spec + ": a kernel ran for a rejected call");
+            assertEquals("opencl", plan.backend(), spec + ": a rejected call must not move the plan to the CPU path");
+
+            ConvArgs good = Tensors.args(spec, 7, true, 1);
+            float[] expected = CrossCheck.reference(spec, good);
+            plan.execute(good);
+            CrossCheck.assertExact(spec, "good call after a rejected one", expected, good.output().toArray());
+        }
+    }
+
+    /** Copies of every tensor's contents, nulls skipped, in a fixed order. */
+    private static List<float[]> snapshot(ConvArgs a) {
+        List<float[]> copies = new ArrayList<>();
+        for (Tensor t : new Tensor[] {a.input(), a.weight(), a.bias(), a.offset(), a.mask(), a.output()}) {
+            if (t != null) {
+                copies.add(t.toArray());
+            }
+        }
+        return copies;
+    }
+}
