@@ -29,6 +29,7 @@ public final class DeviceBuffer implements AutoCloseable {
     private final long bytes;
     private final int guardBytes;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean guardReported;
 
     DeviceBuffer(OpenClContext owner, String what, cl_mem mem, long bytes, int guardBytes) {
         this.owner = owner;
@@ -82,7 +83,10 @@ public final class DeviceBuffer implements AutoCloseable {
         if (guardBytes > 0) {
             String damage = guardDamage();
             if (damage != null) {
-                owner.countGuardViolation();
+                if (!guardReported) {
+                    guardReported = true;
+                    owner.countGuardViolation();
+                }
                 throw new IllegalStateException(damage);
             }
         }
@@ -152,7 +156,7 @@ public final class DeviceBuffer implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        if (guardBytes > 0 && !owner.isClosed()) {
+        if (guardBytes > 0 && !guardReported && !owner.isClosed()) {
             try {
                 String damage = guardDamage();
                 if (damage != null) {
