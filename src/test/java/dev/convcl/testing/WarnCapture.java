@@ -7,15 +7,21 @@ import ch.qos.logback.core.read.ListAppender;
 import java.util.List;
 import org.slf4j.LoggerFactory;
 
-/** Collects the WARN (and worse) messages one logger emits while it is open. */
+/**
+ * Collects the WARN (and worse) messages one logger emits while it is open, and keeps them off the
+ * console meanwhile (the tests that expect warnings assert on them instead).
+ */
 public final class WarnCapture implements AutoCloseable {
     private final Logger logger;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    private final boolean wasAdditive;
 
     private WarnCapture(Class<?> source) {
         logger = (Logger) LoggerFactory.getLogger(source);
         appender.start();
         logger.addAppender(appender);
+        wasAdditive = logger.isAdditive();
+        logger.setAdditive(false);
     }
 
     /** Starts collecting what {@code source}'s logger emits. */
@@ -38,6 +44,7 @@ public final class WarnCapture implements AutoCloseable {
 
     @Override
     public void close() {
+        logger.setAdditive(wasAdditive);
         logger.detachAppender(appender);
         appender.stop();
     }
