@@ -285,7 +285,9 @@ public final class ConvEngine implements AutoCloseable {
 
     /**
      * Closes the plans still open (waiting for a call in progress on them to end), then releases the
-     * device context and the CPU pool. Idempotent: later calls do nothing.
+     * device context and the CPU pool. Idempotent: later calls do nothing; later {@link #plan} calls
+     * throw {@link IllegalStateException}. Do not call it while another thread is inside
+     * {@link #plan} or a one-shot call.
      */
     @Override
     public void close() {
