@@ -2,7 +2,8 @@
  * conv2d_direct.cl: direct 2-D convolution, NCHW float32, PyTorch conv2d semantics.
  * One work-item computes one output element; any stride, padding, dilation and groups.
  * The general-purpose kernel: every valid spec runs here, so faster kernels can be checked
- * against it.
+ * against it. Zero padding is multiplied like any input (NaN/inf weights reach border outputs),
+ * the semantics every convcl backend shares.
  *
  * Build options (-D):
  *   KH, KW     kernel height and width
@@ -41,14 +42,13 @@ __kernel void conv2d_direct(__global const float* restrict input,
         const __global float* wt = weight + ((size_t)(k * CG + cl)) * KH * KW;
         for (int i = 0; i < KH; ++i) {
             const int iy = iy0 + i * DH;
-            if (iy < 0 || iy >= H) {
-                continue;
-            }
+            const bool row_inside = iy >= 0 && iy < H;
             for (int j = 0; j < KW; ++j) {
                 const int ix = ix0 + j * DW;
-                if (ix >= 0 && ix < W) {
-                    acc = fma(in[iy * W + ix], wt[i * KW + j], acc);
-                }
+                /* A padding tap is a zero that is still multiplied: 0 * NaN and 0 * inf must give
+                 * NaN, as in the reference. Skipping it would hide a non-finite weight. */
+                const float v = (row_inside && ix >= 0 && ix < W) ? in[iy * W + ix] : 0.0f;
+                acc = fma(v, wt[i * KW + j], acc);
             }
         }
     }

@@ -7,9 +7,11 @@ import dev.convcl.opencl.OpenClDiscovery;
 import dev.convcl.spi.Backend;
 import dev.convcl.spi.BackendException;
 import dev.convcl.spi.CompiledConv;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +39,8 @@ public final class ConvEngine implements AutoCloseable {
     private final Backend primary;
     private final String fallbackReason;
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
+    private final Set<ConvPlan> openPlans = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private ConvEngine(DeviceChoice choice, CpuBackend cpu, Backend primary, String fallbackReason) {
         this.choice = choice;
@@ -120,11 +124,24 @@ public final class ConvEngine implements AutoCloseable {
     /**
      * Compiles {@code spec} once for repeated calls: validation, kernel build (cached) and
      * device allocation happen here, not in {@link ConvPlan#execute}.
+     *
+     * @throws IllegalStateException when the engine is closed
      */
     public ConvPlan plan(ConvSpec spec) {
         if (spec == null) {
             throw new IllegalArgumentException("spec must not be null");
         }
+        ensureOpen();
+        ConvPlan plan = compile(spec);
+        openPlans.add(plan);
+        if (closed.get()) { // close() ran meanwhile and may have missed this plan
+            plan.close();
+            ensureOpen();
+        }
+        return plan;
+    }
+
+    private ConvPlan compile(ConvSpec spec) {
         if (primary != cpu) {
             Optional<String> why = primary.unsupportedReason(spec);
             if (why.isPresent()) {
@@ -147,8 +164,15 @@ public final class ConvEngine implements AutoCloseable {
         return cpu.compile(spec);
     }
 
-    /** Runs one call without keeping a plan. */
+    /**
+     * Runs one call without keeping a plan. The tensors are checked against the spec before
+     * anything is compiled or sent to a device.
+     */
     public void run(ConvSpec spec, ConvArgs args) {
+        if (spec == null || args == null) {
+            throw new IllegalArgumentException("spec and args must not be null");
+        }
+        args.validateFor(spec);
         try (ConvPlan plan = plan(spec)) {
             plan.execute(args);
         }
@@ -163,6 +187,11 @@ public final class ConvEngine implements AutoCloseable {
      */
     public Tensor conv2d(Tensor input, Tensor weight, Tensor bias, int stride, int padding, int dilation, int groups) {
         ConvSpec spec = specFromShapes(ConvSpec.conv2d(), input, weight, bias, stride, padding, dilation, groups).build();
+        if (weight.dim(1) != spec.cPerGroup()) {
+            throw new IllegalArgumentException("weight " + Arrays.toString(weight.shape()) + " has " + weight.dim(1)
+                    + " channels per group; with groups=" + groups + " the input must have " + weight.dim(1) * (long) groups
+                    + " channels, but input " + Arrays.toString(input.shape()) + " has " + input.dim(1));
+        }
         Tensor out = Tensor.zeros(spec.outputShape());
         run(spec, ConvArgs.conv2d(input, weight, bias, out));
         return out;
@@ -184,6 +213,9 @@ public final class ConvEngine implements AutoCloseable {
         requireRank("input", input, 4);
         requireRank("weight", weight, 4);
         requireRank("offset", offset, 4);
+        if (mask != null) {
+            requireRank("mask", mask, 4);
+        }
         int kk = weight.dim(2) * weight.dim(3);
         if (offset.dim(1) % (2 * kk) != 0) {
             throw new IllegalArgumentException("offset has " + offset.dim(1) + " channels; it must be a multiple of 2*kh*kw="
@@ -219,7 +251,7 @@ public final class ConvEngine implements AutoCloseable {
         }
         if (t.rank() != rank) {
             throw new IllegalArgumentException(name + " has rank " + t.rank() + " (shape "
-                    + java.util.Arrays.toString(t.shape()) + "); expected rank " + rank);
+                    + Arrays.toString(t.shape()) + "); expected rank " + rank);
         }
     }
 
@@ -238,9 +270,36 @@ public final class ConvEngine implements AutoCloseable {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
-    /** Releases the device context and the CPU pool; idempotent. Close plans first. */
+    private void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("this ConvEngine is closed");
+        }
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /** Called by a plan when it is closed. */
+    void planClosed(ConvPlan plan) {
+        openPlans.remove(plan);
+    }
+
+    /**
+     * Closes the plans still open (waiting for a call in progress on them to end), then releases the
+     * device context and the CPU pool. Idempotent: later calls do nothing; later {@link #plan} calls
+     * throw {@link IllegalStateException}. Do not call it while another thread is inside
+     * {@link #plan} or a one-shot call.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (ConvPlan plan : openPlans) {
+            plan.close();
+        }
         if (primary != cpu) {
             primary.close();
         }

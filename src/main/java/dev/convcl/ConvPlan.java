@@ -87,6 +87,7 @@ public final class ConvPlan implements AutoCloseable {
         if (!closed) {
             closed = true;
             compiled.close();
+            engine.planClosed(this);
         }
     }
 }

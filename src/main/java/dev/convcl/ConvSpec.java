@@ -94,6 +94,15 @@ public record ConvSpec(Op op, int n, int c, int h, int w, int k, int kh, int kw,
         if (k % groups != 0) {
             throw new IllegalArgumentException("groups=" + groups + " must divide output channels k=" + k);
         }
+        // Kernels and outH()/outW() compute h + 2*pad_h in 32-bit ints.
+        if ((long) h + 2L * padH > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("padded input height h+2*pad_h=" + ((long) h + 2L * padH)
+                    + " (h=" + h + ", pad_h=" + padH + ") exceeds 2^31-1, the limit of 32-bit indexing");
+        }
+        if ((long) w + 2L * padW > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("padded input width w+2*pad_w=" + ((long) w + 2L * padW)
+                    + " (w=" + w + ", pad_w=" + padW + ") exceeds 2^31-1, the limit of 32-bit indexing");
+        }
         long spanH = (long) dilH * (kh - 1) + 1;
         long spanW = (long) dilW * (kw - 1) + 1;
         if (spanH > (long) h + 2L * padH) {

@@ -8,29 +8,42 @@ import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.cl_event;
 import org.jocl.cl_mem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A device buffer. Transfers are blocking, from and into {@link Tensor}s (arrays or buffers).
  * {@link #close()} releases it once; later calls do nothing.
+ *
+ * <p>In the context's guard mode ({@link OpenClContext#GUARD_PROPERTY}) the buffer has extra bytes
+ * after its {@link #bytes()}, filled with a canary at allocation; {@link #read} checks the canary
+ * after every read-back and throws {@link IllegalStateException} when device code wrote past the
+ * end, and {@link #close()} checks it once more (logging instead of throwing, as closing is quiet).
  */
 public final class DeviceBuffer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceBuffer.class);
+
     private final OpenClContext owner;
     private final String what;
     private final cl_mem mem;
     private final long bytes;
+    private final int guardBytes;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean guardReported;
 
-    DeviceBuffer(OpenClContext owner, String what, cl_mem mem, long bytes) {
+    DeviceBuffer(OpenClContext owner, String what, cl_mem mem, long bytes, int guardBytes) {
         this.owner = owner;
         this.what = what;
         this.mem = mem;
         this.bytes = bytes;
+        this.guardBytes = guardBytes;
     }
 
     public cl_mem mem() {
         return mem;
     }
 
+    /** The usable size; kernels must not touch bytes past it. */
     public long bytes() {
         return bytes;
     }
@@ -42,34 +55,96 @@ public final class DeviceBuffer implements AutoCloseable {
             throw new IllegalArgumentException("tensor of " + n + " bytes does not fit buffer '" + what + "' of " + bytes);
         }
         try {
+            owner.injectFault(OpenClContext.FaultSite.WRITE, what);
+            owner.countTransfer();
             clEnqueueWriteBuffer(owner.queue(), mem, CL_TRUE, 0, n, pointer(t), 0, null, null);
         } catch (CLException e) {
             throw OpenClErrors.translate("writing buffer '" + what + "'", e);
         }
     }
 
-    /** Copies the start of this buffer into the whole tensor (blocking). */
+    /**
+     * Copies the start of this buffer into the whole tensor (blocking).
+     *
+     * @throws IllegalStateException in guard mode, when the guard region after the data was overwritten
+     */
     public void read(Tensor t) {
         long n = (long) t.size() * 4;
         if (n > bytes) {
             throw new IllegalArgumentException("tensor of " + n + " bytes is larger than buffer '" + what + "' of " + bytes);
         }
         try {
+            owner.injectFault(OpenClContext.FaultSite.READ, what);
+            owner.countTransfer();
             clEnqueueReadBuffer(owner.queue(), mem, CL_TRUE, 0, n, pointer(t), 0, null, null);
         } catch (CLException e) {
             throw OpenClErrors.translate("reading buffer '" + what + "'", e);
+        }
+        if (guardBytes > 0) {
+            String damage = guardDamage();
+            if (damage != null) {
+                if (!guardReported) {
+                    guardReported = true;
+                    owner.countGuardViolation();
+                }
+                throw new IllegalStateException(damage);
+            }
         }
     }
 
     /** Fills the buffer with a float pattern (non-blocking; ordered by the in-order queue). */
     public void fill(float value) {
         try {
+            owner.injectFault(OpenClContext.FaultSite.WRITE, what);
+            owner.countTransfer();
             cl_event ev = new cl_event();
             clEnqueueFillBuffer(owner.queue(), mem, Pointer.to(new float[] {value}), 4, 0, bytes, 0, null, ev);
             clReleaseEvent(ev);
         } catch (CLException e) {
             throw OpenClErrors.translate("filling buffer '" + what + "'", e);
         }
+    }
+
+    /** Fills the guard region with the canary (guard mode only). */
+    void writeCanary() {
+        try {
+            clEnqueueWriteBuffer(owner.queue(), mem, CL_TRUE, bytes, guardBytes, Pointer.to(canary(guardBytes)),
+                    0, null, null);
+        } catch (CLException e) {
+            throw OpenClErrors.translate("writing the guard region of buffer '" + what + "'", e);
+        }
+    }
+
+    /** Null when the canary is intact, else a message naming the buffer and the first damaged byte. */
+    private String guardDamage() {
+        byte[] found = new byte[guardBytes];
+        try {
+            clEnqueueReadBuffer(owner.queue(), mem, CL_TRUE, bytes, guardBytes, Pointer.to(found), 0, null, null);
+        } catch (CLException e) {
+            throw OpenClErrors.translate("reading the guard region of buffer '" + what + "'", e);
+        }
+        byte[] expected = canary(guardBytes);
+        for (int i = 0; i < guardBytes; i++) {
+            if (found[i] != expected[i]) {
+                int changed = 0;
+                for (int j = i; j < guardBytes; j++) {
+                    changed += found[j] != expected[j] ? 1 : 0;
+                }
+                return "guard region of device buffer '" + what + "' (" + bytes + " bytes) overwritten: " + changed
+                        + " of its " + guardBytes + " guard bytes changed, the first at byte " + (bytes + i)
+                        + " (element " + (bytes + i) / 4 + "): device code wrote past the end of the buffer";
+            }
+        }
+        return null;
+    }
+
+    /** The canary: a byte pattern that no plausible float output (zeros, NaN, small values) repeats. */
+    static byte[] canary(int n) {
+        byte[] c = new byte[n];
+        for (int i = 0; i < n; i++) {
+            c[i] = (byte) (0xA5 ^ (i * 29));
+        }
+        return c;
     }
 
     private static Pointer pointer(Tensor t) {
@@ -81,11 +156,22 @@ public final class DeviceBuffer implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        if (guardBytes > 0 && !guardReported && !owner.isClosed()) {
+            try {
+                String damage = guardDamage();
+                if (damage != null) {
+                    owner.countGuardViolation();
+                    LOG.error("{} (found when the buffer was released)", damage);
+                }
+            } catch (RuntimeException e) {
+                // closing is quiet: a device that fails here has already reported its fault
+            }
+        }
         try {
             clReleaseMemObject(mem);
         } catch (CLException ignored) {
             // closing is quiet
         }
-        owner.released(bytes);
+        owner.released(bytes + guardBytes);
     }
 }

@@ -3,6 +3,7 @@ package dev.convcl.opencl;
 import static org.jocl.CL.*;
 
 import dev.convcl.spi.BackendException;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,19 +19,70 @@ import org.jocl.cl_mem;
  * accounting of the device memory and OpenCL objects alive in it (so leaks can be measured).
  * Thread-safe: OpenCL calls are, and the counters are atomic. {@link #close()} releases the
  * programs, the queue and the context; buffers and kernels are released by their owners first.
+ *
+ * <p>Two system properties, read when the context is created:
+ * <ul>
+ *   <li>{@value #MAX_ALLOC_PROPERTY}: a cap in bytes on any one device buffer, below the device's
+ *       {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE} (a tuning knob: problems with a larger tensor run on
+ *       the CPU path, which leaves device memory to other work; tests use it to reach that
+ *       fallback with small tensors).</li>
+ *   <li>{@value #GUARD_PROPERTY}: a debug mode in which every buffer carries that many extra bytes
+ *       after its data, filled with a canary that must survive: a read-back checks it and throws
+ *       {@link IllegalStateException} when device code wrote past the end of the buffer; closing a
+ *       buffer checks it too. The test suite turns it on for every plan class.</li>
+ * </ul>
  */
 public final class OpenClContext implements AutoCloseable {
+    /** System property: the largest device buffer in bytes this library allocates (default: the device's limit). */
+    public static final String MAX_ALLOC_PROPERTY = "convcl.opencl.maxAllocBytes";
+    /** System property: guard bytes after every device buffer, a debug mode (default 0: off). */
+    public static final String GUARD_PROPERTY = "convcl.opencl.guardBytes";
+    private static final int MAX_GUARD_BYTES = 1 << 20;
+
+    /** The OpenCL calls a {@link FaultInjector} can make fail. */
+    enum FaultSite { BUILD, ALLOCATE, WRITE, LAUNCH, READ }
+
+    /**
+     * Test-only seam: consulted before the OpenCL call at each {@link FaultSite}; a status other
+     * than {@code CL_SUCCESS} makes that call fail with it, as a driver would, so the library's
+     * real error paths (translation, fallback to the CPU path, cleanup) run.
+     */
+    @FunctionalInterface
+    interface FaultInjector {
+        /**
+         * @param what the buffer, kernel or kernel file concerned, for targeting
+         * @return {@code CL_SUCCESS} to let the call proceed, or the error code it fails with
+         */
+        int statusFor(FaultSite site, String what);
+    }
+
     private final OpenClDeviceInfo info;
     private final cl_context context;
     private final cl_command_queue queue;
     private final ProgramCache programs;
+    private final long maxAllocBytes;
+    private final int guardBytes;
     private final AtomicLong liveBytes = new AtomicLong();
     private final AtomicInteger liveObjects = new AtomicInteger();
+    private final AtomicLong kernelLaunches = new AtomicLong();
+    private final AtomicLong transfers = new AtomicLong();
+    private final AtomicLong guardViolations = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile FaultInjector faults;
 
+    /**
+     * Opens a context and queue on {@code info}.
+     *
+     * @throws BackendException of kind UNAVAILABLE when the context cannot be made
+     * @throws IllegalArgumentException when {@value #MAX_ALLOC_PROPERTY} or {@value #GUARD_PROPERTY}
+     *                                  is set to something other than a positive number
+     */
     @SuppressWarnings("deprecation") // clCreateCommandQueue: the 1.2 call, which every driver has
     public OpenClContext(OpenClDeviceInfo info) {
         this.info = info;
+        long cap = longProperty(MAX_ALLOC_PROPERTY, Long.MAX_VALUE, 1, Long.MAX_VALUE);
+        this.maxAllocBytes = Math.min(info.maxAllocBytes(), cap);
+        this.guardBytes = (int) longProperty(GUARD_PROPERTY, 0, 0, MAX_GUARD_BYTES);
         try {
             cl_context_properties props = new cl_context_properties();
             props.addProperty(CL_CONTEXT_PLATFORM, info.platform());
@@ -65,9 +117,39 @@ public final class OpenClContext implements AutoCloseable {
         return programs;
     }
 
+    private static long longProperty(String name, long dflt, long min, long max) {
+        String v = System.getProperty(name);
+        if (v == null || v.isBlank()) {
+            return dflt;
+        }
+        try {
+            long x = Long.parseLong(v.trim().replace("_", ""));
+            if (x >= min && x <= max) {
+                return x;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("system property " + name + "='" + v + "' must be an integer from "
+                + min + " to " + max);
+    }
+
     /**
-     * Allocates a device buffer of {@code bytes}. Sizes above the device's maximum allocation are
-     * refused before the driver sees them, as {@link BackendException.Kind#OUT_OF_RESOURCES}.
+     * The largest buffer this context allocates: the device's {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE},
+     * or {@value #MAX_ALLOC_PROPERTY} when that is lower.
+     */
+    public long maxAllocBytes() {
+        return maxAllocBytes;
+    }
+
+    /** Guard bytes after each buffer ({@value #GUARD_PROPERTY}); 0 when the debug mode is off. */
+    public int guardBytes() {
+        return guardBytes;
+    }
+
+    /**
+     * Allocates a device buffer of {@code bytes}. Sizes above {@link #maxAllocBytes()} are refused
+     * before the driver sees them, as {@link BackendException.Kind#OUT_OF_RESOURCES}.
      *
      * @param what a name for messages, e.g. {@code input}
      */
@@ -75,26 +157,90 @@ public final class OpenClContext implements AutoCloseable {
         if (bytes <= 0) {
             throw new IllegalArgumentException("buffer '" + what + "' size must be positive, got " + bytes);
         }
-        if (bytes > info.maxAllocBytes()) {
+        if (bytes > maxAllocBytes) {
             throw new BackendException(BackendException.Kind.OUT_OF_RESOURCES, "buffer '" + what + "' needs "
-                    + bytes + " bytes, above the device's maximum allocation of " + info.maxAllocBytes()
-                    + " bytes (CL_DEVICE_MAX_MEM_ALLOC_SIZE)");
+                    + bytes + " bytes, above the maximum allocation of " + maxAllocBytes + " bytes ("
+                    + (maxAllocBytes < info.maxAllocBytes() ? MAX_ALLOC_PROPERTY : "CL_DEVICE_MAX_MEM_ALLOC_SIZE") + ")");
         }
+        // The canary is written and read by the host: buffers the host may not access get none.
+        boolean hostAccess = (flags & (CL_MEM_HOST_NO_ACCESS | CL_MEM_HOST_READ_ONLY | CL_MEM_HOST_WRITE_ONLY)) == 0;
+        int guard = hostAccess ? guardBytes : 0;
         cl_mem mem;
         try {
-            mem = clCreateBuffer(context, flags, bytes, null, null);
+            injectFault(FaultSite.ALLOCATE, what);
+            mem = clCreateBuffer(context, flags, bytes + guard, null, null);
         } catch (CLException e) {
             throw OpenClErrors.translate("allocating buffer '" + what + "' of " + bytes + " bytes", e);
         }
-        liveBytes.addAndGet(bytes);
+        liveBytes.addAndGet(bytes + guard);
         liveObjects.incrementAndGet();
-        return new DeviceBuffer(this, what, mem, bytes);
+        DeviceBuffer buffer = new DeviceBuffer(this, what, mem, bytes, guard);
+        if (guard > 0) {
+            try {
+                buffer.writeCanary();
+            } catch (RuntimeException e) {
+                buffer.close();
+                throw e;
+            }
+        }
+        return buffer;
     }
 
     /** Called by a buffer when it is released. */
     void released(long bytes) {
         liveBytes.addAndGet(-bytes);
         liveObjects.decrementAndGet();
+    }
+
+    /**
+     * Test-only: installs (or, with null, removes) a fault injector consulted before kernel builds,
+     * allocations, transfers and launches in this context.
+     */
+    void injectFaults(FaultInjector injector) {
+        this.faults = injector;
+    }
+
+    /** Throws the {@link CLException} the installed {@link FaultInjector} asks for, if any. */
+    void injectFault(FaultSite site, String what) {
+        FaultInjector f = faults;
+        if (f == null) {
+            return;
+        }
+        int status = f.statusFor(site, what);
+        if (status != CL_SUCCESS) {
+            throw new CLException("injected fault at " + site.name().toLowerCase(Locale.ROOT) + " of " + what + ": "
+                    + stringFor_errorCode(status), status);
+        }
+    }
+
+    /** Called for every kernel enqueued. */
+    void countLaunch() {
+        kernelLaunches.incrementAndGet();
+    }
+
+    /** Called for every host-device transfer or fill enqueued. */
+    void countTransfer() {
+        transfers.incrementAndGet();
+    }
+
+    /** Called when a buffer's guard region was found overwritten. */
+    void countGuardViolation() {
+        guardViolations.incrementAndGet();
+    }
+
+    /** Kernels enqueued in this context so far: lets tests show that bad input launches nothing. */
+    public long kernelLaunches() {
+        return kernelLaunches.get();
+    }
+
+    /** Writes, reads and fills of device buffers enqueued so far. */
+    public long transfers() {
+        return transfers.get();
+    }
+
+    /** Buffers whose guard region was found overwritten (guard mode only); 0 in a correct library. */
+    public long guardViolations() {
+        return guardViolations.get();
     }
 
     /** Called when a kernel or program is created (+1) or released (-1). */
@@ -107,7 +253,10 @@ public final class OpenClContext implements AutoCloseable {
         return liveBytes.get();
     }
 
-    /** Buffers, kernels and programs alive now (the context and queue not counted). */
+    /**
+     * Buffers, kernels and launch events alive now. Programs are not counted: they are cached on
+     * purpose for the context's lifetime ({@link ProgramCache#size()}); nor are the context and queue.
+     */
     public int liveObjects() {
         return liveObjects.get();
     }

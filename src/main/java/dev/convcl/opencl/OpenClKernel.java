@@ -2,7 +2,11 @@ package dev.convcl.opencl;
 
 import static org.jocl.CL.*;
 
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -11,13 +15,24 @@ import org.jocl.cl_kernel;
 
 /**
  * A kernel object. Setting arguments is not thread-safe in OpenCL, so one kernel belongs to one
- * plan and the plan serialises its calls. {@link #close()} releases it once.
+ * plan and the plan serialises its calls; {@link ProgramCache#kernel} makes a new kernel object
+ * for every caller. Should two threads still reach one kernel at the same moment, the second gets
+ * an {@link IllegalStateException} instead of a silent race.
+ *
+ * <p>Launch events count as live objects of the context until
+ * {@link #elapsedMillisAndRelease(cl_event)} releases them; {@link #close()} releases the ones a
+ * caller left behind (e.g. when a read-back after the launch failed), then the kernel, once.
  */
 public final class OpenClKernel implements AutoCloseable {
+    /** Launch events not yet released, and their kernel: lets the static release find the owner. */
+    private static final Map<cl_event, OpenClKernel> PENDING = new ConcurrentHashMap<>();
+
     private final OpenClContext owner;
     private final String name;
     private final cl_kernel kernel;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicReference<Thread> user = new AtomicReference<>();
+    private final Set<cl_event> outstanding = ConcurrentHashMap.newKeySet();
 
     OpenClKernel(OpenClContext owner, String name, cl_kernel kernel) {
         this.owner = owner;
@@ -31,24 +46,47 @@ public final class OpenClKernel implements AutoCloseable {
     }
 
     public OpenClKernel arg(int index, DeviceBuffer buffer) {
-        clSetKernelArg(kernel, index, Sizeof.cl_mem, Pointer.to(buffer.mem()));
-        return this;
+        return setArg(index, Sizeof.cl_mem, Pointer.to(buffer.mem()));
     }
 
     public OpenClKernel arg(int index, int value) {
-        clSetKernelArg(kernel, index, Sizeof.cl_int, Pointer.to(new int[] {value}));
-        return this;
+        return setArg(index, Sizeof.cl_int, Pointer.to(new int[] {value}));
     }
 
     public OpenClKernel arg(int index, float value) {
-        clSetKernelArg(kernel, index, Sizeof.cl_float, Pointer.to(new float[] {value}));
-        return this;
+        return setArg(index, Sizeof.cl_float, Pointer.to(new float[] {value}));
     }
 
     /** A {@code __local} argument of {@code bytes}. */
     public OpenClKernel localArg(int index, long bytes) {
-        clSetKernelArg(kernel, index, bytes, null);
+        return setArg(index, bytes, null);
+    }
+
+    private OpenClKernel setArg(int index, long size, Pointer value) {
+        enter();
+        try {
+            clSetKernelArg(kernel, index, size, value);
+        } catch (CLException e) {
+            throw OpenClErrors.translate("setting argument " + index + " of kernel " + name, e);
+        } finally {
+            exit();
+        }
         return this;
+    }
+
+    /** Marks this kernel busy; a second thread arriving while it is busy is a bug in the caller. */
+    private void enter() {
+        Thread me = Thread.currentThread();
+        Thread other = user.compareAndExchange(null, me);
+        if (other != null && other != me) {
+            throw new IllegalStateException("kernel " + name + " is being used by threads " + other.getName() + " and "
+                    + me.getName() + " at once; OpenCL kernel arguments must be set by one thread at a time, so "
+                    + "each plan owns its kernels and serialises its calls");
+        }
+    }
+
+    private void exit() {
+        user.set(null);
     }
 
     /**
@@ -56,7 +94,8 @@ public final class OpenClKernel implements AutoCloseable {
      * has no non-uniform work-groups): callers round up and guard in the kernel.
      *
      * @param local null to let the driver choose
-     * @return the launch event, for profiling; the caller releases it
+     * @return the launch event, for profiling; the caller releases it with
+     *         {@link #elapsedMillisAndRelease(cl_event)} (or {@link #close()} does)
      */
     public cl_event launch(long[] global, long[] local) {
         if (local != null) {
@@ -68,11 +107,19 @@ public final class OpenClKernel implements AutoCloseable {
             }
         }
         cl_event ev = new cl_event();
+        enter();
         try {
+            owner.injectFault(OpenClContext.FaultSite.LAUNCH, name);
+            owner.countLaunch();
             clEnqueueNDRangeKernel(owner.queue(), kernel, global.length, null, global, local, 0, null, ev);
         } catch (CLException e) {
             throw OpenClErrors.translate("launching kernel " + name, e);
+        } finally {
+            exit();
         }
+        outstanding.add(ev);
+        PENDING.put(ev, this);
+        owner.countObject(1);
         return ev;
     }
 
@@ -87,7 +134,28 @@ public final class OpenClKernel implements AutoCloseable {
         } catch (CLException e) {
             return Double.NaN;
         } finally {
+            OpenClKernel k = PENDING.remove(ev);
+            if (k == null) {
+                releaseQuietly(ev); // not from launch(): release it as before
+            } else {
+                k.forget(ev);
+            }
+        }
+    }
+
+    /** Releases {@code ev} if it is still this kernel's, exactly once. */
+    private void forget(cl_event ev) {
+        if (outstanding.remove(ev)) {
+            releaseQuietly(ev);
+            owner.countObject(-1);
+        }
+    }
+
+    private static void releaseQuietly(cl_event ev) {
+        try {
             clReleaseEvent(ev);
+        } catch (CLException ignored) {
+            // releasing is quiet
         }
     }
 
@@ -95,6 +163,10 @@ public final class OpenClKernel implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        for (cl_event ev : outstanding) {
+            PENDING.remove(ev);
+            forget(ev);
         }
         try {
             clReleaseKernel(kernel);

@@ -14,6 +14,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -90,9 +92,24 @@ public final class ProgramCache implements AutoCloseable {
         }
     }
 
+    /** The kernel files with a program in this cache: tests check every file in opencl-kernels/ gets built. */
+    Set<String> files() {
+        Set<String> files = new TreeSet<>();
+        for (String key : programs.keySet()) {
+            files.add(key.substring(0, key.indexOf('\n')));
+        }
+        return files;
+    }
+
     private cl_program build(String file, String options) {
-        String source = KernelSources.load(file);
         OpenClDeviceInfo info = owner.info();
+        try {
+            owner.injectFault(OpenClContext.FaultSite.BUILD, file);
+        } catch (CLException e) {
+            throw new BackendException(BackendException.Kind.BUILD_FAILED, "building " + file + " with options ["
+                    + options + "] for " + info.describe() + " failed: " + e.getMessage(), e);
+        }
+        String source = KernelSources.load(file);
         String digest = sha256(info.name() + "\n" + info.platformName() + "\n" + info.driverVersion() + "\n"
                 + options + "\n" + source);
         Path binaryPath = diskDir.resolve(file.replace(".cl", "") + "-" + digest.substring(0, 32) + ".bin");

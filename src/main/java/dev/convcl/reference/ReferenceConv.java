@@ -14,6 +14,13 @@ import dev.convcl.ConvSpec;
  * the whole sample zero unless -1 &lt; y &lt; H and -1 &lt; x &lt; W (so a non-finite offset
  * samples zero), times the mask when there is one. Bias is added last, then ReLU
  * ({@code x < 0 ? 0 : x}, which keeps NaN as NaN, like {@code torch.relu}).
+ *
+ * <p>Non-finite values follow IEEE arithmetic with zero padding as values: a padding tap (and a
+ * sample outside the image) is a zero that is multiplied by its weight like any input, so a NaN or
+ * infinite weight gives NaN at border outputs too ({@code 0 * inf = NaN}), exactly as padding the
+ * input explicitly and convolving without padding would. PyTorch does not promise either way (its
+ * backends differ); every convcl backend follows this reference, and the non-finite tests hold them
+ * to it.
  */
 public final class ReferenceConv {
     private ReferenceConv() {

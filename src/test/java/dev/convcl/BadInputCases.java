@@ -1,0 +1,185 @@
+package dev.convcl;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * The bad-input table: every rule of PyTorch's conv2d argument checks and torchvision's
+ * deform_conv2d shape checks, plus tensors that do not match a plan and sizes that overflow 32-bit
+ * indexing, each as a call through the public API and a fragment the exception message must
+ * contain (the offending value, with its rule). Run by {@link BadInputTest} on the CPU path and by
+ * {@link OpenClBadInputTest}, which also proves nothing reached the device.
+ */
+final class BadInputCases {
+    private BadInputCases() {
+    }
+
+    /** One row: a call that must throw IllegalArgumentException whose message contains {@code expected}. */
+    record Case(String name, String expected, Consumer<ConvEngine> call) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private static final SplittableRandom RND = new SplittableRandom(7);
+
+    static Tensor t(int... shape) {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        float[] a = new float[(int) n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) RND.nextDouble(-1, 1);
+        }
+        return Tensor.of(a, shape);
+    }
+
+    /** conv2d input [1,4,6,6] with weight [4,4,3,3]. */
+    private static void conv(ConvEngine e, int stride, int padding, int dilation, int groups) {
+        e.conv2d(t(1, 4, 6, 6), t(4, 4, 3, 3), null, stride, padding, dilation, groups);
+    }
+
+    /** The spec the plan rows use, and its matching tensors. */
+    static final ConvSpec PLAN_SPEC = ConvSpec.parse("op=conv2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 pad=1 bias=1");
+    static final ConvSpec DEFORM_SPEC = ConvSpec.parse("op=deform2d n=1 c=4 h=6 w=6 k=2 kh=3 kw=3 pad=1 mask=1");
+
+    private static void planCall(ConvEngine e, ConvSpec spec, ConvArgs args) {
+        try (ConvPlan plan = e.plan(spec)) {
+            plan.execute(args);
+        }
+    }
+
+    private static ConvArgs convArgs(Tensor in, Tensor w, Tensor b, Tensor out) {
+        return ConvArgs.conv2d(in, w, b, out);
+    }
+
+    static List<Case> cases() {
+        List<Case> c = new ArrayList<>();
+        // ---- torch.nn.functional.conv2d argument rules, through ConvEngine.conv2d
+        c.add(new Case("stride 0", "stride_h=0", e -> conv(e, 0, 1, 1, 1)));
+        c.add(new Case("negative stride", "stride_h=-2", e -> conv(e, -2, 1, 1, 1)));
+        c.add(new Case("dilation 0", "dil_h=0", e -> conv(e, 1, 1, 0, 1)));
+        c.add(new Case("negative dilation", "dil_h=-1", e -> conv(e, 1, 1, -1, 1)));
+        c.add(new Case("negative padding", "pad_h=-1", e -> conv(e, 1, -1, 1, 1)));
+        c.add(new Case("groups 0", "groups=0", e -> e.conv2d(t(1, 4, 6, 6), t(4, 4, 3, 3), null, 1, 1, 1, 0)));
+        c.add(new Case("negative groups", "groups=-2", e -> e.conv2d(t(1, 4, 6, 6), t(4, 2, 3, 3), null, 1, 1, 1, -2)));
+        c.add(new Case("groups not dividing in-channels", "groups=4 must divide input channels c=6",
+                e -> e.conv2d(t(1, 6, 6, 6), t(4, 2, 3, 3), null, 1, 1, 1, 4)));
+        c.add(new Case("groups not dividing out-channels", "groups=2 must divide output channels k=3",
+                e -> e.conv2d(t(1, 4, 6, 6), t(3, 2, 3, 3), null, 1, 1, 1, 2)));
+        c.add(new Case("weight channels vs groups", "weight [4, 3, 3, 3] has 3 channels per group; with groups=2 the input must have 6",
+                e -> e.conv2d(t(1, 8, 6, 6), t(4, 3, 3, 3), null, 1, 1, 1, 2)));
+        c.add(new Case("weight channels vs input", "input [1, 4, 6, 6] has 4",
+                e -> e.conv2d(t(1, 4, 6, 6), t(2, 3, 3, 3), null, 1, 1, 1, 1)));
+        c.add(new Case("input rank 3", "input has rank 3", e -> e.conv2d(t(4, 6, 6), t(4, 4, 3, 3), null, 1, 1, 1, 1)));
+        c.add(new Case("input rank 5", "input has rank 5", e -> e.conv2d(t(1, 1, 4, 6, 6), t(4, 4, 3, 3), null, 1, 1, 1, 1)));
+        c.add(new Case("weight rank 5", "weight has rank 5", e -> e.conv2d(t(1, 4, 6, 6), t(4, 4, 1, 3, 3), null, 1, 1, 1, 1)));
+        c.add(new Case("bias rank 2", "bias has rank 2", e -> e.conv2d(t(1, 4, 6, 6), t(4, 4, 3, 3), t(1, 4), 1, 1, 1, 1)));
+        c.add(new Case("bias length", "bias shape [5]", e -> e.conv2d(t(1, 4, 6, 6), t(4, 4, 3, 3), t(5), 1, 1, 1, 1)));
+        c.add(new Case("kernel larger than padded input", "kh=5",
+                e -> e.conv2d(t(1, 1, 2, 2), t(1, 1, 5, 5), null, 1, 1, 1, 1)));
+        c.add(new Case("null input", "input tensor must not be null", e -> e.conv2d(null, t(4, 4, 3, 3), null, 1, 1, 1, 1)));
+        c.add(new Case("null weight", "weight tensor must not be null", e -> e.conv2d(t(1, 4, 6, 6), null, null, 1, 1, 1, 1)));
+        // ---- sizes beyond 32-bit indexing, from small tensors
+        c.add(new Case("output beyond 2^31 elements", "output would have 6400160001 elements",
+                e -> e.conv2d(t(1, 1, 1, 1), t(1, 1, 1, 1), null, 1, 40_000, 1, 1)));
+        c.add(new Case("padded height beyond 2^31", "h+2*pad_h=2200000001",
+                e -> e.conv2d(t(1, 1, 1, 1), t(1, 1, 1, 1), null, 2_000_000_000, 1_100_000_000, 1, 1)));
+        c.add(new Case("input beyond 2^31 elements (spec)", "input would have 2500000000 elements",
+                e -> e.plan(ConvSpec.parse("op=conv2d n=1 c=1 h=50000 w=50000 k=1 kh=1 kw=1")).close()));
+        c.add(new Case("offset beyond 2^31 elements (spec)", "offset would have",
+                e -> e.plan(ConvSpec.parse("op=deform2d n=1 c=1 h=1200 w=1200 k=1 kh=31 kw=31 pad=15")).close()));
+
+        // ---- torchvision.ops.deform_conv2d shape rules, through ConvEngine.deformConv2d
+        // input [1,4,6,6], weight [2,4,3,3], 3x3 pad 1 stride 1: output 6x6, offset [1,18,6,6], mask [1,9,6,6]
+        c.add(new Case("offset channels not 2*kh*kw*og", "offset has 17 channels",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 17, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, null)));
+        c.add(new Case("offset batch", "offset shape [2, 18, 6, 6]",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(2, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, null)));
+        c.add(new Case("offset height", "offset shape [1, 18, 5, 6]",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 5, 6), t(2, 4, 3, 3), null, 1, 1, 1, null)));
+        c.add(new Case("offset width", "offset shape [1, 18, 6, 7]",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 7), t(2, 4, 3, 3), null, 1, 1, 1, null)));
+        c.add(new Case("mask channels", "mask shape [1, 18, 6, 6]",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, t(1, 18, 6, 6))));
+        c.add(new Case("mask batch", "mask shape [2, 9, 6, 6]",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, t(2, 9, 6, 6))));
+        c.add(new Case("mask spatial", "mask shape [1, 9, 6, 5]",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, t(1, 9, 6, 5))));
+        c.add(new Case("mask rank", "mask has rank 3",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, t(9, 6, 6))));
+        c.add(new Case("offset rank", "offset has rank 3",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, null)));
+        c.add(new Case("channels not divisible by offset groups", "offset_groups=3 must divide input channels c=4",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 54, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, null)));
+        c.add(new Case("input channels vs weight channels", "input channels 4 are not a multiple of the weight's channels per group 3",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 3, 3, 3), null, 1, 1, 1, null)));
+        c.add(new Case("deform out-channels vs groups", "groups=2 must divide output channels k=3",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(3, 2, 3, 3), null, 1, 1, 1, null)));
+        c.add(new Case("deform stride 0", "stride_h=0",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 0, 1, 1, null)));
+        c.add(new Case("deform negative padding", "pad_h=-1",
+                e -> e.deformConv2d(t(1, 4, 4, 4), t(1, 18, 2, 2), t(2, 4, 3, 3), null, 1, -1, 1, null)));
+        c.add(new Case("deform dilation 0", "dil_h=0",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 0, null)));
+        c.add(new Case("deform bias length", "bias shape [3]",
+                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), t(3), 1, 1, 1, null)));
+
+        // ---- tensors that do not match a plan's spec, through plan().execute and run()
+        ConvSpec s = PLAN_SPEC;
+        c.add(new Case("input shorter (width)", "input shape [1, 4, 6, 5]",
+                e -> planCall(e, s, convArgs(t(1, 4, 6, 5), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
+        c.add(new Case("input longer (width)", "input shape [1, 4, 6, 7]",
+                e -> planCall(e, s, convArgs(t(1, 4, 6, 7), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
+        c.add(new Case("input longer (batch)", "input shape [2, 4, 6, 6]",
+                e -> planCall(e, s, convArgs(t(2, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
+        c.add(new Case("input flat with the right count", "input shape [144]",
+                e -> planCall(e, s, convArgs(t(144), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
+        c.add(new Case("weight shorter", "weight shape [4, 4, 3, 2]",
+                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 2), t(4), t(1, 4, 6, 6)))));
+        c.add(new Case("output shorter", "output shape [1, 4, 6, 5]",
+                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 5)))));
+        c.add(new Case("output longer", "output shape [1, 5, 6, 6]",
+                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 5, 6, 6)))));
+        c.add(new Case("bias missing", "bias tensor is missing",
+                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), null, t(1, 4, 6, 6)))));
+        c.add(new Case("bias longer", "bias shape [5]",
+                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(5), t(1, 4, 6, 6)))));
+        c.add(new Case("bias not in spec", "a bias tensor was given but the spec says bias=0",
+                e -> planCall(e, s.withBias(false), convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
+        c.add(new Case("output aliases input", "output must not share its array with an input tensor", e -> {
+            Tensor x = t(1, 4, 6, 6);
+            planCall(e, s.withBias(false), convArgs(x, t(4, 4, 3, 3), null, x));
+        }));
+        c.add(new Case("offset given to conv2d", "an offset tensor was given but op=conv2d takes none",
+                e -> planCall(e, s, new ConvArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 18, 6, 6), null, t(1, 4, 6, 6)))));
+        c.add(new Case("null args", "args must not be null", e -> planCall(e, s, null)));
+        c.add(new Case("run() with a short input", "input shape [1, 4, 5, 6]",
+                e -> e.run(s, convArgs(t(1, 4, 5, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
+        ConvSpec d = DEFORM_SPEC;
+        c.add(new Case("deform plan: mask missing", "mask tensor is missing",
+                e -> planCall(e, d, ConvArgs.deform2d(t(1, 4, 6, 6), t(1, 18, 6, 6), null, t(2, 4, 3, 3), null, t(1, 2, 6, 6)))));
+        c.add(new Case("deform plan: offset short", "offset shape [1, 16, 6, 6]",
+                e -> planCall(e, d, ConvArgs.deform2d(t(1, 4, 6, 6), t(1, 16, 6, 6), t(1, 9, 6, 6), t(2, 4, 3, 3), null,
+                        t(1, 2, 6, 6)))));
+        c.add(new Case("deform plan: mask with a spec that has none", "a mask tensor was given but the spec says mask=0",
+                e -> planCall(e, ConvSpec.parse("op=deform2d n=1 c=4 h=6 w=6 k=2 kh=3 kw=3 pad=1"),
+                        ConvArgs.deform2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(1, 9, 6, 6), t(2, 4, 3, 3), null, t(1, 2, 6, 6)))));
+        // ---- tensor storage shorter or longer than the shape it claims
+        c.add(new Case("array shorter than shape", "tensor data has 143 elements but shape [1, 4, 6, 6] needs 144",
+                e -> planCall(e, s, convArgs(Tensor.of(new float[143], 1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
+        c.add(new Case("array longer than shape", "tensor data has 145 elements but shape [1, 4, 6, 6] needs 144",
+                e -> planCall(e, s, convArgs(Tensor.of(new float[145], 1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
+        c.add(new Case("buffer longer than shape", "tensor buffer has 145 elements remaining but shape [1, 4, 6, 6] needs 144",
+                e -> planCall(e, s, convArgs(Tensor.wrap(FloatBuffer.allocate(145), 1, 4, 6, 6), t(4, 4, 3, 3), t(4),
+                        t(1, 4, 6, 6)))));
+        c.add(new Case("zero dimension", "tensor dimension 3 is 0",
+                e -> e.conv2d(Tensor.of(new float[0], 1, 4, 6, 0), t(4, 4, 3, 3), null, 1, 1, 1, 1)));
+        return c;
+    }
+}

@@ -1,0 +1,155 @@
+package dev.convcl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.convcl.testing.Tensors;
+import dev.convcl.testing.WarnCapture;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Many threads through one shared engine: one-shot calls ({@link ConvEngine#conv2d},
+ * {@link ConvEngine#deformConv2d}, {@link ConvEngine#run}) and plans shared by all threads, on a
+ * mix of tiny problems. Every result must be bitwise equal to the single-threaded result, no
+ * call may fall back to the CPU path, and the whole run must end within a time limit (a deadlock
+ * fails with the threads' stacks instead of hanging the build).
+ */
+abstract class ConcurrencyChecks {
+    static final int THREADS = 8;
+    private static final List<ConvSpec> SPECS = List.of(
+            ConvSpec.parse("op=conv2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 pad=1 bias=1"),
+            ConvSpec.parse("op=conv2d n=1 c=6 h=5 w=5 k=6 kh=3 kw=3 pad=1 groups=6"),
+            ConvSpec.parse("op=conv2d n=2 c=4 h=5 w=5 k=3 kh=1 kw=1 stride=2 bias=1"),
+            ConvSpec.parse("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 pad=2 dil=2 groups=2"),
+            ConvSpec.parse("op=deform2d n=1 c=4 h=5 w=5 k=2 kh=3 kw=3 pad=1 og=2 mask=1 bias=1"),
+            ConvSpec.parse("op=deform2d n=1 c=2 h=4 w=4 k=2 kh=2 kw=2"));
+
+    /** The engine under test. */
+    abstract ConvEngine engine();
+
+    /** {@code cpu} or {@code opencl}: where every call must run. */
+    abstract String expectedBackend();
+
+    /** Calls per thread. */
+    abstract int callsPerThread();
+
+    /** The limit for the whole multi-threaded run. */
+    abstract long timeLimitSeconds();
+
+    /** One call of problem {@code p} in one of three ways; returns the output. */
+    private Tensor call(int p, int way, ConvArgs a, ConvPlan[] plans) {
+        ConvSpec s = SPECS.get(p);
+        ConvEngine e = engine();
+        switch (way) {
+            case 0: { // a plan shared by all threads
+                Tensor out = Tensor.zeros(s.outputShape());
+                plans[p].execute(new ConvArgs(a.input(), a.weight(), a.bias(), a.offset(), a.mask(), out));
+                return out;
+            }
+            case 1: { // one-shot with a spec
+                Tensor out = Tensor.zeros(s.outputShape());
+                e.run(s, new ConvArgs(a.input(), a.weight(), a.bias(), a.offset(), a.mask(), out));
+                return out;
+            }
+            default: // one-shot, PyTorch style (these problems have one stride/padding/dilation for both axes)
+                return s.isDeformable()
+                        ? e.deformConv2d(a.input(), a.offset(), a.weight(), a.bias(), s.strideH(), s.padH(), s.dilH(), a.mask())
+                        : e.conv2d(a.input(), a.weight(), a.bias(), s.strideH(), s.padH(), s.dilH(), s.groups());
+        }
+    }
+
+    private static int[] bits(Tensor t) {
+        float[] a = t.array();
+        int[] b = new int[a.length];
+        for (int i = 0; i < a.length; i++) {
+            b[i] = Float.floatToRawIntBits(a[i]);
+        }
+        return b;
+    }
+
+    @Test
+    void sharedEngineGivesSingleThreadedResultsBitwise() throws Exception {
+        List<ConvArgs> args = new ArrayList<>();
+        List<int[]> expected = new ArrayList<>();
+        ConvPlan[] plans = new ConvPlan[SPECS.size()];
+        try (WarnCapture warnings = WarnCapture.on(ConvEngine.class)) {
+            for (int p = 0; p < SPECS.size(); p++) {
+                ConvSpec s = SPECS.get(p);
+                args.add(Tensors.args(s, 1000 + p, false, 1.5));
+                plans[p] = engine().plan(s);
+                assertEquals(expectedBackend(), plans[p].backend(), s.toString());
+                int[] single = bits(call(p, 0, args.get(p), plans));
+                for (int way = 1; way <= 2; way++) {
+                    assertArrayEquals(single, bits(call(p, way, args.get(p), plans)),
+                            "single-threaded calls disagree between ways 0 and " + way + ": " + s);
+                }
+                expected.add(single);
+            }
+
+            ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+            AtomicLong calls = new AtomicLong();
+            CountDownLatch start = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+            long t0 = System.nanoTime();
+            for (int t = 0; t < THREADS; t++) {
+                int thread = t;
+                pool.execute(() -> {
+                    try {
+                        start.await();
+                        for (int i = 0; i < callsPerThread() && failures.size() < 10; i++) {
+                            int p = (thread + i) % SPECS.size();
+                            int way = (thread * 31 + i) % 3;
+                            int[] got = bits(call(p, way, args.get(p), plans));
+                            calls.incrementAndGet();
+                            if (!Arrays.equals(expected.get(p), got)) {
+                                failures.add("thread " + thread + " call " + i + " way " + way + ": differs from the "
+                                        + "single-threaded result: " + SPECS.get(p));
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failures.add("thread " + thread + ": " + e);
+                    }
+                });
+            }
+            start.countDown();
+            pool.shutdown();
+            if (!pool.awaitTermination(timeLimitSeconds(), TimeUnit.SECONDS)) {
+                String dump = Arrays.toString(ManagementFactory.getThreadMXBean().dumpAllThreads(true, true));
+                pool.shutdownNow();
+                fail("not finished after " + timeLimitSeconds() + " s (" + calls.get() + " calls done): deadlock or "
+                        + "far too slow; threads: " + dump);
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("%s: %d threads x %d calls on %s in %.1f s%n", getClass().getSimpleName(), THREADS,
+                    callsPerThread(), engine().deviceName(), seconds);
+            assertEquals(List.of(), List.copyOf(failures));
+            assertEquals((long) THREADS * callsPerThread(), calls.get());
+            for (ConvPlan plan : plans) {
+                assertEquals(expectedBackend(), plan.backend(), "a shared plan moved: " + plan.spec());
+            }
+            assertEquals(List.of(), warnings.warnings(), "no call may have fallen back");
+        } finally {
+            for (ConvPlan plan : plans) {
+                if (plan != null) {
+                    plan.close();
+                }
+            }
+        }
+        afterRun();
+    }
+
+    /** Backend-specific checks once every plan is closed. */
+    void afterRun() {
+    }
+}

@@ -1,0 +1,29 @@
+package dev.convcl;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** {@link DeterminismChecks} on the CPU path. */
+class DeterminismTest extends DeterminismChecks {
+    private static ConvEngine engine;
+
+    @BeforeAll
+    static void open() {
+        engine = ConvEngine.create(DeviceChoice.CPU);
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    @Override
+    ConvEngine engine() {
+        return engine;
+    }
+
+    @Override
+    String expectedBackend() {
+        return "cpu";
+    }
+}

@@ -1,0 +1,198 @@
+package dev.convcl.opencl;
+
+import static org.jocl.CL.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.ConvArgs;
+import dev.convcl.ConvEngine;
+import dev.convcl.ConvPlan;
+import dev.convcl.ConvSpec;
+import dev.convcl.DeviceChoice;
+import dev.convcl.Tensor;
+import dev.convcl.reference.ReferenceConv;
+import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Tensors;
+import dev.convcl.testing.WarnCapture;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Device faults, injected through {@link OpenClContext.FaultInjector} as the driver would report
+ * them: a kernel that fails to build, an allocation that fails, an error from the queue in the
+ * middle of a call, and a buffer above the maximum allocation. Each call completes on the CPU
+ * path with the reference's answer and one WARN per cause; {@link ConvPlan#backend()} says where
+ * it ran; nothing leaks; and once the fault is gone, new plans run on OpenCL again.
+ */
+class OpenClFaultTest {
+    private static final List<ConvSpec> SPECS = List.of(
+            ConvSpec.parse("op=conv2d n=2 c=4 h=7 w=6 k=5 kh=3 kw=3 pad=1 bias=1"),
+            ConvSpec.parse("op=conv2d n=1 c=8 h=7 w=7 k=8 kh=3 kw=3 pad=1 groups=8"),
+            ConvSpec.parse("op=deform2d n=1 c=4 h=4 w=4 k=3 kh=3 kw=3 pad=1 og=2 mask=1 bias=1"));
+
+    private ConvEngine engine;
+    private OpenClContext ctx;
+    private WarnCapture warnings;
+
+    @BeforeEach
+    void open() {
+        OpenClTestDevice.require();
+        engine = ConvEngine.create(DeviceChoice.OPENCL);
+        ctx = ((OpenClBackend) engine.primaryBackend()).context();
+        warnings = WarnCapture.on(ConvEngine.class);
+    }
+
+    @AfterEach
+    void close() {
+        if (warnings != null) {
+            warnings.close();
+        }
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    /** Runs {@code spec} on {@code plan} with integer data and checks the exact reference answer. */
+    private static void assertComputes(ConvPlan plan, ConvSpec spec, long seed) {
+        ConvArgs args = Tensors.args(spec, seed, true, 2);
+        ConvArgs ref = Tensors.withFreshOutput(args, spec);
+        ReferenceConv.run(spec, ref);
+        plan.execute(args);
+        int bad = Tensors.firstMismatch(ref.output().array(), args.output().array());
+        assertEquals(-1, bad, spec + " on " + plan.backend() + ": output differs from the reference at " + bad);
+    }
+
+    /** After the fault is removed, a new plan of every spec runs on OpenCL and is right. */
+    private void assertRecovered() {
+        ctx.injectFaults(null);
+        for (ConvSpec spec : SPECS) {
+            try (ConvPlan plan = engine.plan(spec)) {
+                assertEquals("opencl", plan.backend(), "after the fault is gone, a new plan should use OpenCL: " + spec);
+                assertComputes(plan, spec, 99);
+            }
+        }
+        assertEquals(0, ctx.liveBytes(), "device memory still held after all plans closed");
+        assertEquals(0, ctx.liveObjects(), "OpenCL objects still alive after all plans closed");
+        assertEquals(0, ctx.guardViolations(), "a guard region was overwritten");
+    }
+
+    @Test
+    void kernelBuildFailureRunsOnCpuAndRecovers() {
+        ctx.injectFaults((site, what) -> site == OpenClContext.FaultSite.BUILD ? CL_BUILD_PROGRAM_FAILURE : CL_SUCCESS);
+        for (int round = 0; round < 2; round++) {
+            for (ConvSpec spec : SPECS) {
+                try (ConvPlan plan = engine.plan(spec)) {
+                    assertEquals("cpu", plan.backend(), "a plan whose kernel failed to build must run on the CPU path: " + spec);
+                    assertComputes(plan, spec, round);
+                }
+            }
+        }
+        assertEquals(0, ctx.kernelLaunches(), "no kernel could have been built, yet one was launched");
+        for (ConvSpec spec : SPECS) {
+            assertEquals(1, warnings.count("OpenCL failed to prepare " + spec),
+                    "one WARN per cause (the same spec failed twice): " + warnings.warnings());
+            assertTrue(warnings.count("BUILD_FAILED") >= 1, warnings.warnings().toString());
+        }
+        assertRecovered();
+    }
+
+    @Test
+    void failedAllocationRunsOnCpuFreesWhatItGotAndRecovers() {
+        // Fail the second allocation of each plan, so the first must be released by the failing plan.
+        AtomicInteger allocations = new AtomicInteger();
+        ctx.injectFaults((site, what) -> site == OpenClContext.FaultSite.ALLOCATE && allocations.incrementAndGet() % 2 == 0
+                ? CL_MEM_OBJECT_ALLOCATION_FAILURE : CL_SUCCESS);
+        for (ConvSpec spec : SPECS) {
+            allocations.set(0);
+            try (ConvPlan plan = engine.plan(spec)) {
+                assertEquals("cpu", plan.backend(), "a plan whose allocation failed must run on the CPU path: " + spec);
+                assertComputes(plan, spec, 3);
+                assertEquals(0, ctx.liveBytes(), "the failed plan kept device memory: " + spec);
+                assertEquals(0, ctx.liveObjects(), "the failed plan kept OpenCL objects: " + spec);
+            }
+            assertEquals(1, warnings.count("OpenCL failed to prepare " + spec), warnings.warnings().toString());
+        }
+        assertTrue(warnings.count("OUT_OF_RESOURCES") >= SPECS.size(), warnings.warnings().toString());
+        assertRecovered();
+    }
+
+    /** An error from the queue during a call: the call completes on the CPU path and the plan stays there. */
+    @ParameterizedTest
+    @EnumSource(value = OpenClContext.FaultSite.class, names = {"WRITE", "LAUNCH", "READ"})
+    void queueErrorMidCallCompletesOnCpu(OpenClContext.FaultSite site) {
+        String warning = "OpenCL failed while running";
+        assertEquals(0, warnings.count(warning));
+        for (ConvSpec spec : SPECS) {
+            try (ConvPlan plan = engine.plan(spec); ConvPlan second = engine.plan(spec)) {
+                assertEquals("opencl", plan.backend(), spec.toString());
+                assertComputes(plan, spec, 1); // a healthy call first
+                long launches = ctx.kernelLaunches();
+                long warned = warnings.count(warning);
+                ctx.injectFaults((s, what) -> s == site ? CL_INVALID_COMMAND_QUEUE : CL_SUCCESS);
+                assertComputes(plan, spec, 2);
+                assertEquals("cpu", plan.backend(), "after a fault at " + site + " the plan should have moved to the CPU path: " + spec);
+                // The first fault of all is logged; later ones only when their cause is new.
+                assertTrue(warnings.count(warning) == warned + 1 || warned > 0 && warnings.count(warning) == warned,
+                        warnings.warnings().toString());
+                long afterFirst = warnings.count(warning);
+                assertComputes(second, spec, 3); // the same fault on another plan: the same cause, no second WARN
+                assertEquals("cpu", second.backend(), spec.toString());
+                assertEquals(afterFirst, warnings.count(warning), "WARN repeated for the same cause: " + warnings.warnings());
+                ctx.injectFaults(null);
+                long launchesAfterFault = ctx.kernelLaunches();
+                assertComputes(plan, spec, 4); // stays on the CPU path
+                assertEquals(launchesAfterFault, ctx.kernelLaunches(), "a plan moved to the CPU path launched a kernel");
+                assertTrue(launchesAfterFault - launches <= 2, "launches during the faulty calls: " + (launchesAfterFault - launches));
+            }
+            assertEquals(0, ctx.liveBytes(), "device memory held after the faulty plans closed: " + spec);
+            assertEquals(0, ctx.liveObjects(), "OpenCL objects (buffers, kernels, events) alive after the faulty plans closed: " + spec);
+        }
+        assertTrue(warnings.count(warning) >= 1 && warnings.count(warning) <= SPECS.size(), warnings.warnings().toString());
+        assertEquals(warnings.warnings().size(), warnings.warnings().stream().distinct().count(),
+                "the same WARN twice: " + warnings.warnings());
+        assertRecovered();
+    }
+
+    /** A buffer above the maximum allocation (lowered for the test) runs on the CPU path; smaller problems stay on OpenCL. */
+    @Test
+    void tensorAboveMaxAllocationRunsOnCpu() {
+        engine.close();
+        String old = System.getProperty(OpenClContext.MAX_ALLOC_PROPERTY);
+        System.setProperty(OpenClContext.MAX_ALLOC_PROPERTY, "4096");
+        try {
+            engine = ConvEngine.create(DeviceChoice.OPENCL);
+            ctx = ((OpenClBackend) engine.primaryBackend()).context();
+        } finally {
+            if (old == null) {
+                System.clearProperty(OpenClContext.MAX_ALLOC_PROPERTY);
+            } else {
+                System.setProperty(OpenClContext.MAX_ALLOC_PROPERTY, old);
+            }
+        }
+        assertEquals(4096, ctx.maxAllocBytes());
+        // input 1x2x24x24 floats = 4608 bytes > 4096; output 1x3x24x24 = 6912 bytes
+        ConvSpec big = ConvSpec.parse("op=conv2d n=1 c=2 h=24 w=24 k=3 kh=3 kw=3 pad=1 bias=1");
+        ConvArgs args = Tensors.args(big, 5, true, 1);
+        ConvArgs ref = Tensors.withFreshOutput(args, big);
+        ReferenceConv.run(big, ref);
+        Tensor out = engine.conv2d(args.input(), args.weight(), args.bias(), 1, 1, 1, 1);
+        assertEquals(-1, Tensors.firstMismatch(ref.output().array(), out.array()), big.toString());
+        assertEquals(0, ctx.kernelLaunches(), "the oversized problem reached the device");
+        assertEquals(1, warnings.count("exceeds the maximum allocation of 4096 bytes"), warnings.warnings().toString());
+        try (ConvPlan plan = engine.plan(big)) {
+            assertEquals("cpu", plan.backend(), big.toString());
+            assertComputes(plan, big, 6);
+        }
+        for (ConvSpec small : SPECS) { // every tensor of these is below 4096 bytes
+            try (ConvPlan plan = engine.plan(small)) {
+                assertEquals("opencl", plan.backend(), small.toString());
+                assertComputes(plan, small, 7);
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.convcl.testing;
+
+import dev.convcl.ConvSpec;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Named problem lists kept as one-line specs in test resources. */
+public final class ProblemFiles {
+    private ProblemFiles() {
+    }
+
+    /** A spec with the name its line carries, for messages. */
+    public record Named(String name, ConvSpec spec) {
+        @Override
+        public String toString() {
+            return name + " (" + spec + ")";
+        }
+    }
+
+    /**
+     * {@code kernel-coverage.txt}: tiny problems that together reach every kernel file; used by the
+     * kernel coverage, non-finite, determinism and oclgrind checks.
+     */
+    public static List<Named> kernelCoverage() {
+        return read("/kernel-coverage.txt");
+    }
+
+    /** Reads a resource of one-line specs, a name first; {@code #} starts a comment. */
+    public static List<Named> read(String resource) {
+        try (InputStream in = ProblemFiles.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException(resource + " is not on the test classpath");
+            }
+            List<Named> out = new ArrayList<>();
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            for (String line; (line = r.readLine()) != null; ) {
+                String t = line.strip();
+                if (t.isEmpty() || t.startsWith("#")) {
+                    continue;
+                }
+                String name = t.split("\\s+", 2)[0];
+                out.add(new Named(name.contains("=") ? t : name, ConvSpec.parse(t)));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.convcl.testing;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.util.List;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Collects the WARN (and worse) messages one logger emits while it is open, and keeps them off the
+ * console meanwhile (the tests that expect warnings assert on them instead).
+ */
+public final class WarnCapture implements AutoCloseable {
+    private final Logger logger;
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    private final boolean wasAdditive;
+
+    private WarnCapture(Class<?> source) {
+        logger = (Logger) LoggerFactory.getLogger(source);
+        appender.start();
+        logger.addAppender(appender);
+        wasAdditive = logger.isAdditive();
+        logger.setAdditive(false);
+    }
+
+    /** Starts collecting what {@code source}'s logger emits. */
+    public static WarnCapture on(Class<?> source) {
+        return new WarnCapture(source);
+    }
+
+    /** The formatted messages at WARN or above, in order. */
+    public List<String> warnings() {
+        synchronized (appender) { // the lock AppenderBase.doAppend holds while it appends
+            return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+                    .map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
+    /** How many WARN-or-worse messages contain {@code text}. */
+    public long count(String text) {
+        return warnings().stream().filter(m -> m.contains(text)).count();
+    }
+
+    @Override
+    public void close() {
+        logger.setAdditive(wasAdditive);
+        logger.detachAppender(appender);
+        appender.stop();
+    }
+}
