@@ -1,0 +1,180 @@
+package dev.convcl.cli;
+
+import dev.convcl.ConvEngine;
+import dev.convcl.DeviceChoice;
+import dev.convcl.cpu.CpuBackend;
+import dev.convcl.opencl.OpenClContext;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code convcl bench}: times a suite of problems on the device and on the CPU path. */
+@Command(name = "bench", sortOptions = false, description = {
+        "Times each problem of a shapes file (default: the bundled suite of published network layers)",
+        "on the chosen device and on the CPU path, after checking each result against the CPU path",
+        "and the reference (a result that does not match is FAIL and is not timed). Progress on",
+        "stderr, a table on stdout. Exits 1 if any result FAILed."})
+final class BenchCommand extends CliCommand {
+
+    @Option(names = "--shapes", paramLabel = "FILE",
+            description = "Shapes file: a name then key=value fields a line (default: the bundled suite).")
+    Path shapes;
+
+    @Option(names = "--quick", description = "Only the problems marked quick=1 (a few minutes on a 2-core CPU).")
+    boolean quick;
+
+    @Option(names = "--filter", paramLabel = "REGEX", description = "Only problems whose name contains a match.")
+    String filter;
+
+    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
+            description = "Device under test (default: ${DEFAULT-VALUE}); cpu times the CPU path alone.")
+    DeviceChoice device;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
+            description = "Untimed calls after the checking call (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--iters", paramLabel = "N", defaultValue = "10",
+            description = "Timed calls at most (default: ${DEFAULT-VALUE}).")
+    int iters;
+
+    @Option(names = "--seconds", paramLabel = "S", defaultValue = "2",
+            description = "Time budget of a problem on a backend: timing stops after it once "
+                    + BenchRunner.MIN_TIMED + " calls are timed (default: ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--reference-mflop", paramLabel = "M", defaultValue = "20",
+            description = "Most MFLOP the slow reference spends on a problem; larger ones are checked on a slice "
+                    + "of their output channels (default: ${DEFAULT-VALUE}).")
+    double referenceMflop;
+
+    @Option(names = "--no-peak", description = "Skip the share of the measured peak (saves measuring it once).")
+    boolean noPeak;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the results as JSON.")
+    Path json;
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "Write the results as CSV.")
+    Path csv;
+
+    @Option(names = "--plot", paramLabel = "FILE", description = "Write a bar chart as self-contained SVG.")
+    Path plot;
+
+    @Override
+    public Integer call() throws IOException {
+        if (warmup < 0) {
+            throw new IllegalArgumentException("--warmup " + warmup + " must not be negative");
+        }
+        if (iters < 1) {
+            throw new IllegalArgumentException("--iters " + iters + " must be at least 1");
+        }
+        if (!(seconds >= 0)) {
+            throw new IllegalArgumentException("--seconds " + seconds + " must not be negative");
+        }
+        if (!(referenceMflop > 0)) {
+            throw new IllegalArgumentException("--reference-mflop " + referenceMflop + " must be positive");
+        }
+        Pattern pattern;
+        try {
+            pattern = filter == null ? null : Pattern.compile(filter);
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("--filter '" + filter + "' is not a regular expression: "
+                    + e.getDescription());
+        }
+        List<BenchSuite.Problem> problems = BenchSuite.select(BenchSuite.load(shapes), quick, pattern);
+        // Found out now rather than after minutes of timing.
+        for (Path p : new Path[] {json, csv, plot}) {
+            if (p != null) {
+                AtomicFiles.checkWritable(p);
+            }
+        }
+        try (ConvEngine engine = ConvEngine.create(device);
+             ConvEngine cpuEngine = engine.primaryBackend() == engine.cpuBackend() ? null : ConvEngine.create(DeviceChoice.CPU)) {
+            ConvEngine cpu = cpuEngine == null ? engine : cpuEngine;
+            Optional<OpenClContext> ctx = PeakCommand.openClContext(engine);
+            if (ctx.isEmpty() && device.kind() != DeviceChoice.Kind.CPU) {
+                err().println("bench: no OpenCL device in use; timing the CPU path only");
+            }
+            err().println("bench: " + problems.size() + " problems on " + engine.deviceName()
+                    + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
+            err().flush();
+            Peak.Result devicePeak = null, cpuPeak = null;
+            if (!noPeak) {
+                PeakCache cache = PeakCache.standard();
+                if (ctx.isPresent()) {
+                    devicePeak = PeakCommand.cachedOrMeasured(cache, PeakCache.key(ctx.get().info()),
+                            () -> Peak.measure(ctx.get()), err());
+                }
+                CpuBackend cpuPath = (CpuBackend) cpu.cpuBackend();
+                cpuPeak = PeakCommand.cachedOrMeasured(cache, PeakCache.javaKey(cpuPath.threads()),
+                        () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads()), err());
+            }
+            BenchRunner runner = new BenchRunner(engine, cpu, new BenchRunner.Settings(warmup, iters, seconds, referenceMflop * 1e6),
+                    devicePeak, cpuPeak, err());
+            List<BenchRow> rows = runner.run(problems);
+
+            out().println("device: " + engine.deviceName());
+            if (devicePeak != null) {
+                out().printf(Locale.ROOT, "device peak: %.1f GFLOP/s fp32 FMA, %.1f GB/s%n", devicePeak.gflops(), devicePeak.gbPerS());
+            }
+            if (cpuPeak != null) {
+                out().printf(Locale.ROOT, "CPU path peak: %.1f GFLOP/s fp32 FMA, %.1f GB/s (%s)%n", cpuPeak.gflops(),
+                        cpuPeak.gbPerS(), cpuPeak.device());
+            }
+            out().println("times: " + describeTiming() + "; wall time includes transfers; GFLOP/s from wall time;");
+            out().println("peak: kernel GFLOP/s (wall GFLOP/s on the CPU path) / the measured FMA peak");
+            BenchReport.table(rows, out());
+            long failed = rows.stream().filter(r -> !r.ok()).count();
+            for (BenchRow r : rows) {
+                if (!r.ok()) {
+                    out().println("FAIL " + r.name() + " on " + r.backend() + ": " + r.error() + "  [" + r.spec() + "]");
+                }
+            }
+            out().println(rows.size() - failed + " results ok, " + failed + " FAIL");
+            out().flush();
+            writeFiles(engine.deviceName(), devicePeak, cpuPeak, rows);
+            return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
+        }
+    }
+
+    private String describeTiming() {
+        return String.format(Locale.ROOT, "median of %d to %d calls (%.3g s budget) after a checking call and %d warm-up",
+                Math.min(BenchRunner.MIN_TIMED, iters), iters, seconds, warmup);
+    }
+
+    private void writeFiles(String deviceName, Peak.Result devicePeak, Peak.Result cpuPeak, List<BenchRow> rows)
+            throws IOException {
+        if (json != null) {
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("date", Instant.now().toString());
+            extra.put("warmup", warmup);
+            extra.put("iters", iters);
+            extra.put("seconds", seconds);
+            extra.put("device_peak_gflops", devicePeak == null ? null : devicePeak.gflops());
+            extra.put("device_peak_gb_per_s", devicePeak == null ? null : devicePeak.gbPerS());
+            extra.put("cpu_peak_gflops", cpuPeak == null ? null : cpuPeak.gflops());
+            extra.put("cpu_peak_gb_per_s", cpuPeak == null ? null : cpuPeak.gbPerS());
+            AtomicFiles.writeString(json, BenchReport.json(deviceName, extra, rows));
+            err().println("bench: wrote " + json);
+        }
+        if (csv != null) {
+            AtomicFiles.writeString(csv, BenchReport.csv(rows));
+            err().println("bench: wrote " + csv);
+        }
+        if (plot != null) {
+            AtomicFiles.writeString(plot, BenchReport.svg("convcl bench: GFLOP/s, higher is better",
+                    List.of(deviceName, Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC; "
+                            + describeTiming() + "; bias on every problem"), rows));
+            err().println("bench: wrote " + plot);
+        }
+    }
+}

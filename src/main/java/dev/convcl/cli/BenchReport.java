@@ -1,0 +1,280 @@
+package dev.convcl.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Renders benchmark rows: an aligned text table, JSON, CSV and an SVG bar chart. */
+final class BenchReport {
+    private BenchReport() {
+    }
+
+    // ---------------------------------------------------------------- table
+
+    private static final String[] HEADER = {"problem", "backend", "algorithm", "compile ms", "kernel ms", "median ms",
+        "min..max ms", "GFLOP/s", "peak", "vs cpu", "check"};
+    /** Columns aligned right (numbers). */
+    private static final boolean[] RIGHT = {false, false, false, true, true, true, true, true, true, true, false};
+
+    static void table(List<BenchRow> rows, PrintWriter out) {
+        List<String[]> cells = new ArrayList<>();
+        cells.add(HEADER);
+        for (BenchRow r : rows) {
+            cells.add(new String[] {r.name(), r.backend(), r.algorithm(), num(r.compileMs(), 1), num(r.kernelMs(), 3),
+                num(r.medianMs(), 3), r.ok() ? num(r.minMs(), 3) + ".." + num(r.maxMs(), 3) : "-",
+                num(r.gflops(), 1), Double.isNaN(r.peakShare()) ? "-" : num(100 * r.peakShare(), 1) + "%",
+                Double.isNaN(r.speedup()) ? "-" : num(r.speedup(), 2) + "x",
+                (r.ok() ? "ok " : "FAIL ") + sci(r.relL2())});
+        }
+        int[] width = new int[HEADER.length];
+        for (String[] row : cells) {
+            for (int i = 0; i < row.length; i++) {
+                width[i] = Math.max(width[i], row[i].length());
+            }
+        }
+        for (String[] row : cells) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < row.length; i++) {
+                String pad = " ".repeat(width[i] - row[i].length());
+                line.append(i == 0 ? "" : "  ").append(RIGHT[i] ? pad + row[i] : row[i] + (i == row.length - 1 ? "" : pad));
+            }
+            out.println(line);
+        }
+    }
+
+    private static String num(double v, int decimals) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%." + decimals + "f", v);
+    }
+
+    private static String sci(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.1e", v);
+    }
+
+    // ---------------------------------------------------------------- JSON and CSV
+
+    /** {@code {"device": ..., <extra fields>, "rows": [{...}, ...]}}. */
+    static String json(String device, Map<String, Object> extra, List<BenchRow> rows) {
+        Map<String, Object> top = new LinkedHashMap<>();
+        top.put("device", device);
+        top.putAll(extra);
+        List<Object> list = new ArrayList<>();
+        for (BenchRow r : rows) {
+            list.add(r.fields());
+        }
+        top.put("rows", list);
+        StringBuilder sb = new StringBuilder();
+        Json.write(sb, top, 0);
+        return sb.append('\n').toString();
+    }
+
+    static String csv(List<BenchRow> rows) {
+        StringBuilder sb = new StringBuilder();
+        List<String> names = new ArrayList<>(rows.isEmpty() ? List.of() : rows.get(0).fields().keySet());
+        sb.append(String.join(",", names)).append('\n');
+        for (BenchRow r : rows) {
+            List<String> values = new ArrayList<>();
+            for (Object v : r.fields().values()) {
+                values.add(csvField(v));
+            }
+            sb.append(String.join(",", values)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String csvField(Object v) {
+        if (v == null || v instanceof Double d && !Double.isFinite(d)) {
+            return "";
+        }
+        String s = v instanceof Double d ? Json.number(d) : v.toString();
+        if (s.contains(",") || s.contains("\"") || s.contains("\n")) {
+            return "\"" + s.replace("\"", "\"\"") + "\"";
+        }
+        return s;
+    }
+
+    /** A minimal JSON writer for maps, lists, strings, booleans and numbers (NaN and infinities as null). */
+    static final class Json {
+        private Json() {
+        }
+
+        static void write(StringBuilder sb, Object v, int indent) {
+            if (v == null) {
+                sb.append("null");
+            } else if (v instanceof Map<?, ?> m) {
+                sb.append("{");
+                int i = 0;
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    sb.append(i++ == 0 ? "" : ",").append(indent == 0 ? "\n  " : " ");
+                    string(sb, e.getKey().toString());
+                    sb.append(": ");
+                    write(sb, e.getValue(), indent + 1);
+                }
+                sb.append(indent == 0 ? "\n}" : "}");
+            } else if (v instanceof List<?> l) {
+                sb.append("[");
+                for (int i = 0; i < l.size(); i++) {
+                    sb.append(i == 0 ? "" : ",").append("\n").append("  ".repeat(indent + 1));
+                    write(sb, l.get(i), indent + 1);
+                }
+                sb.append("\n").append("  ".repeat(indent)).append("]");
+            } else if (v instanceof String s) {
+                string(sb, s);
+            } else if (v instanceof Double d) {
+                sb.append(Double.isFinite(d) ? number(d) : "null");
+            } else if (v instanceof Number || v instanceof Boolean) {
+                sb.append(v);
+            } else {
+                string(sb, v.toString());
+            }
+        }
+
+        static String number(double d) {
+            if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+                return Long.toString((long) d);
+            }
+            return Double.toString(d);
+        }
+
+        private static void string(StringBuilder sb, String s) {
+            sb.append('"');
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                switch (c) {
+                    case '"' -> sb.append("\\\"");
+                    case '\\' -> sb.append("\\\\");
+                    case '\n' -> sb.append("\\n");
+                    case '\r' -> sb.append("\\r");
+                    case '\t' -> sb.append("\\t");
+                    default -> {
+                        if (c < 0x20) {
+                            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                        } else {
+                            sb.append(c);
+                        }
+                    }
+                }
+            }
+            sb.append('"');
+        }
+    }
+
+    // ---------------------------------------------------------------- SVG
+
+    private static final int LABEL_W = 230;
+    private static final int BAR_W = 520;
+    private static final int BAR_H = 14;
+    private static final int RIGHT_W = 150;
+
+    /**
+     * A horizontal bar chart of GFLOP/s (median wall time), one group of bars a problem, one bar a
+     * backend; failed rows are marked FAIL. Self-contained SVG: opens in any browser.
+     */
+    static String svg(String title, List<String> notes, List<BenchRow> rows) {
+        Map<String, List<BenchRow>> byProblem = new LinkedHashMap<>();
+        for (BenchRow r : rows) {
+            byProblem.computeIfAbsent(r.name(), k -> new ArrayList<>()).add(r);
+        }
+        double max = rows.stream().filter(BenchRow::ok).mapToDouble(BenchRow::gflops).filter(Double::isFinite)
+                .max().orElse(1);
+        max = niceCeiling(max);
+        int legendY = 40 + 14 * notes.size();
+        int top = legendY + 28;
+        int groupGap = 8;
+        int height = top;
+        for (List<BenchRow> g : byProblem.values()) {
+            height += g.size() * (BAR_H + 2) + groupGap;
+        }
+        int axisY = height;
+        height += 50;
+        int width = LABEL_W + BAR_W + RIGHT_W;
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                + "viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"12\">%n",
+                width, height, width, height));
+        s.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", width, height));
+        s.append(String.format(Locale.ROOT, "<text x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"bold\">%s</text>%n", xml(title)));
+        for (int i = 0; i < notes.size(); i++) {
+            s.append(String.format(Locale.ROOT, "<text x=\"10\" y=\"%d\" font-size=\"11\" fill=\"#444\">%s</text>%n",
+                    42 + 14 * i, xml(notes.get(i))));
+        }
+        // legend
+        int lx = LABEL_W;
+        for (String backend : List.of("opencl", "cpu")) {
+            s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                    + "<text x=\"%d\" y=\"%d\">%s</text>%n", lx, legendY, color(backend), lx + 16, legendY + 10,
+                    backend.equals("cpu")
+                    ? "CPU path (Java)" : "OpenCL device"));
+            lx += 150;
+        }
+        // grid lines and axis labels
+        for (int i = 0; i <= 4; i++) {
+            double x = LABEL_W + BAR_W * i / 4.0;
+            s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>%n",
+                    x, top - 4, x, axisY));
+            s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
+                    x, axisY + 16, Json.number(max * i / 4.0)));
+        }
+        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">GFLOP/s (2*MACs / median wall time, transfers included)</text>%n",
+                LABEL_W + BAR_W / 2, axisY + 36));
+        int y = top;
+        for (Map.Entry<String, List<BenchRow>> g : byProblem.entrySet()) {
+            List<BenchRow> group = g.getValue();
+            int groupH = group.size() * (BAR_H + 2);
+            s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>%n",
+                    LABEL_W - 8, y + groupH / 2 + 4, xml(g.getKey())));
+            for (BenchRow r : group) {
+                if (r.ok() && Double.isFinite(r.gflops())) {
+                    double w = Math.max(1, BAR_W * r.gflops() / max);
+                    s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
+                            + "<title>%s %s: %.3f ms, %.1f GFLOP/s</title></rect>%n", LABEL_W, y, w, BAR_H,
+                            color(r.backend()), xml(r.name()), xml(r.backend() + " " + r.algorithm()), r.medianMs(), r.gflops()));
+                    String label = significant(r.gflops())
+                            + (Double.isFinite(r.speedup()) ? String.format(Locale.ROOT, " (%.2fx cpu)", r.speedup()) : "");
+                    s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\">%s</text>%n",
+                            LABEL_W + w + 4, y + BAR_H - 3, xml(label)));
+                } else {
+                    s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#c00\" font-weight=\"bold\">"
+                            + "FAIL (%s)</text>%n", LABEL_W + 4, y + BAR_H - 3, xml(r.backend())));
+                }
+                y += BAR_H + 2;
+            }
+            y += groupGap;
+        }
+        s.append("</svg>\n");
+        return s.toString();
+    }
+
+    /** Three significant digits at most: 0.0512, 1.73, 412. */
+    static String significant(double v) {
+        if (v >= 100 || v == 0) {
+            return String.format(Locale.ROOT, "%.0f", v);
+        }
+        int decimals = Math.min(6, 2 - (int) Math.floor(Math.log10(Math.abs(v))));
+        return String.format(Locale.ROOT, "%." + decimals + "f", v);
+    }
+
+    private static String color(String backend) {
+        return "cpu".equals(backend) ? "#9e9e9e" : "#1f77b4";
+    }
+
+    /** 1, 2 or 5 times a power of ten, at least {@code v}: readable axis ends. */
+    static double niceCeiling(double v) {
+        if (!(v > 0)) {
+            return 1;
+        }
+        double p = Math.pow(10, Math.floor(Math.log10(v)));
+        for (double m : new double[] {1, 2, 5, 10}) {
+            if (m * p >= v) {
+                return m * p;
+            }
+        }
+        return 10 * p;
+    }
+
+    private static String xml(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

@@ -1,0 +1,199 @@
+package dev.convcl.cli;
+
+import dev.convcl.ConvArgs;
+import dev.convcl.ConvEngine;
+import dev.convcl.ConvPlan;
+import dev.convcl.ConvSpec;
+import dev.convcl.Tensor;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Times each problem on the engine's device and on the CPU path. Every result is first checked:
+ * the device's against the CPU path's whole output, both against the reference, on the whole
+ * output for small problems and on a slice of the output channels for larger ones
+ * ({@link ReferenceSlice}). A result that does not match is a FAIL row and is never timed.
+ * The checking call also warms the plan up (kernel caches, first-touch of buffers, the JIT);
+ * then {@code warmup} untimed calls, then timed calls of the same plan: wall time includes the
+ * transfers, kernel time comes from the OpenCL profiling events.
+ */
+final class BenchRunner {
+
+    /**
+     * @param warmup            untimed calls before timing
+     * @param iters             timed calls at most
+     * @param secondsPerBackend timing of a problem on a backend stops after this long, once
+     *                          {@link #MIN_TIMED} calls are timed
+     * @param referenceMaxFlops the most flops the (single-threaded, slow) reference spends on
+     *                          a problem; larger ones are checked on a slice of their output
+     */
+    record Settings(int warmup, int iters, double secondsPerBackend, double referenceMaxFlops) {
+    }
+
+    /** Timed calls made whatever the time budget, so that a median means something. */
+    static final int MIN_TIMED = 3;
+
+    private final ConvEngine engine;
+    private final ConvEngine cpuEngine;
+    private final Settings settings;
+    private final Peak.Result devicePeak;
+    private final Peak.Result cpuPeak;
+    private final PrintWriter progress;
+
+    /**
+     * @param engine     the engine on the device under test
+     * @param cpuEngine  an engine on the CPU path; {@code engine} itself when that runs on the CPU path
+     * @param devicePeak the device's measured peak, or null
+     * @param cpuPeak    the CPU path's measured peak, or null
+     */
+    BenchRunner(ConvEngine engine, ConvEngine cpuEngine, Settings settings, Peak.Result devicePeak,
+                Peak.Result cpuPeak, PrintWriter progress) {
+        this.engine = engine;
+        this.cpuEngine = cpuEngine;
+        this.settings = settings;
+        this.devicePeak = devicePeak;
+        this.cpuPeak = cpuPeak;
+        this.progress = progress;
+    }
+
+    List<BenchRow> run(List<BenchSuite.Problem> problems) {
+        List<BenchRow> rows = new ArrayList<>();
+        for (int i = 0; i < problems.size(); i++) {
+            BenchSuite.Problem p = problems.get(i);
+            progress.printf(Locale.ROOT, "[%d/%d] %s  %s%n", i + 1, problems.size(), p.name(), p.spec().withBias(true));
+            progress.flush();
+            rows.addAll(runOne(p));
+        }
+        return rows;
+    }
+
+    /** The rows of one problem: the device's (when it is not the CPU path), then the CPU path's. */
+    List<BenchRow> runOne(BenchSuite.Problem p) {
+        // Every problem gets a bias, as in the PyTorch peer.
+        ConvSpec spec = p.spec().withBias(true);
+        ConvArgs data = ProblemData.random(spec, p.name().hashCode());
+        boolean separateDevice = engine != cpuEngine;
+        ReferenceSlice slice = ReferenceSlice.choose(spec, settings.referenceMaxFlops());
+        Tensor reference = slice.reference(data);
+        String refName = slice.isWhole() ? "reference" : "reference-slice";
+        progress.println("      checked against the reference on " + slice.describe());
+        List<BenchRow> rows = new ArrayList<>();
+        try (Compiled cpuPlan = Compiled.of(cpuEngine, spec);
+             Compiled devicePlan = separateDevice ? Compiled.of(engine, spec) : null) {
+            ConvArgs cpuArgs = ProblemData.freshOutput(data, spec);
+            cpuPlan.plan().execute(cpuArgs);
+            Check cpuCheck = Check.of(refName, reference, slice.sliceOf(cpuArgs.output()));
+            BenchRow cpuRow = measure(p, spec, cpuPlan, cpuArgs, cpuCheck);
+            if (devicePlan != null) {
+                ConvArgs devArgs = ProblemData.freshOutput(data, spec);
+                devicePlan.plan().execute(devArgs);
+                Check check = Check.of("cpu", cpuArgs.output(), devArgs.output())
+                        .and(Check.of(refName, reference, slice.sliceOf(devArgs.output())));
+                BenchRow devRow = measure(p, spec, devicePlan, devArgs, check);
+                rows.add(devRow.ok() && cpuRow.ok() ? devRow.withCpuMedian(cpuRow.medianMs()) : devRow);
+            }
+            rows.add(cpuRow);
+        }
+        return rows;
+    }
+
+    /** A plan and how long creating it took (kernel build or cache load, buffer allocation). */
+    private record Compiled(ConvPlan plan, double compileMs) implements AutoCloseable {
+        static Compiled of(ConvEngine e, ConvSpec spec) {
+            long t0 = System.nanoTime();
+            ConvPlan plan = e.plan(spec);
+            return new Compiled(plan, (System.nanoTime() - t0) / 1e6);
+        }
+
+        @Override
+        public void close() {
+            plan.close();
+        }
+    }
+
+    /** Times {@code plan} if its result passed {@code check}; a failed check gives an untimed FAIL row. */
+    private BenchRow measure(BenchSuite.Problem p, ConvSpec spec, Compiled compiled, ConvArgs args, Check check) {
+        ConvPlan plan = compiled.plan();
+        String backend = plan.backend();
+        // A device plan that fell back runs on the CPU path and is measured against its peak.
+        Peak.Result peak = "cpu".equals(backend) ? cpuPeak : devicePeak;
+        double compileMs = compiled.compileMs();
+        if (!check.ok()) {
+            progress.printf(Locale.ROOT, "      %-6s %-18s FAIL: %s%n", backend, plan.algorithm(), check.describe());
+            return new BenchRow(p.name(), spec.toString(), spec.op().token(), backend, plan.deviceName(),
+                    plan.algorithm(), false, check.against(), check.relL2(), compileMs, Double.NaN, Double.NaN,
+                    Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                    check.describe());
+        }
+        for (int i = 0; i < settings.warmup(); i++) {
+            plan.execute(args);
+        }
+        // At least MIN_TIMED calls; more, up to iters, while the time budget lasts.
+        int minTimed = Math.min(MIN_TIMED, settings.iters());
+        double[] wall = new double[settings.iters()];
+        double[] kernel = new double[settings.iters()];
+        int timed = 0;
+        long start = System.nanoTime();
+        while (timed < settings.iters()
+                && (timed < minTimed || (System.nanoTime() - start) / 1e9 < settings.secondsPerBackend())) {
+            long t0 = System.nanoTime();
+            plan.execute(args);
+            wall[timed] = (System.nanoTime() - t0) / 1e6;
+            kernel[timed] = plan.lastDeviceMillis();
+            timed++;
+        }
+        wall = Arrays.copyOf(wall, timed);
+        kernel = Arrays.copyOf(kernel, timed);
+        double median = median(wall);
+        double kernelMedian = median(kernel);
+        double gflops = spec.flops() / (median * 1e6);
+        double kernelGflops = spec.flops() / (kernelMedian * 1e6);
+        double rate = Double.isNaN(kernelGflops) ? gflops : kernelGflops;
+        double share = peak == null ? Double.NaN : rate / peak.gflops();
+        progress.printf(Locale.ROOT, "      %-6s %-18s %9.3f ms %8.2f GFLOP/s  %2d calls  (%s)%n", backend,
+                plan.algorithm(), median, gflops, timed, check.describe());
+        progress.flush();
+        return new BenchRow(p.name(), spec.toString(), spec.op().token(), backend, plan.deviceName(), plan.algorithm(),
+                true, check.against(), check.relL2(), compileMs, kernelMedian, median, min(wall), max(wall), timed,
+                gflops, kernelGflops, share, Double.NaN, Double.NaN, null);
+    }
+
+    /** Median; NaN if any value is NaN (kernel times on the CPU path). */
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        if (s.length == 0 || Double.isNaN(s[s.length - 1])) {
+            return Double.NaN;
+        }
+        int mid = s.length / 2;
+        return s.length % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+    }
+
+    private static double min(double[] v) {
+        return Arrays.stream(v).min().orElse(Double.NaN);
+    }
+
+    private static double max(double[] v) {
+        return Arrays.stream(v).max().orElse(Double.NaN);
+    }
+
+    /** The outcome of comparing a result to one or more trusted ones. */
+    record Check(String against, double relL2, boolean ok) {
+        static Check of(String against, Tensor trusted, Tensor result) {
+            double err = ProblemData.relativeL2(trusted, result);
+            return new Check(against, err, err <= ProblemData.TOLERANCE);
+        }
+
+        Check and(Check other) {
+            return new Check(against + "+" + other.against, Math.max(relL2, other.relL2), ok && other.ok);
+        }
+
+        String describe() {
+            return String.format(Locale.ROOT, "%s relative L2 %.1e %s %.0e vs %s", ok ? "ok," : "mismatch:", relL2,
+                    ok ? "<=" : ">", ProblemData.TOLERANCE, against);
+        }
+    }
+}

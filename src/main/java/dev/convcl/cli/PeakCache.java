@@ -1,0 +1,122 @@
+package dev.convcl.cli;
+
+import dev.convcl.opencl.OpenClDeviceInfo;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Properties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Measured peaks kept between runs, one {@code peak-<hash>.properties} a device in
+ * {@code $XDG_CACHE_HOME/convcl} (else {@code ~/.cache/convcl}; the system property
+ * {@value #DIR_PROPERTY} overrides both). The hash covers what identifies the device and its
+ * driver, so a new driver or machine is measured afresh. A folder that cannot be written only
+ * means measuring again next time.
+ */
+final class PeakCache {
+    /** Overrides the cache folder (tests point it at a temporary folder). */
+    static final String DIR_PROPERTY = "convcl.peakCacheDir";
+    private static final Logger LOG = LoggerFactory.getLogger(PeakCache.class);
+
+    private final Path dir;
+
+    PeakCache(Path dir) {
+        this.dir = dir;
+    }
+
+    static PeakCache standard() {
+        String explicit = System.getProperty(DIR_PROPERTY);
+        if (explicit != null && !explicit.isBlank()) {
+            return new PeakCache(Paths.get(explicit));
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Paths.get(xdg) : Paths.get(System.getProperty("user.home"), ".cache");
+        return new PeakCache(base.resolve("convcl"));
+    }
+
+    /** What identifies an OpenCL device's peak: name, platform, driver, size and clock. */
+    static String key(OpenClDeviceInfo d) {
+        return "opencl|" + d.name() + "|" + d.platformName() + "|" + d.driverVersion() + "|" + d.computeUnits()
+                + "|" + d.clockMhz();
+    }
+
+    /** What identifies the Java path's peak: the processor, the thread count and the JVM. */
+    static String javaKey(int threads) {
+        return "java|" + cpuModel() + "|" + threads + "|" + System.getProperty("os.arch") + "|"
+                + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version");
+    }
+
+    Path file(String key) {
+        return dir.resolve("peak-" + sha256(key).substring(0, 16) + ".properties");
+    }
+
+    Optional<Peak.Result> get(String key) {
+        Path f = file(key);
+        if (!Files.isRegularFile(f)) {
+            return Optional.empty();
+        }
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+            p.load(r);
+            if (!key.equals(p.getProperty("key"))) {
+                return Optional.empty();
+            }
+            return Optional.of(new Peak.Result(p.getProperty("device"), Double.parseDouble(p.getProperty("gflops")),
+                    Double.parseDouble(p.getProperty("gb_per_s")), p.getProperty("fma_config", "")));
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("peak cache {} unusable ({}); measuring again", f, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    void put(String key, Peak.Result r) {
+        Properties p = new Properties();
+        p.setProperty("key", key);
+        p.setProperty("device", r.device());
+        p.setProperty("gflops", String.format(Locale.ROOT, "%.3f", r.gflops()));
+        p.setProperty("gb_per_s", String.format(Locale.ROOT, "%.3f", r.gbPerS()));
+        p.setProperty("fma_config", r.fmaConfig());
+        p.setProperty("measured", Instant.now().toString());
+        try {
+            Files.createDirectories(dir);
+            StringWriter text = new StringWriter();
+            p.store(text, "convcl peak: measured fp32 FMA rate and memory bandwidth");
+            AtomicFiles.writeString(file(key), text.toString());
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("peak not cached in {} ({})", dir, e.toString());
+        }
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Paths.get("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the other fields still tell machines apart reasonably
+        }
+        return System.getProperty("os.name");
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 missing from the JDK", e);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.convcl.cli;
+
+import dev.convcl.ConvArgs;
+import dev.convcl.ConvEngine;
+import dev.convcl.ConvPlan;
+import dev.convcl.ConvSpec;
+import dev.convcl.DeviceChoice;
+import dev.convcl.reference.ReferenceConv;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code convcl verify}: the chosen device against the reference, on the suite's problems made small and on random ones. */
+@Command(name = "verify", sortOptions = false, description = {
+        "Checks the chosen device against the reference (plain loops, double accumulation):",
+        "  - every problem of the bundled suite, shrunk to batch 1, height and width <= 12, <= 4 groups",
+        "    of <= 8 input and output channels (depthwise stays depthwise), bias on;",
+        "  - N random problems of each family: dense, dilated, grouped, depthwise, depthwise multiplier,",
+        "    1x1, asymmetric, large kernel, deform v1, deform v2.",
+        "A problem passes when relative L2 <= 1e-4 and every output element was written. One line a",
+        "family, failures with their one-line problem, and last 'N passed, M failed'. Exits 1 on any failure."})
+final class VerifyCommand extends CliCommand {
+
+    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
+            description = "Device to check (default: ${DEFAULT-VALUE}).")
+    DeviceChoice device;
+
+    @Option(names = "--count", paramLabel = "N", defaultValue = "10",
+            description = "Random problems a family (default: ${DEFAULT-VALUE}).")
+    int count;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the random problems and data (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() throws IOException {
+        if (count < 0) {
+            throw new IllegalArgumentException("--count " + count + " must not be negative");
+        }
+        List<BenchSuite.Problem> suite = BenchSuite.load(null);
+        int passed = 0, failed = 0;
+        try (ConvEngine engine = ConvEngine.create(device)) {
+            out().printf(Locale.ROOT, "verify on %s: relative L2 <= %.0e against the reference, seed %d%n",
+                    engine.deviceName(), ProblemData.TOLERANCE, seed);
+            SplittableRandom data = new SplittableRandom(seed);
+            List<ConvSpec> shrunk = new ArrayList<>();
+            for (BenchSuite.Problem p : suite) {
+                shrunk.add(SpecFamily.shrink(p.spec().withBias(true)));
+            }
+            Tally t = check(engine, "suite, shrunk", shrunk, data);
+            passed += t.passed;
+            failed += t.failed;
+            SplittableRandom specs = new SplittableRandom(seed);
+            for (SpecFamily family : SpecFamily.values()) {
+                SplittableRandom familySpecs = specs.split();
+                List<ConvSpec> random = new ArrayList<>();
+                for (int i = 0; i < count; i++) {
+                    random.add(family.random(familySpecs));
+                }
+                t = check(engine, family.label(), random, data);
+                passed += t.passed;
+                failed += t.failed;
+            }
+        }
+        out().println(passed + " passed, " + failed + " failed");
+        return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
+    }
+
+    private static final class Tally {
+        int passed;
+        int failed;
+        double worst;
+        final TreeSet<String> ranOn = new TreeSet<>();
+    }
+
+    private Tally check(ConvEngine engine, String label, List<ConvSpec> specs, SplittableRandom data) {
+        Tally t = new Tally();
+        for (ConvSpec spec : specs) {
+            ConvArgs args = ProblemData.random(spec, data.nextLong());
+            ConvArgs ref = ProblemData.freshOutput(args, spec);
+            ReferenceConv.run(spec, ref);
+            double err;
+            try (ConvPlan plan = engine.plan(spec)) {
+                plan.execute(args);
+                t.ranOn.add(plan.backend() + " " + plan.algorithm());
+            }
+            err = ProblemData.relativeL2(ref.output(), args.output());
+            if (err <= ProblemData.TOLERANCE) {
+                t.passed++;
+                t.worst = Math.max(t.worst, err);
+            } else {
+                t.failed++;
+                out().printf(Locale.ROOT, "  FAIL %s: relative L2 %.2e%n", spec, err);
+            }
+        }
+        out().printf(Locale.ROOT, "%-22s %4d passed, %d failed   worst relative L2 %.1e   ran on: %s%n", label,
+                t.passed, t.failed, t.worst, String.join(", ", t.ranOn));
+        out().flush();
+        return t;
+    }
+}
