@@ -215,7 +215,7 @@ final class BenchReport {
             s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>%n",
                     x, top - 4, x, axisY));
             s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
-                    x, axisY + 16, Json.number(max * i / 4.0)));
+                    x, axisY + 16, significant(max * i / 4.0)));
         }
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">GFLOP/s (2*MACs / median wall time, transfers included)</text>%n",
                 LABEL_W + BAR_W / 2, axisY + 36));

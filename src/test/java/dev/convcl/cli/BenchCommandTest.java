@@ -1,0 +1,136 @@
+package dev.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code convcl bench} on the CPU path with a tiny shapes file; its reports and its errors. */
+class BenchCommandTest {
+    static final String TINY = """
+            # two tiny problems
+            tiny.conv   op=conv2d n=1 c=4 h=9 w=9 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=2 quick=1
+            tiny.dcn    op=deform2d n=1 c=4 h=7 w=7 k=2 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 og=2 mask=1
+            """;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void privatePeakCache() {
+        System.setProperty(PeakCache.DIR_PROPERTY, dir.resolve("cache").toString());
+    }
+
+    @AfterEach
+    void restore() {
+        System.clearProperty(PeakCache.DIR_PROPERTY);
+    }
+
+    Path shapes() throws IOException {
+        return Files.writeString(dir.resolve("shapes.txt"), TINY);
+    }
+
+    @Test
+    void cpuRunWritesTableJsonCsvAndPlot() throws IOException {
+        Path json = dir.resolve("out.json"), csv = dir.resolve("out.csv"), svg = dir.resolve("out.svg");
+        Cli.Result r = Cli.run("bench", "--shapes", shapes().toString(), "--device", "cpu", "--iters", "3",
+                "--warmup", "0", "--json", json.toString(), "--csv", csv.toString(), "--plot", svg.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.err().contains("[1/2] tiny.conv"), "progress on stderr: " + r);
+        assertTrue(r.out().contains("tiny.conv") && r.out().contains("tiny.dcn"), r.toString());
+        assertTrue(r.out().contains("2 results ok, 0 FAIL"), r.toString());
+        // the table: a header and one aligned row per result
+        List<String> table = r.out().lines().filter(l -> l.startsWith("problem") || l.startsWith("tiny.")).toList();
+        assertEquals(3, table.size(), r.toString());
+        int checkColumn = table.get(0).indexOf("check");
+        for (String row : table.subList(1, 3)) {
+            assertEquals("ok", row.substring(checkColumn, checkColumn + 2), "aligned check column: " + row);
+        }
+        // the CPU path's peak is measured once and kept
+        assertTrue(r.out().contains("CPU path peak:"), r.toString());
+        assertEquals(1, Cli.filesIn(dir.resolve("cache")));
+
+        String j = Files.readString(json);
+        assertTrue(j.contains("\"device\": \"cpu (pure Java"), j);
+        assertEquals(2, count(j, "\"backend\": \"cpu\""), j);
+        assertEquals(2, count(j, "\"ok\": true"), j);
+        assertTrue(j.contains("\"name\": \"tiny.dcn\", \"op\": \"deform2d\""), j);
+        assertTrue(j.contains("\"checked_with\": \"reference\""), j);
+        for (String field : List.of("median_ms", "gflops", "peak_share", "compile_ms")) {
+            Matcher m = Pattern.compile("\"" + field + "\": ([0-9.Ee-]+)").matcher(j);
+            assertTrue(m.find() && Double.parseDouble(m.group(1)) > 0, field + " positive in " + j);
+        }
+        assertTrue(j.contains("\"kernel_ms\": null"), "no kernel time on the CPU path: " + j);
+
+        List<String> rows = Files.readAllLines(csv);
+        assertEquals(3, rows.size(), rows.toString());
+        assertTrue(rows.get(0).startsWith("name,op,backend,algorithm,ok,"), rows.get(0));
+        assertTrue(rows.get(1).startsWith("tiny.conv,conv2d,cpu,"), rows.get(1));
+
+        String plot = Files.readString(svg);
+        assertTrue(plot.startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\""), plot);
+        assertTrue(plot.contains(">tiny.conv</text>") && plot.contains(">tiny.dcn</text>"), plot);
+        assertEquals(2, count(plot, "height=\"14\" fill="), "one bar per result: " + plot);
+        assertTrue(plot.strip().endsWith("</svg>"));
+    }
+
+    private static int count(String s, String part) {
+        int n = 0;
+        for (int i = s.indexOf(part); i >= 0; i = s.indexOf(part, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void quickAndFilterSelectProblems() throws IOException {
+        Cli.Result quick = Cli.run("bench", "--shapes", shapes().toString(), "--device", "cpu", "--quick", "--iters", "1",
+                "--no-peak");
+        assertEquals(0, quick.code(), quick.toString());
+        assertTrue(quick.out().contains("tiny.conv") && !quick.out().contains("tiny.dcn"), quick.toString());
+        Cli.Result filtered = Cli.run("bench", "--shapes", shapes().toString(), "--device", "cpu", "--filter", "dcn$",
+                "--iters", "1", "--no-peak");
+        assertEquals(0, filtered.code(), filtered.toString());
+        assertTrue(filtered.out().contains("tiny.dcn") && !filtered.out().contains("tiny.conv"), filtered.toString());
+    }
+
+    @Test
+    void theBundledSuiteIsTheDefaultAndParses() throws IOException {
+        List<BenchSuite.Problem> suite = BenchSuite.load(null);
+        assertEquals(29, suite.size());
+        assertEquals(8, suite.stream().filter(BenchSuite.Problem::quick).count());
+        assertEquals("resnet50.res2.3x3", suite.get(0).name());
+        assertTrue(suite.stream().anyMatch(p -> p.name().equals("dcnv2.res4.og4") && p.spec().offsetGroups() == 4
+                && p.spec().mask()));
+    }
+
+    @Test
+    void errorsExitWithTwoAndWriteNothing() throws IOException {
+        Path json = dir.resolve("out.json");
+        Path shapes = shapes();
+        Cli.assertUsageError(Cli.run("bench", "--shapes", dir.resolve("none.txt").toString()), "none.txt: no such file");
+        Path bad = Files.writeString(dir.resolve("bad.txt"), "ok op=conv2d n=1 c=1 h=3 w=3 k=1 kh=1 kw=1\n"
+                + "broken op=conv2d n=1 c=1 h=3 w=3 k=1 kh=5 kw=1\n");
+        Cli.assertUsageError(Cli.run("bench", "--shapes", bad.toString(), "--json", json.toString()),
+                "bad.txt:2: kernel height kh=5");
+        Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--filter", "resnet"),
+                "no problem is left after --filter 'resnet' (of 2)");
+        Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--filter", "(("), "is not a regular expression");
+        Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--iters", "0"), "--iters 0 must be at least 1");
+        Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--json",
+                dir.resolve("missing/out.json").toString()), "does not exist");
+        Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--plot", dir.toString()), "is a folder");
+        assertFalse(Files.exists(json));
+        assertEquals(List.of("bad.txt", "shapes.txt"), Cli.names(dir));
+    }
+}

@@ -1,0 +1,58 @@
+package dev.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.opencl.OpenClDeviceInfo;
+import dev.convcl.testing.OpenClTestDevice;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code convcl bench} on the device: a row per problem and backend, checked, timed, compared. */
+class BenchOpenClTest {
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void privatePeakCache() {
+        System.setProperty(PeakCache.DIR_PROPERTY, dir.resolve("cache").toString());
+    }
+
+    @AfterEach
+    void restore() {
+        System.clearProperty(PeakCache.DIR_PROPERTY);
+    }
+
+    @Test
+    void deviceRowsCarryKernelTimeSpeedupAndPeakShare() throws IOException {
+        OpenClDeviceInfo device = OpenClTestDevice.require();
+        Path shapes = Files.writeString(dir.resolve("shapes.txt"), BenchCommandTest.TINY);
+        Path json = dir.resolve("out.json");
+        Cli.Result r = Cli.run("bench", "--shapes", shapes.toString(), "--device", "opencl:" + device.index(),
+                "--iters", "3", "--json", json.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("4 results ok, 0 FAIL"), r.toString());
+        assertTrue(r.out().contains("device peak:"), r.toString());
+        String j = Files.readString(json);
+        assertTrue(j.contains("\"device\": \"" + device.describe() + "\""), j);
+        Matcher row = Pattern.compile("\\{ \"name\": \"tiny.conv\", \"op\": \"conv2d\", \"backend\": \"opencl\".*").matcher(j);
+        assertTrue(row.find(), j);
+        String opencl = row.group();
+        assertTrue(opencl.contains("\"ok\": true"), opencl);
+        assertTrue(opencl.contains("\"checked_with\": \"cpu+reference\""), opencl);
+        for (String field : new String[] {"kernel_ms", "median_ms", "speedup_vs_cpu", "cpu_median_ms", "peak_share",
+            "kernel_gflops"}) {
+            Matcher m = Pattern.compile("\"" + field + "\": ([0-9.Ee-]+)").matcher(opencl);
+            assertTrue(m.find() && Double.parseDouble(m.group(1)) > 0, field + " positive in " + opencl);
+        }
+        assertTrue(j.contains("\"name\": \"tiny.dcn\", \"op\": \"deform2d\", \"backend\": \"opencl\""), j);
+        assertEquals(2, j.split("\"backend\": \"cpu\"", -1).length - 1, j);
+    }
+}

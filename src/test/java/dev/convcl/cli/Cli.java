@@ -1,0 +1,64 @@
+package dev.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Runs the tool in-process, as the launcher would, with stdout and stderr captured. */
+final class Cli {
+    private Cli() {
+    }
+
+    /** What a command line did. */
+    record Result(int code, String out, String err) {
+        /** The last non-empty line of stdout. */
+        String lastLine() {
+            String[] lines = out.strip().split("\n");
+            return lines[lines.length - 1].strip();
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    /**
+     * Asserts the usage-error contract: exit 2, one line on stderr naming {@code expected}, no stack
+     * trace.
+     */
+    static void assertUsageError(Result r, String expected) {
+        assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
+        assertTrue(r.err().contains(expected), "stderr should name '" + expected + "': " + r);
+        assertFalse(r.err().contains("\tat "), "no stack trace without --debug: " + r);
+        assertFalse(r.err().contains("Exception"), "no exception class names without --debug: " + r);
+        assertEquals(1, r.err().strip().lines().count(), "one line on stderr: " + r);
+    }
+
+    /** How many entries a folder has, to check that nothing (not even a temporary file) was left. */
+    static long filesIn(Path dir) throws IOException {
+        return names(dir).size();
+    }
+
+    /** The sorted names in a folder. */
+    static List<String> names(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+}

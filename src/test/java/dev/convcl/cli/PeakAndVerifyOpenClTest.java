@@ -1,0 +1,53 @@
+package dev.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.opencl.OpenClDeviceInfo;
+import dev.convcl.testing.OpenClTestDevice;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code convcl peak} and {@code convcl verify} on the OpenCL device. */
+class PeakAndVerifyOpenClTest {
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void privatePeakCache() {
+        System.setProperty(PeakCache.DIR_PROPERTY, dir.toString());
+    }
+
+    @AfterEach
+    void restore() {
+        System.clearProperty(PeakCache.DIR_PROPERTY);
+    }
+
+    @Test
+    void peakMeasuresTheDeviceAndTheCpuPath() {
+        OpenClDeviceInfo device = OpenClTestDevice.require();
+        Cli.Result r = Cli.run("peak", "--device", "opencl:" + device.index());
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().startsWith(device.describe()), r.toString());
+        assertTrue(r.out().contains("\ncpu (pure Java"), r.toString());
+        List<Double> rates = PeakAndVerifyTest.rates(r.out());
+        assertEquals(4, rates.size(), r.toString());
+        for (double rate : rates) {
+            assertTrue(rate > 0.1, "every rate positive: " + r);
+        }
+    }
+
+    @Test
+    void verifyOnTheDevicePassesAndSaysWhereItRan() {
+        OpenClDeviceInfo device = OpenClTestDevice.require();
+        Cli.Result r = Cli.run("verify", "--device", "opencl:" + device.index(), "--count", "1");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().startsWith("verify on " + device.describe()), r.toString());
+        assertTrue(r.out().contains("ran on: opencl"), r.toString());
+        assertEquals((29 + SpecFamily.values().length) + " passed, 0 failed", r.lastLine(), r.toString());
+    }
+}
