@@ -104,7 +104,7 @@ final class BenchCommand extends CliCommand {
             if (ctx.isEmpty() && device.kind() != DeviceChoice.Kind.CPU) {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
-            err().println("bench: " + problems.size() + " problems on " + engine.deviceName()
+            err().println("bench: " + problems.size() + (problems.size() == 1 ? " problem on " : " problems on ") + engine.deviceName()
                     + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
             err().flush();
             Peak.Result devicePeak = null, cpuPeak = null;

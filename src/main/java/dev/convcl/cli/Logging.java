@@ -1,6 +1,7 @@
 package dev.convcl.cli;
 
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import org.slf4j.LoggerFactory;
 
@@ -9,10 +10,17 @@ final class Logging {
     private Logging() {
     }
 
-    /** {@code --debug}: DEBUG for convcl's own loggers. */
-    static void enableDebug() {
+    /**
+     * {@code --debug}: DEBUG for convcl's own loggers until the returned action runs (which
+     * matters when commands run in-process one after another, as in tests).
+     */
+    static Runnable debug() {
         if (LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx) {
-            ctx.getLogger("dev.convcl").setLevel(Level.DEBUG);
+            Logger convcl = ctx.getLogger("dev.convcl");
+            Level before = convcl.getLevel();
+            convcl.setLevel(Level.DEBUG);
+            return () -> convcl.setLevel(before);
         }
+        return () -> { };
     }
 }

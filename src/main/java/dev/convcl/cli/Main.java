@@ -64,15 +64,20 @@ public final class Main implements Runnable {
     /** Runs one command line with the given streams and returns the exit code; never exits the JVM. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         boolean debug = Arrays.asList(args).contains("--debug");
-        if (debug) {
-            Logging.enableDebug();
-        }
         CommandLine cl = commandLine();
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler(parameterErrors(debug));
         cl.setExecutionExceptionHandler(executionErrors(debug));
-        return cl.execute(args);
+        if (!debug) {
+            return cl.execute(args);
+        }
+        Runnable restore = Logging.debug();
+        try {
+            return cl.execute(args);
+        } finally {
+            restore.run();
+        }
     }
 
     /** The command tree, with converters for the option types the commands share. */
