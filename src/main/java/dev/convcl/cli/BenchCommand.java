@@ -66,7 +66,7 @@ final class BenchCommand extends CliCommand {
     @Option(names = "--csv", paramLabel = "FILE", description = "Write the results as CSV.")
     Path csv;
 
-    @Option(names = "--plot", paramLabel = "FILE", description = "Write a bar chart as self-contained SVG.")
+    @Option(names = "--plot", paramLabel = "FILE", description = "Write a bar chart: self-contained SVG, or an HTML page holding it if FILE ends in .html.")
     Path plot;
 
     @Override
@@ -171,9 +171,11 @@ final class BenchCommand extends CliCommand {
             err().println("bench: wrote " + csv);
         }
         if (plot != null) {
-            AtomicFiles.writeString(plot, BenchReport.svg("convcl bench: GFLOP/s, higher is better",
+            String svg = BenchReport.svg("convcl bench: GFLOP/s, higher is better",
                     List.of(deviceName, Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC; "
-                            + describeTiming() + "; bias on every problem"), rows));
+                            + describeTiming() + "; bias on every problem"), rows);
+            String name = plot.getFileName().toString().toLowerCase(Locale.ROOT);
+            AtomicFiles.writeString(plot, name.endsWith(".html") || name.endsWith(".htm") ? BenchReport.html(svg) : svg);
             err().println("bench: wrote " + plot);
         }
     }

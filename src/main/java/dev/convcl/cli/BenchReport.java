@@ -256,6 +256,12 @@ final class BenchReport {
         return String.format(Locale.ROOT, "%." + decimals + "f", v);
     }
 
+    /** A page that shows the chart, for people who would rather open an .html file. */
+    static String html(String svg) {
+        return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>convcl bench</title></head>\n<body>\n"
+                + svg + "</body></html>\n";
+    }
+
     private static String color(String backend) {
         return "cpu".equals(backend) ? "#9e9e9e" : "#1f77b4";
     }

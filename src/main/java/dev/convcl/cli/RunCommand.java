@@ -112,6 +112,11 @@ final class RunCommand extends CliCommand {
             g = groups;
         } else if (op == ConvSpec.Op.CONV2D) {
             g = 1;
+            if (w.dim(1) != x.dim(1) && x.dim(1) % w.dim(1) == 0) {
+                throw new IllegalArgumentException(weight + " has " + w.dim(1) + " channels per group but the input has "
+                        + x.dim(1) + " channels, and --groups is 1 unless given (as in torch): pass --groups "
+                        + x.dim(1) / w.dim(1) + " for this weight");
+            }
         } else {
             if (x.dim(1) % w.dim(1) != 0) {
                 throw new IllegalArgumentException("input channels " + x.dim(1) + " (" + input

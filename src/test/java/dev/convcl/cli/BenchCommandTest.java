@@ -98,6 +98,12 @@ class BenchCommandTest {
                 "--no-peak");
         assertEquals(0, quick.code(), quick.toString());
         assertTrue(quick.out().contains("tiny.conv") && !quick.out().contains("tiny.dcn"), quick.toString());
+        Path page = dir.resolve("chart.html");
+        Cli.Result html = Cli.run("bench", "--shapes", shapes().toString(), "--device", "cpu", "--quick", "--iters", "1",
+                "--no-peak", "--plot", page.toString());
+        assertEquals(0, html.code(), html.toString());
+        String text = Files.readString(page);
+        assertTrue(text.startsWith("<!DOCTYPE html>") && text.contains("<svg ") && text.contains(">tiny.conv</text>"), text);
         Cli.Result filtered = Cli.run("bench", "--shapes", shapes().toString(), "--device", "cpu", "--filter", "dcn$",
                 "--iters", "1", "--no-peak");
         assertEquals(0, filtered.code(), filtered.toString());

@@ -131,6 +131,10 @@ class RunCommandTest {
         Npy.write(dir.resolve("b5.npy"), Tensor.zeros(5));
         assertFailsCleanly(with(ok, "--bias", dir.resolve("b5.npy").toString()), "bias shape [5]");
         assertFailsCleanly(with(ok, "--groups", "3"), "groups=3 must divide input channels c=4");
+        List<String> noGroups = new ArrayList<>(ok);
+        noGroups.subList(noGroups.indexOf("--groups"), noGroups.indexOf("--groups") + 2).clear();
+        Npy.write(dir.resolve("w2.npy"), Tensor.zeros(2, 2, 3, 3));
+        assertFailsCleanly(with(noGroups, "--weight", dir.resolve("w2.npy").toString()), "pass --groups 2 for this weight");
         assertFailsCleanly(with(ok, "--stride", "0"), "stride_h=0 must be at least 1");
         assertFailsCleanly(with(ok, "--stride", "1,x"), "'1,x' is not one integer or two");
         assertFailsCleanly(with(ok, "--padding", "-1"), "pad_h=-1 must not be negative");
