@@ -1,6 +1,11 @@
 package dev.convcl.opencl;
 
+import static org.jocl.CL.CL_MEM_READ_ONLY;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.CL_MEM_WRITE_ONLY;
+
 import dev.convcl.ConvArgs;
+import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
 import dev.convcl.spi.CompiledConv;
 import dev.convcl.testing.ProblemFiles;
@@ -18,8 +23,9 @@ import java.util.stream.Stream;
 /**
  * The kernel cross-check shared by {@link OpenClKernelCoverageTest} and {@link OclgrindKernelCheck}:
  * each problem compiled by the OpenCL backend (so whatever plan class KernelSelector picks),
- * executed on random data into a NaN-poisoned output, and compared with the reference; then
- * every kernel file in opencl-kernels/ must have been built by at least one problem.
+ * executed on random data into a NaN-poisoned output, and compared with the reference; the
+ * measuring kernels of peak.cl against exact host results; then every kernel file in
+ * opencl-kernels/ must have been built by at least one of them.
  */
 final class KernelCheck {
     /** fp32 against the double reference on these tiny problems: far above the error, far below a bug. */
@@ -45,6 +51,66 @@ final class KernelCheck {
             } catch (RuntimeException e) {
                 failures.add(p + ": " + e);
             }
+        }
+        return failures;
+    }
+
+    /**
+     * peak.cl is no convolution (KernelSelector never picks it; {@code convcl peak} runs it), so it
+     * is checked here on its own, at tiny sizes whose results are exact in fp32: peak_fma on a
+     * work-group size that does not matter, peak_triad on a global size rounded up past n, so its
+     * bounds guard is exercised. Failure lines, empty when both agree with the host.
+     */
+    static List<String> crossCheckPeak(OpenClBackend backend) {
+        List<String> failures = new ArrayList<>();
+        OpenClContext ctx = backend.context();
+        int vec = 4, acc = 3, items = 8, rounds = 5;
+        try (OpenClKernel fma = ctx.programs().kernel("peak.cl", "-cl-std=CL1.2 -DVEC=" + vec + " -DACC=" + acc, "peak_fma");
+             DeviceBuffer out = ctx.allocate("peak.out", items * 4L, CL_MEM_WRITE_ONLY)) {
+            fma.arg(0, out).arg(1, rounds).arg(2, 0.5f).arg(3, 1f);
+            OpenClKernel.elapsedMillisAndRelease(fma.launch(new long[] {items}, new long[] {2}));
+            Tensor got = Tensor.zeros(items);
+            out.read(got);
+            for (int gid = 0; gid < items; gid++) {
+                double sum = 0;
+                for (int i = 0; i < acc; i++) {
+                    double a = (gid & 7) + i;
+                    for (int r = 0; r < rounds; r++) {
+                        a = a * 0.5 + 1;
+                    }
+                    sum += vec * a;
+                }
+                if (got.get(gid) != (float) sum) {
+                    failures.add("peak_fma work-item " + gid + ": " + got.get(gid) + ", expected " + sum);
+                }
+            }
+        } catch (RuntimeException e) {
+            failures.add("peak_fma: " + e);
+        }
+        int n = 37; // float4 elements; the launch covers 40
+        float[] x = new float[4 * n], y = new float[4 * n];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i;
+            y[i] = 2 * i;
+        }
+        try (OpenClKernel triad = ctx.programs().kernel("peak.cl", "-cl-std=CL1.2 -DVEC=4 -DACC=1", "peak_triad");
+             DeviceBuffer dst = ctx.allocate("peak.dst", 16L * n, CL_MEM_READ_WRITE);
+             DeviceBuffer bx = ctx.allocate("peak.x", 16L * n, CL_MEM_READ_ONLY);
+             DeviceBuffer by = ctx.allocate("peak.y", 16L * n, CL_MEM_READ_ONLY)) {
+            bx.write(Tensor.of(x, x.length));
+            by.write(Tensor.of(y, y.length));
+            triad.arg(0, dst).arg(1, bx).arg(2, by).arg(3, 0.5f).arg(4, n);
+            OpenClKernel.elapsedMillisAndRelease(triad.launch(new long[] {40}, new long[] {8}));
+            Tensor got = Tensor.zeros(4 * n);
+            dst.read(got);
+            for (int i = 0; i < x.length; i++) {
+                if (got.get(i) != 2f * i) {
+                    failures.add("peak_triad element " + i + ": " + got.get(i) + ", expected " + 2f * i);
+                    break;
+                }
+            }
+        } catch (RuntimeException e) {
+            failures.add("peak_triad: " + e);
         }
         return failures;
     }

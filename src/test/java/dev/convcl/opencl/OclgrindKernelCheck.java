@@ -2,6 +2,7 @@ package dev.convcl.opencl;
 
 import dev.convcl.testing.ProblemFiles;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -39,7 +40,8 @@ public final class OclgrindKernelCheck {
         }
         List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverage();
         try (OpenClBackend cl = new OpenClBackend(device)) {
-            List<String> failures = KernelCheck.crossCheck(cl, problems);
+            List<String> failures = new ArrayList<>(KernelCheck.crossCheck(cl, problems));
+            failures.addAll(KernelCheck.crossCheckPeak(cl));
             Set<String> unbuilt = KernelCheck.unbuilt(cl, Path.of("opencl-kernels"));
             System.out.println("oclgrind-check: " + problems.size() + " problems on " + device.describe()
                     + "; kernel files built: " + cl.context().programs().files());

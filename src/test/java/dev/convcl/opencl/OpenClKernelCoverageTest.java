@@ -23,6 +23,7 @@ class OpenClKernelCoverageTest {
             List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverage();
             assertFalse(problems.isEmpty());
             assertEquals(List.of(), KernelCheck.crossCheck(cl, problems));
+            assertEquals(List.of(), KernelCheck.crossCheckPeak(cl));
             Path dir = Path.of("opencl-kernels");
             assertFalse(KernelCheck.kernelFiles(dir).isEmpty(), "no kernel files found in " + dir.toAbsolutePath());
             assertEquals(Set.of(), KernelCheck.unbuilt(cl, dir),
