@@ -5,6 +5,7 @@ import dev.convcl.ConvEngine;
 import dev.convcl.ConvPlan;
 import dev.convcl.ConvSpec;
 import dev.convcl.DeviceChoice;
+import dev.convcl.ProblemCorpus;
 import dev.convcl.reference.ReferenceConv;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -20,6 +21,8 @@ import picocli.CommandLine.Option;
         "Checks the chosen device against the reference (plain loops, double accumulation):",
         "  - every problem of the bundled suite, shrunk to batch 1, height and width <= 12, <= 4 groups",
         "    of <= 8 input and output channels (depthwise stays depthwise), bias on;",
+        "  - the library's hand-picked odd cases (dev.convcl.ProblemCorpus: sizes 1 to 33, 31x31",
+        "    kernels, torchvision's own deform_conv2d test problem, ...);",
         "  - N random problems of each family: dense, dilated, grouped, depthwise, depthwise multiplier,",
         "    1x1, asymmetric, large kernel, deform v1, deform v2.",
         "A problem passes when relative L2 <= 1e-4 and every output element was written. One line a",
@@ -55,6 +58,9 @@ final class VerifyCommand extends CliCommand {
             Tally t = check(engine, "suite, shrunk", shrunk, data);
             passed += t.passed;
             failed += t.failed;
+            t = check(engine, "hand-picked", handPicked(), data);
+            passed += t.passed;
+            failed += t.failed;
             SplittableRandom specs = new SplittableRandom(seed);
             for (SpecFamily family : SpecFamily.values()) {
                 SplittableRandom familySpecs = specs.split();
@@ -69,6 +75,13 @@ final class VerifyCommand extends CliCommand {
         }
         out().println(passed + " passed, " + failed + " failed");
         return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
+    }
+
+    /** The library's own corpus of odd cases (sizes 1 and 33, torchvision's deform_conv2d test problem, ...). */
+    static List<ConvSpec> handPicked() {
+        List<ConvSpec> specs = new ArrayList<>(ProblemCorpus.conv2d().values());
+        specs.addAll(ProblemCorpus.deform2d().values());
+        return specs;
     }
 
     private static final class Tally {
