@@ -2,6 +2,7 @@ package dev.convcl.opencl;
 
 import dev.convcl.ConvSpec;
 import dev.convcl.spi.CompiledConv;
+import java.util.Optional;
 
 /** Chooses the kernel for a spec. The direct kernels run every valid spec. */
 final class KernelSelector {
@@ -9,6 +10,20 @@ final class KernelSelector {
     }
 
     static CompiledConv compile(OpenClContext ctx, ConvSpec spec) {
+        // Depthwise and deformable problems have tiled kernels of their own, used when a tile
+        // fits the device's local memory and work-group limits.
+        if (DepthwisePlan.supports(spec)) {
+            Optional<DepthwisePlan.Tile> tile = DepthwisePlan.defaultTile(spec, ctx.info());
+            if (tile.isPresent()) {
+                return new DepthwisePlan(ctx, spec, tile.get());
+            }
+        }
+        if (DeformGemmPlan.supports(spec)) {
+            Optional<DeformGemmPlan.Tile> tile = DeformGemmPlan.defaultTile(spec, ctx.info());
+            if (tile.isPresent()) {
+                return new DeformGemmPlan(ctx, spec, tile.get());
+            }
+        }
         return new DirectConvPlan(ctx, spec);
     }
 }

@@ -1,0 +1,188 @@
+/*
+ * depthwise.cl: depthwise 2-D convolution (groups == C, one input channel per group, channel
+ * multiplier KG = K / C), NCHW float32, PyTorch conv2d semantics.
+ *
+ * A work-group computes an output tile of one (n, k) plane; it first copies the input rows and
+ * columns the tile needs into local memory, zero-filling the padding, so the compute loop has no
+ * edge tests and reads every input value from the fast copy. Staged columns are stored split by
+ * phase (column modulo SW), so that the inputs of VW horizontally adjacent outputs are contiguous
+ * for any stride and dilation, and one vector load serves VW outputs.
+ * A work-item computes TH rows x NV vectors of VW outputs. At stride 1 and dilation 1 along y it
+ * walks the staged input rows once and adds each loaded vector into every output row it belongs
+ * to, so an input vector is loaded once per (row, kernel column) instead of once per output row.
+ *
+ * Build options (-D):
+ *   KH, KW     kernel height and width
+ *   SH, SW     stride
+ *   PH, PW     zero padding (top = bottom = PH, left = right = PW)
+ *   DH, DW     dilation
+ *   KG         output channels per input channel (the channel multiplier); output k reads
+ *              input channel k / KG
+ *   HAS_BIAS   0 or 1: add bias[k]
+ *   RELU       0 or 1: apply x < 0 ? 0 : x (NaN stays NaN)
+ *   VW         outputs per vector along x: 1, 2, 4, 8 or 16
+ *   NV         vectors per work-item along x
+ *   TH         output rows per work-item
+ *   WGX, WGY   work-items per work-group along x and y. The work-group tile is
+ *              (VW*NV*WGX) columns x (TH*WGY) rows. With WGX*WGY == 1 the kernel has no barrier
+ *              (the right shape for CPU devices, where a barrier splits the work-item loop).
+ * Kernel arguments: input, weight, bias (any buffer when HAS_BIAS is 0), output,
+ *   N, C, H, W, K, OH, OW.
+ * NDRange: global (ceil(OW / (VW*NV*WGX)) * WGX, ceil(OH / (TH*WGY)) * WGY, N*K),
+ *   local (WGX, WGY, 1).
+ * Local memory: IN_TH * SW * QW floats (see below), sized at compile time.
+ */
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+
+#if VW == 1
+typedef float floatv;
+#define VLOAD(p) (*(p))
+#define VSTORE(v, p) (*(p) = (v))
+#define RELU_V(v) ((v) < 0.0f ? 0.0f : (v))
+#else
+typedef CAT(float, VW) floatv;
+#define VLOAD(p) CAT(vload, VW)(0, p)
+#define VSTORE(v, p) CAT(vstore, VW)(v, 0, p)
+#define RELU_V(v) select((v), (floatv)(0.0f), (v) < (floatv)(0.0f))
+#endif
+
+#define WG_SIZE (WGX * WGY)
+#if WG_SIZE > 1
+#define LOCAL_BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
+#else
+#define LOCAL_BARRIER()
+#endif
+
+#define XW (VW * NV)                              /* output columns per work-item */
+#define OTW (XW * WGX)                            /* output columns per work-group */
+#define OTH (TH * WGY)                            /* output rows per work-group */
+#define IN_TH ((OTH - 1) * SH + (KH - 1) * DH + 1) /* staged input rows */
+#define IN_TW ((OTW - 1) * SW + (KW - 1) * DW + 1) /* staged input columns */
+#define QW ((IN_TW + SW - 1) / SW)                /* staged columns per phase */
+#define ROW (SW * QW)                             /* floats per staged row */
+
+/* Staged column of input column c (relative to the tile): phase c % SW, position c / SW. */
+#define STAGED(c) (((c) % SW) * QW + (c) / SW)
+
+__kernel __attribute__((reqd_work_group_size(WGX, WGY, 1)))
+void depthwise(__global const float* restrict input,
+               __global const float* restrict weight,
+               __global const float* restrict bias,
+               __global float* restrict output,
+               const int N, const int C, const int H, const int W,
+               const int K, const int OH, const int OW)
+{
+    __local float tile[IN_TH * ROW];
+
+    const int lx = get_local_id(0);
+    const int ly = get_local_id(1);
+    const int ox0 = (int)get_group_id(0) * OTW;
+    const int oy0 = (int)get_group_id(1) * OTH;
+    const int nk = get_global_id(2);
+    const int n = nk / K;
+    const int k = nk - n * K;
+    const int c = k / KG;
+
+    /* Stage the input tile, zero outside the image. */
+    {
+        const __global float* img = input + ((size_t)n * C + c) * H * W;
+        const int iy0 = oy0 * SH - PH;
+        const int ix0 = ox0 * SW - PW;
+        for (int r = ly; r < IN_TH; r += WGY) {
+            const int iy = iy0 + r;
+            const bool row_inside = iy >= 0 && iy < H;
+            __local float* dst = tile + r * ROW;
+            for (int col = lx; col < IN_TW; col += WGX) {
+                const int ix = ix0 + col;
+                dst[STAGED(col)] = (row_inside && ix >= 0 && ix < W) ? img[iy * W + ix] : 0.0f;
+            }
+        }
+    }
+    LOCAL_BARRIER();
+
+    const __global float* wt = weight + (size_t)k * KH * KW;
+    floatv acc[TH][NV];
+#pragma unroll
+    for (int t = 0; t < TH; ++t) {
+#pragma unroll
+        for (int v = 0; v < NV; ++v) {
+            acc[t][v] = (floatv)(0.0f);
+        }
+    }
+    const int xq = lx * XW; /* first output column of this work-item, relative to the tile */
+
+#if SH == 1 && DH == 1 && TH > 1
+    /* Staged row ly*TH + r feeds output row t of this work-item through kernel row r - t. */
+    for (int r = 0; r < TH + KH - 1; ++r) {
+        const __local float* row = tile + (ly * TH + r) * ROW;
+        for (int j = 0; j < KW; ++j) {
+            const __local float* src = row + STAGED(j * DW) + xq;
+            floatv in[NV];
+#pragma unroll
+            for (int v = 0; v < NV; ++v) {
+                in[v] = VLOAD(src + v * VW);
+            }
+#pragma unroll
+            for (int t = 0; t < TH; ++t) {
+                const int i = r - t;
+                if (i >= 0 && i < KH) {
+                    const floatv w = (floatv)(wt[i * KW + j]);
+#pragma unroll
+                    for (int v = 0; v < NV; ++v) {
+                        acc[t][v] = fma(w, in[v], acc[t][v]);
+                    }
+                }
+            }
+        }
+    }
+#else
+#pragma unroll
+    for (int t = 0; t < TH; ++t) {
+        for (int i = 0; i < KH; ++i) {
+            const __local float* row = tile + ((ly * TH + t) * SH + i * DH) * ROW;
+            for (int j = 0; j < KW; ++j) {
+                const __local float* src = row + STAGED(j * DW) + xq;
+                const floatv w = (floatv)(wt[i * KW + j]);
+#pragma unroll
+                for (int v = 0; v < NV; ++v) {
+                    acc[t][v] = fma(w, VLOAD(src + v * VW), acc[t][v]);
+                }
+            }
+        }
+    }
+#endif
+
+#if HAS_BIAS
+    const float b = bias[k];
+#endif
+#pragma unroll
+    for (int t = 0; t < TH; ++t) {
+        const int oy = oy0 + ly * TH + t;
+        if (oy >= OH) {
+            break;
+        }
+        __global float* out = output + ((size_t)nk * OH + oy) * OW;
+#pragma unroll
+        for (int v = 0; v < NV; ++v) {
+            floatv r = acc[t][v];
+#if HAS_BIAS
+            r += (floatv)(b);
+#endif
+#if RELU
+            r = RELU_V(r);
+#endif
+            const int ox = ox0 + xq + v * VW;
+            if (ox + VW <= OW) {
+                VSTORE(r, out + ox);
+            } else if (ox < OW) {
+                float lanes[VW];
+                VSTORE(r, lanes);
+                for (int l = 0; l < OW - ox; ++l) {
+                    out[ox + l] = lanes[l];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package dev.convcl.opencl;
+
+import dev.convcl.ConvArgs;
+import dev.convcl.ConvSpec;
+import dev.convcl.spi.CompiledConv;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.jocl.CLException;
+import org.jocl.cl_event;
+
+/**
+ * Deformable convolution v1/v2 with {@code deform2d_gemm.cl}: per work-group tile of pixels and
+ * output channels, the bilinear samples of a chunk of input channels are computed once into local
+ * memory and multiplied by the weights of all the tile's output channels. No device memory
+ * beyond the tensors themselves. Buffers are allocated once at compile time; a call writes the
+ * inputs, launches once and reads the output back.
+ */
+final class DeformGemmPlan implements CompiledConv {
+    private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
+
+    /**
+     * A tile shape of {@code deform2d_gemm.cl}: its build options VW, PV, NPT, KT, NKT, CC, WGS.
+     * A register tile is {@code kt} output channels x {@code pv} vectors of {@code vw} pixels; a
+     * work-group covers {@code npt} register tiles along pixels and {@code nkt} along channels,
+     * samples {@code cc} input channels at a time, and has {@code wgs} work-items.
+     */
+    record Tile(int vw, int pv, int npt, int kt, int nkt, int cc, int wgs) {
+        Tile {
+            if (!VECTOR_WIDTHS.contains(vw)) {
+                throw new IllegalArgumentException("vw=" + vw + " must be one of 1, 2, 4, 8, 16");
+            }
+            if (pv < 1 || npt < 1 || kt < 1 || nkt < 1 || cc < 1 || wgs < 1) {
+                throw new IllegalArgumentException("pv=" + pv + " npt=" + npt + " kt=" + kt + " nkt=" + nkt
+                        + " cc=" + cc + " wgs=" + wgs + " must all be at least 1");
+            }
+        }
+
+        String options() {
+            return " -DVW=" + vw + " -DPV=" + pv + " -DNPT=" + npt + " -DKT=" + kt + " -DNKT=" + nkt
+                    + " -DCC=" + cc + " -DWGS=" + wgs;
+        }
+
+        /** Output pixels per work-group. */
+        int pixels() {
+            return vw * pv * npt;
+        }
+
+        /** Output channels per work-group. */
+        int channels() {
+            return kt * nkt;
+        }
+
+        /** Bytes of local memory the kernel declares: sampling table, columns, accumulators. */
+        long localBytes(ConvSpec s) {
+            long table = (long) s.kh() * s.kw() * pixels();
+            return 4 * (9 * table + (long) cc * table + (long) channels() * pixels());
+        }
+
+        boolean fits(ConvSpec s, OpenClDeviceInfo d) {
+            return wgs <= d.maxWorkGroup() && localBytes(s) <= d.localMemBytes();
+        }
+
+        @Override
+        public String toString() {
+            return "vw=" + vw + " pv=" + pv + " npt=" + npt + " kt=" + kt + " nkt=" + nkt + " cc=" + cc + " wg=" + wgs;
+        }
+    }
+
+    static boolean supports(ConvSpec spec) {
+        return spec.isDeformable();
+    }
+
+    /**
+     * The tile shapes worth trying for {@code spec} on {@code device}, the default first, each
+     * fitting the device. CPU devices get one-work-item groups (no barrier) with a 16-wide
+     * register tile; GPUs get one register tile per work-item in groups of 64 to 256.
+     */
+    static List<Tile> candidates(ConvSpec spec, OpenClDeviceInfo device) {
+        Set<Tile> all = new LinkedHashSet<>();
+        int kg = spec.kPerGroup();
+        if (device.isCpu()) {
+            all.add(cpuDefault(spec, device));
+            for (int pv : new int[] {1, 2}) {
+                for (int kt : new int[] {4, 8}) {
+                    for (int kb : new int[] {32, 64, 128, 256}) {
+                        int nkt = Math.max(1, Math.min(kb, roundUp(kg, kt)) / kt);
+                        for (int cc : new int[] {8, 16}) {
+                            all.add(new Tile(16, pv, 1, kt, nkt, cc, 1));
+                        }
+                    }
+                }
+            }
+        } else {
+            all.add(new Tile(4, 1, 16, 4, Math.max(1, Math.min(8, ceilDiv(kg, 4))), 4, 16 * Math.max(1, Math.min(8, ceilDiv(kg, 4)))));
+            for (int vw : new int[] {1, 2, 4}) {
+                for (int kt : new int[] {2, 4, 8}) {
+                    int nkt = Math.max(1, Math.min(8, ceilDiv(kg, kt)));
+                    for (int npt : new int[] {8, 16, 32}) {
+                        if (npt * nkt >= 32 && npt * nkt <= 256) {
+                            all.add(new Tile(vw, 1, npt, kt, nkt, 4, npt * nkt));
+                        }
+                    }
+                }
+            }
+        }
+        List<Tile> fitting = new ArrayList<>();
+        for (Tile t : all) {
+            if (t.fits(spec, device)) {
+                fitting.add(t);
+            }
+        }
+        return fitting;
+    }
+
+    /** The tile used without tuning, or empty when no tile fits the device (use the direct kernel). */
+    static Optional<Tile> defaultTile(ConvSpec spec, OpenClDeviceInfo device) {
+        List<Tile> c = candidates(spec, device);
+        return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
+    }
+
+    /**
+     * CPU: 32 pixels x 8 channels per register tile; as many channels per work-group as the group
+     * has (each sample then computed once), split only while there would be fewer than four
+     * work-groups per compute unit.
+     */
+    private static Tile cpuDefault(ConvSpec spec, OpenClDeviceInfo device) {
+        int kt = 8;
+        int nkt = ceilDiv(spec.kPerGroup(), kt);
+        long pixelTiles = (long) spec.n() * spec.groups() * ceilDiv(spec.outH() * spec.outW(), 32);
+        while (nkt > 1 && pixelTiles * ceilDiv(spec.kPerGroup(), kt * nkt) < 4L * device.computeUnits()) {
+            nkt = ceilDiv(nkt, 2);
+        }
+        return new Tile(16, 2, 1, kt, nkt, 16, 1);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int roundUp(int a, int m) {
+        return ceilDiv(a, m) * m;
+    }
+
+    private final ConvSpec spec;
+    private final Tile tile;
+    private final PlanBuffers buffers;
+    private final OpenClKernel kernel;
+    private double lastKernelMillis = Double.NaN;
+
+    /**
+     * Builds the kernel for {@code tile} and allocates the buffers.
+     *
+     * @throws IllegalArgumentException when {@code spec} is not deformable or the tile does not
+     *                                  fit the device
+     */
+    DeformGemmPlan(OpenClContext ctx, ConvSpec spec, Tile tile) {
+        if (!supports(spec)) {
+            throw new IllegalArgumentException("deformable kernel needs op=deform2d: " + spec);
+        }
+        if (!tile.fits(spec, ctx.info())) {
+            throw new IllegalArgumentException("tile " + tile + " needs " + tile.localBytes(spec)
+                    + " bytes of local memory and " + tile.wgs() + " work-items; the device has "
+                    + ctx.info().localMemBytes() + " and " + ctx.info().maxWorkGroup() + ": " + spec);
+        }
+        this.spec = spec;
+        this.tile = tile;
+        String options = DirectConvPlan.options(spec) + " -DCPOG=" + spec.c() / spec.offsetGroups() + tile.options();
+        OpenClKernel k = ctx.programs().kernel("deform2d_gemm.cl", options, "deform2d_gemm");
+        try {
+            this.buffers = new PlanBuffers(ctx, spec);
+        } catch (RuntimeException e) {
+            k.close();
+            throw e;
+        }
+        this.kernel = k;
+    }
+
+    Tile tile() {
+        return tile;
+    }
+
+    @Override
+    public String algorithm() {
+        return "deform-gemm[" + tile + "]";
+    }
+
+    @Override
+    public synchronized void execute(ConvArgs args) {
+        try {
+            buffers.upload(args);
+            kernel.arg(0, buffers.input).arg(1, buffers.offset)
+                    .arg(2, buffers.mask != null ? buffers.mask : buffers.input)
+                    .arg(3, buffers.weight).arg(4, buffers.bias != null ? buffers.bias : buffers.weight)
+                    .arg(5, buffers.output)
+                    .arg(6, spec.n()).arg(7, spec.c()).arg(8, spec.h()).arg(9, spec.w())
+                    .arg(10, spec.k()).arg(11, spec.outH()).arg(12, spec.outW());
+            long pixelTiles = ceilDiv(spec.outH() * spec.outW(), tile.pixels());
+            long channelBlocks = ceilDiv(spec.kPerGroup(), tile.channels());
+            long[] global = {pixelTiles * tile.wgs(), (long) spec.n() * spec.groups() * channelBlocks};
+            cl_event ev = kernel.launch(global, new long[] {tile.wgs(), 1});
+            buffers.download(args);
+            lastKernelMillis = OpenClKernel.elapsedMillisAndRelease(ev);
+        } catch (CLException e) {
+            throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);
+        }
+    }
+
+    @Override
+    public double lastDeviceMillis() {
+        return lastKernelMillis;
+    }
+
+    @Override
+    public void close() {
+        kernel.close();
+        buffers.close();
+    }
+}

@@ -1,0 +1,206 @@
+package dev.convcl.opencl;
+
+import dev.convcl.ConvArgs;
+import dev.convcl.ConvSpec;
+import dev.convcl.spi.CompiledConv;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.jocl.CLException;
+import org.jocl.cl_event;
+
+/**
+ * Depthwise convolution ({@code groups == c}, any channel multiplier) with {@code depthwise.cl}:
+ * each work-group stages the zero-padded input its output tile needs in local memory, each
+ * work-item accumulates a register tile of {@link Tile#th} rows x {@link Tile#nv} vectors of
+ * {@link Tile#vw} outputs. Buffers are allocated once at compile time; a call writes the inputs,
+ * launches once and reads the output back.
+ */
+final class DepthwisePlan implements CompiledConv {
+    private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
+
+    /**
+     * A tile shape of {@code depthwise.cl}: its build options VW, NV, TH, WGX, WGY. A work-item
+     * computes {@code th} rows x {@code nv} vectors of {@code vw} outputs; a work-group is
+     * {@code wgx} x {@code wgy} work-items.
+     */
+    record Tile(int vw, int nv, int th, int wgx, int wgy) {
+        Tile {
+            if (!VECTOR_WIDTHS.contains(vw)) {
+                throw new IllegalArgumentException("vw=" + vw + " must be one of 1, 2, 4, 8, 16");
+            }
+            if (nv < 1 || th < 1 || wgx < 1 || wgy < 1) {
+                throw new IllegalArgumentException("nv=" + nv + " th=" + th + " wgx=" + wgx + " wgy=" + wgy
+                        + " must all be at least 1");
+            }
+        }
+
+        /** The tile's -D options. */
+        String options() {
+            return " -DVW=" + vw + " -DNV=" + nv + " -DTH=" + th + " -DWGX=" + wgx + " -DWGY=" + wgy;
+        }
+
+        int workGroupSize() {
+            return wgx * wgy;
+        }
+
+        int tileWidth() {
+            return vw * nv * wgx;
+        }
+
+        int tileHeight() {
+            return th * wgy;
+        }
+
+        /** Bytes of local memory the kernel declares for this tile and spec (the staged input). */
+        long localBytes(ConvSpec s) {
+            long rows = (long) (tileHeight() - 1) * s.strideH() + (long) (s.kh() - 1) * s.dilH() + 1;
+            long cols = (long) (tileWidth() - 1) * s.strideW() + (long) (s.kw() - 1) * s.dilW() + 1;
+            long perPhase = (cols + s.strideW() - 1) / s.strideW();
+            return rows * s.strideW() * perPhase * 4;
+        }
+
+        /** Whether the device can run this tile for {@code s} (work-group size, local memory). */
+        boolean fits(ConvSpec s, OpenClDeviceInfo d) {
+            return workGroupSize() <= d.maxWorkGroup() && localBytes(s) <= d.localMemBytes();
+        }
+
+        @Override
+        public String toString() {
+            return "vw=" + vw + " nv=" + nv + " th=" + th + " wg=" + wgx + "x" + wgy;
+        }
+    }
+
+    /** Whether this plan runs {@code spec}: conv2d with one input channel per group. */
+    static boolean supports(ConvSpec spec) {
+        return !spec.isDeformable() && spec.isDepthwise();
+    }
+
+    /**
+     * The tile shapes worth trying for {@code spec} on {@code device}, the default first, each
+     * fitting the device. CPU devices get one-work-item groups (no barrier, wide register tiles);
+     * GPUs get work-groups of 64 to 256 work-items with small per-item tiles.
+     */
+    static List<Tile> candidates(ConvSpec spec, OpenClDeviceInfo device) {
+        Set<Tile> all = new LinkedHashSet<>();
+        if (device.isCpu()) {
+            all.add(cpuDefault(spec));
+            for (int vw : new int[] {8, 16}) {
+                for (int nv : new int[] {1, 2, 4}) {
+                    for (int th : new int[] {1, 2, 4, 8}) {
+                        if ((long) th * nv <= 24 && (nv == 1 || vw * (nv - 1) < spec.outW())) {
+                            all.add(new Tile(vw, nv, th, 1, 1));
+                        }
+                    }
+                }
+            }
+        } else {
+            all.add(new Tile(2, 1, 2, 16, 8));
+            for (int vw : new int[] {1, 2, 4}) {
+                for (int th : new int[] {1, 2, 4}) {
+                    all.add(new Tile(vw, 1, th, 16, 8));
+                    all.add(new Tile(vw, 1, th, 32, 4));
+                    all.add(new Tile(vw, 1, th, 8, 8));
+                }
+            }
+        }
+        List<Tile> fitting = new ArrayList<>();
+        for (Tile t : all) {
+            if (t.fits(spec, device)) {
+                fitting.add(t);
+            }
+        }
+        return fitting;
+    }
+
+    /** The tile used without tuning, or empty when no tile fits the device (use the direct kernel). */
+    static Optional<Tile> defaultTile(ConvSpec spec, OpenClDeviceInfo device) {
+        List<Tile> c = candidates(spec, device);
+        return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
+    }
+
+    /**
+     * One work-item per group on a CPU: 16-wide vectors covering up to 64 columns, and for kernels
+     * taller than 3 rows a 4-row tile, so each loaded input vector feeds four output rows.
+     */
+    private static Tile cpuDefault(ConvSpec spec) {
+        int vw = spec.outW() <= 8 ? 8 : 16;
+        int nv = Math.max(1, Math.min(4, (spec.outW() + vw - 1) / vw));
+        int th = spec.kh() > 3 ? 4 : 2;
+        return new Tile(vw, nv, th, 1, 1);
+    }
+
+    private final ConvSpec spec;
+    private final Tile tile;
+    private final PlanBuffers buffers;
+    private final OpenClKernel kernel;
+    private double lastKernelMillis = Double.NaN;
+
+    /**
+     * Builds the kernel for {@code tile} and allocates the buffers.
+     *
+     * @throws IllegalArgumentException when {@code spec} is not depthwise conv2d or the tile does
+     *                                  not fit the device
+     */
+    DepthwisePlan(OpenClContext ctx, ConvSpec spec, Tile tile) {
+        if (!supports(spec)) {
+            throw new IllegalArgumentException("depthwise kernel needs conv2d with groups == c: " + spec);
+        }
+        if (!tile.fits(spec, ctx.info())) {
+            throw new IllegalArgumentException("tile " + tile + " needs " + tile.localBytes(spec)
+                    + " bytes of local memory and " + tile.workGroupSize() + " work-items; the device has "
+                    + ctx.info().localMemBytes() + " and " + ctx.info().maxWorkGroup() + ": " + spec);
+        }
+        this.spec = spec;
+        this.tile = tile;
+        OpenClKernel k = ctx.programs().kernel("depthwise.cl", DirectConvPlan.options(spec) + tile.options(), "depthwise");
+        try {
+            this.buffers = new PlanBuffers(ctx, spec);
+        } catch (RuntimeException e) {
+            k.close();
+            throw e;
+        }
+        this.kernel = k;
+    }
+
+    Tile tile() {
+        return tile;
+    }
+
+    @Override
+    public String algorithm() {
+        return "depthwise[" + tile + "]";
+    }
+
+    @Override
+    public synchronized void execute(ConvArgs args) {
+        try {
+            buffers.upload(args);
+            kernel.arg(0, buffers.input).arg(1, buffers.weight)
+                    .arg(2, buffers.bias != null ? buffers.bias : buffers.weight).arg(3, buffers.output)
+                    .arg(4, spec.n()).arg(5, spec.c()).arg(6, spec.h()).arg(7, spec.w())
+                    .arg(8, spec.k()).arg(9, spec.outH()).arg(10, spec.outW());
+            long tilesX = (spec.outW() + tile.tileWidth() - 1) / tile.tileWidth();
+            long tilesY = (spec.outH() + tile.tileHeight() - 1) / tile.tileHeight();
+            long[] global = {tilesX * tile.wgx(), tilesY * tile.wgy(), (long) spec.n() * spec.k()};
+            cl_event ev = kernel.launch(global, new long[] {tile.wgx(), tile.wgy(), 1});
+            buffers.download(args);
+            lastKernelMillis = OpenClKernel.elapsedMillisAndRelease(ev);
+        } catch (CLException e) {
+            throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);
+        }
+    }
+
+    @Override
+    public double lastDeviceMillis() {
+        return lastKernelMillis;
+    }
+
+    @Override
+    public void close() {
+        kernel.close();
+        buffers.close();
+    }
+}
