@@ -76,35 +76,23 @@ final class DeformGemmPlan implements CompiledConv {
     /**
      * The tile shapes worth trying for {@code spec} on {@code device}, the default first, each
      * fitting the device. CPU devices get one-work-item groups (no barrier) with a 16-wide
-     * register tile; GPUs get one register tile per work-item in groups of 64 to 256.
+     * register tile; GPUs get one register tile per work-item, up to 256 work-items a group.
      */
     static List<Tile> candidates(ConvSpec spec, OpenClDeviceInfo device) {
         Set<Tile> all = new LinkedHashSet<>();
         int kg = spec.kPerGroup();
         if (device.isCpu()) {
             all.add(cpuDefault(spec, device));
-            for (int pv : new int[] {1, 2}) {
-                for (int kt : new int[] {4, 8}) {
-                    for (int kb : new int[] {32, 64, 128, 256}) {
-                        int nkt = Math.max(1, Math.min(kb, roundUp(kg, kt)) / kt);
-                        for (int cc : new int[] {8, 16}) {
-                            all.add(new Tile(16, pv, 1, kt, nkt, cc, 1));
-                        }
-                    }
-                }
-            }
+            all.add(new Tile(16, 1, 1, 8, nkt(kg, 8, 64), 16, 1));
+            all.add(new Tile(16, 2, 1, 4, nkt(kg, 4, 64), 16, 1));
+            all.add(new Tile(16, 2, 1, 8, nkt(kg, 8, 32), 8, 1));
+            all.add(new Tile(16, 2, 1, 8, nkt(kg, 8, 256), 16, 1));
+            all.add(new Tile(8, 2, 1, 8, nkt(kg, 8, 128), 16, 1));
         } else {
-            all.add(new Tile(4, 1, 16, 4, Math.max(1, Math.min(8, ceilDiv(kg, 4))), 4, 16 * Math.max(1, Math.min(8, ceilDiv(kg, 4)))));
-            for (int vw : new int[] {1, 2, 4}) {
-                for (int kt : new int[] {2, 4, 8}) {
-                    int nkt = Math.max(1, Math.min(8, ceilDiv(kg, kt)));
-                    for (int npt : new int[] {8, 16, 32}) {
-                        if (npt * nkt >= 32 && npt * nkt <= 256) {
-                            all.add(new Tile(vw, 1, npt, kt, nkt, 4, npt * nkt));
-                        }
-                    }
-                }
-            }
+            all.add(new Tile(4, 1, 16, 4, nkt(kg, 4, 32), 4, 16 * nkt(kg, 4, 32)));
+            all.add(new Tile(1, 1, 32, 4, nkt(kg, 4, 16), 4, 32 * nkt(kg, 4, 16)));
+            all.add(new Tile(2, 1, 16, 8, nkt(kg, 8, 64), 4, 16 * nkt(kg, 8, 64)));
+            all.add(new Tile(4, 1, 8, 4, nkt(kg, 4, 64), 8, 8 * nkt(kg, 4, 64)));
         }
         List<Tile> fitting = new ArrayList<>();
         for (Tile t : all) {
@@ -140,8 +128,9 @@ final class DeformGemmPlan implements CompiledConv {
         return (a + b - 1) / b;
     }
 
-    private static int roundUp(int a, int m) {
-        return ceilDiv(a, m) * m;
+    /** Register tiles of {@code kt} channels per work-group: enough for {@code kg}, at most {@code maxChannels}. */
+    private static int nkt(int kg, int kt, int maxChannels) {
+        return Math.max(1, Math.min(ceilDiv(kg, kt), maxChannels / kt));
     }
 
     private final ConvSpec spec;

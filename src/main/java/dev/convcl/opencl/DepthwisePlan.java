@@ -87,24 +87,20 @@ final class DepthwisePlan implements CompiledConv {
         Set<Tile> all = new LinkedHashSet<>();
         if (device.isCpu()) {
             all.add(cpuDefault(spec));
-            for (int vw : new int[] {8, 16}) {
-                for (int nv : new int[] {1, 2, 4}) {
-                    for (int th : new int[] {1, 2, 4, 8}) {
-                        if ((long) th * nv <= 24 && (nv == 1 || vw * (nv - 1) < spec.outW())) {
-                            all.add(new Tile(vw, nv, th, 1, 1));
-                        }
-                    }
-                }
-            }
+            all.add(new Tile(16, 4, 4, 1, 1));
+            all.add(new Tile(16, 2, 4, 1, 1));
+            all.add(new Tile(16, 1, 4, 1, 1));
+            all.add(new Tile(16, 4, 2, 1, 1));
+            all.add(new Tile(16, 2, 8, 1, 1));
+            all.add(new Tile(8, 2, 4, 1, 1));
+            all.add(new Tile(8, 1, 8, 1, 1));
         } else {
             all.add(new Tile(2, 1, 2, 16, 8));
-            for (int vw : new int[] {1, 2, 4}) {
-                for (int th : new int[] {1, 2, 4}) {
-                    all.add(new Tile(vw, 1, th, 16, 8));
-                    all.add(new Tile(vw, 1, th, 32, 4));
-                    all.add(new Tile(vw, 1, th, 8, 8));
-                }
-            }
+            all.add(new Tile(1, 1, 1, 16, 8));
+            all.add(new Tile(1, 1, 4, 16, 8));
+            all.add(new Tile(4, 1, 2, 16, 8));
+            all.add(new Tile(2, 1, 2, 32, 4));
+            all.add(new Tile(4, 1, 1, 8, 8));
         }
         List<Tile> fitting = new ArrayList<>();
         for (Tile t : all) {

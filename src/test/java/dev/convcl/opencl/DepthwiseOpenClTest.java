@@ -1,0 +1,134 @@
+package dev.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.ConvSpec;
+import dev.convcl.spi.CompiledConv;
+import dev.convcl.testing.OpenClTestDevice;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@link DepthwisePlan} ({@code depthwise.cl}) against the reference, on every tile it may be given. */
+class DepthwiseOpenClTest {
+    private static OpenClContext ctx;
+
+    @BeforeAll
+    static void open() {
+        ctx = new OpenClContext(OpenClTestDevice.require());
+    }
+
+    @AfterAll
+    static void close() {
+        if (ctx != null) {
+            ctx.close();
+        }
+    }
+
+    /**
+     * Odd shapes through the selector's default tile: sizes 1, 7, 13, 33; kernels 1x1 to 31x31;
+     * stride 1-3, dilation 1-4, padding 0-4 (and up to kh/2 for large kernels) differing between
+     * the axes, multiplier 1 and 2, batch 1-3, bias and ReLU on and off.
+     */
+    private static final String[] EDGE_SPECS = {
+        "op=conv2d n=1 c=1 h=1 w=1 k=1 kh=1 kw=1 groups=1",
+        "op=conv2d n=3 c=2 h=7 w=13 k=4 kh=3 kw=3 stride=1 pad=1 bias=1 relu=1 groups=2",
+        "op=conv2d n=1 c=3 h=33 w=7 k=3 kh=5 kw=5 stride=2 pad=2,4 bias=1 groups=3",
+        "op=conv2d n=2 c=2 h=13 w=33 k=4 kh=1 kw=7 stride=1,3 pad=0,3 dil=1,2 bias=1 groups=2",
+        "op=conv2d n=1 c=3 h=33 w=13 k=6 kh=7 kw=1 stride=3,1 pad=4,0 dil=4,1 relu=1 groups=3",
+        "op=conv2d n=2 c=2 h=13 w=7 k=2 kh=3 kw=3 stride=2,3 pad=0,4 dil=3,4 groups=2",
+        "op=conv2d n=1 c=3 h=13 w=13 k=3 kh=5 kw=5 stride=1 pad=4,1 dil=2,1 relu=1 groups=3",
+        "op=conv2d n=1 c=2 h=33 w=33 k=2 kh=13 kw=13 pad=6 bias=1 relu=1 groups=2",
+        "op=conv2d n=1 c=2 h=7 w=33 k=2 kh=13 kw=13 pad=3,6 groups=2",
+        "op=conv2d n=1 c=1 h=33 w=33 k=2 kh=31 kw=31 pad=15 bias=1 groups=1",
+        "op=conv2d n=2 c=1 h=13 w=13 k=1 kh=31 kw=31 stride=2 pad=15,9 relu=1 groups=1",
+        "op=conv2d n=1 c=1 h=1 w=33 k=1 kh=1 kw=31 pad=0,15 groups=1",
+        "op=conv2d n=2 c=2 h=33 w=1 k=4 kh=7 kw=1 stride=2 pad=3,0 bias=1 groups=2",
+    };
+
+    @Test
+    void selectorDefaultTileMatchesReferenceOnOddShapes() {
+        long seed = 100;
+        for (String line : EDGE_SPECS) {
+            ConvSpec spec = ConvSpec.parse(line);
+            try (CompiledConv plan = KernelSelector.compile(ctx, spec)) {
+                assertTrue(plan.algorithm().startsWith("depthwise["), spec + ": selector chose " + plan.algorithm());
+                PlanChecks.checkIntegersAndFloats(spec, plan, seed++, 0);
+            }
+        }
+    }
+
+    /** Two problems per tile: stride 1 (the row-reuse loop) and strided, dilated (the general loop). */
+    private static final String[] TILE_SPECS = {
+        "op=conv2d n=2 c=3 h=13 w=33 k=6 kh=5 kw=3 stride=1 pad=2,1 dil=1,2 bias=1 relu=1 groups=3",
+        "op=conv2d n=1 c=2 h=33 w=13 k=2 kh=3 kw=5 stride=2,3 pad=3,2 dil=2,1 bias=1 groups=2",
+    };
+
+    @Test
+    void everyCandidateTileMatchesReference() {
+        OpenClDeviceInfo device = ctx.info();
+        long seed = 200;
+        for (String line : TILE_SPECS) {
+            ConvSpec spec = ConvSpec.parse(line);
+            Set<DepthwisePlan.Tile> tiles = new LinkedHashSet<>(DepthwisePlan.candidates(spec, device));
+            for (DepthwisePlan.Tile t : DepthwisePlan.candidates(spec, PlanChecks.asGpu(device))) {
+                if (t.fits(spec, device)) {
+                    tiles.add(t);
+                }
+            }
+            assertTrue(tiles.size() >= 10, "expected the CPU and GPU candidate lists, got " + tiles);
+            for (DepthwisePlan.Tile t : tiles) {
+                try (DepthwisePlan plan = new DepthwisePlan(ctx, spec, t)) {
+                    PlanChecks.checkIntegersAndFloats(spec, plan, seed++, 0);
+                }
+            }
+        }
+    }
+
+    @Test
+    void candidatesRespectDeviceLimitsAndDefaultComesFirst() {
+        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 pad=15 groups=128");
+        OpenClDeviceInfo device = ctx.info();
+        List<DepthwisePlan.Tile> tiles = DepthwisePlan.candidates(spec, device);
+        assertFalse(tiles.isEmpty());
+        assertEquals(DepthwisePlan.defaultTile(spec, device).orElseThrow(), tiles.get(0));
+        for (DepthwisePlan.Tile t : tiles) {
+            assertTrue(t.fits(spec, device), t + " listed but does not fit " + device);
+        }
+        // A device with 1 KiB of local memory cannot stage a 31x31 window: no tile, direct kernel.
+        OpenClDeviceInfo tiny = new OpenClDeviceInfo(device.index(), device.platformName(), device.name(),
+                device.vendor(), device.type(), device.driverVersion(), device.version(), device.openclCVersion(),
+                device.computeUnits(), device.clockMhz(), device.globalMemBytes(), 1024, device.maxAllocBytes(),
+                device.maxWorkGroup(), device.fp16(), device.fp64(), device.platform(), device.device());
+        assertTrue(DepthwisePlan.defaultTile(spec, tiny).isEmpty());
+        assertThrows(IllegalArgumentException.class, () -> new DepthwisePlan.Tile(3, 1, 1, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new DepthwisePlan.Tile(4, 0, 1, 1, 1));
+    }
+
+    @Test
+    void selectorLeavesNonDepthwiseSpecsToOtherKernels() {
+        ConvSpec grouped = ConvSpec.parse("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 pad=1 groups=2");
+        assertFalse(DepthwisePlan.supports(grouped));
+        assertThrows(IllegalArgumentException.class,
+                () -> new DepthwisePlan(ctx, grouped, new DepthwisePlan.Tile(8, 1, 1, 1, 1)));
+        assertFalse(DepthwisePlan.supports(ConvSpec.parse(
+                "op=deform2d n=1 c=2 h=7 w=7 k=2 kh=3 kw=3 pad=1 groups=2 og=1")));
+    }
+
+    @Test
+    void closingReleasesEverything() {
+        int before = ctx.liveObjects();
+        ConvSpec spec = ConvSpec.parse(EDGE_SPECS[1]);
+        CompiledConv plan = KernelSelector.compile(ctx, spec);
+        assertTrue(ctx.liveObjects() > before);
+        plan.close();
+        plan.close();
+        assertEquals(before, ctx.liveObjects(), "objects left after closing " + plan.algorithm() + " for " + spec);
+    }
+}
