@@ -43,7 +43,7 @@
  * Kernel arguments: input, offset, mask (any buffer when HAS_MASK is 0), weight, bias (any
  *   buffer when HAS_BIAS is 0), output, N, C, H, W, K, OH, OW.
  * NDRange: global (ceil(OH*OW / P) * WGS, N * groups * ceil(KG / KB)), local (WGS, 1).
- * Local memory: (9 + CC) * KH*KW * P floats + KB * P floats, sized at compile time.
+ * Local memory: (10 + CC) * KH*KW * P floats + KB * P floats, sized at compile time.
  */
 
 #define CAT_(a, b) a##b
@@ -84,8 +84,11 @@ void deform2d_gemm(__global const float* restrict input,
                    const int K, const int OH, const int OW)
 {
     /* tap[q][point][pixel]: flat input index of neighbour q (top-left, top-right, bottom-left,
-       bottom-right), or -1 when it lies outside the image or the whole sample is zero. */
+       bottom-right), 0 when it lies outside the image or the whole sample is zero; bit q of
+       tapok[point][pixel] says whether it is inside. Indices that are always in range let the
+       sampling loop load unconditionally (full-width gathers on CPUs) and then select. */
     __local int tap[4 * TAB];
+    __local int tapok[TAB];
     __local float tapw[4 * TAB];
 #if HAS_MASK
     __local float tapm[TAB];
@@ -126,7 +129,7 @@ void deform2d_gemm(__global const float* restrict input,
                 for (int px = lid; px < P; px += WGS) {
                     const int e = p * P + px;
                     const int pix = pix0 + px;
-                    int t00 = -1, t01 = -1, t10 = -1, t11 = -1;
+                    int t00 = 0, t01 = 0, t10 = 0, t11 = 0, ok = 0;
                     float w00 = 0.0f, w01 = 0.0f, w10 = 0.0f, w11 = 0.0f;
                     if (pix < plane) {
                         const int oy = pix / OW;
@@ -146,16 +149,19 @@ void deform2d_gemm(__global const float* restrict input,
                             const bool top = y0 >= 0, bottom = y0 + 1 < H;
                             const bool left = x0 >= 0, right = x0 + 1 < W;
                             const int idx = y0 * W + x0;
-                            t00 = top && left ? idx : -1;
-                            t01 = top && right ? idx + 1 : -1;
-                            t10 = bottom && left ? idx + W : -1;
-                            t11 = bottom && right ? idx + W + 1 : -1;
+                            t00 = top && left ? idx : 0;
+                            t01 = top && right ? idx + 1 : 0;
+                            t10 = bottom && left ? idx + W : 0;
+                            t11 = bottom && right ? idx + W + 1 : 0;
+                            ok = (top && left ? 1 : 0) | (top && right ? 2 : 0) | (bottom && left ? 4 : 0)
+                                    | (bottom && right ? 8 : 0);
                         }
                     }
                     tap[e] = t00;
                     tap[TAB + e] = t01;
                     tap[2 * TAB + e] = t10;
                     tap[3 * TAB + e] = t11;
+                    tapok[e] = ok;
                     tapw[e] = w00;
                     tapw[TAB + e] = w01;
                     tapw[2 * TAB + e] = w10;
@@ -175,11 +181,13 @@ void deform2d_gemm(__global const float* restrict input,
             const __global float* img = input + ((size_t)n * C + c0 + cl) * H * W;
             __local float* dst = col + cl * TAB;
             for (int e = lid; e < TAB; e += WGS) {
-                const int a = tap[e], b = tap[TAB + e], c = tap[2 * TAB + e], d = tap[3 * TAB + e];
-                const float va = a >= 0 ? img[a] : 0.0f;
-                const float vb = b >= 0 ? img[b] : 0.0f;
-                const float vc = c >= 0 ? img[c] : 0.0f;
-                const float vd = d >= 0 ? img[d] : 0.0f;
+                const int ok = tapok[e];
+                const float ga = img[tap[e]], gb = img[tap[TAB + e]];
+                const float gc = img[tap[2 * TAB + e]], gd = img[tap[3 * TAB + e]];
+                const float va = (ok & 1) ? ga : 0.0f;
+                const float vb = (ok & 2) ? gb : 0.0f;
+                const float vc = (ok & 4) ? gc : 0.0f;
+                const float vd = (ok & 8) ? gd : 0.0f;
                 float v = tapw[e] * va + tapw[TAB + e] * vb + tapw[2 * TAB + e] * vc + tapw[3 * TAB + e] * vd;
 #if HAS_MASK
                 v *= tapm[e];

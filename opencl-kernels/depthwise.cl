@@ -66,6 +66,61 @@ typedef CAT(float, VW) floatv;
 /* Staged column of input column c (relative to the tile): phase c % SW, position c / SW. */
 #define STAGED(c) (((c) % SW) * QW + (c) / SW)
 
+/* Input column col of a staged row: src[col] inside the image (a <= col < b), else zero. */
+inline float column_or_zero(const __global float* src, int col, int a, int b)
+{
+    return col >= a && col < b ? src[col] : 0.0f;
+}
+
+/*
+ * Stages one input row that lies inside the image: dst[STAGED(col)] = src[col] for tile columns
+ * col in [a, b), zero for the others. Whole runs of 16 staged positions whose columns are all
+ * inside are copied as vectors (at stride 2 de-interleaved into the two phases); the rest one
+ * by one. Work-item lx of WGX takes every WGX-th run and position.
+ */
+inline void stage_row(__local float* dst, const __global float* src, int a, int b, int lx)
+{
+#if SW == 1
+    const int qa = a, qb = b;
+#elif SW == 2
+    const int qa = (a + 1) / 2, qb = max(qa, b / 2);
+#else
+    const int qa = 0, qb = 0;
+#endif
+    /* Positions q in [qa, qb) have every phase inside: 16-wide runs, then single positions. */
+    const int runs = (qb - qa) / 16;
+    for (int m = lx; m < runs; m += WGX) {
+        const int q = qa + 16 * m;
+#if SW == 1
+        vstore16(vload16(0, src + q), 0, dst + q);
+#elif SW == 2
+        const float16 lo = vload16(0, src + 2 * q);
+        const float16 hi = vload16(0, src + 2 * q + 16);
+        vstore16((float16)(lo.even, hi.even), 0, dst + q);
+        vstore16((float16)(lo.odd, hi.odd), 0, dst + QW + q);
+#endif
+    }
+    for (int q = qa + 16 * runs + lx; q < qb; q += WGX) {
+#pragma unroll
+        for (int p = 0; p < SW; ++p) {
+            dst[p * QW + q] = src[q * SW + p];
+        }
+    }
+    /* The positions outside [qa, qb), column by column with the image test. */
+    for (int q = lx; q < qa; q += WGX) {
+#pragma unroll
+        for (int p = 0; p < SW; ++p) {
+            dst[p * QW + q] = column_or_zero(src, q * SW + p, a, b);
+        }
+    }
+    for (int q = qb + lx; q < QW; q += WGX) {
+#pragma unroll
+        for (int p = 0; p < SW; ++p) {
+            dst[p * QW + q] = column_or_zero(src, q * SW + p, a, b);
+        }
+    }
+}
+
 __kernel __attribute__((reqd_work_group_size(WGX, WGY, 1)))
 void depthwise(__global const float* restrict input,
                __global const float* restrict weight,
@@ -90,13 +145,18 @@ void depthwise(__global const float* restrict input,
         const __global float* img = input + ((size_t)n * C + c) * H * W;
         const int iy0 = oy0 * SH - PH;
         const int ix0 = ox0 * SW - PW;
+        /* Tile columns [a, b) lie inside the image. */
+        const int a = clamp(-ix0, 0, IN_TW);
+        const int b = clamp(W - ix0, a, IN_TW);
         for (int r = ly; r < IN_TH; r += WGY) {
             const int iy = iy0 + r;
-            const bool row_inside = iy >= 0 && iy < H;
             __local float* dst = tile + r * ROW;
-            for (int col = lx; col < IN_TW; col += WGX) {
-                const int ix = ix0 + col;
-                dst[STAGED(col)] = (row_inside && ix >= 0 && ix < W) ? img[iy * W + ix] : 0.0f;
+            if (iy < 0 || iy >= H) {
+                for (int q = lx; q < ROW; q += WGX) {
+                    dst[q] = 0.0f;
+                }
+            } else {
+                stage_row(dst, img + iy * W + ix0, a, b, lx);
             }
         }
     }

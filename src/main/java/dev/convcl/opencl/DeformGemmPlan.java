@@ -56,7 +56,7 @@ final class DeformGemmPlan implements CompiledConv {
         /** Bytes of local memory the kernel declares: sampling table, columns, accumulators. */
         long localBytes(ConvSpec s) {
             long table = (long) s.kh() * s.kw() * pixels();
-            return 4 * (9 * table + (long) cc * table + (long) channels() * pixels());
+            return 4 * (10 * table + (long) cc * table + (long) channels() * pixels());
         }
 
         boolean fits(ConvSpec s, OpenClDeviceInfo d) {
@@ -87,6 +87,7 @@ final class DeformGemmPlan implements CompiledConv {
             all.add(new Tile(16, 2, 1, 4, nkt(kg, 4, 64), 16, 1));
             all.add(new Tile(16, 2, 1, 8, nkt(kg, 8, 32), 8, 1));
             all.add(new Tile(16, 2, 1, 8, nkt(kg, 8, 256), 16, 1));
+            all.add(new Tile(16, 2, 1, 8, nkt(kg, 8, 512), 16, 1));
             all.add(new Tile(8, 2, 1, 8, nkt(kg, 8, 128), 16, 1));
         } else {
             all.add(new Tile(4, 1, 16, 4, nkt(kg, 4, 32), 4, 16 * nkt(kg, 4, 32)));
@@ -110,18 +111,18 @@ final class DeformGemmPlan implements CompiledConv {
     }
 
     /**
-     * CPU: 32 pixels x 8 channels per register tile; as many channels per work-group as the group
-     * has (each sample then computed once), split only while there would be fewer than four
-     * work-groups per compute unit.
+     * CPU: 16 pixels x 8 channels per register tile (two 8-wide vectors); as many channels per
+     * work-group as the group has, up to 512 (each sample then computed once), split only while
+     * there would be fewer than four work-groups per compute unit.
      */
     private static Tile cpuDefault(ConvSpec spec, OpenClDeviceInfo device) {
         int kt = 8;
-        int nkt = ceilDiv(spec.kPerGroup(), kt);
-        long pixelTiles = (long) spec.n() * spec.groups() * ceilDiv(spec.outH() * spec.outW(), 32);
+        int nkt = nkt(spec.kPerGroup(), kt, 512);
+        long pixelTiles = (long) spec.n() * spec.groups() * ceilDiv(spec.outH() * spec.outW(), 16);
         while (nkt > 1 && pixelTiles * ceilDiv(spec.kPerGroup(), kt * nkt) < 4L * device.computeUnits()) {
             nkt = ceilDiv(nkt, 2);
         }
-        return new Tile(16, 2, 1, kt, nkt, 16, 1);
+        return new Tile(8, 2, 1, kt, nkt, 16, 1);
     }
 
     private static int ceilDiv(int a, int b) {
@@ -146,6 +147,11 @@ final class DeformGemmPlan implements CompiledConv {
      *                                  fit the device
      */
     DeformGemmPlan(OpenClContext ctx, ConvSpec spec, Tile tile) {
+        this(ctx, spec, tile, "deform2d_gemm.cl");
+    }
+
+    /** As above, with the kernel read from {@code kernelFile} (a variant of deform2d_gemm.cl, for experiments). */
+    DeformGemmPlan(OpenClContext ctx, ConvSpec spec, Tile tile, String kernelFile) {
         if (!supports(spec)) {
             throw new IllegalArgumentException("deformable kernel needs op=deform2d: " + spec);
         }
@@ -157,7 +163,7 @@ final class DeformGemmPlan implements CompiledConv {
         this.spec = spec;
         this.tile = tile;
         String options = DirectConvPlan.options(spec) + " -DCPOG=" + spec.c() / spec.offsetGroups() + tile.options();
-        OpenClKernel k = ctx.programs().kernel("deform2d_gemm.cl", options, "deform2d_gemm");
+        OpenClKernel k = ctx.programs().kernel(kernelFile, options, "deform2d_gemm");
         try {
             this.buffers = new PlanBuffers(ctx, spec);
         } catch (RuntimeException e) {

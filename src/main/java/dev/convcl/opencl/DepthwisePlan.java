@@ -118,13 +118,14 @@ final class DepthwisePlan implements CompiledConv {
     }
 
     /**
-     * One work-item per group on a CPU: 16-wide vectors covering up to 64 columns, and for kernels
-     * taller than 3 rows a 4-row tile, so each loaded input vector feeds four output rows.
+     * One work-item per group on a CPU: 16-wide vectors (8-wide for outputs at most 8 wide)
+     * covering up to 64 columns, and as many rows (up to 8, at most the output height) as keep
+     * the register tile at 16 vectors, so each loaded input vector feeds several output rows.
      */
     private static Tile cpuDefault(ConvSpec spec) {
         int vw = spec.outW() <= 8 ? 8 : 16;
         int nv = Math.max(1, Math.min(4, (spec.outW() + vw - 1) / vw));
-        int th = spec.kh() > 3 ? 4 : 2;
+        int th = Math.max(1, Math.min(Math.min(8, 16 / nv), spec.outH()));
         return new Tile(vw, nv, th, 1, 1);
     }
 
@@ -141,6 +142,11 @@ final class DepthwisePlan implements CompiledConv {
      *                                  not fit the device
      */
     DepthwisePlan(OpenClContext ctx, ConvSpec spec, Tile tile) {
+        this(ctx, spec, tile, "depthwise.cl");
+    }
+
+    /** As above, with the kernel read from {@code kernelFile} (a variant of depthwise.cl, for experiments). */
+    DepthwisePlan(OpenClContext ctx, ConvSpec spec, Tile tile, String kernelFile) {
         if (!supports(spec)) {
             throw new IllegalArgumentException("depthwise kernel needs conv2d with groups == c: " + spec);
         }
@@ -151,7 +157,7 @@ final class DepthwisePlan implements CompiledConv {
         }
         this.spec = spec;
         this.tile = tile;
-        OpenClKernel k = ctx.programs().kernel("depthwise.cl", DirectConvPlan.options(spec) + tile.options(), "depthwise");
+        OpenClKernel k = ctx.programs().kernel(kernelFile, DirectConvPlan.options(spec) + tile.options(), "depthwise");
         try {
             this.buffers = new PlanBuffers(ctx, spec);
         } catch (RuntimeException e) {

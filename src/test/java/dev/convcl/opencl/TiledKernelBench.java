@@ -18,14 +18,19 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * java -cp target/classes:target/test-classes:$(deps) dev.convcl.opencl.TiledKernelBench \
- *     ../shared/bench/shapes.txt 'mobilenetv2.dw|replknet31b|dcnv' [--all-tiles]
+ *     ../shared/bench/shapes.txt 'mobilenetv2.dw|replknet31b|dcnv' [options]
+ *   --all-tiles      every candidate tile instead of the default one
+ *   --tiles=A;B      the listed tiles, each as its comma-separated record components
+ *   --alt=FILE.cl    also each tile built from a variant kernel file on the classpath (A/B tests)
+ *   --no-direct      leave the direct kernel out
  * </pre>
  *
- * Every problem runs with bias=1. Per problem the direct plan and the tiled plan (the default
- * tile, or with {@code --all-tiles} every candidate tile) run alternately, after two warm-up
- * calls each, for at least 5 rounds and 0.5 s; it prints the median kernel time (OpenCL
- * profiling, transfers excluded), its GFLOP/s and the spread (min-max), and the relative L2
- * difference between the two outputs.
+ * Every problem runs with bias=1. Per problem all its plans run round-robin, after a warm-up
+ * call each, for at least 5 rounds and 0.5 s; a plan slower than 0.2 s a call stops after 3
+ * timed calls, so the others' rounds are not spent waiting on it. Per plan it prints the median
+ * kernel time (OpenCL profiling, transfers excluded), its GFLOP/s, the fastest and slowest call,
+ * the speed-up over the first plan, and the relative L2 difference from the first plan's output.
+ * The machine may be shared: compare plans of one run, not runs.
  */
 public final class TiledKernelBench {
     private TiledKernelBench() {
@@ -33,11 +38,24 @@ public final class TiledKernelBench {
 
     public static void main(String[] argv) throws Exception {
         if (argv.length < 1) {
-            System.err.println("usage: TiledKernelBench SHAPES_FILE [NAME_REGEX] [--all-tiles]");
+            System.err.println("usage: TiledKernelBench SHAPES_FILE [NAME_REGEX] [--all-tiles | --tiles=A;B] [--alt=F.cl] [--no-direct]");
             System.exit(2);
         }
         Pattern filter = Pattern.compile(argv.length > 1 && !argv[1].startsWith("--") ? argv[1] : ".*");
-        boolean allTiles = Arrays.asList(argv).contains("--all-tiles");
+        List<String> flags = Arrays.asList(argv);
+        boolean allTiles = flags.contains("--all-tiles");
+        boolean direct = !flags.contains("--no-direct");
+        List<int[]> explicit = new ArrayList<>();
+        String alt = null;
+        for (String a : argv) {
+            if (a.startsWith("--tiles=")) {
+                for (String t : a.substring(8).split(";")) {
+                    explicit.add(Arrays.stream(t.split(",")).mapToInt(Integer::parseInt).toArray());
+                }
+            } else if (a.startsWith("--alt=")) {
+                alt = a.substring(6);
+            }
+        }
         OpenClDeviceInfo device = OpenClDiscovery.discover().best().orElseThrow();
         System.out.println("device: " + device.describe());
         try (OpenClContext ctx = new OpenClContext(device)) {
@@ -48,58 +66,91 @@ public final class TiledKernelBench {
                 }
                 String name = l.split("\\s+")[0];
                 ConvSpec spec = ConvSpec.parse(l).withBias(true);
-                List<CompiledConv> tiled = new ArrayList<>();
-                if (DepthwisePlan.supports(spec)) {
-                    for (DepthwisePlan.Tile t : allTiles ? DepthwisePlan.candidates(spec, device)
-                            : List.of(DepthwisePlan.defaultTile(spec, device).orElseThrow())) {
-                        tiled.add(new DepthwisePlan(ctx, spec, t));
-                    }
-                } else if (DeformGemmPlan.supports(spec)) {
-                    for (DeformGemmPlan.Tile t : allTiles ? DeformGemmPlan.candidates(spec, device)
-                            : List.of(DeformGemmPlan.defaultTile(spec, device).orElseThrow())) {
-                        tiled.add(new DeformGemmPlan(ctx, spec, t));
-                    }
-                } else {
+                if (!DepthwisePlan.supports(spec) && !DeformGemmPlan.supports(spec)) {
                     continue;
                 }
-                try (DirectConvPlan direct = new DirectConvPlan(ctx, spec)) {
-                    ConvArgs args = Tensors.args(spec, 7, false, 2.0);
-                    for (CompiledConv plan : tiled) {
-                        compare(name, spec, direct, plan, args);
-                        plan.close();
+                List<String> labels = new ArrayList<>();
+                List<CompiledConv> plans = new ArrayList<>();
+                if (direct) {
+                    labels.add("direct");
+                    plans.add(new DirectConvPlan(ctx, spec));
+                }
+                for (int[] t : tiles(spec, device, allTiles, explicit)) {
+                    for (String file : alt == null ? new String[] {null} : new String[] {null, alt}) {
+                        CompiledConv p = plan(ctx, spec, t, file);
+                        labels.add((file == null ? "" : file + " ") + p.algorithm());
+                        plans.add(p);
                     }
+                }
+                try {
+                    race(name, spec, labels, plans);
+                } finally {
+                    plans.forEach(CompiledConv::close);
                 }
             }
         }
     }
 
-    private static void compare(String name, ConvSpec spec, CompiledConv direct, CompiledConv plan, ConvArgs args) {
-        ConvArgs a = Tensors.withFreshOutput(args, spec);
-        ConvArgs b = Tensors.withFreshOutput(args, spec);
-        for (int i = 0; i < 2; i++) {
-            direct.execute(a);
-            plan.execute(b);
+    private static List<int[]> tiles(ConvSpec spec, OpenClDeviceInfo device, boolean all, List<int[]> explicit) {
+        if (!explicit.isEmpty()) {
+            return explicit;
         }
-        double diff = Tensors.relativeL2(a.output().array(), b.output().array());
-        List<Double> td = new ArrayList<>();
-        List<Double> tp = new ArrayList<>();
-        long start = System.nanoTime();
-        while (td.size() < 5 || System.nanoTime() - start < 500_000_000L) {
-            direct.execute(a);
-            td.add(direct.lastDeviceMillis());
-            plan.execute(b);
-            tp.add(plan.lastDeviceMillis());
+        List<int[]> out = new ArrayList<>();
+        if (DepthwisePlan.supports(spec)) {
+            for (DepthwisePlan.Tile t : all ? DepthwisePlan.candidates(spec, device)
+                    : List.of(DepthwisePlan.defaultTile(spec, device).orElseThrow())) {
+                out.add(new int[] {t.vw(), t.nv(), t.th(), t.wgx(), t.wgy()});
+            }
+        } else {
+            for (DeformGemmPlan.Tile t : all ? DeformGemmPlan.candidates(spec, device)
+                    : List.of(DeformGemmPlan.defaultTile(spec, device).orElseThrow())) {
+                out.add(new int[] {t.vw(), t.pv(), t.npt(), t.kt(), t.nkt(), t.cc(), t.wgs()});
+            }
         }
-        System.out.println(String.format(Locale.ROOT, "%-22s direct %s | %-14s %s | x%.2f  diff %.1e  %s",
-                name, stats(spec, td), plan.algorithm().replaceAll("\\[.*", ""), stats(spec, tp),
-                median(td) / median(tp), diff, plan.algorithm().replaceAll(".*\\[|\\]", "")));
+        return out;
     }
 
-    private static String stats(ConvSpec spec, List<Double> ms) {
-        double med = median(ms);
-        return String.format(Locale.ROOT, "%8.3f ms %7.1f GFLOP/s (%.3f-%.3f)", med, spec.flops() / med / 1e6,
-                ms.stream().mapToDouble(Double::doubleValue).min().orElse(0),
-                ms.stream().mapToDouble(Double::doubleValue).max().orElse(0));
+    private static CompiledConv plan(OpenClContext ctx, ConvSpec spec, int[] t, String file) {
+        if (DepthwisePlan.supports(spec)) {
+            DepthwisePlan.Tile tile = new DepthwisePlan.Tile(t[0], t[1], t[2], t[3], t[4]);
+            return file == null ? new DepthwisePlan(ctx, spec, tile) : new DepthwisePlan(ctx, spec, tile, file);
+        }
+        DeformGemmPlan.Tile tile = new DeformGemmPlan.Tile(t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
+        return file == null ? new DeformGemmPlan(ctx, spec, tile) : new DeformGemmPlan(ctx, spec, tile, file);
+    }
+
+    private static void race(String name, ConvSpec spec, List<String> labels, List<CompiledConv> plans) {
+        ConvArgs args = Tensors.args(spec, 7, false, 2.0);
+        List<ConvArgs> outs = new ArrayList<>();
+        List<List<Double>> times = new ArrayList<>();
+        for (CompiledConv p : plans) {
+            ConvArgs a = Tensors.withFreshOutput(args, spec);
+            p.execute(a);
+            outs.add(a);
+            times.add(new ArrayList<>());
+        }
+        long start = System.nanoTime();
+        int rounds = 0;
+        while (rounds < 5 || System.nanoTime() - start < 500_000_000L) {
+            for (int i = 0; i < plans.size(); i++) {
+                List<Double> t = times.get(i);
+                if (t.size() < 3 || median(t) < 200) {
+                    plans.get(i).execute(outs.get(i));
+                    t.add(plans.get(i).lastDeviceMillis());
+                }
+            }
+            rounds++;
+        }
+        double base = median(times.get(0));
+        for (int i = 0; i < plans.size(); i++) {
+            List<Double> t = times.get(i);
+            double med = median(t);
+            System.out.println(String.format(Locale.ROOT,
+                    "%-20s %8.3f ms %6.1f GFLOP/s  min %7.3f max %7.3f  x%5.1f  diff %.0e  %s",
+                    name, med, spec.flops() / med / 1e6, t.stream().mapToDouble(Double::doubleValue).min().orElse(0),
+                    t.stream().mapToDouble(Double::doubleValue).max().orElse(0), base / med,
+                    Tensors.relativeL2(outs.get(0).output().array(), outs.get(i).output().array()), labels.get(i)));
+        }
     }
 
     private static double median(List<Double> v) {
