@@ -166,8 +166,10 @@ class DeformGemmOpenClTest {
             long manyBytes = ctx.liveBytes() - base;
             long tensors = 4 * (many.inputSize() + many.weightSize() + many.k() + many.offsetSize() + many.maskSize()
                     + many.outputSize());
-            assertEquals(tensors, manyBytes, "device memory beyond the tensors for " + many);
-            assertEquals(40 * (oneBytes - 4 * (one.weightSize() + one.k())), manyBytes - 4 * (many.weightSize() + many.k()));
+            long guards = 6L * ctx.guardBytes(); // the canary after each of the six buffers, when tests enable it
+            assertEquals(tensors + guards, manyBytes, "device memory beyond the tensors for " + many);
+            long perCall = 4 * (one.weightSize() + one.k()) + guards;
+            assertEquals(40 * (oneBytes - perCall), manyBytes - perCall, "per-image memory of " + many + " vs " + one);
             PlanChecks.checkIntegersAndFloats(many, plan, 700, 2);
         }
     }
