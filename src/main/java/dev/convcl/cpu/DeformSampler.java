@@ -1,0 +1,127 @@
+package dev.convcl.cpu;
+
+import dev.convcl.ConvSpec;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Column rows of torchvision's deform_conv2d: each row is one input channel bilinearly sampled at
+ * one kernel point's offset positions. The sampling positions and the four corner weights depend
+ * only on (offset group, kernel point, pixel), so they are computed once per tile and reused for
+ * every channel of the offset group; the sampled tile is then reused for every output channel by
+ * the GEMM, which is where this beats sampling inside the output-channel loop.
+ *
+ * <p>Input planes are copied with a zero border (one row/column around, plus one more zero row
+ * below) so that all four neighbours of any sample inside (-1, H) x (-1, W) can be read without a
+ * test: a neighbour outside the image reads 0, as in the reference. A sample outside that range
+ * points at four border zeros with weights 0, so it is exactly 0 even next to a NaN pixel.
+ */
+final class DeformSampler implements ColumnPacker {
+    private final ConvSpec s;
+    private final int planeW;
+    private final int planeSize;
+    private final int zeroIndex;
+
+    DeformSampler(ConvSpec spec) {
+        if (!spec.isDeformable()) {
+            throw new IllegalArgumentException("deformable sampling needs op=deform2d: " + spec);
+        }
+        this.s = spec;
+        this.planeW = spec.w() + 2;
+        this.planeSize = (spec.h() + 3) * planeW;
+        this.zeroIndex = (spec.h() + 1) * planeW;
+    }
+
+    @Override
+    public String algorithm() {
+        return "cpu-deform-gemm";
+    }
+
+    @Override
+    public Object prepare(CallData call, ForkJoinPool pool) {
+        int h = s.h(), w = s.w();
+        float[] in = call.in();
+        float[] padded = new float[s.n() * s.c() * planeSize];
+        Parallel.forEach(pool, s.n() * s.c(), plane -> {
+            for (int y = 0; y < h; y++) {
+                System.arraycopy(in, (plane * h + y) * w, padded, plane * planeSize + (y + 1) * planeW + 1, w);
+            }
+        });
+        return padded;
+    }
+
+    /** Per (offset group, kernel point, pixel): top-left neighbour index and the four weights. */
+    private record Coords(int[] index, float[] w00, float[] w01, float[] w10, float[] w11, float[] mask) {
+    }
+
+    @Override
+    public Object tile(CallData call, Object prepared, int n, int p0, int valid) {
+        int kk = s.kh() * s.kw(), og = s.offsetGroups();
+        int oh = s.outH(), ow = s.outW(), plane = oh * ow;
+        int size = og * kk * valid;
+        Coords t = new Coords(new int[size], new float[size], new float[size], new float[size], new float[size],
+                call.mask() != null ? new float[size] : null);
+        float[] off = call.off();
+        double h = s.h(), w = s.w();
+        for (int o = 0; o < og; o++) {
+            for (int pt = 0; pt < kk; pt++) {
+                int i = pt / s.kw(), j = pt % s.kw();
+                int offBase = (n * 2 * og * kk + o * 2 * kk + 2 * pt) * plane;
+                int dst = (o * kk + pt) * valid;
+                for (int q = 0; q < valid; q++) {
+                    int p = p0 + q, y = p / ow, x = p % ow;
+                    // In double, like the reference, so the range test and floor agree with it.
+                    double sy = (double) y * s.strideH() - s.padH() + (double) i * s.dilH() + off[offBase + p];
+                    double sx = (double) x * s.strideW() - s.padW() + (double) j * s.dilW() + off[offBase + plane + p];
+                    if (!(sy > -1 && sy < h && sx > -1 && sx < w)) {
+                        t.index[dst + q] = zeroIndex;
+                        continue; // weights stay 0
+                    }
+                    double fy = Math.floor(sy), fx = Math.floor(sx);
+                    double ly = sy - fy, lx = sx - fx;
+                    t.index[dst + q] = ((int) fy + 1) * planeW + (int) fx + 1;
+                    t.w00[dst + q] = (float) ((1 - ly) * (1 - lx));
+                    t.w01[dst + q] = (float) ((1 - ly) * lx);
+                    t.w10[dst + q] = (float) (ly * (1 - lx));
+                    t.w11[dst + q] = (float) (ly * lx);
+                }
+                if (t.mask != null) {
+                    System.arraycopy(call.mask(), (n * og * kk + o * kk + pt) * plane + p0, t.mask, dst, valid);
+                }
+            }
+        }
+        return t;
+    }
+
+    @Override
+    public void pack(CallData call, Object prepared, Object tile, int n, int g, int p0, int valid, int r0, int r1,
+                     float[][] panel, int row0) {
+        float[] padded = (float[]) prepared;
+        Coords t = (Coords) tile;
+        int kk = s.kh() * s.kw(), cPerOg = s.c() / s.offsetGroups();
+        for (int r = r0; r < r1; r++) {
+            int c = g * s.cPerGroup() + r / kk, pt = r % kk;
+            int src = (o(c, cPerOg) * kk + pt) * valid;
+            sample(padded, (n * s.c() + c) * planeSize, t, src, valid, panel[row0 + r - r0]);
+        }
+    }
+
+    private static int o(int c, int cPerOg) {
+        return c / cPerOg;
+    }
+
+    private void sample(float[] pl, int base, Coords t, int src, int valid, float[] row) {
+        int[] index = t.index;
+        float[] w00 = t.w00, w01 = t.w01, w10 = t.w10, w11 = t.w11, mask = t.mask;
+        int pw = planeW;
+        for (int q = 0; q < valid; q++) {
+            int a = base + index[src + q];
+            row[q] = w00[src + q] * pl[a] + w01[src + q] * pl[a + 1] + w10[src + q] * pl[a + pw]
+                    + w11[src + q] * pl[a + pw + 1];
+        }
+        if (mask != null) {
+            for (int q = 0; q < valid; q++) {
+                row[q] *= mask[src + q];
+            }
+        }
+    }
+}

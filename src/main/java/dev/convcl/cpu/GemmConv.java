@@ -1,0 +1,148 @@
+package dev.convcl.cpu;
+
+import dev.convcl.ConvArgs;
+import dev.convcl.ConvSpec;
+import dev.convcl.spi.CompiledConv;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Convolution as a GEMM per (image, group): {@code out[k][p] = sum_r W[k][r] * col[r][p]}, where
+ * the weight is used in place as A ({@code [K][C/groups * kh * kw]}, row-major) and a
+ * {@link ColumnPacker} makes tiles of the column matrix. The column matrix is never materialized
+ * whole: pixels are cut into tiles of a few hundred columns and the depth r into chunks, so a tile's
+ * chunk of B and its block of C stay in the core's L2 while every output channel passes over it.
+ *
+ * <p>Work is split two ways. With enough (image, group, pixel tile) items for the threads, each task
+ * packs and multiplies one item end to end. Otherwise (few pixels: late network stages) each item is
+ * packed by all threads together, then its output channels are shared out, so the packing (costly
+ * for deformable sampling) is never done twice.
+ */
+final class GemmConv implements CompiledConv {
+    /** Floats of C (output channels x tile columns) a task aims to keep in L2. */
+    private static final int C_TILE_FLOATS = 64 * 1024;
+    /** Floats of B (depth chunk x tile columns) a task aims to keep in L2. */
+    private static final int B_CHUNK_FLOATS = 32 * 1024;
+    private static final int MAX_TILE = 256;
+
+    private final ConvSpec spec;
+    private final ForkJoinPool pool;
+    private final Kernels kernels;
+    private final ColumnPacker packer;
+    private final int m;         // output channels per group
+    private final int depth;     // C/groups * kh * kw
+    private final int pixels;    // OH * OW
+    private final int tiles;     // pixel tiles per image
+    private final int tileCols;  // columns of a tile, a multiple of the kernels' quantum
+    private final int chunk;     // depth rows packed at a time in one-task-per-item mode
+    private final boolean shared; // true: items packed and multiplied by all threads together
+    private final int kRanges;   // output-channel ranges of an item in shared mode
+    private final int packChunks; // depth chunks of an item in shared mode
+
+    GemmConv(ConvSpec spec, ForkJoinPool pool, Kernels kernels, ColumnPacker packer) {
+        this.spec = spec;
+        this.pool = pool;
+        this.kernels = kernels;
+        this.packer = packer;
+        this.m = spec.kPerGroup();
+        this.depth = spec.cPerGroup() * spec.kh() * spec.kw();
+        this.pixels = spec.outH() * spec.outW();
+        int q = kernels.quantum();
+        int maxTile = Math.max(2 * q, Math.min(MAX_TILE, C_TILE_FLOATS / m / q * q));
+        this.tiles = ceilDiv(pixels, maxTile);
+        this.tileCols = roundUp(ceilDiv(pixels, tiles), q);
+        this.chunk = Math.min(depth, Math.max(16, B_CHUNK_FLOATS / tileCols / 4 * 4));
+        int threads = pool.getParallelism();
+        long items = (long) spec.n() * spec.groups() * tiles;
+        this.shared = threads > 1 && items < 2L * threads;
+        this.kRanges = Math.max(1, Math.min(ceilDiv(m, 8), 4 * threads));
+        this.packChunks = Math.max(1, Math.min(ceilDiv(depth, 16), 4 * threads));
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int roundUp(int a, int q) {
+        return ceilDiv(a, q) * q;
+    }
+
+    @Override
+    public String algorithm() {
+        return packer.algorithm();
+    }
+
+    /** The kernels in use, {@code vector} or {@code scalar} (for tests and benchmarks). */
+    String kernelName() {
+        return kernels.name();
+    }
+
+    @Override
+    public void execute(ConvArgs args) {
+        CallData call = CallData.of(spec, args);
+        Object prepared = packer.prepare(call, pool);
+        int items = spec.n() * spec.groups() * tiles;
+        if (shared) {
+            for (int item = 0; item < items; item++) {
+                runShared(call, prepared, item);
+            }
+        } else {
+            Parallel.forEach(pool, items, item -> runWhole(call, prepared, item));
+        }
+        call.finish(args);
+    }
+
+    /** One task: pack the item chunk by chunk, multiplying each chunk into all output channels. */
+    private void runWhole(CallData call, Object prepared, int item) {
+        int tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
+        int p0 = tile * tileCols, valid = Math.min(tileCols, pixels - p0);
+        Object tileData = packer.tile(call, prepared, n, p0, valid);
+        float[][] panel = new float[chunk][tileCols];
+        float[] c = new float[m * tileCols];
+        int aOff = g * m * depth;
+        for (int r0 = 0; r0 < depth; r0 += chunk) {
+            int r1 = Math.min(depth, r0 + chunk);
+            packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, 0);
+            kernels.gemm(m, r1 - r0, tileCols, call.wt(), aOff + r0, depth, panel, 0, c, 0, tileCols);
+        }
+        store(call, c, n, g * m, m, p0, valid);
+    }
+
+    /** All threads pack the item, then share out its output channels. */
+    private void runShared(CallData call, Object prepared, int item) {
+        int tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
+        int p0 = tile * tileCols, valid = Math.min(tileCols, pixels - p0);
+        Object tileData = packer.tile(call, prepared, n, p0, valid);
+        float[][] panel = new float[depth][tileCols];
+        int rowsPerChunk = ceilDiv(depth, packChunks);
+        Parallel.forEach(pool, ceilDiv(depth, rowsPerChunk), part -> {
+            int r0 = part * rowsPerChunk, r1 = Math.min(depth, r0 + rowsPerChunk);
+            packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, r0);
+        });
+        int kPerRange = roundUp(ceilDiv(m, kRanges), Math.min(8, m));
+        Parallel.forEach(pool, ceilDiv(m, kPerRange), part -> {
+            int k0 = part * kPerRange, rows = Math.min(m, k0 + kPerRange) - k0;
+            float[] c = new float[rows * tileCols];
+            int aOff = (g * m + k0) * depth;
+            kernels.gemm(rows, depth, tileCols, call.wt(), aOff, depth, panel, 0, c, 0, tileCols);
+            store(call, c, n, g * m + k0, rows, p0, valid);
+        });
+    }
+
+    /** Bias and ReLU, then the valid columns of C rows into the output channels k0.. of image n. */
+    private void store(CallData call, float[] c, int n, int k0, int rows, int p0, int valid) {
+        float[] out = call.out(), bias = call.bias();
+        boolean relu = spec.relu();
+        for (int i = 0; i < rows; i++) {
+            int k = k0 + i;
+            int dst = (n * spec.k() + k) * pixels + p0, src = i * tileCols;
+            for (int q = 0; q < valid; q++) {
+                out[dst + q] = CallData.epilogue(c[src + q], bias, k, relu);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        // nothing held between calls
+    }
+}

@@ -1,0 +1,279 @@
+package dev.convcl.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Kernels on the JDK incubator Vector API: the GEMM keeps a block of 8 rows x 2 vectors of C in
+ * registers over the whole depth (the B row is loaded once per 8 rows, the A element broadcast),
+ * which C2's auto-vectorizer cannot do. Loaded only through {@link Kernels#detect()}, so the rest of
+ * the package links without the incubator module. Same accumulation order as
+ * {@link ScalarKernels}: results are bit-identical.
+ */
+final class VectorKernels implements Kernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    @Override
+    public int quantum() {
+        return L;
+    }
+
+    @Override
+    public void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[][] b, int bRow0,
+                     float[] c, int cOff, int ldc) {
+        int i = 0;
+        for (; i + 8 <= m; i += 8) {
+            int ai = aOff + i * lda, ci = cOff + i * ldc;
+            int p = 0;
+            for (; p + 2 * L <= cols; p += 2 * L) {
+                block8x2(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+            }
+            if (p < cols) {
+                block8x1(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+            }
+        }
+        for (; i + 4 <= m; i += 4) {
+            int ai = aOff + i * lda, ci = cOff + i * ldc;
+            int p = 0;
+            for (; p + 2 * L <= cols; p += 2 * L) {
+                block4x2(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+            }
+            if (p < cols) {
+                block4x1(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+            }
+        }
+        for (; i < m; i++) {
+            int ai = aOff + i * lda, ci = cOff + i * ldc;
+            int p = 0;
+            for (; p + 2 * L <= cols; p += 2 * L) {
+                block1x2(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+            }
+            if (p < cols) {
+                block1x1(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+            }
+        }
+    }
+
+    /** C rows [0,8) x columns [p, p+2*L) += A x B over the whole depth, accumulators in registers. */
+    private static void block8x2(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
+                               float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
+        FloatVector c01 = FloatVector.fromArray(S, c, ci + p + 1 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, ci + 1 * ldc + p);
+        FloatVector c11 = FloatVector.fromArray(S, c, ci + 1 * ldc + p + 1 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, ci + 2 * ldc + p);
+        FloatVector c21 = FloatVector.fromArray(S, c, ci + 2 * ldc + p + 1 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, ci + 3 * ldc + p);
+        FloatVector c31 = FloatVector.fromArray(S, c, ci + 3 * ldc + p + 1 * L);
+        FloatVector c40 = FloatVector.fromArray(S, c, ci + 4 * ldc + p);
+        FloatVector c41 = FloatVector.fromArray(S, c, ci + 4 * ldc + p + 1 * L);
+        FloatVector c50 = FloatVector.fromArray(S, c, ci + 5 * ldc + p);
+        FloatVector c51 = FloatVector.fromArray(S, c, ci + 5 * ldc + p + 1 * L);
+        FloatVector c60 = FloatVector.fromArray(S, c, ci + 6 * ldc + p);
+        FloatVector c61 = FloatVector.fromArray(S, c, ci + 6 * ldc + p + 1 * L);
+        FloatVector c70 = FloatVector.fromArray(S, c, ci + 7 * ldc + p);
+        FloatVector c71 = FloatVector.fromArray(S, c, ci + 7 * ldc + p + 1 * L);
+        for (int r = 0; r < depth; r++) {
+            float[] br = b[bRow0 + r];
+            FloatVector b0 = FloatVector.fromArray(S, br, p);
+            FloatVector b1 = FloatVector.fromArray(S, br, p + 1 * L);
+            FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
+            c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01);
+            FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
+            c10 = w1.fma(b0, c10); c11 = w1.fma(b1, c11);
+            FloatVector w2 = FloatVector.broadcast(S, a[ai + 2 * lda + r]);
+            c20 = w2.fma(b0, c20); c21 = w2.fma(b1, c21);
+            FloatVector w3 = FloatVector.broadcast(S, a[ai + 3 * lda + r]);
+            c30 = w3.fma(b0, c30); c31 = w3.fma(b1, c31);
+            FloatVector w4 = FloatVector.broadcast(S, a[ai + 4 * lda + r]);
+            c40 = w4.fma(b0, c40); c41 = w4.fma(b1, c41);
+            FloatVector w5 = FloatVector.broadcast(S, a[ai + 5 * lda + r]);
+            c50 = w5.fma(b0, c50); c51 = w5.fma(b1, c51);
+            FloatVector w6 = FloatVector.broadcast(S, a[ai + 6 * lda + r]);
+            c60 = w6.fma(b0, c60); c61 = w6.fma(b1, c61);
+            FloatVector w7 = FloatVector.broadcast(S, a[ai + 7 * lda + r]);
+            c70 = w7.fma(b0, c70); c71 = w7.fma(b1, c71);
+        }
+        c00.intoArray(c, ci + p);
+        c01.intoArray(c, ci + p + 1 * L);
+        c10.intoArray(c, ci + 1 * ldc + p);
+        c11.intoArray(c, ci + 1 * ldc + p + 1 * L);
+        c20.intoArray(c, ci + 2 * ldc + p);
+        c21.intoArray(c, ci + 2 * ldc + p + 1 * L);
+        c30.intoArray(c, ci + 3 * ldc + p);
+        c31.intoArray(c, ci + 3 * ldc + p + 1 * L);
+        c40.intoArray(c, ci + 4 * ldc + p);
+        c41.intoArray(c, ci + 4 * ldc + p + 1 * L);
+        c50.intoArray(c, ci + 5 * ldc + p);
+        c51.intoArray(c, ci + 5 * ldc + p + 1 * L);
+        c60.intoArray(c, ci + 6 * ldc + p);
+        c61.intoArray(c, ci + 6 * ldc + p + 1 * L);
+        c70.intoArray(c, ci + 7 * ldc + p);
+        c71.intoArray(c, ci + 7 * ldc + p + 1 * L);
+    }
+
+    /** C rows [0,8) x columns [p, p+1*L) += A x B over the whole depth, accumulators in registers. */
+    private static void block8x1(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
+                               float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
+        FloatVector c10 = FloatVector.fromArray(S, c, ci + 1 * ldc + p);
+        FloatVector c20 = FloatVector.fromArray(S, c, ci + 2 * ldc + p);
+        FloatVector c30 = FloatVector.fromArray(S, c, ci + 3 * ldc + p);
+        FloatVector c40 = FloatVector.fromArray(S, c, ci + 4 * ldc + p);
+        FloatVector c50 = FloatVector.fromArray(S, c, ci + 5 * ldc + p);
+        FloatVector c60 = FloatVector.fromArray(S, c, ci + 6 * ldc + p);
+        FloatVector c70 = FloatVector.fromArray(S, c, ci + 7 * ldc + p);
+        for (int r = 0; r < depth; r++) {
+            float[] br = b[bRow0 + r];
+            FloatVector b0 = FloatVector.fromArray(S, br, p);
+            FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
+            c00 = w0.fma(b0, c00);
+            FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
+            c10 = w1.fma(b0, c10);
+            FloatVector w2 = FloatVector.broadcast(S, a[ai + 2 * lda + r]);
+            c20 = w2.fma(b0, c20);
+            FloatVector w3 = FloatVector.broadcast(S, a[ai + 3 * lda + r]);
+            c30 = w3.fma(b0, c30);
+            FloatVector w4 = FloatVector.broadcast(S, a[ai + 4 * lda + r]);
+            c40 = w4.fma(b0, c40);
+            FloatVector w5 = FloatVector.broadcast(S, a[ai + 5 * lda + r]);
+            c50 = w5.fma(b0, c50);
+            FloatVector w6 = FloatVector.broadcast(S, a[ai + 6 * lda + r]);
+            c60 = w6.fma(b0, c60);
+            FloatVector w7 = FloatVector.broadcast(S, a[ai + 7 * lda + r]);
+            c70 = w7.fma(b0, c70);
+        }
+        c00.intoArray(c, ci + p);
+        c10.intoArray(c, ci + 1 * ldc + p);
+        c20.intoArray(c, ci + 2 * ldc + p);
+        c30.intoArray(c, ci + 3 * ldc + p);
+        c40.intoArray(c, ci + 4 * ldc + p);
+        c50.intoArray(c, ci + 5 * ldc + p);
+        c60.intoArray(c, ci + 6 * ldc + p);
+        c70.intoArray(c, ci + 7 * ldc + p);
+    }
+
+    /** C rows [0,4) x columns [p, p+2*L) += A x B over the whole depth, accumulators in registers. */
+    private static void block4x2(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
+                               float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
+        FloatVector c01 = FloatVector.fromArray(S, c, ci + p + 1 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, ci + 1 * ldc + p);
+        FloatVector c11 = FloatVector.fromArray(S, c, ci + 1 * ldc + p + 1 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, ci + 2 * ldc + p);
+        FloatVector c21 = FloatVector.fromArray(S, c, ci + 2 * ldc + p + 1 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, ci + 3 * ldc + p);
+        FloatVector c31 = FloatVector.fromArray(S, c, ci + 3 * ldc + p + 1 * L);
+        for (int r = 0; r < depth; r++) {
+            float[] br = b[bRow0 + r];
+            FloatVector b0 = FloatVector.fromArray(S, br, p);
+            FloatVector b1 = FloatVector.fromArray(S, br, p + 1 * L);
+            FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
+            c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01);
+            FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
+            c10 = w1.fma(b0, c10); c11 = w1.fma(b1, c11);
+            FloatVector w2 = FloatVector.broadcast(S, a[ai + 2 * lda + r]);
+            c20 = w2.fma(b0, c20); c21 = w2.fma(b1, c21);
+            FloatVector w3 = FloatVector.broadcast(S, a[ai + 3 * lda + r]);
+            c30 = w3.fma(b0, c30); c31 = w3.fma(b1, c31);
+        }
+        c00.intoArray(c, ci + p);
+        c01.intoArray(c, ci + p + 1 * L);
+        c10.intoArray(c, ci + 1 * ldc + p);
+        c11.intoArray(c, ci + 1 * ldc + p + 1 * L);
+        c20.intoArray(c, ci + 2 * ldc + p);
+        c21.intoArray(c, ci + 2 * ldc + p + 1 * L);
+        c30.intoArray(c, ci + 3 * ldc + p);
+        c31.intoArray(c, ci + 3 * ldc + p + 1 * L);
+    }
+
+    /** C rows [0,4) x columns [p, p+1*L) += A x B over the whole depth, accumulators in registers. */
+    private static void block4x1(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
+                               float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
+        FloatVector c10 = FloatVector.fromArray(S, c, ci + 1 * ldc + p);
+        FloatVector c20 = FloatVector.fromArray(S, c, ci + 2 * ldc + p);
+        FloatVector c30 = FloatVector.fromArray(S, c, ci + 3 * ldc + p);
+        for (int r = 0; r < depth; r++) {
+            float[] br = b[bRow0 + r];
+            FloatVector b0 = FloatVector.fromArray(S, br, p);
+            FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
+            c00 = w0.fma(b0, c00);
+            FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
+            c10 = w1.fma(b0, c10);
+            FloatVector w2 = FloatVector.broadcast(S, a[ai + 2 * lda + r]);
+            c20 = w2.fma(b0, c20);
+            FloatVector w3 = FloatVector.broadcast(S, a[ai + 3 * lda + r]);
+            c30 = w3.fma(b0, c30);
+        }
+        c00.intoArray(c, ci + p);
+        c10.intoArray(c, ci + 1 * ldc + p);
+        c20.intoArray(c, ci + 2 * ldc + p);
+        c30.intoArray(c, ci + 3 * ldc + p);
+    }
+
+    /** C rows [0,1) x columns [p, p+2*L) += A x B over the whole depth, accumulators in registers. */
+    private static void block1x2(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
+                               float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
+        FloatVector c01 = FloatVector.fromArray(S, c, ci + p + 1 * L);
+        for (int r = 0; r < depth; r++) {
+            float[] br = b[bRow0 + r];
+            FloatVector b0 = FloatVector.fromArray(S, br, p);
+            FloatVector b1 = FloatVector.fromArray(S, br, p + 1 * L);
+            FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
+            c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01);
+        }
+        c00.intoArray(c, ci + p);
+        c01.intoArray(c, ci + p + 1 * L);
+    }
+
+    /** C rows [0,1) x columns [p, p+1*L) += A x B over the whole depth, accumulators in registers. */
+    private static void block1x1(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
+                               float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
+        for (int r = 0; r < depth; r++) {
+            float[] br = b[bRow0 + r];
+            FloatVector b0 = FloatVector.fromArray(S, br, p);
+            FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
+            c00 = w0.fma(b0, c00);
+        }
+        c00.intoArray(c, ci + p);
+    }
+
+    @Override
+    public void taps(int len, float[] w, int wOff, int[] tapOffsets, int taps, float[] in, int inOff,
+                     float[] out, int outOff) {
+        int t = 0;
+        for (; t + 4 * L <= len; t += 4 * L) {
+            FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+            int base = inOff + t;
+            for (int q = 0; q < taps; q++) {
+                FloatVector wq = FloatVector.broadcast(S, w[wOff + q]);
+                int o = base + tapOffsets[q];
+                s0 = wq.fma(FloatVector.fromArray(S, in, o), s0);
+                s1 = wq.fma(FloatVector.fromArray(S, in, o + L), s1);
+                s2 = wq.fma(FloatVector.fromArray(S, in, o + 2 * L), s2);
+                s3 = wq.fma(FloatVector.fromArray(S, in, o + 3 * L), s3);
+            }
+            s0.intoArray(out, outOff + t);
+            s1.intoArray(out, outOff + t + L);
+            s2.intoArray(out, outOff + t + 2 * L);
+            s3.intoArray(out, outOff + t + 3 * L);
+        }
+        for (; t < len; t += L) {
+            FloatVector s0 = FloatVector.zero(S);
+            int base = inOff + t;
+            for (int q = 0; q < taps; q++) {
+                s0 = FloatVector.broadcast(S, w[wOff + q]).fma(FloatVector.fromArray(S, in, base + tapOffsets[q]), s0);
+            }
+            s0.intoArray(out, outOff + t);
+        }
+    }
+}

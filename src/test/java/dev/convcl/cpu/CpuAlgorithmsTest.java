@@ -1,0 +1,342 @@
+package dev.convcl.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.convcl.ConvArgs;
+import dev.convcl.ConvSpec;
+import dev.convcl.Tensor;
+import dev.convcl.reference.ReferenceConv;
+import dev.convcl.spi.CompiledConv;
+import dev.convcl.testing.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every CPU algorithm against {@link ReferenceConv}, with both kernel sets (Vector API when the
+ * module is present, plain Java always): odd shapes that hit tile and block edges, random specs
+ * from a fixed seed, and NaN/Inf propagation. Integer inputs must match exactly; float inputs
+ * within a relative L2 error of 1e-5. Outputs start as NaN, so an unwritten element fails.
+ */
+class CpuAlgorithmsTest {
+    private static final double TOLERANCE = 1e-5;
+    private static final List<CpuBackend> BACKENDS = new ArrayList<>();
+
+    @BeforeAll
+    static void backends() {
+        BACKENDS.add(new CpuBackend(2, Kernels.scalar()));
+        Kernels vector = Kernels.vectorOrNull();
+        if (vector != null) {
+            BACKENDS.add(new CpuBackend(3, vector)); // an odd thread count splits work unevenly
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        BACKENDS.forEach(CpuBackend::close);
+    }
+
+    static Stream<String> edgeSpecs() {
+        return Stream.of(
+                // 1x1: contiguous, strided, grouped, a single pixel, K not a multiple of 8
+                "op=conv2d n=2 c=3 h=7 w=13 k=5 kh=1 kw=1",
+                "op=conv2d n=1 c=6 h=13 w=7 k=13 kh=1 kw=1 stride=2,3 bias=1 relu=1",
+                "op=conv2d n=1 c=6 h=7 w=7 k=9 kh=1 kw=1 groups=3 bias=1",
+                "op=conv2d n=3 c=5 h=1 w=1 k=11 kh=1 kw=1 relu=1",
+                "op=conv2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1 pad=1 bias=1",
+                // dense 3x3 and friends: odd K, 8-row blocks plus tails, several pixel tiles
+                "op=conv2d n=1 c=5 h=13 w=7 k=7 kh=3 kw=3 pad=1 bias=1",
+                "op=conv2d n=2 c=16 h=13 w=13 k=37 kh=3 kw=3 pad=1 relu=1",
+                "op=conv2d n=2 c=3 h=33 w=33 k=12 kh=3 kw=3 pad=1 bias=1 relu=1",
+                "op=conv2d n=1 c=3 h=1 w=1 k=3 kh=3 kw=3 pad=1",
+                "op=conv2d n=1 c=3 h=13 w=13 k=9 kh=3 kw=3 pad=4 dil=4",
+                "op=conv2d n=1 c=2 h=13 w=11 k=5 kh=3 kw=2 stride=3 pad=2,1 dil=2,3 bias=1",
+                "op=conv2d n=1 c=3 h=13 w=13 k=8 kh=3 kw=3 stride=2 pad=0,3 dil=1,2",
+                "op=conv2d n=1 c=6 h=9 w=11 k=10 kh=1 kw=7 pad=0,3 relu=1",
+                "op=conv2d n=1 c=6 h=11 w=9 k=10 kh=7 kw=1 pad=3,0 bias=1",
+                "op=conv2d n=1 c=3 h=33 w=33 k=8 kh=7 kw=7 stride=2 pad=3 bias=1",
+                "op=conv2d n=1 c=2 h=7 w=7 k=3 kh=7 kw=7",
+                // grouped
+                "op=conv2d n=1 c=8 h=13 w=13 k=12 kh=3 kw=3 pad=1 groups=4 bias=1",
+                "op=conv2d n=2 c=6 h=7 w=13 k=6 kh=3 kw=3 stride=2 pad=1 groups=3 relu=1",
+                "op=conv2d n=1 c=32 h=7 w=7 k=32 kh=3 kw=3 pad=1 groups=8",
+                // depthwise: multiplier 1 and 2, strides, dilation, asymmetric padding, a 31x31 kernel
+                "op=conv2d n=1 c=5 h=13 w=7 k=5 kh=3 kw=3 pad=1 groups=5 bias=1",
+                "op=conv2d n=2 c=3 h=13 w=13 k=6 kh=3 kw=3 stride=2 pad=0,2 groups=3 relu=1",
+                "op=conv2d n=1 c=4 h=13 w=11 k=4 kh=3 kw=5 stride=3 pad=4,1 dil=2 groups=4 bias=1",
+                "op=conv2d n=1 c=2 h=33 w=33 k=2 kh=31 kw=31 pad=15 groups=2 bias=1",
+                "op=conv2d n=1 c=3 h=7 w=7 k=3 kh=5 kw=5 pad=2 groups=3",
+                "op=conv2d n=1 c=3 h=1 w=1 k=6 kh=3 kw=3 pad=1 groups=3 bias=1",
+                "op=conv2d n=1 c=2 h=13 w=13 k=2 kh=1 kw=7 pad=0,3 stride=1,2 groups=2",
+                // deformable: offset groups 1-4, with and without mask, stride, dilation, groups
+                "op=deform2d n=1 c=4 h=7 w=7 k=5 kh=3 kw=3 pad=1 og=1 mask=0",
+                "op=deform2d n=2 c=4 h=13 w=7 k=6 kh=3 kw=3 pad=1 og=2 mask=1 bias=1 relu=1",
+                "op=deform2d n=1 c=6 h=13 w=13 k=9 kh=3 kw=3 stride=2 pad=2 dil=2 og=3 mask=1 bias=1",
+                "op=deform2d n=1 c=8 h=7 w=13 k=8 kh=2 kw=3 pad=1,0 groups=2 og=4 mask=1",
+                "op=deform2d n=1 c=4 h=33 w=33 k=12 kh=3 kw=3 pad=1 og=2 mask=1 relu=1",
+                "op=deform2d n=1 c=3 h=1 w=1 k=4 kh=1 kw=1 og=1 mask=1",
+                "op=deform2d n=1 c=16 h=5 w=5 k=33 kh=3 kw=3 pad=1 og=4 mask=0 bias=1");
+    }
+
+    static Stream<String> randomSpecs() {
+        SplittableRandom rnd = new SplittableRandom(20240611);
+        List<String> specs = new ArrayList<>();
+        while (specs.size() < 40) {
+            boolean deform = rnd.nextInt(4) == 0;
+            int groups = 1 + rnd.nextInt(3), cg = 1 + rnd.nextInt(4), kg = 1 + rnd.nextInt(5);
+            if (rnd.nextInt(4) == 0) {
+                cg = 1; // depthwise, multiplier kg
+            }
+            int c = groups * cg, k = groups * kg;
+            int kh = 1 + rnd.nextInt(5), kw = 1 + rnd.nextInt(5);
+            int og = 1;
+            if (deform) {
+                List<Integer> divisors = new ArrayList<>();
+                for (int d = 1; d <= Math.min(4, c); d++) {
+                    if (c % d == 0) {
+                        divisors.add(d);
+                    }
+                }
+                og = divisors.get(rnd.nextInt(divisors.size()));
+            }
+            String line = "op=" + (deform ? "deform2d" : "conv2d") + " n=" + (1 + rnd.nextInt(2)) + " c=" + c
+                    + " h=" + (1 + rnd.nextInt(20)) + " w=" + (1 + rnd.nextInt(20)) + " k=" + k
+                    + " kh=" + kh + " kw=" + kw + " stride=" + (1 + rnd.nextInt(3)) + "," + (1 + rnd.nextInt(3))
+                    + " pad=" + rnd.nextInt(5) + "," + rnd.nextInt(5) + " dil=" + (1 + rnd.nextInt(4)) + ","
+                    + (1 + rnd.nextInt(4)) + " groups=" + groups
+                    + (deform ? " og=" + og + " mask=" + rnd.nextInt(2) : "")
+                    + " bias=" + rnd.nextInt(2) + " relu=" + rnd.nextInt(2);
+            try {
+                ConvSpec.parse(line);
+                specs.add(line);
+            } catch (IllegalArgumentException tooLargeKernel) {
+                // the kernel span exceeds the padded input: draw again
+            }
+        }
+        return specs.stream();
+    }
+
+    /** The chosen algorithm, plus the generic GEMM path on every conv2d it can run too. */
+    private static List<String> algorithms(ConvSpec spec) {
+        List<String> names = new ArrayList<>();
+        names.add(CpuBackend.algorithmFor(spec));
+        if (!spec.isDeformable() && !names.contains("cpu-gemm")) {
+            names.add("cpu-gemm");
+        }
+        return names;
+    }
+
+    @ParameterizedTest
+    @MethodSource("edgeSpecs")
+    void edgeShapesMatchReference(String line) {
+        checkAllPaths(ConvSpec.parse(line), 11);
+    }
+
+    @ParameterizedTest
+    @MethodSource("randomSpecs")
+    void randomShapesMatchReference(String line) {
+        checkAllPaths(ConvSpec.parse(line), 23);
+    }
+
+    private static void checkAllPaths(ConvSpec spec, long seed) {
+        ConvArgs ints = Tensors.args(spec, seed, true, 2);
+        ConvArgs floats = Tensors.args(spec, seed + 1, false, 2.5);
+        float[] refInts = reference(spec, ints);
+        float[] refFloats = reference(spec, floats);
+        for (String algorithm : algorithms(spec)) {
+            float[] firstFloats = null;
+            for (CpuBackend backend : BACKENDS) {
+                String where = algorithm + "/" + backend.kernelName() + " on " + spec;
+                try (CompiledConv plan = backend.compile(spec, algorithm)) {
+                    assertEquals(algorithm, plan.algorithm(), where);
+                    float[] out = run(plan, spec, ints);
+                    int bad = Tensors.firstMismatch(refInts, out);
+                    assertEquals(-1, bad, () -> "integer inputs must match exactly, " + where + ": element " + bad
+                            + " is " + out[bad] + ", reference " + refInts[bad]);
+                    float[] outF = run(plan, spec, floats);
+                    double err = Tensors.relativeL2(refFloats, outF);
+                    assertTrue(err <= TOLERANCE, () -> "relative L2 error " + err + " > " + TOLERANCE + ", " + where);
+                    if (firstFloats == null) {
+                        firstFloats = outF;
+                    } else {
+                        // Both kernel sets add the same products in the same order with FMAs.
+                        float[] first = firstFloats;
+                        int diff = Tensors.firstMismatch(first, outF);
+                        assertEquals(-1, diff, () -> "vector and scalar kernels differ at " + diff + ", " + where);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void chosenAlgorithmsFollowTheSpec() {
+        assertEquals("cpu-1x1", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1 stride=2")));
+        assertEquals("cpu-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1 pad=1")));
+        assertEquals("cpu-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=8 kh=3 kw=3 groups=2")));
+        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=8 kh=3 kw=3 groups=4")));
+        assertEquals("cpu-deform-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=deform2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1")));
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            assertEquals("cpu-depthwise", cpu.compile(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=3 kw=3 groups=4")).algorithm());
+        }
+    }
+
+    @Test
+    void algorithmsRejectSpecsTheyCannotRun() {
+        ConvSpec deform = ConvSpec.parse("op=deform2d n=1 c=4 h=5 w=5 k=4 kh=3 kw=3");
+        ConvSpec dense = ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=3 kw=3");
+        try (CpuBackend cpu = new CpuBackend(1, Kernels.scalar())) {
+            assertThrows(IllegalArgumentException.class, () -> cpu.compile(deform, "cpu-gemm"));
+            assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-1x1"));
+            assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-depthwise"));
+            assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-deform-gemm"));
+            assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-fft"));
+        }
+    }
+
+    static Stream<String> nonFiniteSpecs() {
+        return Stream.of(
+                "op=conv2d n=1 c=3 h=9 w=11 k=5 kh=3 kw=3 pad=2 dil=2 bias=1",
+                "op=conv2d n=1 c=6 h=9 w=9 k=4 kh=1 kw=1 stride=2",
+                "op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1 groups=4 relu=1",
+                "op=conv2d n=1 c=2 h=21 w=21 k=2 kh=7 kw=7 pad=3 stride=2 groups=2",
+                "op=deform2d n=1 c=4 h=9 w=9 k=3 kh=3 kw=3 pad=1 og=2 mask=1 bias=1",
+                "op=deform2d n=1 c=2 h=7 w=9 k=3 kh=3 kw=3 pad=1 og=1 mask=0");
+    }
+
+    /**
+     * A NaN or infinite input pixel, weight, offset or mask value reaches exactly the outputs it
+     * reaches in the reference (0 * NaN and 0 * Inf are NaN there, padding zeros included).
+     */
+    @ParameterizedTest
+    @MethodSource("nonFiniteSpecs")
+    void nonFiniteValuesPropagateLikeTheReference(String line) {
+        ConvSpec spec = ConvSpec.parse(line);
+        for (boolean integers : new boolean[] {true, false}) {
+            for (int variant = 0; variant < 4; variant++) {
+                ConvArgs args = Tensors.args(spec, 31 + variant, integers, integers ? 1 : 1.5);
+                SplittableRandom rnd = new SplittableRandom(variant);
+                float[] poison = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+                switch (variant) {
+                    case 0 -> { // input pixels, including corners and edges
+                        float[] in = args.input().array();
+                        in[0] = Float.NaN;
+                        in[in.length - 1] = Float.POSITIVE_INFINITY;
+                        in[rnd.nextInt(in.length)] = Float.NEGATIVE_INFINITY;
+                    }
+                    case 1 -> args.weight().array()[rnd.nextInt(args.weight().size())] = poison[rnd.nextInt(3)];
+                    case 2 -> { // a weight that multiplies padding: must still poison
+                        float[] wt = args.weight().array();
+                        wt[0] = Float.POSITIVE_INFINITY;
+                    }
+                    default -> {
+                        if (spec.isDeformable()) {
+                            float[] off = args.offset().array();
+                            off[rnd.nextInt(off.length)] = Float.NaN;
+                            off[rnd.nextInt(off.length)] = Float.POSITIVE_INFINITY;
+                            if (spec.mask()) {
+                                float[] mask = args.mask().array();
+                                mask[rnd.nextInt(mask.length)] = Float.NaN;
+                                mask[rnd.nextInt(mask.length)] = Float.POSITIVE_INFINITY;
+                            }
+                        } else {
+                            float[] in = args.input().array();
+                            for (int i = 0; i < 3; i++) {
+                                in[rnd.nextInt(in.length)] = poison[i];
+                            }
+                        }
+                    }
+                }
+                float[] ref = reference(spec, args);
+                if (variant < 3) {
+                    assertTrue(countNonFinite(ref) > 0, "the poisoned value must reach the reference output: " + spec);
+                }
+                for (String algorithm : algorithms(spec)) {
+                    for (CpuBackend backend : BACKENDS) {
+                        String where = algorithm + "/" + backend.kernelName() + " variant " + variant
+                                + (integers ? " integers" : " floats") + " on " + spec;
+                        try (CompiledConv plan = backend.compile(spec, algorithm)) {
+                            float[] out = run(plan, spec, args);
+                            if (integers) {
+                                int bad = Tensors.firstMismatch(ref, out);
+                                assertEquals(-1, bad, () -> where + ": element " + bad + " is " + out[bad]
+                                        + ", reference " + ref[bad]);
+                            } else {
+                                assertSameNonFinite(ref, out, where);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Same NaN and infinity positions; the finite values within the tolerance. */
+    private static void assertSameNonFinite(float[] ref, float[] out, String where) {
+        double num = 0, den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            if (!Float.isFinite(ref[i]) || !Float.isFinite(out[i])) {
+                if (Float.compare(ref[i], out[i]) != 0) {
+                    fail(where + ": element " + i + " is " + out[i] + ", reference " + ref[i]);
+                }
+                continue;
+            }
+            num += ((double) ref[i] - out[i]) * ((double) ref[i] - out[i]);
+            den += (double) ref[i] * ref[i];
+        }
+        double err = den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+        assertTrue(err <= TOLERANCE, where + ": relative L2 error " + err + " on the finite outputs");
+    }
+
+    private static int countNonFinite(float[] a) {
+        int count = 0;
+        for (float v : a) {
+            count += Float.isFinite(v) ? 0 : 1;
+        }
+        return count;
+    }
+
+    private static float[] reference(ConvSpec spec, ConvArgs args) {
+        ConvArgs fresh = Tensors.withFreshOutput(args, spec);
+        ReferenceConv.run(spec, fresh);
+        return fresh.output().array();
+    }
+
+    private static float[] run(CompiledConv plan, ConvSpec spec, ConvArgs args) {
+        ConvArgs fresh = Tensors.withFreshOutput(args, spec);
+        plan.execute(fresh);
+        return fresh.output().array();
+    }
+
+    /** Buffer-backed tensors take the copy path in and out. */
+    @Test
+    void directBufferTensorsGiveTheSameResult() {
+        ConvSpec spec = ConvSpec.parse("op=deform2d n=1 c=4 h=9 w=9 k=6 kh=3 kw=3 pad=1 og=2 mask=1 bias=1");
+        ConvArgs args = Tensors.args(spec, 5, true, 2);
+        float[] ref = reference(spec, args);
+        for (CpuBackend backend : BACKENDS) {
+            Tensor in = copyToDirect(args.input()), wt = copyToDirect(args.weight()), b = copyToDirect(args.bias());
+            Tensor off = copyToDirect(args.offset()), mask = copyToDirect(args.mask());
+            Tensor out = Tensor.directZeros(spec.outputShape());
+            try (CompiledConv plan = backend.compile(spec)) {
+                plan.execute(ConvArgs.deform2d(in, off, mask, wt, b, out));
+            }
+            assertEquals(-1, Tensors.firstMismatch(ref, out.toArray()), backend.kernelName() + " on " + spec);
+        }
+    }
+
+    private static Tensor copyToDirect(Tensor t) {
+        Tensor d = Tensor.directZeros(t.shape());
+        d.copyFrom(t.toArray());
+        return d;
+    }
+}
