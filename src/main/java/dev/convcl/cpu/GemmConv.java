@@ -97,12 +97,12 @@ final class GemmConv implements CompiledConv {
         int p0 = tile * tileCols, valid = Math.min(tileCols, pixels - p0);
         Object tileData = packer.tile(call, prepared, n, p0, valid);
         float[][] panel = new float[chunk][tileCols];
-        float[] c = new float[m * tileCols];
+        float[][] c = new float[m][tileCols];
         int aOff = g * m * depth;
         for (int r0 = 0; r0 < depth; r0 += chunk) {
             int r1 = Math.min(depth, r0 + chunk);
             packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, 0);
-            kernels.gemm(m, r1 - r0, tileCols, call.wt(), aOff + r0, depth, panel, 0, c, 0, tileCols);
+            kernels.gemm(m, r1 - r0, tileCols, call.wt(), aOff + r0, depth, panel, 0, c);
         }
         store(call, c, n, g * m, m, p0, valid);
     }
@@ -121,22 +121,23 @@ final class GemmConv implements CompiledConv {
         int kPerRange = roundUp(ceilDiv(m, kRanges), Math.min(8, m));
         Parallel.forEach(pool, ceilDiv(m, kPerRange), part -> {
             int k0 = part * kPerRange, rows = Math.min(m, k0 + kPerRange) - k0;
-            float[] c = new float[rows * tileCols];
+            float[][] c = new float[rows][tileCols];
             int aOff = (g * m + k0) * depth;
-            kernels.gemm(rows, depth, tileCols, call.wt(), aOff, depth, panel, 0, c, 0, tileCols);
+            kernels.gemm(rows, depth, tileCols, call.wt(), aOff, depth, panel, 0, c);
             store(call, c, n, g * m + k0, rows, p0, valid);
         });
     }
 
     /** Bias and ReLU, then the valid columns of C rows into the output channels k0.. of image n. */
-    private void store(CallData call, float[] c, int n, int k0, int rows, int p0, int valid) {
+    private void store(CallData call, float[][] c, int n, int k0, int rows, int p0, int valid) {
         float[] out = call.out(), bias = call.bias();
         boolean relu = spec.relu();
         for (int i = 0; i < rows; i++) {
             int k = k0 + i;
-            int dst = (n * spec.k() + k) * pixels + p0, src = i * tileCols;
+            int dst = (n * spec.k() + k) * pixels + p0;
+            float[] ci = c[i];
             for (int q = 0; q < valid; q++) {
-                out[dst + q] = CallData.epilogue(c[src + q], bias, k, relu);
+                out[dst + q] = CallData.epilogue(ci[q], bias, k, relu);
             }
         }
     }

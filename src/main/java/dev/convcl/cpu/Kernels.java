@@ -28,10 +28,9 @@ interface Kernels {
      * {@code C[i][p] += sum_r A[i][r] * B[r][p]} for {@code i < m}, {@code r < depth},
      * {@code p < cols} (a multiple of {@link #quantum()}), accumulating over r in ascending order
      * with one fused multiply-add per term. A row i starts at {@code a[aOff + i*lda]}; B row r is
-     * {@code b[bRow0 + r]} from index 0; C row i starts at {@code c[cOff + i*ldc]}.
+     * the array {@code b[bRow0 + r]} and C row i the array {@code c[i]}, both from index 0.
      */
-    void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[][] b, int bRow0,
-              float[] c, int cOff, int ldc);
+    void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[][] b, int bRow0, float[][] c);
 
     /**
      * {@code out[outOff + t] = sum_q w[wOff + q] * in[inOff + tapOffsets[q] + t]} for

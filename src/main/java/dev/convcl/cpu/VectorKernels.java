@@ -25,60 +25,59 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[][] b, int bRow0,
-                     float[] c, int cOff, int ldc) {
+    public void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[][] b, int bRow0, float[][] c) {
         int i = 0;
         for (; i + 8 <= m; i += 8) {
-            int ai = aOff + i * lda, ci = cOff + i * ldc;
+            int ai = aOff + i * lda;
             int p = 0;
             for (; p + 2 * L <= cols; p += 2 * L) {
-                block8x2(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+                block8x2(depth, a, ai, lda, b, bRow0, p, c, i);
             }
             if (p < cols) {
-                block8x1(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+                block8x1(depth, a, ai, lda, b, bRow0, p, c, i);
             }
         }
         for (; i + 4 <= m; i += 4) {
-            int ai = aOff + i * lda, ci = cOff + i * ldc;
+            int ai = aOff + i * lda;
             int p = 0;
             for (; p + 2 * L <= cols; p += 2 * L) {
-                block4x2(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+                block4x2(depth, a, ai, lda, b, bRow0, p, c, i);
             }
             if (p < cols) {
-                block4x1(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+                block4x1(depth, a, ai, lda, b, bRow0, p, c, i);
             }
         }
         for (; i < m; i++) {
-            int ai = aOff + i * lda, ci = cOff + i * ldc;
+            int ai = aOff + i * lda;
             int p = 0;
             for (; p + 2 * L <= cols; p += 2 * L) {
-                block1x2(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+                block1x2(depth, a, ai, lda, b, bRow0, p, c, i);
             }
             if (p < cols) {
-                block1x1(depth, a, ai, lda, b, bRow0, p, c, ci, ldc);
+                block1x1(depth, a, ai, lda, b, bRow0, p, c, i);
             }
         }
     }
 
     /** C rows [0,8) x columns [p, p+2*L) += A x B over the whole depth, accumulators in registers. */
     private static void block8x2(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[] c, int ci, int ldc) {
-        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
-        FloatVector c01 = FloatVector.fromArray(S, c, ci + p + 1 * L);
-        FloatVector c10 = FloatVector.fromArray(S, c, ci + 1 * ldc + p);
-        FloatVector c11 = FloatVector.fromArray(S, c, ci + 1 * ldc + p + 1 * L);
-        FloatVector c20 = FloatVector.fromArray(S, c, ci + 2 * ldc + p);
-        FloatVector c21 = FloatVector.fromArray(S, c, ci + 2 * ldc + p + 1 * L);
-        FloatVector c30 = FloatVector.fromArray(S, c, ci + 3 * ldc + p);
-        FloatVector c31 = FloatVector.fromArray(S, c, ci + 3 * ldc + p + 1 * L);
-        FloatVector c40 = FloatVector.fromArray(S, c, ci + 4 * ldc + p);
-        FloatVector c41 = FloatVector.fromArray(S, c, ci + 4 * ldc + p + 1 * L);
-        FloatVector c50 = FloatVector.fromArray(S, c, ci + 5 * ldc + p);
-        FloatVector c51 = FloatVector.fromArray(S, c, ci + 5 * ldc + p + 1 * L);
-        FloatVector c60 = FloatVector.fromArray(S, c, ci + 6 * ldc + p);
-        FloatVector c61 = FloatVector.fromArray(S, c, ci + 6 * ldc + p + 1 * L);
-        FloatVector c70 = FloatVector.fromArray(S, c, ci + 7 * ldc + p);
-        FloatVector c71 = FloatVector.fromArray(S, c, ci + 7 * ldc + p + 1 * L);
+                               float[][] c, int ci) {
+        FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
+        FloatVector c01 = FloatVector.fromArray(S, c[ci], p + 1 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
+        FloatVector c11 = FloatVector.fromArray(S, c[ci + 1], p + 1 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c[ci + 2], p);
+        FloatVector c21 = FloatVector.fromArray(S, c[ci + 2], p + 1 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c[ci + 3], p);
+        FloatVector c31 = FloatVector.fromArray(S, c[ci + 3], p + 1 * L);
+        FloatVector c40 = FloatVector.fromArray(S, c[ci + 4], p);
+        FloatVector c41 = FloatVector.fromArray(S, c[ci + 4], p + 1 * L);
+        FloatVector c50 = FloatVector.fromArray(S, c[ci + 5], p);
+        FloatVector c51 = FloatVector.fromArray(S, c[ci + 5], p + 1 * L);
+        FloatVector c60 = FloatVector.fromArray(S, c[ci + 6], p);
+        FloatVector c61 = FloatVector.fromArray(S, c[ci + 6], p + 1 * L);
+        FloatVector c70 = FloatVector.fromArray(S, c[ci + 7], p);
+        FloatVector c71 = FloatVector.fromArray(S, c[ci + 7], p + 1 * L);
         for (int r = 0; r < depth; r++) {
             float[] br = b[bRow0 + r];
             FloatVector b0 = FloatVector.fromArray(S, br, p);
@@ -100,35 +99,35 @@ final class VectorKernels implements Kernels {
             FloatVector w7 = FloatVector.broadcast(S, a[ai + 7 * lda + r]);
             c70 = w7.fma(b0, c70); c71 = w7.fma(b1, c71);
         }
-        c00.intoArray(c, ci + p);
-        c01.intoArray(c, ci + p + 1 * L);
-        c10.intoArray(c, ci + 1 * ldc + p);
-        c11.intoArray(c, ci + 1 * ldc + p + 1 * L);
-        c20.intoArray(c, ci + 2 * ldc + p);
-        c21.intoArray(c, ci + 2 * ldc + p + 1 * L);
-        c30.intoArray(c, ci + 3 * ldc + p);
-        c31.intoArray(c, ci + 3 * ldc + p + 1 * L);
-        c40.intoArray(c, ci + 4 * ldc + p);
-        c41.intoArray(c, ci + 4 * ldc + p + 1 * L);
-        c50.intoArray(c, ci + 5 * ldc + p);
-        c51.intoArray(c, ci + 5 * ldc + p + 1 * L);
-        c60.intoArray(c, ci + 6 * ldc + p);
-        c61.intoArray(c, ci + 6 * ldc + p + 1 * L);
-        c70.intoArray(c, ci + 7 * ldc + p);
-        c71.intoArray(c, ci + 7 * ldc + p + 1 * L);
+        c00.intoArray(c[ci], p);
+        c01.intoArray(c[ci], p + 1 * L);
+        c10.intoArray(c[ci + 1], p);
+        c11.intoArray(c[ci + 1], p + 1 * L);
+        c20.intoArray(c[ci + 2], p);
+        c21.intoArray(c[ci + 2], p + 1 * L);
+        c30.intoArray(c[ci + 3], p);
+        c31.intoArray(c[ci + 3], p + 1 * L);
+        c40.intoArray(c[ci + 4], p);
+        c41.intoArray(c[ci + 4], p + 1 * L);
+        c50.intoArray(c[ci + 5], p);
+        c51.intoArray(c[ci + 5], p + 1 * L);
+        c60.intoArray(c[ci + 6], p);
+        c61.intoArray(c[ci + 6], p + 1 * L);
+        c70.intoArray(c[ci + 7], p);
+        c71.intoArray(c[ci + 7], p + 1 * L);
     }
 
     /** C rows [0,8) x columns [p, p+1*L) += A x B over the whole depth, accumulators in registers. */
     private static void block8x1(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[] c, int ci, int ldc) {
-        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
-        FloatVector c10 = FloatVector.fromArray(S, c, ci + 1 * ldc + p);
-        FloatVector c20 = FloatVector.fromArray(S, c, ci + 2 * ldc + p);
-        FloatVector c30 = FloatVector.fromArray(S, c, ci + 3 * ldc + p);
-        FloatVector c40 = FloatVector.fromArray(S, c, ci + 4 * ldc + p);
-        FloatVector c50 = FloatVector.fromArray(S, c, ci + 5 * ldc + p);
-        FloatVector c60 = FloatVector.fromArray(S, c, ci + 6 * ldc + p);
-        FloatVector c70 = FloatVector.fromArray(S, c, ci + 7 * ldc + p);
+                               float[][] c, int ci) {
+        FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
+        FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
+        FloatVector c20 = FloatVector.fromArray(S, c[ci + 2], p);
+        FloatVector c30 = FloatVector.fromArray(S, c[ci + 3], p);
+        FloatVector c40 = FloatVector.fromArray(S, c[ci + 4], p);
+        FloatVector c50 = FloatVector.fromArray(S, c[ci + 5], p);
+        FloatVector c60 = FloatVector.fromArray(S, c[ci + 6], p);
+        FloatVector c70 = FloatVector.fromArray(S, c[ci + 7], p);
         for (int r = 0; r < depth; r++) {
             float[] br = b[bRow0 + r];
             FloatVector b0 = FloatVector.fromArray(S, br, p);
@@ -149,27 +148,27 @@ final class VectorKernels implements Kernels {
             FloatVector w7 = FloatVector.broadcast(S, a[ai + 7 * lda + r]);
             c70 = w7.fma(b0, c70);
         }
-        c00.intoArray(c, ci + p);
-        c10.intoArray(c, ci + 1 * ldc + p);
-        c20.intoArray(c, ci + 2 * ldc + p);
-        c30.intoArray(c, ci + 3 * ldc + p);
-        c40.intoArray(c, ci + 4 * ldc + p);
-        c50.intoArray(c, ci + 5 * ldc + p);
-        c60.intoArray(c, ci + 6 * ldc + p);
-        c70.intoArray(c, ci + 7 * ldc + p);
+        c00.intoArray(c[ci], p);
+        c10.intoArray(c[ci + 1], p);
+        c20.intoArray(c[ci + 2], p);
+        c30.intoArray(c[ci + 3], p);
+        c40.intoArray(c[ci + 4], p);
+        c50.intoArray(c[ci + 5], p);
+        c60.intoArray(c[ci + 6], p);
+        c70.intoArray(c[ci + 7], p);
     }
 
     /** C rows [0,4) x columns [p, p+2*L) += A x B over the whole depth, accumulators in registers. */
     private static void block4x2(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[] c, int ci, int ldc) {
-        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
-        FloatVector c01 = FloatVector.fromArray(S, c, ci + p + 1 * L);
-        FloatVector c10 = FloatVector.fromArray(S, c, ci + 1 * ldc + p);
-        FloatVector c11 = FloatVector.fromArray(S, c, ci + 1 * ldc + p + 1 * L);
-        FloatVector c20 = FloatVector.fromArray(S, c, ci + 2 * ldc + p);
-        FloatVector c21 = FloatVector.fromArray(S, c, ci + 2 * ldc + p + 1 * L);
-        FloatVector c30 = FloatVector.fromArray(S, c, ci + 3 * ldc + p);
-        FloatVector c31 = FloatVector.fromArray(S, c, ci + 3 * ldc + p + 1 * L);
+                               float[][] c, int ci) {
+        FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
+        FloatVector c01 = FloatVector.fromArray(S, c[ci], p + 1 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
+        FloatVector c11 = FloatVector.fromArray(S, c[ci + 1], p + 1 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c[ci + 2], p);
+        FloatVector c21 = FloatVector.fromArray(S, c[ci + 2], p + 1 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c[ci + 3], p);
+        FloatVector c31 = FloatVector.fromArray(S, c[ci + 3], p + 1 * L);
         for (int r = 0; r < depth; r++) {
             float[] br = b[bRow0 + r];
             FloatVector b0 = FloatVector.fromArray(S, br, p);
@@ -183,23 +182,23 @@ final class VectorKernels implements Kernels {
             FloatVector w3 = FloatVector.broadcast(S, a[ai + 3 * lda + r]);
             c30 = w3.fma(b0, c30); c31 = w3.fma(b1, c31);
         }
-        c00.intoArray(c, ci + p);
-        c01.intoArray(c, ci + p + 1 * L);
-        c10.intoArray(c, ci + 1 * ldc + p);
-        c11.intoArray(c, ci + 1 * ldc + p + 1 * L);
-        c20.intoArray(c, ci + 2 * ldc + p);
-        c21.intoArray(c, ci + 2 * ldc + p + 1 * L);
-        c30.intoArray(c, ci + 3 * ldc + p);
-        c31.intoArray(c, ci + 3 * ldc + p + 1 * L);
+        c00.intoArray(c[ci], p);
+        c01.intoArray(c[ci], p + 1 * L);
+        c10.intoArray(c[ci + 1], p);
+        c11.intoArray(c[ci + 1], p + 1 * L);
+        c20.intoArray(c[ci + 2], p);
+        c21.intoArray(c[ci + 2], p + 1 * L);
+        c30.intoArray(c[ci + 3], p);
+        c31.intoArray(c[ci + 3], p + 1 * L);
     }
 
     /** C rows [0,4) x columns [p, p+1*L) += A x B over the whole depth, accumulators in registers. */
     private static void block4x1(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[] c, int ci, int ldc) {
-        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
-        FloatVector c10 = FloatVector.fromArray(S, c, ci + 1 * ldc + p);
-        FloatVector c20 = FloatVector.fromArray(S, c, ci + 2 * ldc + p);
-        FloatVector c30 = FloatVector.fromArray(S, c, ci + 3 * ldc + p);
+                               float[][] c, int ci) {
+        FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
+        FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
+        FloatVector c20 = FloatVector.fromArray(S, c[ci + 2], p);
+        FloatVector c30 = FloatVector.fromArray(S, c[ci + 3], p);
         for (int r = 0; r < depth; r++) {
             float[] br = b[bRow0 + r];
             FloatVector b0 = FloatVector.fromArray(S, br, p);
@@ -212,17 +211,17 @@ final class VectorKernels implements Kernels {
             FloatVector w3 = FloatVector.broadcast(S, a[ai + 3 * lda + r]);
             c30 = w3.fma(b0, c30);
         }
-        c00.intoArray(c, ci + p);
-        c10.intoArray(c, ci + 1 * ldc + p);
-        c20.intoArray(c, ci + 2 * ldc + p);
-        c30.intoArray(c, ci + 3 * ldc + p);
+        c00.intoArray(c[ci], p);
+        c10.intoArray(c[ci + 1], p);
+        c20.intoArray(c[ci + 2], p);
+        c30.intoArray(c[ci + 3], p);
     }
 
     /** C rows [0,1) x columns [p, p+2*L) += A x B over the whole depth, accumulators in registers. */
     private static void block1x2(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[] c, int ci, int ldc) {
-        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
-        FloatVector c01 = FloatVector.fromArray(S, c, ci + p + 1 * L);
+                               float[][] c, int ci) {
+        FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
+        FloatVector c01 = FloatVector.fromArray(S, c[ci], p + 1 * L);
         for (int r = 0; r < depth; r++) {
             float[] br = b[bRow0 + r];
             FloatVector b0 = FloatVector.fromArray(S, br, p);
@@ -230,21 +229,21 @@ final class VectorKernels implements Kernels {
             FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
             c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01);
         }
-        c00.intoArray(c, ci + p);
-        c01.intoArray(c, ci + p + 1 * L);
+        c00.intoArray(c[ci], p);
+        c01.intoArray(c[ci], p + 1 * L);
     }
 
     /** C rows [0,1) x columns [p, p+1*L) += A x B over the whole depth, accumulators in registers. */
     private static void block1x1(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[] c, int ci, int ldc) {
-        FloatVector c00 = FloatVector.fromArray(S, c, ci + p);
+                               float[][] c, int ci) {
+        FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
         for (int r = 0; r < depth; r++) {
             float[] br = b[bRow0 + r];
             FloatVector b0 = FloatVector.fromArray(S, br, p);
             FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
             c00 = w0.fma(b0, c00);
         }
-        c00.intoArray(c, ci + p);
+        c00.intoArray(c[ci], p);
     }
 
     @Override
