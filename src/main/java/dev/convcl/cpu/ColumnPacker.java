@@ -27,9 +27,10 @@ interface ColumnPacker {
 
     /**
      * Writes rows {@code [r0, r1)} of the column matrix of image {@code n}, group {@code g}, for
-     * output pixels {@code [p0, p0+valid)} into {@code panel[row0 + r - r0][0..valid)}. Columns
-     * from {@code valid} on are never read back into the output and may hold anything.
+     * output pixels {@code [p0, p0+valid)} into panel row {@code row0 + r - r0}, which starts at
+     * {@code panel[(row0 + r - r0) * ld]}. Columns from {@code valid} to {@code ld} are never read
+     * back into the output and may hold anything.
      */
     void pack(CallData call, Object prepared, Object tile, int n, int g, int p0, int valid, int r0, int r1,
-              float[][] panel, int row0);
+              float[] panel, int ld, int row0);
 }

@@ -104,6 +104,7 @@ public final class CpuBackend implements Backend {
             }
             case "cpu-1x1" -> new GemmConv(spec, pool, kernels, new PointwisePacker(spec));
             case "cpu-depthwise" -> new DepthwiseConv(spec, pool, kernels);
+            case "cpu-implicit-gemm" -> new ImplicitGemmConv(spec, pool, kernels);
             case "cpu-deform-gemm" -> new GemmConv(spec, pool, kernels, new DeformSampler(spec));
             case "cpu-direct" -> new CpuDirectConv(spec, pool);
             default -> throw new IllegalArgumentException("unknown CPU algorithm '" + algorithm + "'");

@@ -94,14 +94,14 @@ final class DeformSampler implements ColumnPacker {
 
     @Override
     public void pack(CallData call, Object prepared, Object tile, int n, int g, int p0, int valid, int r0, int r1,
-                     float[][] panel, int row0) {
+                     float[] panel, int ld, int row0) {
         float[] padded = (float[]) prepared;
         Coords t = (Coords) tile;
         int kk = s.kh() * s.kw(), cPerOg = s.c() / s.offsetGroups();
         for (int r = r0; r < r1; r++) {
             int c = g * s.cPerGroup() + r / kk, pt = r % kk;
             int src = (o(c, cPerOg) * kk + pt) * valid;
-            sample(padded, (n * s.c() + c) * planeSize, t, src, valid, panel[row0 + r - r0]);
+            sample(padded, (n * s.c() + c) * planeSize, t, src, valid, panel, (row0 + r - r0) * ld);
         }
     }
 
@@ -109,18 +109,18 @@ final class DeformSampler implements ColumnPacker {
         return c / cPerOg;
     }
 
-    private void sample(float[] pl, int base, Coords t, int src, int valid, float[] row) {
+    private void sample(float[] pl, int base, Coords t, int src, int valid, float[] row, int dst) {
         int[] index = t.index;
         float[] w00 = t.w00, w01 = t.w01, w10 = t.w10, w11 = t.w11, mask = t.mask;
         int pw = planeW;
         for (int q = 0; q < valid; q++) {
             int a = base + index[src + q];
-            row[q] = w00[src + q] * pl[a] + w01[src + q] * pl[a + 1] + w10[src + q] * pl[a + pw]
+            row[dst + q] = w00[src + q] * pl[a] + w01[src + q] * pl[a + 1] + w10[src + q] * pl[a + pw]
                     + w11[src + q] * pl[a + pw + 1];
         }
         if (mask != null) {
             for (int q = 0; q < valid; q++) {
-                row[q] *= mask[src + q];
+                row[dst + q] *= mask[src + q];
             }
         }
     }

@@ -37,6 +37,7 @@ final class GemmConv implements CompiledConv {
     private final boolean shared; // true: items packed and multiplied by all threads together
     private final int kRanges;   // output-channel ranges of an item in shared mode
     private final int packChunks; // depth chunks of an item in shared mode
+    private final int[] rowOffsets; // panel row r starts at r * tileCols
 
     GemmConv(ConvSpec spec, ForkJoinPool pool, Kernels kernels, ColumnPacker packer) {
         this.spec = spec;
@@ -56,6 +57,10 @@ final class GemmConv implements CompiledConv {
         this.shared = threads > 1 && items < 2L * threads;
         this.kRanges = Math.max(1, Math.min(ceilDiv(m, 8), 4 * threads));
         this.packChunks = Math.max(1, Math.min(ceilDiv(depth, 16), 4 * threads));
+        this.rowOffsets = new int[depth];
+        for (int r = 0; r < depth; r++) {
+            rowOffsets[r] = r * tileCols;
+        }
     }
 
     private static int ceilDiv(int a, int b) {
@@ -96,13 +101,13 @@ final class GemmConv implements CompiledConv {
         int tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
         int p0 = tile * tileCols, valid = Math.min(tileCols, pixels - p0);
         Object tileData = packer.tile(call, prepared, n, p0, valid);
-        float[][] panel = new float[chunk][tileCols];
+        float[] panel = new float[chunk * tileCols];
         float[][] c = new float[m][tileCols];
         int aOff = g * m * depth;
         for (int r0 = 0; r0 < depth; r0 += chunk) {
             int r1 = Math.min(depth, r0 + chunk);
-            packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, 0);
-            kernels.gemm(m, r1 - r0, tileCols, call.wt(), aOff + r0, depth, panel, 0, c);
+            packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, tileCols, 0);
+            kernels.gemm(m, r1 - r0, tileCols, call.wt(), aOff + r0, depth, panel, rowOffsets, 0, c);
         }
         store(call, c, n, g * m, m, p0, valid);
     }
@@ -112,18 +117,18 @@ final class GemmConv implements CompiledConv {
         int tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
         int p0 = tile * tileCols, valid = Math.min(tileCols, pixels - p0);
         Object tileData = packer.tile(call, prepared, n, p0, valid);
-        float[][] panel = new float[depth][tileCols];
+        float[] panel = new float[depth * tileCols];
         int rowsPerChunk = ceilDiv(depth, packChunks);
         Parallel.forEach(pool, ceilDiv(depth, rowsPerChunk), part -> {
             int r0 = part * rowsPerChunk, r1 = Math.min(depth, r0 + rowsPerChunk);
-            packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, r0);
+            packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, tileCols, r0);
         });
         int kPerRange = roundUp(ceilDiv(m, kRanges), Math.min(8, m));
         Parallel.forEach(pool, ceilDiv(m, kPerRange), part -> {
             int k0 = part * kPerRange, rows = Math.min(m, k0 + kPerRange) - k0;
             float[][] c = new float[rows][tileCols];
             int aOff = (g * m + k0) * depth;
-            kernels.gemm(rows, depth, tileCols, call.wt(), aOff, depth, panel, 0, c);
+            kernels.gemm(rows, depth, tileCols, call.wt(), aOff, depth, panel, rowOffsets, 0, c);
             store(call, c, n, g * m + k0, rows, p0, valid);
         });
     }

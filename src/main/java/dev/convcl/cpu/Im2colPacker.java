@@ -22,12 +22,12 @@ final class Im2colPacker implements ColumnPacker {
 
     @Override
     public void pack(CallData call, Object prepared, Object tile, int n, int g, int p0, int valid, int r0, int r1,
-                     float[][] panel, int row0) {
+                     float[] panel, int ld, int row0) {
         int kk = s.kh() * s.kw(), ow = s.outW(), h = s.h(), w = s.w();
         int sh = s.strideH(), sw = s.strideW();
         float[] in = call.in();
         for (int r = r0; r < r1; r++) {
-            float[] row = panel[row0 + r - r0];
+            int row = (row0 + r - r0) * ld;
             int c = g * s.cPerGroup() + r / kk;
             int i = r % kk / s.kw(), j = r % s.kw();
             int plane = (n * s.c() + c) * h * w;
@@ -41,23 +41,23 @@ final class Im2colPacker implements ColumnPacker {
                 int x1 = Math.min(ow, x0 + valid - q);
                 int iy = y * sh - s.padH() + i * s.dilH();
                 if (iy < 0 || iy >= h || xLo >= xHi) {
-                    Arrays.fill(row, q, q + x1 - x0, 0f);
+                    Arrays.fill(panel, row + q, row + q + x1 - x0, 0f);
                 } else {
                     int a = Math.max(x0, xLo), b = Math.min(x1, xHi);
                     if (a >= b) {
-                        Arrays.fill(row, q, q + x1 - x0, 0f);
+                        Arrays.fill(panel, row + q, row + q + x1 - x0, 0f);
                     } else {
-                        Arrays.fill(row, q, q + a - x0, 0f);
+                        Arrays.fill(panel, row + q, row + q + a - x0, 0f);
                         int src = plane + iy * w + a * sw + xShift;
-                        int dst = q + a - x0;
+                        int dst = row + q + a - x0;
                         if (sw == 1) {
-                            System.arraycopy(in, src, row, dst, b - a);
+                            System.arraycopy(in, src, panel, dst, b - a);
                         } else {
                             for (int t = 0; t < b - a; t++) {
-                                row[dst + t] = in[src + t * sw];
+                                panel[dst + t] = in[src + t * sw];
                             }
                         }
-                        Arrays.fill(row, q + b - x0, q + x1 - x0, 0f);
+                        Arrays.fill(panel, row + q + b - x0, row + q + x1 - x0, 0f);
                     }
                 }
                 q += x1 - x0;

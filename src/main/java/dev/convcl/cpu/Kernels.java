@@ -28,9 +28,11 @@ interface Kernels {
      * {@code C[i][p] += sum_r A[i][r] * B[r][p]} for {@code i < m}, {@code r < depth},
      * {@code p < cols} (a multiple of {@link #quantum()}), accumulating over r in ascending order
      * with one fused multiply-add per term. A row i starts at {@code a[aOff + i*lda]}; B row r is
-     * the array {@code b[bRow0 + r]} and C row i the array {@code c[i]}, both from index 0.
+     * the window of {@code b} starting at {@code rowOffsets[r] + colOffset} (rows may overlap: an
+     * implicit GEMM reads shifted windows of one padded image); C row i is the array {@code c[i]}.
      */
-    void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[][] b, int bRow0, float[][] c);
+    void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[] b, int[] rowOffsets, int colOffset,
+              float[][] c);
 
     /**
      * {@code out[outOff + t] = sum_q w[wOff + q] * in[inOff + tapOffsets[q] + t]} for

@@ -23,16 +23,16 @@ final class PointwisePacker implements ColumnPacker {
 
     @Override
     public void pack(CallData call, Object prepared, Object tile, int n, int g, int p0, int valid, int r0, int r1,
-                     float[][] panel, int row0) {
+                     float[] panel, int ld, int row0) {
         int ow = s.outW(), hw = s.h() * s.w();
         int sh = s.strideH(), sw = s.strideW();
         float[] in = call.in();
         boolean contiguous = sh == 1 && sw == 1;
         for (int r = r0; r < r1; r++) {
-            float[] row = panel[row0 + r - r0];
+            int row = (row0 + r - r0) * ld;
             int plane = (n * s.c() + g * s.cPerGroup() + r) * hw;
             if (contiguous) {
-                System.arraycopy(in, plane + p0, row, 0, valid);
+                System.arraycopy(in, plane + p0, panel, row, valid);
                 continue;
             }
             int q = 0;
@@ -41,7 +41,7 @@ final class PointwisePacker implements ColumnPacker {
                 int x1 = Math.min(ow, x0 + valid - q);
                 int src = plane + y * sh * s.w() + x0 * sw;
                 for (int t = 0; t < x1 - x0; t++) {
-                    row[q + t] = in[src + t * sw];
+                    panel[row + q + t] = in[src + t * sw];
                 }
                 q += x1 - x0;
             }

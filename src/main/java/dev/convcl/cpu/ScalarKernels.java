@@ -23,17 +23,23 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[][] b, int bRow0, float[][] c) {
-        for (int i = 0; i < m; i++) {
-            int ai = aOff + i * lda;
-            float[] ci = c[i];
-            int r = 0;
-            for (; r + 4 <= depth; r += 4) {
-                fma4(a[ai + r], a[ai + r + 1], a[ai + r + 2], a[ai + r + 3],
-                        b[bRow0 + r], b[bRow0 + r + 1], b[bRow0 + r + 2], b[bRow0 + r + 3], ci, cols);
+    public void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[] b, int[] rowOffsets, int colOffset,
+                     float[][] c) {
+        float[][] window = new float[4][cols];
+        int r = 0;
+        for (; r + 4 <= depth; r += 4) {
+            for (int u = 0; u < 4; u++) {
+                System.arraycopy(b, rowOffsets[r + u] + colOffset, window[u], 0, cols);
             }
-            for (; r < depth; r++) {
-                fma1(a[ai + r], b[bRow0 + r], ci, cols);
+            for (int i = 0; i < m; i++) {
+                int ai = aOff + i * lda + r;
+                fma4(a[ai], a[ai + 1], a[ai + 2], a[ai + 3], window[0], window[1], window[2], window[3], c[i], cols);
+            }
+        }
+        for (; r < depth; r++) {
+            System.arraycopy(b, rowOffsets[r] + colOffset, window[0], 0, cols);
+            for (int i = 0; i < m; i++) {
+                fma1(a[aOff + i * lda + r], window[0], c[i], cols);
             }
         }
     }

@@ -25,43 +25,44 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[][] b, int bRow0, float[][] c) {
+    public void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[] b, int[] rowOffsets, int colOffset,
+                     float[][] c) {
         int i = 0;
         for (; i + 8 <= m; i += 8) {
             int ai = aOff + i * lda;
             int p = 0;
             for (; p + 2 * L <= cols; p += 2 * L) {
-                block8x2(depth, a, ai, lda, b, bRow0, p, c, i);
+                block8x2(depth, a, ai, lda, b, rowOffsets, colOffset + p, p, c, i);
             }
             if (p < cols) {
-                block8x1(depth, a, ai, lda, b, bRow0, p, c, i);
+                block8x1(depth, a, ai, lda, b, rowOffsets, colOffset + p, p, c, i);
             }
         }
         for (; i + 4 <= m; i += 4) {
             int ai = aOff + i * lda;
             int p = 0;
             for (; p + 2 * L <= cols; p += 2 * L) {
-                block4x2(depth, a, ai, lda, b, bRow0, p, c, i);
+                block4x2(depth, a, ai, lda, b, rowOffsets, colOffset + p, p, c, i);
             }
             if (p < cols) {
-                block4x1(depth, a, ai, lda, b, bRow0, p, c, i);
+                block4x1(depth, a, ai, lda, b, rowOffsets, colOffset + p, p, c, i);
             }
         }
         for (; i < m; i++) {
             int ai = aOff + i * lda;
             int p = 0;
             for (; p + 2 * L <= cols; p += 2 * L) {
-                block1x2(depth, a, ai, lda, b, bRow0, p, c, i);
+                block1x2(depth, a, ai, lda, b, rowOffsets, colOffset + p, p, c, i);
             }
             if (p < cols) {
-                block1x1(depth, a, ai, lda, b, bRow0, p, c, i);
+                block1x1(depth, a, ai, lda, b, rowOffsets, colOffset + p, p, c, i);
             }
         }
     }
 
     /** C rows [0,8) x columns [p, p+2*L) += A x B over the whole depth, accumulators in registers. */
-    private static void block8x2(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[][] c, int ci) {
+    private static void block8x2(int depth, float[] a, int ai, int lda, float[] b, int[] rowOffsets, int bp,
+                               int p, float[][] c, int ci) {
         FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
         FloatVector c01 = FloatVector.fromArray(S, c[ci], p + 1 * L);
         FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
@@ -79,9 +80,9 @@ final class VectorKernels implements Kernels {
         FloatVector c70 = FloatVector.fromArray(S, c[ci + 7], p);
         FloatVector c71 = FloatVector.fromArray(S, c[ci + 7], p + 1 * L);
         for (int r = 0; r < depth; r++) {
-            float[] br = b[bRow0 + r];
-            FloatVector b0 = FloatVector.fromArray(S, br, p);
-            FloatVector b1 = FloatVector.fromArray(S, br, p + 1 * L);
+            int br = rowOffsets[r] + bp;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
+            FloatVector b1 = FloatVector.fromArray(S, b, br + L);
             FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
             c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01);
             FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
@@ -118,8 +119,8 @@ final class VectorKernels implements Kernels {
     }
 
     /** C rows [0,8) x columns [p, p+1*L) += A x B over the whole depth, accumulators in registers. */
-    private static void block8x1(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[][] c, int ci) {
+    private static void block8x1(int depth, float[] a, int ai, int lda, float[] b, int[] rowOffsets, int bp,
+                               int p, float[][] c, int ci) {
         FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
         FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
         FloatVector c20 = FloatVector.fromArray(S, c[ci + 2], p);
@@ -129,8 +130,8 @@ final class VectorKernels implements Kernels {
         FloatVector c60 = FloatVector.fromArray(S, c[ci + 6], p);
         FloatVector c70 = FloatVector.fromArray(S, c[ci + 7], p);
         for (int r = 0; r < depth; r++) {
-            float[] br = b[bRow0 + r];
-            FloatVector b0 = FloatVector.fromArray(S, br, p);
+            int br = rowOffsets[r] + bp;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
             FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
             c00 = w0.fma(b0, c00);
             FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
@@ -159,8 +160,8 @@ final class VectorKernels implements Kernels {
     }
 
     /** C rows [0,4) x columns [p, p+2*L) += A x B over the whole depth, accumulators in registers. */
-    private static void block4x2(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[][] c, int ci) {
+    private static void block4x2(int depth, float[] a, int ai, int lda, float[] b, int[] rowOffsets, int bp,
+                               int p, float[][] c, int ci) {
         FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
         FloatVector c01 = FloatVector.fromArray(S, c[ci], p + 1 * L);
         FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
@@ -170,9 +171,9 @@ final class VectorKernels implements Kernels {
         FloatVector c30 = FloatVector.fromArray(S, c[ci + 3], p);
         FloatVector c31 = FloatVector.fromArray(S, c[ci + 3], p + 1 * L);
         for (int r = 0; r < depth; r++) {
-            float[] br = b[bRow0 + r];
-            FloatVector b0 = FloatVector.fromArray(S, br, p);
-            FloatVector b1 = FloatVector.fromArray(S, br, p + 1 * L);
+            int br = rowOffsets[r] + bp;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
+            FloatVector b1 = FloatVector.fromArray(S, b, br + L);
             FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
             c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01);
             FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
@@ -193,15 +194,15 @@ final class VectorKernels implements Kernels {
     }
 
     /** C rows [0,4) x columns [p, p+1*L) += A x B over the whole depth, accumulators in registers. */
-    private static void block4x1(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[][] c, int ci) {
+    private static void block4x1(int depth, float[] a, int ai, int lda, float[] b, int[] rowOffsets, int bp,
+                               int p, float[][] c, int ci) {
         FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
         FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
         FloatVector c20 = FloatVector.fromArray(S, c[ci + 2], p);
         FloatVector c30 = FloatVector.fromArray(S, c[ci + 3], p);
         for (int r = 0; r < depth; r++) {
-            float[] br = b[bRow0 + r];
-            FloatVector b0 = FloatVector.fromArray(S, br, p);
+            int br = rowOffsets[r] + bp;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
             FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
             c00 = w0.fma(b0, c00);
             FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
@@ -218,14 +219,14 @@ final class VectorKernels implements Kernels {
     }
 
     /** C rows [0,1) x columns [p, p+2*L) += A x B over the whole depth, accumulators in registers. */
-    private static void block1x2(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[][] c, int ci) {
+    private static void block1x2(int depth, float[] a, int ai, int lda, float[] b, int[] rowOffsets, int bp,
+                               int p, float[][] c, int ci) {
         FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
         FloatVector c01 = FloatVector.fromArray(S, c[ci], p + 1 * L);
         for (int r = 0; r < depth; r++) {
-            float[] br = b[bRow0 + r];
-            FloatVector b0 = FloatVector.fromArray(S, br, p);
-            FloatVector b1 = FloatVector.fromArray(S, br, p + 1 * L);
+            int br = rowOffsets[r] + bp;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
+            FloatVector b1 = FloatVector.fromArray(S, b, br + L);
             FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
             c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01);
         }
@@ -234,12 +235,12 @@ final class VectorKernels implements Kernels {
     }
 
     /** C rows [0,1) x columns [p, p+1*L) += A x B over the whole depth, accumulators in registers. */
-    private static void block1x1(int depth, float[] a, int ai, int lda, float[][] b, int bRow0, int p,
-                               float[][] c, int ci) {
+    private static void block1x1(int depth, float[] a, int ai, int lda, float[] b, int[] rowOffsets, int bp,
+                               int p, float[][] c, int ci) {
         FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
         for (int r = 0; r < depth; r++) {
-            float[] br = b[bRow0 + r];
-            FloatVector b0 = FloatVector.fromArray(S, br, p);
+            int br = rowOffsets[r] + bp;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
             FloatVector w0 = FloatVector.broadcast(S, a[ai + r]);
             c00 = w0.fma(b0, c00);
         }

@@ -125,12 +125,16 @@ class CpuAlgorithmsTest {
         return specs.stream();
     }
 
-    /** The chosen algorithm, plus the generic GEMM path on every conv2d it can run too. */
+    /** The chosen algorithm, plus the two generic GEMM paths on every conv2d (they take any). */
     private static List<String> algorithms(ConvSpec spec) {
         List<String> names = new ArrayList<>();
         names.add(CpuBackend.algorithmFor(spec));
-        if (!spec.isDeformable() && !names.contains("cpu-gemm")) {
-            names.add("cpu-gemm");
+        if (!spec.isDeformable()) {
+            for (String generic : new String[] {"cpu-gemm", "cpu-implicit-gemm"}) {
+                if (!names.contains(generic)) {
+                    names.add(generic);
+                }
+            }
         }
         return names;
     }
@@ -196,6 +200,7 @@ class CpuAlgorithmsTest {
         ConvSpec dense = ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=3 kw=3");
         try (CpuBackend cpu = new CpuBackend(1, Kernels.scalar())) {
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(deform, "cpu-gemm"));
+            assertThrows(IllegalArgumentException.class, () -> cpu.compile(deform, "cpu-implicit-gemm"));
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-1x1"));
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-depthwise"));
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-deform-gemm"));

@@ -1,0 +1,109 @@
+package dev.convcl.cpu;
+
+import dev.convcl.ConvArgs;
+import dev.convcl.ConvSpec;
+import dev.convcl.spi.CompiledConv;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Implicit GEMM over the padded, stride-phased input ({@link PhaseLayout}): for image n and group g,
+ * {@code wide[k][t] = sum_r W[k][r] * buf[base + rowOffsets[r] + t]} where row r = (channel, tap)
+ * is a shifted window of the buffer, so nothing is packed per tile. It pays with the wide rows'
+ * dropped columns ((W + 2*pad) / OW at stride 1), which is why it is chosen for groups with few
+ * output channels (ResNeXt-style), where packing a column tile would cost as much as using it.
+ */
+final class ImplicitGemmConv implements CompiledConv {
+    /** Floats of C (output channels x columns) a task aims to keep in L2. */
+    private static final int C_BLOCK_FLOATS = 64 * 1024;
+    private static final int MAX_BLOCK = 1024;
+
+    private final ConvSpec spec;
+    private final ForkJoinPool pool;
+    private final Kernels kernels;
+    private final PhaseLayout layout;
+    private final int m;
+    private final int depth;
+    private final int[] rowOffsets;
+    private final int wideCols;   // wide output length rounded up to the quantum
+    private final int blockCols;  // columns per task
+    private final int blocks;     // tasks per (image, group)
+    private final int bufferLen;
+
+    ImplicitGemmConv(ConvSpec spec, ForkJoinPool pool, Kernels kernels) {
+        if (spec.isDeformable()) {
+            throw new IllegalArgumentException("implicit GEMM cannot run op=deform2d: " + spec);
+        }
+        this.spec = spec;
+        this.pool = pool;
+        this.kernels = kernels;
+        this.layout = new PhaseLayout(spec);
+        this.m = spec.kPerGroup();
+        int kk = spec.kh() * spec.kw();
+        this.depth = spec.cPerGroup() * kk;
+        this.rowOffsets = new int[depth];
+        for (int r = 0; r < depth; r++) {
+            rowOffsets[r] = (r / kk) * layout.planeLen + layout.tapOffsets[r % kk];
+        }
+        int q = kernels.quantum();
+        this.wideCols = PhaseLayout.ceilDiv(layout.wideLen(), q) * q;
+        int items = spec.n() * spec.groups();
+        int maxBlock = Math.max(2 * q, Math.min(MAX_BLOCK, C_BLOCK_FLOATS / m / q * q));
+        int wanted = Math.max(PhaseLayout.ceilDiv(wideCols, maxBlock),
+                PhaseLayout.ceilDiv(4 * pool.getParallelism(), items));
+        this.blockCols = Math.max(q, PhaseLayout.ceilDiv(PhaseLayout.ceilDiv(wideCols, wanted), q) * q);
+        this.blocks = PhaseLayout.ceilDiv(wideCols, blockCols);
+        int planes = spec.n() * spec.c();
+        this.bufferLen = Math.max(planes * layout.planeLen,
+                (planes - 1) * layout.planeLen + layout.maxTapOffset + blocks * blockCols);
+    }
+
+    @Override
+    public String algorithm() {
+        return "cpu-implicit-gemm";
+    }
+
+    @Override
+    public void execute(ConvArgs args) {
+        CallData call = CallData.of(spec, args);
+        float[] buf = new float[bufferLen];
+        int hw = spec.h() * spec.w();
+        Parallel.forEach(pool, spec.n() * spec.c(), plane -> layout.fill(call.in(), plane * hw, buf, plane * layout.planeLen));
+        Parallel.forEach(pool, spec.n() * spec.groups() * blocks, task -> block(call, buf, task));
+        call.finish(args);
+    }
+
+    private void block(CallData call, float[] buf, int task) {
+        int b = task % blocks, ng = task / blocks, g = ng % spec.groups(), n = ng / spec.groups();
+        int t0 = b * blockCols;
+        float[][] c = new float[m][blockCols];
+        int base = (n * spec.c() + g * spec.cPerGroup()) * layout.planeLen;
+        kernels.gemm(m, depth, blockCols, call.wt(), g * m * depth, depth, buf, rowOffsets, base + t0, c);
+        store(call, c, n, g * m, t0);
+    }
+
+    /** Bias and ReLU, then the columns of the wide block that are real output pixels. */
+    private void store(CallData call, float[][] c, int n, int k0, int t0) {
+        int oh = spec.outH(), ow = spec.outW(), phaseW = layout.phaseW;
+        float[] out = call.out(), bias = call.bias();
+        boolean relu = spec.relu();
+        int t1 = Math.min(t0 + blockCols, oh * phaseW);
+        for (int i = 0; i < m; i++) {
+            int k = k0 + i;
+            int dst = (n * spec.k() + k) * oh * ow;
+            float[] ci = c[i];
+            for (int t = t0; t < t1; ) {
+                int y = t / phaseW, x = t - y * phaseW;
+                int end = Math.min(t1, t + phaseW - x);
+                for (int xx = x; xx < Math.min(ow, x + end - t); xx++) {
+                    out[dst + y * ow + xx] = CallData.epilogue(ci[t - t0 + xx - x], bias, k, relu);
+                }
+                t = end;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        // nothing held between calls
+    }
+}

@@ -1,0 +1,74 @@
+package dev.convcl.cpu;
+
+import dev.convcl.ConvSpec;
+
+/**
+ * An input plane, zero-padded and split into stride phases: phase (a, b) holds the padded pixels
+ * (yy*sh + a, xx*sw + b). Kernel tap (i, j) then reads a single phase at a constant shift, so the
+ * output plane, laid out with the phases' row width ("wide" rows whose last columns are computed
+ * and dropped), is a sum of shifted windows of the buffer: long contiguous loops whatever the
+ * stride, dilation or output width. At stride 1 there is one phase, the padded plane.
+ */
+final class PhaseLayout {
+    private final ConvSpec spec;
+    /** Rows of one phase. */
+    final int phaseH;
+    /** Columns of one phase: the row width of the wide output. */
+    final int phaseW;
+    /** Floats of one plane's phases. */
+    final int planeLen;
+    /** Where tap i*kw + j reads, relative to the wide output index. */
+    final int[] tapOffsets;
+    final int maxTapOffset;
+
+    PhaseLayout(ConvSpec spec) {
+        this.spec = spec;
+        int sh = spec.strideH(), sw = spec.strideW();
+        this.phaseH = ceilDiv(spec.h() + 2 * spec.padH(), sh);
+        this.phaseW = ceilDiv(spec.w() + 2 * spec.padW(), sw);
+        this.planeLen = sh * sw * phaseH * phaseW;
+        this.tapOffsets = new int[spec.kh() * spec.kw()];
+        int max = 0;
+        for (int i = 0; i < spec.kh(); i++) {
+            for (int j = 0; j < spec.kw(); j++) {
+                int dy = i * spec.dilH(), dx = j * spec.dilW();
+                int phase = (dy % sh) * sw + dx % sw;
+                int off = (phase * phaseH + dy / sh) * phaseW + dx / sw;
+                tapOffsets[i * spec.kw() + j] = off;
+                max = Math.max(max, off);
+            }
+        }
+        this.maxTapOffset = max;
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** OH * phaseW: the wide output's length. */
+    int wideLen() {
+        return spec.outH() * phaseW;
+    }
+
+    /**
+     * Copies input plane {@code in[inPlane..]} into its phases at {@code buf[bufPlane..]}, whose
+     * padding must already be zero.
+     */
+    void fill(float[] in, int inPlane, float[] buf, int bufPlane) {
+        int h = spec.h(), w = spec.w(), sh = spec.strideH(), sw = spec.strideW();
+        int ph = spec.padH(), pw = spec.padW();
+        for (int y = 0; y < h; y++) {
+            int py = y + ph;
+            int rowBase = bufPlane + (py % sh) * sw * phaseH * phaseW + (py / sh) * phaseW;
+            int src = inPlane + y * w;
+            if (sw == 1) {
+                System.arraycopy(in, src, buf, rowBase + pw, w);
+            } else {
+                for (int x = 0; x < w; x++) {
+                    int px = x + pw;
+                    buf[rowBase + (px % sw) * phaseH * phaseW + px / sw] = in[src + x];
+                }
+            }
+        }
+    }
+}
