@@ -68,7 +68,9 @@ public final class CpuBackend implements Backend {
 
     /**
      * Chooses the algorithm: {@code cpu-deform-gemm} for deform2d, {@code cpu-depthwise} when
-     * groups == c, {@code cpu-1x1} for unpadded 1x1 kernels, {@code cpu-gemm} otherwise.
+     * groups == c, {@code cpu-1x1} for unpadded 1x1 kernels; otherwise {@code cpu-implicit-gemm}
+     * when packing column tiles would not pay (few output channels per group, or few input
+     * channels per group) or its wide rows waste little, and {@code cpu-gemm} (packed im2col tiles).
      */
     @Override
     public CompiledConv compile(ConvSpec spec) {
@@ -85,7 +87,12 @@ public final class CpuBackend implements Backend {
         if (spec.kh() == 1 && spec.kw() == 1 && spec.padH() == 0 && spec.padW() == 0) {
             return "cpu-1x1";
         }
-        return "cpu-gemm";
+        // Packing costs about one copy per column element and is shared by kPerGroup rows; the
+        // implicit GEMM packs nothing but computes phaseW / OW times the output (its wide rows).
+        int phaseW = (spec.w() + 2 * spec.padW() + spec.strideW() - 1) / spec.strideW();
+        double waste = (double) phaseW / spec.outW();
+        boolean fewRows = spec.kPerGroup() <= 32 || spec.cPerGroup() <= 8;
+        return fewRows || waste <= 1.10 ? "cpu-implicit-gemm" : "cpu-gemm";
     }
 
     /**

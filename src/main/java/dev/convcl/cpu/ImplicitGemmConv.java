@@ -16,6 +16,7 @@ final class ImplicitGemmConv implements CompiledConv {
     /** Floats of C (output channels x columns) a task aims to keep in L2. */
     private static final int C_BLOCK_FLOATS = 64 * 1024;
     private static final int MAX_BLOCK = 1024;
+    private static final int CHUNK_ROWS = 256;
 
     private final ConvSpec spec;
     private final ForkJoinPool pool;
@@ -23,7 +24,8 @@ final class ImplicitGemmConv implements CompiledConv {
     private final PhaseLayout layout;
     private final int m;
     private final int depth;
-    private final int[] rowOffsets;
+    private final int chunk;         // depth rows multiplied at a time, so their windows stay in L2
+    private final int[][] chunkOffsets; // rowOffsets of each depth chunk
     private final int wideCols;   // wide output length rounded up to the quantum
     private final int blockCols;  // columns per task
     private final int blocks;     // tasks per (image, group)
@@ -40,9 +42,16 @@ final class ImplicitGemmConv implements CompiledConv {
         this.m = spec.kPerGroup();
         int kk = spec.kh() * spec.kw();
         this.depth = spec.cPerGroup() * kk;
-        this.rowOffsets = new int[depth];
-        for (int r = 0; r < depth; r++) {
-            rowOffsets[r] = (r / kk) * layout.planeLen + layout.tapOffsets[r % kk];
+        // Whole channels per chunk: a channel's taps read overlapping windows of one plane.
+        this.chunk = Math.min(depth, kk * Math.max(1, CHUNK_ROWS / kk));
+        this.chunkOffsets = new int[PhaseLayout.ceilDiv(depth, chunk)][];
+        for (int ch = 0; ch < chunkOffsets.length; ch++) {
+            int r0 = ch * chunk, rows = Math.min(depth, r0 + chunk) - r0;
+            chunkOffsets[ch] = new int[rows];
+            for (int u = 0; u < rows; u++) {
+                int r = r0 + u;
+                chunkOffsets[ch][u] = (r / kk) * layout.planeLen + layout.tapOffsets[r % kk];
+            }
         }
         int q = kernels.quantum();
         this.wideCols = PhaseLayout.ceilDiv(layout.wideLen(), q) * q;
@@ -77,7 +86,11 @@ final class ImplicitGemmConv implements CompiledConv {
         int t0 = b * blockCols;
         float[][] c = new float[m][blockCols];
         int base = (n * spec.c() + g * spec.cPerGroup()) * layout.planeLen;
-        kernels.gemm(m, depth, blockCols, call.wt(), g * m * depth, depth, buf, rowOffsets, base + t0, c);
+        for (int ch = 0; ch < chunkOffsets.length; ch++) {
+            int[] offsets = chunkOffsets[ch];
+            kernels.gemm(m, offsets.length, blockCols, call.wt(), g * m * depth + ch * chunk, depth, buf, offsets,
+                    base + t0, c);
+        }
         store(call, c, n, g * m, t0);
     }
 

@@ -185,8 +185,12 @@ class CpuAlgorithmsTest {
     @Test
     void chosenAlgorithmsFollowTheSpec() {
         assertEquals("cpu-1x1", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1 stride=2")));
-        assertEquals("cpu-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1 pad=1")));
-        assertEquals("cpu-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=8 kh=3 kw=3 groups=2")));
+        // Wide rows would waste (28 + 8) / 28 - 1 = 29% here: packed tiles.
+        assertEquals("cpu-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=512 h=28 w=28 k=512 kh=3 kw=3 pad=4 dil=4")));
+        // 4 output channels per group (ResNeXt): packing would not pay.
+        assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=3 kw=3 pad=1 groups=32")));
+        // 3 input channels (a network's first layer) and little waste.
+        assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=3 h=224 w=224 k=64 kh=7 kw=7 stride=2 pad=3")));
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=8 kh=3 kw=3 groups=4")));
         assertEquals("cpu-deform-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=deform2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1")));
         try (CpuBackend cpu = new CpuBackend(1)) {
