@@ -63,10 +63,15 @@ final class PhaseLayout {
             int src = inPlane + y * w;
             if (sw == 1) {
                 System.arraycopy(in, src, buf, rowBase + pw, w);
-            } else {
-                for (int x = 0; x < w; x++) {
-                    int px = x + pw;
-                    buf[rowBase + (px % sw) * phaseH * phaseW + px / sw] = in[src + x];
+                continue;
+            }
+            for (int b = 0; b < sw; b++) {
+                // Phase b holds padded columns xx*sw + b, i.e. input columns xx*sw + b - pw.
+                int xxLo = Math.max(0, Math.floorDiv(pw - b + sw - 1, sw));
+                int xxHi = Math.floorDiv(w - 1 + pw - b, sw); // inclusive
+                int dst = rowBase + b * phaseH * phaseW;
+                for (int xx = xxLo; xx <= xxHi; xx++) {
+                    buf[dst + xx] = in[src + xx * sw + b - pw];
                 }
             }
         }
