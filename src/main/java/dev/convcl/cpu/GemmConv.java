@@ -31,8 +31,10 @@ final class GemmConv implements CompiledConv {
     private final int m;         // output channels per group
     private final int depth;     // C/groups * kh * kw
     private final int pixels;    // OH * OW
-    private final int tiles;     // pixel tiles per image
-    private final int tileCols;  // columns of a tile, a multiple of the kernels' quantum
+    private final int quantum;
+    private final int pixelBlocks; // pixels in units of the kernels' quantum, rounded up
+    private final int tiles;     // pixel tiles per image, each a run of whole quantum blocks
+    private final int tileCols;  // columns of the widest tile: the row stride of panels and C
     private final int chunk;     // depth rows packed at a time in one-task-per-item mode
     private final boolean shared; // true: items packed and multiplied by all threads together
     private final int kRanges;   // output-channel ranges of an item in shared mode
@@ -48,12 +50,20 @@ final class GemmConv implements CompiledConv {
         this.depth = spec.cPerGroup() * spec.kh() * spec.kw();
         this.pixels = spec.outH() * spec.outW();
         int q = kernels.quantum();
+        this.quantum = q;
+        this.pixelBlocks = ceilDiv(pixels, q);
         int maxTile = Math.max(2 * q, Math.min(MAX_TILE, C_TILE_FLOATS / m / q * q));
-        this.tiles = ceilDiv(pixels, maxTile);
-        this.tileCols = roundUp(ceilDiv(pixels, tiles), q);
-        this.chunk = Math.min(depth, Math.max(16, B_CHUNK_FLOATS / tileCols / 4 * 4));
         int threads = pool.getParallelism();
-        long items = (long) spec.n() * spec.groups() * tiles;
+        int imageGroups = spec.n() * spec.groups();
+        int t = ceilDiv(pixelBlocks, maxTile / q);
+        // A few equal tasks per thread: round the count up to a multiple of the threads.
+        while ((long) imageGroups * t < 8L * threads && (long) imageGroups * t % threads != 0 && t < pixelBlocks) {
+            t++;
+        }
+        this.tiles = t;
+        this.tileCols = ceilDiv(pixelBlocks, tiles) * q;
+        this.chunk = Math.min(depth, Math.max(16, B_CHUNK_FLOATS / tileCols / 4 * 4));
+        long items = (long) imageGroups * tiles;
         this.shared = threads > 1 && items < 2L * threads;
         this.kRanges = Math.max(1, Math.min(ceilDiv(m, 8), 4 * threads));
         this.packChunks = Math.max(1, Math.min(ceilDiv(depth, 16), 4 * threads));
@@ -69,6 +79,11 @@ final class GemmConv implements CompiledConv {
 
     private static int roundUp(int a, int q) {
         return ceilDiv(a, q) * q;
+    }
+
+    /** First pixel of a tile: tiles are runs of whole quantum blocks, sizes differing by one block. */
+    private int tileStart(int tile) {
+        return (int) ((long) tile * pixelBlocks / tiles) * quantum;
     }
 
     @Override
@@ -99,7 +114,7 @@ final class GemmConv implements CompiledConv {
     /** One task: pack the item chunk by chunk, multiplying each chunk into all output channels. */
     private void runWhole(CallData call, Object prepared, int item) {
         int tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
-        int p0 = tile * tileCols, valid = Math.min(tileCols, pixels - p0);
+        int p0 = tileStart(tile), cols = tileStart(tile + 1) - p0, valid = Math.min(cols, pixels - p0);
         Object tileData = packer.tile(call, prepared, n, p0, valid);
         float[] panel = new float[chunk * tileCols];
         float[][] c = new float[m][tileCols];
@@ -107,7 +122,7 @@ final class GemmConv implements CompiledConv {
         for (int r0 = 0; r0 < depth; r0 += chunk) {
             int r1 = Math.min(depth, r0 + chunk);
             packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, tileCols, 0);
-            kernels.gemm(m, r1 - r0, tileCols, call.wt(), aOff + r0, depth, panel, rowOffsets, 0, c);
+            kernels.gemm(m, r1 - r0, cols, call.wt(), aOff + r0, depth, panel, rowOffsets, 0, c);
         }
         store(call, c, n, g * m, m, p0, valid);
     }
@@ -115,7 +130,7 @@ final class GemmConv implements CompiledConv {
     /** All threads pack the item, then share out its output channels. */
     private void runShared(CallData call, Object prepared, int item) {
         int tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
-        int p0 = tile * tileCols, valid = Math.min(tileCols, pixels - p0);
+        int p0 = tileStart(tile), cols = tileStart(tile + 1) - p0, valid = Math.min(cols, pixels - p0);
         Object tileData = packer.tile(call, prepared, n, p0, valid);
         float[] panel = new float[depth * tileCols];
         int rowsPerChunk = ceilDiv(depth, packChunks);
@@ -128,7 +143,7 @@ final class GemmConv implements CompiledConv {
             int k0 = part * kPerRange, rows = Math.min(m, k0 + kPerRange) - k0;
             float[][] c = new float[rows][tileCols];
             int aOff = (g * m + k0) * depth;
-            kernels.gemm(rows, depth, tileCols, call.wt(), aOff, depth, panel, rowOffsets, 0, c);
+            kernels.gemm(rows, depth, cols, call.wt(), aOff, depth, panel, rowOffsets, 0, c);
             store(call, c, n, g * m + k0, rows, p0, valid);
         });
     }

@@ -27,8 +27,8 @@ final class ImplicitGemmConv implements CompiledConv {
     private final int chunk;         // depth rows multiplied at a time, so their windows stay in L2
     private final int[][] chunkOffsets; // rowOffsets of each depth chunk
     private final int wideCols;   // wide output length rounded up to the quantum
-    private final int blockCols;  // columns per task
-    private final int blocks;     // tasks per (image, group)
+    private final int quantum;
+    private final int blocks;     // tasks per (image, group), each a run of whole quantum blocks
     private final int bufferLen;
 
     ImplicitGemmConv(ConvSpec spec, ForkJoinPool pool, Kernels kernels) {
@@ -55,20 +55,29 @@ final class ImplicitGemmConv implements CompiledConv {
         }
         int q = kernels.quantum();
         this.wideCols = PhaseLayout.ceilDiv(layout.wideLen(), q) * q;
-        int items = spec.n() * spec.groups();
+        this.quantum = q;
+        int items = spec.n() * spec.groups(), threads = pool.getParallelism();
         int maxBlock = Math.max(2 * q, Math.min(MAX_BLOCK, C_BLOCK_FLOATS / m / q * q));
-        int wanted = Math.max(PhaseLayout.ceilDiv(wideCols, maxBlock),
-                PhaseLayout.ceilDiv(4 * pool.getParallelism(), items));
-        this.blockCols = Math.max(q, PhaseLayout.ceilDiv(PhaseLayout.ceilDiv(wideCols, wanted), q) * q);
-        this.blocks = PhaseLayout.ceilDiv(wideCols, blockCols);
+        int qBlocks = wideCols / q;
+        int b = Math.min(qBlocks, Math.max(PhaseLayout.ceilDiv(wideCols, maxBlock), PhaseLayout.ceilDiv(4 * threads, items)));
+        // A few equal tasks per thread: round the count up to a multiple of the threads.
+        while ((long) items * b < 8L * threads && (long) items * b % threads != 0 && b < qBlocks) {
+            b++;
+        }
+        this.blocks = b;
         int planes = spec.n() * spec.c();
         this.bufferLen = Math.max(planes * layout.planeLen,
-                (planes - 1) * layout.planeLen + layout.maxTapOffset + blocks * blockCols);
+                (planes - 1) * layout.planeLen + layout.maxTapOffset + wideCols);
     }
 
     @Override
     public String algorithm() {
         return "cpu-implicit-gemm";
+    }
+
+    /** First wide column of a task's block: runs of whole quantum blocks, sizes differing by one. */
+    private int blockStart(int b) {
+        return (int) ((long) b * (wideCols / quantum) / blocks) * quantum;
     }
 
     @Override
@@ -83,23 +92,23 @@ final class ImplicitGemmConv implements CompiledConv {
 
     private void block(CallData call, float[] buf, int task) {
         int b = task % blocks, ng = task / blocks, g = ng % spec.groups(), n = ng / spec.groups();
-        int t0 = b * blockCols;
-        float[][] c = new float[m][blockCols];
+        int t0 = blockStart(b), cols = blockStart(b + 1) - t0;
+        float[][] c = new float[m][cols];
         int base = (n * spec.c() + g * spec.cPerGroup()) * layout.planeLen;
         for (int ch = 0; ch < chunkOffsets.length; ch++) {
             int[] offsets = chunkOffsets[ch];
-            kernels.gemm(m, offsets.length, blockCols, call.wt(), g * m * depth + ch * chunk, depth, buf, offsets,
+            kernels.gemm(m, offsets.length, cols, call.wt(), g * m * depth + ch * chunk, depth, buf, offsets,
                     base + t0, c);
         }
-        store(call, c, n, g * m, t0);
+        store(call, c, n, g * m, t0, cols);
     }
 
     /** Bias and ReLU, then the columns of the wide block that are real output pixels. */
-    private void store(CallData call, float[][] c, int n, int k0, int t0) {
+    private void store(CallData call, float[][] c, int n, int k0, int t0, int cols) {
         int oh = spec.outH(), ow = spec.outW(), phaseW = layout.phaseW;
         float[] out = call.out(), bias = call.bias();
         boolean relu = spec.relu();
-        int t1 = Math.min(t0 + blockCols, oh * phaseW);
+        int t1 = Math.min(t0 + cols, oh * phaseW);
         for (int i = 0; i < m; i++) {
             int k = k0 + i;
             int dst = (n * spec.k() + k) * oh * ow;
