@@ -25,9 +25,31 @@ record CallData(float[] in, float[] wt, float[] bias, float[] off, float[] mask,
         }
     }
 
-    /** Bias, then ReLU ({@code x < 0 ? 0 : x}, which keeps NaN), as the reference does. */
-    static float epilogue(float acc, float[] bias, int k, boolean relu) {
-        float v = bias != null ? acc + bias[k] : acc;
-        return relu && v < 0f ? 0f : v;
+    /**
+     * Copies {@code len} accumulated values of output channel {@code k} from {@code src[srcOff..]}
+     * to {@code out[dst..]}, adding the bias, then ReLU ({@code x < 0 ? 0 : x}, which keeps NaN),
+     * as the reference does. A copy, then loops over one array each, so C2 vectorizes them.
+     */
+    void store(float[] src, int srcOff, int dst, int len, int k, boolean relu) {
+        System.arraycopy(src, srcOff, out, dst, len);
+        if (bias != null) {
+            addBias(out, dst, len, bias[k]);
+        }
+        if (relu) {
+            relu(out, dst, len);
+        }
+    }
+
+    private static void addBias(float[] a, int off, int len, float b) {
+        for (int i = 0; i < len; i++) {
+            a[off + i] += b;
+        }
+    }
+
+    private static void relu(float[] a, int off, int len) {
+        for (int i = 0; i < len; i++) {
+            float v = a[off + i];
+            a[off + i] = v < 0f ? 0f : v;
+        }
     }
 }

@@ -6,12 +6,16 @@ import dev.convcl.spi.CompiledConv;
 import java.util.concurrent.ForkJoinPool;
 
 /**
- * Depthwise convolution (groups == C, any channel multiplier), one task per (image, input
- * channel): the channel's plane goes into a {@link PhaseLayout} buffer and each output channel is
- * one {@link Kernels#taps} call over the wide output, whose valid columns are then stored. Padding
- * zeros are multiplied like any value, as in the reference.
+ * Depthwise convolution (groups == C, any channel multiplier): each input plane goes into a
+ * {@link PhaseLayout} buffer and each output channel is one {@link Kernels#taps} call over the wide
+ * output, whose valid columns are then stored. Padding zeros are multiplied like any value, as in
+ * the reference. A task takes a run of planes and reuses its two buffers for all of them (the
+ * padding stays zero: every plane fills the same interior), because at 9 taps per output
+ * allocating and zeroing them per plane cost as much as the arithmetic.
  */
 final class DepthwiseConv implements CompiledConv {
+    /** Enough tasks per thread for work stealing to even out a shared machine. */
+    private static final int TASKS_PER_THREAD = 8;
     private final ConvSpec spec;
     private final ForkJoinPool pool;
     private final Kernels kernels;
@@ -47,26 +51,28 @@ final class DepthwiseConv implements CompiledConv {
     @Override
     public void execute(ConvArgs args) {
         CallData call = CallData.of(spec, args);
-        Parallel.forEach(pool, spec.n() * spec.c(), plane -> channel(call, plane / spec.c(), plane % spec.c()));
+        int planes = spec.n() * spec.c();
+        int tasks = Math.min(planes, TASKS_PER_THREAD * pool.getParallelism());
+        Parallel.forEach(pool, tasks, task -> {
+            float[] buf = new float[bufferLen];
+            float[] wide = new float[wideLen];
+            int end = (int) ((long) (task + 1) * planes / tasks);
+            for (int plane = (int) ((long) task * planes / tasks); plane < end; plane++) {
+                channel(call, plane / spec.c(), plane % spec.c(), buf, wide);
+            }
+        });
         call.finish(args);
     }
 
-    private void channel(CallData call, int n, int c) {
-        float[] buf = new float[bufferLen];
+    private void channel(CallData call, int n, int c, float[] buf, float[] wide) {
         layout.fill(call.in(), (n * spec.c() + c) * spec.h() * spec.w(), buf, 0);
-        float[] wide = new float[wideLen];
         int kk = spec.kh() * spec.kw(), oh = spec.outH(), ow = spec.outW(), phaseW = layout.phaseW;
-        float[] out = call.out(), bias = call.bias();
-        boolean relu = spec.relu();
         for (int j = 0; j < multiplier; j++) {
             int k = c * multiplier + j;
             kernels.taps(wideLen, call.wt(), k * kk, layout.tapOffsets, kk, buf, 0, wide, 0);
             int dst = (n * spec.k() + k) * oh * ow;
             for (int y = 0; y < oh; y++) {
-                int src = y * phaseW, d = dst + y * ow;
-                for (int x = 0; x < ow; x++) {
-                    out[d + x] = CallData.epilogue(wide[src + x], bias, k, relu);
-                }
+                call.store(wide, y * phaseW, dst + y * ow, ow, k, spec.relu());
             }
         }
     }

@@ -148,17 +148,11 @@ final class GemmConv implements CompiledConv {
         });
     }
 
-    /** Bias and ReLU, then the valid columns of C rows into the output channels k0.. of image n. */
+    /** The valid columns of C rows into output channels k0.. of image n, with bias and ReLU. */
     private void store(CallData call, float[][] c, int n, int k0, int rows, int p0, int valid) {
-        float[] out = call.out(), bias = call.bias();
-        boolean relu = spec.relu();
         for (int i = 0; i < rows; i++) {
             int k = k0 + i;
-            int dst = (n * spec.k() + k) * pixels + p0;
-            float[] ci = c[i];
-            for (int q = 0; q < valid; q++) {
-                out[dst + q] = CallData.epilogue(ci[q], bias, k, relu);
-            }
+            call.store(c[i], 0, (n * spec.k() + k) * pixels + p0, valid, k, spec.relu());
         }
     }
 

@@ -103,21 +103,19 @@ final class ImplicitGemmConv implements CompiledConv {
         store(call, c, n, g * m, t0, cols);
     }
 
-    /** Bias and ReLU, then the columns of the wide block that are real output pixels. */
+    /** The columns of the wide block that are real output pixels, with bias and ReLU. */
     private void store(CallData call, float[][] c, int n, int k0, int t0, int cols) {
         int oh = spec.outH(), ow = spec.outW(), phaseW = layout.phaseW;
-        float[] out = call.out(), bias = call.bias();
-        boolean relu = spec.relu();
         int t1 = Math.min(t0 + cols, oh * phaseW);
         for (int i = 0; i < m; i++) {
             int k = k0 + i;
             int dst = (n * spec.k() + k) * oh * ow;
-            float[] ci = c[i];
             for (int t = t0; t < t1; ) {
                 int y = t / phaseW, x = t - y * phaseW;
                 int end = Math.min(t1, t + phaseW - x);
-                for (int xx = x; xx < Math.min(ow, x + end - t); xx++) {
-                    out[dst + y * ow + xx] = CallData.epilogue(ci[t - t0 + xx - x], bias, k, relu);
+                int len = Math.min(ow, x + end - t) - x;
+                if (len > 0) {
+                    call.store(c[i], t - t0, dst + y * ow + x, len, k, spec.relu());
                 }
                 t = end;
             }

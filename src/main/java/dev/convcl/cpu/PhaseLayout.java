@@ -50,6 +50,13 @@ final class PhaseLayout {
         return spec.outH() * phaseW;
     }
 
+    /** The common stride 2 with a constant step, which C2 compiles about twice as fast. */
+    private static void stride2(float[] in, int from, float[] buf, int dst, int xxLo, int xxHi) {
+        for (int xx = xxLo; xx <= xxHi; xx++) {
+            buf[dst + xx] = in[from + 2 * xx];
+        }
+    }
+
     /**
      * Copies input plane {@code in[inPlane..]} into its phases at {@code buf[bufPlane..]}, whose
      * padding must already be zero.
@@ -69,9 +76,13 @@ final class PhaseLayout {
                 // Phase b holds padded columns xx*sw + b, i.e. input columns xx*sw + b - pw.
                 int xxLo = Math.max(0, Math.floorDiv(pw - b + sw - 1, sw));
                 int xxHi = Math.floorDiv(w - 1 + pw - b, sw); // inclusive
-                int dst = rowBase + b * phaseH * phaseW;
-                for (int xx = xxLo; xx <= xxHi; xx++) {
-                    buf[dst + xx] = in[src + xx * sw + b - pw];
+                int dst = rowBase + b * phaseH * phaseW, from = src + b - pw;
+                if (sw == 2) {
+                    stride2(in, from, buf, dst, xxLo, xxHi);
+                } else {
+                    for (int xx = xxLo; xx <= xxHi; xx++) {
+                        buf[dst + xx] = in[from + xx * sw];
+                    }
                 }
             }
         }
