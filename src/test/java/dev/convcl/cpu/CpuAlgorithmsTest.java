@@ -326,6 +326,52 @@ class CpuAlgorithmsTest {
         return fresh.output().array();
     }
 
+    /** One plan per algorithm run from four threads at once, each call with its own data. */
+    @Test
+    void plansRunConcurrentlyFromSeveralThreads() throws Exception {
+        String[] lines = {
+            // packed GEMM with one task per tile, and with the tile shared by all threads
+            "op=conv2d n=1 c=16 h=33 w=33 k=40 kh=3 kw=3 pad=4 dil=4 bias=1",
+            "op=conv2d n=1 c=16 h=9 w=9 k=40 kh=3 kw=3 pad=4 dil=4",
+            "op=conv2d n=1 c=8 h=13 w=13 k=8 kh=3 kw=3 pad=1 groups=4",
+            "op=conv2d n=1 c=6 h=11 w=11 k=9 kh=1 kw=1",
+            "op=conv2d n=1 c=4 h=13 w=13 k=8 kh=5 kw=5 pad=2 stride=2 groups=4 relu=1",
+            "op=deform2d n=1 c=4 h=9 w=9 k=6 kh=3 kw=3 pad=1 og=2 mask=1",
+            "op=deform2d n=1 c=4 h=33 w=33 k=6 kh=3 kw=3 pad=1 og=2 mask=1",
+        };
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            for (String line : lines) {
+                ConvSpec spec = ConvSpec.parse(line);
+                for (CpuBackend backend : BACKENDS) {
+                    try (CompiledConv plan = backend.compile(spec)) {
+                        assertEquals(CpuBackend.algorithmFor(spec), plan.algorithm());
+                        List<java.util.concurrent.Future<?>> calls = new ArrayList<>();
+                        for (int caller = 0; caller < 4; caller++) {
+                            long seed = 100 + caller;
+                            calls.add(callers.submit(() -> {
+                                ConvArgs args = Tensors.args(spec, seed, true, 2);
+                                float[] ref = reference(spec, args);
+                                for (int repeat = 0; repeat < 5; repeat++) {
+                                    float[] out = run(plan, spec, args);
+                                    int bad = Tensors.firstMismatch(ref, out);
+                                    assertEquals(-1, bad, () -> plan.algorithm() + "/" + backend.kernelName()
+                                            + " concurrent call differs at " + bad + " on " + spec);
+                                }
+                                return null;
+                            }));
+                        }
+                        for (java.util.concurrent.Future<?> call : calls) {
+                            call.get();
+                        }
+                    }
+                }
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
     /** Buffer-backed tensors take the copy path in and out. */
     @Test
     void directBufferTensorsGiveTheSameResult() {
