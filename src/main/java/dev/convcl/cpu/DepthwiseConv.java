@@ -21,8 +21,10 @@ final class DepthwiseConv implements CompiledConv {
     private final Kernels kernels;
     private final int multiplier;
     private final PhaseLayout layout;
-    private final int wideLen;    // OH * phaseW rounded up to the kernels' quantum
-    private final int bufferLen;  // phases plus the slack the last wide row reads past them
+    private final int rows;       // output rows computed per taps call: OH, or 1 wide row
+    private final int rowLen;     // columns computed per row, a multiple of the kernels' quantum
+    private final int rowStep;    // where the next computed row starts in the phase buffer
+    private final int bufferLen;  // phases plus the slack the last row reads past them
 
     DepthwiseConv(ConvSpec spec, ForkJoinPool pool, Kernels kernels) {
         if (!spec.isDepthwise() || spec.isDeformable()) {
@@ -34,8 +36,21 @@ final class DepthwiseConv implements CompiledConv {
         this.multiplier = spec.k() / spec.c();
         this.layout = new PhaseLayout(spec);
         int q = kernels.quantum();
-        this.wideLen = PhaseLayout.ceilDiv(layout.wideLen(), q) * q;
-        this.bufferLen = Math.max(layout.planeLen, layout.maxTapOffset + wideLen);
+        int oh = spec.outH(), ow = spec.outW();
+        int wide = PhaseLayout.ceilDiv(layout.wideLen(), q) * q;
+        int perRow = PhaseLayout.ceilDiv(ow, q) * q;
+        // Output rows one by one skip the kw-1 dropped columns of each wide row: fewer columns for
+        // large kernels on small planes (RepLKNet), more when OW is just above a quantum multiple.
+        if ((long) oh * perRow < wide) {
+            this.rows = oh;
+            this.rowLen = perRow;
+            this.rowStep = layout.phaseW;
+        } else {
+            this.rows = 1;
+            this.rowLen = wide;
+            this.rowStep = 0;
+        }
+        this.bufferLen = Math.max(layout.planeLen, layout.maxTapOffset + (rows - 1) * rowStep + rowLen);
     }
 
     @Override
@@ -55,7 +70,7 @@ final class DepthwiseConv implements CompiledConv {
         int tasks = Math.min(planes, TASKS_PER_THREAD * pool.getParallelism());
         Parallel.forEach(pool, tasks, task -> {
             float[] buf = new float[bufferLen];
-            float[] wide = new float[wideLen];
+            float[] wide = new float[rows * rowLen];
             int end = (int) ((long) (task + 1) * planes / tasks);
             for (int plane = (int) ((long) task * planes / tasks); plane < end; plane++) {
                 channel(call, plane / spec.c(), plane % spec.c(), buf, wide);
@@ -69,10 +84,11 @@ final class DepthwiseConv implements CompiledConv {
         int kk = spec.kh() * spec.kw(), oh = spec.outH(), ow = spec.outW(), phaseW = layout.phaseW;
         for (int j = 0; j < multiplier; j++) {
             int k = c * multiplier + j;
-            kernels.taps(wideLen, call.wt(), k * kk, layout.tapOffsets, kk, buf, 0, wide, 0);
+            kernels.taps(rows, rowLen, rowStep, call.wt(), k * kk, layout.tapOffsets, kk, buf, 0, wide, 0);
             int dst = (n * spec.k() + k) * oh * ow;
+            int srcStep = rows == 1 ? phaseW : rowLen;
             for (int y = 0; y < oh; y++) {
-                call.store(wide, y * phaseW, dst + y * ow, ow, k, spec.relu());
+                call.store(wide, y * srcStep, dst + y * ow, ow, k, spec.relu());
             }
         }
     }

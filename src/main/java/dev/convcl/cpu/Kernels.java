@@ -35,12 +35,14 @@ interface Kernels {
               float[][] c);
 
     /**
-     * {@code out[outOff + t] = sum_q w[wOff + q] * in[inOff + tapOffsets[q] + t]} for
-     * {@code t < len} (a multiple of {@link #quantum()}) and {@code q < taps}, starting from +0 and
-     * adding the taps in ascending order with fused multiply-adds. Overwrites {@code out}.
+     * {@code out[outOff + y*rowLen + x] = sum_q w[wOff + q] * in[inOff + y*inStride + tapOffsets[q] + x]}
+     * for {@code y < rows}, {@code x < rowLen} (a multiple of {@link #quantum()}) and
+     * {@code q < taps}, starting from +0 and adding the taps in ascending order with fused
+     * multiply-adds. Overwrites {@code out}. One row of the whole length is a "wide" plane; several
+     * short rows skip the columns between output rows.
      */
-    void taps(int len, float[] w, int wOff, int[] tapOffsets, int taps, float[] in, int inOff,
-              float[] out, int outOff);
+    void taps(int rows, int rowLen, int inStride, float[] w, int wOff, int[] tapOffsets, int taps, float[] in,
+              int inOff, float[] out, int outOff);
 
     /** The plain-Java kernels, always available. */
     static Kernels scalar() {

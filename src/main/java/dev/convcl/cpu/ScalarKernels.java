@@ -59,22 +59,26 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void taps(int len, float[] w, int wOff, int[] tapOffsets, int taps, float[] in, int inOff,
-                     float[] out, int outOff) {
-        float[] acc = new float[len];
-        float[][] window = new float[TAPS_PER_PASS][len];
-        int q = 0;
-        for (; q + TAPS_PER_PASS <= taps; q += TAPS_PER_PASS) {
-            for (int u = 0; u < TAPS_PER_PASS; u++) {
-                System.arraycopy(in, inOff + tapOffsets[q + u], window[u], 0, len);
+    public void taps(int rows, int rowLen, int inStride, float[] w, int wOff, int[] tapOffsets, int taps, float[] in,
+                     int inOff, float[] out, int outOff) {
+        float[] acc = new float[rowLen];
+        float[][] window = new float[TAPS_PER_PASS][rowLen];
+        for (int y = 0; y < rows; y++) {
+            int rowIn = inOff + y * inStride;
+            java.util.Arrays.fill(acc, 0f);
+            int q = 0;
+            for (; q + TAPS_PER_PASS <= taps; q += TAPS_PER_PASS) {
+                for (int u = 0; u < TAPS_PER_PASS; u++) {
+                    System.arraycopy(in, rowIn + tapOffsets[q + u], window[u], 0, rowLen);
+                }
+                fma4(w[wOff + q], w[wOff + q + 1], w[wOff + q + 2], w[wOff + q + 3],
+                        window[0], window[1], window[2], window[3], acc, rowLen);
             }
-            fma4(w[wOff + q], w[wOff + q + 1], w[wOff + q + 2], w[wOff + q + 3],
-                    window[0], window[1], window[2], window[3], acc, len);
+            for (; q < taps; q++) {
+                System.arraycopy(in, rowIn + tapOffsets[q], window[0], 0, rowLen);
+                fma1(w[wOff + q], window[0], acc, rowLen);
+            }
+            System.arraycopy(acc, 0, out, outOff + y * rowLen, rowLen);
         }
-        for (; q < taps; q++) {
-            System.arraycopy(in, inOff + tapOffsets[q], window[0], 0, len);
-            fma1(w[wOff + q], window[0], acc, len);
-        }
-        System.arraycopy(acc, 0, out, outOff, len);
     }
 }

@@ -248,32 +248,43 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void taps(int len, float[] w, int wOff, int[] tapOffsets, int taps, float[] in, int inOff,
-                     float[] out, int outOff) {
-        int t = 0;
-        for (; t + 4 * L <= len; t += 4 * L) {
+    public void taps(int rows, int rowLen, int inStride, float[] w, int wOff, int[] tapOffsets, int taps, float[] in,
+                     int inOff, float[] out, int outOff) {
+        // Units of one vector each, numbered row by row; four at a time keep four independent
+        // FMA chains in flight whether they lie in one long row or in four short ones.
+        int perRow = rowLen / L, units = rows * perRow;
+        int u = 0;
+        for (; u + 4 <= units; u += 4) {
+            int i0 = unitIn(u, perRow, inStride) + inOff, i1 = unitIn(u + 1, perRow, inStride) + inOff;
+            int i2 = unitIn(u + 2, perRow, inStride) + inOff, i3 = unitIn(u + 3, perRow, inStride) + inOff;
             FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
-            int base = inOff + t;
             for (int q = 0; q < taps; q++) {
                 FloatVector wq = FloatVector.broadcast(S, w[wOff + q]);
-                int o = base + tapOffsets[q];
-                s0 = wq.fma(FloatVector.fromArray(S, in, o), s0);
-                s1 = wq.fma(FloatVector.fromArray(S, in, o + L), s1);
-                s2 = wq.fma(FloatVector.fromArray(S, in, o + 2 * L), s2);
-                s3 = wq.fma(FloatVector.fromArray(S, in, o + 3 * L), s3);
+                int o = tapOffsets[q];
+                s0 = wq.fma(FloatVector.fromArray(S, in, i0 + o), s0);
+                s1 = wq.fma(FloatVector.fromArray(S, in, i1 + o), s1);
+                s2 = wq.fma(FloatVector.fromArray(S, in, i2 + o), s2);
+                s3 = wq.fma(FloatVector.fromArray(S, in, i3 + o), s3);
             }
-            s0.intoArray(out, outOff + t);
-            s1.intoArray(out, outOff + t + L);
-            s2.intoArray(out, outOff + t + 2 * L);
-            s3.intoArray(out, outOff + t + 3 * L);
+            int o0 = outOff + u * L;
+            s0.intoArray(out, o0);
+            s1.intoArray(out, o0 + L);
+            s2.intoArray(out, o0 + 2 * L);
+            s3.intoArray(out, o0 + 3 * L);
         }
-        for (; t < len; t += L) {
+        for (; u < units; u++) {
+            int i0 = unitIn(u, perRow, inStride) + inOff;
             FloatVector s0 = FloatVector.zero(S);
-            int base = inOff + t;
             for (int q = 0; q < taps; q++) {
-                s0 = FloatVector.broadcast(S, w[wOff + q]).fma(FloatVector.fromArray(S, in, base + tapOffsets[q]), s0);
+                s0 = FloatVector.broadcast(S, w[wOff + q]).fma(FloatVector.fromArray(S, in, i0 + tapOffsets[q]), s0);
             }
-            s0.intoArray(out, outOff + t);
+            s0.intoArray(out, outOff + u * L);
         }
+    }
+
+    /** Input index of vector unit u: its row's start plus its place in the row. */
+    private static int unitIn(int u, int perRow, int inStride) {
+        int y = u / perRow;
+        return y * inStride + (u - y * perRow) * L;
     }
 }
