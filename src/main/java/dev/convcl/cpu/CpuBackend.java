@@ -92,7 +92,7 @@ public final class CpuBackend implements Backend {
         int phaseW = (spec.w() + 2 * spec.padW() + spec.strideW() - 1) / spec.strideW();
         double waste = (double) phaseW / spec.outW();
         boolean fewRows = spec.kPerGroup() <= 32 || spec.cPerGroup() <= 8;
-        return fewRows || waste <= 1.10 ? "cpu-implicit-gemm" : "cpu-gemm";
+        return (fewRows || waste <= 1.10) && ImplicitGemmConv.fits(spec) ? "cpu-implicit-gemm" : "cpu-gemm";
     }
 
     /**

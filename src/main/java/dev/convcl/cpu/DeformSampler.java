@@ -20,6 +20,7 @@ final class DeformSampler implements ColumnPacker {
     private final int planeW;
     private final int planeSize;
     private final int zeroIndex;
+    private final int paddedLen;
 
     DeformSampler(ConvSpec spec) {
         if (!spec.isDeformable()) {
@@ -27,8 +28,9 @@ final class DeformSampler implements ColumnPacker {
         }
         this.s = spec;
         this.planeW = spec.w() + 2;
-        this.planeSize = (spec.h() + 3) * planeW;
+        this.planeSize = Scratch.length((long) (spec.h() + 3) * planeW, "a zero-bordered input plane", spec);
         this.zeroIndex = (spec.h() + 1) * planeW;
+        this.paddedLen = Scratch.length((long) spec.n() * spec.c() * planeSize, "the zero-bordered input", spec);
     }
 
     @Override
@@ -40,7 +42,7 @@ final class DeformSampler implements ColumnPacker {
     public Object prepare(CallData call, ForkJoinPool pool) {
         int h = s.h(), w = s.w();
         float[] in = call.in();
-        float[] padded = new float[s.n() * s.c() * planeSize];
+        float[] padded = new float[paddedLen];
         Parallel.forEach(pool, s.n() * s.c(), plane -> {
             for (int y = 0; y < h; y++) {
                 System.arraycopy(in, (plane * h + y) * w, padded, plane * planeSize + (y + 1) * planeW + 1, w);

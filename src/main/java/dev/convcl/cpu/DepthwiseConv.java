@@ -50,7 +50,8 @@ final class DepthwiseConv implements CompiledConv {
             this.rowLen = wide;
             this.rowStep = 0;
         }
-        this.bufferLen = Math.max(layout.planeLen, layout.maxTapOffset + (rows - 1) * rowStep + rowLen);
+        this.bufferLen = Scratch.length(Math.max(layout.planeLen,
+                (long) layout.maxTapOffset + (long) (rows - 1) * rowStep + rowLen), "a depthwise plane buffer", spec);
     }
 
     @Override

@@ -64,7 +64,9 @@ final class GemmConv implements CompiledConv {
         this.tileCols = ceilDiv(pixelBlocks, tiles) * q;
         this.chunk = Math.min(depth, Math.max(16, B_CHUNK_FLOATS / tileCols / 4 * 4));
         long items = (long) imageGroups * tiles;
-        this.shared = threads > 1 && items < 2L * threads;
+        // Shared mode packs the whole depth of a tile at once; fall back to chunks when it cannot.
+        this.shared = threads > 1 && items < 2L * threads && (long) depth * tileCols <= Scratch.MAX_FLOATS;
+        Scratch.length((long) chunk * tileCols, "a column panel", spec);
         this.kRanges = Math.max(1, Math.min(ceilDiv(m, 8), 4 * threads));
         this.packChunks = Math.max(1, Math.min(ceilDiv(depth, 16), 4 * threads));
         this.rowOffsets = new int[depth];

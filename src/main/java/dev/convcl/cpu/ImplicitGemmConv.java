@@ -65,9 +65,23 @@ final class ImplicitGemmConv implements CompiledConv {
             b++;
         }
         this.blocks = b;
-        int planes = spec.n() * spec.c();
-        this.bufferLen = Math.max(planes * layout.planeLen,
-                (planes - 1) * layout.planeLen + layout.maxTapOffset + wideCols);
+        this.bufferLen = Scratch.length(bufferFloats(spec, layout, wideCols), "the padded input of the implicit GEMM",
+                spec);
+    }
+
+    /** Every plane's phases, plus the slack the last block reads past them. */
+    private static long bufferFloats(ConvSpec spec, PhaseLayout layout, int wideCols) {
+        long planes = (long) spec.n() * spec.c();
+        return Math.max(planes * layout.planeLen, (planes - 1) * layout.planeLen + layout.maxTapOffset + wideCols);
+    }
+
+    /** Whether the padded input buffer of this algorithm fits a Java array. */
+    static boolean fits(ConvSpec spec) {
+        long phaseH = (spec.h() + 2L * spec.padH() + spec.strideH() - 1) / spec.strideH();
+        long phaseW = (spec.w() + 2L * spec.padW() + spec.strideW() - 1) / spec.strideW();
+        long plane = (long) spec.strideH() * spec.strideW() * phaseH * phaseW;
+        // A generous bound on the slack: a whole plane plus a row per output row.
+        return ((long) spec.n() * spec.c() + 1) * plane + (long) spec.outH() * phaseW + 1024 <= Scratch.MAX_FLOATS;
     }
 
     @Override

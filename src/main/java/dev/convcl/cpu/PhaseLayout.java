@@ -26,7 +26,7 @@ final class PhaseLayout {
         int sh = spec.strideH(), sw = spec.strideW();
         this.phaseH = ceilDiv(spec.h() + 2 * spec.padH(), sh);
         this.phaseW = ceilDiv(spec.w() + 2 * spec.padW(), sw);
-        this.planeLen = sh * sw * phaseH * phaseW;
+        this.planeLen = Scratch.length((long) sh * sw * phaseH * phaseW, "a padded, stride-phased input plane", spec);
         this.tapOffsets = new int[spec.kh() * spec.kw()];
         int max = 0;
         for (int i = 0; i < spec.kh(); i++) {
@@ -45,7 +45,7 @@ final class PhaseLayout {
         return (a + b - 1) / b;
     }
 
-    /** OH * phaseW: the wide output's length. */
+    /** OH * phaseW: the wide output's length (at most planeLen, as OH <= phaseH). */
     int wideLen() {
         return spec.outH() * phaseW;
     }

@@ -9,6 +9,7 @@ import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
 import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
+import dev.convcl.spi.BackendException;
 import dev.convcl.spi.CompiledConv;
 import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
@@ -209,6 +210,24 @@ class CpuAlgorithmsTest {
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-depthwise"));
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-deform-gemm"));
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-fft"));
+        }
+    }
+
+    /** Padded copies too large for a Java array are refused cleanly, before anything is allocated. */
+    @Test
+    void scratchLargerThanAJavaArrayIsRefused() {
+        // The input fits (2 x 32767^2 < 2^31), its padded copy does not.
+        ConvSpec dense = ConvSpec.parse("op=conv2d n=1 c=2 h=32767 w=32767 k=2 kh=3 kw=3 pad=1");
+        ConvSpec depthwise = ConvSpec.parse("op=conv2d n=1 c=1 h=46340 w=46340 k=1 kh=3 kw=3 pad=1 groups=1");
+        assertEquals("cpu-gemm", CpuBackend.algorithmFor(dense), "the implicit GEMM's buffer cannot fit");
+        try (CpuBackend cpu = new CpuBackend(1, Kernels.scalar())) {
+            for (String[] refused : new String[][] {{dense.toString(), "cpu-implicit-gemm"},
+                                                    {depthwise.toString(), "cpu-depthwise"}}) {
+                ConvSpec spec = ConvSpec.parse(refused[0]);
+                BackendException e = assertThrows(BackendException.class, () -> cpu.compile(spec, refused[1]));
+                assertEquals(BackendException.Kind.OUT_OF_RESOURCES, e.kind(), e.getMessage());
+                assertTrue(e.getMessage().contains(spec.toString()), e.getMessage());
+            }
         }
     }
 
