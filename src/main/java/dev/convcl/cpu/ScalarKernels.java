@@ -4,9 +4,10 @@ package dev.convcl.cpu;
  * Plain-Java kernels shaped for C2's auto-vectorizer (JDK 17). Measured rule: C2 vectorizes a
  * counted loop over float arrays only when every array index in it is the loop variable plus the
  * same (or no) loop-invariant offset; a second offset, even into another array, makes it keep
- * the loop scalar (about 8x slower). So every array here is indexed from 0: the GEMM's B and C
- * rows are arrays of their own, and the tap kernel first copies each shifted input window into a
- * scratch array ({@code System.arraycopy} is an intrinsic and cheap next to the arithmetic).
+ * the loop scalar (about 8x slower). So every array in an inner loop is indexed from 0: C rows
+ * are arrays of their own, and both kernels first copy each B row or shifted input window into a
+ * scratch array ({@code System.arraycopy} is an intrinsic, cheap next to the arithmetic). Four B
+ * rows per pass is the widest form C2 still vectorized (eight were left scalar).
  */
 final class ScalarKernels implements Kernels {
     /** Taps combined per pass over the output: fewer loads and stores of it per multiply-add. */
@@ -17,6 +18,7 @@ final class ScalarKernels implements Kernels {
         return "scalar";
     }
 
+    /** Any multiple works here; 16 keeps tiles the same as with 512-bit vectors. */
     @Override
     public int quantum() {
         return 16;
