@@ -39,6 +39,13 @@ class CpuAlgorithmsTest {
         if (vector != null) {
             BACKENDS.add(new CpuBackend(3, vector)); // an odd thread count splits work unevenly
         }
+        // One thread runs every task inline, and never the shared-tile mode.
+        BACKENDS.add(new CpuBackend(1, vector != null ? vector : Kernels.scalar()));
+    }
+
+    /** Kernels and threads, e.g. {@code vector x3}, for failure messages. */
+    private static String label(CpuBackend backend) {
+        return backend.kernelName() + " x" + backend.threads();
     }
 
     @AfterAll
@@ -160,7 +167,7 @@ class CpuAlgorithmsTest {
         for (String algorithm : algorithms(spec)) {
             float[] firstFloats = null;
             for (CpuBackend backend : BACKENDS) {
-                String where = algorithm + "/" + backend.kernelName() + " on " + spec;
+                String where = algorithm + "/" + label(backend) + " on " + spec;
                 try (CompiledConv plan = backend.compile(spec, algorithm)) {
                     assertEquals(algorithm, plan.algorithm(), where);
                     float[] out = run(plan, spec, ints);
@@ -290,7 +297,7 @@ class CpuAlgorithmsTest {
                 }
                 for (String algorithm : algorithms(spec)) {
                     for (CpuBackend backend : BACKENDS) {
-                        String where = algorithm + "/" + backend.kernelName() + " variant " + variant
+                        String where = algorithm + "/" + label(backend) + " variant " + variant
                                 + (integers ? " integers" : " floats") + " on " + spec;
                         try (CompiledConv plan = backend.compile(spec, algorithm)) {
                             float[] out = run(plan, spec, args);
@@ -374,7 +381,7 @@ class CpuAlgorithmsTest {
                                 for (int repeat = 0; repeat < 5; repeat++) {
                                     float[] out = run(plan, spec, args);
                                     int bad = Tensors.firstMismatch(ref, out);
-                                    assertEquals(-1, bad, () -> plan.algorithm() + "/" + backend.kernelName()
+                                    assertEquals(-1, bad, () -> plan.algorithm() + "/" + label(backend)
                                             + " concurrent call differs at " + bad + " on " + spec);
                                 }
                                 return null;
@@ -404,7 +411,7 @@ class CpuAlgorithmsTest {
             try (CompiledConv plan = backend.compile(spec)) {
                 plan.execute(ConvArgs.deform2d(in, off, mask, wt, b, out));
             }
-            assertEquals(-1, Tensors.firstMismatch(ref, out.toArray()), backend.kernelName() + " on " + spec);
+            assertEquals(-1, Tensors.firstMismatch(ref, out.toArray()), label(backend) + " on " + spec);
         }
     }
 
