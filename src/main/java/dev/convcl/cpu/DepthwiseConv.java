@@ -40,8 +40,9 @@ final class DepthwiseConv implements CompiledConv {
         int wide = PhaseLayout.ceilDiv(layout.wideLen(), q) * q;
         int perRow = PhaseLayout.ceilDiv(ow, q) * q;
         // Output rows one by one skip the kw-1 dropped columns of each wide row: fewer columns for
-        // large kernels on small planes (RepLKNet), more when OW is just above a quantum multiple.
-        if ((long) oh * perRow < wide) {
+        // large kernels on small planes (RepLKNet), more when OW is just above a quantum multiple,
+        // and slower when the kernels pay per row.
+        if ((long) oh * perRow < wide && perRow >= kernels.minRowLength()) {
             this.rows = oh;
             this.rowLen = perRow;
             this.rowStep = layout.phaseW;

@@ -44,6 +44,12 @@ interface Kernels {
     void taps(int rows, int rowLen, int inStride, float[] w, int wOff, int[] tapOffsets, int taps, float[] in,
               int inOff, float[] out, int outOff);
 
+    /**
+     * The shortest rows for which {@link #taps} with many rows is about as fast per column as one
+     * long row; callers use one wide row (computing dropped columns) when theirs are shorter.
+     */
+    int minRowLength();
+
     /** The plain-Java kernels, always available. */
     static Kernels scalar() {
         return new ScalarKernels();

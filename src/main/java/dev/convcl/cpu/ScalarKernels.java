@@ -27,6 +27,8 @@ final class ScalarKernels implements Kernels {
     @Override
     public void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[] b, int[] rowOffsets, int colOffset,
                      float[][] c) {
+        // Four B rows at a time stay in L1 while every C row passes over them (measured faster
+        // than sweeping longer blocks of B per C row).
         float[][] window = new float[4][cols];
         int r = 0;
         for (; r + 4 <= depth; r += 4) {
@@ -58,6 +60,12 @@ final class ScalarKernels implements Kernels {
         for (int p = 0; p < cols; p++) {
             c[p] = Math.fma(w0, b0[p], c[p]);
         }
+    }
+
+    /** Each row costs a copy call per tap here: short rows are slow, so ask for long ones. */
+    @Override
+    public int minRowLength() {
+        return 64;
     }
 
     @Override

@@ -247,6 +247,12 @@ final class VectorKernels implements Kernels {
         c00.intoArray(c[ci], p);
     }
 
+    /** Units of four vectors span row ends, so rows of any length run at full speed. */
+    @Override
+    public int minRowLength() {
+        return L;
+    }
+
     @Override
     public void taps(int rows, int rowLen, int inStride, float[] w, int wOff, int[] tapOffsets, int taps, float[] in,
                      int inOff, float[] out, int outOff) {
