@@ -16,6 +16,7 @@ import java.util.concurrent.ForkJoinPool;
 final class DepthwiseConv implements CompiledConv {
     /** Enough tasks per thread for work stealing to even out a shared machine. */
     private static final int TASKS_PER_THREAD = 8;
+
     private final ConvSpec spec;
     private final ForkJoinPool pool;
     private final Kernels kernels;

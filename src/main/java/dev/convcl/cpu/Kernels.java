@@ -3,7 +3,8 @@ package dev.convcl.cpu;
 import java.lang.reflect.InvocationTargetException;
 
 /**
- * The two inner loops every CPU algorithm is built on, in two interchangeable implementations:
+ * The inner loops every CPU algorithm is built on (a GEMM and a sum of shifted taps), in two
+ * interchangeable implementations:
  * {@link VectorKernels} (the JDK incubator Vector API, register-blocked) and {@link ScalarKernels}
  * (plain Java that C2 auto-vectorizes). Both accumulate in the same order with fused multiply-adds,
  * so they give bit-identical results; the Vector API one is about 2.5x faster on a dense GEMM but
@@ -19,8 +20,8 @@ interface Kernels {
     String name();
 
     /**
-     * Column counts passed to {@link #gemm} and lengths passed to {@link #taps} must be multiples
-     * of this.
+     * Column counts passed to {@link #gemm} and row lengths passed to {@link #taps} must be
+     * multiples of this.
      */
     int quantum();
 
