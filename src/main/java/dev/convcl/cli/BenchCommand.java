@@ -40,8 +40,13 @@ final class BenchCommand extends CliCommand {
     DeviceChoice device;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
-            description = "Untimed calls after the checking call (default: ${DEFAULT-VALUE}).")
+            description = "Untimed calls after the checking call, at least (default: ${DEFAULT-VALUE}).")
     int warmup;
+
+    @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "0.5",
+            description = "Untimed calls go on until this long has passed, up to " + BenchRunner.MAX_WARMUP
+                    + " calls, so the JIT has compiled the CPU path (default: ${DEFAULT-VALUE}).")
+    double warmupSeconds;
 
     @Option(names = "--iters", paramLabel = "N", defaultValue = "10",
             description = "Timed calls at most (default: ${DEFAULT-VALUE}).")
@@ -71,6 +76,9 @@ final class BenchCommand extends CliCommand {
 
     @Override
     public Integer call() throws IOException {
+        if (!(warmupSeconds >= 0)) {
+            throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + " must not be negative");
+        }
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup " + warmup + " must not be negative");
         }
@@ -118,7 +126,7 @@ final class BenchCommand extends CliCommand {
                 cpuPeak = PeakCommand.cachedOrMeasured(cache, PeakCache.javaKey(cpuPath.threads()),
                         () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads()), err());
             }
-            BenchRunner runner = new BenchRunner(engine, cpu, new BenchRunner.Settings(warmup, iters, seconds, referenceMflop * 1e6),
+            BenchRunner runner = new BenchRunner(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds, referenceMflop * 1e6),
                     devicePeak, cpuPeak, err());
             List<BenchRow> rows = runner.run(problems);
 

@@ -23,18 +23,24 @@ import java.util.Locale;
 final class BenchRunner {
 
     /**
-     * @param warmup            untimed calls before timing
+     * @param warmup            untimed calls before timing, at least
+     * @param warmupSeconds     untimed calls go on until this long has passed (at most
+     *                          {@link #MAX_WARMUP} calls): the JIT needs several calls before
+     *                          the CPU path's vector kernels run at full speed
      * @param iters             timed calls at most
      * @param secondsPerBackend timing of a problem on a backend stops after this long, once
      *                          {@link #MIN_TIMED} calls are timed
      * @param referenceMaxFlops the most flops the (single-threaded, slow) reference spends on
      *                          a problem; larger ones are checked on a slice of their output
      */
-    record Settings(int warmup, int iters, double secondsPerBackend, double referenceMaxFlops) {
+    record Settings(int warmup, double warmupSeconds, int iters, double secondsPerBackend, double referenceMaxFlops) {
     }
 
     /** Timed calls made whatever the time budget, so that a median means something. */
     static final int MIN_TIMED = 3;
+
+    /** The most untimed calls the warm-up time budget adds. */
+    static final int MAX_WARMUP = 50;
 
     private final ConvEngine engine;
     private final ConvEngine cpuEngine;
@@ -128,7 +134,9 @@ final class BenchRunner {
                     Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
                     check.describe());
         }
-        for (int i = 0; i < settings.warmup(); i++) {
+        long warmStart = System.nanoTime();
+        for (int i = 0; i < settings.warmup()
+                || i < MAX_WARMUP && (System.nanoTime() - warmStart) / 1e9 < settings.warmupSeconds(); i++) {
             plan.execute(args);
         }
         // At least MIN_TIMED calls; more, up to iters, while the time budget lasts.
