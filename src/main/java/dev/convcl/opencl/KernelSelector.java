@@ -9,6 +9,15 @@ final class KernelSelector {
     }
 
     static CompiledConv compile(OpenClContext ctx, ConvSpec spec) {
+        // Ordinary conv2d (not depthwise): implicit GEMM, tile from the tuning file or defaults.
+        if (GemmConvPlan.handles(spec)) {
+            return new GemmConvPlan(ctx, spec, gemmConfig(ctx, spec));
+        }
         return new DirectConvPlan(ctx, spec);
+    }
+
+    /** The GEMM tile for {@code spec}: the device's tuning file if it has the problem's class, else the defaults. */
+    static GemmConfig gemmConfig(OpenClContext ctx, ConvSpec spec) {
+        return TuningTable.forDevice(ctx.info()).configFor(spec, ctx.info());
     }
 }

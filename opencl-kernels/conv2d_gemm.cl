@@ -1,0 +1,412 @@
+/*
+ * conv2d_gemm.cl: 2-D convolution as an implicit GEMM, NCHW float32, PyTorch conv2d semantics.
+ * Per image and group: out[m][p] = sum_r W[m][r] * X[r][p], with m an output channel of the
+ * group (M = K/groups), p an output pixel (N = OH*OW) and r = (c, i, j) an input channel of the
+ * group and a kernel tap (Kdim = C/groups * KH * KW). X is never materialised: each kernel reads
+ * the input where the tap points.
+ *
+ * Layouts the host prepares (GemmConvPlan):
+ *   input   zero-padded planes [N][C][IHP][IWP], the image at row PH, column PW, followed by
+ *           slack so that the last tile's reads past the final plane stay inside the buffer.
+ *           Pixels outside the image read the zeros, so the inner loops have no bounds checks.
+ *   wpack   weights packed by pack_weights into panels [groups*MT][RP][TM]: for each group and
+ *           M tile of TM output channels, the TM weights of tap r are adjacent, so a tile's
+ *           weights are read once, in order. Channels past K/groups and taps past R are zero.
+ *
+ * Pixel tiles of the two register-tile kernels (argument `linear`):
+ *   linear = 0  a tile is TN adjacent outputs of one output row (tilesPerRow tiles a row).
+ *   linear = 1  stride 1 only: a tile is TN adjacent positions q of the virtual grid q = oy*IWP+ox
+ *               (as wide as the padded input), so tap (i, j) of position q reads input q +
+ *               i*DH*IWP + j*DW; positions with ox >= OW are computed and thrown away.
+ *
+ * Kernels and their build options (-D); every other size is an argument:
+ *   pack_weights      no options.
+ *   conv2d_gemm_cm    CPU style: each work-item keeps TM = VW*MV output channels x TN pixels in
+ *                     registers, channels in vectors of VW, and broadcasts one input value to
+ *                     MV fma per pixel (any stride and dilation).
+ *                     VW (1, 2, 4, 8, 16), MV, TN, SW.
+ *   conv2d_gemm_pv    CPU style: TM output channels x TN = VW*NV pixels, pixels in vectors of VW
+ *                     (vloadVW of adjacent inputs, stride 1 only), one weight broadcast per
+ *                     channel; suits groups with few output channels.
+ *                     VW (1, 2, 4, 8, 16), NV, TM.
+ *   conv2d_gemm_lm    GPU style: a work-group of WGN x WGM work-items computes a BM x BN tile
+ *                     (BM = WGM*RM channels, BN = WGN*RN pixels), staging BK taps of weights and
+ *                     inputs in local memory; each work-item accumulates RM x RN outputs.
+ *                     WGM, WGN, RM, RN, BK.
+ * Kernel size, dilation, vertical stride and every tensor size are arguments, so one build of a
+ * tile serves many problems; only what fixes the register tile (and SW, the spacing of a tile's
+ * input reads) is compiled in.
+ * The common `flags` argument: bit 0 adds bias[k], bit 1 applies ReLU as x < 0 ? 0 : x.
+ *
+ * NDRange (global sizes are rounded up to the local size; work-items past the end return):
+ *   pack_weights     (round_up(groups*MT*RP*TM, l))
+ *   conv2d_gemm_cm/pv (round_up(pixel tiles per image, l0), groups*MT, N), local (l0, 1, 1)
+ *   conv2d_gemm_lm   (round_up(OH*OW, BN)/RN, groups*MT*WGM, N), local (WGN, WGM, 1)
+ */
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+
+#if defined(VW) && VW > 1
+#define VECF CAT(float, VW)
+#define VLOAD(p) CAT(vload, VW)(0, (p))
+#define VSTORE(v, p) CAT(vstore, VW)((v), 0, (p))
+#else
+#define VECF float
+#define VLOAD(p) (*(p))
+#define VSTORE(v, p) (*(p) = (v))
+#endif
+
+#define FLAG_BIAS 1
+#define FLAG_RELU 2
+
+inline float epilogue(float v, float b, int flags)
+{
+    v += b;
+    if (flags & FLAG_RELU) {
+        v = v < 0.0f ? 0.0f : v; /* NaN stays NaN */
+    }
+    return v;
+}
+
+/* weight [groups*KG][R] -> wpack [groups*MT][RP][TM], zero beyond KG channels and R taps. */
+__kernel void pack_weights(__global const float* restrict weight,
+                           __global float* restrict wpack,
+                           const int KG, const int R, const int RP, const int TMP, const int MT,
+                           const int total)
+{
+    const int e = get_global_id(0);
+    if (e >= total) {
+        return;
+    }
+    const int m = e % TMP;
+    const int rest = e / TMP;
+    const int r = rest % RP;
+    const int gm = rest / RP;
+    const int g = gm / MT;
+    const int km = (gm - g * MT) * TMP + m;
+    wpack[e] = (km < KG && r < R) ? weight[(size_t)(g * KG + km) * R + r] : 0.0f;
+}
+
+#if defined(TN) && defined(MV)
+#define TM (VW * MV)
+
+__kernel void conv2d_gemm_cm(__global const float* restrict input,
+                             __global const float* restrict wpack,
+                             __global const float* restrict bias,
+                             __global float* restrict output,
+                             const int C, const int IHP, const int IWP, const int K, const int KG,
+                             const int CG, const int MT, const int OH, const int OW,
+                             const int KH, const int KW, const int SH, const int DH, const int DW,
+                             const int tilesPerRow, const int pixTiles, const int linear,
+                             const int flags)
+{
+    const int pt = get_global_id(0);
+    const int gm = get_global_id(1);
+    const int n = get_global_id(2);
+    if (pt >= pixTiles) {
+        return;
+    }
+    const int g = gm / MT;
+    const int mt = gm - g * MT;
+    int oy = 0, ox0 = 0, base;
+    if (linear) {
+        base = pt * TN;
+    } else {
+        oy = pt / tilesPerRow;
+        ox0 = (pt - oy * tilesPerRow) * TN;
+        base = oy * SH * IWP + ox0 * SW;
+    }
+    const int plane = IHP * IWP;
+    const __global float* in = input + (size_t)(n * C + g * CG) * plane + base;
+    const __global float* w = wpack + (size_t)gm * CG * (KH * KW * TM);
+
+    VECF acc[TN][MV];
+#pragma unroll
+    for (int t = 0; t < TN; ++t) {
+#pragma unroll
+        for (int v = 0; v < MV; ++v) {
+            acc[t][v] = (VECF)(0.0f);
+        }
+    }
+    const int rowStep = DH * IWP;
+    for (int c = 0; c < CG; ++c) {
+        /* taps stay loops (their sizes are arguments, so one build serves every kernel shape):
+           the pixel offsets t*SW below are still constants from the tap's base pointer */
+        for (int i = 0; i < KH; ++i) {
+            const __global float* row = in + i * rowStep;
+            for (int j = 0; j < KW; ++j) {
+                const __global float* px = row + j * DW;
+                VECF wv[MV];
+#pragma unroll
+                for (int v = 0; v < MV; ++v) {
+                    wv[v] = VLOAD(w + v * VW);
+                }
+#pragma unroll
+                for (int t = 0; t < TN; ++t) {
+                    const VECF x = (VECF)(px[t * SW]);
+#pragma unroll
+                    for (int v = 0; v < MV; ++v) {
+                        acc[t][v] = fma(wv[v], x, acc[t][v]);
+                    }
+                }
+                w += TM;
+            }
+        }
+        in += plane;
+    }
+
+    const int P = OH * OW;
+    __global float* out = output + (size_t)(n * K + g * KG) * P;
+    const int m0 = mt * TM;
+#pragma unroll
+    for (int t = 0; t < TN; ++t) {
+        int y, x;
+        if (linear) {
+            const int q = base + t;
+            y = q / IWP;
+            x = q - y * IWP;
+        } else {
+            y = oy;
+            x = ox0 + t;
+        }
+        if (y >= OH || x >= OW) {
+            continue;
+        }
+        const int pix = y * OW + x;
+#pragma unroll
+        for (int v = 0; v < MV; ++v) {
+            float lanes[VW];
+            VSTORE(acc[t][v], lanes);
+#pragma unroll 1
+            for (int l = 0; l < VW; ++l) {
+                const int m = m0 + v * VW + l;
+                if (m < KG) {
+                    const float b = (flags & FLAG_BIAS) ? bias[g * KG + m] : 0.0f;
+                    out[(size_t)m * P + pix] = epilogue(lanes[l], b, flags);
+                }
+            }
+        }
+    }
+}
+#endif
+
+#if defined(NV) && defined(TM)
+#define TN (VW * NV)
+
+__kernel void conv2d_gemm_pv(__global const float* restrict input,
+                             __global const float* restrict wpack,
+                             __global const float* restrict bias,
+                             __global float* restrict output,
+                             const int C, const int IHP, const int IWP, const int K, const int KG,
+                             const int CG, const int MT, const int OH, const int OW,
+                             const int KH, const int KW, const int SH, const int DH, const int DW,
+                             const int tilesPerRow, const int pixTiles, const int linear,
+                             const int flags)
+{
+    const int pt = get_global_id(0);
+    const int gm = get_global_id(1);
+    const int n = get_global_id(2);
+    if (pt >= pixTiles) {
+        return;
+    }
+    const int g = gm / MT;
+    const int mt = gm - g * MT;
+    int oy = 0, ox0 = 0, base;
+    if (linear) {
+        base = pt * TN;
+    } else {
+        oy = pt / tilesPerRow;
+        ox0 = (pt - oy * tilesPerRow) * TN;
+        base = oy * SH * IWP + ox0;
+    }
+    const int plane = IHP * IWP;
+    const __global float* in = input + (size_t)(n * C + g * CG) * plane + base;
+    const __global float* w = wpack + (size_t)gm * CG * (KH * KW * TM);
+
+    VECF acc[TM][NV];
+#pragma unroll
+    for (int m = 0; m < TM; ++m) {
+#pragma unroll
+        for (int v = 0; v < NV; ++v) {
+            acc[m][v] = (VECF)(0.0f);
+        }
+    }
+    const int rowStep = DH * IWP;
+    for (int c = 0; c < CG; ++c) {
+        for (int i = 0; i < KH; ++i) {
+            const __global float* row = in + i * rowStep;
+            for (int j = 0; j < KW; ++j) {
+                const __global float* px = row + j * DW;
+                VECF x[NV];
+#pragma unroll
+                for (int v = 0; v < NV; ++v) {
+                    x[v] = VLOAD(px + v * VW);
+                }
+#pragma unroll
+                for (int m = 0; m < TM; ++m) {
+                    const VECF a = (VECF)(w[m]);
+#pragma unroll
+                    for (int v = 0; v < NV; ++v) {
+                        acc[m][v] = fma(a, x[v], acc[m][v]);
+                    }
+                }
+                w += TM;
+            }
+        }
+        in += plane;
+    }
+
+    const int P = OH * OW;
+    __global float* out = output + (size_t)(n * K + g * KG) * P;
+    const int m0 = mt * TM;
+#pragma unroll
+    for (int m = 0; m < TM; ++m) {
+        if (m0 + m >= KG) {
+            break;
+        }
+        const float b = (flags & FLAG_BIAS) ? bias[g * KG + m0 + m] : 0.0f;
+        __global float* outm = out + (size_t)(m0 + m) * P;
+#pragma unroll
+        for (int v = 0; v < NV; ++v) {
+            int y, x;
+            if (linear) {
+                const int q = base + v * VW;
+                y = q / IWP;
+                x = q - y * IWP;
+            } else {
+                y = oy;
+                x = ox0 + v * VW;
+            }
+            if (y < OH && x + VW <= OW) {
+                /* the whole vector lies inside one output row: one store */
+                VECF r = acc[m][v] + (VECF)(b);
+                if (flags & FLAG_RELU) {
+                    r = select(r, (VECF)(0.0f), r < (VECF)(0.0f));
+                }
+                VSTORE(r, outm + y * OW + x);
+            } else {
+                float lanes[VW];
+                VSTORE(acc[m][v], lanes);
+#pragma unroll 1
+                for (int l = 0; l < VW; ++l) {
+                    int yy = y, xx = x + l;
+                    if (linear) {
+                        const int q = base + v * VW + l;
+                        yy = q / IWP;
+                        xx = q - yy * IWP;
+                    }
+                    if (yy < OH && xx < OW) {
+                        outm[yy * OW + xx] = epilogue(lanes[l], b, flags);
+                    }
+                }
+            }
+        }
+    }
+}
+#endif
+
+#if defined(WGM) && defined(WGN)
+#define BM (WGM * RM)
+#define BN (WGN * RN)
+#define NT (WGM * WGN)
+
+__kernel __attribute__((reqd_work_group_size(WGN, WGM, 1)))
+void conv2d_gemm_lm(__global const float* restrict input,
+                    __global const float* restrict wpack,
+                    __global const float* restrict bias,
+                    __global float* restrict output,
+                    const int C, const int IHP, const int IWP, const int K, const int KG,
+                    const int CG, const int MT, const int OH, const int OW,
+                    const int KH, const int KW, const int SH, const int SW, const int DH,
+                    const int DW, const int RP, const int flags)
+{
+    __local float As[BK * BM];
+    __local float Bs[BK * BN];
+    const int lx = get_local_id(0);
+    const int ly = get_local_id(1);
+    const int tid = ly * WGN + lx;
+    const int p0 = get_group_id(0) * BN;
+    const int gm = get_group_id(1);
+    const int n = get_global_id(2);
+    const int g = gm / MT;
+    const int mt = gm - g * MT;
+    const int P = OH * OW;
+    const int taps = KH * KW;
+    const int R = CG * taps;
+    const int plane = IHP * IWP;
+    const __global float* in = input + (size_t)(n * C + g * CG) * plane;
+    const __global float* wpanel = wpack + (size_t)gm * RP * BM;
+
+    float acc[RM][RN];
+#pragma unroll
+    for (int a = 0; a < RM; ++a) {
+#pragma unroll
+        for (int b = 0; b < RN; ++b) {
+            acc[a][b] = 0.0f;
+        }
+    }
+    for (int r0 = 0; r0 < RP; r0 += BK) {
+        /* weights: the packed panel is contiguous, BK*BM values from r0 on */
+        for (int e = tid; e < BK * BM; e += NT) {
+            As[e] = wpanel[(size_t)r0 * BM + e];
+        }
+        /* inputs: BK taps x BN pixels, read where each tap points in the padded input */
+        for (int e = tid; e < BK * BN; e += NT) {
+            const int kk = e / BN;
+            const int pp = e - kk * BN;
+            const int r = r0 + kk;
+            const int p = p0 + pp;
+            float v = 0.0f;
+            if (r < R && p < P) {
+                const int c = r / taps;
+                const int rem = r - c * taps;
+                const int i = rem / KW;
+                const int j = rem - i * KW;
+                const int oy = p / OW;
+                const int ox = p - oy * OW;
+                v = in[(size_t)c * plane + (oy * SH + i * DH) * IWP + ox * SW + j * DW];
+            }
+            Bs[e] = v;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+#pragma unroll 4
+        for (int kk = 0; kk < BK; ++kk) {
+            float a[RM], b[RN];
+#pragma unroll
+            for (int x = 0; x < RM; ++x) {
+                a[x] = As[kk * BM + ly + x * WGM];
+            }
+#pragma unroll
+            for (int y = 0; y < RN; ++y) {
+                b[y] = Bs[kk * BN + lx + y * WGN];
+            }
+#pragma unroll
+            for (int x = 0; x < RM; ++x) {
+#pragma unroll
+                for (int y = 0; y < RN; ++y) {
+                    acc[x][y] = fma(a[x], b[y], acc[x][y]);
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    __global float* out = output + (size_t)(n * K + g * KG) * P;
+#pragma unroll
+    for (int x = 0; x < RM; ++x) {
+        const int m = mt * BM + ly + x * WGM;
+        if (m >= KG) {
+            continue;
+        }
+        const float b = (flags & FLAG_BIAS) ? bias[g * KG + m] : 0.0f;
+#pragma unroll
+        for (int y = 0; y < RN; ++y) {
+            const int p = p0 + lx + y * WGN;
+            if (p < P) {
+                out[(size_t)m * P + p] = epilogue(acc[x][y], b, flags);
+            }
+        }
+    }
+}
+#endif

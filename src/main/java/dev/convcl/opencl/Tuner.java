@@ -1,0 +1,218 @@
+package dev.convcl.opencl;
+
+import dev.convcl.ConvArgs;
+import dev.convcl.ConvSpec;
+import dev.convcl.Tensor;
+import dev.convcl.spi.BackendException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * Chooses the implicit-GEMM tile per {@link ProblemClass} by timing candidates on the device, and
+ * saves the winners in the device's {@link TuningTable} file, which {@link KernelSelector} then
+ * reads. For each class present in the given problems, every candidate of
+ * {@code GemmDefaults.candidates} runs each of the class's problems once on integer data and must
+ * reproduce the direct kernel's output exactly (integer sums are exact in float32), otherwise it
+ * is discarded; the survivors are timed (median device time of a few runs, after a warm-up), and
+ * the one with the least total time over the class's problems wins.
+ *
+ * <p>Runs on the calling thread and takes the device for itself; on POCL the quick shapes take
+ * a minute or two, mostly kernel compilation.
+ */
+public final class Tuner {
+    /** Timed runs per candidate and problem (after one warm-up run). */
+    static final int RUNS = 3;
+    /** A candidate slower than this many times the best so far is not timed further. */
+    static final double GIVE_UP_FACTOR = 3.0;
+
+    private Tuner() {
+    }
+
+    /**
+     * One class's outcome.
+     *
+     * @param problemClass the class key ({@code dense}, {@code pointwise-smallhw}, ...)
+     * @param config       the winner
+     * @param gflops       its speed over the class's problems
+     * @param candidates   candidates tried
+     * @param rejected     candidates discarded (wrong output, failed build or launch)
+     */
+    public record Choice(String problemClass, GemmConfig config, double gflops, int candidates, int rejected) {
+    }
+
+    /**
+     * Tunes the classes of {@code specs} on {@code ctx}'s device and merges the winners into its
+     * tuning file in {@link TuningTable#defaultDir()}.
+     *
+     * @param specs    problems to tune on; depthwise and deformable ones are skipped (not GEMM)
+     * @param progress receives one human-readable line per step (may be {@code s -> {}})
+     * @return the winner per class tuned
+     * @throws UncheckedIOException when the tuning file cannot be written
+     */
+    public static List<Choice> tune(OpenClContext ctx, List<ConvSpec> specs, Consumer<String> progress) {
+        return tune(ctx, specs, progress, TuningTable.defaultDir());
+    }
+
+    /** As {@link #tune(OpenClContext, List, Consumer)}, with the tuning file in {@code dir}. */
+    public static List<Choice> tune(OpenClContext ctx, List<ConvSpec> specs, Consumer<String> progress, Path dir) {
+        OpenClDeviceInfo device = ctx.info();
+        Map<String, List<ConvSpec>> byClass = new LinkedHashMap<>();
+        for (ConvSpec s : specs) {
+            if (GemmConvPlan.handles(s)) {
+                byClass.computeIfAbsent(ProblemClass.keyOf(s), k -> new ArrayList<>()).add(s);
+            } else {
+                progress.accept("skip (not an implicit-GEMM problem): " + s);
+            }
+        }
+        boolean cpuLike = GemmDefaults.cpuLike(device);
+        int width = GemmDefaults.nativeWidth(device);
+        progress.accept("tuning " + byClass.size() + " problem classes on " + device.describe() + " ("
+                + (cpuLike ? "CPU-style tiles, vector width " + width : "GPU-style tiles") + ")");
+        TuningTable table = TuningTable.load(dir, device);
+        List<Choice> choices = new ArrayList<>();
+        for (Map.Entry<String, List<ConvSpec>> e : byClass.entrySet()) {
+            Choice c = tuneClass(ctx, e.getKey(), e.getValue(), cpuLike, width, progress);
+            if (c == null) {
+                progress.accept(e.getKey() + ": no candidate passed; the class keeps its defaults");
+                continue;
+            }
+            choices.add(c);
+            String basis = e.getValue().stream().map(ConvSpec::toString).collect(Collectors.joining("; "));
+            table = table.with(c.problemClass(), new TuningTable.Entry(c.config(), c.gflops(), basis));
+            progress.accept(String.format(Locale.ROOT, "%s: %s at %.1f GFLOP/s (%d candidates, %d rejected)",
+                    c.problemClass(), c.config(), c.gflops(), c.candidates(), c.rejected()));
+        }
+        try {
+            Path file = table.save(dir);
+            progress.accept("saved " + file);
+        } catch (IOException ex) {
+            throw new UncheckedIOException("writing the tuning file in " + dir, ex);
+        }
+        return choices;
+    }
+
+    private static Choice tuneClass(OpenClContext ctx, String cls, List<ConvSpec> specs, boolean cpuLike, int width,
+                                    Consumer<String> progress) {
+        List<ConvArgs> data = new ArrayList<>();
+        List<float[]> expected = new ArrayList<>();
+        for (ConvSpec s : specs) {
+            ConvArgs a = integerArgs(s, 20240601L + data.size());
+            try (DirectConvPlan direct = new DirectConvPlan(ctx, s)) {
+                direct.execute(a);
+            }
+            expected.add(a.output().toArray());
+            data.add(a);
+        }
+        // Candidates of the first problem that every problem of the class can run.
+        List<GemmConfig> candidates = new ArrayList<>();
+        for (GemmConfig g : GemmDefaults.candidates(specs.get(0), cpuLike, width)) {
+            if (specs.stream().allMatch(s -> GemmConvPlan.unsuitableReason(s, g, ctx.info()).isEmpty())) {
+                candidates.add(g);
+            }
+        }
+        double flops = specs.stream().mapToDouble(ConvSpec::flops).sum();
+        GemmConfig best = null;
+        double bestMs = Double.POSITIVE_INFINITY;
+        int rejected = 0;
+        for (GemmConfig g : candidates) {
+            double total = 0;
+            String failure = null;
+            for (int i = 0; i < specs.size() && failure == null; i++) {
+                ConvSpec s = specs.get(i);
+                try (GemmConvPlan plan = new GemmConvPlan(ctx, s, g)) {
+                    failure = check(plan, s, data.get(i), expected.get(i));
+                    if (failure == null) {
+                        total += time(plan, data.get(i), bestMs - total);
+                    }
+                } catch (BackendException ex) {
+                    failure = ex.kind() + ": " + firstLine(ex.getMessage());
+                }
+            }
+            if (failure != null) {
+                rejected++;
+                progress.accept(cls + ": " + g + " rejected: " + failure);
+                continue;
+            }
+            progress.accept(String.format(Locale.ROOT, "%s: %s %.1f GFLOP/s", cls, g, flops / total / 1e6));
+            if (total < bestMs) {
+                bestMs = total;
+                best = g;
+            }
+        }
+        return best == null ? null : new Choice(cls, best, flops / bestMs / 1e6, candidates.size(), rejected);
+    }
+
+    /** Null when {@code plan} reproduces the direct kernel's output bit for bit, else what differs. */
+    private static String check(GemmConvPlan plan, ConvSpec spec, ConvArgs args, float[] expected) {
+        Arrays.fill(args.output().array(), Float.NaN);
+        plan.execute(args);
+        float[] out = args.output().array();
+        for (int i = 0; i < out.length; i++) {
+            if (Float.compare(out[i], expected[i]) != 0 && !(out[i] == 0f && expected[i] == 0f)) {
+                return "output " + i + " is " + out[i] + ", the direct kernel gives " + expected[i] + " for " + spec;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Median device milliseconds of {@link #RUNS} runs after the check run (which was the
+     * warm-up); stops early once the runs so far exceed {@code budget} times {@link #GIVE_UP_FACTOR}.
+     */
+    private static double time(GemmConvPlan plan, ConvArgs args, double budget) {
+        double[] t = new double[RUNS];
+        int n = 0;
+        double spent = 0;
+        while (n < RUNS) {
+            plan.execute(args);
+            t[n] = plan.lastDeviceMillis();
+            spent += t[n++];
+            if (spent / n > GIVE_UP_FACTOR * budget) {
+                break;
+            }
+        }
+        double[] s = Arrays.copyOf(t, n);
+        Arrays.sort(s);
+        return s[n / 2];
+    }
+
+    /**
+     * Integer data in [-L, L], L at most 4 and small enough that every partial sum stays below
+     * 2^24 in magnitude, so that any summation order gives the same float32 result.
+     */
+    static ConvArgs integerArgs(ConvSpec s, long seed) {
+        long taps = (long) s.cPerGroup() * s.kh() * s.kw();
+        int lim = 4;
+        while (lim > 1 && (long) lim * lim * taps + lim >= (1L << 24)) {
+            lim--;
+        }
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Tensor in = Tensor.of(ints(rnd, s.inputSize(), lim), s.inputShape());
+        Tensor w = Tensor.of(ints(rnd, s.weightSize(), lim), s.weightShape());
+        Tensor b = s.bias() ? Tensor.of(ints(rnd, s.k(), lim), s.biasShape()) : null;
+        return ConvArgs.conv2d(in, w, b, Tensor.zeros(s.outputShape()));
+    }
+
+    private static float[] ints(SplittableRandom rnd, long n, int lim) {
+        float[] a = new float[(int) n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = rnd.nextInt(-lim, lim + 1);
+        }
+        return a;
+    }
+
+    private static String firstLine(String s) {
+        int nl = s == null ? -1 : s.indexOf('\n');
+        return nl < 0 ? String.valueOf(s) : s.substring(0, nl);
+    }
+}
