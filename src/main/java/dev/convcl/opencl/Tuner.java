@@ -4,6 +4,7 @@ import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
 import dev.convcl.Tensor;
 import dev.convcl.spi.BackendException;
+import dev.convcl.spi.CompiledConv;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -65,6 +67,18 @@ public final class Tuner {
 
     /** As {@link #tune(OpenClContext, List, Consumer)}, with the tuning file in {@code dir}. */
     public static List<Choice> tune(OpenClContext ctx, List<ConvSpec> specs, Consumer<String> progress, Path dir) {
+        boolean cpuLike = GemmDefaults.cpuLike(ctx.info());
+        int width = GemmDefaults.nativeWidth(ctx.info());
+        return tune(ctx, specs, progress, dir, s -> GemmDefaults.candidates(s, cpuLike, width), GemmConvPlan::new);
+    }
+
+    /** Makes the plan a candidate is checked and timed with (the real plan, or a test's wrapper). */
+    interface PlanFactory {
+        CompiledConv create(OpenClContext ctx, ConvSpec spec, GemmConfig config);
+    }
+
+    static List<Choice> tune(OpenClContext ctx, List<ConvSpec> specs, Consumer<String> progress, Path dir,
+                             Function<ConvSpec, List<GemmConfig>> candidateSource, PlanFactory factory) {
         OpenClDeviceInfo device = ctx.info();
         Map<String, List<ConvSpec>> byClass = new LinkedHashMap<>();
         for (ConvSpec s : specs) {
@@ -74,14 +88,11 @@ public final class Tuner {
                 progress.accept("skip (not an implicit-GEMM problem): " + s);
             }
         }
-        boolean cpuLike = GemmDefaults.cpuLike(device);
-        int width = GemmDefaults.nativeWidth(device);
-        progress.accept("tuning " + byClass.size() + " problem classes on " + device.describe() + " ("
-                + (cpuLike ? "CPU-style tiles, vector width " + width : "GPU-style tiles") + ")");
+        progress.accept("tuning " + byClass.size() + " problem classes on " + device.describe());
         TuningTable table = TuningTable.load(dir, device);
         List<Choice> choices = new ArrayList<>();
         for (Map.Entry<String, List<ConvSpec>> e : byClass.entrySet()) {
-            Choice c = tuneClass(ctx, e.getKey(), e.getValue(), cpuLike, width, progress);
+            Choice c = tuneClass(ctx, e.getKey(), e.getValue(), candidateSource, factory, progress);
             if (c == null) {
                 progress.accept(e.getKey() + ": no candidate passed; the class keeps its defaults");
                 continue;
@@ -101,7 +112,8 @@ public final class Tuner {
         return choices;
     }
 
-    private static Choice tuneClass(OpenClContext ctx, String cls, List<ConvSpec> specs, boolean cpuLike, int width,
+    private static Choice tuneClass(OpenClContext ctx, String cls, List<ConvSpec> specs,
+                                    Function<ConvSpec, List<GemmConfig>> candidateSource, PlanFactory factory,
                                     Consumer<String> progress) {
         List<ConvArgs> data = new ArrayList<>();
         List<float[]> expected = new ArrayList<>();
@@ -115,7 +127,7 @@ public final class Tuner {
         }
         // Candidates of the first problem that every problem of the class can run.
         List<GemmConfig> candidates = new ArrayList<>();
-        for (GemmConfig g : GemmDefaults.candidates(specs.get(0), cpuLike, width)) {
+        for (GemmConfig g : candidateSource.apply(specs.get(0))) {
             if (specs.stream().allMatch(s -> GemmConvPlan.unsuitableReason(s, g, ctx.info()).isEmpty())) {
                 candidates.add(g);
             }
@@ -129,13 +141,15 @@ public final class Tuner {
             String failure = null;
             for (int i = 0; i < specs.size() && failure == null; i++) {
                 ConvSpec s = specs.get(i);
-                try (GemmConvPlan plan = new GemmConvPlan(ctx, s, g)) {
+                try (CompiledConv plan = factory.create(ctx, s, g)) {
                     failure = check(plan, s, data.get(i), expected.get(i));
                     if (failure == null) {
                         total += time(plan, data.get(i), bestMs - total);
                     }
                 } catch (BackendException ex) {
                     failure = ex.kind() + ": " + firstLine(ex.getMessage());
+                } catch (RuntimeException ex) {
+                    failure = ex + "";
                 }
             }
             if (failure != null) {
@@ -153,7 +167,7 @@ public final class Tuner {
     }
 
     /** Null when {@code plan} reproduces the direct kernel's output bit for bit, else what differs. */
-    private static String check(GemmConvPlan plan, ConvSpec spec, ConvArgs args, float[] expected) {
+    private static String check(CompiledConv plan, ConvSpec spec, ConvArgs args, float[] expected) {
         Arrays.fill(args.output().array(), Float.NaN);
         plan.execute(args);
         float[] out = args.output().array();
@@ -169,7 +183,7 @@ public final class Tuner {
      * Median device milliseconds of {@link #RUNS} runs after the check run (which was the
      * warm-up); stops early once the runs so far exceed {@code budget} times {@link #GIVE_UP_FACTOR}.
      */
-    private static double time(GemmConvPlan plan, ConvArgs args, double budget) {
+    private static double time(CompiledConv plan, ConvArgs args, double budget) {
         double[] t = new double[RUNS];
         int n = 0;
         double spent = 0;
