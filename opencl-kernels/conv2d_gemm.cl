@@ -39,7 +39,7 @@
  * The common `flags` argument: bit 0 adds bias[k], bit 1 applies ReLU as x < 0 ? 0 : x.
  *
  * NDRange (global sizes are rounded up to the local size; work-items past the end return):
- *   pack_weights     (round_up(groups*MT*RP*TM, l))
+ *   pack_weights     (round_up(ceil(RP/16), l), groups*MT), local (l, 1)
  *   conv2d_gemm_cm/pv (round_up(pixel tiles per image, l0), groups*MT, N), local (l0, 1, 1)
  *   conv2d_gemm_lm   (round_up(OH*OW, BN)/RN, groups*MT*WGM, N), local (WGN, WGM, 1)
  */
@@ -69,23 +69,31 @@ inline float epilogue(float v, float b, int flags)
     return v;
 }
 
-/* weight [groups*KG][R] -> wpack [groups*MT][RP][TM], zero beyond KG channels and R taps. */
+/* weight [groups*KG][R] -> wpack [groups*MT][RP][TMP], zero beyond KG channels and R taps.
+   A work-item moves a block of PACK_R taps x TMP channels: it reads PACK_R adjacent weights of
+   each channel and writes one contiguous block, so both sides stay within a few cache lines. */
+#define PACK_R 16
 __kernel void pack_weights(__global const float* restrict weight,
                            __global float* restrict wpack,
                            const int KG, const int R, const int RP, const int TMP, const int MT,
-                           const int total)
+                           const int rBlocks)
 {
-    const int e = get_global_id(0);
-    if (e >= total) {
+    const int rb = get_global_id(0);
+    const int gm = get_global_id(1);
+    if (rb >= rBlocks) {
         return;
     }
-    const int m = e % TMP;
-    const int rest = e / TMP;
-    const int r = rest % RP;
-    const int gm = rest / RP;
     const int g = gm / MT;
-    const int km = (gm - g * MT) * TMP + m;
-    wpack[e] = (km < KG && r < R) ? weight[(size_t)(g * KG + km) * R + r] : 0.0f;
+    const int mt = gm - g * MT;
+    const int r0 = rb * PACK_R;
+    __global float* dst = wpack + ((size_t)gm * RP + r0) * TMP;
+    for (int m = 0; m < TMP; ++m) {
+        const int km = mt * TMP + m;
+        const __global float* src = weight + (size_t)(g * KG + km) * R + r0;
+        for (int rr = 0; rr < PACK_R && r0 + rr < RP; ++rr) {
+            dst[rr * TMP + m] = (km < KG && r0 + rr < R) ? src[rr] : 0.0f;
+        }
+    }
 }
 
 #if defined(TN) && defined(MV)
@@ -157,35 +165,44 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
     }
 
     const int P = OH * OW;
-    __global float* out = output + (size_t)(n * K + g * KG) * P;
     const int m0 = mt * TM;
+    const int mCount = min(TM, KG - m0);
+    __global float* out = output + (size_t)(n * K + g * KG + m0) * P;
+    VECF bv[MV];
+#pragma unroll
+    for (int v = 0; v < MV; ++v) {
+        float lanes[VW];
+        for (int l = 0; l < VW; ++l) {
+            const int m = v * VW + l;
+            lanes[l] = ((flags & FLAG_BIAS) && m < mCount) ? bias[g * KG + m0 + m] : 0.0f;
+        }
+        bv[v] = VLOAD(lanes);
+    }
+    /* the tile's first output pixel; later ones step along the row (and, when linear, wrap) */
+    int y = linear ? base / IWP : oy;
+    int x = linear ? base - y * IWP : ox0;
 #pragma unroll
     for (int t = 0; t < TN; ++t) {
-        int y, x;
-        if (linear) {
-            const int q = base + t;
-            y = q / IWP;
-            x = q - y * IWP;
-        } else {
-            y = oy;
-            x = ox0 + t;
-        }
-        if (y >= OH || x >= OW) {
-            continue;
-        }
-        const int pix = y * OW + x;
+        if (y < OH && x < OW) {
+            __global float* o = out + y * OW + x;
 #pragma unroll
-        for (int v = 0; v < MV; ++v) {
-            float lanes[VW];
-            VSTORE(acc[t][v], lanes);
+            for (int v = 0; v < MV; ++v) {
+                VECF r = acc[t][v] + bv[v];
+                if (flags & FLAG_RELU) {
+                    r = r < (VECF)(0.0f) ? (VECF)(0.0f) : r; /* NaN stays NaN */
+                }
+                float lanes[VW];
+                VSTORE(r, lanes);
+                const int lEnd = min(VW, mCount - v * VW);
 #pragma unroll 1
-            for (int l = 0; l < VW; ++l) {
-                const int m = m0 + v * VW + l;
-                if (m < KG) {
-                    const float b = (flags & FLAG_BIAS) ? bias[g * KG + m] : 0.0f;
-                    out[(size_t)m * P + pix] = epilogue(lanes[l], b, flags);
+                for (int l = 0; l < lEnd; ++l) {
+                    o[(size_t)(v * VW + l) * P] = lanes[l];
                 }
             }
+        }
+        if (++x == IWP && linear) {
+            x = 0;
+            ++y;
         }
     }
 }
@@ -260,6 +277,22 @@ __kernel void conv2d_gemm_pv(__global const float* restrict input,
     const int P = OH * OW;
     __global float* out = output + (size_t)(n * K + g * KG) * P;
     const int m0 = mt * TM;
+    /* where each pixel vector starts: along the row, wrapping rows when linear */
+    int vy[NV], vx[NV];
+    {
+        int y = linear ? base / IWP : oy;
+        int x = linear ? base - y * IWP : ox0;
+#pragma unroll
+        for (int v = 0; v < NV; ++v) {
+            vy[v] = y;
+            vx[v] = x;
+            x += VW;
+            while (linear && x >= IWP) {
+                x -= IWP;
+                ++y;
+            }
+        }
+    }
 #pragma unroll
     for (int m = 0; m < TM; ++m) {
         if (m0 + m >= KG) {
@@ -269,35 +302,25 @@ __kernel void conv2d_gemm_pv(__global const float* restrict input,
         __global float* outm = out + (size_t)(m0 + m) * P;
 #pragma unroll
         for (int v = 0; v < NV; ++v) {
-            int y, x;
-            if (linear) {
-                const int q = base + v * VW;
-                y = q / IWP;
-                x = q - y * IWP;
-            } else {
-                y = oy;
-                x = ox0 + v * VW;
+            VECF r = acc[m][v] + (VECF)(b);
+            if (flags & FLAG_RELU) {
+                r = r < (VECF)(0.0f) ? (VECF)(0.0f) : r; /* NaN stays NaN */
             }
-            if (y < OH && x + VW <= OW) {
+            if (vy[v] < OH && vx[v] + VW <= OW) {
                 /* the whole vector lies inside one output row: one store */
-                VECF r = acc[m][v] + (VECF)(b);
-                if (flags & FLAG_RELU) {
-                    r = select(r, (VECF)(0.0f), r < (VECF)(0.0f));
-                }
-                VSTORE(r, outm + y * OW + x);
+                VSTORE(r, outm + vy[v] * OW + vx[v]);
             } else {
                 float lanes[VW];
-                VSTORE(acc[m][v], lanes);
+                VSTORE(r, lanes);
+                int yy = vy[v], xx = vx[v];
 #pragma unroll 1
                 for (int l = 0; l < VW; ++l) {
-                    int yy = y, xx = x + l;
-                    if (linear) {
-                        const int q = base + v * VW + l;
-                        yy = q / IWP;
-                        xx = q - yy * IWP;
-                    }
                     if (yy < OH && xx < OW) {
-                        outm[yy * OW + xx] = epilogue(lanes[l], b, flags);
+                        outm[yy * OW + xx] = lanes[l];
+                    }
+                    if (++xx == IWP && linear) {
+                        xx = 0;
+                        ++yy;
                     }
                 }
             }

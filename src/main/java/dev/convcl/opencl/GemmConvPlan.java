@@ -26,6 +26,8 @@ import org.jocl.cl_event;
  */
 final class GemmConvPlan implements CompiledConv {
     static final String SOURCE = "conv2d_gemm.cl";
+    /** Taps per work-item of pack_weights (PACK_R in the kernel). */
+    private static final int PACK_R = 16;
 
     private final OpenClContext ctx;
     private final ConvSpec spec;
@@ -37,6 +39,7 @@ final class GemmConvPlan implements CompiledConv {
     private final long[] packGlobal, packLocal, gemmGlobal, gemmLocal;
     private final List<AutoCloseable> owned = new ArrayList<>();
     private double lastMillis = Double.NaN;
+    private double lastPackMillis = Double.NaN;
 
     /**
      * Whether the GEMM kernels are meant for {@code spec}: conv2d that is not depthwise. (They
@@ -87,11 +90,13 @@ final class GemmConvPlan implements CompiledConv {
                 input.fill(0f);
             }
             int a = 0;
+            int rBlocks = (geo.rp + PACK_R - 1) / PACK_R;
             pack.arg(a++, weight).arg(a++, packed).arg(a++, spec.kPerGroup()).arg(a++, geo.r).arg(a++, geo.rp)
-                    .arg(a++, geo.tmPack).arg(a++, geo.mt).arg(a, (int) geo.packedFloats);
-            long packLs = Math.min(64, ctx.info().maxWorkGroup());
-            packLocal = new long[] {packLs};
-            packGlobal = new long[] {DirectConvPlan.roundUp(geo.packedFloats, packLs)};
+                    .arg(a++, geo.tmPack).arg(a++, geo.mt).arg(a, rBlocks);
+            // A CPU runs a work-group as a loop: groups of one keep each block's writes together.
+            long packLs = GemmDefaults.cpuLike(ctx.info()) ? 1 : Math.min(32, ctx.info().maxWorkGroup());
+            packLocal = new long[] {packLs, 1};
+            packGlobal = new long[] {DirectConvPlan.roundUp(rBlocks, packLs), (long) spec.groups() * geo.mt};
             a = 0;
             gemm.arg(a++, input).arg(a++, packed).arg(a++, bias != null ? bias : packed).arg(a++, output)
                     .arg(a++, spec.c()).arg(a++, geo.ihp).arg(a++, geo.iwp).arg(a++, spec.k())
@@ -144,7 +149,8 @@ final class GemmConvPlan implements CompiledConv {
             cl_event packed = pack.launch(packGlobal, packLocal);
             cl_event ran = gemm.launch(gemmGlobal, gemmLocal);
             output.read(args.output());
-            lastMillis = OpenClKernel.elapsedMillisAndRelease(packed) + OpenClKernel.elapsedMillisAndRelease(ran);
+            lastPackMillis = OpenClKernel.elapsedMillisAndRelease(packed);
+            lastMillis = lastPackMillis + OpenClKernel.elapsedMillisAndRelease(ran);
         } catch (CLException e) {
             throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);
         }
@@ -171,6 +177,11 @@ final class GemmConvPlan implements CompiledConv {
     @Override
     public double lastDeviceMillis() {
         return lastMillis;
+    }
+
+    /** The weight packing's share of {@link #lastDeviceMillis()}. */
+    synchronized double lastPackMillis() {
+        return lastPackMillis;
     }
 
     @Override

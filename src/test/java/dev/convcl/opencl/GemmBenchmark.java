@@ -4,7 +4,6 @@ import static org.jocl.CL.CL_MEM_READ_WRITE;
 
 import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
-import dev.convcl.spi.CompiledConv;
 import dev.convcl.testing.Tensors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,8 +56,8 @@ public final class GemmBenchmark {
         }
         OpenClDeviceInfo device = OpenClDiscovery.discover().best().orElseThrow(() -> new IllegalStateException("no OpenCL device"));
         System.out.println("device: " + device.describe());
-        System.out.printf(Locale.ROOT, "%-20s %8s %9s %-22s %9s %9s %7s %8s%n", "problem", "GFLOP", "direct",
-                "gemm", "GFLOP/s", "peak", "of peak", "x direct");
+        System.out.printf(Locale.ROOT, "%-20s %8s %9s %-22s %9s %9s %7s %8s %7s%n", "problem", "GFLOP", "direct",
+                "gemm", "GFLOP/s", "peak", "of peak", "x direct", "pack ms");
         try (OpenClContext ctx = new OpenClContext(device); Peak peak = new Peak(ctx)) {
             for (String line : Files.readAllLines(shapes)) {
                 String body = line.split("#", 2)[0].trim();
@@ -91,21 +90,23 @@ public final class GemmBenchmark {
                     if (GemmConvPlan.unsuitableReason(spec, cfg, device).isPresent()) {
                         continue;
                     }
-                    try (CompiledConv plan = new GemmConvPlan(ctx, spec, cfg)) {
+                    try (GemmConvPlan plan = new GemmConvPlan(ctx, spec, cfg)) {
                         plan.execute(args);
                         double[] t = new double[reps];
                         double[] p = new double[reps];
+                        double[] pack = new double[reps];
                         for (int r = 0; r < reps; r++) {
                             p[r] = peak.gflops();
                             plan.execute(args);
                             t[r] = plan.lastDeviceMillis();
+                            pack[r] = plan.lastPackMillis();
                         }
                         double ms = median(t);
                         double gf = spec.flops() / ms / 1e6;
                         double pk = median(p);
-                        System.out.printf(Locale.ROOT, "%-20s %8.3f %9.1f %-22s %9.1f %9.1f %6.0f%% %8.1f%n", name,
+                        System.out.printf(Locale.ROOT, "%-20s %8.3f %9.1f %-22s %9.1f %9.1f %6.0f%% %8.1f %7.3f%n", name,
                                 spec.flops() / 1e9, spec.flops() / directMs / 1e6, plan.algorithm(), gf, pk,
-                                100 * gf / pk, directMs / ms);
+                                100 * gf / pk, directMs / ms, median(pack));
                     }
                 }
             }
