@@ -20,7 +20,7 @@
  *               i*DH*IWP + j*DW; positions with ox >= OW are computed and thrown away.
  *
  * Kernels and their build options (-D); every other size is an argument:
- *   pack_weights      no options.
+ *   pack_weights      PACK_R (taps per work-item, default 32).
  *   conv2d_gemm_cm    CPU style: each work-item keeps TM = VW*MV output channels x TN pixels in
  *                     registers, channels in vectors of VW, and broadcasts one input value to
  *                     MV fma per pixel (any stride and dilation).
@@ -39,7 +39,7 @@
  * The common `flags` argument: bit 0 adds bias[k], bit 1 applies ReLU as x < 0 ? 0 : x.
  *
  * NDRange (global sizes are rounded up to the local size; work-items past the end return):
- *   pack_weights     (round_up(ceil(RP/16), l), groups*MT), local (l, 1)
+ *   pack_weights     (round_up(ceil(RP/PACK_R), l), groups*MT), local (l, 1)
  *   conv2d_gemm_cm/pv (round_up(pixel tiles per image, l0), groups*MT, N), local (l0, 1, 1)
  *   conv2d_gemm_lm   (round_up(OH*OW, BN)/RN, groups*MT*WGM, N), local (WGN, WGM, 1)
  */
@@ -72,7 +72,9 @@ inline float epilogue(float v, float b, int flags)
 /* weight [groups*KG][R] -> wpack [groups*MT][RP][TMP], zero beyond KG channels and R taps.
    A work-item moves a block of PACK_R taps x TMP channels: it reads PACK_R adjacent weights of
    each channel and writes one contiguous block, so both sides stay within a few cache lines. */
-#define PACK_R 16
+#ifndef PACK_R
+#define PACK_R 32
+#endif
 __kernel void pack_weights(__global const float* restrict weight,
                            __global float* restrict wpack,
                            const int KG, const int R, const int RP, const int TMP, const int MT,
@@ -211,6 +213,31 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
 #if defined(NV) && defined(TM)
 #define TN (VW * NV)
 
+/* Copies count (< 32) adjacent floats in at most five stores. */
+inline void store_run(__global float* dst, const float* src, const int count)
+{
+    int o = 0;
+    if (count & 16) {
+        vstore16(vload16(0, src), 0, dst);
+        o = 16;
+    }
+    if (count & 8) {
+        vstore8(vload8(0, src + o), 0, dst + o);
+        o += 8;
+    }
+    if (count & 4) {
+        vstore4(vload4(0, src + o), 0, dst + o);
+        o += 4;
+    }
+    if (count & 2) {
+        vstore2(vload2(0, src + o), 0, dst + o);
+        o += 2;
+    }
+    if (count & 1) {
+        dst[o] = src[o];
+    }
+}
+
 __kernel void conv2d_gemm_pv(__global const float* restrict input,
                              __global const float* restrict wpack,
                              __global const float* restrict bias,
@@ -310,18 +337,16 @@ __kernel void conv2d_gemm_pv(__global const float* restrict input,
                 /* the whole vector lies inside one output row: one store */
                 VSTORE(r, outm + vy[v] * OW + vx[v]);
             } else {
+                /* the vector runs past the row's end: store the valid run of each row it touches */
                 float lanes[VW];
                 VSTORE(r, lanes);
                 int yy = vy[v], xx = vx[v];
-#pragma unroll 1
-                for (int l = 0; l < VW; ++l) {
-                    if (yy < OH && xx < OW) {
-                        outm[yy * OW + xx] = lanes[l];
+                for (int l = 0; l < VW; xx = 0, ++yy) {
+                    const int len = linear ? min(VW - l, IWP - xx) : VW - l;
+                    if (yy < OH) {
+                        store_run(outm + yy * OW + xx, lanes + l, clamp(OW - xx, 0, len));
                     }
-                    if (++xx == IWP && linear) {
-                        xx = 0;
-                        ++yy;
-                    }
+                    l += len;
                 }
             }
         }

@@ -27,7 +27,7 @@ import org.jocl.cl_event;
 final class GemmConvPlan implements CompiledConv {
     static final String SOURCE = "conv2d_gemm.cl";
     /** Taps per work-item of pack_weights (PACK_R in the kernel). */
-    private static final int PACK_R = 16;
+    private static final int PACK_R = 32;
 
     private final OpenClContext ctx;
     private final ConvSpec spec;
@@ -78,7 +78,7 @@ final class GemmConvPlan implements CompiledConv {
         this.config = config;
         this.geo = Geometry.of(spec, config);
         try {
-            pack = own(ctx.programs().kernel(SOURCE, "-cl-std=CL1.2", "pack_weights"));
+            pack = own(ctx.programs().kernel(SOURCE, "-cl-std=CL1.2 -DPACK_R=" + PACK_R, "pack_weights"));
             gemm = own(ctx.programs().kernel(SOURCE, geo.options, geo.kernelName));
             input = own(ctx.allocate("input (padded)", geo.inputFloats * 4, CL_MEM_READ_ONLY));
             weight = own(ctx.allocate("weight", spec.weightSize() * 4, CL_MEM_READ_ONLY));

@@ -45,10 +45,21 @@ final class GemmDefaults {
         if (!cpuLike) {
             return cls == ProblemClass.GROUPED_NARROW ? GemmConfig.lm(8, 16, 16, 64, 16) : GemmConfig.lm(16, 16, 64, 64, 16);
         }
-        if (cls == ProblemClass.GROUPED_NARROW && spec.strideW() == 1) {
-            return GemmConfig.pv(width, accumulatorVectors(width) / 4 + 1, 2 * width, 1);
+        int acc = accumulatorVectors(width);
+        if (cls == ProblemClass.GROUPED_NARROW) {
+            // Few channels per group: narrower channel vectors waste fewer lanes (on CPUs that
+            // split wide vectors anyway they cost nothing); below half a vector, vectors of pixels.
+            int kg = spec.kPerGroup();
+            if (kg >= width / 2 && width >= 8) {
+                return GemmConfig.cm(width / 2, width / 2, acc, 1);
+            }
+            if (spec.strideW() == 1) {
+                return GemmConfig.pv(width, acc / 4 + 1, 2 * width, 1);
+            }
+            int vw = Integer.highestOneBit(Math.min(kg, width));
+            return GemmConfig.cm(vw, vw, acc, 1);
         }
-        return GemmConfig.cm(width, 2 * width, accumulatorVectors(width) / 2, 1);
+        return GemmConfig.cm(width, 2 * width, acc / 2, 1);
     }
 
     /** Vector accumulators a register tile may keep: about 3/4 of the vector registers. */
@@ -75,14 +86,17 @@ final class GemmDefaults {
 
     /**
      * The CPU-style candidates for vectors of {@code width}: channel-vector tiles of one, two and
-     * three vectors (as many pixels as the accumulator budget leaves), two pixel-vector tiles,
-     * and one GPU-style config.
+     * three vectors (as many pixels as the accumulator budget leaves) and of one half-width
+     * vector (for groups of few channels), two pixel-vector tiles, and one GPU-style config.
      */
     static List<GemmConfig> cpuCandidates(int width) {
         int acc = accumulatorVectors(width);
         List<GemmConfig> l = new ArrayList<>();
         for (int mv = 1; mv <= 3; mv++) {
             l.add(GemmConfig.cm(width, mv * width, acc / mv, 1));
+        }
+        if (width >= 8) {
+            l.add(GemmConfig.cm(width / 2, width / 2, acc, 1));
         }
         l.add(GemmConfig.pv(width, acc / 4 + 1, 2 * width, 1));
         l.add(GemmConfig.pv(width, acc / 8 + 1, 4 * width, 1));

@@ -25,7 +25,7 @@ import org.jocl.cl_event;
  * mvn -q test-compile dependency:build-classpath -Dmdep.outputFile=cp.txt
  * POCL_SIGFPE_HANDLER=0 java -cp target/classes:target/test-classes:$(cat cp.txt) \
  *     dev.convcl.opencl.GemmBenchmark ../shared/bench/shapes.txt [--only REGEX] [--reps 7]
- *     [--config "cm vw=16 tm=32 tn=14 ls=1"]... [--direct-reps 1]
+ *     [--config "cm vw=16 tm=32 tn=14 ls=1"]... [--direct-reps 1] [--no-peak]
  * </pre>
  * Without {@code --config} it times the configuration {@link KernelSelector} picks (tuning file
  * or defaults). Every problem runs with bias=1; GFLOP/s = 2*MACs / median device time (packing
@@ -37,13 +37,14 @@ public final class GemmBenchmark {
 
     public static void main(String[] argv) throws IOException {
         if (argv.length == 0) {
-            System.err.println("usage: GemmBenchmark SHAPES [--only REGEX] [--reps N] [--direct-reps N] [--config CFG]...");
+            System.err.println("usage: GemmBenchmark SHAPES [--only REGEX] [--reps N] [--direct-reps N] [--config CFG]... [--no-peak]");
             System.exit(2);
         }
         Path shapes = Path.of(argv[0]);
         Pattern only = Pattern.compile(".*");
         int reps = 7;
         int directReps = 1;
+        boolean withPeak = true;
         List<GemmConfig> configs = new ArrayList<>();
         for (int i = 1; i < argv.length; i++) {
             switch (argv[i]) {
@@ -51,6 +52,7 @@ public final class GemmBenchmark {
                 case "--reps" -> reps = Integer.parseInt(argv[++i]);
                 case "--direct-reps" -> directReps = Integer.parseInt(argv[++i]);
                 case "--config" -> configs.add(GemmConfig.parse(argv[++i]));
+                case "--no-peak" -> withPeak = false;
                 default -> throw new IllegalArgumentException("unknown option " + argv[i]);
             }
         }
@@ -96,7 +98,7 @@ public final class GemmBenchmark {
                         double[] p = new double[reps];
                         double[] pack = new double[reps];
                         for (int r = 0; r < reps; r++) {
-                            p[r] = peak.gflops();
+                            p[r] = withPeak ? peak.gflops() : Double.NaN;
                             plan.execute(args);
                             t[r] = plan.lastDeviceMillis();
                             pack[r] = plan.lastPackMillis();

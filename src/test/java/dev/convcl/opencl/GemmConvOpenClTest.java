@@ -12,6 +12,7 @@ import dev.convcl.spi.CompiledConv;
 import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.HashMap;
 import java.util.List;
@@ -92,8 +93,12 @@ class GemmConvOpenClTest {
         return new ArrayList<>(all);
     }
 
-    /** Register tiles build once per tile and geometry, so each runs on this many shapes, in rotation. */
-    static final int SHAPES_PER_REGISTER_TILE = 3;
+    /**
+     * Register tiles build once per tile and geometry (about a second each on POCL), so each runs
+     * on this many shapes, in rotation; the test checks that the rotation still gives every shape
+     * to both register kernels.
+     */
+    static final int SHAPES_PER_REGISTER_TILE = 2;
 
     @Test
     void everyConfigurationMatchesTheReferenceExactlyOnIntegers() {
@@ -101,6 +106,7 @@ class GemmConvOpenClTest {
         Map<Integer, ConvArgs> inputs = new HashMap<>();
         Map<Integer, float[]> expected = new HashMap<>();
         List<GemmConfig> configs = allConfigs();
+        Map<Integer, Set<GemmConfig.Kind>> kindsPerShape = new HashMap<>();
         for (int j = 0; j < configs.size(); j++) {
             GemmConfig cfg = configs.get(j);
             // Local-memory tiles build once for all geometries, so they see every shape.
@@ -129,8 +135,14 @@ class GemmConvOpenClTest {
                     assertTrue(plan.lastDeviceMillis() >= 0, spec + " " + cfg + ": device time " + plan.lastDeviceMillis());
                 }
                 ran++;
+                kindsPerShape.computeIfAbsent(i, k -> EnumSet.noneOf(GemmConfig.Kind.class)).add(cfg.kind());
             }
             assertEquals(wanted, ran, cfg + " found too few shapes it can run");
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            Set<GemmConfig.Kind> expectedKinds = specs.get(i).strideW() == 1
+                    ? EnumSet.allOf(GemmConfig.Kind.class) : EnumSet.of(GemmConfig.Kind.CM, GemmConfig.Kind.LM);
+            assertEquals(expectedKinds, kindsPerShape.get(i), "kernels run on " + specs.get(i));
         }
         assertEquals(0, backend.context().liveObjects(), "kernels and buffers left open");
     }

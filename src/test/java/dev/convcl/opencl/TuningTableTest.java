@@ -147,7 +147,6 @@ class TuningTableTest {
         assertEquals(base, t.configFor(DENSE, DEVICE));
         assertEquals(small, t.configFor(DENSE_SMALL, DEVICE));
         assertEquals(GemmDefaults.of(STRIDED_NARROW, true, 16), t.configFor(STRIDED_NARROW, DEVICE));
-        assertEquals(GemmConfig.Kind.CM, t.configFor(STRIDED_NARROW, DEVICE).kind());
         assertThrows(IllegalArgumentException.class, () -> t.with("nonsense", new TuningTable.Entry(base, 1, "")));
     }
 
@@ -159,5 +158,9 @@ class TuningTableTest {
         assertEquals(GemmConfig.Kind.CM, TuningTable.empty(DEVICE).configFor(DENSE, DEVICE).kind());
         ConvSpec narrow = ConvSpec.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
         assertEquals(GemmConfig.Kind.PV, TuningTable.empty(DEVICE).configFor(narrow, DEVICE).kind());
+        ConvSpec eight = ConvSpec.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
+        assertEquals(GemmConfig.cm(8, 8, 28, 1), TuningTable.empty(DEVICE).configFor(eight, DEVICE));
+        // pixel vectors need stride_w = 1: a strided narrow group gets a channel vector of its width
+        assertEquals(GemmConfig.cm(2, 2, 28, 1), TuningTable.empty(DEVICE).configFor(STRIDED_NARROW, DEVICE));
     }
 }
