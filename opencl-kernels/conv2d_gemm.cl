@@ -20,7 +20,7 @@
  *               i*DH*IWP + j*DW; positions with ox >= OW are computed and thrown away.
  *
  * Kernels and their build options (-D); every other size is an argument:
- *   pack_weights      PACK_R (taps per work-item, default 32).
+ *   pack_weights      PACK_R (taps per work-item, default 64).
  *   conv2d_gemm_cm    CPU style: each work-item keeps TM = VW*MV output channels x TN pixels in
  *                     registers, channels in vectors of VW, and broadcasts one input value to
  *                     MV fma per pixel (any stride and dilation).
@@ -73,7 +73,7 @@ inline float epilogue(float v, float b, int flags)
    A work-item moves a block of PACK_R taps x TMP channels: it reads PACK_R adjacent weights of
    each channel and writes one contiguous block, so both sides stay within a few cache lines. */
 #ifndef PACK_R
-#define PACK_R 32
+#define PACK_R 64
 #endif
 __kernel void pack_weights(__global const float* restrict weight,
                            __global float* restrict wpack,
@@ -196,9 +196,10 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
                 float lanes[VW];
                 VSTORE(r, lanes);
                 const int lEnd = min(VW, mCount - v * VW);
+                __global float* dst = o + (size_t)(v * VW) * P;
 #pragma unroll 1
-                for (int l = 0; l < lEnd; ++l) {
-                    o[(size_t)(v * VW + l) * P] = lanes[l];
+                for (int l = 0; l < lEnd; ++l, dst += P) {
+                    *dst = lanes[l];
                 }
             }
         }

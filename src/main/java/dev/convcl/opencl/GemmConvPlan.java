@@ -27,7 +27,7 @@ import org.jocl.cl_event;
 final class GemmConvPlan implements CompiledConv {
     static final String SOURCE = "conv2d_gemm.cl";
     /** Taps per work-item of pack_weights (PACK_R in the kernel). */
-    private static final int PACK_R = 32;
+    private static final int PACK_R = 64;
 
     private final OpenClContext ctx;
     private final ConvSpec spec;

@@ -46,17 +46,15 @@ final class GemmDefaults {
             return cls == ProblemClass.GROUPED_NARROW ? GemmConfig.lm(8, 16, 16, 64, 16) : GemmConfig.lm(16, 16, 64, 64, 16);
         }
         int acc = accumulatorVectors(width);
+        // Measured on POCL (AVX-512): vectors of adjacent pixels suit few output channels per
+        // group and 1x1 problems; vectors of channels suit everything else, and any stride.
+        if (spec.strideW() == 1 && (cls == ProblemClass.GROUPED_NARROW || cls == ProblemClass.POINTWISE)) {
+            return spec.kPerGroup() <= acc / 8 + 1 ? GemmConfig.pv(width, acc / 8 + 1, 4 * width, 1)
+                    : GemmConfig.pv(width, acc / 4 + 1, 2 * width, 1);
+        }
         if (cls == ProblemClass.GROUPED_NARROW) {
-            // Few channels per group: narrower channel vectors waste fewer lanes (on CPUs that
-            // split wide vectors anyway they cost nothing); below half a vector, vectors of pixels.
-            int kg = spec.kPerGroup();
-            if (kg >= width / 2 && width >= 8) {
-                return GemmConfig.cm(width / 2, width / 2, acc, 1);
-            }
-            if (spec.strideW() == 1) {
-                return GemmConfig.pv(width, acc / 4 + 1, 2 * width, 1);
-            }
-            int vw = Integer.highestOneBit(Math.min(kg, width));
+            // strided: channel vectors no wider than a group
+            int vw = Integer.highestOneBit(Math.min(spec.kPerGroup(), width));
             return GemmConfig.cm(vw, vw, acc, 1);
         }
         return GemmConfig.cm(width, 2 * width, acc / 2, 1);
