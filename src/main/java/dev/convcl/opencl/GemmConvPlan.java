@@ -65,6 +65,12 @@ final class GemmConvPlan implements CompiledConv {
             return Optional.of("local memory of " + config.localMemBytes() + " bytes exceeds the device's "
                     + device.localMemBytes());
         }
+        // The kernels index the padded input and the packed weights with 32-bit ints.
+        Geometry g = Geometry.of(spec, config);
+        if (g.inputFloats > Integer.MAX_VALUE || g.packedFloats > Integer.MAX_VALUE) {
+            return Optional.of("the padded input (" + g.inputFloats + " floats) or packed weights (" + g.packedFloats
+                    + " floats) exceed the 2^31-1 elements that 32-bit indexing allows");
+        }
         return Optional.empty();
     }
 
@@ -129,8 +135,9 @@ final class GemmConvPlan implements CompiledConv {
         return resource;
     }
 
-    GemmConfig config() {
-        return config;
+    /** The plan's tile arithmetic (for tests). */
+    Geometry geometry() {
+        return geo;
     }
 
     @Override

@@ -11,7 +11,10 @@ final class KernelSelector {
     static CompiledConv compile(OpenClContext ctx, ConvSpec spec) {
         // Ordinary conv2d (not depthwise): implicit GEMM, tile from the tuning file or defaults.
         if (GemmConvPlan.handles(spec)) {
-            return new GemmConvPlan(ctx, spec, gemmConfig(ctx, spec));
+            GemmConfig tile = gemmConfig(ctx, spec);
+            if (GemmConvPlan.unsuitableReason(spec, tile, ctx.info()).isEmpty()) {
+                return new GemmConvPlan(ctx, spec, tile);
+            }
         }
         return new DirectConvPlan(ctx, spec);
     }

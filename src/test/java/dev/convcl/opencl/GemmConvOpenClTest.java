@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -107,6 +108,7 @@ class GemmConvOpenClTest {
         Map<Integer, float[]> expected = new HashMap<>();
         List<GemmConfig> configs = allConfigs();
         Map<Integer, Set<GemmConfig.Kind>> kindsPerShape = new HashMap<>();
+        Set<String> tilings = new HashSet<>();
         for (int j = 0; j < configs.size(); j++) {
             GemmConfig cfg = configs.get(j);
             // Local-memory tiles build once for all geometries, so they see every shape.
@@ -133,12 +135,16 @@ class GemmConvOpenClTest {
                                 + run.output().array()[bad] + ", reference " + ref[bad]);
                     }
                     assertTrue(plan.lastDeviceMillis() >= 0, spec + " " + cfg + ": device time " + plan.lastDeviceMillis());
+                    if (cfg.kind() != GemmConfig.Kind.LM) {
+                        tilings.add(cfg.kind() + (plan.geometry().linear ? " along the image" : " in rows"));
+                    }
                 }
                 ran++;
                 kindsPerShape.computeIfAbsent(i, k -> EnumSet.noneOf(GemmConfig.Kind.class)).add(cfg.kind());
             }
             assertEquals(wanted, ran, cfg + " found too few shapes it can run");
         }
+        assertEquals(Set.of("CM in rows", "CM along the image", "PV in rows", "PV along the image"), tilings);
         for (int i = 0; i < specs.size(); i++) {
             Set<GemmConfig.Kind> expectedKinds = specs.get(i).strideW() == 1
                     ? EnumSet.allOf(GemmConfig.Kind.class) : EnumSet.of(GemmConfig.Kind.CM, GemmConfig.Kind.LM);
