@@ -70,8 +70,10 @@ inline float epilogue(float v, float b, int flags)
 }
 
 /* weight [groups*KG][R] -> wpack [groups*MT][RP][TMP], zero beyond KG channels and R taps.
-   A work-item moves a block of PACK_R taps x TMP channels: it reads PACK_R adjacent weights of
-   each channel and writes one contiguous block, so both sides stay within a few cache lines. */
+   A work-item moves a block of PACK_R taps x TMP channels. For each tap it reads one weight of
+   each channel (the TMP source lines stay in L1 for 16 taps) and writes TMP adjacent values.
+   Vectorising either loop would turn one side into scatters or gathers, which cost more than
+   the scalar loads and the contiguous stores. */
 #ifndef PACK_R
 #define PACK_R 64
 #endif
@@ -86,15 +88,28 @@ __kernel void pack_weights(__global const float* restrict weight,
         return;
     }
     const int g = gm / MT;
-    const int mt = gm - g * MT;
+    const int m0 = (gm - g * MT) * TMP;
     const int r0 = rb * PACK_R;
+    const int rEnd = min(PACK_R, RP - r0);
+    const int rValid = clamp(R - r0, 0, rEnd);
+    const int mValid = clamp(KG - m0, 0, TMP);
+    const __global float* src = weight + (size_t)(g * KG + m0) * R + r0;
     __global float* dst = wpack + ((size_t)gm * RP + r0) * TMP;
-    for (int m = 0; m < TMP; ++m) {
-        const int km = mt * TMP + m;
-        const __global float* src = weight + (size_t)(g * KG + km) * R + r0;
-        for (int rr = 0; rr < PACK_R && r0 + rr < RP; ++rr) {
-            dst[rr * TMP + m] = (km < KG && r0 + rr < R) ? src[rr] : 0.0f;
+    for (int rr = 0; rr < rEnd; ++rr) {
+        if (rr < rValid) {
+#pragma clang loop vectorize(disable)
+            for (int m = 0; m < mValid; ++m) {
+                dst[m] = src[(size_t)m * R + rr];
+            }
+        } else {
+            for (int m = 0; m < mValid; ++m) {
+                dst[m] = 0.0f;
+            }
         }
+        for (int m = mValid; m < TMP; ++m) {
+            dst[m] = 0.0f;
+        }
+        dst += TMP;
     }
 }
 
