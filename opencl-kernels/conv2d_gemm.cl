@@ -387,6 +387,8 @@ void conv2d_gemm_lm(__global const float* restrict input,
 {
     __local float As[BK * BM];
     __local float Bs[BK * BN];
+    __local int pixOff[BN]; /* where each tile pixel's first tap reads; -1 past the image */
+    __local int tapOff[BK]; /* how far each tap of the step reads from there; -1 past R */
     const int lx = get_local_id(0);
     const int ly = get_local_id(1);
     const int tid = ly * WGN + lx;
@@ -410,28 +412,32 @@ void conv2d_gemm_lm(__global const float* restrict input,
             acc[a][b] = 0.0f;
         }
     }
+    /* the divisions that locate pixels and taps happen once per table entry, not per load */
+    for (int e = tid; e < BN; e += NT) {
+        const int p = p0 + e;
+        const int oy = p / OW;
+        pixOff[e] = p < P ? oy * SH * IWP + (p - oy * OW) * SW : -1;
+    }
     for (int r0 = 0; r0 < RP; r0 += BK) {
         /* weights: the packed panel is contiguous, BK*BM values from r0 on */
         for (int e = tid; e < BK * BM; e += NT) {
             As[e] = wpanel[(size_t)r0 * BM + e];
         }
+        for (int e = tid; e < BK; e += NT) {
+            const int r = r0 + e;
+            const int c = r / taps;
+            const int rem = r - c * taps;
+            const int i = rem / KW;
+            tapOff[e] = r < R ? c * plane + i * DH * IWP + (rem - i * KW) * DW : -1;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
         /* inputs: BK taps x BN pixels, read where each tap points in the padded input */
         for (int e = tid; e < BK * BN; e += NT) {
             const int kk = e / BN;
             const int pp = e - kk * BN;
-            const int r = r0 + kk;
-            const int p = p0 + pp;
-            float v = 0.0f;
-            if (r < R && p < P) {
-                const int c = r / taps;
-                const int rem = r - c * taps;
-                const int i = rem / KW;
-                const int j = rem - i * KW;
-                const int oy = p / OW;
-                const int ox = p - oy * OW;
-                v = in[(size_t)c * plane + (oy * SH + i * DH) * IWP + ox * SW + j * DW];
-            }
-            Bs[e] = v;
+            const int po = pixOff[pp];
+            const int to = tapOff[kk];
+            Bs[e] = (po >= 0 && to >= 0) ? in[po + to] : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 #pragma unroll 4

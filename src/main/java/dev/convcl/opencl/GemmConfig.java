@@ -117,12 +117,8 @@ public record GemmConfig(Kind kind, int vw, int tm, int tn, int ls, int wgm, int
 
     /** Local memory the kernel needs, in bytes. */
     public long localMemBytes() {
-        return kind == Kind.LM ? 4L * bk * (tm + tn) : 0;
-    }
-
-    /** Short name for {@code CompiledConv.algorithm()}, e.g. {@code gemm-cm-32x14}. */
-    public String algorithmName() {
-        return "gemm-" + kind.name().toLowerCase(Locale.ROOT) + "-" + tm + "x" + tn;
+        // staged weights and inputs, plus the pixel and tap offset tables
+        return kind == Kind.LM ? 4L * bk * (tm + tn) + 4L * (tn + bk) : 0;
     }
 
     /** The text form, e.g. {@code cm vw=16 tm=32 tn=14 ls=1} or {@code lm wg=16x16 tm=64 tn=64 bk=16}. */
