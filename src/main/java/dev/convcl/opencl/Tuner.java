@@ -25,16 +25,17 @@ import java.util.stream.Collectors;
  * reads. For each class present in the given problems, every candidate of
  * {@code GemmDefaults.candidates} runs each of the class's problems once on integer data and must
  * reproduce the direct kernel's output exactly (integer sums are exact in float32), otherwise it
- * is discarded; the survivors are timed (least device time of a few runs, after a warm-up), and
- * the one with the least total time over the class's problems wins.
+ * is discarded; the survivors are timed in interleaved rounds (one run of each per round, so
+ * that load from other work falls on all alike), each keeps its least device time, and the one
+ * with the least total over the class's problems wins.
  *
  * <p>Runs on the calling thread and takes the device for itself; on POCL the quick shapes take
  * a minute or two, mostly kernel compilation.
  */
 public final class Tuner {
-    /** Timed runs per candidate and problem (after the checking run, which warms up). */
+    /** Timed rounds per problem (after the checking run, which warms up). */
     static final int RUNS = 5;
-    /** A candidate slower than this many times the best so far is not timed further. */
+    /** A candidate this many times slower than the best after a round is not timed further. */
     static final double GIVE_UP_FACTOR = 3.0;
 
     private Tuner() {
@@ -133,37 +134,52 @@ public final class Tuner {
             }
         }
         double flops = specs.stream().mapToDouble(ConvSpec::flops).sum();
-        GemmConfig best = null;
-        double bestMs = Double.POSITIVE_INFINITY;
+        Map<GemmConfig, Double> total = new LinkedHashMap<>();
+        candidates.forEach(g -> total.put(g, 0.0));
         int rejected = 0;
-        for (GemmConfig g : candidates) {
-            double total = 0;
-            String failure = null;
-            for (int i = 0; i < specs.size() && failure == null; i++) {
-                ConvSpec s = specs.get(i);
-                try (CompiledConv plan = factory.create(ctx, s, g)) {
-                    failure = check(plan, s, data.get(i), expected.get(i));
-                    if (failure == null) {
-                        total += time(plan, data.get(i), bestMs - total);
+        for (int i = 0; i < specs.size(); i++) {
+            ConvSpec s = specs.get(i);
+            ConvArgs args = data.get(i);
+            // Every surviving candidate is built and checked first, then timed in rounds, one
+            // run of each per round: load from other work then falls on all of them alike.
+            Map<GemmConfig, CompiledConv> plans = new LinkedHashMap<>();
+            try {
+                for (GemmConfig g : new ArrayList<>(total.keySet())) {
+                    String failure;
+                    CompiledConv plan = null;
+                    try {
+                        plan = factory.create(ctx, s, g);
+                        failure = check(plan, s, args, expected.get(i));
+                    } catch (BackendException ex) {
+                        failure = ex.kind() + ": " + firstLine(ex.getMessage());
+                    } catch (RuntimeException ex) {
+                        failure = String.valueOf(ex);
                     }
-                } catch (BackendException ex) {
-                    failure = ex.kind() + ": " + firstLine(ex.getMessage());
-                } catch (RuntimeException ex) {
-                    failure = ex + "";
+                    if (failure == null) {
+                        plans.put(g, plan);
+                    } else {
+                        if (plan != null) {
+                            plan.close();
+                        }
+                        total.remove(g);
+                        rejected++;
+                        progress.accept(cls + ": " + g + " rejected: " + failure);
+                    }
                 }
-            }
-            if (failure != null) {
-                rejected++;
-                progress.accept(cls + ": " + g + " rejected: " + failure);
-                continue;
-            }
-            progress.accept(String.format(Locale.ROOT, "%s: %s %.1f GFLOP/s", cls, g, flops / total / 1e6));
-            if (total < bestMs) {
-                bestMs = total;
-                best = g;
+                Map<GemmConfig, Double> least = time(plans, args);
+                least.forEach((g, ms) -> total.merge(g, ms, Double::sum));
+            } finally {
+                plans.values().forEach(CompiledConv::close);
             }
         }
-        return best == null ? null : new Choice(cls, best, flops / bestMs / 1e6, candidates.size(), rejected);
+        GemmConfig best = null;
+        for (Map.Entry<GemmConfig, Double> e : total.entrySet()) {
+            progress.accept(String.format(Locale.ROOT, "%s: %s %.1f GFLOP/s", cls, e.getKey(), flops / e.getValue() / 1e6));
+            if (best == null || e.getValue() < total.get(best)) {
+                best = e.getKey();
+            }
+        }
+        return best == null ? null : new Choice(cls, best, flops / total.get(best) / 1e6, candidates.size(), rejected);
     }
 
     /** Null when {@code plan} reproduces the direct kernel's output bit for bit, else what differs. */
@@ -180,26 +196,26 @@ public final class Tuner {
     }
 
     /**
-     * The least device milliseconds of {@link #RUNS} runs after the check run (which was the
-     * warm-up): on a shared machine other work only ever slows a run down, so the fastest run is
-     * the one closest to the kernel's own speed. Stops early once the runs so far average more
-     * than {@link #GIVE_UP_FACTOR} times {@code budget}.
+     * The least device milliseconds of each plan over {@link #RUNS} rounds (each plan already
+     * ran once, in its check): on a shared machine other work only ever slows a run down, so the
+     * fastest run is the one closest to the kernel's own speed. A plan that after the first round
+     * is {@link #GIVE_UP_FACTOR} times slower than the best sits out the remaining rounds.
      */
-    private static double time(CompiledConv plan, ConvArgs args, double budget) {
-        double[] t = new double[RUNS];
-        int n = 0;
-        double spent = 0;
-        while (n < RUNS) {
-            plan.execute(args);
-            t[n] = plan.lastDeviceMillis();
-            spent += t[n++];
-            if (spent / n > GIVE_UP_FACTOR * budget) {
-                break;
+    private static Map<GemmConfig, Double> time(Map<GemmConfig, CompiledConv> plans, ConvArgs args) {
+        Map<GemmConfig, Double> least = new LinkedHashMap<>();
+        for (int round = 0; round < RUNS; round++) {
+            double best = least.values().stream().mapToDouble(Double::doubleValue).min().orElse(Double.POSITIVE_INFINITY);
+            for (Map.Entry<GemmConfig, CompiledConv> e : plans.entrySet()) {
+                Double sofar = least.get(e.getKey());
+                if (sofar != null && sofar > GIVE_UP_FACTOR * best) {
+                    continue;
+                }
+                e.getValue().execute(args);
+                double ms = e.getValue().lastDeviceMillis();
+                least.merge(e.getKey(), ms, Math::min);
             }
         }
-        double[] s = Arrays.copyOf(t, n);
-        Arrays.sort(s);
-        return s[0];
+        return least;
     }
 
     /**
