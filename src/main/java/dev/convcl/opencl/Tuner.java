@@ -134,8 +134,9 @@ public final class Tuner {
             }
         }
         double flops = specs.stream().mapToDouble(ConvSpec::flops).sum();
-        Map<GemmConfig, Double> total = new LinkedHashMap<>();
-        candidates.forEach(g -> total.put(g, 0.0));
+        // least milliseconds per candidate, one entry per problem of the class
+        Map<GemmConfig, double[]> times = new LinkedHashMap<>();
+        candidates.forEach(g -> times.put(g, new double[specs.size()]));
         int rejected = 0;
         for (int i = 0; i < specs.size(); i++) {
             ConvSpec s = specs.get(i);
@@ -144,7 +145,7 @@ public final class Tuner {
             // run of each per round: load from other work then falls on all of them alike.
             Map<GemmConfig, CompiledConv> plans = new LinkedHashMap<>();
             try {
-                for (GemmConfig g : new ArrayList<>(total.keySet())) {
+                for (GemmConfig g : new ArrayList<>(times.keySet())) {
                     String failure;
                     CompiledConv plan = null;
                     try {
@@ -161,25 +162,45 @@ public final class Tuner {
                         if (plan != null) {
                             plan.close();
                         }
-                        total.remove(g);
+                        times.remove(g);
                         rejected++;
                         progress.accept(cls + ": " + g + " rejected: " + failure);
                     }
                 }
-                Map<GemmConfig, Double> least = time(plans, args);
-                least.forEach((g, ms) -> total.merge(g, ms, Double::sum));
+                int problem = i;
+                time(plans, args).forEach((g, ms) -> times.get(g)[problem] = ms);
             } finally {
                 plans.values().forEach(CompiledConv::close);
             }
         }
+        // Score: the geometric mean over the class's problems of the speed relative to the
+        // fastest candidate on that problem, so a small problem of the class counts as much as
+        // a large one.
+        double[] fastest = new double[specs.size()];
+        Arrays.fill(fastest, Double.POSITIVE_INFINITY);
+        times.values().forEach(t -> {
+            for (int i = 0; i < t.length; i++) {
+                fastest[i] = Math.min(fastest[i], t[i]);
+            }
+        });
         GemmConfig best = null;
-        for (Map.Entry<GemmConfig, Double> e : total.entrySet()) {
-            progress.accept(String.format(Locale.ROOT, "%s: %s %.1f GFLOP/s", cls, e.getKey(), flops / e.getValue() / 1e6));
-            if (best == null || e.getValue() < total.get(best)) {
+        double bestScore = 0;
+        for (Map.Entry<GemmConfig, double[]> e : times.entrySet()) {
+            double[] t = e.getValue();
+            double logSum = 0;
+            for (int i = 0; i < t.length; i++) {
+                logSum += Math.log(fastest[i] / t[i]); // a candidate that sat out scores low
+            }
+            double score = Math.exp(logSum / t.length);
+            progress.accept(String.format(Locale.ROOT, "%s: %s %.1f GFLOP/s, %.0f%% of the best per problem",
+                    cls, e.getKey(), flops / Arrays.stream(t).sum() / 1e6, 100 * score));
+            if (score > bestScore) {
+                bestScore = score;
                 best = e.getKey();
             }
         }
-        return best == null ? null : new Choice(cls, best, flops / total.get(best) / 1e6, candidates.size(), rejected);
+        return best == null ? null : new Choice(cls, best, flops / Arrays.stream(times.get(best)).sum() / 1e6,
+                candidates.size(), rejected);
     }
 
     /** Null when {@code plan} reproduces the direct kernel's output bit for bit, else what differs. */
@@ -210,8 +231,12 @@ public final class Tuner {
                 if (sofar != null && sofar > GIVE_UP_FACTOR * best) {
                     continue;
                 }
+                long start = System.nanoTime();
                 e.getValue().execute(args);
                 double ms = e.getValue().lastDeviceMillis();
+                if (!(ms >= 0)) {
+                    ms = (System.nanoTime() - start) / 1e6; // no profiling information: wall time
+                }
                 least.merge(e.getKey(), ms, Math::min);
             }
         }
