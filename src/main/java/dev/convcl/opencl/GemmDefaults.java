@@ -49,8 +49,7 @@ final class GemmDefaults {
         // Measured on POCL (AVX-512): vectors of adjacent pixels suit few output channels per
         // group and 1x1 problems; vectors of channels suit everything else, and any stride.
         if (spec.strideW() == 1 && (cls == ProblemClass.GROUPED_NARROW || cls == ProblemClass.POINTWISE)) {
-            return spec.kPerGroup() <= acc / 8 + 1 ? GemmConfig.pv(width, acc / 8 + 1, 4 * width, 1)
-                    : GemmConfig.pv(width, acc / 4 + 1, 2 * width, 1);
+            return GemmConfig.pv(width, acc / 8 + 1, 4 * width, 1);
         }
         if (cls == ProblemClass.GROUPED_NARROW) {
             // strided: channel vectors no wider than a group

@@ -159,7 +159,7 @@ class TuningTableTest {
         ConvSpec narrow = ConvSpec.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
         assertEquals(GemmConfig.Kind.PV, TuningTable.empty(DEVICE).configFor(narrow, DEVICE).kind());
         ConvSpec eight = ConvSpec.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
-        assertEquals(GemmConfig.pv(16, 8, 32, 1), TuningTable.empty(DEVICE).configFor(eight, DEVICE));
+        assertEquals(GemmConfig.pv(16, 4, 64, 1), TuningTable.empty(DEVICE).configFor(eight, DEVICE));
         // pixel vectors need stride_w = 1: a strided narrow group gets a channel vector of its width
         assertEquals(GemmConfig.cm(2, 2, 28, 1), TuningTable.empty(DEVICE).configFor(STRIDED_NARROW, DEVICE));
     }
