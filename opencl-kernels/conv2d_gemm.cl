@@ -212,9 +212,17 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
                 VSTORE(r, lanes);
                 const int lEnd = min(VW, mCount - v * VW);
                 __global float* dst = o + (size_t)(v * VW) * P;
+                if (lEnd == VW) {
+                    /* a full vector: one store per channel plane, without loop overhead */
+#pragma unroll
+                    for (int l = 0; l < VW; ++l) {
+                        dst[(size_t)l * P] = lanes[l];
+                    }
+                } else {
 #pragma unroll 1
-                for (int l = 0; l < lEnd; ++l, dst += P) {
-                    *dst = lanes[l];
+                    for (int l = 0; l < lEnd; ++l, dst += P) {
+                        *dst = lanes[l];
+                    }
                 }
             }
         }
