@@ -11,6 +11,7 @@ import dev.convcl.ConvSpec;
 import dev.convcl.Tensor;
 import dev.convcl.spi.CompiledConv;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.jocl.CLException;
@@ -22,7 +23,9 @@ import org.jocl.cl_event;
  * {@link GemmConfig}. Buffers and kernel arguments are fixed at compile time; a call writes the
  * input into a zero-padded device layout (a rectangular write: the padding is filled once), packs
  * the weights on the device ({@code pack_weights}), runs the GEMM kernel and reads the output.
- * {@link #lastDeviceMillis()} is the packing plus the GEMM kernel time.
+ * The plan keeps a host copy of the weights it last packed: a call whose weights are bitwise the
+ * same (the common case of inference) neither sends nor packs them again.
+ * {@link #lastDeviceMillis()} is the packing (0 when skipped) plus the GEMM kernel time.
  */
 final class GemmConvPlan implements CompiledConv {
     static final String SOURCE = "conv2d_gemm.cl";
@@ -40,6 +43,8 @@ final class GemmConvPlan implements CompiledConv {
     private final List<AutoCloseable> owned = new ArrayList<>();
     private double lastMillis = Double.NaN;
     private double lastPackMillis = Double.NaN;
+    /** A copy of the weights the packed buffer holds; null when unknown. */
+    private float[] packedWeights;
 
     /**
      * Whether the GEMM kernels are meant for {@code spec}: conv2d that is not depthwise. (They
@@ -147,20 +152,28 @@ final class GemmConvPlan implements CompiledConv {
 
     @Override
     public synchronized void execute(ConvArgs args) {
+        boolean shared = args.weight().hasArray();
+        float[] weights = shared ? args.weight().array() : args.weight().toArray();
+        boolean repack = !Arrays.equals(packedWeights, weights);
+        packedWeights = null; // unknown until this call has packed and finished
         try {
             writeInput(args.input());
-            weight.write(args.weight());
+            cl_event packed = null;
+            if (repack) {
+                weight.write(args.weight());
+                packed = pack.launch(packGlobal, packLocal);
+            }
             if (bias != null) {
                 bias.write(args.bias());
             }
-            cl_event packed = pack.launch(packGlobal, packLocal);
             cl_event ran = gemm.launch(gemmGlobal, gemmLocal);
             output.read(args.output());
-            lastPackMillis = OpenClKernel.elapsedMillisAndRelease(packed);
+            lastPackMillis = packed != null ? OpenClKernel.elapsedMillisAndRelease(packed) : 0;
             lastMillis = lastPackMillis + OpenClKernel.elapsedMillisAndRelease(ran);
         } catch (CLException e) {
             throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);
         }
+        packedWeights = shared ? weights.clone() : weights; // never the caller's array, which may change
     }
 
     /** Copies the input into the interior of the padded planes (one rectangular write for all N*C planes). */

@@ -26,8 +26,9 @@ import java.util.stream.Collectors;
  * {@code GemmDefaults.candidates} runs each of the class's problems once on integer data and must
  * reproduce the direct kernel's output exactly (integer sums are exact in float32), otherwise it
  * is discarded; the survivors are timed in interleaved rounds (one run of each per round, so
- * that load from other work falls on all alike), each keeps its least device time, and the one
- * with the least total over the class's problems wins.
+ * that load from other work falls on all alike; the weights are packed by then, as in repeated
+ * inference), each keeps its least device time, and the one with the best geometric mean of
+ * speed relative to the fastest candidate per problem wins.
  *
  * <p>Runs on the calling thread and takes the device for itself; on POCL the quick shapes take
  * a minute or two, mostly kernel compilation.

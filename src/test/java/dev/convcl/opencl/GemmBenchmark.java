@@ -4,6 +4,7 @@ import static org.jocl.CL.CL_MEM_READ_WRITE;
 
 import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
+import dev.convcl.Tensor;
 import dev.convcl.testing.Tensors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,11 +26,13 @@ import org.jocl.cl_event;
  * mvn -q test-compile dependency:build-classpath -Dmdep.outputFile=cp.txt
  * POCL_SIGFPE_HANDLER=0 java -cp target/classes:target/test-classes:$(cat cp.txt) \
  *     dev.convcl.opencl.GemmBenchmark ../shared/bench/shapes.txt [--only REGEX] [--reps 7]
- *     [--config "cm vw=16 tm=32 tn=14 ls=1"]... [--direct-reps 1] [--no-peak]
+ *     [--config "cm vw=16 tm=32 tn=14 ls=1"]... [--direct-reps 1] [--no-peak] [--repack]
  * </pre>
  * Without {@code --config} it times the configuration {@link KernelSelector} picks (tuning file
- * or defaults). Every problem runs with bias=1; GFLOP/s = 2*MACs / median device time (packing
- * included); the direct kernel is run {@code --direct-reps} times (it is slow on a CPU).
+ * or defaults). Every problem runs with bias=1; GFLOP/s = 2*MACs / median device time. A plan
+ * packs weights only when they change, so repeated calls time the GEMM kernel alone; with
+ * {@code --repack} the calls alternate two weight tensors and every call packs. The direct
+ * kernel is run {@code --direct-reps} times (it is slow on a CPU).
  */
 public final class GemmBenchmark {
     private GemmBenchmark() {
@@ -37,7 +40,7 @@ public final class GemmBenchmark {
 
     public static void main(String[] argv) throws IOException {
         if (argv.length == 0) {
-            System.err.println("usage: GemmBenchmark SHAPES [--only REGEX] [--reps N] [--direct-reps N] [--config CFG]... [--no-peak]");
+            System.err.println("usage: GemmBenchmark SHAPES [--only REGEX] [--reps N] [--direct-reps N] [--config CFG]... [--no-peak] [--repack]");
             System.exit(2);
         }
         Path shapes = Path.of(argv[0]);
@@ -45,6 +48,7 @@ public final class GemmBenchmark {
         int reps = 7;
         int directReps = 1;
         boolean withPeak = true;
+        boolean repack = false;
         List<GemmConfig> configs = new ArrayList<>();
         for (int i = 1; i < argv.length; i++) {
             switch (argv[i]) {
@@ -53,6 +57,7 @@ public final class GemmBenchmark {
                 case "--direct-reps" -> directReps = Integer.parseInt(argv[++i]);
                 case "--config" -> configs.add(GemmConfig.parse(argv[++i]));
                 case "--no-peak" -> withPeak = false;
+                case "--repack" -> repack = true;
                 default -> throw new IllegalArgumentException("unknown option " + argv[i]);
             }
         }
@@ -97,9 +102,14 @@ public final class GemmBenchmark {
                         double[] t = new double[reps];
                         double[] p = new double[reps];
                         double[] pack = new double[reps];
+                        // --repack: alternate two weight tensors one ulp apart, so every call packs
+                        float[] w2 = args.weight().array().clone();
+                        w2[0] = Math.nextUp(w2[0]);
+                        ConvArgs other = new ConvArgs(args.input(), Tensor.of(w2, spec.weightShape()), args.bias(),
+                                null, null, args.output());
                         for (int r = 0; r < reps; r++) {
                             p[r] = withPeak ? peak.gflops() : Double.NaN;
-                            plan.execute(args);
+                            plan.execute(repack && r % 2 == 0 ? other : args);
                             t[r] = plan.lastDeviceMillis();
                             pack[r] = plan.lastPackMillis();
                         }

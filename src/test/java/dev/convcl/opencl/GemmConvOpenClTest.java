@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
+import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
 import dev.convcl.spi.CompiledConv;
 import dev.convcl.testing.OpenClTestDevice;
@@ -234,6 +235,39 @@ class GemmConvOpenClTest {
         }
         // New weights on the second call must be packed again, not reused from the first.
         assertEquals(-1, Tensors.firstMismatch(ref.output().array(), second.output().array()), spec.toString());
+    }
+
+    @Test
+    void weightsChangedInPlaceArePackedAgainAndUnchangedOnesAreNot() {
+        ConvSpec spec = ConvSpec.parse(SHAPES.get(1));
+        ConvArgs args = Tensors.args(spec, 6, true, 0);
+        try (GemmConvPlan plan = new GemmConvPlan(backend.context(), spec, GemmDefaults.of(spec, true, 16))) {
+            plan.execute(args);
+            assertTrue(plan.lastPackMillis() > 0, "first call packs");
+            plan.execute(Tensors.withFreshOutput(args, spec));
+            assertEquals(0.0, plan.lastPackMillis(), "unchanged weights are not packed again");
+            // the caller edits its weight array in place: the plan must notice
+            float[] w = args.weight().array();
+            for (int i = 0; i < w.length; i += 3) {
+                w[i] = -w[i] + 1;
+            }
+            ConvArgs edited = Tensors.withFreshOutput(args, spec);
+            ConvArgs ref = Tensors.withFreshOutput(args, spec);
+            ReferenceConv.run(spec, ref);
+            plan.execute(edited);
+            assertTrue(plan.lastPackMillis() > 0, "edited weights are packed again");
+            assertEquals(-1, Tensors.firstMismatch(ref.output().array(), edited.output().array()), spec.toString());
+
+            // weights in a direct buffer: same values, no packing; one value changed, packing
+            Tensor direct = Tensor.directZeros(spec.weightShape());
+            direct.buffer().put(0, w).rewind();
+            ConvArgs viaBuffer = new ConvArgs(args.input(), direct, args.bias(), null, null, Tensors.poisoned(spec));
+            plan.execute(viaBuffer);
+            assertEquals(0.0, plan.lastPackMillis(), "the same weights from a buffer are not packed again");
+            direct.buffer().put(0, direct.buffer().get(0) + 2);
+            plan.execute(viaBuffer);
+            assertTrue(plan.lastPackMillis() > 0, "a changed buffer is packed again");
+        }
     }
 
     @Test
