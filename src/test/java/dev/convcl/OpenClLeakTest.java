@@ -77,7 +77,10 @@ class OpenClLeakTest {
             long growthKib = residentKib() - rss0;
             System.out.printf("OpenClLeakTest: %d cycles in %.1f s; resident memory grew by %d KiB%n", CYCLES, seconds,
                     growthKib);
-            assertEquals(launches + CYCLES, ctx.kernelLaunches(), "every cycle should launch once");
+            // At least one launch a cycle (a plan may also launch a weight-packing kernel): every
+            // call really ran on the device, none fell back to the CPU path.
+            assertTrue(ctx.kernelLaunches() - launches >= CYCLES, "launches over " + CYCLES + " cycles: "
+                    + (ctx.kernelLaunches() - launches));
             assertEquals(0, ctx.liveBytes(), "device memory still held after every plan closed");
             assertEquals(objects, ctx.liveObjects(), "live OpenCL objects (buffers, kernels, events) above the baseline");
             assertEquals(programs, ctx.programs().size(), "programs should be built once and cached");

@@ -40,7 +40,8 @@ public final class Main implements Runnable {
             RunCommand::new,
             BenchCommand::new,
             PeakCommand::new,
-            VerifyCommand::new);
+            VerifyCommand::new,
+            TuneCommand::new);
 
     /** The Logback configuration of the tool; not named logback.xml, so library users never get it. */
     static final String LOGBACK_CONFIG = "logback-convcl-cli.xml";

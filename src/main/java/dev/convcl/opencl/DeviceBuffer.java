@@ -96,7 +96,7 @@ public final class DeviceBuffer implements AutoCloseable {
     public void fill(float value) {
         try {
             owner.injectFault(OpenClContext.FaultSite.WRITE, what);
-            owner.countTransfer();
+            // Not a transfer: no host data moves (plans zero their padding this way when created).
             cl_event ev = new cl_event();
             clEnqueueFillBuffer(owner.queue(), mem, Pointer.to(new float[] {value}), 4, 0, bytes, 0, null, ev);
             clReleaseEvent(ev);

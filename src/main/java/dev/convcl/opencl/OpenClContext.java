@@ -233,7 +233,7 @@ public final class OpenClContext implements AutoCloseable {
         return kernelLaunches.get();
     }
 
-    /** Writes, reads and fills of device buffers enqueued so far. */
+    /** Writes and reads of device buffers (host data moved to or from the device) enqueued so far. */
     public long transfers() {
         return transfers.get();
     }

@@ -42,14 +42,20 @@ final class KernelCheck {
             ConvArgs args = Tensors.args(p.spec(), seed++, false, 2.5);
             ConvArgs ref = Tensors.withFreshOutput(args, p.spec());
             ReferenceConv.run(p.spec(), ref);
-            try (CompiledConv plan = backend.compile(p.spec())) {
-                plan.execute(args);
-                double err = Tensors.relativeL2(ref.output().array(), args.output().array());
-                if (!(err < TOLERANCE)) {
-                    failures.add(p + " [" + plan.algorithm() + "]: relative L2 error " + err);
+            // The plan KernelSelector picks, and the direct kernel: the general one every spec can
+            // fall back to and the tuner's yardstick, which the selector rarely picks by itself.
+            for (boolean direct : new boolean[] {false, true}) {
+                ConvArgs run = Tensors.withFreshOutput(args, p.spec());
+                try (CompiledConv plan = direct ? new DirectConvPlan(backend.context(), p.spec())
+                        : backend.compile(p.spec())) {
+                    plan.execute(run);
+                    double err = Tensors.relativeL2(ref.output().array(), run.output().array());
+                    if (!(err < TOLERANCE)) {
+                        failures.add(p + " [" + plan.algorithm() + "]: relative L2 error " + err);
+                    }
+                } catch (RuntimeException e) {
+                    failures.add(p + (direct ? " [direct]" : "") + ": " + e);
                 }
-            } catch (RuntimeException e) {
-                failures.add(p + ": " + e);
             }
         }
         return failures;

@@ -130,8 +130,10 @@ class OpenClFaultTest {
         for (ConvSpec spec : SPECS) {
             try (ConvPlan plan = engine.plan(spec); ConvPlan second = engine.plan(spec)) {
                 assertEquals("opencl", plan.backend(), spec.toString());
+                long beforeHealthy = ctx.kernelLaunches();
                 assertComputes(plan, spec, 1); // a healthy call first
                 long launches = ctx.kernelLaunches();
+                long perCall = launches - beforeHealthy; // packing and convolution may be two launches
                 long warned = warnings.count(warning);
                 ctx.injectFaults((s, what) -> s == site ? CL_INVALID_COMMAND_QUEUE : CL_SUCCESS);
                 assertComputes(plan, spec, 2);
@@ -147,7 +149,8 @@ class OpenClFaultTest {
                 long launchesAfterFault = ctx.kernelLaunches();
                 assertComputes(plan, spec, 4); // stays on the CPU path
                 assertEquals(launchesAfterFault, ctx.kernelLaunches(), "a plan moved to the CPU path launched a kernel");
-                assertTrue(launchesAfterFault - launches <= 2, "launches during the faulty calls: " + (launchesAfterFault - launches));
+                assertTrue(launchesAfterFault - launches <= 2 * perCall, "launches during the faulty calls: "
+                        + (launchesAfterFault - launches) + ", more than the two calls' " + 2 * perCall);
             }
             assertEquals(0, ctx.liveBytes(), "device memory held after the faulty plans closed: " + spec);
             assertEquals(0, ctx.liveObjects(), "OpenCL objects (buffers, kernels, events) alive after the faulty plans closed: " + spec);

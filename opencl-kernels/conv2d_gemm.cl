@@ -1,0 +1,490 @@
+/*
+ * conv2d_gemm.cl: 2-D convolution as an implicit GEMM, NCHW float32, PyTorch conv2d semantics.
+ * Per image and group: out[m][p] = sum_r W[m][r] * X[r][p], with m an output channel of the
+ * group (M = K/groups), p an output pixel (N = OH*OW) and r = (c, i, j) an input channel of the
+ * group and a kernel tap (Kdim = C/groups * KH * KW). X is never materialised: each kernel reads
+ * the input where the tap points.
+ *
+ * Layouts the host prepares (GemmConvPlan):
+ *   input   zero-padded planes [N][C][IHP][IWP], the image at row PH, column PW, followed by
+ *           slack so that the last tile's reads past the final plane stay inside the buffer.
+ *           Pixels outside the image read the zeros, so the inner loops have no bounds checks.
+ *   wpack   weights packed by pack_weights into panels [groups*MT][RP][TM]: for each group and
+ *           M tile of TM output channels, the TM weights of tap r are adjacent, so a tile's
+ *           weights are read once, in order. Channels past K/groups and taps past R are zero.
+ *
+ * Pixel tiles of the two register-tile kernels (argument `linear`):
+ *   linear = 0  a tile is TN adjacent outputs of one output row (tilesPerRow tiles a row).
+ *   linear = 1  stride 1 only: a tile is TN adjacent positions q of the virtual grid q = oy*IWP+ox
+ *               (as wide as the padded input), so tap (i, j) of position q reads input q +
+ *               i*DH*IWP + j*DW; positions with ox >= OW are computed and thrown away.
+ *
+ * Kernels and their build options (-D); every other size is an argument:
+ *   pack_weights      PACK_R (taps per work-item, default 64).
+ *   conv2d_gemm_cm    CPU style: each work-item keeps TM = VW*MV output channels x TN pixels in
+ *                     registers, channels in vectors of VW, and broadcasts one input value to
+ *                     MV fma per pixel (any stride and dilation).
+ *                     VW (1, 2, 4, 8, 16), MV, TN, SW.
+ *   conv2d_gemm_pv    CPU style: TM output channels x TN = VW*NV pixels, pixels in vectors of VW
+ *                     (vloadVW of adjacent inputs, stride 1 only), one weight broadcast per
+ *                     channel; suits groups with few output channels.
+ *                     VW (1, 2, 4, 8, 16), NV, TM.
+ *   conv2d_gemm_lm    GPU style: a work-group of WGN x WGM work-items computes a BM x BN tile
+ *                     (BM = WGM*RM channels, BN = WGN*RN pixels), staging BK taps of weights and
+ *                     inputs in local memory; each work-item accumulates RM x RN outputs.
+ *                     WGM, WGN, RM, RN, BK.
+ * Kernel size, dilation, vertical stride and every tensor size are arguments, so one build of a
+ * tile serves many problems; only what fixes the register tile (and SW, the spacing of a tile's
+ * input reads) is compiled in.
+ * The common `flags` argument: bit 0 adds bias[k], bit 1 applies ReLU as x < 0 ? 0 : x.
+ *
+ * NDRange (global sizes are rounded up to the local size; work-items past the end return):
+ *   pack_weights     (round_up(ceil(RP/PACK_R), l), groups*MT), local (l, 1)
+ *   conv2d_gemm_cm/pv (round_up(pixel tiles per image, l0), groups*MT, N), local (l0, 1, 1)
+ *   conv2d_gemm_lm   (round_up(OH*OW, BN)/RN, groups*MT*WGM, N), local (WGN, WGM, 1)
+ */
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+
+#if defined(VW) && VW > 1
+#define VECF CAT(float, VW)
+#define VLOAD(p) CAT(vload, VW)(0, (p))
+#define VSTORE(v, p) CAT(vstore, VW)((v), 0, (p))
+#else
+#define VECF float
+#define VLOAD(p) (*(p))
+#define VSTORE(v, p) (*(p) = (v))
+#endif
+
+#define FLAG_BIAS 1
+#define FLAG_RELU 2
+
+inline float epilogue(float v, float b, int flags)
+{
+    v += b;
+    if (flags & FLAG_RELU) {
+        v = v < 0.0f ? 0.0f : v; /* NaN stays NaN */
+    }
+    return v;
+}
+
+/* weight [groups*KG][R] -> wpack [groups*MT][RP][TMP], zero beyond KG channels and R taps.
+   A work-item moves a block of PACK_R taps x TMP channels. For each tap it reads one weight of
+   each channel (the TMP source lines stay in L1 for 16 taps) and writes TMP adjacent values.
+   Vectorising either loop would turn one side into scatters or gathers, which cost more than
+   the scalar loads and the contiguous stores. */
+#ifndef PACK_R
+#define PACK_R 64
+#endif
+__kernel void pack_weights(__global const float* restrict weight,
+                           __global float* restrict wpack,
+                           const int KG, const int R, const int RP, const int TMP, const int MT,
+                           const int rBlocks)
+{
+    const int rb = get_global_id(0);
+    const int gm = get_global_id(1);
+    if (rb >= rBlocks) {
+        return;
+    }
+    const int g = gm / MT;
+    const int m0 = (gm - g * MT) * TMP;
+    const int r0 = rb * PACK_R;
+    const int rEnd = min(PACK_R, RP - r0);
+    const int rValid = clamp(R - r0, 0, rEnd);
+    const int mValid = clamp(KG - m0, 0, TMP);
+    const __global float* src = weight + (size_t)(g * KG + m0) * R + r0;
+    __global float* dst = wpack + ((size_t)gm * RP + r0) * TMP;
+    for (int rr = 0; rr < rEnd; ++rr) {
+        if (rr < rValid) {
+#pragma clang loop vectorize(disable)
+            for (int m = 0; m < mValid; ++m) {
+                dst[m] = src[(size_t)m * R + rr];
+            }
+        } else {
+            for (int m = 0; m < mValid; ++m) {
+                dst[m] = 0.0f;
+            }
+        }
+        for (int m = mValid; m < TMP; ++m) {
+            dst[m] = 0.0f;
+        }
+        dst += TMP;
+    }
+}
+
+#if defined(TN) && defined(MV)
+#define TM (VW * MV)
+
+__kernel void conv2d_gemm_cm(__global const float* restrict input,
+                             __global const float* restrict wpack,
+                             __global const float* restrict bias,
+                             __global float* restrict output,
+                             const int C, const int IHP, const int IWP, const int K, const int KG,
+                             const int CG, const int MT, const int OH, const int OW,
+                             const int KH, const int KW, const int SH, const int DH, const int DW,
+                             const int tilesPerRow, const int pixTiles, const int linear,
+                             const int flags)
+{
+    const int pt = get_global_id(0);
+    const int gm = get_global_id(1);
+    const int n = get_global_id(2);
+    if (pt >= pixTiles) {
+        return;
+    }
+    const int g = gm / MT;
+    const int mt = gm - g * MT;
+    int oy = 0, ox0 = 0, base;
+    if (linear) {
+        base = pt * TN;
+    } else {
+        oy = pt / tilesPerRow;
+        ox0 = (pt - oy * tilesPerRow) * TN;
+        base = oy * SH * IWP + ox0 * SW;
+    }
+    const int plane = IHP * IWP;
+    const __global float* in = input + (size_t)(n * C + g * CG) * plane + base;
+    const __global float* w = wpack + (size_t)gm * CG * (KH * KW * TM);
+
+    VECF acc[TN][MV];
+#pragma unroll
+    for (int t = 0; t < TN; ++t) {
+#pragma unroll
+        for (int v = 0; v < MV; ++v) {
+            acc[t][v] = (VECF)(0.0f);
+        }
+    }
+    const int rowStep = DH * IWP;
+    for (int c = 0; c < CG; ++c) {
+        /* taps stay loops (their sizes are arguments, so one build serves every kernel shape):
+           the pixel offsets t*SW below are still constants from the tap's base pointer */
+        for (int i = 0; i < KH; ++i) {
+            const __global float* row = in + i * rowStep;
+            for (int j = 0; j < KW; ++j) {
+                const __global float* px = row + j * DW;
+                VECF wv[MV];
+#pragma unroll
+                for (int v = 0; v < MV; ++v) {
+                    wv[v] = VLOAD(w + v * VW);
+                }
+#pragma unroll
+                for (int t = 0; t < TN; ++t) {
+                    const VECF x = (VECF)(px[t * SW]);
+#pragma unroll
+                    for (int v = 0; v < MV; ++v) {
+                        acc[t][v] = fma(wv[v], x, acc[t][v]);
+                    }
+                }
+                w += TM;
+            }
+        }
+        in += plane;
+    }
+
+    const int P = OH * OW;
+    const int m0 = mt * TM;
+    const int mCount = min(TM, KG - m0);
+    __global float* out = output + (size_t)(n * K + g * KG + m0) * P;
+    VECF bv[MV];
+#pragma unroll
+    for (int v = 0; v < MV; ++v) {
+        float lanes[VW];
+        for (int l = 0; l < VW; ++l) {
+            const int m = v * VW + l;
+            lanes[l] = ((flags & FLAG_BIAS) && m < mCount) ? bias[g * KG + m0 + m] : 0.0f;
+        }
+        bv[v] = VLOAD(lanes);
+    }
+    /* the tile's first output pixel; later ones step along the row (and, when linear, wrap) */
+    int y = linear ? base / IWP : oy;
+    int x = linear ? base - y * IWP : ox0;
+#pragma unroll
+    for (int t = 0; t < TN; ++t) {
+        if (y < OH && x < OW) {
+            __global float* o = out + y * OW + x;
+#pragma unroll
+            for (int v = 0; v < MV; ++v) {
+                VECF r = acc[t][v] + bv[v];
+                if (flags & FLAG_RELU) {
+                    r = r < (VECF)(0.0f) ? (VECF)(0.0f) : r; /* NaN stays NaN */
+                }
+                float lanes[VW];
+                VSTORE(r, lanes);
+                const int lEnd = min(VW, mCount - v * VW);
+                __global float* dst = o + (size_t)(v * VW) * P;
+                if (lEnd == VW) {
+                    /* a full vector: one store per channel plane, without loop overhead */
+#pragma unroll
+                    for (int l = 0; l < VW; ++l) {
+                        dst[(size_t)l * P] = lanes[l];
+                    }
+                } else {
+#pragma unroll 1
+                    for (int l = 0; l < lEnd; ++l, dst += P) {
+                        *dst = lanes[l];
+                    }
+                }
+            }
+        }
+        if (++x == IWP && linear) {
+            x = 0;
+            ++y;
+        }
+    }
+}
+#endif
+
+#if defined(NV) && defined(TM)
+#define TN (VW * NV)
+
+/* Copies count (< 32) adjacent floats in at most five stores. */
+inline void store_run(__global float* dst, const float* src, const int count)
+{
+    int o = 0;
+    if (count & 16) {
+        vstore16(vload16(0, src), 0, dst);
+        o = 16;
+    }
+    if (count & 8) {
+        vstore8(vload8(0, src + o), 0, dst + o);
+        o += 8;
+    }
+    if (count & 4) {
+        vstore4(vload4(0, src + o), 0, dst + o);
+        o += 4;
+    }
+    if (count & 2) {
+        vstore2(vload2(0, src + o), 0, dst + o);
+        o += 2;
+    }
+    if (count & 1) {
+        dst[o] = src[o];
+    }
+}
+
+__kernel void conv2d_gemm_pv(__global const float* restrict input,
+                             __global const float* restrict wpack,
+                             __global const float* restrict bias,
+                             __global float* restrict output,
+                             const int C, const int IHP, const int IWP, const int K, const int KG,
+                             const int CG, const int MT, const int OH, const int OW,
+                             const int KH, const int KW, const int SH, const int DH, const int DW,
+                             const int tilesPerRow, const int pixTiles, const int linear,
+                             const int flags)
+{
+    const int pt = get_global_id(0);
+    const int gm = get_global_id(1);
+    const int n = get_global_id(2);
+    if (pt >= pixTiles) {
+        return;
+    }
+    const int g = gm / MT;
+    const int mt = gm - g * MT;
+    int oy = 0, ox0 = 0, base;
+    if (linear) {
+        base = pt * TN;
+    } else {
+        oy = pt / tilesPerRow;
+        ox0 = (pt - oy * tilesPerRow) * TN;
+        base = oy * SH * IWP + ox0;
+    }
+    const int plane = IHP * IWP;
+    const __global float* in = input + (size_t)(n * C + g * CG) * plane + base;
+    const __global float* w = wpack + (size_t)gm * CG * (KH * KW * TM);
+
+    VECF acc[TM][NV];
+#pragma unroll
+    for (int m = 0; m < TM; ++m) {
+#pragma unroll
+        for (int v = 0; v < NV; ++v) {
+            acc[m][v] = (VECF)(0.0f);
+        }
+    }
+    const int rowStep = DH * IWP;
+    for (int c = 0; c < CG; ++c) {
+        for (int i = 0; i < KH; ++i) {
+            const __global float* row = in + i * rowStep;
+            for (int j = 0; j < KW; ++j) {
+                const __global float* px = row + j * DW;
+                VECF x[NV];
+#pragma unroll
+                for (int v = 0; v < NV; ++v) {
+                    x[v] = VLOAD(px + v * VW);
+                }
+#pragma unroll
+                for (int m = 0; m < TM; ++m) {
+                    const VECF a = (VECF)(w[m]);
+#pragma unroll
+                    for (int v = 0; v < NV; ++v) {
+                        acc[m][v] = fma(a, x[v], acc[m][v]);
+                    }
+                }
+                w += TM;
+            }
+        }
+        in += plane;
+    }
+
+    const int P = OH * OW;
+    __global float* out = output + (size_t)(n * K + g * KG) * P;
+    const int m0 = mt * TM;
+    /* where each pixel vector starts: along the row, wrapping rows when linear */
+    int vy[NV], vx[NV];
+    {
+        int y = linear ? base / IWP : oy;
+        int x = linear ? base - y * IWP : ox0;
+#pragma unroll
+        for (int v = 0; v < NV; ++v) {
+            vy[v] = y;
+            vx[v] = x;
+            x += VW;
+            while (linear && x >= IWP) {
+                x -= IWP;
+                ++y;
+            }
+        }
+    }
+#pragma unroll
+    for (int m = 0; m < TM; ++m) {
+        if (m0 + m >= KG) {
+            break;
+        }
+        const float b = (flags & FLAG_BIAS) ? bias[g * KG + m0 + m] : 0.0f;
+        __global float* outm = out + (size_t)(m0 + m) * P;
+#pragma unroll
+        for (int v = 0; v < NV; ++v) {
+            VECF r = acc[m][v] + (VECF)(b);
+            if (flags & FLAG_RELU) {
+                r = r < (VECF)(0.0f) ? (VECF)(0.0f) : r; /* NaN stays NaN */
+            }
+            if (vy[v] < OH && vx[v] + VW <= OW) {
+                /* the whole vector lies inside one output row: one store */
+                VSTORE(r, outm + vy[v] * OW + vx[v]);
+            } else {
+                /* the vector runs past the row's end: store the valid run of each row it touches */
+                float lanes[VW];
+                VSTORE(r, lanes);
+                int yy = vy[v], xx = vx[v];
+                for (int l = 0; l < VW; xx = 0, ++yy) {
+                    const int len = linear ? min(VW - l, IWP - xx) : VW - l;
+                    if (yy < OH) {
+                        store_run(outm + yy * OW + xx, lanes + l, clamp(OW - xx, 0, len));
+                    }
+                    l += len;
+                }
+            }
+        }
+    }
+}
+#endif
+
+#if defined(WGM) && defined(WGN)
+#define BM (WGM * RM)
+#define BN (WGN * RN)
+#define NT (WGM * WGN)
+
+__kernel __attribute__((reqd_work_group_size(WGN, WGM, 1)))
+void conv2d_gemm_lm(__global const float* restrict input,
+                    __global const float* restrict wpack,
+                    __global const float* restrict bias,
+                    __global float* restrict output,
+                    const int C, const int IHP, const int IWP, const int K, const int KG,
+                    const int CG, const int MT, const int OH, const int OW,
+                    const int KH, const int KW, const int SH, const int SW, const int DH,
+                    const int DW, const int RP, const int flags)
+{
+    __local float As[BK * BM];
+    __local float Bs[BK * BN];
+    __local int pixOff[BN]; /* where each tile pixel's first tap reads; -1 past the image */
+    __local int tapOff[BK]; /* how far each tap of the step reads from there; -1 past R */
+    const int lx = get_local_id(0);
+    const int ly = get_local_id(1);
+    const int tid = ly * WGN + lx;
+    const int p0 = get_group_id(0) * BN;
+    const int gm = get_group_id(1);
+    const int n = get_global_id(2);
+    const int g = gm / MT;
+    const int mt = gm - g * MT;
+    const int P = OH * OW;
+    const int taps = KH * KW;
+    const int R = CG * taps;
+    const int plane = IHP * IWP;
+    const __global float* in = input + (size_t)(n * C + g * CG) * plane;
+    const __global float* wpanel = wpack + (size_t)gm * RP * BM;
+
+    float acc[RM][RN];
+#pragma unroll
+    for (int a = 0; a < RM; ++a) {
+#pragma unroll
+        for (int b = 0; b < RN; ++b) {
+            acc[a][b] = 0.0f;
+        }
+    }
+    /* the divisions that locate pixels and taps happen once per table entry, not per load */
+    for (int e = tid; e < BN; e += NT) {
+        const int p = p0 + e;
+        const int oy = p / OW;
+        pixOff[e] = p < P ? oy * SH * IWP + (p - oy * OW) * SW : -1;
+    }
+    for (int r0 = 0; r0 < RP; r0 += BK) {
+        /* weights: the packed panel is contiguous, BK*BM values from r0 on */
+        for (int e = tid; e < BK * BM; e += NT) {
+            As[e] = wpanel[(size_t)r0 * BM + e];
+        }
+        for (int e = tid; e < BK; e += NT) {
+            const int r = r0 + e;
+            const int c = r / taps;
+            const int rem = r - c * taps;
+            const int i = rem / KW;
+            tapOff[e] = r < R ? c * plane + i * DH * IWP + (rem - i * KW) * DW : -1;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        /* inputs: BK taps x BN pixels, read where each tap points in the padded input */
+        for (int e = tid; e < BK * BN; e += NT) {
+            const int kk = e / BN;
+            const int pp = e - kk * BN;
+            const int po = pixOff[pp];
+            const int to = tapOff[kk];
+            Bs[e] = (po >= 0 && to >= 0) ? in[po + to] : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+#pragma unroll 4
+        for (int kk = 0; kk < BK; ++kk) {
+            float a[RM], b[RN];
+#pragma unroll
+            for (int x = 0; x < RM; ++x) {
+                a[x] = As[kk * BM + ly + x * WGM];
+            }
+#pragma unroll
+            for (int y = 0; y < RN; ++y) {
+                b[y] = Bs[kk * BN + lx + y * WGN];
+            }
+#pragma unroll
+            for (int x = 0; x < RM; ++x) {
+#pragma unroll
+                for (int y = 0; y < RN; ++y) {
+                    acc[x][y] = fma(a[x], b[y], acc[x][y]);
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    __global float* out = output + (size_t)(n * K + g * KG) * P;
+#pragma unroll
+    for (int x = 0; x < RM; ++x) {
+        const int m = mt * BM + ly + x * WGM;
+        if (m >= KG) {
+            continue;
+        }
+        const float b = (flags & FLAG_BIAS) ? bias[g * KG + m] : 0.0f;
+#pragma unroll
+        for (int y = 0; y < RN; ++y) {
+            const int p = p0 + lx + y * WGN;
+            if (p < P) {
+                out[(size_t)m * P + p] = epilogue(acc[x][y], b, flags);
+            }
+        }
+    }
+}
+#endif

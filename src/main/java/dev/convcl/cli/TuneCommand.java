@@ -1,0 +1,73 @@
+package dev.convcl.cli;
+
+import dev.convcl.ConvEngine;
+import dev.convcl.ConvSpec;
+import dev.convcl.DeviceChoice;
+import dev.convcl.opencl.OpenClContext;
+import dev.convcl.opencl.TuningTable;
+import dev.convcl.opencl.Tuner;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code convcl tune}: searches kernel tiles per problem class and keeps the winners for this device. */
+@Command(name = "tune", sortOptions = false, description = {
+        "Times the candidate implicit-GEMM tiles of each problem class of a shapes file on an OpenCL",
+        "device, after checking each candidate's output against the direct kernel, and stores the",
+        "winners in the device's tuning file (keyed by device and driver) under the user's cache",
+        "folder; plans use it automatically from then on."})
+final class TuneCommand extends CliCommand {
+
+    @Option(names = "--shapes", paramLabel = "FILE",
+            description = "Shapes file (default: the bundled suite).")
+    Path shapes;
+
+    @Option(names = "--quick", description = "Only the problems marked quick=1.")
+    boolean quick;
+
+    @Option(names = "--filter", paramLabel = "REGEX", description = "Only problems whose name contains a match.")
+    String filter;
+
+    @Option(names = "--device", paramLabel = "opencl|opencl:N", defaultValue = "opencl",
+            description = "The OpenCL device to tune (default: ${DEFAULT-VALUE}).")
+    DeviceChoice device;
+
+    @Override
+    public Integer call() throws Exception {
+        if (device.kind() == DeviceChoice.Kind.CPU) {
+            throw new IllegalArgumentException("--device cpu: tune needs an OpenCL device (opencl or opencl:N)");
+        }
+        Pattern pattern;
+        try {
+            pattern = filter == null ? null : Pattern.compile(filter);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("--filter '" + filter + "' is not a regular expression: "
+                    + e.getDescription());
+        }
+        List<ConvSpec> specs = BenchSuite.select(BenchSuite.load(shapes), quick, pattern).stream()
+                .map(BenchSuite.Problem::spec).map(s -> s.withBias(true)).toList();
+        if (specs.isEmpty()) {
+            throw new IllegalArgumentException("no problem selected from " + (shapes == null ? "the bundled suite" : shapes));
+        }
+        DeviceChoice choice = device.kind() == DeviceChoice.Kind.AUTO ? DeviceChoice.OPENCL : device;
+        try (ConvEngine engine = ConvEngine.create(choice)) {
+            Optional<OpenClContext> ctx = PeakCommand.openClContext(engine);
+            if (ctx.isEmpty()) {
+                throw new IllegalArgumentException("no OpenCL device to tune: " + engine.deviceName());
+            }
+            List<Tuner.Choice> chosen = Tuner.tune(ctx.get(), specs, line -> {
+                err().println(line);
+                err().flush();
+            });
+            for (Tuner.Choice c : chosen) {
+                out().printf("%-24s %s  %.1f GFLOP/s  (%d candidates, %d rejected)%n", c.problemClass(), c.config(),
+                        c.gflops(), c.candidates(), c.rejected());
+            }
+            out().println("tuning file: " + TuningTable.fileFor(TuningTable.defaultDir(), ctx.get().info()));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,185 @@
+package dev.convcl.opencl;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One tile configuration of the implicit-GEMM kernels ({@code conv2d_gemm.cl}): which kernel and
+ * its tile and work-group shape. The text form ({@link #toString()}, read back by
+ * {@link #parse(String)}) is what tuning files store, e.g. {@code cm vw=16 tm=32 tn=14 ls=1}.
+ *
+ * <ul>
+ *   <li>{@link Kind#CM}: a work-item keeps {@code tm} output channels (vectors of {@code vw}) x
+ *       {@code tn} pixels in registers; any stride. CPU style.</li>
+ *   <li>{@link Kind#PV}: {@code tm} output channels x {@code tn} pixels (vectors of {@code vw}
+ *       adjacent pixels); horizontal stride 1 only. CPU style, for groups with few channels.</li>
+ *   <li>{@link Kind#LM}: a work-group of {@code wgn x wgm} work-items computes a {@code tm x tn}
+ *       tile through local memory, {@code bk} taps at a time. GPU style.</li>
+ * </ul>
+ *
+ * @param kind which kernel
+ * @param vw   vector width (CM, PV); 0 for LM
+ * @param tm   output channels per tile (per work-item for CM and PV, per work-group for LM)
+ * @param tn   pixels per tile (per work-item for CM and PV, per work-group for LM); for CM the
+ *             largest, since a plan may shorten it to share a row evenly
+ * @param ls   work-items per work-group along the pixel tiles (CM, PV); 0 for LM
+ * @param wgm  work-group size along channels (LM); 0 otherwise
+ * @param wgn  work-group size along pixels (LM); 0 otherwise
+ * @param bk   taps staged per step (LM); 0 otherwise
+ */
+public record GemmConfig(Kind kind, int vw, int tm, int tn, int ls, int wgm, int wgn, int bk) {
+
+    /** The kernel a configuration runs. */
+    public enum Kind {
+        /** Channels in vectors, one input value broadcast per pixel. */
+        CM,
+        /** Pixels in vectors, one weight broadcast per channel. */
+        PV,
+        /** Local-memory tiles over a work-group. */
+        LM
+    }
+
+    /** Largest number of accumulators (floats) one work-item may keep; beyond it a kernel only spills. */
+    static final int MAX_REGISTER_TILE = 1024;
+
+    public GemmConfig {
+        if (kind == null) {
+            throw new IllegalArgumentException("gemm config kind must not be null");
+        }
+        switch (kind) {
+            case CM, PV -> {
+                if (vw != 1 && vw != 2 && vw != 4 && vw != 8 && vw != 16) {
+                    throw new IllegalArgumentException("vw=" + vw + " must be 1, 2, 4, 8 or 16");
+                }
+                positive("tm", tm);
+                positive("tn", tn);
+                positive("ls", ls);
+                int vectorDim = kind == Kind.CM ? tm : tn;
+                if (vectorDim % vw != 0) {
+                    throw new IllegalArgumentException((kind == Kind.CM ? "tm=" : "tn=") + vectorDim
+                            + " must be a multiple of vw=" + vw + " for kernel " + kind.name().toLowerCase(Locale.ROOT));
+                }
+                if ((long) tm * tn > MAX_REGISTER_TILE) {
+                    throw new IllegalArgumentException("tile tm x tn = " + tm + "x" + tn + " exceeds "
+                            + MAX_REGISTER_TILE + " accumulators");
+                }
+                if (wgm != 0 || wgn != 0 || bk != 0) {
+                    throw new IllegalArgumentException("wg and bk belong to kernel lm, not " + kind);
+                }
+            }
+            case LM -> {
+                positive("wgm", wgm);
+                positive("wgn", wgn);
+                positive("bk", bk);
+                positive("tm", tm);
+                positive("tn", tn);
+                if (tm % wgm != 0 || tn % wgn != 0) {
+                    throw new IllegalArgumentException("lm tile " + tm + "x" + tn + " must be a multiple of the work-group "
+                            + wgm + "x" + wgn);
+                }
+                if ((long) (tm / wgm) * (tn / wgn) > MAX_REGISTER_TILE) {
+                    throw new IllegalArgumentException("lm register tile " + tm / wgm + "x" + tn / wgn + " is too large");
+                }
+                if (vw != 0 || ls != 0) {
+                    throw new IllegalArgumentException("vw and ls belong to kernels cm and pv, not lm");
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown kind " + kind);
+        }
+    }
+
+    private static void positive(String field, int v) {
+        if (v < 1) {
+            throw new IllegalArgumentException(field + "=" + v + " must be at least 1");
+        }
+    }
+
+    /** A {@link Kind#CM} configuration. */
+    public static GemmConfig cm(int vw, int tm, int tn, int ls) {
+        return new GemmConfig(Kind.CM, vw, tm, tn, ls, 0, 0, 0);
+    }
+
+    /** A {@link Kind#PV} configuration. */
+    public static GemmConfig pv(int vw, int tm, int tn, int ls) {
+        return new GemmConfig(Kind.PV, vw, tm, tn, ls, 0, 0, 0);
+    }
+
+    /** A {@link Kind#LM} configuration: work-group {@code wgm x wgn}, tile {@code tm x tn}. */
+    public static GemmConfig lm(int wgm, int wgn, int tm, int tn, int bk) {
+        return new GemmConfig(Kind.LM, 0, tm, tn, 0, wgm, wgn, bk);
+    }
+
+    /** Work-items per work-group. */
+    public int workGroupSize() {
+        return kind == Kind.LM ? wgm * wgn : ls;
+    }
+
+    /** Local memory the kernel needs, in bytes. */
+    public long localMemBytes() {
+        // staged weights and inputs, plus the pixel and tap offset tables
+        return kind == Kind.LM ? 4L * bk * (tm + tn) + 4L * (tn + bk) : 0;
+    }
+
+    /** The text form, e.g. {@code cm vw=16 tm=32 tn=14 ls=1} or {@code lm wg=16x16 tm=64 tn=64 bk=16}. */
+    @Override
+    public String toString() {
+        String k = kind.name().toLowerCase(Locale.ROOT);
+        return kind == Kind.LM
+                ? k + " wg=" + wgm + "x" + wgn + " tm=" + tm + " tn=" + tn + " bk=" + bk
+                : k + " vw=" + vw + " tm=" + tm + " tn=" + tn + " ls=" + ls;
+    }
+
+    /**
+     * Reads the text form of {@link #toString()}.
+     *
+     * @throws IllegalArgumentException naming the field when the text is malformed or breaks a rule
+     */
+    public static GemmConfig parse(String text) {
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("empty gemm config");
+        }
+        String[] tokens = text.trim().split("\\s+");
+        Kind kind;
+        try {
+            kind = Kind.valueOf(tokens[0].toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("gemm config kind '" + tokens[0] + "' is not one of cm, pv, lm", e);
+        }
+        Map<String, String> f = new LinkedHashMap<>();
+        for (int i = 1; i < tokens.length; i++) {
+            int eq = tokens[i].indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("gemm config field '" + tokens[i] + "' is not key=value");
+            }
+            f.put(tokens[i].substring(0, eq), tokens[i].substring(eq + 1));
+        }
+        if (kind == Kind.LM) {
+            String wg = need(f, "wg");
+            int x = wg.indexOf('x');
+            if (x < 0) {
+                throw new IllegalArgumentException("gemm config wg='" + wg + "' is not MxN");
+            }
+            return lm(number("wg", wg.substring(0, x)), number("wg", wg.substring(x + 1)),
+                    number("tm", need(f, "tm")), number("tn", need(f, "tn")), number("bk", need(f, "bk")));
+        }
+        return new GemmConfig(kind, number("vw", need(f, "vw")), number("tm", need(f, "tm")),
+                number("tn", need(f, "tn")), number("ls", need(f, "ls")), 0, 0, 0);
+    }
+
+    private static String need(Map<String, String> f, String key) {
+        String v = f.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("gemm config lacks field " + key);
+        }
+        return v;
+    }
+
+    private static int number(String key, String v) {
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("gemm config " + key + "='" + v + "' is not an integer", e);
+        }
+    }
+}

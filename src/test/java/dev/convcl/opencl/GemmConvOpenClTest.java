@@ -1,0 +1,290 @@
+package dev.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.convcl.ConvArgs;
+import dev.convcl.ConvSpec;
+import dev.convcl.Tensor;
+import dev.convcl.reference.ReferenceConv;
+import dev.convcl.spi.CompiledConv;
+import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Tensors;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Cross-checks the implicit-GEMM kernels against {@link ReferenceConv}: every configuration the
+ * tuner can choose (CPU-style tiles for vector widths 16, 8 and 4, GPU-style local-memory tiles)
+ * on odd shapes that hit each edge: channels and pixels not multiples of the tile, one to
+ * seventeen channels per group, strides 1-3, dilations 1-4, unequal padding, 1x1, 1x7, 7x1, 3x3,
+ * 5x5, 7x7 stride 2, groups 1/2/3/32, batch 1-3, bias and ReLU on and off.
+ */
+class GemmConvOpenClTest {
+    /** One line per edge; the comment says which. */
+    static final List<String> SHAPES = List.of(
+            // C/groups = 3, K = 37 (no tile divides it), 13 wide, bias + relu
+            "op=conv2d n=2 c=3 h=11 w=13 k=37 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 bias=1 relu=1",
+            // C = 17, stride 2, padding 1 rows / 2 columns
+            "op=conv2d n=1 c=17 h=9 w=23 k=19 kh=3 kw=3 stride=2 pad=1,2 dil=1 groups=1 bias=0 relu=0",
+            // 3 groups of 2 channels, stride 3, dilation 2, batch 3
+            "op=conv2d n=3 c=6 h=12 w=10 k=9 kh=3 kw=3 stride=3 pad=2 dil=2 groups=3 bias=1 relu=0",
+            // 2 groups of 17 channels, 5x5 at dilation 2
+            "op=conv2d n=1 c=34 h=14 w=19 k=34 kh=5 kw=5 stride=1 pad=4 dil=2 groups=2 bias=0 relu=1",
+            // 1x7 with padding only along the width
+            "op=conv2d n=2 c=5 h=17 w=15 k=23 kh=1 kw=7 stride=1 pad=0,3 dil=1 groups=1 bias=1 relu=0",
+            // 7x1 with padding only along the height
+            "op=conv2d n=1 c=5 h=17 w=15 k=23 kh=7 kw=1 stride=1 pad=3,0 dil=1 groups=1 bias=0 relu=1",
+            // 7x7 stride 2 stem with three input channels
+            "op=conv2d n=1 c=3 h=29 w=31 k=20 kh=7 kw=7 stride=2 pad=3 dil=1 groups=1 bias=1 relu=1",
+            // 32 groups of one input channel and two outputs (C/groups = 1; selection sends it to the
+            // depthwise kernels, but the GEMM kernels must get it right too)
+            "op=conv2d n=2 c=32 h=7 w=9 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32 bias=0 relu=1",
+            // pointwise: a plain GEMM, no padding
+            "op=conv2d n=2 c=19 h=9 w=11 k=41 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 bias=1 relu=0",
+            // strided pointwise
+            "op=conv2d n=1 c=12 h=13 w=11 k=18 kh=1 kw=1 stride=2 pad=0 dil=1 groups=1 bias=0 relu=0",
+            // dilation 4
+            "op=conv2d n=1 c=7 h=19 w=21 k=33 kh=3 kw=3 stride=1 pad=4 dil=4 groups=1 bias=1 relu=0",
+            // unequal dilation and stride per axis
+            "op=conv2d n=2 c=4 h=16 w=18 k=10 kh=3 kw=3 stride=1,2 pad=3,1 dil=3,1 groups=1 bias=0 relu=1",
+            // pointwise with padding (a border of bias-only outputs)
+            "op=conv2d n=1 c=9 h=6 w=7 k=17 kh=1 kw=1 stride=1 pad=1 dil=1 groups=1 bias=1 relu=0",
+            // 2 groups of 17 output channels (grouped, not narrow), stride 1,3 asymmetric
+            "op=conv2d n=1 c=8 h=10 w=20 k=34 kh=3 kw=2 stride=1,3 pad=1,0 dil=1 groups=2 bias=1 relu=1");
+
+    static OpenClBackend backend;
+
+    @BeforeAll
+    static void open() {
+        backend = new OpenClBackend(OpenClTestDevice.require());
+    }
+
+    @AfterAll
+    static void close() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    /** The configurations of 16-float vectors (AVX-512 CPUs, this test's usual POCL) and of GPUs. */
+    static Set<GemmConfig> primaryConfigs() {
+        Set<GemmConfig> primary = new LinkedHashSet<>(GemmDefaults.cpuCandidates(16));
+        primary.addAll(GemmDefaults.gpuCandidates());
+        for (String line : SHAPES) {
+            ConvSpec s = ConvSpec.parse(line);
+            primary.add(GemmDefaults.of(s, true, 16));
+            primary.add(GemmDefaults.of(s, false, 16));
+        }
+        return primary;
+    }
+
+    /** Every configuration the tuner may choose on any device, the defaults included. */
+    static List<GemmConfig> allConfigs() {
+        Set<GemmConfig> all = primaryConfigs();
+        for (int width : new int[] {8, 4}) {
+            all.addAll(GemmDefaults.cpuCandidates(width));
+            for (String line : SHAPES) {
+                all.add(GemmDefaults.of(ConvSpec.parse(line), true, width));
+            }
+        }
+        return new ArrayList<>(all);
+    }
+
+    /**
+     * Register tiles build once per tile and geometry (about a second each on POCL), so each runs
+     * on this many shapes, in rotation (the narrower-vector variants, the same code with another
+     * vector type, on one); the test checks that the rotation still gives every shape to both
+     * register kernels.
+     */
+    static final int SHAPES_PER_REGISTER_TILE = 2;
+
+    @Test
+    void everyConfigurationMatchesTheReferenceExactlyOnIntegers() {
+        List<ConvSpec> specs = SHAPES.stream().map(ConvSpec::parse).toList();
+        Map<GemmConfig, List<Integer>> plan = assignShapes(specs);
+        Map<Integer, ConvArgs> inputs = new HashMap<>();
+        Map<Integer, float[]> expected = new HashMap<>();
+        Set<String> tilings = new HashSet<>();
+        for (Map.Entry<GemmConfig, List<Integer>> e : plan.entrySet()) {
+            GemmConfig cfg = e.getKey();
+            for (int i : e.getValue()) {
+                ConvSpec spec = specs.get(i);
+                ConvArgs args = inputs.computeIfAbsent(i, k -> Tensors.args(spec, 1000 + k, true, 0));
+                float[] ref = expected.computeIfAbsent(i, k -> {
+                    ConvArgs r = Tensors.withFreshOutput(args, spec);
+                    ReferenceConv.run(spec, r);
+                    return r.output().array();
+                });
+                ConvArgs run = Tensors.withFreshOutput(args, spec);
+                try (GemmConvPlan p = new GemmConvPlan(backend.context(), spec, cfg)) {
+                    p.execute(run);
+                    int bad = Tensors.firstMismatch(ref, run.output().array());
+                    if (bad >= 0) {
+                        fail(spec + " with " + cfg + " (" + p.algorithm() + "): output " + bad + " is "
+                                + run.output().array()[bad] + ", reference " + ref[bad]);
+                    }
+                    assertTrue(p.lastDeviceMillis() >= 0, spec + " " + cfg + ": device time " + p.lastDeviceMillis());
+                    if (cfg.kind() != GemmConfig.Kind.LM) {
+                        tilings.add(cfg.kind() + (p.geometry().linear ? " along the image" : " in rows"));
+                    }
+                }
+            }
+        }
+        assertEquals(Set.of("CM in rows", "CM along the image", "PV in rows", "PV along the image"), tilings);
+        assertEquals(0, backend.context().liveObjects(), "kernels and buffers left open");
+    }
+
+    /**
+     * Which shapes each configuration runs: local-memory tiles (one build for all geometries)
+     * every shape; register tiles {@link #SHAPES_PER_REGISTER_TILE} (narrower-vector variants one),
+     * chosen so that every shape also meets each register kernel that can run it.
+     */
+    private static Map<GemmConfig, List<Integer>> assignShapes(List<ConvSpec> specs) {
+        OpenClDeviceInfo device = backend.context().info();
+        Set<GemmConfig> primary = primaryConfigs();
+        Map<GemmConfig, List<Integer>> plan = new LinkedHashMap<>();
+        for (GemmConfig cfg : allConfigs()) {
+            plan.put(cfg, new ArrayList<>());
+        }
+        // first every shape gets each register kernel, from the least-used configuration of it
+        for (int i = 0; i < specs.size(); i++) {
+            int shape = i;
+            ConvSpec spec = specs.get(i);
+            for (GemmConfig.Kind kind : List.of(GemmConfig.Kind.CM, GemmConfig.Kind.PV)) {
+                plan.entrySet().stream()
+                        .filter(e -> e.getKey().kind() == kind)
+                        .filter(e -> GemmConvPlan.unsuitableReason(spec, e.getKey(), device).isEmpty())
+                        .min(Comparator.comparingInt(e -> e.getValue().size()))
+                        .ifPresent(e -> e.getValue().add(shape));
+            }
+        }
+        // then every configuration is topped up in rotation
+        int j = 0;
+        for (Map.Entry<GemmConfig, List<Integer>> e : plan.entrySet()) {
+            GemmConfig cfg = e.getKey();
+            int wanted = cfg.kind() == GemmConfig.Kind.LM ? specs.size()
+                    : primary.contains(cfg) ? SHAPES_PER_REGISTER_TILE : 1;
+            for (int step = 0; step < specs.size() && e.getValue().size() < wanted; step++) {
+                int i = (j * 5 + step) % specs.size();
+                if (!e.getValue().contains(i) && GemmConvPlan.unsuitableReason(specs.get(i), cfg, device).isEmpty()) {
+                    e.getValue().add(i);
+                }
+            }
+            assertTrue(e.getValue().size() >= wanted, cfg + " found only " + e.getValue().size() + " shapes it can run");
+            j++;
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            int shape = i;
+            Set<GemmConfig.Kind> kinds = EnumSet.noneOf(GemmConfig.Kind.class);
+            plan.forEach((cfg, shapes) -> {
+                if (shapes.contains(shape)) {
+                    kinds.add(cfg.kind());
+                }
+            });
+            Set<GemmConfig.Kind> expectedKinds = specs.get(i).strideW() == 1
+                    ? EnumSet.allOf(GemmConfig.Kind.class) : EnumSet.of(GemmConfig.Kind.CM, GemmConfig.Kind.LM);
+            assertEquals(expectedKinds, kinds, "kernels run on " + specs.get(i));
+        }
+        return plan;
+    }
+
+    @Test
+    void selectedPlansMatchTheReferenceOnFloats() {
+        // every other shape: the integer test above covers each one exactly
+        for (int i = 0; i < SHAPES.size(); i += 2) {
+            ConvSpec spec = ConvSpec.parse(SHAPES.get(i));
+            if (spec.isDepthwise()) {
+                continue; // C/groups = 1 belongs to the depthwise kernels; the integer test covers it here
+            }
+            ConvArgs args = Tensors.args(spec, 2000 + i, false, 0);
+            ConvArgs ref = Tensors.withFreshOutput(args, spec);
+            ReferenceConv.run(spec, ref);
+            try (CompiledConv plan = backend.compile(spec)) {
+                assertTrue(plan.algorithm().startsWith("gemm-"), spec + ": selected " + plan.algorithm());
+                plan.execute(args);
+                double err = Tensors.relativeL2(ref.output().array(), args.output().array());
+                assertTrue(err <= 1e-5, spec + " with " + plan.algorithm() + ": relative L2 " + err);
+            }
+        }
+    }
+
+    @Test
+    void aPlanGivesTheSameResultOnEveryCall() {
+        ConvSpec spec = ConvSpec.parse(SHAPES.get(0));
+        ConvArgs first = Tensors.args(spec, 3, true, 0);
+        ConvArgs second = Tensors.args(spec, 4, true, 0);
+        ConvArgs ref = Tensors.withFreshOutput(second, spec);
+        ReferenceConv.run(spec, ref);
+        try (CompiledConv plan = backend.compile(spec)) {
+            plan.execute(first);
+            plan.execute(second);
+        }
+        // New weights on the second call must be packed again, not reused from the first.
+        assertEquals(-1, Tensors.firstMismatch(ref.output().array(), second.output().array()), spec.toString());
+    }
+
+    @Test
+    void weightsChangedInPlaceArePackedAgainAndUnchangedOnesAreNot() {
+        ConvSpec spec = ConvSpec.parse(SHAPES.get(1));
+        ConvArgs args = Tensors.args(spec, 6, true, 0);
+        try (GemmConvPlan plan = new GemmConvPlan(backend.context(), spec, GemmDefaults.of(spec, true, 16))) {
+            plan.execute(args);
+            assertTrue(plan.lastPackMillis() > 0, "first call packs");
+            plan.execute(Tensors.withFreshOutput(args, spec));
+            assertEquals(0.0, plan.lastPackMillis(), "unchanged weights are not packed again");
+            // the caller edits its weight array in place: the plan must notice
+            float[] w = args.weight().array();
+            for (int i = 0; i < w.length; i += 3) {
+                w[i] = -w[i] + 1;
+            }
+            ConvArgs edited = Tensors.withFreshOutput(args, spec);
+            ConvArgs ref = Tensors.withFreshOutput(args, spec);
+            ReferenceConv.run(spec, ref);
+            plan.execute(edited);
+            assertTrue(plan.lastPackMillis() > 0, "edited weights are packed again");
+            assertEquals(-1, Tensors.firstMismatch(ref.output().array(), edited.output().array()), spec.toString());
+
+            // weights in a direct buffer: same values, no packing; one value changed, packing
+            Tensor direct = Tensor.directZeros(spec.weightShape());
+            direct.buffer().put(0, w).rewind();
+            ConvArgs viaBuffer = new ConvArgs(args.input(), direct, args.bias(), null, null, Tensors.poisoned(spec));
+            plan.execute(viaBuffer);
+            assertEquals(0.0, plan.lastPackMillis(), "the same weights from a buffer are not packed again");
+            direct.buffer().put(0, direct.buffer().get(0) + 2);
+            plan.execute(viaBuffer);
+            assertTrue(plan.lastPackMillis() > 0, "a changed buffer is packed again");
+        }
+    }
+
+    @Test
+    void depthwiseAndDeformableStayWithTheirKernels() {
+        ConvSpec dw = ConvSpec.parse("op=conv2d n=1 c=8 h=9 w=9 k=8 kh=3 kw=3 stride=1 pad=1 dil=1 groups=8");
+        ConvSpec deform = ConvSpec.parse("op=deform2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 og=1 mask=0");
+        try (CompiledConv a = backend.compile(dw); CompiledConv b = backend.compile(deform)) {
+            assertTrue(!a.algorithm().startsWith("gemm"), dw + " went to " + a.algorithm());
+            assertTrue(!b.algorithm().startsWith("gemm"), deform + " went to " + b.algorithm());
+        }
+    }
+
+    @Test
+    void pixelVectorsRefuseStridedRowsBeforeAnyLaunch() {
+        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 stride=2 pad=1 dil=1 groups=1");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new GemmConvPlan(backend.context(), spec, GemmConfig.pv(16, 8, 32, 1)));
+        assertTrue(e.getMessage().contains("stride_w=1"), e.getMessage());
+    }
+}

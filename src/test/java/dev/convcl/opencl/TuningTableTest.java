@@ -1,0 +1,166 @@
+package dev.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.convcl.ConvSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/** The tuning file: round trip, fallbacks, and the choice of tile per spec. No device needed. */
+class TuningTableTest {
+    static final OpenClDeviceInfo DEVICE = device("test-cpu", "CPU", "4.2");
+    static final ConvSpec DENSE = ConvSpec.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+    static final ConvSpec DENSE_SMALL = ConvSpec.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+    static final ConvSpec STRIDED_NARROW = ConvSpec.parse("op=conv2d n=1 c=64 h=28 w=28 k=64 kh=3 kw=3 stride=2 pad=1 dil=1 groups=32");
+
+    @TempDir
+    Path dir;
+    private ListAppender<ILoggingEvent> log;
+    private Logger logger;
+
+    static OpenClDeviceInfo device(String name, String type, String driver) {
+        return new OpenClDeviceInfo(0, "Test Platform", name, "Test Vendor", type, driver, "OpenCL 3.0", "OpenCL C 1.2",
+                2, 1000, 1L << 30, 64 * 1024, 1L << 28, 1024, false, true, null, null);
+    }
+
+    @BeforeEach
+    void captureLog() {
+        logger = (Logger) LoggerFactory.getLogger(TuningTable.class);
+        log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+    }
+
+    @AfterEach
+    void releaseLog() {
+        logger.detachAppender(log);
+    }
+
+    private List<String> warnings() {
+        return log.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    @Test
+    void aSavedTableLoadsBackUnchanged() throws IOException {
+        TuningTable t = TuningTable.empty(DEVICE)
+                .with("dense", new TuningTable.Entry(GemmConfig.cm(16, 48, 9, 1), 123.4, DENSE.toString()))
+                .with("grouped-narrow-smallhw", new TuningTable.Entry(GemmConfig.pv(8, 4, 32, 1), 7.5, "a; b"))
+                .with("pointwise", new TuningTable.Entry(GemmConfig.lm(16, 8, 64, 32, 8), 99.0, ""));
+        Path file = t.save(dir);
+        assertEquals(TuningTable.fileFor(dir, DEVICE), file);
+        String text = Files.readString(file);
+        assertTrue(text.contains("class.dense=cm vw=16 tm=48 tn=9 ls=1"), text);
+        assertTrue(text.contains("device=test-cpu"), text);
+
+        TuningTable back = TuningTable.load(dir, DEVICE);
+        assertEquals(t.entries(), back.entries());
+        assertEquals(List.of(), warnings());
+    }
+
+    @Test
+    void configTextRoundTripsAndBadTextIsRejectedWithTheField() {
+        for (GemmConfig c : List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.pv(4, 3, 8, 64), GemmConfig.lm(8, 32, 32, 128, 8))) {
+            assertEquals(c, GemmConfig.parse(c.toString()));
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("cm vw=16 tm=24 tn=14 ls=1"))
+                .getMessage().contains("tm=24"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("xx vw=16"))
+                .getMessage().contains("'xx'"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("lm wg=16x16 tm=64 tn=60 bk=16"))
+                .getMessage().contains("64x60"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("pv vw=3 tm=4 tn=8 ls=1"))
+                .getMessage().contains("vw=3"));
+    }
+
+    @Test
+    void noFileMeansDefaultsWithoutWarning() {
+        TuningTable t = TuningTable.load(dir, DEVICE);
+        assertTrue(t.entries().isEmpty());
+        assertEquals(GemmDefaults.of(DENSE, true, 16), t.configFor(DENSE, DEVICE));
+        assertEquals(List.of(), warnings());
+    }
+
+    @Test
+    void aCorruptFileFallsBackToDefaultsWithOneWarning() throws IOException {
+        Path file = TuningTable.fileFor(dir, DEVICE);
+        String header = "format=1\ndevice=test-cpu\nplatform=Test Platform\ndriver=4.2\n";
+        for (String body : List.of("class.dense=cm vw=16 tm=32 tn=zz ls=1\n", "class.bogus=cm vw=16 tm=32 tn=14 ls=1\n",
+                "class.dense=warp9\n")) {
+            Files.writeString(file, header + body, StandardCharsets.UTF_8);
+            log.list.clear();
+            TuningTable t = TuningTable.load(dir, DEVICE);
+            assertTrue(t.entries().isEmpty(), body);
+            assertEquals(GemmDefaults.of(DENSE, true, 16), t.configFor(DENSE, DEVICE));
+            assertEquals(1, warnings().size(), body + ": " + warnings());
+            assertTrue(warnings().get(0).contains(file.toString()), warnings().get(0));
+        }
+        Files.write(file, new byte[] {(byte) 0xff, 0, '=', '\\', 'u', 'z'});
+        log.list.clear();
+        assertTrue(TuningTable.load(dir, DEVICE).entries().isEmpty());
+        assertEquals(1, warnings().size(), warnings().toString());
+    }
+
+    @Test
+    void aFileOfAnotherDeviceOrFormatIsIgnoredWithAWarning() throws IOException {
+        OpenClDeviceInfo other = device("other-gpu", "GPU", "4.2");
+        TuningTable.empty(other).with("dense", new TuningTable.Entry(GemmConfig.lm(8, 8, 32, 32, 16), 5, "")).save(dir);
+        Path foreign = TuningTable.fileFor(dir, other);
+        assertNotEquals(TuningTable.fileFor(dir, DEVICE), foreign);
+        // a copy of another device's file where this device's would be
+        Files.copy(foreign, TuningTable.fileFor(dir, DEVICE));
+        TuningTable t = TuningTable.load(dir, DEVICE);
+        assertTrue(t.entries().isEmpty());
+        assertTrue(warnings().size() == 1 && warnings().get(0).contains("another device"), warnings().toString());
+
+        Files.writeString(TuningTable.fileFor(dir, DEVICE), "format=99\ndevice=test-cpu\n");
+        log.list.clear();
+        assertTrue(TuningTable.load(dir, DEVICE).entries().isEmpty());
+        assertTrue(warnings().size() == 1 && warnings().get(0).contains("format=99"), warnings().toString());
+    }
+
+    @Test
+    void theExactClassWinsThenTheBaseClassThenTheDefaults() {
+        GemmConfig base = GemmConfig.cm(16, 16, 28, 1);
+        GemmConfig small = GemmConfig.cm(16, 48, 9, 1);
+        TuningTable t = TuningTable.empty(DEVICE)
+                .with("dense", new TuningTable.Entry(base, 1, ""))
+                .with("dense-smallhw", new TuningTable.Entry(small, 1, ""))
+                // pv cannot run stride 2: the defaults must be used instead
+                .with("grouped-narrow", new TuningTable.Entry(GemmConfig.pv(16, 8, 32, 1), 1, ""));
+        assertEquals("dense", ProblemClass.keyOf(DENSE));
+        assertEquals("dense-smallhw", ProblemClass.keyOf(DENSE_SMALL));
+        assertEquals(base, t.configFor(DENSE, DEVICE));
+        assertEquals(small, t.configFor(DENSE_SMALL, DEVICE));
+        assertEquals(GemmDefaults.of(STRIDED_NARROW, true, 16), t.configFor(STRIDED_NARROW, DEVICE));
+        assertThrows(IllegalArgumentException.class, () -> t.with("nonsense", new TuningTable.Entry(base, 1, "")));
+    }
+
+    @Test
+    void defaultsFollowTheDeviceStyle() {
+        OpenClDeviceInfo gpu = device("gpu", "GPU", "1");
+        TuningTable t = TuningTable.empty(gpu);
+        assertEquals(GemmConfig.Kind.LM, t.configFor(DENSE, gpu).kind());
+        assertEquals(GemmConfig.Kind.CM, TuningTable.empty(DEVICE).configFor(DENSE, DEVICE).kind());
+        ConvSpec narrow = ConvSpec.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
+        assertEquals(GemmConfig.Kind.PV, TuningTable.empty(DEVICE).configFor(narrow, DEVICE).kind());
+        ConvSpec eight = ConvSpec.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
+        assertEquals(GemmConfig.pv(16, 4, 64, 1), TuningTable.empty(DEVICE).configFor(eight, DEVICE));
+        // pixel vectors need stride_w = 1: a strided narrow group gets a channel vector of its width
+        assertEquals(GemmConfig.cm(2, 2, 28, 1), TuningTable.empty(DEVICE).configFor(STRIDED_NARROW, DEVICE));
+    }
+}
