@@ -31,6 +31,11 @@ final class TuneCommand extends CliCommand {
     @Option(names = "--filter", paramLabel = "REGEX", description = "Only problems whose name contains a match.")
     String filter;
 
+    @Option(names = "--dir", paramLabel = "DIR",
+            description = "Folder of the tuning file (default: the cache folder plans read it from, "
+                    + "$CONVCL_CACHE_DIR or ~/.cache/convcl).")
+    Path dir;
+
     @Option(names = "--device", paramLabel = "opencl|opencl:N", defaultValue = "opencl",
             description = "The OpenCL device to tune (default: ${DEFAULT-VALUE}).")
     DeviceChoice device;
@@ -58,15 +63,16 @@ final class TuneCommand extends CliCommand {
             if (ctx.isEmpty()) {
                 throw new IllegalArgumentException("no OpenCL device to tune: " + engine.deviceName());
             }
+            Path folder = dir != null ? dir : TuningTable.defaultDir();
             List<Tuner.Choice> chosen = Tuner.tune(ctx.get(), specs, line -> {
                 err().println(line);
                 err().flush();
-            });
+            }, folder);
             for (Tuner.Choice c : chosen) {
                 out().printf("%-24s %s  %.1f GFLOP/s  (%d candidates, %d rejected)%n", c.problemClass(), c.config(),
                         c.gflops(), c.candidates(), c.rejected());
             }
-            out().println("tuning file: " + TuningTable.fileFor(TuningTable.defaultDir(), ctx.get().info()));
+            out().println("tuning file: " + TuningTable.fileFor(folder, ctx.get().info()));
         }
         return 0;
     }

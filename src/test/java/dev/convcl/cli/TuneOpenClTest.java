@@ -1,0 +1,45 @@
+package dev.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.opencl.OpenClDeviceInfo;
+import dev.convcl.opencl.TuningTable;
+import dev.convcl.testing.OpenClTestDevice;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code convcl tune} on the OpenCL device, writing its file into a private folder. */
+class TuneOpenClTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void tunesEachClassAndWritesTheDevicesTuningFile() throws Exception {
+        OpenClDeviceInfo device = OpenClTestDevice.require();
+        Path shapes = dir.resolve("shapes.txt");
+        Files.writeString(shapes, """
+                tiny.dense   op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1
+                tiny.1x1     op=conv2d n=1 c=8 h=6 w=6 k=8 kh=1 kw=1
+                tiny.dw      op=conv2d n=1 c=4 h=9 w=9 k=4 kh=3 kw=3 pad=1 groups=4
+                """);
+        Path tuning = dir.resolve("tuning");
+        Cli.Result r = Cli.run("tune", "--shapes", shapes.toString(), "--dir", tuning.toString(),
+                "--device", "opencl:" + device.index());
+        assertEquals(0, r.code(), r.toString());
+        Path file = TuningTable.fileFor(tuning, device);
+        assertTrue(Files.isRegularFile(file), "no tuning file at " + file + ": " + r);
+        assertTrue(r.out().contains("tuning file: " + file), r.toString());
+        // Two GEMM classes (dense, pointwise) chosen; the depthwise problem is not a GEMM problem.
+        assertEquals(2, r.out().lines().filter(l -> l.contains("GFLOP/s")).count(), r.toString());
+        assertTrue(r.err().contains("skip (not an implicit-GEMM problem)"), r.toString());
+        assertEquals(2, TuningTable.load(tuning, device).entries().size(), Files.readString(file));
+    }
+
+    @Test
+    void refusesTheCpuPath() {
+        Cli.assertUsageError(Cli.run("tune", "--device", "cpu"), "--device cpu");
+    }
+}
