@@ -3,7 +3,8 @@
 # ran, or if OpenCL is required (CONVCL_REQUIRE_OPENCL=1) and any OpenCL test was skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -ntp verify
+mvn -B -ntp -Dstyle.color=never verify
+echo
 python3 - <<'PY'
 import glob, os, sys, xml.etree.ElementTree as ET
 total = skipped = failed = ocl_run = ocl_skipped = 0
