@@ -1,13 +1,8 @@
 package dev.convcl.opencl;
 
-import static org.jocl.CL.CL_MEM_READ_ONLY;
-import static org.jocl.CL.CL_MEM_WRITE_ONLY;
-
 import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
 import dev.convcl.spi.CompiledConv;
-import java.util.ArrayList;
-import java.util.List;
 import org.jocl.CLException;
 import org.jocl.cl_event;
 
@@ -20,36 +15,23 @@ final class DirectConvPlan implements CompiledConv {
     private static final long LX = 8;
     private static final long LY = 8;
 
-    private final OpenClContext ctx;
     private final ConvSpec spec;
     private final OpenClKernel kernel;
-    private final DeviceBuffer input, weight, bias, offset, mask, output;
-    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final PlanBuffers buffers;
     private double lastKernelMillis = Double.NaN;
 
     DirectConvPlan(OpenClContext ctx, ConvSpec spec) {
-        this.ctx = ctx;
         this.spec = spec;
+        String options = options(spec);
+        this.kernel = spec.isDeformable()
+                ? ctx.programs().kernel("deform2d_direct.cl", options, "deform2d_direct")
+                : ctx.programs().kernel("conv2d_direct.cl", options, "conv2d_direct");
         try {
-            String options = options(spec);
-            kernel = own(spec.isDeformable()
-                    ? ctx.programs().kernel("deform2d_direct.cl", options, "deform2d_direct")
-                    : ctx.programs().kernel("conv2d_direct.cl", options, "conv2d_direct"));
-            input = own(ctx.allocate("input", spec.inputSize() * 4, CL_MEM_READ_ONLY));
-            weight = own(ctx.allocate("weight", spec.weightSize() * 4, CL_MEM_READ_ONLY));
-            output = own(ctx.allocate("output", spec.outputSize() * 4, CL_MEM_WRITE_ONLY));
-            bias = spec.bias() ? own(ctx.allocate("bias", (long) spec.k() * 4, CL_MEM_READ_ONLY)) : null;
-            offset = spec.isDeformable() ? own(ctx.allocate("offset", spec.offsetSize() * 4, CL_MEM_READ_ONLY)) : null;
-            mask = spec.mask() ? own(ctx.allocate("mask", spec.maskSize() * 4, CL_MEM_READ_ONLY)) : null;
+            this.buffers = new PlanBuffers(ctx, spec);
         } catch (RuntimeException e) {
-            close();
+            kernel.close();
             throw e;
         }
-    }
-
-    private <T extends AutoCloseable> T own(T resource) {
-        owned.add(resource);
-        return resource;
     }
 
     static String options(ConvSpec s) {
@@ -74,17 +56,9 @@ final class DirectConvPlan implements CompiledConv {
     @Override
     public synchronized void execute(ConvArgs args) {
         try {
-            input.write(args.input());
-            weight.write(args.weight());
-            if (bias != null) {
-                bias.write(args.bias());
-            }
-            if (offset != null) {
-                offset.write(args.offset());
-            }
-            if (mask != null) {
-                mask.write(args.mask());
-            }
+            buffers.upload(args);
+            DeviceBuffer input = buffers.input, weight = buffers.weight, bias = buffers.bias;
+            DeviceBuffer offset = buffers.offset, mask = buffers.mask, output = buffers.output;
             int a = 0;
             kernel.arg(a++, input);
             if (spec.isDeformable()) {
@@ -98,7 +72,7 @@ final class DirectConvPlan implements CompiledConv {
                     .arg(a++, spec.k()).arg(a++, spec.outH()).arg(a, spec.outW());
             long[] global = {roundUp(spec.outW(), LX), roundUp(spec.outH(), LY), (long) spec.n() * spec.k()};
             cl_event ev = kernel.launch(global, new long[] {LX, LY, 1});
-            output.read(args.output());
+            buffers.download(args);
             lastKernelMillis = OpenClKernel.elapsedMillisAndRelease(ev);
         } catch (CLException e) {
             throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);
@@ -116,13 +90,7 @@ final class DirectConvPlan implements CompiledConv {
 
     @Override
     public void close() {
-        for (int i = owned.size() - 1; i >= 0; i--) {
-            try {
-                owned.get(i).close();
-            } catch (Exception ignored) {
-                // closing is quiet
-            }
-        }
-        owned.clear();
+        buffers.close();
+        kernel.close();
     }
 }
