@@ -70,21 +70,9 @@ public final class Tensors {
         return new ConvArgs(a.input(), a.weight(), a.bias(), a.offset(), a.mask(), poisoned(spec));
     }
 
-    /** ||ref - out||_2 / ||ref||_2 (absolute when ref is all zero); infinite when any value is not finite in one but not the other. */
+    /** {@link dev.convcl.reference.Accuracy#relativeL2}: the measure bench and verify use too. */
     public static double relativeL2(float[] ref, float[] out) {
-        double num = 0, den = 0;
-        for (int i = 0; i < ref.length; i++) {
-            if (Float.isNaN(out[i]) != Float.isNaN(ref[i])) {
-                return Double.POSITIVE_INFINITY;
-            }
-            if (Float.isNaN(ref[i])) {
-                continue;
-            }
-            double d = (double) ref[i] - out[i];
-            num += d * d;
-            den += (double) ref[i] * ref[i];
-        }
-        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+        return dev.convcl.reference.Accuracy.relativeL2(ref, out);
     }
 
     /** Index of the first element that differs bitwise (NaN equal to NaN), or -1. */
