@@ -1,15 +1,11 @@
 package dev.convcl.opencl;
 
-import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
-import dev.convcl.spi.CompiledConv;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.jocl.CLException;
-import org.jocl.cl_event;
 
 /**
  * Deformable convolution v1/v2 with {@code deform2d_gemm.cl}: per work-group tile of pixels and
@@ -18,7 +14,7 @@ import org.jocl.cl_event;
  * beyond the tensors themselves. Buffers are allocated once at compile time; a call writes the
  * inputs, launches once and reads the output back.
  */
-final class DeformGemmPlan implements CompiledConv {
+final class DeformGemmPlan extends SingleKernelPlan {
     private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
 
     /**
@@ -134,11 +130,7 @@ final class DeformGemmPlan implements CompiledConv {
         return Math.max(1, Math.min(ceilDiv(kg, kt), maxChannels / kt));
     }
 
-    private final ConvSpec spec;
     private final Tile tile;
-    private final PlanBuffers buffers;
-    private final OpenClKernel kernel;
-    private double lastKernelMillis = Double.NaN;
 
     /**
      * Builds the kernel for {@code tile} and allocates the buffers.
@@ -152,6 +144,12 @@ final class DeformGemmPlan implements CompiledConv {
 
     /** As above, with the kernel read from {@code kernelFile} (a variant of deform2d_gemm.cl, for experiments). */
     DeformGemmPlan(OpenClContext ctx, ConvSpec spec, Tile tile, String kernelFile) {
+        super(ctx, spec, ctx.programs().kernel(kernelFile, checkedOptions(ctx, spec, tile), "deform2d_gemm"));
+        this.tile = tile;
+    }
+
+    /** The build options, once {@code spec} and {@code tile} are known to suit each other and the device. */
+    private static String checkedOptions(OpenClContext ctx, ConvSpec spec, Tile tile) {
         if (!supports(spec)) {
             throw new IllegalArgumentException("deformable kernel needs op=deform2d: " + spec);
         }
@@ -160,17 +158,7 @@ final class DeformGemmPlan implements CompiledConv {
                     + " bytes of local memory and " + tile.wgs() + " work-items; the device has "
                     + ctx.info().localMemBytes() + " and " + ctx.info().maxWorkGroup() + ": " + spec);
         }
-        this.spec = spec;
-        this.tile = tile;
-        String options = DirectConvPlan.options(spec) + " -DCPOG=" + spec.c() / spec.offsetGroups() + tile.options();
-        OpenClKernel k = ctx.programs().kernel(kernelFile, options, "deform2d_gemm");
-        try {
-            this.buffers = new PlanBuffers(ctx, spec);
-        } catch (RuntimeException e) {
-            k.close();
-            throw e;
-        }
-        this.kernel = k;
+        return DirectConvPlan.options(spec) + " -DCPOG=" + spec.c() / spec.offsetGroups() + tile.options();
     }
 
     Tile tile() {
@@ -183,34 +171,24 @@ final class DeformGemmPlan implements CompiledConv {
     }
 
     @Override
-    public synchronized void execute(ConvArgs args) {
-        try {
-            buffers.upload(args);
-            kernel.arg(0, buffers.input).arg(1, buffers.offset)
-                    .arg(2, buffers.mask != null ? buffers.mask : buffers.input)
-                    .arg(3, buffers.weight).arg(4, buffers.bias != null ? buffers.bias : buffers.weight)
-                    .arg(5, buffers.output)
-                    .arg(6, spec.n()).arg(7, spec.c()).arg(8, spec.h()).arg(9, spec.w())
-                    .arg(10, spec.k()).arg(11, spec.outH()).arg(12, spec.outW());
-            long pixelTiles = ceilDiv(spec.outH() * spec.outW(), tile.pixels());
-            long channelBlocks = ceilDiv(spec.kPerGroup(), tile.channels());
-            long[] global = {pixelTiles * tile.wgs(), (long) spec.n() * spec.groups() * channelBlocks};
-            cl_event ev = kernel.launch(global, new long[] {tile.wgs(), 1});
-            buffers.download(args);
-            lastKernelMillis = OpenClKernel.elapsedMillisAndRelease(ev);
-        } catch (CLException e) {
-            throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);
-        }
+    void bind(OpenClKernel kernel) {
+        kernel.arg(0, buffers.input).arg(1, buffers.offset)
+                .arg(2, buffers.mask != null ? buffers.mask : buffers.input)
+                .arg(3, buffers.weight).arg(4, buffers.bias != null ? buffers.bias : buffers.weight)
+                .arg(5, buffers.output)
+                .arg(6, spec.n()).arg(7, spec.c()).arg(8, spec.h()).arg(9, spec.w())
+                .arg(10, spec.k()).arg(11, spec.outH()).arg(12, spec.outW());
     }
 
     @Override
-    public double lastDeviceMillis() {
-        return lastKernelMillis;
+    long[] globalSize() {
+        long pixelTiles = ceilDiv(spec.outH() * spec.outW(), tile.pixels());
+        long channelBlocks = ceilDiv(spec.kPerGroup(), tile.channels());
+        return new long[] {pixelTiles * tile.wgs(), (long) spec.n() * spec.groups() * channelBlocks};
     }
 
     @Override
-    public void close() {
-        kernel.close();
-        buffers.close();
+    long[] localSize() {
+        return new long[] {tile.wgs(), 1};
     }
 }

@@ -1,15 +1,11 @@
 package dev.convcl.opencl;
 
-import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
-import dev.convcl.spi.CompiledConv;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.jocl.CLException;
-import org.jocl.cl_event;
 
 /**
  * Depthwise convolution ({@code groups == c}, any channel multiplier) with {@code depthwise.cl}:
@@ -18,7 +14,7 @@ import org.jocl.cl_event;
  * {@link Tile#vw} outputs. Buffers are allocated once at compile time; a call writes the inputs,
  * launches once and reads the output back.
  */
-final class DepthwisePlan implements CompiledConv {
+final class DepthwisePlan extends SingleKernelPlan {
     private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
 
     /**
@@ -133,11 +129,7 @@ final class DepthwisePlan implements CompiledConv {
         return new Tile(vw, nv, th, 1, 1);
     }
 
-    private final ConvSpec spec;
     private final Tile tile;
-    private final PlanBuffers buffers;
-    private final OpenClKernel kernel;
-    private double lastKernelMillis = Double.NaN;
 
     /**
      * Builds the kernel for {@code tile} and allocates the buffers.
@@ -151,6 +143,12 @@ final class DepthwisePlan implements CompiledConv {
 
     /** As above, with the kernel read from {@code kernelFile} (a variant of depthwise.cl, for experiments). */
     DepthwisePlan(OpenClContext ctx, ConvSpec spec, Tile tile, String kernelFile) {
+        super(ctx, spec, ctx.programs().kernel(kernelFile, checkedOptions(ctx, spec, tile), "depthwise"));
+        this.tile = tile;
+    }
+
+    /** The build options, once {@code spec} and {@code tile} are known to suit each other and the device. */
+    private static String checkedOptions(OpenClContext ctx, ConvSpec spec, Tile tile) {
         if (!supports(spec)) {
             throw new IllegalArgumentException("depthwise kernel needs conv2d with groups == c: " + spec);
         }
@@ -159,16 +157,7 @@ final class DepthwisePlan implements CompiledConv {
                     + " bytes of local memory and " + tile.workGroupSize() + " work-items; the device has "
                     + ctx.info().localMemBytes() + " and " + ctx.info().maxWorkGroup() + ": " + spec);
         }
-        this.spec = spec;
-        this.tile = tile;
-        OpenClKernel k = ctx.programs().kernel(kernelFile, DirectConvPlan.options(spec) + tile.options(), "depthwise");
-        try {
-            this.buffers = new PlanBuffers(ctx, spec);
-        } catch (RuntimeException e) {
-            k.close();
-            throw e;
-        }
-        this.kernel = k;
+        return DirectConvPlan.options(spec) + tile.options();
     }
 
     Tile tile() {
@@ -181,32 +170,22 @@ final class DepthwisePlan implements CompiledConv {
     }
 
     @Override
-    public synchronized void execute(ConvArgs args) {
-        try {
-            buffers.upload(args);
-            kernel.arg(0, buffers.input).arg(1, buffers.weight)
-                    .arg(2, buffers.bias != null ? buffers.bias : buffers.weight).arg(3, buffers.output)
-                    .arg(4, spec.n()).arg(5, spec.c()).arg(6, spec.h()).arg(7, spec.w())
-                    .arg(8, spec.k()).arg(9, spec.outH()).arg(10, spec.outW());
-            long tilesX = (spec.outW() + tile.tileWidth() - 1) / tile.tileWidth();
-            long tilesY = (spec.outH() + tile.tileHeight() - 1) / tile.tileHeight();
-            long[] global = {tilesX * tile.wgx(), tilesY * tile.wgy(), (long) spec.n() * spec.k()};
-            cl_event ev = kernel.launch(global, new long[] {tile.wgx(), tile.wgy(), 1});
-            buffers.download(args);
-            lastKernelMillis = OpenClKernel.elapsedMillisAndRelease(ev);
-        } catch (CLException e) {
-            throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);
-        }
+    void bind(OpenClKernel kernel) {
+        kernel.arg(0, buffers.input).arg(1, buffers.weight)
+                .arg(2, buffers.bias != null ? buffers.bias : buffers.weight).arg(3, buffers.output)
+                .arg(4, spec.n()).arg(5, spec.c()).arg(6, spec.h()).arg(7, spec.w())
+                .arg(8, spec.k()).arg(9, spec.outH()).arg(10, spec.outW());
     }
 
     @Override
-    public double lastDeviceMillis() {
-        return lastKernelMillis;
+    long[] globalSize() {
+        long tilesX = (spec.outW() + tile.tileWidth() - 1) / tile.tileWidth();
+        long tilesY = (spec.outH() + tile.tileHeight() - 1) / tile.tileHeight();
+        return new long[] {tilesX * tile.wgx(), tilesY * tile.wgy(), (long) spec.n() * spec.k()};
     }
 
     @Override
-    public void close() {
-        kernel.close();
-        buffers.close();
+    long[] localSize() {
+        return new long[] {tile.wgx(), tile.wgy(), 1};
     }
 }
