@@ -1,12 +1,14 @@
 package dev.convcl.spi;
 
-import dev.convcl.ConvSpec;
-import java.util.Optional;
+import dev.convcl.DeviceException;
+import dev.convcl.HostTensor;
+import java.util.List;
 
 /**
- * A place convolutions run: the pure-Java CPU path or one OpenCL device. The engine asks
- * {@link #unsupportedReason} first (never throws), then {@link #compile}s a plan once per spec and
- * executes it many times.
+ * A place operations run: the pure-Java CPU path or one OpenCL device. It owns the device's
+ * memory and queue and offers its {@link Implementation}s, in selection order, for every operator
+ * it runs. Work is ordered: writes, executions and reads happen in the order they were issued.
+ * Internal: not part of the exported API.
  */
 public interface Backend extends AutoCloseable {
 
@@ -16,15 +18,52 @@ public interface Backend extends AutoCloseable {
     /** Human-readable device description, e.g. {@code opencl:0 NVIDIA H100 (GPU, OpenCL 3.0 CUDA)}. */
     String deviceName();
 
-    /** Empty when the backend can run {@code spec}, otherwise the reason it cannot. */
-    Optional<String> unsupportedReason(ConvSpec spec);
+    /**
+     * The implementations, in selection order: the engine uses the first whose
+     * {@link Implementation#validate} accepts an operation. For each operator the list ends with
+     * one that accepts every valid descriptor the device can hold.
+     */
+    List<Implementation> implementations();
 
     /**
-     * Validates, compiles (through caches) and allocates everything a call needs.
+     * Device memory of {@code bytes}.
      *
-     * @throws BackendException when the device cannot build or hold the problem
+     * @param what a name for messages, e.g. {@code input}
+     * @throws DeviceException of kind OUT_OF_RESOURCES when the device cannot hold it
      */
-    CompiledConv compile(ConvSpec spec);
+    Memory allocate(String what, long bytes);
+
+    /**
+     * A view of host memory usable by this backend's primitives without a copy, or null when the
+     * backend computes elsewhere (a device) or cannot view this tensor (a CPU backend and a
+     * buffer-backed tensor). Writes by a primitive through the view land in {@code t}.
+     */
+    Memory wrap(HostTensor t);
+
+    /** Copies {@code src} into the start of {@code dst}; returns once {@code src} may be reused. */
+    void write(Memory dst, HostTensor src);
+
+    /** Waits for the work issued before and copies the start of {@code src} into {@code dst}. */
+    void read(Memory src, HostTensor dst);
+
+    /** Copies {@code bytes} from the start of {@code src} to the start of {@code dst}, in queue order. */
+    void copy(Memory src, Memory dst, long bytes);
+
+    /**
+     * Waits until every piece of work issued so far has finished.
+     *
+     * @throws DeviceException when queued work failed (its results are lost)
+     */
+    void finish();
+
+    /** Host-device copies issued so far (writes and reads; none on the CPU path). */
+    long transfers();
+
+    /** Kernels launched so far (none on the CPU path). */
+    long launches();
+
+    /** Device memory allocated now, in bytes. */
+    long liveBytes();
 
     /** Releases every resource; idempotent, never throws. */
     @Override

@@ -1,0 +1,234 @@
+package dev.convcl;
+
+import java.util.Locale;
+
+/**
+ * An element-wise activation applied in an operation's epilogue. Every kind keeps NaN as NaN (as
+ * PyTorch does), because each is written with comparisons that are false for NaN rather than with
+ * {@code min}/{@code max}. Definitions, with {@code x} the value and {@code alpha}, {@code beta}
+ * the parameters:
+ * <ul>
+ *   <li>{@code relu}: {@code x < 0 ? 0 : x} ({@code torch.nn.ReLU})</li>
+ *   <li>{@code clip(alpha, beta)}: {@code x < alpha ? alpha : (x > beta ? beta : x)} ({@code torch.clamp},
+ *       ONNX {@code Clip}); {@code relu6} is {@code clip(0, 6)}</li>
+ *   <li>{@code leaky_relu(alpha)}: {@code x < 0 ? alpha * x : x}</li>
+ *   <li>{@code sigmoid}: {@code 1 / (1 + exp(-x))}</li>
+ *   <li>{@code silu}: {@code x * sigmoid(x)} ({@code torch.nn.SiLU}, "swish")</li>
+ *   <li>{@code gelu}: {@code 0.5 * x * (1 + erf(x / sqrt(2)))}, the exact (erf) form of {@code torch.nn.GELU}</li>
+ *   <li>{@code hardsigmoid(alpha, beta)}: {@code t = alpha * x + beta; t < 0 ? 0 : (t > 1 ? 1 : t)}
+ *       (ONNX {@code HardSigmoid}; PyTorch's is alpha 1/6, beta 1/2, ONNX's default alpha 0.2)</li>
+ *   <li>{@code hardswish}: {@code x * hardsigmoid(1/6, 1/2)(x)} ({@code torch.nn.Hardswish}, ONNX {@code HardSwish})</li>
+ * </ul>
+ *
+ * @param kind  which function
+ * @param alpha first parameter (clip minimum, leaky slope, hardsigmoid slope), 0 where unused
+ * @param beta  second parameter (clip maximum, hardsigmoid offset), 0 where unused
+ */
+public record Activation(Kind kind, float alpha, float beta) implements PostOp {
+
+    /** The activation functions; {@link #token()} is the name in the one-line form. */
+    public enum Kind {
+        /** {@code x < 0 ? 0 : x}. */
+        RELU("relu", 0),
+        /** {@code x < alpha ? alpha : (x > beta ? beta : x)}. */
+        CLIP("clip", 2),
+        /** {@code x < 0 ? alpha * x : x}. */
+        LEAKY_RELU("leaky_relu", 1),
+        /** {@code 1 / (1 + exp(-x))}. */
+        SIGMOID("sigmoid", 0),
+        /** {@code x * sigmoid(x)}. */
+        SILU("silu", 0),
+        /** {@code 0.5 * x * (1 + erf(x / sqrt(2)))}. */
+        GELU("gelu", 0),
+        /** {@code clamp(alpha * x + beta, 0, 1)}, NaN kept. */
+        HARDSIGMOID("hardsigmoid", 2),
+        /** {@code x * clamp(x / 6 + 1/2, 0, 1)}. */
+        HARDSWISH("hardswish", 0);
+
+        private final String token;
+        private final int parameters;
+
+        Kind(String token, int parameters) {
+            this.token = token;
+            this.parameters = parameters;
+        }
+
+        /** The name in the one-line form. */
+        public String token() {
+            return token;
+        }
+
+        /** How many of alpha, beta the kind uses. */
+        public int parameters() {
+            return parameters;
+        }
+    }
+
+    /** Checks the parameters: finite, unused ones zero, {@code clip}'s minimum not above its maximum. */
+    public Activation {
+        if (kind == null) {
+            throw new IllegalArgumentException("activation kind must not be null");
+        }
+        if (!Float.isFinite(alpha) || !Float.isFinite(beta)) {
+            throw new IllegalArgumentException(kind.token + " parameters alpha=" + alpha + " beta=" + beta + " must be finite");
+        }
+        if (kind.parameters < 2 && beta != 0f || kind.parameters < 1 && alpha != 0f) {
+            throw new IllegalArgumentException(kind.token + " takes " + kind.parameters + " parameter(s); got alpha="
+                    + alpha + " beta=" + beta);
+        }
+        if (kind == Kind.CLIP && alpha > beta) {
+            throw new IllegalArgumentException("clip minimum " + alpha + " is above its maximum " + beta);
+        }
+    }
+
+    /** {@code relu}. */
+    public static Activation relu() {
+        return new Activation(Kind.RELU, 0f, 0f);
+    }
+
+    /** {@code clip(0, 6)}, PyTorch's ReLU6. */
+    public static Activation relu6() {
+        return clip(0f, 6f);
+    }
+
+    /** {@code clip(min, max)}. */
+    public static Activation clip(float min, float max) {
+        return new Activation(Kind.CLIP, min, max);
+    }
+
+    /** {@code leaky_relu(slope)}. */
+    public static Activation leakyRelu(float slope) {
+        return new Activation(Kind.LEAKY_RELU, slope, 0f);
+    }
+
+    /** {@code sigmoid}. */
+    public static Activation sigmoid() {
+        return new Activation(Kind.SIGMOID, 0f, 0f);
+    }
+
+    /** {@code silu}. */
+    public static Activation silu() {
+        return new Activation(Kind.SILU, 0f, 0f);
+    }
+
+    /** {@code gelu}, the erf form. */
+    public static Activation gelu() {
+        return new Activation(Kind.GELU, 0f, 0f);
+    }
+
+    /** {@code hardsigmoid} as PyTorch defines it: alpha 1/6, beta 1/2. */
+    public static Activation hardsigmoid() {
+        return hardsigmoid(1f / 6f, 0.5f);
+    }
+
+    /** {@code hardsigmoid(alpha, beta)}, ONNX's parameterisation. */
+    public static Activation hardsigmoid(float alpha, float beta) {
+        return new Activation(Kind.HARDSIGMOID, alpha, beta);
+    }
+
+    /** {@code hardswish}. */
+    public static Activation hardswish() {
+        return new Activation(Kind.HARDSWISH, 0f, 0f);
+    }
+
+    /**
+     * The function in double precision: the reference definition every backend is checked against.
+     */
+    public double apply(double x) {
+        return switch (kind) {
+            case RELU -> x < 0 ? 0 : x;
+            case CLIP -> x < alpha ? alpha : (x > beta ? beta : x);
+            case LEAKY_RELU -> x < 0 ? alpha * x : x;
+            case SIGMOID -> 1 / (1 + Math.exp(-x));
+            case SILU -> x / (1 + Math.exp(-x));
+            case GELU -> 0.5 * x * (1 + erf(x / Math.sqrt(2)));
+            case HARDSIGMOID -> clamp01(alpha * x + beta);
+            case HARDSWISH -> x * clamp01(x / 6 + 0.5);
+        };
+    }
+
+    private static double clamp01(double t) {
+        return t < 0 ? 0 : (t > 1 ? 1 : t);
+    }
+
+    /**
+     * The error function in double precision, to about 1e-15: the series
+     * {@code erf(x) = 2/sqrt(pi) * exp(-x^2) * sum_n 2^n x^(2n+1) / (1*3*...*(2n+1))}, whose terms are all
+     * positive (no cancellation), summed until they stop changing the sum; {@code |x| >= 6} gives
+     * {@code +-1} ({@code erfc(6)} is below 2.2e-17). NaN gives NaN.
+     */
+    public static double erf(double x) {
+        if (Double.isNaN(x)) {
+            return x;
+        }
+        double a = Math.abs(x);
+        if (a >= 6) {
+            return Math.copySign(1, x);
+        }
+        double term = a;
+        double sum = a;
+        double x2 = 2 * a * a;
+        for (int n = 1; n < 200; n++) {
+            term *= x2 / (2 * n + 1);
+            double next = sum + term;
+            if (next == sum) {
+                break;
+            }
+            sum = next;
+        }
+        return Math.copySign(Math.min(1, 2 / Math.sqrt(Math.PI) * Math.exp(-a * a) * sum), x);
+    }
+
+    /** {@code relu}, {@code clip:0:6}, {@code leaky_relu:0.01}, {@code hardsigmoid:0.2:0.5} ... */
+    @Override
+    public String token() {
+        return switch (kind.parameters) {
+            case 0 -> kind.token;
+            case 1 -> kind.token + ":" + alpha;
+            default -> kind.token + ":" + alpha + ":" + beta;
+        };
+    }
+
+    /**
+     * Reads {@link #token()}'s form; {@code relu6} and {@code hardsigmoid} without parameters are
+     * accepted as shorthands.
+     *
+     * @throws IllegalArgumentException naming the token and the rule
+     */
+    public static Activation parse(String token) {
+        String[] parts = token.split(":", -1);
+        String name = parts[0].toLowerCase(Locale.ROOT);
+        if (name.equals("relu6") && parts.length == 1) {
+            return relu6();
+        }
+        if (name.equals("hardsigmoid") && parts.length == 1) {
+            return hardsigmoid();
+        }
+        for (Kind k : Kind.values()) {
+            if (k.token.equals(name)) {
+                if (parts.length - 1 != k.parameters) {
+                    throw new IllegalArgumentException("post-op '" + token + "': " + k.token + " takes " + k.parameters
+                            + " parameter(s) separated by ':'");
+                }
+                float a = k.parameters > 0 ? number(token, parts[1]) : 0f;
+                float b = k.parameters > 1 ? number(token, parts[2]) : 0f;
+                return new Activation(k, a, b);
+            }
+        }
+        throw new IllegalArgumentException("post-op '" + token + "' is not one of sum, relu, relu6, clip, leaky_relu, "
+                + "sigmoid, silu, gelu, hardsigmoid, hardswish");
+    }
+
+    static float number(String token, String s) {
+        try {
+            return Float.parseFloat(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("post-op '" + token + "': '" + s + "' is not a number");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return token();
+    }
+}

@@ -1,0 +1,41 @@
+package dev.convcl;
+
+/**
+ * The role a tensor plays in an operation, as oneDNN names them ({@code DNNL_ARG_SRC},
+ * {@code DNNL_ARG_WEIGHTS}, ...). Messages name a role by the PyTorch argument it corresponds to
+ * ({@link #displayName()}: {@code input}, {@code weight}, ...).
+ */
+public enum Arg {
+    /** The input activations (PyTorch's {@code input}). Read. */
+    SRC("input"),
+    /** The filter (PyTorch's {@code weight}). Read. */
+    WEIGHTS("weight"),
+    /** One value per output channel, added before the post-ops. Read. */
+    BIAS("bias"),
+    /** Deformable sampling offsets (torchvision's {@code offset}). Read. */
+    OFFSET("offset"),
+    /** Deformable modulation (torchvision's {@code mask}, DCNv2). Read. */
+    MASK("mask"),
+    /** The tensor the {@code sum} post-op adds (a residual connection). Read. */
+    SUM("sum"),
+    /** Regions of interest, one row {@code (batch_index, x1, y1, x2, y2)} each. Read. */
+    ROIS("rois"),
+    /** The result. Written, every element. */
+    DST("output");
+
+    private final String displayName;
+
+    Arg(String displayName) {
+        this.displayName = displayName;
+    }
+
+    /** The name messages use, PyTorch's argument name: {@code input}, {@code weight}, {@code output} ... */
+    public String displayName() {
+        return displayName;
+    }
+
+    /** Whether the operation writes this argument. */
+    public boolean isOutput() {
+        return this == DST;
+    }
+}

@@ -1,0 +1,60 @@
+package dev.convcl;
+
+import java.util.Locale;
+
+/**
+ * The element type of a tensor and of an operation's arithmetic. Element sizes everywhere come
+ * from {@link #bytes()}; kernels see the type as the {@code real} type of the OpenCL prelude.
+ * Only {@link #F32} exists today; half-precision storage is planned.
+ */
+public enum DataType {
+    /** IEEE 754 binary32, the type of PyTorch's {@code torch.float32}. */
+    F32("f32", 4, "float");
+
+    private final String token;
+    private final int bytes;
+    private final String openclType;
+
+    DataType(String token, int bytes, String openclType) {
+        this.token = token;
+        this.bytes = bytes;
+        this.openclType = openclType;
+    }
+
+    /** The name in one-line problem forms, e.g. {@code f32}. */
+    public String token() {
+        return token;
+    }
+
+    /** Bytes per element. */
+    public int bytes() {
+        return bytes;
+    }
+
+    /** The OpenCL C scalar type that stores it, e.g. {@code float}. */
+    public String openclType() {
+        return openclType;
+    }
+
+    /**
+     * The data type named {@code s} (case-insensitive), e.g. {@code f32}.
+     *
+     * @throws IllegalArgumentException naming the value and the known types
+     */
+    public static DataType parse(String s) {
+        for (DataType t : values()) {
+            if (t.token.equalsIgnoreCase(s) || t.name().equalsIgnoreCase(s)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("data type '" + s + "' is not one of " + known());
+    }
+
+    private static String known() {
+        StringBuilder sb = new StringBuilder();
+        for (DataType t : values()) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(t.token.toLowerCase(Locale.ROOT));
+        }
+        return sb.toString();
+    }
+}

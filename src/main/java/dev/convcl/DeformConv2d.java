@@ -1,0 +1,186 @@
+package dev.convcl;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Deformable 2-D convolution with the semantics of {@code torchvision.ops.deform_conv2d(input,
+ * offset, weight, bias, stride, padding, dilation, mask)}: v1 without a mask, v2 (DCNv2) with one,
+ * followed by the {@link PostOps} chain; NCHW float32.
+ *
+ * <p>Each kernel point (i, j) of output pixel (oy, ox) samples the input at
+ * {@code y = oy*stride_h - pad_h + i*dil_h + dy}, {@code x = ox*stride_w - pad_w + j*dil_w + dx},
+ * where {@code (dy, dx)} is the offset pair of kernel point {@code i*kw + j} in the input channel's
+ * offset group (channel {@code c} belongs to group {@code c / (C / offset_groups)}). The sample is
+ * bilinear, each of the four neighbours outside the image counting as zero; the whole sample is
+ * zero unless {@code -1 < y < h} and {@code -1 < x < w}, so an infinite offset gives a zero sample.
+ * A NaN offset or mask value makes every output that uses the sample NaN. The sample is multiplied
+ * by the mask value as given (no sigmoid).
+ *
+ * <p>Arguments ({@link #arguments()}): {@link Arg#SRC} {@code [n, c, h, w]}, {@link Arg#OFFSET}
+ * {@code [n, 2*og*kh*kw, outH, outW]}, {@link Arg#MASK} {@code [n, og*kh*kw, outH, outW]} when
+ * {@link #mask()}, {@link Arg#WEIGHTS} {@code [k, c/groups, kh, kw]}, {@link Arg#BIAS} {@code [k]}
+ * when {@link #bias()}, {@link Arg#SUM} when a post-op sums, and {@link Arg#DST}
+ * {@code [n, k, outH, outW]}.
+ *
+ * <p>One-line form: as {@link Conv2d}'s with {@code op=deform2d} and {@code og=} (offset groups,
+ * default 1) and {@code mask=0|1}.
+ *
+ * @param n            batch size, at least 1
+ * @param c            input channels, at least 1
+ * @param h            input height, at least 1
+ * @param w            input width, at least 1
+ * @param k            output channels, at least 1
+ * @param window       kernel size, stride, padding and dilation
+ * @param groups       channel groups, dividing c and k
+ * @param offsetGroups offset groups, dividing c
+ * @param mask         whether a modulation mask is given (DCNv2)
+ * @param bias         whether a bias of k values is added
+ * @param postOps      the epilogue after the bias
+ * @param dataType     the element type
+ * @param direction    the pass
+ */
+public record DeformConv2d(int n, int c, int h, int w, int k, Window2d window, int groups, int offsetGroups,
+                           boolean mask, boolean bias, PostOps postOps, DataType dataType, Direction direction)
+        implements Convolution {
+
+    static final Set<String> KEYS = Set.of("op", "n", "c", "h", "w", "k", "kh", "kw", "stride", "pad", "dil", "groups",
+            "og", "mask", "bias", "relu", "post", "dt", "dir");
+
+    /** Checks every rule; see the class comment. */
+    public DeformConv2d {
+        Checks.convolution(n, c, h, w, k, window, groups, postOps, dataType, direction);
+        OneLine.positive("offset_groups", offsetGroups);
+        if (c % offsetGroups != 0) {
+            throw new IllegalArgumentException("offset_groups=" + offsetGroups + " must divide input channels c=" + c);
+        }
+        long oh = window.outH(h), ow = window.outW(w);
+        OneLine.fits("offset", (long) n * 2L * offsetGroups * window.kh() * window.kw() * oh * ow);
+    }
+
+    /** A builder; set {@link Builder#offsetGroups} and {@link Builder#mask} besides the shared fields. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public String name() {
+        return "deform2d";
+    }
+
+    /** {@code [n, 2*og*kh*kw, outH, outW]}: (dy, dx) pairs per kernel point, row-major, per offset group. */
+    public int[] offsetShape() {
+        return new int[] {n, 2 * offsetGroups * kh() * kw(), outH(), outW()};
+    }
+
+    /** {@code [n, og*kh*kw, outH, outW]}. */
+    public int[] maskShape() {
+        return new int[] {n, offsetGroups * kh() * kw(), outH(), outW()};
+    }
+
+    /** Offset elements. */
+    public long offsetSize() {
+        return (long) n * 2 * offsetGroups * kh() * kw() * outH() * outW();
+    }
+
+    /** Mask elements. */
+    public long maskSize() {
+        return (long) n * offsetGroups * kh() * kw() * outH() * outW();
+    }
+
+    @Override
+    public List<ArgSpec> arguments() {
+        List<ArgSpec> a = new ArrayList<>();
+        a.add(new ArgSpec(Arg.SRC, inputShape(), "[N, C, H, W]"));
+        a.add(new ArgSpec(Arg.OFFSET, offsetShape(), "[N, 2*og*kh*kw, OH, OW]"));
+        if (mask) {
+            a.add(new ArgSpec(Arg.MASK, maskShape(), "[N, og*kh*kw, OH, OW]"));
+        }
+        a.add(new ArgSpec(Arg.WEIGHTS, weightShape(), "[K, C/groups, kh, kw]"));
+        if (bias) {
+            a.add(new ArgSpec(Arg.BIAS, biasShape(), "[K]"));
+        }
+        if (postOps.hasSum()) {
+            a.add(new ArgSpec(Arg.SUM, outputShape(), "[N, K, OH, OW]"));
+        }
+        a.add(new ArgSpec(Arg.DST, outputShape(), "[N, K, OH, OW]"));
+        return a;
+    }
+
+    @Override
+    public DeformConv2d withBatch(int batch) {
+        return new DeformConv2d(batch, c, h, w, k, window, groups, offsetGroups, mask, bias, postOps, dataType, direction);
+    }
+
+    @Override
+    public DeformConv2d withBias(boolean b) {
+        return new DeformConv2d(n, c, h, w, k, window, groups, offsetGroups, mask, b, postOps, dataType, direction);
+    }
+
+    @Override
+    public DeformConv2d withPostOps(PostOps p) {
+        return new DeformConv2d(n, c, h, w, k, window, groups, offsetGroups, mask, bias, p, dataType, direction);
+    }
+
+    @Override
+    public Conv2d asConv2d() {
+        return new Conv2d(n, c, h, w, k, window, groups, bias, postOps, dataType, direction);
+    }
+
+    /** {@code op=deform2d n= c= h= w= k= kh= kw= stride= pad= dil= groups= og= mask= bias= [post=]}. */
+    @Override
+    public String toString() {
+        return "op=deform2d " + Checks.shapeFields(this) + " og=" + offsetGroups + " mask=" + (mask ? 1 : 0)
+                + Checks.tailFields(this);
+    }
+
+    /**
+     * Reads the one-line form (see the class comment).
+     *
+     * @throws IllegalArgumentException naming the field and the rule
+     */
+    public static DeformConv2d parse(String line) {
+        Operation op = Operation.parse(line);
+        if (op instanceof DeformConv2d d) {
+            return d;
+        }
+        throw new IllegalArgumentException("'" + line + "' is op=" + op.name() + ", not op=deform2d");
+    }
+
+    static DeformConv2d fromFields(Map<String, String> f) {
+        OneLine.checkKeys(f, KEYS);
+        return new DeformConv2d(OneLine.intField(f, "n"), OneLine.intField(f, "c"), OneLine.intField(f, "h"),
+                OneLine.intField(f, "w"), OneLine.intField(f, "k"), OneLine.window(f), OneLine.intField(f, "groups", 1),
+                OneLine.intField(f, "og", 1), OneLine.flag(f, "mask"), OneLine.flag(f, "bias"), OneLine.postOps(f),
+                OneLine.dataType(f), OneLine.direction(f));
+    }
+
+    /** Mutable builder; {@link #build()} validates. */
+    public static final class Builder extends ConvBuilder<Builder> {
+        private int offsetGroups = 1;
+        private boolean mask;
+
+        private Builder() {
+        }
+
+        /** Offset groups (default 1). */
+        public Builder offsetGroups(int og) {
+            offsetGroups = og;
+            return this;
+        }
+
+        /** Whether a modulation mask is given (DCNv2; default false). */
+        public Builder mask(boolean m) {
+            mask = m;
+            return this;
+        }
+
+        /** The descriptor. @throws IllegalArgumentException naming the field and the rule */
+        public DeformConv2d build() {
+            return new DeformConv2d(n, c, h, w, k, window(), groups, offsetGroups, mask, bias, postOps, dataType,
+                    Direction.FORWARD);
+        }
+    }
+}

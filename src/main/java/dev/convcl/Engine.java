@@ -1,0 +1,572 @@
+package dev.convcl;
+
+import dev.convcl.cpu.CpuBackend;
+import dev.convcl.opencl.OpenClBackend;
+import dev.convcl.opencl.OpenClDeviceInfo;
+import dev.convcl.opencl.OpenClDiscovery;
+import dev.convcl.spi.Backend;
+import dev.convcl.spi.Implementation;
+import dev.convcl.spi.Memory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The entry point: owns one device (an OpenCL device, or the pure-Java CPU path), its memory and
+ * its ordered work queue, and the CPU path every plan falls back to. Thread-safe; create one per
+ * application and close it at the end (try-with-resources).
+ *
+ * <pre>{@code
+ * try (Engine engine = Engine.create();
+ *      Plan plan = engine.plan(conv)) {                     // compile once
+ *     plan.bind(Arg.WEIGHTS, weights);                      // uploaded once
+ *     try (DeviceTensor x = engine.upload(image);
+ *          DeviceTensor y = engine.allocate(conv.outputShape())) {
+ *         plan.execute(Args.of(Arg.SRC, x, Arg.DST, y));    // queued, no copies
+ *         float[] result = y.toArray();                     // waits, copies back
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Fallback: with {@link DeviceChoice#AUTO}, no OpenCL device means the CPU path. A plan whose
+ * implementations all fail to build or do not fit, and a call that meets a device error, complete
+ * on the CPU path. Each distinct cause is logged once at WARN; {@link Plan#backend()} tells where
+ * a plan runs. Results on the device that queued work failed to produce are reported lost
+ * ({@link DeviceException}), never returned wrong.
+ */
+public final class Engine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    /** One-shot calls keep this many plans (least recently used evicted). */
+    static final int PLAN_CACHE_SIZE = 32;
+
+    private final DeviceChoice choice;
+    private final CpuBackend cpu;
+    private final Backend primary;
+    private final String fallbackReason;
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
+    private final Set<Plan> openPlans = ConcurrentHashMap.newKeySet();
+    private final Set<DeviceTensor> openTensors = ConcurrentHashMap.newKeySet();
+    private final PlanCache cache = new PlanCache(this, PLAN_CACHE_SIZE);
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Queue bookkeeping: writes of device tensors are numbered; a failed wait marks a range lost. */
+    private final Object queueLock = new Object();
+    private long epoch;
+    private long syncedThrough;
+    private final List<long[]> lostRanges = new ArrayList<>();
+
+    private Engine(DeviceChoice choice, CpuBackend cpu, Backend primary, String fallbackReason) {
+        this.choice = choice;
+        this.cpu = cpu;
+        this.primary = primary;
+        this.fallbackReason = fallbackReason;
+    }
+
+    /** An engine on the device named by {@code convcl.device} / {@code CONVCL_DEVICE}, default {@code auto}. */
+    public static Engine create() {
+        return create(DeviceChoice.fromEnvironment());
+    }
+
+    /**
+     * An engine on the chosen device.
+     *
+     * @throws ConvclException when {@code opencl} or {@code opencl:N} is asked for and no such
+     *                         device can be opened
+     */
+    public static Engine create(DeviceChoice choice) {
+        CpuBackend cpu = new CpuBackend();
+        if (choice.kind() == DeviceChoice.Kind.CPU) {
+            return new Engine(choice, cpu, cpu, null);
+        }
+        OpenClDiscovery found = OpenClDiscovery.discover();
+        Optional<OpenClDeviceInfo> device;
+        if (choice.deviceIndex() >= 0) {
+            device = choice.deviceIndex() < found.devices().size()
+                    ? Optional.of(found.devices().get(choice.deviceIndex())) : Optional.empty();
+        } else {
+            device = found.best();
+        }
+        String reason;
+        if (device.isPresent()) {
+            try {
+                Backend opencl = new OpenClBackend(device.get());
+                LOG.info("convcl on {}", opencl.deviceName());
+                return new Engine(choice, cpu, opencl, null);
+            } catch (DeviceException e) {
+                reason = e.getMessage();
+            }
+        } else if (choice.deviceIndex() >= 0 && found.available()) {
+            reason = "no OpenCL device " + choice.deviceIndex() + " (there are " + found.devices().size() + ")";
+        } else {
+            reason = found.unavailable();
+        }
+        if (choice.kind() == DeviceChoice.Kind.OPENCL) {
+            cpu.close();
+            throw new ConvclException("device " + choice + " asked for, but " + reason);
+        }
+        Engine engine = new Engine(choice, cpu, cpu, reason);
+        engine.warnOnce("no-device", "OpenCL unavailable: " + reason + "; running on the CPU path");
+        return engine;
+    }
+
+    /** What was asked for. */
+    public DeviceChoice choice() {
+        return choice;
+    }
+
+    /** {@code opencl} or {@code cpu}: where plans run first. */
+    public String backend() {
+        return primary.kind();
+    }
+
+    /** Why the engine runs on the CPU path although OpenCL was wanted, or empty. */
+    public Optional<String> fallbackReason() {
+        return Optional.ofNullable(fallbackReason);
+    }
+
+    /** {@code opencl:0 NVIDIA ... (GPU, ...)} or {@code cpu (pure Java, 16 threads, vector kernels)}. */
+    public String deviceName() {
+        return primary.deviceName();
+    }
+
+    /**
+     * Compiles {@code op} once for repeated calls: validation, implementation choice, kernel build
+     * (cached) and scratch allocation happen here, not in {@link Plan#execute}. The first
+     * implementation of the device's list that accepts {@code op} and builds is used; when none
+     * does, the CPU path's (with one WARN per cause).
+     *
+     * @throws IllegalArgumentException when {@code op} is null
+     * @throws IllegalStateException    when the engine is closed
+     */
+    public Plan plan(Operation op) {
+        if (op == null) {
+            throw new IllegalArgumentException("operation must not be null");
+        }
+        ensureOpen();
+        return register(compile(op));
+    }
+
+    /**
+     * The names of the device's implementations that accept {@code op}, in selection order (the
+     * first is what {@link #plan(Operation)} uses unless it fails to build). On the CPU path, the
+     * CPU path's.
+     */
+    public List<String> implementations(Operation op) {
+        List<String> names = new ArrayList<>();
+        for (Implementation impl : primary.implementations()) {
+            if (impl.validate(op).isEmpty()) {
+                names.add(impl.name());
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Compiles {@code op} with the named implementation of the device (see
+     * {@link #implementations}) and, when given, one of its configurations; no fallback. For
+     * benchmarks, tuning and tests.
+     *
+     * @param config a configuration key of that implementation, or null for its default
+     * @throws IllegalArgumentException when no implementation has that name, or it rejects {@code op}
+     * @throws DeviceException          when it fails to build or allocate
+     */
+    public Plan plan(Operation op, String implementation, String config) {
+        if (op == null) {
+            throw new IllegalArgumentException("operation must not be null");
+        }
+        ensureOpen();
+        Implementation impl = find(primary, implementation);
+        Optional<String> why = impl.validate(op);
+        if (why.isPresent()) {
+            throw new IllegalArgumentException("implementation " + implementation + " cannot run " + op + ": " + why.get());
+        }
+        return register(new Plan(this, op, primary, impl.name(), impl.create(op, config)));
+    }
+
+    /** The configuration keys the named implementation would try for {@code op} (default first). */
+    public List<String> configs(Operation op, String implementation) {
+        Implementation impl = find(primary, implementation);
+        return impl.validate(op).isPresent() ? List.of() : impl.configs(op);
+    }
+
+    private static Implementation find(Backend backend, String name) {
+        for (Implementation impl : backend.implementations()) {
+            if (impl.name().equals(name)) {
+                return impl;
+            }
+        }
+        List<String> names = new ArrayList<>();
+        for (Implementation impl : backend.implementations()) {
+            names.add(impl.name());
+        }
+        throw new IllegalArgumentException("no implementation '" + name + "' on " + backend.kind() + " (there are "
+                + String.join(", ", names) + ")");
+    }
+
+    private Plan register(Plan plan) {
+        openPlans.add(plan);
+        if (closed.get()) { // close() ran meanwhile and may have missed this plan
+            plan.close();
+            ensureOpen();
+        }
+        return plan;
+    }
+
+    private Plan compile(Operation op) {
+        if (primary != cpu) {
+            List<String> reasons = new ArrayList<>();
+            for (Implementation impl : primary.implementations()) {
+                Optional<String> why = impl.validate(op);
+                if (why.isPresent()) {
+                    reasons.add(impl.name() + ": " + why.get());
+                    continue;
+                }
+                try {
+                    return new Plan(this, op, primary, impl.name(), impl.create(op, null));
+                } catch (DeviceException e) {
+                    warnOnce(e.kind() + ":" + firstLine(e.getMessage()), "OpenCL failed to prepare " + op + " with "
+                            + impl.name() + " (" + e.kind() + "): " + e.getMessage() + "; trying the next implementation");
+                    reasons.add(impl.name() + ": " + e.kind());
+                }
+            }
+            warnOnce("unsupported:" + op.name() + ":" + reasons, "OpenCL cannot run " + op + " ("
+                    + String.join("; ", reasons) + "); running on the CPU path");
+        }
+        return compileOnCpu(op);
+    }
+
+    /** A plan on the CPU path: the first CPU implementation that accepts {@code op}. */
+    Plan compileOnCpu(Operation op) {
+        Implementation impl = firstAccepting(cpu, op);
+        return new Plan(this, op, cpu, impl.name(), impl.create(op, null));
+    }
+
+    /** The CPU path's implementation for {@code op}, for a plan that falls back. */
+    Implementation cpuImplementation(Operation op) {
+        return firstAccepting(cpu, op);
+    }
+
+    private static Implementation firstAccepting(Backend backend, Operation op) {
+        for (Implementation impl : backend.implementations()) {
+            if (impl.validate(op).isEmpty()) {
+                return impl;
+            }
+        }
+        throw new IllegalStateException("no " + backend.kind() + " implementation accepts " + op
+                + "; the list must end with one that accepts everything");
+    }
+
+    Backend cpu() {
+        return cpu;
+    }
+
+    Backend primary() {
+        return primary;
+    }
+
+    /**
+     * Runs one call without keeping a plan of its own: the engine keeps the plans of recent
+     * one-shot calls ({@value #PLAN_CACHE_SIZE}, least recently used closed first), so repeated
+     * calls do not rebuild them. The tensors are checked before anything is compiled or sent to a
+     * device.
+     *
+     * @throws IllegalArgumentException when a tensor does not match {@code op}
+     */
+    public void execute(Operation op, Args args) {
+        if (op == null || args == null) {
+            throw new IllegalArgumentException("operation and args must not be null");
+        }
+        args.validateFor(op);
+        ensureOpen();
+        cache.execute(op, args);
+    }
+
+    /**
+     * A new device tensor of {@code shape} (contents undefined until written).
+     *
+     * @throws IllegalArgumentException when a dimension is below 1 or the tensor has 2^31 elements or more
+     * @throws DeviceException          when the device cannot hold it
+     */
+    public DeviceTensor allocate(int... shape) {
+        ensureOpen();
+        int[] s = checkedShape(shape);
+        int size = (int) product(s);
+        Memory m = primary.allocate("tensor " + Arrays.toString(s), (long) size * DataType.F32.bytes());
+        DeviceTensor t = new DeviceTensor(this, s, size, m);
+        openTensors.add(t);
+        return t;
+    }
+
+    /** A new device tensor holding a copy of {@code host}. */
+    public DeviceTensor upload(HostTensor host) {
+        DeviceTensor t = allocate(host.shape());
+        try {
+            t.upload(host);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
+    /**
+     * Waits until all work issued on this engine has finished.
+     *
+     * @throws DeviceException when queued work failed on the device; the device tensors it would
+     *                         have written are marked lost
+     */
+    public void finish() {
+        sync(primary::finish);
+    }
+
+    /** Counters of this engine's device (host-device copies, kernel launches, memory held). */
+    public Stats stats() {
+        return new Stats(primary.transfers(), primary.launches(), primary.liveBytes(), openPlans.size(),
+                openTensors.size());
+    }
+
+    /**
+     * Counters of an engine's device.
+     *
+     * @param hostTransfers  host-to-device and device-to-host copies issued so far
+     * @param kernelLaunches kernels launched so far (0 on the CPU path)
+     * @param deviceBytes    device memory held now, in bytes (plans' scratch and staging, device tensors)
+     * @param openPlans      plans not yet closed (the one-shot cache's included)
+     * @param openTensors    device tensors not yet closed
+     */
+    public record Stats(long hostTransfers, long kernelLaunches, long deviceBytes, int openPlans, int openTensors) {
+    }
+
+    // ------------------------------------------------------------ PyTorch-style one-shot calls
+
+    /**
+     * {@code torch.nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups)}:
+     * the descriptor is derived from the tensors' shapes.
+     *
+     * @param input  {@code [N, C, H, W]}, read
+     * @param weight {@code [K, C/groups, kh, kw]}, read
+     * @param bias   {@code [K]}, read; null for none
+     * @return a new host tensor {@code [N, K, OH, OW]}
+     * @throws IllegalArgumentException naming the tensor, its shape and the rule
+     */
+    public HostTensor conv2d(Tensor input, Tensor weight, Tensor bias, int stride, int padding, int dilation,
+                             int groups) {
+        requireRank("input", input, 4);
+        requireRank("weight", weight, 4);
+        if (bias != null) {
+            requireRank("bias", bias, 1);
+        }
+        Conv2d op = Conv2d.builder().input(input.dim(0), input.dim(1), input.dim(2), input.dim(3)).output(weight.dim(0))
+                .kernel(weight.dim(2), weight.dim(3)).stride(stride).padding(padding).dilation(dilation)
+                .groups(groups).bias(bias != null).build();
+        if (weight.dim(1) != op.cPerGroup()) {
+            throw new IllegalArgumentException("weight " + Arrays.toString(weight.shape()) + " has " + weight.dim(1)
+                    + " channels per group; with groups=" + groups + " the input must have " + weight.dim(1) * (long) groups
+                    + " channels, but input " + Arrays.toString(input.shape()) + " has " + input.dim(1));
+        }
+        HostTensor out = HostTensor.zeros(op.outputShape());
+        execute(op, Args.builder().src(input).weights(weight).bias(bias).dst(out).build());
+        return out;
+    }
+
+    /**
+     * {@code torchvision.ops.deform_conv2d(input, offset, weight, bias, stride, padding, dilation, mask)}:
+     * offset groups are derived from the offset's channels, as torchvision does. See
+     * {@link DeformConv2d} for the sampling rule (NaN offsets propagate, infinite ones sample zero).
+     *
+     * @param input  {@code [N, C, H, W]}, read
+     * @param offset {@code [N, 2*og*kh*kw, OH, OW]}, read
+     * @param weight {@code [K, C/groups, kh, kw]}, read
+     * @param bias   {@code [K]}, read; null for none
+     * @param mask   {@code [N, og*kh*kw, OH, OW]}, read; null for DCNv1
+     * @return a new host tensor {@code [N, K, OH, OW]}
+     * @throws IllegalArgumentException naming the tensor, its shape and the rule
+     */
+    public HostTensor deformConv2d(Tensor input, Tensor offset, Tensor weight, Tensor bias, int stride, int padding,
+                                   int dilation, Tensor mask) {
+        requireRank("input", input, 4);
+        requireRank("weight", weight, 4);
+        requireRank("offset", offset, 4);
+        if (mask != null) {
+            requireRank("mask", mask, 4);
+        }
+        if (bias != null) {
+            requireRank("bias", bias, 1);
+        }
+        int kk = weight.dim(2) * weight.dim(3);
+        if (offset.dim(1) % (2 * kk) != 0) {
+            throw new IllegalArgumentException("offset has " + offset.dim(1) + " channels; it must be a multiple of 2*kh*kw="
+                    + 2 * kk);
+        }
+        if (input.dim(1) % weight.dim(1) != 0) {
+            throw new IllegalArgumentException("input channels " + input.dim(1)
+                    + " are not a multiple of the weight's channels per group " + weight.dim(1));
+        }
+        DeformConv2d op = DeformConv2d.builder().input(input.dim(0), input.dim(1), input.dim(2), input.dim(3))
+                .output(weight.dim(0)).kernel(weight.dim(2), weight.dim(3)).stride(stride).padding(padding)
+                .dilation(dilation).groups(input.dim(1) / weight.dim(1)).bias(bias != null)
+                .offsetGroups(offset.dim(1) / (2 * kk)).mask(mask != null).build();
+        HostTensor out = HostTensor.zeros(op.outputShape());
+        execute(op, Args.builder().src(input).offset(offset).mask(mask).weights(weight).bias(bias).dst(out).build());
+        return out;
+    }
+
+    private static void requireRank(String name, Tensor t, int rank) {
+        if (t == null) {
+            throw new IllegalArgumentException(name + " tensor must not be null");
+        }
+        if (t.rank() != rank) {
+            throw new IllegalArgumentException(name + " has rank " + t.rank() + " (shape "
+                    + Arrays.toString(t.shape()) + "); expected rank " + rank);
+        }
+    }
+
+    // ------------------------------------------------------------ device memory and the queue
+
+    void write(DeviceTensor t, HostTensor src) {
+        ensureOpen();
+        synchronized (queueLock) {
+            primary.write(t.memory(), src);
+            t.written(++epoch);
+        }
+    }
+
+    void read(DeviceTensor t, HostTensor dst) {
+        ensureOpen();
+        sync(() -> primary.read(t.memory(), dst));
+        checkNotLost(t);
+    }
+
+    /** Called by a plan after it queued work that writes {@code t}. */
+    void written(DeviceTensor t) {
+        synchronized (queueLock) {
+            t.written(++epoch);
+        }
+    }
+
+    /** Runs a wait on the device; a failure marks everything written since the last good wait lost. */
+    private void sync(Runnable wait) {
+        long through;
+        synchronized (queueLock) {
+            through = epoch;
+        }
+        try {
+            wait.run();
+        } catch (DeviceException e) {
+            synchronized (queueLock) {
+                if (through > syncedThrough) {
+                    lostRanges.add(new long[] {syncedThrough + 1, through});
+                    syncedThrough = through;
+                }
+            }
+            throw new DeviceException(e.kind(), "work queued on " + deviceName() + " failed; results written since the"
+                    + " last successful wait are lost: " + e.getMessage(), e);
+        }
+        synchronized (queueLock) {
+            syncedThrough = Math.max(syncedThrough, through);
+        }
+    }
+
+    void checkNotLost(DeviceTensor t) {
+        long at = t.writtenAt();
+        synchronized (queueLock) {
+            for (long[] r : lostRanges) {
+                if (at >= r[0] && at <= r[1]) {
+                    throw new DeviceException(DeviceException.Kind.DEVICE_ERROR, "the contents of " + t
+                            + " are lost: the device work that wrote it failed");
+                }
+            }
+        }
+    }
+
+    void tensorClosed(DeviceTensor t) {
+        openTensors.remove(t);
+    }
+
+    // ------------------------------------------------------------ housekeeping
+
+    private static int[] checkedShape(int[] shape) {
+        if (shape == null || shape.length == 0) {
+            throw new IllegalArgumentException("tensor shape must have at least one dimension");
+        }
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] < 1) {
+                throw new IllegalArgumentException("tensor dimension " + i + " is " + shape[i] + " in shape "
+                        + Arrays.toString(shape) + "; every dimension must be at least 1");
+            }
+        }
+        if (product(shape) > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has " + product(shape)
+                    + " elements, more than the 2^31-1 that 32-bit indexing allows");
+        }
+        return shape.clone();
+    }
+
+    private static long product(int[] s) {
+        long p = 1;
+        for (int d : s) {
+            p = Math.multiplyExact(p, d);
+        }
+        return p;
+    }
+
+    /** Logs {@code message} at WARN the first time {@code cause} is seen by this engine. */
+    void warnOnce(String cause, String message) {
+        if (warned.add(cause)) {
+            LOG.warn(message);
+        }
+    }
+
+    static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("this Engine is closed");
+        }
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /** Called by a plan when it is closed. */
+    void planClosed(Plan plan) {
+        openPlans.remove(plan);
+    }
+
+    /**
+     * Closes the plans and device tensors still open (waiting for a call in progress on a plan to
+     * end), then releases the device and the CPU pool. Idempotent: later calls do nothing; later
+     * {@link #plan} calls throw {@link IllegalStateException}. Do not call it while another thread
+     * is inside {@link #plan} or a one-shot call.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        cache.close();
+        for (Plan plan : openPlans) {
+            plan.close();
+        }
+        for (DeviceTensor t : openTensors) {
+            t.close();
+        }
+        if (primary != cpu) {
+            primary.close();
+        }
+        cpu.close();
+    }
+}

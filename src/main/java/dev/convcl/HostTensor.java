@@ -1,0 +1,188 @@
+package dev.convcl;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * A dense float32 tensor in host memory, row-major (NCHW for 4-D), over either a Java
+ * {@code float[]} or a {@link FloatBuffer} (direct buffers avoid a copy when data comes from
+ * native code). Made by {@link Tensor#of}, {@link Tensor#wrap}, {@link Tensor#zeros} and
+ * {@link Tensor#directZeros}.
+ *
+ * <p>The tensor does not copy: it is a view with a shape. Its element count always equals the
+ * product of its shape; the factory methods reject anything else with the two numbers named.
+ * Passing a host tensor to a plan on an OpenCL device copies it to the device (and an output back)
+ * on every call; keep tensors on the device with {@link DeviceTensor} to avoid that.
+ */
+public final class HostTensor implements Tensor {
+    private final int[] shape;
+    private final float[] array;
+    private final FloatBuffer buffer;
+
+    private HostTensor(int[] shape, float[] array, FloatBuffer buffer) {
+        this.shape = shape;
+        this.array = array;
+        this.buffer = buffer;
+    }
+
+    /** Wraps {@code data} (not copied) with the given shape. */
+    static HostTensor of(float[] data, int... shape) {
+        if (data == null) {
+            throw new IllegalArgumentException("tensor data must not be null");
+        }
+        int[] s = checkedShape(shape);
+        long size = product(s);
+        if (data.length != size) {
+            throw new IllegalArgumentException("tensor data has " + data.length + " elements but shape "
+                    + Arrays.toString(s) + " needs " + size);
+        }
+        return new HostTensor(s, data, null);
+    }
+
+    /**
+     * Wraps the remaining elements of {@code buffer} (position to limit; not copied) with the
+     * given shape.
+     */
+    static HostTensor wrap(FloatBuffer buffer, int... shape) {
+        if (buffer == null) {
+            throw new IllegalArgumentException("tensor buffer must not be null");
+        }
+        int[] s = checkedShape(shape);
+        long size = product(s);
+        if (buffer.remaining() != size) {
+            throw new IllegalArgumentException("tensor buffer has " + buffer.remaining()
+                    + " elements remaining but shape " + Arrays.toString(s) + " needs " + size);
+        }
+        return new HostTensor(s, null, buffer.slice());
+    }
+
+    /** A new zero-filled tensor backed by a {@code float[]}. */
+    static HostTensor zeros(int... shape) {
+        int[] s = checkedShape(shape);
+        long size = product(s);
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(s) + " has " + size
+                    + " elements, more than a Java array holds");
+        }
+        return new HostTensor(s, new float[(int) size], null);
+    }
+
+    /** A new zero-filled tensor backed by a native-order direct buffer. */
+    static HostTensor directZeros(int... shape) {
+        int[] s = checkedShape(shape);
+        long size = product(s);
+        if (size * 4 > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(s) + " has " + size
+                    + " elements, more than a direct buffer holds");
+        }
+        FloatBuffer fb = ByteBuffer.allocateDirect((int) size * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return new HostTensor(s, null, fb);
+    }
+
+    private static int[] checkedShape(int[] shape) {
+        if (shape == null || shape.length == 0) {
+            throw new IllegalArgumentException("tensor shape must have at least one dimension");
+        }
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] < 1) {
+                throw new IllegalArgumentException("tensor dimension " + i + " is " + shape[i]
+                        + " in shape " + Arrays.toString(shape) + "; every dimension must be at least 1");
+            }
+        }
+        return shape.clone();
+    }
+
+    private static long product(int[] s) {
+        long p = 1;
+        for (int d : s) {
+            p *= d;
+            if (p > Long.MAX_VALUE / Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(s) + " is too large");
+            }
+        }
+        return p;
+    }
+
+    @Override
+    public int[] shape() {
+        return shape.clone();
+    }
+
+
+    @Override
+    public int dim(int i) {
+        return shape[i];
+    }
+
+    @Override
+    public int size() {
+        return array != null ? array.length : buffer.capacity();
+    }
+
+    /** Whether this tensor is backed by a Java array ({@link #array()}) rather than a buffer. */
+    public boolean hasArray() {
+        return array != null;
+    }
+
+    /**
+     * The backing array (not a copy), or throws if the tensor wraps a buffer.
+     */
+    public float[] array() {
+        if (array == null) {
+            throw new IllegalStateException("this tensor wraps a FloatBuffer, not a float[]");
+        }
+        return array;
+    }
+
+    /**
+     * The backing buffer (a view whose position 0 is element 0), or null for array tensors.
+     */
+    public FloatBuffer buffer() {
+        return buffer == null ? null : buffer.duplicate();
+    }
+
+    /** Element at a flat index. */
+    public float get(int index) {
+        return array != null ? array[index] : buffer.get(index);
+    }
+
+    /** Copies all elements into a new array. */
+    public float[] toArray() {
+        if (array != null) {
+            return array.clone();
+        }
+        float[] out = new float[buffer.capacity()];
+        buffer.get(0, out);
+        return out;
+    }
+
+    /** Copies {@code src} (exactly {@link #size()} elements) into this tensor. */
+    public void copyFrom(float[] src) {
+        if (src.length != size()) {
+            throw new IllegalArgumentException("source has " + src.length + " elements, tensor has " + size());
+        }
+        if (array != null) {
+            System.arraycopy(src, 0, array, 0, src.length);
+        } else {
+            buffer.put(0, src);
+        }
+    }
+
+    @Override
+    public DataType dataType() {
+        return DataType.F32;
+    }
+
+    /** Whether this tensor and {@code other} are views of the same Java array. */
+    public boolean sharesArrayWith(HostTensor other) {
+        return other != null && array != null && array == other.array;
+    }
+
+    /** Shape and storage kind, e.g. {@code HostTensor[1, 64, 56, 56] float[]}. */
+    @Override
+    public String toString() {
+        return "HostTensor" + Arrays.toString(shape) + (array != null ? " float[]" : " FloatBuffer");
+    }
+}

@@ -1,0 +1,163 @@
+package dev.convcl;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** The one-line problem form's field reader, shared by every operator's parser. */
+final class OneLine {
+    /** Keys a shapes file may carry that are not part of the problem. */
+    static final Set<String> IGNORED_KEYS = Set.of("quick");
+
+    private OneLine() {
+    }
+
+    /** Splits a line into its fields; a leading token without '=' (a name) is skipped. */
+    static Map<String, String> fields(String line) {
+        if (line == null || line.isBlank()) {
+            throw new IllegalArgumentException("empty problem line");
+        }
+        String[] tokens = line.trim().split("\\s+");
+        Map<String, String> f = new LinkedHashMap<>();
+        for (int i = 0; i < tokens.length; i++) {
+            String t = tokens[i];
+            int eq = t.indexOf('=');
+            if (eq < 0) {
+                if (i == 0) {
+                    continue; // the problem's name
+                }
+                throw new IllegalArgumentException("field '" + t + "' is not of the form key=value");
+            }
+            String key = t.substring(0, eq).toLowerCase(Locale.ROOT);
+            if (IGNORED_KEYS.contains(key)) {
+                continue;
+            }
+            if (f.put(key, t.substring(eq + 1)) != null) {
+                throw new IllegalArgumentException("field '" + key + "' given twice");
+            }
+        }
+        return f;
+    }
+
+    /** Rejects keys outside {@code known}. */
+    static void checkKeys(Map<String, String> f, Set<String> known) {
+        for (String key : f.keySet()) {
+            if (!known.contains(key)) {
+                throw new IllegalArgumentException("unknown field '" + key + "' (known: " + new java.util.TreeSet<>(known) + ")");
+            }
+        }
+    }
+
+    static String required(Map<String, String> f, String key) {
+        String v = f.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("field '" + key + "' is missing");
+        }
+        return v;
+    }
+
+    static int parseInt(String key, String v) {
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + "='" + v + "' is not an integer");
+        }
+    }
+
+    static int intField(Map<String, String> f, String key) {
+        return parseInt(key, required(f, key));
+    }
+
+    static int intField(Map<String, String> f, String key, int dflt) {
+        String v = f.get(key);
+        return v == null ? dflt : parseInt(key, v);
+    }
+
+    /** {@code "3"} is (3, 3), {@code "3,1"} is (3, 1). */
+    static int[] pair(String key, String v) {
+        String[] parts = v.split(",", -1);
+        if (parts.length == 1) {
+            int x = parseInt(key, parts[0]);
+            return new int[] {x, x};
+        }
+        if (parts.length == 2) {
+            return new int[] {parseInt(key, parts[0]), parseInt(key, parts[1])};
+        }
+        throw new IllegalArgumentException(key + "='" + v + "' must be one integer or two separated by a comma");
+    }
+
+    static int[] pairField(Map<String, String> f, String key, int dflt) {
+        String v = f.get(key);
+        return v == null ? new int[] {dflt, dflt} : pair(key, v);
+    }
+
+    /** {@code pad}: one value, {@code h,w}, or {@code top,left,bottom,right}; returns {top, left, bottom, right}. */
+    static int[] pads(Map<String, String> f) {
+        String v = f.get("pad");
+        if (v == null) {
+            return new int[4];
+        }
+        String[] parts = v.split(",", -1);
+        if (parts.length == 4) {
+            return new int[] {parseInt("pad", parts[0]), parseInt("pad", parts[1]), parseInt("pad", parts[2]),
+                parseInt("pad", parts[3])};
+        }
+        if (parts.length > 2) {
+            throw new IllegalArgumentException("pad='" + v + "' must be one integer, h,w or top,left,bottom,right");
+        }
+        int[] p = pair("pad", v);
+        return new int[] {p[0], p[1], p[0], p[1]};
+    }
+
+    static Window2d window(Map<String, String> f) {
+        int[] stride = pairField(f, "stride", 1);
+        int[] pad = pads(f);
+        int[] dil = pairField(f, "dil", 1);
+        return new Window2d(intField(f, "kh"), intField(f, "kw"), stride[0], stride[1], pad[0], pad[1], pad[2], pad[3],
+                dil[0], dil[1]);
+    }
+
+    static boolean flag(Map<String, String> f, String key) {
+        String v = f.getOrDefault(key, "0");
+        return switch (v) {
+            case "0", "false" -> false;
+            case "1", "true" -> true;
+            default -> throw new IllegalArgumentException(key + "='" + v + "' must be 0 or 1");
+        };
+    }
+
+    /** {@code post=...}, with the older {@code relu=1} accepted as {@code post=relu}. */
+    static PostOps postOps(Map<String, String> f) {
+        boolean relu = flag(f, "relu");
+        PostOps post = PostOps.parse(f.get("post"));
+        if (relu && !post.isEmpty()) {
+            throw new IllegalArgumentException("give relu=1 or post=" + post + ", not both");
+        }
+        return relu ? PostOps.of(Activation.relu()) : post;
+    }
+
+    static DataType dataType(Map<String, String> f) {
+        String v = f.get("dt");
+        return v == null ? DataType.F32 : DataType.parse(v);
+    }
+
+    static Direction direction(Map<String, String> f) {
+        String v = f.get("dir");
+        return v == null ? Direction.FORWARD : Direction.parse(v);
+    }
+
+    /** Throws when a tensor would have 2^31 elements or more (kernels index with 32-bit ints). */
+    static void fits(String tensor, long elements) {
+        if (elements > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(tensor + " would have " + elements
+                    + " elements, more than the 2^31-1 that 32-bit indexing allows");
+        }
+    }
+
+    static void positive(String field, int v) {
+        if (v < 1) {
+            throw new IllegalArgumentException(field + "=" + v + " must be at least 1");
+        }
+    }
+}

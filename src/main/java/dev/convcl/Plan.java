@@ -1,0 +1,294 @@
+package dev.convcl;
+
+import dev.convcl.spi.Backend;
+import dev.convcl.spi.Implementation;
+import dev.convcl.spi.Memory;
+import dev.convcl.spi.Primitive;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An operation compiled for a device, executed many times ({@link Engine#plan}). Creating it
+ * validated the descriptor, chose an implementation, built its kernels and allocated its scratch;
+ * {@link #execute} only checks the tensors and issues work.
+ *
+ * <p>Tensors: a {@link DeviceTensor} of the plan's engine is used in place. A {@link HostTensor}
+ * is the convenience path: on an OpenCL device it is copied to the device on each call (and an
+ * output copied back, which waits for the call); on the CPU path it is used in place. Constant
+ * arguments (weights, bias) can be {@linkplain #bind bound} once instead of passed on every call.
+ *
+ * <p>If the device fails during a call, the call is completed on the CPU path and the plan stays
+ * there (one WARN per cause). Calls on one plan are serialised; use one plan per thread for
+ * parallel calls.
+ */
+public final class Plan implements AutoCloseable {
+    private final Engine engine;
+    private final Operation op;
+    private final Map<Arg, ArgSpec> specs = new EnumMap<>(Arg.class);
+    private Backend backend;
+    private String implementation;
+    private Primitive primitive;
+    /** Host snapshots of the bound arguments: re-installed if the plan moves to the CPU path. */
+    private final Map<Arg, float[]> boundHost = new EnumMap<>(Arg.class);
+    /** The bound arguments in the current backend's memory, owned by the plan. */
+    private final Map<Arg, Memory> boundMemory = new EnumMap<>(Arg.class);
+    /** Device copies of host tensors (convenience path), one per role, allocated on first use. */
+    private final Map<Arg, Memory> staging = new EnumMap<>(Arg.class);
+    private boolean closed;
+
+    Plan(Engine engine, Operation op, Backend backend, String implementation, Primitive primitive) {
+        this.engine = engine;
+        this.op = op;
+        this.backend = backend;
+        this.implementation = implementation;
+        this.primitive = primitive;
+        for (ArgSpec a : op.arguments()) {
+            specs.put(a.arg(), a);
+        }
+    }
+
+    /** The operation this plan computes. */
+    public Operation operation() {
+        return op;
+    }
+
+    /** {@code opencl} or {@code cpu}: where the next call runs (and the last one ran). */
+    public synchronized String backend() {
+        return backend.kind();
+    }
+
+    /** The device, e.g. {@code opencl:0 pthread-haswell (CPU, ...)}. */
+    public synchronized String deviceName() {
+        return backend.deviceName();
+    }
+
+    /** The implementation's name, e.g. {@code depthwise}, {@code gemm}, {@code cpu-gemm}. */
+    public synchronized String implementation() {
+        return implementation;
+    }
+
+    /** The implementation and its configuration, e.g. {@code depthwise[vw=8 nv=2 th=4 wg=1x1]}. */
+    public synchronized String algorithm() {
+        return primitive.algorithm();
+    }
+
+    /**
+     * Kernel time of the last call in milliseconds (OpenCL profiling; waits for the call's kernels
+     * to finish), NaN on the CPU path.
+     */
+    public synchronized double lastKernelMillis() {
+        return primitive.lastKernelMillis();
+    }
+
+    /**
+     * Binds a constant argument (typically {@link Arg#WEIGHTS} and {@link Arg#BIAS}): its current
+     * values are copied now (and, where the implementation packs them, packed once) and used by
+     * every later call that does not pass that role. Changing {@code t} afterwards has no effect
+     * until {@code bind} is called again. A call that passes the role uses its tensor instead, for
+     * that call only.
+     *
+     * @param role an input role of the operation
+     * @param t    a tensor of the role's shape, host or on this plan's engine
+     * @throws IllegalArgumentException when the operation has no such input or the shape differs
+     */
+    public synchronized void bind(Arg role, Tensor t) {
+        ensureOpen();
+        ArgSpec spec = specs.get(role);
+        if (spec == null || role.isOutput()) {
+            throw new IllegalArgumentException("op=" + op.name() + " has no input '" + (role == null ? null
+                    : role.displayName()) + "' to bind: " + op);
+        }
+        if (t == null || !Arrays.equals(t.shape(), spec.shape())) {
+            throw new IllegalArgumentException(role.displayName() + " shape " + (t == null ? "null"
+                    : Arrays.toString(t.shape())) + " does not match the spec: expected " + Arrays.toString(spec.shape())
+                    + " " + spec.layout());
+        }
+        float[] snapshot;
+        if (t instanceof DeviceTensor d) {
+            checkEngine(role, d);
+            snapshot = d.toArray();
+        } else {
+            snapshot = ((HostTensor) t).toArray();
+        }
+        boundHost.put(role, snapshot);
+        try {
+            installBound(role);
+        } catch (DeviceException e) {
+            fallBack(e);
+        }
+    }
+
+    private void installBound(Arg role) {
+        float[] values = boundHost.get(role);
+        Memory old = boundMemory.remove(role);
+        Memory m = backend.allocate("bound " + role.displayName(), (long) values.length * DataType.F32.bytes());
+        try {
+            backend.write(m, Tensor.of(values, specs.get(role).shape()));
+            primitive.bind(role, m);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        boundMemory.put(role, m);
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /**
+     * Computes {@link Arg#DST} from the other arguments (and the bound ones). Returns once the
+     * work is queued when the output is a {@link DeviceTensor}; with a host output, once the result
+     * is in it.
+     *
+     * @throws IllegalArgumentException when a tensor does not match the operation (nothing is written)
+     * @throws DeviceException          when a device tensor to read was lost to an earlier device failure
+     * @throws IllegalStateException    when the plan is closed
+     */
+    public synchronized void execute(Args args) {
+        ensureOpen();
+        if (args == null) {
+            throw new IllegalArgumentException("args must not be null");
+        }
+        args.validateFor(op, boundHost.keySet());
+        for (Map.Entry<Arg, Tensor> e : args.asMap().entrySet()) {
+            if (e.getValue() instanceof DeviceTensor d) {
+                checkEngine(e.getKey(), d);
+            }
+        }
+        try {
+            run(args);
+        } catch (DeviceException e) {
+            if (backend == engine.cpu()) {
+                throw e;
+            }
+            fallBack(e);
+            run(args);
+        }
+    }
+
+    private void fallBack(DeviceException e) {
+        if (backend == engine.cpu()) {
+            throw e;
+        }
+        engine.warnOnce("run:" + e.kind() + ":" + Engine.firstLine(e.getMessage()), "OpenCL failed while running " + op
+                + " (" + e.kind() + "): " + e.getMessage() + "; this plan continues on the CPU path");
+        releaseBackendResources();
+        backend = engine.cpu();
+        Implementation impl = engine.cpuImplementation(op);
+        implementation = impl.name();
+        primitive = impl.create(op, null);
+        for (Arg role : boundHost.keySet()) {
+            installBound(role);
+        }
+    }
+
+    private void run(Args args) {
+        Map<Arg, Memory> mem = new EnumMap<>(Arg.class);
+        List<Runnable> after = new ArrayList<>();
+        DeviceTensor deviceOutput = null;
+        for (Map.Entry<Arg, Tensor> e : args.asMap().entrySet()) {
+            Arg role = e.getKey();
+            boolean out = role.isOutput();
+            if (e.getValue() instanceof DeviceTensor d) {
+                if (backend == engine.primary()) {
+                    mem.put(role, d.memory());
+                    if (out) {
+                        deviceOutput = d;
+                    }
+                } else {
+                    // The plan fell back to the CPU path; the tensor lives on the device.
+                    HostTensor h = HostTensor.zeros(d.shape());
+                    if (!out) {
+                        d.download(h);
+                    }
+                    mem.put(role, backend.wrap(h));
+                    if (out) {
+                        after.add(() -> d.upload(h));
+                    }
+                }
+            } else {
+                HostTensor h = (HostTensor) e.getValue();
+                Memory view = backend.wrap(h);
+                if (view != null) {
+                    mem.put(role, view);
+                } else {
+                    Memory s = staging(role, h);
+                    if (!out) {
+                        backend.write(s, h);
+                    } else {
+                        after.add(() -> backend.read(s, h));
+                    }
+                    mem.put(role, s);
+                }
+            }
+        }
+        primitive.execute(mem);
+        if (deviceOutput != null) {
+            engine.written(deviceOutput);
+        }
+        for (Runnable r : after) {
+            r.run();
+        }
+    }
+
+    private Memory staging(Arg role, HostTensor h) {
+        Memory s = staging.get(role);
+        if (s == null) {
+            s = backend.allocate(role.displayName(), (long) h.size() * DataType.F32.bytes());
+            staging.put(role, s);
+        }
+        return s;
+    }
+
+    private void checkEngine(Arg role, DeviceTensor d) {
+        if (d.engine() != engine) {
+            throw new IllegalArgumentException(role.displayName() + " is a device tensor of another engine ("
+                    + d.engine().deviceName() + ")");
+        }
+        if (d.isClosed()) {
+            throw new IllegalArgumentException(role.displayName() + " is a closed device tensor");
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("plan is closed: " + op);
+        }
+    }
+
+    private void releaseBackendResources() {
+        primitive.close();
+        for (Memory m : staging.values()) {
+            m.close();
+        }
+        staging.clear();
+        for (Memory m : boundMemory.values()) {
+            m.close();
+        }
+        boundMemory.clear();
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /** Releases the plan's kernels, scratch and bound arguments; idempotent. */
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            releaseBackendResources();
+            engine.planClosed(this);
+        }
+    }
+
+    /** {@code Plan[op=conv2d ... on opencl: gemm-...]}. */
+    @Override
+    public synchronized String toString() {
+        return "Plan[" + op + " on " + backend.kind() + ": " + primitive.algorithm() + "]";
+    }
+}

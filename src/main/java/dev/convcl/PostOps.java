@@ -1,0 +1,131 @@
+package dev.convcl;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * An operation's epilogue: the chain of {@link PostOp}s applied in order to every output value
+ * after the bias, inside the kernel that computes it (oneDNN's post-ops attribute). For example
+ * {@code sum+relu} is a ResNet block's {@code relu(conv(x) + b + residual)}. At most one
+ * {@link Sum} per chain (it reads the operation's {@link Arg#SUM} tensor).
+ *
+ * @param ops the steps, in order (copied)
+ */
+public record PostOps(List<PostOp> ops) {
+    private static final PostOps NONE = new PostOps(List.of());
+
+    /** Copies the list and checks that it holds at most one {@code sum}. */
+    public PostOps {
+        if (ops == null) {
+            throw new IllegalArgumentException("post-ops must not be null");
+        }
+        ops = List.copyOf(ops);
+        long sums = ops.stream().filter(p -> p instanceof Sum).count();
+        if (sums > 1) {
+            throw new IllegalArgumentException("post-ops '" + join(ops) + "' have " + sums + " sums; at most one is allowed");
+        }
+    }
+
+    /** The empty chain. */
+    public static PostOps none() {
+        return NONE;
+    }
+
+    /** The chain of the given steps, in order. */
+    public static PostOps of(PostOp... ops) {
+        return ops.length == 0 ? NONE : new PostOps(List.of(ops));
+    }
+
+    /** Whether the chain is empty. */
+    public boolean isEmpty() {
+        return ops.isEmpty();
+    }
+
+    /** The {@code sum} step, if any. */
+    public Optional<Sum> sum() {
+        for (PostOp p : ops) {
+            if (p instanceof Sum s) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether the chain reads an {@link Arg#SUM} tensor. */
+    public boolean hasSum() {
+        return sum().isPresent();
+    }
+
+    /** This chain followed by {@code next}. */
+    public PostOps then(PostOp next) {
+        List<PostOp> all = new ArrayList<>(ops);
+        all.add(next);
+        return new PostOps(all);
+    }
+
+    /** Whether the chain is exactly one {@code relu}. */
+    public boolean isRelu() {
+        return ops.size() == 1 && ops.get(0) instanceof Activation a && a.kind() == Activation.Kind.RELU;
+    }
+
+    /**
+     * Applies the chain to {@code x} in double precision (the reference definition).
+     *
+     * @param sum the {@link Arg#SUM} tensor's value at this element; ignored without a sum step
+     */
+    public double apply(double x, double sum) {
+        double v = x;
+        for (PostOp p : ops) {
+            if (p instanceof Activation a) {
+                v = a.apply(v);
+            } else if (p instanceof Sum s) {
+                v = v + s.scale() * sum;
+            }
+        }
+        return v;
+    }
+
+    /**
+     * The one-line form: steps joined by {@code +}, e.g. {@code sum:0.5+relu}; empty for no steps.
+     */
+    @Override
+    public String toString() {
+        return join(ops);
+    }
+
+    private static String join(List<PostOp> ops) {
+        StringBuilder sb = new StringBuilder();
+        for (PostOp p : ops) {
+            sb.append(sb.length() == 0 ? "" : "+").append(p.token());
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Reads the one-line form ({@code sum}, {@code sum:0.5}, activations as
+     * {@link Activation#parse}; steps joined by {@code +}); {@code none} or an empty string is the
+     * empty chain.
+     *
+     * @throws IllegalArgumentException naming the step and the rule
+     */
+    public static PostOps parse(String s) {
+        if (s == null || s.isBlank() || s.equals("none")) {
+            return NONE;
+        }
+        List<PostOp> ops = new ArrayList<>();
+        for (String token : s.split("\\+", -1)) {
+            if (token.isEmpty()) {
+                throw new IllegalArgumentException("post-ops '" + s + "' have an empty step");
+            }
+            if (token.equals("sum")) {
+                ops.add(new Sum(1f));
+            } else if (token.startsWith("sum:")) {
+                ops.add(new Sum(Activation.number(token, token.substring(4))));
+            } else {
+                ops.add(Activation.parse(token));
+            }
+        }
+        return new PostOps(ops);
+    }
+}

@@ -1,0 +1,121 @@
+package dev.convcl.cpu;
+
+import dev.convcl.Activation;
+import dev.convcl.PostOp;
+import dev.convcl.PostOps;
+import dev.convcl.Sum;
+
+/**
+ * The CPU path's one implementation of an operation's epilogue: bias, then the post-op chain, on
+ * runs of consecutive output values of one channel. Each step is a loop over one array, so C2
+ * vectorises the simple ones. Activations follow {@link Activation}'s definitions in float
+ * arithmetic (the transcendental ones through double), keeping NaN as NaN.
+ */
+final class Epilogue {
+    private final boolean bias;
+    private final PostOp[] steps;
+    private final boolean hasSum;
+
+    Epilogue(boolean bias, PostOps postOps) {
+        this.bias = bias;
+        this.steps = postOps.ops().toArray(new PostOp[0]);
+        this.hasSum = postOps.hasSum();
+    }
+
+    /** Whether the epilogue reads a sum tensor. */
+    boolean hasSum() {
+        return hasSum;
+    }
+
+    /** Whether there is nothing to do (no bias, no post-ops). */
+    boolean isEmpty() {
+        return !bias && steps.length == 0;
+    }
+
+    /**
+     * Applies the epilogue in place to {@code out[off .. off+len)}, the values of output channel
+     * {@code k}; {@code biasValues} is the bias tensor (ignored without bias), {@code sum} the sum
+     * tensor, read at the same indices as {@code out} (ignored without a sum step).
+     */
+    void apply(float[] out, int off, int len, int k, float[] biasValues, float[] sum) {
+        if (bias) {
+            float b = biasValues[k];
+            for (int i = 0; i < len; i++) {
+                out[off + i] += b;
+            }
+        }
+        for (PostOp step : steps) {
+            if (step instanceof Sum s) {
+                addScaled(out, off, len, sum, s.scale());
+            } else {
+                activate(out, off, len, (Activation) step);
+            }
+        }
+    }
+
+    private static void addScaled(float[] out, int off, int len, float[] sum, float scale) {
+        if (scale == 1f) {
+            for (int i = 0; i < len; i++) {
+                out[off + i] += sum[off + i];
+            }
+        } else {
+            for (int i = 0; i < len; i++) {
+                out[off + i] += scale * sum[off + i];
+            }
+        }
+    }
+
+    private static void activate(float[] a, int off, int len, Activation act) {
+        float alpha = act.alpha(), beta = act.beta();
+        switch (act.kind()) {
+            case RELU -> {
+                for (int i = off; i < off + len; i++) {
+                    float v = a[i];
+                    a[i] = v < 0f ? 0f : v;
+                }
+            }
+            case CLIP -> {
+                for (int i = off; i < off + len; i++) {
+                    float v = a[i];
+                    a[i] = v < alpha ? alpha : (v > beta ? beta : v);
+                }
+            }
+            case LEAKY_RELU -> {
+                for (int i = off; i < off + len; i++) {
+                    float v = a[i];
+                    a[i] = v < 0f ? alpha * v : v;
+                }
+            }
+            case SIGMOID -> {
+                for (int i = off; i < off + len; i++) {
+                    a[i] = (float) (1 / (1 + Math.exp(-a[i])));
+                }
+            }
+            case SILU -> {
+                for (int i = off; i < off + len; i++) {
+                    double v = a[i];
+                    a[i] = (float) (v / (1 + Math.exp(-v)));
+                }
+            }
+            case GELU -> {
+                for (int i = off; i < off + len; i++) {
+                    double v = a[i];
+                    a[i] = (float) (0.5 * v * (1 + Activation.erf(v * 0.7071067811865476)));
+                }
+            }
+            case HARDSIGMOID -> {
+                for (int i = off; i < off + len; i++) {
+                    float t = alpha * a[i] + beta;
+                    a[i] = t < 0f ? 0f : (t > 1f ? 1f : t);
+                }
+            }
+            case HARDSWISH -> {
+                for (int i = off; i < off + len; i++) {
+                    float v = a[i];
+                    float t = v / 6f + 0.5f;
+                    a[i] = v * (t < 0f ? 0f : (t > 1f ? 1f : t));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.convcl.spi;
+
+import dev.convcl.Arg;
+import java.util.Map;
+
+/**
+ * An operation compiled for one backend: kernels built, scratch allocated. {@link #execute}
+ * only issues work (no compilation, no allocation). Arguments arrive validated against the
+ * descriptor and as memory of the primitive's backend. Calls are serialised by the caller.
+ */
+public interface Primitive extends AutoCloseable {
+
+    /** The implementation and its configuration, e.g. {@code depthwise[vw=16 nv=4 th=4 wg=1x1]}. */
+    String algorithm();
+
+    /**
+     * Makes {@code memory} the value of {@code role} for later calls that do not pass it; the
+     * primitive may transform it now (pack weights, say). The caller keeps {@code memory} alive
+     * until it binds another or closes the primitive. The default keeps the reference.
+     */
+    void bind(Arg role, Memory memory);
+
+    /**
+     * Issues the work computing {@link Arg#DST} from the other arguments (and the bound ones for
+     * roles {@code args} does not hold). Returns once the work is queued; the backend's
+     * {@link Backend#read} or {@link Backend#finish} waits for it.
+     *
+     * @throws dev.convcl.DeviceException when the device refuses the work
+     */
+    void execute(Map<Arg, Memory> args);
+
+    /**
+     * Device time of the last {@link #execute}'s kernels in milliseconds, waiting for them to
+     * finish; NaN where not measured (the CPU path).
+     */
+    default double lastKernelMillis() {
+        return Double.NaN;
+    }
+
+    /** Releases device resources; idempotent, never throws. */
+    @Override
+    void close();
+}
