@@ -1,15 +1,11 @@
 package dev.convcl.opencl;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
 import dev.convcl.spi.CompiledConv;
 import dev.convcl.testing.DeformEdgeCases;
 import dev.convcl.testing.OpenClTestDevice;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
@@ -18,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Deformable sampling at its edges ({@link DeformEdgeCases}) on both OpenCL kernels,
- * {@code deform2d_direct.cl} and {@code deform2d_gemm.cl} (its default tile; every CPU and GPU
- * candidate tile on one wide map, since the tile changes how the sampling table is shared): NaN offsets and masks propagate, infinite offsets are zero
+ * {@code deform2d_direct.cl} and {@code deform2d_gemm.cl} (its default tile, and a CPU and a GPU
+ * tile on one wide map): NaN offsets and masks propagate, infinite offsets are zero
  * samples, and fractions are exact on wide, tall and 2^24-pixel maps.
  */
 class OpenClDeformEdgeTest {
@@ -69,17 +65,18 @@ class OpenClDeformEdgeTest {
         DeformEdgeCases.checkWideMaps("deform-gemm", plan(OpenClDeformEdgeTest::gemm));
     }
 
+    /**
+     * The tile decides how the sampling table is spread over work-items (one work-item with no
+     * barrier on CPUs, many with barriers on GPUs); every tile shares the table code, so one of
+     * each kind suffices here (DeformGemmOpenClTest runs every candidate against the reference).
+     */
     @Test
-    void everyGemmTileAgreesWithFloat64OnAWideMap() {
+    void cpuAndGpuTilesAgreeWithFloat64OnAWideMap() {
         ConvSpec spec = DeformEdgeCases.wideMaps().get(3);
-        Set<DeformGemmPlan.Tile> tiles = new LinkedHashSet<>(DeformGemmPlan.candidates(spec, ctx.info()));
-        for (DeformGemmPlan.Tile t : DeformGemmPlan.candidates(spec, PlanChecks.asGpu(ctx.info()))) {
-            if (t.fits(spec, ctx.info())) {
-                tiles.add(t);
-            }
-        }
-        assertTrue(tiles.size() >= 4, "expected the CPU and GPU candidate lists, got " + tiles);
-        for (DeformGemmPlan.Tile t : tiles) {
+        DeformGemmPlan.Tile cpuTile = DeformGemmPlan.candidates(spec, ctx.info()).get(0);
+        DeformGemmPlan.Tile gpuTile = DeformGemmPlan.candidates(spec, PlanChecks.asGpu(ctx.info())).stream()
+                .filter(t -> t.wgs() > 1 && t.fits(spec, ctx.info())).findFirst().orElseThrow();
+        for (DeformGemmPlan.Tile t : List.of(cpuTile, gpuTile)) {
             BiConsumer<ConvSpec, ConvArgs> run = (s, args) -> {
                 try (DeformGemmPlan plan = new DeformGemmPlan(ctx, s, t)) {
                     plan.execute(args);
