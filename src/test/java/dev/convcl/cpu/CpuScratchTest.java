@@ -211,11 +211,19 @@ class CpuScratchTest {
         assertTrue(text.contains(SmallHeapRun.OK + " " + SmallHeapRun.CASES.length), text);
     }
 
-    /** The forked run's expected outputs, against ReferenceConv on the same problems padded by 40. */
+    /**
+     * The forked run's expected outputs, against ReferenceConv on the same problems padded by 40,
+     * and on strided, dilated and grouped ones.
+     */
     @Test
     void smallHeapRunChecksLikeTheReference() {
+        List<String> lines = new ArrayList<>();
         for (String template : SmallHeapRun.CASES) {
-            ConvSpec spec = ConvSpec.parse(template.replace("PAD", "40"));
+            lines.add(template.replace("PAD", "40"));
+        }
+        lines.add("op=conv2d n=2 c=4 h=1 w=1 k=6 kh=3 kw=4 stride=2,3 pad=41,40 dil=2,3 groups=2 bias=1");
+        for (String line : lines) {
+            ConvSpec spec = ConvSpec.parse(line);
             ConvArgs args = SmallHeapRun.args(spec);
             float[] ref = reference(spec, args);
             assertEquals(-1, SmallHeapRun.firstWrong(spec, args, ref), spec.toString());

@@ -77,18 +77,14 @@ public final class SmallHeapRun {
             for (int k = 0; k < spec.k(); k++) {
                 int g = k / spec.kPerGroup();
                 for (int y = 0; y < oh; y++) {
+                    int i = tapOnPixel(y, spec.strideH(), spec.padH(), spec.dilH(), spec.kh());
                     for (int x = 0; x < ow; x++) {
+                        int j = i < 0 ? -1 : tapOnPixel(x, spec.strideW(), spec.padW(), spec.dilW(), spec.kw());
                         double sum = 0;
-                        for (int i = 0; i < spec.kh(); i++) {
-                            for (int j = 0; j < spec.kw(); j++) {
-                                long iy = (long) y * spec.strideH() - spec.padH() + (long) i * spec.dilH();
-                                long ix = (long) x * spec.strideW() - spec.padW() + (long) j * spec.dilW();
-                                if (iy == 0 && ix == 0) {
-                                    for (int cl = 0; cl < cg; cl++) {
-                                        sum += (double) wt[((k * cg + cl) * spec.kh() + i) * spec.kw() + j]
-                                                * in[n * spec.c() + g * cg + cl];
-                                    }
-                                }
+                        if (j >= 0) {
+                            for (int cl = 0; cl < cg; cl++) {
+                                sum += (double) wt[((k * cg + cl) * spec.kh() + i) * spec.kw() + j]
+                                        * in[n * spec.c() + g * cg + cl];
                             }
                         }
                         int at = ((n * spec.k() + k) * oh + y) * ow + x;
@@ -100,5 +96,11 @@ public final class SmallHeapRun {
             }
         }
         return -1;
+    }
+
+    /** The kernel row (column) whose tap at output row (column) o reads input row (column) 0, or -1. */
+    private static int tapOnPixel(int o, int stride, int pad, int dil, int taps) {
+        long d = (long) pad - (long) o * stride; // i * dil must equal this
+        return d >= 0 && d % dil == 0 && d / dil < taps ? (int) (d / dil) : -1;
     }
 }
