@@ -12,8 +12,8 @@ import dev.convcl.spi.BackendException;
  * <p>The bound, {@link #boundFloats}: each concurrent task holds at most {@link #TILE_FLOATS}; on
  * top of that, two algorithms keep one copy of the input for the whole call: the implicit GEMM's
  * padded input (chosen only when padding adds at most a tile to it, see
- * {@link ImplicitGemmConv#fits}) and the deformable sampler's zero-bordered input (one border of
- * a pixel, whatever the padding).
+ * {@link ImplicitGemmConv#fits}) and the deformable sampler's zero-bordered input (a border of
+ * one pixel, whatever the padding).
  */
 final class Scratch {
     /** The largest array length every JVM allocates. */
@@ -44,10 +44,13 @@ final class Scratch {
     /**
      * The most scratch floats a CPU plan of {@code spec} may hold during one call on
      * {@code threads} worker threads: a tile per thread plus one more for the call itself, and
-     * twice the input (a padded copy of it whose padding adds at most a tile, or a zero-bordered
-     * one). Independent of the padding, stride and dilation.
+     * twice the input with a border of a pixel (the implicit GEMM's padded copy, made only when
+     * padding adds at most a tile to the input, or the deformable sampler's zero-bordered copy).
+     * Independent of the padding, stride and dilation. The packed GEMM's tiles stay within it up
+     * to about 16K output channels per group and 2700 offset groups x kernel points.
      */
     static long boundFloats(ConvSpec spec, int threads) {
-        return 2 * spec.inputSize() + (threads + 1L) * TILE_FLOATS;
+        long bordered = (long) spec.n() * spec.c() * (spec.h() + 3L) * (spec.w() + 2L);
+        return 2 * bordered + (threads + 1L) * TILE_FLOATS;
     }
 }
