@@ -103,6 +103,9 @@ public final class CpuBackend implements Backend {
      * shape it can take); {@code cpu-direct} is the simple loop nest the others replaced.
      *
      * @throws IllegalArgumentException when the algorithm is unknown or cannot run {@code spec}
+     * @throws dev.convcl.spi.BackendException (out of resources) when its scratch would exceed
+     *         {@link Scratch#boundFloats} ({@code cpu-implicit-gemm} under a large padding,
+     *         {@code cpu-depthwise} when one output row's padded band exceeds the tile)
      */
     CpuPlan compile(ConvSpec spec, String algorithm) {
         return switch (algorithm) {
