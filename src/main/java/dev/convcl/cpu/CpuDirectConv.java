@@ -2,7 +2,6 @@ package dev.convcl.cpu;
 
 import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
-import dev.convcl.spi.CompiledConv;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
@@ -10,7 +9,7 @@ import java.util.stream.IntStream;
  * Direct convolution in Java, one task per (image, output channel) plane, float accumulation.
  * Handles conv2d and deform2d with the reference's semantics.
  */
-final class CpuDirectConv implements CompiledConv {
+final class CpuDirectConv implements CpuPlan {
     private final ConvSpec spec;
     private final ForkJoinPool pool;
 
@@ -22,6 +21,12 @@ final class CpuDirectConv implements CompiledConv {
     @Override
     public String algorithm() {
         return spec.isDeformable() ? "cpu-deform-direct" : "cpu-direct";
+    }
+
+    /** Accumulates in registers: none. */
+    @Override
+    public long scratchBytes() {
+        return 0;
     }
 
     @Override

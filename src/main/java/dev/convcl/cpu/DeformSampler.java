@@ -42,6 +42,17 @@ final class DeformSampler implements ColumnPacker {
     }
 
     @Override
+    public long preparedFloats() {
+        return paddedLen;
+    }
+
+    /** The neighbour index, four corner weights and (with a mask) the mask of each sample. */
+    @Override
+    public long tileFloatsPerColumn() {
+        return (long) s.offsetGroups() * s.kh() * s.kw() * (s.mask() ? 6 : 5);
+    }
+
+    @Override
     public Object prepare(CallData call, ForkJoinPool pool) {
         int h = s.h(), w = s.w();
         float[] in = call.in();
