@@ -46,18 +46,7 @@
  * Local memory: (10 + CC) * KH*KW * P floats + KB * P floats, sized at compile time.
  */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-
-#if VW == 1
-typedef float floatv;
-#define VLOAD(p) (*(p))
-#define VSTORE(v, p) (*(p) = (v))
-#else
-typedef CAT(float, VW) floatv;
-#define VLOAD(p) CAT(vload, VW)(0, p)
-#define VSTORE(v, p) CAT(vstore, VW)(v, 0, p)
-#endif
+#include "vectors.h" /* floatv, VLOAD, VSTORE, VFMA: vectors of VW floats */
 
 #if WGS > 1
 #define LOCAL_BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
@@ -231,7 +220,7 @@ void deform2d_gemm(__global const float* restrict input,
                     const floatv w = (floatv)(wrow[t][r]);
 #pragma unroll
                     for (int v = 0; v < PV; ++v) {
-                        acc[t][v] = fma(w, x[v], acc[t][v]);
+                        acc[t][v] = VFMA(w, x[v], acc[t][v]);
                     }
                 }
             }
