@@ -5,8 +5,10 @@ import dev.convcl.DeviceChoice;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.opencl.OpenClContext;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -118,13 +120,27 @@ final class BenchCommand extends CliCommand {
             Peak.Result devicePeak = null, cpuPeak = null;
             if (!noPeak) {
                 PeakCache cache = PeakCache.standard();
-                if (ctx.isPresent()) {
-                    devicePeak = PeakCommand.cachedOrMeasured(cache, PeakCache.key(ctx.get().info()),
-                            () -> Peak.measure(ctx.get()), err());
-                }
                 CpuBackend cpuPath = (CpuBackend) cpu.cpuBackend();
-                cpuPeak = PeakCommand.cachedOrMeasured(cache, PeakCache.javaKey(cpuPath.threads()),
-                        () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads()), err());
+                String deviceKey = ctx.map(c -> PeakCache.key(c.info())).orElse(null);
+                String cpuKey = PeakCache.javaKey(cpuPath.threads());
+                // One line for whatever is not cached yet (the device, the CPU path or both).
+                List<String> uncached = new ArrayList<>();
+                if (deviceKey != null && cache.get(deviceKey).isEmpty()) {
+                    uncached.add(engine.deviceName());
+                }
+                if (cache.get(cpuKey).isEmpty()) {
+                    uncached.add("the CPU path");
+                }
+                if (!uncached.isEmpty()) {
+                    err().println("bench: measuring the peak of " + String.join(" and ", uncached)
+                            + " once (cached afterwards; 'convcl peak' measures again) ...");
+                    err().flush();
+                }
+                if (deviceKey != null) {
+                    devicePeak = PeakCommand.cachedOrMeasured(cache, deviceKey, () -> Peak.measure(ctx.get()));
+                }
+                cpuPeak = PeakCommand.cachedOrMeasured(cache, cpuKey,
+                        () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads()));
             }
             BenchRunner runner = new BenchRunner(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds, referenceMflop * 1e6),
                     devicePeak, cpuPeak, err());

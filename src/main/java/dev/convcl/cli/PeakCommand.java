@@ -52,14 +52,12 @@ final class PeakCommand extends CliCommand {
         return r;
     }
 
-    /** The cached peak of {@code key}, else one measured now (and cached). */
-    static Peak.Result cachedOrMeasured(PeakCache cache, String key, Supplier<Peak.Result> measure, PrintWriter progress) {
+    /** The cached peak of {@code key}, else one measured now (and cached); the caller says so first. */
+    static Peak.Result cachedOrMeasured(PeakCache cache, String key, Supplier<Peak.Result> measure) {
         Optional<Peak.Result> cached = cache.get(key);
         if (cached.isPresent()) {
             return cached.get();
         }
-        progress.println("measuring the peak once (cached afterwards; 'convcl peak' measures again) ...");
-        progress.flush();
         Peak.Result r = measure.get();
         cache.put(key, r);
         return r;
