@@ -49,6 +49,8 @@
  * Local memory: (10 + CC) * KH*KW * P floats + KB * P floats, sized at compile time.
  */
 
+#include "vectors.h" /* floatv, VLOAD, VSTORE, VFMA: vectors of VW floats */
+
 /*
  * The cell of base + d: base + floor(d), saturated. Exact unless the true cell is outside the int
  * range; a saturated cell is outside the image, because the host guarantees H + 2*PH < 2^31 (so
@@ -65,18 +67,6 @@ inline bool sample_inside(int cell, float frac, int size)
     return cell >= -1 && cell < size && (cell >= 0 || frac > 0.0f);
 }
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-
-#if VW == 1
-typedef float floatv;
-#define VLOAD(p) (*(p))
-#define VSTORE(v, p) (*(p) = (v))
-#else
-typedef CAT(float, VW) floatv;
-#define VLOAD(p) CAT(vload, VW)(0, p)
-#define VSTORE(v, p) CAT(vstore, VW)(v, 0, p)
-#endif
 
 #if WGS > 1
 #define LOCAL_BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
@@ -252,7 +242,7 @@ void deform2d_gemm(__global const float* restrict input,
                     const floatv w = (floatv)(wrow[t][r]);
 #pragma unroll
                     for (int v = 0; v < PV; ++v) {
-                        acc[t][v] = fma(w, x[v], acc[t][v]);
+                        acc[t][v] = VFMA(w, x[v], acc[t][v]);
                     }
                 }
             }
