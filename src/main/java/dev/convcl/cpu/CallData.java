@@ -1,55 +1,47 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.spi.Memory;
+import java.util.Map;
 
 /**
- * The arrays of one call: inputs as Java arrays (copied only when a tensor wraps a buffer) and the
- * array the output is computed into. Each call has its own, so plans can run concurrently.
+ * The arrays of one call and the epilogue that finishes each output value. Each call has its
+ * own, so plans can run concurrently.
  */
-record CallData(float[] in, float[] wt, float[] bias, float[] off, float[] mask, float[] out) {
+record CallData(float[] in, float[] wt, float[] bias, float[] off, float[] mask, float[] sum, float[] out,
+                Epilogue epilogue) {
 
-    static CallData of(ConvSpec spec, ConvArgs args) {
-        return new CallData(args.input().hasArray() ? args.input().array() : args.input().toArray(),
-                args.weight().hasArray() ? args.weight().array() : args.weight().toArray(),
-                spec.bias() ? args.bias().toArray() : null,
-                spec.isDeformable() ? (args.offset().hasArray() ? args.offset().array() : args.offset().toArray()) : null,
-                spec.mask() ? (args.mask().hasArray() ? args.mask().array() : args.mask().toArray()) : null,
-                args.output().hasArray() ? args.output().array() : new float[args.output().size()]);
+    static CallData of(Convolution spec, Epilogue epilogue, Map<Arg, Memory> args) {
+        boolean deform = spec instanceof DeformConv2d;
+        return new CallData(array(args, Arg.SRC), array(args, Arg.WEIGHTS),
+                spec.bias() ? array(args, Arg.BIAS) : null,
+                deform ? array(args, Arg.OFFSET) : null,
+                deform && ((DeformConv2d) spec).mask() ? array(args, Arg.MASK) : null,
+                epilogue.hasSum() ? array(args, Arg.SUM) : null,
+                array(args, Arg.DST), epilogue);
     }
 
-    /** Copies the result into the output tensor when it wraps a buffer rather than this array. */
-    void finish(ConvArgs args) {
-        if (!args.output().hasArray()) {
-            args.output().copyFrom(out);
+    private static float[] array(Map<Arg, Memory> args, Arg role) {
+        Memory m = args.get(role);
+        if (m == null) {
+            throw new IllegalArgumentException(role.displayName() + " is missing");
         }
+        return HostMemory.of(m);
     }
 
     /**
      * Copies {@code len} accumulated values of output channel {@code k} from {@code src[srcOff..]}
-     * to {@code out[dst..]}, adding the bias, then ReLU ({@code x < 0 ? 0 : x}, which keeps NaN),
-     * as the reference does. A copy, then loops over one array each, so C2 vectorizes them.
+     * to {@code out[dst..]}, then applies the epilogue (bias, post-ops) to them.
      */
-    void store(float[] src, int srcOff, int dst, int len, int k, boolean relu) {
+    void store(float[] src, int srcOff, int dst, int len, int k) {
         System.arraycopy(src, srcOff, out, dst, len);
-        if (bias != null) {
-            addBias(out, dst, len, bias[k]);
-        }
-        if (relu) {
-            relu(out, dst, len);
-        }
+        epilogue.apply(out, dst, len, k, bias, sum);
     }
 
-    private static void addBias(float[] a, int off, int len, float b) {
-        for (int i = 0; i < len; i++) {
-            a[off + i] += b;
-        }
-    }
-
-    private static void relu(float[] a, int off, int len) {
-        for (int i = 0; i < len; i++) {
-            float v = a[off + i];
-            a[off + i] = v < 0f ? 0f : v;
-        }
+    /** Applies the epilogue to {@code out[dst .. dst+len)}, values of channel {@code k} computed in place. */
+    void finishInPlace(int dst, int len, int k) {
+        epilogue.apply(out, dst, len, k, bias, sum);
     }
 }

@@ -1,14 +1,32 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Conv2d;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.HostTensor;
+import dev.convcl.Operation;
 import dev.convcl.spi.Backend;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.spi.Implementation;
+import dev.convcl.spi.Memory;
+import dev.convcl.spi.Primitive;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.Function;
 
 /**
- * The pure-Java path: runs every valid spec, on all cores, with no native code. It is both a
- * backend of its own ({@code --device cpu}) and the fallback when OpenCL cannot run a problem.
+ * The pure-Java path: runs every valid operation, on all cores, with no native code. It is both a
+ * backend of its own ({@code --device cpu}) and the fallback when OpenCL cannot run a problem. Its
+ * memory is Java arrays: host tensors backed by arrays are used in place, and work runs to
+ * completion when issued.
+ *
+ * <p>Implementations, in selection order: {@code cpu-deform-gemm} (deform2d), {@code cpu-depthwise}
+ * (groups == c, when a band of padded rows fits the tile), {@code cpu-1x1} (unpadded 1x1
+ * kernels), {@code cpu-implicit-gemm} (when packing column tiles would not pay, or its wide rows
+ * waste little, and its padded copy stays within the bound), {@code cpu-gemm} (packed im2col
+ * tiles, any conv2d) and {@code cpu-direct} (the plain loop nest, any convolution). Every choice
+ * keeps its scratch within {@link Scratch#boundFloats}, whatever the padding.
  */
 public final class CpuBackend implements Backend {
     private final ForkJoinPool pool;
@@ -61,56 +79,115 @@ public final class CpuBackend implements Backend {
         return "cpu (pure Java, " + threads() + " threads, " + kernels.name() + " kernels)";
     }
 
+    /** Each implementation's rule, in selection order: null when it accepts, else why not. */
+    private static final Function<Convolution, String> DEFORM_GEMM = op -> op instanceof DeformConv2d ? null
+            : "not deform2d";
+    private static final Function<Convolution, String> DEPTHWISE = op -> op instanceof Conv2d c && c.isDepthwise()
+            && DepthwiseConv.fits(c) ? null : "not a depthwise conv2d whose band of padded rows fits the tile";
+    private static final Function<Convolution, String> POINTWISE = op -> op instanceof Conv2d c && isPointwise(c) ? null
+            : "not an unpadded 1x1 conv2d";
+    private static final Function<Convolution, String> IMPLICIT_GEMM = op -> op instanceof Conv2d c
+            && prefersImplicitGemm(c) ? null : "not a conv2d whose padded copy is small and wide rows pay";
+    private static final Function<Convolution, String> GEMM = op -> op instanceof Conv2d ? null : "not conv2d";
+    private static final Function<Convolution, String> DIRECT = op -> null;
+
+    private final List<Implementation> implementations = List.of(
+            new Impl("cpu-deform-gemm", DEFORM_GEMM,
+                    op -> new GemmConv(op, pool, kernels, new DeformSampler((DeformConv2d) op))),
+            new Impl("cpu-depthwise", DEPTHWISE, op -> new DepthwiseConv(op, pool, kernels)),
+            new Impl("cpu-1x1", POINTWISE, op -> new GemmConv(op, pool, kernels, new PointwisePacker(op))),
+            new Impl("cpu-implicit-gemm", IMPLICIT_GEMM, op -> new ImplicitGemmConv(op, pool, kernels)),
+            new Impl("cpu-gemm", GEMM, op -> new GemmConv(op, pool, kernels, new Im2colPacker(op))),
+            new Impl("cpu-direct", DIRECT, op -> new CpuDirectConv(op, pool)));
+
+    private static final List<Map.Entry<String, Function<Convolution, String>>> RULES = List.of(
+            Map.entry("cpu-deform-gemm", DEFORM_GEMM), Map.entry("cpu-depthwise", DEPTHWISE),
+            Map.entry("cpu-1x1", POINTWISE), Map.entry("cpu-implicit-gemm", IMPLICIT_GEMM),
+            Map.entry("cpu-gemm", GEMM), Map.entry("cpu-direct", DIRECT));
+
     @Override
-    public Optional<String> unsupportedReason(ConvSpec spec) {
-        return Optional.empty();
+    public List<Implementation> implementations() {
+        return implementations;
+    }
+
+    /** One entry of the list: a name, a rule and a constructor. */
+    private static final class Impl implements Implementation {
+        private final String name;
+        private final Function<Convolution, String> rule;
+        private final Function<Convolution, CpuPlan> create;
+
+        Impl(String name, Function<Convolution, String> rule, Function<Convolution, CpuPlan> create) {
+            this.name = name;
+            this.rule = rule;
+            this.create = create;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public Optional<String> validate(Operation op) {
+            if (!(op instanceof Convolution c)) {
+                return Optional.of("not a convolution");
+            }
+            return Optional.ofNullable(rule.apply(c));
+        }
+
+        @Override
+        public Primitive create(Operation op, String config) {
+            Optional<String> why = validate(op);
+            if (why.isPresent()) {
+                throw new IllegalArgumentException(name + " cannot run " + op + ": " + why.get());
+            }
+            if (config != null) {
+                throw new IllegalArgumentException(name + " has no configuration '" + config + "'");
+            }
+            return create.apply((Convolution) op);
+        }
+    }
+
+    private static boolean isPointwise(Convolution spec) {
+        return spec.kh() == 1 && spec.kw() == 1 && spec.padTop() == 0 && spec.padLeft() == 0 && spec.padBottom() == 0
+                && spec.padRight() == 0;
     }
 
     /**
-     * Chooses the algorithm: {@code cpu-deform-gemm} for deform2d, {@code cpu-depthwise} when
-     * groups == c, {@code cpu-1x1} for unpadded 1x1 kernels; otherwise {@code cpu-implicit-gemm}
-     * when packing column tiles would not pay (few output channels per group, or few input
-     * channels per group) or its wide rows waste little, and {@code cpu-gemm} (packed im2col tiles).
-     * Every choice keeps its scratch within {@link Scratch#boundFloats}, whatever the padding: the
-     * implicit GEMM (a padded copy of the input) and the depthwise path (a band of padded rows)
-     * leave problems they cannot run within it to {@code cpu-gemm}, whose tiles are bounded.
+     * Packing costs about one copy per column element and is shared by kPerGroup rows; the implicit
+     * GEMM packs nothing but computes phaseW / OW times the output (its wide rows).
      */
-    @Override
-    public CompiledConv compile(ConvSpec spec) {
-        return compile(spec, algorithmFor(spec));
-    }
-
-    static String algorithmFor(ConvSpec spec) {
-        if (spec.isDeformable()) {
-            return "cpu-deform-gemm";
-        }
-        if (spec.isDepthwise() && DepthwiseConv.fits(spec)) {
-            return "cpu-depthwise";
-        }
-        if (spec.kh() == 1 && spec.kw() == 1 && spec.padH() == 0 && spec.padW() == 0) {
-            return "cpu-1x1";
-        }
-        // Packing costs about one copy per column element and is shared by kPerGroup rows; the
-        // implicit GEMM packs nothing but computes phaseW / OW times the output (its wide rows).
-        int phaseW = (spec.w() + 2 * spec.padW() + spec.strideW() - 1) / spec.strideW();
+    private static boolean prefersImplicitGemm(Convolution spec) {
+        int phaseW = PhaseLayout.phaseCols(spec);
         double waste = (double) phaseW / spec.outW();
         boolean fewRows = spec.kPerGroup() <= 32 || spec.cPerGroup() <= 8;
-        return (fewRows || waste <= 1.10) && ImplicitGemmConv.fits(spec) ? "cpu-implicit-gemm" : "cpu-gemm";
+        return (fewRows || waste <= 1.10) && ImplicitGemmConv.fits(spec);
+    }
+
+    /** The name of the implementation selection picks for {@code spec} (the first that accepts it). */
+    static String algorithmFor(Convolution spec) {
+        for (Map.Entry<String, Function<Convolution, String>> rule : RULES) {
+            if (rule.getValue().apply(spec) == null) {
+                return rule.getKey();
+            }
+        }
+        throw new IllegalStateException("cpu-direct accepts every convolution");
     }
 
     /**
-     * Compiles with a named algorithm (tests and benchmarks use it to run every algorithm on every
-     * shape it can take); {@code cpu-direct} is the simple loop nest the others replaced.
+     * Compiles with a named algorithm, whether or not selection would pick it (tests run every
+     * algorithm on every shape it can take); only what the algorithm cannot run is refused.
      *
      * @throws IllegalArgumentException when the algorithm is unknown or cannot run {@code spec}
-     * @throws dev.convcl.spi.BackendException (out of resources) when its scratch would exceed
+     * @throws dev.convcl.DeviceException (out of resources) when its scratch would exceed
      *         {@link Scratch#boundFloats} ({@code cpu-implicit-gemm} under a large padding,
      *         {@code cpu-depthwise} when one output row's padded band exceeds the tile)
      */
-    CpuPlan compile(ConvSpec spec, String algorithm) {
+    CpuPlan compile(Convolution spec, String algorithm) {
+        boolean deform = spec instanceof DeformConv2d;
         return switch (algorithm) {
             case "cpu-gemm" -> {
-                if (spec.isDeformable()) {
+                if (deform) {
                     throw new IllegalArgumentException("cpu-gemm cannot run op=deform2d: " + spec);
                 }
                 yield new GemmConv(spec, pool, kernels, new Im2colPacker(spec));
@@ -118,10 +195,77 @@ public final class CpuBackend implements Backend {
             case "cpu-1x1" -> new GemmConv(spec, pool, kernels, new PointwisePacker(spec));
             case "cpu-depthwise" -> new DepthwiseConv(spec, pool, kernels);
             case "cpu-implicit-gemm" -> new ImplicitGemmConv(spec, pool, kernels);
-            case "cpu-deform-gemm" -> new GemmConv(spec, pool, kernels, new DeformSampler(spec));
+            case "cpu-deform-gemm" -> {
+                if (!deform) {
+                    throw new IllegalArgumentException("cpu-deform-gemm runs op=deform2d only: " + spec);
+                }
+                yield new GemmConv(spec, pool, kernels, new DeformSampler((DeformConv2d) spec));
+            }
             case "cpu-direct" -> new CpuDirectConv(spec, pool);
             default -> throw new IllegalArgumentException("unknown CPU algorithm '" + algorithm + "'");
         };
+    }
+
+    // ---------------------------------------------------------------- memory: Java arrays
+
+    @Override
+    public Memory allocate(String what, long bytes) {
+        long floats = (bytes + Float.BYTES - 1) / Float.BYTES;
+        if (floats > Scratch.MAX_FLOATS) {
+            throw new dev.convcl.DeviceException(dev.convcl.DeviceException.Kind.OUT_OF_RESOURCES, what + " needs "
+                    + floats + " floats, more than a Java array holds (" + Scratch.MAX_FLOATS + ")");
+        }
+        return new HostMemory(new float[(int) floats]);
+    }
+
+    @Override
+    public Memory wrap(HostTensor t) {
+        return t.hasArray() ? new HostMemory(t.array()) : null;
+    }
+
+    @Override
+    public void write(Memory dst, HostTensor src) {
+        float[] d = HostMemory.of(dst);
+        if (src.hasArray()) {
+            System.arraycopy(src.array(), 0, d, 0, src.size());
+        } else {
+            src.buffer().get(0, d, 0, src.size());
+        }
+    }
+
+    @Override
+    public void read(Memory src, HostTensor dst) {
+        float[] s = HostMemory.of(src);
+        if (dst.hasArray()) {
+            System.arraycopy(s, 0, dst.array(), 0, dst.size());
+        } else {
+            dst.copyFrom(java.util.Arrays.copyOf(s, dst.size()));
+        }
+    }
+
+    @Override
+    public void copy(Memory src, Memory dst, long bytes) {
+        System.arraycopy(HostMemory.of(src), 0, HostMemory.of(dst), 0, (int) (bytes / Float.BYTES));
+    }
+
+    /** Work on the CPU path runs to completion when issued: nothing to wait for. */
+    @Override
+    public void finish() {
+    }
+
+    @Override
+    public long transfers() {
+        return 0;
+    }
+
+    @Override
+    public long launches() {
+        return 0;
+    }
+
+    @Override
+    public long liveBytes() {
+        return 0;
     }
 
     @Override

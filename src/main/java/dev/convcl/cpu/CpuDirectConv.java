@@ -1,7 +1,7 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
@@ -9,13 +9,14 @@ import java.util.stream.IntStream;
  * Direct convolution in Java, one task per (image, output channel) plane, float accumulation.
  * Handles conv2d and deform2d with the reference's semantics.
  */
-final class CpuDirectConv implements CpuPlan {
-    private final ConvSpec spec;
+final class CpuDirectConv extends CpuPlan {
     private final ForkJoinPool pool;
+    private final int offsetGroups;
 
-    CpuDirectConv(ConvSpec spec, ForkJoinPool pool) {
-        this.spec = spec;
+    CpuDirectConv(Convolution spec, ForkJoinPool pool) {
+        super(spec);
         this.pool = pool;
+        this.offsetGroups = spec instanceof DeformConv2d d ? d.offsetGroups() : 1;
     }
 
     @Override
@@ -25,37 +26,29 @@ final class CpuDirectConv implements CpuPlan {
 
     /** Accumulates in registers: none. */
     @Override
-    public long scratchBytes() {
+    long scratchBytes() {
         return 0;
     }
 
     @Override
-    public void execute(ConvArgs args) {
-        float[] in = args.input().hasArray() ? args.input().array() : args.input().toArray();
-        float[] wt = args.weight().hasArray() ? args.weight().array() : args.weight().toArray();
-        float[] bias = spec.bias() ? args.bias().toArray() : null;
-        float[] off = spec.isDeformable() ? args.offset().toArray() : null;
-        float[] msk = spec.mask() ? args.mask().toArray() : null;
-        float[] out = args.output().hasArray() ? args.output().array() : new float[args.output().size()];
+    void run(CallData call) {
         try {
             pool.submit(() -> IntStream.range(0, spec.n() * spec.k()).parallel()
-                    .forEach(nk -> plane(nk / spec.k(), nk % spec.k(), in, wt, bias, off, msk, out))).get();
+                    .forEach(nk -> plane(call, nk / spec.k(), nk % spec.k()))).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while computing " + spec, e);
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException("CPU path failed on " + spec + ": " + e.getCause(), e.getCause());
         }
-        if (!args.output().hasArray()) {
-            args.output().copyFrom(out);
-        }
     }
 
-    private void plane(int n, int k, float[] in, float[] wt, float[] bias, float[] off, float[] msk, float[] out) {
-        ConvSpec s = spec;
+    private void plane(CallData call, int n, int k) {
+        Convolution s = spec;
+        float[] in = call.in(), wt = call.wt(), off = call.off(), msk = call.mask(), out = call.out();
         int oh = s.outH(), ow = s.outW(), cg = s.cPerGroup(), g = k / s.kPerGroup();
         int kk = s.kh() * s.kw();
-        int cPerOg = s.c() / s.offsetGroups();
+        int cPerOg = s.c() / offsetGroups;
         int plane = oh * ow;
         for (int y = 0; y < oh; y++) {
             for (int x = 0; x < ow; x++) {
@@ -70,29 +63,24 @@ final class CpuDirectConv implements CpuPlan {
                             int p = i * s.kw() + j;
                             float v;
                             if (off == null) {
-                                int iy = y * s.strideH() - s.padH() + i * s.dilH();
-                                int ix = x * s.strideW() - s.padW() + j * s.dilW();
+                                int iy = y * s.strideH() - s.padTop() + i * s.dilH();
+                                int ix = x * s.strideW() - s.padLeft() + j * s.dilW();
                                 v = iy >= 0 && iy < s.h() && ix >= 0 && ix < s.w() ? in[inBase + iy * s.w() + ix] : 0f;
                             } else {
-                                int oBase = (n * 2 * s.offsetGroups() * kk + og * 2 * kk + 2 * p) * plane + y * ow + x;
-                                v = bilinear(in, inBase, s.h(), s.w(), y * s.strideH() - s.padH() + i * s.dilH(), off[oBase],
-                                        x * s.strideW() - s.padW() + j * s.dilW(), off[oBase + plane]);
+                                int oBase = (n * 2 * offsetGroups * kk + og * 2 * kk + 2 * p) * plane + y * ow + x;
+                                v = bilinear(in, inBase, s.h(), s.w(), y * s.strideH() - s.padTop() + i * s.dilH(), off[oBase],
+                                        x * s.strideW() - s.padLeft() + j * s.dilW(), off[oBase + plane]);
                                 if (msk != null) {
-                                    v *= msk[(n * s.offsetGroups() * kk + og * kk + p) * plane + y * ow + x];
+                                    v *= msk[(n * offsetGroups * kk + og * kk + p) * plane + y * ow + x];
                                 }
                             }
                             acc = Math.fma(v, wt[wBase + p], acc);
                         }
                     }
                 }
-                if (bias != null) {
-                    acc += bias[k];
-                }
-                if (s.relu() && acc < 0f) {
-                    acc = 0f;
-                }
                 out[(n * s.k() + k) * plane + y * ow + x] = acc;
             }
+            call.finishInPlace((n * s.k() + k) * plane + y * ow, ow, k);
         }
     }
 
@@ -120,8 +108,4 @@ final class CpuDirectConv implements CpuPlan {
         return y >= 0 && y < h && x >= 0 && x < w ? in[base + y * w + x] : 0f;
     }
 
-    @Override
-    public void close() {
-        // nothing held
-    }
 }

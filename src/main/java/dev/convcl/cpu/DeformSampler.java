@@ -1,6 +1,6 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.DeformConv2d;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -19,16 +19,13 @@ import java.util.concurrent.ForkJoinPool;
  * map size.
  */
 final class DeformSampler implements ColumnPacker {
-    private final ConvSpec s;
+    private final DeformConv2d s;
     private final int planeW;
     private final int planeSize;
     private final int zeroIndex;
     private final int paddedLen;
 
-    DeformSampler(ConvSpec spec) {
-        if (!spec.isDeformable()) {
-            throw new IllegalArgumentException("deformable sampling needs op=deform2d: " + spec);
-        }
+    DeformSampler(DeformConv2d spec) {
         this.s = spec;
         this.planeW = spec.w() + 2;
         this.planeSize = Scratch.length((long) (spec.h() + 3) * planeW, "a zero-bordered input plane", spec);
@@ -90,8 +87,8 @@ final class DeformSampler implements ColumnPacker {
                         t.w00[dst + q] = Float.NaN; // NaN * 0: the sample is NaN
                         continue;
                     }
-                    long y0 = SampleAxis.cell((long) y * s.strideH() - s.padH() + (long) i * s.dilH(), dy);
-                    long x0 = SampleAxis.cell((long) x * s.strideW() - s.padW() + (long) j * s.dilW(), dx);
+                    long y0 = SampleAxis.cell((long) y * s.strideH() - s.padTop() + (long) i * s.dilH(), dy);
+                    long x0 = SampleAxis.cell((long) x * s.strideW() - s.padLeft() + (long) j * s.dilW(), dx);
                     double ly = SampleAxis.fraction(dy), lx = SampleAxis.fraction(dx);
                     if (!SampleAxis.inside(y0, ly, s.h()) || !SampleAxis.inside(x0, lx, s.w())) {
                         t.index[dst + q] = zeroIndex;

@@ -1,8 +1,7 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
-import dev.convcl.spi.BackendException;
+import dev.convcl.Convolution;
+import dev.convcl.DeviceException;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -18,13 +17,12 @@ import java.util.concurrent.ForkJoinPool;
  * working memory stays a tile per thread whatever the padding. The sums are the same, term for
  * term, so the results are too.
  */
-final class DepthwiseConv implements CpuPlan {
+final class DepthwiseConv extends CpuPlan {
     /** Enough tasks per thread for work stealing to even out a shared machine. */
     private static final int TASKS_PER_THREAD = 8;
     /** The widest vector of floats a Java platform has (2048-bit SVE), for bounds that hold everywhere. */
     private static final int MAX_QUANTUM = 64;
 
-    private final ConvSpec spec;
     private final ForkJoinPool pool;
     private final Kernels kernels;
     private final int multiplier;
@@ -55,16 +53,16 @@ final class DepthwiseConv implements CpuPlan {
         }
     }
 
-    DepthwiseConv(ConvSpec spec, ForkJoinPool pool, Kernels kernels) {
+    DepthwiseConv(Convolution spec, ForkJoinPool pool, Kernels kernels) {
         this(spec, pool, kernels, Scratch.TILE_FLOATS);
     }
 
     /** With a tile of {@code tileFloats} per task (tests cut small planes into bands with it). */
-    DepthwiseConv(ConvSpec spec, ForkJoinPool pool, Kernels kernels, long tileFloats) {
+    DepthwiseConv(Convolution spec, ForkJoinPool pool, Kernels kernels, long tileFloats) {
+        super(spec);
         if (!spec.isDepthwise() || spec.isDeformable()) {
             throw new IllegalArgumentException("depthwise path needs op=conv2d with groups == c: " + spec);
         }
-        this.spec = spec;
         this.pool = pool;
         this.kernels = kernels;
         this.multiplier = spec.k() / spec.c();
@@ -87,7 +85,7 @@ final class DepthwiseConv implements CpuPlan {
                 }
             }
             if (lo == 0) {
-                throw new BackendException(BackendException.Kind.OUT_OF_RESOURCES, "one output row of the depthwise "
+                throw new DeviceException(DeviceException.Kind.OUT_OF_RESOURCES, "one output row of the depthwise "
                         + "path reads " + phasesFloats(PhaseLayout.bandRows(spec, 1)) + " floats of padded input, "
                         + "above its tile of " + tileFloats + " floats: " + spec);
             }
@@ -135,7 +133,7 @@ final class DepthwiseConv implements CpuPlan {
      * {@code spec}; when not, its padded rows are too wide and too many (a huge stride or dilation
      * across a huge padding) and the packed GEMM runs it instead.
      */
-    static boolean fits(ConvSpec spec) {
+    static boolean fits(Convolution spec) {
         long phaseW = PhaseLayout.phaseCols(spec);
         long plane = PhaseLayout.bandRows(spec, 1) * spec.strideH() * spec.strideW() * phaseW;
         // Buffer slack, wide row and the plain-Java kernels' five rows: each at most phaseW + a quantum.
@@ -158,13 +156,12 @@ final class DepthwiseConv implements CpuPlan {
     }
 
     @Override
-    public long scratchBytes() {
+    long scratchBytes() {
         return 4 * Math.min(tasks, pool.getParallelism()) * geo.floats;
     }
 
     @Override
-    public void execute(ConvArgs args) {
-        CallData call = CallData.of(spec, args);
+    void run(CallData call) {
         int items = spec.n() * spec.c() * bands;
         int rows = geo.rows(geo.outRows);
         Parallel.forEach(pool, tasks, task -> {
@@ -176,7 +173,6 @@ final class DepthwiseConv implements CpuPlan {
                 band(call, plane / spec.c(), plane % spec.c(), item % bands, buf, wide);
             }
         });
-        call.finish(args);
     }
 
     /** Output rows of band {@code b} of plane (n, c), for every output channel of the plane. */
@@ -197,13 +193,9 @@ final class DepthwiseConv implements CpuPlan {
             kernels.taps(rows, rowLen, geo.rowStep(), call.wt(), k * kk, layout.tapOffsets, kk, buf, 0, wide, 0);
             int dst = ((n * spec.k() + k) * oh + y0) * ow;
             for (int y = 0; y < count; y++) {
-                call.store(wide, y * srcStep, dst + y * ow, ow, k, spec.relu());
+                call.store(wide, y * srcStep, dst + y * ow, ow, k);
             }
         }
     }
 
-    @Override
-    public void close() {
-        // nothing held between calls
-    }
 }

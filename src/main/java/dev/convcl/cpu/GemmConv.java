@@ -1,7 +1,6 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -16,14 +15,13 @@ import java.util.concurrent.ForkJoinPool;
  * packed by all threads together, then its output channels are shared out, so the packing (costly
  * for deformable sampling) is never done twice.
  */
-final class GemmConv implements CpuPlan {
+final class GemmConv extends CpuPlan {
     /** Floats of C (output channels x tile columns) a task aims to keep in L2. */
     private static final int C_TILE_FLOATS = 64 * 1024;
     /** Floats of B (depth chunk x tile columns) a task aims to keep in L2. */
     private static final int B_CHUNK_FLOATS = 32 * 1024;
     private static final int MAX_TILE = 256;
 
-    private final ConvSpec spec;
     private final ForkJoinPool pool;
     private final Kernels kernels;
     private final ColumnPacker packer;
@@ -40,8 +38,8 @@ final class GemmConv implements CpuPlan {
     private final int packChunks; // depth chunks of an item in shared mode
     private final int[] rowOffsets; // panel row r starts at r * tileCols
 
-    GemmConv(ConvSpec spec, ForkJoinPool pool, Kernels kernels, ColumnPacker packer) {
-        this.spec = spec;
+    GemmConv(Convolution spec, ForkJoinPool pool, Kernels kernels, ColumnPacker packer) {
+        super(spec);
         this.pool = pool;
         this.kernels = kernels;
         this.packer = packer;
@@ -101,7 +99,7 @@ final class GemmConv implements CpuPlan {
     }
 
     @Override
-    public long scratchBytes() {
+    long scratchBytes() {
         int threads = pool.getParallelism();
         long tileData = packer.tileFloatsPerColumn() * tileCols;
         long gemm = kernels.gemmScratchFloats(tileCols);
@@ -123,8 +121,7 @@ final class GemmConv implements CpuPlan {
     }
 
     @Override
-    public void execute(ConvArgs args) {
-        CallData call = CallData.of(spec, args);
+    void run(CallData call) {
         Object prepared = packer.prepare(call, pool);
         int items = spec.n() * spec.groups() * tiles;
         if (shared) {
@@ -134,7 +131,6 @@ final class GemmConv implements CpuPlan {
         } else {
             Parallel.forEach(pool, items, item -> runWhole(call, prepared, item));
         }
-        call.finish(args);
     }
 
     /** One task: pack the item chunk by chunk, multiplying each chunk into all output channels. */
@@ -178,12 +174,8 @@ final class GemmConv implements CpuPlan {
     private void store(CallData call, float[][] c, int n, int k0, int rows, int p0, int valid) {
         for (int i = 0; i < rows; i++) {
             int k = k0 + i;
-            call.store(c[i], 0, (n * spec.k() + k) * pixels + p0, valid, k, spec.relu());
+            call.store(c[i], 0, (n * spec.k() + k) * pixels + p0, valid, k);
         }
     }
 
-    @Override
-    public void close() {
-        // nothing held between calls
-    }
 }

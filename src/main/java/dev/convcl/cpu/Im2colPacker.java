@@ -1,6 +1,6 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
 import java.util.Arrays;
 
 /**
@@ -9,9 +9,9 @@ import java.util.Arrays;
  * value, so a NaN or infinite weight poisons the output exactly as in the reference).
  */
 final class Im2colPacker implements ColumnPacker {
-    private final ConvSpec s;
+    private final Convolution s;
 
-    Im2colPacker(ConvSpec spec) {
+    Im2colPacker(Convolution spec) {
         this.s = spec;
     }
 
@@ -31,7 +31,7 @@ final class Im2colPacker implements ColumnPacker {
             int c = g * s.cPerGroup() + r / kk;
             int i = r % kk / s.kw(), j = r % s.kw();
             int plane = (n * s.c() + c) * h * w;
-            int xShift = j * s.dilW() - s.padW();
+            int xShift = j * s.dilW() - s.padLeft();
             // Output columns x whose input column x*sw + xShift lies inside [0, w).
             int xLo = Math.max(0, Math.floorDiv(-xShift + sw - 1, sw));
             int xHi = Math.min(ow, Math.floorDiv(w - 1 - xShift, sw) + 1);
@@ -39,7 +39,7 @@ final class Im2colPacker implements ColumnPacker {
             while (q < valid) {
                 int p = p0 + q, y = p / ow, x0 = p % ow;
                 int x1 = Math.min(ow, x0 + valid - q);
-                int iy = y * sh - s.padH() + i * s.dilH();
+                int iy = y * sh - s.padTop() + i * s.dilH();
                 if (iy < 0 || iy >= h || xLo >= xHi) {
                     Arrays.fill(panel, row + q, row + q + x1 - x0, 0f);
                 } else {

@@ -1,8 +1,7 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
-import dev.convcl.spi.BackendException;
+import dev.convcl.Convolution;
+import dev.convcl.DeviceException;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -15,13 +14,12 @@ import java.util.concurrent.ForkJoinPool;
  * <p>The padded copy of the whole input is this algorithm's working memory, so it runs only where
  * padding adds little to the input ({@link #fits}); a large padding goes to the packed GEMM.
  */
-final class ImplicitGemmConv implements CpuPlan {
+final class ImplicitGemmConv extends CpuPlan {
     /** Floats of C (output channels x columns) a task aims to keep in L2. */
     private static final int C_BLOCK_FLOATS = 64 * 1024;
     private static final int MAX_BLOCK = 1024;
     private static final int CHUNK_ROWS = 256;
 
-    private final ConvSpec spec;
     private final ForkJoinPool pool;
     private final Kernels kernels;
     private final PhaseLayout layout;
@@ -34,15 +32,15 @@ final class ImplicitGemmConv implements CpuPlan {
     private final int blocks;     // tasks per (image, group), each a run of whole quantum blocks
     private final int bufferLen;
 
-    ImplicitGemmConv(ConvSpec spec, ForkJoinPool pool, Kernels kernels) {
+    ImplicitGemmConv(Convolution spec, ForkJoinPool pool, Kernels kernels) {
+        super(spec);
         if (spec.isDeformable()) {
             throw new IllegalArgumentException("implicit GEMM cannot run op=deform2d: " + spec);
         }
-        this.spec = spec;
         this.pool = pool;
         this.kernels = kernels;
         if (!fits(spec)) {
-            throw new BackendException(BackendException.Kind.OUT_OF_RESOURCES, "the padded input of the implicit "
+            throw new DeviceException(DeviceException.Kind.OUT_OF_RESOURCES, "the padded input of the implicit "
                     + "GEMM would need about " + paddedFloats(spec) + " floats, more than twice the input ("
                     + spec.inputSize() + ") plus a tile (" + Scratch.TILE_FLOATS + "): " + spec);
         }
@@ -78,7 +76,7 @@ final class ImplicitGemmConv implements CpuPlan {
     }
 
     /** Every plane's phases, plus the slack the last block reads past them. */
-    private static long bufferFloats(ConvSpec spec, PhaseLayout layout, int wideCols) {
+    private static long bufferFloats(Convolution spec, PhaseLayout layout, int wideCols) {
         long planes = (long) spec.n() * spec.c();
         return Math.max(planes * layout.planeLen, (planes - 1) * layout.planeLen + layout.maxTapOffset + wideCols);
     }
@@ -88,13 +86,13 @@ final class ImplicitGemmConv implements CpuPlan {
      * holds at most twice the input plus a tile ({@link Scratch#boundFloats}), so that its memory
      * does not grow with the padding.
      */
-    static boolean fits(ConvSpec spec) {
+    static boolean fits(Convolution spec) {
         long floats = paddedFloats(spec);
         return floats <= Scratch.MAX_FLOATS && floats <= 2 * spec.inputSize() + Scratch.TILE_FLOATS;
     }
 
     /** At least {@link #bufferFloats}: every plane's phases plus a row per output row and a quantum. */
-    private static long paddedFloats(ConvSpec spec) {
+    private static long paddedFloats(Convolution spec) {
         long phaseW = PhaseLayout.phaseCols(spec);
         long plane = (long) spec.strideH() * spec.strideW() * PhaseLayout.phaseRows(spec) * phaseW;
         return (long) spec.n() * spec.c() * plane + (long) spec.outH() * phaseW + 1024;
@@ -106,7 +104,7 @@ final class ImplicitGemmConv implements CpuPlan {
     }
 
     @Override
-    public long scratchBytes() {
+    long scratchBytes() {
         int cols = PhaseLayout.ceilDiv(wideCols / quantum, blocks) * quantum; // the widest block
         long tasks = Math.min((long) spec.n() * spec.groups() * blocks, pool.getParallelism());
         return 4 * (bufferLen + tasks * ((long) m * cols + kernels.gemmScratchFloats(cols)));
@@ -118,13 +116,11 @@ final class ImplicitGemmConv implements CpuPlan {
     }
 
     @Override
-    public void execute(ConvArgs args) {
-        CallData call = CallData.of(spec, args);
+    void run(CallData call) {
         float[] buf = new float[bufferLen];
         int hw = spec.h() * spec.w();
         Parallel.forEach(pool, spec.n() * spec.c(), plane -> layout.fill(call.in(), plane * hw, buf, plane * layout.planeLen));
         Parallel.forEach(pool, spec.n() * spec.groups() * blocks, task -> block(call, buf, task));
-        call.finish(args);
     }
 
     private void block(CallData call, float[] buf, int task) {
@@ -152,15 +148,11 @@ final class ImplicitGemmConv implements CpuPlan {
                 int end = Math.min(t1, t + phaseW - x);
                 int len = Math.min(ow, x + end - t) - x;
                 if (len > 0) {
-                    call.store(c[i], t - t0, dst + y * ow + x, len, k, spec.relu());
+                    call.store(c[i], t - t0, dst + y * ow + x, len, k);
                 }
                 t = end;
             }
         }
     }
 
-    @Override
-    public void close() {
-        // nothing held between calls
-    }
 }

@@ -1,6 +1,6 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
 import java.util.Arrays;
 
 /**
@@ -10,12 +10,12 @@ import java.util.Arrays;
  * and dropped), is a sum of shifted windows of the buffer: long contiguous loops whatever the
  * stride, dilation or output width. At stride 1 there is one phase, the padded plane.
  *
- * <p>A layout holds either whole phases ({@link #PhaseLayout(ConvSpec)}) or a band of
+ * <p>A layout holds either whole phases ({@link #PhaseLayout(Convolution)}) or a band of
  * {@link #rows} phase rows of each ({@link #band}): the rows that a band of output rows reads,
  * so that a tall padded plane need not be held at once.
  */
 final class PhaseLayout {
-    private final ConvSpec spec;
+    private final Convolution spec;
     /** Rows of one whole phase. */
     final int phaseH;
     /** Rows of each phase this layout holds: {@link #phaseH}, or a band's. */
@@ -29,11 +29,11 @@ final class PhaseLayout {
     final int maxTapOffset;
 
     /** Whole phases. */
-    PhaseLayout(ConvSpec spec) {
+    PhaseLayout(Convolution spec) {
         this(spec, phaseRows(spec));
     }
 
-    private PhaseLayout(ConvSpec spec, int rows) {
+    private PhaseLayout(Convolution spec, int rows) {
         this.spec = spec;
         int sh = spec.strideH(), sw = spec.strideW();
         this.phaseH = phaseRows(spec);
@@ -58,20 +58,20 @@ final class PhaseLayout {
      * The phase rows that {@code outRows} consecutive output rows read: output row y reads phase
      * rows y .. y + (kh-1)*dilH/sh.
      */
-    static PhaseLayout band(ConvSpec spec, int outRows) {
+    static PhaseLayout band(Convolution spec, int outRows) {
         return new PhaseLayout(spec, (int) Math.min(phaseRows(spec), bandRows(spec, outRows)));
     }
 
-    static long bandRows(ConvSpec spec, int outRows) {
+    static long bandRows(Convolution spec, int outRows) {
         return outRows + (long) (spec.kh() - 1) * spec.dilH() / spec.strideH();
     }
 
-    static int phaseRows(ConvSpec spec) {
-        return (int) ((spec.h() + 2L * spec.padH() + spec.strideH() - 1) / spec.strideH());
+    static int phaseRows(Convolution spec) {
+        return (int) ((spec.h() + ((long) spec.padTop() + spec.padBottom()) + spec.strideH() - 1) / spec.strideH());
     }
 
-    static int phaseCols(ConvSpec spec) {
-        return (int) ((spec.w() + 2L * spec.padW() + spec.strideW() - 1) / spec.strideW());
+    static int phaseCols(Convolution spec) {
+        return (int) ((spec.w() + ((long) spec.padLeft() + spec.padRight()) + spec.strideW() - 1) / spec.strideW());
     }
 
     static int ceilDiv(int a, int b) {
@@ -96,7 +96,7 @@ final class PhaseLayout {
      */
     void fill(float[] in, int inPlane, float[] buf, int bufPlane) {
         int h = spec.h(), w = spec.w(), sh = spec.strideH(), sw = spec.strideW();
-        int ph = spec.padH();
+        int ph = spec.padTop();
         int phaseLen = rows * phaseW;
         for (int y = 0; y < h; y++) {
             int py = y + ph;
@@ -112,7 +112,7 @@ final class PhaseLayout {
      */
     void fillRows(float[] in, int inPlane, float[] buf, int bufPlane, int firstRow) {
         int h = spec.h(), w = spec.w(), sh = spec.strideH(), sw = spec.strideW();
-        int ph = spec.padH();
+        int ph = spec.padTop();
         int phaseLen = rows * phaseW;
         for (int a = 0; a < sh; a++) {
             for (int yy = 0; yy < rows; yy++) {
@@ -131,7 +131,7 @@ final class PhaseLayout {
 
     /** Input row {@code in[src..src+w)} into its sw phase rows, phase b's at {@code rowBase + b*phaseLen}. */
     private void copyRow(float[] in, int src, float[] buf, int rowBase, int phaseLen) {
-        int w = spec.w(), sw = spec.strideW(), pw = spec.padW();
+        int w = spec.w(), sw = spec.strideW(), pw = spec.padLeft();
         if (sw == 1) {
             System.arraycopy(in, src, buf, rowBase + pw, w);
             return;

@@ -1,16 +1,16 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
 
 /**
  * Column rows of a 1x1 convolution without padding: row r is input channel r of the group, so
  * at stride 1 a tile is one contiguous copy of each channel plane, and the convolution a plain GEMM.
  */
 final class PointwisePacker implements ColumnPacker {
-    private final ConvSpec s;
+    private final Convolution s;
 
-    PointwisePacker(ConvSpec spec) {
-        if (spec.isDeformable() || spec.kh() != 1 || spec.kw() != 1 || spec.padH() != 0 || spec.padW() != 0) {
+    PointwisePacker(Convolution spec) {
+        if (spec.isDeformable() || spec.kh() != 1 || spec.kw() != 1 || spec.padTop() != 0 || spec.padLeft() != 0 || spec.padBottom() != 0 || spec.padRight() != 0) {
             throw new IllegalArgumentException("pointwise packing needs op=conv2d with a 1x1 kernel and no padding: " + spec);
         }
         this.s = spec;

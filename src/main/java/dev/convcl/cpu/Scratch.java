@@ -1,7 +1,7 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvSpec;
-import dev.convcl.spi.BackendException;
+import dev.convcl.Convolution;
+import dev.convcl.DeviceException;
 
 /**
  * Sizes of the scratch arrays the algorithms allocate: checked against what a Java array holds,
@@ -31,11 +31,11 @@ final class Scratch {
     /**
      * {@code floats} as an array length.
      *
-     * @throws BackendException (out of resources) when a Java array cannot hold that many
+     * @throws DeviceException (out of resources) when a Java array cannot hold that many
      */
-    static int length(long floats, String what, ConvSpec spec) {
+    static int length(long floats, String what, Convolution spec) {
         if (floats > MAX_FLOATS) {
-            throw new BackendException(BackendException.Kind.OUT_OF_RESOURCES, what + " would need " + floats
+            throw new DeviceException(DeviceException.Kind.OUT_OF_RESOURCES, what + " would need " + floats
                     + " floats, more than a Java array holds (" + MAX_FLOATS + "): " + spec);
         }
         return (int) floats;
@@ -49,7 +49,7 @@ final class Scratch {
      * Independent of the padding, stride and dilation. The packed GEMM's tiles stay within it up
      * to about 16K output channels per group and 2700 offset groups x kernel points.
      */
-    static long boundFloats(ConvSpec spec, int threads) {
+    static long boundFloats(Convolution spec, int threads) {
         long bordered = (long) spec.n() * spec.c() * (spec.h() + 3L) * (spec.w() + 2L);
         return 2 * bordered + (threads + 1L) * TILE_FLOATS;
     }

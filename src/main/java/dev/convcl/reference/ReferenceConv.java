@@ -1,7 +1,13 @@
 package dev.convcl.reference;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.DeviceTensor;
+import dev.convcl.HostTensor;
+import dev.convcl.PostOps;
+import dev.convcl.Tensor;
 
 /**
  * The reference: plain loops straight from the definition, double accumulation, one thread.
@@ -12,8 +18,8 @@ import dev.convcl.ConvSpec;
  * {@code torchvision.ops.deform_conv2d}: sample point y = oy*stride_h - pad_h + i*dil_h + dy
  * (likewise x), bilinear interpolation with each neighbour outside the image counting as zero,
  * the whole sample zero unless -1 &lt; y &lt; H and -1 &lt; x &lt; W, times the mask when there is
- * one. Bias is added last, then ReLU ({@code x < 0 ? 0 : x}, which keeps NaN as NaN, like
- * {@code torch.relu}).
+ * one. Bias is added to the double sum, then the post-op chain is applied in double
+ * ({@link PostOps#apply}), and the result is rounded to float once.
  *
  * <p>The sample point is taken exactly: its integer cell is the integer base position plus
  * floor(dy), in 64-bit integers, and its fraction is dy - floor(dy), so no bits of the offset are
@@ -32,20 +38,29 @@ public final class ReferenceConv {
     private ReferenceConv() {
     }
 
-    /** Computes {@code args.output()} for {@code spec}; arguments are validated first. */
-    public static void run(ConvSpec spec, ConvArgs args) {
+    /**
+     * Computes {@link Arg#DST} of {@code args} for {@code spec}; arguments are validated first.
+     * Host tensors are read directly; device tensors are downloaded (waiting for their work).
+     *
+     * @throws IllegalArgumentException when a tensor does not match {@code spec}
+     */
+    public static void run(Convolution spec, Args args) {
         args.validateFor(spec);
-        float[] in = args.input().toArray();
-        float[] wt = args.weight().toArray();
-        float[] bias = spec.bias() ? args.bias().toArray() : null;
-        float[] off = spec.isDeformable() ? args.offset().toArray() : null;
-        float[] mask = spec.mask() ? args.mask().toArray() : null;
+        DeformConv2d deform = spec instanceof DeformConv2d d ? d : null;
+        float[] in = values(args.get(Arg.SRC));
+        float[] wt = values(args.get(Arg.WEIGHTS));
+        float[] bias = spec.bias() ? values(args.get(Arg.BIAS)) : null;
+        float[] off = deform != null ? values(args.get(Arg.OFFSET)) : null;
+        float[] mask = deform != null && deform.mask() ? values(args.get(Arg.MASK)) : null;
+        float[] sum = spec.postOps().hasSum() ? values(args.get(Arg.SUM)) : null;
+        PostOps post = spec.postOps();
+        int offsetGroups = deform != null ? deform.offsetGroups() : 1;
         float[] out = new float[(int) spec.outputSize()];
 
         int oh = spec.outH(), ow = spec.outW();
         int cg = spec.cPerGroup(), kg = spec.kPerGroup();
         int kk = spec.kh() * spec.kw();
-        int cPerOg = spec.c() / spec.offsetGroups();
+        int cPerOg = spec.c() / offsetGroups;
         for (int n = 0; n < spec.n(); n++) {
             for (int k = 0; k < spec.k(); k++) {
                 int g = k / kg;
@@ -59,18 +74,18 @@ public final class ReferenceConv {
                                 for (int j = 0; j < spec.kw(); j++) {
                                     double wv = wt[((k * cg + cl) * spec.kh() + i) * spec.kw() + j];
                                     int point = i * spec.kw() + j;
-                                    long by = (long) y * spec.strideH() - spec.padH() + (long) i * spec.dilH();
-                                    long bx = (long) x * spec.strideW() - spec.padW() + (long) j * spec.dilW();
+                                    long by = (long) y * spec.strideH() - spec.padTop() + (long) i * spec.dilH();
+                                    long bx = (long) x * spec.strideW() - spec.padLeft() + (long) j * spec.dilW();
                                     double v;
                                     if (off == null) {
                                         v = pixel(in, spec, n, c, by, bx);
                                     } else {
                                         int offCh = og * 2 * kk + 2 * point;
-                                        float dy = off[((n * (2 * spec.offsetGroups() * kk) + offCh) * oh + y) * ow + x];
-                                        float dx = off[((n * (2 * spec.offsetGroups() * kk) + offCh + 1) * oh + y) * ow + x];
+                                        float dy = off[((n * (2 * offsetGroups * kk) + offCh) * oh + y) * ow + x];
+                                        float dx = off[((n * (2 * offsetGroups * kk) + offCh + 1) * oh + y) * ow + x];
                                         v = bilinear(in, spec, n, c, by, dy, bx, dx);
                                         if (mask != null) {
-                                            v *= mask[((n * (spec.offsetGroups() * kk) + og * kk + point) * oh + y) * ow + x];
+                                            v *= mask[((n * (offsetGroups * kk) + og * kk + point) * oh + y) * ow + x];
                                         }
                                     }
                                     acc += wv * v;
@@ -80,20 +95,26 @@ public final class ReferenceConv {
                         if (bias != null) {
                             acc += bias[k];
                         }
-                        float r = (float) acc;
-                        if (spec.relu() && r < 0) {
-                            r = 0f;
-                        }
-                        out[((n * spec.k() + k) * oh + y) * ow + x] = r;
+                        int o = ((n * spec.k() + k) * oh + y) * ow + x;
+                        out[o] = (float) post.apply(acc, sum != null ? sum[o] : 0);
                     }
                 }
             }
         }
-        args.output().copyFrom(out);
+        Tensor dst = args.get(Arg.DST);
+        if (dst instanceof HostTensor h) {
+            h.copyFrom(out);
+        } else {
+            ((DeviceTensor) dst).upload(Tensor.of(out, dst.shape()));
+        }
+    }
+
+    private static float[] values(Tensor t) {
+        return t instanceof HostTensor h ? h.toArray() : ((DeviceTensor) t).toArray();
     }
 
     /** Input value at integer (y, x), zero outside the image (the zero padding). */
-    private static double pixel(float[] in, ConvSpec s, int n, int c, long y, long x) {
+    private static double pixel(float[] in, Convolution s, int n, int c, long y, long x) {
         if (y < 0 || y >= s.h() || x < 0 || x >= s.w()) {
             return 0;
         }
@@ -105,7 +126,7 @@ public final class ReferenceConv {
      * -1 &lt; y &lt; H and -1 &lt; x &lt; W (an infinite offset is outside); neighbours outside
      * the image are zero.
      */
-    static double bilinear(float[] in, ConvSpec s, int n, int c, long by, float dy, long bx, float dx) {
+    static double bilinear(float[] in, Convolution s, int n, int c, long by, float dy, long bx, float dx) {
         if (Float.isNaN(dy) || Float.isNaN(dx)) {
             return Double.NaN;
         }
