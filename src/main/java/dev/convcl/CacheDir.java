@@ -27,22 +27,38 @@ public final class CacheDir {
     private CacheDir() {
     }
 
-    /** The cache root of this process, as the class comment says. */
+    /**
+     * The cache root of this process, chosen as the class comment says.
+     *
+     * @return the root folder; it need not exist
+     */
     public static Path root() {
         return root(System::getProperty, System::getenv);
     }
 
-    /** Compiled OpenCL program binaries: {@code <root>/kernels}. */
+    /**
+     * The folder of compiled OpenCL program binaries.
+     *
+     * @return {@code <root>/kernels}; it need not exist
+     */
     public static Path kernels() {
         return root().resolve("kernels");
     }
 
-    /** Tuning files, one a device: {@code <root>/tuning}. */
+    /**
+     * The folder of tuning files, one a device.
+     *
+     * @return {@code <root>/tuning}; it need not exist
+     */
     public static Path tuning() {
         return root().resolve("tuning");
     }
 
-    /** Measured peaks, one file a device and one for the Java CPU path: {@code <root>/peak}. */
+    /**
+     * The folder of measured peaks, one file a device and one for the Java CPU path.
+     *
+     * @return {@code <root>/peak}; it need not exist
+     */
     public static Path peak() {
         return root().resolve("peak");
     }
