@@ -36,16 +36,6 @@ public record OpenClDeviceInfo(int index, String platformName, String name, Stri
                                long maxWorkGroup, boolean fp16, boolean fp64, int nativeVectorWidthFloat,
                                int preferredVectorWidthFloat, cl_platform_id platform, cl_device_id device) {
 
-    /** A device whose float vector widths are unknown (0): for devices described by hand, as in tests. */
-    public OpenClDeviceInfo(int index, String platformName, String name, String vendor, String type,
-                            String driverVersion, String version, String openclCVersion, int computeUnits,
-                            int clockMhz, long globalMemBytes, long localMemBytes, long maxAllocBytes,
-                            long maxWorkGroup, boolean fp16, boolean fp64, cl_platform_id platform,
-                            cl_device_id device) {
-        this(index, platformName, name, vendor, type, driverVersion, version, openclCVersion, computeUnits, clockMhz,
-                globalMemBytes, localMemBytes, maxAllocBytes, maxWorkGroup, fp16, fp64, 0, 0, platform, device);
-    }
-
     /** Preference of a device type for {@code auto}: GPU, then accelerator, then CPU. */
     int typeRank() {
         return switch (type) {
