@@ -84,7 +84,7 @@ final class PeakRepeats {
             if (s.busy()) {
                 return new Verdict(max, false, samples, String.format(Locale.ROOT,
                         "the machine was busy (a repeat of %s got %s of the cores it ran on, below %s)",
-                        fmt(s.rate()), percent(s.cpuShare()), percent(MIN_CPU_SHARE)));
+                        fmt(s.rate()), percentBelow(s.cpuShare()), percent(MIN_CPU_SHARE)));
             }
         }
         double third = top.get(2).rate();
@@ -115,6 +115,11 @@ final class PeakRepeats {
 
     private static String fmt(double v) {
         return String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    /** Rounded down, so that a share just below a bound never reads as the bound. */
+    private static String percentBelow(double share) {
+        return String.format(Locale.ROOT, "%.0f%%", Math.floor(100 * share));
     }
 
     private static String percent(double share) {

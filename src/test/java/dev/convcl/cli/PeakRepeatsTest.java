@@ -97,6 +97,14 @@ class PeakRepeatsTest {
     }
 
     @Test
+    void aShareJustBelowTheBoundIsNotShownAsTheBound() {
+        PeakRepeats.Verdict v = PeakRepeats.judge(List.of(new PeakRepeats.Sample(100, 0.849), PeakRepeats.Sample.of(100),
+                PeakRepeats.Sample.of(100)));
+        assertFalse(v.stable());
+        assertTrue(v.reason().contains("got 84% of the cores it ran on, below 85%"), v.reason());
+    }
+
+    @Test
     void aBusyRepeatBelowTheTopThreeDoesNotMatter() {
         PeakRepeats.Verdict v = PeakRepeats.judge(List.of(new PeakRepeats.Sample(200, 1.0), new PeakRepeats.Sample(60, 0.3),
                 new PeakRepeats.Sample(199, 0.97), new PeakRepeats.Sample(198, Double.NaN)));
