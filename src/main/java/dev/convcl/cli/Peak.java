@@ -166,44 +166,33 @@ final class Peak {
         CpuClock clock = info.isCpu() ? CpuClock.process(Math.max(1, info.computeUnits())) : CpuClock.NONE;
         List<FmaConfig> configs = fmaConfigs(info);
         List<FmaRun> runs = new ArrayList<>();
-        double[] rates = new double[configs.size()];
         try {
             for (FmaConfig c : configs) {
                 FmaRun run = new FmaRun(ctx, c, clock);
                 runs.add(run);
-                rates[runs.size() - 1] = run.calibrate();
+                run.calibrate();
             }
             // Round robin, so that a moment of interference does not decide between two shapes.
             for (int round = 0; round < SHAPE_ROUNDS; round++) {
-                for (int i = 0; i < runs.size(); i++) {
-                    rates[i] = Math.max(rates[i], runs.get(i).sample().rate());
+                for (FmaRun run : runs) {
+                    run.sample();
                 }
             }
+            List<String> tried = new ArrayList<>();
+            FmaRun best = runs.get(0);
+            for (FmaRun run : runs) {
+                LOG.debug("peak_fma {}: {} GFLOP/s", run.c.describe(), run.best());
+                tried.add(String.format(Locale.ROOT, "%s: %.1f", run.c.shortName(), run.best()));
+                best = run.best() > best.best() ? run : best;
+            }
+            // The chosen shape's runs so far count as its first repeats.
+            PeakRepeats.Verdict fma = PeakRepeats.repeat(best.samples, best::sample);
+            PeakRepeats.Verdict bandwidth = triad(ctx, clock);
+            return new Measured(new Result(info.describe(), fma.value(), bandwidth.value(), best.c.describe()), fma,
+                    bandwidth, String.join(", ", tried) + " GFLOP/s");
         } finally {
             runs.forEach(FmaRun::close);
         }
-        List<String> tried = new ArrayList<>();
-        FmaConfig best = null;
-        double bestRate = 0;
-        for (int i = 0; i < configs.size(); i++) {
-            LOG.debug("peak_fma {}: {} GFLOP/s", configs.get(i).describe(), rates[i]);
-            tried.add(String.format(Locale.ROOT, "%s: %.1f", configs.get(i).shortName(), rates[i]));
-            if (rates[i] > bestRate) {
-                bestRate = rates[i];
-                best = configs.get(i);
-            }
-        }
-        if (best == null) {
-            throw new IllegalStateException("no peak_fma shape ran on " + info.describe());
-        }
-        PeakRepeats.Verdict fma;
-        try (FmaRun run = new FmaRun(ctx, best, clock)) {
-            run.calibrate();
-            fma = PeakRepeats.repeat(run::sample);
-        }
-        PeakRepeats.Verdict bandwidth = triad(ctx, clock);
-        return new Measured(new Result(info.describe(), fma.value(), bandwidth.value(), best.describe()), fma, bandwidth,
-                String.join(", ", tried) + " GFLOP/s");
     }
 
     /** One shape of peak_fma on one context: calibrates the rounds a launch runs, then times launches. */
@@ -213,6 +202,7 @@ final class Peak {
         private final CpuClock clock;
         private final OpenClKernel kernel;
         private final DeviceBuffer out;
+        private final List<PeakRepeats.Sample> samples = new ArrayList<>();
         private int rounds = 64;
 
         FmaRun(OpenClContext ctx, FmaConfig c, CpuClock clock) {
@@ -229,19 +219,27 @@ final class Peak {
             kernel.arg(0, out).arg(2, 0.9999f).arg(3, 1e-4f);
         }
 
-        /** Grows the rounds until one launch runs about {@link #TARGET_MS}; the better of two launches then. */
-        double calibrate() {
+        /** Grows the rounds until one launch runs about {@link #TARGET_MS}, then takes a sample. */
+        void calibrate() {
             double ms = launch().millis();
             while (ms < TARGET_MS && rounds < (1 << 24)) {
                 rounds = (int) Math.min(1 << 24, Math.max(rounds * 2L, (long) (rounds * TARGET_MS / Math.max(ms, 1e-3))));
                 ms = launch().millis();
             }
-            return Math.max(rate(ms), sample().rate());
+            sample();
         }
 
+        /** One timed launch at the calibrated rounds, kept in {@link #samples}. */
         PeakRepeats.Sample sample() {
             Launch l = launch();
-            return new PeakRepeats.Sample(rate(l.millis()), l.cpuShare());
+            PeakRepeats.Sample s = new PeakRepeats.Sample(rate(l.millis()), l.cpuShare());
+            samples.add(s);
+            return s;
+        }
+
+        /** The highest sample so far. */
+        double best() {
+            return samples.stream().mapToDouble(PeakRepeats.Sample::rate).max().orElse(0);
         }
 
         private double rate(double ms) {
@@ -394,24 +392,31 @@ final class Peak {
         });
         try {
             List<String> tried = new ArrayList<>();
-            FmaLoop best = null;
-            long bestReps = 0;
-            double bestRate = 0;
-            for (FmaLoop loop : javaLoops()) {
-                long reps = calibrate(pool, threads, loop);
-                double g = Math.max(runAll(pool, threads, t -> timed(loop, reps)).rate(),
-                        runAll(pool, threads, t -> timed(loop, reps)).rate());
-                LOG.debug("Java FMA loop {}: {} GFLOP/s", loop.describe(), g);
-                tried.add(String.format(Locale.ROOT, "%s: %.1f", loop.describe(), g));
+            FmaLoop loop = null;
+            long reps = 0;
+            List<PeakRepeats.Sample> bestSamples = List.of();
+            double bestRate = -1;
+            for (FmaLoop candidate : javaLoops()) {
+                long r = calibrate(pool, threads, candidate);
+                List<PeakRepeats.Sample> samples = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    samples.add(runAll(pool, threads, t -> timed(candidate, r)).sample());
+                }
+                double g = samples.stream().mapToDouble(PeakRepeats.Sample::rate).max().orElse(0);
+                LOG.debug("Java FMA loop {}: {} GFLOP/s", candidate.describe(), g);
+                tried.add(String.format(Locale.ROOT, "%s: %.1f", candidate.describe(), g));
                 if (g > bestRate) {
                     bestRate = g;
-                    best = loop;
-                    bestReps = reps;
+                    loop = candidate;
+                    reps = r;
+                    bestSamples = samples;
                 }
             }
-            FmaLoop loop = best;
-            long reps = bestReps;
-            PeakRepeats.Verdict fma = PeakRepeats.repeat(() -> runAll(pool, threads, t -> timed(loop, reps)).sample());
+            FmaLoop chosen = loop;
+            long chosenReps = reps;
+            // The chosen loop's runs so far count as its first repeats.
+            PeakRepeats.Verdict fma = PeakRepeats.repeat(bestSamples,
+                    () -> runAll(pool, threads, t -> timed(chosen, chosenReps)).sample());
             // 16 MiB a thread, three arrays: far beyond any cache.
             int perThread = 4 << 20;
             float[][][] arrays = new float[threads][3][perThread];
@@ -423,7 +428,7 @@ final class Peak {
                 runAll(pool, threads, t -> javaTriad(arrays[t])); // the JIT, and first touch of every page
             }
             PeakRepeats.Verdict bandwidth = PeakRepeats.repeat(() -> runAll(pool, threads, t -> javaTriad(arrays[t])).sample());
-            String config = loop.describe() + ", " + threads + " threads";
+            String config = chosen.describe() + ", " + threads + " threads";
             return new Measured(new Result(device, fma.value(), bandwidth.value(), config), fma, bandwidth,
                     String.join(", ", tried) + " GFLOP/s");
         } finally {

@@ -101,12 +101,22 @@ final class PeakRepeats {
      * {@value #MAX_REPEATS}, while they are not stable.
      */
     static Verdict repeat(Supplier<Sample> once) {
-        List<Sample> samples = new ArrayList<>();
+        return repeat(List.of(), once);
+    }
+
+    /**
+     * The same, counting {@code prior} runs of the same measurement as repeats already taken
+     * (e.g. those that chose it among others): a figure seen once is no less real for having been
+     * seen while choosing, and the verdict must account for it.
+     */
+    static Verdict repeat(List<Sample> prior, Supplier<Sample> once) {
+        List<Sample> samples = new ArrayList<>(prior);
         while (samples.size() < MIN_REPEATS) {
             samples.add(once.get());
         }
         Verdict v = judge(samples);
-        while (!v.stable() && samples.size() < MAX_REPEATS) {
+        int most = Math.max(MAX_REPEATS, prior.size() + 2);
+        while (!v.stable() && samples.size() < most) {
             samples.add(once.get());
             v = judge(samples);
         }

@@ -79,6 +79,22 @@ class PeakRepeatsTest {
     }
 
     @Test
+    void runsTakenWhileChoosingTheShapeCountAsRepeats() {
+        Script none = new Script(1, 1, 1);
+        PeakRepeats.Verdict agreed = PeakRepeats.repeat(rates(200, 199, 198), none);
+        assertTrue(agreed.stable(), agreed.toString());
+        assertEquals(0, none.taken, "three prior runs that agree need no more");
+
+        // A high figure seen while choosing is a figure: the peak is not reported below it, and
+        // the repeats that do not reach it leave the peak uncached.
+        Script more = new Script(200, 201, 199, 200);
+        PeakRepeats.Verdict v = PeakRepeats.repeat(rates(300, 200), more);
+        assertFalse(v.stable(), v.toString());
+        assertEquals(300, v.value());
+        assertEquals(3, more.taken, PeakRepeats.MAX_REPEATS + " in all");
+    }
+
+    @Test
     void theToleranceIsFivePercentOfTheHighest() {
         assertTrue(PeakRepeats.judge(rates(100, 95.01, 97)).stable());
         assertFalse(PeakRepeats.judge(rates(100, 94.99, 97)).stable());
