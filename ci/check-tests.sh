@@ -16,6 +16,8 @@ echo
 summary_status=0
 python3 ci/test-summary.py target/mvn-verify.log target || summary_status=$?
 if [ "$mvn_status" != 0 ]; then
+  echo "FAIL: Maven exited with $mvn_status (a failed test, a crashed test JVM or a build error: see above);" \
+    "the counts above cover only the tests that reported"
   exit "$mvn_status"
 fi
 exit "$summary_status"
