@@ -91,7 +91,9 @@ public record OpenClDiscovery(List<OpenClDeviceInfo> devices, String unavailable
                 deviceInt(d, CL_DEVICE_MAX_COMPUTE_UNITS), deviceInt(d, CL_DEVICE_MAX_CLOCK_FREQUENCY),
                 deviceLong(d, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(d, CL_DEVICE_LOCAL_MEM_SIZE),
                 deviceLong(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE), deviceSize(d, CL_DEVICE_MAX_WORK_GROUP_SIZE),
-                extensions.contains("cl_khr_fp16"), extensions.contains("cl_khr_fp64"), p, d);
+                extensions.contains("cl_khr_fp16"), extensions.contains("cl_khr_fp64"),
+                deviceInt(d, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT), deviceInt(d, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT),
+                p, d);
     }
 
     static String platformString(cl_platform_id p, int param) {

@@ -3,6 +3,7 @@ package dev.convcl.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.CacheDir;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.testing.OpenClTestDevice;
 import java.io.IOException;
@@ -23,12 +24,12 @@ class BenchOpenClTest {
 
     @BeforeEach
     void privatePeakCache() {
-        System.setProperty(PeakCache.DIR_PROPERTY, dir.resolve("cache").toString());
+        System.setProperty(CacheDir.PROPERTY, dir.resolve("cache").toString());
     }
 
     @AfterEach
     void restore() {
-        System.clearProperty(PeakCache.DIR_PROPERTY);
+        System.clearProperty(CacheDir.PROPERTY);
     }
 
     @Test
