@@ -122,11 +122,16 @@ final class BenchCommand extends CliCommand {
             String cpuKey = PeakCache.javaKey(cpuPath.threads());
             String deviceKey = ctx.map(c -> PeakCache.key(c.info())).orElse(null);
             if (!noPeak) {
-                boolean deviceMissing = deviceKey != null && cache.get(deviceKey).isEmpty();
-                boolean cpuMissing = cache.get(cpuKey).isEmpty();
-                if (deviceMissing || cpuMissing) {
-                    err().println("bench: measuring the peak of " + (deviceMissing && cpuMissing ? "the device and the CPU path"
-                            : deviceMissing ? "the device" : "the CPU path")
+                // One line for whatever is not cached yet (the device, the CPU path or both).
+                List<String> uncached = new ArrayList<>();
+                if (deviceKey != null && cache.get(deviceKey).isEmpty()) {
+                    uncached.add(engine.deviceName());
+                }
+                if (cache.get(cpuKey).isEmpty()) {
+                    uncached.add("the CPU path");
+                }
+                if (!uncached.isEmpty()) {
+                    err().println("bench: measuring the peak of " + String.join(" and ", uncached)
                             + " (cached when its repeats agree; 'convcl peak' measures again) ...");
                     err().flush();
                 }

@@ -43,8 +43,8 @@ class BenchOpenClTest {
         assertTrue(r.out().contains("4 results ok, 0 FAIL"), r.toString());
         assertTrue(r.out().contains("device peak:"), r.toString());
         // Both peaks were measured (an empty cache): one line says so, naming both.
-        assertEquals(List.of("bench: measuring the peak of " + device.describe() + " and the CPU path once (cached "
-                + "afterwards; 'convcl peak' measures again) ..."),
+        assertEquals(List.of("bench: measuring the peak of " + device.describe() + " and the CPU path (cached when its "
+                + "repeats agree; 'convcl peak' measures again) ..."),
                 r.err().lines().filter(l -> l.contains("measuring the peak")).toList(), r.toString());
         String j = Files.readString(json);
         assertTrue(j.contains("\"device\": \"" + device.describe() + "\""), j);
