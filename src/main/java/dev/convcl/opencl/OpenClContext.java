@@ -98,6 +98,12 @@ public final class OpenClContext implements AutoCloseable {
             throw new BackendException(BackendException.Kind.UNAVAILABLE,
                     "could not create a command queue on " + info.describe() + ": " + e.getMessage(), e);
         }
+        String broken = OpenClLibrary.afterDriverCall();
+        if (broken != null) {
+            clReleaseCommandQueue(queue);
+            clReleaseContext(context);
+            throw new BackendException(BackendException.Kind.UNAVAILABLE, broken);
+        }
         this.programs = new ProgramCache(this);
     }
 

@@ -27,14 +27,16 @@ public record OpenClDiscovery(List<OpenClDeviceInfo> devices, String unavailable
     /**
      * Queries the platforms now. The first call prepares the process for the driver (see
      * {@link OpenClLibrary}): without an ICD loader, JOCL is not touched and the reason names what
-     * to install.
+     * to install; a driver that breaks the JVM's integer division and cannot be undone is refused.
      */
     public static OpenClDiscovery discover() {
         String notReady = OpenClLibrary.prepare();
         if (notReady != null) {
             return new OpenClDiscovery(List.of(), notReady);
         }
-        return query();
+        OpenClDiscovery found = query();
+        String broken = OpenClLibrary.afterDriverCall();
+        return broken == null ? found : new OpenClDiscovery(List.of(), broken);
     }
 
     private static OpenClDiscovery query() {

@@ -5,27 +5,42 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gets the process ready for an OpenCL driver before JOCL ({@code org.jocl.CL}) is first used.
- * Synchronized and cheap after the first call. On anything but 64-bit Linux, or when JNA cannot
- * load, it does nothing.
+ * Gets the process ready for an OpenCL driver before JOCL ({@code org.jocl.CL}) is first used,
+ * and keeps the JVM intact after driver calls. Every entry is synchronized and cheap after the
+ * first call. On anything but 64-bit Linux, or when JNA cannot load, only the division check of
+ * {@link #afterDriverCall()} runs.
  *
- * <p>{@link #prepare()}, once per process, makes the ICD loader loadable by the name JOCL asks
- * for, {@code libOpenCL.so}: loads it, or else loads {@code libOpenCL.so.1} and the
- * {@link LoaderAlias} in front of it; when neither exists it says so and JOCL is never touched
- * (JOCL would print its failure on standard output, and its class would stay unusable).
+ * <p>{@link #prepare()}, once per process:
+ * <ol>
+ *   <li>sets {@code POCL_SIGFPE_HANDLER=0} in the C environment when it is unset, so POCL does
+ *       not install its SIGFPE handler (which breaks Java's integer division by zero);</li>
+ *   <li>records the signal dispositions ({@link SignalDispositions});</li>
+ *   <li>makes the ICD loader loadable by the name JOCL asks for, {@code libOpenCL.so}: loads it,
+ *       or else loads {@code libOpenCL.so.1} and the {@link LoaderAlias} in front of it; when
+ *       neither exists it says so and JOCL is never touched (JOCL would print its failure on
+ *       standard output, and its class would stay unusable).</li>
+ * </ol>
+ * {@link #afterDriverCall()} (after discovery and context creation) puts back the signal handlers
+ * the driver replaced, then checks that integer division by zero still throws;
+ * {@link #restoreSignalHandlers()} (after each program build) does the first half.
  */
 final class OpenClLibrary {
     private static final Logger LOG = LoggerFactory.getLogger(OpenClLibrary.class);
+    /** POCL's switch for its SIGFPE handler, read when POCL initialises. */
+    static final String SIGFPE_VARIABLE = "POCL_SIGFPE_HANDLER";
     /** What to install when there is no ICD loader (the WARN names it). */
     static final String INSTALL_LOADER = "install an OpenCL ICD loader and a driver (Debian/Ubuntu: apt-get install "
             + "ocl-icd-libopencl1 pocl-opencl-icd, or your GPU vendor's OpenCL runtime)";
 
     private static boolean prepared;
     private static String unavailable;
+    private static SignalDispositions dispositions;
+    private static volatile int zero;
 
     private OpenClLibrary() {
     }
@@ -44,9 +59,15 @@ final class OpenClLibrary {
         try {
             nativeC = NativeC.load();
         } catch (LinkageError | RuntimeException e) {
-            LOG.debug("no native access ({}): JOCL looks for libOpenCL.so itself", e.toString());
+            LOG.debug("no native access ({}): JOCL looks for libOpenCL.so itself and signal handlers are not checked",
+                    e.toString());
             return null;
         }
+        if (nativeC.c().getenv(SIGFPE_VARIABLE) == null) {
+            nativeC.c().setenv(SIGFPE_VARIABLE, "0", 0);
+            LOG.debug("{}=0 set in the process environment", SIGFPE_VARIABLE);
+        }
+        dispositions = SignalDispositions.snapshot(nativeC);
         unavailable = loadIcdLoader(nativeC.dl());
         return unavailable;
     }
@@ -98,5 +119,48 @@ final class OpenClLibrary {
                 }
             }
         }
+    }
+
+    /**
+     * After a call that may have loaded or run the driver's code (discovery, context creation):
+     * puts back the signal handlers the driver replaced ({@link #restoreSignalHandlers()}), then
+     * checks that Java's integer division by zero throws.
+     *
+     * @return null when the JVM is intact, else why this driver must not be used (for a WARN)
+     */
+    static synchronized String afterDriverCall() {
+        restoreSignalHandlers();
+        if (!integerDivisionByZeroThrows()) {
+            return "the OpenCL driver replaced the JVM's SIGFPE handler, so Java's integer division by zero no longer "
+                    + "throws ArithmeticException, and the JVM's handler could not be put back; start the JVM with "
+                    + SIGFPE_VARIABLE + "=0 in its environment";
+        }
+        return null;
+    }
+
+    /**
+     * Puts back the signal handlers the driver's libraries replaced since {@link #prepare()} (a
+     * no-op without native access). Called after every program build too: LLVM installs its
+     * handlers the first time it compiles.
+     */
+    static synchronized void restoreSignalHandlers() {
+        if (dispositions != null) {
+            List<String> restored = dispositions.restore();
+            if (!restored.isEmpty()) {
+                LOG.debug("the OpenCL driver had replaced the JVM's signal handlers; put back: {}", restored);
+            }
+        }
+    }
+
+    /** True when {@code 1 / 0} throws, as the JVM's SIGFPE handler makes it. */
+    static boolean integerDivisionByZeroThrows() {
+        int quotient;
+        try {
+            quotient = 1 / zero;
+        } catch (ArithmeticException e) {
+            return true;
+        }
+        LOG.debug("1 / 0 gave {} instead of throwing", quotient);
+        return false;
     }
 }

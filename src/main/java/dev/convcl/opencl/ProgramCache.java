@@ -85,7 +85,11 @@ public final class ProgramCache implements AutoCloseable {
         synchronized (this) {
             p = programs.get(key);
             if (p == null) {
-                p = build(file, options);
+                try {
+                    p = build(file, options);
+                } finally {
+                    OpenClLibrary.restoreSignalHandlers(); // LLVM installs its own on its first compile
+                }
                 programs.put(key, p);
             }
             return p;
