@@ -38,6 +38,8 @@ final class SignalDispositions {
 
     private final NativeC nativeC;
     private final Memory[] saved = new Memory[LAST_STANDARD_SIGNAL + 1];
+    /** Where {@link #restore()} reads the current dispositions: it runs after every program build, so allocates nothing. */
+    private final Memory current = new Memory(SIGACTION_BYTES);
     private final Set<Path> loadedAtSnapshot;
 
     private SignalDispositions(NativeC nativeC, Set<Path> loadedAtSnapshot) {
@@ -56,13 +58,19 @@ final class SignalDispositions {
         return s;
     }
 
+    /** A new copy of {@code sig}'s {@code struct sigaction}, or null when it cannot be read. */
     private Memory query(int sig) {
         Memory m = new Memory(SIGACTION_BYTES);
-        m.clear();
-        if (nativeC.c().sigaction(sig, null, m) != 0) {
+        if (!read(sig, m)) {
+            m.close();
             return null;
         }
         return m;
+    }
+
+    private boolean read(int sig, Memory into) {
+        into.clear();
+        return nativeC.c().sigaction(sig, null, into) == 0;
     }
 
     /** The handler address in a {@code struct sigaction} (0 = SIG_DFL, 1 = SIG_IGN). */
@@ -73,7 +81,8 @@ final class SignalDispositions {
     /**
      * Puts back the snapshot's disposition of every signal whose handler now lies in a library
      * loaded after the snapshot. Handlers of the JVM or of libraries loaded before are left alone
-     * (the application may have installed them since).
+     * (the application may have installed them since). Not thread-safe: {@link OpenClLibrary}
+     * serialises the calls.
      *
      * @return the signals put back, each as {@code SIGSEGV (from libLLVM-15.so.1)}; empty when none
      */
@@ -81,14 +90,10 @@ final class SignalDispositions {
         List<String> restored = new ArrayList<>();
         for (int sig = 1; sig <= LAST_STANDARD_SIGNAL; sig++) {
             Memory before = saved[sig];
-            if (before == null) {
+            if (before == null || !read(sig, current) || handler(current) == handler(before)) {
                 continue;
             }
-            Memory now = query(sig);
-            if (now == null || handler(now) == handler(before)) {
-                continue;
-            }
-            Path owner = owner(handler(now));
+            Path owner = owner(handler(current));
             if (owner == null || loadedAtSnapshot.contains(owner)) {
                 continue;
             }
