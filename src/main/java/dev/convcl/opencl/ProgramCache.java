@@ -15,6 +15,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jocl.CLException;
@@ -195,6 +196,20 @@ public final class ProgramCache implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 missing from the JDK", e);
         }
+    }
+
+    /**
+     * The driver's reference count of each cached program ({@code CL_PROGRAM_REFERENCE_COUNT}),
+     * keyed {@code file [options]}: 1 plus one per live kernel made from it.
+     */
+    Map<String, Integer> referenceCounts() {
+        Map<String, Integer> counts = new TreeMap<>();
+        programs.forEach((key, program) -> {
+            int[] count = new int[1];
+            clGetProgramInfo(program, CL_PROGRAM_REFERENCE_COUNT, Sizeof.cl_uint, Pointer.to(count), null);
+            counts.put(key.replace("\n", " [") + "]", count[0]);
+        });
+        return counts;
     }
 
     @Override
