@@ -59,7 +59,11 @@ record NativeC(LibC c, Dl dl) {
         } catch (UnsatisfiedLinkError e) {
             dlLibrary = "libdl.so.2"; // glibc before 2.34
         }
-        return new NativeC(c, Native.load(dlLibrary, Dl.class));
+        Dl dl = Native.load(dlLibrary, Dl.class);
+        // JNA looks a function up (dlsym) at its first call, which clears the dynamic linker's
+        // pending error: call dlerror once now so that later it reports the dlopen just before.
+        dl.dlerror();
+        return new NativeC(c, dl);
     }
 
     /** The file of the loaded object that holds {@code address} (as the dynamic linker names it), or null. */
