@@ -44,18 +44,7 @@
  *   conv2d_gemm_lm   (round_up(OH*OW, BN)/RN, groups*MT*WGM, N), local (WGN, WGM, 1)
  */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-
-#if defined(VW) && VW > 1
-#define VECF CAT(float, VW)
-#define VLOAD(p) CAT(vload, VW)(0, (p))
-#define VSTORE(v, p) CAT(vstore, VW)((v), 0, (p))
-#else
-#define VECF float
-#define VLOAD(p) (*(p))
-#define VSTORE(v, p) (*(p) = (v))
-#endif
+#include "vectors.h" /* floatv, VLOAD, VSTORE, VFMA: vectors of VW floats (cm and pv) */
 
 #define FLAG_BIAS 1
 #define FLAG_RELU 2
@@ -146,12 +135,12 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
     const __global float* in = input + (size_t)(n * C + g * CG) * plane + base;
     const __global float* w = wpack + (size_t)gm * CG * (KH * KW * TM);
 
-    VECF acc[TN][MV];
+    floatv acc[TN][MV];
 #pragma unroll
     for (int t = 0; t < TN; ++t) {
 #pragma unroll
         for (int v = 0; v < MV; ++v) {
-            acc[t][v] = (VECF)(0.0f);
+            acc[t][v] = (floatv)(0.0f);
         }
     }
     const int rowStep = DH * IWP;
@@ -162,17 +151,17 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
             const __global float* row = in + i * rowStep;
             for (int j = 0; j < KW; ++j) {
                 const __global float* px = row + j * DW;
-                VECF wv[MV];
+                floatv wv[MV];
 #pragma unroll
                 for (int v = 0; v < MV; ++v) {
                     wv[v] = VLOAD(w + v * VW);
                 }
 #pragma unroll
                 for (int t = 0; t < TN; ++t) {
-                    const VECF x = (VECF)(px[t * SW]);
+                    const floatv x = (floatv)(px[t * SW]);
 #pragma unroll
                     for (int v = 0; v < MV; ++v) {
-                        acc[t][v] = fma(wv[v], x, acc[t][v]);
+                        acc[t][v] = VFMA(wv[v], x, acc[t][v]);
                     }
                 }
                 w += TM;
@@ -185,7 +174,7 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
     const int m0 = mt * TM;
     const int mCount = min(TM, KG - m0);
     __global float* out = output + (size_t)(n * K + g * KG + m0) * P;
-    VECF bv[MV];
+    floatv bv[MV];
 #pragma unroll
     for (int v = 0; v < MV; ++v) {
         float lanes[VW];
@@ -204,9 +193,9 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
             __global float* o = out + y * OW + x;
 #pragma unroll
             for (int v = 0; v < MV; ++v) {
-                VECF r = acc[t][v] + bv[v];
+                floatv r = acc[t][v] + bv[v];
                 if (flags & FLAG_RELU) {
-                    r = r < (VECF)(0.0f) ? (VECF)(0.0f) : r; /* NaN stays NaN */
+                    r = r < (floatv)(0.0f) ? (floatv)(0.0f) : r; /* NaN stays NaN */
                 }
                 float lanes[VW];
                 VSTORE(r, lanes);
@@ -242,19 +231,23 @@ inline void store_run(__global float* dst, const float* src, const int count)
 {
     int o = 0;
     if (count & 16) {
-        vstore16(vload16(0, src), 0, dst);
+        const float16 v16 = VLOAD16(src);
+        VSTORE16(v16, dst);
         o = 16;
     }
     if (count & 8) {
-        vstore8(vload8(0, src + o), 0, dst + o);
+        const float8 v8 = VLOAD8(src + o);
+        VSTORE8(v8, dst + o);
         o += 8;
     }
     if (count & 4) {
-        vstore4(vload4(0, src + o), 0, dst + o);
+        const float4 v4 = VLOAD4(src + o);
+        VSTORE4(v4, dst + o);
         o += 4;
     }
     if (count & 2) {
-        vstore2(vload2(0, src + o), 0, dst + o);
+        const float2 v2 = VLOAD2(src + o);
+        VSTORE2(v2, dst + o);
         o += 2;
     }
     if (count & 1) {
@@ -292,12 +285,12 @@ __kernel void conv2d_gemm_pv(__global const float* restrict input,
     const __global float* in = input + (size_t)(n * C + g * CG) * plane + base;
     const __global float* w = wpack + (size_t)gm * CG * (KH * KW * TM);
 
-    VECF acc[TM][NV];
+    floatv acc[TM][NV];
 #pragma unroll
     for (int m = 0; m < TM; ++m) {
 #pragma unroll
         for (int v = 0; v < NV; ++v) {
-            acc[m][v] = (VECF)(0.0f);
+            acc[m][v] = (floatv)(0.0f);
         }
     }
     const int rowStep = DH * IWP;
@@ -306,17 +299,17 @@ __kernel void conv2d_gemm_pv(__global const float* restrict input,
             const __global float* row = in + i * rowStep;
             for (int j = 0; j < KW; ++j) {
                 const __global float* px = row + j * DW;
-                VECF x[NV];
+                floatv x[NV];
 #pragma unroll
                 for (int v = 0; v < NV; ++v) {
                     x[v] = VLOAD(px + v * VW);
                 }
 #pragma unroll
                 for (int m = 0; m < TM; ++m) {
-                    const VECF a = (VECF)(w[m]);
+                    const floatv a = (floatv)(w[m]);
 #pragma unroll
                     for (int v = 0; v < NV; ++v) {
-                        acc[m][v] = fma(a, x[v], acc[m][v]);
+                        acc[m][v] = VFMA(a, x[v], acc[m][v]);
                     }
                 }
                 w += TM;
@@ -353,9 +346,9 @@ __kernel void conv2d_gemm_pv(__global const float* restrict input,
         __global float* outm = out + (size_t)(m0 + m) * P;
 #pragma unroll
         for (int v = 0; v < NV; ++v) {
-            VECF r = acc[m][v] + (VECF)(b);
+            floatv r = acc[m][v] + (floatv)(b);
             if (flags & FLAG_RELU) {
-                r = r < (VECF)(0.0f) ? (VECF)(0.0f) : r; /* NaN stays NaN */
+                r = r < (floatv)(0.0f) ? (floatv)(0.0f) : r; /* NaN stays NaN */
             }
             if (vy[v] < OH && vx[v] + VW <= OW) {
                 /* the whole vector lies inside one output row: one store */

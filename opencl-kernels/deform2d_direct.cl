@@ -6,7 +6,10 @@
  * Sample point: y = oy*SH - PH + i*DH + dy, x = ox*SW - PW + j*DW + dx, where (dy, dx) is the
  * offset pair of kernel point i*KW+j in the channel's offset group. Bilinear interpolation in
  * which each neighbour outside the image counts as zero; the sample is zero unless
- * -1 < y < H and -1 < x < W, which also makes a NaN or infinite offset sample zero.
+ * -1 < y < H and -1 < x < W (an infinite offset is outside), and NaN when dy or dx is NaN.
+ * The point is split into an integer cell, base + floor(d) (int arithmetic, saturated, so a huge
+ * offset stays outside), and the fraction d - floor(d), which depends on the offset alone: no
+ * bits are lost on wide or tall maps, and the inside test is exact.
  *
  * Build options (-D):
  *   KH, KW     kernel height and width
@@ -29,14 +32,32 @@ inline float sample_or_zero(__global const float* img, int H, int W, int y, int 
     return (y >= 0 && y < H && x >= 0 && x < W) ? img[y * W + x] : 0.0f;
 }
 
-inline float bilinear(__global const float* img, int H, int W, float y, float x)
+/*
+ * The cell of base + d: base + floor(d), saturated. Exact unless the true cell is outside the int
+ * range; a saturated cell is outside the image, because the host guarantees H + 2*PH < 2^31 (so
+ * -PH <= base <= H + PH - 1) and likewise for W.
+ */
+inline int sample_cell(int base, float d)
 {
-    if (!(y > -1.0f && y < (float)H && x > -1.0f && x < (float)W)) {
+    return add_sat(base, convert_int_sat(floor(d)));
+}
+
+/* Whether -1 < cell + frac < size, for 0 <= frac <= 1. */
+inline bool sample_inside(int cell, float frac, int size)
+{
+    return cell >= -1 && cell < size && (cell >= 0 || frac > 0.0f);
+}
+
+inline float bilinear(__global const float* img, int H, int W, int by, float dy, int bx, float dx)
+{
+    if (isnan(dy) || isnan(dx)) {
+        return NAN;
+    }
+    const int y0 = sample_cell(by, dy), x0 = sample_cell(bx, dx);
+    const float ly = dy - floor(dy), lx = dx - floor(dx);
+    if (!(sample_inside(y0, ly, H) && sample_inside(x0, lx, W))) {
         return 0.0f;
     }
-    const float fy = floor(y), fx = floor(x);
-    const int y0 = (int)fy, x0 = (int)fx;
-    const float ly = y - fy, lx = x - fx;
     const float hy = 1.0f - ly, hx = 1.0f - lx;
     return hy * hx * sample_or_zero(img, H, W, y0, x0)
          + hy * lx * sample_or_zero(img, H, W, y0, x0 + 1)
@@ -78,9 +99,8 @@ __kernel void deform2d_direct(__global const float* restrict input,
         for (int i = 0; i < KH; ++i) {
             for (int j = 0; j < KW; ++j) {
                 const int p = i * KW + j;
-                const float y = (float)(oy * SH - PH + i * DH) + off[(2 * p) * plane];
-                const float x = (float)(ox * SW - PW + j * DW) + off[(2 * p + 1) * plane];
-                float v = bilinear(img, H, W, y, x);
+                float v = bilinear(img, H, W, oy * SH - PH + i * DH, off[(2 * p) * plane],
+                                   ox * SW - PW + j * DW, off[(2 * p + 1) * plane]);
 #if HAS_MASK
                 v *= msk[p * plane];
 #endif

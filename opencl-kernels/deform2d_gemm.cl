@@ -17,8 +17,11 @@
  * Sample point: y = oy*SH - PH + i*DH + dy, x = ox*SW - PW + j*DW + dx, where (dy, dx) is the
  * offset pair of kernel point i*KW+j in the channel's offset group. Bilinear interpolation in
  * which each neighbour outside the image counts as zero; the sample is zero unless
- * -1 < y < H and -1 < x < W, which also makes a NaN or infinite offset sample zero. The sample
- * is multiplied by the mask as given; bias is added last, then ReLU.
+ * -1 < y < H and -1 < x < W (an infinite offset is outside), and NaN when dy or dx is NaN (its
+ * four weights are NaN). The point is split into an integer cell, base + floor(d) (int
+ * arithmetic, saturated, so a huge offset stays outside), and the fraction d - floor(d), which
+ * depends on the offset alone: no bits are lost on wide or tall maps, and the inside test is
+ * exact. The sample is multiplied by the mask as given; bias is added last, then ReLU.
  *
  * Build options (-D):
  *   KH, KW     kernel height and width
@@ -46,18 +49,24 @@
  * Local memory: (10 + CC) * KH*KW * P floats + KB * P floats, sized at compile time.
  */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
+#include "vectors.h" /* floatv, VLOAD, VSTORE, VFMA: vectors of VW floats */
 
-#if VW == 1
-typedef float floatv;
-#define VLOAD(p) (*(p))
-#define VSTORE(v, p) (*(p) = (v))
-#else
-typedef CAT(float, VW) floatv;
-#define VLOAD(p) CAT(vload, VW)(0, p)
-#define VSTORE(v, p) CAT(vstore, VW)(v, 0, p)
-#endif
+/*
+ * The cell of base + d: base + floor(d), saturated. Exact unless the true cell is outside the int
+ * range; a saturated cell is outside the image, because the host guarantees H + 2*PH < 2^31 (so
+ * -PH <= base <= H + PH - 1) and likewise for W.
+ */
+inline int sample_cell(int base, float d)
+{
+    return add_sat(base, convert_int_sat(floor(d)));
+}
+
+/* Whether -1 < cell + frac < size, for 0 <= frac <= 1. */
+inline bool sample_inside(int cell, float frac, int size)
+{
+    return cell >= -1 && cell < size && (cell >= 0 || frac > 0.0f);
+}
+
 
 #if WGS > 1
 #define LOCAL_BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
@@ -134,18 +143,20 @@ void deform2d_gemm(__global const float* restrict input,
                     if (pix < plane) {
                         const int oy = pix / OW;
                         const int ox = pix - oy * OW;
-                        const float y = (float)(oy * SH - PH + i * DH) + off[(size_t)(2 * p) * plane + pix];
-                        const float x = (float)(ox * SW - PW + j * DW) + off[(size_t)(2 * p + 1) * plane + pix];
-                        if (y > -1.0f && y < (float)H && x > -1.0f && x < (float)W) {
-                            const float fy = floor(y), fx = floor(x);
-                            const int y0 = (int)fy, x0 = (int)fx;
-                            const float ly = y - fy, lx = x - fx;
+                        const float dy = off[(size_t)(2 * p) * plane + pix];
+                        const float dx = off[(size_t)(2 * p + 1) * plane + pix];
+                        const int y0 = sample_cell(oy * SH - PH + i * DH, dy);
+                        const int x0 = sample_cell(ox * SW - PW + j * DW, dx);
+                        const float ly = dy - floor(dy), lx = dx - floor(dx);
+                        if (isnan(dy) || isnan(dx)) {
+                            w00 = w01 = w10 = w11 = NAN; /* times zero neighbours: a NaN sample */
+                        } else if (sample_inside(y0, ly, H) && sample_inside(x0, lx, W)) {
                             const float hy = 1.0f - ly, hx = 1.0f - lx;
                             w00 = hy * hx;
                             w01 = hy * lx;
                             w10 = ly * hx;
                             w11 = ly * lx;
-                            /* y0 <= H-1 and x0 <= W-1 hold because y < H and x < W. */
+                            /* -1 <= y0 <= H-1 and -1 <= x0 <= W-1 hold inside. */
                             const bool top = y0 >= 0, bottom = y0 + 1 < H;
                             const bool left = x0 >= 0, right = x0 + 1 < W;
                             const int idx = y0 * W + x0;
@@ -231,7 +242,7 @@ void deform2d_gemm(__global const float* restrict input,
                     const floatv w = (floatv)(wrow[t][r]);
 #pragma unroll
                     for (int v = 0; v < PV; ++v) {
-                        acc[t][v] = fma(w, x[v], acc[t][v]);
+                        acc[t][v] = VFMA(w, x[v], acc[t][v]);
                     }
                 }
             }

@@ -33,20 +33,9 @@
  * Local memory: IN_TH * SW * QW floats (see below), sized at compile time.
  */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
+#include "vectors.h" /* floatv, VLOAD, VSTORE, VFMA: vectors of VW floats */
 
-#if VW == 1
-typedef float floatv;
-#define VLOAD(p) (*(p))
-#define VSTORE(v, p) (*(p) = (v))
-#define RELU_V(v) ((v) < 0.0f ? 0.0f : (v))
-#else
-typedef CAT(float, VW) floatv;
-#define VLOAD(p) CAT(vload, VW)(0, p)
-#define VSTORE(v, p) CAT(vstore, VW)(v, 0, p)
-#define RELU_V(v) select((v), (floatv)(0.0f), (v) < (floatv)(0.0f))
-#endif
+#define RELU_V(v) ((v) < (floatv)(0.0f) ? (floatv)(0.0f) : (v)) /* NaN stays NaN */
 
 #define WG_SIZE (WGX * WGY)
 #if WG_SIZE > 1
@@ -92,12 +81,15 @@ inline void stage_row(__local float* dst, const __global float* src, int a, int 
     for (int m = lx; m < runs; m += WGX) {
         const int q = qa + 16 * m;
 #if SW == 1
-        vstore16(vload16(0, src + q), 0, dst + q);
+        const float16 v = VLOAD16(src + q);
+        VSTORE16(v, dst + q);
 #elif SW == 2
-        const float16 lo = vload16(0, src + 2 * q);
-        const float16 hi = vload16(0, src + 2 * q + 16);
-        vstore16((float16)(lo.even, hi.even), 0, dst + q);
-        vstore16((float16)(lo.odd, hi.odd), 0, dst + QW + q);
+        const float16 lo = VLOAD16(src + 2 * q);
+        const float16 hi = VLOAD16(src + 2 * q + 16);
+        const float16 even = (float16)(lo.even, hi.even);
+        const float16 odd = (float16)(lo.odd, hi.odd);
+        VSTORE16(even, dst + q);
+        VSTORE16(odd, dst + QW + q);
 #endif
     }
     for (int q = qa + 16 * runs + lx; q < qb; q += WGX) {
@@ -191,7 +183,7 @@ void depthwise(__global const float* restrict input,
                     const floatv w = (floatv)(wt[i * KW + j]);
 #pragma unroll
                     for (int v = 0; v < NV; ++v) {
-                        acc[t][v] = fma(w, in[v], acc[t][v]);
+                        acc[t][v] = VFMA(w, in[v], acc[t][v]);
                     }
                 }
             }
@@ -207,7 +199,8 @@ void depthwise(__global const float* restrict input,
                 const floatv w = (floatv)(wt[i * KW + j]);
 #pragma unroll
                 for (int v = 0; v < NV; ++v) {
-                    acc[t][v] = fma(w, VLOAD(src + v * VW), acc[t][v]);
+                    const floatv x = VLOAD(src + v * VW);
+                    acc[t][v] = VFMA(w, x, acc[t][v]);
                 }
             }
         }

@@ -201,8 +201,9 @@ public final class ConvEngine implements AutoCloseable {
      * {@code torchvision.ops.deform_conv2d(input, offset, weight, bias, stride, padding, dilation, mask)}:
      * offset groups are derived from the offset's channels, as torchvision does. Each sample is
      * bilinear, with pixels outside the image counting as zero; a sample point a pixel or more
-     * outside the image samples zero, and so does one whose offset is NaN or infinite (a defined
-     * result on every backend, not an error).
+     * outside the image samples zero, and so does one whose offset is infinite. A NaN offset or
+     * mask value makes NaN in every output that uses its sample. These are defined results on
+     * every backend, not errors; fractions of the sample points are exact however wide the map.
      *
      * @param bias null for none
      * @param mask null for DCNv1

@@ -9,8 +9,11 @@ import java.util.Set;
  * One 2-D convolution problem, as a value: shapes, stride, padding, dilation, groups and, for
  * deformable convolution, offset groups and the modulation mask. Semantics are PyTorch's
  * ({@code torch.nn.functional.conv2d}, {@code torchvision.ops.deform_conv2d}); tensors are NCHW
- * float32. In deform2d, a sample whose offset is NaN or infinite is zero, like one that lands a
- * pixel or more outside the image.
+ * float32. In deform2d, a sample point is exact: its integer cell and its bilinear fraction are
+ * taken apart (the fraction comes from the offset alone), so no bits are lost on wide or tall
+ * maps. A point with y &lt;= -1, y &gt;= H, x &lt;= -1 or x &gt;= W, which includes any infinite
+ * offset, is a zero sample (still multiplied by its mask and weight, so {@code 0 * inf} is NaN);
+ * a NaN offset or mask value makes NaN in every output that uses its sample.
  *
  * <p>The constructor validates every rule and throws {@link IllegalArgumentException} naming the
  * field, its value and the rule; an instance is therefore always a problem a backend can run.

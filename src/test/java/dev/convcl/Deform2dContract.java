@@ -1,21 +1,24 @@
 package dev.convcl;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.convcl.spi.CompiledConv;
 import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What every deform2d path must do, with torchvision's semantics: reduce to conv2d when offsets
- * are zero (or whole-pixel shifts), sample zero far outside the image or at a non-finite
- * offset, and match {@link dev.convcl.reference.ReferenceConv} on torchvision's test problem and
- * on {@value dev.convcl.testing.Problems#RANDOM_DEFORM2D_COUNT} random specs. Integer data is
- * compared bit for bit, float data within relative L2 1e-5.
+ * are zero (or whole-pixel shifts), sample zero far outside the image or at an infinite offset,
+ * give NaN wherever a NaN offset is used, and match {@link dev.convcl.reference.ReferenceConv}
+ * on torchvision's test problem and on {@value dev.convcl.testing.Problems#RANDOM_DEFORM2D_COUNT}
+ * random specs. Integer data is compared bit for bit, float data within relative L2 1e-5.
  */
 abstract class Deform2dContract {
 
@@ -116,27 +119,56 @@ abstract class Deform2dContract {
     }
 
     /**
-     * NaN and infinite offsets are defined to sample zero (see {@link ConvSpec}): mixed among
-     * finite ones they must give the reference's result, and all-NaN offsets only the bias.
+     * Non-finite offsets (see {@link ConvSpec}). Infinite ones among finite ones are zero samples,
+     * exactly as in the reference, and all-infinite offsets leave only the bias. A few NaN offsets
+     * make NaN exactly the outputs that use their samples (outputs start at a finite sentinel, so
+     * an element never written cannot pass for a NaN), and all-NaN offsets make every output NaN.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.convcl.testing.Problems#deform2dPropertyCases")
-    public void nonFiniteOffsetsSampleZero(ConvSpec spec, long seed) {
+    public void infiniteOffsetsSampleZeroAndNaNOffsetsPropagate(ConvSpec spec, long seed) {
         ConvArgs args = Tensors.args(spec, seed, true, 2);
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] off = args.offset().array();
-        float[] nonFinite = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        float[] infinite = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
         for (int i = 0; i < off.length; i++) {
             if (rnd.nextInt(3) == 0) {
-                off[i] = nonFinite[rnd.nextInt(3)];
+                off[i] = infinite[rnd.nextInt(2)];
             }
         }
-        float[] expected = CrossCheck.reference(spec, args);
-        CrossCheck.assertExact(spec, "NaN/Inf among offsets, seed " + seed, expected, run(spec, args));
+        CrossCheck.assertExact(spec, "+-inf among offsets, seed " + seed, CrossCheck.reference(spec, args),
+                run(spec, args));
 
-        ConvArgs allNaN = Tensors.withFreshOutput(args, spec);
+        ConvArgs allInf = Tensors.withFreshOutput(args, spec);
+        float[] inf = allInf.offset().array();
+        for (int i = 0; i < inf.length; i++) {
+            inf[i] = infinite[rnd.nextInt(2)];
+        }
+        CrossCheck.assertExact(spec, "all offsets +-inf, seed " + seed, biasOnly(spec, allInf), run(spec, allInf));
+
+        ConvArgs someNaN = withSentinelOutput(Tensors.args(spec, seed, true, 2), spec);
+        float[] nanOff = someNaN.offset().array();
+        for (int i = 0; i < 3; i++) {
+            nanOff[rnd.nextInt(nanOff.length)] = Float.NaN;
+        }
+        float[] expected = CrossCheck.reference(spec, someNaN);
+        assertTrue(IntStream.range(0, expected.length).anyMatch(i -> Float.isNaN(expected[i])),
+                "a NaN offset must reach the reference's output: " + spec);
+        CrossCheck.assertExactWithNaN(spec, "three NaN offsets, seed " + seed, expected, run(spec, someNaN));
+
+        ConvArgs allNaN = withSentinelOutput(args, spec);
         Arrays.fill(allNaN.offset().array(), Float.NaN);
-        CrossCheck.assertExact(spec, "all offsets NaN, seed " + seed, biasOnly(spec, allNaN), run(spec, allNaN));
+        float[] nan = new float[(int) spec.outputSize()];
+        Arrays.fill(nan, Float.NaN);
+        CrossCheck.assertExactWithNaN(spec, "all offsets NaN, seed " + seed, nan, run(spec, allNaN));
+    }
+
+    /** The same arguments (offsets copied) with an output filled with a finite sentinel. */
+    private static ConvArgs withSentinelOutput(ConvArgs a, ConvSpec spec) {
+        float[] sentinel = new float[(int) spec.outputSize()];
+        Arrays.fill(sentinel, 12345f);
+        return new ConvArgs(a.input(), a.weight(), a.bias(), Tensor.of(a.offset().toArray(), spec.offsetShape()),
+                a.mask(), Tensor.of(sentinel, spec.outputShape()));
     }
 
     /** torchvision's test problem (test_ops.py TestDeformConv), batch 33 and 1, with and without mask. */

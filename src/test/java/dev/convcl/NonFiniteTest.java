@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.convcl.reference.ReferenceConv;
+import dev.convcl.testing.DeformEdgeCases;
 import dev.convcl.testing.NonFinite;
 import dev.convcl.testing.Tensors;
 import java.util.List;
@@ -43,6 +44,15 @@ class NonFiniteTest {
     @Test
     void cpuPathMeetsHandComputedSemantics() {
         NonFinite.checkHandComputed("cpu", (spec, args) -> {
+            try (ConvPlan plan = engine.plan(spec)) {
+                plan.execute(args);
+            }
+        });
+    }
+
+    @Test
+    void cpuPathMeetsDeformHandComputedSemantics() {
+        DeformEdgeCases.checkHandComputed("cpu", false, (spec, args) -> {
             try (ConvPlan plan = engine.plan(spec)) {
                 plan.execute(args);
             }

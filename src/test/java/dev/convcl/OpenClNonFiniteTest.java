@@ -3,6 +3,7 @@ package dev.convcl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.convcl.reference.ReferenceConv;
+import dev.convcl.testing.DeformEdgeCases;
 import dev.convcl.testing.NonFinite;
 import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.Tensors;
@@ -49,6 +50,11 @@ class OpenClNonFiniteTest {
     @Test
     void openClMeetsHandComputedSemantics() {
         NonFinite.checkHandComputed("opencl", OpenClNonFiniteTest::runOnOpenCl);
+    }
+
+    @Test
+    void openClMeetsDeformHandComputedSemantics() {
+        DeformEdgeCases.checkHandComputed("opencl", false, OpenClNonFiniteTest::runOnOpenCl);
     }
 
     @ParameterizedTest(name = "{0}")

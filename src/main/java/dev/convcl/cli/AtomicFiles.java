@@ -27,17 +27,29 @@ final class AtomicFiles {
 
     /** Whether {@code target} can be written: its folder exists and it is not itself a folder. */
     static void checkWritable(Path target) throws IOException {
+        String problem = writeProblem(target);
+        if (problem != null) {
+            throw new IOException(target + ": " + problem);
+        }
+    }
+
+    /**
+     * Why {@code target} cannot be written (its folder is missing or not writable, or it is a
+     * folder), in words without the target's name; null when it can be.
+     */
+    static String writeProblem(Path target) {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null && !Files.isDirectory(dir)) {
-            throw new IOException(target + ": folder " + dir + " does not exist");
+            return "its folder " + dir + " does not exist";
         }
         if (Files.isDirectory(abs)) {
-            throw new IOException(target + " is a folder");
+            return "is a folder; a file name is needed";
         }
         if (dir != null && !Files.isWritable(dir)) {
-            throw new IOException(target + ": folder " + dir + " is not writable");
+            return "its folder " + dir + " is not writable";
         }
+        return null;
     }
 
     static void write(Path target, Content content) throws IOException {

@@ -5,8 +5,10 @@ import dev.convcl.DeviceChoice;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.opencl.OpenClContext;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,10 +21,10 @@ import picocli.CommandLine.Option;
 
 /** {@code convcl bench}: times a suite of problems on the device and on the CPU path. */
 @Command(name = "bench", sortOptions = false, description = {
-        "Times each problem of a shapes file (default: the bundled suite of published network layers)",
-        "on the chosen device and on the CPU path, after checking each result against the CPU path",
-        "and the reference (a result that does not match is FAIL and is not timed). Progress on",
-        "stderr, a table on stdout. Exits 1 if any result FAILed."})
+        "Times each problem of a shapes file on the chosen device and on the CPU path.",
+        "The default shapes file is the bundled suite of published network layers. Each result is first "
+                + "checked against the CPU path and the reference; a result that does not match is FAIL and "
+                + "is not timed. Progress goes to stderr, a table to stdout. Exits 1 if any result FAILed."})
 final class BenchCommand extends CliCommand {
 
     @Option(names = "--shapes", paramLabel = "FILE",
@@ -98,12 +100,11 @@ final class BenchCommand extends CliCommand {
             throw new IllegalArgumentException("--filter '" + filter + "' is not a regular expression: "
                     + e.getDescription());
         }
-        List<BenchSuite.Problem> problems = BenchSuite.select(BenchSuite.load(shapes), quick, pattern);
+        List<BenchSuite.Problem> problems = BenchSuite.select(
+                BenchSuite.load(shapes == null ? null : new FileArg("shapes file", "--shapes", shapes)), quick, pattern);
         // Found out now rather than after minutes of timing.
-        for (Path p : new Path[] {json, csv, plot}) {
-            if (p != null) {
-                AtomicFiles.checkWritable(p);
-            }
+        for (FileArg f : reports()) {
+            f.checkWritable();
         }
         try (ConvEngine engine = ConvEngine.create(device);
              ConvEngine cpuEngine = engine.primaryBackend() == engine.cpuBackend() ? null : ConvEngine.create(DeviceChoice.CPU)) {
@@ -118,13 +119,27 @@ final class BenchCommand extends CliCommand {
             Peak.Result devicePeak = null, cpuPeak = null;
             if (!noPeak) {
                 PeakCache cache = PeakCache.standard();
-                if (ctx.isPresent()) {
-                    devicePeak = PeakCommand.cachedOrMeasured(cache, PeakCache.key(ctx.get().info()),
-                            () -> Peak.measure(ctx.get()), err());
-                }
                 CpuBackend cpuPath = (CpuBackend) cpu.cpuBackend();
-                cpuPeak = PeakCommand.cachedOrMeasured(cache, PeakCache.javaKey(cpuPath.threads()),
-                        () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads()), err());
+                String deviceKey = ctx.map(c -> PeakCache.key(c.info())).orElse(null);
+                String cpuKey = PeakCache.javaKey(cpuPath.threads());
+                // One line for whatever is not cached yet (the device, the CPU path or both).
+                List<String> uncached = new ArrayList<>();
+                if (deviceKey != null && cache.get(deviceKey).isEmpty()) {
+                    uncached.add(engine.deviceName());
+                }
+                if (cache.get(cpuKey).isEmpty()) {
+                    uncached.add("the CPU path");
+                }
+                if (!uncached.isEmpty()) {
+                    err().println("bench: measuring the peak of " + String.join(" and ", uncached)
+                            + " once (cached afterwards; 'convcl peak' measures again) ...");
+                    err().flush();
+                }
+                if (deviceKey != null) {
+                    devicePeak = PeakCommand.cachedOrMeasured(cache, deviceKey, () -> Peak.measure(ctx.get()));
+                }
+                cpuPeak = PeakCommand.cachedOrMeasured(cache, cpuKey,
+                        () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads()));
             }
             BenchRunner runner = new BenchRunner(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds, referenceMflop * 1e6),
                     devicePeak, cpuPeak, err());
@@ -154,6 +169,21 @@ final class BenchCommand extends CliCommand {
         }
     }
 
+    /** The report files asked for. */
+    private List<FileArg> reports() {
+        List<FileArg> files = new ArrayList<>();
+        if (json != null) {
+            files.add(new FileArg("JSON report", "--json", json));
+        }
+        if (csv != null) {
+            files.add(new FileArg("CSV report", "--csv", csv));
+        }
+        if (plot != null) {
+            files.add(new FileArg("plot", "--plot", plot));
+        }
+        return files;
+    }
+
     private String describeTiming() {
         return String.format(Locale.ROOT, "median of %d to %d calls (%.3g s budget) after a checking call and %d warm-up",
                 Math.min(BenchRunner.MIN_TIMED, iters), iters, seconds, warmup);
@@ -162,6 +192,7 @@ final class BenchCommand extends CliCommand {
     private void writeFiles(String deviceName, Peak.Result devicePeak, Peak.Result cpuPeak, List<BenchRow> rows)
             throws IOException {
         if (json != null) {
+            FileArg file = new FileArg("JSON report", "--json", json);
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("date", Instant.now().toString());
             extra.put("warmup", warmup);
@@ -171,11 +202,13 @@ final class BenchCommand extends CliCommand {
             extra.put("device_peak_gb_per_s", devicePeak == null ? null : devicePeak.gbPerS());
             extra.put("cpu_peak_gflops", cpuPeak == null ? null : cpuPeak.gflops());
             extra.put("cpu_peak_gb_per_s", cpuPeak == null ? null : cpuPeak.gbPerS());
-            AtomicFiles.writeString(json, BenchReport.json(deviceName, extra, rows));
+            String text = BenchReport.json(deviceName, extra, rows);
+            file.write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
             err().println("bench: wrote " + json);
         }
         if (csv != null) {
-            AtomicFiles.writeString(csv, BenchReport.csv(rows));
+            String text = BenchReport.csv(rows);
+            new FileArg("CSV report", "--csv", csv).write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
             err().println("bench: wrote " + csv);
         }
         if (plot != null) {
@@ -183,7 +216,8 @@ final class BenchCommand extends CliCommand {
                     List.of(deviceName, Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC; "
                             + describeTiming() + "; bias on every problem"), rows);
             String name = plot.getFileName().toString().toLowerCase(Locale.ROOT);
-            AtomicFiles.writeString(plot, name.endsWith(".html") || name.endsWith(".htm") ? BenchReport.html(svg) : svg);
+            String text = name.endsWith(".html") || name.endsWith(".htm") ? BenchReport.html(svg) : svg;
+            new FileArg("plot", "--plot", plot).write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
             err().println("bench: wrote " + plot);
         }
     }

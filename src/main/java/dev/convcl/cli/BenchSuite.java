@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -32,17 +31,22 @@ final class BenchSuite {
     record Problem(String name, ConvSpec spec, boolean quick) {
     }
 
-    /** The problems of {@code file}, or of the bundled suite when {@code file} is null. */
-    static List<Problem> load(Path file) throws IOException {
+    /**
+     * The problems of {@code file}, or of the bundled suite when {@code file} is null.
+     *
+     * @throws IllegalArgumentException naming the file's role, the line and the problem when the
+     *                                  file cannot be read or a line is malformed
+     */
+    static List<Problem> load(FileArg file) throws IOException {
         if (file == null) {
             try (InputStream in = BenchSuite.class.getResourceAsStream(BUNDLED)) {
                 if (in == null) {
                     throw new IOException("the bundled suite " + BUNDLED + " is missing from the classpath");
                 }
-                return parse("bundled " + BUNDLED, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                return parse("bundled suite " + BUNDLED, new String(in.readAllBytes(), StandardCharsets.UTF_8));
             }
         }
-        return parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
+        return parse(file.toString(), file.read(f -> Files.readString(f, StandardCharsets.UTF_8)));
     }
 
     /**
@@ -68,7 +72,7 @@ final class BenchSuite {
             try {
                 problems.add(new Problem(name, ConvSpec.parse(line), quickFlag(line)));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(source + ":" + (i + 1) + ": " + e.getMessage());
+                throw new IllegalArgumentException(source + ", line " + (i + 1) + ": " + e.getMessage());
             }
         }
         if (problems.isEmpty()) {

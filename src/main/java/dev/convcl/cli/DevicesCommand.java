@@ -10,9 +10,9 @@ import picocli.CommandLine.Command;
 
 /** {@code convcl devices}: every OpenCL platform and device, and which one {@code auto} picks. */
 @Command(name = "devices", description = {
-        "Lists every OpenCL platform and device with what it reports about itself, and the device",
-        "'--device auto' picks (the first GPU, else accelerator, else CPU device; the CPU path when",
-        "there is none). Exits 0 also when there is no OpenCL at all."})
+        "Lists every OpenCL platform and device, with what each reports about itself.",
+        "Also names the device '--device auto' picks: the first GPU, else accelerator, else CPU device; "
+                + "the CPU path when there is none. Exits 0 also when there is no OpenCL at all."})
 final class DevicesCommand extends CliCommand {
 
     @Override

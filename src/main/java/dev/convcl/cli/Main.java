@@ -10,6 +10,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,6 +18,7 @@ import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code convcl} command-line tool. Exit codes: 0 success; 1 a check failed (a benchmark
@@ -27,12 +29,14 @@ import picocli.CommandLine.ParseResult;
  */
 @Command(name = "convcl", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Dilated, grouped, depthwise and deformable 2-D convolution on OpenCL devices, with a CPU path.",
-        footer = {"", "Exit codes: 0 ok, 1 a check failed, 2 bad usage or input."})
+        footer = {"", "Exit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 out of memory."})
 public final class Main implements Runnable {
     /** Exit code of a failed check (benchmark FAIL, verification mismatch). */
     public static final int EXIT_FAILED_CHECK = 1;
     /** Exit code of a command that could not run as asked. */
     public static final int EXIT_USAGE = 2;
+    /** Exit code of a command that ran out of memory (the message says which and what to do). */
+    public static final int EXIT_OUT_OF_MEMORY = 3;
 
     /** The subcommands, registered here and nowhere else. */
     static final List<Supplier<Object>> SUBCOMMANDS = List.of(
@@ -64,18 +68,26 @@ public final class Main implements Runnable {
 
     /** Runs one command line with the given streams and returns the exit code; never exits the JVM. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        return execute(commandLine(), args, out, err);
+    }
+
+    /**
+     * Runs {@code args} on the command tree {@code cl} (tests add commands of their own). An
+     * {@link Error} (out of memory, a stack overflow, a missing native library) becomes one line
+     * on {@code err} like any other failure.
+     */
+    static int execute(CommandLine cl, String[] args, PrintWriter out, PrintWriter err) {
         boolean debug = Arrays.asList(args).contains("--debug");
-        CommandLine cl = commandLine();
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler(parameterErrors(debug));
         cl.setExecutionExceptionHandler(executionErrors(debug));
-        if (!debug) {
-            return cl.execute(args);
-        }
-        Runnable restore = Logging.debug();
+        Runnable restore = debug ? Logging.debug() : () -> { };
         try {
             return cl.execute(args);
+        } catch (Error e) {
+            // picocli hands Exceptions to executionErrors but lets Errors through.
+            return reportError(e, commandName(cl, args), debug, err);
         } finally {
             restore.run();
         }
@@ -111,7 +123,7 @@ public final class Main implements Runnable {
         return (ParameterException e, String[] args) -> {
             CommandLine cmd = e.getCommandLine();
             PrintWriter err = cmd.getErr();
-            err.println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage()
+            err.println(cmd.getCommandSpec().qualifiedName() + ": " + describe(e)
                     + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
             if (debug) {
                 e.printStackTrace(err);
@@ -121,10 +133,41 @@ public final class Main implements Runnable {
         };
     }
 
+    /**
+     * A parse error in words: picocli's message, except for a word where a command or option
+     * should be, which picocli calls an "unmatched argument".
+     */
+    private static String describe(ParameterException e) {
+        if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            String first = u.getUnmatched().get(0);
+            CommandLine cmd = e.getCommandLine();
+            if (!first.startsWith("-")) {
+                if (!cmd.getSubcommands().isEmpty()) {
+                    String close = closest(first, cmd.getSubcommands().keySet());
+                    return "unknown command '" + first + "'; commands: " + String.join(", ", cmd.getSubcommands().keySet())
+                            + (close == null ? "" : " (did you mean '" + close + "'?)");
+                }
+                return "unexpected argument '" + first + "': " + cmd.getCommandSpec().qualifiedName()
+                        + " takes options only";
+            }
+        }
+        return e.getMessage();
+    }
+
     private static IExecutionExceptionHandler executionErrors(boolean debug) {
         return (Exception e, CommandLine cmd, ParseResult parsed) -> {
             PrintWriter err = cmd.getErr();
             String who = cmd.getCommandSpec().qualifiedName();
+            OutOfMemoryError oom = outOfMemoryCause(e);
+            if (oom != null) {
+                // e.g. in a worker thread, handed on as the cause of an exception
+                int code = reportError(oom, who, false, err);
+                if (debug) {
+                    e.printStackTrace(err);
+                    err.flush();
+                }
+                return code;
+            }
             int code;
             if (e instanceof IllegalArgumentException || e instanceof ConvclException) {
                 err.println(who + ": " + e.getMessage());
@@ -145,6 +188,98 @@ public final class Main implements Runnable {
             err.flush();
             return code;
         };
+    }
+
+    /** The name in {@code names} at most two edits (insert, delete, replace) from {@code typed}, or null. */
+    static String closest(String typed, Iterable<String> names) {
+        String best = null;
+        int bestDistance = 3;
+        for (String name : names) {
+            int d = editDistance(typed, name);
+            if (d < bestDistance) {
+                best = name;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int replace = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(replace, Math.min(prev[j], cur[j - 1]) + 1);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    /** The first {@link OutOfMemoryError} among {@code t}'s causes, or null. */
+    private static OutOfMemoryError outOfMemoryCause(Throwable t) {
+        for (Throwable c = t.getCause(); c != null && c != t; c = c.getCause()) {
+            if (c instanceof OutOfMemoryError oom) {
+                return oom;
+            }
+            t = c;
+        }
+        return null;
+    }
+
+    /** The qualified name of the command {@code args} names ("convcl run"), or "convcl". */
+    private static String commandName(CommandLine cl, String[] args) {
+        for (String a : args) {
+            if (cl.getSubcommands().containsKey(a)) {
+                return cl.getSubcommands().get(a).getCommandSpec().qualifiedName();
+            }
+        }
+        return cl.getCommandSpec().qualifiedName();
+    }
+
+    /** Prints an {@link Error} as one line (and the stack trace with --debug) and returns the exit code. */
+    static int reportError(Error e, String who, boolean debug, PrintWriter err) {
+        int code;
+        if (e instanceof OutOfMemoryError oom) {
+            err.println(who + ": " + outOfMemory(oom, Runtime.getRuntime().maxMemory()));
+            code = EXIT_OUT_OF_MEMORY;
+        } else {
+            err.println(who + ": internal error: " + e + (debug ? "" : " (run with --debug for the stack trace)"));
+            code = EXIT_FAILED_CHECK;
+        }
+        if (debug) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return code;
+    }
+
+    /** What ran out and what to do, for an {@link OutOfMemoryError}; {@code maxHeap} in bytes. */
+    static String outOfMemory(OutOfMemoryError e, long maxHeap) {
+        String what = e.getMessage() == null ? "" : e.getMessage();
+        if (what.contains("Direct buffer memory")) {
+            return "out of memory: direct buffer memory ran out (" + what + "); raise its limit, e.g. JAVA_OPTS="
+                    + "-XX:MaxDirectMemorySize=8g for scripts/convcl, or run a smaller problem";
+        }
+        if (what.contains("native thread")) {
+            return "out of memory: the system refused another thread (" + what + "); lower the number of "
+                    + "processes or threads running, or raise the limit (ulimit -u)";
+        }
+        if (what.contains("Metaspace") || what.contains("Compressed class space")) {
+            return "out of memory: the JVM's class space ran out (" + what + "); raise it, e.g. JAVA_OPTS="
+                    + "-XX:MaxMetaspaceSize=512m for scripts/convcl";
+        }
+        long suggestGiB = Math.max(2, 1L << (64 - Long.numberOfLeadingZeros(Math.max(1, 2 * maxHeap >> 30) - 1)));
+        return String.format(Locale.ROOT, "out of memory: the Java heap (at most %.1f GiB) is too small for this "
+                + "command%s; give the JVM more, e.g. JAVA_OPTS=-Xmx%dg for scripts/convcl (java -Xmx%dg -jar ...), "
+                + "or run a smaller problem", maxHeap / (double) (1L << 30),
+                what.isEmpty() || what.equals("Java heap space") ? "" : " (" + what + ")", suggestGiB, suggestGiB);
     }
 
     /** A file-system error in words: which file and what went wrong. */

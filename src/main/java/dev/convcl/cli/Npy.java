@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -36,18 +37,36 @@ public final class Npy {
     /** A {@code .npy} file that convcl cannot read; the message names the file and the problem. */
     public static final class NpyFormatException extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
+        private final String problem;
 
         NpyFormatException(Path file, String problem) {
             super(file + ": " + problem);
+            this.problem = problem;
+        }
+
+        /** What is wrong with the file, without its name. */
+        public String problem() {
+            return problem;
         }
     }
 
-    /** Reads a float32 or float64 array into a float32 tensor of the file's shape. */
+    /**
+     * Reads a float32 or float64 array into a float32 tensor of the file's shape.
+     *
+     * @throws NpyFormatException when the file is missing, a folder, or not a readable {@code .npy}
+     *                            file of a supported kind
+     * @throws IOException        when reading fails otherwise
+     */
     public static Tensor read(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new NpyFormatException(file, "is a folder, not a .npy file");
+        }
         try (InputStream in = Files.newInputStream(file)) {
             return read(file, in, Files.size(file));
         } catch (NoSuchFileException e) {
             throw new NpyFormatException(file, "no such file");
+        } catch (AccessDeniedException e) {
+            throw new NpyFormatException(file, "permission denied");
         }
     }
 

@@ -14,10 +14,10 @@ import picocli.CommandLine.Option;
 
 /** {@code convcl peak}: the measured fp32 FMA rate and memory bandwidth of the device and of the CPU path. */
 @Command(name = "peak", sortOptions = false, description = {
-        "Measures the fp32 FMA rate (GFLOP/s, 2 flops an FMA) and the memory bandwidth (GB/s, a",
-        "triad x + s*y: bytes read plus written) of the chosen OpenCL device (kernels in peak.cl) and",
-        "of the Java CPU path, and caches them for 'convcl bench', which reports results as shares",
-        "of these."})
+        "Measures the fp32 FMA rate and the memory bandwidth of the device and of the CPU path.",
+        "GFLOP/s count 2 flops an FMA; GB/s count the bytes a triad x + s*y reads plus writes. The "
+                + "OpenCL device runs the kernels of peak.cl, the CPU path plain Java loops. The results are "
+                + "cached for 'convcl bench', which reports its results as shares of them."})
 final class PeakCommand extends CliCommand {
 
     @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
@@ -52,14 +52,12 @@ final class PeakCommand extends CliCommand {
         return r;
     }
 
-    /** The cached peak of {@code key}, else one measured now (and cached). */
-    static Peak.Result cachedOrMeasured(PeakCache cache, String key, Supplier<Peak.Result> measure, PrintWriter progress) {
+    /** The cached peak of {@code key}, else one measured now (and cached); the caller says so first. */
+    static Peak.Result cachedOrMeasured(PeakCache cache, String key, Supplier<Peak.Result> measure) {
         Optional<Peak.Result> cached = cache.get(key);
         if (cached.isPresent()) {
             return cached.get();
         }
-        progress.println("measuring the peak once (cached afterwards; 'convcl peak' measures again) ...");
-        progress.flush();
         Peak.Result r = measure.get();
         cache.put(key, r);
         return r;

@@ -6,10 +6,14 @@ import dev.convcl.ConvPlan;
 import dev.convcl.ConvSpec;
 import dev.convcl.DeviceChoice;
 import dev.convcl.Tensor;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -20,9 +24,9 @@ import picocli.CommandLine.TypeConversionException;
  * ({@code torch.nn.functional.conv2d}, {@code torchvision.ops.deform_conv2d}).
  */
 @Command(name = "run", sortOptions = false, description = {
-        "Runs one convolution on NumPy .npy files (little-endian float32 or float64, C order) and",
-        "writes the output as float32 .npy. Shapes: input [N,C,H,W], weight [K,C/groups,kh,kw],",
-        "bias [K], offset [N,2*og*kh*kw,OH,OW], mask [N,og*kh*kw,OH,OW]."})
+        "Runs one convolution: NumPy .npy files in, a float32 .npy file out.",
+        "Files hold little-endian float32 or float64 in C order. Shapes: input [N, C, H, W], weight "
+                + "[K, C/groups, kh, kw], bias [K], offset [N, 2*og*kh*kw, OH, OW], mask [N, og*kh*kw, OH, OW]."})
 final class RunCommand extends CliCommand {
 
     @Option(names = "--op", required = true, paramLabel = "conv2d|deform2d", converter = OpConverter.class,
@@ -71,8 +75,35 @@ final class RunCommand extends CliCommand {
     @Option(names = "--out", required = true, paramLabel = "Y.npy", description = "Output file, float32 [N, K, OH, OW].")
     Path outFile;
 
+    /**
+     * Where each field of the spec comes from in this command, for ConvSpec's messages (which
+     * name the spec's fields): in the order fields are checked.
+     */
+    private static final Map<String, String> FIELD_SOURCES = fieldSources();
+
+    private static Map<String, String> fieldSources() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("n", "the batch of --input");
+        m.put("c", "the channels of --input");
+        m.put("h", "the height of --input");
+        m.put("w", "the width of --input");
+        m.put("k", "the output channels of --weight");
+        m.put("kh", "the kernel height of --weight");
+        m.put("kw", "the kernel width of --weight");
+        m.put("stride_h", "--stride");
+        m.put("stride_w", "--stride");
+        m.put("pad_h", "--padding");
+        m.put("pad_w", "--padding");
+        m.put("dil_h", "--dilation");
+        m.put("dil_w", "--dilation");
+        m.put("groups", "--groups");
+        m.put("offset_groups", "--offset-groups");
+        m.put("mask", "--mask");
+        return Collections.unmodifiableMap(m);
+    }
+
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         if (op == ConvSpec.Op.CONV2D) {
             if (offset != null || mask != null || offsetGroups != null) {
                 throw new IllegalArgumentException("--offset, --mask and --offset-groups are for --op deform2d only");
@@ -80,22 +111,41 @@ final class RunCommand extends CliCommand {
         } else if (offset == null) {
             throw new IllegalArgumentException("--op deform2d needs --offset");
         }
-        AtomicFiles.checkWritable(outFile);
-        Tensor x = rank(Npy.read(input), 4, input, "[N, C, H, W]");
-        Tensor w = rank(Npy.read(weight), 4, weight, "[K, C/groups, kh, kw]");
-        Tensor b = bias == null ? null : rank(Npy.read(bias), 1, bias, "[K]");
-        Tensor o = offset == null ? null : rank(Npy.read(offset), 4, offset, "[N, 2*og*kh*kw, OH, OW]");
-        Tensor m = mask == null ? null : rank(Npy.read(mask), 4, mask, "[N, og*kh*kw, OH, OW]");
-        ConvSpec spec = spec(x, w, b, o, m);
+        checkFlags();
+        FileArg out = new FileArg("output", "--out", outFile);
+        out.checkWritable();
+        FileArg inFile = new FileArg("input", "--input", input);
+        FileArg weightFile = new FileArg("weight", "--weight", weight);
+        FileArg biasFile = bias == null ? null : new FileArg("bias", "--bias", bias);
+        FileArg offsetFile = offset == null ? null : new FileArg("offset", "--offset", offset);
+        FileArg maskFile = mask == null ? null : new FileArg("mask", "--mask", mask);
+        Tensor x = read(inFile, 4, "[N, C, H, W]");
+        Tensor w = read(weightFile, 4, "[K, C/groups, kh, kw]");
+        Tensor b = biasFile == null ? null : read(biasFile, 1, "[K]");
+        Tensor o = offsetFile == null ? null : read(offsetFile, 4, "[N, 2*og*kh*kw, OH, OW]");
+        Tensor m = maskFile == null ? null : read(maskFile, 4, "[N, og*kh*kw, OH, OW]");
+        ConvSpec spec = spec(x, w, o, m != null, b != null, weightFile, offsetFile);
+        // Every tensor against the spec, by file, before a device is opened or the output allocated.
+        shape(weightFile, w, spec.weightShape(), "[K, C/groups, kh, kw] with groups " + spec.groups());
+        if (b != null) {
+            shape(biasFile, b, spec.biasShape(), "[K], K = the weight's output channels");
+        }
+        if (o != null) {
+            shape(offsetFile, o, spec.offsetShape(), "[N, 2*og*kh*kw, OH, OW] with og " + spec.offsetGroups()
+                    + " and the output's OH x OW");
+        }
+        if (m != null) {
+            shape(maskFile, m, spec.maskShape(), "[N, og*kh*kw, OH, OW] with og " + spec.offsetGroups()
+                    + " and the output's OH x OW");
+        }
         Tensor y = Tensor.zeros(spec.outputShape());
         ConvArgs args = new ConvArgs(x, w, b, o, m, y);
-        // Checked before a device is opened, so a shape error costs nothing.
         args.validateFor(spec);
         try (ConvEngine engine = ConvEngine.create(device); ConvPlan plan = engine.plan(spec)) {
             long t0 = System.nanoTime();
             plan.execute(args);
             double wallMs = (System.nanoTime() - t0) / 1e6;
-            Npy.write(outFile, y);
+            out.write(stream -> Npy.write(stream, y));
             double kernelMs = plan.lastDeviceMillis();
             out().printf(Locale.ROOT, "%s: %s float32 = %s on %s (%s), %.3f ms%s%n", outFile, Arrays.toString(y.shape()),
                     spec, plan.deviceName(), plan.algorithm(), wallMs,
@@ -104,8 +154,31 @@ final class RunCommand extends CliCommand {
         return 0;
     }
 
-    /** The problem the tensors describe, with torchvision's derivations for deform2d. */
-    ConvSpec spec(Tensor x, Tensor w, Tensor b, Tensor o, Tensor m) {
+    /** The flags' own rules, before any file is read: each names the flag as typed. */
+    private void checkFlags() {
+        if (stride.h() < 1 || stride.w() < 1) {
+            throw new IllegalArgumentException("--stride " + stride + " must be at least 1 (on each axis)");
+        }
+        if (padding.h() < 0 || padding.w() < 0) {
+            throw new IllegalArgumentException("--padding " + padding + " must not be negative");
+        }
+        if (dilation.h() < 1 || dilation.w() < 1) {
+            throw new IllegalArgumentException("--dilation " + dilation + " must be at least 1 (1 = no dilation)");
+        }
+        if (groups != null && groups < 1) {
+            throw new IllegalArgumentException("--groups " + groups + " must be at least 1");
+        }
+        if (offsetGroups != null && offsetGroups < 1) {
+            throw new IllegalArgumentException("--offset-groups " + offsetGroups + " must be at least 1");
+        }
+    }
+
+    /**
+     * The problem the tensors describe, with torchvision's derivations for deform2d. A rule of
+     * ConvSpec that fails is reported in ConvSpec's words, followed by where each field it names
+     * comes from (a flag, or a dimension of a file).
+     */
+    ConvSpec spec(Tensor x, Tensor w, Tensor o, boolean hasMask, boolean hasBias, FileArg weightFile, FileArg offsetFile) {
         int kh = w.dim(2), kw = w.dim(3);
         int g;
         if (groups != null) {
@@ -113,43 +186,73 @@ final class RunCommand extends CliCommand {
         } else if (op == ConvSpec.Op.CONV2D) {
             g = 1;
             if (w.dim(1) != x.dim(1) && x.dim(1) % w.dim(1) == 0) {
-                throw new IllegalArgumentException(weight + " has " + w.dim(1) + " channels per group but the input has "
-                        + x.dim(1) + " channels, and --groups is 1 unless given (as in torch): pass --groups "
+                throw weightFile.error("has " + w.dim(1) + " channels per group but the input has " + x.dim(1)
+                        + " channels, and --groups is 1 unless given (as in torch): pass --groups "
                         + x.dim(1) / w.dim(1) + " for this weight");
             }
         } else {
             if (x.dim(1) % w.dim(1) != 0) {
-                throw new IllegalArgumentException("input channels " + x.dim(1) + " (" + input
-                        + ") are not a multiple of the weight's channels per group " + w.dim(1) + " (" + weight + ")");
+                throw weightFile.error("has " + w.dim(1) + " channels per group, which does not divide the input's "
+                        + x.dim(1) + " channels (deform2d takes groups = C / weight.shape[1], as torchvision)");
             }
             g = x.dim(1) / w.dim(1);
         }
         ConvSpec.Builder builder = (op == ConvSpec.Op.CONV2D ? ConvSpec.conv2d() : ConvSpec.deform2d())
                 .input(x.dim(0), x.dim(1), x.dim(2), x.dim(3)).output(w.dim(0)).kernel(kh, kw)
                 .stride(stride.h(), stride.w()).padding(padding.h(), padding.w()).dilation(dilation.h(), dilation.w())
-                .groups(g).bias(b != null);
+                .groups(g).bias(hasBias);
         if (op == ConvSpec.Op.DEFORM2D) {
             int og;
             if (offsetGroups != null) {
                 og = offsetGroups;
             } else {
                 if (o.dim(1) % (2 * kh * kw) != 0) {
-                    throw new IllegalArgumentException(offset + " has " + o.dim(1) + " channels; deform2d needs a multiple of 2*kh*kw = "
-                            + 2 * kh * kw + " (kernel " + kh + "x" + kw + " from " + weight + ")");
+                    throw offsetFile.error("has " + o.dim(1) + " channels; deform2d needs a multiple of 2*kh*kw = "
+                            + 2 * kh * kw + " (kernel " + kh + "x" + kw + " from the weight)");
                 }
                 og = o.dim(1) / (2 * kh * kw);
             }
-            builder.offsetGroups(og).mask(m != null);
+            builder.offsetGroups(og).mask(hasMask);
         }
-        return builder.build();
+        try {
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + sourcesOf(e.getMessage()));
+        }
     }
 
-    private static Tensor rank(Tensor t, int rank, Path file, String layout) {
+    /** " (pad_h: --padding; h: the height of --input)" for the spec fields {@code message} names, else "". */
+    static String sourcesOf(String message) {
+        Set<String> named = new LinkedHashSet<>();
+        for (String token : message.split("[^A-Za-z0-9_]+")) {
+            if (FIELD_SOURCES.containsKey(token)) {
+                named.add(token);
+            }
+        }
+        if (named.isEmpty()) {
+            return "";
+        }
+        StringBuilder s = new StringBuilder(" (");
+        for (String field : named) {
+            s.append(s.length() > 2 ? "; " : "").append(field).append(": ").append(FIELD_SOURCES.get(field));
+        }
+        return s.append(')').toString();
+    }
+
+    private static Tensor read(FileArg file, int rank, String layout) {
+        Tensor t = file.read(Npy::read);
         if (t.rank() != rank) {
-            throw new IllegalArgumentException(file + " has shape " + Arrays.toString(t.shape()) + " (rank " + t.rank()
-                    + "); expected rank " + rank + " " + layout);
+            throw file.error("has shape " + Arrays.toString(t.shape()) + " (rank " + t.rank() + "); expected rank "
+                    + rank + " " + layout);
         }
         return t;
+    }
+
+    private static void shape(FileArg file, Tensor t, int[] expected, String layout) {
+        if (!Arrays.equals(t.shape(), expected)) {
+            throw file.error("has shape " + Arrays.toString(t.shape()) + "; this convolution needs "
+                    + Arrays.toString(expected) + " " + layout);
+        }
     }
 
     /** {@code conv2d} or {@code deform2d}. */
@@ -166,6 +269,11 @@ final class RunCommand extends CliCommand {
 
     /** A value for both axes: {@code --stride 2} or per axis, {@code --stride 2,1}. */
     record Pair(int h, int w) {
+        /** As typed: {@code 2} or {@code 2,1}. */
+        @Override
+        public String toString() {
+            return h == w ? Integer.toString(h) : h + "," + w;
+        }
     }
 
     /** {@code 2} as (2, 2), {@code 2,1} as (2, 1). */

@@ -15,10 +15,10 @@ import picocli.CommandLine.Option;
 
 /** {@code convcl tune}: searches kernel tiles per problem class and keeps the winners for this device. */
 @Command(name = "tune", sortOptions = false, description = {
-        "Times the candidate implicit-GEMM tiles of each problem class of a shapes file on an OpenCL",
-        "device, after checking each candidate's output against the direct kernel, and stores the",
-        "winners in the device's tuning file (keyed by device and driver) under the user's cache",
-        "folder; plans use it automatically from then on."})
+        "Finds the fastest implicit-GEMM tile of each problem class on an OpenCL device, for later plans.",
+        "Times the candidate tiles of each problem class of a shapes file, after checking each candidate's "
+                + "output against the direct kernel, and stores the winners in the device's tuning file (keyed "
+                + "by device and driver) under the user's cache folder; plans use it automatically from then on."})
 final class TuneCommand extends CliCommand {
 
     @Option(names = "--shapes", paramLabel = "FILE",
@@ -52,10 +52,15 @@ final class TuneCommand extends CliCommand {
             throw new IllegalArgumentException("--filter '" + filter + "' is not a regular expression: "
                     + e.getDescription());
         }
-        List<ConvSpec> specs = BenchSuite.select(BenchSuite.load(shapes), quick, pattern).stream()
+        List<ConvSpec> specs = BenchSuite.select(
+                BenchSuite.load(shapes == null ? null : new FileArg("shapes file", "--shapes", shapes)), quick, pattern).stream()
                 .map(BenchSuite.Problem::spec).map(s -> s.withBias(true)).toList();
         if (specs.isEmpty()) {
             throw new IllegalArgumentException("no problem selected from " + (shapes == null ? "the bundled suite" : shapes));
+        }
+        if (dir != null) {
+            // Found out now rather than after minutes of timing.
+            new FileArg("tuning folder", "--dir", dir).checkFolderWritable();
         }
         DeviceChoice choice = device.kind() == DeviceChoice.Kind.AUTO ? DeviceChoice.OPENCL : device;
         try (ConvEngine engine = ConvEngine.create(choice)) {

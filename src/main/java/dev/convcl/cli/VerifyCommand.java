@@ -18,15 +18,17 @@ import picocli.CommandLine.Option;
 
 /** {@code convcl verify}: the chosen device against the reference, on the suite's problems made small and on random ones. */
 @Command(name = "verify", sortOptions = false, description = {
-        "Checks the chosen device against the reference (plain loops, double accumulation):",
-        "  - every problem of the bundled suite, shrunk to batch 1, height and width <= 12, <= 4 groups",
-        "    of <= 8 input and output channels (depthwise stays depthwise), bias on;",
-        "  - the library's hand-picked odd cases (dev.convcl.ProblemCorpus: sizes 1 to 33, 31x31",
-        "    kernels, torchvision's own deform_conv2d test problem, ...);",
-        "  - N random problems of each family: dense, dilated, grouped, depthwise, depthwise multiplier,",
-        "    1x1, asymmetric, large kernel, deform v1, deform v2.",
-        "A problem passes when relative L2 <= 1e-4 and every output element was written. One line a",
-        "family, failures with their one-line problem, and last 'N passed, M failed'. Exits 1 on any failure."})
+        "Checks the chosen device against the reference (plain loops, double accumulation).",
+        "The problems:",
+        "- every problem of the bundled suite, shrunk to batch 1, height and width <= 12, <= 4 groups of "
+                + "<= 8 input and output channels (depthwise stays depthwise), bias on;",
+        "- the library's hand-picked odd cases (dev.convcl.ProblemCorpus: sizes 1 to 33, 31x31 kernels, "
+                + "torchvision's own deform_conv2d test problem, ...);",
+        "- N random problems of each family: dense, dilated, grouped, depthwise, depthwise multiplier, 1x1, "
+                + "asymmetric, large kernel, deform v1, deform v2.",
+        "A problem passes when relative L2 <= 1e-4 and every output element was written. Prints one line a "
+                + "family, each failure with its one-line problem, and last 'N passed, M failed'. "
+                + "Exits 1 on any failure."})
 final class VerifyCommand extends CliCommand {
 
     @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",

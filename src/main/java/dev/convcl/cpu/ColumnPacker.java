@@ -17,6 +17,16 @@ interface ColumnPacker {
         return null;
     }
 
+    /** Floats {@link #prepare} allocates per call (scratch accounting). */
+    default long preparedFloats() {
+        return 0;
+    }
+
+    /** Floats {@link #tile} allocates per column of a tile (scratch accounting). */
+    default long tileFloatsPerColumn() {
+        return 0;
+    }
+
     /**
      * Per-tile preparation shared by the row chunks of one tile (e.g. sampling coordinates);
      * null when none.

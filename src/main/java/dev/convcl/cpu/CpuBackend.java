@@ -71,6 +71,9 @@ public final class CpuBackend implements Backend {
      * groups == c, {@code cpu-1x1} for unpadded 1x1 kernels; otherwise {@code cpu-implicit-gemm}
      * when packing column tiles would not pay (few output channels per group, or few input
      * channels per group) or its wide rows waste little, and {@code cpu-gemm} (packed im2col tiles).
+     * Every choice keeps its scratch within {@link Scratch#boundFloats}, whatever the padding: the
+     * implicit GEMM (a padded copy of the input) and the depthwise path (a band of padded rows)
+     * leave problems they cannot run within it to {@code cpu-gemm}, whose tiles are bounded.
      */
     @Override
     public CompiledConv compile(ConvSpec spec) {
@@ -81,7 +84,7 @@ public final class CpuBackend implements Backend {
         if (spec.isDeformable()) {
             return "cpu-deform-gemm";
         }
-        if (spec.isDepthwise()) {
+        if (spec.isDepthwise() && DepthwiseConv.fits(spec)) {
             return "cpu-depthwise";
         }
         if (spec.kh() == 1 && spec.kw() == 1 && spec.padH() == 0 && spec.padW() == 0) {
@@ -100,8 +103,11 @@ public final class CpuBackend implements Backend {
      * shape it can take); {@code cpu-direct} is the simple loop nest the others replaced.
      *
      * @throws IllegalArgumentException when the algorithm is unknown or cannot run {@code spec}
+     * @throws dev.convcl.spi.BackendException (out of resources) when its scratch would exceed
+     *         {@link Scratch#boundFloats} ({@code cpu-implicit-gemm} under a large padding,
+     *         {@code cpu-depthwise} when one output row's padded band exceeds the tile)
      */
-    CompiledConv compile(ConvSpec spec, String algorithm) {
+    CpuPlan compile(ConvSpec spec, String algorithm) {
         return switch (algorithm) {
             case "cpu-gemm" -> {
                 if (spec.isDeformable()) {

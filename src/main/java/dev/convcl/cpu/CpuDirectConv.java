@@ -2,7 +2,6 @@ package dev.convcl.cpu;
 
 import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
-import dev.convcl.spi.CompiledConv;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
@@ -10,7 +9,7 @@ import java.util.stream.IntStream;
  * Direct convolution in Java, one task per (image, output channel) plane, float accumulation.
  * Handles conv2d and deform2d with the reference's semantics.
  */
-final class CpuDirectConv implements CompiledConv {
+final class CpuDirectConv implements CpuPlan {
     private final ConvSpec spec;
     private final ForkJoinPool pool;
 
@@ -22,6 +21,12 @@ final class CpuDirectConv implements CompiledConv {
     @Override
     public String algorithm() {
         return spec.isDeformable() ? "cpu-deform-direct" : "cpu-direct";
+    }
+
+    /** Accumulates in registers: none. */
+    @Override
+    public long scratchBytes() {
+        return 0;
     }
 
     @Override
@@ -70,9 +75,8 @@ final class CpuDirectConv implements CompiledConv {
                                 v = iy >= 0 && iy < s.h() && ix >= 0 && ix < s.w() ? in[inBase + iy * s.w() + ix] : 0f;
                             } else {
                                 int oBase = (n * 2 * s.offsetGroups() * kk + og * 2 * kk + 2 * p) * plane + y * ow + x;
-                                float sy = (y * s.strideH() - s.padH() + i * s.dilH()) + off[oBase];
-                                float sx = (x * s.strideW() - s.padW() + j * s.dilW()) + off[oBase + plane];
-                                v = bilinear(in, inBase, s.h(), s.w(), sy, sx);
+                                v = bilinear(in, inBase, s.h(), s.w(), y * s.strideH() - s.padH() + i * s.dilH(), off[oBase],
+                                        x * s.strideW() - s.padW() + j * s.dilW(), off[oBase + plane]);
                                 if (msk != null) {
                                     v *= msk[(n * s.offsetGroups() * kk + og * kk + p) * plane + y * ow + x];
                                 }
@@ -92,15 +96,24 @@ final class CpuDirectConv implements CompiledConv {
         }
     }
 
-    static float bilinear(float[] in, int base, int h, int w, float y, float x) {
-        if (!(y > -1f && y < h && x > -1f && x < w)) {
+    /**
+     * The bilinear sample at (by + dy, bx + dx): NaN at a NaN offset, zero outside -1 &lt; y &lt; H,
+     * -1 &lt; x &lt; W (an infinite offset is outside), with the fraction taken from the offset
+     * alone ({@link SampleAxis}).
+     */
+    static float bilinear(float[] in, int base, int h, int w, int by, float dy, int bx, float dx) {
+        if (Float.isNaN(dy) || Float.isNaN(dx)) {
+            return Float.NaN;
+        }
+        long y0 = SampleAxis.cell(by, dy), x0 = SampleAxis.cell(bx, dx);
+        float ly = (float) SampleAxis.fraction(dy), lx = (float) SampleAxis.fraction(dx);
+        if (!SampleAxis.inside(y0, ly, h) || !SampleAxis.inside(x0, lx, w)) {
             return 0f;
         }
-        float fy = (float) Math.floor(y), fx = (float) Math.floor(x);
-        int y0 = (int) fy, x0 = (int) fx;
-        float ly = y - fy, lx = x - fx, hy = 1f - ly, hx = 1f - lx;
-        return hy * hx * at(in, base, h, w, y0, x0) + hy * lx * at(in, base, h, w, y0, x0 + 1)
-                + ly * hx * at(in, base, h, w, y0 + 1, x0) + ly * lx * at(in, base, h, w, y0 + 1, x0 + 1);
+        int iy = (int) y0, ix = (int) x0;
+        float hy = 1f - ly, hx = 1f - lx;
+        return hy * hx * at(in, base, h, w, iy, ix) + hy * lx * at(in, base, h, w, iy, ix + 1)
+                + ly * hx * at(in, base, h, w, iy + 1, ix) + ly * lx * at(in, base, h, w, iy + 1, ix + 1);
     }
 
     private static float at(float[] in, int base, int h, int w, int y, int x) {

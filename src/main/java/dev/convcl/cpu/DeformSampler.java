@@ -13,7 +13,10 @@ import java.util.concurrent.ForkJoinPool;
  * <p>Input planes are copied with a zero border (one row/column around, plus one more zero row
  * below) so that all four neighbours of any sample inside (-1, H) x (-1, W) can be read without a
  * test: a neighbour outside the image reads 0, as in the reference. A sample outside that range
- * points at four border zeros with weights 0, so it is exactly 0 even next to a NaN pixel.
+ * points at four border zeros with weights 0, so it is exactly 0 even next to a NaN pixel; a
+ * sample at a NaN offset points at the same zeros with NaN weights, so it is NaN. Sample points
+ * are split into integer cell and fraction ({@link SampleAxis}), so fractions are exact on any
+ * map size.
  */
 final class DeformSampler implements ColumnPacker {
     private final ConvSpec s;
@@ -36,6 +39,17 @@ final class DeformSampler implements ColumnPacker {
     @Override
     public String algorithm() {
         return "cpu-deform-gemm";
+    }
+
+    @Override
+    public long preparedFloats() {
+        return paddedLen;
+    }
+
+    /** The neighbour index, four corner weights and (with a mask) the mask of each sample. */
+    @Override
+    public long tileFloatsPerColumn() {
+        return (long) s.offsetGroups() * s.kh() * s.kw() * (s.mask() ? 6 : 5);
     }
 
     @Override
@@ -63,7 +77,6 @@ final class DeformSampler implements ColumnPacker {
         Coords t = new Coords(new int[size], new float[size], new float[size], new float[size], new float[size],
                 call.mask() != null ? new float[size] : null);
         float[] off = call.off();
-        double h = s.h(), w = s.w();
         for (int o = 0; o < og; o++) {
             for (int pt = 0; pt < kk; pt++) {
                 int i = pt / s.kw(), j = pt % s.kw();
@@ -71,16 +84,20 @@ final class DeformSampler implements ColumnPacker {
                 int dst = (o * kk + pt) * valid;
                 for (int q = 0; q < valid; q++) {
                     int p = p0 + q, y = p / ow, x = p % ow;
-                    // In double, like the reference, so the range test and floor agree with it.
-                    double sy = (double) y * s.strideH() - s.padH() + (double) i * s.dilH() + off[offBase + p];
-                    double sx = (double) x * s.strideW() - s.padW() + (double) j * s.dilW() + off[offBase + plane + p];
-                    if (!(sy > -1 && sy < h && sx > -1 && sx < w)) {
+                    float dy = off[offBase + p], dx = off[offBase + plane + p];
+                    if (Float.isNaN(dy) || Float.isNaN(dx)) {
+                        t.index[dst + q] = zeroIndex;
+                        t.w00[dst + q] = Float.NaN; // NaN * 0: the sample is NaN
+                        continue;
+                    }
+                    long y0 = SampleAxis.cell((long) y * s.strideH() - s.padH() + (long) i * s.dilH(), dy);
+                    long x0 = SampleAxis.cell((long) x * s.strideW() - s.padW() + (long) j * s.dilW(), dx);
+                    double ly = SampleAxis.fraction(dy), lx = SampleAxis.fraction(dx);
+                    if (!SampleAxis.inside(y0, ly, s.h()) || !SampleAxis.inside(x0, lx, s.w())) {
                         t.index[dst + q] = zeroIndex;
                         continue; // weights stay 0
                     }
-                    double fy = Math.floor(sy), fx = Math.floor(sx);
-                    double ly = sy - fy, lx = sx - fx;
-                    t.index[dst + q] = ((int) fy + 1) * planeW + (int) fx + 1;
+                    t.index[dst + q] = ((int) y0 + 1) * planeW + (int) x0 + 1;
                     t.w00[dst + q] = (float) ((1 - ly) * (1 - lx));
                     t.w01[dst + q] = (float) ((1 - ly) * lx);
                     t.w10[dst + q] = (float) (ly * (1 - lx));

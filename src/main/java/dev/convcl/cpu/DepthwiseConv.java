@@ -2,7 +2,7 @@ package dev.convcl.cpu;
 
 import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.spi.BackendException;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -12,22 +12,55 @@ import java.util.concurrent.ForkJoinPool;
  * the reference. A task takes a run of planes and reuses its two buffers for all of them (the
  * padding stays zero: every plane fills the same interior), because at 9 taps per output
  * allocating and zeroing them per plane cost as much as the arithmetic.
+ *
+ * <p>A plane whose buffers would exceed {@link Scratch#TILE_FLOATS} (a large image, or a large
+ * padding) is cut into bands of output rows, each computed from the phase rows it reads, so the
+ * working memory stays a tile per thread whatever the padding. The sums are the same, term for
+ * term, so the results are too.
  */
-final class DepthwiseConv implements CompiledConv {
+final class DepthwiseConv implements CpuPlan {
     /** Enough tasks per thread for work stealing to even out a shared machine. */
     private static final int TASKS_PER_THREAD = 8;
+    /** The widest vector of floats a Java platform has (2048-bit SVE), for bounds that hold everywhere. */
+    private static final int MAX_QUANTUM = 64;
 
     private final ConvSpec spec;
     private final ForkJoinPool pool;
     private final Kernels kernels;
     private final int multiplier;
-    private final PhaseLayout layout;
-    private final int rows;       // output rows computed per taps call: OH, or 1 wide row
-    private final int rowLen;     // columns computed per row, a multiple of the kernels' quantum
-    private final int rowStep;    // where the next computed row starts in the phase buffer
-    private final int bufferLen;  // phases plus the slack the last row reads past them
+    private final long tileFloats;
+    private final Geometry geo;
+    private final int bands;      // bands of output rows per plane; 1: whole planes
+    private final int tasks;
+
+    /**
+     * How a band of up to {@code outRows} output rows is laid out and computed: as {@code outRows}
+     * rows of {@code rowLen} columns (rows mode) or as one wide row, and the floats a task holds.
+     */
+    private record Geometry(PhaseLayout layout, int outRows, boolean rowsMode, int rowLen, int bufferLen,
+                            long floats) {
+        /** Output rows computed per taps call for a band of {@code count} rows. */
+        int rows(int count) {
+            return rowsMode ? count : 1;
+        }
+
+        /** Columns per taps row for a band of {@code count} rows, a multiple of the quantum. */
+        int rowLen(int count, int q) {
+            return rowsMode ? rowLen : PhaseLayout.ceilDiv(count * layout.phaseW, q) * q;
+        }
+
+        /** Where the next computed row starts in the phase buffer. */
+        int rowStep() {
+            return rowsMode ? layout.phaseW : 0;
+        }
+    }
 
     DepthwiseConv(ConvSpec spec, ForkJoinPool pool, Kernels kernels) {
+        this(spec, pool, kernels, Scratch.TILE_FLOATS);
+    }
+
+    /** With a tile of {@code tileFloats} per task (tests cut small planes into bands with it). */
+    DepthwiseConv(ConvSpec spec, ForkJoinPool pool, Kernels kernels, long tileFloats) {
         if (!spec.isDepthwise() || spec.isDeformable()) {
             throw new IllegalArgumentException("depthwise path needs op=conv2d with groups == c: " + spec);
         }
@@ -35,25 +68,78 @@ final class DepthwiseConv implements CompiledConv {
         this.pool = pool;
         this.kernels = kernels;
         this.multiplier = spec.k() / spec.c();
-        this.layout = new PhaseLayout(spec);
+        this.tileFloats = tileFloats;
+        int oh = spec.outH();
+        Geometry whole = phasesFloats(PhaseLayout.phaseRows(spec)) <= tileFloats
+                ? geometry(new PhaseLayout(spec), oh) : null;
+        if (whole != null && whole.floats <= tileFloats) {
+            this.geo = whole;
+            this.bands = 1;
+        } else {
+            // The most output rows whose band fits the tile (the floats grow with the rows).
+            int lo = 0, hi = oh - 1;
+            while (lo < hi) {
+                int mid = (lo + hi + 1) >>> 1;
+                if (bandFloats(mid) <= tileFloats) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            if (lo == 0) {
+                throw new BackendException(BackendException.Kind.OUT_OF_RESOURCES, "one output row of the depthwise "
+                        + "path reads " + phasesFloats(PhaseLayout.bandRows(spec, 1)) + " floats of padded input, "
+                        + "above its tile of " + tileFloats + " floats: " + spec);
+            }
+            this.bands = PhaseLayout.ceilDiv(oh, lo);
+            int rows = PhaseLayout.ceilDiv(oh, bands);
+            this.geo = geometry(PhaseLayout.band(spec, rows), rows);
+        }
+        this.tasks = (int) Math.min((long) spec.n() * spec.c() * bands, (long) TASKS_PER_THREAD * pool.getParallelism());
+    }
+
+    /** Floats of the phases when they hold {@code phaseRows} rows each. */
+    private long phasesFloats(long phaseRows) {
+        return phaseRows * spec.strideH() * spec.strideW() * PhaseLayout.phaseCols(spec);
+    }
+
+    /** Floats a task holds for bands of {@code outRows} output rows. */
+    private long bandFloats(int outRows) {
+        if (phasesFloats(PhaseLayout.bandRows(spec, outRows)) > tileFloats) {
+            return Long.MAX_VALUE; // the band's phases alone exceed the tile
+        }
+        return geometry(PhaseLayout.band(spec, outRows), outRows).floats;
+    }
+
+    private Geometry geometry(PhaseLayout layout, int outRows) {
         int q = kernels.quantum();
-        int oh = spec.outH(), ow = spec.outW();
-        int wide = PhaseLayout.ceilDiv(layout.wideLen(), q) * q;
+        int ow = spec.outW();
+        long wide = ((long) outRows * layout.phaseW + q - 1) / q * q;
         int perRow = PhaseLayout.ceilDiv(ow, q) * q;
         // Output rows one by one skip the kw-1 dropped columns of each wide row: fewer columns for
         // large kernels on small planes (RepLKNet), more when OW is just above a quantum multiple,
         // and slower when the kernels pay per row.
-        if ((long) oh * perRow < wide && perRow >= kernels.minRowLength()) {
-            this.rows = oh;
-            this.rowLen = perRow;
-            this.rowStep = layout.phaseW;
-        } else {
-            this.rows = 1;
-            this.rowLen = wide;
-            this.rowStep = 0;
-        }
-        this.bufferLen = Scratch.length(Math.max(layout.planeLen,
-                (long) layout.maxTapOffset + (long) (rows - 1) * rowStep + rowLen), "a depthwise plane buffer", spec);
+        boolean rowsMode = (long) outRows * perRow < wide && perRow >= kernels.minRowLength();
+        int rows = rowsMode ? outRows : 1;
+        int rowLen = Scratch.length(rowsMode ? perRow : wide, "a depthwise wide output row", spec);
+        long step = rowsMode ? layout.phaseW : 0;
+        int bufferLen = Scratch.length(Math.max(layout.planeLen, layout.maxTapOffset + (rows - 1) * step + rowLen),
+                "a depthwise plane buffer", spec);
+        Scratch.length((long) rows * rowLen, "a depthwise wide output", spec);
+        long floats = bufferLen + (long) rows * rowLen + kernels.tapsScratchFloats(rowLen);
+        return new Geometry(layout, outRows, rowsMode, rowLen, bufferLen, floats);
+    }
+
+    /**
+     * Whether one output row's band fits the tile with any kernels, so that this path runs
+     * {@code spec}; when not, its padded rows are too wide and too many (a huge stride or dilation
+     * across a huge padding) and the packed GEMM runs it instead.
+     */
+    static boolean fits(ConvSpec spec) {
+        long phaseW = PhaseLayout.phaseCols(spec);
+        long plane = PhaseLayout.bandRows(spec, 1) * spec.strideH() * spec.strideW() * phaseW;
+        // Buffer slack, wide row and the plain-Java kernels' five rows: each at most phaseW + a quantum.
+        return plane + 7 * (phaseW + MAX_QUANTUM) <= Scratch.TILE_FLOATS;
     }
 
     @Override
@@ -66,31 +152,51 @@ final class DepthwiseConv implements CompiledConv {
         return kernels.name();
     }
 
+    /** Bands of output rows per plane (1: whole planes). */
+    int bands() {
+        return bands;
+    }
+
+    @Override
+    public long scratchBytes() {
+        return 4 * Math.min(tasks, pool.getParallelism()) * geo.floats;
+    }
+
     @Override
     public void execute(ConvArgs args) {
         CallData call = CallData.of(spec, args);
-        int planes = spec.n() * spec.c();
-        int tasks = Math.min(planes, TASKS_PER_THREAD * pool.getParallelism());
+        int items = spec.n() * spec.c() * bands;
+        int rows = geo.rows(geo.outRows);
         Parallel.forEach(pool, tasks, task -> {
-            float[] buf = new float[bufferLen];
-            float[] wide = new float[rows * rowLen];
-            int end = (int) ((long) (task + 1) * planes / tasks);
-            for (int plane = (int) ((long) task * planes / tasks); plane < end; plane++) {
-                channel(call, plane / spec.c(), plane % spec.c(), buf, wide);
+            float[] buf = new float[geo.bufferLen];
+            float[] wide = new float[rows * geo.rowLen];
+            int end = (int) ((long) (task + 1) * items / tasks);
+            for (int item = (int) ((long) task * items / tasks); item < end; item++) {
+                int plane = item / bands;
+                band(call, plane / spec.c(), plane % spec.c(), item % bands, buf, wide);
             }
         });
         call.finish(args);
     }
 
-    private void channel(CallData call, int n, int c, float[] buf, float[] wide) {
-        layout.fill(call.in(), (n * spec.c() + c) * spec.h() * spec.w(), buf, 0);
-        int kk = spec.kh() * spec.kw(), oh = spec.outH(), ow = spec.outW(), phaseW = layout.phaseW;
+    /** Output rows of band {@code b} of plane (n, c), for every output channel of the plane. */
+    private void band(CallData call, int n, int c, int b, float[] buf, float[] wide) {
+        int oh = spec.outH(), ow = spec.outW(), q = kernels.quantum();
+        int y0 = (int) ((long) b * oh / bands), count = (int) ((long) (b + 1) * oh / bands) - y0;
+        PhaseLayout layout = geo.layout;
+        int inPlane = (n * spec.c() + c) * spec.h() * spec.w();
+        if (bands == 1) {
+            layout.fill(call.in(), inPlane, buf, 0);
+        } else {
+            layout.fillRows(call.in(), inPlane, buf, 0, y0);
+        }
+        int kk = spec.kh() * spec.kw(), rows = geo.rows(count), rowLen = geo.rowLen(count, q);
+        int srcStep = geo.rowsMode ? rowLen : layout.phaseW;
         for (int j = 0; j < multiplier; j++) {
             int k = c * multiplier + j;
-            kernels.taps(rows, rowLen, rowStep, call.wt(), k * kk, layout.tapOffsets, kk, buf, 0, wide, 0);
-            int dst = (n * spec.k() + k) * oh * ow;
-            int srcStep = rows == 1 ? phaseW : rowLen;
-            for (int y = 0; y < oh; y++) {
+            kernels.taps(rows, rowLen, geo.rowStep(), call.wt(), k * kk, layout.tapOffsets, kk, buf, 0, wide, 0);
+            int dst = ((n * spec.k() + k) * oh + y0) * ow;
+            for (int y = 0; y < count; y++) {
                 call.store(wide, y * srcStep, dst + y * ow, ow, k, spec.relu());
             }
         }

@@ -2,7 +2,6 @@ package dev.convcl.cpu;
 
 import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
-import dev.convcl.spi.CompiledConv;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -17,7 +16,7 @@ import java.util.concurrent.ForkJoinPool;
  * packed by all threads together, then its output channels are shared out, so the packing (costly
  * for deformable sampling) is never done twice.
  */
-final class GemmConv implements CompiledConv {
+final class GemmConv implements CpuPlan {
     /** Floats of C (output channels x tile columns) a task aims to keep in L2. */
     private static final int C_TILE_FLOATS = 64 * 1024;
     /** Floats of B (depth chunk x tile columns) a task aims to keep in L2. */
@@ -52,7 +51,13 @@ final class GemmConv implements CompiledConv {
         int q = kernels.quantum();
         this.quantum = q;
         this.pixelBlocks = ceilDiv(pixels, q);
-        int maxTile = Math.max(2 * q, Math.min(MAX_TILE, C_TILE_FLOATS / m / q * q));
+        int maxTile = Math.min(MAX_TILE, C_TILE_FLOATS / m / q * q);
+        long perColumn = packer.tileFloatsPerColumn();
+        if (perColumn > 0) {
+            // A tile's sampling data (deformable: per offset group and kernel point) within half a tile.
+            maxTile = (int) Math.min(maxTile, Scratch.TILE_FLOATS / 2 / perColumn / q * q);
+        }
+        maxTile = Math.max(2 * q, maxTile);
         int threads = pool.getParallelism();
         int imageGroups = spec.n() * spec.groups();
         int t = ceilDiv(pixelBlocks, maxTile / q);
@@ -64,8 +69,10 @@ final class GemmConv implements CompiledConv {
         this.tileCols = ceilDiv(pixelBlocks, tiles) * q;
         this.chunk = Math.min(depth, Math.max(16, B_CHUNK_FLOATS / tileCols / 4 * 4));
         long items = (long) imageGroups * tiles;
-        // Shared mode packs the whole depth of a tile at once; fall back to chunks when it cannot.
-        this.shared = threads > 1 && items < 2L * threads && (long) depth * tileCols <= Scratch.MAX_FLOATS;
+        // Shared mode packs the whole depth of a tile at once; fall back to chunks when that panel
+        // would exceed half the threads' tiles.
+        this.shared = threads > 1 && items < 2L * threads
+                && (long) depth * tileCols <= (long) threads * Scratch.TILE_FLOATS / 2;
         Scratch.length((long) chunk * tileCols, "a column panel", spec);
         this.kRanges = Math.max(1, Math.min(ceilDiv(m, 8), 4 * threads));
         this.packChunks = Math.max(1, Math.min(ceilDiv(depth, 16), 4 * threads));
@@ -91,6 +98,23 @@ final class GemmConv implements CompiledConv {
     @Override
     public String algorithm() {
         return packer.algorithm();
+    }
+
+    @Override
+    public long scratchBytes() {
+        int threads = pool.getParallelism();
+        long tileData = packer.tileFloatsPerColumn() * tileCols;
+        long gemm = kernels.gemmScratchFloats(tileCols);
+        long floats;
+        if (shared) {
+            int kPerRange = roundUp(ceilDiv(m, kRanges), Math.min(8, m));
+            long ranges = Math.min(ceilDiv(m, kPerRange), threads);
+            floats = (long) depth * tileCols + tileData + ranges * ((long) kPerRange * tileCols + gemm);
+        } else {
+            long tasks = Math.min((long) spec.n() * spec.groups() * tiles, threads);
+            floats = tasks * ((long) chunk * tileCols + (long) m * tileCols + tileData + gemm);
+        }
+        return 4 * (packer.preparedFloats() + floats);
     }
 
     /** The kernels in use, {@code vector} or {@code scalar} (for tests and benchmarks). */

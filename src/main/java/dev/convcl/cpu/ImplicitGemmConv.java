@@ -2,7 +2,7 @@ package dev.convcl.cpu;
 
 import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.spi.BackendException;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -11,8 +11,11 @@ import java.util.concurrent.ForkJoinPool;
  * is a shifted window of the buffer, so nothing is packed per tile. It pays with the wide rows'
  * dropped columns ((W + 2*pad) / OW at stride 1), which is why it is chosen for groups with few
  * output channels (ResNeXt-style), where packing a column tile would cost as much as using it.
+ *
+ * <p>The padded copy of the whole input is this algorithm's working memory, so it runs only where
+ * padding adds little to the input ({@link #fits}); a large padding goes to the packed GEMM.
  */
-final class ImplicitGemmConv implements CompiledConv {
+final class ImplicitGemmConv implements CpuPlan {
     /** Floats of C (output channels x columns) a task aims to keep in L2. */
     private static final int C_BLOCK_FLOATS = 64 * 1024;
     private static final int MAX_BLOCK = 1024;
@@ -38,6 +41,11 @@ final class ImplicitGemmConv implements CompiledConv {
         this.spec = spec;
         this.pool = pool;
         this.kernels = kernels;
+        if (!fits(spec)) {
+            throw new BackendException(BackendException.Kind.OUT_OF_RESOURCES, "the padded input of the implicit "
+                    + "GEMM would need about " + paddedFloats(spec) + " floats, more than twice the input ("
+                    + spec.inputSize() + ") plus a tile (" + Scratch.TILE_FLOATS + "): " + spec);
+        }
         this.layout = new PhaseLayout(spec);
         this.m = spec.kPerGroup();
         int kk = spec.kh() * spec.kw();
@@ -75,18 +83,33 @@ final class ImplicitGemmConv implements CompiledConv {
         return Math.max(planes * layout.planeLen, (planes - 1) * layout.planeLen + layout.maxTapOffset + wideCols);
     }
 
-    /** Whether the padded input buffer of this algorithm fits a Java array. */
+    /**
+     * Whether this algorithm runs {@code spec}: its padded input buffer fits a Java array and
+     * holds at most twice the input plus a tile ({@link Scratch#boundFloats}), so that its memory
+     * does not grow with the padding.
+     */
     static boolean fits(ConvSpec spec) {
-        long phaseH = (spec.h() + 2L * spec.padH() + spec.strideH() - 1) / spec.strideH();
-        long phaseW = (spec.w() + 2L * spec.padW() + spec.strideW() - 1) / spec.strideW();
-        long plane = (long) spec.strideH() * spec.strideW() * phaseH * phaseW;
-        // A generous bound on the slack: a whole plane plus a row per output row.
-        return ((long) spec.n() * spec.c() + 1) * plane + (long) spec.outH() * phaseW + 1024 <= Scratch.MAX_FLOATS;
+        long floats = paddedFloats(spec);
+        return floats <= Scratch.MAX_FLOATS && floats <= 2 * spec.inputSize() + Scratch.TILE_FLOATS;
+    }
+
+    /** At least {@link #bufferFloats}: every plane's phases plus a row per output row and a quantum. */
+    private static long paddedFloats(ConvSpec spec) {
+        long phaseW = PhaseLayout.phaseCols(spec);
+        long plane = (long) spec.strideH() * spec.strideW() * PhaseLayout.phaseRows(spec) * phaseW;
+        return (long) spec.n() * spec.c() * plane + (long) spec.outH() * phaseW + 1024;
     }
 
     @Override
     public String algorithm() {
         return "cpu-implicit-gemm";
+    }
+
+    @Override
+    public long scratchBytes() {
+        int cols = PhaseLayout.ceilDiv(wideCols / quantum, blocks) * quantum; // the widest block
+        long tasks = Math.min((long) spec.n() * spec.groups() * blocks, pool.getParallelism());
+        return 4 * (bufferLen + tasks * ((long) m * cols + kernels.gemmScratchFloats(cols)));
     }
 
     /** First wide column of a task's block: runs of whole quantum blocks, sizes differing by one. */

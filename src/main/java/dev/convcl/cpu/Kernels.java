@@ -51,6 +51,12 @@ interface Kernels {
      */
     int minRowLength();
 
+    /** Floats a {@link #gemm} call of {@code cols} columns allocates for itself (scratch accounting). */
+    long gemmScratchFloats(int cols);
+
+    /** Floats a {@link #taps} call with rows of {@code rowLen} allocates for itself (scratch accounting). */
+    long tapsScratchFloats(int rowLen);
+
     /** The plain-Java kernels, always available. */
     static Kernels scalar() {
         return new ScalarKernels();

@@ -1,6 +1,7 @@
 package dev.convcl.cpu;
 
 import dev.convcl.ConvSpec;
+import java.util.Arrays;
 
 /**
  * An input plane, zero-padded and split into stride phases: phase (a, b) holds the padded pixels
@@ -8,32 +9,44 @@ import dev.convcl.ConvSpec;
  * output plane, laid out with the phases' row width ("wide" rows whose last columns are computed
  * and dropped), is a sum of shifted windows of the buffer: long contiguous loops whatever the
  * stride, dilation or output width. At stride 1 there is one phase, the padded plane.
+ *
+ * <p>A layout holds either whole phases ({@link #PhaseLayout(ConvSpec)}) or a band of
+ * {@link #rows} phase rows of each ({@link #band}): the rows that a band of output rows reads,
+ * so that a tall padded plane need not be held at once.
  */
 final class PhaseLayout {
     private final ConvSpec spec;
-    /** Rows of one phase. */
+    /** Rows of one whole phase. */
     final int phaseH;
+    /** Rows of each phase this layout holds: {@link #phaseH}, or a band's. */
+    final int rows;
     /** Columns of one phase: the row width of the wide output. */
     final int phaseW;
-    /** Floats of one plane's phases. */
+    /** Floats of one plane's phases (of the rows held). */
     final int planeLen;
     /** Where tap i*kw + j reads, relative to the wide output index. */
     final int[] tapOffsets;
     final int maxTapOffset;
 
+    /** Whole phases. */
     PhaseLayout(ConvSpec spec) {
+        this(spec, phaseRows(spec));
+    }
+
+    private PhaseLayout(ConvSpec spec, int rows) {
         this.spec = spec;
         int sh = spec.strideH(), sw = spec.strideW();
-        this.phaseH = ceilDiv(spec.h() + 2 * spec.padH(), sh);
-        this.phaseW = ceilDiv(spec.w() + 2 * spec.padW(), sw);
-        this.planeLen = Scratch.length((long) sh * sw * phaseH * phaseW, "a padded, stride-phased input plane", spec);
+        this.phaseH = phaseRows(spec);
+        this.rows = rows;
+        this.phaseW = phaseCols(spec);
+        this.planeLen = Scratch.length((long) sh * sw * rows * phaseW, "a padded, stride-phased input plane", spec);
         this.tapOffsets = new int[spec.kh() * spec.kw()];
         int max = 0;
         for (int i = 0; i < spec.kh(); i++) {
             for (int j = 0; j < spec.kw(); j++) {
                 int dy = i * spec.dilH(), dx = j * spec.dilW();
                 int phase = (dy % sh) * sw + dx % sw;
-                int off = (phase * phaseH + dy / sh) * phaseW + dx / sw;
+                int off = (phase * rows + dy / sh) * phaseW + dx / sw;
                 tapOffsets[i * spec.kw() + j] = off;
                 max = Math.max(max, off);
             }
@@ -41,11 +54,31 @@ final class PhaseLayout {
         this.maxTapOffset = max;
     }
 
+    /**
+     * The phase rows that {@code outRows} consecutive output rows read: output row y reads phase
+     * rows y .. y + (kh-1)*dilH/sh.
+     */
+    static PhaseLayout band(ConvSpec spec, int outRows) {
+        return new PhaseLayout(spec, (int) Math.min(phaseRows(spec), bandRows(spec, outRows)));
+    }
+
+    static long bandRows(ConvSpec spec, int outRows) {
+        return outRows + (long) (spec.kh() - 1) * spec.dilH() / spec.strideH();
+    }
+
+    static int phaseRows(ConvSpec spec) {
+        return (int) ((spec.h() + 2L * spec.padH() + spec.strideH() - 1) / spec.strideH());
+    }
+
+    static int phaseCols(ConvSpec spec) {
+        return (int) ((spec.w() + 2L * spec.padW() + spec.strideW() - 1) / spec.strideW());
+    }
+
     static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
 
-    /** OH * phaseW: the wide output's length (at most planeLen, as OH <= phaseH). */
+    /** OH * phaseW: the wide output's length (at most planeLen of whole phases, as OH <= phaseH). */
     int wideLen() {
         return spec.outH() * phaseW;
     }
@@ -58,31 +91,61 @@ final class PhaseLayout {
     }
 
     /**
-     * Copies input plane {@code in[inPlane..]} into its phases at {@code buf[bufPlane..]}, whose
-     * padding must already be zero.
+     * Copies input plane {@code in[inPlane..]} into its whole phases at {@code buf[bufPlane..]},
+     * whose padding must already be zero.
      */
     void fill(float[] in, int inPlane, float[] buf, int bufPlane) {
         int h = spec.h(), w = spec.w(), sh = spec.strideH(), sw = spec.strideW();
-        int ph = spec.padH(), pw = spec.padW();
+        int ph = spec.padH();
+        int phaseLen = rows * phaseW;
         for (int y = 0; y < h; y++) {
             int py = y + ph;
-            int rowBase = bufPlane + (py % sh) * sw * phaseH * phaseW + (py / sh) * phaseW;
-            int src = inPlane + y * w;
-            if (sw == 1) {
-                System.arraycopy(in, src, buf, rowBase + pw, w);
-                continue;
-            }
-            for (int b = 0; b < sw; b++) {
-                // Phase b holds padded columns xx*sw + b, i.e. input columns xx*sw + b - pw.
-                int xxLo = Math.max(0, Math.floorDiv(pw - b + sw - 1, sw));
-                int xxHi = Math.floorDiv(w - 1 + pw - b, sw); // inclusive
-                int dst = rowBase + b * phaseH * phaseW, from = src + b - pw;
-                if (sw == 2) {
-                    stride2(in, from, buf, dst, xxLo, xxHi);
+            int rowBase = bufPlane + (py % sh) * sw * phaseLen + (py / sh) * phaseW;
+            copyRow(in, inPlane + y * w, buf, rowBase, phaseLen);
+        }
+    }
+
+    /**
+     * Writes phase rows {@code firstRow .. firstRow + rows - 1} of input plane {@code in[inPlane..]}
+     * at {@code buf[bufPlane..]}: rows of the image are copied (their padding columns must already
+     * be zero, as after any earlier call), rows of padding or past the phases' end are zeroed.
+     */
+    void fillRows(float[] in, int inPlane, float[] buf, int bufPlane, int firstRow) {
+        int h = spec.h(), w = spec.w(), sh = spec.strideH(), sw = spec.strideW();
+        int ph = spec.padH();
+        int phaseLen = rows * phaseW;
+        for (int a = 0; a < sh; a++) {
+            for (int yy = 0; yy < rows; yy++) {
+                int y = (firstRow + yy) * sh + a - ph;
+                int rowBase = bufPlane + a * sw * phaseLen + yy * phaseW;
+                if (y >= 0 && y < h) {
+                    copyRow(in, inPlane + y * w, buf, rowBase, phaseLen);
                 } else {
-                    for (int xx = xxLo; xx <= xxHi; xx++) {
-                        buf[dst + xx] = in[from + xx * sw];
+                    for (int b = 0; b < sw; b++) {
+                        Arrays.fill(buf, rowBase + b * phaseLen, rowBase + b * phaseLen + phaseW, 0f);
                     }
+                }
+            }
+        }
+    }
+
+    /** Input row {@code in[src..src+w)} into its sw phase rows, phase b's at {@code rowBase + b*phaseLen}. */
+    private void copyRow(float[] in, int src, float[] buf, int rowBase, int phaseLen) {
+        int w = spec.w(), sw = spec.strideW(), pw = spec.padW();
+        if (sw == 1) {
+            System.arraycopy(in, src, buf, rowBase + pw, w);
+            return;
+        }
+        for (int b = 0; b < sw; b++) {
+            // Phase b holds padded columns xx*sw + b, i.e. input columns xx*sw + b - pw.
+            int xxLo = Math.max(0, Math.floorDiv(pw - b + sw - 1, sw));
+            int xxHi = Math.floorDiv(w - 1 + pw - b, sw); // inclusive
+            int dst = rowBase + b * phaseLen, from = src + b - pw;
+            if (sw == 2) {
+                stride2(in, from, buf, dst, xxLo, xxHi);
+            } else {
+                for (int xx = xxLo; xx <= xxHi; xx++) {
+                    buf[dst + xx] = in[from + xx * sw];
                 }
             }
         }

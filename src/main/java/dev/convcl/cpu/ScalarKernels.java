@@ -62,6 +62,18 @@ final class ScalarKernels implements Kernels {
         }
     }
 
+    /** The four B rows copied per pass. */
+    @Override
+    public long gemmScratchFloats(int cols) {
+        return 4L * cols;
+    }
+
+    /** The accumulator row and the shifted windows of one pass. */
+    @Override
+    public long tapsScratchFloats(int rowLen) {
+        return (1L + TAPS_PER_PASS) * rowLen;
+    }
+
     /** Each row costs a copy call per tap here: short rows are slow, so ask for long ones. */
     @Override
     public int minRowLength() {

@@ -247,6 +247,18 @@ final class VectorKernels implements Kernels {
         c00.intoArray(c[ci], p);
     }
 
+    /** Accumulates in registers. */
+    @Override
+    public long gemmScratchFloats(int cols) {
+        return 0;
+    }
+
+    /** Accumulates in registers. */
+    @Override
+    public long tapsScratchFloats(int rowLen) {
+        return 0;
+    }
+
     /** Units of four vectors span row ends, so rows of any length run at full speed. */
     @Override
     public int minRowLength() {

@@ -18,6 +18,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -40,6 +43,9 @@ public final class ProgramCache implements AutoCloseable {
     private final OpenClContext owner;
     private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
     private final Path diskDir;
+    /** Test seam ({@link #shareBuildsBy}); null: every (file, options) is built. */
+    private volatile BiFunction<String, String, String> shareKey;
+    private final Map<String, cl_program> sharedBuilds = new ConcurrentHashMap<>();
 
     ProgramCache(OpenClContext owner) {
         this.owner = owner;
@@ -85,16 +91,36 @@ public final class ProgramCache implements AutoCloseable {
         }
         synchronized (this) {
             p = programs.get(key);
-            if (p == null) {
-                try {
-                    p = build(file, options);
-                } finally {
-                    OpenClLibrary.restoreSignalHandlers(); // LLVM installs its own on its first compile
-                }
-                programs.put(key, p);
+            if (p != null) {
+                return p;
+            }
+            BiFunction<String, String, String> share = shareKey;
+            String shared = share == null ? null : file + "\n" + share.apply(file, options);
+            p = shared == null ? null : sharedBuilds.get(shared);
+            if (p != null) {
+                return p; // not in programs: close() releases each build once, buildLogs() lists builds
+            }
+            try {
+                p = build(file, options);
+            } finally {
+                OpenClLibrary.restoreSignalHandlers(); // LLVM installs its own on its first compile
+            }
+            programs.put(key, p);
+            if (shared != null) {
+                sharedBuilds.put(shared, p);
             }
             return p;
         }
+    }
+
+    /**
+     * Test seam for checks that visit many configurations (KernelBuildCheck): from now on, a
+     * request whose {@code key(file, options)} equals that of a program already built gets that
+     * program instead of a build of its own. Only for configurations whose kernels are never
+     * launched: their compile-time constants may differ.
+     */
+    void shareBuildsBy(BiFunction<String, String, String> key) {
+        shareKey = key;
     }
 
     /** The kernel files with a program in this cache: tests check every file in opencl-kernels/ gets built. */
@@ -132,8 +158,30 @@ public final class ProgramCache implements AutoCloseable {
                     + options + "] for " + info.describe() + " failed: " + stringFor_errorCode(e.getStatus())
                     + "\n--- build log ---\n" + log, e);
         }
+        // A successful build may still have a log (compiler warnings, remarks): it is for
+        // whoever debugs the kernels, never for the user's console.
+        if (LOG.isDebugEnabled()) {
+            String log = buildLog(program);
+            if (!log.isEmpty()) {
+                LOG.debug("built {} with options [{}] for {}; build log:\n{}", file, options, info.describe(), log);
+            }
+        }
         saveBinary(program, binaryPath);
         return program;
+    }
+
+    /**
+     * The build log of every program in this cache, keyed by {@code "file [options]"}: empty for a
+     * clean build from source and for a binary loaded from disk. For tests and diagnostics.
+     */
+    Map<String, String> buildLogs() {
+        Map<String, String> logs = new TreeMap<>();
+        for (Map.Entry<String, cl_program> e : programs.entrySet()) {
+            String key = e.getKey();
+            int nl = key.indexOf('\n');
+            logs.put(key.substring(0, nl) + " [" + key.substring(nl + 1) + "]", buildLog(e.getValue()));
+        }
+        return logs;
     }
 
     private cl_program loadBinary(Path path, String options) {
@@ -222,27 +270,61 @@ public final class ProgramCache implements AutoCloseable {
             }
         }
         programs.clear();
+        sharedBuilds.clear();
     }
 
-    /** Reads kernel sources from the classpath ({@code kernels/NAME.cl}, packaged from opencl-kernels/). */
+    /**
+     * Reads kernel sources from the classpath ({@code kernels/NAME}, packaged from opencl-kernels/)
+     * and puts the text of each {@code #include "NAME"} line in its place (headers such as
+     * {@code vectors.h} live in the same folder), with {@code #line} markers so that compiler
+     * messages still name the right file and line. The program therefore needs no include path.
+     */
     static final class KernelSources {
         private static final Map<String, String> SOURCES = new ConcurrentHashMap<>();
+        private static final Pattern INCLUDE = Pattern.compile("^[ \\t]*#[ \\t]*include[ \\t]+\"([^\"]+)\".*$");
+        /** Deeper nesting than this is a cycle. */
+        private static final int MAX_DEPTH = 8;
 
         private KernelSources() {
         }
 
         static String load(String file) {
-            return SOURCES.computeIfAbsent(file, f -> {
-                try (InputStream in = ProgramCache.class.getResourceAsStream("/kernels/" + f)) {
-                    if (in == null) {
-                        throw new BackendException(BackendException.Kind.BUILD_FAILED, "kernel source kernels/" + f
-                                + " is not on the classpath");
+            return SOURCES.computeIfAbsent(file, f -> expand(f, 0));
+        }
+
+        private static String expand(String file, int depth) {
+            if (depth > MAX_DEPTH) {
+                throw new BackendException(BackendException.Kind.BUILD_FAILED, "kernels/" + file
+                        + ": #include nested more than " + MAX_DEPTH + " deep (a cycle?)");
+            }
+            String[] lines = read(file).split("\n", -1);
+            StringBuilder out = new StringBuilder();
+            for (int i = 0; i < lines.length; i++) {
+                Matcher m = INCLUDE.matcher(lines[i]);
+                if (m.matches()) {
+                    out.append("#line 1 \"").append(m.group(1)).append("\"\n");
+                    out.append(expand(m.group(1), depth + 1));
+                    out.append("\n#line ").append(i + 2).append(" \"").append(file).append("\"\n");
+                } else {
+                    out.append(lines[i]);
+                    if (i < lines.length - 1) {
+                        out.append('\n');
                     }
-                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-                } catch (IOException e) {
-                    throw new BackendException(BackendException.Kind.BUILD_FAILED, "reading kernels/" + f + ": " + e, e);
                 }
-            });
+            }
+            return out.toString();
+        }
+
+        private static String read(String file) {
+            try (InputStream in = ProgramCache.class.getResourceAsStream("/kernels/" + file)) {
+                if (in == null) {
+                    throw new BackendException(BackendException.Kind.BUILD_FAILED, "kernel source kernels/" + file
+                            + " is not on the classpath");
+                }
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new BackendException(BackendException.Kind.BUILD_FAILED, "reading kernels/" + file + ": " + e, e);
+            }
         }
     }
 }

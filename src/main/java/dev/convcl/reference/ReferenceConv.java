@@ -11,9 +11,15 @@ import dev.convcl.ConvSpec;
  * <p>conv2d follows {@code torch.nn.functional.conv2d}; deform2d follows
  * {@code torchvision.ops.deform_conv2d}: sample point y = oy*stride_h - pad_h + i*dil_h + dy
  * (likewise x), bilinear interpolation with each neighbour outside the image counting as zero,
- * the whole sample zero unless -1 &lt; y &lt; H and -1 &lt; x &lt; W (so a non-finite offset
- * samples zero), times the mask when there is one. Bias is added last, then ReLU
- * ({@code x < 0 ? 0 : x}, which keeps NaN as NaN, like {@code torch.relu}).
+ * the whole sample zero unless -1 &lt; y &lt; H and -1 &lt; x &lt; W, times the mask when there is
+ * one. Bias is added last, then ReLU ({@code x < 0 ? 0 : x}, which keeps NaN as NaN, like
+ * {@code torch.relu}).
+ *
+ * <p>The sample point is taken exactly: its integer cell is the integer base position plus
+ * floor(dy), in 64-bit integers, and its fraction is dy - floor(dy), so no bits of the offset are
+ * lost however far from the origin the base lies, and the inside test is exact. A NaN offset (dy
+ * or dx) makes the sample NaN, so every output that uses it is NaN (also when the other
+ * coordinate is infinite); an infinite offset puts the point outside the image: a zero sample.
  *
  * <p>Non-finite values follow IEEE arithmetic with zero padding as values: a padding tap (and a
  * sample outside the image) is a zero that is multiplied by its weight like any input, so a NaN or
@@ -53,16 +59,16 @@ public final class ReferenceConv {
                                 for (int j = 0; j < spec.kw(); j++) {
                                     double wv = wt[((k * cg + cl) * spec.kh() + i) * spec.kw() + j];
                                     int point = i * spec.kw() + j;
-                                    double sy = (double) y * spec.strideH() - spec.padH() + (double) i * spec.dilH();
-                                    double sx = (double) x * spec.strideW() - spec.padW() + (double) j * spec.dilW();
+                                    long by = (long) y * spec.strideH() - spec.padH() + (long) i * spec.dilH();
+                                    long bx = (long) x * spec.strideW() - spec.padW() + (long) j * spec.dilW();
                                     double v;
                                     if (off == null) {
-                                        v = pixel(in, spec, n, c, (int) sy, (int) sx);
+                                        v = pixel(in, spec, n, c, by, bx);
                                     } else {
                                         int offCh = og * 2 * kk + 2 * point;
-                                        sy += off[((n * (2 * spec.offsetGroups() * kk) + offCh) * oh + y) * ow + x];
-                                        sx += off[((n * (2 * spec.offsetGroups() * kk) + offCh + 1) * oh + y) * ow + x];
-                                        v = bilinear(in, spec, n, c, sy, sx);
+                                        float dy = off[((n * (2 * spec.offsetGroups() * kk) + offCh) * oh + y) * ow + x];
+                                        float dx = off[((n * (2 * spec.offsetGroups() * kk) + offCh + 1) * oh + y) * ow + x];
+                                        v = bilinear(in, spec, n, c, by, dy, bx, dx);
                                         if (mask != null) {
                                             v *= mask[((n * (spec.offsetGroups() * kk) + og * kk + point) * oh + y) * ow + x];
                                         }
@@ -87,23 +93,37 @@ public final class ReferenceConv {
     }
 
     /** Input value at integer (y, x), zero outside the image (the zero padding). */
-    private static double pixel(float[] in, ConvSpec s, int n, int c, int y, int x) {
+    private static double pixel(float[] in, ConvSpec s, int n, int c, long y, long x) {
         if (y < 0 || y >= s.h() || x < 0 || x >= s.w()) {
             return 0;
         }
-        return in[((n * s.c() + c) * s.h() + y) * s.w() + x];
+        return in[((n * s.c() + c) * s.h() + (int) y) * s.w() + (int) x];
     }
 
-    /** torchvision's bilinear sample: zero unless -1 < y < H and -1 < x < W; outside neighbours are zero. */
-    static double bilinear(float[] in, ConvSpec s, int n, int c, double y, double x) {
-        if (!(y > -1 && y < s.h() && x > -1 && x < s.w())) {
+    /**
+     * torchvision's bilinear sample at (by + dy, bx + dx): NaN when dy or dx is NaN; zero unless
+     * -1 &lt; y &lt; H and -1 &lt; x &lt; W (an infinite offset is outside); neighbours outside
+     * the image are zero.
+     */
+    static double bilinear(float[] in, ConvSpec s, int n, int c, long by, float dy, long bx, float dx) {
+        if (Float.isNaN(dy) || Float.isNaN(dx)) {
+            return Double.NaN;
+        }
+        long y0 = by + cells(dy), x0 = bx + cells(dx);
+        double ly = (double) dy - Math.floor(dy), lx = (double) dx - Math.floor(dx);
+        // -1 < y0 + ly < H, with 0 <= ly <= 1 (ly is NaN only for an infinite dy, whose y0 is far out).
+        boolean inside = y0 >= -1 && y0 < s.h() && (y0 >= 0 || ly > 0) && x0 >= -1 && x0 < s.w() && (x0 >= 0 || lx > 0);
+        if (!inside) {
             return 0;
         }
-        int y0 = (int) Math.floor(y), x0 = (int) Math.floor(x);
-        double ly = y - y0, lx = x - x0;
         return (1 - ly) * (1 - lx) * pixel(in, s, n, c, y0, x0)
                 + (1 - ly) * lx * pixel(in, s, n, c, y0, x0 + 1)
                 + ly * (1 - lx) * pixel(in, s, n, c, y0 + 1, x0)
                 + ly * lx * pixel(in, s, n, c, y0 + 1, x0 + 1);
+    }
+
+    /** floor(d) as a whole number of cells, clamped to +-2^40: past that, outside any image. */
+    private static long cells(float d) {
+        return (long) Math.max(-0x1p40, Math.min(0x1p40, Math.floor(d)));
     }
 }

@@ -124,18 +124,26 @@ class BenchCommandTest {
     void errorsExitWithTwoAndWriteNothing() throws IOException {
         Path json = dir.resolve("out.json");
         Path shapes = shapes();
-        Cli.assertUsageError(Cli.run("bench", "--shapes", dir.resolve("none.txt").toString()), "none.txt: no such file");
+        Path none = dir.resolve("none.txt");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", none.toString()),
+                "convcl bench: shapes file " + none + " (--shapes): no such file");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", dir.toString()),
+                "convcl bench: shapes file " + dir + " (--shapes): is a folder; --shapes takes a file");
         Path bad = Files.writeString(dir.resolve("bad.txt"), "ok op=conv2d n=1 c=1 h=3 w=3 k=1 kh=1 kw=1\n"
                 + "broken op=conv2d n=1 c=1 h=3 w=3 k=1 kh=5 kw=1\n");
         Cli.assertUsageError(Cli.run("bench", "--shapes", bad.toString(), "--json", json.toString()),
-                "bad.txt:2: kernel height kh=5");
+                "convcl bench: shapes file " + bad + " (--shapes), line 2: kernel height kh=5");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--filter", "resnet"),
                 "no problem is left after --filter 'resnet' (of 2)");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--filter", "(("), "is not a regular expression");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--iters", "0"), "--iters 0 must be at least 1");
-        Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--json",
-                dir.resolve("missing/out.json").toString()), "does not exist");
-        Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--plot", dir.toString()), "is a folder");
+        Path missing = dir.resolve("missing/out.json");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--json", missing.toString()),
+                "convcl bench: JSON report " + missing + " (--json): its folder " + missing.getParent() + " does not exist");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--plot", dir.toString()),
+                "convcl bench: plot " + dir + " (--plot): is a folder; a file name is needed");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--csv", dir.toString()),
+                "convcl bench: CSV report " + dir + " (--csv): is a folder; a file name is needed");
         assertFalse(Files.exists(json));
         assertEquals(List.of("bad.txt", "shapes.txt"), Cli.names(dir));
     }

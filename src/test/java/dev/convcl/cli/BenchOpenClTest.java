@@ -8,6 +8,7 @@ import dev.convcl.testing.OpenClTestDevice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -40,6 +41,10 @@ class BenchOpenClTest {
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("4 results ok, 0 FAIL"), r.toString());
         assertTrue(r.out().contains("device peak:"), r.toString());
+        // Both peaks were measured (an empty cache): one line says so, naming both.
+        assertEquals(List.of("bench: measuring the peak of " + device.describe() + " and the CPU path once (cached "
+                + "afterwards; 'convcl peak' measures again) ..."),
+                r.err().lines().filter(l -> l.contains("measuring the peak")).toList(), r.toString());
         String j = Files.readString(json);
         assertTrue(j.contains("\"device\": \"" + device.describe() + "\""), j);
         Matcher row = Pattern.compile("\\{ \"name\": \"tiny.conv\", \"op\": \"conv2d\", \"backend\": \"opencl\".*").matcher(j);

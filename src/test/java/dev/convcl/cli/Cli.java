@@ -39,15 +39,28 @@ final class Cli {
     }
 
     /**
-     * Asserts the usage-error contract: exit 2, one line on stderr naming {@code expected}, no stack
-     * trace.
+     * Asserts the usage-error contract: exit 2, one line on stderr naming {@code expected}, nothing
+     * on stdout, no stack trace.
      */
     static void assertUsageError(Result r, String expected) {
-        assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
+        assertErrorLine(r, Main.EXIT_USAGE);
         assertTrue(r.err().contains(expected), "stderr should name '" + expected + "': " + r);
+    }
+
+    /** Asserts the usage-error contract with the exact line: {@code convcl CMD: MESSAGE}. */
+    static void assertUsageLine(Result r, String line) {
+        assertErrorLine(r, Main.EXIT_USAGE);
+        assertEquals(line, r.err().strip(), r.toString());
+    }
+
+    /** Exit {@code code}, exactly one line on stderr, nothing on stdout, no stack trace or exception names. */
+    static void assertErrorLine(Result r, int code) {
+        assertEquals(code, r.code(), r.toString());
+        assertEquals("", r.out(), "nothing on stdout after an error: " + r);
         assertFalse(r.err().contains("\tat "), "no stack trace without --debug: " + r);
         assertFalse(r.err().contains("Exception"), "no exception class names without --debug: " + r);
         assertEquals(1, r.err().strip().lines().count(), "one line on stderr: " + r);
+        assertTrue(r.err().startsWith("convcl"), "the line names the command: " + r);
     }
 
     /** How many entries a folder has, to check that nothing (not even a temporary file) was left. */

@@ -6,15 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.convcl.opencl.OpenClDiscovery;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 class MainTest {
     @Test
     void everySubcommandIsRegisteredAndHasHelp() {
         Cli.Result help = Cli.run("--help");
         assertEquals(0, help.code(), help.toString());
-        for (String cmd : List.of("devices", "run", "bench", "peak", "verify")) {
+        for (String cmd : List.of("devices", "run", "bench", "peak", "verify", "tune")) {
             assertTrue(help.out().contains(cmd), cmd + " listed in --help: " + help);
             Cli.Result sub = Cli.run(cmd, "--help");
             assertEquals(0, sub.code(), sub.toString());
@@ -22,10 +29,70 @@ class MainTest {
         }
     }
 
+    /**
+     * picocli lists a command by the first element of its description and wraps each element as a
+     * paragraph: so the first must be a whole sentence, and no element may end mid-sentence.
+     */
+    @Test
+    void helpTextIsWhole() {
+        CommandLine cl = Main.commandLine();
+        Map<String, String> listed = commandSummaries(Cli.run("--help").out());
+        assertEquals(cl.getSubcommands().keySet(), listed.keySet());
+        for (Map.Entry<String, CommandLine> e : cl.getSubcommands().entrySet()) {
+            String name = e.getKey();
+            CommandSpec spec = e.getValue().getCommandSpec();
+            String[] description = spec.usageMessage().description();
+            assertTrue(description.length > 0, name);
+            assertTrue(description[0].endsWith("."), name + ": the summary must be one whole sentence: " + description[0]);
+            // picocli wraps at spaces and after punctuation: compare without the line breaks
+            assertEquals(description[0].replaceAll("\\s+", ""), listed.get(name).replaceAll("\\s+", ""),
+                    name + "'s summary in 'convcl --help'");
+            for (String paragraph : description) {
+                assertTrue(paragraph.matches("(?s).*[.:;]"), name + ": a description element ends mid-sentence: " + paragraph);
+            }
+            for (OptionSpec o : spec.options()) {
+                for (String d : o.description()) {
+                    assertTrue(d.endsWith("."), name + " " + o.longestName() + ": description ends mid-sentence: " + d);
+                }
+            }
+            Cli.Result help = Cli.run(name, "--help");
+            assertEquals(0, help.code(), help.toString());
+            assertTrue(help.out().replaceAll("\\s+", "").contains(description[0].replaceAll("\\s+", "")), help.toString());
+        }
+    }
+
+    /** The "Commands:" section of {@code convcl --help}: name to its summary, wrapped lines joined. */
+    static Map<String, String> commandSummaries(String help) {
+        Map<String, String> summaries = new LinkedHashMap<>();
+        String current = null;
+        boolean inCommands = false;
+        for (String line : help.split("\n")) {
+            if (line.equals("Commands:")) {
+                inCommands = true;
+            } else if (inCommands && line.isBlank()) {
+                break;
+            } else if (inCommands) {
+                Matcher m = Pattern.compile("^  (\\S+)\\s+(.*)$").matcher(line);
+                if (line.startsWith("   ")) {
+                    summaries.merge(current, line.strip(), (a, b) -> a + " " + b);
+                } else if (m.matches()) {
+                    current = m.group(1);
+                    summaries.put(current, m.group(2).strip());
+                }
+            }
+        }
+        return summaries;
+    }
+
     @Test
     void usageErrorsAreOneLineWithExitCodeTwo() {
         Cli.assertUsageError(Cli.run(), "a command is needed");
-        Cli.assertUsageError(Cli.run("frobnicate"), "Unmatched argument");
+        Cli.assertUsageLine(Cli.run("frobnicate"), "convcl: unknown command 'frobnicate'; commands: devices, run, bench, "
+                + "peak, verify, tune (see 'convcl --help')");
+        Cli.assertUsageLine(Cli.run("bnech", "--quick"), "convcl: unknown command 'bnech'; commands: devices, run, bench, "
+                + "peak, verify, tune (did you mean 'bench'?) (see 'convcl --help')");
+        Cli.assertUsageLine(Cli.run("devices", "all"), "convcl devices: unexpected argument 'all': convcl devices takes "
+                + "options only (see 'convcl devices --help')");
         Cli.assertUsageError(Cli.run("devices", "--verbose"), "Unknown option: '--verbose'");
         Cli.assertUsageError(Cli.run("verify", "--count", "many"), "'many' is not an int");
         Cli.assertUsageError(Cli.run("verify", "--count", "-1"), "--count -1 must not be negative");

@@ -165,6 +165,7 @@ class NpyTest {
         byte[] cut = Arrays.copyOf(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", six), 20);
         assertRefused(file("cut.npy", cut), "truncated header");
         assertRefused(dir.resolve("missing.npy"), "no such file");
+        assertRefused(Files.createDirectories(dir.resolve("folder.npy")), "is a folder, not a .npy file");
     }
 
     @Test

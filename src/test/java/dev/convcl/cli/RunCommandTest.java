@@ -117,36 +117,92 @@ class RunCommandTest {
         assertEquals(before, Cli.filesIn(dir), "no temporary file left behind");
     }
 
+    /** The usage-error line of {@code convcl run}, exactly. */
+    private void assertFailsWith(List<String> cmd, String message) throws IOException {
+        Files.deleteIfExists(dir.resolve("y.npy"));
+        long before = Cli.filesIn(dir);
+        Cli.Result r = Cli.run(cmd.toArray(String[]::new));
+        Cli.assertUsageLine(r, "convcl run: " + message);
+        assertFalse(Files.exists(dir.resolve("y.npy")), "no output file after a failure");
+        assertEquals(before, Cli.filesIn(dir), "no temporary file left behind");
+    }
+
     @Test
     void badInputExitsWithTwoAndOneLine() throws IOException {
         List<String> ok = validConv2d();
-        assertFailsCleanly(with(ok, "--input", dir.resolve("nope.npy").toString()), "nope.npy: no such file");
+        Path nope = dir.resolve("nope.npy");
+        assertFailsWith(with(ok, "--input", nope.toString()), "input " + nope + " (--input): no such file");
         Files.write(dir.resolve("be.npy"), NpyTest.npy(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1, 4, 6, 6), }",
                 new byte[4 * 144]));
-        assertFailsCleanly(with(ok, "--input", dir.resolve("be.npy").toString()), "be.npy: dtype '>f4' is not supported");
+        assertFailsCleanly(with(ok, "--input", dir.resolve("be.npy").toString()),
+                "input " + dir.resolve("be.npy") + " (--input): dtype '>f4' is not supported");
         Npy.write(dir.resolve("w3.npy"), Tensor.zeros(2, 3, 3, 3));
-        assertFailsCleanly(with(ok, "--weight", dir.resolve("w3.npy").toString()), "weight shape [2, 3, 3, 3]");
+        assertFailsWith(with(ok, "--weight", dir.resolve("w3.npy").toString()), "weight " + dir.resolve("w3.npy")
+                + " (--weight): has shape [2, 3, 3, 3]; this convolution needs [2, 4, 3, 3] [K, C/groups, kh, kw] with groups 1");
         Npy.write(dir.resolve("rank3.npy"), Tensor.zeros(4, 6, 6));
-        assertFailsCleanly(with(ok, "--input", dir.resolve("rank3.npy").toString()), "expected rank 4");
+        assertFailsWith(with(ok, "--input", dir.resolve("rank3.npy").toString()), "input " + dir.resolve("rank3.npy")
+                + " (--input): has shape [4, 6, 6] (rank 3); expected rank 4 [N, C, H, W]");
         Npy.write(dir.resolve("b5.npy"), Tensor.zeros(5));
-        assertFailsCleanly(with(ok, "--bias", dir.resolve("b5.npy").toString()), "bias shape [5]");
-        assertFailsCleanly(with(ok, "--groups", "3"), "groups=3 must divide input channels c=4");
+        assertFailsWith(with(ok, "--bias", dir.resolve("b5.npy").toString()), "bias " + dir.resolve("b5.npy")
+                + " (--bias): has shape [5]; this convolution needs [2] [K], K = the weight's output channels");
+        assertFailsWith(with(ok, "--groups", "3"),
+                "groups=3 must divide input channels c=4 (groups: --groups; c: the channels of --input)");
         List<String> noGroups = new ArrayList<>(ok);
         noGroups.subList(noGroups.indexOf("--groups"), noGroups.indexOf("--groups") + 2).clear();
         Npy.write(dir.resolve("w2.npy"), Tensor.zeros(2, 2, 3, 3));
+        assertFailsCleanly(with(noGroups, "--weight", dir.resolve("w2.npy").toString()),
+                "weight " + dir.resolve("w2.npy") + " (--weight): has 2 channels per group");
         assertFailsCleanly(with(noGroups, "--weight", dir.resolve("w2.npy").toString()), "pass --groups 2 for this weight");
-        assertFailsCleanly(with(ok, "--stride", "0"), "stride_h=0 must be at least 1");
         assertFailsCleanly(with(ok, "--stride", "1,x"), "'1,x' is not one integer or two");
-        assertFailsCleanly(with(ok, "--padding", "-1"), "pad_h=-1 must not be negative");
-        assertFailsCleanly(with(ok, "--dilation", "9"), "spans 19 rows");
         assertFailsCleanly(with(ok, "--device", "gpu"), "device 'gpu' is not one of");
         assertFailsCleanly(with(ok, "--op", "conv3d"), "op 'conv3d' is not one of");
-        assertFailsCleanly(with(ok, "--offset", dir.resolve("x.npy").toString()), "for --op deform2d only");
-        assertFailsCleanly(with(ok, "--out", dir.resolve("no/such/dir/y.npy").toString()), "does not exist");
+        assertFailsWith(with(ok, "--offset", dir.resolve("x.npy").toString()),
+                "--offset, --mask and --offset-groups are for --op deform2d only");
         assertFailsCleanly(with(ok, "--bogus", "1"), "Unknown option");
         List<String> noWeight = new ArrayList<>(ok);
         noWeight.subList(noWeight.indexOf("--weight"), noWeight.indexOf("--weight") + 2).clear();
         assertFailsCleanly(noWeight, "--weight");
+    }
+
+    /** Every flag that feeds a spec field is named as the user typed it, never as the spec's field. */
+    @Test
+    void specErrorsNameTheFlags() throws IOException {
+        List<String> ok = validConv2d();
+        assertFailsWith(with(ok, "--stride", "0"), "--stride 0 must be at least 1 (on each axis)");
+        assertFailsWith(with(ok, "--stride", "2,0"), "--stride 2,0 must be at least 1 (on each axis)");
+        assertFailsWith(with(ok, "--padding", "-1"), "--padding -1 must not be negative");
+        assertFailsWith(with(ok, "--padding", "1,-2"), "--padding 1,-2 must not be negative");
+        assertFailsWith(with(ok, "--dilation", "0"), "--dilation 0 must be at least 1 (1 = no dilation)");
+        assertFailsWith(with(ok, "--groups", "0"), "--groups 0 must be at least 1");
+        assertFailsWith(with(ok, "--dilation", "9"), "kernel height kh=3 at dil_h=9 spans 19 rows, more than the padded "
+                + "input height h+2*pad_h=8 (kh: the kernel height of --weight; dil_h: --dilation; h: the height of --input; "
+                + "pad_h: --padding)");
+        assertFailsWith(with(with(ok, "--dilation", "1,9"), "--padding", "1,0"), "kernel width kw=3 at dil_w=9 spans 19 "
+                + "columns, more than the padded input width w+2*pad_w=6 (kw: the kernel width of --weight; dil_w: --dilation; "
+                + "w: the width of --input; pad_w: --padding)");
+        for (String flag : List.of("--padding=-1", "--dilation=0", "--stride=0", "--stride=1,0", "--dilation=2,0")) {
+            String[] kv = flag.split("=");
+            String line = Cli.run(with(ok, kv[0], kv[1]).toArray(String[]::new)).err();
+            assertFalse(line.matches("(?s).*\\b(pad_h|pad_w|dil_h|dil_w|stride_h|stride_w)=.*"), "no internal field: " + line);
+            assertTrue(line.contains(kv[0] + " " + kv[1]), "the flag as typed: " + line);
+        }
+    }
+
+    @Test
+    void everyFileErrorNamesTheFilesRole() throws IOException {
+        List<String> ok = validConv2d();
+        Path folder = Files.createDirectories(dir.resolve("folder"));
+        assertFailsWith(with(ok, "--input", folder.toString()), "input " + folder + " (--input): is a folder; --input takes a file");
+        assertFailsWith(with(ok, "--weight", folder.toString()),
+                "weight " + folder + " (--weight): is a folder; --weight takes a file");
+        assertFailsWith(with(ok, "--bias", folder.toString()), "bias " + folder + " (--bias): is a folder; --bias takes a file");
+        assertFailsWith(with(ok, "--out", folder.toString()), "output " + folder + " (--out): is a folder; a file name is needed");
+        Path noDir = dir.resolve("no/such/dir/y.npy");
+        assertFailsWith(with(ok, "--out", noDir.toString()),
+                "output " + noDir + " (--out): its folder " + dir.resolve("no/such/dir") + " does not exist");
+        Path text = Files.writeString(dir.resolve("text.npy"), "not numpy");
+        assertFailsWith(with(ok, "--weight", text.toString()),
+                "weight " + text + " (--weight): not a .npy file (the magic string \\x93NUMPY is missing)");
     }
 
     @Test
@@ -155,11 +211,22 @@ class RunCommandTest {
         List<String> ok = commandFor(dir, spec, Tensors.args(spec, 5, false, 1), "cpu");
         List<String> noOffset = new ArrayList<>(ok);
         noOffset.subList(noOffset.indexOf("--offset"), noOffset.indexOf("--offset") + 2).clear();
-        assertFailsCleanly(noOffset, "--op deform2d needs --offset");
-        Npy.write(dir.resolve("o7.npy"), Tensor.zeros(1, 7, 5, 5));
-        assertFailsCleanly(with(ok, "--offset", dir.resolve("o7.npy").toString()), "multiple of 2*kh*kw = 18");
-        Npy.write(dir.resolve("m2.npy"), Tensor.zeros(1, 2, 5, 5));
-        assertFailsCleanly(with(ok, "--mask", dir.resolve("m2.npy").toString()), "mask shape [1, 2, 5, 5]");
+        assertFailsWith(noOffset, "--op deform2d needs --offset");
+        Path o7 = dir.resolve("o7.npy");
+        Npy.write(o7, Tensor.zeros(1, 7, 5, 5));
+        assertFailsWith(with(ok, "--offset", o7.toString()), "offset " + o7
+                + " (--offset): has 7 channels; deform2d needs a multiple of 2*kh*kw = 18 (kernel 3x3 from the weight)");
+        Path o4 = dir.resolve("o4.npy");
+        Npy.write(o4, Tensor.zeros(1, 18, 4, 4));
+        assertFailsWith(with(ok, "--offset", o4.toString()), "offset " + o4 + " (--offset): has shape [1, 18, 4, 4]; "
+                + "this convolution needs [1, 18, 5, 5] [N, 2*og*kh*kw, OH, OW] with og 1 and the output's OH x OW");
+        Path m2 = dir.resolve("m2.npy");
+        Npy.write(m2, Tensor.zeros(1, 2, 5, 5));
+        assertFailsWith(with(ok, "--mask", m2.toString()), "mask " + m2 + " (--mask): has shape [1, 2, 5, 5]; "
+                + "this convolution needs [1, 9, 5, 5] [N, og*kh*kw, OH, OW] with og 1 and the output's OH x OW");
+        assertFailsWith(with(ok, "--offset-groups", "0"), "--offset-groups 0 must be at least 1");
+        assertFailsWith(with(ok, "--offset-groups", "2"), "offset " + dir.resolve("o.npy") + " (--offset): has shape "
+                + "[1, 18, 5, 5]; this convolution needs [1, 36, 5, 5] [N, 2*og*kh*kw, OH, OW] with og 2 and the output's OH x OW");
     }
 
     @Test

@@ -168,8 +168,11 @@ class CpuAlgorithmsTest {
             float[] firstFloats = null;
             for (CpuBackend backend : BACKENDS) {
                 String where = algorithm + "/" + label(backend) + " on " + spec;
-                try (CompiledConv plan = backend.compile(spec, algorithm)) {
+                try (CpuPlan plan = backend.compile(spec, algorithm)) {
                     assertEquals(algorithm, plan.algorithm(), where);
+                    long bound = 4 * Scratch.boundFloats(spec, backend.threads());
+                    assertTrue(plan.scratchBytes() <= bound, () -> plan.scratchBytes() + " bytes of scratch, above "
+                            + bound + ", " + where);
                     float[] out = run(plan, spec, ints);
                     int bad = Tensors.firstMismatch(refInts, out);
                     assertEquals(-1, bad, () -> "integer inputs must match exactly, " + where + ": element " + bad
@@ -220,20 +223,24 @@ class CpuAlgorithmsTest {
         }
     }
 
-    /** Padded copies too large for a Java array are refused cleanly, before anything is allocated. */
+    /**
+     * Padded copies too large for a Java array are refused cleanly, before anything is allocated;
+     * a depthwise plane that large is cut into bands instead.
+     */
     @Test
     void scratchLargerThanAJavaArrayIsRefused() {
         // The input fits (2 x 32767^2 < 2^31), its padded copy does not.
         ConvSpec dense = ConvSpec.parse("op=conv2d n=1 c=2 h=32767 w=32767 k=2 kh=3 kw=3 pad=1");
         ConvSpec depthwise = ConvSpec.parse("op=conv2d n=1 c=1 h=46340 w=46340 k=1 kh=3 kw=3 pad=1 groups=1");
         assertEquals("cpu-gemm", CpuBackend.algorithmFor(dense), "the implicit GEMM's buffer cannot fit");
+        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(depthwise));
         try (CpuBackend cpu = new CpuBackend(1, Kernels.scalar())) {
-            for (String[] refused : new String[][] {{dense.toString(), "cpu-implicit-gemm"},
-                                                    {depthwise.toString(), "cpu-depthwise"}}) {
-                ConvSpec spec = ConvSpec.parse(refused[0]);
-                BackendException e = assertThrows(BackendException.class, () -> cpu.compile(spec, refused[1]));
-                assertEquals(BackendException.Kind.OUT_OF_RESOURCES, e.kind(), e.getMessage());
-                assertTrue(e.getMessage().contains(spec.toString()), e.getMessage());
+            BackendException e = assertThrows(BackendException.class, () -> cpu.compile(dense, "cpu-implicit-gemm"));
+            assertEquals(BackendException.Kind.OUT_OF_RESOURCES, e.kind(), e.getMessage());
+            assertTrue(e.getMessage().contains(dense.toString()), e.getMessage());
+            try (CpuPlan plan = cpu.compile(depthwise, "cpu-depthwise")) {
+                assertTrue(((DepthwiseConv) plan).bands() > 1000, "a 46342-wide padded plane in bands");
+                assertTrue(plan.scratchBytes() <= 4 * Scratch.TILE_FLOATS, plan.scratchBytes() + " bytes");
             }
         }
     }

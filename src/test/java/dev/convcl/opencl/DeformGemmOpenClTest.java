@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.ConvArgs;
 import dev.convcl.ConvSpec;
+import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
 import dev.convcl.spi.CompiledConv;
 import dev.convcl.testing.OpenClTestDevice;
@@ -16,6 +17,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -121,12 +123,13 @@ class DeformGemmOpenClTest {
     }
 
     @Test
-    void farAndNonFiniteOffsetsSampleZero() {
+    void farAndInfiniteOffsetsSampleZero() {
         ConvSpec spec = SMALL.withRelu(false);
-        float[][] fills = {{1e4f, -1e4f}, {Float.NaN}, {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN}};
+        float inf = Float.POSITIVE_INFINITY;
+        float[][] fills = {{1e4f, -1e4f}, {inf, -inf}, {1e30f, -inf, -3e9f}};
         try (CompiledConv plan = KernelSelector.compile(ctx, spec)) {
             for (float[] fill : fills) {
-                // Every offset unusable: each output is exactly its bias.
+                // Every sample outside the image: each output is exactly its bias.
                 ConvArgs all = Tensors.args(spec, 600, true, 1);
                 SplittableRandom rnd = new SplittableRandom(601);
                 float[] off = all.offset().array();
@@ -140,7 +143,7 @@ class DeformGemmOpenClTest {
                     float bias = all.bias().array()[(i / plane) % spec.k()];
                     assertEquals(bias, out[i], spec + ": offsets " + Arrays.toString(fill) + ", output[" + i + "]");
                 }
-                // Some offsets unusable, the rest integer: exactly the reference.
+                // Some offsets far out, the rest integer: exactly the reference.
                 ConvArgs mixed = Tensors.args(spec, 602, true, 3);
                 float[] moff = mixed.offset().array();
                 for (int i = 0; i < moff.length; i++) {
@@ -151,6 +154,50 @@ class DeformGemmOpenClTest {
                 PlanChecks.checkExact(spec, plan, mixed);
             }
         }
+    }
+
+    @Test
+    void nanOffsetsMakeTheirOutputsNaN() {
+        ConvSpec spec = SMALL.withRelu(true);
+        try (CompiledConv plan = KernelSelector.compile(ctx, spec)) {
+            // All NaN (alone, or among infinities): every output is NaN, whatever the mask and weights.
+            for (float[] fill : new float[][] {{Float.NaN}, {Float.NaN, Float.POSITIVE_INFINITY}}) {
+                ConvArgs all = sentinelOutput(Tensors.args(spec, 610, true, 1), spec);
+                SplittableRandom rnd = new SplittableRandom(611);
+                float[] off = all.offset().array();
+                for (int i = 0; i < off.length; i++) {
+                    off[i] = i % 2 == 0 ? Float.NaN : fill[rnd.nextInt(fill.length)];
+                }
+                plan.execute(all);
+                float[] out = all.output().array();
+                for (int i = 0; i < out.length; i++) {
+                    assertTrue(Float.isNaN(out[i]), spec + ": offsets " + Arrays.toString(fill) + ", output[" + i + "] = "
+                            + out[i]);
+                }
+            }
+            // A few NaN offsets: NaN exactly where the reference has it, the rest bit-equal.
+            ConvArgs few = sentinelOutput(Tensors.args(spec, 612, true, 2), spec);
+            float[] off = few.offset().array();
+            SplittableRandom rnd = new SplittableRandom(613);
+            for (int i = 0; i < 4; i++) {
+                off[rnd.nextInt(off.length)] = Float.NaN;
+            }
+            ConvArgs ref = Tensors.withFreshOutput(few, spec);
+            ReferenceConv.run(spec, ref);
+            float[] want = ref.output().array();
+            assertTrue(IntStream.range(0, want.length).anyMatch(i -> Float.isNaN(want[i])), "no NaN reached " + spec);
+            plan.execute(few);
+            float[] got = few.output().array();
+            int bad = Tensors.firstMismatch(want, got);
+            assertEquals(-1, bad, () -> spec + ": output[" + bad + "] = " + got[bad] + ", reference " + want[bad]);
+        }
+    }
+
+    /** {@code a} with an output full of a finite sentinel, so a NaN in it was computed. */
+    private static ConvArgs sentinelOutput(ConvArgs a, ConvSpec spec) {
+        float[] out = new float[(int) spec.outputSize()];
+        Arrays.fill(out, 12345f);
+        return new ConvArgs(a.input(), a.weight(), a.bias(), a.offset(), a.mask(), Tensor.of(out, spec.outputShape()));
     }
 
     @Test

@@ -62,6 +62,22 @@ public final class CrossCheck {
         }
     }
 
+    /**
+     * NaN exactly where {@code expected} has NaN, bit equality (+0 equal to -0) elsewhere. For
+     * outputs that may rightly be NaN: {@code actual} must come from an output that started at a
+     * finite value, so an element never written cannot pass for a NaN result.
+     */
+    public static void assertExactWithNaN(ConvSpec spec, String what, float[] expected, float[] actual) {
+        if (expected.length != actual.length) {
+            fail(spec + " [" + what + "]: output has " + actual.length + " elements, expected " + expected.length);
+        }
+        int i = Tensors.firstMismatch(expected, actual);
+        if (i >= 0) {
+            fail(spec + " [" + what + "]: first difference at " + where(spec, i) + ": expected " + expected[i] + ", got "
+                    + actual[i]);
+        }
+    }
+
     /** Relative L2 error at most {@code tolerance}; no NaN anywhere. */
     public static void assertClose(ConvSpec spec, String what, float[] expected, float[] actual, double tolerance) {
         assertSameLengthNoNaN(spec, what, expected, actual);

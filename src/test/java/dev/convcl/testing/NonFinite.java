@@ -19,8 +19,9 @@ import java.util.function.BiConsumer;
  * {@code 0 * inf = NaN} — the result of padding the input explicitly and convolving without
  * padding. A NaN or infinite weight therefore reaches every output of its channel, border outputs
  * included, and a zero weight does not stop an infinite input. A kernel that skips padding taps or
- * zero weights breaks this and fails here. Deformable sampling outside the image (including at a
- * NaN or infinite offset) is a zero sample that is then multiplied like the others.
+ * zero weights breaks this and fails here. Deformable sampling outside the image (including at an
+ * infinite offset) is a zero sample that is then multiplied like the others; a NaN offset makes
+ * its sample NaN (see {@link DeformEdgeCases} for the hand-computed deformable cases).
  */
 public final class NonFinite {
     private NonFinite() {

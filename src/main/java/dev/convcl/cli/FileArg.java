@@ -1,0 +1,111 @@
+package dev.convcl.cli;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * A file (or folder) named on the command line: its role in the command ("input", "shapes file",
+ * "JSON report", ...), the flag that named it and its path. Every error about it is an
+ * {@link IllegalArgumentException} (exit 2) whose message names all three and the rule, e.g.
+ * {@code input data/ (--input): is a folder; --input takes a .npy file}.
+ *
+ * @param role what the file is to the command, in words
+ * @param flag the option that named it, e.g. {@code --input}
+ * @param path the path as given
+ */
+record FileArg(String role, String flag, Path path) {
+
+    /** Reads a file's content; may throw what reading throws. */
+    @FunctionalInterface
+    interface Reader<T> {
+        T read(Path file) throws IOException;
+    }
+
+    /** An error about this file: its role, path and flag, then {@code problem}. */
+    IllegalArgumentException error(String problem) {
+        return new IllegalArgumentException(this + ": " + problem);
+    }
+
+    /**
+     * Reads the file with {@code reader}. A folder, a missing or unreadable file, a malformed
+     * {@code .npy} file or any other I/O failure becomes {@link #error}.
+     */
+    <T> T read(Reader<T> reader) {
+        if (Files.isDirectory(path)) {
+            throw error("is a folder; " + flag + " takes a file");
+        }
+        try {
+            return reader.read(path);
+        } catch (Npy.NpyFormatException e) {
+            throw error(e.problem());
+        } catch (IOException e) {
+            throw error(problem(e));
+        }
+    }
+
+    /** Checks, before any work, that the file can be written: its folder exists and is writable, and it is no folder. */
+    void checkWritable() {
+        String problem = AtomicFiles.writeProblem(path);
+        if (problem != null) {
+            throw error(problem);
+        }
+    }
+
+    /**
+     * Checks, before any work, that files can be created in this folder: it is a writable folder,
+     * or it does not exist yet and its nearest existing parent is one (it will be created).
+     */
+    void checkFolderWritable() {
+        Path abs = path.toAbsolutePath();
+        if (Files.exists(abs)) {
+            if (!Files.isDirectory(abs)) {
+                throw error("is a file; " + flag + " takes a folder");
+            }
+            if (!Files.isWritable(abs)) {
+                throw error("is not writable");
+            }
+            return;
+        }
+        Path parent = abs.getParent();
+        while (parent != null && !Files.exists(parent)) {
+            parent = parent.getParent();
+        }
+        if (parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
+            throw error("cannot be created: " + parent + (Files.isDirectory(parent) ? " is not writable" : " is a file"));
+        }
+    }
+
+    /** Writes the file all at once or not at all ({@link AtomicFiles}); a failure becomes {@link #error}. */
+    void write(AtomicFiles.Content content) {
+        checkWritable();
+        try {
+            AtomicFiles.write(path, content);
+        } catch (IOException e) {
+            throw error("could not be written: " + problem(e));
+        }
+    }
+
+    /** The role, path and flag: {@code input x.npy (--input)}. */
+    @Override
+    public String toString() {
+        return role + " " + path + " (" + flag + ")";
+    }
+
+    /** What went wrong, in words, without the path (the caller names the file). */
+    static String problem(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+}

@@ -1,0 +1,122 @@
+package dev.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * An {@link Error} (out of memory, a stack overflow, ...) ends a command like any other failure:
+ * one line on stderr saying what ran out and what to do, nothing on stdout, no stack trace, and a
+ * file it was writing left as it was.
+ */
+class ErrorsTest {
+    @TempDir
+    Path dir;
+
+    /** A command that throws what it is given, to reach Main's handling without filling the heap. */
+    @Command(name = "fail")
+    static final class Fail implements Callable<Integer> {
+        private final Throwable thrown;
+
+        Fail(Throwable thrown) {
+            this.thrown = thrown;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            if (thrown instanceof Error e) {
+                throw e;
+            }
+            throw (Exception) thrown;
+        }
+    }
+
+    private static Cli.Result runFailing(Throwable thrown, String... options) {
+        CommandLine cl = Main.commandLine();
+        cl.addSubcommand(new Fail(thrown));
+        List<String> args = new ArrayList<>(List.of(options));
+        args.add("fail");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.execute(cl, args.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Cli.Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void outOfMemoryIsOneLineSayingWhatRanOutAndWhatToDo() {
+        for (Throwable thrown : List.of(new OutOfMemoryError("Java heap space"),
+                // as the CPU path's worker threads hand it on
+                new IllegalStateException("CPU path failed", new OutOfMemoryError("Java heap space")))) {
+            Cli.Result r = runFailing(thrown);
+            Cli.assertErrorLine(r, Main.EXIT_OUT_OF_MEMORY);
+            String line = r.err().strip();
+            assertTrue(line.startsWith("convcl fail: out of memory: the Java heap (at most "), line);
+            assertTrue(line.contains(" GiB) is too small for this command; give the JVM more, e.g. JAVA_OPTS=-Xmx"), line);
+            assertTrue(line.endsWith(" or run a smaller problem"), line);
+            assertFalse(line.contains("OutOfMemoryError"), line);
+        }
+    }
+
+    @Test
+    void theOutOfMemoryMessageNamesTheMemoryThatRanOut() {
+        assertEquals("out of memory: the Java heap (at most 0.5 GiB) is too small for this command; give the JVM more, "
+                        + "e.g. JAVA_OPTS=-Xmx2g for scripts/convcl (java -Xmx2g -jar ...), or run a smaller problem",
+                Main.outOfMemory(new OutOfMemoryError("Java heap space"), 512L << 20));
+        assertTrue(Main.outOfMemory(new OutOfMemoryError("Java heap space"), 4L << 30).contains("-Xmx8g"));
+        assertTrue(Main.outOfMemory(new OutOfMemoryError("Direct buffer memory"), 1L << 30)
+                .contains("direct buffer memory ran out"));
+        assertTrue(Main.outOfMemory(new OutOfMemoryError("unable to create native thread: possibly out of memory"),
+                1L << 30).contains("refused another thread"));
+    }
+
+    @Test
+    void otherErrorsAreOneLineAndDebugShowsTheTrace() {
+        Cli.Result r = runFailing(new StackOverflowError());
+        Cli.assertErrorLine(r, Main.EXIT_FAILED_CHECK);
+        assertEquals("convcl fail: internal error: java.lang.StackOverflowError (run with --debug for the stack trace)",
+                r.err().strip());
+        Cli.Result debug = runFailing(new StackOverflowError(), "--debug");
+        assertEquals(Main.EXIT_FAILED_CHECK, debug.code(), debug.toString());
+        assertTrue(debug.err().contains("\tat dev.convcl.cli.ErrorsTest"), "--debug prints the stack trace: " + debug);
+    }
+
+    /**
+     * The real thing: {@code convcl run} on a 1x1 input with padding 3000 needs a 6001x6001 output
+     * (137 MiB), in a JVM of its own with a 64 MiB heap.
+     */
+    @Test
+    void aRunThatDoesNotFitTheHeapSaysSoAndWritesNothing() throws IOException, InterruptedException {
+        Npy.write(dir.resolve("x.npy"), Tensor.of(new float[] {1}, 1, 1, 1, 1));
+        Npy.write(dir.resolve("w.npy"), Tensor.of(new float[] {2}, 1, 1, 1, 1));
+        Path y = dir.resolve("y.npy");
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--op", "conv2d",
+                "--device", "cpu", "--input", dir.resolve("x.npy").toString(), "--weight", dir.resolve("w.npy").toString(),
+                "--padding", "3000", "--out", y.toString());
+        Path out = dir.resolve("stdout.txt"), err = dir.resolve("stderr.txt");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the forked run did not finish");
+        Cli.Result r = new Cli.Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
+        Cli.assertErrorLine(r, Main.EXIT_OUT_OF_MEMORY);
+        assertTrue(r.err().startsWith("convcl run: out of memory: the Java heap (at most "), r.toString());
+        assertTrue(r.err().contains("-Xmx"), r.toString());
+        assertFalse(Files.exists(y), "no output after a failure");
+        assertEquals(List.of("stderr.txt", "stdout.txt", "w.npy", "x.npy"), Cli.names(dir), "no temporary file left");
+    }
+}

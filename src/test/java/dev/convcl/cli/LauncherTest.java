@@ -1,0 +1,109 @@
+package dev.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code scripts/convcl}, the launcher, around a stand-in for {@code java} (so no jar is built): it
+ * passes the Vector API module and keeps the JVM's "Using incubator modules" line from the user,
+ * while every other line, stdout, the arguments and the exit status pass unchanged.
+ */
+class LauncherTest {
+    private static final String INCUBATOR = "WARNING: Using incubator modules: jdk.incubator.vector";
+
+    @TempDir
+    Path root;
+
+    private Path fakeJava;
+
+    /** A copy of the launcher in a tree of its own, with a jar it takes as up to date. */
+    @BeforeEach
+    void launcherTree() throws IOException {
+        Files.createDirectories(root.resolve("scripts"));
+        Files.copy(Path.of("scripts/convcl"), root.resolve("scripts/convcl"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.createDirectories(root.resolve("target"));
+        Files.writeString(root.resolve("target/convcl-0-cli.jar"), "");
+        // Like the JVM: the incubator line first on stderr, then the program's own output.
+        fakeJava = script("java", """
+                #!/usr/bin/env bash
+                for a in "$@"; do [ "$a" = jdk.incubator.vector ] && echo '%s' >&2; done
+                echo "args: $*"
+                echo "progress line" >&2
+                echo "result line"
+                printf 'last stderr line without newline' >&2
+                exit 3
+                """.formatted(INCUBATOR));
+    }
+
+    private Path script(String name, String text) throws IOException {
+        Path f = root.resolve(name);
+        Files.writeString(f, text);
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return f;
+    }
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private Run launch(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new java.util.ArrayList<>(List.of("bash", root.resolve("scripts/convcl").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("JAVA", fakeJava.toString());
+        pb.environment().put("XDG_CACHE_HOME", root.resolve("cache").toString());
+        pb.environment().remove("CONVCL_VECTOR");
+        pb.environment().remove("JAVA_OPTS");
+        pb.environment().putAll(env);
+        pb.redirectOutput(root.resolve("stdout").toFile()).redirectError(root.resolve("stderr").toFile());
+        Process p = pb.start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish");
+        return new Run(p.exitValue(), Files.readString(root.resolve("stdout"), StandardCharsets.UTF_8),
+                Files.readString(root.resolve("stderr"), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theIncubatorLineDoesNotReachTheUserAndEverythingElseDoes() throws Exception {
+        Run r = launch(Map.of(), "run", "--input", "a b.npy");
+        assertFalse(r.err().contains("incubator"), r.toString());
+        assertEquals("progress line\nlast stderr line without newline", r.err(), r.toString());
+        assertEquals("args: --add-modules jdk.incubator.vector -jar " + root.resolve("target/convcl-0-cli.jar")
+                + " run --input a b.npy\nresult line\n", r.out(), r.toString());
+        assertEquals(3, r.code(), "java's exit status: " + r);
+    }
+
+    @Test
+    void withoutTheVectorModuleNothingIsFiltered() throws Exception {
+        Run r = launch(Map.of("CONVCL_VECTOR", "0"), "devices");
+        assertEquals("progress line\nlast stderr line without newline", r.err(), r.toString());
+        assertTrue(r.out().startsWith("args: -jar "), r.toString());
+        assertEquals(3, r.code(), r.toString());
+    }
+
+    @Test
+    void linesBeforeTheWarningAndSuccessPassUnchanged() throws Exception {
+        fakeJava = script("java0", """
+                #!/usr/bin/env bash
+                echo "Picked up JAVA_TOOL_OPTIONS: -Dx=1" >&2
+                echo '%s' >&2
+                echo ok
+                """.formatted(INCUBATOR));
+        Run r = launch(Map.of(), "devices");
+        assertEquals("Picked up JAVA_TOOL_OPTIONS: -Dx=1\n", r.err(), r.toString());
+        assertEquals("ok\n", r.out(), r.toString());
+        assertEquals(0, r.code(), r.toString());
+    }
+}
