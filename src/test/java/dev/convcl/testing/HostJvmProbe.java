@@ -39,6 +39,7 @@ public final class HostJvmProbe {
         // Bind libc before the driver loads: loading JNA afterwards was seen to send a signal through
         // LLVM's handler, which then puts the JVM's handlers back and would hide what is checked.
         C c = Native.load("c", C.class);
+        System.err.println("RESULT handlersBefore=" + String.join(",", handlerOwners(c)));
         String variable = System.getenv("POCL_SIGFPE_HANDLER");
         System.err.println("RESULT variable=" + (variable == null ? "unset" : variable));
         ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=8 h=12 w=12 k=8 kh=3 kw=3 pad=1 groups=8 bias=1");
