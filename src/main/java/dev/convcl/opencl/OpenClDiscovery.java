@@ -24,8 +24,22 @@ import org.jocl.cl_platform_id;
  */
 public record OpenClDiscovery(List<OpenClDeviceInfo> devices, String unavailable) {
 
-    /** Queries the platforms now. */
+    /**
+     * Queries the platforms now. The first call prepares the process for the driver (see
+     * {@link OpenClLibrary}): without an ICD loader, JOCL is not touched and the reason names what
+     * to install; a driver that breaks the JVM's integer division and cannot be undone is refused.
+     */
     public static OpenClDiscovery discover() {
+        String notReady = OpenClLibrary.prepare();
+        if (notReady != null) {
+            return new OpenClDiscovery(List.of(), notReady);
+        }
+        OpenClDiscovery found = query();
+        String broken = OpenClLibrary.afterDriverCall();
+        return broken == null ? found : new OpenClDiscovery(List.of(), broken);
+    }
+
+    private static OpenClDiscovery query() {
         try {
             CL.setExceptionsEnabled(true);
             int[] count = new int[1];

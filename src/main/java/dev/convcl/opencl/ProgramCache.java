@@ -89,7 +89,11 @@ public final class ProgramCache implements AutoCloseable {
             if (p != null) {
                 return p; // not in programs: close() releases each build once, buildLogs() lists builds
             }
-            p = build(file, options);
+            try {
+                p = build(file, options);
+            } finally {
+                OpenClLibrary.restoreSignalHandlers(); // LLVM installs its own on its first compile
+            }
             programs.put(key, p);
             if (shared != null) {
                 sharedBuilds.put(shared, p);
@@ -229,6 +233,20 @@ public final class ProgramCache implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 missing from the JDK", e);
         }
+    }
+
+    /**
+     * The driver's reference count of each cached program ({@code CL_PROGRAM_REFERENCE_COUNT}),
+     * keyed {@code file [options]}: 1 plus one per live kernel made from it.
+     */
+    Map<String, Integer> referenceCounts() {
+        Map<String, Integer> counts = new TreeMap<>();
+        programs.forEach((key, program) -> {
+            int[] count = new int[1];
+            clGetProgramInfo(program, CL_PROGRAM_REFERENCE_COUNT, Sizeof.cl_uint, Pointer.to(count), null);
+            counts.put(key.replace("\n", " [") + "]", count[0]);
+        });
+        return counts;
     }
 
     @Override
