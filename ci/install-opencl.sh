@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
 # Installs an OpenCL CPU device (POCL) and the ICD loader when no OpenCL device is present.
-# JOCL opens "libOpenCL.so" by that exact name, which Debian ships in ocl-icd-opencl-dev.
+# The loader's runtime package (libOpenCL.so.1) is enough: the library reaches it under the name
+# JOCL opens, libOpenCL.so, by itself, so the development package (ocl-icd-opencl-dev) is not needed.
 set -euo pipefail
 need=()
 command -v clinfo >/dev/null 2>&1 || need+=(clinfo)
-[ -e /usr/lib/x86_64-linux-gnu/libOpenCL.so ] || [ -e /usr/lib/libOpenCL.so ] || need+=(ocl-icd-opencl-dev ocl-icd-libopencl1)
+has_loader() {
+  local ldc
+  for ldc in "$(command -v ldconfig 2>/dev/null || true)" /sbin/ldconfig /usr/sbin/ldconfig; do
+    if [ -n "$ldc" ] && [ -x "$ldc" ]; then
+      "$ldc" -p 2>/dev/null | grep -q 'libOpenCL\.so\.1 '
+      return
+    fi
+  done
+  ls /usr/lib/*/libOpenCL.so.1 /usr/lib64/libOpenCL.so.1 /usr/lib/libOpenCL.so.1 >/dev/null 2>&1
+}
+has_loader || need+=(ocl-icd-libopencl1)
 if ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1; then
   need+=(pocl-opencl-icd)
 fi

@@ -3,9 +3,14 @@
  * `convcl bench` reports each result as a share (`convcl peak` prints them).
  *
  * Build options (-D):
- *   VEC   width of the accumulators: 4, 8 or 16 (floatVEC)
+ *   VEC   width of the accumulators: 1, 2, 4, 8 or 16 (floatVEC)
  *   ACC   independent accumulators per work-item: the FMA pipelines interleave ACC chains, so
  *         no FMA waits for the previous one's result (ACC >= pipeline latency x FMA units)
+ *   The host (Peak.fmaConfigs) picks a few (VEC, ACC) shapes from what the device reports and
+ *   keeps the fastest: on a CPU, VEC is the native float width (8 on AVX2, 16 on AVX-512) and
+ *   VEC/native x ACC + 2 must fit the vector registers (16 on AVX2, 32 on AVX-512), or the
+ *   accumulators spill and the "peak" measures the stack (float16 x 16 on AVX2: a third of the
+ *   FMA limit).
  *
  * peak_fma(out, rounds, a, b): every work-item runs `rounds` rounds of ACC independent
  *   acc = fma(acc, a, b) on floatVEC, i.e. 2*VEC*ACC flops a round, then stores the sum of
@@ -20,7 +25,11 @@
 
 #define CAT(a, b) a##b
 #define XCAT(a, b) CAT(a, b)
+#if VEC == 1
+#define FLOATV float
+#else
 #define FLOATV XCAT(float, VEC)
+#endif
 
 __kernel void peak_fma(__global float* restrict out, const int rounds, const float a, const float b)
 {

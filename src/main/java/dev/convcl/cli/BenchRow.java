@@ -61,6 +61,16 @@ record BenchRow(String name, String spec, String op, String backend, String devi
         return m;
     }
 
+    /** The rate a share of the FMA peak is taken of: kernel GFLOP/s where known, else wall GFLOP/s; NaN for a failed row. */
+    double peakRate() {
+        return !ok ? Double.NaN : Double.isNaN(kernelGflops) ? gflops : kernelGflops;
+    }
+
+    BenchRow withPeakShare(double share) {
+        return new BenchRow(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs,
+                medianMs, minMs, maxMs, calls, gflops, kernelGflops, share, cpuMedianMs, speedup, error);
+    }
+
     BenchRow withCpuMedian(double cpuMs) {
         return new BenchRow(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs,
                 medianMs, minMs, maxMs, calls, gflops, kernelGflops, peakShare, cpuMs, cpuMs / medianMs, error);

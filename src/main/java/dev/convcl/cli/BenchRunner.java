@@ -45,23 +45,18 @@ final class BenchRunner {
     private final ConvEngine engine;
     private final ConvEngine cpuEngine;
     private final Settings settings;
-    private final Peak.Result devicePeak;
-    private final Peak.Result cpuPeak;
     private final PrintWriter progress;
 
     /**
+     * The rows' shares of the peak are left NaN: {@link PeakShares} sets them once every row is in.
+     *
      * @param engine     the engine on the device under test
      * @param cpuEngine  an engine on the CPU path; {@code engine} itself when that runs on the CPU path
-     * @param devicePeak the device's measured peak, or null
-     * @param cpuPeak    the CPU path's measured peak, or null
      */
-    BenchRunner(ConvEngine engine, ConvEngine cpuEngine, Settings settings, Peak.Result devicePeak,
-                Peak.Result cpuPeak, PrintWriter progress) {
+    BenchRunner(ConvEngine engine, ConvEngine cpuEngine, Settings settings, PrintWriter progress) {
         this.engine = engine;
         this.cpuEngine = cpuEngine;
         this.settings = settings;
-        this.devicePeak = devicePeak;
-        this.cpuPeak = cpuPeak;
         this.progress = progress;
     }
 
@@ -124,8 +119,6 @@ final class BenchRunner {
     private BenchRow measure(BenchSuite.Problem p, ConvSpec spec, Compiled compiled, ConvArgs args, Check check) {
         ConvPlan plan = compiled.plan();
         String backend = plan.backend();
-        // A device plan that fell back runs on the CPU path and is measured against its peak.
-        Peak.Result peak = "cpu".equals(backend) ? cpuPeak : devicePeak;
         double compileMs = compiled.compileMs();
         if (!check.ok()) {
             progress.printf(Locale.ROOT, "      %-6s %-18s FAIL: %s%n", backend, plan.algorithm(), check.describe());
@@ -159,14 +152,12 @@ final class BenchRunner {
         double kernelMedian = median(kernel);
         double gflops = spec.flops() / (median * 1e6);
         double kernelGflops = spec.flops() / (kernelMedian * 1e6);
-        double rate = Double.isNaN(kernelGflops) ? gflops : kernelGflops;
-        double share = peak == null ? Double.NaN : rate / peak.gflops();
         progress.printf(Locale.ROOT, "      %-6s %-18s %9.3f ms %8.2f GFLOP/s  %2d calls  (%s)%n", backend,
                 plan.algorithm(), median, gflops, timed, check.describe());
         progress.flush();
         return new BenchRow(p.name(), spec.toString(), spec.op().token(), backend, plan.deviceName(), plan.algorithm(),
                 true, check.against(), check.relL2(), compileMs, kernelMedian, median, min(wall), max(wall), timed,
-                gflops, kernelGflops, share, Double.NaN, Double.NaN, null);
+                gflops, kernelGflops, Double.NaN, Double.NaN, Double.NaN, null);
     }
 
     /** Median; NaN if any value is NaN (kernel times on the CPU path). */

@@ -1,5 +1,6 @@
 package dev.convcl.cli;
 
+import dev.convcl.CacheDir;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import java.io.IOException;
 import java.io.Reader;
@@ -20,15 +21,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Measured peaks kept between runs, one {@code peak-<hash>.properties} a device in
- * {@code $XDG_CACHE_HOME/convcl} (else {@code ~/.cache/convcl}; the system property
- * {@value #DIR_PROPERTY} overrides both). The hash covers what identifies the device and its
- * driver, so a new driver or machine is measured afresh. A folder that cannot be written only
- * means measuring again next time.
+ * {@link CacheDir#peak()} ({@code peak/} under the cache root). The hash covers what identifies
+ * the device and its driver, so a new driver or machine is measured afresh. Only stable
+ * measurements are put here ({@link PeakRepeats}). A folder that cannot be written only means
+ * measuring again next time.
  */
 final class PeakCache {
-    /** Overrides the cache folder (tests point it at a temporary folder). */
-    static final String DIR_PROPERTY = "convcl.peakCacheDir";
     private static final Logger LOG = LoggerFactory.getLogger(PeakCache.class);
+    /**
+     * Version of the way peaks are measured, part of every key: a figure measured the old way
+     * (version 1: one float16 x 16 shape whatever the device, never repeated) is not reused.
+     */
+    static final int METHOD = 2;
 
     private final Path dir;
 
@@ -37,25 +41,23 @@ final class PeakCache {
     }
 
     static PeakCache standard() {
-        String explicit = System.getProperty(DIR_PROPERTY);
-        if (explicit != null && !explicit.isBlank()) {
-            return new PeakCache(Paths.get(explicit));
-        }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Paths.get(xdg) : Paths.get(System.getProperty("user.home"), ".cache");
-        return new PeakCache(base.resolve("convcl"));
+        return new PeakCache(CacheDir.peak());
     }
 
     /** What identifies an OpenCL device's peak: name, platform, driver, size and clock. */
     static String key(OpenClDeviceInfo d) {
-        return "opencl|" + d.name() + "|" + d.platformName() + "|" + d.driverVersion() + "|" + d.computeUnits()
+        return "opencl|method=" + METHOD + "|" + d.name() + "|" + d.platformName() + "|" + d.driverVersion() + "|" + d.computeUnits()
                 + "|" + d.clockMhz();
     }
 
-    /** What identifies the Java path's peak: the processor, the thread count and the JVM. */
+    /**
+     * What identifies the Java path's peak: the processor, the thread count, the JVM and whether
+     * it has the Vector API (which has a loop of its own).
+     */
     static String javaKey(int threads) {
-        return "java|" + cpuModel() + "|" + threads + "|" + System.getProperty("os.arch") + "|"
-                + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version");
+        return "java|method=" + METHOD + "|" + cpuModel() + "|" + threads + "|" + System.getProperty("os.arch") + "|"
+                + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version") + "|vector-api="
+                + ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     }
 
     Path file(String key) {
@@ -81,13 +83,21 @@ final class PeakCache {
         }
     }
 
-    void put(String key, Peak.Result r) {
+    /** Keeps a stable measurement; an unstable one is refused (its figure would flatter every share). */
+    void put(String key, Peak.Measured m) {
+        if (!m.stable()) {
+            throw new IllegalArgumentException("an unstable peak is not cached: " + m.fma().reason() + " " + m.bandwidth().reason());
+        }
+        Peak.Result r = m.result();
         Properties p = new Properties();
         p.setProperty("key", key);
         p.setProperty("device", r.device());
         p.setProperty("gflops", String.format(Locale.ROOT, "%.3f", r.gflops()));
         p.setProperty("gb_per_s", String.format(Locale.ROOT, "%.3f", r.gbPerS()));
         p.setProperty("fma_config", r.fmaConfig());
+        p.setProperty("fma_tried", m.tried());
+        p.setProperty("fma_repeats", m.fma().describe("GFLOP/s"));
+        p.setProperty("bandwidth_repeats", m.bandwidth().describe("GB/s"));
         p.setProperty("measured", Instant.now().toString());
         try {
             Files.createDirectories(dir);

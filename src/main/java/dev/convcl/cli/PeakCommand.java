@@ -16,27 +16,38 @@ import picocli.CommandLine.Option;
 @Command(name = "peak", sortOptions = false, description = {
         "Measures the fp32 FMA rate and the memory bandwidth of the device and of the CPU path.",
         "GFLOP/s count 2 flops an FMA; GB/s count the bytes a triad x + s*y reads plus writes. The "
-                + "OpenCL device runs the kernels of peak.cl, the CPU path plain Java loops. The results are "
-                + "cached for 'convcl bench', which reports its results as shares of them."})
+                + "OpenCL device runs the kernels of peak.cl, shaped for the device's vector width and "
+                + "register count; the CPU path runs Java loops of the same shape.",
+        "Each figure is repeated. When the repeats agree it is cached for 'convcl bench', which reports "
+                + "its results as shares of it; when they do not (a busy machine) it is shown but not cached."})
 final class PeakCommand extends CliCommand {
 
     @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
             description = "The OpenCL device to measure (default: ${DEFAULT-VALUE}); cpu measures the Java path only.")
     DeviceChoice device;
 
+    @Option(names = "--fma-limit", paramLabel = "GFLOPS",
+            description = "The fp32 FMA rate a plain C loop reaches on this machine's CPU (bench/fma_limit.c "
+                    + "prints it); the CPU figures are then also shown as shares of it.")
+    Double fmaLimit;
+
     @Override
     public Integer call() {
+        if (fmaLimit != null && !(fmaLimit > 0 && Double.isFinite(fmaLimit))) {
+            throw new IllegalArgumentException("--fma-limit " + fmaLimit + " must be a positive number of GFLOP/s");
+        }
         PeakCache cache = PeakCache.standard();
         try (ConvEngine engine = ConvEngine.create(device)) {
             Optional<OpenClContext> ctx = openClContext(engine);
             if (ctx.isPresent()) {
                 String key = PeakCache.key(ctx.get().info());
-                print(out(), measureAndCache(cache, key, () -> Peak.measure(ctx.get())), cache.file(key).toString());
+                Peak.Measured m = Peak.measure(ctx.get());
+                print(out(), m, keep(cache, key, m), ctx.get().info().isCpu() ? fmaLimit : null);
             }
             CpuBackend cpu = (CpuBackend) engine.cpuBackend();
             String key = PeakCache.javaKey(cpu.threads());
-            print(out(), measureAndCache(cache, key, () -> Peak.measureJava(cpu.deviceName(), cpu.threads())),
-                    cache.file(key).toString());
+            Peak.Measured m = Peak.measureJava(cpu.deviceName(), cpu.threads());
+            print(out(), m, keep(cache, key, m), fmaLimit);
         }
         return 0;
     }
@@ -46,27 +57,62 @@ final class PeakCommand extends CliCommand {
         return engine.primaryBackend() instanceof OpenClBackend cl ? Optional.of(cl.context()) : Optional.empty();
     }
 
-    private Peak.Result measureAndCache(PeakCache cache, String key, Supplier<Peak.Result> measure) {
-        Peak.Result r = measure.get();
-        cache.put(key, r);
-        return r;
+    /** Caches {@code m} when it is stable; where it went, or what it says instead ("not cached: ..."). */
+    static String keep(PeakCache cache, String key, Peak.Measured m) {
+        if (!m.stable()) {
+            return "not cached: " + whyUnstable(m) + "; the next 'convcl peak' or 'convcl bench' measures again";
+        }
+        cache.put(key, m);
+        return "cached in  " + cache.file(key);
     }
 
-    /** The cached peak of {@code key}, else one measured now (and cached); the caller says so first. */
-    static Peak.Result cachedOrMeasured(PeakCache cache, String key, Supplier<Peak.Result> measure) {
+    private static String whyUnstable(Peak.Measured m) {
+        StringBuilder why = new StringBuilder();
+        if (!m.fma().stable()) {
+            why.append("the FMA rate's repeats: ").append(m.fma().reason());
+        }
+        if (!m.bandwidth().stable()) {
+            why.append(why.length() > 0 ? "; " : "").append("the bandwidth's repeats: ").append(m.bandwidth().reason());
+        }
+        return why.toString();
+    }
+
+    /**
+     * The cached peak of {@code key}, else one measured now: cached when stable, and used either way
+     * (an unstable one with a line on {@code progress} saying why it was not cached).
+     */
+    static Peak.Result cachedOrMeasured(PeakCache cache, String key, Supplier<Peak.Measured> measure, PrintWriter progress) {
         Optional<Peak.Result> cached = cache.get(key);
         if (cached.isPresent()) {
             return cached.get();
         }
-        Peak.Result r = measure.get();
-        cache.put(key, r);
-        return r;
+        return measureAndKeep(cache, key, measure, progress);
     }
 
-    static void print(PrintWriter out, Peak.Result r, String cachedIn) {
+    /** A fresh peak, cached when stable; a line on {@code progress} when it was not. */
+    static Peak.Result measureAndKeep(PeakCache cache, String key, Supplier<Peak.Measured> measure, PrintWriter progress) {
+        Peak.Measured m = measure.get();
+        String kept = keep(cache, key, m);
+        if (!m.stable()) {
+            progress.printf(Locale.ROOT, "peak of %s: %.1f GFLOP/s, %s%n", m.result().device(), m.result().gflops(), kept);
+            progress.flush();
+        }
+        return m.result();
+    }
+
+    static void print(PrintWriter out, Peak.Measured m, String kept, Double fmaLimit) {
+        Peak.Result r = m.result();
         out.println(r.device());
         out.printf(Locale.ROOT, "  fp32 FMA   %10.1f GFLOP/s  (%s)%n", r.gflops(), r.fmaConfig());
+        out.println("    tried        " + m.tried());
+        out.println("    repeats      " + m.fma().describe("GFLOP/s"));
+        if (fmaLimit != null) {
+            out.printf(Locale.ROOT, "    vs C loop    %.1f%% of %.1f GFLOP/s, the plain C FMA loop's rate given with --fma-limit%n",
+                    100 * r.gflops() / fmaLimit, fmaLimit);
+        }
         out.printf(Locale.ROOT, "  bandwidth  %10.1f GB/s     (triad dst = x + s*y, bytes read + written)%n", r.gbPerS());
-        out.println("  cached in  " + cachedIn);
+        out.println("    repeats      " + m.bandwidth().describe("GB/s"));
+        out.println("  " + kept);
+        out.flush();
     }
 }

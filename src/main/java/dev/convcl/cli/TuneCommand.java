@@ -32,8 +32,8 @@ final class TuneCommand extends CliCommand {
     String filter;
 
     @Option(names = "--dir", paramLabel = "DIR",
-            description = "Folder of the tuning file (default: the cache folder plans read it from, "
-                    + "$CONVCL_CACHE_DIR or ~/.cache/convcl).")
+            description = "Folder of the tuning file (default: the folder plans read it from, tuning/ under "
+                    + "the cache root: $CONVCL_CACHE_DIR, else $XDG_CACHE_HOME/convcl, else ~/.cache/convcl).")
     Path dir;
 
     @Option(names = "--device", paramLabel = "opencl|opencl:N", defaultValue = "opencl",

@@ -3,11 +3,15 @@ package dev.convcl.opencl;
 import static org.jocl.CL.*;
 
 import dev.convcl.spi.BackendException;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
 import org.jocl.cl_context_properties;
@@ -97,6 +101,12 @@ public final class OpenClContext implements AutoCloseable {
             clReleaseContext(context);
             throw new BackendException(BackendException.Kind.UNAVAILABLE,
                     "could not create a command queue on " + info.describe() + ": " + e.getMessage(), e);
+        }
+        String broken = OpenClLibrary.afterDriverCall();
+        if (broken != null) {
+            clReleaseCommandQueue(queue);
+            clReleaseContext(context);
+            throw new BackendException(BackendException.Kind.UNAVAILABLE, broken);
         }
         this.programs = new ProgramCache(this);
     }
@@ -259,6 +269,33 @@ public final class OpenClContext implements AutoCloseable {
      */
     public int liveObjects() {
         return liveObjects.get();
+    }
+
+    /**
+     * The driver's own count of references to this context's objects, for leak checks:
+     * {@code context} and {@code queue} ({@code CL_CONTEXT_REFERENCE_COUNT},
+     * {@code CL_QUEUE_REFERENCE_COUNT}) and {@code program FILE [OPTIONS]} for each cached program
+     * ({@code CL_PROGRAM_REFERENCE_COUNT}). On POCL every live buffer and program holds a
+     * reference to the context, every live event (and a buffer's last command) one to the queue,
+     * and every live kernel one to its program, so these counts see an object the library forgot
+     * to release even when its own accounting ({@link #liveObjects()}) says it did. The OpenCL
+     * specification offers the counts for finding leaks; like any count they are stale once read
+     * while other threads use the context.
+     *
+     * @throws IllegalStateException when the context is closed
+     */
+    public Map<String, Integer> driverReferenceCounts() {
+        if (closed.get()) {
+            throw new IllegalStateException("the OpenCL context is closed");
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        int[] count = new int[1];
+        clGetContextInfo(context, CL_CONTEXT_REFERENCE_COUNT, Sizeof.cl_uint, Pointer.to(count), null);
+        counts.put("context", count[0]);
+        clGetCommandQueueInfo(queue, CL_QUEUE_REFERENCE_COUNT, Sizeof.cl_uint, Pointer.to(count), null);
+        counts.put("queue", count[0]);
+        programs.referenceCounts().forEach((program, n) -> counts.put("program " + program, n));
+        return counts;
     }
 
     /** Waits for the queue to drain; errors become {@link BackendException}s. */

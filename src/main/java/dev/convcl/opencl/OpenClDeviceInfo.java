@@ -22,14 +22,19 @@ import org.jocl.cl_platform_id;
  * @param maxWorkGroup   {@code CL_DEVICE_MAX_WORK_GROUP_SIZE}
  * @param fp16           whether {@code cl_khr_fp16} is advertised
  * @param fp64           whether {@code cl_khr_fp64} is advertised
+ * @param nativeVectorWidthFloat    {@code CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT}: floats in one of the
+ *                                  device's vector registers (16 on an AVX-512 CPU, 8 on AVX2, often
+ *                                  1 on a GPU); 0 when unknown
+ * @param preferredVectorWidthFloat {@code CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT}: the width the
+ *                                  driver prefers kernels to use; 0 when unknown
  * @param platform       the platform handle
  * @param device         the device handle
  */
 public record OpenClDeviceInfo(int index, String platformName, String name, String vendor, String type,
                                String driverVersion, String version, String openclCVersion, int computeUnits,
                                int clockMhz, long globalMemBytes, long localMemBytes, long maxAllocBytes,
-                               long maxWorkGroup, boolean fp16, boolean fp64, cl_platform_id platform,
-                               cl_device_id device) {
+                               long maxWorkGroup, boolean fp16, boolean fp64, int nativeVectorWidthFloat,
+                               int preferredVectorWidthFloat, cl_platform_id platform, cl_device_id device) {
 
     /** Preference of a device type for {@code auto}: GPU, then accelerator, then CPU. */
     int typeRank() {

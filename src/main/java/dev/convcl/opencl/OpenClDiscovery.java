@@ -24,8 +24,22 @@ import org.jocl.cl_platform_id;
  */
 public record OpenClDiscovery(List<OpenClDeviceInfo> devices, String unavailable) {
 
-    /** Queries the platforms now. */
+    /**
+     * Queries the platforms now. The first call prepares the process for the driver (see
+     * {@link OpenClLibrary}): without an ICD loader, JOCL is not touched and the reason names what
+     * to install; a driver that breaks the JVM's integer division and cannot be undone is refused.
+     */
     public static OpenClDiscovery discover() {
+        String notReady = OpenClLibrary.prepare();
+        if (notReady != null) {
+            return new OpenClDiscovery(List.of(), notReady);
+        }
+        OpenClDiscovery found = query();
+        String broken = OpenClLibrary.afterDriverCall();
+        return broken == null ? found : new OpenClDiscovery(List.of(), broken);
+    }
+
+    private static OpenClDiscovery query() {
         try {
             CL.setExceptionsEnabled(true);
             int[] count = new int[1];
@@ -91,7 +105,9 @@ public record OpenClDiscovery(List<OpenClDeviceInfo> devices, String unavailable
                 deviceInt(d, CL_DEVICE_MAX_COMPUTE_UNITS), deviceInt(d, CL_DEVICE_MAX_CLOCK_FREQUENCY),
                 deviceLong(d, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(d, CL_DEVICE_LOCAL_MEM_SIZE),
                 deviceLong(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE), deviceSize(d, CL_DEVICE_MAX_WORK_GROUP_SIZE),
-                extensions.contains("cl_khr_fp16"), extensions.contains("cl_khr_fp64"), p, d);
+                extensions.contains("cl_khr_fp16"), extensions.contains("cl_khr_fp64"),
+                deviceInt(d, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT), deviceInt(d, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT),
+                p, d);
     }
 
     static String platformString(cl_platform_id p, int param) {

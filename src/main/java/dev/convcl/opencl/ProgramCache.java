@@ -2,13 +2,13 @@ package dev.convcl.opencl;
 
 import static org.jocl.CL.*;
 
+import dev.convcl.CacheDir;
 import dev.convcl.spi.BackendException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -33,9 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Builds each (kernel file, build options) once per context and keeps the program in memory;
  * keeps the device binary on disk too, keyed by device name, driver version, source and options,
- * so a later process skips the compiler. The disk folder is {@code $CONVCL_CACHE_DIR}, else
- * {@code $XDG_CACHE_HOME/convcl/kernels}, else {@code ~/.cache/convcl/kernels}; a folder that
- * cannot be written only costs the speed-up. A binary that no longer loads is rebuilt from source.
+ * so a later process skips the compiler. The disk folder is {@link CacheDir#kernels()}
+ * ({@code kernels/} under the cache root); a folder that cannot be written only costs the speed-up. A binary that no longer loads is rebuilt from source.
  */
 public final class ProgramCache implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProgramCache.class);
@@ -49,17 +48,7 @@ public final class ProgramCache implements AutoCloseable {
 
     ProgramCache(OpenClContext owner) {
         this.owner = owner;
-        this.diskDir = cacheDir();
-    }
-
-    static Path cacheDir() {
-        String explicit = System.getenv("CONVCL_CACHE_DIR");
-        if (explicit != null && !explicit.isBlank()) {
-            return Paths.get(explicit);
-        }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Paths.get(xdg) : Paths.get(System.getProperty("user.home"), ".cache");
-        return base.resolve("convcl").resolve("kernels");
+        this.diskDir = CacheDir.kernels();
     }
 
     /** Number of programs built or loaded in this context. */
@@ -100,7 +89,11 @@ public final class ProgramCache implements AutoCloseable {
             if (p != null) {
                 return p; // not in programs: close() releases each build once, buildLogs() lists builds
             }
-            p = build(file, options);
+            try {
+                p = build(file, options);
+            } finally {
+                OpenClLibrary.restoreSignalHandlers(); // LLVM installs its own on its first compile
+            }
             programs.put(key, p);
             if (shared != null) {
                 sharedBuilds.put(shared, p);
@@ -240,6 +233,20 @@ public final class ProgramCache implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 missing from the JDK", e);
         }
+    }
+
+    /**
+     * The driver's reference count of each cached program ({@code CL_PROGRAM_REFERENCE_COUNT}),
+     * keyed {@code file [options]}: 1 plus one per live kernel made from it.
+     */
+    Map<String, Integer> referenceCounts() {
+        Map<String, Integer> counts = new TreeMap<>();
+        programs.forEach((key, program) -> {
+            int[] count = new int[1];
+            clGetProgramInfo(program, CL_PROGRAM_REFERENCE_COUNT, Sizeof.cl_uint, Pointer.to(count), null);
+            counts.put(key.replace("\n", " [") + "]", count[0]);
+        });
+        return counts;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.convcl.opencl;
 
+import dev.convcl.CacheDir;
 import dev.convcl.ConvSpec;
 import java.io.IOException;
 import java.io.Reader;
@@ -7,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The GEMM tile chosen by the {@link Tuner} for each {@link ProblemClass} on one device, kept in a
- * human-readable properties file {@code tuning-<hash>.properties} in the cache folder
- * ({@code $CONVCL_CACHE_DIR}, else {@code $XDG_CACHE_HOME/convcl}, else {@code ~/.cache/convcl}),
+ * human-readable properties file {@code tuning-<hash>.properties} in {@link CacheDir#tuning()}
+ * ({@code tuning/} under the cache root),
  * the hash taken over the device name, platform and driver version. The file also names the
  * device, so a file copied from another machine is recognised as foreign.
  *
@@ -73,15 +73,9 @@ public final class TuningTable {
         return new TuningTable(device.name(), device.platformName(), device.driverVersion(), Map.of());
     }
 
-    /** The folder tuning files live in: {@code $CONVCL_CACHE_DIR}, else {@code $XDG_CACHE_HOME/convcl}, else {@code ~/.cache/convcl}. */
+    /** The folder tuning files live in: {@link CacheDir#tuning()}. */
     public static Path defaultDir() {
-        String explicit = System.getenv("CONVCL_CACHE_DIR");
-        if (explicit != null && !explicit.isBlank()) {
-            return Paths.get(explicit);
-        }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Paths.get(xdg) : Paths.get(System.getProperty("user.home"), ".cache");
-        return base.resolve("convcl");
+        return CacheDir.tuning();
     }
 
     /** The tuning file of {@code device} in {@code dir}. */

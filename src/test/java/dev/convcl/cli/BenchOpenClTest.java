@@ -3,6 +3,7 @@ package dev.convcl.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.CacheDir;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.testing.OpenClTestDevice;
 import java.io.IOException;
@@ -23,12 +24,12 @@ class BenchOpenClTest {
 
     @BeforeEach
     void privatePeakCache() {
-        System.setProperty(PeakCache.DIR_PROPERTY, dir.resolve("cache").toString());
+        System.setProperty(CacheDir.PROPERTY, dir.resolve("cache").toString());
     }
 
     @AfterEach
     void restore() {
-        System.clearProperty(PeakCache.DIR_PROPERTY);
+        System.clearProperty(CacheDir.PROPERTY);
     }
 
     @Test
@@ -42,8 +43,8 @@ class BenchOpenClTest {
         assertTrue(r.out().contains("4 results ok, 0 FAIL"), r.toString());
         assertTrue(r.out().contains("device peak:"), r.toString());
         // Both peaks were measured (an empty cache): one line says so, naming both.
-        assertEquals(List.of("bench: measuring the peak of " + device.describe() + " and the CPU path once (cached "
-                + "afterwards; 'convcl peak' measures again) ..."),
+        assertEquals(List.of("bench: measuring the peak of " + device.describe() + " and the CPU path (cached when its "
+                + "repeats agree; 'convcl peak' measures again) ..."),
                 r.err().lines().filter(l -> l.contains("measuring the peak")).toList(), r.toString());
         String j = Files.readString(json);
         assertTrue(j.contains("\"device\": \"" + device.describe() + "\""), j);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.convcl.CacheDir;
 import dev.convcl.ConvEngine;
 import dev.convcl.ConvSpec;
 import dev.convcl.opencl.OpenClDiscovery;
@@ -37,12 +38,12 @@ class CliNoDeviceTest {
 
     @BeforeEach
     void privatePeakCache() {
-        System.setProperty(PeakCache.DIR_PROPERTY, dir.resolve("cache").toString());
+        System.setProperty(CacheDir.PROPERTY, dir.resolve("cache").toString());
     }
 
     @AfterEach
     void restore() {
-        System.clearProperty(PeakCache.DIR_PROPERTY);
+        System.clearProperty(CacheDir.PROPERTY);
     }
 
     @Test

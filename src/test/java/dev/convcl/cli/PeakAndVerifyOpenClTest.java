@@ -3,8 +3,10 @@ package dev.convcl.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.CacheDir;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.testing.OpenClTestDevice;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -19,16 +21,16 @@ class PeakAndVerifyOpenClTest {
 
     @BeforeEach
     void privatePeakCache() {
-        System.setProperty(PeakCache.DIR_PROPERTY, dir.toString());
+        System.setProperty(CacheDir.PROPERTY, dir.toString());
     }
 
     @AfterEach
     void restore() {
-        System.clearProperty(PeakCache.DIR_PROPERTY);
+        System.clearProperty(CacheDir.PROPERTY);
     }
 
     @Test
-    void peakMeasuresTheDeviceAndTheCpuPath() {
+    void peakMeasuresTheDeviceAndTheCpuPath() throws IOException {
         OpenClDeviceInfo device = OpenClTestDevice.require();
         Cli.Result r = Cli.run("peak", "--device", "opencl:" + device.index());
         assertEquals(0, r.code(), r.toString());
@@ -39,6 +41,12 @@ class PeakAndVerifyOpenClTest {
         for (double rate : rates) {
             assertTrue(rate > 0.1, "every rate positive: " + r);
         }
+        // The device's shape follows its vector width, e.g. float8 on AVX2, float16 on AVX-512.
+        int width = device.nativeVectorWidthFloat();
+        if (device.isCpu() && (width == 8 || width == 16)) {
+            assertTrue(r.out().contains("(float" + width + " x "), "the device's native width: " + r);
+        }
+        PeakAndVerifyTest.assertCachedAsSaid(r, dir.resolve("peak"), 2);
     }
 
     @Test

@@ -3,7 +3,9 @@ package dev.convcl.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.CacheDir;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -20,12 +22,12 @@ class PeakAndVerifyTest {
 
     @BeforeEach
     void privatePeakCache() {
-        System.setProperty(PeakCache.DIR_PROPERTY, dir.toString());
+        System.setProperty(CacheDir.PROPERTY, dir.toString());
     }
 
     @AfterEach
     void restore() {
-        System.clearProperty(PeakCache.DIR_PROPERTY);
+        System.clearProperty(CacheDir.PROPERTY);
     }
 
     /** The numbers of "fp32 FMA ... GFLOP/s" and "bandwidth ... GB/s" lines, in order. */
@@ -38,17 +40,41 @@ class PeakAndVerifyTest {
         return r;
     }
 
+    /**
+     * What a peak's last line says agrees with the cache folder: "cached in FILE" and the file is
+     * there, or "not cached: why" (the repeats disagreed, the machine was busy) and no file is.
+     */
+    static void assertCachedAsSaid(Cli.Result r, Path peakDir, int measured) throws IOException {
+        List<String> kept = r.out().lines().filter(l -> l.startsWith("  cached in  ") || l.startsWith("  not cached: ")).toList();
+        assertEquals(measured, kept.size(), r.toString());
+        List<String> files = Files.isDirectory(peakDir) ? Cli.names(peakDir) : List.of();
+        long cached = kept.stream().filter(l -> l.startsWith("  cached in  ")).count();
+        assertEquals(cached, files.size(), "one file a cached peak: " + files + "\n" + r);
+        for (String f : files) {
+            assertTrue(r.out().contains("  cached in  " + peakDir.resolve(f)), f + " named: " + r);
+        }
+    }
+
     @Test
-    void peakOnTheCpuPathMeasuresAndCaches() throws IOException {
-        Cli.Result r = Cli.run("peak", "--device", "cpu");
+    void peakOnTheCpuPathMeasuresAndCachesWhenStable() throws IOException {
+        Cli.Result r = Cli.run("peak", "--device", "cpu", "--fma-limit", "190");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().startsWith("cpu (pure Java"), r.toString());
         List<Double> rates = rates(r.out());
         assertEquals(2, rates.size(), r.toString());
         assertTrue(rates.get(0) > 0.1 && rates.get(1) > 0.1, "positive FMA rate and bandwidth: " + r);
-        List<String> cached = Cli.names(dir);
-        assertEquals(1, cached.size());
-        assertTrue(r.out().contains(cached.get(0)), r.toString());
+        assertTrue(r.out().contains("\n    tried        Math.fma"), "the loops tried, with their rates: " + r);
+        assertTrue(r.out().contains("\n    repeats      "), "the repeats: " + r);
+        assertTrue(r.out().contains("% of 190.0 GFLOP/s, the plain C FMA loop's rate given with --fma-limit"), r.toString());
+        assertCachedAsSaid(r, dir.resolve("peak"), 1);
+    }
+
+    @Test
+    void aBadFmaLimitIsRefusedBeforeMeasuring() {
+        Cli.assertUsageError(Cli.run("peak", "--device", "cpu", "--fma-limit", "0"),
+                "--fma-limit 0.0 must be a positive number of GFLOP/s");
+        Cli.assertUsageError(Cli.run("peak", "--device", "cpu", "--fma-limit", "NaN"),
+                "--fma-limit NaN must be a positive number of GFLOP/s");
     }
 
     @Test

@@ -105,7 +105,8 @@ class DepthwiseOpenClTest {
         OpenClDeviceInfo tiny = new OpenClDeviceInfo(device.index(), device.platformName(), device.name(),
                 device.vendor(), device.type(), device.driverVersion(), device.version(), device.openclCVersion(),
                 device.computeUnits(), device.clockMhz(), device.globalMemBytes(), 1024, device.maxAllocBytes(),
-                device.maxWorkGroup(), device.fp16(), device.fp64(), device.platform(), device.device());
+                device.maxWorkGroup(), device.fp16(), device.fp64(), device.nativeVectorWidthFloat(),
+                device.preferredVectorWidthFloat(), device.platform(), device.device());
         assertTrue(DepthwisePlan.defaultTile(spec, tiny).isEmpty());
         assertThrows(IllegalArgumentException.class, () -> new DepthwisePlan.Tile(3, 1, 1, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> new DepthwisePlan.Tile(4, 0, 1, 1, 1));

@@ -70,28 +70,31 @@ final class KernelCheck {
     static List<String> crossCheckPeak(OpenClBackend backend) {
         List<String> failures = new ArrayList<>();
         OpenClContext ctx = backend.context();
-        int vec = 4, acc = 3, items = 8, rounds = 5;
-        try (OpenClKernel fma = ctx.programs().kernel("peak.cl", "-cl-std=CL1.2 -DVEC=" + vec + " -DACC=" + acc, "peak_fma");
-             DeviceBuffer out = ctx.allocate("peak.out", items * 4L, CL_MEM_WRITE_ONLY)) {
-            fma.arg(0, out).arg(1, rounds).arg(2, 0.5f).arg(3, 1f);
-            OpenClKernel.elapsedMillisAndRelease(fma.launch(new long[] {items}, new long[] {2}));
-            Tensor got = Tensor.zeros(items);
-            out.read(got);
-            for (int gid = 0; gid < items; gid++) {
-                double sum = 0;
-                for (int i = 0; i < acc; i++) {
-                    double a = (gid & 7) + i;
-                    for (int r = 0; r < rounds; r++) {
-                        a = a * 0.5 + 1;
+        int acc = 3, items = 8, rounds = 5;
+        // Every width the host may pick: 1 (float, not float1), a middle one, and the widest.
+        for (int vec : new int[] {1, 4, 16}) {
+            try (OpenClKernel fma = ctx.programs().kernel("peak.cl", "-cl-std=CL1.2 -DVEC=" + vec + " -DACC=" + acc, "peak_fma");
+                 DeviceBuffer out = ctx.allocate("peak.out", items * 4L, CL_MEM_WRITE_ONLY)) {
+                fma.arg(0, out).arg(1, rounds).arg(2, 0.5f).arg(3, 1f);
+                OpenClKernel.elapsedMillisAndRelease(fma.launch(new long[] {items}, new long[] {2}));
+                Tensor got = Tensor.zeros(items);
+                out.read(got);
+                for (int gid = 0; gid < items; gid++) {
+                    double sum = 0;
+                    for (int i = 0; i < acc; i++) {
+                        double a = (gid & 7) + i;
+                        for (int r = 0; r < rounds; r++) {
+                            a = a * 0.5 + 1;
+                        }
+                        sum += vec * a;
                     }
-                    sum += vec * a;
+                    if (got.get(gid) != (float) sum) {
+                        failures.add("peak_fma float" + vec + " work-item " + gid + ": " + got.get(gid) + ", expected " + sum);
+                    }
                 }
-                if (got.get(gid) != (float) sum) {
-                    failures.add("peak_fma work-item " + gid + ": " + got.get(gid) + ", expected " + sum);
-                }
+            } catch (RuntimeException e) {
+                failures.add("peak_fma float" + vec + ": " + e);
             }
-        } catch (RuntimeException e) {
-            failures.add("peak_fma: " + e);
         }
         int n = 37; // float4 elements; the launch covers 40
         float[] x = new float[4 * n], y = new float[4 * n];

@@ -55,6 +55,7 @@ final class PlanChecks {
     static OpenClDeviceInfo asGpu(OpenClDeviceInfo d) {
         return new OpenClDeviceInfo(d.index(), d.platformName(), d.name(), d.vendor(), "GPU", d.driverVersion(),
                 d.version(), d.openclCVersion(), d.computeUnits(), d.clockMhz(), d.globalMemBytes(),
-                d.localMemBytes(), d.maxAllocBytes(), d.maxWorkGroup(), d.fp16(), d.fp64(), d.platform(), d.device());
+                d.localMemBytes(), d.maxAllocBytes(), d.maxWorkGroup(), d.fp16(), d.fp64(), d.nativeVectorWidthFloat(),
+                d.preferredVectorWidthFloat(), d.platform(), d.device());
     }
 }

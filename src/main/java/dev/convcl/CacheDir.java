@@ -1,0 +1,93 @@
+package dev.convcl;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.function.UnaryOperator;
+
+/**
+ * The one folder where convcl keeps what it learns about a machine, so that a later process
+ * need not learn it again: compiled kernel binaries ({@link #kernels()}), the GEMM tiles chosen by
+ * {@code convcl tune} ({@link #tuning()}) and the measured peaks that {@code convcl bench} rates
+ * results against ({@link #peak()}). Everything in it can be deleted at any time; it is only
+ * measured or compiled again.
+ *
+ * <p>The root is, in order: the system property {@value #PROPERTY}; else the environment variable
+ * {@value #ENV}; else {@code $XDG_CACHE_HOME/convcl} (the XDG base-directory rule: a relative
+ * {@code XDG_CACHE_HOME} is ignored); else {@code ~/.cache/convcl}. The subfolders are the same
+ * whichever way the root was chosen. The folders are resolved on every call (nothing is created
+ * here); callers create them when they write, and treat a folder that cannot be written as a
+ * lost speed-up, not an error.
+ */
+public final class CacheDir {
+    /** Environment variable naming the cache root. */
+    public static final String ENV = "CONVCL_CACHE_DIR";
+    /** System property naming the cache root; it overrides {@value #ENV} (tests, embedding applications). */
+    public static final String PROPERTY = "convcl.cacheDir";
+
+    private CacheDir() {
+    }
+
+    /**
+     * The cache root of this process, chosen as the class comment says.
+     *
+     * @return the root folder; it need not exist
+     */
+    public static Path root() {
+        return root(System::getProperty, System::getenv);
+    }
+
+    /**
+     * The folder of compiled OpenCL program binaries.
+     *
+     * @return {@code <root>/kernels}; it need not exist
+     */
+    public static Path kernels() {
+        return root().resolve("kernels");
+    }
+
+    /**
+     * The folder of tuning files, one a device.
+     *
+     * @return {@code <root>/tuning}; it need not exist
+     */
+    public static Path tuning() {
+        return root().resolve("tuning");
+    }
+
+    /**
+     * The folder of measured peaks, one file a device and one for the Java CPU path.
+     *
+     * @return {@code <root>/peak}; it need not exist
+     */
+    public static Path peak() {
+        return root().resolve("peak");
+    }
+
+    /**
+     * The cache root from the given lookups, which return null for an unset name.
+     *
+     * @param properties system properties by name ({@value #PROPERTY} and {@code user.home} are read)
+     * @param env        environment variables by name ({@value #ENV} and {@code XDG_CACHE_HOME} are read)
+     * @return the root folder; it need not exist
+     */
+    static Path root(UnaryOperator<String> properties, UnaryOperator<String> env) {
+        String explicit = properties.apply(PROPERTY);
+        if (isSet(explicit)) {
+            return Paths.get(explicit);
+        }
+        explicit = env.apply(ENV);
+        if (isSet(explicit)) {
+            return Paths.get(explicit);
+        }
+        String xdg = env.apply("XDG_CACHE_HOME");
+        if (isSet(xdg) && Paths.get(xdg).isAbsolute()) {
+            return Paths.get(xdg, "convcl");
+        }
+        String home = properties.apply("user.home");
+        return Paths.get(isSet(home) ? home : ".", ".cache", "convcl");
+    }
+
+    private static boolean isSet(String value) {
+        return value != null && !value.isBlank();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.convcl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.convcl.opencl.TuningTable;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One cache root, chosen one way, with the same subfolders whichever way it was chosen. */
+class CacheDirTest {
+    @TempDir
+    Path dir;
+
+    private final Map<String, String> props = new HashMap<>(Map.of("user.home", "/home/u"));
+    private final Map<String, String> env = new HashMap<>();
+
+    private Path root() {
+        return CacheDir.root(props::get, env::get);
+    }
+
+    @AfterEach
+    void restore() {
+        System.clearProperty(CacheDir.PROPERTY);
+    }
+
+    @Test
+    void theRootIsChosenInOrder() {
+        assertEquals(Paths.get("/home/u/.cache/convcl"), root(), "nothing set: ~/.cache/convcl");
+        env.put("XDG_CACHE_HOME", "/xdg");
+        assertEquals(Paths.get("/xdg/convcl"), root(), "XDG_CACHE_HOME/convcl");
+        env.put("CONVCL_CACHE_DIR", "/explicit");
+        assertEquals(Paths.get("/explicit"), root(), "CONVCL_CACHE_DIR before XDG_CACHE_HOME");
+        props.put(CacheDir.PROPERTY, "/prop");
+        assertEquals(Paths.get("/prop"), root(), "the system property before the environment");
+    }
+
+    @Test
+    void blankAndRelativeValuesAreIgnored() {
+        props.put(CacheDir.PROPERTY, " ");
+        env.put("CONVCL_CACHE_DIR", "");
+        env.put("XDG_CACHE_HOME", "relative/cache");
+        assertEquals(Paths.get("/home/u/.cache/convcl"), root(),
+                "blank names are unset; a relative XDG_CACHE_HOME is invalid by the XDG rule");
+    }
+
+    @Test
+    void kernelsTuningAndPeakLiveUnderTheOneRoot() {
+        System.setProperty(CacheDir.PROPERTY, dir.toString());
+        assertEquals(dir, CacheDir.root());
+        assertEquals(dir.resolve("kernels"), CacheDir.kernels());
+        assertEquals(dir.resolve("tuning"), CacheDir.tuning());
+        assertEquals(dir.resolve("peak"), CacheDir.peak());
+        // the users of the root read it from here, not from a variable of their own
+        assertEquals(dir.resolve("tuning"), TuningTable.defaultDir());
+    }
+}
