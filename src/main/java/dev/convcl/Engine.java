@@ -60,6 +60,20 @@ public final class Engine implements AutoCloseable {
     private long syncedThrough;
     private final List<long[]> lostRanges = new ArrayList<>();
 
+    static {
+        dev.convcl.spi.Internals.install(new dev.convcl.spi.Internals.Access() {
+            @Override
+            public Backend primary(Engine engine) {
+                return engine.primary;
+            }
+
+            @Override
+            public Backend cpu(Engine engine) {
+                return engine.cpu;
+            }
+        });
+    }
+
     private Engine(DeviceChoice choice, CpuBackend cpu, Backend primary, String fallbackReason) {
         this.choice = choice;
         this.cpu = cpu;

@@ -1,6 +1,8 @@
 package dev.convcl.cli;
 
-import dev.convcl.ConvEngine;
+import dev.convcl.spi.Internals;
+
+import dev.convcl.Engine;
 import dev.convcl.DeviceChoice;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.opencl.OpenClContext;
@@ -106,9 +108,9 @@ final class BenchCommand extends CliCommand {
         for (FileArg f : reports()) {
             f.checkWritable();
         }
-        try (ConvEngine engine = ConvEngine.create(device);
-             ConvEngine cpuEngine = engine.primaryBackend() == engine.cpuBackend() ? null : ConvEngine.create(DeviceChoice.CPU)) {
-            ConvEngine cpu = cpuEngine == null ? engine : cpuEngine;
+        try (Engine engine = Engine.create(device);
+             Engine cpuEngine = Internals.primary(engine) == Internals.cpu(engine) ? null : Engine.create(DeviceChoice.CPU)) {
+            Engine cpu = cpuEngine == null ? engine : cpuEngine;
             Optional<OpenClContext> ctx = PeakCommand.openClContext(engine);
             if (ctx.isEmpty() && device.kind() != DeviceChoice.Kind.CPU) {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
@@ -118,7 +120,7 @@ final class BenchCommand extends CliCommand {
             err().flush();
             Peak.Result devicePeak = null, cpuPeak = null;
             PeakCache cache = PeakCache.standard();
-            CpuBackend cpuPath = (CpuBackend) cpu.cpuBackend();
+            CpuBackend cpuPath = (CpuBackend) Internals.cpu(cpu);
             String cpuKey = PeakCache.javaKey(cpuPath.threads());
             String deviceKey = ctx.map(c -> PeakCache.key(c.info())).orElse(null);
             if (!noPeak) {

@@ -1,10 +1,11 @@
 package dev.convcl.cli;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvEngine;
-import dev.convcl.ConvPlan;
-import dev.convcl.ConvSpec;
-import dev.convcl.Tensor;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.Engine;
+import dev.convcl.HostTensor;
+import dev.convcl.Plan;
+
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,8 +43,8 @@ final class BenchRunner {
     /** The most untimed calls the warm-up time budget adds. */
     static final int MAX_WARMUP = 50;
 
-    private final ConvEngine engine;
-    private final ConvEngine cpuEngine;
+    private final Engine engine;
+    private final Engine cpuEngine;
     private final Settings settings;
     private final PrintWriter progress;
 
@@ -53,7 +54,7 @@ final class BenchRunner {
      * @param engine     the engine on the device under test
      * @param cpuEngine  an engine on the CPU path; {@code engine} itself when that runs on the CPU path
      */
-    BenchRunner(ConvEngine engine, ConvEngine cpuEngine, Settings settings, PrintWriter progress) {
+    BenchRunner(Engine engine, Engine cpuEngine, Settings settings, PrintWriter progress) {
         this.engine = engine;
         this.cpuEngine = cpuEngine;
         this.settings = settings;
@@ -74,25 +75,25 @@ final class BenchRunner {
     /** The rows of one problem: the device's (when it is not the CPU path), then the CPU path's. */
     List<BenchRow> runOne(BenchSuite.Problem p) {
         // Every problem gets a bias, as in the PyTorch peer.
-        ConvSpec spec = p.spec().withBias(true);
-        ConvArgs data = ProblemData.random(spec, p.name().hashCode());
+        Convolution spec = p.spec().withBias(true);
+        Args data = ProblemData.random(spec, p.name().hashCode());
         boolean separateDevice = engine != cpuEngine;
         ReferenceSlice slice = ReferenceSlice.choose(spec, settings.referenceMaxFlops());
-        Tensor reference = slice.reference(data);
+        HostTensor reference = slice.reference(data);
         String refName = slice.isWhole() ? "reference" : "reference-slice";
         progress.println("      checked against the reference on " + slice.describe());
         List<BenchRow> rows = new ArrayList<>();
         try (Compiled cpuPlan = Compiled.of(cpuEngine, spec);
              Compiled devicePlan = separateDevice ? Compiled.of(engine, spec) : null) {
-            ConvArgs cpuArgs = ProblemData.freshOutput(data, spec);
+            Args cpuArgs = ProblemData.freshOutput(data, spec);
             cpuPlan.plan().execute(cpuArgs);
-            Check cpuCheck = Check.of(refName, reference, slice.sliceOf(cpuArgs.output()));
+            Check cpuCheck = Check.of(refName, reference, slice.sliceOf(ProblemData.output(cpuArgs)));
             BenchRow cpuRow = measure(p, spec, cpuPlan, cpuArgs, cpuCheck);
             if (devicePlan != null) {
-                ConvArgs devArgs = ProblemData.freshOutput(data, spec);
+                Args devArgs = ProblemData.freshOutput(data, spec);
                 devicePlan.plan().execute(devArgs);
-                Check check = Check.of("cpu", cpuArgs.output(), devArgs.output())
-                        .and(Check.of(refName, reference, slice.sliceOf(devArgs.output())));
+                Check check = Check.of("cpu", ProblemData.output(cpuArgs), ProblemData.output(devArgs))
+                        .and(Check.of(refName, reference, slice.sliceOf(ProblemData.output(devArgs))));
                 BenchRow devRow = measure(p, spec, devicePlan, devArgs, check);
                 rows.add(devRow.ok() && cpuRow.ok() ? devRow.withCpuMedian(cpuRow.medianMs()) : devRow);
             }
@@ -102,10 +103,10 @@ final class BenchRunner {
     }
 
     /** A plan and how long creating it took (kernel build or cache load, buffer allocation). */
-    private record Compiled(ConvPlan plan, double compileMs) implements AutoCloseable {
-        static Compiled of(ConvEngine e, ConvSpec spec) {
+    private record Compiled(Plan plan, double compileMs) implements AutoCloseable {
+        static Compiled of(Engine e, Convolution spec) {
             long t0 = System.nanoTime();
-            ConvPlan plan = e.plan(spec);
+            Plan plan = e.plan(spec);
             return new Compiled(plan, (System.nanoTime() - t0) / 1e6);
         }
 
@@ -116,13 +117,13 @@ final class BenchRunner {
     }
 
     /** Times {@code plan} if its result passed {@code check}; a failed check gives an untimed FAIL row. */
-    private BenchRow measure(BenchSuite.Problem p, ConvSpec spec, Compiled compiled, ConvArgs args, Check check) {
-        ConvPlan plan = compiled.plan();
+    private BenchRow measure(BenchSuite.Problem p, Convolution spec, Compiled compiled, Args args, Check check) {
+        Plan plan = compiled.plan();
         String backend = plan.backend();
         double compileMs = compiled.compileMs();
         if (!check.ok()) {
             progress.printf(Locale.ROOT, "      %-6s %-18s FAIL: %s%n", backend, plan.algorithm(), check.describe());
-            return new BenchRow(p.name(), spec.toString(), spec.op().token(), backend, plan.deviceName(),
+            return new BenchRow(p.name(), spec.toString(), spec.name(), backend, plan.deviceName(),
                     plan.algorithm(), false, check.against(), check.relL2(), compileMs, Double.NaN, Double.NaN,
                     Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
                     check.describe());
@@ -143,7 +144,7 @@ final class BenchRunner {
             long t0 = System.nanoTime();
             plan.execute(args);
             wall[timed] = (System.nanoTime() - t0) / 1e6;
-            kernel[timed] = plan.lastDeviceMillis();
+            kernel[timed] = plan.lastKernelMillis();
             timed++;
         }
         wall = Arrays.copyOf(wall, timed);
@@ -155,7 +156,7 @@ final class BenchRunner {
         progress.printf(Locale.ROOT, "      %-6s %-18s %9.3f ms %8.2f GFLOP/s  %2d calls  (%s)%n", backend,
                 plan.algorithm(), median, gflops, timed, check.describe());
         progress.flush();
-        return new BenchRow(p.name(), spec.toString(), spec.op().token(), backend, plan.deviceName(), plan.algorithm(),
+        return new BenchRow(p.name(), spec.toString(), spec.name(), backend, plan.deviceName(), plan.algorithm(),
                 true, check.against(), check.relL2(), compileMs, kernelMedian, median, min(wall), max(wall), timed,
                 gflops, kernelGflops, Double.NaN, Double.NaN, Double.NaN, null);
     }
@@ -181,7 +182,7 @@ final class BenchRunner {
 
     /** The outcome of comparing a result to one or more trusted ones. */
     record Check(String against, double relL2, boolean ok) {
-        static Check of(String against, Tensor trusted, Tensor result) {
+        static Check of(String against, HostTensor trusted, HostTensor result) {
             double err = ProblemData.relativeL2(trusted, result);
             return new Check(against, err, err <= ProblemData.TOLERANCE);
         }

@@ -1,6 +1,7 @@
 package dev.convcl.cli;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
+import dev.convcl.Operation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,7 @@ import java.util.regex.Pattern;
 
 /**
  * A benchmark suite: one problem a line, a name then {@code key=value} fields in
- * {@link ConvSpec#parse}'s form, {@code #} comments, and {@code quick=1} marking the fast subset.
+ * {@link Operation#parse}'s form, {@code #} comments, and {@code quick=1} marking the fast subset.
  * The bundled suite ({@value #BUNDLED}) holds published layer shapes of well-known networks.
  */
 final class BenchSuite {
@@ -28,7 +29,7 @@ final class BenchSuite {
      * @param spec  the problem as written (the benchmark adds the bias itself)
      * @param quick whether the line carries {@code quick=1}
      */
-    record Problem(String name, ConvSpec spec, boolean quick) {
+    record Problem(String name, Convolution spec, boolean quick) {
     }
 
     /**
@@ -70,7 +71,7 @@ final class BenchSuite {
             String first = line.split("\\s+", 2)[0];
             String name = first.contains("=") ? "line" + (i + 1) : first;
             try {
-                problems.add(new Problem(name, ConvSpec.parse(line), quickFlag(line)));
+                problems.add(new Problem(name, convolution(line), quickFlag(line)));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(source + ", line " + (i + 1) + ": " + e.getMessage());
             }
@@ -109,5 +110,14 @@ final class BenchSuite {
                     + " (of " + all.size() + ")");
         }
         return kept;
+    }
+
+    /** The convolution a shapes-file line describes. */
+    private static Convolution convolution(String line) {
+        Operation op = Operation.parse(line);
+        if (!(op instanceof Convolution c)) {
+            throw new IllegalArgumentException("op=" + op.name() + " is not a convolution");
+        }
+        return c;
     }
 }

@@ -1,5 +1,6 @@
 package dev.convcl.cli;
 
+import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,7 +58,7 @@ public final class Npy {
      *                            file of a supported kind
      * @throws IOException        when reading fails otherwise
      */
-    public static Tensor read(Path file) throws IOException {
+    public static HostTensor read(Path file) throws IOException {
         if (Files.isDirectory(file)) {
             throw new NpyFormatException(file, "is a folder, not a .npy file");
         }
@@ -70,7 +71,7 @@ public final class Npy {
         }
     }
 
-    private static Tensor read(Path file, InputStream in, long fileSize) throws IOException {
+    private static HostTensor read(Path file, InputStream in, long fileSize) throws IOException {
         byte[] prefix = in.readNBytes(8);
         if (prefix.length < 8 || !Arrays.equals(Arrays.copyOf(prefix, 6), MAGIC)) {
             throw new NpyFormatException(file, "not a .npy file (the magic string \\x93NUMPY is missing)");
@@ -122,7 +123,7 @@ public final class Npy {
                     + Arrays.toString(h.shape) + " of " + h.descr + " needs " + expectedBytes
                     + " (header and data do not match)");
         }
-        Tensor t;
+        HostTensor t;
         try {
             t = Tensor.zeros(h.shape);
         } catch (IllegalArgumentException e) {
@@ -159,12 +160,12 @@ public final class Npy {
      * to a temporary file in the same folder that is then moved into place, so a reader never sees
      * a partial file.
      */
-    public static void write(Path file, Tensor t) throws IOException {
+    public static void write(Path file, HostTensor t) throws IOException {
         AtomicFiles.write(file, out -> write(out, t));
     }
 
     /** Writes the {@code .npy} bytes of {@code t} (float32) to {@code out}. */
-    public static void write(OutputStream out, Tensor t) throws IOException {
+    public static void write(OutputStream out, HostTensor t) throws IOException {
         out.write(header(t.shape()));
         float[] src = t.hasArray() ? t.array() : t.toArray();
         ByteBuffer bb = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);

@@ -1,6 +1,8 @@
 package dev.convcl.cli;
 
-import dev.convcl.ConvEngine;
+import dev.convcl.spi.Internals;
+
+import dev.convcl.Engine;
 import dev.convcl.DeviceChoice;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.opencl.OpenClBackend;
@@ -37,14 +39,14 @@ final class PeakCommand extends CliCommand {
             throw new IllegalArgumentException("--fma-limit " + fmaLimit + " must be a positive number of GFLOP/s");
         }
         PeakCache cache = PeakCache.standard();
-        try (ConvEngine engine = ConvEngine.create(device)) {
+        try (Engine engine = Engine.create(device)) {
             Optional<OpenClContext> ctx = openClContext(engine);
             if (ctx.isPresent()) {
                 String key = PeakCache.key(ctx.get().info());
                 Peak.Measured m = Peak.measure(ctx.get());
                 print(out(), m, keep(cache, key, m), ctx.get().info().isCpu() ? fmaLimit : null);
             }
-            CpuBackend cpu = (CpuBackend) engine.cpuBackend();
+            CpuBackend cpu = (CpuBackend) Internals.cpu(engine);
             String key = PeakCache.javaKey(cpu.threads());
             Peak.Measured m = Peak.measureJava(cpu.deviceName(), cpu.threads());
             print(out(), m, keep(cache, key, m), fmaLimit);
@@ -53,8 +55,8 @@ final class PeakCommand extends CliCommand {
     }
 
     /** The engine's OpenCL context, when its primary backend is an OpenCL device. */
-    static Optional<OpenClContext> openClContext(ConvEngine engine) {
-        return engine.primaryBackend() instanceof OpenClBackend cl ? Optional.of(cl.context()) : Optional.empty();
+    static Optional<OpenClContext> openClContext(Engine engine) {
+        return Internals.primary(engine) instanceof OpenClBackend cl ? Optional.of(cl.context()) : Optional.empty();
     }
 
     /** Caches {@code m} when it is stable; where it went, or what it says instead ("not cached: ..."). */

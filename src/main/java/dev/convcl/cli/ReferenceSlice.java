@@ -1,9 +1,16 @@
 package dev.convcl.cli;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Conv2d;
+import dev.convcl.Convolution;
+import dev.convcl.DataType;
+import dev.convcl.DeformConv2d;
+import dev.convcl.Direction;
+import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
+
 
 /**
  * The reference is single-threaded and slow (well under 1 GFLOP/s), too slow for a benchmark's
@@ -17,17 +24,17 @@ import dev.convcl.reference.ReferenceConv;
  * @param groupsKept    groups kept, from the first
  * @param kPerGroupKept output channels kept in each kept group, from the first
  */
-record ReferenceSlice(ConvSpec full, ConvSpec slice, int groupsKept, int kPerGroupKept) {
+record ReferenceSlice(Convolution full, Convolution slice, int groupsKept, int kPerGroupKept) {
 
     /**
      * The largest slice of {@code spec} within {@code maxFlops}: output channels per group are
      * halved first, then groups (for deform2d only while the kept channels cover whole offset
      * groups). The whole problem when it fits.
      */
-    static ReferenceSlice choose(ConvSpec spec, double maxFlops) {
+    static ReferenceSlice choose(Convolution spec, double maxFlops) {
         int groups = spec.groups();
         int kg = spec.kPerGroup();
-        int cPerOg = spec.c() / spec.offsetGroups();
+        int cPerOg = spec instanceof DeformConv2d d ? spec.c() / d.offsetGroups() : spec.c();
         while (flops(spec, groups, kg) > maxFlops) {
             if (kg > 1) {
                 kg = (kg + 1) / 2;
@@ -38,13 +45,15 @@ record ReferenceSlice(ConvSpec full, ConvSpec slice, int groupsKept, int kPerGro
             }
         }
         int c = groups * spec.cPerGroup();
-        ConvSpec slice = new ConvSpec(spec.op(), spec.n(), c, spec.h(), spec.w(), groups * kg, spec.kh(), spec.kw(),
-                spec.strideH(), spec.strideW(), spec.padH(), spec.padW(), spec.dilH(), spec.dilW(), groups,
-                spec.isDeformable() ? c / cPerOg : 1, spec.mask(), spec.bias(), spec.relu());
+        Convolution slice = spec instanceof DeformConv2d d
+                ? new DeformConv2d(spec.n(), c, spec.h(), spec.w(), groups * kg, spec.window(), groups, c / cPerOg, d.mask(),
+                        spec.bias(), spec.postOps(), DataType.F32, Direction.FORWARD)
+                : new Conv2d(spec.n(), c, spec.h(), spec.w(), groups * kg, spec.window(), groups, spec.bias(),
+                        spec.postOps(), DataType.F32, Direction.FORWARD);
         return new ReferenceSlice(spec, slice, groups, kg);
     }
 
-    private static double flops(ConvSpec s, int groups, int kg) {
+    private static double flops(Convolution s, int groups, int kg) {
         return s.flops() * ((double) groups / s.groups()) * ((double) kg / s.kPerGroup());
     }
 
@@ -58,23 +67,27 @@ record ReferenceSlice(ConvSpec full, ConvSpec slice, int groupsKept, int kPerGro
     }
 
     /** Runs the reference on the slice of {@code data}'s inputs; returns the slice's output. */
-    Tensor reference(ConvArgs data) {
+    HostTensor reference(Args data) {
         if (isWhole()) {
-            ConvArgs ref = ProblemData.freshOutput(data, full);
+            Args ref = ProblemData.freshOutput(data, full);
             ReferenceConv.run(full, ref);
-            return ref.output();
+            return ProblemData.output(ref);
         }
         int n = full.n();
         int kk = full.kh() * full.kw();
-        int og = slice.offsetGroups();
-        Tensor input = leading(data.input(), n, slice.c(), full.inputShape(), slice.inputShape());
-        Tensor offset = full.isDeformable()
-                ? leading(data.offset(), n, 2 * og * kk, full.offsetShape(), slice.offsetShape()) : null;
-        Tensor mask = full.mask() ? leading(data.mask(), n, og * kk, full.maskShape(), slice.maskShape()) : null;
+        HostTensor input = leading(host(data, Arg.SRC), n, slice.c(), full.inputShape(), slice.inputShape());
+        HostTensor offset = null, mask = null;
+        if (full instanceof DeformConv2d fd) {
+            DeformConv2d sd = (DeformConv2d) slice;
+            int og = sd.offsetGroups();
+            offset = leading(host(data, Arg.OFFSET), n, 2 * og * kk, fd.offsetShape(), sd.offsetShape());
+            mask = fd.mask() ? leading(host(data, Arg.MASK), n, og * kk, fd.maskShape(), sd.maskShape()) : null;
+        }
+        HostTensor sum = full.postOps().hasSum() ? sliceOf(host(data, Arg.SUM)) : null;
         int weightPer = full.cPerGroup() * kk;
-        float[] w = data.weight().toArray();
+        float[] w = host(data, Arg.WEIGHTS).toArray();
         float[] ws = new float[(int) slice.weightSize()];
-        float[] b = full.bias() ? data.bias().toArray() : null;
+        float[] b = full.bias() ? host(data, Arg.BIAS).toArray() : null;
         float[] bs = full.bias() ? new float[slice.k()] : null;
         for (int g = 0; g < groupsKept; g++) {
             for (int j = 0; j < kPerGroupKept; j++) {
@@ -85,14 +98,19 @@ record ReferenceSlice(ConvSpec full, ConvSpec slice, int groupsKept, int kPerGro
                 }
             }
         }
-        ConvArgs args = new ConvArgs(input, Tensor.of(ws, slice.weightShape()),
-                bs == null ? null : Tensor.of(bs, slice.biasShape()), offset, mask, ProblemData.poisoned(slice));
+        Args args = Args.builder().src(input).weights(Tensor.of(ws, slice.weightShape()))
+                .bias(bs == null ? null : Tensor.of(bs, slice.biasShape())).offset(offset).mask(mask).sum(sum)
+                .dst(ProblemData.poisoned(slice)).build();
         ReferenceConv.run(slice, args);
-        return args.output();
+        return ProblemData.output(args);
+    }
+
+    private static HostTensor host(Args a, Arg role) {
+        return (HostTensor) a.get(role);
     }
 
     /** The channels of the full output {@code out} that the slice covers, laid out as the slice's output. */
-    Tensor sliceOf(Tensor out) {
+    HostTensor sliceOf(HostTensor out) {
         if (isWhole()) {
             return out;
         }
@@ -112,7 +130,7 @@ record ReferenceSlice(ConvSpec full, ConvSpec slice, int groupsKept, int kPerGro
     }
 
     /** The first {@code keep} of each image's channels of an [N, C, H, W] tensor. */
-    private static Tensor leading(Tensor t, int n, int keep, int[] fullShape, int[] sliceShape) {
+    private static HostTensor leading(HostTensor t, int n, int keep, int[] fullShape, int[] sliceShape) {
         int per = fullShape[2] * fullShape[3];
         float[] src = t.toArray();
         float[] dst = new float[n * keep * per];

@@ -1,11 +1,16 @@
 package dev.convcl.cli;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvEngine;
-import dev.convcl.ConvPlan;
-import dev.convcl.ConvSpec;
+import dev.convcl.Args;
+import dev.convcl.Conv2d;
+import dev.convcl.ConvBuilder;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
 import dev.convcl.DeviceChoice;
+import dev.convcl.Engine;
+import dev.convcl.HostTensor;
+import dev.convcl.Plan;
 import dev.convcl.Tensor;
+
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
@@ -31,7 +36,7 @@ final class RunCommand extends CliCommand {
 
     @Option(names = "--op", required = true, paramLabel = "conv2d|deform2d", converter = OpConverter.class,
             description = "conv2d (torch.nn.functional.conv2d) or deform2d (torchvision.ops.deform_conv2d).")
-    ConvSpec.Op op;
+    Op op;
 
     @Option(names = "--input", required = true, paramLabel = "X.npy", description = "Input [N, C, H, W].")
     Path input;
@@ -104,7 +109,7 @@ final class RunCommand extends CliCommand {
 
     @Override
     public Integer call() {
-        if (op == ConvSpec.Op.CONV2D) {
+        if (op == Op.CONV2D) {
             if (offset != null || mask != null || offsetGroups != null) {
                 throw new IllegalArgumentException("--offset, --mask and --offset-groups are for --op deform2d only");
             }
@@ -119,34 +124,34 @@ final class RunCommand extends CliCommand {
         FileArg biasFile = bias == null ? null : new FileArg("bias", "--bias", bias);
         FileArg offsetFile = offset == null ? null : new FileArg("offset", "--offset", offset);
         FileArg maskFile = mask == null ? null : new FileArg("mask", "--mask", mask);
-        Tensor x = read(inFile, 4, "[N, C, H, W]");
-        Tensor w = read(weightFile, 4, "[K, C/groups, kh, kw]");
-        Tensor b = biasFile == null ? null : read(biasFile, 1, "[K]");
-        Tensor o = offsetFile == null ? null : read(offsetFile, 4, "[N, 2*og*kh*kw, OH, OW]");
-        Tensor m = maskFile == null ? null : read(maskFile, 4, "[N, og*kh*kw, OH, OW]");
-        ConvSpec spec = spec(x, w, o, m != null, b != null, weightFile, offsetFile);
+        HostTensor x = read(inFile, 4, "[N, C, H, W]");
+        HostTensor w = read(weightFile, 4, "[K, C/groups, kh, kw]");
+        HostTensor b = biasFile == null ? null : read(biasFile, 1, "[K]");
+        HostTensor o = offsetFile == null ? null : read(offsetFile, 4, "[N, 2*og*kh*kw, OH, OW]");
+        HostTensor m = maskFile == null ? null : read(maskFile, 4, "[N, og*kh*kw, OH, OW]");
+        Convolution spec = spec(x, w, o, m != null, b != null, weightFile, offsetFile);
         // Every tensor against the spec, by file, before a device is opened or the output allocated.
         shape(weightFile, w, spec.weightShape(), "[K, C/groups, kh, kw] with groups " + spec.groups());
         if (b != null) {
             shape(biasFile, b, spec.biasShape(), "[K], K = the weight's output channels");
         }
-        if (o != null) {
-            shape(offsetFile, o, spec.offsetShape(), "[N, 2*og*kh*kw, OH, OW] with og " + spec.offsetGroups()
+        if (spec instanceof DeformConv2d d) {
+            shape(offsetFile, o, d.offsetShape(), "[N, 2*og*kh*kw, OH, OW] with og " + d.offsetGroups()
                     + " and the output's OH x OW");
+            if (m != null) {
+                shape(maskFile, m, d.maskShape(), "[N, og*kh*kw, OH, OW] with og " + d.offsetGroups()
+                        + " and the output's OH x OW");
+            }
         }
-        if (m != null) {
-            shape(maskFile, m, spec.maskShape(), "[N, og*kh*kw, OH, OW] with og " + spec.offsetGroups()
-                    + " and the output's OH x OW");
-        }
-        Tensor y = Tensor.zeros(spec.outputShape());
-        ConvArgs args = new ConvArgs(x, w, b, o, m, y);
+        HostTensor y = Tensor.zeros(spec.outputShape());
+        Args args = Args.builder().src(x).weights(w).bias(b).offset(o).mask(m).dst(y).build();
         args.validateFor(spec);
-        try (ConvEngine engine = ConvEngine.create(device); ConvPlan plan = engine.plan(spec)) {
+        try (Engine engine = Engine.create(device); Plan plan = engine.plan(spec)) {
             long t0 = System.nanoTime();
             plan.execute(args);
             double wallMs = (System.nanoTime() - t0) / 1e6;
             out.write(stream -> Npy.write(stream, y));
-            double kernelMs = plan.lastDeviceMillis();
+            double kernelMs = plan.lastKernelMillis();
             out().printf(Locale.ROOT, "%s: %s float32 = %s on %s (%s), %.3f ms%s%n", outFile, Arrays.toString(y.shape()),
                     spec, plan.deviceName(), plan.algorithm(), wallMs,
                     Double.isNaN(kernelMs) ? "" : String.format(Locale.ROOT, " (kernel %.3f ms)", kernelMs));
@@ -178,12 +183,12 @@ final class RunCommand extends CliCommand {
      * ConvSpec that fails is reported in ConvSpec's words, followed by where each field it names
      * comes from (a flag, or a dimension of a file).
      */
-    ConvSpec spec(Tensor x, Tensor w, Tensor o, boolean hasMask, boolean hasBias, FileArg weightFile, FileArg offsetFile) {
+    Convolution spec(Tensor x, Tensor w, Tensor o, boolean hasMask, boolean hasBias, FileArg weightFile, FileArg offsetFile) {
         int kh = w.dim(2), kw = w.dim(3);
         int g;
         if (groups != null) {
             g = groups;
-        } else if (op == ConvSpec.Op.CONV2D) {
+        } else if (op == Op.CONV2D) {
             g = 1;
             if (w.dim(1) != x.dim(1) && x.dim(1) % w.dim(1) == 0) {
                 throw weightFile.error("has " + w.dim(1) + " channels per group but the input has " + x.dim(1)
@@ -197,11 +202,11 @@ final class RunCommand extends CliCommand {
             }
             g = x.dim(1) / w.dim(1);
         }
-        ConvSpec.Builder builder = (op == ConvSpec.Op.CONV2D ? ConvSpec.conv2d() : ConvSpec.deform2d())
+        ConvBuilder<?> builder = (op == Op.CONV2D ? Conv2d.builder() : DeformConv2d.builder())
                 .input(x.dim(0), x.dim(1), x.dim(2), x.dim(3)).output(w.dim(0)).kernel(kh, kw)
                 .stride(stride.h(), stride.w()).padding(padding.h(), padding.w()).dilation(dilation.h(), dilation.w())
                 .groups(g).bias(hasBias);
-        if (op == ConvSpec.Op.DEFORM2D) {
+        if (builder instanceof DeformConv2d.Builder deform) {
             int og;
             if (offsetGroups != null) {
                 og = offsetGroups;
@@ -212,10 +217,10 @@ final class RunCommand extends CliCommand {
                 }
                 og = o.dim(1) / (2 * kh * kw);
             }
-            builder.offsetGroups(og).mask(hasMask);
+            deform.offsetGroups(og).mask(hasMask);
         }
         try {
-            return builder.build();
+            return builder instanceof DeformConv2d.Builder deform ? deform.build() : ((Conv2d.Builder) builder).build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage() + sourcesOf(e.getMessage()));
         }
@@ -239,8 +244,8 @@ final class RunCommand extends CliCommand {
         return s.append(')').toString();
     }
 
-    private static Tensor read(FileArg file, int rank, String layout) {
-        Tensor t = file.read(Npy::read);
+    private static HostTensor read(FileArg file, int rank, String layout) {
+        HostTensor t = file.read(Npy::read);
         if (t.rank() != rank) {
             throw file.error("has shape " + Arrays.toString(t.shape()) + " (rank " + t.rank() + "); expected rank "
                     + rank + " " + layout);
@@ -255,12 +260,35 @@ final class RunCommand extends CliCommand {
         }
     }
 
+    /** The operations {@code run} computes from files. */
+    enum Op {
+        /** {@code torch.nn.functional.conv2d}. */
+        CONV2D("conv2d"),
+        /** {@code torchvision.ops.deform_conv2d}. */
+        DEFORM2D("deform2d");
+
+        private final String token;
+
+        Op(String token) {
+            this.token = token;
+        }
+
+        static Op parse(String s) {
+            for (Op op : values()) {
+                if (op.token.equalsIgnoreCase(s)) {
+                    return op;
+                }
+            }
+            throw new IllegalArgumentException("op '" + s + "' is not one of conv2d, deform2d");
+        }
+    }
+
     /** {@code conv2d} or {@code deform2d}. */
-    static final class OpConverter implements ITypeConverter<ConvSpec.Op> {
+    static final class OpConverter implements ITypeConverter<Op> {
         @Override
-        public ConvSpec.Op convert(String value) {
+        public Op convert(String value) {
             try {
-                return ConvSpec.Op.parse(value);
+                return Op.parse(value);
             } catch (IllegalArgumentException e) {
                 throw new TypeConversionException(e.getMessage());
             }
@@ -281,9 +309,16 @@ final class RunCommand extends CliCommand {
         @Override
         public Pair convert(String value) {
             try {
-                int[] p = ConvSpec.parsePair("value", value);
-                return new Pair(p[0], p[1]);
-            } catch (IllegalArgumentException e) {
+                String[] parts = value.split(",", -1);
+                if (parts.length == 1) {
+                    int v = Integer.parseInt(parts[0].trim());
+                    return new Pair(v, v);
+                }
+                if (parts.length == 2) {
+                    return new Pair(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
+                }
+                throw new NumberFormatException(value);
+            } catch (NumberFormatException e) {
                 throw new TypeConversionException("'" + value + "' is not one integer or two separated by a comma");
             }
         }

@@ -1,7 +1,7 @@
 package dev.convcl.cli;
 
-import dev.convcl.ConvEngine;
-import dev.convcl.ConvSpec;
+import dev.convcl.Engine;
+import dev.convcl.Convolution;
 import dev.convcl.DeviceChoice;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.opencl.TuningTable;
@@ -52,7 +52,7 @@ final class TuneCommand extends CliCommand {
             throw new IllegalArgumentException("--filter '" + filter + "' is not a regular expression: "
                     + e.getDescription());
         }
-        List<ConvSpec> specs = BenchSuite.select(
+        List<Convolution> specs = BenchSuite.select(
                 BenchSuite.load(shapes == null ? null : new FileArg("shapes file", "--shapes", shapes)), quick, pattern).stream()
                 .map(BenchSuite.Problem::spec).map(s -> s.withBias(true)).toList();
         if (specs.isEmpty()) {
@@ -63,7 +63,7 @@ final class TuneCommand extends CliCommand {
             new FileArg("tuning folder", "--dir", dir).checkFolderWritable();
         }
         DeviceChoice choice = device.kind() == DeviceChoice.Kind.AUTO ? DeviceChoice.OPENCL : device;
-        try (ConvEngine engine = ConvEngine.create(choice)) {
+        try (Engine engine = Engine.create(choice)) {
             Optional<OpenClContext> ctx = PeakCommand.openClContext(engine);
             if (ctx.isEmpty()) {
                 throw new IllegalArgumentException("no OpenCL device to tune: " + engine.deviceName());

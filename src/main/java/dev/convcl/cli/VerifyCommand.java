@@ -1,11 +1,11 @@
 package dev.convcl.cli;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvEngine;
-import dev.convcl.ConvPlan;
-import dev.convcl.ConvSpec;
+import dev.convcl.Engine;
+import dev.convcl.Plan;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
 import dev.convcl.DeviceChoice;
-import dev.convcl.ProblemCorpus;
+import dev.convcl.reference.ProblemCorpus;
 import dev.convcl.reference.ReferenceConv;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
         "The problems:",
         "- every problem of the bundled suite, shrunk to batch 1, height and width <= 12, <= 4 groups of "
                 + "<= 8 input and output channels (depthwise stays depthwise), bias on;",
-        "- the library's hand-picked odd cases (dev.convcl.ProblemCorpus: sizes 1 to 33, 31x31 kernels, "
+        "- the library's hand-picked odd cases (dev.convcl.reference.ProblemCorpus: sizes 1 to 33, 31x31 kernels, "
                 + "torchvision's own deform_conv2d test problem, ...);",
         "- N random problems of each family: dense, dilated, grouped, depthwise, depthwise multiplier, 1x1, "
                 + "asymmetric, large kernel, deform v1, deform v2.",
@@ -49,11 +49,11 @@ final class VerifyCommand extends CliCommand {
         }
         List<BenchSuite.Problem> suite = BenchSuite.load(null);
         int passed = 0, failed = 0;
-        try (ConvEngine engine = ConvEngine.create(device)) {
+        try (Engine engine = Engine.create(device)) {
             out().printf(Locale.ROOT, "verify on %s: relative L2 <= %.0e against the reference, seed %d%n",
                     engine.deviceName(), ProblemData.TOLERANCE, seed);
             SplittableRandom data = new SplittableRandom(seed);
-            List<ConvSpec> shrunk = new ArrayList<>();
+            List<Convolution> shrunk = new ArrayList<>();
             for (BenchSuite.Problem p : suite) {
                 shrunk.add(SpecFamily.shrink(p.spec().withBias(true)));
             }
@@ -66,7 +66,7 @@ final class VerifyCommand extends CliCommand {
             SplittableRandom specs = new SplittableRandom(seed);
             for (SpecFamily family : SpecFamily.values()) {
                 SplittableRandom familySpecs = specs.split();
-                List<ConvSpec> random = new ArrayList<>();
+                List<Convolution> random = new ArrayList<>();
                 for (int i = 0; i < count; i++) {
                     random.add(family.random(familySpecs));
                 }
@@ -80,8 +80,8 @@ final class VerifyCommand extends CliCommand {
     }
 
     /** The library's own corpus of odd cases (sizes 1 and 33, torchvision's deform_conv2d test problem, ...). */
-    static List<ConvSpec> handPicked() {
-        List<ConvSpec> specs = new ArrayList<>(ProblemCorpus.conv2d().values());
+    static List<Convolution> handPicked() {
+        List<Convolution> specs = new ArrayList<>(ProblemCorpus.conv2d().values());
         specs.addAll(ProblemCorpus.deform2d().values());
         return specs;
     }
@@ -93,18 +93,18 @@ final class VerifyCommand extends CliCommand {
         final TreeSet<String> ranOn = new TreeSet<>();
     }
 
-    private Tally check(ConvEngine engine, String label, List<ConvSpec> specs, SplittableRandom data) {
+    private Tally check(Engine engine, String label, List<Convolution> specs, SplittableRandom data) {
         Tally t = new Tally();
-        for (ConvSpec spec : specs) {
-            ConvArgs args = ProblemData.random(spec, data.nextLong());
-            ConvArgs ref = ProblemData.freshOutput(args, spec);
+        for (Convolution spec : specs) {
+            Args args = ProblemData.random(spec, data.nextLong());
+            Args ref = ProblemData.freshOutput(args, spec);
             ReferenceConv.run(spec, ref);
             double err;
-            try (ConvPlan plan = engine.plan(spec)) {
+            try (Plan plan = engine.plan(spec)) {
                 plan.execute(args);
                 t.ranOn.add(plan.backend() + " " + plan.algorithm());
             }
-            err = ProblemData.relativeL2(ref.output(), args.output());
+            err = ProblemData.relativeL2(ProblemData.output(ref), ProblemData.output(args));
             if (err <= ProblemData.TOLERANCE) {
                 t.passed++;
                 t.worst = Math.max(t.worst, err);

@@ -54,6 +54,14 @@ public final class CpuBackend implements Backend {
         this.pool = new ForkJoinPool(threads);
         this.ownsPool = true;
         this.kernels = kernels;
+        this.implementations = List.of(
+                new Impl("cpu-deform-gemm", DEFORM_GEMM,
+                        op -> new GemmConv(op, pool, kernels, new DeformSampler((DeformConv2d) op))),
+                new Impl("cpu-depthwise", DEPTHWISE, op -> new DepthwiseConv(op, pool, kernels)),
+                new Impl("cpu-1x1", POINTWISE, op -> new GemmConv(op, pool, kernels, new PointwisePacker(op))),
+                new Impl("cpu-implicit-gemm", IMPLICIT_GEMM, op -> new ImplicitGemmConv(op, pool, kernels)),
+                new Impl("cpu-gemm", GEMM, op -> new GemmConv(op, pool, kernels, new Im2colPacker(op))),
+                new Impl("cpu-direct", DIRECT, op -> new CpuDirectConv(op, pool)));
     }
 
     public int threads() {
@@ -91,14 +99,7 @@ public final class CpuBackend implements Backend {
     private static final Function<Convolution, String> GEMM = op -> op instanceof Conv2d ? null : "not conv2d";
     private static final Function<Convolution, String> DIRECT = op -> null;
 
-    private final List<Implementation> implementations = List.of(
-            new Impl("cpu-deform-gemm", DEFORM_GEMM,
-                    op -> new GemmConv(op, pool, kernels, new DeformSampler((DeformConv2d) op))),
-            new Impl("cpu-depthwise", DEPTHWISE, op -> new DepthwiseConv(op, pool, kernels)),
-            new Impl("cpu-1x1", POINTWISE, op -> new GemmConv(op, pool, kernels, new PointwisePacker(op))),
-            new Impl("cpu-implicit-gemm", IMPLICIT_GEMM, op -> new ImplicitGemmConv(op, pool, kernels)),
-            new Impl("cpu-gemm", GEMM, op -> new GemmConv(op, pool, kernels, new Im2colPacker(op))),
-            new Impl("cpu-direct", DIRECT, op -> new CpuDirectConv(op, pool)));
+    private final List<Implementation> implementations;
 
     private static final List<Map.Entry<String, Function<Convolution, String>>> RULES = List.of(
             Map.entry("cpu-deform-gemm", DEFORM_GEMM), Map.entry("cpu-depthwise", DEPTHWISE),

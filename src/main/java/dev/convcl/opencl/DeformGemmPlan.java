@@ -1,6 +1,9 @@
 package dev.convcl.opencl;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -14,7 +17,7 @@ import java.util.Set;
  * beyond the tensors themselves. Buffers are allocated once at compile time; a call writes the
  * inputs, launches once and reads the output back.
  */
-final class DeformGemmPlan extends SingleKernelPlan {
+final class DeformGemmPlan extends KernelPrimitive {
     private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
 
     /**
@@ -50,12 +53,12 @@ final class DeformGemmPlan extends SingleKernelPlan {
         }
 
         /** Bytes of local memory the kernel declares: sampling table, columns, accumulators. */
-        long localBytes(ConvSpec s) {
+        long localBytes(Convolution s) {
             long table = (long) s.kh() * s.kw() * pixels();
             return 4 * (10 * table + (long) cc * table + (long) channels() * pixels());
         }
 
-        boolean fits(ConvSpec s, OpenClDeviceInfo d) {
+        boolean fits(Convolution s, OpenClDeviceInfo d) {
             return wgs <= d.maxWorkGroup() && localBytes(s) <= d.localMemBytes();
         }
 
@@ -63,9 +66,22 @@ final class DeformGemmPlan extends SingleKernelPlan {
         public String toString() {
             return "vw=" + vw + " pv=" + pv + " npt=" + npt + " kt=" + kt + " nkt=" + nkt + " cc=" + cc + " wg=" + wgs;
         }
+
+        /**
+         * Reads {@link #toString()}'s form.
+         *
+         * @throws IllegalArgumentException naming the text and the rule
+         */
+        static Tile parse(String text) {
+            Map<String, String> f = TileKeys.fields(text, "vw", "pv", "npt", "kt", "nkt", "cc", "wg");
+            return new Tile(TileKeys.number(text, f.get("vw")), TileKeys.number(text, f.get("pv")),
+                    TileKeys.number(text, f.get("npt")), TileKeys.number(text, f.get("kt")),
+                    TileKeys.number(text, f.get("nkt")), TileKeys.number(text, f.get("cc")),
+                    TileKeys.number(text, f.get("wg")));
+        }
     }
 
-    static boolean supports(ConvSpec spec) {
+    static boolean supports(Convolution spec) {
         return spec.isDeformable();
     }
 
@@ -74,7 +90,7 @@ final class DeformGemmPlan extends SingleKernelPlan {
      * fitting the device. CPU devices get one-work-item groups (no barrier) with a 16-wide
      * register tile; GPUs get one register tile per work-item, up to 256 work-items a group.
      */
-    static List<Tile> candidates(ConvSpec spec, OpenClDeviceInfo device) {
+    static List<Tile> candidates(Convolution spec, OpenClDeviceInfo device) {
         Set<Tile> all = new LinkedHashSet<>();
         int kg = spec.kPerGroup();
         if (device.isCpu()) {
@@ -101,7 +117,7 @@ final class DeformGemmPlan extends SingleKernelPlan {
     }
 
     /** The tile used without tuning, or empty when no tile fits the device (use the direct kernel). */
-    static Optional<Tile> defaultTile(ConvSpec spec, OpenClDeviceInfo device) {
+    static Optional<Tile> defaultTile(Convolution spec, OpenClDeviceInfo device) {
         List<Tile> c = candidates(spec, device);
         return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
     }
@@ -111,7 +127,7 @@ final class DeformGemmPlan extends SingleKernelPlan {
      * work-group as the group has, up to 512 (each sample then computed once), split only while
      * there would be fewer than four work-groups per compute unit.
      */
-    private static Tile cpuDefault(ConvSpec spec, OpenClDeviceInfo device) {
+    private static Tile cpuDefault(Convolution spec, OpenClDeviceInfo device) {
         int kt = 8;
         int nkt = nkt(spec.kPerGroup(), kt, 512);
         long pixelTiles = (long) spec.n() * spec.groups() * ceilDiv(spec.outH() * spec.outW(), 16);
@@ -138,18 +154,18 @@ final class DeformGemmPlan extends SingleKernelPlan {
      * @throws IllegalArgumentException when {@code spec} is not deformable or the tile does not
      *                                  fit the device
      */
-    DeformGemmPlan(OpenClContext ctx, ConvSpec spec, Tile tile) {
+    DeformGemmPlan(OpenClContext ctx, Convolution spec, Tile tile) {
         this(ctx, spec, tile, "deform2d_gemm.cl");
     }
 
     /** As above, with the kernel read from {@code kernelFile} (a variant of deform2d_gemm.cl, for experiments). */
-    DeformGemmPlan(OpenClContext ctx, ConvSpec spec, Tile tile, String kernelFile) {
+    DeformGemmPlan(OpenClContext ctx, Convolution spec, Tile tile, String kernelFile) {
         super(ctx, spec, ctx.programs().kernel(kernelFile, checkedOptions(ctx, spec, tile), "deform2d_gemm"));
         this.tile = tile;
     }
 
     /** The build options, once {@code spec} and {@code tile} are known to suit each other and the device. */
-    private static String checkedOptions(OpenClContext ctx, ConvSpec spec, Tile tile) {
+    private static String checkedOptions(OpenClContext ctx, Convolution spec, Tile tile) {
         if (!supports(spec)) {
             throw new IllegalArgumentException("deformable kernel needs op=deform2d: " + spec);
         }
@@ -158,7 +174,7 @@ final class DeformGemmPlan extends SingleKernelPlan {
                     + " bytes of local memory and " + tile.wgs() + " work-items; the device has "
                     + ctx.info().localMemBytes() + " and " + ctx.info().maxWorkGroup() + ": " + spec);
         }
-        return DirectConvPlan.options(spec) + " -DCPOG=" + spec.c() / spec.offsetGroups() + tile.options();
+        return DirectConvPlan.options(spec) + " -DCPOG=" + spec.c() / ((DeformConv2d) spec).offsetGroups() + tile.options();
     }
 
     Tile tile() {
@@ -171,11 +187,11 @@ final class DeformGemmPlan extends SingleKernelPlan {
     }
 
     @Override
-    void bind(OpenClKernel kernel) {
-        kernel.arg(0, buffers.input).arg(1, buffers.offset)
-                .arg(2, buffers.mask != null ? buffers.mask : buffers.input)
-                .arg(3, buffers.weight).arg(4, buffers.bias != null ? buffers.bias : buffers.weight)
-                .arg(5, buffers.output)
+    void setArgs(OpenClKernel kernel, Map<Arg, DeviceBuffer> b) {
+        kernel.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.OFFSET))
+                .arg(2, orElse(b, Arg.MASK, Arg.SRC))
+                .arg(3, b.get(Arg.WEIGHTS)).arg(4, orElse(b, Arg.BIAS, Arg.WEIGHTS))
+                .arg(5, b.get(Arg.DST))
                 .arg(6, spec.n()).arg(7, spec.c()).arg(8, spec.h()).arg(9, spec.w())
                 .arg(10, spec.k()).arg(11, spec.outH()).arg(12, spec.outW());
     }

@@ -1,6 +1,9 @@
 package dev.convcl.opencl;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -14,7 +17,7 @@ import java.util.Set;
  * {@link Tile#vw} outputs. Buffers are allocated once at compile time; a call writes the inputs,
  * launches once and reads the output back.
  */
-final class DepthwisePlan extends SingleKernelPlan {
+final class DepthwisePlan extends KernelPrimitive {
     private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
 
     /**
@@ -51,7 +54,7 @@ final class DepthwisePlan extends SingleKernelPlan {
         }
 
         /** Bytes of local memory the kernel declares for this tile and spec (the staged input). */
-        long localBytes(ConvSpec s) {
+        long localBytes(Convolution s) {
             long rows = (long) (tileHeight() - 1) * s.strideH() + (long) (s.kh() - 1) * s.dilH() + 1;
             long cols = (long) (tileWidth() - 1) * s.strideW() + (long) (s.kw() - 1) * s.dilW() + 1;
             long perPhase = (cols + s.strideW() - 1) / s.strideW();
@@ -59,7 +62,7 @@ final class DepthwisePlan extends SingleKernelPlan {
         }
 
         /** Whether the device can run this tile for {@code s} (work-group size, local memory). */
-        boolean fits(ConvSpec s, OpenClDeviceInfo d) {
+        boolean fits(Convolution s, OpenClDeviceInfo d) {
             return workGroupSize() <= d.maxWorkGroup() && localBytes(s) <= d.localMemBytes();
         }
 
@@ -67,10 +70,25 @@ final class DepthwisePlan extends SingleKernelPlan {
         public String toString() {
             return "vw=" + vw + " nv=" + nv + " th=" + th + " wg=" + wgx + "x" + wgy;
         }
+
+        /**
+         * Reads {@link #toString()}'s form.
+         *
+         * @throws IllegalArgumentException naming the text and the rule
+         */
+        static Tile parse(String text) {
+            Map<String, String> f = TileKeys.fields(text, "vw", "nv", "th", "wg");
+            String[] wg = f.get("wg").split("x", -1);
+            if (wg.length != 2) {
+                throw new IllegalArgumentException("depthwise tile '" + text + "': wg must be AxB");
+            }
+            return new Tile(TileKeys.number(text, f.get("vw")), TileKeys.number(text, f.get("nv")),
+                    TileKeys.number(text, f.get("th")), TileKeys.number(text, wg[0]), TileKeys.number(text, wg[1]));
+        }
     }
 
     /** Whether this plan runs {@code spec}: conv2d with one input channel per group. */
-    static boolean supports(ConvSpec spec) {
+    static boolean supports(Convolution spec) {
         return !spec.isDeformable() && spec.isDepthwise();
     }
 
@@ -79,7 +97,7 @@ final class DepthwisePlan extends SingleKernelPlan {
      * fitting the device. CPU devices get one-work-item groups (no barrier, wide register tiles);
      * GPUs get work-groups of 64 to 256 work-items with small per-item tiles.
      */
-    static List<Tile> candidates(ConvSpec spec, OpenClDeviceInfo device) {
+    static List<Tile> candidates(Convolution spec, OpenClDeviceInfo device) {
         Set<Tile> all = new LinkedHashSet<>();
         if (device.isCpu()) {
             all.add(cpuDefault(spec));
@@ -108,7 +126,7 @@ final class DepthwisePlan extends SingleKernelPlan {
     }
 
     /** The tile used without tuning, or empty when no tile fits the device (use the direct kernel). */
-    static Optional<Tile> defaultTile(ConvSpec spec, OpenClDeviceInfo device) {
+    static Optional<Tile> defaultTile(Convolution spec, OpenClDeviceInfo device) {
         List<Tile> c = candidates(spec, device);
         return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
     }
@@ -120,7 +138,7 @@ final class DepthwisePlan extends SingleKernelPlan {
      * register tile at about 16 vectors (at most 8), balanced over the output height, so each
      * loaded input vector feeds several output rows. Measured on POCL with the benchmark shapes.
      */
-    private static Tile cpuDefault(ConvSpec spec) {
+    private static Tile cpuDefault(Convolution spec) {
         int vw = spec.outW() <= 8 || (spec.outW() <= 16 && spec.kw() <= 5) ? 8 : 16;
         int nv = Math.max(1, Math.min(4, (spec.outW() + vw - 1) / vw));
         int maxRows = Math.min(8, 16 / nv);
@@ -137,18 +155,18 @@ final class DepthwisePlan extends SingleKernelPlan {
      * @throws IllegalArgumentException when {@code spec} is not depthwise conv2d or the tile does
      *                                  not fit the device
      */
-    DepthwisePlan(OpenClContext ctx, ConvSpec spec, Tile tile) {
+    DepthwisePlan(OpenClContext ctx, Convolution spec, Tile tile) {
         this(ctx, spec, tile, "depthwise.cl");
     }
 
     /** As above, with the kernel read from {@code kernelFile} (a variant of depthwise.cl, for experiments). */
-    DepthwisePlan(OpenClContext ctx, ConvSpec spec, Tile tile, String kernelFile) {
+    DepthwisePlan(OpenClContext ctx, Convolution spec, Tile tile, String kernelFile) {
         super(ctx, spec, ctx.programs().kernel(kernelFile, checkedOptions(ctx, spec, tile), "depthwise"));
         this.tile = tile;
     }
 
     /** The build options, once {@code spec} and {@code tile} are known to suit each other and the device. */
-    private static String checkedOptions(OpenClContext ctx, ConvSpec spec, Tile tile) {
+    private static String checkedOptions(OpenClContext ctx, Convolution spec, Tile tile) {
         if (!supports(spec)) {
             throw new IllegalArgumentException("depthwise kernel needs conv2d with groups == c: " + spec);
         }
@@ -170,9 +188,9 @@ final class DepthwisePlan extends SingleKernelPlan {
     }
 
     @Override
-    void bind(OpenClKernel kernel) {
-        kernel.arg(0, buffers.input).arg(1, buffers.weight)
-                .arg(2, buffers.bias != null ? buffers.bias : buffers.weight).arg(3, buffers.output)
+    void setArgs(OpenClKernel kernel, Map<Arg, DeviceBuffer> b) {
+        kernel.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.WEIGHTS))
+                .arg(2, orElse(b, Arg.BIAS, Arg.WEIGHTS)).arg(3, b.get(Arg.DST))
                 .arg(4, spec.n()).arg(5, spec.c()).arg(6, spec.h()).arg(7, spec.w())
                 .arg(8, spec.k()).arg(9, spec.outH()).arg(10, spec.outW());
     }

@@ -2,7 +2,8 @@ package dev.convcl.opencl;
 
 import static org.jocl.CL.*;
 
-import dev.convcl.Tensor;
+import dev.convcl.HostTensor;
+import dev.convcl.spi.Memory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -20,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * after every read-back and throws {@link IllegalStateException} when device code wrote past the
  * end, and {@link #close()} checks it once more (logging instead of throwing, as closing is quiet).
  */
-public final class DeviceBuffer implements AutoCloseable {
+public final class DeviceBuffer implements Memory {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceBuffer.class);
 
     private final OpenClContext owner;
@@ -44,12 +45,13 @@ public final class DeviceBuffer implements AutoCloseable {
     }
 
     /** The usable size; kernels must not touch bytes past it. */
+    @Override
     public long bytes() {
         return bytes;
     }
 
     /** Copies the whole tensor to the start of this buffer (blocking). */
-    public void write(Tensor t) {
+    public void write(HostTensor t) {
         long n = (long) t.size() * 4;
         if (n > bytes) {
             throw new IllegalArgumentException("tensor of " + n + " bytes does not fit buffer '" + what + "' of " + bytes);
@@ -68,7 +70,7 @@ public final class DeviceBuffer implements AutoCloseable {
      *
      * @throws IllegalStateException in guard mode, when the guard region after the data was overwritten
      */
-    public void read(Tensor t) {
+    public void read(HostTensor t) {
         long n = (long) t.size() * 4;
         if (n > bytes) {
             throw new IllegalArgumentException("tensor of " + n + " bytes is larger than buffer '" + what + "' of " + bytes);
@@ -147,7 +149,7 @@ public final class DeviceBuffer implements AutoCloseable {
         return c;
     }
 
-    private static Pointer pointer(Tensor t) {
+    private static Pointer pointer(HostTensor t) {
         return t.hasArray() ? Pointer.to(t.array()) : Pointer.to(t.buffer());
     }
 

@@ -1,33 +1,36 @@
 package dev.convcl.opencl;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import java.util.Map;
 
 /**
  * The direct kernels ({@code conv2d_direct.cl}, {@code deform2d_direct.cl}): one work-item per
  * output element. They run every valid spec, so they are the fallback of the faster plans and the
  * yardstick of the tuner.
  */
-final class DirectConvPlan extends SingleKernelPlan {
+final class DirectConvPlan extends KernelPrimitive {
     private static final long LX = 8;
     private static final long LY = 8;
 
-    DirectConvPlan(OpenClContext ctx, ConvSpec spec) {
+    DirectConvPlan(OpenClContext ctx, Convolution spec) {
         super(ctx, spec, spec.isDeformable()
                 ? ctx.programs().kernel("deform2d_direct.cl", options(spec), "deform2d_direct")
                 : ctx.programs().kernel("conv2d_direct.cl", options(spec), "conv2d_direct"));
     }
 
     /** The shape constants every kernel takes as -D options. */
-    static String options(ConvSpec s) {
+    static String options(Convolution s) {
         StringBuilder o = new StringBuilder("-cl-std=CL1.2");
         o.append(" -DKH=").append(s.kh()).append(" -DKW=").append(s.kw())
                 .append(" -DSH=").append(s.strideH()).append(" -DSW=").append(s.strideW())
-                .append(" -DPH=").append(s.padH()).append(" -DPW=").append(s.padW())
+                .append(" -DPH=").append(s.padTop()).append(" -DPW=").append(s.padLeft())
                 .append(" -DDH=").append(s.dilH()).append(" -DDW=").append(s.dilW())
                 .append(" -DCG=").append(s.cPerGroup()).append(" -DKG=").append(s.kPerGroup())
-                .append(" -DHAS_BIAS=").append(s.bias() ? 1 : 0).append(" -DRELU=").append(s.relu() ? 1 : 0);
-        if (s.isDeformable()) {
-            o.append(" -DOG=").append(s.offsetGroups()).append(" -DHAS_MASK=").append(s.mask() ? 1 : 0);
+                .append(" -DHAS_BIAS=").append(s.bias() ? 1 : 0).append(" -DRELU=").append(s.postOps().isRelu() ? 1 : 0);
+        if (s instanceof DeformConv2d d) {
+            o.append(" -DOG=").append(d.offsetGroups()).append(" -DHAS_MASK=").append(d.mask() ? 1 : 0);
         }
         return o.toString();
     }
@@ -38,17 +41,16 @@ final class DirectConvPlan extends SingleKernelPlan {
     }
 
     @Override
-    void bind(OpenClKernel kernel) {
-        PlanBuffers b = buffers;
+    void setArgs(OpenClKernel kernel, Map<Arg, DeviceBuffer> b) {
         int a = 0;
-        kernel.arg(a++, b.input);
+        kernel.arg(a++, b.get(Arg.SRC));
         if (spec.isDeformable()) {
-            kernel.arg(a++, b.offset);
-            kernel.arg(a++, b.mask != null ? b.mask : b.input);
+            kernel.arg(a++, b.get(Arg.OFFSET));
+            kernel.arg(a++, orElse(b, Arg.MASK, Arg.SRC));
         }
-        kernel.arg(a++, b.weight);
-        kernel.arg(a++, b.bias != null ? b.bias : b.weight);
-        kernel.arg(a++, b.output);
+        kernel.arg(a++, b.get(Arg.WEIGHTS));
+        kernel.arg(a++, orElse(b, Arg.BIAS, Arg.WEIGHTS));
+        kernel.arg(a++, b.get(Arg.DST));
         kernel.arg(a++, spec.n()).arg(a++, spec.c()).arg(a++, spec.h()).arg(a++, spec.w())
                 .arg(a++, spec.k()).arg(a++, spec.outH()).arg(a, spec.outW());
     }

@@ -1,61 +1,61 @@
 package dev.convcl.opencl;
 
-import static org.jocl.CL.CL_MEM_READ_ONLY;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
-import static org.jocl.CL.CL_MEM_WRITE_ONLY;
-import static org.jocl.CL.CL_TRUE;
-import static org.jocl.CL.clEnqueueWriteBufferRect;
+import static org.jocl.CL.clEnqueueCopyBuffer;
+import static org.jocl.CL.clEnqueueCopyBufferRect;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
-import dev.convcl.Tensor;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.Arg;
+import dev.convcl.Convolution;
+import dev.convcl.DataType;
+import dev.convcl.spi.Memory;
+import dev.convcl.spi.Primitive;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jocl.CLException;
-import org.jocl.Pointer;
-import org.jocl.cl_event;
 
 /**
  * Ordinary (non-depthwise) conv2d as an implicit GEMM ({@code conv2d_gemm.cl}) with one
- * {@link GemmConfig}. Buffers and kernel arguments are fixed at compile time; a call writes the
- * input into a zero-padded device layout (a rectangular write: the padding is filled once), packs
- * the weights on the device ({@code pack_weights}), runs the GEMM kernel and reads the output.
- * The plan keeps a host copy of the weights it last packed: a call whose weights are bitwise the
- * same (the common case of inference) neither sends nor packs them again.
- * {@link #lastDeviceMillis()} is the packing (0 when skipped) plus the GEMM kernel time.
+ * {@link GemmConfig}. A call copies the input, on the device, into a zero-padded layout (a
+ * rectangular copy: the padding is zeroed once at creation; skipped when there is no padding and
+ * no slack), runs the GEMM kernel and leaves the output in place. The weights are packed on the
+ * device ({@code pack_weights}) into the plan's panel layout: once when they are bound, or on each
+ * call that passes them. {@link #lastKernelMillis()} is the packing (when it ran) plus the GEMM.
  */
-final class GemmConvPlan implements CompiledConv {
+final class GemmConvPlan implements Primitive {
     static final String SOURCE = "conv2d_gemm.cl";
     /** Taps per work-item of pack_weights (PACK_R in the kernel). */
     private static final int PACK_R = 64;
+    private static final int F32 = DataType.F32.bytes();
 
     private final OpenClContext ctx;
-    private final ConvSpec spec;
+    private final Convolution spec;
     private final GemmConfig config;
     private final Geometry geo;
     private final OpenClKernel pack;
     private final OpenClKernel gemm;
-    private final DeviceBuffer input, weight, packed, bias, output;
+    /** The padded input layout; null when the kernel reads the caller's input in place. */
+    private final DeviceBuffer input;
+    private final DeviceBuffer packed;
     private final long[] packGlobal, packLocal, gemmGlobal, gemmLocal;
     private final List<AutoCloseable> owned = new ArrayList<>();
-    private double lastMillis = Double.NaN;
-    private double lastPackMillis = Double.NaN;
-    /** A copy of the weights the packed buffer holds; null when unknown. */
-    private float[] packedWeights;
+    private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
+    private final LaunchEvents events = new LaunchEvents();
+    /** Whether the packed panels hold the bound weights (false after a call packed its own). */
+    private boolean packedBound;
 
     /**
      * Whether the GEMM kernels are meant for {@code spec}: conv2d that is not depthwise. (They
      * compute depthwise problems correctly too, but a group of one channel is no GEMM.)
      */
-    static boolean handles(ConvSpec spec) {
+    static boolean handles(Convolution spec) {
         return !spec.isDeformable() && !spec.isDepthwise();
     }
 
     /** Empty when {@code config} can run {@code spec} on {@code device}, else why not. */
-    static Optional<String> unsuitableReason(ConvSpec spec, GemmConfig config, OpenClDeviceInfo device) {
+    static Optional<String> unsuitableReason(Convolution spec, GemmConfig config, OpenClDeviceInfo device) {
         if (spec.isDeformable()) {
             return Optional.of("the gemm kernels run conv2d, not deform2d");
         }
@@ -79,7 +79,7 @@ final class GemmConvPlan implements CompiledConv {
         return Optional.empty();
     }
 
-    GemmConvPlan(OpenClContext ctx, ConvSpec spec, GemmConfig config) {
+    GemmConvPlan(OpenClContext ctx, Convolution spec, GemmConfig config) {
         Optional<String> why = unsuitableReason(spec, config, ctx.info());
         if (why.isPresent()) {
             throw new IllegalArgumentException("gemm config " + config + " cannot run " + spec + ": " + why.get());
@@ -91,29 +91,28 @@ final class GemmConvPlan implements CompiledConv {
         try {
             pack = own(ctx.programs().kernel(SOURCE, "-cl-std=CL1.2 -DPACK_R=" + PACK_R, "pack_weights"));
             gemm = own(ctx.programs().kernel(SOURCE, geo.options, geo.kernelName));
-            input = own(ctx.allocate("input (padded)", geo.inputFloats * 4, CL_MEM_READ_ONLY));
-            weight = own(ctx.allocate("weight", spec.weightSize() * 4, CL_MEM_READ_ONLY));
-            packed = own(ctx.allocate("weight (packed)", geo.packedFloats * 4, CL_MEM_READ_WRITE));
-            output = own(ctx.allocate("output", spec.outputSize() * 4, CL_MEM_WRITE_ONLY));
-            bias = spec.bias() ? own(ctx.allocate("bias", (long) spec.k() * 4, CL_MEM_READ_ONLY)) : null;
-            if (geo.inputFloats > spec.inputSize()) {
+            if (geo.padded || geo.inputFloats > spec.inputSize()) {
+                input = own(ctx.allocate("input (padded)", geo.inputFloats * F32, CL_MEM_READ_WRITE));
                 // The padding and the slack are never written again: zero them once.
                 input.fill(0f);
+            } else {
+                input = null;
             }
-            int a = 0;
+            packed = own(ctx.allocate("weight (packed)", geo.packedFloats * F32, CL_MEM_READ_WRITE));
+            int a = 1; // argument 0, the weights, is set when packing
             int rBlocks = (geo.rp + PACK_R - 1) / PACK_R;
-            pack.arg(a++, weight).arg(a++, packed).arg(a++, spec.kPerGroup()).arg(a++, geo.r).arg(a++, geo.rp)
+            pack.arg(a++, packed).arg(a++, spec.kPerGroup()).arg(a++, geo.r).arg(a++, geo.rp)
                     .arg(a++, geo.tmPack).arg(a++, geo.mt).arg(a, rBlocks);
             // A CPU runs a work-group as a loop: groups of one keep each block's writes together.
             long packLs = GemmDefaults.cpuLike(ctx.info()) ? 1 : Math.min(32, ctx.info().maxWorkGroup());
             packLocal = new long[] {packLs, 1};
             packGlobal = new long[] {DirectConvPlan.roundUp(rBlocks, packLs), (long) spec.groups() * geo.mt};
-            a = 0;
-            gemm.arg(a++, input).arg(a++, packed).arg(a++, bias != null ? bias : packed).arg(a++, output)
-                    .arg(a++, spec.c()).arg(a++, geo.ihp).arg(a++, geo.iwp).arg(a++, spec.k())
+            a = 4; // input, packed weights, bias and output are set per call
+            gemm.arg(1, packed);
+            gemm.arg(a++, spec.c()).arg(a++, geo.ihp).arg(a++, geo.iwp).arg(a++, spec.k())
                     .arg(a++, spec.kPerGroup()).arg(a++, spec.cPerGroup()).arg(a++, geo.mt)
                     .arg(a++, spec.outH()).arg(a++, spec.outW());
-            int flags = (spec.bias() ? 1 : 0) | (spec.relu() ? 2 : 0);
+            int flags = (spec.bias() ? 1 : 0) | (spec.postOps().isRelu() ? 2 : 0);
             int groupsTimesTiles = spec.groups() * geo.mt;
             if (config.kind() == GemmConfig.Kind.LM) {
                 gemm.arg(a++, spec.kh()).arg(a++, spec.kw()).arg(a++, spec.strideH()).arg(a++, spec.strideW())
@@ -151,61 +150,72 @@ final class GemmConvPlan implements CompiledConv {
     }
 
     @Override
-    public synchronized void execute(ConvArgs args) {
-        boolean shared = args.weight().hasArray();
-        float[] weights = shared ? args.weight().array() : args.weight().toArray();
-        boolean repack = !Arrays.equals(packedWeights, weights);
-        packedWeights = null; // unknown until this call has packed and finished
+    public synchronized void bind(Arg role, Memory memory) {
+        bound.put(role, memory);
+        if (role == Arg.WEIGHTS) {
+            events.reset();
+            packFrom((DeviceBuffer) memory);
+            packedBound = true;
+        }
+    }
+
+    @Override
+    public synchronized void execute(Map<Arg, Memory> args) {
+        Map<Arg, DeviceBuffer> all = KernelPrimitive.buffers(bound, args);
+        events.reset();
         try {
-            writeInput(args.input());
-            cl_event packed = null;
-            if (repack) {
-                weight.write(args.weight());
-                packed = pack.launch(packGlobal, packLocal);
+            if (args.containsKey(Arg.WEIGHTS)) {
+                packFrom(all.get(Arg.WEIGHTS));
+                packedBound = false;
+            } else if (!packedBound) {
+                packFrom(all.get(Arg.WEIGHTS));
+                packedBound = true;
             }
-            if (bias != null) {
-                bias.write(args.bias());
+            DeviceBuffer src = all.get(Arg.SRC);
+            if (input != null) {
+                copyInput(src);
             }
-            cl_event ran = gemm.launch(gemmGlobal, gemmLocal);
-            output.read(args.output());
-            lastPackMillis = packed != null ? OpenClKernel.elapsedMillisAndRelease(packed) : 0;
-            lastMillis = lastPackMillis + OpenClKernel.elapsedMillisAndRelease(ran);
+            gemm.arg(0, input != null ? input : src);
+            gemm.arg(2, all.getOrDefault(Arg.BIAS, packed));
+            gemm.arg(3, all.get(Arg.DST));
+            events.add(gemm.launch(gemmGlobal, gemmLocal));
         } catch (CLException e) {
             throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);
         }
-        packedWeights = shared ? weights.clone() : weights; // never the caller's array, which may change
     }
 
-    /** Copies the input into the interior of the padded planes (one rectangular write for all N*C planes). */
-    private void writeInput(Tensor t) {
+    private void packFrom(DeviceBuffer weights) {
+        try {
+            pack.arg(0, weights);
+            events.add(pack.launch(packGlobal, packLocal));
+        } catch (CLException e) {
+            throw OpenClErrors.translate("packing the weights of " + spec, e);
+        }
+    }
+
+    /** Copies the input into the interior of the padded planes (one rectangular copy for all N*C planes). */
+    private void copyInput(DeviceBuffer src) {
+        long rowBytes = (long) spec.w() * F32;
+        ctx.injectFault(OpenClContext.FaultSite.WRITE, "input (padded)");
         if (!geo.padded) {
-            input.write(t);
+            clEnqueueCopyBuffer(ctx.queue(), src.mem(), input.mem(), 0, 0, spec.inputSize() * F32, 0, null, null);
             return;
         }
-        long rowBytes = (long) spec.w() * 4;
-        Pointer ptr = t.hasArray() ? Pointer.to(t.array()) : Pointer.to(t.buffer());
-        try {
-            clEnqueueWriteBufferRect(ctx.queue(), input.mem(), CL_TRUE,
-                    new long[] {(long) spec.padW() * 4, spec.padH(), 0}, new long[] {0, 0, 0},
-                    new long[] {rowBytes, spec.h(), (long) spec.n() * spec.c()},
-                    (long) geo.iwp * 4, (long) geo.ihp * geo.iwp * 4, rowBytes, rowBytes * spec.h(), ptr, 0, null, null);
-        } catch (CLException e) {
-            throw OpenClErrors.translate("writing the padded input of " + spec, e);
-        }
+        clEnqueueCopyBufferRect(ctx.queue(), src.mem(), input.mem(), new long[] {0, 0, 0},
+                new long[] {(long) spec.padLeft() * F32, spec.padTop(), 0},
+                new long[] {rowBytes, spec.h(), (long) spec.n() * spec.c()},
+                rowBytes, rowBytes * spec.h(), (long) geo.iwp * F32, (long) geo.ihp * geo.iwp * F32, 0, null, null);
     }
 
     @Override
-    public double lastDeviceMillis() {
-        return lastMillis;
-    }
-
-    /** The weight packing's share of {@link #lastDeviceMillis()}. */
-    synchronized double lastPackMillis() {
-        return lastPackMillis;
+    public synchronized double lastKernelMillis() {
+        return events.millis();
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        events.close();
+        bound.clear();
         for (int i = owned.size() - 1; i >= 0; i--) {
             try {
                 owned.get(i).close();
@@ -231,10 +241,10 @@ final class GemmConvPlan implements CompiledConv {
         long inputFloats;
         String options, kernelName, tileName;
 
-        static Geometry of(ConvSpec s, GemmConfig cfg) {
+        static Geometry of(Convolution s, GemmConfig cfg) {
             Geometry g = new Geometry();
-            g.ihp = s.h() + 2 * s.padH();
-            g.iwp = s.w() + 2 * s.padW();
+            g.ihp = s.h() + s.padTop() + s.padBottom();
+            g.iwp = s.w() + s.padLeft() + s.padRight();
             long plane = (long) g.ihp * g.iwp;
             g.r = s.cPerGroup() * s.kh() * s.kw();
             g.mt = (s.kPerGroup() + cfg.tm() - 1) / cfg.tm();
@@ -278,7 +288,7 @@ final class GemmConvPlan implements CompiledConv {
                 default -> throw new IllegalStateException("unknown kind " + cfg.kind());
             }
             g.inputFloats = maxRead + 1;
-            g.padded = s.padH() > 0 || s.padW() > 0;
+            g.padded = s.padTop() > 0 || s.padLeft() > 0 || s.padBottom() > 0 || s.padRight() > 0;
             g.options = o.toString();
             return g;
         }
@@ -288,7 +298,7 @@ final class GemmConvPlan implements CompiledConv {
          * shared evenly, so a 17-wide row at tn=14 becomes two tiles of 9), or, at stride 1, tiles
          * running along the virtual grid as wide as the padded input.
          */
-        private void pixelTiles(ConvSpec s, GemmConfig cfg) {
+        private void pixelTiles(Convolution s, GemmConfig cfg) {
             int grain = cfg.kind() == GemmConfig.Kind.PV ? cfg.vw() : 1;
             int oh = s.outH(), ow = s.outW();
             int perRow = (ow + cfg.tn() - 1) / cfg.tn();

@@ -2,7 +2,7 @@ package dev.convcl.opencl;
 
 import static org.jocl.CL.CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -40,7 +40,7 @@ final class GemmDefaults {
     }
 
     /** The default tile for {@code spec} on a device of the given style. */
-    static GemmConfig of(ConvSpec spec, boolean cpuLike, int width) {
+    static GemmConfig of(Convolution spec, boolean cpuLike, int width) {
         ProblemClass cls = ProblemClass.of(spec);
         if (!cpuLike) {
             return cls == ProblemClass.GROUPED_NARROW ? GemmConfig.lm(8, 16, 16, 64, 16) : GemmConfig.lm(16, 16, 64, 64, 16);
@@ -70,7 +70,7 @@ final class GemmDefaults {
      * memory tiles and work-group shapes; each list also holds one of the other style, so a
      * device that behaves unlike its type still finds its kernel.
      */
-    static List<GemmConfig> candidates(ConvSpec spec, boolean cpuLike, int width) {
+    static List<GemmConfig> candidates(Convolution spec, boolean cpuLike, int width) {
         LinkedHashSet<GemmConfig> c = new LinkedHashSet<>();
         for (GemmConfig g : cpuLike ? cpuCandidates(width) : gpuCandidates()) {
             if (g.kind() != GemmConfig.Kind.PV || spec.strideW() == 1) {

@@ -1,29 +1,52 @@
 package dev.convcl.opencl;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.clEnqueueCopyBuffer;
+
+import dev.convcl.Conv2d;
+import dev.convcl.Convolution;
+import dev.convcl.DataType;
+import dev.convcl.DeformConv2d;
+import dev.convcl.HostTensor;
+import dev.convcl.Operation;
 import dev.convcl.spi.Backend;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.spi.Implementation;
+import dev.convcl.spi.Memory;
+import dev.convcl.spi.Primitive;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.jocl.CLException;
 
 /**
- * The OpenCL backend: one device, its context and queue. {@link #compile} picks a kernel for
- * the spec ({@link KernelSelector}), builds it through the program cache and allocates the
- * device buffers the plan needs.
+ * The OpenCL backend: one device, its context and its in-order queue. Memory is device buffers;
+ * host data moves only through {@link #write} and {@link #read}.
+ *
+ * <p>Implementations, in selection order: {@code depthwise} ({@code depthwise.cl}, conv2d with
+ * groups == c, when a tile fits the device), {@code deform-gemm} ({@code deform2d_gemm.cl}),
+ * {@code gemm} ({@code conv2d_gemm.cl}, conv2d that is not depthwise, its tile from the device's
+ * tuning table or the defaults), and the direct kernels {@code direct} ({@code conv2d_direct.cl})
+ * and {@code deform-direct} ({@code deform2d_direct.cl}), which run every convolution the device
+ * can hold.
  */
 public final class OpenClBackend implements Backend {
+    private static final int F32 = DataType.F32.bytes();
+
     private final OpenClContext context;
+    private final List<Implementation> implementations;
 
     /**
      * Opens a context on {@code device}.
      *
-     * @throws dev.convcl.spi.BackendException of kind UNAVAILABLE when the context cannot be made
+     * @throws dev.convcl.DeviceException of kind UNAVAILABLE when the context cannot be made
      */
     public OpenClBackend(OpenClDeviceInfo device) {
         this.context = new OpenClContext(device);
+        this.implementations = List.of(new DepthwiseImpl(), new DeformGemmImpl(), new GemmImpl(),
+                new DirectImpl("direct", false), new DirectImpl("deform-direct", true));
     }
 
+    /** The device's context (for the tuner, the peak and tests). */
     public OpenClContext context() {
         return context;
     }
@@ -39,68 +62,244 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public Optional<String> unsupportedReason(ConvSpec spec) {
-        long max = context.maxAllocBytes();
-        long largest = Math.max(Math.max(spec.inputSize(), spec.outputSize()), spec.weightSize());
-        if (spec.isDeformable()) {
-            largest = Math.max(largest, spec.offsetSize());
+    public List<Implementation> implementations() {
+        return implementations;
+    }
+
+    // ---------------------------------------------------------------- implementations
+
+    /** What every OpenCL implementation checks: a convolution whose tensors fit, with an epilogue the kernels have. */
+    private Optional<String> common(Operation op, boolean deformable) {
+        if (!(op instanceof Convolution c) || c.isDeformable() != deformable) {
+            return Optional.of(deformable ? "not deform2d" : "not conv2d");
         }
-        if (largest * 4 > max) {
-            return Optional.of("a tensor of " + largest * 4 + " bytes exceeds the maximum allocation of "
-                    + max + " bytes");
+        if (!c.postOps().isEmpty() && !c.postOps().isRelu()) {
+            return Optional.of("post-ops '" + c.postOps() + "' are not in this kernel's epilogue (bias and relu are)");
+        }
+        long max = context.maxAllocBytes();
+        long largest = Math.max(Math.max(c.inputSize(), c.outputSize()), c.weightSize());
+        if (c instanceof DeformConv2d d) {
+            largest = Math.max(largest, d.offsetSize());
+        }
+        if (largest * F32 > max) {
+            return Optional.of("a tensor of " + largest * F32 + " bytes exceeds the maximum allocation of " + max + " bytes");
         }
         return Optional.empty();
     }
 
-    /**
-     * {@inheritDoc}
-     *
-     * <p>Whatever plan class {@link KernelSelector} picks, an OpenCL error it lets through raw
-     * (a {@link CLException}) becomes a {@link dev.convcl.spi.BackendException}, so the engine's
-     * fallback to the CPU path sees every device fault.
-     */
-    @Override
-    public CompiledConv compile(ConvSpec spec) {
+    /** Creates with a CLException turned into a DeviceException. */
+    private static Primitive translated(String doing, java.util.function.Supplier<Primitive> create) {
         try {
-            return new Translating(KernelSelector.compile(context, spec), spec);
+            return create.get();
         } catch (CLException e) {
-            throw OpenClErrors.translate("preparing " + spec, e);
+            throw OpenClErrors.translate(doing, e);
         }
     }
 
-    /** Turns raw OpenCL errors of a plan into BackendExceptions. */
-    private static final class Translating implements CompiledConv {
-        private final CompiledConv plan;
-        private final ConvSpec spec;
-
-        Translating(CompiledConv plan, ConvSpec spec) {
-            this.plan = plan;
-            this.spec = spec;
+    private final class DepthwiseImpl implements Implementation {
+        @Override
+        public String name() {
+            return "depthwise";
         }
 
         @Override
-        public String algorithm() {
-            return plan.algorithm();
-        }
-
-        @Override
-        public void execute(ConvArgs args) {
-            try {
-                plan.execute(args);
-            } catch (CLException e) {
-                throw OpenClErrors.translate("running " + plan.algorithm() + " for " + spec, e);
+        public Optional<String> validate(Operation op) {
+            Optional<String> why = common(op, false);
+            if (why.isPresent()) {
+                return why;
             }
+            Conv2d c = (Conv2d) op;
+            if (!c.isDepthwise()) {
+                return Optional.of("not depthwise (groups != c)");
+            }
+            if (DepthwisePlan.defaultTile(c, context.info()).isEmpty()) {
+                return Optional.of("no depthwise tile fits the device's local memory and work-group size");
+            }
+            return Optional.empty();
         }
 
         @Override
-        public double lastDeviceMillis() {
-            return plan.lastDeviceMillis();
+        public List<String> configs(Operation op) {
+            List<String> keys = new ArrayList<>();
+            for (DepthwisePlan.Tile t : DepthwisePlan.candidates((Conv2d) op, context.info())) {
+                keys.add(t.toString());
+            }
+            return keys;
         }
 
         @Override
-        public void close() {
-            plan.close();
+        public Primitive create(Operation op, String config) {
+            Conv2d c = (Conv2d) op;
+            DepthwisePlan.Tile tile = config != null ? DepthwisePlan.Tile.parse(config)
+                    : DepthwisePlan.defaultTile(c, context.info()).orElseThrow();
+            return translated("preparing depthwise for " + op, () -> new DepthwisePlan(context, c, tile));
         }
+    }
+
+    private final class DeformGemmImpl implements Implementation {
+        @Override
+        public String name() {
+            return "deform-gemm";
+        }
+
+        @Override
+        public Optional<String> validate(Operation op) {
+            Optional<String> why = common(op, true);
+            if (why.isPresent()) {
+                return why;
+            }
+            if (DeformGemmPlan.defaultTile((DeformConv2d) op, context.info()).isEmpty()) {
+                return Optional.of("no deform-gemm tile fits the device's local memory and work-group size");
+            }
+            return Optional.empty();
+        }
+
+        @Override
+        public List<String> configs(Operation op) {
+            List<String> keys = new ArrayList<>();
+            for (DeformGemmPlan.Tile t : DeformGemmPlan.candidates((DeformConv2d) op, context.info())) {
+                keys.add(t.toString());
+            }
+            return keys;
+        }
+
+        @Override
+        public Primitive create(Operation op, String config) {
+            DeformConv2d d = (DeformConv2d) op;
+            DeformGemmPlan.Tile tile = config != null ? DeformGemmPlan.Tile.parse(config)
+                    : DeformGemmPlan.defaultTile(d, context.info()).orElseThrow();
+            return translated("preparing deform-gemm for " + op, () -> new DeformGemmPlan(context, d, tile));
+        }
+    }
+
+    private final class GemmImpl implements Implementation {
+        @Override
+        public String name() {
+            return "gemm";
+        }
+
+        @Override
+        public Optional<String> validate(Operation op) {
+            Optional<String> why = common(op, false);
+            if (why.isPresent()) {
+                return why;
+            }
+            Conv2d c = (Conv2d) op;
+            if (c.isDepthwise()) {
+                return Optional.of("depthwise (one channel per group is no GEMM)");
+            }
+            return GemmConvPlan.unsuitableReason(c, tunedConfig(c), context.info());
+        }
+
+        private GemmConfig tunedConfig(Conv2d c) {
+            return TuningTable.forDevice(context.info()).configFor(c, context.info());
+        }
+
+        @Override
+        public List<String> configs(Operation op) {
+            Conv2d c = (Conv2d) op;
+            List<String> keys = new ArrayList<>();
+            keys.add(tunedConfig(c).toString());
+            for (GemmConfig g : GemmDefaults.candidates(c, GemmDefaults.cpuLike(context.info()),
+                    GemmDefaults.nativeWidth(context.info()))) {
+                if (GemmConvPlan.unsuitableReason(c, g, context.info()).isEmpty() && !keys.contains(g.toString())) {
+                    keys.add(g.toString());
+                }
+            }
+            return keys;
+        }
+
+        @Override
+        public Primitive create(Operation op, String config) {
+            Conv2d c = (Conv2d) op;
+            GemmConfig g = config != null ? GemmConfig.parse(config) : tunedConfig(c);
+            return translated("preparing gemm for " + op, () -> new GemmConvPlan(context, c, g));
+        }
+    }
+
+    private final class DirectImpl implements Implementation {
+        private final String name;
+        private final boolean deformable;
+
+        DirectImpl(String name, boolean deformable) {
+            this.name = name;
+            this.deformable = deformable;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public Optional<String> validate(Operation op) {
+            return common(op, deformable);
+        }
+
+        @Override
+        public Primitive create(Operation op, String config) {
+            if (config != null) {
+                throw new IllegalArgumentException(name + " has no configuration '" + config + "'");
+            }
+            return translated("preparing " + name + " for " + op, () -> new DirectConvPlan(context, (Convolution) op));
+        }
+    }
+
+    // ---------------------------------------------------------------- memory and the queue
+
+    @Override
+    public Memory allocate(String what, long bytes) {
+        try {
+            return context.allocate(what, bytes, CL_MEM_READ_WRITE);
+        } catch (CLException e) {
+            throw OpenClErrors.translate("allocating '" + what + "'", e);
+        }
+    }
+
+    /** Host memory is not device memory: host tensors go through {@link #write} and {@link #read}. */
+    @Override
+    public Memory wrap(HostTensor t) {
+        return null;
+    }
+
+    @Override
+    public void write(Memory dst, HostTensor src) {
+        ((DeviceBuffer) dst).write(src);
+    }
+
+    @Override
+    public void read(Memory src, HostTensor dst) {
+        ((DeviceBuffer) src).read(dst);
+    }
+
+    @Override
+    public void copy(Memory src, Memory dst, long bytes) {
+        try {
+            clEnqueueCopyBuffer(context.queue(), ((DeviceBuffer) src).mem(), ((DeviceBuffer) dst).mem(), 0, 0, bytes,
+                    0, null, null);
+        } catch (CLException e) {
+            throw OpenClErrors.translate("copying " + bytes + " bytes on the device", e);
+        }
+    }
+
+    @Override
+    public void finish() {
+        context.finish();
+    }
+
+    @Override
+    public long transfers() {
+        return context.transfers();
+    }
+
+    @Override
+    public long launches() {
+        return context.kernelLaunches();
+    }
+
+    @Override
+    public long liveBytes() {
+        return context.liveBytes();
     }
 
     @Override

@@ -2,7 +2,7 @@ package dev.convcl.opencl;
 
 import static org.jocl.CL.*;
 
-import dev.convcl.spi.BackendException;
+import dev.convcl.DeviceException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -77,7 +77,7 @@ public final class OpenClContext implements AutoCloseable {
     /**
      * Opens a context and queue on {@code info}.
      *
-     * @throws BackendException of kind UNAVAILABLE when the context cannot be made
+     * @throws DeviceException of kind UNAVAILABLE when the context cannot be made
      * @throws IllegalArgumentException when {@value #MAX_ALLOC_PROPERTY} or {@value #GUARD_PROPERTY}
      *                                  is set to something other than a positive number
      */
@@ -92,21 +92,21 @@ public final class OpenClContext implements AutoCloseable {
             props.addProperty(CL_CONTEXT_PLATFORM, info.platform());
             this.context = clCreateContext(props, 1, new cl_device_id[] {info.device()}, null, null, null);
         } catch (CLException | LinkageError e) {
-            throw new BackendException(BackendException.Kind.UNAVAILABLE,
+            throw new DeviceException(DeviceException.Kind.UNAVAILABLE,
                     "could not create an OpenCL context on " + info.describe() + ": " + e.getMessage(), e);
         }
         try {
             this.queue = clCreateCommandQueue(context, info.device(), CL_QUEUE_PROFILING_ENABLE, null);
         } catch (CLException e) {
             clReleaseContext(context);
-            throw new BackendException(BackendException.Kind.UNAVAILABLE,
+            throw new DeviceException(DeviceException.Kind.UNAVAILABLE,
                     "could not create a command queue on " + info.describe() + ": " + e.getMessage(), e);
         }
         String broken = OpenClLibrary.afterDriverCall();
         if (broken != null) {
             clReleaseCommandQueue(queue);
             clReleaseContext(context);
-            throw new BackendException(BackendException.Kind.UNAVAILABLE, broken);
+            throw new DeviceException(DeviceException.Kind.UNAVAILABLE, broken);
         }
         this.programs = new ProgramCache(this);
     }
@@ -159,7 +159,7 @@ public final class OpenClContext implements AutoCloseable {
 
     /**
      * Allocates a device buffer of {@code bytes}. Sizes above {@link #maxAllocBytes()} are refused
-     * before the driver sees them, as {@link BackendException.Kind#OUT_OF_RESOURCES}.
+     * before the driver sees them, as {@link DeviceException.Kind#OUT_OF_RESOURCES}.
      *
      * @param what a name for messages, e.g. {@code input}
      */
@@ -168,7 +168,7 @@ public final class OpenClContext implements AutoCloseable {
             throw new IllegalArgumentException("buffer '" + what + "' size must be positive, got " + bytes);
         }
         if (bytes > maxAllocBytes) {
-            throw new BackendException(BackendException.Kind.OUT_OF_RESOURCES, "buffer '" + what + "' needs "
+            throw new DeviceException(DeviceException.Kind.OUT_OF_RESOURCES, "buffer '" + what + "' needs "
                     + bytes + " bytes, above the maximum allocation of " + maxAllocBytes + " bytes ("
                     + (maxAllocBytes < info.maxAllocBytes() ? MAX_ALLOC_PROPERTY : "CL_DEVICE_MAX_MEM_ALLOC_SIZE") + ")");
         }
@@ -298,7 +298,7 @@ public final class OpenClContext implements AutoCloseable {
         return counts;
     }
 
-    /** Waits for the queue to drain; errors become {@link BackendException}s. */
+    /** Waits for the queue to drain; errors become {@link DeviceException}s. */
     public void finish() {
         try {
             clFinish(queue);

@@ -143,6 +143,29 @@ public final class OpenClKernel implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits for {@code ev}, then returns its elapsed milliseconds and releases it; NaN when the
+     * command failed or was not profiled.
+     */
+    public static double waitElapsedMillisAndRelease(cl_event ev) {
+        try {
+            clWaitForEvents(1, new cl_event[] {ev});
+        } catch (CLException e) {
+            // the command failed: no time to report; the queue's next wait reports the error
+        }
+        return elapsedMillisAndRelease(ev);
+    }
+
+    /** Releases a launch event without reading it (a call whose time nobody asked for). */
+    public static void release(cl_event ev) {
+        OpenClKernel k = PENDING.remove(ev);
+        if (k == null) {
+            releaseQuietly(ev);
+        } else {
+            k.forget(ev);
+        }
+    }
+
     /** Releases {@code ev} if it is still this kernel's, exactly once. */
     private void forget(cl_event ev) {
         if (outstanding.remove(ev)) {

@@ -1,6 +1,6 @@
 package dev.convcl.opencl;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
 import java.util.Locale;
 
 /**
@@ -33,7 +33,7 @@ public enum ProblemClass {
     public static final int SMALL_HW = 256;
 
     /** The base class of {@code spec} (which must be conv2d, not depthwise). */
-    public static ProblemClass of(ConvSpec spec) {
+    public static ProblemClass of(Convolution spec) {
         boolean strided = spec.strideH() > 1 || spec.strideW() > 1;
         if (spec.groups() > 1) {
             return spec.kPerGroup() < NARROW_GROUP ? GROUPED_NARROW : GROUPED;
@@ -56,7 +56,7 @@ public enum ProblemClass {
     }
 
     /** The most specific key for {@code spec}: the base key, with {@code -smallhw} for small outputs. */
-    public static String keyOf(ConvSpec spec) {
+    public static String keyOf(Convolution spec) {
         String base = of(spec).key();
         return (long) spec.outH() * spec.outW() <= SMALL_HW ? base + "-smallhw" : base;
     }

@@ -3,7 +3,7 @@ package dev.convcl.opencl;
 import static org.jocl.CL.*;
 
 import dev.convcl.CacheDir;
-import dev.convcl.spi.BackendException;
+import dev.convcl.DeviceException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +66,7 @@ public final class ProgramCache implements AutoCloseable {
             cl_kernel k = clCreateKernel(program, kernelName, null);
             return new OpenClKernel(owner, kernelName, k);
         } catch (CLException e) {
-            throw new BackendException(BackendException.Kind.BUILD_FAILED, "creating kernel '" + kernelName
+            throw new DeviceException(DeviceException.Kind.BUILD_FAILED, "creating kernel '" + kernelName
                     + "' from " + file + " [" + options + "] failed: " + stringFor_errorCode(e.getStatus()), e);
         }
     }
@@ -126,7 +126,7 @@ public final class ProgramCache implements AutoCloseable {
         try {
             owner.injectFault(OpenClContext.FaultSite.BUILD, file);
         } catch (CLException e) {
-            throw new BackendException(BackendException.Kind.BUILD_FAILED, "building " + file + " with options ["
+            throw new DeviceException(DeviceException.Kind.BUILD_FAILED, "building " + file + " with options ["
                     + options + "] for " + info.describe() + " failed: " + e.getMessage(), e);
         }
         String source = KernelSources.load(file);
@@ -143,7 +143,7 @@ public final class ProgramCache implements AutoCloseable {
         } catch (CLException e) {
             String log = buildLog(program);
             clReleaseProgram(program);
-            throw new BackendException(BackendException.Kind.BUILD_FAILED, "building " + file + " with options ["
+            throw new DeviceException(DeviceException.Kind.BUILD_FAILED, "building " + file + " with options ["
                     + options + "] for " + info.describe() + " failed: " + stringFor_errorCode(e.getStatus())
                     + "\n--- build log ---\n" + log, e);
         }
@@ -283,7 +283,7 @@ public final class ProgramCache implements AutoCloseable {
 
         private static String expand(String file, int depth) {
             if (depth > MAX_DEPTH) {
-                throw new BackendException(BackendException.Kind.BUILD_FAILED, "kernels/" + file
+                throw new DeviceException(DeviceException.Kind.BUILD_FAILED, "kernels/" + file
                         + ": #include nested more than " + MAX_DEPTH + " deep (a cycle?)");
             }
             String[] lines = read(file).split("\n", -1);
@@ -307,12 +307,12 @@ public final class ProgramCache implements AutoCloseable {
         private static String read(String file) {
             try (InputStream in = ProgramCache.class.getResourceAsStream("/kernels/" + file)) {
                 if (in == null) {
-                    throw new BackendException(BackendException.Kind.BUILD_FAILED, "kernel source kernels/" + file
+                    throw new DeviceException(DeviceException.Kind.BUILD_FAILED, "kernel source kernels/" + file
                             + " is not on the classpath");
                 }
                 return new String(in.readAllBytes(), StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new BackendException(BackendException.Kind.BUILD_FAILED, "reading kernels/" + file + ": " + e, e);
+                throw new DeviceException(DeviceException.Kind.BUILD_FAILED, "reading kernels/" + file + ": " + e, e);
             }
         }
     }

@@ -1,10 +1,8 @@
 package dev.convcl.opencl;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
-import dev.convcl.Tensor;
-import dev.convcl.spi.BackendException;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.Convolution;
+import dev.convcl.DeviceException;
+import dev.convcl.spi.Primitive;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -14,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -63,12 +60,12 @@ public final class Tuner {
      * @return the winner per class tuned
      * @throws UncheckedIOException when the tuning file cannot be written
      */
-    public static List<Choice> tune(OpenClContext ctx, List<ConvSpec> specs, Consumer<String> progress) {
+    public static List<Choice> tune(OpenClContext ctx, List<Convolution> specs, Consumer<String> progress) {
         return tune(ctx, specs, progress, TuningTable.defaultDir());
     }
 
     /** As {@link #tune(OpenClContext, List, Consumer)}, with the tuning file in {@code dir}. */
-    public static List<Choice> tune(OpenClContext ctx, List<ConvSpec> specs, Consumer<String> progress, Path dir) {
+    public static List<Choice> tune(OpenClContext ctx, List<Convolution> specs, Consumer<String> progress, Path dir) {
         boolean cpuLike = GemmDefaults.cpuLike(ctx.info());
         int width = GemmDefaults.nativeWidth(ctx.info());
         return tune(ctx, specs, progress, dir, s -> GemmDefaults.candidates(s, cpuLike, width), GemmConvPlan::new);
@@ -76,14 +73,14 @@ public final class Tuner {
 
     /** Makes the plan a candidate is checked and timed with (the real plan, or a test's wrapper). */
     interface PlanFactory {
-        CompiledConv create(OpenClContext ctx, ConvSpec spec, GemmConfig config);
+        Primitive create(OpenClContext ctx, Convolution spec, GemmConfig config);
     }
 
-    static List<Choice> tune(OpenClContext ctx, List<ConvSpec> specs, Consumer<String> progress, Path dir,
-                             Function<ConvSpec, List<GemmConfig>> candidateSource, PlanFactory factory) {
+    static List<Choice> tune(OpenClContext ctx, List<Convolution> specs, Consumer<String> progress, Path dir,
+                             Function<Convolution, List<GemmConfig>> candidateSource, PlanFactory factory) {
         OpenClDeviceInfo device = ctx.info();
-        Map<String, List<ConvSpec>> byClass = new LinkedHashMap<>();
-        for (ConvSpec s : specs) {
+        Map<String, List<Convolution>> byClass = new LinkedHashMap<>();
+        for (Convolution s : specs) {
             if (GemmConvPlan.handles(s)) {
                 byClass.computeIfAbsent(ProblemClass.keyOf(s), k -> new ArrayList<>()).add(s);
             } else {
@@ -93,14 +90,14 @@ public final class Tuner {
         progress.accept("tuning " + byClass.size() + " problem classes on " + device.describe());
         TuningTable table = TuningTable.load(dir, device);
         List<Choice> choices = new ArrayList<>();
-        for (Map.Entry<String, List<ConvSpec>> e : byClass.entrySet()) {
+        for (Map.Entry<String, List<Convolution>> e : byClass.entrySet()) {
             Choice c = tuneClass(ctx, e.getKey(), e.getValue(), candidateSource, factory, progress);
             if (c == null) {
                 progress.accept(e.getKey() + ": no candidate passed; the class keeps its defaults");
                 continue;
             }
             choices.add(c);
-            String basis = e.getValue().stream().map(ConvSpec::toString).collect(Collectors.joining("; "));
+            String basis = e.getValue().stream().map(Convolution::toString).collect(Collectors.joining("; "));
             table = table.with(c.problemClass(), new TuningTable.Entry(c.config(), c.gflops(), basis));
             progress.accept(String.format(Locale.ROOT, "%s: %s at %.1f GFLOP/s (%d candidates, %d rejected)",
                     c.problemClass(), c.config(), c.gflops(), c.candidates(), c.rejected()));
@@ -114,19 +111,29 @@ public final class Tuner {
         return choices;
     }
 
-    private static Choice tuneClass(OpenClContext ctx, String cls, List<ConvSpec> specs,
-                                    Function<ConvSpec, List<GemmConfig>> candidateSource, PlanFactory factory,
+    private static Choice tuneClass(OpenClContext ctx, String cls, List<Convolution> specs,
+                                    Function<Convolution, List<GemmConfig>> candidateSource, PlanFactory factory,
                                     Consumer<String> progress) {
-        List<ConvArgs> data = new ArrayList<>();
+        List<DeviceArgs> data = new ArrayList<>();
         List<float[]> expected = new ArrayList<>();
-        for (ConvSpec s : specs) {
-            ConvArgs a = integerArgs(s, 20240601L + data.size());
-            try (DirectConvPlan direct = new DirectConvPlan(ctx, s)) {
-                direct.execute(a);
+        try {
+            for (Convolution s : specs) {
+                DeviceArgs a = DeviceArgs.integers(ctx, s, 20240601L + data.size());
+                data.add(a);
+                try (DirectConvPlan direct = new DirectConvPlan(ctx, s)) {
+                    direct.execute(a.memory());
+                }
+                expected.add(a.output());
             }
-            expected.add(a.output().toArray());
-            data.add(a);
+            return tuneClass(ctx, cls, specs, data, expected, candidateSource, factory, progress);
+        } finally {
+            data.forEach(DeviceArgs::close);
         }
+    }
+
+    private static Choice tuneClass(OpenClContext ctx, String cls, List<Convolution> specs, List<DeviceArgs> data,
+                                    List<float[]> expected, Function<Convolution, List<GemmConfig>> candidateSource,
+                                    PlanFactory factory, Consumer<String> progress) {
         // Candidates of the first problem that every problem of the class can run.
         List<GemmConfig> candidates = new ArrayList<>();
         for (GemmConfig g : candidateSource.apply(specs.get(0))) {
@@ -134,25 +141,25 @@ public final class Tuner {
                 candidates.add(g);
             }
         }
-        double flops = specs.stream().mapToDouble(ConvSpec::flops).sum();
+        double flops = specs.stream().mapToDouble(Convolution::flops).sum();
         // least milliseconds per candidate, one entry per problem of the class
         Map<GemmConfig, double[]> times = new LinkedHashMap<>();
         candidates.forEach(g -> times.put(g, new double[specs.size()]));
         int rejected = 0;
         for (int i = 0; i < specs.size(); i++) {
-            ConvSpec s = specs.get(i);
-            ConvArgs args = data.get(i);
+            Convolution s = specs.get(i);
+            DeviceArgs args = data.get(i);
             // Every surviving candidate is built and checked first, then timed in rounds, one
             // run of each per round: load from other work then falls on all of them alike.
-            Map<GemmConfig, CompiledConv> plans = new LinkedHashMap<>();
+            Map<GemmConfig, Primitive> plans = new LinkedHashMap<>();
             try {
                 for (GemmConfig g : new ArrayList<>(times.keySet())) {
                     String failure;
-                    CompiledConv plan = null;
+                    Primitive plan = null;
                     try {
                         plan = factory.create(ctx, s, g);
                         failure = check(plan, s, args, expected.get(i));
-                    } catch (BackendException ex) {
+                    } catch (DeviceException ex) {
                         failure = ex.kind() + ": " + firstLine(ex.getMessage());
                     } catch (RuntimeException ex) {
                         failure = String.valueOf(ex);
@@ -171,7 +178,7 @@ public final class Tuner {
                 int problem = i;
                 time(plans, args).forEach((g, ms) -> times.get(g)[problem] = ms);
             } finally {
-                plans.values().forEach(CompiledConv::close);
+                plans.values().forEach(Primitive::close);
             }
         }
         // Score: the geometric mean over the class's problems of the speed relative to the
@@ -205,10 +212,10 @@ public final class Tuner {
     }
 
     /** Null when {@code plan} reproduces the direct kernel's output bit for bit, else what differs. */
-    private static String check(CompiledConv plan, ConvSpec spec, ConvArgs args, float[] expected) {
-        Arrays.fill(args.output().array(), Float.NaN);
-        plan.execute(args);
-        float[] out = args.output().array();
+    private static String check(Primitive plan, Convolution spec, DeviceArgs args, float[] expected) {
+        args.poisonOutput();
+        plan.execute(args.memory());
+        float[] out = args.output();
         for (int i = 0; i < out.length; i++) {
             if (Float.compare(out[i], expected[i]) != 0 && !(out[i] == 0f && expected[i] == 0f)) {
                 return "output " + i + " is " + out[i] + ", the direct kernel gives " + expected[i] + " for " + spec;
@@ -223,18 +230,18 @@ public final class Tuner {
      * fastest run is the one closest to the kernel's own speed. A plan that after the first round
      * is {@link #GIVE_UP_FACTOR} times slower than the best sits out the remaining rounds.
      */
-    private static Map<GemmConfig, Double> time(Map<GemmConfig, CompiledConv> plans, ConvArgs args) {
+    private static Map<GemmConfig, Double> time(Map<GemmConfig, Primitive> plans, DeviceArgs args) {
         Map<GemmConfig, Double> least = new LinkedHashMap<>();
         for (int round = 0; round < RUNS; round++) {
             double best = least.values().stream().mapToDouble(Double::doubleValue).min().orElse(Double.POSITIVE_INFINITY);
-            for (Map.Entry<GemmConfig, CompiledConv> e : plans.entrySet()) {
+            for (Map.Entry<GemmConfig, Primitive> e : plans.entrySet()) {
                 Double sofar = least.get(e.getKey());
                 if (sofar != null && sofar > GIVE_UP_FACTOR * best) {
                     continue;
                 }
                 long start = System.nanoTime();
-                e.getValue().execute(args);
-                double ms = e.getValue().lastDeviceMillis();
+                e.getValue().execute(args.memory());
+                double ms = e.getValue().lastKernelMillis();
                 if (!(ms >= 0)) {
                     ms = (System.nanoTime() - start) / 1e6; // no profiling information: wall time
                 }
@@ -242,31 +249,6 @@ public final class Tuner {
             }
         }
         return least;
-    }
-
-    /**
-     * Integer data in [-L, L], L at most 4 and small enough that every partial sum stays below
-     * 2^24 in magnitude, so that any summation order gives the same float32 result.
-     */
-    static ConvArgs integerArgs(ConvSpec s, long seed) {
-        long taps = (long) s.cPerGroup() * s.kh() * s.kw();
-        int lim = 4;
-        while (lim > 1 && (long) lim * lim * taps + lim >= (1L << 24)) {
-            lim--;
-        }
-        SplittableRandom rnd = new SplittableRandom(seed);
-        Tensor in = Tensor.of(ints(rnd, s.inputSize(), lim), s.inputShape());
-        Tensor w = Tensor.of(ints(rnd, s.weightSize(), lim), s.weightShape());
-        Tensor b = s.bias() ? Tensor.of(ints(rnd, s.k(), lim), s.biasShape()) : null;
-        return ConvArgs.conv2d(in, w, b, Tensor.zeros(s.outputShape()));
-    }
-
-    private static float[] ints(SplittableRandom rnd, long n, int lim) {
-        float[] a = new float[(int) n];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = rnd.nextInt(-lim, lim + 1);
-        }
-        return a;
     }
 
     private static String firstLine(String s) {

@@ -1,7 +1,7 @@
 package dev.convcl.opencl;
 
 import dev.convcl.CacheDir;
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -185,7 +185,7 @@ public final class TuningTable {
      * The tile for {@code spec} on {@code device}: the entry of its exact class, else of its base
      * class, else the default for the device's style, skipping entries the device cannot run.
      */
-    public GemmConfig configFor(ConvSpec spec, OpenClDeviceInfo device) {
+    public GemmConfig configFor(Convolution spec, OpenClDeviceInfo device) {
         String exact = ProblemClass.keyOf(spec);
         for (String key : new String[] {exact, ProblemClass.of(spec).key()}) {
             Entry e = entries.get(key);

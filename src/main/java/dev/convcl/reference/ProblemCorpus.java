@@ -1,5 +1,14 @@
-package dev.convcl;
+package dev.convcl.reference;
 
+import dev.convcl.Activation;
+import dev.convcl.Conv2d;
+import dev.convcl.Convolution;
+import dev.convcl.DataType;
+import dev.convcl.DeformConv2d;
+import dev.convcl.Direction;
+import dev.convcl.Operation;
+import dev.convcl.PostOps;
+import dev.convcl.Window2d;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -80,20 +89,20 @@ public final class ProblemCorpus {
     }
 
     /** The hand-picked conv2d problems, by name, in a fixed order. */
-    public static Map<String, ConvSpec> conv2d() {
+    public static Map<String, Convolution> conv2d() {
         return parseAll(CONV2D);
     }
 
     /** The hand-picked deform2d problems (torchvision's test problem first), by name. */
-    public static Map<String, ConvSpec> deform2d() {
+    public static Map<String, Convolution> deform2d() {
         return parseAll(DEFORM2D);
     }
 
-    private static Map<String, ConvSpec> parseAll(String[] lines) {
-        Map<String, ConvSpec> specs = new LinkedHashMap<>();
+    private static Map<String, Convolution> parseAll(String[] lines) {
+        Map<String, Convolution> specs = new LinkedHashMap<>();
         for (String line : lines) {
             String name = line.trim().split("\\s+", 2)[0];
-            specs.put(name, ConvSpec.parse(line));
+            specs.put(name, (Convolution) Operation.parse(line));
         }
         return Collections.unmodifiableMap(specs);
     }
@@ -110,14 +119,14 @@ public final class ProblemCorpus {
      * that builds kernels per shape then reuses a build with new run-time sizes, which checks
      * that nothing sized at run time was baked into the build, and the suite builds fewer kernels.
      */
-    public static List<ConvSpec> random(ConvSpec.Op op, long seed, int count) {
+    public static List<Convolution> random(boolean deformable, long seed, int count) {
         if (count < 0) {
             throw new IllegalArgumentException("count=" + count + " must not be negative");
         }
         SplittableRandom rnd = new SplittableRandom(seed);
-        List<ConvSpec> specs = new ArrayList<>(count);
+        List<Convolution> specs = new ArrayList<>(count);
         while (specs.size() < count) {
-            ConvSpec s = specs.isEmpty() || rnd.nextBoolean() ? tryDraw(op, rnd)
+            Convolution s = specs.isEmpty() || rnd.nextBoolean() ? tryDraw(deformable, rnd)
                     : tryResize(specs.get(rnd.nextInt(specs.size())), rnd);
             if (s != null) {
                 specs.add(s);
@@ -127,13 +136,18 @@ public final class ProblemCorpus {
     }
 
     /** {@code s} with a new batch and image size; null when its kernel does not fit them. */
-    private static ConvSpec tryResize(ConvSpec s, SplittableRandom rnd) {
+    private static Convolution tryResize(Convolution s, SplittableRandom rnd) {
         int h = 1 + rnd.nextInt(RANDOM_MAX_HW), w = 1 + rnd.nextInt(RANDOM_MAX_HW);
-        if (!fits(s.kh(), s.dilH(), s.padH(), h) || !fits(s.kw(), s.dilW(), s.padW(), w)) {
+        if (!fits(s.kh(), s.dilH(), s.padTop(), h) || !fits(s.kw(), s.dilW(), s.padLeft(), w)) {
             return null;
         }
-        return new ConvSpec(s.op(), 1 + rnd.nextInt(3), s.c(), h, w, s.k(), s.kh(), s.kw(), s.strideH(), s.strideW(),
-                s.padH(), s.padW(), s.dilH(), s.dilW(), s.groups(), s.offsetGroups(), s.mask(), s.bias(), s.relu());
+        int n = 1 + rnd.nextInt(3);
+        if (s instanceof DeformConv2d d) {
+            return new DeformConv2d(n, d.c(), h, w, d.k(), d.window(), d.groups(), d.offsetGroups(), d.mask(), d.bias(),
+                    d.postOps(), DataType.F32, Direction.FORWARD);
+        }
+        return new Conv2d(n, s.c(), h, w, s.k(), s.window(), s.groups(), s.bias(), s.postOps(), DataType.F32,
+                Direction.FORWARD);
     }
 
     private static boolean fits(int kernel, int dilation, int pad, int size) {
@@ -141,7 +155,7 @@ public final class ProblemCorpus {
     }
 
     /** One draw; null when the kernel does not fit the padded input (drawn again then). */
-    private static ConvSpec tryDraw(ConvSpec.Op op, SplittableRandom rnd) {
+    private static Convolution tryDraw(boolean deformable, SplittableRandom rnd) {
         int max = RANDOM_MAX_CHANNELS;
         int groups, c, k;
         int mode = rnd.nextInt(10);
@@ -167,14 +181,19 @@ public final class ProblemCorpus {
         }
         int og = 1;
         boolean mask = false;
-        if (op == ConvSpec.Op.DEFORM2D) {
+        if (deformable) {
             do {
                 og = 1 + rnd.nextInt(4);
             } while (c % og != 0);
             mask = rnd.nextBoolean();
         }
-        return new ConvSpec(op, 1 + rnd.nextInt(3), c, h, w, k, kh, kw, smallStride(rnd), smallStride(rnd),
-                padH, padW, dilH, dilW, groups, og, mask, rnd.nextBoolean(), rnd.nextBoolean());
+        int n = 1 + rnd.nextInt(3);
+        Window2d win = Window2d.of(kh, kw, smallStride(rnd), smallStride(rnd), padH, padW, dilH, dilW);
+        boolean bias = rnd.nextBoolean();
+        PostOps post = rnd.nextBoolean() ? PostOps.of(Activation.relu()) : PostOps.none();
+        return deformable
+                ? new DeformConv2d(n, c, h, w, k, win, groups, og, mask, bias, post, DataType.F32, Direction.FORWARD)
+                : new Conv2d(n, c, h, w, k, win, groups, bias, post, DataType.F32, Direction.FORWARD);
     }
 
     /** 1 half of the time, else 2 or 3: larger strides leave too few outputs to check much. */
