@@ -53,8 +53,6 @@ import java.util.SplittableRandom;
 final class BenchChain {
     /** The chain's length. */
     static final int LAYER_COUNT = 10;
-    /** The chain's input, {@code [N, C, H, W]}. */
-    static final int[] INPUT_SHAPE = {1, 128, 28, 28};
     /** Wall time must be within this factor of the summed kernel times, plus {@link #PER_LAYER_MS} a layer (issue 10, on POCL). */
     static final double TARGET_FACTOR = 1.1;
     /** Allowed launch cost a layer, milliseconds. */
@@ -124,11 +122,12 @@ final class BenchChain {
 
     /** The chain's data: its input and each layer's weights and bias (seeded). */
     record Data(HostTensor input, List<HostTensor> weights, List<HostTensor> biases) {
-        static Data seeded() {
+        static Data seeded(List<Layer> layers) {
             SplittableRandom rnd = new SplittableRandom(SEED);
-            HostTensor input = Tensor.of(uniform(rnd, size(INPUT_SHAPE), 1), INPUT_SHAPE);
+            int[] shape = layers.get(0).op().inputShape();
+            HostTensor input = Tensor.of(uniform(rnd, size(shape), 1), shape);
             List<HostTensor> w = new ArrayList<>(), b = new ArrayList<>();
-            for (Layer l : LAYERS) {
+            for (Layer l : layers) {
                 Convolution op = l.op();
                 double fanIn = (double) op.cPerGroup() * op.kh() * op.kw();
                 w.add(Tensor.of(uniform(rnd, (int) op.weightSize(), l.gain() * Math.sqrt(3 / fanIn)), op.weightShape()));
@@ -237,7 +236,7 @@ final class BenchChain {
             m.put("cpu_wall_ms", cpuWallMs);
             m.put("speedup_vs_cpu", cpuWallMs / wallMs);
             m.put("device", device);
-            m.put("input", Arrays.stream(INPUT_SHAPE).boxed().toList());
+            m.put("input", layers.isEmpty() ? null : Arrays.stream(layers.get(0).layer().op().inputShape()).boxed().toList());
             m.put("error", error);
             return m;
         }
@@ -251,6 +250,7 @@ final class BenchChain {
     /** At most this many host-device copies in a call: the input in, the output out. */
     static final int MAX_TRANSFERS = 2;
 
+    private final List<Layer> layers;
     private final Engine engine;
     private final Engine cpuEngine;
     private final BenchRunner.Settings settings;
@@ -262,6 +262,29 @@ final class BenchChain {
      * @param cpuEngine an engine on the CPU path; {@code engine} itself when that runs on the CPU path
      */
     BenchChain(Engine engine, Engine cpuEngine, BenchRunner.Settings settings, PrintWriter progress) {
+        this(LAYERS, engine, cpuEngine, settings, progress);
+    }
+
+    /**
+     * Another chain (tests): layer i may read the chain's input (0) and the outputs of layers
+     * before it.
+     *
+     * @throws IllegalArgumentException when a layer reads a later layer or the list is empty
+     */
+    BenchChain(List<Layer> layers, Engine engine, Engine cpuEngine, BenchRunner.Settings settings,
+               PrintWriter progress) {
+        if (layers.isEmpty()) {
+            throw new IllegalArgumentException("a chain needs at least one layer");
+        }
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            int latest = Math.max(Math.max(l.src(), l.sum()), Math.max(l.offset(), l.mask()));
+            if (l.src() < 0 || latest > i) {
+                throw new IllegalArgumentException("layer " + (i + 1) + " (" + l.name() + ") reads " + l.reads()
+                        + "; it may read x and L1 to L" + i);
+            }
+        }
+        this.layers = List.copyOf(layers);
         this.engine = engine;
         this.cpuEngine = cpuEngine;
         this.settings = settings;
@@ -271,7 +294,7 @@ final class BenchChain {
 
     /** The rows: the device's (when it is not the CPU path), then the CPU path's. */
     List<Row> run() {
-        Data data = Data.seeded();
+        Data data = Data.seeded(layers);
         progress.println("chain: the CPU path on host arrays, each layer checked against the reference ...");
         progress.flush();
         Trusted trusted = trusted(data);
@@ -304,8 +327,8 @@ final class BenchChain {
     Trusted trusted(Data data) {
         List<HostTensor> out = new ArrayList<>();
         out.add(data.input());
-        for (int i = 0; i < LAYERS.size(); i++) {
-            Layer l = LAYERS.get(i);
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
             Convolution op = l.op();
             Args args = args(l, out, data.weights().get(i), data.biases().get(i), ProblemData.poisoned(op));
             try (Plan plan = cpuEngine.plan(op)) {
@@ -370,26 +393,28 @@ final class BenchChain {
     /** The chain's plans and device tensors on one engine; closed together. */
     private static final class Prepared implements AutoCloseable {
         final Engine engine;
+        final List<Layer> layers;
         final List<Plan> plans = new ArrayList<>();
         final List<Double> compileMs = new ArrayList<>();
         /** Index 0: the chain's input; i: layer i's output. */
         final List<DeviceTensor> tensors = new ArrayList<>();
         final List<Args> args = new ArrayList<>();
 
-        Prepared(Engine engine) {
+        Prepared(Engine engine, List<Layer> layers) {
             this.engine = engine;
+            this.layers = layers;
         }
 
         /**
          * Compiles every layer, binds its weights and bias, and allocates every tensor on the
          * device; the outputs start as NaN, so an element no layer writes shows in the check.
          */
-        static Prepared on(Engine engine, Data data) {
-            Prepared p = new Prepared(engine);
+        static Prepared on(Engine engine, List<Layer> layers, Data data) {
+            Prepared p = new Prepared(engine, layers);
             try {
-                p.tensors.add(engine.allocate(INPUT_SHAPE));
-                for (int i = 0; i < LAYERS.size(); i++) {
-                    Layer l = LAYERS.get(i);
+                p.tensors.add(engine.allocate(data.input().shape()));
+                for (int i = 0; i < layers.size(); i++) {
+                    Layer l = layers.get(i);
                     long t0 = System.nanoTime();
                     Plan plan = engine.plan(l.op());
                     p.plans.add(plan);
@@ -432,12 +457,12 @@ final class BenchChain {
     private Row measure(Engine on, Data data, List<HostTensor> trusted) {
         progress.println("chain: on " + on.deviceName());
         progress.flush();
-        Convolution last = LAYERS.get(LAYERS.size() - 1).op();
-        try (Prepared chain = Prepared.on(on, data)) {
+        Convolution last = layers.get(layers.size() - 1).op();
+        try (Prepared chain = Prepared.on(on, layers, data)) {
             double compile = chain.compileMs.stream().mapToDouble(Double::doubleValue).sum();
             HostTensor out = ProblemData.poisoned(last);
             chain.call(data.input(), out);
-            BenchRunner.Check check = BenchRunner.Check.of("cpu+reference", trusted.get(LAYERS.size()), out);
+            BenchRunner.Check check = BenchRunner.Check.of("cpu+reference", trusted.get(layers.size()), out);
             if (!check.ok()) {
                 String why = firstDifference(chain, trusted) + "; output " + check.describe();
                 progress.println("      FAIL: " + why);
@@ -449,14 +474,15 @@ final class BenchChain {
                     || i < BenchRunner.MAX_WARMUP && (System.nanoTime() - warmStart) / 1e9 < settings.warmupSeconds(); i++) {
                 chain.call(data.input(), out);
             }
-            // Transfers and kernel times are read after each call, outside its timed span.
+            // Transfers and kernel times are read after each call, outside its timed span; nothing
+            // else touches the engine between calls.
             List<double[]> perLayer = new ArrayList<>();
             long[] transfers = {0};
-            BenchRunner.Series series = timer.time(() -> {
-                long before = on.stats().hostTransfers();
-                chain.call(data.input(), out);
-                transfers[0] = Math.max(transfers[0], on.stats().hostTransfers() - before);
-            }, () -> {
+            long[] seen = {on.stats().hostTransfers()};
+            BenchRunner.Series series = timer.time(() -> chain.call(data.input(), out), () -> {
+                long now = on.stats().hostTransfers();
+                transfers[0] = Math.max(transfers[0], now - seen[0]);
+                seen[0] = now;
                 double[] k = new double[chain.plans.size()];
                 double sum = 0;
                 for (int i = 0; i < k.length; i++) {
@@ -489,7 +515,7 @@ final class BenchChain {
         for (int i = 1; i < chain.tensors.size(); i++) {
             BenchRunner.Check c = BenchRunner.Check.of("cpu", trusted.get(i), chain.tensors.get(i).download());
             if (!c.ok()) {
-                Layer l = LAYERS.get(i - 1);
+                Layer l = chain.layers.get(i - 1);
                 return "layer " + i + " (" + l.name() + ", on " + chain.plans.get(i - 1).backend() + " "
                         + chain.plans.get(i - 1).algorithm() + ") differs first: " + c.describe();
             }
@@ -509,7 +535,7 @@ final class BenchChain {
                 }
                 kernel = BenchRunner.median(k);
             }
-            r.add(new LayerResult(i + 1, LAYERS.get(i), p.backend(), p.algorithm(), chain.compileMs.get(i), kernel));
+            r.add(new LayerResult(i + 1, chain.layers.get(i), p.backend(), p.algorithm(), chain.compileMs.get(i), kernel));
         }
         return r;
     }

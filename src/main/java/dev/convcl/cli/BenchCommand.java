@@ -233,7 +233,7 @@ final class BenchCommand extends CliCommand {
             out().println("device: " + engine.deviceName());
             out().println("chain: " + BenchChain.LAYER_COUNT + " layers shaped after ResNet-50, MobileNetV2, DRN, DCNv2, "
                     + "ResNeXt-50, RepLKNet-31B and Inception-v3 at 28x28, input "
-                    + Arrays.toString(BenchChain.INPUT_SHAPE) + ", weights and bias bound once");
+                    + Arrays.toString(BenchChain.LAYERS.get(0).op().inputShape()) + ", weights and bias bound once");
             out().println("times: " + describeTiming() + "; wall ms: one call (input upload, every layer, output "
                     + "download); kernel ms: the layers' profiled kernel times in one call, summed; host transfers: "
                     + "host-device copies in one call");
