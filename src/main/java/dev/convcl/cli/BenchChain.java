@@ -116,7 +116,8 @@ final class BenchChain {
                     RELU_GAIN),
             layer("inception3.7x1", "op=conv2d " + SHAPE + "k=128 kh=7 kw=1 pad=3,0 bias=1", 9, -1, -1, -1, 1.0));
 
-    private static Layer layer(String name, String line, int src, int sum, int offset, int mask, double gain) {
+    /** A layer from its one-line operation (see {@link Layer}). */
+    static Layer layer(String name, String line, int src, int sum, int offset, int mask, double gain) {
         return new Layer(name, (Convolution) Operation.parse(line), src, sum, offset, mask, gain);
     }
 
@@ -454,7 +455,7 @@ final class BenchChain {
     }
 
     /** Checks the chain on {@code on} against the trusted outputs, then times it. */
-    private Row measure(Engine on, Data data, List<HostTensor> trusted) {
+    Row measure(Engine on, Data data, List<HostTensor> trusted) {
         progress.println("chain: on " + on.deviceName());
         progress.flush();
         Convolution last = layers.get(layers.size() - 1).op();

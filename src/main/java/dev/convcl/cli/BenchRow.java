@@ -32,6 +32,8 @@ import java.util.Map;
  * @param deviceMinMs     fastest call on device tensors
  * @param deviceMaxMs     slowest call on device tensors
  * @param deviceCalls     how many calls on device tensors were timed
+ * @param deviceTransfers host-device copies in one call on device tensors (the most seen; 0 unless
+ *                        the plan fell back to the CPU path)
  * @param gflops          2*MACs / median wall time on host arrays
  * @param kernelGflops    2*MACs / median kernel time
  * @param deviceGflops    2*MACs / median wall time on device tensors
@@ -43,7 +45,7 @@ import java.util.Map;
 record BenchRow(String name, String spec, String op, String backend, String device, String algorithm, boolean ok,
                 String checkedWith, double relL2, double compileMs, double kernelMs, double medianMs, double minMs,
                 double maxMs, int calls, double deviceMedianMs, double deviceMinMs, double deviceMaxMs, int deviceCalls,
-                double gflops, double kernelGflops, double deviceGflops, double peakShare, double cpuMedianMs,
+                long deviceTransfers, double gflops, double kernelGflops, double deviceGflops, double peakShare, double cpuMedianMs,
                 double speedup, String error) {
 
     /** The JSON rows of the per-problem table carry this {@code section}; the chain's carry others. */
@@ -55,7 +57,7 @@ record BenchRow(String name, String spec, String op, String backend, String devi
              double maxMs, int calls, double gflops, double kernelGflops, double peakShare, double cpuMedianMs,
              double speedup, String error) {
         this(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs, medianMs, minMs,
-                maxMs, calls, Double.NaN, Double.NaN, Double.NaN, 0, gflops, kernelGflops, Double.NaN, peakShare,
+                maxMs, calls, Double.NaN, Double.NaN, Double.NaN, 0, 0, gflops, kernelGflops, Double.NaN, peakShare,
                 cpuMedianMs, speedup, error);
     }
 
@@ -79,6 +81,7 @@ record BenchRow(String name, String spec, String op, String backend, String devi
         m.put("device_min_ms", deviceMinMs);
         m.put("device_max_ms", deviceMaxMs);
         m.put("device_calls", deviceCalls);
+        m.put("device_host_transfers", deviceTransfers);
         m.put("gflops", gflops);
         m.put("kernel_gflops", kernelGflops);
         m.put("device_gflops", deviceGflops);
@@ -99,13 +102,13 @@ record BenchRow(String name, String spec, String op, String backend, String devi
 
     BenchRow withPeakShare(double share) {
         return new BenchRow(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs,
-                medianMs, minMs, maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls, gflops,
+                medianMs, minMs, maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls, deviceTransfers, gflops,
                 kernelGflops, deviceGflops, share, cpuMedianMs, speedup, error);
     }
 
     BenchRow withCpuMedian(double cpuMs) {
         return new BenchRow(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs,
-                medianMs, minMs, maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls, gflops,
+                medianMs, minMs, maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls, deviceTransfers, gflops,
                 kernelGflops, deviceGflops, peakShare, cpuMs, cpuMs / medianMs, error);
     }
 }

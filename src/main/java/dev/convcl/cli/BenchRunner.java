@@ -158,6 +158,7 @@ final class BenchRunner {
         Series onHost = time(() -> plan.execute(host), plan::lastKernelMillis);
 
         Series onDevice = Series.NONE;
+        long[] deviceTransfers = {0};
         String deviceNote = null;
         try (ResidentArgs dev = ResidentArgs.upload(on, host)) {
             plan.execute(dev.args());
@@ -169,10 +170,17 @@ final class BenchRunner {
             for (int i = 1; i < settings.warmup(); i++) {
                 plan.execute(dev.args());
             }
+            // Host transfers are counted after each call, outside its timed span: none are expected.
+            long[] seen = {on.stats().hostTransfers()};
             onDevice = time(() -> {
                 plan.execute(dev.args());
                 on.finish();
-            }, () -> Double.NaN);
+            }, () -> {
+                long now = on.stats().hostTransfers();
+                deviceTransfers[0] = Math.max(deviceTransfers[0], now - seen[0]);
+                seen[0] = now;
+                return Double.NaN;
+            });
         } catch (DeviceException e) {
             // The host-array figures stand; the plan completes on the CPU path from now on.
             deviceNote = "no device-tensor timing: " + e.getMessage();
@@ -194,7 +202,8 @@ final class BenchRunner {
         return new BenchRow(p.name(), spec.toString(), spec.name(), plan.backend(), plan.deviceName(), plan.algorithm(),
                 true, check.against(), check.relL2(), compiled.compileMs(), kernelMedian, median, min(onHost.wall()),
                 max(onHost.wall()), onHost.wall().length, deviceMedian, min(onDevice.wall()), max(onDevice.wall()),
-                onDevice.wall().length, gflops, kernelGflops, deviceGflops, Double.NaN, Double.NaN, Double.NaN, null);
+                onDevice.wall().length, deviceTransfers[0], gflops, kernelGflops, deviceGflops, Double.NaN, Double.NaN,
+                Double.NaN, null);
     }
 
     /** An untimed FAIL row. */
