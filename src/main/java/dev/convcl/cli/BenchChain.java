@@ -3,7 +3,6 @@ package dev.convcl.cli;
 import dev.convcl.Arg;
 import dev.convcl.Args;
 import dev.convcl.Convolution;
-import dev.convcl.DeformConv2d;
 import dev.convcl.DeviceTensor;
 import dev.convcl.Engine;
 import dev.convcl.HostTensor;
