@@ -484,6 +484,9 @@ final class Lowering {
     }
 
     private static Shape toShape(long[] d, String what) {
+        if (d.length > TensorReader.MAX_RANK || d.length == 0) {
+            throw new Problem(what + " has " + d.length + " dimensions; runtime tensors have 1 to " + TensorReader.MAX_RANK);
+        }
         int[] out = new int[d.length];
         for (int i = 0; i < d.length; i++) {
             if (d[i] < 1 || d[i] > MAXI) {

@@ -17,8 +17,8 @@ import java.util.Map;
  *
  * <p>Supported: the standard ONNX domain at opsets 9 to 20 (PyTorch writes 11 to 17, and 19 for
  * DeformConv), float32 inputs of fixed shape (from the model, or given in {@link Options}), and
- * the operators PyTorch's exporter writes for convolutional networks; see the README of the
- * package for the list.
+ * the operators PyTorch's exporter writes for convolutional networks; the package description
+ * lists them with their attributes.
  */
 public final class OnnxImporter {
 

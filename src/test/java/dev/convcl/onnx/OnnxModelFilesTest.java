@@ -3,6 +3,7 @@ package dev.convcl.onnx;
 import static dev.convcl.onnx.OnnxHostileModelTest.fails;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.convcl.Activation;
 import dev.convcl.Conv2d;
@@ -31,9 +32,16 @@ import java.util.stream.Stream;
  */
 class OnnxModelFilesTest {
     static final Path DIR = Path.of("src/test/resources/onnx");
+    /** Where {@code make_models.py --full} writes the full-size torchvision models (not committed). */
+    static final Path FULL = Path.of("target/onnx-full");
 
-    /** One line of models.txt. */
-    record Model(String name, Map<String, String> fields) {
+    /** One line of models.txt in {@code dir}. */
+    record Model(Path dir, String name, Map<String, String> fields) {
+        @Override
+        public String toString() {
+            return name;
+        }
+
         String get(String key) {
             String v = fields.get(key);
             if (v == null) {
@@ -57,7 +65,7 @@ class OnnxModelFilesTest {
         }
 
         Path file() {
-            return DIR.resolve(get("file"));
+            return dir.resolve(get("file"));
         }
 
         OnnxGraph read() {
@@ -70,8 +78,12 @@ class OnnxModelFilesTest {
     }
 
     static List<Model> models() throws IOException {
+        return models(DIR);
+    }
+
+    static List<Model> models(Path dir) throws IOException {
         List<Model> out = new ArrayList<>();
-        for (String line : Files.readAllLines(DIR.resolve("models.txt"), StandardCharsets.UTF_8)) {
+        for (String line : Files.readAllLines(dir.resolve("models.txt"), StandardCharsets.UTF_8)) {
             if (line.isBlank() || line.startsWith("#")) {
                 continue;
             }
@@ -80,7 +92,7 @@ class OnnxModelFilesTest {
                 int eq = kv.indexOf('=');
                 f.put(kv.substring(0, eq), kv.substring(eq + 1));
             }
-            out.add(new Model(f.get("name"), f));
+            out.add(new Model(dir, f.get("name"), f));
         }
         return out;
     }
@@ -123,15 +135,28 @@ class OnnxModelFilesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("eachModel")
     void importsWithTheModulesPyTorchRan(Model m) throws IOException {
+        checkAgainstManifest(m);
+    }
+
+    /** The full-size torchvision models, when {@code make_models.py --full} has written them. */
+    @Test
+    void fullSizeModelsWhenGenerated() throws IOException {
+        assumeTrue(Files.exists(FULL.resolve("models.txt")), "run scripts/onnx/make_models.py --full to check these");
+        for (Model m : models(FULL)) {
+            checkAgainstManifest(m);
+        }
+    }
+
+    static void checkAgainstManifest(Model m) throws IOException {
         OnnxGraph g = m.read();
         String listing = m.name() + "\n" + g.listing();
         assertEquals(Integer.parseInt(m.get("opset")), g.opset());
         assertEquals(1, g.inputs().size());
         assertEquals(Shape.of(m.shape("input_shape")), g.inputs().get(0).shape());
-        assertEquals(Shape.of(npyShape(DIR.resolve(m.get("input")))), g.inputs().get(0).shape());
+        assertEquals(Shape.of(npyShape(m.dir().resolve(m.get("input")))), g.inputs().get(0).shape());
         assertEquals(1, g.outputs().size());
         assertEquals(Shape.of(m.shape("output_shape")), g.outputs().get(0).shape());
-        assertEquals(Shape.of(npyShape(DIR.resolve(m.get("expected")))), g.outputs().get(0).shape());
+        assertEquals(Shape.of(npyShape(m.dir().resolve(m.get("expected")))), g.outputs().get(0).shape());
 
         assertEquals(m.module("conv"), g.nodes(ConvNode.class).size(), listing);
         assertEquals(m.module("linear"), g.nodes(LinearNode.class).size(), listing);
