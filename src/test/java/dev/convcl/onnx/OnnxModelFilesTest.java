@@ -1,13 +1,19 @@
 package dev.convcl.onnx;
 
 import static dev.convcl.onnx.OnnxHostileModelTest.fails;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.convcl.Activation;
 import dev.convcl.Conv2d;
+import dev.convcl.onnx.proto.OnnxProto.GraphProto;
+import dev.convcl.onnx.proto.OnnxProto.ModelProto;
+import dev.convcl.onnx.proto.OnnxProto.StringStringEntryProto;
+import dev.convcl.onnx.proto.OnnxProto.TensorProto;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -319,5 +325,69 @@ class OnnxModelFilesTest {
                 dw.stream().map(c -> c.kh() + ":" + c.dilH()).toList());
         assertTrue(dw.stream().allMatch(c -> c.outH() == c.h()));
         assertEquals(1, count(g, n -> is(n, Activation.Kind.GELU)));
+    }
+
+    /** The same network with its weights moved to an external data file, as onnx.save_model writes large models. */
+    @Test
+    void committedModelWithExternalData(@TempDir Path tmp) throws IOException {
+        Model m = model("resnet_tiny");
+        ModelProto original = ModelProto.parseFrom(Files.readAllBytes(m.file()));
+        GraphProto.Builder graph = original.getGraph().toBuilder();
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+        for (TensorProto.Builder t : graph.getInitializerBuilderList()) {
+            if (t.getRawData().size() < 64) {
+                continue;
+            }
+            long offset = data.size();
+            t.getRawData().writeTo(data);
+            t.clearRawData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                    .addExternalData(entry("location", "weights/resnet.data"))
+                    .addExternalData(entry("offset", Long.toString(offset)))
+                    .addExternalData(entry("length", Integer.toString(data.size() - (int) offset)));
+        }
+        Files.createDirectories(tmp.resolve("weights"));
+        Files.write(tmp.resolve("weights/resnet.data"), data.toByteArray());
+        Path f = tmp.resolve("resnet_external.onnx");
+        Files.write(f, original.toBuilder().setGraph(graph).build().toByteArray());
+        assertTrue(Files.size(f) < Files.size(m.file()) / 4);
+        OnnxGraph ext = OnnxImporter.read(f);
+        OnnxGraph in = m.read();
+        assertEquals(in.listing(), ext.listing());
+        List<ConvNode> a = in.nodes(ConvNode.class), b = ext.nodes(ConvNode.class);
+        for (int k = 0; k < a.size(); k++) {
+            assertArrayEquals(a.get(k).weights().toArray(), b.get(k).weights().toArray());
+        }
+        assertArrayEquals(in.nodes(LinearNode.class).get(0).weights().toArray(),
+                ext.nodes(LinearNode.class).get(0).weights().toArray());
+    }
+
+    private static StringStringEntryProto entry(String k, String v) {
+        return StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
+    }
+
+    /** Another input size (the caller's) flows through every shape. */
+    @Test
+    void inputShapeOverride() throws IOException {
+        OnnxGraph g = OnnxImporter.read(model("resnet_tiny").file(),
+                OnnxImporter.Options.defaults().withInputShape(1, 3, 96, 64));
+        assertEquals(Shape.of(1, 10), g.outputs().get(0).shape());
+        assertEquals(Shape.of(1, 16, 48, 32), g.nodes(ConvNode.class).get(0).outputShape());
+        OnnxGraph drn = OnnxImporter.read(model("drn_tiny").file(),
+                OnnxImporter.Options.defaults().withInputShape("input", 3, 3, 64, 80));
+        assertEquals(Shape.of(3, 5, 8, 10), drn.outputs().get(0).shape());
+    }
+
+    /** No recursion on the graph's depth: a chain of 20,000 nodes imports. */
+    @Test
+    void deepChainOfNodes() {
+        OnnxBuilder b = new OnnxBuilder(13).input("x", 1, 2, 2, 2);
+        String prev = "x";
+        for (int k = 0; k < 20_000; k++) {
+            String next = "v" + k;
+            b.node(k % 2 == 0 ? "Relu" : "Sigmoid", "n" + k, OnnxBuilder.in(prev), OnnxBuilder.out(next));
+            prev = next;
+        }
+        OnnxGraph g = b.output(prev).read();
+        assertEquals(20_000, g.nodes().size());
     }
 }
