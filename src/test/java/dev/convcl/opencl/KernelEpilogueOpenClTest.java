@@ -9,7 +9,6 @@ import dev.convcl.Arg;
 import dev.convcl.ArgSpec;
 import dev.convcl.Args;
 import dev.convcl.Convolution;
-import dev.convcl.DeviceChoice;
 import dev.convcl.DeviceTensor;
 import dev.convcl.Engine;
 import dev.convcl.HostTensor;
@@ -66,8 +65,7 @@ class KernelEpilogueOpenClTest {
 
     @BeforeAll
     static void open() {
-        OpenClTestDevice.require();
-        engine = Engine.create(DeviceChoice.OPENCL);
+        engine = OpenClTestDevice.engine();
     }
 
     @AfterAll

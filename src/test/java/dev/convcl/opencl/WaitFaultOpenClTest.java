@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.convcl.Arg;
 import dev.convcl.Args;
 import dev.convcl.Convolution;
-import dev.convcl.DeviceChoice;
 import dev.convcl.DeviceException;
 import dev.convcl.DeviceTensor;
 import dev.convcl.Engine;
@@ -20,7 +19,6 @@ import dev.convcl.Plan;
 import dev.convcl.Tensor;
 import dev.convcl.reference.Accuracy;
 import dev.convcl.reference.ReferenceConv;
-import dev.convcl.spi.Internals;
 import dev.convcl.testing.OpenClTestDevice;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -51,9 +49,8 @@ class WaitFaultOpenClTest {
 
     @BeforeEach
     void open() {
-        OpenClTestDevice.require();
-        engine = Engine.create(DeviceChoice.OPENCL);
-        ctx = ((OpenClBackend) Internals.primary(engine)).context();
+        engine = OpenClTestDevice.engine();
+        ctx = OpenClTestDevice.context(engine);
         SplittableRandom rnd = new SplittableRandom(7);
         x = random(rnd, OP.n(), OP.c(), OP.h(), OP.w());
         weight = random(rnd, OP.k(), OP.cPerGroup(), OP.kh(), OP.kw());
