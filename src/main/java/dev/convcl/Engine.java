@@ -445,13 +445,22 @@ public final class Engine implements AutoCloseable {
     void write(DeviceTensor t, HostTensor src) {
         ensureOpen();
         synchronized (queueLock) {
-            primary.write(t.memory(), src);
+            try {
+                primary.write(t.memory(), src);
+            } catch (DeviceException e) {
+                // the copy was refused or broke off: what the tensor holds now is undefined
+                long at = ++epoch;
+                t.written(at);
+                lostRanges.add(new long[] {at, at});
+                throw e;
+            }
             t.written(++epoch);
         }
     }
 
     void read(DeviceTensor t, HostTensor dst) {
         ensureOpen();
+        checkNotLost(t);
         sync(() -> primary.read(t.memory(), dst));
         checkNotLost(t);
     }
@@ -463,8 +472,12 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Runs a wait on the device; a failure marks everything written since the last good wait lost. */
-    private void sync(Runnable wait) {
+    /**
+     * Runs a wait on the device: {@link Backend#finish} or a {@link Backend#read} (a read-back waits
+     * for the work queued before it). A failure marks everything written since the last good wait
+     * lost; the plans' read-backs of host outputs come here too.
+     */
+    void sync(Runnable wait) {
         long through;
         synchronized (queueLock) {
             through = epoch;

@@ -156,6 +156,9 @@ public final class Plan implements AutoCloseable {
         for (Map.Entry<Arg, Tensor> e : args.asMap().entrySet()) {
             if (e.getValue() instanceof DeviceTensor d) {
                 checkEngine(e.getKey(), d);
+                if (!e.getKey().isOutput()) {
+                    engine.checkNotLost(d); // work on lost contents would give numbers that look right
+                }
             }
         }
         try {
@@ -219,7 +222,8 @@ public final class Plan implements AutoCloseable {
                     if (!out) {
                         backend.write(s, h);
                     } else {
-                        after.add(() -> backend.read(s, h));
+                        // a read-back is a wait: its failure loses what queued work wrote (Engine.sync)
+                        after.add(() -> engine.sync(() -> backend.read(s, h)));
                     }
                     mem.put(role, s);
                 }
