@@ -28,6 +28,10 @@ class Conv2dTest {
         return Target.each(Problems::conv2dHandPicked);
     }
 
+    static Stream<Arguments> asymmetricPadding() {
+        return Target.each(Problems::conv2dAsymmetricPadding);
+    }
+
     static Stream<Arguments> random() {
         return Target.each(Problems::conv2dRandom);
     }
@@ -35,6 +39,12 @@ class Conv2dTest {
     @ParameterizedTest(name = "[{0}] {1}")
     @MethodSource("handPicked")
     void handPickedProblemsMatchReference(Target target, Convolution spec, long seed) {
+        check(target, spec, seed);
+    }
+
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("asymmetricPadding")
+    void asymmetricPaddingMatchesReference(Target target, Convolution spec, long seed) {
         check(target, spec, seed);
     }
 

@@ -39,6 +39,10 @@ class Deform2dTest {
         return Target.each(Problems::deform2dHandPicked);
     }
 
+    static Stream<Arguments> asymmetricPadding() {
+        return Target.each(Problems::deform2dAsymmetricPadding);
+    }
+
     static Stream<Arguments> random() {
         return Target.each(Problems::deform2dRandom);
     }
@@ -220,6 +224,12 @@ class Deform2dTest {
     @ParameterizedTest(name = "[{0}] {1}")
     @MethodSource("handPicked")
     void handPickedProblemsMatchReference(Target target, Convolution spec, long seed) {
+        check(target, spec, seed);
+    }
+
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("asymmetricPadding")
+    void asymmetricPaddingMatchesReference(Target target, Convolution spec, long seed) {
         check(target, spec, seed);
     }
 
