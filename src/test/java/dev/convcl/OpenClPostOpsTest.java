@@ -1,4 +1,4 @@
-package dev.convcl.opencl;
+package dev.convcl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -11,6 +11,7 @@ import dev.convcl.testing.PostOpCases;
 import dev.convcl.testing.Target;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -43,5 +44,11 @@ class OpenClPostOpsTest {
                 "the OpenCL implementations that run " + op.withPostOps(PostOps.none()) + " must run it with post="
                         + op.postOps());
         Implementations.check(engine, Target.OPENCL, op, plan -> PostOpCases.check(op, plan, 52));
+    }
+
+    /** A ResNet block (the sum post-op adds the block's input) on device tensors, all on the device. */
+    @Test
+    void aResidualBlockOnDeviceTensorsMovesNoData() {
+        DeviceTensorTest.checkChainMovesNoData(engine, Target.OPENCL, PostOps.parse("sum+relu"));
     }
 }
