@@ -3,43 +3,71 @@ package dev.convcl;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.Engines;
+import dev.convcl.testing.Implementations;
 import dev.convcl.testing.Problems;
+import dev.convcl.testing.Target;
 import dev.convcl.testing.Tensors;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * What every deform2d path must do, with torchvision's semantics: reduce to conv2d when offsets
- * are zero (or whole-pixel shifts), sample zero far outside the image or at an infinite offset,
- * give NaN wherever a NaN offset is used, and match {@link dev.convcl.reference.ReferenceConv}
- * on torchvision's test problem and on {@value dev.convcl.testing.Problems#RANDOM_DEFORM2D_COUNT}
- * random specs. Integer data is compared bit for bit, float data within relative L2 1e-5.
+ * What every deform2d implementation of every backend must do, with torchvision's semantics:
+ * reduce to conv2d when offsets are zero (or whole-pixel shifts), sample zero far outside the
+ * image or at an infinite offset, give NaN wherever a NaN offset is used, and match
+ * {@link dev.convcl.reference.ReferenceConv} on torchvision's test problem and on
+ * {@value dev.convcl.testing.Problems#RANDOM_DEFORM2D_COUNT} random specs. Integer data is
+ * compared bit for bit, float data within relative L2 1e-5. Each case runs on every
+ * implementation of the target that accepts the problem ({@link Implementations}).
  */
-abstract class Deform2dContract {
+class Deform2dTest {
+    @RegisterExtension
+    static final Engines ENGINES = new Engines();
 
-    /** Compiles {@code spec} on the backend under test. */
-    protected abstract Plan compile(Convolution spec);
-
-    /** Called after each plan is closed, e.g. to check that nothing leaked. */
-    protected void afterPlanClosed(Convolution spec) {
+    static Stream<Arguments> propertyCases() {
+        return Target.each(Problems::deform2dPropertyCases);
     }
 
-    /** Runs {@code args} through a fresh plan for {@code spec} and returns the output. */
-    private float[] run(Convolution spec, Args args) {
-        try (Plan plan = compile(spec)) {
-            plan.execute(args);
-        }
-        afterPlanClosed(spec);
-        return Tensors.out(args);
+    static Stream<Arguments> handPicked() {
+        return Target.each(Problems::deform2dHandPicked);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.convcl.testing.Problems#deform2dPropertyCases")
-    public void zeroOffsetsWithUnitMaskEqualConv2d(DeformConv2d spec, long seed) {
+    static Stream<Arguments> asymmetricPadding() {
+        return Target.each(Problems::deform2dAsymmetricPadding);
+    }
+
+    static Stream<Arguments> random() {
+        return Target.each(Problems::deform2dRandom);
+    }
+
+    /** torchvision's test problem (test_ops.py TestDeformConv), batch 33 and 1, with and without mask. */
+    static Stream<Arguments> torchvision() {
+        return Target.each(() -> Stream.of(Arguments.of(33, true), Arguments.of(33, false), Arguments.of(1, true),
+                Arguments.of(1, false)));
+    }
+
+    /**
+     * Runs a copy of {@code args} (its output starting as {@code args}'s) on every implementation
+     * and hands each output to {@code check}.
+     */
+    private static void forEachOutput(Target target, Convolution spec, Args args, Consumer<float[]> check) {
+        Implementations.check(ENGINES.get(target), target, spec, plan -> {
+            Args copy = args.with(Arg.DST, Tensor.of(Tensors.out(args).clone(), spec.outputShape()));
+            plan.execute(copy);
+            check.accept(Tensors.out(copy));
+        });
+    }
+
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("propertyCases")
+    void zeroOffsetsWithUnitMaskEqualConv2d(Target target, DeformConv2d spec, long seed) {
         Args args = Tensors.args(spec, seed, true, 1);
         Arrays.fill(Tensors.array(args, Arg.OFFSET), 0f);
         if (spec.mask()) {
@@ -47,7 +75,8 @@ abstract class Deform2dContract {
         }
         Convolution conv = spec.asConv2d();
         float[] expected = CrossCheck.reference(conv, asConv2d(args, conv));
-        CrossCheck.assertExact(spec, "zero offsets vs " + conv + ", seed " + seed, expected, run(spec, args));
+        forEachOutput(target, spec, args, out ->
+                CrossCheck.assertExact(spec, "zero offsets vs " + conv + ", seed " + seed, expected, out));
     }
 
     /**
@@ -55,9 +84,9 @@ abstract class Deform2dContract {
      * pixel (y + dy, x + dx): the same as conv2d, without padding, of an input built by padding
      * and shifting each channel explicitly.
      */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.convcl.testing.Problems#deform2dPropertyCases")
-    public void integerOffsetsEqualConv2dOfShiftedInput(DeformConv2d spec, long seed) {
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("propertyCases")
+    void integerOffsetsEqualConv2dOfShiftedInput(Target target, DeformConv2d spec, long seed) {
         Args args = Tensors.args(spec, seed, true, 1);
         SplittableRandom rnd = new SplittableRandom(seed);
         int og = spec.offsetGroups(), kk = spec.kh() * spec.kw(), plane = spec.outH() * spec.outW();
@@ -101,20 +130,23 @@ abstract class Deform2dContract {
         }
         float[] expected = CrossCheck.reference(conv, asConv2d(args, conv).with(Arg.SRC,
                 Tensor.of(shifted, conv.inputShape())));
-        CrossCheck.assertExact(spec, "integer shifts vs " + conv + ", seed " + seed, expected, run(spec, args));
+        forEachOutput(target, spec, args, out ->
+                CrossCheck.assertExact(spec, "integer shifts vs " + conv + ", seed " + seed, expected, out));
     }
 
     /** Offsets of +-1e4 pixels put every sample far outside the image: only the bias remains. */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.convcl.testing.Problems#deform2dPropertyCases")
-    public void offsetsFarOutsideContributeZero(Convolution spec, long seed) {
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("propertyCases")
+    void offsetsFarOutsideContributeZero(Target target, Convolution spec, long seed) {
         Args args = Tensors.args(spec, seed, true, 1);
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] off = Tensors.array(args, Arg.OFFSET);
         for (int i = 0; i < off.length; i++) {
             off[i] = rnd.nextBoolean() ? 1e4f : -1e4f;
         }
-        CrossCheck.assertExact(spec, "offsets +-1e4, seed " + seed, biasOnly(spec, args), run(spec, args));
+        float[] want = biasOnly(spec, args);
+        forEachOutput(target, spec, args, out ->
+                CrossCheck.assertExact(spec, "offsets +-1e4, seed " + seed, want, out));
     }
 
     /**
@@ -123,9 +155,9 @@ abstract class Deform2dContract {
      * make NaN exactly the outputs that use their samples (outputs start at a finite sentinel, so
      * an element never written cannot pass for a NaN), and all-NaN offsets make every output NaN.
      */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.convcl.testing.Problems#deform2dPropertyCases")
-    public void infiniteOffsetsSampleZeroAndNaNOffsetsPropagate(Convolution spec, long seed) {
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("propertyCases")
+    void infiniteOffsetsSampleZeroAndNaNOffsetsPropagate(Target target, Convolution spec, long seed) {
         Args args = Tensors.args(spec, seed, true, 2);
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] off = Tensors.array(args, Arg.OFFSET);
@@ -135,15 +167,18 @@ abstract class Deform2dContract {
                 off[i] = infinite[rnd.nextInt(2)];
             }
         }
-        CrossCheck.assertExact(spec, "+-inf among offsets, seed " + seed, CrossCheck.reference(spec, args),
-                run(spec, args));
+        float[] want = CrossCheck.reference(spec, args);
+        forEachOutput(target, spec, args, out ->
+                CrossCheck.assertExact(spec, "+-inf among offsets, seed " + seed, want, out));
 
         Args allInf = Tensors.withFreshOutput(args, spec);
         float[] inf = Tensors.array(allInf, Arg.OFFSET);
         for (int i = 0; i < inf.length; i++) {
             inf[i] = infinite[rnd.nextInt(2)];
         }
-        CrossCheck.assertExact(spec, "all offsets +-inf, seed " + seed, biasOnly(spec, allInf), run(spec, allInf));
+        float[] bias = biasOnly(spec, allInf);
+        forEachOutput(target, spec, allInf, out ->
+                CrossCheck.assertExact(spec, "all offsets +-inf, seed " + seed, bias, out));
 
         Args someNaN = withSentinelOutput(Tensors.args(spec, seed, true, 2), spec);
         float[] nanOff = Tensors.array(someNaN, Arg.OFFSET);
@@ -153,13 +188,15 @@ abstract class Deform2dContract {
         float[] expected = CrossCheck.reference(spec, someNaN);
         assertTrue(IntStream.range(0, expected.length).anyMatch(i -> Float.isNaN(expected[i])),
                 "a NaN offset must reach the reference's output: " + spec);
-        CrossCheck.assertExactWithNaN(spec, "three NaN offsets, seed " + seed, expected, run(spec, someNaN));
+        forEachOutput(target, spec, someNaN, out ->
+                CrossCheck.assertExactWithNaN(spec, "three NaN offsets, seed " + seed, expected, out));
 
         Args allNaN = withSentinelOutput(args, spec);
         Arrays.fill(Tensors.array(allNaN, Arg.OFFSET), Float.NaN);
         float[] nan = new float[(int) spec.outputSize()];
         Arrays.fill(nan, Float.NaN);
-        CrossCheck.assertExactWithNaN(spec, "all offsets NaN, seed " + seed, nan, run(spec, allNaN));
+        forEachOutput(target, spec, allNaN, out ->
+                CrossCheck.assertExactWithNaN(spec, "all offsets NaN, seed " + seed, nan, out));
     }
 
     /** The same arguments (offsets copied) with an output filled with a finite sentinel. */
@@ -171,38 +208,42 @@ abstract class Deform2dContract {
     }
 
     /** torchvision's test problem (test_ops.py TestDeformConv), batch 33 and 1, with and without mask. */
-    @ParameterizedTest(name = "n={0} mask={1}")
-    @CsvSource({"33, true", "33, false", "1, true", "1, false"})
-    public void torchvisionTestProblemMatchesReference(int batch, boolean mask) {
+    @ParameterizedTest(name = "[{0}] n={1} mask={2}")
+    @MethodSource("torchvision")
+    void torchvisionTestProblemMatchesReference(Target target, int batch, boolean mask) {
         Convolution spec = DeformConv2d.builder().input(batch, 6, 5, 4).output(2).kernel(3, 2).stride(2, 1)
                 .padding(1, 0).dilation(2, 1).groups(2).offsetGroups(3).mask(mask).bias(true).build();
         long seed = batch * 2L + (mask ? 1 : 0);
-        try (Plan plan = compile(spec)) {
+        Implementations.check(ENGINES.get(target), target, spec, plan -> {
             CrossCheck.integersExact(spec, seed, plan::execute);
             // torchvision draws offsets from a standard normal; +-2 pixels covers the same ground.
             CrossCheck.floatsClose(spec, seed, 2, plan::execute);
-        }
-        afterPlanClosed(spec);
+        });
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.convcl.testing.Problems#deform2dHandPicked")
-    public void handPickedProblemsMatchReference(Convolution spec, long seed) {
-        check(spec, seed);
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("handPicked")
+    void handPickedProblemsMatchReference(Target target, Convolution spec, long seed) {
+        check(target, spec, seed);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.convcl.testing.Problems#deform2dRandom")
-    public void randomSpecsMatchReference(Convolution spec, long seed) {
-        check(spec, seed);
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("asymmetricPadding")
+    void asymmetricPaddingMatchesReference(Target target, Convolution spec, long seed) {
+        check(target, spec, seed);
     }
 
-    private void check(Convolution spec, long seed) {
-        try (Plan plan = compile(spec)) {
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("random")
+    void randomSpecsMatchReference(Target target, Convolution spec, long seed) {
+        check(target, spec, seed);
+    }
+
+    private static void check(Target target, Convolution spec, long seed) {
+        Implementations.check(ENGINES.get(target), target, spec, plan -> {
             CrossCheck.integersExact(spec, seed, plan::execute);
             CrossCheck.floatsClose(spec, seed, Problems.offsetScale(seed), plan::execute);
-        }
-        afterPlanClosed(spec);
+        });
     }
 
     /** The arguments of {@code a} that the ordinary convolution {@code conv} takes, with a fresh output. */

@@ -5,46 +5,40 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.testing.BadArgs;
 import dev.convcl.testing.CrossCheck;
-import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Engines;
+import dev.convcl.testing.Target;
 import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Mismatched tensors given to an OpenCL plan through the public API: {@link Plan#execute}
- * throws {@link IllegalArgumentException} (nothing else) before any transfer, so no tensor
- * changes (a poisoned output stays NaN: nothing was read back), no new kernel time is recorded,
- * the plan does not fall back to the CPU path, and the next good call is correct.
+ * Mismatched tensors given to a plan through the public API, on every backend:
+ * {@link Plan#execute} throws {@link IllegalArgumentException} (nothing else) before any
+ * transfer, so no tensor changes (a poisoned output stays NaN: nothing was read back), no new
+ * kernel time is recorded, the plan does not fall back to the CPU path, and the next good call is
+ * correct.
  */
-class OpenClPlanRejectionTest {
-    private static Engine engine;
+class PlanRejectionTest {
+    @RegisterExtension
+    static final Engines ENGINES = new Engines();
 
-    @BeforeAll
-    static void open() {
-        OpenClDeviceInfo device = OpenClTestDevice.require();
-        engine = Engine.create(new DeviceChoice(DeviceChoice.Kind.OPENCL, device.index()));
+    static Stream<Arguments> cases() {
+        return Target.eachOf(BadArgs::cases);
     }
 
-    @AfterAll
-    static void close() {
-        if (engine != null) {
-            engine.close();
-        }
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.convcl.testing.BadArgs#cases")
-    void badTensorsAreRejectedBeforeTheDevice(BadArgs.Case bad) {
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("cases")
+    void badTensorsAreRejectedBeforeTheDevice(Target target, BadArgs.Case bad) {
         Convolution spec = bad.spec();
-        try (Plan plan = engine.plan(spec)) {
-            assertEquals("opencl", plan.backend(), spec + ": the plan should be on the device to show anything");
+        try (Plan plan = ENGINES.get(target).plan(spec)) {
+            assertEquals(target.toString(), plan.backend(), spec + ": the plan should be on the target to show anything");
             List<float[]> before = snapshot(bad.args());
             double kernelMillisBefore = plan.lastKernelMillis();
 
@@ -56,7 +50,7 @@ class OpenClPlanRejectionTest {
                 assertArrayEquals(before.get(i), after.get(i), spec + ": a tensor changed although the call was rejected");
             }
             assertEquals(kernelMillisBefore, plan.lastKernelMillis(), spec + ": a kernel ran for a rejected call");
-            assertEquals("opencl", plan.backend(), spec + ": a rejected call must not move the plan to the CPU path");
+            assertEquals(target.toString(), plan.backend(), spec + ": a rejected call must not move the plan");
 
             Args good = Tensors.args(spec, 7, true, 1);
             float[] expected = CrossCheck.reference(spec, good);
