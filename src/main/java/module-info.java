@@ -7,8 +7,8 @@
  * plans. The backends, their service interface, the reference implementation and the
  * command-line tool are internal and may change in any release.
  *
- * <p>Run time: JOCL (module {@code jocl}), {@code org.slf4j} (bring a binding) and JNA
- * ({@code com.sun.jna}). Optional: {@code jdk.incubator.vector}, for the CPU path's vector
+ * <p>Run time: JOCL (module {@code jocl}), {@code org.slf4j} (bring a binding), JNA
+ * ({@code com.sun.jna}) and protobuf-java ({@code com.google.protobuf}, for ONNX models). Optional: {@code jdk.incubator.vector}, for the CPU path's vector
  * kernels (start the JVM with {@code --add-modules jdk.incubator.vector}; without it plain-Java
  * kernels give the same results), and, for the command-line tool only, picocli, logback and
  * {@code java.management}.
@@ -25,6 +25,9 @@ module dev.convcl {
     requires org.slf4j;
     // JNA declares Automatic-Module-Name: com.sun.jna.
     requires com.sun.jna;
+    // protobuf-java (Automatic-Module-Name: com.google.protobuf) reads ONNX models
+    // (dev.convcl.onnx, whose generated classes are in dev.convcl.onnx.proto).
+    requires com.google.protobuf;
 
     // The command-line tool (dev.convcl.cli) only: bundled into the runnable jar, which runs on
     // the class path; a library user needs none of them.

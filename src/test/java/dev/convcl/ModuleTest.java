@@ -64,7 +64,7 @@ class ModuleTest {
         }
         Map<String, Set<Requires.Modifier>> expected = new TreeMap<>(Map.of(
                 "java.base", Set.of(Requires.Modifier.MANDATED),
-                "jocl", Set.of(), "org.slf4j", Set.of(), "com.sun.jna", Set.of(),
+                "jocl", Set.of(), "org.slf4j", Set.of(), "com.sun.jna", Set.of(), "com.google.protobuf", Set.of(),
                 "info.picocli", Set.of(Requires.Modifier.STATIC),
                 "ch.qos.logback.classic", Set.of(Requires.Modifier.STATIC),
                 "java.management", Set.of(Requires.Modifier.STATIC)));
@@ -72,14 +72,15 @@ class ModuleTest {
     }
 
     /**
-     * A user's application: the README example and a probe on the class path, convcl and its three
+     * A user's application: the README example and a probe on the class path, convcl and its four
      * dependencies on the module path, with the Vector API module, as {@code java -p ... -cp ...}
      * starts it.
      */
     @Test
     void anApplicationOnTheClassPathUsesTheModule() {
         List<String> modulePath = new ArrayList<>();
-        for (Class<?> c : List.of(Engine.class, org.jocl.CL.class, org.slf4j.Logger.class, com.sun.jna.Native.class)) {
+        for (Class<?> c : List.of(Engine.class, org.jocl.CL.class, org.slf4j.Logger.class, com.sun.jna.Native.class,
+                com.google.protobuf.Message.class)) {
             modulePath.add(location(c).toString());
         }
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
