@@ -29,12 +29,21 @@ public enum Arg {
         this.displayName = displayName;
     }
 
-    /** The name messages use, PyTorch's argument name: {@code input}, {@code weight}, {@code output} ... */
+    /**
+     * The name messages use: PyTorch's argument name.
+     *
+     * @return {@code input}, {@code weight}, {@code bias}, {@code offset}, {@code mask},
+     *         {@code sum}, {@code rois} or {@code output}
+     */
     public String displayName() {
         return displayName;
     }
 
-    /** Whether the operation writes this argument. */
+    /**
+     * Whether an operation writes this argument rather than reads it.
+     *
+     * @return true for {@link #DST}
+     */
     public boolean isOutput() {
         return this == DST;
     }
