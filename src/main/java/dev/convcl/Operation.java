@@ -13,7 +13,7 @@ import java.util.Map;
  * <p>Semantics are PyTorch's, named by each record. Adding an operator: see
  * {@code docs/ARCHITECTURE.md}, "Adding an operator".
  */
-public sealed interface Operation permits Convolution {
+public sealed interface Operation permits Convolution, ChannelAffine, Binary, Pool2d, ChannelCopy, ChannelShuffle {
 
     /** The operator's name in the one-line form, e.g. {@code conv2d}. */
     String name();
@@ -52,7 +52,13 @@ public sealed interface Operation permits Convolution {
         return switch (op.toLowerCase(java.util.Locale.ROOT)) {
             case "conv2d" -> Conv2d.fromFields(f);
             case "deform2d", "deform_conv2d" -> DeformConv2d.fromFields(f);
-            default -> throw new IllegalArgumentException("op '" + op + "' is not one of conv2d, deform2d");
+            case "channel_affine" -> ChannelAffine.fromFields(f);
+            case "binary" -> Binary.fromFields(f);
+            case "pool2d" -> Pool2d.fromFields(f);
+            case "channel_copy" -> ChannelCopy.fromFields(f);
+            case "channel_shuffle" -> ChannelShuffle.fromFields(f);
+            default -> throw new IllegalArgumentException("op '" + op + "' is not one of conv2d, deform2d, channel_affine, "
+                    + "binary, pool2d, channel_copy, channel_shuffle");
         };
     }
 }
