@@ -224,7 +224,7 @@ public final class Graph {
             Conv2d plain = convOp(name, x, weight, bias, window, groups);
             int kk = window.kh() * window.kw();
             if (offset.dim(1) % (2 * kk) != 0) {
-                throw error(name, "offset " + Arrays.toString(offset.shape()) + " has " + offset.dim(1)
+                throw error(name, "offset " + offset + " has " + offset.dim(1)
                         + " channels; it must be a multiple of 2*kh*kw=" + 2 * kk);
             }
             int og = offset.dim(1) / (2 * kk);
