@@ -1,5 +1,6 @@
 package dev.convcl;
 
+import dev.convcl.testing.Problems;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +19,7 @@ final class BadInputCases {
     }
 
     /** One row: a call that must throw IllegalArgumentException whose message contains {@code expected}. */
-    record Case(String name, String expected, Consumer<ConvEngine> call) {
+    record Case(String name, String expected, Consumer<Engine> call) {
         @Override
         public String toString() {
             return name;
@@ -27,7 +28,7 @@ final class BadInputCases {
 
     private static final SplittableRandom RND = new SplittableRandom(7);
 
-    static Tensor t(int... shape) {
+    static HostTensor t(int... shape) {
         long n = 1;
         for (int d : shape) {
             n *= d;
@@ -40,27 +41,31 @@ final class BadInputCases {
     }
 
     /** conv2d input [1,4,6,6] with weight [4,4,3,3]. */
-    private static void conv(ConvEngine e, int stride, int padding, int dilation, int groups) {
+    private static void conv(Engine e, int stride, int padding, int dilation, int groups) {
         e.conv2d(t(1, 4, 6, 6), t(4, 4, 3, 3), null, stride, padding, dilation, groups);
     }
 
     /** The spec the plan rows use, and its matching tensors. */
-    static final ConvSpec PLAN_SPEC = ConvSpec.parse("op=conv2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 pad=1 bias=1");
-    static final ConvSpec DEFORM_SPEC = ConvSpec.parse("op=deform2d n=1 c=4 h=6 w=6 k=2 kh=3 kw=3 pad=1 mask=1");
+    static final Convolution PLAN_SPEC = Problems.parse("op=conv2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 pad=1 bias=1");
+    static final Convolution DEFORM_SPEC = Problems.parse("op=deform2d n=1 c=4 h=6 w=6 k=2 kh=3 kw=3 pad=1 mask=1");
 
-    private static void planCall(ConvEngine e, ConvSpec spec, ConvArgs args) {
-        try (ConvPlan plan = e.plan(spec)) {
+    private static void planCall(Engine e, Convolution spec, Args args) {
+        try (Plan plan = e.plan(spec)) {
             plan.execute(args);
         }
     }
 
-    private static ConvArgs convArgs(Tensor in, Tensor w, Tensor b, Tensor out) {
-        return ConvArgs.conv2d(in, w, b, out);
+    private static Args convArgs(Tensor in, Tensor w, Tensor b, Tensor out) {
+        return Args.builder().src(in).weights(w).bias(b).dst(out).build();
+    }
+
+    private static Args deformArgs(Tensor in, Tensor offset, Tensor mask, Tensor w, Tensor b, Tensor out) {
+        return Args.builder().src(in).offset(offset).mask(mask).weights(w).bias(b).dst(out).build();
     }
 
     static List<Case> cases() {
         List<Case> c = new ArrayList<>();
-        // ---- torch.nn.functional.conv2d argument rules, through ConvEngine.conv2d
+        // ---- torch.nn.functional.conv2d argument rules, through Engine.conv2d
         c.add(new Case("stride 0", "stride_h=0", e -> conv(e, 0, 1, 1, 1)));
         c.add(new Case("negative stride", "stride_h=-2", e -> conv(e, -2, 1, 1, 1)));
         c.add(new Case("dilation 0", "dil_h=0", e -> conv(e, 1, 1, 0, 1)));
@@ -88,14 +93,14 @@ final class BadInputCases {
         // ---- sizes beyond 32-bit indexing, from small tensors
         c.add(new Case("output beyond 2^31 elements", "output would have 6400160001 elements",
                 e -> e.conv2d(t(1, 1, 1, 1), t(1, 1, 1, 1), null, 1, 40_000, 1, 1)));
-        c.add(new Case("padded height beyond 2^31", "h+2*pad_h=2200000001",
+        c.add(new Case("padded height beyond 2^31", "h+pad_h+pad_h_end=2200000001",
                 e -> e.conv2d(t(1, 1, 1, 1), t(1, 1, 1, 1), null, 2_000_000_000, 1_100_000_000, 1, 1)));
         c.add(new Case("input beyond 2^31 elements (spec)", "input would have 2500000000 elements",
-                e -> e.plan(ConvSpec.parse("op=conv2d n=1 c=1 h=50000 w=50000 k=1 kh=1 kw=1")).close()));
+                e -> e.plan(Operation.parse("op=conv2d n=1 c=1 h=50000 w=50000 k=1 kh=1 kw=1")).close()));
         c.add(new Case("offset beyond 2^31 elements (spec)", "offset would have",
-                e -> e.plan(ConvSpec.parse("op=deform2d n=1 c=1 h=1200 w=1200 k=1 kh=31 kw=31 pad=15")).close()));
+                e -> e.plan(Operation.parse("op=deform2d n=1 c=1 h=1200 w=1200 k=1 kh=31 kw=31 pad=15")).close()));
 
-        // ---- torchvision.ops.deform_conv2d shape rules, through ConvEngine.deformConv2d
+        // ---- torchvision.ops.deform_conv2d shape rules, through Engine.deformConv2d
         // input [1,4,6,6], weight [2,4,3,3], 3x3 pad 1 stride 1: output 6x6, offset [1,18,6,6], mask [1,9,6,6]
         c.add(new Case("offset channels not 2*kh*kw*og", "offset has 17 channels",
                 e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 17, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, null)));
@@ -130,8 +135,8 @@ final class BadInputCases {
         c.add(new Case("deform bias length", "bias shape [3]",
                 e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), t(3), 1, 1, 1, null)));
 
-        // ---- tensors that do not match a plan's spec, through plan().execute and run()
-        ConvSpec s = PLAN_SPEC;
+        // ---- tensors that do not match a plan's spec, through plan().execute and execute()
+        Convolution s = PLAN_SPEC;
         c.add(new Case("input shorter (width)", "input shape [1, 4, 6, 5]",
                 e -> planCall(e, s, convArgs(t(1, 4, 6, 5), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
         c.add(new Case("input longer (width)", "input shape [1, 4, 6, 7]",
@@ -152,24 +157,24 @@ final class BadInputCases {
                 e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(5), t(1, 4, 6, 6)))));
         c.add(new Case("bias not in spec", "a bias tensor was given but the spec says bias=0",
                 e -> planCall(e, s.withBias(false), convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
-        c.add(new Case("output aliases input", "output must not share its array with an input tensor", e -> {
+        c.add(new Case("output aliases input", "output must not share its memory with the input tensor", e -> {
             Tensor x = t(1, 4, 6, 6);
             planCall(e, s.withBias(false), convArgs(x, t(4, 4, 3, 3), null, x));
         }));
         c.add(new Case("offset given to conv2d", "an offset tensor was given but op=conv2d takes none",
-                e -> planCall(e, s, new ConvArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 18, 6, 6), null, t(1, 4, 6, 6)))));
+                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)).with(Arg.OFFSET, t(1, 18, 6, 6)))));
         c.add(new Case("null args", "args must not be null", e -> planCall(e, s, null)));
-        c.add(new Case("run() with a short input", "input shape [1, 4, 5, 6]",
-                e -> e.run(s, convArgs(t(1, 4, 5, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
-        ConvSpec d = DEFORM_SPEC;
+        c.add(new Case("execute() with a short input", "input shape [1, 4, 5, 6]",
+                e -> e.execute(s, convArgs(t(1, 4, 5, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
+        Convolution d = DEFORM_SPEC;
         c.add(new Case("deform plan: mask missing", "mask tensor is missing",
-                e -> planCall(e, d, ConvArgs.deform2d(t(1, 4, 6, 6), t(1, 18, 6, 6), null, t(2, 4, 3, 3), null, t(1, 2, 6, 6)))));
+                e -> planCall(e, d, deformArgs(t(1, 4, 6, 6), t(1, 18, 6, 6), null, t(2, 4, 3, 3), null, t(1, 2, 6, 6)))));
         c.add(new Case("deform plan: offset short", "offset shape [1, 16, 6, 6]",
-                e -> planCall(e, d, ConvArgs.deform2d(t(1, 4, 6, 6), t(1, 16, 6, 6), t(1, 9, 6, 6), t(2, 4, 3, 3), null,
+                e -> planCall(e, d, deformArgs(t(1, 4, 6, 6), t(1, 16, 6, 6), t(1, 9, 6, 6), t(2, 4, 3, 3), null,
                         t(1, 2, 6, 6)))));
         c.add(new Case("deform plan: mask with a spec that has none", "a mask tensor was given but the spec says mask=0",
-                e -> planCall(e, ConvSpec.parse("op=deform2d n=1 c=4 h=6 w=6 k=2 kh=3 kw=3 pad=1"),
-                        ConvArgs.deform2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(1, 9, 6, 6), t(2, 4, 3, 3), null, t(1, 2, 6, 6)))));
+                e -> planCall(e, Problems.parse("op=deform2d n=1 c=4 h=6 w=6 k=2 kh=3 kw=3 pad=1"),
+                        deformArgs(t(1, 4, 6, 6), t(1, 18, 6, 6), t(1, 9, 6, 6), t(2, 4, 3, 3), null, t(1, 2, 6, 6)))));
         // ---- tensor storage shorter or longer than the shape it claims
         c.add(new Case("array shorter than shape", "tensor data has 143 elements but shape [1, 4, 6, 6] needs 144",
                 e -> planCall(e, s, convArgs(Tensor.of(new float[143], 1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));

@@ -10,11 +10,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every row of {@link BadInputCases} on the CPU path: IllegalArgumentException naming the value. */
 class BadInputTest {
-    private static ConvEngine engine;
+    private static Engine engine;
 
     @BeforeAll
     static void open() {
-        engine = ConvEngine.create(DeviceChoice.CPU);
+        engine = Engine.create(DeviceChoice.CPU);
     }
 
     @AfterAll

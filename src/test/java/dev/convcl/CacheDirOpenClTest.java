@@ -29,9 +29,9 @@ class CacheDirOpenClTest {
     void kernelBinariesGoToKernelsUnderTheRoot() throws IOException {
         OpenClDeviceInfo device = OpenClTestDevice.require();
         System.setProperty(CacheDir.PROPERTY, dir.toString());
-        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=3 h=9 w=9 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
-        try (ConvEngine engine = ConvEngine.create(DeviceChoice.parse("opencl:" + device.index()));
-             ConvPlan plan = engine.plan(spec)) {
+        Operation spec = Operation.parse("op=conv2d n=1 c=3 h=9 w=9 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        try (Engine engine = Engine.create(DeviceChoice.parse("opencl:" + device.index()));
+             Plan plan = engine.plan(spec)) {
             assertEquals("opencl", plan.backend());
         }
         List<String> top;

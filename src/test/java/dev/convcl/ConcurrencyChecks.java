@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import dev.convcl.testing.WarnCapture;
 import java.lang.management.ManagementFactory;
@@ -19,24 +20,24 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * Many threads through one shared engine: one-shot calls ({@link ConvEngine#conv2d},
- * {@link ConvEngine#deformConv2d}, {@link ConvEngine#run}) and plans shared by all threads, on a
+ * Many threads through one shared engine: one-shot calls ({@link Engine#conv2d},
+ * {@link Engine#deformConv2d}, {@link Engine#execute}) and plans shared by all threads, on a
  * mix of tiny problems. Every result must be bitwise equal to the single-threaded result, no
  * call may fall back to the CPU path, and the whole run must end within a time limit (a deadlock
  * fails with the threads' stacks instead of hanging the build).
  */
 abstract class ConcurrencyChecks {
     static final int THREADS = 8;
-    private static final List<ConvSpec> SPECS = List.of(
-            ConvSpec.parse("op=conv2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 pad=1 bias=1"),
-            ConvSpec.parse("op=conv2d n=1 c=6 h=5 w=5 k=6 kh=3 kw=3 pad=1 groups=6"),
-            ConvSpec.parse("op=conv2d n=2 c=4 h=5 w=5 k=3 kh=1 kw=1 stride=2 bias=1"),
-            ConvSpec.parse("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 pad=2 dil=2 groups=2"),
-            ConvSpec.parse("op=deform2d n=1 c=4 h=5 w=5 k=2 kh=3 kw=3 pad=1 og=2 mask=1 bias=1"),
-            ConvSpec.parse("op=deform2d n=1 c=2 h=4 w=4 k=2 kh=2 kw=2"));
+    private static final List<Convolution> SPECS = List.of(
+            Problems.parse("op=conv2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 pad=1 bias=1"),
+            Problems.parse("op=conv2d n=1 c=6 h=5 w=5 k=6 kh=3 kw=3 pad=1 groups=6"),
+            Problems.parse("op=conv2d n=2 c=4 h=5 w=5 k=3 kh=1 kw=1 stride=2 bias=1"),
+            Problems.parse("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 pad=2 dil=2 groups=2"),
+            Problems.parse("op=deform2d n=1 c=4 h=5 w=5 k=2 kh=3 kw=3 pad=1 og=2 mask=1 bias=1"),
+            Problems.parse("op=deform2d n=1 c=2 h=4 w=4 k=2 kh=2 kw=2"));
 
     /** The engine under test. */
-    abstract ConvEngine engine();
+    abstract Engine engine();
 
     /** {@code cpu} or {@code opencl}: where every call must run. */
     abstract String expectedBackend();
@@ -48,28 +49,30 @@ abstract class ConcurrencyChecks {
     abstract long timeLimitSeconds();
 
     /** One call of problem {@code p} in one of three ways; returns the output. */
-    private Tensor call(int p, int way, ConvArgs a, ConvPlan[] plans) {
-        ConvSpec s = SPECS.get(p);
-        ConvEngine e = engine();
+    private HostTensor call(int p, int way, Args a, Plan[] plans) {
+        Convolution s = SPECS.get(p);
+        Engine e = engine();
         switch (way) {
             case 0: { // a plan shared by all threads
-                Tensor out = Tensor.zeros(s.outputShape());
-                plans[p].execute(new ConvArgs(a.input(), a.weight(), a.bias(), a.offset(), a.mask(), out));
+                HostTensor out = Tensor.zeros(s.outputShape());
+                plans[p].execute(a.with(Arg.DST, out));
                 return out;
             }
-            case 1: { // one-shot with a spec
-                Tensor out = Tensor.zeros(s.outputShape());
-                e.run(s, new ConvArgs(a.input(), a.weight(), a.bias(), a.offset(), a.mask(), out));
+            case 1: { // one-shot with a descriptor
+                HostTensor out = Tensor.zeros(s.outputShape());
+                e.execute(s, a.with(Arg.DST, out));
                 return out;
             }
             default: // one-shot, PyTorch style (these problems have one stride/padding/dilation for both axes)
                 return s.isDeformable()
-                        ? e.deformConv2d(a.input(), a.offset(), a.weight(), a.bias(), s.strideH(), s.padH(), s.dilH(), a.mask())
-                        : e.conv2d(a.input(), a.weight(), a.bias(), s.strideH(), s.padH(), s.dilH(), s.groups());
+                        ? e.deformConv2d(a.get(Arg.SRC), a.get(Arg.OFFSET), a.get(Arg.WEIGHTS), a.get(Arg.BIAS),
+                                s.strideH(), s.padTop(), s.dilH(), a.get(Arg.MASK))
+                        : e.conv2d(a.get(Arg.SRC), a.get(Arg.WEIGHTS), a.get(Arg.BIAS), s.strideH(), s.padTop(), s.dilH(),
+                                s.groups());
         }
     }
 
-    private static int[] bits(Tensor t) {
+    private static int[] bits(HostTensor t) {
         float[] a = t.array();
         int[] b = new int[a.length];
         for (int i = 0; i < a.length; i++) {
@@ -80,12 +83,12 @@ abstract class ConcurrencyChecks {
 
     @Test
     void sharedEngineGivesSingleThreadedResultsBitwise() throws Exception {
-        List<ConvArgs> args = new ArrayList<>();
+        List<Args> args = new ArrayList<>();
         List<int[]> expected = new ArrayList<>();
-        ConvPlan[] plans = new ConvPlan[SPECS.size()];
-        try (WarnCapture warnings = WarnCapture.on(ConvEngine.class)) {
+        Plan[] plans = new Plan[SPECS.size()];
+        try (WarnCapture warnings = WarnCapture.on(Engine.class)) {
             for (int p = 0; p < SPECS.size(); p++) {
-                ConvSpec s = SPECS.get(p);
+                Convolution s = SPECS.get(p);
                 args.add(Tensors.args(s, 1000 + p, false, 1.5));
                 plans[p] = engine().plan(s);
                 assertEquals(expectedBackend(), plans[p].backend(), s.toString());
@@ -135,12 +138,12 @@ abstract class ConcurrencyChecks {
                     callsPerThread(), engine().deviceName(), seconds);
             assertEquals(List.of(), List.copyOf(failures));
             assertEquals((long) THREADS * callsPerThread(), calls.get());
-            for (ConvPlan plan : plans) {
-                assertEquals(expectedBackend(), plan.backend(), "a shared plan moved: " + plan.spec());
+            for (Plan plan : plans) {
+                assertEquals(expectedBackend(), plan.backend(), "a shared plan moved: " + plan.operation());
             }
             assertEquals(List.of(), warnings.warnings(), "no call may have fallen back");
         } finally {
-            for (ConvPlan plan : plans) {
+            for (Plan plan : plans) {
                 if (plan != null) {
                     plan.close();
                 }

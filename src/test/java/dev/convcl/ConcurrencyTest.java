@@ -5,11 +5,11 @@ import org.junit.jupiter.api.BeforeAll;
 
 /** {@link ConcurrencyChecks} on the CPU path: 8 threads x 500 calls. */
 class ConcurrencyTest extends ConcurrencyChecks {
-    private static ConvEngine engine;
+    private static Engine engine;
 
     @BeforeAll
     static void open() {
-        engine = ConvEngine.create(DeviceChoice.CPU);
+        engine = Engine.create(DeviceChoice.CPU);
     }
 
     @AfterAll
@@ -18,7 +18,7 @@ class ConcurrencyTest extends ConcurrencyChecks {
     }
 
     @Override
-    ConvEngine engine() {
+    Engine engine() {
         return engine;
     }
 

@@ -1,6 +1,5 @@
 package dev.convcl;
 
-import dev.convcl.spi.CompiledConv;
 import dev.convcl.testing.CrossCheck;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -15,27 +14,27 @@ import org.junit.jupiter.params.provider.MethodSource;
 abstract class Conv2dContract {
 
     /** Compiles {@code spec} on the backend under test. */
-    protected abstract CompiledConv compile(ConvSpec spec);
+    protected abstract Plan compile(Convolution spec);
 
     /** Called after each plan is closed, e.g. to check that nothing leaked. */
-    protected void afterPlanClosed(ConvSpec spec) {
+    protected void afterPlanClosed(Convolution spec) {
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.convcl.testing.Problems#conv2dHandPicked")
-    public void handPickedProblemsMatchReference(ConvSpec spec, long seed) {
+    public void handPickedProblemsMatchReference(Convolution spec, long seed) {
         check(spec, seed);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.convcl.testing.Problems#conv2dRandom")
-    public void randomSpecsMatchReference(ConvSpec spec, long seed) {
+    public void randomSpecsMatchReference(Convolution spec, long seed) {
         check(spec, seed);
     }
 
-    private void check(ConvSpec spec, long seed) {
+    private void check(Convolution spec, long seed) {
         // One plan, two calls: the second also checks that a plan can be executed again.
-        try (CompiledConv plan = compile(spec)) {
+        try (Plan plan = compile(spec)) {
             CrossCheck.integersExact(spec, seed, plan::execute);
             CrossCheck.floatsClose(spec, seed, 1, plan::execute);
         }

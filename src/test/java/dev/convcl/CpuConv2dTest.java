@@ -1,28 +1,26 @@
 package dev.convcl;
 
-import dev.convcl.cpu.CpuBackend;
-import dev.convcl.spi.CompiledConv;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /** The CPU path's conv2d against the reference; see {@link Conv2dContract}. */
 class CpuConv2dTest extends Conv2dContract {
-    private static CpuBackend cpu;
+    private static Engine engine;
 
     @BeforeAll
     static void open() {
-        cpu = new CpuBackend();
+        engine = Engine.create(DeviceChoice.CPU);
     }
 
     @AfterAll
     static void close() {
-        if (cpu != null) {
-            cpu.close();
+        if (engine != null) {
+            engine.close();
         }
     }
 
     @Override
-    protected CompiledConv compile(ConvSpec spec) {
-        return cpu.compile(spec);
+    protected Plan compile(Convolution spec) {
+        return engine.plan(spec);
     }
 }

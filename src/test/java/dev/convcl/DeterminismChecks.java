@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (random float data, so a change in summation order would show).
  */
 abstract class DeterminismChecks {
-    abstract ConvEngine engine();
+    abstract Engine engine();
 
     abstract String expectedBackend();
 
@@ -34,23 +34,23 @@ abstract class DeterminismChecks {
     @ParameterizedTest(name = "{0}")
     @MethodSource("problems")
     void sameCallGivesSameBits(ProblemFiles.Named p) {
-        ConvSpec spec = p.spec();
-        ConvArgs first = Tensors.args(spec, 77, false, 2.5);
-        ConvArgs again = Tensors.withFreshOutput(first, spec);
-        ConvArgs otherPlan = Tensors.withFreshOutput(first, spec);
-        ConvArgs oneShot = Tensors.withFreshOutput(first, spec);
-        try (ConvPlan plan = engine().plan(spec); ConvPlan second = engine().plan(spec)) {
+        Convolution spec = p.spec();
+        Args first = Tensors.args(spec, 77, false, 2.5);
+        Args again = Tensors.withFreshOutput(first, spec);
+        Args otherPlan = Tensors.withFreshOutput(first, spec);
+        Args oneShot = Tensors.withFreshOutput(first, spec);
+        try (Plan plan = engine().plan(spec); Plan second = engine().plan(spec)) {
             plan.execute(first);
             plan.execute(again);
             second.execute(otherPlan);
             assertEquals(expectedBackend(), plan.backend(), spec.toString());
             assertEquals(expectedBackend(), second.backend(), spec.toString());
         }
-        engine().run(spec, oneShot);
-        float[] ref = first.output().array();
-        assertEquals(null, firstDifference(ref, again.output().array()), "same plan, second call: " + spec);
-        assertEquals(null, firstDifference(ref, otherPlan.output().array()), "second plan: " + spec);
-        assertEquals(null, firstDifference(ref, oneShot.output().array()), "one-shot call: " + spec);
+        engine().execute(spec, oneShot);
+        float[] ref = Tensors.out(first);
+        assertEquals(null, firstDifference(ref, Tensors.out(again)), "same plan, second call: " + spec);
+        assertEquals(null, firstDifference(ref, Tensors.out(otherPlan)), "second plan: " + spec);
+        assertEquals(null, firstDifference(ref, Tensors.out(oneShot)), "one-shot call: " + spec);
         for (int i = 0; i < ref.length; i++) { // outputs start as NaN: all must have been written
             assertEquals(false, Float.isNaN(ref[i]), "element " + i + " was not written: " + spec);
         }

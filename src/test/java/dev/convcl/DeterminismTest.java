@@ -5,11 +5,11 @@ import org.junit.jupiter.api.BeforeAll;
 
 /** {@link DeterminismChecks} on the CPU path. */
 class DeterminismTest extends DeterminismChecks {
-    private static ConvEngine engine;
+    private static Engine engine;
 
     @BeforeAll
     static void open() {
-        engine = ConvEngine.create(DeviceChoice.CPU);
+        engine = Engine.create(DeviceChoice.CPU);
     }
 
     @AfterAll
@@ -18,7 +18,7 @@ class DeterminismTest extends DeterminismChecks {
     }
 
     @Override
-    ConvEngine engine() {
+    Engine engine() {
         return engine;
     }
 

@@ -11,7 +11,9 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.convcl.opencl.OpenClDiscovery;
+import dev.convcl.reference.ProblemCorpus;
 import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -31,7 +33,7 @@ class NoDeviceFallbackTest {
     private static final String EXECUTION_FLAG = "convcl.test.noDevice";
 
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
-    private final Logger engineLogger = (Logger) LoggerFactory.getLogger(ConvEngine.class);
+    private final Logger engineLogger = (Logger) LoggerFactory.getLogger(Engine.class);
 
     @BeforeAll
     static void onlyWhereNoDeviceIsVisible() {
@@ -55,16 +57,16 @@ class NoDeviceFallbackTest {
 
     @Test
     void autoRunsOnTheCpuPathWithOneWarning() {
-        List<ConvSpec> specs = List.of(
+        List<Convolution> specs = List.of(
                 ProblemCorpus.conv2d().get("groups2"),
                 ProblemCorpus.conv2d().get("depthwise.mult2"),
                 ProblemCorpus.deform2d().get("torchvision.b1.mask"));
-        try (ConvEngine engine = ConvEngine.create()) {
+        try (Engine engine = Engine.create()) {
             assertEquals(DeviceChoice.AUTO, engine.choice());
-            assertEquals("cpu", engine.primaryBackend().kind());
+            assertEquals("cpu", engine.backend());
             assertTrue(engine.fallbackReason().isPresent(), "an auto engine without OpenCL should say why");
-            for (ConvSpec spec : specs) {
-                try (ConvPlan plan = engine.plan(spec)) {
+            for (Convolution spec : specs) {
+                try (Plan plan = engine.plan(spec)) {
                     assertEquals("cpu", plan.backend(), spec.toString());
                     for (long seed = 0; seed < 3; seed++) {
                         CrossCheck.integersExact(spec, seed, plan::execute);
@@ -72,13 +74,13 @@ class NoDeviceFallbackTest {
                 }
             }
             // The one-call API goes through the same path.
-            ConvSpec spec = specs.get(0);
-            ConvArgs a = Tensors.args(spec, 11, true, 1);
-            Tensor out = engine.conv2d(a.input(), a.weight(), a.bias(), 2, 0, 1, 2);
-            ConvSpec asCalled = ConvSpec.conv2d().input(2, 6, 13, 7).output(4).kernel(3, 2).stride(2).dilation(1)
+            Convolution spec = specs.get(0);
+            Args a = Tensors.args(spec, 11, true, 1);
+            HostTensor out = engine.conv2d(a.get(Arg.SRC), a.get(Arg.WEIGHTS), a.get(Arg.BIAS), 2, 0, 1, 2);
+            Convolution asCalled = Conv2d.builder().input(2, 6, 13, 7).output(4).kernel(3, 2).stride(2).dilation(1)
                     .groups(2).bias(true).build();
             CrossCheck.assertExact(asCalled, "engine.conv2d", CrossCheck.reference(asCalled,
-                    ConvArgs.conv2d(a.input(), a.weight(), a.bias(), Tensors.poisoned(asCalled))), out.toArray());
+                    a.with(Arg.DST, Tensors.poisoned(asCalled))), out.toArray());
         }
 
         List<ILoggingEvent> warnings = log.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
@@ -92,7 +94,7 @@ class NoDeviceFallbackTest {
     @Test
     void explicitDeviceChoiceFailsClearly() {
         for (DeviceChoice choice : List.of(DeviceChoice.OPENCL, DeviceChoice.parse("opencl:0"))) {
-            ConvclException e = assertThrows(ConvclException.class, () -> ConvEngine.create(choice));
+            ConvclException e = assertThrows(ConvclException.class, () -> Engine.create(choice));
             assertTrue(e.getMessage().contains("device " + choice + " asked for"), e.getMessage());
             assertTrue(e.getMessage().contains("no OpenCL platform") || e.getMessage().contains("could not be loaded"),
                     e.getMessage());
@@ -101,12 +103,12 @@ class NoDeviceFallbackTest {
 
     @Test
     void explicitCpuNeedsNoWarning() {
-        try (ConvEngine engine = ConvEngine.create(DeviceChoice.CPU); ConvPlan plan = engine.plan(SMALL)) {
+        try (Engine engine = Engine.create(DeviceChoice.CPU); Plan plan = engine.plan(SMALL)) {
             assertEquals("cpu", plan.backend());
             assertTrue(engine.fallbackReason().isEmpty());
         }
         assertTrue(log.list.isEmpty(), "choosing the CPU path is not a fallback: " + log.list);
     }
 
-    private static final ConvSpec SMALL = ConvSpec.parse("op=conv2d n=1 c=2 h=5 w=5 k=2 kh=3 kw=3");
+    private static final Convolution SMALL = Problems.parse("op=conv2d n=1 c=2 h=5 w=5 k=2 kh=3 kw=3");
 }

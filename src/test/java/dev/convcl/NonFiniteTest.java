@@ -20,11 +20,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * puts NaN and infinities (with their signs) exactly where the reference does on every case.
  */
 class NonFiniteTest {
-    private static ConvEngine engine;
+    private static Engine engine;
 
     @BeforeAll
     static void open() {
-        engine = ConvEngine.create(DeviceChoice.CPU);
+        engine = Engine.create(DeviceChoice.CPU);
     }
 
     @AfterAll
@@ -44,7 +44,7 @@ class NonFiniteTest {
     @Test
     void cpuPathMeetsHandComputedSemantics() {
         NonFinite.checkHandComputed("cpu", (spec, args) -> {
-            try (ConvPlan plan = engine.plan(spec)) {
+            try (Plan plan = engine.plan(spec)) {
                 plan.execute(args);
             }
         });
@@ -53,7 +53,7 @@ class NonFiniteTest {
     @Test
     void cpuPathMeetsDeformHandComputedSemantics() {
         DeformEdgeCases.checkHandComputed("cpu", false, (spec, args) -> {
-            try (ConvPlan plan = engine.plan(spec)) {
+            try (Plan plan = engine.plan(spec)) {
                 plan.execute(args);
             }
         });
@@ -62,24 +62,24 @@ class NonFiniteTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void cpuPathAgreesWithReference(NonFinite.Case c) {
-        ConvArgs ref = Tensors.withFreshOutput(c.args(), c.spec());
+        Args ref = Tensors.withFreshOutput(c.args(), c.spec());
         ReferenceConv.run(c.spec(), ref);
-        ConvArgs out = Tensors.withFreshOutput(c.args(), c.spec());
-        try (ConvPlan plan = engine.plan(c.spec())) {
+        Args out = Tensors.withFreshOutput(c.args(), c.spec());
+        try (Plan plan = engine.plan(c.spec())) {
             plan.execute(out);
         }
-        assertEquals(null, NonFinite.disagreement(ref.output().array(), out.output().array()),
-                c + ": reference has " + NonFinite.census(ref.output().array()) + ", cpu has "
-                        + NonFinite.census(out.output().array()));
+        assertEquals(null, NonFinite.disagreement(Tensors.out(ref), Tensors.out(out)),
+                c + ": reference has " + NonFinite.census(Tensors.out(ref)) + ", cpu has "
+                        + NonFinite.census(Tensors.out(out)));
     }
 
     /** The cases are not vacuous: most of them put non-finite values into the reference's output. */
     @Test
     void casesProduceNonFiniteOutputs() {
         long withNonFinite = cases().stream().filter(c -> {
-            ConvArgs ref = Tensors.withFreshOutput(c.args(), c.spec());
+            Args ref = Tensors.withFreshOutput(c.args(), c.spec());
             ReferenceConv.run(c.spec(), ref);
-            return !NonFinite.census(ref.output().array()).equals("0 NaN, 0 +inf, 0 -inf");
+            return !NonFinite.census(Tensors.out(ref)).equals("0 NaN, 0 +inf, 0 -inf");
         }).count();
         assertNotEquals(0, withNonFinite);
         assertEquals(true, withNonFinite * 10 >= cases().size() * 8L,

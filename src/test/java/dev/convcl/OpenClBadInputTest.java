@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.opencl.OpenClBackend;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.Tensors;
@@ -20,14 +19,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * read from the device, and that no buffer was left allocated.
  */
 class OpenClBadInputTest {
-    private static ConvEngine engine;
+    private static Engine engine;
     private static OpenClContext ctx;
 
     @BeforeAll
     static void open() {
         OpenClTestDevice.require();
-        engine = ConvEngine.create(DeviceChoice.OPENCL);
-        ctx = ((OpenClBackend) engine.primaryBackend()).context();
+        engine = Engine.create(DeviceChoice.OPENCL);
+        ctx = OpenClTestDevice.context(engine);
     }
 
     @AfterAll
@@ -59,9 +58,9 @@ class OpenClBadInputTest {
     void countersSeeAValidCall() {
         long launches = ctx.kernelLaunches();
         long transfers = ctx.transfers();
-        ConvSpec spec = BadInputCases.PLAN_SPEC;
-        ConvArgs args = Tensors.args(spec, 1, true, 1);
-        try (ConvPlan plan = engine.plan(spec)) {
+        Convolution spec = BadInputCases.PLAN_SPEC;
+        Args args = Tensors.args(spec, 1, true, 1);
+        try (Plan plan = engine.plan(spec)) {
             plan.execute(args);
             assertEquals("opencl", plan.backend(), spec.toString());
         }

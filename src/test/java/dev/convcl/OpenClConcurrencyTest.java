@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.opencl.OpenClBackend;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.opencl.OpenClKernel;
 import dev.convcl.testing.OpenClTestDevice;
@@ -17,15 +16,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link ConcurrencyChecks} on OpenCL: 8 threads x 500 calls through one context and queue;
- * afterwards no device memory or OpenCL object is left.
+ * once the engine (and with it the plan cache of the one-shot calls) is closed, no device memory
+ * or OpenCL object is left.
  */
 class OpenClConcurrencyTest extends ConcurrencyChecks {
-    private static ConvEngine engine;
+    private static Engine engine;
 
     @BeforeAll
     static void open() {
-        OpenClTestDevice.require();
-        engine = ConvEngine.create(DeviceChoice.OPENCL);
+        engine = OpenClTestDevice.engine();
     }
 
     @AfterAll
@@ -36,7 +35,7 @@ class OpenClConcurrencyTest extends ConcurrencyChecks {
     }
 
     @Override
-    ConvEngine engine() {
+    Engine engine() {
         return engine;
     }
 
@@ -57,10 +56,14 @@ class OpenClConcurrencyTest extends ConcurrencyChecks {
 
     @Override
     void afterRun() {
-        OpenClContext ctx = ((OpenClBackend) engine.primaryBackend()).context();
+        OpenClContext ctx = OpenClTestDevice.context(engine);
+        assertEquals(0, ctx.guardViolations());
+        // The one-shot calls' plans stay in the engine's plan cache until the engine closes.
+        engine.close();
         assertEquals(0, ctx.liveBytes(), "device memory left after all calls and plans");
         assertEquals(0, ctx.liveObjects(), "OpenCL objects left after all calls and plans");
         assertEquals(0, ctx.guardViolations());
+        engine = OpenClTestDevice.engine();
     }
 
     /**
@@ -70,7 +73,7 @@ class OpenClConcurrencyTest extends ConcurrencyChecks {
      */
     @Test
     void aKernelSharedByThreadsIsRefused() throws InterruptedException {
-        OpenClContext ctx = ((OpenClBackend) engine.primaryBackend()).context();
+        OpenClContext ctx = OpenClTestDevice.context(engine);
         String options = "-cl-std=CL1.2 -DKH=1 -DKW=1 -DSH=1 -DSW=1 -DPH=0 -DPW=0 -DDH=1 -DDW=1 -DCG=1 -DKG=1"
                 + " -DHAS_BIAS=0 -DRELU=0";
         try (OpenClKernel a = ctx.programs().kernel("conv2d_direct.cl", options, "conv2d_direct");

@@ -6,12 +6,11 @@ import org.junit.jupiter.api.BeforeAll;
 
 /** {@link DeterminismChecks} on OpenCL, whatever kernel KernelSelector picks. */
 class OpenClDeterminismTest extends DeterminismChecks {
-    private static ConvEngine engine;
+    private static Engine engine;
 
     @BeforeAll
     static void open() {
-        OpenClTestDevice.require();
-        engine = ConvEngine.create(DeviceChoice.OPENCL);
+        engine = OpenClTestDevice.engine();
     }
 
     @AfterAll
@@ -22,7 +21,7 @@ class OpenClDeterminismTest extends DeterminismChecks {
     }
 
     @Override
-    ConvEngine engine() {
+    Engine engine() {
         return engine;
     }
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.opencl.OpenClBackend;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.testing.ForkedJvm;
 import dev.convcl.testing.LeakProbe;
@@ -113,10 +112,10 @@ class OpenClLeakTest {
     @Test
     void engineCloseIsIdempotentAndReleasesContextAndOpenPlans() {
         OpenClTestDevice.require();
-        ConvEngine engine = ConvEngine.create(DeviceChoice.OPENCL);
-        OpenClContext ctx = ((OpenClBackend) engine.primaryBackend()).context();
-        ConvSpec spec = LeakProbe.SPECS.get(0);
-        ConvPlan open = engine.plan(spec); // left open on purpose: close() must release it
+        Engine engine = Engine.create(DeviceChoice.OPENCL);
+        OpenClContext ctx = OpenClTestDevice.context(engine);
+        Convolution spec = LeakProbe.SPECS.get(0);
+        Plan open = engine.plan(spec); // left open on purpose: close() must release it
         open.execute(Tensors.args(spec, 1, true, 1));
         assertTrue(ctx.liveBytes() > 0);
         cl_context context = ctx.context();

@@ -20,12 +20,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * CPU path) does. Plans must stay on OpenCL, so a silent fallback cannot make this pass.
  */
 class OpenClNonFiniteTest {
-    private static ConvEngine engine;
+    private static Engine engine;
 
     @BeforeAll
     static void open() {
         OpenClTestDevice.require();
-        engine = ConvEngine.create(DeviceChoice.OPENCL);
+        engine = Engine.create(DeviceChoice.OPENCL);
     }
 
     @AfterAll
@@ -39,8 +39,8 @@ class OpenClNonFiniteTest {
         return NonFinite.cases();
     }
 
-    private static void runOnOpenCl(ConvSpec spec, ConvArgs args) {
-        try (ConvPlan plan = engine.plan(spec)) {
+    private static void runOnOpenCl(Convolution spec, Args args) {
+        try (Plan plan = engine.plan(spec)) {
             assertEquals("opencl", plan.backend(), spec.toString());
             plan.execute(args);
             assertEquals("opencl", plan.backend(), "the call fell back to the CPU path: " + spec);
@@ -60,12 +60,12 @@ class OpenClNonFiniteTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void openClAgreesWithReference(NonFinite.Case c) {
-        ConvArgs ref = Tensors.withFreshOutput(c.args(), c.spec());
+        Args ref = Tensors.withFreshOutput(c.args(), c.spec());
         ReferenceConv.run(c.spec(), ref);
-        ConvArgs out = Tensors.withFreshOutput(c.args(), c.spec());
+        Args out = Tensors.withFreshOutput(c.args(), c.spec());
         runOnOpenCl(c.spec(), out);
-        assertEquals(null, NonFinite.disagreement(ref.output().array(), out.output().array()),
-                c + ": reference has " + NonFinite.census(ref.output().array()) + ", opencl has "
-                        + NonFinite.census(out.output().array()));
+        assertEquals(null, NonFinite.disagreement(Tensors.out(ref), Tensors.out(out)),
+                c + ": reference has " + NonFinite.census(Tensors.out(ref)) + ", opencl has "
+                        + NonFinite.census(Tensors.out(out)));
     }
 }

@@ -18,18 +18,18 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Mismatched tensors given to an OpenCL plan through the public API: {@link ConvPlan#execute}
+ * Mismatched tensors given to an OpenCL plan through the public API: {@link Plan#execute}
  * throws {@link IllegalArgumentException} (nothing else) before any transfer, so no tensor
  * changes (a poisoned output stays NaN: nothing was read back), no new kernel time is recorded,
  * the plan does not fall back to the CPU path, and the next good call is correct.
  */
 class OpenClPlanRejectionTest {
-    private static ConvEngine engine;
+    private static Engine engine;
 
     @BeforeAll
     static void open() {
         OpenClDeviceInfo device = OpenClTestDevice.require();
-        engine = ConvEngine.create(new DeviceChoice(DeviceChoice.Kind.OPENCL, device.index()));
+        engine = Engine.create(new DeviceChoice(DeviceChoice.Kind.OPENCL, device.index()));
     }
 
     @AfterAll
@@ -42,11 +42,11 @@ class OpenClPlanRejectionTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.convcl.testing.BadArgs#cases")
     void badTensorsAreRejectedBeforeTheDevice(BadArgs.Case bad) {
-        ConvSpec spec = bad.spec();
-        try (ConvPlan plan = engine.plan(spec)) {
+        Convolution spec = bad.spec();
+        try (Plan plan = engine.plan(spec)) {
             assertEquals("opencl", plan.backend(), spec + ": the plan should be on the device to show anything");
             List<float[]> before = snapshot(bad.args());
-            double kernelMillisBefore = plan.lastDeviceMillis();
+            double kernelMillisBefore = plan.lastKernelMillis();
 
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> plan.execute(bad.args()));
             assertTrue(e.getMessage().contains(bad.expectedInMessage()), e.getMessage());
@@ -55,23 +55,21 @@ class OpenClPlanRejectionTest {
             for (int i = 0; i < before.size(); i++) {
                 assertArrayEquals(before.get(i), after.get(i), spec + ": a tensor changed although the call was rejected");
             }
-            assertEquals(kernelMillisBefore, plan.lastDeviceMillis(), spec + ": a kernel ran for a rejected call");
+            assertEquals(kernelMillisBefore, plan.lastKernelMillis(), spec + ": a kernel ran for a rejected call");
             assertEquals("opencl", plan.backend(), spec + ": a rejected call must not move the plan to the CPU path");
 
-            ConvArgs good = Tensors.args(spec, 7, true, 1);
+            Args good = Tensors.args(spec, 7, true, 1);
             float[] expected = CrossCheck.reference(spec, good);
             plan.execute(good);
-            CrossCheck.assertExact(spec, "good call after a rejected one", expected, good.output().toArray());
+            CrossCheck.assertExact(spec, "good call after a rejected one", expected, Tensors.out(good));
         }
     }
 
-    /** Copies of every tensor's contents, nulls skipped, in a fixed order. */
-    private static List<float[]> snapshot(ConvArgs a) {
+    /** Copies of every tensor's contents, in the order of their roles. */
+    private static List<float[]> snapshot(Args a) {
         List<float[]> copies = new ArrayList<>();
-        for (Tensor t : new Tensor[] {a.input(), a.weight(), a.bias(), a.offset(), a.mask(), a.output()}) {
-            if (t != null) {
-                copies.add(t.toArray());
-            }
+        for (Tensor t : a.asMap().values()) {
+            copies.add(((HostTensor) t).toArray());
         }
         return copies;
     }

@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A device buffer. Transfers are blocking, from and into {@link Tensor}s (arrays or buffers).
+ * A device buffer. Transfers are blocking, from and into {@link dev.convcl.HostTensor}s (arrays or buffers).
  * {@link #close()} releases it once; later calls do nothing.
  *
  * <p>In the context's guard mode ({@link OpenClContext#GUARD_PROPERTY}) the buffer has extra bytes

@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
 
 /**
  * Chooses the implicit-GEMM tile per {@link ProblemClass} by timing candidates on the device, and
- * saves the winners in the device's {@link TuningTable} file, which {@link KernelSelector} then
+ * saves the winners in the device's {@link TuningTable} file, which the {@code gemm} implementation then
  * reads. For each class present in the given problems, every candidate of
  * {@code GemmDefaults.candidates} runs each of the class's problems once on integer data and must
  * reproduce the direct kernel's output exactly (integer sums are exact in float32), otherwise it

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.CacheDir;
+import dev.convcl.DeformConv2d;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,8 +120,8 @@ class BenchCommandTest {
         assertEquals(29, suite.size());
         assertEquals(8, suite.stream().filter(BenchSuite.Problem::quick).count());
         assertEquals("resnet50.res2.3x3", suite.get(0).name());
-        assertTrue(suite.stream().anyMatch(p -> p.name().equals("dcnv2.res4.og4") && p.spec().offsetGroups() == 4
-                && p.spec().mask()));
+        assertTrue(suite.stream().anyMatch(p -> p.name().equals("dcnv2.res4.og4")
+                && p.spec() instanceof DeformConv2d d && d.offsetGroups() == 4 && d.mask()));
     }
 
     @Test

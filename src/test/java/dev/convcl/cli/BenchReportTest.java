@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -53,7 +54,7 @@ class BenchReportTest {
 
     @Test
     void checksFailOnMismatchAndOnUnwrittenElements() {
-        Tensor ref = Tensor.of(new float[] {1, 2, 3, 4}, 4);
+        HostTensor ref = Tensor.of(new float[] {1, 2, 3, 4}, 4);
         assertTrue(BenchRunner.Check.of("reference", ref, Tensor.of(new float[] {1, 2, 3, 4}, 4)).ok());
         BenchRunner.Check off = BenchRunner.Check.of("reference", ref, Tensor.of(new float[] {1, 2, 3, 4.1f}, 4));
         assertFalse(off.ok(), off.describe());

@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.convcl.CacheDir;
-import dev.convcl.ConvEngine;
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
+import dev.convcl.Engine;
 import dev.convcl.opencl.OpenClDiscovery;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import dev.convcl.testing.WarnCapture;
 import java.io.IOException;
@@ -59,7 +60,7 @@ class CliNoDeviceTest {
         Path shapes = Files.writeString(dir.resolve("shapes.txt"), BenchCommandTest.TINY);
         Path json = dir.resolve("out.json");
         Cli.Result r;
-        try (WarnCapture warn = WarnCapture.on(ConvEngine.class)) {
+        try (WarnCapture warn = WarnCapture.on(Engine.class)) {
             r = Cli.run("bench", "--shapes", shapes.toString(), "--iters", "2", "--json", json.toString());
             assertEquals(1, warn.count("OpenCL unavailable"), warn.warnings().toString());
         }
@@ -73,8 +74,8 @@ class CliNoDeviceTest {
 
     @Test
     void runAndVerifyWorkOnAutoAndRefuseOpencl() throws IOException {
-        ConvSpec spec = ConvSpec.parse("op=deform2d n=1 c=4 h=6 w=5 k=2 kh=3 kw=3 pad=1 og=2 mask=1 bias=1");
-        try (WarnCapture warn = WarnCapture.on(ConvEngine.class)) {
+        Convolution spec = Problems.parse("op=deform2d n=1 c=4 h=6 w=5 k=2 kh=3 kw=3 pad=1 og=2 mask=1 bias=1");
+        try (WarnCapture warn = WarnCapture.on(Engine.class)) {
             RunCommandTest.assertRunMatchesReference(dir, spec, "auto");
             Cli.Result verify = Cli.run("verify", "--count", "1");
             assertEquals(0, verify.code(), verify.toString());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -70,10 +71,10 @@ class NpyTest {
     void writeThenReadKeepsShapeAndValues() throws IOException {
         for (int[] shape : new int[][] {{7}, {2, 3}, {1, 3, 5, 7}, {2, 1, 1, 1, 3}}) {
             int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-            Tensor t = Tensor.of(range(n), shape);
+            HostTensor t = Tensor.of(range(n), shape);
             Path f = dir.resolve("t" + shape.length + ".npy");
             Npy.write(f, t);
-            Tensor back = Npy.read(f);
+            HostTensor back = Npy.read(f);
             assertArrayEquals(shape, back.shape());
             assertArrayEquals(t.array(), back.array());
             // numpy's layout: the data starts at a multiple of 64 bytes
@@ -95,11 +96,11 @@ class NpyTest {
         byte[] data = floats(ByteOrder.LITTLE_ENDIAN, 1f, -2f, 3.5f, 4f, 5f, 6f);
         String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
         for (int major : new int[] {1, 2, 3}) {
-            Tensor t = Npy.read(file("v" + major + ".npy", npy(major, dict, data)));
+            HostTensor t = Npy.read(file("v" + major + ".npy", npy(major, dict, data)));
             assertArrayEquals(new int[] {2, 3}, t.shape(), "version " + major);
             assertArrayEquals(new float[] {1f, -2f, 3.5f, 4f, 5f, 6f}, t.array(), "version " + major);
         }
-        Tensor d = Npy.read(file("f8.npy", npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",
+        HostTensor d = Npy.read(file("f8.npy", npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",
                 doubles(0.1, -1e-3, 12345.678))));
         assertArrayEquals(new float[] {0.1f, -1e-3f, 12345.678f}, d.array());
     }
@@ -107,10 +108,10 @@ class NpyTest {
     @Test
     void readsFilesThatNumpyWrote() throws IOException {
         // src/test/resources/npy: made by numpy (see README there)
-        Tensor a = Npy.read(resource("arange_2x3_f4.npy"));
+        HostTensor a = Npy.read(resource("arange_2x3_f4.npy"));
         assertArrayEquals(new int[] {2, 3}, a.shape());
         assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5}, a.array());
-        Tensor b = Npy.read(resource("linspace_4_f8_v2.npy"));
+        HostTensor b = Npy.read(resource("linspace_4_f8_v2.npy"));
         assertArrayEquals(new int[] {4}, b.shape());
         assertArrayEquals(new float[] {-1f, -1f / 3, 1f / 3, 1f}, b.array(), 1e-7f);
         assertRefused(resource("arange_2x3_f4_fortran.npy"), "fortran_order");
@@ -182,7 +183,7 @@ class NpyTest {
         for (int i = 0; i < wide.length; i++) {
             wide[i] = i / 7.0;
         }
-        Tensor d = Npy.read(file("wide.npy", npy(2, "{'descr': '<f8', 'fortran_order': False, 'shape': (200003,), }",
+        HostTensor d = Npy.read(file("wide.npy", npy(2, "{'descr': '<f8', 'fortran_order': False, 'shape': (200003,), }",
                 doubles(wide))));
         for (int i = 0; i < wide.length; i += 9973) {
             assertEquals((float) wide[i], d.get(i), "element " + i);

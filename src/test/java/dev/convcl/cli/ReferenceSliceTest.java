@@ -4,10 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import org.junit.jupiter.api.Test;
 
@@ -15,18 +19,18 @@ import org.junit.jupiter.api.Test;
 class ReferenceSliceTest {
 
     private static void assertSliceMatchesWhole(String line, double maxFlops, int expectedK) {
-        ConvSpec spec = ConvSpec.parse(line);
-        ConvArgs args = Tensors.args(spec, 21, true, 2);
+        Convolution spec = Problems.parse(line);
+        Args args = Tensors.args(spec, 21, true, 2);
         ReferenceConv.run(spec, args);
         ReferenceSlice slice = ReferenceSlice.choose(spec, maxFlops);
         assertEquals(expectedK, slice.slice().k(), spec + " -> " + slice.slice());
-        Tensor part = slice.reference(args);
-        assertEquals(-1, Tensors.firstMismatch(slice.sliceOf(args.output()).array(), part.array()),
+        HostTensor part = slice.reference(args);
+        assertEquals(-1, Tensors.firstMismatch(slice.sliceOf((HostTensor) args.get(Arg.DST)).array(), part.array()),
                 spec + ": slice " + slice.slice());
         // the comparison can fail: a changed element of the first output channel (always kept) shows
-        float[] wrong = args.output().toArray();
+        float[] wrong = Tensors.out(args).clone();
         wrong[1] += 1;
-        Tensor bad = Tensor.of(wrong, spec.outputShape());
+        HostTensor bad = Tensor.of(wrong, spec.outputShape());
         assertTrue(ProblemData.relativeL2(part, slice.sliceOf(bad)) > 1e-4, spec.toString());
     }
 
@@ -46,10 +50,10 @@ class ReferenceSliceTest {
 
     @Test
     void theSliceKeepsTheProblemsStructure() {
-        ConvSpec spec = ConvSpec.parse("op=deform2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 pad=1 og=4 mask=1 bias=1");
+        DeformConv2d spec = DeformConv2d.parse("op=deform2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 pad=1 og=4 mask=1 bias=1");
         ReferenceSlice s = ReferenceSlice.choose(spec, 2e7);
         assertEquals(spec.c(), s.slice().c(), "groups=1 keeps every input channel");
-        assertEquals(4, s.slice().offsetGroups());
+        assertEquals(4, ((DeformConv2d) s.slice()).offsetGroups());
         assertTrue(s.slice().flops() <= 2e7, s.slice().toString());
         assertArrayEquals(new int[] {1, s.slice().k(), 14, 14}, s.slice().outputShape());
         assertEquals(s.slice().k() + " of 256 output channels", s.describe());

@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,19 +27,20 @@ class RunCommandTest {
     Path dir;
 
     /** Writes the spec's input tensors as .npy files and returns the command line that runs it. */
-    static List<String> commandFor(Path dir, ConvSpec spec, ConvArgs args, String device) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("run", "--op", spec.op().token(), "--device", device));
-        cmd.addAll(List.of("--input", save(dir, "x.npy", args.input()), "--weight", save(dir, "w.npy", args.weight())));
-        if (args.bias() != null) {
-            cmd.addAll(List.of("--bias", save(dir, "b.npy", args.bias())));
+    static List<String> commandFor(Path dir, Convolution spec, Args args, String device) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("run", "--op", spec.name(), "--device", device));
+        cmd.addAll(List.of("--input", save(dir, "x.npy", args.get(Arg.SRC)), "--weight", save(dir, "w.npy",
+                args.get(Arg.WEIGHTS))));
+        if (args.has(Arg.BIAS)) {
+            cmd.addAll(List.of("--bias", save(dir, "b.npy", args.get(Arg.BIAS))));
         }
-        if (args.offset() != null) {
-            cmd.addAll(List.of("--offset", save(dir, "o.npy", args.offset())));
+        if (args.has(Arg.OFFSET)) {
+            cmd.addAll(List.of("--offset", save(dir, "o.npy", args.get(Arg.OFFSET))));
         }
-        if (args.mask() != null) {
-            cmd.addAll(List.of("--mask", save(dir, "m.npy", args.mask())));
+        if (args.has(Arg.MASK)) {
+            cmd.addAll(List.of("--mask", save(dir, "m.npy", args.get(Arg.MASK))));
         }
-        cmd.addAll(List.of("--stride", spec.strideH() + "," + spec.strideW(), "--padding", spec.padH() + "," + spec.padW(),
+        cmd.addAll(List.of("--stride", spec.strideH() + "," + spec.strideW(), "--padding", spec.padTop() + "," + spec.padLeft(),
                 "--dilation", spec.dilH() + "," + spec.dilW(), "--out", dir.resolve("y.npy").toString()));
         if (!spec.isDeformable()) {
             cmd.addAll(List.of("--groups", Integer.toString(spec.groups())));
@@ -46,41 +50,41 @@ class RunCommandTest {
 
     private static String save(Path dir, String name, Tensor t) throws IOException {
         Path f = dir.resolve(name);
-        Npy.write(f, t);
+        Npy.write(f, (HostTensor) t);
         return f.toString();
     }
 
     /** Runs {@code spec} through the command and checks the output file against the reference. */
-    static void assertRunMatchesReference(Path dir, ConvSpec spec, String device) throws IOException {
-        ConvArgs args = Tensors.args(spec, 7, false, 2.5);
+    static void assertRunMatchesReference(Path dir, Convolution spec, String device) throws IOException {
+        Args args = Tensors.args(spec, 7, false, 2.5);
         ReferenceConv.run(spec, args);
         Cli.Result r = Cli.run(commandFor(dir, spec, args, device).toArray(String[]::new));
         assertEquals(0, r.code(), spec + ": " + r);
         assertTrue(r.out().contains("y.npy"), r.toString());
-        Tensor y = Npy.read(dir.resolve("y.npy"));
+        HostTensor y = Npy.read(dir.resolve("y.npy"));
         assertArrayEquals(spec.outputShape(), y.shape(), spec.toString());
-        double err = Tensors.relativeL2(args.output().array(), y.array());
+        double err = Tensors.relativeL2(Tensors.out(args), y.array());
         assertTrue(err <= 1e-5, spec + ": relative L2 " + err);
     }
 
     @Test
     void conv2dOnCpuMatchesReference() throws IOException {
         assertRunMatchesReference(dir,
-                ConvSpec.parse("op=conv2d n=2 c=6 h=9 w=7 k=4 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 bias=1"), "cpu");
+                Problems.parse("op=conv2d n=2 c=6 h=9 w=7 k=4 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 bias=1"), "cpu");
     }
 
     @Test
     void deform2dOnCpuDerivesGroupsAndOffsetGroupsLikeTorchvision() throws IOException {
         // groups = C / weight.shape[1] = 2 and og = offset.shape[1] / (2*kh*kw) = 3 are not passed
         assertRunMatchesReference(dir,
-                ConvSpec.parse("op=deform2d n=1 c=6 h=7 w=6 k=4 kh=3 kw=2 stride=1,2 pad=1 dil=1 groups=2 og=3 mask=1 bias=1"),
+                Problems.parse("op=deform2d n=1 c=6 h=7 w=6 k=4 kh=3 kw=2 stride=1,2 pad=1 dil=1 groups=2 og=3 mask=1 bias=1"),
                 "cpu");
-        assertRunMatchesReference(dir, ConvSpec.parse("op=deform2d n=2 c=3 h=5 w=5 k=2 kh=3 kw=3 pad=1 og=1 mask=0"), "cpu");
+        assertRunMatchesReference(dir, Problems.parse("op=deform2d n=2 c=3 h=5 w=5 k=2 kh=3 kw=3 pad=1 og=1 mask=0"), "cpu");
     }
 
     @Test
     void float64InputsAreConverted() throws IOException {
-        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=1 h=3 w=3 k=1 kh=2 kw=2");
+        Convolution spec = Problems.parse("op=conv2d n=1 c=1 h=3 w=3 k=1 kh=2 kw=2");
         Files.write(dir.resolve("x.npy"), NpyTest.npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 3, 3), }",
                 NpyTest.doubles(1, 2, 3, 4, 5, 6, 7, 8, 9)));
         Npy.write(dir.resolve("w.npy"), Tensor.of(new float[] {1, 0, 0, -1}, spec.weightShape()));
@@ -93,7 +97,7 @@ class RunCommandTest {
 
     /** Files for a valid conv2d call, to be broken one at a time. */
     private List<String> validConv2d() throws IOException {
-        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=4 h=6 w=6 k=2 kh=3 kw=3 pad=1 bias=1");
+        Convolution spec = Problems.parse("op=conv2d n=1 c=4 h=6 w=6 k=2 kh=3 kw=3 pad=1 bias=1");
         return commandFor(dir, spec, Tensors.args(spec, 3, true, 1), "cpu");
     }
 
@@ -175,10 +179,10 @@ class RunCommandTest {
         assertFailsWith(with(ok, "--dilation", "0"), "--dilation 0 must be at least 1 (1 = no dilation)");
         assertFailsWith(with(ok, "--groups", "0"), "--groups 0 must be at least 1");
         assertFailsWith(with(ok, "--dilation", "9"), "kernel height kh=3 at dil_h=9 spans 19 rows, more than the padded "
-                + "input height h+2*pad_h=8 (kh: the kernel height of --weight; dil_h: --dilation; h: the height of --input; "
+                + "input height h+pad_h+pad_h_end=8 (kh: the kernel height of --weight; dil_h: --dilation; h: the height of --input; "
                 + "pad_h: --padding)");
         assertFailsWith(with(with(ok, "--dilation", "1,9"), "--padding", "1,0"), "kernel width kw=3 at dil_w=9 spans 19 "
-                + "columns, more than the padded input width w+2*pad_w=6 (kw: the kernel width of --weight; dil_w: --dilation; "
+                + "columns, more than the padded input width w+pad_w+pad_w_end=6 (kw: the kernel width of --weight; dil_w: --dilation; "
                 + "w: the width of --input; pad_w: --padding)");
         for (String flag : List.of("--padding=-1", "--dilation=0", "--stride=0", "--stride=1,0", "--dilation=2,0")) {
             String[] kv = flag.split("=");
@@ -207,7 +211,7 @@ class RunCommandTest {
 
     @Test
     void deform2dNeedsOffsetsOfAFittingShape() throws IOException {
-        ConvSpec spec = ConvSpec.parse("op=deform2d n=1 c=2 h=5 w=5 k=2 kh=3 kw=3 pad=1 og=1 mask=1");
+        Convolution spec = Problems.parse("op=deform2d n=1 c=2 h=5 w=5 k=2 kh=3 kw=3 pad=1 og=1 mask=1");
         List<String> ok = commandFor(dir, spec, Tensors.args(spec, 5, false, 1), "cpu");
         List<String> noOffset = new ArrayList<>(ok);
         noOffset.subList(noOffset.indexOf("--offset"), noOffset.indexOf("--offset") + 2).clear();

@@ -5,12 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.DeviceChoice;
+import dev.convcl.DeviceException;
+import dev.convcl.Engine;
+import dev.convcl.HostTensor;
+import dev.convcl.Plan;
 import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
-import dev.convcl.spi.BackendException;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.spi.Primitive;
+import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.Primitives;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,7 +133,7 @@ class CpuAlgorithmsTest {
                     + (deform ? " og=" + og + " mask=" + rnd.nextInt(2) : "")
                     + " bias=" + rnd.nextInt(2) + " relu=" + rnd.nextInt(2);
             try {
-                ConvSpec.parse(line);
+                Problems.parse(line);
                 specs.add(line);
             } catch (IllegalArgumentException tooLargeKernel) {
                 // the kernel span exceeds the padded input: draw again
@@ -134,7 +143,7 @@ class CpuAlgorithmsTest {
     }
 
     /** The chosen algorithm, plus the two generic GEMM paths on every conv2d (they take any). */
-    private static List<String> algorithms(ConvSpec spec) {
+    private static List<String> algorithms(Convolution spec) {
         List<String> names = new ArrayList<>();
         names.add(CpuBackend.algorithmFor(spec));
         if (!spec.isDeformable()) {
@@ -150,18 +159,18 @@ class CpuAlgorithmsTest {
     @ParameterizedTest
     @MethodSource("edgeSpecs")
     void edgeShapesMatchReference(String line) {
-        checkAllPaths(ConvSpec.parse(line), 11);
+        checkAllPaths(Problems.parse(line), 11);
     }
 
     @ParameterizedTest
     @MethodSource("randomSpecs")
     void randomShapesMatchReference(String line) {
-        checkAllPaths(ConvSpec.parse(line), 23);
+        checkAllPaths(Problems.parse(line), 23);
     }
 
-    private static void checkAllPaths(ConvSpec spec, long seed) {
-        ConvArgs ints = Tensors.args(spec, seed, true, 2);
-        ConvArgs floats = Tensors.args(spec, seed + 1, false, 2.5);
+    private static void checkAllPaths(Convolution spec, long seed) {
+        Args ints = Tensors.args(spec, seed, true, 2);
+        Args floats = Tensors.args(spec, seed + 1, false, 2.5);
         float[] refInts = reference(spec, ints);
         float[] refFloats = reference(spec, floats);
         for (String algorithm : algorithms(spec)) {
@@ -173,11 +182,11 @@ class CpuAlgorithmsTest {
                     long bound = 4 * Scratch.boundFloats(spec, backend.threads());
                     assertTrue(plan.scratchBytes() <= bound, () -> plan.scratchBytes() + " bytes of scratch, above "
                             + bound + ", " + where);
-                    float[] out = run(plan, spec, ints);
+                    float[] out = run(backend, plan, spec, ints);
                     int bad = Tensors.firstMismatch(refInts, out);
                     assertEquals(-1, bad, () -> "integer inputs must match exactly, " + where + ": element " + bad
                             + " is " + out[bad] + ", reference " + refInts[bad]);
-                    float[] outF = run(plan, spec, floats);
+                    float[] outF = run(backend, plan, spec, floats);
                     double err = Tensors.relativeL2(refFloats, outF);
                     assertTrue(err <= TOLERANCE, () -> "relative L2 error " + err + " > " + TOLERANCE + ", " + where);
                     if (firstFloats == null) {
@@ -195,24 +204,25 @@ class CpuAlgorithmsTest {
 
     @Test
     void chosenAlgorithmsFollowTheSpec() {
-        assertEquals("cpu-1x1", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1 stride=2")));
+        assertEquals("cpu-1x1", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1 stride=2")));
         // Wide rows would waste (28 + 8) / 28 - 1 = 29% here: packed tiles.
-        assertEquals("cpu-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=512 h=28 w=28 k=512 kh=3 kw=3 pad=4 dil=4")));
+        assertEquals("cpu-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=512 h=28 w=28 k=512 kh=3 kw=3 pad=4 dil=4")));
         // 4 output channels per group (ResNeXt): packing would not pay.
-        assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=3 kw=3 pad=1 groups=32")));
+        assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=3 kw=3 pad=1 groups=32")));
         // 3 input channels (a network's first layer) and little waste.
-        assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=3 h=224 w=224 k=64 kh=7 kw=7 stride=2 pad=3")));
-        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=8 kh=3 kw=3 groups=4")));
-        assertEquals("cpu-deform-gemm", CpuBackend.algorithmFor(ConvSpec.parse("op=deform2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1")));
+        assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=3 h=224 w=224 k=64 kh=7 kw=7 stride=2 pad=3")));
+        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=4 h=5 w=5 k=8 kh=3 kw=3 groups=4")));
+        assertEquals("cpu-deform-gemm", CpuBackend.algorithmFor(Problems.parse("op=deform2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1")));
         try (CpuBackend cpu = new CpuBackend(1)) {
-            assertEquals("cpu-depthwise", cpu.compile(ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=3 kw=3 groups=4")).algorithm());
+            assertEquals("cpu-depthwise", Primitives.selected(cpu, Problems.parse(
+                    "op=conv2d n=1 c=4 h=5 w=5 k=4 kh=3 kw=3 groups=4")).name());
         }
     }
 
     @Test
     void algorithmsRejectSpecsTheyCannotRun() {
-        ConvSpec deform = ConvSpec.parse("op=deform2d n=1 c=4 h=5 w=5 k=4 kh=3 kw=3");
-        ConvSpec dense = ConvSpec.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=3 kw=3");
+        Convolution deform = Problems.parse("op=deform2d n=1 c=4 h=5 w=5 k=4 kh=3 kw=3");
+        Convolution dense = Problems.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=3 kw=3");
         try (CpuBackend cpu = new CpuBackend(1, Kernels.scalar())) {
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(deform, "cpu-gemm"));
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(deform, "cpu-implicit-gemm"));
@@ -230,13 +240,13 @@ class CpuAlgorithmsTest {
     @Test
     void scratchLargerThanAJavaArrayIsRefused() {
         // The input fits (2 x 32767^2 < 2^31), its padded copy does not.
-        ConvSpec dense = ConvSpec.parse("op=conv2d n=1 c=2 h=32767 w=32767 k=2 kh=3 kw=3 pad=1");
-        ConvSpec depthwise = ConvSpec.parse("op=conv2d n=1 c=1 h=46340 w=46340 k=1 kh=3 kw=3 pad=1 groups=1");
+        Convolution dense = Problems.parse("op=conv2d n=1 c=2 h=32767 w=32767 k=2 kh=3 kw=3 pad=1");
+        Convolution depthwise = Problems.parse("op=conv2d n=1 c=1 h=46340 w=46340 k=1 kh=3 kw=3 pad=1 groups=1");
         assertEquals("cpu-gemm", CpuBackend.algorithmFor(dense), "the implicit GEMM's buffer cannot fit");
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(depthwise));
         try (CpuBackend cpu = new CpuBackend(1, Kernels.scalar())) {
-            BackendException e = assertThrows(BackendException.class, () -> cpu.compile(dense, "cpu-implicit-gemm"));
-            assertEquals(BackendException.Kind.OUT_OF_RESOURCES, e.kind(), e.getMessage());
+            DeviceException e = assertThrows(DeviceException.class, () -> cpu.compile(dense, "cpu-implicit-gemm"));
+            assertEquals(DeviceException.Kind.OUT_OF_RESOURCES, e.kind(), e.getMessage());
             assertTrue(e.getMessage().contains(dense.toString()), e.getMessage());
             try (CpuPlan plan = cpu.compile(depthwise, "cpu-depthwise")) {
                 assertTrue(((DepthwiseConv) plan).bands() > 1000, "a 46342-wide padded plane in bands");
@@ -262,36 +272,37 @@ class CpuAlgorithmsTest {
     @ParameterizedTest
     @MethodSource("nonFiniteSpecs")
     void nonFiniteValuesPropagateLikeTheReference(String line) {
-        ConvSpec spec = ConvSpec.parse(line);
+        Convolution spec = Problems.parse(line);
         for (boolean integers : new boolean[] {true, false}) {
             for (int variant = 0; variant < 4; variant++) {
-                ConvArgs args = Tensors.args(spec, 31 + variant, integers, integers ? 1 : 1.5);
+                Args args = Tensors.args(spec, 31 + variant, integers, integers ? 1 : 1.5);
                 SplittableRandom rnd = new SplittableRandom(variant);
                 float[] poison = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
                 switch (variant) {
                     case 0 -> { // input pixels, including corners and edges
-                        float[] in = args.input().array();
+                        float[] in = Tensors.array(args, Arg.SRC);
                         in[0] = Float.NaN;
                         in[in.length - 1] = Float.POSITIVE_INFINITY;
                         in[rnd.nextInt(in.length)] = Float.NEGATIVE_INFINITY;
                     }
-                    case 1 -> args.weight().array()[rnd.nextInt(args.weight().size())] = poison[rnd.nextInt(3)];
+                    case 1 -> Tensors.array(args, Arg.WEIGHTS)[rnd.nextInt(args.get(Arg.WEIGHTS).size())] =
+                            poison[rnd.nextInt(3)];
                     case 2 -> { // a weight that multiplies padding: must still poison
-                        float[] wt = args.weight().array();
+                        float[] wt = Tensors.array(args, Arg.WEIGHTS);
                         wt[0] = Float.POSITIVE_INFINITY;
                     }
                     default -> {
-                        if (spec.isDeformable()) {
-                            float[] off = args.offset().array();
+                        if (spec instanceof DeformConv2d d) {
+                            float[] off = Tensors.array(args, Arg.OFFSET);
                             off[rnd.nextInt(off.length)] = Float.NaN;
                             off[rnd.nextInt(off.length)] = Float.POSITIVE_INFINITY;
-                            if (spec.mask()) {
-                                float[] mask = args.mask().array();
+                            if (d.mask()) {
+                                float[] mask = Tensors.array(args, Arg.MASK);
                                 mask[rnd.nextInt(mask.length)] = Float.NaN;
                                 mask[rnd.nextInt(mask.length)] = Float.POSITIVE_INFINITY;
                             }
                         } else {
-                            float[] in = args.input().array();
+                            float[] in = Tensors.array(args, Arg.SRC);
                             for (int i = 0; i < 3; i++) {
                                 in[rnd.nextInt(in.length)] = poison[i];
                             }
@@ -306,8 +317,8 @@ class CpuAlgorithmsTest {
                     for (CpuBackend backend : BACKENDS) {
                         String where = algorithm + "/" + label(backend) + " variant " + variant
                                 + (integers ? " integers" : " floats") + " on " + spec;
-                        try (CompiledConv plan = backend.compile(spec, algorithm)) {
-                            float[] out = run(plan, spec, args);
+                        try (Primitive plan = backend.compile(spec, algorithm)) {
+                            float[] out = run(backend, plan, spec, args);
                             if (integers) {
                                 int bad = Tensors.firstMismatch(ref, out);
                                 assertEquals(-1, bad, () -> where + ": element " + bad + " is " + out[bad]
@@ -347,16 +358,12 @@ class CpuAlgorithmsTest {
         return count;
     }
 
-    private static float[] reference(ConvSpec spec, ConvArgs args) {
-        ConvArgs fresh = Tensors.withFreshOutput(args, spec);
-        ReferenceConv.run(spec, fresh);
-        return fresh.output().array();
+    private static float[] reference(Convolution spec, Args args) {
+        return CrossCheck.reference(spec, args);
     }
 
-    private static float[] run(CompiledConv plan, ConvSpec spec, ConvArgs args) {
-        ConvArgs fresh = Tensors.withFreshOutput(args, spec);
-        plan.execute(fresh);
-        return fresh.output().array();
+    private static float[] run(CpuBackend backend, Primitive plan, Convolution spec, Args args) {
+        return Primitives.output(backend, plan, spec, args);
     }
 
     /** One plan per algorithm run from four threads at once, each call with its own data. */
@@ -375,18 +382,18 @@ class CpuAlgorithmsTest {
         java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(4);
         try {
             for (String line : lines) {
-                ConvSpec spec = ConvSpec.parse(line);
+                Convolution spec = Problems.parse(line);
                 for (CpuBackend backend : BACKENDS) {
-                    try (CompiledConv plan = backend.compile(spec)) {
+                    try (Primitive plan = Primitives.compile(backend, spec)) {
                         assertEquals(CpuBackend.algorithmFor(spec), plan.algorithm());
                         List<java.util.concurrent.Future<?>> calls = new ArrayList<>();
                         for (int caller = 0; caller < 4; caller++) {
                             long seed = 100 + caller;
                             calls.add(callers.submit(() -> {
-                                ConvArgs args = Tensors.args(spec, seed, true, 2);
+                                Args args = Tensors.args(spec, seed, true, 2);
                                 float[] ref = reference(spec, args);
                                 for (int repeat = 0; repeat < 5; repeat++) {
-                                    float[] out = run(plan, spec, args);
+                                    float[] out = run(backend, plan, spec, args);
                                     int bad = Tensors.firstMismatch(ref, out);
                                     assertEquals(-1, bad, () -> plan.algorithm() + "/" + label(backend)
                                             + " concurrent call differs at " + bad + " on " + spec);
@@ -408,22 +415,31 @@ class CpuAlgorithmsTest {
     /** Buffer-backed tensors take the copy path in and out. */
     @Test
     void directBufferTensorsGiveTheSameResult() {
-        ConvSpec spec = ConvSpec.parse("op=deform2d n=1 c=4 h=9 w=9 k=6 kh=3 kw=3 pad=1 og=2 mask=1 bias=1");
-        ConvArgs args = Tensors.args(spec, 5, true, 2);
+        Convolution spec = Problems.parse("op=deform2d n=1 c=4 h=9 w=9 k=6 kh=3 kw=3 pad=1 og=2 mask=1 bias=1");
+        Args args = Tensors.args(spec, 5, true, 2);
         float[] ref = reference(spec, args);
         for (CpuBackend backend : BACKENDS) {
-            Tensor in = copyToDirect(args.input()), wt = copyToDirect(args.weight()), b = copyToDirect(args.bias());
-            Tensor off = copyToDirect(args.offset()), mask = copyToDirect(args.mask());
-            Tensor out = Tensor.directZeros(spec.outputShape());
-            try (CompiledConv plan = backend.compile(spec)) {
-                plan.execute(ConvArgs.deform2d(in, off, mask, wt, b, out));
+            Args.Builder direct = Args.builder();
+            args.asMap().forEach((role, t) -> direct.set(role, copyToDirect((HostTensor) t)));
+            HostTensor out = Tensor.directZeros(spec.outputShape());
+            try (Primitive plan = Primitives.compile(backend, spec)) {
+                Primitives.run(backend, plan, direct.dst(out).build());
             }
             assertEquals(-1, Tensors.firstMismatch(ref, out.toArray()), label(backend) + " on " + spec);
         }
+        // And through a plan of a CPU engine, which copies them in and out the same way.
+        try (Engine engine = Engine.create(DeviceChoice.CPU);
+             Plan plan = engine.plan(spec)) {
+            Args.Builder direct = Args.builder();
+            args.asMap().forEach((role, t) -> direct.set(role, copyToDirect((HostTensor) t)));
+            HostTensor out = Tensor.directZeros(spec.outputShape());
+            plan.execute(direct.dst(out).build());
+            assertEquals(-1, Tensors.firstMismatch(ref, out.toArray()), "engine plan on " + spec);
+        }
     }
 
-    private static Tensor copyToDirect(Tensor t) {
-        Tensor d = Tensor.directZeros(t.shape());
+    private static HostTensor copyToDirect(HostTensor t) {
+        HostTensor d = Tensor.directZeros(t.shape());
         d.copyFrom(t.toArray());
         return d;
     }

@@ -1,10 +1,11 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
 import dev.convcl.reference.ReferenceConv;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.spi.Primitive;
 import dev.convcl.testing.DeformEdgeCases;
+import dev.convcl.testing.Primitives;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
@@ -37,10 +38,10 @@ class CpuDeformEdgeTest {
         BACKENDS.forEach(CpuBackend::close);
     }
 
-    private static BiConsumer<ConvSpec, ConvArgs> algorithm(CpuBackend backend, String name) {
+    private static BiConsumer<Convolution, Args> algorithm(CpuBackend backend, String name) {
         return (spec, args) -> {
-            try (CompiledConv plan = backend.compile(spec, name)) {
-                plan.execute(args);
+            try (Primitive plan = backend.compile(spec, name)) {
+                Primitives.run(backend, plan, args);
             }
         };
     }

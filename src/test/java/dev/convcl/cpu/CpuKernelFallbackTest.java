@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
 import dev.convcl.reference.ReferenceConv;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.spi.Primitive;
+import dev.convcl.testing.Primitives;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import org.junit.jupiter.api.Test;
 
@@ -73,13 +75,13 @@ class CpuKernelFallbackTest {
         };
         try (CpuBackend cpu = new CpuBackend(2)) {
             for (String line : lines) {
-                ConvSpec spec = ConvSpec.parse(line);
-                ConvArgs args = Tensors.args(spec, 3, true, 2);
-                ConvArgs expected = Tensors.withFreshOutput(args, spec);
+                Convolution spec = Problems.parse(line);
+                Args args = Tensors.args(spec, 3, true, 2);
+                Args expected = Tensors.withFreshOutput(args, spec);
                 ReferenceConv.run(spec, expected);
-                try (CompiledConv plan = cpu.compile(spec)) {
-                    plan.execute(args);
-                    int bad = Tensors.firstMismatch(expected.output().array(), args.output().array());
+                try (Primitive plan = Primitives.compile(cpu, spec)) {
+                    Primitives.run(cpu, plan, args);
+                    int bad = Tensors.firstMismatch(Tensors.out(expected), Tensors.out(args));
                     assertEquals(-1, bad, () -> plan.algorithm() + "/" + cpu.kernelName() + " differs at element "
                             + bad + " on " + spec);
                 }

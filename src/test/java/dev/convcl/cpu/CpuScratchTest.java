@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
-import dev.convcl.reference.ReferenceConv;
-import dev.convcl.spi.BackendException;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.DeviceException;
+import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.Primitives;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -80,7 +83,7 @@ class CpuScratchTest {
     @ParameterizedTest
     @MethodSource("hugePadding")
     void scratchStaysWithinTheBoundWhateverThePadding(String line) {
-        ConvSpec spec = ConvSpec.parse(line);
+        Convolution spec = Problems.parse(line);
         String chosen = CpuBackend.algorithmFor(spec);
         for (CpuBackend backend : BACKENDS) {
             long bound = 4 * Scratch.boundFloats(spec, backend.threads());
@@ -91,8 +94,8 @@ class CpuScratchTest {
                     plan = backend.compile(spec, algorithm);
                 } catch (IllegalArgumentException cannotRunThisKind) {
                     continue;
-                } catch (BackendException refused) {
-                    assertEquals(BackendException.Kind.OUT_OF_RESOURCES, refused.kind(), refused.getMessage());
+                } catch (DeviceException refused) {
+                    assertEquals(DeviceException.Kind.OUT_OF_RESOURCES, refused.kind(), refused.getMessage());
                     assertFalse(algorithm.equals(chosen), "the chosen " + chosen + " refused " + spec + ": " + refused);
                     continue;
                 }
@@ -111,7 +114,7 @@ class CpuScratchTest {
     /** A tile per thread, and a copy of the (bordered) input: nothing that grows with the padding. */
     @Test
     void boundIsATilePerThreadWhenTheInputIsSmall() {
-        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=1 h=1 w=1 k=1 kh=3 kw=3 pad=12000");
+        Convolution spec = Problems.parse("op=conv2d n=1 c=1 h=1 w=1 k=1 kh=3 kw=3 pad=12000");
         assertEquals(2 * 4 * 3 + 3 * Scratch.TILE_FLOATS, Scratch.boundFloats(spec, 2));
         assertTrue(4 * Scratch.boundFloats(spec, 2) < 4 * spec.outputSize() / 100,
                 "a tile per thread is small next to this output");
@@ -137,10 +140,10 @@ class CpuScratchTest {
     @ParameterizedTest
     @MethodSource("depthwiseSpecs")
     void bandsMatchTheReference(String line) {
-        ConvSpec spec = ConvSpec.parse(line);
-        ConvArgs ints = Tensors.args(spec, 5, true, 1);
-        ConvArgs poisoned = Tensors.args(spec, 6, true, 1);
-        poisoned.weight().array()[0] = Float.NaN;
+        Convolution spec = Problems.parse(line);
+        Args ints = Tensors.args(spec, 5, true, 1);
+        Args poisoned = Tensors.args(spec, 6, true, 1);
+        Tensors.array(poisoned, Arg.WEIGHTS)[0] = Float.NaN;
         float[] ref = reference(spec, ints);
         float[] refPoisoned = reference(spec, poisoned);
         assertTrue(countNaN(refPoisoned) > 0, "the NaN weight must reach the reference output: " + spec);
@@ -150,17 +153,17 @@ class CpuScratchTest {
                 DepthwiseConv plan;
                 try {
                     plan = new DepthwiseConv(spec, backend.pool(), kernels(backend), tile);
-                } catch (BackendException oneRowTooLarge) {
+                } catch (DeviceException oneRowTooLarge) {
                     continue;
                 }
                 bandCounts.add(plan.bands());
                 String where = plan.bands() + " bands (tile " + tile + ", " + backend.kernelName() + " x"
                         + backend.threads() + ") on " + spec;
                 assertTrue(plan.scratchBytes() <= 4 * tile * backend.threads(), "scratch above the tile, " + where);
-                float[] out = run(plan, spec, ints);
+                float[] out = run(backend, plan, spec, ints);
                 int bad = Tensors.firstMismatch(ref, out);
                 assertEquals(-1, bad, () -> where + ": element " + bad + " is " + out[bad] + ", reference " + ref[bad]);
-                float[] outPoisoned = run(plan, spec, poisoned);
+                float[] outPoisoned = run(backend, plan, spec, poisoned);
                 int badNaN = Tensors.firstMismatch(refPoisoned, outPoisoned);
                 assertEquals(-1, badNaN, () -> "NaN weight, " + where + ": element " + badNaN + " is "
                         + outPoisoned[badNaN] + ", reference " + refPoisoned[badNaN]);
@@ -173,15 +176,15 @@ class CpuScratchTest {
     /** A plane over the real tile (1405 x 1303 padded) is banded and still exact. */
     @Test
     void paddedPlaneAboveTheTileIsBandedAndExact() {
-        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=2 h=5 w=3 k=4 kh=3 kw=3 pad=700,650 groups=2 bias=1 relu=1");
-        ConvArgs ints = Tensors.args(spec, 7, true, 1);
-        ints.weight().array()[4] = Float.NaN; // the centre tap of channel 0 meets padding everywhere
+        Convolution spec = Problems.parse("op=conv2d n=1 c=2 h=5 w=3 k=4 kh=3 kw=3 pad=700,650 groups=2 bias=1 relu=1");
+        Args ints = Tensors.args(spec, 7, true, 1);
+        Tensors.array(ints, Arg.WEIGHTS)[4] = Float.NaN; // the centre tap of channel 0 meets padding everywhere
         float[] ref = reference(spec, ints);
         for (CpuBackend backend : BACKENDS) {
             try (CpuPlan plan = backend.compile(spec, CpuBackend.algorithmFor(spec))) {
                 assertEquals("cpu-depthwise", plan.algorithm());
                 assertTrue(((DepthwiseConv) plan).bands() > 1, "expected bands: " + spec);
-                float[] out = run(plan, spec, ints);
+                float[] out = run(backend, plan, spec, ints);
                 int bad = Tensors.firstMismatch(ref, out);
                 assertEquals(-1, bad, () -> "element " + bad + " is " + out[bad] + ", reference " + ref[bad]);
             }
@@ -223,8 +226,8 @@ class CpuScratchTest {
         }
         lines.add("op=conv2d n=2 c=4 h=1 w=1 k=6 kh=3 kw=4 stride=2,3 pad=41,40 dil=2,3 groups=2 bias=1");
         for (String line : lines) {
-            ConvSpec spec = ConvSpec.parse(line);
-            ConvArgs args = SmallHeapRun.args(spec);
+            Convolution spec = Problems.parse(line);
+            Args args = SmallHeapRun.args(spec);
             float[] ref = reference(spec, args);
             assertEquals(-1, SmallHeapRun.firstWrong(spec, args, ref), spec.toString());
             ref[ref.length / 2 + 3] += 1;
@@ -244,15 +247,11 @@ class CpuScratchTest {
         return count;
     }
 
-    private static float[] reference(ConvSpec spec, ConvArgs args) {
-        ConvArgs fresh = Tensors.withFreshOutput(args, spec);
-        ReferenceConv.run(spec, fresh);
-        return fresh.output().array();
+    private static float[] reference(Convolution spec, Args args) {
+        return CrossCheck.reference(spec, args);
     }
 
-    private static float[] run(CpuPlan plan, ConvSpec spec, ConvArgs args) {
-        ConvArgs fresh = Tensors.withFreshOutput(args, spec);
-        plan.execute(fresh);
-        return fresh.output().array();
+    private static float[] run(CpuBackend backend, CpuPlan plan, Convolution spec, Args args) {
+        return Primitives.output(backend, plan, spec, args);
     }
 }

@@ -1,11 +1,14 @@
 package dev.convcl.cpu;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvEngine;
-import dev.convcl.ConvPlan;
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
 import dev.convcl.DeviceChoice;
+import dev.convcl.Engine;
+import dev.convcl.Plan;
 import dev.convcl.Tensor;
+import dev.convcl.testing.Problems;
+import dev.convcl.testing.Tensors;
 
 /**
  * Run by {@link CpuScratchTest} in a JVM with a small heap: 1x1 inputs under a padding given as
@@ -25,19 +28,19 @@ public final class SmallHeapRun {
 
     public static void main(String[] argv) {
         int done = 0;
-        try (ConvEngine engine = ConvEngine.create(DeviceChoice.CPU)) {
+        try (Engine engine = Engine.create(DeviceChoice.CPU)) {
             for (String template : CASES) {
-                ConvSpec spec = ConvSpec.parse(template.replace("PAD", argv[0]));
-                ConvArgs args = args(spec);
+                Convolution spec = Problems.parse(template.replace("PAD", argv[0]));
+                Args args = args(spec);
                 String algorithm;
-                try (ConvPlan plan = engine.plan(spec)) {
+                try (Plan plan = engine.plan(spec)) {
                     algorithm = plan.algorithm();
                     plan.execute(args);
                 }
-                int wrong = firstWrong(spec, args, args.output().array());
+                int wrong = firstWrong(spec, args, Tensors.out(args));
                 if (wrong >= 0) {
                     System.out.println(algorithm + " on " + spec + ": output " + wrong + " is "
-                            + args.output().array()[wrong]);
+                            + Tensors.out(args)[wrong]);
                     System.exit(1);
                 }
                 System.out.println(algorithm + " ok on " + spec);
@@ -48,7 +51,7 @@ public final class SmallHeapRun {
     }
 
     /** Small integers (exact sums) and a bias of 0.5, with a zeroed output. */
-    static ConvArgs args(ConvSpec spec) {
+    static Args args(Convolution spec) {
         float[] in = new float[(int) spec.inputSize()];
         for (int i = 0; i < in.length; i++) {
             in[i] = i + 2;
@@ -59,27 +62,27 @@ public final class SmallHeapRun {
         }
         float[] bias = new float[spec.k()];
         java.util.Arrays.fill(bias, 0.5f);
-        return new ConvArgs(Tensor.of(in, spec.inputShape()), Tensor.of(wt, spec.weightShape()),
-                Tensor.of(bias, spec.biasShape()), null, null, Tensor.zeros(spec.outputShape()));
+        return Args.builder().src(Tensor.of(in, spec.inputShape())).weights(Tensor.of(wt, spec.weightShape()))
+                .bias(Tensor.of(bias, spec.biasShape())).dst(Tensor.zeros(spec.outputShape())).build();
     }
 
     /**
      * The first output (NCHW index) that differs from the sum of weight x pixel over the taps that
      * fall on the 1x1 input, plus the bias; -1 when all match.
      */
-    static int firstWrong(ConvSpec spec, ConvArgs args, float[] out) {
-        if (spec.h() != 1 || spec.w() != 1 || spec.relu() || !spec.bias()) {
-            throw new IllegalArgumentException("a 1x1 input with a bias and no ReLU: " + spec);
+    static int firstWrong(Convolution spec, Args args, float[] out) {
+        if (spec.h() != 1 || spec.w() != 1 || !spec.postOps().isEmpty() || !spec.bias()) {
+            throw new IllegalArgumentException("a 1x1 input with a bias and no post-ops: " + spec);
         }
-        float[] in = args.input().array(), wt = args.weight().array(), bias = args.bias().array();
+        float[] in = Tensors.array(args, Arg.SRC), wt = Tensors.array(args, Arg.WEIGHTS), bias = Tensors.array(args, Arg.BIAS);
         int oh = spec.outH(), ow = spec.outW(), cg = spec.cPerGroup();
         for (int n = 0; n < spec.n(); n++) {
             for (int k = 0; k < spec.k(); k++) {
                 int g = k / spec.kPerGroup();
                 for (int y = 0; y < oh; y++) {
-                    int i = tapOnPixel(y, spec.strideH(), spec.padH(), spec.dilH(), spec.kh());
+                    int i = tapOnPixel(y, spec.strideH(), spec.padTop(), spec.dilH(), spec.kh());
                     for (int x = 0; x < ow; x++) {
-                        int j = i < 0 ? -1 : tapOnPixel(x, spec.strideW(), spec.padW(), spec.dilW(), spec.kw());
+                        int j = i < 0 ? -1 : tapOnPixel(x, spec.strideW(), spec.padLeft(), spec.dilW(), spec.kw());
                         double sum = 0;
                         if (j >= 0) {
                             for (int cl = 0; cl < cg; cl++) {

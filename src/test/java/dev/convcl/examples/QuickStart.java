@@ -1,8 +1,12 @@
 package dev.convcl.examples;
 
-import dev.convcl.ConvEngine;
-import dev.convcl.ConvPlan;
-import dev.convcl.ConvSpec;
+import dev.convcl.Activation;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Conv2d;
+import dev.convcl.Engine;
+import dev.convcl.HostTensor;
+import dev.convcl.Plan;
 import dev.convcl.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,23 +40,23 @@ public final class QuickStart {
 
     /** The snippet: convolves each frame and returns the outputs. */
     static List<float[]> run(List<float[]> frames, float[] weights, float[] biases) {
-        // 32 channels of 56x56, each convolved with its own 3x3 filter at dilation 2.
-        ConvSpec spec = ConvSpec.depthwise(1, 32, 56, 56, 1)
+        // 32 channels of 56x56, each convolved with its own 3x3 filter at dilation 2, then bias and ReLU.
+        Conv2d conv = Conv2d.depthwise(1, 32, 56, 56, 1)
                 .kernel(3, 3).padding(2).dilation(2)
-                .bias(true).relu(true)
+                .bias(true).postOps(Activation.relu())
                 .build();
-        Tensor weight = Tensor.of(weights, spec.weightShape());   // [32, 1, 3, 3]
-        Tensor bias = Tensor.of(biases, spec.biasShape());        // [32]
         List<float[]> results = new ArrayList<>();
 
-        try (ConvEngine engine = ConvEngine.create();             // OpenCL if there is a device, else pure Java
-             ConvPlan plan = engine.plan(spec)) {                 // compile once ...
-            for (float[] frame : frames) {                        // ... run many times
-                Tensor output = Tensor.zeros(spec.outputShape()); // [1, 32, 56, 56]
-                plan.execute(Tensor.of(frame, spec.inputShape()), weight, bias, output);
+        try (Engine engine = Engine.create();                        // OpenCL if there is a device, else pure Java
+             Plan plan = engine.plan(conv)) {                        // compile once ...
+            plan.bind(Arg.WEIGHTS, Tensor.of(weights, conv.weightShape()));  // [32, 1, 3, 3], copied once
+            plan.bind(Arg.BIAS, Tensor.of(biases, conv.biasShape()));        // [32]
+            for (float[] frame : frames) {                           // ... run many times
+                HostTensor output = Tensor.zeros(conv.outputShape()); // [1, 32, 56, 56]
+                plan.execute(Args.of(Arg.SRC, Tensor.of(frame, conv.inputShape()), Arg.DST, output));
                 results.add(output.array());
             }
-            System.out.println(spec + " ran on " + plan.backend() + ": " + plan.deviceName()
+            System.out.println(conv + " ran on " + plan.backend() + ": " + plan.deviceName()
                     + ", algorithm " + plan.algorithm());
         }
         return results;

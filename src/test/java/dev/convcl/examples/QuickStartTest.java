@@ -3,10 +3,11 @@ package dev.convcl.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
 import dev.convcl.Tensor;
 import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -17,8 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /** Runs the README example: its output line, and its results against the reference. */
 class QuickStartTest {
-    private static final ConvSpec SPEC =
-            ConvSpec.parse("op=conv2d n=1 c=32 h=56 w=56 k=32 kh=3 kw=3 pad=2 dil=2 groups=32 bias=1 relu=1");
+    private static final Convolution SPEC =
+            Problems.parse("op=conv2d n=1 c=32 h=56 w=56 k=32 kh=3 kw=3 pad=2 dil=2 groups=32 bias=1 relu=1");
 
     @Test
     void mainPrintsWhereItRan() {
@@ -46,8 +47,9 @@ class QuickStartTest {
 
         assertEquals(frames.size(), results.size());
         for (int i = 0; i < frames.size(); i++) {
-            ConvArgs args = ConvArgs.conv2d(Tensor.of(frames.get(i), SPEC.inputShape()),
-                    Tensor.of(weights, SPEC.weightShape()), Tensor.of(biases, SPEC.biasShape()), Tensors.poisoned(SPEC));
+            Args args = Args.builder().src(Tensor.of(frames.get(i), SPEC.inputShape()))
+                    .weights(Tensor.of(weights, SPEC.weightShape())).bias(Tensor.of(biases, SPEC.biasShape()))
+                    .dst(Tensors.poisoned(SPEC)).build();
             CrossCheck.assertExact(SPEC, "QuickStart frame " + i, CrossCheck.reference(SPEC, args), results.get(i));
         }
     }

@@ -5,12 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Activation;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.Engine;
+import dev.convcl.Plan;
+import dev.convcl.PostOps;
 import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.spi.Primitive;
+import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Primitives;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -24,17 +33,19 @@ import org.junit.jupiter.api.Test;
 
 /** {@link DeformGemmPlan} ({@code deform2d_gemm.cl}) against the reference, on every tile it may be given. */
 class DeformGemmOpenClTest {
+    private static OpenClBackend backend;
     private static OpenClContext ctx;
 
     @BeforeAll
     static void open() {
-        ctx = new OpenClContext(OpenClTestDevice.require());
+        backend = new OpenClBackend(OpenClTestDevice.require());
+        ctx = backend.context();
     }
 
     @AfterAll
     static void close() {
-        if (ctx != null) {
-            ctx.close();
+        if (backend != null) {
+            backend.close();
         }
     }
 
@@ -43,7 +54,7 @@ class DeformGemmOpenClTest {
             + " groups=2 og=3 mask=1 bias=1";
 
     /**
-     * Odd shapes through the selector's default tile: sizes 1, 7, 13, 33; offset groups 1-4 (also
+     * Odd shapes through selection's default tile: sizes 1, 7, 13, 33; offset groups 1-4 (also
      * splitting a group's channels), groups 1 and 2, mask on and off, stride, dilation, padding
      * differing between the axes, output channels that do not fill a register tile, channel
      * counts that need several sampling chunks, bias and ReLU.
@@ -63,14 +74,14 @@ class DeformGemmOpenClTest {
     };
 
     @Test
-    void selectorDefaultTileMatchesReferenceOnOddShapes() {
+    void selectedDefaultTileMatchesReferenceOnOddShapes() {
         long seed = 300;
         for (String line : EDGE_SPECS) {
-            ConvSpec spec = ConvSpec.parse(line);
-            try (CompiledConv plan = KernelSelector.compile(ctx, spec)) {
-                assertTrue(plan.algorithm().startsWith("deform-gemm["), spec + ": selector chose " + plan.algorithm());
+            Convolution spec = Problems.parse(line);
+            try (Primitive plan = Primitives.compile(backend, spec)) {
+                assertTrue(plan.algorithm().startsWith("deform-gemm["), spec + ": selection chose " + plan.algorithm());
                 for (double offsetScale : new double[] {0.5, 2, 10}) {
-                    PlanChecks.checkIntegersAndFloats(spec, plan, seed++, offsetScale);
+                    PlanChecks.checkIntegersAndFloats(backend, spec, plan, seed++, offsetScale);
                 }
             }
         }
@@ -87,7 +98,7 @@ class DeformGemmOpenClTest {
         OpenClDeviceInfo device = ctx.info();
         long seed = 400;
         for (String line : TILE_SPECS) {
-            ConvSpec spec = ConvSpec.parse(line);
+            Convolution spec = Problems.parse(line);
             Set<DeformGemmPlan.Tile> tiles = new LinkedHashSet<>(DeformGemmPlan.candidates(spec, device));
             for (DeformGemmPlan.Tile t : DeformGemmPlan.candidates(spec, PlanChecks.asGpu(device))) {
                 if (t.fits(spec, device)) {
@@ -97,133 +108,143 @@ class DeformGemmOpenClTest {
             assertTrue(tiles.size() >= 6, "expected the CPU and GPU candidate lists, got " + tiles);
             for (DeformGemmPlan.Tile t : tiles) {
                 try (DeformGemmPlan plan = new DeformGemmPlan(ctx, spec, t)) {
-                    PlanChecks.checkIntegersAndFloats(spec, plan, seed++, 3);
+                    PlanChecks.checkIntegersAndFloats(backend, spec, plan, seed++, 3);
                 }
             }
         }
     }
 
     /** A small spec with channels split into several chunks and two offset groups. */
-    private static final ConvSpec SMALL = ConvSpec.parse(
+    private static final DeformConv2d SMALL = DeformConv2d.parse(
             "op=deform2d n=2 c=4 h=7 w=13 k=6 kh=3 kw=3 stride=1 pad=1 dil=1 groups=2 og=2 mask=1 bias=1");
 
     @Test
     void zeroOffsetsAndUnitMaskEqualConv2d() {
-        ConvSpec spec = SMALL;
-        ConvArgs args = Tensors.args(spec, 500, true, 1);
-        Arrays.fill(args.offset().array(), 0f);
-        Arrays.fill(args.mask().array(), 1f);
-        ConvArgs conv = ConvArgs.conv2d(args.input(), args.weight(), args.bias(), Tensors.poisoned(spec));
+        Convolution spec = SMALL;
+        Args args = Tensors.args(spec, 500, true, 1);
+        Arrays.fill(Tensors.array(args, Arg.OFFSET), 0f);
+        Arrays.fill(Tensors.array(args, Arg.MASK), 1f);
+        Args conv = args.with(Arg.OFFSET, null).with(Arg.MASK, null).with(Arg.DST, Tensors.poisoned(spec));
         ReferenceConv.run(spec.asConv2d(), conv);
-        try (CompiledConv plan = KernelSelector.compile(ctx, spec)) {
-            plan.execute(args);
+        try (Primitive plan = Primitives.compile(backend, spec)) {
+            Primitives.run(backend, plan, args);
         }
-        int bad = Tensors.firstMismatch(conv.output().array(), args.output().array());
+        int bad = Tensors.firstMismatch(Tensors.out(conv), Tensors.out(args));
         assertEquals(-1, bad, () -> spec + ": output[" + bad + "] differs from conv2d");
     }
 
     @Test
     void farAndInfiniteOffsetsSampleZero() {
-        ConvSpec spec = SMALL.withRelu(false);
+        Convolution spec = SMALL.withPostOps(PostOps.none());
         float inf = Float.POSITIVE_INFINITY;
         float[][] fills = {{1e4f, -1e4f}, {inf, -inf}, {1e30f, -inf, -3e9f}};
-        try (CompiledConv plan = KernelSelector.compile(ctx, spec)) {
+        try (Primitive plan = Primitives.compile(backend, spec)) {
             for (float[] fill : fills) {
                 // Every sample outside the image: each output is exactly its bias.
-                ConvArgs all = Tensors.args(spec, 600, true, 1);
+                Args all = Tensors.args(spec, 600, true, 1);
                 SplittableRandom rnd = new SplittableRandom(601);
-                float[] off = all.offset().array();
+                float[] off = Tensors.array(all, Arg.OFFSET);
                 for (int i = 0; i < off.length; i++) {
                     off[i] = fill[rnd.nextInt(fill.length)];
                 }
-                plan.execute(all);
-                float[] out = all.output().array();
+                Primitives.run(backend, plan, all);
+                float[] out = Tensors.out(all);
                 int plane = spec.outH() * spec.outW();
                 for (int i = 0; i < out.length; i++) {
-                    float bias = all.bias().array()[(i / plane) % spec.k()];
+                    float bias = Tensors.array(all, Arg.BIAS)[(i / plane) % spec.k()];
                     assertEquals(bias, out[i], spec + ": offsets " + Arrays.toString(fill) + ", output[" + i + "]");
                 }
                 // Some offsets far out, the rest integer: exactly the reference.
-                ConvArgs mixed = Tensors.args(spec, 602, true, 3);
-                float[] moff = mixed.offset().array();
+                Args mixed = Tensors.args(spec, 602, true, 3);
+                float[] moff = Tensors.array(mixed, Arg.OFFSET);
                 for (int i = 0; i < moff.length; i++) {
                     if (rnd.nextInt(3) == 0) {
                         moff[i] = fill[rnd.nextInt(fill.length)];
                     }
                 }
-                PlanChecks.checkExact(spec, plan, mixed);
+                PlanChecks.checkExact(backend, spec, plan, mixed);
             }
         }
     }
 
     @Test
     void nanOffsetsMakeTheirOutputsNaN() {
-        ConvSpec spec = SMALL.withRelu(true);
-        try (CompiledConv plan = KernelSelector.compile(ctx, spec)) {
+        Convolution spec = SMALL.withPostOps(PostOps.of(Activation.relu()));
+        try (Primitive plan = Primitives.compile(backend, spec)) {
             // All NaN (alone, or among infinities): every output is NaN, whatever the mask and weights.
             for (float[] fill : new float[][] {{Float.NaN}, {Float.NaN, Float.POSITIVE_INFINITY}}) {
-                ConvArgs all = sentinelOutput(Tensors.args(spec, 610, true, 1), spec);
+                Args all = sentinelOutput(Tensors.args(spec, 610, true, 1), spec);
                 SplittableRandom rnd = new SplittableRandom(611);
-                float[] off = all.offset().array();
+                float[] off = Tensors.array(all, Arg.OFFSET);
                 for (int i = 0; i < off.length; i++) {
                     off[i] = i % 2 == 0 ? Float.NaN : fill[rnd.nextInt(fill.length)];
                 }
-                plan.execute(all);
-                float[] out = all.output().array();
+                Primitives.run(backend, plan, all);
+                float[] out = Tensors.out(all);
                 for (int i = 0; i < out.length; i++) {
                     assertTrue(Float.isNaN(out[i]), spec + ": offsets " + Arrays.toString(fill) + ", output[" + i + "] = "
                             + out[i]);
                 }
             }
             // A few NaN offsets: NaN exactly where the reference has it, the rest bit-equal.
-            ConvArgs few = sentinelOutput(Tensors.args(spec, 612, true, 2), spec);
-            float[] off = few.offset().array();
+            Args few = sentinelOutput(Tensors.args(spec, 612, true, 2), spec);
+            float[] off = Tensors.array(few, Arg.OFFSET);
             SplittableRandom rnd = new SplittableRandom(613);
             for (int i = 0; i < 4; i++) {
                 off[rnd.nextInt(off.length)] = Float.NaN;
             }
-            ConvArgs ref = Tensors.withFreshOutput(few, spec);
+            Args ref = Tensors.withFreshOutput(few, spec);
             ReferenceConv.run(spec, ref);
-            float[] want = ref.output().array();
+            float[] want = Tensors.out(ref);
             assertTrue(IntStream.range(0, want.length).anyMatch(i -> Float.isNaN(want[i])), "no NaN reached " + spec);
-            plan.execute(few);
-            float[] got = few.output().array();
+            Primitives.run(backend, plan, few);
+            float[] got = Tensors.out(few);
             int bad = Tensors.firstMismatch(want, got);
             assertEquals(-1, bad, () -> spec + ": output[" + bad + "] = " + got[bad] + ", reference " + want[bad]);
         }
     }
 
     /** {@code a} with an output full of a finite sentinel, so a NaN in it was computed. */
-    private static ConvArgs sentinelOutput(ConvArgs a, ConvSpec spec) {
+    private static Args sentinelOutput(Args a, Convolution spec) {
         float[] out = new float[(int) spec.outputSize()];
         Arrays.fill(out, 12345f);
-        return new ConvArgs(a.input(), a.weight(), a.bias(), a.offset(), a.mask(), Tensor.of(out, spec.outputShape()));
+        return a.with(Arg.DST, Tensor.of(out, spec.outputShape()));
     }
 
+    /**
+     * The primitive holds no device memory that grows with the batch (its tiles sample into local
+     * memory): a plan's device memory is its arguments' and nothing else, for one image as for 40.
+     */
     @Test
     void anyBatchSizeRunsInTheSameDeviceMemory() {
-        ConvSpec one = SMALL.withBatch(1);
-        ConvSpec many = SMALL.withBatch(40);
+        DeformConv2d one = SMALL.withBatch(1);
+        DeformConv2d many = SMALL.withBatch(40);
         long base = ctx.liveBytes();
-        long oneBytes;
-        try (CompiledConv plan = KernelSelector.compile(ctx, one)) {
-            oneBytes = ctx.liveBytes() - base;
+        try (Primitive plan = Primitives.compile(backend, one)) {
+            assertEquals(base, ctx.liveBytes(), "device memory held by the primitive for " + one);
         }
-        try (CompiledConv plan = KernelSelector.compile(ctx, many)) {
-            long manyBytes = ctx.liveBytes() - base;
+        try (Primitive plan = Primitives.compile(backend, many)) {
+            assertEquals(base, ctx.liveBytes(), "device memory held by the primitive for " + many);
+            PlanChecks.checkIntegersAndFloats(backend, many, plan, 700, 2);
+        }
+        try (Engine engine = OpenClTestDevice.engine(); Plan plan = engine.plan(many, "deform-gemm", null)) {
+            OpenClContext planCtx = OpenClTestDevice.context(engine);
+            long before = planCtx.liveBytes();
+            Args args = Tensors.args(many, 701, true, 2);
+            float[] expected = CrossCheck.reference(many, args);
+            plan.execute(args);
+            CrossCheck.assertExact(many, "40 images through a plan", expected, Tensors.out(args));
             long tensors = 4 * (many.inputSize() + many.weightSize() + many.k() + many.offsetSize() + many.maskSize()
                     + many.outputSize());
-            long guards = 6L * ctx.guardBytes(); // the canary after each of the six buffers, when tests enable it
-            assertEquals(tensors + guards, manyBytes, "device memory beyond the tensors for " + many);
-            long perCall = 4 * (one.weightSize() + one.k()) + guards;
-            assertEquals(40 * (oneBytes - perCall), manyBytes - perCall, "per-image memory of " + many + " vs " + one);
-            PlanChecks.checkIntegersAndFloats(many, plan, 700, 2);
+            long guards = 6L * planCtx.guardBytes(); // the canary after each of the six buffers, when tests enable it
+            assertEquals(tensors + guards, planCtx.liveBytes() - before,
+                    "device memory beyond the staged tensors for " + many);
         }
     }
 
     @Test
     void candidatesRespectDeviceLimitsAndDefaultComesFirst() {
-        ConvSpec spec = ConvSpec.parse("op=deform2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1 og=1 mask=1");
+        Convolution spec = Problems.parse("op=deform2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1 og=1 mask=1");
         OpenClDeviceInfo device = ctx.info();
         List<DeformGemmPlan.Tile> tiles = DeformGemmPlan.candidates(spec, device);
         assertFalse(tiles.isEmpty());
@@ -240,7 +261,7 @@ class DeformGemmOpenClTest {
     @Test
     void closingReleasesEverything() {
         int before = ctx.liveObjects();
-        CompiledConv plan = KernelSelector.compile(ctx, SMALL);
+        Primitive plan = Primitives.compile(backend, SMALL);
         assertTrue(ctx.liveObjects() > before);
         plan.close();
         plan.close();

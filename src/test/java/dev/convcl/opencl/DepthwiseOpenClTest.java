@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvSpec;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.Convolution;
+import dev.convcl.spi.Primitive;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Primitives;
+import dev.convcl.testing.Problems;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -17,22 +19,24 @@ import org.junit.jupiter.api.Test;
 
 /** {@link DepthwisePlan} ({@code depthwise.cl}) against the reference, on every tile it may be given. */
 class DepthwiseOpenClTest {
+    private static OpenClBackend backend;
     private static OpenClContext ctx;
 
     @BeforeAll
     static void open() {
-        ctx = new OpenClContext(OpenClTestDevice.require());
+        backend = new OpenClBackend(OpenClTestDevice.require());
+        ctx = backend.context();
     }
 
     @AfterAll
     static void close() {
-        if (ctx != null) {
-            ctx.close();
+        if (backend != null) {
+            backend.close();
         }
     }
 
     /**
-     * Odd shapes through the selector's default tile: sizes 1, 7, 13, 33; kernels 1x1 to 31x31;
+     * Odd shapes through selection's default tile: sizes 1, 7, 13, 33; kernels 1x1 to 31x31;
      * stride 1-3, dilation 1-4, padding 0-4 (and up to kh/2 for large kernels) differing between
      * the axes, multiplier 1 and 2, batch 1-3, bias and ReLU on and off.
      */
@@ -53,13 +57,13 @@ class DepthwiseOpenClTest {
     };
 
     @Test
-    void selectorDefaultTileMatchesReferenceOnOddShapes() {
+    void selectedDefaultTileMatchesReferenceOnOddShapes() {
         long seed = 100;
         for (String line : EDGE_SPECS) {
-            ConvSpec spec = ConvSpec.parse(line);
-            try (CompiledConv plan = KernelSelector.compile(ctx, spec)) {
-                assertTrue(plan.algorithm().startsWith("depthwise["), spec + ": selector chose " + plan.algorithm());
-                PlanChecks.checkIntegersAndFloats(spec, plan, seed++, 0);
+            Convolution spec = Problems.parse(line);
+            try (Primitive plan = Primitives.compile(backend, spec)) {
+                assertTrue(plan.algorithm().startsWith("depthwise["), spec + ": selection chose " + plan.algorithm());
+                PlanChecks.checkIntegersAndFloats(backend, spec, plan, seed++, 0);
             }
         }
     }
@@ -75,7 +79,7 @@ class DepthwiseOpenClTest {
         OpenClDeviceInfo device = ctx.info();
         long seed = 200;
         for (String line : TILE_SPECS) {
-            ConvSpec spec = ConvSpec.parse(line);
+            Convolution spec = Problems.parse(line);
             Set<DepthwisePlan.Tile> tiles = new LinkedHashSet<>(DepthwisePlan.candidates(spec, device));
             for (DepthwisePlan.Tile t : DepthwisePlan.candidates(spec, PlanChecks.asGpu(device))) {
                 if (t.fits(spec, device)) {
@@ -85,7 +89,7 @@ class DepthwiseOpenClTest {
             assertTrue(tiles.size() >= 10, "expected the CPU and GPU candidate lists, got " + tiles);
             for (DepthwisePlan.Tile t : tiles) {
                 try (DepthwisePlan plan = new DepthwisePlan(ctx, spec, t)) {
-                    PlanChecks.checkIntegersAndFloats(spec, plan, seed++, 0);
+                    PlanChecks.checkIntegersAndFloats(backend, spec, plan, seed++, 0);
                 }
             }
         }
@@ -93,7 +97,7 @@ class DepthwiseOpenClTest {
 
     @Test
     void candidatesRespectDeviceLimitsAndDefaultComesFirst() {
-        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 pad=15 groups=128");
+        Convolution spec = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 pad=15 groups=128");
         OpenClDeviceInfo device = ctx.info();
         List<DepthwisePlan.Tile> tiles = DepthwisePlan.candidates(spec, device);
         assertFalse(tiles.isEmpty());
@@ -113,20 +117,20 @@ class DepthwiseOpenClTest {
     }
 
     @Test
-    void selectorLeavesNonDepthwiseSpecsToOtherKernels() {
-        ConvSpec grouped = ConvSpec.parse("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 pad=1 groups=2");
+    void selectionLeavesNonDepthwiseSpecsToOtherKernels() {
+        Convolution grouped = Problems.parse("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 pad=1 groups=2");
         assertFalse(DepthwisePlan.supports(grouped));
         assertThrows(IllegalArgumentException.class,
                 () -> new DepthwisePlan(ctx, grouped, new DepthwisePlan.Tile(8, 1, 1, 1, 1)));
-        assertFalse(DepthwisePlan.supports(ConvSpec.parse(
+        assertFalse(DepthwisePlan.supports(Problems.parse(
                 "op=deform2d n=1 c=2 h=7 w=7 k=2 kh=3 kw=3 pad=1 groups=2 og=1")));
     }
 
     @Test
     void closingReleasesEverything() {
         int before = ctx.liveObjects();
-        ConvSpec spec = ConvSpec.parse(EDGE_SPECS[1]);
-        CompiledConv plan = KernelSelector.compile(ctx, spec);
+        Convolution spec = Problems.parse(EDGE_SPECS[1]);
+        Primitive plan = Primitives.compile(backend, spec);
         assertTrue(ctx.liveObjects() > before);
         plan.close();
         plan.close();

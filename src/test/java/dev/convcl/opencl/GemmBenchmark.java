@@ -2,17 +2,19 @@ package dev.convcl.opencl;
 
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
-import dev.convcl.Tensor;
-import dev.convcl.testing.Tensors;
+import dev.convcl.Arg;
+import dev.convcl.Convolution;
+import dev.convcl.spi.Memory;
+import dev.convcl.testing.Problems;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.jocl.cl_event;
 
@@ -28,11 +30,12 @@ import org.jocl.cl_event;
  *     dev.convcl.opencl.GemmBenchmark ../shared/bench/shapes.txt [--only REGEX] [--reps 7]
  *     [--config "cm vw=16 tm=32 tn=14 ls=1"]... [--direct-reps 1] [--no-peak] [--repack]
  * </pre>
- * Without {@code --config} it times the configuration {@link KernelSelector} picks (tuning file
- * or defaults). Every problem runs with bias=1; GFLOP/s = 2*MACs / median device time. A plan
- * packs weights only when they change, so repeated calls time the GEMM kernel alone; with
- * {@code --repack} the calls alternate two weight tensors and every call packs. The direct
- * kernel is run {@code --direct-reps} times (it is slow on a CPU).
+ * Without {@code --config} it times the configuration the {@code gemm} implementation uses (tuning
+ * file or defaults). Every problem runs with bias=1 on tensors kept on the device; GFLOP/s =
+ * 2*MACs / median device time. The weights are bound (packed once), so repeated calls time the
+ * GEMM kernel alone; with {@code --repack} every call passes the weights, which packs them, and the
+ * time includes the packing. The direct kernel is run {@code --direct-reps} times (it is slow on a
+ * CPU).
  */
 public final class GemmBenchmark {
     private GemmBenchmark() {
@@ -63,9 +66,10 @@ public final class GemmBenchmark {
         }
         OpenClDeviceInfo device = OpenClDiscovery.discover().best().orElseThrow(() -> new IllegalStateException("no OpenCL device"));
         System.out.println("device: " + device.describe());
-        System.out.printf(Locale.ROOT, "%-20s %8s %9s %-22s %9s %9s %7s %8s %7s%n", "problem", "GFLOP", "direct",
-                "gemm", "GFLOP/s", "peak", "of peak", "x direct", "pack ms");
-        try (OpenClContext ctx = new OpenClContext(device); Peak peak = new Peak(ctx)) {
+        System.out.printf(Locale.ROOT, "%-20s %8s %9s %-22s %9s %9s %7s %8s%n", "problem", "GFLOP", "direct",
+                "gemm", "GFLOP/s", "peak", "of peak", "x direct");
+        try (OpenClBackend backend = new OpenClBackend(device); Peak peak = new Peak(backend.context())) {
+            OpenClContext ctx = backend.context();
             for (String line : Files.readAllLines(shapes)) {
                 String body = line.split("#", 2)[0].trim();
                 if (body.isEmpty()) {
@@ -75,52 +79,60 @@ public final class GemmBenchmark {
                 if (!only.matcher(name).find()) {
                     continue;
                 }
-                ConvSpec spec = ConvSpec.parse(body).withBias(true);
+                Convolution spec = Problems.parse(body).withBias(true);
                 if (!GemmConvPlan.handles(spec)) {
                     continue;
                 }
-                ConvArgs args = Tensors.args(spec, 7, false, 0);
-                double directMs = Double.NaN;
-                if (directReps > 0) {
-                    try (DirectConvPlan direct = new DirectConvPlan(ctx, spec)) {
-                        direct.execute(args);
-                        double[] t = new double[directReps];
-                        for (int r = 0; r < directReps; r++) {
-                            direct.execute(args);
-                            t[r] = direct.lastDeviceMillis();
-                        }
-                        directMs = median(t);
-                    }
+                try (DeviceArgs args = DeviceArgs.integers(ctx, spec, 7)) {
+                    run(backend, spec, args, name, configs, reps, directReps, withPeak ? peak : null, repack);
                 }
-                List<GemmConfig> toRun = configs.isEmpty() ? List.of(KernelSelector.gemmConfig(ctx, spec)) : configs;
-                for (GemmConfig cfg : toRun) {
-                    if (GemmConvPlan.unsuitableReason(spec, cfg, device).isPresent()) {
-                        continue;
-                    }
-                    try (GemmConvPlan plan = new GemmConvPlan(ctx, spec, cfg)) {
-                        plan.execute(args);
-                        double[] t = new double[reps];
-                        double[] p = new double[reps];
-                        double[] pack = new double[reps];
-                        // --repack: alternate two weight tensors one ulp apart, so every call packs
-                        float[] w2 = args.weight().array().clone();
-                        w2[0] = Math.nextUp(w2[0]);
-                        ConvArgs other = new ConvArgs(args.input(), Tensor.of(w2, spec.weightShape()), args.bias(),
-                                null, null, args.output());
-                        for (int r = 0; r < reps; r++) {
-                            p[r] = withPeak ? peak.gflops() : Double.NaN;
-                            plan.execute(repack && r % 2 == 0 ? other : args);
-                            t[r] = plan.lastDeviceMillis();
-                            pack[r] = plan.lastPackMillis();
-                        }
-                        double ms = median(t);
-                        double gf = spec.flops() / ms / 1e6;
-                        double pk = median(p);
-                        System.out.printf(Locale.ROOT, "%-20s %8.3f %9.1f %-22s %9.1f %9.1f %6.0f%% %8.1f %7.3f%n", name,
-                                spec.flops() / 1e9, spec.flops() / directMs / 1e6, plan.algorithm(), gf, pk,
-                                100 * gf / pk, directMs / ms, median(pack));
-                    }
+            }
+        }
+    }
+
+    private static void run(OpenClBackend backend, Convolution spec, DeviceArgs args, String name,
+                            List<GemmConfig> configs, int reps, int directReps, Peak peak, boolean repack) {
+        OpenClContext ctx = backend.context();
+        OpenClDeviceInfo device = ctx.info();
+        Map<Arg, Memory> all = args.memory();
+        double directMs = Double.NaN;
+        if (directReps > 0) {
+            try (DirectConvPlan direct = new DirectConvPlan(ctx, spec)) {
+                direct.execute(all);
+                double[] t = new double[directReps];
+                for (int r = 0; r < directReps; r++) {
+                    direct.execute(all);
+                    t[r] = direct.lastKernelMillis();
                 }
+                directMs = median(t);
+            }
+        }
+        List<GemmConfig> toRun = configs.isEmpty()
+                ? List.of(TuningTable.forDevice(device).configFor(spec, device)) : configs;
+        Map<Arg, Memory> call = new EnumMap<>(all);
+        if (!repack) {
+            call.remove(Arg.WEIGHTS); // bound below: packed once
+        }
+        for (GemmConfig cfg : toRun) {
+            if (GemmConvPlan.unsuitableReason(spec, cfg, device).isPresent()) {
+                continue;
+            }
+            try (GemmConvPlan plan = new GemmConvPlan(ctx, spec, cfg)) {
+                plan.bind(Arg.WEIGHTS, all.get(Arg.WEIGHTS));
+                plan.execute(call);
+                double[] t = new double[reps];
+                double[] p = new double[reps];
+                for (int r = 0; r < reps; r++) {
+                    p[r] = peak != null ? peak.gflops() : Double.NaN;
+                    plan.execute(call);
+                    t[r] = plan.lastKernelMillis();
+                }
+                double ms = median(t);
+                double gf = spec.flops() / ms / 1e6;
+                double pk = median(p);
+                System.out.printf(Locale.ROOT, "%-20s %8.3f %9.1f %-22s %9.1f %9.1f %6.0f%% %8.1f%n", name,
+                        spec.flops() / 1e9, spec.flops() / directMs / 1e6, plan.algorithm(), gf, pk,
+                        100 * gf / pk, directMs / ms);
             }
         }
     }

@@ -5,20 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
-import dev.convcl.Tensor;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.HostTensor;
 import dev.convcl.reference.ReferenceConv;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.spi.Memory;
+import dev.convcl.spi.Primitive;
+import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Primitives;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
-import java.util.LinkedHashSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -85,7 +90,7 @@ class GemmConvOpenClTest {
         Set<GemmConfig> primary = new LinkedHashSet<>(GemmDefaults.cpuCandidates(16));
         primary.addAll(GemmDefaults.gpuCandidates());
         for (String line : SHAPES) {
-            ConvSpec s = ConvSpec.parse(line);
+            Convolution s = Problems.parse(line);
             primary.add(GemmDefaults.of(s, true, 16));
             primary.add(GemmDefaults.of(s, false, 16));
         }
@@ -98,7 +103,7 @@ class GemmConvOpenClTest {
         for (int width : new int[] {8, 4}) {
             all.addAll(GemmDefaults.cpuCandidates(width));
             for (String line : SHAPES) {
-                all.add(GemmDefaults.of(ConvSpec.parse(line), true, width));
+                all.add(GemmDefaults.of(Problems.parse(line), true, width));
             }
         }
         return new ArrayList<>(all);
@@ -114,30 +119,25 @@ class GemmConvOpenClTest {
 
     @Test
     void everyConfigurationMatchesTheReferenceExactlyOnIntegers() {
-        List<ConvSpec> specs = SHAPES.stream().map(ConvSpec::parse).toList();
+        List<Convolution> specs = SHAPES.stream().map(Problems::parse).toList();
         Map<GemmConfig, List<Integer>> plan = assignShapes(specs);
-        Map<Integer, ConvArgs> inputs = new HashMap<>();
+        Map<Integer, Args> inputs = new HashMap<>();
         Map<Integer, float[]> expected = new HashMap<>();
         Set<String> tilings = new HashSet<>();
         for (Map.Entry<GemmConfig, List<Integer>> e : plan.entrySet()) {
             GemmConfig cfg = e.getKey();
             for (int i : e.getValue()) {
-                ConvSpec spec = specs.get(i);
-                ConvArgs args = inputs.computeIfAbsent(i, k -> Tensors.args(spec, 1000 + k, true, 0));
-                float[] ref = expected.computeIfAbsent(i, k -> {
-                    ConvArgs r = Tensors.withFreshOutput(args, spec);
-                    ReferenceConv.run(spec, r);
-                    return r.output().array();
-                });
-                ConvArgs run = Tensors.withFreshOutput(args, spec);
+                Convolution spec = specs.get(i);
+                Args args = inputs.computeIfAbsent(i, k -> Tensors.args(spec, 1000 + k, true, 0));
+                float[] ref = expected.computeIfAbsent(i, k -> CrossCheck.reference(spec, args));
                 try (GemmConvPlan p = new GemmConvPlan(backend.context(), spec, cfg)) {
-                    p.execute(run);
-                    int bad = Tensors.firstMismatch(ref, run.output().array());
+                    float[] out = Primitives.output(backend, p, spec, args);
+                    int bad = Tensors.firstMismatch(ref, out);
                     if (bad >= 0) {
                         fail(spec + " with " + cfg + " (" + p.algorithm() + "): output " + bad + " is "
-                                + run.output().array()[bad] + ", reference " + ref[bad]);
+                                + out[bad] + ", reference " + ref[bad]);
                     }
-                    assertTrue(p.lastDeviceMillis() >= 0, spec + " " + cfg + ": device time " + p.lastDeviceMillis());
+                    assertTrue(p.lastKernelMillis() >= 0, spec + " " + cfg + ": device time " + p.lastKernelMillis());
                     if (cfg.kind() != GemmConfig.Kind.LM) {
                         tilings.add(cfg.kind() + (p.geometry().linear ? " along the image" : " in rows"));
                     }
@@ -153,7 +153,7 @@ class GemmConvOpenClTest {
      * every shape; register tiles {@link #SHAPES_PER_REGISTER_TILE} (narrower-vector variants one),
      * chosen so that every shape also meets each register kernel that can run it.
      */
-    private static Map<GemmConfig, List<Integer>> assignShapes(List<ConvSpec> specs) {
+    private static Map<GemmConfig, List<Integer>> assignShapes(List<Convolution> specs) {
         OpenClDeviceInfo device = backend.context().info();
         Set<GemmConfig> primary = primaryConfigs();
         Map<GemmConfig, List<Integer>> plan = new LinkedHashMap<>();
@@ -163,7 +163,7 @@ class GemmConvOpenClTest {
         // first every shape gets each register kernel, from the least-used configuration of it
         for (int i = 0; i < specs.size(); i++) {
             int shape = i;
-            ConvSpec spec = specs.get(i);
+            Convolution spec = specs.get(i);
             for (GemmConfig.Kind kind : List.of(GemmConfig.Kind.CM, GemmConfig.Kind.PV)) {
                 plan.entrySet().stream()
                         .filter(e -> e.getKey().kind() == kind)
@@ -206,17 +206,16 @@ class GemmConvOpenClTest {
     void selectedPlansMatchTheReferenceOnFloats() {
         // every other shape: the integer test above covers each one exactly
         for (int i = 0; i < SHAPES.size(); i += 2) {
-            ConvSpec spec = ConvSpec.parse(SHAPES.get(i));
+            Convolution spec = Problems.parse(SHAPES.get(i));
             if (spec.isDepthwise()) {
                 continue; // C/groups = 1 belongs to the depthwise kernels; the integer test covers it here
             }
-            ConvArgs args = Tensors.args(spec, 2000 + i, false, 0);
-            ConvArgs ref = Tensors.withFreshOutput(args, spec);
-            ReferenceConv.run(spec, ref);
-            try (CompiledConv plan = backend.compile(spec)) {
+            Args args = Tensors.args(spec, 2000 + i, false, 0);
+            float[] ref = CrossCheck.reference(spec, args);
+            try (Primitive plan = Primitives.compile(backend, spec)) {
                 assertTrue(plan.algorithm().startsWith("gemm-"), spec + ": selected " + plan.algorithm());
-                plan.execute(args);
-                double err = Tensors.relativeL2(ref.output().array(), args.output().array());
+                Primitives.run(backend, plan, args);
+                double err = Tensors.relativeL2(ref, Tensors.out(args));
                 assertTrue(err <= 1e-5, spec + " with " + plan.algorithm() + ": relative L2 " + err);
             }
         }
@@ -224,57 +223,61 @@ class GemmConvOpenClTest {
 
     @Test
     void aPlanGivesTheSameResultOnEveryCall() {
-        ConvSpec spec = ConvSpec.parse(SHAPES.get(0));
-        ConvArgs first = Tensors.args(spec, 3, true, 0);
-        ConvArgs second = Tensors.args(spec, 4, true, 0);
-        ConvArgs ref = Tensors.withFreshOutput(second, spec);
-        ReferenceConv.run(spec, ref);
-        try (CompiledConv plan = backend.compile(spec)) {
-            plan.execute(first);
-            plan.execute(second);
+        Convolution spec = Problems.parse(SHAPES.get(0));
+        Args first = Tensors.args(spec, 3, true, 0);
+        Args second = Tensors.args(spec, 4, true, 0);
+        float[] ref = CrossCheck.reference(spec, second);
+        try (Primitive plan = Primitives.compile(backend, spec)) {
+            Primitives.run(backend, plan, first);
+            Primitives.run(backend, plan, second);
         }
         // New weights on the second call must be packed again, not reused from the first.
-        assertEquals(-1, Tensors.firstMismatch(ref.output().array(), second.output().array()), spec.toString());
+        assertEquals(-1, Tensors.firstMismatch(ref, Tensors.out(second)), spec.toString());
     }
 
+    /**
+     * Weights bound to the primitive are packed once, at bind; a call that passes its own weights
+     * packs those for that call only, and the next call without weights packs the bound ones
+     * again. Counted in kernel launches (the packer is one, the GEMM another) and checked in
+     * results.
+     */
     @Test
-    void weightsChangedInPlaceArePackedAgainAndUnchangedOnesAreNot() {
-        ConvSpec spec = ConvSpec.parse(SHAPES.get(1));
-        ConvArgs args = Tensors.args(spec, 6, true, 0);
-        try (GemmConvPlan plan = new GemmConvPlan(backend.context(), spec, GemmDefaults.of(spec, true, 16))) {
-            plan.execute(args);
-            assertTrue(plan.lastPackMillis() > 0, "first call packs");
-            plan.execute(Tensors.withFreshOutput(args, spec));
-            assertEquals(0.0, plan.lastPackMillis(), "unchanged weights are not packed again");
-            // the caller edits its weight array in place: the plan must notice
-            float[] w = args.weight().array();
-            for (int i = 0; i < w.length; i += 3) {
-                w[i] = -w[i] + 1;
+    void boundWeightsArePackedOnceAndPassedWeightsPerCall() {
+        Convolution spec = Problems.parse(SHAPES.get(1));
+        Args args = Tensors.args(spec, 6, true, 0);
+        Args other = Tensors.args(spec, 7, true, 0);
+        OpenClContext ctx = backend.context();
+        float[] refBound = CrossCheck.reference(spec, args);
+        float[] refOther = CrossCheck.reference(spec, other);
+        try (GemmConvPlan plan = new GemmConvPlan(ctx, spec, GemmDefaults.of(spec, true, 16));
+             Memory weights = backend.allocate("bound weight", 4L * spec.weightSize())) {
+            backend.write(weights, (HostTensor) args.get(Arg.WEIGHTS));
+            long before = ctx.kernelLaunches();
+            plan.bind(Arg.WEIGHTS, weights);
+            assertEquals(before + 1, ctx.kernelLaunches(), "binding packs the weights once");
+            Args withoutWeights = args.with(Arg.WEIGHTS, null);
+            for (int call = 0; call < 3; call++) {
+                before = ctx.kernelLaunches();
+                assertEquals(-1, Tensors.firstMismatch(refBound, Primitives.output(backend, plan, spec, withoutWeights)),
+                        "bound weights, call " + call + ": " + spec);
+                assertEquals(before + 1, ctx.kernelLaunches(), "a call on bound weights packs nothing: " + spec);
             }
-            ConvArgs edited = Tensors.withFreshOutput(args, spec);
-            ConvArgs ref = Tensors.withFreshOutput(args, spec);
-            ReferenceConv.run(spec, ref);
-            plan.execute(edited);
-            assertTrue(plan.lastPackMillis() > 0, "edited weights are packed again");
-            assertEquals(-1, Tensors.firstMismatch(ref.output().array(), edited.output().array()), spec.toString());
-
-            // weights in a direct buffer: same values, no packing; one value changed, packing
-            Tensor direct = Tensor.directZeros(spec.weightShape());
-            direct.buffer().put(0, w).rewind();
-            ConvArgs viaBuffer = new ConvArgs(args.input(), direct, args.bias(), null, null, Tensors.poisoned(spec));
-            plan.execute(viaBuffer);
-            assertEquals(0.0, plan.lastPackMillis(), "the same weights from a buffer are not packed again");
-            direct.buffer().put(0, direct.buffer().get(0) + 2);
-            plan.execute(viaBuffer);
-            assertTrue(plan.lastPackMillis() > 0, "a changed buffer is packed again");
+            before = ctx.kernelLaunches();
+            assertEquals(-1, Tensors.firstMismatch(refOther, Primitives.output(backend, plan, spec, other)),
+                    "weights passed with the call: " + spec);
+            assertEquals(before + 2, ctx.kernelLaunches(), "weights passed with a call are packed for it");
+            before = ctx.kernelLaunches();
+            assertEquals(-1, Tensors.firstMismatch(refBound, Primitives.output(backend, plan, spec, withoutWeights)),
+                    "the bound weights after a call that passed its own: " + spec);
+            assertEquals(before + 2, ctx.kernelLaunches(), "the bound weights are packed again after a call's own");
         }
     }
 
     @Test
     void depthwiseAndDeformableStayWithTheirKernels() {
-        ConvSpec dw = ConvSpec.parse("op=conv2d n=1 c=8 h=9 w=9 k=8 kh=3 kw=3 stride=1 pad=1 dil=1 groups=8");
-        ConvSpec deform = ConvSpec.parse("op=deform2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 og=1 mask=0");
-        try (CompiledConv a = backend.compile(dw); CompiledConv b = backend.compile(deform)) {
+        Convolution dw = Problems.parse("op=conv2d n=1 c=8 h=9 w=9 k=8 kh=3 kw=3 stride=1 pad=1 dil=1 groups=8");
+        Convolution deform = Problems.parse("op=deform2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 og=1 mask=0");
+        try (Primitive a = Primitives.compile(backend, dw); Primitive b = Primitives.compile(backend, deform)) {
             assertTrue(!a.algorithm().startsWith("gemm"), dw + " went to " + a.algorithm());
             assertTrue(!b.algorithm().startsWith("gemm"), deform + " went to " + b.algorithm());
         }
@@ -282,7 +285,7 @@ class GemmConvOpenClTest {
 
     @Test
     void pixelVectorsRefuseStridedRowsBeforeAnyLaunch() {
-        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 stride=2 pad=1 dil=1 groups=1");
+        Convolution spec = Problems.parse("op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 stride=2 pad=1 dil=1 groups=1");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new GemmConvPlan(backend.context(), spec, GemmConfig.pv(16, 8, 32, 1)));
         assertTrue(e.getMessage().contains("stride_w=1"), e.getMessage());

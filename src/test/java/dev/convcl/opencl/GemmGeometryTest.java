@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
+import dev.convcl.testing.Problems;
 import org.junit.jupiter.api.Test;
 
 /** The tile arithmetic of {@link GemmConvPlan.Geometry}; no device needed. */
@@ -14,7 +15,7 @@ class GemmGeometryTest {
     @Test
     void rowsAreSharedEvenlyAmongTiles() {
         // 17 outputs a row at tn=14: two tiles of 9, not 14 + 3
-        ConvSpec s = ConvSpec.parse("op=conv2d n=1 c=128 h=17 w=17 k=128 kh=1 kw=7 stride=1 pad=0,3 dil=1 groups=1");
+        Convolution s = Problems.parse("op=conv2d n=1 c=128 h=17 w=17 k=128 kh=1 kw=7 stride=1 pad=0,3 dil=1 groups=1");
         GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, GemmConfig.cm(16, 32, 14, 1));
         assertFalse(g.linear, s.toString());
         assertEquals(9, g.tn);
@@ -27,7 +28,7 @@ class GemmGeometryTest {
     void tilesRunAcrossRowsWhenThatWastesLess() {
         // 15 a row at tn=14: rows would need two tiles of 8 (16 a row); running along the image
         // needs ceil(135/14) = 10 tiles of 14
-        ConvSpec s = ConvSpec.parse("op=conv2d n=2 c=19 h=9 w=15 k=41 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+        Convolution s = Problems.parse("op=conv2d n=2 c=19 h=9 w=15 k=41 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
         GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, GemmConfig.cm(16, 32, 14, 1));
         assertTrue(g.linear);
         assertFalse(g.padded);
@@ -36,7 +37,7 @@ class GemmGeometryTest {
         long lastRead = (long) (2 * 19 - 1) * 135 + 9 * 14 + 13;
         assertEquals(lastRead + 1, g.inputFloats);
         // 11 a row fits one tile of 11 exactly: rows win
-        ConvSpec exact = ConvSpec.parse("op=conv2d n=2 c=19 h=9 w=11 k=41 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+        Convolution exact = Problems.parse("op=conv2d n=2 c=19 h=9 w=11 k=41 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
         GemmConvPlan.Geometry r = GemmConvPlan.Geometry.of(exact, GemmConfig.cm(16, 32, 14, 1));
         assertFalse(r.linear);
         assertEquals(11, r.tn);
@@ -44,7 +45,7 @@ class GemmGeometryTest {
 
     @Test
     void channelTilesSplitAGroupEvenly() {
-        ConvSpec s = ConvSpec.parse("op=conv2d n=1 c=64 h=8 w=8 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        Convolution s = Problems.parse("op=conv2d n=1 c=64 h=8 w=8 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
         GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, GemmConfig.cm(16, 48, 9, 1));
         assertEquals(2, g.mt);
         assertEquals(32, g.tmPack);
@@ -56,7 +57,7 @@ class GemmGeometryTest {
 
     @Test
     void localMemoryTilesPadTheTapsToTheirStep() {
-        ConvSpec s = ConvSpec.parse("op=conv2d n=1 c=3 h=9 w=9 k=20 kh=3 kw=3 stride=2 pad=1 dil=1 groups=1");
+        Convolution s = Problems.parse("op=conv2d n=1 c=3 h=9 w=9 k=20 kh=3 kw=3 stride=2 pad=1 dil=1 groups=1");
         GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, GemmConfig.lm(16, 16, 64, 64, 16));
         assertEquals(27, g.r);
         assertEquals(32, g.rp);
@@ -68,10 +69,10 @@ class GemmGeometryTest {
     @Test
     void problemsBeyond32BitIndexingAreRefusedWithTheReason() {
         // 2^31-1 input elements fit the spec, but not once padded
-        ConvSpec s = ConvSpec.parse("op=conv2d n=1 c=2 h=32768 w=32767 k=2 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        Convolution s = Problems.parse("op=conv2d n=1 c=2 h=32768 w=32767 k=2 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
         String why = GemmConvPlan.unsuitableReason(s, GemmConfig.cm(16, 32, 14, 1), CPU).orElseThrow();
         assertTrue(why.contains("32-bit"), why);
-        ConvSpec fine = ConvSpec.parse("op=conv2d n=1 c=2 h=32 w=32 k=2 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        Convolution fine = Problems.parse("op=conv2d n=1 c=2 h=32 w=32 k=2 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
         assertTrue(GemmConvPlan.unsuitableReason(fine, GemmConfig.cm(16, 32, 14, 1), CPU).isEmpty());
     }
 }

@@ -4,9 +4,11 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.convcl.ConvSpec;
-import dev.convcl.spi.BackendException;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.Convolution;
+import dev.convcl.DeviceException;
+import dev.convcl.spi.Implementation;
+import dev.convcl.spi.Primitive;
+import dev.convcl.testing.Primitives;
 import dev.convcl.testing.ProblemFiles;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,9 +17,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -28,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * target CPU: {@code POCL_KERNELLIB_NAME=avx2} gives POCL's pthread-haswell device (AVX2) on an
  * AVX-512 machine.
  *
- * <p>"Every configuration" a device of this type can be given: the plan {@link KernelSelector}
- * picks; the direct kernels; every depthwise and deformable tile the plans offer this device (the
+ * <p>"Every configuration" a device of this type can be given: every implementation of the
+ * device's list that accepts the problem, with its default configuration; the direct kernels; every depthwise and deformable tile the plans offer this device (the
  * CPU lists on a CPU device); every GEMM tile the tuner may time for this device type, at every
  * vector width (1 to 16: the width comes from the device); the weight packer. Each goes through
  * the plan's own constructor, so the build options are the plans' own.
@@ -63,7 +65,7 @@ public final class KernelBuildCheck {
             OpenClContext ctx = cl.context();
             ctx.programs().shareBuildsBy(KernelBuildCheck::codePathKey);
             for (ProblemFiles.Named p : ProblemFiles.kernelCoverage()) {
-                configurations += buildAll(ctx, p.spec(), failures);
+                configurations += buildAll(cl, p.spec(), failures);
             }
             logs = ctx.programs().buildLogs();
         }
@@ -98,7 +100,7 @@ public final class KernelBuildCheck {
             try {
                 programs.program("build_error_probe.cl", "-cl-std=CL1.2");
                 System.out.println("probe: build_error_probe.cl built");
-            } catch (BackendException e) {
+            } catch (DeviceException e) {
                 System.out.println("probe: exception " + e.getMessage());
             }
         }
@@ -111,11 +113,13 @@ public final class KernelBuildCheck {
      * Builds every configuration of {@code spec} (see the class comment) and returns how many;
      * failures are added to {@code failures}.
      */
-    static int buildAll(OpenClContext ctx, ConvSpec spec, List<String> failures) {
+    static int buildAll(OpenClBackend backend, Convolution spec, List<String> failures) {
         int count = 0;
+        OpenClContext ctx = backend.context();
         OpenClDeviceInfo device = ctx.info();
-        count += build(failures, spec + " [selected]", () -> KernelSelector.compile(ctx, spec));
-        count += build(failures, spec + " [direct]", () -> new DirectConvPlan(ctx, spec));
+        for (Implementation impl : Primitives.accepting(backend, spec)) {
+            count += build(failures, spec + " [" + impl.name() + "]", () -> impl.create(spec, null));
+        }
         if (DepthwisePlan.supports(spec)) {
             for (DepthwisePlan.Tile t : DepthwisePlan.candidates(spec, device)) {
                 count += build(failures, spec + " [depthwise " + t + "]", () -> new DepthwisePlan(ctx, spec, t));
@@ -214,8 +218,8 @@ public final class KernelBuildCheck {
         return new Set[] {byValue, byPresence};
     }
 
-    private static int build(List<String> failures, String what, Supplier<CompiledConv> plan) {
-        try (CompiledConv ignored = plan.get()) {
+    private static int build(List<String> failures, String what, Supplier<Primitive> plan) {
+        try (Primitive ignored = plan.get()) {
             // built and allocated; nothing to run
         } catch (RuntimeException e) {
             failures.add(what + ": " + e.getMessage());

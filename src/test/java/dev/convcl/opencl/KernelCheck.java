@@ -4,10 +4,13 @@ import static org.jocl.CL.CL_MEM_READ_ONLY;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_MEM_WRITE_ONLY;
 
-import dev.convcl.ConvArgs;
+import dev.convcl.Args;
+import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
-import dev.convcl.reference.ReferenceConv;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.spi.Implementation;
+import dev.convcl.spi.Primitive;
+import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.Primitives;
 import dev.convcl.testing.ProblemFiles;
 import dev.convcl.testing.Tensors;
 import java.io.IOException;
@@ -22,8 +25,9 @@ import java.util.stream.Stream;
 
 /**
  * The kernel cross-check shared by {@link OpenClKernelCoverageTest} and {@link OclgrindKernelCheck}:
- * each problem compiled by the OpenCL backend (so whatever plan class KernelSelector picks),
- * executed on random data into a NaN-poisoned output, and compared with the reference; the
+ * each problem compiled by every implementation of the OpenCL backend that accepts it (the list
+ * selection walks), executed on random data into a NaN-poisoned output, and compared with the
+ * reference; the
  * measuring kernels of peak.cl against exact host results; then every kernel file in
  * opencl-kernels/ must have been built by at least one of them.
  */
@@ -39,22 +43,19 @@ final class KernelCheck {
         List<String> failures = new ArrayList<>();
         long seed = 11;
         for (ProblemFiles.Named p : problems) {
-            ConvArgs args = Tensors.args(p.spec(), seed++, false, 2.5);
-            ConvArgs ref = Tensors.withFreshOutput(args, p.spec());
-            ReferenceConv.run(p.spec(), ref);
-            // The plan KernelSelector picks, and the direct kernel: the general one every spec can
-            // fall back to and the tuner's yardstick, which the selector rarely picks by itself.
-            for (boolean direct : new boolean[] {false, true}) {
-                ConvArgs run = Tensors.withFreshOutput(args, p.spec());
-                try (CompiledConv plan = direct ? new DirectConvPlan(backend.context(), p.spec())
-                        : backend.compile(p.spec())) {
-                    plan.execute(run);
-                    double err = Tensors.relativeL2(ref.output().array(), run.output().array());
+            Args args = Tensors.args(p.spec(), seed++, false, 2.5);
+            float[] ref = CrossCheck.reference(p.spec(), args);
+            // Every implementation of the device that accepts the problem, in selection order: the
+            // one selection picks, and the direct kernels every problem can fall back to (the
+            // tuner's yardstick, which selection rarely picks by itself).
+            for (Implementation impl : Primitives.accepting(backend, p.spec())) {
+                try (Primitive plan = impl.create(p.spec(), null)) {
+                    double err = Tensors.relativeL2(ref, Primitives.output(backend, plan, p.spec(), args));
                     if (!(err < TOLERANCE)) {
                         failures.add(p + " [" + plan.algorithm() + "]: relative L2 error " + err);
                     }
                 } catch (RuntimeException e) {
-                    failures.add(p + (direct ? " [direct]" : "") + ": " + e);
+                    failures.add(p + " [" + impl.name() + "]: " + e);
                 }
             }
         }
@@ -62,7 +63,7 @@ final class KernelCheck {
     }
 
     /**
-     * peak.cl is no convolution (KernelSelector never picks it; {@code convcl peak} runs it), so it
+     * peak.cl is no convolution (no implementation runs it; {@code convcl peak} runs it), so it
      * is checked here on its own, at tiny sizes whose results are exact in fp32: peak_fma on a
      * work-group size that does not matter, peak_triad on a global size rounded up past n, so its
      * bounds guard is exercised. Failure lines, empty when both agree with the host.
@@ -77,7 +78,7 @@ final class KernelCheck {
                  DeviceBuffer out = ctx.allocate("peak.out", items * 4L, CL_MEM_WRITE_ONLY)) {
                 fma.arg(0, out).arg(1, rounds).arg(2, 0.5f).arg(3, 1f);
                 OpenClKernel.elapsedMillisAndRelease(fma.launch(new long[] {items}, new long[] {2}));
-                Tensor got = Tensor.zeros(items);
+                HostTensor got = Tensor.zeros(items);
                 out.read(got);
                 for (int gid = 0; gid < items; gid++) {
                     double sum = 0;
@@ -110,7 +111,7 @@ final class KernelCheck {
             by.write(Tensor.of(y, y.length));
             triad.arg(0, dst).arg(1, bx).arg(2, by).arg(3, 0.5f).arg(4, n);
             OpenClKernel.elapsedMillisAndRelease(triad.launch(new long[] {40}, new long[] {8}));
-            Tensor got = Tensor.zeros(4 * n);
+            HostTensor got = Tensor.zeros(4 * n);
             dst.read(got);
             for (int i = 0; i < x.length; i++) {
                 if (got.get(i) != 2f * i) {

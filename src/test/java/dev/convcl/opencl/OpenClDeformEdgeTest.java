@@ -1,10 +1,12 @@
 package dev.convcl.opencl;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.spi.Primitive;
 import dev.convcl.testing.DeformEdgeCases;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Primitives;
 import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -19,29 +21,31 @@ import org.junit.jupiter.api.Test;
  * samples, and fractions are exact on wide, tall and 2^24-pixel maps.
  */
 class OpenClDeformEdgeTest {
+    private static OpenClBackend backend;
     private static OpenClContext ctx;
 
     @BeforeAll
     static void open() {
-        ctx = new OpenClContext(OpenClTestDevice.require());
+        backend = new OpenClBackend(OpenClTestDevice.require());
+        ctx = backend.context();
     }
 
     @AfterAll
     static void close() {
-        if (ctx != null) {
-            ctx.close();
+        if (backend != null) {
+            backend.close();
         }
     }
 
-    private static BiConsumer<ConvSpec, ConvArgs> plan(Function<ConvSpec, CompiledConv> compile) {
+    private static BiConsumer<Convolution, Args> plan(Function<Convolution, Primitive> compile) {
         return (spec, args) -> {
-            try (CompiledConv plan = compile.apply(spec)) {
-                plan.execute(args);
+            try (Primitive plan = compile.apply(spec)) {
+                Primitives.run(backend, plan, args);
             }
         };
     }
 
-    private static DeformGemmPlan gemm(ConvSpec spec) {
+    private static DeformGemmPlan gemm(Convolution spec) {
         return new DeformGemmPlan(ctx, spec, DeformGemmPlan.defaultTile(spec, ctx.info()).orElseThrow());
     }
 
@@ -72,14 +76,14 @@ class OpenClDeformEdgeTest {
      */
     @Test
     void cpuAndGpuTilesAgreeWithFloat64OnAWideMap() {
-        ConvSpec spec = DeformEdgeCases.wideMaps().get(3);
+        DeformConv2d spec = DeformEdgeCases.wideMaps().get(3);
         DeformGemmPlan.Tile cpuTile = DeformGemmPlan.candidates(spec, ctx.info()).get(0);
         DeformGemmPlan.Tile gpuTile = DeformGemmPlan.candidates(spec, PlanChecks.asGpu(ctx.info())).stream()
                 .filter(t -> t.wgs() > 1 && t.fits(spec, ctx.info())).findFirst().orElseThrow();
         for (DeformGemmPlan.Tile t : List.of(cpuTile, gpuTile)) {
-            BiConsumer<ConvSpec, ConvArgs> run = (s, args) -> {
+            BiConsumer<Convolution, Args> run = (s, args) -> {
                 try (DeformGemmPlan plan = new DeformGemmPlan(ctx, s, t)) {
-                    plan.execute(args);
+                    Primitives.run(backend, plan, args);
                 }
             };
             DeformEdgeCases.checkWideMaps("deform-gemm " + t, List.of(spec), run);

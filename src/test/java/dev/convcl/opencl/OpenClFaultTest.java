@@ -4,14 +4,15 @@ import static org.jocl.CL.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvEngine;
-import dev.convcl.ConvPlan;
-import dev.convcl.ConvSpec;
-import dev.convcl.DeviceChoice;
-import dev.convcl.Tensor;
-import dev.convcl.reference.ReferenceConv;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.Engine;
+import dev.convcl.HostTensor;
+import dev.convcl.Plan;
+import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import dev.convcl.testing.WarnCapture;
 import java.util.List;
@@ -26,25 +27,24 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Device faults, injected through {@link OpenClContext.FaultInjector} as the driver would report
  * them: a kernel that fails to build, an allocation that fails, an error from the queue in the
  * middle of a call, and a buffer above the maximum allocation. Each call completes on the CPU
- * path with the reference's answer and one WARN per cause; {@link ConvPlan#backend()} says where
+ * path with the reference's answer and one WARN per cause; {@link Plan#backend()} says where
  * it ran; nothing leaks; and once the fault is gone, new plans run on OpenCL again.
  */
 class OpenClFaultTest {
-    private static final List<ConvSpec> SPECS = List.of(
-            ConvSpec.parse("op=conv2d n=2 c=4 h=7 w=6 k=5 kh=3 kw=3 pad=1 bias=1"),
-            ConvSpec.parse("op=conv2d n=1 c=8 h=7 w=7 k=8 kh=3 kw=3 pad=1 groups=8"),
-            ConvSpec.parse("op=deform2d n=1 c=4 h=4 w=4 k=3 kh=3 kw=3 pad=1 og=2 mask=1 bias=1"));
+    private static final List<Convolution> SPECS = List.of(
+            Problems.parse("op=conv2d n=2 c=4 h=7 w=6 k=5 kh=3 kw=3 pad=1 bias=1"),
+            Problems.parse("op=conv2d n=1 c=8 h=7 w=7 k=8 kh=3 kw=3 pad=1 groups=8"),
+            Problems.parse("op=deform2d n=1 c=4 h=4 w=4 k=3 kh=3 kw=3 pad=1 og=2 mask=1 bias=1"));
 
-    private ConvEngine engine;
+    private Engine engine;
     private OpenClContext ctx;
     private WarnCapture warnings;
 
     @BeforeEach
     void open() {
-        OpenClTestDevice.require();
-        engine = ConvEngine.create(DeviceChoice.OPENCL);
-        ctx = ((OpenClBackend) engine.primaryBackend()).context();
-        warnings = WarnCapture.on(ConvEngine.class);
+        engine = OpenClTestDevice.engine();
+        ctx = OpenClTestDevice.context(engine);
+        warnings = WarnCapture.on(Engine.class);
     }
 
     @AfterEach
@@ -58,20 +58,19 @@ class OpenClFaultTest {
     }
 
     /** Runs {@code spec} on {@code plan} with integer data and checks the exact reference answer. */
-    private static void assertComputes(ConvPlan plan, ConvSpec spec, long seed) {
-        ConvArgs args = Tensors.args(spec, seed, true, 2);
-        ConvArgs ref = Tensors.withFreshOutput(args, spec);
-        ReferenceConv.run(spec, ref);
+    private static void assertComputes(Plan plan, Convolution spec, long seed) {
+        Args args = Tensors.args(spec, seed, true, 2);
+        float[] ref = CrossCheck.reference(spec, args);
         plan.execute(args);
-        int bad = Tensors.firstMismatch(ref.output().array(), args.output().array());
+        int bad = Tensors.firstMismatch(ref, Tensors.out(args));
         assertEquals(-1, bad, spec + " on " + plan.backend() + ": output differs from the reference at " + bad);
     }
 
     /** After the fault is removed, a new plan of every spec runs on OpenCL and is right. */
     private void assertRecovered() {
         ctx.injectFaults(null);
-        for (ConvSpec spec : SPECS) {
-            try (ConvPlan plan = engine.plan(spec)) {
+        for (Convolution spec : SPECS) {
+            try (Plan plan = engine.plan(spec)) {
                 assertEquals("opencl", plan.backend(), "after the fault is gone, a new plan should use OpenCL: " + spec);
                 assertComputes(plan, spec, 99);
             }
@@ -81,43 +80,64 @@ class OpenClFaultTest {
         assertEquals(0, ctx.guardViolations(), "a guard region was overwritten");
     }
 
+    /**
+     * Every kernel build fails: selection tries each implementation that accepts the problem (one
+     * WARN per kernel that failed to build, and one saying the problem runs on the CPU path), and
+     * the plan runs on the CPU path. The same failures again give no new WARN.
+     */
     @Test
     void kernelBuildFailureRunsOnCpuAndRecovers() {
         ctx.injectFaults((site, what) -> site == OpenClContext.FaultSite.BUILD ? CL_BUILD_PROGRAM_FAILURE : CL_SUCCESS);
+        int afterFirstRound = 0;
         for (int round = 0; round < 2; round++) {
-            for (ConvSpec spec : SPECS) {
-                try (ConvPlan plan = engine.plan(spec)) {
+            for (Convolution spec : SPECS) {
+                try (Plan plan = engine.plan(spec)) {
                     assertEquals("cpu", plan.backend(), "a plan whose kernel failed to build must run on the CPU path: " + spec);
                     assertComputes(plan, spec, round);
                 }
             }
+            if (round == 0) {
+                afterFirstRound = warnings.warnings().size();
+            }
         }
+        assertEquals(afterFirstRound, warnings.warnings().size(),
+                "one WARN per cause (each spec failed twice): " + warnings.warnings());
         assertEquals(0, ctx.kernelLaunches(), "no kernel could have been built, yet one was launched");
-        for (ConvSpec spec : SPECS) {
-            assertEquals(1, warnings.count("OpenCL failed to prepare " + spec),
-                    "one WARN per cause (the same spec failed twice): " + warnings.warnings());
-            assertTrue(warnings.count("BUILD_FAILED") >= 1, warnings.warnings().toString());
+        for (Convolution spec : SPECS) {
+            int tried = engine.implementations(spec).size();
+            assertEquals(tried, warnings.count("OpenCL failed to prepare " + spec + " with "),
+                    "one WARN per implementation that failed to build: " + warnings.warnings());
+            assertEquals(1, warnings.count("OpenCL cannot run " + spec), warnings.warnings().toString());
         }
+        assertEquals(warnings.warnings().size() - SPECS.size(), warnings.count("BUILD_FAILED): building "),
+                warnings.warnings().toString());
         assertRecovered();
     }
 
+    /**
+     * Every allocation but the first of each plan fails: an implementation that allocates when it
+     * is prepared releases what it got and the next one is tried; the allocations of the call fail
+     * too, so the call completes on the CPU path and the plan stays there. Nothing is left on the
+     * device.
+     */
     @Test
     void failedAllocationRunsOnCpuFreesWhatItGotAndRecovers() {
-        // Fail the second allocation of each plan, so the first must be released by the failing plan.
         AtomicInteger allocations = new AtomicInteger();
-        ctx.injectFaults((site, what) -> site == OpenClContext.FaultSite.ALLOCATE && allocations.incrementAndGet() % 2 == 0
+        ctx.injectFaults((site, what) -> site == OpenClContext.FaultSite.ALLOCATE && allocations.incrementAndGet() > 1
                 ? CL_MEM_OBJECT_ALLOCATION_FAILURE : CL_SUCCESS);
-        for (ConvSpec spec : SPECS) {
+        for (Convolution spec : SPECS) {
             allocations.set(0);
-            try (ConvPlan plan = engine.plan(spec)) {
-                assertEquals("cpu", plan.backend(), "a plan whose allocation failed must run on the CPU path: " + spec);
+            try (Plan plan = engine.plan(spec)) {
                 assertComputes(plan, spec, 3);
+                assertEquals("cpu", plan.backend(), "a plan whose allocation failed must run on the CPU path: " + spec);
                 assertEquals(0, ctx.liveBytes(), "the failed plan kept device memory: " + spec);
                 assertEquals(0, ctx.liveObjects(), "the failed plan kept OpenCL objects: " + spec);
             }
-            assertEquals(1, warnings.count("OpenCL failed to prepare " + spec), warnings.warnings().toString());
+            assertTrue(allocations.get() >= 2, "no allocation was refused for " + spec);
         }
-        assertTrue(warnings.count("OUT_OF_RESOURCES") >= SPECS.size(), warnings.warnings().toString());
+        assertTrue(warnings.count("OUT_OF_RESOURCES") >= 1, warnings.warnings().toString());
+        assertEquals(warnings.warnings().size(), warnings.warnings().stream().distinct().count(),
+                "the same WARN twice: " + warnings.warnings());
         assertRecovered();
     }
 
@@ -127,8 +147,8 @@ class OpenClFaultTest {
     void queueErrorMidCallCompletesOnCpu(OpenClContext.FaultSite site) {
         String warning = "OpenCL failed while running";
         assertEquals(0, warnings.count(warning));
-        for (ConvSpec spec : SPECS) {
-            try (ConvPlan plan = engine.plan(spec); ConvPlan second = engine.plan(spec)) {
+        for (Convolution spec : SPECS) {
+            try (Plan plan = engine.plan(spec); Plan second = engine.plan(spec)) {
                 assertEquals("opencl", plan.backend(), spec.toString());
                 long beforeHealthy = ctx.kernelLaunches();
                 assertComputes(plan, spec, 1); // a healthy call first
@@ -168,8 +188,8 @@ class OpenClFaultTest {
         String old = System.getProperty(OpenClContext.MAX_ALLOC_PROPERTY);
         System.setProperty(OpenClContext.MAX_ALLOC_PROPERTY, "4096");
         try {
-            engine = ConvEngine.create(DeviceChoice.OPENCL);
-            ctx = ((OpenClBackend) engine.primaryBackend()).context();
+            engine = OpenClTestDevice.engine();
+            ctx = OpenClTestDevice.context(engine);
         } finally {
             if (old == null) {
                 System.clearProperty(OpenClContext.MAX_ALLOC_PROPERTY);
@@ -179,20 +199,19 @@ class OpenClFaultTest {
         }
         assertEquals(4096, ctx.maxAllocBytes());
         // input 1x2x24x24 floats = 4608 bytes > 4096; output 1x3x24x24 = 6912 bytes
-        ConvSpec big = ConvSpec.parse("op=conv2d n=1 c=2 h=24 w=24 k=3 kh=3 kw=3 pad=1 bias=1");
-        ConvArgs args = Tensors.args(big, 5, true, 1);
-        ConvArgs ref = Tensors.withFreshOutput(args, big);
-        ReferenceConv.run(big, ref);
-        Tensor out = engine.conv2d(args.input(), args.weight(), args.bias(), 1, 1, 1, 1);
-        assertEquals(-1, Tensors.firstMismatch(ref.output().array(), out.array()), big.toString());
+        Convolution big = Problems.parse("op=conv2d n=1 c=2 h=24 w=24 k=3 kh=3 kw=3 pad=1 bias=1");
+        Args args = Tensors.args(big, 5, true, 1);
+        float[] ref = CrossCheck.reference(big, args);
+        HostTensor out = engine.conv2d(args.get(Arg.SRC), args.get(Arg.WEIGHTS), args.get(Arg.BIAS), 1, 1, 1, 1);
+        assertEquals(-1, Tensors.firstMismatch(ref, out.array()), big.toString());
         assertEquals(0, ctx.kernelLaunches(), "the oversized problem reached the device");
         assertEquals(1, warnings.count("exceeds the maximum allocation of 4096 bytes"), warnings.warnings().toString());
-        try (ConvPlan plan = engine.plan(big)) {
+        try (Plan plan = engine.plan(big)) {
             assertEquals("cpu", plan.backend(), big.toString());
             assertComputes(plan, big, 6);
         }
-        for (ConvSpec small : SPECS) { // every tensor of these is below 4096 bytes
-            try (ConvPlan plan = engine.plan(small)) {
+        for (Convolution small : SPECS) { // every tensor of these is below 4096 bytes
+            try (Plan plan = engine.plan(small)) {
                 assertEquals("opencl", plan.backend(), small.toString());
                 assertComputes(plan, small, 7);
             }

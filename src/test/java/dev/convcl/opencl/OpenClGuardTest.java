@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
 import dev.convcl.testing.OpenClTestDevice;
 import java.util.Arrays;
@@ -65,7 +66,7 @@ class OpenClGuardTest {
              DeviceBuffer out = ctx.allocate("output", N * 4L, CL_MEM_READ_WRITE)) {
             assertEquals(64, ctx.guardBytes());
             long before = ctx.guardViolations();
-            Tensor t = Tensor.zeros(N);
+            HostTensor t = Tensor.zeros(N);
             writePastEnd(kernel, out, 0);
             out.read(t);
             float[] ones = new float[N];

@@ -27,7 +27,7 @@ class OpenClKernelCoverageTest {
             Path dir = Path.of("opencl-kernels");
             assertFalse(KernelCheck.kernelFiles(dir).isEmpty(), "no kernel files found in " + dir.toAbsolutePath());
             assertEquals(Set.of(), KernelCheck.unbuilt(cl, dir),
-                    "kernel files that no problem in kernel-coverage.txt reaches: add a problem that KernelSelector sends to each");
+                    "kernel files that no problem in kernel-coverage.txt reaches: add a problem that an implementation sends to each");
             assertEquals(0, cl.context().liveBytes());
             assertEquals(0, cl.context().guardViolations());
         }

@@ -3,13 +3,15 @@ package dev.convcl.opencl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
-import dev.convcl.reference.ReferenceConv;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.spi.Backend;
+import dev.convcl.spi.Primitive;
+import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Tensors;
 
-/** Cross-checks of a compiled plan against {@link ReferenceConv}, shared by the tiled-kernel tests. */
+/** Cross-checks of a primitive against {@link dev.convcl.reference.ReferenceConv}, shared by the tiled-kernel tests. */
 final class PlanChecks {
     /** Relative L2 error allowed for random float data (the fp32 tolerance of torchvision's tests). */
     static final double FLOAT_TOLERANCE = 1e-5;
@@ -23,31 +25,24 @@ final class PlanChecks {
      * (offsets up to {@code offsetScale} pixels), which must match within {@link #FLOAT_TOLERANCE};
      * every output starts as NaN.
      */
-    static void checkIntegersAndFloats(ConvSpec spec, CompiledConv plan, long seed, double offsetScale) {
-        checkExact(spec, plan, Tensors.args(spec, seed, true, offsetScale));
-        checkClose(spec, plan, Tensors.args(spec, seed + 1, false, offsetScale));
+    static void checkIntegersAndFloats(Backend backend, Convolution spec, Primitive plan, long seed,
+                                       double offsetScale) {
+        checkExact(backend, spec, plan, Tensors.args(spec, seed, true, offsetScale));
+        checkClose(backend, spec, plan, Tensors.args(spec, seed + 1, false, offsetScale));
     }
 
     /** {@code plan}'s output equals the reference's exactly (the output arrives poisoned). */
-    static void checkExact(ConvSpec spec, CompiledConv plan, ConvArgs args) {
-        ConvArgs ref = Tensors.withFreshOutput(args, spec);
-        ReferenceConv.run(spec, ref);
-        ConvArgs run = Tensors.withFreshOutput(args, spec);
-        plan.execute(run);
-        float[] want = ref.output().array();
-        float[] got = run.output().array();
+    static void checkExact(Backend backend, Convolution spec, Primitive plan, Args args) {
+        float[] want = CrossCheck.reference(spec, args);
+        float[] got = Primitives.output(backend, plan, spec, args);
         int bad = Tensors.firstMismatch(want, got);
         assertEquals(-1, bad, () -> plan.algorithm() + " " + spec + ": output[" + bad + "] = " + got[bad]
                 + ", reference " + want[bad]);
     }
 
     /** {@code plan}'s output is within {@link #FLOAT_TOLERANCE} relative L2 of the reference. */
-    static void checkClose(ConvSpec spec, CompiledConv plan, ConvArgs args) {
-        ConvArgs ref = Tensors.withFreshOutput(args, spec);
-        ReferenceConv.run(spec, ref);
-        ConvArgs run = Tensors.withFreshOutput(args, spec);
-        plan.execute(run);
-        double err = Tensors.relativeL2(ref.output().array(), run.output().array());
+    static void checkClose(Backend backend, Convolution spec, Primitive plan, Args args) {
+        double err = Tensors.relativeL2(CrossCheck.reference(spec, args), Primitives.output(backend, plan, spec, args));
         assertTrue(err <= FLOAT_TOLERANCE, () -> plan.algorithm() + " " + spec + ": relative L2 error " + err);
     }
 

@@ -1,8 +1,10 @@
 package dev.convcl.opencl;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.spi.Primitive;
+import dev.convcl.testing.Primitives;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,40 +60,41 @@ public final class TiledKernelBench {
         }
         OpenClDeviceInfo device = OpenClDiscovery.discover().best().orElseThrow();
         System.out.println("device: " + device.describe());
-        try (OpenClContext ctx = new OpenClContext(device)) {
+        try (OpenClBackend backend = new OpenClBackend(device)) {
+            OpenClContext ctx = backend.context();
             for (String line : Files.readAllLines(Path.of(argv[0]))) {
                 String l = line.replaceAll("#.*", "").trim();
                 if (l.isEmpty() || !filter.matcher(l.split("\\s+")[0]).find()) {
                     continue;
                 }
                 String name = l.split("\\s+")[0];
-                ConvSpec spec = ConvSpec.parse(l).withBias(true);
+                Convolution spec = Problems.parse(l).withBias(true);
                 if (!DepthwisePlan.supports(spec) && !DeformGemmPlan.supports(spec)) {
                     continue;
                 }
                 List<String> labels = new ArrayList<>();
-                List<CompiledConv> plans = new ArrayList<>();
+                List<Primitive> plans = new ArrayList<>();
                 if (direct) {
                     labels.add("direct");
                     plans.add(new DirectConvPlan(ctx, spec));
                 }
                 for (int[] t : tiles(spec, device, allTiles, explicit)) {
                     for (String file : alt == null ? new String[] {null} : new String[] {null, alt}) {
-                        CompiledConv p = plan(ctx, spec, t, file);
+                        Primitive p = plan(ctx, spec, t, file);
                         labels.add((file == null ? "" : file + " ") + p.algorithm());
                         plans.add(p);
                     }
                 }
                 try {
-                    race(name, spec, labels, plans);
+                    race(backend, name, spec, labels, plans);
                 } finally {
-                    plans.forEach(CompiledConv::close);
+                    plans.forEach(Primitive::close);
                 }
             }
         }
     }
 
-    private static List<int[]> tiles(ConvSpec spec, OpenClDeviceInfo device, boolean all, List<int[]> explicit) {
+    private static List<int[]> tiles(Convolution spec, OpenClDeviceInfo device, boolean all, List<int[]> explicit) {
         if (!explicit.isEmpty()) {
             return explicit;
         }
@@ -110,7 +113,7 @@ public final class TiledKernelBench {
         return out;
     }
 
-    private static CompiledConv plan(OpenClContext ctx, ConvSpec spec, int[] t, String file) {
+    private static Primitive plan(OpenClContext ctx, Convolution spec, int[] t, String file) {
         if (DepthwisePlan.supports(spec)) {
             DepthwisePlan.Tile tile = new DepthwisePlan.Tile(t[0], t[1], t[2], t[3], t[4]);
             return file == null ? new DepthwisePlan(ctx, spec, tile) : new DepthwisePlan(ctx, spec, tile, file);
@@ -119,13 +122,14 @@ public final class TiledKernelBench {
         return file == null ? new DeformGemmPlan(ctx, spec, tile) : new DeformGemmPlan(ctx, spec, tile, file);
     }
 
-    private static void race(String name, ConvSpec spec, List<String> labels, List<CompiledConv> plans) {
-        ConvArgs args = Tensors.args(spec, 7, false, 2.0);
-        List<ConvArgs> outs = new ArrayList<>();
+    private static void race(OpenClBackend backend, String name, Convolution spec, List<String> labels,
+                             List<Primitive> plans) {
+        Args args = Tensors.args(spec, 7, false, 2.0);
+        List<Args> outs = new ArrayList<>();
         List<List<Double>> times = new ArrayList<>();
-        for (CompiledConv p : plans) {
-            ConvArgs a = Tensors.withFreshOutput(args, spec);
-            p.execute(a);
+        for (Primitive p : plans) {
+            Args a = Tensors.withFreshOutput(args, spec);
+            Primitives.run(backend, p, a);
             outs.add(a);
             times.add(new ArrayList<>());
         }
@@ -135,8 +139,8 @@ public final class TiledKernelBench {
             for (int i = 0; i < plans.size(); i++) {
                 List<Double> t = times.get(i);
                 if (t.size() < 3 || median(t) < 200) {
-                    plans.get(i).execute(outs.get(i));
-                    t.add(plans.get(i).lastDeviceMillis());
+                    Primitives.run(backend, plans.get(i), outs.get(i));
+                    t.add(plans.get(i).lastKernelMillis());
                 }
             }
             rounds++;
@@ -149,7 +153,7 @@ public final class TiledKernelBench {
                     "%-20s %8.3f ms %6.1f GFLOP/s  min %7.3f max %7.3f  x%5.1f  diff %.0e  %s",
                     name, med, spec.flops() / med / 1e6, t.stream().mapToDouble(Double::doubleValue).min().orElse(0),
                     t.stream().mapToDouble(Double::doubleValue).max().orElse(0), base / med,
-                    Tensors.relativeL2(outs.get(0).output().array(), outs.get(i).output().array()), labels.get(i)));
+                    Tensors.relativeL2(Tensors.out(outs.get(0)), Tensors.out(outs.get(i))), labels.get(i)));
         }
     }
 

@@ -3,11 +3,17 @@ package dev.convcl.opencl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
-import dev.convcl.reference.ReferenceConv;
-import dev.convcl.spi.CompiledConv;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.HostTensor;
+import dev.convcl.Tensor;
+import dev.convcl.spi.Memory;
+import dev.convcl.spi.Primitive;
+import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Primitives;
+import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TunerOpenClTest {
-    static final ConvSpec DENSE = ConvSpec.parse("op=conv2d n=1 c=6 h=20 w=21 k=20 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 bias=1");
-    static final ConvSpec POINTWISE = ConvSpec.parse("op=conv2d n=2 c=9 h=17 w=19 k=35 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
-    static final ConvSpec DEPTHWISE = ConvSpec.parse("op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=4");
+    static final Convolution DENSE = Problems.parse("op=conv2d n=1 c=6 h=20 w=21 k=20 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 bias=1");
+    static final Convolution POINTWISE = Problems.parse("op=conv2d n=2 c=9 h=17 w=19 k=35 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+    static final Convolution DEPTHWISE = Problems.parse("op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=4");
     static final List<GemmConfig> CANDIDATES = List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.cm(8, 8, 12, 1),
             GemmConfig.pv(16, 4, 32, 1));
 
@@ -42,17 +48,16 @@ class TunerOpenClTest {
             assertTrue(progress.stream().anyMatch(l -> l.startsWith("skip") && l.contains("groups=4")), progress.toString());
 
             TuningTable table = TuningTable.load(dir, ctx.info());
-            for (ConvSpec spec : List.of(DENSE, POINTWISE)) {
+            for (Convolution spec : List.of(DENSE, POINTWISE)) {
                 GemmConfig cfg = table.configFor(spec, ctx.info());
                 assertEquals(chosen.get(ProblemClass.keyOf(spec)), cfg, spec.toString());
                 assertTrue(CANDIDATES.contains(cfg), cfg.toString());
-                ConvArgs args = Tensors.args(spec, 5, false, 0);
-                ConvArgs ref = Tensors.withFreshOutput(args, spec);
-                ReferenceConv.run(spec, ref);
+                Args args = Tensors.args(spec, 5, false, 0);
+                float[] ref = CrossCheck.reference(spec, args);
                 try (GemmConvPlan plan = new GemmConvPlan(ctx, spec, cfg)) {
-                    plan.execute(args);
+                    Primitives.run(cl, plan, args);
                 }
-                double err = Tensors.relativeL2(ref.output().array(), args.output().array());
+                double err = Tensors.relativeL2(ref, Tensors.out(args));
                 assertTrue(err <= 1e-5, spec + " with tuned " + cfg + ": relative L2 " + err);
             }
             assertEquals(0, ctx.liveObjects());
@@ -79,10 +84,10 @@ class TunerOpenClTest {
     }
 
     /** A plan that claims to be very fast and gets one output wrong. */
-    private static final class OffByOne implements CompiledConv {
-        private final CompiledConv inner;
+    private static final class OffByOne implements Primitive {
+        private final Primitive inner;
 
-        OffByOne(CompiledConv inner) {
+        OffByOne(Primitive inner) {
             this.inner = inner;
         }
 
@@ -92,14 +97,22 @@ class TunerOpenClTest {
         }
 
         @Override
-        public void execute(ConvArgs args) {
-            inner.execute(args);
-            float[] out = args.output().array();
-            out[out.length / 2] += 1;
+        public void bind(Arg role, Memory memory) {
+            inner.bind(role, memory);
         }
 
         @Override
-        public double lastDeviceMillis() {
+        public void execute(Map<Arg, Memory> args) {
+            inner.execute(args);
+            DeviceBuffer dst = (DeviceBuffer) args.get(Arg.DST);
+            HostTensor out = Tensor.zeros((int) (dst.bytes() / 4));
+            dst.read(out);
+            out.array()[out.size() / 2] += 1;
+            dst.write(out);
+        }
+
+        @Override
+        public double lastKernelMillis() {
             return 1e-6;
         }
 

@@ -9,7 +9,8 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
+import dev.convcl.testing.Problems;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,9 +25,9 @@ import org.slf4j.LoggerFactory;
 /** The tuning file: round trip, fallbacks, and the choice of tile per spec. No device needed. */
 class TuningTableTest {
     static final OpenClDeviceInfo DEVICE = device("test-cpu", "CPU", "4.2");
-    static final ConvSpec DENSE = ConvSpec.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
-    static final ConvSpec DENSE_SMALL = ConvSpec.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
-    static final ConvSpec STRIDED_NARROW = ConvSpec.parse("op=conv2d n=1 c=64 h=28 w=28 k=64 kh=3 kw=3 stride=2 pad=1 dil=1 groups=32");
+    static final Convolution DENSE = Problems.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+    static final Convolution DENSE_SMALL = Problems.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+    static final Convolution STRIDED_NARROW = Problems.parse("op=conv2d n=1 c=64 h=28 w=28 k=64 kh=3 kw=3 stride=2 pad=1 dil=1 groups=32");
 
     @TempDir
     Path dir;
@@ -156,9 +157,9 @@ class TuningTableTest {
         TuningTable t = TuningTable.empty(gpu);
         assertEquals(GemmConfig.Kind.LM, t.configFor(DENSE, gpu).kind());
         assertEquals(GemmConfig.Kind.CM, TuningTable.empty(DEVICE).configFor(DENSE, DEVICE).kind());
-        ConvSpec narrow = ConvSpec.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
+        Convolution narrow = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
         assertEquals(GemmConfig.Kind.PV, TuningTable.empty(DEVICE).configFor(narrow, DEVICE).kind());
-        ConvSpec eight = ConvSpec.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
+        Convolution eight = Problems.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
         assertEquals(GemmConfig.pv(16, 4, 64, 1), TuningTable.empty(DEVICE).configFor(eight, DEVICE));
         // pixel vectors need stride_w = 1: a strided narrow group gets a channel vector of its width
         assertEquals(GemmConfig.cm(2, 2, 28, 1), TuningTable.empty(DEVICE).configFor(STRIDED_NARROW, DEVICE));

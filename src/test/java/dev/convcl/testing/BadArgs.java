@@ -1,7 +1,9 @@
 package dev.convcl.testing;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -9,18 +11,18 @@ import java.util.stream.Stream;
 /**
  * Call arguments that do not match their spec, one mistake each: every tensor with a wrong
  * shape, every required tensor missing, every tensor the spec does not take given anyway, and
- * an output that aliases the input. {@link ConvArgs#validateFor} must reject each with an
+ * an output that aliases the input. {@link Args#validateFor} must reject each with an
  * {@link IllegalArgumentException} whose message contains {@link Case#expectedInMessage()}.
  */
 public final class BadArgs {
     /** Grouped, with bias; input and output have the same shape, so they can alias. */
-    public static final ConvSpec CONV =
-            ConvSpec.parse("op=conv2d n=2 c=4 h=6 w=5 k=4 kh=3 kw=3 pad=1 groups=2 bias=1");
-    public static final ConvSpec CONV_NO_BIAS = CONV.withBias(false);
-    public static final ConvSpec DEFORM =
-            ConvSpec.parse("op=deform2d n=1 c=4 h=6 w=5 k=2 kh=3 kw=3 pad=1 og=2 mask=1 bias=1");
-    public static final ConvSpec DEFORM_NO_MASK =
-            ConvSpec.parse("op=deform2d n=1 c=4 h=6 w=5 k=2 kh=3 kw=3 pad=1 og=2 mask=0 bias=1");
+    public static final Convolution CONV =
+            Problems.parse("op=conv2d n=2 c=4 h=6 w=5 k=4 kh=3 kw=3 pad=1 groups=2 bias=1");
+    public static final Convolution CONV_NO_BIAS = CONV.withBias(false);
+    public static final Convolution DEFORM =
+            Problems.parse("op=deform2d n=1 c=4 h=6 w=5 k=2 kh=3 kw=3 pad=1 og=2 mask=1 bias=1");
+    public static final Convolution DEFORM_NO_MASK =
+            Problems.parse("op=deform2d n=1 c=4 h=6 w=5 k=2 kh=3 kw=3 pad=1 og=2 mask=0 bias=1");
 
     /**
      * One mismatch.
@@ -30,7 +32,7 @@ public final class BadArgs {
      * @param args              the bad arguments (integer data, output poisoned with NaN)
      * @param expectedInMessage a part of the rejection message that names the tensor
      */
-    public record Case(String name, ConvSpec spec, ConvArgs args, String expectedInMessage) {
+    public record Case(String name, Convolution spec, Args args, String expectedInMessage) {
         @Override
         public String toString() {
             return name;
@@ -41,7 +43,7 @@ public final class BadArgs {
     }
 
     /** Arguments that do match {@code spec}. */
-    public static ConvArgs valid(ConvSpec spec) {
+    public static Args valid(Convolution spec) {
         return Tensors.args(spec, 99, true, 1);
     }
 
@@ -68,7 +70,7 @@ public final class BadArgs {
                 bad("deform output of the wrong batch", DEFORM, a -> a.withOutput(nan(2, 2, 6, 5)), "output shape [2, 2, 6, 5]"));
     }
 
-    private static Case bad(String name, ConvSpec spec, UnaryOperator<Edit> edit, String expected) {
+    private static Case bad(String name, Convolution spec, UnaryOperator<Edit> edit, String expected) {
         return new Case(name, spec, edit.apply(new Edit(valid(spec))).args, expected);
     }
 
@@ -77,39 +79,39 @@ public final class BadArgs {
     }
 
     private static Tensor nan(int... shape) {
-        Tensor t = Tensor.zeros(shape);
+        HostTensor t = Tensor.zeros(shape);
         java.util.Arrays.fill(t.array(), Float.NaN);
         return t;
     }
 
-    /** A {@link ConvArgs} with one tensor replaced. */
-    private record Edit(ConvArgs args) {
+    /** Arguments with one tensor replaced (null removes it). */
+    private record Edit(Args args) {
         Tensor input() {
-            return args.input();
+            return args.get(Arg.SRC);
         }
 
         Edit withInput(Tensor t) {
-            return new Edit(new ConvArgs(t, args.weight(), args.bias(), args.offset(), args.mask(), args.output()));
+            return new Edit(args.with(Arg.SRC, t));
         }
 
         Edit withWeight(Tensor t) {
-            return new Edit(new ConvArgs(args.input(), t, args.bias(), args.offset(), args.mask(), args.output()));
+            return new Edit(args.with(Arg.WEIGHTS, t));
         }
 
         Edit withBias(Tensor t) {
-            return new Edit(new ConvArgs(args.input(), args.weight(), t, args.offset(), args.mask(), args.output()));
+            return new Edit(args.with(Arg.BIAS, t));
         }
 
         Edit withOffset(Tensor t) {
-            return new Edit(new ConvArgs(args.input(), args.weight(), args.bias(), t, args.mask(), args.output()));
+            return new Edit(args.with(Arg.OFFSET, t));
         }
 
         Edit withMask(Tensor t) {
-            return new Edit(new ConvArgs(args.input(), args.weight(), args.bias(), args.offset(), t, args.output()));
+            return new Edit(args.with(Arg.MASK, t));
         }
 
         Edit withOutput(Tensor t) {
-            return new Edit(new ConvArgs(args.input(), args.weight(), args.bias(), args.offset(), args.mask(), t));
+            return new Edit(args.with(Arg.DST, t));
         }
     }
 }

@@ -2,8 +2,8 @@ package dev.convcl.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
 import dev.convcl.reference.ReferenceConv;
 import java.util.function.Consumer;
 
@@ -25,31 +25,31 @@ public final class CrossCheck {
      * Integer-valued inputs in [-8, 8] (integer offsets, a 0/1 mask): every sum is exact in
      * float32, so the path must equal the reference bit for bit, whatever its summation order.
      */
-    public static void integersExact(ConvSpec spec, long seed, Consumer<ConvArgs> path) {
-        ConvArgs args = Tensors.args(spec, seed, true, 2);
+    public static void integersExact(Convolution spec, long seed, Consumer<Args> path) {
+        Args args = Tensors.args(spec, seed, true, 2);
         float[] ref = reference(spec, args);
         path.accept(args);
-        assertExact(spec, "integer inputs, seed " + seed, ref, args.output().toArray());
+        assertExact(spec, "integer inputs, seed " + seed, ref, Tensors.out(args));
     }
 
     /** Uniform float inputs in [-1, 1), offsets scaled by {@code offsetScale} pixels: relative L2 at most {@link #FLOAT_TOLERANCE}. */
-    public static void floatsClose(ConvSpec spec, long seed, double offsetScale, Consumer<ConvArgs> path) {
-        ConvArgs args = Tensors.args(spec, seed, false, offsetScale);
+    public static void floatsClose(Convolution spec, long seed, double offsetScale, Consumer<Args> path) {
+        Args args = Tensors.args(spec, seed, false, offsetScale);
         float[] ref = reference(spec, args);
         path.accept(args);
-        assertClose(spec, "float inputs, offsets x" + offsetScale + ", seed " + seed, ref, args.output().toArray(),
+        assertClose(spec, "float inputs, offsets x" + offsetScale + ", seed " + seed, ref, Tensors.out(args),
                 FLOAT_TOLERANCE);
     }
 
     /** The reference's output for {@code args} (computed into a fresh tensor; {@code args} is untouched). */
-    public static float[] reference(ConvSpec spec, ConvArgs args) {
-        ConvArgs ref = Tensors.withFreshOutput(args, spec);
+    public static float[] reference(Convolution spec, Args args) {
+        Args ref = Tensors.withFreshOutput(args, spec);
         ReferenceConv.run(spec, ref);
-        return ref.output().toArray();
+        return Tensors.out(ref);
     }
 
     /** Bit equality (+0 equal to -0); no NaN anywhere. */
-    public static void assertExact(ConvSpec spec, String what, float[] expected, float[] actual) {
+    public static void assertExact(Convolution spec, String what, float[] expected, float[] actual) {
         assertSameLengthNoNaN(spec, what, expected, actual);
         int i = Tensors.firstMismatch(expected, actual);
         if (i >= 0) {
@@ -67,7 +67,7 @@ public final class CrossCheck {
      * outputs that may rightly be NaN: {@code actual} must come from an output that started at a
      * finite value, so an element never written cannot pass for a NaN result.
      */
-    public static void assertExactWithNaN(ConvSpec spec, String what, float[] expected, float[] actual) {
+    public static void assertExactWithNaN(Convolution spec, String what, float[] expected, float[] actual) {
         if (expected.length != actual.length) {
             fail(spec + " [" + what + "]: output has " + actual.length + " elements, expected " + expected.length);
         }
@@ -79,7 +79,7 @@ public final class CrossCheck {
     }
 
     /** Relative L2 error at most {@code tolerance}; no NaN anywhere. */
-    public static void assertClose(ConvSpec spec, String what, float[] expected, float[] actual, double tolerance) {
+    public static void assertClose(Convolution spec, String what, float[] expected, float[] actual, double tolerance) {
         assertSameLengthNoNaN(spec, what, expected, actual);
         double err = Tensors.relativeL2(expected, actual);
         if (!(err <= tolerance)) {
@@ -104,7 +104,7 @@ public final class CrossCheck {
         }
     }
 
-    private static void assertSameLengthNoNaN(ConvSpec spec, String what, float[] expected, float[] actual) {
+    private static void assertSameLengthNoNaN(Convolution spec, String what, float[] expected, float[] actual) {
         if (expected.length != actual.length) {
             fail(spec + " [" + what + "]: output has " + actual.length + " elements, expected " + expected.length);
         }
@@ -117,7 +117,7 @@ public final class CrossCheck {
     }
 
     /** {@code index 17 (n=0, k=1, y=2, x=3)}. */
-    public static String where(ConvSpec spec, int index) {
+    public static String where(Convolution spec, int index) {
         int ow = spec.outW(), oh = spec.outH();
         int x = index % ow, y = index / ow % oh, k = index / (ow * oh) % spec.k(), n = index / (ow * oh * spec.k());
         return "index " + index + " (n=" + n + ", k=" + k + ", y=" + y + ", x=" + x + ")";

@@ -3,8 +3,10 @@ package dev.convcl.testing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
 import dev.convcl.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,7 +16,7 @@ import java.util.function.BiConsumer;
 
 /**
  * Deformable sampling at its edges, shared by every deform2d path (reference, CPU algorithms,
- * OpenCL kernels). The semantics (see {@link dev.convcl.ConvSpec}):
+ * OpenCL kernels). The semantics (see {@link DeformConv2d}):
  * <ul>
  *   <li>a NaN offset (dy or dx) makes the sample NaN, so every output that uses it is NaN, even
  *       when the other coordinate is infinite or the mask is zero;</li>
@@ -40,7 +42,7 @@ public final class DeformEdgeCases {
     private static final float INF = Float.POSITIVE_INFINITY;
 
     /** One hand-computed case: a spec, its tensors and the expected output. */
-    public record Case(String name, ConvSpec spec, ConvArgs args, float[] expected) {
+    public record Case(String name, DeformConv2d spec, Args args, float[] expected) {
         @Override
         public String toString() {
             return name + " (" + spec + ")";
@@ -52,8 +54,8 @@ public final class DeformEdgeCases {
         List<Case> out = new ArrayList<>();
         // A 2x2 image [[1,2],[3,4]], a 1x1 weight of 1: each output samples its own pixel, moved
         // by its offset. Offsets are given as (dy plane, dx plane), masks as one plane.
-        ConvSpec v1 = ConvSpec.parse("op=deform2d n=1 c=1 h=2 w=2 k=1 kh=1 kw=1 og=1 mask=0");
-        ConvSpec v2 = ConvSpec.parse("op=deform2d n=1 c=1 h=2 w=2 k=1 kh=1 kw=1 og=1 mask=1");
+        DeformConv2d v1 = DeformConv2d.parse("op=deform2d n=1 c=1 h=2 w=2 k=1 kh=1 kw=1 og=1 mask=0");
+        DeformConv2d v2 = DeformConv2d.parse("op=deform2d n=1 c=1 h=2 w=2 k=1 kh=1 kw=1 og=1 mask=1");
         float[] img = {1, 2, 3, 4};
         float[] one = {1};
         float[] z = {0, 0, 0, 0};
@@ -92,7 +94,7 @@ public final class DeformEdgeCases {
                 new float[] {0.5f, 4, 0, -4}));
 
         // A 1x4 row [10,20,30,40]: the edges of the image, and fractions that need every bit.
-        ConvSpec row = ConvSpec.parse("op=deform2d n=1 c=1 h=1 w=4 k=1 kh=1 kw=1 og=1 mask=0");
+        DeformConv2d row = DeformConv2d.parse("op=deform2d n=1 c=1 h=1 w=4 k=1 kh=1 kw=1 og=1 mask=0");
         float[] rowImg = {10, 20, 30, 40};
         out.add(of("x exactly -1 or W is out; -0.5 and W-0.75 sample half and a quarter of the edge pixel", row, rowImg,
                 one, offsets(new float[4], new float[] {-1, -1.5f, 1.25f, 1}), null, new float[] {0, 5, 30, 0}));
@@ -109,7 +111,7 @@ public final class DeformEdgeCases {
             for (boolean tall : new boolean[] {false, true}) {
                 String shape = tall ? "h=" + big + " w=1" : "h=1 w=" + big;
                 String stride = tall ? (big - 3) + ",1" : "1," + (big - 3);
-                ConvSpec s = ConvSpec.parse("op=deform2d n=1 c=1 " + shape + " k=1 kh=1 kw=1 stride=" + stride
+                DeformConv2d s = DeformConv2d.parse("op=deform2d n=1 c=1 " + shape + " k=1 kh=1 kw=1 stride=" + stride
                         + " og=1 mask=0");
                 float[] in = new float[big];
                 in[0] = 1;
@@ -127,12 +129,12 @@ public final class DeformEdgeCases {
 
     /** Runs every hand-computed case through {@code backend}, which computes {@code args.output()}. */
     public static void checkHandComputed(String backendName, boolean withHugeMaps,
-                                         BiConsumer<ConvSpec, ConvArgs> backend) {
+                                         BiConsumer<Convolution, Args> backend) {
         List<String> failures = new ArrayList<>();
         for (Case c : handComputed(withHugeMaps)) {
-            ConvArgs args = Tensors.withFreshOutput(c.args(), c.spec());
+            Args args = Tensors.withFreshOutput(c.args(), c.spec());
             backend.accept(c.spec(), args);
-            float[] got = args.output().array();
+            float[] got = Tensors.out(args);
             String bad = exactDisagreement(c.expected(), got);
             if (bad != null) {
                 failures.add(c.name() + ": " + bad + "; expected " + brief(c.expected()) + " got " + brief(got));
@@ -142,12 +144,12 @@ public final class DeformEdgeCases {
     }
 
     /** Wide and tall maps (1x1027, 1x4600, 4600x1) with random fractional offsets and a mask. */
-    public static List<ConvSpec> wideMaps() {
+    public static List<DeformConv2d> wideMaps() {
         return List.of(
-                ConvSpec.parse("op=deform2d n=1 c=1 h=1 w=1027 k=1 kh=1 kw=1 og=1 mask=1"),
-                ConvSpec.parse("op=deform2d n=1 c=1 h=1 w=4600 k=1 kh=1 kw=1 og=1 mask=1"),
-                ConvSpec.parse("op=deform2d n=1 c=1 h=4600 w=1 k=1 kh=1 kw=1 og=1 mask=1"),
-                ConvSpec.parse("op=deform2d n=1 c=2 h=3 w=1600 k=2 kh=3 kw=3 pad=1 og=2 mask=1 bias=1"));
+                DeformConv2d.parse("op=deform2d n=1 c=1 h=1 w=1027 k=1 kh=1 kw=1 og=1 mask=1"),
+                DeformConv2d.parse("op=deform2d n=1 c=1 h=1 w=4600 k=1 kh=1 kw=1 og=1 mask=1"),
+                DeformConv2d.parse("op=deform2d n=1 c=1 h=4600 w=1 k=1 kh=1 kw=1 og=1 mask=1"),
+                DeformConv2d.parse("op=deform2d n=1 c=2 h=3 w=1600 k=2 kh=3 kw=3 pad=1 og=2 mask=1 bias=1"));
     }
 
     /**
@@ -155,18 +157,18 @@ public final class DeformEdgeCases {
      * most {@value #WIDE_MAP_TOLERANCE}. Offsets are uniform in (-3, 3) along the long side and in
      * (-1, 1) across it, so samples hit fractions everywhere and fall off both ends.
      */
-    public static void checkWideMaps(String backendName, BiConsumer<ConvSpec, ConvArgs> backend) {
+    public static void checkWideMaps(String backendName, BiConsumer<Convolution, Args> backend) {
         checkWideMaps(backendName, wideMaps(), backend);
     }
 
     /** {@link #checkWideMaps(String, BiConsumer)} on some of {@link #wideMaps()}. */
-    public static void checkWideMaps(String backendName, List<ConvSpec> specs, BiConsumer<ConvSpec, ConvArgs> backend) {
+    public static void checkWideMaps(String backendName, List<DeformConv2d> specs, BiConsumer<Convolution, Args> backend) {
         List<String> failures = new ArrayList<>();
-        for (ConvSpec s : specs) {
-            ConvArgs args = wideArgs(s, 1000 + s.w() + s.h());
+        for (DeformConv2d s : specs) {
+            Args args = wideArgs(s, 1000 + s.w() + s.h());
             double[] expected = float64(s, args);
             backend.accept(s, args);
-            float[] got = args.output().array();
+            float[] got = Tensors.out(args);
             float[] exp = new float[expected.length];
             for (int i = 0; i < exp.length; i++) {
                 exp[i] = (float) expected[i];
@@ -180,10 +182,10 @@ public final class DeformEdgeCases {
     }
 
     /** Arguments for a wide-map spec: see {@link #checkWideMaps}. */
-    public static ConvArgs wideArgs(ConvSpec s, long seed) {
-        ConvArgs a = Tensors.args(s, seed, false, 1);
+    public static Args wideArgs(DeformConv2d s, long seed) {
+        Args a = Tensors.args(s, seed, false, 1);
         SplittableRandom rnd = new SplittableRandom(seed);
-        float[] off = a.offset().array();
+        float[] off = Tensors.array(a, Arg.OFFSET);
         int plane = s.outH() * s.outW();
         boolean wide = s.w() >= s.h();
         for (int ch = 0; ch < off.length / plane; ch++) {
@@ -202,9 +204,9 @@ public final class DeformEdgeCases {
      * (oy*sh - ph + i*dh + dy, ox*sw - pw + j*dw + dx) with the float offset widened exactly,
      * bilinear with outside neighbours zero, zero unless -1 &lt; y &lt; H and -1 &lt; x &lt; W.
      */
-    public static double[] float64(ConvSpec s, ConvArgs a) {
-        float[] in = a.input().array(), wt = a.weight().array(), off = a.offset().array();
-        float[] mask = s.mask() ? a.mask().array() : null;
+    public static double[] float64(DeformConv2d s, Args a) {
+        float[] in = Tensors.array(a, Arg.SRC), wt = Tensors.array(a, Arg.WEIGHTS), off = Tensors.array(a, Arg.OFFSET);
+        float[] mask = s.mask() ? Tensors.array(a, Arg.MASK) : null;
         int oh = s.outH(), ow = s.outW(), kk = s.kh() * s.kw(), og = s.offsetGroups(), plane = oh * ow;
         int cg = s.cPerGroup();
         double[] out = new double[(int) s.outputSize()];
@@ -213,7 +215,7 @@ public final class DeformEdgeCases {
                 int g = k / s.kPerGroup();
                 for (int y = 0; y < oh; y++) {
                     for (int x = 0; x < ow; x++) {
-                        double acc = s.bias() ? a.bias().array()[k] : 0;
+                        double acc = s.bias() ? Tensors.array(a, Arg.BIAS)[k] : 0;
                         for (int cl = 0; cl < cg; cl++) {
                             int c = g * cg + cl, o = c / (s.c() / og);
                             for (int p = 0; p < kk; p++) {
@@ -222,15 +224,15 @@ public final class DeformEdgeCases {
                                 double dy = off[((n * og + o) * 2 * kk + 2 * p) * plane + at];
                                 double dx = off[((n * og + o) * 2 * kk + 2 * p + 1) * plane + at];
                                 double v = bilinear(in, (n * s.c() + c) * s.h() * s.w(), s.h(), s.w(),
-                                        (double) y * s.strideH() - s.padH() + (double) i * s.dilH() + dy,
-                                        (double) x * s.strideW() - s.padW() + (double) j * s.dilW() + dx);
+                                        (double) y * s.strideH() - s.padTop() + (double) i * s.dilH() + dy,
+                                        (double) x * s.strideW() - s.padLeft() + (double) j * s.dilW() + dx);
                                 if (mask != null) {
                                     v *= mask[((n * og + o) * kk + p) * plane + at];
                                 }
                                 acc += v * wt[(k * cg + cl) * kk + p];
                             }
                         }
-                        out[((n * s.k() + k) * oh + y) * ow + x] = s.relu() && acc < 0 ? 0 : acc;
+                        out[((n * s.k() + k) * oh + y) * ow + x] = s.postOps().apply(acc, 0);
                     }
                 }
             }
@@ -276,11 +278,11 @@ public final class DeformEdgeCases {
         return null;
     }
 
-    private static Case of(String name, ConvSpec s, float[] in, float[] weight, float[] offset, float[] mask,
+    private static Case of(String name, DeformConv2d s, float[] in, float[] weight, float[] offset, float[] mask,
                            float[] expected) {
-        ConvArgs a = ConvArgs.deform2d(Tensor.of(in, s.inputShape()), Tensor.of(offset, s.offsetShape()),
-                mask == null ? null : Tensor.of(mask, s.maskShape()), Tensor.of(weight, s.weightShape()), null,
-                Tensors.poisoned(s));
+        Args a = Args.builder().src(Tensor.of(in, s.inputShape())).offset(Tensor.of(offset, s.offsetShape()))
+                .mask(mask == null ? null : Tensor.of(mask, s.maskShape())).weights(Tensor.of(weight, s.weightShape()))
+                .dst(Tensors.poisoned(s)).build();
         return new Case(name, s, a, expected);
     }
 

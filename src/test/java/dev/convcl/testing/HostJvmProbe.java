@@ -4,9 +4,9 @@ import com.sun.jna.Library;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
-import dev.convcl.ConvEngine;
-import dev.convcl.ConvPlan;
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
+import dev.convcl.Engine;
+import dev.convcl.Plan;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,8 +42,8 @@ public final class HostJvmProbe {
         System.err.println("RESULT handlersBefore=" + String.join(",", handlerOwners(c)));
         String variable = System.getenv("POCL_SIGFPE_HANDLER");
         System.err.println("RESULT variable=" + (variable == null ? "unset" : variable));
-        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=8 h=12 w=12 k=8 kh=3 kw=3 pad=1 groups=8 bias=1");
-        try (ConvEngine engine = ConvEngine.create(); ConvPlan plan = engine.plan(spec)) {
+        Convolution spec = Problems.parse("op=conv2d n=1 c=8 h=12 w=12 k=8 kh=3 kw=3 pad=1 groups=8 bias=1");
+        try (Engine engine = Engine.create(); Plan plan = engine.plan(spec)) {
             CrossCheck.integersExact(spec, 1, plan::execute);
             System.err.println("RESULT backend=" + plan.backend());
         }

@@ -5,12 +5,11 @@ import static org.jocl.CL.clGetContextInfo;
 import static org.jocl.CL.clReleaseContext;
 import static org.jocl.CL.clRetainContext;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvEngine;
-import dev.convcl.ConvPlan;
-import dev.convcl.ConvSpec;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
 import dev.convcl.DeviceChoice;
-import dev.convcl.opencl.OpenClBackend;
+import dev.convcl.Engine;
+import dev.convcl.Plan;
 import dev.convcl.opencl.OpenClContext;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,10 +32,10 @@ public final class LeakProbe {
     /** How long a driver reference count may take to come down after the call that used the object returned. */
     static final long SETTLE_MILLIS = 5_000;
 
-    public static final List<ConvSpec> SPECS = List.of(
-            ConvSpec.parse("op=conv2d n=1 c=8 h=16 w=16 k=8 kh=3 kw=3 pad=1 bias=1"),
-            ConvSpec.parse("op=conv2d n=1 c=16 h=16 w=16 k=16 kh=3 kw=3 pad=1 groups=16"),
-            ConvSpec.parse("op=deform2d n=1 c=4 h=12 w=12 k=4 kh=3 kw=3 pad=1 mask=1"));
+    public static final List<Convolution> SPECS = List.of(
+            Problems.parse("op=conv2d n=1 c=8 h=16 w=16 k=8 kh=3 kw=3 pad=1 bias=1"),
+            Problems.parse("op=conv2d n=1 c=16 h=16 w=16 k=16 kh=3 kw=3 pad=1 groups=16"),
+            Problems.parse("op=deform2d n=1 c=4 h=12 w=12 k=4 kh=3 kw=3 pad=1 mask=1"));
 
     private LeakProbe() {
     }
@@ -54,16 +53,18 @@ public final class LeakProbe {
     }
 
     private static void plans(int cycles, int every) {
-        try (ConvEngine engine = ConvEngine.create(DeviceChoice.OPENCL)) {
-            OpenClContext ctx = ((OpenClBackend) engine.primaryBackend()).context();
-            List<ConvArgs> args = SPECS.stream().map(s -> Tensors.args(s, 3, false, 1.5)).toList();
+        try (Engine engine = Engine.create(DeviceChoice.OPENCL)) {
+            OpenClContext ctx = OpenClTestDevice.context(engine);
+            List<Args> args = SPECS.stream().map(s -> Tensors.args(s, 3, false, 1.5)).toList();
             cycles(engine, args, cycles / 10, 0, null); // warm-up: programs built, JIT and allocator settled
             int objects = ctx.liveObjects();
             Map<String, Integer> references = steady(ctx::driverReferenceCounts);
-            // Can the measures see a leak? What an open plan holds, as each measure counts it.
+            // Can the measures see a leak? What an open plan holds after a call, as each measure counts it.
             List<String> open = new ArrayList<>();
-            for (ConvSpec spec : SPECS) {
-                try (ConvPlan plan = engine.plan(spec)) {
+            for (int p = 0; p < SPECS.size(); p++) {
+                try (Plan plan = engine.plan(SPECS.get(p))) {
+                    plan.execute(args.get(p));
+                    engine.finish();
                     Map<String, Integer> counts = ctx.driverReferenceCounts();
                     long programReferences = counts.entrySet().stream().filter(e -> e.getKey().startsWith("program "))
                             .mapToLong(e -> e.getValue() - references.getOrDefault(e.getKey(), 0)).sum();
@@ -95,13 +96,13 @@ public final class LeakProbe {
         }
     }
 
-    private static void cycles(ConvEngine engine, List<ConvArgs> args, int count, int every, long[] samples) {
+    private static void cycles(Engine engine, List<Args> args, int count, int every, long[] samples) {
         for (int i = 0; i < count; i++) {
             if (samples != null && i % every == 0) {
                 samples[i / every] = NativeMemory.outsideJvmBytes();
             }
             int p = i % SPECS.size();
-            try (ConvPlan plan = engine.plan(SPECS.get(p))) {
+            try (Plan plan = engine.plan(SPECS.get(p))) {
                 plan.execute(args.get(p));
             }
         }
@@ -111,10 +112,10 @@ public final class LeakProbe {
     }
 
     private static void engines(int cycles) {
-        ConvSpec spec = SPECS.get(0);
-        ConvArgs args = Tensors.args(spec, 2, true, 1);
+        Convolution spec = SPECS.get(0);
+        Args args = Tensors.args(spec, 2, true, 1);
         for (int i = 0; i < 5; i++) { // warm-up: kernel binaries on disk, JIT
-            try (ConvEngine engine = ConvEngine.create(DeviceChoice.OPENCL); ConvPlan plan = engine.plan(spec)) {
+            try (Engine engine = Engine.create(DeviceChoice.OPENCL); Plan plan = engine.plan(spec)) {
                 plan.execute(args);
             }
         }
@@ -124,10 +125,10 @@ public final class LeakProbe {
         samples[0] = NativeMemory.outsideJvmBytes();
         for (int i = 0; i < cycles; i++) {
             cl_context context;
-            try (ConvEngine engine = ConvEngine.create(DeviceChoice.OPENCL); ConvPlan plan = engine.plan(spec)) {
+            try (Engine engine = Engine.create(DeviceChoice.OPENCL); Plan plan = engine.plan(spec)) {
                 plan.execute(args);
                 backends.add(plan.backend());
-                context = ((OpenClBackend) engine.primaryBackend()).context().context();
+                context = OpenClTestDevice.context(engine).context();
                 clRetainContext(context); // the probe's own reference, so the count can be read after close()
             }
             left.add(contextReferencesLeft(context));

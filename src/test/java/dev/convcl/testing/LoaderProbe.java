@@ -1,8 +1,8 @@
 package dev.convcl.testing;
 
-import dev.convcl.ConvEngine;
-import dev.convcl.ConvPlan;
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
+import dev.convcl.Engine;
+import dev.convcl.Plan;
 
 /**
  * Run in a forked JVM by {@code OpenClLoaderTest}: a library user's first call, on a system whose
@@ -15,8 +15,8 @@ public final class LoaderProbe {
     }
 
     public static void main(String[] args) {
-        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=8 h=12 w=12 k=8 kh=3 kw=3 pad=1 groups=8 bias=1");
-        try (ConvEngine engine = ConvEngine.create(); ConvPlan plan = engine.plan(spec)) {
+        Convolution spec = Problems.parse("op=conv2d n=1 c=8 h=12 w=12 k=8 kh=3 kw=3 pad=1 groups=8 bias=1");
+        try (Engine engine = Engine.create(); Plan plan = engine.plan(spec)) {
             CrossCheck.integersExact(spec, 1, plan::execute);
             System.err.println("RESULT backend=" + plan.backend());
             System.err.println("RESULT fallback=" + engine.fallbackReason().orElse("none"));

@@ -3,8 +3,13 @@ package dev.convcl.testing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Activation;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.HostTensor;
+import dev.convcl.PostOps;
 import dev.convcl.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,7 +33,7 @@ public final class NonFinite {
     }
 
     /** One poisoned problem: a name for messages and its arguments (output poisoned with NaN). */
-    public record Case(String name, ConvSpec spec, ConvArgs args) {
+    public record Case(String name, Convolution spec, Args args) {
         @Override
         public String toString() {
             return name + " (" + spec + ")";
@@ -40,7 +45,7 @@ public final class NonFinite {
         List<Case> out = new ArrayList<>();
         long seed = 100;
         for (ProblemFiles.Named p : ProblemFiles.kernelCoverage()) {
-            ConvSpec s = p.spec();
+            Convolution s = p.spec();
             int inPlane = s.h() * s.w();
             int taps = s.kh() * s.kw();
             int lastWeight = (int) s.weightSize() - 1;
@@ -71,7 +76,7 @@ public final class NonFinite {
                     a.bias()[lastK] = Float.NEGATIVE_INFINITY;
                 }));
             }
-            if (s.isDeformable()) {
+            if (s instanceof DeformConv2d d) {
                 int plane = s.outH() * s.outW();
                 out.add(make(p, "NaN, +inf and -inf offsets", seed++, a -> {
                     a.offset()[0] = Float.NaN;
@@ -82,7 +87,7 @@ public final class NonFinite {
                     a.offset()[0] = Float.NaN;
                     a.weight()[0] = Float.NaN;
                 }));
-                if (s.mask()) {
+                if (d.mask()) {
                     out.add(make(p, "NaN and inf mask", seed++, a -> {
                         a.mask()[0] = Float.NaN;
                         a.mask()[a.mask().length - 1] = Float.POSITIVE_INFINITY;
@@ -98,9 +103,9 @@ public final class NonFinite {
     }
 
     private static Case make(ProblemFiles.Named p, String what, long seed, java.util.function.Consumer<Arrays5> poison) {
-        ConvArgs a = Tensors.args(p.spec(), seed, false, 2.5);
-        poison.accept(new Arrays5(a.input().array(), a.weight().array(), a.bias() == null ? null : a.bias().array(),
-                a.offset() == null ? null : a.offset().array(), a.mask() == null ? null : a.mask().array()));
+        Args a = Tensors.args(p.spec(), seed, false, 2.5);
+        poison.accept(new Arrays5(Tensors.array(a, Arg.SRC), Tensors.array(a, Arg.WEIGHTS), Tensors.array(a, Arg.BIAS),
+                Tensors.array(a, Arg.OFFSET), Tensors.array(a, Arg.MASK)));
         return new Case(p.name() + ": " + what, p.spec(), a);
     }
 
@@ -136,10 +141,10 @@ public final class NonFinite {
     /**
      * Hand-computed cases that pin the semantics without the reference: a 3x3 input, a 3x3 kernel,
      * padding 1, so every output window covers the centre and the corner windows hang over the
-     * padding. {@code backend} computes {@code args.output()} for {@code spec}.
+     * padding. {@code backend} computes the {@link Arg#DST} of {@code args} for {@code spec}.
      */
-    public static void checkHandComputed(String backendName, BiConsumer<ConvSpec, ConvArgs> backend) {
-        ConvSpec spec = ConvSpec.parse("op=conv2d n=1 c=1 h=3 w=3 k=1 kh=3 kw=3 pad=1");
+    public static void checkHandComputed(String backendName, BiConsumer<Convolution, Args> backend) {
+        Convolution spec = Problems.parse("op=conv2d n=1 c=1 h=3 w=3 k=1 kh=3 kw=3 pad=1");
         float nan = Float.NaN, inf = Float.POSITIVE_INFINITY;
 
         float[] ones = filled(9, 1f);
@@ -169,18 +174,20 @@ public final class NonFinite {
         float[] relu = filled(9, 1f);
         relu[4] = nan;
         float[] wNeg = filled(9, -1f);
-        ConvSpec reluSpec = spec.withRelu(true);
-        Tensor out = Tensors.poisoned(reluSpec);
-        backend.accept(reluSpec, ConvArgs.conv2d(Tensor.of(relu, 1, 1, 3, 3), Tensor.of(wNeg, 1, 1, 3, 3), null, out));
+        Convolution reluSpec = spec.withPostOps(PostOps.of(Activation.relu()));
+        HostTensor out = Tensors.poisoned(reluSpec);
+        backend.accept(reluSpec, Args.of(Arg.SRC, Tensor.of(relu, 1, 1, 3, 3), Arg.WEIGHTS, Tensor.of(wNeg, 1, 1, 3, 3),
+                Arg.DST, out));
         assertTrue(Arrays.stream(box(out.array())).allMatch(v -> Float.isNaN(v)),
                 backendName + ": ReLU keeps NaN as NaN: " + Arrays.toString(out.array()));
     }
 
-    private static void assertOutput(String what, BiConsumer<ConvSpec, ConvArgs> backend, ConvSpec spec, float[] in,
+    private static void assertOutput(String what, BiConsumer<Convolution, Args> backend, Convolution spec, float[] in,
                                      float[] w, float[] expected) {
-        Tensor out = Tensors.poisoned(spec);
+        HostTensor out = Tensors.poisoned(spec);
         out.copyFrom(filled(9, 12345f)); // not NaN, so a NaN in the result was computed
-        backend.accept(spec, ConvArgs.conv2d(Tensor.of(in, 1, 1, 3, 3), Tensor.of(w, 1, 1, 3, 3), null, out));
+        backend.accept(spec, Args.of(Arg.SRC, Tensor.of(in, 1, 1, 3, 3), Arg.WEIGHTS, Tensor.of(w, 1, 1, 3, 3),
+                Arg.DST, out));
         String bad = disagreement(expected, out.array());
         assertEquals(null, bad, what + ": expected " + Arrays.toString(expected) + " got " + Arrays.toString(out.array())
                 + " [" + spec + "]");

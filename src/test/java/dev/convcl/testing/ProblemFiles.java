@@ -1,6 +1,6 @@
 package dev.convcl.testing;
 
-import dev.convcl.ConvSpec;
+import dev.convcl.Convolution;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,13 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Named problem lists kept as one-line specs in test resources. */
+/** Named problem lists kept as one-line problems in test resources. */
 public final class ProblemFiles {
     private ProblemFiles() {
     }
 
     /** A spec with the name its line carries, for messages. */
-    public record Named(String name, ConvSpec spec) {
+    public record Named(String name, Convolution spec) {
         @Override
         public String toString() {
             return name + " (" + spec + ")";
@@ -31,7 +31,7 @@ public final class ProblemFiles {
         return read("/kernel-coverage.txt");
     }
 
-    /** Reads a resource of one-line specs, a name first; {@code #} starts a comment. */
+    /** Reads a resource of one-line problems, a name first; {@code #} starts a comment. */
     public static List<Named> read(String resource) {
         try (InputStream in = ProblemFiles.class.getResourceAsStream(resource)) {
             if (in == null) {
@@ -45,7 +45,7 @@ public final class ProblemFiles {
                     continue;
                 }
                 String name = t.split("\\s+", 2)[0];
-                out.add(new Named(name.contains("=") ? t : name, ConvSpec.parse(t)));
+                out.add(new Named(name.contains("=") ? t : name, Problems.parse(t)));
             }
             return out;
         } catch (IOException e) {

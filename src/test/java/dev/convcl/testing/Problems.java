@@ -1,7 +1,9 @@
 package dev.convcl.testing;
 
-import dev.convcl.ConvSpec;
-import dev.convcl.ProblemCorpus;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.Operation;
+import dev.convcl.reference.ProblemCorpus;
 import java.util.List;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -11,7 +13,7 @@ import org.junit.jupiter.params.provider.Arguments;
 /**
  * The problems the correctness suites run, as JUnit argument sources: the hand-picked cases of
  * {@link ProblemCorpus} and random specs from fixed seeds. Each source yields
- * {@code (ConvSpec spec, long dataSeed)}, the spec named by its one-line form so a failing case
+ * {@code (Convolution op, long dataSeed)}, the spec named by its one-line form so a failing case
  * is a copy-paste repro. Use them as
  * {@code @MethodSource("dev.convcl.testing.Problems#conv2dRandom")}.
  */
@@ -48,12 +50,22 @@ public final class Problems {
         return Stream.concat(deform2dHandPicked(), named(randomDeform2d().subList(0, 20), 5000));
     }
 
-    public static List<ConvSpec> randomConv2d() {
-        return ProblemCorpus.random(ConvSpec.Op.CONV2D, CONV2D_SEED, RANDOM_CONV2D_COUNT);
+    public static List<Convolution> randomConv2d() {
+        return ProblemCorpus.random(false, CONV2D_SEED, RANDOM_CONV2D_COUNT);
     }
 
-    public static List<ConvSpec> randomDeform2d() {
-        return ProblemCorpus.random(ConvSpec.Op.DEFORM2D, DEFORM2D_SEED, RANDOM_DEFORM2D_COUNT);
+    public static List<Convolution> randomDeform2d() {
+        return ProblemCorpus.random(true, DEFORM2D_SEED, RANDOM_DEFORM2D_COUNT);
+    }
+
+    /** A convolution in the one-line form ({@link Operation#parse}). */
+    public static Convolution parse(String line) {
+        return (Convolution) Operation.parse(line);
+    }
+
+    /** A deformable convolution in the one-line form. */
+    public static DeformConv2d deform(String line) {
+        return DeformConv2d.parse(line);
     }
 
     /** Offset scale in pixels for the case with this data seed: 0.5 to 10, spread over the cases. */
@@ -61,7 +73,7 @@ public final class Problems {
         return 0.5 + 9.5 * Math.floorMod(dataSeed * 2654435761L, 1000) / 999.0;
     }
 
-    private static Stream<Arguments> named(List<ConvSpec> specs, long seedBase) {
+    private static Stream<Arguments> named(List<Convolution> specs, long seedBase) {
         return IntStream.range(0, specs.size())
                 .mapToObj(i -> Arguments.of(Named.of(specs.get(i).toString(), specs.get(i)), seedBase + i));
     }

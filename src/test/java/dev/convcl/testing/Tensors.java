@@ -1,12 +1,16 @@
 package dev.convcl.testing;
 
-import dev.convcl.ConvArgs;
-import dev.convcl.ConvSpec;
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
+import dev.convcl.reference.Accuracy;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
-/** Test data: random tensors for a spec, poisoned outputs, and error measures. */
+/** Test data: random tensors for an operation, poisoned outputs, and error measures. */
 public final class Tensors {
     private Tensors() {
     }
@@ -34,40 +38,59 @@ public final class Tensors {
     }
 
     /**
-     * Arguments for {@code spec}: integer inputs if {@code integers}, else floats; offsets scaled
-     * by {@code offsetScale} pixels; a mask in [0, 1) (integers: {0, 1}); output filled with NaN.
+     * Host arguments for {@code op}: integer inputs if {@code integers}, else floats; offsets
+     * scaled by {@code offsetScale} pixels; a mask in [0, 1) (integers: {0, 1}); the tensor a
+     * {@code sum} post-op reads like the input; the output filled with NaN. Drawn in the order
+     * input, weight, bias, offset, mask, sum, so a seed gives the same data it always did.
      */
-    public static ConvArgs args(ConvSpec spec, long seed, boolean integers, double offsetScale) {
+    public static Args args(Convolution op, long seed, boolean integers, double offsetScale) {
         SplittableRandom rnd = new SplittableRandom(seed);
-        Tensor in = Tensor.of(integers ? integers(rnd, spec.inputSize(), 8) : floats(rnd, spec.inputSize()), spec.inputShape());
-        Tensor wt = Tensor.of(integers ? integers(rnd, spec.weightSize(), 8) : floats(rnd, spec.weightSize()), spec.weightShape());
-        Tensor b = spec.bias() ? Tensor.of(integers ? integers(rnd, spec.k(), 8) : floats(rnd, spec.k()), spec.biasShape()) : null;
-        Tensor off = null, mask = null;
-        if (spec.isDeformable()) {
-            float[] o = integers ? integers(rnd, spec.offsetSize(), (int) Math.max(1, offsetScale))
-                    : floats(rnd, spec.offsetSize(), offsetScale);
-            off = Tensor.of(o, spec.offsetShape());
-            if (spec.mask()) {
-                float[] m = new float[(int) spec.maskSize()];
+        Args.Builder b = Args.builder();
+        b.src(Tensor.of(integers ? integers(rnd, op.inputSize(), 8) : floats(rnd, op.inputSize()), op.inputShape()));
+        b.weights(Tensor.of(integers ? integers(rnd, op.weightSize(), 8) : floats(rnd, op.weightSize()), op.weightShape()));
+        if (op.bias()) {
+            b.bias(Tensor.of(integers ? integers(rnd, op.k(), 8) : floats(rnd, op.k()), op.biasShape()));
+        }
+        if (op instanceof DeformConv2d d) {
+            float[] o = integers ? integers(rnd, d.offsetSize(), (int) Math.max(1, offsetScale))
+                    : floats(rnd, d.offsetSize(), offsetScale);
+            b.offset(Tensor.of(o, d.offsetShape()));
+            if (d.mask()) {
+                float[] m = new float[(int) d.maskSize()];
                 for (int i = 0; i < m.length; i++) {
                     m[i] = integers ? rnd.nextInt(2) : (float) rnd.nextDouble();
                 }
-                mask = Tensor.of(m, spec.maskShape());
+                b.mask(Tensor.of(m, d.maskShape()));
             }
         }
-        return new ConvArgs(in, wt, b, off, mask, poisoned(spec));
+        if (op.postOps().hasSum()) {
+            b.sum(Tensor.of(integers ? integers(rnd, op.outputSize(), 8) : floats(rnd, op.outputSize()),
+                    op.outputShape()));
+        }
+        return b.dst(poisoned(op)).build();
     }
 
     /** A fresh output tensor full of NaN, so an element the backend does not write fails the check. */
-    public static Tensor poisoned(ConvSpec spec) {
-        float[] o = new float[(int) spec.outputSize()];
+    public static HostTensor poisoned(Convolution op) {
+        float[] o = new float[(int) op.outputSize()];
         Arrays.fill(o, Float.NaN);
-        return Tensor.of(o, spec.outputShape());
+        return Tensor.of(o, op.outputShape());
     }
 
     /** The same arguments with a new poisoned output. */
-    public static ConvArgs withFreshOutput(ConvArgs a, ConvSpec spec) {
-        return new ConvArgs(a.input(), a.weight(), a.bias(), a.offset(), a.mask(), poisoned(spec));
+    public static Args withFreshOutput(Args a, Convolution op) {
+        return a.with(Arg.DST, poisoned(op));
+    }
+
+    /** The backing array of the host tensor {@code a} holds for {@code role} (not a copy), or null when absent. */
+    public static float[] array(Args a, Arg role) {
+        Tensor t = a.get(role);
+        return t == null ? null : ((HostTensor) t).array();
+    }
+
+    /** The backing array of the output (a host tensor backed by an array). */
+    public static float[] out(Args a) {
+        return array(a, Arg.DST);
     }
 
     /** {@link dev.convcl.reference.Accuracy#relativeL2}: the measure bench and verify use too. */
@@ -75,7 +98,7 @@ public final class Tensors {
         return dev.convcl.reference.Accuracy.relativeL2(ref, out);
     }
 
-    /** Index of the first element that differs bitwise (NaN equal to NaN), or -1. */
+    /** Index of the first element that differs bitwise (NaN equal to NaN, +0 equal to -0), or -1. */
     public static int firstMismatch(float[] a, float[] b) {
         for (int i = 0; i < a.length; i++) {
             if (Float.compare(a[i], b[i]) != 0 && !(a[i] == 0f && b[i] == 0f)) {

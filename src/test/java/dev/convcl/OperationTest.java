@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.reference.ProblemCorpus;
 import dev.convcl.testing.BadArgs;
 import dev.convcl.testing.Problems;
 import java.nio.FloatBuffer;
@@ -17,12 +18,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-class ConvSpecTest {
+class OperationTest {
 
     // ------------------------------------------------------------ one-line form
 
-    static Stream<ConvSpec> everyCorpusSpec() {
-        List<ConvSpec> all = new ArrayList<>(ProblemCorpus.conv2d().values());
+    static Stream<Convolution> everyCorpusSpec() {
+        List<Convolution> all = new ArrayList<>(ProblemCorpus.conv2d().values());
         all.addAll(ProblemCorpus.deform2d().values());
         all.addAll(Problems.randomConv2d());
         all.addAll(Problems.randomDeform2d());
@@ -31,52 +32,55 @@ class ConvSpecTest {
 
     @ParameterizedTest
     @MethodSource("everyCorpusSpec")
-    void toStringParsesBackToTheSameSpec(ConvSpec spec) {
-        assertEquals(spec, ConvSpec.parse(spec.toString()));
+    void toStringParsesBackToTheSameSpec(Convolution spec) {
+        assertEquals(spec, Operation.parse(spec.toString()));
     }
 
     @Test
     void pairsAndDeformFieldsRoundTrip() {
-        String line = "op=deform2d n=2 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 og=3 mask=1 bias=1 relu=0";
-        ConvSpec s = ConvSpec.parse(line);
+        String line = "op=deform2d n=2 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 og=3 mask=1 bias=1";
+        DeformConv2d s = DeformConv2d.parse(line + " relu=0");
         assertEquals(2, s.strideH());
         assertEquals(1, s.strideW());
-        assertEquals(1, s.padH());
-        assertEquals(0, s.padW());
+        assertEquals(1, s.padTop());
+        assertEquals(0, s.padLeft());
+        assertEquals(1, s.padBottom());
+        assertEquals(0, s.padRight());
         assertEquals(2, s.dilH());
         assertEquals(1, s.dilW());
         assertEquals(3, s.offsetGroups());
         assertTrue(s.mask());
         assertTrue(s.bias());
-        assertFalse(s.relu());
+        assertTrue(s.postOps().isEmpty());
         assertEquals(line, s.toString());
     }
 
     @Test
     void equalPairsPrintAsOneValueAndConv2dOmitsDeformFields() {
-        ConvSpec s = ConvSpec.parse("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 stride=2,2 pad=1,1 dil=3,3 relu=1");
-        assertEquals("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 stride=2 pad=1 dil=3 groups=1 bias=0 relu=1", s.toString());
+        Operation s = Operation.parse("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 stride=2,2 pad=1,1 dil=3,3 relu=1");
+        assertEquals("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 stride=2 pad=1 dil=3 groups=1 bias=0 post=relu", s.toString());
     }
 
     @Test
     void parseSkipsALeadingNameAndTheQuickTagAndAppliesDefaults() {
-        ConvSpec s = ConvSpec.parse("  mobilenet.dw   op=CONV2D n=1 c=8 h=9 w=9 k=8 kh=3 kw=3 quick=1  ");
-        assertEquals(new ConvSpec(ConvSpec.Op.CONV2D, 1, 8, 9, 9, 8, 3, 3, 1, 1, 0, 0, 1, 1, 1, 1, false, false, false), s);
-        assertTrue(ConvSpec.parse("op=conv2d n=1 c=1 h=1 w=1 k=1 kh=1 kw=1 bias=true relu=false").bias());
+        Operation s = Operation.parse("  mobilenet.dw   op=CONV2D n=1 c=8 h=9 w=9 k=8 kh=3 kw=3 quick=1  ");
+        assertEquals(new Conv2d(1, 8, 9, 9, 8, Window2d.of(3, 3, 1, 1, 0, 0, 1, 1), 1, false, PostOps.none(), DataType.F32,
+                Direction.FORWARD), s);
+        assertTrue(Conv2d.parse("op=conv2d n=1 c=1 h=1 w=1 k=1 kh=1 kw=1 bias=true relu=false").bias());
     }
 
     // ------------------------------------------------------------ builder
 
     @Test
     void builderBuildsWhatTheLineSays() {
-        ConvSpec built = ConvSpec.conv2d().input(2, 6, 13, 7).output(4).kernel(3, 2).stride(2, 1).padding(1, 0)
-                .dilation(2, 1).groups(2).bias(true).relu(true).build();
-        assertEquals(ConvSpec.parse("op=conv2d n=2 c=6 h=13 w=7 k=4 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 bias=1 relu=1"),
+        Conv2d built = Conv2d.builder().input(2, 6, 13, 7).output(4).kernel(3, 2).stride(2, 1).padding(1, 0)
+                .dilation(2, 1).groups(2).bias(true).postOps(Activation.relu()).build();
+        assertEquals(Operation.parse("op=conv2d n=2 c=6 h=13 w=7 k=4 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 bias=1 relu=1"),
                 built);
-        ConvSpec deform = ConvSpec.deform2d().input(1, 4, 7, 7).output(8).kernel(3, 3).padding(1).offsetGroups(2)
+        DeformConv2d deform = DeformConv2d.builder().input(1, 4, 7, 7).output(8).kernel(3, 3).padding(1).offsetGroups(2)
                 .mask(true).build();
-        assertEquals(ConvSpec.parse("op=deform2d n=1 c=4 h=7 w=7 k=8 kh=3 kw=3 pad=1 og=2 mask=1"), deform);
-        ConvSpec dw = ConvSpec.depthwise(1, 32, 112, 112, 2).kernel(3, 3).stride(2).padding(1).build();
+        assertEquals(Operation.parse("op=deform2d n=1 c=4 h=7 w=7 k=8 kh=3 kw=3 pad=1 og=2 mask=1"), deform);
+        Conv2d dw = Conv2d.depthwise(1, 32, 112, 112, 2).kernel(3, 3).stride(2).padding(1).build();
         assertEquals(64, dw.k());
         assertEquals(32, dw.groups());
         assertTrue(dw.isDepthwise());
@@ -86,12 +90,12 @@ class ConvSpecTest {
 
     @Test
     void modifiedCopiesChangeOneThing() {
-        ConvSpec s = ConvSpec.parse("op=deform2d n=3 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 og=3 mask=1");
-        assertEquals("op=conv2d n=3 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 bias=0 relu=0",
+        DeformConv2d s = DeformConv2d.parse("op=deform2d n=3 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 og=3 mask=1");
+        assertEquals("op=conv2d n=3 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 bias=0",
                 s.asConv2d().toString());
         assertEquals(1, s.withBatch(1).n());
         assertTrue(s.withBias(true).bias());
-        assertTrue(s.withRelu(true).relu());
+        assertTrue(s.withPostOps(PostOps.of(Activation.relu())).postOps().isRelu());
         assertEquals(s, s.withBias(true).withBias(false));
     }
 
@@ -99,7 +103,7 @@ class ConvSpecTest {
 
     @Test
     void resnetThreeByThreeShapesAndFlops() {
-        ConvSpec s = ConvSpec.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1");
+        Convolution s = Problems.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1");
         assertArrayEquals(new int[] {1, 64, 56, 56}, s.outputShape());
         assertArrayEquals(new int[] {64, 64, 3, 3}, s.weightShape());
         // 2 * (1*64*56*56 outputs) * (64*3*3 multiply-adds each)
@@ -108,7 +112,7 @@ class ConvSpecTest {
 
     @Test
     void torchvisionProblemShapesAndFlops() {
-        ConvSpec s = ConvSpec.parse("op=deform2d n=33 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 og=3 mask=1");
+        DeformConv2d s = DeformConv2d.parse("op=deform2d n=33 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 og=3 mask=1");
         // OH = floor((5 + 2 - 2*2 - 1) / 2) + 1 = 2; OW = floor((4 + 0 - 1*1 - 1) / 1) + 1 = 3
         assertArrayEquals(new int[] {33, 2, 2, 3}, s.outputShape());
         assertArrayEquals(new int[] {2, 3, 3, 2}, s.weightShape());
@@ -131,25 +135,25 @@ class ConvSpecTest {
             "op=conv2d n=1 c=1 h=33 w=13 k=1 kh=5 kw=3 stride=2 pad=3,1 dil=3,2 | 14 | 6",
     })
     void outputSizeByHand(String line, int oh, int ow) {
-        ConvSpec s = ConvSpec.parse(line);
+        Convolution s = Problems.parse(line);
         assertEquals(oh, s.outH(), line);
         assertEquals(ow, s.outW(), line);
     }
 
     /**
-     * h + 2*pad_h past 2^31 would overflow the kernels' 32-bit index arithmetic although every
+     * h + pad_h + pad_h_end past 2^31 would overflow the kernels' 32-bit index arithmetic although every
      * tensor is within the limit: such a spec is rejected, naming the padded size.
      */
     @Test
     void paddedSizeBeyond32BitsIsRejected() {
-        IllegalArgumentException tall = assertThrows(IllegalArgumentException.class, () -> ConvSpec.conv2d()
+        IllegalArgumentException tall = assertThrows(IllegalArgumentException.class, () -> Conv2d.builder()
                 .input(1, 1, 2_000_000_000, 1).output(1).kernel(1, 1).padding(1_000_000_000, 0)
                 .stride(2_000_000_000, 1).build());
-        assertTrue(tall.getMessage().contains("h+2*pad_h"), tall.getMessage());
-        IllegalArgumentException wide = assertThrows(IllegalArgumentException.class, () -> ConvSpec.conv2d()
+        assertTrue(tall.getMessage().contains("h+pad_h+pad_h_end"), tall.getMessage());
+        IllegalArgumentException wide = assertThrows(IllegalArgumentException.class, () -> Conv2d.builder()
                 .input(1, 1, 1, 2_000_000_000).output(1).kernel(1, 3).padding(0, 1_000_000_000)
                 .stride(1, 2_000_000_000).dilation(1, 1_000_000_000).build());
-        assertTrue(wide.getMessage().contains("w+2*pad_w"), wide.getMessage());
+        assertTrue(wide.getMessage().contains("w+pad_w+pad_w_end"), wide.getMessage());
     }
 
     // ------------------------------------------------------------ rejected specs
@@ -175,11 +179,11 @@ class ConvSpecTest {
             "op=conv2d n=1 c=4 h=4 w=8 k=4 kh=7 kw=3 | kh=7",
             "op=conv2d n=1 c=4 h=8 w=4 k=4 kh=3 kw=5 | kw=5",
             "op=conv2d n=1 c=4 h=5 w=8 k=4 kh=3 kw=3 dil=3 | dil_h=3",
-            "op=conv2d n=1 c=4 h=5 w=8 k=4 kh=9 kw=3 pad=1 | h+2*pad_h=7",
+            "op=conv2d n=1 c=4 h=5 w=8 k=4 kh=9 kw=3 pad=1 | h+pad_h+pad_h_end=7",
             DEFORM + "og=4                      | offset_groups=4 must divide input channels c=6",
             DEFORM + "og=0                      | offset_groups=0",
-            BASE + "og=2                        | offset_groups=2 is only for deform2d",
-            BASE + "mask=1                      | mask=1 is only for deform2d",
+            BASE + "og=2                        | unknown field 'og'",
+            BASE + "mask=1                      | unknown field 'mask'",
             BASE + "foo=1                       | unknown field 'foo'",
             BASE + "k=5                         | field 'k' given twice",
             BASE + "stride=1 stride=2           | field 'stride' given twice",
@@ -201,26 +205,26 @@ class ConvSpecTest {
             "op=deform2d n=1 c=1 h=5000 w=5000 k=1 kh=7 kw=7 pad=3 | offset would have 2450000000 elements",
     })
     void invalidSpecsAreRejectedNamingTheField(String line, String expected) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConvSpec.parse(line));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Operation.parse(line));
         assertTrue(e.getMessage().contains(expected.trim()), "message '" + e.getMessage() + "' should contain '"
                 + expected.trim() + "'");
     }
 
     @Test
-    void emptyLineAndNullOpAreRejected() {
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> ConvSpec.parse("  ")).getMessage()
+    void emptyLineAndNullWindowAreRejected() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Operation.parse("  ")).getMessage()
                 .contains("empty"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> new ConvSpec(null, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
-                0, 1, 1, 1, 1, false, false, false)).getMessage().contains("op"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Conv2d(1, 1, 1, 1, 1, null, 1, false,
+                PostOps.none(), DataType.F32, Direction.FORWARD)).getMessage().contains("window"));
     }
 
     @Test
     void builderValidatesToo() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ConvSpec.conv2d().input(1, 6, 8, 8).output(6).kernel(3, 3).groups(4).build());
+                () -> Conv2d.builder().input(1, 6, 8, 8).output(6).kernel(3, 3).groups(4).build());
         assertTrue(e.getMessage().contains("groups=4"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> ConvSpec.deform2d().input(1, 6, 8, 8).output(6).kernel(3, 3).offsetGroups(5).build());
+                () -> DeformConv2d.builder().input(1, 6, 8, 8).output(6).kernel(3, 3).offsetGroups(5).build());
         assertTrue(e.getMessage().contains("offset_groups=5"), e.getMessage());
     }
 
