@@ -45,12 +45,22 @@ public record Binary(Kind kind, int[] a, int[] b, PostOps postOps, DataType data
         /** {@code a / b}. */
         DIV;
 
-        /** The name in the one-line form: {@code add}, {@code sub}, {@code mul}, {@code div}. */
+        /**
+         * The name in the one-line form.
+         *
+         * @return {@code add}, {@code sub}, {@code mul} or {@code div}
+         */
         public String token() {
             return name().toLowerCase(Locale.ROOT);
         }
 
-        /** The operation in double precision (the reference definition). */
+        /**
+         * The operation in double precision (the reference definition).
+         *
+         * @param x the first operand
+         * @param y the second operand
+         * @return {@code x op y}, IEEE 754
+         */
         public double apply(double x, double y) {
             return switch (this) {
                 case ADD -> x + y;
@@ -70,7 +80,19 @@ public record Binary(Kind kind, int[] a, int[] b, PostOps postOps, DataType data
         }
     }
 
-    /** Checks every rule and throws {@link IllegalArgumentException} naming the field, its value and the rule. */
+    /**
+     * Checks every rule; copies the shapes.
+     *
+     * @param kind      the arithmetic, not null
+     * @param a         the first operand's shape, rank 1 to 4, every dimension at least 1
+     * @param b         the second operand's shape, rank 1 to 4, broadcastable with {@code a}
+     * @param postOps   the epilogue after the arithmetic, not null
+     * @param dataType  the element type, not null
+     * @param direction the pass, not null
+     * @throws IllegalArgumentException naming the field, its value and the rule, e.g. {@code a [2, 3]
+     *                                  and b [4] do not broadcast: ...}; also when the result would have
+     *                                  2^31 elements or more
+     */
     public Binary {
         if (kind == null) {
             throw new IllegalArgumentException("kind must not be null");
@@ -81,7 +103,15 @@ public record Binary(Kind kind, int[] a, int[] b, PostOps postOps, DataType data
         OneLine.fits("output", ShapeRules.size(ShapeRules.broadcast("a", a, "b", b)));
     }
 
-    /** A forward f32 descriptor. */
+    /**
+     * A forward float32 descriptor.
+     *
+     * @param kind    the arithmetic, not null
+     * @param a       the first operand's shape, rank 1 to 4
+     * @param b       the second operand's shape, rank 1 to 4, broadcastable with {@code a}
+     * @param postOps the epilogue after the arithmetic, not null
+     * @throws IllegalArgumentException naming the field, its value and the rule
+     */
     public Binary(Kind kind, int[] a, int[] b, PostOps postOps) {
         this(kind, a, b, postOps, DataType.F32, Direction.FORWARD);
     }
@@ -91,24 +121,40 @@ public record Binary(Kind kind, int[] a, int[] b, PostOps postOps, DataType data
         return "binary";
     }
 
-    /** A copy of the first operand's shape. */
+    /**
+     * The first operand's shape.
+     *
+     * @return a copy of it
+     */
     @Override
     public int[] a() {
         return a.clone();
     }
 
-    /** A copy of the second operand's shape. */
+    /**
+     * The second operand's shape.
+     *
+     * @return a copy of it
+     */
     @Override
     public int[] b() {
         return b.clone();
     }
 
-    /** The broadcast shape of {@code a} and {@code b}: the result's. */
+    /**
+     * The result's shape: {@code a} and {@code b} broadcast.
+     *
+     * @return a new array, of the larger rank of the two
+     */
     public int[] outputShape() {
         return ShapeRules.broadcast("a", a, "b", b);
     }
 
-    /** Elements of the result. */
+    /**
+     * Elements of the result.
+     *
+     * @return the product of {@link #outputShape()}
+     */
     public long outputSize() {
         return ShapeRules.size(outputShape());
     }
@@ -132,17 +178,33 @@ public record Binary(Kind kind, int[] a, int[] b, PostOps postOps, DataType data
         return outputSize();
     }
 
-    /** The same problem with another epilogue. */
+    /**
+     * The same problem with another epilogue.
+     *
+     * @param p the epilogue, not null
+     * @return a new descriptor
+     */
     public Binary withPostOps(PostOps p) {
         return new Binary(kind, a, b, p, dataType, direction);
     }
 
+    /**
+     * Equal when every field is, the shapes compared by content.
+     *
+     * @param o another object
+     * @return whether {@code o} is the same problem
+     */
     @Override
     public boolean equals(Object o) {
         return o instanceof Binary x && x.kind == kind && Arrays.equals(x.a, a) && Arrays.equals(x.b, b)
                 && x.postOps.equals(postOps) && x.dataType == dataType && x.direction == direction;
     }
 
+    /**
+     * A hash of every field, the shapes by content.
+     *
+     * @return the hash
+     */
     @Override
     public int hashCode() {
         return ((kind.hashCode() * 31 + Arrays.hashCode(a)) * 31 + Arrays.hashCode(b)) * 31 + postOps.hashCode();

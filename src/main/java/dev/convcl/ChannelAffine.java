@@ -31,7 +31,19 @@ public record ChannelAffine(int n, int c, int h, int w, PostOps postOps, DataTyp
 
     static final Set<String> KEYS = Set.of("op", "n", "c", "h", "w", "post", "dt", "dir");
 
-    /** Checks every rule and throws {@link IllegalArgumentException} naming the field, its value and the rule. */
+    /**
+     * Checks every rule.
+     *
+     * @param n         batch size, at least 1
+     * @param c         channels, at least 1
+     * @param h         height, at least 1
+     * @param w         width, at least 1
+     * @param postOps   the epilogue after the affine map, not null
+     * @param dataType  the element type, not null
+     * @param direction the pass, not null
+     * @throws IllegalArgumentException naming the field, its value and the rule, e.g. {@code c=0 must
+     *                                  be at least 1}; also when the tensor would have 2^31 elements or more
+     */
     public ChannelAffine {
         OneLine.positive("n", n);
         OneLine.positive("c", c);
@@ -41,7 +53,16 @@ public record ChannelAffine(int n, int c, int h, int w, PostOps postOps, DataTyp
         OneLine.fits("input", (long) n * c * h * w);
     }
 
-    /** A forward f32 descriptor. */
+    /**
+     * A forward float32 descriptor.
+     *
+     * @param n       batch size, at least 1
+     * @param c       channels, at least 1
+     * @param h       height, at least 1
+     * @param w       width, at least 1
+     * @param postOps the epilogue after the affine map, not null
+     * @throws IllegalArgumentException naming the field, its value and the rule
+     */
     public ChannelAffine(int n, int c, int h, int w, PostOps postOps) {
         this(n, c, h, w, postOps, DataType.F32, Direction.FORWARD);
     }
@@ -51,12 +72,20 @@ public record ChannelAffine(int n, int c, int h, int w, PostOps postOps, DataTyp
         return "channel_affine";
     }
 
-    /** {@code [n, c, h, w]}, also the output's shape. */
+    /**
+     * The input's shape, also the output's.
+     *
+     * @return {@code [n, c, h, w]}
+     */
     public int[] shape() {
         return new int[] {n, c, h, w};
     }
 
-    /** Elements of the input (and of the output). */
+    /**
+     * Elements of the input (and of the output).
+     *
+     * @return {@code n * c * h * w}
+     */
     public long size() {
         return (long) n * c * h * w;
     }
@@ -80,7 +109,12 @@ public record ChannelAffine(int n, int c, int h, int w, PostOps postOps, DataTyp
         return 2.0 * size();
     }
 
-    /** The same problem with another epilogue. */
+    /**
+     * The same problem with another epilogue.
+     *
+     * @param p the epilogue, not null
+     * @return a new descriptor
+     */
     public ChannelAffine withPostOps(PostOps p) {
         return new ChannelAffine(n, c, h, w, p, dataType, direction);
     }

@@ -34,7 +34,22 @@ public record ChannelCopy(int n, int h, int w, int srcChannels, int srcStart, in
     static final Set<String> KEYS = Set.of("op", "n", "h", "w", "src_c", "src_start", "dst_c", "dst_start", "count", "dt",
             "dir");
 
-    /** Checks every rule and throws {@link IllegalArgumentException} naming the field, its value and the rule. */
+    /**
+     * Checks every rule.
+     *
+     * @param n           batch size, at least 1
+     * @param h           height, at least 1
+     * @param w           width, at least 1
+     * @param srcChannels the source's channels, at least 1
+     * @param srcStart    the first source channel copied, at least 0
+     * @param dstChannels the destination's channels, at least 1
+     * @param dstStart    the destination channel of the first copied one, at least 0
+     * @param count       channels copied, at least 1
+     * @param dataType    the element type, not null
+     * @param direction   the pass, not null
+     * @throws IllegalArgumentException naming the field, its value and the rule, e.g.
+     *                                  {@code src_start=3 with count=4 must lie within the source's src_c=6 channels}
+     */
     public ChannelCopy {
         OneLine.positive("n", n);
         OneLine.positive("h", h);
@@ -55,7 +70,19 @@ public record ChannelCopy(int n, int h, int w, int srcChannels, int srcStart, in
         OneLine.fits("output", (long) n * dstChannels * h * w);
     }
 
-    /** A forward f32 descriptor. */
+    /**
+     * A forward float32 descriptor.
+     *
+     * @param n           batch size, at least 1
+     * @param h           height, at least 1
+     * @param w           width, at least 1
+     * @param srcChannels the source's channels, at least 1
+     * @param srcStart    the first source channel copied, at least 0
+     * @param dstChannels the destination's channels, at least 1
+     * @param dstStart    the destination channel of the first copied one, at least 0
+     * @param count       channels copied, at least 1
+     * @throws IllegalArgumentException naming the field, its value and the rule
+     */
     public ChannelCopy(int n, int h, int w, int srcChannels, int srcStart, int dstChannels, int dstStart, int count) {
         this(n, h, w, srcChannels, srcStart, dstChannels, dstStart, count, DataType.F32, Direction.FORWARD);
     }
@@ -65,17 +92,29 @@ public record ChannelCopy(int n, int h, int w, int srcChannels, int srcStart, in
         return "channel_copy";
     }
 
-    /** {@code [n, srcChannels, h, w]}. */
+    /**
+     * The source's shape.
+     *
+     * @return {@code [n, srcChannels, h, w]}
+     */
     public int[] inputShape() {
         return new int[] {n, srcChannels, h, w};
     }
 
-    /** {@code [n, dstChannels, h, w]}. */
+    /**
+     * The destination's shape.
+     *
+     * @return {@code [n, dstChannels, h, w]}
+     */
     public int[] outputShape() {
         return new int[] {n, dstChannels, h, w};
     }
 
-    /** Whether the copy writes every channel of the destination. */
+    /**
+     * Whether the copy writes every channel of the destination.
+     *
+     * @return {@code dstStart == 0 && count == dstChannels}
+     */
     public boolean writesWholeOutput() {
         return dstStart == 0 && count == dstChannels;
     }

@@ -26,7 +26,19 @@ public record ChannelShuffle(int n, int c, int h, int w, int groups, DataType da
 
     static final Set<String> KEYS = Set.of("op", "n", "c", "h", "w", "groups", "dt", "dir");
 
-    /** Checks every rule and throws {@link IllegalArgumentException} naming the field, its value and the rule. */
+    /**
+     * Checks every rule.
+     *
+     * @param n         batch size, at least 1
+     * @param c         channels, at least 1
+     * @param h         height, at least 1
+     * @param w         width, at least 1
+     * @param groups    groups, at least 1, dividing c
+     * @param dataType  the element type, not null
+     * @param direction the pass, not null
+     * @throws IllegalArgumentException naming the field, its value and the rule, e.g.
+     *                                  {@code groups=4 must divide channels c=6}
+     */
     public ChannelShuffle {
         OneLine.positive("n", n);
         OneLine.positive("c", c);
@@ -40,7 +52,16 @@ public record ChannelShuffle(int n, int c, int h, int w, int groups, DataType da
         OneLine.fits("input", (long) n * c * h * w);
     }
 
-    /** A forward f32 descriptor. */
+    /**
+     * A forward float32 descriptor.
+     *
+     * @param n      batch size, at least 1
+     * @param c      channels, at least 1
+     * @param h      height, at least 1
+     * @param w      width, at least 1
+     * @param groups groups, at least 1, dividing c
+     * @throws IllegalArgumentException naming the field, its value and the rule
+     */
     public ChannelShuffle(int n, int c, int h, int w, int groups) {
         this(n, c, h, w, groups, DataType.F32, Direction.FORWARD);
     }
@@ -50,12 +71,21 @@ public record ChannelShuffle(int n, int c, int h, int w, int groups, DataType da
         return "channel_shuffle";
     }
 
-    /** {@code [n, c, h, w]}, the input's and the output's shape. */
+    /**
+     * The input's and the output's shape.
+     *
+     * @return {@code [n, c, h, w]}
+     */
     public int[] shape() {
         return new int[] {n, c, h, w};
     }
 
-    /** The input channel that output channel {@code o} copies: {@code (o % groups) * (c / groups) + o / groups}. */
+    /**
+     * The input channel an output channel copies.
+     *
+     * @param o the output channel, 0 to {@code c - 1}
+     * @return {@code (o % groups) * (c / groups) + o / groups}
+     */
     public int sourceChannel(int o) {
         return (o % groups) * (c / groups) + o / groups;
     }

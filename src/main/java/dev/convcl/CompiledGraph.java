@@ -148,16 +148,32 @@ public final class CompiledGraph implements AutoCloseable {
     }
 
     /**
-     * Runs the passes, creates a plan per remaining layer and plans the device memory.
+     * Compiles with every pass: runs the passes, creates a plan per remaining layer (its constants
+     * bound) and allocates the activation buffers.
      *
-     * @throws IllegalStateException when the engine is closed
-     * @throws DeviceException       when the device cannot hold the activations or constants
+     * @param engine the engine to run on
+     * @param graph  the network
+     * @return the compiled network; close it (or the engine) to release its memory
+     * @throws IllegalArgumentException when an argument is null
+     * @throws IllegalStateException    when the engine is closed
+     * @throws DeviceException          when the device cannot hold the activations or constants
      */
     public static CompiledGraph compile(Engine engine, Graph graph) {
         return compile(engine, graph, EnumSet.allOf(Pass.class));
     }
 
-    /** As {@link #compile(Engine, Graph)} with only the given optional passes. */
+    /**
+     * As {@link #compile(Engine, Graph)} with only the given optional passes (dead nodes are
+     * always dropped, and a batch norm left standing always becomes a per-channel affine map).
+     *
+     * @param engine the engine to run on
+     * @param graph  the network
+     * @param passes the optional passes to run, e.g. {@code EnumSet.noneOf(Pass.class)}
+     * @return the compiled network
+     * @throws IllegalArgumentException when an argument is null
+     * @throws IllegalStateException    when the engine is closed
+     * @throws DeviceException          when the device cannot hold the activations or constants
+     */
     public static CompiledGraph compile(Engine engine, Graph graph, Set<Pass> passes) {
         if (engine == null || graph == null || passes == null) {
             throw new IllegalArgumentException("engine, graph and passes must not be null");
@@ -171,7 +187,11 @@ public final class CompiledGraph implements AutoCloseable {
         return new CompiledGraph(engine, Program.lower(ir));
     }
 
-    /** The graph inputs' names and shapes, in declaration order. */
+    /**
+     * The graph inputs' names and shapes.
+     *
+     * @return input name to a copy of its shape, in declaration order
+     */
     public Map<String, int[]> inputShapes() {
         Map<String, int[]> m = new LinkedHashMap<>();
         for (Map.Entry<String, Value> e : inputs.entrySet()) {
@@ -180,7 +200,11 @@ public final class CompiledGraph implements AutoCloseable {
         return m;
     }
 
-    /** The graph outputs' names and shapes, in declaration order. */
+    /**
+     * The graph outputs' names and shapes.
+     *
+     * @return output name to a copy of its shape, in declaration order
+     */
     public Map<String, int[]> outputShapes() {
         Map<String, int[]> m = new LinkedHashMap<>();
         for (Map.Entry<String, DeviceTensor> e : outputViews.entrySet()) {
@@ -189,7 +213,11 @@ public final class CompiledGraph implements AutoCloseable {
         return m;
     }
 
-    /** The executable steps in run order, with the implementation each runs on now. */
+    /**
+     * The executable steps in run order, with the implementation each runs on now.
+     *
+     * @return an unmodifiable list, one entry per plan
+     */
     public synchronized List<Step> steps() {
         List<Step> l = new ArrayList<>();
         for (int i = 0; i < plans.size(); i++) {
@@ -199,7 +227,11 @@ public final class CompiledGraph implements AutoCloseable {
         return Collections.unmodifiableList(l);
     }
 
-    /** Bytes of the planned activation buffers (shared by values whose lifetimes do not overlap). */
+    /**
+     * Device memory of the activation buffers, shared by values whose lifetimes do not overlap.
+     *
+     * @return bytes
+     */
     public long activationBytes() {
         return activationBytes;
     }
@@ -207,7 +239,11 @@ public final class CompiledGraph implements AutoCloseable {
     /**
      * Runs a graph with one input and one output.
      *
+     * @param input the input, of the graph input's shape
+     * @return a new host tensor holding the output
      * @throws IllegalArgumentException when the graph has several inputs or outputs, or the shape differs
+     * @throws DeviceException          when the device failed
+     * @throws IllegalStateException    when this compiled graph is closed
      */
     public HostTensor run(HostTensor input) {
         if (inputs.size() != 1 || outputViews.size() != 1) {
@@ -218,9 +254,13 @@ public final class CompiledGraph implements AutoCloseable {
     }
 
     /**
-     * Runs the graph on host inputs, by name, and returns every output, by name, as new host tensors.
+     * Runs the graph on host inputs and returns every output as a new host tensor.
      *
+     * @param inputs every graph input, by name
+     * @return every output, by name, in declaration order
      * @throws IllegalArgumentException naming the input when one is missing, unknown or of another shape
+     * @throws DeviceException          when the device failed
+     * @throws IllegalStateException    when this compiled graph is closed
      */
     public Map<String, HostTensor> run(Map<String, HostTensor> inputs) {
         Map<String, HostTensor> outs = new LinkedHashMap<>();
@@ -236,10 +276,14 @@ public final class CompiledGraph implements AutoCloseable {
      * Host tensors are copied to and from the device; device tensors of this engine are copied on
      * the device (no host transfer). Everything is checked before any work is issued.
      *
+     * @param inputTensors  every graph input, by name: host tensors or device tensors of this engine
+     * @param outputTensors the outputs wanted, by name: host or device tensors of the outputs' shapes,
+     *                      written by the run
      * @throws IllegalArgumentException naming the tensor when an input is missing, a name is
      *                                  unknown, a shape differs or a device tensor is closed or
      *                                  belongs to another engine
-     * @throws DeviceException          when the device failed (the outputs are not written)
+     * @throws DeviceException          when the device failed (a device output is then marked lost)
+     * @throws IllegalStateException    when this compiled graph is closed
      */
     public synchronized void run(Map<String, ? extends Tensor> inputTensors, Map<String, ? extends Tensor> outputTensors) {
         ensureOpen();
@@ -339,7 +383,11 @@ public final class CompiledGraph implements AutoCloseable {
         }
     }
 
-    /** One line per step: name, operation, implementation. */
+    /**
+     * One line per step: name, operation, backend and implementation.
+     *
+     * @return the listing
+     */
     @Override
     public synchronized String toString() {
         StringBuilder sb = new StringBuilder();

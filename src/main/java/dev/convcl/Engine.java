@@ -171,6 +171,8 @@ public final class Engine implements AutoCloseable {
      * its constants bound, and device buffers for the activations, reused by liveness. Equivalent to
      * {@link CompiledGraph#compile(Engine, Graph)}.
      *
+     * @param graph the network
+     * @return the compiled network; close it (or the engine) to release its plans and buffers
      * @throws IllegalArgumentException when {@code graph} is null
      * @throws IllegalStateException    when the engine is closed
      */

@@ -38,22 +38,38 @@ public final class Graph {
         this.ir = ir;
     }
 
-    /** A new, empty builder. */
+    /**
+     * A new, empty builder.
+     *
+     * @return the builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The graph inputs, in the order they were declared. */
+    /**
+     * The graph inputs, in the order they were declared.
+     *
+     * @return an unmodifiable list
+     */
     public List<Value> inputs() {
         return ir.inputs();
     }
 
-    /** Output name to value, in the order they were declared. */
+    /**
+     * The outputs, by name, in the order they were declared.
+     *
+     * @return an unmodifiable map of output name to value
+     */
     public Map<String, Value> outputs() {
         return ir.outputs();
     }
 
-    /** The number of nodes (layers and constants) as built, before any pass. */
+    /**
+     * The number of nodes (layers and constants) as built, before any pass.
+     *
+     * @return the count
+     */
     public int nodeCount() {
         return ir.nodes().size();
     }
@@ -62,7 +78,11 @@ public final class Graph {
         return ir;
     }
 
-    /** One line per input, node ({@code name: kind(inputs) -> shape}) and output. */
+    /**
+     * One line per input, node ({@code name: kind(inputs) -> shape}) and output.
+     *
+     * @return the listing
+     */
     @Override
     public String toString() {
         return ir.toString();
@@ -99,6 +119,9 @@ public final class Graph {
          *
          * @param name  the input's name, unique in the graph
          * @param shape its shape, rank 1 to 4, every dimension at least 1 (NCHW for images)
+         * @return the input's value
+         * @throws IllegalArgumentException naming the input when the name is taken or the shape breaks a
+         *                                  rule
          */
         public Value input(String name, int... shape) {
             checkName("input", name);
@@ -111,9 +134,14 @@ public final class Graph {
         }
 
         /**
-         * A constant tensor (copied now), e.g. a scale that a {@link #mul} applies.
+         * A constant tensor (copied now), e.g. a scale that a {@link #mul} applies; it is uploaded once.
          *
-         * @param value rank 1 to 4
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param value the values, rank 1 to 4
+         * @return the constant's value
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the tensor is null or of rank above 4
          */
         public Value constant(String name, HostTensor value) {
             checkName("node", name);
@@ -125,8 +153,11 @@ public final class Graph {
         }
 
         /**
-         * Declares {@code v} a graph output named {@code name} ({@link CompiledGraph#run} returns it
-         * under that name).
+         * Declares a graph output; {@link CompiledGraph#run} returns it under {@code name}.
+         *
+         * @param name the output's name, unique among the outputs
+         * @param v    the value
+         * @throws IllegalArgumentException when the name is empty or taken, or the value comes from another builder
          */
         public void output(String name, Value v) {
             if (name == null || name.isEmpty()) {
@@ -140,8 +171,9 @@ public final class Graph {
         }
 
         /**
-         * The graph.
+         * The graph, immutable; the builder can go on (later changes do not reach it).
          *
+         * @return the graph
          * @throws IllegalArgumentException when no output was declared
          */
         public Graph build() {
@@ -156,10 +188,18 @@ public final class Graph {
         /**
          * {@code torch.nn.functional.conv2d(x, weight, bias, stride, padding, dilation, groups)}.
          *
-         * @param x      {@code [N, C, H, W]}
-         * @param weight {@code [K, C/groups, kh, kw]}
-         * @param bias   {@code [K]}, or null
-         * @return {@code [N, K, OH, OW]}
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x        {@code [N, C, H, W]}
+         * @param weight   {@code [K, C/groups, kh, kw]} (copied)
+         * @param bias     {@code [K]} (copied), or null
+         * @param stride   stride on both axes, at least 1
+         * @param padding  zero padding on every side, at least 0
+         * @param dilation dilation on both axes, at least 1
+         * @param groups   channel groups, dividing C and K
+         * @return the output, {@code [N, K, OH, OW]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the shapes break a rule of {@link Conv2d}
          */
         public Value conv2d(String name, Value x, HostTensor weight, HostTensor bias, int stride, int padding,
                             int dilation, int groups) {
@@ -169,9 +209,19 @@ public final class Graph {
         }
 
         /**
-         * A convolution with its window given in full: per-axis stride and dilation, and padding
-         * that may differ before and after each axis (ONNX's {@code pads}). The window's kernel size
-         * must be the weight's.
+         * A convolution with its window given in full: per-axis stride and dilation, and padding that
+         * may differ before and after each axis (ONNX's {@code pads}).
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x      {@code [N, C, H, W]}
+         * @param weight {@code [K, C/groups, kh, kw]} (copied); its kernel size must be the window's
+         * @param bias   {@code [K]} (copied), or null
+         * @param window kernel size, stride, padding and dilation
+         * @param groups channel groups, dividing C and K
+         * @return the output, {@code [N, K, OH, OW]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the shapes break a rule of {@link Conv2d}
          */
         public Value conv2d(String name, Value x, HostTensor weight, HostTensor bias, Window2d window, int groups) {
             checkName("node", name);
@@ -187,10 +237,22 @@ public final class Graph {
          * {@code torchvision.ops.deform_conv2d(x, offset, weight, bias, stride, padding, dilation, mask)}:
          * the offsets (and the DCNv2 mask) come from earlier nodes; offset groups are
          * {@code offset channels / (2*kh*kw)} and groups {@code C / weight.dim(1)}, as torchvision
-         * derives them.
+         * derives them. Semantics: {@link DeformConv2d}.
          *
-         * @param offset {@code [N, 2*og*kh*kw, OH, OW]}
-         * @param mask   {@code [N, og*kh*kw, OH, OW]}, or null (DCNv1)
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x        {@code [N, C, H, W]}
+         * @param offset   {@code [N, 2*og*kh*kw, OH, OW]}
+         * @param mask     {@code [N, og*kh*kw, OH, OW]}, or null (DCNv1)
+         * @param weight   {@code [K, C/groups, kh, kw]} (copied)
+         * @param bias     {@code [K]} (copied), or null
+         * @param stride   stride on both axes
+         * @param padding  zero padding on every side
+         * @param dilation dilation on both axes
+         * @return the output, {@code [N, K, OH, OW]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the shapes break a rule of
+         *                                  {@link DeformConv2d}
          */
         public Value deformConv2d(String name, Value x, Value offset, Value mask, HostTensor weight, HostTensor bias,
                                   int stride, int padding, int dilation) {
@@ -208,8 +270,19 @@ public final class Graph {
         /**
          * A deformable convolution with its window given in full (ONNX's {@code DeformConv}).
          *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x      {@code [N, C, H, W]}
          * @param offset {@code [N, 2*og*kh*kw, OH, OW]}; og is derived from its channels
          * @param mask   {@code [N, og*kh*kw, OH, OW]}, or null
+         * @param weight {@code [K, C/groups, kh, kw]} (copied)
+         * @param bias   {@code [K]} (copied), or null
+         * @param window kernel size, stride, padding and dilation
+         * @param groups channel groups, dividing C and K
+         * @return the output, {@code [N, K, OH, OW]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the shapes break a rule of
+         *                                  {@link DeformConv2d}
          */
         public Value deformConv2d(String name, Value x, Value offset, Value mask, HostTensor weight, HostTensor bias,
                                   Window2d window, int groups) {
@@ -298,12 +371,20 @@ public final class Graph {
 
         /**
          * {@code torch.nn.functional.batch_norm(x, running_mean, running_var, weight, bias, False, 0, eps)}
-         * (inference) over dimension 1: {@code (x - mean) / sqrt(var + eps) * weight + bias}.
+         * (inference) over dimension 1: {@code (x - mean) / sqrt(var + eps) * weight + bias}. Folded
+         * into the convolution before it where it can be.
          *
-         * @param x      rank 2 to 4, {@code [N, C, ...]}
-         * @param weight {@code [C]} (gamma), or null for ones
-         * @param bias   {@code [C]} (beta), or null for zeros
-         * @param eps    positive and finite
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x           rank 2 to 4, {@code [N, C, ...]}
+         * @param runningMean {@code [C]} (copied)
+         * @param runningVar  {@code [C]} (copied); {@code var + eps} must be positive
+         * @param weight      {@code [C]} (gamma, copied), or null for ones
+         * @param bias        {@code [C]} (beta, copied), or null for zeros
+         * @param eps         positive and finite
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or a vector is not {@code [C]}
          */
         public Value batchNorm(String name, Value x, HostTensor runningMean, HostTensor runningVar, HostTensor weight,
                                HostTensor bias, float eps) {
@@ -345,7 +426,17 @@ public final class Graph {
             return a;
         }
 
-        /** An element-wise activation (any rank). */
+        /**
+         * An element-wise activation (any rank); fused into the layer before it where it can be.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x          the input
+         * @param activation the function
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the activation is null
+         */
         public Value activation(String name, Value x, Activation activation) {
             checkName("node", name);
             own(name, x);
@@ -355,17 +446,46 @@ public final class Graph {
             return add(name, new Layer.Act(activation), List.of(x), x.shape());
         }
 
-        /** {@code relu(x)}. */
+        /**
+         * {@code relu(x)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x the input
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder
+         */
         public Value relu(String name, Value x) {
             return activation(name, x, Activation.relu());
         }
 
-        /** {@code relu6(x)}: {@code clip(x, 0, 6)}. */
+        /**
+         * {@code relu6(x)}: {@code clip(x, 0, 6)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x the input
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder
+         */
         public Value relu6(String name, Value x) {
             return activation(name, x, Activation.relu6());
         }
 
-        /** {@code clamp(x, min, max)}. */
+        /**
+         * {@code clamp(x, min, max)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x   the input
+         * @param min the lower bound, finite
+         * @param max the upper bound, finite, at least min
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or a bound breaks a rule
+         */
         public Value clip(String name, Value x, float min, float max) {
             checkName("node", name);
             Activation a;
@@ -377,7 +497,17 @@ public final class Graph {
             return activation(name, x, a);
         }
 
-        /** {@code leaky_relu(x, slope)}. */
+        /**
+         * {@code leaky_relu(x, slope)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x     the input
+         * @param slope the slope below zero, finite
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the slope is not finite
+         */
         public Value leakyRelu(String name, Value x, float slope) {
             checkName("node", name);
             Activation a;
@@ -389,32 +519,88 @@ public final class Graph {
             return activation(name, x, a);
         }
 
-        /** {@code sigmoid(x)}. */
+        /**
+         * {@code sigmoid(x)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x the input
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder
+         */
         public Value sigmoid(String name, Value x) {
             return activation(name, x, Activation.sigmoid());
         }
 
-        /** {@code silu(x)}. */
+        /**
+         * {@code silu(x)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x the input
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder
+         */
         public Value silu(String name, Value x) {
             return activation(name, x, Activation.silu());
         }
 
-        /** {@code gelu(x)}, the exact (erf) form. */
+        /**
+         * {@code gelu(x)}, the exact (erf) form.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x the input
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder
+         */
         public Value gelu(String name, Value x) {
             return activation(name, x, Activation.gelu());
         }
 
-        /** {@code hardswish(x)}. */
+        /**
+         * {@code hardswish(x)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x the input
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder
+         */
         public Value hardswish(String name, Value x) {
             return activation(name, x, Activation.hardswish());
         }
 
-        /** {@code hardsigmoid(x)}, PyTorch's: {@code clamp(x/6 + 1/2, 0, 1)}. */
+        /**
+         * {@code hardsigmoid(x)}, PyTorch's: {@code clamp(x/6 + 1/2, 0, 1)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x the input
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder
+         */
         public Value hardsigmoid(String name, Value x) {
             return activation(name, x, Activation.hardsigmoid());
         }
 
-        /** ONNX's {@code HardSigmoid(alpha, beta)}: {@code clamp(alpha*x + beta, 0, 1)}. */
+        /**
+         * ONNX's {@code HardSigmoid(alpha, beta)}: {@code clamp(alpha*x + beta, 0, 1)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x     the input
+         * @param alpha the slope, finite
+         * @param beta  the offset, finite
+         * @return the output, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or a parameter is not finite
+         */
         public Value hardsigmoid(String name, Value x, float alpha, float beta) {
             checkName("node", name);
             Activation a;
@@ -428,22 +614,64 @@ public final class Graph {
 
         // ------------------------------------------------------------ element-wise arithmetic
 
-        /** {@code a + b} with NumPy broadcasting (e.g. {@code [N, C, H, W] + [1, C, 1, 1]}). */
+        /**
+         * {@code a + b} with NumPy broadcasting (e.g. {@code [N, C, H, W] + [1, C, 1, 1]}); a residual
+         * add is fused into the layer computing one operand where it can be.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param a the first operand
+         * @param b the second operand
+         * @return the result, of the broadcast shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the shapes do not broadcast
+         */
         public Value add(String name, Value a, Value b) {
             return binary(name, Binary.Kind.ADD, a, b);
         }
 
-        /** {@code a - b} with broadcasting. */
+        /**
+         * {@code a - b} with NumPy broadcasting.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param a the first operand
+         * @param b the second operand
+         * @return the result, of the broadcast shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the shapes do not broadcast
+         */
         public Value sub(String name, Value a, Value b) {
             return binary(name, Binary.Kind.SUB, a, b);
         }
 
-        /** {@code a * b} with broadcasting (the squeeze-and-excitation scale: {@code [N, C, H, W] * [N, C, 1, 1]}). */
+        /**
+         * {@code a * b} with NumPy broadcasting (the squeeze-and-excitation scale:
+         * {@code [N, C, H, W] * [N, C, 1, 1]}).
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param a the first operand
+         * @param b the second operand
+         * @return the result, of the broadcast shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the shapes do not broadcast
+         */
         public Value mul(String name, Value a, Value b) {
             return binary(name, Binary.Kind.MUL, a, b);
         }
 
-        /** {@code a / b} with broadcasting (true division). */
+        /**
+         * {@code a / b} with NumPy broadcasting (true division).
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param a the first operand
+         * @param b the second operand
+         * @return the result, of the broadcast shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the shapes do not broadcast
+         */
         public Value div(String name, Value a, Value b) {
             return binary(name, Binary.Kind.DIV, a, b);
         }
@@ -463,7 +691,17 @@ public final class Graph {
 
         // ------------------------------------------------------------ channels
 
-        /** {@code torch.cat(parts, dim=1)}: equal shapes but for dimension 1, rank 2 to 4. */
+        /**
+         * {@code torch.cat(parts, dim=1)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param parts values of rank 2 to 4, equal in every dimension but 1
+         * @return the concatenation
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or there is no part or the shapes
+         *                                  differ elsewhere than in dimension 1
+         */
         public Value concat(String name, List<Value> parts) {
             checkName("node", name);
             if (parts == null || parts.isEmpty()) {
@@ -494,12 +732,33 @@ public final class Graph {
             return add(name, new Layer.Concat(), parts, out);
         }
 
-        /** {@code torch.cat(parts, dim=1)}. */
+        /**
+         * {@code torch.cat(parts, dim=1)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param parts values of rank 2 to 4, equal in every dimension but 1
+         * @return the concatenation
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or there is no part or the shapes
+         *                                  differ elsewhere than in dimension 1
+         */
         public Value concat(String name, Value... parts) {
             return concat(name, parts == null ? null : Arrays.asList(parts));
         }
 
-        /** {@code x[:, start:end]}: channels {@code [start, end)} of a rank 2 to 4 value. */
+        /**
+         * {@code x[:, start:end]}: a range of channels.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x     rank 2 to 4
+         * @param start the first channel
+         * @param end   one past the last channel; {@code start < end <= C}
+         * @return the slice, with {@code end - start} channels
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the range is empty or outside the channels
+         */
         public Value slice(String name, Value x, int start, int end) {
             checkName("node", name);
             own(name, x);
@@ -516,8 +775,15 @@ public final class Graph {
         }
 
         /**
-         * {@code torch.split(x, sizes, dim=1)}: consecutive channel ranges of the given sizes, which
-         * must add up to the channels; the parts are named {@code name:0}, {@code name:1}, ...
+         * {@code torch.split(x, sizes, dim=1)}: consecutive channel ranges; part i is named {@code name:i}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x     rank 2 to 4
+         * @param sizes the parts' channels, each at least 1, adding up to C
+         * @return the parts, in order
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the sizes do not add up to the channels
          */
         public List<Value> split(String name, Value x, int... sizes) {
             checkName("node", name);
@@ -550,7 +816,17 @@ public final class Graph {
             return parts;
         }
 
-        /** {@code torch.nn.functional.channel_shuffle(x, groups)} of {@code [N, C, H, W]}; groups divides C. */
+        /**
+         * {@code torch.nn.functional.channel_shuffle(x, groups)}; see {@link ChannelShuffle}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x      {@code [N, C, H, W]}
+         * @param groups groups, dividing C
+         * @return the shuffled value, of the input's shape
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or groups does not divide C
+         */
         public Value channelShuffle(String name, Value x, int groups) {
             checkName("node", name);
             own(name, x);
@@ -563,28 +839,91 @@ public final class Graph {
 
         // ------------------------------------------------------------ pooling
 
-        /** {@code max_pool2d(x, kernel, stride, padding)}: square window, dilation 1, floor mode. */
+        /**
+         * {@code max_pool2d(x, kernel, stride, padding)}: square window, dilation 1, floor mode.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x       {@code [N, C, H, W]}
+         * @param kernel  kernel height and width
+         * @param stride  stride on both axes
+         * @param padding padding on every side, at most {@code kernel / 2}
+         * @return the output, {@code [N, C, OH, OW]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the window breaks a rule of {@link Pool2d}
+         */
         public Value maxPool2d(String name, Value x, int kernel, int stride, int padding) {
             return maxPool2d(name, x, kernel, stride, padding, 1, false);
         }
 
-        /** {@code max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)}. */
+        /**
+         * {@code max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x        {@code [N, C, H, W]}
+         * @param kernel   kernel height and width
+         * @param stride   stride on both axes
+         * @param padding  padding on every side, at most {@code kernel / 2}
+         * @param dilation dilation on both axes
+         * @param ceilMode PyTorch's {@code ceil_mode}
+         * @return the output, {@code [N, C, OH, OW]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the window breaks a rule of {@link Pool2d}
+         */
         public Value maxPool2d(String name, Value x, int kernel, int stride, int padding, int dilation, boolean ceilMode) {
             checkName("node", name);
             return pool(name, x, Pool2d.Kind.MAX, squareWindow(name, kernel, stride, padding, dilation), ceilMode, false);
         }
 
-        /** Max pooling with its window in full (asymmetric padding, per-axis stride and dilation). */
+        /**
+         * Max pooling with its window in full (asymmetric padding, per-axis stride and dilation).
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x        {@code [N, C, H, W]}
+         * @param window   kernel size, stride, padding and dilation
+         * @param ceilMode PyTorch's {@code ceil_mode}
+         * @return the output, {@code [N, C, OH, OW]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the window breaks a rule of {@link Pool2d}
+         */
         public Value maxPool2d(String name, Value x, Window2d window, boolean ceilMode) {
             return pool(name, x, Pool2d.Kind.MAX, window, ceilMode, false);
         }
 
-        /** {@code avg_pool2d(x, kernel, stride, padding)}: floor mode, count_include_pad. */
+        /**
+         * {@code avg_pool2d(x, kernel, stride, padding)}: floor mode, count_include_pad.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x       {@code [N, C, H, W]}
+         * @param kernel  kernel height and width
+         * @param stride  stride on both axes
+         * @param padding padding on every side, at most {@code kernel / 2}
+         * @return the output, {@code [N, C, OH, OW]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the window breaks a rule of {@link Pool2d}
+         */
         public Value avgPool2d(String name, Value x, int kernel, int stride, int padding) {
             return avgPool2d(name, x, kernel, stride, padding, false, true);
         }
 
-        /** {@code avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad)}. */
+        /**
+         * {@code avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad)}.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x               {@code [N, C, H, W]}
+         * @param kernel          kernel height and width
+         * @param stride          stride on both axes
+         * @param padding         padding on every side, at most {@code kernel / 2}
+         * @param ceilMode        PyTorch's {@code ceil_mode}
+         * @param countIncludePad PyTorch's {@code count_include_pad}
+         * @return the output, {@code [N, C, OH, OW]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the window breaks a rule of {@link Pool2d}
+         */
         public Value avgPool2d(String name, Value x, int kernel, int stride, int padding, boolean ceilMode,
                                boolean countIncludePad) {
             checkName("node", name);
@@ -592,12 +931,33 @@ public final class Graph {
                     countIncludePad);
         }
 
-        /** Average pooling with its window in full (asymmetric padding, per-axis stride; dilation 1). */
+        /**
+         * Average pooling with its window in full (asymmetric padding, per-axis stride; dilation 1).
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x               {@code [N, C, H, W]}
+         * @param window          kernel size, stride and padding
+         * @param ceilMode        PyTorch's {@code ceil_mode}
+         * @param countIncludePad PyTorch's {@code count_include_pad}
+         * @return the output, {@code [N, C, OH, OW]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the window breaks a rule of {@link Pool2d}
+         */
         public Value avgPool2d(String name, Value x, Window2d window, boolean ceilMode, boolean countIncludePad) {
             return pool(name, x, Pool2d.Kind.AVG, window, ceilMode, countIncludePad);
         }
 
-        /** {@code adaptive_avg_pool2d(x, 1)}: {@code [N, C, H, W]} to {@code [N, C, 1, 1]}. */
+        /**
+         * {@code adaptive_avg_pool2d(x, 1)}: the mean of each plane.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x {@code [N, C, H, W]}
+         * @return {@code [N, C, 1, 1]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or x is not of rank 4
+         */
         public Value globalAvgPool(String name, Value x) {
             checkName("node", name);
             own(name, x);
@@ -631,7 +991,16 @@ public final class Graph {
 
         // ------------------------------------------------------------ shapes and linear
 
-        /** {@code torch.flatten(x, 1)}: {@code [N, ...]} to {@code [N, product of the rest]}; a view, no copy. */
+        /**
+         * {@code torch.flatten(x, 1)}: a view, no copy.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x {@code [N, ...]}, rank 2 to 4
+         * @return {@code [N, product of the other dimensions]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or x is of rank 1
+         */
         public Value flatten(String name, Value x) {
             checkName("node", name);
             own(name, x);
@@ -643,8 +1012,15 @@ public final class Graph {
         }
 
         /**
-         * {@code x.reshape(shape)} of the contiguous value: the same elements in row-major order
-         * with another shape of rank 1 to 4; one dimension may be -1 (inferred). A view, no copy.
+         * {@code x.reshape(shape)}: the same elements in row-major order with another shape; a view, no copy.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x     the input
+         * @param shape rank 1 to 4, every dimension at least 1 but one that may be -1 (inferred)
+         * @return the view
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the element counts differ
          */
         public Value reshape(String name, Value x, int... shape) {
             checkName("node", name);
@@ -683,10 +1059,14 @@ public final class Graph {
         /**
          * {@code torch.nn.functional.linear(x, weight, bias)}: {@code y = x weight^T + bias}.
          *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
          * @param x      {@code [N, in]}
-         * @param weight {@code [out, in]}
-         * @param bias   {@code [out]}, or null
+         * @param weight {@code [out, in]} (copied)
+         * @param bias   {@code [out]} (copied), or null
          * @return {@code [N, out]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or the shapes do not fit
          */
         public Value linear(String name, Value x, HostTensor weight, HostTensor bias) {
             checkName("node", name);

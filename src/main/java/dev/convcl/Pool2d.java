@@ -57,7 +57,11 @@ public record Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boo
         /** The window's mean. */
         AVG;
 
-        /** {@code max} or {@code avg}. */
+        /**
+         * The name in the one-line form.
+         *
+         * @return {@code max} or {@code avg}
+         */
         public String token() {
             return name().toLowerCase(Locale.ROOT);
         }
@@ -72,7 +76,23 @@ public record Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boo
         }
     }
 
-    /** Checks every rule and throws {@link IllegalArgumentException} naming the field, its value and the rule. */
+    /**
+     * Checks every rule (see the class comment).
+     *
+     * @param kind            max or average, not null
+     * @param n               batch size, at least 1
+     * @param c               channels, at least 1
+     * @param h               input height, at least 1
+     * @param w               input width, at least 1
+     * @param window          kernel size, stride, padding (each at most half the kernel size) and
+     *                        dilation (1 for average pooling), not null
+     * @param ceilMode        PyTorch's {@code ceil_mode}
+     * @param countIncludePad PyTorch's {@code count_include_pad}; false for max pooling
+     * @param dataType        the element type, not null
+     * @param direction       the pass, not null
+     * @throws IllegalArgumentException naming the field, its value and the rule, e.g.
+     *                                  {@code pad_h=2 must be at most half the kernel size, kh/2=1}
+     */
     public Pool2d {
         if (kind == null || window == null) {
             throw new IllegalArgumentException("kind and window must not be null");
@@ -105,24 +125,69 @@ public record Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boo
         }
     }
 
-    /** A forward f32 descriptor. */
+    /**
+     * A forward float32 descriptor.
+     *
+     * @param kind            max or average, not null
+     * @param n               batch size, at least 1
+     * @param c               channels, at least 1
+     * @param h               input height, at least 1
+     * @param w               input width, at least 1
+     * @param window          kernel size, stride, padding and dilation, not null
+     * @param ceilMode        PyTorch's {@code ceil_mode}
+     * @param countIncludePad PyTorch's {@code count_include_pad}; false for max pooling
+     * @throws IllegalArgumentException naming the field, its value and the rule
+     */
     public Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boolean ceilMode, boolean countIncludePad) {
         this(kind, n, c, h, w, window, ceilMode, countIncludePad, DataType.F32, Direction.FORWARD);
     }
 
-    /** {@code max_pool2d(x, kernel, stride, padding)}, square window, dilation 1, floor mode. */
+    /**
+     * {@code max_pool2d(x, kernel, stride, padding)}: square window, dilation 1, floor mode.
+     *
+     * @param n       batch size
+     * @param c       channels
+     * @param h       input height
+     * @param w       input width
+     * @param kernel  kernel height and width
+     * @param stride  stride on both axes
+     * @param padding padding on every side, at most {@code kernel / 2}
+     * @return the descriptor
+     * @throws IllegalArgumentException naming the field, its value and the rule
+     */
     public static Pool2d max(int n, int c, int h, int w, int kernel, int stride, int padding) {
         return new Pool2d(Kind.MAX, n, c, h, w, Window2d.of(kernel, kernel, stride, stride, padding, padding, 1, 1), false,
                 false);
     }
 
-    /** {@code avg_pool2d(x, kernel, stride, padding)}, square window, floor mode, count_include_pad. */
+    /**
+     * {@code avg_pool2d(x, kernel, stride, padding)}: square window, floor mode, count_include_pad.
+     *
+     * @param n       batch size
+     * @param c       channels
+     * @param h       input height
+     * @param w       input width
+     * @param kernel  kernel height and width
+     * @param stride  stride on both axes
+     * @param padding padding on every side, at most {@code kernel / 2}
+     * @return the descriptor
+     * @throws IllegalArgumentException naming the field, its value and the rule
+     */
     public static Pool2d average(int n, int c, int h, int w, int kernel, int stride, int padding) {
         return new Pool2d(Kind.AVG, n, c, h, w, Window2d.of(kernel, kernel, stride, stride, padding, padding, 1, 1), false,
                 true);
     }
 
-    /** Global average pooling, {@code adaptive_avg_pool2d(x, 1)}: the mean of each plane, output {@code [n, c, 1, 1]}. */
+    /**
+     * Global average pooling, {@code adaptive_avg_pool2d(x, 1)}: the mean of each plane.
+     *
+     * @param n batch size
+     * @param c channels
+     * @param h input height
+     * @param w input width
+     * @return the descriptor, output {@code [n, c, 1, 1]}
+     * @throws IllegalArgumentException naming the field, its value and the rule
+     */
     public static Pool2d globalAverage(int n, int c, int h, int w) {
         return new Pool2d(Kind.AVG, n, c, h, w, Window2d.of(h, w, 1, 1, 0, 0, 1, 1), false, true);
     }
@@ -149,27 +214,47 @@ public record Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boo
         return "pool2d";
     }
 
-    /** Output height (see the class comment). */
+    /**
+     * Output height (see the class comment).
+     *
+     * @return the output height, at least 1
+     */
     public int outH() {
         return (int) outSize(h, window.kh(), window.padTop(), window.padBottom(), window.strideH(), window.dilH(), ceilMode);
     }
 
-    /** Output width. */
+    /**
+     * Output width (see the class comment).
+     *
+     * @return the output width, at least 1
+     */
     public int outW() {
         return (int) outSize(w, window.kw(), window.padLeft(), window.padRight(), window.strideW(), window.dilW(), ceilMode);
     }
 
-    /** {@code [n, c, h, w]}. */
+    /**
+     * The input's shape.
+     *
+     * @return {@code [n, c, h, w]}
+     */
     public int[] inputShape() {
         return new int[] {n, c, h, w};
     }
 
-    /** {@code [n, c, outH, outW]}. */
+    /**
+     * The output's shape.
+     *
+     * @return {@code [n, c, outH, outW]}
+     */
     public int[] outputShape() {
         return new int[] {n, c, outH(), outW()};
     }
 
-    /** Whether the window covers the whole input plane with no padding: global pooling. */
+    /**
+     * Whether the window covers the whole input plane with no padding: global pooling.
+     *
+     * @return true for a 1x1 output of an unpadded window of the input's size
+     */
     public boolean isGlobal() {
         return window.kh() == h && window.kw() == w && outH() == 1 && outW() == 1 && window.padTop() == 0
                 && window.padLeft() == 0 && window.padBottom() == 0 && window.padRight() == 0;

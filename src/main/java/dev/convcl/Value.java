@@ -18,27 +18,49 @@ public final class Value {
         this.owner = owner;
     }
 
-    /** The name: the graph input's, the constant's or the node's that computes it ({@code name:i} for the i-th part of a split). */
+    /**
+     * The name: the graph input's, the constant's or that of the node computing it.
+     *
+     * @return the name ({@code name:i} for part i of a {@link Graph.Builder#split})
+     */
     public String name() {
         return name;
     }
 
-    /** A copy of the shape. */
+    /**
+     * The shape, row-major, outermost dimension first.
+     *
+     * @return a copy of the shape (rank 1 to 4)
+     */
     public int[] shape() {
         return shape.clone();
     }
 
-    /** Number of dimensions. */
+    /**
+     * Number of dimensions.
+     *
+     * @return the rank, 1 to 4
+     */
     public int rank() {
         return shape.length;
     }
 
-    /** Size of dimension {@code i}. */
+    /**
+     * Size of one dimension.
+     *
+     * @param i the dimension, 0 to {@code rank() - 1}
+     * @return its size, at least 1
+     * @throws ArrayIndexOutOfBoundsException when {@code i} is not a dimension
+     */
     public int dim(int i) {
         return shape[i];
     }
 
-    /** Element count. */
+    /**
+     * Element count.
+     *
+     * @return the product of the shape
+     */
     public long size() {
         long s = 1;
         for (int d : shape) {
