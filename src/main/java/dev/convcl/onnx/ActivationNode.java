@@ -1,0 +1,36 @@
+package dev.convcl.onnx;
+
+import dev.convcl.Activation;
+
+import java.util.List;
+
+/**
+ * An element-wise activation: ONNX {@code Relu}, {@code Clip}, {@code LeakyRelu}, {@code Sigmoid},
+ * {@code HardSigmoid}, {@code HardSwish}, {@code Gelu}, and the patterns PyTorch writes for GELU
+ * ({@code x * 0.5 * (1 + Erf(x / sqrt(2)))}), SiLU ({@code x * Sigmoid(x)}) and hardswish
+ * ({@code x * HardSigmoid(x)}).
+ *
+ * @param name       the node's name
+ * @param input      the input value
+ * @param output     the output value, of the input's shape
+ * @param shape      the input's and output's shape
+ * @param activation the function
+ */
+public record ActivationNode(String name, String input, String output, Shape shape, Activation activation)
+        implements Node {
+
+    @Override
+    public List<String> inputs() {
+        return List.of(input);
+    }
+
+    @Override
+    public Shape outputShape() {
+        return shape;
+    }
+
+    @Override
+    public String describe() {
+        return "Activation '" + name + "' " + input + " -> " + output + " " + shape + " " + activation;
+    }
+}

@@ -1,0 +1,148 @@
+package dev.convcl.onnx;
+
+import dev.convcl.onnx.proto.OnnxProto.ModelProto;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads an ONNX model into an {@link OnnxGraph} of convcl layers. A model file is input from
+ * elsewhere: everything is checked before anything large is allocated, and every failure is an
+ * {@link OnnxModelException} with a one-line message (naming the node, value and rule), never an
+ * {@link OutOfMemoryError} or a stack overflow. A model that uses operators, attributes or
+ * patterns convcl does not support gives one exception listing every such node.
+ *
+ * <p>Supported: the standard ONNX domain at opsets 9 to 20 (PyTorch writes 11 to 17, and 19 for
+ * DeformConv), float32 inputs of fixed shape (from the model, or given in {@link Options}), and
+ * the operators PyTorch's exporter writes for convolutional networks; the package description
+ * lists them with their attributes.
+ */
+public final class OnnxImporter {
+
+    private OnnxImporter() {
+    }
+
+    /**
+     * Reads a model file with default options; external data is read relative to its folder.
+     *
+     * @throws OnnxModelException       when the model cannot be read or imported
+     * @throws IllegalArgumentException never for a bad model; only for bad options
+     */
+    public static OnnxGraph read(Path file) {
+        return read(file, Options.defaults());
+    }
+
+    /**
+     * Reads a model file; external data is read relative to its folder.
+     *
+     * @throws OnnxModelException       when the model cannot be read or imported
+     * @throws IllegalArgumentException when an option names an input the model does not have
+     */
+    public static OnnxGraph read(Path file, Options options) {
+        ModelProto model = ModelFile.read(file);
+        Path dir = file.toAbsolutePath().getParent();
+        return new Lowering(file.getFileName().toString(), dir, options).run(model);
+    }
+
+    /**
+     * Reads a model from bytes; a model whose tensors live in external files is refused (there is no
+     * folder to read them from).
+     *
+     * @throws OnnxModelException       when the model cannot be read or imported
+     * @throws IllegalArgumentException when an option names an input the model does not have
+     */
+    public static OnnxGraph read(byte[] model, Options options) {
+        return new Lowering("<bytes>", null, options).run(ModelFile.parse(model, "<bytes>"));
+    }
+
+    /**
+     * Import options: input shapes that replace the model's (a symbolic batch size, another image
+     * size), and the cap on the model's constants. Immutable; each {@code with} method returns a new
+     * instance.
+     */
+    public static final class Options {
+        /** The default cap on all constants together: 4 GiB. */
+        public static final long DEFAULT_MAX_CONSTANT_BYTES = 4L << 30;
+        private static final String ONLY_INPUT = "";
+
+        private final Map<String, int[]> inputShapes;
+        private final long maxConstantBytes;
+
+        private Options(Map<String, int[]> inputShapes, long maxConstantBytes) {
+            this.inputShapes = inputShapes;
+            this.maxConstantBytes = maxConstantBytes;
+        }
+
+        /** No input shapes given, constants capped at {@link #DEFAULT_MAX_CONSTANT_BYTES}. */
+        public static Options defaults() {
+            return new Options(Collections.emptyMap(), DEFAULT_MAX_CONSTANT_BYTES);
+        }
+
+        /**
+         * The shape of input {@code name}, replacing the model's (which may be symbolic).
+         *
+         * @throws IllegalArgumentException when a dimension is below 1
+         */
+        public Options withInputShape(String name, int... dims) {
+            Shape.of(dims);
+            Map<String, int[]> m = new LinkedHashMap<>(inputShapes);
+            m.put(name, dims.clone());
+            return new Options(Collections.unmodifiableMap(m), maxConstantBytes);
+        }
+
+        /**
+         * The shape of the model's only input.
+         *
+         * @throws IllegalArgumentException when a dimension is below 1
+         */
+        public Options withInputShape(int... dims) {
+            return withInputShape(ONLY_INPUT, dims);
+        }
+
+        /**
+         * The cap on the bytes of all constants together (initializers, Constant nodes and folded
+         * values, counted as float32 or int64 in memory).
+         *
+         * @throws IllegalArgumentException when {@code bytes} is not positive
+         */
+        public Options withMaxConstantBytes(long bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("maxConstantBytes=" + bytes + " must be positive");
+            }
+            return new Options(inputShapes, bytes);
+        }
+
+        /** The cap on all constants together, in bytes. */
+        public long maxConstantBytes() {
+            return maxConstantBytes;
+        }
+
+        /** The input shapes given, by name ({@code ""} for "the only input"). */
+        Map<String, int[]> inputShapes() {
+            return inputShapes;
+        }
+
+        /** The shape given for input {@code name} in a model with {@code inputCount} inputs, or null. */
+        int[] shapeFor(String name, int inputCount) {
+            int[] s = inputShapes.get(name);
+            if (s == null && inputCount == 1) {
+                s = inputShapes.get(ONLY_INPUT);
+            }
+            return s;
+        }
+
+        boolean givesOnlyInput() {
+            return inputShapes.containsKey(ONLY_INPUT);
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder("Options[");
+            inputShapes.forEach((k, v) -> sb.append(k.isEmpty() ? "input" : k).append('=').append(Arrays.toString(v)).append(' '));
+            return sb.append("maxConstantBytes=").append(maxConstantBytes).append(']').toString();
+        }
+    }
+}
