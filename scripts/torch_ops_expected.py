@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes PyTorch's results for the network operations' reference test (TorchOpsTest):
 pooling (max and average: ceil_mode, count_include_pad, dilation, padding), element-wise
-arithmetic with broadcasting, and channel shuffle, computed in float64 by torch on inputs both
+arithmetic with broadcasting, channel shuffle and constant padding, computed in float64 by torch on inputs both
 sides derive from the element index: value(role, j) = ((j * 7919 + 131 * role) % 1000) / 500 - 1
 (computed the same way in float64 on both sides), role 0 for the input, 1 for the second operand.
 
@@ -79,6 +79,11 @@ def main():
         x = values(0, (n, c, h, w))
         out = x.view(n, g, c // g, h, w).transpose(1, 2).reshape(n, c, h, w)
         line("op=channel_shuffle n=%d c=%d h=%d w=%d groups=%d" % (n, c, h, w, g), out)
+    for n, c, h, w, t, l, b, r, v in [(1, 2, 3, 4, 1, 0, 2, 3, 0.0), (2, 1, 2, 2, 0, 1, 0, 1, -1.5),
+                                      (1, 1, 1, 1, 2, 2, 2, 2, 7.0)]:
+        x = values(0, (n, c, h, w))
+        out = F.pad(x, (l, r, t, b), value=v)
+        line("op=pad2d n=%d c=%d h=%d w=%d pad=%d,%d,%d,%d value=%s" % (n, c, h, w, t, l, b, r, v), out)
 
 
 if __name__ == "__main__":

@@ -99,8 +99,9 @@ public final class Graph {
      * {@code torch.nn.functional.conv2d}, {@code torchvision.ops.deform_conv2d}, {@code batch_norm}
      * (inference), the activations, {@code torch.add/sub/mul/div} with broadcasting,
      * {@code torch.cat(dim=1)}, channel slices and splits, {@code channel_shuffle},
-     * {@code max_pool2d}, {@code avg_pool2d}, {@code adaptive_avg_pool2d(1)}, {@code flatten(x, 1)},
-     * {@code reshape} and {@code linear}.
+     * {@code max_pool2d}, {@code avg_pool2d}, {@code adaptive_avg_pool2d(1)},
+     * {@code adaptive_max_pool2d(1)}, {@code pad} (constant), {@code flatten(x, 1)}, {@code reshape}
+     * and {@code linear}.
      */
     public static final class Builder {
         private final List<Value> inputs = new ArrayList<>();
@@ -963,6 +964,54 @@ public final class Graph {
             own(name, x);
             requireRank(name, "input", x, 4);
             return pool(name, x, Pool2d.Kind.AVG, Window2d.of(x.dim(2), x.dim(3), 1, 1, 0, 0, 1, 1), false, true);
+        }
+
+        /**
+         * Global max pooling, {@code adaptive_max_pool2d(x, 1)} (ONNX {@code GlobalMaxPool}): the
+         * largest value of each plane.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x    {@code [N, C, H, W]}
+         * @return {@code [N, C, 1, 1]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or x is not of rank 4
+         */
+        public Value globalMaxPool(String name, Value x) {
+            checkName("node", name);
+            own(name, x);
+            requireRank(name, "input", x, 4);
+            return pool(name, x, Pool2d.Kind.MAX, Window2d.of(x.dim(2), x.dim(3), 1, 1, 0, 0, 1, 1), false, false);
+        }
+
+        /**
+         * {@code torch.nn.functional.pad(x, (left, right, top, bottom), value=value)}: constant
+         * padding of the spatial axes (ONNX {@code Pad} in constant mode). A zero padding before a
+         * convolution or pooling is better given to that layer's window.
+         *
+         * @param name   the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *               graph
+         * @param x      {@code [N, C, H, W]}
+         * @param top    rows added above, at least 0
+         * @param left   columns added on the left, at least 0
+         * @param bottom rows added below, at least 0
+         * @param right  columns added on the right, at least 0
+         * @param value  the added elements' value
+         * @return {@code [N, C, top + H + bottom, left + W + right]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or a padding is negative
+         */
+        public Value pad2d(String name, Value x, int top, int left, int bottom, int right, float value) {
+            checkName("node", name);
+            own(name, x);
+            requireRank(name, "input", x, 4);
+            Pad2d op;
+            try {
+                op = new Pad2d(x.dim(0), x.dim(1), x.dim(2), x.dim(3), top, left, bottom, right, value);
+            } catch (IllegalArgumentException e) {
+                throw error(name, e.getMessage());
+            }
+            return add(name, new Layer.Pad(top, left, bottom, right, value), List.of(x), op.outputShape());
         }
 
         private Window2d squareWindow(String name, int kernel, int stride, int padding, int dilation) {

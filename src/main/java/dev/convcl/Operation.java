@@ -13,7 +13,8 @@ import java.util.Map;
  * <p>Semantics are PyTorch's, named by each record. Adding an operator: see
  * {@code docs/ARCHITECTURE.md}, "Adding an operator".
  */
-public sealed interface Operation permits Convolution, ChannelAffine, Binary, Pool2d, ChannelCopy, ChannelShuffle {
+public sealed interface Operation permits Convolution, ChannelAffine, Binary, Pool2d, ChannelCopy, ChannelShuffle,
+        Pad2d {
 
     /** The operator's name in the one-line form, e.g. {@code conv2d}. */
     String name();
@@ -57,8 +58,9 @@ public sealed interface Operation permits Convolution, ChannelAffine, Binary, Po
             case "pool2d" -> Pool2d.fromFields(f);
             case "channel_copy" -> ChannelCopy.fromFields(f);
             case "channel_shuffle" -> ChannelShuffle.fromFields(f);
+            case "pad2d" -> Pad2d.fromFields(f);
             default -> throw new IllegalArgumentException("op '" + op + "' is not one of conv2d, deform2d, channel_affine, "
-                    + "binary, pool2d, channel_copy, channel_shuffle");
+                    + "binary, pool2d, channel_copy, channel_shuffle, pad2d");
         };
     }
 }

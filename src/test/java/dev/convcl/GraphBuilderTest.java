@@ -50,6 +50,8 @@ class GraphBuilderTest {
         assertArrayEquals(new int[] {2, 5}, b.linear("fc", f, t(5, 16), t(5)).shape());
         assertArrayEquals(new int[] {2, 4, 4, 1}, b.reshape("r", f, 2, 4, -1, 1).shape());
         assertArrayEquals(new int[] {2, 16, 9, 8}, b.add("scalar", cat, b.constant("one", t(1))).shape());
+        assertArrayEquals(new int[] {2, 16, 10, 13}, b.pad2d("pad", cat, 1, 2, 0, 3, -1f).shape());
+        assertArrayEquals(new int[] {2, 16, 1, 1}, b.globalMaxPool("gmp", cat).shape());
         Value off = b.conv2d("off", x, t(18, 3, 3, 3), null, 1, 1, 1, 1);
         Value m = b.sigmoid("m", b.conv2d("mask", x, t(9, 3, 3, 3), null, 1, 1, 1, 1));
         assertArrayEquals(new int[] {2, 4, 17, 15}, b.deformConv2d("dcn", x, off, m, t(4, 3, 3, 3), null, 1, 1, 1).shape());
@@ -113,6 +115,8 @@ class GraphBuilderTest {
                 error(b -> b.linear("fc", b.input("x", 2, 8, 1, 1), t(10, 8), null)));
         assertEquals("node 'r': shape [3, -1] cannot hold the 16 elements of input 'x' [2, 8]",
                 error(b -> b.reshape("r", b.input("x", 2, 8), 3, -1)));
+        assertEquals("node 'pad': pad_w_end=-1 must not be negative",
+                error(b -> b.pad2d("pad", b.input("x", 1, 2, 3, 3), 0, 0, 0, -1, 0f)));
         assertEquals("node 'clip': clip minimum 6.0 is above its maximum 0.0",
                 error(b -> b.clip("clip", b.input("x", 2, 8), 6, 0)));
     }

@@ -70,6 +70,13 @@ class GraphNetworksTest {
                         n.input("x", 1, 4, 33, 35), 31, 5)),
                 new Net("unireplknet dilated block", new int[] {1, 3, 19, 17}, n -> n.dilatedReparam("dilated", n.input("x",
                         1, 3, 19, 17), 13, new int[] {5, 7, 3, 3, 3}, new int[] {1, 2, 3, 4, 5})),
+                new Net("explicit padding, global max pool", new int[] {1, 3, 7, 6}, n -> {
+                    Value x = n.input("x", 1, 3, 7, 6);
+                    Value p = n.builder().pad2d("pad", x, 1, 0, 2, 1, -0.25f);
+                    Value y = n.bn("bn", n.conv("conv", p, 5, 3, 3, 1, 0, 0, 1, 1, false));
+                    return n.builder().add("res", n.builder().globalMaxPool("gmp", y), n.builder().globalAvgPool("gap",
+                            y));
+                }),
                 new Net("head", new int[] {2, 10, 5, 6}, n -> {
                     Nets m = n;
                     Value x = m.input("x", 2, 10, 5, 6);

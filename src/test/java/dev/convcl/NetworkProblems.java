@@ -28,6 +28,8 @@ public final class NetworkProblems {
             l.add(randomPool(r));
             l.add(randomCopy(r));
             l.add(randomShuffle(r));
+            l.add(new Pad2d(1 + r.nextInt(2), 1 + r.nextInt(4), 1 + r.nextInt(7), 1 + r.nextInt(7), r.nextInt(3),
+                    r.nextInt(3), r.nextInt(3), r.nextInt(3), r.nextFloat() * 4 - 2));
         }
         return l;
     }
@@ -60,7 +62,10 @@ public final class NetworkProblems {
                 new ChannelCopy(2, 3, 4, 5, 1, 9, 6, 3),
                 new ChannelCopy(1, 1, 1, 4, 0, 4, 0, 4),
                 new ChannelShuffle(2, 6, 3, 5, 3),
-                new ChannelShuffle(1, 8, 2, 2, 2));
+                new ChannelShuffle(1, 8, 2, 2, 2),
+                new Pad2d(1, 2, 3, 4, 1, 0, 2, 3, 0f),
+                new Pad2d(2, 3, 1, 1, 0, 0, 0, 0, 1f),
+                new Pad2d(1, 1, 2, 3, 2, 1, 0, 4, Float.NEGATIVE_INFINITY));
     }
 
     static PostOps randomPost(Random r) {
@@ -169,7 +174,7 @@ public final class NetworkProblems {
         Args ref = copy(args);
         ReferenceOps.run(op, ref);
         float[] expected = ((HostTensor) ref.get(Arg.DST)).toArray();
-        boolean exact = op instanceof ChannelCopy || op instanceof ChannelShuffle
+        boolean exact = op instanceof ChannelCopy || op instanceof ChannelShuffle || op instanceof Pad2d
                 || op instanceof Pool2d p && p.kind() == Pool2d.Kind.MAX;
 
         Args host = copy(args);

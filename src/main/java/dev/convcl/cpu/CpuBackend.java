@@ -9,6 +9,7 @@ import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
 import dev.convcl.Operation;
+import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.spi.Backend;
 import dev.convcl.spi.Implementation;
@@ -33,7 +34,7 @@ import java.util.function.Function;
  * tiles, any conv2d) and {@code cpu-direct} (the plain loop nest, any convolution). Every choice
  * keeps its scratch within {@link Scratch#boundFloats}, whatever the padding. Then one entry per
  * other operator, each accepting all of its descriptors: {@code cpu-channel-affine},
- * {@code cpu-binary}, {@code cpu-pool2d}, {@code cpu-channel-copy}, {@code cpu-channel-shuffle}.
+ * {@code cpu-binary}, {@code cpu-pool2d}, {@code cpu-channel-copy}, {@code cpu-channel-shuffle}, {@code cpu-pad2d}.
  *
  * <p>{@link #liveBytes()} counts the arrays {@link #allocate} handed out (device tensors, bound
  * arguments, staging) until they are closed; the algorithms' per-call scratch is not in it.
@@ -78,7 +79,8 @@ public final class CpuBackend implements Backend {
                 new CpuOpImplementation<>("cpu-pool2d", Pool2d.class, op -> new CpuPool2d(op, pool)),
                 new CpuOpImplementation<>("cpu-channel-copy", ChannelCopy.class, op -> new CpuChannelCopy(op, pool)),
                 new CpuOpImplementation<>("cpu-channel-shuffle", ChannelShuffle.class,
-                        op -> new CpuChannelShuffle(op, pool)));
+                        op -> new CpuChannelShuffle(op, pool)),
+                new CpuOpImplementation<>("cpu-pad2d", Pad2d.class, op -> new CpuPad2d(op, pool)));
     }
 
     public int threads() {

@@ -10,6 +10,7 @@ import dev.convcl.DataType;
 import dev.convcl.DeformConv2d;
 import dev.convcl.Direction;
 import dev.convcl.Operation;
+import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.PostOps;
 import dev.convcl.Window2d;
@@ -68,6 +69,9 @@ public final class Descriptors {
         }
         if (l instanceof Layer.Pool p) {
             return new Pool2d(p.op(), x[0], x[1], x[2], x[3], p.window(), p.ceilMode(), p.countIncludePad());
+        }
+        if (l instanceof Layer.Pad p) {
+            return new Pad2d(x[0], x[1], x[2], x[3], p.top(), p.left(), p.bottom(), p.right(), p.value());
         }
         if (l instanceof Layer.Linear lin) {
             return linear(lin, x[0]);

@@ -145,6 +145,14 @@ public sealed interface Layer {
         }
     }
 
+    /** Constant padding of the spatial axes. Input: x {@code [N, C, H, W]}. */
+    record Pad(int top, int left, int bottom, int right, float value) implements Layer {
+        @Override
+        public String kind() {
+            return "pad2d";
+        }
+    }
+
     /** The same elements with another shape (flatten, reshape): a view, no copy. Input: x. */
     record Reshape() implements Layer {
         @Override

@@ -5,6 +5,7 @@ import dev.convcl.ChannelAffine;
 import dev.convcl.ChannelCopy;
 import dev.convcl.ChannelShuffle;
 import dev.convcl.Convolution;
+import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.Value;
 import dev.convcl.reference.ReferenceConv;
@@ -121,6 +122,9 @@ public final class ReferenceEvaluator {
         }
         if (l instanceof Layer.Shuffle) {
             return ReferenceOps.channelShuffle((ChannelShuffle) Descriptors.of(n), x);
+        }
+        if (l instanceof Layer.Pad) {
+            return ReferenceOps.pad2d((Pad2d) Descriptors.of(n), x);
         }
         if (l instanceof Layer.Pool) {
             return ReferenceOps.pool2d((Pool2d) Descriptors.of(n), x);

@@ -10,6 +10,7 @@ import dev.convcl.Convolution;
 import dev.convcl.DeviceTensor;
 import dev.convcl.HostTensor;
 import dev.convcl.Operation;
+import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.PostOps;
 import dev.convcl.Window2d;
@@ -50,6 +51,8 @@ public final class ReferenceOps {
             channelCopy(c, in(args, Arg.SRC), out);
         } else if (op instanceof ChannelShuffle s) {
             out = channelShuffle(s, in(args, Arg.SRC));
+        } else if (op instanceof Pad2d p) {
+            out = pad2d(p, in(args, Arg.SRC));
         } else {
             throw new IllegalStateException("no reference for " + op);
         }
@@ -171,6 +174,19 @@ public final class ReferenceOps {
         for (int n = 0; n < op.n(); n++) {
             for (int o = 0; o < op.c(); o++) {
                 System.arraycopy(x, (n * op.c() + op.sourceChannel(o)) * plane, y, (n * op.c() + o) * plane, plane);
+            }
+        }
+        return y;
+    }
+
+    /** The input in the interior of a plane of {@code value}. */
+    public static double[] pad2d(Pad2d op, double[] x) {
+        int oh = op.outH(), ow = op.outW();
+        double[] y = new double[op.n() * op.c() * oh * ow];
+        java.util.Arrays.fill(y, op.value());
+        for (int p = 0; p < op.n() * op.c(); p++) {
+            for (int i = 0; i < op.h(); i++) {
+                System.arraycopy(x, (p * op.h() + i) * op.w(), y, (p * oh + op.top() + i) * ow + op.left(), op.w());
             }
         }
         return y;
