@@ -1,16 +1,16 @@
 package dev.convcl.cli;
 
-import dev.convcl.spi.Internals;
-
-import dev.convcl.Engine;
 import dev.convcl.DeviceChoice;
+import dev.convcl.Engine;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.opencl.OpenClContext;
+import dev.convcl.spi.Internals;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -26,8 +26,14 @@ import picocli.CommandLine.Option;
         "Times each problem of a shapes file on the chosen device and on the CPU path.",
         "The default shapes file is the bundled suite of published network layers. Each result is first "
                 + "checked against the CPU path and the reference; a result that does not match is FAIL and "
-                + "is not timed. Progress goes to stderr, a table to stdout. Exits 1 if any result FAILed."})
+                + "is not timed. Each problem is timed on host arrays and on device tensors, with its weights "
+                + "bound once. --chain times a fixed chain of " + BenchChain.LAYER_COUNT + " layers on device "
+                + "tensors instead. Progress goes to stderr, a table to stdout. Exits 1 if any result FAILed."})
 final class BenchCommand extends CliCommand {
+
+    @Option(names = "--chain", description = "Time the fixed chain of " + BenchChain.LAYER_COUNT + " network layers on "
+            + "device tensors (input in, every layer on the device, output out) instead of a shapes file.")
+    boolean chain;
 
     @Option(names = "--shapes", paramLabel = "FILE",
             description = "Shapes file: a name then key=value fields a line (default: the bundled suite).")
@@ -94,6 +100,9 @@ final class BenchCommand extends CliCommand {
         }
         if (!(referenceMflop > 0)) {
             throw new IllegalArgumentException("--reference-mflop " + referenceMflop + " must be positive");
+        }
+        if (chain) {
+            return runChain();
         }
         Pattern pattern;
         try {
@@ -167,7 +176,9 @@ final class BenchCommand extends CliCommand {
                 out().printf(Locale.ROOT, "CPU path peak: %.1f GFLOP/s fp32 FMA, %.1f GB/s (%s)%n", cpuPeak.gflops(),
                         cpuPeak.gbPerS(), cpuPeak.device());
             }
-            out().println("times: " + describeTiming() + "; wall time includes transfers; GFLOP/s from wall time;");
+            out().println("times: " + describeTiming() + "; weights and bias bound once;");
+            out().println("host-array ms: a call on host arrays (input and output copied); device-tensor ms: a call on"
+                    + " device tensors (no copies); GFLOP/s from host-array ms;");
             out().println("peak: kernel GFLOP/s (wall GFLOP/s on the CPU path) / the measured FMA peak");
             BenchReport.table(rows, out());
             for (String note : shares.notes()) {
@@ -182,6 +193,75 @@ final class BenchCommand extends CliCommand {
             out().println(rows.size() - failed + " results ok, " + failed + " FAIL");
             out().flush();
             writeFiles(engine.deviceName(), devicePeak, cpuPeak, rows);
+            return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
+        }
+    }
+
+    /** {@code --chain}: the chain on the device and on the CPU path, a table, and the report files. */
+    private int runChain() throws IOException {
+        List<String> notWith = new ArrayList<>();
+        if (shapes != null) {
+            notWith.add("--shapes");
+        }
+        if (quick) {
+            notWith.add("--quick");
+        }
+        if (filter != null) {
+            notWith.add("--filter");
+        }
+        if (plot != null) {
+            notWith.add("--plot");
+        }
+        if (!notWith.isEmpty()) {
+            throw new IllegalArgumentException("--chain times its fixed chain of " + BenchChain.LAYER_COUNT
+                    + " layers; it takes no " + String.join(", ", notWith));
+        }
+        for (FileArg f : reports()) {
+            f.checkWritable();
+        }
+        try (Engine engine = Engine.create(device);
+             Engine cpuEngine = Internals.primary(engine) == Internals.cpu(engine) ? null : Engine.create(DeviceChoice.CPU)) {
+            Engine cpu = cpuEngine == null ? engine : cpuEngine;
+            if (engine.backend().equals("cpu") && device.kind() != DeviceChoice.Kind.CPU) {
+                err().println("bench: no OpenCL device in use; timing the CPU path only");
+            }
+            err().println("bench: the chain of " + BenchChain.LAYER_COUNT + " layers on " + engine.deviceName()
+                    + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
+            err().flush();
+            List<BenchChain.Row> rows = new BenchChain(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds,
+                    iters, seconds, referenceMflop * 1e6), err()).run();
+            out().println("device: " + engine.deviceName());
+            out().println("chain: " + BenchChain.LAYER_COUNT + " layers shaped after ResNet-50, MobileNetV2, DRN, DCNv2, "
+                    + "ResNeXt-50, RepLKNet-31B and Inception-v3 at 28x28, input "
+                    + Arrays.toString(BenchChain.LAYERS.get(0).op().inputShape()) + ", weights and bias bound once");
+            out().println("times: " + describeTiming() + "; wall ms: one call (input upload, every layer, output "
+                    + "download); kernel ms: the layers' profiled kernel times in one call, summed; host transfers: "
+                    + "host-device copies in one call");
+            BenchChain.print(rows, out());
+            long failed = rows.stream().filter(r -> !r.ok()).count();
+            for (BenchChain.Row r : rows) {
+                if (!r.ok()) {
+                    out().println("FAIL chain on " + r.backend() + ": " + r.error());
+                }
+            }
+            out().println(rows.size() - failed + " results ok, " + failed + " FAIL");
+            out().flush();
+            List<Map<String, Object>> fields = BenchChain.fields(rows);
+            if (json != null) {
+                Map<String, Object> extra = new LinkedHashMap<>();
+                extra.put("date", Instant.now().toString());
+                extra.put("warmup", warmup);
+                extra.put("iters", iters);
+                extra.put("seconds", seconds);
+                String text = BenchReport.jsonOf(engine.deviceName(), extra, fields);
+                new FileArg("JSON report", "--json", json).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
+                err().println("bench: wrote " + json);
+            }
+            if (csv != null) {
+                String text = BenchReport.csvOf(fields);
+                new FileArg("CSV report", "--csv", csv).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
+                err().println("bench: wrote " + csv);
+            }
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }
     }

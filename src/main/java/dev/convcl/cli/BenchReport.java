@@ -3,9 +3,12 @@ package dev.convcl.cli;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.DoubleStream;
 
 /** Renders benchmark rows: an aligned text table, JSON, CSV and an SVG bar chart. */
 final class BenchReport {
@@ -14,22 +17,33 @@ final class BenchReport {
 
     // ---------------------------------------------------------------- table
 
-    private static final String[] HEADER = {"problem", "backend", "algorithm", "compile ms", "kernel ms", "median ms",
-        "min..max ms", "GFLOP/s", "peak", "vs cpu", "check"};
+    private static final String[] HEADER = {"problem", "backend", "algorithm", "compile ms", "kernel ms",
+        "host-array ms", "min..max ms", "device-tensor ms", "GFLOP/s", "peak", "vs cpu", "check"};
     /** Columns aligned right (numbers). */
-    private static final boolean[] RIGHT = {false, false, false, true, true, true, true, true, true, true, false};
+    private static final boolean[] RIGHT = {false, false, false, true, true, true, true, true, true, true, true, false};
 
+    /**
+     * The per-problem table: {@code host-array ms} is the median wall time of a call on host
+     * arrays (copies included on a device), {@code device-tensor ms} that of a call on device
+     * tensors; GFLOP/s is from the former.
+     */
     static void table(List<BenchRow> rows, PrintWriter out) {
         List<String[]> cells = new ArrayList<>();
         cells.add(HEADER);
         for (BenchRow r : rows) {
             cells.add(new String[] {r.name(), r.backend(), r.algorithm(), num(r.compileMs(), 1), num(r.kernelMs(), 3),
                 num(r.medianMs(), 3), r.ok() ? num(r.minMs(), 3) + ".." + num(r.maxMs(), 3) : "-",
-                num(r.gflops(), 1), Double.isNaN(r.peakShare()) ? "-" : num(100 * r.peakShare(), 1) + "%",
+                num(r.deviceMedianMs(), 3), num(r.gflops(), 1),
+                Double.isNaN(r.peakShare()) ? "-" : num(100 * r.peakShare(), 1) + "%",
                 Double.isNaN(r.speedup()) ? "-" : num(r.speedup(), 2) + "x",
                 (r.ok() ? "ok " : "FAIL ") + sci(r.relL2())});
         }
-        int[] width = new int[HEADER.length];
+        aligned(HEADER, RIGHT, cells, out);
+    }
+
+    /** Prints {@code cells} (the header first) in columns, {@code right} ones aligned right. */
+    static void aligned(String[] header, boolean[] right, List<String[]> cells, PrintWriter out) {
+        int[] width = new int[header.length];
         for (String[] row : cells) {
             for (int i = 0; i < row.length; i++) {
                 width[i] = Math.max(width[i], row[i].length());
@@ -39,17 +53,17 @@ final class BenchReport {
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < row.length; i++) {
                 String pad = " ".repeat(width[i] - row[i].length());
-                line.append(i == 0 ? "" : "  ").append(RIGHT[i] ? pad + row[i] : row[i] + (i == row.length - 1 ? "" : pad));
+                line.append(i == 0 ? "" : "  ").append(right[i] ? pad + row[i] : row[i] + (i == row.length - 1 ? "" : pad));
             }
             out.println(line);
         }
     }
 
-    private static String num(double v, int decimals) {
+    static String num(double v, int decimals) {
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%." + decimals + "f", v);
     }
 
-    private static String sci(double v) {
+    static String sci(double v) {
         return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.1e", v);
     }
 
@@ -57,31 +71,51 @@ final class BenchReport {
 
     /** {@code {"device": ..., <extra fields>, "rows": [{...}, ...]}}. */
     static String json(String device, Map<String, Object> extra, List<BenchRow> rows) {
+        return jsonOf(device, extra, fields(rows));
+    }
+
+    /** {@link #json} for rows given as their fields (the chain's rows). */
+    static String jsonOf(String device, Map<String, Object> extra, List<Map<String, Object>> rows) {
         Map<String, Object> top = new LinkedHashMap<>();
         top.put("device", device);
         top.putAll(extra);
-        List<Object> list = new ArrayList<>();
-        for (BenchRow r : rows) {
-            list.add(r.fields());
-        }
-        top.put("rows", list);
+        top.put("rows", new ArrayList<Object>(rows));
         StringBuilder sb = new StringBuilder();
         Json.write(sb, top, 0);
         return sb.append('\n').toString();
     }
 
     static String csv(List<BenchRow> rows) {
+        return csvOf(fields(rows));
+    }
+
+    /**
+     * CSV of rows given as their fields: one column per field name that any row has, in the order
+     * first seen; a row without a field leaves it empty.
+     */
+    static String csvOf(List<Map<String, Object>> rows) {
         StringBuilder sb = new StringBuilder();
-        List<String> names = new ArrayList<>(rows.isEmpty() ? List.of() : rows.get(0).fields().keySet());
+        Set<String> names = new LinkedHashSet<>();
+        for (Map<String, Object> r : rows) {
+            names.addAll(r.keySet());
+        }
         sb.append(String.join(",", names)).append('\n');
-        for (BenchRow r : rows) {
+        for (Map<String, Object> r : rows) {
             List<String> values = new ArrayList<>();
-            for (Object v : r.fields().values()) {
-                values.add(csvField(v));
+            for (String name : names) {
+                values.add(csvField(r.get(name)));
             }
             sb.append(String.join(",", values)).append('\n');
         }
         return sb.toString();
+    }
+
+    private static List<Map<String, Object>> fields(List<BenchRow> rows) {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (BenchRow r : rows) {
+            list.add(r.fields());
+        }
+        return list;
     }
 
     private static String csvField(Object v) {
@@ -95,7 +129,10 @@ final class BenchReport {
         return s;
     }
 
-    /** A minimal JSON writer for maps, lists, strings, booleans and numbers (NaN and infinities as null). */
+    /**
+     * A minimal JSON writer for maps, lists, strings, booleans and numbers (NaN and infinities as
+     * null); a list of scalars is written on one line.
+     */
     static final class Json {
         private Json() {
         }
@@ -113,6 +150,14 @@ final class BenchReport {
                     write(sb, e.getValue(), indent + 1);
                 }
                 sb.append(indent == 0 ? "\n}" : "}");
+            } else if (v instanceof List<?> l && l.stream().noneMatch(e -> e instanceof Map || e instanceof List)) {
+                // A list of numbers or strings stays on one line: [2, 3, 5]
+                sb.append("[");
+                for (int i = 0; i < l.size(); i++) {
+                    sb.append(i == 0 ? "" : ", ");
+                    write(sb, l.get(i), indent + 1);
+                }
+                sb.append("]");
             } else if (v instanceof List<?> l) {
                 sb.append("[");
                 for (int i = 0; i < l.size(); i++) {
@@ -166,19 +211,23 @@ final class BenchReport {
     private static final int LABEL_W = 230;
     private static final int BAR_W = 520;
     private static final int BAR_H = 14;
-    private static final int RIGHT_W = 150;
+    private static final int RIGHT_W = 240;
+    /** The dashed outline of the device-tensor rate: dark, so it shows over a bar of either colour. */
+    private static final String OUTLINE = "#222";
 
     /**
-     * A horizontal bar chart of GFLOP/s (median wall time), one group of bars a problem, one bar a
-     * backend; failed rows are marked FAIL. Self-contained SVG: opens in any browser.
+     * A horizontal bar chart of GFLOP/s, one group of bars a problem, one bar a backend: a filled
+     * bar for calls on host arrays (median wall time, copies included), and over it a dashed
+     * outline reaching the rate of calls on device tensors; failed rows are marked FAIL.
+     * Self-contained SVG: opens in any browser.
      */
     static String svg(String title, List<String> notes, List<BenchRow> rows) {
         Map<String, List<BenchRow>> byProblem = new LinkedHashMap<>();
         for (BenchRow r : rows) {
             byProblem.computeIfAbsent(r.name(), k -> new ArrayList<>()).add(r);
         }
-        double max = rows.stream().filter(BenchRow::ok).mapToDouble(BenchRow::gflops).filter(Double::isFinite)
-                .max().orElse(1);
+        double max = rows.stream().filter(BenchRow::ok).flatMapToDouble(r -> DoubleStream.of(r.gflops(), r.deviceGflops()))
+                .filter(Double::isFinite).max().orElse(1);
         max = niceCeiling(max);
         int legendY = 40 + 14 * notes.size();
         int top = legendY + 28;
@@ -209,6 +258,9 @@ final class BenchReport {
                     ? "CPU path (Java)" : "OpenCL device"));
             lx += 150;
         }
+        s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" stroke=\"%s\" "
+                + "stroke-dasharray=\"3,2\" fill=\"none\"/><text x=\"%d\" y=\"%d\">on device tensors</text>%n", lx,
+                legendY, OUTLINE, lx + 16, legendY + 10));
         // grid lines and axis labels
         for (int i = 0; i <= 4; i++) {
             double x = LABEL_W + BAR_W * i / 4.0;
@@ -217,7 +269,7 @@ final class BenchReport {
             s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
                     x, axisY + 16, significant(max * i / 4.0)));
         }
-        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">GFLOP/s (2*MACs / median wall time, transfers included)</text>%n",
+        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">GFLOP/s (2*MACs / median wall time; filled: host arrays, copies included)</text>%n",
                 LABEL_W + BAR_W / 2, axisY + 36));
         int y = top;
         for (Map.Entry<String, List<BenchRow>> g : byProblem.entrySet()) {
@@ -228,13 +280,22 @@ final class BenchReport {
             for (BenchRow r : group) {
                 if (r.ok() && Double.isFinite(r.gflops())) {
                     double w = Math.max(1, BAR_W * r.gflops() / max);
+                    double dw = Double.isFinite(r.deviceGflops()) ? Math.max(1, BAR_W * r.deviceGflops() / max) : 0;
                     s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
                             + "<title>%s %s: %.3f ms, %.1f GFLOP/s</title></rect>%n", LABEL_W, y, w, BAR_H,
                             color(r.backend()), xml(r.name()), xml(r.backend() + " " + r.algorithm()), r.medianMs(), r.gflops()));
+                    if (dw > 0) {
+                        s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+                                + "stroke=\"%s\" stroke-dasharray=\"3,2\" fill=\"none\"><title>%s %s on device tensors: "
+                                + "%.3f ms, %.1f GFLOP/s</title></rect>%n", LABEL_W, y, dw, BAR_H, OUTLINE,
+                                xml(r.name()), xml(r.backend() + " " + r.algorithm()), r.deviceMedianMs(),
+                                r.deviceGflops()));
+                    }
                     String label = significant(r.gflops())
+                            + (dw > 0 ? "; " + significant(r.deviceGflops()) + " on device tensors" : "")
                             + (Double.isFinite(r.speedup()) ? String.format(Locale.ROOT, " (%.2fx cpu)", r.speedup()) : "");
                     s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\">%s</text>%n",
-                            LABEL_W + w + 4, y + BAR_H - 3, xml(label)));
+                            LABEL_W + Math.max(w, dw) + 4, y + BAR_H - 3, xml(label)));
                 } else {
                     s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#c00\" font-weight=\"bold\">"
                             + "FAIL (%s)</text>%n", LABEL_W + 4, y + BAR_H - 3, xml(r.backend())));

@@ -7,32 +7,59 @@ import java.util.Map;
  * One benchmark result: a problem on one backend. Times are milliseconds; NaN where not
  * measured (kernel time on the CPU path, every time of a failed row).
  *
- * @param name          the problem's name in the suite
- * @param spec          the problem's one-line form
- * @param op            {@code conv2d} or {@code deform2d}
- * @param backend       {@code opencl} or {@code cpu}: where the timed calls ran
- * @param device        the device's description
- * @param algorithm     what the backend chose, e.g. {@code direct}
- * @param ok            whether the result matched (relative L2 within the tolerance)
- * @param checkedWith   what the result was compared to: {@code reference}, {@code cpu}, or both
- * @param relL2         the largest relative L2 error of those comparisons (NaN if none)
- * @param compileMs     plan creation: kernel build (or cache load) and buffer allocation
- * @param kernelMs      median kernel time from OpenCL profiling events
- * @param medianMs      median wall time of a call, transfers included
- * @param minMs         fastest call
- * @param maxMs         slowest call
- * @param calls         how many calls were timed
- * @param gflops        2*MACs / median wall time
- * @param kernelGflops  2*MACs / median kernel time
- * @param peakShare     kernel (else wall) GFLOP/s over the device's measured FMA peak, NaN if unknown
- * @param cpuMedianMs   the CPU path's median wall time on the same problem
- * @param speedup       cpuMedianMs / medianMs
- * @param error         why the row failed, or null
+ * <p>Two wall times are measured, with the weights and bias bound to the plan once
+ * ({@code Plan.bind}): on host arrays (each call uploads its input, and downloads its output, on
+ * an OpenCL device: the {@code median_ms} figure) and on device tensors allocated once (the call
+ * reads and writes device memory and waits for its result: {@code device_median_ms}). On the CPU
+ * path both are Java arrays.
+ *
+ * @param name            the problem's name in the suite
+ * @param spec            the problem's one-line form
+ * @param op              {@code conv2d} or {@code deform2d}
+ * @param backend         {@code opencl} or {@code cpu}: where the timed calls ran
+ * @param device          the device's description
+ * @param algorithm       what the backend chose, e.g. {@code direct}
+ * @param ok              whether the result matched (relative L2 within the tolerance)
+ * @param checkedWith     what the result was compared to: {@code reference}, {@code cpu}, or both
+ * @param relL2           the largest relative L2 error of those comparisons (NaN if none)
+ * @param compileMs       plan creation: kernel build (or cache load) and buffer allocation
+ * @param kernelMs        median kernel time from OpenCL profiling events (host-array calls)
+ * @param medianMs        median wall time of a call on host arrays, transfers included
+ * @param minMs           fastest call on host arrays
+ * @param maxMs           slowest call on host arrays
+ * @param calls           how many calls on host arrays were timed
+ * @param deviceMedianMs  median wall time of a call on device-resident input and output
+ * @param deviceMinMs     fastest call on device tensors
+ * @param deviceMaxMs     slowest call on device tensors
+ * @param deviceCalls     how many calls on device tensors were timed
+ * @param deviceTransfers host-device copies in one call on device tensors (the most seen; 0 unless
+ *                        the plan fell back to the CPU path)
+ * @param gflops          2*MACs / median wall time on host arrays
+ * @param kernelGflops    2*MACs / median kernel time
+ * @param deviceGflops    2*MACs / median wall time on device tensors
+ * @param peakShare       kernel (else wall) GFLOP/s over the device's measured FMA peak, NaN if unknown
+ * @param cpuMedianMs     the CPU path's median wall time (host arrays) on the same problem
+ * @param speedup         cpuMedianMs / medianMs
+ * @param error           why the row failed, or null
  */
 record BenchRow(String name, String spec, String op, String backend, String device, String algorithm, boolean ok,
                 String checkedWith, double relL2, double compileMs, double kernelMs, double medianMs, double minMs,
-                double maxMs, int calls, double gflops, double kernelGflops, double peakShare, double cpuMedianMs,
+                double maxMs, int calls, double deviceMedianMs, double deviceMinMs, double deviceMaxMs, int deviceCalls,
+                long deviceTransfers, double gflops, double kernelGflops, double deviceGflops, double peakShare, double cpuMedianMs,
                 double speedup, String error) {
+
+    /** The JSON rows of the per-problem table carry this {@code section}; the chain's carry others. */
+    static final String SECTION = "problem";
+
+    /** A row without device-tensor timings (a failed row, or one the device-resident calls were not run for). */
+    BenchRow(String name, String spec, String op, String backend, String device, String algorithm, boolean ok,
+             String checkedWith, double relL2, double compileMs, double kernelMs, double medianMs, double minMs,
+             double maxMs, int calls, double gflops, double kernelGflops, double peakShare, double cpuMedianMs,
+             double speedup, String error) {
+        this(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs, medianMs, minMs,
+                maxMs, calls, Double.NaN, Double.NaN, Double.NaN, 0, 0, gflops, kernelGflops, Double.NaN, peakShare,
+                cpuMedianMs, speedup, error);
+    }
 
     /** The row's fields in report order, with JSON-ready names; NaN stays NaN (writers turn it into null/empty). */
     Map<String, Object> fields() {
@@ -50,14 +77,21 @@ record BenchRow(String name, String spec, String op, String backend, String devi
         m.put("min_ms", minMs);
         m.put("max_ms", maxMs);
         m.put("calls", calls);
+        m.put("device_median_ms", deviceMedianMs);
+        m.put("device_min_ms", deviceMinMs);
+        m.put("device_max_ms", deviceMaxMs);
+        m.put("device_calls", deviceCalls);
+        m.put("device_host_transfers", deviceTransfers);
         m.put("gflops", gflops);
         m.put("kernel_gflops", kernelGflops);
+        m.put("device_gflops", deviceGflops);
         m.put("peak_share", peakShare);
         m.put("cpu_median_ms", cpuMedianMs);
         m.put("speedup_vs_cpu", speedup);
         m.put("device", device);
         m.put("spec", spec);
         m.put("error", error);
+        m.put("section", SECTION);
         return m;
     }
 
@@ -68,11 +102,13 @@ record BenchRow(String name, String spec, String op, String backend, String devi
 
     BenchRow withPeakShare(double share) {
         return new BenchRow(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs,
-                medianMs, minMs, maxMs, calls, gflops, kernelGflops, share, cpuMedianMs, speedup, error);
+                medianMs, minMs, maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls, deviceTransfers, gflops,
+                kernelGflops, deviceGflops, share, cpuMedianMs, speedup, error);
     }
 
     BenchRow withCpuMedian(double cpuMs) {
         return new BenchRow(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs,
-                medianMs, minMs, maxMs, calls, gflops, kernelGflops, peakShare, cpuMs, cpuMs / medianMs, error);
+                medianMs, minMs, maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls, deviceTransfers, gflops,
+                kernelGflops, deviceGflops, peakShare, cpuMs, cpuMs / medianMs, error);
     }
 }

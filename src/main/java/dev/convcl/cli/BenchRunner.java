@@ -1,25 +1,34 @@
 package dev.convcl.cli;
 
+import dev.convcl.Arg;
 import dev.convcl.Args;
 import dev.convcl.Convolution;
+import dev.convcl.DeviceException;
+import dev.convcl.DeviceTensor;
 import dev.convcl.Engine;
 import dev.convcl.HostTensor;
 import dev.convcl.Plan;
+import dev.convcl.Tensor;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.DoubleSupplier;
 
 /**
  * Times each problem on the engine's device and on the CPU path. Every result is first checked:
  * the device's against the CPU path's whole output, both against the reference, on the whole
  * output for small problems and on a slice of the output channels for larger ones
  * ({@link ReferenceSlice}). A result that does not match is a FAIL row and is never timed.
- * The checking call also warms the plan up (kernel caches, first-touch of buffers, the JIT);
- * then {@code warmup} untimed calls, then timed calls of the same plan: wall time includes the
- * transfers, kernel time comes from the OpenCL profiling events.
+ * The checking call also warms the plan up (kernel caches, first-touch of buffers, the JIT).
+ * Then the weights and bias are bound to the plan once ({@link Plan#bind}), and two series of
+ * calls of the same plan are timed after {@code warmup} untimed calls each: on host arrays (wall
+ * time includes the copies of input and output, on a device) and on device tensors allocated
+ * once (the call's wall time up to {@link Engine#finish()}: no copies). Kernel time comes from
+ * the OpenCL profiling events of the host-array calls.
  */
 final class BenchRunner {
 
@@ -88,13 +97,13 @@ final class BenchRunner {
             Args cpuArgs = ProblemData.freshOutput(data, spec);
             cpuPlan.plan().execute(cpuArgs);
             Check cpuCheck = Check.of(refName, reference, slice.sliceOf(ProblemData.output(cpuArgs)));
-            BenchRow cpuRow = measure(p, spec, cpuPlan, cpuArgs, cpuCheck);
+            BenchRow cpuRow = measure(p, spec, cpuPlan, cpuEngine, cpuArgs, cpuCheck);
             if (devicePlan != null) {
                 Args devArgs = ProblemData.freshOutput(data, spec);
                 devicePlan.plan().execute(devArgs);
                 Check check = Check.of("cpu", ProblemData.output(cpuArgs), ProblemData.output(devArgs))
                         .and(Check.of(refName, reference, slice.sliceOf(ProblemData.output(devArgs))));
-                BenchRow devRow = measure(p, spec, devicePlan, devArgs, check);
+                BenchRow devRow = measure(p, spec, devicePlan, engine, devArgs, check);
                 rows.add(devRow.ok() && cpuRow.ok() ? devRow.withCpuMedian(cpuRow.medianMs()) : devRow);
             }
             rows.add(cpuRow);
@@ -116,49 +125,170 @@ final class BenchRunner {
         }
     }
 
-    /** Times {@code plan} if its result passed {@code check}; a failed check gives an untimed FAIL row. */
-    private BenchRow measure(BenchSuite.Problem p, Convolution spec, Compiled compiled, Args args, Check check) {
+    /**
+     * Times {@code plan} if its result passed {@code check}; a failed check gives an untimed FAIL row.
+     * The weights and bias are then bound once, and two series are timed: calls on the host arrays
+     * of {@code args} (copies included on a device) and calls on device tensors holding the same
+     * values (allocated and filled once; each call waits for its result). The first call of each
+     * series must reproduce the checked result, else the row FAILs untimed.
+     */
+    private BenchRow measure(BenchSuite.Problem p, Convolution spec, Compiled compiled, Engine on, Args args,
+                             Check check) {
         Plan plan = compiled.plan();
-        String backend = plan.backend();
-        double compileMs = compiled.compileMs();
         if (!check.ok()) {
-            progress.printf(Locale.ROOT, "      %-6s %-18s FAIL: %s%n", backend, plan.algorithm(), check.describe());
-            return new BenchRow(p.name(), spec.toString(), spec.name(), backend, plan.deviceName(),
-                    plan.algorithm(), false, check.against(), check.relL2(), compileMs, Double.NaN, Double.NaN,
-                    Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    check.describe());
+            return failed(p, spec, compiled, check.against(), check.relL2(), check.describe());
+        }
+        HostTensor checked = Tensor.of(ProblemData.output(args).toArray(), spec.outputShape());
+        // Constants once, as a network would: no weight upload or packing in the timed calls.
+        plan.bind(Arg.WEIGHTS, args.get(Arg.WEIGHTS));
+        if (spec.bias()) {
+            plan.bind(Arg.BIAS, args.get(Arg.BIAS));
+        }
+        Args host = args.with(Arg.WEIGHTS, null).with(Arg.BIAS, null);
+        plan.execute(host);
+        Check bound = Check.of("the checking call", checked, ProblemData.output(host));
+        if (!bound.ok()) {
+            return failed(p, spec, compiled, check.against(), bound.relL2(), "with bound weights: " + bound.describe());
         }
         long warmStart = System.nanoTime();
-        for (int i = 0; i < settings.warmup()
+        for (int i = 1; i < settings.warmup()
                 || i < MAX_WARMUP && (System.nanoTime() - warmStart) / 1e9 < settings.warmupSeconds(); i++) {
-            plan.execute(args);
+            plan.execute(host);
         }
-        // At least MIN_TIMED calls; more, up to iters, while the time budget lasts.
+        Series onHost = time(() -> plan.execute(host), plan::lastKernelMillis);
+
+        Series onDevice = Series.NONE;
+        long[] deviceTransfers = {0};
+        String deviceNote = null;
+        try (ResidentArgs dev = ResidentArgs.upload(on, host)) {
+            plan.execute(dev.args());
+            Check resident = Check.of("the checking call", checked, dev.output().download());
+            if (!resident.ok()) {
+                return failed(p, spec, compiled, check.against(), resident.relL2(),
+                        "on device tensors: " + resident.describe());
+            }
+            for (int i = 1; i < settings.warmup(); i++) {
+                plan.execute(dev.args());
+            }
+            // Host transfers are counted after each call, outside its timed span: none are expected.
+            long[] seen = {on.stats().hostTransfers()};
+            onDevice = time(() -> {
+                plan.execute(dev.args());
+                on.finish();
+            }, () -> {
+                long now = on.stats().hostTransfers();
+                deviceTransfers[0] = Math.max(deviceTransfers[0], now - seen[0]);
+                seen[0] = now;
+                return Double.NaN;
+            });
+        } catch (DeviceException e) {
+            // The host-array figures stand; the plan completes on the CPU path from now on.
+            deviceNote = "no device-tensor timing: " + e.getMessage();
+        }
+        double median = median(onHost.wall());
+        double kernelMedian = median(onHost.kernel());
+        double deviceMedian = median(onDevice.wall());
+        double gflops = spec.flops() / (median * 1e6);
+        double kernelGflops = spec.flops() / (kernelMedian * 1e6);
+        double deviceGflops = spec.flops() / (deviceMedian * 1e6);
+        progress.printf(Locale.ROOT, "      %-6s %-18s %9.3f ms (device tensors %s ms) %8.2f GFLOP/s  %2d calls  (%s)%n",
+                plan.backend(), plan.algorithm(), median, Double.isNaN(deviceMedian) ? "-"
+                        : String.format(Locale.ROOT, "%.3f", deviceMedian), gflops, onHost.wall().length,
+                check.describe());
+        if (deviceNote != null) {
+            progress.println("      " + deviceNote);
+        }
+        progress.flush();
+        return new BenchRow(p.name(), spec.toString(), spec.name(), plan.backend(), plan.deviceName(), plan.algorithm(),
+                true, check.against(), check.relL2(), compiled.compileMs(), kernelMedian, median, min(onHost.wall()),
+                max(onHost.wall()), onHost.wall().length, deviceMedian, min(onDevice.wall()), max(onDevice.wall()),
+                onDevice.wall().length, deviceTransfers[0], gflops, kernelGflops, deviceGflops, Double.NaN, Double.NaN,
+                Double.NaN, null);
+    }
+
+    /** An untimed FAIL row. */
+    private BenchRow failed(BenchSuite.Problem p, Convolution spec, Compiled compiled, String against, double relL2,
+                            String why) {
+        Plan plan = compiled.plan();
+        progress.printf(Locale.ROOT, "      %-6s %-18s FAIL: %s%n", plan.backend(), plan.algorithm(), why);
+        progress.flush();
+        return new BenchRow(p.name(), spec.toString(), spec.name(), plan.backend(), plan.deviceName(),
+                plan.algorithm(), false, against, relL2, compiled.compileMs(), Double.NaN, Double.NaN,
+                Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
+    }
+
+    /** Wall and kernel times (ms) of the timed calls of one series. */
+    record Series(double[] wall, double[] kernel) {
+        static final Series NONE = new Series(new double[0], new double[0]);
+    }
+
+    /**
+     * Times {@code call}: at least {@link #MIN_TIMED} calls (fewer if {@code iters} is smaller),
+     * more, up to {@code iters}, while the time budget lasts. {@code kernel} is read after each
+     * call, outside the timed span.
+     */
+    Series time(Runnable call, DoubleSupplier kernel) {
         int minTimed = Math.min(MIN_TIMED, settings.iters());
         double[] wall = new double[settings.iters()];
-        double[] kernel = new double[settings.iters()];
+        double[] kern = new double[settings.iters()];
         int timed = 0;
         long start = System.nanoTime();
         while (timed < settings.iters()
                 && (timed < minTimed || (System.nanoTime() - start) / 1e9 < settings.secondsPerBackend())) {
             long t0 = System.nanoTime();
-            plan.execute(args);
+            call.run();
             wall[timed] = (System.nanoTime() - t0) / 1e6;
-            kernel[timed] = plan.lastKernelMillis();
+            kern[timed] = kernel.getAsDouble();
             timed++;
         }
-        wall = Arrays.copyOf(wall, timed);
-        kernel = Arrays.copyOf(kernel, timed);
-        double median = median(wall);
-        double kernelMedian = median(kernel);
-        double gflops = spec.flops() / (median * 1e6);
-        double kernelGflops = spec.flops() / (kernelMedian * 1e6);
-        progress.printf(Locale.ROOT, "      %-6s %-18s %9.3f ms %8.2f GFLOP/s  %2d calls  (%s)%n", backend,
-                plan.algorithm(), median, gflops, timed, check.describe());
-        progress.flush();
-        return new BenchRow(p.name(), spec.toString(), spec.name(), backend, plan.deviceName(), plan.algorithm(),
-                true, check.against(), check.relL2(), compileMs, kernelMedian, median, min(wall), max(wall), timed,
-                gflops, kernelGflops, Double.NaN, Double.NaN, Double.NaN, null);
+        return new Series(Arrays.copyOf(wall, timed), Arrays.copyOf(kern, timed));
+    }
+
+    /**
+     * Device tensors of an engine holding a call's inputs, and a device output, for the
+     * device-resident series; closed together.
+     */
+    static final class ResidentArgs implements AutoCloseable {
+        private final List<DeviceTensor> tensors = new ArrayList<>();
+        private Args args;
+        private DeviceTensor output;
+
+        /** Uploads every input of {@code host} and allocates its output on {@code engine}. */
+        static ResidentArgs upload(Engine engine, Args host) {
+            ResidentArgs d = new ResidentArgs();
+            try {
+                Args.Builder b = Args.builder();
+                for (Map.Entry<Arg, Tensor> e : host.asMap().entrySet()) {
+                    DeviceTensor t = e.getKey().isOutput() ? engine.allocate(e.getValue().shape())
+                            : engine.upload((HostTensor) e.getValue());
+                    d.tensors.add(t);
+                    b.set(e.getKey(), t);
+                    if (e.getKey() == Arg.DST) {
+                        d.output = t;
+                    }
+                }
+                d.args = b.build();
+                return d;
+            } catch (RuntimeException e) {
+                d.close();
+                throw e;
+            }
+        }
+
+        Args args() {
+            return args;
+        }
+
+        DeviceTensor output() {
+            return output;
+        }
+
+        @Override
+        public void close() {
+            for (DeviceTensor t : tensors) {
+                t.close();
+            }
+        }
     }
 
     /** Median; NaN if any value is NaN (kernel times on the CPU path). */
