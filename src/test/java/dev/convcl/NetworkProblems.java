@@ -155,7 +155,7 @@ public final class NetworkProblems {
     }
 
     /** Host copies of every tensor of {@code args}. */
-    static Args copy(Args args) {
+    public static Args copy(Args args) {
         Args.Builder b = Args.builder();
         for (Arg role : args.roles()) {
             HostTensor h = (HostTensor) args.get(role);
