@@ -228,6 +228,23 @@ public final class CompiledGraph implements AutoCloseable {
     }
 
     /**
+     * Each step's kernel time in the last run, in {@link #steps()}'s order: OpenCL profiling, in
+     * milliseconds, NaN for a step on the CPU path (or before any run). Waits for the last run's
+     * kernels to finish. For per-layer breakdowns ({@code convcl bench --layers}).
+     *
+     * @return one value per step
+     * @throws IllegalStateException when this compiled graph is closed
+     */
+    public synchronized List<Double> lastRunMillis() {
+        ensureOpen();
+        List<Double> l = new ArrayList<>();
+        for (Plan p : plans) {
+            l.add(p.lastKernelMillis());
+        }
+        return Collections.unmodifiableList(l);
+    }
+
+    /**
      * Device memory of the activation buffers, shared by values whose lifetimes do not overlap.
      *
      * @return bytes

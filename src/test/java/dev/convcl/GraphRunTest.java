@@ -58,6 +58,7 @@ class GraphRunTest {
         try (CompiledGraph net = engine.compile(g)) {
             assertEquals(List.of("features", "flat", "cat"), List.copyOf(net.outputShapes().keySet()));
             assertArrayEquals(new int[] {2, 12}, net.outputShapes().get("flat"));
+            assertEquals(net.steps().size(), net.lastRunMillis().size());
             for (int run = 0; run < 2; run++) { // the buffers are reused: a second run gives the same
                 Map<String, HostTensor> out = net.run(in);
                 for (String name : ref.keySet()) {
