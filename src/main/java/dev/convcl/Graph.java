@@ -1139,7 +1139,7 @@ public final class Graph {
 
         private Value add(String name, Layer layer, List<Value> in, int[] shape) {
             checkName("node", name);
-            Value out = new Value(name, shape, this);
+            Value out = new Value(name, checkedShape("node '" + name + "'", shape), this);
             nodes.add(new Node(name, layer, in, out));
             names.add(name);
             values.add(out);

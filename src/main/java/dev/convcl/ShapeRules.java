@@ -29,7 +29,10 @@ final class ShapeRules {
                         + shape[i] + "; every dimension must be at least 1");
             }
             size *= shape[i];
-            OneLine.fits(field, size);
+        }
+        if (size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(field + "=" + Arrays.toString(shape) + " would have " + size
+                    + " elements, more than the 2^31-1 that 32-bit indexing allows");
         }
         return shape.clone();
     }

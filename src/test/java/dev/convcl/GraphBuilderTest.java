@@ -91,6 +91,8 @@ class GraphBuilderTest {
         assertEquals("node 'add': 'a' [2, 3, 4] and 'b' [2, 5, 4] do not broadcast: dimension 1 of the result is 3 in 'a'"
                 + " and 5 in 'b'; they must be equal or one of them 1",
                 error(b -> b.add("add", b.input("a", 2, 3, 4), b.input("b", 2, 5, 4))));
+        assertEquals("node 'big': shape=[65536, 65536] would have 4294967296 elements, more than the 2^31-1 that "
+                + "32-bit indexing allows", error(b -> b.mul("big", b.input("a", 65536, 1), b.input("b", 1, 65536))));
         assertEquals("node 'bn': running_var [3] must be [4], one value per channel",
                 error(b -> b.batchNorm("bn", b.input("x", 1, 4, 2, 2), t(4), t(3), null, null, 1e-5f)));
         assertEquals("node 'bn': running_var[1]=-1.0 plus eps=1.0E-5 must be positive (its square root divides)",
