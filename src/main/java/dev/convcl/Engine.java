@@ -201,6 +201,21 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
+     * Compiles a network once for repeated runs: the graph passes (batch norm folding,
+     * re-parameterisation, activation and residual-sum fusion), one plan per remaining layer with
+     * its constants bound, and device buffers for the activations, reused by liveness. Equivalent to
+     * {@link CompiledGraph#compile(Engine, Graph)}.
+     *
+     * @param graph the network
+     * @return the compiled network; close it (or the engine) to release its plans and buffers
+     * @throws IllegalArgumentException when {@code graph} is null
+     * @throws IllegalStateException    when the engine is closed
+     */
+    public CompiledGraph compile(Graph graph) {
+        return CompiledGraph.compile(this, graph);
+    }
+
+    /**
      * The names of the device's implementations that accept {@code op}, in selection order (the
      * first is what {@link #plan(Operation)} uses unless it fails to build). On the CPU path, the
      * CPU path's. Asks each implementation's side-effect-free check; builds nothing.

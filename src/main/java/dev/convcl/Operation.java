@@ -20,7 +20,8 @@ import java.util.Map;
  * }
  * }</pre>
  */
-public sealed interface Operation permits Convolution {
+public sealed interface Operation permits Convolution, ChannelAffine, Binary, Pool2d, ChannelCopy, ChannelShuffle,
+        Pad2d {
 
     /**
      * The operator's name in the one-line form ({@code op=}) and in messages.
@@ -84,7 +85,14 @@ public sealed interface Operation permits Convolution {
         return switch (op.toLowerCase(java.util.Locale.ROOT)) {
             case "conv2d" -> Conv2d.fromFields(f);
             case "deform2d", "deform_conv2d" -> DeformConv2d.fromFields(f);
-            default -> throw new IllegalArgumentException("op '" + op + "' is not one of conv2d, deform2d");
+            case "channel_affine" -> ChannelAffine.fromFields(f);
+            case "binary" -> Binary.fromFields(f);
+            case "pool2d" -> Pool2d.fromFields(f);
+            case "channel_copy" -> ChannelCopy.fromFields(f);
+            case "channel_shuffle" -> ChannelShuffle.fromFields(f);
+            case "pad2d" -> Pad2d.fromFields(f);
+            default -> throw new IllegalArgumentException("op '" + op + "' is not one of conv2d, deform2d, channel_affine, "
+                    + "binary, pool2d, channel_copy, channel_shuffle, pad2d");
         };
     }
 }

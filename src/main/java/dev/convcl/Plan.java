@@ -236,6 +236,8 @@ public final class Plan implements AutoCloseable {
         Map<Arg, Memory> mem = new EnumMap<>(Arg.class);
         List<Runnable> after = new ArrayList<>();
         DeviceTensor deviceOutput = null;
+        // An operation that writes only part of its output (ChannelCopy) needs the rest of it where it runs.
+        boolean readsOutput = op instanceof ChannelCopy cc && !cc.writesWholeOutput();
         for (Map.Entry<Arg, Tensor> e : args.asMap().entrySet()) {
             Arg role = e.getKey();
             boolean out = role.isOutput();
@@ -248,7 +250,7 @@ public final class Plan implements AutoCloseable {
                 } else {
                     // The plan fell back to the CPU path; the tensor lives on the device.
                     HostTensor h = HostTensor.zeros(d.shape());
-                    if (!out) {
+                    if (!out || readsOutput) {
                         d.download(h);
                     }
                     mem.put(role, backend.wrap(h));
@@ -263,9 +265,10 @@ public final class Plan implements AutoCloseable {
                     mem.put(role, view);
                 } else {
                     Memory s = staging(role, h);
-                    if (!out) {
+                    if (!out || readsOutput) {
                         backend.write(s, h);
-                    } else {
+                    }
+                    if (out) {
                         // a read-back is a wait: its failure loses what queued work wrote (Engine.sync)
                         after.add(() -> engine.sync(() -> backend.read(s, h)));
                     }
