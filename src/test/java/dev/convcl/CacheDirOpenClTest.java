@@ -6,41 +6,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.PrivateCacheDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Compiled kernels land in kernels/ under the cache root, nowhere else in it. */
+@ExtendWith(PrivateCacheDir.class)
 class CacheDirOpenClTest {
-    @TempDir
-    Path dir;
-
-    @AfterEach
-    void restore() {
-        System.clearProperty(CacheDir.PROPERTY);
-    }
-
     @Test
     void kernelBinariesGoToKernelsUnderTheRoot() throws IOException {
         OpenClDeviceInfo device = OpenClTestDevice.require();
-        System.setProperty(CacheDir.PROPERTY, dir.toString());
         Operation spec = Operation.parse("op=conv2d n=1 c=3 h=9 w=9 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
         try (Engine engine = Engine.create(DeviceChoice.parse("opencl:" + device.index()));
              Plan plan = engine.plan(spec)) {
             assertEquals("opencl", plan.backend());
         }
         List<String> top;
-        try (Stream<Path> s = Files.list(dir)) {
+        try (Stream<Path> s = Files.list(PrivateCacheDir.root())) {
             top = s.map(p -> p.getFileName().toString()).toList();
         }
         assertEquals(List.of("kernels"), top, "only kernels/ at the root");
         List<String> binaries;
-        try (Stream<Path> s = Files.list(dir.resolve("kernels"))) {
+        try (Stream<Path> s = Files.list(PrivateCacheDir.root().resolve("kernels"))) {
             binaries = s.map(p -> p.getFileName().toString()).toList();
         }
         assertFalse(binaries.isEmpty());

@@ -3,6 +3,8 @@ package dev.convcl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.testing.Engines;
+import dev.convcl.testing.Target;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -10,9 +12,8 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -24,16 +25,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 class GraphNetworksTest {
     /** float32 rounding through a few layers of random weights. */
     static final double TOLERANCE = 1e-5;
-    private static Engine engine;
+    @RegisterExtension
+    static final Engines ENGINES = new Engines();
 
-    @BeforeAll
-    static void open() {
-        engine = Engine.create(DeviceChoice.CPU);
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
+    /** The class's engine on the cpu target, closed after its tests. */
+    private static Engine engine() {
+        return ENGINES.get(Target.CPU);
     }
 
     /** A network: a name, its input shape, and the function that builds it. */
@@ -88,7 +85,7 @@ class GraphNetworksTest {
 
     private static double error(Graph g, HostTensor input, EnumSet<CompiledGraph.Pass> passes) {
         Map<String, double[]> ref = GraphTesting.reference(g, Map.of("x", input));
-        try (CompiledGraph net = CompiledGraph.compile(engine, g, passes)) {
+        try (CompiledGraph net = CompiledGraph.compile(engine(), g, passes)) {
             HostTensor out = net.run(input);
             return GraphTesting.relativeL2(ref.get("out"), out.toArray());
         }
@@ -118,7 +115,7 @@ class GraphNetworksTest {
     void passesFuseTheBlocksAsExpected() {
         Nets nets = new Nets(3);
         Graph g = nets.build("out", nets.basicBlock("layer1.0", nets.input("x", 1, 8, 9, 9), 8, 1));
-        try (CompiledGraph net = engine.compile(g)) {
+        try (CompiledGraph net = engine().compile(g)) {
             List<String> names = net.steps().stream().map(CompiledGraph.Step::name).collect(Collectors.toList());
             assertEquals(List.of("layer1.0.conv1+layer1.0.bn1+layer1.0.relu1",
                     "layer1.0.conv2+layer1.0.bn2+layer1.0.add+layer1.0.relu2"), names);
@@ -133,7 +130,7 @@ class GraphNetworksTest {
         Nets nets = new Nets(4);
         Value x = nets.input("x", 1, 8, 5, 5);
         Graph g = nets.build("out", nets.seBlock("se", nets.bn("bn", nets.conv("conv", x, 8, 3, 1, 1)), x, 2));
-        try (CompiledGraph net = engine.compile(g)) {
+        try (CompiledGraph net = engine().compile(g)) {
             List<String> ops = new ArrayList<>();
             for (CompiledGraph.Step s : net.steps()) {
                 ops.add(s.operation().name() + (s.operation() instanceof Binary b ? ":" + b.kind().token() + ":"

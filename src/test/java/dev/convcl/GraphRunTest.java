@@ -5,27 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.testing.Engines;
+import dev.convcl.testing.Target;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Running a compiled graph: by name, with device tensors, several inputs and outputs, repeated runs, bad arguments. */
 class GraphRunTest {
-    private static Engine engine;
     private final Random r = new Random(9);
 
-    @BeforeAll
-    static void open() {
-        engine = Engine.create(DeviceChoice.CPU);
-    }
+    @RegisterExtension
+    static final Engines ENGINES = new Engines();
 
-    @AfterAll
-    static void close() {
-        engine.close();
+    /** The class's engine on the cpu target, closed after its tests. */
+    private static Engine engine() {
+        return ENGINES.get(Target.CPU);
     }
 
     /** Two inputs, three outputs: one a reshape view, one also read by a later layer, one a constant's sum. */
@@ -55,7 +53,7 @@ class GraphRunTest {
         in.put("x", GraphTesting.random(r, 2, 4, 5, 5));
         in.put("y", GraphTesting.random(r, 2, 4, 1, 1));
         Map<String, double[]> ref = GraphTesting.reference(g, in);
-        try (CompiledGraph net = engine.compile(g)) {
+        try (CompiledGraph net = engine().compile(g)) {
             assertEquals(List.of("features", "flat", "cat"), List.copyOf(net.outputShapes().keySet()));
             assertArrayEquals(new int[] {2, 12}, net.outputShapes().get("flat"));
             assertEquals(net.steps().size(), net.lastRunMillis().size());
@@ -73,9 +71,9 @@ class GraphRunTest {
         Graph g = twoByThree();
         HostTensor x = GraphTesting.random(r, 2, 4, 5, 5), y = GraphTesting.random(r, 2, 4, 1, 1);
         Map<String, double[]> ref = GraphTesting.reference(g, Map.of("x", x, "y", y));
-        try (CompiledGraph net = engine.compile(g);
-             DeviceTensor dx = engine.upload(x);
-             DeviceTensor dflat = engine.allocate(2, 12)) {
+        try (CompiledGraph net = engine().compile(g);
+             DeviceTensor dx = engine().upload(x);
+             DeviceTensor dflat = engine().allocate(2, 12)) {
             HostTensor cat = Tensor.zeros(2, 12, 5, 5);
             net.run(Map.of("x", dx, "y", y), Map.of("flat", dflat, "cat", cat));
             assertClose(ref.get("flat"), dflat.toArray(), "flat (device)");
@@ -90,7 +88,7 @@ class GraphRunTest {
         b.output("out", b.hardswish("act", b.maxPool2d("pool", x, 2, 2, 0)));
         Graph g = b.build();
         HostTensor in = GraphTesting.random(r, 1, 3, 8, 8);
-        try (CompiledGraph net = engine.compile(g)) {
+        try (CompiledGraph net = engine().compile(g)) {
             assertClose(GraphTesting.reference(g, Map.of("image", in)).get("out"), net.run(in).toArray(), "out");
         }
     }
@@ -98,7 +96,7 @@ class GraphRunTest {
     @Test
     void badArgumentsAreNamedBeforeAnythingRuns() {
         Graph g = twoByThree();
-        try (CompiledGraph net = engine.compile(g)) {
+        try (CompiledGraph net = engine().compile(g)) {
             HostTensor x = GraphTesting.random(r, 2, 4, 5, 5);
             assertEquals("input 'y' is missing; the graph's inputs are x [2, 4, 5, 5], y [2, 4, 1, 1]",
                     assertThrows(IllegalArgumentException.class, () -> net.run(Map.of("x", x))).getMessage());
@@ -115,7 +113,7 @@ class GraphRunTest {
                                 Tensor.zeros(2, 4, 1, 1)), Map.of("flat", d))).getMessage());
             }
         }
-        CompiledGraph closed = engine.compile(g);
+        CompiledGraph closed = engine().compile(g);
         closed.close();
         assertThrows(IllegalStateException.class, () -> closed.run(Map.of()));
     }

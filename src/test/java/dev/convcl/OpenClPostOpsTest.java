@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.convcl.Convolution;
 import dev.convcl.Engine;
 import dev.convcl.PostOps;
+import dev.convcl.testing.Engines;
 import dev.convcl.testing.Implementations;
-import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.PostOpCases;
 import dev.convcl.testing.Target;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -23,32 +22,26 @@ import org.junit.jupiter.params.provider.MethodSource;
  * class fails for them, on purpose (nothing here is skipped).
  */
 class OpenClPostOpsTest {
-    private static Engine engine;
+    @RegisterExtension
+    static final Engines ENGINES = new Engines();
 
-    @BeforeAll
-    static void open() {
-        engine = OpenClTestDevice.engine();
-    }
-
-    @AfterAll
-    static void close() {
-        if (engine != null) {
-            engine.close();
-        }
+    /** The class's engine on the OpenCL target, closed after its tests. */
+    private static Engine engine() {
+        return ENGINES.get(Target.OPENCL);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.convcl.testing.PostOpCases#cases")
     void everyImplementationTakesEveryChain(Convolution op) {
-        assertEquals(engine.implementations(op.withPostOps(PostOps.none())), engine.implementations(op),
+        assertEquals(engine().implementations(op.withPostOps(PostOps.none())), engine().implementations(op),
                 "the OpenCL implementations that run " + op.withPostOps(PostOps.none()) + " must run it with post="
                         + op.postOps());
-        Implementations.check(engine, Target.OPENCL, op, plan -> PostOpCases.check(op, plan, 52));
+        Implementations.check(engine(), Target.OPENCL, op, plan -> PostOpCases.check(op, plan, 52));
     }
 
     /** A ResNet block (the sum post-op adds the block's input) on device tensors, all on the device. */
     @Test
     void aResidualBlockOnDeviceTensorsMovesNoData() {
-        DeviceTensorTest.checkChainMovesNoData(engine, Target.OPENCL, PostOps.parse("sum+relu"));
+        DeviceTensorTest.checkChainMovesNoData(engine(), Target.OPENCL, PostOps.parse("sum+relu"));
     }
 }

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.CacheDir;
 import dev.convcl.DeviceChoice;
 import dev.convcl.Engine;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.PrivateCacheDir;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -17,9 +17,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,19 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
  * checked, and no host transfers in a call beyond the chain's input and output. No timing is
  * asserted.
  */
+@ExtendWith(PrivateCacheDir.class)
 class BenchChainOpenClTest {
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void privateCache() {
-        System.setProperty(CacheDir.PROPERTY, dir.resolve("cache").toString());
-    }
-
-    @AfterEach
-    void restore() {
-        System.clearProperty(CacheDir.PROPERTY);
-    }
 
     @Test
     void theChainOnTheDeviceIsCheckedAndSaysWhichLayersFellBack() throws IOException {

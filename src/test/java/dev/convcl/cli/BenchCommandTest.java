@@ -4,20 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.CacheDir;
 import dev.convcl.DeformConv2d;
+import dev.convcl.testing.PrivateCacheDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code convcl bench} on the CPU path with a tiny shapes file; its reports and its errors. */
+@ExtendWith(PrivateCacheDir.class)
 class BenchCommandTest {
     static final String TINY = """
             # two tiny problems
@@ -27,16 +27,6 @@ class BenchCommandTest {
 
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void privatePeakCache() {
-        System.setProperty(CacheDir.PROPERTY, dir.resolve("cache").toString());
-    }
-
-    @AfterEach
-    void restore() {
-        System.clearProperty(CacheDir.PROPERTY);
-    }
 
     Path shapes() throws IOException {
         return Files.writeString(dir.resolve("shapes.txt"), TINY);
@@ -61,7 +51,7 @@ class BenchCommandTest {
         // the CPU path's peak is measured, and kept if its repeats agreed (else stderr says why not)
         assertTrue(r.out().contains("CPU path peak:"), r.toString());
         assertEquals(1, count(r.err(), "bench: measuring the peak of the CPU path"), r.toString());
-        Path peaks = dir.resolve("cache").resolve("peak");
+        Path peaks = PrivateCacheDir.root().resolve("peak");
         assertEquals(r.err().contains(", not cached: ") ? 0 : 1, Files.isDirectory(peaks) ? Cli.filesIn(peaks) : 0, r.toString());
 
         String j = Files.readString(json);

@@ -3,34 +3,24 @@ package dev.convcl.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.CacheDir;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.PrivateCacheDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code convcl bench} on the device: a row per problem and backend, checked, timed, compared. */
+@ExtendWith(PrivateCacheDir.class)
 class BenchOpenClTest {
     @TempDir
     Path dir;
-
-    @BeforeEach
-    void privatePeakCache() {
-        System.setProperty(CacheDir.PROPERTY, dir.resolve("cache").toString());
-    }
-
-    @AfterEach
-    void restore() {
-        System.clearProperty(CacheDir.PROPERTY);
-    }
 
     @Test
     void deviceRowsCarryKernelTimeSpeedupAndPeakShare() throws IOException {

@@ -5,20 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.convcl.CacheDir;
 import dev.convcl.Convolution;
 import dev.convcl.Engine;
 import dev.convcl.opencl.OpenClDiscovery;
+import dev.convcl.testing.PrivateCacheDir;
 import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import dev.convcl.testing.WarnCapture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * surefire execution (pom.xml), which hides every OpenCL platform; elsewhere it skips. Its name
  * must not contain "OpenCl" (such tests need a device, ci/check-tests.sh).
  */
+@ExtendWith(PrivateCacheDir.class)
 class CliNoDeviceTest {
     @TempDir
     Path dir;
@@ -35,16 +35,6 @@ class CliNoDeviceTest {
     static void onlyWhereNoDeviceIsVisible() {
         assumeTrue(Boolean.getBoolean("convcl.test.noDevice"), "runs in the no-opencl surefire execution only");
         assertFalse(OpenClDiscovery.discover().available(), "the no-opencl execution should hide every device");
-    }
-
-    @BeforeEach
-    void privatePeakCache() {
-        System.setProperty(CacheDir.PROPERTY, dir.resolve("cache").toString());
-    }
-
-    @AfterEach
-    void restore() {
-        System.clearProperty(CacheDir.PROPERTY);
     }
 
     @Test

@@ -3,32 +3,18 @@ package dev.convcl.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.CacheDir;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.PrivateCacheDir;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** {@code convcl peak} and {@code convcl verify} on the OpenCL device. */
+@ExtendWith(PrivateCacheDir.class)
 class PeakAndVerifyOpenClTest {
-    @TempDir
-    Path dir;
-
-    @BeforeEach
-    void privatePeakCache() {
-        System.setProperty(CacheDir.PROPERTY, dir.toString());
-    }
-
-    @AfterEach
-    void restore() {
-        System.clearProperty(CacheDir.PROPERTY);
-    }
-
     @Test
     void peakMeasuresTheDeviceAndTheCpuPath() throws IOException {
         OpenClDeviceInfo device = OpenClTestDevice.require();
@@ -46,7 +32,7 @@ class PeakAndVerifyOpenClTest {
         if (device.isCpu() && (width == 8 || width == 16)) {
             assertTrue(r.out().contains("(float" + width + " x "), "the device's native width: " + r);
         }
-        PeakAndVerifyTest.assertCachedAsSaid(r, dir.resolve("peak"), 2);
+        PeakAndVerifyTest.assertCachedAsSaid(r, PrivateCacheDir.root().resolve("peak"), 2);
     }
 
     @Test

@@ -3,33 +3,19 @@ package dev.convcl.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.CacheDir;
+import dev.convcl.testing.PrivateCacheDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** {@code convcl peak} and {@code convcl verify} on the CPU path. */
+@ExtendWith(PrivateCacheDir.class)
 class PeakAndVerifyTest {
-    @TempDir
-    Path dir;
-
-    @BeforeEach
-    void privatePeakCache() {
-        System.setProperty(CacheDir.PROPERTY, dir.toString());
-    }
-
-    @AfterEach
-    void restore() {
-        System.clearProperty(CacheDir.PROPERTY);
-    }
-
     /** The numbers of "fp32 FMA ... GFLOP/s" and "bandwidth ... GB/s" lines, in order. */
     static List<Double> rates(String out) {
         Matcher m = Pattern.compile("(?m)^  (?:fp32 FMA|bandwidth) +([0-9.]+) ").matcher(out);
@@ -66,7 +52,7 @@ class PeakAndVerifyTest {
         assertTrue(r.out().contains("\n    tried        Math.fma"), "the loops tried, with their rates: " + r);
         assertTrue(r.out().contains("\n    repeats      "), "the repeats: " + r);
         assertTrue(r.out().contains("% of 190.0 GFLOP/s, the plain C FMA loop's rate given with --fma-limit"), r.toString());
-        assertCachedAsSaid(r, dir.resolve("peak"), 1);
+        assertCachedAsSaid(r, PrivateCacheDir.root().resolve("peak"), 1);
     }
 
     @Test

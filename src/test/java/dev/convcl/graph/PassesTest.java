@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.Activation;
 import dev.convcl.CompiledGraph;
-import dev.convcl.DeviceChoice;
 import dev.convcl.Engine;
 import dev.convcl.Graph;
 import dev.convcl.GraphTesting;
@@ -15,14 +14,15 @@ import dev.convcl.HostTensor;
 import dev.convcl.Nets;
 import dev.convcl.Value;
 import dev.convcl.Window2d;
+import dev.convcl.testing.Engines;
+import dev.convcl.testing.Target;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Each pass on its own: it fires where it should (the node kinds change as expected), it leaves
@@ -35,16 +35,12 @@ class PassesTest {
     static final double FLOAT64_TOLERANCE = 1e-6;
     /** A float32 run through a few layers. */
     static final double FLOAT32_TOLERANCE = 1e-5;
-    private static Engine engine;
+    @RegisterExtension
+    static final Engines ENGINES = new Engines();
 
-    @BeforeAll
-    static void open() {
-        engine = Engine.create(DeviceChoice.CPU);
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
+    /** The class's engine on the cpu target, closed after its tests. */
+    private static Engine engine() {
+        return ENGINES.get(Target.CPU);
     }
 
     /** The pass leaves the float64 result unchanged, and the graph compiled with only {@code pass} is right in float32. */
@@ -56,7 +52,7 @@ class PassesTest {
         double[] passed = GraphTesting.reference(after, in).get("out");
         double e64 = GraphTesting.relativeL2(ref, passed);
         assertTrue(e64 <= FLOAT64_TOLERANCE, "float64 result changed by the pass: relative L2 " + e64);
-        try (CompiledGraph net = CompiledGraph.compile(engine, g, only == null ? EnumSet.noneOf(CompiledGraph.Pass.class)
+        try (CompiledGraph net = CompiledGraph.compile(engine(), g, only == null ? EnumSet.noneOf(CompiledGraph.Pass.class)
                 : EnumSet.of(only))) {
             double e32 = GraphTesting.relativeL2(ref, net.run(x).toArray());
             assertTrue(e32 <= FLOAT32_TOLERANCE, "compiled with " + only + ": relative L2 " + e32);
@@ -231,8 +227,8 @@ class PassesTest {
 
     /** Re-parameterised equals not re-parameterised, both compiled and run in float32, within 1e-5 relative. */
     private static void mergedEqualsUnmerged(Graph g, HostTensor x) {
-        try (CompiledGraph merged = CompiledGraph.compile(engine, g, EnumSet.allOf(CompiledGraph.Pass.class));
-             CompiledGraph unmerged = CompiledGraph.compile(engine, g, EnumSet.complementOf(
+        try (CompiledGraph merged = CompiledGraph.compile(engine(), g, EnumSet.allOf(CompiledGraph.Pass.class));
+             CompiledGraph unmerged = CompiledGraph.compile(engine(), g, EnumSet.complementOf(
                      EnumSet.of(CompiledGraph.Pass.REPARAMETERIZE)))) {
             assertEquals(1, merged.steps().size());
             assertTrue(unmerged.steps().size() > 1);

@@ -17,16 +17,16 @@ import dev.convcl.Plan;
 import dev.convcl.Tensor;
 import dev.convcl.reference.Accuracy;
 import dev.convcl.reference.ReferenceConv;
-import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Engines;
+import dev.convcl.testing.Target;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -61,18 +61,12 @@ class KernelEpilogueOpenClTest {
     /** Every kind, sum with scales, no bias: for the other kernels and tiles (each chain is a kernel build). */
     static final List<String> SOME_CHAINS = List.of(LONG);
 
-    private static Engine engine;
+    @RegisterExtension
+    static final Engines ENGINES = new Engines();
 
-    @BeforeAll
-    static void open() {
-        engine = OpenClTestDevice.engine();
-    }
-
-    @AfterAll
-    static void close() {
-        if (engine != null) {
-            engine.close();
-        }
+    /** The class's engine on the OpenCL target, closed after its tests. */
+    private static Engine engine() {
+        return ENGINES.get(Target.OPENCL);
     }
 
     /**
@@ -157,11 +151,11 @@ class KernelEpilogueOpenClTest {
     void aChainLongerThanTheKernelsHoldIsRejectedWithItsReasonAndRunsOnTheCpuPath() {
         String chain = "relu+sigmoid+relu+sigmoid+relu+sigmoid+relu+sigmoid+relu";
         Convolution op = (Convolution) Operation.parse(DENSE + " post=" + chain);
-        assertEquals(List.of(), engine.implementations(op));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> engine.plan(op, "direct", null));
+        assertEquals(List.of(), engine().implementations(op));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> engine().plan(op, "direct", null));
         assertTrue(e.getMessage().contains("9 steps") && e.getMessage().contains("8"), e.getMessage());
         Map<Arg, HostTensor> data = data(op, 5);
-        try (Plan plan = engine.plan(op)) {
+        try (Plan plan = engine().plan(op)) {
             assertEquals("cpu", plan.backend());
             HostTensor out = Tensor.zeros(op.outputShape());
             plan.execute(args(data, Arg.DST, out));
@@ -175,9 +169,9 @@ class KernelEpilogueOpenClTest {
             Convolution dense = (Convolution) Operation.parse(DENSE + " post=" + chain);
             Convolution dw = (Convolution) Operation.parse(DEPTHWISE + " post=" + chain);
             Convolution deform = (Convolution) Operation.parse(DEFORM + " post=" + chain);
-            assertEquals(List.of("gemm", "direct"), engine.implementations(dense), chain);
-            assertEquals(List.of("depthwise", "direct"), engine.implementations(dw), chain);
-            assertEquals(List.of("deform-gemm", "deform-direct"), engine.implementations(deform), chain);
+            assertEquals(List.of("gemm", "direct"), engine().implementations(dense), chain);
+            assertEquals(List.of("depthwise", "direct"), engine().implementations(dw), chain);
+            assertEquals(List.of("deform-gemm", "deform-direct"), engine().implementations(deform), chain);
         }
     }
 
@@ -185,7 +179,7 @@ class KernelEpilogueOpenClTest {
     private static void check(Variant v, Convolution op, List<String> failures) {
         Map<Arg, HostTensor> data = data(op, op.toString().hashCode());
         float[] expected = reference(op, data);
-        try (Plan plan = engine.plan(op, v.implementation(), v.config())) {
+        try (Plan plan = engine().plan(op, v.implementation(), v.config())) {
             if (!plan.backend().equals("opencl") || !plan.implementation().equals(v.implementation())) {
                 failures.add(v + " " + op + ": ran on " + plan.backend() + " " + plan.implementation());
                 return;
@@ -193,9 +187,9 @@ class KernelEpilogueOpenClTest {
             Map<Arg, DeviceTensor> device = new EnumMap<>(Arg.class);
             try {
                 for (Map.Entry<Arg, HostTensor> e : data.entrySet()) {
-                    device.put(e.getKey(), engine.upload(e.getValue()));
+                    device.put(e.getKey(), engine().upload(e.getValue()));
                 }
-                DeviceTensor y = engine.allocate(op.outputShape());
+                DeviceTensor y = engine().allocate(op.outputShape());
                 device.put(Arg.DST, y);
                 Args.Builder b = Args.builder();
                 device.forEach(b::set);
