@@ -6,13 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.reference.ReferenceOps;
-import dev.convcl.testing.Engines;
-import dev.convcl.testing.Target;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -24,12 +23,16 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and seeded random shapes.
  */
 class NetworkOpsTest {
-    @RegisterExtension
-    static final Engines ENGINES = new Engines();
+    private static Engine engine;
 
-    /** The class's engine on the cpu target, closed after its tests. */
-    private static Engine engine() {
-        return ENGINES.get(Target.CPU);
+    @BeforeAll
+    static void open() {
+        engine = Engine.create(DeviceChoice.CPU);
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
     }
 
     static Stream<Operation> problems() {
@@ -39,10 +42,10 @@ class NetworkOpsTest {
     @ParameterizedTest
     @MethodSource("problems")
     void everyImplementationMatchesTheReference(Operation op) {
-        List<String> impls = engine().implementations(op);
+        List<String> impls = engine.implementations(op);
         assertFalse(impls.isEmpty(), "no CPU implementation accepts " + op);
         for (String impl : impls) {
-            NetworkProblems.check(engine(), op, impl, 7);
+            NetworkProblems.check(engine, op, impl, 7);
         }
     }
 
