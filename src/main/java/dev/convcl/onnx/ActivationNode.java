@@ -2,8 +2,6 @@ package dev.convcl.onnx;
 
 import dev.convcl.Activation;
 
-import java.util.List;
-
 /**
  * An element-wise activation: ONNX {@code Relu}, {@code Clip}, {@code LeakyRelu}, {@code Sigmoid},
  * {@code HardSigmoid}, {@code HardSwish}, {@code Gelu}, and the patterns PyTorch writes for GELU
@@ -17,18 +15,7 @@ import java.util.List;
  * @param activation the function
  */
 public record ActivationNode(String name, String input, String output, Shape shape, Activation activation)
-        implements Node {
-
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
-
-    @Override
-    public Shape outputShape() {
-        return shape;
-    }
-
+        implements ShapePreservingNode {
     @Override
     public String describe() {
         return "Activation '" + name + "' " + input + " -> " + output + " " + shape + " " + activation;

@@ -19,8 +19,7 @@ import java.util.List;
  * @param epsilon  added to the variance
  */
 public record BatchNormNode(String name, String input, String output, Shape shape, HostTensor gamma, HostTensor beta,
-                            HostTensor mean, HostTensor variance, float epsilon) implements Node {
-
+                            HostTensor mean, HostTensor variance, float epsilon) implements ShapePreservingNode {
     /** Checks the statistics' sizes against the channels. */
     public BatchNormNode {
         int c = shape.dim(1);
@@ -44,16 +43,6 @@ public record BatchNormNode(String name, String input, String output, Shape shap
     /** The per-channel shift {@code beta - mean * multiplier}, in double. */
     public double shift(int c) {
         return beta.get(c) - mean.get(c) * multiplier(c);
-    }
-
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
-
-    @Override
-    public Shape outputShape() {
-        return shape;
     }
 
     @Override

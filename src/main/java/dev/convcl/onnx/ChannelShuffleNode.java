@@ -1,7 +1,5 @@
 package dev.convcl.onnx;
 
-import java.util.List;
-
 /**
  * ShuffleNet's channel shuffle, recognised in ONNX as {@code Reshape [N,C,H,W] -> [N,g,C/g,H,W]},
  * {@code Transpose(0,2,1,3,4)}, {@code Reshape -> [N,C,H,W]}: output channel {@code j * g + i}
@@ -13,18 +11,8 @@ import java.util.List;
  * @param shape  {@code [N, C, H, W]}, the input's and output's
  * @param groups {@code g}, dividing C
  */
-public record ChannelShuffleNode(String name, String input, String output, Shape shape, int groups) implements Node {
-
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
-
-    @Override
-    public Shape outputShape() {
-        return shape;
-    }
-
+public record ChannelShuffleNode(String name, String input, String output, Shape shape, int groups)
+        implements ShapePreservingNode {
     @Override
     public String describe() {
         return "ChannelShuffle '" + name + "' " + input + " -> " + output + " " + shape + " groups=" + groups;

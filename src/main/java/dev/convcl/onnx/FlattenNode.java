@@ -1,7 +1,5 @@
 package dev.convcl.onnx;
 
-import java.util.List;
-
 /**
  * Flattening to {@code [N, rest]} (ONNX {@code Flatten} with axis 1, or a {@code Reshape} to
  * {@code [N, -1]}): a view of a contiguous tensor, no data moves.
@@ -13,13 +11,7 @@ import java.util.List;
  * @param outputShape {@code [inputShape[0], product of the rest]}
  */
 public record FlattenNode(String name, String input, String output, Shape inputShape, Shape outputShape)
-        implements Node {
-
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
-
+        implements OneInputNode {
     @Override
     public String describe() {
         return "Flatten '" + name + "' " + input + " " + inputShape + " -> " + output + " " + outputShape;

@@ -2,8 +2,6 @@ package dev.convcl.onnx;
 
 import dev.convcl.HostTensor;
 
-import java.util.List;
-
 /**
  * A fully connected layer, {@code torch.nn.functional.linear}: {@code y = x W^T + b} over the last
  * axis (ONNX {@code Gemm} with a constant B, alpha and beta folded in; {@code MatMul} by a constant
@@ -18,8 +16,7 @@ import java.util.List;
  * @param outputShape the output's shape
  */
 public record LinearNode(String name, String input, String output, Shape inputShape, HostTensor weights,
-                         HostTensor bias, Shape outputShape) implements Node {
-
+                         HostTensor bias, Shape outputShape) implements OneInputNode {
     /** Checks the weights against the shapes. */
     public LinearNode {
         int[] w = weights.shape();
@@ -37,11 +34,6 @@ public record LinearNode(String name, String input, String output, Shape inputSh
     /** Output features. */
     public int outFeatures() {
         return outputShape.dim(-1);
-    }
-
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
     }
 
     @Override

@@ -10,8 +10,7 @@ import java.util.List;
  * operands) are host tensors held by the node. Nodes come in topological order in
  * {@link OnnxGraph#nodes()}.
  */
-public sealed interface Node permits ConvNode, DeformConvNode, BatchNormNode, ActivationNode, BinaryNode, PoolNode,
-        ConcatNode, SliceNode, ChannelShuffleNode, FlattenNode, ReshapeNode, LinearNode, PadNode {
+public sealed interface Node permits ConvNode, DeformConvNode, BinaryNode, ConcatNode, OneInputNode {
 
     /**
      * The node's name, unique in the graph: the ONNX node's name (its op type and index when it has

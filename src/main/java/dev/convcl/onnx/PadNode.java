@@ -1,7 +1,5 @@
 package dev.convcl.onnx;
 
-import java.util.List;
-
 /**
  * Constant padding of the spatial axes of an NCHW tensor (ONNX {@code Pad} in constant mode) where
  * it could not be folded into the convolution or pooling that follows.
@@ -18,13 +16,7 @@ import java.util.List;
  * @param outputShape the output's shape
  */
 public record PadNode(String name, String input, String output, Shape inputShape, int top, int left, int bottom,
-                      int right, float value, Shape outputShape) implements Node {
-
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
-
+                      int right, float value, Shape outputShape) implements OneInputNode {
     @Override
     public String describe() {
         return "Pad '" + name + "' " + input + " -> " + output + " " + outputShape + " pads=" + top + "," + left + ","

@@ -2,7 +2,6 @@ package dev.convcl.onnx;
 
 import dev.convcl.Window2d;
 
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -25,8 +24,7 @@ import java.util.Locale;
  * @param outputShape     {@code [N, C, OH, OW]}
  */
 public record PoolNode(String name, Kind kind, String input, String output, Shape inputShape, Window2d window,
-                       boolean ceilMode, boolean countIncludePad, Shape outputShape) implements Node {
-
+                       boolean ceilMode, boolean countIncludePad, Shape outputShape) implements OneInputNode {
     /** The pooling functions. */
     public enum Kind {
         /** Maximum over a window. */
@@ -62,11 +60,6 @@ public record PoolNode(String name, Kind kind, String input, String output, Shap
             out--;
         }
         return out;
-    }
-
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
     }
 
     @Override

@@ -1,7 +1,5 @@
 package dev.convcl.onnx;
 
-import java.util.List;
-
 /**
  * A new shape for the same elements in the same order (ONNX {@code Reshape}, {@code Squeeze},
  * {@code Unsqueeze}, {@code Flatten} at an axis other than 1, a {@code Transpose} that only moves
@@ -14,18 +12,12 @@ import java.util.List;
  * @param outputShape the output's shape, of the same element count
  */
 public record ReshapeNode(String name, String input, String output, Shape inputShape, Shape outputShape)
-        implements Node {
-
+        implements OneInputNode {
     /** Checks the element counts. */
     public ReshapeNode {
         if (inputShape.size() != outputShape.size()) {
             throw new IllegalArgumentException(name + ": cannot view " + inputShape + " as " + outputShape);
         }
-    }
-
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
     }
 
     @Override

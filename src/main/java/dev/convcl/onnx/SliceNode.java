@@ -1,7 +1,5 @@
 package dev.convcl.onnx;
 
-import java.util.List;
-
 /**
  * A slice along one axis (ONNX {@code Slice}, and each output of {@code Split}): element {@code i}
  * along {@code axis} of the output is element {@code start + i * step} of the input; the other axes
@@ -17,8 +15,7 @@ import java.util.List;
  * @param outputShape the output's shape: the input's with {@code axis} shortened
  */
 public record SliceNode(String name, String input, String output, Shape inputShape, int axis, int start, int step,
-                        Shape outputShape) implements Node {
-
+                        Shape outputShape) implements OneInputNode {
     /** Checks that the slice lies inside the input. */
     public SliceNode {
         int count = outputShape.dim(axis);
@@ -26,11 +23,6 @@ public record SliceNode(String name, String input, String output, Shape inputSha
             throw new IllegalArgumentException(name + ": slice start=" + start + " step=" + step + " count=" + count
                     + " leaves axis " + axis + " of " + inputShape);
         }
-    }
-
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
     }
 
     @Override
