@@ -157,12 +157,7 @@ class PassesTest {
         Nets n = new Nets(7);
         Value x = n.input("x", 2, 4, 33, 31);
         Graph g = n.build("out", n.repLk("lk", x, 31, 5));
-        GraphIr after = check(g, GraphTesting.random(n.random(), 2, 4, 33, 31), ir -> Passes.reparameterize(
-                Passes.foldBatchNorm(ir)), CompiledGraph.Pass.REPARAMETERIZE);
-        assertEquals(1, after.nodes().size(), after.toString());
-        Layer.Conv m = (Layer.Conv) after.nodes().get(0).layer();
-        assertEquals(Window2d.of(31, 31, 1, 1, 15, 15, 1, 1), m.window());
-        mergedEqualsUnmerged(g, GraphTesting.random(n.random(), 2, 4, 33, 31));
+        assertBranchesMergeIntoOne(n, g, Window2d.of(31, 31, 1, 1, 15, 15, 1, 1), 2, 4, 33, 31);
     }
 
     @Test
@@ -170,12 +165,21 @@ class PassesTest {
         Nets n = new Nets(8);
         Value x = n.input("x", 1, 3, 21, 19);
         Graph g = n.build("out", n.dilatedReparam("block", x, 13, new int[] {5, 7, 3, 3, 3}, new int[] {1, 2, 3, 4, 5}));
-        GraphIr after = check(g, GraphTesting.random(n.random(), 1, 3, 21, 19), ir -> Passes.reparameterize(
+        assertBranchesMergeIntoOne(n, g, Window2d.of(13, 13, 1, 1, 6, 6, 1, 1), 1, 3, 21, 19);
+    }
+
+    /**
+     * Batch-norm folding then re-parameterisation leave one convolution with {@code window}, equal
+     * on random input of {@code shape} (drawn from {@code n}) to the graph without the passes, and
+     * the merged graph compiles to the same output as the unmerged one.
+     */
+    private static void assertBranchesMergeIntoOne(Nets n, Graph g, Window2d window, int... shape) {
+        GraphIr after = check(g, GraphTesting.random(n.random(), shape), ir -> Passes.reparameterize(
                 Passes.foldBatchNorm(ir)), CompiledGraph.Pass.REPARAMETERIZE);
         assertEquals(1, after.nodes().size(), after.toString());
         Layer.Conv m = (Layer.Conv) after.nodes().get(0).layer();
-        assertEquals(Window2d.of(13, 13, 1, 1, 6, 6, 1, 1), m.window());
-        mergedEqualsUnmerged(g, GraphTesting.random(n.random(), 1, 3, 21, 19));
+        assertEquals(window, m.window());
+        mergedEqualsUnmerged(g, GraphTesting.random(n.random(), shape));
     }
 
     @Test
