@@ -83,32 +83,28 @@ class GraphNetworksTest {
                 }));
     }
 
-    private static double error(Graph g, HostTensor input, EnumSet<CompiledGraph.Pass> passes) {
+    /** Builds {@code net} with weights from {@code seed}, compiles it with {@code passes} and checks it against float64. */
+    private static void assertMatchesTheFloat64Graph(Net net, long seed, EnumSet<CompiledGraph.Pass> passes) {
+        Nets nets = new Nets(seed);
+        Graph g = net.graph(nets);
+        HostTensor input = GraphTesting.random(nets.random(), net.input());
         Map<String, double[]> ref = GraphTesting.reference(g, Map.of("x", input));
-        try (CompiledGraph net = CompiledGraph.compile(engine(), g, passes)) {
-            HostTensor out = net.run(input);
-            return GraphTesting.relativeL2(ref.get("out"), out.toArray());
+        try (CompiledGraph compiled = CompiledGraph.compile(engine(), g, passes)) {
+            double err = GraphTesting.relativeL2(ref.get("out"), compiled.run(input).toArray());
+            assertTrue(err <= TOLERANCE, net + ": relative L2 error " + err);
         }
     }
 
     @ParameterizedTest
     @MethodSource("networks")
     void compiledWithEveryPassMatchesTheFloat64Graph(Net net) {
-        Nets nets = new Nets(11);
-        Graph g = net.graph(nets);
-        HostTensor input = GraphTesting.random(nets.random(), net.input());
-        double err = error(g, input, EnumSet.allOf(CompiledGraph.Pass.class));
-        assertTrue(err <= TOLERANCE, net + ": relative L2 error " + err);
+        assertMatchesTheFloat64Graph(net, 11, EnumSet.allOf(CompiledGraph.Pass.class));
     }
 
     @ParameterizedTest
     @MethodSource("networks")
     void compiledWithoutPassesMatchesTheFloat64Graph(Net net) {
-        Nets nets = new Nets(12);
-        Graph g = net.graph(nets);
-        HostTensor input = GraphTesting.random(nets.random(), net.input());
-        double err = error(g, input, EnumSet.noneOf(CompiledGraph.Pass.class));
-        assertTrue(err <= TOLERANCE, net + ": relative L2 error " + err);
+        assertMatchesTheFloat64Graph(net, 12, EnumSet.noneOf(CompiledGraph.Pass.class));
     }
 
     @Test

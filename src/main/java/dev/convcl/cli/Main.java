@@ -159,34 +159,18 @@ public final class Main implements Runnable {
             PrintWriter err = cmd.getErr();
             String who = cmd.getCommandSpec().qualifiedName();
             OutOfMemoryError oom = outOfMemoryCause(e);
-            if (oom != null) {
-                // e.g. in a worker thread, handed on as the cause of an exception
-                int code = reportError(oom, who, false, err);
-                if (debug) {
-                    e.printStackTrace(err);
-                    err.flush();
-                }
-                return code;
+            if (oom != null) { // e.g. in a worker thread, handed on as the cause of an exception
+                return report(err, who + ": " + outOfMemory(oom, Runtime.getRuntime().maxMemory()), e, debug,
+                        EXIT_OUT_OF_MEMORY);
             }
-            int code;
             if (e instanceof IllegalArgumentException || e instanceof ConvclException) {
-                err.println(who + ": " + e.getMessage());
-                code = EXIT_USAGE;
+                return report(err, who + ": " + e.getMessage(), e, debug, EXIT_USAGE);
             } else if (e instanceof IOException io) {
-                err.println(who + ": " + describe(io));
-                code = EXIT_USAGE;
+                return report(err, who + ": " + describe(io), e, debug, EXIT_USAGE);
             } else if (e instanceof UncheckedIOException io) {
-                err.println(who + ": " + describe(io.getCause()));
-                code = EXIT_USAGE;
-            } else {
-                err.println(who + ": internal error: " + e + (debug ? "" : " (run with --debug for the stack trace)"));
-                code = EXIT_FAILED_CHECK;
+                return report(err, who + ": " + describe(io.getCause()), e, debug, EXIT_USAGE);
             }
-            if (debug) {
-                e.printStackTrace(err);
-            }
-            err.flush();
-            return code;
+            return report(err, internalError(who, e, debug), e, debug, EXIT_FAILED_CHECK);
         };
     }
 
@@ -245,19 +229,26 @@ public final class Main implements Runnable {
 
     /** Prints an {@link Error} as one line (and the stack trace with --debug) and returns the exit code. */
     static int reportError(Error e, String who, boolean debug, PrintWriter err) {
-        int code;
         if (e instanceof OutOfMemoryError oom) {
-            err.println(who + ": " + outOfMemory(oom, Runtime.getRuntime().maxMemory()));
-            code = EXIT_OUT_OF_MEMORY;
-        } else {
-            err.println(who + ": internal error: " + e + (debug ? "" : " (run with --debug for the stack trace)"));
-            code = EXIT_FAILED_CHECK;
+            return report(err, who + ": " + outOfMemory(oom, Runtime.getRuntime().maxMemory()), e, debug,
+                    EXIT_OUT_OF_MEMORY);
         }
+        return report(err, internalError(who, e, debug), e, debug, EXIT_FAILED_CHECK);
+    }
+
+    /** Prints {@code line}, then {@code e}'s stack trace with --debug, and returns {@code code}. */
+    private static int report(PrintWriter err, String line, Throwable e, boolean debug, int code) {
+        err.println(line);
         if (debug) {
             e.printStackTrace(err);
         }
         err.flush();
         return code;
+    }
+
+    /** The line for an unexpected exception or error: what it was, and how to see where. */
+    private static String internalError(String who, Throwable e, boolean debug) {
+        return who + ": internal error: " + e + (debug ? "" : " (run with --debug for the stack trace)");
     }
 
     /** What ran out and what to do, for an {@link OutOfMemoryError}; {@code maxHeap} in bytes. */
