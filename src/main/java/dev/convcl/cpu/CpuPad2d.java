@@ -1,20 +1,17 @@
 package dev.convcl.cpu;
 
-import dev.convcl.Arg;
 import dev.convcl.Pad2d;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
 
 /** {@code cpu-pad2d}: each output plane filled with the value around row copies of the input, planes in parallel. */
-final class CpuPad2d extends CpuOpPlan<Pad2d> {
+final class CpuPad2d extends CpuOneInputPlan<Pad2d> {
     CpuPad2d(Pad2d op, ForkJoinPool pool) {
         super("cpu-pad2d", op, pool);
     }
 
     @Override
-    void run(Map<Arg, float[]> args) {
-        float[] x = args.get(Arg.SRC), y = args.get(Arg.DST);
+    void run(float[] x, float[] y) {
         int h = op.h(), w = op.w(), oh = op.outH(), ow = op.outW(), top = op.top(), left = op.left();
         float v = op.value();
         forRanges((long) op.n() * op.c(), Math.max(1, 65536 / (oh * ow)), (from, to) -> {

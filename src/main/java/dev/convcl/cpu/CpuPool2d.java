@@ -1,9 +1,7 @@
 package dev.convcl.cpu;
 
-import dev.convcl.Arg;
 import dev.convcl.Pool2d;
 import dev.convcl.Window2d;
-import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -11,14 +9,13 @@ import java.util.concurrent.ForkJoinPool;
  * Each window is clipped to the input once (padding never enters a max, and is counted in an
  * average's divisor only with count_include_pad); the average sums in double.
  */
-final class CpuPool2d extends CpuOpPlan<Pool2d> {
+final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
     CpuPool2d(Pool2d op, ForkJoinPool pool) {
         super("cpu-pool2d", op, pool);
     }
 
     @Override
-    void run(Map<Arg, float[]> args) {
-        float[] x = args.get(Arg.SRC), y = args.get(Arg.DST);
+    void run(float[] x, float[] y) {
         int oh = op.outH(), ow = op.outW();
         forRanges((long) op.n() * op.c(), Math.max(1, 4096 / (oh * ow)), (from, to) -> {
             for (int p = (int) from; p < to; p++) {
