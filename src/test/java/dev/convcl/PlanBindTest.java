@@ -3,13 +3,10 @@ package dev.convcl;
 import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Implementations;
-import dev.convcl.testing.Problems;
 import dev.convcl.testing.Target;
 import dev.convcl.testing.Tensors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -22,16 +19,9 @@ class PlanBindTest {
     @RegisterExtension
     static final Engines ENGINES = new Engines();
 
-    static Stream<Arguments> problems() {
-        return Target.eachOf(() -> Stream.of(
-                "op=conv2d n=2 c=4 h=7 w=6 k=5 kh=3 kw=3 pad=1 bias=1",
-                "op=conv2d n=1 c=8 h=7 w=7 k=8 kh=3 kw=3 pad=1 groups=8 bias=1",
-                "op=conv2d n=1 c=8 h=5 w=5 k=6 kh=1 kw=1 stride=2",
-                "op=deform2d n=1 c=4 h=6 w=5 k=3 kh=3 kw=3 pad=1 og=2 mask=1 bias=1").map(Problems::parse));
-    }
-
+    /** On the problems of {@link DeviceTensorTest}: dense, depthwise, pointwise strided and deformable. */
     @ParameterizedTest(name = "[{0}] {1}")
-    @MethodSource("problems")
+    @MethodSource("dev.convcl.DeviceTensorTest#problems")
     void boundConstantsAreSnapshotsReplacedByBindAndOverriddenPerCall(Target target, Convolution op) {
         Engine engine = ENGINES.get(target);
         Args first = Tensors.args(op, 11, true, 2);
