@@ -3,7 +3,6 @@ package dev.convcl;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.testing.CrossCheck;
-import dev.convcl.testing.Engines;
 import dev.convcl.testing.Implementations;
 import dev.convcl.testing.Problems;
 import dev.convcl.testing.Target;
@@ -13,7 +12,6 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,28 +21,18 @@ import org.junit.jupiter.params.provider.MethodSource;
  * reduce to conv2d when offsets are zero (or whole-pixel shifts), sample zero far outside the
  * image or at an infinite offset, give NaN wherever a NaN offset is used, and match
  * {@link dev.convcl.reference.ReferenceConv} on torchvision's test problem and on
- * {@value dev.convcl.testing.Problems#RANDOM_DEFORM2D_COUNT} random specs. Integer data is
+ * {@value dev.convcl.testing.Problems#RANDOM_DEFORM2D_COUNT} random specs ({@link ConvolutionContract}). Integer data is
  * compared bit for bit, float data within relative L2 1e-5. Each case runs on every
  * implementation of the target that accepts the problem ({@link Implementations}).
  */
-class Deform2dTest {
-    @RegisterExtension
-    static final Engines ENGINES = new Engines();
+class Deform2dTest extends ConvolutionContract {
+    Deform2dTest() {
+        super(Problems::deform2dHandPicked, Problems::deform2dAsymmetricPadding, Problems::deform2dRandom,
+                Problems::offsetScale);
+    }
 
     static Stream<Arguments> propertyCases() {
         return Target.each(Problems::deform2dPropertyCases);
-    }
-
-    static Stream<Arguments> handPicked() {
-        return Target.each(Problems::deform2dHandPicked);
-    }
-
-    static Stream<Arguments> asymmetricPadding() {
-        return Target.each(Problems::deform2dAsymmetricPadding);
-    }
-
-    static Stream<Arguments> random() {
-        return Target.each(Problems::deform2dRandom);
     }
 
     /** torchvision's test problem (test_ops.py TestDeformConv), batch 33 and 1, with and without mask. */
@@ -218,31 +206,6 @@ class Deform2dTest {
             CrossCheck.integersExact(spec, seed, plan::execute);
             // torchvision draws offsets from a standard normal; +-2 pixels covers the same ground.
             CrossCheck.floatsClose(spec, seed, 2, plan::execute);
-        });
-    }
-
-    @ParameterizedTest(name = "[{0}] {1}")
-    @MethodSource("handPicked")
-    void handPickedProblemsMatchReference(Target target, Convolution spec, long seed) {
-        check(target, spec, seed);
-    }
-
-    @ParameterizedTest(name = "[{0}] {1}")
-    @MethodSource("asymmetricPadding")
-    void asymmetricPaddingMatchesReference(Target target, Convolution spec, long seed) {
-        check(target, spec, seed);
-    }
-
-    @ParameterizedTest(name = "[{0}] {1}")
-    @MethodSource("random")
-    void randomSpecsMatchReference(Target target, Convolution spec, long seed) {
-        check(target, spec, seed);
-    }
-
-    private static void check(Target target, Convolution spec, long seed) {
-        Implementations.check(ENGINES.get(target), target, spec, plan -> {
-            CrossCheck.integersExact(spec, seed, plan::execute);
-            CrossCheck.floatsClose(spec, seed, Problems.offsetScale(seed), plan::execute);
         });
     }
 
