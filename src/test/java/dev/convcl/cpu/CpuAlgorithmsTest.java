@@ -174,8 +174,8 @@ class CpuAlgorithmsTest {
     private static void checkAllPaths(Convolution spec, long seed) {
         Args ints = Tensors.args(spec, seed, true, 2);
         Args floats = Tensors.args(spec, seed + 1, false, 2.5);
-        float[] refInts = reference(spec, ints);
-        float[] refFloats = reference(spec, floats);
+        float[] refInts = CrossCheck.reference(spec, ints);
+        float[] refFloats = CrossCheck.reference(spec, floats);
         for (String algorithm : algorithms(spec)) {
             float[] firstFloats = null;
             for (CpuBackend backend : BACKENDS) {
@@ -185,11 +185,11 @@ class CpuAlgorithmsTest {
                     long bound = 4 * Scratch.boundFloats(spec, backend.threads());
                     assertTrue(plan.scratchBytes() <= bound, () -> plan.scratchBytes() + " bytes of scratch, above "
                             + bound + ", " + where);
-                    float[] out = run(backend, plan, spec, ints);
+                    float[] out = Primitives.output(backend, plan, spec, ints);
                     int bad = Tensors.firstMismatch(refInts, out);
                     assertEquals(-1, bad, () -> "integer inputs must match exactly, " + where + ": element " + bad
                             + " is " + out[bad] + ", reference " + refInts[bad]);
-                    float[] outF = run(backend, plan, spec, floats);
+                    float[] outF = Primitives.output(backend, plan, spec, floats);
                     double err = Tensors.relativeL2(refFloats, outF);
                     assertTrue(err <= TOLERANCE, () -> "relative L2 error " + err + " > " + TOLERANCE + ", " + where);
                     if (firstFloats == null) {
@@ -312,7 +312,7 @@ class CpuAlgorithmsTest {
                         }
                     }
                 }
-                float[] ref = reference(spec, args);
+                float[] ref = CrossCheck.reference(spec, args);
                 if (variant < 3) {
                     assertTrue(countNonFinite(ref) > 0, "the poisoned value must reach the reference output: " + spec);
                 }
@@ -321,7 +321,7 @@ class CpuAlgorithmsTest {
                         String where = algorithm + "/" + label(backend) + " variant " + variant
                                 + (integers ? " integers" : " floats") + " on " + spec;
                         try (Primitive plan = backend.compile(spec, algorithm)) {
-                            float[] out = run(backend, plan, spec, args);
+                            float[] out = Primitives.output(backend, plan, spec, args);
                             if (integers) {
                                 int bad = Tensors.firstMismatch(ref, out);
                                 assertEquals(-1, bad, () -> where + ": element " + bad + " is " + out[bad]
@@ -361,14 +361,6 @@ class CpuAlgorithmsTest {
         return count;
     }
 
-    private static float[] reference(Convolution spec, Args args) {
-        return CrossCheck.reference(spec, args);
-    }
-
-    private static float[] run(CpuBackend backend, Primitive plan, Convolution spec, Args args) {
-        return Primitives.output(backend, plan, spec, args);
-    }
-
     /** One plan per algorithm run from four threads at once, each call with its own data. */
     @Test
     void plansRunConcurrentlyFromSeveralThreads() throws Exception {
@@ -394,9 +386,9 @@ class CpuAlgorithmsTest {
                             long seed = 100 + caller;
                             calls.add(callers.submit(() -> {
                                 Args args = Tensors.args(spec, seed, true, 2);
-                                float[] ref = reference(spec, args);
+                                float[] ref = CrossCheck.reference(spec, args);
                                 for (int repeat = 0; repeat < 5; repeat++) {
-                                    float[] out = run(backend, plan, spec, args);
+                                    float[] out = Primitives.output(backend, plan, spec, args);
                                     int bad = Tensors.firstMismatch(ref, out);
                                     assertEquals(-1, bad, () -> plan.algorithm() + "/" + label(backend)
                                             + " concurrent call differs at " + bad + " on " + spec);
@@ -420,7 +412,7 @@ class CpuAlgorithmsTest {
     void directBufferTensorsGiveTheSameResult() {
         Convolution spec = Problems.parse("op=deform2d n=1 c=4 h=9 w=9 k=6 kh=3 kw=3 pad=1 og=2 mask=1 bias=1");
         Args args = Tensors.args(spec, 5, true, 2);
-        float[] ref = reference(spec, args);
+        float[] ref = CrossCheck.reference(spec, args);
         for (CpuBackend backend : BACKENDS) {
             Args.Builder direct = Args.builder();
             args.asMap().forEach((role, t) -> direct.set(role, copyToDirect((HostTensor) t)));

@@ -145,8 +145,8 @@ class CpuScratchTest {
         Args ints = Tensors.args(spec, 5, true, 1);
         Args poisoned = Tensors.args(spec, 6, true, 1);
         Tensors.array(poisoned, Arg.WEIGHTS)[0] = Float.NaN;
-        float[] ref = reference(spec, ints);
-        float[] refPoisoned = reference(spec, poisoned);
+        float[] ref = CrossCheck.reference(spec, ints);
+        float[] refPoisoned = CrossCheck.reference(spec, poisoned);
         assertTrue(countNaN(refPoisoned) > 0, "the NaN weight must reach the reference output: " + spec);
         Set<Integer> bandCounts = new TreeSet<>();
         for (CpuBackend backend : BACKENDS) {
@@ -161,10 +161,10 @@ class CpuScratchTest {
                 String where = plan.bands() + " bands (tile " + tile + ", " + backend.kernelName() + " x"
                         + backend.threads() + ") on " + spec;
                 assertTrue(plan.scratchBytes() <= 4 * tile * backend.threads(), "scratch above the tile, " + where);
-                float[] out = run(backend, plan, spec, ints);
+                float[] out = Primitives.output(backend, plan, spec, ints);
                 int bad = Tensors.firstMismatch(ref, out);
                 assertEquals(-1, bad, () -> where + ": element " + bad + " is " + out[bad] + ", reference " + ref[bad]);
-                float[] outPoisoned = run(backend, plan, spec, poisoned);
+                float[] outPoisoned = Primitives.output(backend, plan, spec, poisoned);
                 int badNaN = Tensors.firstMismatch(refPoisoned, outPoisoned);
                 assertEquals(-1, badNaN, () -> "NaN weight, " + where + ": element " + badNaN + " is "
                         + outPoisoned[badNaN] + ", reference " + refPoisoned[badNaN]);
@@ -180,12 +180,12 @@ class CpuScratchTest {
         Convolution spec = Problems.parse("op=conv2d n=1 c=2 h=5 w=3 k=4 kh=3 kw=3 pad=700,650 groups=2 bias=1 relu=1");
         Args ints = Tensors.args(spec, 7, true, 1);
         Tensors.array(ints, Arg.WEIGHTS)[4] = Float.NaN; // the centre tap of channel 0 meets padding everywhere
-        float[] ref = reference(spec, ints);
+        float[] ref = CrossCheck.reference(spec, ints);
         for (CpuBackend backend : BACKENDS) {
             try (CpuPlan plan = backend.compile(spec, CpuBackend.algorithmFor(spec))) {
                 assertEquals("cpu-depthwise", plan.algorithm());
                 assertTrue(((DepthwiseConv) plan).bands() > 1, "expected bands: " + spec);
-                float[] out = run(backend, plan, spec, ints);
+                float[] out = Primitives.output(backend, plan, spec, ints);
                 int bad = Tensors.firstMismatch(ref, out);
                 assertEquals(-1, bad, () -> "element " + bad + " is " + out[bad] + ", reference " + ref[bad]);
             }
@@ -229,7 +229,7 @@ class CpuScratchTest {
         for (String line : lines) {
             Convolution spec = Problems.parse(line);
             Args args = SmallHeapRun.args(spec);
-            float[] ref = reference(spec, args);
+            float[] ref = CrossCheck.reference(spec, args);
             assertEquals(-1, SmallHeapRun.firstWrong(spec, args, ref), spec.toString());
             ref[ref.length / 2 + 3] += 1;
             assertEquals(ref.length / 2 + 3, SmallHeapRun.firstWrong(spec, args, ref), "the check must see an error");
@@ -246,13 +246,5 @@ class CpuScratchTest {
             count += Float.isNaN(v) ? 1 : 0;
         }
         return count;
-    }
-
-    private static float[] reference(Convolution spec, Args args) {
-        return CrossCheck.reference(spec, args);
-    }
-
-    private static float[] run(CpuBackend backend, CpuPlan plan, Convolution spec, Args args) {
-        return Primitives.output(backend, plan, spec, args);
     }
 }
