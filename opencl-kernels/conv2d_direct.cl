@@ -19,22 +19,9 @@
  * NDRange: global (round_up(OW, lx), round_up(OH, ly), N*K); work-items past OW/OH return.
  */
 __kernel void conv2d_direct(__global const real* restrict input,
-                            __global const real* restrict weight,
-                            __global const real* restrict bias,
-                            __global const real* restrict sum,
-                            __global real* restrict output,
-                            const int N, const int C, const int H, const int W,
-                            const int K, const int OH, const int OW)
+                            CONV_TAIL_ARGS)
 {
-    const int ox = get_global_id(0);
-    const int oy = get_global_id(1);
-    const int nk = get_global_id(2);
-    if (ox >= OW || oy >= OH) {
-        return;
-    }
-    const int n = nk / K;
-    const int k = nk - n * K;
-    const int g = k / KG;
+    DIRECT_OUTPUT_ELEMENT();
     const int iy0 = oy * SH - PH;
     const int ix0 = ox * SW - PW;
     real acc = 0.0f;

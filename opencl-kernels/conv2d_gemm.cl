@@ -92,38 +92,47 @@ __kernel void pack_weights(__global const real* restrict weight,
     }
 }
 
+/* The arguments of the two register-tile kernels (conv2d_gemm_cm, conv2d_gemm_pv). */
+#define REGISTER_TILE_ARGS                                                                        \
+    __global const real* restrict input, __global const real* restrict wpack,                    \
+    __global const real* restrict bias, __global const real* restrict sum,                       \
+    __global real* restrict output, const int C, const int IHP, const int IWP, const int K,      \
+    const int KG, const int CG, const int MT, const int OH, const int OW, const int KH,          \
+    const int KW, const int SH, const int DH, const int DW, const int tilesPerRow,               \
+    const int pixTiles, const int linear
+
+/* The start of a register-tile kernel (NDRange (pixel tiles, groups*MT, N)): declares the tile
+ * pt of TN pixels, gm = g*MT + mt (group g, channel tile mt), image n; oy, ox0 (the tile's first
+ * output pixel, 0 when linear) and base (where its first tap reads in the padded plane, pixels
+ * PIXEL_STRIDE apart); plane, in (the group's first input channel at base) and w (the channel
+ * tile's packed weights). A work-item past the last tile returns. */
+#define REGISTER_TILE_START(PIXEL_STRIDE)                                                         \
+    const int pt = get_global_id(0);                                                               \
+    const int gm = get_global_id(1);                                                               \
+    const int n = get_global_id(2);                                                                \
+    if (pt >= pixTiles) {                                                                          \
+        return;                                                                                    \
+    }                                                                                              \
+    const int g = gm / MT;                                                                         \
+    const int mt = gm - g * MT;                                                                    \
+    int oy = 0, ox0 = 0, base;                                                                     \
+    if (linear) {                                                                                  \
+        base = pt * TN;                                                                            \
+    } else {                                                                                       \
+        oy = pt / tilesPerRow;                                                                     \
+        ox0 = (pt - oy * tilesPerRow) * TN;                                                        \
+        base = oy * SH * IWP + ox0 * (PIXEL_STRIDE);                                               \
+    }                                                                                              \
+    const int plane = IHP * IWP;                                                                   \
+    const __global real* in = input + (size_t)(n * C + g * CG) * plane + base;                     \
+    const __global real* w = wpack + (size_t)gm * CG * (KH * KW * TM)
+
 #if defined(TN) && defined(MV)
 #define TM (VW * MV)
 
-__kernel void conv2d_gemm_cm(__global const real* restrict input,
-                             __global const real* restrict wpack,
-                             __global const real* restrict bias,
-                             __global const real* restrict sum,
-                             __global real* restrict output,
-                             const int C, const int IHP, const int IWP, const int K, const int KG,
-                             const int CG, const int MT, const int OH, const int OW,
-                             const int KH, const int KW, const int SH, const int DH, const int DW,
-                             const int tilesPerRow, const int pixTiles, const int linear)
+__kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 {
-    const int pt = get_global_id(0);
-    const int gm = get_global_id(1);
-    const int n = get_global_id(2);
-    if (pt >= pixTiles) {
-        return;
-    }
-    const int g = gm / MT;
-    const int mt = gm - g * MT;
-    int oy = 0, ox0 = 0, base;
-    if (linear) {
-        base = pt * TN;
-    } else {
-        oy = pt / tilesPerRow;
-        ox0 = (pt - oy * tilesPerRow) * TN;
-        base = oy * SH * IWP + ox0 * SW;
-    }
-    const int plane = IHP * IWP;
-    const __global real* in = input + (size_t)(n * C + g * CG) * plane + base;
-    const __global real* w = wpack + (size_t)gm * CG * (KH * KW * TM);
+    REGISTER_TILE_START(SW);
 
     realv acc[TN][MV];
 #pragma unroll
@@ -255,35 +264,9 @@ inline void store_run(__global real* dst, const real* src, const int count)
     }
 }
 
-__kernel void conv2d_gemm_pv(__global const real* restrict input,
-                             __global const real* restrict wpack,
-                             __global const real* restrict bias,
-                             __global const real* restrict sum,
-                             __global real* restrict output,
-                             const int C, const int IHP, const int IWP, const int K, const int KG,
-                             const int CG, const int MT, const int OH, const int OW,
-                             const int KH, const int KW, const int SH, const int DH, const int DW,
-                             const int tilesPerRow, const int pixTiles, const int linear)
+__kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
 {
-    const int pt = get_global_id(0);
-    const int gm = get_global_id(1);
-    const int n = get_global_id(2);
-    if (pt >= pixTiles) {
-        return;
-    }
-    const int g = gm / MT;
-    const int mt = gm - g * MT;
-    int oy = 0, ox0 = 0, base;
-    if (linear) {
-        base = pt * TN;
-    } else {
-        oy = pt / tilesPerRow;
-        ox0 = (pt - oy * tilesPerRow) * TN;
-        base = oy * SH * IWP + ox0;
-    }
-    const int plane = IHP * IWP;
-    const __global real* in = input + (size_t)(n * C + g * CG) * plane + base;
-    const __global real* w = wpack + (size_t)gm * CG * (KH * KW * TM);
+    REGISTER_TILE_START(1);
 
     realv acc[TM][NV];
 #pragma unroll

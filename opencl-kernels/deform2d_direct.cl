@@ -40,22 +40,9 @@ inline real bilinear(__global const real* img, int H, int W, int by, real dy, in
 __kernel void deform2d_direct(__global const real* restrict input,
                               __global const real* restrict offset,
                               __global const real* restrict mask,
-                              __global const real* restrict weight,
-                              __global const real* restrict bias,
-                              __global const real* restrict sum,
-                              __global real* restrict output,
-                              const int N, const int C, const int H, const int W,
-                              const int K, const int OH, const int OW)
+                              CONV_TAIL_ARGS)
 {
-    const int ox = get_global_id(0);
-    const int oy = get_global_id(1);
-    const int nk = get_global_id(2);
-    if (ox >= OW || oy >= OH) {
-        return;
-    }
-    const int n = nk / K;
-    const int k = nk - n * K;
-    const int g = k / KG;
+    DIRECT_OUTPUT_ELEMENT();
     const int c_per_og = C / OG;
     const size_t plane = (size_t)OH * OW;
     const size_t pix = (size_t)oy * OW + ox;

@@ -67,12 +67,7 @@ __kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
 void deform2d_gemm(__global const real* restrict input,
                    __global const real* restrict offset,
                    __global const real* restrict mask,
-                   __global const real* restrict weight,
-                   __global const real* restrict bias,
-                   __global const real* restrict sum,
-                   __global real* restrict output,
-                   const int N, const int C, const int H, const int W,
-                   const int K, const int OH, const int OW)
+                   CONV_TAIL_ARGS)
 {
     /* tap[q][point][pixel]: flat input index of neighbour q (top-left, top-right, bottom-left,
        bottom-right), 0 when it lies outside the image or the whole sample is zero; bit q of

@@ -111,12 +111,7 @@ inline void stage_row(__local real* dst, const __global real* src, int a, int b,
 
 __kernel __attribute__((reqd_work_group_size(WGX, WGY, 1)))
 void depthwise(__global const real* restrict input,
-               __global const real* restrict weight,
-               __global const real* restrict bias,
-               __global const real* restrict sum,
-               __global real* restrict output,
-               const int N, const int C, const int H, const int W,
-               const int K, const int OH, const int OW)
+               CONV_TAIL_ARGS)
 {
     __local real tile[IN_TH * ROW];
 

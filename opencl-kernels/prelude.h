@@ -311,4 +311,27 @@ inline real bilinear_combine(real w0, real w1, real w2, real w3, real v0, real v
     return w0 * v0 + w1 * v1 + w2 * v2 + w3 * v3;
 }
 
+/* The arguments every NCHW convolution kernel ends with (conv2d_direct, depthwise, deform2d_direct,
+ * deform2d_gemm), after its input tensors: the weights [K][C/groups][KH][KW], the bias [K] (any
+ * buffer without HAS_BIAS), the sum post-op's tensor, of the output's shape (any buffer without
+ * one), the output [N][K][OH][OW], then the call's sizes. */
+#define CONV_TAIL_ARGS                                                                            \
+    __global const real* restrict weight, __global const real* restrict bias,                    \
+    __global const real* restrict sum, __global real* restrict output,                           \
+    const int N, const int C, const int H, const int W, const int K, const int OH, const int OW
+
+/* The start of a direct kernel (NDRange (round_up(OW, lx), round_up(OH, ly), N*K), one work-item
+ * an output element): declares the element's column ox, row oy, nk = n*K + k, image n, output
+ * channel k and its group g (KG output channels a group); a work-item past OW or OH returns. */
+#define DIRECT_OUTPUT_ELEMENT()                                                                   \
+    const int ox = get_global_id(0);                                                               \
+    const int oy = get_global_id(1);                                                               \
+    const int nk = get_global_id(2);                                                               \
+    if (ox >= OW || oy >= OH) {                                                                    \
+        return;                                                                                    \
+    }                                                                                              \
+    const int n = nk / K;                                                                          \
+    const int k = nk - n * K;                                                                      \
+    const int g = k / KG
+
 #endif /* CONVCL_PRELUDE_H */
