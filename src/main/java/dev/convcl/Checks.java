@@ -1,6 +1,9 @@
 package dev.convcl;
 
-/** Validation and one-line formatting shared by the convolution descriptors. */
+import java.util.ArrayList;
+import java.util.List;
+
+/** Validation, one-line formatting and the argument list shared by the convolution descriptors. */
 final class Checks {
     private Checks() {
     }
@@ -41,5 +44,25 @@ final class Checks {
     /** {@code  bias=0} and, when present, {@code  post=...}. */
     static String tailFields(Convolution v) {
         return " bias=" + (v.bias() ? 1 : 0) + (v.postOps().isEmpty() ? "" : " post=" + v.postOps());
+    }
+
+    /**
+     * A convolution's arguments in PyTorch's order: the input, then {@code sampling} (a deformable
+     * convolution's offsets and mask), the weights, the bias when {@code v.bias()}, the sum
+     * post-op's tensor when the chain has one, and the output.
+     */
+    static List<ArgSpec> convolutionArguments(Convolution v, List<ArgSpec> sampling) {
+        List<ArgSpec> a = new ArrayList<>();
+        a.add(new ArgSpec(Arg.SRC, v.inputShape(), "[N, C, H, W]"));
+        a.addAll(sampling);
+        a.add(new ArgSpec(Arg.WEIGHTS, v.weightShape(), "[K, C/groups, kh, kw]"));
+        if (v.bias()) {
+            a.add(new ArgSpec(Arg.BIAS, v.biasShape(), "[K]"));
+        }
+        if (v.postOps().hasSum()) {
+            a.add(new ArgSpec(Arg.SUM, v.outputShape(), "[N, K, OH, OW]"));
+        }
+        a.add(new ArgSpec(Arg.DST, v.outputShape(), "[N, K, OH, OW]"));
+        return a;
     }
 }

@@ -1,6 +1,5 @@
 package dev.convcl;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -109,17 +108,7 @@ public record Conv2d(int n, int c, int h, int w, int k, Window2d window, int gro
 
     @Override
     public List<ArgSpec> arguments() {
-        List<ArgSpec> a = new ArrayList<>();
-        a.add(new ArgSpec(Arg.SRC, inputShape(), "[N, C, H, W]"));
-        a.add(new ArgSpec(Arg.WEIGHTS, weightShape(), "[K, C/groups, kh, kw]"));
-        if (bias) {
-            a.add(new ArgSpec(Arg.BIAS, biasShape(), "[K]"));
-        }
-        if (postOps.hasSum()) {
-            a.add(new ArgSpec(Arg.SUM, outputShape(), "[N, K, OH, OW]"));
-        }
-        a.add(new ArgSpec(Arg.DST, outputShape(), "[N, K, OH, OW]"));
-        return a;
+        return Checks.convolutionArguments(this, List.of());
     }
 
     @Override
@@ -173,11 +162,7 @@ public record Conv2d(int n, int c, int h, int w, int k, Window2d window, int gro
      *                                  operator's
      */
     public static Conv2d parse(String line) {
-        Operation op = Operation.parse(line);
-        if (op instanceof Conv2d c) {
-            return c;
-        }
-        throw new IllegalArgumentException("'" + line + "' is op=" + op.name() + ", not op=conv2d");
+        return OneLine.parseAs(line, Conv2d.class, "conv2d");
     }
 
     static Conv2d fromFields(Map<String, String> f) {

@@ -147,21 +147,12 @@ public record DeformConv2d(int n, int c, int h, int w, int k, Window2d window, i
 
     @Override
     public List<ArgSpec> arguments() {
-        List<ArgSpec> a = new ArrayList<>();
-        a.add(new ArgSpec(Arg.SRC, inputShape(), "[N, C, H, W]"));
-        a.add(new ArgSpec(Arg.OFFSET, offsetShape(), "[N, 2*og*kh*kw, OH, OW]"));
+        List<ArgSpec> sampling = new ArrayList<>();
+        sampling.add(new ArgSpec(Arg.OFFSET, offsetShape(), "[N, 2*og*kh*kw, OH, OW]"));
         if (mask) {
-            a.add(new ArgSpec(Arg.MASK, maskShape(), "[N, og*kh*kw, OH, OW]"));
+            sampling.add(new ArgSpec(Arg.MASK, maskShape(), "[N, og*kh*kw, OH, OW]"));
         }
-        a.add(new ArgSpec(Arg.WEIGHTS, weightShape(), "[K, C/groups, kh, kw]"));
-        if (bias) {
-            a.add(new ArgSpec(Arg.BIAS, biasShape(), "[K]"));
-        }
-        if (postOps.hasSum()) {
-            a.add(new ArgSpec(Arg.SUM, outputShape(), "[N, K, OH, OW]"));
-        }
-        a.add(new ArgSpec(Arg.DST, outputShape(), "[N, K, OH, OW]"));
-        return a;
+        return Checks.convolutionArguments(this, sampling);
     }
 
     @Override
@@ -206,11 +197,7 @@ public record DeformConv2d(int n, int c, int h, int w, int k, Window2d window, i
      *                                  operator's
      */
     public static DeformConv2d parse(String line) {
-        Operation op = Operation.parse(line);
-        if (op instanceof DeformConv2d d) {
-            return d;
-        }
-        throw new IllegalArgumentException("'" + line + "' is op=" + op.name() + ", not op=deform2d");
+        return OneLine.parseAs(line, DeformConv2d.class, "deform2d");
     }
 
     static DeformConv2d fromFields(Map<String, String> f) {

@@ -40,6 +40,20 @@ final class OneLine {
         return f;
     }
 
+    /**
+     * Reads {@code line} ({@link Operation#parse}) and checks it is a {@code type}: the
+     * {@code parse} of each descriptor.
+     *
+     * @throws IllegalArgumentException naming the line, its operator and {@code name} when it is another
+     */
+    static <T extends Operation> T parseAs(String line, Class<T> type, String name) {
+        Operation op = Operation.parse(line);
+        if (type.isInstance(op)) {
+            return type.cast(op);
+        }
+        throw new IllegalArgumentException("'" + line + "' is op=" + op.name() + ", not op=" + name);
+    }
+
     /** Rejects keys outside {@code known}. */
     static void checkKeys(Map<String, String> f, Set<String> known) {
         for (String key : f.keySet()) {
