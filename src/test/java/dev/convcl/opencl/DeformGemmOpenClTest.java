@@ -1,7 +1,6 @@
 package dev.convcl.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,33 +22,17 @@ import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.BiConsumer;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link DeformGemmPlan} ({@code deform2d_gemm.cl}) against the reference, on every tile it may be given. */
 class DeformGemmOpenClTest {
-    private static OpenClBackend backend;
-    private static OpenClContext ctx;
-
-    @BeforeAll
-    static void open() {
-        backend = new OpenClBackend(OpenClTestDevice.require());
-        ctx = backend.context();
-    }
-
-    @AfterAll
-    static void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
+    @RegisterExtension
+    static final DeviceBackend DEVICE = new DeviceBackend();
 
     /** torchvision's own test problem (test_ops.py, TestDeformConv), batch 33. */
     private static final String TORCHVISION = "op=deform2d n=33 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1"
@@ -77,16 +60,7 @@ class DeformGemmOpenClTest {
 
     @Test
     void selectedDefaultTileMatchesReferenceOnOddShapes() {
-        long seed = 300;
-        for (String line : EDGE_SPECS) {
-            Convolution spec = Problems.parse(line);
-            try (Primitive plan = Primitives.compile(backend, spec)) {
-                assertTrue(plan.algorithm().startsWith("deform-gemm["), spec + ": selection chose " + plan.algorithm());
-                for (double offsetScale : new double[] {0.5, 2, 10}) {
-                    PlanChecks.checkIntegersAndFloats(backend, spec, plan, seed++, offsetScale);
-                }
-            }
-        }
+        DEVICE.assertSelectionPicksAndMatches("deform-gemm[", EDGE_SPECS, 300, 0.5, 2, 10);
     }
 
     /** Per tile: a problem whose channel chunks straddle offset groups, and torchvision's problem. */
@@ -97,23 +71,8 @@ class DeformGemmOpenClTest {
 
     @Test
     void everyCandidateTileMatchesReference() {
-        OpenClDeviceInfo device = ctx.info();
-        long seed = 400;
-        for (String line : TILE_SPECS) {
-            Convolution spec = Problems.parse(line);
-            Set<DeformGemmPlan.Tile> tiles = new LinkedHashSet<>(DeformGemmPlan.candidates(spec, device));
-            for (DeformGemmPlan.Tile t : DeformGemmPlan.candidates(spec, PlanChecks.asGpu(device))) {
-                if (t.fits(spec, device)) {
-                    tiles.add(t);
-                }
-            }
-            assertTrue(tiles.size() >= 6, "expected the CPU and GPU candidate lists, got " + tiles);
-            for (DeformGemmPlan.Tile t : tiles) {
-                try (DeformGemmPlan plan = new DeformGemmPlan(ctx, spec, t)) {
-                    PlanChecks.checkIntegersAndFloats(backend, spec, plan, seed++, 3);
-                }
-            }
-        }
+        DEVICE.assertEveryTileMatches(TILE_SPECS, 400, 3, 6,
+                DeformGemmPlan::candidates, DeformGemmPlan.Tile::fits, DeformGemmPlan::new);
     }
 
     /** A small spec with channels split into several chunks and two offset groups. */
@@ -128,8 +87,8 @@ class DeformGemmOpenClTest {
         Arrays.fill(Tensors.array(args, Arg.MASK), 1f);
         Args conv = args.with(Arg.OFFSET, null).with(Arg.MASK, null).with(Arg.DST, Tensors.poisoned(spec));
         ReferenceConv.run(spec.asConv2d(), conv);
-        try (Primitive plan = Primitives.compile(backend, spec)) {
-            Primitives.run(backend, plan, args);
+        try (Primitive plan = Primitives.compile(DEVICE.backend(), spec)) {
+            Primitives.run(DEVICE.backend(), plan, args);
         }
         int bad = Tensors.firstMismatch(Tensors.out(conv), Tensors.out(args));
         assertEquals(-1, bad, () -> spec + ": output[" + bad + "] differs from conv2d");
@@ -140,7 +99,7 @@ class DeformGemmOpenClTest {
         Convolution spec = SMALL.withPostOps(PostOps.none());
         float inf = Float.POSITIVE_INFINITY;
         float[][] fills = {{1e4f, -1e4f}, {inf, -inf}, {1e30f, -inf, -3e9f}};
-        try (Primitive plan = Primitives.compile(backend, spec)) {
+        try (Primitive plan = Primitives.compile(DEVICE.backend(), spec)) {
             for (float[] fill : fills) {
                 // Every sample outside the image: each output is exactly its bias.
                 Args all = Tensors.args(spec, 600, true, 1);
@@ -149,7 +108,7 @@ class DeformGemmOpenClTest {
                 for (int i = 0; i < off.length; i++) {
                     off[i] = fill[rnd.nextInt(fill.length)];
                 }
-                Primitives.run(backend, plan, all);
+                Primitives.run(DEVICE.backend(), plan, all);
                 float[] out = Tensors.out(all);
                 int plane = spec.outH() * spec.outW();
                 for (int i = 0; i < out.length; i++) {
@@ -164,7 +123,7 @@ class DeformGemmOpenClTest {
                         moff[i] = fill[rnd.nextInt(fill.length)];
                     }
                 }
-                PlanChecks.checkExact(backend, spec, plan, mixed);
+                PlanChecks.checkExact(DEVICE.backend(), spec, plan, mixed);
             }
         }
     }
@@ -172,7 +131,7 @@ class DeformGemmOpenClTest {
     @Test
     void nanOffsetsMakeTheirOutputsNaN() {
         Convolution spec = SMALL.withPostOps(PostOps.of(Activation.relu()));
-        try (Primitive plan = Primitives.compile(backend, spec)) {
+        try (Primitive plan = Primitives.compile(DEVICE.backend(), spec)) {
             // All NaN (alone, or among infinities): every output is NaN, whatever the mask and weights.
             for (float[] fill : new float[][] {{Float.NaN}, {Float.NaN, Float.POSITIVE_INFINITY}}) {
                 Args all = sentinelOutput(Tensors.args(spec, 610, true, 1), spec);
@@ -181,7 +140,7 @@ class DeformGemmOpenClTest {
                 for (int i = 0; i < off.length; i++) {
                     off[i] = i % 2 == 0 ? Float.NaN : fill[rnd.nextInt(fill.length)];
                 }
-                Primitives.run(backend, plan, all);
+                Primitives.run(DEVICE.backend(), plan, all);
                 float[] out = Tensors.out(all);
                 for (int i = 0; i < out.length; i++) {
                     assertTrue(Float.isNaN(out[i]), spec + ": offsets " + Arrays.toString(fill) + ", output[" + i + "] = "
@@ -199,7 +158,7 @@ class DeformGemmOpenClTest {
             ReferenceConv.run(spec, ref);
             float[] want = Tensors.out(ref);
             assertTrue(IntStream.range(0, want.length).anyMatch(i -> Float.isNaN(want[i])), "no NaN reached " + spec);
-            Primitives.run(backend, plan, few);
+            Primitives.run(DEVICE.backend(), plan, few);
             float[] got = Tensors.out(few);
             int bad = Tensors.firstMismatch(want, got);
             assertEquals(-1, bad, () -> spec + ": output[" + bad + "] = " + got[bad] + ", reference " + want[bad]);
@@ -221,13 +180,13 @@ class DeformGemmOpenClTest {
     void anyBatchSizeRunsInTheSameDeviceMemory() {
         DeformConv2d one = SMALL.withBatch(1);
         DeformConv2d many = SMALL.withBatch(40);
-        long base = ctx.liveBytes();
-        try (Primitive plan = Primitives.compile(backend, one)) {
-            assertEquals(base, ctx.liveBytes(), "device memory held by the primitive for " + one);
+        long base = DEVICE.context().liveBytes();
+        try (Primitive plan = Primitives.compile(DEVICE.backend(), one)) {
+            assertEquals(base, DEVICE.context().liveBytes(), "device memory held by the primitive for " + one);
         }
-        try (Primitive plan = Primitives.compile(backend, many)) {
-            assertEquals(base, ctx.liveBytes(), "device memory held by the primitive for " + many);
-            PlanChecks.checkIntegersAndFloats(backend, many, plan, 700, 2);
+        try (Primitive plan = Primitives.compile(DEVICE.backend(), many)) {
+            assertEquals(base, DEVICE.context().liveBytes(), "device memory held by the primitive for " + many);
+            PlanChecks.checkIntegersAndFloats(DEVICE.backend(), many, plan, 700, 2);
         }
         try (Engine engine = OpenClTestDevice.engine(); Plan plan = engine.plan(many, "deform-gemm", null)) {
             OpenClContext planCtx = OpenClTestDevice.context(engine);
@@ -247,27 +206,17 @@ class DeformGemmOpenClTest {
     @Test
     void candidatesRespectDeviceLimitsAndDefaultComesFirst() {
         Convolution spec = Problems.parse("op=deform2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1 og=1 mask=1");
-        OpenClDeviceInfo device = ctx.info();
-        List<DeformGemmPlan.Tile> tiles = DeformGemmPlan.candidates(spec, device);
-        assertFalse(tiles.isEmpty());
-        assertEquals(DeformGemmPlan.defaultTile(spec, device).orElseThrow(), tiles.get(0));
-        for (DeformGemmPlan.Tile t : tiles) {
-            assertTrue(t.fits(spec, device), t + " listed but does not fit " + device);
-        }
+        List<DeformGemmPlan.Tile> tiles = DEVICE.assertCandidatesFitDefaultFirst(spec, DeformGemmPlan::candidates,
+                DeformGemmPlan::defaultTile, DeformGemmPlan.Tile::fits);
         assertThrows(IllegalArgumentException.class, () -> new DeformGemmPlan.Tile(16, 0, 1, 8, 1, 16, 1));
         assertThrows(IllegalArgumentException.class, () -> new DeformGemmPlan.Tile(5, 1, 1, 8, 1, 16, 1));
         assertThrows(IllegalArgumentException.class,
-                () -> new DeformGemmPlan(ctx, spec.asConv2d(), tiles.get(0)));
+                () -> new DeformGemmPlan(DEVICE.context(), spec.asConv2d(), tiles.get(0)));
     }
 
     @Test
     void closingReleasesEverything() {
-        int before = ctx.liveObjects();
-        Primitive plan = Primitives.compile(backend, SMALL);
-        assertTrue(ctx.liveObjects() > before);
-        plan.close();
-        plan.close();
-        assertEquals(before, ctx.liveObjects(), "objects left after closing " + plan.algorithm() + " for " + SMALL);
+        DEVICE.assertClosingReleasesEverything(SMALL);
     }
 
     /**
@@ -280,13 +229,13 @@ class DeformGemmOpenClTest {
     @Test
     void cpuAndGpuTilesAgreeWithFloat64OnAWideMap() {
         DeformConv2d spec = DeformEdgeCases.wideMaps().get(3);
-        DeformGemmPlan.Tile cpuTile = DeformGemmPlan.candidates(spec, ctx.info()).get(0);
-        DeformGemmPlan.Tile gpuTile = DeformGemmPlan.candidates(spec, PlanChecks.asGpu(ctx.info())).stream()
-                .filter(t -> t.wgs() > 1 && t.fits(spec, ctx.info())).findFirst().orElseThrow();
+        DeformGemmPlan.Tile cpuTile = DeformGemmPlan.candidates(spec, DEVICE.context().info()).get(0);
+        DeformGemmPlan.Tile gpuTile = DeformGemmPlan.candidates(spec, PlanChecks.asGpu(DEVICE.context().info())).stream()
+                .filter(t -> t.wgs() > 1 && t.fits(spec, DEVICE.context().info())).findFirst().orElseThrow();
         for (DeformGemmPlan.Tile t : List.of(cpuTile, gpuTile)) {
             BiConsumer<Convolution, Args> run = (s, args) -> {
-                try (DeformGemmPlan plan = new DeformGemmPlan(ctx, s, t)) {
-                    Primitives.run(backend, plan, args);
+                try (DeformGemmPlan plan = new DeformGemmPlan(DEVICE.context(), s, t)) {
+                    Primitives.run(DEVICE.backend(), plan, args);
                 }
             };
             DeformEdgeCases.checkWideMaps("deform-gemm " + t, List.of(spec), run);

@@ -1,39 +1,20 @@
 package dev.convcl.opencl;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.Convolution;
 import dev.convcl.spi.Primitive;
-import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link DepthwisePlan} ({@code depthwise.cl}) against the reference, on every tile it may be given. */
 class DepthwiseOpenClTest {
-    private static OpenClBackend backend;
-    private static OpenClContext ctx;
-
-    @BeforeAll
-    static void open() {
-        backend = new OpenClBackend(OpenClTestDevice.require());
-        ctx = backend.context();
-    }
-
-    @AfterAll
-    static void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
+    @RegisterExtension
+    static final DeviceBackend DEVICE = new DeviceBackend();
 
     /**
      * Odd shapes through selection's default tile: sizes 1, 7, 13, 33; kernels 1x1 to 31x31;
@@ -58,14 +39,7 @@ class DepthwiseOpenClTest {
 
     @Test
     void selectedDefaultTileMatchesReferenceOnOddShapes() {
-        long seed = 100;
-        for (String line : EDGE_SPECS) {
-            Convolution spec = Problems.parse(line);
-            try (Primitive plan = Primitives.compile(backend, spec)) {
-                assertTrue(plan.algorithm().startsWith("depthwise["), spec + ": selection chose " + plan.algorithm());
-                PlanChecks.checkIntegersAndFloats(backend, spec, plan, seed++, 0);
-            }
-        }
+        DEVICE.assertSelectionPicksAndMatches("depthwise[", EDGE_SPECS, 100, 0);
     }
 
     /** Two problems per tile: stride 1 (the row-reuse loop) and strided, dilated (the general loop). */
@@ -76,35 +50,16 @@ class DepthwiseOpenClTest {
 
     @Test
     void everyCandidateTileMatchesReference() {
-        OpenClDeviceInfo device = ctx.info();
-        long seed = 200;
-        for (String line : TILE_SPECS) {
-            Convolution spec = Problems.parse(line);
-            Set<DepthwisePlan.Tile> tiles = new LinkedHashSet<>(DepthwisePlan.candidates(spec, device));
-            for (DepthwisePlan.Tile t : DepthwisePlan.candidates(spec, PlanChecks.asGpu(device))) {
-                if (t.fits(spec, device)) {
-                    tiles.add(t);
-                }
-            }
-            assertTrue(tiles.size() >= 10, "expected the CPU and GPU candidate lists, got " + tiles);
-            for (DepthwisePlan.Tile t : tiles) {
-                try (DepthwisePlan plan = new DepthwisePlan(ctx, spec, t)) {
-                    PlanChecks.checkIntegersAndFloats(backend, spec, plan, seed++, 0);
-                }
-            }
-        }
+        DEVICE.assertEveryTileMatches(TILE_SPECS, 200, 0, 10,
+                DepthwisePlan::candidates, DepthwisePlan.Tile::fits, DepthwisePlan::new);
     }
 
     @Test
     void candidatesRespectDeviceLimitsAndDefaultComesFirst() {
         Convolution spec = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 pad=15 groups=128");
-        OpenClDeviceInfo device = ctx.info();
-        List<DepthwisePlan.Tile> tiles = DepthwisePlan.candidates(spec, device);
-        assertFalse(tiles.isEmpty());
-        assertEquals(DepthwisePlan.defaultTile(spec, device).orElseThrow(), tiles.get(0));
-        for (DepthwisePlan.Tile t : tiles) {
-            assertTrue(t.fits(spec, device), t + " listed but does not fit " + device);
-        }
+        DEVICE.assertCandidatesFitDefaultFirst(spec, DepthwisePlan::candidates, DepthwisePlan::defaultTile,
+                DepthwisePlan.Tile::fits);
+        OpenClDeviceInfo device = DEVICE.context().info();
         // A device with 1 KiB of local memory cannot stage a 31x31 window: no tile, direct kernel.
         OpenClDeviceInfo tiny = new OpenClDeviceInfo(device.index(), device.platformName(), device.name(),
                 device.vendor(), device.type(), device.driverVersion(), device.version(), device.openclCVersion(),
@@ -121,19 +76,13 @@ class DepthwiseOpenClTest {
         Convolution grouped = Problems.parse("op=conv2d n=1 c=4 h=7 w=7 k=4 kh=3 kw=3 pad=1 groups=2");
         assertFalse(DepthwisePlan.supports(grouped));
         assertThrows(IllegalArgumentException.class,
-                () -> new DepthwisePlan(ctx, grouped, new DepthwisePlan.Tile(8, 1, 1, 1, 1)));
+                () -> new DepthwisePlan(DEVICE.context(), grouped, new DepthwisePlan.Tile(8, 1, 1, 1, 1)));
         assertFalse(DepthwisePlan.supports(Problems.parse(
                 "op=deform2d n=1 c=2 h=7 w=7 k=2 kh=3 kw=3 pad=1 groups=2 og=1")));
     }
 
     @Test
     void closingReleasesEverything() {
-        int before = ctx.liveObjects();
-        Convolution spec = Problems.parse(EDGE_SPECS[1]);
-        Primitive plan = Primitives.compile(backend, spec);
-        assertTrue(ctx.liveObjects() > before);
-        plan.close();
-        plan.close();
-        assertEquals(before, ctx.liveObjects(), "objects left after closing " + plan.algorithm() + " for " + spec);
+        DEVICE.assertClosingReleasesEverything(Problems.parse(EDGE_SPECS[1]));
     }
 }

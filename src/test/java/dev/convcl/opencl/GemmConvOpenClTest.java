@@ -13,7 +13,6 @@ import dev.convcl.reference.ReferenceConv;
 import dev.convcl.spi.Memory;
 import dev.convcl.spi.Primitive;
 import dev.convcl.testing.CrossCheck;
-import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
@@ -27,9 +26,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Cross-checks the implicit-GEMM kernels against {@link ReferenceConv}: every configuration the
@@ -71,19 +69,8 @@ class GemmConvOpenClTest {
             // 2 groups of 17 output channels (grouped, not narrow), stride 1,3 asymmetric
             "op=conv2d n=1 c=8 h=10 w=20 k=34 kh=3 kw=2 stride=1,3 pad=1,0 dil=1 groups=2 bias=1 relu=1");
 
-    static OpenClBackend backend;
-
-    @BeforeAll
-    static void open() {
-        backend = new OpenClBackend(OpenClTestDevice.require());
-    }
-
-    @AfterAll
-    static void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
+    @RegisterExtension
+    static final DeviceBackend DEVICE = new DeviceBackend();
 
     /** The configurations of 16-float vectors (AVX-512 CPUs, this test's usual POCL) and of GPUs. */
     static Set<GemmConfig> primaryConfigs() {
@@ -130,8 +117,8 @@ class GemmConvOpenClTest {
                 Convolution spec = specs.get(i);
                 Args args = inputs.computeIfAbsent(i, k -> Tensors.args(spec, 1000 + k, true, 0));
                 float[] ref = expected.computeIfAbsent(i, k -> CrossCheck.reference(spec, args));
-                try (GemmConvPlan p = new GemmConvPlan(backend.context(), spec, cfg)) {
-                    float[] out = Primitives.output(backend, p, spec, args);
+                try (GemmConvPlan p = new GemmConvPlan(DEVICE.context(), spec, cfg)) {
+                    float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
                     int bad = Tensors.firstMismatch(ref, out);
                     if (bad >= 0) {
                         fail(spec + " with " + cfg + " (" + p.algorithm() + "): output " + bad + " is "
@@ -145,7 +132,7 @@ class GemmConvOpenClTest {
             }
         }
         assertEquals(Set.of("CM in rows", "CM along the image", "PV in rows", "PV along the image"), tilings);
-        assertEquals(0, backend.context().liveObjects(), "kernels and buffers left open");
+        assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
     }
 
     /**
@@ -154,7 +141,7 @@ class GemmConvOpenClTest {
      * chosen so that every shape also meets each register kernel that can run it.
      */
     private static Map<GemmConfig, List<Integer>> assignShapes(List<Convolution> specs) {
-        OpenClDeviceInfo device = backend.context().info();
+        OpenClDeviceInfo device = DEVICE.context().info();
         Set<GemmConfig> primary = primaryConfigs();
         Map<GemmConfig, List<Integer>> plan = new LinkedHashMap<>();
         for (GemmConfig cfg : allConfigs()) {
@@ -212,9 +199,9 @@ class GemmConvOpenClTest {
             }
             Args args = Tensors.args(spec, 2000 + i, false, 0);
             float[] ref = CrossCheck.reference(spec, args);
-            try (Primitive plan = Primitives.compile(backend, spec)) {
+            try (Primitive plan = Primitives.compile(DEVICE.backend(), spec)) {
                 assertTrue(plan.algorithm().startsWith("gemm-"), spec + ": selected " + plan.algorithm());
-                Primitives.run(backend, plan, args);
+                Primitives.run(DEVICE.backend(), plan, args);
                 double err = Tensors.relativeL2(ref, Tensors.out(args));
                 assertTrue(err <= 1e-5, spec + " with " + plan.algorithm() + ": relative L2 " + err);
             }
@@ -227,9 +214,9 @@ class GemmConvOpenClTest {
         Args first = Tensors.args(spec, 3, true, 0);
         Args second = Tensors.args(spec, 4, true, 0);
         float[] ref = CrossCheck.reference(spec, second);
-        try (Primitive plan = Primitives.compile(backend, spec)) {
-            Primitives.run(backend, plan, first);
-            Primitives.run(backend, plan, second);
+        try (Primitive plan = Primitives.compile(DEVICE.backend(), spec)) {
+            Primitives.run(DEVICE.backend(), plan, first);
+            Primitives.run(DEVICE.backend(), plan, second);
         }
         // New weights on the second call must be packed again, not reused from the first.
         assertEquals(-1, Tensors.firstMismatch(ref, Tensors.out(second)), spec.toString());
@@ -246,28 +233,28 @@ class GemmConvOpenClTest {
         Convolution spec = Problems.parse(SHAPES.get(1));
         Args args = Tensors.args(spec, 6, true, 0);
         Args other = Tensors.args(spec, 7, true, 0);
-        OpenClContext ctx = backend.context();
+        OpenClContext ctx = DEVICE.context();
         float[] refBound = CrossCheck.reference(spec, args);
         float[] refOther = CrossCheck.reference(spec, other);
         try (GemmConvPlan plan = new GemmConvPlan(ctx, spec, GemmDefaults.of(spec, true, 16));
-             Memory weights = backend.allocate("bound weight", 4L * spec.weightSize())) {
-            backend.write(weights, (HostTensor) args.get(Arg.WEIGHTS));
+             Memory weights = DEVICE.backend().allocate("bound weight", 4L * spec.weightSize())) {
+            DEVICE.backend().write(weights, (HostTensor) args.get(Arg.WEIGHTS));
             long before = ctx.kernelLaunches();
             plan.bind(Arg.WEIGHTS, weights);
             assertEquals(before + 1, ctx.kernelLaunches(), "binding packs the weights once");
             Args withoutWeights = args.with(Arg.WEIGHTS, null);
             for (int call = 0; call < 3; call++) {
                 before = ctx.kernelLaunches();
-                assertEquals(-1, Tensors.firstMismatch(refBound, Primitives.output(backend, plan, spec, withoutWeights)),
+                assertEquals(-1, Tensors.firstMismatch(refBound, Primitives.output(DEVICE.backend(), plan, spec, withoutWeights)),
                         "bound weights, call " + call + ": " + spec);
                 assertEquals(before + 1, ctx.kernelLaunches(), "a call on bound weights packs nothing: " + spec);
             }
             before = ctx.kernelLaunches();
-            assertEquals(-1, Tensors.firstMismatch(refOther, Primitives.output(backend, plan, spec, other)),
+            assertEquals(-1, Tensors.firstMismatch(refOther, Primitives.output(DEVICE.backend(), plan, spec, other)),
                     "weights passed with the call: " + spec);
             assertEquals(before + 2, ctx.kernelLaunches(), "weights passed with a call are packed for it");
             before = ctx.kernelLaunches();
-            assertEquals(-1, Tensors.firstMismatch(refBound, Primitives.output(backend, plan, spec, withoutWeights)),
+            assertEquals(-1, Tensors.firstMismatch(refBound, Primitives.output(DEVICE.backend(), plan, spec, withoutWeights)),
                     "the bound weights after a call that passed its own: " + spec);
             assertEquals(before + 2, ctx.kernelLaunches(), "the bound weights are packed again after a call's own");
         }
@@ -277,7 +264,7 @@ class GemmConvOpenClTest {
     void depthwiseAndDeformableStayWithTheirKernels() {
         Convolution dw = Problems.parse("op=conv2d n=1 c=8 h=9 w=9 k=8 kh=3 kw=3 stride=1 pad=1 dil=1 groups=8");
         Convolution deform = Problems.parse("op=deform2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 og=1 mask=0");
-        try (Primitive a = Primitives.compile(backend, dw); Primitive b = Primitives.compile(backend, deform)) {
+        try (Primitive a = Primitives.compile(DEVICE.backend(), dw); Primitive b = Primitives.compile(DEVICE.backend(), deform)) {
             assertTrue(!a.algorithm().startsWith("gemm"), dw + " went to " + a.algorithm());
             assertTrue(!b.algorithm().startsWith("gemm"), deform + " went to " + b.algorithm());
         }
@@ -287,7 +274,7 @@ class GemmConvOpenClTest {
     void pixelVectorsRefuseStridedRowsBeforeAnyLaunch() {
         Convolution spec = Problems.parse("op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 stride=2 pad=1 dil=1 groups=1");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new GemmConvPlan(backend.context(), spec, GemmConfig.pv(16, 8, 32, 1)));
+                () -> new GemmConvPlan(DEVICE.context(), spec, GemmConfig.pv(16, 8, 32, 1)));
         assertTrue(e.getMessage().contains("stride_w=1"), e.getMessage());
     }
 }
