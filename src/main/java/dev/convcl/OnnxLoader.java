@@ -159,10 +159,12 @@ final class OnnxLoader {
             return b.reshape(name, in(n.input()), n.outputShape().dims());
         }
         if (node instanceof LinearNode n) {
-            if (n.inputShape().rank() != 2) {
-                throw new Unsupported("linear layer on " + n.inputShape() + "; convcl's linear takes [N, in]");
+            Value x = in(n.input());
+            if (x.rank() != 2) {
+                // MatMul on [..., in]: the leading dimensions as rows; the view back follows in run()
+                x = b.reshape(unique(node.name() + "#rows"), x, -1, n.inFeatures());
             }
-            return b.linear(name, in(n.input()), n.weights(), n.bias());
+            return b.linear(name, x, n.weights(), n.bias());
         }
         if (node instanceof PadNode n) {
             return b.pad2d(name, in(n.input()), n.top(), n.left(), n.bottom(), n.right(), n.value());
