@@ -95,12 +95,12 @@ class ModelCliTest {
                 "--device", "cpu");
         Cli.assertUsageError(r, expected);
         assertEquals(before, Cli.names(dir), "nothing written: " + r);
-        Path json = dir.resolve("b.json");
-        Cli.Result b = Cli.run("bench", "--model", model.toString(), "--device", "cpu", "--json", json.toString());
-        if (!model.equals(MODEL)) {
-            Cli.assertErrorLine(b, Main.EXIT_USAGE);
+        if (!model.equals(MODEL)) {   // a bad model file: bench refuses it the same way
+            Path json = dir.resolve("b.json");
+            Cli.Result b = Cli.run("bench", "--model", model.toString(), "--device", "cpu", "--json", json.toString());
+            Cli.assertUsageError(b, expected);
+            assertEquals(before, Cli.names(dir), "nothing written by bench: " + b);
         }
-        assertEquals(before, Cli.names(dir), "nothing written by bench: " + b);
         return r.err();
     }
 
