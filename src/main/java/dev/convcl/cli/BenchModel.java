@@ -28,6 +28,8 @@ import java.util.SplittableRandom;
 final class BenchModel {
     /** Largest relative L2 distance of the device's outputs from the CPU path's that passes. */
     static final double TOLERANCE = 1e-4;
+    /** Warm-up ends once two calls in a row differ by at most this fraction. */
+    static final double SETTLED = 0.25;
 
     /** One backend's measurements. */
     record Row(String backend, String deviceName, int steps, long stepsOnCpuPath, double medianMs, double minMs,
@@ -164,11 +166,24 @@ final class BenchModel {
         }
     }
 
+    /**
+     * Warm-up, then timed calls. A whole network's first calls on the CPU path run while the JIT is
+     * still compiling its kernels, each many times slower than later ones, so warm-up goes on (up
+     * to {@link BenchRunner#MAX_WARMUP} calls) until two calls in a row agree within
+     * {@link #SETTLED}, besides the --warmup and --warmup-seconds minimums.
+     */
     private List<Double> time(Runnable call) {
         long warmStart = System.nanoTime();
-        for (int i = 0; i < BenchRunner.MAX_WARMUP && (i < settings.warmup()
-                || (System.nanoTime() - warmStart) / 1e9 < settings.warmupSeconds()); i++) {
+        double previous = Double.NaN;
+        for (int i = 0; i < BenchRunner.MAX_WARMUP; i++) {
+            long t = System.nanoTime();
             call.run();
+            double ms = (System.nanoTime() - t) / 1e6;
+            boolean settled = ms <= previous * (1 + SETTLED) && previous <= ms * (1 + SETTLED);
+            previous = ms;
+            if (i + 1 >= settings.warmup() && (System.nanoTime() - warmStart) / 1e9 >= settings.warmupSeconds() && settled) {
+                break;
+            }
         }
         List<Double> ms = new ArrayList<>();
         long start = System.nanoTime();
