@@ -1,7 +1,11 @@
 package dev.convcl.cli;
 
+import dev.convcl.ConvclException;
 import dev.convcl.DeviceChoice;
 import dev.convcl.Engine;
+import dev.convcl.Graph;
+import dev.convcl.HostTensor;
+import dev.convcl.Value;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.spi.Internals;
@@ -34,6 +38,17 @@ final class BenchCommand extends CliCommand {
     @Option(names = "--chain", description = "Time the fixed chain of " + BenchChain.LAYER_COUNT + " network layers on "
             + "device tensors (input in, every layer on the device, output out) instead of a shapes file.")
     boolean chain;
+
+    @Option(names = "--model", paramLabel = "M.onnx", description = "Time a whole ONNX network on the device and on "
+            + "the CPU path instead of a shapes file (inputs: seeded random values).")
+    Path model;
+
+    @Option(names = "--input-shape", paramLabel = "[NAME=]N,C,H,W", description = "--model: the shape of the model's "
+            + "input (NAME= for one of several), replacing the model's declared one; repeatable.")
+    List<String> inputShapes = new ArrayList<>();
+
+    @Option(names = "--layers", description = "--model: also the kernel time of each step (layer) of the last call.")
+    boolean layers;
 
     @Option(names = "--shapes", paramLabel = "FILE",
             description = "Shapes file: a name then key=value fields a line (default: the bundled suite).")
@@ -100,6 +115,12 @@ final class BenchCommand extends CliCommand {
         }
         if (!(referenceMflop > 0)) {
             throw new IllegalArgumentException("--reference-mflop " + referenceMflop + " must be positive");
+        }
+        if (model != null) {
+            return runModel();
+        }
+        if (!inputShapes.isEmpty() || layers) {
+            throw new IllegalArgumentException("--input-shape and --layers are for --model");
         }
         if (chain) {
             return runChain();
@@ -261,6 +282,102 @@ final class BenchCommand extends CliCommand {
                 String text = BenchReport.csvOf(fields);
                 new FileArg("CSV report", "--csv", csv).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
                 err().println("bench: wrote " + csv);
+            }
+            return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
+        }
+    }
+
+    /** {@code --model}: the network on the device and on the CPU path, a table, and the JSON report. */
+    private int runModel() {
+        List<String> notWith = new ArrayList<>();
+        if (chain) {
+            notWith.add("--chain");
+        }
+        if (shapes != null) {
+            notWith.add("--shapes");
+        }
+        if (quick) {
+            notWith.add("--quick");
+        }
+        if (filter != null) {
+            notWith.add("--filter");
+        }
+        if (csv != null) {
+            notWith.add("--csv");
+        }
+        if (plot != null) {
+            notWith.add("--plot");
+        }
+        if (!notWith.isEmpty()) {
+            throw new IllegalArgumentException("--model times one network; it takes no " + String.join(", ", notWith));
+        }
+        Map<String, int[]> given = new LinkedHashMap<>();
+        for (String text : inputShapes) {
+            int eq = text.indexOf('=');
+            String name = eq > 0 ? text.substring(0, eq) : "";
+            if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape")) != null) {
+                throw new IllegalArgumentException("--input-shape gives " + (name.isEmpty() ? "the input" : "'" + name + "'")
+                        + " twice");
+            }
+        }
+        if (given.containsKey("") && given.size() > 1) {
+            throw new IllegalArgumentException("--input-shape: name every input (NAME=N,C,H,W) when giving several");
+        }
+        for (FileArg f : reports()) {
+            f.checkWritable();
+        }
+        Graph g;
+        try {
+            g = ModelFiles.load(model, given, Map.of());
+        } catch (ConvclException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("symbolic dimension")) {
+                throw new IllegalArgumentException(m.replace("give the input's shape with OnnxImporter.Options.withInputShape",
+                        "give it with --input-shape") , e);
+            }
+            throw e;
+        }
+        BenchRunner.Settings settings = new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds, referenceMflop * 1e6);
+        Map<String, HostTensor> in = BenchModel.inputs(g);
+        try (Engine engine = Engine.create(device);
+             Engine cpuEngine = Internals.primary(engine) == Internals.cpu(engine) ? null : Engine.create(DeviceChoice.CPU)) {
+            Engine cpu = cpuEngine == null ? engine : cpuEngine;
+            if (engine.backend().equals("cpu") && device.kind() != DeviceChoice.Kind.CPU) {
+                err().println("bench: no OpenCL device in use; timing the CPU path only");
+            }
+            err().println("bench: " + model.getFileName() + " on " + engine.deviceName()
+                    + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
+            err().flush();
+            BenchModel bench = new BenchModel(settings, layers, err());
+            List<BenchModel.Row> rows = new ArrayList<>();
+            if (cpuEngine != null) {
+                rows.add(bench.measure(engine, g, in, BenchModel.outputs(cpu, g, in)));
+            }
+            rows.add(bench.measure(cpu, g, in, null));
+            out().println("device: " + engine.deviceName());
+            BenchModel.print(model, g, rows, out());
+            long failed = rows.stream().filter(r -> !r.ok()).count();
+            out().println(rows.size() - failed + " results ok, " + failed + " FAIL");
+            out().flush();
+            if (json != null) {
+                Map<String, Object> extra = new LinkedHashMap<>();
+                extra.put("date", Instant.now().toString());
+                extra.put("model", model.getFileName().toString());
+                Map<String, Object> shapesOut = new LinkedHashMap<>();
+                for (Value v : g.inputs()) {
+                    shapesOut.put(v.name(), Arrays.stream(v.shape()).boxed().toList());
+                }
+                extra.put("inputs", shapesOut);
+                extra.put("warmup", warmup);
+                extra.put("iters", iters);
+                extra.put("seconds", seconds);
+                List<Map<String, Object>> fields = new ArrayList<>();
+                for (BenchModel.Row r : rows) {
+                    fields.add(r.fields());
+                }
+                String text = BenchReport.jsonOf(engine.deviceName(), extra, fields);
+                new FileArg("JSON report", "--json", json).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
+                err().println("bench: wrote " + json);
             }
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -29,19 +30,28 @@ import picocli.CommandLine.TypeConversionException;
  * ({@code torch.nn.functional.conv2d}, {@code torchvision.ops.deform_conv2d}).
  */
 @Command(name = "run", sortOptions = false, description = {
-        "Runs one convolution: NumPy .npy files in, a float32 .npy file out.",
+        "Runs one convolution (--op) or an ONNX model (--model): NumPy .npy files in, float32 .npy files out.",
+        "--model: --input [NAME=]X.npy for each model input, --out [NAME=]Y.npy for the outputs wanted (names "
+                + "needed when the model has several); the inputs must have the model's declared shapes.",
         "Files hold little-endian float32 or float64 in C order. Shapes: input [N, C, H, W], weight "
                 + "[K, C/groups, kh, kw], bias [K], offset [N, 2*og*kh*kw, OH, OW], mask [N, og*kh*kw, OH, OW]."})
 final class RunCommand extends CliCommand {
 
-    @Option(names = "--op", required = true, paramLabel = "conv2d|deform2d", converter = OpConverter.class,
+    @Option(names = "--model", paramLabel = "M.onnx",
+            description = "An ONNX model to run instead of one convolution (its weights are in the file).")
+    Path model;
+
+    @Option(names = "--op", paramLabel = "conv2d|deform2d", converter = OpConverter.class,
             description = "conv2d (torch.nn.functional.conv2d) or deform2d (torchvision.ops.deform_conv2d).")
     Op op;
 
-    @Option(names = "--input", required = true, paramLabel = "X.npy", description = "Input [N, C, H, W].")
+    @Option(names = "--input", required = true, paramLabel = "[NAME=]X.npy",
+            description = "Input [N, C, H, W]; with --model, once per model input, NAME= naming it.")
+    List<String> inputs;
+
     Path input;
 
-    @Option(names = "--weight", required = true, paramLabel = "W.npy", description = "Weight [K, C/groups, kh, kw].")
+    @Option(names = "--weight", paramLabel = "W.npy", description = "Weight [K, C/groups, kh, kw].")
     Path weight;
 
     @Option(names = "--bias", paramLabel = "B.npy", description = "Bias [K] (optional).")
@@ -77,7 +87,10 @@ final class RunCommand extends CliCommand {
             description = "Where to run (default: ${DEFAULT-VALUE}; auto falls back to the CPU path with a warning).")
     DeviceChoice device;
 
-    @Option(names = "--out", required = true, paramLabel = "Y.npy", description = "Output file, float32 [N, K, OH, OW].")
+    @Option(names = "--out", required = true, paramLabel = "[NAME=]Y.npy",
+            description = "Output file, float32 [N, K, OH, OW]; with --model, one per output wanted, NAME= naming it.")
+    List<String> outs;
+
     Path outFile;
 
     /**
@@ -109,6 +122,26 @@ final class RunCommand extends CliCommand {
 
     @Override
     public Integer call() {
+        if (model != null) {
+            if (op != null || weight != null || bias != null || offset != null || mask != null || groups != null
+                    || offsetGroups != null) {
+                throw new IllegalArgumentException("--model runs the model's own layers; --op, --weight, --bias, "
+                        + "--offset, --mask, --groups and --offset-groups are for one convolution");
+            }
+            return new ModelRun(model, inputs, outs, device, out(), err()).call();
+        }
+        if (op == null) {
+            throw new IllegalArgumentException("--op conv2d|deform2d (one convolution) or --model M.onnx is needed");
+        }
+        if (weight == null) {
+            throw new IllegalArgumentException("--op " + op.token + " needs --weight W.npy");
+        }
+        if (inputs.size() != 1 || outs.size() != 1) {
+            throw new IllegalArgumentException("--op " + op.token + " takes one --input and one --out (several are for "
+                    + "--model)");
+        }
+        input = Path.of(inputs.get(0));
+        outFile = Path.of(outs.get(0));
         if (op == Op.CONV2D) {
             if (offset != null || mask != null || offsetGroups != null) {
                 throw new IllegalArgumentException("--offset, --mask and --offset-groups are for --op deform2d only");
