@@ -2,7 +2,8 @@
 # Runs the Maven build with all tests, then reads the surefire reports of every test execution
 # (ci/test-summary.py): prints the counts, and fails if they differ from Maven's own totals, if
 # no OpenCL test ran, or if OpenCL is required (CONVCL_REQUIRE_OPENCL=1) and any OpenCL test was
-# skipped. The summary is printed even when Maven fails.
+# skipped (a test of a class named OpenCl..., or a case of a backend-parameterised test named
+# "[opencl] ..."). The summary is printed even when Maven fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Reports of an earlier run (a class run alone, a renamed test) would be counted again.

@@ -5,6 +5,10 @@ for each execution, and checks that the OpenCL tests ran where required.
 
 usage: ci/test-summary.py MAVEN_LOG [TARGET_DIR]
 
+An OpenCL test is a case of a class whose name contains "OpenCl" (OpenClLeakTest, ...) or a
+case parameterised by backend whose name carries "[opencl]" (dev.convcl.testing.Target names
+them so; the surefire reports name cases by their display names, see pom.xml).
+
 Exit 1 if the report counts differ from Maven's totals (a report folder the summary does not
 read, or stale reports of an earlier run), or if CONVCL_REQUIRE_OPENCL=1 and an OpenCL test was
 skipped or none ran. Failing tests themselves are Maven's to report (its exit status)."""
@@ -20,6 +24,11 @@ def maven_totals(log_text):
     return [sum(r[i] for r in runs) for i in range(4)], len(runs)
 
 
+def is_opencl(case):
+    """Whether a report's testcase element is an OpenCL test (see the module comment)."""
+    return "OpenCl" in case.get("classname", "") or "[opencl]" in case.get("name", "")
+
+
 def report_counts(target):
     total = failures = errors = skipped = ocl_run = ocl_skipped = 0
     folders = sorted(glob.glob(os.path.join(target, "surefire-reports*")))
@@ -30,7 +39,7 @@ def report_counts(target):
             failures += case.find("failure") is not None
             errors += case.find("error") is not None
             skipped += sk
-            if "OpenCl" in case.get("classname", ""):
+            if is_opencl(case):
                 ocl_run += not sk
                 ocl_skipped += sk
     return [total, failures, errors, skipped], ocl_run, ocl_skipped, folders

@@ -1,13 +1,14 @@
 /*
- * conv2d_gemm.cl: 2-D convolution as an implicit GEMM, NCHW float32, PyTorch conv2d semantics.
+ * conv2d_gemm.cl: 2-D convolution as an implicit GEMM, NCHW, PyTorch conv2d semantics.
  * Per image and group: out[m][p] = sum_r W[m][r] * X[r][p], with m an output channel of the
  * group (M = K/groups), p an output pixel (N = OH*OW) and r = (c, i, j) an input channel of the
  * group and a kernel tap (Kdim = C/groups * KH * KW). X is never materialised: each kernel reads
  * the input where the tap points.
  *
  * Layouts the host prepares (GemmConvPlan):
- *   input   zero-padded planes [N][C][IHP][IWP], the image at row PH, column PW, followed by
- *           slack so that the last tile's reads past the final plane stay inside the buffer.
+ *   input   zero-padded planes [N][C][IHP][IWP], IHP = H + pad_top + pad_bottom and
+ *           IWP = W + pad_left + pad_right, the image at row pad_top, column pad_left, followed
+ *           by slack so that the last tile's reads past the final plane stay inside the buffer.
  *           Pixels outside the image read the zeros, so the inner loops have no bounds checks.
  *   wpack   weights packed by pack_weights into panels [groups*MT][RP][TM]: for each group and
  *           M tile of TM output channels, the TM weights of tap r are adjacent, so a tile's
@@ -19,7 +20,9 @@
  *               (as wide as the padded input), so tap (i, j) of position q reads input q +
  *               i*DH*IWP + j*DW; positions with ox >= OW are computed and thrown away.
  *
- * Kernels and their build options (-D); every other size is an argument:
+ * Kernels and their build options (-D), besides the prelude's (REAL, REAL_BYTES; and for the
+ * three GEMM kernels HAS_BIAS, POST_N, POSTi_*: the epilogue, see prelude.h); every other size
+ * is an argument:
  *   pack_weights      PACK_R (taps per work-item, default 64).
  *   conv2d_gemm_cm    CPU style: each work-item keeps TM = VW*MV output channels x TN pixels in
  *                     registers, channels in vectors of VW, and broadcasts one input value to
@@ -36,27 +39,14 @@
  * Kernel size, dilation, vertical stride and every tensor size are arguments, so one build of a
  * tile serves many problems; only what fixes the register tile (and SW, the spacing of a tile's
  * input reads) is compiled in.
- * The common `flags` argument: bit 0 adds bias[k], bit 1 applies ReLU as x < 0 ? 0 : x.
+ * The GEMM kernels' arguments: input, wpack, bias (any buffer without HAS_BIAS), sum (the sum
+ * post-op's tensor, of the output's shape; any buffer without one), output, then the sizes.
  *
  * NDRange (global sizes are rounded up to the local size; work-items past the end return):
  *   pack_weights     (round_up(ceil(RP/PACK_R), l), groups*MT), local (l, 1)
  *   conv2d_gemm_cm/pv (round_up(pixel tiles per image, l0), groups*MT, N), local (l0, 1, 1)
  *   conv2d_gemm_lm   (round_up(OH*OW, BN)/RN, groups*MT*WGM, N), local (WGN, WGM, 1)
  */
-
-#include "vectors.h" /* floatv, VLOAD, VSTORE, VFMA: vectors of VW floats (cm and pv) */
-
-#define FLAG_BIAS 1
-#define FLAG_RELU 2
-
-inline float epilogue(float v, float b, int flags)
-{
-    v += b;
-    if (flags & FLAG_RELU) {
-        v = v < 0.0f ? 0.0f : v; /* NaN stays NaN */
-    }
-    return v;
-}
 
 /* weight [groups*KG][R] -> wpack [groups*MT][RP][TMP], zero beyond KG channels and R taps.
    A work-item moves a block of PACK_R taps x TMP channels. For each tap it reads one weight of
@@ -66,8 +56,8 @@ inline float epilogue(float v, float b, int flags)
 #ifndef PACK_R
 #define PACK_R 64
 #endif
-__kernel void pack_weights(__global const float* restrict weight,
-                           __global float* restrict wpack,
+__kernel void pack_weights(__global const real* restrict weight,
+                           __global real* restrict wpack,
                            const int KG, const int R, const int RP, const int TMP, const int MT,
                            const int rBlocks)
 {
@@ -82,8 +72,8 @@ __kernel void pack_weights(__global const float* restrict weight,
     const int rEnd = min(PACK_R, RP - r0);
     const int rValid = clamp(R - r0, 0, rEnd);
     const int mValid = clamp(KG - m0, 0, TMP);
-    const __global float* src = weight + (size_t)(g * KG + m0) * R + r0;
-    __global float* dst = wpack + ((size_t)gm * RP + r0) * TMP;
+    const __global real* src = weight + (size_t)(g * KG + m0) * R + r0;
+    __global real* dst = wpack + ((size_t)gm * RP + r0) * TMP;
     for (int rr = 0; rr < rEnd; ++rr) {
         if (rr < rValid) {
 #pragma clang loop vectorize(disable)
@@ -92,11 +82,11 @@ __kernel void pack_weights(__global const float* restrict weight,
             }
         } else {
             for (int m = 0; m < mValid; ++m) {
-                dst[m] = 0.0f;
+                dst[m] = (real)0.0f;
             }
         }
         for (int m = mValid; m < TMP; ++m) {
-            dst[m] = 0.0f;
+            dst[m] = (real)0.0f;
         }
         dst += TMP;
     }
@@ -105,15 +95,15 @@ __kernel void pack_weights(__global const float* restrict weight,
 #if defined(TN) && defined(MV)
 #define TM (VW * MV)
 
-__kernel void conv2d_gemm_cm(__global const float* restrict input,
-                             __global const float* restrict wpack,
-                             __global const float* restrict bias,
-                             __global float* restrict output,
+__kernel void conv2d_gemm_cm(__global const real* restrict input,
+                             __global const real* restrict wpack,
+                             __global const real* restrict bias,
+                             __global const real* restrict sum,
+                             __global real* restrict output,
                              const int C, const int IHP, const int IWP, const int K, const int KG,
                              const int CG, const int MT, const int OH, const int OW,
                              const int KH, const int KW, const int SH, const int DH, const int DW,
-                             const int tilesPerRow, const int pixTiles, const int linear,
-                             const int flags)
+                             const int tilesPerRow, const int pixTiles, const int linear)
 {
     const int pt = get_global_id(0);
     const int gm = get_global_id(1);
@@ -132,15 +122,15 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
         base = oy * SH * IWP + ox0 * SW;
     }
     const int plane = IHP * IWP;
-    const __global float* in = input + (size_t)(n * C + g * CG) * plane + base;
-    const __global float* w = wpack + (size_t)gm * CG * (KH * KW * TM);
+    const __global real* in = input + (size_t)(n * C + g * CG) * plane + base;
+    const __global real* w = wpack + (size_t)gm * CG * (KH * KW * TM);
 
-    floatv acc[TN][MV];
+    realv acc[TN][MV];
 #pragma unroll
     for (int t = 0; t < TN; ++t) {
 #pragma unroll
         for (int v = 0; v < MV; ++v) {
-            acc[t][v] = (floatv)(0.0f);
+            acc[t][v] = (realv)(0.0f);
         }
     }
     const int rowStep = DH * IWP;
@@ -148,17 +138,17 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
         /* taps stay loops (their sizes are arguments, so one build serves every kernel shape):
            the pixel offsets t*SW below are still constants from the tap's base pointer */
         for (int i = 0; i < KH; ++i) {
-            const __global float* row = in + i * rowStep;
+            const __global real* row = in + i * rowStep;
             for (int j = 0; j < KW; ++j) {
-                const __global float* px = row + j * DW;
-                floatv wv[MV];
+                const __global real* px = row + j * DW;
+                realv wv[MV];
 #pragma unroll
                 for (int v = 0; v < MV; ++v) {
                     wv[v] = VLOAD(w + v * VW);
                 }
 #pragma unroll
                 for (int t = 0; t < TN; ++t) {
-                    const floatv x = (floatv)(px[t * SW]);
+                    const realv x = (realv)(px[t * SW]);
 #pragma unroll
                     for (int v = 0; v < MV; ++v) {
                         acc[t][v] = VFMA(wv[v], x, acc[t][v]);
@@ -173,14 +163,15 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
     const int P = OH * OW;
     const int m0 = mt * TM;
     const int mCount = min(TM, KG - m0);
-    __global float* out = output + (size_t)(n * K + g * KG + m0) * P;
-    floatv bv[MV];
+    const size_t out0 = (size_t)(n * K + g * KG + m0) * P;
+    __global real* out = output + out0;
+    realv bv[MV]; /* the bias of each vector's channels (zeros without HAS_BIAS: not read) */
 #pragma unroll
     for (int v = 0; v < MV; ++v) {
-        float lanes[VW];
+        real lanes[VW];
         for (int l = 0; l < VW; ++l) {
             const int m = v * VW + l;
-            lanes[l] = ((flags & FLAG_BIAS) && m < mCount) ? bias[g * KG + m0 + m] : 0.0f;
+            lanes[l] = (HAS_BIAS && m < mCount) ? bias[g * KG + m0 + m] : (real)0.0f;
         }
         bv[v] = VLOAD(lanes);
     }
@@ -190,17 +181,26 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
 #pragma unroll
     for (int t = 0; t < TN; ++t) {
         if (y < OH && x < OW) {
-            __global float* o = out + y * OW + x;
+            const int pixel = y * OW + x;
+            __global real* o = out + pixel;
 #pragma unroll
             for (int v = 0; v < MV; ++v) {
-                floatv r = acc[t][v] + bv[v];
-                if (flags & FLAG_RELU) {
-                    r = r < (floatv)(0.0f) ? (floatv)(0.0f) : r; /* NaN stays NaN */
-                }
-                float lanes[VW];
-                VSTORE(r, lanes);
+                realv r = acc[t][v];
                 const int lEnd = min(VW, mCount - v * VW);
-                __global float* dst = o + (size_t)(v * VW) * P;
+                realv sv = (realv)(0.0f); /* the sum tensor at the vector's channels and this pixel */
+#if HAS_SUM
+                {
+                    real sl[VW];
+                    for (int l = 0; l < VW; ++l) {
+                        sl[l] = l < lEnd ? sum[out0 + (size_t)(v * VW + l) * P + pixel] : (real)0.0f;
+                    }
+                    sv = VLOAD(sl);
+                }
+#endif
+                EPILOGUE(realv, VW, r, bv[v], sv);
+                real lanes[VW];
+                VSTORE(r, lanes);
+                __global real* dst = o + (size_t)(v * VW) * P;
                 if (lEnd == VW) {
                     /* a full vector: one store per channel plane, without loop overhead */
 #pragma unroll
@@ -226,27 +226,27 @@ __kernel void conv2d_gemm_cm(__global const float* restrict input,
 #if defined(NV) && defined(TM)
 #define TN (VW * NV)
 
-/* Copies count (< 32) adjacent floats in at most five stores. */
-inline void store_run(__global float* dst, const float* src, const int count)
+/* Copies count (< 32) adjacent reals in at most five stores. */
+inline void store_run(__global real* dst, const real* src, const int count)
 {
     int o = 0;
     if (count & 16) {
-        const float16 v16 = VLOAD16(src);
+        const real16 v16 = VLOAD16(src);
         VSTORE16(v16, dst);
         o = 16;
     }
     if (count & 8) {
-        const float8 v8 = VLOAD8(src + o);
+        const real8 v8 = VLOAD8(src + o);
         VSTORE8(v8, dst + o);
         o += 8;
     }
     if (count & 4) {
-        const float4 v4 = VLOAD4(src + o);
+        const real4 v4 = VLOAD4(src + o);
         VSTORE4(v4, dst + o);
         o += 4;
     }
     if (count & 2) {
-        const float2 v2 = VLOAD2(src + o);
+        const real2 v2 = VLOAD2(src + o);
         VSTORE2(v2, dst + o);
         o += 2;
     }
@@ -255,15 +255,15 @@ inline void store_run(__global float* dst, const float* src, const int count)
     }
 }
 
-__kernel void conv2d_gemm_pv(__global const float* restrict input,
-                             __global const float* restrict wpack,
-                             __global const float* restrict bias,
-                             __global float* restrict output,
+__kernel void conv2d_gemm_pv(__global const real* restrict input,
+                             __global const real* restrict wpack,
+                             __global const real* restrict bias,
+                             __global const real* restrict sum,
+                             __global real* restrict output,
                              const int C, const int IHP, const int IWP, const int K, const int KG,
                              const int CG, const int MT, const int OH, const int OW,
                              const int KH, const int KW, const int SH, const int DH, const int DW,
-                             const int tilesPerRow, const int pixTiles, const int linear,
-                             const int flags)
+                             const int tilesPerRow, const int pixTiles, const int linear)
 {
     const int pt = get_global_id(0);
     const int gm = get_global_id(1);
@@ -282,31 +282,31 @@ __kernel void conv2d_gemm_pv(__global const float* restrict input,
         base = oy * SH * IWP + ox0;
     }
     const int plane = IHP * IWP;
-    const __global float* in = input + (size_t)(n * C + g * CG) * plane + base;
-    const __global float* w = wpack + (size_t)gm * CG * (KH * KW * TM);
+    const __global real* in = input + (size_t)(n * C + g * CG) * plane + base;
+    const __global real* w = wpack + (size_t)gm * CG * (KH * KW * TM);
 
-    floatv acc[TM][NV];
+    realv acc[TM][NV];
 #pragma unroll
     for (int m = 0; m < TM; ++m) {
 #pragma unroll
         for (int v = 0; v < NV; ++v) {
-            acc[m][v] = (floatv)(0.0f);
+            acc[m][v] = (realv)(0.0f);
         }
     }
     const int rowStep = DH * IWP;
     for (int c = 0; c < CG; ++c) {
         for (int i = 0; i < KH; ++i) {
-            const __global float* row = in + i * rowStep;
+            const __global real* row = in + i * rowStep;
             for (int j = 0; j < KW; ++j) {
-                const __global float* px = row + j * DW;
-                floatv x[NV];
+                const __global real* px = row + j * DW;
+                realv x[NV];
 #pragma unroll
                 for (int v = 0; v < NV; ++v) {
                     x[v] = VLOAD(px + v * VW);
                 }
 #pragma unroll
                 for (int m = 0; m < TM; ++m) {
-                    const floatv a = (floatv)(w[m]);
+                    const realv a = (realv)(w[m]);
 #pragma unroll
                     for (int v = 0; v < NV; ++v) {
                         acc[m][v] = VFMA(a, x[v], acc[m][v]);
@@ -319,7 +319,7 @@ __kernel void conv2d_gemm_pv(__global const float* restrict input,
     }
 
     const int P = OH * OW;
-    __global float* out = output + (size_t)(n * K + g * KG) * P;
+    const size_t out0 = (size_t)(n * K + g * KG) * P;
     const int m0 = mt * TM;
     /* where each pixel vector starts: along the row, wrapping rows when linear */
     int vy[NV], vx[NV];
@@ -342,26 +342,32 @@ __kernel void conv2d_gemm_pv(__global const float* restrict input,
         if (m0 + m >= KG) {
             break;
         }
-        const float b = (flags & FLAG_BIAS) ? bias[g * KG + m0 + m] : 0.0f;
-        __global float* outm = out + (size_t)(m0 + m) * P;
+        const int k = g * KG + m0 + m;
+        const size_t plane0 = out0 + (size_t)(m0 + m) * P; /* channel k's output plane */
+        __global real* outm = output + plane0;
 #pragma unroll
         for (int v = 0; v < NV; ++v) {
-            floatv r = acc[m][v] + (floatv)(b);
-            if (flags & FLAG_RELU) {
-                r = r < (floatv)(0.0f) ? (floatv)(0.0f) : r; /* NaN stays NaN */
-            }
+            realv r = acc[m][v];
             if (vy[v] < OH && vx[v] + VW <= OW) {
                 /* the whole vector lies inside one output row: one store */
-                VSTORE(r, outm + vy[v] * OW + vx[v]);
+                const int pixel = vy[v] * OW + vx[v];
+                EPILOGUE(realv, VW, r, bias[k], VLOAD(sum + plane0 + pixel));
+                VSTORE(r, outm + pixel);
             } else {
-                /* the vector runs past the row's end: store the valid run of each row it touches */
-                float lanes[VW];
+                /* the vector runs past the row's end: the valid run of each row it touches, lane by lane */
+                real lanes[VW];
                 VSTORE(r, lanes);
                 int yy = vy[v], xx = vx[v];
                 for (int l = 0; l < VW; xx = 0, ++yy) {
                     const int len = linear ? min(VW - l, IWP - xx) : VW - l;
                     if (yy < OH) {
-                        store_run(outm + yy * OW + xx, lanes + l, clamp(OW - xx, 0, len));
+                        const int run = clamp(OW - xx, 0, len);
+                        for (int i = 0; i < run; ++i) {
+                            real e = lanes[l + i];
+                            EPILOGUE(real, 1, e, bias[k], sum[plane0 + yy * OW + xx + i]);
+                            lanes[l + i] = e;
+                        }
+                        store_run(outm + yy * OW + xx, lanes + l, run);
                     }
                     l += len;
                 }
@@ -377,17 +383,18 @@ __kernel void conv2d_gemm_pv(__global const float* restrict input,
 #define NT (WGM * WGN)
 
 __kernel __attribute__((reqd_work_group_size(WGN, WGM, 1)))
-void conv2d_gemm_lm(__global const float* restrict input,
-                    __global const float* restrict wpack,
-                    __global const float* restrict bias,
-                    __global float* restrict output,
+void conv2d_gemm_lm(__global const real* restrict input,
+                    __global const real* restrict wpack,
+                    __global const real* restrict bias,
+                    __global const real* restrict sum,
+                    __global real* restrict output,
                     const int C, const int IHP, const int IWP, const int K, const int KG,
                     const int CG, const int MT, const int OH, const int OW,
                     const int KH, const int KW, const int SH, const int SW, const int DH,
-                    const int DW, const int RP, const int flags)
+                    const int DW, const int RP)
 {
-    __local float As[BK * BM];
-    __local float Bs[BK * BN];
+    __local real As[BK * BM];
+    __local real Bs[BK * BN];
     __local int pixOff[BN]; /* where each tile pixel's first tap reads; -1 past the image */
     __local int tapOff[BK]; /* how far each tap of the step reads from there; -1 past R */
     const int lx = get_local_id(0);
@@ -402,15 +409,15 @@ void conv2d_gemm_lm(__global const float* restrict input,
     const int taps = KH * KW;
     const int R = CG * taps;
     const int plane = IHP * IWP;
-    const __global float* in = input + (size_t)(n * C + g * CG) * plane;
-    const __global float* wpanel = wpack + (size_t)gm * RP * BM;
+    const __global real* in = input + (size_t)(n * C + g * CG) * plane;
+    const __global real* wpanel = wpack + (size_t)gm * RP * BM;
 
-    float acc[RM][RN];
+    real acc[RM][RN];
 #pragma unroll
     for (int a = 0; a < RM; ++a) {
 #pragma unroll
         for (int b = 0; b < RN; ++b) {
-            acc[a][b] = 0.0f;
+            acc[a][b] = (real)0.0f;
         }
     }
     /* the divisions that locate pixels and taps happen once per table entry, not per load */
@@ -438,12 +445,12 @@ void conv2d_gemm_lm(__global const float* restrict input,
             const int pp = e - kk * BN;
             const int po = pixOff[pp];
             const int to = tapOff[kk];
-            Bs[e] = (po >= 0 && to >= 0) ? in[po + to] : 0.0f;
+            Bs[e] = (po >= 0 && to >= 0) ? in[po + to] : (real)0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 #pragma unroll 4
         for (int kk = 0; kk < BK; ++kk) {
-            float a[RM], b[RN];
+            real a[RM], b[RN];
 #pragma unroll
             for (int x = 0; x < RM; ++x) {
                 a[x] = As[kk * BM + ly + x * WGM];
@@ -463,19 +470,21 @@ void conv2d_gemm_lm(__global const float* restrict input,
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
-    __global float* out = output + (size_t)(n * K + g * KG) * P;
+    const size_t out0 = (size_t)(n * K + g * KG) * P;
 #pragma unroll
     for (int x = 0; x < RM; ++x) {
         const int m = mt * BM + ly + x * WGM;
         if (m >= KG) {
             continue;
         }
-        const float b = (flags & FLAG_BIAS) ? bias[g * KG + m] : 0.0f;
 #pragma unroll
         for (int y = 0; y < RN; ++y) {
             const int p = p0 + lx + y * WGN;
             if (p < P) {
-                out[(size_t)m * P + p] = epilogue(acc[x][y], b, flags);
+                real v = acc[x][y];
+                const size_t o = out0 + (size_t)m * P + p;
+                EPILOGUE(real, 1, v, bias[g * KG + m], sum[o]);
+                output[o] = v;
             }
         }
     }

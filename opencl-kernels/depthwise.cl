@@ -1,6 +1,6 @@
 /*
  * depthwise.cl: depthwise 2-D convolution (groups == C, one input channel per group, channel
- * multiplier KG = K / C), NCHW float32, PyTorch conv2d semantics.
+ * multiplier KG = K / C), NCHW, PyTorch conv2d semantics.
  *
  * A work-group computes an output tile of one (n, k) plane; it first copies the input rows and
  * columns the tile needs into local memory, zero-filling the padding, so the compute loop has no
@@ -11,31 +11,27 @@
  * walks the staged input rows once and adds each loaded vector into every output row it belongs
  * to, so an input vector is loaded once per (row, kernel column) instead of once per output row.
  *
- * Build options (-D):
+ * Build options (-D), besides the prelude's (REAL, REAL_BYTES, HAS_BIAS, POST_N, POSTi_*: the
+ * element type and the epilogue, see prelude.h):
  *   KH, KW     kernel height and width
  *   SH, SW     stride
- *   PH, PW     zero padding (top = bottom = PH, left = right = PW)
+ *   PH, PW     zero padding above and left of the input; the padding below and right is implied
+ *              by OH and OW (staged rows and columns outside the image are zero either way)
  *   DH, DW     dilation
  *   KG         output channels per input channel (the channel multiplier); output k reads
  *              input channel k / KG
- *   HAS_BIAS   0 or 1: add bias[k]
- *   RELU       0 or 1: apply x < 0 ? 0 : x (NaN stays NaN)
- *   VW         outputs per vector along x: 1, 2, 4, 8 or 16
+ *   VW         outputs per vector along x: 1, 2, 4, 8 or 16 (the prelude's realv)
  *   NV         vectors per work-item along x
  *   TH         output rows per work-item
  *   WGX, WGY   work-items per work-group along x and y. The work-group tile is
  *              (VW*NV*WGX) columns x (TH*WGY) rows. With WGX*WGY == 1 the kernel has no barrier
  *              (the right shape for CPU devices, where a barrier splits the work-item loop).
- * Kernel arguments: input, weight, bias (any buffer when HAS_BIAS is 0), output,
- *   N, C, H, W, K, OH, OW.
+ * Kernel arguments: input, weight, bias (any buffer without HAS_BIAS), sum (the sum post-op's
+ *   tensor, of the output's shape; any buffer without one), output, N, C, H, W, K, OH, OW.
  * NDRange: global (ceil(OW / (VW*NV*WGX)) * WGX, ceil(OH / (TH*WGY)) * WGY, N*K),
  *   local (WGX, WGY, 1).
- * Local memory: IN_TH * SW * QW floats (see below), sized at compile time.
+ * Local memory: IN_TH * SW * QW reals (see below), sized at compile time.
  */
-
-#include "vectors.h" /* floatv, VLOAD, VSTORE, VFMA: vectors of VW floats */
-
-#define RELU_V(v) ((v) < (floatv)(0.0f) ? (floatv)(0.0f) : (v)) /* NaN stays NaN */
 
 #define WG_SIZE (WGX * WGY)
 #if WG_SIZE > 1
@@ -50,15 +46,15 @@
 #define IN_TH ((OTH - 1) * SH + (KH - 1) * DH + 1) /* staged input rows */
 #define IN_TW ((OTW - 1) * SW + (KW - 1) * DW + 1) /* staged input columns */
 #define QW ((IN_TW + SW - 1) / SW)                /* staged columns per phase */
-#define ROW (SW * QW)                             /* floats per staged row */
+#define ROW (SW * QW)                             /* reals per staged row */
 
 /* Staged column of input column c (relative to the tile): phase c % SW, position c / SW. */
 #define STAGED(c) (((c) % SW) * QW + (c) / SW)
 
 /* Input column col of a staged row: src[col] inside the image (a <= col < b), else zero. */
-inline float column_or_zero(const __global float* src, int col, int a, int b)
+inline real column_or_zero(const __global real* src, int col, int a, int b)
 {
-    return col >= a && col < b ? src[col] : 0.0f;
+    return col >= a && col < b ? src[col] : (real)0.0f;
 }
 
 /*
@@ -67,7 +63,7 @@ inline float column_or_zero(const __global float* src, int col, int a, int b)
  * inside are copied as vectors (at stride 2 de-interleaved into the two phases); the rest one
  * by one. Work-item lx of WGX takes every WGX-th run and position.
  */
-inline void stage_row(__local float* dst, const __global float* src, int a, int b, int lx)
+inline void stage_row(__local real* dst, const __global real* src, int a, int b, int lx)
 {
 #if SW == 1
     const int qa = a, qb = b;
@@ -81,13 +77,13 @@ inline void stage_row(__local float* dst, const __global float* src, int a, int 
     for (int m = lx; m < runs; m += WGX) {
         const int q = qa + 16 * m;
 #if SW == 1
-        const float16 v = VLOAD16(src + q);
+        const real16 v = VLOAD16(src + q);
         VSTORE16(v, dst + q);
 #elif SW == 2
-        const float16 lo = VLOAD16(src + 2 * q);
-        const float16 hi = VLOAD16(src + 2 * q + 16);
-        const float16 even = (float16)(lo.even, hi.even);
-        const float16 odd = (float16)(lo.odd, hi.odd);
+        const real16 lo = VLOAD16(src + 2 * q);
+        const real16 hi = VLOAD16(src + 2 * q + 16);
+        const real16 even = (real16)(lo.even, hi.even);
+        const real16 odd = (real16)(lo.odd, hi.odd);
         VSTORE16(even, dst + q);
         VSTORE16(odd, dst + QW + q);
 #endif
@@ -114,14 +110,15 @@ inline void stage_row(__local float* dst, const __global float* src, int a, int 
 }
 
 __kernel __attribute__((reqd_work_group_size(WGX, WGY, 1)))
-void depthwise(__global const float* restrict input,
-               __global const float* restrict weight,
-               __global const float* restrict bias,
-               __global float* restrict output,
+void depthwise(__global const real* restrict input,
+               __global const real* restrict weight,
+               __global const real* restrict bias,
+               __global const real* restrict sum,
+               __global real* restrict output,
                const int N, const int C, const int H, const int W,
                const int K, const int OH, const int OW)
 {
-    __local float tile[IN_TH * ROW];
+    __local real tile[IN_TH * ROW];
 
     const int lx = get_local_id(0);
     const int ly = get_local_id(1);
@@ -134,7 +131,7 @@ void depthwise(__global const float* restrict input,
 
     /* Stage the input tile, zero outside the image. */
     {
-        const __global float* img = input + ((size_t)n * C + c) * H * W;
+        const __global real* img = input + ((size_t)n * C + c) * H * W;
         const int iy0 = oy0 * SH - PH;
         const int ix0 = ox0 * SW - PW;
         /* Tile columns [a, b) lie inside the image. */
@@ -142,10 +139,10 @@ void depthwise(__global const float* restrict input,
         const int b = clamp(W - ix0, a, IN_TW);
         for (int r = ly; r < IN_TH; r += WGY) {
             const int iy = iy0 + r;
-            __local float* dst = tile + r * ROW;
+            __local real* dst = tile + r * ROW;
             if (iy < 0 || iy >= H) {
                 for (int q = lx; q < ROW; q += WGX) {
-                    dst[q] = 0.0f;
+                    dst[q] = (real)0.0f;
                 }
             } else {
                 stage_row(dst, img + iy * W + ix0, a, b, lx);
@@ -154,13 +151,13 @@ void depthwise(__global const float* restrict input,
     }
     LOCAL_BARRIER();
 
-    const __global float* wt = weight + (size_t)k * KH * KW;
-    floatv acc[TH][NV];
+    const __global real* wt = weight + (size_t)k * KH * KW;
+    realv acc[TH][NV];
 #pragma unroll
     for (int t = 0; t < TH; ++t) {
 #pragma unroll
         for (int v = 0; v < NV; ++v) {
-            acc[t][v] = (floatv)(0.0f);
+            acc[t][v] = (realv)(0.0f);
         }
     }
     const int xq = lx * XW; /* first output column of this work-item, relative to the tile */
@@ -168,10 +165,10 @@ void depthwise(__global const float* restrict input,
 #if SH == 1 && DH == 1 && TH > 1
     /* Staged row ly*TH + r feeds output row t of this work-item through kernel row r - t. */
     for (int r = 0; r < TH + KH - 1; ++r) {
-        const __local float* row = tile + (ly * TH + r) * ROW;
+        const __local real* row = tile + (ly * TH + r) * ROW;
         for (int j = 0; j < KW; ++j) {
-            const __local float* src = row + STAGED(j * DW) + xq;
-            floatv in[NV];
+            const __local real* src = row + STAGED(j * DW) + xq;
+            realv in[NV];
 #pragma unroll
             for (int v = 0; v < NV; ++v) {
                 in[v] = VLOAD(src + v * VW);
@@ -180,7 +177,7 @@ void depthwise(__global const float* restrict input,
             for (int t = 0; t < TH; ++t) {
                 const int i = r - t;
                 if (i >= 0 && i < KH) {
-                    const floatv w = (floatv)(wt[i * KW + j]);
+                    const realv w = (realv)(wt[i * KW + j]);
 #pragma unroll
                     for (int v = 0; v < NV; ++v) {
                         acc[t][v] = VFMA(w, in[v], acc[t][v]);
@@ -193,13 +190,13 @@ void depthwise(__global const float* restrict input,
 #pragma unroll
     for (int t = 0; t < TH; ++t) {
         for (int i = 0; i < KH; ++i) {
-            const __local float* row = tile + ((ly * TH + t) * SH + i * DH) * ROW;
+            const __local real* row = tile + ((ly * TH + t) * SH + i * DH) * ROW;
             for (int j = 0; j < KW; ++j) {
-                const __local float* src = row + STAGED(j * DW) + xq;
-                const floatv w = (floatv)(wt[i * KW + j]);
+                const __local real* src = row + STAGED(j * DW) + xq;
+                const realv w = (realv)(wt[i * KW + j]);
 #pragma unroll
                 for (int v = 0; v < NV; ++v) {
-                    const floatv x = VLOAD(src + v * VW);
+                    const realv x = VLOAD(src + v * VW);
                     acc[t][v] = VFMA(w, x, acc[t][v]);
                 }
             }
@@ -207,33 +204,29 @@ void depthwise(__global const float* restrict input,
     }
 #endif
 
-#if HAS_BIAS
-    const float b = bias[k];
-#endif
+    /* Epilogue: whole vectors inside the row at once, the row's last partial vector lane by lane. */
 #pragma unroll
     for (int t = 0; t < TH; ++t) {
         const int oy = oy0 + ly * TH + t;
         if (oy >= OH) {
             break;
         }
-        __global float* out = output + ((size_t)nk * OH + oy) * OW;
+        const size_t row0 = ((size_t)nk * OH + oy) * OW;
+        __global real* out = output + row0;
 #pragma unroll
         for (int v = 0; v < NV; ++v) {
-            floatv r = acc[t][v];
-#if HAS_BIAS
-            r += (floatv)(b);
-#endif
-#if RELU
-            r = RELU_V(r);
-#endif
+            realv r = acc[t][v];
             const int ox = ox0 + xq + v * VW;
             if (ox + VW <= OW) {
+                EPILOGUE(realv, VW, r, bias[k], VLOAD(sum + row0 + ox));
                 VSTORE(r, out + ox);
             } else if (ox < OW) {
-                float lanes[VW];
+                real lanes[VW];
                 VSTORE(r, lanes);
                 for (int l = 0; l < OW - ox; ++l) {
-                    out[ox + l] = lanes[l];
+                    real e = lanes[l];
+                    EPILOGUE(real, 1, e, bias[k], sum[row0 + ox + l]);
+                    out[ox + l] = e;
                 }
             }
         }

@@ -2,7 +2,7 @@
  * peak.cl: the device's measured limits, fp32 FMA rate and memory bandwidth, against which
  * `convcl bench` reports each result as a share (`convcl peak` prints them).
  *
- * Build options (-D):
+ * Build options (-D) (the prelude's are not used):
  *   VEC   width of the accumulators: 1, 2, 4, 8 or 16 (floatVEC)
  *   ACC   independent accumulators per work-item: the FMA pipelines interleave ACC chains, so
  *         no FMA waits for the previous one's result (ACC >= pipeline latency x FMA units)
@@ -23,12 +23,11 @@
  *   per work-item (two reads, one write). NDRange: n rounded up to the local size.
  */
 
-#define CAT(a, b) a##b
-#define XCAT(a, b) CAT(a, b)
+/* fp32 by definition: float, not the prelude's real (CAT is the prelude's). */
 #if VEC == 1
 #define FLOATV float
 #else
-#define FLOATV XCAT(float, VEC)
+#define FLOATV CAT(float, VEC)
 #endif
 
 __kernel void peak_fma(__global float* restrict out, const int rounds, const float a, const float b)

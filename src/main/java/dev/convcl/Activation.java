@@ -53,18 +53,35 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
             this.parameters = parameters;
         }
 
-        /** The name in the one-line form. */
+        /**
+         * The kind's name in the one-line form and in messages.
+         *
+         * @return e.g. {@code relu}, {@code leaky_relu}
+         */
         public String token() {
             return token;
         }
 
-        /** How many of alpha, beta the kind uses. */
+        /**
+         * How many parameters the kind takes: 0 (none), 1 ({@code alpha}) or 2 ({@code alpha} and
+         * {@code beta}).
+         *
+         * @return 0, 1 or 2
+         */
         public int parameters() {
             return parameters;
         }
     }
 
-    /** Checks the parameters: finite, unused ones zero, {@code clip}'s minimum not above its maximum. */
+    /**
+     * Checks the parameters: finite, the unused ones zero, {@code clip}'s minimum not above its
+     * maximum.
+     *
+     * @param kind  which function, not null
+     * @param alpha first parameter (clip minimum, leaky slope, hardsigmoid slope), 0 where unused
+     * @param beta  second parameter (clip maximum, hardsigmoid offset), 0 where unused
+     * @throws IllegalArgumentException naming the kind, the parameters and the rule
+     */
     public Activation {
         if (kind == null) {
             throw new IllegalArgumentException("activation kind must not be null");
@@ -81,58 +98,113 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
         }
     }
 
-    /** {@code relu}. */
+    /**
+     * {@code relu}: {@code torch.nn.ReLU}, ONNX {@code Relu}.
+     *
+     * @return the activation
+     */
     public static Activation relu() {
         return new Activation(Kind.RELU, 0f, 0f);
     }
 
-    /** {@code clip(0, 6)}, PyTorch's ReLU6. */
+    /**
+     * {@code clip(0, 6)}: {@code torch.nn.ReLU6}.
+     *
+     * @return the activation
+     */
     public static Activation relu6() {
         return clip(0f, 6f);
     }
 
-    /** {@code clip(min, max)}. */
+    /**
+     * {@code clip(min, max)}: {@code torch.clamp(x, min, max)}, ONNX {@code Clip}; NaN stays NaN.
+     *
+     * @param min the lower bound, finite
+     * @param max the upper bound, finite, at least {@code min}
+     * @return the activation
+     * @throws IllegalArgumentException when a bound is not finite or {@code min > max}
+     */
     public static Activation clip(float min, float max) {
         return new Activation(Kind.CLIP, min, max);
     }
 
-    /** {@code leaky_relu(slope)}. */
+    /**
+     * {@code leaky_relu(slope)}: {@code torch.nn.LeakyReLU(negative_slope)}, ONNX {@code LeakyRelu}
+     * ({@code alpha}).
+     *
+     * @param slope the factor for negative values, finite (PyTorch's default is 0.01)
+     * @return the activation
+     * @throws IllegalArgumentException when {@code slope} is not finite
+     */
     public static Activation leakyRelu(float slope) {
         return new Activation(Kind.LEAKY_RELU, slope, 0f);
     }
 
-    /** {@code sigmoid}. */
+    /**
+     * {@code sigmoid}: {@code torch.nn.Sigmoid}, ONNX {@code Sigmoid}.
+     *
+     * @return the activation
+     */
     public static Activation sigmoid() {
         return new Activation(Kind.SIGMOID, 0f, 0f);
     }
 
-    /** {@code silu}. */
+    /**
+     * {@code silu}: {@code torch.nn.SiLU} ("swish").
+     *
+     * @return the activation
+     */
     public static Activation silu() {
         return new Activation(Kind.SILU, 0f, 0f);
     }
 
-    /** {@code gelu}, the erf form. */
+    /**
+     * {@code gelu}: {@code torch.nn.GELU()} with its default {@code approximate='none'} (the erf
+     * form), ONNX {@code Gelu}.
+     *
+     * @return the activation
+     */
     public static Activation gelu() {
         return new Activation(Kind.GELU, 0f, 0f);
     }
 
-    /** {@code hardsigmoid} as PyTorch defines it: alpha 1/6, beta 1/2. */
+    /**
+     * {@code hardsigmoid} as {@code torch.nn.Hardsigmoid} defines it: alpha 1/6, beta 1/2.
+     *
+     * @return the activation
+     */
     public static Activation hardsigmoid() {
         return hardsigmoid(1f / 6f, 0.5f);
     }
 
-    /** {@code hardsigmoid(alpha, beta)}, ONNX's parameterisation. */
+    /**
+     * {@code hardsigmoid(alpha, beta)}: {@code clamp(alpha * x + beta, 0, 1)}, ONNX
+     * {@code HardSigmoid} (whose defaults are alpha 0.2, beta 0.5).
+     *
+     * @param alpha the slope, finite
+     * @param beta  the offset, finite
+     * @return the activation
+     * @throws IllegalArgumentException when a parameter is not finite
+     */
     public static Activation hardsigmoid(float alpha, float beta) {
         return new Activation(Kind.HARDSIGMOID, alpha, beta);
     }
 
-    /** {@code hardswish}. */
+    /**
+     * {@code hardswish}: {@code torch.nn.Hardswish}, ONNX {@code HardSwish}.
+     *
+     * @return the activation
+     */
     public static Activation hardswish() {
         return new Activation(Kind.HARDSWISH, 0f, 0f);
     }
 
     /**
-     * The function in double precision: the reference definition every backend is checked against.
+     * The function in double precision: the reference definition every backend is checked against
+     * (kernels compute it in float32).
+     *
+     * @param x the value
+     * @return the activation of {@code x}; NaN for NaN
      */
     public double apply(double x) {
         return switch (kind) {
@@ -156,6 +228,9 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
      * {@code erf(x) = 2/sqrt(pi) * exp(-x^2) * sum_n 2^n x^(2n+1) / (1*3*...*(2n+1))}, whose terms are all
      * positive (no cancellation), summed until they stop changing the sum; {@code |x| >= 6} gives
      * {@code +-1} ({@code erfc(6)} is below 2.2e-17). NaN gives NaN.
+     *
+     * @param x the argument
+     * @return {@code erf(x)}, in [-1, 1]
      */
     public static double erf(double x) {
         if (Double.isNaN(x)) {
@@ -179,7 +254,12 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
         return Math.copySign(Math.min(1, 2 / Math.sqrt(Math.PI) * Math.exp(-a * a) * sum), x);
     }
 
-    /** {@code relu}, {@code clip:0:6}, {@code leaky_relu:0.01}, {@code hardsigmoid:0.2:0.5} ... */
+    /**
+     * The step in the one-line form: the kind's name, then its parameters after {@code :}.
+     *
+     * @return e.g. {@code relu}, {@code clip:0.0:6.0}, {@code leaky_relu:0.01},
+     *         {@code hardsigmoid:0.2:0.5}
+     */
     @Override
     public String token() {
         return switch (kind.parameters) {
@@ -190,10 +270,14 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
     }
 
     /**
-     * Reads {@link #token()}'s form; {@code relu6} and {@code hardsigmoid} without parameters are
-     * accepted as shorthands.
+     * Reads {@link #token()}'s form (the name case-insensitive); {@code relu6} and
+     * {@code hardsigmoid} without parameters are accepted as shorthands for {@code clip:0:6} and
+     * PyTorch's {@code hardsigmoid:0.16666667:0.5}.
      *
-     * @throws IllegalArgumentException naming the token and the rule
+     * @param token one step, e.g. {@code leaky_relu:0.1}
+     * @return the activation
+     * @throws IllegalArgumentException naming the token and the rule (unknown name, wrong number of
+     *                                  parameters, a parameter that is not a number or breaks a rule)
      */
     public static Activation parse(String token) {
         String[] parts = token.split(":", -1);

@@ -20,6 +20,12 @@ public enum Arg {
     SUM("sum"),
     /** Regions of interest, one row {@code (batch_index, x1, y1, x2, y2)} each. Read. */
     ROIS("rois"),
+    /** One factor per channel ({@link ChannelAffine}: batch norm's folded {@code weight / sqrt(var + eps)}). Read. */
+    SCALE("scale"),
+    /** One value per channel added after the scale ({@link ChannelAffine}). Read. */
+    SHIFT("shift"),
+    /** The second operand of an element-wise operation (PyTorch's {@code other} in {@code torch.add(input, other)}). Read. */
+    OTHER("other"),
     /** The result. Written, every element. */
     DST("output");
 
@@ -29,12 +35,21 @@ public enum Arg {
         this.displayName = displayName;
     }
 
-    /** The name messages use, PyTorch's argument name: {@code input}, {@code weight}, {@code output} ... */
+    /**
+     * The name messages use: PyTorch's argument name.
+     *
+     * @return {@code input}, {@code weight}, {@code bias}, {@code offset}, {@code mask},
+     *         {@code sum}, {@code rois} or {@code output}
+     */
     public String displayName() {
         return displayName;
     }
 
-    /** Whether the operation writes this argument. */
+    /**
+     * Whether an operation writes this argument rather than reads it.
+     *
+     * @return true for {@link #DST}
+     */
     public boolean isOutput() {
         return this == DST;
     }

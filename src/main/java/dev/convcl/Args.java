@@ -9,12 +9,20 @@ import java.util.Set;
 /**
  * The tensors of one call, by role (oneDNN's execute-arguments map): the same call shape for
  * every operator. Inputs are read, {@link Arg#DST} is written, every element. Host and device
- * tensors can be mixed; see {@link Plan#execute}.
+ * tensors can be mixed; see {@link Plan#execute}. Which roles an operation takes, and the shape of
+ * each, is {@link Operation#arguments()}; {@link #validateFor(Operation)} checks a set against it
+ * (plans and {@link Engine#execute} do so before any work).
  *
  * <pre>{@code
+ * Conv2d conv = Conv2d.builder().input(1, 64, 56, 56).output(64).kernel(3, 3).padding(1).build();
+ * HostTensor x = Tensor.of(image, conv.inputShape());
+ * HostTensor w = Tensor.of(weights, conv.weightShape());
+ * HostTensor y = Tensor.zeros(conv.outputShape());
  * plan.execute(Args.of(Arg.SRC, x, Arg.WEIGHTS, w, Arg.DST, y));
- * plan.execute(Args.builder().src(x).weights(w).bias(b).dst(y).build());
+ * plan.execute(Args.builder().src(x).weights(w).dst(y).build());   // the same call
  * }</pre>
+ *
+ * <p>Immutable: the roles cannot change once built (the tensors' contents can).
  */
 public final class Args {
     private final Map<Arg, Tensor> tensors;
@@ -23,7 +31,15 @@ public final class Args {
         this.tensors = tensors;
     }
 
-    /** Arguments from role-tensor pairs: {@code of(Arg.SRC, x, Arg.DST, y)}. */
+    /**
+     * Arguments from role-tensor pairs: {@code of(Arg.SRC, x, Arg.DST, y)}. A null tensor leaves
+     * its role out; a role given twice keeps the later tensor.
+     *
+     * @param rolesAndTensors an {@link Arg}, then a {@link Tensor} (or null), repeated
+     * @return the arguments
+     * @throws IllegalArgumentException when the count is odd or a value is not of the expected type,
+     *                                  naming its position
+     */
     public static Args of(Object... rolesAndTensors) {
         if (rolesAndTensors.length % 2 != 0) {
             throw new IllegalArgumentException("Args.of takes role, tensor pairs; got " + rolesAndTensors.length + " values");
@@ -42,32 +58,61 @@ public final class Args {
         return b.build();
     }
 
-    /** An empty builder. */
+    /**
+     * A builder with no roles set.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The tensor for {@code role}, or null when absent. */
+    /**
+     * The tensor given for a role.
+     *
+     * @param role the role
+     * @return the tensor, or null when the role is not given
+     */
     public Tensor get(Arg role) {
         return tensors.get(role);
     }
 
-    /** Whether a tensor is given for {@code role}. */
+    /**
+     * Whether a tensor is given for a role.
+     *
+     * @param role the role
+     * @return true when {@link #get} would return a tensor
+     */
     public boolean has(Arg role) {
         return tensors.containsKey(role);
     }
 
-    /** The roles given. */
+    /**
+     * The roles given.
+     *
+     * @return an unmodifiable set, in {@link Arg}'s order
+     */
     public Set<Arg> roles() {
         return Collections.unmodifiableSet(tensors.keySet());
     }
 
-    /** The role-tensor pairs, unmodifiable. */
+    /**
+     * The role-tensor pairs.
+     *
+     * @return an unmodifiable map, in {@link Arg}'s order
+     */
     public Map<Arg, Tensor> asMap() {
         return Collections.unmodifiableMap(tensors);
     }
 
-    /** A copy with {@code role} set to {@code t} (null removes it). */
+    /**
+     * A copy with one role replaced; this object is unchanged.
+     *
+     * @param role the role, not null
+     * @param t    its tensor, or null to leave the role out
+     * @return the new arguments
+     * @throws IllegalArgumentException when {@code role} is null
+     */
     public Args with(Arg role, Tensor t) {
         Builder b = builder();
         b.tensors.putAll(tensors);
@@ -76,10 +121,15 @@ public final class Args {
 
     /**
      * Checks the tensors against {@code op}: each argument it takes is present (or in
-     * {@code bound}, the roles a plan holds) with the required shape, no other role is given, and
-     * the output shares no memory with an input.
+     * {@code bound}, the roles a plan holds) with the required shape, no device tensor is closed,
+     * no other role is given, and the output shares no memory with an input (the same Java array,
+     * or the same device tensor). Reads no tensor's contents.
      *
-     * @throws IllegalArgumentException naming the role, the shapes and the rule
+     * @param op    the operation the tensors are for
+     * @param bound roles that may be missing because a plan has them {@linkplain Plan#bind bound}
+     * @throws IllegalArgumentException naming the role, the shapes and the rule, e.g.
+     *                                  {@code weight shape [64, 3, 3, 3] does not match the spec:
+     *                                  expected [64, 64, 3, 3] [K, C/groups, kh, kw]}
      */
     public void validateFor(Operation op, Set<Arg> bound) {
         Map<Arg, ArgSpec> wanted = new EnumMap<>(Arg.class);
@@ -123,7 +173,13 @@ public final class Args {
         }
     }
 
-    /** The same check with nothing bound. */
+    /**
+     * {@link #validateFor(Operation, Set)} with nothing bound: every argument {@code op} takes must
+     * be given.
+     *
+     * @param op the operation the tensors are for
+     * @throws IllegalArgumentException naming the role, the shapes and the rule
+     */
     public void validateFor(Operation op) {
         validateFor(op, Set.of());
     }
@@ -145,20 +201,34 @@ public final class Args {
         return article + name + " tensor was given but op=" + op.name() + " takes none: " + op;
     }
 
-    /** {@code Args{input=HostTensor[...] float[], ...}}. */
+    /**
+     * The roles and their tensors, for messages.
+     *
+     * @return e.g. {@code Args{SRC=HostTensor[1, 64, 56, 56] float[], DST=...}}
+     */
     @Override
     public String toString() {
         return "Args" + tensors;
     }
 
-    /** Mutable builder of {@link Args}. */
+    /**
+     * Mutable builder of {@link Args}, one setter per role; setting a role again replaces its
+     * tensor, setting it to null removes it. Not thread-safe.
+     */
     public static final class Builder {
         private final Map<Arg, Tensor> tensors = new EnumMap<>(Arg.class);
 
         private Builder() {
         }
 
-        /** Sets {@code role} to {@code t}; null removes it. */
+        /**
+         * Sets a role.
+         *
+         * @param role the role, not null
+         * @param t    its tensor, or null to remove the role
+         * @return this builder
+         * @throws IllegalArgumentException when {@code role} is null
+         */
         public Builder set(Arg role, Tensor t) {
             if (role == null) {
                 throw new IllegalArgumentException("role must not be null");
@@ -171,47 +241,91 @@ public final class Args {
             return this;
         }
 
-        /** {@link Arg#SRC}. */
+        /**
+         * Sets {@link Arg#SRC}.
+         *
+         * @param t the tensor, or null to remove the role
+         * @return this builder
+         */
         public Builder src(Tensor t) {
             return set(Arg.SRC, t);
         }
 
-        /** {@link Arg#WEIGHTS}. */
+        /**
+         * Sets {@link Arg#WEIGHTS}.
+         *
+         * @param t the tensor, or null to remove the role
+         * @return this builder
+         */
         public Builder weights(Tensor t) {
             return set(Arg.WEIGHTS, t);
         }
 
-        /** {@link Arg#BIAS}. */
+        /**
+         * Sets {@link Arg#BIAS}.
+         *
+         * @param t the tensor, or null to remove the role
+         * @return this builder
+         */
         public Builder bias(Tensor t) {
             return set(Arg.BIAS, t);
         }
 
-        /** {@link Arg#OFFSET}. */
+        /**
+         * Sets {@link Arg#OFFSET}.
+         *
+         * @param t the tensor, or null to remove the role
+         * @return this builder
+         */
         public Builder offset(Tensor t) {
             return set(Arg.OFFSET, t);
         }
 
-        /** {@link Arg#MASK}. */
+        /**
+         * Sets {@link Arg#MASK}.
+         *
+         * @param t the tensor, or null to remove the role
+         * @return this builder
+         */
         public Builder mask(Tensor t) {
             return set(Arg.MASK, t);
         }
 
-        /** {@link Arg#SUM}. */
+        /**
+         * Sets {@link Arg#SUM}.
+         *
+         * @param t the tensor, or null to remove the role
+         * @return this builder
+         */
         public Builder sum(Tensor t) {
             return set(Arg.SUM, t);
         }
 
-        /** {@link Arg#ROIS}. */
+        /**
+         * Sets {@link Arg#ROIS}.
+         *
+         * @param t the tensor, or null to remove the role
+         * @return this builder
+         */
         public Builder rois(Tensor t) {
             return set(Arg.ROIS, t);
         }
 
-        /** {@link Arg#DST}. */
+        /**
+         * Sets {@link Arg#DST}.
+         *
+         * @param t the tensor, or null to remove the role
+         * @return this builder
+         */
         public Builder dst(Tensor t) {
             return set(Arg.DST, t);
         }
 
-        /** The arguments. */
+        /**
+         * The arguments set so far; later changes to the builder do not affect them.
+         *
+         * @return the arguments
+         */
         public Args build() {
             Map<Arg, Tensor> copy = new EnumMap<>(Arg.class);
             copy.putAll(tensors);

@@ -22,6 +22,14 @@ import java.util.Set;
  * {@link Window2d} for stride, pad and dil, {@link PostOps#parse} for post ({@code relu=1} is
  * accepted for {@code post=relu}).
  *
+ * <pre>{@code
+ * // ResNet's 3x3 block convolution, with the residual added and ReLU applied in its epilogue
+ * Conv2d conv = Conv2d.builder().input(8, 64, 56, 56).output(64).kernel(3, 3).padding(1)
+ *         .bias(true).postOps(new Sum(1f), Activation.relu()).build();
+ * conv.toString();   // op=conv2d n=8 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 bias=1 post=sum+relu
+ * Conv2d same = Conv2d.parse(conv.toString());   // equals conv
+ * }</pre>
+ *
  * @param n         batch size, at least 1
  * @param c         input channels, at least 1
  * @param h         input height, at least 1
@@ -40,21 +48,60 @@ public record Conv2d(int n, int c, int h, int w, int k, Window2d window, int gro
     static final Set<String> KEYS = Set.of("op", "n", "c", "h", "w", "k", "kh", "kw", "stride", "pad", "dil", "groups",
             "bias", "relu", "post", "dt", "dir");
 
-    /** Checks every rule; see the class comment. */
+    /**
+     * Checks every rule; see the class comment.
+     *
+     * @param n         batch size, at least 1
+     * @param c         input channels, at least 1
+     * @param h         input height, at least 1
+     * @param w         input width, at least 1
+     * @param k         output channels, at least 1
+     * @param window    kernel size, stride, padding and dilation; the dilated kernel must fit the
+     *                  padded input
+     * @param groups    channel groups, dividing c and k
+     * @param bias      whether a bias of k values is added
+     * @param postOps   the epilogue after the bias, not null
+     * @param dataType  the element type, not null
+     * @param direction the pass, not null
+     * @throws IllegalArgumentException naming the field, its value and the rule, e.g.
+     *                                  {@code groups=3 must divide input channels c=64}; also when a
+     *                                  tensor would have 2^31 elements or more
+     */
     public Conv2d {
         Checks.convolution(n, c, h, w, k, window, groups, postOps, dataType, direction);
     }
 
-    /** A builder: {@code Conv2d.builder().input(1, 64, 56, 56).output(64).kernel(3, 3).padding(1).build()}. */
+    /**
+     * A builder with {@link ConvBuilder}'s defaults:
+     * {@code Conv2d.builder().input(1, 64, 56, 56).output(64).kernel(3, 3).padding(1).build()}.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder preset for depthwise convolution: {@code groups = c}, {@code k = multiplier * c}. */
+    /**
+     * A builder preset for depthwise convolution ({@code torch.nn.Conv2d(c, multiplier * c, ...,
+     * groups=c)}): {@code groups = c}, {@code k = multiplier * c}. Nothing is checked until
+     * {@link Builder#build()}.
+     *
+     * @param n          batch size
+     * @param c          input channels
+     * @param h          input height
+     * @param w          input width
+     * @param multiplier output channels per input channel (PyTorch's depth multiplier)
+     * @return a new builder
+     */
     public static Builder depthwise(int n, int c, int h, int w, int multiplier) {
         return builder().input(n, c, h, w).output(multiplier * c).groups(c);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @return {@code conv2d}
+     */
     @Override
     public String name() {
         return "conv2d";
@@ -90,7 +137,13 @@ public record Conv2d(int n, int c, int h, int w, int k, Window2d window, int gro
         return new Conv2d(n, c, h, w, k, window, groups, bias, p, dataType, direction);
     }
 
-    /** This descriptor with another window (kernel, stride, padding, dilation). */
+    /**
+     * The same problem with another window.
+     *
+     * @param win the kernel size, stride, padding and dilation
+     * @return a new descriptor
+     * @throws IllegalArgumentException when {@code win} is null or does not fit the input
+     */
     public Conv2d withWindow(Window2d win) {
         return new Conv2d(n, c, h, w, k, win, groups, bias, postOps, dataType, direction);
     }
@@ -100,16 +153,24 @@ public record Conv2d(int n, int c, int h, int w, int k, Window2d window, int gro
         return this;
     }
 
-    /** {@code op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 bias=0 [post=relu]}. */
+    /**
+     * The one-line form, read back by {@link #parse}.
+     *
+     * @return e.g. {@code op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 bias=0 post=relu}
+     */
     @Override
     public String toString() {
         return "op=conv2d " + Checks.shapeFields(this) + Checks.tailFields(this);
     }
 
     /**
-     * Reads the one-line form (see the class comment).
+     * Reads the one-line form (see the class comment); {@link Operation#parse} reads any operator's.
      *
-     * @throws IllegalArgumentException naming the field and the rule
+     * @param line the fields, e.g. {@code op=conv2d n=1 c=3 h=224 w=224 k=64 kh=7 kw=7 stride=2 pad=3};
+     *             omitted fields take their defaults (stride, dil and groups 1, pad 0, bias 0)
+     * @return the descriptor
+     * @throws IllegalArgumentException naming the field and the rule, or when the line is another
+     *                                  operator's
      */
     public static Conv2d parse(String line) {
         Operation op = Operation.parse(line);
@@ -126,12 +187,17 @@ public record Conv2d(int n, int c, int h, int w, int k, Window2d window, int gro
                 OneLine.flag(f, "bias"), OneLine.postOps(f), OneLine.dataType(f), OneLine.direction(f));
     }
 
-    /** Mutable builder; {@link #build()} validates. */
+    /** Mutable builder of {@link Conv2d}; {@link #build()} validates. Not thread-safe. */
     public static final class Builder extends ConvBuilder<Builder> {
         private Builder() {
         }
 
-        /** The descriptor. @throws IllegalArgumentException naming the field and the rule */
+        /**
+         * The descriptor of the values set so far (forward, with the builder's data type).
+         *
+         * @return the descriptor
+         * @throws IllegalArgumentException naming the field and the rule (as the constructor)
+         */
         public Conv2d build() {
             return new Conv2d(n, c, h, w, k, window(), groups, bias, postOps, dataType, Direction.FORWARD);
         }

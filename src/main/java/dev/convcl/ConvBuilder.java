@@ -1,8 +1,20 @@
 package dev.convcl;
 
 /**
- * The builder methods {@link Conv2d.Builder} and {@link DeformConv2d.Builder} share. Defaults:
- * n 1, kernel 1x1, stride 1, padding 0, dilation 1, groups 1, no bias, no post-ops, f32.
+ * The builder methods {@link Conv2d.Builder} and {@link DeformConv2d.Builder} share, named after
+ * {@code torch.nn.Conv2d}'s arguments. Defaults: n 1, kernel 1x1, stride 1, padding 0, dilation
+ * 1, groups 1, no bias, no post-ops, f32. Setters only record values; the builder's
+ * {@code build()} checks them all and throws {@link IllegalArgumentException} naming the field and
+ * the rule. Not thread-safe.
+ *
+ * <pre>{@code
+ * Conv2d conv = Conv2d.builder()
+ *         .input(1, 256, 32, 32).output(256)
+ *         .kernel(3, 3).padding(2).dilation(2)   // a dilated 3x3 (DeepLab's atrous convolution)
+ *         .groups(32)                            // ResNeXt's cardinality
+ *         .bias(true).postOps(Activation.relu())
+ *         .build();
+ * }</pre>
  *
  * @param <B> the concrete builder
  */
@@ -21,7 +33,15 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
         return (B) this;
     }
 
-    /** The input's batch, channels, height and width. */
+    /**
+     * The input's shape, {@code [n, c, h, w]}.
+     *
+     * @param n batch size
+     * @param c input channels
+     * @param h input height in pixels
+     * @param w input width in pixels
+     * @return this builder
+     */
     public B input(int n, int c, int h, int w) {
         this.n = n;
         this.c = c;
@@ -30,42 +50,83 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
         return self();
     }
 
-    /** Output channels. */
+    /**
+     * Output channels ({@code out_channels}).
+     *
+     * @param k output channels
+     * @return this builder
+     */
     public B output(int k) {
         this.k = k;
         return self();
     }
 
-    /** Kernel height and width. */
+    /**
+     * Kernel size ({@code kernel_size}).
+     *
+     * @param kh kernel height
+     * @param kw kernel width
+     * @return this builder
+     */
     public B kernel(int kh, int kw) {
         this.kh = kh;
         this.kw = kw;
         return self();
     }
 
-    /** The same stride on both axes. */
+    /**
+     * The same stride on both axes.
+     *
+     * @param s the stride
+     * @return this builder
+     */
     public B stride(int s) {
         return stride(s, s);
     }
 
-    /** Vertical and horizontal stride. */
+    /**
+     * Vertical and horizontal stride.
+     *
+     * @param sh vertical stride
+     * @param sw horizontal stride
+     * @return this builder
+     */
     public B stride(int sh, int sw) {
         strideH = sh;
         strideW = sw;
         return self();
     }
 
-    /** The same zero padding on every side. */
+    /**
+     * The same zero padding on every side.
+     *
+     * @param p zero rows and columns added on each side
+     * @return this builder
+     */
     public B padding(int p) {
         return padding(p, p);
     }
 
-    /** Symmetric zero padding: {@code ph} rows above and below, {@code pw} columns left and right. */
+    /**
+     * Symmetric zero padding, PyTorch's {@code padding=(ph, pw)}.
+     *
+     * @param ph zero rows above and below
+     * @param pw zero columns left and right
+     * @return this builder
+     */
     public B padding(int ph, int pw) {
         return padding(ph, pw, ph, pw);
     }
 
-    /** Zero padding per side, in ONNX's order (top, left, bottom, right). */
+    /**
+     * Zero padding per side, in the order of ONNX's {@code pads} (top, left, bottom, right).
+     *
+     * @param top    zero rows above
+     * @param left   zero columns to the left
+     * @param bottom zero rows below
+     * @param right  zero columns to the right
+     * @return this builder
+     */
     public B padding(int top, int left, int bottom, int right) {
         padTop = top;
         padLeft = left;
@@ -74,42 +135,80 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
         return self();
     }
 
-    /** The same dilation on both axes. */
+    /**
+     * The same dilation on both axes (1 is an ordinary kernel).
+     *
+     * @param d the dilation
+     * @return this builder
+     */
     public B dilation(int d) {
         return dilation(d, d);
     }
 
-    /** Vertical and horizontal dilation. */
+    /**
+     * Vertical and horizontal dilation.
+     *
+     * @param dh vertical dilation
+     * @param dw horizontal dilation
+     * @return this builder
+     */
     public B dilation(int dh, int dw) {
         dilH = dh;
         dilW = dw;
         return self();
     }
 
-    /** Channel groups. */
+    /**
+     * Channel groups ({@code groups}): input and output channels are split into {@code g}
+     * groups, each convolved separately; {@code g == c} is depthwise.
+     *
+     * @param g the groups, dividing the input and output channels (checked by {@code build()})
+     * @return this builder
+     */
     public B groups(int g) {
         groups = g;
         return self();
     }
 
-    /** Whether a bias is added. */
+    /**
+     * Whether a bias of one value per output channel ({@link Arg#BIAS}) is added.
+     *
+     * @param b true for a bias
+     * @return this builder
+     */
     public B bias(boolean b) {
         bias = b;
         return self();
     }
 
-    /** The epilogue after the bias. */
+    /**
+     * The epilogue after the bias.
+     *
+     * @param p the chain ({@link PostOps#none()} for none; null is refused by {@code build()})
+     * @return this builder
+     */
     public B postOps(PostOps p) {
         postOps = p;
         return self();
     }
 
-    /** The epilogue after the bias, as steps. */
+    /**
+     * The epilogue after the bias, as steps applied in order.
+     *
+     * @param steps the steps, e.g. {@code new Sum(1f), Activation.relu()}
+     * @return this builder
+     * @throws IllegalArgumentException when the steps hold more than one {@link Sum}
+     */
     public B postOps(PostOp... steps) {
         return postOps(PostOps.of(steps));
     }
 
-    /** The element type (default {@link DataType#F32}). */
+    /**
+     * The element type (default {@link DataType#F32}, the only one today).
+     *
+     * @param t the element type
+     * @return this builder
+     */
     public B dataType(DataType t) {
         dataType = t;
         return self();

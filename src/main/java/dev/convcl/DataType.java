@@ -21,24 +21,38 @@ public enum DataType {
         this.openclType = openclType;
     }
 
-    /** The name in one-line problem forms, e.g. {@code f32}. */
+    /**
+     * The name in one-line problem forms ({@code dt=}).
+     *
+     * @return e.g. {@code f32}
+     */
     public String token() {
         return token;
     }
 
-    /** Bytes per element. */
+    /**
+     * Bytes per element.
+     *
+     * @return e.g. 4 for {@link #F32}
+     */
     public int bytes() {
         return bytes;
     }
 
-    /** The OpenCL C scalar type that stores it, e.g. {@code float}. */
+    /**
+     * The OpenCL C scalar type that stores it.
+     *
+     * @return e.g. {@code float}
+     */
     public String openclType() {
         return openclType;
     }
 
     /**
-     * The data type named {@code s} (case-insensitive), e.g. {@code f32}.
+     * The data type named {@code s} (case-insensitive): its {@link #token()} or its constant's name.
      *
+     * @param s e.g. {@code f32} or {@code F32}
+     * @return the data type
      * @throws IllegalArgumentException naming the value and the known types
      */
     public static DataType parse(String s) {

@@ -8,23 +8,44 @@ import java.util.Locale;
  * {@code opencl} (the best OpenCL device, an error if none) or {@code opencl:N} (device N in
  * the order {@code convcl devices} lists them).
  *
+ * <pre>{@code
+ * Engine engine = Engine.create(DeviceChoice.parse("opencl:1"));   // or -Dconvcl.device=opencl:1
+ * }</pre>
+ *
  * @param kind        what was asked for
  * @param deviceIndex the device index for {@code opencl:N}, otherwise -1
  */
 public record DeviceChoice(Kind kind, int deviceIndex) {
 
-    /** The three kinds of choice. */
-    public enum Kind { AUTO, CPU, OPENCL }
+    /** The kinds of choice. */
+    public enum Kind {
+        /** The best OpenCL device, else the CPU path (with a WARN). */
+        AUTO,
+        /** The pure-Java CPU path. */
+        CPU,
+        /** An OpenCL device: the best one, or the one at {@link #deviceIndex()}; no fallback at creation. */
+        OPENCL
+    }
 
     /** The system property that overrides the environment variable. */
     public static final String PROPERTY = "convcl.device";
     /** The environment variable read when the property is not set. */
     public static final String ENVIRONMENT = "CONVCL_DEVICE";
 
+    /** {@code auto}: the best OpenCL device, else the CPU path. */
     public static final DeviceChoice AUTO = new DeviceChoice(Kind.AUTO, -1);
+    /** {@code cpu}: the pure-Java CPU path. */
     public static final DeviceChoice CPU = new DeviceChoice(Kind.CPU, -1);
+    /** {@code opencl}: the best OpenCL device; {@link Engine#create(DeviceChoice)} fails without one. */
     public static final DeviceChoice OPENCL = new DeviceChoice(Kind.OPENCL, -1);
 
+    /**
+     * Checks that only {@link Kind#OPENCL} carries a device index.
+     *
+     * @param kind        what is asked for, not null
+     * @param deviceIndex the device index (0 or more) for {@code opencl:N}, otherwise -1
+     * @throws IllegalArgumentException when the kind is null or the index does not fit the kind
+     */
     public DeviceChoice {
         if (kind == null) {
             throw new IllegalArgumentException("device kind must not be null");
@@ -34,7 +55,13 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
         }
     }
 
-    /** Parses {@code auto}, {@code cpu}, {@code opencl} or {@code opencl:N}. */
+    /**
+     * Reads a choice, case-insensitive, surrounding blanks ignored.
+     *
+     * @param s {@code auto}, {@code cpu}, {@code opencl} or {@code opencl:N} with N at least 0
+     * @return the choice
+     * @throws IllegalArgumentException naming the value and the accepted forms
+     */
     public static DeviceChoice parse(String s) {
         String v = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
         switch (v) {
@@ -59,7 +86,14 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
         }
     }
 
-    /** The choice from {@value #PROPERTY}, else {@value #ENVIRONMENT}, else {@code auto}. */
+    /**
+     * The choice from the system property {@value #PROPERTY}, else the environment variable
+     * {@value #ENVIRONMENT}, else {@code auto}.
+     *
+     * @return the choice
+     * @throws IllegalArgumentException when the property or variable is set to something
+     *                                  {@link #parse} refuses
+     */
     public static DeviceChoice fromEnvironment() {
         String v = System.getProperty(PROPERTY);
         if (v == null || v.isBlank()) {
@@ -68,6 +102,11 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
         return v == null || v.isBlank() ? AUTO : parse(v);
     }
 
+    /**
+     * The choice as {@link #parse} reads it.
+     *
+     * @return {@code auto}, {@code cpu}, {@code opencl} or {@code opencl:N}
+     */
     @Override
     public String toString() {
         return switch (kind) {

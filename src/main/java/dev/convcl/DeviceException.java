@@ -22,9 +22,12 @@ public class DeviceException extends ConvclException {
         DEVICE_ERROR
     }
 
+    /** Why the device failed. */
     private final Kind kind;
 
     /**
+     * A device failure.
+     *
      * @param kind    why
      * @param message what failed, with its context
      */
@@ -34,6 +37,8 @@ public class DeviceException extends ConvclException {
     }
 
     /**
+     * A device failure with its underlying error.
+     *
      * @param kind    why
      * @param message what failed, with its context
      * @param cause   the underlying error (a JOCL {@code CLException}, say)
@@ -43,7 +48,11 @@ public class DeviceException extends ConvclException {
         this.kind = kind;
     }
 
-    /** Why the device failed. */
+    /**
+     * Why the device failed.
+     *
+     * @return the kind
+     */
     public Kind kind() {
         return kind;
     }

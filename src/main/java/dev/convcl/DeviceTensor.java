@@ -18,6 +18,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>{@link #close()} releases the memory (idempotent); work already queued on it completes.
  * Closing the engine closes its device tensors.
+ *
+ * <pre>{@code
+ * try (DeviceTensor x = engine.upload(Tensor.of(image, conv1.inputShape()));   // one copy in
+ *      DeviceTensor h = engine.allocate(conv1.outputShape());
+ *      DeviceTensor y = engine.allocate(conv2.outputShape())) {
+ *     plan1.execute(Args.of(Arg.SRC, x, Arg.DST, h));   // queued
+ *     plan2.execute(Args.of(Arg.SRC, h, Arg.DST, y));   // queued after it
+ *     float[] result = y.toArray();                     // waits; one copy out
+ * }
+ * }</pre>
  */
 public final class DeviceTensor implements Tensor, AutoCloseable {
     private final Engine engine;
@@ -35,7 +45,11 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
         this.memory = memory;
     }
 
-    /** The engine whose device holds the tensor. */
+    /**
+     * The engine whose device holds the tensor; plans of other engines refuse it.
+     *
+     * @return the engine
+     */
     public Engine engine() {
         return engine;
     }
@@ -61,10 +75,11 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
     }
 
     /**
-     * Copies {@code src} into this tensor. Returns once {@code src} may be changed again; the copy
-     * is ordered before work issued later.
+     * Copies {@code src} into this tensor (host to device), replacing every element. Returns once
+     * {@code src} may be changed again; the copy is ordered before work issued later.
      *
-     * @throws IllegalArgumentException when the shapes differ
+     * @param src the values, of this tensor's shape; read
+     * @throws IllegalArgumentException when {@code src} is null or the shapes differ
      * @throws IllegalStateException    when this tensor or its engine is closed
      */
     public void upload(HostTensor src) {
@@ -76,9 +91,11 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
     }
 
     /**
-     * Waits for the work that writes this tensor, then copies it into {@code dst}.
+     * Waits for the work queued on the engine (which includes the work that writes this tensor),
+     * then copies this tensor into {@code dst} (device to host), every element.
      *
-     * @throws IllegalArgumentException when the shapes differ
+     * @param dst where the values go, of this tensor's shape; written
+     * @throws IllegalArgumentException when {@code dst} is null or the shapes differ
      * @throws DeviceException          when the work that wrote this tensor failed on the device
      * @throws IllegalStateException    when this tensor or its engine is closed
      */
@@ -90,24 +107,43 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
         engine.read(this, dst);
     }
 
-    /** Waits for the work that writes this tensor and returns a new host copy of it. */
+    /**
+     * Waits for the work that writes this tensor and returns a new host copy of it.
+     *
+     * @return a new array-backed host tensor of this tensor's shape
+     * @throws DeviceException       when the work that wrote this tensor failed on the device
+     * @throws IllegalStateException when this tensor or its engine is closed
+     */
     public HostTensor download() {
         HostTensor t = HostTensor.zeros(shape);
         download(t);
         return t;
     }
 
-    /** Waits for the work that writes this tensor and returns its elements in a new array. */
+    /**
+     * Waits for the work that writes this tensor and returns its elements in a new array.
+     *
+     * @return the elements, row-major
+     * @throws DeviceException       when the work that wrote this tensor failed on the device
+     * @throws IllegalStateException when this tensor or its engine is closed
+     */
     public float[] toArray() {
         return download().array();
     }
 
-    /** Whether {@link #close()} has been called (or the engine closed). */
+    /**
+     * Whether {@link #close()} has been called (or the engine closed).
+     *
+     * @return true once closed
+     */
     public boolean isClosed() {
         return closed.get();
     }
 
-    /** Releases the device memory; idempotent. */
+    /**
+     * Releases the device memory; idempotent. Does not wait: work already queued on the tensor
+     * still completes (the device frees the memory after it).
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
@@ -134,7 +170,11 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
         }
     }
 
-    /** {@code DeviceTensor[1, 64, 56, 56] on opencl:0 ...}. */
+    /**
+     * The shape and the device, for messages.
+     *
+     * @return e.g. {@code DeviceTensor[1, 64, 56, 56] on opencl:0 pthread-haswell (CPU, ...)}
+     */
     @Override
     public String toString() {
         return "DeviceTensor" + Arrays.toString(shape) + " on " + engine.deviceName();

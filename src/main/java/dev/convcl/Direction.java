@@ -15,14 +15,20 @@ public enum Direction {
         this.token = token;
     }
 
-    /** The name in one-line problem forms, e.g. {@code fwd}. */
+    /**
+     * The name in one-line problem forms ({@code dir=}).
+     *
+     * @return e.g. {@code fwd}
+     */
     public String token() {
         return token;
     }
 
     /**
-     * The direction named {@code s}, e.g. {@code fwd} or {@code forward}.
+     * The direction named {@code s} (case-insensitive): its {@link #token()} or its constant's name.
      *
+     * @param s e.g. {@code fwd} or {@code forward}
+     * @return the direction
      * @throws IllegalArgumentException naming the value and the known directions
      */
     public static Direction parse(String s) {

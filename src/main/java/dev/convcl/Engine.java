@@ -23,16 +23,20 @@ import org.slf4j.LoggerFactory;
  * application and close it at the end (try-with-resources).
  *
  * <pre>{@code
+ * Conv2d conv = Conv2d.builder().input(1, 64, 56, 56).output(64).kernel(3, 3).padding(1).build();
  * try (Engine engine = Engine.create();
  *      Plan plan = engine.plan(conv)) {                     // compile once
- *     plan.bind(Arg.WEIGHTS, weights);                      // uploaded once
- *     try (DeviceTensor x = engine.upload(image);
+ *     plan.bind(Arg.WEIGHTS, Tensor.of(weights, conv.weightShape()));   // copied once
+ *     try (DeviceTensor x = engine.upload(Tensor.of(image, conv.inputShape()));
  *          DeviceTensor y = engine.allocate(conv.outputShape())) {
  *         plan.execute(Args.of(Arg.SRC, x, Arg.DST, y));    // queued, no copies
  *         float[] result = y.toArray();                     // waits, copies back
  *     }
  * }
  * }</pre>
+ *
+ * <p>One-shot calls need no plan: {@link #execute(Operation, Args)}, and the PyTorch-style
+ * {@link #conv2d} and {@link #deformConv2d}, keep recent plans in a bounded cache.
  *
  * <p>Fallback: with {@link DeviceChoice#AUTO}, no OpenCL device means the CPU path. A plan whose
  * implementations all fail to build or do not fit, and a call that meets a device error, complete
@@ -81,16 +85,27 @@ public final class Engine implements AutoCloseable {
         this.fallbackReason = fallbackReason;
     }
 
-    /** An engine on the device named by {@code convcl.device} / {@code CONVCL_DEVICE}, default {@code auto}. */
+    /**
+     * An engine on the device named by the system property {@code convcl.device}, else the
+     * environment variable {@code CONVCL_DEVICE}, else {@code auto} ({@link DeviceChoice#fromEnvironment()}).
+     *
+     * @return a new engine; close it
+     * @throws IllegalArgumentException when the property or variable holds no valid choice
+     * @throws ConvclException          when it asks for {@code opencl} or {@code opencl:N} and no
+     *                                  such device can be opened
+     */
     public static Engine create() {
         return create(DeviceChoice.fromEnvironment());
     }
 
     /**
-     * An engine on the chosen device.
+     * An engine on the chosen device. With {@link DeviceChoice#AUTO}, no usable OpenCL device
+     * means the CPU path and one WARN saying why ({@link #fallbackReason()}).
      *
+     * @param choice which device, not null
+     * @return a new engine; close it
      * @throws ConvclException when {@code opencl} or {@code opencl:N} is asked for and no such
-     *                         device can be opened
+     *                         device can be opened; the message says why
      */
     public static Engine create(DeviceChoice choice) {
         CpuBackend cpu = new CpuBackend();
@@ -128,22 +143,40 @@ public final class Engine implements AutoCloseable {
         return engine;
     }
 
-    /** What was asked for. */
+    /**
+     * What was asked for (not necessarily what was found: see {@link #backend()}).
+     *
+     * @return the choice the engine was created with
+     */
     public DeviceChoice choice() {
         return choice;
     }
 
-    /** {@code opencl} or {@code cpu}: where plans run first. */
+    /**
+     * Where plans run first; a plan may still fall back ({@link Plan#backend()}).
+     *
+     * @return {@code opencl} or {@code cpu}
+     */
     public String backend() {
         return primary.kind();
     }
 
-    /** Why the engine runs on the CPU path although OpenCL was wanted, or empty. */
+    /**
+     * Why the engine runs on the CPU path although {@code auto} looked for an OpenCL device.
+     *
+     * @return the reason (no ICD loader, no platform, a device that failed to open ...), or
+     *         empty when the engine runs where it was asked to
+     */
     public Optional<String> fallbackReason() {
         return Optional.ofNullable(fallbackReason);
     }
 
-    /** {@code opencl:0 NVIDIA ... (GPU, ...)} or {@code cpu (pure Java, 16 threads, vector kernels)}. */
+    /**
+     * The device, in words.
+     *
+     * @return e.g. {@code opencl:0 NVIDIA H100 (GPU, ...)} or
+     *         {@code cpu (pure Java, 16 threads, vector kernels)}
+     */
     public String deviceName() {
         return primary.deviceName();
     }
@@ -154,6 +187,8 @@ public final class Engine implements AutoCloseable {
      * implementation of the device's list that accepts {@code op} and builds is used; when none
      * does, the CPU path's (with one WARN per cause).
      *
+     * @param op the operation, validated already by its constructor
+     * @return a new plan; close it (closing the engine closes it too)
      * @throws IllegalArgumentException when {@code op} is null
      * @throws IllegalStateException    when the engine is closed
      */
@@ -166,9 +201,29 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
+     * Compiles a network once for repeated runs: the graph passes (batch norm folding,
+     * re-parameterisation, activation and residual-sum fusion), one plan per remaining layer with
+     * its constants bound, and device buffers for the activations, reused by liveness. Equivalent to
+     * {@link CompiledGraph#compile(Engine, Graph)}.
+     *
+     * @param graph the network
+     * @return the compiled network; close it (or the engine) to release its plans and buffers
+     * @throws IllegalArgumentException when {@code graph} is null
+     * @throws IllegalStateException    when the engine is closed
+     */
+    public CompiledGraph compile(Graph graph) {
+        return CompiledGraph.compile(this, graph);
+    }
+
+    /**
      * The names of the device's implementations that accept {@code op}, in selection order (the
      * first is what {@link #plan(Operation)} uses unless it fails to build). On the CPU path, the
-     * CPU path's.
+     * CPU path's. Asks each implementation's side-effect-free check; builds nothing.
+     *
+     * @param op the operation
+     * @return e.g. {@code [depthwise, direct]} on OpenCL, {@code [cpu-depthwise, cpu-gemm, cpu-direct]}
+     *         on the CPU path; never empty on the CPU path, whose last implementation accepts
+     *         everything
      */
     public List<String> implementations(Operation op) {
         List<String> names = new ArrayList<>();
@@ -185,7 +240,12 @@ public final class Engine implements AutoCloseable {
      * {@link #implementations}) and, when given, one of its configurations; no fallback. For
      * benchmarks, tuning and tests.
      *
-     * @param config a configuration key of that implementation, or null for its default
+     * @param op             the operation
+     * @param implementation the implementation's name, one of the device's
+     * @param config a configuration key of that implementation (see {@link #configs}), or null for
+     *               its default
+     * @return a new plan that runs only that implementation (it still falls back to the CPU path if
+     *         the device fails during a call)
      * @throws IllegalArgumentException when no implementation has that name, or it rejects {@code op}
      * @throws DeviceException          when it fails to build or allocate
      */
@@ -202,7 +262,15 @@ public final class Engine implements AutoCloseable {
         return register(new Plan(this, op, primary, impl.name(), impl.create(op, config)));
     }
 
-    /** The configuration keys the named implementation would try for {@code op} (default first). */
+    /**
+     * The configuration keys (tile sizes, work-group shapes ...) the named implementation would try
+     * for {@code op}, as {@code convcl tune} walks them.
+     *
+     * @param op             the operation
+     * @param implementation the implementation's name, one of the device's
+     * @return the keys, default first; empty when the implementation does not accept {@code op}
+     * @throws IllegalArgumentException when no implementation of the device has that name
+     */
     public List<String> configs(Operation op, String implementation) {
         Implementation impl = find(primary, implementation);
         return impl.validate(op).isPresent() ? List.of() : impl.configs(op);
@@ -287,9 +355,17 @@ public final class Engine implements AutoCloseable {
      * Runs one call without keeping a plan of its own: the engine keeps the plans of recent
      * one-shot calls ({@value #PLAN_CACHE_SIZE}, least recently used closed first), so repeated
      * calls do not rebuild them. The tensors are checked before anything is compiled or sent to a
-     * device.
+     * device. Returns as {@link Plan#execute} does: once queued for a device output, once the
+     * result is in place for a host output.
      *
-     * @throws IllegalArgumentException when a tensor does not match {@code op}
+     * @param op   the operation
+     * @param args every argument {@code op} takes ({@link Operation#arguments()}); {@link Arg#DST}
+     *             is written, every element
+     * @throws IllegalArgumentException when {@code op} or {@code args} is null or a tensor does not
+     *                                  match {@code op} (nothing is written)
+     * @throws DeviceException          when a device tensor to read was lost to an earlier device
+     *                                  failure
+     * @throws IllegalStateException    when the engine is closed
      */
     public void execute(Operation op, Args args) {
         if (op == null || args == null) {
@@ -301,10 +377,15 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * A new device tensor of {@code shape} (contents undefined until written).
+     * A new device tensor of {@code shape} (contents undefined until written), in the engine's
+     * device memory (a Java array on the CPU path).
      *
-     * @throws IllegalArgumentException when a dimension is below 1 or the tensor has 2^31 elements or more
+     * @param shape the dimensions, outermost first
+     * @return the tensor; close it (closing the engine closes it too)
+     * @throws IllegalArgumentException when the shape is empty, a dimension is below 1 or the tensor
+     *                                  has 2^31 elements or more
      * @throws DeviceException          when the device cannot hold it
+     * @throws IllegalStateException    when the engine is closed
      */
     public DeviceTensor allocate(int... shape) {
         ensureOpen();
@@ -316,7 +397,15 @@ public final class Engine implements AutoCloseable {
         return t;
     }
 
-    /** A new device tensor holding a copy of {@code host}. */
+    /**
+     * A new device tensor holding a copy of {@code host}: {@link #allocate} then
+     * {@link DeviceTensor#upload}.
+     *
+     * @param host the values; read, and free to change once this returns
+     * @return the tensor, of {@code host}'s shape; close it
+     * @throws DeviceException       when the device cannot hold it
+     * @throws IllegalStateException when the engine is closed
+     */
     public DeviceTensor upload(HostTensor host) {
         DeviceTensor t = allocate(host.shape());
         try {
@@ -338,7 +427,12 @@ public final class Engine implements AutoCloseable {
         sync(primary::finish);
     }
 
-    /** Counters of this engine's device (host-device copies, kernel launches, memory held). */
+    /**
+     * Counters of this engine's device: host-device copies, kernel launches, memory held, open
+     * plans and tensors. A benchmark compares two snapshots.
+     *
+     * @return a snapshot
+     */
     public Stats stats() {
         return new Stats(primary.transfers(), primary.launches(), primary.liveBytes(), openPlans.size(),
                 openTensors.size());
@@ -360,13 +454,19 @@ public final class Engine implements AutoCloseable {
 
     /**
      * {@code torch.nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups)}:
-     * the descriptor is derived from the tensors' shapes.
+     * the descriptor is derived from the tensors' shapes, and the call runs as
+     * {@link #execute(Operation, Args)} does.
      *
-     * @param input  {@code [N, C, H, W]}, read
-     * @param weight {@code [K, C/groups, kh, kw]}, read
-     * @param bias   {@code [K]}, read; null for none
+     * @param input    {@code [N, C, H, W]}, read
+     * @param weight   {@code [K, C/groups, kh, kw]}, read
+     * @param bias     {@code [K]}, read; null for none
+     * @param stride   the stride on both axes, at least 1
+     * @param padding  the zero padding on every side, at least 0
+     * @param dilation the dilation on both axes, at least 1
+     * @param groups   the channel groups, dividing C and K
      * @return a new host tensor {@code [N, K, OH, OW]}
      * @throws IllegalArgumentException naming the tensor, its shape and the rule
+     * @throws IllegalStateException    when the engine is closed
      */
     public HostTensor conv2d(Tensor input, Tensor weight, Tensor bias, int stride, int padding, int dilation,
                              int groups) {
@@ -392,14 +492,19 @@ public final class Engine implements AutoCloseable {
      * {@code torchvision.ops.deform_conv2d(input, offset, weight, bias, stride, padding, dilation, mask)}:
      * offset groups are derived from the offset's channels, as torchvision does. See
      * {@link DeformConv2d} for the sampling rule (NaN offsets propagate, infinite ones sample zero).
+     * Groups are derived from the weight's channels, as torchvision does.
      *
-     * @param input  {@code [N, C, H, W]}, read
-     * @param offset {@code [N, 2*og*kh*kw, OH, OW]}, read
-     * @param weight {@code [K, C/groups, kh, kw]}, read
-     * @param bias   {@code [K]}, read; null for none
-     * @param mask   {@code [N, og*kh*kw, OH, OW]}, read; null for DCNv1
+     * @param input    {@code [N, C, H, W]}, read
+     * @param offset   {@code [N, 2*og*kh*kw, OH, OW]}, read
+     * @param weight   {@code [K, C/groups, kh, kw]}, read
+     * @param bias     {@code [K]}, read; null for none
+     * @param stride   the stride on both axes, at least 1
+     * @param padding  the zero padding on every side, at least 0
+     * @param dilation the dilation on both axes, at least 1
+     * @param mask     {@code [N, og*kh*kw, OH, OW]}, read; null for DCNv1
      * @return a new host tensor {@code [N, K, OH, OW]}
      * @throws IllegalArgumentException naming the tensor, its shape and the rule
+     * @throws IllegalStateException    when the engine is closed
      */
     public HostTensor deformConv2d(Tensor input, Tensor offset, Tensor weight, Tensor bias, int stride, int padding,
                                    int dilation, Tensor mask) {
@@ -445,13 +550,22 @@ public final class Engine implements AutoCloseable {
     void write(DeviceTensor t, HostTensor src) {
         ensureOpen();
         synchronized (queueLock) {
-            primary.write(t.memory(), src);
+            try {
+                primary.write(t.memory(), src);
+            } catch (DeviceException e) {
+                // the copy was refused or broke off: what the tensor holds now is undefined
+                long at = ++epoch;
+                t.written(at);
+                lostRanges.add(new long[] {at, at});
+                throw e;
+            }
             t.written(++epoch);
         }
     }
 
     void read(DeviceTensor t, HostTensor dst) {
         ensureOpen();
+        checkNotLost(t);
         sync(() -> primary.read(t.memory(), dst));
         checkNotLost(t);
     }
@@ -463,8 +577,12 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Runs a wait on the device; a failure marks everything written since the last good wait lost. */
-    private void sync(Runnable wait) {
+    /**
+     * Runs a wait on the device: {@link Backend#finish} or a {@link Backend#read} (a read-back waits
+     * for the work queued before it). A failure marks everything written since the last good wait
+     * lost; the plans' read-backs of host outputs come here too.
+     */
+    void sync(Runnable wait) {
         long through;
         synchronized (queueLock) {
             through = epoch;
@@ -550,7 +668,11 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Whether {@link #close()} has been called. */
+    /**
+     * Whether {@link #close()} has been called.
+     *
+     * @return true once closed
+     */
     public boolean isClosed() {
         return closed.get();
     }

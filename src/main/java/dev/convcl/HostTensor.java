@@ -14,7 +14,17 @@ import java.util.Arrays;
  * <p>The tensor does not copy: it is a view with a shape. Its element count always equals the
  * product of its shape; the factory methods reject anything else with the two numbers named.
  * Passing a host tensor to a plan on an OpenCL device copies it to the device (and an output back)
- * on every call; keep tensors on the device with {@link DeviceTensor} to avoid that.
+ * on every call; keep tensors on the device with {@link DeviceTensor} to avoid that. On the CPU
+ * path plans read and write host tensors in place.
+ *
+ * <pre>{@code
+ * HostTensor x = Tensor.of(pixels, 1, 3, 224, 224);   // a view of pixels, no copy
+ * HostTensor y = Tensor.zeros(1, 64, 112, 112);       // a new float[]
+ * float first = y.get(0);
+ * float[] data = y.array();                           // the backing array itself
+ * }</pre>
+ *
+ * <p>Not thread-safe for writes, like the array it wraps.
  */
 public final class HostTensor implements Tensor {
     private final int[] shape;
@@ -121,13 +131,20 @@ public final class HostTensor implements Tensor {
         return array != null ? array.length : buffer.capacity();
     }
 
-    /** Whether this tensor is backed by a Java array ({@link #array()}) rather than a buffer. */
+    /**
+     * Whether this tensor is backed by a Java array ({@link #array()}) rather than a buffer.
+     *
+     * @return true for a {@code float[]}-backed tensor
+     */
     public boolean hasArray() {
         return array != null;
     }
 
     /**
-     * The backing array (not a copy), or throws if the tensor wraps a buffer.
+     * The backing array itself (not a copy): writes to it change the tensor.
+     *
+     * @return the array, of {@link #size()} elements, row-major
+     * @throws IllegalStateException when the tensor wraps a {@link FloatBuffer} (see {@link #hasArray()})
      */
     public float[] array() {
         if (array == null) {
@@ -137,18 +154,32 @@ public final class HostTensor implements Tensor {
     }
 
     /**
-     * The backing buffer (a view whose position 0 is element 0), or null for array tensors.
+     * The backing buffer, as a new view sharing its contents.
+     *
+     * @return a view whose position 0 is element 0 and whose limit is {@link #size()}, or null for
+     *         an array-backed tensor
      */
     public FloatBuffer buffer() {
         return buffer == null ? null : buffer.duplicate();
     }
 
-    /** Element at a flat index. */
+    /**
+     * One element.
+     *
+     * @param index the flat row-major index, from 0 to {@code size() - 1} (for NCHW,
+     *              {@code ((n * C + c) * H + h) * W + w})
+     * @return the element
+     * @throws IndexOutOfBoundsException when {@code index} is outside the tensor
+     */
     public float get(int index) {
         return array != null ? array[index] : buffer.get(index);
     }
 
-    /** Copies all elements into a new array. */
+    /**
+     * Copies every element into a new array.
+     *
+     * @return a new array of {@link #size()} elements, row-major
+     */
     public float[] toArray() {
         if (array != null) {
             return array.clone();
@@ -158,7 +189,12 @@ public final class HostTensor implements Tensor {
         return out;
     }
 
-    /** Copies {@code src} (exactly {@link #size()} elements) into this tensor. */
+    /**
+     * Copies {@code src} into this tensor, every element.
+     *
+     * @param src exactly {@link #size()} values, row-major; read
+     * @throws IllegalArgumentException when {@code src} has another length
+     */
     public void copyFrom(float[] src) {
         if (src.length != size()) {
             throw new IllegalArgumentException("source has " + src.length + " elements, tensor has " + size());
@@ -175,12 +211,22 @@ public final class HostTensor implements Tensor {
         return DataType.F32;
     }
 
-    /** Whether this tensor and {@code other} are views of the same Java array. */
+    /**
+     * Whether this tensor and {@code other} are views of the same Java array ({@link Args}
+     * refuses an output that shares its array with an input).
+     *
+     * @param other another tensor, or null
+     * @return true when both are backed by the same {@code float[]}
+     */
     public boolean sharesArrayWith(HostTensor other) {
         return other != null && array != null && array == other.array;
     }
 
-    /** Shape and storage kind, e.g. {@code HostTensor[1, 64, 56, 56] float[]}. */
+    /**
+     * The shape and the storage kind, for messages (never the elements).
+     *
+     * @return e.g. {@code HostTensor[1, 64, 56, 56] float[]}
+     */
     @Override
     public String toString() {
         return "HostTensor" + Arrays.toString(shape) + (array != null ? " float[]" : " FloatBuffer");

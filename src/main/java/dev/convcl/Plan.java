@@ -23,6 +23,19 @@ import java.util.Map;
  * <p>If the device fails during a call, the call is completed on the CPU path and the plan stays
  * there (one WARN per cause). Calls on one plan are serialised; use one plan per thread for
  * parallel calls.
+ *
+ * <pre>{@code
+ * DeformConv2d dcn = DeformConv2d.builder().input(1, 64, 64, 64).output(64).kernel(3, 3).padding(1)
+ *         .bias(true).postOps(Activation.relu()).build();
+ * try (Plan plan = engine.plan(dcn)) {
+ *     plan.bind(Arg.WEIGHTS, w);                  // constants: copied (and packed) once
+ *     plan.bind(Arg.BIAS, b);
+ *     for (int i = 0; i < inputs.size(); i++) {   // per call: only what changes
+ *         plan.execute(Args.builder().src(inputs.get(i)).offset(offsets.get(i)).dst(outputs.get(i)).build());
+ *     }
+ *     System.out.println(plan.algorithm());       // e.g. deform-gemm[...]
+ * }
+ * }</pre>
  */
 public final class Plan implements AutoCloseable {
     private final Engine engine;
@@ -50,27 +63,50 @@ public final class Plan implements AutoCloseable {
         }
     }
 
-    /** The operation this plan computes. */
+    /**
+     * The operation this plan computes.
+     *
+     * @return the descriptor it was compiled for
+     */
     public Operation operation() {
         return op;
     }
 
-    /** {@code opencl} or {@code cpu}: where the next call runs (and the last one ran). */
+    /**
+     * Where the next call runs (and the last one ran): a plan moves to the CPU path when its
+     * device fails.
+     *
+     * @return {@code opencl} or {@code cpu}
+     */
     public synchronized String backend() {
         return backend.kind();
     }
 
-    /** The device, e.g. {@code opencl:0 pthread-haswell (CPU, ...)}. */
+    /**
+     * The device the plan runs on, in words.
+     *
+     * @return e.g. {@code opencl:0 pthread-haswell (CPU, ...)} or {@code cpu (pure Java, ...)}
+     */
     public synchronized String deviceName() {
         return backend.deviceName();
     }
 
-    /** The implementation's name, e.g. {@code depthwise}, {@code gemm}, {@code cpu-gemm}. */
+    /**
+     * The implementation the plan runs, one of {@link Engine#implementations}'s names or the CPU
+     * path's.
+     *
+     * @return e.g. {@code depthwise}, {@code gemm}, {@code cpu-gemm}
+     */
     public synchronized String implementation() {
         return implementation;
     }
 
-    /** The implementation and its configuration, e.g. {@code depthwise[vw=8 nv=2 th=4 wg=1x1]}. */
+    /**
+     * The implementation and its configuration (tile sizes, vector widths, work-group shape), as
+     * benchmarks and bug reports quote it.
+     *
+     * @return e.g. {@code depthwise[vw=8 nv=2 th=4 wg=1x1]}
+     */
     public synchronized String algorithm() {
         return primitive.algorithm();
     }
@@ -78,6 +114,8 @@ public final class Plan implements AutoCloseable {
     /**
      * Kernel time of the last call in milliseconds (OpenCL profiling; waits for the call's kernels
      * to finish), NaN on the CPU path.
+     *
+     * @return the summed device time of the last call's kernels in milliseconds, or NaN
      */
     public synchronized double lastKernelMillis() {
         return primitive.lastKernelMillis();
@@ -93,6 +131,9 @@ public final class Plan implements AutoCloseable {
      * @param role an input role of the operation
      * @param t    a tensor of the role's shape, host or on this plan's engine
      * @throws IllegalArgumentException when the operation has no such input or the shape differs
+     * @throws DeviceException          when {@code t} is a device tensor lost to an earlier device
+     *                                  failure
+     * @throws IllegalStateException    when the plan is closed
      */
     public synchronized void bind(Arg role, Tensor t) {
         ensureOpen();
@@ -143,6 +184,9 @@ public final class Plan implements AutoCloseable {
      * work is queued when the output is a {@link DeviceTensor}; with a host output, once the result
      * is in it.
      *
+     * @param args the tensors by role: every argument of {@link Operation#arguments()} except the
+     *             bound ones (a bound role given here is used for this call only); inputs are read,
+     *             {@link Arg#DST} is written, every element
      * @throws IllegalArgumentException when a tensor does not match the operation (nothing is written)
      * @throws DeviceException          when a device tensor to read was lost to an earlier device failure
      * @throws IllegalStateException    when the plan is closed
@@ -156,6 +200,9 @@ public final class Plan implements AutoCloseable {
         for (Map.Entry<Arg, Tensor> e : args.asMap().entrySet()) {
             if (e.getValue() instanceof DeviceTensor d) {
                 checkEngine(e.getKey(), d);
+                if (!e.getKey().isOutput()) {
+                    engine.checkNotLost(d); // work on lost contents would give numbers that look right
+                }
             }
         }
         try {
@@ -189,6 +236,8 @@ public final class Plan implements AutoCloseable {
         Map<Arg, Memory> mem = new EnumMap<>(Arg.class);
         List<Runnable> after = new ArrayList<>();
         DeviceTensor deviceOutput = null;
+        // An operation that writes only part of its output (ChannelCopy) needs the rest of it where it runs.
+        boolean readsOutput = op instanceof ChannelCopy cc && !cc.writesWholeOutput();
         for (Map.Entry<Arg, Tensor> e : args.asMap().entrySet()) {
             Arg role = e.getKey();
             boolean out = role.isOutput();
@@ -201,7 +250,7 @@ public final class Plan implements AutoCloseable {
                 } else {
                     // The plan fell back to the CPU path; the tensor lives on the device.
                     HostTensor h = HostTensor.zeros(d.shape());
-                    if (!out) {
+                    if (!out || readsOutput) {
                         d.download(h);
                     }
                     mem.put(role, backend.wrap(h));
@@ -216,10 +265,12 @@ public final class Plan implements AutoCloseable {
                     mem.put(role, view);
                 } else {
                     Memory s = staging(role, h);
-                    if (!out) {
+                    if (!out || readsOutput) {
                         backend.write(s, h);
-                    } else {
-                        after.add(() -> backend.read(s, h));
+                    }
+                    if (out) {
+                        // a read-back is a wait: its failure loses what queued work wrote (Engine.sync)
+                        after.add(() -> engine.sync(() -> backend.read(s, h)));
                     }
                     mem.put(role, s);
                 }
@@ -271,7 +322,11 @@ public final class Plan implements AutoCloseable {
         boundMemory.clear();
     }
 
-    /** Whether {@link #close()} has been called. */
+    /**
+     * Whether {@link #close()} has been called.
+     *
+     * @return true once closed
+     */
     public synchronized boolean isClosed() {
         return closed;
     }
@@ -286,7 +341,11 @@ public final class Plan implements AutoCloseable {
         }
     }
 
-    /** {@code Plan[op=conv2d ... on opencl: gemm-...]}. */
+    /**
+     * The operation, the backend and the algorithm, for messages.
+     *
+     * @return e.g. {@code Plan[op=conv2d ... on opencl: gemm-cm-16x8]}
+     */
     @Override
     public synchronized String toString() {
         return "Plan[" + op + " on " + backend.kind() + ": " + primitive.algorithm() + "]";

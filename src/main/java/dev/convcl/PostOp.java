@@ -7,6 +7,10 @@ package dev.convcl;
  */
 public sealed interface PostOp permits Activation, Sum {
 
-    /** The step in the one-line form, e.g. {@code relu}, {@code clip:0:6}, {@code sum:0.5}. */
+    /**
+     * The step in the one-line form, read back by {@link PostOps#parse}.
+     *
+     * @return e.g. {@code relu}, {@code clip:0.0:6.0}, {@code sum:0.5}
+     */
     String token();
 }

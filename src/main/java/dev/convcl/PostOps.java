@@ -10,12 +10,24 @@ import java.util.Optional;
  * {@code sum+relu} is a ResNet block's {@code relu(conv(x) + b + residual)}. At most one
  * {@link Sum} per chain (it reads the operation's {@link Arg#SUM} tensor).
  *
+ * <pre>{@code
+ * PostOps block = PostOps.of(new Sum(1f), Activation.relu());   // relu(conv + bias + residual)
+ * PostOps same = PostOps.parse("sum+relu");
+ * block.apply(-2.0, 3.0);                                       // relu(-2 + 1 * 3) = 1.0
+ * }</pre>
+ *
  * @param ops the steps, in order (copied)
  */
 public record PostOps(List<PostOp> ops) {
     private static final PostOps NONE = new PostOps(List.of());
 
-    /** Copies the list and checks that it holds at most one {@code sum}. */
+    /**
+     * Copies the list and checks that it holds at most one {@code sum}.
+     *
+     * @param ops the steps, in order; not null, no null step
+     * @throws IllegalArgumentException when {@code ops} is null or holds more than one {@link Sum}
+     * @throws NullPointerException     when a step is null
+     */
     public PostOps {
         if (ops == null) {
             throw new IllegalArgumentException("post-ops must not be null");
@@ -27,22 +39,40 @@ public record PostOps(List<PostOp> ops) {
         }
     }
 
-    /** The empty chain. */
+    /**
+     * The empty chain: the output is the convolution plus its bias.
+     *
+     * @return the empty chain
+     */
     public static PostOps none() {
         return NONE;
     }
 
-    /** The chain of the given steps, in order. */
+    /**
+     * The chain of the given steps, in order.
+     *
+     * @param ops the steps
+     * @return the chain
+     * @throws IllegalArgumentException when the steps hold more than one {@link Sum}
+     */
     public static PostOps of(PostOp... ops) {
         return ops.length == 0 ? NONE : new PostOps(List.of(ops));
     }
 
-    /** Whether the chain is empty. */
+    /**
+     * Whether the chain has no step.
+     *
+     * @return true for {@link #none()}
+     */
     public boolean isEmpty() {
         return ops.isEmpty();
     }
 
-    /** The {@code sum} step, if any. */
+    /**
+     * The {@code sum} step.
+     *
+     * @return the step, or empty when the chain has none
+     */
     public Optional<Sum> sum() {
         for (PostOp p : ops) {
             if (p instanceof Sum s) {
@@ -52,27 +82,44 @@ public record PostOps(List<PostOp> ops) {
         return Optional.empty();
     }
 
-    /** Whether the chain reads an {@link Arg#SUM} tensor. */
+    /**
+     * Whether the chain reads an {@link Arg#SUM} tensor.
+     *
+     * @return true when a step is a {@link Sum}
+     */
     public boolean hasSum() {
         return sum().isPresent();
     }
 
-    /** This chain followed by {@code next}. */
+    /**
+     * This chain followed by one more step; this chain is unchanged.
+     *
+     * @param next the step applied last
+     * @return the longer chain
+     * @throws IllegalArgumentException when it would hold more than one {@link Sum}
+     */
     public PostOps then(PostOp next) {
         List<PostOp> all = new ArrayList<>(ops);
         all.add(next);
         return new PostOps(all);
     }
 
-    /** Whether the chain is exactly one {@code relu}. */
+    /**
+     * Whether the chain is exactly one {@code relu}.
+     *
+     * @return true for {@code PostOps.of(Activation.relu())}
+     */
     public boolean isRelu() {
         return ops.size() == 1 && ops.get(0) instanceof Activation a && a.kind() == Activation.Kind.RELU;
     }
 
     /**
-     * Applies the chain to {@code x} in double precision (the reference definition).
+     * Applies the chain to {@code x} in double precision: the reference definition every backend
+     * is checked against (kernels compute it in float32).
      *
+     * @param x   the output value after the bias
      * @param sum the {@link Arg#SUM} tensor's value at this element; ignored without a sum step
+     * @return the value after every step; a {@code sum} step adds {@code scale * sum}
      */
     public double apply(double x, double sum) {
         double v = x;
@@ -87,7 +134,10 @@ public record PostOps(List<PostOp> ops) {
     }
 
     /**
-     * The one-line form: steps joined by {@code +}, e.g. {@code sum:0.5+relu}; empty for no steps.
+     * The one-line form, read back by {@link #parse}.
+     *
+     * @return the steps' {@link PostOp#token()}s joined by {@code +}, e.g. {@code sum:0.5+relu};
+     *         empty for no steps
      */
     @Override
     public String toString() {
@@ -107,6 +157,8 @@ public record PostOps(List<PostOp> ops) {
      * {@link Activation#parse}; steps joined by {@code +}); {@code none} or an empty string is the
      * empty chain.
      *
+     * @param s e.g. {@code sum+relu}, {@code clip:0:6}, {@code leaky_relu:0.1}, or null
+     * @return the chain
      * @throws IllegalArgumentException naming the step and the rule
      */
     public static PostOps parse(String s) {

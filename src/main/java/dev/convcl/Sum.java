@@ -9,14 +9,23 @@ package dev.convcl;
  */
 public record Sum(float scale) implements PostOp {
 
-    /** Checks the scale. */
+    /**
+     * Checks the scale.
+     *
+     * @param scale the factor applied to the summed tensor
+     * @throws IllegalArgumentException when {@code scale} is not finite
+     */
     public Sum {
         if (!Float.isFinite(scale)) {
             throw new IllegalArgumentException("sum scale=" + scale + " must be finite");
         }
     }
 
-    /** {@code sum:scale}, or {@code sum} when the scale is 1. */
+    /**
+     * {@inheritDoc}
+     *
+     * @return {@code sum:scale}, or {@code sum} when the scale is 1
+     */
     @Override
     public String token() {
         return scale == 1f ? "sum" : "sum:" + scale;

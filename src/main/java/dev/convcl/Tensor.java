@@ -5,32 +5,64 @@ import java.nio.FloatBuffer;
 /**
  * A dense tensor with a shape, row-major (NCHW for 4-D): either a {@link HostTensor} over Java
  * memory or a {@link DeviceTensor} in an engine's device memory. Plans take either in
- * {@link Args}; only device tensors avoid host-device copies on an OpenCL device.
+ * {@link Args}; only device tensors avoid host-device copies on an OpenCL device. Every
+ * dimension is at least 1 and the element count fits an {@code int}.
+ *
+ * <pre>{@code
+ * HostTensor x = Tensor.of(pixels, 1, 3, 224, 224);     // wraps pixels (150528 floats)
+ * HostTensor w = Tensor.zeros(conv.weightShape());      // a new zero-filled float[]
+ * DeviceTensor d = engine.upload(x);                    // a copy on the engine's device
+ * }</pre>
  */
 public sealed interface Tensor permits HostTensor, DeviceTensor {
 
-    /** A copy of the shape. */
+    /**
+     * The shape, outermost dimension first ({@code [N, C, H, W]} for an image batch).
+     *
+     * @return a copy of the shape
+     */
     int[] shape();
 
-    /** Number of dimensions. */
+    /**
+     * The number of dimensions.
+     *
+     * @return {@code shape().length}, at least 1
+     */
     default int rank() {
         return shape().length;
     }
 
-    /** Size of dimension {@code i}. */
+    /**
+     * The size of one dimension.
+     *
+     * @param i the dimension, from 0 to {@code rank() - 1}
+     * @return {@code shape()[i]}
+     * @throws IndexOutOfBoundsException when {@code i} is not a dimension
+     */
     int dim(int i);
 
-    /** Element count, the product of the shape. */
+    /**
+     * The element count.
+     *
+     * @return the product of the shape
+     */
     int size();
 
-    /** The element type; {@link DataType#F32} today. */
+    /**
+     * The element type.
+     *
+     * @return {@link DataType#F32} today
+     */
     DataType dataType();
 
     /**
-     * Wraps {@code data} (not copied) with the given shape.
+     * Wraps {@code data} (not copied) with the given shape: the tensor reads and writes the array.
      *
-     * @throws IllegalArgumentException when the shape has a dimension below 1 or its product is not
-     *                                  {@code data.length}
+     * @param data  the elements, row-major
+     * @param shape the dimensions, outermost first
+     * @return a host tensor backed by {@code data}
+     * @throws IllegalArgumentException when {@code data} is null, the shape is empty or has a
+     *                                  dimension below 1, or its product is not {@code data.length}
      */
     static HostTensor of(float[] data, int... shape) {
         return HostTensor.of(data, shape);
@@ -38,9 +70,14 @@ public sealed interface Tensor permits HostTensor, DeviceTensor {
 
     /**
      * Wraps the remaining elements of {@code buffer} (position to limit; not copied) with the given
-     * shape.
+     * shape: element 0 is the buffer's current position. Later changes to the buffer's position or
+     * limit do not affect the tensor.
      *
-     * @throws IllegalArgumentException when the shape does not match the remaining elements
+     * @param buffer the elements, row-major; a direct buffer avoids a copy for native data
+     * @param shape  the dimensions, outermost first
+     * @return a host tensor backed by the buffer's contents
+     * @throws IllegalArgumentException when {@code buffer} is null, the shape is invalid or does not
+     *                                  match the remaining elements
      */
     static HostTensor wrap(FloatBuffer buffer, int... shape) {
         return HostTensor.wrap(buffer, shape);
@@ -49,16 +86,23 @@ public sealed interface Tensor permits HostTensor, DeviceTensor {
     /**
      * A new zero-filled host tensor backed by a {@code float[]}.
      *
-     * @throws IllegalArgumentException when the shape is invalid or too large for a Java array
+     * @param shape the dimensions, outermost first
+     * @return the tensor
+     * @throws IllegalArgumentException when the shape is empty, has a dimension below 1, or is too
+     *                                  large for a Java array
      */
     static HostTensor zeros(int... shape) {
         return HostTensor.zeros(shape);
     }
 
     /**
-     * A new zero-filled host tensor backed by a native-order direct buffer.
+     * A new zero-filled host tensor backed by a native-order direct buffer (memory outside the Java
+     * heap, as native code shares it).
      *
-     * @throws IllegalArgumentException when the shape is invalid or too large for a direct buffer
+     * @param shape the dimensions, outermost first
+     * @return the tensor
+     * @throws IllegalArgumentException when the shape is empty, has a dimension below 1, or is too
+     *                                  large for a direct buffer (2^31-1 bytes)
      */
     static HostTensor directZeros(int... shape) {
         return HostTensor.directZeros(shape);

@@ -11,6 +11,12 @@ package dev.convcl;
  * {@code stride_h}, {@code stride_w}, {@code pad_h}, {@code pad_w} (before), {@code pad_h_end},
  * {@code pad_w_end} (after), {@code dil_h} and {@code dil_w}.
  *
+ * <pre>{@code
+ * Window2d w = Window2d.of(3, 3, 2, 2, 1, 1, 1, 1);    // PyTorch: kernel_size=3, stride=2, padding=1
+ * w.outH(224);                                         // floor((224 + 2 - 3) / 2) + 1 = 112
+ * Window2d same = new Window2d(3, 3, 1, 1, 0, 0, 2, 2, 1, 1);   // ONNX pads=[0, 0, 2, 2]
+ * }</pre>
+ *
  * @param kh        kernel height, at least 1
  * @param kw        kernel width, at least 1
  * @param strideH   vertical stride, at least 1
@@ -25,7 +31,22 @@ package dev.convcl;
 public record Window2d(int kh, int kw, int strideH, int strideW, int padTop, int padLeft, int padBottom,
                        int padRight, int dilH, int dilW) {
 
-    /** Checks every field; see the class comment for the names used in messages. */
+    /**
+     * Checks every field; see the class comment for the names used in messages.
+     *
+     * @param kh        kernel height, at least 1
+     * @param kw        kernel width, at least 1
+     * @param strideH   vertical stride, at least 1
+     * @param strideW   horizontal stride, at least 1
+     * @param padTop    zero rows above the input, at least 0
+     * @param padLeft   zero columns left of the input, at least 0
+     * @param padBottom zero rows below the input, at least 0
+     * @param padRight  zero columns right of the input, at least 0
+     * @param dilH      vertical dilation, at least 1
+     * @param dilW      horizontal dilation, at least 1
+     * @throws IllegalArgumentException naming the field, its value and the rule, e.g.
+     *                                  {@code stride_h=0 must be at least 1}
+     */
     public Window2d {
         positive("kh", kh);
         positive("kw", kw);
@@ -42,43 +63,86 @@ public record Window2d(int kh, int kw, int strideH, int strideW, int padTop, int
     /**
      * A window with symmetric padding, PyTorch's {@code conv2d(stride, padding, dilation)}.
      *
-     * @throws IllegalArgumentException when a value breaks a rule
+     * @param kh      kernel height, at least 1
+     * @param kw      kernel width, at least 1
+     * @param strideH vertical stride, at least 1
+     * @param strideW horizontal stride, at least 1
+     * @param padH    zero rows above and below the input, at least 0
+     * @param padW    zero columns left and right of the input, at least 0
+     * @param dilH    vertical dilation, at least 1
+     * @param dilW    horizontal dilation, at least 1
+     * @return the window
+     * @throws IllegalArgumentException when a value breaks a rule, naming it
      */
     public static Window2d of(int kh, int kw, int strideH, int strideW, int padH, int padW, int dilH, int dilW) {
         return new Window2d(kh, kw, strideH, strideW, padH, padW, padH, padW, dilH, dilW);
     }
 
-    /** Whether the padding after each axis equals the padding before it. */
+    /**
+     * Whether the padding after each axis equals the padding before it (PyTorch's padding).
+     *
+     * @return true when {@code padTop == padBottom} and {@code padLeft == padRight}
+     */
     public boolean symmetric() {
         return padTop == padBottom && padLeft == padRight;
     }
 
-    /** Rows the dilated kernel spans: {@code dil_h * (kh - 1) + 1}. */
+    /**
+     * Rows the dilated kernel spans.
+     *
+     * @return {@code dil_h * (kh - 1) + 1}
+     */
     public long spanH() {
         return (long) dilH * (kh - 1) + 1;
     }
 
-    /** Columns the dilated kernel spans: {@code dil_w * (kw - 1) + 1}. */
+    /**
+     * Columns the dilated kernel spans.
+     *
+     * @return {@code dil_w * (kw - 1) + 1}
+     */
     public long spanW() {
         return (long) dilW * (kw - 1) + 1;
     }
 
-    /** Height of the padded input: {@code h + pad_h + pad_h_end}. */
+    /**
+     * Height of the padded input.
+     *
+     * @param h the input height in pixels
+     * @return {@code h + pad_h + pad_h_end}
+     */
     public long paddedH(int h) {
         return (long) h + padTop + padBottom;
     }
 
-    /** Width of the padded input: {@code w + pad_w + pad_w_end}. */
+    /**
+     * Width of the padded input.
+     *
+     * @param w the input width in pixels
+     * @return {@code w + pad_w + pad_w_end}
+     */
     public long paddedW(int w) {
         return (long) w + padLeft + padRight;
     }
 
-    /** Output height for input height {@code h}: {@code floor((padded height - span) / stride_h) + 1}. */
+    /**
+     * Output height for an input height, as {@code torch.nn.Conv2d} computes it. Meaningful when
+     * the window fits ({@link #checkFits}).
+     *
+     * @param h the input height in pixels
+     * @return {@code floor((h + pad_h + pad_h_end - span_h) / stride_h) + 1}
+     */
     public int outH(int h) {
         return (int) ((paddedH(h) - spanH()) / strideH + 1);
     }
 
-    /** Output width for input width {@code w}: {@code floor((padded width - span) / stride_w) + 1}. */
+    /**
+     * Output width for an input width, as {@code torch.nn.Conv2d} computes it. Meaningful when
+     * the window fits ({@link #checkFits}).
+     *
+     * @param w the input width in pixels
+     * @return {@code floor((w + pad_w + pad_w_end - span_w) / stride_w) + 1}
+     */
     public int outW(int w) {
         return (int) ((paddedW(w) - spanW()) / strideW + 1);
     }
@@ -87,6 +151,8 @@ public record Window2d(int kh, int kw, int strideH, int strideW, int padTop, int
      * Checks that the window fits an input of {@code h x w}: padded sizes within 32-bit indexing and
      * the dilated kernel no larger than the padded input.
      *
+     * @param h the input height in pixels
+     * @param w the input width in pixels
      * @throws IllegalArgumentException naming the sizes and the rule
      */
     public void checkFits(int h, int w) {

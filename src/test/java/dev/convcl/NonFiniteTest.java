@@ -5,35 +5,37 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.convcl.reference.ReferenceConv;
 import dev.convcl.testing.DeformEdgeCases;
+import dev.convcl.testing.Engines;
+import dev.convcl.testing.Implementations;
 import dev.convcl.testing.NonFinite;
+import dev.convcl.testing.Target;
 import dev.convcl.testing.Tensors;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * NaN and infinity propagate as IEEE arithmetic says, with the padding semantics documented in
- * {@link NonFinite}: the reference and the CPU path meet the hand-computed cases, and the CPU path
- * puts NaN and infinities (with their signs) exactly where the reference does on every case.
+ * {@link NonFinite}: the reference and every implementation of every backend meet the
+ * hand-computed cases, and every implementation puts NaN and infinities (with their signs)
+ * exactly where the reference does on every case. Plans are made per implementation, without
+ * fallback, so a silent move to the CPU path cannot make an OpenCL case pass.
  */
 class NonFiniteTest {
-    private static Engine engine;
-
-    @BeforeAll
-    static void open() {
-        engine = Engine.create(DeviceChoice.CPU);
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
+    @RegisterExtension
+    static final Engines ENGINES = new Engines();
 
     static List<NonFinite.Case> cases() {
         return NonFinite.cases();
+    }
+
+    static Stream<Arguments> targetCases() {
+        return Target.eachOf(() -> cases().stream());
     }
 
     @Test
@@ -41,36 +43,36 @@ class NonFiniteTest {
         NonFinite.checkHandComputed("reference", ReferenceConv::run);
     }
 
-    @Test
-    void cpuPathMeetsHandComputedSemantics() {
-        NonFinite.checkHandComputed("cpu", (spec, args) -> {
-            try (Plan plan = engine.plan(spec)) {
-                plan.execute(args);
-            }
-        });
+    @ParameterizedTest(name = "[{0}]")
+    @EnumSource(Target.class)
+    void everyImplementationMeetsHandComputedSemantics(Target target) {
+        Engine engine = ENGINES.get(target);
+        for (NonFinite.HandCase c : NonFinite.handComputed()) {
+            Implementations.check(engine, target, c.spec(), plan -> assertEquals(null, c.failure(plan::execute)));
+        }
     }
 
-    @Test
-    void cpuPathMeetsDeformHandComputedSemantics() {
-        DeformEdgeCases.checkHandComputed("cpu", false, (spec, args) -> {
-            try (Plan plan = engine.plan(spec)) {
-                plan.execute(args);
-            }
-        });
+    @ParameterizedTest(name = "[{0}]")
+    @EnumSource(Target.class)
+    void everyImplementationMeetsDeformHandComputedSemantics(Target target) {
+        Engine engine = ENGINES.get(target);
+        for (DeformEdgeCases.Case c : DeformEdgeCases.handComputed(false)) {
+            Implementations.check(engine, target, c.spec(), plan -> assertEquals(null, c.failure(plan::execute)));
+        }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void cpuPathAgreesWithReference(NonFinite.Case c) {
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("targetCases")
+    void everyImplementationAgreesWithReference(Target target, NonFinite.Case c) {
         Args ref = Tensors.withFreshOutput(c.args(), c.spec());
         ReferenceConv.run(c.spec(), ref);
-        Args out = Tensors.withFreshOutput(c.args(), c.spec());
-        try (Plan plan = engine.plan(c.spec())) {
+        Implementations.check(ENGINES.get(target), target, c.spec(), plan -> {
+            Args out = Tensors.withFreshOutput(c.args(), c.spec());
             plan.execute(out);
-        }
-        assertEquals(null, NonFinite.disagreement(Tensors.out(ref), Tensors.out(out)),
-                c + ": reference has " + NonFinite.census(Tensors.out(ref)) + ", cpu has "
-                        + NonFinite.census(Tensors.out(out)));
+            assertEquals(null, NonFinite.disagreement(Tensors.out(ref), Tensors.out(out)),
+                    c + ": reference has " + NonFinite.census(Tensors.out(ref)) + ", " + plan.implementation()
+                            + " has " + NonFinite.census(Tensors.out(out)));
+        });
     }
 
     /** The cases are not vacuous: most of them put non-finite values into the reference's output. */

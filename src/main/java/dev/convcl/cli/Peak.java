@@ -4,6 +4,7 @@ import static org.jocl.CL.CL_MEM_READ_ONLY;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_MEM_WRITE_ONLY;
 
+import dev.convcl.cpu.VectorModule;
 import dev.convcl.opencl.DeviceBuffer;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.opencl.OpenClDeviceInfo;
@@ -372,7 +373,7 @@ final class Peak {
     static List<FmaLoop> javaLoops() {
         List<FmaLoop> loops = new ArrayList<>();
         loops.add(new ArrayFmaLoop());
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+        if (VectorModule.readable()) {
             try {
                 // By name, so that this class links without the incubator module.
                 loops.add((FmaLoop) Class.forName("dev.convcl.cli.VectorFmaLoop").getDeclaredConstructor().newInstance());

@@ -1,10 +1,16 @@
 package dev.convcl.cpu;
 
+import dev.convcl.Binary;
+import dev.convcl.ChannelAffine;
+import dev.convcl.ChannelCopy;
+import dev.convcl.ChannelShuffle;
 import dev.convcl.Conv2d;
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
 import dev.convcl.Operation;
+import dev.convcl.Pad2d;
+import dev.convcl.Pool2d;
 import dev.convcl.spi.Backend;
 import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Memory;
@@ -26,12 +32,18 @@ import java.util.function.Function;
  * kernels), {@code cpu-implicit-gemm} (when packing column tiles would not pay, or its wide rows
  * waste little, and its padded copy stays within the bound), {@code cpu-gemm} (packed im2col
  * tiles, any conv2d) and {@code cpu-direct} (the plain loop nest, any convolution). Every choice
- * keeps its scratch within {@link Scratch#boundFloats}, whatever the padding.
+ * keeps its scratch within {@link Scratch#boundFloats}, whatever the padding. Then one entry per
+ * other operator, each accepting all of its descriptors: {@code cpu-channel-affine},
+ * {@code cpu-binary}, {@code cpu-pool2d}, {@code cpu-channel-copy}, {@code cpu-channel-shuffle}, {@code cpu-pad2d}.
+ *
+ * <p>{@link #liveBytes()} counts the arrays {@link #allocate} handed out (device tensors, bound
+ * arguments, staging) until they are closed; the algorithms' per-call scratch is not in it.
  */
 public final class CpuBackend implements Backend {
     private final ForkJoinPool pool;
     private final boolean ownsPool;
     private final Kernels kernels;
+    private final java.util.concurrent.atomic.AtomicLong liveBytes = new java.util.concurrent.atomic.AtomicLong();
 
     /** Uses all available processors through a pool owned by this backend. */
     public CpuBackend() {
@@ -61,7 +73,14 @@ public final class CpuBackend implements Backend {
                 new Impl("cpu-1x1", POINTWISE, op -> new GemmConv(op, pool, kernels, new PointwisePacker(op))),
                 new Impl("cpu-implicit-gemm", IMPLICIT_GEMM, op -> new ImplicitGemmConv(op, pool, kernels)),
                 new Impl("cpu-gemm", GEMM, op -> new GemmConv(op, pool, kernels, new Im2colPacker(op))),
-                new Impl("cpu-direct", DIRECT, op -> new CpuDirectConv(op, pool)));
+                new Impl("cpu-direct", DIRECT, op -> new CpuDirectConv(op, pool)),
+                new CpuOpImplementation<>("cpu-channel-affine", ChannelAffine.class, op -> new CpuChannelAffine(op, pool)),
+                new CpuOpImplementation<>("cpu-binary", Binary.class, op -> new CpuBinary(op, pool)),
+                new CpuOpImplementation<>("cpu-pool2d", Pool2d.class, op -> new CpuPool2d(op, pool)),
+                new CpuOpImplementation<>("cpu-channel-copy", ChannelCopy.class, op -> new CpuChannelCopy(op, pool)),
+                new CpuOpImplementation<>("cpu-channel-shuffle", ChannelShuffle.class,
+                        op -> new CpuChannelShuffle(op, pool)),
+                new CpuOpImplementation<>("cpu-pad2d", Pad2d.class, op -> new CpuPad2d(op, pool)));
     }
 
     public int threads() {
@@ -216,7 +235,7 @@ public final class CpuBackend implements Backend {
             throw new dev.convcl.DeviceException(dev.convcl.DeviceException.Kind.OUT_OF_RESOURCES, what + " needs "
                     + floats + " floats, more than a Java array holds (" + Scratch.MAX_FLOATS + ")");
         }
-        return new HostMemory(new float[(int) floats]);
+        return new HostMemory(new float[(int) floats], liveBytes);
     }
 
     @Override
@@ -264,9 +283,10 @@ public final class CpuBackend implements Backend {
         return 0;
     }
 
+    /** Bytes of the arrays {@link #allocate} handed out and not yet closed. */
     @Override
     public long liveBytes() {
-        return 0;
+        return liveBytes.get();
     }
 
     @Override

@@ -77,7 +77,7 @@ interface Kernels {
 
     /** The Vector API kernels, or null when the module is absent or the hardware has no wide SIMD. */
     static Kernels vectorOrNull() {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+        if (!VectorModule.readable()) {
             return null;
         }
         try {

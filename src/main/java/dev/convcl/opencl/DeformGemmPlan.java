@@ -13,9 +13,9 @@ import java.util.Set;
 /**
  * Deformable convolution v1/v2 with {@code deform2d_gemm.cl}: per work-group tile of pixels and
  * output channels, the bilinear samples of a chunk of input channels are computed once into local
- * memory and multiplied by the weights of all the tile's output channels. No device memory
- * beyond the tensors themselves. Buffers are allocated once at compile time; a call writes the
- * inputs, launches once and reads the output back.
+ * memory and multiplied by the weights of all the tile's output channels; then the epilogue
+ * (bias, post-ops, the sum tensor). No device memory beyond the tensors themselves: a call
+ * launches once on the call's device buffers.
  */
 final class DeformGemmPlan extends KernelPrimitive {
     private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
@@ -37,9 +37,10 @@ final class DeformGemmPlan extends KernelPrimitive {
             }
         }
 
-        String options() {
-            return " -DVW=" + vw + " -DPV=" + pv + " -DNPT=" + npt + " -DKT=" + kt + " -DNKT=" + nkt
-                    + " -DCC=" + cc + " -DWGS=" + wgs;
+        /** Adds the tile's -D options (VW, PV, NPT, KT, NKT, CC, WGS) to {@code o}. */
+        KernelOptions addTo(KernelOptions o) {
+            return o.define("VW", vw).define("PV", pv).define("NPT", npt).define("KT", kt).define("NKT", nkt)
+                    .define("CC", cc).define("WGS", wgs);
         }
 
         /** Output pixels per work-group. */
@@ -52,10 +53,14 @@ final class DeformGemmPlan extends KernelPrimitive {
             return kt * nkt;
         }
 
-        /** Bytes of local memory the kernel declares: sampling table, columns, accumulators. */
+        /**
+         * Bytes of local memory the kernel declares: the sampling table (four neighbour indices and
+         * a flag word as ints, four weights and the mask as reals), the columns and the accumulators.
+         */
         long localBytes(Convolution s) {
             long table = (long) s.kh() * s.kw() * pixels();
-            return 4 * (10 * table + (long) cc * table + (long) channels() * pixels());
+            return Integer.BYTES * 5 * table
+                    + (long) s.dataType().bytes() * (5 * table + (long) cc * table + (long) channels() * pixels());
         }
 
         boolean fits(Convolution s, OpenClDeviceInfo d) {
@@ -174,7 +179,8 @@ final class DeformGemmPlan extends KernelPrimitive {
                     + " bytes of local memory and " + tile.wgs() + " work-items; the device has "
                     + ctx.info().localMemBytes() + " and " + ctx.info().maxWorkGroup() + ": " + spec);
         }
-        return DirectConvPlan.options(spec) + " -DCPOG=" + spec.c() / ((DeformConv2d) spec).offsetGroups() + tile.options();
+        return tile.addTo(DirectConvPlan.options(spec).define("CPOG", spec.c() / ((DeformConv2d) spec).offsetGroups()))
+                .toString();
     }
 
     Tile tile() {
@@ -191,9 +197,9 @@ final class DeformGemmPlan extends KernelPrimitive {
         kernel.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.OFFSET))
                 .arg(2, orElse(b, Arg.MASK, Arg.SRC))
                 .arg(3, b.get(Arg.WEIGHTS)).arg(4, orElse(b, Arg.BIAS, Arg.WEIGHTS))
-                .arg(5, b.get(Arg.DST))
-                .arg(6, spec.n()).arg(7, spec.c()).arg(8, spec.h()).arg(9, spec.w())
-                .arg(10, spec.k()).arg(11, spec.outH()).arg(12, spec.outW());
+                .arg(5, orElse(b, Arg.SUM, Arg.WEIGHTS)).arg(6, b.get(Arg.DST))
+                .arg(7, spec.n()).arg(8, spec.c()).arg(9, spec.h()).arg(10, spec.w())
+                .arg(11, spec.k()).arg(12, spec.outH()).arg(13, spec.outW());
     }
 
     @Override

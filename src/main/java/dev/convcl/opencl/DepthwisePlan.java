@@ -14,8 +14,8 @@ import java.util.Set;
  * Depthwise convolution ({@code groups == c}, any channel multiplier) with {@code depthwise.cl}:
  * each work-group stages the zero-padded input its output tile needs in local memory, each
  * work-item accumulates a register tile of {@link Tile#th} rows x {@link Tile#nv} vectors of
- * {@link Tile#vw} outputs. Buffers are allocated once at compile time; a call writes the inputs,
- * launches once and reads the output back.
+ * {@link Tile#vw} outputs, then applies the epilogue (bias, post-ops, the sum tensor) to whole
+ * vectors. A call launches once on the call's device buffers.
  */
 final class DepthwisePlan extends KernelPrimitive {
     private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
@@ -36,9 +36,9 @@ final class DepthwisePlan extends KernelPrimitive {
             }
         }
 
-        /** The tile's -D options. */
-        String options() {
-            return " -DVW=" + vw + " -DNV=" + nv + " -DTH=" + th + " -DWGX=" + wgx + " -DWGY=" + wgy;
+        /** Adds the tile's -D options (VW, NV, TH, WGX, WGY) to {@code o}. */
+        KernelOptions addTo(KernelOptions o) {
+            return o.define("VW", vw).define("NV", nv).define("TH", th).define("WGX", wgx).define("WGY", wgy);
         }
 
         int workGroupSize() {
@@ -58,7 +58,7 @@ final class DepthwisePlan extends KernelPrimitive {
             long rows = (long) (tileHeight() - 1) * s.strideH() + (long) (s.kh() - 1) * s.dilH() + 1;
             long cols = (long) (tileWidth() - 1) * s.strideW() + (long) (s.kw() - 1) * s.dilW() + 1;
             long perPhase = (cols + s.strideW() - 1) / s.strideW();
-            return rows * s.strideW() * perPhase * 4;
+            return rows * s.strideW() * perPhase * s.dataType().bytes();
         }
 
         /** Whether the device can run this tile for {@code s} (work-group size, local memory). */
@@ -175,7 +175,7 @@ final class DepthwisePlan extends KernelPrimitive {
                     + " bytes of local memory and " + tile.workGroupSize() + " work-items; the device has "
                     + ctx.info().localMemBytes() + " and " + ctx.info().maxWorkGroup() + ": " + spec);
         }
-        return DirectConvPlan.options(spec) + tile.options();
+        return tile.addTo(DirectConvPlan.options(spec)).toString();
     }
 
     Tile tile() {
@@ -190,9 +190,10 @@ final class DepthwisePlan extends KernelPrimitive {
     @Override
     void setArgs(OpenClKernel kernel, Map<Arg, DeviceBuffer> b) {
         kernel.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.WEIGHTS))
-                .arg(2, orElse(b, Arg.BIAS, Arg.WEIGHTS)).arg(3, b.get(Arg.DST))
-                .arg(4, spec.n()).arg(5, spec.c()).arg(6, spec.h()).arg(7, spec.w())
-                .arg(8, spec.k()).arg(9, spec.outH()).arg(10, spec.outW());
+                .arg(2, orElse(b, Arg.BIAS, Arg.WEIGHTS)).arg(3, orElse(b, Arg.SUM, Arg.WEIGHTS))
+                .arg(4, b.get(Arg.DST))
+                .arg(5, spec.n()).arg(6, spec.c()).arg(7, spec.h()).arg(8, spec.w())
+                .arg(9, spec.k()).arg(10, spec.outH()).arg(11, spec.outW());
     }
 
     @Override

@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A device buffer. Transfers are blocking, from and into {@link dev.convcl.HostTensor}s (arrays or buffers).
+ * A device buffer. Transfers are blocking, from and into {@link HostTensor}s (arrays or buffers).
  * {@link #close()} releases it once; later calls do nothing.
  *
  * <p>In the context's guard mode ({@link OpenClContext#GUARD_PROPERTY}) the buffer has extra bytes
@@ -52,7 +52,7 @@ public final class DeviceBuffer implements Memory {
 
     /** Copies the whole tensor to the start of this buffer (blocking). */
     public void write(HostTensor t) {
-        long n = (long) t.size() * 4;
+        long n = (long) t.size() * t.dataType().bytes();
         if (n > bytes) {
             throw new IllegalArgumentException("tensor of " + n + " bytes does not fit buffer '" + what + "' of " + bytes);
         }
@@ -71,7 +71,7 @@ public final class DeviceBuffer implements Memory {
      * @throws IllegalStateException in guard mode, when the guard region after the data was overwritten
      */
     public void read(HostTensor t) {
-        long n = (long) t.size() * 4;
+        long n = (long) t.size() * t.dataType().bytes();
         if (n > bytes) {
             throw new IllegalArgumentException("tensor of " + n + " bytes is larger than buffer '" + what + "' of " + bytes);
         }
@@ -100,7 +100,7 @@ public final class DeviceBuffer implements Memory {
             owner.injectFault(OpenClContext.FaultSite.WRITE, what);
             // Not a transfer: no host data moves (plans zero their padding this way when created).
             cl_event ev = new cl_event();
-            clEnqueueFillBuffer(owner.queue(), mem, Pointer.to(new float[] {value}), 4, 0, bytes, 0, null, ev);
+            clEnqueueFillBuffer(owner.queue(), mem, Pointer.to(new float[] {value}), Float.BYTES, 0, bytes, 0, null, ev);
             clReleaseEvent(ev);
         } catch (CLException e) {
             throw OpenClErrors.translate("filling buffer '" + what + "'", e);
@@ -134,7 +134,7 @@ public final class DeviceBuffer implements Memory {
                 }
                 return "guard region of device buffer '" + what + "' (" + bytes + " bytes) overwritten: " + changed
                         + " of its " + guardBytes + " guard bytes changed, the first at byte " + (bytes + i)
-                        + " (element " + (bytes + i) / 4 + "): device code wrote past the end of the buffer";
+                        + ": device code wrote past the end of the buffer";
             }
         }
         return null;

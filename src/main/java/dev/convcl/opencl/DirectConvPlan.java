@@ -7,8 +7,8 @@ import java.util.Map;
 
 /**
  * The direct kernels ({@code conv2d_direct.cl}, {@code deform2d_direct.cl}): one work-item per
- * output element. They run every valid spec, so they are the fallback of the faster plans and the
- * yardstick of the tuner.
+ * output element. They run every valid spec (any padding, post-op chain and sum tensor), so they
+ * are the fallback of the faster plans and the yardstick of the tuner.
  */
 final class DirectConvPlan extends KernelPrimitive {
     private static final long LX = 8;
@@ -16,23 +16,25 @@ final class DirectConvPlan extends KernelPrimitive {
 
     DirectConvPlan(OpenClContext ctx, Convolution spec) {
         super(ctx, spec, spec.isDeformable()
-                ? ctx.programs().kernel("deform2d_direct.cl", options(spec), "deform2d_direct")
-                : ctx.programs().kernel("conv2d_direct.cl", options(spec), "conv2d_direct"));
+                ? ctx.programs().kernel("deform2d_direct.cl", options(spec).toString(), "deform2d_direct")
+                : ctx.programs().kernel("conv2d_direct.cl", options(spec).toString(), "conv2d_direct"));
     }
 
-    /** The shape constants every kernel takes as -D options. */
-    static String options(Convolution s) {
-        StringBuilder o = new StringBuilder("-cl-std=CL1.2");
-        o.append(" -DKH=").append(s.kh()).append(" -DKW=").append(s.kw())
-                .append(" -DSH=").append(s.strideH()).append(" -DSW=").append(s.strideW())
-                .append(" -DPH=").append(s.padTop()).append(" -DPW=").append(s.padLeft())
-                .append(" -DDH=").append(s.dilH()).append(" -DDW=").append(s.dilW())
-                .append(" -DCG=").append(s.cPerGroup()).append(" -DKG=").append(s.kPerGroup())
-                .append(" -DHAS_BIAS=").append(s.bias() ? 1 : 0).append(" -DRELU=").append(s.postOps().isRelu() ? 1 : 0);
+    /**
+     * The build options every convolution kernel starts from: the element type and the epilogue
+     * ({@link KernelOptions#forOutput}), then the shape constants (KH, KW, SH, SW, PH, PW, DH, DW,
+     * CG, KG; for deform2d OG and HAS_MASK). PH and PW are the padding before each axis; the
+     * padding after it only changes the output size, which the kernels take as arguments.
+     */
+    static KernelOptions options(Convolution s) {
+        KernelOptions o = KernelOptions.forOutput(s)
+                .define("KH", s.kh()).define("KW", s.kw()).define("SH", s.strideH()).define("SW", s.strideW())
+                .define("PH", s.padTop()).define("PW", s.padLeft()).define("DH", s.dilH()).define("DW", s.dilW())
+                .define("CG", s.cPerGroup()).define("KG", s.kPerGroup());
         if (s instanceof DeformConv2d d) {
-            o.append(" -DOG=").append(d.offsetGroups()).append(" -DHAS_MASK=").append(d.mask() ? 1 : 0);
+            o.define("OG", d.offsetGroups()).define("HAS_MASK", d.mask() ? 1 : 0);
         }
-        return o.toString();
+        return o;
     }
 
     @Override
@@ -50,6 +52,7 @@ final class DirectConvPlan extends KernelPrimitive {
         }
         kernel.arg(a++, b.get(Arg.WEIGHTS));
         kernel.arg(a++, orElse(b, Arg.BIAS, Arg.WEIGHTS));
+        kernel.arg(a++, orElse(b, Arg.SUM, Arg.WEIGHTS));
         kernel.arg(a++, b.get(Arg.DST));
         kernel.arg(a++, spec.n()).arg(a++, spec.c()).arg(a++, spec.h()).arg(a++, spec.w())
                 .arg(a++, spec.k()).arg(a++, spec.outH()).arg(a, spec.outW());

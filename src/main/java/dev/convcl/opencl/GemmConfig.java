@@ -1,5 +1,6 @@
 package dev.convcl.opencl;
 
+import dev.convcl.DataType;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -115,10 +116,10 @@ public record GemmConfig(Kind kind, int vw, int tm, int tn, int ls, int wgm, int
         return kind == Kind.LM ? wgm * wgn : ls;
     }
 
-    /** Local memory the kernel needs, in bytes. */
-    public long localMemBytes() {
-        // staged weights and inputs, plus the pixel and tap offset tables
-        return kind == Kind.LM ? 4L * bk * (tm + tn) + 4L * (tn + bk) : 0;
+    /** Local memory the kernel needs for elements of {@code type}, in bytes. */
+    public long localMemBytes(DataType type) {
+        // staged weights and inputs, plus the pixel and tap offset tables (ints)
+        return kind == Kind.LM ? (long) type.bytes() * bk * (tm + tn) + (long) Integer.BYTES * (tn + bk) : 0;
     }
 
     /** The text form, e.g. {@code cm vw=16 tm=32 tn=14 ls=1} or {@code lm wg=16x16 tm=64 tn=64 bk=16}. */

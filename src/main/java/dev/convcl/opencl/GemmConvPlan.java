@@ -6,7 +6,6 @@ import static org.jocl.CL.clEnqueueCopyBufferRect;
 
 import dev.convcl.Arg;
 import dev.convcl.Convolution;
-import dev.convcl.DataType;
 import dev.convcl.spi.Memory;
 import dev.convcl.spi.Primitive;
 import java.util.ArrayList;
@@ -19,8 +18,10 @@ import org.jocl.CLException;
 /**
  * Ordinary (non-depthwise) conv2d as an implicit GEMM ({@code conv2d_gemm.cl}) with one
  * {@link GemmConfig}. A call copies the input, on the device, into a zero-padded layout (a
- * rectangular copy: the padding is zeroed once at creation; skipped when there is no padding and
- * no slack), runs the GEMM kernel and leaves the output in place. The weights are packed on the
+ * rectangular copy to row pad_top, column pad_left of planes of (h + pad_top + pad_bottom) x
+ * (w + pad_left + pad_right): the padding is zeroed once at creation; skipped when there is no
+ * padding and no slack), runs the GEMM kernel, whose epilogue adds the bias and applies the
+ * post-op chain (reading the sum tensor), and leaves the output in place. The weights are packed on the
  * device ({@code pack_weights}) into the plan's panel layout: once when they are bound, or on each
  * call that passes them. {@link #lastKernelMillis()} is the packing (when it ran) plus the GEMM.
  */
@@ -28,11 +29,12 @@ final class GemmConvPlan implements Primitive {
     static final String SOURCE = "conv2d_gemm.cl";
     /** Taps per work-item of pack_weights (PACK_R in the kernel). */
     private static final int PACK_R = 64;
-    private static final int F32 = DataType.F32.bytes();
 
     private final OpenClContext ctx;
     private final Convolution spec;
     private final GemmConfig config;
+    /** Bytes per element. */
+    private final int elem;
     private final Geometry geo;
     private final OpenClKernel pack;
     private final OpenClKernel gemm;
@@ -66,9 +68,9 @@ final class GemmConvPlan implements Primitive {
             return Optional.of("work-group of " + config.workGroupSize() + " exceeds the device's maximum of "
                     + device.maxWorkGroup());
         }
-        if (config.localMemBytes() > device.localMemBytes()) {
-            return Optional.of("local memory of " + config.localMemBytes() + " bytes exceeds the device's "
-                    + device.localMemBytes());
+        long local = config.localMemBytes(spec.dataType());
+        if (local > device.localMemBytes()) {
+            return Optional.of("local memory of " + local + " bytes exceeds the device's " + device.localMemBytes());
         }
         // The kernels index the padded input and the packed weights with 32-bit ints.
         Geometry g = Geometry.of(spec, config);
@@ -87,18 +89,20 @@ final class GemmConvPlan implements Primitive {
         this.ctx = ctx;
         this.spec = spec;
         this.config = config;
+        this.elem = spec.dataType().bytes();
         this.geo = Geometry.of(spec, config);
         try {
-            pack = own(ctx.programs().kernel(SOURCE, "-cl-std=CL1.2 -DPACK_R=" + PACK_R, "pack_weights"));
+            pack = own(ctx.programs().kernel(SOURCE,
+                    KernelOptions.of(spec.dataType()).define("PACK_R", PACK_R).toString(), "pack_weights"));
             gemm = own(ctx.programs().kernel(SOURCE, geo.options, geo.kernelName));
             if (geo.padded || geo.inputFloats > spec.inputSize()) {
-                input = own(ctx.allocate("input (padded)", geo.inputFloats * F32, CL_MEM_READ_WRITE));
+                input = own(ctx.allocate("input (padded)", geo.inputFloats * elem, CL_MEM_READ_WRITE));
                 // The padding and the slack are never written again: zero them once.
                 input.fill(0f);
             } else {
                 input = null;
             }
-            packed = own(ctx.allocate("weight (packed)", geo.packedFloats * F32, CL_MEM_READ_WRITE));
+            packed = own(ctx.allocate("weight (packed)", geo.packedFloats * elem, CL_MEM_READ_WRITE));
             int a = 1; // argument 0, the weights, is set when packing
             int rBlocks = (geo.rp + PACK_R - 1) / PACK_R;
             pack.arg(a++, packed).arg(a++, spec.kPerGroup()).arg(a++, geo.r).arg(a++, geo.rp)
@@ -107,16 +111,15 @@ final class GemmConvPlan implements Primitive {
             long packLs = GemmDefaults.cpuLike(ctx.info()) ? 1 : Math.min(32, ctx.info().maxWorkGroup());
             packLocal = new long[] {packLs, 1};
             packGlobal = new long[] {DirectConvPlan.roundUp(rBlocks, packLs), (long) spec.groups() * geo.mt};
-            a = 4; // input, packed weights, bias and output are set per call
+            a = 5; // input, bias, sum and output are set per call
             gemm.arg(1, packed);
             gemm.arg(a++, spec.c()).arg(a++, geo.ihp).arg(a++, geo.iwp).arg(a++, spec.k())
                     .arg(a++, spec.kPerGroup()).arg(a++, spec.cPerGroup()).arg(a++, geo.mt)
                     .arg(a++, spec.outH()).arg(a++, spec.outW());
-            int flags = (spec.bias() ? 1 : 0) | (spec.postOps().isRelu() ? 2 : 0);
             int groupsTimesTiles = spec.groups() * geo.mt;
             if (config.kind() == GemmConfig.Kind.LM) {
                 gemm.arg(a++, spec.kh()).arg(a++, spec.kw()).arg(a++, spec.strideH()).arg(a++, spec.strideW())
-                        .arg(a++, spec.dilH()).arg(a++, spec.dilW()).arg(a++, geo.rp).arg(a, flags);
+                        .arg(a++, spec.dilH()).arg(a++, spec.dilW()).arg(a, geo.rp);
                 long pixels = (long) spec.outH() * spec.outW();
                 gemmGlobal = new long[] {DirectConvPlan.roundUp(pixels, config.tn()) / config.tn() * config.wgn(),
                         (long) groupsTimesTiles * config.wgm(), spec.n()};
@@ -124,7 +127,7 @@ final class GemmConvPlan implements Primitive {
             } else {
                 gemm.arg(a++, spec.kh()).arg(a++, spec.kw()).arg(a++, spec.strideH()).arg(a++, spec.dilH())
                         .arg(a++, spec.dilW()).arg(a++, geo.tilesPerRow)
-                        .arg(a++, geo.pixTiles).arg(a++, geo.linear ? 1 : 0).arg(a, flags);
+                        .arg(a++, geo.pixTiles).arg(a, geo.linear ? 1 : 0);
                 gemmGlobal = new long[] {DirectConvPlan.roundUp(geo.pixTiles, config.ls()), groupsTimesTiles, spec.n()};
                 gemmLocal = new long[] {config.ls(), 1, 1};
             }
@@ -177,7 +180,8 @@ final class GemmConvPlan implements Primitive {
             }
             gemm.arg(0, input != null ? input : src);
             gemm.arg(2, all.getOrDefault(Arg.BIAS, packed));
-            gemm.arg(3, all.get(Arg.DST));
+            gemm.arg(3, all.getOrDefault(Arg.SUM, packed));
+            gemm.arg(4, all.get(Arg.DST));
             events.add(gemm.launch(gemmGlobal, gemmLocal));
         } catch (CLException e) {
             throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);
@@ -195,16 +199,18 @@ final class GemmConvPlan implements Primitive {
 
     /** Copies the input into the interior of the padded planes (one rectangular copy for all N*C planes). */
     private void copyInput(DeviceBuffer src) {
-        long rowBytes = (long) spec.w() * F32;
+        long rowBytes = (long) spec.w() * elem;
         ctx.injectFault(OpenClContext.FaultSite.WRITE, "input (padded)");
         if (!geo.padded) {
-            clEnqueueCopyBuffer(ctx.queue(), src.mem(), input.mem(), 0, 0, spec.inputSize() * F32, 0, null, null);
+            clEnqueueCopyBuffer(ctx.queue(), src.mem(), input.mem(), 0, 0, spec.inputSize() * elem, 0, null, null);
             return;
         }
+        // The image goes to row pad_top, column pad_left of each plane; the rows and columns after
+        // it (pad_bottom, pad_right, then the slack) stay zero.
         clEnqueueCopyBufferRect(ctx.queue(), src.mem(), input.mem(), new long[] {0, 0, 0},
-                new long[] {(long) spec.padLeft() * F32, spec.padTop(), 0},
+                new long[] {(long) spec.padLeft() * elem, spec.padTop(), 0},
                 new long[] {rowBytes, spec.h(), (long) spec.n() * spec.c()},
-                rowBytes, rowBytes * spec.h(), (long) geo.iwp * F32, (long) geo.ihp * geo.iwp * F32, 0, null, null);
+                rowBytes, rowBytes * spec.h(), (long) geo.iwp * elem, (long) geo.ihp * geo.iwp * elem, 0, null, null);
     }
 
     @Override
@@ -258,13 +264,12 @@ final class GemmConvPlan implements Primitive {
             g.rp = cfg.kind() == GemmConfig.Kind.LM ? (g.r + cfg.bk() - 1) / cfg.bk() * cfg.bk() : g.r;
             g.packedFloats = (long) s.groups() * g.mt * g.rp * g.tmPack;
             long maxRead = (long) s.n() * s.c() * plane - 1;
-            StringBuilder o = new StringBuilder("-cl-std=CL1.2");
+            KernelOptions o = KernelOptions.forOutput(s);
             switch (cfg.kind()) {
                 case LM -> {
                     g.kernelName = "conv2d_gemm_lm";
-                    o.append(" -DWGM=").append(cfg.wgm()).append(" -DWGN=").append(cfg.wgn())
-                            .append(" -DRM=").append(cfg.tm() / cfg.wgm()).append(" -DRN=").append(cfg.tn() / cfg.wgn())
-                            .append(" -DBK=").append(cfg.bk());
+                    o.define("WGM", cfg.wgm()).define("WGN", cfg.wgn()).define("RM", cfg.tm() / cfg.wgm())
+                            .define("RN", cfg.tn() / cfg.wgn()).define("BK", cfg.bk());
                     g.tileName = cfg.tm() + "x" + cfg.tn() + "-wg" + cfg.wgm() + "x" + cfg.wgn();
                 }
                 case CM, PV -> {
@@ -276,12 +281,11 @@ final class GemmConvPlan implements Primitive {
                     maxRead = Math.max(maxRead, (long) (s.n() * s.c() - 1) * plane + maxBase + lastPixel + lastTap);
                     if (cfg.kind() == GemmConfig.Kind.CM) {
                         g.kernelName = "conv2d_gemm_cm";
-                        o.append(" -DVW=").append(cfg.vw()).append(" -DMV=").append(g.tmPack / cfg.vw())
-                                .append(" -DTN=").append(g.tn).append(" -DSW=").append(s.strideW());
+                        o.define("VW", cfg.vw()).define("MV", g.tmPack / cfg.vw()).define("TN", g.tn)
+                                .define("SW", s.strideW());
                     } else {
                         g.kernelName = "conv2d_gemm_pv";
-                        o.append(" -DVW=").append(cfg.vw()).append(" -DNV=").append(g.tn / cfg.vw())
-                                .append(" -DTM=").append(g.tmPack);
+                        o.define("VW", cfg.vw()).define("NV", g.tn / cfg.vw()).define("TM", g.tmPack);
                     }
                     g.tileName = g.tmPack + "x" + g.tn;
                 }

@@ -5,7 +5,6 @@ import static org.jocl.CL.clEnqueueCopyBuffer;
 
 import dev.convcl.Conv2d;
 import dev.convcl.Convolution;
-import dev.convcl.DataType;
 import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
 import dev.convcl.Operation;
@@ -30,8 +29,6 @@ import org.jocl.CLException;
  * can hold.
  */
 public final class OpenClBackend implements Backend {
-    private static final int F32 = DataType.F32.bytes();
-
     private final OpenClContext context;
     private final List<Implementation> implementations;
 
@@ -68,21 +65,27 @@ public final class OpenClBackend implements Backend {
 
     // ---------------------------------------------------------------- implementations
 
-    /** What every OpenCL implementation checks: a convolution whose tensors fit, with an epilogue the kernels have. */
+    /**
+     * What every OpenCL implementation checks: a convolution whose tensors fit and whose post-op
+     * chain fits the kernels' epilogue (every activation and the sum; at most
+     * {@link KernelOptions#MAX_POST_OPS} steps).
+     */
     private Optional<String> common(Operation op, boolean deformable) {
         if (!(op instanceof Convolution c) || c.isDeformable() != deformable) {
             return Optional.of(deformable ? "not deform2d" : "not conv2d");
         }
-        if (!c.postOps().isEmpty() && !c.postOps().isRelu()) {
-            return Optional.of("post-ops '" + c.postOps() + "' are not in this kernel's epilogue (bias and relu are)");
+        Optional<String> epilogue = KernelOptions.unsupported(c.postOps());
+        if (epilogue.isPresent()) {
+            return epilogue;
         }
         long max = context.maxAllocBytes();
         long largest = Math.max(Math.max(c.inputSize(), c.outputSize()), c.weightSize());
         if (c instanceof DeformConv2d d) {
             largest = Math.max(largest, d.offsetSize());
         }
-        if (largest * F32 > max) {
-            return Optional.of("a tensor of " + largest * F32 + " bytes exceeds the maximum allocation of " + max + " bytes");
+        long bytes = largest * c.dataType().bytes();
+        if (bytes > max) {
+            return Optional.of("a tensor of " + bytes + " bytes exceeds the maximum allocation of " + max + " bytes");
         }
         return Optional.empty();
     }

@@ -43,8 +43,13 @@ public final class OpenClContext implements AutoCloseable {
     public static final String GUARD_PROPERTY = "convcl.opencl.guardBytes";
     private static final int MAX_GUARD_BYTES = 1 << 20;
 
-    /** The OpenCL calls a {@link FaultInjector} can make fail. */
-    enum FaultSite { BUILD, ALLOCATE, WRITE, LAUNCH, READ }
+    /**
+     * The OpenCL calls a {@link FaultInjector} can make fail: a kernel build, a buffer allocation, a
+     * host-to-device write (or a device-side copy of the input), a kernel launch, a read-back to
+     * the host, and {@link #finish()}. READ and FINISH are waits: a failure there is what the
+     * driver reports when work queued earlier failed on the device.
+     */
+    enum FaultSite { BUILD, ALLOCATE, WRITE, LAUNCH, READ, FINISH }
 
     /**
      * Test-only seam: consulted before the OpenCL call at each {@link FaultSite}; a status other
@@ -204,7 +209,7 @@ public final class OpenClContext implements AutoCloseable {
 
     /**
      * Test-only: installs (or, with null, removes) a fault injector consulted before kernel builds,
-     * allocations, transfers and launches in this context.
+     * allocations, transfers, launches and waits ({@link #finish()}) in this context.
      */
     void injectFaults(FaultInjector injector) {
         this.faults = injector;
@@ -301,6 +306,7 @@ public final class OpenClContext implements AutoCloseable {
     /** Waits for the queue to drain; errors become {@link DeviceException}s. */
     public void finish() {
         try {
+            injectFault(FaultSite.FINISH, "the queue");
             clFinish(queue);
         } catch (CLException e) {
             throw OpenClErrors.translate("waiting for the queue", e);

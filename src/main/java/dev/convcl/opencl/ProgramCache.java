@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Builds each (kernel file, build options) once per context and keeps the program in memory;
  * keeps the device binary on disk too, keyed by device name, driver version, source and options,
- * so a later process skips the compiler. The disk folder is {@link CacheDir#kernels()}
+ * so a later process skips the compiler. Every program's source starts with the prelude
+ * ({@code opencl-kernels/prelude.h}, see {@link KernelSources}); the kernel files do not include it. The disk folder is {@link CacheDir#kernels()}
  * ({@code kernels/} under the cache root); a folder that cannot be written only costs the speed-up. A binary that no longer loads is rebuilt from source.
  */
 public final class ProgramCache implements AutoCloseable {
@@ -263,12 +264,17 @@ public final class ProgramCache implements AutoCloseable {
     }
 
     /**
-     * Reads kernel sources from the classpath ({@code kernels/NAME}, packaged from opencl-kernels/)
-     * and puts the text of each {@code #include "NAME"} line in its place (headers such as
-     * {@code vectors.h} live in the same folder), with {@code #line} markers so that compiler
-     * messages still name the right file and line. The program therefore needs no include path.
+     * Reads kernel sources from the classpath ({@code kernels/NAME}, packaged from opencl-kernels/):
+     * a program's source is the prelude ({@value #PRELUDE}: the {@code real} type, vectors, the
+     * activation macro, the epilogue, the bilinear sampling rule) followed by the kernel file, with
+     * the text of each {@code #include "NAME"} line put in its place (headers live in the same
+     * folder), and {@code #line} markers so that compiler messages still name the right file and
+     * line. The program therefore needs no include path, and the cache keys (the source is part of
+     * the disk key) cover the prelude.
      */
     static final class KernelSources {
+        /** The header in front of every kernel. */
+        static final String PRELUDE = "prelude.h";
         private static final Map<String, String> SOURCES = new ConcurrentHashMap<>();
         private static final Pattern INCLUDE = Pattern.compile("^[ \\t]*#[ \\t]*include[ \\t]+\"([^\"]+)\".*$");
         /** Deeper nesting than this is a cycle. */
@@ -277,8 +283,10 @@ public final class ProgramCache implements AutoCloseable {
         private KernelSources() {
         }
 
+        /** The whole source of a program built from {@code file}: the prelude, then the file. */
         static String load(String file) {
-            return SOURCES.computeIfAbsent(file, f -> expand(f, 0));
+            return SOURCES.computeIfAbsent(file, f -> "#line 1 \"" + PRELUDE + "\"\n" + expand(PRELUDE, 0)
+                    + "\n#line 1 \"" + f + "\"\n" + expand(f, 0));
         }
 
         private static String expand(String file, int depth) {

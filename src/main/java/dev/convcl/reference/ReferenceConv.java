@@ -47,15 +47,31 @@ public final class ReferenceConv {
     public static void run(Convolution spec, Args args) {
         args.validateFor(spec);
         DeformConv2d deform = spec instanceof DeformConv2d d ? d : null;
-        float[] in = values(args.get(Arg.SRC));
-        float[] wt = values(args.get(Arg.WEIGHTS));
-        float[] bias = spec.bias() ? values(args.get(Arg.BIAS)) : null;
-        float[] off = deform != null ? values(args.get(Arg.OFFSET)) : null;
-        float[] mask = deform != null && deform.mask() ? values(args.get(Arg.MASK)) : null;
-        float[] sum = spec.postOps().hasSum() ? values(args.get(Arg.SUM)) : null;
+        double[] out = compute(spec, doubles(args.get(Arg.SRC)), doubles(args.get(Arg.WEIGHTS)),
+                spec.bias() ? doubles(args.get(Arg.BIAS)) : null,
+                deform != null ? doubles(args.get(Arg.OFFSET)) : null,
+                deform != null && deform.mask() ? doubles(args.get(Arg.MASK)) : null,
+                spec.postOps().hasSum() ? doubles(args.get(Arg.SUM)) : null);
+        store(out, args.get(Arg.DST));
+    }
+
+    /**
+     * The definition in double precision, unrounded: the output {@code [n, k, outH, outW]} of
+     * {@code spec} (post-ops included) from arrays of the argument shapes. {@link #run} rounds it
+     * to float once; a float64 evaluation of a whole network chains it without rounding.
+     *
+     * @param bias   null unless {@code spec.bias()}
+     * @param offset null unless deformable
+     * @param mask   null unless deformable with a mask
+     * @param sum    null unless a post-op sums
+     */
+    public static double[] compute(Convolution spec, double[] in, double[] wt, double[] bias, double[] offset,
+                                   double[] mask, double[] sum) {
+        DeformConv2d deform = spec instanceof DeformConv2d d ? d : null;
+        double[] off = deform != null ? offset : null;
         PostOps post = spec.postOps();
         int offsetGroups = deform != null ? deform.offsetGroups() : 1;
-        float[] out = new float[(int) spec.outputSize()];
+        double[] out = new double[(int) spec.outputSize()];
 
         int oh = spec.outH(), ow = spec.outW();
         int cg = spec.cPerGroup(), kg = spec.kPerGroup();
@@ -81,8 +97,8 @@ public final class ReferenceConv {
                                         v = pixel(in, spec, n, c, by, bx);
                                     } else {
                                         int offCh = og * 2 * kk + 2 * point;
-                                        float dy = off[((n * (2 * offsetGroups * kk) + offCh) * oh + y) * ow + x];
-                                        float dx = off[((n * (2 * offsetGroups * kk) + offCh + 1) * oh + y) * ow + x];
+                                        double dy = off[((n * (2 * offsetGroups * kk) + offCh) * oh + y) * ow + x];
+                                        double dx = off[((n * (2 * offsetGroups * kk) + offCh + 1) * oh + y) * ow + x];
                                         v = bilinear(in, spec, n, c, by, dy, bx, dx);
                                         if (mask != null) {
                                             v *= mask[((n * (offsetGroups * kk) + og * kk + point) * oh + y) * ow + x];
@@ -96,16 +112,34 @@ public final class ReferenceConv {
                             acc += bias[k];
                         }
                         int o = ((n * spec.k() + k) * oh + y) * ow + x;
-                        out[o] = (float) post.apply(acc, sum != null ? sum[o] : 0);
+                        out[o] = post.apply(acc, sum != null ? sum[o] : 0);
                     }
                 }
             }
         }
-        Tensor dst = args.get(Arg.DST);
+        return out;
+    }
+
+    /** The tensor's values in double (device tensors downloaded, waiting for their work). */
+    static double[] doubles(Tensor t) {
+        float[] f = values(t);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    /** Rounds {@code out} to float once and writes it into {@code dst}. */
+    static void store(double[] out, Tensor dst) {
+        float[] f = new float[out.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) out[i];
+        }
         if (dst instanceof HostTensor h) {
-            h.copyFrom(out);
+            h.copyFrom(f);
         } else {
-            ((DeviceTensor) dst).upload(Tensor.of(out, dst.shape()));
+            ((DeviceTensor) dst).upload(Tensor.of(f, dst.shape()));
         }
     }
 
@@ -114,7 +148,7 @@ public final class ReferenceConv {
     }
 
     /** Input value at integer (y, x), zero outside the image (the zero padding). */
-    private static double pixel(float[] in, Convolution s, int n, int c, long y, long x) {
+    private static double pixel(double[] in, Convolution s, int n, int c, long y, long x) {
         if (y < 0 || y >= s.h() || x < 0 || x >= s.w()) {
             return 0;
         }
@@ -126,12 +160,12 @@ public final class ReferenceConv {
      * -1 &lt; y &lt; H and -1 &lt; x &lt; W (an infinite offset is outside); neighbours outside
      * the image are zero.
      */
-    static double bilinear(float[] in, Convolution s, int n, int c, long by, float dy, long bx, float dx) {
-        if (Float.isNaN(dy) || Float.isNaN(dx)) {
+    static double bilinear(double[] in, Convolution s, int n, int c, long by, double dy, long bx, double dx) {
+        if (Double.isNaN(dy) || Double.isNaN(dx)) {
             return Double.NaN;
         }
         long y0 = by + cells(dy), x0 = bx + cells(dx);
-        double ly = (double) dy - Math.floor(dy), lx = (double) dx - Math.floor(dx);
+        double ly = dy - Math.floor(dy), lx = dx - Math.floor(dx);
         // -1 < y0 + ly < H, with 0 <= ly <= 1 (ly is NaN only for an infinite dy, whose y0 is far out).
         boolean inside = y0 >= -1 && y0 < s.h() && (y0 >= 0 || ly > 0) && x0 >= -1 && x0 < s.w() && (x0 >= 0 || lx > 0);
         if (!inside) {
@@ -144,7 +178,7 @@ public final class ReferenceConv {
     }
 
     /** floor(d) as a whole number of cells, clamped to +-2^40: past that, outside any image. */
-    private static long cells(float d) {
+    private static long cells(double d) {
         return (long) Math.max(-0x1p40, Math.min(0x1p40, Math.floor(d)));
     }
 }

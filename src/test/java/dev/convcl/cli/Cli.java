@@ -47,6 +47,15 @@ final class Cli {
         assertTrue(r.err().contains(expected), "stderr should name '" + expected + "': " + r);
     }
 
+    /**
+     * Whether {@code text} holds a stack frame of a method in {@code classPrefix}, e.g.
+     * {@code dev.convcl.cli.}: {@code \tat dev.convcl.cli.Main.run(...)} on the class path,
+     * {@code \tat dev.convcl@0.1.0/dev.convcl.cli.Main.run(...)} in the named module.
+     */
+    static boolean hasFrame(String text, String classPrefix) {
+        return text.lines().anyMatch(l -> l.matches("\\tat ([\\w.]+@[^/]*/)?" + java.util.regex.Pattern.quote(classPrefix) + ".*"));
+    }
+
     /** Asserts the usage-error contract with the exact line: {@code convcl CMD: MESSAGE}. */
     static void assertUsageLine(Result r, String line) {
         assertErrorLine(r, Main.EXIT_USAGE);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.Tensor;
+import dev.convcl.testing.ForkedJvm;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -92,7 +93,7 @@ class ErrorsTest {
                 r.err().strip());
         Cli.Result debug = runFailing(new StackOverflowError(), "--debug");
         assertEquals(Main.EXIT_FAILED_CHECK, debug.code(), debug.toString());
-        assertTrue(debug.err().contains("\tat dev.convcl.cli.ErrorsTest"), "--debug prints the stack trace: " + debug);
+        assertTrue(Cli.hasFrame(debug.err(), "dev.convcl.cli.ErrorsTest."), "--debug prints the stack trace: " + debug);
     }
 
     /**
@@ -105,7 +106,7 @@ class ErrorsTest {
         Npy.write(dir.resolve("w.npy"), Tensor.of(new float[] {2}, 1, 1, 1, 1));
         Path y = dir.resolve("y.npy");
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--op", "conv2d",
+                "-cp", ForkedJvm.classPath(), Main.class.getName(), "run", "--op", "conv2d",
                 "--device", "cpu", "--input", dir.resolve("x.npy").toString(), "--weight", dir.resolve("w.npy").toString(),
                 "--padding", "3000", "--out", y.toString());
         Path out = dir.resolve("stdout.txt"), err = dir.resolve("stderr.txt");

@@ -18,18 +18,21 @@ import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
 import dev.convcl.spi.Primitive;
 import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.DeformEdgeCases;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.BiConsumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every CPU algorithm against {@link ReferenceConv}, with both kernel sets (Vector API when the
@@ -442,5 +445,28 @@ class CpuAlgorithmsTest {
         HostTensor d = Tensor.directZeros(t.shape());
         d.copyFrom(t.toArray());
         return d;
+    }
+
+    /**
+     * Deformable sampling at its edges ({@link DeformEdgeCases}) on every CPU algorithm that runs
+     * deform2d, with each kernel set and thread count; the 2^24-pixel maps test sampling, which
+     * the kernel sets share, so they run on the first backend only.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu-deform-gemm", "cpu-direct"})
+    void deformEdgeCasesOnEveryKernelSet(String algorithm) {
+        for (int b = 0; b < BACKENDS.size(); b++) {
+            CpuBackend backend = BACKENDS.get(b);
+            DeformEdgeCases.checkHandComputed(algorithm + "/" + label(backend), b == 0, algorithm(backend, algorithm));
+            DeformEdgeCases.checkWideMaps(algorithm + "/" + label(backend), algorithm(backend, algorithm));
+        }
+    }
+
+    private static BiConsumer<Convolution, Args> algorithm(CpuBackend backend, String name) {
+        return (spec, args) -> {
+            try (Primitive plan = backend.compile(spec, name)) {
+                Primitives.run(backend, plan, args);
+            }
+        };
     }
 }

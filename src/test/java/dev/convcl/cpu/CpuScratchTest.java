@@ -9,6 +9,7 @@ import dev.convcl.Args;
 import dev.convcl.Convolution;
 import dev.convcl.DeviceException;
 import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.ForkedJvm;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
@@ -204,7 +205,7 @@ class CpuScratchTest {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
             command.add("--add-modules=jdk.incubator.vector");
         }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), SmallHeapRun.class.getName(), "3000"));
+        command.addAll(List.of("-cp", ForkedJvm.classPath(), SmallHeapRun.class.getName(), "3000"));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         process.getOutputStream().close();
         byte[] output = process.getInputStream().readAllBytes();

@@ -4,61 +4,53 @@ import dev.convcl.Activation;
 import dev.convcl.Arg;
 import dev.convcl.Args;
 import dev.convcl.Conv2d;
+import dev.convcl.DeviceTensor;
 import dev.convcl.Engine;
-import dev.convcl.HostTensor;
 import dev.convcl.Plan;
+import dev.convcl.PostOps;
+import dev.convcl.Sum;
 import dev.convcl.Tensor;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
 
-/**
- * The README's library example: a dilated depthwise 3x3 convolution with bias and ReLU (the
- * layer of a DeepLab / DRN context module), planned once and run on a few frames. It compiles
- * with the tests, and {@code QuickStartTest} runs it, so the README cannot drift from the API.
- */
-public final class QuickStart {
-    private QuickStart() {
-    }
-
+public class QuickStart {
     public static void main(String[] args) {
-        Random random = new Random(1);
-        List<float[]> frames = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            float[] frame = new float[32 * 56 * 56];
-            for (int j = 0; j < frame.length; j++) {
-                frame[j] = random.nextFloat();
+        // A ResNet basic block, 64 channels of 56x56: y = relu(conv(relu(conv(x) + b)) + b + x)
+        Conv2d conv1 = Conv2d.builder().input(1, 64, 56, 56).output(64).kernel(3, 3).padding(1)
+                .bias(true).postOps(Activation.relu()).build();
+        Conv2d conv2 = conv1.withPostOps(PostOps.of(new Sum(1f), Activation.relu()));
+        float[] image = pattern(64 * 56 * 56, 7, 1f);           // stand-ins for real data
+        float[] weights = pattern(64 * 64 * 3 * 3, 5, 1f / 64);
+        float[] biases = pattern(64, 3, 1f);
+
+        try (Engine engine = Engine.create();                   // OpenCL if there is a device
+             Plan block1 = engine.plan(conv1);                  // compiled once ...
+             Plan block2 = engine.plan(conv2)) {
+            for (Plan p : new Plan[] {block1, block2}) {        // constants: copied once
+                p.bind(Arg.WEIGHTS, Tensor.of(weights, conv1.weightShape()));
+                p.bind(Arg.BIAS, Tensor.of(biases, conv1.biasShape()));
             }
-            frames.add(frame);
+            try (DeviceTensor x = engine.upload(Tensor.of(image, conv1.inputShape()));
+                 DeviceTensor h = engine.allocate(conv1.outputShape());
+                 DeviceTensor y = engine.allocate(conv2.outputShape())) {
+                block1.execute(Args.of(Arg.SRC, x, Arg.DST, h));              // queued
+                block2.execute(Args.of(Arg.SRC, h, Arg.SUM, x, Arg.DST, y));  // queued after it
+                float[] out = y.toArray();                                    // waits, copies back
+                int at = (2 * 56 + 28) * 56 + 30;                 // NCHW index of y[0, 2, 28, 30]
+                System.out.println(conv2);
+                System.out.println("y[0, 2, 28, 30:34] = " + out[at] + " " + out[at + 1] + " "
+                        + out[at + 2] + " " + out[at + 3]);
+            }
+            System.out.println("engine: " + engine.deviceName());
+            System.out.println("plans: " + block1.algorithm() + " on " + block1.backend() + ", "
+                    + block2.algorithm() + " on " + block2.backend());
         }
-        float[] weights = new float[32 * 3 * 3];
-        for (int j = 0; j < weights.length; j++) {
-            weights[j] = random.nextFloat() - 0.5f;
-        }
-        run(frames, weights, new float[32]);
     }
 
-    /** The snippet: convolves each frame and returns the outputs. */
-    static List<float[]> run(List<float[]> frames, float[] weights, float[] biases) {
-        // 32 channels of 56x56, each convolved with its own 3x3 filter at dilation 2, then bias and ReLU.
-        Conv2d conv = Conv2d.depthwise(1, 32, 56, 56, 1)
-                .kernel(3, 3).padding(2).dilation(2)
-                .bias(true).postOps(Activation.relu())
-                .build();
-        List<float[]> results = new ArrayList<>();
-
-        try (Engine engine = Engine.create();                        // OpenCL if there is a device, else pure Java
-             Plan plan = engine.plan(conv)) {                        // compile once ...
-            plan.bind(Arg.WEIGHTS, Tensor.of(weights, conv.weightShape()));  // [32, 1, 3, 3], copied once
-            plan.bind(Arg.BIAS, Tensor.of(biases, conv.biasShape()));        // [32]
-            for (float[] frame : frames) {                           // ... run many times
-                HostTensor output = Tensor.zeros(conv.outputShape()); // [1, 32, 56, 56]
-                plan.execute(Args.of(Arg.SRC, Tensor.of(frame, conv.inputShape()), Arg.DST, output));
-                results.add(output.array());
-            }
-            System.out.println(conv + " ran on " + plan.backend() + ": " + plan.deviceName()
-                    + ", algorithm " + plan.algorithm());
+    /** {@code n} values {@code (i % period - period / 2) * scale}: small, exact numbers. */
+    static float[] pattern(int n, int period, float scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (i % period - period / 2) * scale;
         }
-        return results;
+        return v;
     }
 }

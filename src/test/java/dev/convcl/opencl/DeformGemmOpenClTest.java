@@ -17,6 +17,7 @@ import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
 import dev.convcl.spi.Primitive;
 import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.DeformEdgeCases;
 import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
@@ -26,6 +27,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.function.BiConsumer;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -266,5 +268,28 @@ class DeformGemmOpenClTest {
         plan.close();
         plan.close();
         assertEquals(before, ctx.liveObjects(), "objects left after closing " + plan.algorithm() + " for " + SMALL);
+    }
+
+    /**
+     * Deformable sampling at its edges ({@link DeformEdgeCases}) on a wide map with a CPU and a GPU
+     * tile. The tile decides how the sampling table is spread over work-items (one work-item with no
+     * barrier on CPUs, many with barriers on GPUs); every tile shares the table code, so one of
+     * each kind suffices here ({@link #everyCandidateTileMatchesReference} runs every candidate
+     * against the reference).
+     */
+    @Test
+    void cpuAndGpuTilesAgreeWithFloat64OnAWideMap() {
+        DeformConv2d spec = DeformEdgeCases.wideMaps().get(3);
+        DeformGemmPlan.Tile cpuTile = DeformGemmPlan.candidates(spec, ctx.info()).get(0);
+        DeformGemmPlan.Tile gpuTile = DeformGemmPlan.candidates(spec, PlanChecks.asGpu(ctx.info())).stream()
+                .filter(t -> t.wgs() > 1 && t.fits(spec, ctx.info())).findFirst().orElseThrow();
+        for (DeformGemmPlan.Tile t : List.of(cpuTile, gpuTile)) {
+            BiConsumer<Convolution, Args> run = (s, args) -> {
+                try (DeformGemmPlan plan = new DeformGemmPlan(ctx, s, t)) {
+                    Primitives.run(backend, plan, args);
+                }
+            };
+            DeformEdgeCases.checkWideMaps("deform-gemm " + t, List.of(spec), run);
+        }
     }
 }

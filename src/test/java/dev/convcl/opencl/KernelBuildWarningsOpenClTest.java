@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.convcl.testing.ForkedJvm;
 import dev.convcl.testing.OpenClTestDevice;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -91,7 +92,7 @@ class KernelBuildWarningsOpenClTest {
     /** KernelBuildCheck in a new JVM with empty convcl and POCL kernel caches, stdout and stderr together. */
     private Child run(List<String> args, Map<String, String> env) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-cp", System.getProperty("java.class.path"), KernelBuildCheck.class.getName()));
+                "-Xmx1g", "-cp", ForkedJvm.classPath(), KernelBuildCheck.class.getName()));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("CONVCL_CACHE_DIR", Files.createDirectories(dir.resolve("convcl")).toString());

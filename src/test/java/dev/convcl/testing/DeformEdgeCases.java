@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * Deformable sampling at its edges, shared by every deform2d path (reference, CPU algorithms,
@@ -46,6 +47,18 @@ public final class DeformEdgeCases {
         @Override
         public String toString() {
             return name + " (" + spec + ")";
+        }
+
+        /**
+         * Null when {@code run}, given a copy of the tensors with a NaN-poisoned output, writes
+         * the expected output ({@link #exactDisagreement}); else what differs.
+         */
+        public String failure(Consumer<Args> run) {
+            Args a = Tensors.withFreshOutput(args, spec);
+            run.accept(a);
+            float[] got = Tensors.out(a);
+            String bad = exactDisagreement(expected, got);
+            return bad == null ? null : name + ": " + bad + "; expected " + brief(expected) + " got " + brief(got);
         }
     }
 
@@ -132,12 +145,9 @@ public final class DeformEdgeCases {
                                          BiConsumer<Convolution, Args> backend) {
         List<String> failures = new ArrayList<>();
         for (Case c : handComputed(withHugeMaps)) {
-            Args args = Tensors.withFreshOutput(c.args(), c.spec());
-            backend.accept(c.spec(), args);
-            float[] got = Tensors.out(args);
-            String bad = exactDisagreement(c.expected(), got);
+            String bad = c.failure(args -> backend.accept(c.spec(), args));
             if (bad != null) {
-                failures.add(c.name() + ": " + bad + "; expected " + brief(c.expected()) + " got " + brief(got));
+                failures.add(bad);
             }
         }
         assertEquals(List.of(), failures, backendName + ": deformable edge cases");

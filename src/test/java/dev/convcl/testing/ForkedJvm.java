@@ -1,5 +1,6 @@
 package dev.convcl.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -47,10 +48,23 @@ public final class ForkedJvm {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
-        cmd.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+        cmd.add(classPath());
         cmd.add(main.getName());
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    /**
+     * A class path holding everything this test JVM can load: the test classes, the library and
+     * every dependency. Surefire runs the tests on the module path (the library in
+     * {@code jdk.module.path}, the test classes patched into its module, JUnit on the class path);
+     * a forked JVM gets all of it on the class path, where the library's module descriptor is
+     * ignored, as it is for an application on the class path.
+     */
+    public static String classPath() {
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        String mp = System.getProperty("jdk.module.path");
+        return mp == null || mp.isEmpty() ? cp : cp + File.pathSeparator + mp;
     }
 
     /**

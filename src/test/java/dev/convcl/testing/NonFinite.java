@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * NaN and infinity cases shared by the non-finite tests of every backend.
@@ -139,71 +140,91 @@ public final class NonFinite {
     }
 
     /**
+     * One hand-computed case: a 1-channel 3x3 problem, its tensors (the output filled with a finite
+     * sentinel, so a NaN in the result was computed, not left over) and the exact expected output.
+     */
+    public record HandCase(String what, Convolution spec, Args args, float[] expected) {
+        @Override
+        public String toString() {
+            return what;
+        }
+
+        /**
+         * Null when {@code run}, given a copy of the tensors with a sentinel output, writes the
+         * expected output (NaN where expected, infinities with their signs); else what differs.
+         */
+        public String failure(Consumer<Args> run) {
+            float[] sentinel = new float[expected.length];
+            Arrays.fill(sentinel, 12345f);
+            HostTensor out = Tensor.of(sentinel, spec.outputShape());
+            run.accept(args.with(Arg.DST, out));
+            String bad = disagreement(expected, out.array());
+            return bad == null ? null : what + ": expected " + Arrays.toString(expected) + " got "
+                    + Arrays.toString(out.array()) + " [" + spec + "]";
+        }
+    }
+
+    /**
      * Hand-computed cases that pin the semantics without the reference: a 3x3 input, a 3x3 kernel,
      * padding 1, so every output window covers the centre and the corner windows hang over the
-     * padding. {@code backend} computes the {@link Arg#DST} of {@code args} for {@code spec}.
+     * padding.
      */
-    public static void checkHandComputed(String backendName, BiConsumer<Convolution, Args> backend) {
+    public static List<HandCase> handComputed() {
         Convolution spec = Problems.parse("op=conv2d n=1 c=1 h=3 w=3 k=1 kh=3 kw=3 pad=1");
         float nan = Float.NaN, inf = Float.POSITIVE_INFINITY;
+        List<HandCase> cases = new ArrayList<>();
 
-        float[] ones = filled(9, 1f);
         float[] w = filled(9, 1f);
         w[0] = nan; // tap (0,0): on the padding for the top row and left column of outputs
-        assertOutput(backendName + ": a NaN weight reaches every output, padded taps included (0 * NaN = NaN)",
-                backend, spec, ones, w, filled(9, nan));
+        cases.add(hand("a NaN weight reaches every output, padded taps included (0 * NaN = NaN)", spec, filled(9, 1f), w,
+                filled(9, nan)));
 
         float[] centreInf = filled(9, 1f);
         centreInf[4] = inf;
-        assertOutput(backendName + ": an infinite input times zero weights is NaN (0 * inf = NaN), not skipped",
-                backend, spec, centreInf, filled(9, 0f), filled(9, nan));
+        cases.add(hand("an infinite input times zero weights is NaN (0 * inf = NaN), not skipped", spec, centreInf,
+                filled(9, 0f), filled(9, nan)));
 
         float[] cornersInf = filled(9, 1f);
         cornersInf[0] = inf;
         cornersInf[8] = -inf;
-        float[] expected = {inf, inf, 4, inf, nan, -inf, 4, -inf, -inf};
-        assertOutput(backendName + ": +inf and -inf meeting in one window give NaN; alone they keep their sign",
-                backend, spec, cornersInf, filled(9, 1f), expected);
+        cases.add(hand("+inf and -inf meeting in one window give NaN; alone they keep their sign", spec, cornersInf,
+                filled(9, 1f), new float[] {inf, inf, 4, inf, nan, -inf, 4, -inf, -inf}));
 
         float[] wInf = filled(9, 1f);
         wInf[0] = inf; // tap (0,0) lands on the padding for outputs in row 0 or column 0
-        float[] expectedW = {nan, nan, nan, nan, inf, inf, nan, inf, inf};
-        assertOutput(backendName + ": an infinite weight on a padded tap gives NaN (padding is a zero that is multiplied)",
-                backend, spec, filled(9, 2f), wInf, expectedW);
+        cases.add(hand("an infinite weight on a padded tap gives NaN (padding is a zero that is multiplied)", spec,
+                filled(9, 2f), wInf, new float[] {nan, nan, nan, nan, inf, inf, nan, inf, inf}));
 
         float[] relu = filled(9, 1f);
         relu[4] = nan;
-        float[] wNeg = filled(9, -1f);
-        Convolution reluSpec = spec.withPostOps(PostOps.of(Activation.relu()));
-        HostTensor out = Tensors.poisoned(reluSpec);
-        backend.accept(reluSpec, Args.of(Arg.SRC, Tensor.of(relu, 1, 1, 3, 3), Arg.WEIGHTS, Tensor.of(wNeg, 1, 1, 3, 3),
-                Arg.DST, out));
-        assertTrue(Arrays.stream(box(out.array())).allMatch(v -> Float.isNaN(v)),
-                backendName + ": ReLU keeps NaN as NaN: " + Arrays.toString(out.array()));
+        cases.add(hand("ReLU keeps NaN as NaN", spec.withPostOps(PostOps.of(Activation.relu())), relu, filled(9, -1f),
+                filled(9, nan)));
+        return cases;
     }
 
-    private static void assertOutput(String what, BiConsumer<Convolution, Args> backend, Convolution spec, float[] in,
-                                     float[] w, float[] expected) {
-        HostTensor out = Tensors.poisoned(spec);
-        out.copyFrom(filled(9, 12345f)); // not NaN, so a NaN in the result was computed
-        backend.accept(spec, Args.of(Arg.SRC, Tensor.of(in, 1, 1, 3, 3), Arg.WEIGHTS, Tensor.of(w, 1, 1, 3, 3),
-                Arg.DST, out));
-        String bad = disagreement(expected, out.array());
-        assertEquals(null, bad, what + ": expected " + Arrays.toString(expected) + " got " + Arrays.toString(out.array())
-                + " [" + spec + "]");
+    private static HandCase hand(String what, Convolution spec, float[] in, float[] w, float[] expected) {
+        return new HandCase(what, spec, Args.of(Arg.SRC, Tensor.of(in, 1, 1, 3, 3), Arg.WEIGHTS,
+                Tensor.of(w, 1, 1, 3, 3)), expected);
+    }
+
+    /**
+     * Runs every {@link #handComputed()} case through {@code backend}, which computes the
+     * {@link Arg#DST} of the arguments it is given for the spec it is given.
+     */
+    public static void checkHandComputed(String backendName, BiConsumer<Convolution, Args> backend) {
+        List<String> failures = new ArrayList<>();
+        for (HandCase c : handComputed()) {
+            String bad = c.failure(args -> backend.accept(c.spec(), args));
+            if (bad != null) {
+                failures.add(bad);
+            }
+        }
+        assertEquals(List.of(), failures, backendName + ": hand-computed non-finite cases");
     }
 
     private static float[] filled(int n, float v) {
         float[] a = new float[n];
         Arrays.fill(a, v);
         return a;
-    }
-
-    private static Float[] box(float[] a) {
-        Float[] b = new Float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            b[i] = a[i];
-        }
-        return b;
     }
 }

@@ -45,6 +45,34 @@ public final class Problems {
         return named(randomDeform2d(), 4000);
     }
 
+    /**
+     * Padding that differs before and after an axis ({@code pad=top,left,bottom,right}, ONNX's
+     * pads): dense, grouped, depthwise, 1x1, strided and dilated conv2d, padding on one side only,
+     * more padding than input; and deform2d.
+     */
+    public static Stream<Arguments> conv2dAsymmetricPadding() {
+        return named(Stream.of(
+                "op=conv2d n=2 c=4 h=7 w=6 k=5 kh=3 kw=3 pad=1,0,2,1 bias=1",
+                "op=conv2d n=1 c=6 h=9 w=8 k=4 kh=3 kw=2 stride=2,1 pad=0,1,1,0 groups=2 relu=1",
+                "op=conv2d n=1 c=8 h=7 w=7 k=8 kh=3 kw=3 pad=0,2,1,3 groups=8 bias=1",
+                "op=conv2d n=1 c=4 h=9 w=5 k=8 kh=5 kw=5 stride=2 pad=4,0,0,4 dil=1,2 groups=4",
+                "op=conv2d n=1 c=5 h=5 w=5 k=6 kh=1 kw=1 pad=0,1,1,0 bias=1",
+                "op=conv2d n=1 c=3 h=6 w=7 k=4 kh=1 kw=1 stride=2 pad=2,0,0,1",
+                "op=conv2d n=2 c=3 h=5 w=9 k=7 kh=3 kw=3 stride=1,2 pad=0,0,2,2 dil=2 bias=1 relu=1",
+                "op=conv2d n=1 c=2 h=2 w=3 k=3 kh=3 kw=3 pad=3,1,0,4",
+                "op=conv2d n=1 c=16 h=11 w=11 k=24 kh=3 kw=3 pad=2,1,0,1 bias=1")
+                .map(Problems::parse).toList(), 6000);
+    }
+
+    /** {@link #conv2dAsymmetricPadding()}'s kind for deform2d. */
+    public static Stream<Arguments> deform2dAsymmetricPadding() {
+        return named(Stream.of(
+                "op=deform2d n=1 c=4 h=6 w=5 k=3 kh=3 kw=3 pad=1,0,2,1 og=2 mask=1 bias=1",
+                "op=deform2d n=2 c=2 h=5 w=7 k=2 kh=3 kw=2 stride=2,1 pad=0,1,2,0 dil=1,2 og=1 mask=0 relu=1",
+                "op=deform2d n=1 c=6 h=4 w=4 k=6 kh=3 kw=3 pad=3,0,0,3 groups=3 og=3 mask=1")
+                .map(Problems::parse).toList(), 7000);
+    }
+
     /** Hand-picked deform2d problems and the first 20 random ones: for the property tests. */
     public static Stream<Arguments> deform2dPropertyCases() {
         return Stream.concat(deform2dHandPicked(), named(randomDeform2d().subList(0, 20), 5000));

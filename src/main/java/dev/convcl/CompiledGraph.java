@@ -1,0 +1,417 @@
+package dev.convcl;
+
+import dev.convcl.graph.GraphIr;
+import dev.convcl.graph.MemoryPlan;
+import dev.convcl.graph.Passes;
+import dev.convcl.graph.Program;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A {@link Graph} compiled for an engine ({@link Engine#compile(Graph)}): the passes have run, each
+ * remaining layer has its {@link Plan} with its constants bound (uploaded once), and the
+ * activations have device buffers, allocated once and shared by values whose lifetimes do not
+ * overlap. A run uploads the inputs, queues every plan, and downloads the outputs: nothing else
+ * moves between host and device (with device tensors in and out, nothing at all).
+ *
+ * <pre>{@code
+ * try (Engine engine = Engine.create();
+ *      CompiledGraph net = engine.compile(graph)) {
+ *     HostTensor logits = net.run(image);                             // one input, one output
+ *     Map<String, HostTensor> outs = net.run(Map.of("image", image)); // by name
+ *     net.run(Map.of("image", deviceX), Map.of("logits", deviceY));   // device tensors in and out
+ * }
+ * }</pre>
+ *
+ * <p>Each plan falls back to the CPU path on its own, as {@link Plan} does. Runs are serialised
+ * (the activation buffers are shared); compile one per thread for parallel runs. Closing it
+ * releases the plans and buffers; closing the engine does too.
+ */
+public final class CompiledGraph implements AutoCloseable {
+
+    /** The optional passes; {@link Engine#compile(Graph)} runs them all. */
+    public enum Pass {
+        /** Batch norm after a convolution or linear layer folded into its weights and bias. */
+        FOLD_BATCH_NORM(Passes.Pass.FOLD_BATCH_NORM),
+        /**
+         * Structural re-parameterisation: a sum of convolutions of one input with the same stride
+         * and groups (RepLKNet's 31x31 + 5x5, UniRepLKNet's dilated branches, RepVGG) merged into
+         * one convolution. Assumes finite inputs: the merged kernel's zero taps multiply input
+         * values no branch read.
+         */
+        REPARAMETERIZE(Passes.Pass.REPARAMETERIZE),
+        /** Activations in the epilogue of the layer that computes their input. */
+        FUSE_ACTIVATION(Passes.Pass.FUSE_ACTIVATION),
+        /** Residual additions (and what follows them) in the epilogue of the layer computing one operand. */
+        FUSE_SUM(Passes.Pass.FUSE_SUM);
+
+        private final Passes.Pass internal;
+
+        Pass(Passes.Pass internal) {
+            this.internal = internal;
+        }
+    }
+
+    /**
+     * One executable step of the compiled graph.
+     *
+     * @param name           the node's name, or the fused nodes' names joined by {@code +}
+     * @param operation      what it computes
+     * @param implementation the implementation running it now, e.g. {@code gemm}, {@code cpu-binary}
+     * @param backend        {@code opencl} or {@code cpu}
+     */
+    public record Step(String name, Operation operation, String implementation, String backend) {
+    }
+
+    private final Engine engine;
+    private final Program program;
+    private final List<Plan> plans = new ArrayList<>();
+    private final List<Args> args = new ArrayList<>();
+    private final List<DeviceTensor> buffers = new ArrayList<>();
+    private final Map<String, Value> inputs = new LinkedHashMap<>();
+    private final Map<String, DeviceTensor> inputViews = new LinkedHashMap<>();
+    private final Map<String, DeviceTensor> outputViews = new LinkedHashMap<>();
+    private final long activationBytes;
+    private boolean closed;
+
+    private CompiledGraph(Engine engine, Program program) {
+        this.engine = engine;
+        this.program = program;
+        MemoryPlan memory = MemoryPlan.of(program);
+        this.activationBytes = memory.totalElements() * DataType.F32.bytes();
+        try {
+            List<DeviceTensor> slots = new ArrayList<>();
+            for (long elements : memory.slotElements()) {
+                DeviceTensor t = engine.allocate((int) elements);
+                buffers.add(t);
+                slots.add(t);
+            }
+            Map<Value, DeviceTensor> constants = new IdentityHashMap<>();
+            for (Map.Entry<Value, float[]> e : program.constants().entrySet()) {
+                DeviceTensor t = engine.upload(Tensor.of(e.getValue(), e.getKey().shape()));
+                buffers.add(t);
+                constants.put(e.getKey(), t);
+            }
+            Views views = new Views(program, memory, slots, constants);
+            for (Value in : program.ir().inputs()) {
+                inputs.put(in.name(), in);
+                inputViews.put(in.name(), views.of(in, in.shape()));
+            }
+            for (Map.Entry<String, Value> e : program.ir().outputs().entrySet()) {
+                outputViews.put(e.getKey(), views.of(e.getValue(), e.getValue().shape()));
+            }
+            for (Program.Step s : program.steps()) {
+                Plan plan = engine.plan(s.op());
+                plans.add(plan);
+                for (Map.Entry<Arg, float[]> c : s.constants().entrySet()) {
+                    plan.bind(c.getKey(), Tensor.of(c.getValue(), s.shape(c.getKey())));
+                }
+                Args.Builder b = Args.builder();
+                for (Map.Entry<Arg, Value> v : s.values().entrySet()) {
+                    b.set(v.getKey(), views.of(v.getValue(), s.shape(v.getKey())));
+                }
+                args.add(b.build());
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Device tensors of the shapes the steps need over the planned buffers. */
+    private final class Views {
+        private final Program program;
+        private final MemoryPlan memory;
+        private final List<DeviceTensor> slots;
+        private final Map<Value, DeviceTensor> constants;
+
+        Views(Program program, MemoryPlan memory, List<DeviceTensor> slots, Map<Value, DeviceTensor> constants) {
+            this.program = program;
+            this.memory = memory;
+            this.slots = slots;
+            this.constants = constants;
+        }
+
+        DeviceTensor of(Value v, int[] shape) {
+            Value storage = program.storage(v);
+            DeviceTensor base = constants.containsKey(storage) ? constants.get(storage) : slots.get(memory.slot(storage));
+            int size = (int) v.size();
+            return new DeviceTensor(engine, shape, size, base.memory());
+        }
+    }
+
+    /**
+     * Compiles with every pass: runs the passes, creates a plan per remaining layer (its constants
+     * bound) and allocates the activation buffers.
+     *
+     * @param engine the engine to run on
+     * @param graph  the network
+     * @return the compiled network; close it (or the engine) to release its memory
+     * @throws IllegalArgumentException when an argument is null
+     * @throws IllegalStateException    when the engine is closed
+     * @throws DeviceException          when the device cannot hold the activations or constants
+     */
+    public static CompiledGraph compile(Engine engine, Graph graph) {
+        return compile(engine, graph, EnumSet.allOf(Pass.class));
+    }
+
+    /**
+     * As {@link #compile(Engine, Graph)} with only the given optional passes (dead nodes are
+     * always dropped, and a batch norm left standing always becomes a per-channel affine map).
+     *
+     * @param engine the engine to run on
+     * @param graph  the network
+     * @param passes the optional passes to run, e.g. {@code EnumSet.noneOf(Pass.class)}
+     * @return the compiled network
+     * @throws IllegalArgumentException when an argument is null
+     * @throws IllegalStateException    when the engine is closed
+     * @throws DeviceException          when the device cannot hold the activations or constants
+     */
+    public static CompiledGraph compile(Engine engine, Graph graph, Set<Pass> passes) {
+        if (engine == null || graph == null || passes == null) {
+            throw new IllegalArgumentException("engine, graph and passes must not be null");
+        }
+        engine.ensureOpen();
+        Set<Passes.Pass> internal = EnumSet.of(Passes.Pass.DEAD_NODES, Passes.Pass.BATCH_NORM_TO_AFFINE);
+        for (Pass p : passes) {
+            internal.add(p.internal);
+        }
+        GraphIr ir = Passes.run(graph.ir(), internal);
+        return new CompiledGraph(engine, Program.lower(ir));
+    }
+
+    /**
+     * The graph inputs' names and shapes.
+     *
+     * @return input name to a copy of its shape, in declaration order
+     */
+    public Map<String, int[]> inputShapes() {
+        Map<String, int[]> m = new LinkedHashMap<>();
+        for (Map.Entry<String, Value> e : inputs.entrySet()) {
+            m.put(e.getKey(), e.getValue().shape());
+        }
+        return m;
+    }
+
+    /**
+     * The graph outputs' names and shapes.
+     *
+     * @return output name to a copy of its shape, in declaration order
+     */
+    public Map<String, int[]> outputShapes() {
+        Map<String, int[]> m = new LinkedHashMap<>();
+        for (Map.Entry<String, DeviceTensor> e : outputViews.entrySet()) {
+            m.put(e.getKey(), e.getValue().shape());
+        }
+        return m;
+    }
+
+    /**
+     * The executable steps in run order, with the implementation each runs on now.
+     *
+     * @return an unmodifiable list, one entry per plan
+     */
+    public synchronized List<Step> steps() {
+        List<Step> l = new ArrayList<>();
+        for (int i = 0; i < plans.size(); i++) {
+            Plan p = plans.get(i);
+            l.add(new Step(program.steps().get(i).name(), p.operation(), p.implementation(), p.backend()));
+        }
+        return Collections.unmodifiableList(l);
+    }
+
+    /**
+     * Each step's kernel time in the last run, in {@link #steps()}'s order: OpenCL profiling, in
+     * milliseconds, NaN for a step on the CPU path (or before any run). Waits for the last run's
+     * kernels to finish. For per-layer breakdowns ({@code convcl bench --layers}).
+     *
+     * @return one value per step
+     * @throws IllegalStateException when this compiled graph is closed
+     */
+    public synchronized List<Double> lastRunMillis() {
+        ensureOpen();
+        List<Double> l = new ArrayList<>();
+        for (Plan p : plans) {
+            l.add(p.lastKernelMillis());
+        }
+        return Collections.unmodifiableList(l);
+    }
+
+    /**
+     * Device memory of the activation buffers, shared by values whose lifetimes do not overlap.
+     *
+     * @return bytes
+     */
+    public long activationBytes() {
+        return activationBytes;
+    }
+
+    /**
+     * Runs a graph with one input and one output.
+     *
+     * @param input the input, of the graph input's shape
+     * @return a new host tensor holding the output
+     * @throws IllegalArgumentException when the graph has several inputs or outputs, or the shape differs
+     * @throws DeviceException          when the device failed
+     * @throws IllegalStateException    when this compiled graph is closed
+     */
+    public HostTensor run(HostTensor input) {
+        if (inputs.size() != 1 || outputViews.size() != 1) {
+            throw new IllegalArgumentException("the graph has " + inputs.size() + " inputs and " + outputViews.size()
+                    + " outputs; run(HostTensor) needs one of each, use run(Map)");
+        }
+        return run(Map.of(inputs.keySet().iterator().next(), input)).values().iterator().next();
+    }
+
+    /**
+     * Runs the graph on host inputs and returns every output as a new host tensor.
+     *
+     * @param inputs every graph input, by name
+     * @return every output, by name, in declaration order
+     * @throws IllegalArgumentException naming the input when one is missing, unknown or of another shape
+     * @throws DeviceException          when the device failed
+     * @throws IllegalStateException    when this compiled graph is closed
+     */
+    public Map<String, HostTensor> run(Map<String, HostTensor> inputs) {
+        Map<String, HostTensor> outs = new LinkedHashMap<>();
+        for (Map.Entry<String, DeviceTensor> e : outputViews.entrySet()) {
+            outs.put(e.getKey(), HostTensor.zeros(e.getValue().shape()));
+        }
+        run(inputs, outs);
+        return outs;
+    }
+
+    /**
+     * Runs the graph with the given tensors, by name: every input, and any subset of the outputs.
+     * Host tensors are copied to and from the device; device tensors of this engine are copied on
+     * the device (no host transfer). Everything is checked before any work is issued.
+     *
+     * @param inputTensors  every graph input, by name: host tensors or device tensors of this engine
+     * @param outputTensors the outputs wanted, by name: host or device tensors of the outputs' shapes,
+     *                      written by the run
+     * @throws IllegalArgumentException naming the tensor when an input is missing, a name is
+     *                                  unknown, a shape differs or a device tensor is closed or
+     *                                  belongs to another engine
+     * @throws DeviceException          when the device failed (a device output is then marked lost)
+     * @throws IllegalStateException    when this compiled graph is closed
+     */
+    public synchronized void run(Map<String, ? extends Tensor> inputTensors, Map<String, ? extends Tensor> outputTensors) {
+        ensureOpen();
+        if (inputTensors == null || outputTensors == null) {
+            throw new IllegalArgumentException("the input and output maps must not be null");
+        }
+        check("input", inputTensors, inputViews, true);
+        check("output", outputTensors, outputViews, false);
+        for (Map.Entry<String, ? extends Tensor> e : inputTensors.entrySet()) {
+            DeviceTensor view = inputViews.get(e.getKey());
+            if (e.getValue() instanceof DeviceTensor d) {
+                engine.primary().copy(d.memory(), view.memory(), (long) d.size() * DataType.F32.bytes());
+                engine.written(view);
+            } else {
+                view.upload((HostTensor) e.getValue());
+            }
+        }
+        for (int i = 0; i < plans.size(); i++) {
+            plans.get(i).execute(args.get(i));
+        }
+        for (DeviceTensor view : outputViews.values()) {
+            engine.written(view); // written by the work queued above: a failed wait marks it lost
+        }
+        for (Map.Entry<String, ? extends Tensor> e : outputTensors.entrySet()) {
+            DeviceTensor view = outputViews.get(e.getKey());
+            if (e.getValue() instanceof DeviceTensor d) {
+                engine.primary().copy(view.memory(), d.memory(), (long) d.size() * DataType.F32.bytes());
+                engine.written(d);
+            } else {
+                view.download((HostTensor) e.getValue());
+            }
+        }
+    }
+
+    private void check(String what, Map<String, ? extends Tensor> given, Map<String, DeviceTensor> expected,
+                       boolean all) {
+        for (Map.Entry<String, ? extends Tensor> e : given.entrySet()) {
+            DeviceTensor view = expected.get(e.getKey());
+            if (view == null) {
+                throw new IllegalArgumentException("the graph has no " + what + " '" + e.getKey() + "'; its " + what
+                        + "s are " + names(expected));
+            }
+            Tensor t = e.getValue();
+            if (t == null) {
+                throw new IllegalArgumentException(what + " '" + e.getKey() + "' is null");
+            }
+            if (!Arrays.equals(t.shape(), view.shape())) {
+                throw new IllegalArgumentException(what + " '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
+                        + "; the graph's is " + Arrays.toString(view.shape()));
+            }
+            if (t instanceof DeviceTensor d) {
+                if (d.engine() != engine) {
+                    throw new IllegalArgumentException(what + " '" + e.getKey() + "' is a device tensor of another engine ("
+                            + d.engine().deviceName() + ")");
+                }
+                if (d.isClosed()) {
+                    throw new IllegalArgumentException(what + " '" + e.getKey() + "' is a closed device tensor");
+                }
+            }
+        }
+        if (all) {
+            for (String name : expected.keySet()) {
+                if (!given.containsKey(name)) {
+                    throw new IllegalArgumentException(what + " '" + name + "' is missing; the graph's " + what + "s are "
+                            + names(expected));
+                }
+            }
+        }
+    }
+
+    private static String names(Map<String, DeviceTensor> m) {
+        List<String> l = new ArrayList<>();
+        for (Map.Entry<String, DeviceTensor> e : m.entrySet()) {
+            l.add(e.getKey() + " " + Arrays.toString(e.getValue().shape()));
+        }
+        return String.join(", ", l);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this CompiledGraph is closed");
+        }
+    }
+
+    /** Releases the plans and the device buffers; idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Plan p : plans) {
+            p.close();
+        }
+        for (DeviceTensor t : buffers) {
+            t.close();
+        }
+    }
+
+    /**
+     * One line per step: name, operation, backend and implementation.
+     *
+     * @return the listing
+     */
+    @Override
+    public synchronized String toString() {
+        StringBuilder sb = new StringBuilder();
+        for (Step s : steps()) {
+            sb.append(s.name()).append(": ").append(s.operation()).append(" on ").append(s.backend()).append(' ')
+                    .append(s.implementation()).append('\n');
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,86 @@
+package dev.convcl.cpu;
+
+import dev.convcl.Arg;
+import dev.convcl.Binary;
+import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * {@code cpu-binary}: element-wise arithmetic with broadcasting. The result is walked as rows of
+ * its last dimension (shapes padded to rank 4 on the left); each row reads {@code a} and {@code b}
+ * with stride 1 or 0 (broadcast), rows in parallel, the epilogue through {@link Epilogue}.
+ */
+final class CpuBinary extends CpuOpPlan<Binary> {
+    private final Epilogue epilogue;
+    private final int[] out;
+    private final int[] strideA;
+    private final int[] strideB;
+
+    CpuBinary(Binary op, ForkJoinPool pool) {
+        super("cpu-binary", op, pool);
+        this.epilogue = new Epilogue(false, op.postOps());
+        this.out = pad4(op.outputShape());
+        this.strideA = strides(pad4(op.a()));
+        this.strideB = strides(pad4(op.b()));
+    }
+
+    private static int[] pad4(int[] s) {
+        int[] p = {1, 1, 1, 1};
+        System.arraycopy(s, 0, p, 4 - s.length, s.length);
+        return p;
+    }
+
+    /** Row-major strides, 0 for a dimension of size 1 (broadcast). */
+    private static int[] strides(int[] s) {
+        int[] st = new int[4];
+        int stride = 1;
+        for (int d = 3; d >= 0; d--) {
+            st[d] = s[d] == 1 ? 0 : stride;
+            stride *= s[d];
+        }
+        return st;
+    }
+
+    @Override
+    void run(Map<Arg, float[]> args) {
+        float[] a = args.get(Arg.SRC), b = args.get(Arg.OTHER), y = args.get(Arg.DST), sum = args.get(Arg.SUM);
+        int len = out[3];
+        long rows = (long) out[0] * out[1] * out[2];
+        Binary.Kind kind = op.kind();
+        forRanges(rows, Math.max(1, 16384 / len), (from, to) -> {
+            for (int r = (int) from; r < to; r++) {
+                int i2 = r % out[2], i1 = (r / out[2]) % out[1], i0 = r / (out[2] * out[1]);
+                int ia = i0 * strideA[0] + i1 * strideA[1] + i2 * strideA[2];
+                int ib = i0 * strideB[0] + i1 * strideB[1] + i2 * strideB[2];
+                row(kind, a, ia, strideA[3], b, ib, strideB[3], y, r * len, len);
+                epilogue.apply(y, r * len, len, 0, null, sum);
+            }
+        });
+    }
+
+    private static void row(Binary.Kind kind, float[] a, int ia, int sa, float[] b, int ib, int sb, float[] y, int off,
+                            int len) {
+        switch (kind) {
+            case ADD -> {
+                for (int i = 0; i < len; i++) {
+                    y[off + i] = a[ia + i * sa] + b[ib + i * sb];
+                }
+            }
+            case SUB -> {
+                for (int i = 0; i < len; i++) {
+                    y[off + i] = a[ia + i * sa] - b[ib + i * sb];
+                }
+            }
+            case MUL -> {
+                for (int i = 0; i < len; i++) {
+                    y[off + i] = a[ia + i * sa] * b[ib + i * sb];
+                }
+            }
+            case DIV -> {
+                for (int i = 0; i < len; i++) {
+                    y[off + i] = a[ia + i * sa] / b[ib + i * sb];
+                }
+            }
+        }
+    }
+}

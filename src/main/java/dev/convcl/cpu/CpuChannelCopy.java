@@ -1,0 +1,26 @@
+package dev.convcl.cpu;
+
+import dev.convcl.Arg;
+import dev.convcl.ChannelCopy;
+import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
+
+/** {@code cpu-channel-copy}: one contiguous copy per batch element (the channel range is contiguous in NCHW). */
+final class CpuChannelCopy extends CpuOpPlan<ChannelCopy> {
+    CpuChannelCopy(ChannelCopy op, ForkJoinPool pool) {
+        super("cpu-channel-copy", op, pool);
+    }
+
+    @Override
+    void run(Map<Arg, float[]> args) {
+        float[] src = args.get(Arg.SRC), dst = args.get(Arg.DST);
+        int plane = op.h() * op.w();
+        int len = op.count() * plane;
+        forRanges(op.n(), Math.max(1, 65536 / len), (from, to) -> {
+            for (int n = (int) from; n < to; n++) {
+                System.arraycopy(src, (n * op.srcChannels() + op.srcStart()) * plane, dst,
+                        (n * op.dstChannels() + op.dstStart()) * plane, len);
+            }
+        });
+    }
+}

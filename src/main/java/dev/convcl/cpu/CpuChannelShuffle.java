@@ -1,0 +1,25 @@
+package dev.convcl.cpu;
+
+import dev.convcl.Arg;
+import dev.convcl.ChannelShuffle;
+import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
+
+/** {@code cpu-channel-shuffle}: one plane copy per output channel, planes in parallel. */
+final class CpuChannelShuffle extends CpuOpPlan<ChannelShuffle> {
+    CpuChannelShuffle(ChannelShuffle op, ForkJoinPool pool) {
+        super("cpu-channel-shuffle", op, pool);
+    }
+
+    @Override
+    void run(Map<Arg, float[]> args) {
+        float[] x = args.get(Arg.SRC), y = args.get(Arg.DST);
+        int plane = op.h() * op.w(), c = op.c();
+        forRanges((long) op.n() * c, Math.max(1, 65536 / plane), (from, to) -> {
+            for (int p = (int) from; p < to; p++) {
+                int n = p / c, o = p % c;
+                System.arraycopy(x, (n * c + op.sourceChannel(o)) * plane, y, p * plane, plane);
+            }
+        });
+    }
+}

@@ -1,0 +1,101 @@
+package dev.convcl.opencl;
+
+import dev.convcl.Activation;
+import dev.convcl.Convolution;
+import dev.convcl.DataType;
+import dev.convcl.PostOp;
+import dev.convcl.PostOps;
+import dev.convcl.Sum;
+import java.util.Optional;
+
+/**
+ * The build options of a kernel, written in one place: the OpenCL C standard, the element type
+ * ({@code -DREAL}, {@code -DREAL_BYTES} from {@link DataType}), the epilogue ({@code -DHAS_BIAS}
+ * and the post-op chain as {@code -DPOST_N}, {@code -DPOSTi_KIND}, {@code -DPOSTi_A},
+ * {@code -DPOSTi_B}), then each kernel's own {@code -D} constants. The prelude
+ * ({@code opencl-kernels/prelude.h}, which {@link ProgramCache} puts in front of every kernel)
+ * reads the type and epilogue options; its header documents them.
+ */
+final class KernelOptions {
+    /** Post-op steps the kernels' epilogue holds ({@code POST_MAX} in prelude.h). */
+    static final int MAX_POST_OPS = 8;
+
+    private final StringBuilder text = new StringBuilder("-cl-std=CL1.2");
+
+    private KernelOptions() {
+    }
+
+    /** Options for a kernel on elements of {@code type}, with no epilogue yet. */
+    static KernelOptions of(DataType type) {
+        KernelOptions o = new KernelOptions();
+        o.text.append(" -DREAL=").append(type.openclType()).append(" -DREAL_BYTES=").append(type.bytes());
+        return o;
+    }
+
+    /** Options for a kernel computing {@code op}: its element type and its epilogue (bias and post-ops). */
+    static KernelOptions forOutput(Convolution op) {
+        return of(op.dataType()).epilogue(op.bias(), op.postOps());
+    }
+
+    /** Adds {@code -Dname=value}. */
+    KernelOptions define(String name, long value) {
+        text.append(" -D").append(name).append('=').append(value);
+        return this;
+    }
+
+    /**
+     * Adds the epilogue: {@code -DHAS_BIAS}, and for each step i of {@code postOps}
+     * {@code -DPOSTi_KIND} (POST_ and the activation kind's name, or POST_SUM), {@code -DPOSTi_A}
+     * and {@code -DPOSTi_B} (float literals that read back as the same float: alpha and beta, or
+     * the sum's scale and 0).
+     *
+     * @throws IllegalArgumentException when the chain is longer than {@link #MAX_POST_OPS}
+     *                                  ({@link #unsupported} says so first)
+     */
+    KernelOptions epilogue(boolean bias, PostOps postOps) {
+        unsupported(postOps).ifPresent(why -> {
+            throw new IllegalArgumentException(why);
+        });
+        text.append(" -DHAS_BIAS=").append(bias ? 1 : 0).append(" -DPOST_N=").append(postOps.ops().size());
+        int i = 0;
+        for (PostOp p : postOps.ops()) {
+            String kind;
+            float a;
+            float b;
+            if (p instanceof Activation act) {
+                kind = "POST_" + act.kind().name();
+                a = act.alpha();
+                b = act.beta();
+            } else {
+                kind = "POST_SUM";
+                a = ((Sum) p).scale();
+                b = 0f;
+            }
+            text.append(" -DPOST").append(i).append("_KIND=").append(kind)
+                    .append(" -DPOST").append(i).append("_A=").append(literal(a))
+                    .append(" -DPOST").append(i).append("_B=").append(literal(b));
+            i++;
+        }
+        return this;
+    }
+
+    /** Empty when the kernels' epilogue can compute {@code postOps}, else why not. */
+    static Optional<String> unsupported(PostOps postOps) {
+        int n = postOps.ops().size();
+        return n > MAX_POST_OPS ? Optional.of("a post-op chain of " + n + " steps is longer than the "
+                + MAX_POST_OPS + " the kernels' epilogue holds") : Optional.empty();
+    }
+
+    /** An OpenCL C float literal of exactly {@code v} (finite): Java's shortest round-trip form and {@code f}. */
+    static String literal(float v) {
+        if (!Float.isFinite(v)) {
+            throw new IllegalArgumentException("post-op parameter " + v + " must be finite");
+        }
+        return Float.toString(v) + "f";
+    }
+
+    @Override
+    public String toString() {
+        return text.toString();
+    }
+}

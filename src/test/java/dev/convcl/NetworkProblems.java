@@ -1,0 +1,210 @@
+package dev.convcl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.reference.ReferenceOps;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/** The problems of the network operations and the check of one implementation against the reference. */
+public final class NetworkProblems {
+    private NetworkProblems() {
+    }
+
+    private static final PostOp[] POSTS = {Activation.relu(), Activation.relu6(), Activation.sigmoid(), Activation.silu(),
+        Activation.gelu(), Activation.hardswish(), Activation.hardsigmoid(), Activation.leakyRelu(0.1f), new Sum(1f),
+        new Sum(-0.5f)};
+
+    /** Hand-picked edge cases, then seeded random problems of each kind. */
+    public static List<Operation> all() {
+        List<Operation> l = new ArrayList<>(handPicked());
+        Random r = new Random(20240611L);
+        for (int i = 0; i < 12; i++) {
+            l.add(randomAffine(r));
+            l.add(randomBinary(r));
+            l.add(randomPool(r));
+            l.add(randomCopy(r));
+            l.add(randomShuffle(r));
+            l.add(new Pad2d(1 + r.nextInt(2), 1 + r.nextInt(4), 1 + r.nextInt(7), 1 + r.nextInt(7), r.nextInt(3),
+                    r.nextInt(3), r.nextInt(3), r.nextInt(3), r.nextFloat() * 4 - 2));
+        }
+        return l;
+    }
+
+    /** Edge cases named in the operations' rules. */
+    public static List<Operation> handPicked() {
+        Window2d k2s2p1 = Window2d.of(2, 2, 2, 2, 1, 1, 1, 1);
+        Window2d k3s2p1 = Window2d.of(3, 3, 2, 2, 1, 1, 1, 1);
+        return List.of(
+                new ChannelAffine(2, 3, 5, 7, PostOps.none()),
+                new ChannelAffine(1, 5, 1, 1, PostOps.of(new Sum(1f), Activation.relu())),
+                new Binary(Binary.Kind.ADD, new int[] {2, 3, 4, 5}, new int[] {2, 3, 4, 5}, PostOps.of(Activation.relu())),
+                new Binary(Binary.Kind.MUL, new int[] {2, 3, 4, 5}, new int[] {2, 3, 1, 1}, PostOps.none()),
+                new Binary(Binary.Kind.MUL, new int[] {2, 3, 4, 5}, new int[] {1, 3, 1, 1}, PostOps.of(new Sum(1f))),
+                new Binary(Binary.Kind.SUB, new int[] {1}, new int[] {2, 3, 4, 5}, PostOps.none()),
+                new Binary(Binary.Kind.DIV, new int[] {3, 1, 5}, new int[] {4, 1}, PostOps.none()),
+                new Binary(Binary.Kind.ADD, new int[] {2, 1, 4, 1}, new int[] {1, 3, 1, 5}, PostOps.of(Activation.gelu())),
+                // ceil_mode: the last window would start in the right padding (5+1 <= 3*2) and is dropped
+                new Pool2d(Pool2d.Kind.MAX, 1, 2, 5, 5, k2s2p1, true, false),
+                new Pool2d(Pool2d.Kind.AVG, 1, 2, 5, 5, k2s2p1, true, true),
+                new Pool2d(Pool2d.Kind.AVG, 1, 2, 5, 5, k2s2p1, true, false),
+                // ceil_mode: the last window reaches past the bottom padding; count_include_pad counts only the padding
+                new Pool2d(Pool2d.Kind.AVG, 2, 3, 6, 6, k3s2p1, true, true),
+                new Pool2d(Pool2d.Kind.AVG, 2, 3, 6, 6, k3s2p1, true, false),
+                new Pool2d(Pool2d.Kind.MAX, 2, 3, 6, 6, k3s2p1, true, false),
+                Pool2d.max(1, 4, 11, 11, 3, 2, 1),
+                new Pool2d(Pool2d.Kind.MAX, 1, 2, 9, 8, Window2d.of(3, 3, 1, 1, 1, 1, 2, 2), false, false),
+                new Pool2d(Pool2d.Kind.AVG, 1, 2, 7, 8, new Window2d(3, 2, 2, 1, 0, 1, 1, 0, 1, 1), false, true),
+                Pool2d.globalAverage(2, 5, 7, 3),
+                new ChannelCopy(2, 3, 4, 5, 1, 9, 6, 3),
+                new ChannelCopy(1, 1, 1, 4, 0, 4, 0, 4),
+                new ChannelShuffle(2, 6, 3, 5, 3),
+                new ChannelShuffle(1, 8, 2, 2, 2),
+                new Pad2d(1, 2, 3, 4, 1, 0, 2, 3, 0f),
+                new Pad2d(2, 3, 1, 1, 0, 0, 0, 0, 1f),
+                new Pad2d(1, 1, 2, 3, 2, 1, 0, 4, Float.NEGATIVE_INFINITY));
+    }
+
+    static PostOps randomPost(Random r) {
+        List<PostOp> p = new ArrayList<>();
+        int n = r.nextInt(3);
+        boolean sum = false;
+        for (int i = 0; i < n; i++) {
+            PostOp op = POSTS[r.nextInt(POSTS.length)];
+            if (op instanceof Sum) {
+                if (sum) {
+                    continue;
+                }
+                sum = true;
+            }
+            p.add(op);
+        }
+        return new PostOps(p);
+    }
+
+    static ChannelAffine randomAffine(Random r) {
+        return new ChannelAffine(1 + r.nextInt(3), 1 + r.nextInt(9), 1 + r.nextInt(13), 1 + r.nextInt(13), randomPost(r));
+    }
+
+    static Binary randomBinary(Random r) {
+        int rank = 1 + r.nextInt(4);
+        int[] out = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            out[i] = 1 + r.nextInt(6);
+        }
+        return new Binary(Binary.Kind.values()[r.nextInt(4)], broadcastable(r, out), broadcastable(r, out), randomPost(r));
+    }
+
+    private static int[] broadcastable(Random r, int[] out) {
+        int rank = 1 + r.nextInt(out.length);
+        int[] s = Arrays.copyOfRange(out, out.length - rank, out.length);
+        for (int i = 0; i < s.length; i++) {
+            if (r.nextInt(3) == 0) {
+                s[i] = 1;
+            }
+        }
+        return s;
+    }
+
+    static Pool2d randomPool(Random r) {
+        while (true) {
+            Pool2d.Kind kind = r.nextBoolean() ? Pool2d.Kind.MAX : Pool2d.Kind.AVG;
+            int kh = 1 + r.nextInt(4), kw = 1 + r.nextInt(4);
+            int dil = kind == Pool2d.Kind.MAX ? 1 + r.nextInt(2) : 1;
+            Window2d w = new Window2d(kh, kw, 1 + r.nextInt(3), 1 + r.nextInt(3), r.nextInt(kh / 2 + 1),
+                    r.nextInt(kw / 2 + 1), r.nextInt(kh / 2 + 1), r.nextInt(kw / 2 + 1), dil, dil);
+            try {
+                return new Pool2d(kind, 1 + r.nextInt(2), 1 + r.nextInt(5), 1 + r.nextInt(12), 1 + r.nextInt(12), w,
+                        r.nextBoolean(), kind == Pool2d.Kind.AVG && r.nextBoolean());
+            } catch (IllegalArgumentException e) {
+                // too small an input for the window: draw again
+            }
+        }
+    }
+
+    static ChannelCopy randomCopy(Random r) {
+        int src = 1 + r.nextInt(8), dst = 1 + r.nextInt(8);
+        int count = 1 + r.nextInt(Math.min(src, dst));
+        return new ChannelCopy(1 + r.nextInt(3), 1 + r.nextInt(7), 1 + r.nextInt(7), src, r.nextInt(src - count + 1), dst,
+                r.nextInt(dst - count + 1), count);
+    }
+
+    static ChannelShuffle randomShuffle(Random r) {
+        int g = 1 + r.nextInt(4);
+        return new ChannelShuffle(1 + r.nextInt(2), g * (1 + r.nextInt(5)), 1 + r.nextInt(6), 1 + r.nextInt(6), g);
+    }
+
+    /** Random arguments for {@code op}, the output pre-filled with random values (a partial writer keeps some). */
+    public static Args randomArgs(Operation op, long seed) {
+        Random r = new Random(seed);
+        Args.Builder b = Args.builder();
+        for (ArgSpec a : op.arguments()) {
+            HostTensor t = GraphTesting.random(r, a.shape());
+            if (a.arg() == Arg.OTHER && op instanceof Binary bin && bin.kind() == Binary.Kind.DIV) {
+                float[] v = t.array();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (v[i] < 0 ? -0.5f : 0.5f) + v[i]; // keep divisors away from 0
+                }
+            }
+            b.set(a.arg(), t);
+        }
+        return b.build();
+    }
+
+    /** Host copies of every tensor of {@code args}. */
+    public static Args copy(Args args) {
+        Args.Builder b = Args.builder();
+        for (Arg role : args.roles()) {
+            HostTensor h = (HostTensor) args.get(role);
+            b.set(role, Tensor.of(h.toArray(), h.shape()));
+        }
+        return b.build();
+    }
+
+    /**
+     * Runs {@code op} with implementation {@code impl} through host tensors and through device
+     * tensors, and compares both with the reference: bit for bit for copies, shuffles and max
+     * pooling, else within 1e-6 relative L2 (float rounding of one or two operations per element).
+     */
+    public static void check(Engine engine, Operation op, String impl, long seed) {
+        Args args = randomArgs(op, seed);
+        Args ref = copy(args);
+        ReferenceOps.run(op, ref);
+        float[] expected = ((HostTensor) ref.get(Arg.DST)).toArray();
+        boolean exact = op instanceof ChannelCopy || op instanceof ChannelShuffle || op instanceof Pad2d
+                || op instanceof Pool2d p && p.kind() == Pool2d.Kind.MAX;
+
+        Args host = copy(args);
+        try (Plan plan = engine.plan(op, impl, null)) {
+            plan.execute(host);
+            compare(op, impl + " (host tensors)", expected, ((HostTensor) host.get(Arg.DST)).toArray(), exact);
+
+            Args.Builder b = Args.builder();
+            List<DeviceTensor> open = new ArrayList<>();
+            try {
+                for (Arg role : args.roles()) {
+                    DeviceTensor d = engine.upload((HostTensor) args.get(role));
+                    open.add(d);
+                    b.set(role, d);
+                }
+                Args dev = b.build();
+                plan.execute(dev);
+                compare(op, impl + " (device tensors)", expected, ((DeviceTensor) dev.get(Arg.DST)).toArray(), exact);
+            } finally {
+                open.forEach(DeviceTensor::close);
+            }
+        }
+    }
+
+    private static void compare(Operation op, String where, float[] expected, float[] actual, boolean exact) {
+        if (exact) {
+            assertArrayEquals(expected, actual, op + " on " + where);
+        } else {
+            double err = dev.convcl.reference.Accuracy.relativeL2(expected, actual);
+            assertTrue(err <= 1e-6, op + " on " + where + ": relative L2 error " + err);
+        }
+    }
+}

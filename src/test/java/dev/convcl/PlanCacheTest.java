@@ -1,0 +1,172 @@
+package dev.convcl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.Problems;
+import dev.convcl.testing.Target;
+import dev.convcl.testing.Tensors;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The engine's plan cache for one-shot calls ({@link Engine#execute}, {@link Engine#conv2d}), on
+ * every backend: repeated calls reuse one plan and its device memory; the cache holds at most
+ * {@value Engine#PLAN_CACHE_SIZE} plans, least recently used evicted; closing the engine closes
+ * them; a plan evicted while a call is using it finishes that call, and is closed after it.
+ */
+class PlanCacheTest {
+    private static Convolution tiny(int w) {
+        return Problems.parse("op=conv2d n=1 c=2 h=3 w=" + w + " k=2 kh=1 kw=1");
+    }
+
+    private static void call(Engine engine, Convolution op, long seed) {
+        Args args = Tensors.args(op, seed, true, 1);
+        float[] expected = CrossCheck.reference(op, args);
+        engine.execute(op, args);
+        CrossCheck.assertExact(op, "one-shot call", expected, Tensors.out(args));
+    }
+
+    @ParameterizedTest(name = "[{0}]")
+    @EnumSource(Target.class)
+    void repeatedCallsReuseOnePlan(Target target) {
+        try (Engine engine = target.open()) {
+            Convolution op = Problems.parse("op=conv2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 pad=1 bias=1");
+            call(engine, op, 1);
+            Engine.Stats first = engine.stats();
+            assertEquals(1, first.openPlans(), "one plan for the first call");
+            call(engine, op, 2);
+            Engine.Stats second = engine.stats();
+            for (long seed = 3; seed < 6; seed++) {
+                call(engine, op, seed);
+            }
+            Args a = Tensors.args(op, 6, true, 1);
+            HostTensor viaTorch = engine.conv2d(a.get(Arg.SRC), a.get(Arg.WEIGHTS), a.get(Arg.BIAS), 1, 1, 1, 1);
+            CrossCheck.assertExact(op, "engine.conv2d", CrossCheck.reference(op, a), viaTorch.array());
+            Engine.Stats last = engine.stats();
+            assertEquals(1, last.openPlans(), "repeated calls of one problem, and conv2d with its shapes, share a plan");
+            assertEquals(second.deviceBytes(), last.deviceBytes(), "the plan's device memory is reused, not grown");
+            if (target == Target.OPENCL) {
+                long perCall = second.kernelLaunches() - first.kernelLaunches();
+                assertTrue(perCall >= 1, "a call launched no kernel");
+                assertEquals(second.kernelLaunches() + 4 * perCall, last.kernelLaunches(),
+                        "each later call launches what the second did: nothing is rebuilt or repacked");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "[{0}]")
+    @EnumSource(Target.class)
+    void theCacheIsBoundedAndClosedWithTheEngine(Target target) {
+        Engine engine = target.open();
+        try {
+            int distinct = Engine.PLAN_CACHE_SIZE + 8;
+            for (int w = 1; w <= distinct; w++) {
+                call(engine, tiny(w), w);
+                assertEquals(Math.min(w, Engine.PLAN_CACHE_SIZE), engine.stats().openPlans(), "plans after " + w + " problems");
+            }
+            call(engine, tiny(1), 100); // evicted long ago: planned again, and another is evicted
+            assertEquals(Engine.PLAN_CACHE_SIZE, engine.stats().openPlans());
+            assertTrue(engine.stats().deviceBytes() > 0 || target == Target.CPU, "cached plans hold device memory");
+        } finally {
+            engine.close();
+        }
+        assertEquals(0, engine.stats().openPlans(), "plans left open after the engine closed");
+        assertEquals(0, engine.stats().deviceBytes(), "device memory left after the engine closed");
+    }
+
+    /**
+     * A long call on one thread while this one makes its plan the least recently used and then
+     * plans one problem more: the long call's plan is evicted while in use. The cache then holds
+     * one plan more than its size until the call ends; the call completes with the right answer
+     * (the plan is not closed under it, and the two threads do not wait on each other); then the
+     * evicted plan is closed.
+     */
+    @ParameterizedTest(name = "[{0}]")
+    @EnumSource(Target.class)
+    void aPlanEvictedWhileInUseFinishesItsCall(Target target) throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (Engine engine = target.open()) {
+            int size = Engine.PLAN_CACHE_SIZE;
+            for (int w = 1; w < size; w++) {
+                call(engine, tiny(w), w);
+            }
+            // Ones in, ones as weights, bias k: each output counts the taps inside the image. Long
+            // enough (seconds on POCL or the CPU path of a 2-core machine) to be in use
+            // while this thread evicts it; a faster device just takes the other branch below.
+            int channels = target == Target.CPU ? 128 : 256, side = target == Target.CPU ? 160 : 256;
+            Conv2d slow = Conv2d.builder().input(1, channels, side, side).output(channels).kernel(3, 3).padding(1)
+                    .bias(true).build();
+            float[] bias = new float[slow.k()];
+            for (int k = 0; k < bias.length; k++) {
+                bias[k] = k;
+            }
+            HostTensor out = Tensor.zeros(slow.outputShape());
+            Args args = Args.builder().src(filled(slow.inputShape(), 1)).weights(filled(slow.weightShape(), 1))
+                    .bias(Tensor.of(bias, slow.k())).dst(out).build();
+            // The other calls keep their tensors on the device, so they only queue work (and are
+            // uploaded now): on an OpenCL device a call that waits for the device waits for the long
+            // call first.
+            List<Args> onDevice = new ArrayList<>();
+            for (int w = 1; w <= size; w++) {
+                Args a = Tensors.args(tiny(w), w, true, 1);
+                onDevice.add(Args.of(Arg.SRC, engine.upload((HostTensor) a.get(Arg.SRC)), Arg.WEIGHTS,
+                        engine.upload((HostTensor) a.get(Arg.WEIGHTS)), Arg.DST, engine.allocate(tiny(w).outputShape())));
+            }
+            Future<?> longCall = pool.submit(() -> engine.execute(slow, args));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (engine.stats().openPlans() < size && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            for (int w = 1; w < size; w++) {
+                engine.execute(tiny(w), onDevice.get(w - 1)); // cached: the slow plan is now the oldest
+            }
+            engine.execute(tiny(size), onDevice.get(size - 1)); // evicts the slow plan
+            boolean stillRunning = !longCall.isDone();
+            int openWhileRunning = engine.stats().openPlans();
+            try {
+                longCall.get(120, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                fail("the long call did not finish in 120 s (the threads wait on each other?): "
+                        + Arrays.toString(ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)));
+            }
+            if (stillRunning) {
+                assertEquals(size + 1, openWhileRunning, "an evicted plan in use stays open until its call ends");
+            }
+            int c = slow.c(), h = slow.h(), w = slow.w();
+            for (int k = 0; k < slow.k(); k++) {
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        int taps = (y == 0 || y == h - 1 ? 2 : 3) * (x == 0 || x == w - 1 ? 2 : 3);
+                        float got = out.get((k * h + y) * w + x);
+                        if (got != c * taps + k) {
+                            fail("the call whose plan was evicted: output (k=" + k + ", y=" + y + ", x=" + x + ") is "
+                                    + got + ", expected " + (c * taps + k));
+                        }
+                    }
+                }
+            }
+            assertEquals(size, engine.stats().openPlans(), "the evicted plan is closed after its call");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static HostTensor filled(int[] shape, float v) {
+        HostTensor t = Tensor.zeros(shape);
+        Arrays.fill(t.array(), v);
+        return t;
+    }
+}

@@ -1,0 +1,259 @@
+package dev.convcl.graph;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.Activation;
+import dev.convcl.CompiledGraph;
+import dev.convcl.DeviceChoice;
+import dev.convcl.Engine;
+import dev.convcl.Graph;
+import dev.convcl.GraphTesting;
+import dev.convcl.HostTensor;
+import dev.convcl.Nets;
+import dev.convcl.Value;
+import dev.convcl.Window2d;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each pass on its own: it fires where it should (the node kinds change as expected), it leaves
+ * alone what it must not touch, and it leaves the result unchanged: in float64 up to the float32
+ * rounding of the constants it recomputes, and, compiled with only that pass and run in float32,
+ * within float32 rounding of the float64 evaluation of the unfused graph.
+ */
+class PassesTest {
+    /** The recomputed constants are rounded to float once: about 1e-7 relative, well under this. */
+    static final double FLOAT64_TOLERANCE = 1e-6;
+    /** A float32 run through a few layers. */
+    static final double FLOAT32_TOLERANCE = 1e-5;
+    private static Engine engine;
+
+    @BeforeAll
+    static void open() {
+        engine = Engine.create(DeviceChoice.CPU);
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    /** The pass leaves the float64 result unchanged, and the graph compiled with only {@code pass} is right in float32. */
+    private static GraphIr check(Graph g, HostTensor x, UnaryOperator<GraphIr> pass, CompiledGraph.Pass only) {
+        GraphIr before = GraphTesting.ir(g);
+        GraphIr after = pass.apply(before);
+        Map<String, HostTensor> in = Map.of("x", x);
+        double[] ref = GraphTesting.reference(before, in).get("out");
+        double[] passed = GraphTesting.reference(after, in).get("out");
+        double e64 = GraphTesting.relativeL2(ref, passed);
+        assertTrue(e64 <= FLOAT64_TOLERANCE, "float64 result changed by the pass: relative L2 " + e64);
+        try (CompiledGraph net = CompiledGraph.compile(engine, g, only == null ? EnumSet.noneOf(CompiledGraph.Pass.class)
+                : EnumSet.of(only))) {
+            double e32 = GraphTesting.relativeL2(ref, net.run(x).toArray());
+            assertTrue(e32 <= FLOAT32_TOLERANCE, "compiled with " + only + ": relative L2 " + e32);
+        }
+        return after;
+    }
+
+    private static int count(GraphIr ir, String kind) {
+        return ir.kindCounts().getOrDefault(kind, 0);
+    }
+
+    @Test
+    void foldBatchNormIntoConvolutionsAndLinearLayers() {
+        Nets n = new Nets(1);
+        Value x = n.input("x", 2, 5, 7, 6);
+        Value y = n.bn("bn1", n.conv("conv1", x, 6, 3, 2, 1));
+        y = n.bn("bn2", n.conv("conv2", y, 6, 3, 1, 6)); // depthwise
+        Value f = n.builder().flatten("flat", n.builder().globalAvgPool("gap", y));
+        f = n.builder().linear("fc", f, GraphTesting.weights(n.random(), 6, 4, 6), null);
+        Graph g = n.build("out", n.bn("bn3", f));
+        GraphIr after = check(g, GraphTesting.random(n.random(), 2, 5, 7, 6), Passes::foldBatchNorm,
+                CompiledGraph.Pass.FOLD_BATCH_NORM);
+        assertEquals(0, count(after, "batch_norm"), after.toString());
+        assertEquals(2, count(after, "conv2d"));
+    }
+
+    @Test
+    void batchNormWhoseConvolutionOutputIsReadTwiceStays() {
+        Nets n = new Nets(2);
+        Value x = n.input("x", 1, 4, 6, 6);
+        Value c = n.conv("conv", x, 4, 3, 1, 1);
+        Graph g = n.build("out", n.builder().add("add", n.bn("bn", c), c));
+        GraphIr after = check(g, GraphTesting.random(n.random(), 1, 4, 6, 6), Passes::foldBatchNorm,
+                CompiledGraph.Pass.FOLD_BATCH_NORM);
+        assertEquals(1, count(after, "batch_norm"), "the convolution's output is also read by the add");
+    }
+
+    @Test
+    void activationsJoinTheProducersEpilogue() {
+        Nets n = new Nets(3);
+        Value x = n.input("x", 1, 6, 5, 7);
+        Value y = n.builder().silu("silu", n.conv("conv", x, 6, 3, 1, 1));
+        y = n.builder().hardswish("hswish", y); // a chain: both activations join the conv
+        Value z = n.builder().relu6("relu6", n.builder().mul("mul", y, n.builder().sigmoid("gate",
+                n.conv("gate_conv", x, 6, 1, 1, 1))));
+        Value p = n.builder().relu("after_pool", n.builder().maxPool2d("pool", z, 3, 1, 1)); // stays standalone
+        Graph g = n.build("out", p);
+        GraphIr after = check(g, GraphTesting.random(n.random(), 1, 6, 5, 7), ir -> Passes.fuseActivation(
+                Passes.batchNormToAffine(ir)), CompiledGraph.Pass.FUSE_ACTIVATION);
+        assertEquals(1, count(after, "relu"), "the activation after pooling stays a node");
+        assertEquals(0, count(after, "silu") + count(after, "hardswish") + count(after, "sigmoid")
+                + count(after, "clip"), after.toString());
+        Layer.Conv conv = (Layer.Conv) after.nodes().get(0).layer();
+        assertEquals("silu+hardswish", conv.post().toString());
+    }
+
+    @Test
+    void residualAddAndReluJoinTheLastConvolution() {
+        Nets n = new Nets(4);
+        Value x = n.input("x", 2, 8, 6, 5);
+        Graph g = n.build("out", n.basicBlock("block", x, 8, 1));
+        UnaryOperator<GraphIr> all = ir -> Passes.fuseSum(Passes.fuseActivation(Passes.batchNormToAffine(
+                Passes.foldBatchNorm(ir))));
+        GraphIr after = check(g, GraphTesting.random(n.random(), 2, 8, 6, 5), all, null);
+        assertEquals(2, after.nodes().size(), after.toString());
+        Layer.Conv last = (Layer.Conv) after.nodes().get(1).layer();
+        assertEquals("sum+relu", last.post().toString());
+        // and on its own, compiled with only the sum fusion
+        check(g, GraphTesting.random(n.random(), 2, 8, 6, 5), Passes::fuseSum, CompiledGraph.Pass.FUSE_SUM);
+    }
+
+    @Test
+    void subtractionFusesOnlyIntoItsFirstOperand() {
+        Nets n = new Nets(5);
+        Value x = n.input("x", 1, 3, 5, 5);
+        Value a = n.conv("a", x, 3, 3, 1, 1);
+        Value b = n.conv("b", x, 3, 1, 1, 1);
+        Graph g = n.build("out", n.builder().sub("sub", a, b));
+        GraphIr after = check(g, GraphTesting.random(n.random(), 1, 3, 5, 5), Passes::fuseSum, CompiledGraph.Pass.FUSE_SUM);
+        assertEquals(2, after.nodes().size());
+        Node fused = after.nodes().stream().filter(nd -> nd.name().equals("a+sub")).findFirst().orElseThrow();
+        assertEquals("sum:-1.0", ((Layer.Conv) fused.layer()).post().toString());
+        // a - b with b computed later: the fused node moves to the subtraction's place, after b
+        assertEquals("a+sub", after.nodes().get(1).name());
+    }
+
+    @Test
+    void seScaleTakesTheResidualAddAndRelu() {
+        Nets n = new Nets(6);
+        Value x = n.input("x", 2, 8, 5, 6);
+        Graph g = n.build("out", n.seBlock("se", n.bn("bn", n.conv("conv", x, 8, 3, 1, 1)), x, 2));
+        GraphIr after = check(g, GraphTesting.random(n.random(), 2, 8, 5, 6), ir -> Passes.fuseSum(
+                Passes.fuseActivation(ir)), CompiledGraph.Pass.FUSE_SUM);
+        Node mul = after.nodes().get(after.nodes().size() - 1);
+        assertEquals("mul", mul.layer().kind());
+        assertEquals("sum+relu", ((Layer.Elementwise) mul.layer()).post().toString());
+        assertEquals(0, count(after, "add") + count(after, "relu"));
+    }
+
+    @Test
+    void repLkNetLargeAndSmallKernelsMergeIntoOne() {
+        Nets n = new Nets(7);
+        Value x = n.input("x", 2, 4, 33, 31);
+        Graph g = n.build("out", n.repLk("lk", x, 31, 5));
+        GraphIr after = check(g, GraphTesting.random(n.random(), 2, 4, 33, 31), ir -> Passes.reparameterize(
+                Passes.foldBatchNorm(ir)), CompiledGraph.Pass.REPARAMETERIZE);
+        assertEquals(1, after.nodes().size(), after.toString());
+        Layer.Conv m = (Layer.Conv) after.nodes().get(0).layer();
+        assertEquals(Window2d.of(31, 31, 1, 1, 15, 15, 1, 1), m.window());
+        mergedEqualsUnmerged(g, GraphTesting.random(n.random(), 2, 4, 33, 31));
+    }
+
+    @Test
+    void uniRepLkNetDilatedBranchesMergeIntoOne() {
+        Nets n = new Nets(8);
+        Value x = n.input("x", 1, 3, 21, 19);
+        Graph g = n.build("out", n.dilatedReparam("block", x, 13, new int[] {5, 7, 3, 3, 3}, new int[] {1, 2, 3, 4, 5}));
+        GraphIr after = check(g, GraphTesting.random(n.random(), 1, 3, 21, 19), ir -> Passes.reparameterize(
+                Passes.foldBatchNorm(ir)), CompiledGraph.Pass.REPARAMETERIZE);
+        assertEquals(1, after.nodes().size(), after.toString());
+        Layer.Conv m = (Layer.Conv) after.nodes().get(0).layer();
+        assertEquals(Window2d.of(13, 13, 1, 1, 6, 6, 1, 1), m.window());
+        mergedEqualsUnmerged(g, GraphTesting.random(n.random(), 1, 3, 21, 19));
+    }
+
+    @Test
+    void repVggAndAsymmetricBranchesMerge() {
+        Nets n = new Nets(9);
+        Value x = n.input("x", 1, 6, 9, 8);
+        Value a = n.conv("k3", x, 5, 3, 3, 1, 1, 1, 1, 1, true);
+        Value b = n.conv("k1", x, 5, 1, 1, 1, 0, 0, 1, 1, true);
+        Value c = n.conv("k1x3", x, 5, 1, 3, 1, 0, 1, 1, 1, false);
+        Graph g = n.build("out", n.builder().add("add2", n.builder().add("add1", a, b), c));
+        GraphIr after = check(g, GraphTesting.random(n.random(), 1, 6, 9, 8), Passes::reparameterize,
+                CompiledGraph.Pass.REPARAMETERIZE);
+        assertEquals(1, after.nodes().size(), after.toString());
+        assertEquals(Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), ((Layer.Conv) after.nodes().get(0).layer()).window());
+    }
+
+    @Test
+    void branchesThatCannotMergeStay() {
+        Nets n = new Nets(10);
+        Value x = n.input("x", 1, 4, 8, 8);
+        Value a = n.conv("s2", x, 4, 3, 2, 4);
+        Value b = n.conv("s2b", x, 4, 3, 3, 2, 1, 1, 1, 2, false); // other groups
+        Value c = n.conv("c", x, 4, 3, 1, 4);
+        Value d = n.conv("d", x, 4, 3, 1, 4);
+        Value sum = n.builder().add("cd", c, d);
+        Value e = n.builder().add("reuse", sum, d); // d is read twice: c + d cannot merge
+        Value both = n.builder().add("ab", a, b);
+        Graph g = n.build("out", n.builder().add("out_add", n.builder().maxPool2d("pool", e, 2, 2, 0), both));
+        GraphIr after = check(g, GraphTesting.random(n.random(), 1, 4, 8, 8), Passes::reparameterize,
+                CompiledGraph.Pass.REPARAMETERIZE);
+        assertEquals(4, count(after, "conv2d"), after.toString());
+    }
+
+    @Test
+    void mergeNeedsEqualOutputShapes() {
+        Nets n = new Nets(11);
+        Value x = n.input("x", 1, 2, 9, 9);
+        Value a = n.conv("a", x, 2, 3, 3, 2, 1, 1, 1, 1, false);
+        Value b = n.conv("b", x, 2, 1, 1, 2, 0, 0, 1, 1, false);
+        Graph g = n.build("out", n.builder().add("add", a, b));
+        List<Node> nodes = GraphTesting.ir(g).nodes();
+        assertTrue(Passes.merge(nodes.get(0), nodes.get(1), nodes.get(2)) != null, "same stride 2: merges");
+        Value c = n.conv("c", x, 2, 3, 3, 1, 1, 1, 1, 1, false);
+        Value d = n.conv("d", x, 2, 3, 3, 1, 1, 1, 2, 1, false); // dilation 2, pad 1: output 7x7, not 9x9
+        assertFalse(java.util.Arrays.equals(c.shape(), d.shape()));
+        List<Node> all = GraphTesting.ir(n.builder().build()).nodes();
+        assertNull(Passes.merge(all.get(0), all.get(3), all.get(2)), "outputs of other shapes do not merge");
+    }
+
+    /** Re-parameterised equals not re-parameterised, both compiled and run in float32, within 1e-5 relative. */
+    private static void mergedEqualsUnmerged(Graph g, HostTensor x) {
+        try (CompiledGraph merged = CompiledGraph.compile(engine, g, EnumSet.allOf(CompiledGraph.Pass.class));
+             CompiledGraph unmerged = CompiledGraph.compile(engine, g, EnumSet.complementOf(
+                     EnumSet.of(CompiledGraph.Pass.REPARAMETERIZE)))) {
+            assertEquals(1, merged.steps().size());
+            assertTrue(unmerged.steps().size() > 1);
+            float[] a = merged.run(x).toArray(), b = unmerged.run(x).toArray();
+            double[] bd = new double[b.length];
+            for (int i = 0; i < b.length; i++) {
+                bd[i] = b[i];
+            }
+            double err = GraphTesting.relativeL2(bd, a);
+            assertTrue(err <= 1e-5, "merged vs unmerged: relative L2 " + err);
+        }
+    }
+
+    @Test
+    void deadNodesAreDropped() {
+        Nets n = new Nets(12);
+        Value x = n.input("x", 1, 2, 4, 4);
+        n.conv("unused", x, 3, 3, 1, 1);
+        Value y = n.builder().activation("act", x, Activation.leakyRelu(0.2f));
+        Graph g = n.build("out", y);
+        GraphIr after = check(g, GraphTesting.random(new Random(1), 1, 2, 4, 4), Passes::deadNodes, null);
+        assertEquals(1, after.nodes().size());
+    }
+}
