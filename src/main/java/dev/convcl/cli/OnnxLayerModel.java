@@ -91,7 +91,9 @@ public final class OnnxLayerModel {
                 g.addInput(value(MASK, d.maskShape()));
                 node.addInput(MASK);
             }
-            node.addAttribute(ints("offset_group", d.offsetGroups()));
+            // DeformConv's offset_group is one INT (a list is refused: "Mismatched attribute type").
+            node.addAttribute(AttributeProto.newBuilder().setName("offset_group").setType(AttributeType.INT)
+                    .setI(d.offsetGroups()));
         } else if (bias != null) {
             node.addInput("B");
         }
