@@ -153,26 +153,69 @@ final class BenchPeers implements AutoCloseable {
     }
 
     /**
-     * Every row with its share of the FMA limit ({@code limit} may be null: NaN shares) and, for
-     * convcl's rows, its GFLOP/s over the best (fastest ok) peer's on the same problem and batch:
-     * from host-array wall time, and from device-tensor wall time where measured. NaN where there
-     * is no ok peer row to compare with.
+     * Every row with its share of the FMA limit and, for convcl's rows, each peer's median on the
+     * same problem and batch beside convcl's, the fastest (ok) peer's name, and GFLOP/s over that
+     * peer's: from host-array wall time, and from device-tensor wall time where measured.
+     *
+     * @param rows  convcl's rows and the peers' rows of one run
+     * @param limit the machine's FMA limit, or null: NaN shares. A share is of the row's GFLOP/s
+     *              (host-array wall time); a row above the limit gets NaN, never a share above 100%
+     *              ({@link #aboveLimit} finds it, so that the caller can measure the limit again or
+     *              say so)
+     * @param peers the peers asked for, in order: every convcl row gets a median for each (NaN
+     *              where the peer did not run the problem, was not available or FAILed)
      */
-    static List<BenchRow> compared(List<BenchRow> rows, FmaLimit limit) {
-        Map<String, Double> best = new LinkedHashMap<>();
+    static List<BenchRow> compared(List<BenchRow> rows, FmaLimit limit, List<String> peers) {
+        Map<String, Map<String, BenchRow>> byProblem = new LinkedHashMap<>();
         for (BenchRow r : rows) {
             if (r.peer() && r.ok() && Double.isFinite(r.gflops())) {
-                best.merge(r.name() + "\u0000" + r.batch(), r.gflops(), Math::max);
+                byProblem.computeIfAbsent(key(r), k -> new LinkedHashMap<>()).put(r.backend(), r);
             }
         }
         List<BenchRow> out = new ArrayList<>();
         for (BenchRow r : rows) {
-            double peer = best.getOrDefault(r.name() + "\u0000" + r.batch(), Double.NaN);
-            boolean rate = r.ok() && !r.peer();
-            out.add(r.withComparison(limit == null || !r.ok() ? Double.NaN : limit.share(r.gflops()),
-                    rate ? r.gflops() / peer : Double.NaN, rate ? r.deviceGflops() / peer : Double.NaN));
+            double share = limit == null || !r.ok() ? Double.NaN : limit.share(r.gflops());
+            if (share > 1) {
+                share = Double.NaN;
+            }
+            if (r.peer()) {
+                out.add(r.withComparison(share, Double.NaN, Double.NaN, Map.of(), null));
+                continue;
+            }
+            Map<String, BenchRow> ran = byProblem.getOrDefault(key(r), Map.of());
+            Map<String, Double> medians = new LinkedHashMap<>();
+            BenchRow best = null;
+            for (String name : peers) {
+                BenchRow p = ran.get(name);
+                medians.put(name, p == null ? Double.NaN : p.medianMs());
+                if (p != null && (best == null || p.gflops() > best.gflops())) {
+                    best = p;
+                }
+            }
+            double bestRate = best == null ? Double.NaN : best.gflops();
+            boolean rate = r.ok();
+            out.add(r.withComparison(share, rate ? r.gflops() / bestRate : Double.NaN,
+                    rate ? r.deviceGflops() / bestRate : Double.NaN, medians, best == null ? null : best.backend()));
         }
         return out;
+    }
+
+    private static String key(BenchRow r) {
+        return r.name() + "\u0000" + r.batch();
+    }
+
+    /** The fastest ok row whose GFLOP/s is above {@code limit}, or null when none is (or there is no limit). */
+    static BenchRow aboveLimit(List<BenchRow> rows, FmaLimit limit) {
+        BenchRow fastest = null;
+        if (limit == null) {
+            return null;
+        }
+        for (BenchRow r : rows) {
+            if (r.ok() && r.gflops() > limit.gflops() && (fastest == null || r.gflops() > fastest.gflops())) {
+                fastest = r;
+            }
+        }
+        return fastest;
     }
 
     /** The peers that opened, in the order asked. */

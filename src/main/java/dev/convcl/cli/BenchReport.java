@@ -34,6 +34,7 @@ final class BenchReport {
         }
         header.add("vs cpu");
         if (peers) {
+            header.add("best peer ms");
             header.add("vs best peer");
         }
         header.add("check");
@@ -49,6 +50,8 @@ final class BenchReport {
             }
             c.add(Double.isNaN(r.speedup()) ? "-" : num(r.speedup(), 2) + "x");
             if (peers) {
+                c.add(r.bestPeer() == null ? "-"
+                        : r.bestPeer() + " " + num(r.peerMedians().getOrDefault(r.bestPeer(), Double.NaN), 3));
                 c.add(Double.isNaN(r.vsBestPeer()) ? "-" : num(r.vsBestPeer(), 2) + "x");
             }
             c.add(r.unsupported() ? "n/a" : (r.ok() ? "ok " : "FAIL ") + sci(r.relL2()));
@@ -57,7 +60,8 @@ final class BenchReport {
         boolean[] right = new boolean[header.size()];
         for (int i = 0; i < right.length; i++) {
             String h = header.get(i);
-            right[i] = !(h.equals("problem") || h.equals("backend") || h.equals("algorithm") || h.equals("check"));
+            right[i] = !(h.equals("problem") || h.equals("backend") || h.equals("algorithm") || h.equals("check")
+                    || h.equals("best peer ms"));
         }
         aligned(header.toArray(String[]::new), right, cells, out);
     }
