@@ -85,8 +85,11 @@ public final class OnnxLayerModel {
         if (op instanceof DeformConv2d d) {
             g.addInput(value(OFFSET, d.offsetShape()));
             node.addInput(OFFSET);
-            // DeformConv's inputs: X, W, offset, B, mask (an empty name leaves an optional one out).
-            node.addInput(bias != null ? "B" : "");
+            // DeformConv's inputs: X, W, offset, B, mask. An empty name leaves B out before a mask;
+            // trailing optional inputs are simply not named.
+            if (bias != null || d.mask()) {
+                node.addInput(bias != null ? "B" : "");
+            }
             if (d.mask()) {
                 g.addInput(value(MASK, d.maskShape()));
                 node.addInput(MASK);

@@ -95,7 +95,9 @@ final class TorchPeer implements BenchPeer {
             throw new IOException("cannot start " + python + ": " + FileArg.problem(e) + " (" + INSTALL_HINT
                     + "; -Dconvcl.python or CONVCL_PYTHON names another interpreter)");
         }
-        Thread drain = new Thread(() -> drainStderr(process.getErrorStream()), "torch-peer-stderr");
+        // The stream, not the field: close() may clear the field before the thread starts.
+        InputStream stderr = process.getErrorStream();
+        Thread drain = new Thread(() -> drainStderr(stderr), "torch-peer-stderr");
         drain.setDaemon(true);
         drain.start();
         requests = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
