@@ -73,6 +73,16 @@ def main():
     w(machine)
     w("```")
     w("")
+    cores = re.search(r"^cpu: .*, (\d+) cores$", machine, re.M)
+    start = re.search(r"^load average at the start \(1, 5, 15 min\): ([\d.]+)", machine, re.M)
+    end = re.search(r"^load average at the end \(1, 5, 15 min\): ([\d.]+)", machine, re.M)
+    if cores and start and float(start.group(1)) > int(cores.group(1)):
+        w(f"**The machine was busy during this run**: load average {start.group(1)} at the start"
+          f"{' and ' + end.group(1) + ' at the end' if end else ''} on {cores.group(1)} cores (other work, such as")
+        w("other builds and test suites, shared the cores). Every figure, convcl's and the peers', is lower and")
+        w("noisier than on an idle machine, PyTorch's OpenMP threads most of all (they spin-wait for each")
+        w("other); the ratios of figures taken side by side are the fairer reading.")
+        w("")
     w(f"- convcl device: {bench.get('device')}")
     if limit:
         w(f"- **FMA limit: {limit:.1f} GFLOP/s** fp32 ({bench.get('fma_limit_source')}); '% limit' below is")
