@@ -88,6 +88,8 @@ def main():
         w(f"- **FMA limit: {limit:.1f} GFLOP/s** fp32 ({bench.get('fma_limit_source')}); '% limit' below is")
         w("  GFLOP/s over it, never above 100% (a row above it has the limit measured again; one still")
         w("  above shows no share)")
+        for note in bench.get("fma_limit_notes", []):
+            w(f"- limit: {note}")
     else:
         w("- FMA limit: not measured (no C compiler); bench's '% peak' of the measured peak stands in")
     w(f"- measured peak (`convcl peak`, bench's own '% peak'): OpenCL device {fmt(bench.get('device_peak_gflops'))}"

@@ -291,7 +291,7 @@ final class BenchCommand extends CliCommand {
             out().println(rows.size() - failed - notApplicable + " results ok, " + failed + " FAIL"
                     + (notApplicable > 0 ? ", " + notApplicable + " n/a (a peer cannot run the problem)" : ""));
             out().flush();
-            writeFiles(engine.deviceName(), devicePeak, cpuPeak, limit, batches, opened.statuses(), rows);
+            writeFiles(engine.deviceName(), devicePeak, cpuPeak, limit, limitNotes, batches, opened.statuses(), rows);
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }
     }
@@ -425,7 +425,7 @@ final class BenchCommand extends CliCommand {
     }
 
     private void writeFiles(String deviceName, Peak.Result devicePeak, Peak.Result cpuPeak, FmaLimit limit,
-                            List<Integer> batches, List<BenchPeers.Status> peerStatuses, List<BenchRow> rows)
+                            List<String> limitNotes, List<Integer> batches, List<BenchPeers.Status> peerStatuses, List<BenchRow> rows)
             throws IOException {
         if (json != null) {
             FileArg file = new FileArg("JSON report", "--json", json);
@@ -440,6 +440,7 @@ final class BenchCommand extends CliCommand {
             extra.put("cpu_peak_gb_per_s", cpuPeak == null ? null : cpuPeak.gbPerS());
             extra.put("fma_limit_gflops", limit == null ? null : limit.gflops());
             extra.put("fma_limit_source", limit == null ? null : limit.source());
+            extra.put("fma_limit_notes", new ArrayList<Object>(limitNotes));
             extra.put("batches", new ArrayList<Object>(batches));
             List<Object> peerFields = new ArrayList<>();
             for (BenchPeers.Status st : peerStatuses) {
