@@ -157,7 +157,8 @@ class OnnxRuntimePeerTest {
         String all = "stdout:\n" + out + "\nstderr:\n" + err;
         assertEquals(0, code, all);
         assertTrue(out.toString().contains("peer onnxruntime: ONNX Runtime 1."), all);
-        assertTrue(out.toString().contains("6 results ok, 0 FAIL"), all);
+        // On --device cpu convcl has one row a problem (the CPU path), the peer another: 2 batches x 2.
+        assertTrue(out.toString().contains("4 results ok, 0 FAIL"), all);
         String text = Files.readString(json);
         assertTrue(text.contains("\"backend\": \"onnxruntime\""), text);
         assertTrue(text.contains("\"algorithm\": \"Conv node\""), text);
