@@ -146,7 +146,8 @@ def main():
             verdicts.append(("OpenCL", xo >= TARGET_OCL_VS_PEER))
         if xc is not None:
             verdicts.append(("CPU", xc >= TARGET_CPU_VS_PEER))
-        if fam in TARGET_LIMIT and gd and limit:
+        if fam in TARGET_LIMIT and gd and limit and gd <= limit:
+            # Above the limit there is no share to judge (the limit was measured low).
             verdicts.append(("limit", gd / limit >= TARGET_LIMIT[fam]))
         s = summary.setdefault(fam, [0, 0, 0])
         s[0] += 1
