@@ -131,6 +131,35 @@ final class RoiProblems {
                 }
             }
         }
+        // one sample a bin exactly on every border the rule names: -1, between -1 and 0, 0, the
+        // last row and column, H and W, and just beyond
+        for (boolean aligned : new boolean[] {false, true}) {
+            int h = 5, w = 7;
+            float[] ys = {-1.5f, -1f, -0.5f, 0f, 0.5f, h - 1, h - 0.5f, h, h + 0.5f};
+            float[] xs = {-1.5f, -1f, -0.5f, 0f, 0.5f, w - 1, w - 0.5f, w, w + 0.5f};
+            float shift = aligned ? 0.5f : 0f;
+            float[] rois = new float[ys.length * xs.length * 5];
+            int k = 0;
+            for (float cy : ys) {
+                for (float cx : xs) {
+                    // a 2x2 RoI centred on (cx, cy) after the shift: its one sample (sr=1, 1x1 output) is there
+                    rois[k * 5] = k % 2;
+                    rois[k * 5 + 1] = cx + shift - 1;
+                    rois[k * 5 + 2] = cy + shift - 1;
+                    rois[k * 5 + 3] = cx + shift + 1;
+                    rois[k * 5 + 4] = cy + shift + 1;
+                    k++;
+                }
+            }
+            cases.add(new Case("roi_align.borders", RoiAlign.roiAlign(2, 2, h, w, k, 1, 1, 1f, 1, aligned), rois, null,
+                    null, seed++));
+            if (aligned) {
+                cases.add(new Case("deform_roi_pool.borders", RoiAlign.deformRoiPool(2, 2, h, w, k, 1, 1, 1f, 1, 0.1f,
+                        false, false), rois, null, null, seed++));
+                cases.add(new Case("ps_roi_align.borders", RoiAlign.psRoiAlign(2, 2, h, w, k, 1, 1, 1f, 1), rois, null,
+                        null, seed++));
+            }
+        }
         // 1x1 maps and outputs, a single RoI; a map of one row
         cases.add(new Case("roi_align.1x1", RoiAlign.roiAlign(1, 1, 1, 1, 1, 1, 1, 1f, 0, true),
                 new float[] {0, -0.2f, 0.1f, 0.4f, 0.9f}, null, null, seed++));
