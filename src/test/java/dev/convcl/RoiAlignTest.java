@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Implementations;
+import dev.convcl.testing.RoiProblems;
 import dev.convcl.testing.Target;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,4 +1,10 @@
-package dev.convcl;
+package dev.convcl.testing;
+
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.HostTensor;
+import dev.convcl.RoiAlign;
+import dev.convcl.Tensor;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,22 +21,22 @@ import java.util.Random;
  * 1/4 and 1/16, odd map sizes, non-square outputs, many RoIs, RoIs partly and wholly outside the
  * map, degenerate RoIs (zero size, x2 < x1), offsets that push bins off the map, masks.
  */
-final class RoiProblems {
+public final class RoiProblems {
     /** Output elements no implementation may leave as they were. */
-    static final float SENTINEL = 12345.5f;
+    public static final float SENTINEL = 12345.5f;
 
     private RoiProblems() {
     }
 
     /** A problem: the operator and the values of its RoIs, offsets and masks (null when it takes none). */
-    record Case(String name, RoiAlign op, float[] rois, float[] offset, float[] mask, long seed) {
+    public record Case(String name, RoiAlign op, float[] rois, float[] offset, float[] mask, long seed) {
         @Override
         public String toString() {
             return name + " " + op;
         }
 
         /** Host tensors of every argument, the input random in [-1, 1], the output full of {@link #SENTINEL}. */
-        Args args() {
+        public Args args() {
             Random r = new Random(seed);
             float[] x = new float[op.n() * op.c() * op.h() * op.w()];
             for (int i = 0; i < x.length; i++) {
@@ -50,7 +56,7 @@ final class RoiProblems {
         }
 
         /** The reference output of {@link #args()}. */
-        float[] expected() {
+        public float[] expected() {
             Args a = args();
             ReferenceOps.run(op, a);
             return ((HostTensor) a.get(Arg.DST)).toArray();
@@ -107,7 +113,7 @@ final class RoiProblems {
         };
     }
 
-    static List<Case> handPicked() {
+    public static List<Case> handPicked() {
         List<Case> cases = new ArrayList<>();
         long seed = 1;
         for (float scale : new float[] {1f, 0.25f, 0.0625f}) {
@@ -180,8 +186,32 @@ final class RoiProblems {
         return cases;
     }
 
+    /**
+     * Tiny problems, one per build configuration of roi_align.cl (roi_align aligned and not,
+     * ps_roi_align, deform_roi_pool with and without offsets and masks), each with the edge RoIs:
+     * what the kernel-coverage checks and oclgrind run.
+     */
+    public static List<Case> kernelCoverage() {
+        int n = 2, h = 5, w = 6;
+        Random r = new Random(7);
+        float[] rois = concat(edgeRois(n, h, w, 0.5f), randomRois(r, 3, n, h, w, 0.5f));
+        int k = rois.length / 5;
+        List<Case> cases = new ArrayList<>();
+        cases.add(new Case("roi_align", RoiAlign.roiAlign(n, 2, h, w, k, 2, 3, 0.5f, 0, true), rois, null, null, 1));
+        cases.add(new Case("roi_align.unaligned", RoiAlign.roiAlign(n, 2, h, w, k, 3, 2, 0.5f, 2, false), rois, null,
+                null, 2));
+        cases.add(new Case("ps_roi_align", RoiAlign.psRoiAlign(n, 8, h, w, k, 2, 2, 0.5f, 0), rois, null, null, 3));
+        for (int v = 0; v < 4; v++) {
+            boolean off = (v & 1) != 0, mask = (v & 2) != 0;
+            RoiAlign d = RoiAlign.deformRoiPool(n, 2, h, w, k, 2, 2, 0.5f, v == 3 ? 1 : 0, 0.3f, off, mask);
+            cases.add(new Case("deform_roi_pool", d, rois, off ? uniform(r, k * 8, -2, 2) : null,
+                    mask ? uniform(r, k * 4, 0, 1) : null, 4 + v));
+        }
+        return cases;
+    }
+
     /** Many RoIs over a batch of 2 at 7x7 and 14x14: the memory is the output's, whatever the number of RoIs. */
-    static List<Case> manyRois() {
+    public static List<Case> manyRois() {
         List<Case> cases = new ArrayList<>();
         long seed = 100;
         for (int p : new int[] {7, 14}) {
@@ -197,14 +227,14 @@ final class RoiProblems {
         return cases;
     }
 
-    static float[] concat(float[] a, float[] b) {
+    public static float[] concat(float[] a, float[] b) {
         float[] v = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, v, a.length, b.length);
         return v;
     }
 
     /** Within relative L2 1e-5 of the reference, NaN in the same places, nothing left at the sentinel. */
-    static void assertClose(float[] expected, float[] actual, String what) {
+    public static void assertClose(float[] expected, float[] actual, String what) {
         for (int i = 0; i < actual.length; i++) {
             assertTrue(actual[i] != SENTINEL, what + ": output element " + i + " was not written");
         }
