@@ -98,6 +98,22 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
     /**
      * Checks every rule (see the class comment).
      *
+     * @param kind          which operator, not null
+     * @param n             batch size, at least 1
+     * @param c             input channels, at least 1; a multiple of {@code outH * outW} for ps_roi_align
+     * @param h             input height, at least 1
+     * @param w             input width, at least 1
+     * @param rois          number of RoIs, at least 1
+     * @param outH          output height, at least 1
+     * @param outW          output width, at least 1
+     * @param spatialScale  finite and positive
+     * @param samplingRatio samples per bin and axis; 0 or less adaptive (deform_roi_pool: not negative)
+     * @param aligned       roi_align only
+     * @param gamma         deform_roi_pool only (0 otherwise), finite
+     * @param offset        deform_roi_pool only
+     * @param mask          deform_roi_pool only
+     * @param dataType      the element type, not null
+     * @param direction     the pass, not null
      * @throws IllegalArgumentException naming the field, its value and the rule, e.g.
      *                                  {@code c=10 must be a multiple of ph*pw=4 for ps_roi_align}
      */
