@@ -25,6 +25,7 @@ import tempfile
 
 import numpy as np
 import torch
+import torchvision
 from torchvision.ops import ps_roi_align, roi_align
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -97,8 +98,7 @@ def random_rois(rng, k, n, h, w, scale, allow_reversed=False):
     return np.stack([rng.integers(0, n, k).astype(np.float64), x1, y1, x2, y2], axis=1)
 
 
-def random_problem(rng):
-    kind = ["roi_align", "ps_roi_align", "deform_roi_pool"][int(rng.integers(0, 3))]
+def random_problem(rng, kind):
     n = int(rng.integers(1, 3))
     ph, pw = int(rng.integers(1, 8)), int(rng.integers(1, 8))
     c = int(rng.integers(1, 4)) * (ph * pw if kind == "ps_roi_align" else 1) * (1 if kind == "ps_roi_align" else 3)
@@ -209,14 +209,15 @@ def main():
     if any(d.startswith("opencl") for d in devices) and not has_opencl():
         print("note: no OpenCL device (scripts/convcl devices); the opencl runs are skipped")
         devices = [d for d in devices if not d.startswith("opencl")]
-    print(f"torch {torch.__version__}; seeds {a.seed}..{a.seed + a.count - 1}; pass: relative L2 <= {TOLERANCE:g} "
+    print(f"torch {torch.__version__}, torchvision {torchvision.__version__}; seeds {a.seed}..{a.seed + a.count - 1}; pass: relative L2 <= {TOLERANCE:g} "
           f"against the peers in float64")
     with tempfile.TemporaryDirectory(prefix="convcl-crosscheck-roi-") as tmp:
         run = Runner(tmp, devices)
         for i in range(a.count):
             seed = a.seed + i
             rng = np.random.default_rng(seed)
-            p = random_problem(rng)
+            # the operators in turn, roi_align twice as often (aligned and not)
+            p = random_problem(rng, ["roi_align", "ps_roi_align", "roi_align", "deform_roi_pool"][seed % 4])
             x = rng.standard_normal((p["n"], p["c"], p["h"], p["w"]))
             rois = random_rois(rng, p["k"], p["n"], p["h"], p["w"], p["scale"])
             off = m = None
@@ -264,7 +265,7 @@ def main():
             tv_raises = "does not raise"
         except Exception as e:  # noqa: BLE001 (any error: we record that it raised)
             tv_raises = f"raises ({str(e).splitlines()[0][:60]})"
-        print(f"note: torchvision {torch.__version__} CPU roi_align for x2 < x1, adaptive, aligned: {tv_raises}")
+        print(f"note: torchvision {torchvision.__version__} CPU roi_align for x2 < x1, adaptive, aligned: {tv_raises}")
         ref = mmcv_deform_roi_pool(x, rev, None, 2, 2, 1.0, 0, 0.0)
         files = {"input": run.save("x", x.astype(np.float32)), "rois": run.save("rois", rev.astype(np.float32))}
         run.compare("x2 < x1, against the CUDA kernels' rule (0)", p, files, ref)

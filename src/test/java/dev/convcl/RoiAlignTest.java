@@ -186,4 +186,41 @@ class RoiAlignTest {
                 .dst(good.get(Arg.DST)).build()));
         assertTrue(e.getMessage().contains("offset tensor was given but op=roi_align takes none"), e.getMessage());
     }
+
+    /** The one-line form reads back into an equal descriptor, for every problem. */
+    @org.junit.jupiter.api.Test
+    void oneLineFormReadsBack() {
+        List<RoiProblems.Case> all = new ArrayList<>(RoiProblems.handPicked());
+        all.addAll(RoiProblems.kernelCoverage());
+        for (RoiProblems.Case c : all) {
+            assertEquals(c.op(), Operation.parse(c.op().toString()), c.op().toString());
+            assertEquals(c.op(), RoiAlign.parse(c.op().toString()));
+        }
+        assertEquals(RoiAlign.roiAlign(1, 2, 3, 4, 5, 7, 7, 1f, -1, false),
+                Operation.parse("op=roi_align n=1 c=2 h=3 w=4 rois=5 ph=7 pw=7"), "torchvision's defaults");
+        assertEquals(RoiAlign.deformRoiPool(1, 2, 3, 4, 5, 7, 7, 1f, 0, 0.1f, false, false),
+                Operation.parse("op=deform_roi_pool n=1 c=2 h=3 w=4 rois=5 ph=7 pw=7"), "mmcv's defaults");
+    }
+
+    /** Each rule of the descriptor, by its message: the field, the value and the rule. */
+    @org.junit.jupiter.api.Test
+    void everyRuleNamesTheFieldValueAndRule() {
+        String[][] cases = {
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=0 ph=7 pw=7", "rois=0 must be at least 1"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=0 pw=7", "ph=0 must be at least 1"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 scale=0", "scale=0.0 (spatial_scale) must be finite and positive"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 scale=NaN", "scale=NaN (spatial_scale) must be finite"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 gamma=0.5", "apply to deform_roi_pool only, not roi_align"},
+            {"op=ps_roi_align n=1 c=6 h=3 w=4 rois=1 ph=2 pw=2", "c=6 must be a multiple of ph*pw=4 for ps_roi_align"},
+            {"op=ps_roi_align n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 aligned=1", "aligned applies to roi_align only"},
+            {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 sr=-1",
+                "sr=-1 (sampling_ratio) must be 0 (adaptive) or positive for deform_roi_pool"},
+            {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 gamma=Infinity", "gamma=Infinity must be finite"},
+            {"op=roi_align n=1 c=65536 h=3 w=4 rois=65536 ph=2 pw=2", "output would have 17179869184 elements"},
+        };
+        for (String[] c : cases) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Operation.parse(c[0]), c[0]);
+            assertTrue(e.getMessage().contains(c[1]), c[0] + ": " + e.getMessage());
+        }
+    }
 }
