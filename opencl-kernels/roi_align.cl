@@ -72,11 +72,12 @@ __kernel void roi_align(__global const real* restrict input,
                         const int K, const int COUT, const int PH, const int PW,
                         const real spatial_scale, const int sampling_ratio, const real gamma)
 {
-    const int total = K * COUT * PH * PW;
-    const int o = (int)get_global_id(0);
-    if (o >= total) {
+    const int total = K * COUT * PH * PW; /* below 2^31: RoiAlign checks it */
+    const size_t gid = get_global_id(0);
+    if (gid >= (size_t)total) { /* compared unsigned: the rounded-up range may pass 2^31 */
         return;
     }
+    const int o = (int)gid;
     const int j = o % PW;
     int t = o / PW;
     const int i = t % PH;
