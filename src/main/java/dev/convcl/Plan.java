@@ -205,6 +205,9 @@ public final class Plan implements AutoCloseable {
                 }
             }
         }
+        if (op instanceof RoiAlign roi) {
+            roi.checkRois(valuesOf(Arg.ROIS, args)); // values a kernel must not see (batch index, non-finite)
+        }
         try {
             run(args);
         } catch (DeviceException e) {
@@ -283,6 +286,16 @@ public final class Plan implements AutoCloseable {
         for (Runnable r : after) {
             r.run();
         }
+    }
+
+    /** The values of an input, on the host: bound, a host tensor, or a device tensor downloaded (a wait). */
+    private float[] valuesOf(Arg role, Args args) {
+        float[] bound = boundHost.get(role);
+        if (bound != null) {
+            return bound;
+        }
+        Tensor t = args.get(role);
+        return t instanceof DeviceTensor d ? d.toArray() : ((HostTensor) t).toArray();
     }
 
     private Memory staging(Arg role, HostTensor h) {

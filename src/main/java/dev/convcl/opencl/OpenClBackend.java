@@ -8,6 +8,7 @@ import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
 import dev.convcl.Operation;
+import dev.convcl.RoiAlign;
 import dev.convcl.spi.Backend;
 import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Memory;
@@ -26,7 +27,7 @@ import org.jocl.CLException;
  * {@code gemm} ({@code conv2d_gemm.cl}, conv2d that is not depthwise, its tile from the device's
  * tuning table or the defaults), and the direct kernels {@code direct} ({@code conv2d_direct.cl})
  * and {@code deform-direct} ({@code deform2d_direct.cl}), which run every convolution the device
- * can hold.
+ * can hold. Then {@code roi-align} ({@code roi_align.cl}: roi_align, ps_roi_align, deform_roi_pool).
  */
 public final class OpenClBackend implements Backend {
     private final OpenClContext context;
@@ -40,7 +41,7 @@ public final class OpenClBackend implements Backend {
     public OpenClBackend(OpenClDeviceInfo device) {
         this.context = new OpenClContext(device);
         this.implementations = List.of(new DepthwiseImpl(), new DeformGemmImpl(), new GemmImpl(),
-                new DirectImpl("direct", false), new DirectImpl("deform-direct", true));
+                new DirectImpl("direct", false), new DirectImpl("deform-direct", true), new RoiAlignImpl());
     }
 
     /** The device's context (for the tuner, the peak and tests). */
@@ -245,6 +246,38 @@ public final class OpenClBackend implements Backend {
                 throw new IllegalArgumentException(name + " has no configuration '" + config + "'");
             }
             return translated("preparing " + name + " for " + op, () -> new DirectConvPlan(context, (Convolution) op));
+        }
+    }
+
+    /** {@code roi-align}: every RoiAlign whose tensors fit the maximum allocation. */
+    private final class RoiAlignImpl implements Implementation {
+        @Override
+        public String name() {
+            return "roi-align";
+        }
+
+        @Override
+        public Optional<String> validate(Operation op) {
+            if (!(op instanceof RoiAlign r)) {
+                return Optional.of("not roi_align, ps_roi_align or deform_roi_pool");
+            }
+            long max = context.maxAllocBytes();
+            for (dev.convcl.ArgSpec a : r.arguments()) {
+                long bytes = a.size() * r.dataType().bytes();
+                if (bytes > max) {
+                    return Optional.of(a.arg().displayName() + " of " + bytes + " bytes exceeds the maximum allocation of "
+                            + max + " bytes");
+                }
+            }
+            return Optional.empty();
+        }
+
+        @Override
+        public Primitive create(Operation op, String config) {
+            if (config != null) {
+                throw new IllegalArgumentException("roi-align has no configuration '" + config + "'");
+            }
+            return translated("preparing roi-align for " + op, () -> new RoiAlignPlan(context, (RoiAlign) op));
         }
     }
 

@@ -67,6 +67,11 @@ public final class KernelBuildCheck {
             for (ProblemFiles.Named p : ProblemFiles.kernelCoverage()) {
                 configurations += buildAll(cl, p.spec(), failures);
             }
+            for (dev.convcl.testing.RoiProblems.Case c : dev.convcl.testing.RoiProblems.kernelCoverage()) {
+                for (Implementation impl : Primitives.accepting(cl, c.op())) {
+                    configurations += build(failures, c + " [" + impl.name() + "]", () -> impl.create(c.op(), null));
+                }
+            }
             logs = ctx.programs().buildLogs();
         }
         long withLog = logs.values().stream().filter(l -> !l.isBlank()).count();

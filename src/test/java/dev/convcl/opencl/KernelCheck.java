@@ -4,6 +4,7 @@ import static org.jocl.CL.CL_MEM_READ_ONLY;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_MEM_WRITE_ONLY;
 
+import dev.convcl.Arg;
 import dev.convcl.Args;
 import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
@@ -12,6 +13,7 @@ import dev.convcl.spi.Primitive;
 import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.ProblemFiles;
+import dev.convcl.testing.RoiProblems;
 import dev.convcl.testing.Tensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -56,6 +58,29 @@ final class KernelCheck {
                     }
                 } catch (RuntimeException e) {
                     failures.add(p + " [" + impl.name() + "]: " + e);
+                }
+            }
+        }
+        return failures;
+    }
+
+    /**
+     * roi_align.cl is reached by no convolution: {@link RoiProblems#kernelCoverage()} (one tiny
+     * problem per build configuration, with RoIs outside the map and degenerate ones) on every
+     * implementation of the device that accepts it, against the reference, every output written.
+     * Failure lines, empty when all agree.
+     */
+    static List<String> crossCheckRoi(OpenClBackend backend) {
+        List<String> failures = new ArrayList<>();
+        for (RoiProblems.Case c : RoiProblems.kernelCoverage()) {
+            float[] ref = c.expected();
+            for (Implementation impl : Primitives.accepting(backend, c.op())) {
+                try (Primitive plan = impl.create(c.op(), null)) {
+                    Args args = c.args();
+                    Primitives.run(backend, plan, args);
+                    RoiProblems.assertClose(ref, ((HostTensor) args.get(Arg.DST)).toArray(), c.toString());
+                } catch (RuntimeException | AssertionError e) {
+                    failures.add(c + " [" + impl.name() + "]: " + e.getMessage());
                 }
             }
         }

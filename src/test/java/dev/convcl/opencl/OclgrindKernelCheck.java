@@ -42,6 +42,7 @@ public final class OclgrindKernelCheck {
         try (OpenClBackend cl = new OpenClBackend(device)) {
             List<String> failures = new ArrayList<>(KernelCheck.crossCheck(cl, problems));
             failures.addAll(KernelCheck.crossCheckPeak(cl));
+            failures.addAll(KernelCheck.crossCheckRoi(cl));
             Set<String> unbuilt = KernelCheck.unbuilt(cl, Path.of("opencl-kernels"));
             System.out.println("oclgrind-check: " + problems.size() + " problems on " + device.describe()
                     + "; kernel files built: " + cl.context().programs().files());

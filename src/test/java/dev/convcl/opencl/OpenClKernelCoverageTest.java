@@ -24,6 +24,7 @@ class OpenClKernelCoverageTest {
             assertFalse(problems.isEmpty());
             assertEquals(List.of(), KernelCheck.crossCheck(cl, problems));
             assertEquals(List.of(), KernelCheck.crossCheckPeak(cl));
+            assertEquals(List.of(), KernelCheck.crossCheckRoi(cl));
             Path dir = Path.of("opencl-kernels");
             assertFalse(KernelCheck.kernelFiles(dir).isEmpty(), "no kernel files found in " + dir.toAbsolutePath());
             assertEquals(Set.of(), KernelCheck.unbuilt(cl, dir),
