@@ -170,6 +170,14 @@ public final class NetworkProblems {
      * pooling, else within 1e-6 relative L2 (float rounding of one or two operations per element).
      */
     public static void check(Engine engine, Operation op, String impl, long seed) {
+        try (Plan plan = engine.plan(op, impl, null)) {
+            check(engine, op, plan, seed);
+        }
+    }
+
+    /** As {@link #check(Engine, Operation, String, long)} on an open plan of {@code engine}, named by its implementation. */
+    public static void check(Engine engine, Operation op, Plan plan, long seed) {
+        String impl = plan.backend() + " " + plan.implementation() + ", seed " + seed;
         Args args = randomArgs(op, seed);
         Args ref = copy(args);
         ReferenceOps.run(op, ref);
@@ -178,24 +186,22 @@ public final class NetworkProblems {
                 || op instanceof Pool2d p && p.kind() == Pool2d.Kind.MAX;
 
         Args host = copy(args);
-        try (Plan plan = engine.plan(op, impl, null)) {
-            plan.execute(host);
-            compare(op, impl + " (host tensors)", expected, ((HostTensor) host.get(Arg.DST)).toArray(), exact);
+        plan.execute(host);
+        compare(op, impl + " (host tensors)", expected, ((HostTensor) host.get(Arg.DST)).toArray(), exact);
 
-            Args.Builder b = Args.builder();
-            List<DeviceTensor> open = new ArrayList<>();
-            try {
-                for (Arg role : args.roles()) {
-                    DeviceTensor d = engine.upload((HostTensor) args.get(role));
-                    open.add(d);
-                    b.set(role, d);
-                }
-                Args dev = b.build();
-                plan.execute(dev);
-                compare(op, impl + " (device tensors)", expected, ((DeviceTensor) dev.get(Arg.DST)).toArray(), exact);
-            } finally {
-                open.forEach(DeviceTensor::close);
+        Args.Builder b = Args.builder();
+        List<DeviceTensor> open = new ArrayList<>();
+        try {
+            for (Arg role : args.roles()) {
+                DeviceTensor d = engine.upload((HostTensor) args.get(role));
+                open.add(d);
+                b.set(role, d);
             }
+            Args dev = b.build();
+            plan.execute(dev);
+            compare(op, impl + " (device tensors)", expected, ((DeviceTensor) dev.get(Arg.DST)).toArray(), exact);
+        } finally {
+            open.forEach(DeviceTensor::close);
         }
     }
 
