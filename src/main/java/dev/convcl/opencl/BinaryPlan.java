@@ -32,7 +32,8 @@ final class BinaryPlan extends OpKernelPlan<Binary> {
         this(ctx, op, layout, width(ctx.info(), layout.dims()[3]));
     }
 
-    private BinaryPlan(OpenClContext ctx, Binary op, Layout l, int vw) {
+    /** With vector width {@code vw} (1 to 16, dividing O3; other widths only build, for the build check). */
+    BinaryPlan(OpenClContext ctx, Binary op, Layout l, int vw) {
         super(ctx, op, "binary.cl", "binary", KernelOptions.of(op.dataType()).epilogue(false, op.postOps())
                 .define("OP", op.kind().ordinal() + 1).define("VW", vw)
                 .define("A_VEC", l.strideA()[3] != 0 ? 1 : 0).define("B_VEC", l.strideB()[3] != 0 ? 1 : 0),

@@ -12,7 +12,8 @@ final class ChannelAffinePlan extends OpKernelPlan<ChannelAffine> {
         this(ctx, op, width(ctx.info(), (long) op.h() * op.w()));
     }
 
-    private ChannelAffinePlan(OpenClContext ctx, ChannelAffine op, int vw) {
+    /** With vector width {@code vw} (1 to 16, dividing H*W; other widths only build, for the build check). */
+    ChannelAffinePlan(OpenClContext ctx, ChannelAffine op, int vw) {
         super(ctx, op, "channel_affine.cl", "channel_affine",
                 KernelOptions.of(op.dataType()).epilogue(false, op.postOps()).define("VW", vw), op.size() / vw);
         this.vw = vw;

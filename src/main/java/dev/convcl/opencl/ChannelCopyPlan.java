@@ -12,7 +12,8 @@ final class ChannelCopyPlan extends OpKernelPlan<ChannelCopy> {
         this(ctx, op, width(ctx.info(), run(op)));
     }
 
-    private ChannelCopyPlan(OpenClContext ctx, ChannelCopy op, int vw) {
+    /** With vector width {@code vw} (1 to 16, dividing count*H*W; other widths only build, for the build check). */
+    ChannelCopyPlan(OpenClContext ctx, ChannelCopy op, int vw) {
         super(ctx, op, "channel_copy.cl", "channel_copy", KernelOptions.of(op.dataType()).define("VW", vw),
                 op.n() * run(op) / vw);
         this.vw = vw;

@@ -12,7 +12,8 @@ final class ChannelShufflePlan extends OpKernelPlan<ChannelShuffle> {
         this(ctx, op, width(ctx.info(), (long) op.h() * op.w()));
     }
 
-    private ChannelShufflePlan(OpenClContext ctx, ChannelShuffle op, int vw) {
+    /** With vector width {@code vw} (1 to 16, dividing H*W; other widths only build, for the build check). */
+    ChannelShufflePlan(OpenClContext ctx, ChannelShuffle op, int vw) {
         super(ctx, op, "channel_shuffle.cl", "channel_shuffle",
                 KernelOptions.of(op.dataType()).define("VW", vw).define("G", op.groups()), size(op) / vw);
         this.vw = vw;
