@@ -55,6 +55,9 @@ public final class NetworkProblems {
                 new Pool2d(Pool2d.Kind.AVG, 2, 3, 6, 6, k3s2p1, true, true),
                 new Pool2d(Pool2d.Kind.AVG, 2, 3, 6, 6, k3s2p1, true, false),
                 new Pool2d(Pool2d.Kind.MAX, 2, 3, 6, 6, k3s2p1, true, false),
+                // ceil_mode, padding only before each axis: the last window (rows 3..5) is clipped at
+                // the end of the padded input (row 5 = H + pad_h_end), not at H + pad_h
+                new Pool2d(Pool2d.Kind.AVG, 1, 2, 5, 5, new Window2d(3, 3, 2, 2, 1, 1, 0, 0, 1, 1), true, true),
                 Pool2d.max(1, 4, 11, 11, 3, 2, 1),
                 new Pool2d(Pool2d.Kind.MAX, 1, 2, 9, 8, Window2d.of(3, 3, 1, 1, 1, 1, 2, 2), false, false),
                 new Pool2d(Pool2d.Kind.AVG, 1, 2, 7, 8, new Window2d(3, 2, 2, 1, 0, 1, 1, 0, 1, 1), false, true),
