@@ -173,7 +173,11 @@ public final class Plan implements AutoCloseable {
             m.close();
             throw e;
         }
-        boundMemory.put(role, m);
+        if (primitive.readsBound(role)) {
+            boundMemory.put(role, m);
+        } else {
+            m.close(); // the primitive keeps its own copy (packed weights): hold the constant once
+        }
         if (old != null) {
             old.close();
         }

@@ -38,7 +38,7 @@ public final class OclgrindKernelCheck {
             System.err.println("oclgrind-check: FAIL: run without " + OpenClContext.GUARD_PROPERTY);
             System.exit(1);
         }
-        List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverage();
+        List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverageAll();
         try (OpenClBackend cl = new OpenClBackend(device)) {
             List<String> failures = new ArrayList<>(KernelCheck.crossCheck(cl, problems));
             failures.addAll(KernelCheck.crossCheckPeak(cl));

@@ -20,7 +20,7 @@ class OpenClKernelCoverageTest {
     @Test
     void problemsAgreeWithReferenceAndReachEveryKernelFile() {
         try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
-            List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverage();
+            List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverageAll();
             assertFalse(problems.isEmpty());
             assertEquals(List.of(), KernelCheck.crossCheck(cl, problems));
             assertEquals(List.of(), KernelCheck.crossCheckPeak(cl));
