@@ -11,6 +11,8 @@ checks its own numbers: the float32 run must be within 1e-4 relative L2 of the f
   /usr/bin/python3 scripts/onnx/make_models.py --full       # full-size torchvision models (about 600 MB)
                                                             #   -> target/onnx-full/, not committed
   /usr/bin/python3 scripts/onnx/make_models.py --only resnet_tiny,dcnv2_tiny
+  /usr/bin/python3 scripts/onnx/make_models.py --seed 77 --out /tmp/other   # other weights, not committed
+Then scripts/onnx/check_models.py FOLDER runs a folder of models through `convcl run --model`.
 
 Needs Debian's python3-torchvision, python3-onnx and python3-skimage.
 """
@@ -414,6 +416,9 @@ def main():
     p.add_argument("--full", action="store_true", help="full-size torchvision models into target/onnx-full")
     p.add_argument("--out", help="output folder")
     p.add_argument("--only", help="comma-separated model names")
+    p.add_argument("--seed", type=int, default=1000,
+                   help="base of the weight seeds (default 1000, the committed models); another value gives"
+                        " models that are not in the repo")
     a = p.parse_args()
     models = FULL if a.full else TINY
     out = a.out or os.path.join(ROOT, "target/onnx-full" if a.full else "src/test/resources/onnx")
@@ -422,7 +427,7 @@ def main():
     for i, name in enumerate(names):
         if name not in models:
             raise SystemExit(f"unknown model {name}; known: {', '.join(models)}")
-        entries.append(build(name, models[name], out, seed=1000 + list(models).index(name)))
+        entries.append(build(name, models[name], out, seed=a.seed + list(models).index(name)))
     if not a.only:
         common.write_manifest(out, entries)
 

@@ -3,6 +3,8 @@ package dev.convcl;
 import dev.convcl.graph.GraphIr;
 import dev.convcl.graph.Layer;
 import dev.convcl.graph.Node;
+import dev.convcl.onnx.OnnxImporter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -45,6 +47,61 @@ public final class Graph {
      */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * An ONNX model as a graph: the file is read and checked by convcl's importer (operators PyTorch's
+     * exporter writes for CNNs at opsets 11 to 19, DeformConv included), shapes are fixed at the
+     * model's declared input shapes, and every ONNX layer becomes one builder call named after its
+     * ONNX node. Inputs and outputs keep the model's names. Nothing is compiled or run yet.
+     *
+     * @param model the {@code .onnx} file; external data files are read from its folder (and only there)
+     * @return the graph
+     * @throws ConvclException          with a one-line message when the file is not a readable model,
+     *                                  breaks a rule of the format (a missing initializer, a cycle ...),
+     *                                  or has nodes convcl cannot run (all of them listed, by op type and
+     *                                  node name), or an input has a symbolic dimension
+     */
+    public static Graph fromOnnx(Path model) {
+        return fromOnnx(model, Map.of());
+    }
+
+    /**
+     * An ONNX model with one input as a graph, at the given input shape (the model's may be symbolic,
+     * or another image size may be wanted); see {@link #fromOnnx(Path)}.
+     *
+     * @param model      the {@code .onnx} file
+     * @param inputShape the shape of its only runtime input, e.g. {@code 1, 3, 224, 224}
+     * @return the graph
+     * @throws ConvclException          as {@link #fromOnnx(Path)}, and when the model's layers do not fit
+     *                                  that shape (naming the node)
+     * @throws IllegalArgumentException when a dimension is below 1 or the model has several inputs
+     */
+    public static Graph fromOnnx(Path model, int... inputShape) {
+        return load(model, OnnxImporter.Options.defaults().withInputShape(inputShape));
+    }
+
+    /**
+     * An ONNX model as a graph, with the shapes of some inputs given by name (the others keep the
+     * model's); see {@link #fromOnnx(Path)}.
+     *
+     * @param model       the {@code .onnx} file
+     * @param inputShapes input name to shape
+     * @return the graph
+     * @throws ConvclException          as {@link #fromOnnx(Path)}, and when the model's layers do not fit
+     *                                  the shapes (naming the node)
+     * @throws IllegalArgumentException when a name is not an input of the model or a dimension is below 1
+     */
+    public static Graph fromOnnx(Path model, Map<String, int[]> inputShapes) {
+        OnnxImporter.Options o = OnnxImporter.Options.defaults();
+        for (Map.Entry<String, int[]> e : inputShapes.entrySet()) {
+            o = o.withInputShape(e.getKey(), e.getValue());
+        }
+        return load(model, o);
+    }
+
+    private static Graph load(Path model, OnnxImporter.Options options) {
+        return OnnxLoader.lower(OnnxImporter.read(model, options));
     }
 
     /**

@@ -173,7 +173,11 @@ public final class Plan implements AutoCloseable {
             m.close();
             throw e;
         }
-        boundMemory.put(role, m);
+        if (primitive.readsBound(role)) {
+            boundMemory.put(role, m);
+        } else {
+            m.close(); // the primitive keeps its own copy (packed weights): hold the constant once
+        }
         if (old != null) {
             old.close();
         }
@@ -204,6 +208,9 @@ public final class Plan implements AutoCloseable {
                     engine.checkNotLost(d); // work on lost contents would give numbers that look right
                 }
             }
+        }
+        if (op instanceof RoiAlign roi) {
+            roi.checkRois(valuesOf(Arg.ROIS, args)); // values a kernel must not see (batch index, non-finite)
         }
         try {
             run(args);
@@ -283,6 +290,16 @@ public final class Plan implements AutoCloseable {
         for (Runnable r : after) {
             r.run();
         }
+    }
+
+    /** The values of an input, on the host: bound, a host tensor, or a device tensor downloaded (a wait). */
+    private float[] valuesOf(Arg role, Args args) {
+        float[] bound = boundHost.get(role);
+        if (bound != null) {
+            return bound;
+        }
+        Tensor t = args.get(role);
+        return t instanceof DeviceTensor d ? d.toArray() : ((HostTensor) t).toArray();
     }
 
     private Memory staging(Arg role, HostTensor h) {

@@ -55,6 +55,9 @@ public final class NetworkProblems {
                 new Pool2d(Pool2d.Kind.AVG, 2, 3, 6, 6, k3s2p1, true, true),
                 new Pool2d(Pool2d.Kind.AVG, 2, 3, 6, 6, k3s2p1, true, false),
                 new Pool2d(Pool2d.Kind.MAX, 2, 3, 6, 6, k3s2p1, true, false),
+                // ceil_mode, padding only before each axis: the last window (rows 3..5) is clipped at
+                // the end of the padded input (row 5 = H + pad_h_end), not at H + pad_h
+                new Pool2d(Pool2d.Kind.AVG, 1, 2, 5, 5, new Window2d(3, 3, 2, 2, 1, 1, 0, 0, 1, 1), true, true),
                 Pool2d.max(1, 4, 11, 11, 3, 2, 1),
                 new Pool2d(Pool2d.Kind.MAX, 1, 2, 9, 8, Window2d.of(3, 3, 1, 1, 1, 1, 2, 2), false, false),
                 new Pool2d(Pool2d.Kind.AVG, 1, 2, 7, 8, new Window2d(3, 2, 2, 1, 0, 1, 1, 0, 1, 1), false, true),
@@ -170,6 +173,14 @@ public final class NetworkProblems {
      * pooling, else within 1e-6 relative L2 (float rounding of one or two operations per element).
      */
     public static void check(Engine engine, Operation op, String impl, long seed) {
+        try (Plan plan = engine.plan(op, impl, null)) {
+            check(engine, op, plan, seed);
+        }
+    }
+
+    /** As {@link #check(Engine, Operation, String, long)} on an open plan of {@code engine}, named by its implementation. */
+    public static void check(Engine engine, Operation op, Plan plan, long seed) {
+        String impl = plan.backend() + " " + plan.implementation() + ", seed " + seed;
         Args args = randomArgs(op, seed);
         Args ref = copy(args);
         ReferenceOps.run(op, ref);
@@ -178,24 +189,22 @@ public final class NetworkProblems {
                 || op instanceof Pool2d p && p.kind() == Pool2d.Kind.MAX;
 
         Args host = copy(args);
-        try (Plan plan = engine.plan(op, impl, null)) {
-            plan.execute(host);
-            compare(op, impl + " (host tensors)", expected, ((HostTensor) host.get(Arg.DST)).toArray(), exact);
+        plan.execute(host);
+        compare(op, impl + " (host tensors)", expected, ((HostTensor) host.get(Arg.DST)).toArray(), exact);
 
-            Args.Builder b = Args.builder();
-            List<DeviceTensor> open = new ArrayList<>();
-            try {
-                for (Arg role : args.roles()) {
-                    DeviceTensor d = engine.upload((HostTensor) args.get(role));
-                    open.add(d);
-                    b.set(role, d);
-                }
-                Args dev = b.build();
-                plan.execute(dev);
-                compare(op, impl + " (device tensors)", expected, ((DeviceTensor) dev.get(Arg.DST)).toArray(), exact);
-            } finally {
-                open.forEach(DeviceTensor::close);
+        Args.Builder b = Args.builder();
+        List<DeviceTensor> open = new ArrayList<>();
+        try {
+            for (Arg role : args.roles()) {
+                DeviceTensor d = engine.upload((HostTensor) args.get(role));
+                open.add(d);
+                b.set(role, d);
             }
+            Args dev = b.build();
+            plan.execute(dev);
+            compare(op, impl + " (device tensors)", expected, ((DeviceTensor) dev.get(Arg.DST)).toArray(), exact);
+        } finally {
+            open.forEach(DeviceTensor::close);
         }
     }
 

@@ -1,7 +1,11 @@
 package dev.convcl.cli;
 
+import dev.convcl.ConvclException;
 import dev.convcl.DeviceChoice;
 import dev.convcl.Engine;
+import dev.convcl.Graph;
+import dev.convcl.HostTensor;
+import dev.convcl.Value;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.spi.Internals;
@@ -28,12 +32,26 @@ import picocli.CommandLine.Option;
                 + "checked against the CPU path and the reference; a result that does not match is FAIL and "
                 + "is not timed. Each problem is timed on host arrays and on device tensors, with its weights "
                 + "bound once. --chain times a fixed chain of " + BenchChain.LAYER_COUNT + " layers on device "
-                + "tensors instead. Progress goes to stderr, a table to stdout. Exits 1 if any result FAILed."})
+                + "tensors instead. Progress goes to stderr, a table to stdout. Exits 1 if any result FAILed.",
+        "--peers times other libraries on the same problems and data in the same run (ONNX Runtime Java, "
+                + "PyTorch), each checked against the reference first; --batch times every problem at several "
+                + "batch sizes; --fma-limit rates every row against the machine's FMA limit."})
 final class BenchCommand extends CliCommand {
 
     @Option(names = "--chain", description = "Time the fixed chain of " + BenchChain.LAYER_COUNT + " network layers on "
             + "device tensors (input in, every layer on the device, output out) instead of a shapes file.")
     boolean chain;
+
+    @Option(names = "--model", paramLabel = "M.onnx", description = "Time a whole ONNX network on the device and on "
+            + "the CPU path instead of a shapes file (inputs: seeded random values).")
+    Path model;
+
+    @Option(names = "--input-shape", paramLabel = "[NAME=]N,C,H,W", description = "--model: the shape of the model's "
+            + "input (NAME= for one of several), replacing the model's declared one; repeatable.")
+    List<String> inputShapes = new ArrayList<>();
+
+    @Option(names = "--layers", description = "--model: also the kernel time of each step (layer) of the last call.")
+    boolean layers;
 
     @Option(names = "--shapes", paramLabel = "FILE",
             description = "Shapes file: a name then key=value fields a line (default: the bundled suite).")
@@ -75,6 +93,27 @@ final class BenchCommand extends CliCommand {
     @Option(names = "--no-peak", description = "Skip the share of the measured peak (saves measuring it once).")
     boolean noPeak;
 
+    @Option(names = "--peers", paramLabel = "NAME[,NAME...]",
+            description = "Also time these libraries on every problem, after convcl, on the same data: onnxruntime "
+                    + "(ONNX Runtime Java, a one-node model a layer; its jar must be on the class path, as "
+                    + "'scripts/convcl bench --peers ...' arranges), torch (PyTorch through bench/torch_peer.py in a "
+                    + "child process), or all. A peer that cannot run here is named on stderr and left out.")
+    String peers;
+
+    @Option(names = "--peer-threads", paramLabel = "N",
+            description = "Threads each peer may use (default: the number of CPU cores, ${DEFAULT-VALUE}).")
+    int peerThreads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--batch", paramLabel = "B[,B...]",
+            description = "Time every problem at each of these batch sizes (its n replaced), e.g. 1,8,32.")
+    String batch;
+
+    @Option(names = "--fma-limit", paramLabel = "GFLOPS|measure",
+            description = "The machine's fp32 FMA limit, the rate a plain C FMA loop reaches on every core "
+                    + "(bench/fma_limit.c): a figure, or 'measure' to build and run that loop now with the C "
+                    + "compiler. Every row then shows its share of it.")
+    String fmaLimit;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Write the results as JSON.")
     Path json;
 
@@ -101,9 +140,30 @@ final class BenchCommand extends CliCommand {
         if (!(referenceMflop > 0)) {
             throw new IllegalArgumentException("--reference-mflop " + referenceMflop + " must be positive");
         }
+        if (peerThreads < 1) {
+            throw new IllegalArgumentException("--peer-threads " + peerThreads + " must be at least 1");
+        }
+        List<Integer> batches = batch == null ? List.of() : parseBatches(batch);
+        Double limitGiven = fmaLimit == null ? null : FmaLimit.parse(fmaLimit);
+        String compiler = null;
+        if (fmaLimit != null && limitGiven == null) {
+            compiler = FmaLimit.compiler();
+            if (compiler == null) {
+                throw new IllegalArgumentException("--fma-limit measure builds bench/fma_limit.c with a C compiler, and "
+                        + "there is no cc or gcc on the PATH; give the figure instead, e.g. --fma-limit 190");
+            }
+        }
+        if (model != null) {
+            return runModel();
+        }
+        if (!inputShapes.isEmpty() || layers) {
+            throw new IllegalArgumentException("--input-shape and --layers are for --model");
+        }
         if (chain) {
             return runChain();
         }
+        Map<String, java.util.function.Supplier<BenchPeer>> available = peers == null ? Map.of() : BenchPeers.available();
+        List<String> peerNames = peers == null ? List.of() : BenchPeers.parse(peers, BenchPeers.known(available));
         Pattern pattern;
         try {
             pattern = filter == null ? null : Pattern.compile(filter);
@@ -117,14 +177,26 @@ final class BenchCommand extends CliCommand {
         for (FileArg f : reports()) {
             f.checkWritable();
         }
-        try (Engine engine = Engine.create(device);
+        FmaLimit limit = null;
+        if (limitGiven != null) {
+            limit = new FmaLimit(limitGiven, "given with --fma-limit");
+        } else if (compiler != null) {
+            err().println("bench: measuring the machine's FMA limit (bench/fma_limit.c, best of " + FmaLimit.RUNS + " runs) ...");
+            err().flush();
+            limit = FmaLimit.measure(compiler);
+            err().printf(Locale.ROOT, "bench: FMA limit %.1f GFLOP/s (%s)%n", limit.gflops(), limit.source());
+        }
+        try (BenchPeers opened = peerNames.isEmpty() ? BenchPeers.none()
+                : BenchPeers.open(peerNames, available, peerThreads, err());
+             Engine engine = Engine.create(device);
              Engine cpuEngine = Internals.primary(engine) == Internals.cpu(engine) ? null : Engine.create(DeviceChoice.CPU)) {
             Engine cpu = cpuEngine == null ? engine : cpuEngine;
             Optional<OpenClContext> ctx = PeakCommand.openClContext(engine);
             if (ctx.isEmpty() && device.kind() != DeviceChoice.Kind.CPU) {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
-            err().println("bench: " + problems.size() + (problems.size() == 1 ? " problem on " : " problems on ") + engine.deviceName()
+            err().println("bench: " + problems.size() + (problems.size() == 1 ? " problem" : " problems")
+                    + (batches.isEmpty() ? "" : " at batch " + joined(batches)) + " on " + engine.deviceName()
                     + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
             err().flush();
             Peak.Result devicePeak = null, cpuPeak = null;
@@ -152,9 +224,15 @@ final class BenchCommand extends CliCommand {
                 cpuPeak = PeakCommand.cachedOrMeasured(cache, cpuKey,
                         () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads()), err());
             }
-            BenchRunner runner = new BenchRunner(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds, referenceMflop * 1e6),
-                    err());
-            List<BenchRow> measured = runner.run(problems);
+            List<BenchRunner.OpenPeer> timedPeers = new ArrayList<>();
+            for (BenchPeer p : opened.open()) {
+                String description = opened.statuses().stream().filter(st -> st.name().equals(p.name())).findFirst()
+                        .map(BenchPeers.Status::description).orElse(p.name());
+                timedPeers.add(new BenchRunner.OpenPeer(p, description));
+            }
+            BenchRunner runner = new BenchRunner(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds,
+                    referenceMflop * 1e6), err(), timedPeers);
+            List<BenchRow> measured = runner.run(problems, batches);
             // No share above 100%: a result faster than its peak has the peak measured again.
             PeakShares.Outcome shares = PeakShares.settle(measured, devicePeak, cpuPeak, backend -> {
                 boolean onCpu = PeakShares.CPU.equals(backend);
@@ -164,7 +242,27 @@ final class BenchCommand extends CliCommand {
                         () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads()), err())
                         : ctx.isEmpty() ? null : PeakCommand.measureAndKeep(cache, deviceKey, () -> Peak.measure(ctx.get()), err());
             });
-            List<BenchRow> rows = shares.rows();
+            // The FMA limit is the ceiling: a row above it means the limit was measured low (a busy
+            // machine), so a measured limit is measured once more; no share above 100% is shown.
+            List<String> limitNotes = new ArrayList<>();
+            BenchRow over = BenchPeers.aboveLimit(shares.rows(), limit);
+            if (over != null && compiler != null) {
+                err().printf(Locale.ROOT, "bench: %s on %s ran at %.1f GFLOP/s, above the FMA limit %.1f measured before "
+                        + "the run; measuring it again ...%n", over.name(), over.backend(), over.gflops(), limit.gflops());
+                err().flush();
+                FmaLimit again = FmaLimit.measure(compiler);
+                if (again.gflops() > limit.gflops()) {
+                    limit = new FmaLimit(again.gflops(), again.source() + ", measured again after the run");
+                }
+                over = BenchPeers.aboveLimit(shares.rows(), limit);
+            }
+            if (over != null) {
+                limitNotes.add(String.format(Locale.ROOT, "%s on %s ran at %.1f GFLOP/s, above the FMA limit %.1f GFLOP/s; "
+                        + "rows above the limit show no share (a limit measured while the machine was busy is low)",
+                        over.name(), over.backend(), over.gflops(), limit.gflops()));
+            }
+            List<String> peerOrder = opened.statuses().stream().map(BenchPeers.Status::name).toList();
+            List<BenchRow> rows = BenchPeers.compared(shares.rows(), limit, peerOrder);
             devicePeak = shares.devicePeak();
             cpuPeak = shares.cpuPeak();
 
@@ -180,19 +278,41 @@ final class BenchCommand extends CliCommand {
             out().println("host-array ms: a call on host arrays (input and output copied); device-tensor ms: a call on"
                     + " device tensors (no copies); GFLOP/s from host-array ms;");
             out().println("peak: kernel GFLOP/s (wall GFLOP/s on the CPU path) / the measured FMA peak");
+            if (limit != null) {
+                out().printf(Locale.ROOT, "limit: GFLOP/s (host arrays) / the machine's FMA limit, %.1f GFLOP/s (%s)%n", limit.gflops(),
+                        limit.source());
+            }
+            for (BenchPeers.Status st : opened.statuses()) {
+                out().println("peer " + st.name() + ": " + (st.unavailable() == null ? st.description()
+                        : "not available: " + st.unavailable()));
+            }
+            if (!opened.statuses().isEmpty()) {
+                out().println("best peer ms: the fastest peer on the same problem and batch, and its median; vs best "
+                        + "peer: GFLOP/s / that peer's (host arrays; device tensors in the JSON)");
+            }
             BenchReport.table(rows, out());
             for (String note : shares.notes()) {
                 out().println("peak: " + note);
             }
-            long failed = rows.stream().filter(r -> !r.ok()).count();
+            for (String note : limitNotes) {
+                out().println("limit: " + note);
+            }
+            long failed = rows.stream().filter(BenchRow::failed).count();
+            long notApplicable = rows.stream().filter(BenchRow::unsupported).count();
             for (BenchRow r : rows) {
-                if (!r.ok()) {
+                if (r.failed()) {
                     out().println("FAIL " + r.name() + " on " + r.backend() + ": " + r.error() + "  [" + r.spec() + "]");
                 }
             }
-            out().println(rows.size() - failed + " results ok, " + failed + " FAIL");
+            for (BenchRow r : rows) {
+                if (r.unsupported()) {
+                    out().println("n/a " + r.name() + " on " + r.backend() + ": " + r.error());
+                }
+            }
+            out().println(rows.size() - failed - notApplicable + " results ok, " + failed + " FAIL"
+                    + (notApplicable > 0 ? ", " + notApplicable + " n/a (a peer cannot run the problem)" : ""));
             out().flush();
-            writeFiles(engine.deviceName(), devicePeak, cpuPeak, rows);
+            writeFiles(engine.deviceName(), devicePeak, cpuPeak, limit, limitNotes, batches, opened.statuses(), rows);
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }
     }
@@ -211,6 +331,15 @@ final class BenchCommand extends CliCommand {
         }
         if (plot != null) {
             notWith.add("--plot");
+        }
+        if (peers != null) {
+            notWith.add("--peers");
+        }
+        if (batch != null) {
+            notWith.add("--batch");
+        }
+        if (fmaLimit != null) {
+            notWith.add("--fma-limit");
         }
         if (!notWith.isEmpty()) {
             throw new IllegalArgumentException("--chain times its fixed chain of " + BenchChain.LAYER_COUNT
@@ -266,6 +395,141 @@ final class BenchCommand extends CliCommand {
         }
     }
 
+    /** {@code --model}: the network on the device and on the CPU path, a table, and the JSON report. */
+    private int runModel() {
+        List<String> notWith = new ArrayList<>();
+        if (chain) {
+            notWith.add("--chain");
+        }
+        if (shapes != null) {
+            notWith.add("--shapes");
+        }
+        if (quick) {
+            notWith.add("--quick");
+        }
+        if (filter != null) {
+            notWith.add("--filter");
+        }
+        if (csv != null) {
+            notWith.add("--csv");
+        }
+        if (plot != null) {
+            notWith.add("--plot");
+        }
+        if (peers != null) {
+            notWith.add("--peers");
+        }
+        if (batch != null) {
+            notWith.add("--batch");
+        }
+        if (fmaLimit != null) {
+            notWith.add("--fma-limit");
+        }
+        if (!notWith.isEmpty()) {
+            throw new IllegalArgumentException("--model times one network; it takes no " + String.join(", ", notWith));
+        }
+        Map<String, int[]> given = new LinkedHashMap<>();
+        for (String text : inputShapes) {
+            int eq = text.indexOf('=');
+            String name = eq > 0 ? text.substring(0, eq) : "";
+            if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape")) != null) {
+                throw new IllegalArgumentException("--input-shape gives " + (name.isEmpty() ? "the input" : "'" + name + "'")
+                        + " twice");
+            }
+        }
+        if (given.containsKey("") && given.size() > 1) {
+            throw new IllegalArgumentException("--input-shape: name every input (NAME=N,C,H,W) when giving several");
+        }
+        for (FileArg f : reports()) {
+            f.checkWritable();
+        }
+        Graph g;
+        try {
+            g = ModelFiles.load(model, given, Map.of());
+        } catch (ConvclException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("symbolic dimension")) {
+                throw new IllegalArgumentException(m.replace("give the input's shape with OnnxImporter.Options.withInputShape",
+                        "give it with --input-shape") , e);
+            }
+            throw e;
+        }
+        BenchRunner.Settings settings = new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds, referenceMflop * 1e6);
+        Map<String, HostTensor> in = BenchModel.inputs(g);
+        try (Engine engine = Engine.create(device);
+             Engine cpuEngine = Internals.primary(engine) == Internals.cpu(engine) ? null : Engine.create(DeviceChoice.CPU)) {
+            Engine cpu = cpuEngine == null ? engine : cpuEngine;
+            if (engine.backend().equals("cpu") && device.kind() != DeviceChoice.Kind.CPU) {
+                err().println("bench: no OpenCL device in use; timing the CPU path only");
+            }
+            err().println("bench: " + model.getFileName() + " on " + engine.deviceName()
+                    + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
+            err().flush();
+            BenchModel bench = new BenchModel(settings, layers, err());
+            List<BenchModel.Row> rows = new ArrayList<>();
+            if (cpuEngine != null) {
+                rows.add(bench.measure(engine, g, in, BenchModel.outputs(cpu, g, in)));
+            }
+            rows.add(bench.measure(cpu, g, in, null));
+            out().println("device: " + engine.deviceName());
+            BenchModel.print(model, g, rows, out());
+            long failed = rows.stream().filter(r -> !r.ok()).count();
+            out().println(rows.size() - failed + " results ok, " + failed + " FAIL");
+            out().flush();
+            if (json != null) {
+                Map<String, Object> extra = new LinkedHashMap<>();
+                extra.put("date", Instant.now().toString());
+                extra.put("model", model.getFileName().toString());
+                Map<String, Object> shapesOut = new LinkedHashMap<>();
+                for (Value v : g.inputs()) {
+                    shapesOut.put(v.name(), Arrays.stream(v.shape()).boxed().toList());
+                }
+                extra.put("inputs", shapesOut);
+                extra.put("warmup", warmup);
+                extra.put("iters", iters);
+                extra.put("seconds", seconds);
+                List<Map<String, Object>> fields = new ArrayList<>();
+                for (BenchModel.Row r : rows) {
+                    fields.add(r.fields());
+                }
+                String text = BenchReport.jsonOf(engine.deviceName(), extra, fields);
+                new FileArg("JSON report", "--json", json).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
+                err().println("bench: wrote " + json);
+            }
+            return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
+        }
+    }
+
+    /**
+     * The batch sizes of {@code --batch}: positive, without repeats, in the order given.
+     *
+     * @throws IllegalArgumentException naming the value and the rule
+     */
+    static List<Integer> parseBatches(String list) {
+        List<Integer> sizes = new ArrayList<>();
+        for (String word : list.split(",", -1)) {
+            int b;
+            try {
+                b = Integer.parseInt(word.strip());
+            } catch (NumberFormatException e) {
+                b = 0;
+            }
+            if (b < 1) {
+                throw new IllegalArgumentException("--batch '" + list + "': '" + word.strip() + "' is not a positive "
+                        + "batch size; give sizes separated by commas, e.g. --batch 1,8,32");
+            }
+            if (sizes.contains(b)) {
+                throw new IllegalArgumentException("--batch '" + list + "' names batch " + b + " twice");
+            }
+            sizes.add(b);
+        }
+        return List.copyOf(sizes);
+    }
+
+    private static String joined(List<Integer> batches) {
+        return String.join(",", batches.stream().map(String::valueOf).toList());
+    }
+
     /** The report files asked for. */
     private List<FileArg> reports() {
         List<FileArg> files = new ArrayList<>();
@@ -286,7 +550,8 @@ final class BenchCommand extends CliCommand {
                 Math.min(BenchRunner.MIN_TIMED, iters), iters, seconds, warmup);
     }
 
-    private void writeFiles(String deviceName, Peak.Result devicePeak, Peak.Result cpuPeak, List<BenchRow> rows)
+    private void writeFiles(String deviceName, Peak.Result devicePeak, Peak.Result cpuPeak, FmaLimit limit,
+                            List<String> limitNotes, List<Integer> batches, List<BenchPeers.Status> peerStatuses, List<BenchRow> rows)
             throws IOException {
         if (json != null) {
             FileArg file = new FileArg("JSON report", "--json", json);
@@ -299,6 +564,15 @@ final class BenchCommand extends CliCommand {
             extra.put("device_peak_gb_per_s", devicePeak == null ? null : devicePeak.gbPerS());
             extra.put("cpu_peak_gflops", cpuPeak == null ? null : cpuPeak.gflops());
             extra.put("cpu_peak_gb_per_s", cpuPeak == null ? null : cpuPeak.gbPerS());
+            extra.put("fma_limit_gflops", limit == null ? null : limit.gflops());
+            extra.put("fma_limit_source", limit == null ? null : limit.source());
+            extra.put("fma_limit_notes", new ArrayList<Object>(limitNotes));
+            extra.put("batches", new ArrayList<Object>(batches));
+            List<Object> peerFields = new ArrayList<>();
+            for (BenchPeers.Status st : peerStatuses) {
+                peerFields.add(st.fields());
+            }
+            extra.put("peers", peerFields);
             String text = BenchReport.json(deviceName, extra, rows);
             file.write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
             err().println("bench: wrote " + json);

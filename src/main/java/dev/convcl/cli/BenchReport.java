@@ -17,28 +17,57 @@ final class BenchReport {
 
     // ---------------------------------------------------------------- table
 
-    private static final String[] HEADER = {"problem", "backend", "algorithm", "compile ms", "kernel ms",
-        "host-array ms", "min..max ms", "device-tensor ms", "GFLOP/s", "peak", "vs cpu", "check"};
-    /** Columns aligned right (numbers). */
-    private static final boolean[] RIGHT = {false, false, false, true, true, true, true, true, true, true, true, false};
-
     /**
      * The per-problem table: {@code host-array ms} is the median wall time of a call on host
      * arrays (copies included on a device), {@code device-tensor ms} that of a call on device
-     * tensors; GFLOP/s is from the former.
+     * tensors; GFLOP/s is from the former. {@code limit} (the share of the machine's FMA limit)
+     * and {@code vs best peer} (GFLOP/s over the fastest peer's on the same problem and batch)
+     * appear when some row has them; a peer's row that cannot run its problem shows {@code n/a}.
      */
     static void table(List<BenchRow> rows, PrintWriter out) {
-        List<String[]> cells = new ArrayList<>();
-        cells.add(HEADER);
-        for (BenchRow r : rows) {
-            cells.add(new String[] {r.name(), r.backend(), r.algorithm(), num(r.compileMs(), 1), num(r.kernelMs(), 3),
-                num(r.medianMs(), 3), r.ok() ? num(r.minMs(), 3) + ".." + num(r.maxMs(), 3) : "-",
-                num(r.deviceMedianMs(), 3), num(r.gflops(), 1),
-                Double.isNaN(r.peakShare()) ? "-" : num(100 * r.peakShare(), 1) + "%",
-                Double.isNaN(r.speedup()) ? "-" : num(r.speedup(), 2) + "x",
-                (r.ok() ? "ok " : "FAIL ") + sci(r.relL2())});
+        boolean limit = rows.stream().anyMatch(r -> !Double.isNaN(r.limitShare()));
+        boolean peers = rows.stream().anyMatch(BenchRow::peer);
+        List<String> header = new ArrayList<>(List.of("problem", "batch", "backend", "algorithm", "compile ms",
+                "kernel ms", "host-array ms", "min..max ms", "device-tensor ms", "GFLOP/s", "peak"));
+        if (limit) {
+            header.add("limit");
         }
-        aligned(HEADER, RIGHT, cells, out);
+        header.add("vs cpu");
+        if (peers) {
+            header.add("best peer ms");
+            header.add("vs best peer");
+        }
+        header.add("check");
+        List<String[]> cells = new ArrayList<>();
+        cells.add(header.toArray(String[]::new));
+        for (BenchRow r : rows) {
+            List<String> c = new ArrayList<>(List.of(r.name(), Integer.toString(r.batch()), r.backend(), r.algorithm(),
+                    num(r.compileMs(), 1), num(r.kernelMs(), 3), num(r.medianMs(), 3),
+                    r.ok() ? num(r.minMs(), 3) + ".." + num(r.maxMs(), 3) : "-", num(r.deviceMedianMs(), 3),
+                    num(r.gflops(), 1), percent(r.peakShare())));
+            if (limit) {
+                c.add(percent(r.limitShare()));
+            }
+            c.add(Double.isNaN(r.speedup()) ? "-" : num(r.speedup(), 2) + "x");
+            if (peers) {
+                c.add(r.bestPeer() == null ? "-"
+                        : r.bestPeer() + " " + num(r.peerMedians().getOrDefault(r.bestPeer(), Double.NaN), 3));
+                c.add(Double.isNaN(r.vsBestPeer()) ? "-" : num(r.vsBestPeer(), 2) + "x");
+            }
+            c.add(r.unsupported() ? "n/a" : (r.ok() ? "ok " : "FAIL ") + sci(r.relL2()));
+            cells.add(c.toArray(String[]::new));
+        }
+        boolean[] right = new boolean[header.size()];
+        for (int i = 0; i < right.length; i++) {
+            String h = header.get(i);
+            right[i] = !(h.equals("problem") || h.equals("backend") || h.equals("algorithm") || h.equals("check")
+                    || h.equals("best peer ms"));
+        }
+        aligned(header.toArray(String[]::new), right, cells, out);
+    }
+
+    private static String percent(double share) {
+        return Double.isNaN(share) ? "-" : num(100 * share, 1) + "%";
     }
 
     /** Prints {@code cells} (the header first) in columns, {@code right} ones aligned right. */
@@ -224,7 +253,7 @@ final class BenchReport {
     static String svg(String title, List<String> notes, List<BenchRow> rows) {
         Map<String, List<BenchRow>> byProblem = new LinkedHashMap<>();
         for (BenchRow r : rows) {
-            byProblem.computeIfAbsent(r.name(), k -> new ArrayList<>()).add(r);
+            byProblem.computeIfAbsent(r.batch() == 1 ? r.name() : r.name() + " n=" + r.batch(), k -> new ArrayList<>()).add(r);
         }
         double max = rows.stream().filter(BenchRow::ok).flatMapToDouble(r -> DoubleStream.of(r.gflops(), r.deviceGflops()))
                 .filter(Double::isFinite).max().orElse(1);
@@ -251,12 +280,13 @@ final class BenchReport {
         }
         // legend
         int lx = LABEL_W;
-        for (String backend : List.of("opencl", "cpu")) {
+        Set<String> backends = new LinkedHashSet<>(List.of("opencl", "cpu"));
+        rows.forEach(r -> backends.add(r.backend()));
+        for (String backend : backends) {
             s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
                     + "<text x=\"%d\" y=\"%d\">%s</text>%n", lx, legendY, color(backend), lx + 16, legendY + 10,
-                    backend.equals("cpu")
-                    ? "CPU path (Java)" : "OpenCL device"));
-            lx += 150;
+                    xml(legendName(backend))));
+            lx += backend.equals("opencl") || backend.equals("cpu") ? 150 : 120;
         }
         s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" stroke=\"%s\" "
                 + "stroke-dasharray=\"3,2\" fill=\"none\"/><text x=\"%d\" y=\"%d\">on device tensors</text>%n", lx,
@@ -296,6 +326,9 @@ final class BenchReport {
                             + (Double.isFinite(r.speedup()) ? String.format(Locale.ROOT, " (%.2fx cpu)", r.speedup()) : "");
                     s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\">%s</text>%n",
                             LABEL_W + Math.max(w, dw) + 4, y + BAR_H - 3, xml(label)));
+                } else if (r.unsupported()) {
+                    s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#666\">n/a (%s)</text>%n",
+                            LABEL_W + 4, y + BAR_H - 3, xml(r.backend())));
                 } else {
                     s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#c00\" font-weight=\"bold\">"
                             + "FAIL (%s)</text>%n", LABEL_W + 4, y + BAR_H - 3, xml(r.backend())));
@@ -324,7 +357,23 @@ final class BenchReport {
     }
 
     private static String color(String backend) {
-        return "cpu".equals(backend) ? "#9e9e9e" : "#1f77b4";
+        return switch (backend) {
+            case "cpu" -> "#9e9e9e";
+            case "opencl" -> "#1f77b4";
+            case BenchPeers.ONNXRUNTIME -> "#ff7f0e";
+            case TorchPeer.NAME -> "#d62728";
+            default -> "#9467bd";
+        };
+    }
+
+    private static String legendName(String backend) {
+        return switch (backend) {
+            case "cpu" -> "CPU path (Java)";
+            case "opencl" -> "OpenCL device";
+            case BenchPeers.ONNXRUNTIME -> "ONNX Runtime";
+            case TorchPeer.NAME -> "PyTorch";
+            default -> backend;
+        };
     }
 
     /** 1, 2 or 5 times a power of ten, at least {@code v}: readable axis ends. */

@@ -40,16 +40,43 @@ import java.util.Map;
  * @param peakShare       kernel (else wall) GFLOP/s over the device's measured FMA peak, NaN if unknown
  * @param cpuMedianMs     the CPU path's median wall time (host arrays) on the same problem
  * @param speedup         cpuMedianMs / medianMs
- * @param error           why the row failed, or null
+ * @param error           why the row failed (or, for an unsupported peer row, why it was not run), or null
+ * @param batch           the problem's batch size (n)
+ * @param peer            whether the row is a peer's ({@link BenchPeer}): another library on the same problem
+ * @param unsupported     a peer row the peer cannot run (not ok, but no FAIL): {@code error} says why
+ * @param limitShare      gflops over the machine's FMA limit ({@code --fma-limit}), NaN if unknown
+ * @param vsBestPeer      gflops over the best peer's on the same problem and batch (convcl rows), NaN if none
+ * @param deviceVsBestPeer deviceGflops over the best peer's (convcl rows with a device-tensor series), NaN if none
+ * @param peerMedians     convcl rows: each peer asked for, by name, with its median wall ms on the same problem
+ *                        and batch (NaN where it did not run or FAILed); empty on a peer's row
+ * @param bestPeer        convcl rows: the name of the fastest peer that ran the problem ok, or null
  */
 record BenchRow(String name, String spec, String op, String backend, String device, String algorithm, boolean ok,
                 String checkedWith, double relL2, double compileMs, double kernelMs, double medianMs, double minMs,
                 double maxMs, int calls, double deviceMedianMs, double deviceMinMs, double deviceMaxMs, int deviceCalls,
                 long deviceTransfers, double gflops, double kernelGflops, double deviceGflops, double peakShare, double cpuMedianMs,
-                double speedup, String error) {
+                double speedup, String error, int batch, boolean peer, boolean unsupported, double limitShare,
+                double vsBestPeer, double deviceVsBestPeer, Map<String, Double> peerMedians, String bestPeer) {
+
+    /** Copies {@code peerMedians} (an ordered, unmodifiable map; null is empty). */
+    BenchRow {
+        peerMedians = peerMedians == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(peerMedians));
+    }
 
     /** The JSON rows of the per-problem table carry this {@code section}; the chain's carry others. */
     static final String SECTION = "problem";
+
+    /** A convcl row of batch 1 without the peer comparison. */
+    BenchRow(String name, String spec, String op, String backend, String device, String algorithm, boolean ok,
+             String checkedWith, double relL2, double compileMs, double kernelMs, double medianMs, double minMs,
+             double maxMs, int calls, double deviceMedianMs, double deviceMinMs, double deviceMaxMs, int deviceCalls,
+             long deviceTransfers, double gflops, double kernelGflops, double deviceGflops, double peakShare,
+             double cpuMedianMs, double speedup, String error) {
+        this(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs, medianMs, minMs,
+                maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls, deviceTransfers, gflops,
+                kernelGflops, deviceGflops, peakShare, cpuMedianMs, speedup, error, 1, false, false, Double.NaN,
+                Double.NaN, Double.NaN, Map.of(), null);
+    }
 
     /** A row without device-tensor timings (a failed row, or one the device-resident calls were not run for). */
     BenchRow(String name, String spec, String op, String backend, String device, String algorithm, boolean ok,
@@ -88,11 +115,28 @@ record BenchRow(String name, String spec, String op, String backend, String devi
         m.put("peak_share", peakShare);
         m.put("cpu_median_ms", cpuMedianMs);
         m.put("speedup_vs_cpu", speedup);
+        m.put("fma_limit_share", limitShare);
+        m.put("vs_best_peer", vsBestPeer);
+        m.put("device_vs_best_peer", deviceVsBestPeer);
+        if (!peer) {
+            m.put("best_peer", bestPeer);
+            m.put("best_peer_median_ms", bestPeer == null ? Double.NaN : peerMedians.getOrDefault(bestPeer, Double.NaN));
+            // Each peer's median beside convcl's, as "<peer>_median_ms" (like cpu_median_ms).
+            peerMedians.forEach((peerName, ms) -> m.put(peerName + "_median_ms", ms));
+        }
+        m.put("batch", batch);
+        m.put("peer", peer);
+        m.put("unsupported", unsupported);
         m.put("device", device);
         m.put("spec", spec);
         m.put("error", error);
         m.put("section", SECTION);
         return m;
+    }
+
+    /** Whether the row counts as a FAIL: not ok, and not a peer's "n/a". */
+    boolean failed() {
+        return !ok && !unsupported;
     }
 
     /** The rate a share of the FMA peak is taken of: kernel GFLOP/s where known, else wall GFLOP/s; NaN for a failed row. */
@@ -103,12 +147,45 @@ record BenchRow(String name, String spec, String op, String backend, String devi
     BenchRow withPeakShare(double share) {
         return new BenchRow(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs,
                 medianMs, minMs, maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls, deviceTransfers, gflops,
-                kernelGflops, deviceGflops, share, cpuMedianMs, speedup, error);
+                kernelGflops, deviceGflops, share, cpuMedianMs, speedup, error, batch, peer, unsupported, limitShare,
+                vsBestPeer, deviceVsBestPeer, peerMedians, bestPeer);
     }
 
     BenchRow withCpuMedian(double cpuMs) {
         return new BenchRow(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs,
                 medianMs, minMs, maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls, deviceTransfers, gflops,
-                kernelGflops, deviceGflops, peakShare, cpuMs, cpuMs / medianMs, error);
+                kernelGflops, deviceGflops, peakShare, cpuMs, cpuMs / medianMs, error, batch, peer, unsupported, limitShare,
+                vsBestPeer, deviceVsBestPeer, peerMedians, bestPeer);
+    }
+
+    BenchRow withBatch(int b) {
+        return new BenchRow(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs,
+                medianMs, minMs, maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls, deviceTransfers, gflops,
+                kernelGflops, deviceGflops, peakShare, cpuMedianMs, speedup, error, b, peer, unsupported, limitShare,
+                vsBestPeer, deviceVsBestPeer, peerMedians, bestPeer);
+    }
+
+    /** The row with its share of the FMA limit and its ratios to the best peer. */
+    BenchRow withComparison(double limit, double vsPeer, double deviceVsPeer, Map<String, Double> medians, String best) {
+        return new BenchRow(name, spec, op, backend, device, algorithm, ok, checkedWith, relL2, compileMs, kernelMs,
+                medianMs, minMs, maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls, deviceTransfers, gflops,
+                kernelGflops, deviceGflops, peakShare, cpuMedianMs, speedup, error, batch, peer, unsupported, limit, vsPeer,
+                deviceVsPeer, medians, best);
+    }
+
+    /**
+     * A peer's row: timed ({@code error} null), FAILed (its result disagreed with the reference, or
+     * it threw) or unsupported.
+     */
+    static BenchRow peer(String name, dev.convcl.Convolution spec, String peerName, String description, String algorithm,
+                         String checkedWith, double relL2, double prepareMs, BenchPeer.Timing timing, String error,
+                         boolean unsupported) {
+        boolean ok = error == null;
+        double median = ok ? timing.median() : Double.NaN;
+        return new BenchRow(name, spec.toString(), spec.name(), peerName, description, algorithm, ok, checkedWith, relL2,
+                prepareMs, Double.NaN, median, ok ? timing.min() : Double.NaN, ok ? timing.max() : Double.NaN,
+                ok ? timing.wallMs().length : 0, Double.NaN, Double.NaN, Double.NaN, 0, 0,
+                ok ? spec.flops() / (median * 1e6) : Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                error, spec.n(), true, unsupported, Double.NaN, Double.NaN, Double.NaN, Map.of(), null);
     }
 }

@@ -47,15 +47,25 @@ final class BenchRunner {
     }
 
     /** Timed calls made whatever the time budget, so that a median means something. */
-    static final int MIN_TIMED = 3;
+    static final int MIN_TIMED = BenchPeer.Budget.MIN_TIMED;
 
     /** The most untimed calls the warm-up time budget adds. */
-    static final int MAX_WARMUP = 50;
+    static final int MAX_WARMUP = BenchPeer.Budget.MAX_WARMUP;
 
     private final Engine engine;
     private final Engine cpuEngine;
     private final Settings settings;
     private final PrintWriter progress;
+    private final List<OpenPeer> peers;
+
+    /**
+     * A peer that opened, with its description for the rows' device column.
+     *
+     * @param peer        the peer
+     * @param description what it said when it opened
+     */
+    record OpenPeer(BenchPeer peer, String description) {
+    }
 
     /**
      * The rows' shares of the peak are left NaN: {@link PeakShares} sets them once every row is in.
@@ -64,27 +74,52 @@ final class BenchRunner {
      * @param cpuEngine  an engine on the CPU path; {@code engine} itself when that runs on the CPU path
      */
     BenchRunner(Engine engine, Engine cpuEngine, Settings settings, PrintWriter progress) {
+        this(engine, cpuEngine, settings, progress, List.of());
+    }
+
+    /**
+     * @param peers the peers timed after convcl on every problem, in this order
+     */
+    BenchRunner(Engine engine, Engine cpuEngine, Settings settings, PrintWriter progress, List<OpenPeer> peers) {
         this.engine = engine;
         this.cpuEngine = cpuEngine;
         this.settings = settings;
         this.progress = progress;
+        this.peers = List.copyOf(peers);
     }
 
     List<BenchRow> run(List<BenchSuite.Problem> problems) {
+        return run(problems, List.of());
+    }
+
+    /**
+     * Every problem, at each batch size of {@code batches} (its batch n replaced), or as written
+     * when {@code batches} is empty; problem by problem, each batch size in turn.
+     */
+    List<BenchRow> run(List<BenchSuite.Problem> problems, List<Integer> batches) {
         List<BenchRow> rows = new ArrayList<>();
-        for (int i = 0; i < problems.size(); i++) {
-            BenchSuite.Problem p = problems.get(i);
-            progress.printf(Locale.ROOT, "[%d/%d] %s  %s%n", i + 1, problems.size(), p.name(), p.spec().withBias(true));
-            progress.flush();
-            rows.addAll(runOne(p));
+        List<Integer> sizes = batches.isEmpty() ? java.util.Collections.singletonList(null) : batches;
+        int total = problems.size() * sizes.size(), i = 0;
+        for (BenchSuite.Problem p : problems) {
+            for (Integer b : sizes) {
+                Convolution spec = b == null ? p.spec() : p.spec().withBatch(b);
+                progress.printf(Locale.ROOT, "[%d/%d] %s  %s%n", ++i, total, p.name(), spec.withBias(true));
+                progress.flush();
+                rows.addAll(runOne(p, spec));
+            }
         }
         return rows;
     }
 
-    /** The rows of one problem: the device's (when it is not the CPU path), then the CPU path's. */
+    /** The rows of one problem as written: the device's (when it is not the CPU path), the CPU path's, the peers'. */
     List<BenchRow> runOne(BenchSuite.Problem p) {
+        return runOne(p, p.spec());
+    }
+
+    /** The rows of problem {@code p} shaped {@code shape} (its batch may differ from the suite's). */
+    List<BenchRow> runOne(BenchSuite.Problem p, Convolution shape) {
         // Every problem gets a bias, as in the PyTorch peer.
-        Convolution spec = p.spec().withBias(true);
+        Convolution spec = shape.withBias(true);
         Args data = ProblemData.random(spec, p.name().hashCode());
         boolean separateDevice = engine != cpuEngine;
         ReferenceSlice slice = ReferenceSlice.choose(spec, settings.referenceMaxFlops());
@@ -108,7 +143,71 @@ final class BenchRunner {
             }
             rows.add(cpuRow);
         }
+        // After convcl's plans are closed, so that their memory is free for the peers.
+        for (OpenPeer peer : peers) {
+            rows.add(measurePeer(peer, p, spec, data, reference, slice, refName));
+        }
         return rows;
+    }
+
+    /**
+     * A peer on the same problem and data: prepared, one call checked against the reference (a
+     * mismatch is a FAIL row and is not timed), then timed with the same rules as convcl.
+     */
+    private BenchRow measurePeer(OpenPeer open, BenchSuite.Problem p, Convolution spec, Args data,
+                                 HostTensor reference, ReferenceSlice slice, String refName) {
+        BenchPeer peer = open.peer();
+        String name = peer.name();
+        java.util.Optional<String> why = peer.unsupported(spec);
+        if (why.isPresent()) {
+            progress.printf(Locale.ROOT, "      %-11s n/a: %s%n", name, why.get());
+            progress.flush();
+            return BenchRow.peer(p.name(), spec, name, open.description(), "-", refName, Double.NaN, Double.NaN, null,
+                    why.get(), true);
+        }
+        String algorithm = "-";
+        double prepareMs = Double.NaN;
+        double relL2 = Double.NaN;
+        String error;
+        boolean unsupported = false;
+        long t0 = System.nanoTime();
+        try (BenchPeer.Layer layer = peer.prepare(spec, data.with(Arg.DST, null))) {
+            prepareMs = (System.nanoTime() - t0) / 1e6;
+            algorithm = layer.algorithm();
+            layer.call();
+            HostTensor out = layer.output();
+            if (!Arrays.equals(out.shape(), spec.outputShape())) {
+                error = "output shape " + Arrays.toString(out.shape()) + ", expected " + Arrays.toString(spec.outputShape());
+            } else {
+                Check check = Check.of(refName, reference, slice.sliceOf(out));
+                relL2 = check.relL2();
+                if (!check.ok()) {
+                    error = check.describe();
+                } else {
+                    BenchPeer.Timing timing = layer.time(new BenchPeer.Budget(settings.warmup(), settings.warmupSeconds(),
+                            settings.iters(), settings.secondsPerBackend()));
+                    if (timing.wallMs().length == 0) {
+                        error = "no call was timed";
+                    } else {
+                        BenchRow row = BenchRow.peer(p.name(), spec, name, open.description(), algorithm, refName, relL2,
+                                prepareMs, timing, null, false);
+                        progress.printf(Locale.ROOT, "      %-11s %-18s %9.3f ms %8.2f GFLOP/s  %2d calls  (%s)%n", name,
+                                algorithm, row.medianMs(), row.gflops(), row.calls(), check.describe());
+                        progress.flush();
+                        return row;
+                    }
+                }
+            }
+        } catch (UnsupportedOperationException e) {
+            error = BenchPeers.message(e);
+            unsupported = true;
+        } catch (Exception e) {
+            error = BenchPeers.message(e);
+        }
+        progress.printf(Locale.ROOT, "      %-11s %s: %s%n", name, unsupported ? "n/a" : "FAIL", error);
+        progress.flush();
+        return BenchRow.peer(p.name(), spec, name, open.description(), algorithm, refName, relL2, prepareMs, null, error,
+                unsupported);
     }
 
     /** A plan and how long creating it took (kernel build or cache load, buffer allocation). */
@@ -203,7 +302,7 @@ final class BenchRunner {
                 true, check.against(), check.relL2(), compiled.compileMs(), kernelMedian, median, min(onHost.wall()),
                 max(onHost.wall()), onHost.wall().length, deviceMedian, min(onDevice.wall()), max(onDevice.wall()),
                 onDevice.wall().length, deviceTransfers[0], gflops, kernelGflops, deviceGflops, Double.NaN, Double.NaN,
-                Double.NaN, null);
+                Double.NaN, null).withBatch(spec.n());
     }
 
     /** An untimed FAIL row. */
@@ -214,7 +313,8 @@ final class BenchRunner {
         progress.flush();
         return new BenchRow(p.name(), spec.toString(), spec.name(), plan.backend(), plan.deviceName(),
                 plan.algorithm(), false, against, relL2, compiled.compileMs(), Double.NaN, Double.NaN,
-                Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
+                Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why)
+                .withBatch(spec.n());
     }
 
     /** Wall and kernel times (ms) of the timed calls of one series. */

@@ -71,7 +71,11 @@ public final class Npy {
         }
     }
 
-    private static HostTensor read(Path file, InputStream in, long fileSize) throws IOException {
+    /** A header and where the data starts. */
+    private record HeaderAt(Header header, long dataStart) {
+    }
+
+    private static HeaderAt header(Path file, InputStream in, boolean allowEmpty) throws IOException {
         byte[] prefix = in.readNBytes(8);
         if (prefix.length < 8 || !Arrays.equals(Arrays.copyOf(prefix, 6), MAGIC)) {
             throw new NpyFormatException(file, "not a .npy file (the magic string \\x93NUMPY is missing)");
@@ -103,7 +107,32 @@ public final class Npy {
         }
         // Version 3.0 only changes the header's encoding from latin-1 to UTF-8.
         String header = new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-        Header h = Header.parse(file, header);
+        Header h = Header.parse(file, header, allowEmpty);
+        return new HeaderAt(h, 6 + 2 + lenBytes + headerLen);
+    }
+
+    /**
+     * The shape of a {@code .npy} file's array, from its header alone; unlike {@link #read}, a
+     * dimension may be 0 (an empty array, e.g. no RoIs).
+     *
+     * @throws NpyFormatException naming the file when it is no readable float32/float64 .npy file
+     */
+    public static int[] shape(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new NpyFormatException(file, "is a folder, not a .npy file");
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            return header(file, in, true).header().shape();
+        } catch (NoSuchFileException e) {
+            throw new NpyFormatException(file, "no such file");
+        } catch (AccessDeniedException e) {
+            throw new NpyFormatException(file, "permission denied");
+        }
+    }
+
+    private static HostTensor read(Path file, InputStream in, long fileSize) throws IOException {
+        HeaderAt at = header(file, in, false);
+        Header h = at.header();
         long expectedBytes = h.itemSize;
         try {
             for (int d : h.shape) {
@@ -112,7 +141,7 @@ public final class Npy {
         } catch (ArithmeticException e) {
             throw new NpyFormatException(file, "shape " + Arrays.toString(h.shape) + " is too large");
         }
-        long dataStart = 6 + 2 + lenBytes + headerLen;
+        long dataStart = at.dataStart();
         long actualBytes = fileSize - dataStart;
         if (actualBytes < expectedBytes) {
             throw new NpyFormatException(file, "truncated data: shape " + Arrays.toString(h.shape) + " of " + h.descr
@@ -216,7 +245,7 @@ public final class Npy {
     /** The three fields of a header dictionary that matter, checked. */
     private record Header(String descr, int itemSize, int[] shape) {
 
-        static Header parse(Path file, String text) {
+        static Header parse(Path file, String text, boolean allowEmpty) {
             Map<String, Object> dict;
             try {
                 dict = new DictParser(text).parseDict();
@@ -258,7 +287,7 @@ public final class Npy {
                 if (!(v instanceof Long l) || l < 0 || l > Integer.MAX_VALUE) {
                     throw new NpyFormatException(file, "shape entry " + v + " is not a dimension size");
                 }
-                if (l == 0) {
+                if (l == 0 && !allowEmpty) {
                     throw new NpyFormatException(file, "shape " + dims + " has an empty dimension");
                 }
                 s[i] = (int) (long) l;

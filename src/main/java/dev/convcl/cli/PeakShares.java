@@ -6,7 +6,8 @@ import java.util.Locale;
 import java.util.function.Function;
 
 /**
- * Each benchmark result as a share of its backend's measured FMA peak, with the rule that no share
+ * Each convcl benchmark result as a share of its backend's measured FMA peak (a peer's row, another
+ * library's, has none), with the rule that no share
  * above 100% is ever shown: a result faster than the peak means the peak was measured low (on a
  * busy machine, or by a loop not shaped for the hardware), so the peak is measured again, once
  * per backend and run. A result still above the fresh peak keeps its GFLOP/s, loses its share,
@@ -45,6 +46,11 @@ final class PeakShares {
         Peak.Result cpu = settlePeak(rows, true, cpuPeak, remeasure, notes);
         List<BenchRow> out = new ArrayList<>();
         for (BenchRow r : rows) {
+            if (r.peer()) {
+                // Another library's row: rated against the machine's FMA limit only, never a convcl peak.
+                out.add(r);
+                continue;
+            }
             Peak.Result peak = isCpu(r) ? cpu : device;
             double rate = r.peakRate();
             double share = peak == null || Double.isNaN(rate) ? Double.NaN : rate / peak.gflops();
@@ -71,7 +77,7 @@ final class PeakShares {
         }
         BenchRow fastest = null;
         for (BenchRow r : rows) {
-            if (isCpu(r) == cpuSide && r.peakRate() > peak.gflops()
+            if (!r.peer() && isCpu(r) == cpuSide && r.peakRate() > peak.gflops()
                     && (fastest == null || r.peakRate() > fastest.peakRate())) {
                 fastest = r;
             }

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -29,19 +30,29 @@ import picocli.CommandLine.TypeConversionException;
  * ({@code torch.nn.functional.conv2d}, {@code torchvision.ops.deform_conv2d}).
  */
 @Command(name = "run", sortOptions = false, description = {
-        "Runs one convolution: NumPy .npy files in, a float32 .npy file out.",
+        "Runs one convolution (--op) or an ONNX model (--model): NumPy .npy files in, float32 .npy files out.",
+        "--model: --input [NAME=]X.npy for each model input, --out [NAME=]Y.npy for the outputs wanted (names "
+                + "needed when the model has several); the inputs must have the model's declared shapes.",
         "Files hold little-endian float32 or float64 in C order. Shapes: input [N, C, H, W], weight "
                 + "[K, C/groups, kh, kw], bias [K], offset [N, 2*og*kh*kw, OH, OW], mask [N, og*kh*kw, OH, OW]."})
 final class RunCommand extends CliCommand {
 
-    @Option(names = "--op", required = true, paramLabel = "conv2d|deform2d", converter = OpConverter.class,
-            description = "conv2d (torch.nn.functional.conv2d) or deform2d (torchvision.ops.deform_conv2d).")
+    @Option(names = "--model", paramLabel = "M.onnx",
+            description = "An ONNX model to run instead of one operator (its weights are in the file).")
+    Path model;
+
+    @Option(names = "--op", paramLabel = "OP", converter = OpConverter.class,
+            description = "conv2d (torch.nn.functional.conv2d), deform2d (torchvision.ops.deform_conv2d), roi_align, "
+                    + "ps_roi_align (torchvision.ops) or deform_roi_pool (mmcv.ops).")
     Op op;
 
-    @Option(names = "--input", required = true, paramLabel = "X.npy", description = "Input [N, C, H, W].")
+    @Option(names = "--input", required = true, paramLabel = "[NAME=]X.npy",
+            description = "Input [N, C, H, W]; with --model, once per model input, NAME= naming it.")
+    List<String> inputs;
+
     Path input;
 
-    @Option(names = "--weight", required = true, paramLabel = "W.npy", description = "Weight [K, C/groups, kh, kw].")
+    @Option(names = "--weight", paramLabel = "W.npy", description = "conv2d, deform2d: weight [K, C/groups, kh, kw].")
     Path weight;
 
     @Option(names = "--bias", paramLabel = "B.npy", description = "Bias [K] (optional).")
@@ -73,11 +84,38 @@ final class RunCommand extends CliCommand {
             description = "deform2d offset groups (default: offset.shape[1] / (2*kh*kw), as torchvision).")
     Integer offsetGroups;
 
+    @Option(names = "--rois", paramLabel = "R.npy",
+            description = "RoI operators: regions [K, 5], rows (batch_index, x1, y1, x2, y2) in input-image coordinates.")
+    Path rois;
+
+    @Option(names = "--output-size", paramLabel = "PH,PW", converter = PairConverter.class,
+            description = "RoI operators: bins per RoI (output_size), PH,PW or one value for both.")
+    Pair outputSize;
+
+    @Option(names = "--spatial-scale", paramLabel = "S", defaultValue = "1",
+            description = "RoI operators: image to input coordinates, e.g. 0.0625 (default: ${DEFAULT-VALUE}).")
+    float spatialScale;
+
+    @Option(names = "--sampling-ratio", paramLabel = "R",
+            description = "RoI operators: samples per bin and axis; 0 or less: adaptive (default: -1 for roi_align "
+                    + "and ps_roi_align as torchvision, 0 for deform_roi_pool as mmcv).")
+    Integer samplingRatio;
+
+    @Option(names = "--aligned", description = "roi_align: shift RoI corners by -0.5 pixel (torchvision's aligned=True).")
+    boolean aligned;
+
+    @Option(names = "--gamma", paramLabel = "G",
+            description = "deform_roi_pool: scale of the offsets (default: 0.1, as mmcv).")
+    Float gamma;
+
     @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
             description = "Where to run (default: ${DEFAULT-VALUE}; auto falls back to the CPU path with a warning).")
     DeviceChoice device;
 
-    @Option(names = "--out", required = true, paramLabel = "Y.npy", description = "Output file, float32 [N, K, OH, OW].")
+    @Option(names = "--out", required = true, paramLabel = "[NAME=]Y.npy",
+            description = "Output file, float32 [N, K, OH, OW]; with --model, one per output wanted, NAME= naming it.")
+    List<String> outs;
+
     Path outFile;
 
     /**
@@ -109,6 +147,41 @@ final class RunCommand extends CliCommand {
 
     @Override
     public Integer call() {
+        if (model != null) {
+            if (op != null || weight != null || bias != null || offset != null || mask != null || groups != null
+                    || offsetGroups != null || rois != null || outputSize != null
+                    || samplingRatio != null || aligned || gamma != null) {
+                throw new IllegalArgumentException("--model runs the model's own layers; --op and its flags (--weight, "
+                        + "--bias, --offset, --mask, --groups, --offset-groups, --rois, --output-size, "
+                        + "--sampling-ratio, --aligned, --gamma) are for one operator");
+            }
+            return new ModelRun(model, inputs, outs, device, out(), err()).call();
+        }
+        if (op == null) {
+            throw new IllegalArgumentException("--op OP (one operator: conv2d, deform2d, roi_align, ps_roi_align, "
+                    + "deform_roi_pool) or --model M.onnx is needed");
+        }
+        if (inputs.size() != 1 || outs.size() != 1) {
+            throw new IllegalArgumentException("--op " + op.token + " takes one --input and one --out (several are for "
+                    + "--model)");
+        }
+        input = Path.of(inputs.get(0));
+        outFile = Path.of(outs.get(0));
+        if (op.roiKind() != null) {
+            if (weight != null || bias != null || offsetGroups != null) {
+                throw new IllegalArgumentException("--weight, --bias and --offset-groups are for --op conv2d and deform2d only");
+            }
+            return RoiRun.run(new RoiRun.Flags(op.roiKind(), input, rois, offset, mask, outputSize == null ? null
+                    : new int[] {outputSize.h(), outputSize.w()}, spatialScale, samplingRatio, aligned, gamma, device,
+                    outFile), out());
+        }
+        if (weight == null) {
+            throw new IllegalArgumentException("--op " + op.token + " needs --weight");
+        }
+        if (rois != null || outputSize != null || samplingRatio != null || aligned || gamma != null) {
+            throw new IllegalArgumentException("--rois, --output-size, --sampling-ratio, --aligned and --gamma are for "
+                    + "the RoI operators only");
+        }
         if (op == Op.CONV2D) {
             if (offset != null || mask != null || offsetGroups != null) {
                 throw new IllegalArgumentException("--offset, --mask and --offset-groups are for --op deform2d only");
@@ -265,12 +338,28 @@ final class RunCommand extends CliCommand {
         /** {@code torch.nn.functional.conv2d}. */
         CONV2D("conv2d"),
         /** {@code torchvision.ops.deform_conv2d}. */
-        DEFORM2D("deform2d");
+        DEFORM2D("deform2d"),
+        /** {@code torchvision.ops.roi_align}. */
+        ROI_ALIGN("roi_align"),
+        /** {@code torchvision.ops.ps_roi_align}. */
+        PS_ROI_ALIGN("ps_roi_align"),
+        /** mmcv's {@code deform_roi_pool} (modulated with --mask). */
+        DEFORM_ROI_POOL("deform_roi_pool");
 
         private final String token;
 
         Op(String token) {
             this.token = token;
+        }
+
+        /** The RoI operator, or null for a convolution. */
+        dev.convcl.RoiAlign.Kind roiKind() {
+            return switch (this) {
+                case ROI_ALIGN -> dev.convcl.RoiAlign.Kind.ROI_ALIGN;
+                case PS_ROI_ALIGN -> dev.convcl.RoiAlign.Kind.PS_ROI_ALIGN;
+                case DEFORM_ROI_POOL -> dev.convcl.RoiAlign.Kind.DEFORM_ROI_POOL;
+                default -> null;
+            };
         }
 
         static Op parse(String s) {
@@ -279,11 +368,11 @@ final class RunCommand extends CliCommand {
                     return op;
                 }
             }
-            throw new IllegalArgumentException("op '" + s + "' is not one of conv2d, deform2d");
+            throw new IllegalArgumentException("op '" + s + "' is not one of conv2d, deform2d, roi_align, ps_roi_align, deform_roi_pool");
         }
     }
 
-    /** {@code conv2d} or {@code deform2d}. */
+    /** {@code conv2d}, {@code deform2d} or an RoI operator. */
     static final class OpConverter implements ITypeConverter<Op> {
         @Override
         public Op convert(String value) {

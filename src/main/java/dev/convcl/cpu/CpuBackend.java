@@ -11,6 +11,7 @@ import dev.convcl.HostTensor;
 import dev.convcl.Operation;
 import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
+import dev.convcl.RoiAlign;
 import dev.convcl.spi.Backend;
 import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Memory;
@@ -34,7 +35,8 @@ import java.util.function.Function;
  * tiles, any conv2d) and {@code cpu-direct} (the plain loop nest, any convolution). Every choice
  * keeps its scratch within {@link Scratch#boundFloats}, whatever the padding. Then one entry per
  * other operator, each accepting all of its descriptors: {@code cpu-channel-affine},
- * {@code cpu-binary}, {@code cpu-pool2d}, {@code cpu-channel-copy}, {@code cpu-channel-shuffle}, {@code cpu-pad2d}.
+ * {@code cpu-binary}, {@code cpu-pool2d}, {@code cpu-channel-copy}, {@code cpu-channel-shuffle}, {@code cpu-pad2d},
+ * {@code cpu-roi-align} (roi_align, ps_roi_align, deform_roi_pool).
  *
  * <p>{@link #liveBytes()} counts the arrays {@link #allocate} handed out (device tensors, bound
  * arguments, staging) until they are closed; the algorithms' per-call scratch is not in it.
@@ -80,7 +82,8 @@ public final class CpuBackend implements Backend {
                 new CpuOpImplementation<>("cpu-channel-copy", ChannelCopy.class, op -> new CpuChannelCopy(op, pool)),
                 new CpuOpImplementation<>("cpu-channel-shuffle", ChannelShuffle.class,
                         op -> new CpuChannelShuffle(op, pool)),
-                new CpuOpImplementation<>("cpu-pad2d", Pad2d.class, op -> new CpuPad2d(op, pool)));
+                new CpuOpImplementation<>("cpu-pad2d", Pad2d.class, op -> new CpuPad2d(op, pool)),
+                new CpuOpImplementation<>("cpu-roi-align", RoiAlign.class, op -> new CpuRoiAlign(op, pool)));
     }
 
     public int threads() {

@@ -17,7 +17,7 @@ import java.util.Set;
  * (bias, post-ops, the sum tensor). No device memory beyond the tensors themselves: a call
  * launches once on the call's device buffers.
  */
-final class DeformGemmPlan extends KernelPrimitive {
+final class DeformGemmPlan extends KernelPrimitive<Convolution> {
     private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
 
     /**

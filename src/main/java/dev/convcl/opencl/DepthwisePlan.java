@@ -17,7 +17,7 @@ import java.util.Set;
  * {@link Tile#vw} outputs, then applies the epilogue (bias, post-ops, the sum tensor) to whole
  * vectors. A call launches once on the call's device buffers.
  */
-final class DepthwisePlan extends KernelPrimitive {
+final class DepthwisePlan extends KernelPrimitive<Convolution> {
     private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
 
     /**

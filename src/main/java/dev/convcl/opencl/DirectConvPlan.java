@@ -10,7 +10,7 @@ import java.util.Map;
  * output element. They run every valid spec (any padding, post-op chain and sum tensor), so they
  * are the fallback of the faster plans and the yardstick of the tuner.
  */
-final class DirectConvPlan extends KernelPrimitive {
+final class DirectConvPlan extends KernelPrimitive<Convolution> {
     private static final long LX = 8;
     private static final long LY = 8;
 

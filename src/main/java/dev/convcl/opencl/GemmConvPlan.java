@@ -45,8 +45,8 @@ final class GemmConvPlan implements Primitive {
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
     private final LaunchEvents events = new LaunchEvents();
-    /** Whether the packed panels hold the bound weights (false after a call packed its own). */
-    private boolean packedBound;
+    /** Where weights passed with a call are packed (allocated on the first such call). */
+    private DeviceBuffer callPacked;
 
     /**
      * Whether the GEMM kernels are meant for {@code spec}: conv2d that is not depthwise. (They
@@ -152,14 +152,23 @@ final class GemmConvPlan implements Primitive {
         return "gemm-" + config.kind().name().toLowerCase(java.util.Locale.ROOT) + "-" + geo.tileName;
     }
 
+    /**
+     * Binding the weights packs them into the plan's own buffer, which later calls read; the
+     * bound buffer itself is not kept ({@link #readsBound}).
+     */
     @Override
     public synchronized void bind(Arg role, Memory memory) {
-        bound.put(role, memory);
         if (role == Arg.WEIGHTS) {
             events.reset();
-            packFrom((DeviceBuffer) memory);
-            packedBound = true;
+            packFrom((DeviceBuffer) memory, packed);
+        } else {
+            bound.put(role, memory);
         }
+    }
+
+    @Override
+    public boolean readsBound(Arg role) {
+        return role != Arg.WEIGHTS;
     }
 
     @Override
@@ -167,13 +176,18 @@ final class GemmConvPlan implements Primitive {
         Map<Arg, DeviceBuffer> all = KernelPrimitive.buffers(bound, args);
         events.reset();
         try {
+            // Weights passed with the call are packed for this call alone, into a buffer of their
+            // own, so the bound weights' packing stays valid for the calls after it.
+            DeviceBuffer weights = packed;
             if (args.containsKey(Arg.WEIGHTS)) {
-                packFrom(all.get(Arg.WEIGHTS));
-                packedBound = false;
-            } else if (!packedBound) {
-                packFrom(all.get(Arg.WEIGHTS));
-                packedBound = true;
+                if (callPacked == null) {
+                    callPacked = own(ctx.allocate("weight (packed, per call)", geo.packedFloats * elem,
+                            CL_MEM_READ_WRITE));
+                }
+                packFrom(all.get(Arg.WEIGHTS), callPacked);
+                weights = callPacked;
             }
+            gemm.arg(1, weights);
             DeviceBuffer src = all.get(Arg.SRC);
             if (input != null) {
                 copyInput(src);
@@ -188,9 +202,9 @@ final class GemmConvPlan implements Primitive {
         }
     }
 
-    private void packFrom(DeviceBuffer weights) {
+    private void packFrom(DeviceBuffer weights, DeviceBuffer into) {
         try {
-            pack.arg(0, weights);
+            pack.arg(0, weights).arg(1, into);
             events.add(pack.launch(packGlobal, packLocal));
         } catch (CLException e) {
             throw OpenClErrors.translate("packing the weights of " + spec, e);

@@ -1,7 +1,7 @@
 package dev.convcl.opencl;
 
 import dev.convcl.Arg;
-import dev.convcl.Convolution;
+import dev.convcl.Operation;
 import dev.convcl.spi.Memory;
 import dev.convcl.spi.Primitive;
 import java.util.EnumMap;
@@ -14,16 +14,18 @@ import org.jocl.CLException;
  * of the call (and the bound ones) to the kernel's arguments and enqueues one launch; nothing is
  * copied to or from the host. Subclasses say how the arguments are bound and how large the
  * NDRange is.
+ *
+ * @param <T> the operation it computes
  */
-abstract class KernelPrimitive implements Primitive {
+abstract class KernelPrimitive<T extends Operation> implements Primitive {
     final OpenClContext ctx;
-    final Convolution spec;
+    final T spec;
     private final OpenClKernel kernel;
     private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
     private final LaunchEvents events = new LaunchEvents();
 
     /** Takes ownership of {@code kernel}. */
-    KernelPrimitive(OpenClContext ctx, Convolution spec, OpenClKernel kernel) {
+    KernelPrimitive(OpenClContext ctx, T spec, OpenClKernel kernel) {
         this.ctx = ctx;
         this.spec = spec;
         this.kernel = kernel;

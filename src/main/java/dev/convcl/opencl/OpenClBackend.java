@@ -3,11 +3,20 @@ package dev.convcl.opencl;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.clEnqueueCopyBuffer;
 
+import dev.convcl.ArgSpec;
+import dev.convcl.Binary;
+import dev.convcl.ChannelAffine;
+import dev.convcl.ChannelCopy;
+import dev.convcl.ChannelShuffle;
 import dev.convcl.Conv2d;
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
 import dev.convcl.Operation;
+import dev.convcl.RoiAlign;
+import dev.convcl.Pad2d;
+import dev.convcl.Pool2d;
+import dev.convcl.PostOps;
 import dev.convcl.spi.Backend;
 import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Memory;
@@ -15,6 +24,7 @@ import dev.convcl.spi.Primitive;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import org.jocl.CLException;
 
 /**
@@ -26,7 +36,12 @@ import org.jocl.CLException;
  * {@code gemm} ({@code conv2d_gemm.cl}, conv2d that is not depthwise, its tile from the device's
  * tuning table or the defaults), and the direct kernels {@code direct} ({@code conv2d_direct.cl})
  * and {@code deform-direct} ({@code deform2d_direct.cl}), which run every convolution the device
- * can hold.
+ * can hold; then one implementation per network operation, each running every valid descriptor
+ * whose tensors the device can hold: {@code channel-affine} ({@code channel_affine.cl}),
+ * {@code binary} ({@code binary.cl}), {@code pool2d} ({@code pool2d.cl}), {@code channel-copy}
+ * ({@code channel_copy.cl}), {@code channel-shuffle} ({@code channel_shuffle.cl}) and
+ * {@code pad2d} ({@code pad2d.cl}); then {@code roi-align} ({@code roi_align.cl}: roi_align,
+ * ps_roi_align, deform_roi_pool).
  */
 public final class OpenClBackend implements Backend {
     private final OpenClContext context;
@@ -40,7 +55,14 @@ public final class OpenClBackend implements Backend {
     public OpenClBackend(OpenClDeviceInfo device) {
         this.context = new OpenClContext(device);
         this.implementations = List.of(new DepthwiseImpl(), new DeformGemmImpl(), new GemmImpl(),
-                new DirectImpl("direct", false), new DirectImpl("deform-direct", true));
+                new DirectImpl("direct", false), new DirectImpl("deform-direct", true),
+                new OpImpl<>("channel-affine", ChannelAffine.class, ChannelAffinePlan::new),
+                new OpImpl<>("binary", Binary.class, BinaryPlan::new),
+                new OpImpl<>("pool2d", Pool2d.class, Pool2dPlan::new),
+                new OpImpl<>("channel-copy", ChannelCopy.class, ChannelCopyPlan::new),
+                new OpImpl<>("channel-shuffle", ChannelShuffle.class, ChannelShufflePlan::new),
+                new OpImpl<>("pad2d", Pad2d.class, Pad2dPlan::new),
+                new OpImpl<>("roi-align", RoiAlign.class, RoiAlignPlan::new));
     }
 
     /** The device's context (for the tuner, the peak and tests). */
@@ -245,6 +267,60 @@ public final class OpenClBackend implements Backend {
                 throw new IllegalArgumentException(name + " has no configuration '" + config + "'");
             }
             return translated("preparing " + name + " for " + op, () -> new DirectConvPlan(context, (Convolution) op));
+        }
+    }
+
+    /**
+     * The one kernel of a network operation other than a convolution: it accepts every descriptor
+     * of its class whose post-op chain fits the epilogue and whose tensors fit the device's
+     * largest allocation.
+     */
+    private final class OpImpl<T extends Operation> implements Implementation {
+        private final String name;
+        private final Class<T> type;
+        private final BiFunction<OpenClContext, T, Primitive> create;
+
+        OpImpl(String name, Class<T> type, BiFunction<OpenClContext, T, Primitive> create) {
+            this.name = name;
+            this.type = type;
+            this.create = create;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public Optional<String> validate(Operation op) {
+            if (!type.isInstance(op)) {
+                return Optional.of("not " + type.getSimpleName());
+            }
+            PostOps post = op instanceof ChannelAffine a ? a.postOps() : op instanceof Binary b ? b.postOps() : PostOps.none();
+            Optional<String> epilogue = KernelOptions.unsupported(post);
+            if (epilogue.isPresent()) {
+                return epilogue;
+            }
+            long max = context.maxAllocBytes();
+            for (ArgSpec a : op.arguments()) {
+                long bytes = a.size() * op.dataType().bytes();
+                if (bytes > max) {
+                    return Optional.of("the " + a.arg().displayName() + " tensor of " + bytes
+                            + " bytes exceeds the maximum allocation of " + max + " bytes");
+                }
+            }
+            return Optional.empty();
+        }
+
+        @Override
+        public Primitive create(Operation op, String config) {
+            if (!type.isInstance(op)) {
+                throw new IllegalArgumentException(name + " cannot run " + op + ": not " + type.getSimpleName());
+            }
+            if (config != null) {
+                throw new IllegalArgumentException(name + " has no configuration '" + config + "'");
+            }
+            return translated("preparing " + name + " for " + op, () -> create.apply(context, type.cast(op)));
         }
     }
 

@@ -13,6 +13,7 @@ import dev.convcl.Operation;
 import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.PostOps;
+import dev.convcl.RoiAlign;
 import dev.convcl.Window2d;
 
 /**
@@ -53,6 +54,15 @@ public final class ReferenceOps {
             out = channelShuffle(s, in(args, Arg.SRC));
         } else if (op instanceof Pad2d p) {
             out = pad2d(p, in(args, Arg.SRC));
+        } else if (op instanceof RoiAlign r) {
+            double[] rois = in(args, Arg.ROIS);
+            float[] check = new float[rois.length];
+            for (int i = 0; i < rois.length; i++) {
+                check[i] = (float) rois[i];
+            }
+            r.checkRois(check);
+            out = ReferenceRoi.run(r, in(args, Arg.SRC), rois, r.offset() ? in(args, Arg.OFFSET) : null,
+                    r.mask() ? in(args, Arg.MASK) : null);
         } else {
             throw new IllegalStateException("no reference for " + op);
         }

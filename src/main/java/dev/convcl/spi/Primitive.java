@@ -21,6 +21,16 @@ public interface Primitive extends AutoCloseable {
     void bind(Arg role, Memory memory);
 
     /**
+     * Whether calls still read the memory bound to {@code role} after {@link #bind} returned.
+     * False when the primitive made its own copy at bind (packed weights, say): the caller may
+     * then release that memory (the work bind queued keeps it until it has run), so a bound
+     * constant is held once on the device, not twice. The default is true.
+     */
+    default boolean readsBound(Arg role) {
+        return true;
+    }
+
+    /**
      * Issues the work computing {@link Arg#DST} from the other arguments (and the bound ones for
      * roles {@code args} does not hold). Returns once the work is queued; the backend's
      * {@link Backend#read} or {@link Backend#finish} waits for it.

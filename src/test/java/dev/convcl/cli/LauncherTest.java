@@ -106,4 +106,45 @@ class LauncherTest {
         assertEquals("ok\n", r.out(), r.toString());
         assertEquals(0, r.code(), r.toString());
     }
+
+    /** A built ONNX Runtime peer in the launcher's tree, newer than convcl's jar (so not rebuilt). */
+    private Path builtPeer() throws IOException {
+        Path target = Files.createDirectories(root.resolve("peers/onnxruntime/target/lib"));
+        Path jar = target.getParent().resolve("convcl-peer-onnxruntime-0.jar");
+        Files.writeString(jar, "");
+        jar.toFile().setLastModified(root.resolve("target/convcl-0-cli.jar").toFile().lastModified() + 2000);
+        return jar;
+    }
+
+    @Test
+    void benchWithTheOnnxRuntimePeerPutsItsJarsOnTheClassPath() throws Exception {
+        Path peer = builtPeer();
+        String cp = root.resolve("target/convcl-0-cli.jar") + ":" + peer + ":" + root.resolve("peers/onnxruntime/target/lib") + "/*";
+        for (String[] args : List.of(new String[] {"bench", "--peers", "torch,onnxruntime"},
+                new String[] {"bench", "--quick", "--peers=ALL"})) {
+            Run r = launch(Map.of(), args);
+            assertEquals("args: --add-modules jdk.incubator.vector -cp " + cp + " dev.convcl.cli.Main " + String.join(" ", args)
+                    + "\nresult line\n", r.out(), r.toString());
+            assertEquals(3, r.code(), r.toString());
+        }
+        // Other peers, other commands: the runnable jar as usual.
+        for (String[] args : List.of(new String[] {"bench", "--peers", "torch"}, new String[] {"run", "--peers", "all"})) {
+            Run r = launch(Map.of(), args);
+            assertTrue(r.out().startsWith("args: --add-modules jdk.incubator.vector -jar "), r.toString());
+        }
+    }
+
+    @Test
+    void aPeerThatDoesNotBuildLeavesBenchToSayItIsMissing() throws Exception {
+        // No peer jar, and a Maven that fails: one line says so, and bench runs from the jar.
+        Path bin = Files.createDirectories(root.resolve("bin"));
+        Files.writeString(bin.resolve("mvn"), "#!/usr/bin/env bash\necho 'mvn: cannot reach the repository' >&2\nexit 1\n");
+        Files.setPosixFilePermissions(bin.resolve("mvn"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Run r = launch(Map.of("PATH", bin + ":" + System.getenv("PATH")), "bench", "--peers", "all");
+        assertTrue(r.out().startsWith("args: --add-modules jdk.incubator.vector -jar "), r.toString());
+        assertTrue(r.err().startsWith("convcl: building the ONNX Runtime peer (peers/onnxruntime) ...\n"
+                + "mvn: cannot reach the repository\n"
+                + "convcl: the ONNX Runtime peer did not build (see above); bench goes on without it\n"), r.toString());
+        assertEquals(3, r.code(), r.toString());
+    }
 }

@@ -4,7 +4,6 @@ import static dev.convcl.onnx.OnnxHostileModelTest.fails;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.convcl.Activation;
 import dev.convcl.Conv2d;
@@ -38,8 +37,6 @@ import java.util.stream.Stream;
  */
 class OnnxModelFilesTest {
     static final Path DIR = Path.of("src/test/resources/onnx");
-    /** Where {@code make_models.py --full} writes the full-size torchvision models (not committed). */
-    static final Path FULL = Path.of("target/onnx-full");
 
     /** One line of models.txt in {@code dir}. */
     record Model(Path dir, String name, Map<String, String> fields) {
@@ -142,15 +139,6 @@ class OnnxModelFilesTest {
     @MethodSource("eachModel")
     void importsWithTheModulesPyTorchRan(Model m) throws IOException {
         checkAgainstManifest(m);
-    }
-
-    /** The full-size torchvision models, when {@code make_models.py --full} has written them. */
-    @Test
-    void fullSizeModelsWhenGenerated() throws IOException {
-        assumeTrue(Files.exists(FULL.resolve("models.txt")), "run scripts/onnx/make_models.py --full to check these");
-        for (Model m : models(FULL)) {
-            checkAgainstManifest(m);
-        }
     }
 
     static void checkAgainstManifest(Model m) throws IOException {

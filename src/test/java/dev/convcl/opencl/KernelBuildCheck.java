@@ -4,7 +4,12 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.convcl.Binary;
+import dev.convcl.ChannelAffine;
+import dev.convcl.ChannelCopy;
+import dev.convcl.ChannelShuffle;
 import dev.convcl.Convolution;
+import dev.convcl.Operation;
 import dev.convcl.DeviceException;
 import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Primitive;
@@ -64,8 +69,13 @@ public final class KernelBuildCheck {
         try (OpenClBackend cl = new OpenClBackend(device)) {
             OpenClContext ctx = cl.context();
             ctx.programs().shareBuildsBy(KernelBuildCheck::codePathKey);
-            for (ProblemFiles.Named p : ProblemFiles.kernelCoverage()) {
-                configurations += buildAll(cl, p.spec(), failures);
+            for (ProblemFiles.Named p : ProblemFiles.kernelCoverageAll()) {
+                configurations += buildAll(cl, p.op(), failures);
+            }
+            for (dev.convcl.testing.RoiProblems.Case c : dev.convcl.testing.RoiProblems.kernelCoverage()) {
+                for (Implementation impl : Primitives.accepting(cl, c.op())) {
+                    configurations += build(failures, c + " [" + impl.name() + "]", () -> impl.create(c.op(), null));
+                }
             }
             logs = ctx.programs().buildLogs();
         }
@@ -113,12 +123,32 @@ public final class KernelBuildCheck {
      * Builds every configuration of {@code spec} (see the class comment) and returns how many;
      * failures are added to {@code failures}.
      */
-    static int buildAll(OpenClBackend backend, Convolution spec, List<String> failures) {
+    static int buildAll(OpenClBackend backend, Operation op, List<String> failures) {
         int count = 0;
         OpenClContext ctx = backend.context();
         OpenClDeviceInfo device = ctx.info();
-        for (Implementation impl : Primitives.accepting(backend, spec)) {
-            count += build(failures, spec + " [" + impl.name() + "]", () -> impl.create(spec, null));
+        for (Implementation impl : Primitives.accepting(backend, op)) {
+            count += build(failures, op + " [" + impl.name() + "]", () -> impl.create(op, null));
+        }
+        if (!(op instanceof Convolution spec)) {
+            // the vector kernels at every width a device may give them (the width comes from the device)
+            for (int width = 1; width <= 16; width *= 2) {
+                int vw = width;
+                Supplier<Primitive> plan = null;
+                if (op instanceof ChannelAffine a) {
+                    plan = () -> new ChannelAffinePlan(ctx, a, vw);
+                } else if (op instanceof Binary b) {
+                    plan = () -> new BinaryPlan(ctx, b, BinaryPlan.layout(b), vw);
+                } else if (op instanceof ChannelCopy c) {
+                    plan = () -> new ChannelCopyPlan(ctx, c, vw);
+                } else if (op instanceof ChannelShuffle c) {
+                    plan = () -> new ChannelShufflePlan(ctx, c, vw);
+                }
+                if (plan != null) {
+                    count += build(failures, op + " [vw=" + vw + "]", plan);
+                }
+            }
+            return count;
         }
         if (DepthwisePlan.supports(spec)) {
             for (DepthwisePlan.Tile t : DepthwisePlan.candidates(spec, device)) {

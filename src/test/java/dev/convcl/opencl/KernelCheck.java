@@ -4,21 +4,30 @@ import static org.jocl.CL.CL_MEM_READ_ONLY;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_MEM_WRITE_ONLY;
 
+import dev.convcl.Arg;
 import dev.convcl.Args;
+import dev.convcl.Convolution;
 import dev.convcl.HostTensor;
+import dev.convcl.NetworkProblems;
+import dev.convcl.Operation;
 import dev.convcl.Tensor;
+import dev.convcl.reference.ReferenceOps;
+import dev.convcl.spi.Memory;
 import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Primitive;
 import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.ProblemFiles;
+import dev.convcl.testing.RoiProblems;
 import dev.convcl.testing.Tensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -43,6 +52,10 @@ final class KernelCheck {
         List<String> failures = new ArrayList<>();
         long seed = 11;
         for (ProblemFiles.Named p : problems) {
+            if (!(p.op() instanceof Convolution)) {
+                crossCheckOperation(backend, p, seed++, failures);
+                continue;
+            }
             Args args = Tensors.args(p.spec(), seed++, false, 2.5);
             float[] ref = CrossCheck.reference(p.spec(), args);
             // Every implementation of the device that accepts the problem, in selection order: the
@@ -60,6 +73,67 @@ final class KernelCheck {
             }
         }
         return failures;
+    }
+
+    /**
+     * roi_align.cl is reached by no convolution: {@link RoiProblems#kernelCoverage()} (one tiny
+     * problem per build configuration, with RoIs outside the map and degenerate ones) on every
+     * implementation of the device that accepts it, against the reference, every output written.
+     * Failure lines, empty when all agree.
+     */
+    static List<String> crossCheckRoi(OpenClBackend backend) {
+        List<String> failures = new ArrayList<>();
+        for (RoiProblems.Case c : RoiProblems.kernelCoverage()) {
+            float[] ref = c.expected();
+            for (Implementation impl : Primitives.accepting(backend, c.op())) {
+                try (Primitive plan = impl.create(c.op(), null)) {
+                    Args args = c.args();
+                    Primitives.run(backend, plan, args);
+                    RoiProblems.assertClose(ref, ((HostTensor) args.get(Arg.DST)).toArray(), c.toString());
+                } catch (RuntimeException | AssertionError e) {
+                    failures.add(c + " [" + impl.name() + "]: " + e.getMessage());
+                }
+            }
+        }
+        return failures;
+    }
+
+    /**
+     * A network operation (no convolution) on every implementation that accepts it: random
+     * inputs, the output pre-filled with random values (a channel copy writes only its channels;
+     * an element a kernel should write but does not keeps its value and fails), against
+     * {@link ReferenceOps} on the same data.
+     */
+    private static void crossCheckOperation(OpenClBackend backend, ProblemFiles.Named p, long seed,
+                                            List<String> failures) {
+        Operation op = p.op();
+        Args args = NetworkProblems.randomArgs(op, seed);
+        Args ref = NetworkProblems.copy(args);
+        ReferenceOps.run(op, ref);
+        float[] expected = ((HostTensor) ref.get(Arg.DST)).toArray();
+        for (Implementation impl : Primitives.accepting(backend, op)) {
+            Map<Arg, Memory> mem = new EnumMap<>(Arg.class);
+            try (Primitive plan = impl.create(op, null)) {
+                for (Arg role : args.roles()) {
+                    HostTensor h = (HostTensor) args.get(role);
+                    Memory m = backend.allocate(role.displayName(), 4L * h.size());
+                    mem.put(role, m);
+                    backend.write(m, h);
+                }
+                plan.execute(mem);
+                HostTensor out = Tensor.zeros(((HostTensor) args.get(Arg.DST)).shape());
+                backend.read(mem.get(Arg.DST), out);
+                backend.finish();
+                double err = Tensors.relativeL2(expected, out.array());
+                if (!(err < TOLERANCE)) {
+                    failures.add(p + " [" + plan.algorithm() + "]: relative L2 error " + err);
+                }
+            } catch (RuntimeException e) {
+                failures.add(p + " [" + impl.name() + "]: " + e);
+            } finally {
+                mem.values().forEach(Memory::close);
+            }
+        }
     }
 
     /**

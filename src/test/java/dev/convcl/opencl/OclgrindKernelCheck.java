@@ -38,10 +38,11 @@ public final class OclgrindKernelCheck {
             System.err.println("oclgrind-check: FAIL: run without " + OpenClContext.GUARD_PROPERTY);
             System.exit(1);
         }
-        List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverage();
+        List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverageAll();
         try (OpenClBackend cl = new OpenClBackend(device)) {
             List<String> failures = new ArrayList<>(KernelCheck.crossCheck(cl, problems));
             failures.addAll(KernelCheck.crossCheckPeak(cl));
+            failures.addAll(KernelCheck.crossCheckRoi(cl));
             Set<String> unbuilt = KernelCheck.unbuilt(cl, Path.of("opencl-kernels"));
             System.out.println("oclgrind-check: " + problems.size() + " problems on " + device.describe()
                     + "; kernel files built: " + cl.context().programs().files());

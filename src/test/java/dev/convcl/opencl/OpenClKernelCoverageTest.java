@@ -20,10 +20,11 @@ class OpenClKernelCoverageTest {
     @Test
     void problemsAgreeWithReferenceAndReachEveryKernelFile() {
         try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
-            List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverage();
+            List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverageAll();
             assertFalse(problems.isEmpty());
             assertEquals(List.of(), KernelCheck.crossCheck(cl, problems));
             assertEquals(List.of(), KernelCheck.crossCheckPeak(cl));
+            assertEquals(List.of(), KernelCheck.crossCheckRoi(cl));
             Path dir = Path.of("opencl-kernels");
             assertFalse(KernelCheck.kernelFiles(dir).isEmpty(), "no kernel files found in " + dir.toAbsolutePath());
             assertEquals(Set.of(), KernelCheck.unbuilt(cl, dir),

@@ -1,6 +1,7 @@
 package dev.convcl.testing;
 
 import dev.convcl.Convolution;
+import dev.convcl.Operation;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,19 +16,32 @@ public final class ProblemFiles {
     private ProblemFiles() {
     }
 
-    /** A spec with the name its line carries, for messages. */
-    public record Named(String name, Convolution spec) {
+    /** An operation with the name its line carries, for messages. */
+    public record Named(String name, Operation op) {
+        /** The operation as a convolution (for the lists that hold only convolutions). */
+        public Convolution spec() {
+            return (Convolution) op;
+        }
+
         @Override
         public String toString() {
-            return name + " (" + spec + ")";
+            return name + " (" + op + ")";
         }
     }
 
     /**
-     * {@code kernel-coverage.txt}: tiny problems that together reach every kernel file; used by the
-     * kernel coverage, non-finite, determinism and oclgrind checks.
+     * The convolutions of {@code kernel-coverage.txt}: tiny problems that reach every convolution
+     * kernel; used by the non-finite and determinism checks.
      */
     public static List<Named> kernelCoverage() {
+        return read("/kernel-coverage.txt").stream().filter(p -> p.op() instanceof Convolution).toList();
+    }
+
+    /**
+     * Every problem of {@code kernel-coverage.txt}, the network operations included: together they
+     * reach every kernel file; used by the kernel coverage, build-warning and oclgrind checks.
+     */
+    public static List<Named> kernelCoverageAll() {
         return read("/kernel-coverage.txt");
     }
 
@@ -45,7 +59,7 @@ public final class ProblemFiles {
                     continue;
                 }
                 String name = t.split("\\s+", 2)[0];
-                out.add(new Named(name.contains("=") ? t : name, Problems.parse(t)));
+                out.add(new Named(name.contains("=") ? t : name, Operation.parse(t)));
             }
             return out;
         } catch (IOException e) {

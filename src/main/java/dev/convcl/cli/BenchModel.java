@@ -1,0 +1,254 @@
+package dev.convcl.cli;
+
+import dev.convcl.CompiledGraph;
+import dev.convcl.ConvclException;
+import dev.convcl.DeviceTensor;
+import dev.convcl.Engine;
+import dev.convcl.Graph;
+import dev.convcl.HostTensor;
+import dev.convcl.Tensor;
+import dev.convcl.Value;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * {@code convcl bench --model}: a whole ONNX network timed on the device and on the CPU path, on
+ * device tensors (inputs uploaded once, outputs left on the device: what a call costs inside an
+ * application) and on host arrays (inputs copied in, outputs copied out). Inputs are seeded
+ * pseudo-random values in [-1, 1); the device's outputs are first checked against the CPU path's.
+ */
+final class BenchModel {
+    /** Largest relative L2 distance of the device's outputs from the CPU path's that passes. */
+    static final double TOLERANCE = 1e-4;
+    /** Warm-up ends once two calls in a row differ by at most this fraction. */
+    static final double SETTLED = 0.25;
+
+    /** One backend's measurements. */
+    record Row(String backend, String deviceName, int steps, long stepsOnCpuPath, double medianMs, double minMs,
+               double hostArrayMedianMs, int calls, long hostTransfers, long hostArrayTransfers, double relL2VsCpu,
+               List<Map<String, Object>> layers, String error) {
+        boolean ok() {
+            return error == null;
+        }
+
+        Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backend", backend);
+            m.put("device", deviceName);
+            m.put("ok", ok());
+            m.put("error", error);
+            m.put("steps", steps);
+            m.put("steps_on_cpu_path", stepsOnCpuPath);
+            m.put("median_ms", medianMs);
+            m.put("min_ms", minMs);
+            m.put("host_array_median_ms", hostArrayMedianMs);
+            m.put("calls", calls);
+            m.put("host_transfers", hostTransfers);
+            m.put("host_transfers_host_arrays", hostArrayTransfers);
+            m.put("rel_l2_vs_cpu", relL2VsCpu);
+            if (layers != null) {
+                m.put("layers", layers);
+            }
+            return m;
+        }
+    }
+
+    private final BenchRunner.Settings settings;
+    private final boolean layers;
+    private final PrintWriter err;
+
+    BenchModel(BenchRunner.Settings settings, boolean layers, PrintWriter err) {
+        this.settings = settings;
+        this.layers = layers;
+        this.err = err;
+    }
+
+    /** The graph's inputs: seeded values in [-1, 1). */
+    static Map<String, HostTensor> inputs(Graph g) {
+        SplittableRandom r = new SplittableRandom(20261129);
+        Map<String, HostTensor> m = new LinkedHashMap<>();
+        for (Value v : g.inputs()) {
+            HostTensor t = Tensor.zeros(v.shape());
+            float[] a = t.array();
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) (r.nextDouble() * 2 - 1);
+            }
+            m.put(v.name(), t);
+        }
+        return m;
+    }
+
+    /**
+     * Measures {@code g} on {@code engine}; {@code reference} (the CPU path's outputs) is null when
+     * this is the CPU path.
+     */
+    Row measure(Engine engine, Graph g, Map<String, HostTensor> in, Map<String, HostTensor> reference) {
+        String backend = engine.backend();
+        try (CompiledGraph net = engine.compile(g)) {
+            int steps = net.steps().size();
+            long onCpu = backend.equals("cpu") ? 0 : net.steps().stream().filter(s -> !s.backend().equals(backend)).count();
+            Map<String, HostTensor> first = net.run(in);
+            double rel = Double.NaN;
+            if (reference != null) {
+                rel = 0;
+                for (Map.Entry<String, HostTensor> e : reference.entrySet()) {
+                    rel = Math.max(rel, relativeL2(e.getValue().array(), first.get(e.getKey()).array()));
+                }
+                if (!(rel <= TOLERANCE)) {
+                    return new Row(backend, engine.deviceName(), steps, onCpu, Double.NaN, Double.NaN, Double.NaN, 0, -1,
+                            -1, rel, null, String.format(Locale.ROOT, "outputs differ from the CPU path's: relative L2 "
+                            + "%.2e > %.0e", rel, TOLERANCE));
+                }
+            }
+            // Host arrays: inputs in, outputs out.
+            List<Double> hostTimes = time(() -> net.run(in));
+            long t0 = engine.stats().hostTransfers();
+            net.run(in);
+            long hostArrayTransfers = engine.stats().hostTransfers() - t0;
+
+            // Device tensors: nothing crosses but what the CPU path's steps need.
+            Map<String, DeviceTensor> dIn = new LinkedHashMap<>();
+            Map<String, DeviceTensor> dOut = new LinkedHashMap<>();
+            try {
+                for (Map.Entry<String, HostTensor> e : in.entrySet()) {
+                    dIn.put(e.getKey(), engine.upload(e.getValue()));
+                }
+                for (Map.Entry<String, int[]> e : net.outputShapes().entrySet()) {
+                    dOut.put(e.getKey(), engine.allocate(e.getValue()));
+                }
+                List<Double> times = time(() -> {
+                    net.run(dIn, dOut);
+                    engine.finish();
+                });
+                long before = engine.stats().hostTransfers();
+                net.run(dIn, dOut);
+                engine.finish();
+                long transfers = engine.stats().hostTransfers() - before;
+                List<Map<String, Object>> perLayer = null;
+                if (layers) {
+                    perLayer = new ArrayList<>();
+                    List<Double> ms = net.lastRunMillis();
+                    List<CompiledGraph.Step> s = net.steps();
+                    for (int i = 0; i < s.size(); i++) {
+                        Map<String, Object> l = new LinkedHashMap<>();
+                        l.put("name", s.get(i).name());
+                        l.put("operation", s.get(i).operation().toString());
+                        l.put("implementation", s.get(i).implementation());
+                        l.put("backend", s.get(i).backend());
+                        l.put("kernel_ms", ms.get(i));
+                        perLayer.add(l);
+                    }
+                }
+                return new Row(backend, engine.deviceName(), steps, onCpu, median(times), min(times), median(hostTimes),
+                        times.size(), transfers, hostArrayTransfers, rel, perLayer, null);
+            } finally {
+                dIn.values().forEach(DeviceTensor::close);
+                dOut.values().forEach(DeviceTensor::close);
+            }
+        } catch (ConvclException e) {
+            return new Row(backend, engine.deviceName(), 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, -1, -1, Double.NaN,
+                    null, e.getMessage());
+        }
+    }
+
+    /** The CPU path's outputs, for checking the device's. */
+    static Map<String, HostTensor> outputs(Engine cpu, Graph g, Map<String, HostTensor> in) {
+        try (CompiledGraph net = cpu.compile(g)) {
+            return net.run(in);
+        }
+    }
+
+    /**
+     * Warm-up, then timed calls. A whole network's first calls on the CPU path run while the JIT is
+     * still compiling its kernels, each many times slower than later ones, so warm-up goes on (up
+     * to {@link BenchRunner#MAX_WARMUP} calls) until two calls in a row agree within
+     * {@link #SETTLED}, besides the --warmup and --warmup-seconds minimums.
+     */
+    private List<Double> time(Runnable call) {
+        long warmStart = System.nanoTime();
+        double previous = Double.NaN;
+        for (int i = 0; i < BenchRunner.MAX_WARMUP; i++) {
+            long t = System.nanoTime();
+            call.run();
+            double ms = (System.nanoTime() - t) / 1e6;
+            boolean settled = ms <= previous * (1 + SETTLED) && previous <= ms * (1 + SETTLED);
+            previous = ms;
+            if (i + 1 >= settings.warmup() && (System.nanoTime() - warmStart) / 1e9 >= settings.warmupSeconds() && settled) {
+                break;
+            }
+        }
+        List<Double> ms = new ArrayList<>();
+        long start = System.nanoTime();
+        while (ms.size() < settings.iters() && (ms.size() < BenchRunner.MIN_TIMED
+                || (System.nanoTime() - start) / 1e9 < settings.secondsPerBackend())) {
+            long t = System.nanoTime();
+            call.run();
+            ms.add((System.nanoTime() - t) / 1e6);
+        }
+        return ms;
+    }
+
+    static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length == 0 ? Double.NaN : a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+
+    static double min(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
+    }
+
+    static double relativeL2(float[] ref, float[] out) {
+        double num = 0, den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            double d = (double) out[i] - ref[i];
+            num += d * d;
+            den += (double) ref[i] * ref[i];
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+
+    /** The table: one line per backend, then the per-layer breakdown under --layers. */
+    static void print(Path model, Graph g, List<Row> rows, PrintWriter out) {
+        StringBuilder ins = new StringBuilder();
+        for (Value v : g.inputs()) {
+            ins.append(ins.length() == 0 ? "" : ", ").append('\'').append(v.name()).append("' ").append(Arrays.toString(v.shape()));
+        }
+        out.println("model: " + model.getFileName() + ", input " + ins + ", " + g.nodeCount() + " nodes");
+        out.println("median ms: a call on device tensors (inputs already on the device, outputs left there); host-array ms:"
+                + " inputs copied in and outputs out; host transfers: host-device copies in one device-tensor call");
+        out.printf(Locale.ROOT, "%-8s %10s %10s %14s %6s %15s %14s%n", "backend", "median ms", "min ms", "host-array ms",
+                "calls", "host transfers", "steps on CPU");
+        for (Row r : rows) {
+            if (!r.ok()) {
+                out.println(r.backend() + "  FAIL: " + r.error());
+                continue;
+            }
+            out.printf(Locale.ROOT, "%-8s %10s %10s %14s %6d %15d %8d of %d%n", r.backend(), BenchReport.num(r.medianMs(), 3),
+                    BenchReport.num(r.minMs(), 3), BenchReport.num(r.hostArrayMedianMs(), 3), r.calls(), r.hostTransfers(),
+                    r.stepsOnCpuPath(), r.steps());
+        }
+        if (rows.size() == 2 && rows.get(0).ok() && rows.get(1).ok()) {
+            out.printf(Locale.ROOT, "%s vs the CPU path: %.2fx%n", rows.get(0).deviceName(),
+                    rows.get(1).medianMs() / rows.get(0).medianMs());
+        }
+        for (Row r : rows) {
+            if (r.layers() == null) {
+                continue;
+            }
+            out.println("layers on " + r.backend() + " (kernel ms of the last call; '-' where the step has no kernel "
+                    + "timing, on the CPU path):");
+            for (Map<String, Object> l : r.layers()) {
+                out.printf(Locale.ROOT, "  %10s  %-7s %-22s %s%n", BenchReport.num((Double) l.get("kernel_ms"), 3),
+                        l.get("backend"), l.get("implementation"), l.get("name"));
+            }
+        }
+    }
+}

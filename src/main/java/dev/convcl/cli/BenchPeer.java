@@ -1,0 +1,154 @@
+package dev.convcl.cli;
+
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.HostTensor;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Another library that {@code convcl bench --peers NAME} times beside convcl, on the same layers
+ * and the same data, in the same run. Implementations are found with
+ * {@link java.util.ServiceLoader} (a {@code META-INF/services/dev.convcl.cli.BenchPeer} entry in
+ * a jar on the class path), so that a peer's library never becomes a dependency of convcl: the
+ * ONNX Runtime peer lives in {@code peers/onnxruntime}, which {@code scripts/convcl bench --peers
+ * onnxruntime} builds and puts on the class path. The PyTorch peer is built in: it runs
+ * {@code bench/torch_peer.py} in a child process.
+ *
+ * <p>Life cycle, one thread: {@link #open} once; for each problem {@link #unsupported}, then
+ * {@link #prepare} and, on the returned layer, one {@link Layer#call()} whose
+ * {@link Layer#output()} the benchmark checks against convcl's reference before it asks for
+ * {@link Layer#time}; {@link Layer#close()}; at the end {@link #close()}.
+ */
+public interface BenchPeer extends AutoCloseable {
+
+    /** The name {@code --peers} takes and rows carry as their backend, e.g. {@code onnxruntime}. */
+    String name();
+
+    /**
+     * Starts the peer (loads its library, starts its process).
+     *
+     * @param threads the threads its calls may use (intra-op threads)
+     * @return one line: library, version, threads and the options set, e.g. {@code ONNX Runtime
+     *         1.29.0 (Java), CPU, 2 intra-op threads, graph optimisations ALL_OPT}
+     * @throws Exception when it cannot run here (its library or interpreter is missing); the
+     *                   benchmark says why and goes on without it
+     */
+    String open(int threads) throws Exception;
+
+    /**
+     * Why this peer cannot run {@code op} as one layer (an operator or post-op it lacks), or
+     * empty. Such a problem gets an "n/a" row with the reason, not a FAIL.
+     */
+    Optional<String> unsupported(Convolution op);
+
+    /**
+     * Builds {@code op} (bias included) for timing: its model, session or module, with the
+     * constant values of {@code inputs} (WEIGHTS, BIAS) fixed and the others (SRC, OFFSET, MASK)
+     * as the inputs of every call. Output shape: {@link Convolution#outputShape()}.
+     *
+     * @param inputs host tensors for every input role of {@code op} (no DST)
+     * @throws Exception when the peer refuses the layer; the row FAILs with the message, or is
+     *                   "n/a" if the exception is an {@link UnsupportedOperationException}
+     */
+    Layer prepare(Convolution op, Args inputs) throws Exception;
+
+    /** Releases the peer (its library's state, its process). */
+    @Override
+    void close();
+
+    /** One prepared layer of a peer. */
+    interface Layer extends AutoCloseable {
+        /** What the peer runs, e.g. {@code Conv node} or {@code torch.nn.functional.conv2d}. */
+        String algorithm();
+
+        /** One call on the prepared inputs (the call whose time is measured); the result is kept for {@link #output()}. */
+        void call() throws Exception;
+
+        /** The result of the last {@link #call()}, shaped {@link Convolution#outputShape()}. */
+        HostTensor output() throws Exception;
+
+        /**
+         * Times calls with {@code budget}'s rules, after a first {@link #call()} (the checking one)
+         * has run. The default times {@link #call()} in this process; a peer in another process
+         * times there, with the same rules.
+         */
+        default Timing time(Budget budget) throws Exception {
+            return budget.time(this::call);
+        }
+
+        @Override
+        void close() throws Exception;
+    }
+
+    /** A call that may throw, for {@link Budget#time}. */
+    @FunctionalInterface
+    interface Call {
+        void run() throws Exception;
+    }
+
+    /**
+     * How a layer is timed, the same for convcl and every peer: after the checking call, untimed
+     * calls until at least {@code warmup} calls (the checking one included) have run and
+     * {@code warmupSeconds} have passed, at most {@link #MAX_WARMUP}; then at least
+     * {@link #MIN_TIMED} timed calls (fewer if {@code iters} is smaller), more, up to
+     * {@code iters}, while {@code seconds} last.
+     *
+     * @param warmup        calls before timing, the checking one included
+     * @param warmupSeconds untimed calls go on until this long has passed
+     * @param iters         timed calls at most
+     * @param seconds       the time budget of the timed calls
+     */
+    record Budget(int warmup, double warmupSeconds, int iters, double seconds) {
+        /** Timed calls made whatever the time budget, so that a median means something. */
+        public static final int MIN_TIMED = 3;
+        /** The most untimed calls the warm-up time budget adds. */
+        public static final int MAX_WARMUP = 50;
+
+        /** Warms up then times {@code call} in this thread; wall milliseconds of each timed call. */
+        public Timing time(Call call) throws Exception {
+            long warmStart = System.nanoTime();
+            for (int i = 1; i < warmup || i < MAX_WARMUP && (System.nanoTime() - warmStart) / 1e9 < warmupSeconds; i++) {
+                call.run();
+            }
+            int minTimed = Math.min(MIN_TIMED, iters);
+            double[] wall = new double[iters];
+            int timed = 0;
+            long start = System.nanoTime();
+            while (timed < iters && (timed < minTimed || (System.nanoTime() - start) / 1e9 < seconds)) {
+                long t0 = System.nanoTime();
+                call.run();
+                wall[timed++] = (System.nanoTime() - t0) / 1e6;
+            }
+            return new Timing(Arrays.copyOf(wall, timed));
+        }
+    }
+
+    /**
+     * Wall times of the timed calls.
+     *
+     * @param wallMs milliseconds, one a call, in call order
+     */
+    record Timing(double[] wallMs) {
+        /** Median milliseconds; NaN when nothing was timed. */
+        public double median() {
+            double[] s = wallMs.clone();
+            Arrays.sort(s);
+            if (s.length == 0) {
+                return Double.NaN;
+            }
+            int mid = s.length / 2;
+            return s.length % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+        }
+
+        /** Fastest call, ms; NaN when nothing was timed. */
+        public double min() {
+            return Arrays.stream(wallMs).min().orElse(Double.NaN);
+        }
+
+        /** Slowest call, ms; NaN when nothing was timed. */
+        public double max() {
+            return Arrays.stream(wallMs).max().orElse(Double.NaN);
+        }
+    }
+}

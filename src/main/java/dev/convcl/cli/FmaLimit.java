@@ -1,0 +1,147 @@
+package dev.convcl.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The machine's fp32 FMA limit: what a plain C loop of independent FMA chains on every core
+ * reaches ({@code bench/fma_limit.c}, bundled in the jar). {@code bench --fma-limit} takes the
+ * figure in GFLOP/s, or {@value #MEASURE}: build the loop with the C compiler
+ * ({@code cc -O2 -march=native -pthread}) and take the best of {@value #RUNS} runs.
+ *
+ * @param gflops the limit, GFLOP/s
+ * @param source where it came from, e.g. {@code given with --fma-limit}
+ */
+record FmaLimit(double gflops, String source) {
+    static final String MEASURE = "measure";
+    static final String SOURCE_RESOURCE = "/bench/fma_limit.c";
+    static final int RUNS = 3;
+    private static final Pattern RATE = Pattern.compile("^\\s*([0-9]+(?:\\.[0-9]+)?) GFLOP/s");
+
+    /**
+     * What {@code --fma-limit VALUE} asks for: a positive figure, or null for {@value #MEASURE}.
+     *
+     * @throws IllegalArgumentException naming the value and the rule
+     */
+    static Double parse(String value) {
+        String v = value.strip();
+        if (v.equalsIgnoreCase(MEASURE)) {
+            return null;
+        }
+        double g;
+        try {
+            g = Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            g = Double.NaN;
+        }
+        if (!(g > 0 && Double.isFinite(g))) {
+            throw new IllegalArgumentException("--fma-limit '" + value + "' must be a positive number of GFLOP/s or '"
+                    + MEASURE + "'");
+        }
+        return g;
+    }
+
+    /** The C compiler {@value #MEASURE} uses: {@code cc}, else {@code gcc}, on the PATH; null when there is none. */
+    static String compiler() {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return null;
+        }
+        for (String name : List.of("cc", "gcc")) {
+            for (String dir : path.split(java.io.File.pathSeparator)) {
+                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
+                    return Path.of(dir, name).toString();
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Builds {@code fma_limit.c} with {@code compiler} and runs it {@value #RUNS} times on every
+     * core; the best run is the limit (a busy machine only slows a run down).
+     *
+     * @throws IOException when it does not build or its output has no rate
+     */
+    static FmaLimit measure(String compiler) throws IOException {
+        Path dir = Files.createTempDirectory("convcl-fma-limit");
+        try {
+            Path source = dir.resolve("fma_limit.c");
+            try (InputStream in = FmaLimit.class.getResourceAsStream(SOURCE_RESOURCE)) {
+                if (in == null) {
+                    throw new IOException(SOURCE_RESOURCE + " is missing from the classpath");
+                }
+                Files.copy(in, source);
+            }
+            Path exe = dir.resolve("fma_limit");
+            Result built = run(List.of(compiler, "-O2", "-march=native", "-pthread", source.toString(), "-o", exe.toString()));
+            if (built.code() != 0) {
+                throw new IOException(compiler + " could not build bench/fma_limit.c (exit " + built.code() + "): "
+                        + firstLine(built.output()));
+            }
+            double best = 0;
+            String line = "";
+            for (int i = 0; i < RUNS; i++) {
+                Result r = run(List.of(exe.toString()));
+                Matcher m = RATE.matcher(r.output());
+                if (r.code() != 0 || !m.find()) {
+                    throw new IOException("bench/fma_limit.c printed no rate (exit " + r.code() + "): " + firstLine(r.output()));
+                }
+                double g = Double.parseDouble(m.group(1));
+                if (g > best) {
+                    best = g;
+                    line = firstLine(r.output());
+                }
+            }
+            return new FmaLimit(best, String.format(Locale.ROOT, "bench/fma_limit.c built with %s -O2 -march=native, "
+                    + "best of %d runs: %s", Path.of(compiler).getFileName(), RUNS, line));
+        } finally {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private record Result(int code, String output) {
+    }
+
+    private static Result run(List<String> command) throws IOException {
+        Process p = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(command.get(0) + " did not finish within 60 s");
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running " + command.get(0));
+        }
+        return new Result(p.exitValue(), out);
+    }
+
+    private static String firstLine(String s) {
+        String t = s.strip();
+        int nl = t.indexOf('\n');
+        return nl < 0 ? t : t.substring(0, nl);
+    }
+
+    /** {@code rate / gflops}; NaN when the rate is not a number. */
+    double share(double rate) {
+        return rate / gflops;
+    }
+}

@@ -1,0 +1,88 @@
+package dev.convcl.cli;
+
+import dev.convcl.CompiledGraph;
+import dev.convcl.DeviceChoice;
+import dev.convcl.Engine;
+import dev.convcl.Graph;
+import dev.convcl.HostTensor;
+import dev.convcl.Value;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code convcl run --model}: an ONNX model on .npy files. Every check (files readable and
+ * writable, the model readable and supported, each input present and of the model's shape) comes
+ * before the device is opened; the outputs are written only after the whole run succeeded, each
+ * at once ({@link AtomicFiles}).
+ */
+final class ModelRun {
+    private final Path model;
+    private final List<ModelFiles.Named> inputs;
+    private final List<ModelFiles.Named> outs;
+    private final DeviceChoice device;
+    private final PrintWriter out;
+    private final PrintWriter err;
+
+    ModelRun(Path model, List<String> inputs, List<String> outs, DeviceChoice device, PrintWriter out, PrintWriter err) {
+        this.model = model;
+        this.inputs = inputs.stream().map(t -> ModelFiles.Named.parse(t, "--input")).toList();
+        this.outs = outs.stream().map(t -> ModelFiles.Named.parse(t, "--out")).toList();
+        this.device = device;
+        this.out = out;
+        this.err = err;
+    }
+
+    int call() {
+        for (ModelFiles.Named o : outs) {
+            o.file("output").checkWritable();
+        }
+        Map<ModelFiles.Named, HostTensor> data = new LinkedHashMap<>();
+        for (ModelFiles.Named in : inputs) {
+            data.put(in, in.file("input").read(Npy::read));
+        }
+        // The model's declared shapes; where they are symbolic, the files' shapes.
+        Map<String, int[]> fallback = new LinkedHashMap<>();
+        for (ModelFiles.Named in : inputs) {
+            fallback.put(in.name() == null ? "" : in.name(), data.get(in).shape());
+        }
+        Graph g = ModelFiles.load(model, Map.of(), fallback);
+        Map<String, ModelFiles.Named> byInput = ModelFiles.match(inputs, ModelFiles.inputNames(g), "input", true);
+        Map<String, ModelFiles.Named> byOutput = ModelFiles.match(outs, new ArrayList<>(g.outputs().keySet()), "output",
+                false);
+        Map<String, HostTensor> feed = new LinkedHashMap<>();
+        for (Value v : g.inputs()) {
+            ModelFiles.Named f = byInput.get(v.name());
+            HostTensor t = data.get(f);
+            if (!Arrays.equals(t.shape(), v.shape())) {
+                throw f.file("input").error("has shape " + Arrays.toString(t.shape()) + "; model " + model.getFileName()
+                        + " takes input '" + v.name() + "' of shape " + Arrays.toString(v.shape()));
+            }
+            feed.put(v.name(), t);
+        }
+        try (Engine engine = Engine.create(device); CompiledGraph net = engine.compile(g)) {
+            long t0 = System.nanoTime();
+            Map<String, HostTensor> results = net.run(feed);
+            double ms = (System.nanoTime() - t0) / 1e6;
+            long onCpu = net.steps().stream().filter(s -> !s.backend().equals(engine.backend())).count();
+            for (Map.Entry<String, ModelFiles.Named> e : byOutput.entrySet()) {
+                HostTensor y = results.get(e.getKey());
+                e.getValue().file("output").write(stream -> Npy.write(stream, y));
+            }
+            for (Map.Entry<String, ModelFiles.Named> e : byOutput.entrySet()) {
+                out.printf(Locale.ROOT, "%s: output '%s' %s float32%n", e.getValue().path(), e.getKey(),
+                        Arrays.toString(results.get(e.getKey()).shape()));
+            }
+            out.printf(Locale.ROOT, "%s: %d steps on %s%s, %.3f ms (first run, compilation excluded)%n",
+                    model.getFileName(), net.steps().size(), engine.deviceName(),
+                    onCpu == 0 || engine.backend().equals("cpu") ? "" : " (" + onCpu + " on the CPU path)", ms);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,121 @@
+package dev.convcl.cli;
+
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.DeviceChoice;
+import dev.convcl.Engine;
+import dev.convcl.HostTensor;
+import dev.convcl.Plan;
+import dev.convcl.RoiAlign;
+import dev.convcl.Tensor;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * {@code convcl run --op roi_align | ps_roi_align | deform_roi_pool}: the RoI operators on NumPy
+ * files. Every file and flag is checked (shapes, RoI values) before a device is opened; an empty
+ * RoI file ({@code [0, 5]}) writes an empty output {@code [0, C_out, PH, PW]} without running.
+ */
+final class RoiRun {
+    /** The flags of one call, as {@link RunCommand} parsed them. */
+    record Flags(RoiAlign.Kind kind, Path input, Path rois, Path offset, Path mask, int[] outputSize,
+                 float spatialScale, Integer samplingRatio, boolean aligned, Float gamma, DeviceChoice device,
+                 Path out) {
+    }
+
+    private RoiRun() {
+    }
+
+    static int run(Flags f, PrintWriter stdout) {
+        String op = "--op " + f.kind().token();
+        if (f.outputSize() == null) {
+            throw new IllegalArgumentException(op + " needs --output-size PH,PW");
+        }
+        if (f.aligned() && f.kind() != RoiAlign.Kind.ROI_ALIGN) {
+            throw new IllegalArgumentException("--aligned is for --op roi_align only (" + f.kind().token()
+                    + " always shifts by -0.5)");
+        }
+        if (f.kind() != RoiAlign.Kind.DEFORM_ROI_POOL && (f.offset() != null || f.mask() != null || f.gamma() != null)) {
+            throw new IllegalArgumentException("--offset, --mask and --gamma are for --op deform_roi_pool only");
+        }
+        FileArg out = new FileArg("output", "--out", f.out());
+        out.checkWritable();
+        FileArg inFile = new FileArg("input", "--input", f.input());
+        FileArg roisFile = new FileArg("rois", "--rois", f.rois());
+        FileArg offsetFile = f.offset() == null ? null : new FileArg("offset", "--offset", f.offset());
+        FileArg maskFile = f.mask() == null ? null : new FileArg("mask", "--mask", f.mask());
+        HostTensor x = inFile.read(Npy::read);
+        if (x.rank() != 4) {
+            throw inFile.error("has shape " + Arrays.toString(x.shape()) + "; expected [N, C, H, W]");
+        }
+        int[] roiShape = roisFile.read(Npy::shape);
+        if (roiShape.length != 2 || roiShape[1] != 5) {
+            throw roisFile.error("has shape " + Arrays.toString(roiShape) + "; expected [K, 5], rows (batch_index, x1, y1, x2, y2)");
+        }
+        int ph = f.outputSize()[0], pw = f.outputSize()[1];
+        int sr = f.samplingRatio() != null ? f.samplingRatio() : f.kind() == RoiAlign.Kind.DEFORM_ROI_POOL ? 0 : -1;
+        float gamma = f.kind() == RoiAlign.Kind.DEFORM_ROI_POOL ? (f.gamma() != null ? f.gamma() : 0.1f) : 0f;
+        // The descriptor checks the flags (spatial scale, sampling ratio, output size, channels); with
+        // no RoIs it is made for one, which checks the same rules.
+        RoiAlign spec = descriptor(f, x, Math.max(1, roiShape[0]), ph, pw, sr, gamma);
+        if (roiShape[0] == 0) {
+            int[] shape = {0, spec.outC(), ph, pw};
+            out.write(stream -> stream.write(Npy.header(shape)));
+            stdout.printf(Locale.ROOT, "%s: %s float32 (no RoIs: nothing to run)%n", f.out(), Arrays.toString(shape));
+            return 0;
+        }
+        HostTensor r = roisFile.read(Npy::read);
+        HostTensor o = offsetFile == null ? null : offsetFile.read(Npy::read);
+        HostTensor m = maskFile == null ? null : maskFile.read(Npy::read);
+        for (var a : spec.arguments()) {
+            FileArg file = a.arg() == Arg.OFFSET ? offsetFile : a.arg() == Arg.MASK ? maskFile : null;
+            HostTensor t = a.arg() == Arg.OFFSET ? o : a.arg() == Arg.MASK ? m : null;
+            if (file != null && !Arrays.equals(t.shape(), a.shape())) {
+                throw file.error("has shape " + Arrays.toString(t.shape()) + "; " + spec.name() + " needs "
+                        + Arrays.toString(a.shape()) + " " + a.layout());
+            }
+        }
+        try {
+            spec.checkRois(r.array());
+        } catch (IllegalArgumentException e) {
+            throw roisFile.error(e.getMessage());
+        }
+        HostTensor y = Tensor.zeros(spec.outputShape());
+        Args args = Args.builder().src(x).rois(r).offset(o).mask(m).dst(y).build();
+        args.validateFor(spec);
+        try (Engine engine = Engine.create(f.device()); Plan plan = engine.plan(spec)) {
+            long t0 = System.nanoTime();
+            plan.execute(args);
+            double wallMs = (System.nanoTime() - t0) / 1e6;
+            out.write(stream -> Npy.write(stream, y));
+            double kernelMs = plan.lastKernelMillis();
+            stdout.printf(Locale.ROOT, "%s: %s float32 = %s on %s (%s), %.3f ms%s%n", f.out(), Arrays.toString(y.shape()),
+                    spec, plan.deviceName(), plan.algorithm(), wallMs,
+                    Double.isNaN(kernelMs) ? "" : String.format(Locale.ROOT, " (kernel %.3f ms)", kernelMs));
+        }
+        return 0;
+    }
+
+    private static RoiAlign descriptor(Flags f, HostTensor x, int k, int ph, int pw, int sr, float gamma) {
+        try {
+            return new RoiAlign(f.kind(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), k, ph, pw, f.spatialScale(), sr,
+                    f.aligned(), gamma, f.offset() != null, f.mask() != null, dev.convcl.DataType.F32,
+                    dev.convcl.Direction.FORWARD);
+        } catch (IllegalArgumentException e) {
+            // the descriptor's message starts with its field; name the flag or file it came from
+            String msg = e.getMessage();
+            String[][] sources = {{"scale=", "--spatial-scale "}, {"sr=", "--sampling-ratio "},
+                {"ph=", "--output-size height "}, {"pw=", "--output-size width "}, {"gamma=", "--gamma "},
+                {"c=", "the channels of --input, c="}, {"n=", "the batch of --input, n="}};
+            for (String[] src : sources) {
+                if (msg.startsWith(src[0])) {
+                    msg = src[1] + msg.substring(src[0].length());
+                    break;
+                }
+            }
+            throw new IllegalArgumentException(msg);
+        }
+    }
+}

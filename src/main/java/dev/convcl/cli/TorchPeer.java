@@ -1,0 +1,309 @@
+package dev.convcl.cli;
+
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.HostTensor;
+import dev.convcl.Tensor;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The PyTorch peer: {@code bench/torch_peer.py --serve} (bundled in the jar) in a child Python
+ * process, which times {@code torch.nn.functional.conv2d} and {@code torchvision.ops.deform_conv2d}
+ * on the data convcl gives it ({@code .npy} files in a temporary folder), with the benchmark's
+ * timing rules ({@link BenchPeer.Budget}). The interpreter is {@code -Dconvcl.python}, else
+ * {@code $CONVCL_PYTHON}, else {@value #DEFAULT_PYTHON} (where Debian's {@code python3-torch}
+ * installs), else {@code python3} on the PATH.
+ */
+final class TorchPeer implements BenchPeer {
+    static final String NAME = "torch";
+    static final String DEFAULT_PYTHON = "/usr/bin/python3";
+    static final String SCRIPT_RESOURCE = "/bench/torch_peer.py";
+    static final String INSTALL_HINT = "Debian: apt-get install -y python3-torchvision libopenblas0-pthread";
+    private static final int STDERR_LINES = 20;
+
+    private final String python;
+    private Path folder;
+    private Process process;
+    private BufferedWriter requests;
+    private BufferedReader answers;
+    private final Deque<String> stderrTail = new ArrayDeque<>();
+
+    /** The peer with the interpreter the system property, the environment or the default names. */
+    TorchPeer() {
+        this(defaultPython());
+    }
+
+    TorchPeer(String python) {
+        this.python = python;
+    }
+
+    static String defaultPython() {
+        String p = System.getProperty("convcl.python");
+        if (p == null || p.isBlank()) {
+            p = System.getenv("CONVCL_PYTHON");
+        }
+        if (p == null || p.isBlank()) {
+            p = Files.isExecutable(Paths.get(DEFAULT_PYTHON)) ? DEFAULT_PYTHON : "python3";
+        }
+        return p;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String open(int threads) throws IOException {
+        folder = Files.createTempDirectory("convcl-torch-peer");
+        Path script = folder.resolve("torch_peer.py");
+        try (InputStream in = TorchPeer.class.getResourceAsStream(SCRIPT_RESOURCE)) {
+            if (in == null) {
+                throw new IOException(SCRIPT_RESOURCE + " is missing from the classpath");
+            }
+            Files.copy(in, script);
+        }
+        ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "--serve", "--threads",
+                Integer.toString(threads));
+        // OpenBLAS picks its own kernels (deform_conv2d's GEMM), as torch_peer.py's header says.
+        pb.environment().remove("OPENBLAS_CORETYPE");
+        pb.environment().remove("OPENBLAS_L2_SIZE");
+        try {
+            process = pb.start();
+        } catch (IOException e) {
+            throw new IOException("cannot start " + python + ": " + FileArg.problem(e) + " (" + INSTALL_HINT
+                    + "; -Dconvcl.python or CONVCL_PYTHON names another interpreter)");
+        }
+        // The stream, not the field: close() may clear the field before the thread starts.
+        InputStream stderr = process.getErrorStream();
+        Thread drain = new Thread(() -> drainStderr(stderr), "torch-peer-stderr");
+        drain.setDaemon(true);
+        drain.start();
+        requests = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
+        answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        String first = answers.readLine();
+        if (first == null) {
+            throw new IOException(python + " " + SCRIPT_RESOURCE + " ended before it answered" + ended());
+        }
+        if (first.startsWith("unavailable ")) {
+            throw new IOException(first.substring("unavailable ".length()) + " (" + INSTALL_HINT + ")");
+        }
+        if (!first.startsWith("ready ")) {
+            throw new IOException("unexpected first line from " + SCRIPT_RESOURCE + ": " + first);
+        }
+        return first.substring("ready ".length());
+    }
+
+    private void drainStderr(InputStream err) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(err, StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                synchronized (stderrTail) {
+                    stderrTail.addLast(line);
+                    if (stderrTail.size() > STDERR_LINES) {
+                        stderrTail.removeFirst();
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone; what it wrote so far is kept
+        }
+    }
+
+    /** ": exit N; its last stderr line: ..." for a process that has ended (waits a moment for it). */
+    private String ended() {
+        StringBuilder sb = new StringBuilder();
+        try {
+            if (process.waitFor(2, TimeUnit.SECONDS)) {
+                sb.append(" (exit ").append(process.exitValue()).append(")");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        String last;
+        synchronized (stderrTail) {
+            last = stderrTail.isEmpty() ? null : stderrTail.peekLast();
+        }
+        if (last != null) {
+            sb.append("; its last line on stderr: ").append(last);
+        }
+        return sb.toString();
+    }
+
+    /** Sends one request and returns the answer's text after "ok" (or throws with the error). */
+    private String ask(String request) throws IOException {
+        if (process == null) {
+            throw new IllegalStateException("the torch peer is not open");
+        }
+        try {
+            requests.write(request);
+            requests.write('\n');
+            requests.flush();
+        } catch (IOException e) {
+            throw new IOException("the PyTorch peer's process is gone" + ended());
+        }
+        String answer = answers.readLine();
+        if (answer == null) {
+            throw new IOException("the PyTorch peer's process ended" + ended());
+        }
+        if (answer.equals("ok") || answer.startsWith("ok ")) {
+            return answer.length() > 2 ? answer.substring(3) : "";
+        }
+        throw new IOException("PyTorch: " + (answer.startsWith("error ") ? answer.substring(6) : answer));
+    }
+
+    @Override
+    public Optional<String> unsupported(Convolution op) {
+        if (!op.postOps().isEmpty()) {
+            return Optional.of("post-ops (" + op.postOps() + ") are not part of the timed PyTorch call");
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Layer prepare(Convolution op, Args inputs) throws IOException {
+        Path dir = Files.createTempDirectory(folder, "layer");
+        try {
+            Npy.write(dir.resolve("x.npy"), host(inputs, Arg.SRC));
+            Npy.write(dir.resolve("w.npy"), host(inputs, Arg.WEIGHTS));
+            if (op.bias()) {
+                Npy.write(dir.resolve("b.npy"), host(inputs, Arg.BIAS));
+            }
+            if (op instanceof DeformConv2d d) {
+                Npy.write(dir.resolve("offset.npy"), host(inputs, Arg.OFFSET));
+                if (d.mask()) {
+                    Npy.write(dir.resolve("mask.npy"), host(inputs, Arg.MASK));
+                }
+            }
+            String algorithm = ask(String.format(Locale.ROOT, "prepare %s %d,%d %d,%d,%d,%d %d,%d %d %s",
+                    op.isDeformable() ? "deform2d" : "conv2d", op.strideH(), op.strideW(), op.padTop(), op.padLeft(),
+                    op.padBottom(), op.padRight(), op.dilH(), op.dilW(), op.groups(), dir));
+            return new TorchLayer(op, dir, algorithm);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(dir);
+            throw e;
+        }
+    }
+
+    private static HostTensor host(Args a, Arg role) {
+        if (!(a.get(role) instanceof HostTensor t)) {
+            throw new IllegalArgumentException("the torch peer needs a host tensor for " + role.displayName());
+        }
+        return t;
+    }
+
+    /** A layer prepared in the child process. */
+    private final class TorchLayer implements Layer {
+        private final Convolution op;
+        private final Path dir;
+        private final String algorithm;
+
+        TorchLayer(Convolution op, Path dir, String algorithm) {
+            this.op = op;
+            this.dir = dir;
+            this.algorithm = algorithm;
+        }
+
+        @Override
+        public String algorithm() {
+            return algorithm;
+        }
+
+        @Override
+        public void call() throws IOException {
+            ask("run");
+        }
+
+        @Override
+        public HostTensor output() throws IOException {
+            HostTensor y = Npy.read(dir.resolve("y.npy"));
+            if (!java.util.Arrays.equals(y.shape(), op.outputShape())) {
+                throw new IOException("PyTorch's output has shape " + java.util.Arrays.toString(y.shape())
+                        + ", not " + java.util.Arrays.toString(op.outputShape()));
+            }
+            return Tensor.of(y.toArray(), y.shape());
+        }
+
+        @Override
+        public Timing time(Budget budget) throws IOException {
+            String times = ask(String.format(Locale.ROOT, "time %d %s %d %s", budget.warmup(),
+                    Double.toString(budget.warmupSeconds()), budget.iters(), Double.toString(budget.seconds())));
+            List<Double> ms = new ArrayList<>();
+            for (String t : times.trim().split("\\s+")) {
+                if (!t.isEmpty()) {
+                    try {
+                        ms.add(Double.parseDouble(t));
+                    } catch (NumberFormatException e) {
+                        throw new IOException("PyTorch peer: '" + t + "' is not a time in milliseconds");
+                    }
+                }
+            }
+            return new Timing(ms.stream().mapToDouble(Double::doubleValue).toArray());
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                if (process != null && process.isAlive()) {
+                    ask("release");
+                }
+            } finally {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process != null) {
+            try {
+                requests.close();
+            } catch (IOException e) {
+                // the process is gone already
+            }
+            try {
+                if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+            process = null;
+        }
+        if (folder != null) {
+            deleteTree(folder);
+            folder = null;
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // a temporary folder left behind is not worth failing a benchmark for
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.convcl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.testing.Engines;
+import dev.convcl.testing.Target;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A whole compiled network on the OpenCL device: a ResNet basic block after a standalone batch
+ * norm, a squeeze-excitation block, a ShuffleNet unit (split, concat, shuffle), an Inception
+ * block (average and max pooling, concat), explicit padding, pooling with ceil_mode and
+ * count_include_pad, and a broadcast subtraction of the global average. Every layer must run on
+ * the device (no step falls back to the CPU path), so a run moves only the input in and the
+ * output out ({@code engine.stats().hostTransfers()}), and none at all with device tensors in and
+ * out; the result matches the float64 evaluation of the graph as built.
+ */
+class GraphOpenClTest {
+    /** float32 rounding through the network's layers of random weights, as the CPU path is held to. */
+    static final double TOLERANCE = 1e-5;
+
+    @RegisterExtension
+    static final Engines ENGINES = new Engines();
+
+    static final int[] INPUT = {2, 8, 13, 11};
+
+    static Graph network(Nets n) {
+        Graph.Builder b = n.builder();
+        Value x = n.input("x", INPUT);
+        Value y = b.relu("stem.relu", n.bn("stem.bn", x)); // no conv before it: a channel affine map with a relu
+        y = n.basicBlock("layer1.0", y, 8, 1);
+        y = n.seBlock("se", n.bn("se.bn", n.conv("se.conv", y, 8, 3, 1, 1)), y, 4);
+        y = n.shuffleUnit("stage2.1", y);
+        y = n.inceptionBlock("mixed", y, 4);
+        y = b.pad2d("pad", y, 1, 0, 2, 1, -0.5f);
+        y = b.maxPool2d("pool1", y, 3, 2, 1, 1, true);
+        y = b.avgPool2d("pool2", y, 2, 2, 1, true, true);
+        return n.build("out", b.sub("centre", y, b.globalAvgPool("gap", y)));
+    }
+
+    @Test
+    void everyLayerRunsOnTheDeviceAndARunMovesOnlyTheInputAndTheOutput() {
+        Engine engine = ENGINES.get(Target.OPENCL);
+        Nets nets = new Nets(21);
+        Graph g = network(nets);
+        HostTensor input = GraphTesting.random(nets.random(), INPUT);
+        double[] expected = GraphTesting.reference(g, Map.of("x", input)).get("out");
+        try (CompiledGraph net = engine.compile(g)) {
+            Set<String> kinds = new TreeSet<>();
+            for (CompiledGraph.Step s : net.steps()) {
+                assertEquals("opencl", s.backend(), "step " + s.name() + " (" + s.operation() + ") runs on "
+                        + s.backend() + " " + s.implementation() + ", not on the device");
+                kinds.add(s.operation().name());
+            }
+            assertEquals(Set.of("binary", "channel_affine", "channel_copy", "channel_shuffle", "conv2d", "pad2d", "pool2d"),
+                    kinds, "the network should exercise every layer kind: " + net.steps());
+
+            for (int run = 1; run <= 2; run++) {
+                Engine.Stats before = engine.stats();
+                HostTensor out = net.run(input);
+                Engine.Stats after = engine.stats();
+                assertEquals(2, after.hostTransfers() - before.hostTransfers(),
+                        "run " + run + " with host tensors: the input in and the output out, nothing between layers");
+                double err = GraphTesting.relativeL2(expected, out.toArray());
+                assertTrue(err <= TOLERANCE, "run " + run + ": relative L2 error " + err + " against the float64 graph");
+            }
+
+            try (DeviceTensor x = engine.upload(input); DeviceTensor y = engine.allocate(net.outputShapes().get("out"))) {
+                Engine.Stats before = engine.stats();
+                net.run(Map.of("x", x), Map.of("out", y));
+                engine.finish();
+                Engine.Stats after = engine.stats();
+                assertEquals(0, after.hostTransfers() - before.hostTransfers(),
+                        "a run with device tensors in and out moves nothing between host and device");
+                assertTrue(after.kernelLaunches() - before.kernelLaunches() >= net.steps().size(),
+                        "every step launches its kernel: " + (after.kernelLaunches() - before.kernelLaunches()));
+                double err = GraphTesting.relativeL2(expected, y.toArray());
+                assertTrue(err <= TOLERANCE, "device tensors: relative L2 error " + err + " against the float64 graph");
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+package dev.convcl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.testing.Engines;
+import dev.convcl.testing.Implementations;
+import dev.convcl.testing.RoiProblems;
+import dev.convcl.testing.Target;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * What every implementation of roi_align, ps_roi_align and deform_roi_pool on every backend must
+ * do: match {@link dev.convcl.reference.ReferenceRoi} within relative L2 1e-5 (NaN in the same
+ * places, every output element written) on {@link RoiProblems}' cases, through host tensors and
+ * device tensors; deform_roi_pool with zero offsets equals aligned roi_align bit for bit; bad RoI
+ * values are refused on the host before any work, with the output untouched.
+ */
+class RoiAlignTest {
+    @RegisterExtension
+    static final Engines ENGINES = new Engines();
+
+    static Stream<Arguments> handPicked() {
+        return Target.each(() -> RoiProblems.handPicked().stream().map(Arguments::of));
+    }
+
+    static Stream<Arguments> manyRois() {
+        return Target.each(() -> RoiProblems.manyRois().stream().map(Arguments::of));
+    }
+
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("handPicked")
+    void handPickedMatchReference(Target target, RoiProblems.Case c) {
+        check(target, c);
+    }
+
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("manyRois")
+    void manyRoisMatchReferenceWithoutScratch(Target target, RoiProblems.Case c) {
+        Engine engine = ENGINES.get(target);
+        long before = engine.stats().deviceBytes();
+        check(target, c);
+        try (Plan plan = engine.plan(c.op())) {
+            long planBytes = engine.stats().deviceBytes() - before;
+            assertEquals(0, planBytes, "a plan of " + c.op() + " allocated " + planBytes + " bytes before any call");
+            Args args = c.args();
+            plan.execute(args);
+            long args0 = 0;
+            for (ArgSpec a : c.op().arguments()) {
+                args0 += a.size() * c.op().dataType().bytes();
+            }
+            long held = engine.stats().deviceBytes() - before;
+            assertTrue(held <= args0 + 64 * 1024, "a call holds " + held + " bytes; its tensors are " + args0);
+        }
+    }
+
+    private static void check(Target target, RoiProblems.Case c) {
+        float[] expected = c.expected();
+        Engine engine = ENGINES.get(target);
+        Implementations.check(engine, target, c.op(), plan -> {
+            Args host = c.args();
+            plan.execute(host);
+            RoiProblems.assertClose(expected, ((HostTensor) host.get(Arg.DST)).toArray(),
+                    plan.implementation() + " (host tensors) " + c.name());
+            // again, every input on the device
+            Args src = c.args();
+            List<DeviceTensor> open = new ArrayList<>();
+            try {
+                Args.Builder b = Args.builder();
+                for (Arg role : src.roles()) {
+                    DeviceTensor d = engine.upload((HostTensor) src.get(role));
+                    open.add(d);
+                    b.set(role, d);
+                }
+                Args dev = b.build();
+                plan.execute(dev);
+                RoiProblems.assertClose(expected, ((DeviceTensor) dev.get(Arg.DST)).toArray(),
+                        plan.implementation() + " (device tensors) " + c.name());
+            } finally {
+                open.forEach(DeviceTensor::close);
+            }
+        });
+    }
+
+    /**
+     * mmcv's deform_roi_pool without offsets (or with zero offsets) and torchvision's aligned
+     * roi_align compute the same RoI geometry, grid and border rule, so they agree bit for bit
+     * on every RoI, those outside the map and the degenerate ones included (where torchvision's CPU
+     * kernel raises instead, for x2 < x1 with adaptive sampling, both give 0 as its CUDA kernel does).
+     */
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("handPicked")
+    void deformRoiPoolWithZeroOffsetsIsAlignedRoiAlign(Target target, RoiProblems.Case c) {
+        RoiAlign op = c.op();
+        if (op.kind() != RoiAlign.Kind.ROI_ALIGN || !op.aligned() || op.samplingRatio() < 0) {
+            return;
+        }
+        Engine engine = ENGINES.get(target);
+        RoiAlign withOffset = RoiAlign.deformRoiPool(op.n(), op.c(), op.h(), op.w(), op.rois(), op.outH(), op.outW(),
+                op.spatialScale(), op.samplingRatio(), 0.1f, true, false);
+        RoiAlign without = RoiAlign.deformRoiPool(op.n(), op.c(), op.h(), op.w(), op.rois(), op.outH(), op.outW(),
+                op.spatialScale(), op.samplingRatio(), 0.1f, false, false);
+        Args a = c.args();
+        engine.execute(op, a);
+        float[] zeros = new float[op.rois() * 2 * op.outH() * op.outW()];
+        for (RoiProblems.Case d : List.of(new RoiProblems.Case("zero offsets", withOffset, c.rois(), zeros, null, c.seed()),
+                new RoiProblems.Case("no offsets", without, c.rois(), null, null, c.seed()))) {
+            Args b = d.args();
+            engine.execute(d.op(), b);
+            assertArrayEquals(((HostTensor) a.get(Arg.DST)).toArray(), ((HostTensor) b.get(Arg.DST)).toArray(),
+                    d.name() + ": " + d.op() + " vs " + op);
+        }
+    }
+
+    static Stream<Arguments> badRois() {
+        return Target.each(() -> Stream.of(
+                Arguments.of(new float[] {2, 0, 0, 3, 3}, "rois[0, 0] = 2.0: batch index must be in [0, 2)"),
+                Arguments.of(new float[] {-1, 0, 0, 3, 3}, "rois[0, 0] = -1.0: batch index must be in [0, 2)"),
+                Arguments.of(new float[] {0, Float.NaN, 0, 3, 3}, "rois[0, 1] = NaN: every coordinate must be finite"),
+                Arguments.of(new float[] {0, 0, 0, Float.POSITIVE_INFINITY, 3},
+                        "rois[0, 3] = Infinity: every coordinate must be finite"),
+                Arguments.of(new float[] {Float.NaN, 0, 0, 3, 3}, "rois[0, 0] = NaN: the batch index must be finite"),
+                Arguments.of(new float[] {0, 0, 0, 3e9f, 3e9f}, "adaptive sampling would take about")));
+    }
+
+    /** A bad RoI value is refused by the plan before any work, naming the value and the rule; the output stays as it was. */
+    @ParameterizedTest(name = "[{0}] {2}")
+    @MethodSource("badRois")
+    void badRoiValuesAreRefusedBeforeAnyWork(Target target, float[] bad, String message) {
+        Engine engine = ENGINES.get(target);
+        RoiAlign op = RoiAlign.roiAlign(2, 3, 6, 7, 2, 2, 2, 1f, 0, true);
+        float[] rois = RoiProblems.concat(new float[] {1, 0, 0, 2, 2}, bad);
+        String row1 = message.replace("rois[0", "rois[1");
+        RoiProblems.Case c = new RoiProblems.Case("bad", op, rois, null, null, 3);
+        for (boolean device : new boolean[] {false, true}) {
+            Args a = c.args();
+            DeviceTensor d = device ? engine.upload((HostTensor) a.get(Arg.ROIS)) : null;
+            Args call = device ? Args.builder().src(a.get(Arg.SRC)).rois(d).dst(a.get(Arg.DST)).build() : a;
+            long launches = engine.stats().kernelLaunches();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> engine.execute(op, call));
+            assertTrue(e.getMessage().contains(row1), e.getMessage() + " should say: " + row1);
+            assertEquals(launches, engine.stats().kernelLaunches(), "a kernel ran before the check");
+            float[] out = ((HostTensor) a.get(Arg.DST)).toArray();
+            float[] untouched = new float[out.length];
+            Arrays.fill(untouched, RoiProblems.SENTINEL);
+            assertArrayEquals(untouched, out, "the output was written");
+            if (d != null) {
+                d.close();
+            }
+        }
+    }
+
+    /** Offsets and masks of the wrong shape, or given where the descriptor takes none, are refused by name. */
+    @ParameterizedTest(name = "[{0}]")
+    @MethodSource("dev.convcl.testing.Target#all")
+    void offsetAndMaskShapesAreChecked(Target target) {
+        Engine engine = ENGINES.get(target);
+        RoiAlign op = RoiAlign.deformRoiPool(1, 2, 5, 5, 3, 2, 2, 1f, 0, 0.1f, true, true);
+        RoiProblems.Case c = new RoiProblems.Case("ok", op, new float[] {0, 0, 0, 2, 2, 0, 1, 1, 4, 4, 0, 2, 0, 3, 4},
+                new float[3 * 2 * 4], new float[3 * 4], 5);
+        Args good = c.args();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> engine.execute(op,
+                Args.builder().src(good.get(Arg.SRC)).rois(good.get(Arg.ROIS)).offset(Tensor.of(new float[3 * 4], 3, 2, 2,
+                        1)).set(Arg.MASK, good.get(Arg.MASK)).dst(good.get(Arg.DST)).build()));
+        assertTrue(e.getMessage().contains("offset"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> engine.execute(op, Args.builder().src(good.get(Arg.SRC))
+                .rois(good.get(Arg.ROIS)).offset(good.get(Arg.OFFSET)).set(Arg.MASK, Tensor.of(new float[3 * 8], 3, 2, 2,
+                        2)).dst(good.get(Arg.DST)).build()));
+        assertTrue(e.getMessage().contains("mask"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> engine.execute(op, Args.builder().src(good.get(Arg.SRC))
+                .rois(Tensor.of(new float[12], 3, 4)).offset(good.get(Arg.OFFSET)).set(Arg.MASK, good.get(Arg.MASK))
+                .dst(good.get(Arg.DST)).build()));
+        assertTrue(e.getMessage().contains("rois") && e.getMessage().contains("[3, 4]"), e.getMessage());
+        RoiAlign plain = RoiAlign.roiAlign(1, 2, 5, 5, 3, 2, 2, 1f, 0, true);
+        e = assertThrows(IllegalArgumentException.class, () -> engine.execute(plain, Args.builder()
+                .src(good.get(Arg.SRC)).rois(good.get(Arg.ROIS)).offset(good.get(Arg.OFFSET))
+                .dst(good.get(Arg.DST)).build()));
+        assertTrue(e.getMessage().contains("offset tensor was given but op=roi_align takes none"), e.getMessage());
+    }
+
+    /** The one-line form reads back into an equal descriptor, for every problem. */
+    @org.junit.jupiter.api.Test
+    void oneLineFormReadsBack() {
+        List<RoiProblems.Case> all = new ArrayList<>(RoiProblems.handPicked());
+        all.addAll(RoiProblems.kernelCoverage());
+        for (RoiProblems.Case c : all) {
+            assertEquals(c.op(), Operation.parse(c.op().toString()), c.op().toString());
+            assertEquals(c.op(), RoiAlign.parse(c.op().toString()));
+        }
+        assertEquals(RoiAlign.roiAlign(1, 2, 3, 4, 5, 7, 7, 1f, -1, false),
+                Operation.parse("op=roi_align n=1 c=2 h=3 w=4 rois=5 ph=7 pw=7"), "torchvision's defaults");
+        assertEquals(RoiAlign.deformRoiPool(1, 2, 3, 4, 5, 7, 7, 1f, 0, 0.1f, false, false),
+                Operation.parse("op=deform_roi_pool n=1 c=2 h=3 w=4 rois=5 ph=7 pw=7"), "mmcv's defaults");
+    }
+
+    /** Each rule of the descriptor, by its message: the field, the value and the rule. */
+    @org.junit.jupiter.api.Test
+    void everyRuleNamesTheFieldValueAndRule() {
+        String[][] cases = {
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=0 ph=7 pw=7", "rois=0 must be at least 1"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=0 pw=7", "ph=0 must be at least 1"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 scale=0", "scale=0.0 (spatial_scale) must be finite and positive"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 scale=NaN", "scale=NaN (spatial_scale) must be finite"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 gamma=0.5", "apply to deform_roi_pool only, not roi_align"},
+            {"op=ps_roi_align n=1 c=6 h=3 w=4 rois=1 ph=2 pw=2", "c=6 must be a multiple of ph*pw=4 for ps_roi_align"},
+            {"op=ps_roi_align n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 aligned=1", "aligned applies to roi_align only"},
+            {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 sr=-1",
+                "sr=-1 (sampling_ratio) must be 0 (adaptive) or positive for deform_roi_pool"},
+            {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 gamma=Infinity", "gamma=Infinity must be finite"},
+            {"op=roi_align n=1 c=65536 h=3 w=4 rois=65536 ph=2 pw=2", "output would have 17179869184 elements"},
+        };
+        for (String[] c : cases) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Operation.parse(c[0]), c[0]);
+            assertTrue(e.getMessage().contains(c[1]), c[0] + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.HostTensor;
+import dev.convcl.Tensor;
+import dev.convcl.onnx.proto.OnnxProto.ModelProto;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code convcl run --model} and {@code convcl bench --model} on the CPU path with a committed
+ * family model (scripts/onnx/make_models.py): the output matches PyTorch's float64 result; a bad
+ * model (truncated file, unknown operator, missing initializer) or an input of the wrong shape is
+ * one line on stderr, exit 2, and nothing written.
+ */
+class ModelCliTest {
+    static final Path MODELS = Path.of("src/test/resources/onnx");
+    static final Path MODEL = MODELS.resolve("resnet_tiny.onnx");
+    static final Path INPUT = MODELS.resolve("resnet_tiny.input.npy");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void runMatchesPyTorch() throws IOException {
+        Path y = dir.resolve("y.npy");
+        Cli.Result r = Cli.run("run", "--model", MODEL.toString(), "--input", INPUT.toString(), "--out", y.toString(),
+                "--device", "cpu");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().startsWith(y + ": output 'output' [2, 10] float32"), r.toString());
+        HostTensor out = Npy.read(y);
+        HostTensor expected = Npy.read(MODELS.resolve("resnet_tiny.expected.npy"));
+        assertArrayEquals(expected.shape(), out.shape());
+        double num = 0, den = 0;
+        for (int i = 0; i < out.size(); i++) {
+            double d = out.get(i) - (double) expected.get(i);
+            num += d * d;
+            den += (double) expected.get(i) * expected.get(i);
+        }
+        assertTrue(Math.sqrt(num / den) < 1e-4, "relative L2 " + Math.sqrt(num / den));
+    }
+
+    @Test
+    void truncatedModel() throws IOException {
+        byte[] all = Files.readAllBytes(MODEL);
+        Path m = dir.resolve("truncated.onnx");
+        Files.write(m, Arrays.copyOf(all, all.length / 2));
+        assertRefused(m, INPUT, "truncated.onnx");
+    }
+
+    @Test
+    void unknownOperator() throws IOException {
+        ModelProto.Builder p = ModelProto.parseFrom(Files.readAllBytes(MODEL)).toBuilder();
+        String name = p.getGraph().getNode(0).getName();
+        p.getGraphBuilder().getNodeBuilder(0).setOpType("FancyConv");
+        Path m = dir.resolve("unknown.onnx");
+        Files.write(m, p.build().toByteArray());
+        String err = assertRefused(m, INPUT, "FancyConv");
+        assertTrue(err.contains(name), err);
+    }
+
+    @Test
+    void missingInitializer() throws IOException {
+        ModelProto.Builder p = ModelProto.parseFrom(Files.readAllBytes(MODEL)).toBuilder();
+        String weight = p.getGraph().getInitializer(0).getName();
+        p.getGraphBuilder().removeInitializer(0);
+        Path m = dir.resolve("missing.onnx");
+        Files.write(m, p.build().toByteArray());
+        String err = assertRefused(m, INPUT, weight);
+        assertTrue(err.contains("missing.onnx"), err);
+    }
+
+    @Test
+    void wrongInputShape() throws IOException {
+        Path x = dir.resolve("x.npy");
+        Npy.write(x, Tensor.zeros(2, 3, 40, 48));
+        String err = assertRefused(MODEL, x, "has shape [2, 3, 40, 48]");
+        assertTrue(err.contains("'input' of shape [2, 3, 48, 48]"), err);
+    }
+
+    /** Runs the model, expects the one-line refusal naming {@code expected}, and no file written. */
+    private String assertRefused(Path model, Path input, String expected) throws IOException {
+        List<String> before = Cli.names(dir);
+        Path y = dir.resolve("y.npy");
+        Cli.Result r = Cli.run("run", "--model", model.toString(), "--input", input.toString(), "--out", y.toString(),
+                "--device", "cpu");
+        Cli.assertUsageError(r, expected);
+        assertEquals(before, Cli.names(dir), "nothing written: " + r);
+        if (!model.equals(MODEL)) {   // a bad model file: bench refuses it the same way
+            Path json = dir.resolve("b.json");
+            Cli.Result b = Cli.run("bench", "--model", model.toString(), "--device", "cpu", "--json", json.toString());
+            Cli.assertUsageError(b, expected);
+            assertEquals(before, Cli.names(dir), "nothing written by bench: " + b);
+        }
+        return r.err();
+    }
+
+    @Test
+    void benchWritesLatencyAndHostTransfers() throws IOException {
+        Path json = dir.resolve("bench.json");
+        Cli.Result r = Cli.run("bench", "--model", MODEL.toString(), "--device", "cpu", "--json", json.toString(),
+                "--layers", "--warmup", "0", "--warmup-seconds", "0", "--iters", "3", "--seconds", "0");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("model: resnet_tiny.onnx, input 'input' [2, 3, 48, 48]"), r.toString());
+        assertTrue(r.out().contains("layers on cpu"), r.toString());
+        String text = Files.readString(json, StandardCharsets.UTF_8);
+        for (String field : List.of("\"model\": \"resnet_tiny.onnx\"", "\"median_ms\"", "\"host_transfers\": 0",
+                "\"layers\"", "\"kernel_ms\"")) {
+            assertTrue(text.contains(field), field + " missing from\n" + text);
+        }
+        // A symbolic or other size: --input-shape.
+        Cli.Result s = Cli.run("bench", "--model", MODEL.toString(), "--device", "cpu", "--input-shape", "1,3,32,32",
+                "--warmup", "0", "--warmup-seconds", "0", "--iters", "1", "--seconds", "0");
+        assertEquals(0, s.code(), s.toString());
+        assertTrue(s.out().contains("input 'input' [1, 3, 32, 32]"), s.toString());
+    }
+}

@@ -1,0 +1,141 @@
+package dev.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.Arg;
+import dev.convcl.HostTensor;
+import dev.convcl.RoiAlign;
+import dev.convcl.Tensor;
+import dev.convcl.reference.ReferenceOps;
+import dev.convcl.testing.RoiProblems;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code convcl run --op roi_align | ps_roi_align | deform_roi_pool} on the CPU path: results
+ * equal the reference; an empty RoI file gives an empty output; each bad input is one line, exit 2,
+ * with nothing written.
+ */
+class RunRoiTest {
+    @TempDir
+    Path dir;
+
+    private List<String> write(RoiProblems.Case c) throws IOException {
+        var args = c.args();
+        Npy.write(dir.resolve("x.npy"), (HostTensor) args.get(Arg.SRC));
+        Npy.write(dir.resolve("r.npy"), (HostTensor) args.get(Arg.ROIS));
+        RoiAlign op = c.op();
+        List<String> cmd = new ArrayList<>(List.of("run", "--op", op.name(), "--device", "cpu", "--input",
+                dir.resolve("x.npy").toString(), "--rois", dir.resolve("r.npy").toString(), "--output-size",
+                op.outH() + "," + op.outW(), "--spatial-scale", Float.toString(op.spatialScale()), "--sampling-ratio",
+                Integer.toString(op.samplingRatio()), "--out", dir.resolve("y.npy").toString()));
+        if (op.aligned()) {
+            cmd.add("--aligned");
+        }
+        if (op.kind() == RoiAlign.Kind.DEFORM_ROI_POOL) {
+            cmd.addAll(List.of("--gamma", Float.toString(op.gamma())));
+        }
+        if (op.offset()) {
+            Npy.write(dir.resolve("o.npy"), (HostTensor) args.get(Arg.OFFSET));
+            cmd.addAll(List.of("--offset", dir.resolve("o.npy").toString()));
+        }
+        if (op.mask()) {
+            Npy.write(dir.resolve("m.npy"), (HostTensor) args.get(Arg.MASK));
+            cmd.addAll(List.of("--mask", dir.resolve("m.npy").toString()));
+        }
+        return cmd;
+    }
+
+    @Test
+    void eachOperatorMatchesTheReference() throws IOException {
+        for (RoiProblems.Case c : RoiProblems.kernelCoverage()) {
+            Cli.Result r = Cli.run(write(c).toArray(String[]::new));
+            assertEquals(0, r.code(), r.toString());
+            var ref = c.args();
+            ReferenceOps.run(c.op(), ref);
+            HostTensor y = Npy.read(dir.resolve("y.npy"));
+            assertArrayEquals(c.op().outputShape(), y.shape(), c.toString());
+            RoiProblems.assertClose(((HostTensor) ref.get(Arg.DST)).toArray(), y.array(), c.toString());
+        }
+    }
+
+    @Test
+    void anEmptyRoiFileGivesAnEmptyOutput() throws IOException {
+        RoiProblems.Case c = RoiProblems.kernelCoverage().get(2); // ps_roi_align, c=8, 2x2 bins
+        List<String> cmd = write(c);
+        Files.write(dir.resolve("r.npy"), Npy.header(new int[] {0, 5}));
+        Cli.Result r = Cli.run(cmd.toArray(String[]::new));
+        assertEquals(0, r.code(), r.toString());
+        assertArrayEquals(new int[] {0, 2, 2, 2}, Npy.shape(dir.resolve("y.npy")));
+        assertEquals(Npy.header(new int[] {0, 2, 2, 2}).length, Files.size(dir.resolve("y.npy")));
+    }
+
+    private void assertFailsWith(List<String> cmd, String fragment) throws IOException {
+        Files.deleteIfExists(dir.resolve("y.npy"));
+        long before = Cli.filesIn(dir);
+        Cli.Result r = Cli.run(cmd.toArray(String[]::new));
+        assertEquals(2, r.code(), r.toString());
+        List<String> lines = r.err().lines().toList();
+        assertEquals(1, lines.size(), r.err());
+        assertTrue(lines.get(0).startsWith("convcl run: ") && lines.get(0).contains(fragment),
+                lines.get(0) + " should contain: " + fragment);
+        assertFalse(Files.exists(dir.resolve("y.npy")), "no output file after a failure");
+        assertEquals(before, Cli.filesIn(dir), "no temporary file left behind");
+    }
+
+    private static List<String> with(List<String> cmd, String option, String value) {
+        List<String> c = new ArrayList<>(cmd);
+        int i = c.indexOf(option);
+        if (i < 0) {
+            c.add(option);
+            if (value != null) {
+                c.add(value);
+            }
+        } else if (value == null) {
+            c.remove(i);
+            c.remove(i);
+        } else {
+            c.set(i + 1, value);
+        }
+        return c;
+    }
+
+    @Test
+    void badInputsAreOneLineExitTwoAndWriteNothing() throws IOException {
+        List<RoiProblems.Case> cases = RoiProblems.kernelCoverage();
+        List<String> align = write(cases.get(0)); // roi_align, n=2
+        Npy.write(dir.resolve("bad-batch.npy"), Tensor.of(new float[] {0, 0, 0, 2, 2, 2, 0, 0, 2, 2}, 2, 5));
+        assertFailsWith(with(align, "--rois", dir.resolve("bad-batch.npy").toString()),
+                "rois[1, 0] = 2.0: batch index must be in [0, 2) (n=2)");
+        Npy.write(dir.resolve("bad-nan.npy"), Tensor.of(new float[] {0, 0, 0, 2, Float.NaN}, 1, 5));
+        assertFailsWith(with(align, "--rois", dir.resolve("bad-nan.npy").toString()),
+                "rois[0, 4] = NaN: every coordinate must be finite");
+        Npy.write(dir.resolve("bad-cols.npy"), Tensor.of(new float[] {0, 0, 0, 2}, 1, 4));
+        assertFailsWith(with(align, "--rois", dir.resolve("bad-cols.npy").toString()),
+                "has shape [1, 4]; expected [K, 5]");
+        assertFailsWith(with(align, "--spatial-scale", "0"), "--spatial-scale 0.0 (spatial_scale) must be finite and positive");
+        assertFailsWith(with(align, "--output-size", "0,2"), "--output-size height 0 must be at least 1");
+        assertFailsWith(with(align, "--gamma", "0.5"), "--offset, --mask and --gamma are for --op deform_roi_pool only");
+        assertFailsWith(with(align, "--output-size", null), "--op roi_align needs --output-size PH,PW");
+
+        List<String> ps = write(cases.get(2)); // ps_roi_align, c=8
+        assertFailsWith(with(ps, "--output-size", "3,3"), "the channels of --input, c=8 must be a multiple of ph*pw=9");
+        assertFailsWith(with(ps, "--aligned", null), "--aligned is for --op roi_align only");
+
+        List<String> deform = write(cases.get(6)); // deform_roi_pool with offset and mask
+        assertFailsWith(with(deform, "--sampling-ratio", "-1"),
+                "--sampling-ratio -1 (sampling_ratio) must be 0 (adaptive) or positive for deform_roi_pool");
+        Npy.write(dir.resolve("bad-off.npy"), Tensor.zeros(cases.get(6).op().rois(), 2, 2, 1));
+        assertFailsWith(with(deform, "--offset", dir.resolve("bad-off.npy").toString()), "(--offset): has shape");
+        Npy.write(dir.resolve("bad-mask.npy"), Tensor.zeros(cases.get(6).op().rois(), 2, 2, 2));
+        assertFailsWith(with(deform, "--mask", dir.resolve("bad-mask.npy").toString()), "(--mask): has shape");
+    }
+}

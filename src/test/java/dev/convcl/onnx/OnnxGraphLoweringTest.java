@@ -1,0 +1,158 @@
+package dev.convcl.onnx;
+
+import static dev.convcl.onnx.OnnxBuilder.i;
+import static dev.convcl.onnx.OnnxBuilder.in;
+import static dev.convcl.onnx.OnnxBuilder.ints;
+import static dev.convcl.onnx.OnnxBuilder.out;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.CompiledGraph;
+import dev.convcl.ConvclException;
+import dev.convcl.DeviceChoice;
+import dev.convcl.Engine;
+import dev.convcl.Graph;
+import dev.convcl.HostTensor;
+import dev.convcl.Tensor;
+import dev.convcl.cli.Main;
+import dev.convcl.cli.Npy;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link Graph#fromOnnx}: the importer's nodes lowered onto {@link Graph.Builder} under their ONNX
+ * names; nodes the builder cannot express listed, all of them, in one line; and {@code convcl run
+ * --model} with several named inputs and outputs.
+ */
+class OnnxGraphLoweringTest {
+    @TempDir
+    Path dir;
+
+    private Path save(OnnxBuilder b, String name) throws IOException {
+        Path p = dir.resolve(name);
+        Files.write(p, b.bytes());
+        return p;
+    }
+
+    @Test
+    void nodesKeepTheirOnnxNamesAndTheModelsInputAndOutputNames() throws IOException {
+        OnnxBuilder b = new OnnxBuilder(13).input("image", 1, 3, 8, 8).ramp("w", 4, 3, 3, 3)
+                .node("Conv", "stem.conv", in("image", "w"), out("c"), ints("pads", 1, 1, 1, 1))
+                .node("Relu", "stem.relu", in("c"), out("r"))
+                .node("GlobalAveragePool", "head.pool", in("r"), out("features")).output("features");
+        Graph g = Graph.fromOnnx(save(b, "m.onnx"));
+        assertEquals("image", g.inputs().get(0).name());
+        assertArrayEquals(new int[] {1, 3, 8, 8}, g.inputs().get(0).shape());
+        assertEquals(List.of("features"), List.copyOf(g.outputs().keySet()));
+        assertArrayEquals(new int[] {1, 4, 1, 1}, g.outputs().get("features").shape());
+        String listing = g.toString();
+        for (String name : List.of("stem.conv", "stem.relu", "head.pool")) {
+            assertTrue(listing.contains(name), name + " missing from\n" + listing);
+        }
+        assertEquals(3, g.nodeCount(), listing);
+    }
+
+    @Test
+    void everyNodeTheBuilderCannotExpressIsListedInOneLine() throws IOException {
+        // Both import (the IR has a slice and a concat on any axis), neither is a channel operation.
+        OnnxBuilder b = new OnnxBuilder(13).input("x", 1, 2, 6, 6).vector("starts", 1).vector("ends", 4)
+                .vector("axes", 2)
+                .node("Slice", "crop_rows", in("x", "starts", "ends", "axes"), out("s"))
+                .node("Relu", "after_crop", in("s"), out("r"))
+                .node("Concat", "side_by_side", in("x", "x"), out("wide"), i("axis", 3))
+                .output("r").output("wide");
+        Path m = save(b, "m.onnx");
+        ConvclException e = assertThrows(ConvclException.class, () -> Graph.fromOnnx(m));
+        String msg = e.getMessage();
+        assertEquals(1, msg.lines().count(), msg);
+        assertTrue(msg.startsWith("m.onnx: 2 nodes cannot run"), msg);
+        assertTrue(msg.contains("Slice 'crop_rows': slice of axis 2"), msg);
+        assertTrue(msg.contains("Concat 'side_by_side': concatenation on axis 3"), msg);
+        assertTrue(!msg.contains("after_crop"), "a node reading an unsupported one is not reported again: " + msg);
+    }
+
+    @Test
+    void runModelWithNamedInputsAndOutputs() throws IOException {
+        OnnxBuilder b = new OnnxBuilder(13).input("a", 1, 2, 3, 3).input("b", 1, 2, 3, 3)
+                .node("Add", "plus", in("a", "b"), out("sum"))
+                .node("Mul", "times", in("a", "b"), out("prod"))
+                .output("sum").output("prod");
+        Path m = save(b, "two.onnx");
+        float[] av = new float[18];
+        float[] bv = new float[18];
+        for (int k = 0; k < 18; k++) {
+            av[k] = k * 0.5f - 3;
+            bv[k] = 2 - k * 0.25f;
+        }
+        Npy.write(dir.resolve("a.npy"), Tensor.of(av, 1, 2, 3, 3));
+        Npy.write(dir.resolve("b.npy"), Tensor.of(bv, 1, 2, 3, 3));
+        String[] ok = {"run", "--model", m.toString(), "--device", "cpu", "--input", "b=" + dir.resolve("b.npy"),
+            "--input", "a=" + dir.resolve("a.npy"), "--out", "prod=" + dir.resolve("p.npy"), "--out",
+            "sum=" + dir.resolve("s.npy")};
+        String[] r = cli(ok);
+        assertEquals("0", r[0], r[1] + r[2]);
+        HostTensor s = Npy.read(dir.resolve("s.npy"));
+        HostTensor p = Npy.read(dir.resolve("p.npy"));
+        for (int k = 0; k < 18; k++) {
+            assertEquals(av[k] + bv[k], s.get(k), 0f);
+            assertEquals(av[k] * bv[k], p.get(k), 0f);
+        }
+
+        // A file without a name for a model of two inputs: one line naming them, nothing written.
+        Files.delete(dir.resolve("s.npy"));
+        r = cli("run", "--model", m.toString(), "--device", "cpu", "--input", dir.resolve("a.npy").toString(),
+                "--out", "sum=" + dir.resolve("s.npy"));
+        assertEquals("2", r[0], r[1] + r[2]);
+        assertEquals(1, r[2].strip().lines().count(), r[2]);
+        assertTrue(r[2].contains("[a, b]"), r[2]);
+        assertTrue(!Files.exists(dir.resolve("s.npy")));
+        // An input missing, or an output the model does not have.
+        r = cli("run", "--model", m.toString(), "--device", "cpu", "--input", "a=" + dir.resolve("a.npy"),
+                "--out", "sum=" + dir.resolve("s.npy"));
+        assertEquals("2", r[0], r[1] + r[2]);
+        assertTrue(r[2].contains("input [b] has no --input"), r[2]);
+        r = cli("run", "--model", m.toString(), "--device", "cpu", "--input", "a=" + dir.resolve("a.npy"),
+                "--input", "b=" + dir.resolve("b.npy"), "--out", "difference=" + dir.resolve("s.npy"));
+        assertEquals("2", r[0], r[1] + r[2]);
+        assertTrue(r[2].contains("no output 'difference'; its outputs are [sum, prod]"), r[2]);
+        assertTrue(!Files.exists(dir.resolve("s.npy")));
+    }
+
+    @Test
+    void lowersWhatCompiledGraphRunsLikeTheImportersIr() {
+        // A 1x1 conv with a bias on a [1, 2, 1, 1] input: y = w x + b by hand.
+        OnnxBuilder b = new OnnxBuilder(13).input("x", 1, 2, 1, 1)
+                .floats("w", new float[] {1, 2, 3, 4}, 2, 2, 1, 1).floats("bias", new float[] {10, 20}, 2)
+                .node("Conv", "c", in("x", "w", "bias"), out("y")).output("y");
+        try (Engine e = Engine.create(DeviceChoice.CPU)) {
+            Graph g;
+            try {
+                Path m = save(b, "c.onnx");
+                g = Graph.fromOnnx(m);
+            } catch (IOException io) {
+                throw new IllegalStateException(io);
+            }
+            try (CompiledGraph net = e.compile(g)) {
+                HostTensor y = net.run(Map.of("x", Tensor.of(new float[] {5, 7}, 1, 2, 1, 1))).get("y");
+                assertArrayEquals(new float[] {1 * 5 + 2 * 7 + 10, 3 * 5 + 4 * 7 + 20}, y.toArray());
+            }
+        }
+    }
+
+    /** {exit code, stdout, stderr} of one command line. */
+    static String[] cli(String... args) {
+        StringWriter o = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(o, true), new PrintWriter(err, true));
+        return new String[] {Integer.toString(code), o.toString(), err.toString()};
+    }
+}
