@@ -8,6 +8,7 @@ import dev.convcl.spi.Internals;
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Implementations;
 import dev.convcl.testing.ProblemFiles;
+import dev.convcl.testing.RoiProblems;
 import dev.convcl.testing.Target;
 import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,7 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The same call twice on the same device gives bitwise identical output: twice on one plan, on a
  * second plan of the same problem, and as a one-shot call. The problems are those of
- * kernel-coverage.txt and the hand-picked network operations ({@link NetworkProblems#handPicked}),
+ * kernel-coverage.txt, the hand-picked network operations ({@link NetworkProblems#handPicked}) and
+ * the RoI operators' kernel-coverage cases ({@link RoiProblems#kernelCoverage}),
  * with random float data, so a change in summation order would show. On every backend, every
  * implementation of the backend's list (the list selection walks) runs every problem it accepts,
  * and {@link #everyImplementationIsWalked} fails when an implementation accepts none of them.
@@ -33,8 +36,13 @@ class DeterminismTest {
     @RegisterExtension
     static final Engines ENGINES = new Engines();
 
-    /** A problem with the name of its line (or the operator), for case names and messages. */
-    record Problem(String name, Operation op) {
+    /**
+     * A problem with the name of its line (or the operator), for case names and messages, its
+     * arguments, and the value the output starts as so that an element left unwritten shows: NaN,
+     * the RoI problems' sentinel (ps_roi_align's empty bins are NaN by definition), or null for a
+     * channel copy, which writes a slice of an output that keeps its random start.
+     */
+    record Problem(String name, Operation op, Supplier<Args> arguments, Float unwritten) {
         @Override
         public String toString() {
             return name + " (" + op + ")";
@@ -44,10 +52,14 @@ class DeterminismTest {
     static List<Problem> all() {
         List<Problem> l = new ArrayList<>();
         for (ProblemFiles.Named p : ProblemFiles.kernelCoverage()) {
-            l.add(new Problem(p.name(), p.spec()));
+            l.add(new Problem(p.name(), p.spec(), () -> Tensors.args(p.spec(), 77, false, 2.5), Float.NaN));
         }
         for (Operation op : NetworkProblems.handPicked()) {
-            l.add(new Problem(op.name(), op));
+            l.add(new Problem(op.name(), op, () -> NetworkProblems.randomArgs(op, 77),
+                    op instanceof ChannelCopy ? null : Float.NaN));
+        }
+        for (RoiProblems.Case c : RoiProblems.kernelCoverage()) {
+            l.add(new Problem(c.name(), c.op(), c::args, RoiProblems.SENTINEL));
         }
         return l;
     }
@@ -69,19 +81,11 @@ class DeterminismTest {
         return null;
     }
 
-    /** Random arguments, the output full of NaN (a channel copy writes a slice: its output keeps the random values). */
-    private static Args arguments(Operation op) {
-        if (op instanceof Convolution c) {
-            return Tensors.args(c, 77, false, 2.5);
-        }
-        return NetworkProblems.randomArgs(op, 77);
-    }
-
-    private static Args withFreshOutput(Args first, Operation op) {
+    private static Args withFreshOutput(Args first, Problem p) {
         HostTensor dst = (HostTensor) first.get(Arg.DST);
         float[] o = dst.toArray();
-        if (!(op instanceof ChannelCopy)) {
-            Arrays.fill(o, Float.NaN);
+        if (p.unwritten() != null) {
+            Arrays.fill(o, p.unwritten());
         }
         return first.with(Arg.DST, Tensor.of(o, dst.shape()));
     }
@@ -97,8 +101,8 @@ class DeterminismTest {
         List<Problem> problems = all();
         for (Implementation impl : Internals.primary(engine).implementations()) {
             assertTrue(problems.stream().anyMatch(p -> impl.validate(p.op()).isEmpty()),
-                    impl.name() + " on " + target + " accepts none of the determinism problems"
-                            + " (kernel-coverage.txt, NetworkProblems.handPicked): add one it accepts");
+                    impl.name() + " on " + target + " accepts none of the determinism problems (kernel-coverage.txt,"
+                            + " NetworkProblems.handPicked, RoiProblems.kernelCoverage): add one it accepts");
         }
     }
 
@@ -113,10 +117,10 @@ class DeterminismTest {
     void sameCallGivesSameBits(Target target, Problem p) {
         Engine engine = ENGINES.get(target);
         Operation op = p.op();
-        Args first = arguments(op);
+        Args first = p.arguments().get();
         if (engine.implementations(op).isEmpty()) {
-            Args once = withFreshOutput(first, op);
-            Args again = withFreshOutput(first, op);
+            Args once = withFreshOutput(first, p);
+            Args again = withFreshOutput(first, p);
             engine.execute(op, once);
             engine.execute(op, again);
             assertEquals(null, firstDifference(Tensors.out(once), Tensors.out(again)),
@@ -125,9 +129,9 @@ class DeterminismTest {
         }
         Map<String, float[]> byImplementation = new HashMap<>();
         Implementations.check(engine, target, op, plan -> {
-            Args once = withFreshOutput(first, op);
-            Args again = withFreshOutput(first, op);
-            Args otherPlan = withFreshOutput(first, op);
+            Args once = withFreshOutput(first, p);
+            Args again = withFreshOutput(first, p);
+            Args otherPlan = withFreshOutput(first, p);
             plan.execute(once);
             plan.execute(again);
             try (Plan second = engine.plan(op, plan.implementation(), null)) {
@@ -136,12 +140,13 @@ class DeterminismTest {
             float[] ref = Tensors.out(once);
             assertEquals(null, firstDifference(ref, Tensors.out(again)), "same plan, second call: " + p);
             assertEquals(null, firstDifference(ref, Tensors.out(otherPlan)), "second plan: " + p);
-            for (int i = 0; i < ref.length; i++) { // outputs start as NaN: all must have been written
-                assertEquals(false, Float.isNaN(ref[i]), "element " + i + " was not written: " + p);
+            for (int i = 0; p.unwritten() != null && i < ref.length; i++) { // every element must have been written
+                assertEquals(false, Float.floatToRawIntBits(ref[i]) == Float.floatToRawIntBits(p.unwritten()),
+                        "element " + i + " was not written: " + p);
             }
             byImplementation.put(plan.implementation(), ref);
         });
-        Args oneShot = withFreshOutput(first, op);
+        Args oneShot = withFreshOutput(first, p);
         engine.execute(op, oneShot);
         String selected = engine.implementations(op).get(0);
         assertEquals(null, firstDifference(byImplementation.get(selected), Tensors.out(oneShot)),
