@@ -36,7 +36,7 @@ class TuningTableTest {
 
     static OpenClDeviceInfo device(String name, String type, String driver) {
         return new OpenClDeviceInfo(0, "Test Platform", name, "Test Vendor", type, driver, "OpenCL 3.0", "OpenCL C 1.2",
-                2, 1000, 1L << 30, 64 * 1024, 1L << 28, 1024, false, true, 8, 8, null, null);
+                2, 1000, 1L << 30, 64 * 1024, 1L << 28, 1024, false, true, 16, 16, null, null);
     }
 
     @BeforeEach
