@@ -45,6 +45,11 @@ final class BenchCommand extends CliCommand {
     @Option(names = "--filter", paramLabel = "REGEX", description = "Only problems whose name contains a match.")
     String filter;
 
+    @Option(names = "--batch", paramLabel = "N[,N...]",
+            description = "Time each problem at each of these batch sizes (its n replaced), e.g. 1,8,32, and print "
+                    + "how GFLOP/s and the time per image change with the batch.")
+    String batch;
+
     @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
             description = "Device under test (default: ${DEFAULT-VALUE}); cpu times the CPU path alone.")
     DeviceChoice device;
@@ -101,7 +106,11 @@ final class BenchCommand extends CliCommand {
         if (!(referenceMflop > 0)) {
             throw new IllegalArgumentException("--reference-mflop " + referenceMflop + " must be positive");
         }
+        List<Integer> batches = batch == null ? null : BenchBatches.parse(batch);
         if (chain) {
+            if (batches != null) {
+                throw new IllegalArgumentException("--chain times its fixed chain at its own batch; it takes no --batch");
+            }
             return runChain();
         }
         Pattern pattern;
@@ -113,6 +122,9 @@ final class BenchCommand extends CliCommand {
         }
         List<BenchSuite.Problem> problems = BenchSuite.select(
                 BenchSuite.load(shapes == null ? null : new FileArg("shapes file", "--shapes", shapes)), quick, pattern);
+        if (batches != null) {
+            problems = BenchBatches.expand(problems, batches);
+        }
         // Found out now rather than after minutes of timing.
         for (FileArg f : reports()) {
             f.checkWritable();
@@ -181,6 +193,9 @@ final class BenchCommand extends CliCommand {
                     + " device tensors (no copies); GFLOP/s from host-array ms;");
             out().println("peak: kernel GFLOP/s (wall GFLOP/s on the CPU path) / the measured FMA peak");
             BenchReport.table(rows, out());
+            if (batches != null) {
+                BenchBatches.print(rows, batches, out());
+            }
             for (String note : shares.notes()) {
                 out().println("peak: " + note);
             }
