@@ -155,16 +155,29 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
 
     /**
      * The depthwise tile used without a tuning entry, or empty when none fits the device. CPU: one
-     * work-item per group, vectors of the device's width (half of it for outputs at most 8 wide,
-     * or at most 16 wide with kernels at most 5 wide, where a full vector wastes lanes), up to 4
-     * vectors along x (64 columns at width 16), and rows enough to fill about 16 accumulators
-     * within the registers left after the loaded vectors and the weight (AVX-512: 4 vectors x 4
-     * rows; AVX2: 2 x 6), balanced over the output height. GPU: work-groups of 8 warps' worth
-     * (at most 128 work-items) of 2-wide vectors and 2 rows, halved until they fit.
+     * work-item per group with vectors of {@link #depthwiseWidth} floats (half that for outputs at
+     * most 8 wide, or at most 16 wide with kernels at most 5 wide, where a full vector wastes
+     * lanes), up to 4 vectors along x, and rows enough for about 16 vectors of accumulators (at
+     * most 8), balanced over the output height, so each loaded input vector feeds several output
+     * rows. GPU: work-groups of 16 x 8 work-items (fewer when the device allows fewer) of 2-wide
+     * vectors and 2 rows. Every tile handed out fits the work-group and local-memory limits
+     * (else the next candidate; else none).
      */
     Optional<DepthwisePlan.Tile> depthwise(Convolution spec) {
         List<DepthwisePlan.Tile> c = depthwiseCandidates(spec);
         return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
+    }
+
+    /**
+     * The depthwise kernel's vector width on a CPU: twice the register width, at most 16. The
+     * kernel is bound by its loads (from local memory, and of the weights), not by its registers:
+     * on POCL's AVX2 target (pthread-haswell, 8-float registers) 16-float vectors ran the 3x3
+     * layers of shapes.txt at 33-35 GFLOP/s against 18-25 for 8-float ones, and the default
+     * register tile of 16 accumulator vectors (32 registers' worth there) was not slowed by it
+     * ({@code convcl tune}, docs/PERFORMANCE.md).
+     */
+    int depthwiseWidth() {
+        return Math.min(16, 2 * vectorWidth);
     }
 
     private DepthwisePlan.Tile depthwisePreferred(Convolution spec) {
@@ -173,21 +186,16 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
             int wgy = (int) Math.max(1, Math.min(8, maxWorkGroup / wgx));
             return new DepthwisePlan.Tile(2, 1, 2, wgx, wgy);
         }
-        int w = vectorWidth;
+        int w = depthwiseWidth();
         int vw = w >= 16 && (spec.outW() <= 8 || (spec.outW() <= 16 && spec.kw() <= 5)) ? w / 2 : w;
         int nv = Math.max(1, Math.min(4, (spec.outW() + vw - 1) / vw));
-        // At least as many rows as the kernel is high (up to 3), so each loaded vector feeds them.
-        int wantRows = Math.min(3, Math.min(spec.kh(), spec.outH()));
-        while (nv > 1 && depthwiseRows(nv) < wantRows) {
-            nv--;
-        }
-        int maxRows = depthwiseRows(nv);
+        int maxRows = Math.min(8, 16 / nv);
         int rowTiles = (spec.outH() + maxRows - 1) / maxRows;
         int th = (spec.outH() + rowTiles - 1) / rowTiles;
         return new DepthwisePlan.Tile(vw, nv, th, 1, 1);
     }
 
-    /** Rows of {@code nv} accumulator vectors that fit: at most 16 accumulators, 8 rows, and the registers. */
+    /** Rows of {@code nv} accumulator vectors of the register width that fit the registers (at most 8). */
     private int depthwiseRows(int nv) {
         int byRegisters = (vectorRegisters - nv - 2) / nv;
         return Math.max(1, Math.min(8, Math.min(16 / nv, byRegisters)));
@@ -198,6 +206,16 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         java.util.LinkedHashSet<DepthwisePlan.Tile> all = new java.util.LinkedHashSet<>();
         all.add(depthwisePreferred(spec));
         if (cpuLike) {
+            // The shapes measured on AVX-512 (64 columns x 4 rows at most), whatever the width:
+            // depthwise loops load more than they multiply, so a tile wider than the registers
+            // can still win by loading each input vector for more outputs.
+            all.add(new DepthwisePlan.Tile(16, 4, 4, 1, 1));
+            all.add(new DepthwisePlan.Tile(16, 2, 4, 1, 1));
+            all.add(new DepthwisePlan.Tile(16, 2, 8, 1, 1));
+            all.add(new DepthwisePlan.Tile(16, 4, 2, 1, 1));
+            all.add(new DepthwisePlan.Tile(8, 8, 4, 1, 1));
+            all.add(new DepthwisePlan.Tile(8, 4, 4, 1, 1));
+            all.add(new DepthwisePlan.Tile(8, 2, 8, 1, 1));
             int w = vectorWidth;
             for (int vw : w >= 8 ? new int[] {w, w / 2} : new int[] {w}) {
                 for (int nv : new int[] {1, 2, 4}) {
