@@ -63,6 +63,11 @@ final class BenchCommand extends CliCommand {
     @Option(names = "--filter", paramLabel = "REGEX", description = "Only problems whose name contains a match.")
     String filter;
 
+    @Option(names = "--batch", paramLabel = "N[,N...]",
+            description = "Time each problem at each of these batch sizes (its n replaced), e.g. 1,8,32, and print "
+                    + "how GFLOP/s and the time per image change with the batch.")
+    String batch;
+
     @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
             description = "Device under test (default: ${DEFAULT-VALUE}); cpu times the CPU path alone.")
     DeviceChoice device;
@@ -104,10 +109,6 @@ final class BenchCommand extends CliCommand {
             description = "Threads each peer may use (default: the number of CPU cores, ${DEFAULT-VALUE}).")
     int peerThreads = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--batch", paramLabel = "B[,B...]",
-            description = "Time every problem at each of these batch sizes (its n replaced), e.g. 1,8,32.")
-    String batch;
-
     @Option(names = "--fma-limit", paramLabel = "GFLOPS|measure",
             description = "The machine's fp32 FMA limit, the rate a plain C FMA loop reaches on every core "
                     + "(bench/fma_limit.c): a figure, or 'measure' to build and run that loop now with the C "
@@ -143,7 +144,7 @@ final class BenchCommand extends CliCommand {
         if (peerThreads < 1) {
             throw new IllegalArgumentException("--peer-threads " + peerThreads + " must be at least 1");
         }
-        List<Integer> batches = batch == null ? List.of() : parseBatches(batch);
+        List<Integer> batches = batch == null ? null : BenchBatches.parse(batch);
         Double limitGiven = fmaLimit == null ? null : FmaLimit.parse(fmaLimit);
         String compiler = null;
         if (fmaLimit != null && limitGiven == null) {
@@ -173,6 +174,9 @@ final class BenchCommand extends CliCommand {
         }
         List<BenchSuite.Problem> problems = BenchSuite.select(
                 BenchSuite.load(shapes == null ? null : new FileArg("shapes file", "--shapes", shapes)), quick, pattern);
+        if (batches != null) {
+            problems = BenchBatches.expand(problems, batches);
+        }
         // Found out now rather than after minutes of timing.
         for (FileArg f : reports()) {
             f.checkWritable();
@@ -196,7 +200,7 @@ final class BenchCommand extends CliCommand {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
             err().println("bench: " + problems.size() + (problems.size() == 1 ? " problem" : " problems")
-                    + (batches.isEmpty() ? "" : " at batch " + joined(batches)) + " on " + engine.deviceName()
+                    + (batches == null ? "" : " at batch " + joined(batches)) + " on " + engine.deviceName()
                     + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
             err().flush();
             Peak.Result devicePeak = null, cpuPeak = null;
@@ -232,7 +236,7 @@ final class BenchCommand extends CliCommand {
             }
             BenchRunner runner = new BenchRunner(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds,
                     referenceMflop * 1e6), err(), timedPeers);
-            List<BenchRow> measured = runner.run(problems, batches);
+            List<BenchRow> measured = runner.run(problems);
             // No share above 100%: a result faster than its peak has the peak measured again.
             PeakShares.Outcome shares = PeakShares.settle(measured, devicePeak, cpuPeak, backend -> {
                 boolean onCpu = PeakShares.CPU.equals(backend);
@@ -291,6 +295,9 @@ final class BenchCommand extends CliCommand {
                         + "peer: GFLOP/s / that peer's (host arrays; device tensors in the JSON)");
             }
             BenchReport.table(rows, out());
+            if (batches != null) {
+                BenchBatches.print(rows, batches, out());
+            }
             for (String note : shares.notes()) {
                 out().println("peak: " + note);
             }
@@ -500,32 +507,6 @@ final class BenchCommand extends CliCommand {
         }
     }
 
-    /**
-     * The batch sizes of {@code --batch}: positive, without repeats, in the order given.
-     *
-     * @throws IllegalArgumentException naming the value and the rule
-     */
-    static List<Integer> parseBatches(String list) {
-        List<Integer> sizes = new ArrayList<>();
-        for (String word : list.split(",", -1)) {
-            int b;
-            try {
-                b = Integer.parseInt(word.strip());
-            } catch (NumberFormatException e) {
-                b = 0;
-            }
-            if (b < 1) {
-                throw new IllegalArgumentException("--batch '" + list + "': '" + word.strip() + "' is not a positive "
-                        + "batch size; give sizes separated by commas, e.g. --batch 1,8,32");
-            }
-            if (sizes.contains(b)) {
-                throw new IllegalArgumentException("--batch '" + list + "' names batch " + b + " twice");
-            }
-            sizes.add(b);
-        }
-        return List.copyOf(sizes);
-    }
-
     private static String joined(List<Integer> batches) {
         return String.join(",", batches.stream().map(String::valueOf).toList());
     }
@@ -567,7 +548,7 @@ final class BenchCommand extends CliCommand {
             extra.put("fma_limit_gflops", limit == null ? null : limit.gflops());
             extra.put("fma_limit_source", limit == null ? null : limit.source());
             extra.put("fma_limit_notes", new ArrayList<Object>(limitNotes));
-            extra.put("batches", new ArrayList<Object>(batches));
+            extra.put("batches", new ArrayList<Object>(batches == null ? List.of() : batches));
             List<Object> peerFields = new ArrayList<>();
             for (BenchPeers.Status st : peerStatuses) {
                 peerFields.add(st.fields());

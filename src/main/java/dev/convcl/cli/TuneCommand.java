@@ -13,12 +13,16 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code convcl tune}: searches kernel tiles per problem class and keeps the winners for this device. */
+/** {@code convcl tune}: searches kernel tiles per family and problem class and keeps the winners for this device. */
 @Command(name = "tune", sortOptions = false, description = {
-        "Finds the fastest implicit-GEMM tile of each problem class on an OpenCL device, for later plans.",
-        "Times the candidate tiles of each problem class of a shapes file, after checking each candidate's "
+        "Finds the fastest tile of each kernel family (gemm, depthwise, deform-gemm) and problem class on an "
+                + "OpenCL device, for later plans.",
+        "Times every candidate tile of each problem class of a shapes file, after checking each candidate's "
                 + "output against the direct kernel, and stores the winners in the device's tuning file (keyed "
-                + "by device and driver) under the user's cache folder; plans use it automatically from then on."})
+                + "by device and driver) under the user's cache folder; plans use it automatically from then on. "
+                + "Without it, plans use defaults derived from what the device reports; with CONVCL_AUTOTUNE=on "
+                + "(or -Dconvcl.autotune=on) a class without an entry is tuned on first use within "
+                + "CONVCL_AUTOTUNE_SECONDS (default 5) seconds."})
 final class TuneCommand extends CliCommand {
 
     @Option(names = "--shapes", paramLabel = "FILE",
@@ -74,8 +78,8 @@ final class TuneCommand extends CliCommand {
                 err().flush();
             }, folder);
             for (Tuner.Choice c : chosen) {
-                out().printf("%-24s %s  %.1f GFLOP/s  (%d candidates, %d rejected)%n", c.problemClass(), c.config(),
-                        c.gflops(), c.candidates(), c.rejected());
+                out().printf(java.util.Locale.ROOT, "%-12s %-24s %s  %.1f GFLOP/s  (%d candidates, %d rejected)%n",
+                        c.family(), c.problemClass(), c.config(), c.gflops(), c.candidates(), c.rejected());
             }
             out().println("tuning file: " + TuningTable.fileFor(folder, ctx.get().info()));
         }

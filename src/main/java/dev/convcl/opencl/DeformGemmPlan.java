@@ -4,8 +4,6 @@ import dev.convcl.Arg;
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import java.util.Map;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -92,63 +90,19 @@ final class DeformGemmPlan extends KernelPrimitive<Convolution> {
 
     /**
      * The tile shapes worth trying for {@code spec} on {@code device}, the default first, each
-     * fitting the device. CPU devices get one-work-item groups (no barrier) with a 16-wide
-     * register tile; GPUs get one register tile per work-item, up to 256 work-items a group.
+     * fitting the device: {@link DeviceProfile#deformCandidates}.
      */
     static List<Tile> candidates(Convolution spec, OpenClDeviceInfo device) {
-        Set<Tile> all = new LinkedHashSet<>();
-        int kg = spec.kPerGroup();
-        if (device.isCpu()) {
-            all.add(cpuDefault(spec, device));
-            all.add(new Tile(16, 1, 1, 8, nkt(kg, 8, 64), 16, 1));
-            all.add(new Tile(16, 2, 1, 4, nkt(kg, 4, 64), 16, 1));
-            all.add(new Tile(16, 2, 1, 8, nkt(kg, 8, 32), 8, 1));
-            all.add(new Tile(16, 2, 1, 8, nkt(kg, 8, 256), 16, 1));
-            all.add(new Tile(16, 2, 1, 8, nkt(kg, 8, 512), 16, 1));
-            all.add(new Tile(8, 2, 1, 8, nkt(kg, 8, 128), 16, 1));
-        } else {
-            all.add(new Tile(4, 1, 16, 4, nkt(kg, 4, 32), 4, 16 * nkt(kg, 4, 32)));
-            all.add(new Tile(1, 1, 32, 4, nkt(kg, 4, 16), 4, 32 * nkt(kg, 4, 16)));
-            all.add(new Tile(2, 1, 16, 8, nkt(kg, 8, 64), 4, 16 * nkt(kg, 8, 64)));
-            all.add(new Tile(4, 1, 8, 4, nkt(kg, 4, 64), 8, 8 * nkt(kg, 4, 64)));
-        }
-        List<Tile> fitting = new ArrayList<>();
-        for (Tile t : all) {
-            if (t.fits(spec, device)) {
-                fitting.add(t);
-            }
-        }
-        return fitting;
+        return DeviceProfile.of(device).deformCandidates(spec);
     }
 
     /** The tile used without tuning, or empty when no tile fits the device (use the direct kernel). */
     static Optional<Tile> defaultTile(Convolution spec, OpenClDeviceInfo device) {
-        List<Tile> c = candidates(spec, device);
-        return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
-    }
-
-    /**
-     * CPU: 16 pixels x 8 channels per register tile (two 8-wide vectors); as many channels per
-     * work-group as the group has, up to 512 (each sample then computed once), split only while
-     * there would be fewer than four work-groups per compute unit.
-     */
-    private static Tile cpuDefault(Convolution spec, OpenClDeviceInfo device) {
-        int kt = 8;
-        int nkt = nkt(spec.kPerGroup(), kt, 512);
-        long pixelTiles = (long) spec.n() * spec.groups() * ceilDiv(spec.outH() * spec.outW(), 16);
-        while (nkt > 1 && pixelTiles * ceilDiv(spec.kPerGroup(), kt * nkt) < 4L * device.computeUnits()) {
-            nkt = ceilDiv(nkt, 2);
-        }
-        return new Tile(8, 2, 1, kt, nkt, 16, 1);
+        return DeviceProfile.of(device).deform(spec);
     }
 
     private static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
-    }
-
-    /** Register tiles of {@code kt} channels per work-group: enough for {@code kg}, at most {@code maxChannels}. */
-    private static int nkt(int kg, int kt, int maxChannels) {
-        return Math.max(1, Math.min(ceilDiv(kg, kt), maxChannels / kt));
     }
 
     private final Tile tile;

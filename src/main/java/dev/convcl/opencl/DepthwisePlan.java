@@ -2,10 +2,7 @@ package dev.convcl.opencl;
 
 import dev.convcl.Arg;
 import dev.convcl.Convolution;
-import dev.convcl.DeformConv2d;
 import java.util.Map;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -94,57 +91,15 @@ final class DepthwisePlan extends KernelPrimitive<Convolution> {
 
     /**
      * The tile shapes worth trying for {@code spec} on {@code device}, the default first, each
-     * fitting the device. CPU devices get one-work-item groups (no barrier, wide register tiles);
-     * GPUs get work-groups of 64 to 256 work-items with small per-item tiles.
+     * fitting the device: {@link DeviceProfile#depthwiseCandidates}.
      */
     static List<Tile> candidates(Convolution spec, OpenClDeviceInfo device) {
-        Set<Tile> all = new LinkedHashSet<>();
-        if (device.isCpu()) {
-            all.add(cpuDefault(spec));
-            all.add(new Tile(16, 4, 4, 1, 1));
-            all.add(new Tile(16, 2, 4, 1, 1));
-            all.add(new Tile(16, 1, 4, 1, 1));
-            all.add(new Tile(16, 4, 2, 1, 1));
-            all.add(new Tile(16, 2, 8, 1, 1));
-            all.add(new Tile(8, 2, 4, 1, 1));
-            all.add(new Tile(8, 1, 8, 1, 1));
-        } else {
-            all.add(new Tile(2, 1, 2, 16, 8));
-            all.add(new Tile(1, 1, 1, 16, 8));
-            all.add(new Tile(1, 1, 4, 16, 8));
-            all.add(new Tile(4, 1, 2, 16, 8));
-            all.add(new Tile(2, 1, 2, 32, 4));
-            all.add(new Tile(4, 1, 1, 8, 8));
-        }
-        List<Tile> fitting = new ArrayList<>();
-        for (Tile t : all) {
-            if (t.fits(spec, device)) {
-                fitting.add(t);
-            }
-        }
-        return fitting;
+        return DeviceProfile.of(device).depthwiseCandidates(spec);
     }
 
     /** The tile used without tuning, or empty when no tile fits the device (use the direct kernel). */
     static Optional<Tile> defaultTile(Convolution spec, OpenClDeviceInfo device) {
-        List<Tile> c = candidates(spec, device);
-        return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
-    }
-
-    /**
-     * One work-item per group on a CPU: vectors covering up to 64 columns, 16-wide except for
-     * outputs at most 16 wide with kernels at most 5 wide (8-wide vectors waste fewer lanes
-     * there, and such kernels are bound by loads, not arithmetic); rows enough to keep the
-     * register tile at about 16 vectors (at most 8), balanced over the output height, so each
-     * loaded input vector feeds several output rows. Measured on POCL with the benchmark shapes.
-     */
-    private static Tile cpuDefault(Convolution spec) {
-        int vw = spec.outW() <= 8 || (spec.outW() <= 16 && spec.kw() <= 5) ? 8 : 16;
-        int nv = Math.max(1, Math.min(4, (spec.outW() + vw - 1) / vw));
-        int maxRows = Math.min(8, 16 / nv);
-        int rowTiles = (spec.outH() + maxRows - 1) / maxRows;
-        int th = (spec.outH() + rowTiles - 1) / rowTiles;
-        return new Tile(vw, nv, th, 1, 1);
+        return DeviceProfile.of(device).depthwise(spec);
     }
 
     private final Tile tile;

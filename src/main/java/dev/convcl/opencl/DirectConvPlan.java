@@ -11,13 +11,14 @@ import java.util.Map;
  * are the fallback of the faster plans and the yardstick of the tuner.
  */
 final class DirectConvPlan extends KernelPrimitive<Convolution> {
-    private static final long LX = 8;
-    private static final long LY = 8;
+    /** Work-group {x, y}: {@link DeviceProfile#directLocalSize()}. */
+    private final long[] local;
 
     DirectConvPlan(OpenClContext ctx, Convolution spec) {
         super(ctx, spec, spec.isDeformable()
                 ? ctx.programs().kernel("deform2d_direct.cl", options(spec).toString(), "deform2d_direct")
                 : ctx.programs().kernel("conv2d_direct.cl", options(spec).toString(), "conv2d_direct"));
+        this.local = DeviceProfile.of(ctx.info()).directLocalSize();
     }
 
     /**
@@ -60,12 +61,12 @@ final class DirectConvPlan extends KernelPrimitive<Convolution> {
 
     @Override
     long[] globalSize() {
-        return new long[] {roundUp(spec.outW(), LX), roundUp(spec.outH(), LY), (long) spec.n() * spec.k()};
+        return new long[] {roundUp(spec.outW(), local[0]), roundUp(spec.outH(), local[1]), (long) spec.n() * spec.k()};
     }
 
     @Override
     long[] localSize() {
-        return new long[] {LX, LY, 1};
+        return new long[] {local[0], local[1], 1};
     }
 
     static long roundUp(long v, long m) {

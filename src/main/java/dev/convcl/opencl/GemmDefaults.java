@@ -1,12 +1,9 @@
 package dev.convcl.opencl;
 
-import static org.jocl.CL.CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT;
-
 import dev.convcl.Convolution;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import org.jocl.CLException;
 
 /**
  * The GEMM tiles used without a tuning file, and the candidates the {@link Tuner} times.
@@ -21,17 +18,9 @@ final class GemmDefaults {
     private GemmDefaults() {
     }
 
-    /** The native float vector width of {@code device}, as 1, 2, 4, 8 or 16 (16 when unknown). */
+    /** The float vector width the kernels use on {@code device}: {@link DeviceProfile#vectorWidth()}. */
     static int nativeWidth(OpenClDeviceInfo device) {
-        int w = 16;
-        try {
-            if (device.device() != null) {
-                w = OpenClDiscovery.deviceInt(device.device(), CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT);
-            }
-        } catch (CLException | UnsatisfiedLinkError e) {
-            w = 16;
-        }
-        return w >= 16 ? 16 : w >= 8 ? 8 : w >= 4 ? 4 : w >= 2 ? 2 : 1;
+        return DeviceProfile.of(device).vectorWidth();
     }
 
     /** Whether the device runs kernels the way a CPU does (the register-tile kernels suit it). */
@@ -39,13 +28,20 @@ final class GemmDefaults {
         return device.isCpu();
     }
 
-    /** The default tile for {@code spec} on a device of the given style. */
+    /** The default tile for {@code spec} on a device of the given style, with the accumulators of {@code width}. */
     static GemmConfig of(Convolution spec, boolean cpuLike, int width) {
+        return of(spec, cpuLike, width, accumulatorVectors(width));
+    }
+
+    /**
+     * The preferred tile for {@code spec} on a device of the given style, vectors of {@code width}
+     * floats and {@code acc} vector accumulators ({@link DeviceProfile#accumulators()}).
+     */
+    static GemmConfig of(Convolution spec, boolean cpuLike, int width, int acc) {
         ProblemClass cls = ProblemClass.of(spec);
         if (!cpuLike) {
             return cls == ProblemClass.GROUPED_NARROW ? GemmConfig.lm(8, 16, 16, 64, 16) : GemmConfig.lm(16, 16, 64, 64, 16);
         }
-        int acc = accumulatorVectors(width);
         // Measured on POCL (AVX-512): vectors of adjacent pixels suit few output channels per
         // group and 1x1 problems; vectors of channels suit everything else, and any stride.
         if (spec.strideW() == 1 && (cls == ProblemClass.GROUPED_NARROW || cls == ProblemClass.POINTWISE)) {
@@ -59,9 +55,9 @@ final class GemmDefaults {
         return GemmConfig.cm(width, 2 * width, acc / 2, 1);
     }
 
-    /** Vector accumulators a register tile may keep: about 3/4 of the vector registers. */
+    /** Vector accumulators of a CPU with vectors of {@code width} floats (AVX-512: 28, else 12), as {@link DeviceProfile}. */
     private static int accumulatorVectors(int width) {
-        return width >= 16 ? 28 : 12;
+        return (width >= 16 ? 32 : 16) - 4;
     }
 
     /**
@@ -71,14 +67,31 @@ final class GemmDefaults {
      * device that behaves unlike its type still finds its kernel.
      */
     static List<GemmConfig> candidates(Convolution spec, boolean cpuLike, int width) {
+        return candidates(spec, cpuLike, width, accumulatorVectors(width));
+    }
+
+    /** As above, with {@code acc} vector accumulators. */
+    static List<GemmConfig> candidates(Convolution spec, boolean cpuLike, int width, int acc) {
         LinkedHashSet<GemmConfig> c = new LinkedHashSet<>();
-        for (GemmConfig g : cpuLike ? cpuCandidates(width) : gpuCandidates()) {
+        for (GemmConfig g : cpuLike ? cpuCandidates(width, acc) : gpuCandidates()) {
             if (g.kind() != GemmConfig.Kind.PV || spec.strideW() == 1) {
                 c.add(g);
             }
         }
-        c.add(of(spec, cpuLike, width));
+        c.add(of(spec, cpuLike, width, acc));
         return new ArrayList<>(c);
+    }
+
+    /** The candidates for {@code spec} on a device of {@code profile}, those it cannot run left out. */
+    static List<GemmConfig> candidates(Convolution spec, DeviceProfile profile) {
+        List<GemmConfig> l = new ArrayList<>();
+        l.add(profile.gemm(spec));
+        for (GemmConfig g : candidates(spec, profile.cpuLike(), profile.vectorWidth(), profile.accumulators())) {
+            if (profile.gemmFits(spec, g) && !l.contains(g)) {
+                l.add(g);
+            }
+        }
+        return l;
     }
 
     /**
@@ -87,7 +100,11 @@ final class GemmDefaults {
      * vector (for groups of few channels), two pixel-vector tiles, and one GPU-style config.
      */
     static List<GemmConfig> cpuCandidates(int width) {
-        int acc = accumulatorVectors(width);
+        return cpuCandidates(width, accumulatorVectors(width));
+    }
+
+    /** As above, with {@code acc} vector accumulators. */
+    static List<GemmConfig> cpuCandidates(int width, int acc) {
         List<GemmConfig> l = new ArrayList<>();
         for (int mv = 1; mv <= 3; mv++) {
             l.add(GemmConfig.cm(width, mv * width, acc / mv, 1));

@@ -33,8 +33,7 @@ import org.jocl.CLException;
  *
  * <p>Implementations, in selection order: {@code depthwise} ({@code depthwise.cl}, conv2d with
  * groups == c, when a tile fits the device), {@code deform-gemm} ({@code deform2d_gemm.cl}),
- * {@code gemm} ({@code conv2d_gemm.cl}, conv2d that is not depthwise, its tile from the device's
- * tuning table or the defaults), and the direct kernels {@code direct} ({@code conv2d_direct.cl})
+ * {@code gemm} ({@code conv2d_gemm.cl}, conv2d that is not depthwise), and the direct kernels {@code direct} ({@code conv2d_direct.cl})
  * and {@code deform-direct} ({@code deform2d_direct.cl}), which run every convolution the device
  * can hold; then one implementation per network operation, each running every valid descriptor
  * whose tensors the device can hold: {@code channel-affine} ({@code channel_affine.cl}),
@@ -42,8 +41,12 @@ import org.jocl.CLException;
  * ({@code channel_copy.cl}), {@code channel-shuffle} ({@code channel_shuffle.cl}) and
  * {@code pad2d} ({@code pad2d.cl}); then {@code roi-align} ({@code roi_align.cl}: roi_align,
  * ps_roi_align, deform_roi_pool).
+ * The tiles of depthwise, deform-gemm and gemm come from the device's {@link TuningTable}
+ * when it has an entry for the problem's class, else from {@link DeviceProfile}'s defaults for the
+ * device; with {@link AutoTune} on, a class without an entry is tuned on first use.
  */
 public final class OpenClBackend implements Backend {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OpenClBackend.class);
     private final OpenClContext context;
     private final List<Implementation> implementations;
 
@@ -112,6 +115,46 @@ public final class OpenClBackend implements Backend {
         return Optional.empty();
     }
 
+    /**
+     * The configuration a plan of {@code family} uses for {@code c} without being told: the tuning
+     * table's entry, else the device's default (empty when no tile fits). No side effects (what
+     * {@code validate} may call).
+     */
+    private Optional<String> configured(KernelFamily family, Convolution c) {
+        return TuningTable.forDevice(context.info()).configOrDefault(family, c, context.info());
+    }
+
+    /** Classes automatic tuning has been tried for on this backend (family.class keys). */
+    private final java.util.Set<String> autoTuned = new java.util.HashSet<>();
+
+    /**
+     * As {@link #configured}, but with automatic tuning ({@link AutoTune}) on, a class without a
+     * table entry is tuned first, once per backend, on {@code c}, within the budget.
+     */
+    private Optional<String> chosen(KernelFamily family, Convolution c) {
+        TuningTable table = TuningTable.forDevice(context.info());
+        Optional<String> tuned = table.tuned(family, c, context.info());
+        if (tuned.isPresent() || !AutoTune.enabled()) {
+            return tuned.isPresent() ? tuned : family.defaultConfig(c, context.info());
+        }
+        String key = TuningTable.entryKey(family, family.classKey(c));
+        synchronized (autoTuned) {
+            if (autoTuned.add(key)) {
+                Tuner.Budget budget = AutoTune.budget();
+                LOG.info("tuning {} on {} for the first time (at most {} s; {}=off to skip) ...", key,
+                        context.info().name(), budget.nanosPerClass() / 1e9, AutoTune.PROPERTY);
+                try {
+                    List<Tuner.Choice> won = Tuner.tune(context, List.of(c), LOG::debug, TuningTable.defaultDir(), budget);
+                    won.forEach(w -> LOG.info("tuned {}: {} at {} GFLOP/s ({} candidates)", key, w.config(),
+                            String.format(java.util.Locale.ROOT, "%.1f", w.gflops()), w.candidates()));
+                } catch (RuntimeException e) {
+                    LOG.warn("automatic tuning of {} failed ({}); using the default tile", key, e.toString());
+                }
+            }
+        }
+        return configured(family, c);
+    }
+
     /** Creates with a CLException turned into a DeviceException. */
     private static Primitive translated(String doing, java.util.function.Supplier<Primitive> create) {
         try {
@@ -137,7 +180,7 @@ public final class OpenClBackend implements Backend {
             if (!c.isDepthwise()) {
                 return Optional.of("not depthwise (groups != c)");
             }
-            if (DepthwisePlan.defaultTile(c, context.info()).isEmpty()) {
+            if (configured(KernelFamily.DEPTHWISE, c).isEmpty()) {
                 return Optional.of("no depthwise tile fits the device's local memory and work-group size");
             }
             return Optional.empty();
@@ -145,18 +188,14 @@ public final class OpenClBackend implements Backend {
 
         @Override
         public List<String> configs(Operation op) {
-            List<String> keys = new ArrayList<>();
-            for (DepthwisePlan.Tile t : DepthwisePlan.candidates((Conv2d) op, context.info())) {
-                keys.add(t.toString());
-            }
-            return keys;
+            return KernelFamily.DEPTHWISE.candidates((Conv2d) op, context.info());
         }
 
         @Override
         public Primitive create(Operation op, String config) {
             Conv2d c = (Conv2d) op;
-            DepthwisePlan.Tile tile = config != null ? DepthwisePlan.Tile.parse(config)
-                    : DepthwisePlan.defaultTile(c, context.info()).orElseThrow();
+            DepthwisePlan.Tile tile = DepthwisePlan.Tile.parse(config != null ? config
+                    : chosen(KernelFamily.DEPTHWISE, c).orElseThrow());
             return translated("preparing depthwise for " + op, () -> new DepthwisePlan(context, c, tile));
         }
     }
@@ -173,7 +212,7 @@ public final class OpenClBackend implements Backend {
             if (why.isPresent()) {
                 return why;
             }
-            if (DeformGemmPlan.defaultTile((DeformConv2d) op, context.info()).isEmpty()) {
+            if (configured(KernelFamily.DEFORM, (DeformConv2d) op).isEmpty()) {
                 return Optional.of("no deform-gemm tile fits the device's local memory and work-group size");
             }
             return Optional.empty();
@@ -181,18 +220,14 @@ public final class OpenClBackend implements Backend {
 
         @Override
         public List<String> configs(Operation op) {
-            List<String> keys = new ArrayList<>();
-            for (DeformGemmPlan.Tile t : DeformGemmPlan.candidates((DeformConv2d) op, context.info())) {
-                keys.add(t.toString());
-            }
-            return keys;
+            return KernelFamily.DEFORM.candidates((DeformConv2d) op, context.info());
         }
 
         @Override
         public Primitive create(Operation op, String config) {
             DeformConv2d d = (DeformConv2d) op;
-            DeformGemmPlan.Tile tile = config != null ? DeformGemmPlan.Tile.parse(config)
-                    : DeformGemmPlan.defaultTile(d, context.info()).orElseThrow();
+            DeformGemmPlan.Tile tile = DeformGemmPlan.Tile.parse(config != null ? config
+                    : chosen(KernelFamily.DEFORM, d).orElseThrow());
             return translated("preparing deform-gemm for " + op, () -> new DeformGemmPlan(context, d, tile));
         }
     }
@@ -213,22 +248,18 @@ public final class OpenClBackend implements Backend {
             if (c.isDepthwise()) {
                 return Optional.of("depthwise (one channel per group is no GEMM)");
             }
-            return GemmConvPlan.unsuitableReason(c, tunedConfig(c), context.info());
-        }
-
-        private GemmConfig tunedConfig(Conv2d c) {
-            return TuningTable.forDevice(context.info()).configFor(c, context.info());
+            return GemmConvPlan.unsuitableReason(c, GemmConfig.parse(configured(KernelFamily.GEMM, c).orElseThrow()),
+                    context.info());
         }
 
         @Override
         public List<String> configs(Operation op) {
             Conv2d c = (Conv2d) op;
             List<String> keys = new ArrayList<>();
-            keys.add(tunedConfig(c).toString());
-            for (GemmConfig g : GemmDefaults.candidates(c, GemmDefaults.cpuLike(context.info()),
-                    GemmDefaults.nativeWidth(context.info()))) {
-                if (GemmConvPlan.unsuitableReason(c, g, context.info()).isEmpty() && !keys.contains(g.toString())) {
-                    keys.add(g.toString());
+            configured(KernelFamily.GEMM, c).ifPresent(keys::add);
+            for (String g : KernelFamily.GEMM.candidates(c, context.info())) {
+                if (!keys.contains(g)) {
+                    keys.add(g);
                 }
             }
             return keys;
@@ -237,7 +268,7 @@ public final class OpenClBackend implements Backend {
         @Override
         public Primitive create(Operation op, String config) {
             Conv2d c = (Conv2d) op;
-            GemmConfig g = config != null ? GemmConfig.parse(config) : tunedConfig(c);
+            GemmConfig g = GemmConfig.parse(config != null ? config : chosen(KernelFamily.GEMM, c).orElseThrow());
             return translated("preparing gemm for " + op, () -> new GemmConvPlan(context, c, g));
         }
     }

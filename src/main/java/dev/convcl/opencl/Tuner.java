@@ -17,15 +17,22 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * Chooses the implicit-GEMM tile per {@link ProblemClass} by timing candidates on the device, and
- * saves the winners in the device's {@link TuningTable} file, which the {@code gemm} implementation then
- * reads. For each class present in the given problems, every candidate of
- * {@code GemmDefaults.candidates} runs each of the class's problems once on integer data and must
- * reproduce the direct kernel's output exactly (integer sums are exact in float32), otherwise it
- * is discarded; the survivors are timed in interleaved rounds (one run of each per round, so
- * that load from other work falls on all alike; the weights are packed by then, as in repeated
- * inference), each keeps its least device time, and the one with the best geometric mean of
- * speed relative to the fastest candidate per problem wins.
+ * Chooses the tile of each tuned kernel family ({@link KernelFamily}: gemm, depthwise,
+ * deform-gemm) per problem class by timing candidates on the device, and saves the winners in the
+ * device's {@link TuningTable} file, which the implementations then read. The candidates are the
+ * family's list ({@link KernelFamily#candidates}, the same the implementations' {@code configs}
+ * give, the device's default first). For each (family, class) present in the given problems,
+ * every candidate runs each of the class's problems once on integer data and must reproduce the
+ * direct kernel's output exactly (integer sums are exact in float32), otherwise it is discarded;
+ * the survivors are timed in interleaved rounds (one run of each per round, so that load from
+ * other work falls on all alike; the weights are packed by then, as in repeated inference), each
+ * keeps its least device time, and the one with the best geometric mean of speed relative to the
+ * fastest candidate per problem wins.
+ *
+ * <p>A {@link Budget} bounds each class: once its time is spent (building and checking included),
+ * no further candidate is tried and no further problem of the class is started; the candidates
+ * tried so far are timed and compared as usual. {@code convcl tune} uses {@link Budget#UNLIMITED};
+ * automatic tuning ({@link AutoTune}) a few seconds a class.
  *
  * <p>Runs on the calling thread and takes the device for itself; on POCL the quick shapes take
  * a minute or two, mostly kernel compilation.
@@ -40,22 +47,54 @@ public final class Tuner {
     }
 
     /**
-     * One class's outcome.
+     * How much tuning one (family, problem class) may take.
      *
-     * @param problemClass the class key ({@code dense}, {@code pointwise-smallhw}, ...)
-     * @param config       the winner
-     * @param gflops       its speed over the class's problems
-     * @param candidates   candidates tried
-     * @param rejected     candidates discarded (wrong output, failed build or launch)
+     * @param nanosPerClass wall time from the start of a class after which no further candidate or
+     *                      problem is started; {@link Long#MAX_VALUE} for no limit
+     * @param clock         the time source, in nanoseconds ({@code System::nanoTime}; tests count instead)
      */
-    public record Choice(String problemClass, GemmConfig config, double gflops, int candidates, int rejected) {
+    public record Budget(long nanosPerClass, java.util.function.LongSupplier clock) {
+        /** No limit: every candidate of every problem (what {@code convcl tune} does). */
+        public static final Budget UNLIMITED = new Budget(Long.MAX_VALUE, System::nanoTime);
+
+        public Budget {
+            if (nanosPerClass <= 0) {
+                throw new IllegalArgumentException("tuning budget " + nanosPerClass + " ns must be positive");
+            }
+        }
+
+        /** A budget of {@code seconds} a class on the system clock. */
+        public static Budget seconds(double seconds) {
+            if (!(seconds > 0)) {
+                throw new IllegalArgumentException("tuning budget " + seconds + " s must be positive");
+            }
+            return new Budget(seconds >= Long.MAX_VALUE / 1e9 ? Long.MAX_VALUE : (long) (seconds * 1e9), System::nanoTime);
+        }
+
+        boolean spent(long start) {
+            return nanosPerClass != Long.MAX_VALUE && clock.getAsLong() - start >= nanosPerClass;
+        }
     }
 
     /**
-     * Tunes the classes of {@code specs} on {@code ctx}'s device and merges the winners into its
-     * tuning file in {@link TuningTable#defaultDir()}.
+     * One class's outcome.
      *
-     * @param specs    problems to tune on; depthwise and deformable ones are skipped (not GEMM)
+     * @param family       the kernel family ({@code gemm}, {@code depthwise}, {@code deform-gemm})
+     * @param problemClass the class key ({@code dense}, {@code pointwise-smallhw}, {@code large}, ...)
+     * @param config       the winner, in its family's text form
+     * @param gflops       its speed over the class's problems timed
+     * @param candidates   candidates tried (built, checked and timed, or rejected)
+     * @param rejected     candidates discarded (wrong output, failed build or launch)
+     */
+    public record Choice(String family, String problemClass, String config, double gflops, int candidates,
+                         int rejected) {
+    }
+
+    /**
+     * Tunes the classes of {@code specs} on {@code ctx}'s device, every candidate, and merges the
+     * winners into its tuning file in {@link TuningTable#defaultDir()}.
+     *
+     * @param specs    problems to tune on (any family)
      * @param progress receives one human-readable line per step (may be {@code s -> {}})
      * @return the winner per class tuned
      * @throws UncheckedIOException when the tuning file cannot be written
@@ -66,41 +105,52 @@ public final class Tuner {
 
     /** As {@link #tune(OpenClContext, List, Consumer)}, with the tuning file in {@code dir}. */
     public static List<Choice> tune(OpenClContext ctx, List<Convolution> specs, Consumer<String> progress, Path dir) {
-        boolean cpuLike = GemmDefaults.cpuLike(ctx.info());
-        int width = GemmDefaults.nativeWidth(ctx.info());
-        return tune(ctx, specs, progress, dir, s -> GemmDefaults.candidates(s, cpuLike, width), GemmConvPlan::new);
+        return tune(ctx, specs, progress, dir, Budget.UNLIMITED);
+    }
+
+    /** As {@link #tune(OpenClContext, List, Consumer, Path)}, within {@code budget} per class. */
+    public static List<Choice> tune(OpenClContext ctx, List<Convolution> specs, Consumer<String> progress, Path dir,
+                                    Budget budget) {
+        return tune(ctx, specs, progress, dir, budget, s -> KernelFamily.of(s).candidates(s, ctx.info()),
+                (c, s, cfg) -> KernelFamily.of(s).create(c, s, cfg));
     }
 
     /** Makes the plan a candidate is checked and timed with (the real plan, or a test's wrapper). */
     interface PlanFactory {
-        Primitive create(OpenClContext ctx, Convolution spec, GemmConfig config);
+        Primitive create(OpenClContext ctx, Convolution spec, String config);
     }
 
     static List<Choice> tune(OpenClContext ctx, List<Convolution> specs, Consumer<String> progress, Path dir,
-                             Function<Convolution, List<GemmConfig>> candidateSource, PlanFactory factory) {
+                             Budget budget, Function<Convolution, List<String>> candidateSource, PlanFactory factory) {
         OpenClDeviceInfo device = ctx.info();
         Map<String, List<Convolution>> byClass = new LinkedHashMap<>();
         for (Convolution s : specs) {
-            if (GemmConvPlan.handles(s)) {
-                byClass.computeIfAbsent(ProblemClass.keyOf(s), k -> new ArrayList<>()).add(s);
-            } else {
-                progress.accept("skip (not an implicit-GEMM problem): " + s);
-            }
+            KernelFamily f = KernelFamily.of(s);
+            byClass.computeIfAbsent(TuningTable.entryKey(f, f.classKey(s)), k -> new ArrayList<>()).add(s);
         }
-        progress.accept("tuning " + byClass.size() + " problem classes on " + device.describe());
-        TuningTable table = TuningTable.load(dir, device);
+        progress.accept("tuning " + byClass.size() + " problem classes on " + device.describe()
+                + (budget.nanosPerClass() == Long.MAX_VALUE ? ""
+                : String.format(Locale.ROOT, " (at most %.1f s a class)", budget.nanosPerClass() / 1e9)));
         List<Choice> choices = new ArrayList<>();
         for (Map.Entry<String, List<Convolution>> e : byClass.entrySet()) {
-            Choice c = tuneClass(ctx, e.getKey(), e.getValue(), candidateSource, factory, progress);
+            KernelFamily family = KernelFamily.of(e.getValue().get(0));
+            Choice c = tuneClass(ctx, family, e.getKey(), e.getValue(), budget, candidateSource, factory, progress);
             if (c == null) {
                 progress.accept(e.getKey() + ": no candidate passed; the class keeps its defaults");
                 continue;
             }
             choices.add(c);
-            String basis = e.getValue().stream().map(Convolution::toString).collect(Collectors.joining("; "));
-            table = table.with(c.problemClass(), new TuningTable.Entry(c.config(), c.gflops(), basis));
             progress.accept(String.format(Locale.ROOT, "%s: %s at %.1f GFLOP/s (%d candidates, %d rejected)",
-                    c.problemClass(), c.config(), c.gflops(), c.candidates(), c.rejected()));
+                    e.getKey(), c.config(), c.gflops(), c.candidates(), c.rejected()));
+        }
+        // Read again just before writing, so a file written meanwhile (another process) loses
+        // only the classes tuned here.
+        TuningTable table = TuningTable.load(dir, device);
+        for (Choice c : choices) {
+            KernelFamily family = KernelFamily.byKey(c.family()).orElseThrow();
+            String basis = byClass.get(TuningTable.entryKey(family, c.problemClass())).stream()
+                    .map(Convolution::toString).collect(Collectors.joining("; "));
+            table = table.with(family, c.problemClass(), new TuningTable.Entry(c.config(), c.gflops(), basis));
         }
         try {
             Path file = table.save(dir);
@@ -111,9 +161,10 @@ public final class Tuner {
         return choices;
     }
 
-    private static Choice tuneClass(OpenClContext ctx, String cls, List<Convolution> specs,
-                                    Function<Convolution, List<GemmConfig>> candidateSource, PlanFactory factory,
-                                    Consumer<String> progress) {
+    private static Choice tuneClass(OpenClContext ctx, KernelFamily family, String cls, List<Convolution> specs,
+                                    Budget budget, Function<Convolution, List<String>> candidateSource,
+                                    PlanFactory factory, Consumer<String> progress) {
+        long start = budget.clock().getAsLong();
         List<DeviceArgs> data = new ArrayList<>();
         List<float[]> expected = new ArrayList<>();
         try {
@@ -125,35 +176,50 @@ public final class Tuner {
                 }
                 expected.add(a.output());
             }
-            return tuneClass(ctx, cls, specs, data, expected, candidateSource, factory, progress);
+            return tuneClass(ctx, family, cls, specs, data, expected, budget, start, candidateSource, factory, progress);
         } finally {
             data.forEach(DeviceArgs::close);
         }
     }
 
-    private static Choice tuneClass(OpenClContext ctx, String cls, List<Convolution> specs, List<DeviceArgs> data,
-                                    List<float[]> expected, Function<Convolution, List<GemmConfig>> candidateSource,
-                                    PlanFactory factory, Consumer<String> progress) {
+    private static Choice tuneClass(OpenClContext ctx, KernelFamily family, String cls, List<Convolution> specs,
+                                    List<DeviceArgs> data, List<float[]> expected, Budget budget, long start,
+                                    Function<Convolution, List<String>> candidateSource, PlanFactory factory,
+                                    Consumer<String> progress) {
         // Candidates of the first problem that every problem of the class can run.
-        List<GemmConfig> candidates = new ArrayList<>();
-        for (GemmConfig g : candidateSource.apply(specs.get(0))) {
-            if (specs.stream().allMatch(s -> GemmConvPlan.unsuitableReason(s, g, ctx.info()).isEmpty())) {
+        List<String> candidates = new ArrayList<>();
+        for (String g : candidateSource.apply(specs.get(0))) {
+            if (specs.stream().allMatch(s -> family.unsuitable(s, g, ctx.info()).isEmpty())) {
                 candidates.add(g);
             }
         }
-        double flops = specs.stream().mapToDouble(Convolution::flops).sum();
         // least milliseconds per candidate, one entry per problem of the class
-        Map<GemmConfig, double[]> times = new LinkedHashMap<>();
+        Map<String, double[]> times = new LinkedHashMap<>();
         candidates.forEach(g -> times.put(g, new double[specs.size()]));
         int rejected = 0;
+        int tried = 0;
+        int problems = 0;
         for (int i = 0; i < specs.size(); i++) {
+            if (i > 0 && budget.spent(start)) {
+                progress.accept(cls + ": budget spent after " + i + " of " + specs.size() + " problems");
+                break;
+            }
+            problems = i + 1;
             Convolution s = specs.get(i);
             DeviceArgs args = data.get(i);
             // Every surviving candidate is built and checked first, then timed in rounds, one
             // run of each per round: load from other work then falls on all of them alike.
-            Map<GemmConfig, Primitive> plans = new LinkedHashMap<>();
+            Map<String, Primitive> plans = new LinkedHashMap<>();
             try {
-                for (GemmConfig g : new ArrayList<>(times.keySet())) {
+                for (String g : new ArrayList<>(times.keySet())) {
+                    if (i == 0 && tried > 0 && budget.spent(start)) {
+                        // Not tried: leaves the comparison.
+                        times.remove(g);
+                        continue;
+                    }
+                    if (i == 0) {
+                        tried++;
+                    }
                     String failure;
                     Primitive plan = null;
                     try {
@@ -184,22 +250,24 @@ public final class Tuner {
         // Score: the geometric mean over the class's problems of the speed relative to the
         // fastest candidate on that problem, so a small problem of the class counts as much as
         // a large one.
-        double[] fastest = new double[specs.size()];
+        int n = problems;
+        double flops = specs.subList(0, n).stream().mapToDouble(Convolution::flops).sum();
+        double[] fastest = new double[n];
         Arrays.fill(fastest, Double.POSITIVE_INFINITY);
         times.values().forEach(t -> {
-            for (int i = 0; i < t.length; i++) {
+            for (int i = 0; i < n; i++) {
                 fastest[i] = Math.min(fastest[i], t[i]);
             }
         });
-        GemmConfig best = null;
+        String best = null;
         double bestScore = 0;
-        for (Map.Entry<GemmConfig, double[]> e : times.entrySet()) {
-            double[] t = e.getValue();
+        for (Map.Entry<String, double[]> e : times.entrySet()) {
+            double[] t = Arrays.copyOf(e.getValue(), n);
             double logSum = 0;
-            for (int i = 0; i < t.length; i++) {
+            for (int i = 0; i < n; i++) {
                 logSum += Math.log(fastest[i] / t[i]); // a candidate that sat out scores low
             }
-            double score = Math.exp(logSum / t.length);
+            double score = Math.exp(logSum / n);
             progress.accept(String.format(Locale.ROOT, "%s: %s %.1f GFLOP/s, %.0f%% of the best per problem",
                     cls, e.getKey(), flops / Arrays.stream(t).sum() / 1e6, 100 * score));
             if (score > bestScore) {
@@ -207,8 +275,8 @@ public final class Tuner {
                 best = e.getKey();
             }
         }
-        return best == null ? null : new Choice(cls, best, flops / Arrays.stream(times.get(best)).sum() / 1e6,
-                candidates.size(), rejected);
+        return best == null ? null : new Choice(family.key(), family.classKey(specs.get(0)), best,
+                flops / Arrays.stream(Arrays.copyOf(times.get(best), n)).sum() / 1e6, tried, rejected);
     }
 
     /** Null when {@code plan} reproduces the direct kernel's output bit for bit, else what differs. */
@@ -230,11 +298,11 @@ public final class Tuner {
      * fastest run is the one closest to the kernel's own speed. A plan that after the first round
      * is {@link #GIVE_UP_FACTOR} times slower than the best sits out the remaining rounds.
      */
-    private static Map<GemmConfig, Double> time(Map<GemmConfig, Primitive> plans, DeviceArgs args) {
-        Map<GemmConfig, Double> least = new LinkedHashMap<>();
+    private static Map<String, Double> time(Map<String, Primitive> plans, DeviceArgs args) {
+        Map<String, Double> least = new LinkedHashMap<>();
         for (int round = 0; round < RUNS; round++) {
             double best = least.values().stream().mapToDouble(Double::doubleValue).min().orElse(Double.POSITIVE_INFINITY);
-            for (Map.Entry<GemmConfig, Primitive> e : plans.entrySet()) {
+            for (Map.Entry<String, Primitive> e : plans.entrySet()) {
                 Double sofar = least.get(e.getKey());
                 if (sofar != null && sofar > GIVE_UP_FACTOR * best) {
                     continue;

@@ -23,36 +23,49 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The GEMM tile chosen by the {@link Tuner} for each {@link ProblemClass} on one device, kept in a
- * human-readable properties file {@code tuning-<hash>.properties} in {@link CacheDir#tuning()}
- * ({@code tuning/} under the cache root),
- * the hash taken over the device name, platform and driver version. The file also names the
- * device, so a file copied from another machine is recognised as foreign.
+ * The tile chosen by the {@link Tuner} for each kernel family and problem class on one device
+ * (GEMM tiles per {@link ProblemClass}, depthwise and deform-gemm tiles per {@link KernelFamily}
+ * class), kept in a human-readable properties file {@code tuning-<hash>.properties} in
+ * {@link CacheDir#tuning()} ({@code tuning/} under the cache root), the hash taken over the device
+ * name, platform and driver version. The file also names the device, so a file copied from
+ * another machine is recognised as foreign. An entry is {@code <family>.<class>=<config>}, e.g.
+ * {@code depthwise.large=vw=16 nv=4 th=4 wg=1x1}; a file of format 1 (GEMM only,
+ * {@code class.<class>=}) is read as GEMM entries.
  *
- * <p>A missing file means the built-in defaults ({@code GemmDefaults}); a corrupt or foreign file
- * also falls back to the defaults, with one WARN line naming the file and the problem. Instances
- * are immutable.
+ * <p>A missing file means the built-in defaults ({@link DeviceProfile}); a foreign file or one of
+ * an unknown format also falls back to the defaults, and a corrupt entry (unknown family or class,
+ * a configuration that does not parse) is left out while the others are used, each with one WARN
+ * line naming the file and the problem; an entry whose tile the device cannot run is skipped
+ * with a WARN when a plan would have used it. Instances are immutable.
  */
 public final class TuningTable {
     private static final Logger LOG = LoggerFactory.getLogger(TuningTable.class);
     /** Version of the file layout; a file of another version is ignored. */
-    public static final int FORMAT = 1;
+    public static final int FORMAT = 2;
+    /** The format before depthwise and deformable entries: GEMM entries only, as {@code class.<class>}. */
+    static final int FORMAT_GEMM_ONLY = 1;
     /** Files already warned about, so a bad file costs one log line, not one per plan. */
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
     /**
      * One class's winner.
      *
-     * @param config the tile
+     * @param config the tile, in its family's text form ({@link GemmConfig#toString()},
+     *               {@code DepthwisePlan.Tile}, {@code DeformGemmPlan.Tile})
      * @param gflops what it reached while tuning (GFLOP/s over the class's problems)
      * @param basis  the problems it was timed on, in one-line form separated by {@code ;}
      */
-    public record Entry(GemmConfig config, double gflops, String basis) {
+    public record Entry(String config, double gflops, String basis) {
         public Entry {
-            if (config == null) {
+            if (config == null || config.isBlank()) {
                 throw new IllegalArgumentException("tuning entry needs a config");
             }
             basis = basis == null ? "" : basis;
+        }
+
+        /** A GEMM entry. */
+        public Entry(GemmConfig config, double gflops, String basis) {
+            this(config == null ? null : config.toString(), gflops, basis);
         }
     }
 
@@ -118,7 +131,8 @@ public final class TuningTable {
             return ignored(file, device, "cannot be read (" + e.getMessage() + ")");
         }
         String format = p.getProperty("format");
-        if (!Integer.toString(FORMAT).equals(format)) {
+        boolean gemmOnly = Integer.toString(FORMAT_GEMM_ONLY).equals(format);
+        if (!Integer.toString(FORMAT).equals(format) && !gemmOnly) {
             return ignored(file, device, "has format=" + format + ", expected " + FORMAT);
         }
         for (String[] field : new String[][] {{"device", device.name()}, {"platform", device.platformName()},
@@ -130,34 +144,55 @@ public final class TuningTable {
         }
         Map<String, Entry> entries = new TreeMap<>();
         for (String key : p.stringPropertyNames()) {
-            if (!key.startsWith("class.") || key.endsWith(".gflops") || key.endsWith(".basis")) {
+            if (key.endsWith(".gflops") || key.endsWith(".basis") || !key.contains(".")) {
                 continue;
             }
-            String cls = key.substring("class.".length());
-            if (!ProblemClass.isKey(cls)) {
-                return ignored(file, device, "names an unknown problem class '" + cls + "'");
+            int dot = key.indexOf('.');
+            String familyKey = key.substring(0, dot);
+            String cls = key.substring(dot + 1);
+            Optional<KernelFamily> family = gemmOnly
+                    ? ("class".equals(familyKey) ? Optional.of(KernelFamily.GEMM) : Optional.empty())
+                    : KernelFamily.byKey(familyKey);
+            if (family.isEmpty()) {
+                warnOnce("tuning file " + file + ": entry " + key + " names no kernel family (gemm, depthwise, "
+                        + "deform-gemm); the entry is ignored");
+                continue;
+            }
+            if (!family.get().isClassKey(cls)) {
+                warnOnce("tuning file " + file + ": entry " + key + " names an unknown " + family.get()
+                        + " problem class '" + cls + "'; the entry is ignored");
+                continue;
             }
             try {
-                GemmConfig cfg = GemmConfig.parse(p.getProperty(key));
+                String cfg = family.get().canonical(p.getProperty(key));
                 double gflops = Double.parseDouble(p.getProperty(key + ".gflops", "NaN"));
-                entries.put(cls, new Entry(cfg, gflops, p.getProperty(key + ".basis", "")));
+                entries.put(entryKey(family.get(), cls), new Entry(cfg, gflops, p.getProperty(key + ".basis", "")));
             } catch (IllegalArgumentException e) {
-                return ignored(file, device, "has a bad entry " + key + ": " + e.getMessage());
+                warnOnce("tuning file " + file + ": entry " + key + "=" + p.getProperty(key) + " is corrupt ("
+                        + e.getMessage() + "); the entry is ignored, its class keeps the defaults");
             }
         }
-        LOG.debug("tuning file {}: {} classes", file, entries.size());
+        LOG.debug("tuning file {}: {} entries", file, entries.size());
         return new TuningTable(device.name(), device.platformName(), device.driverVersion(), entries);
     }
 
-    private static TuningTable ignored(Path file, OpenClDeviceInfo device, String why) {
-        String msg = "tuning file " + file + " " + why + "; using the default GEMM tiles (run `convcl tune` to rewrite it)";
+    private static void warnOnce(String msg) {
         if (WARNED.add(msg)) {
             LOG.warn(msg);
         }
+    }
+
+    /** The key of an entry in {@link #entries()}: {@code <family>.<class>}. */
+    static String entryKey(KernelFamily family, String classKey) {
+        return family.key() + "." + classKey;
+    }
+
+    private static TuningTable ignored(Path file, OpenClDeviceInfo device, String why) {
+        warnOnce("tuning file " + file + " " + why + "; using the default tiles (run `convcl tune` to rewrite it)");
         return empty(device);
     }
 
-    /** The table of {@code device} as {@link KernelSelector} sees it (default folder). */
+    /** The table of {@code device} as the implementations read it (default folder). */
     static TuningTable forDevice(OpenClDeviceInfo device) {
         return load(device);
     }
@@ -166,34 +201,72 @@ public final class TuningTable {
         return entries;
     }
 
-    /** The tuned entry for a class key ({@code dense}, {@code dense-smallhw}, ...), if any. */
+    /** The tuned GEMM entry for a class key ({@code dense}, {@code dense-smallhw}, ...), if any. */
     public Optional<Entry> get(String classKey) {
-        return Optional.ofNullable(entries.get(classKey));
+        return get(KernelFamily.GEMM, classKey);
     }
 
-    /** A copy with {@code entry} for {@code classKey}. */
+    /** The tuned entry of {@code family} for a class key, if any. */
+    Optional<Entry> get(KernelFamily family, String classKey) {
+        return Optional.ofNullable(entries.get(entryKey(family, classKey)));
+    }
+
+    /** A copy with GEMM entry {@code entry} for {@code classKey}. */
     public TuningTable with(String classKey, Entry entry) {
-        if (!ProblemClass.isKey(classKey)) {
-            throw new IllegalArgumentException("problem class '" + classKey + "' is unknown");
+        return with(KernelFamily.GEMM, classKey, entry);
+    }
+
+    /**
+     * A copy with {@code entry} for {@code family}'s class {@code classKey}.
+     *
+     * @throws IllegalArgumentException when the class is not one of the family's or the entry's
+     *                                  configuration is not the family's
+     */
+    TuningTable with(KernelFamily family, String classKey, Entry entry) {
+        if (!family.isClassKey(classKey)) {
+            throw new IllegalArgumentException(family + " problem class '" + classKey + "' is unknown");
         }
+        Entry canonical = new Entry(family.canonical(entry.config()), entry.gflops(), entry.basis());
         Map<String, Entry> m = new TreeMap<>(entries);
-        m.put(classKey, entry);
+        m.put(entryKey(family, classKey), canonical);
         return new TuningTable(deviceName, platformName, driverVersion, m);
     }
 
     /**
-     * The tile for {@code spec} on {@code device}: the entry of its exact class, else of its base
-     * class, else the default for the device's style, skipping entries the device cannot run.
+     * The tuned configuration of {@code family} for {@code spec}: the entry of its exact class,
+     * else of its base class (without {@code -smallhw}); an entry {@code device} cannot run is
+     * skipped with a WARN. Empty when no entry applies.
+     */
+    Optional<String> tuned(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
+        String exact = family.classKey(spec);
+        for (String key : new String[] {exact, KernelFamily.baseOf(exact)}) {
+            Entry e = entries.get(entryKey(family, key));
+            if (e == null) {
+                continue;
+            }
+            Optional<String> why = family.unsuitable(spec, e.config(), device);
+            if (why.isEmpty()) {
+                return Optional.of(e.config());
+            }
+            warnOnce("tuning entry " + entryKey(family, key) + "=" + e.config() + " cannot run on " + device.describe()
+                    + " (" + why.get() + "); using the default for " + spec);
+        }
+        return Optional.empty();
+    }
+
+    /** The tuned configuration of {@code family} for {@code spec}, else the device's default (if one fits). */
+    Optional<String> configOrDefault(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
+        Optional<String> t = tuned(family, spec, device);
+        return t.isPresent() ? t : family.defaultConfig(spec, device);
+    }
+
+    /**
+     * The GEMM tile for {@code spec} on {@code device}: the entry of its exact class, else of its
+     * base class, else the device's default ({@link DeviceProfile#gemm}), skipping entries the
+     * device cannot run.
      */
     public GemmConfig configFor(Convolution spec, OpenClDeviceInfo device) {
-        String exact = ProblemClass.keyOf(spec);
-        for (String key : new String[] {exact, ProblemClass.of(spec).key()}) {
-            Entry e = entries.get(key);
-            if (e != null && GemmConvPlan.unsuitableReason(spec, e.config(), device).isEmpty()) {
-                return e.config();
-            }
-        }
-        return GemmDefaults.of(spec, GemmDefaults.cpuLike(device), GemmDefaults.nativeWidth(device));
+        return GemmConfig.parse(configOrDefault(KernelFamily.GEMM, spec, device).orElseThrow());
     }
 
     /** Writes the table to its file in {@code dir} (atomically replacing an older one) and returns the path. */
@@ -201,15 +274,15 @@ public final class TuningTable {
         Files.createDirectories(dir);
         Path file = dir.resolve("tuning-" + deviceHash(deviceName, platformName, driverVersion) + ".properties");
         StringBuilder sb = new StringBuilder();
-        sb.append("# convcl tuning table: the fastest implicit-GEMM tile per problem class on one device,\n")
-                .append("# measured by `convcl tune`. Delete this file to return to the built-in defaults.\n")
-                .append("# class.<class>=<config>; .gflops = what it reached; .basis = the problems timed.\n")
+        sb.append("# convcl tuning table: the fastest tile per kernel family and problem class on one device,\n")
+                .append("# measured by `convcl tune` (or automatic tuning). Delete this file to return to the defaults.\n")
+                .append("# <family>.<class>=<config>; .gflops = what it reached; .basis = the problems timed.\n")
                 .append("format=").append(FORMAT).append('\n')
                 .append("device=").append(escape(deviceName)).append('\n')
                 .append("platform=").append(escape(platformName)).append('\n')
                 .append("driver=").append(escape(driverVersion)).append('\n');
         for (Map.Entry<String, Entry> e : entries.entrySet()) {
-            String k = "class." + e.getKey();
+            String k = e.getKey();
             sb.append(k).append('=').append(e.getValue().config()).append('\n');
             sb.append(k).append(".gflops=").append(String.format(java.util.Locale.ROOT, "%.1f", e.getValue().gflops())).append('\n');
             sb.append(k).append(".basis=").append(escape(e.getValue().basis())).append('\n');

@@ -24,6 +24,7 @@ class TuneOpenClTest {
                 tiny.dense   op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1
                 tiny.1x1     op=conv2d n=1 c=8 h=6 w=6 k=8 kh=1 kw=1
                 tiny.dw      op=conv2d n=1 c=4 h=9 w=9 k=4 kh=3 kw=3 pad=1 groups=4
+                tiny.dcn     op=deform2d n=1 c=4 h=7 w=8 k=6 kh=3 kw=3 pad=1 og=1 mask=1
                 """);
         Path tuning = dir.resolve("tuning");
         Cli.Result r = Cli.run("tune", "--shapes", shapes.toString(), "--dir", tuning.toString(),
@@ -32,10 +33,10 @@ class TuneOpenClTest {
         Path file = TuningTable.fileFor(tuning, device);
         assertTrue(Files.isRegularFile(file), "no tuning file at " + file + ": " + r);
         assertTrue(r.out().contains("tuning file: " + file), r.toString());
-        // Two GEMM classes (dense, pointwise) chosen; the depthwise problem is not a GEMM problem.
-        assertEquals(2, r.out().lines().filter(l -> l.contains("GFLOP/s")).count(), r.toString());
-        assertTrue(r.err().contains("skip (not an implicit-GEMM problem)"), r.toString());
-        assertEquals(2, TuningTable.load(tuning, device).entries().size(), Files.readString(file));
+        // Every family: two GEMM classes (dense, pointwise), one depthwise, one deformable.
+        assertEquals(4, r.out().lines().filter(l -> l.contains("GFLOP/s")).count(), r.toString());
+        assertEquals(java.util.Set.of("gemm.dense-smallhw", "gemm.pointwise-smallhw", "depthwise.small-smallhw",
+                "deform-gemm.deform-smallhw"), TuningTable.load(tuning, device).entries().keySet(), Files.readString(file));
     }
 
     @Test

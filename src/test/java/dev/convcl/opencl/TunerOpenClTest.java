@@ -28,8 +28,9 @@ class TunerOpenClTest {
     static final Convolution DENSE = Problems.parse("op=conv2d n=1 c=6 h=20 w=21 k=20 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 bias=1");
     static final Convolution POINTWISE = Problems.parse("op=conv2d n=2 c=9 h=17 w=19 k=35 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
     static final Convolution DEPTHWISE = Problems.parse("op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=4");
-    static final List<GemmConfig> CANDIDATES = List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.cm(8, 8, 12, 1),
-            GemmConfig.pv(16, 4, 32, 1));
+    static final Convolution DEFORM = Problems.parse("op=deform2d n=1 c=8 h=9 w=10 k=12 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 og=1 mask=1");
+    static final List<String> CANDIDATES = List.of("cm vw=16 tm=32 tn=14 ls=1", "cm vw=8 tm=8 tn=12 ls=1",
+            "pv vw=16 tm=4 tn=32 ls=1");
 
     @TempDir
     Path dir;
@@ -39,19 +40,25 @@ class TunerOpenClTest {
         List<String> progress = new ArrayList<>();
         try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
             OpenClContext ctx = cl.context();
-            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE, POINTWISE, DEPTHWISE), progress::add, dir,
-                    s -> CANDIDATES, GemmConvPlan::new);
-            Map<String, GemmConfig> chosen = choices.stream()
-                    .collect(Collectors.toMap(Tuner.Choice::problemClass, Tuner.Choice::config));
-            assertEquals(Map.of("dense", chosen.get("dense"), "pointwise", chosen.get("pointwise")), chosen, progress.toString());
+            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE, POINTWISE, DEPTHWISE, DEFORM), progress::add, dir,
+                    Tuner.Budget.UNLIMITED, s -> KernelFamily.of(s) == KernelFamily.GEMM ? CANDIDATES
+                            : KernelFamily.of(s).candidates(s, ctx.info()),
+                    (c, s, cfg) -> KernelFamily.of(s).create(c, s, cfg));
+            Map<String, String> chosen = choices.stream()
+                    .collect(Collectors.toMap(c -> c.family() + "." + c.problemClass(), Tuner.Choice::config));
+            assertEquals(List.of("gemm.dense", "gemm.pointwise", "depthwise.small-smallhw", "deform-gemm.deform-smallhw"),
+                    List.copyOf(choices.stream().map(c -> c.family() + "." + c.problemClass()).toList()), progress.toString());
             assertTrue(Files.isRegularFile(TuningTable.fileFor(dir, ctx.info())), progress.toString());
-            assertTrue(progress.stream().anyMatch(l -> l.startsWith("skip") && l.contains("groups=4")), progress.toString());
 
             TuningTable table = TuningTable.load(dir, ctx.info());
+            for (Convolution spec : List.of(DEPTHWISE, DEFORM)) {
+                KernelFamily f = KernelFamily.of(spec);
+                assertEquals(chosen.get(f.key() + "." + f.classKey(spec)), table.tuned(f, spec, ctx.info()).orElseThrow());
+            }
             for (Convolution spec : List.of(DENSE, POINTWISE)) {
                 GemmConfig cfg = table.configFor(spec, ctx.info());
-                assertEquals(chosen.get(ProblemClass.keyOf(spec)), cfg, spec.toString());
-                assertTrue(CANDIDATES.contains(cfg), cfg.toString());
+                assertEquals(chosen.get("gemm." + ProblemClass.keyOf(spec)), cfg.toString(), spec.toString());
+                assertTrue(CANDIDATES.contains(cfg.toString()), cfg.toString());
                 Args args = Tensors.args(spec, 5, false, 0);
                 float[] ref = CrossCheck.reference(spec, args);
                 try (GemmConvPlan plan = new GemmConvPlan(ctx, spec, cfg)) {
@@ -66,20 +73,50 @@ class TunerOpenClTest {
 
     @Test
     void aCandidateWithWrongOutputIsNeverChosenHoweverFast() {
-        GemmConfig broken = GemmConfig.cm(16, 16, 28, 1);
-        GemmConfig sound = GemmConfig.cm(16, 32, 14, 1);
+        String broken = "cm vw=16 tm=16 tn=28 ls=1";
+        String sound = "cm vw=16 tm=32 tn=14 ls=1";
         List<String> progress = new ArrayList<>();
         try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
             OpenClContext ctx = cl.context();
             Tuner.PlanFactory factory = (c, spec, cfg) -> cfg.equals(broken)
-                    ? new OffByOne(new GemmConvPlan(c, spec, cfg)) : new GemmConvPlan(c, spec, cfg);
-            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE), progress::add, dir,
+                    ? new OffByOne(new GemmConvPlan(c, spec, GemmConfig.parse(cfg))) : new GemmConvPlan(c, spec, GemmConfig.parse(cfg));
+            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED,
                     s -> List.of(broken, sound), factory);
             assertEquals(1, choices.size(), progress.toString());
             assertEquals(sound, choices.get(0).config(), progress.toString());
             assertEquals(1, choices.get(0).rejected(), progress.toString());
             assertTrue(progress.stream().anyMatch(l -> l.contains(broken + " rejected")), progress.toString());
-            assertEquals(sound, TuningTable.load(dir, ctx.info()).configFor(DENSE, ctx.info()));
+            assertEquals(sound, TuningTable.load(dir, ctx.info()).configFor(DENSE, ctx.info()).toString());
+        }
+    }
+
+    /**
+     * The budget bounds the candidates tried, counted, not timed: each plan built advances a
+     * made-up clock by one second, so a budget of 2.5 s lets exactly three of the six depthwise
+     * candidates start, and the second problem of the class is not started at all.
+     */
+    @Test
+    void tuningStopsTryingCandidatesOnceItsBudgetIsSpent() {
+        List<String> progress = new ArrayList<>();
+        long[] now = {0};
+        List<String> built = new ArrayList<>();
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            List<String> six = KernelFamily.DEPTHWISE.candidates(DEPTHWISE, ctx.info()).subList(0, 6);
+            Convolution second = Problems.parse("op=conv2d n=1 c=3 h=9 w=7 k=3 kh=3 kw=3 stride=1 pad=1 dil=1 groups=3");
+            Tuner.Budget budget = new Tuner.Budget(2_500_000_000L, () -> now[0]);
+            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DEPTHWISE, second), progress::add, dir, budget,
+                    s -> six, (c, s, cfg) -> {
+                        built.add(cfg + " for " + s);
+                        now[0] += 1_000_000_000L;
+                        return KernelFamily.DEPTHWISE.create(c, s, cfg);
+                    });
+            assertEquals(1, choices.size(), progress.toString());
+            assertEquals(3, choices.get(0).candidates(), progress.toString());
+            assertEquals(six.subList(0, 3).stream().map(c -> c + " for " + DEPTHWISE).toList(), built, progress.toString());
+            assertTrue(six.subList(0, 3).contains(choices.get(0).config()), choices.toString());
+            assertTrue(progress.stream().anyMatch(l -> l.contains("budget spent after 1 of 2 problems")), progress.toString());
+            assertEquals(0, ctx.liveObjects());
         }
     }
 

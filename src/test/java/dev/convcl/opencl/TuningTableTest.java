@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,7 +37,7 @@ class TuningTableTest {
 
     static OpenClDeviceInfo device(String name, String type, String driver) {
         return new OpenClDeviceInfo(0, "Test Platform", name, "Test Vendor", type, driver, "OpenCL 3.0", "OpenCL C 1.2",
-                2, 1000, 1L << 30, 64 * 1024, 1L << 28, 1024, false, true, 8, 8, null, null);
+                2, 1000, 1L << 30, 64 * 1024, 1L << 28, 1024, false, true, 16, 16, null, null);
     }
 
     @BeforeEach
@@ -65,7 +66,7 @@ class TuningTableTest {
         Path file = t.save(dir);
         assertEquals(TuningTable.fileFor(dir, DEVICE), file);
         String text = Files.readString(file);
-        assertTrue(text.contains("class.dense=cm vw=16 tm=48 tn=9 ls=1"), text);
+        assertTrue(text.contains("gemm.dense=cm vw=16 tm=48 tn=9 ls=1"), text);
         assertTrue(text.contains("device=test-cpu"), text);
 
         TuningTable back = TuningTable.load(dir, DEVICE);
@@ -163,5 +164,66 @@ class TuningTableTest {
         assertEquals(GemmConfig.pv(16, 4, 64, 1), TuningTable.empty(DEVICE).configFor(eight, DEVICE));
         // pixel vectors need stride_w = 1: a strided narrow group gets a channel vector of its width
         assertEquals(GemmConfig.cm(2, 2, 28, 1), TuningTable.empty(DEVICE).configFor(STRIDED_NARROW, DEVICE));
+    }
+
+    static final Convolution DW = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 stride=1 pad=15 dil=1 groups=128");
+    static final Convolution DCN = Problems.parse("op=deform2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 og=1 mask=1");
+
+    @Test
+    void depthwiseAndDeformableEntriesRoundTripAndAreUsed() throws IOException {
+        String dw = "vw=8 nv=2 th=6 wg=1x1";
+        String dcn = "vw=16 pv=1 npt=1 kt=8 nkt=8 cc=8 wg=1";
+        assertEquals("huge", KernelFamily.DEPTHWISE.classKey(DW));
+        assertEquals("deform", KernelFamily.DEFORM.classKey(DCN));
+        TuningTable t = TuningTable.empty(DEVICE)
+                .with(KernelFamily.DEPTHWISE, "huge", new TuningTable.Entry(dw, 50, DW.toString()))
+                .with(KernelFamily.DEFORM, "deform", new TuningTable.Entry(dcn, 40, DCN.toString()))
+                .with("dense", new TuningTable.Entry(GemmConfig.cm(16, 16, 28, 1), 1, ""));
+        String text = Files.readString(t.save(dir));
+        assertTrue(text.contains("depthwise.huge=" + dw) && text.contains("deform-gemm.deform=" + dcn)
+                && text.contains("gemm.dense=cm vw=16 tm=16 tn=28 ls=1") && text.contains("format=2"), text);
+        TuningTable back = TuningTable.load(dir, DEVICE);
+        assertEquals(t.entries(), back.entries());
+        assertEquals(Optional.of(dw), back.configOrDefault(KernelFamily.DEPTHWISE, DW, DEVICE));
+        assertEquals(Optional.of(dcn), back.configOrDefault(KernelFamily.DEFORM, DCN, DEVICE));
+        // no entry for the class: the device's default
+        Convolution dw3 = Problems.parse("op=conv2d n=1 c=32 h=112 w=112 k=32 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
+        assertEquals(DeviceProfile.of(DEVICE).depthwise(dw3).map(Object::toString),
+                back.configOrDefault(KernelFamily.DEPTHWISE, dw3, DEVICE));
+        assertThrows(IllegalArgumentException.class,
+                () -> t.with(KernelFamily.DEPTHWISE, "huge", new TuningTable.Entry("cm vw=16 tm=32 tn=14 ls=1", 1, "")));
+        assertEquals(List.of(), warnings());
+    }
+
+    @Test
+    void aCorruptEntryIsIgnoredWithAWarningAndTheOthersAreUsed() throws IOException {
+        Path file = TuningTable.fileFor(dir, DEVICE);
+        String header = "format=2\ndevice=test-cpu\nplatform=Test Platform\ndriver=4.2\n";
+        String good = "depthwise.huge=vw=8 nv=2 th=6 wg=1x1\n";
+        for (String bad : List.of("depthwise.large=vw=8 nv=two th=6 wg=1x1\n", "depthwise.enormous=vw=8 nv=2 th=6 wg=1x1\n",
+                "deform-gemm.deform=vw=3 pv=1 npt=1 kt=8 nkt=8 cc=8 wg=1\n", "winograd.dense=f(2,3)\n",
+                "gemm.dense=vw=8 nv=2 th=6 wg=1x1\n")) {
+            Files.writeString(file, header + bad + good, StandardCharsets.UTF_8);
+            log.list.clear();
+            TuningTable t = TuningTable.load(dir, DEVICE);
+            assertEquals(List.of("depthwise.huge"), List.copyOf(t.entries().keySet()), bad);
+            assertEquals(Optional.of("vw=8 nv=2 th=6 wg=1x1"), t.configOrDefault(KernelFamily.DEPTHWISE, DW, DEVICE));
+            assertEquals(1, warnings().size(), bad + ": " + warnings());
+            String key = bad.substring(0, bad.indexOf('='));
+            assertTrue(warnings().get(0).contains(file.toString()) && warnings().get(0).contains(key)
+                    && warnings().get(0).contains("ignored"), warnings().get(0));
+        }
+    }
+
+    @Test
+    void anEntryTheDeviceCannotRunIsSkippedWithAWarning() {
+        // 32 x 64 work-items: more than this device's 1024
+        TuningTable t = TuningTable.empty(DEVICE)
+                .with(KernelFamily.DEPTHWISE, "huge", new TuningTable.Entry("vw=1 nv=1 th=1 wg=32x64", 1, ""));
+        assertEquals(DeviceProfile.of(DEVICE).depthwise(DW).map(Object::toString),
+                t.configOrDefault(KernelFamily.DEPTHWISE, DW, DEVICE));
+        assertEquals(1, warnings().size(), warnings().toString());
+        assertTrue(warnings().get(0).contains("depthwise.huge") && warnings().get(0).contains("2048 work-items"),
+                warnings().get(0));
     }
 }

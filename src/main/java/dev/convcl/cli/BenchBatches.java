@@ -1,0 +1,123 @@
+package dev.convcl.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code bench --batch 1,8,32}: each problem of the suite at each batch size (its {@code n}
+ * replaced), named {@code <problem>@n<batch>}, and a summary of how the speed grows with the
+ * batch: per problem and backend, GFLOP/s on device tensors (else host arrays) and milliseconds
+ * per image at each batch, and whether a larger batch was slower per image than a smaller one by
+ * more than {@value #SLOWER_PERCENT}% (timing noise on a shared machine stays below it).
+ */
+final class BenchBatches {
+    /** A larger batch this much slower per image than a smaller one is reported as slower. */
+    static final double SLOWER_PERCENT = 10;
+
+    private BenchBatches() {
+    }
+
+    /**
+     * Reads {@code 1,8,32}.
+     *
+     * @throws IllegalArgumentException naming the value and the rule when a size is not a positive
+     *                                  integer or repeats
+     */
+    static List<Integer> parse(String text) {
+        Set<Integer> sizes = new LinkedHashSet<>();
+        for (String part : text.split(",", -1)) {
+            int n;
+            try {
+                n = Integer.parseInt(part.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--batch '" + text + "': '" + part + "' is not a whole number");
+            }
+            if (n < 1) {
+                throw new IllegalArgumentException("--batch '" + text + "': " + n + " must be at least 1");
+            }
+            if (!sizes.add(n)) {
+                throw new IllegalArgumentException("--batch '" + text + "': " + n + " is given twice");
+            }
+        }
+        return List.copyOf(sizes);
+    }
+
+    /** Each problem at each batch size, in that order. */
+    static List<BenchSuite.Problem> expand(List<BenchSuite.Problem> problems, List<Integer> batches) {
+        List<BenchSuite.Problem> l = new ArrayList<>();
+        for (BenchSuite.Problem p : problems) {
+            for (int n : batches) {
+                l.add(new BenchSuite.Problem(p.name() + "@n" + n, p.spec().withBatch(n), p.quick()));
+            }
+        }
+        return l;
+    }
+
+    /** One problem on one backend at one batch size: GFLOP/s and milliseconds per image. */
+    record Point(int batch, double gflops, double msPerImage) {
+    }
+
+    /**
+     * The scaling of each (problem, backend) of {@code rows} (rows named by {@link #expand}; failed
+     * rows left out), in the rows' order.
+     */
+    static Map<String, List<Point>> scaling(List<BenchRow> rows) {
+        Map<String, List<Point>> m = new LinkedHashMap<>();
+        for (BenchRow r : rows) {
+            int at = r.name().lastIndexOf("@n");
+            if (!r.ok() || at < 0) {
+                continue;
+            }
+            int n = Integer.parseInt(r.name().substring(at + 2));
+            boolean device = r.deviceMedianMs() > 0;
+            double ms = device ? r.deviceMedianMs() : r.medianMs();
+            double gflops = device ? r.deviceGflops() : r.gflops();
+            m.computeIfAbsent(r.name().substring(0, at) + " " + r.backend(), k -> new ArrayList<>())
+                    .add(new Point(n, gflops, ms / n));
+        }
+        return m;
+    }
+
+    /** Where a larger batch is slower per image than a smaller one by more than {@value #SLOWER_PERCENT}%, else empty. */
+    static String verdict(List<Point> points) {
+        List<String> slower = new ArrayList<>();
+        for (int i = 0; i < points.size(); i++) {
+            for (int j = 0; j < points.size(); j++) {
+                Point a = points.get(i), b = points.get(j);
+                if (b.batch() > a.batch() && b.msPerImage() > a.msPerImage() * (1 + SLOWER_PERCENT / 100)) {
+                    slower.add(String.format(Locale.ROOT, "n=%d %.0f%% slower per image than n=%d", b.batch(),
+                            100 * (b.msPerImage() / a.msPerImage() - 1), a.batch()));
+                }
+            }
+        }
+        return String.join("; ", slower);
+    }
+
+    /** Prints the summary table. */
+    static void print(List<BenchRow> rows, List<Integer> batches, PrintWriter out) {
+        Map<String, List<Point>> m = scaling(rows);
+        out.println("batch scaling: GFLOP/s and ms per image (device tensors where the backend has them, else host "
+                + "arrays); 'slower' when a larger batch costs more than " + (int) SLOWER_PERCENT + "% more per image");
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-36s", "problem backend"));
+        for (int n : batches) {
+            head.append(String.format(Locale.ROOT, "  %-20s", "n=" + n));
+        }
+        out.println(head.append("  per image"));
+        for (Map.Entry<String, List<Point>> e : m.entrySet()) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-36s", e.getKey()));
+            for (int n : batches) {
+                String cell = e.getValue().stream().filter(p -> p.batch() == n).findFirst()
+                        .map(p -> String.format(Locale.ROOT, "%.1f (%.3f ms)", p.gflops(), p.msPerImage())).orElse("-");
+                line.append(String.format(Locale.ROOT, "  %-20s", cell));
+            }
+            String v = verdict(e.getValue());
+            out.println(line.append("  ").append(v.isEmpty() ? "no slower" : "slower: " + v));
+        }
+    }
+}

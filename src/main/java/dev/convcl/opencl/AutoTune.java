@@ -1,0 +1,66 @@
+package dev.convcl.opencl;
+
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Automatic tuning on first use: when a plan of a tuned family ({@link KernelFamily}) is created
+ * for a problem class that the device's {@link TuningTable} has no entry for, the {@link Tuner}
+ * times that class's candidates on the problem at hand, within a budget, and saves the winner,
+ * so that this plan and every later one (in any process) use it.
+ *
+ * <p>Opt-in: on when the system property {@value #PROPERTY} or the environment variable
+ * {@value #ENV} is {@code on} ({@code true}, {@code 1}); off otherwise, so that tests and CI stay
+ * deterministic and a first plan never takes longer than its kernel build unless asked. The budget
+ * is {@value #DEFAULT_SECONDS} s of wall time a problem class (building and checking included;
+ * once spent no further candidate starts, so a class can take a little longer), set by
+ * {@value #SECONDS_PROPERTY} or {@value #SECONDS_ENV}. A class is tried once per backend even when
+ * no candidate wins. {@code convcl tune} runs the full search instead.
+ */
+final class AutoTune {
+    static final String PROPERTY = "convcl.autotune";
+    static final String ENV = "CONVCL_AUTOTUNE";
+    static final String SECONDS_PROPERTY = "convcl.autotune.seconds";
+    static final String SECONDS_ENV = "CONVCL_AUTOTUNE_SECONDS";
+    static final double DEFAULT_SECONDS = 5;
+
+    private AutoTune() {
+    }
+
+    /** Whether automatic tuning is on (read on every call, so a test or an application can switch it). */
+    static boolean enabled() {
+        String v = setting(PROPERTY, ENV).orElse("off").trim().toLowerCase(Locale.ROOT);
+        return v.equals("on") || v.equals("true") || v.equals("1");
+    }
+
+    /**
+     * The budget of a class.
+     *
+     * @throws IllegalArgumentException naming the setting when it is not a positive number of seconds
+     */
+    static Tuner.Budget budget() {
+        Optional<String> v = setting(SECONDS_PROPERTY, SECONDS_ENV);
+        if (v.isEmpty()) {
+            return Tuner.Budget.seconds(DEFAULT_SECONDS);
+        }
+        try {
+            double s = Double.parseDouble(v.get().trim());
+            if (s > 0 && Double.isFinite(s)) {
+                return Tuner.Budget.seconds(s);
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new IllegalArgumentException(SECONDS_PROPERTY + " / " + SECONDS_ENV + " '" + v.get()
+                + "' must be a positive number of seconds");
+    }
+
+    private static Optional<String> setting(String property, String env) {
+        String p = System.getProperty(property);
+        if (p != null && !p.isBlank()) {
+            return Optional.of(p);
+        }
+        String e = System.getenv(env);
+        return e == null || e.isBlank() ? Optional.empty() : Optional.of(e);
+    }
+}

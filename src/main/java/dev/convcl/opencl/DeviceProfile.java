@@ -1,0 +1,335 @@
+package dev.convcl.opencl;
+
+import dev.convcl.Convolution;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * What the kernels' default tiles are derived from, read from what a device reports: the one
+ * place that turns {@link OpenClDeviceInfo} into tile sizes, used by every kernel family (GEMM,
+ * depthwise, deformable, direct) for its default and its tuning candidates.
+ *
+ * <ul>
+ *   <li>{@link #vectorWidth}: floats per vector register, from {@code CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT}
+ *       (else the preferred width, else 4 on a CPU and 1 on a GPU), rounded down to 1, 2, 4, 8 or 16.
+ *       On POCL's CPU device the reported width follows the host, not the target POCL compiles for
+ *       ({@code POCL_KERNELLIB_NAME=avx2} on an AVX-512 host gives {@code pthread-haswell} reporting
+ *       16): the LLVM CPU name in the device name caps it ({@link #targetWidth}).</li>
+ *   <li>{@link #vectorRegisters}: 32 with 16-float vectors (AVX-512), else 16 (AVX, AVX2, SSE).</li>
+ *   <li>{@link #accumulators}: vector accumulators a register tile may keep, the registers less four
+ *       for the loaded operands (28 on AVX-512, 12 on AVX2).</li>
+ *   <li>{@link #warp}: the work-items a GPU runs in lock step (32 on NVIDIA, 64 on AMD, else 16); 1 on a CPU.</li>
+ *   <li>{@link #maxWorkGroup}, {@link #localMemBytes}, {@link #computeUnits}: as reported; every
+ *       tile handed out fits the first two.</li>
+ * </ul>
+ *
+ * @param cpuLike        whether the device runs a work-group as a loop (type CPU): it gets register
+ *                       tiles in one-work-item groups; GPUs get work-groups of a few warps
+ * @param vectorWidth    floats per vector register (1, 2, 4, 8 or 16)
+ * @param vectorRegisters vector registers a work-item may use
+ * @param warp           SIMD width of a GPU work-group, 1 on a CPU
+ * @param computeUnits   {@code CL_DEVICE_MAX_COMPUTE_UNITS} (at least 1)
+ * @param maxWorkGroup   {@code CL_DEVICE_MAX_WORK_GROUP_SIZE} (at least 1)
+ * @param localMemBytes  {@code CL_DEVICE_LOCAL_MEM_SIZE}
+ */
+record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int warp, int computeUnits,
+                     long maxWorkGroup, long localMemBytes) {
+
+    /** The profile of {@code device}. */
+    static DeviceProfile of(OpenClDeviceInfo device) {
+        boolean cpu = device.isCpu();
+        int reported = device.nativeVectorWidthFloat() > 0 ? device.nativeVectorWidthFloat()
+                : device.preferredVectorWidthFloat() > 0 ? device.preferredVectorWidthFloat() : cpu ? 4 : 1;
+        int width = Math.min(16, Integer.highestOneBit(Math.max(1, reported)));
+        if (cpu) {
+            width = Math.min(width, targetWidth(device.name()).orElse(16));
+        }
+        int registers = width >= 16 ? 32 : 16;
+        String vendor = device.vendor() == null ? "" : device.vendor().toLowerCase(Locale.ROOT);
+        int warp = cpu ? 1 : vendor.contains("nvidia") ? 32
+                : vendor.contains("advanced micro devices") || vendor.contains("amd") ? 64 : 16;
+        return new DeviceProfile(cpu, width, registers, warp, Math.max(1, device.computeUnits()),
+                Math.max(1, device.maxWorkGroup()), device.localMemBytes());
+    }
+
+    /** LLVM CPU names with AVX-512 (32 registers of 16 floats). */
+    private static final List<String> AVX512 = List.of("avx512", "x86-64-v4", "knl", "knm", "cannonlake", "icelake",
+            "tigerlake", "cascadelake", "cooperlake", "rocketlake", "sapphirerapids", "emeraldrapids", "graniterapids",
+            "diamondrapids", "znver4", "znver5");
+    /** LLVM CPU names with AVX or AVX2 but not AVX-512 (16 registers of 8 floats). */
+    private static final List<String> AVX = List.of("x86-64-v3", "sandybridge", "ivybridge", "haswell", "broadwell",
+            "skylake", "alderlake", "raptorlake", "meteorlake", "arrowlake", "lunarlake", "gracemont", "znver1",
+            "znver2", "znver3", "bdver", "btver2");
+    /** LLVM CPU names with SSE only (16 registers of 4 floats). */
+    private static final List<String> SSE = List.of("x86-64-v2", "nehalem", "westmere", "core2", "penryn",
+            "silvermont", "goldmont", "tremont", "btver1");
+
+    /**
+     * The vector width of the target POCL compiles for, read from the LLVM CPU name in its device
+     * name ({@code pthread-haswell-...}, {@code cpu-skylake-avx512-...}); empty when the name is not
+     * POCL's or the CPU is not one of the x86 targets listed.
+     */
+    static Optional<Integer> targetWidth(String deviceName) {
+        String n = deviceName == null ? "" : deviceName.toLowerCase(Locale.ROOT);
+        if (!n.startsWith("pthread-") && !n.startsWith("cpu-") && !n.startsWith("basic-")) {
+            return Optional.empty();
+        }
+        for (String t : AVX512) {
+            if (n.contains(t)) {
+                return Optional.of(16);
+            }
+        }
+        for (String t : AVX) {
+            if (n.contains(t)) {
+                return Optional.of(8);
+            }
+        }
+        for (String t : SSE) {
+            if (n.contains(t)) {
+                return Optional.of(4);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Vector accumulators a register tile may keep: the registers less four for the loaded operands. */
+    int accumulators() {
+        return vectorRegisters - 4;
+    }
+
+    /** Whether a work-group of {@code items} work-items using {@code localBytes} bytes of local memory fits. */
+    boolean fits(long items, long localBytes) {
+        return items >= 1 && items <= maxWorkGroup && localBytes <= localMemBytes;
+    }
+
+    // ---------------------------------------------------------------- direct
+
+    /**
+     * The direct kernels' work-group {x, y}: on a CPU one vector of work-items along x (POCL
+     * vectorises across work-items) and 4 rows; on a GPU a warp along x and up to 8 warps, at most
+     * 256 work-items; never above the device's maximum.
+     */
+    long[] directLocalSize() {
+        long x = cpuLike ? vectorWidth : warp;
+        long y = cpuLike ? 4 : Math.max(1, 256 / warp);
+        x = Math.max(1, Math.min(x, maxWorkGroup));
+        y = Math.max(1, Math.min(y, maxWorkGroup / x));
+        return new long[] {x, y};
+    }
+
+    // ---------------------------------------------------------------- gemm
+
+    /** The GEMM tile used without a tuning entry: the first of {@link #gemmLadder} the device can run. */
+    GemmConfig gemm(Convolution spec) {
+        for (GemmConfig g : gemmLadder(spec)) {
+            if (gemmFits(spec, g)) {
+                return g;
+            }
+        }
+        throw new IllegalStateException("no gemm tile fits " + this); // cm with ls=1 always fits
+    }
+
+    /** Whether {@code g} can run {@code spec} here: work-group, local memory, and pv's stride 1. */
+    boolean gemmFits(Convolution spec, GemmConfig g) {
+        return fits(g.workGroupSize(), g.localMemBytes(spec.dataType()))
+                && (g.kind() != GemmConfig.Kind.PV || spec.strideW() == 1);
+    }
+
+    /**
+     * The GEMM tiles in order of preference for {@code spec}: the register tile sized to the
+     * registers ({@link GemmDefaults#of(Convolution, boolean, int, int)}), or on a GPU local-memory
+     * tiles of 256, 128, 64 and 32 work-items, then one-work-item register tiles that run anywhere.
+     */
+    List<GemmConfig> gemmLadder(Convolution spec) {
+        GemmConfig preferred = GemmDefaults.of(spec, cpuLike, vectorWidth, accumulators());
+        if (cpuLike) {
+            return List.of(preferred, GemmConfig.cm(vectorWidth, vectorWidth, 4, 1));
+        }
+        int v = Math.max(1, Math.min(4, vectorWidth));
+        return List.of(preferred, GemmConfig.lm(8, 16, 32, 64, 16), GemmConfig.lm(8, 8, 32, 32, 16),
+                GemmConfig.lm(4, 8, 16, 32, 8), GemmConfig.cm(v, 2 * v, 4, 1), GemmConfig.cm(1, 1, 1, 1));
+    }
+
+    // ---------------------------------------------------------------- depthwise
+
+    /**
+     * The depthwise tile used without a tuning entry, or empty when none fits the device. CPU: one
+     * work-item per group with vectors of {@link #depthwiseWidth} floats (half that for outputs at
+     * most 8 wide, or at most 16 wide with kernels at most 5 wide, where a full vector wastes
+     * lanes), up to 4 vectors along x, and rows enough for about 16 vectors of accumulators (at
+     * most 8), balanced over the output height, so each loaded input vector feeds several output
+     * rows. GPU: work-groups of 16 x 8 work-items (fewer when the device allows fewer) of 2-wide
+     * vectors and 2 rows. Every tile handed out fits the work-group and local-memory limits
+     * (else the next candidate; else none).
+     */
+    Optional<DepthwisePlan.Tile> depthwise(Convolution spec) {
+        List<DepthwisePlan.Tile> c = depthwiseCandidates(spec);
+        return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
+    }
+
+    /**
+     * The depthwise kernel's vector width on a CPU: twice the register width, at most 16. The
+     * kernel is bound by its loads (from local memory, and of the weights), not by its registers:
+     * on POCL's AVX2 target (pthread-haswell, 8-float registers) 16-float vectors ran the 3x3
+     * layers of shapes.txt at 33-35 GFLOP/s against 18-25 for 8-float ones, and the default
+     * register tile of 16 accumulator vectors (32 registers' worth there) was not slowed by it
+     * ({@code convcl tune}, docs/PERFORMANCE.md).
+     */
+    int depthwiseWidth() {
+        return Math.min(16, 2 * vectorWidth);
+    }
+
+    private DepthwisePlan.Tile depthwisePreferred(Convolution spec) {
+        if (!cpuLike) {
+            int wgx = (int) Math.min(16, maxWorkGroup);
+            int wgy = (int) Math.max(1, Math.min(8, maxWorkGroup / wgx));
+            return new DepthwisePlan.Tile(2, 1, 2, wgx, wgy);
+        }
+        int w = depthwiseWidth();
+        int vw = w >= 16 && (spec.outW() <= 8 || (spec.outW() <= 16 && spec.kw() <= 5)) ? w / 2 : w;
+        int nv = Math.max(1, Math.min(4, (spec.outW() + vw - 1) / vw));
+        int maxRows = Math.min(8, 16 / nv);
+        int rowTiles = (spec.outH() + maxRows - 1) / maxRows;
+        int th = (spec.outH() + rowTiles - 1) / rowTiles;
+        return new DepthwisePlan.Tile(vw, nv, th, 1, 1);
+    }
+
+    /** Rows of {@code nv} accumulator vectors of the register width that fit the registers (at most 8). */
+    private int depthwiseRows(int nv) {
+        int byRegisters = (vectorRegisters - nv - 2) / nv;
+        return Math.max(1, Math.min(8, Math.min(16 / nv, byRegisters)));
+    }
+
+    /** The depthwise tiles the tuner times for {@code spec}, the default first, each fitting the device. */
+    List<DepthwisePlan.Tile> depthwiseCandidates(Convolution spec) {
+        java.util.LinkedHashSet<DepthwisePlan.Tile> all = new java.util.LinkedHashSet<>();
+        all.add(depthwisePreferred(spec));
+        if (cpuLike) {
+            // The shapes measured on AVX-512 (64 columns x 4 rows at most), whatever the width:
+            // depthwise loops load more than they multiply, so a tile wider than the registers
+            // can still win by loading each input vector for more outputs.
+            all.add(new DepthwisePlan.Tile(16, 4, 4, 1, 1));
+            all.add(new DepthwisePlan.Tile(16, 2, 4, 1, 1));
+            all.add(new DepthwisePlan.Tile(16, 2, 8, 1, 1));
+            all.add(new DepthwisePlan.Tile(16, 4, 2, 1, 1));
+            all.add(new DepthwisePlan.Tile(8, 8, 4, 1, 1));
+            all.add(new DepthwisePlan.Tile(8, 4, 4, 1, 1));
+            all.add(new DepthwisePlan.Tile(8, 2, 8, 1, 1));
+            int w = vectorWidth;
+            for (int vw : w >= 8 ? new int[] {w, w / 2} : new int[] {w}) {
+                for (int nv : new int[] {1, 2, 4}) {
+                    int rows = depthwiseRows(nv);
+                    all.add(new DepthwisePlan.Tile(vw, nv, rows, 1, 1));
+                    if (rows >= 4) {
+                        all.add(new DepthwisePlan.Tile(vw, nv, rows / 2, 1, 1));
+                    }
+                }
+            }
+        } else {
+            all.add(new DepthwisePlan.Tile(1, 1, 1, 16, 8));
+            all.add(new DepthwisePlan.Tile(1, 1, 4, 16, 8));
+            all.add(new DepthwisePlan.Tile(4, 1, 2, 16, 8));
+            all.add(new DepthwisePlan.Tile(2, 1, 2, 32, 4));
+            all.add(new DepthwisePlan.Tile(4, 1, 1, 8, 8));
+            all.add(new DepthwisePlan.Tile(2, 1, 2, 8, 4));
+            all.add(new DepthwisePlan.Tile(1, 1, 2, 4, 4));
+        }
+        // Anything runs one work-item with a small tile, if its staged input fits.
+        all.add(new DepthwisePlan.Tile(Math.min(4, vectorWidth), 1, 1, 1, 1));
+        List<DepthwisePlan.Tile> fitting = new java.util.ArrayList<>();
+        for (DepthwisePlan.Tile t : all) {
+            if (fits(t.workGroupSize(), t.localBytes(spec))) {
+                fitting.add(t);
+            }
+        }
+        return fitting;
+    }
+
+    // ---------------------------------------------------------------- deformable
+
+    /**
+     * The deform-gemm tile used without a tuning entry, or empty when none fits. CPU: one
+     * work-item per group, register tiles of 2 vectors of min(width, 8) pixels x as many output
+     * channels as the registers hold (at most 8: AVX-512 8, AVX2 6), as many channels per
+     * work-group as the group has (up to 512, so each sample is computed once), split while there
+     * would be fewer than four work-groups per compute unit. GPU: 16 register tiles of 4 pixels x
+     * 4 channels per warp-sized row of work-items, as many rows as the channels need (at most
+     * 256 work-items); then smaller tiles until one fits the local memory.
+     */
+    Optional<DeformGemmPlan.Tile> deform(Convolution spec) {
+        List<DeformGemmPlan.Tile> c = deformCandidates(spec);
+        return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
+    }
+
+    private DeformGemmPlan.Tile deformCpuPreferred(Convolution spec) {
+        int vw = Math.min(vectorWidth, 8);
+        int pv = 2;
+        int kt = deformChannels(pv);
+        int nkt = nkt(spec.kPerGroup(), kt, 512);
+        int pixels = vw * pv;
+        long pixelTiles = (long) spec.n() * spec.groups() * ceilDiv(spec.outH() * spec.outW(), pixels);
+        while (nkt > 1 && pixelTiles * ceilDiv(spec.kPerGroup(), kt * nkt) < 4L * computeUnits) {
+            nkt = ceilDiv(nkt, 2);
+        }
+        return new DeformGemmPlan.Tile(vw, pv, 1, kt, nkt, 16, 1);
+    }
+
+    /** Output channels of a register tile of {@code pv} pixel vectors that fit the registers (at most 8). */
+    private int deformChannels(int pv) {
+        return Math.max(1, Math.min(8, (vectorRegisters - pv - 1) / pv));
+    }
+
+    /** The deform-gemm tiles the tuner times for {@code spec}, the default first, each fitting the device. */
+    List<DeformGemmPlan.Tile> deformCandidates(Convolution spec) {
+        java.util.LinkedHashSet<DeformGemmPlan.Tile> all = new java.util.LinkedHashSet<>();
+        int kg = spec.kPerGroup();
+        if (cpuLike) {
+            all.add(deformCpuPreferred(spec));
+            int w = vectorWidth;
+            int half = Math.min(w, 8);
+            for (int vw : w > half ? new int[] {half, w} : new int[] {w}) {
+                for (int pv : new int[] {1, 2}) {
+                    int kt = deformChannels(pv);
+                    for (int channels : new int[] {64, 256}) {
+                        all.add(new DeformGemmPlan.Tile(vw, pv, 1, kt, nkt(kg, kt, channels), 16, 1));
+                    }
+                }
+            }
+            int kt = deformChannels(2);
+            all.add(new DeformGemmPlan.Tile(half, 2, 1, kt, nkt(kg, kt, 32), 8, 1));
+            all.add(new DeformGemmPlan.Tile(half, 2, 1, Math.max(1, kt / 2), nkt(kg, Math.max(1, kt / 2), 128), 16, 1));
+        } else {
+            int rows = warp >= 32 ? 16 : 8;
+            for (int[] t : new int[][] {{4, 1, rows, 4, 32, 4}, {1, 1, 2 * rows, 4, 16, 4}, {2, 1, rows, 8, 64, 4},
+                    {4, 1, rows / 2, 4, 64, 8}, {2, 1, rows / 2, 4, 16, 4}, {1, 1, rows / 2, 2, 8, 2}}) {
+                int n = nkt(kg, t[3], t[4]);
+                long wgs = (long) t[2] * n;
+                while (wgs > maxWorkGroup && n > 1) {
+                    n = ceilDiv(n, 2);
+                    wgs = (long) t[2] * n;
+                }
+                if (wgs <= maxWorkGroup) {
+                    all.add(new DeformGemmPlan.Tile(t[0], t[1], t[2], t[3], n, t[5], (int) wgs));
+                }
+            }
+        }
+        all.add(new DeformGemmPlan.Tile(1, 1, 1, 1, 1, 1, 1));
+        List<DeformGemmPlan.Tile> fitting = new java.util.ArrayList<>();
+        for (DeformGemmPlan.Tile t : all) {
+            if (fits(t.wgs(), t.localBytes(spec))) {
+                fitting.add(t);
+            }
+        }
+        return fitting;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** Register tiles of {@code kt} channels per work-group: enough for {@code kg}, at most {@code maxChannels}. */
+    private static int nkt(int kg, int kt, int maxChannels) {
+        return Math.max(1, Math.min(ceilDiv(kg, kt), maxChannels / kt));
+    }
+}

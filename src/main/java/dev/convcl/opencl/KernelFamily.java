@@ -1,0 +1,169 @@
+package dev.convcl.opencl;
+
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
+import dev.convcl.spi.Primitive;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The kernel families whose tiles are tuned, each named as its implementation in
+ * {@link OpenClBackend}'s list ({@code gemm}, {@code depthwise}, {@code deform-gemm}): what the
+ * {@link TuningTable} keys its entries by, with the family's problem classes, and what the
+ * {@link Tuner} and the implementations share (the candidate list, the default, the plan made
+ * from a configuration's text).
+ */
+enum KernelFamily {
+    /** {@code conv2d_gemm.cl}: conv2d that is not depthwise; classes of {@link ProblemClass}. */
+    GEMM("gemm"),
+    /**
+     * {@code depthwise.cl}: conv2d with groups == c; classes by kernel size ({@code small} up to 3,
+     * {@code medium} up to 7, {@code large} up to 15, {@code huge} above), {@code -strided} for a
+     * stride above 1.
+     */
+    DEPTHWISE("depthwise"),
+    /** {@code deform2d_gemm.cl}: deform2d; classes {@code deform} and {@code deform-strided}. */
+    DEFORM("deform-gemm");
+
+    private final String key;
+
+    KernelFamily(String key) {
+        this.key = key;
+    }
+
+    /** The implementation's name, which prefixes the family's entries in tuning files. */
+    String key() {
+        return key;
+    }
+
+    /** The family whose kernel runs {@code spec}. */
+    static KernelFamily of(Convolution spec) {
+        return spec.isDeformable() ? DEFORM : spec.isDepthwise() ? DEPTHWISE : GEMM;
+    }
+
+    /** The family named {@code key}, if any. */
+    static Optional<KernelFamily> byKey(String key) {
+        for (KernelFamily f : values()) {
+            if (f.key.equals(key)) {
+                return Optional.of(f);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static final String SMALL_HW = "-smallhw";
+
+    /** The most specific class of {@code spec}: the base class, with {@code -smallhw} for outputs of at most 256 pixels. */
+    String classKey(Convolution spec) {
+        if (this == GEMM) {
+            return ProblemClass.keyOf(spec);
+        }
+        return baseClass(spec) + ((long) spec.outH() * spec.outW() <= ProblemClass.SMALL_HW ? SMALL_HW : "");
+    }
+
+    /** {@code key} without its {@code -smallhw} suffix. */
+    static String baseOf(String key) {
+        return key.endsWith(SMALL_HW) ? key.substring(0, key.length() - SMALL_HW.length()) : key;
+    }
+
+    private String baseClass(Convolution spec) {
+        boolean strided = spec.strideH() > 1 || spec.strideW() > 1;
+        return switch (this) {
+            case GEMM -> ProblemClass.of(spec).key();
+            case DEPTHWISE -> {
+                int k = Math.max(spec.kh(), spec.kw());
+                String size = k <= 3 ? "small" : k <= 7 ? "medium" : k <= 15 ? "large" : "huge";
+                yield strided ? size + "-strided" : size;
+            }
+            case DEFORM -> strided ? "deform-strided" : "deform";
+        };
+    }
+
+    /** Whether {@code key} is a class of this family (with or without {@code -smallhw}). */
+    boolean isClassKey(String key) {
+        if (this == GEMM) {
+            return ProblemClass.isKey(key);
+        }
+        String base = baseOf(key);
+        return switch (this) {
+            case DEPTHWISE -> base.matches("(small|medium|large|huge)(-strided)?");
+            case DEFORM -> base.equals("deform") || base.equals("deform-strided");
+            case GEMM -> false;
+        };
+    }
+
+    /**
+     * The configuration {@code text} in its canonical form.
+     *
+     * @throws IllegalArgumentException naming the field when the text is not a configuration of this family
+     */
+    String canonical(String text) {
+        return switch (this) {
+            case GEMM -> GemmConfig.parse(text).toString();
+            case DEPTHWISE -> DepthwisePlan.Tile.parse(text).toString();
+            case DEFORM -> DeformGemmPlan.Tile.parse(text).toString();
+        };
+    }
+
+    /** Empty when configuration {@code text} can run {@code spec} on {@code device}, else why not. */
+    Optional<String> unsuitable(Convolution spec, String text, OpenClDeviceInfo device) {
+        try {
+            switch (this) {
+                case GEMM -> {
+                    return GemmConvPlan.unsuitableReason(spec, GemmConfig.parse(text), device);
+                }
+                case DEPTHWISE -> {
+                    DepthwisePlan.Tile t = DepthwisePlan.Tile.parse(text);
+                    return t.fits(spec, device) ? Optional.empty() : Optional.of("tile " + t + " needs "
+                            + t.workGroupSize() + " work-items and " + t.localBytes(spec) + " bytes of local memory");
+                }
+                case DEFORM -> {
+                    DeformGemmPlan.Tile t = DeformGemmPlan.Tile.parse(text);
+                    return t.fits(spec, device) ? Optional.empty() : Optional.of("tile " + t + " needs "
+                            + t.wgs() + " work-items and " + t.localBytes(spec) + " bytes of local memory");
+                }
+                default -> throw new IllegalStateException(name());
+            }
+        } catch (IllegalArgumentException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
+    /** The default configuration for {@code spec} on {@code device} (from {@link DeviceProfile}), if one fits. */
+    Optional<String> defaultConfig(Convolution spec, OpenClDeviceInfo device) {
+        DeviceProfile p = DeviceProfile.of(device);
+        return switch (this) {
+            case GEMM -> Optional.of(p.gemm(spec).toString());
+            case DEPTHWISE -> p.depthwise(spec).map(Object::toString);
+            case DEFORM -> p.deform(spec).map(Object::toString);
+        };
+    }
+
+    /** The configurations the tuner times for {@code spec} on {@code device}, the default first; each fits. */
+    List<String> candidates(Convolution spec, OpenClDeviceInfo device) {
+        DeviceProfile p = DeviceProfile.of(device);
+        List<String> l = new ArrayList<>();
+        switch (this) {
+            case GEMM -> GemmDefaults.candidates(spec, p).forEach(g -> l.add(g.toString()));
+            case DEPTHWISE -> p.depthwiseCandidates(spec).forEach(t -> l.add(t.toString()));
+            case DEFORM -> p.deformCandidates(spec).forEach(t -> l.add(t.toString()));
+        }
+        return l;
+    }
+
+    /** The plan of {@code spec} with configuration {@code text}; the caller closes it. */
+    Primitive create(OpenClContext ctx, Convolution spec, String text) {
+        return switch (this) {
+            case GEMM -> new GemmConvPlan(ctx, spec, GemmConfig.parse(text));
+            case DEPTHWISE -> new DepthwisePlan(ctx, spec, DepthwisePlan.Tile.parse(text));
+            case DEFORM -> new DeformGemmPlan(ctx, (DeformConv2d) spec, DeformGemmPlan.Tile.parse(text));
+        };
+    }
+
+    @Override
+    public String toString() {
+        return key.toLowerCase(Locale.ROOT);
+    }
+}

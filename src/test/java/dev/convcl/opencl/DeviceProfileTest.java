@@ -1,0 +1,195 @@
+package dev.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.Convolution;
+import dev.convcl.Operation;
+import dev.convcl.testing.Problems;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The defaults every kernel family derives from what a device reports ({@link DeviceProfile}),
+ * on made-up device descriptions: valid (work-group within the maximum, local memory within the
+ * device's) and sized to the device (vector width, register tile within the registers). No
+ * device needed.
+ */
+class DeviceProfileTest {
+    /** Zen 3 under POCL: 2 cores, AVX2 (8 floats, 16 registers), 512 KiB of local memory, groups up to 4096. */
+    static final OpenClDeviceInfo AVX2 = device("pthread-znver3-AMD EPYC", "AuthenticAMD", "CPU", 2, 512 << 10, 4096, 8, 8);
+    /** Skylake-SP under POCL: AVX-512 (16 floats, 32 registers). */
+    static final OpenClDeviceInfo AVX512 = device("pthread-skylake-avx512-Intel Xeon", "GenuineIntel", "CPU", 2,
+            512 << 10, 4096, 16, 16);
+    /** An NVIDIA-like GPU: warps of 32, 48 KiB of local memory, groups up to 1024, native width 1. */
+    static final OpenClDeviceInfo NVIDIA = device("NVIDIA GeForce RTX 3060", "NVIDIA Corporation", "GPU", 28,
+            48 << 10, 1024, 1, 1);
+    /** A small embedded GPU: 2 compute units, 16 KiB of local memory, groups up to 64, float4. */
+    static final OpenClDeviceInfo EMBEDDED = device("Mali-G31", "ARM", "GPU", 1, 16 << 10, 64, 4, 4);
+
+    static OpenClDeviceInfo device(String name, String vendor, String type, int units, long local, long maxWg,
+                                   int nativeFloats, int preferredFloats) {
+        return new OpenClDeviceInfo(0, "Test Platform", name, vendor, type, "1.0", "OpenCL 3.0", "OpenCL C 1.2",
+                units, 1000, 1L << 32, local, 1L << 30, maxWg, false, true, nativeFloats, preferredFloats, null, null);
+    }
+
+    /** Every line of the bundled benchmark suite, and a few odd problems of each family. */
+    static List<Convolution> problems() throws IOException {
+        List<Convolution> l = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(
+                DeviceProfileTest.class.getResourceAsStream("/bench/shapes.txt"), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                String t = line.strip();
+                int op = t.indexOf("op=");
+                if (!t.startsWith("#") && op >= 0) {
+                    l.add((Convolution) Operation.parse(t.substring(op).replaceAll("\\s*quick=1", "")));
+                }
+            }
+        }
+        for (String s : List.of(
+                "op=conv2d n=1 c=3 h=1 w=1 k=5 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1",
+                "op=conv2d n=2 c=7 h=9 w=33 k=7 kh=3 kw=3 stride=2 pad=1 dil=1 groups=7",
+                "op=conv2d n=1 c=8 h=100 w=100 k=16 kh=31 kw=31 stride=1 pad=15 dil=1 groups=8",
+                "op=conv2d n=1 c=4 h=40 w=40 k=4 kh=5 kw=5 stride=3 pad=2 dil=3 groups=4",
+                "op=deform2d n=1 c=6 h=11 w=13 k=10 kh=5 kw=5 stride=1 pad=2 dil=1 groups=2 og=3 mask=1",
+                "op=deform2d n=2 c=512 h=7 w=7 k=512 kh=3 kw=3 stride=2 pad=1 dil=1 groups=1 og=1 mask=0")) {
+            l.add(Problems.parse(s));
+        }
+        return l;
+    }
+
+    @Test
+    void vectorWidthAndRegistersFollowTheDevice() {
+        DeviceProfile avx2 = DeviceProfile.of(AVX2);
+        assertEquals(8, avx2.vectorWidth());
+        assertEquals(16, avx2.vectorRegisters());
+        assertEquals(12, avx2.accumulators());
+        DeviceProfile avx512 = DeviceProfile.of(AVX512);
+        assertEquals(16, avx512.vectorWidth());
+        assertEquals(32, avx512.vectorRegisters());
+        assertEquals(28, avx512.accumulators());
+        assertEquals(32, DeviceProfile.of(NVIDIA).warp());
+        assertFalse(DeviceProfile.of(NVIDIA).cpuLike());
+        assertEquals(4, DeviceProfile.of(EMBEDDED).vectorWidth());
+        // POCL_KERNELLIB_NAME=avx2 on an AVX-512 host: the device reports the host's 16, compiles for haswell.
+        OpenClDeviceInfo emulated = device("pthread-haswell-AMD EPYC", "AuthenticAMD", "CPU", 2, 512 << 10, 4096, 16, 16);
+        assertEquals(8, DeviceProfile.of(emulated).vectorWidth());
+        assertEquals(Optional.of(16), DeviceProfile.targetWidth("pthread-skylake-avx512-AMD EPYC"));
+        assertEquals(Optional.of(8), DeviceProfile.targetWidth("cpu-skylake-Intel Core"));
+        assertEquals(Optional.empty(), DeviceProfile.targetWidth("NVIDIA GeForce RTX 3060"));
+        assertEquals(Optional.empty(), DeviceProfile.targetWidth("pthread-cortex-a72"));
+        // Nothing reported: 4 on a CPU, 1 on a GPU; odd widths round down.
+        assertEquals(4, DeviceProfile.of(device("x", "v", "CPU", 1, 1 << 15, 1024, 0, 0)).vectorWidth());
+        assertEquals(1, DeviceProfile.of(device("x", "v", "GPU", 1, 1 << 15, 1024, 0, 0)).vectorWidth());
+        assertEquals(2, DeviceProfile.of(device("x", "v", "CPU", 1, 1 << 15, 1024, 3, 3)).vectorWidth());
+    }
+
+    @Test
+    void everyDefaultAndCandidateFitsEveryDevice() throws IOException {
+        List<Convolution> problems = problems();
+        for (OpenClDeviceInfo d : List.of(AVX2, AVX512, NVIDIA, EMBEDDED)) {
+            DeviceProfile p = DeviceProfile.of(d);
+            long[] direct = p.directLocalSize();
+            assertTrue(direct[0] * direct[1] <= d.maxWorkGroup() && direct[0] >= 1 && direct[1] >= 1, d.name());
+            for (Convolution s : problems) {
+                String where = d.name() + ": " + s;
+                switch (KernelFamily.of(s)) {
+                    case GEMM -> {
+                        GemmConfig g = p.gemm(s);
+                        assertEquals(Optional.empty(), GemmConvPlan.unsuitableReason(s, g, d), where + " " + g);
+                        for (GemmConfig c : GemmDefaults.candidates(s, p)) {
+                            assertEquals(Optional.empty(), GemmConvPlan.unsuitableReason(s, c, d), where + " " + c);
+                        }
+                    }
+                    case DEPTHWISE -> {
+                        DepthwisePlan.Tile t = p.depthwise(s).orElseThrow(() -> new AssertionError(where));
+                        assertTrue(t.fits(s, d), where + " " + t);
+                        p.depthwiseCandidates(s).forEach(c -> assertTrue(c.fits(s, d), where + " " + c));
+                    }
+                    case DEFORM -> {
+                        DeformGemmPlan.Tile t = p.deform(s).orElseThrow(() -> new AssertionError(where));
+                        assertTrue(t.fits(s, d), where + " " + t);
+                        p.deformCandidates(s).forEach(c -> assertTrue(c.fits(s, d), where + " " + c));
+                    }
+                }
+                for (String c : KernelFamily.of(s).candidates(s, d)) {
+                    assertEquals(Optional.empty(), KernelFamily.of(s).unsuitable(s, c, d), where + " " + c);
+                }
+            }
+        }
+    }
+
+    @Test
+    void cpuRegisterTilesFitTheRegisters() throws IOException {
+        for (OpenClDeviceInfo d : List.of(AVX2, AVX512)) {
+            DeviceProfile p = DeviceProfile.of(d);
+            // the hardware's: AVX2 has 16 vector registers, AVX-512 32
+            int regs = d == AVX2 ? 16 : 32;
+            for (Convolution s : problems()) {
+                String where = d.name() + ": " + s;
+                switch (KernelFamily.of(s)) {
+                    case GEMM -> {
+                        GemmConfig g = p.gemm(s);
+                        assertTrue(g.vw() <= p.vectorWidth() && g.ls() == 1, where + " " + g);
+                        // accumulators + the loaded vectors + the broadcast
+                        int acc = g.tm() * g.tn() / g.vw();
+                        int loaded = g.kind() == GemmConfig.Kind.CM ? g.tm() / g.vw() : g.tn() / g.vw();
+                        assertTrue(acc + loaded + 1 <= regs, where + " " + g + " needs " + (acc + loaded + 1));
+                    }
+                    case DEPTHWISE -> {
+                        // bound by loads, not registers: vectors of twice the register width (at most 16)
+                        DepthwisePlan.Tile t = p.depthwise(s).orElseThrow();
+                        assertTrue(t.vw() <= Math.min(16, 2 * p.vectorWidth()) && t.workGroupSize() == 1, where + " " + t);
+                        assertTrue(t.th() * t.nv() <= 16, where + " " + t);
+                    }
+                    case DEFORM -> {
+                        DeformGemmPlan.Tile t = p.deform(s).orElseThrow();
+                        assertTrue(t.vw() <= p.vectorWidth() && t.wgs() == 1, where + " " + t);
+                        assertTrue(t.kt() * t.pv() + t.pv() + 1 <= regs, where + " " + t);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theAvx512DefaultsAreTheOnesMeasuredThereAndAvx2GetsItsOwn() {
+        Convolution dense = Problems.parse("op=conv2d n=1 c=128 h=28 w=28 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        Convolution dw = Problems.parse("op=conv2d n=1 c=144 h=56 w=56 k=144 kh=3 kw=3 stride=1 pad=1 dil=1 groups=144");
+        Convolution dcn = Problems.parse("op=deform2d n=1 c=128 h=28 w=28 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 og=1 mask=1");
+        DeviceProfile avx512 = DeviceProfile.of(AVX512);
+        assertEquals(GemmConfig.cm(16, 32, 14, 1), avx512.gemm(dense));
+        assertEquals("vw=16 nv=4 th=4 wg=1x1", avx512.depthwise(dw).orElseThrow().toString());
+        assertEquals("vw=8 pv=2 npt=1 kt=8 nkt=16 cc=16 wg=1", avx512.deform(dcn).orElseThrow().toString());
+        DeviceProfile avx2 = DeviceProfile.of(AVX2);
+        assertEquals(GemmConfig.cm(8, 16, 6, 1), avx2.gemm(dense));
+        // measured on POCL's AVX2 target: 16-float vectors beat 8-float ones on depthwise layers
+        assertEquals("vw=16 nv=4 th=4 wg=1x1", avx2.depthwise(dw).orElseThrow().toString());
+        assertEquals("vw=8 pv=2 npt=1 kt=6 nkt=22 cc=16 wg=1", avx2.deform(dcn).orElseThrow().toString());
+    }
+
+    @Test
+    void gpusGetWorkGroupsOfWarpsWithinTheirLimits() throws IOException {
+        Convolution dense = Problems.parse("op=conv2d n=1 c=128 h=28 w=28 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        assertEquals(GemmConfig.lm(16, 16, 64, 64, 16), DeviceProfile.of(NVIDIA).gemm(dense));
+        GemmConfig small = DeviceProfile.of(EMBEDDED).gemm(dense);
+        assertEquals(GemmConfig.Kind.LM, small.kind());
+        assertTrue(small.workGroupSize() <= 64, small.toString());
+        assertEquals(32, DeviceProfile.of(NVIDIA).directLocalSize()[0]);
+        for (Convolution s : problems()) {
+            if (KernelFamily.of(s) == KernelFamily.DEPTHWISE) {
+                assertTrue(DeviceProfile.of(NVIDIA).depthwise(s).orElseThrow().workGroupSize() >= 32, s.toString());
+            }
+            if (KernelFamily.of(s) == KernelFamily.DEFORM) {
+                assertTrue(DeviceProfile.of(NVIDIA).deform(s).orElseThrow().wgs() >= 16, s.toString());
+            }
+        }
+    }
+}

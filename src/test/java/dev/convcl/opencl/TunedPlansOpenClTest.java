@@ -1,0 +1,154 @@
+package dev.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.CacheDir;
+import dev.convcl.Convolution;
+import dev.convcl.Engine;
+import dev.convcl.Plan;
+import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.Problems;
+import dev.convcl.testing.WarnCapture;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Plans read the device's tuning table for every tuned family (gemm, depthwise, deform-gemm):
+ * an entry is what the next plan runs, a corrupt or foreign one is ignored with a WARN, and
+ * automatic tuning runs on first use only when asked, within its budget.
+ */
+class TunedPlansOpenClTest {
+    static final Convolution DENSE = Problems.parse("op=conv2d n=1 c=8 h=12 w=13 k=16 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+    static final Convolution DW = Problems.parse("op=conv2d n=1 c=6 h=20 w=24 k=6 kh=5 kw=5 stride=1 pad=2 dil=1 groups=6");
+    static final Convolution DCN = Problems.parse("op=deform2d n=1 c=8 h=9 w=10 k=12 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 og=1 mask=1");
+
+    @TempDir
+    Path dir;
+    private OpenClDeviceInfo device;
+
+    @BeforeEach
+    void useTempCache() {
+        device = OpenClTestDevice.require();
+        System.setProperty(CacheDir.PROPERTY, dir.toString());
+    }
+
+    @AfterEach
+    void restore() {
+        System.clearProperty(CacheDir.PROPERTY);
+        System.clearProperty(AutoTune.PROPERTY);
+        System.clearProperty(AutoTune.SECONDS_PROPERTY);
+    }
+
+    private static String algorithm(Engine engine, Convolution op) {
+        try (Plan p = engine.plan(op)) {
+            return p.algorithm();
+        }
+    }
+
+    private static String forced(Engine engine, Convolution op, String config) {
+        try (Plan p = engine.plan(op, KernelFamily.of(op).key(), config)) {
+            return p.algorithm();
+        }
+    }
+
+    @Test
+    void aTunedEntryIsWhatTheNextPlanRunsInEveryFamily() throws IOException {
+        try (Engine engine = OpenClTestDevice.engine()) {
+            TuningTable table = TuningTable.empty(device);
+            for (Convolution op : List.of(DENSE, DW, DCN)) {
+                KernelFamily f = KernelFamily.of(op);
+                String byDefault = forced(engine, op, f.defaultConfig(op, device).orElseThrow());
+                // a candidate whose plan differs from the default's
+                String other = f.candidates(op, device).stream().filter(c -> !forced(engine, op, c).equals(byDefault))
+                        .findFirst().orElseThrow();
+                table = table.with(f, f.classKey(op), new TuningTable.Entry(other, 1, op.toString()));
+            }
+            table.save(TuningTable.defaultDir());
+            for (Convolution op : List.of(DENSE, DW, DCN)) {
+                KernelFamily f = KernelFamily.of(op);
+                String tuned = table.get(f, f.classKey(op)).orElseThrow().config();
+                String expected = forced(engine, op, tuned);
+                assertEquals(expected, algorithm(engine, op), op.toString());
+                assertNotEquals(forced(engine, op, f.defaultConfig(op, device).orElseThrow()), expected, op.toString());
+                if (f != KernelFamily.GEMM) {
+                    assertTrue(expected.contains(tuned), expected + " shows the tile " + tuned);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aCorruptOrForeignEntryIsIgnoredWithAWarning() throws IOException {
+        Path file = TuningTable.fileFor(TuningTable.defaultDir(), device);
+        Files.createDirectories(file.getParent());
+        String header = "format=2\ndevice=" + device.name() + "\nplatform=" + device.platformName() + "\ndriver="
+                + device.driverVersion() + "\n";
+        String dwDefault = DeviceProfile.of(device).depthwise(DW).orElseThrow().toString();
+        try (Engine engine = OpenClTestDevice.engine()) {
+            String expected = forced(engine, DW, dwDefault);
+            for (String body : List.of("depthwise.medium=vw=8 nv=zz th=2 wg=1x1\n",
+                    // a tile made for a device with larger work-groups than this one allows
+                    "depthwise.medium=vw=1 nv=1 th=1 wg=" + (device.maxWorkGroup() + 1) + "x1\n")) {
+                Files.writeString(file, header + body, StandardCharsets.UTF_8);
+                try (WarnCapture w = WarnCapture.on(TuningTable.class)) {
+                    assertEquals(expected, algorithm(engine, DW), body);
+                    assertTrue(w.count("depthwise.medium") >= 1, body + ": " + w.warnings());
+                }
+            }
+            // A whole file of another device, where this device's would be.
+            OpenClDeviceInfo other = new OpenClDeviceInfo(0, "Other", "other-gpu", "Other", "GPU", "9", "OpenCL 3.0",
+                    "OpenCL C 1.2", 8, 1000, 1L << 32, 1 << 15, 1L << 30, 256, false, false, 1, 1, null, null);
+            TuningTable.empty(other).with(KernelFamily.DEPTHWISE, "medium",
+                    new TuningTable.Entry("vw=1 nv=1 th=1 wg=1x1", 1, "")).save(dir);
+            Files.copy(TuningTable.fileFor(dir, other), file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            try (WarnCapture w = WarnCapture.on(TuningTable.class)) {
+                assertEquals(expected, algorithm(engine, DW));
+                assertTrue(w.count("another device") >= 1, w.warnings().toString());
+            }
+        }
+    }
+
+    @Test
+    void withoutAutomaticTuningAPlanWritesNoTuningFile() {
+        try (Engine engine = OpenClTestDevice.engine()) {
+            algorithm(engine, DW);
+            algorithm(engine, DCN);
+        }
+        assertFalse(Files.exists(TuningTable.fileFor(TuningTable.defaultDir(), device)));
+    }
+
+    /**
+     * With automatic tuning on and a budget too small for a second candidate, the first plan of
+     * a class tunes it once (the default, the first candidate, is the only one tried), writes
+     * the entry, and runs it; the class is not tuned again.
+     */
+    @Test
+    void automaticTuningOnFirstUseWritesTheEntryThePlanThenUses() throws IOException {
+        System.setProperty(AutoTune.PROPERTY, "on");
+        System.setProperty(AutoTune.SECONDS_PROPERTY, "1e-9");
+        Path file = TuningTable.fileFor(TuningTable.defaultDir(), device);
+        try (Engine engine = OpenClTestDevice.engine()) {
+            String first = algorithm(engine, DCN);
+            TuningTable t = TuningTable.load(device);
+            String cls = KernelFamily.DEFORM.classKey(DCN);
+            String entry = t.get(KernelFamily.DEFORM, cls).orElseThrow(() -> new AssertionError("no entry")).config();
+            assertEquals(DeviceProfile.of(device).deform(DCN).orElseThrow().toString(), entry);
+            assertTrue(first.contains(entry), first);
+            assertTrue(Files.readString(file).contains("deform-gemm." + cls + ".basis=" + DCN), Files.readString(file));
+            long written = Files.getLastModifiedTime(file).toMillis();
+            Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(written - 60_000));
+            assertEquals(first, algorithm(engine, DCN));
+            assertEquals(written - 60_000, Files.getLastModifiedTime(file).toMillis(), "tuned again");
+        }
+    }
+}
