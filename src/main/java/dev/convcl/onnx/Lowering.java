@@ -200,7 +200,8 @@ final class Lowering {
             }
             String what = source + ": graph input " + Problem.quote(v.getName());
             TypeProto t = v.getType();
-            if (!t.hasTensorType() || t.getTensorType().getElemType() != TensorProto.DataType.FLOAT_VALUE) {
+            if (!t.hasTensorType() || t.getTensorType().getElemType() != TensorProto.DataType.FLOAT_VALUE
+                    && !(batchIndicesOnly(g, v.getName()) && integer(t.getTensorType().getElemType()))) {
                 throw new OnnxModelException(what + " is " + (t.hasTensorType() ? TensorReader.typeName(t.getTensorType()
                         .getElemType()) : "not a tensor") + "; convcl's inputs are FLOAT tensors (a weight whose initializer "
                         + "is missing?)");
@@ -323,6 +324,7 @@ final class Lowering {
         switch (n.op) {
             case "Conv" -> conv(n);
             case "DeformConv" -> deformConv(n);
+            case "RoiAlign" -> roiAlign(n);
             case "BatchNormalization" -> batchNorm(n);
             case "Relu" -> activation(n, Activation.relu());
             case "Sigmoid" -> activation(n, Activation.sigmoid());
@@ -605,6 +607,70 @@ final class Lowering {
         String out = n.output(0);
         add(new ConvNode(nodeName(), x.ir(), out, conv, w.toHost(Shape.of(conv.weightShape())), bias(b, conv.k())));
         defineAct(out, Shape.of(conv.outputShape()));
+    }
+
+    /** Whether value {@code name} is read only as the batch indices of RoiAlign nodes (input 2). */
+    private static boolean batchIndicesOnly(GraphProto g, String name) {
+        boolean read = false;
+        for (var node : g.getNodeList()) {
+            for (int i = 0; i < node.getInputCount(); i++) {
+                if (node.getInput(i).equals(name)) {
+                    if (!(Ops.standardDomain(node.getDomain()) && node.getOpType().equals("RoiAlign") && i == 2)) {
+                        return false;
+                    }
+                    read = true;
+                }
+            }
+        }
+        return read;
+    }
+
+    private static boolean integer(int elemType) {
+        return elemType == TensorProto.DataType.INT64_VALUE || elemType == TensorProto.DataType.INT32_VALUE;
+    }
+
+    /**
+     * RoiAlign (opsets 10, 16), average mode only: ONNX's max mode takes the maximum of the
+     * bilinear samples' weighted corners, which torchvision's roi_align (convcl's operator) does not
+     * compute. Opset 10 has no coordinate_transformation_mode and behaves as output_half_pixel.
+     */
+    private void roiAlign(OnnxNode n) {
+        outputs(n, 1);
+        Act x = act(n, 0, "X");
+        Shape s = rank4(x, "X", "RoiAlign");
+        Act rois = act(n, 1, "rois");
+        Act idx = act(n, 2, "batch_indices");
+        String mode = n.s("mode", "avg");
+        if (!mode.equals("avg")) {
+            throw new Problem("attribute mode=" + Problem.quote(mode) + " is not supported; convcl computes RoiAlign "
+                    + "in mode 'avg' only (ONNX's 'max' differs from torchvision's roi_align)");
+        }
+        String ctm = n.s("coordinate_transformation_mode", opset >= 16 ? "half_pixel" : "output_half_pixel");
+        boolean aligned = switch (ctm) {
+            case "half_pixel" -> true;
+            case "output_half_pixel" -> false;
+            default -> throw new Problem("attribute coordinate_transformation_mode=" + Problem.quote(ctm)
+                    + " must be 'half_pixel' or 'output_half_pixel'");
+        };
+        int oh = n.i("output_height", 1, 1, MAXI);
+        int ow = n.i("output_width", 1, 1, MAXI);
+        int sr = n.i("sampling_ratio", 0, 0, MAXI);
+        float scale = n.f("spatial_scale", 1f);
+        if (!(scale > 0) || !Float.isFinite(scale)) {
+            throw new Problem("attribute spatial_scale=" + scale + " must be finite and positive");
+        }
+        if (rois.shape().rank() != 2 || rois.shape().dim(1) != 4) {
+            throw new Problem("rois " + Problem.quote(n.input(1)) + " has shape " + rois.shape() + "; expected [K, 4]");
+        }
+        int k = rois.shape().dim(0);
+        if (idx.shape().rank() != 1 || idx.shape().dim(0) != k) {
+            throw new Problem("batch_indices " + Problem.quote(n.input(2)) + " has shape " + idx.shape()
+                    + "; expected [" + k + "], one per RoI");
+        }
+        String out = n.output(0);
+        Shape os = Shape.of(k, s.dim(1), oh, ow);
+        add(new RoiAlignNode(nodeName(), x.ir(), rois.ir(), idx.ir(), out, os, scale, sr, aligned));
+        defineAct(out, os);
     }
 
     private void deformConv(OnnxNode n) {

@@ -11,7 +11,8 @@ import java.util.List;
  * {@link OnnxGraph#nodes()}.
  */
 public sealed interface Node permits ConvNode, DeformConvNode, BatchNormNode, ActivationNode, BinaryNode, PoolNode,
-        ConcatNode, SliceNode, ChannelShuffleNode, FlattenNode, ReshapeNode, LinearNode, PadNode {
+        ConcatNode, SliceNode, ChannelShuffleNode, FlattenNode, ReshapeNode, LinearNode, PadNode,
+        RoiAlignNode {
 
     /**
      * The node's name, unique in the graph: the ONNX node's name (its op type and index when it has
