@@ -71,6 +71,8 @@ final class Lowering {
     /** How many nodes read each ONNX value, plus one for a graph output. */
     private final Map<String, Integer> uses = new HashMap<>();
     private int opset;
+    /** The model's graph (which nodes read a value). */
+    private GraphProto graph;
     private OnnxNode current;
     private int madeForCurrent;
 
@@ -83,6 +85,7 @@ final class Lowering {
     OnnxGraph run(ModelProto model) {
         opset = opset(model);
         GraphProto g = model.getGraph();
+        graph = g;
         List<OnnxNode> nodes = new ArrayList<>(g.getNodeCount());
         for (int i = 0; i < g.getNodeCount(); i++) {
             nodes.add(new OnnxNode(i, g.getNode(i)));
@@ -1383,11 +1386,43 @@ final class Lowering {
     private void gather(OnnxNode n) {
         outputs(n, 1);
         Val data = val(n, 0, "data");
-        if (data instanceof Act) {
-            throw new Problem("Gather on a runtime value; convcl folds Gather on constants and shapes only");
+        if (data instanceof Act a) {
+            gatherRange(n, a);
+            return;
         }
         ConstTensor idx = cst(n, 1, "indices");
         define(n.output(0), new Cst(Folding.gather(((Cst) data).t(), idx, n.i("axis", 0), alloc())));
+    }
+
+    /**
+     * Gather of a runtime value along axis 1 with constant, 1-D, contiguous ascending indices (as
+     * torchvision's exporter splits RoiAlign's [K, 5] rois into batch indices and boxes): a slice.
+     */
+    private void gatherRange(OnnxNode n, Act a) {
+        ConstTensor idx = cst(n, 1, "indices");
+        Shape s = a.shape();
+        int ax = n.i("axis", 0, -s.rank(), s.rank() - 1);
+        ax = ax < 0 ? ax + s.rank() : ax;
+        long[] ix = idx.rank() == 1 ? ints(idx, "indices") : null;
+        boolean range = ix != null && ix.length >= 1;
+        for (int j = 0; range && j < ix.length; j++) {
+            long v = ix[j] < 0 ? ix[j] + s.dim(ax) : ix[j];
+            long first = ix[0] < 0 ? ix[0] + s.dim(ax) : ix[0];
+            range = v == first + j && v >= 0 && v < s.dim(ax);
+        }
+        if (ax != 1 || !range) {
+            throw new Problem("Gather on a runtime value along axis " + ax + " with indices " + idx.describe()
+                    + "; convcl gathers a runtime value only along axis 1 with a 1-D run of consecutive indices");
+        }
+        long start = ix[0] < 0 ? ix[0] + s.dim(ax) : ix[0];
+        Shape os = s.with(ax, ix.length);
+        String out = n.output(0);
+        if (ix.length == s.dim(ax)) {
+            define(out, a);
+            return;
+        }
+        add(new SliceNode(nodeName(), a.ir(), out, s, ax, (int) start, 1, os));
+        defineAct(out, os);
     }
 
     private void cast(OnnxNode n) {
@@ -1400,6 +1435,9 @@ final class Lowering {
         if (v instanceof Cst c) {
             define(n.output(0), new Cst(Folding.cast(c.t(), to)));
         } else if (to == TensorProto.DataType.FLOAT_VALUE) {
+            define(n.output(0), v);
+        } else if (integer(to) && batchIndicesOnly(graph, n.output(0))) {
+            // RoiAlign truncates its batch indices toward zero itself, as this cast does
             define(n.output(0), v);
         } else {
             throw new Problem("Cast of a runtime value to " + TensorReader.typeName(to) + "; convcl computes in FLOAT");

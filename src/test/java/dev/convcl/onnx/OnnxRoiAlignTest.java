@@ -19,6 +19,7 @@ import dev.convcl.Graph;
 import dev.convcl.HostTensor;
 import dev.convcl.RoiAlign;
 import dev.convcl.Tensor;
+import dev.convcl.cli.Npy;
 import dev.convcl.onnx.proto.OnnxProto.AttributeProto;
 import dev.convcl.reference.ReferenceRoi;
 import dev.convcl.testing.OpenClTestDevice;
@@ -31,6 +32,8 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * [opencl] ONNX {@code RoiAlign} (opsets 10 and 16) imported with {@link Graph#fromOnnx}: the
@@ -141,6 +144,38 @@ class OnnxRoiAlignTest {
         check(g, reference(x(), BATCH, 1, 1, 1f, 0, false), bothBackends());
     }
 
+    /**
+     * torchvision's own export (scripts/onnx/make_roi_models.py): the [K, 5] rois split by Gather,
+     * Squeeze and Cast to INT64 before RoiAlign; compared with torchvision's float64 output.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tv_aligned", "tv_unaligned_adaptive"})
+    void torchvisionExportMatchesTorchvisionFloat64(String name) throws Exception {
+        Path d = Path.of(getClass().getResource("/onnx/roi/" + name + ".onnx").toURI()).getParent();
+        Graph g = Graph.fromOnnx(d.resolve(name + ".onnx"));
+        HostTensor x = Npy.read(d.resolve(name + ".x.npy"));
+        HostTensor rois = Npy.read(d.resolve(name + ".rois.npy"));
+        float[] e32 = Npy.read(d.resolve(name + ".expected.npy")).toArray(); // float64 file, float32 read
+        double[] expected = new double[e32.length];
+        for (int j = 0; j < e32.length; j++) {
+            expected[j] = e32[j];
+        }
+        for (int b = 0; b < 2; b++) {
+            try (Engine e = b == 0 ? Engine.create(DeviceChoice.CPU) : OpenClTestDevice.engine();
+                 CompiledGraph net = e.compile(g)) {
+                float[] y = net.run(Map.of("x", x, "rois", rois)).get("y").toArray();
+                assertEquals(expected.length, y.length);
+                double num = 0, den = 0;
+                for (int j = 0; j < y.length; j++) {
+                    num += (y[j] - expected[j]) * (y[j] - expected[j]);
+                    den += expected[j] * expected[j];
+                }
+                assertTrue(den > 0 && Math.sqrt(num / den) < 1e-4, name + ": relative L2 " + Math.sqrt(num / den)
+                        + "\n" + net);
+            }
+        }
+    }
+
     @Test
     void batchIndexOutOfRangeIsRefusedWithOneLineBeforeTheOutputIsWritten() throws IOException {
         Graph g = Graph.fromOnnx(model(16, new long[] {K}, i("output_height", 2), i("output_width", 2)));
@@ -179,5 +214,15 @@ class OnnxRoiAlignTest {
         Files.write(m, b.bytes());
         OnnxModelException ex = assertThrows(OnnxModelException.class, () -> Graph.fromOnnx(m));
         assertTrue(ex.getMessage().contains("INT64") && ex.getMessage().contains("FLOAT"), ex.getMessage());
+    }
+
+    @Test
+    void gatherOfARuntimeValueIsAChannelRangeOnly() throws IOException {
+        OnnxBuilder b = new OnnxBuilder(16).input("rois", K, 5).vector("cols", 1, 3)
+                .node("Gather", "pick", in("rois", "cols"), out("y"), i("axis", 1)).output("y");
+        Path m = dir.resolve("gather.onnx");
+        Files.write(m, b.bytes());
+        OnnxModelException ex = assertThrows(OnnxModelException.class, () -> Graph.fromOnnx(m));
+        assertTrue(ex.getMessage().contains("Gather 'pick'") && ex.getMessage().contains("consecutive"), ex.getMessage());
     }
 }
