@@ -157,8 +157,8 @@ public final class Graph {
      * (inference), the activations, {@code torch.add/sub/mul/div} with broadcasting,
      * {@code torch.cat(dim=1)}, channel slices and splits, {@code channel_shuffle},
      * {@code max_pool2d}, {@code avg_pool2d}, {@code adaptive_avg_pool2d(1)},
-     * {@code adaptive_max_pool2d(1)}, {@code pad} (constant), {@code flatten(x, 1)}, {@code reshape}
-     * and {@code linear}.
+     * {@code adaptive_max_pool2d(1)}, {@code pad} (constant), {@code flatten(x, 1)}, {@code reshape},
+     * {@code linear} and {@code torchvision.ops.roi_align}.
      */
     public static final class Builder {
         private final List<Value> inputs = new ArrayList<>();
