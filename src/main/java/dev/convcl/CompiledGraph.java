@@ -319,7 +319,12 @@ public final class CompiledGraph implements AutoCloseable {
             }
         }
         for (int i = 0; i < plans.size(); i++) {
-            plans.get(i).execute(args.get(i));
+            try {
+                plans.get(i).execute(args.get(i));
+            } catch (IllegalArgumentException e) {
+                // a value a kernel must not see (a RoI's batch index): refused before this step launches
+                throw new IllegalArgumentException("node '" + program.steps().get(i).name() + "': " + e.getMessage(), e);
+            }
         }
         for (DeviceTensor view : outputViews.values()) {
             engine.written(view); // written by the work queued above: a failed wait marks it lost

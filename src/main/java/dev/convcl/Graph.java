@@ -157,8 +157,8 @@ public final class Graph {
      * (inference), the activations, {@code torch.add/sub/mul/div} with broadcasting,
      * {@code torch.cat(dim=1)}, channel slices and splits, {@code channel_shuffle},
      * {@code max_pool2d}, {@code avg_pool2d}, {@code adaptive_avg_pool2d(1)},
-     * {@code adaptive_max_pool2d(1)}, {@code pad} (constant), {@code flatten(x, 1)}, {@code reshape}
-     * and {@code linear}.
+     * {@code adaptive_max_pool2d(1)}, {@code pad} (constant), {@code flatten(x, 1)}, {@code reshape},
+     * {@code linear} and {@code torchvision.ops.roi_align}.
      */
     public static final class Builder {
         private final List<Value> inputs = new ArrayList<>();
@@ -423,6 +423,48 @@ public final class Graph {
                         + "], one value per output channel");
             }
             return op;
+        }
+
+        // ------------------------------------------------------------ regions of interest
+
+        /**
+         * {@code torchvision.ops.roi_align(x, rois, (outH, outW), spatialScale, samplingRatio, aligned)}:
+         * average of bilinear samples over each bin of each region. The rois' values (batch index in
+         * {@code [0, N)}, finite coordinates) are checked on the host before the kernel runs.
+         *
+         * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
+         *             graph
+         * @param x             {@code [N, C, H, W]}
+         * @param rois          {@code [K, 5]}, rows {@code (batch_index, x1, y1, x2, y2)} in input-image coordinates
+         * @param outH          output bins per region, vertically, at least 1
+         * @param outW          output bins per region, horizontally, at least 1
+         * @param spatialScale  input-image coordinates to map coordinates, finite and positive
+         * @param samplingRatio samples per bin row and column; 0 or less for adaptive ({@code ceil(roi_h / outH)})
+         * @param aligned       shift the scaled corners by -0.5 pixel (torchvision's {@code aligned=True})
+         * @return the output, {@code [K, C, outH, outW]}
+         * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
+         *                                  comes from another builder, or a shape or parameter breaks a rule
+         *                                  of {@link RoiAlign}
+         */
+        public Value roiAlign(String name, Value x, Value rois, int outH, int outW, float spatialScale,
+                              int samplingRatio, boolean aligned) {
+            checkName("node", name);
+            own(name, x);
+            own(name, rois);
+            requireRank(name, "input", x, 4);
+            if (rois.rank() != 2 || rois.dim(1) != 5) {
+                throw error(name, "rois " + rois + " must be [K, 5], rows (batch_index, x1, y1, x2, y2)");
+            }
+            RoiAlign op;
+            try {
+                op = new RoiAlign(RoiAlign.Kind.ROI_ALIGN, x.dim(0), x.dim(1), x.dim(2), x.dim(3), rois.dim(0), outH,
+                        outW, spatialScale, Math.max(samplingRatio, 0), aligned, 0f, false, false, DataType.F32,
+                        Direction.FORWARD);
+            } catch (IllegalArgumentException e) {
+                throw error(name, e.getMessage());
+            }
+            return add(name, new Layer.Roi(outH, outW, spatialScale, op.samplingRatio(), aligned), List.of(x, rois),
+                    new int[] {rois.dim(0), x.dim(1), outH, outW});
         }
 
         // ------------------------------------------------------------ normalisation and activations

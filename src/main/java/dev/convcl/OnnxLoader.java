@@ -15,6 +15,7 @@ import dev.convcl.onnx.OnnxModelException;
 import dev.convcl.onnx.PadNode;
 import dev.convcl.onnx.PoolNode;
 import dev.convcl.onnx.ReshapeNode;
+import dev.convcl.onnx.RoiAlignNode;
 import dev.convcl.onnx.Shape;
 import dev.convcl.onnx.SliceNode;
 
@@ -98,6 +99,14 @@ final class OnnxLoader {
         if (node instanceof DeformConvNode n) {
             return b.deformConv2d(name, in(n.input()), in(n.offset()), n.mask() == null ? null : in(n.mask()),
                     n.weights(), n.bias(), n.conv().window(), n.conv().groups());
+        }
+        if (node instanceof RoiAlignNode n) {
+            // torchvision's [K, 5] rows (batch_index, x1, y1, x2, y2): the indices as a column before the boxes
+            Value rois = in(n.rois());
+            Value column = b.reshape(unique(node.name() + "#batch_column"), in(n.batchIndices()), rois.dim(0), 1);
+            Value rois5 = b.concat(unique(node.name() + "#rois"), column, rois);
+            return b.roiAlign(name, in(n.input()), rois5, n.outputShape().dim(2), n.outputShape().dim(3),
+                    n.spatialScale(), n.samplingRatio(), n.aligned());
         }
         if (node instanceof BatchNormNode n) {
             return b.batchNorm(name, in(n.input()), n.mean(), n.variance(), n.gamma(), n.beta(), n.epsilon());

@@ -21,8 +21,9 @@ import java.util.Map;
 
 /**
  * Reads and writes NumPy {@code .npy} files (format versions 1.0, 2.0 and 3.0): little-endian
- * float32 or float64 in C order. float64 is converted to float32 on reading. Everything else
- * (big-endian, Fortran order, integer or structured dtypes, a bad magic string, a header that
+ * float32 or float64 in C order. float64 is converted to float32 on reading; int32 and int64
+ * (ONNX RoiAlign's batch indices) are read as exact float32 values (|value| <= 2^24, else refused). Everything else
+ * (big-endian, Fortran order, other integer widths, unsigned or structured dtypes, a bad magic string, a header that
  * does not parse, data shorter or longer than the shape says) is refused with a
  * {@link NpyFormatException} that names the file and the problem.
  */
@@ -52,7 +53,8 @@ public final class Npy {
     }
 
     /**
-     * Reads a float32 or float64 array into a float32 tensor of the file's shape.
+     * Reads a float32 or float64 array (or an int32 / int64 one of exact float32 values) into a
+     * float32 tensor of the file's shape.
      *
      * @throws NpyFormatException when the file is missing, a folder, or not a readable {@code .npy}
      *                            file of a supported kind
@@ -130,6 +132,9 @@ public final class Npy {
         }
     }
 
+    /** The largest integer magnitude below which every integer has an exact float32 value. */
+    private static final long EXACT_INT = 1L << 24;
+
     private static HostTensor read(Path file, InputStream in, long fileSize) throws IOException {
         HeaderAt at = header(file, in, false);
         Header h = at.header();
@@ -168,7 +173,18 @@ public final class Npy {
                 throw new NpyFormatException(file, "truncated data (the file shrank while being read)");
             }
             ByteBuffer bb = ByteBuffer.wrap(chunk, 0, got).order(ByteOrder.LITTLE_ENDIAN);
-            if (h.itemSize == 4) {
+            if (h.descr.startsWith("<i")) {
+                int n = got / h.itemSize;
+                for (int i = 0; i < n; i++) {
+                    long v = h.itemSize == 4 ? bb.getInt() : bb.getLong();
+                    if (Math.abs(v) > EXACT_INT) {
+                        throw new NpyFormatException(file, "element " + (done + i) + " = " + v + " has no exact "
+                                + "float32 value; integers are read as float32, |value| <= 2^24");
+                    }
+                    dst[done + i] = v;
+                }
+                done += n;
+            } else if (h.itemSize == 4) {
                 FloatBuffer fb = bb.asFloatBuffer();
                 int n = got / 4;
                 fb.get(dst, done, n);
@@ -262,11 +278,12 @@ public final class Npy {
                 throw new NpyFormatException(file, "structured dtype " + descr + " is not supported; expected '<f4' or '<f8'");
             }
             int itemSize = switch (d) {
-                case "<f4" -> 4;
-                case "<f8" -> 8;
+                case "<f4", "<i4" -> 4;
+                case "<f8", "<i8" -> 8;
                 default -> throw new NpyFormatException(file, "dtype '" + d + "' is not supported"
                         + (d.startsWith(">") ? " (big-endian)" : "")
-                        + "; expected little-endian float32 '<f4' or float64 '<f8'");
+                        + "; expected little-endian float32 '<f4' or float64 '<f8' (or int32 '<i4' / int64 '<i8' "
+                        + "such as RoiAlign's batch indices)");
             };
             if (!(fortran instanceof Boolean f)) {
                 throw new NpyFormatException(file, "fortran_order must be True or False, not " + fortran);

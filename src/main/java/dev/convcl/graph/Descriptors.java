@@ -13,6 +13,7 @@ import dev.convcl.Operation;
 import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.PostOps;
+import dev.convcl.RoiAlign;
 import dev.convcl.Window2d;
 
 /** The executable operation of a node, and the 4-D view of a value that layout-free operations use. */
@@ -75,6 +76,11 @@ public final class Descriptors {
         }
         if (l instanceof Layer.Linear lin) {
             return linear(lin, x[0]);
+        }
+        if (l instanceof Layer.Roi r) {
+            return new RoiAlign(RoiAlign.Kind.ROI_ALIGN, x[0], x[1], x[2], x[3], node.input(1).dim(0), r.outH(),
+                    r.outW(), r.spatialScale(), r.samplingRatio(), r.aligned(), 0f, false, false, DataType.F32,
+                    Direction.FORWARD);
         }
         return null;
     }

@@ -180,6 +180,17 @@ public sealed interface Layer {
         }
     }
 
+    /**
+     * {@code torchvision.ops.roi_align(x, rois, (outH, outW), spatialScale, samplingRatio, aligned)}.
+     * Inputs: x {@code [N, C, H, W]}, rois {@code [K, 5]} rows {@code (batch_index, x1, y1, x2, y2)}.
+     */
+    record Roi(int outH, int outW, float spatialScale, int samplingRatio, boolean aligned) implements Layer {
+        @Override
+        public String kind() {
+            return "roi_align";
+        }
+    }
+
     /** A constant tensor (the node's output shape). No inputs. */
     record Constant(float[] values) implements Layer {
         @Override

@@ -153,6 +153,8 @@ public final class Program {
             Arrays.fill(ones, 1f);
             k.put(Arg.SCALE, ones);
             k.put(Arg.SHIFT, new float[c]);
+        } else if (l instanceof Layer.Roi) {
+            v.put(Arg.ROIS, n.input(1));
         } else if (l instanceof Layer.Elementwise e) {
             v.put(Arg.OTHER, n.input(1));
             if (e.post().hasSum()) {

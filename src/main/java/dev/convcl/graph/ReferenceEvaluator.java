@@ -7,9 +7,11 @@ import dev.convcl.ChannelShuffle;
 import dev.convcl.Convolution;
 import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
+import dev.convcl.RoiAlign;
 import dev.convcl.Value;
 import dev.convcl.reference.ReferenceConv;
 import dev.convcl.reference.ReferenceOps;
+import dev.convcl.reference.ReferenceRoi;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -128,6 +130,9 @@ public final class ReferenceEvaluator {
         }
         if (l instanceof Layer.Pool) {
             return ReferenceOps.pool2d((Pool2d) Descriptors.of(n), x);
+        }
+        if (l instanceof Layer.Roi) {
+            return ReferenceRoi.run((RoiAlign) Descriptors.of(n), x, v.get(n.input(1)), null, null);
         }
         throw new IllegalStateException("no reference for " + n);
     }

@@ -71,6 +71,8 @@ final class Lowering {
     /** How many nodes read each ONNX value, plus one for a graph output. */
     private final Map<String, Integer> uses = new HashMap<>();
     private int opset;
+    /** The model's graph (which nodes read a value). */
+    private GraphProto graph;
     private OnnxNode current;
     private int madeForCurrent;
 
@@ -83,6 +85,7 @@ final class Lowering {
     OnnxGraph run(ModelProto model) {
         opset = opset(model);
         GraphProto g = model.getGraph();
+        graph = g;
         List<OnnxNode> nodes = new ArrayList<>(g.getNodeCount());
         for (int i = 0; i < g.getNodeCount(); i++) {
             nodes.add(new OnnxNode(i, g.getNode(i)));
@@ -200,7 +203,8 @@ final class Lowering {
             }
             String what = source + ": graph input " + Problem.quote(v.getName());
             TypeProto t = v.getType();
-            if (!t.hasTensorType() || t.getTensorType().getElemType() != TensorProto.DataType.FLOAT_VALUE) {
+            if (!t.hasTensorType() || t.getTensorType().getElemType() != TensorProto.DataType.FLOAT_VALUE
+                    && !(batchIndicesOnly(g, v.getName()) && integer(t.getTensorType().getElemType()))) {
                 throw new OnnxModelException(what + " is " + (t.hasTensorType() ? TensorReader.typeName(t.getTensorType()
                         .getElemType()) : "not a tensor") + "; convcl's inputs are FLOAT tensors (a weight whose initializer "
                         + "is missing?)");
@@ -323,6 +327,7 @@ final class Lowering {
         switch (n.op) {
             case "Conv" -> conv(n);
             case "DeformConv" -> deformConv(n);
+            case "RoiAlign" -> roiAlign(n);
             case "BatchNormalization" -> batchNorm(n);
             case "Relu" -> activation(n, Activation.relu());
             case "Sigmoid" -> activation(n, Activation.sigmoid());
@@ -605,6 +610,70 @@ final class Lowering {
         String out = n.output(0);
         add(new ConvNode(nodeName(), x.ir(), out, conv, w.toHost(Shape.of(conv.weightShape())), bias(b, conv.k())));
         defineAct(out, Shape.of(conv.outputShape()));
+    }
+
+    /** Whether value {@code name} is read only as the batch indices of RoiAlign nodes (input 2). */
+    private static boolean batchIndicesOnly(GraphProto g, String name) {
+        boolean read = false;
+        for (var node : g.getNodeList()) {
+            for (int i = 0; i < node.getInputCount(); i++) {
+                if (node.getInput(i).equals(name)) {
+                    if (!(Ops.standardDomain(node.getDomain()) && node.getOpType().equals("RoiAlign") && i == 2)) {
+                        return false;
+                    }
+                    read = true;
+                }
+            }
+        }
+        return read;
+    }
+
+    private static boolean integer(int elemType) {
+        return elemType == TensorProto.DataType.INT64_VALUE || elemType == TensorProto.DataType.INT32_VALUE;
+    }
+
+    /**
+     * RoiAlign (opsets 10, 16), average mode only: ONNX's max mode takes the maximum of the
+     * bilinear samples' weighted corners, which torchvision's roi_align (convcl's operator) does not
+     * compute. Opset 10 has no coordinate_transformation_mode and behaves as output_half_pixel.
+     */
+    private void roiAlign(OnnxNode n) {
+        outputs(n, 1);
+        Act x = act(n, 0, "X");
+        Shape s = rank4(x, "X", "RoiAlign");
+        Act rois = act(n, 1, "rois");
+        Act idx = act(n, 2, "batch_indices");
+        String mode = n.s("mode", "avg");
+        if (!mode.equals("avg")) {
+            throw new Problem("attribute mode=" + Problem.quote(mode) + " is not supported; convcl computes RoiAlign "
+                    + "in mode 'avg' only (ONNX's 'max' differs from torchvision's roi_align)");
+        }
+        String ctm = n.s("coordinate_transformation_mode", opset >= 16 ? "half_pixel" : "output_half_pixel");
+        boolean aligned = switch (ctm) {
+            case "half_pixel" -> true;
+            case "output_half_pixel" -> false;
+            default -> throw new Problem("attribute coordinate_transformation_mode=" + Problem.quote(ctm)
+                    + " must be 'half_pixel' or 'output_half_pixel'");
+        };
+        int oh = n.i("output_height", 1, 1, MAXI);
+        int ow = n.i("output_width", 1, 1, MAXI);
+        int sr = n.i("sampling_ratio", 0, 0, MAXI);
+        float scale = n.f("spatial_scale", 1f);
+        if (!(scale > 0) || !Float.isFinite(scale)) {
+            throw new Problem("attribute spatial_scale=" + scale + " must be finite and positive");
+        }
+        if (rois.shape().rank() != 2 || rois.shape().dim(1) != 4) {
+            throw new Problem("rois " + Problem.quote(n.input(1)) + " has shape " + rois.shape() + "; expected [K, 4]");
+        }
+        int k = rois.shape().dim(0);
+        if (idx.shape().rank() != 1 || idx.shape().dim(0) != k) {
+            throw new Problem("batch_indices " + Problem.quote(n.input(2)) + " has shape " + idx.shape()
+                    + "; expected [" + k + "], one per RoI");
+        }
+        String out = n.output(0);
+        Shape os = Shape.of(k, s.dim(1), oh, ow);
+        add(new RoiAlignNode(nodeName(), x.ir(), rois.ir(), idx.ir(), out, os, scale, sr, aligned));
+        defineAct(out, os);
     }
 
     private void deformConv(OnnxNode n) {
@@ -1317,11 +1386,43 @@ final class Lowering {
     private void gather(OnnxNode n) {
         outputs(n, 1);
         Val data = val(n, 0, "data");
-        if (data instanceof Act) {
-            throw new Problem("Gather on a runtime value; convcl folds Gather on constants and shapes only");
+        if (data instanceof Act a) {
+            gatherRange(n, a);
+            return;
         }
         ConstTensor idx = cst(n, 1, "indices");
         define(n.output(0), new Cst(Folding.gather(((Cst) data).t(), idx, n.i("axis", 0), alloc())));
+    }
+
+    /**
+     * Gather of a runtime value along axis 1 with constant, 1-D, contiguous ascending indices (as
+     * torchvision's exporter splits RoiAlign's [K, 5] rois into batch indices and boxes): a slice.
+     */
+    private void gatherRange(OnnxNode n, Act a) {
+        ConstTensor idx = cst(n, 1, "indices");
+        Shape s = a.shape();
+        int ax = n.i("axis", 0, -s.rank(), s.rank() - 1);
+        ax = ax < 0 ? ax + s.rank() : ax;
+        long[] ix = idx.rank() == 1 ? ints(idx, "indices") : null;
+        boolean range = ix != null && ix.length >= 1;
+        for (int j = 0; range && j < ix.length; j++) {
+            long v = ix[j] < 0 ? ix[j] + s.dim(ax) : ix[j];
+            long first = ix[0] < 0 ? ix[0] + s.dim(ax) : ix[0];
+            range = v == first + j && v >= 0 && v < s.dim(ax);
+        }
+        if (ax != 1 || !range) {
+            throw new Problem("Gather on a runtime value along axis " + ax + " with indices " + idx.describe()
+                    + "; convcl gathers a runtime value only along axis 1 with a 1-D run of consecutive indices");
+        }
+        long start = ix[0] < 0 ? ix[0] + s.dim(ax) : ix[0];
+        Shape os = s.with(ax, ix.length);
+        String out = n.output(0);
+        if (ix.length == s.dim(ax)) {
+            define(out, a);
+            return;
+        }
+        add(new SliceNode(nodeName(), a.ir(), out, s, ax, (int) start, 1, os));
+        defineAct(out, os);
     }
 
     private void cast(OnnxNode n) {
@@ -1334,6 +1435,9 @@ final class Lowering {
         if (v instanceof Cst c) {
             define(n.output(0), new Cst(Folding.cast(c.t(), to)));
         } else if (to == TensorProto.DataType.FLOAT_VALUE) {
+            define(n.output(0), v);
+        } else if (integer(to) && batchIndicesOnly(graph, n.output(0))) {
+            // RoiAlign truncates its batch indices toward zero itself, as this cast does
             define(n.output(0), v);
         } else {
             throw new Problem("Cast of a runtime value to " + TensorReader.typeName(to) + "; convcl computes in FLOAT");

@@ -21,6 +21,8 @@ final class Ops {
         Set<String> none = Set.of();
         put(Set.of("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"), "Conv");
         put(Set.of("dilations", "group", "kernel_shape", "offset_group", "pads", "strides"), "DeformConv");
+        put(Set.of("coordinate_transformation_mode", "mode", "output_height", "output_width", "sampling_ratio",
+                "spatial_scale"), "RoiAlign");
         put(Set.of("epsilon", "momentum", "training_mode", "spatial"), "BatchNormalization");
         put(none, "Relu", "Sigmoid", "HardSwish", "Erf", "Add", "Sub", "Mul", "Div", "MatMul", "Identity",
                 "GlobalAveragePool", "GlobalMaxPool");

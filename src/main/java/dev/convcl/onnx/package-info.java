@@ -26,6 +26,12 @@
  *       (begin/end, asymmetric), strides; 2-D, constant W and B -> {@link dev.convcl.onnx.ConvNode}</li>
  *   <li>{@code DeformConv} (opset 19): X, W, offset, optional B and mask; dilations, group, kernel_shape,
  *       offset_group, pads, strides -> {@link dev.convcl.onnx.DeformConvNode}</li>
+ *   <li>{@code RoiAlign} (opsets 10 and 16; mode avg only, ONNX's max is not torchvision's):
+ *       output_height, output_width, sampling_ratio (0 adaptive), spatial_scale,
+ *       coordinate_transformation_mode (half_pixel, the opset-16 default, is torchvision's aligned=True;
+ *       output_half_pixel, and opset 10, aligned=False); batch_indices INT64 or INT32 as a graph input
+ *       (given at run time as float values) or a Cast of a runtime value, either read by RoiAlign only
+ *       -> {@link dev.convcl.onnx.RoiAlignNode}, run as torchvision's roi_align on {@code [K, 5]} rois</li>
  *   <li>{@code BatchNormalization}: epsilon, momentum (ignored), training_mode 0, spatial 1; extra outputs
  *       unused -> {@link dev.convcl.onnx.BatchNormNode}</li>
  *   <li>{@code Relu}, {@code Sigmoid}, {@code HardSigmoid} (alpha, beta), {@code HardSwish}, {@code LeakyRelu}
@@ -52,6 +58,8 @@
  *       matrix (a following Add of a constant vector becomes the bias) -> {@link dev.convcl.onnx.LinearNode}</li>
  *   <li>{@code Identity}, {@code Dropout} (ratio, seed; training_mode false; mask unused), {@code Cast} to
  *       FLOAT of a runtime value: aliases, no node</li>
+ *   <li>{@code Gather} of a runtime value along axis 1 with constant, 1-D, consecutive indices (how
+ *       torchvision's exporter splits roi_align's rois) -> {@link dev.convcl.onnx.SliceNode}</li>
  *   <li>Folded to constants: {@code Constant} (value, value_float(s), value_int(s)), {@code Shape} (start,
  *       end), {@code Gather} (axis), {@code Unsqueeze}, {@code Squeeze}, {@code Concat}, {@code Cast} (to),
  *       {@code Reshape}, {@code Slice}, {@code Split}, {@code Transpose}, {@code ConstantOfShape} (value),

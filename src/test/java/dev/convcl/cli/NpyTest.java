@@ -115,7 +115,7 @@ class NpyTest {
         assertArrayEquals(new int[] {4}, b.shape());
         assertArrayEquals(new float[] {-1f, -1f / 3, 1f / 3, 1f}, b.array(), 1e-7f);
         assertRefused(resource("arange_2x3_f4_fortran.npy"), "fortran_order");
-        assertRefused(resource("arange_3_i4.npy"), "'<i4'");
+        assertArrayEquals(new float[] {0, 1, 2}, Npy.read(resource("arange_3_i4.npy")).array()); // exact values
         assertRefused(resource("arange_3_f4_bigendian.npy"), "big-endian");
     }
 
@@ -133,6 +133,21 @@ class NpyTest {
         assertTrue(e.getMessage().contains(problem), "names the problem '" + problem + "': " + e.getMessage());
     }
 
+    /** int64 (ONNX RoiAlign's batch indices, as numpy writes them) is read as exact float32 values. */
+    @Test
+    void readsInt64AsExactFloatsAndRefusesValuesWithoutOne() throws IOException {
+        java.nio.ByteBuffer ok = java.nio.ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+        ok.putLong(0).putLong(-3).putLong(1L << 24);
+        HostTensor t = Npy.read(file("i8.npy", npy(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
+                ok.array())));
+        assertArrayEquals(new int[] {3}, t.shape());
+        assertArrayEquals(new float[] {0f, -3f, 16777216f}, t.array());
+        java.nio.ByteBuffer big = java.nio.ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        big.putLong(1).putLong((1L << 24) + 1);
+        assertRefused(file("i8big.npy", npy(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }",
+                big.array())), "element 1 = 16777217 has no exact float32 value");
+    }
+
     @Test
     void refusesWhatItCannotRead() throws IOException {
         byte[] six = floats(ByteOrder.LITTLE_ENDIAN, 1, 2, 3, 4, 5, 6);
@@ -142,8 +157,8 @@ class NpyTest {
                 floats(ByteOrder.BIG_ENDIAN, 1, 2, 3, 4, 5, 6))), "big-endian");
         assertRefused(file("fortran.npy", npy(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", six)),
                 "fortran_order");
-        assertRefused(file("int.npy", npy(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", new byte[24])),
-                "'<i8'");
+        assertRefused(file("u8.npy", npy(1, "{'descr': '<u8', 'fortran_order': False, 'shape': (3,), }", new byte[24])),
+                "'<u8'");
         assertRefused(file("f2.npy", npy(1, "{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", new byte[6])),
                 "'<f2'");
         assertRefused(file("struct.npy", npy(1, "{'descr': [('x', '<f4')], 'fortran_order': False, 'shape': (6,), }", six)),
