@@ -324,30 +324,32 @@ final class BenchCommand extends CliCommand {
         }
     }
 
+    /**
+     * The options of a shapes-file run that were given, in the order of the usage line: what
+     * {@code --chain} refuses, and with {@code forModel} also {@code --chain} and {@code --csv},
+     * what {@code --model} refuses.
+     */
+    private List<String> suiteOptionsGiven(boolean forModel) {
+        Map<String, Boolean> given = new LinkedHashMap<>();
+        if (forModel) {
+            given.put("--chain", chain);
+        }
+        given.put("--shapes", shapes != null);
+        given.put("--quick", quick);
+        given.put("--filter", filter != null);
+        if (forModel) {
+            given.put("--csv", csv != null);
+        }
+        given.put("--plot", plot != null);
+        given.put("--peers", peers != null);
+        given.put("--batch", batch != null);
+        given.put("--fma-limit", fmaLimit != null);
+        return given.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).toList();
+    }
+
     /** {@code --chain}: the chain on the device and on the CPU path, a table, and the report files. */
     private int runChain() throws IOException {
-        List<String> notWith = new ArrayList<>();
-        if (shapes != null) {
-            notWith.add("--shapes");
-        }
-        if (quick) {
-            notWith.add("--quick");
-        }
-        if (filter != null) {
-            notWith.add("--filter");
-        }
-        if (plot != null) {
-            notWith.add("--plot");
-        }
-        if (peers != null) {
-            notWith.add("--peers");
-        }
-        if (batch != null) {
-            notWith.add("--batch");
-        }
-        if (fmaLimit != null) {
-            notWith.add("--fma-limit");
-        }
+        List<String> notWith = suiteOptionsGiven(false);
         if (!notWith.isEmpty()) {
             throw new IllegalArgumentException("--chain times its fixed chain of " + BenchChain.LAYER_COUNT
                     + " layers; it takes no " + String.join(", ", notWith));
@@ -404,34 +406,7 @@ final class BenchCommand extends CliCommand {
 
     /** {@code --model}: the network on the device and on the CPU path, a table, and the JSON report. */
     private int runModel() {
-        List<String> notWith = new ArrayList<>();
-        if (chain) {
-            notWith.add("--chain");
-        }
-        if (shapes != null) {
-            notWith.add("--shapes");
-        }
-        if (quick) {
-            notWith.add("--quick");
-        }
-        if (filter != null) {
-            notWith.add("--filter");
-        }
-        if (csv != null) {
-            notWith.add("--csv");
-        }
-        if (plot != null) {
-            notWith.add("--plot");
-        }
-        if (peers != null) {
-            notWith.add("--peers");
-        }
-        if (batch != null) {
-            notWith.add("--batch");
-        }
-        if (fmaLimit != null) {
-            notWith.add("--fma-limit");
-        }
+        List<String> notWith = suiteOptionsGiven(true);
         if (!notWith.isEmpty()) {
             throw new IllegalArgumentException("--model times one network; it takes no " + String.join(", ", notWith));
         }
