@@ -89,13 +89,7 @@ public record ChannelShuffle(int n, int c, int h, int w, int groups, DataType da
 
     @Override
     public List<ArgSpec> arguments() {
-        return List.of(new ArgSpec(Arg.SRC, shape(), "[N, C, H, W]"), new ArgSpec(Arg.DST, shape(), "[N, C, H, W]"));
-    }
-
-    /** No arithmetic. */
-    @Override
-    public double flops() {
-        return 0;
+        return ShapeRules.srcDst(shape(), "[N, C, H, W]", shape(), "[N, C, H, W]");
     }
 
     /** {@code op=channel_shuffle n=1 c=116 h=28 w=28 groups=2}. */

@@ -127,14 +127,7 @@ public record Pad2d(int n, int c, int h, int w, int top, int left, int bottom, i
 
     @Override
     public List<ArgSpec> arguments() {
-        return List.of(new ArgSpec(Arg.SRC, inputShape(), "[N, C, H, W]"),
-                new ArgSpec(Arg.DST, outputShape(), "[N, C, top+H+bottom, left+W+right]"));
-    }
-
-    /** No arithmetic. */
-    @Override
-    public double flops() {
-        return 0;
+        return ShapeRules.srcDst(inputShape(), "[N, C, H, W]", outputShape(), "[N, C, top+H+bottom, left+W+right]");
     }
 
     /**

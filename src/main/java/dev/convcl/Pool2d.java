@@ -254,8 +254,7 @@ public record Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boo
 
     @Override
     public List<ArgSpec> arguments() {
-        return List.of(new ArgSpec(Arg.SRC, inputShape(), "[N, C, H, W]"),
-                new ArgSpec(Arg.DST, outputShape(), "[N, C, OH, OW]"));
+        return ShapeRules.srcDst(inputShape(), "[N, C, H, W]", outputShape(), "[N, C, OH, OW]");
     }
 
     /** One comparison or addition per window element and output. */
