@@ -50,11 +50,7 @@ public final class ArgSpec {
      * @return the product of the shape
      */
     public long size() {
-        long s = 1;
-        for (int d : shape) {
-            s *= d;
-        }
-        return s;
+        return ShapeRules.size(shape);
     }
 
     /**

@@ -71,12 +71,7 @@ public record Binary(Kind kind, int[] a, int[] b, PostOps postOps, DataType data
         }
 
         static Kind parse(String s) {
-            for (Kind k : values()) {
-                if (k.token().equalsIgnoreCase(s)) {
-                    return k;
-                }
-            }
-            throw new IllegalArgumentException("kind='" + s + "' is not one of add, sub, mul, div");
+            return OneLine.constant(values(), Kind::token, s, "kind='" + s + "'");
         }
     }
 

@@ -45,10 +45,7 @@ public record ChannelAffine(int n, int c, int h, int w, PostOps postOps, DataTyp
      *                                  be at least 1}; also when the tensor would have 2^31 elements or more
      */
     public ChannelAffine {
-        OneLine.positive("n", n);
-        OneLine.positive("c", c);
-        OneLine.positive("h", h);
-        OneLine.positive("w", w);
+        OneLine.positiveNchw(n, c, h, w);
         ShapeRules.notNull(postOps, dataType, direction);
         OneLine.fits("input", (long) n * c * h * w);
     }
@@ -128,7 +125,8 @@ public record ChannelAffine(int n, int c, int h, int w, PostOps postOps, DataTyp
 
     static ChannelAffine fromFields(Map<String, String> f) {
         OneLine.checkKeys(f, KEYS);
-        return new ChannelAffine(OneLine.intField(f, "n"), OneLine.intField(f, "c"), OneLine.intField(f, "h"),
-                OneLine.intField(f, "w"), PostOps.parse(f.get("post")), OneLine.dataType(f), OneLine.direction(f));
+        int[] s = OneLine.nchw(f);
+        return new ChannelAffine(s[0], s[1], s[2], s[3], PostOps.parse(f.get("post")), OneLine.dataType(f),
+                OneLine.direction(f));
     }
 }

@@ -121,14 +121,7 @@ public record ChannelCopy(int n, int h, int w, int srcChannels, int srcStart, in
 
     @Override
     public List<ArgSpec> arguments() {
-        return List.of(new ArgSpec(Arg.SRC, inputShape(), "[N, Cs, H, W]"),
-                new ArgSpec(Arg.DST, outputShape(), "[N, Cd, H, W]"));
-    }
-
-    /** No arithmetic. */
-    @Override
-    public double flops() {
-        return 0;
+        return ShapeRules.srcDst(inputShape(), "[N, Cs, H, W]", outputShape(), "[N, Cd, H, W]");
     }
 
     /** {@code op=channel_copy n=1 h=28 w=28 src_c=64 src_start=0 dst_c=128 dst_start=64 count=64}. */

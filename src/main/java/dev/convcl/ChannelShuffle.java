@@ -40,10 +40,7 @@ public record ChannelShuffle(int n, int c, int h, int w, int groups, DataType da
      *                                  {@code groups=4 must divide channels c=6}
      */
     public ChannelShuffle {
-        OneLine.positive("n", n);
-        OneLine.positive("c", c);
-        OneLine.positive("h", h);
-        OneLine.positive("w", w);
+        OneLine.positiveNchw(n, c, h, w);
         OneLine.positive("groups", groups);
         ShapeRules.notNull(PostOps.none(), dataType, direction);
         if (c % groups != 0) {
@@ -92,13 +89,7 @@ public record ChannelShuffle(int n, int c, int h, int w, int groups, DataType da
 
     @Override
     public List<ArgSpec> arguments() {
-        return List.of(new ArgSpec(Arg.SRC, shape(), "[N, C, H, W]"), new ArgSpec(Arg.DST, shape(), "[N, C, H, W]"));
-    }
-
-    /** No arithmetic. */
-    @Override
-    public double flops() {
-        return 0;
+        return ShapeRules.srcDst(shape(), "[N, C, H, W]", shape(), "[N, C, H, W]");
     }
 
     /** {@code op=channel_shuffle n=1 c=116 h=28 w=28 groups=2}. */
@@ -109,7 +100,8 @@ public record ChannelShuffle(int n, int c, int h, int w, int groups, DataType da
 
     static ChannelShuffle fromFields(Map<String, String> f) {
         OneLine.checkKeys(f, KEYS);
-        return new ChannelShuffle(OneLine.intField(f, "n"), OneLine.intField(f, "c"), OneLine.intField(f, "h"),
-                OneLine.intField(f, "w"), OneLine.intField(f, "groups"), OneLine.dataType(f), OneLine.direction(f));
+        int[] s = OneLine.nchw(f);
+        return new ChannelShuffle(s[0], s[1], s[2], s[3], OneLine.intField(f, "groups"), OneLine.dataType(f),
+                OneLine.direction(f));
     }
 }

@@ -10,10 +10,7 @@ final class Checks {
 
     static void convolution(int n, int c, int h, int w, int k, Window2d window, int groups, PostOps postOps,
                             DataType dataType, Direction direction) {
-        OneLine.positive("n", n);
-        OneLine.positive("c", c);
-        OneLine.positive("h", h);
-        OneLine.positive("w", w);
+        OneLine.positiveNchw(n, c, h, w);
         OneLine.positive("k", k);
         if (window == null) {
             throw new IllegalArgumentException("window must not be null");

@@ -1,7 +1,5 @@
 package dev.convcl;
 
-import java.util.Locale;
-
 /**
  * The element type of a tensor and of an operation's arithmetic. Element sizes everywhere come
  * from {@link #bytes()}; kernels see the type as the {@code real} type of the OpenCL prelude.
@@ -56,19 +54,6 @@ public enum DataType {
      * @throws IllegalArgumentException naming the value and the known types
      */
     public static DataType parse(String s) {
-        for (DataType t : values()) {
-            if (t.token.equalsIgnoreCase(s) || t.name().equalsIgnoreCase(s)) {
-                return t;
-            }
-        }
-        throw new IllegalArgumentException("data type '" + s + "' is not one of " + known());
-    }
-
-    private static String known() {
-        StringBuilder sb = new StringBuilder();
-        for (DataType t : values()) {
-            sb.append(sb.length() == 0 ? "" : ", ").append(t.token.toLowerCase(Locale.ROOT));
-        }
-        return sb.toString();
+        return OneLine.constant(values(), DataType::token, s, "data type '" + s + "'");
     }
 }

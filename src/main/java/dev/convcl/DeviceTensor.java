@@ -60,11 +60,6 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
     }
 
     @Override
-    public int dim(int i) {
-        return shape[i];
-    }
-
-    @Override
     public int size() {
         return size;
     }

@@ -32,11 +32,6 @@ public enum Direction {
      * @throws IllegalArgumentException naming the value and the known directions
      */
     public static Direction parse(String s) {
-        for (Direction d : values()) {
-            if (d.token.equalsIgnoreCase(s) || d.name().equalsIgnoreCase(s)) {
-                return d;
-            }
-        }
-        throw new IllegalArgumentException("direction '" + s + "' is not one of fwd");
+        return OneLine.constant(values(), Direction::token, s, "direction '" + s + "'");
     }
 }

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * A network: a directed acyclic graph of layers over named inputs, with named outputs, built once
@@ -547,6 +548,21 @@ public final class Graph {
         }
 
         /**
+         * An activation whose factory checks its parameters: the name is checked first, then a
+         * parameter the factory refuses is reported as this node's error.
+         */
+        private Value checkedActivation(String name, Value x, Supplier<Activation> checkedFactory) {
+            checkName("node", name);
+            Activation a;
+            try {
+                a = checkedFactory.get();
+            } catch (IllegalArgumentException e) {
+                throw error(name, e.getMessage());
+            }
+            return activation(name, x, a);
+        }
+
+        /**
          * {@code relu(x)}.
          *
          * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
@@ -587,14 +603,7 @@ public final class Graph {
          *                                  comes from another builder, or a bound breaks a rule
          */
         public Value clip(String name, Value x, float min, float max) {
-            checkName("node", name);
-            Activation a;
-            try {
-                a = Activation.clip(min, max);
-            } catch (IllegalArgumentException e) {
-                throw error(name, e.getMessage());
-            }
-            return activation(name, x, a);
+            return checkedActivation(name, x, () -> Activation.clip(min, max));
         }
 
         /**
@@ -609,14 +618,7 @@ public final class Graph {
          *                                  comes from another builder, or the slope is not finite
          */
         public Value leakyRelu(String name, Value x, float slope) {
-            checkName("node", name);
-            Activation a;
-            try {
-                a = Activation.leakyRelu(slope);
-            } catch (IllegalArgumentException e) {
-                throw error(name, e.getMessage());
-            }
-            return activation(name, x, a);
+            return checkedActivation(name, x, () -> Activation.leakyRelu(slope));
         }
 
         /**
@@ -702,14 +704,7 @@ public final class Graph {
          *                                  comes from another builder, or a parameter is not finite
          */
         public Value hardsigmoid(String name, Value x, float alpha, float beta) {
-            checkName("node", name);
-            Activation a;
-            try {
-                a = Activation.hardsigmoid(alpha, beta);
-            } catch (IllegalArgumentException e) {
-                throw error(name, e.getMessage());
-            }
-            return activation(name, x, a);
+            return checkedActivation(name, x, () -> Activation.hardsigmoid(alpha, beta));
         }
 
         // ------------------------------------------------------------ element-wise arithmetic

@@ -120,12 +120,6 @@ public final class HostTensor implements Tensor {
         return shape.clone();
     }
 
-
-    @Override
-    public int dim(int i) {
-        return shape[i];
-    }
-
     @Override
     public int size() {
         return array != null ? array.length : buffer.capacity();

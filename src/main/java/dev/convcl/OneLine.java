@@ -4,6 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.StringJoiner;
+import java.util.function.Function;
 
 /** The one-line problem form's field reader, shared by every operator's parser. */
 final class OneLine {
@@ -11,6 +13,23 @@ final class OneLine {
     static final Set<String> IGNORED_KEYS = Set.of("quick");
 
     private OneLine() {
+    }
+
+    /**
+     * The constant of an enum named {@code s} (case-insensitive): its token or its constant's name.
+     *
+     * @param what the start of the message, naming the field and the value, e.g. {@code kind='x'}
+     * @throws IllegalArgumentException {@code <what> is not one of <the tokens, in order>}
+     */
+    static <E extends Enum<E>> E constant(E[] values, Function<E, String> token, String s, String what) {
+        StringJoiner known = new StringJoiner(", ");
+        for (E e : values) {
+            if (token.apply(e).equalsIgnoreCase(s) || e.name().equalsIgnoreCase(s)) {
+                return e;
+            }
+            known.add(token.apply(e));
+        }
+        throw new IllegalArgumentException(what + " is not one of " + known);
     }
 
     /** Splits a line into its fields; a leading token without '=' (a name) is skipped. */
@@ -81,6 +100,11 @@ final class OneLine {
 
     static int intField(Map<String, String> f, String key) {
         return parseInt(key, required(f, key));
+    }
+
+    /** The required fields {@code n c h w}, read in that order. */
+    static int[] nchw(Map<String, String> f) {
+        return new int[] {intField(f, "n"), intField(f, "c"), intField(f, "h"), intField(f, "w")};
     }
 
     static int intField(Map<String, String> f, String key, int dflt) {
@@ -167,6 +191,14 @@ final class OneLine {
             throw new IllegalArgumentException(tensor + " would have " + elements
                     + " elements, more than the 2^31-1 that 32-bit indexing allows");
         }
+    }
+
+    /** Checks the four NCHW sizes, each at least 1, in that order; the message names the first that is not. */
+    static void positiveNchw(int n, int c, int h, int w) {
+        positive("n", n);
+        positive("c", c);
+        positive("h", h);
+        positive("w", w);
     }
 
     static void positive(String field, int v) {

@@ -57,9 +57,12 @@ public sealed interface Operation permits Convolution, ChannelAffine, Binary, Po
      * Floating-point operations of one call, a multiply-add counted as two (the benchmarks'
      * convention; bias, post-ops and deformable sampling not counted).
      *
-     * @return the count, e.g. {@code 2 * N * K * OH * OW * (C/groups) * kh * kw} for a convolution
+     * @return the count, e.g. {@code 2 * N * K * OH * OW * (C/groups) * kh * kw} for a convolution;
+     *         0 (this default) for an operation that only moves data
      */
-    double flops();
+    default double flops() {
+        return 0;
+    }
 
     /**
      * The one-line repro, read back by {@link #parse} into an equal descriptor.

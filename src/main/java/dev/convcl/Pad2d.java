@@ -51,10 +51,7 @@ public record Pad2d(int n, int c, int h, int w, int top, int left, int bottom, i
      *                                  would have 2^31 elements or more
      */
     public Pad2d {
-        OneLine.positive("n", n);
-        OneLine.positive("c", c);
-        OneLine.positive("h", h);
-        OneLine.positive("w", w);
+        OneLine.positiveNchw(n, c, h, w);
         nonNegative("pad_h", top);
         nonNegative("pad_w", left);
         nonNegative("pad_h_end", bottom);
@@ -130,14 +127,7 @@ public record Pad2d(int n, int c, int h, int w, int top, int left, int bottom, i
 
     @Override
     public List<ArgSpec> arguments() {
-        return List.of(new ArgSpec(Arg.SRC, inputShape(), "[N, C, H, W]"),
-                new ArgSpec(Arg.DST, outputShape(), "[N, C, top+H+bottom, left+W+right]"));
-    }
-
-    /** No arithmetic. */
-    @Override
-    public double flops() {
-        return 0;
+        return ShapeRules.srcDst(inputShape(), "[N, C, H, W]", outputShape(), "[N, C, top+H+bottom, left+W+right]");
     }
 
     /**
@@ -180,7 +170,8 @@ public record Pad2d(int n, int c, int h, int w, int top, int left, int bottom, i
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("value='" + v + "' is not a number");
         }
-        return new Pad2d(OneLine.intField(f, "n"), OneLine.intField(f, "c"), OneLine.intField(f, "h"),
-                OneLine.intField(f, "w"), pad[0], pad[1], pad[2], pad[3], value, OneLine.dataType(f), OneLine.direction(f));
+        int[] s = OneLine.nchw(f);
+        return new Pad2d(s[0], s[1], s[2], s[3], pad[0], pad[1], pad[2], pad[3], value, OneLine.dataType(f),
+                OneLine.direction(f));
     }
 }

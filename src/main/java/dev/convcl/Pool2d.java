@@ -67,12 +67,7 @@ public record Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boo
         }
 
         static Kind parse(String s) {
-            for (Kind k : values()) {
-                if (k.token().equalsIgnoreCase(s)) {
-                    return k;
-                }
-            }
-            throw new IllegalArgumentException("kind='" + s + "' is not one of max, avg");
+            return OneLine.constant(values(), Kind::token, s, "kind='" + s + "'");
         }
     }
 
@@ -97,10 +92,7 @@ public record Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boo
         if (kind == null || window == null) {
             throw new IllegalArgumentException("kind and window must not be null");
         }
-        OneLine.positive("n", n);
-        OneLine.positive("c", c);
-        OneLine.positive("h", h);
-        OneLine.positive("w", w);
+        OneLine.positiveNchw(n, c, h, w);
         ShapeRules.notNull(PostOps.none(), dataType, direction);
         halfKernel("pad_h", window.padTop(), "kh", window.kh());
         halfKernel("pad_h_end", window.padBottom(), "kh", window.kh());
@@ -262,8 +254,7 @@ public record Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boo
 
     @Override
     public List<ArgSpec> arguments() {
-        return List.of(new ArgSpec(Arg.SRC, inputShape(), "[N, C, H, W]"),
-                new ArgSpec(Arg.DST, outputShape(), "[N, C, OH, OW]"));
+        return ShapeRules.srcDst(inputShape(), "[N, C, H, W]", outputShape(), "[N, C, OH, OW]");
     }
 
     /** One comparison or addition per window element and output. */
@@ -283,8 +274,8 @@ public record Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boo
         OneLine.checkKeys(f, KEYS);
         Kind kind = Kind.parse(OneLine.required(f, "kind"));
         boolean cip = f.containsKey("cip") ? OneLine.flag(f, "cip") : kind == Kind.AVG;
-        return new Pool2d(kind, OneLine.intField(f, "n"), OneLine.intField(f, "c"), OneLine.intField(f, "h"),
-                OneLine.intField(f, "w"), OneLine.window(f), OneLine.flag(f, "ceil"), cip, OneLine.dataType(f),
-                OneLine.direction(f));
+        int[] s = OneLine.nchw(f);
+        return new Pool2d(kind, s[0], s[1], s[2], s[3], OneLine.window(f), OneLine.flag(f, "ceil"), cip,
+                OneLine.dataType(f), OneLine.direction(f));
     }
 }

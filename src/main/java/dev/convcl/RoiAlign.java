@@ -121,10 +121,7 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
         if (kind == null || dataType == null || direction == null) {
             throw new IllegalArgumentException("kind, dataType and direction must not be null");
         }
-        OneLine.positive("n", n);
-        OneLine.positive("c", c);
-        OneLine.positive("h", h);
-        OneLine.positive("w", w);
+        OneLine.positiveNchw(n, c, h, w);
         OneLine.positive("rois", rois);
         OneLine.positive("ph", outH);
         OneLine.positive("pw", outW);
@@ -370,8 +367,8 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
         if (kind != Kind.ROI_ALIGN && f.containsKey("aligned")) {
             throw new IllegalArgumentException("aligned applies to roi_align only");
         }
-        return new RoiAlign(kind, OneLine.intField(f, "n"), OneLine.intField(f, "c"), OneLine.intField(f, "h"),
-                OneLine.intField(f, "w"), OneLine.intField(f, "rois"), OneLine.intField(f, "ph"),
+        int[] s = OneLine.nchw(f);
+        return new RoiAlign(kind, s[0], s[1], s[2], s[3], OneLine.intField(f, "rois"), OneLine.intField(f, "ph"),
                 OneLine.intField(f, "pw"), floatField(f, "scale", 1f), OneLine.intField(f, "sr", kind == Kind.ROI_ALIGN
                         || kind == Kind.PS_ROI_ALIGN ? -1 : 0), OneLine.flag(f, "aligned"),
                 floatField(f, "gamma", kind == Kind.DEFORM_ROI_POOL ? 0.1f : 0f), OneLine.flag(f, "offset"),

@@ -1,6 +1,7 @@
 package dev.convcl;
 
 import java.util.Arrays;
+import java.util.List;
 
 /** Shape rules and the shape field of the one-line form, shared by the element-wise and layout operations. */
 final class ShapeRules {
@@ -14,6 +15,11 @@ final class ShapeRules {
         if (postOps == null || dataType == null || direction == null) {
             throw new IllegalArgumentException("postOps, dataType and direction must not be null");
         }
+    }
+
+    /** The arguments of a one-input, one-output operation: {@link Arg#SRC}, then {@link Arg#DST}. */
+    static List<ArgSpec> srcDst(int[] in, String inLayout, int[] out, String outLayout) {
+        return List.of(new ArgSpec(Arg.SRC, in, inLayout), new ArgSpec(Arg.DST, out, outLayout));
     }
 
     /** Checks a shape of rank 1 to {@value #MAX_RANK}, every dimension at least 1, under 2^31 elements. */
@@ -37,6 +43,7 @@ final class ShapeRules {
         return shape.clone();
     }
 
+    /** The element count of a shape: the product of its dimensions, as a long. */
     static long size(int[] shape) {
         long s = 1;
         for (int d : shape) {

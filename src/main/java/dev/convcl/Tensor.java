@@ -39,7 +39,9 @@ public sealed interface Tensor permits HostTensor, DeviceTensor {
      * @return {@code shape()[i]}
      * @throws IndexOutOfBoundsException when {@code i} is not a dimension
      */
-    int dim(int i);
+    default int dim(int i) {
+        return shape()[i];
+    }
 
     /**
      * The element count.

@@ -62,11 +62,7 @@ public final class Value {
      * @return the product of the shape
      */
     public long size() {
-        long s = 1;
-        for (int d : shape) {
-            s *= d;
-        }
-        return s;
+        return ShapeRules.size(shape);
     }
 
     Object owner() {
