@@ -16,7 +16,6 @@ Set-up (Debian packages; the system python): apt-get install -y python3-torchvis
 Run:  /usr/bin/python3 scripts/crosscheck_roi.py [--seed 1] [--count 8] [--devices cpu opencl]
 Prints one line a check, then `N passed, M failed`; exits 1 on any failure.
 """
-import argparse
 import math
 import os
 import subprocess
@@ -28,9 +27,7 @@ import torch
 import torchvision
 from torchvision.ops import ps_roi_align, roi_align
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LAUNCHER = os.path.join(ROOT, "scripts", "convcl")
-TOLERANCE = 1e-4
+from crosscheck_common import LAUNCHER, TOLERANCE, Tally, err_text, parse_args, rel_l2, run_and_compare
 
 
 def bilinear(plane, y, x):
@@ -132,27 +129,10 @@ def peer_output(p, x, rois, off, m):
     return mmcv_deform_roi_pool(x, rois, off, p["ph"], p["pw"], p["scale"], p["sr"], p["gamma"], m)
 
 
-def rel_l2(ref, out):
-    ref, out = ref.astype(np.float64), out.astype(np.float64)
-    if ref.shape != out.shape or not np.array_equal(np.isnan(ref), np.isnan(out)):
-        return float("inf")
-    keep = ~np.isnan(ref)
-    ref, out = ref[keep], out[keep]
-    if not np.all(np.isfinite(out)):
-        return float("inf")
-    den, num = np.linalg.norm(ref), np.linalg.norm(ref - out)
-    return float(num / den) if den > 0 else float(num)
-
-
-def has_opencl():
-    r = subprocess.run([LAUNCHER, "devices"], capture_output=True, text=True)
-    return r.returncode == 0 and "opencl:0" in r.stdout
-
-
-class Runner:
+class Runner(Tally):
     def __init__(self, tmp, devices):
+        super().__init__()
         self.tmp, self.devices = tmp, devices
-        self.passed = self.failed = 0
         self.serial = 0
 
     def save(self, name, a):
@@ -173,21 +153,11 @@ class Runner:
             cmd += [f"--{name}", path]
         return cmd
 
-    def record(self, ok, line):
-        self.passed += ok
-        self.failed += not ok
-        print(f"{'PASS' if ok else 'FAIL'}  {line}", flush=True)
-
     def compare(self, label, p, files, ref):
         for dev in self.devices:
             out = os.path.join(self.tmp, f"{self.serial}-{dev.replace(':', '_')}-out.npy")
-            r = subprocess.run(self.command(p, files, dev, out), capture_output=True, text=True)
-            if r.returncode != 0:
-                err, why = float("inf"), (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
-            else:
-                err, why = rel_l2(ref, np.load(out)), ""
-            ok = err <= TOLERANCE
-            self.record(ok, f"{dev:7s} {label}: {describe(p)}  {'' if np.isinf(err) else f'rel L2 {err:.1e}'} {why}".rstrip())
+            err, why = run_and_compare(self.command(p, files, dev, out), out, ref, same_nan=True)
+            self.record(err <= TOLERANCE, f"{dev:7s} {label}: {describe(p)}  {err_text(err)} {why}".rstrip())
 
     def refuse(self, label, p, files, fragment):
         """A bad input: exit 2, one line on stderr containing fragment, no output file."""
@@ -200,15 +170,7 @@ class Runner:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seed", type=int, default=1, help="first seed; problem i uses seed+i")
-    ap.add_argument("--count", type=int, default=8, help="number of random problems")
-    ap.add_argument("--devices", nargs="+", default=["cpu", "opencl"])
-    a = ap.parse_args()
-    devices = list(a.devices)
-    if any(d.startswith("opencl") for d in devices) and not has_opencl():
-        print("note: no OpenCL device (scripts/convcl devices); the opencl runs are skipped")
-        devices = [d for d in devices if not d.startswith("opencl")]
+    a, devices = parse_args(__doc__, 8)
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}; seeds {a.seed}..{a.seed + a.count - 1}; pass: relative L2 <= {TOLERANCE:g} "
           f"against the peers in float64")
     with tempfile.TemporaryDirectory(prefix="convcl-crosscheck-roi-") as tmp:
@@ -249,9 +211,9 @@ def main():
         zeros = np.zeros((40, 2, 7, 5))
         tv = roi_align(torch.from_numpy(x), torch.from_numpy(rois), (7, 5), 0.25, 0, True).numpy()
         mm = mmcv_deform_roi_pool(x, rois, zeros, 7, 5, 0.25, 0, 0.1)
-        run.record(rel_l2(tv, mm) == 0.0 or rel_l2(tv, mm) < 1e-15,
+        run.record(rel_l2(tv, mm, same_nan=True) == 0.0 or rel_l2(tv, mm, same_nan=True) < 1e-15,
                    f"peers: mmcv deform_roi_pool with zero offsets vs torchvision roi_align(aligned=True): "
-                   f"rel L2 {rel_l2(tv, mm):.1e}")
+                   f"rel L2 {rel_l2(tv, mm, same_nan=True):.1e}")
         files = {"input": run.save("x", x.astype(np.float32)), "rois": run.save("rois", rois.astype(np.float32)),
                  "offset": run.save("zeros", zeros.astype(np.float32))}
         run.compare("zero offsets vs torchvision roi_align(aligned=True)", p, files, tv)

@@ -12,9 +12,7 @@ Run:
 Prints one line a problem and device, then `N passed, M failed`; exits 1 on any failure.
 Without an OpenCL device the opencl runs are skipped with a note (not counted as passed).
 """
-import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -23,9 +21,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.ops import deform_conv2d
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LAUNCHER = os.path.join(ROOT, "scripts", "convcl")
-TOLERANCE = 1e-4
+from crosscheck_common import LAUNCHER, TOLERANCE, Tally, err_text, parse_args, run_and_compare
 
 
 def out_size(i, k, s, p, d):
@@ -115,34 +111,11 @@ def torch_output(p, x, wt, b, off, m):
         return deform_conv2d(x, off, wt, b, p["stride"], p["pad"], p["dil"], m)
 
 
-def rel_l2(ref, out):
-    ref = ref.astype(np.float64)
-    out = out.astype(np.float64)
-    if ref.shape != out.shape or not np.all(np.isfinite(out)):
-        return float("inf")
-    den = np.linalg.norm(ref)
-    num = np.linalg.norm(ref - out)
-    return float(num / den) if den > 0 else float(num)
-
-
-def has_opencl():
-    r = subprocess.run([LAUNCHER, "devices"], capture_output=True, text=True)
-    return r.returncode == 0 and "opencl:0" in r.stdout
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seed", type=int, default=1, help="first seed; problem i uses seed+i")
-    ap.add_argument("--count", type=int, default=12, help="number of random problems")
-    ap.add_argument("--devices", nargs="+", default=["cpu", "opencl"])
-    a = ap.parse_args()
-    devices = list(a.devices)
-    if any(d.startswith("opencl") for d in devices) and not has_opencl():
-        print("note: no OpenCL device (scripts/convcl devices); the opencl runs are skipped")
-        devices = [d for d in devices if not d.startswith("opencl")]
+    a, devices = parse_args(__doc__, 12)
     print(f"torch {torch.__version__}, numpy {np.__version__}; seeds {a.seed}..{a.seed + a.count - 1}; "
           f"pass: relative L2 <= {TOLERANCE:g} against torch (float32)")
-    passed = failed = 0
+    tally = Tally()
     with tempfile.TemporaryDirectory(prefix="convcl-crosscheck-") as tmp:
         for i in range(a.count):
             seed = a.seed + i
@@ -166,18 +139,11 @@ def main():
                     cmd += ["--groups", str(p["groups"])]  # deform2d: derived from the shapes, as torchvision does
                 for name, path in files.items():
                     cmd += [f"--{name}", path]
-                r = subprocess.run(cmd, capture_output=True, text=True)
-                if r.returncode != 0:
-                    err, why = float("inf"), (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
-                else:
-                    err, why = rel_l2(ref, np.load(out)), ""
-                ok = err <= TOLERANCE
-                passed += ok
-                failed += not ok
-                print(f"{'PASS' if ok else 'FAIL'}  {dev:7s} seed={seed:<4d} {p['family']:10s} {one_line(p)}  "
-                      f"{'' if np.isinf(err) else f'rel L2 {err:.1e}'} {np.dtype(dtype).name} {why}".rstrip(), flush=True)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+                err, why = run_and_compare(cmd, out, ref)
+                tally.record(err <= TOLERANCE, f"{dev:7s} seed={seed:<4d} {p['family']:10s} {one_line(p)}  "
+                             f"{err_text(err)} {np.dtype(dtype).name} {why}".rstrip())
+    print(f"{tally.passed} passed, {tally.failed} failed")
+    sys.exit(1 if tally.failed else 0)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,22 @@ final class BadInputCases {
         e.conv2d(t(1, 4, 6, 6), t(4, 4, 3, 3), null, stride, padding, dilation, groups);
     }
 
+    /**
+     * deform_conv2d of input [1,4,6,6] with the given offset, weight and mask (null: none), no bias,
+     * stride, padding and dilation 1.
+     */
+    private static void deform(Engine e, Tensor offset, Tensor weight, Tensor mask) {
+        e.deformConv2d(t(1, 4, 6, 6), offset, weight, null, 1, 1, 1, mask);
+    }
+
+    /**
+     * deform_conv2d of input [1,4,6,6], offset [1,18,6,6] and weight [2,4,3,3] without a mask, with
+     * the given stride, padding, dilation and bias (null: none).
+     */
+    private static void deform(Engine e, int stride, int padding, int dilation, Tensor bias) {
+        e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), bias, stride, padding, dilation, null);
+    }
+
     /** The spec the plan rows use, and its matching tensors. */
     static final Convolution PLAN_SPEC = Problems.parse("op=conv2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 pad=1 bias=1");
     static final Convolution DEFORM_SPEC = Problems.parse("op=deform2d n=1 c=4 h=6 w=6 k=2 kh=3 kw=3 pad=1 mask=1");
@@ -53,6 +69,11 @@ final class BadInputCases {
         try (Plan plan = e.plan(spec)) {
             plan.execute(args);
         }
+    }
+
+    /** {@link #PLAN_SPEC}'s plan run on its matching tensors with the one of {@code role} replaced (null: left out). */
+    private static void planWith(Engine e, Arg role, Tensor replacement) {
+        planCall(e, PLAN_SPEC, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)).with(role, replacement));
     }
 
     private static Args convArgs(Tensor in, Tensor w, Tensor b, Tensor out) {
@@ -103,58 +124,39 @@ final class BadInputCases {
         // ---- torchvision.ops.deform_conv2d shape rules, through Engine.deformConv2d
         // input [1,4,6,6], weight [2,4,3,3], 3x3 pad 1 stride 1: output 6x6, offset [1,18,6,6], mask [1,9,6,6]
         c.add(new Case("offset channels not 2*kh*kw*og", "offset has 17 channels",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 17, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, null)));
-        c.add(new Case("offset batch", "offset shape [2, 18, 6, 6]",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(2, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, null)));
-        c.add(new Case("offset height", "offset shape [1, 18, 5, 6]",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 5, 6), t(2, 4, 3, 3), null, 1, 1, 1, null)));
-        c.add(new Case("offset width", "offset shape [1, 18, 6, 7]",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 7), t(2, 4, 3, 3), null, 1, 1, 1, null)));
+                e -> deform(e, t(1, 17, 6, 6), t(2, 4, 3, 3), null)));
+        c.add(new Case("offset batch", "offset shape [2, 18, 6, 6]", e -> deform(e, t(2, 18, 6, 6), t(2, 4, 3, 3), null)));
+        c.add(new Case("offset height", "offset shape [1, 18, 5, 6]", e -> deform(e, t(1, 18, 5, 6), t(2, 4, 3, 3), null)));
+        c.add(new Case("offset width", "offset shape [1, 18, 6, 7]", e -> deform(e, t(1, 18, 6, 7), t(2, 4, 3, 3), null)));
         c.add(new Case("mask channels", "mask shape [1, 18, 6, 6]",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, t(1, 18, 6, 6))));
-        c.add(new Case("mask batch", "mask shape [2, 9, 6, 6]",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, t(2, 9, 6, 6))));
-        c.add(new Case("mask spatial", "mask shape [1, 9, 6, 5]",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, t(1, 9, 6, 5))));
-        c.add(new Case("mask rank", "mask has rank 3",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, t(9, 6, 6))));
-        c.add(new Case("offset rank", "offset has rank 3",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, null)));
+                e -> deform(e, t(1, 18, 6, 6), t(2, 4, 3, 3), t(1, 18, 6, 6))));
+        c.add(new Case("mask batch", "mask shape [2, 9, 6, 6]", e -> deform(e, t(1, 18, 6, 6), t(2, 4, 3, 3), t(2, 9, 6, 6))));
+        c.add(new Case("mask spatial", "mask shape [1, 9, 6, 5]", e -> deform(e, t(1, 18, 6, 6), t(2, 4, 3, 3), t(1, 9, 6, 5))));
+        c.add(new Case("mask rank", "mask has rank 3", e -> deform(e, t(1, 18, 6, 6), t(2, 4, 3, 3), t(9, 6, 6))));
+        c.add(new Case("offset rank", "offset has rank 3", e -> deform(e, t(18, 6, 6), t(2, 4, 3, 3), null)));
         c.add(new Case("channels not divisible by offset groups", "offset_groups=3 must divide input channels c=4",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 54, 6, 6), t(2, 4, 3, 3), null, 1, 1, 1, null)));
+                e -> deform(e, t(1, 54, 6, 6), t(2, 4, 3, 3), null)));
         c.add(new Case("input channels vs weight channels", "input channels 4 are not a multiple of the weight's channels per group 3",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 3, 3, 3), null, 1, 1, 1, null)));
+                e -> deform(e, t(1, 18, 6, 6), t(2, 3, 3, 3), null)));
         c.add(new Case("deform out-channels vs groups", "groups=2 must divide output channels k=3",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(3, 2, 3, 3), null, 1, 1, 1, null)));
-        c.add(new Case("deform stride 0", "stride_h=0",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 0, 1, 1, null)));
+                e -> deform(e, t(1, 18, 6, 6), t(3, 2, 3, 3), null)));
+        c.add(new Case("deform stride 0", "stride_h=0", e -> deform(e, 0, 1, 1, null)));
         c.add(new Case("deform negative padding", "pad_h=-1",
                 e -> e.deformConv2d(t(1, 4, 4, 4), t(1, 18, 2, 2), t(2, 4, 3, 3), null, 1, -1, 1, null)));
-        c.add(new Case("deform dilation 0", "dil_h=0",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), null, 1, 1, 0, null)));
-        c.add(new Case("deform bias length", "bias shape [3]",
-                e -> e.deformConv2d(t(1, 4, 6, 6), t(1, 18, 6, 6), t(2, 4, 3, 3), t(3), 1, 1, 1, null)));
+        c.add(new Case("deform dilation 0", "dil_h=0", e -> deform(e, 1, 1, 0, null)));
+        c.add(new Case("deform bias length", "bias shape [3]", e -> deform(e, 1, 1, 1, t(3))));
 
         // ---- tensors that do not match a plan's spec, through plan().execute and execute()
         Convolution s = PLAN_SPEC;
-        c.add(new Case("input shorter (width)", "input shape [1, 4, 6, 5]",
-                e -> planCall(e, s, convArgs(t(1, 4, 6, 5), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
-        c.add(new Case("input longer (width)", "input shape [1, 4, 6, 7]",
-                e -> planCall(e, s, convArgs(t(1, 4, 6, 7), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
-        c.add(new Case("input longer (batch)", "input shape [2, 4, 6, 6]",
-                e -> planCall(e, s, convArgs(t(2, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
-        c.add(new Case("input flat with the right count", "input shape [144]",
-                e -> planCall(e, s, convArgs(t(144), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
-        c.add(new Case("weight shorter", "weight shape [4, 4, 3, 2]",
-                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 2), t(4), t(1, 4, 6, 6)))));
-        c.add(new Case("output shorter", "output shape [1, 4, 6, 5]",
-                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 5)))));
-        c.add(new Case("output longer", "output shape [1, 5, 6, 6]",
-                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 5, 6, 6)))));
-        c.add(new Case("bias missing", "bias tensor is missing",
-                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), null, t(1, 4, 6, 6)))));
-        c.add(new Case("bias longer", "bias shape [5]",
-                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(5), t(1, 4, 6, 6)))));
+        c.add(new Case("input shorter (width)", "input shape [1, 4, 6, 5]", e -> planWith(e, Arg.SRC, t(1, 4, 6, 5))));
+        c.add(new Case("input longer (width)", "input shape [1, 4, 6, 7]", e -> planWith(e, Arg.SRC, t(1, 4, 6, 7))));
+        c.add(new Case("input longer (batch)", "input shape [2, 4, 6, 6]", e -> planWith(e, Arg.SRC, t(2, 4, 6, 6))));
+        c.add(new Case("input flat with the right count", "input shape [144]", e -> planWith(e, Arg.SRC, t(144))));
+        c.add(new Case("weight shorter", "weight shape [4, 4, 3, 2]", e -> planWith(e, Arg.WEIGHTS, t(4, 4, 3, 2))));
+        c.add(new Case("output shorter", "output shape [1, 4, 6, 5]", e -> planWith(e, Arg.DST, t(1, 4, 6, 5))));
+        c.add(new Case("output longer", "output shape [1, 5, 6, 6]", e -> planWith(e, Arg.DST, t(1, 5, 6, 6))));
+        c.add(new Case("bias missing", "bias tensor is missing", e -> planWith(e, Arg.BIAS, null)));
+        c.add(new Case("bias longer", "bias shape [5]", e -> planWith(e, Arg.BIAS, t(5))));
         c.add(new Case("bias not in spec", "a bias tensor was given but the spec says bias=0",
                 e -> planCall(e, s.withBias(false), convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
         c.add(new Case("output aliases input", "output must not share its memory with the input tensor", e -> {
@@ -162,7 +164,7 @@ final class BadInputCases {
             planCall(e, s.withBias(false), convArgs(x, t(4, 4, 3, 3), null, x));
         }));
         c.add(new Case("offset given to conv2d", "an offset tensor was given but op=conv2d takes none",
-                e -> planCall(e, s, convArgs(t(1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)).with(Arg.OFFSET, t(1, 18, 6, 6)))));
+                e -> planWith(e, Arg.OFFSET, t(1, 18, 6, 6))));
         c.add(new Case("null args", "args must not be null", e -> planCall(e, s, null)));
         c.add(new Case("execute() with a short input", "input shape [1, 4, 5, 6]",
                 e -> e.execute(s, convArgs(t(1, 4, 5, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
@@ -177,12 +179,11 @@ final class BadInputCases {
                         deformArgs(t(1, 4, 6, 6), t(1, 18, 6, 6), t(1, 9, 6, 6), t(2, 4, 3, 3), null, t(1, 2, 6, 6)))));
         // ---- tensor storage shorter or longer than the shape it claims
         c.add(new Case("array shorter than shape", "tensor data has 143 elements but shape [1, 4, 6, 6] needs 144",
-                e -> planCall(e, s, convArgs(Tensor.of(new float[143], 1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
+                e -> planWith(e, Arg.SRC, Tensor.of(new float[143], 1, 4, 6, 6))));
         c.add(new Case("array longer than shape", "tensor data has 145 elements but shape [1, 4, 6, 6] needs 144",
-                e -> planCall(e, s, convArgs(Tensor.of(new float[145], 1, 4, 6, 6), t(4, 4, 3, 3), t(4), t(1, 4, 6, 6)))));
+                e -> planWith(e, Arg.SRC, Tensor.of(new float[145], 1, 4, 6, 6))));
         c.add(new Case("buffer longer than shape", "tensor buffer has 145 elements remaining but shape [1, 4, 6, 6] needs 144",
-                e -> planCall(e, s, convArgs(Tensor.wrap(FloatBuffer.allocate(145), 1, 4, 6, 6), t(4, 4, 3, 3), t(4),
-                        t(1, 4, 6, 6)))));
+                e -> planWith(e, Arg.SRC, Tensor.wrap(FloatBuffer.allocate(145), 1, 4, 6, 6))));
         c.add(new Case("zero dimension", "tensor dimension 3 is 0",
                 e -> e.conv2d(Tensor.of(new float[0], 1, 4, 6, 0), t(4, 4, 3, 3), null, 1, 1, 1, 1)));
         return c;

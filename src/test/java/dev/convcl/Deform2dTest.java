@@ -10,6 +10,7 @@ import dev.convcl.testing.Tensors;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import java.util.function.DoubleUnaryOperator;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -56,15 +57,11 @@ class Deform2dTest extends ConvolutionContract {
     @ParameterizedTest(name = "[{0}] {1}")
     @MethodSource("propertyCases")
     void zeroOffsetsWithUnitMaskEqualConv2d(Target target, DeformConv2d spec, long seed) {
-        Args args = Tensors.args(spec, seed, true, 1);
+        Args args = unitMaskArgs(spec, seed);
         Arrays.fill(Tensors.array(args, Arg.OFFSET), 0f);
-        if (spec.mask()) {
-            Arrays.fill(Tensors.array(args, Arg.MASK), 1f);
-        }
         Convolution conv = spec.asConv2d();
         float[] expected = CrossCheck.reference(conv, asConv2d(args, conv));
-        forEachOutput(target, spec, args, out ->
-                CrossCheck.assertExact(spec, "zero offsets vs " + conv + ", seed " + seed, expected, out));
+        assertExactOnEach(target, spec, args, "zero offsets vs " + conv + ", seed " + seed, expected);
     }
 
     /**
@@ -75,7 +72,7 @@ class Deform2dTest extends ConvolutionContract {
     @ParameterizedTest(name = "[{0}] {1}")
     @MethodSource("propertyCases")
     void integerOffsetsEqualConv2dOfShiftedInput(Target target, DeformConv2d spec, long seed) {
-        Args args = Tensors.args(spec, seed, true, 1);
+        Args args = unitMaskArgs(spec, seed);
         SplittableRandom rnd = new SplittableRandom(seed);
         int og = spec.offsetGroups(), kk = spec.kh() * spec.kw(), plane = spec.outH() * spec.outW();
         int[][] dy = new int[spec.n()][og], dx = new int[spec.n()][og];
@@ -90,9 +87,6 @@ class Deform2dTest extends ConvolutionContract {
                     Arrays.fill(off, base + plane, base + 2 * plane, dx[n][g]);
                 }
             }
-        }
-        if (spec.mask()) {
-            Arrays.fill(Tensors.array(args, Arg.MASK), 1f);
         }
 
         int hp = spec.h() + spec.padTop() + spec.padBottom(), wp = spec.w() + spec.padLeft() + spec.padRight();
@@ -118,8 +112,7 @@ class Deform2dTest extends ConvolutionContract {
         }
         float[] expected = CrossCheck.reference(conv, asConv2d(args, conv).with(Arg.SRC,
                 Tensor.of(shifted, conv.inputShape())));
-        forEachOutput(target, spec, args, out ->
-                CrossCheck.assertExact(spec, "integer shifts vs " + conv + ", seed " + seed, expected, out));
+        assertExactOnEach(target, spec, args, "integer shifts vs " + conv + ", seed " + seed, expected);
     }
 
     /** Offsets of +-1e4 pixels put every sample far outside the image: only the bias remains. */
@@ -128,13 +121,9 @@ class Deform2dTest extends ConvolutionContract {
     void offsetsFarOutsideContributeZero(Target target, Convolution spec, long seed) {
         Args args = Tensors.args(spec, seed, true, 1);
         SplittableRandom rnd = new SplittableRandom(seed);
-        float[] off = Tensors.array(args, Arg.OFFSET);
-        for (int i = 0; i < off.length; i++) {
-            off[i] = rnd.nextBoolean() ? 1e4f : -1e4f;
-        }
+        mapOffsets(args, o -> rnd.nextBoolean() ? 1e4f : -1e4f);
         float[] want = biasOnly(spec, args);
-        forEachOutput(target, spec, args, out ->
-                CrossCheck.assertExact(spec, "offsets +-1e4, seed " + seed, want, out));
+        assertExactOnEach(target, spec, args, "offsets +-1e4, seed " + seed, want);
     }
 
     /**
@@ -148,25 +137,15 @@ class Deform2dTest extends ConvolutionContract {
     void infiniteOffsetsSampleZeroAndNaNOffsetsPropagate(Target target, Convolution spec, long seed) {
         Args args = Tensors.args(spec, seed, true, 2);
         SplittableRandom rnd = new SplittableRandom(seed);
-        float[] off = Tensors.array(args, Arg.OFFSET);
         float[] infinite = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
-        for (int i = 0; i < off.length; i++) {
-            if (rnd.nextInt(3) == 0) {
-                off[i] = infinite[rnd.nextInt(2)];
-            }
-        }
+        mapOffsets(args, o -> rnd.nextInt(3) == 0 ? infinite[rnd.nextInt(2)] : o);
         float[] want = CrossCheck.reference(spec, args);
-        forEachOutput(target, spec, args, out ->
-                CrossCheck.assertExact(spec, "+-inf among offsets, seed " + seed, want, out));
+        assertExactOnEach(target, spec, args, "+-inf among offsets, seed " + seed, want);
 
         Args allInf = Tensors.withFreshOutput(args, spec);
-        float[] inf = Tensors.array(allInf, Arg.OFFSET);
-        for (int i = 0; i < inf.length; i++) {
-            inf[i] = infinite[rnd.nextInt(2)];
-        }
+        mapOffsets(allInf, o -> infinite[rnd.nextInt(2)]);
         float[] bias = biasOnly(spec, allInf);
-        forEachOutput(target, spec, allInf, out ->
-                CrossCheck.assertExact(spec, "all offsets +-inf, seed " + seed, bias, out));
+        assertExactOnEach(target, spec, allInf, "all offsets +-inf, seed " + seed, bias);
 
         Args someNaN = withSentinelOutput(Tensors.args(spec, seed, true, 2), spec);
         float[] nanOff = Tensors.array(someNaN, Arg.OFFSET);
@@ -185,6 +164,28 @@ class Deform2dTest extends ConvolutionContract {
         Arrays.fill(nan, Float.NaN);
         forEachOutput(target, spec, allNaN, out ->
                 CrossCheck.assertExactWithNaN(spec, "all offsets NaN, seed " + seed, nan, out));
+    }
+
+    /** Integer arguments for {@code spec} (offsets within +-1 pixel) whose mask, if it has one, is all ones. */
+    private static Args unitMaskArgs(DeformConv2d spec, long seed) {
+        Args args = Tensors.args(spec, seed, true, 1);
+        if (spec.mask()) {
+            Arrays.fill(Tensors.array(args, Arg.MASK), 1f);
+        }
+        return args;
+    }
+
+    /** Replaces each offset of {@code args}, in order, with {@code f} of it (float values pass through exactly). */
+    private static void mapOffsets(Args args, DoubleUnaryOperator f) {
+        float[] off = Tensors.array(args, Arg.OFFSET);
+        for (int i = 0; i < off.length; i++) {
+            off[i] = (float) f.applyAsDouble(off[i]);
+        }
+    }
+
+    /** As {@link #forEachOutput}, each output equal to {@code expected} bit for bit ({@code what} names the case). */
+    private static void assertExactOnEach(Target target, Convolution spec, Args args, String what, float[] expected) {
+        forEachOutput(target, spec, args, out -> CrossCheck.assertExact(spec, what, expected, out));
     }
 
     /** The same arguments (offsets copied) with an output filled with a finite sentinel. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.reference.ReferenceOps;
+import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -192,20 +193,7 @@ public final class NetworkProblems {
         plan.execute(host);
         compare(op, impl + " (host tensors)", expected, ((HostTensor) host.get(Arg.DST)).toArray(), exact);
 
-        Args.Builder b = Args.builder();
-        List<DeviceTensor> open = new ArrayList<>();
-        try {
-            for (Arg role : args.roles()) {
-                DeviceTensor d = engine.upload((HostTensor) args.get(role));
-                open.add(d);
-                b.set(role, d);
-            }
-            Args dev = b.build();
-            plan.execute(dev);
-            compare(op, impl + " (device tensors)", expected, ((DeviceTensor) dev.get(Arg.DST)).toArray(), exact);
-        } finally {
-            open.forEach(DeviceTensor::close);
-        }
+        compare(op, impl + " (device tensors)", expected, Tensors.executeOnDevice(engine, plan, args), exact);
     }
 
     private static void compare(Operation op, String where, float[] expected, float[] actual, boolean exact) {

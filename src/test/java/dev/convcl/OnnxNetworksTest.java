@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.cli.Npy;
 import dev.convcl.testing.Engines;
+import dev.convcl.testing.ModelsTxt;
 import dev.convcl.testing.Target;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,9 +14,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -62,19 +61,7 @@ class OnnxNetworksTest {
     }
 
     static List<Model> models() throws IOException {
-        List<Model> out = new ArrayList<>();
-        for (String line : Files.readAllLines(DIR.resolve("models.txt"), StandardCharsets.UTF_8)) {
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            Map<String, String> f = new HashMap<>();
-            for (String kv : line.trim().split(" ")) {
-                int eq = kv.indexOf('=');
-                f.put(kv.substring(0, eq), kv.substring(eq + 1));
-            }
-            out.add(new Model(f.get("name"), f));
-        }
-        return out;
+        return ModelsTxt.read(DIR).stream().map(f -> new Model(f.get("name"), f)).toList();
     }
 
     static Stream<Arguments> cases() {

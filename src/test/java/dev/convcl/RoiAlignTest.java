@@ -9,6 +9,7 @@ import dev.convcl.testing.Engines;
 import dev.convcl.testing.Implementations;
 import dev.convcl.testing.RoiProblems;
 import dev.convcl.testing.Target;
+import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -72,22 +73,8 @@ class RoiAlignTest {
             RoiProblems.assertClose(expected, ((HostTensor) host.get(Arg.DST)).toArray(),
                     plan.implementation() + " (host tensors) " + c.name());
             // again, every input on the device
-            Args src = c.args();
-            List<DeviceTensor> open = new ArrayList<>();
-            try {
-                Args.Builder b = Args.builder();
-                for (Arg role : src.roles()) {
-                    DeviceTensor d = engine.upload((HostTensor) src.get(role));
-                    open.add(d);
-                    b.set(role, d);
-                }
-                Args dev = b.build();
-                plan.execute(dev);
-                RoiProblems.assertClose(expected, ((DeviceTensor) dev.get(Arg.DST)).toArray(),
-                        plan.implementation() + " (device tensors) " + c.name());
-            } finally {
-                open.forEach(DeviceTensor::close);
-            }
+            RoiProblems.assertClose(expected, Tensors.executeOnDevice(engine, plan, c.args()),
+                    plan.implementation() + " (device tensors) " + c.name());
         });
     }
 

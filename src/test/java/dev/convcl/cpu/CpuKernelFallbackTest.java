@@ -10,6 +10,7 @@ import dev.convcl.spi.Primitive;
 import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
+import dev.convcl.testing.SystemProperties;
 import dev.convcl.testing.Tensors;
 import org.junit.jupiter.api.Test;
 
@@ -50,16 +51,8 @@ class CpuKernelFallbackTest {
 
     @Test
     void propertyForcesPlainJava() {
-        String before = System.getProperty(Kernels.VECTOR_PROPERTY);
-        System.setProperty(Kernels.VECTOR_PROPERTY, "false");
-        try (CpuBackend cpu = new CpuBackend(1)) {
+        try (CpuBackend cpu = SystemProperties.with(Kernels.VECTOR_PROPERTY, "false", () -> new CpuBackend(1))) {
             assertEquals("scalar", cpu.kernelName());
-        } finally {
-            if (before == null) {
-                System.clearProperty(Kernels.VECTOR_PROPERTY);
-            } else {
-                System.setProperty(Kernels.VECTOR_PROPERTY, before);
-            }
         }
     }
 

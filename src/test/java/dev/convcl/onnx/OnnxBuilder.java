@@ -14,6 +14,7 @@ import dev.convcl.onnx.proto.OnnxProto.ValueInfoProto;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Builds small ONNX models for tests with the generated protobuf classes, the way an exporter
@@ -93,14 +94,8 @@ final class OnnxBuilder {
 
     /** An int64 initializer in int64_data. */
     OnnxBuilder longs(String name, long[] values, long... dims) {
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(7);
-        for (long d : dims) {
-            t.addDims(d);
-        }
-        for (long v : values) {
-            t.addInt64Data(v);
-        }
-        graph.addInitializer(t);
+        graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(7)
+                .addAllDims(Arrays.stream(dims).boxed().toList()).addAllInt64Data(Arrays.stream(values).boxed().toList()));
         return this;
     }
 
@@ -127,38 +122,30 @@ final class OnnxBuilder {
     }
 
     OnnxBuilder node(String op, String name, String[] inputs, String[] outputs, AttributeProto... attrs) {
-        NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName(name);
-        for (String i : inputs) {
-            n.addInput(i);
-        }
-        for (String o : outputs) {
-            n.addOutput(o);
-        }
-        for (AttributeProto a : attrs) {
-            n.addAttribute(a);
-        }
-        graph.addNode(n);
+        graph.addNode(NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(Arrays.asList(inputs))
+                .addAllOutput(Arrays.asList(outputs)).addAllAttribute(Arrays.asList(attrs)));
         return this;
     }
 
+    /** An attribute named {@code name} of {@code type}, its value still to be set. */
+    private static AttributeProto.Builder attr(String name, AttributeType type) {
+        return AttributeProto.newBuilder().setName(name).setType(type);
+    }
+
     static AttributeProto ints(String name, long... v) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
-        for (long x : v) {
-            a.addInts(x);
-        }
-        return a.build();
+        return attr(name, AttributeType.INTS).addAllInts(Arrays.stream(v).boxed().toList()).build();
     }
 
     static AttributeProto i(String name, long v) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeType.INT).setI(v).build();
+        return attr(name, AttributeType.INT).setI(v).build();
     }
 
     static AttributeProto f(String name, float v) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeType.FLOAT).setF(v).build();
+        return attr(name, AttributeType.FLOAT).setF(v).build();
     }
 
     static AttributeProto floatsAttr(String name, float... v) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeType.FLOATS);
+        AttributeProto.Builder a = attr(name, AttributeType.FLOATS);
         for (float x : v) {
             a.addFloats(x);
         }
@@ -166,11 +153,11 @@ final class OnnxBuilder {
     }
 
     static AttributeProto s(String name, String v) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeType.STRING).setS(ByteString.copyFromUtf8(v)).build();
+        return attr(name, AttributeType.STRING).setS(ByteString.copyFromUtf8(v)).build();
     }
 
     static AttributeProto t(String name, TensorProto v) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeType.TENSOR).setT(v).build();
+        return attr(name, AttributeType.TENSOR).setT(v).build();
     }
 
     /** A Constant node holding a float scalar (as PyTorch writes them: a rank-0 tensor). */

@@ -11,6 +11,7 @@ import dev.convcl.onnx.proto.OnnxProto.GraphProto;
 import dev.convcl.onnx.proto.OnnxProto.ModelProto;
 import dev.convcl.onnx.proto.OnnxProto.StringStringEntryProto;
 import dev.convcl.onnx.proto.OnnxProto.TensorProto;
+import dev.convcl.testing.ModelsTxt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -85,19 +86,7 @@ class OnnxModelFilesTest {
     }
 
     static List<Model> models(Path dir) throws IOException {
-        List<Model> out = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve("models.txt"), StandardCharsets.UTF_8)) {
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            Map<String, String> f = new HashMap<>();
-            for (String kv : line.trim().split(" ")) {
-                int eq = kv.indexOf('=');
-                f.put(kv.substring(0, eq), kv.substring(eq + 1));
-            }
-            out.add(new Model(dir, f.get("name"), f));
-        }
-        return out;
+        return ModelsTxt.read(dir).stream().map(f -> new Model(dir, f.get("name"), f)).toList();
     }
 
     static Stream<Model> eachModel() throws IOException {

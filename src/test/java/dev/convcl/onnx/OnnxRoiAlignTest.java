@@ -104,17 +104,24 @@ class OnnxRoiAlignTest {
                 String backend = b == 0 ? "cpu" : "opencl";
                 assertTrue(net.steps().stream().anyMatch(st -> st.operation() instanceof RoiAlign
                         && st.backend().equals(backend)), "roi_align on " + backend + ": " + net);
-                float[] y = net.run(inputs(x(), BATCH)).get("y").toArray();
-                assertEquals(expected.length, y.length);
-                double num = 0, den = 0;
-                for (int j = 0; j < y.length; j++) {
-                    num += (y[j] - expected[j]) * (y[j] - expected[j]);
-                    den += expected[j] * expected[j];
-                }
-                assertTrue(den > 0 && Math.sqrt(num / den) < 1e-4, e + ": relative L2 " + Math.sqrt(num / den)
-                        + "\n" + net);
+                assertClose(expected, net.run(inputs(x(), BATCH)).get("y").toArray(), e, net);
             }
         }
+    }
+
+    /**
+     * {@code y} has {@code expected}'s length and lies within relative L2 1e-4 of it, which must not
+     * be all zeros; the failure names {@code what} ran and shows the compiled graph.
+     */
+    private static void assertClose(double[] expected, float[] y, Object what, CompiledGraph net) {
+        assertEquals(expected.length, y.length);
+        double num = 0, den = 0;
+        for (int j = 0; j < y.length; j++) {
+            num += (y[j] - expected[j]) * (y[j] - expected[j]);
+            den += expected[j] * expected[j];
+        }
+        assertTrue(den > 0 && Math.sqrt(num / den) < 1e-4, what + ": relative L2 " + Math.sqrt(num / den)
+                + "\n" + net);
     }
 
     private static List<Supplier<Engine>> bothBackends() {
@@ -163,15 +170,7 @@ class OnnxRoiAlignTest {
         for (int b = 0; b < 2; b++) {
             try (Engine e = b == 0 ? Engine.create(DeviceChoice.CPU) : OpenClTestDevice.engine();
                  CompiledGraph net = e.compile(g)) {
-                float[] y = net.run(Map.of("x", x, "rois", rois)).get("y").toArray();
-                assertEquals(expected.length, y.length);
-                double num = 0, den = 0;
-                for (int j = 0; j < y.length; j++) {
-                    num += (y[j] - expected[j]) * (y[j] - expected[j]);
-                    den += expected[j] * expected[j];
-                }
-                assertTrue(den > 0 && Math.sqrt(num / den) < 1e-4, name + ": relative L2 " + Math.sqrt(num / den)
-                        + "\n" + net);
+                assertClose(expected, net.run(Map.of("x", x, "rois", rois)).get("y").toArray(), name, net);
             }
         }
     }

@@ -13,6 +13,7 @@ import dev.convcl.Plan;
 import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.Problems;
+import dev.convcl.testing.SystemProperties;
 import dev.convcl.testing.Tensors;
 import dev.convcl.testing.WarnCapture;
 import java.util.List;
@@ -185,18 +186,8 @@ class OpenClFaultTest {
     @Test
     void tensorAboveMaxAllocationRunsOnCpu() {
         engine.close();
-        String old = System.getProperty(OpenClContext.MAX_ALLOC_PROPERTY);
-        System.setProperty(OpenClContext.MAX_ALLOC_PROPERTY, "4096");
-        try {
-            engine = OpenClTestDevice.engine();
-            ctx = OpenClTestDevice.context(engine);
-        } finally {
-            if (old == null) {
-                System.clearProperty(OpenClContext.MAX_ALLOC_PROPERTY);
-            } else {
-                System.setProperty(OpenClContext.MAX_ALLOC_PROPERTY, old);
-            }
-        }
+        engine = SystemProperties.with(OpenClContext.MAX_ALLOC_PROPERTY, "4096", OpenClTestDevice::engine);
+        ctx = OpenClTestDevice.context(engine);
         assertEquals(4096, ctx.maxAllocBytes());
         // input 1x2x24x24 floats = 4608 bytes > 4096; output 1x3x24x24 = 6912 bytes
         Convolution big = Problems.parse("op=conv2d n=1 c=2 h=24 w=24 k=3 kh=3 kw=3 pad=1 bias=1");

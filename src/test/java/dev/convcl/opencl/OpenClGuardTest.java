@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.SystemProperties;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,17 +33,7 @@ class OpenClGuardTest {
     @BeforeAll
     static void open() {
         OpenClDeviceInfo device = OpenClTestDevice.require();
-        String old = System.getProperty(OpenClContext.GUARD_PROPERTY);
-        System.setProperty(OpenClContext.GUARD_PROPERTY, "64");
-        try {
-            ctx = new OpenClContext(device);
-        } finally {
-            if (old == null) {
-                System.clearProperty(OpenClContext.GUARD_PROPERTY);
-            } else {
-                System.setProperty(OpenClContext.GUARD_PROPERTY, old);
-            }
-        }
+        ctx = SystemProperties.with(OpenClContext.GUARD_PROPERTY, "64", () -> new OpenClContext(device));
     }
 
     @AfterAll

@@ -49,29 +49,30 @@ public final class BadArgs {
 
     public static Stream<Case> cases() {
         return Stream.of(
-                bad("input with H and W swapped", CONV, a -> a.withInput(zeros(2, 4, 5, 6)), "input shape [2, 4, 5, 6]"),
-                bad("input flattened", CONV, a -> a.withInput(zeros(2 * 4 * 6 * 5)), "input shape [240]"),
-                bad("input missing", CONV, a -> a.withInput(null), "input tensor is missing"),
-                bad("weight of a dense conv", CONV, a -> a.withWeight(zeros(4, 4, 3, 3)), "weight shape [4, 4, 3, 3]"),
-                bad("weight missing", CONV, a -> a.withWeight(null), "weight tensor is missing"),
-                bad("bias too long", CONV, a -> a.withBias(zeros(5)), "bias shape [5]"),
-                bad("bias missing", CONV, a -> a.withBias(null), "bias tensor is missing"),
-                bad("bias not asked for", CONV_NO_BIAS, a -> a.withBias(zeros(4)), "a bias tensor was given"),
-                bad("output too wide", CONV, a -> a.withOutput(nan(2, 4, 6, 6)), "output shape [2, 4, 6, 6]"),
-                bad("output missing", CONV, a -> a.withOutput(null), "output tensor is missing"),
-                bad("output aliases input", CONV, a -> a.withOutput(a.input()), "output must not share"),
-                bad("offset for conv2d", CONV, a -> a.withOffset(zeros(2, 18, 6, 5)), "an offset tensor was given"),
-                bad("mask for conv2d", CONV, a -> a.withMask(zeros(2, 9, 6, 5)), "a mask tensor was given"),
-                bad("offset of one offset group", DEFORM, a -> a.withOffset(zeros(1, 18, 6, 5)), "offset shape [1, 18, 6, 5]"),
-                bad("offset missing", DEFORM, a -> a.withOffset(null), "offset tensor is missing"),
-                bad("mask of one offset group", DEFORM, a -> a.withMask(zeros(1, 9, 6, 5)), "mask shape [1, 9, 6, 5]"),
-                bad("mask missing", DEFORM, a -> a.withMask(null), "mask tensor is missing"),
-                bad("mask not asked for", DEFORM_NO_MASK, a -> a.withMask(zeros(1, 18, 6, 5)), "a mask tensor was given"),
-                bad("deform output of the wrong batch", DEFORM, a -> a.withOutput(nan(2, 2, 6, 5)), "output shape [2, 2, 6, 5]"));
+                bad("input with H and W swapped", CONV, a -> a.with(Arg.SRC, zeros(2, 4, 5, 6)), "input shape [2, 4, 5, 6]"),
+                bad("input flattened", CONV, a -> a.with(Arg.SRC, zeros(2 * 4 * 6 * 5)), "input shape [240]"),
+                bad("input missing", CONV, a -> a.with(Arg.SRC, null), "input tensor is missing"),
+                bad("weight of a dense conv", CONV, a -> a.with(Arg.WEIGHTS, zeros(4, 4, 3, 3)), "weight shape [4, 4, 3, 3]"),
+                bad("weight missing", CONV, a -> a.with(Arg.WEIGHTS, null), "weight tensor is missing"),
+                bad("bias too long", CONV, a -> a.with(Arg.BIAS, zeros(5)), "bias shape [5]"),
+                bad("bias missing", CONV, a -> a.with(Arg.BIAS, null), "bias tensor is missing"),
+                bad("bias not asked for", CONV_NO_BIAS, a -> a.with(Arg.BIAS, zeros(4)), "a bias tensor was given"),
+                bad("output too wide", CONV, a -> a.with(Arg.DST, nan(2, 4, 6, 6)), "output shape [2, 4, 6, 6]"),
+                bad("output missing", CONV, a -> a.with(Arg.DST, null), "output tensor is missing"),
+                bad("output aliases input", CONV, a -> a.with(Arg.DST, a.get(Arg.SRC)), "output must not share"),
+                bad("offset for conv2d", CONV, a -> a.with(Arg.OFFSET, zeros(2, 18, 6, 5)), "an offset tensor was given"),
+                bad("mask for conv2d", CONV, a -> a.with(Arg.MASK, zeros(2, 9, 6, 5)), "a mask tensor was given"),
+                bad("offset of one offset group", DEFORM, a -> a.with(Arg.OFFSET, zeros(1, 18, 6, 5)), "offset shape [1, 18, 6, 5]"),
+                bad("offset missing", DEFORM, a -> a.with(Arg.OFFSET, null), "offset tensor is missing"),
+                bad("mask of one offset group", DEFORM, a -> a.with(Arg.MASK, zeros(1, 9, 6, 5)), "mask shape [1, 9, 6, 5]"),
+                bad("mask missing", DEFORM, a -> a.with(Arg.MASK, null), "mask tensor is missing"),
+                bad("mask not asked for", DEFORM_NO_MASK, a -> a.with(Arg.MASK, zeros(1, 18, 6, 5)), "a mask tensor was given"),
+                bad("deform output of the wrong batch", DEFORM, a -> a.with(Arg.DST, nan(2, 2, 6, 5)), "output shape [2, 2, 6, 5]"));
     }
 
-    private static Case bad(String name, Convolution spec, UnaryOperator<Edit> edit, String expected) {
-        return new Case(name, spec, edit.apply(new Edit(valid(spec))).args, expected);
+    /** A case whose arguments are {@code spec}'s valid ones with {@code edit} applied (one tensor replaced; null removes it). */
+    private static Case bad(String name, Convolution spec, UnaryOperator<Args> edit, String expected) {
+        return new Case(name, spec, edit.apply(valid(spec)), expected);
     }
 
     private static Tensor zeros(int... shape) {
@@ -82,36 +83,5 @@ public final class BadArgs {
         HostTensor t = Tensor.zeros(shape);
         java.util.Arrays.fill(t.array(), Float.NaN);
         return t;
-    }
-
-    /** Arguments with one tensor replaced (null removes it). */
-    private record Edit(Args args) {
-        Tensor input() {
-            return args.get(Arg.SRC);
-        }
-
-        Edit withInput(Tensor t) {
-            return new Edit(args.with(Arg.SRC, t));
-        }
-
-        Edit withWeight(Tensor t) {
-            return new Edit(args.with(Arg.WEIGHTS, t));
-        }
-
-        Edit withBias(Tensor t) {
-            return new Edit(args.with(Arg.BIAS, t));
-        }
-
-        Edit withOffset(Tensor t) {
-            return new Edit(args.with(Arg.OFFSET, t));
-        }
-
-        Edit withMask(Tensor t) {
-            return new Edit(args.with(Arg.MASK, t));
-        }
-
-        Edit withOutput(Tensor t) {
-            return new Edit(args.with(Arg.DST, t));
-        }
     }
 }

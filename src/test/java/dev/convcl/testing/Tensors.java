@@ -4,10 +4,15 @@ import dev.convcl.Arg;
 import dev.convcl.Args;
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
+import dev.convcl.DeviceTensor;
+import dev.convcl.Engine;
 import dev.convcl.HostTensor;
+import dev.convcl.Plan;
 import dev.convcl.Tensor;
 import dev.convcl.reference.Accuracy;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /** Test data: random tensors for an operation, poisoned outputs, and error measures. */
@@ -106,5 +111,26 @@ public final class Tensors {
             }
         }
         return -1;
+    }
+
+    /**
+     * Runs {@code plan} with every tensor of {@code host} uploaded to {@code engine}'s device and
+     * returns the output read back; the uploaded tensors are closed afterwards.
+     */
+    public static float[] executeOnDevice(Engine engine, Plan plan, Args host) {
+        Args.Builder b = Args.builder();
+        List<DeviceTensor> open = new ArrayList<>();
+        try {
+            for (Arg role : host.roles()) {
+                DeviceTensor d = engine.upload((HostTensor) host.get(role));
+                open.add(d);
+                b.set(role, d);
+            }
+            Args dev = b.build();
+            plan.execute(dev);
+            return ((DeviceTensor) dev.get(Arg.DST)).toArray();
+        } finally {
+            open.forEach(DeviceTensor::close);
+        }
     }
 }
