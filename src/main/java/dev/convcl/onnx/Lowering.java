@@ -146,7 +146,7 @@ final class Lowering {
             ir.add((Node) o);
         }
         String producer = (model.getProducerName() + " " + model.getProducerVersion()).trim();
-        return new OnnxGraph(source, opset, producer, inputs, ir, outputs);
+        return OnnxGraph.of(source, opset, producer, inputs, ir, outputs);
     }
 
     private int opset(ModelProto model) {
