@@ -50,8 +50,9 @@ final class Folding {
     }
 
     /**
-     * A result constant of dimensions {@code dims} written front to back from runs of elements of
-     * constants of its element kind (float or integer); counted against the cap when made.
+     * A result constant of dimensions {@code dims} written front to back, element by element or from
+     * runs of elements of constants of its element kind (float or integer); counted against the
+     * cap when made.
      */
     private static final class Assembly {
         private final long[] dims;
@@ -75,6 +76,16 @@ final class Folding {
                 System.arraycopy(src.l, from, l, pos, len);
             }
             pos += len;
+        }
+
+        /** Appends one float element. */
+        void append(float v) {
+            f[pos++] = v;
+        }
+
+        /** Appends one integer element. */
+        void append(long v) {
+            l[pos++] = v;
         }
 
         ConstTensor result() {
@@ -119,40 +130,42 @@ final class Folding {
         if (a.isFloat() != b.isFloat()) {
             throw new Problem(op + " of " + a.describe() + " and " + b.describe() + " mixes element types");
         }
-        long count = checkedCount(dims);
-        alloc.reserve(count, fl);
-        int n = (int) count;
+        Assembly out = new Assembly(dims, fl, alloc);
         int[] ia = indexMap(a.dims, dims);
         int[] ib = indexMap(b.dims, dims);
-        if (fl) {
-            float[] out = new float[n];
-            for (int i = 0; i < n; i++) {
-                float x = a.f[ia[i]], y = b.f[ib[i]];
-                out[i] = switch (op) {
-                    case "Add" -> x + y;
-                    case "Sub" -> x - y;
-                    case "Mul" -> x * y;
-                    default -> x / y;
-                };
+        for (int i = 0; i < ia.length; i++) {
+            if (fl) {
+                out.append(arithmetic(op, a.f[ia[i]], b.f[ib[i]]));
+            } else {
+                out.append(arithmetic(op, a.l[ia[i]], b.l[ib[i]]));
             }
-            return ConstTensor.floats(dims, out);
         }
-        long[] out = new long[n];
-        for (int i = 0; i < n; i++) {
-            long x = a.l[ia[i]], y = b.l[ib[i]];
-            out[i] = switch (op) {
-                case "Add" -> x + y;
-                case "Sub" -> x - y;
-                case "Mul" -> x * y;
-                default -> {
-                    if (y == 0) {
-                        throw new Problem("integer division by zero while folding constants");
-                    }
-                    yield x / y;
+        return out.result();
+    }
+
+    /** {@code x op y} in float32, op one of Add, Sub, Mul, Div. */
+    private static float arithmetic(String op, float x, float y) {
+        return switch (op) {
+            case "Add" -> x + y;
+            case "Sub" -> x - y;
+            case "Mul" -> x * y;
+            default -> x / y;
+        };
+    }
+
+    /** {@code x op y} in int64 (Div truncates; by zero is a {@link Problem}), op one of Add, Sub, Mul, Div. */
+    private static long arithmetic(String op, long x, long y) {
+        return switch (op) {
+            case "Add" -> x + y;
+            case "Sub" -> x - y;
+            case "Mul" -> x * y;
+            default -> {
+                if (y == 0) {
+                    throw new Problem("integer division by zero while folding constants");
                 }
-            };
-        }
-        return ConstTensor.longs(dims, out);
+                yield x / y;
+            }
+        };
     }
 
     /** For each element of {@code out}, the index of the element of a tensor of {@code dims} broadcast to it. */
