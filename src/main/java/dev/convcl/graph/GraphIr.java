@@ -14,33 +14,18 @@ import java.util.Set;
  * The graph the passes rewrite: inputs, nodes in an order where every value is written before it
  * is read (a topological order), and the named outputs. Values are compared by identity.
  * Immutable; a pass returns a new one.
+ *
+ * @param inputs  the graph inputs, in order (copied)
+ * @param nodes   the nodes, each after the nodes that write its inputs (copied)
+ * @param outputs output name to value, in order (copied)
  */
-public final class GraphIr {
-    private final List<Value> inputs;
-    private final List<Node> nodes;
-    private final Map<String, Value> outputs;
+public record GraphIr(List<Value> inputs, List<Node> nodes, Map<String, Value> outputs) {
 
-    /**
-     * @param inputs  the graph inputs, in order
-     * @param nodes   the nodes, each after the nodes that write its inputs
-     * @param outputs output name to value, in order
-     */
-    public GraphIr(List<Value> inputs, List<Node> nodes, Map<String, Value> outputs) {
-        this.inputs = List.copyOf(inputs);
-        this.nodes = List.copyOf(nodes);
-        this.outputs = Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
-    }
-
-    public List<Value> inputs() {
-        return inputs;
-    }
-
-    public List<Node> nodes() {
-        return nodes;
-    }
-
-    public Map<String, Value> outputs() {
-        return outputs;
+    /** Copies the lists and the map, keeping the outputs' order. */
+    public GraphIr {
+        inputs = List.copyOf(inputs);
+        nodes = List.copyOf(nodes);
+        outputs = Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
     }
 
     /** The same inputs and outputs with other nodes. */

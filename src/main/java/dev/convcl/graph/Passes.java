@@ -156,10 +156,33 @@ public final class Passes {
      * by {@code gamma / sqrt(var + eps)}, bias {@code (bias - mean) * scale + beta}, in double.
      */
     public static GraphIr foldBatchNorm(GraphIr ir) {
+        return intoProducer(ir, Layer.BatchNorm.class, (bn, n, p) -> {
+            if (p.layer() instanceof Layer.Conv c && c.post().isEmpty()) {
+                return c.withWeights(scaleRows(c.weight(), c.k(), bn), c.weightShape(), c.window(),
+                        foldBias(c.bias(), c.k(), bn));
+            } else if (p.layer() instanceof Layer.Linear lin && lin.post().isEmpty() && n.output().rank() == 2) {
+                return new Layer.Linear(scaleRows(lin.weight(), lin.out(), bn), lin.out(), lin.in(),
+                        foldBias(lin.bias(), lin.out(), bn), lin.post());
+            }
+            return null;
+        });
+    }
+
+    /** How a node merges into the node computing its input: the merged layer, or null to leave both. */
+    private interface Merge<L extends Layer> {
+        Layer merged(L layer, Node node, Node producer);
+    }
+
+    /**
+     * Merges each node whose layer is a {@code kind} into the node computing its input 0, when it is
+     * that value's only reader and {@code merge} gives a layer: the merged node, named
+     * {@code producer+node}, reads the producer's inputs and writes the node's output.
+     */
+    private static <L extends Layer> GraphIr intoProducer(GraphIr ir, Class<L> kind, Merge<L> merge) {
         Rewrite r = new Rewrite(ir);
         for (int i = 0; i < r.nodes.size(); i++) {
             Node n = r.nodes.get(i);
-            if (n == null || !(n.layer() instanceof Layer.BatchNorm bn)) {
+            if (n == null || !kind.isInstance(n.layer())) {
                 continue;
             }
             int j = r.producerOf(n.input(0));
@@ -167,16 +190,9 @@ public final class Passes {
                 continue;
             }
             Node p = r.nodes.get(j);
-            Layer folded = null;
-            if (p.layer() instanceof Layer.Conv c && c.post().isEmpty()) {
-                folded = c.withWeights(scaleRows(c.weight(), c.k(), bn), c.weightShape(), c.window(),
-                        foldBias(c.bias(), c.k(), bn));
-            } else if (p.layer() instanceof Layer.Linear lin && lin.post().isEmpty() && n.output().rank() == 2) {
-                folded = new Layer.Linear(scaleRows(lin.weight(), lin.out(), bn), lin.out(), lin.in(),
-                        foldBias(lin.bias(), lin.out(), bn), lin.post());
-            }
-            if (folded != null) {
-                r.set(j, new Node(p.name() + "+" + n.name(), folded, p.inputs(), n.output()));
+            Layer merged = merge.merged(kind.cast(n.layer()), n, p);
+            if (merged != null) {
+                r.set(j, new Node(p.name() + "+" + n.name(), merged, p.inputs(), n.output()));
                 r.set(i, null);
             }
         }
@@ -353,22 +369,8 @@ public final class Passes {
 
     /** Appends each activation to the epilogue of the node computing its input, when it is that value's only reader. */
     public static GraphIr fuseActivation(GraphIr ir) {
-        Rewrite r = new Rewrite(ir);
-        for (int i = 0; i < r.nodes.size(); i++) {
-            Node n = r.nodes.get(i);
-            if (n == null || !(n.layer() instanceof Layer.Act act)) {
-                continue;
-            }
-            int j = r.producerOf(n.input(0));
-            if (j < 0 || !r.singleUse(n.input(0)) || !(r.nodes.get(j).layer() instanceof Layer.WithPost wp)) {
-                continue;
-            }
-            Node p = r.nodes.get(j);
-            r.set(j, new Node(p.name() + "+" + n.name(), wp.withPost(wp.post().then(act.activation())), p.inputs(),
-                    n.output()));
-            r.set(i, null);
-        }
-        return r.result(ir);
+        return intoProducer(ir, Layer.Act.class, (act, n, p) -> p.layer() instanceof Layer.WithPost wp
+                ? wp.withPost(wp.post().then(act.activation())) : null);
     }
 
     // ---------------------------------------------------------------- residual sums

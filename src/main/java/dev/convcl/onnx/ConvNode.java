@@ -18,7 +18,7 @@ import java.util.List;
  * @param bias    {@code [k]}, or null when {@code conv.bias()} is false
  */
 public record ConvNode(String name, String input, String output, Conv2d conv, HostTensor weights, HostTensor bias)
-        implements Node {
+        implements ConvolutionNode {
 
     /** Checks that the tensors match the descriptor. */
     public ConvNode {
@@ -34,15 +34,5 @@ public record ConvNode(String name, String input, String output, Conv2d conv, Ho
     @Override
     public List<String> inputs() {
         return List.of(input);
-    }
-
-    @Override
-    public Shape outputShape() {
-        return Shape.of(conv.outputShape());
-    }
-
-    @Override
-    public String describe() {
-        return "Conv '" + name + "' " + input + " -> " + output + " " + outputShape() + " " + conv;
     }
 }

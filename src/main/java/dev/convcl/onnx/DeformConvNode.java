@@ -22,7 +22,7 @@ import java.util.List;
  * @param bias    {@code [k]}, or null when {@code conv.bias()} is false
  */
 public record DeformConvNode(String name, String input, String offset, String mask, String output, DeformConv2d conv,
-                             HostTensor weights, HostTensor bias) implements Node {
+                             HostTensor weights, HostTensor bias) implements ConvolutionNode {
 
     /** Checks that the tensors match the descriptor. */
     public DeformConvNode {
@@ -43,15 +43,5 @@ public record DeformConvNode(String name, String input, String offset, String ma
             in.add(mask);
         }
         return List.copyOf(in);
-    }
-
-    @Override
-    public Shape outputShape() {
-        return Shape.of(conv.outputShape());
-    }
-
-    @Override
-    public String describe() {
-        return "DeformConv '" + name + "' " + String.join(", ", inputs()) + " -> " + output + " " + outputShape() + " " + conv;
     }
 }

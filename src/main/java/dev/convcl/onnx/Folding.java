@@ -40,6 +40,59 @@ final class Folding {
         return empty ? 0 : p;
     }
 
+    /** {@code dims[from] * ... * dims[to - 1]}; 1 when {@code from >= to}. */
+    private static long product(long[] dims, int from, int to) {
+        long p = 1;
+        for (int i = from; i < to; i++) {
+            p *= dims[i];
+        }
+        return p;
+    }
+
+    /**
+     * A result constant of dimensions {@code dims} written front to back, element by element or from
+     * runs of elements of constants of its element kind (float or integer); counted against the
+     * cap when made.
+     */
+    private static final class Assembly {
+        private final long[] dims;
+        private final float[] f;
+        private final long[] l;
+        private int pos;
+
+        Assembly(long[] dims, boolean isFloat, Alloc alloc) {
+            long count = checkedCount(dims);
+            alloc.reserve(count, isFloat);
+            this.dims = dims;
+            this.f = isFloat ? new float[(int) count] : null;
+            this.l = isFloat ? null : new long[(int) count];
+        }
+
+        /** Appends {@code len} elements of {@code src} from its flat index {@code from}. */
+        void append(ConstTensor src, int from, int len) {
+            if (f != null) {
+                System.arraycopy(src.f, from, f, pos, len);
+            } else {
+                System.arraycopy(src.l, from, l, pos, len);
+            }
+            pos += len;
+        }
+
+        /** Appends one float element. */
+        void append(float v) {
+            f[pos++] = v;
+        }
+
+        /** Appends one integer element. */
+        void append(long v) {
+            l[pos++] = v;
+        }
+
+        ConstTensor result() {
+            return f != null ? ConstTensor.floats(dims, f) : ConstTensor.longs(dims, l);
+        }
+    }
+
     /** Normalises an axis in [-rank, rank) to [0, rank). */
     static int axis(long axis, int rank, String what) {
         if (axis < -rank || axis >= rank) {
@@ -77,40 +130,42 @@ final class Folding {
         if (a.isFloat() != b.isFloat()) {
             throw new Problem(op + " of " + a.describe() + " and " + b.describe() + " mixes element types");
         }
-        long count = checkedCount(dims);
-        alloc.reserve(count, fl);
-        int n = (int) count;
+        Assembly out = new Assembly(dims, fl, alloc);
         int[] ia = indexMap(a.dims, dims);
         int[] ib = indexMap(b.dims, dims);
-        if (fl) {
-            float[] out = new float[n];
-            for (int i = 0; i < n; i++) {
-                float x = a.f[ia[i]], y = b.f[ib[i]];
-                out[i] = switch (op) {
-                    case "Add" -> x + y;
-                    case "Sub" -> x - y;
-                    case "Mul" -> x * y;
-                    default -> x / y;
-                };
+        for (int i = 0; i < ia.length; i++) {
+            if (fl) {
+                out.append(arithmetic(op, a.f[ia[i]], b.f[ib[i]]));
+            } else {
+                out.append(arithmetic(op, a.l[ia[i]], b.l[ib[i]]));
             }
-            return ConstTensor.floats(dims, out);
         }
-        long[] out = new long[n];
-        for (int i = 0; i < n; i++) {
-            long x = a.l[ia[i]], y = b.l[ib[i]];
-            out[i] = switch (op) {
-                case "Add" -> x + y;
-                case "Sub" -> x - y;
-                case "Mul" -> x * y;
-                default -> {
-                    if (y == 0) {
-                        throw new Problem("integer division by zero while folding constants");
-                    }
-                    yield x / y;
+        return out.result();
+    }
+
+    /** {@code x op y} in float32, op one of Add, Sub, Mul, Div. */
+    private static float arithmetic(String op, float x, float y) {
+        return switch (op) {
+            case "Add" -> x + y;
+            case "Sub" -> x - y;
+            case "Mul" -> x * y;
+            default -> x / y;
+        };
+    }
+
+    /** {@code x op y} in int64 (Div truncates; by zero is a {@link Problem}), op one of Add, Sub, Mul, Div. */
+    private static long arithmetic(String op, long x, long y) {
+        return switch (op) {
+            case "Add" -> x + y;
+            case "Sub" -> x - y;
+            case "Mul" -> x * y;
+            default -> {
+                if (y == 0) {
+                    throw new Problem("integer division by zero while folding constants");
                 }
-            };
-        }
-        return ConstTensor.longs(dims, out);
+                yield x / y;
+            }
+        };
     }
 
     /** For each element of {@code out}, the index of the element of a tensor of {@code dims} broadcast to it. */
@@ -243,32 +298,16 @@ final class Folding {
             }
             dims[ax] += p.dims[ax];
         }
-        long count = checkedCount(dims);
-        alloc.reserve(count, first.isFloat());
-        long outer = 1;
-        for (int i = 0; i < ax; i++) {
-            outer *= dims[i];
-        }
-        long inner = 1;
-        for (int i = ax + 1; i < r; i++) {
-            inner *= dims[i];
-        }
-        float[] f = first.isFloat() ? new float[(int) count] : null;
-        long[] l = f == null ? new long[(int) count] : null;
-        int pos = 0;
+        Assembly out = new Assembly(dims, first.isFloat(), alloc);
+        long outer = product(dims, 0, ax);
+        long inner = product(dims, ax + 1, r);
         for (long o = 0; o < outer; o++) {
             for (ConstTensor p : parts) {
                 int len = (int) (p.dims[ax] * inner);
-                int from = (int) (o * len);
-                if (f != null) {
-                    System.arraycopy(p.f, from, f, pos, len);
-                } else {
-                    System.arraycopy(p.l, from, l, pos, len);
-                }
-                pos += len;
+                out.append(p, (int) (o * len), len);
             }
         }
-        return f != null ? ConstTensor.floats(dims, f) : ConstTensor.longs(dims, l);
+        return out.result();
     }
 
     /** Gather along an axis with constant indices (negative indices count from the end). */
@@ -293,19 +332,9 @@ final class Folding {
         for (int i = ax + 1; i < r; i++) {
             dims[k++] = data.dims[i];
         }
-        long count = checkedCount(dims);
-        alloc.reserve(count, data.isFloat());
-        long outer = 1;
-        for (int i = 0; i < ax; i++) {
-            outer *= data.dims[i];
-        }
-        long inner = 1;
-        for (int i = ax + 1; i < r; i++) {
-            inner *= data.dims[i];
-        }
-        float[] f = data.isFloat() ? new float[(int) count] : null;
-        long[] l = f == null ? new long[(int) count] : null;
-        int pos = 0;
+        Assembly out = new Assembly(dims, data.isFloat(), alloc);
+        long outer = product(data.dims, 0, ax);
+        long inner = product(data.dims, ax + 1, r);
         for (long o = 0; o < outer; o++) {
             for (int j = 0; j < indices.size(); j++) {
                 long idx = indices.l[j];
@@ -315,16 +344,10 @@ final class Folding {
                 if (idx < 0) {
                     idx += dim;
                 }
-                int from = (int) ((o * dim + idx) * inner);
-                if (f != null) {
-                    System.arraycopy(data.f, from, f, pos, (int) inner);
-                } else {
-                    System.arraycopy(data.l, from, l, pos, (int) inner);
-                }
-                pos += (int) inner;
+                out.append(data, (int) ((o * dim + idx) * inner), (int) inner);
             }
         }
-        return f != null ? ConstTensor.floats(dims, f) : ConstTensor.longs(dims, l);
+        return out.result();
     }
 
     /** Transposition of a constant. */
@@ -334,7 +357,7 @@ final class Folding {
         for (int i = 0; i < r; i++) {
             dims[i] = t.dims[perm[i]];
         }
-        alloc.reserve(t.size(), t.isFloat());
+        Assembly out = new Assembly(dims, t.isFloat(), alloc);
         long[] inStrides = new long[r];
         long s = 1;
         for (int i = r - 1; i >= 0; i--) {
@@ -342,19 +365,13 @@ final class Folding {
             s *= t.dims[i];
         }
         int n = t.size();
-        float[] f = t.isFloat() ? new float[n] : null;
-        long[] l = f == null ? new long[n] : null;
         long[] idx = new long[r];
         for (int i = 0; i < n; i++) {
             long off = 0;
             for (int k = 0; k < r; k++) {
                 off += idx[k] * inStrides[perm[k]];
             }
-            if (f != null) {
-                f[i] = t.f[(int) off];
-            } else {
-                l[i] = t.l[(int) off];
-            }
+            out.append(t, (int) off, 1);
             for (int k = r - 1; k >= 0; k--) {
                 if (++idx[k] < dims[k]) {
                     break;
@@ -362,7 +379,7 @@ final class Folding {
                 idx[k] = 0;
             }
         }
-        return f != null ? ConstTensor.floats(dims, f) : ConstTensor.longs(dims, l);
+        return out.result();
     }
 
     /**
@@ -392,31 +409,15 @@ final class Folding {
     static ConstTensor slice(ConstTensor t, int ax, long start, long count, long step, Alloc alloc) {
         long[] dims = t.dims.clone();
         dims[ax] = count;
-        long n = checkedCount(dims);
-        alloc.reserve(n, t.isFloat());
-        long outer = 1;
-        for (int i = 0; i < ax; i++) {
-            outer *= t.dims[i];
-        }
-        long inner = 1;
-        for (int i = ax + 1; i < t.rank(); i++) {
-            inner *= t.dims[i];
-        }
-        float[] f = t.isFloat() ? new float[(int) n] : null;
-        long[] l = f == null ? new long[(int) n] : null;
-        int pos = 0;
+        Assembly out = new Assembly(dims, t.isFloat(), alloc);
+        long outer = product(t.dims, 0, ax);
+        long inner = product(t.dims, ax + 1, t.rank());
         for (long o = 0; o < outer; o++) {
             for (long c = 0; c < count; c++) {
-                int from = (int) ((o * t.dims[ax] + start + c * step) * inner);
-                if (f != null) {
-                    System.arraycopy(t.f, from, f, pos, (int) inner);
-                } else {
-                    System.arraycopy(t.l, from, l, pos, (int) inner);
-                }
-                pos += (int) inner;
+                out.append(t, (int) ((o * t.dims[ax] + start + c * step) * inner), (int) inner);
             }
         }
-        return f != null ? ConstTensor.floats(dims, f) : ConstTensor.longs(dims, l);
+        return out.result();
     }
 
     /** Cast of a constant to an ONNX element type. */

@@ -146,7 +146,7 @@ final class Lowering {
             ir.add((Node) o);
         }
         String producer = (model.getProducerName() + " " + model.getProducerVersion()).trim();
-        return new OnnxGraph(source, opset, producer, inputs, ir, outputs);
+        return OnnxGraph.of(source, opset, producer, inputs, ir, outputs);
     }
 
     private int opset(ModelProto model) {
@@ -471,8 +471,10 @@ final class Lowering {
         return name;
     }
 
-    private void add(Node node) {
+    /** Appends {@code node} and defines its output, an activation of its output shape. */
+    private Act add(Node node) {
         work.add(node);
+        return defineAct(node.output(), node.outputShape());
     }
 
     private Folding.Alloc alloc() {
@@ -505,6 +507,14 @@ final class Lowering {
         } catch (IllegalArgumentException e) {
             throw new Problem(what + ": " + e.getMessage());
         }
+    }
+
+    /** Input 0, X, of a node with one output whose operator ({@code op}) takes 2-D images: an [N, C, H, W] activation. */
+    private Act image(OnnxNode n, String op) {
+        outputs(n, 1);
+        Act x = act(n, 0, "X");
+        rank4(x, "X", op);
+        return x;
     }
 
     private static Shape rank4(Act a, String role, String op) {
@@ -593,9 +603,8 @@ final class Lowering {
     }
 
     private void conv(OnnxNode n) {
-        outputs(n, 1);
-        Act x = act(n, 0, "X");
-        Shape s = rank4(x, "X", "Conv");
+        Act x = image(n, "Conv");
+        Shape s = x.shape();
         ConstTensor w = cst(n, 1, "W");
         int[] k = kernel(n, w);
         int group = n.i("group", 1, 1, MAXI);
@@ -609,7 +618,6 @@ final class Lowering {
                 .dilation(win.dilH(), win.dilW()).groups(group).bias(b != null).build();
         String out = n.output(0);
         add(new ConvNode(nodeName(), x.ir(), out, conv, w.toHost(Shape.of(conv.weightShape())), bias(b, conv.k())));
-        defineAct(out, Shape.of(conv.outputShape()));
     }
 
     /** Whether value {@code name} is read only as the batch indices of RoiAlign nodes (input 2). */
@@ -638,9 +646,8 @@ final class Lowering {
      * compute. Opset 10 has no coordinate_transformation_mode and behaves as output_half_pixel.
      */
     private void roiAlign(OnnxNode n) {
-        outputs(n, 1);
-        Act x = act(n, 0, "X");
-        Shape s = rank4(x, "X", "RoiAlign");
+        Act x = image(n, "RoiAlign");
+        Shape s = x.shape();
         Act rois = act(n, 1, "rois");
         Act idx = act(n, 2, "batch_indices");
         String mode = n.s("mode", "avg");
@@ -673,13 +680,11 @@ final class Lowering {
         String out = n.output(0);
         Shape os = Shape.of(k, s.dim(1), oh, ow);
         add(new RoiAlignNode(nodeName(), x.ir(), rois.ir(), idx.ir(), out, os, scale, sr, aligned));
-        defineAct(out, os);
     }
 
     private void deformConv(OnnxNode n) {
-        outputs(n, 1);
-        Act x = act(n, 0, "X");
-        Shape s = rank4(x, "X", "DeformConv");
+        Act x = image(n, "DeformConv");
+        Shape s = x.shape();
         ConstTensor w = cst(n, 1, "W");
         Act offset = act(n, 2, "offset");
         ConstTensor b = optCst(n, 3, "B");
@@ -706,7 +711,6 @@ final class Lowering {
         String out = n.output(0);
         add(new DeformConvNode(nodeName(), x.ir(), offset.ir(), mask == null ? null : mask.ir(), out, conv,
                 w.toHost(Shape.of(conv.weightShape())), bias(b, conv.k())));
-        defineAct(out, Shape.of(conv.outputShape()));
     }
 
     private void pool(OnnxNode n) {
@@ -737,7 +741,6 @@ final class Lowering {
         }
         Shape os = Shape.of(s.dim(0), s.dim(1), (int) oh, (int) ow);
         add(new PoolNode(nodeName(), kind, x.ir(), out, s, win, ceil, includePad, os));
-        defineAct(out, os);
     }
 
     /** PyTorch's rule, which keeps every window partly inside the input: each pad at most half the kernel's span. */
@@ -751,9 +754,8 @@ final class Lowering {
     }
 
     private void globalPool(OnnxNode n) {
-        outputs(n, 1);
-        Act x = act(n, 0, "X");
-        Shape s = rank4(x, "X", n.op);
+        Act x = image(n, n.op);
+        Shape s = x.shape();
         PoolNode.Kind kind = n.op.equals("GlobalMaxPool") ? PoolNode.Kind.GLOBAL_MAX : PoolNode.Kind.GLOBAL_AVERAGE;
         addGlobal(n.output(0), kind, x, s);
     }
@@ -762,7 +764,6 @@ final class Lowering {
         Window2d win = new Window2d(s.dim(2), s.dim(3), 1, 1, 0, 0, 0, 0, 1, 1);
         Shape os = Shape.of(s.dim(0), s.dim(1), 1, 1);
         add(new PoolNode(nodeName(), kind, x.ir(), out, s, win, false, false, os));
-        defineAct(out, os);
     }
 
     private void reduceMean(OnnxNode n) {
@@ -791,7 +792,6 @@ final class Lowering {
             addGlobal(pooled, PoolNode.Kind.GLOBAL_AVERAGE, x, s);
             Shape os = Shape.of(s.dim(0), s.dim(1));
             add(new ReshapeNode(nodeName(), pooled, n.output(0), Shape.of(s.dim(0), s.dim(1), 1, 1), os));
-            defineAct(n.output(0), os);
         }
     }
 
@@ -849,7 +849,6 @@ final class Lowering {
         int t = toInt(begin[2], "pad"), l = toInt(begin[3], "pad"), b = toInt(end[2], "pad"), r = toInt(end[3], "pad");
         Shape os = toShape(new long[] {s.dim(0), s.dim(1), (long) s.dim(2) + t + b, (long) s.dim(3) + l + r}, "padded shape");
         add(new PadNode(nodeName(), x.ir(), n.output(0), s, t, l, b, r, value, os));
-        defineAct(n.output(0), os);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -884,14 +883,12 @@ final class Lowering {
             throw new Problem("epsilon=" + eps + " must be finite and not negative");
         }
         add(new BatchNormNode(nodeName(), x.ir(), n.output(0), s, p[0], p[1], p[2], p[3], eps));
-        defineAct(n.output(0), s);
     }
 
     private void activation(OnnxNode n, Activation a) {
         outputs(n, 1);
         Act x = act(n, 0, "X");
         add(new ActivationNode(nodeName(), x.ir(), n.output(0), x.shape(), a));
-        defineAct(n.output(0), x.shape());
     }
 
     private void clip(OnnxNode n) {
@@ -944,7 +941,6 @@ final class Lowering {
         Shape out = toShape(Folding.broadcast(da, db), "the broadcast shape");
         BinaryNode.Kind kind = BinaryNode.Kind.valueOf(n.op.toUpperCase(java.util.Locale.ROOT));
         add(new BinaryNode(nodeName(), kind, operand(a, "A", out), operand(b, "B", out), n.output(0), out));
-        defineAct(n.output(0), out);
     }
 
     private static BinaryNode.Operand operand(Val v, String role, Shape out) {
@@ -1012,7 +1008,6 @@ final class Lowering {
         }
         Shape os = Shape.of(a.shape().dim(0), outF);
         add(new LinearNode(nodeName(), a.ir(), n.output(0), a.shape(), Tensor.of(wv, outF, (int) in), bias, os));
-        defineAct(n.output(0), os);
     }
 
     private void matMul(OnnxNode n) {
@@ -1033,7 +1028,6 @@ final class Lowering {
         ConstTensor w = Folding.transpose(b, new int[] {1, 0}, alloc());
         Shape os = a.shape().with(a.shape().rank() - 1, outF);
         add(new LinearNode(nodeName(), a.ir(), n.output(0), a.shape(), w.toHost(Shape.of(outF, (int) b.dims[0])), null, os));
-        defineAct(n.output(0), os);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1089,7 +1083,6 @@ final class Lowering {
         }
         Shape os = first.with(ax, toInt(total, "concatenated size"));
         add(new ConcatNode(nodeName(), names, shapes, n.output(0), ax, os));
-        defineAct(n.output(0), os);
     }
 
     private void split(OnnxNode n) {
@@ -1157,8 +1150,7 @@ final class Lowering {
             throw new Problem("step " + step + " reverses axis " + ax + "; convcl slices with positive steps");
         }
         Shape os = s.with(ax, (int) count);
-        add(new SliceNode(nodeName(), a.ir(), out, s, ax, (int) start, toInt(step, "step"), os));
-        return defineAct(out, os);
+        return add(new SliceNode(nodeName(), a.ir(), out, s, ax, (int) start, toInt(step, "step"), os));
     }
 
     private void slice(OnnxNode n) {
@@ -1234,7 +1226,6 @@ final class Lowering {
             return;
         }
         add(new ReshapeNode(nodeName(), a.ir(), n.output(0), a.shape(), os));
-        defineAct(n.output(0), os);
     }
 
     private void flatten(OnnxNode n) {
@@ -1263,7 +1254,6 @@ final class Lowering {
         Shape os = toShape(target, "flattened shape");
         if (ax == 1 && !os.equals(a.shape())) {
             add(new FlattenNode(nodeName(), a.ir(), n.output(0), a.shape(), os));
-            defineAct(n.output(0), os);
         } else {
             view(n, a, os);
         }
@@ -1422,7 +1412,6 @@ final class Lowering {
             return;
         }
         add(new SliceNode(nodeName(), a.ir(), out, s, ax, (int) start, 1, os));
-        defineAct(out, os);
     }
 
     private void cast(OnnxNode n) {

@@ -10,7 +10,7 @@ import java.util.List;
  * operands) are host tensors held by the node. Nodes come in topological order in
  * {@link OnnxGraph#nodes()}.
  */
-public sealed interface Node permits ConvNode, DeformConvNode, BinaryNode, ConcatNode, OneInputNode, RoiAlignNode {
+public sealed interface Node permits ConvolutionNode, BinaryNode, ConcatNode, OneInputNode, RoiAlignNode {
 
     /**
      * The node's name, unique in the graph: the ONNX node's name (its op type and index when it has

@@ -11,8 +11,18 @@ import java.util.Map;
  * outputs, and the shape of every runtime value. Made by {@link OnnxImporter}; every node has been
  * checked, every shape inferred with the input shapes fixed, all shape arithmetic folded to
  * constants. Immutable.
+ *
+ * @param source   where the model came from: its file name, or {@code <bytes>}
+ * @param opset    the model's opset for the standard ONNX domain
+ * @param producer the model's producer and version, e.g. {@code pytorch 1.13.1}, or empty
+ * @param inputs   the runtime inputs, in the model's order
+ * @param nodes    the nodes, in topological order (every value is written before it is read)
+ * @param outputs  the outputs, in the model's order
+ * @param shapes   the shape of every runtime value, inputs first, then in node order (as
+ *                 {@link #of} infers it)
  */
-public final class OnnxGraph {
+public record OnnxGraph(String source, int opset, String producer, List<Input> inputs, List<Node> nodes,
+                        List<Output> outputs, Map<String, Shape> shapes) {
 
     /**
      * A runtime input of the model (a graph input without an initializer).
@@ -34,21 +44,20 @@ public final class OnnxGraph {
     public record Output(String name, String value, Shape shape) {
     }
 
-    private final String source;
-    private final int opset;
-    private final String producer;
-    private final List<Input> inputs;
-    private final List<Node> nodes;
-    private final List<Output> outputs;
-    private final Map<String, Shape> shapes;
+    /** Copies the lists and the map. */
+    public OnnxGraph {
+        inputs = List.copyOf(inputs);
+        nodes = List.copyOf(nodes);
+        outputs = List.copyOf(outputs);
+        shapes = Collections.unmodifiableMap(new LinkedHashMap<>(shapes));
+    }
 
-    OnnxGraph(String source, int opset, String producer, List<Input> inputs, List<Node> nodes, List<Output> outputs) {
-        this.source = source;
-        this.opset = opset;
-        this.producer = producer;
-        this.inputs = List.copyOf(inputs);
-        this.nodes = List.copyOf(nodes);
-        this.outputs = List.copyOf(outputs);
+    /**
+     * The graph with {@link #shapes()} inferred from the inputs and nodes; throws
+     * {@link IllegalStateException} when a node reads a value before it is written, a value is
+     * written twice, or an output reads a value nothing writes.
+     */
+    static OnnxGraph of(String source, int opset, String producer, List<Input> inputs, List<Node> nodes, List<Output> outputs) {
         Map<String, Shape> s = new LinkedHashMap<>();
         for (Input in : inputs) {
             s.put(in.name(), in.shape());
@@ -68,42 +77,7 @@ public final class OnnxGraph {
                 throw new IllegalStateException("output " + o.name() + " reads " + o.value() + ", which nothing writes");
             }
         }
-        this.shapes = Collections.unmodifiableMap(s);
-    }
-
-    /** Where the model came from: its file name, or {@code <bytes>}. */
-    public String source() {
-        return source;
-    }
-
-    /** The model's opset for the standard ONNX domain. */
-    public int opset() {
-        return opset;
-    }
-
-    /** The model's producer and version, e.g. {@code pytorch 1.13.1}, or empty. */
-    public String producer() {
-        return producer;
-    }
-
-    /** The runtime inputs, in the model's order. */
-    public List<Input> inputs() {
-        return inputs;
-    }
-
-    /** The nodes, in topological order (every value is written before it is read). */
-    public List<Node> nodes() {
-        return nodes;
-    }
-
-    /** The outputs, in the model's order. */
-    public List<Output> outputs() {
-        return outputs;
-    }
-
-    /** The shape of every runtime value, inputs first, then in node order. */
-    public Map<String, Shape> shapes() {
-        return shapes;
+        return new OnnxGraph(source, opset, producer, inputs, nodes, outputs, s);
     }
 
     /** The shape of a runtime value, or throws {@link IllegalArgumentException} when there is none of that name. */

@@ -9,6 +9,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * A node of the ONNX graph with its attributes by name and typed attribute access; an attribute of
@@ -74,15 +76,24 @@ final class OnnxNode {
         return a;
     }
 
-    long i(String name, long dflt) {
-        AttributeProto a = attr(name, AttributeType.INT);
+    /**
+     * Attribute {@code name} of the given type as {@code read} gives it, {@code dflt} when absent;
+     * {@code present} false (a singular field left unset) is a {@link Problem}: it holds no {@code what}.
+     */
+    private <T> T value(String name, AttributeType type, T dflt, Predicate<AttributeProto> present, String what,
+                        Function<AttributeProto, T> read) {
+        AttributeProto a = attr(name, type);
         if (a == null) {
             return dflt;
         }
-        if (!a.hasI()) {
-            throw new Problem("attribute " + name + " holds no integer");
+        if (!present.test(a)) {
+            throw new Problem("attribute " + name + " holds no " + what);
         }
-        return a.getI();
+        return read.apply(a);
+    }
+
+    long i(String name, long dflt) {
+        return value(name, AttributeType.INT, dflt, AttributeProto::hasI, "integer", AttributeProto::getI);
     }
 
     /** An integer attribute that must lie in [min, max]. */
@@ -95,35 +106,17 @@ final class OnnxNode {
     }
 
     float f(String name, float dflt) {
-        AttributeProto a = attr(name, AttributeType.FLOAT);
-        if (a == null) {
-            return dflt;
-        }
-        if (!a.hasF()) {
-            throw new Problem("attribute " + name + " holds no float");
-        }
-        return a.getF();
+        return value(name, AttributeType.FLOAT, dflt, AttributeProto::hasF, "float", AttributeProto::getF);
     }
 
     String s(String name, String dflt) {
-        AttributeProto a = attr(name, AttributeType.STRING);
-        if (a == null) {
-            return dflt;
-        }
-        return a.getS().toStringUtf8();
+        return value(name, AttributeType.STRING, dflt, a -> true, "string", a -> a.getS().toStringUtf8());
     }
 
     /** An INTS attribute, or null when absent. */
     long[] ints(String name) {
-        AttributeProto a = attr(name, AttributeType.INTS);
-        if (a == null) {
-            return null;
-        }
-        long[] v = new long[a.getIntsCount()];
-        for (int k = 0; k < v.length; k++) {
-            v[k] = a.getInts(k);
-        }
-        return v;
+        return value(name, AttributeType.INTS, null, a -> true, "integers",
+                a -> a.getIntsList().stream().mapToLong(Long::longValue).toArray());
     }
 
     /** An INTS attribute as ints, each in [min, max], of the given length (any length when -1), or null when absent. */
@@ -147,25 +140,16 @@ final class OnnxNode {
     }
 
     float[] floats(String name) {
-        AttributeProto a = attr(name, AttributeType.FLOATS);
-        if (a == null) {
-            return null;
-        }
-        float[] v = new float[a.getFloatsCount()];
-        for (int k = 0; k < v.length; k++) {
-            v[k] = a.getFloats(k);
-        }
-        return v;
+        return value(name, AttributeType.FLOATS, null, a -> true, "floats", a -> {
+            float[] v = new float[a.getFloatsCount()];
+            for (int k = 0; k < v.length; k++) {
+                v[k] = a.getFloats(k);
+            }
+            return v;
+        });
     }
 
     TensorProto t(String name) {
-        AttributeProto a = attr(name, AttributeType.TENSOR);
-        if (a == null) {
-            return null;
-        }
-        if (!a.hasT()) {
-            throw new Problem("attribute " + name + " holds no tensor");
-        }
-        return a.getT();
+        return value(name, AttributeType.TENSOR, null, AttributeProto::hasT, "tensor", AttributeProto::getT);
     }
 }
