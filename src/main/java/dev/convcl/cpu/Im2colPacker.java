@@ -8,16 +8,23 @@ import java.util.Arrays;
  * output row by output row, the padding written as zeros (the zeros are multiplied like any other
  * value, so a NaN or infinite weight poisons the output exactly as in the reference).
  */
-final class Im2colPacker implements ColumnPacker {
-    private final Convolution s;
+class Im2colPacker implements ColumnPacker {
+    final Convolution s;
+    private final String algorithm;
 
     Im2colPacker(Convolution spec) {
+        this(spec, "cpu-gemm");
+    }
+
+    /** A packer reporting itself as {@code algorithm}: a subclass that packs some cases faster. */
+    Im2colPacker(Convolution spec, String algorithm) {
         this.s = spec;
+        this.algorithm = algorithm;
     }
 
     @Override
     public String algorithm() {
-        return "cpu-gemm";
+        return algorithm;
     }
 
     @Override
