@@ -10,21 +10,14 @@ import java.util.Arrays;
  */
 class Im2colPacker implements ColumnPacker {
     final Convolution s;
-    private final String algorithm;
 
     Im2colPacker(Convolution spec) {
-        this(spec, "cpu-gemm");
-    }
-
-    /** A packer reporting itself as {@code algorithm}: a subclass that packs some cases faster. */
-    Im2colPacker(Convolution spec, String algorithm) {
         this.s = spec;
-        this.algorithm = algorithm;
     }
 
     @Override
     public String algorithm() {
-        return algorithm;
+        return "cpu-gemm";
     }
 
     @Override

@@ -11,10 +11,15 @@ import dev.convcl.Convolution;
 final class PointwisePacker extends Im2colPacker {
 
     PointwisePacker(Convolution spec) {
-        super(spec, "cpu-1x1");
+        super(spec);
         if (spec.isDeformable() || spec.kh() != 1 || spec.kw() != 1 || spec.padTop() != 0 || spec.padLeft() != 0 || spec.padBottom() != 0 || spec.padRight() != 0) {
             throw new IllegalArgumentException("pointwise packing needs op=conv2d with a 1x1 kernel and no padding: " + spec);
         }
+    }
+
+    @Override
+    public String algorithm() {
+        return "cpu-1x1";
     }
 
     @Override
