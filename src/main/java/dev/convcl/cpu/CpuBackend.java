@@ -8,17 +8,14 @@ import dev.convcl.Conv2d;
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
-import dev.convcl.Operation;
 import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.RoiAlign;
 import dev.convcl.spi.Backend;
 import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Memory;
-import dev.convcl.spi.Primitive;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.Function;
 
@@ -69,13 +66,13 @@ public final class CpuBackend implements Backend {
         this.ownsPool = true;
         this.kernels = kernels;
         this.implementations = List.of(
-                new Impl("cpu-deform-gemm", DEFORM_GEMM,
+                conv("cpu-deform-gemm", DEFORM_GEMM,
                         op -> new GemmConv(op, pool, kernels, new DeformSampler((DeformConv2d) op))),
-                new Impl("cpu-depthwise", DEPTHWISE, op -> new DepthwiseConv(op, pool, kernels)),
-                new Impl("cpu-1x1", POINTWISE, op -> new GemmConv(op, pool, kernels, new PointwisePacker(op))),
-                new Impl("cpu-implicit-gemm", IMPLICIT_GEMM, op -> new ImplicitGemmConv(op, pool, kernels)),
-                new Impl("cpu-gemm", GEMM, op -> new GemmConv(op, pool, kernels, new Im2colPacker(op))),
-                new Impl("cpu-direct", DIRECT, op -> new CpuDirectConv(op, pool)),
+                conv("cpu-depthwise", DEPTHWISE, op -> new DepthwiseConv(op, pool, kernels)),
+                conv("cpu-1x1", POINTWISE, op -> new GemmConv(op, pool, kernels, new PointwisePacker(op))),
+                conv("cpu-implicit-gemm", IMPLICIT_GEMM, op -> new ImplicitGemmConv(op, pool, kernels)),
+                conv("cpu-gemm", GEMM, op -> new GemmConv(op, pool, kernels, new Im2colPacker(op))),
+                conv("cpu-direct", DIRECT, op -> new CpuDirectConv(op, pool)),
                 new CpuOpImplementation<>("cpu-channel-affine", ChannelAffine.class, op -> new CpuChannelAffine(op, pool)),
                 new CpuOpImplementation<>("cpu-binary", Binary.class, op -> new CpuBinary(op, pool)),
                 new CpuOpImplementation<>("cpu-pool2d", Pool2d.class, op -> new CpuPool2d(op, pool)),
@@ -84,6 +81,12 @@ public final class CpuBackend implements Backend {
                         op -> new CpuChannelShuffle(op, pool)),
                 new CpuOpImplementation<>("cpu-pad2d", Pad2d.class, op -> new CpuPad2d(op, pool)),
                 new CpuOpImplementation<>("cpu-roi-align", RoiAlign.class, op -> new CpuRoiAlign(op, pool)));
+    }
+
+    /** An entry for convolutions: {@code rule} says why it cannot run one, or null when it can. */
+    private static CpuOpImplementation<Convolution> conv(String name, Function<Convolution, String> rule,
+                                                         Function<Convolution, CpuPlan> create) {
+        return new CpuOpImplementation<>(name, Convolution.class, "not a convolution", rule, create);
     }
 
     public int threads() {
@@ -131,44 +134,6 @@ public final class CpuBackend implements Backend {
     @Override
     public List<Implementation> implementations() {
         return implementations;
-    }
-
-    /** One entry of the list: a name, a rule and a constructor. */
-    private static final class Impl implements Implementation {
-        private final String name;
-        private final Function<Convolution, String> rule;
-        private final Function<Convolution, CpuPlan> create;
-
-        Impl(String name, Function<Convolution, String> rule, Function<Convolution, CpuPlan> create) {
-            this.name = name;
-            this.rule = rule;
-            this.create = create;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public Optional<String> validate(Operation op) {
-            if (!(op instanceof Convolution c)) {
-                return Optional.of("not a convolution");
-            }
-            return Optional.ofNullable(rule.apply(c));
-        }
-
-        @Override
-        public Primitive create(Operation op, String config) {
-            Optional<String> why = validate(op);
-            if (why.isPresent()) {
-                throw new IllegalArgumentException(name + " cannot run " + op + ": " + why.get());
-            }
-            if (config != null) {
-                throw new IllegalArgumentException(name + " has no configuration '" + config + "'");
-            }
-            return create.apply((Convolution) op);
-        }
     }
 
     private static boolean isPointwise(Convolution spec) {

@@ -10,12 +10,10 @@ import java.util.stream.IntStream;
  * Handles conv2d and deform2d with the reference's semantics.
  */
 final class CpuDirectConv extends CpuPlan {
-    private final ForkJoinPool pool;
     private final int offsetGroups;
 
     CpuDirectConv(Convolution spec, ForkJoinPool pool) {
-        super(spec);
-        this.pool = pool;
+        super(spec, pool);
         this.offsetGroups = spec instanceof DeformConv2d d ? d.offsetGroups() : 1;
     }
 

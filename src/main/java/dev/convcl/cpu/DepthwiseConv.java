@@ -23,7 +23,6 @@ final class DepthwiseConv extends CpuPlan {
     /** The widest vector of floats a Java platform has (2048-bit SVE), for bounds that hold everywhere. */
     private static final int MAX_QUANTUM = 64;
 
-    private final ForkJoinPool pool;
     private final Kernels kernels;
     private final int multiplier;
     private final long tileFloats;
@@ -59,11 +58,10 @@ final class DepthwiseConv extends CpuPlan {
 
     /** With a tile of {@code tileFloats} per task (tests cut small planes into bands with it). */
     DepthwiseConv(Convolution spec, ForkJoinPool pool, Kernels kernels, long tileFloats) {
-        super(spec);
+        super(spec, pool);
         if (!spec.isDepthwise() || spec.isDeformable()) {
             throw new IllegalArgumentException("depthwise path needs op=conv2d with groups == c: " + spec);
         }
-        this.pool = pool;
         this.kernels = kernels;
         this.multiplier = spec.k() / spec.c();
         this.tileFloats = tileFloats;

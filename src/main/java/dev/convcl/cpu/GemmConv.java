@@ -22,7 +22,6 @@ final class GemmConv extends CpuPlan {
     private static final int B_CHUNK_FLOATS = 32 * 1024;
     private static final int MAX_TILE = 256;
 
-    private final ForkJoinPool pool;
     private final Kernels kernels;
     private final ColumnPacker packer;
     private final int m;         // output channels per group
@@ -39,8 +38,7 @@ final class GemmConv extends CpuPlan {
     private final int[] rowOffsets; // panel row r starts at r * tileCols
 
     GemmConv(Convolution spec, ForkJoinPool pool, Kernels kernels, ColumnPacker packer) {
-        super(spec);
-        this.pool = pool;
+        super(spec, pool);
         this.kernels = kernels;
         this.packer = packer;
         this.m = spec.kPerGroup();

@@ -8,8 +8,8 @@ import java.util.Arrays;
  * output row by output row, the padding written as zeros (the zeros are multiplied like any other
  * value, so a NaN or infinite weight poisons the output exactly as in the reference).
  */
-final class Im2colPacker implements ColumnPacker {
-    private final Convolution s;
+class Im2colPacker implements ColumnPacker {
+    final Convolution s;
 
     Im2colPacker(Convolution spec) {
         this.s = spec;

@@ -20,7 +20,6 @@ final class ImplicitGemmConv extends CpuPlan {
     private static final int MAX_BLOCK = 1024;
     private static final int CHUNK_ROWS = 256;
 
-    private final ForkJoinPool pool;
     private final Kernels kernels;
     private final PhaseLayout layout;
     private final int m;
@@ -33,11 +32,10 @@ final class ImplicitGemmConv extends CpuPlan {
     private final int bufferLen;
 
     ImplicitGemmConv(Convolution spec, ForkJoinPool pool, Kernels kernels) {
-        super(spec);
+        super(spec, pool);
         if (spec.isDeformable()) {
             throw new IllegalArgumentException("implicit GEMM cannot run op=deform2d: " + spec);
         }
-        this.pool = pool;
         this.kernels = kernels;
         if (!fits(spec)) {
             throw new DeviceException(DeviceException.Kind.OUT_OF_RESOURCES, "the padded input of the implicit "

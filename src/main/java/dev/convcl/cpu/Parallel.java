@@ -1,7 +1,7 @@
 package dev.convcl.cpu;
 
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ForkJoinTask;
 import java.util.function.IntConsumer;
 
 /** Runs {@code body(0..count-1)} on a pool by recursive halving, so idle workers steal halves. */
@@ -19,29 +19,17 @@ final class Parallel {
             }
             return;
         }
-        pool.invoke(new Range(0, count, body));
+        pool.invoke(ForkJoinTask.adapt(() -> range(0, count, body)));
     }
 
-    private static final class Range extends RecursiveAction {
-        private static final long serialVersionUID = 1L;
-        private final int lo;
-        private final int hi;
-        private final transient IntConsumer body;
-
-        Range(int lo, int hi, IntConsumer body) {
-            this.lo = lo;
-            this.hi = hi;
-            this.body = body;
+    /** {@code body(lo..hi-1)} in the current pool task: the two halves as subtasks, one of them forked. */
+    private static void range(int lo, int hi, IntConsumer body) {
+        if (hi - lo == 1) {
+            body.accept(lo);
+            return;
         }
-
-        @Override
-        protected void compute() {
-            if (hi - lo == 1) {
-                body.accept(lo);
-                return;
-            }
-            int mid = (lo + hi) >>> 1;
-            invokeAll(new Range(lo, mid, body), new Range(mid, hi, body));
-        }
+        int mid = (lo + hi) >>> 1;
+        ForkJoinTask.invokeAll(ForkJoinTask.adapt(() -> range(lo, mid, body)),
+                ForkJoinTask.adapt(() -> range(mid, hi, body)));
     }
 }
