@@ -65,14 +65,18 @@ public final class CpuBackend implements Backend {
         this.pool = new ForkJoinPool(threads);
         this.ownsPool = true;
         this.kernels = kernels;
-        this.implementations = List.of(
-                conv("cpu-deform-gemm", DEFORM_GEMM,
-                        op -> new GemmConv(op, pool, kernels, new DeformSampler((DeformConv2d) op))),
-                conv("cpu-depthwise", DEPTHWISE, op -> new DepthwiseConv(op, pool, kernels)),
-                conv("cpu-1x1", POINTWISE, op -> new GemmConv(op, pool, kernels, new PointwisePacker(op))),
-                conv("cpu-implicit-gemm", IMPLICIT_GEMM, op -> new ImplicitGemmConv(op, pool, kernels)),
-                conv("cpu-gemm", GEMM, op -> new GemmConv(op, pool, kernels, new Im2colPacker(op))),
-                conv("cpu-direct", DIRECT, op -> new CpuDirectConv(op, pool)),
+        this.convolutions = Map.of(
+                "cpu-deform-gemm", op -> new GemmConv(op, pool, kernels, new DeformSampler(deformOnly(op))),
+                "cpu-depthwise", op -> new DepthwiseConv(op, pool, kernels),
+                "cpu-1x1", op -> new GemmConv(op, pool, kernels, new PointwisePacker(op)),
+                "cpu-implicit-gemm", op -> new ImplicitGemmConv(op, pool, kernels),
+                "cpu-gemm", op -> new GemmConv(op, pool, kernels, new Im2colPacker(conv2dOnly(op))),
+                "cpu-direct", op -> new CpuDirectConv(op, pool));
+        List<Implementation> list = new java.util.ArrayList<>();
+        for (Map.Entry<String, Function<Convolution, String>> rule : RULES) {
+            list.add(conv(rule.getKey(), rule.getValue(), convolutions.get(rule.getKey())));
+        }
+        list.addAll(List.of(
                 new CpuOpImplementation<>("cpu-channel-affine", ChannelAffine.class, op -> new CpuChannelAffine(op, pool)),
                 new CpuOpImplementation<>("cpu-binary", Binary.class, op -> new CpuBinary(op, pool)),
                 new CpuOpImplementation<>("cpu-pool2d", Pool2d.class, op -> new CpuPool2d(op, pool)),
@@ -80,7 +84,22 @@ public final class CpuBackend implements Backend {
                 new CpuOpImplementation<>("cpu-channel-shuffle", ChannelShuffle.class,
                         op -> new CpuChannelShuffle(op, pool)),
                 new CpuOpImplementation<>("cpu-pad2d", Pad2d.class, op -> new CpuPad2d(op, pool)),
-                new CpuOpImplementation<>("cpu-roi-align", RoiAlign.class, op -> new CpuRoiAlign(op, pool)));
+                new CpuOpImplementation<>("cpu-roi-align", RoiAlign.class, op -> new CpuRoiAlign(op, pool))));
+        this.implementations = List.copyOf(list);
+    }
+
+    private static DeformConv2d deformOnly(Convolution spec) {
+        if (spec instanceof DeformConv2d d) {
+            return d;
+        }
+        throw new IllegalArgumentException("cpu-deform-gemm runs op=deform2d only: " + spec);
+    }
+
+    private static Convolution conv2dOnly(Convolution spec) {
+        if (spec instanceof DeformConv2d) {
+            throw new IllegalArgumentException("cpu-gemm cannot run op=deform2d: " + spec);
+        }
+        return spec;
     }
 
     /** An entry for convolutions: {@code rule} says why it cannot run one, or null when it can. */
@@ -125,6 +144,9 @@ public final class CpuBackend implements Backend {
     private static final Function<Convolution, String> DIRECT = op -> null;
 
     private final List<Implementation> implementations;
+
+    /** Each convolution implementation's constructor by name; selection order and rules are {@link #RULES}'. */
+    private final Map<String, Function<Convolution, CpuPlan>> convolutions;
 
     private static final List<Map.Entry<String, Function<Convolution, String>>> RULES = List.of(
             Map.entry("cpu-deform-gemm", DEFORM_GEMM), Map.entry("cpu-depthwise", DEPTHWISE),
@@ -172,26 +194,11 @@ public final class CpuBackend implements Backend {
      *         {@code cpu-depthwise} when one output row's padded band exceeds the tile)
      */
     CpuPlan compile(Convolution spec, String algorithm) {
-        boolean deform = spec instanceof DeformConv2d;
-        return switch (algorithm) {
-            case "cpu-gemm" -> {
-                if (deform) {
-                    throw new IllegalArgumentException("cpu-gemm cannot run op=deform2d: " + spec);
-                }
-                yield new GemmConv(spec, pool, kernels, new Im2colPacker(spec));
-            }
-            case "cpu-1x1" -> new GemmConv(spec, pool, kernels, new PointwisePacker(spec));
-            case "cpu-depthwise" -> new DepthwiseConv(spec, pool, kernels);
-            case "cpu-implicit-gemm" -> new ImplicitGemmConv(spec, pool, kernels);
-            case "cpu-deform-gemm" -> {
-                if (!deform) {
-                    throw new IllegalArgumentException("cpu-deform-gemm runs op=deform2d only: " + spec);
-                }
-                yield new GemmConv(spec, pool, kernels, new DeformSampler((DeformConv2d) spec));
-            }
-            case "cpu-direct" -> new CpuDirectConv(spec, pool);
-            default -> throw new IllegalArgumentException("unknown CPU algorithm '" + algorithm + "'");
-        };
+        Function<Convolution, CpuPlan> create = convolutions.get(algorithm);
+        if (create == null) {
+            throw new IllegalArgumentException("unknown CPU algorithm '" + algorithm + "'");
+        }
+        return create.apply(spec);
     }
 
     // ---------------------------------------------------------------- memory: Java arrays
