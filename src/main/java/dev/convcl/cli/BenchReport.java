@@ -57,11 +57,14 @@ final class BenchReport {
             c.add(r.unsupported() ? "n/a" : (r.ok() ? "ok " : "FAIL ") + sci(r.relL2()));
             cells.add(c.toArray(String[]::new));
         }
+        alignedLeft(header, Set.of("problem", "backend", "algorithm", "check", "best peer ms"), cells, out);
+    }
+
+    /** {@link #aligned} with every column aligned right but those named in {@code left}. */
+    static void alignedLeft(List<String> header, Set<String> left, List<String[]> cells, PrintWriter out) {
         boolean[] right = new boolean[header.size()];
         for (int i = 0; i < right.length; i++) {
-            String h = header.get(i);
-            right[i] = !(h.equals("problem") || h.equals("backend") || h.equals("algorithm") || h.equals("check")
-                    || h.equals("best peer ms"));
+            right[i] = !left.contains(header.get(i));
         }
         aligned(header.toArray(String[]::new), right, cells, out);
     }
