@@ -32,14 +32,7 @@ final class BenchReport {
         if (limit) {
             header.add("limit");
         }
-        header.add("vs cpu");
-        if (peers) {
-            header.add("best peer ms");
-            header.add("vs best peer");
-        }
-        header.add("check");
-        List<String[]> cells = new ArrayList<>();
-        cells.add(header.toArray(String[]::new));
+        List<String[]> cells = headed(header, peers);
         for (BenchRow r : rows) {
             List<String> c = new ArrayList<>(List.of(r.name(), Integer.toString(r.batch()), r.backend(), r.algorithm(),
                     num(r.compileMs(), 1), num(r.kernelMs(), 3), num(r.medianMs(), 3),
@@ -48,16 +41,38 @@ final class BenchReport {
             if (limit) {
                 c.add(percent(r.limitShare()));
             }
-            c.add(Double.isNaN(r.speedup()) ? "-" : num(r.speedup(), 2) + "x");
-            if (peers) {
-                c.add(r.bestPeer() == null ? "-"
-                        : r.bestPeer() + " " + num(r.peerMedians().getOrDefault(r.bestPeer(), Double.NaN), 3));
-                c.add(Double.isNaN(r.vsBestPeer()) ? "-" : num(r.vsBestPeer(), 2) + "x");
-            }
-            c.add(r.unsupported() ? "n/a" : (r.ok() ? "ok " : "FAIL ") + sci(r.relL2()));
-            cells.add(c.toArray(String[]::new));
+            cells.add(tail(c, r.speedup(), peers, r.bestPeer(), r.peerMedians(), r.vsBestPeer(), r.unsupported(),
+                    r.ok(), r.relL2()));
         }
         alignedLeft(header, Set.of("problem", "backend", "algorithm", "check", "best peer ms"), cells, out);
+    }
+
+    /**
+     * The cells of a table, its header first: {@code columns} then {@code vs cpu}, the peer
+     * columns when {@code peers}, and {@code check} (all added to {@code columns} too).
+     */
+    static List<String[]> headed(List<String> columns, boolean peers) {
+        columns.add("vs cpu");
+        if (peers) {
+            columns.add("best peer ms");
+            columns.add("vs best peer");
+        }
+        columns.add("check");
+        List<String[]> cells = new ArrayList<>();
+        cells.add(columns.toArray(String[]::new));
+        return cells;
+    }
+
+    /** A row's cells, {@code c} then the columns {@link #headed} adds: vs cpu, the peer columns, check. */
+    static String[] tail(List<String> c, double speedup, boolean peers, String bestPeer, Map<String, Double> peerMedians,
+                         double vsBestPeer, boolean unsupported, boolean ok, double relL2) {
+        c.add(Double.isNaN(speedup) ? "-" : num(speedup, 2) + "x");
+        if (peers) {
+            c.add(bestPeer == null ? "-" : bestPeer + " " + num(peerMedians.getOrDefault(bestPeer, Double.NaN), 3));
+            c.add(Double.isNaN(vsBestPeer) ? "-" : num(vsBestPeer, 2) + "x");
+        }
+        c.add(unsupported ? "n/a" : (ok ? "ok " : "FAIL ") + sci(relL2));
+        return c.toArray(String[]::new);
     }
 
     /** {@link #aligned} with every column aligned right but those named in {@code left}. */

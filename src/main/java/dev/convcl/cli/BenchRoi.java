@@ -148,25 +148,9 @@ final class BenchRoi {
 
         /** The row's fields in report order, JSON-ready names; NaN stays NaN (writers turn it into null/empty). */
         Map<String, Object> fields() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", name);
-            m.put("op", op.name());
-            m.put("backend", backend);
-            m.put("algorithm", algorithm);
-            m.put("ok", ok());
-            m.put("checked_with", checkedWith);
-            m.put("rel_l2", relL2);
-            m.put("compile_ms", compileMs);
-            m.put("kernel_ms", host.kernelMs());
-            m.put("median_ms", host.medianMs());
-            m.put("min_ms", host.minMs());
-            m.put("max_ms", host.maxMs());
-            m.put("calls", host.calls());
-            m.put("device_median_ms", resident.medianMs());
-            m.put("device_min_ms", resident.minMs());
-            m.put("device_max_ms", resident.maxMs());
-            m.put("device_calls", resident.calls());
-            m.put("device_host_transfers", deviceTransfers);
+            Map<String, Object> m = BenchRow.head(name, op.name(), backend, algorithm, ok(), checkedWith, relL2, compileMs);
+            BenchRow.series(m, host.kernelMs(), host.medianMs(), host.minMs(), host.maxMs(), host.calls(),
+                    resident.medianMs(), resident.minMs(), resident.maxMs(), resident.calls(), deviceTransfers);
             m.put("rois", op.rois());
             m.put("samples", samples);
             m.put("msamples_per_s", msamplesPerS());
@@ -181,13 +165,7 @@ final class BenchRoi {
                 m.put("vs_best_peer", vsBestPeer(host.medianMs()));
                 m.put("device_vs_best_peer", vsBestPeer(resident.medianMs()));
             }
-            m.put("batch", op.n());
-            m.put("peer", peer);
-            m.put("unsupported", unsupported);
-            m.put("device", device);
-            m.put("spec", op.toString());
-            m.put("error", error);
-            m.put("section", SECTION);
+            BenchRow.tail(m, op.n(), peer, unsupported, device, op.toString(), error, SECTION);
             return m;
         }
     }
@@ -357,28 +335,15 @@ final class BenchRoi {
     static void table(List<Row> rows, PrintWriter out) {
         boolean peers = rows.stream().anyMatch(Row::peer);
         List<String> header = new ArrayList<>(List.of("RoI problem", "backend", "algorithm", "compile ms", "kernel ms",
-                "host-array ms", "min..max ms", "device-tensor ms", "Msample/s", "vs cpu"));
-        if (peers) {
-            header.add("best peer ms");
-            header.add("vs best peer");
-        }
-        header.add("check");
-        List<String[]> cells = new ArrayList<>();
-        cells.add(header.toArray(String[]::new));
+                "host-array ms", "min..max ms", "device-tensor ms", "Msample/s"));
+        List<String[]> cells = BenchReport.headed(header, peers);
         for (Row r : rows) {
             List<String> c = new ArrayList<>(List.of(r.name(), r.backend(), r.algorithm(), BenchReport.num(r.compileMs(), 1),
                     BenchReport.num(r.host().kernelMs(), 3), BenchReport.num(r.host().medianMs(), 3),
                     r.ok() ? BenchReport.num(r.host().minMs(), 3) + ".." + BenchReport.num(r.host().maxMs(), 3) : "-",
-                    BenchReport.num(r.resident().medianMs(), 3), BenchReport.num(r.msamplesPerS(), 1),
-                    Double.isNaN(r.speedup()) ? "-" : BenchReport.num(r.speedup(), 2) + "x"));
-            if (peers) {
-                String best = r.peer() ? null : r.bestPeer();
-                c.add(best == null ? "-" : best + " " + BenchReport.num(r.peerMedians().get(best), 3));
-                double vs = r.peer() ? Double.NaN : r.vsBestPeer(r.host().medianMs());
-                c.add(Double.isNaN(vs) ? "-" : BenchReport.num(vs, 2) + "x");
-            }
-            c.add(r.unsupported() ? "n/a" : (r.ok() ? "ok " : "FAIL ") + BenchReport.sci(r.relL2()));
-            cells.add(c.toArray(String[]::new));
+                    BenchReport.num(r.resident().medianMs(), 3), BenchReport.num(r.msamplesPerS(), 1)));
+            cells.add(BenchReport.tail(c, r.speedup(), peers, r.peer() ? null : r.bestPeer(), r.peerMedians(),
+                    r.peer() ? Double.NaN : r.vsBestPeer(r.host().medianMs()), r.unsupported(), r.ok(), r.relL2()));
         }
         BenchReport.alignedLeft(header, java.util.Set.of("RoI problem", "backend", "algorithm", "check", "best peer ms"),
                 cells, out);
