@@ -214,9 +214,8 @@ final class BenchCommand extends CliCommand {
         }
         try (BenchPeers opened = peerNames.isEmpty() ? BenchPeers.none()
                 : BenchPeers.open(peerNames, available, peerThreads, err());
-             Engine engine = Engine.create(device);
-             Engine cpuEngine = Internals.primary(engine) == Internals.cpu(engine) ? null : Engine.create(DeviceChoice.CPU)) {
-            Engine cpu = cpuEngine == null ? engine : cpuEngine;
+             Engines engines = Engines.open(device)) {
+            Engine engine = engines.engine(), cpuEngine = engines.separateCpu(), cpu = engines.cpu();
             Optional<OpenClContext> ctx = PeakCommand.openClContext(engine);
             if (ctx.isEmpty() && device.kind() != DeviceChoice.Kind.CPU) {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
@@ -257,11 +256,10 @@ final class BenchCommand extends CliCommand {
                         .map(BenchPeers.Status::description).orElse(p.name());
                 timedPeers.add(new BenchRunner.OpenPeer(p, description));
             }
-            BenchRunner runner = new BenchRunner(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds,
-                    referenceMflop * 1e6), err(), timedPeers);
+            BenchRunner runner = new BenchRunner(engine, cpu, settings(), err(), timedPeers);
             List<BenchRow> measured = problems.isEmpty() ? List.of() : runner.run(problems);
-            List<BenchRoi.Row> roiRows = new BenchRoi(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds, iters,
-                    seconds, referenceMflop * 1e6), err(), timedPeers).run(roiProblems, 0, roiProblems.size());
+            List<BenchRoi.Row> roiRows = new BenchRoi(engine, cpu, settings(), err(), timedPeers)
+                    .run(roiProblems, 0, roiProblems.size());
             // No share above 100%: a result faster than its peak has the peak measured again.
             PeakShares.Outcome shares = PeakShares.settle(measured, devicePeak, cpuPeak, backend -> {
                 boolean onCpu = PeakShares.CPU.equals(backend);
@@ -366,6 +364,42 @@ final class BenchCommand extends CliCommand {
         }
     }
 
+    /**
+     * The engine under test and, when that does not run on the CPU path, one on the CPU path
+     * (the backend every result is compared with); closed together.
+     *
+     * @param engine      the engine on {@code --device}
+     * @param separateCpu an engine on the CPU path, or null when {@code engine} runs there
+     */
+    private record Engines(Engine engine, Engine separateCpu) implements AutoCloseable {
+        static Engines open(DeviceChoice device) {
+            Engine engine = Engine.create(device);
+            try {
+                return new Engines(engine, Internals.primary(engine) == Internals.cpu(engine) ? null
+                        : Engine.create(DeviceChoice.CPU));
+            } catch (RuntimeException | Error e) {
+                engine.close();
+                throw e;
+            }
+        }
+
+        /** The engine on the CPU path. */
+        Engine cpu() {
+            return separateCpu == null ? engine : separateCpu;
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (separateCpu != null) {
+                    separateCpu.close();
+                }
+            } finally {
+                engine.close();
+            }
+        }
+    }
+
     /** A row of either table, for the FAIL and n/a lines and the count. */
     private record Outcome(String name, String backend, boolean failed, boolean unsupported, String error, String spec) {
     }
@@ -404,17 +438,15 @@ final class BenchCommand extends CliCommand {
         for (FileArg f : reports()) {
             f.checkWritable();
         }
-        try (Engine engine = Engine.create(device);
-             Engine cpuEngine = Internals.primary(engine) == Internals.cpu(engine) ? null : Engine.create(DeviceChoice.CPU)) {
-            Engine cpu = cpuEngine == null ? engine : cpuEngine;
+        try (Engines engines = Engines.open(device)) {
+            Engine engine = engines.engine(), cpuEngine = engines.separateCpu(), cpu = engines.cpu();
             if (engine.backend().equals("cpu") && device.kind() != DeviceChoice.Kind.CPU) {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
             err().println("bench: the chain of " + BenchChain.LAYER_COUNT + " layers on " + engine.deviceName()
                     + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
             err().flush();
-            List<BenchChain.Row> rows = new BenchChain(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds,
-                    iters, seconds, referenceMflop * 1e6), err()).run();
+            List<BenchChain.Row> rows = new BenchChain(engine, cpu, settings(), err()).run();
             out().println("device: " + engine.deviceName());
             out().println("chain: " + BenchChain.LAYER_COUNT + " layers shaped after ResNet-50, MobileNetV2, DRN, DCNv2, "
                     + "ResNeXt-50, RepLKNet-31B and Inception-v3 at 28x28, input "
@@ -483,11 +515,10 @@ final class BenchCommand extends CliCommand {
             }
             throw e;
         }
-        BenchRunner.Settings settings = new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds, referenceMflop * 1e6);
+        BenchRunner.Settings settings = settings();
         Map<String, HostTensor> in = BenchModel.inputs(g);
-        try (Engine engine = Engine.create(device);
-             Engine cpuEngine = Internals.primary(engine) == Internals.cpu(engine) ? null : Engine.create(DeviceChoice.CPU)) {
-            Engine cpu = cpuEngine == null ? engine : cpuEngine;
+        try (Engines engines = Engines.open(device)) {
+            Engine engine = engines.engine(), cpuEngine = engines.separateCpu(), cpu = engines.cpu();
             if (engine.backend().equals("cpu") && device.kind() != DeviceChoice.Kind.CPU) {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
@@ -546,6 +577,11 @@ final class BenchCommand extends CliCommand {
             files.add(new FileArg("plot", "--plot", plot));
         }
         return files;
+    }
+
+    /** The timing and checking options as the runners take them. */
+    private BenchRunner.Settings settings() {
+        return new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds, referenceMflop * 1e6);
     }
 
     private String describeTiming() {

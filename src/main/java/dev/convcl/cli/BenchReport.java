@@ -374,24 +374,31 @@ final class BenchReport {
                 + svg + "</body></html>\n";
     }
 
-    private static String color(String backend) {
+    /**
+     * How a backend looks in the chart.
+     *
+     * @param color  its bars' fill
+     * @param legend its name in the legend
+     */
+    private record Look(String color, String legend) {
+    }
+
+    private static Look look(String backend) {
         return switch (backend) {
-            case "cpu" -> "#9e9e9e";
-            case "opencl" -> "#1f77b4";
-            case BenchPeers.ONNXRUNTIME -> "#ff7f0e";
-            case TorchPeer.NAME -> "#d62728";
-            default -> "#9467bd";
+            case "cpu" -> new Look("#9e9e9e", "CPU path (Java)");
+            case "opencl" -> new Look("#1f77b4", "OpenCL device");
+            case BenchPeers.ONNXRUNTIME -> new Look("#ff7f0e", "ONNX Runtime");
+            case TorchPeer.NAME -> new Look("#d62728", "PyTorch");
+            default -> new Look("#9467bd", backend);
         };
     }
 
+    private static String color(String backend) {
+        return look(backend).color();
+    }
+
     private static String legendName(String backend) {
-        return switch (backend) {
-            case "cpu" -> "CPU path (Java)";
-            case "opencl" -> "OpenCL device";
-            case BenchPeers.ONNXRUNTIME -> "ONNX Runtime";
-            case TorchPeer.NAME -> "PyTorch";
-            default -> backend;
-        };
+        return look(backend).legend();
     }
 
     /** 1, 2 or 5 times a power of ten, at least {@code v}: readable axis ends. */

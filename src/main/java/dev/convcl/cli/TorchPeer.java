@@ -236,7 +236,7 @@ final class TorchPeer implements BenchPeer {
             for (Map.Entry<String, HostTensor> f : files.entrySet()) {
                 Npy.write(dir.resolve(f.getKey() + ".npy"), f.getValue());
             }
-            return new TorchLayer(outputShape, dir, ask(request + " " + dir));
+            return new TorchLayer(this, outputShape, dir, ask(request + " " + dir));
         } catch (IOException | RuntimeException e) {
             deleteTree(dir);
             throw e;
@@ -250,26 +250,18 @@ final class TorchPeer implements BenchPeer {
         return t;
     }
 
-    /** A layer prepared in the child process. */
-    private final class TorchLayer implements Layer {
-        private final int[] outputShape;
-        private final Path dir;
-        private final String algorithm;
-
-        TorchLayer(int[] outputShape, Path dir, String algorithm) {
-            this.outputShape = outputShape;
-            this.dir = dir;
-            this.algorithm = algorithm;
-        }
-
-        @Override
-        public String algorithm() {
-            return algorithm;
-        }
-
+    /**
+     * A layer prepared in the child process.
+     *
+     * @param peer        the peer whose process holds it
+     * @param outputShape the shape its output must have
+     * @param dir         the folder of its inputs and output
+     * @param algorithm   what the process said it runs
+     */
+    private record TorchLayer(TorchPeer peer, int[] outputShape, Path dir, String algorithm) implements Layer {
         @Override
         public void call() throws IOException {
-            ask("run");
+            peer.ask("run");
         }
 
         @Override
@@ -284,7 +276,7 @@ final class TorchPeer implements BenchPeer {
 
         @Override
         public Timing time(Budget budget) throws IOException {
-            String times = ask(String.format(Locale.ROOT, "time %d %s %d %s", budget.warmup(),
+            String times = peer.ask(String.format(Locale.ROOT, "time %d %s %d %s", budget.warmup(),
                     Double.toString(budget.warmupSeconds()), budget.iters(), Double.toString(budget.seconds())));
             List<Double> ms = new ArrayList<>();
             for (String t : times.trim().split("\\s+")) {
@@ -302,8 +294,8 @@ final class TorchPeer implements BenchPeer {
         @Override
         public void close() throws IOException {
             try {
-                if (process != null && process.isAlive()) {
-                    ask("release");
+                if (peer.process != null && peer.process.isAlive()) {
+                    peer.ask("release");
                 }
             } finally {
                 deleteTree(dir);

@@ -9,8 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,17 +35,10 @@ class BenchRoiTest {
         return json.lines().filter(l -> l.contains("\"section\": \"roi\"")).toList();
     }
 
-    /** The number in a row's field; fails when the field is absent or not a number (null). */
-    static double number(String row, String field) {
-        Matcher m = Pattern.compile("\"" + field + "\": (-?[0-9.Ee+-]+)[,}]").matcher(row);
-        assertTrue(m.find(), field + " is a number in " + row);
-        return Double.parseDouble(m.group(1));
-    }
-
     /** Asserts that every named field of {@code row} is a positive number. */
     static void assertPositive(String row, String... fields) {
         for (String f : fields) {
-            assertTrue(number(row, f) > 0, f + " positive in " + row);
+            assertTrue(BenchChainTest.number(row, f) > 0, f + " positive in " + row);
         }
     }
 
@@ -74,11 +65,11 @@ class BenchRoiTest {
                     && row.contains("\"ok\": true") && row.contains("\"checked_with\": \"reference\""), row);
             assertPositive(row, "median_ms", "min_ms", "max_ms", "calls", "device_median_ms", "device_calls",
                     "samples", "msamples_per_s", "device_msamples_per_s", "compile_ms");
-            assertTrue(number(row, "rel_l2") <= ProblemData.TOLERANCE, row);
+            assertTrue(BenchChainTest.number(row, "rel_l2") <= ProblemData.TOLERANCE, row);
         }
         // sr=2: every bin takes 2x2 samples of each output channel
-        assertEquals(6 * 8 * 9 * 4, number(rows.get(0), "samples"), rows.get(0));
-        assertEquals(4 * 2 * 9 * 4, number(rows.get(2), "samples"), rows.get(2));
+        assertEquals(6 * 8 * 9 * 4, BenchChainTest.number(rows.get(0), "samples"), rows.get(0));
+        assertEquals(4 * 2 * 9 * 4, BenchChainTest.number(rows.get(2), "samples"), rows.get(2));
         String csvText = Files.readString(csv);
         String header = csvText.lines().findFirst().orElseThrow();
         assertTrue(header.contains("msamples_per_s") && header.contains("gflops"), header);
