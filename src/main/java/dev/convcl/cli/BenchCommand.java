@@ -303,7 +303,7 @@ final class BenchCommand extends CliCommand {
             }
             out().println("times: " + describeTiming() + (problems.isEmpty() ? ";" : "; weights and bias bound once;"));
             out().println("host-array ms: a call on host arrays (input and output copied); device-tensor ms: a call on"
-                    + " device tensors (no copies); " + (problems.isEmpty() ? "" : "GFLOP/s from host-array ms;"));
+                    + " device tensors (no copies)" + (problems.isEmpty() ? "" : "; GFLOP/s from host-array ms;"));
             if (!problems.isEmpty()) {
                 out().println("peak: kernel GFLOP/s (wall GFLOP/s on the CPU path) / the measured FMA peak");
             }
