@@ -21,7 +21,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -172,13 +171,7 @@ final class BenchCommand extends CliCommand {
         }
         Map<String, java.util.function.Supplier<BenchPeer>> available = peers == null ? Map.of() : BenchPeers.available();
         List<String> peerNames = peers == null ? List.of() : BenchPeers.parse(peers, BenchPeers.known(available));
-        Pattern pattern;
-        try {
-            pattern = filter == null ? null : Pattern.compile(filter);
-        } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException("--filter '" + filter + "' is not a regular expression: "
-                    + e.getDescription());
-        }
+        Pattern pattern = BenchSuite.filter(filter);
         if (roi && shapes != null) {
             throw new IllegalArgumentException("--roi times the bundled RoI suite; a --shapes file takes RoI lines "
                     + "itself (op=roi_align ...), so give one or the other");

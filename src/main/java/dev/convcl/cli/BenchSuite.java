@@ -132,6 +132,35 @@ final class BenchSuite {
         return false;
     }
 
+    /**
+     * {@code --filter}'s regular expression, or null when none is given.
+     *
+     * @throws IllegalArgumentException naming {@code --filter} when {@code regex} is not a regular expression
+     */
+    static Pattern filter(String regex) {
+        try {
+            return regex == null ? null : Pattern.compile(regex);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("--filter '" + regex + "' is not a regular expression: "
+                    + e.getDescription());
+        }
+    }
+
+    /**
+     * The convolutions of {@code problems}, for a command that runs nothing else.
+     *
+     * @throws IllegalArgumentException naming the first RoI line and {@code command}
+     */
+    static List<Convolution> convolutions(List<Problem> problems, String command) {
+        for (Problem p : problems) {
+            if (p.roi() != null) {
+                throw new IllegalArgumentException(p.name() + " is " + p.op().name() + "; " + command
+                        + " takes convolutions only");
+            }
+        }
+        return problems.stream().map(Problem::spec).toList();
+    }
+
     /** The problems kept by {@code --quick} and {@code --filter}; an empty result is an error. */
     static List<Problem> select(List<Problem> all, boolean quick, Pattern filter) {
         List<Problem> kept = new ArrayList<>();

@@ -120,6 +120,9 @@ class BenchRoiTest {
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--plot", dir.resolve("p.svg").toString()),
                 "--plot and --fma-limit rate GFLOP/s of convolutions");
         Cli.assertUsageError(Cli.run("bench", "--chain", "--roi"), "it takes no --roi");
+        // tune tunes convolution kernels: an RoI line in its shapes file is one line, before any device work
+        Cli.assertUsageError(Cli.run("tune", "--shapes", shapes.toString(), "--dir", dir.toString()),
+                "tiny.roi_align is roi_align; tune takes convolutions only");
         Path bad = Files.writeString(dir.resolve("bad.txt"), "x op=pool2d kind=max n=1 c=1 h=4 w=4 kh=2 kw=2\n");
         Cli.assertUsageError(Cli.run("bench", "--shapes", bad.toString()),
                 "op=pool2d is neither a convolution nor an RoI operator");
