@@ -21,7 +21,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -32,7 +31,10 @@ import picocli.CommandLine.Option;
                 + "checked against the CPU path and the reference; a result that does not match is FAIL and "
                 + "is not timed. Each problem is timed on host arrays and on device tensors, with its weights "
                 + "bound once. --chain times a fixed chain of " + BenchChain.LAYER_COUNT + " layers on device "
-                + "tensors instead. Progress goes to stderr, a table to stdout. Exits 1 if any result FAILed.",
+                + "tensors instead. A shapes file may hold RoI lines (op=roi_align, ps_roi_align, deform_roi_pool): "
+                + "they get a table of their own, in milliseconds and bilinear samples a second; --roi times the "
+                + "bundled RoI suite of detection heads. Progress goes to stderr, a table to stdout. Exits 1 if any "
+                + "result FAILed.",
         "--peers times other libraries on the same problems and data in the same run (ONNX Runtime Java, "
                 + "PyTorch), each checked against the reference first; --batch times every problem at several "
                 + "batch sizes; --fma-limit rates every row against the machine's FMA limit."})
@@ -56,6 +58,10 @@ final class BenchCommand extends CliCommand {
     @Option(names = "--shapes", paramLabel = "FILE",
             description = "Shapes file: a name then key=value fields a line (default: the bundled suite).")
     Path shapes;
+
+    @Option(names = "--roi", description = "Time the bundled RoI suite (detection heads: roi_align, ps_roi_align, "
+            + "deform_roi_pool at 300 RoIs over a 1x256x50x68 map, scale 1/16) instead of the convolution suite.")
+    boolean roi;
 
     @Option(names = "--quick", description = "Only the problems marked quick=1 (a few minutes on a 2-core CPU).")
     boolean quick;
@@ -165,15 +171,24 @@ final class BenchCommand extends CliCommand {
         }
         Map<String, java.util.function.Supplier<BenchPeer>> available = peers == null ? Map.of() : BenchPeers.available();
         List<String> peerNames = peers == null ? List.of() : BenchPeers.parse(peers, BenchPeers.known(available));
-        Pattern pattern;
-        try {
-            pattern = filter == null ? null : Pattern.compile(filter);
-        } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException("--filter '" + filter + "' is not a regular expression: "
-                    + e.getDescription());
+        Pattern pattern = BenchSuite.filter(filter);
+        if (roi && shapes != null) {
+            throw new IllegalArgumentException("--roi times the bundled RoI suite; a --shapes file takes RoI lines "
+                    + "itself (op=roi_align ...), so give one or the other");
         }
-        List<BenchSuite.Problem> problems = BenchSuite.select(
-                BenchSuite.load(shapes == null ? null : new FileArg("shapes file", "--shapes", shapes)), quick, pattern);
+        List<BenchSuite.Problem> selected = BenchSuite.select(BenchSuite.load(shapes == null ? null
+                : new FileArg("shapes file", "--shapes", shapes), roi ? BenchSuite.BUNDLED_ROI : BenchSuite.BUNDLED),
+                quick, pattern);
+        List<BenchSuite.Problem> problems = selected.stream().filter(p -> p.roi() == null).toList();
+        List<BenchSuite.Problem> roiProblems = selected.stream().filter(p -> p.roi() != null).toList();
+        if (!roiProblems.isEmpty() && batches != null) {
+            throw new IllegalArgumentException("--batch applies to convolutions; " + roiProblems.get(0).name() + " is "
+                    + roiProblems.get(0).op().name() + ", whose RoIs name their images (give its n in the line)");
+        }
+        if (problems.isEmpty() && (plot != null || fmaLimit != null)) {
+            throw new IllegalArgumentException("--plot and --fma-limit rate GFLOP/s of convolutions; the problems "
+                    + "chosen are RoI operators only");
+        }
         if (batches != null) {
             problems = BenchBatches.expand(problems, batches);
         }
@@ -192,14 +207,14 @@ final class BenchCommand extends CliCommand {
         }
         try (BenchPeers opened = peerNames.isEmpty() ? BenchPeers.none()
                 : BenchPeers.open(peerNames, available, peerThreads, err());
-             Engine engine = Engine.create(device);
-             Engine cpuEngine = Internals.primary(engine) == Internals.cpu(engine) ? null : Engine.create(DeviceChoice.CPU)) {
-            Engine cpu = cpuEngine == null ? engine : cpuEngine;
+             Engines engines = Engines.open(device)) {
+            Engine engine = engines.engine(), cpuEngine = engines.separateCpu(), cpu = engines.cpu();
             Optional<OpenClContext> ctx = PeakCommand.openClContext(engine);
             if (ctx.isEmpty() && device.kind() != DeviceChoice.Kind.CPU) {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
-            err().println("bench: " + problems.size() + (problems.size() == 1 ? " problem" : " problems")
+            int count = problems.size() + roiProblems.size();
+            err().println("bench: " + count + (count == 1 ? " problem" : " problems")
                     + (batches == null ? "" : " at batch " + joined(batches)) + " on " + engine.deviceName()
                     + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
             err().flush();
@@ -208,7 +223,7 @@ final class BenchCommand extends CliCommand {
             CpuBackend cpuPath = (CpuBackend) Internals.cpu(cpu);
             String cpuKey = PeakCache.javaKey(cpuPath.threads());
             String deviceKey = ctx.map(c -> PeakCache.key(c.info())).orElse(null);
-            if (!noPeak) {
+            if (!noPeak && !problems.isEmpty()) {
                 // One line for whatever is not cached yet (the device, the CPU path or both).
                 List<String> uncached = new ArrayList<>();
                 if (deviceKey != null && cache.get(deviceKey).isEmpty()) {
@@ -234,9 +249,10 @@ final class BenchCommand extends CliCommand {
                         .map(BenchPeers.Status::description).orElse(p.name());
                 timedPeers.add(new BenchRunner.OpenPeer(p, description));
             }
-            BenchRunner runner = new BenchRunner(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds,
-                    referenceMflop * 1e6), err(), timedPeers);
-            List<BenchRow> measured = runner.run(problems);
+            BenchRunner runner = new BenchRunner(engine, cpu, settings(), err(), timedPeers);
+            List<BenchRow> measured = problems.isEmpty() ? List.of() : runner.run(problems);
+            List<BenchRoi.Row> roiRows = new BenchRoi(engine, cpu, settings(), err(), timedPeers)
+                    .run(roiProblems, 0, roiProblems.size());
             // No share above 100%: a result faster than its peak has the peak measured again.
             PeakShares.Outcome shares = PeakShares.settle(measured, devicePeak, cpuPeak, backend -> {
                 boolean onCpu = PeakShares.CPU.equals(backend);
@@ -278,10 +294,16 @@ final class BenchCommand extends CliCommand {
                 out().printf(Locale.ROOT, "CPU path peak: %.1f GFLOP/s fp32 FMA, %.1f GB/s (%s)%n", cpuPeak.gflops(),
                         cpuPeak.gbPerS(), cpuPeak.device());
             }
-            out().println("times: " + describeTiming() + "; weights and bias bound once;");
+            out().println("times: " + describeTiming() + (problems.isEmpty() ? ";" : "; weights and bias bound once;"));
             out().println("host-array ms: a call on host arrays (input and output copied); device-tensor ms: a call on"
-                    + " device tensors (no copies); GFLOP/s from host-array ms;");
-            out().println("peak: kernel GFLOP/s (wall GFLOP/s on the CPU path) / the measured FMA peak");
+                    + " device tensors (no copies)" + (problems.isEmpty() ? "" : "; GFLOP/s from host-array ms;"));
+            if (!problems.isEmpty()) {
+                out().println("peak: kernel GFLOP/s (wall GFLOP/s on the CPU path) / the measured FMA peak");
+            }
+            if (!roiProblems.isEmpty()) {
+                out().println("RoI rows: Msample/s = bilinear samples (4 taps each) a call takes, counted from its RoIs,"
+                        + " / host-array ms (no GFLOP/s: an RoI operator is a gather); vs cpu: CPU path ms / this ms");
+            }
             if (limit != null) {
                 out().printf(Locale.ROOT, "limit: GFLOP/s (host arrays) / the machine's FMA limit, %.1f GFLOP/s (%s)%n", limit.gflops(),
                         limit.source());
@@ -292,9 +314,14 @@ final class BenchCommand extends CliCommand {
             }
             if (!opened.statuses().isEmpty()) {
                 out().println("best peer ms: the fastest peer on the same problem and batch, and its median; vs best "
-                        + "peer: GFLOP/s / that peer's (host arrays; device tensors in the JSON)");
+                        + "peer: GFLOP/s / that peer's (RoI rows: its ms / this ms; host arrays; device tensors in the JSON)");
             }
-            BenchReport.table(rows, out());
+            if (!rows.isEmpty()) {
+                BenchReport.table(rows, out());
+            }
+            if (!roiRows.isEmpty()) {
+                BenchRoi.table(roiRows, out());
+            }
             if (batches != null) {
                 BenchBatches.print(rows, batches, out());
             }
@@ -304,24 +331,70 @@ final class BenchCommand extends CliCommand {
             for (String note : limitNotes) {
                 out().println("limit: " + note);
             }
-            long failed = rows.stream().filter(BenchRow::failed).count();
-            long notApplicable = rows.stream().filter(BenchRow::unsupported).count();
-            for (BenchRow r : rows) {
+            // One list of (name, backend, failed, unsupported, error, spec) for both tables.
+            List<Outcome> outcomes = new ArrayList<>();
+            rows.forEach(r -> outcomes.add(new Outcome(r.name(), r.backend(), r.failed(), r.unsupported(), r.error(), r.spec())));
+            roiRows.forEach(r -> outcomes.add(new Outcome(r.name(), r.backend(), r.failed(), r.unsupported(), r.error(),
+                    r.op().toString())));
+            long failed = outcomes.stream().filter(Outcome::failed).count();
+            long notApplicable = outcomes.stream().filter(Outcome::unsupported).count();
+            for (Outcome r : outcomes) {
                 if (r.failed()) {
                     out().println("FAIL " + r.name() + " on " + r.backend() + ": " + r.error() + "  [" + r.spec() + "]");
                 }
             }
-            for (BenchRow r : rows) {
+            for (Outcome r : outcomes) {
                 if (r.unsupported()) {
                     out().println("n/a " + r.name() + " on " + r.backend() + ": " + r.error());
                 }
             }
-            out().println(rows.size() - failed - notApplicable + " results ok, " + failed + " FAIL"
+            out().println(outcomes.size() - failed - notApplicable + " results ok, " + failed + " FAIL"
                     + (notApplicable > 0 ? ", " + notApplicable + " n/a (a peer cannot run the problem)" : ""));
             out().flush();
-            writeFiles(engine.deviceName(), devicePeak, cpuPeak, limit, limitNotes, batches, opened.statuses(), rows);
+            writeFiles(engine.deviceName(), devicePeak, cpuPeak, limit, limitNotes, batches, opened.statuses(), rows,
+                    roiRows);
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }
+    }
+
+    /**
+     * The engine under test and, when that does not run on the CPU path, one on the CPU path
+     * (the backend every result is compared with); closed together.
+     *
+     * @param engine      the engine on {@code --device}
+     * @param separateCpu an engine on the CPU path, or null when {@code engine} runs there
+     */
+    private record Engines(Engine engine, Engine separateCpu) implements AutoCloseable {
+        static Engines open(DeviceChoice device) {
+            Engine engine = Engine.create(device);
+            try {
+                return new Engines(engine, Internals.primary(engine) == Internals.cpu(engine) ? null
+                        : Engine.create(DeviceChoice.CPU));
+            } catch (RuntimeException | Error e) {
+                engine.close();
+                throw e;
+            }
+        }
+
+        /** The engine on the CPU path. */
+        Engine cpu() {
+            return separateCpu == null ? engine : separateCpu;
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (separateCpu != null) {
+                    separateCpu.close();
+                }
+            } finally {
+                engine.close();
+            }
+        }
+    }
+
+    /** A row of either table, for the FAIL and n/a lines and the count. */
+    private record Outcome(String name, String backend, boolean failed, boolean unsupported, String error, String spec) {
     }
 
     /**
@@ -335,6 +408,7 @@ final class BenchCommand extends CliCommand {
             given.put("--chain", chain);
         }
         given.put("--shapes", shapes != null);
+        given.put("--roi", roi);
         given.put("--quick", quick);
         given.put("--filter", filter != null);
         if (forModel) {
@@ -357,17 +431,15 @@ final class BenchCommand extends CliCommand {
         for (FileArg f : reports()) {
             f.checkWritable();
         }
-        try (Engine engine = Engine.create(device);
-             Engine cpuEngine = Internals.primary(engine) == Internals.cpu(engine) ? null : Engine.create(DeviceChoice.CPU)) {
-            Engine cpu = cpuEngine == null ? engine : cpuEngine;
+        try (Engines engines = Engines.open(device)) {
+            Engine engine = engines.engine(), cpuEngine = engines.separateCpu(), cpu = engines.cpu();
             if (engine.backend().equals("cpu") && device.kind() != DeviceChoice.Kind.CPU) {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
             err().println("bench: the chain of " + BenchChain.LAYER_COUNT + " layers on " + engine.deviceName()
                     + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
             err().flush();
-            List<BenchChain.Row> rows = new BenchChain(engine, cpu, new BenchRunner.Settings(warmup, warmupSeconds,
-                    iters, seconds, referenceMflop * 1e6), err()).run();
+            List<BenchChain.Row> rows = new BenchChain(engine, cpu, settings(), err()).run();
             out().println("device: " + engine.deviceName());
             out().println("chain: " + BenchChain.LAYER_COUNT + " layers shaped after ResNet-50, MobileNetV2, DRN, DCNv2, "
                     + "ResNeXt-50, RepLKNet-31B and Inception-v3 at 28x28, input "
@@ -436,11 +508,10 @@ final class BenchCommand extends CliCommand {
             }
             throw e;
         }
-        BenchRunner.Settings settings = new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds, referenceMflop * 1e6);
+        BenchRunner.Settings settings = settings();
         Map<String, HostTensor> in = BenchModel.inputs(g);
-        try (Engine engine = Engine.create(device);
-             Engine cpuEngine = Internals.primary(engine) == Internals.cpu(engine) ? null : Engine.create(DeviceChoice.CPU)) {
-            Engine cpu = cpuEngine == null ? engine : cpuEngine;
+        try (Engines engines = Engines.open(device)) {
+            Engine engine = engines.engine(), cpuEngine = engines.separateCpu(), cpu = engines.cpu();
             if (engine.backend().equals("cpu") && device.kind() != DeviceChoice.Kind.CPU) {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
@@ -501,14 +572,22 @@ final class BenchCommand extends CliCommand {
         return files;
     }
 
+    /** The timing and checking options as the runners take them. */
+    private BenchRunner.Settings settings() {
+        return new BenchRunner.Settings(warmup, warmupSeconds, iters, seconds, referenceMflop * 1e6);
+    }
+
     private String describeTiming() {
         return String.format(Locale.ROOT, "median of %d to %d calls (%.3g s budget) after a checking call and %d warm-up",
                 Math.min(BenchRunner.MIN_TIMED, iters), iters, seconds, warmup);
     }
 
     private void writeFiles(String deviceName, Peak.Result devicePeak, Peak.Result cpuPeak, FmaLimit limit,
-                            List<String> limitNotes, List<Integer> batches, List<BenchPeers.Status> peerStatuses, List<BenchRow> rows)
-            throws IOException {
+                            List<String> limitNotes, List<Integer> batches, List<BenchPeers.Status> peerStatuses, List<BenchRow> rows,
+                            List<BenchRoi.Row> roiRows) throws IOException {
+        List<Map<String, Object>> fields = new ArrayList<>();
+        rows.forEach(r -> fields.add(r.fields()));
+        roiRows.forEach(r -> fields.add(r.fields()));
         if (json != null) {
             FileArg file = new FileArg("JSON report", "--json", json);
             Map<String, Object> extra = new LinkedHashMap<>();
@@ -529,16 +608,16 @@ final class BenchCommand extends CliCommand {
                 peerFields.add(st.fields());
             }
             extra.put("peers", peerFields);
-            String text = BenchReport.json(deviceName, extra, rows);
+            String text = BenchReport.jsonOf(deviceName, extra, fields);
             file.write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
             err().println("bench: wrote " + json);
         }
         if (csv != null) {
-            String text = BenchReport.csv(rows);
+            String text = BenchReport.csvOf(fields);
             new FileArg("CSV report", "--csv", csv).write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
             err().println("bench: wrote " + csv);
         }
-        if (plot != null) {
+        if (plot != null && !rows.isEmpty()) {
             String svg = BenchReport.svg("convcl bench: GFLOP/s, higher is better",
                     List.of(deviceName, Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC; "
                             + describeTiming() + "; bias on every problem"), rows);

@@ -3,6 +3,7 @@ package dev.convcl.cli;
 import dev.convcl.Args;
 import dev.convcl.Convolution;
 import dev.convcl.HostTensor;
+import dev.convcl.RoiAlign;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -53,6 +54,26 @@ public interface BenchPeer extends AutoCloseable {
      */
     Layer prepare(Convolution op, Args inputs) throws Exception;
 
+    /**
+     * Why this peer cannot run the RoI operator {@code op}, or empty. The default: it times
+     * convolutions only.
+     */
+    default Optional<String> unsupported(RoiAlign op) {
+        return Optional.of("no peer: the " + name() + " peer times convolutions only");
+    }
+
+    /**
+     * Builds the RoI operator {@code op} for timing, with the values of {@code inputs} (SRC, ROIS,
+     * and OFFSET and MASK where {@code op} takes them) as the inputs of every call. Output shape:
+     * {@link RoiAlign#outputShape()}. The default refuses ({@link #unsupported(RoiAlign)} says why).
+     *
+     * @param inputs host tensors for every input role of {@code op} (no DST)
+     * @throws Exception as {@link #prepare(Convolution, Args)}
+     */
+    default Layer prepare(RoiAlign op, Args inputs) throws Exception {
+        throw new UnsupportedOperationException(unsupported(op).orElse("the " + name() + " peer has no " + op.name()));
+    }
+
     /** Releases the peer (its library's state, its process). */
     @Override
     void close();
@@ -65,7 +86,7 @@ public interface BenchPeer extends AutoCloseable {
         /** One call on the prepared inputs (the call whose time is measured); the result is kept for {@link #output()}. */
         void call() throws Exception;
 
-        /** The result of the last {@link #call()}, shaped {@link Convolution#outputShape()}. */
+        /** The result of the last {@link #call()}, shaped as the operator's output. */
         HostTensor output() throws Exception;
 
         /**

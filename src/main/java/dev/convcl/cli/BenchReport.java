@@ -32,14 +32,7 @@ final class BenchReport {
         if (limit) {
             header.add("limit");
         }
-        header.add("vs cpu");
-        if (peers) {
-            header.add("best peer ms");
-            header.add("vs best peer");
-        }
-        header.add("check");
-        List<String[]> cells = new ArrayList<>();
-        cells.add(header.toArray(String[]::new));
+        List<String[]> cells = headed(header, peers);
         for (BenchRow r : rows) {
             List<String> c = new ArrayList<>(List.of(r.name(), Integer.toString(r.batch()), r.backend(), r.algorithm(),
                     num(r.compileMs(), 1), num(r.kernelMs(), 3), num(r.medianMs(), 3),
@@ -48,20 +41,45 @@ final class BenchReport {
             if (limit) {
                 c.add(percent(r.limitShare()));
             }
-            c.add(Double.isNaN(r.speedup()) ? "-" : num(r.speedup(), 2) + "x");
-            if (peers) {
-                c.add(r.bestPeer() == null ? "-"
-                        : r.bestPeer() + " " + num(r.peerMedians().getOrDefault(r.bestPeer(), Double.NaN), 3));
-                c.add(Double.isNaN(r.vsBestPeer()) ? "-" : num(r.vsBestPeer(), 2) + "x");
-            }
-            c.add(r.unsupported() ? "n/a" : (r.ok() ? "ok " : "FAIL ") + sci(r.relL2()));
-            cells.add(c.toArray(String[]::new));
+            cells.add(tail(c, r.speedup(), peers, r.bestPeer(), r.peerMedians(), r.vsBestPeer(), r.unsupported(),
+                    r.ok(), r.relL2()));
         }
+        alignedLeft(header, Set.of("problem", "backend", "algorithm", "check", "best peer ms"), cells, out);
+    }
+
+    /**
+     * The cells of a table, its header first: {@code columns} then {@code vs cpu}, the peer
+     * columns when {@code peers}, and {@code check} (all added to {@code columns} too).
+     */
+    static List<String[]> headed(List<String> columns, boolean peers) {
+        columns.add("vs cpu");
+        if (peers) {
+            columns.add("best peer ms");
+            columns.add("vs best peer");
+        }
+        columns.add("check");
+        List<String[]> cells = new ArrayList<>();
+        cells.add(columns.toArray(String[]::new));
+        return cells;
+    }
+
+    /** A row's cells, {@code c} then the columns {@link #headed} adds: vs cpu, the peer columns, check. */
+    static String[] tail(List<String> c, double speedup, boolean peers, String bestPeer, Map<String, Double> peerMedians,
+                         double vsBestPeer, boolean unsupported, boolean ok, double relL2) {
+        c.add(Double.isNaN(speedup) ? "-" : num(speedup, 2) + "x");
+        if (peers) {
+            c.add(bestPeer == null ? "-" : bestPeer + " " + num(peerMedians.getOrDefault(bestPeer, Double.NaN), 3));
+            c.add(Double.isNaN(vsBestPeer) ? "-" : num(vsBestPeer, 2) + "x");
+        }
+        c.add(unsupported ? "n/a" : (ok ? "ok " : "FAIL ") + sci(relL2));
+        return c.toArray(String[]::new);
+    }
+
+    /** {@link #aligned} with every column aligned right but those named in {@code left}. */
+    static void alignedLeft(List<String> header, Set<String> left, List<String[]> cells, PrintWriter out) {
         boolean[] right = new boolean[header.size()];
         for (int i = 0; i < right.length; i++) {
-            String h = header.get(i);
-            right[i] = !(h.equals("problem") || h.equals("backend") || h.equals("algorithm") || h.equals("check")
-                    || h.equals("best peer ms"));
+            right[i] = !left.contains(header.get(i));
         }
         aligned(header.toArray(String[]::new), right, cells, out);
     }
@@ -356,24 +374,31 @@ final class BenchReport {
                 + svg + "</body></html>\n";
     }
 
-    private static String color(String backend) {
+    /**
+     * How a backend looks in the chart.
+     *
+     * @param color  its bars' fill
+     * @param legend its name in the legend
+     */
+    private record Look(String color, String legend) {
+    }
+
+    private static Look look(String backend) {
         return switch (backend) {
-            case "cpu" -> "#9e9e9e";
-            case "opencl" -> "#1f77b4";
-            case BenchPeers.ONNXRUNTIME -> "#ff7f0e";
-            case TorchPeer.NAME -> "#d62728";
-            default -> "#9467bd";
+            case "cpu" -> new Look("#9e9e9e", "CPU path (Java)");
+            case "opencl" -> new Look("#1f77b4", "OpenCL device");
+            case BenchPeers.ONNXRUNTIME -> new Look("#ff7f0e", "ONNX Runtime");
+            case TorchPeer.NAME -> new Look("#d62728", "PyTorch");
+            default -> new Look("#9467bd", backend);
         };
     }
 
+    private static String color(String backend) {
+        return look(backend).color();
+    }
+
     private static String legendName(String backend) {
-        return switch (backend) {
-            case "cpu" -> "CPU path (Java)";
-            case "opencl" -> "OpenCL device";
-            case BenchPeers.ONNXRUNTIME -> "ONNX Runtime";
-            case TorchPeer.NAME -> "PyTorch";
-            default -> backend;
-        };
+        return look(backend).legend();
     }
 
     /** 1, 2 or 5 times a power of ten, at least {@code v}: readable axis ends. */

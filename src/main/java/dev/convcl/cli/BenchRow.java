@@ -90,25 +90,9 @@ record BenchRow(String name, String spec, String op, String backend, String devi
 
     /** The row's fields in report order, with JSON-ready names; NaN stays NaN (writers turn it into null/empty). */
     Map<String, Object> fields() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", name);
-        m.put("op", op);
-        m.put("backend", backend);
-        m.put("algorithm", algorithm);
-        m.put("ok", ok);
-        m.put("checked_with", checkedWith);
-        m.put("rel_l2", relL2);
-        m.put("compile_ms", compileMs);
-        m.put("kernel_ms", kernelMs);
-        m.put("median_ms", medianMs);
-        m.put("min_ms", minMs);
-        m.put("max_ms", maxMs);
-        m.put("calls", calls);
-        m.put("device_median_ms", deviceMedianMs);
-        m.put("device_min_ms", deviceMinMs);
-        m.put("device_max_ms", deviceMaxMs);
-        m.put("device_calls", deviceCalls);
-        m.put("device_host_transfers", deviceTransfers);
+        Map<String, Object> m = head(name, op, backend, algorithm, ok, checkedWith, relL2, compileMs);
+        series(m, kernelMs, medianMs, minMs, maxMs, calls, deviceMedianMs, deviceMinMs, deviceMaxMs, deviceCalls,
+                deviceTransfers);
         m.put("gflops", gflops);
         m.put("kernel_gflops", kernelGflops);
         m.put("device_gflops", deviceGflops);
@@ -124,14 +108,51 @@ record BenchRow(String name, String spec, String op, String backend, String devi
             // Each peer's median beside convcl's, as "<peer>_median_ms" (like cpu_median_ms).
             peerMedians.forEach((peerName, ms) -> m.put(peerName + "_median_ms", ms));
         }
+        tail(m, batch, peer, unsupported, device, spec, error, SECTION);
+        return m;
+    }
+
+    /** The first fields of a report row, the same in every table that times calls: which, where, checked how. */
+    static Map<String, Object> head(String name, String op, String backend, String algorithm, boolean ok,
+                                    String checkedWith, double relL2, double compileMs) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", name);
+        m.put("op", op);
+        m.put("backend", backend);
+        m.put("algorithm", algorithm);
+        m.put("ok", ok);
+        m.put("checked_with", checkedWith);
+        m.put("rel_l2", relL2);
+        m.put("compile_ms", compileMs);
+        return m;
+    }
+
+    /** The timing fields of a report row: the host-array series, then the device-tensor series. */
+    static void series(Map<String, Object> m, double kernelMs, double medianMs, double minMs, double maxMs, int calls,
+                       double deviceMedianMs, double deviceMinMs, double deviceMaxMs, int deviceCalls,
+                       long deviceTransfers) {
+        m.put("kernel_ms", kernelMs);
+        m.put("median_ms", medianMs);
+        m.put("min_ms", minMs);
+        m.put("max_ms", maxMs);
+        m.put("calls", calls);
+        m.put("device_median_ms", deviceMedianMs);
+        m.put("device_min_ms", deviceMinMs);
+        m.put("device_max_ms", deviceMaxMs);
+        m.put("device_calls", deviceCalls);
+        m.put("device_host_transfers", deviceTransfers);
+    }
+
+    /** The last fields of a report row: batch, whose, the full problem and the error, and its table. */
+    static void tail(Map<String, Object> m, int batch, boolean peer, boolean unsupported, String device, String spec,
+                     String error, String section) {
         m.put("batch", batch);
         m.put("peer", peer);
         m.put("unsupported", unsupported);
         m.put("device", device);
         m.put("spec", spec);
         m.put("error", error);
-        m.put("section", SECTION);
-        return m;
+        m.put("section", section);
     }
 
     /** Whether the row counts as a FAIL: not ok, and not a peer's "n/a". */

@@ -157,13 +157,53 @@ final class BenchRunner {
     private BenchRow measurePeer(OpenPeer open, BenchSuite.Problem p, Convolution spec, Args data,
                                  HostTensor reference, ReferenceSlice slice, String refName) {
         BenchPeer peer = open.peer();
-        String name = peer.name();
-        java.util.Optional<String> why = peer.unsupported(spec);
+        PeerRun run = runPeer(peer.name(), peer.unsupported(spec), () -> peer.prepare(spec, data.with(Arg.DST, null)),
+                spec.outputShape(), out -> Check.of(refName, reference, slice.sliceOf(out)));
+        BenchRow row = BenchRow.peer(p.name(), spec, peer.name(), open.description(), run.algorithm(), refName,
+                run.relL2(), run.prepareMs(), run.timing(), run.error(), run.unsupported());
+        if (run.ok()) {
+            progress.printf(Locale.ROOT, "      %-11s %-18s %9.3f ms %8.2f GFLOP/s  %2d calls  (%s)%n", peer.name(),
+                    run.algorithm(), row.medianMs(), row.gflops(), row.calls(), run.check());
+            progress.flush();
+        }
+        return row;
+    }
+
+    /**
+     * What one peer did on one problem.
+     *
+     * @param algorithm  what it ran, or "-" when it did not get that far
+     * @param prepareMs  how long preparing took, NaN when it was not prepared
+     * @param relL2      its checked output's relative L2 error, NaN when not checked
+     * @param timing     its timed calls, null unless ok
+     * @param error      why it FAILed or cannot run the problem, null when timed
+     * @param unsupported whether {@code error} says it cannot run the problem ("n/a", not a FAIL)
+     * @param check      the check's description, null unless checked
+     */
+    record PeerRun(String algorithm, double prepareMs, double relL2, BenchPeer.Timing timing, String error,
+                   boolean unsupported, String check) {
+        boolean ok() {
+            return error == null;
+        }
+    }
+
+    /** Prepares a peer's layer, for {@link #runPeer}. */
+    @FunctionalInterface
+    interface PeerPrepare {
+        BenchPeer.Layer prepare() throws Exception;
+    }
+
+    /**
+     * Runs a peer on one problem: "n/a" when {@code why} is present; else prepared, one call
+     * whose output must be shaped {@code outputShape} and pass {@code check}, then timed with the
+     * benchmark's budget. Failures and "n/a" are said on the progress stream.
+     */
+    PeerRun runPeer(String name, java.util.Optional<String> why, PeerPrepare prepare, int[] outputShape,
+                    java.util.function.Function<HostTensor, Check> check) {
         if (why.isPresent()) {
             progress.printf(Locale.ROOT, "      %-11s n/a: %s%n", name, why.get());
             progress.flush();
-            return BenchRow.peer(p.name(), spec, name, open.description(), "-", refName, Double.NaN, Double.NaN, null,
-                    why.get(), true);
+            return new PeerRun("-", Double.NaN, Double.NaN, null, why.get(), true, null);
         }
         String algorithm = "-";
         double prepareMs = Double.NaN;
@@ -171,31 +211,25 @@ final class BenchRunner {
         String error;
         boolean unsupported = false;
         long t0 = System.nanoTime();
-        try (BenchPeer.Layer layer = peer.prepare(spec, data.with(Arg.DST, null))) {
+        try (BenchPeer.Layer layer = prepare.prepare()) {
             prepareMs = (System.nanoTime() - t0) / 1e6;
             algorithm = layer.algorithm();
             layer.call();
             HostTensor out = layer.output();
-            if (!Arrays.equals(out.shape(), spec.outputShape())) {
-                error = "output shape " + Arrays.toString(out.shape()) + ", expected " + Arrays.toString(spec.outputShape());
+            if (!Arrays.equals(out.shape(), outputShape)) {
+                error = "output shape " + Arrays.toString(out.shape()) + ", expected " + Arrays.toString(outputShape);
             } else {
-                Check check = Check.of(refName, reference, slice.sliceOf(out));
-                relL2 = check.relL2();
-                if (!check.ok()) {
-                    error = check.describe();
+                Check c = check.apply(out);
+                relL2 = c.relL2();
+                if (!c.ok()) {
+                    error = c.describe();
                 } else {
                     BenchPeer.Timing timing = layer.time(new BenchPeer.Budget(settings.warmup(), settings.warmupSeconds(),
                             settings.iters(), settings.secondsPerBackend()));
-                    if (timing.wallMs().length == 0) {
-                        error = "no call was timed";
-                    } else {
-                        BenchRow row = BenchRow.peer(p.name(), spec, name, open.description(), algorithm, refName, relL2,
-                                prepareMs, timing, null, false);
-                        progress.printf(Locale.ROOT, "      %-11s %-18s %9.3f ms %8.2f GFLOP/s  %2d calls  (%s)%n", name,
-                                algorithm, row.medianMs(), row.gflops(), row.calls(), check.describe());
-                        progress.flush();
-                        return row;
+                    if (timing.wallMs().length > 0) {
+                        return new PeerRun(algorithm, prepareMs, relL2, timing, null, false, c.describe());
                     }
+                    error = "no call was timed";
                 }
             }
         } catch (UnsupportedOperationException e) {
@@ -206,13 +240,12 @@ final class BenchRunner {
         }
         progress.printf(Locale.ROOT, "      %-11s %s: %s%n", name, unsupported ? "n/a" : "FAIL", error);
         progress.flush();
-        return BenchRow.peer(p.name(), spec, name, open.description(), algorithm, refName, relL2, prepareMs, null, error,
-                unsupported);
+        return new PeerRun(algorithm, prepareMs, relL2, null, error, unsupported, null);
     }
 
     /** A plan and how long creating it took (kernel build or cache load, buffer allocation). */
-    private record Compiled(Plan plan, double compileMs) implements AutoCloseable {
-        static Compiled of(Engine e, Convolution spec) {
+    record Compiled(Plan plan, double compileMs) implements AutoCloseable {
+        static Compiled of(Engine e, dev.convcl.Operation spec) {
             long t0 = System.nanoTime();
             Plan plan = e.plan(spec);
             return new Compiled(plan, (System.nanoTime() - t0) / 1e6);
@@ -249,41 +282,16 @@ final class BenchRunner {
         if (!bound.ok()) {
             return failed(p, spec, compiled, check.against(), bound.relL2(), "with bound weights: " + bound.describe());
         }
-        long warmStart = System.nanoTime();
-        for (int i = 1; i < settings.warmup()
-                || i < MAX_WARMUP && (System.nanoTime() - warmStart) / 1e9 < settings.warmupSeconds(); i++) {
-            plan.execute(host);
-        }
+        warmUp(() -> plan.execute(host));
         Series onHost = time(() -> plan.execute(host), plan::lastKernelMillis);
-
-        Series onDevice = Series.NONE;
-        long[] deviceTransfers = {0};
-        String deviceNote = null;
-        try (ResidentArgs dev = ResidentArgs.upload(on, host)) {
-            plan.execute(dev.args());
-            Check resident = Check.of("the checking call", checked, dev.output().download());
-            if (!resident.ok()) {
-                return failed(p, spec, compiled, check.against(), resident.relL2(),
-                        "on device tensors: " + resident.describe());
-            }
-            for (int i = 1; i < settings.warmup(); i++) {
-                plan.execute(dev.args());
-            }
-            // Host transfers are counted after each call, outside its timed span: none are expected.
-            long[] seen = {on.stats().hostTransfers()};
-            onDevice = time(() -> {
-                plan.execute(dev.args());
-                on.finish();
-            }, () -> {
-                long now = on.stats().hostTransfers();
-                deviceTransfers[0] = Math.max(deviceTransfers[0], now - seen[0]);
-                seen[0] = now;
-                return Double.NaN;
-            });
-        } catch (DeviceException e) {
-            // The host-array figures stand; the plan completes on the CPU path from now on.
-            deviceNote = "no device-tensor timing: " + e.getMessage();
+        Resident resident = onDeviceTensors(plan, on, host, checked);
+        if (resident.failure() != null) {
+            return failed(p, spec, compiled, check.against(), resident.failure().relL2(),
+                    "on device tensors: " + resident.failure().describe());
         }
+        Series onDevice = resident.series();
+        long[] deviceTransfers = {resident.transfers()};
+        String deviceNote = resident.note();
         double median = median(onHost.wall());
         double kernelMedian = median(onHost.kernel());
         double deviceMedian = median(onDevice.wall());
@@ -315,6 +323,60 @@ final class BenchRunner {
                 plan.algorithm(), false, against, relL2, compiled.compileMs(), Double.NaN, Double.NaN,
                 Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why)
                 .withBatch(spec.n());
+    }
+
+    /** Untimed calls of {@code call} after the checking one: at least {@code warmup}, more while the warm-up time lasts. */
+    void warmUp(Runnable call) {
+        long warmStart = System.nanoTime();
+        for (int i = 1; i < settings.warmup()
+                || i < MAX_WARMUP && (System.nanoTime() - warmStart) / 1e9 < settings.warmupSeconds(); i++) {
+            call.run();
+        }
+    }
+
+    /**
+     * The device-tensor series of {@code plan} on {@code on}.
+     *
+     * @param series    the timed calls, {@link Series#NONE} when not timed
+     * @param transfers the most host transfers one timed call made (none are expected)
+     * @param failure   the first call's mismatch with the checked result (the row FAILs untimed), or null
+     * @param note      why there is no series though the plan ran (a device error), or null
+     */
+    record Resident(Series series, long transfers, Check failure, String note) {
+    }
+
+    /**
+     * Uploads the inputs of {@code host} to device tensors of {@code on} once, checks that the
+     * first call on them reproduces {@code checked}, then times calls that each wait for their
+     * result ({@link Engine#finish()}); host transfers are counted after each call, outside its
+     * timed span. A {@link DeviceException} leaves the host-array figures standing, with a note.
+     */
+    Resident onDeviceTensors(Plan plan, Engine on, Args host, HostTensor checked) {
+        try (ResidentArgs dev = ResidentArgs.upload(on, host)) {
+            plan.execute(dev.args());
+            Check resident = Check.of("the checking call", checked, dev.output().download());
+            if (!resident.ok()) {
+                return new Resident(Series.NONE, 0, resident, null);
+            }
+            for (int i = 1; i < settings.warmup(); i++) {
+                plan.execute(dev.args());
+            }
+            long[] seen = {on.stats().hostTransfers()};
+            long[] transfers = {0};
+            Series s = time(() -> {
+                plan.execute(dev.args());
+                on.finish();
+            }, () -> {
+                long now = on.stats().hostTransfers();
+                transfers[0] = Math.max(transfers[0], now - seen[0]);
+                seen[0] = now;
+                return Double.NaN;
+            });
+            return new Resident(s, transfers[0], null, null);
+        } catch (DeviceException e) {
+            // The plan completes on the CPU path from now on.
+            return new Resident(Series.NONE, 0, null, "no device-tensor timing: " + e.getMessage());
+        }
     }
 
     /** Wall and kernel times (ms) of the timed calls of one series. */
@@ -402,11 +464,11 @@ final class BenchRunner {
         return s.length % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
     }
 
-    private static double min(double[] v) {
+    static double min(double[] v) {
         return Arrays.stream(v).min().orElse(Double.NaN);
     }
 
-    private static double max(double[] v) {
+    static double max(double[] v) {
         return Arrays.stream(v).max().orElse(Double.NaN);
     }
 

@@ -2,6 +2,7 @@ package dev.convcl.cli;
 
 import dev.convcl.Convolution;
 import dev.convcl.Operation;
+import dev.convcl.RoiAlign;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -13,11 +14,16 @@ import java.util.regex.Pattern;
 /**
  * A benchmark suite: one problem a line, a name then {@code key=value} fields in
  * {@link Operation#parse}'s form, {@code #} comments, and {@code quick=1} marking the fast subset.
- * The bundled suite ({@value #BUNDLED}) holds published layer shapes of well-known networks.
+ * A line is a convolution ({@code op=conv2d}, {@code op=deform2d}) or an RoI operator
+ * ({@code op=roi_align}, {@code op=ps_roi_align}, {@code op=deform_roi_pool}). The bundled suite
+ * ({@value #BUNDLED}) holds published layer shapes of well-known networks; the bundled RoI suite
+ * ({@value #BUNDLED_ROI}) detection-head RoI problems.
  */
 final class BenchSuite {
     /** The suite that ships in the jar. */
     static final String BUNDLED = "/bench/shapes.txt";
+    /** The RoI suite that ships in the jar ({@code bench --roi}). */
+    static final String BUNDLED_ROI = "/bench/roi.txt";
 
     private BenchSuite() {
     }
@@ -26,10 +32,27 @@ final class BenchSuite {
      * One problem of a suite.
      *
      * @param name  the first field, e.g. {@code resnet50.res2.3x3}
-     * @param spec  the problem as written (the benchmark adds the bias itself)
+     * @param op    the problem as written: a {@link Convolution} (the benchmark adds the bias
+     *              itself) or a {@link RoiAlign}
      * @param quick whether the line carries {@code quick=1}
      */
-    record Problem(String name, Convolution spec, boolean quick) {
+    record Problem(String name, Operation op, boolean quick) {
+        /** The RoI operator of an RoI line, or null for a convolution. */
+        RoiAlign roi() {
+            return op instanceof RoiAlign r ? r : null;
+        }
+
+        /**
+         * The convolution of a convolution line.
+         *
+         * @throws IllegalStateException for an RoI line (callers take those out first, {@link #roi()})
+         */
+        Convolution spec() {
+            if (op instanceof Convolution c) {
+                return c;
+            }
+            throw new IllegalStateException(name + " is " + op.name() + ", not a convolution");
+        }
     }
 
     /**
@@ -39,15 +62,28 @@ final class BenchSuite {
      *                                  file cannot be read or a line is malformed
      */
     static List<Problem> load(FileArg file) throws IOException {
+        return file == null ? bundled(BUNDLED) : load(file, null);
+    }
+
+    /**
+     * The problems of {@code file}, or of the bundled suite {@code resource} when {@code file} is null.
+     *
+     * @throws IllegalArgumentException as {@link #load(FileArg)}
+     */
+    static List<Problem> load(FileArg file, String resource) throws IOException {
         if (file == null) {
-            try (InputStream in = BenchSuite.class.getResourceAsStream(BUNDLED)) {
-                if (in == null) {
-                    throw new IOException("the bundled suite " + BUNDLED + " is missing from the classpath");
-                }
-                return parse("bundled suite " + BUNDLED, new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            }
+            return bundled(resource);
         }
         return parse(file.toString(), file.read(f -> Files.readString(f, StandardCharsets.UTF_8)));
+    }
+
+    private static List<Problem> bundled(String resource) throws IOException {
+        try (InputStream in = BenchSuite.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException("the bundled suite " + resource + " is missing from the classpath");
+            }
+            return parse("bundled suite " + resource, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
     }
 
     /**
@@ -71,7 +107,7 @@ final class BenchSuite {
             String first = line.split("\\s+", 2)[0];
             String name = first.contains("=") ? "line" + (i + 1) : first;
             try {
-                problems.add(new Problem(name, convolution(line), quickFlag(line)));
+                problems.add(new Problem(name, problem(line), quickFlag(line)));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(source + ", line " + (i + 1) + ": " + e.getMessage());
             }
@@ -96,6 +132,35 @@ final class BenchSuite {
         return false;
     }
 
+    /**
+     * {@code --filter}'s regular expression, or null when none is given.
+     *
+     * @throws IllegalArgumentException naming {@code --filter} when {@code regex} is not a regular expression
+     */
+    static Pattern filter(String regex) {
+        try {
+            return regex == null ? null : Pattern.compile(regex);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("--filter '" + regex + "' is not a regular expression: "
+                    + e.getDescription());
+        }
+    }
+
+    /**
+     * The convolutions of {@code problems}, for a command that runs nothing else.
+     *
+     * @throws IllegalArgumentException naming the first RoI line and {@code command}
+     */
+    static List<Convolution> convolutions(List<Problem> problems, String command) {
+        for (Problem p : problems) {
+            if (p.roi() != null) {
+                throw new IllegalArgumentException(p.name() + " is " + p.op().name() + "; " + command
+                        + " takes convolutions only");
+            }
+        }
+        return problems.stream().map(Problem::spec).toList();
+    }
+
     /** The problems kept by {@code --quick} and {@code --filter}; an empty result is an error. */
     static List<Problem> select(List<Problem> all, boolean quick, Pattern filter) {
         List<Problem> kept = new ArrayList<>();
@@ -112,12 +177,13 @@ final class BenchSuite {
         return kept;
     }
 
-    /** The convolution a shapes-file line describes. */
-    private static Convolution convolution(String line) {
+    /** The convolution or RoI operator a shapes-file line describes. */
+    private static Operation problem(String line) {
         Operation op = Operation.parse(line);
-        if (!(op instanceof Convolution c)) {
-            throw new IllegalArgumentException("op=" + op.name() + " is not a convolution");
+        if (!(op instanceof Convolution || op instanceof RoiAlign)) {
+            throw new IllegalArgumentException("op=" + op.name() + " is neither a convolution nor an RoI operator "
+                    + "(roi_align, ps_roi_align, deform_roi_pool)");
         }
-        return c;
+        return op;
     }
 }

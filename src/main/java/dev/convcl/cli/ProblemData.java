@@ -5,6 +5,7 @@ import dev.convcl.Args;
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
+import dev.convcl.RoiAlign;
 import dev.convcl.Tensor;
 
 import java.util.Arrays;
@@ -45,9 +46,67 @@ final class ProblemData {
         return b.dst(poisoned(spec)).build();
     }
 
+    /** The smallest RoI side, image pixels. */
+    static final double MIN_BOX = 16;
+    /** The largest RoI side, as a share of the image's side. */
+    static final double MAX_BOX_SHARE = 0.6;
+
+    /**
+     * An RoI problem's tensors: the input uniform in [-1, 1); RoIs as a detector's proposals, each
+     * inside the image of {@code h / scale x w / scale} pixels, with sides log-uniform from
+     * {@value #MIN_BOX} px to {@value #MAX_BOX_SHARE} of the image's side and a batch index
+     * uniform in {@code [0, n)} ({@link #box}); offsets uniform in [-1, 1) (scaled by gamma and the RoI's size);
+     * a mask in [0, 1); and an output full of NaN.
+     */
+    static Args random(RoiAlign op, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Args.Builder b = Args.builder();
+        b.src(Tensor.of(uniform(rnd, (long) op.n() * op.c() * op.h() * op.w(), -1, 1), op.n(), op.c(), op.h(), op.w()));
+        double imageH = op.h() / (double) op.spatialScale(), imageW = op.w() / (double) op.spatialScale();
+        float[] rois = new float[op.rois() * 5];
+        for (int k = 0; k < op.rois(); k++) {
+            rois[k * 5] = rnd.nextInt(op.n());
+            double bw = box(rnd, imageW), bh = box(rnd, imageH);
+            double x1 = rnd.nextDouble() * (imageW - bw), y1 = rnd.nextDouble() * (imageH - bh);
+            rois[k * 5 + 1] = (float) x1;
+            rois[k * 5 + 2] = (float) y1;
+            rois[k * 5 + 3] = (float) (x1 + bw);
+            rois[k * 5 + 4] = (float) (y1 + bh);
+        }
+        b.rois(Tensor.of(rois, op.rois(), 5));
+        int bins = op.outH() * op.outW();
+        if (op.offset()) {
+            b.offset(Tensor.of(uniform(rnd, (long) op.rois() * 2 * bins, -1, 1), op.rois(), 2, op.outH(), op.outW()));
+        }
+        if (op.mask()) {
+            b.mask(Tensor.of(uniform(rnd, (long) op.rois() * bins, 0, 1), op.rois(), 1, op.outH(), op.outW()));
+        }
+        float[] y = new float[op.rois() * op.outC() * bins];
+        Arrays.fill(y, Float.NaN);
+        return b.dst(Tensor.of(y, op.outputShape())).build();
+    }
+
+    /**
+     * A side log-uniform in [MIN_BOX, MAX_BOX_SHARE * side]; on an image too small for that, in
+     * [side / 4, side / 2], so that sides never repeat one value.
+     */
+    private static double box(SplittableRandom rnd, double side) {
+        double lo = Math.min(MIN_BOX, side / 4);
+        double hi = Math.max(Math.min(2 * lo, side), MAX_BOX_SHARE * side);
+        return Math.exp(rnd.nextDouble(Math.log(lo), Math.log(hi)));
+    }
+
     /** The same inputs with a new NaN-filled output. */
     static Args freshOutput(Args a, Convolution spec) {
         return a.with(Arg.DST, poisoned(spec));
+    }
+
+    /** The same inputs with a new NaN-filled output shaped as theirs. */
+    static Args freshOutput(Args a) {
+        int[] shape = a.get(Arg.DST).shape();
+        float[] o = new float[(int) Arrays.stream(shape).asLongStream().reduce(1, (x, y) -> x * y)];
+        Arrays.fill(o, Float.NaN);
+        return a.with(Arg.DST, Tensor.of(o, shape));
     }
 
     static HostTensor poisoned(Convolution spec) {

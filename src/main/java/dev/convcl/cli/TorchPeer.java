@@ -5,6 +5,7 @@ import dev.convcl.Args;
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
+import dev.convcl.RoiAlign;
 import dev.convcl.Tensor;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -21,17 +22,19 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
  * The PyTorch peer: {@code bench/torch_peer.py --serve} (bundled in the jar) in a child Python
- * process, which times {@code torch.nn.functional.conv2d} and {@code torchvision.ops.deform_conv2d}
- * on the data convcl gives it ({@code .npy} files in a temporary folder), with the benchmark's
- * timing rules ({@link BenchPeer.Budget}). The interpreter is {@code -Dconvcl.python}, else
+ * process, which times {@code torch.nn.functional.conv2d}, {@code torchvision.ops.deform_conv2d},
+ * {@code torchvision.ops.roi_align} and {@code torchvision.ops.ps_roi_align} on the data convcl
+ * gives it ({@code .npy} files in a temporary folder), with the benchmark's timing rules ({@link BenchPeer.Budget}). The interpreter is {@code -Dconvcl.python}, else
  * {@code $CONVCL_PYTHON}, else {@value #DEFAULT_PYTHON} (where Debian's {@code python3-torch}
  * installs), else {@code python3} on the PATH.
  */
@@ -182,23 +185,58 @@ final class TorchPeer implements BenchPeer {
 
     @Override
     public Layer prepare(Convolution op, Args inputs) throws IOException {
+        Map<String, HostTensor> files = new LinkedHashMap<>();
+        files.put("x", host(inputs, Arg.SRC));
+        files.put("w", host(inputs, Arg.WEIGHTS));
+        if (op.bias()) {
+            files.put("b", host(inputs, Arg.BIAS));
+        }
+        if (op instanceof DeformConv2d d) {
+            files.put("offset", host(inputs, Arg.OFFSET));
+            if (d.mask()) {
+                files.put("mask", host(inputs, Arg.MASK));
+            }
+        }
+        return prepared(files, String.format(Locale.ROOT, "prepare %s %d,%d %d,%d,%d,%d %d,%d %d",
+                op.isDeformable() ? "deform2d" : "conv2d", op.strideH(), op.strideW(), op.padTop(), op.padLeft(),
+                op.padBottom(), op.padRight(), op.dilH(), op.dilW(), op.groups()), op.outputShape());
+    }
+
+    /** torchvision has roi_align and ps_roi_align; deform_roi_pool is mmcv's, which is no peer here. */
+    @Override
+    public Optional<String> unsupported(RoiAlign op) {
+        if (op.kind() == RoiAlign.Kind.DEFORM_ROI_POOL) {
+            return Optional.of("no peer: torchvision has no deform_roi_pool (it is mmcv's operator)");
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Layer prepare(RoiAlign op, Args inputs) throws IOException {
+        Optional<String> why = unsupported(op);
+        if (why.isPresent()) {
+            throw new UnsupportedOperationException(why.get());
+        }
+        Map<String, HostTensor> files = new LinkedHashMap<>();
+        files.put("x", host(inputs, Arg.SRC));
+        files.put("rois", host(inputs, Arg.ROIS));
+        // Float.toString gives the float's shortest exact form; Python's float() reads it back.
+        return prepared(files, String.format(Locale.ROOT, "prepare_roi %s %d,%d %s %d %d", op.name(), op.outH(),
+                op.outW(), Float.toString(op.spatialScale()), op.samplingRatio(), op.aligned() ? 1 : 0),
+                op.outputShape());
+    }
+
+    /**
+     * Writes {@code files} as {@code NAME.npy} to a new folder and asks the child process to
+     * prepare {@code request} (the folder appended) there.
+     */
+    private Layer prepared(Map<String, HostTensor> files, String request, int[] outputShape) throws IOException {
         Path dir = Files.createTempDirectory(folder, "layer");
         try {
-            Npy.write(dir.resolve("x.npy"), host(inputs, Arg.SRC));
-            Npy.write(dir.resolve("w.npy"), host(inputs, Arg.WEIGHTS));
-            if (op.bias()) {
-                Npy.write(dir.resolve("b.npy"), host(inputs, Arg.BIAS));
+            for (Map.Entry<String, HostTensor> f : files.entrySet()) {
+                Npy.write(dir.resolve(f.getKey() + ".npy"), f.getValue());
             }
-            if (op instanceof DeformConv2d d) {
-                Npy.write(dir.resolve("offset.npy"), host(inputs, Arg.OFFSET));
-                if (d.mask()) {
-                    Npy.write(dir.resolve("mask.npy"), host(inputs, Arg.MASK));
-                }
-            }
-            String algorithm = ask(String.format(Locale.ROOT, "prepare %s %d,%d %d,%d,%d,%d %d,%d %d %s",
-                    op.isDeformable() ? "deform2d" : "conv2d", op.strideH(), op.strideW(), op.padTop(), op.padLeft(),
-                    op.padBottom(), op.padRight(), op.dilH(), op.dilW(), op.groups(), dir));
-            return new TorchLayer(op, dir, algorithm);
+            return new TorchLayer(this, outputShape, dir, ask(request + " " + dir));
         } catch (IOException | RuntimeException e) {
             deleteTree(dir);
             throw e;
@@ -212,41 +250,33 @@ final class TorchPeer implements BenchPeer {
         return t;
     }
 
-    /** A layer prepared in the child process. */
-    private final class TorchLayer implements Layer {
-        private final Convolution op;
-        private final Path dir;
-        private final String algorithm;
-
-        TorchLayer(Convolution op, Path dir, String algorithm) {
-            this.op = op;
-            this.dir = dir;
-            this.algorithm = algorithm;
-        }
-
-        @Override
-        public String algorithm() {
-            return algorithm;
-        }
-
+    /**
+     * A layer prepared in the child process.
+     *
+     * @param peer        the peer whose process holds it
+     * @param outputShape the shape its output must have
+     * @param dir         the folder of its inputs and output
+     * @param algorithm   what the process said it runs
+     */
+    private record TorchLayer(TorchPeer peer, int[] outputShape, Path dir, String algorithm) implements Layer {
         @Override
         public void call() throws IOException {
-            ask("run");
+            peer.ask("run");
         }
 
         @Override
         public HostTensor output() throws IOException {
             HostTensor y = Npy.read(dir.resolve("y.npy"));
-            if (!java.util.Arrays.equals(y.shape(), op.outputShape())) {
+            if (!java.util.Arrays.equals(y.shape(), outputShape)) {
                 throw new IOException("PyTorch's output has shape " + java.util.Arrays.toString(y.shape())
-                        + ", not " + java.util.Arrays.toString(op.outputShape()));
+                        + ", not " + java.util.Arrays.toString(outputShape));
             }
             return Tensor.of(y.toArray(), y.shape());
         }
 
         @Override
         public Timing time(Budget budget) throws IOException {
-            String times = ask(String.format(Locale.ROOT, "time %d %s %d %s", budget.warmup(),
+            String times = peer.ask(String.format(Locale.ROOT, "time %d %s %d %s", budget.warmup(),
                     Double.toString(budget.warmupSeconds()), budget.iters(), Double.toString(budget.seconds())));
             List<Double> ms = new ArrayList<>();
             for (String t : times.trim().split("\\s+")) {
@@ -264,8 +294,8 @@ final class TorchPeer implements BenchPeer {
         @Override
         public void close() throws IOException {
             try {
-                if (process != null && process.isAlive()) {
-                    ask("release");
+                if (peer.process != null && peer.process.isAlive()) {
+                    peer.ask("release");
                 }
             } finally {
                 deleteTree(dir);

@@ -49,16 +49,10 @@ final class TuneCommand extends CliCommand {
         if (device.kind() == DeviceChoice.Kind.CPU) {
             throw new IllegalArgumentException("--device cpu: tune needs an OpenCL device (opencl or opencl:N)");
         }
-        Pattern pattern;
-        try {
-            pattern = filter == null ? null : Pattern.compile(filter);
-        } catch (java.util.regex.PatternSyntaxException e) {
-            throw new IllegalArgumentException("--filter '" + filter + "' is not a regular expression: "
-                    + e.getDescription());
-        }
-        List<Convolution> specs = BenchSuite.select(
-                BenchSuite.load(shapes == null ? null : new FileArg("shapes file", "--shapes", shapes)), quick, pattern).stream()
-                .map(BenchSuite.Problem::spec).map(s -> s.withBias(true)).toList();
+        Pattern pattern = BenchSuite.filter(filter);
+        List<Convolution> specs = BenchSuite.convolutions(BenchSuite.select(
+                BenchSuite.load(shapes == null ? null : new FileArg("shapes file", "--shapes", shapes)), quick, pattern),
+                "tune").stream().map(s -> s.withBias(true)).toList();
         if (specs.isEmpty()) {
             throw new IllegalArgumentException("no problem selected from " + (shapes == null ? "the bundled suite" : shapes));
         }

@@ -112,14 +112,12 @@ class BenchChainOpenClTest {
 
     @Test
     void deviceRowsOfTheProblemTableCarryTheDeviceTensorSeries() throws IOException {
-        OpenClDeviceInfo device = OpenClTestDevice.require();
-        Path shapes = Files.writeString(dir.resolve("shapes.txt"), BenchCommandTest.TINY);
-        Path json = dir.resolve("out.json");
-        Cli.Result r = Cli.run("bench", "--shapes", shapes.toString(), "--device", "opencl:" + device.index(),
-                "--iters", "2", "--warmup", "0", "--warmup-seconds", "0", "--no-peak", "--json", json.toString());
+        Cli.BenchRun run = Cli.benchOnDevice(dir, BenchCommandTest.TINY, "--iters", "2", "--warmup", "0",
+                "--warmup-seconds", "0", "--no-peak");
+        Cli.Result r = run.result();
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("device-tensor ms"), r.toString());
-        String j = Files.readString(json);
+        String j = run.jsonText();
         Matcher row = Pattern.compile("\\{ \"name\": \"tiny.dcn\", \"op\": \"deform2d\", \"backend\": \"opencl\".*")
                 .matcher(j);
         assertTrue(row.find(), j);

@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.opencl.OpenClDeviceInfo;
-import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.PrivateCacheDir;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -24,11 +22,9 @@ class BenchOpenClTest {
 
     @Test
     void deviceRowsCarryKernelTimeSpeedupAndPeakShare() throws IOException {
-        OpenClDeviceInfo device = OpenClTestDevice.require();
-        Path shapes = Files.writeString(dir.resolve("shapes.txt"), BenchCommandTest.TINY);
-        Path json = dir.resolve("out.json");
-        Cli.Result r = Cli.run("bench", "--shapes", shapes.toString(), "--device", "opencl:" + device.index(),
-                "--iters", "3", "--json", json.toString());
+        Cli.BenchRun run = Cli.benchOnDevice(dir, BenchCommandTest.TINY, "--iters", "3");
+        OpenClDeviceInfo device = run.device();
+        Cli.Result r = run.result();
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("4 results ok, 0 FAIL"), r.toString());
         assertTrue(r.out().contains("device peak:"), r.toString());
@@ -36,7 +32,7 @@ class BenchOpenClTest {
         assertEquals(List.of("bench: measuring the peak of " + device.describe() + " and the CPU path (cached when its "
                 + "repeats agree; 'convcl peak' measures again) ..."),
                 r.err().lines().filter(l -> l.contains("measuring the peak")).toList(), r.toString());
-        String j = Files.readString(json);
+        String j = run.jsonText();
         assertTrue(j.contains("\"device\": \"" + device.describe() + "\""), j);
         Matcher row = Pattern.compile("\\{ \"name\": \"tiny.conv\", \"op\": \"conv2d\", \"backend\": \"opencl\".*").matcher(j);
         assertTrue(row.find(), j);

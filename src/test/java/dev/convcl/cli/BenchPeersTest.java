@@ -69,12 +69,7 @@ class BenchPeersTest {
     @Test
     void aPeerThatIsNotThereOrDoesNotOpenIsOneLineAndTheOthersGoOn() {
         Map<String, Supplier<BenchPeer>> available = new LinkedHashMap<>();
-        available.put("broken", () -> new FakePeer("broken", Mode.RIGHT) {
-            @Override
-            public String open(int threads) throws Exception {
-                throw new java.io.IOException("no interpreter\nsecond line");
-            }
-        });
+        available.put("broken", () -> new FakePeer("broken", Mode.BROKEN));
         available.put("good", () -> new FakePeer("good", Mode.RIGHT));
         StringWriter progress = new StringWriter();
         try (BenchPeers peers = BenchPeers.open(List.of(BenchPeers.ONNXRUNTIME, "broken", "good"), available, 2,
@@ -250,27 +245,18 @@ class BenchPeersTest {
 
     // ------------------------------------------------------------------ stand-in peers
 
-    enum Mode { RIGHT, WRONG, UNSUPPORTED, REFUSES }
+    enum Mode { RIGHT, WRONG, UNSUPPORTED, REFUSES, BROKEN }
 
-    /** A peer that answers with the reference (RIGHT), a perturbed result (WRONG), or cannot run the layer. */
-    static class FakePeer implements BenchPeer {
-        final String name;
-        final Mode mode;
-        int threads;
-
-        FakePeer(String name, Mode mode) {
-            this.name = name;
-            this.mode = mode;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
+    /**
+     * A peer that answers with the reference (RIGHT), a perturbed result (WRONG), cannot run the
+     * layer (UNSUPPORTED, REFUSES), or does not open (BROKEN).
+     */
+    record FakePeer(String name, Mode mode) implements BenchPeer {
         @Override
         public String open(int threads) throws Exception {
-            this.threads = threads;
+            if (mode == Mode.BROKEN) {
+                throw new java.io.IOException("no interpreter\nsecond line");
+            }
             return "fake " + name + ", " + threads + " threads";
         }
 

@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.opencl.OpenClDeviceInfo;
+import dev.convcl.testing.OpenClTestDevice;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -36,6 +39,34 @@ final class Cli {
         StringWriter err = new StringWriter();
         int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
         return new Result(code, out.toString(), err.toString());
+    }
+
+    /**
+     * A {@code bench} run on the OpenCL test device.
+     *
+     * @param device the device
+     * @param result what the command did
+     * @param json   its {@code --json} report (absent if the run failed before writing it)
+     */
+    record BenchRun(OpenClDeviceInfo device, Result result, Path json) {
+        String jsonText() throws IOException {
+            return Files.readString(json);
+        }
+    }
+
+    /**
+     * {@code bench --shapes DIR/shapes.txt --device opencl:N OPTIONS --json DIR/out.json} on the
+     * OpenCL test device ({@link OpenClTestDevice#require}), the shapes file holding {@code shapes}.
+     */
+    static BenchRun benchOnDevice(Path dir, String shapes, String... options) throws IOException {
+        OpenClDeviceInfo device = OpenClTestDevice.require();
+        Path file = Files.writeString(dir.resolve("shapes.txt"), shapes);
+        Path json = dir.resolve("out.json");
+        List<String> args = new ArrayList<>(List.of("bench", "--shapes", file.toString(), "--device",
+                "opencl:" + device.index()));
+        args.addAll(List.of(options));
+        args.addAll(List.of("--json", json.toString()));
+        return new BenchRun(device, run(args.toArray(String[]::new)), json);
     }
 
     /**

@@ -38,13 +38,22 @@ class PeakRepeatsTest {
         }
     }
 
+    /**
+     * Repeats {@code s}'s samples and asserts the verdict: whether it is stable, its figure, and
+     * how many samples were taken.
+     */
+    private static PeakRepeats.Verdict repeated(Script s, boolean stable, double value, int taken) {
+        PeakRepeats.Verdict v = PeakRepeats.repeat(s);
+        assertEquals(stable, v.stable(), v.toString());
+        assertEquals(value, v.value(), v.toString());
+        assertEquals(taken, s.taken, "repeats taken: " + v);
+        return v;
+    }
+
     @Test
     void threeRepeatsThatAgreeAreStableAndTheHighestIsKept() {
-        Script s = new Script(200, 196, 198, 1, 1);
-        PeakRepeats.Verdict v = PeakRepeats.repeat(s);
-        assertTrue(v.stable(), v.toString());
-        assertEquals(200, v.value());
-        assertEquals(3, s.taken, "no more repeats than needed");
+        // no more repeats than needed
+        PeakRepeats.Verdict v = repeated(new Script(200, 196, 198, 1, 1), true, 200, 3);
         assertTrue(v.describe("GFLOP/s").contains("3 repeats 200.0 196.0 198.0 GFLOP/s, within 5%"), v.describe("GFLOP/s"));
     }
 
@@ -52,20 +61,13 @@ class PeakRepeatsTest {
     void aLowRepeatIsOutvotedByMoreRepeats() {
         // A hiccup (another process took a core for a moment) slows one repeat down: two more are
         // taken and the three highest agree.
-        Script s = new Script(200, 120, 198, 199, 1);
-        PeakRepeats.Verdict v = PeakRepeats.repeat(s);
-        assertTrue(v.stable(), v.toString());
-        assertEquals(200, v.value());
-        assertEquals(4, s.taken);
+        repeated(new Script(200, 120, 198, 199, 1), true, 200, 4);
     }
 
     @Test
     void repeatsThatKeepDisagreeingAreNotStableButTheHighestIsShown() {
-        Script s = new Script(100, 150, 120, 180, 90);
-        PeakRepeats.Verdict v = PeakRepeats.repeat(s);
-        assertFalse(v.stable(), v.toString());
-        assertEquals(180, v.value(), "the highest repeat is the best lower bound there is");
-        assertEquals(PeakRepeats.MAX_REPEATS, s.taken, "gives up after the most repeats");
+        // The highest repeat is the best lower bound there is; it gives up after the most repeats.
+        PeakRepeats.Verdict v = repeated(new Script(100, 150, 120, 180, 90), false, 180, PeakRepeats.MAX_REPEATS);
         assertTrue(v.reason().contains("the three highest differ by 33%, more than 5%"), v.reason());
     }
 

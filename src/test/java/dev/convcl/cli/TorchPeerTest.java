@@ -9,6 +9,8 @@ import dev.convcl.Args;
 import dev.convcl.Convolution;
 import dev.convcl.HostTensor;
 import dev.convcl.Operation;
+import dev.convcl.RoiAlign;
+import dev.convcl.reference.ReferenceOps;
 import dev.convcl.Tensor;
 import dev.convcl.reference.ReferenceConv;
 import java.io.IOException;
@@ -63,6 +65,46 @@ class TorchPeerTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> peer.prepare(small, Args.builder().build()));
             assertTrue(e.getMessage().startsWith("the torch peer needs a host tensor for "), e.getMessage());
+        }
+    }
+
+    /**
+     * RoI operators: torchvision's roi_align (aligned or not, fixed or adaptive sampling) and
+     * ps_roi_align give the reference's output on the same RoIs; deform_roi_pool, which torchvision
+     * lacks, is refused with the reason before anything is sent.
+     */
+    @Test
+    void roiOperatorsGiveTheReferenceOutputAndDeformRoiPoolHasNoPeer() throws Exception {
+        try (TorchPeer peer = new TorchPeer()) {
+            try {
+                peer.open(1);
+            } catch (IOException absent) {
+                String m = String.valueOf(absent.getMessage());
+                assertTrue(!m.contains("\n") && (m.contains("python") || m.contains("torch")), m);
+                return;
+            }
+            for (String line : new String[] {
+                "op=roi_align n=2 c=3 h=11 w=9 rois=5 ph=3 pw=2 scale=0.25 sr=2 aligned=1",
+                "op=roi_align n=1 c=2 h=10 w=12 rois=4 ph=2 pw=2 scale=0.5 sr=0 aligned=0",
+                "op=ps_roi_align n=1 c=8 h=9 w=9 rois=3 ph=2 pw=2 scale=0.5 sr=2"}) {
+                RoiAlign op = RoiAlign.parse(line);
+                Args data = ProblemData.random(op, line.hashCode());
+                HostTensor expected = Tensor.zeros(op.outputShape());
+                ReferenceOps.run(op, data.with(Arg.DST, expected));
+                assertTrue(peer.unsupported(op).isEmpty(), line);
+                try (BenchPeer.Layer layer = peer.prepare(op, data.with(Arg.DST, null))) {
+                    layer.call();
+                    double err = ProblemData.relativeL2(expected, layer.output());
+                    assertTrue(err < 1e-5, line + " (" + layer.algorithm() + "): relative L2 " + err);
+                    assertTrue(layer.algorithm().startsWith("torchvision.ops." + op.name()), layer.algorithm());
+                    assertTrue(layer.time(new BenchPeer.Budget(1, 0, 3, 0)).median() > 0, line);
+                }
+            }
+            RoiAlign deform = RoiAlign.parse("op=deform_roi_pool n=1 c=2 h=6 w=6 rois=2 ph=2 pw=2 scale=1 sr=2 offset=1");
+            assertEquals("no peer: torchvision has no deform_roi_pool (it is mmcv's operator)",
+                    peer.unsupported(deform).orElseThrow());
+            Args data = ProblemData.random(deform, 1).with(Arg.DST, null);
+            assertThrows(UnsupportedOperationException.class, () -> peer.prepare(deform, data));
         }
     }
 }

@@ -1,0 +1,166 @@
+package dev.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.RoiAlign;
+import dev.convcl.testing.PrivateCacheDir;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code convcl bench} on RoI lines, on the CPU path: their own table, their JSON and CSV rows,
+ * the bundled RoI suite, the sample count, and the options that do not apply to them.
+ */
+@ExtendWith(PrivateCacheDir.class)
+class BenchRoiTest {
+    /** One line of each RoI operator (deform_roi_pool modulated), small enough for a unit test. */
+    static final String TINY_ROI = """
+            tiny.roi_align   op=roi_align n=2 c=8 h=12 w=10 rois=6 ph=3 pw=3 scale=0.25 sr=2 aligned=1
+            tiny.roi_align0  op=roi_align n=1 c=4 h=12 w=10 rois=5 ph=2 pw=2 scale=0.5 sr=0 aligned=0
+            tiny.ps          op=ps_roi_align n=1 c=18 h=9 w=11 rois=4 ph=3 pw=3 scale=0.5 sr=2
+            tiny.mdrp        op=deform_roi_pool n=1 c=4 h=9 w=9 rois=3 ph=3 pw=3 scale=0.5 sr=2 gamma=0.1 offset=1 mask=1
+            """;
+
+    @TempDir
+    Path dir;
+
+    /** The JSON rows of the RoI table (one line each), in order. */
+    static List<String> roiRows(String json) {
+        return json.lines().filter(l -> l.contains("\"section\": \"roi\"")).toList();
+    }
+
+    /** Asserts that every named field of {@code row} is a positive number. */
+    static void assertPositive(String row, String... fields) {
+        for (String f : fields) {
+            assertTrue(BenchChainTest.number(row, f) > 0, f + " positive in " + row);
+        }
+    }
+
+    @Test
+    void roiLinesGetTheirOwnTableAndReportRows() throws IOException {
+        Path shapes = Files.writeString(dir.resolve("shapes.txt"), BenchCommandTest.TINY + TINY_ROI);
+        Path json = dir.resolve("out.json"), csv = dir.resolve("out.csv");
+        Cli.Result r = Cli.run("bench", "--shapes", shapes.toString(), "--device", "cpu", "--iters", "3", "--warmup",
+                "0", "--warmup-seconds", "0", "--no-peak", "--json", json.toString(), "--csv", csv.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("6 results ok, 0 FAIL"), r.toString());
+        List<String> table = r.out().lines().filter(l -> l.startsWith("RoI problem") || l.startsWith("tiny.roi_align")
+                || l.startsWith("tiny.ps") || l.startsWith("tiny.mdrp")).toList();
+        assertEquals(5, table.size(), r.toString());
+        assertTrue(table.get(0).contains("Msample/s") && !table.get(0).contains("GFLOP/s"), table.get(0));
+        assertTrue(r.out().contains("RoI rows: Msample/s = bilinear samples"), r.toString());
+
+        List<String> rows = roiRows(Files.readString(json));
+        assertEquals(4, rows.size(), rows.toString());
+        String[] ops = {"roi_align", "roi_align", "ps_roi_align", "deform_roi_pool"};
+        for (int i = 0; i < rows.size(); i++) {
+            String row = rows.get(i);
+            assertTrue(row.contains("\"op\": \"" + ops[i] + "\"") && row.contains("\"backend\": \"cpu\"")
+                    && row.contains("\"ok\": true") && row.contains("\"checked_with\": \"reference\""), row);
+            assertPositive(row, "median_ms", "min_ms", "max_ms", "calls", "device_median_ms", "device_calls",
+                    "samples", "msamples_per_s", "device_msamples_per_s", "compile_ms");
+            assertTrue(BenchChainTest.number(row, "rel_l2") <= ProblemData.TOLERANCE, row);
+        }
+        // sr=2: every bin takes 2x2 samples of each output channel
+        assertEquals(6 * 8 * 9 * 4, BenchChainTest.number(rows.get(0), "samples"), rows.get(0));
+        assertEquals(4 * 2 * 9 * 4, BenchChainTest.number(rows.get(2), "samples"), rows.get(2));
+        String csvText = Files.readString(csv);
+        String header = csvText.lines().findFirst().orElseThrow();
+        assertTrue(header.contains("msamples_per_s") && header.contains("gflops"), header);
+        assertEquals(4, csvText.lines().filter(l -> l.contains(",roi,")).count(), csvText);
+    }
+
+    @Test
+    void adaptiveSamplesFollowTheRoiSize() {
+        RoiAlign op = RoiAlign.parse("op=roi_align n=1 c=3 h=20 w=20 rois=2 ph=2 pw=4 scale=0.5 sr=0 aligned=1");
+        // on the map: 5 x 9 -> ceil(5/2)=3 by ceil(9/4)=3; 0.5 x 0.5 -> 1 by 1
+        float[] rois = {0, 2, 4, 20, 14, 0, 1, 1, 2, 2};
+        assertEquals((3 * 3 + 1) * 3 * 2 * 4, BenchRoi.samples(op, rois));
+        // unaligned roi_align raises a RoI's size to at least 1 before it sizes the grid
+        RoiAlign unaligned = RoiAlign.parse("op=roi_align n=1 c=1 h=20 w=20 rois=1 ph=2 pw=2 scale=0.5 sr=0 aligned=0");
+        assertEquals(4, BenchRoi.samples(unaligned, new float[] {0, 1, 1, 2, 2}));
+    }
+
+    @Test
+    void bundledRoiSuiteHoldsTheDetectionHeads() throws IOException {
+        List<BenchSuite.Problem> suite = BenchSuite.load(null, BenchSuite.BUNDLED_ROI);
+        assertTrue(suite.stream().allMatch(p -> p.roi() != null), suite.toString());
+        assertTrue(suite.stream().anyMatch(p -> p.roi().kind() == RoiAlign.Kind.ROI_ALIGN && p.roi().rois() == 300
+                && p.roi().c() == 256 && p.roi().outH() == 7 && p.roi().spatialScale() == 0.0625f
+                && p.roi().h() == 50 && p.roi().w() == 68 && p.roi().aligned() && p.roi().samplingRatio() == 0));
+        assertTrue(suite.stream().anyMatch(p -> p.roi().outH() == 14 && p.roi().outW() == 14));
+        assertTrue(suite.stream().anyMatch(p -> p.roi().kind() == RoiAlign.Kind.PS_ROI_ALIGN && p.roi().c() == 490));
+        assertTrue(suite.stream().anyMatch(p -> p.roi().kind() == RoiAlign.Kind.DEFORM_ROI_POOL && p.roi().mask()));
+        // the RoIs of a problem lie inside the image and are valid for the operator
+        BenchSuite.Problem box = suite.get(0);
+        float[] rois = ((dev.convcl.HostTensor) ProblemData.random(box.roi(), box.name().hashCode())
+                .get(dev.convcl.Arg.ROIS)).toArray();
+        box.roi().checkRois(rois);
+        float imageW = box.roi().w() / box.roi().spatialScale(), imageH = box.roi().h() / box.roi().spatialScale();
+        for (int k = 0; k < box.roi().rois(); k++) {
+            float x1 = rois[k * 5 + 1], y1 = rois[k * 5 + 2], x2 = rois[k * 5 + 3], y2 = rois[k * 5 + 4];
+            assertTrue(x1 >= 0 && y1 >= 0 && x2 <= imageW && y2 <= imageH && x2 - x1 >= 1 && y2 - y1 >= 1,
+                    "RoI " + k + " inside the image: " + x1 + "," + y1 + "," + x2 + "," + y2);
+        }
+    }
+
+    @Test
+    void optionsThatDoNotApplyToRoiLinesAreOneLine() throws IOException {
+        Path shapes = Files.writeString(dir.resolve("roi.txt"), TINY_ROI);
+        Cli.assertUsageError(Cli.run("bench", "--roi", "--shapes", shapes.toString()),
+                "--roi times the bundled RoI suite");
+        Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--batch", "1,2"),
+                "--batch applies to convolutions; tiny.roi_align is roi_align");
+        Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--plot", dir.resolve("p.svg").toString()),
+                "--plot and --fma-limit rate GFLOP/s of convolutions");
+        Cli.assertUsageError(Cli.run("bench", "--chain", "--roi"), "it takes no --roi");
+        // tune tunes convolution kernels: an RoI line in its shapes file is one line, before any device work
+        Cli.assertUsageError(Cli.run("tune", "--shapes", shapes.toString(), "--dir", dir.toString()),
+                "tiny.roi_align is roi_align; tune takes convolutions only");
+        Path bad = Files.writeString(dir.resolve("bad.txt"), "x op=pool2d kind=max n=1 c=1 h=4 w=4 kh=2 kw=2\n");
+        Cli.assertUsageError(Cli.run("bench", "--shapes", bad.toString()),
+                "op=pool2d is neither a convolution nor an RoI operator");
+    }
+
+    /**
+     * {@code --peers torch} on RoI lines: torchvision's roi_align and ps_roi_align time the same
+     * RoIs in the same run and are checked like convcl; deform_roi_pool's peer row says there is
+     * none and why. Without torch, the run goes on and one line says what is missing.
+     */
+    @Test
+    void torchPeerTimesRoiAlignAndSaysDeformRoiPoolHasNone() throws IOException {
+        Path shapes = Files.writeString(dir.resolve("roi.txt"), TINY_ROI);
+        Path json = dir.resolve("out.json");
+        Cli.Result r = Cli.run("bench", "--shapes", shapes.toString(), "--device", "cpu", "--iters", "3",
+                "--warmup-seconds", "0", "--peers", "torch", "--peer-threads", "1", "--json", json.toString());
+        assertEquals(0, r.code(), r.toString());
+        List<String> torchLine = r.out().lines().filter(l -> l.startsWith("peer torch: ")).toList();
+        assertEquals(1, torchLine.size(), r.toString());
+        if (torchLine.get(0).startsWith("peer torch: not available: ")) {
+            assertTrue(r.out().contains("4 results ok, 0 FAIL"), r.toString());
+            return;
+        }
+        List<String> rows = roiRows(Files.readString(json));
+        List<String> torch = rows.stream().filter(l -> l.contains("\"backend\": \"torch\"")).toList();
+        assertEquals(4, torch.size(), rows.toString());
+        for (int i = 0; i < 3; i++) {
+            assertTrue(torch.get(i).contains("\"ok\": true") && torch.get(i).contains("\"algorithm\": \"torchvision.ops."),
+                    torch.get(i));
+            assertPositive(torch.get(i), "median_ms", "msamples_per_s");
+        }
+        assertTrue(torch.get(3).contains("\"unsupported\": true") && torch.get(3).contains(
+                "\"error\": \"no peer: torchvision has no deform_roi_pool (it is mmcv's operator)\""), torch.get(3));
+        // convcl's rows carry the peer's median beside theirs
+        String cpu = rows.get(0);
+        assertTrue(cpu.contains("\"best_peer\": \"torch\""), cpu);
+        assertPositive(cpu, "torch_median_ms", "vs_best_peer");
+        assertTrue(r.out().contains("7 results ok, 0 FAIL, 1 n/a"), r.toString());
+        assertTrue(r.out().contains("n/a tiny.mdrp on torch: no peer: torchvision has no deform_roi_pool"), r.toString());
+    }
+}
