@@ -110,15 +110,16 @@ def bench(model, name, shape, dev, a, tmp):
 
 def latency_table(rows):
     ms = lambda row, key: "-" if row is None or not row["ok"] else f"{row[key]:.1f}"  # noqa: E731
-    lines = ["| model | input | device ms | device ms (host arrays) | steps on CPU | CPU path ms | CPU / device |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| model | input | device ms | device ms (host arrays) | steps on CPU | host transfers | CPU path ms "
+             "| CPU / device |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for name, shape, device, cpu, error in rows:
         ratio = "-"
         if device and cpu and device["ok"] and cpu["ok"]:
             ratio = f"{cpu['median_ms'] / device['median_ms']:.2f}x"
         steps = "-" if device is None else f"{device['steps_on_cpu_path']} of {device['steps']}"
+        transfers = "-" if device is None or not device["ok"] else str(device["host_transfers"])
         lines.append(f"| {name} | {'x'.join(str(d) for d in shape)} | {ms(device, 'median_ms')} | "
-                     f"{ms(device, 'host_array_median_ms')} | {steps} | {ms(cpu, 'median_ms')} | {ratio}"
+                     f"{ms(device, 'host_array_median_ms')} | {steps} | {transfers} | {ms(cpu, 'median_ms')} | {ratio}"
                      + (f" (FAIL: {error})" if error else "") + " |")
     return "\n".join(lines) + "\n"
 
