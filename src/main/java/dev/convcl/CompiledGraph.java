@@ -20,8 +20,9 @@ import java.util.Set;
  * activations have device buffers, allocated once and shared by values whose lifetimes do not
  * overlap. The scratch a plan needs only while it runs (a GEMM's zero-padded input copy) is one
  * device buffer shared by all of them, sized to the largest need (oneDNN's user-managed
- * scratchpad): the plans run one after another on one queue. A run uploads the inputs, queues every plan, and downloads the outputs: nothing else
- * moves between host and device (with device tensors in and out, nothing at all).
+ * scratchpad): the plans run one after another on one queue. A run uploads the inputs, queues
+ * every plan, and downloads the outputs: nothing else moves between host and device (with device
+ * tensors in and out, nothing at all).
  *
  * <pre>{@code
  * try (Engine engine = Engine.create();
