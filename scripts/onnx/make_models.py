@@ -12,6 +12,7 @@ checks its own numbers: the float32 run must be within 1e-4 relative L2 of the f
                                                             #   -> target/onnx-full/, not committed
   /usr/bin/python3 scripts/onnx/make_models.py --only resnet_tiny,dcnv2_tiny
   /usr/bin/python3 scripts/onnx/make_models.py --seed 77 --out /tmp/other   # other weights, not committed
+  /usr/bin/python3 scripts/onnx/make_models.py --full --only resnet18 --size 128 --out /tmp/small  # other input size
 Then scripts/onnx/check_models.py FOLDER runs a folder of models through `convcl run --model`.
 
 Needs Debian's python3-torchvision, python3-onnx and python3-skimage.
@@ -419,6 +420,8 @@ def main():
     p.add_argument("--seed", type=int, default=1000,
                    help="base of the weight seeds (default 1000, the committed models); another value gives"
                         " models that are not in the repo")
+    p.add_argument("--size", type=int,
+                   help="input height and width for every model built (default: each model's own, e.g. 224)")
     a = p.parse_args()
     models = FULL if a.full else TINY
     out = a.out or os.path.join(ROOT, "target/onnx-full" if a.full else "src/test/resources/onnx")
@@ -427,7 +430,8 @@ def main():
     for i, name in enumerate(names):
         if name not in models:
             raise SystemExit(f"unknown model {name}; known: {', '.join(models)}")
-        entries.append(build(name, models[name], out, seed=a.seed + list(models).index(name)))
+        ctor, size, opset, opts = models[name]
+        entries.append(build(name, (ctor, a.size or size, opset, opts), out, seed=a.seed + list(models).index(name)))
     if not a.only:
         common.write_manifest(out, entries)
 

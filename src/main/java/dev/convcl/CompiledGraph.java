@@ -18,8 +18,11 @@ import java.util.Set;
  * A {@link Graph} compiled for an engine ({@link Engine#compile(Graph)}): the passes have run, each
  * remaining layer has its {@link Plan} with its constants bound (uploaded once), and the
  * activations have device buffers, allocated once and shared by values whose lifetimes do not
- * overlap. A run uploads the inputs, queues every plan, and downloads the outputs: nothing else
- * moves between host and device (with device tensors in and out, nothing at all).
+ * overlap. The scratch a plan needs only while it runs (a GEMM's zero-padded input copy) is one
+ * device buffer shared by all of them, sized to the largest need (oneDNN's user-managed
+ * scratchpad): the plans run one after another on one queue. A run uploads the inputs, queues
+ * every plan, and downloads the outputs: nothing else moves between host and device (with device
+ * tensors in and out, nothing at all).
  *
  * <pre>{@code
  * try (Engine engine = Engine.create();
@@ -79,6 +82,8 @@ public final class CompiledGraph implements AutoCloseable {
     private final Map<String, DeviceTensor> inputViews = new LinkedHashMap<>();
     private final Map<String, DeviceTensor> outputViews = new LinkedHashMap<>();
     private final long activationBytes;
+    /** The scratchpad shared by the plans; null while none needs one. */
+    private DeviceTensor scratchpad;
     private boolean closed;
 
     private CompiledGraph(Engine engine, Program program) {
@@ -110,6 +115,7 @@ public final class CompiledGraph implements AutoCloseable {
             for (Program.Step s : program.steps()) {
                 Plan plan = engine.plan(s.op());
                 plans.add(plan);
+                shareScratchpad(plan);
                 for (Map.Entry<Arg, float[]> c : s.constants().entrySet()) {
                     plan.bind(c.getKey(), Tensor.of(c.getValue(), s.shape(c.getKey())));
                 }
@@ -122,6 +128,35 @@ public final class CompiledGraph implements AutoCloseable {
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /**
+     * Hands {@code plan} the shared scratchpad, first growing it (and handing the larger one to
+     * the plans before) when the plan needs more; the plan's own scratch is released, so at most
+     * one plan's own, the old and the new scratchpad are held at once while compiling.
+     */
+    private void shareScratchpad(Plan plan) {
+        long need = plan.scratchpadBytes();
+        if (need == 0) {
+            return;
+        }
+        if (scratchpad == null || scratchpadBytes() < need) {
+            int floats = Math.toIntExact((need + DataType.F32.bytes() - 1) / DataType.F32.bytes());
+            DeviceTensor larger = engine.allocate(floats);
+            buffers.add(larger);
+            for (Plan p : plans) {
+                if (p.scratchpadBytes() > 0) {
+                    p.useScratchpad(larger.memory());
+                }
+            }
+            if (scratchpad != null) {
+                buffers.remove(scratchpad);
+                scratchpad.close();
+            }
+            scratchpad = larger;
+        } else {
+            plan.useScratchpad(scratchpad.memory());
         }
     }
 
@@ -251,6 +286,16 @@ public final class CompiledGraph implements AutoCloseable {
      */
     public long activationBytes() {
         return activationBytes;
+    }
+
+    /**
+     * Device memory of the scratchpad the plans share (the largest scratch one needs while it
+     * runs; none on the CPU path).
+     *
+     * @return bytes
+     */
+    public synchronized long scratchpadBytes() {
+        return scratchpad == null ? 0 : (long) scratchpad.size() * DataType.F32.bytes();
     }
 
     /**

@@ -122,6 +122,19 @@ public final class Plan implements AutoCloseable {
     }
 
     /**
+     * Bytes of device memory a call of the current implementation needs only while it runs
+     * ({@link Primitive#scratchpadBytes}); 0 on the CPU path.
+     */
+    synchronized long scratchpadBytes() {
+        return primitive.scratchpadBytes();
+    }
+
+    /** Hands the current implementation a scratchpad shared with other plans ({@link Primitive#useScratchpad}). */
+    synchronized void useScratchpad(Memory memory) {
+        primitive.useScratchpad(memory);
+    }
+
+    /**
      * Binds a constant argument (typically {@link Arg#WEIGHTS} and {@link Arg#BIAS}): its current
      * values are copied now (and, where the implementation packs them, packed once) and used by
      * every later call that does not pass that role. Changing {@code t} afterwards has no effect

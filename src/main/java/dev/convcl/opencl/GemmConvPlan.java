@@ -3,6 +3,7 @@ package dev.convcl.opencl;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.clEnqueueCopyBuffer;
 import static org.jocl.CL.clEnqueueCopyBufferRect;
+import static org.jocl.CL.clEnqueueFillBuffer;
 
 import dev.convcl.Arg;
 import dev.convcl.Convolution;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jocl.CLException;
+import org.jocl.Pointer;
 
 /**
  * Ordinary (non-depthwise) conv2d as an implicit GEMM ({@code conv2d_gemm.cl}) with one
@@ -21,7 +23,10 @@ import org.jocl.CLException;
  * rectangular copy to row pad_top, column pad_left of planes of (h + pad_top + pad_bottom) x
  * (w + pad_left + pad_right): the padding is zeroed once at creation; skipped when there is no
  * padding and no slack), runs the GEMM kernel, whose epilogue adds the bias and applies the
- * post-op chain (reading the sum tensor), and leaves the output in place. The weights are packed on the
+ * post-op chain (reading the sum tensor), and leaves the output in place. The padded layout is
+ * the plan's scratchpad ({@link #scratchpadBytes()}): its own buffer, or one shared with the other
+ * plans of a compiled graph ({@link #useScratchpad}), whose padding another plan may have
+ * overwritten, so each call zeroes it again before the copy. The weights are packed on the
  * device ({@code pack_weights}) into the plan's panel layout: once when they are bound, or on each
  * call that passes them. {@link #lastKernelMillis()} is the packing (when it ran) plus the GEMM.
  */
@@ -38,8 +43,12 @@ final class GemmConvPlan implements Primitive {
     private final Geometry geo;
     private final OpenClKernel pack;
     private final OpenClKernel gemm;
-    /** The padded input layout; null when the kernel reads the caller's input in place. */
-    private final DeviceBuffer input;
+    /** Whether a call copies the input into the padded layout (else the kernel reads it in place). */
+    private final boolean copiesInput;
+    /** The padded input layout, the plan's own or a shared scratchpad; null when not copied. */
+    private DeviceBuffer input;
+    /** Whether {@link #input} is shared: its padding must be zeroed again on each call. */
+    private boolean sharedInput;
     private final DeviceBuffer packed;
     private final long[] packGlobal, packLocal, gemmGlobal, gemmLocal;
     private final List<AutoCloseable> owned = new ArrayList<>();
@@ -95,7 +104,8 @@ final class GemmConvPlan implements Primitive {
             pack = own(ctx.programs().kernel(SOURCE,
                     KernelOptions.of(spec.dataType()).define("PACK_R", PACK_R).toString(), "pack_weights"));
             gemm = own(ctx.programs().kernel(SOURCE, geo.options, geo.kernelName));
-            if (geo.padded || geo.inputFloats > spec.inputSize()) {
+            copiesInput = geo.padded || geo.inputFloats > spec.inputSize();
+            if (copiesInput) {
                 input = own(ctx.allocate("input (padded)", geo.inputFloats * elem, CL_MEM_READ_WRITE));
                 // The padding and the slack are never written again: zero them once.
                 input.fill(0f);
@@ -171,6 +181,30 @@ final class GemmConvPlan implements Primitive {
         return role != Arg.WEIGHTS;
     }
 
+    /** The padded input layout's bytes; 0 when the kernel reads the caller's input in place. */
+    @Override
+    public long scratchpadBytes() {
+        return copiesInput ? geo.inputFloats * elem : 0;
+    }
+
+    /** Releases the plan's own padded input layout and uses the start of {@code memory} instead. */
+    @Override
+    public synchronized void useScratchpad(Memory memory) {
+        if (!copiesInput) {
+            return;
+        }
+        if (!(memory instanceof DeviceBuffer b) || b.bytes() < scratchpadBytes()) {
+            throw new IllegalArgumentException("the scratchpad of " + algorithm() + " must be OpenCL memory of at least "
+                    + scratchpadBytes() + " bytes, got " + memory);
+        }
+        if (!sharedInput) {
+            owned.remove(input);
+            input.close();
+        }
+        input = b;
+        sharedInput = true;
+    }
+
     @Override
     public synchronized void execute(Map<Arg, Memory> args) {
         Map<Arg, DeviceBuffer> all = KernelPrimitive.buffers(bound, args);
@@ -215,6 +249,14 @@ final class GemmConvPlan implements Primitive {
     private void copyInput(DeviceBuffer src) {
         long rowBytes = (long) spec.w() * elem;
         ctx.injectFault(OpenClContext.FaultSite.WRITE, "input (padded)");
+        if (sharedInput) {
+            // Another plan's call may have left anything here: zero what this call reads (the
+            // interior is overwritten by the copy below; only the padding and the slack matter,
+            // but one fill of the region is one command where the borders would be many).
+            long from = geo.padded ? 0 : spec.inputSize() * elem;
+            clEnqueueFillBuffer(ctx.queue(), input.mem(), Pointer.to(new byte[] {0}), 1, from,
+                    scratchpadBytes() - from, 0, null, null);
+        }
         if (!geo.padded) {
             clEnqueueCopyBuffer(ctx.queue(), src.mem(), input.mem(), 0, 0, spec.inputSize() * elem, 0, null, null);
             return;

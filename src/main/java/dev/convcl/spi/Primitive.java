@@ -31,6 +31,27 @@ public interface Primitive extends AutoCloseable {
     }
 
     /**
+     * Bytes of device memory a call needs only while it runs (oneDNN's scratchpad: a GEMM's
+     * zero-padded input copy, say), whose contents no later call reads; 0 when none. Until
+     * {@link #useScratchpad} hands it one, the primitive holds its own, allocated at creation.
+     */
+    default long scratchpadBytes() {
+        return 0;
+    }
+
+    /**
+     * Makes later calls use {@code memory}, of at least {@link #scratchpadBytes()} bytes, as their
+     * scratch, and releases the primitive's own: primitives whose calls are issued one after
+     * another on one queue (a compiled graph's) share one buffer sized to the largest need. Each
+     * call rewrites whatever of it the call reads. The caller keeps {@code memory} alive until it
+     * closes the primitive. The default does nothing (no scratch).
+     *
+     * @throws IllegalArgumentException when {@code memory} is not this backend's or is too small
+     */
+    default void useScratchpad(Memory memory) {
+    }
+
+    /**
      * Issues the work computing {@link Arg#DST} from the other arguments (and the bound ones for
      * roles {@code args} does not hold). Returns once the work is queued; the backend's
      * {@link Backend#read} or {@link Backend#finish} waits for it.
