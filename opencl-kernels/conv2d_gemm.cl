@@ -127,6 +127,25 @@ __kernel void pack_weights(__global const real* restrict weight,
     const __global real* in = input + (size_t)(n * C + g * CG) * plane + base;                     \
     const __global real* w = wpack + (size_t)gm * CG * (KH * KW * TM)
 
+/* The tap loops of a register-tile kernel, after REGISTER_TILE_START: for each input channel of
+ * the group, kernel row i and kernel column j, px points at the tap's input for the tile's base
+ * pixel, the statements BODY run (a pragma in them is written _Pragma("unroll")), and w moves on
+ * to the next tap's TM packed weights. Taps stay loops: their counts are arguments, so one build
+ * serves every kernel shape. */
+#define REGISTER_TILE_TAPS(...)                                                                   \
+    const int rowStep = DH * IWP;                                                                  \
+    for (int c = 0; c < CG; ++c) {                                                                 \
+        for (int i = 0; i < KH; ++i) {                                                             \
+            const __global real* row = in + i * rowStep;                                           \
+            for (int j = 0; j < KW; ++j) {                                                         \
+                const __global real* px = row + j * DW;                                            \
+                __VA_ARGS__                                                                        \
+                w += TM;                                                                           \
+            }                                                                                      \
+        }                                                                                          \
+        in += plane;                                                                               \
+    }
+
 #if defined(TN) && defined(MV)
 #define TM (VW * MV)
 
@@ -135,39 +154,15 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
     REGISTER_TILE_START(SW);
 
     realv acc[TN][MV];
-#pragma unroll
-    for (int t = 0; t < TN; ++t) {
-#pragma unroll
-        for (int v = 0; v < MV; ++v) {
-            acc[t][v] = (realv)(0.0f);
-        }
-    }
-    const int rowStep = DH * IWP;
-    for (int c = 0; c < CG; ++c) {
-        /* taps stay loops (their sizes are arguments, so one build serves every kernel shape):
-           the pixel offsets t*SW below are still constants from the tap's base pointer */
-        for (int i = 0; i < KH; ++i) {
-            const __global real* row = in + i * rowStep;
-            for (int j = 0; j < KW; ++j) {
-                const __global real* px = row + j * DW;
-                realv wv[MV];
-#pragma unroll
-                for (int v = 0; v < MV; ++v) {
-                    wv[v] = VLOAD(w + v * VW);
-                }
-#pragma unroll
-                for (int t = 0; t < TN; ++t) {
-                    const realv x = (realv)(px[t * SW]);
-#pragma unroll
-                    for (int v = 0; v < MV; ++v) {
-                        acc[t][v] = VFMA(wv[v], x, acc[t][v]);
-                    }
-                }
-                w += TM;
-            }
-        }
-        in += plane;
-    }
+    TILE_ZERO(acc, TN, MV);
+    /* the pixel offsets t*SW are constants from the tap's base pointer px */
+    REGISTER_TILE_TAPS(
+        realv wv[MV];
+        VLOAD_ROW(wv, w, MV);
+        _Pragma("unroll") for (int t = 0; t < TN; ++t) {
+            const realv x = (realv)(px[t * SW]);
+            VFMA_ROW(acc[t], x, wv, MV);
+        })
 
     const int P = OH * OW;
     const int m0 = mt * TM;
@@ -269,37 +264,14 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
     REGISTER_TILE_START(1);
 
     realv acc[TM][NV];
-#pragma unroll
-    for (int m = 0; m < TM; ++m) {
-#pragma unroll
-        for (int v = 0; v < NV; ++v) {
-            acc[m][v] = (realv)(0.0f);
-        }
-    }
-    const int rowStep = DH * IWP;
-    for (int c = 0; c < CG; ++c) {
-        for (int i = 0; i < KH; ++i) {
-            const __global real* row = in + i * rowStep;
-            for (int j = 0; j < KW; ++j) {
-                const __global real* px = row + j * DW;
-                realv x[NV];
-#pragma unroll
-                for (int v = 0; v < NV; ++v) {
-                    x[v] = VLOAD(px + v * VW);
-                }
-#pragma unroll
-                for (int m = 0; m < TM; ++m) {
-                    const realv a = (realv)(w[m]);
-#pragma unroll
-                    for (int v = 0; v < NV; ++v) {
-                        acc[m][v] = VFMA(a, x[v], acc[m][v]);
-                    }
-                }
-                w += TM;
-            }
-        }
-        in += plane;
-    }
+    TILE_ZERO(acc, TM, NV);
+    REGISTER_TILE_TAPS(
+        realv x[NV];
+        VLOAD_ROW(x, px, NV);
+        _Pragma("unroll") for (int m = 0; m < TM; ++m) {
+            const realv a = (realv)(w[m]);
+            VFMA_ROW(acc[m], a, x, NV);
+        })
 
     const int P = OH * OW;
     const size_t out0 = (size_t)(n * K + g * KG) * P;
