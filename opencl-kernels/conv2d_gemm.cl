@@ -146,6 +146,20 @@ __kernel void pack_weights(__global const real* restrict weight,
         in += plane;                                                                               \
     }
 
+/* The accumulation of a register-tile kernel: declares ACC[ROWS][N] (N vectors of VW), zeroes it,
+ * and at every tap loads N vectors from VSRC (a pointer: the tap's weights or inputs) and adds to
+ * each row r < ROWS their product with the broadcast scalar S (an expression of r). */
+#define REGISTER_TILE_ACCUMULATE(ACC, ROWS, N, VSRC, r, S)                                        \
+    realv ACC[ROWS][N];                                                                            \
+    TILE_ZERO(ACC, ROWS, N);                                                                       \
+    REGISTER_TILE_TAPS(                                                                            \
+        realv row_[N];                                                                             \
+        VLOAD_ROW(row_, VSRC, N);                                                                  \
+        _Pragma("unroll") for (int r = 0; r < (ROWS); ++r) {                                      \
+            const realv s_ = (realv)(S);                                                           \
+            VFMA_ROW(ACC[r], s_, row_, N);                                                         \
+        })
+
 #if defined(TN) && defined(MV)
 #define TM (VW * MV)
 
@@ -153,16 +167,9 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 {
     REGISTER_TILE_START(SW);
 
-    realv acc[TN][MV];
-    TILE_ZERO(acc, TN, MV);
-    /* the pixel offsets t*SW are constants from the tap's base pointer px */
-    REGISTER_TILE_TAPS(
-        realv wv[MV];
-        VLOAD_ROW(wv, w, MV);
-        _Pragma("unroll") for (int t = 0; t < TN; ++t) {
-            const realv x = (realv)(px[t * SW]);
-            VFMA_ROW(acc[t], x, wv, MV);
-        })
+    /* MV vectors of channel weights, one broadcast input per pixel t; the pixel offsets t*SW are
+       constants from the tap's base pointer px */
+    REGISTER_TILE_ACCUMULATE(acc, TN, MV, w, t, px[t * SW]);
 
     const int P = OH * OW;
     const int m0 = mt * TM;
@@ -263,15 +270,8 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
 {
     REGISTER_TILE_START(1);
 
-    realv acc[TM][NV];
-    TILE_ZERO(acc, TM, NV);
-    REGISTER_TILE_TAPS(
-        realv x[NV];
-        VLOAD_ROW(x, px, NV);
-        _Pragma("unroll") for (int m = 0; m < TM; ++m) {
-            const realv a = (realv)(w[m]);
-            VFMA_ROW(acc[m], a, x, NV);
-        })
+    /* NV vectors of adjacent inputs, one broadcast weight per channel m */
+    REGISTER_TILE_ACCUMULATE(acc, TM, NV, px, m, w[m]);
 
     const int P = OH * OW;
     const size_t out0 = (size_t)(n * K + g * KG) * P;
