@@ -148,8 +148,9 @@ __kernel void pack_weights(__global const real* restrict weight,
 
 /* The accumulation of a register-tile kernel: declares ACC[ROWS][N] (N vectors of VW), zeroes it,
  * and at every tap loads N vectors from VSRC (a pointer: the tap's weights or inputs) and adds to
- * each row r < ROWS their product with the broadcast scalar S (an expression of r). */
-#define REGISTER_TILE_ACCUMULATE(ACC, ROWS, N, VSRC, r, S)                                        \
+ * each row r < ROWS their product with the broadcast scalar S (an expression of r), through
+ * ROW_FMA (VFMA_ROW or VFMA_ROW_XS: the weight is fma's first factor). */
+#define REGISTER_TILE_ACCUMULATE(ACC, ROWS, N, VSRC, r, S, ROW_FMA)                               \
     realv ACC[ROWS][N];                                                                            \
     TILE_ZERO(ACC, ROWS, N);                                                                       \
     REGISTER_TILE_TAPS(                                                                            \
@@ -157,7 +158,7 @@ __kernel void pack_weights(__global const real* restrict weight,
         VLOAD_ROW(row_, VSRC, N);                                                                  \
         _Pragma("unroll") for (int r = 0; r < (ROWS); ++r) {                                      \
             const realv s_ = (realv)(S);                                                           \
-            VFMA_ROW(ACC[r], s_, row_, N);                                                         \
+            ROW_FMA(ACC[r], s_, row_, N);                                                          \
         })
 
 #if defined(TN) && defined(MV)
@@ -169,7 +170,7 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 
     /* MV vectors of channel weights, one broadcast input per pixel t; the pixel offsets t*SW are
        constants from the tap's base pointer px */
-    REGISTER_TILE_ACCUMULATE(acc, TN, MV, w, t, px[t * SW]);
+    REGISTER_TILE_ACCUMULATE(acc, TN, MV, w, t, px[t * SW], VFMA_ROW_XS);
 
     const int P = OH * OW;
     const int m0 = mt * TM;
@@ -271,7 +272,7 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
     REGISTER_TILE_START(1);
 
     /* NV vectors of adjacent inputs, one broadcast weight per channel m */
-    REGISTER_TILE_ACCUMULATE(acc, TM, NV, px, m, w[m]);
+    REGISTER_TILE_ACCUMULATE(acc, TM, NV, px, m, w[m], VFMA_ROW);
 
     const int P = OH * OW;
     const size_t out0 = (size_t)(n * K + g * KG) * P;

@@ -131,7 +131,9 @@ typedef CAT(real, VW) realv;
  * expands to straight-line code:
  *   TILE_ZERO(ACC, ROWS, COLS)   ACC[r][v] = 0 for r < ROWS, v < COLS
  *   VLOAD_ROW(DST, SRC, N)       DST[v] = the v-th vector of VW reals from SRC on, for v < N
- *   VFMA_ROW(ROW, S, X, N)       ROW[v] = S * X[v] + ROW[v] (one fma), for v < N */
+ *   VFMA_ROW(ROW, S, X, N)       ROW[v] = fma(S, X[v], ROW[v]), for v < N
+ *   VFMA_ROW_XS(ROW, S, X, N)    ROW[v] = fma(X[v], S, ROW[v]), for v < N: the same value (the
+ *                                product is exact), the factors in the order a kernel was tuned with */
 #define TILE_ZERO(ACC, ROWS, COLS)                                                                \
     _Pragma("unroll") for (int r_ = 0; r_ < (ROWS); ++r_) {                                       \
         _Pragma("unroll") for (int v_ = 0; v_ < (COLS); ++v_) {                                   \
@@ -145,6 +147,10 @@ typedef CAT(real, VW) realv;
 #define VFMA_ROW(ROW, S, X, N)                                                                    \
     _Pragma("unroll") for (int v_ = 0; v_ < (N); ++v_) {                                          \
         (ROW)[v_] = VFMA((S), (X)[v_], (ROW)[v_]);                                                \
+    }
+#define VFMA_ROW_XS(ROW, S, X, N)                                                                 \
+    _Pragma("unroll") for (int v_ = 0; v_ < (N); ++v_) {                                          \
+        (ROW)[v_] = VFMA((X)[v_], (S), (ROW)[v_]);                                                \
     }
 
 /* The start of a kernel over a 1-D NDRange of COUNT items, its global size rounded up to the local
