@@ -39,11 +39,8 @@ __kernel void binary(__global const real* restrict a,
                      const int SB0, const int SB1, const int SB2,
                      const int VECTORS)
 {
-    const size_t gid = get_global_id(0);
-    if (gid >= (size_t)VECTORS) {
-        return;
-    }
-    const int o = (int)gid * VW;
+    ITEM_OR_RETURN(vector, VECTORS);
+    const int o = vector * VW;
     const int i3 = o % O3;
     int r = o / O3;
     const int i2 = r % O2;

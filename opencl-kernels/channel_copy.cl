@@ -21,12 +21,9 @@ __kernel void channel_copy(__global const real* restrict src,
                            const int DST_OFFSET, const int DST_STEP,
                            const int RUN, const int VECTORS)
 {
-    const size_t gid = get_global_id(0);
-    if (gid >= (size_t)VECTORS) {
-        return;
-    }
-    const int n = (int)gid / RUN;
-    const int i = ((int)gid - n * RUN) * VW;
+    ITEM_OR_RETURN(vector, VECTORS);
+    const int n = vector / RUN;
+    const int i = (vector - n * RUN) * VW;
     const realv v = VLOAD(src + (size_t)n * SRC_STEP + SRC_OFFSET + i);
     VSTORE(v, dst + (size_t)n * DST_STEP + DST_OFFSET + i);
 }

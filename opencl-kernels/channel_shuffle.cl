@@ -15,11 +15,8 @@ __kernel void channel_shuffle(__global const real* restrict input,
                               __global real* restrict output,
                               const int C, const int HW, const int VECTORS)
 {
-    const size_t gid = get_global_id(0);
-    if (gid >= (size_t)VECTORS) {
-        return;
-    }
-    const int o = (int)gid * VW;
+    ITEM_OR_RETURN(vector, VECTORS);
+    const int o = vector * VW;
     const int plane = o / HW;
     const int i = o - plane * HW;
     const int n = plane / C;

@@ -127,6 +127,40 @@ __kernel void pack_weights(__global const real* restrict weight,
     const __global real* in = input + (size_t)(n * C + g * CG) * plane + base;                     \
     const __global real* w = wpack + (size_t)gm * CG * (KH * KW * TM)
 
+/* The tap loops of a register-tile kernel, after REGISTER_TILE_START: for each input channel of
+ * the group, kernel row i and kernel column j, px points at the tap's input for the tile's base
+ * pixel, the statements BODY run (a pragma in them is written _Pragma("unroll")), and w moves on
+ * to the next tap's TM packed weights. Taps stay loops: their counts are arguments, so one build
+ * serves every kernel shape. */
+#define REGISTER_TILE_TAPS(...)                                                                   \
+    const int rowStep = DH * IWP;                                                                  \
+    for (int c = 0; c < CG; ++c) {                                                                 \
+        for (int i = 0; i < KH; ++i) {                                                             \
+            const __global real* row = in + i * rowStep;                                           \
+            for (int j = 0; j < KW; ++j) {                                                         \
+                const __global real* px = row + j * DW;                                            \
+                __VA_ARGS__                                                                        \
+                w += TM;                                                                           \
+            }                                                                                      \
+        }                                                                                          \
+        in += plane;                                                                               \
+    }
+
+/* The accumulation of a register-tile kernel: declares ACC[ROWS][N] (N vectors of VW), zeroes it,
+ * and at every tap loads N vectors from VSRC (a pointer: the tap's weights or inputs) and adds to
+ * each row r < ROWS their product with the broadcast scalar S (an expression of r), through
+ * ROW_FMA (VFMA_ROW or VFMA_ROW_XS: the weight is fma's first factor). */
+#define REGISTER_TILE_ACCUMULATE(ACC, ROWS, N, VSRC, r, S, ROW_FMA)                               \
+    realv ACC[ROWS][N];                                                                            \
+    TILE_ZERO(ACC, ROWS, N);                                                                       \
+    REGISTER_TILE_TAPS(                                                                            \
+        realv row_[N];                                                                             \
+        VLOAD_ROW(row_, VSRC, N);                                                                  \
+        _Pragma("unroll") for (int r = 0; r < (ROWS); ++r) {                                      \
+            const realv s_ = (realv)(S);                                                           \
+            ROW_FMA(ACC[r], s_, row_, N);                                                          \
+        })
+
 #if defined(TN) && defined(MV)
 #define TM (VW * MV)
 
@@ -134,40 +168,9 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 {
     REGISTER_TILE_START(SW);
 
-    realv acc[TN][MV];
-#pragma unroll
-    for (int t = 0; t < TN; ++t) {
-#pragma unroll
-        for (int v = 0; v < MV; ++v) {
-            acc[t][v] = (realv)(0.0f);
-        }
-    }
-    const int rowStep = DH * IWP;
-    for (int c = 0; c < CG; ++c) {
-        /* taps stay loops (their sizes are arguments, so one build serves every kernel shape):
-           the pixel offsets t*SW below are still constants from the tap's base pointer */
-        for (int i = 0; i < KH; ++i) {
-            const __global real* row = in + i * rowStep;
-            for (int j = 0; j < KW; ++j) {
-                const __global real* px = row + j * DW;
-                realv wv[MV];
-#pragma unroll
-                for (int v = 0; v < MV; ++v) {
-                    wv[v] = VLOAD(w + v * VW);
-                }
-#pragma unroll
-                for (int t = 0; t < TN; ++t) {
-                    const realv x = (realv)(px[t * SW]);
-#pragma unroll
-                    for (int v = 0; v < MV; ++v) {
-                        acc[t][v] = VFMA(wv[v], x, acc[t][v]);
-                    }
-                }
-                w += TM;
-            }
-        }
-        in += plane;
-    }
+    /* MV vectors of channel weights, one broadcast input per pixel t; the pixel offsets t*SW are
+       constants from the tap's base pointer px */
+    REGISTER_TILE_ACCUMULATE(acc, TN, MV, w, t, px[t * SW], VFMA_ROW_XS);
 
     const int P = OH * OW;
     const int m0 = mt * TM;
@@ -268,38 +271,8 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
 {
     REGISTER_TILE_START(1);
 
-    realv acc[TM][NV];
-#pragma unroll
-    for (int m = 0; m < TM; ++m) {
-#pragma unroll
-        for (int v = 0; v < NV; ++v) {
-            acc[m][v] = (realv)(0.0f);
-        }
-    }
-    const int rowStep = DH * IWP;
-    for (int c = 0; c < CG; ++c) {
-        for (int i = 0; i < KH; ++i) {
-            const __global real* row = in + i * rowStep;
-            for (int j = 0; j < KW; ++j) {
-                const __global real* px = row + j * DW;
-                realv x[NV];
-#pragma unroll
-                for (int v = 0; v < NV; ++v) {
-                    x[v] = VLOAD(px + v * VW);
-                }
-#pragma unroll
-                for (int m = 0; m < TM; ++m) {
-                    const realv a = (realv)(w[m]);
-#pragma unroll
-                    for (int v = 0; v < NV; ++v) {
-                        acc[m][v] = VFMA(a, x[v], acc[m][v]);
-                    }
-                }
-                w += TM;
-            }
-        }
-        in += plane;
-    }
+    /* NV vectors of adjacent inputs, one broadcast weight per channel m */
+    REGISTER_TILE_ACCUMULATE(acc, TM, NV, px, m, w[m], VFMA_ROW);
 
     const int P = OH * OW;
     const size_t out0 = (size_t)(n * K + g * KG) * P;

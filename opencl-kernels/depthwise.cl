@@ -148,13 +148,7 @@ void depthwise(__global const real* restrict input,
 
     const __global real* wt = weight + (size_t)k * KH * KW;
     realv acc[TH][NV];
-#pragma unroll
-    for (int t = 0; t < TH; ++t) {
-#pragma unroll
-        for (int v = 0; v < NV; ++v) {
-            acc[t][v] = (realv)(0.0f);
-        }
-    }
+    TILE_ZERO(acc, TH, NV);
     const int xq = lx * XW; /* first output column of this work-item, relative to the tile */
 
 #if SH == 1 && DH == 1 && TH > 1
@@ -164,19 +158,13 @@ void depthwise(__global const real* restrict input,
         for (int j = 0; j < KW; ++j) {
             const __local real* src = row + STAGED(j * DW) + xq;
             realv in[NV];
-#pragma unroll
-            for (int v = 0; v < NV; ++v) {
-                in[v] = VLOAD(src + v * VW);
-            }
+            VLOAD_ROW(in, src, NV);
 #pragma unroll
             for (int t = 0; t < TH; ++t) {
                 const int i = r - t;
                 if (i >= 0 && i < KH) {
                     const realv w = (realv)(wt[i * KW + j]);
-#pragma unroll
-                    for (int v = 0; v < NV; ++v) {
-                        acc[t][v] = VFMA(w, in[v], acc[t][v]);
-                    }
+                    VFMA_ROW(acc[t], w, in, NV);
                 }
             }
         }

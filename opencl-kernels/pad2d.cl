@@ -17,11 +17,7 @@ __kernel void pad2d(__global const real* restrict input,
                     const real VALUE,
                     const int H, const int W, const int OH, const int OW, const int TOTAL)
 {
-    const size_t gid = get_global_id(0);
-    if (gid >= (size_t)TOTAL) {
-        return;
-    }
-    const int o = (int)gid;
+    ITEM_OR_RETURN(o, TOTAL);
     const int ox = o % OW;
     const int oy = (o / OW) % OH;
     const int plane = o / (OW * OH);

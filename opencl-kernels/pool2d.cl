@@ -24,11 +24,7 @@ __kernel void pool2d(__global const real* restrict input,
                      __global real* restrict output,
                      const int H, const int W, const int OH, const int OW, const int TOTAL)
 {
-    const size_t gid = get_global_id(0);
-    if (gid >= (size_t)TOTAL) {
-        return;
-    }
-    const int o = (int)gid;
+    ITEM_OR_RETURN(o, TOTAL);
     const int ox = o % OW;
     const int oy = (o / OW) % OH;
     const int plane = o / (OW * OH);

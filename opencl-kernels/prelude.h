@@ -125,6 +125,44 @@ typedef CAT(real, VW) realv;
 #define VFMA(a, b, c) CAT(VFMA, VW)(a, b, c)
 #endif
 
+/* ------------------------------------------------------------------ register tiles and NDRanges */
+
+/* Unrolled loops over a register tile of realv; ROWS, COLS and N are build-time constants, so each
+ * expands to straight-line code:
+ *   TILE_ZERO(ACC, ROWS, COLS)   ACC[r][v] = 0 for r < ROWS, v < COLS
+ *   VLOAD_ROW(DST, SRC, N)       DST[v] = the v-th vector of VW reals from SRC on, for v < N
+ *   VFMA_ROW(ROW, S, X, N)       ROW[v] = fma(S, X[v], ROW[v]), for v < N
+ *   VFMA_ROW_XS(ROW, S, X, N)    ROW[v] = fma(X[v], S, ROW[v]), for v < N: the same value (the
+ *                                product is exact), the factors in the order a kernel was tuned with */
+#define TILE_ZERO(ACC, ROWS, COLS)                                                                \
+    _Pragma("unroll") for (int r_ = 0; r_ < (ROWS); ++r_) {                                       \
+        _Pragma("unroll") for (int v_ = 0; v_ < (COLS); ++v_) {                                   \
+            (ACC)[r_][v_] = (realv)(0.0f);                                                        \
+        }                                                                                          \
+    }
+#define VLOAD_ROW(DST, SRC, N)                                                                    \
+    _Pragma("unroll") for (int v_ = 0; v_ < (N); ++v_) {                                          \
+        (DST)[v_] = VLOAD((SRC) + v_ * VW);                                                       \
+    }
+#define VFMA_ROW(ROW, S, X, N)                                                                    \
+    _Pragma("unroll") for (int v_ = 0; v_ < (N); ++v_) {                                          \
+        (ROW)[v_] = VFMA((S), (X)[v_], (ROW)[v_]);                                                \
+    }
+#define VFMA_ROW_XS(ROW, S, X, N)                                                                 \
+    _Pragma("unroll") for (int v_ = 0; v_ < (N); ++v_) {                                          \
+        (ROW)[v_] = VFMA((X)[v_], (S), (ROW)[v_]);                                                \
+    }
+
+/* The start of a kernel over a 1-D NDRange of COUNT items, its global size rounded up to the local
+ * size (no non-uniform work-groups): declares `const int I`, the work-item's item; a work-item
+ * past COUNT returns (compared unsigned: the rounded-up range may pass 2^31). */
+#define ITEM_OR_RETURN(I, COUNT)                                                                  \
+    const size_t I##_gid = get_global_id(0);                                                       \
+    if (I##_gid >= (size_t)(COUNT)) {                                                              \
+        return;                                                                                    \
+    }                                                                                              \
+    const int I = (int)I##_gid
+
 /* ------------------------------------------------------------------ activations and post-ops */
 
 /* The post-op codes of -DPOSTi_KIND: POST_ followed by the name of dev.convcl.Activation.Kind,

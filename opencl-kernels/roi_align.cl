@@ -73,11 +73,7 @@ __kernel void roi_align(__global const real* restrict input,
                         const real spatial_scale, const int sampling_ratio, const real gamma)
 {
     const int total = K * COUT * PH * PW; /* below 2^31: RoiAlign checks it */
-    const size_t gid = get_global_id(0);
-    if (gid >= (size_t)total) { /* compared unsigned: the rounded-up range may pass 2^31 */
-        return;
-    }
-    const int o = (int)gid;
+    ITEM_OR_RETURN(o, total);
     const int j = o % PW;
     int t = o / PW;
     const int i = t % PH;

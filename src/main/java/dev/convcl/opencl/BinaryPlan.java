@@ -22,7 +22,6 @@ final class BinaryPlan extends OpKernelPlan<Binary> {
     }
 
     private final Layout layout;
-    private final int vw;
 
     BinaryPlan(OpenClContext ctx, Binary op) {
         this(ctx, op, layout(op));
@@ -39,7 +38,6 @@ final class BinaryPlan extends OpKernelPlan<Binary> {
                 .define("A_VEC", l.strideA()[3] != 0 ? 1 : 0).define("B_VEC", l.strideB()[3] != 0 ? 1 : 0),
                 l.size() / vw);
         this.layout = l;
-        this.vw = vw;
     }
 
     /** The collapsed layout of {@code op} (see the class comment). */
@@ -89,17 +87,12 @@ final class BinaryPlan extends OpKernelPlan<Binary> {
     }
 
     @Override
-    public String algorithm() {
-        return "binary";
-    }
-
-    @Override
     void setArgs(OpenClKernel k, Map<Arg, DeviceBuffer> b) {
         int[] o = layout.dims();
         int[] sa = layout.strideA();
         int[] sb = layout.strideB();
         k.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.OTHER)).arg(2, orElse(b, Arg.SUM, Arg.SRC)).arg(3, b.get(Arg.DST))
                 .arg(4, o[1]).arg(5, o[2]).arg(6, o[3]).arg(7, sa[0]).arg(8, sa[1]).arg(9, sa[2]).arg(10, sb[0])
-                .arg(11, sb[1]).arg(12, sb[2]).arg(13, (int) (layout.size() / vw));
+                .arg(11, sb[1]).arg(12, sb[2]).arg(13, items());
     }
 }

@@ -6,8 +6,6 @@ import java.util.Map;
 
 /** {@code channel_affine.cl}: {@code post(x * scale[c] + shift[c])}, VW elements of one plane per work-item. */
 final class ChannelAffinePlan extends OpKernelPlan<ChannelAffine> {
-    private final int vw;
-
     ChannelAffinePlan(OpenClContext ctx, ChannelAffine op) {
         this(ctx, op, width(ctx.info(), (long) op.h() * op.w()));
     }
@@ -16,17 +14,11 @@ final class ChannelAffinePlan extends OpKernelPlan<ChannelAffine> {
     ChannelAffinePlan(OpenClContext ctx, ChannelAffine op, int vw) {
         super(ctx, op, "channel_affine.cl", "channel_affine",
                 KernelOptions.of(op.dataType()).epilogue(false, op.postOps()).define("VW", vw), op.size() / vw);
-        this.vw = vw;
-    }
-
-    @Override
-    public String algorithm() {
-        return "channel-affine";
     }
 
     @Override
     void setArgs(OpenClKernel k, Map<Arg, DeviceBuffer> b) {
         k.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.SCALE)).arg(2, b.get(Arg.SHIFT)).arg(3, orElse(b, Arg.SUM, Arg.SRC))
-                .arg(4, b.get(Arg.DST)).arg(5, spec.c()).arg(6, spec.h() * spec.w()).arg(7, (int) (spec.size() / vw));
+                .arg(4, b.get(Arg.DST)).arg(5, spec.c()).arg(6, spec.h() * spec.w()).arg(7, items());
     }
 }

@@ -25,11 +25,6 @@ final class ChannelCopyPlan extends OpKernelPlan<ChannelCopy> {
     }
 
     @Override
-    public String algorithm() {
-        return "channel-copy";
-    }
-
-    @Override
     void setArgs(OpenClKernel k, Map<Arg, DeviceBuffer> b) {
         int plane = spec.h() * spec.w();
         int vectors = (int) (run(spec) / vw);

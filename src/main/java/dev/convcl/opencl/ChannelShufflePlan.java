@@ -6,8 +6,6 @@ import java.util.Map;
 
 /** {@code channel_shuffle.cl}: each output plane from its source channel, VW elements per work-item. */
 final class ChannelShufflePlan extends OpKernelPlan<ChannelShuffle> {
-    private final int vw;
-
     ChannelShufflePlan(OpenClContext ctx, ChannelShuffle op) {
         this(ctx, op, width(ctx.info(), (long) op.h() * op.w()));
     }
@@ -16,7 +14,6 @@ final class ChannelShufflePlan extends OpKernelPlan<ChannelShuffle> {
     ChannelShufflePlan(OpenClContext ctx, ChannelShuffle op, int vw) {
         super(ctx, op, "channel_shuffle.cl", "channel_shuffle",
                 KernelOptions.of(op.dataType()).define("VW", vw).define("G", op.groups()), size(op) / vw);
-        this.vw = vw;
     }
 
     private static long size(ChannelShuffle op) {
@@ -24,13 +21,7 @@ final class ChannelShufflePlan extends OpKernelPlan<ChannelShuffle> {
     }
 
     @Override
-    public String algorithm() {
-        return "channel-shuffle";
-    }
-
-    @Override
     void setArgs(OpenClKernel k, Map<Arg, DeviceBuffer> b) {
-        k.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.DST)).arg(2, spec.c()).arg(3, spec.h() * spec.w())
-                .arg(4, (int) (size(spec) / vw));
+        k.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.DST)).arg(2, spec.c()).arg(3, spec.h() * spec.w()).arg(4, items());
     }
 }

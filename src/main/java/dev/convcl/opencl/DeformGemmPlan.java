@@ -6,7 +6,6 @@ import dev.convcl.DeformConv2d;
 import java.util.Map;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Deformable convolution v1/v2 with {@code deform2d_gemm.cl}: per work-group tile of pixels and
@@ -15,20 +14,16 @@ import java.util.Set;
  * (bias, post-ops, the sum tensor). No device memory beyond the tensors themselves: a call
  * launches once on the call's device buffers.
  */
-final class DeformGemmPlan extends KernelPrimitive<Convolution> {
-    private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
-
+final class DeformGemmPlan extends TiledConvPlan<DeformGemmPlan.Tile> {
     /**
      * A tile shape of {@code deform2d_gemm.cl}: its build options VW, PV, NPT, KT, NKT, CC, WGS.
      * A register tile is {@code kt} output channels x {@code pv} vectors of {@code vw} pixels; a
      * work-group covers {@code npt} register tiles along pixels and {@code nkt} along channels,
      * samples {@code cc} input channels at a time, and has {@code wgs} work-items.
      */
-    record Tile(int vw, int pv, int npt, int kt, int nkt, int cc, int wgs) {
+    record Tile(int vw, int pv, int npt, int kt, int nkt, int cc, int wgs) implements KernelTile {
         Tile {
-            if (!VECTOR_WIDTHS.contains(vw)) {
-                throw new IllegalArgumentException("vw=" + vw + " must be one of 1, 2, 4, 8, 16");
-            }
+            KernelTile.checkWidth(vw);
             if (pv < 1 || npt < 1 || kt < 1 || nkt < 1 || cc < 1 || wgs < 1) {
                 throw new IllegalArgumentException("pv=" + pv + " npt=" + npt + " kt=" + kt + " nkt=" + nkt
                         + " cc=" + cc + " wgs=" + wgs + " must all be at least 1");
@@ -36,9 +31,15 @@ final class DeformGemmPlan extends KernelPrimitive<Convolution> {
         }
 
         /** Adds the tile's -D options (VW, PV, NPT, KT, NKT, CC, WGS) to {@code o}. */
-        KernelOptions addTo(KernelOptions o) {
+        @Override
+        public KernelOptions addTo(KernelOptions o) {
             return o.define("VW", vw).define("PV", pv).define("NPT", npt).define("KT", kt).define("NKT", nkt)
                     .define("CC", cc).define("WGS", wgs);
+        }
+
+        @Override
+        public int workGroupSize() {
+            return wgs;
         }
 
         /** Output pixels per work-group. */
@@ -55,14 +56,11 @@ final class DeformGemmPlan extends KernelPrimitive<Convolution> {
          * Bytes of local memory the kernel declares: the sampling table (four neighbour indices and
          * a flag word as ints, four weights and the mask as reals), the columns and the accumulators.
          */
-        long localBytes(Convolution s) {
+        @Override
+        public long localBytes(Convolution s) {
             long table = (long) s.kh() * s.kw() * pixels();
             return Integer.BYTES * 5 * table
                     + (long) s.dataType().bytes() * (5 * table + (long) cc * table + (long) channels() * pixels());
-        }
-
-        boolean fits(Convolution s, OpenClDeviceInfo d) {
-            return wgs <= d.maxWorkGroup() && localBytes(s) <= d.localMemBytes();
         }
 
         @Override
@@ -105,8 +103,6 @@ final class DeformGemmPlan extends KernelPrimitive<Convolution> {
         return (a + b - 1) / b;
     }
 
-    private final Tile tile;
-
     /**
      * Builds the kernel for {@code tile} and allocates the buffers.
      *
@@ -119,31 +115,9 @@ final class DeformGemmPlan extends KernelPrimitive<Convolution> {
 
     /** As above, with the kernel read from {@code kernelFile} (a variant of deform2d_gemm.cl, for experiments). */
     DeformGemmPlan(OpenClContext ctx, Convolution spec, Tile tile, String kernelFile) {
-        super(ctx, spec, ctx.programs().kernel(kernelFile, checkedOptions(ctx, spec, tile), "deform2d_gemm"));
-        this.tile = tile;
-    }
-
-    /** The build options, once {@code spec} and {@code tile} are known to suit each other and the device. */
-    private static String checkedOptions(OpenClContext ctx, Convolution spec, Tile tile) {
-        if (!supports(spec)) {
-            throw new IllegalArgumentException("deformable kernel needs op=deform2d: " + spec);
-        }
-        if (!tile.fits(spec, ctx.info())) {
-            throw new IllegalArgumentException("tile " + tile + " needs " + tile.localBytes(spec)
-                    + " bytes of local memory and " + tile.wgs() + " work-items; the device has "
-                    + ctx.info().localMemBytes() + " and " + ctx.info().maxWorkGroup() + ": " + spec);
-        }
-        return tile.addTo(DirectConvPlan.options(spec).define("CPOG", spec.c() / ((DeformConv2d) spec).offsetGroups()))
-                .toString();
-    }
-
-    Tile tile() {
-        return tile;
-    }
-
-    @Override
-    public String algorithm() {
-        return "deform-gemm[" + tile + "]";
+        super(ctx, spec, tile, KernelFamily.DEFORM, kernelFile, "deform2d_gemm",
+                supports(spec) ? null : "deformable kernel needs op=deform2d",
+                () -> DirectConvPlan.options(spec).define("CPOG", spec.c() / ((DeformConv2d) spec).offsetGroups()));
     }
 
     @Override

@@ -5,7 +5,6 @@ import dev.convcl.Convolution;
 import java.util.Map;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Depthwise convolution ({@code groups == c}, any channel multiplier) with {@code depthwise.cl}:
@@ -14,19 +13,15 @@ import java.util.Set;
  * {@link Tile#vw} outputs, then applies the epilogue (bias, post-ops, the sum tensor) to whole
  * vectors. A call launches once on the call's device buffers.
  */
-final class DepthwisePlan extends KernelPrimitive<Convolution> {
-    private static final Set<Integer> VECTOR_WIDTHS = Set.of(1, 2, 4, 8, 16);
-
+final class DepthwisePlan extends TiledConvPlan<DepthwisePlan.Tile> {
     /**
      * A tile shape of {@code depthwise.cl}: its build options VW, NV, TH, WGX, WGY. A work-item
      * computes {@code th} rows x {@code nv} vectors of {@code vw} outputs; a work-group is
      * {@code wgx} x {@code wgy} work-items.
      */
-    record Tile(int vw, int nv, int th, int wgx, int wgy) {
+    record Tile(int vw, int nv, int th, int wgx, int wgy) implements KernelTile {
         Tile {
-            if (!VECTOR_WIDTHS.contains(vw)) {
-                throw new IllegalArgumentException("vw=" + vw + " must be one of 1, 2, 4, 8, 16");
-            }
+            KernelTile.checkWidth(vw);
             if (nv < 1 || th < 1 || wgx < 1 || wgy < 1) {
                 throw new IllegalArgumentException("nv=" + nv + " th=" + th + " wgx=" + wgx + " wgy=" + wgy
                         + " must all be at least 1");
@@ -34,11 +29,13 @@ final class DepthwisePlan extends KernelPrimitive<Convolution> {
         }
 
         /** Adds the tile's -D options (VW, NV, TH, WGX, WGY) to {@code o}. */
-        KernelOptions addTo(KernelOptions o) {
+        @Override
+        public KernelOptions addTo(KernelOptions o) {
             return o.define("VW", vw).define("NV", nv).define("TH", th).define("WGX", wgx).define("WGY", wgy);
         }
 
-        int workGroupSize() {
+        @Override
+        public int workGroupSize() {
             return wgx * wgy;
         }
 
@@ -51,16 +48,12 @@ final class DepthwisePlan extends KernelPrimitive<Convolution> {
         }
 
         /** Bytes of local memory the kernel declares for this tile and spec (the staged input). */
-        long localBytes(Convolution s) {
+        @Override
+        public long localBytes(Convolution s) {
             long rows = (long) (tileHeight() - 1) * s.strideH() + (long) (s.kh() - 1) * s.dilH() + 1;
             long cols = (long) (tileWidth() - 1) * s.strideW() + (long) (s.kw() - 1) * s.dilW() + 1;
             long perPhase = (cols + s.strideW() - 1) / s.strideW();
             return rows * s.strideW() * perPhase * s.dataType().bytes();
-        }
-
-        /** Whether the device can run this tile for {@code s} (work-group size, local memory). */
-        boolean fits(Convolution s, OpenClDeviceInfo d) {
-            return workGroupSize() <= d.maxWorkGroup() && localBytes(s) <= d.localMemBytes();
         }
 
         @Override
@@ -102,8 +95,6 @@ final class DepthwisePlan extends KernelPrimitive<Convolution> {
         return DeviceProfile.of(device).depthwise(spec);
     }
 
-    private final Tile tile;
-
     /**
      * Builds the kernel for {@code tile} and allocates the buffers.
      *
@@ -116,30 +107,8 @@ final class DepthwisePlan extends KernelPrimitive<Convolution> {
 
     /** As above, with the kernel read from {@code kernelFile} (a variant of depthwise.cl, for experiments). */
     DepthwisePlan(OpenClContext ctx, Convolution spec, Tile tile, String kernelFile) {
-        super(ctx, spec, ctx.programs().kernel(kernelFile, checkedOptions(ctx, spec, tile), "depthwise"));
-        this.tile = tile;
-    }
-
-    /** The build options, once {@code spec} and {@code tile} are known to suit each other and the device. */
-    private static String checkedOptions(OpenClContext ctx, Convolution spec, Tile tile) {
-        if (!supports(spec)) {
-            throw new IllegalArgumentException("depthwise kernel needs conv2d with groups == c: " + spec);
-        }
-        if (!tile.fits(spec, ctx.info())) {
-            throw new IllegalArgumentException("tile " + tile + " needs " + tile.localBytes(spec)
-                    + " bytes of local memory and " + tile.workGroupSize() + " work-items; the device has "
-                    + ctx.info().localMemBytes() + " and " + ctx.info().maxWorkGroup() + ": " + spec);
-        }
-        return tile.addTo(DirectConvPlan.options(spec)).toString();
-    }
-
-    Tile tile() {
-        return tile;
-    }
-
-    @Override
-    public String algorithm() {
-        return "depthwise[" + tile + "]";
+        super(ctx, spec, tile, KernelFamily.DEPTHWISE, kernelFile, "depthwise",
+                supports(spec) ? null : "depthwise kernel needs conv2d with groups == c", () -> DirectConvPlan.options(spec));
     }
 
     @Override

@@ -52,17 +52,7 @@ public final class DeviceBuffer implements Memory {
 
     /** Copies the whole tensor to the start of this buffer (blocking). */
     public void write(HostTensor t) {
-        long n = (long) t.size() * t.dataType().bytes();
-        if (n > bytes) {
-            throw new IllegalArgumentException("tensor of " + n + " bytes does not fit buffer '" + what + "' of " + bytes);
-        }
-        try {
-            owner.injectFault(OpenClContext.FaultSite.WRITE, what);
-            owner.countTransfer();
-            clEnqueueWriteBuffer(owner.queue(), mem, CL_TRUE, 0, n, pointer(t), 0, null, null);
-        } catch (CLException e) {
-            throw OpenClErrors.translate("writing buffer '" + what + "'", e);
-        }
+        transfer(t, OpenClContext.FaultSite.WRITE);
     }
 
     /**
@@ -71,17 +61,7 @@ public final class DeviceBuffer implements Memory {
      * @throws IllegalStateException in guard mode, when the guard region after the data was overwritten
      */
     public void read(HostTensor t) {
-        long n = (long) t.size() * t.dataType().bytes();
-        if (n > bytes) {
-            throw new IllegalArgumentException("tensor of " + n + " bytes is larger than buffer '" + what + "' of " + bytes);
-        }
-        try {
-            owner.injectFault(OpenClContext.FaultSite.READ, what);
-            owner.countTransfer();
-            clEnqueueReadBuffer(owner.queue(), mem, CL_TRUE, 0, n, pointer(t), 0, null, null);
-        } catch (CLException e) {
-            throw OpenClErrors.translate("reading buffer '" + what + "'", e);
-        }
+        transfer(t, OpenClContext.FaultSite.READ);
         if (guardBytes > 0) {
             String damage = guardDamage();
             if (damage != null) {
@@ -91,6 +71,27 @@ public final class DeviceBuffer implements Memory {
                 }
                 throw new IllegalStateException(damage);
             }
+        }
+    }
+
+    /** A blocking copy between the whole tensor and the start of this buffer: to it at {@code WRITE}, from it at {@code READ}. */
+    private void transfer(HostTensor t, OpenClContext.FaultSite site) {
+        boolean writing = site == OpenClContext.FaultSite.WRITE;
+        long n = (long) t.size() * t.dataType().bytes();
+        if (n > bytes) {
+            throw new IllegalArgumentException("tensor of " + n + " bytes " + (writing ? "does not fit" : "is larger than")
+                    + " buffer '" + what + "' of " + bytes);
+        }
+        try {
+            owner.injectFault(site, what);
+            owner.countTransfer();
+            if (writing) {
+                clEnqueueWriteBuffer(owner.queue(), mem, CL_TRUE, 0, n, pointer(t), 0, null, null);
+            } else {
+                clEnqueueReadBuffer(owner.queue(), mem, CL_TRUE, 0, n, pointer(t), 0, null, null);
+            }
+        } catch (CLException e) {
+            throw OpenClErrors.translate((writing ? "writing" : "reading") + " buffer '" + what + "'", e);
         }
     }
 

@@ -209,13 +209,7 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
             // The shapes measured on AVX-512 (64 columns x 4 rows at most), whatever the width:
             // depthwise loops load more than they multiply, so a tile wider than the registers
             // can still win by loading each input vector for more outputs.
-            all.add(new DepthwisePlan.Tile(16, 4, 4, 1, 1));
-            all.add(new DepthwisePlan.Tile(16, 2, 4, 1, 1));
-            all.add(new DepthwisePlan.Tile(16, 2, 8, 1, 1));
-            all.add(new DepthwisePlan.Tile(16, 4, 2, 1, 1));
-            all.add(new DepthwisePlan.Tile(8, 8, 4, 1, 1));
-            all.add(new DepthwisePlan.Tile(8, 4, 4, 1, 1));
-            all.add(new DepthwisePlan.Tile(8, 2, 8, 1, 1));
+            addDepthwise(all, CPU_DEPTHWISE);
             int w = vectorWidth;
             for (int vw : w >= 8 ? new int[] {w, w / 2} : new int[] {w}) {
                 for (int nv : new int[] {1, 2, 4}) {
@@ -227,18 +221,31 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
                 }
             }
         } else {
-            all.add(new DepthwisePlan.Tile(1, 1, 1, 16, 8));
-            all.add(new DepthwisePlan.Tile(1, 1, 4, 16, 8));
-            all.add(new DepthwisePlan.Tile(4, 1, 2, 16, 8));
-            all.add(new DepthwisePlan.Tile(2, 1, 2, 32, 4));
-            all.add(new DepthwisePlan.Tile(4, 1, 1, 8, 8));
-            all.add(new DepthwisePlan.Tile(2, 1, 2, 8, 4));
-            all.add(new DepthwisePlan.Tile(1, 1, 2, 4, 4));
+            addDepthwise(all, GPU_DEPTHWISE);
         }
         // Anything runs one work-item with a small tile, if its staged input fits.
         all.add(new DepthwisePlan.Tile(Math.min(4, vectorWidth), 1, 1, 1, 1));
-        List<DepthwisePlan.Tile> fitting = new java.util.ArrayList<>();
-        for (DepthwisePlan.Tile t : all) {
+        return fitting(all, spec);
+    }
+
+    /** Depthwise tiles (vw, nv, th, wgx, wgy) a CPU device tries whatever its width (see {@link #depthwiseCandidates}). */
+    private static final int[][] CPU_DEPTHWISE = {{16, 4, 4, 1, 1}, {16, 2, 4, 1, 1}, {16, 2, 8, 1, 1},
+        {16, 4, 2, 1, 1}, {8, 8, 4, 1, 1}, {8, 4, 4, 1, 1}, {8, 2, 8, 1, 1}};
+
+    /** Depthwise tiles (vw, nv, th, wgx, wgy) a GPU tries: work-groups of 16 to 128 work-items. */
+    private static final int[][] GPU_DEPTHWISE = {{1, 1, 1, 16, 8}, {1, 1, 4, 16, 8}, {4, 1, 2, 16, 8},
+        {2, 1, 2, 32, 4}, {4, 1, 1, 8, 8}, {2, 1, 2, 8, 4}, {1, 1, 2, 4, 4}};
+
+    private static void addDepthwise(java.util.Collection<DepthwisePlan.Tile> all, int[][] table) {
+        for (int[] t : table) {
+            all.add(new DepthwisePlan.Tile(t[0], t[1], t[2], t[3], t[4]));
+        }
+    }
+
+    /** The tiles of {@code all} that fit the device for {@code spec}, in order. */
+    private <T extends KernelTile> List<T> fitting(java.util.Collection<T> all, Convolution spec) {
+        List<T> fitting = new java.util.ArrayList<>();
+        for (T t : all) {
             if (fits(t.workGroupSize(), t.localBytes(spec))) {
                 fitting.add(t);
             }
@@ -315,13 +322,7 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
             }
         }
         all.add(new DeformGemmPlan.Tile(1, 1, 1, 1, 1, 1, 1));
-        List<DeformGemmPlan.Tile> fitting = new java.util.ArrayList<>();
-        for (DeformGemmPlan.Tile t : all) {
-            if (fits(t.wgs(), t.localBytes(spec))) {
-                fitting.add(t);
-            }
-        }
-        return fitting;
+        return fitting(all, spec);
     }
 
     private static int ceilDiv(int a, int b) {

@@ -114,15 +114,10 @@ enum KernelFamily {
                 case GEMM -> {
                     return GemmConvPlan.unsuitableReason(spec, GemmConfig.parse(text), device);
                 }
-                case DEPTHWISE -> {
-                    DepthwisePlan.Tile t = DepthwisePlan.Tile.parse(text);
+                case DEPTHWISE, DEFORM -> {
+                    KernelTile t = this == DEPTHWISE ? DepthwisePlan.Tile.parse(text) : DeformGemmPlan.Tile.parse(text);
                     return t.fits(spec, device) ? Optional.empty() : Optional.of("tile " + t + " needs "
                             + t.workGroupSize() + " work-items and " + t.localBytes(spec) + " bytes of local memory");
-                }
-                case DEFORM -> {
-                    DeformGemmPlan.Tile t = DeformGemmPlan.Tile.parse(text);
-                    return t.fits(spec, device) ? Optional.empty() : Optional.of("tile " + t + " needs "
-                            + t.wgs() + " work-items and " + t.localBytes(spec) + " bytes of local memory");
                 }
                 default -> throw new IllegalStateException(name());
             }

@@ -15,6 +15,7 @@ abstract class OpKernelPlan<T extends Operation> extends KernelPrimitive<T> {
     /** The largest local size used: enough work-items for a CPU device to vectorize across, few enough for any GPU. */
     static final long MAX_LOCAL = 64;
 
+    private final String kernel;
     private final long items;
     private final long local;
 
@@ -23,6 +24,7 @@ abstract class OpKernelPlan<T extends Operation> extends KernelPrimitive<T> {
      */
     OpKernelPlan(OpenClContext ctx, T op, String file, String kernel, KernelOptions options, long items) {
         super(ctx, op, ctx.programs().kernel(file, options.toString(), kernel));
+        this.kernel = kernel;
         this.items = items;
         this.local = localSize(ctx.info());
     }
@@ -42,6 +44,17 @@ abstract class OpKernelPlan<T extends Operation> extends KernelPrimitive<T> {
             w /= 2;
         }
         return w;
+    }
+
+    /** The implementation's name: the kernel's, with {@code -} for {@code _} ({@code channel_affine}: {@code channel-affine}). */
+    @Override
+    public final String algorithm() {
+        return kernel.replace('_', '-');
+    }
+
+    /** The number of work-items the kernel computes for, its {@code int} bound argument (the kernels return past it). */
+    final int items() {
+        return (int) items;
     }
 
     @Override

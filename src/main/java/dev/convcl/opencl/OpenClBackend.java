@@ -8,7 +8,6 @@ import dev.convcl.Binary;
 import dev.convcl.ChannelAffine;
 import dev.convcl.ChannelCopy;
 import dev.convcl.ChannelShuffle;
-import dev.convcl.Conv2d;
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
@@ -25,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.jocl.CLException;
 
 /**
@@ -57,15 +57,22 @@ public final class OpenClBackend implements Backend {
      */
     public OpenClBackend(OpenClDeviceInfo device) {
         this.context = new OpenClContext(device);
-        this.implementations = List.of(new DepthwiseImpl(), new DeformGemmImpl(), new GemmImpl(),
-                new DirectImpl("direct", false), new DirectImpl("deform-direct", true),
-                new OpImpl<>("channel-affine", ChannelAffine.class, ChannelAffinePlan::new),
-                new OpImpl<>("binary", Binary.class, BinaryPlan::new),
-                new OpImpl<>("pool2d", Pool2d.class, Pool2dPlan::new),
-                new OpImpl<>("channel-copy", ChannelCopy.class, ChannelCopyPlan::new),
-                new OpImpl<>("channel-shuffle", ChannelShuffle.class, ChannelShufflePlan::new),
-                new OpImpl<>("pad2d", Pad2d.class, Pad2dPlan::new),
-                new OpImpl<>("roi-align", RoiAlign.class, RoiAlignPlan::new));
+        this.implementations = List.of(
+                tuned(KernelFamily.DEPTHWISE, c -> !c.isDepthwise() ? Optional.of("not depthwise (groups != c)")
+                        : noTile(KernelFamily.DEPTHWISE, c), c -> KernelFamily.DEPTHWISE.candidates(c, context.info())),
+                tuned(KernelFamily.DEFORM, c -> noTile(KernelFamily.DEFORM, c),
+                        c -> KernelFamily.DEFORM.candidates(c, context.info())),
+                tuned(KernelFamily.GEMM, c -> c.isDepthwise() ? Optional.of("depthwise (one channel per group is no GEMM)")
+                        : GemmConvPlan.unsuitableReason(c, GemmConfig.parse(configured(KernelFamily.GEMM, c).orElseThrow()),
+                                context.info()), this::gemmConfigs),
+                direct("direct", false), direct("deform-direct", true),
+                op("channel-affine", ChannelAffine.class, ChannelAffinePlan::new),
+                op("binary", Binary.class, BinaryPlan::new),
+                op("pool2d", Pool2d.class, Pool2dPlan::new),
+                op("channel-copy", ChannelCopy.class, ChannelCopyPlan::new),
+                op("channel-shuffle", ChannelShuffle.class, ChannelShufflePlan::new),
+                op("pad2d", Pad2d.class, Pad2dPlan::new),
+                op("roi-align", RoiAlign.class, RoiAlignPlan::new));
     }
 
     /** The device's context (for the tuner, the peak and tests). */
@@ -164,141 +171,46 @@ public final class OpenClBackend implements Backend {
         }
     }
 
-    private final class DepthwiseImpl implements Implementation {
-        @Override
-        public String name() {
-            return "depthwise";
-        }
-
-        @Override
-        public Optional<String> validate(Operation op) {
-            Optional<String> why = common(op, false);
-            if (why.isPresent()) {
-                return why;
-            }
-            Conv2d c = (Conv2d) op;
-            if (!c.isDepthwise()) {
-                return Optional.of("not depthwise (groups != c)");
-            }
-            if (configured(KernelFamily.DEPTHWISE, c).isEmpty()) {
-                return Optional.of("no depthwise tile fits the device's local memory and work-group size");
-            }
-            return Optional.empty();
-        }
-
-        @Override
-        public List<String> configs(Operation op) {
-            return KernelFamily.DEPTHWISE.candidates((Conv2d) op, context.info());
-        }
-
-        @Override
-        public Primitive create(Operation op, String config) {
-            Conv2d c = (Conv2d) op;
-            DepthwisePlan.Tile tile = DepthwisePlan.Tile.parse(config != null ? config
-                    : chosen(KernelFamily.DEPTHWISE, c).orElseThrow());
-            return translated("preparing depthwise for " + op, () -> new DepthwisePlan(context, c, tile));
-        }
+    /**
+     * An implementation whose tile {@code family} tunes: {@link #common}, then {@code rule}; its
+     * configurations {@code configs}; its plan with the given configuration, else the chosen one.
+     */
+    private Implementation tuned(KernelFamily family, Function<Convolution, Optional<String>> rule,
+            Function<Convolution, List<String>> configs) {
+        return new Entry(family.key(), op -> {
+            Optional<String> why = common(op, family == KernelFamily.DEFORM);
+            return why.isPresent() ? why : rule.apply((Convolution) op);
+        }, op -> configs.apply((Convolution) op), (op, config) -> {
+            Convolution c = (Convolution) op;
+            return family.create(context, c, config != null ? config : chosen(family, c).orElseThrow());
+        });
     }
 
-    private final class DeformGemmImpl implements Implementation {
-        @Override
-        public String name() {
-            return "deform-gemm";
-        }
-
-        @Override
-        public Optional<String> validate(Operation op) {
-            Optional<String> why = common(op, true);
-            if (why.isPresent()) {
-                return why;
-            }
-            if (configured(KernelFamily.DEFORM, (DeformConv2d) op).isEmpty()) {
-                return Optional.of("no deform-gemm tile fits the device's local memory and work-group size");
-            }
-            return Optional.empty();
-        }
-
-        @Override
-        public List<String> configs(Operation op) {
-            return KernelFamily.DEFORM.candidates((DeformConv2d) op, context.info());
-        }
-
-        @Override
-        public Primitive create(Operation op, String config) {
-            DeformConv2d d = (DeformConv2d) op;
-            DeformGemmPlan.Tile tile = DeformGemmPlan.Tile.parse(config != null ? config
-                    : chosen(KernelFamily.DEFORM, d).orElseThrow());
-            return translated("preparing deform-gemm for " + op, () -> new DeformGemmPlan(context, d, tile));
-        }
+    /** Why {@code family} cannot run {@code c} when neither the table nor the defaults have a tile for it. */
+    private Optional<String> noTile(KernelFamily family, Convolution c) {
+        return configured(family, c).isEmpty()
+                ? Optional.of("no " + family.key() + " tile fits the device's local memory and work-group size")
+                : Optional.empty();
     }
 
-    private final class GemmImpl implements Implementation {
-        @Override
-        public String name() {
-            return "gemm";
-        }
-
-        @Override
-        public Optional<String> validate(Operation op) {
-            Optional<String> why = common(op, false);
-            if (why.isPresent()) {
-                return why;
+    /** GEMM's configurations: the configured one first, then the candidates. */
+    private List<String> gemmConfigs(Convolution c) {
+        List<String> keys = new ArrayList<>();
+        configured(KernelFamily.GEMM, c).ifPresent(keys::add);
+        for (String g : KernelFamily.GEMM.candidates(c, context.info())) {
+            if (!keys.contains(g)) {
+                keys.add(g);
             }
-            Conv2d c = (Conv2d) op;
-            if (c.isDepthwise()) {
-                return Optional.of("depthwise (one channel per group is no GEMM)");
-            }
-            return GemmConvPlan.unsuitableReason(c, GemmConfig.parse(configured(KernelFamily.GEMM, c).orElseThrow()),
-                    context.info());
         }
-
-        @Override
-        public List<String> configs(Operation op) {
-            Conv2d c = (Conv2d) op;
-            List<String> keys = new ArrayList<>();
-            configured(KernelFamily.GEMM, c).ifPresent(keys::add);
-            for (String g : KernelFamily.GEMM.candidates(c, context.info())) {
-                if (!keys.contains(g)) {
-                    keys.add(g);
-                }
-            }
-            return keys;
-        }
-
-        @Override
-        public Primitive create(Operation op, String config) {
-            Conv2d c = (Conv2d) op;
-            GemmConfig g = GemmConfig.parse(config != null ? config : chosen(KernelFamily.GEMM, c).orElseThrow());
-            return translated("preparing gemm for " + op, () -> new GemmConvPlan(context, c, g));
-        }
+        return keys;
     }
 
-    private final class DirectImpl implements Implementation {
-        private final String name;
-        private final boolean deformable;
-
-        DirectImpl(String name, boolean deformable) {
-            this.name = name;
-            this.deformable = deformable;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public Optional<String> validate(Operation op) {
-            return common(op, deformable);
-        }
-
-        @Override
-        public Primitive create(Operation op, String config) {
-            if (config != null) {
-                throw new IllegalArgumentException(name + " has no configuration '" + config + "'");
-            }
-            return translated("preparing " + name + " for " + op, () -> new DirectConvPlan(context, (Convolution) op));
-        }
+    /** A direct kernel: every convolution ({@code deformable} or not) whose tensors fit; no configurations. */
+    private Implementation direct(String name, boolean deformable) {
+        return new Entry(name, op -> common(op, deformable), op -> List.of(), (op, config) -> {
+            requireNoConfig(name, config);
+            return new DirectConvPlan(context, (Convolution) op);
+        });
     }
 
     /**
@@ -306,52 +218,63 @@ public final class OpenClBackend implements Backend {
      * of its class whose post-op chain fits the epilogue and whose tensors fit the device's
      * largest allocation.
      */
-    private final class OpImpl<T extends Operation> implements Implementation {
-        private final String name;
-        private final Class<T> type;
-        private final BiFunction<OpenClContext, T, Primitive> create;
+    private <T extends Operation> Implementation op(String name, Class<T> type,
+            BiFunction<OpenClContext, T, Primitive> create) {
+        return new Entry(name, op -> opRule(type, op), op -> List.of(), (op, config) -> {
+            if (!type.isInstance(op)) {
+                throw new IllegalArgumentException(name + " cannot run " + op + ": not " + type.getSimpleName());
+            }
+            requireNoConfig(name, config);
+            return create.apply(context, type.cast(op));
+        });
+    }
 
-        OpImpl(String name, Class<T> type, BiFunction<OpenClContext, T, Primitive> create) {
-            this.name = name;
-            this.type = type;
-            this.create = create;
+    private static void requireNoConfig(String name, String config) {
+        if (config != null) {
+            throw new IllegalArgumentException(name + " has no configuration '" + config + "'");
         }
+    }
 
-        @Override
-        public String name() {
-            return name;
+    private Optional<String> opRule(Class<? extends Operation> type, Operation op) {
+        if (!type.isInstance(op)) {
+            return Optional.of("not " + type.getSimpleName());
         }
+        PostOps post = op instanceof ChannelAffine a ? a.postOps() : op instanceof Binary b ? b.postOps() : PostOps.none();
+        Optional<String> epilogue = KernelOptions.unsupported(post);
+        if (epilogue.isPresent()) {
+            return epilogue;
+        }
+        long max = context.maxAllocBytes();
+        for (ArgSpec a : op.arguments()) {
+            long bytes = a.size() * op.dataType().bytes();
+            if (bytes > max) {
+                return Optional.of("the " + a.arg().displayName() + " tensor of " + bytes
+                        + " bytes exceeds the maximum allocation of " + max + " bytes");
+            }
+        }
+        return Optional.empty();
+    }
 
+    /**
+     * One entry of the list: its name, its rule ({@link Implementation#validate}), its
+     * configurations and its plan, made with a CLException turned into a DeviceException.
+     */
+    private record Entry(String name, Function<Operation, Optional<String>> rule,
+            Function<Operation, List<String>> tiles, BiFunction<Operation, String, Primitive> plan)
+            implements Implementation {
         @Override
         public Optional<String> validate(Operation op) {
-            if (!type.isInstance(op)) {
-                return Optional.of("not " + type.getSimpleName());
-            }
-            PostOps post = op instanceof ChannelAffine a ? a.postOps() : op instanceof Binary b ? b.postOps() : PostOps.none();
-            Optional<String> epilogue = KernelOptions.unsupported(post);
-            if (epilogue.isPresent()) {
-                return epilogue;
-            }
-            long max = context.maxAllocBytes();
-            for (ArgSpec a : op.arguments()) {
-                long bytes = a.size() * op.dataType().bytes();
-                if (bytes > max) {
-                    return Optional.of("the " + a.arg().displayName() + " tensor of " + bytes
-                            + " bytes exceeds the maximum allocation of " + max + " bytes");
-                }
-            }
-            return Optional.empty();
+            return rule.apply(op);
+        }
+
+        @Override
+        public List<String> configs(Operation op) {
+            return tiles.apply(op);
         }
 
         @Override
         public Primitive create(Operation op, String config) {
-            if (!type.isInstance(op)) {
-                throw new IllegalArgumentException(name + " cannot run " + op + ": not " + type.getSimpleName());
-            }
-            if (config != null) {
-                throw new IllegalArgumentException(name + " has no configuration '" + config + "'");
-            }
-            return translated("preparing " + name + " for " + op, () -> create.apply(context, type.cast(op)));
+            return translated("preparing " + name + " for " + op, () -> plan.apply(op, config));
         }
     }
 

@@ -111,18 +111,25 @@ public record OpenClDiscovery(List<OpenClDeviceInfo> devices, String unavailable
     }
 
     static String platformString(cl_platform_id p, int param) {
-        long[] size = new long[1];
-        clGetPlatformInfo(p, param, 0, null, size);
-        byte[] buf = new byte[(int) size[0]];
-        clGetPlatformInfo(p, param, buf.length, Pointer.to(buf), null);
-        return cString(buf);
+        return infoString((size, value, sizeRet) -> clGetPlatformInfo(p, param, size, value, sizeRet));
     }
 
     static String deviceString(cl_device_id d, int param) {
+        return infoString((size, value, sizeRet) -> clGetDeviceInfo(d, param, size, value, sizeRet));
+    }
+
+    /** One {@code clGet*Info} query of a fixed object and parameter: size, value, size returned. */
+    @FunctionalInterface
+    private interface InfoQuery {
+        int get(long size, Pointer value, long[] sizeRet);
+    }
+
+    /** A string parameter: its size first, then its bytes. */
+    private static String infoString(InfoQuery query) {
         long[] size = new long[1];
-        clGetDeviceInfo(d, param, 0, null, size);
+        query.get(0, null, size);
         byte[] buf = new byte[(int) size[0]];
-        clGetDeviceInfo(d, param, buf.length, Pointer.to(buf), null);
+        query.get(buf.length, Pointer.to(buf), null);
         return cString(buf);
     }
 

@@ -12,13 +12,8 @@ final class Pad2dPlan extends OpKernelPlan<Pad2d> {
     }
 
     @Override
-    public String algorithm() {
-        return "pad2d";
-    }
-
-    @Override
     void setArgs(OpenClKernel k, Map<Arg, DeviceBuffer> b) {
         k.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.DST)).arg(2, spec.value()).arg(3, spec.h()).arg(4, spec.w())
-                .arg(5, spec.outH()).arg(6, spec.outW()).arg(7, spec.n() * spec.c() * spec.outH() * spec.outW());
+                .arg(5, spec.outH()).arg(6, spec.outW()).arg(7, items());
     }
 }

@@ -21,13 +21,8 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
     }
 
     @Override
-    public String algorithm() {
-        return "pool2d";
-    }
-
-    @Override
     void setArgs(OpenClKernel k, Map<Arg, DeviceBuffer> b) {
         k.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.DST)).arg(2, spec.h()).arg(3, spec.w()).arg(4, spec.outH())
-                .arg(5, spec.outW()).arg(6, spec.n() * spec.c() * spec.outH() * spec.outW());
+                .arg(5, spec.outW()).arg(6, items());
     }
 }

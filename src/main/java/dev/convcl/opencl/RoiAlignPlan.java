@@ -2,11 +2,7 @@ package dev.convcl.opencl;
 
 import dev.convcl.Arg;
 import dev.convcl.RoiAlign;
-import dev.convcl.spi.Memory;
-import dev.convcl.spi.Primitive;
-import java.util.EnumMap;
 import java.util.Map;
-import org.jocl.CLException;
 
 /**
  * {@code roi-align}: the kernel {@code roi_align.cl} for roi_align, ps_roi_align and
@@ -14,17 +10,11 @@ import org.jocl.CLException;
  * its tensors, whatever the number of RoIs. The RoI values were checked on the host by the plan
  * ({@link RoiAlign#checkRois}) before this enqueues.
  */
-final class RoiAlignPlan implements Primitive {
+final class RoiAlignPlan extends KernelPrimitive<RoiAlign> {
     static final long LOCAL = 64;
 
-    private final RoiAlign op;
-    private final OpenClKernel kernel;
-    private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
-    private final LaunchEvents events = new LaunchEvents();
-
     RoiAlignPlan(OpenClContext ctx, RoiAlign op) {
-        this.op = op;
-        this.kernel = ctx.programs().kernel("roi_align.cl", options(op).toString(), "roi_align");
+        super(ctx, op, ctx.programs().kernel("roi_align.cl", options(op).toString(), "roi_align"));
     }
 
     /** The build options: element type, KIND, SHIFTED, HAS_OFFSET, HAS_MASK (see roi_align.cl). */
@@ -40,38 +30,22 @@ final class RoiAlignPlan implements Primitive {
     }
 
     @Override
-    public synchronized void bind(Arg role, Memory memory) {
-        bound.put(role, memory);
+    void setArgs(OpenClKernel kernel, Map<Arg, DeviceBuffer> b) {
+        int a = 0;
+        kernel.arg(a++, b.get(Arg.SRC)).arg(a++, b.get(Arg.ROIS)).arg(a++, orElse(b, Arg.OFFSET, Arg.ROIS))
+                .arg(a++, orElse(b, Arg.MASK, Arg.ROIS)).arg(a++, b.get(Arg.DST));
+        kernel.arg(a++, spec.n()).arg(a++, spec.c()).arg(a++, spec.h()).arg(a++, spec.w()).arg(a++, spec.rois())
+                .arg(a++, spec.outC()).arg(a++, spec.outH()).arg(a++, spec.outW()).arg(a++, spec.spatialScale())
+                .arg(a++, spec.samplingRatio()).arg(a, spec.gamma());
     }
 
     @Override
-    public synchronized void execute(Map<Arg, Memory> args) {
-        Map<Arg, DeviceBuffer> b = KernelPrimitive.buffers(bound, args);
-        try {
-            int a = 0;
-            kernel.arg(a++, b.get(Arg.SRC)).arg(a++, b.get(Arg.ROIS))
-                    .arg(a++, KernelPrimitive.orElse(b, Arg.OFFSET, Arg.ROIS))
-                    .arg(a++, KernelPrimitive.orElse(b, Arg.MASK, Arg.ROIS)).arg(a++, b.get(Arg.DST));
-            kernel.arg(a++, op.n()).arg(a++, op.c()).arg(a++, op.h()).arg(a++, op.w()).arg(a++, op.rois())
-                    .arg(a++, op.outC()).arg(a++, op.outH()).arg(a++, op.outW()).arg(a++, op.spatialScale())
-                    .arg(a++, op.samplingRatio()).arg(a, op.gamma());
-            long total = (long) op.rois() * op.outC() * op.outH() * op.outW();
-            events.reset();
-            events.add(kernel.launch(new long[] {DirectConvPlan.roundUp(total, LOCAL)}, new long[] {LOCAL}));
-        } catch (CLException e) {
-            throw OpenClErrors.translate("running roi-align for " + op, e);
-        }
+    long[] globalSize() {
+        return new long[] {DirectConvPlan.roundUp((long) spec.rois() * spec.outC() * spec.outH() * spec.outW(), LOCAL)};
     }
 
     @Override
-    public synchronized double lastKernelMillis() {
-        return events.millis();
-    }
-
-    @Override
-    public synchronized void close() {
-        events.close();
-        kernel.close();
-        bound.clear();
+    long[] localSize() {
+        return new long[] {LOCAL};
     }
 }
