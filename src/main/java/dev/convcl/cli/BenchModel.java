@@ -40,20 +40,9 @@ final class BenchModel {
         }
 
         Map<String, Object> fields() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("backend", backend);
-            m.put("device", deviceName);
-            m.put("ok", ok());
-            m.put("error", error);
-            m.put("steps", steps);
-            m.put("steps_on_cpu_path", stepsOnCpuPath);
-            m.put("median_ms", medianMs);
-            m.put("min_ms", minMs);
-            m.put("host_array_median_ms", hostArrayMedianMs);
-            m.put("calls", calls);
-            m.put("host_transfers", hostTransfers);
-            m.put("host_transfers_host_arrays", hostArrayTransfers);
-            m.put("rel_l2_vs_cpu", relL2VsCpu);
+            Map<String, Object> m = common(backend, deviceName, error, medianMs, minMs, calls, relL2VsCpu);
+            put(m, "steps", steps, "steps_on_cpu_path", stepsOnCpuPath, "host_array_median_ms", hostArrayMedianMs,
+                    "host_transfers", hostTransfers, "host_transfers_host_arrays", hostArrayTransfers);
             if (layers != null) {
                 m.put("layers", layers);
             }
@@ -76,26 +65,31 @@ final class BenchModel {
      */
     record PeerRow(String backend, String description, String algorithm, double medianMs, double minMs, int calls,
                    double relL2VsCpu, String error, boolean unsupported) {
+        /** Whether it ran, was checked and timed. */
         boolean ok() {
             return error == null;
         }
 
+        /** The JSON row: the fields of convcl's rows that apply, and what marks a peer's. */
         Map<String, Object> fields() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("backend", backend);
-            m.put("device", description);
-            m.put("peer", true);
-            m.put("algorithm", algorithm);
-            m.put("ok", ok());
-            m.put("unsupported", unsupported);
-            m.put("error", error);
-            m.put("median_ms", medianMs);
-            m.put("min_ms", minMs);
-            m.put("calls", calls);
-            m.put("checked_with", "cpu");
-            m.put("rel_l2_vs_cpu", relL2VsCpu);
-            return m;
+            return put(common(backend, description, error, medianMs, minMs, calls, relL2VsCpu), "peer", true,
+                    "unsupported", unsupported, "algorithm", algorithm, "checked_with", "cpu");
         }
+    }
+
+    /** The fields convcl's rows and the peers' share, in this order. */
+    private static Map<String, Object> common(String backend, String device, String error, double medianMs, double minMs,
+                                              int calls, double relL2VsCpu) {
+        return put(new LinkedHashMap<>(), "backend", backend, "device", device, "ok", error == null, "error", error,
+                "median_ms", medianMs, "min_ms", minMs, "calls", calls, "rel_l2_vs_cpu", relL2VsCpu);
+    }
+
+    /** Puts {@code keyValues} (a key, then its value, ...) into {@code m}, in order; returns {@code m}. */
+    private static Map<String, Object> put(Map<String, Object> m, Object... keyValues) {
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return m;
     }
 
     /** A peer's failure inside a timed call, carried out of {@link #time}. */
