@@ -340,14 +340,14 @@ final class BenchModel {
         out.println("median ms: a call on device tensors (inputs already on the device, outputs left there); host-array ms:"
                 + " inputs copied in and outputs out (a peer's call: its median); host transfers: host-device copies in one"
                 + " device-tensor call");
-        out.printf(Locale.ROOT, "%-8s %10s %10s %14s %6s %15s %14s%n", "backend", "median ms", "min ms", "host-array ms",
+        out.printf(Locale.ROOT, "%-11s %10s %10s %14s %6s %15s %14s%n", "backend", "median ms", "min ms", "host-array ms",
                 "calls", "host transfers", "steps on CPU");
         for (Row r : rows) {
             if (!r.ok()) {
                 out.println(r.backend() + "  FAIL: " + r.error());
                 continue;
             }
-            out.printf(Locale.ROOT, "%-8s %10s %10s %14s %6d %15d %8d of %d%n", r.backend(), BenchReport.num(r.medianMs(), 3),
+            out.printf(Locale.ROOT, "%-11s %10s %10s %14s %6d %15d %8d of %d%n", r.backend(), BenchReport.num(r.medianMs(), 3),
                     BenchReport.num(r.minMs(), 3), BenchReport.num(r.hostArrayMedianMs(), 3), r.calls(), r.hostTransfers(),
                     r.stepsOnCpuPath(), r.steps());
         }
@@ -356,7 +356,7 @@ final class BenchModel {
                 out.println(p.backend() + "  " + (p.unsupported() ? "n/a" : "FAIL") + ": " + p.error());
                 continue;
             }
-            out.printf(Locale.ROOT, "%-8s %10s %10s %14s %6d %15s %14s  (%s, outputs relative L2 %.1e vs the CPU path)%n",
+            out.printf(Locale.ROOT, "%-11s %10s %10s %14s %6d %15s %14s  (%s, outputs relative L2 %.1e vs the CPU path)%n",
                     p.backend(), "-", "-", BenchReport.num(p.medianMs(), 3), p.calls(), "-", "-",
                     p.algorithm(), p.relL2VsCpu());
         }
@@ -367,8 +367,9 @@ final class BenchModel {
         for (PeerRow p : peers) {
             for (Row r : rows) {
                 if (p.ok() && r.ok()) {
-                    out.printf(Locale.ROOT, "%s host-array calls vs %s: %.2fx%n", r.backend(), p.backend(),
-                            p.medianMs() / r.hostArrayMedianMs());
+                    out.printf(Locale.ROOT, "%s host-array calls vs %s: %.2fx (%s ms / %s ms; below 1, %s is faster)%n",
+                            r.backend(), p.backend(), p.medianMs() / r.hostArrayMedianMs(), p.backend(), r.backend(),
+                            p.backend());
                 }
             }
         }
