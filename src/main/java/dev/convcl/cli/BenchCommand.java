@@ -415,7 +415,9 @@ final class BenchCommand extends CliCommand {
             given.put("--csv", csv != null);
         }
         given.put("--plot", plot != null);
-        given.put("--peers", peers != null);
+        if (!forModel) {
+            given.put("--peers", peers != null);
+        }
         given.put("--batch", batch != null);
         given.put("--fma-limit", fmaLimit != null);
         return given.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).toList();
@@ -508,9 +510,19 @@ final class BenchCommand extends CliCommand {
             }
             throw e;
         }
+        Map<String, java.util.function.Supplier<BenchPeer>> available = peers == null ? Map.of() : BenchPeers.available();
+        List<String> peerNames = peers == null ? List.of() : BenchPeers.parse(peers, BenchPeers.known(available));
+        for (String name : peerNames) {
+            java.util.function.Supplier<BenchPeer> s = available.get(name);
+            java.util.Optional<String> why = s == null ? java.util.Optional.empty() : s.get().unsupportedModel();
+            if (why.isPresent()) {
+                throw new IllegalArgumentException("--model --peers " + name + ": " + why.get());
+            }
+        }
         BenchRunner.Settings settings = settings();
         Map<String, HostTensor> in = BenchModel.inputs(g);
-        try (Engines engines = Engines.open(device)) {
+        try (Engines engines = Engines.open(device);
+             BenchPeers open = BenchPeers.open(peerNames, available, peerThreads, err())) {
             Engine engine = engines.engine(), cpuEngine = engines.separateCpu(), cpu = engines.cpu();
             if (engine.backend().equals("cpu") && device.kind() != DeviceChoice.Kind.CPU) {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
@@ -524,10 +536,26 @@ final class BenchCommand extends CliCommand {
                 rows.add(bench.measure(engine, g, in, BenchModel.outputs(cpu, g, in)));
             }
             rows.add(bench.measure(cpu, g, in, null));
+            List<BenchModel.PeerRow> peerRows = new ArrayList<>();
+            if (!open.open().isEmpty()) {
+                Map<String, HostTensor> reference = BenchModel.outputs(cpu, g, in);
+                for (BenchPeer p : open.open()) {
+                    String description = open.statuses().stream().filter(st -> st.name().equals(p.name()))
+                            .map(BenchPeers.Status::description).findFirst().orElse(null);
+                    peerRows.add(bench.measurePeer(p, description, model, in, reference));
+                }
+            }
             out().println("device: " + engine.deviceName());
-            BenchModel.print(model, g, rows, out());
-            long failed = rows.stream().filter(r -> !r.ok()).count();
-            out().println(rows.size() - failed + " results ok, " + failed + " FAIL");
+            for (BenchPeers.Status st : open.statuses()) {
+                out().println("peer " + st.name() + ": " + (st.unavailable() == null ? st.description()
+                        : "not available: " + st.unavailable()));
+            }
+            BenchModel.print(model, g, rows, peerRows, out());
+            long failed = rows.stream().filter(r -> !r.ok()).count()
+                    + peerRows.stream().filter(r -> !r.ok() && !r.unsupported()).count();
+            long na = peerRows.stream().filter(BenchModel.PeerRow::unsupported).count();
+            out().println(rows.size() + peerRows.size() - failed - na + " results ok, " + failed + " FAIL"
+                    + (na == 0 ? "" : ", " + na + " n/a (a peer cannot run the network)"));
             out().flush();
             if (json != null) {
                 Map<String, Object> extra = new LinkedHashMap<>();
@@ -541,10 +569,12 @@ final class BenchCommand extends CliCommand {
                 extra.put("warmup", warmup);
                 extra.put("iters", iters);
                 extra.put("seconds", seconds);
-                List<Map<String, Object>> fields = new ArrayList<>();
-                for (BenchModel.Row r : rows) {
-                    fields.add(r.fields());
+                List<Object> peerFields = new ArrayList<>();
+                for (BenchPeers.Status st : open.statuses()) {
+                    peerFields.add(st.fields());
                 }
+                extra.put("peers", peerFields);
+                List<Map<String, Object>> fields = BenchModel.fields(rows, peerRows);
                 String text = BenchReport.jsonOf(engine.deviceName(), extra, fields);
                 new FileArg("JSON report", "--json", json).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
                 err().println("bench: wrote " + json);

@@ -40,24 +40,62 @@ final class BenchModel {
         }
 
         Map<String, Object> fields() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("backend", backend);
-            m.put("device", deviceName);
-            m.put("ok", ok());
-            m.put("error", error);
-            m.put("steps", steps);
-            m.put("steps_on_cpu_path", stepsOnCpuPath);
-            m.put("median_ms", medianMs);
-            m.put("min_ms", minMs);
-            m.put("host_array_median_ms", hostArrayMedianMs);
-            m.put("calls", calls);
-            m.put("host_transfers", hostTransfers);
-            m.put("host_transfers_host_arrays", hostArrayTransfers);
-            m.put("rel_l2_vs_cpu", relL2VsCpu);
+            Map<String, Object> m = common(backend, deviceName, error, medianMs, minMs, calls, relL2VsCpu);
+            put(m, "steps", steps, "steps_on_cpu_path", stepsOnCpuPath, "host_array_median_ms", hostArrayMedianMs,
+                    "host_transfers", hostTransfers, "host_transfers_host_arrays", hostArrayTransfers);
             if (layers != null) {
                 m.put("layers", layers);
             }
             return m;
+        }
+    }
+
+    /**
+     * A peer's measurements of the same network on the same inputs.
+     *
+     * @param backend     the peer's name
+     * @param description what the peer said it is (library, version, threads)
+     * @param algorithm   what it ran, or "-"
+     * @param medianMs    median wall ms of a call (inputs in, outputs out), NaN unless ok
+     * @param minMs       fastest call, ms
+     * @param calls       timed calls
+     * @param relL2VsCpu  largest relative L2 distance of its outputs from the CPU path's, NaN if unchecked
+     * @param error       why it was not timed, or null
+     * @param unsupported the peer refused the network ("n/a", not FAIL)
+     */
+    record PeerRow(String backend, String description, String algorithm, double medianMs, double minMs, int calls,
+                   double relL2VsCpu, String error, boolean unsupported) {
+        /** Whether it ran, was checked and timed. */
+        boolean ok() {
+            return error == null;
+        }
+
+        /** The JSON row: the fields of convcl's rows that apply, and what marks a peer's. */
+        Map<String, Object> fields() {
+            return put(common(backend, description, error, medianMs, minMs, calls, relL2VsCpu), "peer", true,
+                    "unsupported", unsupported, "algorithm", algorithm, "checked_with", "cpu");
+        }
+    }
+
+    /** The fields convcl's rows and the peers' share, in this order. */
+    private static Map<String, Object> common(String backend, String device, String error, double medianMs, double minMs,
+                                              int calls, double relL2VsCpu) {
+        return put(new LinkedHashMap<>(), "backend", backend, "device", device, "ok", error == null, "error", error,
+                "median_ms", medianMs, "min_ms", minMs, "calls", calls, "rel_l2_vs_cpu", relL2VsCpu);
+    }
+
+    /** Puts {@code keyValues} (a key, then its value, ...) into {@code m}, in order; returns {@code m}. */
+    private static Map<String, Object> put(Map<String, Object> m, Object... keyValues) {
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return m;
+    }
+
+    /** A peer's failure inside a timed call, carried out of {@link #time}. */
+    private static final class PeerCallFailed extends RuntimeException {
+        PeerCallFailed(Exception cause) {
+            super(cause);
         }
     }
 
@@ -159,6 +197,83 @@ final class BenchModel {
         }
     }
 
+    /**
+     * {@code peer} on the same network file and inputs: loaded, one call checked against the CPU
+     * path's outputs {@code reference} (relative L2, the layer peers' rule), then timed with the
+     * same warm-up and budget as convcl's host-array calls. A refusal is "n/a" with the peer's
+     * reason, any other failure FAIL; either way said on the progress stream.
+     */
+    PeerRow measurePeer(BenchPeer peer, String description, Path model, Map<String, HostTensor> in,
+                        Map<String, HostTensor> reference) {
+        String algorithm = "-";
+        double rel = Double.NaN;
+        String error;
+        boolean unsupported = false;
+        try (BenchPeer.Network net = peer.prepare(model, in)) {
+            algorithm = net.algorithm();
+            net.call();
+            Map<String, HostTensor> got = net.outputs();
+            error = null;
+            BenchRunner.Check check = null;
+            for (Map.Entry<String, HostTensor> e : reference.entrySet()) {
+                HostTensor y = got.get(e.getKey());
+                if (y == null || !Arrays.equals(y.shape(), e.getValue().shape())) {
+                    error = "output '" + e.getKey() + "' " + (y == null ? "missing" : "shaped " + Arrays.toString(y.shape()))
+                            + ", expected " + Arrays.toString(e.getValue().shape());
+                    break;
+                }
+                BenchRunner.Check c = BenchRunner.Check.of("cpu", e.getValue(), y);
+                check = check == null ? c : check.and(c);
+            }
+            if (error == null && check != null) {
+                rel = check.relL2();
+                if (!check.ok()) {
+                    error = check.describe();
+                }
+            }
+            if (error == null) {
+                List<Double> times = time(() -> {
+                    try {
+                        net.call();
+                    } catch (Exception e) {
+                        throw new PeerCallFailed(e);
+                    }
+                });
+                return new PeerRow(peer.name(), description, algorithm, median(times), min(times), times.size(), rel, null,
+                        false);
+            }
+        } catch (UnsupportedOperationException e) {
+            error = BenchPeers.message(e);
+            unsupported = true;
+        } catch (PeerCallFailed e) {
+            error = BenchPeers.message(e.getCause());
+        } catch (Exception e) {
+            error = BenchPeers.message(e);
+        }
+        err.println("bench: peer " + peer.name() + " " + (unsupported ? "n/a" : "FAIL") + ": " + error);
+        err.flush();
+        return new PeerRow(peer.name(), description, algorithm, Double.NaN, Double.NaN, 0, rel, error, unsupported);
+    }
+
+    /**
+     * The JSON fields of every row: convcl's, each with {@code NAME_median_ms} of every peer asked
+     * for (NaN where it did not run), then the peers'.
+     */
+    static List<Map<String, Object>> fields(List<Row> rows, List<PeerRow> peers) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Row r : rows) {
+            Map<String, Object> m = r.fields();
+            for (PeerRow p : peers) {
+                m.put(p.backend() + "_median_ms", p.medianMs());
+            }
+            out.add(m);
+        }
+        for (PeerRow p : peers) {
+            out.add(p.fields());
+        }
+        return out;
+    }
+
     /** The CPU path's outputs, for checking the device's. */
     static Map<String, HostTensor> outputs(Engine cpu, Graph g, Map<String, HostTensor> in) {
         try (CompiledGraph net = cpu.compile(g)) {
@@ -216,28 +331,47 @@ final class BenchModel {
     }
 
     /** The table: one line per backend, then the per-layer breakdown under --layers. */
-    static void print(Path model, Graph g, List<Row> rows, PrintWriter out) {
+    static void print(Path model, Graph g, List<Row> rows, List<PeerRow> peers, PrintWriter out) {
         StringBuilder ins = new StringBuilder();
         for (Value v : g.inputs()) {
             ins.append(ins.length() == 0 ? "" : ", ").append('\'').append(v.name()).append("' ").append(Arrays.toString(v.shape()));
         }
         out.println("model: " + model.getFileName() + ", input " + ins + ", " + g.nodeCount() + " nodes");
         out.println("median ms: a call on device tensors (inputs already on the device, outputs left there); host-array ms:"
-                + " inputs copied in and outputs out; host transfers: host-device copies in one device-tensor call");
-        out.printf(Locale.ROOT, "%-8s %10s %10s %14s %6s %15s %14s%n", "backend", "median ms", "min ms", "host-array ms",
+                + " inputs copied in and outputs out (a peer's call: its median); host transfers: host-device copies in one"
+                + " device-tensor call");
+        out.printf(Locale.ROOT, "%-11s %10s %10s %14s %6s %15s %14s%n", "backend", "median ms", "min ms", "host-array ms",
                 "calls", "host transfers", "steps on CPU");
         for (Row r : rows) {
             if (!r.ok()) {
                 out.println(r.backend() + "  FAIL: " + r.error());
                 continue;
             }
-            out.printf(Locale.ROOT, "%-8s %10s %10s %14s %6d %15d %8d of %d%n", r.backend(), BenchReport.num(r.medianMs(), 3),
+            out.printf(Locale.ROOT, "%-11s %10s %10s %14s %6d %15d %8d of %d%n", r.backend(), BenchReport.num(r.medianMs(), 3),
                     BenchReport.num(r.minMs(), 3), BenchReport.num(r.hostArrayMedianMs(), 3), r.calls(), r.hostTransfers(),
                     r.stepsOnCpuPath(), r.steps());
+        }
+        for (PeerRow p : peers) {
+            if (!p.ok()) {
+                out.println(p.backend() + "  " + (p.unsupported() ? "n/a" : "FAIL") + ": " + p.error());
+                continue;
+            }
+            out.printf(Locale.ROOT, "%-11s %10s %10s %14s %6d %15s %14s  (%s, outputs relative L2 %.1e vs the CPU path)%n",
+                    p.backend(), "-", "-", BenchReport.num(p.medianMs(), 3), p.calls(), "-", "-",
+                    p.algorithm(), p.relL2VsCpu());
         }
         if (rows.size() == 2 && rows.get(0).ok() && rows.get(1).ok()) {
             out.printf(Locale.ROOT, "%s vs the CPU path: %.2fx%n", rows.get(0).deviceName(),
                     rows.get(1).medianMs() / rows.get(0).medianMs());
+        }
+        for (PeerRow p : peers) {
+            for (Row r : rows) {
+                if (p.ok() && r.ok()) {
+                    out.printf(Locale.ROOT, "%s host-array calls vs %s: %.2fx (%s ms / %s ms; below 1, %s is faster)%n",
+                            r.backend(), p.backend(), p.medianMs() / r.hostArrayMedianMs(), p.backend(), r.backend(),
+                            p.backend());
+                }
+            }
         }
         for (Row r : rows) {
             if (r.layers() == null) {

@@ -4,7 +4,9 @@ import dev.convcl.Args;
 import dev.convcl.Convolution;
 import dev.convcl.HostTensor;
 import dev.convcl.RoiAlign;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -74,6 +76,29 @@ public interface BenchPeer extends AutoCloseable {
         throw new UnsupportedOperationException(unsupported(op).orElse("the " + name() + " peer has no " + op.name()));
     }
 
+    /**
+     * Why this peer cannot run a whole ONNX file ({@code convcl bench --model}), or empty. The
+     * default: it times single layers only. {@code --model} refuses such a peer before timing.
+     */
+    default Optional<String> unsupportedModel() {
+        return Optional.of("the " + name() + " peer times single layers; it cannot run an ONNX file");
+    }
+
+    /**
+     * Loads the ONNX network {@code model} for timing, with {@code inputs} (by the model's input
+     * names, NCHW float32, the shapes convcl runs) as the inputs of every call. The default
+     * refuses ({@link #unsupportedModel()} says why).
+     *
+     * @param model  the .onnx file convcl ran
+     * @param inputs host tensors for every graph input, by name
+     * @throws Exception when the peer refuses the network; it is reported "n/a" with the
+     *                   peer's reason if the exception is an {@link UnsupportedOperationException},
+     *                   else FAIL with the message
+     */
+    default Network prepare(Path model, Map<String, HostTensor> inputs) throws Exception {
+        throw new UnsupportedOperationException(unsupportedModel().orElse("the " + name() + " peer cannot run an ONNX file"));
+    }
+
     /** Releases the peer (its library's state, its process). */
     @Override
     void close();
@@ -97,6 +122,21 @@ public interface BenchPeer extends AutoCloseable {
         default Timing time(Budget budget) throws Exception {
             return budget.time(this::call);
         }
+
+        @Override
+        void close() throws Exception;
+    }
+
+    /** One prepared network of a peer ({@link #prepare(Path, Map)}). */
+    interface Network extends AutoCloseable {
+        /** What the peer runs, e.g. {@code session on the CPU execution provider}. */
+        String algorithm();
+
+        /** One call on the prepared inputs (the call whose time is measured); its results are kept for {@link #outputs()}. */
+        void call() throws Exception;
+
+        /** The results of the last {@link #call()}, by the model's output names. */
+        Map<String, HostTensor> outputs() throws Exception;
 
         @Override
         void close() throws Exception;

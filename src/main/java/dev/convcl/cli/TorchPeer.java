@@ -176,6 +176,12 @@ final class TorchPeer implements BenchPeer {
     }
 
     @Override
+    public Optional<String> unsupportedModel() {
+        return Optional.of("the torch peer runs single layers through torch.nn.functional (bench/torch_peer.py); "
+                + "PyTorch cannot run an ONNX file");
+    }
+
+    @Override
     public Optional<String> unsupported(Convolution op) {
         if (!op.postOps().isEmpty()) {
             return Optional.of("post-ops (" + op.postOps() + ") are not part of the timed PyTorch call");

@@ -123,4 +123,12 @@ class ModelCliTest {
         assertEquals(0, s.code(), s.toString());
         assertTrue(s.out().contains("input 'input' [1, 3, 32, 32]"), s.toString());
     }
+
+    /** PyTorch's peer runs single layers: --model --peers torch is one line, exit 2, before any timing. */
+    @Test
+    void benchModelRefusesTheTorchPeer() {
+        Cli.Result r = Cli.run("bench", "--model", MODEL.toString(), "--device", "cpu", "--peers", "onnxruntime,torch");
+        Cli.assertUsageError(r, "convcl bench: --model --peers torch: the torch peer runs single layers through "
+                + "torch.nn.functional (bench/torch_peer.py); PyTorch cannot run an ONNX file");
+    }
 }

@@ -16,9 +16,15 @@ import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
 import dev.convcl.cli.BenchPeer;
 import dev.convcl.cli.OnnxLayerModel;
+import dev.convcl.onnx.proto.OnnxProto.GraphProto;
+import dev.convcl.onnx.proto.OnnxProto.ModelProto;
+import dev.convcl.onnx.proto.OnnxProto.TensorShapeProto;
+import dev.convcl.onnx.proto.OnnxProto.TypeProto;
+import dev.convcl.onnx.proto.OnnxProto.ValueInfoProto;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +44,9 @@ public final class OnnxRuntimePeer implements BenchPeer {
     /** The name {@code --peers} takes. */
     public static final String NAME = "onnxruntime";
 
+    /** The field number of ONNX's {@code GraphProto.value_info} (the shapes of intermediate values). */
+    private static final int VALUE_INFO = 13;
+
     private OrtEnvironment env;
     private int threads;
 
@@ -51,7 +60,7 @@ public final class OnnxRuntimePeer implements BenchPeer {
         this.threads = threads;
         env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "convcl-bench");
         return "ONNX Runtime " + env.getVersion() + " (Java), CPU execution provider, " + threads
-                + " intra-op threads, graph optimisations ALL_OPT, one node a layer";
+                + " intra-op threads, graph optimisations ALL_OPT";
     }
 
     @Override
@@ -95,6 +104,98 @@ public final class OnnxRuntimePeer implements BenchPeer {
             layer.close();
             throw e;
         }
+    }
+
+    @Override
+    public Optional<String> unsupportedModel() {
+        return Optional.empty();
+    }
+
+    /**
+     * The whole ONNX file in one session with the layer sessions' options (so the same intra-op
+     * threads); each call feeds the same direct input tensors and keeps the results for
+     * {@link Network#outputs()}. A model ONNX Runtime cannot load (an operator it has no CPU
+     * kernel for, e.g. a {@code DeformConv} outside its opsets) is an
+     * {@link UnsupportedOperationException} with ONNX Runtime's reason on one line.
+     */
+    @Override
+    public Network prepare(Path model, Map<String, HostTensor> inputs) throws OrtException, java.io.IOException {
+        if (env == null) {
+            throw new IllegalStateException("the ONNX Runtime peer is not open");
+        }
+        OrtNetwork net = new OrtNetwork();
+        try {
+            net.options.setIntraOpNumThreads(threads);
+            net.options.setInterOpNumThreads(1);
+            net.options.setExecutionMode(ExecutionMode.SEQUENTIAL);
+            net.options.setOptimizationLevel(OptLevel.ALL_OPT);
+            byte[] reshaped = withInputShapes(model, inputs);
+            net.reshaped = reshaped != null;
+            try {
+                net.session = reshaped == null ? env.createSession(model.toString(), net.options)
+                        : env.createSession(reshaped, net.options);
+            } catch (OrtException e) {
+                throw new UnsupportedOperationException("ONNX Runtime " + env.getVersion() + " cannot load the model: "
+                        + oneLine(e.getMessage()));
+            }
+            for (Map.Entry<String, HostTensor> e : inputs.entrySet()) {
+                FloatBuffer b = direct(e.getValue().size());
+                b.put(e.getValue().toArray()).rewind();
+                net.inputs.put(e.getKey(), OnnxTensor.createTensor(env, b, longs(e.getValue().shape())));
+            }
+            return net;
+        } catch (OrtException | java.io.IOException | RuntimeException e) {
+            net.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The model with its inputs declared at the shapes convcl runs ({@code --input-shape} may
+     * replace the declared ones, as convcl's importer does), its intermediate and output shapes
+     * left to ONNX Runtime's inference; null when every declared shape is already that.
+     */
+    private static byte[] withInputShapes(Path model, Map<String, HostTensor> inputs) throws java.io.IOException {
+        ModelProto m = ModelProto.parseFrom(java.nio.file.Files.readAllBytes(model));
+        GraphProto.Builder g = m.getGraph().toBuilder();
+        boolean changed = false;
+        for (int i = 0; i < g.getInputCount(); i++) {
+            ValueInfoProto v = g.getInput(i);
+            HostTensor t = inputs.get(v.getName());
+            if (t == null || !v.getType().hasTensorType()) {
+                continue;
+            }
+            TensorShapeProto declared = v.getType().getTensorType().getShape();
+            TensorShapeProto.Builder wanted = TensorShapeProto.newBuilder();
+            for (int d : t.shape()) {
+                wanted.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+            }
+            if (declared.equals(wanted.build())) {
+                continue;
+            }
+            TypeProto.Builder type = v.getType().toBuilder();
+            type.getTensorTypeBuilder().setShape(wanted);
+            g.setInput(i, v.toBuilder().setType(type));
+            changed = true;
+        }
+        if (!changed) {
+            return null;
+        }
+        // ONNX's GraphProto.value_info (field 13): convcl's subset of ONNX keeps it as an unknown field.
+        g.setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder(g.getUnknownFields()).clearField(VALUE_INFO).build());
+        for (int i = 0; i < g.getOutputCount(); i++) {
+            ValueInfoProto v = g.getOutput(i);
+            if (v.getType().hasTensorType()) {
+                TypeProto.Builder type = v.getType().toBuilder();
+                type.getTensorTypeBuilder().clearShape();
+                g.setOutput(i, v.toBuilder().setType(type));
+            }
+        }
+        return m.toBuilder().setGraph(g).build().toByteArray();
+    }
+
+    private static String oneLine(String m) {
+        return m == null ? "no reason given" : m.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     private static HostTensor host(Args a, Arg role) {
@@ -164,6 +265,66 @@ public final class OnnxRuntimePeer implements BenchPeer {
             }
             if (outputTensor != null) {
                 outputTensor.close();
+            }
+            if (session != null) {
+                session.close();
+            }
+            options.close();
+        }
+    }
+
+    /** One network's session, its input tensors and the results of its last call. */
+    private final class OrtNetwork implements Network {
+        final SessionOptions options = new SessionOptions();
+        final Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+        OrtSession session;
+        OrtSession.Result last;
+        boolean reshaped;
+
+        @Override
+        public String algorithm() {
+            return reshaped ? "whole-model session, inputs declared at convcl's shapes" : "whole-model session";
+        }
+
+        @Override
+        public void call() throws OrtException {
+            if (last != null) {
+                last.close();
+                last = null;
+            }
+            last = session.run(inputs);
+        }
+
+        @Override
+        public Map<String, HostTensor> outputs() throws OrtException {
+            if (last == null) {
+                throw new IllegalStateException("no call has run");
+            }
+            Map<String, HostTensor> out = new LinkedHashMap<>();
+            for (Map.Entry<String, ai.onnxruntime.OnnxValue> e : last) {
+                if (!(e.getValue() instanceof OnnxTensor t)) {
+                    throw new IllegalStateException("output '" + e.getKey() + "' is not a tensor");
+                }
+                long[] shape = t.getInfo().getShape();
+                int[] dims = new int[shape.length];
+                for (int i = 0; i < shape.length; i++) {
+                    dims[i] = Math.toIntExact(shape[i]);
+                }
+                FloatBuffer b = t.getFloatBuffer();
+                float[] y = new float[b.remaining()];
+                b.get(y);
+                out.put(e.getKey(), Tensor.of(y, dims));
+            }
+            return out;
+        }
+
+        @Override
+        public void close() throws OrtException {
+            if (last != null) {
+                last.close();
+            }
+            for (OnnxTensor t : inputs.values()) {
+                t.close();
             }
             if (session != null) {
                 session.close();

@@ -166,4 +166,86 @@ class OnnxRuntimePeerTest {
         // Only the peer's own two rows lack a ratio to the best peer; convcl's two have one.
         assertEquals(2, text.split("\"vs_best_peer\": null", -1).length - 1, text);
     }
+
+    /** A committed tiny network of the family models (scripts/onnx/make_models.py), from this module's folder. */
+    private static Path committedModel(String name) {
+        Path p = Path.of("../../src/test/resources/onnx", name + ".onnx");
+        assertTrue(Files.isRegularFile(p), p.toAbsolutePath() + " is missing");
+        return p;
+    }
+
+    private static int benchModel(Path model, Path json, StringWriter out, StringWriter err, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("bench", "--model", model.toString(), "--device", "cpu",
+                "--peers", "onnxruntime", "--peer-threads", "1", "--iters", "3", "--seconds", "0", "--warmup-seconds", "0",
+                "--json", json.toString()));
+        args.addAll(List.of(more));
+        return Main.execute(args.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    /**
+     * The whole network in ONNX Runtime beside convcl, checked against the CPU path, in the table
+     * and the JSON: at the model's declared batch (2), and at batch 1 through --input-shape, which
+     * the peer's session must then take too.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "1,3,48,48"})
+    void benchModelTimesTheWholeNetworkInTheSameRun(String inputShape, @TempDir Path dir) throws Exception {
+        Path json = dir.resolve("model.json");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = benchModel(committedModel("resnet_tiny"), json, out, err,
+                inputShape.isEmpty() ? new String[0] : new String[] {"--input-shape", inputShape});
+        String all = "stdout:\n" + out + "\nstderr:\n" + err;
+        assertEquals(0, code, all);
+        assertTrue(out.toString().contains("peer onnxruntime: ONNX Runtime 1."), all);
+        assertTrue(out.toString().contains("2 results ok, 0 FAIL"), all);
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("(?m)^onnxruntime +- +- +([0-9.]+) +(\\d+) .*"
+                + "relative L2 ([0-9.e+-]+) vs the CPU path").matcher(out.toString());
+        assertTrue(row.find(), all);
+        assertTrue(Double.parseDouble(row.group(1)) > 0, all);
+        assertTrue(Double.parseDouble(row.group(3)) <= 1e-4, all);
+        String text = Files.readString(json);
+        java.util.regex.Matcher median = java.util.regex.Pattern.compile("\"onnxruntime_median_ms\": ([0-9.eE+-]+)")
+                .matcher(text);
+        assertTrue(median.find(), text);
+        assertTrue(Double.parseDouble(median.group(1)) > 0, text);
+        java.util.regex.Matcher peerRow = java.util.regex.Pattern.compile("\"backend\": \"onnxruntime\",[^}]*?\"ok\": true,"
+                + "[^}]*?\"rel_l2_vs_cpu\": ([0-9.eE+-]+)").matcher(text);
+        assertTrue(peerRow.find(), text);
+        assertTrue(Double.parseDouble(peerRow.group(1)) <= 1e-4, text);
+    }
+
+    /**
+     * A network ONNX Runtime cannot load is "n/a" with ONNX Runtime's reason on one line, and
+     * convcl's figures still print: a Conv model whose opset import is newer than any ONNX
+     * Runtime knows.
+     */
+    @Test
+    void benchModelSaysNotApplicableWhereOnnxRuntimeRefusesTheNetwork(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("refused.onnx");
+        Files.write(model, refusedModel());
+        Path json = dir.resolve("model.json");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = benchModel(model, json, out, err);
+        String all = "stdout:\n" + out + "\nstderr:\n" + err;
+        assertEquals(0, code, all);
+        assertTrue(out.toString().contains("1 results ok, 0 FAIL, 1 n/a"), all);
+        assertTrue(out.toString().matches("(?s).*\ncpu +[0-9.]+ .*"), all);
+        java.util.regex.Matcher na = java.util.regex.Pattern.compile("(?m)^onnxruntime  n/a: (ONNX Runtime 1\\.[^\\n]+)$")
+                .matcher(out.toString());
+        assertTrue(na.find(), all);
+        String text = Files.readString(json);
+        assertTrue(text.contains("\"unsupported\": true"), text);
+    }
+
+    /**
+     * A one-conv model convcl runs but ONNX Runtime refuses to load: it claims an ONNX IR version
+     * far above any ONNX Runtime reads (convcl reads the graph, not the IR version).
+     */
+    private static byte[] refusedModel() throws Exception {
+        Convolution op = (Convolution) Operation.parse("op=conv2d n=1 c=3 h=8 w=8 k=4 kh=3 kw=3 pad=1 bias=1");
+        Args data = data(op, 7);
+        byte[] bytes = dev.convcl.cli.OnnxLayerModel.write(op, (HostTensor) data.get(Arg.WEIGHTS),
+                (HostTensor) data.get(Arg.BIAS));
+        return dev.convcl.onnx.proto.OnnxProto.ModelProto.parseFrom(bytes).toBuilder().setIrVersion(99).build().toByteArray();
+    }
 }
