@@ -354,15 +354,7 @@ public final class CompiledGraph implements AutoCloseable {
         }
         check("input", inputTensors, inputViews, true);
         check("output", outputTensors, outputViews, false);
-        for (Map.Entry<String, ? extends Tensor> e : inputTensors.entrySet()) {
-            DeviceTensor view = inputViews.get(e.getKey());
-            if (e.getValue() instanceof DeviceTensor d) {
-                engine.primary().copy(d.memory(), view.memory(), (long) d.size() * DataType.F32.bytes());
-                engine.written(view);
-            } else {
-                view.upload((HostTensor) e.getValue());
-            }
-        }
+        transfer(inputTensors, inputViews, true);
         for (int i = 0; i < plans.size(); i++) {
             try {
                 plans.get(i).execute(args.get(i));
@@ -374,11 +366,24 @@ public final class CompiledGraph implements AutoCloseable {
         for (DeviceTensor view : outputViews.values()) {
             engine.written(view); // written by the work queued above: a failed wait marks it lost
         }
-        for (Map.Entry<String, ? extends Tensor> e : outputTensors.entrySet()) {
-            DeviceTensor view = outputViews.get(e.getKey());
+        transfer(outputTensors, outputViews, false);
+    }
+
+    /**
+     * Copies each given tensor into its view ({@code in}: graph inputs) or each view into its given
+     * tensor (outputs): device to device on the engine's queue, marking the destination written, or
+     * through the host for host tensors. The names and shapes are already checked.
+     */
+    private void transfer(Map<String, ? extends Tensor> tensors, Map<String, DeviceTensor> views, boolean in) {
+        for (Map.Entry<String, ? extends Tensor> e : tensors.entrySet()) {
+            DeviceTensor view = views.get(e.getKey());
             if (e.getValue() instanceof DeviceTensor d) {
-                engine.primary().copy(view.memory(), d.memory(), (long) d.size() * DataType.F32.bytes());
-                engine.written(d);
+                DeviceTensor from = in ? d : view;
+                DeviceTensor to = in ? view : d;
+                engine.primary().copy(from.memory(), to.memory(), (long) d.size() * DataType.F32.bytes());
+                engine.written(to);
+            } else if (in) {
+                view.upload((HostTensor) e.getValue());
             } else {
                 view.download((HostTensor) e.getValue());
             }

@@ -166,11 +166,7 @@ public record Conv2d(int n, int c, int h, int w, int k, Window2d window, int gro
     }
 
     static Conv2d fromFields(Map<String, String> f) {
-        OneLine.checkKeys(f, KEYS);
-        int[] s = OneLine.nchw(f);
-        return new Conv2d(s[0], s[1], s[2], s[3], OneLine.intField(f, "k"), OneLine.window(f),
-                OneLine.intField(f, "groups", 1), OneLine.flag(f, "bias"), OneLine.postOps(f), OneLine.dataType(f),
-                OneLine.direction(f));
+        return OneLine.convFields(f, KEYS).conv2d();
     }
 
     /** Mutable builder of {@link Conv2d}; {@link #build()} validates. Not thread-safe. */

@@ -201,11 +201,7 @@ public record DeformConv2d(int n, int c, int h, int w, int k, Window2d window, i
     }
 
     static DeformConv2d fromFields(Map<String, String> f) {
-        OneLine.checkKeys(f, KEYS);
-        int[] s = OneLine.nchw(f);
-        return new DeformConv2d(s[0], s[1], s[2], s[3], OneLine.intField(f, "k"), OneLine.window(f),
-                OneLine.intField(f, "groups", 1), OneLine.intField(f, "og", 1), OneLine.flag(f, "mask"),
-                OneLine.flag(f, "bias"), OneLine.postOps(f), OneLine.dataType(f), OneLine.direction(f));
+        return OneLine.convFields(f, KEYS).deform2d();
     }
 
     /** Mutable builder of {@link DeformConv2d}; {@link #build()} validates. Not thread-safe. */

@@ -156,6 +156,30 @@ final class OneLine {
                 dil[0], dil[1]);
     }
 
+    /**
+     * The fields of a {@code conv2d} or {@code deform2d} line, read in the order their errors are
+     * reported: unknown keys, n c h w, k, the window, groups, og, mask, bias, post, dt, dir. A
+     * {@code conv2d} line's {@code keys} exclude og and mask, so they keep their defaults there.
+     */
+    static ConvFields convFields(Map<String, String> f, Set<String> keys) {
+        checkKeys(f, keys);
+        return new ConvFields(nchw(f), intField(f, "k"), window(f), intField(f, "groups", 1), intField(f, "og", 1),
+                flag(f, "mask"), flag(f, "bias"), postOps(f), dataType(f), direction(f));
+    }
+
+    /** The fields {@link #convFields} read; the descriptors' constructors validate them. */
+    record ConvFields(int[] nchw, int k, Window2d window, int groups, int offsetGroups, boolean mask, boolean bias,
+                      PostOps postOps, DataType dataType, Direction direction) {
+        Conv2d conv2d() {
+            return new Conv2d(nchw[0], nchw[1], nchw[2], nchw[3], k, window, groups, bias, postOps, dataType, direction);
+        }
+
+        DeformConv2d deform2d() {
+            return new DeformConv2d(nchw[0], nchw[1], nchw[2], nchw[3], k, window, groups, offsetGroups, mask, bias,
+                    postOps, dataType, direction);
+        }
+    }
+
     static boolean flag(Map<String, String> f, String key) {
         String v = f.getOrDefault(key, "0");
         return switch (v) {
