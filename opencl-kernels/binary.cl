@@ -41,21 +41,16 @@ __kernel void binary(__global const real* restrict a,
 {
     ITEM_OR_RETURN(vector, VECTORS);
     const int o = vector * VW;
-    const int i3 = o % O3;
-    int r = o / O3;
-    const int i2 = r % O2;
-    r /= O2;
-    const int i1 = r % O1;
-    const int i0 = r / O1;
-    const int ia = i0 * SA0 + i1 * SA1 + i2 * SA2;
-    const int ib = i0 * SB0 + i1 * SB1 + i2 * SB2;
+    const int4 i = unravel4(o, O1, O2, O3);
+    const int ia = i.s0 * SA0 + i.s1 * SA1 + i.s2 * SA2;
+    const int ib = i.s0 * SB0 + i.s1 * SB1 + i.s2 * SB2;
 #if A_VEC
-    const realv x = VLOAD(a + ia + i3);
+    const realv x = VLOAD(a + ia + i.s3);
 #else
     const realv x = (realv)(a[ia]);
 #endif
 #if B_VEC
-    const realv y = VLOAD(b + ib + i3);
+    const realv y = VLOAD(b + ib + i.s3);
 #else
     const realv y = (realv)(b[ib]);
 #endif

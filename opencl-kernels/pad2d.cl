@@ -18,10 +18,8 @@ __kernel void pad2d(__global const real* restrict input,
                     const int H, const int W, const int OH, const int OW, const int TOTAL)
 {
     ITEM_OR_RETURN(o, TOTAL);
-    const int ox = o % OW;
-    const int oy = (o / OW) % OH;
-    const int plane = o / (OW * OH);
-    const int iy = oy - TOP;
-    const int ix = ox - LEFT;
-    output[o] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? input[((size_t)plane * H + iy) * W + ix] : VALUE;
+    const int4 p = unravel4(o, 1, OH, OW); /* (plane, 0, oy, ox) */
+    const int iy = p.s2 - TOP;
+    const int ix = p.s3 - LEFT;
+    output[o] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? input[((size_t)p.s0 * H + iy) * W + ix] : VALUE;
 }

@@ -25,12 +25,10 @@ __kernel void pool2d(__global const real* restrict input,
                      const int H, const int W, const int OH, const int OW, const int TOTAL)
 {
     ITEM_OR_RETURN(o, TOTAL);
-    const int ox = o % OW;
-    const int oy = (o / OW) % OH;
-    const int plane = o / (OW * OH);
-    const __global real* in = input + (size_t)plane * H * W;
-    const int y0 = oy * SH - PH;
-    const int x0 = ox * SW - PW;
+    const int4 p = unravel4(o, 1, OH, OW); /* (plane, 0, oy, ox) */
+    const __global real* in = input + (size_t)p.s0 * H * W;
+    const int y0 = p.s2 * SH - PH;
+    const int x0 = p.s3 * SW - PW;
 #if POOL_MAX
     real m = -INFINITY;
     for (int i = 0; i < KH; ++i) {

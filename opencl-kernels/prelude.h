@@ -163,6 +163,17 @@ typedef CAT(real, VW) realv;
     }                                                                                              \
     const int I = (int)I##_gid
 
+/* The indices of linear index O in a row-major array of shape [*, D1, D2, D3], outermost first:
+ * (.s0, .s1, .s2, .s3); e.g. (n, c, y, x) of an element of an NCHW tensor. */
+inline int4 unravel4(const int o, const int d1, const int d2, const int d3)
+{
+    const int i3 = o % d3;
+    int r = o / d3;
+    const int i2 = r % d2;
+    r /= d2;
+    return (int4)(r / d1, r % d1, i2, i3);
+}
+
 /* ------------------------------------------------------------------ activations and post-ops */
 
 /* The post-op codes of -DPOSTi_KIND: POST_ followed by the name of dev.convcl.Activation.Kind,

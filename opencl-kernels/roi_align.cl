@@ -74,12 +74,11 @@ __kernel void roi_align(__global const real* restrict input,
 {
     const int total = K * COUT * PH * PW; /* below 2^31: RoiAlign checks it */
     ITEM_OR_RETURN(o, total);
-    const int j = o % PW;
-    int t = o / PW;
-    const int i = t % PH;
-    t /= PH;
-    const int co = t % COUT;
-    const int k = t / COUT;
+    const int4 kcij = unravel4(o, COUT, PH, PW);
+    const int k = kcij.s0;
+    const int co = kcij.s1;
+    const int i = kcij.s2;
+    const int j = kcij.s3;
 
     __global const real* r = rois + k * 5;
     const int b = (int)r[0];
