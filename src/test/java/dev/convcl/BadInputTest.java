@@ -4,15 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.testing.EachTargetCase;
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Target;
 import dev.convcl.testing.Tensors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every row of {@link BadInputCases} on every backend: IllegalArgumentException naming the value,
@@ -23,12 +21,7 @@ class BadInputTest {
     @RegisterExtension
     static final Engines ENGINES = new Engines();
 
-    static Stream<Arguments> cases() {
-        return Target.eachOf(() -> BadInputCases.cases().stream());
-    }
-
-    @ParameterizedTest(name = "[{0}] {1}")
-    @MethodSource("cases")
+    @EachTargetCase("dev.convcl.BadInputCases#cases")
     void rejectedBeforeAnyLaunch(Target target, BadInputCases.Case c) {
         Engine engine = ENGINES.get(target);
         Engine.Stats before = engine.stats();

@@ -4,15 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.convcl.reference.ReferenceConv;
 import dev.convcl.testing.DeformEdgeCases;
+import dev.convcl.testing.EachTarget;
 import dev.convcl.testing.Engines;
-import dev.convcl.testing.Implementations;
 import dev.convcl.testing.Target;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Deformable sampling at its edges ({@link DeformEdgeCases}) on the reference and on every
@@ -35,13 +33,11 @@ class DeformEdgeTest {
         DeformEdgeCases.checkWideMaps("reference", ReferenceConv::run);
     }
 
-    @ParameterizedTest(name = "[{0}]")
-    @EnumSource(Target.class)
+    @EachTarget
     void everyImplementationMeetsHandComputedCases(Target target) {
-        Engine engine = ENGINES.get(target);
         List<String> failures = new ArrayList<>();
         for (DeformEdgeCases.Case c : DeformEdgeCases.handComputed(true)) {
-            Implementations.check(engine, target, c.spec(), plan -> {
+            ENGINES.checkEachImplementation(target, c.spec(), plan -> {
                 String bad = c.failure(plan::execute);
                 if (bad != null) {
                     failures.add(plan.implementation() + ": " + bad);
@@ -51,12 +47,10 @@ class DeformEdgeTest {
         assertEquals(List.of(), failures, target + ": deformable edge cases");
     }
 
-    @ParameterizedTest(name = "[{0}]")
-    @EnumSource(Target.class)
+    @EachTarget
     void everyImplementationAgreesWithFloat64OnWideMaps(Target target) {
-        Engine engine = ENGINES.get(target);
         for (DeformConv2d spec : DeformEdgeCases.wideMaps()) {
-            Implementations.check(engine, target, spec, plan -> DeformEdgeCases.checkWideMaps(
+            ENGINES.checkEachImplementation(target, spec, plan -> DeformEdgeCases.checkWideMaps(
                     target + " " + plan.implementation(), List.of(spec), (s, args) -> plan.execute(args)));
         }
     }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Internals;
+import dev.convcl.testing.EachTarget;
+import dev.convcl.testing.EachTargetCase;
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Implementations;
 import dev.convcl.testing.ProblemFiles;
@@ -17,11 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The same call twice on the same device gives bitwise identical output: twice on one plan, on a
@@ -64,14 +62,6 @@ class DeterminismTest {
         return l;
     }
 
-    static Stream<Arguments> problems() {
-        return Target.eachOf(() -> all().stream());
-    }
-
-    static Stream<Target> targets() {
-        return Target.all();
-    }
-
     private static String firstDifference(float[] a, float[] b) {
         for (int i = 0; i < a.length; i++) {
             if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
@@ -94,8 +84,7 @@ class DeterminismTest {
      * Every implementation of the backend's list accepts at least one problem here, so the walk
      * below reaches it (an implementation added without a problem it accepts fails this).
      */
-    @ParameterizedTest(name = "[{0}]")
-    @MethodSource("targets")
+    @EachTarget
     void everyImplementationIsWalked(Target target) {
         Engine engine = ENGINES.get(target);
         List<Problem> problems = all();
@@ -112,8 +101,7 @@ class DeterminismTest {
      * implementation of the device accepts (a network operation without an OpenCL kernel yet) runs
      * as two one-shot calls, on the path selection falls back to.
      */
-    @ParameterizedTest(name = "[{0}] {1}")
-    @MethodSource("problems")
+    @EachTargetCase("all")
     void sameCallGivesSameBits(Target target, Problem p) {
         Engine engine = ENGINES.get(target);
         Operation op = p.op();

@@ -2,6 +2,7 @@ package dev.convcl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.convcl.testing.EachTargetCase;
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Implementations;
 import dev.convcl.testing.Target;
@@ -9,7 +10,6 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -34,12 +34,7 @@ class NetworkOpsTest {
         return NetworkProblems.all().stream();
     }
 
-    static Stream<Arguments> onEachTarget() {
-        return Target.eachOf(NetworkOpsTest::problems);
-    }
-
-    @ParameterizedTest(name = "[{0}] {1}")
-    @MethodSource("onEachTarget")
+    @EachTargetCase("problems")
     void everyImplementationMatchesTheReference(Target target, Operation op) {
         Engine engine = ENGINES.get(target);
         Implementations.check(engine, target, op, plan -> NetworkProblems.check(engine, op, plan, 7));

@@ -5,19 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.convcl.reference.ReferenceConv;
 import dev.convcl.testing.DeformEdgeCases;
+import dev.convcl.testing.EachTarget;
+import dev.convcl.testing.EachTargetCase;
 import dev.convcl.testing.Engines;
-import dev.convcl.testing.Implementations;
 import dev.convcl.testing.NonFinite;
 import dev.convcl.testing.Target;
 import dev.convcl.testing.Tensors;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * NaN and infinity propagate as IEEE arithmetic says, with the padding semantics documented in
@@ -34,39 +30,30 @@ class NonFiniteTest {
         return NonFinite.cases();
     }
 
-    static Stream<Arguments> targetCases() {
-        return Target.eachOf(() -> cases().stream());
-    }
-
     @Test
     void referenceMeetsHandComputedSemantics() {
         NonFinite.checkHandComputed("reference", ReferenceConv::run);
     }
 
-    @ParameterizedTest(name = "[{0}]")
-    @EnumSource(Target.class)
+    @EachTarget
     void everyImplementationMeetsHandComputedSemantics(Target target) {
-        Engine engine = ENGINES.get(target);
         for (NonFinite.HandCase c : NonFinite.handComputed()) {
-            Implementations.check(engine, target, c.spec(), plan -> assertEquals(null, c.failure(plan::execute)));
+            ENGINES.checkEachImplementation(target, c.spec(), plan -> assertEquals(null, c.failure(plan::execute)));
         }
     }
 
-    @ParameterizedTest(name = "[{0}]")
-    @EnumSource(Target.class)
+    @EachTarget
     void everyImplementationMeetsDeformHandComputedSemantics(Target target) {
-        Engine engine = ENGINES.get(target);
         for (DeformEdgeCases.Case c : DeformEdgeCases.handComputed(false)) {
-            Implementations.check(engine, target, c.spec(), plan -> assertEquals(null, c.failure(plan::execute)));
+            ENGINES.checkEachImplementation(target, c.spec(), plan -> assertEquals(null, c.failure(plan::execute)));
         }
     }
 
-    @ParameterizedTest(name = "[{0}] {1}")
-    @MethodSource("targetCases")
+    @EachTargetCase("cases")
     void everyImplementationAgreesWithReference(Target target, NonFinite.Case c) {
         Args ref = Tensors.withFreshOutput(c.args(), c.spec());
         ReferenceConv.run(c.spec(), ref);
-        Implementations.check(ENGINES.get(target), target, c.spec(), plan -> {
+        ENGINES.checkEachImplementation(target, c.spec(), plan -> {
             Args out = Tensors.withFreshOutput(c.args(), c.spec());
             plan.execute(out);
             assertEquals(null, NonFinite.disagreement(Tensors.out(ref), Tensors.out(out)),

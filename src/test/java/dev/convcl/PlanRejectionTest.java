@@ -7,16 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.testing.BadArgs;
 import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.EachTargetCase;
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Target;
 import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Mismatched tensors given to a plan through the public API, on every backend:
@@ -29,12 +26,7 @@ class PlanRejectionTest {
     @RegisterExtension
     static final Engines ENGINES = new Engines();
 
-    static Stream<Arguments> cases() {
-        return Target.eachOf(BadArgs::cases);
-    }
-
-    @ParameterizedTest(name = "[{0}] {1}")
-    @MethodSource("cases")
+    @EachTargetCase("dev.convcl.testing.BadArgs#cases")
     void badTensorsAreRejectedBeforeTheDevice(Target target, BadArgs.Case bad) {
         Convolution spec = bad.spec();
         try (Plan plan = ENGINES.get(target).plan(spec)) {

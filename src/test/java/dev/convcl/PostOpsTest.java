@@ -2,15 +2,12 @@ package dev.convcl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.convcl.testing.EachTargetCase;
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Implementations;
 import dev.convcl.testing.PostOpCases;
 import dev.convcl.testing.Target;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every post-op kind and chain ({@link PostOpCases}) on every implementation of every backend
@@ -24,12 +21,7 @@ class PostOpsTest {
     @RegisterExtension
     static final Engines ENGINES = new Engines();
 
-    static Stream<Arguments> cases() {
-        return Target.each(PostOpCases::cases);
-    }
-
-    @ParameterizedTest(name = "[{0}] {1}")
-    @MethodSource("cases")
+    @EachTargetCase("dev.convcl.testing.PostOpCases#cases")
     void everyImplementationMatchesReference(Target target, Convolution op) {
         Engine engine = ENGINES.get(target);
         if (engine.implementations(op).isEmpty()) {

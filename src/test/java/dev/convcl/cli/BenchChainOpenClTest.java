@@ -33,10 +33,9 @@ class BenchChainOpenClTest {
 
     @Test
     void theChainOnTheDeviceIsCheckedAndSaysWhichLayersFellBack() throws IOException {
-        OpenClDeviceInfo device = OpenClTestDevice.require();
         Path json = dir.resolve("chain.json");
-        Cli.Result r = Cli.run("bench", "--chain", "--device", "opencl:" + device.index(), "--iters", "2", "--warmup",
-                "0", "--warmup-seconds", "0", "--reference-mflop", "2", "--json", json.toString());
+        Cli.Result r = Cli.onDevice("bench", "--chain", "--iters", "2", "--warmup", "0", "--warmup-seconds", "0",
+                "--reference-mflop", "2", "--json", json.toString()).result();
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("2 results ok, 0 FAIL"), r.toString());
         String j = Files.readString(json);

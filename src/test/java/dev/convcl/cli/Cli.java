@@ -42,6 +42,26 @@ final class Cli {
     }
 
     /**
+     * A command run on the OpenCL test device.
+     *
+     * @param device the device
+     * @param result what the command did
+     */
+    record DeviceRun(OpenClDeviceInfo device, Result result) {
+    }
+
+    /**
+     * {@code COMMAND --device opencl:N OPTIONS} on the OpenCL test device
+     * ({@link OpenClTestDevice#require}: the test skips, or fails, where there is none).
+     */
+    static DeviceRun onDevice(String command, String... options) {
+        OpenClDeviceInfo device = OpenClTestDevice.require();
+        List<String> args = new ArrayList<>(List.of(command, "--device", "opencl:" + device.index()));
+        args.addAll(List.of(options));
+        return new DeviceRun(device, run(args.toArray(String[]::new)));
+    }
+
+    /**
      * A {@code bench} run on the OpenCL test device.
      *
      * @param device the device
@@ -55,18 +75,17 @@ final class Cli {
     }
 
     /**
-     * {@code bench --shapes DIR/shapes.txt --device opencl:N OPTIONS --json DIR/out.json} on the
-     * OpenCL test device ({@link OpenClTestDevice#require}), the shapes file holding {@code shapes}.
+     * {@code bench --device opencl:N --shapes DIR/shapes.txt OPTIONS --json DIR/out.json} on the
+     * OpenCL test device ({@link #onDevice}), the shapes file holding {@code shapes}.
      */
     static BenchRun benchOnDevice(Path dir, String shapes, String... options) throws IOException {
-        OpenClDeviceInfo device = OpenClTestDevice.require();
         Path file = Files.writeString(dir.resolve("shapes.txt"), shapes);
         Path json = dir.resolve("out.json");
-        List<String> args = new ArrayList<>(List.of("bench", "--shapes", file.toString(), "--device",
-                "opencl:" + device.index()));
+        List<String> args = new ArrayList<>(List.of("--shapes", file.toString()));
         args.addAll(List.of(options));
         args.addAll(List.of("--json", json.toString()));
-        return new BenchRun(device, run(args.toArray(String[]::new)), json);
+        DeviceRun r = onDevice("bench", args.toArray(String[]::new));
+        return new BenchRun(r.device(), r.result(), json);
     }
 
     /**

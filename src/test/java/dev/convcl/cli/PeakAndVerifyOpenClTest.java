@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.opencl.OpenClDeviceInfo;
-import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.PrivateCacheDir;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -17,8 +16,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class PeakAndVerifyOpenClTest {
     @Test
     void peakMeasuresTheDeviceAndTheCpuPath() throws IOException {
-        OpenClDeviceInfo device = OpenClTestDevice.require();
-        Cli.Result r = Cli.run("peak", "--device", "opencl:" + device.index());
+        Cli.DeviceRun run = Cli.onDevice("peak");
+        OpenClDeviceInfo device = run.device();
+        Cli.Result r = run.result();
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().startsWith(device.describe()), r.toString());
         assertTrue(r.out().contains("\ncpu (pure Java"), r.toString());
@@ -37,10 +37,10 @@ class PeakAndVerifyOpenClTest {
 
     @Test
     void verifyOnTheDevicePassesAndSaysWhereItRan() {
-        OpenClDeviceInfo device = OpenClTestDevice.require();
-        Cli.Result r = Cli.run("verify", "--device", "opencl:" + device.index(), "--count", "1");
+        Cli.DeviceRun run = Cli.onDevice("verify", "--count", "1");
+        Cli.Result r = run.result();
         assertEquals(0, r.code(), r.toString());
-        assertTrue(r.out().startsWith("verify on " + device.describe()), r.toString());
+        assertTrue(r.out().startsWith("verify on " + run.device().describe()), r.toString());
         assertTrue(r.out().contains("ran on: opencl"), r.toString());
         assertEquals((29 + VerifyCommand.handPicked().size() + SpecFamily.values().length) + " passed, 0 failed", r.lastLine(), r.toString());
     }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.opencl.TuningTable;
-import dev.convcl.testing.OpenClTestDevice;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,7 +17,6 @@ class TuneOpenClTest {
 
     @Test
     void tunesEachClassAndWritesTheDevicesTuningFile() throws Exception {
-        OpenClDeviceInfo device = OpenClTestDevice.require();
         Path shapes = dir.resolve("shapes.txt");
         Files.writeString(shapes, """
                 tiny.dense   op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1
@@ -27,8 +25,9 @@ class TuneOpenClTest {
                 tiny.dcn     op=deform2d n=1 c=4 h=7 w=8 k=6 kh=3 kw=3 pad=1 og=1 mask=1
                 """);
         Path tuning = dir.resolve("tuning");
-        Cli.Result r = Cli.run("tune", "--shapes", shapes.toString(), "--dir", tuning.toString(),
-                "--device", "opencl:" + device.index());
+        Cli.DeviceRun run = Cli.onDevice("tune", "--shapes", shapes.toString(), "--dir", tuning.toString());
+        OpenClDeviceInfo device = run.device();
+        Cli.Result r = run.result();
         assertEquals(0, r.code(), r.toString());
         Path file = TuningTable.fileFor(tuning, device);
         assertTrue(Files.isRegularFile(file), "no tuning file at " + file + ": " + r);

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convcl.CacheDir;
 import dev.convcl.Convolution;
 import dev.convcl.Engine;
 import dev.convcl.Plan;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.PrivateCacheDir;
 import dev.convcl.testing.Problems;
 import dev.convcl.testing.WarnCapture;
 import java.io.IOException;
@@ -20,31 +20,28 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Plans read the device's tuning table for every tuned family (gemm, depthwise, deform-gemm):
  * an entry is what the next plan runs, a corrupt or foreign one is ignored with a WARN, and
  * automatic tuning runs on first use only when asked, within its budget.
  */
+@ExtendWith(PrivateCacheDir.class)
 class TunedPlansOpenClTest {
     static final Convolution DENSE = Problems.parse("op=conv2d n=1 c=8 h=12 w=13 k=16 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
     static final Convolution DW = Problems.parse("op=conv2d n=1 c=6 h=20 w=24 k=6 kh=5 kw=5 stride=1 pad=2 dil=1 groups=6");
     static final Convolution DCN = Problems.parse("op=deform2d n=1 c=8 h=9 w=10 k=12 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 og=1 mask=1");
 
-    @TempDir
-    Path dir;
     private OpenClDeviceInfo device;
 
     @BeforeEach
-    void useTempCache() {
+    void requireDevice() {
         device = OpenClTestDevice.require();
-        System.setProperty(CacheDir.PROPERTY, dir.toString());
     }
 
     @AfterEach
     void restore() {
-        System.clearProperty(CacheDir.PROPERTY);
         System.clearProperty(AutoTune.PROPERTY);
         System.clearProperty(AutoTune.SECONDS_PROPERTY);
     }
@@ -109,8 +106,8 @@ class TunedPlansOpenClTest {
             OpenClDeviceInfo other = new OpenClDeviceInfo(0, "Other", "other-gpu", "Other", "GPU", "9", "OpenCL 3.0",
                     "OpenCL C 1.2", 8, 1000, 1L << 32, 1 << 15, 1L << 30, 256, false, false, 1, 1, null, null);
             TuningTable.empty(other).with(KernelFamily.DEPTHWISE, "medium",
-                    new TuningTable.Entry("vw=1 nv=1 th=1 wg=1x1", 1, "")).save(dir);
-            Files.copy(TuningTable.fileFor(dir, other), file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    new TuningTable.Entry("vw=1 nv=1 th=1 wg=1x1", 1, "")).save(PrivateCacheDir.root());
+            Files.copy(TuningTable.fileFor(PrivateCacheDir.root(), other), file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             try (WarnCapture w = WarnCapture.on(TuningTable.class)) {
                 assertEquals(expected, algorithm(engine, DW));
                 assertTrue(w.count("another device") >= 1, w.warnings().toString());

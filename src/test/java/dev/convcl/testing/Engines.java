@@ -3,8 +3,11 @@ package dev.convcl.testing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.convcl.Engine;
+import dev.convcl.Operation;
+import dev.convcl.Plan;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -26,6 +29,15 @@ public final class Engines implements AfterAllCallback {
             engines.put(target, e);
         }
         return e;
+    }
+
+    /**
+     * Runs {@code check} on a plan of every implementation of the class's engine on {@code target}
+     * that accepts {@code op}, as {@link Implementations#check} does: a failure names the
+     * implementation, and a closed plan must leave nothing behind.
+     */
+    public void checkEachImplementation(Target target, Operation op, Consumer<Plan> check) {
+        Implementations.check(get(target), target, op, check);
     }
 
     /** Closes the engine on {@code target}, if open; the next {@link #get} opens a new one. */

@@ -9,8 +9,9 @@ import org.junit.jupiter.params.provider.Arguments;
 
 /**
  * Where a test runs: the pure-Java CPU path or the OpenCL device the tests use. Tests take the
- * target as their first parameter ({@link #each}) and name their cases {@code [cpu] ...} and
- * {@code [opencl] ...}, so ci/test-summary.py can tell OpenCL cases from the others. The OpenCL
+ * target as their first parameter ({@link #each}; {@link EachTarget} and {@link EachTargetCase}
+ * say it as one annotation) and name their cases {@code [cpu] ...} and {@code [opencl] ...}, so
+ * ci/test-summary.py can tell OpenCL cases from the others. The OpenCL
  * target skips where no device exists and fails under {@code CONVCL_REQUIRE_OPENCL=1}
  * ({@link OpenClTestDevice#require()}).
  */
