@@ -68,7 +68,9 @@ class GemmConvOpenClTest {
             // pointwise with padding (a border of bias-only outputs)
             "op=conv2d n=1 c=9 h=6 w=7 k=17 kh=1 kw=1 stride=1 pad=1 dil=1 groups=1 bias=1 relu=0",
             // 2 groups of 17 output channels (grouped, not narrow), stride 1,3 asymmetric
-            "op=conv2d n=1 c=8 h=10 w=20 k=34 kh=3 kw=2 stride=1,3 pad=1,0 dil=1 groups=2 bias=1 relu=1");
+            "op=conv2d n=1 c=8 h=10 w=20 k=34 kh=3 kw=2 stride=1,3 pad=1,0 dil=1 groups=2 bias=1 relu=1",
+            // an image smaller than the kernel: every tap's pixels run past both edges of the row
+            "op=conv2d n=2 c=3 h=3 w=2 k=7 kh=5 kw=5 stride=1 pad=2 dil=1 groups=1 bias=1 relu=0");
 
     @RegisterExtension
     static final DeviceBackend DEVICE = new DeviceBackend();
@@ -127,12 +129,15 @@ class GemmConvOpenClTest {
                     }
                     assertTrue(p.lastKernelMillis() >= 0, spec + " " + cfg + ": device time " + p.lastKernelMillis());
                     if (cfg.kind() != GemmConfig.Kind.LM) {
-                        tilings.add(cfg.kind() + (p.geometry().linear ? " along the image" : " in rows"));
+                        GemmConvPlan.Geometry g = p.geometry();
+                        tilings.add(cfg.kind() + (g.linear ? " along the image" : " in rows")
+                                + (g.implicitPad ? ", padding as it reads" : ""));
                     }
                 }
             }
         }
-        assertEquals(Set.of("CM in rows", "CM along the image", "PV in rows", "PV along the image"), tilings);
+        assertEquals(Set.of("CM in rows", "CM in rows, padding as it reads", "CM along the image",
+                "PV in rows", "PV along the image"), tilings);
         assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
     }
 

@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -71,6 +72,46 @@ final class KernelCheck {
                     failures.add(p + " [" + impl.name() + "]: " + e);
                 }
             }
+        }
+        return failures;
+    }
+
+    /**
+     * The CPU-style register tiles of conv2d_gemm.cl, which a GPU-like device (oclgrind's) never
+     * selects: each coverage problem on a small channel-vector tile (any stride), whose row tiles
+     * pad as they read ({@code IMPLICIT_PAD}) and so must read nothing outside the caller's input,
+     * and a pixel-vector tile (stride_w 1). Failure lines, empty when all agree; a line too when
+     * no problem reached the implicit padding (the check would be empty).
+     */
+    static List<String> crossCheckRegisterTiles(OpenClBackend backend, List<ProblemFiles.Named> problems) {
+        List<String> failures = new ArrayList<>();
+        Set<GemmConfig.Kind> padding = EnumSet.noneOf(GemmConfig.Kind.class);
+        long seed = 101;
+        for (ProblemFiles.Named p : problems) {
+            if (!(p.op() instanceof Convolution spec) || !GemmConvPlan.handles(spec)) {
+                continue;
+            }
+            Args args = Tensors.args(spec, seed++, false, 2.5);
+            float[] ref = CrossCheck.reference(spec, args);
+            for (GemmConfig cfg : List.of(GemmConfig.cm(4, 8, 5, 1), GemmConfig.pv(4, 4, 8, 1))) {
+                if (GemmConvPlan.unsuitableReason(spec, cfg, backend.context().info()).isPresent()) {
+                    continue;
+                }
+                try (GemmConvPlan plan = new GemmConvPlan(backend.context(), spec, cfg)) {
+                    double err = Tensors.relativeL2(ref, Primitives.output(backend, plan, spec, args));
+                    if (!(err < TOLERANCE)) {
+                        failures.add(p + " [" + plan.algorithm() + "]: relative L2 error " + err);
+                    }
+                    if (plan.geometry().implicitPad) {
+                        padding.add(cfg.kind());
+                    }
+                } catch (RuntimeException e) {
+                    failures.add(p + " [" + cfg + "]: " + e);
+                }
+            }
+        }
+        if (!padding.equals(EnumSet.of(GemmConfig.Kind.CM))) {
+            failures.add("register tiles that padded as they read: " + padding + ", expected CM alone");
         }
         return failures;
     }

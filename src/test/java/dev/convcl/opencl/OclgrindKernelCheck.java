@@ -41,6 +41,7 @@ public final class OclgrindKernelCheck {
         List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverageAll();
         try (OpenClBackend cl = new OpenClBackend(device)) {
             List<String> failures = new ArrayList<>(KernelCheck.crossCheck(cl, problems));
+            failures.addAll(KernelCheck.crossCheckRegisterTiles(cl, problems));
             failures.addAll(KernelCheck.crossCheckPeak(cl));
             failures.addAll(KernelCheck.crossCheckRoi(cl));
             Set<String> unbuilt = KernelCheck.unbuilt(cl, Path.of("opencl-kernels"));

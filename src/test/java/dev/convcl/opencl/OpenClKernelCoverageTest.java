@@ -23,6 +23,7 @@ class OpenClKernelCoverageTest {
             List<ProblemFiles.Named> problems = ProblemFiles.kernelCoverageAll();
             assertFalse(problems.isEmpty());
             assertEquals(List.of(), KernelCheck.crossCheck(cl, problems));
+            assertEquals(List.of(), KernelCheck.crossCheckRegisterTiles(cl, problems));
             assertEquals(List.of(), KernelCheck.crossCheckPeak(cl));
             assertEquals(List.of(), KernelCheck.crossCheckRoi(cl));
             Path dir = Path.of("opencl-kernels");
