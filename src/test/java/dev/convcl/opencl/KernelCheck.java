@@ -26,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -78,14 +77,14 @@ final class KernelCheck {
 
     /**
      * The CPU-style register tiles of conv2d_gemm.cl, which a GPU-like device (oclgrind's) never
-     * selects: each coverage problem on a small channel-vector tile (any stride), whose row tiles
-     * pad as they read ({@code IMPLICIT_PAD}) and so must read nothing outside the caller's input,
-     * and a pixel-vector tile (stride_w 1). Failure lines, empty when all agree; a line too when
-     * no problem reached the implicit padding (the check would be empty).
+     * selects: each coverage problem on a small channel-vector tile (any stride) and a
+     * pixel-vector tile (stride_w 1), so their reads of the padded input and its slack are checked
+     * too. Failure lines, empty when all agree; a line too when the problems did not reach the
+     * tilings expected (the check would be partly empty).
      */
     static List<String> crossCheckRegisterTiles(OpenClBackend backend, List<ProblemFiles.Named> problems) {
         List<String> failures = new ArrayList<>();
-        Set<GemmConfig.Kind> padding = EnumSet.noneOf(GemmConfig.Kind.class);
+        Set<String> tilings = new TreeSet<>();
         long seed = 101;
         for (ProblemFiles.Named p : problems) {
             if (!(p.op() instanceof Convolution spec) || !GemmConvPlan.handles(spec)) {
@@ -102,16 +101,16 @@ final class KernelCheck {
                     if (!(err < TOLERANCE)) {
                         failures.add(p + " [" + plan.algorithm() + "]: relative L2 error " + err);
                     }
-                    if (plan.geometry().implicitPad) {
-                        padding.add(cfg.kind());
-                    }
+                    tilings.add(cfg.kind() + (plan.geometry().linear ? " along the image" : " in rows"));
                 } catch (RuntimeException e) {
                     failures.add(p + " [" + cfg + "]: " + e);
                 }
             }
         }
-        if (!padding.equals(EnumSet.of(GemmConfig.Kind.CM))) {
-            failures.add("register tiles that padded as they read: " + padding + ", expected CM alone");
+        // (GemmConvOpenClTest reaches all four tilings on POCL; these tiny problems reach three)
+        Set<String> expected = Set.of("CM in rows", "PV in rows", "PV along the image");
+        if (!tilings.containsAll(expected)) {
+            failures.add("register tilings reached: " + tilings + ", expected at least " + new TreeSet<>(expected));
         }
         return failures;
     }
