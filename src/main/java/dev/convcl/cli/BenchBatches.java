@@ -14,11 +14,18 @@ import java.util.Set;
  * replaced), named {@code <problem>@n<batch>}, and a summary of how the speed grows with the
  * batch: per problem and backend, GFLOP/s on device tensors (else host arrays) and milliseconds
  * per image at each batch, and whether a larger batch was slower per image than a smaller one by
- * more than {@value #SLOWER_PERCENT}% (timing noise on a shared machine stays below it).
+ * more than {@value #SLOWER_PERCENT}%. That is judged only on a quiet machine: while other
+ * processes use the cores ({@link MachineLoad}), a call that wakes from a wait gets a core at once
+ * and a call of tens of milliseconds gets its fair share, so a larger batch looks slower per image
+ * though it does the same work (measured in docs/PERFORMANCE.md, "bench --batch"); such a line
+ * says how busy the machine was and is not judged.
  */
 final class BenchBatches {
     /** A larger batch this much slower per image than a smaller one is reported as slower. */
     static final double SLOWER_PERCENT = 10;
+
+    /** Other processes using more cores than this while a line's problems were timed leave it unjudged. */
+    static final double BUSY_CORES = 0.25;
 
     private BenchBatches() {
     }
@@ -59,15 +66,28 @@ final class BenchBatches {
         return l;
     }
 
-    /** One problem on one backend at one batch size: GFLOP/s and milliseconds per image. */
-    record Point(int batch, double gflops, double msPerImage) {
+    /**
+     * One problem on one backend at one batch size: GFLOP/s, milliseconds per image, and how many
+     * cores other processes used while it was timed (NaN if unknown).
+     */
+    record Point(int batch, double gflops, double msPerImage, double othersCores) {
+        /** A point whose machine load is unknown. */
+        Point(int batch, double gflops, double msPerImage) {
+            this(batch, gflops, msPerImage, Double.NaN);
+        }
+    }
+
+    /** As {@link #scaling(List, Map)} with the machine load unknown. */
+    static Map<String, List<Point>> scaling(List<BenchRow> rows) {
+        return scaling(rows, Map.of());
     }
 
     /**
      * The scaling of each (problem, backend) of {@code rows} (rows named by {@link #expand}; failed
-     * rows left out), in the rows' order.
+     * rows left out), in the rows' order; {@code othersCores} holds, per row name, how many cores
+     * other processes used while it was timed ({@link BenchRunner#othersCores()}).
      */
-    static Map<String, List<Point>> scaling(List<BenchRow> rows) {
+    static Map<String, List<Point>> scaling(List<BenchRow> rows, Map<String, Double> othersCores) {
         Map<String, List<Point>> m = new LinkedHashMap<>();
         for (BenchRow r : rows) {
             int at = r.name().lastIndexOf("@n");
@@ -79,7 +99,7 @@ final class BenchBatches {
             double ms = device ? r.deviceMedianMs() : r.medianMs();
             double gflops = device ? r.deviceGflops() : r.gflops();
             m.computeIfAbsent(r.name().substring(0, at) + " " + r.backend(), k -> new ArrayList<>())
-                    .add(new Point(n, gflops, ms / n));
+                    .add(new Point(n, gflops, ms / n, othersCores.getOrDefault(r.name(), Double.NaN)));
         }
         return m;
     }
@@ -99,16 +119,41 @@ final class BenchBatches {
         return String.join("; ", slower);
     }
 
-    /** Prints the summary table. */
+    /** The most cores other processes used while any of {@code points} was timed; NaN if none is known. */
+    static double busiest(List<Point> points) {
+        return points.stream().mapToDouble(Point::othersCores).filter(c -> !Double.isNaN(c)).max().orElse(Double.NaN);
+    }
+
+    /**
+     * The last column of a summary line: {@code no slower}, {@code slower: ...}, or, when the
+     * machine was busier than {@value #BUSY_CORES} cores while a larger batch looked slower,
+     * {@code not judged (machine busy): ...}.
+     */
+    static String judgement(List<Point> points) {
+        String v = verdict(points);
+        if (v.isEmpty()) {
+            return "no slower";
+        }
+        return busiest(points) > BUSY_CORES ? "not judged (machine busy): " + v : "slower: " + v;
+    }
+
+    /** As {@link #print(List, List, Map, PrintWriter)} with the machine load unknown. */
     static void print(List<BenchRow> rows, List<Integer> batches, PrintWriter out) {
-        Map<String, List<Point>> m = scaling(rows);
+        print(rows, batches, Map.of(), out);
+    }
+
+    /** Prints the summary table; {@code othersCores} as in {@link #scaling(List, Map)}. */
+    static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores, PrintWriter out) {
+        Map<String, List<Point>> m = scaling(rows, othersCores);
         out.println("batch scaling: GFLOP/s and ms per image (device tensors where the backend has them, else host "
-                + "arrays); 'slower' when a larger batch costs more than " + (int) SLOWER_PERCENT + "% more per image");
+                + "arrays); 'slower' when a larger batch costs more than " + (int) SLOWER_PERCENT + "% more per image; "
+                + "busy: the most cores other processes used while the line was timed, and above " + BUSY_CORES
+                + " a slower batch is not judged (a longer call gets a smaller share of a busy machine)");
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-36s", "problem backend"));
         for (int n : batches) {
             head.append(String.format(Locale.ROOT, "  %-20s", "n=" + n));
         }
-        out.println(head.append("  per image"));
+        out.println(head.append("  busy   per image"));
         for (Map.Entry<String, List<Point>> e : m.entrySet()) {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-36s", e.getKey()));
             for (int n : batches) {
@@ -116,8 +161,9 @@ final class BenchBatches {
                         .map(p -> String.format(Locale.ROOT, "%.1f (%.3f ms)", p.gflops(), p.msPerImage())).orElse("-");
                 line.append(String.format(Locale.ROOT, "  %-20s", cell));
             }
-            String v = verdict(e.getValue());
-            out.println(line.append("  ").append(v.isEmpty() ? "no slower" : "slower: " + v));
+            double busy = busiest(e.getValue());
+            line.append(String.format(Locale.ROOT, "  %-5s", Double.isNaN(busy) ? "-" : String.format(Locale.ROOT, "%.2f", busy)));
+            out.println(line.append("  ").append(judgement(e.getValue())));
         }
     }
 }

@@ -251,6 +251,7 @@ final class BenchCommand extends CliCommand {
             }
             BenchRunner runner = new BenchRunner(engine, cpu, settings(), err(), timedPeers);
             List<BenchRow> measured = problems.isEmpty() ? List.of() : runner.run(problems);
+            Map<String, Double> othersCores = runner.othersCores();
             List<BenchRoi.Row> roiRows = new BenchRoi(engine, cpu, settings(), err(), timedPeers)
                     .run(roiProblems, 0, roiProblems.size());
             // No share above 100%: a result faster than its peak has the peak measured again.
@@ -323,7 +324,7 @@ final class BenchCommand extends CliCommand {
                 BenchRoi.table(roiRows, out());
             }
             if (batches != null) {
-                BenchBatches.print(rows, batches, out());
+                BenchBatches.print(rows, batches, othersCores, out());
             }
             for (String note : shares.notes()) {
                 out().println("peak: " + note);

@@ -13,6 +13,8 @@ import dev.convcl.Tensor;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,6 +59,8 @@ final class BenchRunner {
     private final Settings settings;
     private final PrintWriter progress;
     private final List<OpenPeer> peers;
+    /** Per problem name: other processes' average use of the machine while it was timed, in cores. */
+    private final Map<String, Double> othersCores = new LinkedHashMap<>();
 
     /**
      * A peer that opened, with its description for the rows' device column.
@@ -127,6 +131,7 @@ final class BenchRunner {
         String refName = slice.isWhole() ? "reference" : "reference-slice";
         progress.println("      checked against the reference on " + slice.describe());
         List<BenchRow> rows = new ArrayList<>();
+        MachineLoad.Probe load = MachineLoad.start();
         try (Compiled cpuPlan = Compiled.of(cpuEngine, spec);
              Compiled devicePlan = separateDevice ? Compiled.of(engine, spec) : null) {
             Args cpuArgs = ProblemData.freshOutput(data, spec);
@@ -147,7 +152,16 @@ final class BenchRunner {
         for (OpenPeer peer : peers) {
             rows.add(measurePeer(peer, p, spec, data, reference, slice, refName));
         }
+        othersCores.put(p.name(), load.othersCores());
         return rows;
+    }
+
+    /**
+     * Per problem name (as the rows name it), how many cores other processes used on average
+     * while its backends and peers were checked and timed ({@link MachineLoad}); NaN where unknown.
+     */
+    Map<String, Double> othersCores() {
+        return Collections.unmodifiableMap(othersCores);
     }
 
     /**

@@ -57,4 +57,28 @@ class BenchBatchesTest {
         String text = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("13.0 (0.750 ms)") && text.contains("slower: n=32") && text.contains("no slower"), text);
     }
+
+    @Test
+    void aSlowerBatchTimedOnABusyMachineIsNotJudged() {
+        List<BenchRow> rows = List.of(row("a@n1", "opencl", 1.0, 10), row("a@n32", "opencl", 64.0, 5),
+                row("q@n1", "opencl", 1.0, 10), row("q@n32", "opencl", 64.0, 5),
+                row("u@n1", "opencl", 1.0, 10), row("u@n32", "opencl", 64.0, 5),
+                row("f@n1", "opencl", 2.0, 10), row("f@n32", "opencl", 32.0, 20));
+        // a: others used 1.4 cores while n=32 was timed; q: a quiet machine; u: unknown; f: busy but faster
+        java.util.Map<String, Double> load = java.util.Map.of("a@n1", 0.05, "a@n32", 1.4, "q@n1", 0.0, "q@n32", 0.1,
+                "f@n1", 0.0, "f@n32", 1.2);
+        var s = BenchBatches.scaling(rows, load);
+        assertEquals(new BenchBatches.Point(32, 5, 2.0, 1.4), s.get("a opencl").get(1));
+        assertEquals("not judged (machine busy): n=32 100% slower per image than n=1",
+                BenchBatches.judgement(s.get("a opencl")));
+        assertEquals("slower: n=32 100% slower per image than n=1", BenchBatches.judgement(s.get("q opencl")));
+        assertEquals("slower: n=32 100% slower per image than n=1", BenchBatches.judgement(s.get("u opencl")));
+        assertEquals("no slower", BenchBatches.judgement(s.get("f opencl")));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        BenchBatches.print(rows, List.of(1, 32), load,
+                new PrintWriter(new java.io.OutputStreamWriter(bytes, StandardCharsets.UTF_8), true));
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("1.40   not judged (machine busy)") && text.contains("0.10   slower: n=32")
+                && text.contains("-      slower: n=32"), text);
+    }
 }
