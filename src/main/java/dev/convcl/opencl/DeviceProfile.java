@@ -228,6 +228,93 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         return fitting(all, spec);
     }
 
+    /**
+     * The depthwise configuration used without a tuning entry: the first of {@link #depthwiseConfigs},
+     * or empty when none fits the device.
+     */
+    Optional<KernelTile> depthwiseConfig(Convolution spec) {
+        List<KernelTile> c = depthwiseConfigs(spec);
+        return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
+    }
+
+    /**
+     * Every depthwise configuration the tuner times for {@code spec}, the default first: for kernels
+     * of at least {@link #ROWS_MIN_KERNEL} on a CPU device the row-reuse tiles
+     * ({@link #depthwiseRowsCandidates}, the {@code depthwise-rows} implementation) and then the
+     * staged ones ({@link #depthwiseCandidates}); otherwise the staged ones, then the row-reuse ones.
+     */
+    List<KernelTile> depthwiseConfigs(Convolution spec) {
+        List<KernelTile> all = new java.util.ArrayList<>();
+        List<DepthwiseRowsPlan.Tile> rows = depthwiseRowsCandidates(spec);
+        List<DepthwisePlan.Tile> staged = depthwiseCandidates(spec);
+        if (prefersRows(spec)) {
+            all.addAll(rows);
+            all.addAll(staged);
+        } else {
+            all.addAll(staged);
+            all.addAll(rows);
+        }
+        return all;
+    }
+
+    /**
+     * The kernel size (the larger of kh and kw) from which a CPU device's default depthwise kernel
+     * is the row-reuse loop: its unrolled taps pay off once a staged row feeds many FMAs (see
+     * docs/PERFORMANCE.md, "Large depthwise kernels").
+     */
+    static final int ROWS_MIN_KERNEL = 9;
+
+    /** Whether the default depthwise configuration of {@code spec} is a row-reuse tile. */
+    boolean prefersRows(Convolution spec) {
+        return cpuLike && Math.max(spec.kh(), spec.kw()) >= ROWS_MIN_KERNEL;
+    }
+
+    /**
+     * The row-reuse tiles ({@code depthwise-rows}) the tuner times for {@code spec}, the preferred
+     * first, each fitting the device; none on a GPU, which wants work-groups of many work-items. The
+     * preferred one has the register tile of {@link #depthwise}'s CPU default and as many channels a
+     * work-group ({@link #depthwiseChannels}) as bring its tile to about 256 outputs; then the
+     * staged list's CPU register tiles with one channel and with that count.
+     */
+    List<DepthwiseRowsPlan.Tile> depthwiseRowsCandidates(Convolution spec) {
+        if (!cpuLike) {
+            return List.of();
+        }
+        java.util.LinkedHashSet<DepthwiseRowsPlan.Tile> all = new java.util.LinkedHashSet<>();
+        DepthwisePlan.Tile p = depthwisePreferred(spec);
+        all.add(new DepthwiseRowsPlan.Tile(p.vw(), p.nv(), p.th(), depthwiseChannels(spec, p)));
+        for (DepthwisePlan.Tile t : depthwiseCandidates(spec)) {
+            if (t.workGroupSize() == 1 && t.th() > 1) {
+                all.add(new DepthwiseRowsPlan.Tile(t.vw(), t.nv(), t.th(), 1));
+                all.add(new DepthwiseRowsPlan.Tile(t.vw(), t.nv(), t.th(), depthwiseChannels(spec, t)));
+            }
+        }
+        List<DepthwiseRowsPlan.Tile> fitting = new java.util.ArrayList<>();
+        for (DepthwiseRowsPlan.Tile t : all) {
+            if (fits(t.workGroupSize(), t.localBytes(spec))) {
+                fitting.add(t);
+            }
+        }
+        return fitting;
+    }
+
+    /**
+     * Channels a one-work-item group of register tile {@code t} computes in turn: enough that its
+     * outputs inside the map come to about 256 (a 7x7 map: 4), at most 8, fewer while there would
+     * be under 8 work-groups per compute unit.
+     */
+    int depthwiseChannels(Convolution spec, DepthwisePlan.Tile t) {
+        long cols = Math.min(spec.outW(), t.tileWidth());
+        long rows = Math.min(spec.outH(), t.tileHeight());
+        int cb = (int) Math.max(1, Math.min(8, Integer.highestOneBit((int) Math.max(1, 256 / (cols * rows)))));
+        long tiles = (long) ceilDiv(spec.outW(), t.tileWidth()) * ceilDiv(spec.outH(), t.tileHeight());
+        long planes = (long) spec.n() * spec.k();
+        while (cb > 1 && tiles * ((planes + cb - 1) / cb) < 8L * computeUnits) {
+            cb /= 2;
+        }
+        return cb;
+    }
+
     /** Depthwise tiles (vw, nv, th, wgx, wgy) a CPU device tries whatever its width (see {@link #depthwiseCandidates}). */
     private static final int[][] CPU_DEPTHWISE = {{16, 4, 4, 1, 1}, {16, 2, 4, 1, 1}, {16, 2, 8, 1, 1},
         {16, 4, 2, 1, 1}, {8, 8, 4, 1, 1}, {8, 4, 4, 1, 1}, {8, 2, 8, 1, 1}};
