@@ -271,16 +271,18 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
 
     /**
      * The row-reuse tiles ({@code depthwise-rows}) the tuner times for {@code spec}, the preferred
-     * first, each fitting the device; none on a GPU, which wants work-groups of many work-items. The
-     * preferred one has the register tile of {@link #depthwise}'s CPU default and as many channels a
-     * work-group ({@link #depthwiseChannels}) as bring its tile to about 256 outputs; then the
-     * staged list's CPU register tiles with one channel and with that count.
+     * first, each fitting the device. CPU: the preferred one has the register tile of
+     * {@link #depthwise}'s CPU default and as many channels a work-group ({@link #depthwiseChannels})
+     * as bring its tile to about 256 outputs; then the staged list's CPU register tiles with one
+     * channel and with that count. GPU: one small tile only (the kernel runs one work-item a
+     * work-group, which a GPU runs far below its width; never its default).
      */
     List<DepthwiseRowsPlan.Tile> depthwiseRowsCandidates(Convolution spec) {
-        if (!cpuLike) {
-            return List.of();
-        }
         java.util.LinkedHashSet<DepthwiseRowsPlan.Tile> all = new java.util.LinkedHashSet<>();
+        if (!cpuLike) {
+            all.add(new DepthwiseRowsPlan.Tile(Math.max(1, Math.min(4, vectorWidth)), 1, 2, 1));
+            return fitting(all, spec);
+        }
         DepthwisePlan.Tile p = depthwisePreferred(spec);
         all.add(new DepthwiseRowsPlan.Tile(p.vw(), p.nv(), p.th(), depthwiseChannels(spec, p)));
         for (DepthwisePlan.Tile t : depthwiseCandidates(spec)) {
@@ -289,13 +291,7 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
                 all.add(new DepthwiseRowsPlan.Tile(t.vw(), t.nv(), t.th(), depthwiseChannels(spec, t)));
             }
         }
-        List<DepthwiseRowsPlan.Tile> fitting = new java.util.ArrayList<>();
-        for (DepthwiseRowsPlan.Tile t : all) {
-            if (fits(t.workGroupSize(), t.localBytes(spec))) {
-                fitting.add(t);
-            }
-        }
-        return fitting;
+        return fitting(all, spec);
     }
 
     /**

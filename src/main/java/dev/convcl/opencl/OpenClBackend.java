@@ -34,7 +34,8 @@ import org.jocl.CLException;
  * <p>Implementations, in selection order: {@code depthwise} ({@code depthwise.cl}, conv2d with
  * groups == c, when a tile fits the device, unless the class's tuned or default depthwise tile is a
  * row-reuse one), {@code depthwise-rows} ({@code depthwise.cl}'s row-reuse loop, one work-item a
- * group, every depthwise conv2d on a CPU device; selection's choice for kernels of 9 and more),
+ * group, every depthwise conv2d a tile fits; selection's choice for kernels of 9 and more on a CPU
+ * device),
  * {@code deform-gemm} ({@code deform2d_gemm.cl}),
  * {@code gemm} ({@code conv2d_gemm.cl}, conv2d that is not depthwise), and the direct kernels {@code direct} ({@code conv2d_direct.cl})
  * and {@code deform-direct} ({@code deform2d_direct.cl}), which run every convolution the device

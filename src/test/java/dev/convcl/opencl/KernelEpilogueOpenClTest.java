@@ -18,7 +18,6 @@ import dev.convcl.Tensor;
 import dev.convcl.reference.Accuracy;
 import dev.convcl.reference.ReferenceConv;
 import dev.convcl.testing.Engines;
-import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.Target;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -175,9 +174,7 @@ class KernelEpilogueOpenClTest {
             Convolution dw = (Convolution) Operation.parse(DEPTHWISE + " post=" + chain);
             Convolution deform = (Convolution) Operation.parse(DEFORM + " post=" + chain);
             assertEquals(List.of("gemm", "direct"), engine().implementations(dense), chain);
-            // depthwise-rows has tiles on CPU devices only (one work-item a work-group)
-            assertEquals(OpenClTestDevice.context(engine()).info().isCpu() ? List.of("depthwise", "depthwise-rows", "direct")
-                    : List.of("depthwise", "direct"), engine().implementations(dw), chain);
+            assertEquals(List.of("depthwise", "depthwise-rows", "direct"), engine().implementations(dw), chain);
             assertEquals(List.of("deform-gemm", "deform-direct"), engine().implementations(deform), chain);
         }
     }
