@@ -93,7 +93,12 @@ final class DepthwiseRowsPlan extends TiledConvPlan<DepthwiseRowsPlan.Tile> {
      *                                  staged input does not fit the device's local memory
      */
     DepthwiseRowsPlan(OpenClContext ctx, Convolution spec, Tile tile) {
-        super(ctx, spec, tile, KernelFamily.DEPTHWISE, "depthwise.cl", "depthwise",
+        this(ctx, spec, tile, "depthwise.cl");
+    }
+
+    /** As above, with the kernel read from {@code kernelFile} (a variant of depthwise.cl, for experiments). */
+    DepthwiseRowsPlan(OpenClContext ctx, Convolution spec, Tile tile, String kernelFile) {
+        super(ctx, spec, tile, KernelFamily.DEPTHWISE, kernelFile, "depthwise",
                 DepthwisePlan.supports(spec) ? null : "depthwise kernel needs conv2d with groups == c",
                 () -> DirectConvPlan.options(spec));
     }

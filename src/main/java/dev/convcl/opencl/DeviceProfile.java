@@ -238,10 +238,10 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
     }
 
     /**
-     * Every depthwise configuration the tuner times for {@code spec}, the default first: for kernels
-     * of at least {@link #ROWS_MIN_KERNEL} on a CPU device the row-reuse tiles
-     * ({@link #depthwiseRowsCandidates}, the {@code depthwise-rows} implementation) and then the
-     * staged ones ({@link #depthwiseCandidates}); otherwise the staged ones, then the row-reuse ones.
+     * Every depthwise configuration the tuner times for {@code spec}, the default first: where
+     * {@link #prefersRows} the row-reuse tiles ({@link #depthwiseRowsCandidates}, the
+     * {@code depthwise-rows} implementation) and then the staged ones ({@link #depthwiseCandidates});
+     * otherwise the staged ones, then the row-reuse ones.
      */
     List<KernelTile> depthwiseConfigs(Convolution spec) {
         List<KernelTile> all = new java.util.ArrayList<>();
@@ -259,14 +259,21 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
 
     /**
      * The kernel size (the larger of kh and kw) from which a CPU device's default depthwise kernel
-     * is the row-reuse loop: its unrolled taps pay off once a staged row feeds many FMAs (see
-     * docs/PERFORMANCE.md, "Large depthwise kernels").
+     * may be the row-reuse loop ({@link #prefersRows}).
      */
     static final int ROWS_MIN_KERNEL = 9;
 
-    /** Whether the default depthwise configuration of {@code spec} is a row-reuse tile. */
+    /**
+     * Whether the default depthwise configuration of {@code spec} is a row-reuse tile: on a CPU
+     * device, for kernels of at least {@link #ROWS_MIN_KERNEL} over output rows of at most two
+     * vectors of {@link #depthwiseWidth} (32 floats with AVX2 or AVX-512). Measured on POCL
+     * (docs/PERFORMANCE.md, "Large depthwise kernels"): there the unrolled taps and several channels
+     * a work-group ran RepLKNet's 27x27 on 14x14 and 13x13 on 7x7 1.1-1.3x faster and its 29x29 on
+     * 28x28 as fast, while on 56x56 maps the staged kernel's wider register tile stayed ahead (and
+     * the row-reuse default tile, 16 float16 accumulators with 31 taps unrolled, spilled on AVX2).
+     */
     boolean prefersRows(Convolution spec) {
-        return cpuLike && Math.max(spec.kh(), spec.kw()) >= ROWS_MIN_KERNEL;
+        return cpuLike && Math.max(spec.kh(), spec.kw()) >= ROWS_MIN_KERNEL && spec.outW() <= 2 * depthwiseWidth();
     }
 
     /**

@@ -94,10 +94,12 @@ class DepthwiseOpenClTest {
     }
 
     @Test
-    void largeKernelsSelectTheRowReuseKernelOnCpuDevices() {
-        String[] large = {ROWS_SPECS[0], ROWS_SPECS[2]};
-        boolean cpu = DEVICE.context().info().isCpu();
-        DEVICE.assertSelectionPicksAndMatches(cpu ? "depthwise[rows " : "depthwise[vw=", large, 400, 0);
+    void selectionTakesTheRowReuseKernelWhereTheDeviceProfilePrefersIt() {
+        DeviceProfile p = DeviceProfile.of(DEVICE.context().info());
+        for (String line : new String[] {ROWS_SPECS[0], ROWS_SPECS[2]}) {
+            boolean rows = p.prefersRows(Problems.parse(line));
+            DEVICE.assertSelectionPicksAndMatches(rows ? "depthwise[rows " : "depthwise[vw=", new String[] {line}, 400, 0);
+        }
         DepthwiseRowsPlan.Tile t = DepthwiseRowsPlan.Tile.parse(" rows vw=8 nv=2 th=3 cb=4 ");
         assertEquals(new DepthwiseRowsPlan.Tile(8, 2, 3, 4), t);
         assertEquals(t, DepthwiseRowsPlan.Tile.parse(t.toString()));
