@@ -266,14 +266,21 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
     /**
      * Whether the default depthwise configuration of {@code spec} is a row-reuse tile: on a CPU
      * device, for kernels of at least {@link #ROWS_MIN_KERNEL} over output rows of at most two
-     * vectors of {@link #depthwiseWidth} (32 floats with AVX2 or AVX-512). Measured on POCL
-     * (docs/PERFORMANCE.md, "Large depthwise kernels"): there the unrolled taps and several channels
-     * a work-group ran RepLKNet's 27x27 on 14x14 and 13x13 on 7x7 1.1-1.3x faster and its 29x29 on
-     * 28x28 as fast, while on 56x56 maps the staged kernel's wider register tile stayed ahead (and
-     * the row-reuse default tile, 16 float16 accumulators with 31 taps unrolled, spilled on AVX2).
+     * vectors of {@link #depthwiseWidth} (32 floats with AVX2 or AVX-512), when the default register
+     * tile's accumulators fit the registers ({@link #accumulators}; a vector wider than a register
+     * counts as several). Measured on POCL (docs/PERFORMANCE.md, "Large depthwise kernels"): with
+     * AVX-512 the unrolled taps and several channels a work-group ran RepLKNet's 29x29 on 28x28 and
+     * 27x27 on 14x14 1.2-1.4x faster and its 13x13 on 7x7 as fast or a little faster; with AVX2,
+     * whose 16 registers hold 14-28 accumulator registers of those tiles only by spilling, only the
+     * 13x13 (7 accumulators) gained, 1.1x; on 56x56 maps the staged kernel stayed ahead on both.
      */
     boolean prefersRows(Convolution spec) {
-        return cpuLike && Math.max(spec.kh(), spec.kw()) >= ROWS_MIN_KERNEL && spec.outW() <= 2 * depthwiseWidth();
+        if (!cpuLike || Math.max(spec.kh(), spec.kw()) < ROWS_MIN_KERNEL || spec.outW() > 2 * depthwiseWidth()) {
+            return false;
+        }
+        DepthwisePlan.Tile t = depthwisePreferred(spec);
+        int registersPerVector = Math.max(1, t.vw() / vectorWidth);
+        return t.th() * t.nv() * registersPerVector <= accumulators();
     }
 
     /**

@@ -184,9 +184,17 @@ class DeviceProfileTest {
         Convolution dw29 = Problems.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256");
         Convolution dw13 = Problems.parse("op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 pad=6 groups=1024");
         Convolution dw5 = Problems.parse("op=conv2d n=1 c=128 h=14 w=14 k=128 kh=5 kw=5 pad=2 groups=128");
+        Convolution dw27 = Problems.parse("op=conv2d n=1 c=512 h=14 w=14 k=512 kh=27 kw=27 pad=13 groups=512");
+        // AVX-512: the 2x16-float and 1x16-float tiles of 7 rows fit its 28 accumulator registers
+        DeviceProfile wide = DeviceProfile.of(AVX512);
+        assertEquals("rows vw=16 nv=2 th=7 cb=1", wide.depthwiseConfig(dw29).orElseThrow().toString());
+        assertEquals("rows vw=16 nv=1 th=7 cb=2", wide.depthwiseConfig(dw27).orElseThrow().toString());
+        // AVX2: the same tiles need 28 and 14 of its 12 accumulator registers: the staged kernel
+        DeviceProfile narrow = DeviceProfile.of(AVX2);
+        assertEquals(narrow.depthwise(dw29).orElseThrow(), narrow.depthwiseConfig(dw29).orElseThrow());
+        assertEquals(narrow.depthwise(dw27).orElseThrow(), narrow.depthwiseConfig(dw27).orElseThrow());
         for (OpenClDeviceInfo d : List.of(AVX2, AVX512)) {
             DeviceProfile p = DeviceProfile.of(d);
-            assertTrue(p.depthwiseConfig(dw29).orElseThrow() instanceof DepthwiseRowsPlan.Tile, d.name());
             assertEquals("rows vw=8 nv=1 th=7 cb=4", p.depthwiseConfig(dw13).orElseThrow().toString(), d.name());
             assertEquals(p.depthwise(dw31).orElseThrow(), p.depthwiseConfig(dw31).orElseThrow(), d.name());
             assertEquals(p.depthwise(dw5).orElseThrow(), p.depthwiseConfig(dw5).orElseThrow(), d.name());
