@@ -135,11 +135,14 @@ void depthwise(__global const real* restrict input,
     const int ly = get_local_id(1);
     const int ox0 = (int)get_group_id(0) * OTW;
     const int oy0 = (int)get_group_id(1) * OTH;
+#if CB > 1
     const int nk0 = (int)get_global_id(2) * CB;
     const int nk1 = min(nk0 + CB, N * K);
     for (int nk = nk0; nk < nk1; ++nk) {
-#if CB > 1
     LOCAL_BARRIER(); /* the previous plane's tile is no longer read */
+#else
+    { /* one plane: the staged kernel's code exactly */
+    const int nk = get_global_id(2);
 #endif
     const int n = nk / K;
     const int k = nk - n * K;
