@@ -269,10 +269,11 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * vectors of {@link #depthwiseWidth} (32 floats with AVX2 or AVX-512), when the default register
      * tile's accumulators fit the registers ({@link #accumulators}; a vector wider than a register
      * counts as several). Measured on POCL (docs/PERFORMANCE.md, "Large depthwise kernels"): with
-     * AVX-512 the unrolled taps and several channels a work-group ran RepLKNet's 29x29 on 28x28 and
-     * 27x27 on 14x14 1.2-1.4x faster and its 13x13 on 7x7 as fast or a little faster; with AVX2,
-     * whose 16 registers hold 14-28 accumulator registers of those tiles only by spilling, only the
-     * 13x13 (7 accumulators) gained, 1.1x; on 56x56 maps the staged kernel stayed ahead on both.
+     * AVX-512 the unrolled taps and several channels a work-group ran RepLKNet's 27x27 on 14x14
+     * 1.24-1.31x and its 13x13 on 7x7 1.02-1.17x as fast as the staged kernel, its 29x29 on 28x28
+     * as fast; with AVX2, whose 16 registers hold the 14-28 accumulator registers of the 27 and 29
+     * tiles only by spilling (0.9x there), only the 13x13 (7 accumulators) gained, 1.07-1.6x; on
+     * 56x56 maps the staged kernel's wider tile stayed ahead on both.
      */
     boolean prefersRows(Convolution spec) {
         if (!cpuLike || Math.max(spec.kh(), spec.kw()) < ROWS_MIN_KERNEL || spec.outW() > 2 * depthwiseWidth()) {
