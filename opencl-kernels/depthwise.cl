@@ -10,6 +10,12 @@
  * A work-item computes TH rows x NV vectors of VW outputs. At stride 1 and dilation 1 along y it
  * walks the staged input rows once and adds each loaded vector into every output row it belongs
  * to, so an input vector is loaded once per (row, kernel column) instead of once per output row.
+ * With ROWS=1 (the depthwise-rows implementation, for large kernels) that walk is a register-tiled
+ * row-reuse loop: every input row that feeds all TH output rows (all but the first and last TH-1)
+ * runs the KW taps fully unrolled with no test, each tap one load of NV vectors at a compile-time
+ * offset of the staged row and TH x NV FMAs with broadcast weights; only the rows at the tile's
+ * edges test which output rows they feed. A work-group may also compute CB channels in turn,
+ * which spreads its start-up over more work on small maps.
  *
  * Build options (-D), besides the prelude's (REAL, REAL_BYTES, HAS_BIAS, POST_N, POSTi_*: the
  * element type and the epilogue, see prelude.h):
@@ -26,12 +32,22 @@
  *   WGX, WGY   work-items per work-group along x and y. The work-group tile is
  *              (VW*NV*WGX) columns x (TH*WGY) rows. With WGX*WGY == 1 the kernel has no barrier
  *              (the right shape for CPU devices, where a barrier splits the work-item loop).
+ *   ROWS       0 or 1 [0]: 1 unrolls the taps of the row-reuse loop and takes the edge tests out of
+ *              its middle rows (see above); used at stride 1 and dilation 1 along y with TH > 1
+ *   CB         (n, k) planes a work-group computes in turn [1]
  * Kernel arguments: input, weight, bias (any buffer without HAS_BIAS), sum (the sum post-op's
  *   tensor, of the output's shape; any buffer without one), output, N, C, H, W, K, OH, OW.
- * NDRange: global (ceil(OW / (VW*NV*WGX)) * WGX, ceil(OH / (TH*WGY)) * WGY, N*K),
+ * NDRange: global (ceil(OW / (VW*NV*WGX)) * WGX, ceil(OH / (TH*WGY)) * WGY, ceil(N*K / CB)),
  *   local (WGX, WGY, 1).
  * Local memory: IN_TH * SW * QW reals (see below), sized at compile time.
  */
+
+#ifndef ROWS
+#define ROWS 0
+#endif
+#ifndef CB
+#define CB 1
+#endif
 
 #define WG_SIZE (WGX * WGY)
 #if WG_SIZE > 1
@@ -119,7 +135,15 @@ void depthwise(__global const real* restrict input,
     const int ly = get_local_id(1);
     const int ox0 = (int)get_group_id(0) * OTW;
     const int oy0 = (int)get_group_id(1) * OTH;
+#if CB > 1
+    const int nk0 = (int)get_global_id(2) * CB;
+    const int nk1 = min(nk0 + CB, N * K);
+    for (int nk = nk0; nk < nk1; ++nk) {
+    LOCAL_BARRIER(); /* the previous plane's tile is no longer read */
+#else
+    { /* one plane: the staged kernel's code exactly */
     const int nk = get_global_id(2);
+#endif
     const int n = nk / K;
     const int k = nk - n * K;
     const int c = k / KG;
@@ -151,7 +175,38 @@ void depthwise(__global const real* restrict input,
     TILE_ZERO(acc, TH, NV);
     const int xq = lx * XW; /* first output column of this work-item, relative to the tile */
 
-#if SH == 1 && DH == 1 && TH > 1
+#if SH == 1 && DH == 1 && TH > 1 && ROWS
+    /* Staged row ly*TH + r feeds output row t of this work-item through kernel row r - t: all TH
+       output rows for TH-1 <= r < KH, without a test; the rows before and after test each t. */
+    for (int r = 0; r < TH + KH - 1; ++r) {
+        const __local real* row = tile + (ly * TH + r) * ROW + xq;
+        const __global real* wr = wt + r * KW; /* kernel row r - t is at wr - t*KW */
+        if (r >= TH - 1 && r < KH) {
+#pragma unroll
+            for (int j = 0; j < KW; ++j) {
+                realv in[NV];
+                VLOAD_ROW(in, row + STAGED(j * DW), NV);
+#pragma unroll
+                for (int t = 0; t < TH; ++t) {
+                    const realv w = (realv)(wr[j - t * KW]);
+                    VFMA_ROW(acc[t], w, in, NV);
+                }
+            }
+        } else {
+            for (int j = 0; j < KW; ++j) {
+                realv in[NV];
+                VLOAD_ROW(in, row + STAGED(j * DW), NV);
+#pragma unroll
+                for (int t = 0; t < TH; ++t) {
+                    if (r - t >= 0 && r - t < KH) {
+                        const realv w = (realv)(wr[j - t * KW]);
+                        VFMA_ROW(acc[t], w, in, NV);
+                    }
+                }
+            }
+        }
+    }
+#elif SH == 1 && DH == 1 && TH > 1
     /* Staged row ly*TH + r feeds output row t of this work-item through kernel row r - t. */
     for (int r = 0; r < TH + KH - 1; ++r) {
         const __local real* row = tile + (ly * TH + r) * ROW;
@@ -214,4 +269,5 @@ void depthwise(__global const real* restrict input,
             }
         }
     }
+    } /* planes */
 }

@@ -113,6 +113,11 @@ final class DepthwisePlan extends TiledConvPlan<DepthwisePlan.Tile> {
 
     @Override
     void setArgs(OpenClKernel kernel, Map<Arg, DeviceBuffer> b) {
+        setArgs(kernel, b, spec);
+    }
+
+    /** Sets depthwise.cl's arguments from the call's buffers (also {@link DepthwiseRowsPlan}'s). */
+    static void setArgs(OpenClKernel kernel, Map<Arg, DeviceBuffer> b, Convolution spec) {
         kernel.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.WEIGHTS))
                 .arg(2, orElse(b, Arg.BIAS, Arg.WEIGHTS)).arg(3, orElse(b, Arg.SUM, Arg.WEIGHTS))
                 .arg(4, b.get(Arg.DST))

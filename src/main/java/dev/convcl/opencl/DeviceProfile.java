@@ -228,6 +228,104 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         return fitting(all, spec);
     }
 
+    /**
+     * The depthwise configuration used without a tuning entry: the first of {@link #depthwiseConfigs},
+     * or empty when none fits the device.
+     */
+    Optional<KernelTile> depthwiseConfig(Convolution spec) {
+        List<KernelTile> c = depthwiseConfigs(spec);
+        return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
+    }
+
+    /**
+     * Every depthwise configuration the tuner times for {@code spec}, the default first: where
+     * {@link #prefersRows} the row-reuse tiles ({@link #depthwiseRowsCandidates}, the
+     * {@code depthwise-rows} implementation) and then the staged ones ({@link #depthwiseCandidates});
+     * otherwise the staged ones, then the row-reuse ones.
+     */
+    List<KernelTile> depthwiseConfigs(Convolution spec) {
+        List<KernelTile> all = new java.util.ArrayList<>();
+        List<DepthwiseRowsPlan.Tile> rows = depthwiseRowsCandidates(spec);
+        List<DepthwisePlan.Tile> staged = depthwiseCandidates(spec);
+        if (prefersRows(spec)) {
+            all.addAll(rows);
+            all.addAll(staged);
+        } else {
+            all.addAll(staged);
+            all.addAll(rows);
+        }
+        return all;
+    }
+
+    /**
+     * The kernel size (the larger of kh and kw) from which a CPU device's default depthwise kernel
+     * may be the row-reuse loop ({@link #prefersRows}).
+     */
+    static final int ROWS_MIN_KERNEL = 9;
+
+    /**
+     * Whether the default depthwise configuration of {@code spec} is a row-reuse tile: on a CPU
+     * device, for kernels of at least {@link #ROWS_MIN_KERNEL} over output rows of at most two
+     * vectors of {@link #depthwiseWidth} (32 floats with AVX2 or AVX-512), when the default register
+     * tile's accumulators fit the registers ({@link #accumulators}; a vector wider than a register
+     * counts as several). Measured on POCL (docs/PERFORMANCE.md, "Large depthwise kernels"): with
+     * AVX-512 the unrolled taps and several channels a work-group ran RepLKNet's 27x27 on 14x14
+     * 1.24-1.31x and its 13x13 on 7x7 1.02-1.17x as fast as the staged kernel, its 29x29 on 28x28
+     * as fast; with AVX2, whose 16 registers hold the 14-28 accumulator registers of the 27 and 29
+     * tiles only by spilling (0.9x there), only the 13x13 (7 accumulators) gained, 1.07-1.6x; on
+     * 56x56 maps the staged kernel's wider tile stayed ahead on both.
+     */
+    boolean prefersRows(Convolution spec) {
+        if (!cpuLike || Math.max(spec.kh(), spec.kw()) < ROWS_MIN_KERNEL || spec.outW() > 2 * depthwiseWidth()) {
+            return false;
+        }
+        DepthwisePlan.Tile t = depthwisePreferred(spec);
+        int registersPerVector = Math.max(1, t.vw() / vectorWidth);
+        return t.th() * t.nv() * registersPerVector <= accumulators();
+    }
+
+    /**
+     * The row-reuse tiles ({@code depthwise-rows}) the tuner times for {@code spec}, the preferred
+     * first, each fitting the device. CPU: the preferred one has the register tile of
+     * {@link #depthwise}'s CPU default and as many channels a work-group ({@link #depthwiseChannels})
+     * as bring its tile to about 256 outputs; then the staged list's CPU register tiles with one
+     * channel and with that count. GPU: one small tile only (the kernel runs one work-item a
+     * work-group, which a GPU runs far below its width; never its default).
+     */
+    List<DepthwiseRowsPlan.Tile> depthwiseRowsCandidates(Convolution spec) {
+        java.util.LinkedHashSet<DepthwiseRowsPlan.Tile> all = new java.util.LinkedHashSet<>();
+        if (!cpuLike) {
+            all.add(new DepthwiseRowsPlan.Tile(Math.max(1, Math.min(4, vectorWidth)), 1, 2, 1));
+            return fitting(all, spec);
+        }
+        DepthwisePlan.Tile p = depthwisePreferred(spec);
+        all.add(new DepthwiseRowsPlan.Tile(p.vw(), p.nv(), p.th(), depthwiseChannels(spec, p)));
+        for (DepthwisePlan.Tile t : depthwiseCandidates(spec)) {
+            if (t.workGroupSize() == 1 && t.th() > 1) {
+                all.add(new DepthwiseRowsPlan.Tile(t.vw(), t.nv(), t.th(), 1));
+                all.add(new DepthwiseRowsPlan.Tile(t.vw(), t.nv(), t.th(), depthwiseChannels(spec, t)));
+            }
+        }
+        return fitting(all, spec);
+    }
+
+    /**
+     * Channels a one-work-item group of register tile {@code t} computes in turn: enough that its
+     * outputs inside the map come to about 256 (a 7x7 map: 4), at most 8, fewer while there would
+     * be under 8 work-groups per compute unit.
+     */
+    int depthwiseChannels(Convolution spec, DepthwisePlan.Tile t) {
+        long cols = Math.min(spec.outW(), t.tileWidth());
+        long rows = Math.min(spec.outH(), t.tileHeight());
+        int cb = (int) Math.max(1, Math.min(8, Integer.highestOneBit((int) Math.max(1, 256 / (cols * rows)))));
+        long tiles = (long) ceilDiv(spec.outW(), t.tileWidth()) * ceilDiv(spec.outH(), t.tileHeight());
+        long planes = (long) spec.n() * spec.k();
+        while (cb > 1 && tiles * ((planes + cb - 1) / cb) < 8L * computeUnits) {
+            cb /= 2;
+        }
+        return cb;
+    }
+
     /** Depthwise tiles (vw, nv, th, wgx, wgy) a CPU device tries whatever its width (see {@link #depthwiseCandidates}). */
     private static final int[][] CPU_DEPTHWISE = {{16, 4, 4, 1, 1}, {16, 2, 4, 1, 1}, {16, 2, 8, 1, 1},
         {16, 4, 2, 1, 1}, {8, 8, 4, 1, 1}, {8, 4, 4, 1, 1}, {8, 2, 8, 1, 1}};

@@ -102,7 +102,7 @@ enum KernelFamily {
     String canonical(String text) {
         return switch (this) {
             case GEMM -> GemmConfig.parse(text).toString();
-            case DEPTHWISE -> DepthwisePlan.Tile.parse(text).toString();
+            case DEPTHWISE -> depthwiseTile(text).toString();
             case DEFORM -> DeformGemmPlan.Tile.parse(text).toString();
         };
     }
@@ -115,7 +115,7 @@ enum KernelFamily {
                     return GemmConvPlan.unsuitableReason(spec, GemmConfig.parse(text), device);
                 }
                 case DEPTHWISE, DEFORM -> {
-                    KernelTile t = this == DEPTHWISE ? DepthwisePlan.Tile.parse(text) : DeformGemmPlan.Tile.parse(text);
+                    KernelTile t = this == DEPTHWISE ? depthwiseTile(text) : DeformGemmPlan.Tile.parse(text);
                     return t.fits(spec, device) ? Optional.empty() : Optional.of("tile " + t + " needs "
                             + t.workGroupSize() + " work-items and " + t.localBytes(spec) + " bytes of local memory");
                 }
@@ -131,7 +131,7 @@ enum KernelFamily {
         DeviceProfile p = DeviceProfile.of(device);
         return switch (this) {
             case GEMM -> Optional.of(p.gemm(spec).toString());
-            case DEPTHWISE -> p.depthwise(spec).map(Object::toString);
+            case DEPTHWISE -> p.depthwiseConfig(spec).map(Object::toString);
             case DEFORM -> p.deform(spec).map(Object::toString);
         };
     }
@@ -142,7 +142,7 @@ enum KernelFamily {
         List<String> l = new ArrayList<>();
         switch (this) {
             case GEMM -> GemmDefaults.candidates(spec, p).forEach(g -> l.add(g.toString()));
-            case DEPTHWISE -> p.depthwiseCandidates(spec).forEach(t -> l.add(t.toString()));
+            case DEPTHWISE -> p.depthwiseConfigs(spec).forEach(t -> l.add(t.toString()));
             case DEFORM -> p.deformCandidates(spec).forEach(t -> l.add(t.toString()));
         }
         return l;
@@ -152,9 +152,21 @@ enum KernelFamily {
     Primitive create(OpenClContext ctx, Convolution spec, String text) {
         return switch (this) {
             case GEMM -> new GemmConvPlan(ctx, spec, GemmConfig.parse(text));
-            case DEPTHWISE -> new DepthwisePlan(ctx, spec, DepthwisePlan.Tile.parse(text));
+            case DEPTHWISE -> DepthwiseRowsPlan.Tile.isRows(text)
+                    ? new DepthwiseRowsPlan(ctx, spec, DepthwiseRowsPlan.Tile.parse(text))
+                    : new DepthwisePlan(ctx, spec, DepthwisePlan.Tile.parse(text));
             case DEFORM -> new DeformGemmPlan(ctx, (DeformConv2d) spec, DeformGemmPlan.Tile.parse(text));
         };
+    }
+
+    /**
+     * A depthwise configuration: {@code rows vw=.. nv=.. th=..} is {@code depthwise_rows.cl}'s
+     * ({@link DepthwiseRowsPlan.Tile}), anything else {@code depthwise.cl}'s ({@link DepthwisePlan.Tile}).
+     *
+     * @throws IllegalArgumentException naming the text and the rule
+     */
+    static KernelTile depthwiseTile(String text) {
+        return DepthwiseRowsPlan.Tile.isRows(text) ? DepthwiseRowsPlan.Tile.parse(text) : DepthwisePlan.Tile.parse(text);
     }
 
     @Override

@@ -32,7 +32,11 @@ import org.jocl.CLException;
  * host data moves only through {@link #write} and {@link #read}.
  *
  * <p>Implementations, in selection order: {@code depthwise} ({@code depthwise.cl}, conv2d with
- * groups == c, when a tile fits the device), {@code deform-gemm} ({@code deform2d_gemm.cl}),
+ * groups == c, when a tile fits the device, unless the class's tuned or default depthwise tile is a
+ * row-reuse one), {@code depthwise-rows} ({@code depthwise.cl}'s row-reuse loop, one work-item a
+ * group, every depthwise conv2d a tile fits; selection's choice for kernels of 9 and more on a CPU
+ * device),
+ * {@code deform-gemm} ({@code deform2d_gemm.cl}),
  * {@code gemm} ({@code conv2d_gemm.cl}, conv2d that is not depthwise), and the direct kernels {@code direct} ({@code conv2d_direct.cl})
  * and {@code deform-direct} ({@code deform2d_direct.cl}), which run every convolution the device
  * can hold; then one implementation per network operation, each running every valid descriptor
@@ -41,7 +45,8 @@ import org.jocl.CLException;
  * ({@code channel_copy.cl}), {@code channel-shuffle} ({@code channel_shuffle.cl}) and
  * {@code pad2d} ({@code pad2d.cl}); then {@code roi-align} ({@code roi_align.cl}: roi_align,
  * ps_roi_align, deform_roi_pool).
- * The tiles of depthwise, deform-gemm and gemm come from the device's {@link TuningTable}
+ * The tiles of depthwise (both implementations: one tuning family, whose winner per class decides
+ * which of the two selection takes), deform-gemm and gemm come from the device's {@link TuningTable}
  * when it has an entry for the problem's class, else from {@link DeviceProfile}'s defaults for the
  * device; with {@link AutoTune} on, a class without an entry is tuned on first use.
  */
@@ -58,8 +63,7 @@ public final class OpenClBackend implements Backend {
     public OpenClBackend(OpenClDeviceInfo device) {
         this.context = new OpenClContext(device);
         this.implementations = List.of(
-                tuned(KernelFamily.DEPTHWISE, c -> !c.isDepthwise() ? Optional.of("not depthwise (groups != c)")
-                        : noTile(KernelFamily.DEPTHWISE, c), c -> KernelFamily.DEPTHWISE.candidates(c, context.info())),
+                depthwise(false), depthwise(true),
                 tuned(KernelFamily.DEFORM, c -> noTile(KernelFamily.DEFORM, c),
                         c -> KernelFamily.DEFORM.candidates(c, context.info())),
                 tuned(KernelFamily.GEMM, c -> c.isDepthwise() ? Optional.of("depthwise (one channel per group is no GEMM)")
@@ -184,6 +188,59 @@ public final class OpenClBackend implements Backend {
             Convolution c = (Convolution) op;
             return family.create(context, c, config != null ? config : chosen(family, c).orElseThrow());
         });
+    }
+
+    /**
+     * {@code depthwise-rows} ({@code rows}) or {@code depthwise}: the two implementations of the
+     * depthwise family, which share its tuning entries and candidates ({@link DeviceProfile#depthwiseConfigs}),
+     * each taking the tiles of its own kernel ({@link DepthwiseRowsPlan.Tile}, {@link DepthwisePlan.Tile}).
+     * Each accepts a depthwise conv2d that one of its tiles fits, except that {@code depthwise},
+     * first in the list, leaves to {@code depthwise-rows} the classes whose tuned or default
+     * configuration is a row-reuse tile: so selection takes whichever kernel won, and
+     * {@code depthwise-rows} can be asked for any depthwise problem. Without a configuration each
+     * builds the tuned or default one when it is its own, else its first candidate.
+     */
+    private Implementation depthwise(boolean rows) {
+        KernelFamily family = KernelFamily.DEPTHWISE;
+        String name = rows ? "depthwise-rows" : family.key();
+        return new Entry(name, op -> {
+            Optional<String> why = common(op, false);
+            if (why.isPresent()) {
+                return why;
+            }
+            Convolution c = (Convolution) op;
+            if (!c.isDepthwise()) {
+                return Optional.of("not depthwise (groups != c)");
+            }
+            if (depthwiseConfigs(rows, c).isEmpty()) {
+                return Optional.of("no " + name + " tile fits the device's local memory and work-group size");
+            }
+            if (!rows && configured(family, c).map(DepthwiseRowsPlan.Tile::isRows).orElse(false)) {
+                return Optional.of("the tuned or default depthwise tile of this class is a depthwise-rows one");
+            }
+            return Optional.empty();
+        }, op -> depthwiseConfigs(rows, (Convolution) op), (op, config) -> {
+            Convolution c = (Convolution) op;
+            String tile = config;
+            if (tile == null) {
+                tile = chosen(family, c).filter(t -> DepthwiseRowsPlan.Tile.isRows(t) == rows)
+                        .orElseGet(() -> depthwiseConfigs(rows, c).get(0));
+            } else if (DepthwiseRowsPlan.Tile.isRows(tile) != rows) {
+                throw new IllegalArgumentException(name + " has no configuration '" + tile + "'");
+            }
+            return family.create(context, c, tile);
+        });
+    }
+
+    /** The depthwise family's candidates for {@code c} that are row-reuse tiles ({@code rows}) or staged ones. */
+    private List<String> depthwiseConfigs(boolean rows, Convolution c) {
+        List<String> own = new ArrayList<>();
+        for (String t : KernelFamily.DEPTHWISE.candidates(c, context.info())) {
+            if (DepthwiseRowsPlan.Tile.isRows(t) == rows) {
+                own.add(t);
+            }
+        }
+        return own;
     }
 
     /** Why {@code family} cannot run {@code c} when neither the table nor the defaults have a tile for it. */

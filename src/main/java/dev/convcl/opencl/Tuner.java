@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
  * deform-gemm) per problem class by timing candidates on the device, and saves the winners in the
  * device's {@link TuningTable} file, which the implementations then read. The candidates are the
  * family's list ({@link KernelFamily#candidates}, the same the implementations' {@code configs}
- * give, the device's default first). For each (family, class) present in the given problems,
+ * give, the device's default first; for depthwise, the configs of {@code depthwise} and
+ * {@code depthwise-rows} together, so a class's winner may be either kernel). For each (family, class) present in the given problems,
  * every candidate runs each of the class's problems once on integer data and must reproduce the
  * direct kernel's output exactly (integer sums are exact in float32), otherwise it is discarded;
  * the survivors are timed in interleaved rounds (one run of each per round, so that load from

@@ -1,5 +1,6 @@
 package dev.convcl.opencl;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,10 +9,15 @@ import dev.convcl.Convolution;
 import dev.convcl.spi.Primitive;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** {@link DepthwisePlan} ({@code depthwise.cl}) against the reference, on every tile it may be given. */
+/**
+ * {@link DepthwisePlan} and {@link DepthwiseRowsPlan} ({@code depthwise.cl}, staged and row-reuse)
+ * against the reference, on every tile they may be given.
+ */
 class DepthwiseOpenClTest {
     @RegisterExtension
     static final DeviceBackend DEVICE = new DeviceBackend();
@@ -52,6 +58,54 @@ class DepthwiseOpenClTest {
     void everyCandidateTileMatchesReference() {
         DEVICE.assertEveryTileMatches(TILE_SPECS, 200, 0, 10,
                 DepthwisePlan::candidates, DepthwisePlan.Tile::fits, DepthwisePlan::new);
+    }
+
+    /**
+     * Odd shapes for the row-reuse kernel (depthwise-rows): kernels 13, 27, 31 and 5; a map smaller
+     * than the kernel; padding that differs between the axes; stride 2; stride and dilation along x
+     * only (the row-reuse loop on phase-split rows) and along y (the general loop); multiplier 2;
+     * batch 2; bias and ReLU.
+     */
+    private static final String[] ROWS_SPECS = {
+        "op=conv2d n=2 c=3 h=17 w=23 k=3 kh=13 kw=13 pad=6 bias=1 relu=1 groups=3",
+        "op=conv2d n=1 c=2 h=9 w=11 k=4 kh=27 kw=27 pad=13,11 bias=1 groups=2",
+        "op=conv2d n=1 c=1 h=33 w=35 k=1 kh=31 kw=31 pad=15 groups=1",
+        "op=conv2d n=2 c=2 h=13 w=19 k=2 kh=5 kw=5 stride=2 pad=2 bias=1 groups=2",
+        "op=conv2d n=1 c=3 h=15 w=21 k=3 kh=13 kw=9 stride=1,2 pad=6,4 dil=1,2 groups=3",
+        "op=conv2d n=1 c=2 h=21 w=15 k=2 kh=7 kw=13 pad=6 dil=2,1 relu=1 groups=2",
+    };
+
+    /**
+     * Row-reuse tiles that reach every path of the kernel: 16- to 1-wide vectors, several vectors
+     * a row, 1 to 7 rows (one row takes the general loop), and 1 to 4 channels a work-group, also
+     * where the channels do not divide into whole groups.
+     */
+    private static final List<DepthwiseRowsPlan.Tile> ROWS_TILES = List.of(new DepthwiseRowsPlan.Tile(16, 4, 4, 1),
+            new DepthwiseRowsPlan.Tile(8, 1, 7, 4), new DepthwiseRowsPlan.Tile(4, 2, 3, 2),
+            new DepthwiseRowsPlan.Tile(1, 1, 2, 1), new DepthwiseRowsPlan.Tile(16, 1, 1, 3));
+
+    @Test
+    void rowReuseTilesMatchReferenceOnOddShapes() {
+        DEVICE.assertEveryTileMatches(ROWS_SPECS, 300, 0, ROWS_TILES.size(), (spec, device) -> {
+            List<DepthwiseRowsPlan.Tile> tiles = new ArrayList<>(ROWS_TILES);
+            tiles.addAll(DepthwiseRowsPlan.candidates(spec, device).stream().limit(1).toList());
+            return tiles;
+        }, DepthwiseRowsPlan.Tile::fits, DepthwiseRowsPlan::new);
+    }
+
+    @Test
+    void selectionTakesTheRowReuseKernelWhereTheDeviceProfilePrefersIt() {
+        DeviceProfile p = DeviceProfile.of(DEVICE.context().info());
+        for (String line : new String[] {ROWS_SPECS[0], ROWS_SPECS[2]}) {
+            boolean rows = p.prefersRows(Problems.parse(line));
+            DEVICE.assertSelectionPicksAndMatches(rows ? "depthwise[rows " : "depthwise[vw=", new String[] {line}, 400, 0);
+        }
+        DepthwiseRowsPlan.Tile t = DepthwiseRowsPlan.Tile.parse(" rows vw=8 nv=2 th=3 cb=4 ");
+        assertEquals(new DepthwiseRowsPlan.Tile(8, 2, 3, 4), t);
+        assertEquals(t, DepthwiseRowsPlan.Tile.parse(t.toString()));
+        assertThrows(IllegalArgumentException.class, () -> DepthwiseRowsPlan.Tile.parse("vw=8 nv=2 th=3 cb=4"));
+        assertThrows(IllegalArgumentException.class, () -> DepthwiseRowsPlan.Tile.parse("rows vw=8 nv=2 th=3"));
+        assertThrows(IllegalArgumentException.class, () -> new DepthwiseRowsPlan.Tile(8, 1, 1, 0));
     }
 
     @Test

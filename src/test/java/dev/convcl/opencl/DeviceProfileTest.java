@@ -112,6 +112,9 @@ class DeviceProfileTest {
                         DepthwisePlan.Tile t = p.depthwise(s).orElseThrow(() -> new AssertionError(where));
                         assertTrue(t.fits(s, d), where + " " + t);
                         p.depthwiseCandidates(s).forEach(c -> assertTrue(c.fits(s, d), where + " " + c));
+                        KernelTile chosen = p.depthwiseConfig(s).orElseThrow(() -> new AssertionError(where));
+                        assertTrue(chosen.fits(s, d), where + " " + chosen);
+                        p.depthwiseConfigs(s).forEach(c -> assertTrue(c.fits(s, d), where + " " + c));
                     }
                     case DEFORM -> {
                         DeformGemmPlan.Tile t = p.deform(s).orElseThrow(() -> new AssertionError(where));
@@ -173,6 +176,40 @@ class DeviceProfileTest {
         // measured on POCL's AVX2 target: 16-float vectors beat 8-float ones on depthwise layers
         assertEquals("vw=16 nv=4 th=4 wg=1x1", avx2.depthwise(dw).orElseThrow().toString());
         assertEquals("vw=8 pv=2 npt=1 kt=6 nkt=22 cc=16 wg=1", avx2.deform(dcn).orElseThrow().toString());
+    }
+
+    @Test
+    void largeKernelsOnSmallMapsDefaultToTheRowReuseKernelOnCpus() {
+        Convolution dw31 = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 pad=15 groups=128");
+        Convolution dw29 = Problems.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256");
+        Convolution dw13 = Problems.parse("op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 pad=6 groups=1024");
+        Convolution dw5 = Problems.parse("op=conv2d n=1 c=128 h=14 w=14 k=128 kh=5 kw=5 pad=2 groups=128");
+        Convolution dw27 = Problems.parse("op=conv2d n=1 c=512 h=14 w=14 k=512 kh=27 kw=27 pad=13 groups=512");
+        // AVX-512: the 2x16-float and 1x16-float tiles of 7 rows fit its 28 accumulator registers
+        DeviceProfile wide = DeviceProfile.of(AVX512);
+        assertEquals("rows vw=16 nv=2 th=7 cb=1", wide.depthwiseConfig(dw29).orElseThrow().toString());
+        assertEquals("rows vw=16 nv=1 th=7 cb=2", wide.depthwiseConfig(dw27).orElseThrow().toString());
+        // AVX2: the same tiles need 28 and 14 of its 12 accumulator registers: the staged kernel
+        DeviceProfile narrow = DeviceProfile.of(AVX2);
+        assertEquals(narrow.depthwise(dw29).orElseThrow(), narrow.depthwiseConfig(dw29).orElseThrow());
+        assertEquals(narrow.depthwise(dw27).orElseThrow(), narrow.depthwiseConfig(dw27).orElseThrow());
+        for (OpenClDeviceInfo d : List.of(AVX2, AVX512)) {
+            DeviceProfile p = DeviceProfile.of(d);
+            assertEquals("rows vw=8 nv=1 th=7 cb=4", p.depthwiseConfig(dw13).orElseThrow().toString(), d.name());
+            assertEquals(p.depthwise(dw31).orElseThrow(), p.depthwiseConfig(dw31).orElseThrow(), d.name());
+            assertEquals(p.depthwise(dw5).orElseThrow(), p.depthwiseConfig(dw5).orElseThrow(), d.name());
+            // both kernels' tiles are candidates, the default first
+            List<KernelTile> all = p.depthwiseConfigs(dw13);
+            assertEquals(p.depthwiseConfig(dw13).orElseThrow(), all.get(0));
+            assertTrue(all.stream().anyMatch(t -> t instanceof DepthwisePlan.Tile), all.toString());
+        }
+        // a GPU runs the row-reuse kernel one work-item a group: never its default
+        assertTrue(DeviceProfile.of(NVIDIA).depthwiseConfig(dw13).orElseThrow() instanceof DepthwisePlan.Tile);
+        // 256 / 49 outputs -> 4 channels a work-group; fewer when there are too few planes
+        DeviceProfile avx512 = DeviceProfile.of(AVX512);
+        DepthwisePlan.Tile t = new DepthwisePlan.Tile(8, 1, 7, 1, 1);
+        assertEquals(4, avx512.depthwiseChannels(dw13, t));
+        assertEquals(1, avx512.depthwiseChannels(Problems.parse("op=conv2d n=1 c=8 h=7 w=7 k=8 kh=13 kw=13 pad=6 groups=8"), t));
     }
 
     @Test

@@ -22,13 +22,14 @@ import java.util.regex.Pattern;
  * java -cp target/classes:target/test-classes:$(deps) dev.convcl.opencl.TiledKernelBench \
  *     ../shared/bench/shapes.txt 'mobilenetv2.dw|replknet31b|dcnv' [options]
  *   --all-tiles      every candidate tile instead of the default one
- *   --tiles=A;B      the listed tiles, each as its comma-separated record components
+ *   --tiles=A;B      the listed tiles, each as its comma-separated record components (depthwise:
+ *                    5 numbers for depthwise.cl's staged tile, 4 for a depthwise-rows tile)
  *   --alt=FILE.cl    also each tile built from a variant kernel file on the classpath (A/B tests)
  *   --no-direct      leave the direct kernel out
  * </pre>
  *
  * Every problem runs with bias=1. Per problem all its plans run round-robin, after a warm-up
- * call each, for at least 5 rounds and 0.5 s; a plan slower than 0.2 s a call stops after 3
+ * call each, for at least 5 rounds and 0.5 s (-Dbench.millis=N for N ms); a plan slower than 0.2 s a call stops after 3
  * timed calls, so the others' rounds are not spent waiting on it. Per plan it prints the median
  * kernel time (OpenCL profiling, transfers excluded), its GFLOP/s, the fastest and slowest call,
  * the speed-up over the first plan, and the relative L2 difference from the first plan's output.
@@ -114,6 +115,10 @@ public final class TiledKernelBench {
     }
 
     private static Primitive plan(OpenClContext ctx, Convolution spec, int[] t, String file) {
+        if (DepthwisePlan.supports(spec) && t.length == 4) {
+            DepthwiseRowsPlan.Tile tile = new DepthwiseRowsPlan.Tile(t[0], t[1], t[2], t[3]);
+            return file == null ? new DepthwiseRowsPlan(ctx, spec, tile) : new DepthwiseRowsPlan(ctx, spec, tile, file);
+        }
         if (DepthwisePlan.supports(spec)) {
             DepthwisePlan.Tile tile = new DepthwisePlan.Tile(t[0], t[1], t[2], t[3], t[4]);
             return file == null ? new DepthwisePlan(ctx, spec, tile) : new DepthwisePlan(ctx, spec, tile, file);
@@ -135,7 +140,8 @@ public final class TiledKernelBench {
         }
         long start = System.nanoTime();
         int rounds = 0;
-        while (rounds < 5 || System.nanoTime() - start < 500_000_000L) {
+        long budget = Long.getLong("bench.millis", 500L) * 1_000_000L;
+        while (rounds < 5 || System.nanoTime() - start < budget) {
             for (int i = 0; i < plans.size(); i++) {
                 List<Double> t = times.get(i);
                 if (t.size() < 3 || median(t) < 200) {

@@ -220,7 +220,7 @@ class TuningTableTest {
         // 32 x 64 work-items: more than this device's 1024
         TuningTable t = TuningTable.empty(DEVICE)
                 .with(KernelFamily.DEPTHWISE, "huge", new TuningTable.Entry("vw=1 nv=1 th=1 wg=32x64", 1, ""));
-        assertEquals(DeviceProfile.of(DEVICE).depthwise(DW).map(Object::toString),
+        assertEquals(DeviceProfile.of(DEVICE).depthwiseConfig(DW).map(Object::toString),
                 t.configOrDefault(KernelFamily.DEPTHWISE, DW, DEVICE));
         assertEquals(1, warnings().size(), warnings().toString());
         assertTrue(warnings().get(0).contains("depthwise.huge") && warnings().get(0).contains("2048 work-items"),
