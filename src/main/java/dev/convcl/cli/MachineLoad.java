@@ -46,19 +46,28 @@ final class MachineLoad {
     }
 
     /**
-     * Other processes' average use of the machine between two probes, in cores (never below 0);
-     * NaN when either probe lacks a figure or no time passed.
+     * The shortest interval measured: ticks are 10 ms, so over a shorter one a single tick more or
+     * less reads as whole cores (one tick in 2 ms: 5 cores).
+     */
+    static final double MIN_SECONDS = 0.2;
+
+    /**
+     * Other processes' average use of the machine between two probes, in cores (never below 0, nor
+     * above the machine's processors); NaN when either probe lacks a figure or less than
+     * {@link #MIN_SECONDS} passed.
      */
     static double othersCores(Probe from, Probe to) {
-        if (from.busyTicks() < 0 || to.busyTicks() < 0 || from.ownTicks() < 0 || to.ownTicks() < 0
-                || to.wallNanos() <= from.wallNanos()) {
+        if (from.busyTicks() < 0 || to.busyTicks() < 0 || from.ownTicks() < 0 || to.ownTicks() < 0) {
+            return Double.NaN;
+        }
+        double wall = (to.wallNanos() - from.wallNanos()) / 1e9;
+        if (!(wall >= MIN_SECONDS)) {
             return Double.NaN;
         }
         double machine = (to.busyTicks() - from.busyTicks()) / TICKS_PER_SECOND;
         double own = (to.ownTicks() - from.ownTicks()) / TICKS_PER_SECOND;
-        double wall = (to.wallNanos() - from.wallNanos()) / 1e9;
-        // Ticks are coarse (10 ms): a short interval can come out slightly negative.
-        return Math.max(0, (machine - own) / wall);
+        // Ticks are coarse (10 ms): an interval can come out slightly negative, or past the machine.
+        return Math.min(Runtime.getRuntime().availableProcessors(), Math.max(0, (machine - own) / wall));
     }
 
     /**
