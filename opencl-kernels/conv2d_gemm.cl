@@ -6,10 +6,19 @@
  * the input where the tap points.
  *
  * Layouts the host prepares (GemmConvPlan):
- *   input   zero-padded planes [N][C][IHP][IWP], IHP = H + pad_top + pad_bottom and
+ *   input   either the caller's input itself (IMPLICIT_PAD=1, or no padding and no slack), or
+ *           zero-padded planes [N][C][IHP][IWP], IHP = H + pad_top + pad_bottom and
  *           IWP = W + pad_left + pad_right, the image at row pad_top, column pad_left, followed
  *           by slack so that the last tile's reads past the final plane stay inside the buffer.
  *           Pixels outside the image read the zeros, so the inner loops have no bounds checks.
+ *           With IMPLICIT_PAD=1 (register tiles within output rows only, linear = 0; the host
+ *           asks it of conv2d_gemm_cm alone: conv2d_gemm_pv's edge taps would build each vector
+ *           lane by lane, measured 3-5x slower than the padded copy) the kernel
+ *           reads the unpadded input [N][C][IHP = H][IWP = W] and pads as it reads: kernel rows
+ *           that fall outside the image, and the pixels of a kernel column that run past the
+ *           left or right edge, multiply the weights by zero without reading; every other tap
+ *           reads global memory directly, as without padding. So no padded copy of the input is
+ *           made.
  *   wpack   weights packed by pack_weights into panels [groups*MT][RP][TM]: for each group and
  *           M tile of TM output channels, the TM weights of tap r are adjacent, so a tile's
  *           weights are read once, in order. Channels past K/groups and taps past R are zero.
@@ -27,11 +36,11 @@
  *   conv2d_gemm_cm    CPU style: each work-item keeps TM = VW*MV output channels x TN pixels in
  *                     registers, channels in vectors of VW, and broadcasts one input value to
  *                     MV fma per pixel (any stride and dilation).
- *                     VW (1, 2, 4, 8, 16), MV, TN, SW.
+ *                     VW (1, 2, 4, 8, 16), MV, TN, SW; IMPLICIT_PAD (0 or 1, default 0).
  *   conv2d_gemm_pv    CPU style: TM output channels x TN = VW*NV pixels, pixels in vectors of VW
  *                     (vloadVW of adjacent inputs, stride 1 only), one weight broadcast per
  *                     channel; suits groups with few output channels.
- *                     VW (1, 2, 4, 8, 16), NV, TM.
+ *                     VW (1, 2, 4, 8, 16), NV, TM; IMPLICIT_PAD (0 or 1, default 0).
  *   conv2d_gemm_lm    GPU style: a work-group of WGN x WGM work-items computes a BM x BN tile
  *                     (BM = WGM*RM channels, BN = WGN*RN pixels), staging BK taps of weights and
  *                     inputs in local memory; each work-item accumulates RM x RN outputs.
@@ -40,7 +49,8 @@
  * tile serves many problems; only what fixes the register tile (and SW, the spacing of a tile's
  * input reads) is compiled in.
  * The GEMM kernels' arguments: input, wpack, bias (any buffer without HAS_BIAS), sum (the sum
- * post-op's tensor, of the output's shape; any buffer without one), output, then the sizes.
+ * post-op's tensor, of the output's shape; any buffer without one), output, then the sizes
+ * (the register-tile kernels' padT and padL are read only with IMPLICIT_PAD=1).
  *
  * NDRange (global sizes are rounded up to the local size; work-items past the end return):
  *   pack_weights     (round_up(ceil(RP/PACK_R), l), groups*MT), local (l, 1)
@@ -99,13 +109,18 @@ __kernel void pack_weights(__global const real* restrict weight,
     __global real* restrict output, const int C, const int IHP, const int IWP, const int K,      \
     const int KG, const int CG, const int MT, const int OH, const int OW, const int KH,          \
     const int KW, const int SH, const int DH, const int DW, const int tilesPerRow,               \
-    const int pixTiles, const int linear
+    const int pixTiles, const int linear, const int padT, const int padL
 
 /* The start of a register-tile kernel (NDRange (pixel tiles, groups*MT, N)): declares the tile
  * pt of TN pixels, gm = g*MT + mt (group g, channel tile mt), image n; oy, ox0 (the tile's first
  * output pixel, 0 when linear) and base (where its first tap reads in the padded plane, pixels
- * PIXEL_STRIDE apart); plane, in (the group's first input channel at base) and w (the channel
- * tile's packed weights). A work-item past the last tile returns. */
+ * PIXEL_STRIDE apart; 0 with IMPLICIT_PAD); iy0, ix0 (with IMPLICIT_PAD: the input row and column
+ * of the tile's first pixel's first tap, negative inside the padding); plane, in (the group's
+ * first input channel at base) and w (the channel tile's packed weights). A work-item past the
+ * last tile returns. */
+#ifndef IMPLICIT_PAD
+#define IMPLICIT_PAD 0
+#endif
 #define REGISTER_TILE_START(PIXEL_STRIDE)                                                         \
     const int pt = get_global_id(0);                                                               \
     const int gm = get_global_id(1);                                                               \
@@ -121,8 +136,10 @@ __kernel void pack_weights(__global const real* restrict weight,
     } else {                                                                                       \
         oy = pt / tilesPerRow;                                                                     \
         ox0 = (pt - oy * tilesPerRow) * TN;                                                        \
-        base = oy * SH * IWP + ox0 * (PIXEL_STRIDE);                                               \
+        base = IMPLICIT_PAD ? 0 : oy * SH * IWP + ox0 * (PIXEL_STRIDE);                            \
     }                                                                                              \
+    const int iy0 = oy * SH - padT;                                                                \
+    const int ix0 = ox0 * (PIXEL_STRIDE) - padL;                                                   \
     const int plane = IHP * IWP;                                                                   \
     const __global real* in = input + (size_t)(n * C + g * CG) * plane + base;                     \
     const __global real* w = wpack + (size_t)gm * CG * (KH * KW * TM)
@@ -131,8 +148,91 @@ __kernel void pack_weights(__global const real* restrict weight,
  * the group, kernel row i and kernel column j, px points at the tap's input for the tile's base
  * pixel, the statements BODY run (a pragma in them is written _Pragma("unroll")), and w moves on
  * to the next tap's TM packed weights. Taps stay loops: their counts are arguments, so one build
- * serves every kernel shape. */
-#define REGISTER_TILE_TAPS(...)                                                                   \
+ * serves every kernel shape. BODY reads px[0] to px[SEG-1] (SEG: the inputs a tap of the tile
+ * spans; SEGV: those its valid pixels, inside the output row, span). With IMPLICIT_PAD the kernel
+ * rows inside the image are found once a tile, and so are the kernel columns whose valid pixels
+ * read inside the row (and whose span inside the input); every other tap is an edge
+ * (REGISTER_TILE_EDGE), whose pixels in the padding multiply the weights by zero. Reads for
+ * pixels past the output row land in the next row and are thrown away with those pixels. BODY
+ * reads the input of pixel t at offset k as TAP_READ(px, t, k). */
+#if IMPLICIT_PAD
+/* One tap whose pixels t < NL and t >= NR read padding: they multiply the weights by zero, as
+ * the zero padding would (so a NaN or infinite weight still gives NaN, as in PyTorch), and read
+ * nothing. With NL and NR constants the test folds away per pixel, the tap costs what a fast tap
+ * does, and nothing is hoisted that would cost the tile's registers. */
+#define REGISTER_TILE_EDGE(NL, NR, ...)                                                           \
+    {                                                                                              \
+        const int nl_ = (NL), nr_ = (NR);                                                          \
+        const __global real* w = wj;                                                               \
+        __VA_ARGS__                                                                                \
+    }
+#define REGISTER_TILE_TAPS(SEG, SEGV, ...)                                                        \
+    /* once per tile: the kernel rows inside the image, i in [iLo, iHi), and the kernel columns  \
+       whose valid pixels (SEGV inputs) lie inside the row and whose whole span (SEG inputs)     \
+       inside the input, j in [jLo, jHi); the other taps are edges */                            \
+    const int iLo = iy0 < 0 ? (DH - 1 - iy0) / DH : 0;                                             \
+    const int iHi = max(iLo, IHP - iy0 > 0 ? min(KH, (IHP - iy0 + DH - 1) / DH) : 0);              \
+    const int jLo = min(KW, ix0 < 0 ? (DW - 1 - ix0) / DW : 0);                                    \
+    int jHi = IWP - (SEGV) - ix0 >= 0 ? min(KW, (IWP - (SEGV) - ix0) / DW + 1) : 0;                \
+    if (iHi > iLo) {                                                                               \
+        const long lastRow = ((long)(n * C + g * CG + CG - 1) * IHP + iy0 + (iHi - 1) * DH) * IWP; \
+        const long room = (long)get_global_size(2) * C * plane - lastRow - (SEG) - ix0;           \
+        jHi = room >= 0 ? (int)min((long)jHi, room / DW + 1) : 0;                                  \
+    }                                                                                              \
+    jHi = max(jHi, jLo);                                                                           \
+    const int jFast = jHi - jLo;                                                                   \
+    /* the taps that read global memory directly, then, in a loop nest of their own, the edges */ \
+    for (int c = 0; c < CG; ++c) {                                                                 \
+        const __global real* inc = in + c * plane;                                                 \
+        for (int i = iLo; i < iHi; ++i) {                                                          \
+            const __global real* row = inc + (iy0 + i * DH) * IWP + ix0;                           \
+            const __global real* wrow = w + (c * KH + i) * KW * TM;                                \
+            for (int j = jLo; j < jHi; ++j) {                                                      \
+                const __global real* px = row + j * DW;                                            \
+                const __global real* wj = wrow + j * TM;                                           \
+                REGISTER_TILE_EDGE(0, TN, __VA_ARGS__)                                             \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    if (jFast < KW || iHi - iLo < KH) {                                                            \
+        for (int c = 0; c < CG; ++c) {                                                             \
+            const __global real* inc = in + c * plane;                                             \
+            for (int i = 0; i < KH; ++i) {                                                         \
+                const bool inside = i >= iLo && i < iHi;                                           \
+                const int done = inside ? jFast : 0; /* columns the first nest ran */             \
+                const __global real* row = inc + (iy0 + i * DH) * IWP; /* read only if inside */  \
+                const __global real* wrow = w + (c * KH + i) * KW * TM;                            \
+                for (int e = 0; e < KW - done; ++e) {                                              \
+                    const int j = e < jLo ? e : e + done;                                          \
+                    const int x0 = ix0 + j * DW;                                                   \
+                    const __global real* px = row + x0;                                            \
+                    const __global real* wj = wrow + j * TM;                                       \
+                    /* pixels t < nl read left of the row, t >= nr right of it */                 \
+                    const int nl = x0 < 0 ? min(TN, (SW - 1 - x0) / SW) : 0;                       \
+                    const int nr = IWP - x0 > 0 ? min(TN, (IWP - x0 + SW - 1) / SW) : 0;           \
+                    /* the usual edges get a body of constants: 1-3 pixels in the padding on     \
+                       one side, or a row outside the image; the rest (images narrower than a    \
+                       tile, wide padding) a body that tests each pixel */                       \
+                    const int edge = !inside ? 7 : nr == TN && nl <= 3 ? nl                        \
+                                   : nl == 0 && TN - nr <= 3 ? 3 + TN - nr : 0;                    \
+                    switch (edge) {                                                                \
+                    case 1: REGISTER_TILE_EDGE(1, TN, __VA_ARGS__) break;                          \
+                    case 2: REGISTER_TILE_EDGE(2, TN, __VA_ARGS__) break;                          \
+                    case 3: REGISTER_TILE_EDGE(3, TN, __VA_ARGS__) break;                          \
+                    case 4: REGISTER_TILE_EDGE(0, TN - 1, __VA_ARGS__) break;                      \
+                    case 5: REGISTER_TILE_EDGE(0, TN - 2, __VA_ARGS__) break;                      \
+                    case 6: REGISTER_TILE_EDGE(0, TN - 3, __VA_ARGS__) break;                      \
+                    case 7: REGISTER_TILE_EDGE(TN, TN, __VA_ARGS__) break;                         \
+                    default: REGISTER_TILE_EDGE(nl, nr, __VA_ARGS__) break;                        \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+/* Pixel t of the tile (offset K from px): its input, or zero where it is padding. */
+#define TAP_READ(P, T, K) (((T) < nl_ || (T) >= nr_) ? (real)0.0f : (P)[K])
+#else
+#define REGISTER_TILE_TAPS(SEG, SEGV, ...)                                                              \
     const int rowStep = DH * IWP;                                                                  \
     for (int c = 0; c < CG; ++c) {                                                                 \
         for (int i = 0; i < KH; ++i) {                                                             \
@@ -145,15 +245,18 @@ __kernel void pack_weights(__global const real* restrict weight,
         }                                                                                          \
         in += plane;                                                                               \
     }
+#define TAP_READ(P, T, K) (P)[K]
+#endif
 
 /* The accumulation of a register-tile kernel: declares ACC[ROWS][N] (N vectors of VW), zeroes it,
  * and at every tap loads N vectors from VSRC (a pointer: the tap's weights or inputs) and adds to
  * each row r < ROWS their product with the broadcast scalar S (an expression of r), through
- * ROW_FMA (VFMA_ROW or VFMA_ROW_XS: the weight is fma's first factor). */
-#define REGISTER_TILE_ACCUMULATE(ACC, ROWS, N, VSRC, r, S, ROW_FMA)                               \
+ * ROW_FMA (VFMA_ROW or VFMA_ROW_XS: the weight is fma's first factor). SEG, SEGV: see
+ * REGISTER_TILE_TAPS. */
+#define REGISTER_TILE_ACCUMULATE(ACC, ROWS, N, SEG, SEGV, VSRC, r, S, ROW_FMA)                    \
     realv ACC[ROWS][N];                                                                            \
     TILE_ZERO(ACC, ROWS, N);                                                                       \
-    REGISTER_TILE_TAPS(                                                                            \
+    REGISTER_TILE_TAPS(SEG, SEGV,                                                                  \
         realv row_[N];                                                                             \
         VLOAD_ROW(row_, VSRC, N);                                                                  \
         _Pragma("unroll") for (int r = 0; r < (ROWS); ++r) {                                      \
@@ -170,7 +273,8 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 
     /* MV vectors of channel weights, one broadcast input per pixel t; the pixel offsets t*SW are
        constants from the tap's base pointer px */
-    REGISTER_TILE_ACCUMULATE(acc, TN, MV, w, t, px[t * SW], VFMA_ROW_XS);
+    REGISTER_TILE_ACCUMULATE(acc, TN, MV, (TN - 1) * SW + 1, (min(TN, OW - ox0) - 1) * SW + 1, w, t,
+                             TAP_READ(px, t, t * SW), VFMA_ROW_XS);
 
     const int P = OH * OW;
     const int m0 = mt * TM;
@@ -237,6 +341,9 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 
 #if defined(NV) && defined(TM)
 #define TN (VW * NV)
+#if IMPLICIT_PAD
+#error "conv2d_gemm_pv reads vectors of adjacent pixels, which TAP_READ does not check: IMPLICIT_PAD is for conv2d_gemm_cm"
+#endif
 
 /* Copies count (< 32) adjacent reals in at most five stores. */
 inline void store_run(__global real* dst, const real* src, const int count)
@@ -272,7 +379,7 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
     REGISTER_TILE_START(1);
 
     /* NV vectors of adjacent inputs, one broadcast weight per channel m */
-    REGISTER_TILE_ACCUMULATE(acc, TM, NV, px, m, w[m], VFMA_ROW);
+    REGISTER_TILE_ACCUMULATE(acc, TM, NV, TN, min(TN, OW - ox0), px, m, w[m], VFMA_ROW);
 
     const int P = OH * OW;
     const size_t out0 = (size_t)(n * K + g * KG) * P;

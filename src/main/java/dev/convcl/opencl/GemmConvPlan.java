@@ -19,10 +19,12 @@ import org.jocl.Pointer;
 
 /**
  * Ordinary (non-depthwise) conv2d as an implicit GEMM ({@code conv2d_gemm.cl}) with one
- * {@link GemmConfig}. A call copies the input, on the device, into a zero-padded layout (a
- * rectangular copy to row pad_top, column pad_left of planes of (h + pad_top + pad_bottom) x
- * (w + pad_left + pad_right): the padding is zeroed once at creation; skipped when there is no
- * padding and no slack), runs the GEMM kernel, whose epilogue adds the bias and applies the
+ * {@link GemmConfig}. The channel-vector kernel with tiles within output rows reads the caller's
+ * input in place and pads as it reads ({@code IMPLICIT_PAD}, {@link Geometry#implicitPad}).
+ * Otherwise (tiles along the virtual grid, the pixel-vector and local-memory kernels) a call copies the input, on
+ * the device, into a zero-padded layout (a rectangular copy to row pad_top, column pad_left of
+ * planes of (h + pad_top + pad_bottom) x (w + pad_left + pad_right): the padding is zeroed once
+ * at creation; skipped when there is no padding and no slack). Then it runs the GEMM kernel, whose epilogue adds the bias and applies the
  * post-op chain (reading the sum tensor), and leaves the output in place. The padded layout is
  * the plan's scratchpad ({@link #scratchpadBytes()}): its own buffer, or one shared with the other
  * plans of a compiled graph ({@link #useScratchpad}), whose padding another plan may have
@@ -104,7 +106,7 @@ final class GemmConvPlan implements Primitive {
             pack = own(ctx.programs().kernel(SOURCE,
                     KernelOptions.of(spec.dataType()).define("PACK_R", PACK_R).toString(), "pack_weights"));
             gemm = own(ctx.programs().kernel(SOURCE, geo.options, geo.kernelName));
-            copiesInput = geo.padded || geo.inputFloats > spec.inputSize();
+            copiesInput = geo.copiesInput(spec);
             if (copiesInput) {
                 input = own(ctx.allocate("input (padded)", geo.inputFloats * elem, CL_MEM_READ_WRITE));
                 // The padding and the slack are never written again: zero them once.
@@ -123,7 +125,9 @@ final class GemmConvPlan implements Primitive {
             packGlobal = new long[] {DirectConvPlan.roundUp(rBlocks, packLs), (long) spec.groups() * geo.mt};
             a = 5; // input, bias, sum and output are set per call
             gemm.arg(1, packed);
-            gemm.arg(a++, spec.c()).arg(a++, geo.ihp).arg(a++, geo.iwp).arg(a++, spec.k())
+            // With implicit padding the kernel reads the caller's planes: their own height and width.
+            gemm.arg(a++, spec.c()).arg(a++, geo.implicitPad ? spec.h() : geo.ihp)
+                    .arg(a++, geo.implicitPad ? spec.w() : geo.iwp).arg(a++, spec.k())
                     .arg(a++, spec.kPerGroup()).arg(a++, spec.cPerGroup()).arg(a++, geo.mt)
                     .arg(a++, spec.outH()).arg(a++, spec.outW());
             int groupsTimesTiles = spec.groups() * geo.mt;
@@ -137,7 +141,8 @@ final class GemmConvPlan implements Primitive {
             } else {
                 gemm.arg(a++, spec.kh()).arg(a++, spec.kw()).arg(a++, spec.strideH()).arg(a++, spec.dilH())
                         .arg(a++, spec.dilW()).arg(a++, geo.tilesPerRow)
-                        .arg(a++, geo.pixTiles).arg(a, geo.linear ? 1 : 0);
+                        .arg(a++, geo.pixTiles).arg(a++, geo.linear ? 1 : 0)
+                        .arg(a++, spec.padTop()).arg(a, spec.padLeft());
                 gemmGlobal = new long[] {DirectConvPlan.roundUp(geo.pixTiles, config.ls()), groupsTimesTiles, spec.n()};
                 gemmLocal = new long[] {config.ls(), 1, 1};
             }
@@ -295,6 +300,12 @@ final class GemmConvPlan implements Primitive {
     static final class Geometry {
         int ihp, iwp;
         boolean padded;
+        /**
+         * Whether the channel-vector kernel pads as it reads ({@code IMPLICIT_PAD=1}): tiles within
+         * output rows on a padded problem or one whose last tile reads past the input. Then no
+         * padded copy is made and {@link #inputFloats} is the input's own size.
+         */
+        boolean implicitPad;
         int r, rp, tmPack, mt;
         long packedFloats;
         /** Pixel tile of the register kernels: tn pixels, in rows or along the virtual grid. */
@@ -347,10 +358,25 @@ final class GemmConvPlan implements Primitive {
                 }
                 default -> throw new IllegalStateException("unknown kind " + cfg.kind());
             }
-            g.inputFloats = maxRead + 1;
             g.padded = s.padTop() > 0 || s.padLeft() > 0 || s.padBottom() > 0 || s.padRight() > 0;
+            // Channel-vector tiles within rows check their reads against the image instead of a
+            // padded copy. Tiles along the virtual grid and the local-memory kernel need the padded
+            // layout; so does the pixel-vector kernel in practice: its edge taps would build each
+            // vector lane by lane (measured 3-5x slower on POCL than the copy, chain layer L7).
+            g.implicitPad = cfg.kind() == GemmConfig.Kind.CM && !g.linear
+                    && (g.padded || maxRead + 1 > s.inputSize());
+            if (g.implicitPad) {
+                o.define("IMPLICIT_PAD", 1);
+                maxRead = s.inputSize() - 1;
+            }
+            g.inputFloats = maxRead + 1;
             g.options = o.toString();
             return g;
+        }
+
+        /** Whether a call copies the input into the padded layout (else the kernel reads it in place). */
+        boolean copiesInput(Convolution s) {
+            return !implicitPad && (padded || inputFloats > s.inputSize());
         }
 
         /**

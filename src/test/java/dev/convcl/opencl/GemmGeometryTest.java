@@ -44,6 +44,40 @@ class GemmGeometryTest {
     }
 
     @Test
+    void tilesInRowsPadAsTheyReadAndOthersCopyTheInput() {
+        Convolution s = Problems.parse("op=conv2d n=2 c=8 h=28 w=28 k=32 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        GemmConvPlan.Geometry rows = GemmConvPlan.Geometry.of(s, GemmConfig.cm(16, 32, 14, 1));
+        assertFalse(rows.linear);
+        assertTrue(rows.implicitPad);
+        assertTrue(rows.options.contains("-DIMPLICIT_PAD=1"), rows.options);
+        assertEquals(s.inputSize(), rows.inputFloats);
+        assertFalse(rows.copiesInput(s));
+        // the local-memory kernel reads a padded copy
+        GemmConvPlan.Geometry lm = GemmConvPlan.Geometry.of(s, GemmConfig.lm(16, 16, 64, 64, 16));
+        assertFalse(lm.implicitPad);
+        assertTrue(lm.copiesInput(s));
+        assertEquals(2L * 8 * 30 * 30, lm.inputFloats);
+        // tiles along the virtual grid read a padded copy too (rows of 20 would take a whole
+        // 32-pixel tile each; along the 22-wide padded grid 7 tiles cover the image)
+        Convolution along = Problems.parse("op=conv2d n=1 c=4 h=9 w=20 k=8 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        GemmConvPlan.Geometry virtual = GemmConvPlan.Geometry.of(along, GemmConfig.pv(16, 24, 32, 1));
+        assertTrue(virtual.linear);
+        assertFalse(virtual.implicitPad);
+        assertTrue(virtual.copiesInput(along));
+        // the pixel-vector kernel keeps the copy in rows too
+        GemmConvPlan.Geometry pvRows = GemmConvPlan.Geometry.of(s, GemmConfig.pv(16, 4, 64, 1));
+        assertFalse(pvRows.linear);
+        assertFalse(pvRows.implicitPad);
+        assertTrue(pvRows.copiesInput(s));
+        // no padding, no slack: the kernel is built as before, without the checks
+        Convolution plain = Problems.parse("op=conv2d n=1 c=4 h=9 w=14 k=8 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+        GemmConvPlan.Geometry none = GemmConvPlan.Geometry.of(plain, GemmConfig.cm(16, 32, 14, 1));
+        assertFalse(none.implicitPad);
+        assertFalse(none.options.contains("IMPLICIT_PAD"), none.options);
+        assertFalse(none.copiesInput(plain));
+    }
+
+    @Test
     void channelTilesSplitAGroupEvenly() {
         Convolution s = Problems.parse("op=conv2d n=1 c=64 h=8 w=8 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
         GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, GemmConfig.cm(16, 48, 9, 1));
