@@ -21,13 +21,14 @@ import org.jocl.Pointer;
  * Ordinary (non-depthwise) conv2d as an implicit GEMM ({@code conv2d_gemm.cl}) with one
  * {@link GemmConfig}. The channel-vector kernel with tiles within output rows reads the caller's
  * input in place and pads as it reads ({@code IMPLICIT_PAD}, {@link Geometry#implicitPad}).
- * Otherwise (tiles along the virtual grid, the pixel-vector and local-memory kernels) a call copies the input, on
- * the device, into a zero-padded layout (a rectangular copy to row pad_top, column pad_left of
- * planes of (h + pad_top + pad_bottom) x (w + pad_left + pad_right): the padding is zeroed once
- * at creation; skipped when there is no padding and no slack). Then it runs the GEMM kernel, whose epilogue adds the bias and applies the
- * post-op chain (reading the sum tensor), and leaves the output in place. The padded layout is
- * the plan's scratchpad ({@link #scratchpadBytes()}): its own buffer, or one shared with the other
- * plans of a compiled graph ({@link #useScratchpad}), whose padding another plan may have
+ * Otherwise (tiles along the virtual grid, the pixel-vector and local-memory kernels) a call
+ * copies the input, on the device, into a zero-padded layout (a rectangular copy to row pad_top,
+ * column pad_left of planes of (h + pad_top + pad_bottom) x (w + pad_left + pad_right): the
+ * padding is zeroed once at creation; skipped when there is no padding and no slack). Then it
+ * runs the GEMM kernel, whose epilogue adds the bias and applies the post-op chain (reading the
+ * sum tensor), and leaves the output in place. The padded layout is the plan's scratchpad
+ * ({@link #scratchpadBytes()}): its own buffer, or one shared with the other plans of a compiled
+ * graph ({@link #useScratchpad}), whose padding another plan may have
  * overwritten, so each call zeroes it again before the copy. The weights are packed on the
  * device ({@code pack_weights}) into the plan's panel layout: once when they are bound, or on each
  * call that passes them. {@link #lastKernelMillis()} is the packing (when it ran) plus the GEMM.
@@ -125,9 +126,7 @@ final class GemmConvPlan implements Primitive {
             packGlobal = new long[] {DirectConvPlan.roundUp(rBlocks, packLs), (long) spec.groups() * geo.mt};
             a = 5; // input, bias, sum and output are set per call
             gemm.arg(1, packed);
-            // With implicit padding the kernel reads the caller's planes: their own height and width.
-            gemm.arg(a++, spec.c()).arg(a++, geo.implicitPad ? spec.h() : geo.ihp)
-                    .arg(a++, geo.implicitPad ? spec.w() : geo.iwp).arg(a++, spec.k())
+            gemm.arg(a++, spec.c()).arg(a++, geo.planeH).arg(a++, geo.planeW).arg(a++, spec.k())
                     .arg(a++, spec.kPerGroup()).arg(a++, spec.cPerGroup()).arg(a++, geo.mt)
                     .arg(a++, spec.outH()).arg(a++, spec.outW());
             int groupsTimesTiles = spec.groups() * geo.mt;
@@ -306,6 +305,8 @@ final class GemmConvPlan implements Primitive {
          * padded copy is made and {@link #inputFloats} is the input's own size.
          */
         boolean implicitPad;
+        /** The planes the kernel reads (IHP, IWP): the padded ones, or with {@link #implicitPad} the input's. */
+        int planeH, planeW;
         int r, rp, tmPack, mt;
         long packedFloats;
         /** Pixel tile of the register kernels: tn pixels, in rows or along the virtual grid. */
@@ -365,6 +366,8 @@ final class GemmConvPlan implements Primitive {
             // vector lane by lane (measured 3-5x slower on POCL than the copy, chain layer L7).
             g.implicitPad = cfg.kind() == GemmConfig.Kind.CM && !g.linear
                     && (g.padded || maxRead + 1 > s.inputSize());
+            g.planeH = g.implicitPad ? s.h() : g.ihp;
+            g.planeW = g.implicitPad ? s.w() : g.iwp;
             if (g.implicitPad) {
                 o.define("IMPLICIT_PAD", 1);
                 maxRead = s.inputSize() - 1;
