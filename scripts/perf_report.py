@@ -3,9 +3,13 @@
 convcl's rows (OpenCL device, CPU path) and every peer's rows on the same problems, timed side by
 side in that run, with the machine's FMA limit.
 
-usage: perf_report.py BENCH_JSON MACHINE_TEXT [NOTES_MD] > docs/PERFORMANCE.md
+With NETWORKS_DIR (scripts/perf-report's whole-network phase), also a table of whole networks: for each
+NAME-bBATCH.json written by `convcl bench --model --peers onnxruntime --json` there, and the
+NAME-bBATCH.torch.json that bench/torch_model_peer.py wrote beside it.
+
+usage: perf_report.py BENCH_JSON MACHINE_TEXT [NOTES_MD [NETWORKS_DIR]] > docs/PERFORMANCE.md
 """
-import json, re, sys
+import glob, json, os, re, sys
 
 # Issue 13's per-layer targets, (family, pattern on the problem name, target). "best peer" is the
 # faster of the peers on the line; OpenCL is judged on device-resident tensors.
@@ -23,6 +27,11 @@ TARGET_OCL_VS_PEER = 1.0     # every non-deformable line, device tensors
 TARGET_DEFORM_VS_TORCH = 5.0  # deformable: 5x torchvision
 TARGET_CPU_VS_PEER = 0.5
 TARGET_LIMIT = {"dense and dilated 3x3": 0.75, "RepLKNet depthwise 13-31": 0.60}
+# Whole networks: OpenCL at most each peer's latency, the CPU path at most 2x the best peer's, and the
+# DCN network at most 1.5x the latency of the same network with plain 3x3 convs (PLAIN_TWIN).
+TARGET_NET_CPU_VS_PEER = 0.5
+TARGET_DCN_VS_PLAIN = 1.5
+PLAIN_TWIN = {"dcnv2_resnet18": "resnet18"}
 
 
 def family(name):
@@ -48,6 +57,7 @@ def main():
     bench = json.load(open(sys.argv[1]))
     machine = open(sys.argv[2]).read().strip()
     notes = open(sys.argv[3]).read().strip() if len(sys.argv) > 3 else ""
+    networks_dir = sys.argv[4] if len(sys.argv) > 4 else None
     limit = bench.get("fma_limit_gflops")
     peers = bench.get("peers", [])
     names = [p["name"] for p in peers]
@@ -171,11 +181,112 @@ def main():
         w("")
         for r in fails:
             w(f"- {r['name']} on {r['backend']}: {'n/a' if r.get('unsupported') else 'FAIL'}: {r.get('error')}")
+    if networks_dir:
+        networks(w, networks_dir)
     w("")
     if notes:
         w(notes)
         w("")
     print("\n".join(out))
+
+
+def load_networks(folder):
+    """{(name, batch): {"convcl": bench --model JSON or None, "torch": peer JSON or None, "input": shape}}"""
+    nets = {}
+    for path in sorted(glob.glob(os.path.join(folder, "*-b*.json"))):
+        m = re.fullmatch(r"(.+)-b(\d+)(\.torch)?\.json", os.path.basename(path))
+        if not m:
+            continue
+        entry = nets.setdefault((m.group(1), int(m.group(2))), {"convcl": None, "torch": None, "error": []})
+        try:
+            data = json.load(open(path))
+        except (OSError, ValueError) as e:
+            entry["error"].append(f"{os.path.basename(path)}: {e}")
+            continue
+        entry["torch" if m.group(3) else "convcl"] = data
+    return nets
+
+
+def net_row(entry, backend):
+    data = entry["convcl"]
+    if not data:
+        return None
+    for r in data.get("rows", []):
+        if r.get("backend") == backend:
+            return r if r.get("ok") else None
+    return None
+
+
+def networks(w, folder):
+    nets = load_networks(folder)
+    w("")
+    w("## Whole networks")
+    w("")
+    w("Each network was built by `scripts/onnx/make_models.py --full` (weights from fixed seeds, the list and")
+    w("input sizes in bench/networks.txt) and timed, batch by batch, by one `convcl bench --model NAME.onnx")
+    w("--peers onnxruntime` (the OpenCL device, the CPU path and ONNX Runtime Java on the same ONNX file, after")
+    w("each one's output was checked against the CPU path's) and right after it by `bench/torch_model_peer.py`")
+    w("(PyTorch running the same network, rebuilt from the same seed and checked against the ONNX file's")
+    w("expected output). Medians in milliseconds. OpenCL 'dev' is a call on tensors already on the device;")
+    w("'host', like every peer's call, takes host arrays in and out; the targets count 'host'. 'x best' is the")
+    w("best peer's median over convcl's (1 or more: convcl is as fast or faster). Targets: OpenCL at most each")
+    w("peer's latency, the CPU path at most 2x the best peer's; the DCN network at most 1.5x the same network")
+    w("with plain 3x3 convs (its row in the table) on the same backend.")
+    w("")
+    if not nets:
+        w("No network was timed in this run (see the commands above).")
+        return
+    w("| network | input | OpenCL dev ms | OpenCL host ms | CPU ms | onnxruntime ms | torch ms | best | "
+      "OpenCL x best | CPU x best | targets |")
+    w("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|")
+    met = 0
+    for (name, batch), e in sorted(nets.items()):
+        ocl, cpu, ort = net_row(e, "opencl"), net_row(e, "cpu"), net_row(e, "onnxruntime")
+        tor = e["torch"]
+        shape = next(iter((e["convcl"] or {}).get("inputs", {}).values()), None)
+        label = "x".join(str(d) for d in shape) if shape else f"batch {batch}"
+        ocl_dev = ocl.get("median_ms") if ocl else None
+        ocl_host = ocl.get("host_array_median_ms") if ocl else None
+        cpu_host = cpu.get("host_array_median_ms") if cpu else None
+        peers = {}
+        if ort and ort.get("median_ms"):
+            peers["onnxruntime"] = ort["median_ms"]
+        if tor and tor.get("median_ms"):
+            peers["torch"] = tor["median_ms"]
+        best = min(peers, key=peers.get) if peers else None
+        xo = peers[best] / ocl_host if best and ocl_host else None
+        xc = peers[best] / cpu_host if best and cpu_host else None
+        verdicts = []
+        if ocl_host:
+            for n, ms in peers.items():
+                verdicts.append((f"OpenCL vs {n}", ocl_host <= ms))
+        if xc is not None:
+            verdicts.append(("CPU", xc >= TARGET_NET_CPU_VS_PEER))
+        twin = PLAIN_TWIN.get(name)
+        if twin and (twin, batch) in nets:
+            t = nets[(twin, batch)]
+            for backend, label_b in (("opencl", "OpenCL"), ("cpu", "CPU")):
+                mine, plain = net_row(e, backend), net_row(t, backend)
+                if mine and plain:
+                    ratio = mine["host_array_median_ms"] / plain["host_array_median_ms"]
+                    verdicts.append((f"{label_b} {ratio:.2f}x {twin}", ratio <= TARGET_DCN_VS_PLAIN))
+        met += bool(verdicts) and all(v for _, v in verdicts)
+        cell = lambda r, v: "FAIL" if e["convcl"] and r is None else fmt(v, 2)
+        targets = ", ".join(f"{k} {'ok' if v else '**below**'}" for k, v in verdicts) or "not timed"
+        w(f"| {name} | {label} | {cell(ocl, ocl_dev)} | {cell(ocl, ocl_host)} | {cell(cpu, cpu_host)} | "
+          f"{cell(ort, ort['median_ms'] if ort else None)} | {fmt(tor['median_ms'], 2) if tor else '-'} | "
+          f"{best or '-'} | {fmt(xo, 2)} | {fmt(xc, 2)} | {targets} |")
+    w("")
+    w(f"Every target met on {met} of {len(nets)} network lines.")
+    errors = [(k, m) for k, e in sorted(nets.items()) for m in e["error"]]
+    for (name, batch), e in sorted(nets.items()):
+        for r in (e["convcl"] or {}).get("rows", []):
+            if not r.get("ok"):
+                errors.append(((name, batch), f"{r.get('backend')}: {r.get('error')}"))
+    if errors:
+        w("")
+        for (name, batch), msg in errors:
+            w(f"- {name} at batch {batch}: {msg}")
 
 
 if __name__ == "__main__":

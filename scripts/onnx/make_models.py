@@ -222,6 +222,46 @@ class TinyDCNv2(nn.Module):
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(y, 1), 1))
 
 
+class DeformConv3x3(nn.Module):
+    """A DCNv2 3x3 convolution without bias, in place of a plain one: offsets and a sigmoid mask predicted
+    by an ordinary 3x3 conv on the same input (Zhu et al. 2019, "Deformable ConvNets v2")."""
+
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.stride = stride
+        self.offset = nn.Conv2d(cin, 27, 3, stride, 1)
+        self.weight = nn.Parameter(torch.randn(cout, cin, 3, 3) * (2.0 / (9 * cin)) ** 0.5)
+        self.bias = nn.Parameter(torch.zeros(cout))
+
+    def forward(self, x):
+        om = self.offset(x)
+        return torchvision.ops.deform_conv2d(x, om[:, :18], self.weight, self.bias, stride=self.stride, padding=1,
+                                             mask=torch.sigmoid(om[:, 18:]))
+
+
+def dcnv2_resnet18():
+    """ResNet-18 with DCNv2 in place of the 3x3 convs of its last three stages, as the DCNv2 paper does
+    for conv3-conv5; the plain ResNet-18 ("resnet18") is the same network without them."""
+    model = torchvision.models.resnet18()
+    for layer in (model.layer2, model.layer3, model.layer4):
+        for block in layer:
+            block.conv2 = DeformConv3x3(block.conv2.in_channels, block.conv2.out_channels)
+    return model
+
+
+def drn_c26(classes=19):
+    """DRN-C-26's layout (Yu et al. 2017) at its real widths: strided stages to 1/8, stages at dilation 2
+    and 4 instead of further striding, the degridding tail (dilation 2 then 1, no residual) and a 1x1
+    classifier giving a dense [N, classes, H/8, W/8] (19 classes, as for Cityscapes)."""
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 7, 1, 3, bias=False), bn(16), nn.ReLU(inplace=True),
+        DrnBlock(16, 16, 1), DrnBlock(16, 32, 2), DrnBlock(32, 64, 2), DrnBlock(64, 64, 1),
+        DrnBlock(64, 128, 2), DrnBlock(128, 128, 1), DrnBlock(128, 256, 1, 2), DrnBlock(256, 256, 1, 2),
+        DrnBlock(256, 512, 1, 4), DrnBlock(512, 512, 1, 4),
+        DrnBlock(512, 512, 1, 2, residual=False), DrnBlock(512, 512, 1, 1, residual=False),
+        nn.Conv2d(512, classes, 1))
+
+
 def conv_bn(cin, cout, k, stride=1, groups=1, dilation=1):
     return nn.Sequential(nn.Conv2d(cin, cout, k, stride, dilation * (k - 1) // 2, dilation, groups, bias=False), bn(cout))
 
@@ -379,7 +419,15 @@ FULL = {
     "shufflenet_v2_x1_0": (lambda: torchvision.models.shufflenet_v2_x1_0(), 224, 17, {}),
     "inception_v3": (lambda: torchvision.models.inception_v3(aux_logits=False, init_weights=False), 299, 13, {}),
     "regnet_y_400mf": (lambda: torchvision.models.regnet_y_400mf(), 224, 13, {}),
+    # the seed networks of issue 13 that torchvision does not have, at their papers' widths
+    "drn_c26": (drn_c26, 224, 13, {}),
+    "replknet31b_stage1": (lambda: RepLKStage(128), 112, 17, {"keep_batchnorm": True}),
+    "dcnv2_resnet18": (dcnv2_resnet18, 224, 17, {"deform": True}),
 }
+# Full-size models take any batch: their batch dimension is symbolic (a Reshape of ShuffleNet's channel
+# shuffle would otherwise hold the export's batch of 2).
+for _spec in FULL.values():
+    _spec[3]["dynamic_batch"] = True
 
 
 def build(name, spec, out_dir, seed):
