@@ -1,7 +1,10 @@
 package dev.convcl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.reference.ReferenceOps;
+import dev.convcl.testing.EachTarget;
 import dev.convcl.testing.EachTargetCase;
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Implementations;
@@ -47,6 +50,46 @@ class NetworkOpsTest {
         try (Plan plan = engine.plan(op)) {
             assertEquals("opencl " + OPENCL.get(op.getClass()), plan.backend() + " " + plan.implementation(),
                     op + ": the plan selection made");
+        }
+    }
+
+    /**
+     * Max pooling propagates NaN (a NaN tap makes the output NaN, wherever it falls in the window
+     * and in a work-item's run of outputs) and takes infinities like any value, as PyTorch's
+     * max_pool2d does; padding is never taken (an all -inf window stays -inf).
+     */
+    @EachTarget
+    void maxPoolingPropagatesNaNAndTakesInfinities(Target target) {
+        Engine engine = ENGINES.get(target);
+        Pool2d op = Pool2d.max(2, 2, 7, 37, 3, 2, 1); // output rows of 19: a run of 16 and one of 3
+        Args args = NetworkProblems.randomArgs(op, 11);
+        float[] x = ((HostTensor) args.get(Arg.SRC)).array();
+        int plane = 7 * 37;
+        x[0] = Float.NaN;                              // the top-left corner: a window with padding
+        x[3 * 37 + 33] = Float.NaN;                    // inside the second run
+        x[plane + 2 * 37 + 30] = Float.POSITIVE_INFINITY;
+        for (int i = 0; i < 37; i++) {
+            x[2 * plane + 6 * 37 + i] = Float.NEGATIVE_INFINITY; // the last row of a plane
+            x[2 * plane + 5 * 37 + i] = Float.NEGATIVE_INFINITY;
+        }
+        x[3 * plane + 4 * 37 + 16] = Float.NaN;        // where the first run ends and the second begins
+        Args ref = NetworkProblems.copy(args);
+        ReferenceOps.run(op, ref);
+        float[] expected = ((HostTensor) ref.get(Arg.DST)).toArray();
+        int nans = 0;
+        for (float v : expected) {
+            nans += Float.isNaN(v) ? 1 : 0;
+        }
+        assertTrue(nans >= 4, "the case must put NaN in several outputs; the reference has " + nans);
+        try (Plan plan = engine.plan(op)) {
+            Args run = NetworkProblems.copy(args);
+            plan.execute(run);
+            float[] actual = ((HostTensor) run.get(Arg.DST)).toArray();
+            for (int i = 0; i < expected.length; i++) {
+                boolean same = Float.isNaN(expected[i]) ? Float.isNaN(actual[i]) : expected[i] == actual[i];
+                assertTrue(same, op + " on " + plan.backend() + " " + plan.implementation() + ": output " + i
+                        + " is " + actual[i] + ", the reference " + expected[i]);
+            }
         }
     }
 

@@ -63,6 +63,12 @@ public final class NetworkProblems {
                 new Pool2d(Pool2d.Kind.MAX, 1, 2, 9, 8, Window2d.of(3, 3, 1, 1, 1, 1, 2, 2), false, false),
                 new Pool2d(Pool2d.Kind.AVG, 1, 2, 7, 8, new Window2d(3, 2, 2, 1, 0, 1, 1, 0, 1, 1), false, true),
                 Pool2d.globalAverage(2, 5, 7, 3),
+                // output rows longer than a CPU device's run of outputs a work-item (16), ending in a
+                // short run: 23 = 16 + 7, 36 = 16 + 16 + 4 (ceil_mode at the right edge), 38 at dilation 2
+                Pool2d.max(1, 3, 41, 45, 3, 2, 1),
+                new Pool2d(Pool2d.Kind.AVG, 2, 2, 9, 70, k3s2p1, true, true),
+                new Pool2d(Pool2d.Kind.AVG, 1, 2, 9, 70, k3s2p1, false, false),
+                new Pool2d(Pool2d.Kind.MAX, 1, 2, 6, 40, Window2d.of(3, 3, 1, 1, 1, 1, 2, 2), false, false),
                 new ChannelCopy(2, 3, 4, 5, 1, 9, 6, 3),
                 new ChannelCopy(1, 1, 1, 4, 0, 4, 0, 4),
                 new ChannelShuffle(2, 6, 3, 5, 3),

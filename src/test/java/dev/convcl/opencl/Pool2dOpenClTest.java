@@ -1,0 +1,72 @@
+package dev.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.HostTensor;
+import dev.convcl.NetworkProblems;
+import dev.convcl.Pool2d;
+import dev.convcl.reference.ReferenceOps;
+import dev.convcl.testing.Primitives;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@link Pool2dPlan} ({@code pool2d.cl}) with every run of outputs a work-item may be given, not
+ * only the one this device gets: 1 (what a GPU gets), 3 (runs that end inside a row) and 16 (a CPU
+ * device's), on the pooling problems of the network tests, against the reference; max pooling bit
+ * for bit, average pooling within 1e-6 relative L2.
+ */
+class Pool2dOpenClTest {
+    @RegisterExtension
+    static final DeviceBackend DEVICE = new DeviceBackend();
+
+    @Test
+    void everyRunMatchesTheReference() {
+        List<Pool2d> pools = new ArrayList<>();
+        NetworkProblems.all().forEach(op -> {
+            if (op instanceof Pool2d p) {
+                pools.add(p);
+            }
+        });
+        assertTrue(pools.stream().anyMatch(p -> p.outW() > 16), "a problem must have rows longer than 16");
+        int checked = 0;
+        for (Pool2d op : pools) {
+            Args args = NetworkProblems.randomArgs(op, 5);
+            Args ref = NetworkProblems.copy(args);
+            ReferenceOps.run(op, ref);
+            float[] expected = ((HostTensor) ref.get(Arg.DST)).toArray();
+            for (int run : new int[] {1, 3, 16}) {
+                if (run > op.outW()) {
+                    continue;
+                }
+                Args mine = NetworkProblems.copy(args);
+                try (Pool2dPlan plan = new Pool2dPlan(DEVICE.context(), op, run)) {
+                    Primitives.run(DEVICE.backend(), plan, mine);
+                }
+                float[] actual = ((HostTensor) mine.get(Arg.DST)).toArray();
+                if (op.kind() == Pool2d.Kind.MAX) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, op + " with runs of " + run);
+                } else {
+                    double err = dev.convcl.reference.Accuracy.relativeL2(expected, actual);
+                    assertTrue(err <= 1e-6, op + " with runs of " + run + ": relative L2 error " + err);
+                }
+                checked++;
+            }
+        }
+        assertTrue(checked > pools.size(), "checked " + checked + " plans of " + pools.size() + " problems");
+    }
+
+    @Test
+    void aRunOutsideTheRowIsRefused() {
+        Pool2d op = Pool2d.max(1, 1, 8, 8, 3, 2, 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Pool2dPlan(DEVICE.context(), op, op.outW() + 1));
+        assertEquals("run 5 must be 1 to the output row's 4", e.getMessage());
+    }
+}
