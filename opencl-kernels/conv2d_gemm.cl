@@ -384,6 +384,7 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
     const int P = OH * OW;
     const size_t out0 = (size_t)(n * K + g * KG) * P;
     const int m0 = mt * TM;
+    const bool flat = linear && IWP == OW;
     /* where each pixel vector starts: along the row, wrapping rows when linear */
     int vy[NV], vx[NV];
     {
@@ -411,9 +412,11 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
 #pragma unroll
         for (int v = 0; v < NV; ++v) {
             realv r = acc[m][v];
-            if (vy[v] < OH && vx[v] + VW <= OW) {
-                /* the whole vector lies inside one output row: one store */
-                const int pixel = vy[v] * OW + vx[v];
+            /* the whole vector lies inside one output row, or, when the virtual grid is the
+               output itself (linear, IWP == OW: no horizontal padding), inside the output */
+            if (flat ? base + (v + 1) * VW <= P : vy[v] < OH && vx[v] + VW <= OW) {
+                /* one store */
+                const int pixel = flat ? base + v * VW : vy[v] * OW + vx[v];
                 EPILOGUE(realv, VW, r, bias[k], VLOAD(sum + plane0 + pixel));
                 VSTORE(r, outm + pixel);
             } else {

@@ -385,7 +385,10 @@ final class GemmConvPlan implements Primitive {
         /**
          * Chooses the pixel tiling with the least wasted work: tiles within output rows (the row
          * shared evenly, so a 17-wide row at tn=14 becomes two tiles of 9), or, at stride 1, tiles
-         * running along the virtual grid as wide as the padded input.
+         * running along the virtual grid as wide as the padded input. When rows narrower than a
+         * pixel-vector tile would shorten it (14-wide rows at tn=64: one vector of four), the
+         * tiling with fewer tiles wins instead (14x14 at tn=64: four tiles along the grid, not
+         * fourteen of one vector).
          */
         private void pixelTiles(Convolution s, GemmConfig cfg) {
             int grain = cfg.kind() == GemmConfig.Kind.PV ? cfg.vw() : 1;
@@ -397,7 +400,12 @@ final class GemmConvPlan implements Primitive {
             long virtual = (long) (oh - 1) * iwp + ow;
             long linearTiles = (virtual + cfg.tn() - 1) / cfg.tn();
             long linearWork = linearTiles * cfg.tn();
-            if (linearOk && linearWork < rowWork && linearTiles <= Integer.MAX_VALUE) {
+            // A row tiling that shortens the pixel-vector tile (rows narrower than it) drops whole
+            // accumulator vectors, and a tile costs about the same whatever its width then
+            // (too few independent fma chains to fill the pipeline): compare tile counts.
+            boolean cutsVectors = cfg.kind() == GemmConfig.Kind.PV && rowTn < cfg.tn();
+            boolean linearWins = cutsVectors ? linearTiles < (long) oh * perRow : linearWork < rowWork;
+            if (linearOk && linearWins && linearTiles <= Integer.MAX_VALUE) {
                 linear = true;
                 tn = cfg.tn();
                 tilesPerRow = 1; // unused when linear; never a divisor of zero

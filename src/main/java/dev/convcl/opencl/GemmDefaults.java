@@ -43,8 +43,10 @@ final class GemmDefaults {
             return cls == ProblemClass.GROUPED_NARROW ? GemmConfig.lm(8, 16, 16, 64, 16) : GemmConfig.lm(16, 16, 64, 64, 16);
         }
         // Measured on POCL (AVX-512): vectors of adjacent pixels suit few output channels per
-        // group and 1x1 problems; vectors of channels suit everything else, and any stride.
-        if (spec.strideW() == 1 && (cls == ProblemClass.GROUPED_NARROW || cls == ProblemClass.POINTWISE)) {
+        // group, and 1x1 problems whose pixel vectors win (prefersPixelVectors); vectors of
+        // channels suit everything else, and any stride.
+        if (spec.strideW() == 1 && (cls == ProblemClass.GROUPED_NARROW
+                || cls == ProblemClass.POINTWISE && prefersPixelVectors(spec, width))) {
             return GemmConfig.pv(width, acc / 8 + 1, 4 * width, 1);
         }
         if (cls == ProblemClass.GROUPED_NARROW) {
@@ -53,6 +55,23 @@ final class GemmDefaults {
             return GemmConfig.cm(vw, vw, acc, 1);
         }
         return GemmConfig.cm(width, 2 * width, acc / 2, 1);
+    }
+
+    /**
+     * Whether a 1x1 problem (stride 1, groups 1) runs faster on a CPU with the pixel-vector tile
+     * than with the channel-vector one, vectors of {@code width} floats: when its reduction is
+     * short, at most two vectors of input channels per group, or its output channels per group
+     * are fewer than the channel-vector tile's two vectors. The channel-vector kernel stores its
+     * outputs one float at a time (its vectors run across output planes) and spends R/width
+     * vector fmas on each: with R at most 2*width, the stores weigh as much as the arithmetic;
+     * with fewer than 2*width output channels, part of its tile is empty. Otherwise its tile of
+     * more accumulators (28 against 16 with AVX-512, 12 against 8 with AVX2) and its tiles
+     * within output rows (no pixels wasted on 14x14 and 7x7 outputs) win. Measured on POCL with
+     * AVX-512 and with AVX2 (docs/performance-notes.md, "Pointwise tiles on the CPU device").
+     */
+    static boolean prefersPixelVectors(Convolution spec, int width) {
+        int r = spec.cPerGroup() * spec.kh() * spec.kw();
+        return r <= 2 * width || spec.kPerGroup() < 2 * width;
     }
 
     /** Vector accumulators of a CPU with vectors of {@code width} floats (AVX-512: 28, else 12), as {@link DeviceProfile}. */

@@ -179,6 +179,39 @@ class DeviceProfileTest {
     }
 
     @Test
+    void pointwiseLayersTakePixelVectorsOnlyForShortReductionsOrFewOutputChannels() {
+        // MobileNetV2's and ResNet-50's 1x1 layers (docs/performance-notes.md, "Pointwise tiles on
+        // the CPU device"): the channel-vector tile unless C <= 2 vectors or K < 2 vectors
+        String[] lines = {
+            "op=conv2d n=1 c=16 h=112 w=112 k=96 kh=1 kw=1",   // 0: C = 16
+            "op=conv2d n=1 c=32 h=28 w=28 k=192 kh=1 kw=1",    // 1: C = 32
+            "op=conv2d n=1 c=144 h=56 w=56 k=24 kh=1 kw=1",    // 2: K = 24
+            "op=conv2d n=1 c=96 h=14 w=14 k=576 kh=1 kw=1",    // 3: long reduction, 196 pixels
+            "op=conv2d n=1 c=320 h=7 w=7 k=1280 kh=1 kw=1",    // 4: long reduction, 49 pixels
+            "op=conv2d n=1 c=256 h=56 w=56 k=64 kh=1 kw=1",    // 5: long reduction, 3136 pixels
+            "op=conv2d n=1 c=24 h=56 w=56 k=48 kh=1 kw=1 stride=2", // 6: strided: never pv
+        };
+        String avx512 = "PV PV PV CM CM CM CM";
+        String avx2 = "PV CM CM CM CM CM CM";
+        for (OpenClDeviceInfo d : List.of(AVX512, AVX2)) {
+            DeviceProfile p = DeviceProfile.of(d);
+            StringBuilder kinds = new StringBuilder();
+            for (String line : lines) {
+                GemmConfig g = p.gemm(Problems.parse(line));
+                kinds.append(kinds.length() == 0 ? "" : " ").append(g.kind());
+                // whichever kind, the default is the device's register tile of that kind
+                assertEquals(g.kind() == GemmConfig.Kind.PV
+                        ? GemmConfig.pv(p.vectorWidth(), p.accumulators() / 8 + 1, 4 * p.vectorWidth(), 1)
+                        : GemmConfig.cm(p.vectorWidth(), 2 * p.vectorWidth(), p.accumulators() / 2, 1), g, line);
+            }
+            assertEquals(d == AVX512 ? avx512 : avx2, kinds.toString(), d.name());
+        }
+        // groups of few output channels keep their pixel vectors whatever the reduction
+        Convolution narrow = Problems.parse("op=conv2d n=1 c=512 h=14 w=14 k=512 kh=3 kw=3 pad=1 groups=64");
+        assertEquals(GemmConfig.Kind.PV, DeviceProfile.of(AVX512).gemm(narrow).kind());
+    }
+
+    @Test
     void largeKernelsOnSmallMapsDefaultToTheRowReuseKernelOnCpus() {
         Convolution dw31 = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 pad=15 groups=128");
         Convolution dw29 = Problems.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256");

@@ -44,6 +44,28 @@ class GemmGeometryTest {
     }
 
     @Test
+    void pixelVectorTilesRunAlongTheImageRatherThanBeShortenedByNarrowRows() {
+        // 14 a row at tn=64: rows would keep one vector of the four (14 tiles of 16, 224 pixels'
+        // work); along the image, four tiles of 64 (256 pixels' work) keep all four vectors
+        Convolution s = Problems.parse("op=conv2d n=1 c=96 h=14 w=14 k=576 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+        GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, GemmConfig.pv(16, 4, 64, 1));
+        assertTrue(g.linear);
+        assertEquals(64, g.tn);
+        assertEquals(4, g.pixTiles);
+        assertTrue(g.options.contains("-DNV=4"), g.options);
+        // 56 a row at tn=64 keeps its four vectors in rows too: the work decides (along the
+        // image, 49 tiles of 64 exactly)
+        Convolution wide = Problems.parse("op=conv2d n=1 c=24 h=56 w=56 k=144 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+        GemmConvPlan.Geometry w = GemmConvPlan.Geometry.of(wide, GemmConfig.pv(16, 4, 64, 1));
+        assertTrue(w.linear);
+        assertEquals(49, w.pixTiles);
+        // channel-vector tiles are never shortened by the vector width: rows of 14 stay rows
+        GemmConvPlan.Geometry cm = GemmConvPlan.Geometry.of(s, GemmConfig.cm(16, 32, 14, 1));
+        assertFalse(cm.linear);
+        assertEquals(14, cm.tn);
+    }
+
+    @Test
     void tilesInRowsPadAsTheyReadAndOthersCopyTheInput() {
         Convolution s = Problems.parse("op=conv2d n=2 c=8 h=28 w=28 k=32 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
         GemmConvPlan.Geometry rows = GemmConvPlan.Geometry.of(s, GemmConfig.cm(16, 32, 14, 1));
@@ -64,11 +86,12 @@ class GemmGeometryTest {
         assertTrue(virtual.linear);
         assertFalse(virtual.implicitPad);
         assertTrue(virtual.copiesInput(along));
-        // the pixel-vector kernel keeps the copy in rows too
-        GemmConvPlan.Geometry pvRows = GemmConvPlan.Geometry.of(s, GemmConfig.pv(16, 4, 64, 1));
+        // the pixel-vector kernel keeps the copy in rows too (64-wide rows: one tile each)
+        Convolution wide = Problems.parse("op=conv2d n=1 c=8 h=8 w=64 k=32 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        GemmConvPlan.Geometry pvRows = GemmConvPlan.Geometry.of(wide, GemmConfig.pv(16, 4, 64, 1));
         assertFalse(pvRows.linear);
         assertFalse(pvRows.implicitPad);
-        assertTrue(pvRows.copiesInput(s));
+        assertTrue(pvRows.copiesInput(wide));
         // no padding, no slack: the kernel is built as before, without the checks
         Convolution plain = Problems.parse("op=conv2d n=1 c=4 h=9 w=14 k=8 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
         GemmConvPlan.Geometry none = GemmConvPlan.Geometry.of(plain, GemmConfig.cm(16, 32, 14, 1));

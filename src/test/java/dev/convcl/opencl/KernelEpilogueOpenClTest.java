@@ -46,6 +46,8 @@ class KernelEpilogueOpenClTest {
 
     private static final String DENSE = "op=conv2d n=2 c=4 h=7 w=9 k=20 kh=3 kw=3 pad=1 bias=1";
     private static final String DENSE_WIDE = "op=conv2d n=1 c=3 h=5 w=21 k=5 kh=3 kw=3 pad=1 bias=1";
+    /** 1x1 on rows of 5: pixel-vector tiles run along the output and store vectors across rows whole. */
+    private static final String POINTWISE = "op=conv2d n=2 c=5 h=7 w=5 k=6 kh=1 kw=1 bias=1";
     private static final String DEPTHWISE = "op=conv2d n=1 c=4 h=8 w=21 k=8 kh=3 kw=3 pad=1 groups=4 bias=1";
     private static final String DEPTHWISE_LARGE = "op=conv2d n=2 c=3 h=9 w=21 k=3 kh=13 kw=13 pad=6 groups=3 bias=1";
     private static final String DEFORM = "op=deform2d n=1 c=4 h=6 w=7 k=5 kh=3 kw=3 pad=1 og=2 mask=1 bias=1";
@@ -97,6 +99,8 @@ class KernelEpilogueOpenClTest {
                 new Variant("gemm", "cm vw=4 tm=8 tn=3 ls=1", DENSE_WIDE, SOME_CHAINS),
                 new Variant("gemm", "pv vw=16 tm=2 tn=16 ls=1", DENSE_WIDE, SOME_CHAINS),
                 new Variant("gemm", "pv vw=4 tm=3 tn=8 ls=1", DENSE, SOME_CHAINS),
+                new Variant("gemm", "pv vw=4 tm=3 tn=8 ls=1", POINTWISE, SOME_CHAINS),
+                new Variant("gemm", "pv vw=16 tm=2 tn=32 ls=1", POINTWISE, SOME_CHAINS),
                 new Variant("gemm", "lm wg=4x4 tm=8 tn=8 bk=4", DENSE, SOME_CHAINS),
                 new Variant("deform-direct", null, DEFORM, SOME_CHAINS),
                 new Variant("deform-gemm", null, DEFORM, SOME_CHAINS),
