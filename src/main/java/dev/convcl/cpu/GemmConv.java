@@ -40,6 +40,7 @@ final class GemmConv extends CpuPlan {
     GemmConv(Convolution spec, ForkJoinPool pool, Kernels kernels, ColumnPacker packer) {
         super(spec, pool);
         this.kernels = kernels;
+        KernelWarmup.startOnce(kernels);
         this.packer = packer;
         this.m = spec.kPerGroup();
         this.depth = spec.cPerGroup() * spec.kh() * spec.kw();
