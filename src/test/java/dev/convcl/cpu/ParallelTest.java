@@ -67,12 +67,14 @@ class ParallelTest {
                 });
             }
             busy.await();
-            Thread caller = Thread.currentThread();
             AtomicIntegerArray runs = new AtomicIntegerArray(16);
-            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> Parallel.forEach(pool, 16, i -> {
-                assertSame(caller.getName(), Thread.currentThread().getName(), "index " + i + " ran off the caller");
-                runs.incrementAndGet(i);
-            }));
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                Thread caller = Thread.currentThread();
+                Parallel.forEach(pool, 16, i -> {
+                    assertSame(caller, Thread.currentThread(), "index " + i + " ran off the caller");
+                    runs.incrementAndGet(i);
+                });
+            });
             for (int i = 0; i < 16; i++) {
                 assertEquals(1, runs.get(i), "index " + i);
             }
