@@ -36,6 +36,23 @@ interface ColumnPacker {
     }
 
     /**
+     * The distance between consecutive rows of the column matrix when its rows already lie in the
+     * input unchanged (a 1x1 kernel at stride 1 without padding: row r is an input channel's
+     * plane), so that the GEMM can read them in place; 0 when rows must be packed.
+     */
+    default int inPlaceRowStride() {
+        return 0;
+    }
+
+    /**
+     * Where column 0 of row 0 of the column matrix of image {@code n}, group {@code g} lies in
+     * the input, when {@link #inPlaceRowStride()} is not 0.
+     */
+    default int inPlaceOffset(int n, int g) {
+        throw new UnsupportedOperationException(algorithm() + " packs its rows");
+    }
+
+    /**
      * Writes rows {@code [r0, r1)} of the column matrix of image {@code n}, group {@code g}, for
      * output pixels {@code [p0, p0+valid)} into panel row {@code row0 + r - r0}, which starts at
      * {@code panel[(row0 + r - r0) * ld]}. Columns from {@code valid} to {@code ld} are never read

@@ -63,6 +63,7 @@ final class DepthwiseConv extends CpuPlan {
             throw new IllegalArgumentException("depthwise path needs op=conv2d with groups == c: " + spec);
         }
         this.kernels = kernels;
+        KernelWarmup.startOnce(kernels);
         this.multiplier = spec.k() / spec.c();
         this.tileFloats = tileFloats;
         int oh = spec.outH();

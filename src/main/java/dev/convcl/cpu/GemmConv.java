@@ -14,6 +14,11 @@ import java.util.concurrent.ForkJoinPool;
  * packs and multiplies one item end to end. Otherwise (few pixels: late network stages) each item is
  * packed by all threads together, then its output channels are shared out, so the packing (costly
  * for deformable sampling) is never done twice.
+ *
+ * <p>When the column rows already lie in the input ({@code cpu-1x1} at stride 1: row r is input
+ * channel r's plane) nothing is packed: the GEMM reads B in place, and few items are split by
+ * output channels into a few tasks per thread, all in one parallel pass (shared mode's two passes
+ * per item cost more than the arithmetic on 14x14 maps).
  */
 final class GemmConv extends CpuPlan {
     /** Floats of C (output channels x tile columns) a task aims to keep in L2. */
@@ -36,10 +41,14 @@ final class GemmConv extends CpuPlan {
     private final int kRanges;   // output-channel ranges of an item in shared mode
     private final int packChunks; // depth chunks of an item in shared mode
     private final int[] rowOffsets; // panel row r starts at r * tileCols
+    private final int[] inPlaceOffsets; // rows read in place: row r at r * the packer's row stride; else null
+    private final int kPerPart;  // output channels per task in one-task-per-item mode
+    private final int parts;     // tasks per item in one-task-per-item mode
 
     GemmConv(Convolution spec, ForkJoinPool pool, Kernels kernels, ColumnPacker packer) {
         super(spec, pool);
         this.kernels = kernels;
+        KernelWarmup.startOnce(kernels);
         this.packer = packer;
         this.m = spec.kPerGroup();
         this.depth = spec.cPerGroup() * spec.kh() * spec.kw();
@@ -65,10 +74,20 @@ final class GemmConv extends CpuPlan {
         this.tileCols = ceilDiv(pixelBlocks, tiles) * q;
         this.chunk = Math.min(depth, Math.max(16, B_CHUNK_FLOATS / tileCols / 4 * 4));
         long items = (long) imageGroups * tiles;
+        int inPlaceStride = packer.inPlaceRowStride();
         // Shared mode packs the whole depth of a tile at once; fall back to chunks when that panel
-        // would exceed half the threads' tiles.
-        this.shared = threads > 1 && items < 2L * threads
+        // would exceed half the threads' tiles. Rows read in place need no packing to share.
+        this.shared = inPlaceStride == 0 && threads > 1 && items < 2L * threads
                 && (long) depth * tileCols <= (long) threads * Scratch.TILE_FLOATS / 2;
+        // Read in place, few items split their output channels into tasks instead (a few per thread).
+        int split = inPlaceStride == 0 || items >= 2L * threads ? 1
+                : (int) Math.max(1, Math.min(ceilDiv(m, 8), ceilDiv(4 * threads, (int) items)));
+        this.kPerPart = roundUp(ceilDiv(m, split), Math.min(8, m));
+        this.parts = ceilDiv(m, kPerPart);
+        this.inPlaceOffsets = inPlaceStride == 0 ? null : new int[depth];
+        for (int r = 0; inPlaceOffsets != null && r < depth; r++) {
+            inPlaceOffsets[r] = r * inPlaceStride;
+        }
         Scratch.length((long) chunk * tileCols, "a column panel", spec);
         this.kRanges = Math.max(1, Math.min(ceilDiv(m, 8), 4 * threads));
         this.packChunks = Math.max(1, Math.min(ceilDiv(depth, 16), 4 * threads));
@@ -107,7 +126,7 @@ final class GemmConv extends CpuPlan {
             long ranges = Math.min(ceilDiv(m, kPerRange), threads);
             floats = (long) depth * tileCols + tileData + ranges * ((long) kPerRange * tileCols + gemm);
         } else {
-            long tasks = Math.min((long) spec.n() * spec.groups() * tiles, threads);
+            long tasks = Math.min((long) spec.n() * spec.groups() * tiles * parts, threads);
             floats = tasks * ((long) chunk * tileCols + (long) m * tileCols + tileData + gemm);
         }
         return 4 * (packer.preparedFloats() + floats);
@@ -127,24 +146,39 @@ final class GemmConv extends CpuPlan {
                 runShared(call, prepared, item);
             }
         } else {
-            Parallel.forEach(pool, items, item -> runWhole(call, prepared, item));
+            Parallel.forEach(pool, items * parts, task -> runWhole(call, prepared, task / parts,
+                    task % parts * kPerPart));
         }
     }
 
-    /** One task: pack the item chunk by chunk, multiplying each chunk into all output channels. */
-    private void runWhole(CallData call, Object prepared, int item) {
+    /**
+     * One task: output channels {@code k0 ..} (up to {@link #kPerPart}) of an item. Rows that lie
+     * in the input are read in place, unless the tile's last columns (beyond its valid ones) would
+     * run past the input's end; otherwise the item is packed chunk by chunk, each chunk multiplied
+     * into the task's output channels.
+     */
+    private void runWhole(CallData call, Object prepared, int item, int k0) {
         int tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
         int p0 = tileStart(tile), cols = tileStart(tile + 1) - p0, valid = Math.min(cols, pixels - p0);
+        int rows = Math.min(m, k0 + kPerPart) - k0;
+        float[][] c = new float[rows][tileCols];
+        int aOff = (g * m + k0) * depth;
+        if (inPlaceOffsets != null) {
+            int off = packer.inPlaceOffset(n, g) + p0;
+            if ((long) off + inPlaceOffsets[depth - 1] + cols <= call.in().length) {
+                kernels.gemm(rows, depth, cols, call.wt(), aOff, depth, call.in(), inPlaceOffsets, off, c);
+                store(call, c, n, g * m + k0, rows, p0, valid);
+                return;
+            }
+        }
         Object tileData = packer.tile(call, prepared, n, p0, valid);
         float[] panel = new float[chunk * tileCols];
-        float[][] c = new float[m][tileCols];
-        int aOff = g * m * depth;
         for (int r0 = 0; r0 < depth; r0 += chunk) {
             int r1 = Math.min(depth, r0 + chunk);
             packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, tileCols, 0);
-            kernels.gemm(m, r1 - r0, cols, call.wt(), aOff + r0, depth, panel, rowOffsets, 0, c);
+            kernels.gemm(rows, r1 - r0, cols, call.wt(), aOff + r0, depth, panel, rowOffsets, 0, c);
         }
-        store(call, c, n, g * m, m, p0, valid);
+        store(call, c, n, g * m + k0, rows, p0, valid);
     }
 
     /** All threads pack the item, then share out its output channels. */

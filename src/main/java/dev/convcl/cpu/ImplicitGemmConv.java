@@ -37,6 +37,7 @@ final class ImplicitGemmConv extends CpuPlan {
             throw new IllegalArgumentException("implicit GEMM cannot run op=deform2d: " + spec);
         }
         this.kernels = kernels;
+        KernelWarmup.startOnce(kernels);
         if (!fits(spec)) {
             throw new DeviceException(DeviceException.Kind.OUT_OF_RESOURCES, "the padded input of the implicit "
                     + "GEMM would need about " + paddedFloats(spec) + " floats, more than twice the input ("

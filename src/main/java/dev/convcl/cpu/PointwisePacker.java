@@ -22,6 +22,17 @@ final class PointwisePacker extends Im2colPacker {
         return "cpu-1x1";
     }
 
+    /** At stride 1 row r is input channel r's plane: the planes' size apart. */
+    @Override
+    public int inPlaceRowStride() {
+        return s.strideH() == 1 && s.strideW() == 1 ? s.h() * s.w() : 0;
+    }
+
+    @Override
+    public int inPlaceOffset(int n, int g) {
+        return (n * s.c() + g * s.cPerGroup()) * s.h() * s.w();
+    }
+
     @Override
     public void pack(CallData call, Object prepared, Object tile, int n, int g, int p0, int valid, int r0, int r1,
                      float[] panel, int ld, int row0) {

@@ -73,6 +73,9 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=1 c=6 h=7 w=7 k=9 kh=1 kw=1 groups=3 bias=1",
                 "op=conv2d n=3 c=5 h=1 w=1 k=11 kh=1 kw=1 relu=1",
                 "op=conv2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1 pad=1 bias=1",
+                // 1x1 read in place on a small map: output channels split into tasks, a short last part
+                "op=conv2d n=2 c=9 h=7 w=5 k=37 kh=1 kw=1 bias=1",
+                "op=conv2d n=2 c=8 h=5 w=5 k=38 kh=1 kw=1 groups=2 relu=1",
                 // dense 3x3 and friends: odd K, 8-row blocks plus tails, several pixel tiles
                 "op=conv2d n=1 c=5 h=13 w=7 k=7 kh=3 kw=3 pad=1 bias=1",
                 "op=conv2d n=2 c=16 h=13 w=13 k=37 kh=3 kw=3 pad=1 relu=1",
@@ -262,6 +265,7 @@ class CpuAlgorithmsTest {
         return Stream.of(
                 "op=conv2d n=1 c=3 h=9 w=11 k=5 kh=3 kw=3 pad=2 dil=2 bias=1",
                 "op=conv2d n=1 c=6 h=9 w=9 k=4 kh=1 kw=1 stride=2",
+                "op=conv2d n=2 c=5 h=5 w=7 k=19 kh=1 kw=1 bias=1",
                 "op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1 groups=4 relu=1",
                 "op=conv2d n=1 c=2 h=21 w=21 k=2 kh=7 kw=7 pad=3 stride=2 groups=2",
                 "op=deform2d n=1 c=4 h=9 w=9 k=3 kh=3 kw=3 pad=1 og=2 mask=1 bias=1",

@@ -1,0 +1,94 @@
+package dev.convcl.cpu;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs every branch of a {@link Kernels} implementation on tiny arrays, once per JVM and kernels
+ * class, on a daemon thread started when the first CPU plan that uses them is compiled.
+ *
+ * <p>Why: the HotSpot JIT compiles {@link Kernels#gemm} and {@link Kernels#taps} with only the
+ * branches calls have taken so far. The first call of a new shape that takes another one (a tail
+ * of 8x1 or 4x2 blocks, fewer than four vector units) makes the compiled code "not entrant" and
+ * runs interpreted until C2 has compiled it again, and a Vector API method not yet compiled by C2
+ * runs hundreds of times slower (each vector a heap object). On a loaded machine C2 takes a second
+ * or more, so a layer met late (MobileNetV2's 28x28 and 14x14 1x1 layers: 1.5 to 4.7 ms instead
+ * of 0.1 to 0.2) ran at interpreter speed for its first hundreds of calls. Warming every branch up
+ * front leaves the JIT's profile complete, so no later shape deoptimizes the kernels. The work is
+ * a few thousand calls on arrays of a few vectors (well under a second of one core), once.
+ */
+final class KernelWarmup {
+    /** Calls of each kernel: above the JIT's C2 thresholds (5000 invocations, 15000 with loops); C2 had compiled all after 9000 here. */
+    static final int CALLS = 12_000;
+
+    private static final Set<Class<?>> STARTED = ConcurrentHashMap.newKeySet();
+
+    private KernelWarmup() {
+    }
+
+    /**
+     * The shapes a warm-up call uses for kernels of quantum {@code q}, chosen so that each call
+     * takes every branch: GEMM rows {@code 8 + 4 + 1} (an 8-row block, a 4-row block, a single
+     * row), columns {@code 2q + q} (a two-vector block, then a one-vector tail), and taps over
+     * {@code 2} rows of {@code 5q} (ten vector units: two groups of four, then two single units,
+     * and a unit group spanning a row end).
+     */
+    record Shapes(int m, int depth, int cols, int tapRows, int tapRowLen, int taps) {
+        static Shapes of(int q) {
+            return new Shapes(13, 3, 3 * q, 2, 5 * q, 3);
+        }
+    }
+
+    /** Starts the warm-up of {@code kernels}' class unless one was started in this JVM already. */
+    static void startOnce(Kernels kernels) {
+        if (!STARTED.add(kernels.getClass())) {
+            return;
+        }
+        Thread t = new Thread(() -> run(kernels, CALLS), "convcl-cpu-kernel-warmup");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+
+    /**
+     * {@code calls} calls of each kernel on the warm-up shapes; returns the last outputs (GEMM rows
+     * then taps), for tests.
+     */
+    static float[][] run(Kernels kernels, int calls) {
+        Shapes s = Shapes.of(kernels.quantum());
+        float[] a = ramp(s.m() * s.depth(), 0.25f);
+        float[] b = ramp(s.depth() * s.cols(), 0.5f);
+        int[] rowOffsets = new int[s.depth()];
+        for (int r = 0; r < s.depth(); r++) {
+            rowOffsets[r] = r * s.cols();
+        }
+        int inStride = s.tapRowLen() + s.taps();
+        float[] in = ramp(s.tapRows() * inStride + s.taps(), 0.125f);
+        float[] w = ramp(s.taps(), 1f);
+        int[] tapOffsets = new int[s.taps()];
+        for (int q = 0; q < s.taps(); q++) {
+            tapOffsets[q] = q;
+        }
+        float[][] c = new float[s.m()][s.cols()];
+        float[] out = new float[s.tapRows() * s.tapRowLen()];
+        for (int i = 0; i < calls; i++) {
+            for (float[] row : c) {
+                java.util.Arrays.fill(row, 0f);
+            }
+            kernels.gemm(s.m(), s.depth(), s.cols(), a, 0, s.depth(), b, rowOffsets, 0, c);
+            kernels.taps(s.tapRows(), s.tapRowLen(), inStride, w, 0, tapOffsets, s.taps(), in, 0, out, 0);
+        }
+        float[][] result = new float[s.m() + 1][];
+        System.arraycopy(c, 0, result, 0, s.m());
+        result[s.m()] = out;
+        return result;
+    }
+
+    private static float[] ramp(int n, float step) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (i % 7 - 3) * step;
+        }
+        return v;
+    }
+}
