@@ -364,8 +364,12 @@ final class GemmConvPlan implements Primitive {
             // padded copy. Tiles along the virtual grid and the local-memory kernel need the padded
             // layout; so does the pixel-vector kernel in practice: its edge taps would build each
             // vector lane by lane (measured 3-5x slower on POCL than the copy, chain layer L7).
+            // Only where every edge tap gets a body of constants (edgesHaveConstantBodies: the body
+            // that tests each pixel made DRN's dilation-4 layer 1.3-1.5x slower than the copy it
+            // saves), and only where the copy is dear next to the work (paysForTheCopy).
             g.implicitPad = cfg.kind() == GemmConfig.Kind.CM && !g.linear
-                    && (g.padded || maxRead + 1 > s.inputSize());
+                    && (g.padded || maxRead + 1 > s.inputSize()) && edgesHaveConstantBodies(s, g.tn)
+                    && paysForTheCopy(s, cfg);
             g.planeH = g.implicitPad ? s.h() : g.ihp;
             g.planeW = g.implicitPad ? s.w() : g.iwp;
             if (g.implicitPad) {
@@ -375,6 +379,43 @@ final class GemmConvPlan implements Primitive {
             g.inputFloats = maxRead + 1;
             g.options = o.toString();
             return g;
+        }
+
+        /**
+         * Whether every edge tap of a {@code tn}-wide tile within rows gets one of the kernel's
+         * bodies of constants (conv2d_gemm.cl, REGISTER_TILE_TAPS): at most 3 of its pixels in the
+         * left padding or 3 in the right, never both. Wider padding (dilation 4 with pad 4) or a
+         * kernel span wider than the image would take the body that tests each pixel.
+         */
+        static boolean edgesHaveConstantBodies(Convolution s, int tn) {
+            int sw = s.strideW();
+            long left = ((long) s.padLeft() + sw - 1) / sw; // pixels of the first tile left of the row
+            long lastRead = (long) (s.outW() - 1) * sw - s.padLeft() + (long) (s.kw() - 1) * s.dilW();
+            long over = lastRead - (s.w() - 1);
+            long right = over > 0 ? (over + sw - 1) / sw : 0; // pixels of the last tile right of it
+            long span = (long) (Math.min(tn, s.outW()) - 1) * sw;
+            boolean both = s.padLeft() > 0 && span - s.padLeft() > s.w() - 1; // the first tap reads past both ends
+            return left <= 3 && right <= 3 && !both;
+        }
+
+        /** Multiply-adds per copied input element below which padding as it reads wins, per vector lane. */
+        static final int IMPLICIT_PAD_MACS_PER_ELEMENT_PER_LANE = 128;
+
+        /**
+         * Whether padding as the kernel reads costs less than the copy it saves. The edge taps' own
+         * loop nest costs a share of the layer's multiply-adds (10-20% more kernel time on POCL),
+         * the copy a cost per input element (a device command, then bandwidth): reading in place
+         * wins while the layer does few multiply-adds per copied element, and loses on deep layers
+         * (DRN's 512-channel dilated 3x3 at 28x28: 3528 a element, 1.1x slower than copying;
+         * ResNet-50's res3 3x3: 1003, even in kernel time plus copy, and the copy's command
+         * gone). The bound scales with the tile's vector width, as the multiply-add rate does on
+         * the same cores: 2048 at 16 lanes, 1024 at 8 (A/B in docs/performance-notes.md).
+         */
+        static boolean paysForTheCopy(Convolution s, GemmConfig cfg) {
+            long hp = (long) s.h() + s.padTop() + s.padBottom();
+            long wp = (long) s.w() + s.padLeft() + s.padRight();
+            double perElement = (double) s.k() / s.groups() * s.kh() * s.kw() * s.outH() * s.outW() / (hp * wp);
+            return perElement <= (double) IMPLICIT_PAD_MACS_PER_ELEMENT_PER_LANE * cfg.vw();
         }
 
         /** Whether a call copies the input into the padded layout (else the kernel reads it in place). */

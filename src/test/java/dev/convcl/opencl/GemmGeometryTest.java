@@ -100,6 +100,44 @@ class GemmGeometryTest {
         assertFalse(none.copiesInput(plain));
     }
 
+    /**
+     * Tiles in rows pad as they read only where every edge tap gets a body of constants: at most
+     * 3 pixels of a tile in the padding, on one side. DRN's dilation-4 layer (pad 4), 4 or 5
+     * pixels in the padding and a tap that reads past both ends of a row keep the copy.
+     */
+    @Test
+    void widePaddingKeepsTheCopy() {
+        GemmConfig cm = GemmConfig.cm(16, 32, 14, 1);
+        String[] implicit = {
+            "op=conv2d n=1 c=256 h=28 w=28 k=128 kh=3 kw=3 stride=1 pad=2 dil=2 groups=1",   // 882 MACs an element
+            "op=conv2d n=1 c=256 h=14 w=14 k=224 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1",   // 1544
+            "op=conv2d n=1 c=128 h=17 w=17 k=128 kh=1 kw=7 stride=1 pad=0,3 dil=1 groups=1", // inception 1x7
+            "op=conv2d n=1 c=64 h=56 w=56 k=64 kh=7 kw=7 stride=2 pad=3 dil=1 groups=1",    // 3 pixels at stride 2: 2
+            "op=conv2d n=1 c=64 h=14 w=14 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1",     // one tile a row, both edges
+        };
+        for (String p : implicit) {
+            Convolution s = Problems.parse(p);
+            GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, cm);
+            assertTrue(g.implicitPad && !g.copiesInput(s), p + ": pads as it reads");
+        }
+        String[] copies = {
+            "op=conv2d n=1 c=512 h=28 w=28 k=512 kh=3 kw=3 stride=1 pad=4 dil=4 groups=1",   // drn.conv5.dil4
+            "op=conv2d n=1 c=512 h=28 w=28 k=512 kh=3 kw=3 stride=1 pad=2 dil=2 groups=1",   // drn.conv6.dil2: 3528
+            "op=conv2d n=1 c=16 h=40 w=40 k=16 kh=9 kw=9 stride=1 pad=4 dil=1 groups=1",     // 4 pixels left
+            "op=conv2d n=1 c=8 h=3 w=4 k=16 kh=1 kw=1 stride=1 pad=0,1 dil=1 groups=1",      // a tap past both ends
+            "op=conv2d n=1 c=8 h=6 w=6 k=16 kh=1 kw=1 stride=1 pad=0,5 dil=1 groups=1",      // 5 pixels right
+        };
+        for (String p : copies) {
+            Convolution s = Problems.parse(p);
+            GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, cm);
+            assertTrue(!g.implicitPad && g.copiesInput(s), p + ": keeps the padded copy");
+        }
+        // the bound scales with the lanes: 1764 multiply-adds an element is below 16 x 128, above 8 x 128
+        Convolution res4 = Problems.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        assertTrue(GemmConvPlan.Geometry.of(res4, cm).implicitPad, "res4 3x3 at 16 lanes");
+        assertFalse(GemmConvPlan.Geometry.of(res4, GemmConfig.cm(8, 24, 14, 1)).implicitPad, "res4 3x3 at 8 lanes");
+    }
+
     @Test
     void channelTilesSplitAGroupEvenly() {
         Convolution s = Problems.parse("op=conv2d n=1 c=64 h=8 w=8 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
