@@ -73,6 +73,25 @@ inline real column_or_zero(const __global real* src, int col, int a, int b)
     return col >= a && col < b ? src[col] : (real)0.0f;
 }
 
+/* Stages the N positions from q on (every phase inside the image) as vectors, if that many are
+   left before qb, and moves q past them; at stride 2 de-interleaved into the two phases. */
+#if SW == 1
+#define STAGE_RUN(N, q, qb)                                                                       \
+    if ((qb) - (q) >= (N)) {                                                                      \
+        CAT(VSTORE, N)(CAT(VLOAD, N)(src + (q)), dst + (q));                                      \
+        (q) += (N);                                                                               \
+    }
+#elif SW == 2
+#define STAGE_RUN(N, q, qb)                                                                       \
+    if ((qb) - (q) >= (N)) {                                                                      \
+        const CAT(real, N) lo_ = CAT(VLOAD, N)(src + 2 * (q));                                    \
+        const CAT(real, N) hi_ = CAT(VLOAD, N)(src + 2 * (q) + (N));                              \
+        CAT(VSTORE, N)(((CAT(real, N))(lo_.even, hi_.even)), dst + (q));                          \
+        CAT(VSTORE, N)(((CAT(real, N))(lo_.odd, hi_.odd)), dst + QW + (q));                       \
+        (q) += (N);                                                                               \
+    }
+#endif
+
 /*
  * Stages one input row that lies inside the image: dst[STAGED(col)] = src[col] for tile columns
  * col in [a, b), zero for the others. Whole runs of 16 staged positions whose columns are all
@@ -104,7 +123,15 @@ inline void stage_row(__local real* dst, const __global real* src, int a, int b,
         VSTORE16(odd, dst + QW + q);
 #endif
     }
-    for (int q = qa + 16 * runs + lx; q < qb; q += WGX) {
+    int q0 = qa + 16 * runs;
+#if WGX == 1 && SW <= 2
+    /* The last 15 positions or fewer: one run each of 8, 4 and 2 that fits, so a narrow map's
+       row is a few vector copies, not one scalar copy per column. */
+    STAGE_RUN(8, q0, qb);
+    STAGE_RUN(4, q0, qb);
+    STAGE_RUN(2, q0, qb);
+#endif
+    for (int q = q0 + lx; q < qb; q += WGX) {
 #pragma unroll
         for (int p = 0; p < SW; ++p) {
             dst[p * QW + q] = src[q * SW + p];
@@ -122,6 +149,49 @@ inline void stage_row(__local real* dst, const __global real* src, int a, int b,
         for (int p = 0; p < SW; ++p) {
             dst[p * QW + q] = column_or_zero(src, q * SW + p, a, b);
         }
+    }
+}
+
+/*
+ * The row's last, partial vector: the epilogue on the whole vector (the sum tensor's n < VW values
+ * read one by one, zero in the other lanes), then its first n lanes stored as one run each of 8,
+ * 4, 2 and 1 that n holds, not lane by lane.
+ */
+inline void store_head(__global real* out, realv r, real b, const __global real* s, int n)
+{
+#if HAS_SUM
+    real sl[VW];
+    for (int l = 0; l < VW; ++l) {
+        sl[l] = l < n ? s[l] : (real)0.0f;
+    }
+    const realv sv = VLOAD(sl);
+#else
+    const realv sv = (realv)(0.0f);
+#endif
+    EPILOGUE(realv, VW, r, b, sv);
+    real lanes[VW];
+    VSTORE(r, lanes);
+    int o = 0;
+#if VW > 8
+    if (n & 8) {
+        VSTORE8(VLOAD8(lanes + o), out + o);
+        o += 8;
+    }
+#endif
+#if VW > 4
+    if (n & 4) {
+        VSTORE4(VLOAD4(lanes + o), out + o);
+        o += 4;
+    }
+#endif
+#if VW > 2
+    if (n & 2) {
+        VSTORE2(VLOAD2(lanes + o), out + o);
+        o += 2;
+    }
+#endif
+    if (n & 1) {
+        out[o] = lanes[o];
     }
 }
 
@@ -207,9 +277,18 @@ void depthwise(__global const real* restrict input,
         }
     }
 #elif SH == 1 && DH == 1 && TH > 1
-    /* Staged row ly*TH + r feeds output row t of this work-item through kernel row r - t. */
+    /* Staged row ly*TH + r feeds output row t of this work-item through kernel row r - t. With
+       few vectors a row (NV <= 2) the TH tests of each (row, tap) cost as much as its NV FMAs, so
+       for small kernels (KH*KW <= 25, a bounded code size) the rows and taps are unrolled and the
+       tests fold away at compile time. */
+#if NV <= 2 && KH * KW <= 25
+#pragma unroll
+#endif
     for (int r = 0; r < TH + KH - 1; ++r) {
         const __local real* row = tile + (ly * TH + r) * ROW;
+#if NV <= 2 && KH * KW <= 25
+#pragma unroll
+#endif
         for (int j = 0; j < KW; ++j) {
             const __local real* src = row + STAGED(j * DW) + xq;
             realv in[NV];
@@ -259,13 +338,7 @@ void depthwise(__global const real* restrict input,
                 EPILOGUE(realv, VW, r, bias[k], VLOAD(sum + row0 + ox));
                 VSTORE(r, out + ox);
             } else if (ox < OW) {
-                real lanes[VW];
-                VSTORE(r, lanes);
-                for (int l = 0; l < OW - ox; ++l) {
-                    real e = lanes[l];
-                    EPILOGUE(real, 1, e, bias[k], sum[row0 + ox + l]);
-                    out[ox + l] = e;
-                }
+                store_head(out + ox, r, bias[k], sum + row0 + ox, OW - ox);
             }
         }
     }
