@@ -16,6 +16,12 @@
  * offset of the staged row and TH x NV FMAs with broadcast weights; only the rows at the tile's
  * edges test which output rows they feed. A work-group may also compute CB channels in turn,
  * which spreads its start-up over more work on small maps.
+ * Small maps (14 or 7 wide) spend a plane's time outside its FMAs, so three things are kept out
+ * of per-element code: with at most two vectors a row and a kernel of at most 25 taps the
+ * row-reuse loop of ROWS=0 is unrolled too, and its tests of which output rows an input row
+ * feeds fold away at compile time (at NV <= 2 each test guards only NV FMAs); staging copies a
+ * row's last 15 columns or fewer as runs of 8, 4 and 2 (de-interleaved at stride 2), not one by
+ * one; and a row's last, partial vector gets the epilogue as a vector and is stored as runs.
  *
  * Build options (-D), besides the prelude's (REAL, REAL_BYTES, HAS_BIAS, POST_N, POSTi_*: the
  * element type and the epilogue, see prelude.h):
@@ -153,24 +159,12 @@ inline void stage_row(__local real* dst, const __global real* src, int a, int b,
 }
 
 /*
- * The row's last, partial vector: the epilogue on the whole vector (the sum tensor's n < VW values
- * read one by one, zero in the other lanes), then its first n lanes stored as one run each of 8,
- * 4, 2 and 1 that n holds, not lane by lane.
+ * Stores the first n (< 16) of the reals at lanes (a private copy of a row's last, partial vector)
+ * to out as one run each of 8, 4, 2 and 1 that n holds, not one by one. The vector itself is not
+ * an argument: a float16 argument changes the calling convention without AVX-512 and clang warns.
  */
-inline void store_head(__global real* out, realv r, real b, const __global real* s, int n)
+inline void store_head(__global real* out, const real* lanes, int n)
 {
-#if HAS_SUM
-    real sl[VW];
-    for (int l = 0; l < VW; ++l) {
-        sl[l] = l < n ? s[l] : (real)0.0f;
-    }
-    const realv sv = VLOAD(sl);
-#else
-    const realv sv = (realv)(0.0f);
-#endif
-    EPILOGUE(realv, VW, r, b, sv);
-    real lanes[VW];
-    VSTORE(r, lanes);
     int o = 0;
 #if VW > 8
     if (n & 8) {
@@ -321,7 +315,7 @@ void depthwise(__global const real* restrict input,
     }
 #endif
 
-    /* Epilogue: whole vectors inside the row at once, the row's last partial vector lane by lane. */
+    /* Epilogue: whole vectors inside the row at once, then the row's last partial vector. */
 #pragma unroll
     for (int t = 0; t < TH; ++t) {
         const int oy = oy0 + ly * TH + t;
@@ -338,7 +332,22 @@ void depthwise(__global const real* restrict input,
                 EPILOGUE(realv, VW, r, bias[k], VLOAD(sum + row0 + ox));
                 VSTORE(r, out + ox);
             } else if (ox < OW) {
-                store_head(out + ox, r, bias[k], sum + row0 + ox, OW - ox);
+                /* The partial vector: the epilogue on all of it (the sum tensor's values read one
+                   by one, zero in the lanes past the row), then its first OW - ox lanes stored. */
+                const int n = OW - ox;
+#if HAS_SUM
+                real sl[VW];
+                for (int l = 0; l < VW; ++l) {
+                    sl[l] = l < n ? sum[row0 + ox + l] : (real)0.0f;
+                }
+                const realv sv = VLOAD(sl);
+#else
+                const realv sv = (realv)(0.0f);
+#endif
+                EPILOGUE(realv, VW, r, bias[k], sv);
+                real lanes[VW];
+                VSTORE(r, lanes);
+                store_head(out + ox, lanes, n);
             }
         }
     }
