@@ -19,9 +19,9 @@
  * Small maps (14 or 7 wide) spend a plane's time outside its FMAs, so three things are kept out
  * of per-element code: with at most two vectors a row and a kernel of at most 25 taps the
  * row-reuse loop of ROWS=0 is unrolled too, and its tests of which output rows an input row
- * feeds fold away at compile time (at NV <= 2 each test guards only NV FMAs); staging copies a
- * row's last 15 columns or fewer as runs of 8, 4 and 2 (de-interleaved at stride 2), not one by
- * one; and a row's last, partial vector gets the epilogue as a vector and is stored as runs.
+ * feeds fold away at compile time (at NV <= 2 each test guards only NV FMAs); at stride 2 staging
+ * de-interleaves a row's last 15 positions or fewer as runs of 8, 4 and 2, not one by one; and a
+ * row's last, partial vector gets the epilogue as a vector and is stored as runs.
  *
  * Build options (-D), besides the prelude's (REAL, REAL_BYTES, HAS_BIAS, POST_N, POSTi_*: the
  * element type and the epilogue, see prelude.h):
@@ -79,15 +79,8 @@ inline real column_or_zero(const __global real* src, int col, int a, int b)
     return col >= a && col < b ? src[col] : (real)0.0f;
 }
 
-/* Stages the N positions from q on (every phase inside the image) as vectors, if that many are
-   left before qb, and moves q past them; at stride 2 de-interleaved into the two phases. */
-#if SW == 1
-#define STAGE_RUN(N, q, qb)                                                                       \
-    if ((qb) - (q) >= (N)) {                                                                      \
-        CAT(VSTORE, N)(CAT(VLOAD, N)(src + (q)), dst + (q));                                      \
-        (q) += (N);                                                                               \
-    }
-#elif SW == 2
+/* Stride 2: stages the N positions from q on (both phases inside the image) as vectors,
+   de-interleaved into the two phases, if that many are left before qb, and moves q past them. */
 #define STAGE_RUN(N, q, qb)                                                                       \
     if ((qb) - (q) >= (N)) {                                                                      \
         const CAT(real, N) lo_ = CAT(VLOAD, N)(src + 2 * (q));                                    \
@@ -96,7 +89,6 @@ inline real column_or_zero(const __global real* src, int col, int a, int b)
         CAT(VSTORE, N)(((CAT(real, N))(lo_.odd, hi_.odd)), dst + QW + (q));                       \
         (q) += (N);                                                                               \
     }
-#endif
 
 /*
  * Stages one input row that lies inside the image: dst[STAGED(col)] = src[col] for tile columns
@@ -130,9 +122,10 @@ inline void stage_row(__local real* dst, const __global real* src, int a, int b,
 #endif
     }
     int q0 = qa + 16 * runs;
-#if WGX == 1 && SW <= 2
-    /* The last 15 positions or fewer: one run each of 8, 4 and 2 that fits, so a narrow map's
-       row is a few vector copies, not one scalar copy per column. */
+#if WGX == 1 && SW == 2
+    /* At stride 2 the last 15 positions or fewer: one run each of 8, 4 and 2 that fits, not a
+       two-phase scalar copy per position. (At stride 1 a scalar copy is one load and one store,
+       and the runs' tests cost more than they save: measured 0.8x on 112- and 56-wide maps.) */
     STAGE_RUN(8, q0, qb);
     STAGE_RUN(4, q0, qb);
     STAGE_RUN(2, q0, qb);

@@ -52,7 +52,7 @@ class DepthwiseOpenClTest {
      * Problems for every tile: stride 1 (the row-reuse loop, unrolled where a tile has at most two
      * vectors a row) and strided, dilated (the general loop); a 14x14 map with 3x3 taps, multiplier
      * 2 and batch 2 (rows narrower than a vector: the partial-vector store); stride 2 along x on
-     * rows whose inside columns stage as runs of 16, 8, 4, 2 and 1 (the de-interleaving copies).
+     * rows whose inside positions stage as runs of 16, 8, 4, 2 and 1 (the de-interleaving copies).
      */
     private static final String[] TILE_SPECS = {
         "op=conv2d n=2 c=3 h=13 w=33 k=6 kh=5 kw=3 stride=1 pad=2,1 dil=1,2 bias=1 relu=1 groups=3",
