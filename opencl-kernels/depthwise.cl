@@ -16,6 +16,12 @@
  * offset of the staged row and TH x NV FMAs with broadcast weights; only the rows at the tile's
  * edges test which output rows they feed. A work-group may also compute CB channels in turn,
  * which spreads its start-up over more work on small maps.
+ * Small maps (14 or 7 wide) spend a plane's time outside its FMAs, so three things are kept out
+ * of per-element code: with at most two vectors a row and a kernel of at most 25 taps the
+ * row-reuse loop of ROWS=0 is unrolled too, and its tests of which output rows an input row
+ * feeds fold away at compile time (at NV <= 2 each test guards only NV FMAs); at stride 2 staging
+ * de-interleaves a row's last 15 positions or fewer as runs of 8, 4 and 2, not one by one; and a
+ * row's last, partial vector gets the epilogue as a vector and is stored as runs.
  *
  * Build options (-D), besides the prelude's (REAL, REAL_BYTES, HAS_BIAS, POST_N, POSTi_*: the
  * element type and the epilogue, see prelude.h):
@@ -73,6 +79,17 @@ inline real column_or_zero(const __global real* src, int col, int a, int b)
     return col >= a && col < b ? src[col] : (real)0.0f;
 }
 
+/* Stride 2: stages the N positions from q on (both phases inside the image) as vectors,
+   de-interleaved into the two phases, if that many are left before qb, and moves q past them. */
+#define STAGE_RUN(N, q, qb)                                                                       \
+    if ((qb) - (q) >= (N)) {                                                                      \
+        const CAT(real, N) lo_ = CAT(VLOAD, N)(src + 2 * (q));                                    \
+        const CAT(real, N) hi_ = CAT(VLOAD, N)(src + 2 * (q) + (N));                              \
+        CAT(VSTORE, N)(((CAT(real, N))(lo_.even, hi_.even)), dst + (q));                          \
+        CAT(VSTORE, N)(((CAT(real, N))(lo_.odd, hi_.odd)), dst + QW + (q));                       \
+        (q) += (N);                                                                               \
+    }
+
 /*
  * Stages one input row that lies inside the image: dst[STAGED(col)] = src[col] for tile columns
  * col in [a, b), zero for the others. Whole runs of 16 staged positions whose columns are all
@@ -104,7 +121,16 @@ inline void stage_row(__local real* dst, const __global real* src, int a, int b,
         VSTORE16(odd, dst + QW + q);
 #endif
     }
-    for (int q = qa + 16 * runs + lx; q < qb; q += WGX) {
+    int q0 = qa + 16 * runs;
+#if WGX == 1 && SW == 2
+    /* At stride 2 the last 15 positions or fewer: one run each of 8, 4 and 2 that fits, not a
+       two-phase scalar copy per position. (At stride 1 a scalar copy is one load and one store,
+       and the runs' tests cost more than they save: measured 0.8x on 112- and 56-wide maps.) */
+    STAGE_RUN(8, q0, qb);
+    STAGE_RUN(4, q0, qb);
+    STAGE_RUN(2, q0, qb);
+#endif
+    for (int q = q0 + lx; q < qb; q += WGX) {
 #pragma unroll
         for (int p = 0; p < SW; ++p) {
             dst[p * QW + q] = src[q * SW + p];
@@ -122,6 +148,37 @@ inline void stage_row(__local real* dst, const __global real* src, int a, int b,
         for (int p = 0; p < SW; ++p) {
             dst[p * QW + q] = column_or_zero(src, q * SW + p, a, b);
         }
+    }
+}
+
+/*
+ * Stores the first n (< 16) of the reals at lanes (a private copy of a row's last, partial vector)
+ * to out as one run each of 8, 4, 2 and 1 that n holds, not one by one. The vector itself is not
+ * an argument: a float16 argument changes the calling convention without AVX-512 and clang warns.
+ */
+inline void store_head(__global real* out, const real* lanes, int n)
+{
+    int o = 0;
+#if VW > 8
+    if (n & 8) {
+        VSTORE8(VLOAD8(lanes + o), out + o);
+        o += 8;
+    }
+#endif
+#if VW > 4
+    if (n & 4) {
+        VSTORE4(VLOAD4(lanes + o), out + o);
+        o += 4;
+    }
+#endif
+#if VW > 2
+    if (n & 2) {
+        VSTORE2(VLOAD2(lanes + o), out + o);
+        o += 2;
+    }
+#endif
+    if (n & 1) {
+        out[o] = lanes[o];
     }
 }
 
@@ -207,9 +264,18 @@ void depthwise(__global const real* restrict input,
         }
     }
 #elif SH == 1 && DH == 1 && TH > 1
-    /* Staged row ly*TH + r feeds output row t of this work-item through kernel row r - t. */
+    /* Staged row ly*TH + r feeds output row t of this work-item through kernel row r - t. With
+       few vectors a row (NV <= 2) the TH tests of each (row, tap) cost as much as its NV FMAs, so
+       for small kernels (KH*KW <= 25, a bounded code size) the rows and taps are unrolled and the
+       tests fold away at compile time. */
+#if NV <= 2 && KH * KW <= 25
+#pragma unroll
+#endif
     for (int r = 0; r < TH + KH - 1; ++r) {
         const __local real* row = tile + (ly * TH + r) * ROW;
+#if NV <= 2 && KH * KW <= 25
+#pragma unroll
+#endif
         for (int j = 0; j < KW; ++j) {
             const __local real* src = row + STAGED(j * DW) + xq;
             realv in[NV];
@@ -242,7 +308,7 @@ void depthwise(__global const real* restrict input,
     }
 #endif
 
-    /* Epilogue: whole vectors inside the row at once, the row's last partial vector lane by lane. */
+    /* Epilogue: whole vectors inside the row at once, then the row's last partial vector. */
 #pragma unroll
     for (int t = 0; t < TH; ++t) {
         const int oy = oy0 + ly * TH + t;
@@ -259,13 +325,22 @@ void depthwise(__global const real* restrict input,
                 EPILOGUE(realv, VW, r, bias[k], VLOAD(sum + row0 + ox));
                 VSTORE(r, out + ox);
             } else if (ox < OW) {
+                /* The partial vector: the epilogue on all of it (the sum tensor's values read one
+                   by one, zero in the lanes past the row), then its first OW - ox lanes stored. */
+                const int n = OW - ox;
+#if HAS_SUM
+                real sl[VW];
+                for (int l = 0; l < VW; ++l) {
+                    sl[l] = l < n ? sum[row0 + ox + l] : (real)0.0f;
+                }
+                const realv sv = VLOAD(sl);
+#else
+                const realv sv = (realv)(0.0f);
+#endif
+                EPILOGUE(realv, VW, r, bias[k], sv);
                 real lanes[VW];
                 VSTORE(r, lanes);
-                for (int l = 0; l < OW - ox; ++l) {
-                    real e = lanes[l];
-                    EPILOGUE(real, 1, e, bias[k], sum[row0 + ox + l]);
-                    out[ox + l] = e;
-                }
+                store_head(out + ox, lanes, n);
             }
         }
     }

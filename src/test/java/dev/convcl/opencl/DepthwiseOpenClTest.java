@@ -48,10 +48,17 @@ class DepthwiseOpenClTest {
         DEVICE.assertSelectionPicksAndMatches("depthwise[", EDGE_SPECS, 100, 0);
     }
 
-    /** Two problems per tile: stride 1 (the row-reuse loop) and strided, dilated (the general loop). */
+    /**
+     * Problems for every tile: stride 1 (the row-reuse loop, unrolled where a tile has at most two
+     * vectors a row) and strided, dilated (the general loop); a 14x14 map with 3x3 taps, multiplier
+     * 2 and batch 2 (rows narrower than a vector: the partial-vector store); stride 2 along x on
+     * rows whose inside positions stage as runs of 16, 8, 4, 2 and 1 (the de-interleaving copies).
+     */
     private static final String[] TILE_SPECS = {
         "op=conv2d n=2 c=3 h=13 w=33 k=6 kh=5 kw=3 stride=1 pad=2,1 dil=1,2 bias=1 relu=1 groups=3",
         "op=conv2d n=1 c=2 h=33 w=13 k=2 kh=3 kw=5 stride=2,3 pad=3,2 dil=2,1 bias=1 groups=2",
+        "op=conv2d n=2 c=2 h=14 w=14 k=4 kh=3 kw=3 stride=1 pad=1 bias=1 groups=2",
+        "op=conv2d n=1 c=3 h=9 w=123 k=3 kh=3 kw=3 stride=1,2 pad=1 dil=2,1 relu=1 groups=3",
     };
 
     @Test
