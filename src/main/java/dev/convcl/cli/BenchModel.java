@@ -28,8 +28,16 @@ import java.util.SplittableRandom;
 final class BenchModel {
     /** Largest relative L2 distance of the device's outputs from the CPU path's that passes. */
     static final double TOLERANCE = 1e-4;
-    /** Warm-up ends once two calls in a row differ by at most this fraction. */
-    static final double SETTLED = 0.25;
+    /** Warm-up ends once a window's median is at most this fraction below the previous window's. */
+    static final double SETTLED = 0.03;
+    /** Past the warm-up time cap, warm-up still waits for two calls in a row to agree within this fraction. */
+    static final double PAIR_AGREES = 0.25;
+    /** Calls in a warm-up window. */
+    static final int WINDOW = 16;
+    /** Most warm-up calls of a network on a backend. */
+    static final int MAX_WARMUP_CALLS = 400;
+    /** Most warm-up seconds of a network on a backend, unless --warmup-seconds is longer. */
+    static final double MAX_WARMUP_SECONDS = 5;
 
     /** One backend's measurements. */
     record Row(String backend, String deviceName, int steps, long stepsOnCpuPath, double medianMs, double minMs,
@@ -282,22 +290,41 @@ final class BenchModel {
     }
 
     /**
-     * Warm-up, then timed calls. A whole network's first calls on the CPU path run while the JIT is
-     * still compiling its kernels, each many times slower than later ones, so warm-up goes on (up
-     * to {@link BenchRunner#MAX_WARMUP} calls) until two calls in a row agree within
-     * {@link #SETTLED}, besides the --warmup and --warmup-seconds minimums.
+     * Warm-up, then timed calls. A whole network's first calls run while the JIT is still
+     * compiling: on the CPU path its kernels (each call many times slower than later ones), on a
+     * device the host code that enqueues each step (MobileNetV3-small's 73 steps: 6 ms a call at
+     * first, 3.8 ms after about 150 calls, on POCL). So warm-up goes on in windows of
+     * {@link #WINDOW} calls until a window's median is no more than {@link #SETTLED} below the
+     * previous window's (the calls stopped getting faster), besides the --warmup and
+     * --warmup-seconds minimums. It stops at {@link #MAX_WARMUP_CALLS} calls, or after
+     * {@link #MAX_WARMUP_SECONDS} (or --warmup-seconds when longer) once two calls in a row agree
+     * within {@link #PAIR_AGREES} (a large network on the CPU path, seconds a call).
      */
     private List<Double> time(Runnable call) {
         long warmStart = System.nanoTime();
+        double cap = Math.max(MAX_WARMUP_SECONDS, settings.warmupSeconds());
+        double previousWindow = Double.NaN;
         double previous = Double.NaN;
-        for (int i = 0; i < BenchRunner.MAX_WARMUP; i++) {
+        List<Double> window = new ArrayList<>();
+        for (int i = 0; i < MAX_WARMUP_CALLS; i++) {
             long t = System.nanoTime();
             call.run();
-            double ms = (System.nanoTime() - t) / 1e6;
-            boolean settled = ms <= previous * (1 + SETTLED) && previous <= ms * (1 + SETTLED);
-            previous = ms;
-            if (i + 1 >= settings.warmup() && (System.nanoTime() - warmStart) / 1e9 >= settings.warmupSeconds() && settled) {
+            double callMs = (System.nanoTime() - t) / 1e6;
+            window.add(callMs);
+            boolean pairAgrees = callMs <= previous * (1 + PAIR_AGREES) && previous <= callMs * (1 + PAIR_AGREES);
+            previous = callMs;
+            double elapsed = (System.nanoTime() - warmStart) / 1e9;
+            if (elapsed >= cap && pairAgrees && i + 1 >= settings.warmup()) {
                 break;
+            }
+            if (window.size() == WINDOW) {
+                double m = median(window);
+                window.clear();
+                boolean settled = m >= previousWindow * (1 - SETTLED);
+                previousWindow = m;
+                if (settled && i + 1 >= settings.warmup() && elapsed >= settings.warmupSeconds()) {
+                    break;
+                }
             }
         }
         List<Double> ms = new ArrayList<>();
