@@ -59,6 +59,54 @@ class PlanBindTest {
         });
     }
 
+    /**
+     * Calls with the same device tensors, then with others, then with a mix: each call reads and
+     * writes the tensors it is given (an OpenCL plan skips setting its kernel's arguments when the
+     * buffers are those of its last call, which must not outlive a change of buffers).
+     */
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("dev.convcl.DeviceTensorTest#problems")
+    void eachCallUsesItsOwnDeviceTensors(Target target, Convolution op) {
+        Engine engine = ENGINES.get(target);
+        Args a = Tensors.args(op, 21, true, 2);
+        Args b = Tensors.args(op, 22, true, 2);
+        float[] withA = CrossCheck.reference(op, a);
+        float[] withB = CrossCheck.reference(op, b);
+        Implementations.check(engine, target, op, plan -> {
+            java.util.List<DeviceTensor> open = new java.util.ArrayList<>();
+            try {
+                Args da = upload(engine, a, open);
+                Args db = upload(engine, b, open);
+                plan.execute(da);
+                plan.execute(da);
+                CrossCheck.assertExact(op, "the same tensors twice", withA, out(da));
+                plan.execute(db);
+                CrossCheck.assertExact(op, "other tensors", withB, out(db));
+                CrossCheck.assertExact(op, "the first call's output after a call on other tensors", withA, out(da));
+                plan.execute(da.with(Arg.DST, db.get(Arg.DST)));
+                CrossCheck.assertExact(op, "the first inputs into the second output", withA, out(db));
+                plan.execute(db.with(Arg.DST, da.get(Arg.DST)));
+                CrossCheck.assertExact(op, "the second inputs into the first output", withB, out(da));
+            } finally {
+                open.forEach(DeviceTensor::close);
+            }
+        });
+    }
+
+    private static Args upload(Engine engine, Args host, java.util.List<DeviceTensor> open) {
+        Args.Builder builder = Args.builder();
+        for (Arg role : host.roles()) {
+            DeviceTensor d = engine.upload((HostTensor) host.get(role));
+            open.add(d);
+            builder.set(role, d);
+        }
+        return builder.build();
+    }
+
+    private static float[] out(Args deviceArgs) {
+        return ((DeviceTensor) deviceArgs.get(Arg.DST)).toArray();
+    }
+
     /** {@code call}'s data with the weights and bias of {@code constants}. */
     private static Args constants(Args constants, Args call) {
         return call.with(Arg.WEIGHTS, constants.get(Arg.WEIGHTS)).with(Arg.BIAS, constants.get(Arg.BIAS));
