@@ -3,6 +3,7 @@ package dev.convcl;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -132,11 +133,12 @@ public final class Args {
      *                                  expected [64, 64, 3, 3] [K, C/groups, kh, kw]}
      */
     public void validateFor(Operation op, Set<Arg> bound) {
-        Map<Arg, ArgSpec> wanted = new EnumMap<>(Arg.class);
-        for (ArgSpec a : op.arguments()) {
-            wanted.put(a.arg(), a);
-        }
-        for (ArgSpec a : op.arguments()) {
+        validateFor(op, op.arguments(), bound);
+    }
+
+    /** {@link #validateFor(Operation, Set)} with {@code op.arguments()} computed once by the caller (a plan, every call). */
+    void validateFor(Operation op, List<ArgSpec> arguments, Set<Arg> bound) {
+        for (ArgSpec a : arguments) {
             Tensor t = tensors.get(a.arg());
             String name = a.arg().displayName();
             if (t == null) {
@@ -155,7 +157,7 @@ public final class Args {
             }
         }
         for (Arg role : tensors.keySet()) {
-            if (!wanted.containsKey(role)) {
+            if (!takes(arguments, role)) {
                 throw new IllegalArgumentException(unexpected(op, role));
             }
         }
@@ -182,6 +184,15 @@ public final class Args {
      */
     public void validateFor(Operation op) {
         validateFor(op, Set.of());
+    }
+
+    private static boolean takes(List<ArgSpec> arguments, Arg role) {
+        for (ArgSpec a : arguments) {
+            if (a.arg() == role) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String unexpected(Operation op, Arg role) {

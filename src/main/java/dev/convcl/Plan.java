@@ -40,6 +40,8 @@ import java.util.Map;
 public final class Plan implements AutoCloseable {
     private final Engine engine;
     private final Operation op;
+    /** {@code op.arguments()}, computed once: every call checks its tensors against it. */
+    private final List<ArgSpec> arguments;
     private final Map<Arg, ArgSpec> specs = new EnumMap<>(Arg.class);
     private Backend backend;
     private String implementation;
@@ -55,6 +57,7 @@ public final class Plan implements AutoCloseable {
     Plan(Engine engine, Operation op, Backend backend, String implementation, Primitive primitive) {
         this.engine = engine;
         this.op = op;
+        this.arguments = List.copyOf(op.arguments());
         this.backend = backend;
         this.implementation = implementation;
         this.primitive = primitive;
@@ -213,7 +216,7 @@ public final class Plan implements AutoCloseable {
         if (args == null) {
             throw new IllegalArgumentException("args must not be null");
         }
-        args.validateFor(op, boundHost.keySet());
+        args.validateFor(op, arguments, boundHost.keySet());
         for (Map.Entry<Arg, Tensor> e : args.asMap().entrySet()) {
             if (e.getValue() instanceof DeviceTensor d) {
                 checkEngine(e.getKey(), d);

@@ -10,6 +10,7 @@ import dev.convcl.Convolution;
 import dev.convcl.spi.Memory;
 import dev.convcl.spi.Primitive;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +60,8 @@ final class GemmConvPlan implements Primitive {
     private final LaunchEvents events = new LaunchEvents();
     /** Where weights passed with a call are packed (allocated on the first such call). */
     private DeviceBuffer callPacked;
+    /** The buffers the GEMM kernel's arguments 0-4 hold since the last call; null before one (or after a failed one). */
+    private DeviceBuffer[] gemmArgsSet;
 
     /**
      * Whether the GEMM kernels are meant for {@code spec}: conv2d that is not depthwise. (They
@@ -225,15 +228,20 @@ final class GemmConvPlan implements Primitive {
                 packFrom(all.get(Arg.WEIGHTS), callPacked);
                 weights = callPacked;
             }
-            gemm.arg(1, weights);
             DeviceBuffer src = all.get(Arg.SRC);
             if (input != null) {
                 copyInput(src);
             }
-            gemm.arg(0, input != null ? input : src);
-            gemm.arg(2, all.getOrDefault(Arg.BIAS, packed));
-            gemm.arg(3, all.getOrDefault(Arg.SUM, packed));
-            gemm.arg(4, all.get(Arg.DST));
+            DeviceBuffer[] gemmArgs = {input != null ? input : src, weights, all.getOrDefault(Arg.BIAS, packed),
+                    all.getOrDefault(Arg.SUM, packed), all.get(Arg.DST)};
+            // The kernel keeps its arguments between launches (see KernelPrimitive#execute).
+            if (!Arrays.equals(gemmArgs, gemmArgsSet)) {
+                gemmArgsSet = null;
+                for (int i = 0; i < gemmArgs.length; i++) {
+                    gemm.arg(i, gemmArgs[i]);
+                }
+                gemmArgsSet = gemmArgs;
+            }
             events.add(gemm.launch(gemmGlobal, gemmLocal));
         } catch (CLException e) {
             throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);
