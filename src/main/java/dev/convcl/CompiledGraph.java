@@ -76,6 +76,8 @@ public final class CompiledGraph implements AutoCloseable {
     private final Engine engine;
     private final Program program;
     private final List<Plan> plans = new ArrayList<>();
+    /** Per step, the wall time of its last call when it ran on the CPU path (synchronous); NaN otherwise. */
+    private double[] cpuStepMillis = new double[0];
     private final List<Args> args = new ArrayList<>();
     private final List<DeviceTensor> buffers = new ArrayList<>();
     private final Map<String, Value> inputs = new LinkedHashMap<>();
@@ -125,6 +127,8 @@ public final class CompiledGraph implements AutoCloseable {
                 }
                 args.add(b.build());
             }
+            cpuStepMillis = new double[plans.size()];
+            Arrays.fill(cpuStepMillis, Double.NaN);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -263,9 +267,11 @@ public final class CompiledGraph implements AutoCloseable {
     }
 
     /**
-     * Each step's kernel time in the last run, in {@link #steps()}'s order: OpenCL profiling, in
-     * milliseconds, NaN for a step on the CPU path (or before any run). Waits for the last run's
-     * kernels to finish. For per-layer breakdowns ({@code convcl bench --layers}).
+     * Each step's time in the last run, in {@link #steps()}'s order, in milliseconds: for a step
+     * on the device its kernel time (OpenCL profiling); for a step on the CPU path, which runs
+     * synchronously, the wall time of its call (which includes waiting for the device work it
+     * reads, and copies when it fell back from a device); NaN before any run. Waits for the last
+     * run's kernels to finish. For per-layer breakdowns ({@code convcl bench --layers}).
      *
      * @return one value per step
      * @throws IllegalStateException when this compiled graph is closed
@@ -273,8 +279,8 @@ public final class CompiledGraph implements AutoCloseable {
     public synchronized List<Double> lastRunMillis() {
         ensureOpen();
         List<Double> l = new ArrayList<>();
-        for (Plan p : plans) {
-            l.add(p.lastKernelMillis());
+        for (int i = 0; i < plans.size(); i++) {
+            l.add(Double.isNaN(cpuStepMillis[i]) ? plans.get(i).lastKernelMillis() : cpuStepMillis[i]);
         }
         return Collections.unmodifiableList(l);
     }
@@ -356,8 +362,12 @@ public final class CompiledGraph implements AutoCloseable {
         check("output", outputTensors, outputViews, false);
         transfer(inputTensors, inputViews, true);
         for (int i = 0; i < plans.size(); i++) {
+            Plan p = plans.get(i);
+            boolean onCpu = "cpu".equals(p.backend());
+            long t0 = onCpu ? System.nanoTime() : 0;
             try {
-                plans.get(i).execute(args.get(i));
+                p.execute(args.get(i));
+                cpuStepMillis[i] = onCpu ? (System.nanoTime() - t0) / 1e6 : Double.NaN;
             } catch (IllegalArgumentException e) {
                 // a value a kernel must not see (a RoI's batch index): refused before this step launches
                 throw new IllegalArgumentException("node '" + program.steps().get(i).name() + "': " + e.getMessage(), e);

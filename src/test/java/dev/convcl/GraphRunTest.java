@@ -63,6 +63,10 @@ class GraphRunTest {
                     assertClose(ref.get(name), out.get(name).toArray(), name + " run " + run);
                 }
             }
+            List<Double> ms = net.lastRunMillis();
+            for (int i = 0; i < ms.size(); i++) { // CPU-path steps report the wall time of their call
+                assertTrue(ms.get(i) >= 0 && Double.isFinite(ms.get(i)), net.steps().get(i) + ": " + ms.get(i) + " ms");
+            }
         }
     }
 

@@ -404,8 +404,8 @@ final class BenchModel {
             if (r.layers() == null) {
                 continue;
             }
-            out.println("layers on " + r.backend() + " (kernel ms of the last call; '-' where the step has no kernel "
-                    + "timing, on the CPU path):");
+            out.println("layers on " + r.backend() + " (ms of the last call: kernel time of a step on the device, wall "
+                    + "time of a step on the CPU path):");
             for (Map<String, Object> l : r.layers()) {
                 out.printf(Locale.ROOT, "  %10s  %-7s %-22s %s%n", BenchReport.num((Double) l.get("kernel_ms"), 3),
                         l.get("backend"), l.get("implementation"), l.get("name"));
