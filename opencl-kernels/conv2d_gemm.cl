@@ -38,9 +38,12 @@
  *                     MV fma per pixel (any stride and dilation).
  *                     VW (1, 2, 4, 8, 16), MV, TN, SW; IMPLICIT_PAD (0 or 1, default 0).
  *   conv2d_gemm_pv    CPU style: TM output channels x TN = VW*NV pixels, pixels in vectors of VW
- *                     (vloadVW of adjacent inputs, stride 1 only), one weight broadcast per
- *                     channel; suits groups with few output channels.
- *                     VW (1, 2, 4, 8, 16), NV, TM; IMPLICIT_PAD (0 or 1, default 0).
+ *                     (vloadVW of adjacent inputs at stride 1; at stride 2 the even lanes of two
+ *                     adjacent vectors), one weight broadcast per channel, outputs stored as
+ *                     vectors along the row; suits groups with few output channels and short
+ *                     reductions (a network's stem: 3 input channels, R = 27), where the
+ *                     channel-vector kernel's one store per output weighs as much as its fmas.
+ *                     VW (1, 2, 4, 8, 16), NV, TM, SW (1 or 2, default 1).
  *   conv2d_gemm_lm    GPU style: a work-group of WGN x WGM work-items computes a BM x BN tile
  *                     (BM = WGM*RM channels, BN = WGN*RN pixels), staging BK taps of weights and
  *                     inputs in local memory; each work-item accumulates RM x RN outputs.
@@ -249,16 +252,17 @@ __kernel void pack_weights(__global const real* restrict weight,
 #endif
 
 /* The accumulation of a register-tile kernel: declares ACC[ROWS][N] (N vectors of VW), zeroes it,
- * and at every tap loads N vectors from VSRC (a pointer: the tap's weights or inputs) and adds to
- * each row r < ROWS their product with the broadcast scalar S (an expression of r), through
- * ROW_FMA (VFMA_ROW or VFMA_ROW_XS: the weight is fma's first factor). SEG, SEGV: see
+ * and at every tap loads N vectors from VSRC (a pointer: the tap's weights or inputs) through
+ * LOAD_ROW (VLOAD_ROW: adjacent vectors; PV_LOAD_ROW: every SW-th input) and adds to each row
+ * r < ROWS their product with the broadcast scalar S (an expression of r), through ROW_FMA
+ * (VFMA_ROW or VFMA_ROW_XS: the weight is fma's first factor). SEG, SEGV: see
  * REGISTER_TILE_TAPS. */
-#define REGISTER_TILE_ACCUMULATE(ACC, ROWS, N, SEG, SEGV, VSRC, r, S, ROW_FMA)                    \
+#define REGISTER_TILE_ACCUMULATE(ACC, ROWS, N, SEG, SEGV, LOAD_ROW, VSRC, r, S, ROW_FMA)          \
     realv ACC[ROWS][N];                                                                            \
     TILE_ZERO(ACC, ROWS, N);                                                                       \
     REGISTER_TILE_TAPS(SEG, SEGV,                                                                  \
         realv row_[N];                                                                             \
-        VLOAD_ROW(row_, VSRC, N);                                                                  \
+        LOAD_ROW(row_, VSRC, N);                                                                   \
         _Pragma("unroll") for (int r = 0; r < (ROWS); ++r) {                                      \
             const realv s_ = (realv)(S);                                                           \
             ROW_FMA(ACC[r], s_, row_, N);                                                          \
@@ -273,7 +277,7 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 
     /* MV vectors of channel weights, one broadcast input per pixel t; the pixel offsets t*SW are
        constants from the tap's base pointer px */
-    REGISTER_TILE_ACCUMULATE(acc, TN, MV, (TN - 1) * SW + 1, (min(TN, OW - ox0) - 1) * SW + 1, w, t,
+    REGISTER_TILE_ACCUMULATE(acc, TN, MV, (TN - 1) * SW + 1, (min(TN, OW - ox0) - 1) * SW + 1, VLOAD_ROW, w, t,
                              TAP_READ(px, t, t * SW), VFMA_ROW_XS);
 
     const int P = OH * OW;
@@ -344,6 +348,32 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 #if IMPLICIT_PAD
 #error "conv2d_gemm_pv reads vectors of adjacent pixels, which TAP_READ does not check: IMPLICIT_PAD is for conv2d_gemm_cm"
 #endif
+#ifndef SW
+#define SW 1
+#endif
+/* The N vectors of a tap's inputs for the tile's N*VW adjacent output pixels, from SRC (the
+ * first pixel's input): at stride 1 adjacent vectors; at stride 2 the even lanes of 2*N adjacent
+ * vectors (the pixels' inputs are every other one), so a vector reads up to 2*VW-1 inputs past its
+ * first, one past its last pixel's (the host's slack covers it). */
+#if SW == 1
+#define PV_LOAD_ROW(DST, SRC, N) VLOAD_ROW(DST, SRC, N)
+#elif SW == 2
+#if VW == 1
+#define PV_LOAD_ROW(DST, SRC, N)                                                                  \
+    _Pragma("unroll") for (int v_ = 0; v_ < (N); ++v_) {                                          \
+        (DST)[v_] = (SRC)[2 * v_];                                                                 \
+    }
+#else
+#define PV_LOAD_ROW(DST, SRC, N)                                                                  \
+    _Pragma("unroll") for (int v_ = 0; v_ < (N); ++v_) {                                          \
+        const realv lo_ = VLOAD((SRC) + 2 * v_ * VW);                                              \
+        const realv hi_ = VLOAD((SRC) + 2 * v_ * VW + VW);                                         \
+        (DST)[v_] = (realv)(lo_.even, hi_.even);                                                   \
+    }
+#endif
+#else
+#error "conv2d_gemm_pv reads the inputs of adjacent pixels as vectors: SW must be 1 or 2"
+#endif
 
 /* Copies count (< 32) adjacent reals in at most five stores. */
 inline void store_run(__global real* dst, const real* src, const int count)
@@ -376,10 +406,10 @@ inline void store_run(__global real* dst, const real* src, const int count)
 
 __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
 {
-    REGISTER_TILE_START(1);
+    REGISTER_TILE_START(SW);
 
-    /* NV vectors of adjacent inputs, one broadcast weight per channel m */
-    REGISTER_TILE_ACCUMULATE(acc, TM, NV, TN, min(TN, OW - ox0), px, m, w[m], VFMA_ROW);
+    /* NV vectors of the inputs of adjacent output pixels, one broadcast weight per channel m */
+    REGISTER_TILE_ACCUMULATE(acc, TM, NV, TN * SW, min(TN, OW - ox0) * SW, PV_LOAD_ROW, px, m, w[m], VFMA_ROW);
 
     const int P = OH * OW;
     const size_t out0 = (size_t)(n * K + g * KG) * P;

@@ -130,10 +130,10 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         throw new IllegalStateException("no gemm tile fits " + this); // cm with ls=1 always fits
     }
 
-    /** Whether {@code g} can run {@code spec} here: work-group, local memory, and pv's stride 1. */
+    /** Whether {@code g} can run {@code spec} here: work-group, local memory, and pv's stride 1 or 2. */
     boolean gemmFits(Convolution spec, GemmConfig g) {
         return fits(g.workGroupSize(), g.localMemBytes(spec.dataType()))
-                && (g.kind() != GemmConfig.Kind.PV || spec.strideW() == 1);
+                && (g.kind() != GemmConfig.Kind.PV || GemmConvPlan.pixelVectorsRun(spec));
     }
 
     /**

@@ -71,13 +71,22 @@ final class GemmConvPlan implements Primitive {
         return !spec.isDeformable() && !spec.isDepthwise();
     }
 
+    /** The largest horizontal stride the pixel-vector kernel ({@code conv2d_gemm_pv}) reads as vectors. */
+    static final int PV_MAX_STRIDE = 2;
+
+    /** Whether the pixel-vector kernel can run {@code spec}: horizontal stride 1 or 2. */
+    static boolean pixelVectorsRun(Convolution spec) {
+        return spec.strideW() <= PV_MAX_STRIDE;
+    }
+
     /** Empty when {@code config} can run {@code spec} on {@code device}, else why not. */
     static Optional<String> unsuitableReason(Convolution spec, GemmConfig config, OpenClDeviceInfo device) {
         if (spec.isDeformable()) {
             return Optional.of("the gemm kernels run conv2d, not deform2d");
         }
-        if (config.kind() == GemmConfig.Kind.PV && spec.strideW() != 1) {
-            return Optional.of("kernel pv reads adjacent inputs and needs stride_w=1, got " + spec.strideW());
+        if (config.kind() == GemmConfig.Kind.PV && !pixelVectorsRun(spec)) {
+            return Optional.of("kernel pv reads the inputs of adjacent pixels as vectors and needs stride_w 1 or 2, got "
+                    + spec.strideW());
         }
         if (config.workGroupSize() > device.maxWorkGroup()) {
             return Optional.of("work-group of " + config.workGroupSize() + " exceeds the device's maximum of "
@@ -353,7 +362,9 @@ final class GemmConvPlan implements Primitive {
                     long maxBase = g.linear ? (long) (g.pixTiles - 1) * g.tn
                             : (long) (s.outH() - 1) * s.strideH() * g.iwp + (long) (g.tilesPerRow - 1) * g.tn * s.strideW();
                     long lastTap = (long) (s.kh() - 1) * s.dilH() * g.iwp + (long) (s.kw() - 1) * s.dilW();
-                    long lastPixel = (long) (g.tn - 1) * s.strideW();
+                    // the pixel-vector kernel at stride 2 reads one input past its last pixel's
+                    long lastPixel = cfg.kind() == GemmConfig.Kind.PV ? (long) g.tn * s.strideW() - 1
+                            : (long) (g.tn - 1) * s.strideW();
                     maxRead = Math.max(maxRead, (long) (s.n() * s.c() - 1) * plane + maxBase + lastPixel + lastTap);
                     if (cfg.kind() == GemmConfig.Kind.CM) {
                         g.kernelName = "conv2d_gemm_cm";
@@ -361,7 +372,8 @@ final class GemmConvPlan implements Primitive {
                                 .define("SW", s.strideW());
                     } else {
                         g.kernelName = "conv2d_gemm_pv";
-                        o.define("VW", cfg.vw()).define("NV", g.tn / cfg.vw()).define("TM", g.tmPack);
+                        o.define("VW", cfg.vw()).define("NV", g.tn / cfg.vw()).define("TM", g.tmPack)
+                                .define("SW", s.strideW());
                     }
                     g.tileName = g.tmPack + "x" + g.tn;
                 }

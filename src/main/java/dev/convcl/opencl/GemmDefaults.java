@@ -43,11 +43,16 @@ final class GemmDefaults {
             return cls == ProblemClass.GROUPED_NARROW ? GemmConfig.lm(8, 16, 16, 64, 16) : GemmConfig.lm(16, 16, 64, 64, 16);
         }
         // Measured on POCL (AVX-512): vectors of adjacent pixels suit few output channels per
-        // group, and 1x1 problems whose pixel vectors win (prefersPixelVectors); vectors of
-        // channels suit everything else, and any stride.
+        // group, 1x1 problems whose pixel vectors win (prefersPixelVectors) and short reductions
+        // at stride 1 or 2 (shortReduction); vectors of channels suit everything else, and any stride.
         if (spec.strideW() == 1 && (cls == ProblemClass.GROUPED_NARROW
                 || cls == ProblemClass.POINTWISE && prefersPixelVectors(spec, width))) {
             return GemmConfig.pv(width, acc / 8 + 1, 4 * width, 1);
+        }
+        if (spec.groups() == 1 && spec.kh() * spec.kw() > 1 && GemmConvPlan.pixelVectorsRun(spec)
+                && shortReduction(spec, width)) {
+            // a network's stem (3 input channels: R = 27 for 3x3), at stride 1 or 2
+            return GemmConfig.pv(width, width, width, 1);
         }
         if (cls == ProblemClass.GROUPED_NARROW) {
             // strided: channel vectors no wider than a group
@@ -70,8 +75,21 @@ final class GemmDefaults {
      * AVX-512 and with AVX2 (docs/performance-notes.md, "Pointwise tiles on the CPU device").
      */
     static boolean prefersPixelVectors(Convolution spec, int width) {
-        int r = spec.cPerGroup() * spec.kh() * spec.kw();
-        return r <= 2 * width || spec.kPerGroup() < 2 * width;
+        return shortReduction(spec, width) || spec.kPerGroup() < 2 * width;
+    }
+
+    /**
+     * Whether the reduction R = C/groups * KH * KW is at most two vectors of {@code width}: then
+     * the channel-vector kernel, which stores its outputs one float at a time, spends about as
+     * much on a tile's stores as on its R/width fmas an output, and the pixel-vector kernel's
+     * vector stores win. A spatial kernel with so short a reduction is a network's stem (3x3 over
+     * 3 channels: R = 27); there, at stride 2, a tile of one pixel vector and {@code width}
+     * channels ran 1.3-1.5x faster than the channel-vector tile with AVX-512 (R = 27 <= 32), and
+     * no faster with AVX2 (R = 27 > 16: left to the channel-vector tile); ResNet's 7x7 stem
+     * (R = 147) stays with the channel-vector tile (docs/performance-notes.md, "Network stems").
+     */
+    static boolean shortReduction(Convolution spec, int width) {
+        return spec.cPerGroup() * spec.kh() * spec.kw() <= 2 * width;
     }
 
     /** Vector accumulators of a CPU with vectors of {@code width} floats (AVX-512: 28, else 12), as {@link DeviceProfile}. */
@@ -93,7 +111,7 @@ final class GemmDefaults {
     static List<GemmConfig> candidates(Convolution spec, boolean cpuLike, int width, int acc) {
         LinkedHashSet<GemmConfig> c = new LinkedHashSet<>();
         for (GemmConfig g : cpuLike ? cpuCandidates(width, acc) : gpuCandidates()) {
-            if (g.kind() != GemmConfig.Kind.PV || spec.strideW() == 1) {
+            if (g.kind() != GemmConfig.Kind.PV || GemmConvPlan.pixelVectorsRun(spec)) {
                 c.add(g);
             }
         }

@@ -139,6 +139,39 @@ class GemmGeometryTest {
     }
 
     @Test
+    void stemsWithShortReductionsGetPixelVectorsAtStride2WhereTheVectorsAreWide() {
+        // MobileNetV2's stem: 3x3 stride 2 over 3 channels, R = 27
+        Convolution stem = Problems.parse("op=conv2d n=1 c=3 h=224 w=224 k=32 kh=3 kw=3 stride=2 pad=1 dil=1 groups=1");
+        assertEquals(GemmConfig.pv(16, 16, 16, 1), GemmDefaults.of(stem, true, 16), "AVX-512: R = 27 <= 2 * 16");
+        assertEquals(GemmConfig.Kind.CM, GemmDefaults.of(stem, true, 8).kind(), "AVX2: R = 27 > 2 * 8");
+        // ResNet's 7x7 stem: R = 147
+        Convolution resnet = Problems.parse("op=conv2d n=1 c=3 h=224 w=224 k=64 kh=7 kw=7 stride=2 pad=3 dil=1 groups=1");
+        assertEquals(GemmConfig.Kind.CM, GemmDefaults.of(resnet, true, 16).kind());
+        // stride 3: the pixel-vector kernel cannot read it
+        Convolution s3 = Problems.parse("op=conv2d n=1 c=3 h=30 w=30 k=32 kh=3 kw=3 stride=3 pad=1 dil=1 groups=1");
+        assertEquals(GemmConfig.Kind.CM, GemmDefaults.of(s3, true, 16).kind());
+        assertTrue(GemmDefaults.candidates(stem, true, 16).stream().anyMatch(g -> g.kind() == GemmConfig.Kind.PV));
+        assertTrue(GemmDefaults.candidates(s3, true, 16).stream().noneMatch(g -> g.kind() == GemmConfig.Kind.PV));
+    }
+
+    @Test
+    void pixelVectorsAtStride2HaveRoomForTheirLastVectorsRead() {
+        // 16 outputs a row at tn=16, stride 2, padded rows of 33: a tile's 16 pixels span 31
+        // inputs and its vectors read 32; the last tile's last tap (row 32, column 2) reads one
+        // float past the padded input, and the copy has room for it
+        Convolution s = Problems.parse("op=conv2d n=1 c=3 h=31 w=31 k=32 kh=3 kw=3 stride=2 pad=1 dil=1 groups=1");
+        GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, GemmConfig.pv(16, 16, 16, 1));
+        assertFalse(g.implicitPad);
+        assertFalse(g.linear);
+        assertEquals(1, g.tilesPerRow);
+        assertTrue(g.options.contains("-DSW=2"), g.options);
+        long plane = 33L * 33;
+        long lastRead = 2 * plane + 15L * 2 * 33 + 2 * 33 + 2 + 16 * 2 - 1;
+        assertEquals(3 * plane, lastRead);
+        assertEquals(lastRead + 1, g.inputFloats);
+    }
+
+    @Test
     void channelTilesSplitAGroupEvenly() {
         Convolution s = Problems.parse("op=conv2d n=1 c=64 h=8 w=8 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
         GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, GemmConfig.cm(16, 48, 9, 1));

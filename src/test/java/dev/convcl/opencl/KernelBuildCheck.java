@@ -138,7 +138,7 @@ public final class KernelBuildCheck {
                 if (op instanceof ChannelAffine a) {
                     plan = () -> new ChannelAffinePlan(ctx, a, vw);
                 } else if (op instanceof Binary b) {
-                    plan = () -> new BinaryPlan(ctx, b, BinaryPlan.layout(b), vw);
+                    plan = () -> new BinaryPlan(ctx, b, BinaryPlan.layout(b), vw, BinaryPlan.layout(b).dims()[3]);
                 } else if (op instanceof ChannelCopy c) {
                     plan = () -> new ChannelCopyPlan(ctx, c, vw);
                 } else if (op instanceof ChannelShuffle c) {

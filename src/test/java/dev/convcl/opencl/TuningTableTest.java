@@ -28,7 +28,7 @@ class TuningTableTest {
     static final OpenClDeviceInfo DEVICE = device("test-cpu", "CPU", "4.2");
     static final Convolution DENSE = Problems.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
     static final Convolution DENSE_SMALL = Problems.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
-    static final Convolution STRIDED_NARROW = Problems.parse("op=conv2d n=1 c=64 h=28 w=28 k=64 kh=3 kw=3 stride=2 pad=1 dil=1 groups=32");
+    static final Convolution STRIDED_NARROW = Problems.parse("op=conv2d n=1 c=64 h=28 w=28 k=64 kh=3 kw=3 stride=3 pad=1 dil=1 groups=32");
 
     @TempDir
     Path dir;
@@ -142,7 +142,7 @@ class TuningTableTest {
         TuningTable t = TuningTable.empty(DEVICE)
                 .with("dense", new TuningTable.Entry(base, 1, ""))
                 .with("dense-smallhw", new TuningTable.Entry(small, 1, ""))
-                // pv cannot run stride 2: the defaults must be used instead
+                // pv cannot run stride 3: the defaults must be used instead
                 .with("grouped-narrow", new TuningTable.Entry(GemmConfig.pv(16, 8, 32, 1), 1, ""));
         assertEquals("dense", ProblemClass.keyOf(DENSE));
         assertEquals("dense-smallhw", ProblemClass.keyOf(DENSE_SMALL));
