@@ -62,6 +62,7 @@
 #define NSUB (NPT * NKT)      /* register tiles per work-group */
 #define KBLK ((KG + KB - 1) / KB)
 #define TAB (KK * P)          /* entries of the sampling table */
+#define SAMPLE_CH 4           /* channels sampled together in step 2 */
 
 __kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
 void deform2d_gemm(__global const real* restrict input,
@@ -142,10 +143,41 @@ void deform2d_gemm(__global const real* restrict input,
             LOCAL_BARRIER();
         }
 
-        /* 2. Columns of channels c0..c1-1: col[(c - c0) * TAB + point * P + pixel]. */
+        /* 2. Columns of channels c0..c1-1: col[(c - c0) * TAB + point * P + pixel]. SAMPLE_CH
+           channels at a time share each table entry's reads (the loop over entries stays the
+           inner one, so a CPU compiler still vectorises it into gathers); then the rest one by one. */
         const int nc = c1 - c0;
-        for (int cl = 0; cl < nc; ++cl) {
-            const __global real* img = input + ((size_t)n * C + c0 + cl) * H * W;
+        const int hw = H * W;
+        const __global real* img0 = input + ((size_t)n * C + c0) * hw;
+        int cl = 0;
+        for (; cl + SAMPLE_CH <= nc; cl += SAMPLE_CH) {
+            const __global real* img = img0 + (size_t)cl * hw;
+            __local real* dst = col + cl * TAB;
+            for (int e = lid; e < TAB; e += WGS) {
+                const int ok = tapok[e];
+                const int ia = tap[e], ib = tap[TAB + e], ic = tap[2 * TAB + e], id = tap[3 * TAB + e];
+                const real wa = tapw[e], wb = tapw[TAB + e], wc = tapw[2 * TAB + e], wd = tapw[3 * TAB + e];
+#if HAS_MASK
+                const real m = tapm[e];
+#endif
+#pragma unroll
+                for (int u = 0; u < SAMPLE_CH; ++u) {
+                    const __global real* im = img + u * hw;
+                    const real ga = im[ia], gb = im[ib], gc = im[ic], gd = im[id];
+                    const real va = (ok & 1) ? ga : (real)0.0f;
+                    const real vb = (ok & 2) ? gb : (real)0.0f;
+                    const real vc = (ok & 4) ? gc : (real)0.0f;
+                    const real vd = (ok & 8) ? gd : (real)0.0f;
+                    real v = bilinear_combine(wa, wb, wc, wd, va, vb, vc, vd);
+#if HAS_MASK
+                    v *= m;
+#endif
+                    dst[u * TAB + e] = v;
+                }
+            }
+        }
+        for (; cl < nc; ++cl) {
+            const __global real* img = img0 + (size_t)cl * hw;
             __local real* dst = col + cl * TAB;
             for (int e = lid; e < TAB; e += WGS) {
                 const int ok = tapok[e];

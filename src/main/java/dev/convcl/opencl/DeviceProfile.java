@@ -355,12 +355,13 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
 
     /**
      * The deform-gemm tile used without a tuning entry, or empty when none fits. CPU: one
-     * work-item per group, register tiles of 2 vectors of min(width, 8) pixels x as many output
-     * channels as the registers hold (at most 8: AVX-512 8, AVX2 6), as many channels per
-     * work-group as the group has (up to 512, so each sample is computed once), split while there
-     * would be fewer than four work-groups per compute unit. GPU: 16 register tiles of 4 pixels x
-     * 4 channels per warp-sized row of work-items, as many rows as the channels need (at most
-     * 256 work-items); then smaller tiles until one fits the local memory.
+     * work-item per group, register tiles of 2 vectors of the register width in pixels x as many
+     * output channels as the registers hold (at most 8: AVX-512 8, AVX2 6), and as many channels
+     * per work-group as the group has (up to 512, so each sample is computed once), split only
+     * where {@link #deformChannelBlocks} finds that the compute units' gain outweighs sampling
+     * again. GPU: 16 register tiles of 4 pixels x 4 channels per warp-sized row of work-items, as
+     * many rows as the channels need (at most 256 work-items); then smaller tiles until one fits
+     * the local memory.
      */
     Optional<DeformGemmPlan.Tile> deform(Convolution spec) {
         List<DeformGemmPlan.Tile> c = deformCandidates(spec);
@@ -368,16 +369,50 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
     }
 
     private DeformGemmPlan.Tile deformCpuPreferred(Convolution spec) {
-        int vw = Math.min(vectorWidth, 8);
+        int vw = vectorWidth;
         int pv = 2;
         int kt = deformChannels(pv);
-        int nkt = nkt(spec.kPerGroup(), kt, 512);
-        int pixels = vw * pv;
-        long pixelTiles = (long) spec.n() * spec.groups() * ceilDiv(spec.outH() * spec.outW(), pixels);
-        while (nkt > 1 && pixelTiles * ceilDiv(spec.kPerGroup(), kt * nkt) < 4L * computeUnits) {
-            nkt = ceilDiv(nkt, 2);
-        }
+        int kg = spec.kPerGroup();
+        long pixelTiles = (long) spec.n() * spec.groups() * ceilDiv(spec.outH() * spec.outW(), vw * pv);
+        int nkt = deformChannelBlocks(kg, kt, nkt(kg, kt, 512), pixelTiles);
         return new DeformGemmPlan.Tile(vw, pv, 1, kt, nkt, 16, 1);
+    }
+
+    /**
+     * Multiply-adds one bilinear sample costs, in output channels' worth (lanes of vector FMAs):
+     * eight vector FMAs (a sample is four gathered loads, four weights and the mask, read from the
+     * sampling table). On AVX-512 (16-float vectors) the sampling of a 128-channel layer took as
+     * long as its multiply (dcn ResNet-18 layer 2, POCL), which this matches.
+     */
+    private int deformSampleCost() {
+        return 8 * vectorWidth;
+    }
+
+    /**
+     * Register tiles per work-group along channels: {@code nkt} (all the group's channels, each
+     * sample computed once) halved while that lowers the modelled time, rounds of work-groups over
+     * the compute units x (the work-group's multiply-adds per sample point + the sample's cost):
+     * splitting the channels of a work-group fills more compute units but samples every point once
+     * more per block, which only pays while there are fewer pixel tiles than compute units.
+     */
+    int deformChannelBlocks(int kg, int kt, int nkt, long pixelTiles) {
+        int best = nkt;
+        double bestCost = Double.MAX_VALUE;
+        for (int n = nkt; ; n = ceilDiv(n, 2)) {
+            long groups = pixelTiles * ceilDiv(kg, kt * n);
+            double cost = (double) ceilDiv(groups, computeUnits) * ((long) kt * n + deformSampleCost());
+            if (cost < bestCost) {
+                best = n;
+                bestCost = cost;
+            }
+            if (n == 1) {
+                return best;
+            }
+        }
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
     }
 
     /** Output channels of a register tile of {@code pv} pixel vectors that fit the registers (at most 8). */

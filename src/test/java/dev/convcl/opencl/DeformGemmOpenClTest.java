@@ -63,9 +63,13 @@ class DeformGemmOpenClTest {
         DEVICE.assertSelectionPicksAndMatches("deform-gemm[", EDGE_SPECS, 300, 0.5, 2, 10);
     }
 
-    /** Per tile: a problem whose channel chunks straddle offset groups, and torchvision's problem. */
+    /**
+     * Per tile: a problem whose channel chunks straddle offset groups, one whose chunks of 7
+     * channels are sampled 4 at a time and then one by one, and torchvision's problem.
+     */
     private static final String[] TILE_SPECS = {
         "op=deform2d n=2 c=10 h=7 w=13 k=36 kh=3 kw=3 pad=1 groups=2 og=5 mask=1 bias=1 relu=1",
+        "op=deform2d n=1 c=14 h=6 w=5 k=9 kh=3 kw=3 pad=1 groups=1 og=2 mask=1 bias=1",
         TORCHVISION,
     };
 
