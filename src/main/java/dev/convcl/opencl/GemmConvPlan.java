@@ -372,6 +372,10 @@ final class GemmConvPlan implements Primitive {
                     && paysForTheCopy(s, cfg);
             g.planeH = g.implicitPad ? s.h() : g.ihp;
             g.planeW = g.implicitPad ? s.w() : g.iwp;
+            // 1x1 register tiles: the tap loop is the input-channel loop alone (POINTWISE)
+            if (cfg.kind() != GemmConfig.Kind.LM && !g.implicitPad && s.kh() == 1 && s.kw() == 1) {
+                o.define("POINTWISE", 1);
+            }
             if (g.implicitPad) {
                 o.define("IMPLICIT_PAD", 1);
                 maxRead = s.inputSize() - 1;

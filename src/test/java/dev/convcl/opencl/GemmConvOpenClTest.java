@@ -114,6 +114,7 @@ class GemmConvOpenClTest {
         Map<Integer, Args> inputs = new HashMap<>();
         Map<Integer, float[]> expected = new HashMap<>();
         Set<String> tilings = new HashSet<>();
+        Set<GemmConfig.Kind> pointwise = EnumSet.noneOf(GemmConfig.Kind.class);
         for (Map.Entry<GemmConfig, List<Integer>> e : plan.entrySet()) {
             GemmConfig cfg = e.getKey();
             for (int i : e.getValue()) {
@@ -134,12 +135,17 @@ class GemmConvOpenClTest {
                         boolean flat = cfg.kind() == GemmConfig.Kind.PV && g.linear && g.planeW == spec.outW();
                         tilings.add(cfg.kind() + (flat ? " along the output" : g.linear ? " along the image" : " in rows")
                                 + (g.implicitPad ? ", padding as it reads" : ""));
+                        if (g.options.contains("-DPOINTWISE=1")) {
+                            pointwise.add(cfg.kind());
+                        }
                     }
                 }
             }
         }
         assertEquals(Set.of("CM in rows", "CM in rows, padding as it reads", "CM along the image",
                 "PV in rows", "PV along the image", "PV along the output"), tilings);
+        // both register kernels ran their 1x1 tap loop (one tap per input channel) on some shape
+        assertEquals(EnumSet.of(GemmConfig.Kind.CM, GemmConfig.Kind.PV), pointwise);
         assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
     }
 
