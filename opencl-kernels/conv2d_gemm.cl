@@ -285,6 +285,35 @@ __kernel void pack_weights(__global const real* restrict weight,
             ROW_FMA(ACC[r], s_, row_, N);                                                          \
         })
 
+/* Copies count (< 32) adjacent reals in at most five stores. */
+inline void store_run(__global real* dst, const real* src, const int count)
+{
+    int o = 0;
+    if (count & 16) {
+        const real16 v16 = VLOAD16(src);
+        VSTORE16(v16, dst);
+        o = 16;
+    }
+    if (count & 8) {
+        const real8 v8 = VLOAD8(src + o);
+        VSTORE8(v8, dst + o);
+        o += 8;
+    }
+    if (count & 4) {
+        const real4 v4 = VLOAD4(src + o);
+        VSTORE4(v4, dst + o);
+        o += 4;
+    }
+    if (count & 2) {
+        const real2 v2 = VLOAD2(src + o);
+        VSTORE2(v2, dst + o);
+        o += 2;
+    }
+    if (count & 1) {
+        dst[o] = src[o];
+    }
+}
+
 #if defined(TN) && defined(MV)
 #define TM (VW * MV)
 
@@ -312,6 +341,47 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
         }
         bv[v] = VLOAD(lanes);
     }
+#if TN < 32
+    if (!linear && ox0 + TN <= OW && mCount == TM) {
+        /* the tile's TN pixels are adjacent in each of its TM output planes: the results go
+           through private memory, channel-major, and each channel's run is stored whole */
+        real tile[TM][TN];
+        const int pix0 = oy * OW + ox0;
+#if HAS_SUM
+        for (int m = 0; m < TM; ++m) {
+            for (int t = 0; t < TN; ++t) {
+                tile[m][t] = sum[out0 + (size_t)m * P + pix0 + t];
+            }
+        }
+#endif
+#pragma unroll
+        for (int t = 0; t < TN; ++t) {
+#pragma unroll
+            for (int v = 0; v < MV; ++v) {
+                realv r = acc[t][v];
+                realv sv = (realv)(0.0f);
+                real lanes[VW];
+#if HAS_SUM
+                for (int l = 0; l < VW; ++l) {
+                    lanes[l] = tile[v * VW + l][t];
+                }
+                sv = VLOAD(lanes);
+#endif
+                EPILOGUE(realv, VW, r, bv[v], sv);
+                VSTORE(r, lanes);
+#pragma unroll
+                for (int l = 0; l < VW; ++l) {
+                    tile[v * VW + l][t] = lanes[l];
+                }
+            }
+        }
+#pragma unroll
+        for (int m = 0; m < TM; ++m) {
+            store_run(out + (size_t)m * P + pix0, tile[m], TN);
+        }
+        return;
+    }
+#endif
     /* the tile's first output pixel; later ones step along the row (and, when linear, wrap) */
     int y = linear ? base / IWP : oy;
     int x = linear ? base - y * IWP : ox0;
@@ -365,35 +435,6 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 #if IMPLICIT_PAD
 #error "conv2d_gemm_pv reads vectors of adjacent pixels, which TAP_READ does not check: IMPLICIT_PAD is for conv2d_gemm_cm"
 #endif
-
-/* Copies count (< 32) adjacent reals in at most five stores. */
-inline void store_run(__global real* dst, const real* src, const int count)
-{
-    int o = 0;
-    if (count & 16) {
-        const real16 v16 = VLOAD16(src);
-        VSTORE16(v16, dst);
-        o = 16;
-    }
-    if (count & 8) {
-        const real8 v8 = VLOAD8(src + o);
-        VSTORE8(v8, dst + o);
-        o += 8;
-    }
-    if (count & 4) {
-        const real4 v4 = VLOAD4(src + o);
-        VSTORE4(v4, dst + o);
-        o += 4;
-    }
-    if (count & 2) {
-        const real2 v2 = VLOAD2(src + o);
-        VSTORE2(v2, dst + o);
-        o += 2;
-    }
-    if (count & 1) {
-        dst[o] = src[o];
-    }
-}
 
 __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
 {
