@@ -38,7 +38,8 @@
  *                     MV fma per pixel (any stride and dilation).
  *                     VW (1, 2, 4, 8, 16), MV, TN, SW; IMPLICIT_PAD (0 or 1, default 0);
  *                     POINTWISE (0 or 1, default 0; 1 only for KH = KW = 1 without
- *                     IMPLICIT_PAD: the tap loop is the input-channel loop alone).
+ *                     IMPLICIT_PAD: the tap loop is the input-channel loop alone; the host asks
+ *                     it of 16-float tiles only).
  *   conv2d_gemm_pv    CPU style: TM output channels x TN = VW*NV pixels, pixels in vectors of VW
  *                     (vloadVW of adjacent inputs, stride 1 only), one weight broadcast per
  *                     channel; suits groups with few output channels.
@@ -341,10 +342,12 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
         }
         bv[v] = VLOAD(lanes);
     }
-#if TN < 32
+#if TN < 32 && VW >= 16
     if (!linear && ox0 + TN <= OW && mCount == TM) {
         /* the tile's TN pixels are adjacent in each of its TM output planes: the results go
-           through private memory, channel-major, and each channel's run is stored whole */
+           through private memory, channel-major, and each channel's run is stored whole.
+           16-float vectors only: measured on POCL faster with AVX-512's 16-float tiles, mixed
+           (up to 1.3x slower) with AVX2's 8-float ones, which keep the stores below */
         real tile[TM][TN];
         const int pix0 = oy * OW + ox0;
 #if HAS_SUM
