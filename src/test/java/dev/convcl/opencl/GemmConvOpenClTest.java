@@ -139,12 +139,52 @@ class GemmConvOpenClTest {
                         boolean flat = cfg.kind() == GemmConfig.Kind.PV && g.linear && g.planeW == spec.outW();
                         tilings.add(cfg.kind() + (flat ? " along the output" : g.linear ? " along the image" : " in rows")
                                 + (g.implicitPad ? ", padding as it reads" : ""));
+
                     }
                 }
             }
         }
         assertEquals(Set.of("CM in rows", "CM in rows, padding as it reads", "CM along the image",
                 "PV in rows", "PV along the image", "PV along the output"), tilings);
+        assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
+    }
+
+    /**
+     * The 1x1 builds of both register kernels (POINTWISE: the tap loop is the input-channel loop
+     * alone, 16-float tiles) on the pointwise shapes of {@link #SHAPES} (plain, strided, padded
+     * and copied), each exactly as the reference; the rotation of the test above need not give
+     * them a 16-float tile.
+     */
+    @Test
+    void oneByOneBuildsMatchTheReferenceExactlyOnIntegers() {
+        Set<GemmConfig.Kind> ran = EnumSet.noneOf(GemmConfig.Kind.class);
+        int k = 0;
+        for (String line : SHAPES) {
+            Convolution spec = Problems.parse(line);
+            if (spec.kh() != 1 || spec.kw() != 1 || spec.groups() != 1) {
+                continue;
+            }
+            Args args = Tensors.args(spec, 2000 + k++, true, 0);
+            float[] ref = CrossCheck.reference(spec, args);
+            for (GemmConfig cfg : List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.pv(16, 4, 64, 1))) {
+                if (GemmConvPlan.unsuitableReason(spec, cfg, DEVICE.context().info()).isPresent()) {
+                    continue;
+                }
+                try (GemmConvPlan p = new GemmConvPlan(DEVICE.context(), spec, cfg)) {
+                    if (!p.geometry().options.contains("-DPOINTWISE=1")) {
+                        continue;
+                    }
+                    ran.add(cfg.kind());
+                    float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
+                    int bad = Tensors.firstMismatch(ref, out);
+                    if (bad >= 0) {
+                        fail(spec + " with " + cfg + " (1x1 build): output " + bad + " is " + out[bad] + ", reference "
+                                + ref[bad]);
+                    }
+                }
+            }
+        }
+        assertEquals(EnumSet.of(GemmConfig.Kind.CM, GemmConfig.Kind.PV), ran);
         assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
     }
 

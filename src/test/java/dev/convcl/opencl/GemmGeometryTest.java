@@ -66,6 +66,26 @@ class GemmGeometryTest {
     }
 
     @Test
+    void oneByOneKernelsGetTheChannelLoopAlone() {
+        // 1x1, at any stride, in both register kernels of 16-float vectors: one tap per input channel (POINTWISE)
+        Convolution pw = Problems.parse("op=conv2d n=1 c=320 h=7 w=7 k=1280 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+        assertTrue(GemmConvPlan.Geometry.of(pw, GemmConfig.cm(16, 32, 14, 1)).options.contains("-DPOINTWISE=1"));
+        assertTrue(GemmConvPlan.Geometry.of(pw, GemmConfig.pv(16, 4, 64, 1)).options.contains("-DPOINTWISE=1"));
+        Convolution strided = Problems.parse("op=conv2d n=1 c=12 h=13 w=11 k=18 kh=1 kw=1 stride=2 pad=0 dil=1 groups=1");
+        assertTrue(GemmConvPlan.Geometry.of(strided, GemmConfig.cm(16, 32, 14, 1)).options.contains("-DPOINTWISE=1"));
+        // not 8-float tiles (slower with them on AVX2), not the local-memory kernel, not other kernel sizes
+        assertFalse(GemmConvPlan.Geometry.of(pw, GemmConfig.cm(8, 16, 6, 1)).options.contains("POINTWISE"));
+        assertFalse(GemmConvPlan.Geometry.of(pw, GemmConfig.lm(16, 16, 64, 64, 16)).options.contains("POINTWISE"));
+        Convolution row = Problems.parse("op=conv2d n=1 c=8 h=9 w=9 k=16 kh=1 kw=3 stride=1 pad=0 dil=1 groups=1");
+        assertFalse(GemmConvPlan.Geometry.of(row, GemmConfig.cm(16, 32, 14, 1)).options.contains("POINTWISE"));
+        // and not where the kernel pads as it reads (its tap loops find the rows inside the image)
+        Convolution padded = Problems.parse("op=conv2d n=1 c=9 h=6 w=20 k=17 kh=1 kw=1 stride=1 pad=1 dil=1 groups=1");
+        GemmConvPlan.Geometry rows = GemmConvPlan.Geometry.of(padded, GemmConfig.cm(16, 32, 14, 1));
+        assertTrue(rows.implicitPad);
+        assertFalse(rows.options.contains("POINTWISE"), rows.options);
+    }
+
+    @Test
     void tilesInRowsPadAsTheyReadAndOthersCopyTheInput() {
         Convolution s = Problems.parse("op=conv2d n=2 c=8 h=28 w=28 k=32 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
         GemmConvPlan.Geometry rows = GemmConvPlan.Geometry.of(s, GemmConfig.cm(16, 32, 14, 1));
