@@ -164,8 +164,8 @@ final class DepthwiseConv extends CpuPlan {
         int items = spec.n() * spec.c() * bands;
         int rows = geo.rows(geo.outRows);
         Parallel.forEach(pool, tasks, task -> {
-            float[] buf = new float[geo.bufferLen];
-            float[] wide = new float[rows * geo.rowLen];
+            float[] buf = Workspace.zeroed(Workspace.Slot.BUFFER, geo.bufferLen);
+            float[] wide = Workspace.zeroed(Workspace.Slot.WIDE, rows * geo.rowLen);
             int end = (int) ((long) (task + 1) * items / tasks);
             for (int item = (int) ((long) task * items / tasks); item < end; item++) {
                 int plane = item / bands;

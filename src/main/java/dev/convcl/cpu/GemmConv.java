@@ -161,7 +161,7 @@ final class GemmConv extends CpuPlan {
         int tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
         int p0 = tileStart(tile), cols = tileStart(tile + 1) - p0, valid = Math.min(cols, pixels - p0);
         int rows = Math.min(m, k0 + kPerPart) - k0;
-        float[][] c = new float[rows][tileCols];
+        float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, tileCols);
         int aOff = (g * m + k0) * depth;
         if (inPlaceOffsets != null) {
             int off = packer.inPlaceOffset(n, g) + p0;
@@ -172,7 +172,7 @@ final class GemmConv extends CpuPlan {
             }
         }
         Object tileData = packer.tile(call, prepared, n, p0, valid);
-        float[] panel = new float[chunk * tileCols];
+        float[] panel = Workspace.zeroed(Workspace.Slot.PANEL, chunk * tileCols);
         for (int r0 = 0; r0 < depth; r0 += chunk) {
             int r1 = Math.min(depth, r0 + chunk);
             packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, tileCols, 0);
@@ -186,7 +186,7 @@ final class GemmConv extends CpuPlan {
         int tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
         int p0 = tileStart(tile), cols = tileStart(tile + 1) - p0, valid = Math.min(cols, pixels - p0);
         Object tileData = packer.tile(call, prepared, n, p0, valid);
-        float[] panel = new float[depth * tileCols];
+        float[] panel = Workspace.zeroed(Workspace.Slot.PANEL, depth * tileCols);
         int rowsPerChunk = ceilDiv(depth, packChunks);
         Parallel.forEach(pool, ceilDiv(depth, rowsPerChunk), part -> {
             int r0 = part * rowsPerChunk, r1 = Math.min(depth, r0 + rowsPerChunk);
@@ -195,7 +195,7 @@ final class GemmConv extends CpuPlan {
         int kPerRange = roundUp(ceilDiv(m, kRanges), Math.min(8, m));
         Parallel.forEach(pool, ceilDiv(m, kPerRange), part -> {
             int k0 = part * kPerRange, rows = Math.min(m, k0 + kPerRange) - k0;
-            float[][] c = new float[rows][tileCols];
+            float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, tileCols);
             int aOff = (g * m + k0) * depth;
             kernels.gemm(rows, depth, cols, call.wt(), aOff, depth, panel, rowOffsets, 0, c);
             store(call, c, n, g * m + k0, rows, p0, valid);

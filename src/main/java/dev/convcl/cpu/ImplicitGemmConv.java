@@ -116,7 +116,7 @@ final class ImplicitGemmConv extends CpuPlan {
 
     @Override
     void run(CallData call) {
-        float[] buf = new float[bufferLen];
+        float[] buf = Workspace.zeroed(Workspace.Slot.BUFFER, bufferLen);
         int hw = spec.h() * spec.w();
         Parallel.forEach(pool, spec.n() * spec.c(), plane -> layout.fill(call.in(), plane * hw, buf, plane * layout.planeLen));
         Parallel.forEach(pool, spec.n() * spec.groups() * blocks, task -> block(call, buf, task));
@@ -125,7 +125,7 @@ final class ImplicitGemmConv extends CpuPlan {
     private void block(CallData call, float[] buf, int task) {
         int b = task % blocks, ng = task / blocks, g = ng % spec.groups(), n = ng / spec.groups();
         int t0 = blockStart(b), cols = blockStart(b + 1) - t0;
-        float[][] c = new float[m][cols];
+        float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, m, cols);
         int base = (n * spec.c() + g * spec.cPerGroup()) * layout.planeLen;
         for (int ch = 0; ch < chunkOffsets.length; ch++) {
             int[] offsets = chunkOffsets[ch];

@@ -29,7 +29,7 @@ final class ScalarKernels implements Kernels {
                      float[][] c) {
         // Four B rows at a time stay in L1 while every C row passes over them (measured faster
         // than sweeping longer blocks of B per C row).
-        float[][] window = new float[4][cols];
+        float[][] window = Workspace.zeroedRows(Workspace.Rows.WINDOW, 4, cols);
         int r = 0;
         for (; r + 4 <= depth; r += 4) {
             for (int u = 0; u < 4; u++) {
@@ -83,8 +83,8 @@ final class ScalarKernels implements Kernels {
     @Override
     public void taps(int rows, int rowLen, int inStride, float[] w, int wOff, int[] tapOffsets, int taps, float[] in,
                      int inOff, float[] out, int outOff) {
-        float[] acc = new float[rowLen];
-        float[][] window = new float[TAPS_PER_PASS][rowLen];
+        float[] acc = Workspace.zeroed(Workspace.Slot.KERNEL, rowLen);
+        float[][] window = Workspace.zeroedRows(Workspace.Rows.WINDOW, TAPS_PER_PASS, rowLen);
         for (int y = 0; y < rows; y++) {
             int rowIn = inOff + y * inStride;
             java.util.Arrays.fill(acc, 0f);

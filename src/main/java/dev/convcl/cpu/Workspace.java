@@ -1,0 +1,120 @@
+package dev.convcl.cpu;
+
+import java.lang.ref.SoftReference;
+import java.util.Arrays;
+
+/**
+ * Scratch arrays of the current thread, kept from one call to the next, so that a plan's tasks do
+ * not allocate their tiles anew on every call.
+ *
+ * <p>Why: a network on the CPU path allocated about 16 MB of tiles per call at batch 1
+ * (MobileNetV2). Fresh allocations keep landing on heap pages the process has not touched yet
+ * while the young generation grows, and on the 2-core CI machines a first touch of a page costs
+ * far more than the arithmetic: calls took 3 to 6 times their steady time, in process CPU time as
+ * well as in wall time, for the first 100 to 300 calls, and again whenever the heap grew. Reused
+ * arrays are touched once.
+ *
+ * <p>Every array handed out is zeroed over the length asked for, as a new array would be; it may be
+ * longer than asked. A thread holds at most one array per {@link Slot} (a task uses each slot for
+ * one purpose at a time), each behind a {@link SoftReference} so the collector can take it back
+ * under memory pressure, and arrays above {@link #MAX_KEPT_FLOATS} are never kept. Arrays are
+ * per thread: one handed to other threads (a buffer the caller fills and the pool's tasks read)
+ * must not be asked for again by the same thread until those tasks are done, which
+ * {@link Parallel#forEach} guarantees by returning only then.
+ */
+final class Workspace {
+    /** What a task uses an array for; a task never holds two arrays of one slot at once. */
+    enum Slot {
+        /** A packed column panel (GEMM B). */
+        PANEL,
+        /** A padded or phase-split copy of input planes. */
+        BUFFER,
+        /** A row of outputs before they are stored (depthwise). */
+        WIDE,
+        /** A kernel's own accumulator row ({@link ScalarKernels}). */
+        KERNEL
+    }
+
+    /** What a task uses a block of rows for; a task never holds two blocks of one kind at once. */
+    enum Rows {
+        /** GEMM accumulators (C rows). */
+        ACC,
+        /** A kernel's own copies of B rows ({@link ScalarKernels}). */
+        WINDOW
+    }
+
+    /** Largest array kept for the next call: 8 MiB; larger ones are allocated each time. */
+    static final int MAX_KEPT_FLOATS = (int) (2 * Scratch.TILE_FLOATS);
+
+    private static final ThreadLocal<Workspace> CURRENT = ThreadLocal.withInitial(Workspace::new);
+
+    @SuppressWarnings("unchecked")
+    private final SoftReference<float[]>[] arrays = new SoftReference[Slot.values().length];
+    @SuppressWarnings("unchecked")
+    private final SoftReference<float[][]>[] rows = new SoftReference[Rows.values().length];
+
+    private Workspace() {
+    }
+
+    /**
+     * An array of at least {@code length} floats, zero over {@code [0, length)}, for {@code slot} of
+     * the current thread.
+     */
+    static float[] zeroed(Slot slot, int length) {
+        return CURRENT.get().floats(slot, length);
+    }
+
+    /**
+     * {@code count} arrays of at least {@code length} floats each, zero over {@code [0, length)}, for
+     * {@code kind} of the current thread. The outer array has exactly {@code count} entries.
+     */
+    static float[][] zeroedRows(Rows kind, int count, int length) {
+        return CURRENT.get().rows(kind, count, length);
+    }
+
+    private float[] floats(Slot slot, int length) {
+        SoftReference<float[]> ref = arrays[slot.ordinal()];
+        float[] a = ref == null ? null : ref.get();
+        if (a != null && a.length >= length) {
+            Arrays.fill(a, 0, length, 0f);
+            return a;
+        }
+        a = new float[length];
+        if (length <= MAX_KEPT_FLOATS) {
+            arrays[slot.ordinal()] = new SoftReference<>(a);
+        }
+        return a;
+    }
+
+    private float[][] rows(Rows kind, int count, int length) {
+        SoftReference<float[][]> ref = rows[kind.ordinal()];
+        float[][] kept = ref == null ? null : ref.get();
+        if (kept == null) {
+            kept = new float[0][];
+        }
+        if ((long) count * length > MAX_KEPT_FLOATS) {
+            return new float[count][length];
+        }
+        boolean changed = false;
+        if (kept.length < count) {
+            kept = Arrays.copyOf(kept, count);
+            changed = true;
+        }
+        float[][] out = new float[count][];
+        for (int i = 0; i < count; i++) {
+            float[] r = kept[i];
+            if (r == null || r.length < length) {
+                r = new float[length];
+                kept[i] = r;
+                changed = true;
+            } else {
+                Arrays.fill(r, 0, length, 0f);
+            }
+            out[i] = r;
+        }
+        if (changed) {
+            rows[kind.ordinal()] = new SoftReference<>(kept);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,159 @@
+package dev.convcl.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Convolution;
+import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.Primitives;
+import dev.convcl.testing.Problems;
+import dev.convcl.testing.Tensors;
+import java.lang.management.ManagementFactory;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The CPU path's tasks take their tiles from {@link Workspace}: a plan called again allocates
+ * next to nothing (its tiles are the last call's), and a tile that held another plan's data, even
+ * NaN, never shows through in the next plan's output.
+ */
+class CpuWorkspaceTest {
+    private static final List<CpuBackend> BACKENDS = new ArrayList<>();
+
+    @BeforeAll
+    static void backends() {
+        BACKENDS.add(new CpuBackend(1, Kernels.scalar()));
+        BACKENDS.add(new CpuBackend(3, Kernels.scalar()));
+        Kernels vector = Kernels.vectorOrNull();
+        if (vector != null) {
+            BACKENDS.add(new CpuBackend(1, vector));
+            BACKENDS.add(new CpuBackend(2, vector));
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        BACKENDS.forEach(CpuBackend::close);
+    }
+
+    /** One problem per algorithm whose tiles are the bulk of what a call would allocate. */
+    static Stream<String[]> algorithms() {
+        return Stream.of(
+                new String[] {"cpu-1x1", "op=conv2d n=1 c=16 h=40 w=40 k=96 kh=1 kw=1 bias=1 relu=1"},
+                new String[] {"cpu-gemm", "op=conv2d n=1 c=24 h=30 w=30 k=48 kh=3 kw=3 stride=2 pad=1 bias=1"},
+                new String[] {"cpu-implicit-gemm", "op=conv2d n=1 c=16 h=40 w=40 k=32 kh=3 kw=3 pad=1 bias=1"},
+                new String[] {"cpu-depthwise", "op=conv2d n=1 c=64 h=40 w=40 k=64 kh=3 kw=3 pad=1 groups=64 bias=1"});
+    }
+
+    /**
+     * On one thread (every task on the caller), a plan's later calls allocate less than an eighth of
+     * the output's bytes: no tile per call. Before {@link Workspace}, every call allocated its C
+     * tiles (the whole output's worth) and its panels or padded planes again.
+     */
+    @ParameterizedTest
+    @MethodSource("algorithms")
+    void laterCallsAllocateNoTiles(String algorithm, String line) {
+        Convolution spec = Problems.parse(line);
+        for (CpuBackend backend : BACKENDS) {
+            if (backend.threads() != 1) {
+                continue;
+            }
+            try (CpuPlan plan = backend.compile(spec, algorithm)) {
+                assertEquals(algorithm, plan.algorithm());
+                Args args = Tensors.args(spec, 3, false, 1);
+                float[] out = Tensors.out(args);
+                for (int i = 0; i < 3; i++) {
+                    Arrays.fill(out, Float.NaN);
+                    Primitives.run(backend, plan, args);
+                }
+                int calls = 5;
+                long before = allocatedBytes();
+                for (int i = 0; i < calls; i++) {
+                    Primitives.run(backend, plan, args);
+                }
+                long perCall = (allocatedBytes() - before) / calls;
+                long outputBytes = 4 * spec.outputSize();
+                assertTrue(perCall < outputBytes / 8, algorithm + " (" + backend.kernelName() + ") allocated " + perCall
+                        + " bytes a call, an eighth of the output is " + outputBytes / 8 + ": " + spec);
+                float[] ref = CrossCheck.reference(spec, args);
+                assertTrue(Tensors.relativeL2(ref, out) < 1e-5, algorithm + " after reuse differs from the reference: " + spec);
+            }
+        }
+    }
+
+    /**
+     * Plans of different shapes alternate on the same threads, the first fed NaN everywhere so its
+     * tiles are left full of NaN: every output of the others still matches the reference exactly
+     * (integer data), so nothing of a reused tile beyond what the call wrote is ever read.
+     */
+    @Test
+    void tilesLeftFullOfNanNeverShowThrough() {
+        String[] lines = {
+            "op=conv2d n=1 c=16 h=40 w=40 k=96 kh=1 kw=1",
+            "op=conv2d n=1 c=64 h=40 w=40 k=64 kh=3 kw=3 pad=1 groups=64",
+            "op=conv2d n=1 c=8 h=13 w=11 k=8 kh=3 kw=3 stride=2 pad=2,1 groups=8 bias=1",
+            "op=conv2d n=1 c=16 h=40 w=40 k=32 kh=3 kw=3 pad=1",
+            "op=conv2d n=2 c=6 h=9 w=17 k=10 kh=3 kw=3 pad=3 dil=2 bias=1",
+            "op=conv2d n=1 c=24 h=30 w=30 k=48 kh=3 kw=3 stride=2 pad=1",
+            "op=conv2d n=1 c=5 h=7 w=9 k=7 kh=1 kw=1 bias=1"};
+        for (CpuBackend backend : BACKENDS) {
+            for (String algorithm : new String[] {"cpu-1x1", "cpu-gemm", "cpu-implicit-gemm", "cpu-depthwise"}) {
+                for (String line : lines) {
+                    Convolution poisoner = Problems.parse(lines[0].equals(line) ? lines[1] : lines[0]);
+                    Convolution spec = Problems.parse(line);
+                    CpuPlan nanPlan = compileOrNull(backend, poisoner, CpuBackend.algorithmFor(poisoner));
+                    CpuPlan plan = compileOrNull(backend, spec, algorithm);
+                    if (plan == null) {
+                        continue;
+                    }
+                    try (nanPlan; plan) {
+                        Args nan = Tensors.args(poisoner, 1, true, 1);
+                        Arrays.fill(Tensors.array(nan, Arg.SRC), Float.NaN);
+                        Arrays.fill(Tensors.array(nan, Arg.WEIGHTS), Float.NaN);
+                        Primitives.run(backend, nanPlan, nan);
+                        Args ints = Tensors.args(spec, 2, true, 1);
+                        float[] ref = CrossCheck.reference(spec, ints);
+                        float[] out = Primitives.output(backend, plan, spec, ints);
+                        int bad = Tensors.firstMismatch(ref, out);
+                        assertEquals(-1, bad, () -> algorithm + " (" + backend.kernelName() + " x" + backend.threads()
+                                + ") after a NaN call of " + poisoner + ": element " + bad + " is " + out[bad]
+                                + ", reference " + ref[bad] + ": " + spec);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Bytes the current thread has allocated so far ({@code com.sun.management.ThreadMXBean}, read by
+     * reflection: the test module does not read jdk.management).
+     */
+    private static long allocatedBytes() {
+        try {
+            Method m = Class.forName("com.sun.management.ThreadMXBean").getMethod("getCurrentThreadAllocatedBytes");
+            long bytes = (long) m.invoke(ManagementFactory.getThreadMXBean());
+            assertTrue(bytes >= 0, "this JVM does not count allocated bytes");
+            return bytes;
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError("this JVM does not count allocated bytes", e);
+        }
+    }
+
+    private static CpuPlan compileOrNull(CpuBackend backend, Convolution spec, String algorithm) {
+        try {
+            return backend.compile(spec, algorithm);
+        } catch (IllegalArgumentException cannotRunThisKind) {
+            return null;
+        }
+    }
+}
