@@ -53,7 +53,7 @@ final class DeformSampler implements ColumnPacker {
     public Object prepare(CallData call, ForkJoinPool pool) {
         int h = s.h(), w = s.w();
         float[] in = call.in();
-        float[] padded = new float[paddedLen];
+        float[] padded = Workspace.zeroed(Workspace.Slot.BUFFER, paddedLen);
         Parallel.forEach(pool, s.n() * s.c(), plane -> {
             for (int y = 0; y < h; y++) {
                 System.arraycopy(in, (plane * h + y) * w, padded, plane * planeSize + (y + 1) * planeW + 1, w);

@@ -105,9 +105,11 @@ class CpuWorkspaceTest {
             "op=conv2d n=1 c=16 h=40 w=40 k=32 kh=3 kw=3 pad=1",
             "op=conv2d n=2 c=6 h=9 w=17 k=10 kh=3 kw=3 pad=3 dil=2 bias=1",
             "op=conv2d n=1 c=24 h=30 w=30 k=48 kh=3 kw=3 stride=2 pad=1",
-            "op=conv2d n=1 c=5 h=7 w=9 k=7 kh=1 kw=1 bias=1"};
+            "op=conv2d n=1 c=5 h=7 w=9 k=7 kh=1 kw=1 bias=1",
+            "op=deform2d n=1 c=6 h=11 w=9 k=5 kh=3 kw=3 pad=1 og=2 mask=1",
+            "op=deform2d n=2 c=4 h=7 w=7 k=4 kh=3 kw=3 stride=2 pad=2 dil=2 groups=2 og=1 mask=0 bias=1"};
         for (CpuBackend backend : BACKENDS) {
-            for (String algorithm : new String[] {"cpu-1x1", "cpu-gemm", "cpu-implicit-gemm", "cpu-depthwise"}) {
+            for (String algorithm : new String[] {"cpu-1x1", "cpu-gemm", "cpu-implicit-gemm", "cpu-depthwise", "cpu-deform-gemm"}) {
                 for (String line : lines) {
                     Convolution poisoner = Problems.parse(lines[0].equals(line) ? lines[1] : lines[0]);
                     Convolution spec = Problems.parse(line);
