@@ -10,7 +10,6 @@ import dev.convcl.Convolution;
 import dev.convcl.spi.Memory;
 import dev.convcl.spi.Primitive;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -60,8 +59,6 @@ final class GemmConvPlan implements Primitive {
     private final LaunchEvents events = new LaunchEvents();
     /** Where weights passed with a call are packed (allocated on the first such call). */
     private DeviceBuffer callPacked;
-    /** The buffers the GEMM kernel's arguments 0-4 hold since the last call; null before one (or after a failed one). */
-    private DeviceBuffer[] gemmArgsSet;
 
     /**
      * Whether the GEMM kernels are meant for {@code spec}: conv2d that is not depthwise. (They
@@ -243,13 +240,8 @@ final class GemmConvPlan implements Primitive {
             }
             DeviceBuffer[] gemmArgs = {input != null ? input : src, weights, all.getOrDefault(Arg.BIAS, packed),
                     all.getOrDefault(Arg.SUM, packed), all.get(Arg.DST)};
-            // The kernel keeps its arguments between launches (see KernelPrimitive#execute).
-            if (!Arrays.equals(gemmArgs, gemmArgsSet)) {
-                gemmArgsSet = null;
-                for (int i = 0; i < gemmArgs.length; i++) {
-                    gemm.arg(i, gemmArgs[i]);
-                }
-                gemmArgsSet = gemmArgs;
+            for (int i = 0; i < gemmArgs.length; i++) {
+                gemm.arg(i, gemmArgs[i]);
             }
             events.add(gemm.launch(gemmGlobal, gemmLocal));
         } catch (CLException e) {

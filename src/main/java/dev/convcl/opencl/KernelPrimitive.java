@@ -23,8 +23,6 @@ abstract class KernelPrimitive<T extends Operation> implements Primitive {
     private final OpenClKernel kernel;
     private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
     private final LaunchEvents events = new LaunchEvents();
-    /** The buffers the kernel's arguments hold since the last call; null before one (or after a failed one). */
-    private Map<Arg, DeviceBuffer> argsSet;
 
     /** Takes ownership of {@code kernel}. */
     KernelPrimitive(OpenClContext ctx, T spec, OpenClKernel kernel) {
@@ -34,9 +32,8 @@ abstract class KernelPrimitive<T extends Operation> implements Primitive {
     }
 
     /**
-     * Sets every argument of {@code k} from the call's buffers. The values set must depend on
-     * nothing but the buffers and the plan's immutable state: a call with the same buffers as the
-     * last one does not set them again.
+     * Sets every argument of {@code k} from the call's buffers, on every call: {@link OpenClKernel}
+     * skips an argument that already holds the value.
      */
     abstract void setArgs(OpenClKernel k, Map<Arg, DeviceBuffer> args);
 
@@ -54,14 +51,7 @@ abstract class KernelPrimitive<T extends Operation> implements Primitive {
     public synchronized void execute(Map<Arg, Memory> args) {
         Map<Arg, DeviceBuffer> all = buffers(bound, args);
         try {
-            // A kernel object keeps its arguments between launches and this plan owns it; the
-            // scalars depend only on the (immutable) operation, so with the same buffers as the
-            // last call (every call of a compiled graph's step) there is nothing to set.
-            if (!all.equals(argsSet)) {
-                argsSet = null;
-                setArgs(kernel, all);
-                argsSet = all;
-            }
+            setArgs(kernel, all);
             events.reset();
             events.add(kernel.launch(globalSize(), localSize()));
         } catch (CLException e) {

@@ -2,6 +2,7 @@ package dev.convcl.opencl;
 
 import static org.jocl.CL.*;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +34,10 @@ public final class OpenClKernel implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicReference<Thread> user = new AtomicReference<>();
     private final Set<cl_event> outstanding = ConcurrentHashMap.newKeySet();
+    /** What each argument index holds since it was last set (see {@link #setArg}); null: unknown. */
+    private Object[] held = new Object[8];
+    /** clSetKernelArg calls made (for tests: unchanged arguments make none). */
+    private long driverSetCalls;
 
     OpenClKernel(OpenClContext owner, String name, cl_kernel kernel) {
         this.owner = owner;
@@ -45,33 +50,66 @@ public final class OpenClKernel implements AutoCloseable {
         return name;
     }
 
+    /**
+     * Sets argument {@code index} to {@code buffer}. A kernel object keeps its arguments between
+     * launches, so when the argument already holds this very buffer (the same object as last set;
+     * every call of a compiled graph's step passes the same buffers) nothing is done: on POCL the
+     * JNI call and the driver's bookkeeping otherwise cost a compiled network's host thread more
+     * than checking its steps.
+     */
     public OpenClKernel arg(int index, DeviceBuffer buffer) {
-        return setArg(index, Sizeof.cl_mem, Pointer.to(buffer.mem()));
+        return setArg(index, Sizeof.cl_mem, buffer, buffer);
     }
 
+    /** Sets argument {@code index} to {@code value}, unless it holds that value already. */
     public OpenClKernel arg(int index, int value) {
-        return setArg(index, Sizeof.cl_int, Pointer.to(new int[] {value}));
+        return setArg(index, Sizeof.cl_int, value, null);
     }
 
+    /** Sets argument {@code index} to {@code value} (compared bit for bit), unless it holds it already. */
     public OpenClKernel arg(int index, float value) {
-        return setArg(index, Sizeof.cl_float, Pointer.to(new float[] {value}));
+        return setArg(index, Sizeof.cl_float, value, null);
     }
 
     /** A {@code __local} argument of {@code bytes}. */
     public OpenClKernel localArg(int index, long bytes) {
-        return setArg(index, bytes, null);
+        return setArg(index, bytes, bytes, null);
     }
 
-    private OpenClKernel setArg(int index, long size, Pointer value) {
+    /**
+     * Sets argument {@code index} unless it holds {@code value} already: a buffer the same object,
+     * an {@code Integer} or {@code Float} equal, a {@code Long} (local bytes) equal. What an index
+     * holds is forgotten before the driver is called, so a failed call is retried in full.
+     */
+    private OpenClKernel setArg(int index, long size, Object value, DeviceBuffer buffer) {
         enter();
         try {
-            clSetKernelArg(kernel, index, size, value);
+            if (index >= held.length) {
+                held = Arrays.copyOf(held, Math.max(index + 1, 2 * held.length));
+            }
+            Object was = held[index];
+            if (buffer != null ? was == buffer : value.equals(was)) {
+                return this;
+            }
+            held[index] = null;
+            driverSetCalls++;
+            Pointer p = buffer != null ? Pointer.to(buffer.mem())
+                    : value instanceof Integer i ? Pointer.to(new int[] {i})
+                    : value instanceof Float f ? Pointer.to(new float[] {f})
+                    : null; // a __local argument: size only
+            clSetKernelArg(kernel, index, size, p);
+            held[index] = value;
         } catch (CLException e) {
             throw OpenClErrors.translate("setting argument " + index + " of kernel " + name, e);
         } finally {
             exit();
         }
         return this;
+    }
+
+    /** clSetKernelArg calls this kernel has made so far. */
+    long driverSetCalls() {
+        return driverSetCalls;
     }
 
     /** Marks this kernel busy; a second thread arriving while it is busy is a bug in the caller. */
