@@ -166,8 +166,9 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * whole-row tiles"): 1.2-2.1x on 80-, 96- and 112-wide outputs with AVX-512, 1.2-1.9x with
      * AVX2, although there its 28 accumulator vectors of 16 floats are 56 of the 16 registers'
      * worth (the kernel is bound by its loads; see {@link #depthwiseWidth}). GPU: work-groups of
-     * 16 x 8 work-items (fewer when the device allows fewer) of 2-wide vectors and 2 rows. Every tile handed out fits the work-group and local-memory limits
-     * (else the next candidate; else none).
+     * 16 x 8 work-items (fewer when the device allows fewer) of 2-wide vectors and 2 rows. Every
+     * tile handed out fits the work-group and local-memory limits (else the next candidate; else
+     * none).
      */
     Optional<DepthwisePlan.Tile> depthwise(Convolution spec) {
         List<DepthwisePlan.Tile> c = depthwiseCandidates(spec);
