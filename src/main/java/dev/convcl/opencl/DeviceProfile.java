@@ -159,9 +159,16 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * most 8 wide, or at most 16 wide with kernels at most 5 wide, where a full vector wastes
      * lanes), up to 4 vectors along x, and rows enough for about 16 vectors of accumulators (at
      * most 8), balanced over the output height, so each loaded input vector feeds several output
-     * rows. GPU: work-groups of 16 x 8 work-items (fewer when the device allows fewer) of 2-wide
-     * vectors and 2 rows. Every tile handed out fits the work-group and local-memory limits
-     * (else the next candidate; else none).
+     * rows. An output row of 5 to {@link #WHOLE_ROW_VECTORS} vectors (65-112 floats wide with
+     * vectors of 16) gets one tile across its whole width, rows balanced over the height, at most
+     * {@link #WHOLE_ROW_ROWS}: split in tiles of 4 vectors its last tile would compute 1-3 vectors
+     * (and waste the lanes past the row). Measured on POCL (docs/performance-notes.md, "Depthwise:
+     * whole-row tiles"): 1.2-2.1x on 80-, 96- and 112-wide outputs with AVX-512, 1.2-1.9x with
+     * AVX2, although there its 28 accumulator vectors of 16 floats are 56 of the 16 registers'
+     * worth (the kernel is bound by its loads; see {@link #depthwiseWidth}). GPU: work-groups of
+     * 16 x 8 work-items (fewer when the device allows fewer) of 2-wide vectors and 2 rows. Every
+     * tile handed out fits the work-group and local-memory limits (else the next candidate; else
+     * none).
      */
     Optional<DepthwisePlan.Tile> depthwise(Convolution spec) {
         List<DepthwisePlan.Tile> c = depthwiseCandidates(spec);
@@ -188,12 +195,27 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         }
         int w = depthwiseWidth();
         int vw = w >= 16 && (spec.outW() <= 8 || (spec.outW() <= 16 && spec.kw() <= 5)) ? w / 2 : w;
-        int nv = Math.max(1, Math.min(4, (spec.outW() + vw - 1) / vw));
+        int vectors = (spec.outW() + vw - 1) / vw;
+        if (vectors > 4 && vectors <= WHOLE_ROW_VECTORS) {
+            // The whole output row in one tile: no tile along x ends in a mostly empty vector.
+            int rowTiles = ceilDiv(spec.outH(), WHOLE_ROW_ROWS);
+            return new DepthwisePlan.Tile(vw, vectors, ceilDiv(spec.outH(), rowTiles), 1, 1);
+        }
+        int nv = Math.max(1, Math.min(4, vectors));
         int maxRows = Math.min(8, 16 / nv);
         int rowTiles = (spec.outH() + maxRows - 1) / maxRows;
         int th = (spec.outH() + rowTiles - 1) / rowTiles;
         return new DepthwisePlan.Tile(vw, nv, th, 1, 1);
     }
+
+    /**
+     * Output rows of the CPU default depthwise tile that covers whole output rows of 5 to
+     * {@link #WHOLE_ROW_VECTORS} vectors ({@link #depthwise}).
+     */
+    static final int WHOLE_ROW_ROWS = 4;
+
+    /** The most vectors a row of the CPU default depthwise tile covering whole output rows has. */
+    static final int WHOLE_ROW_VECTORS = 7;
 
     /** Rows of {@code nv} accumulator vectors of the register width that fit the registers (at most 8). */
     private int depthwiseRows(int nv) {

@@ -25,7 +25,8 @@ class DepthwiseOpenClTest {
     /**
      * Odd shapes through selection's default tile: sizes 1, 7, 13, 33; kernels 1x1 to 31x31;
      * stride 1-3, dilation 1-4, padding 0-4 (and up to kh/2 for large kernels) differing between
-     * the axes, multiplier 1 and 2, batch 1-3, bias and ReLU on and off.
+     * the axes, multiplier 1 and 2, batch 1-3, bias and ReLU on and off; rows 77-101 wide (5-7
+     * vectors of 16, the whole-row tile) at stride 1 and 2.
      */
     private static final String[] EDGE_SPECS = {
         "op=conv2d n=1 c=1 h=1 w=1 k=1 kh=1 kw=1 groups=1",
@@ -41,6 +42,10 @@ class DepthwiseOpenClTest {
         "op=conv2d n=2 c=1 h=13 w=13 k=1 kh=31 kw=31 stride=2 pad=15,9 relu=1 groups=1",
         "op=conv2d n=1 c=1 h=1 w=33 k=1 kh=1 kw=31 pad=0,15 groups=1",
         "op=conv2d n=2 c=2 h=33 w=1 k=4 kh=7 kw=1 stride=2 pad=3,0 bias=1 groups=2",
+        // rows of 5 to 7 vectors, the last one partial (one tile across the row with AVX-512)
+        "op=conv2d n=2 c=2 h=11 w=101 k=4 kh=3 kw=3 stride=1 pad=1 bias=1 relu=1 groups=2",
+        "op=conv2d n=1 c=3 h=15 w=181 k=3 kh=3 kw=3 stride=2 pad=1 bias=1 groups=3",
+        "op=conv2d n=1 c=2 h=9 w=77 k=2 kh=5 kw=5 stride=1 pad=2 dil=1,2 groups=2",
     };
 
     @Test
