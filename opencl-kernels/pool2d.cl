@@ -19,17 +19,51 @@
  *   DH, DW             dilation (1 for average pooling)
  *   IN_H, IN_W         input plane size
  *   OUT_H, OUT_W       output plane size
- *   XR                 outputs a work-item computes along a row (1 to OUT_W): 16 on CPU devices,
- *                      where a work-item per output spent more on each work-item's start than on
- *                      its window (POCL: 5.0 ms for ResNet-18's 3x3/2 max pool of 64x112x112,
- *                      1.1 ms with runs of 16); 1 on GPUs, whose neighbouring work-items must read
- *                      neighbouring addresses
+ *   XR                 outputs a work-item computes along a row (1 to OUT_W): a vector's worth on
+ *                      CPU devices (16 with AVX-512, 8 with AVX2), where a work-item per output
+ *                      spent more on each work-item's start than on its window (POCL: 5.0 ms for
+ *                      ResNet-18's 3x3/2 max pool of 64x112x112, 1.1 ms with runs of 16); 1 on
+ *                      GPUs, whose neighbouring work-items must read neighbouring addresses
+ *   VW                 1, or XR (4, 8 or 16): the run is one vector (the prelude's realv). Each
+ *                      tap's XR inputs are then one vector load at stride 1, two loads and their
+ *                      even lanes at stride 2, a gather otherwise or where the run's taps reach
+ *                      the padding (lanes outside the input take the neighbour of the operation:
+ *                      -inf for max, 0 for average); a run past the row's end stores lane by lane.
+ *                      Per-lane selects and gathers of the scalar form cost 3-6 ms on POCL for
+ *                      Inception's 288x35x35 3x3 average pools.
  * Kernel arguments: input [N, C, IN_H, IN_W], output [N, C, OUT_H, OUT_W], TOTAL (N*C*OUT_H*runs,
  * runs = ceil(OUT_W / XR)).
  * NDRange: 1-D, global round_up(TOTAL, local); work-items past TOTAL return.
  * Branch-free windows: a tap outside the input reads a clamped neighbour and is not taken, and
  * t != t is the NaN test (a call to isnan cost as much as the rest of the window on POCL).
  */
+#if VW > 1
+/* The VW inputs of one tap of a run: lane l reads rp[x + l * SW], or NEUTRAL outside [0, IN_W). */
+#define NEUTRAL_MAX (-INFINITY)
+#define NEUTRAL_AVG ((real)0.0f)
+inline realv pool_taps(const __global real* rp, const int x, const real neutral)
+{
+#if SW == 1
+    if (x >= 0 && x + VW - 1 < IN_W) {
+        return VLOAD(rp + x);
+    }
+#elif SW == 2
+    if (x >= 0 && x + 2 * VW - 1 < IN_W) {
+        const realv a = VLOAD(rp + x);
+        const realv b = VLOAD(rp + x + VW);
+        return (realv)(a.even, b.even);
+    }
+#endif
+    real lanes[VW];
+    for (int l = 0; l < VW; ++l) {
+        const int ix = x + l * SW;
+        const real t = rp[clamp(ix, 0, IN_W - 1)];
+        lanes[l] = ix >= 0 && ix < IN_W ? t : neutral;
+    }
+    return VLOAD(lanes);
+}
+#endif
+
 __kernel void pool2d(__global const real* restrict input,
                      __global real* restrict output,
                      const int TOTAL)
@@ -42,7 +76,55 @@ __kernel void pool2d(__global const real* restrict input,
     const int y0 = (orow - plane * OUT_H) * SH - PH;
     const __global real* in = input + (size_t)plane * IN_H * IN_W;
     __global real* out = output + (size_t)orow * OUT_W;
+#if VW > 1
+    const int xb = ox0 * SW - PW; /* lane 0's input column at tap column 0 */
 #if POOL_MAX
+    realv m = (realv)(NEUTRAL_MAX);
+    for (int i = 0; i < KH; ++i) {
+        const int iy = y0 + i * DH;
+        if (iy < 0 || iy >= IN_H) {
+            continue;
+        }
+        for (int j = 0; j < KW; ++j) {
+            const realv t = pool_taps(in + iy * IN_W, xb + j * DW, NEUTRAL_MAX);
+            m = select(m, t, (t > m) | (t != t)); /* NaN taken, and kept: nothing is > NaN */
+        }
+    }
+    if (ox0 + VW <= OUT_W) {
+        VSTORE(m, out + ox0);
+    } else {
+        real lanes[VW];
+        VSTORE(m, lanes);
+        for (int l = 0; ox0 + l < OUT_W; ++l) {
+            out[ox0 + l] = lanes[l];
+        }
+    }
+#else
+    realv s = (realv)(NEUTRAL_AVG);
+    int rows_in = 0;
+    for (int i = 0; i < KH; ++i) {
+        const int iy = y0 + i;
+        if (iy < 0 || iy >= IN_H) {
+            continue;
+        }
+        ++rows_in;
+        for (int j = 0; j < KW; ++j) {
+            s += pool_taps(in + iy * IN_W, xb + j, NEUTRAL_AVG);
+        }
+    }
+    real lanes[VW];
+    VSTORE(s, lanes);
+    for (int l = 0; l < VW && ox0 + l < OUT_W; ++l) {
+        const int x0 = xb + l * SW;
+#if COUNT_INCLUDE_PAD
+        const int divisor = (min(y0 + KH, IN_H + PH_END) - y0) * (min(x0 + KW, IN_W + PW_END) - x0);
+#else
+        const int divisor = rows_in * max(0, min(x0 + KW, IN_W) - max(x0, 0));
+#endif
+        out[ox0 + l] = lanes[l] / (real)divisor;
+    }
+#endif
+#elif POOL_MAX
     real m[XR];
     for (int l = 0; l < XR; ++l) {
         m[l] = -INFINITY;

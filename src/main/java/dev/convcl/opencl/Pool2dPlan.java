@@ -31,12 +31,22 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
     }
 
     /**
-     * Outputs per work-item along a row: {@link #CPU_RUN} (at most the row) on a CPU-like device,
-     * where starting a work-item costs more than a window; 1 on a GPU, whose neighbouring
+     * Outputs per work-item along a row: on a CPU-like device one vector of its native width (16
+     * with AVX-512, 8 with AVX2) when the row holds one, else {@link #CPU_RUN} (at most the row):
+     * starting a work-item costs more there than a window; 1 on a GPU, whose neighbouring
      * work-items must read neighbouring addresses.
      */
     static int run(OpenClDeviceInfo device, Pool2d op) {
-        return DeviceProfile.of(device).cpuLike() ? Math.min(CPU_RUN, op.outW()) : 1;
+        if (!DeviceProfile.of(device).cpuLike()) {
+            return 1;
+        }
+        int vw = GemmDefaults.nativeWidth(device);
+        return vw >= 4 && vw <= op.outW() ? vw : Math.min(CPU_RUN, op.outW());
+    }
+
+    /** The vector width of runs of {@code run} outputs: the run itself when it is 4, 8 or 16, else 1 (scalar). */
+    static int vectorWidth(int run) {
+        return run == 4 || run == 8 || run == 16 ? run : 1;
     }
 
     static KernelOptions options(Pool2d op, int run) {
@@ -46,7 +56,8 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
                 .define("SH", w.strideH()).define("SW", w.strideW()).define("PH", w.padTop()).define("PW", w.padLeft())
                 .define("PH_END", w.padBottom()).define("PW_END", w.padRight()).define("DH", w.dilH())
                 .define("DW", w.dilW()).define("IN_H", op.h()).define("IN_W", op.w())
-                .define("OUT_H", op.outH()).define("OUT_W", op.outW()).define("XR", run);
+                .define("OUT_H", op.outH()).define("OUT_W", op.outW()).define("XR", run)
+                .define("VW", vectorWidth(run));
     }
 
     @Override
