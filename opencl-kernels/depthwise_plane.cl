@@ -14,7 +14,10 @@
  * local memory, because a vector's lanes hold its output columns in reverse order: lane l is column
  * v*VW + VW-1-l, whose tap for input column ix sits at padded position ix - v*VW + PW + l. XC weight
  * vectors are held in registers at once and each feeds every output row of the tile that its
- * kernel row reaches. The lanes are put back in order before the epilogue.
+ * kernel row reaches. The lanes are put back in order before the epilogue. Where a real output
+ * column of a vector has no tap for an input column (windows partly outside the map, dilation
+ * gaps), the FMA's result is kept only in the lanes that have one, so an input NaN or infinity
+ * reaches exactly the outputs whose windows hold it, as in the reference.
  * The output width is a build option, so the column ranges and the unrolled loops over them are
  * compile-time constants: nothing is tested per FMA; only each (kernel row, output row) pair tests
  * whether its input row is inside the image.
@@ -51,6 +54,40 @@
 #define IX_HI(v) ((v) * VW - PW + KWE + VW - 1 < MAP_W ? (v) * VW - PW + KWE + VW - 1 : MAP_W)
 /* Padded position of the weight of input column ix for lane 0 of output vector v. */
 #define BASE(v, ix) ((ix) - (v) * VW + PW)
+
+/* Whether every lane of output vector v that is a column of the output (not past OUT_W) has a tap
+   for input column ix: then no lane multiplies the input by a padding zero, which would turn an
+   input NaN or infinity into NaN in an output whose window does not hold it. Otherwise the FMA's
+   result is kept only in the lanes that have a tap (or lie past the output). */
+#define OX_FIRST(v) ((v) * VW)
+#define OX_LAST(v) ((v) * VW + VW - 1 < OUT_W - 1 ? (v) * VW + VW - 1 : OUT_W - 1)
+#define WHOLE(v, ix) (DW == 1 && OX_LAST(v) <= (ix) + PW && OX_FIRST(v) >= (ix) + PW - KWE + 1)
+
+/* Lane numbers, and a vector's lanes in reverse order. */
+#if VW == 1
+typedef int intv;
+#define LANES 0
+#else
+typedef CAT(int, VW) intv;
+#endif
+#if VW == 16
+#define LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#elif VW == 8
+#define LANES ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
+#elif VW == 4
+#define LANES ((int4)(0, 1, 2, 3))
+#elif VW == 2
+#define LANES ((int2)(0, 1))
+#endif
+
+/* Declares M, the lanes of output vector v that have a tap for input column ix or lie past the
+   output: -1 (1 when VW is 1) where they do, else 0. (A macro: a function returning a vector wider
+   than the registers draws clang's ABI warning.) */
+#define TAP_LANES(M, v, ix)                                                                       \
+    const intv M##_ox = (intv)((v) * VW + VW - 1) - LANES;                                        \
+    const intv M##_j = (intv)((ix) + PW) - M##_ox;                                                \
+    const intv M = M##_ox >= (intv)(OUT_W)                                                        \
+        || (M##_j >= (intv)(0) && M##_j < (intv)(KWE) && M##_j % (intv)(DW) == (intv)(0))
 
 /* A vector's lanes in reverse order. */
 #if VW == 16
@@ -169,8 +206,12 @@ void depthwise_plane(__global const real* restrict input,
                             const __global real* src = img + iy * MAP_W + x0;
 #pragma unroll
                             for (int u = 0; u < XC; ++u) {
-                                if (x0 + u < IX_HI(v)) {
+                                if (x0 + u < IX_HI(v) && WHOLE(v, x0 + u)) {
                                     acc[t][v] = VFMA((realv)(src[u]), w[u], acc[t][v]);
+                                } else if (x0 + u < IX_HI(v)) {
+                                    const realv r = VFMA((realv)(src[u]), w[u], acc[t][v]);
+                                    TAP_LANES(m, v, x0 + u);
+                                    acc[t][v] = m ? r : acc[t][v];
                                 }
                             }
                         }

@@ -348,8 +348,8 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * vectors of the same width ({@code outH * vectors * kh * kw} a plane): per output row, the
      * kernel rows whose input row is inside the image, times, per output vector, the input columns
      * that reach one of its lanes. For RepLKNet's 13x13 on 7x7 maps with 8-wide vectors 0.29, its
-     * 27x27 on 14x14 with 16-wide ones 0.27, its 29x29 on 28x28 0.70; above 1 on maps much wider
-     * than the kernel.
+     * 27x27 on 14x14 with 16-wide ones 0.27, its 29x29 on 28x28 0.69, its 31x31 on 56x56 0.97,
+     * its 5x5 on 56x56 3.3 (each vector reaches kw + 15 input columns).
      */
     static double planeShare(Convolution spec, int vw) {
         long rows = 0;
@@ -376,10 +376,14 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * The plane tile a CPU device prefers for {@code spec}, or empty (a GPU, a stride above 1, an
      * output row wider than {@link DepthwisePlanePlan#MAX_VECTORS} register vectors). Vectors of
      * the register width, or of the output width rounded up to a power of two when that is
-     * narrower; rows enough for half the {@link #accumulators} (at most
-     * {@link DepthwisePlanePlan#MAX_ROWS}), balanced over the output height; as many weight vectors
-     * held at once as the input columns a vector reaches, within the registers left; channels a
-     * work-group as {@link #depthwiseChannels} counts them.
+     * narrower; as many rows (at most {@link DepthwisePlanePlan#MAX_ROWS}) as fill the registers
+     * beside one weight vector per input column a vector reaches, or half the {@link #accumulators}
+     * when that is more, balanced over the output height; as many weight vectors held at once as the
+     * registers left hold (at most the columns reached); channels a work-group as
+     * {@link #depthwiseChannels} counts them. AVX-512 (32 registers): 13x13 on 7x7 takes 7 rows of
+     * one 8-wide vector and 7 weight vectors, 27x27 on 14x14 14 rows of one 16-wide vector and 14
+     * weight vectors; AVX2 (16) the same 13x13 tile, and 3 rows of two 8-wide vectors with 8 weight
+     * vectors for the 27x27.
      */
     private Optional<DepthwisePlanePlan.Tile> planePreferred(Convolution spec) {
         if (!cpuLike || spec.strideH() != 1 || spec.strideW() != 1) {
@@ -391,9 +395,10 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         if (nv > DepthwisePlanePlan.MAX_VECTORS) {
             return Optional.empty();
         }
-        int maxRows = Math.max(1, Math.min(DepthwisePlanePlan.MAX_ROWS, accumulators() / 2 / nv));
-        int th = ceilDiv(spec.outH(), ceilDiv(spec.outH(), maxRows));
         int reach = (int) Math.min(spec.w(), (long) (spec.kw() - 1) * spec.dilW() + vw);
+        int byRegisters = Math.max(accumulators() / 2 / nv, (vectorRegisters - 2 - reach) / nv);
+        int maxRows = Math.max(1, Math.min(DepthwisePlanePlan.MAX_ROWS, byRegisters));
+        int th = ceilDiv(spec.outH(), ceilDiv(spec.outH(), maxRows));
         int xc = Math.max(1, Math.min(reach, vectorRegisters - 2 - th * nv));
         return Optional.of(new DepthwisePlanePlan.Tile(vw, th, xc, planeChannels(spec, vw * nv, th)));
     }
@@ -419,15 +424,20 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * The plane tiles ({@code depthwise-plane}) the tuner times for {@code spec}, the preferred
      * first, each fitting the device: the preferred one, then with all output rows or half its
      * rows, one channel a work-group, four weight vectors at once, and vectors of half the width.
-     * None on a GPU (one work-item a work-group) or at a stride above 1.
+     * A GPU gets one small tile, never its default (the kernel runs one work-item a work-group);
+     * none at a stride above 1.
      */
     List<DepthwisePlanePlan.Tile> depthwisePlaneCandidates(Convolution spec) {
+        java.util.LinkedHashSet<DepthwisePlanePlan.Tile> all = new java.util.LinkedHashSet<>();
         Optional<DepthwisePlanePlan.Tile> preferred = planePreferred(spec);
         if (preferred.isEmpty()) {
-            return List.of();
+            if (!cpuLike) { // one tile that runs anywhere it fits, never the default
+                int vw = Math.min(16, Integer.highestOneBit(Math.max(1, spec.outW() - 1)) << 1);
+                all.add(new DepthwisePlanePlan.Tile(spec.outW() == 1 ? 1 : vw, 2, 4, 1));
+            }
+            return fittingPlanes(all, spec);
         }
         DepthwisePlanePlan.Tile p = preferred.get();
-        java.util.LinkedHashSet<DepthwisePlanePlan.Tile> all = new java.util.LinkedHashSet<>();
         all.add(p);
         all.add(new DepthwisePlanePlan.Tile(p.vw(), Math.min(spec.outH(), DepthwisePlanePlan.MAX_ROWS), p.xc(), p.cb()));
         all.add(new DepthwisePlanePlan.Tile(p.vw(), Math.max(1, p.th() / 2), p.xc(), p.cb()));
@@ -436,6 +446,12 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         if (p.vw() >= 2) {
             all.add(new DepthwisePlanePlan.Tile(p.vw() / 2, Math.max(1, p.th() / 2), p.xc(), p.cb()));
         }
+        return fittingPlanes(all, spec);
+    }
+
+    /** The tiles of {@code all} that can run {@code spec} here (stride, row width, local memory), in order. */
+    private List<DepthwisePlanePlan.Tile> fittingPlanes(java.util.Collection<DepthwisePlanePlan.Tile> all,
+            Convolution spec) {
         List<DepthwisePlanePlan.Tile> fitting = new java.util.ArrayList<>();
         for (DepthwisePlanePlan.Tile t : all) {
             if (t.unsuitable(spec).isEmpty() && fits(t.workGroupSize(), t.localBytes(spec))) {
