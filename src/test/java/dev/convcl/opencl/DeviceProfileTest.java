@@ -288,7 +288,7 @@ class DeviceProfileTest {
         assertEquals("plane vw=16 th=14 xc=14 cb=1", wide.depthwiseConfig(dw27).orElseThrow().toString());
         DeviceProfile narrow = DeviceProfile.of(AVX2);
         assertEquals("plane vw=8 th=7 xc=7 cb=4", narrow.depthwiseConfig(dw13).orElseThrow().toString());
-        assertEquals("plane vw=8 th=3 xc=8 cb=1", narrow.depthwiseConfig(dw27).orElseThrow().toString());
+        assertEquals("plane vw=8 th=3 xc=8 cb=4", narrow.depthwiseConfig(dw27).orElseThrow().toString());
         for (OpenClDeviceInfo d : List.of(AVX2, AVX512)) {
             DeviceProfile p = DeviceProfile.of(d);
             for (Convolution s : List.of(dw29, dw31, dw5, mb3)) {
