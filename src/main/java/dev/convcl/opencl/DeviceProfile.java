@@ -422,8 +422,9 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
 
     /**
      * The plane tiles ({@code depthwise-plane}) the tuner times for {@code spec}, the preferred
-     * first, each fitting the device: the preferred one, then with all output rows or half its
-     * rows, one channel a work-group, four weight vectors at once, and vectors of half the width.
+     * first, each fitting the device: the preferred one, then with all output rows, half its rows
+     * or half the output rows, one channel a work-group, four weight vectors at once, and vectors
+     * of half the width.
      * A GPU gets one small tile, never its default (the kernel runs one work-item a work-group);
      * none at a stride above 1.
      */
@@ -441,6 +442,8 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         all.add(p);
         all.add(new DepthwisePlanePlan.Tile(p.vw(), Math.min(spec.outH(), DepthwisePlanePlan.MAX_ROWS), p.xc(), p.cb()));
         all.add(new DepthwisePlanePlan.Tile(p.vw(), Math.max(1, p.th() / 2), p.xc(), p.cb()));
+        all.add(new DepthwisePlanePlan.Tile(p.vw(), Math.min(DepthwisePlanePlan.MAX_ROWS, ceilDiv(spec.outH(), 2)),
+                p.xc(), p.cb()));
         all.add(new DepthwisePlanePlan.Tile(p.vw(), p.th(), p.xc(), 1));
         all.add(new DepthwisePlanePlan.Tile(p.vw(), p.th(), Math.min(4, p.xc()), p.cb()));
         if (p.vw() >= 2) {
