@@ -269,12 +269,20 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         List<KernelTile> all = new java.util.ArrayList<>();
         List<DepthwiseRowsPlan.Tile> rows = depthwiseRowsCandidates(spec);
         List<DepthwisePlan.Tile> staged = depthwiseCandidates(spec);
+        List<DepthwisePlanePlan.Tile> plane = depthwisePlaneCandidates(spec);
+        boolean planeFirst = prefersPlane(spec);
+        if (planeFirst) {
+            all.addAll(plane);
+        }
         if (prefersRows(spec)) {
             all.addAll(rows);
             all.addAll(staged);
         } else {
             all.addAll(staged);
             all.addAll(rows);
+        }
+        if (!planeFirst) {
+            all.addAll(plane);
         }
         return all;
     }
@@ -346,6 +354,136 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
             cb /= 2;
         }
         return cb;
+    }
+
+    // ---------------------------------------------------------------- depthwise-plane
+
+    /**
+     * The largest share of a window's taps ({@link #planeShare}) at which a CPU device's default
+     * depthwise configuration is a plane tile ({@link #prefersPlane}).
+     */
+    static final double PLANE_MAX_SHARE = 0.5;
+
+    /**
+     * The vector multiplies {@code depthwise_plane.cl} does for {@code spec} with vectors of
+     * {@code vw} outputs, as a share of those of a kernel that runs every tap of every window over
+     * vectors of the same width ({@code outH * vectors * kh * kw} a plane): per output row, the
+     * kernel rows whose input row is inside the image, times, per output vector, the input columns
+     * that reach one of its lanes. For RepLKNet's 13x13 on 7x7 maps with 8-wide vectors 0.29, its
+     * 27x27 on 14x14 with 16-wide ones 0.27, its 29x29 on 28x28 0.69, its 31x31 on 56x56 0.97,
+     * its 5x5 on 56x56 3.3 (each vector reaches kw + 15 input columns).
+     */
+    static double planeShare(Convolution spec, int vw) {
+        long rows = 0;
+        for (int oy = 0; oy < spec.outH(); oy++) {
+            for (int i = 0; i < spec.kh(); i++) {
+                int iy = oy - spec.padTop() + i * spec.dilH();
+                if (iy >= 0 && iy < spec.h()) {
+                    rows++;
+                }
+            }
+        }
+        int vectors = ceilDiv(spec.outW(), vw);
+        long reach = (long) (spec.kw() - 1) * spec.dilW() + vw;
+        long cols = 0;
+        for (int v = 0; v < vectors; v++) {
+            long lo = Math.max(0, (long) v * vw - spec.padLeft());
+            long hi = Math.min(spec.w(), (long) v * vw - spec.padLeft() + reach);
+            cols += Math.max(0, hi - lo);
+        }
+        return (double) rows * cols / ((double) spec.outH() * vectors * spec.kh() * spec.kw());
+    }
+
+    /**
+     * The plane tile a CPU device prefers for {@code spec}, or empty (a GPU, a stride above 1, an
+     * output row wider than {@link DepthwisePlanePlan#MAX_VECTORS} register vectors). Vectors of
+     * the register width, or of the output width rounded up to a power of two when that is
+     * narrower; as many rows (at most {@link DepthwisePlanePlan#MAX_ROWS}) as fill the registers
+     * beside one weight vector per input column a vector reaches, or half the {@link #accumulators}
+     * when that is more, balanced over the output height; as many weight vectors held at once as the
+     * registers left hold (at most the columns reached); channels a work-group as
+     * {@link #depthwiseChannels} counts them. AVX-512 (32 registers): 13x13 on 7x7 takes 7 rows of
+     * one 8-wide vector and 7 weight vectors, 27x27 on 14x14 14 rows of one 16-wide vector and 14
+     * weight vectors; AVX2 (16) the same 13x13 tile, and 3 rows of two 8-wide vectors with 8 weight
+     * vectors for the 27x27.
+     */
+    private Optional<DepthwisePlanePlan.Tile> planePreferred(Convolution spec) {
+        if (!cpuLike || spec.strideH() != 1 || spec.strideW() != 1) {
+            return Optional.empty();
+        }
+        int vw = Math.min(vectorWidth, Integer.highestOneBit(Math.max(1, spec.outW() - 1)) << 1);
+        vw = spec.outW() == 1 ? 1 : vw;
+        int nv = ceilDiv(spec.outW(), vw);
+        if (nv > DepthwisePlanePlan.MAX_VECTORS) {
+            return Optional.empty();
+        }
+        int reach = (int) Math.min(spec.w(), (long) (spec.kw() - 1) * spec.dilW() + vw);
+        int byRegisters = Math.max(accumulators() / 2 / nv, (vectorRegisters - 2 - reach) / nv);
+        int maxRows = Math.max(1, Math.min(DepthwisePlanePlan.MAX_ROWS, byRegisters));
+        int th = ceilDiv(spec.outH(), ceilDiv(spec.outH(), maxRows));
+        int xc = Math.max(1, Math.min(reach, vectorRegisters - 2 - th * nv));
+        return Optional.of(new DepthwisePlanePlan.Tile(vw, th, xc, planeChannels(spec, vw * nv, th)));
+    }
+
+    /** {@link #depthwiseChannels}' count for a tile of {@code cols} x {@code rows} outputs. */
+    private int planeChannels(Convolution spec, int cols, int rows) {
+        return depthwiseChannels(spec, new DepthwisePlan.Tile(1, cols, rows, 1, 1));
+    }
+
+    /**
+     * Whether the default depthwise configuration of {@code spec} is a plane tile: on a CPU device,
+     * at stride 1, when the preferred plane tile does at most {@link #PLANE_MAX_SHARE} of the
+     * multiplies of running every tap ({@link #planeShare}): kernels about as large as the map,
+     * whose windows are mostly padding.
+     */
+    boolean prefersPlane(Convolution spec) {
+        Optional<DepthwisePlanePlan.Tile> t = planePreferred(spec);
+        return t.isPresent() && planeShare(spec, t.get().vw()) <= PLANE_MAX_SHARE
+                && fits(1, t.get().localBytes(spec));
+    }
+
+    /**
+     * The plane tiles ({@code depthwise-plane}) the tuner times for {@code spec}, the preferred
+     * first, each fitting the device: the preferred one, then with all output rows, half its rows
+     * or half the output rows, one channel a work-group, four weight vectors at once, and vectors
+     * of half the width.
+     * A GPU gets one small tile, never its default (the kernel runs one work-item a work-group);
+     * none at a stride above 1.
+     */
+    List<DepthwisePlanePlan.Tile> depthwisePlaneCandidates(Convolution spec) {
+        java.util.LinkedHashSet<DepthwisePlanePlan.Tile> all = new java.util.LinkedHashSet<>();
+        Optional<DepthwisePlanePlan.Tile> preferred = planePreferred(spec);
+        if (preferred.isEmpty()) {
+            if (!cpuLike) { // one tile that runs anywhere it fits, never the default
+                int vw = Math.min(16, Integer.highestOneBit(Math.max(1, spec.outW() - 1)) << 1);
+                all.add(new DepthwisePlanePlan.Tile(spec.outW() == 1 ? 1 : vw, 2, 4, 1));
+            }
+            return fittingPlanes(all, spec);
+        }
+        DepthwisePlanePlan.Tile p = preferred.get();
+        all.add(p);
+        all.add(new DepthwisePlanePlan.Tile(p.vw(), Math.min(spec.outH(), DepthwisePlanePlan.MAX_ROWS), p.xc(), p.cb()));
+        all.add(new DepthwisePlanePlan.Tile(p.vw(), Math.max(1, p.th() / 2), p.xc(), p.cb()));
+        all.add(new DepthwisePlanePlan.Tile(p.vw(), Math.min(DepthwisePlanePlan.MAX_ROWS, ceilDiv(spec.outH(), 2)),
+                p.xc(), p.cb()));
+        all.add(new DepthwisePlanePlan.Tile(p.vw(), p.th(), p.xc(), 1));
+        all.add(new DepthwisePlanePlan.Tile(p.vw(), p.th(), Math.min(4, p.xc()), p.cb()));
+        if (p.vw() >= 2) {
+            all.add(new DepthwisePlanePlan.Tile(p.vw() / 2, Math.max(1, p.th() / 2), p.xc(), p.cb()));
+        }
+        return fittingPlanes(all, spec);
+    }
+
+    /** The tiles of {@code all} that can run {@code spec} here (stride, row width, local memory), in order. */
+    private List<DepthwisePlanePlan.Tile> fittingPlanes(java.util.Collection<DepthwisePlanePlan.Tile> all,
+            Convolution spec) {
+        List<DepthwisePlanePlan.Tile> fitting = new java.util.ArrayList<>();
+        for (DepthwisePlanePlan.Tile t : all) {
+            if (t.unsuitable(spec).isEmpty() && fits(t.workGroupSize(), t.localBytes(spec))) {
+                fitting.add(t);
+            }
+        }
+        return fitting;
     }
 
     /** Depthwise tiles (vw, nv, th, wgx, wgy) a CPU device tries whatever its width (see {@link #depthwiseCandidates}). */

@@ -116,6 +116,9 @@ enum KernelFamily {
                 }
                 case DEPTHWISE, DEFORM -> {
                     KernelTile t = this == DEPTHWISE ? depthwiseTile(text) : DeformGemmPlan.Tile.parse(text);
+                    if (t instanceof DepthwisePlanePlan.Tile plane && plane.unsuitable(spec).isPresent()) {
+                        return plane.unsuitable(spec);
+                    }
                     return t.fits(spec, device) ? Optional.empty() : Optional.of("tile " + t + " needs "
                             + t.workGroupSize() + " work-items and " + t.localBytes(spec) + " bytes of local memory");
                 }
@@ -152,21 +155,55 @@ enum KernelFamily {
     Primitive create(OpenClContext ctx, Convolution spec, String text) {
         return switch (this) {
             case GEMM -> new GemmConvPlan(ctx, spec, GemmConfig.parse(text));
-            case DEPTHWISE -> DepthwiseRowsPlan.Tile.isRows(text)
-                    ? new DepthwiseRowsPlan(ctx, spec, DepthwiseRowsPlan.Tile.parse(text))
-                    : new DepthwisePlan(ctx, spec, DepthwisePlan.Tile.parse(text));
+            case DEPTHWISE -> switch (depthwiseKind(text)) {
+                case ROWS -> new DepthwiseRowsPlan(ctx, spec, DepthwiseRowsPlan.Tile.parse(text));
+                case PLANE -> new DepthwisePlanePlan(ctx, spec, DepthwisePlanePlan.Tile.parse(text));
+                case STAGED -> new DepthwisePlan(ctx, spec, DepthwisePlan.Tile.parse(text));
+            };
             case DEFORM -> new DeformGemmPlan(ctx, (DeformConv2d) spec, DeformGemmPlan.Tile.parse(text));
         };
     }
 
     /**
-     * A depthwise configuration: {@code rows vw=.. nv=.. th=..} is {@code depthwise_rows.cl}'s
-     * ({@link DepthwiseRowsPlan.Tile}), anything else {@code depthwise.cl}'s ({@link DepthwisePlan.Tile}).
+     * The three kernels of the depthwise family, told apart by a configuration's first word: the
+     * staged tiles of {@code depthwise.cl} ({@code depthwise}), its row-reuse tiles
+     * ({@code rows ...}, {@code depthwise-rows}) and {@code depthwise_plane.cl}'s ({@code plane ...},
+     * {@code depthwise-plane}).
+     */
+    enum DepthwiseKind {
+        STAGED("depthwise"), ROWS("depthwise-rows"), PLANE("depthwise-plane");
+
+        private final String implementation;
+
+        DepthwiseKind(String implementation) {
+            this.implementation = implementation;
+        }
+
+        /** The name of the implementation in {@link OpenClBackend}'s list that runs this kind's tiles. */
+        String implementation() {
+            return implementation;
+        }
+    }
+
+    /** The kernel a depthwise configuration's text is for (by its first word; anything else is staged). */
+    static DepthwiseKind depthwiseKind(String text) {
+        return DepthwiseRowsPlan.Tile.isRows(text) ? DepthwiseKind.ROWS
+                : DepthwisePlanePlan.Tile.isPlane(text) ? DepthwiseKind.PLANE : DepthwiseKind.STAGED;
+    }
+
+    /**
+     * A depthwise configuration: {@code rows vw=.. nv=.. th=.. cb=..} is the row-reuse kernel's
+     * ({@link DepthwiseRowsPlan.Tile}), {@code plane vw=.. th=.. xc=.. cb=..} {@code depthwise_plane.cl}'s
+     * ({@link DepthwisePlanePlan.Tile}), anything else {@code depthwise.cl}'s staged one ({@link DepthwisePlan.Tile}).
      *
      * @throws IllegalArgumentException naming the text and the rule
      */
     static KernelTile depthwiseTile(String text) {
-        return DepthwiseRowsPlan.Tile.isRows(text) ? DepthwiseRowsPlan.Tile.parse(text) : DepthwisePlan.Tile.parse(text);
+        return switch (depthwiseKind(text)) {
+            case ROWS -> DepthwiseRowsPlan.Tile.parse(text);
+            case PLANE -> DepthwisePlanePlan.Tile.parse(text);
+            case STAGED -> DepthwisePlan.Tile.parse(text);
+        };
     }
 
     @Override

@@ -32,7 +32,10 @@ import org.jocl.CLException;
  * host data moves only through {@link #write} and {@link #read}.
  *
  * <p>Implementations, in selection order: {@code depthwise} ({@code depthwise.cl}, conv2d with
- * groups == c, when a tile fits the device, unless the class's tuned or default depthwise tile is a
+ * groups == c, when a tile fits the device, unless the class's tuned or default depthwise tile is
+ * another kernel's), {@code depthwise-plane} ({@code depthwise_plane.cl}, depthwise conv2d at
+ * stride 1 whose output row a few vectors hold, multiplying only the taps inside the image;
+ * selection's choice on a CPU device where most taps of a window are padding, unless the tile is a
  * row-reuse one), {@code depthwise-rows} ({@code depthwise.cl}'s row-reuse loop, one work-item a
  * group, every depthwise conv2d a tile fits; selection's choice for kernels of 9 and more on a CPU
  * device),
@@ -45,8 +48,8 @@ import org.jocl.CLException;
  * ({@code channel_copy.cl}), {@code channel-shuffle} ({@code channel_shuffle.cl}) and
  * {@code pad2d} ({@code pad2d.cl}); then {@code roi-align} ({@code roi_align.cl}: roi_align,
  * ps_roi_align, deform_roi_pool).
- * The tiles of depthwise (both implementations: one tuning family, whose winner per class decides
- * which of the two selection takes), deform-gemm and gemm come from the device's {@link TuningTable}
+ * The tiles of depthwise (all three implementations: one tuning family, whose winner per class
+ * decides which selection takes), deform-gemm and gemm come from the device's {@link TuningTable}
  * when it has an entry for the problem's class, else from {@link DeviceProfile}'s defaults for the
  * device; with {@link AutoTune} on, a class without an entry is tuned on first use.
  */
@@ -63,7 +66,8 @@ public final class OpenClBackend implements Backend {
     public OpenClBackend(OpenClDeviceInfo device) {
         this.context = new OpenClContext(device);
         this.implementations = List.of(
-                depthwise(false), depthwise(true),
+                depthwise(KernelFamily.DepthwiseKind.STAGED), depthwise(KernelFamily.DepthwiseKind.PLANE),
+                depthwise(KernelFamily.DepthwiseKind.ROWS),
                 tuned(KernelFamily.DEFORM, c -> noTile(KernelFamily.DEFORM, c),
                         c -> KernelFamily.DEFORM.candidates(c, context.info())),
                 tuned(KernelFamily.GEMM, c -> c.isDepthwise() ? Optional.of("depthwise (one channel per group is no GEMM)")
@@ -191,18 +195,20 @@ public final class OpenClBackend implements Backend {
     }
 
     /**
-     * {@code depthwise-rows} ({@code rows}) or {@code depthwise}: the two implementations of the
-     * depthwise family, which share its tuning entries and candidates ({@link DeviceProfile#depthwiseConfigs}),
-     * each taking the tiles of its own kernel ({@link DepthwiseRowsPlan.Tile}, {@link DepthwisePlan.Tile}).
-     * Each accepts a depthwise conv2d that one of its tiles fits, except that {@code depthwise},
-     * first in the list, leaves to {@code depthwise-rows} the classes whose tuned or default
-     * configuration is a row-reuse tile: so selection takes whichever kernel won, and
-     * {@code depthwise-rows} can be asked for any depthwise problem. Without a configuration each
-     * builds the tuned or default one when it is its own, else its first candidate.
+     * One of the three implementations of the depthwise family ({@link KernelFamily.DepthwiseKind}:
+     * {@code depthwise}, {@code depthwise-plane}, {@code depthwise-rows}), which share its tuning
+     * entries and candidates ({@link DeviceProfile#depthwiseConfigs}), each taking the tiles of its
+     * own kernel. Each accepts a depthwise conv2d that one of its tiles fits, except that selection
+     * must reach the kernel of the class's tuned or default configuration: {@code depthwise}, first
+     * in the list, leaves every class whose configuration is not a staged tile to the others, and
+     * {@code depthwise-plane}, second, leaves those whose configuration is a row-reuse tile to
+     * {@code depthwise-rows}, last, which accepts any. So selection takes whichever kernel won, and
+     * the plane and row-reuse kernels can be asked for any depthwise problem they fit. Without a
+     * configuration each builds the tuned or default one when it is its own, else its first candidate.
      */
-    private Implementation depthwise(boolean rows) {
+    private Implementation depthwise(KernelFamily.DepthwiseKind kind) {
         KernelFamily family = KernelFamily.DEPTHWISE;
-        String name = rows ? "depthwise-rows" : family.key();
+        String name = kind.implementation();
         return new Entry(name, op -> {
             Optional<String> why = common(op, false);
             if (why.isPresent()) {
@@ -212,31 +218,37 @@ public final class OpenClBackend implements Backend {
             if (!c.isDepthwise()) {
                 return Optional.of("not depthwise (groups != c)");
             }
-            if (depthwiseConfigs(rows, c).isEmpty()) {
-                return Optional.of("no " + name + " tile fits the device's local memory and work-group size");
+            if (depthwiseConfigs(kind, c).isEmpty()) {
+                return Optional.of(kind == KernelFamily.DepthwiseKind.PLANE && (c.strideH() != 1 || c.strideW() != 1)
+                        ? "depthwise-plane runs stride 1 only"
+                        : "no " + name + " tile fits the device (local memory, work-group size, row width)");
             }
-            if (!rows && configured(family, c).map(DepthwiseRowsPlan.Tile::isRows).orElse(false)) {
-                return Optional.of("the tuned or default depthwise tile of this class is a depthwise-rows one");
+            KernelFamily.DepthwiseKind configured = configured(family, c).map(KernelFamily::depthwiseKind)
+                    .orElse(KernelFamily.DepthwiseKind.STAGED);
+            if (kind == KernelFamily.DepthwiseKind.STAGED && configured != kind
+                    || kind == KernelFamily.DepthwiseKind.PLANE && configured == KernelFamily.DepthwiseKind.ROWS) {
+                return Optional.of("the tuned or default depthwise tile of this class is a " + configured.implementation()
+                        + " one");
             }
             return Optional.empty();
-        }, op -> depthwiseConfigs(rows, (Convolution) op), (op, config) -> {
+        }, op -> depthwiseConfigs(kind, (Convolution) op), (op, config) -> {
             Convolution c = (Convolution) op;
             String tile = config;
             if (tile == null) {
-                tile = chosen(family, c).filter(t -> DepthwiseRowsPlan.Tile.isRows(t) == rows)
-                        .orElseGet(() -> depthwiseConfigs(rows, c).get(0));
-            } else if (DepthwiseRowsPlan.Tile.isRows(tile) != rows) {
+                tile = chosen(family, c).filter(t -> KernelFamily.depthwiseKind(t) == kind)
+                        .orElseGet(() -> depthwiseConfigs(kind, c).get(0));
+            } else if (KernelFamily.depthwiseKind(tile) != kind) {
                 throw new IllegalArgumentException(name + " has no configuration '" + tile + "'");
             }
             return family.create(context, c, tile);
         });
     }
 
-    /** The depthwise family's candidates for {@code c} that are row-reuse tiles ({@code rows}) or staged ones. */
-    private List<String> depthwiseConfigs(boolean rows, Convolution c) {
+    /** The depthwise family's candidates for {@code c} that are tiles of {@code kind}'s kernel. */
+    private List<String> depthwiseConfigs(KernelFamily.DepthwiseKind kind, Convolution c) {
         List<String> own = new ArrayList<>();
         for (String t : KernelFamily.DEPTHWISE.candidates(c, context.info())) {
-            if (DepthwiseRowsPlan.Tile.isRows(t) == rows) {
+            if (KernelFamily.depthwiseKind(t) == kind) {
                 own.add(t);
             }
         }

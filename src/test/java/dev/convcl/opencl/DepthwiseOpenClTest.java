@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link DepthwisePlan} and {@link DepthwiseRowsPlan} ({@code depthwise.cl}, staged and row-reuse)
- * against the reference, on every tile they may be given.
+ * and {@link DepthwisePlanePlan} ({@code depthwise_plane.cl}) against the reference, on every tile
+ * they may be given.
  */
 class DepthwiseOpenClTest {
     @RegisterExtension
@@ -118,6 +119,79 @@ class DepthwiseOpenClTest {
         assertThrows(IllegalArgumentException.class, () -> DepthwiseRowsPlan.Tile.parse("vw=8 nv=2 th=3 cb=4"));
         assertThrows(IllegalArgumentException.class, () -> DepthwiseRowsPlan.Tile.parse("rows vw=8 nv=2 th=3"));
         assertThrows(IllegalArgumentException.class, () -> new DepthwiseRowsPlan.Tile(8, 1, 1, 0));
+    }
+
+    /**
+     * Odd stride-1 shapes for the plane kernel (depthwise-plane): kernels larger than the map (13x13
+     * on 7x7, 27x27 on 14x13 with padding that differs between the axes and a narrower output),
+     * a map wider than the kernel (windows partly inside), dilation along both axes, a 1x1 map,
+     * a 1x9 kernel, padding that differs before and after an axis; multiplier 2; batch 2 and 3;
+     * bias and ReLU.
+     */
+    private static final String[] PLANE_SPECS = {
+        "op=conv2d n=2 c=3 h=7 w=7 k=3 kh=13 kw=13 pad=6 bias=1 relu=1 groups=3",
+        "op=conv2d n=1 c=2 h=14 w=13 k=4 kh=27 kw=27 pad=13,11 bias=1 groups=2",
+        "op=conv2d n=3 c=2 h=9 w=23 k=2 kh=5 kw=5 pad=2 groups=2",
+        "op=conv2d n=1 c=3 h=11 w=10 k=3 kh=7 kw=5 pad=6,4 dil=2,3 relu=1 groups=3",
+        "op=conv2d n=2 c=2 h=1 w=1 k=4 kh=3 kw=3 pad=1 bias=1 groups=2",
+        "op=conv2d n=1 c=2 h=5 w=3 k=2 kh=1 kw=9 pad=0,4 groups=2",
+        "op=conv2d n=1 c=3 h=6 w=19 k=3 kh=3 kw=5 pad=3,0,0,4 dil=2,1 bias=1 groups=3",
+    };
+
+    /**
+     * Plane tiles that reach every path of the kernel: 16- to 1-wide vectors (one to four a row,
+     * the last partial or whole), 1 to 14 rows (more rows than the map, a last tile cut short),
+     * weight vectors held 1, 3, 5 or 14 at a time (the last step short), 1 to 4 channels a work-group,
+     * also where the channels do not divide into whole groups. Each spec runs those that fit it.
+     */
+    private static final List<DepthwisePlanePlan.Tile> PLANE_TILES = List.of(new DepthwisePlanePlan.Tile(16, 14, 14, 1),
+            new DepthwisePlanePlan.Tile(8, 7, 7, 4), new DepthwisePlanePlan.Tile(4, 3, 5, 2),
+            new DepthwisePlanePlan.Tile(2, 1, 1, 3), new DepthwisePlanePlan.Tile(1, 2, 3, 1),
+            new DepthwisePlanePlan.Tile(16, 5, 3, 3));
+
+    @Test
+    void planeTilesMatchReferenceOnOddShapes() {
+        DEVICE.assertEveryTileMatches(PLANE_SPECS, 500, 0, 3, (spec, device) -> {
+            List<DepthwisePlanePlan.Tile> tiles = new ArrayList<>();
+            for (DepthwisePlanePlan.Tile t : PLANE_TILES) {
+                if (t.fits(spec, device)) {
+                    tiles.add(t);
+                }
+            }
+            tiles.addAll(DepthwisePlanePlan.candidates(spec, device).stream().limit(1).toList());
+            return tiles;
+        }, DepthwisePlanePlan.Tile::fits, DepthwisePlanePlan::new);
+    }
+
+    @Test
+    void selectionTakesThePlaneKernelWhereMostTapsArePaddingAndItRunsStrideOneOnly() {
+        DeviceProfile p = DeviceProfile.of(DEVICE.context().info());
+        for (String line : new String[] {PLANE_SPECS[0], PLANE_SPECS[1], PLANE_SPECS[2]}) {
+            boolean plane = p.prefersPlane(Problems.parse(line));
+            if (plane) {
+                DEVICE.assertSelectionPicksAndMatches("depthwise[plane ", new String[] {line}, 600, 0);
+            } else {
+                DEVICE.assertSelectionPicksAndMatches("depthwise[", new String[] {line}, 600, 0);
+            }
+        }
+        // where every window is mostly padding a CPU device prefers it; where the map is wider, not
+        assertEquals(DEVICE.context().info().isCpu(), p.prefersPlane(Problems.parse(PLANE_SPECS[0])));
+        assertFalse(p.prefersPlane(Problems.parse(PLANE_SPECS[2])));
+        Convolution strided = Problems.parse("op=conv2d n=1 c=2 h=7 w=7 k=2 kh=13 kw=13 stride=2 pad=6 groups=2");
+        assertEquals(List.of(), DepthwisePlanePlan.candidates(strided, DEVICE.context().info()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new DepthwisePlanePlan(
+                DEVICE.context(), strided, new DepthwisePlanePlan.Tile(8, 7, 7, 1)));
+        assertTrue(e.getMessage().contains("stride 1"), e.getMessage());
+        Convolution wide = Problems.parse("op=conv2d n=1 c=2 h=7 w=70 k=2 kh=13 kw=13 pad=6 groups=2");
+        assertFalse(new DepthwisePlanePlan.Tile(16, 7, 7, 1).fits(wide, DEVICE.context().info()));
+        DepthwisePlanePlan.Tile t = DepthwisePlanePlan.Tile.parse(" plane vw=8 th=7 xc=7 cb=4 ");
+        assertEquals(new DepthwisePlanePlan.Tile(8, 7, 7, 4), t);
+        assertEquals(t, DepthwisePlanePlan.Tile.parse(t.toString()));
+        assertEquals(t, KernelFamily.depthwiseTile(t.toString()));
+        assertThrows(IllegalArgumentException.class, () -> DepthwisePlanePlan.Tile.parse("vw=8 th=7 xc=7 cb=4"));
+        assertThrows(IllegalArgumentException.class, () -> DepthwisePlanePlan.Tile.parse("plane vw=8 th=7 cb=4"));
+        assertThrows(IllegalArgumentException.class, () -> new DepthwisePlanePlan.Tile(8, 0, 7, 1));
+        assertThrows(IllegalArgumentException.class, () -> new DepthwisePlanePlan.Tile(6, 1, 7, 1));
     }
 
     @Test

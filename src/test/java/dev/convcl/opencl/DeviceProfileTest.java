@@ -268,20 +268,18 @@ class DeviceProfileTest {
         // AVX-512: the 2x16-float and 1x16-float tiles of 7 rows fit its 28 accumulator registers
         DeviceProfile wide = DeviceProfile.of(AVX512);
         assertEquals("rows vw=16 nv=2 th=7 cb=1", wide.depthwiseConfig(dw29).orElseThrow().toString());
-        assertEquals("rows vw=16 nv=1 th=7 cb=2", wide.depthwiseConfig(dw27).orElseThrow().toString());
-        // AVX2: the same tiles need 28 and 14 of its 12 accumulator registers: the staged kernel
+        // AVX2: the same tile needs 28 of its 12 accumulator registers: the staged kernel
         DeviceProfile narrow = DeviceProfile.of(AVX2);
         assertEquals(narrow.depthwise(dw29).orElseThrow(), narrow.depthwiseConfig(dw29).orElseThrow());
-        assertEquals(narrow.depthwise(dw27).orElseThrow(), narrow.depthwiseConfig(dw27).orElseThrow());
         for (OpenClDeviceInfo d : List.of(AVX2, AVX512)) {
             DeviceProfile p = DeviceProfile.of(d);
-            assertEquals("rows vw=8 nv=1 th=7 cb=4", p.depthwiseConfig(dw13).orElseThrow().toString(), d.name());
             assertEquals(p.depthwise(dw31).orElseThrow(), p.depthwiseConfig(dw31).orElseThrow(), d.name());
             assertEquals(p.depthwise(dw5).orElseThrow(), p.depthwiseConfig(dw5).orElseThrow(), d.name());
-            // both kernels' tiles are candidates, the default first
+            // all three kernels' tiles are candidates, the default first
             List<KernelTile> all = p.depthwiseConfigs(dw13);
             assertEquals(p.depthwiseConfig(dw13).orElseThrow(), all.get(0));
             assertTrue(all.stream().anyMatch(t -> t instanceof DepthwisePlan.Tile), all.toString());
+            assertTrue(all.stream().anyMatch(t -> t instanceof DepthwiseRowsPlan.Tile), all.toString());
         }
         // a GPU runs the row-reuse kernel one work-item a group: never its default
         assertTrue(DeviceProfile.of(NVIDIA).depthwiseConfig(dw13).orElseThrow() instanceof DepthwisePlan.Tile);
@@ -290,6 +288,48 @@ class DeviceProfileTest {
         DepthwisePlan.Tile t = new DepthwisePlan.Tile(8, 1, 7, 1, 1);
         assertEquals(4, avx512.depthwiseChannels(dw13, t));
         assertEquals(1, avx512.depthwiseChannels(Problems.parse("op=conv2d n=1 c=8 h=7 w=7 k=8 kh=13 kw=13 pad=6 groups=8"), t));
+    }
+
+    @Test
+    void kernelsLargerThanTheMapDefaultToThePlaneKernelOnCpus() {
+        Convolution dw13 = Problems.parse("op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 pad=6 groups=1024");
+        Convolution dw27 = Problems.parse("op=conv2d n=1 c=512 h=14 w=14 k=512 kh=27 kw=27 pad=13 groups=512");
+        Convolution dw29 = Problems.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256");
+        Convolution dw31 = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 pad=15 groups=128");
+        Convolution dw5 = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=5 kw=5 pad=2 groups=128");
+        Convolution mb3 = Problems.parse("op=conv2d n=1 c=384 h=14 w=14 k=384 kh=3 kw=3 pad=1 groups=384");
+        // the share of a window's taps the plane kernel multiplies: 49/169 and 196/729 with whole vectors
+        assertEquals(49.0 * 7 / (7 * 169), DeviceProfile.planeShare(dw13, 8), 1e-12);
+        assertEquals(196.0 * 14 / (14 * 729), DeviceProfile.planeShare(dw27, 16), 1e-12);
+        assertEquals(0.69, DeviceProfile.planeShare(dw29, 16), 0.005);
+        assertEquals(0.97, DeviceProfile.planeShare(dw31, 16), 0.005);
+        assertEquals(3.33, DeviceProfile.planeShare(dw5, 16), 0.005);
+        DeviceProfile wide = DeviceProfile.of(AVX512);
+        assertEquals("plane vw=8 th=7 xc=7 cb=4", wide.depthwiseConfig(dw13).orElseThrow().toString());
+        assertEquals("plane vw=16 th=14 xc=14 cb=1", wide.depthwiseConfig(dw27).orElseThrow().toString());
+        DeviceProfile narrow = DeviceProfile.of(AVX2);
+        assertEquals("plane vw=8 th=7 xc=7 cb=4", narrow.depthwiseConfig(dw13).orElseThrow().toString());
+        assertEquals("plane vw=8 th=3 xc=8 cb=4", narrow.depthwiseConfig(dw27).orElseThrow().toString());
+        for (OpenClDeviceInfo d : List.of(AVX2, AVX512)) {
+            DeviceProfile p = DeviceProfile.of(d);
+            for (Convolution s : List.of(dw29, dw31, dw5, mb3)) {
+                assertFalse(p.prefersPlane(s), d.name() + " " + s);
+                assertFalse(p.depthwiseConfig(s).orElseThrow() instanceof DepthwisePlanePlan.Tile, d.name() + " " + s);
+            }
+            // register tile: the accumulators and the weight vectors held at once fit the registers
+            for (Convolution s : List.of(dw13, dw27)) {
+                for (DepthwisePlanePlan.Tile t : p.depthwisePlaneCandidates(s)) {
+                    assertTrue(t.fits(s, d), d.name() + " " + t);
+                }
+                DepthwisePlanePlan.Tile t = (DepthwisePlanePlan.Tile) p.depthwiseConfig(s).orElseThrow();
+                assertTrue(t.th() * t.vectors(s) + t.xc() <= p.vectorRegisters() - 2, d.name() + " " + t);
+            }
+        }
+        // a GPU: one tile, never the default (one work-item a work-group); none at stride 2
+        assertEquals(1, DeviceProfile.of(NVIDIA).depthwisePlaneCandidates(dw13).size());
+        assertFalse(DeviceProfile.of(NVIDIA).prefersPlane(dw13));
+        assertEquals(List.of(), wide.depthwisePlaneCandidates(
+                Problems.parse("op=conv2d n=1 c=8 h=7 w=7 k=8 kh=13 kw=13 stride=2 pad=6 groups=8")));
     }
 
     @Test

@@ -50,6 +50,8 @@ class KernelEpilogueOpenClTest {
     private static final String POINTWISE = "op=conv2d n=2 c=5 h=7 w=5 k=6 kh=1 kw=1 bias=1";
     private static final String DEPTHWISE = "op=conv2d n=1 c=4 h=8 w=21 k=8 kh=3 kw=3 pad=1 groups=4 bias=1";
     private static final String DEPTHWISE_LARGE = "op=conv2d n=2 c=3 h=9 w=21 k=3 kh=13 kw=13 pad=6 groups=3 bias=1";
+    /** A kernel larger than the map, padding that differs between the axes: the plane kernel's default on a CPU. */
+    private static final String DEPTHWISE_PLANE = "op=conv2d n=2 c=3 h=7 w=9 k=3 kh=13 kw=13 pad=6,5 groups=3 bias=1";
     private static final String DEFORM = "op=deform2d n=1 c=4 h=6 w=7 k=5 kh=3 kw=3 pad=1 og=2 mask=1 bias=1";
 
     /**
@@ -95,6 +97,8 @@ class KernelEpilogueOpenClTest {
                 new Variant("depthwise", "vw=2 nv=1 th=2 wg=16x8", DEPTHWISE, SOME_CHAINS),
                 new Variant("depthwise-rows", null, DEPTHWISE_LARGE, SOME_CHAINS),
                 new Variant("depthwise-rows", "rows vw=16 nv=1 th=3 cb=3", DEPTHWISE, SOME_CHAINS),
+                new Variant("depthwise-plane", null, DEPTHWISE_PLANE, SOME_CHAINS),
+                new Variant("depthwise-plane", "plane vw=8 th=3 xc=5 cb=3", DEPTHWISE, SOME_CHAINS),
                 new Variant("gemm", "cm vw=16 tm=16 tn=5 ls=1", DENSE, SOME_CHAINS),
                 new Variant("gemm", "cm vw=4 tm=8 tn=3 ls=1", DENSE_WIDE, SOME_CHAINS),
                 new Variant("gemm", "pv vw=16 tm=2 tn=16 ls=1", DENSE_WIDE, SOME_CHAINS),
@@ -138,6 +142,9 @@ class KernelEpilogueOpenClTest {
             all.add(new Variant("depthwise", null, p, List.of()));
             all.add(new Variant("depthwise", "vw=2 nv=1 th=2 wg=16x8", p, List.of()));
             all.add(new Variant("depthwise-rows", "rows vw=8 nv=2 th=2 cb=2", p, List.of()));
+            if (p.equals(depthwise2)) { // stride 1: the plane kernel's
+                all.add(new Variant("depthwise-plane", "plane vw=8 th=2 xc=3 cb=2", p, List.of()));
+            }
         }
         for (String p : List.of(deform1, deform2)) {
             all.add(new Variant("deform-direct", null, p, List.of()));
@@ -178,7 +185,8 @@ class KernelEpilogueOpenClTest {
             Convolution dw = (Convolution) Operation.parse(DEPTHWISE + " post=" + chain);
             Convolution deform = (Convolution) Operation.parse(DEFORM + " post=" + chain);
             assertEquals(List.of("gemm", "direct"), engine().implementations(dense), chain);
-            assertEquals(List.of("depthwise", "depthwise-rows", "direct"), engine().implementations(dw), chain);
+            assertEquals(List.of("depthwise", "depthwise-plane", "depthwise-rows", "direct"), engine().implementations(dw),
+                    chain);
             assertEquals(List.of("deform-gemm", "deform-direct"), engine().implementations(deform), chain);
         }
     }

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  *     ../shared/bench/shapes.txt 'mobilenetv2.dw|replknet31b|dcnv' [options]
  *   --all-tiles      every candidate tile instead of the default one
  *   --tiles=A;B      the listed tiles, each as its comma-separated record components (depthwise:
- *                    5 numbers for depthwise.cl's staged tile, 4 for a depthwise-rows tile)
+ *                    5 numbers for depthwise.cl's staged tile, 4 for a depthwise-rows tile, p and 4
+ *                    for a depthwise-plane tile: p16,14,14,1)
  *   --alt=FILE.cl    also each tile built from a variant kernel file on the classpath (A/B tests)
  *   --no-direct      leave the direct kernel out
  * </pre>
@@ -53,7 +54,15 @@ public final class TiledKernelBench {
         for (String a : argv) {
             if (a.startsWith("--tiles=")) {
                 for (String t : a.substring(8).split(";")) {
-                    explicit.add(Arrays.stream(t.split(",")).mapToInt(Integer::parseInt).toArray());
+                    boolean plane = t.startsWith("p");
+                    int[] n = Arrays.stream((plane ? t.substring(1) : t).split(",")).mapToInt(Integer::parseInt).toArray();
+                    if (plane) { // a plane tile: -1 first, then vw, th, xc, cb
+                        int[] m = new int[n.length + 1];
+                        m[0] = -1;
+                        System.arraycopy(n, 0, m, 1, n.length);
+                        n = m;
+                    }
+                    explicit.add(n);
                 }
             } else if (a.startsWith("--alt=")) {
                 alt = a.substring(6);
@@ -105,6 +114,9 @@ public final class TiledKernelBench {
                     : List.of(DepthwisePlan.defaultTile(spec, device).orElseThrow())) {
                 out.add(new int[] {t.vw(), t.nv(), t.th(), t.wgx(), t.wgy()});
             }
+            for (DepthwisePlanePlan.Tile t : all ? DepthwisePlanePlan.candidates(spec, device) : List.<DepthwisePlanePlan.Tile>of()) {
+                out.add(new int[] {-1, t.vw(), t.th(), t.xc(), t.cb()});
+            }
         } else {
             for (DeformGemmPlan.Tile t : all ? DeformGemmPlan.candidates(spec, device)
                     : List.of(DeformGemmPlan.defaultTile(spec, device).orElseThrow())) {
@@ -115,6 +127,10 @@ public final class TiledKernelBench {
     }
 
     private static Primitive plan(OpenClContext ctx, Convolution spec, int[] t, String file) {
+        if (DepthwisePlan.supports(spec) && t[0] == -1) {
+            DepthwisePlanePlan.Tile tile = new DepthwisePlanePlan.Tile(t[1], t[2], t[3], t[4]);
+            return file == null ? new DepthwisePlanePlan(ctx, spec, tile) : new DepthwisePlanePlan(ctx, spec, tile, file);
+        }
         if (DepthwisePlan.supports(spec) && t.length == 4) {
             DepthwiseRowsPlan.Tile tile = new DepthwiseRowsPlan.Tile(t[0], t[1], t[2], t[3]);
             return file == null ? new DepthwiseRowsPlan(ctx, spec, tile) : new DepthwiseRowsPlan(ctx, spec, tile, file);
