@@ -24,7 +24,11 @@
  *                      spent more on each work-item's start than on its window (POCL: 5.0 ms for
  *                      ResNet-18's 3x3/2 max pool of 64x112x112, 1.1 ms with runs of 16); 1 on
  *                      GPUs, whose neighbouring work-items must read neighbouring addresses
- *   VW                 1, or XR (4, 8 or 16): the run is one vector (the prelude's realv). Each
+ *   VW                 1; or 4, 8 or 16 (the prelude's realv) with XR == OUT_W at stride 1 or 2:
+ *                      a work-item computes a whole row, in vectors wherever every tap of the
+ *                      vector lies inside the input row (the last vector overlapping the one
+ *                      before), the row's edge outputs one by one (CPU devices); or XR == VW: the
+ *                      run is one vector (tests, strides above 2). Each
  *                      tap's XR inputs are then one vector load at stride 1, two loads and their
  *                      even lanes at stride 2, a gather otherwise or where the run's taps reach
  *                      the padding (lanes outside the input take the neighbour of the operation:
@@ -62,6 +66,45 @@ inline realv pool_taps(const __global real* rp, const int x, const real neutral)
     }
     return VLOAD(lanes);
 }
+
+/* One output, at column ox of the row whose first tap row is y0 (the scalar rule, for a row's edges). */
+inline real pool_one(const __global real* in, const int y0, const int ox)
+{
+    const int x0 = ox * SW - PW;
+#if POOL_MAX
+    real m = NEUTRAL_MAX;
+    for (int i = 0; i < KH; ++i) {
+        const int iy = y0 + i * DH;
+        for (int j = 0; j < KW; ++j) {
+            const int ix = x0 + j * DW;
+            if (iy >= 0 && iy < IN_H && ix >= 0 && ix < IN_W) {
+                const real t = in[iy * IN_W + ix];
+                m = t > m || t != t ? t : m;
+            }
+        }
+    }
+    return m;
+#else
+    real s = NEUTRAL_AVG;
+    int taps = 0;
+    for (int i = 0; i < KH; ++i) {
+        const int iy = y0 + i;
+        for (int j = 0; j < KW; ++j) {
+            const int ix = x0 + j;
+            if (iy >= 0 && iy < IN_H && ix >= 0 && ix < IN_W) {
+                s += in[iy * IN_W + ix];
+                ++taps;
+            }
+        }
+    }
+#if COUNT_INCLUDE_PAD
+    const int divisor = (min(y0 + KH, IN_H + PH_END) - y0) * (min(x0 + KW, IN_W + PW_END) - x0);
+#else
+    const int divisor = taps;
+#endif
+    return s / (real)divisor;
+#endif
+}
 #endif
 
 __kernel void pool2d(__global const real* restrict input,
@@ -76,7 +119,62 @@ __kernel void pool2d(__global const real* restrict input,
     const int y0 = (orow - plane * OUT_H) * SH - PH;
     const __global real* in = input + (size_t)plane * IN_H * IN_W;
     __global real* out = output + (size_t)orow * OUT_W;
-#if VW > 1
+#if VW > 1 && XR == OUT_W && SW <= 2
+    /* A whole row: vectors at columns [lo, c_hi] whose every tap load stays inside the input row
+     * (the last vector overlaps the one before it: pooling twice writes the same values), the
+     * outputs left at the row's edges one by one. */
+    (void)ox0;
+    const int lo = (PW + SW - 1) / SW;
+    const int reach = IN_W - 1 - (SW == 1 ? VW - 1 : 2 * VW - 1) + PW - (KW - 1) * DW;
+    const int c_hi = reach < 0 ? -1 : min(reach / SW, OUT_W - VW);
+    int hi = lo - 1;
+    if (c_hi >= lo) {
+        for (int c = lo;; c += VW) {
+            const int cc = min(c, c_hi);
+            const int x = cc * SW - PW;
+#if POOL_MAX
+            realv m = (realv)(NEUTRAL_MAX);
+            for (int i = 0; i < KH; ++i) {
+                const int iy = y0 + i * DH;
+                if (iy >= 0 && iy < IN_H) {
+                    for (int j = 0; j < KW; ++j) {
+                        const realv t = pool_taps(in + iy * IN_W, x + j * DW, NEUTRAL_MAX);
+                        m = select(m, t, (t > m) | (t != t));
+                    }
+                }
+            }
+            VSTORE(m, out + cc);
+#else
+            realv s = (realv)(NEUTRAL_AVG);
+            int rows_in = 0;
+            for (int i = 0; i < KH; ++i) {
+                const int iy = y0 + i;
+                if (iy >= 0 && iy < IN_H) {
+                    ++rows_in;
+                    for (int j = 0; j < KW; ++j) {
+                        s += pool_taps(in + iy * IN_W, x + j, NEUTRAL_AVG);
+                    }
+                }
+            }
+#if COUNT_INCLUDE_PAD
+            const int divisor = (min(y0 + KH, IN_H + PH_END) - y0) * KW;
+#else
+            const int divisor = rows_in * KW;
+#endif
+            VSTORE(s / (real)divisor, out + cc);
+#endif
+            if (cc == c_hi) {
+                break;
+            }
+        }
+        hi = c_hi + VW - 1;
+    }
+    for (int ox = 0; ox < OUT_W; ++ox) {
+        if (ox < lo || ox > hi) {
+            out[ox] = pool_one(in, y0, ox);
+        }
+    }
+#elif VW > 1
     const int xb = ox0 * SW - PW; /* lane 0's input column at tap column 0 */
 #if POOL_MAX
     realv m = (realv)(NEUTRAL_MAX);

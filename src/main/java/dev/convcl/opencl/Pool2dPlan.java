@@ -14,25 +14,34 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
     static final int CPU_RUN = 16;
 
     Pool2dPlan(OpenClContext ctx, Pool2d op) {
-        this(ctx, op, run(ctx.info(), op));
+        this(ctx, op, run(ctx.info(), op), vectorWidth(ctx.info(), op));
     }
 
-    /** A plan whose work-items compute {@code run} outputs along a row (1 to the row), whatever the device. */
-    Pool2dPlan(OpenClContext ctx, Pool2d op, int run) {
-        super(ctx, op, "pool2d.cl", "pool2d", options(op, checkRun(op, run)),
+    /**
+     * A plan whose work-items compute {@code run} outputs along a row (1 to the row) in vectors of
+     * {@code vw}, whatever the device: {@code vw} 1, or 4, 8 or 16 with {@code run == vw} or with
+     * whole rows ({@code run} the row) at stride 1 or 2.
+     */
+    Pool2dPlan(OpenClContext ctx, Pool2d op, int run, int vw) {
+        super(ctx, op, "pool2d.cl", "pool2d", options(op, checkRun(op, run, vw), vw),
                 (long) op.n() * op.c() * op.outH() * ((op.outW() + run - 1) / run));
     }
 
-    private static int checkRun(Pool2d op, int run) {
+    private static int checkRun(Pool2d op, int run, int vw) {
         if (run < 1 || run > op.outW()) {
             throw new IllegalArgumentException("run " + run + " must be 1 to the output row's " + op.outW());
+        }
+        boolean wholeRows = run == op.outW() && run >= vw && op.window().strideW() <= 2;
+        if (vw != 1 && !((vw == 4 || vw == 8 || vw == 16) && (run == vw || wholeRows))) {
+            throw new IllegalArgumentException("vectors of " + vw + " need runs of one vector or whole rows at stride 1"
+                    + " or 2, not runs of " + run + " at stride " + op.window().strideW());
         }
         return run;
     }
 
     /**
-     * Outputs per work-item along a row: on a CPU-like device one vector of its native width (16
-     * with AVX-512, 8 with AVX2) when the row holds one, else {@link #CPU_RUN} (at most the row):
+     * Outputs per work-item along a row: on a CPU-like device whole rows at stride 1 or 2 when a
+     * row holds a vector of the device's native width, else {@link #CPU_RUN} (at most the row):
      * starting a work-item costs more there than a window; 1 on a GPU, whose neighbouring
      * work-items must read neighbouring addresses.
      */
@@ -40,24 +49,28 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
         if (!DeviceProfile.of(device).cpuLike()) {
             return 1;
         }
+        return vectorWidth(device, op) > 1 ? op.outW() : Math.min(CPU_RUN, op.outW());
+    }
+
+    /**
+     * The vector width of a CPU-like device's whole rows: its native float width (16 with AVX-512,
+     * 8 with AVX2) when the row holds a vector and the stride is 1 or 2; else 1 (scalar runs).
+     */
+    static int vectorWidth(OpenClDeviceInfo device, Pool2d op) {
         int vw = GemmDefaults.nativeWidth(device);
-        return vw >= 4 && vw <= op.outW() ? vw : Math.min(CPU_RUN, op.outW());
+        boolean vectors = DeviceProfile.of(device).cpuLike() && (vw == 4 || vw == 8 || vw == 16)
+                && op.outW() >= vw && op.window().strideW() <= 2;
+        return vectors ? vw : 1;
     }
 
-    /** The vector width of runs of {@code run} outputs: the run itself when it is 4, 8 or 16, else 1 (scalar). */
-    static int vectorWidth(int run) {
-        return run == 4 || run == 8 || run == 16 ? run : 1;
-    }
-
-    static KernelOptions options(Pool2d op, int run) {
+    static KernelOptions options(Pool2d op, int run, int vw) {
         Window2d w = op.window();
         return KernelOptions.of(op.dataType()).define("POOL_MAX", op.kind() == Pool2d.Kind.MAX ? 1 : 0)
                 .define("COUNT_INCLUDE_PAD", op.countIncludePad() ? 1 : 0).define("KH", w.kh()).define("KW", w.kw())
                 .define("SH", w.strideH()).define("SW", w.strideW()).define("PH", w.padTop()).define("PW", w.padLeft())
                 .define("PH_END", w.padBottom()).define("PW_END", w.padRight()).define("DH", w.dilH())
                 .define("DW", w.dilW()).define("IN_H", op.h()).define("IN_W", op.w())
-                .define("OUT_H", op.outH()).define("OUT_W", op.outW()).define("XR", run)
-                .define("VW", vectorWidth(run));
+                .define("OUT_H", op.outH()).define("OUT_W", op.outW()).define("XR", run).define("VW", vw);
     }
 
     @Override

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link Pool2dPlan} ({@code pool2d.cl}) with every run of outputs a work-item may be given, not
- * only the one this device gets: 1 (what a GPU gets), 3 (runs that end inside a row), and 4, 8 and
- * 16 (one vector: a CPU device's), on the pooling problems of the network tests and on edge cases
+ * only the one this device gets: 1 (what a GPU gets), 3 (runs that end inside a row), 4, 8 and 16
+ * in one vector, and whole rows in vectors of 4, 8 and 16 (a CPU device's), on the pooling problems of the network tests and on edge cases
  * (ceil mode, dilation, strides 1-3, padding on odd rows, NaN inputs), against the reference; max
  * pooling bit for bit, average pooling within 1e-6 relative L2.
  */
@@ -62,20 +62,25 @@ class Pool2dOpenClTest {
             Args ref = NetworkProblems.copy(args);
             ReferenceOps.run(op, ref);
             float[] expected = ((HostTensor) ref.get(Arg.DST)).toArray();
-            for (int run : new int[] {1, 3, 4, 8, 16}) {
-                if (run > op.outW()) {
+            int w = op.outW();
+            boolean rows = op.window().strideW() <= 2;
+            int[][] runs = {{1, 1}, {3, 1}, {4, 4}, {8, 8}, {16, 16}, {w, 1}, {rows ? w : 0, 4}, {rows ? w : 0, 8},
+                {rows ? w : 0, 16}};
+            for (int[] rv : runs) {
+                int run = rv[0], vw = rv[1];
+                if (run < 1 || run > w || run < vw) {
                     continue;
                 }
                 Args mine = NetworkProblems.copy(args);
-                try (Pool2dPlan plan = new Pool2dPlan(DEVICE.context(), op, run)) {
+                try (Pool2dPlan plan = new Pool2dPlan(DEVICE.context(), op, run, vw)) {
                     Primitives.run(DEVICE.backend(), plan, mine);
                 }
                 float[] actual = ((HostTensor) mine.get(Arg.DST)).toArray();
                 if (op.kind() == Pool2d.Kind.MAX) {
-                    org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, op + " with runs of " + run);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, op + " with runs of " + run + " in vectors of " + vw);
                 } else {
                     double err = dev.convcl.reference.Accuracy.relativeL2(expected, actual);
-                    assertTrue(err <= 1e-6, op + " with runs of " + run + ": relative L2 error " + err);
+                    assertTrue(err <= 1e-6, op + " with runs of " + run + " in vectors of " + vw + ": relative L2 error " + err);
                 }
                 checked++;
             }
@@ -87,7 +92,12 @@ class Pool2dOpenClTest {
     void aRunOutsideTheRowIsRefused() {
         Pool2d op = Pool2d.max(1, 1, 8, 8, 3, 2, 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Pool2dPlan(DEVICE.context(), op, op.outW() + 1));
+                () -> new Pool2dPlan(DEVICE.context(), op, op.outW() + 1, 1));
         assertEquals("run 5 must be 1 to the output row's 4", e.getMessage());
+        Pool2d wide = Pool2d.max(1, 1, 40, 40, 3, 3, 1);
+        IllegalArgumentException v = assertThrows(IllegalArgumentException.class,
+                () -> new Pool2dPlan(DEVICE.context(), wide, wide.outW(), 8));
+        assertEquals("vectors of 8 need runs of one vector or whole rows at stride 1 or 2, not runs of 14 at stride 3",
+                v.getMessage());
     }
 }
