@@ -17,7 +17,10 @@
  * kernel row reaches. The lanes are put back in order before the epilogue. Where a real output
  * column of a vector has no tap for an input column (windows partly outside the map, dilation
  * gaps), the FMA's result is kept only in the lanes that have one, so an input NaN or infinity
- * reaches exactly the outputs whose windows hold it, as in the reference.
+ * reaches exactly the outputs whose windows hold it, as in the reference. The skipped taps on the
+ * padding multiply zeros, which adds nothing unless the weight is NaN or infinite: a plane whose
+ * weights hold one adds 0 * w for each such tap of each output, lane by lane (then NaN, as in
+ * PyTorch).
  * The output width is a build option, so the column ranges and the unrolled loops over them are
  * compile-time constants: nothing is tested per FMA; only each (kernel row, output row) pair tests
  * whether its input row is inside the image.
@@ -102,33 +105,46 @@ typedef CAT(int, VW) intv;
 #define REVERSED(x) (x)
 #endif
 
-/* Copies one kernel row (KW reals) to its padded row, at position VW-1 on, DW apart. */
-inline void copy_kernel_row(__local real* dst, const __global real* src)
+/* Copies one kernel row (KW reals) to its padded row, at position VW-1 on, DW apart; returns
+   nonzero when a weight of the row is NaN or infinite (x - x is NaN then, 0 otherwise). */
+inline int copy_kernel_row(__local real* dst, const __global real* src)
 {
+    int bad = 0;
 #if DW == 1
     int j = 0;
 #pragma unroll
     for (; j + 16 <= KW; j += 16) {
-        VSTORE16(VLOAD16(src + j), dst + j);
+        const real16 x = VLOAD16(src + j);
+        bad |= any((x - x) != (x - x));
+        VSTORE16(x, dst + j);
     }
     if (KW - j >= 8) {
-        VSTORE8(VLOAD8(src + j), dst + j);
+        const real8 x = VLOAD8(src + j);
+        bad |= any((x - x) != (x - x));
+        VSTORE8(x, dst + j);
         j += 8;
     }
     if (KW - j >= 4) {
-        VSTORE4(VLOAD4(src + j), dst + j);
+        const real4 x = VLOAD4(src + j);
+        bad |= any((x - x) != (x - x));
+        VSTORE4(x, dst + j);
         j += 4;
     }
 #pragma unroll
     for (; j < KW; ++j) {
-        dst[j] = src[j];
+        const real x = src[j];
+        bad |= (x - x) != (x - x);
+        dst[j] = x;
     }
 #else
 #pragma unroll
     for (int j = 0; j < KW; ++j) {
-        dst[j * DW] = src[j];
+        const real x = src[j];
+        bad |= (x - x) != (x - x);
+        dst[j * DW] = x;
     }
 #endif
+    return bad;
 }
 
 /* Stores the first n (< VW) of the reals at lanes to out, as runs of 8, 4, 2 and 1. */
@@ -176,8 +192,9 @@ void depthwise_plane(__global const real* restrict input,
         const int c = k / KG;
         const __global real* img = input + ((size_t)n * C + c) * (MAP_H * MAP_W);
         const __global real* wt = weight + (size_t)k * (KH * KW);
+        int bad = 0; /* a NaN or infinite weight: see the padding's products below */
         for (int i = 0; i < KH; ++i) {
-            copy_kernel_row(padded + i * PROW + VW - 1, wt + i * KW);
+            bad |= copy_kernel_row(padded + i * PROW + VW - 1, wt + i * KW);
         }
 
         realv acc[TH][NV];
@@ -216,6 +233,34 @@ void depthwise_plane(__global const real* restrict input,
                             }
                         }
                     }
+                }
+            }
+        }
+
+        /* The taps skipped above multiply padding zeros, which is 0 unless the weight is NaN or
+           infinite: then 0 * w is NaN, and PyTorch's output is NaN wherever such a tap falls on
+           the padding. Rare (only a non-finite weight), so done lane by lane. */
+        if (bad) {
+#pragma unroll
+            for (int t = 0; t < TH; ++t) {
+#pragma unroll
+                for (int v = 0; v < NV; ++v) {
+                    real lanes[VW];
+                    VSTORE(acc[t][v], lanes);
+                    const int oy = oy0 + t;
+                    for (int l = 0; l < VW; ++l) {
+                        const int ox = v * VW + VW - 1 - l; /* lanes are in reverse order */
+                        for (int i = 0; i < KH && ox < OUT_W; ++i) {
+                            const int iy = oy - PH + i * DH;
+                            for (int j = 0; j < KW; ++j) {
+                                const int ix = ox - PW + j * DW;
+                                if (iy < 0 || iy >= MAP_H || ix < 0 || ix >= MAP_W) {
+                                    lanes[l] += (real)0.0f * wt[i * KW + j];
+                                }
+                            }
+                        }
+                    }
+                    acc[t][v] = VLOAD(lanes);
                 }
             }
         }
