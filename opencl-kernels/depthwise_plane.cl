@@ -115,7 +115,8 @@ inline int copy_kernel_row(__local real* dst, const __global real* src)
 #pragma unroll
     for (; j + 16 <= KW; j += 16) {
         const real16 x = VLOAD16(src + j);
-        bad |= any((x - x) != (x - x));
+        const real8 lo = x.lo - x.lo, hi = x.hi - x.hi; /* any() of 16 ints is an ABI warning on AVX2 */
+        bad |= any(lo != lo) | any(hi != hi);
         VSTORE16(x, dst + j);
     }
     if (KW - j >= 8) {
