@@ -62,8 +62,13 @@ final class DeformSampler implements ColumnPacker {
         return padded;
     }
 
-    /** Per (offset group, kernel point, pixel): top-left neighbour index and the four weights. */
-    private record Coords(int[] index, float[] w00, float[] w01, float[] w10, float[] w11, float[] mask) {
+    /**
+     * Per (offset group, kernel point, pixel) sample {@code i < size}: the top-left neighbour's index
+     * and, in {@code w}, the four corner weights at {@code w[i]}, {@code w[size + i]},
+     * {@code w[2*size + i]} and {@code w[3*size + i]}, then the mask at {@code w[4*size + i]} when
+     * {@code masked}. Both arrays come from the thread's {@link Workspace} and may be longer.
+     */
+    private record Coords(int[] index, float[] w, int size, boolean masked) {
     }
 
     @Override
@@ -71,8 +76,10 @@ final class DeformSampler implements ColumnPacker {
         int kk = s.kh() * s.kw(), og = s.offsetGroups();
         int oh = s.outH(), ow = s.outW(), plane = oh * ow;
         int size = og * kk * valid;
-        Coords t = new Coords(new int[size], new float[size], new float[size], new float[size], new float[size],
-                call.mask() != null ? new float[size] : null);
+        boolean masked = call.mask() != null;
+        int[] index = Workspace.zeroedIndices(size);
+        float[] w = Workspace.zeroed(Workspace.Slot.SAMPLES, (masked ? 5 : 4) * size);
+        int w01 = size, w10 = 2 * size, w11 = 3 * size, m = 4 * size;
         float[] off = call.off();
         for (int o = 0; o < og; o++) {
             for (int pt = 0; pt < kk; pt++) {
@@ -80,37 +87,37 @@ final class DeformSampler implements ColumnPacker {
                 int offBase = (n * 2 * og * kk + o * 2 * kk + 2 * pt) * plane;
                 int dst = (o * kk + pt) * valid;
                 for (int q = 0; q < valid; q++) {
-                    int p = p0 + q, y = p / ow, x = p % ow;
+                    int p = p0 + q, y = p / ow, x = p % ow, e = dst + q;
                     float dy = off[offBase + p], dx = off[offBase + plane + p];
                     if (Float.isNaN(dy) || Float.isNaN(dx)) {
-                        t.index[dst + q] = zeroIndex;
-                        t.w00[dst + q] = Float.NaN; // NaN * 0: the sample is NaN
+                        index[e] = zeroIndex;
+                        w[e] = Float.NaN; // NaN * 0: the sample is NaN
                         continue;
                     }
                     long y0 = SampleAxis.cell((long) y * s.strideH() - s.padTop() + (long) i * s.dilH(), dy);
                     long x0 = SampleAxis.cell((long) x * s.strideW() - s.padLeft() + (long) j * s.dilW(), dx);
                     double ly = SampleAxis.fraction(dy), lx = SampleAxis.fraction(dx);
                     if (!SampleAxis.inside(y0, ly, s.h()) || !SampleAxis.inside(x0, lx, s.w())) {
-                        t.index[dst + q] = zeroIndex;
+                        index[e] = zeroIndex;
                         continue; // weights stay 0
                     }
-                    t.index[dst + q] = ((int) y0 + 1) * planeW + (int) x0 + 1;
-                    t.w00[dst + q] = (float) ((1 - ly) * (1 - lx));
-                    t.w01[dst + q] = (float) ((1 - ly) * lx);
-                    t.w10[dst + q] = (float) (ly * (1 - lx));
-                    t.w11[dst + q] = (float) (ly * lx);
+                    index[e] = ((int) y0 + 1) * planeW + (int) x0 + 1;
+                    w[e] = (float) ((1 - ly) * (1 - lx));
+                    w[w01 + e] = (float) ((1 - ly) * lx);
+                    w[w10 + e] = (float) (ly * (1 - lx));
+                    w[w11 + e] = (float) (ly * lx);
                 }
-                if (t.mask != null) {
-                    System.arraycopy(call.mask(), (n * og * kk + o * kk + pt) * plane + p0, t.mask, dst, valid);
+                if (masked) {
+                    System.arraycopy(call.mask(), (n * og * kk + o * kk + pt) * plane + p0, w, m + dst, valid);
                 }
             }
         }
-        return t.mask != null && allFinite(t.mask) ? foldMask(t) : t;
+        return masked && allFinite(w, m, size) ? foldMask(index, w, size) : new Coords(index, w, size, masked);
     }
 
-    private static boolean allFinite(float[] a) {
-        for (float v : a) {
-            if (!Float.isFinite(v)) {
+    private static boolean allFinite(float[] a, int from, int len) {
+        for (int i = from; i < from + len; i++) {
+            if (!Float.isFinite(a[i])) {
                 return false;
             }
         }
@@ -122,15 +129,14 @@ final class DeformSampler implements ColumnPacker {
      * finite masks: with an infinite one, (w * m) * p turns a zero corner weight into NaN where the
      * reference's (w * p) * m gives an infinity.
      */
-    private static Coords foldMask(Coords t) {
-        float[] m = t.mask;
-        for (int i = 0; i < m.length; i++) {
-            t.w00[i] *= m[i];
-            t.w01[i] *= m[i];
-            t.w10[i] *= m[i];
-            t.w11[i] *= m[i];
+    private static Coords foldMask(int[] index, float[] w, int size) {
+        int m = 4 * size;
+        for (int corner = 0; corner < 4 * size; corner += size) {
+            for (int i = 0; i < size; i++) {
+                w[corner + i] *= w[m + i];
+            }
         }
-        return new Coords(t.index, t.w00, t.w01, t.w10, t.w11, null);
+        return new Coords(index, w, size, false);
     }
 
     @Override
@@ -152,16 +158,18 @@ final class DeformSampler implements ColumnPacker {
 
     private void sample(float[] pl, int base, Coords t, int src, int valid, float[] row, int dst) {
         int[] index = t.index;
-        float[] w00 = t.w00, w01 = t.w01, w10 = t.w10, w11 = t.w11, mask = t.mask;
+        float[] w = t.w;
+        int w01 = t.size + src, w10 = 2 * t.size + src, w11 = 3 * t.size + src;
         int pw = planeW;
         for (int q = 0; q < valid; q++) {
             int a = base + index[src + q];
-            row[dst + q] = w00[src + q] * pl[a] + w01[src + q] * pl[a + 1] + w10[src + q] * pl[a + pw]
-                    + w11[src + q] * pl[a + pw + 1];
+            row[dst + q] = w[src + q] * pl[a] + w[w01 + q] * pl[a + 1] + w[w10 + q] * pl[a + pw]
+                    + w[w11 + q] * pl[a + pw + 1];
         }
-        if (mask != null) {
+        if (t.masked) {
+            int m = 4 * t.size + src;
             for (int q = 0; q < valid; q++) {
-                row[dst + q] *= mask[src + q];
+                row[dst + q] *= w[m + q];
             }
         }
     }

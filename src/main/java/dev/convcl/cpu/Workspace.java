@@ -32,7 +32,9 @@ final class Workspace {
         /** A row of outputs before they are stored (depthwise). */
         WIDE,
         /** A kernel's own accumulator row ({@link ScalarKernels}). */
-        KERNEL
+        KERNEL,
+        /** A tile's bilinear sampling weights ({@link DeformSampler}). */
+        SAMPLES
     }
 
     /** What a task uses a block of rows for; a task never holds two blocks of one kind at once. */
@@ -50,6 +52,7 @@ final class Workspace {
 
     @SuppressWarnings("unchecked")
     private final SoftReference<float[]>[] arrays = new SoftReference[Slot.values().length];
+    private SoftReference<int[]> indices;
     @SuppressWarnings("unchecked")
     private final SoftReference<float[][]>[] rows = new SoftReference[Rows.values().length];
 
@@ -70,6 +73,27 @@ final class Workspace {
      */
     static float[][] zeroedRows(Rows kind, int count, int length) {
         return CURRENT.get().rows(kind, count, length);
+    }
+
+    /**
+     * An array of at least {@code length} ints, zero over {@code [0, length)}: the current thread's
+     * one int array (a tile's sample indices, {@link DeformSampler}).
+     */
+    static int[] zeroedIndices(int length) {
+        return CURRENT.get().ints(length);
+    }
+
+    private int[] ints(int length) {
+        int[] a = indices == null ? null : indices.get();
+        if (a != null && a.length >= length) {
+            Arrays.fill(a, 0, length, 0);
+            return a;
+        }
+        a = new int[length];
+        if (length <= MAX_KEPT_FLOATS) {
+            indices = new SoftReference<>(a);
+        }
+        return a;
     }
 
     private float[] floats(Slot slot, int length) {

@@ -52,7 +52,9 @@ class CpuWorkspaceTest {
                 new String[] {"cpu-1x1", "op=conv2d n=1 c=16 h=40 w=40 k=96 kh=1 kw=1 bias=1 relu=1"},
                 new String[] {"cpu-gemm", "op=conv2d n=1 c=24 h=30 w=30 k=48 kh=3 kw=3 stride=2 pad=1 bias=1"},
                 new String[] {"cpu-implicit-gemm", "op=conv2d n=1 c=16 h=40 w=40 k=32 kh=3 kw=3 pad=1 bias=1"},
-                new String[] {"cpu-depthwise", "op=conv2d n=1 c=64 h=40 w=40 k=64 kh=3 kw=3 pad=1 groups=64 bias=1"});
+                new String[] {"cpu-depthwise", "op=conv2d n=1 c=64 h=40 w=40 k=64 kh=3 kw=3 pad=1 groups=64 bias=1"},
+                new String[] {"cpu-deform-gemm", "op=deform2d n=1 c=16 h=24 w=24 k=32 kh=3 kw=3 pad=1 og=2 mask=1 bias=1"},
+                new String[] {"cpu-deform-gemm", "op=deform2d n=1 c=8 h=20 w=20 k=24 kh=3 kw=3 pad=1 og=1 mask=0"});
     }
 
     /**
