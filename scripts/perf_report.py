@@ -7,7 +7,10 @@ With NETWORKS_DIR (scripts/perf-report's whole-network phase), also a table of w
 NAME-bBATCH.json written by `convcl bench --model --peers onnxruntime --json` there, and the
 NAME-bBATCH.torch.json that bench/torch_model_peer.py wrote beside it.
 
-usage: perf_report.py BENCH_JSON MACHINE_TEXT [NOTES_MD [NETWORKS_DIR]] > docs/PERFORMANCE.md
+With BATCH_TEXT (scripts/perf-report's batch phase: the output of `convcl bench --batch 1,8,32` on one
+line per family), also its batch-scaling table as printed, and a count of its verdicts.
+
+usage: perf_report.py BENCH_JSON MACHINE_TEXT [NOTES_MD [NETWORKS_DIR [BATCH_TEXT]]] > docs/PERFORMANCE.md
 """
 import glob, json, os, re, sys
 
@@ -58,6 +61,7 @@ def main():
     machine = open(sys.argv[2]).read().strip()
     notes = open(sys.argv[3]).read().strip() if len(sys.argv) > 3 else ""
     networks_dir = sys.argv[4] if len(sys.argv) > 4 else None
+    batch_text = sys.argv[5] if len(sys.argv) > 5 else None
     limit = bench.get("fma_limit_gflops")
     peers = bench.get("peers", [])
     names = [p["name"] for p in peers]
@@ -183,11 +187,54 @@ def main():
             w(f"- {r['name']} on {r['backend']}: {'n/a' if r.get('unsupported') else 'FAIL'}: {r.get('error')}")
     if networks_dir:
         networks(w, networks_dir)
+    if batch_text:
+        batch_scaling(w, batch_text)
     w("")
     if notes:
         w(notes)
         w("")
     print("\n".join(out))
+
+
+def batch_scaling(w, path):
+    """The batch-scaling table `convcl bench --batch` printed, with a count of its verdicts."""
+    w("")
+    w("## Batch scaling")
+    w("")
+    if not os.path.exists(path):
+        w(f"Not measured ({path} is missing: the batch phase did not run).")
+        return
+    lines = open(path).read().splitlines()
+    start = next((i for i, l in enumerate(lines) if l.startswith("batch scaling:")), None)
+    if start is None:
+        w(f"Not measured: {path} has no batch-scaling table (the batch phase stopped; its last line: "
+          f"{lines[-1] if lines else 'none'}).")
+        return
+    head = lines[start]
+    table = []
+    for l in lines[start + 1:]:
+        if not l.strip() or re.match(r"^\d+ results? ", l) or l.startswith("bench:"):
+            break
+        table.append(l)
+    rows = table[1:]
+    slower = [r for r in rows if re.search(r"\bslower per image\b", r) and "not judged" not in r]
+    busy = [r for r in rows if "not judged" in r]
+    fine = [r for r in rows if r.rstrip().endswith("no slower")]
+    w("One line per family of the shapes, at each batch of the table, on the OpenCL device and the CPU path, timed by")
+    w("one `convcl bench --batch` after the per-layer run (the command is in the machine section). Target")
+    w("(issue 13, item 3): no family slower per image as the batch grows. Verdicts: "
+      f"{len(fine)} no slower, {len(slower)} slower, {len(busy)} not judged (another process used the cores).")
+    w("")
+    w("```")
+    w(head)
+    for l in table:
+        w(l)
+    w("```")
+    if slower:
+        w("")
+    for r in slower:
+        verdict = re.split(r"\s{2,}", r.strip())[-1]
+        w(f"- **slower**: {' '.join(r.split()[:2])}: {verdict}")
 
 
 def load_networks(folder):
