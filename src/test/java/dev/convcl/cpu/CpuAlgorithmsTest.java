@@ -100,6 +100,12 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=1 c=3 h=7 w=7 k=3 kh=5 kw=5 pad=2 groups=3",
                 "op=conv2d n=1 c=3 h=1 w=1 k=6 kh=3 kw=3 pad=1 groups=3 bias=1",
                 "op=conv2d n=1 c=2 h=13 w=13 k=2 kh=1 kw=7 pad=0,3 stride=1,2 groups=2",
+                // depthwise rows three taps wide: blocks of four output rows reuse input rows
+                // (VectorKernels), with a tail of rows, kh 1 to 5, horizontal dilation, multiplier 2
+                "op=conv2d n=1 c=3 h=13 w=32 k=6 kh=3 kw=3 pad=1 groups=3 bias=1",
+                "op=conv2d n=2 c=2 h=9 w=16 k=2 kh=5 kw=3 pad=2,1 groups=2 relu=1",
+                "op=conv2d n=1 c=2 h=10 w=32 k=2 kh=1 kw=3 pad=0,2 dil=1,2 groups=2",
+                "op=conv2d n=1 c=2 h=8 w=48 k=2 kh=3 kw=3 pad=2,1 dil=2,1 groups=2",
                 // deformable: offset groups 1-4, with and without mask, stride, dilation, groups
                 "op=deform2d n=1 c=4 h=7 w=7 k=5 kh=3 kw=3 pad=1 og=1 mask=0",
                 "op=deform2d n=2 c=4 h=13 w=7 k=6 kh=3 kw=3 pad=1 og=2 mask=1 bias=1 relu=1",
