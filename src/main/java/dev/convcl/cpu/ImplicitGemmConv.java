@@ -76,11 +76,13 @@ final class ImplicitGemmConv extends CpuPlan {
      * of columns are cut into tasks: {@code {column blocks, rows per part}}. Each task multiplies
      * its rows of A (the weights) by its columns of B over the whole depth, so it fetches
      * {@code rows + cols} floats per depth row (from L2 or beyond) for {@code rows * cols}
-     * multiply-adds; a fetched float is counted as one vector FMA ({@code q} lanes). The cut with the
-     * least estimated time for the busiest thread wins: {@code ceil(tasks / threads)} tasks, each
-     * of {@code rows * cols + q * (rows + cols)}, with C ({@code rows * cols}) within
-     * {@link #C_BLOCK_FLOATS}. A short N and a large M (14x14 maps, 256 channels) are thus cut by
-     * output channels rather than into narrow column blocks that each fetch the whole weight.
+     * multiply-adds; a fetched float is counted as one vector FMA ({@code q} lanes), so a task costs
+     * {@code rows * cols + q * (rows + cols)}. Tasks are taken from a shared counter (greedy list
+     * scheduling), so the call ends by Graham's bound: all tasks' cost / threads + (1 - 1/threads)
+     * x the largest task. The cut with the least bound wins, with C ({@code rows * cols}) within
+     * {@link #C_BLOCK_FLOATS}: few large tasks lose to a thread left alone with the last one, many
+     * small ones to their fetches. A short N and a large M (14x14 maps, 256 channels) are thus cut
+     * by output channels too, not only into narrow column blocks that each fetch the whole weight.
      */
     static int[] split(int items, int m, int qBlocks, int q, int threads) {
         int bestBlocks = qBlocks, bestRows = Math.min(m, 8);
@@ -96,9 +98,11 @@ final class ImplicitGemmConv extends CpuPlan {
                 if ((long) rows * cols > C_BLOCK_FLOATS || cols > MAX_BLOCK) {
                     continue;
                 }
-                long tasks = (long) items * b * parts;
-                double cost = (double) PhaseLayout.ceilDiv((int) Math.min(Integer.MAX_VALUE, tasks), threads)
-                        * ((double) rows * cols + (double) q * (rows + cols));
+                double tasks = (double) items * b * parts;
+                double meanRows = (double) m / parts, meanCols = (double) qBlocks * q / b;
+                double all = tasks * (meanRows * meanCols + q * (meanRows + meanCols));
+                double largest = (double) rows * cols + (double) q * (rows + cols);
+                double cost = all / threads + (1 - 1.0 / threads) * largest;
                 if (cost < best) {
                     best = cost;
                     bestBlocks = b;

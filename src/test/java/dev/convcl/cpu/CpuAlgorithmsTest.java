@@ -224,10 +224,14 @@ class CpuAlgorithmsTest {
         int[] res4 = tasksAndColumns(1, 256, 14, 16, 2);
         assertTrue(res4[0] >= 2 && res4[0] % 2 == 0, "tasks " + res4[0] + " not shared evenly by 2 threads");
         assertTrue(res4[1] >= 64, "a task uses its rows of the weight for only " + res4[1] + " columns");
-        // Inception 1x7 (128 channels, 17 x 20 = 22 blocks) and an AVX2-sized quantum, 3 threads.
+        // Inception 1x7 (128 channels, 17 x 20 = 22 blocks) on 3 threads: every thread busy, and
+        // each float a task fetches (rows of A, columns of B) feeds at least a vector's 16 multiply-adds.
+        int[] cut = ImplicitGemmConv.split(1, 128, 22, 16, 3);
         int[] inception = tasksAndColumns(1, 128, 22, 16, 3);
         assertTrue(inception[0] >= 3, "tasks " + inception[0] + " leave a thread idle");
-        assertTrue(inception[1] >= 64, "a task uses its rows of the weight for only " + inception[1] + " columns");
+        double reuse = (double) cut[1] * inception[1] / (cut[1] + inception[1]);
+        assertTrue(reuse >= 16, cut[1] + " rows x " + inception[1] + " columns: " + reuse + " multiply-adds per fetch");
+        // An AVX2-sized quantum (8): res4's wide rows are 27 blocks.
         int[] avx2 = tasksAndColumns(1, 256, 27, 8, 2);
         assertTrue(avx2[0] >= 2 && avx2[1] >= 64, "AVX2 res4: " + avx2[0] + " tasks of " + avx2[1] + " columns");
         // The edge shape above that is cut by channels: 60 rows, 3 x 4 wide columns = 1 block.
