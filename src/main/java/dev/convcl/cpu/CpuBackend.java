@@ -27,8 +27,8 @@ import java.util.function.Function;
  *
  * <p>Implementations, in selection order: {@code cpu-deform-gemm} (deform2d), {@code cpu-depthwise}
  * (groups == c, when a band of padded rows fits the tile), {@code cpu-1x1} (unpadded 1x1
- * kernels), {@code cpu-implicit-gemm} (when packing column tiles would not pay, or its wide rows
- * waste little, and its padded copy stays within the bound), {@code cpu-gemm} (packed im2col
+ * kernels), {@code cpu-implicit-gemm} (when packing column tiles would not pay, or its wide rows'
+ * extra multiply-adds cost less than packing, and its padded copy stays within the bound), {@code cpu-gemm} (packed im2col
  * tiles, any conv2d) and {@code cpu-direct} (the plain loop nest, any convolution). Every choice
  * keeps its scratch within {@link Scratch#boundFloats}, whatever the padding. Then one entry per
  * other operator, each accepting all of its descriptors: {@code cpu-channel-affine},
@@ -164,14 +164,24 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Packing costs about one copy per column element and is shared by kPerGroup rows; the implicit
-     * GEMM packs nothing but computes phaseW / OW times the output (its wide rows).
+     * FMA lanes that packing one column element costs: a load and a store, each counted as one
+     * 16-lane vector FMA. (Measured on the dense 14x14 and 17x17 layers, an element packed in
+     * runs of one output row cost about 5 times that.)
+     */
+    private static final int PACK_COST_LANES = 32;
+
+    /**
+     * Packing costs about one copy per column element, shared by the kPerGroup rows that use it;
+     * the implicit GEMM packs nothing but computes phaseW / OW times the output (its wide rows),
+     * i.e. kPerGroup * (phaseW - OW) / OW extra multiply-adds per column element. It is chosen
+     * when those cost no more than the packing ({@link #PACK_COST_LANES}), or when rows are few.
      */
     private static boolean prefersImplicitGemm(Convolution spec) {
         int phaseW = PhaseLayout.phaseCols(spec);
         double waste = (double) phaseW / spec.outW();
         boolean fewRows = spec.kPerGroup() <= 32 || spec.cPerGroup() <= 8;
-        return (fewRows || waste <= 1.10) && ImplicitGemmConv.fits(spec);
+        boolean cheaperThanPacking = spec.kPerGroup() * (waste - 1) <= PACK_COST_LANES;
+        return (fewRows || waste <= 1.10 || cheaperThanPacking) && ImplicitGemmConv.fits(spec);
     }
 
     /** The name of the implementation selection picks for {@code spec} (the first that accepts it). */

@@ -28,7 +28,9 @@ final class ImplicitGemmConv extends CpuPlan {
     private final int[][] chunkOffsets; // rowOffsets of each depth chunk
     private final int wideCols;   // wide output length rounded up to the quantum
     private final int quantum;
-    private final int blocks;     // tasks per (image, group), each a run of whole quantum blocks
+    private final int blocks;     // column blocks per (image, group), each a run of whole quantum blocks
+    private final int kPerPart;   // output channels per task (the last part may have fewer)
+    private final int parts;      // output-channel parts per (image, group)
     private final int bufferLen;
 
     ImplicitGemmConv(Convolution spec, ForkJoinPool pool, Kernels kernels) {
@@ -61,17 +63,54 @@ final class ImplicitGemmConv extends CpuPlan {
         int q = kernels.quantum();
         this.wideCols = PhaseLayout.ceilDiv(layout.wideLen(), q) * q;
         this.quantum = q;
-        int items = spec.n() * spec.groups(), threads = pool.getParallelism();
-        int maxBlock = Math.max(2 * q, Math.min(MAX_BLOCK, C_BLOCK_FLOATS / m / q * q));
-        int qBlocks = wideCols / q;
-        int b = Math.min(qBlocks, Math.max(PhaseLayout.ceilDiv(wideCols, maxBlock), PhaseLayout.ceilDiv(4 * threads, items)));
-        // A few equal tasks per thread: round the count up to a multiple of the threads.
-        while ((long) items * b < 8L * threads && (long) items * b % threads != 0 && b < qBlocks) {
-            b++;
-        }
-        this.blocks = b;
+        int[] split = split(spec.n() * spec.groups(), m, wideCols / q, q, pool.getParallelism());
+        this.blocks = split[0];
+        this.kPerPart = split[1];
+        this.parts = PhaseLayout.ceilDiv(m, kPerPart);
         this.bufferLen = Scratch.length(bufferFloats(spec, layout, wideCols), "the padded input of the implicit GEMM",
                 spec);
+    }
+
+    /**
+     * How the {@code items} (image, group) GEMMs of {@code m} rows by {@code qBlocks} quantum blocks
+     * of columns are cut into tasks: {@code {column blocks, rows per part}}. Each task multiplies
+     * its rows of A (the weights) by its columns of B over the whole depth, so it fetches
+     * {@code rows + cols} floats per depth row (from L2 or beyond) for {@code rows * cols}
+     * multiply-adds; a fetched float is counted as one vector FMA ({@code q} lanes), so a task costs
+     * {@code rows * cols + q * (rows + cols)}. Tasks are taken from a shared counter (greedy list
+     * scheduling), so the call ends by Graham's bound: all tasks' cost / threads + (1 - 1/threads)
+     * x the largest task. The cut with the least bound wins, with C ({@code rows * cols}) within
+     * {@link #C_BLOCK_FLOATS}: few large tasks lose to a thread left alone with the last one, many
+     * small ones to their fetches. A short N and a large M (14x14 maps, 256 channels) are thus cut
+     * by output channels too, not only into narrow column blocks that each fetch the whole weight.
+     */
+    static int[] split(int items, int m, int qBlocks, int q, int threads) {
+        int bestBlocks = qBlocks, bestRows = Math.min(m, 8);
+        double best = Double.MAX_VALUE;
+        for (int p = 1; p <= PhaseLayout.ceilDiv(m, 8); p++) {
+            int rows = p == 1 ? m : PhaseLayout.ceilDiv(PhaseLayout.ceilDiv(m, p), 8) * 8;
+            if (p > 1 && rows >= m) {
+                continue;
+            }
+            int parts = PhaseLayout.ceilDiv(m, rows);
+            for (int b = 1; b <= qBlocks; b++) {
+                int cols = PhaseLayout.ceilDiv(qBlocks, b) * q;
+                if ((long) rows * cols > C_BLOCK_FLOATS || cols > MAX_BLOCK) {
+                    continue;
+                }
+                double tasks = (double) items * b * parts;
+                double meanRows = (double) m / parts, meanCols = (double) qBlocks * q / b;
+                double all = tasks * (meanRows * meanCols + q * (meanRows + meanCols));
+                double largest = (double) rows * cols + (double) q * (rows + cols);
+                double cost = all / threads + (1 - 1.0 / threads) * largest;
+                if (cost < best) {
+                    best = cost;
+                    bestBlocks = b;
+                    bestRows = rows;
+                }
+            }
+        }
+        return new int[] {bestBlocks, bestRows};
     }
 
     /** Every plane's phases, plus the slack the last block reads past them. */
@@ -105,8 +144,8 @@ final class ImplicitGemmConv extends CpuPlan {
     @Override
     long scratchBytes() {
         int cols = PhaseLayout.ceilDiv(wideCols / quantum, blocks) * quantum; // the widest block
-        long tasks = Math.min((long) spec.n() * spec.groups() * blocks, pool.getParallelism());
-        return 4 * (bufferLen + tasks * ((long) m * cols + kernels.gemmScratchFloats(cols)));
+        long tasks = Math.min((long) spec.n() * spec.groups() * blocks * parts, pool.getParallelism());
+        return 4 * (bufferLen + tasks * ((long) kPerPart * cols + kernels.gemmScratchFloats(cols)));
     }
 
     /** First wide column of a task's block: runs of whole quantum blocks, sizes differing by one. */
@@ -119,27 +158,29 @@ final class ImplicitGemmConv extends CpuPlan {
         float[] buf = Workspace.zeroed(Workspace.Slot.BUFFER, bufferLen);
         int hw = spec.h() * spec.w();
         Parallel.forEach(pool, spec.n() * spec.c(), plane -> layout.fill(call.in(), plane * hw, buf, plane * layout.planeLen));
-        Parallel.forEach(pool, spec.n() * spec.groups() * blocks, task -> block(call, buf, task));
+        Parallel.forEach(pool, spec.n() * spec.groups() * blocks * parts, task -> block(call, buf, task));
     }
 
     private void block(CallData call, float[] buf, int task) {
-        int b = task % blocks, ng = task / blocks, g = ng % spec.groups(), n = ng / spec.groups();
+        int part = task % parts, rest = task / parts;
+        int b = rest % blocks, ng = rest / blocks, g = ng % spec.groups(), n = ng / spec.groups();
         int t0 = blockStart(b), cols = blockStart(b + 1) - t0;
-        float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, m, cols);
+        int k0 = part * kPerPart, rows = Math.min(m, k0 + kPerPart) - k0;
+        float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, cols);
         int base = (n * spec.c() + g * spec.cPerGroup()) * layout.planeLen;
         for (int ch = 0; ch < chunkOffsets.length; ch++) {
             int[] offsets = chunkOffsets[ch];
-            kernels.gemm(m, offsets.length, cols, call.wt(), g * m * depth + ch * chunk, depth, buf, offsets,
-                    base + t0, c);
+            kernels.gemm(rows, offsets.length, cols, call.wt(), (g * m + k0) * depth + ch * chunk, depth, buf,
+                    offsets, base + t0, c);
         }
-        store(call, c, n, g * m, t0, cols);
+        store(call, c, n, g * m + k0, rows, t0, cols);
     }
 
     /** The columns of the wide block that are real output pixels, with bias and ReLU. */
-    private void store(CallData call, float[][] c, int n, int k0, int t0, int cols) {
+    private void store(CallData call, float[][] c, int n, int k0, int rows, int t0, int cols) {
         int oh = spec.outH(), ow = spec.outW(), phaseW = layout.phaseW;
         int t1 = Math.min(t0 + cols, oh * phaseW);
-        for (int i = 0; i < m; i++) {
+        for (int i = 0; i < rows; i++) {
             int k = k0 + i;
             int dst = (n * spec.k() + k) * oh * ow;
             for (int t = t0; t < t1; ) {

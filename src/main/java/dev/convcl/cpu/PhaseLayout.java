@@ -70,7 +70,19 @@ final class PhaseLayout {
         return (int) ((spec.h() + ((long) spec.padTop() + spec.padBottom()) + spec.strideH() - 1) / spec.strideH());
     }
 
+    /**
+     * Columns of a phase row. At stride 1 a row holds {@code padLeft} zeros then the W pixels, and
+     * the gap of zeros up to the next row's pixels serves both as this row's right padding and as
+     * the next row's left padding: a tap reads at most padLeft before and padRight after the
+     * pixels, so W + max(padLeft, padRight) columns suffice (not W + padLeft + padRight), as long
+     * as a wide row still holds OW columns (a kernel narrower than the padding: 1x1 with pad 1).
+     * The wide output then drops fewer columns (14x14 pad 1: 15 instead of 16; 17x17 pad 3: 20
+     * instead of 23).
+     */
     static int phaseCols(Convolution spec) {
+        if (spec.strideW() == 1) {
+            return (int) Math.max(spec.outW(), spec.w() + (long) Math.max(spec.padLeft(), spec.padRight()));
+        }
         return (int) ((spec.w() + ((long) spec.padLeft() + spec.padRight()) + spec.strideW() - 1) / spec.strideW());
     }
 

@@ -86,6 +86,9 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=1 c=3 h=13 w=13 k=8 kh=3 kw=3 stride=2 pad=0,3 dil=1,2",
                 "op=conv2d n=1 c=6 h=9 w=11 k=10 kh=1 kw=7 pad=0,3 relu=1",
                 "op=conv2d n=1 c=6 h=11 w=9 k=10 kh=7 kw=1 pad=3,0 bias=1",
+                // implicit GEMM cut by output channels (a short last part), wide rows of W + 3
+                "op=conv2d n=1 c=16 h=3 w=3 k=60 kh=3 kw=3 pad=1 bias=1",
+                "op=conv2d n=1 c=5 h=6 w=9 k=20 kh=1 kw=7 pad=0,3 relu=1",
                 "op=conv2d n=1 c=3 h=33 w=33 k=8 kh=7 kw=7 stride=2 pad=3 bias=1",
                 "op=conv2d n=1 c=2 h=7 w=7 k=3 kh=7 kw=7",
                 // grouped
@@ -214,16 +217,49 @@ class CpuAlgorithmsTest {
         }
     }
 
+    /** Tasks and the narrowest task's columns of an {@link ImplicitGemmConv#split}. */
+    private static int[] tasksAndColumns(int items, int m, int qBlocks, int q, int threads) {
+        int[] cut = ImplicitGemmConv.split(items, m, qBlocks, q, threads);
+        int tasks = items * cut[0] * ((m + cut[1] - 1) / cut[1]);
+        return new int[] {tasks, qBlocks / cut[0] * q};
+    }
+
+    @Test
+    void implicitGemmCutsShortRowsByOutputChannels() {
+        // ResNet-50 res4 3x3 at batch 1: 256 output channels, 14 x 15 wide columns = 14 blocks of 16.
+        int[] res4 = tasksAndColumns(1, 256, 14, 16, 2);
+        assertTrue(res4[0] >= 2 && res4[0] % 2 == 0, "tasks " + res4[0] + " not shared evenly by 2 threads");
+        assertTrue(res4[1] >= 64, "a task uses its rows of the weight for only " + res4[1] + " columns");
+        // Inception 1x7 (128 channels, 17 x 20 = 22 blocks) on 3 threads: every thread busy, and
+        // each float a task fetches (rows of A, columns of B) feeds at least a vector's 16 multiply-adds.
+        int[] cut = ImplicitGemmConv.split(1, 128, 22, 16, 3);
+        int[] inception = tasksAndColumns(1, 128, 22, 16, 3);
+        assertTrue(inception[0] >= 3, "tasks " + inception[0] + " leave a thread idle");
+        double reuse = (double) cut[1] * inception[1] / (cut[1] + inception[1]);
+        assertTrue(reuse >= 16, cut[1] + " rows x " + inception[1] + " columns: " + reuse + " multiply-adds per fetch");
+        // An AVX2-sized quantum (8): res4's wide rows are 27 blocks.
+        int[] avx2 = tasksAndColumns(1, 256, 27, 8, 2);
+        assertTrue(avx2[0] >= 2 && avx2[1] >= 64, "AVX2 res4: " + avx2[0] + " tasks of " + avx2[1] + " columns");
+        // The edge shape above that is cut by channels: 60 rows, 3 x 4 wide columns = 1 block.
+        assertTrue(ImplicitGemmConv.split(1, 60, 1, 16, 2)[1] < 60, "k=60 on 3x3 is not cut by channels");
+        // Many images: whole items per task, no cut needed.
+        assertEquals(60, ImplicitGemmConv.split(32, 60, 1, 16, 2)[1]);
+    }
+
     @Test
     void chosenAlgorithmsFollowTheSpec() {
         assertEquals("cpu-1x1", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1 stride=2")));
-        // Wide rows would waste (28 + 8) / 28 - 1 = 29% here: packed tiles.
+        // Wide rows would waste (28 + 4) / 28 - 1 = 14% of 512 rows here, 73 multiply-adds per packed element: packed tiles.
         assertEquals("cpu-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=512 h=28 w=28 k=512 kh=3 kw=3 pad=4 dil=4")));
         // 4 output channels per group (ResNeXt): packing would not pay.
         assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=3 kw=3 pad=1 groups=32")));
         // 3 input channels (a network's first layer) and little waste.
         assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=3 h=224 w=224 k=64 kh=7 kw=7 stride=2 pad=3")));
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=4 h=5 w=5 k=8 kh=3 kw=3 groups=4")));
+        // Dense layers on short rows (ResNet-50 res4, Inception 1x7): the wide rows (15 of 14 and
+        // 20 of 17 columns) cost fewer multiply-adds than packing every column element.
+        assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 pad=1")));
+        assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=128 h=17 w=17 k=128 kh=1 kw=7 pad=0,3")));
         assertEquals("cpu-deform-gemm", CpuBackend.algorithmFor(Problems.parse("op=deform2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1")));
         try (CpuBackend cpu = new CpuBackend(1)) {
             assertEquals("cpu-depthwise", Primitives.selected(cpu, Problems.parse(
