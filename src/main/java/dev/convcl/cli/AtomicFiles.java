@@ -40,9 +40,9 @@ final class AtomicFiles {
     }
 
     /**
-     * Why {@code target} cannot be written (its folder is missing or not writable, or it is a
-     * folder; a device or named pipe that is not writable), in words without the target's name;
-     * null when it can be.
+     * Why {@code target} cannot be written (its folder is missing, not writable or refuses a new
+     * file, or it is a folder; a device or named pipe that is not writable), in words without the
+     * target's name; null when it can be.
      */
     static String writeProblem(Path target) {
         Path abs;
@@ -63,6 +63,13 @@ final class AtomicFiles {
         }
         if (dir != null && !Files.isWritable(dir)) {
             return "its folder " + dir + " is not writable";
+        }
+        // The permission bits do not tell it all (root passes them; /proc, a full disk or a quota
+        // refuse new files anyway): create and remove a file there, as the write will.
+        try {
+            Files.delete(Files.createTempFile(dir, "." + abs.getFileName(), ".probe"));
+        } catch (IOException e) {
+            return "its folder " + dir + " takes no new files (" + FileArg.problem(e) + ")";
         }
         return null;
     }
