@@ -8,12 +8,18 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Writes output files all at once or not at all: the bytes go to a temporary file in the target's
  * folder (same file system, so the rename is atomic), which replaces the target only when
  * complete. On any failure the temporary file is deleted and the target is left as it was.
+ *
+ * <p>A symbolic link is followed: the file it names is replaced and the link stays. A target that
+ * exists and is no regular file (a device such as {@code /dev/null}, {@code /dev/stdout}, a named
+ * pipe) is never replaced, which would put a file in the device's place: the bytes are written
+ * into it as they come.
  */
 final class AtomicFiles {
     private AtomicFiles() {
@@ -34,27 +40,52 @@ final class AtomicFiles {
     }
 
     /**
-     * Why {@code target} cannot be written (its folder is missing or not writable, or it is a
-     * folder), in words without the target's name; null when it can be.
+     * Why {@code target} cannot be written (its folder is missing, not writable or refuses a new
+     * file, or it is a folder; a device or named pipe that is not writable), in words without the
+     * target's name; null when it can be.
      */
     static String writeProblem(Path target) {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir != null && !Files.isDirectory(dir)) {
-            return "its folder " + dir + " does not exist";
+        Path abs;
+        try {
+            abs = resolved(target);
+        } catch (IOException e) {
+            return FileArg.problem(e);
         }
         if (Files.isDirectory(abs)) {
             return "is a folder; a file name is needed";
         }
+        if (isSpecial(abs)) {
+            return Files.isWritable(abs) ? null : "is not writable";
+        }
+        Path dir = abs.getParent();
+        if (dir != null && !Files.isDirectory(dir)) {
+            return "its folder " + dir + " does not exist";
+        }
         if (dir != null && !Files.isWritable(dir)) {
             return "its folder " + dir + " is not writable";
+        }
+        // The permission bits do not tell it all (root passes them; /proc, a full disk or a quota
+        // refuse new files anyway): create and remove a file there, as the write will.
+        try {
+            Files.delete(Files.createTempFile(dir, "." + abs.getFileName(), ".probe"));
+        } catch (IOException e) {
+            return "its folder " + dir + " takes no new files (" + FileArg.problem(e) + ")";
         }
         return null;
     }
 
     static void write(Path target, Content content) throws IOException {
         checkWritable(target);
-        Path abs = target.toAbsolutePath();
+        Path abs = resolved(target);
+        if (isSpecial(abs)) {
+            // A device or a pipe cannot be replaced by a rename, and must not be: written in place,
+            // appended (a file behind /dev/stdout keeps what the command printed before).
+            try (OutputStream out = new BufferedOutputStream(
+                    Files.newOutputStream(abs, StandardOpenOption.WRITE, StandardOpenOption.APPEND), 1 << 16)) {
+                content.writeTo(out);
+            }
+            return;
+        }
         Path dir = abs.getParent();
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
         boolean moved = false;
@@ -74,6 +105,54 @@ final class AtomicFiles {
                 Files.deleteIfExists(tmp);
             }
         }
+    }
+
+    /**
+     * Whether {@code abs} is written in place rather than replaced: it exists and is neither a
+     * regular file nor a folder (a device, a pipe, a socket), or it is a link into {@code /proc}
+     * ({@code /dev/stdout}: the caller's own output, which may be a file its shell opened).
+     */
+    private static boolean isSpecial(Path abs) {
+        if (!Files.exists(abs) || Files.isDirectory(abs)) {
+            return false;
+        }
+        if (!Files.isRegularFile(abs)) {
+            return true;
+        }
+        try {
+            Path p = abs;
+            for (int hops = 0; hops < 40 && Files.isSymbolicLink(p); hops++) {
+                if (p.startsWith("/proc")) {
+                    return true;
+                }
+                p = p.resolveSibling(Files.readSymbolicLink(p));
+            }
+            return p.startsWith("/proc");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The absolute path that writing {@code target} replaces: the target itself, or, for a
+     * symbolic link, the path it leads to (which may not exist yet); a target written in place
+     * ({@link #isSpecial}) is kept as given.
+     */
+    private static Path resolved(Path target) throws IOException {
+        Path p = target.toAbsolutePath();
+        if (!Files.isSymbolicLink(p) || isSpecial(p)) {
+            return p;
+        }
+        if (Files.exists(p)) {
+            return p.toRealPath();
+        }
+        for (int hops = 0; Files.isSymbolicLink(p); hops++) {         // a link to a file not made yet
+            if (hops == 40) {
+                throw new IOException("too many levels of symbolic links");
+            }
+            p = p.resolveSibling(Files.readSymbolicLink(p));
+        }
+        return p;
     }
 
     /** Temporary files are created owner-only; a result file gets the usual rw-r--r--. */

@@ -141,4 +141,17 @@ class BenchCommandTest {
         assertFalse(Files.exists(json));
         assertEquals(List.of("bad.txt", "shapes.txt"), Cli.names(dir));
     }
+
+    /**
+     * A folder whose permissions let the user in but which takes no new file (/proc; for root any
+     * folder's permission bits pass) is refused before anything is timed, not after the run.
+     */
+    @Test
+    void aFolderThatTakesNoNewFilesIsRefusedBeforeAnyWork() throws IOException {
+        Path csv = Path.of("/proc/convcl-bench-test.csv");
+        Cli.Result r = Cli.run("bench", "--shapes", shapes().toString(), "--device", "cpu", "--iters", "1", "--no-peak",
+                "--csv", csv.toString());
+        Cli.assertUsageError(r, "convcl bench: CSV report " + csv + " (--csv): its folder /proc ");
+        assertFalse(Files.exists(csv));
+    }
 }

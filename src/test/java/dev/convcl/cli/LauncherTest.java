@@ -147,4 +147,30 @@ class LauncherTest {
                 + "convcl: the ONNX Runtime peer did not build (see above); bench goes on without it\n"), r.toString());
         assertEquals(3, r.code(), r.toString());
     }
+
+    /**
+     * The builds the launcher starts print no terminal escapes into the user's stderr: Maven 3.8
+     * (Debian 12's) writes colour resets ({@code ESC[0m}) on stdout and stderr even with -B -q
+     * when they are a file or pipe, whatever option it is given. The stand-in Maven does the same.
+     */
+    @Test
+    void theBuildsItStartsPrintNoColourEscapes() throws Exception {
+        Files.delete(root.resolve("target/convcl-0-cli.jar"));
+        Path bin = Files.createDirectories(root.resolve("bin"));
+        Files.writeString(bin.resolve("mvn"), """
+                #!/usr/bin/env bash
+                printf '\033[0m\033[0m' >&2; printf '\033[0m'
+                if [[ " $* " == *" -f peers/pom.xml "* ]]; then
+                  mkdir -p peers/onnxruntime/target/lib && touch peers/onnxruntime/target/convcl-peer-onnxruntime-0.jar
+                else
+                  mkdir -p target && touch target/convcl-0-cli.jar
+                fi
+                """);
+        Files.setPosixFilePermissions(bin.resolve("mvn"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Run r = launch(Map.of("PATH", bin + ":" + System.getenv("PATH")), "bench", "--peers", "all");
+        assertFalse(r.err().contains("\033"), "no escape codes: " + r);
+        assertTrue(r.err().startsWith("convcl: building the jar (first use) ...\n"
+                + "convcl: building the ONNX Runtime peer (peers/onnxruntime) ...\n"), r.toString());
+        assertTrue(r.out().startsWith("args: --add-modules jdk.incubator.vector -cp "), "the peer was built: " + r);
+    }
 }

@@ -209,6 +209,53 @@ class RunCommandTest {
                 "weight " + text + " (--weight): not a .npy file (the magic string \\x93NUMPY is missing)");
     }
 
+    /** A symbolic link as --out: the file it names gets the result, and the link stays a link. */
+    @Test
+    void outputThroughASymbolicLinkWritesTheFileItNames() throws IOException {
+        List<String> ok = validConv2d();
+        assertEquals(0, Cli.run(ok.toArray(String[]::new)).code());
+        float[] expected = Npy.read(dir.resolve("y.npy")).array();
+        Path real = Files.writeString(dir.resolve("real.npy"), "old");
+        Path link = Files.createSymbolicLink(dir.resolve("link.npy"), real.getFileName());
+        Path dangling = Files.createSymbolicLink(dir.resolve("dangling.npy"), dir.resolve("new.npy"));
+        for (Path out : List.of(link, dangling)) {
+            Cli.Result r = Cli.run(with(ok, "--out", out.toString()).toArray(String[]::new));
+            assertEquals(0, r.code(), r.toString());
+            assertTrue(Files.isSymbolicLink(out), out + " is still a symbolic link");
+        }
+        assertArrayEquals(expected, Npy.read(real).array());
+        assertArrayEquals(expected, Npy.read(dir.resolve("new.npy")).array());
+    }
+
+    /**
+     * A named pipe (like {@code /dev/stdout} or {@code /dev/null}, something that is not a regular
+     * file) as --out: the result is written into it; it is not replaced by a file.
+     */
+    @Test
+    void outputIntoANamedPipeIsWrittenInPlace() throws Exception {
+        List<String> ok = validConv2d();
+        assertEquals(0, Cli.run(ok.toArray(String[]::new)).code());
+        byte[] expected = Files.readAllBytes(dir.resolve("y.npy"));
+        Path fifo = dir.resolve("fifo.npy");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertEquals(0, mkfifo.waitFor(), "mkfifo");
+        java.util.concurrent.CompletableFuture<byte[]> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return Files.readAllBytes(fifo);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        Cli.Result r = Cli.run(with(ok, "--out", fifo.toString()).toArray(String[]::new));
+        boolean replaced = Files.isRegularFile(fifo);
+        if (replaced) {
+            Files.delete(fifo);                      // the reader waits on the pipe's old node: let it go
+        }
+        assertEquals(0, r.code(), r.toString());
+        assertFalse(replaced, "the named pipe was replaced by a regular file");
+        assertArrayEquals(expected, read.get(30, java.util.concurrent.TimeUnit.SECONDS));
+    }
+
     @Test
     void deform2dNeedsOffsetsOfAFittingShape() throws IOException {
         Convolution spec = Problems.parse("op=deform2d n=1 c=2 h=5 w=5 k=2 kh=3 kw=3 pad=1 og=1 mask=1");
