@@ -384,7 +384,7 @@ inline real bilinear_combine(real w0, real w1, real w2, real w3, real v0, real v
     const int k = nk - n * K;                                                                      \
     const int g = k / KG
 
-/* ------------------------------------------------------------------ a row's last, partial vector */
+/* ------------------------------------------------------------ a row's last, partial vector */
 
 /*
  * Stores the first n (< VW) of the reals at lanes (a private copy of a row's last, partial vector)
@@ -421,7 +421,12 @@ inline void store_head(__global real* out, const real* lanes, int n)
 /* Declares SV, the realv of the sum post-op's tensor at s[0 .. n-1] (s a pointer to the first of
    the n elements), zero in the lanes from n on; zero without a sum step (s is not read then). */
 #if HAS_SUM
-#define PARTIAL_SUM(SV, s, n)                                                                         real SV##_l[VW];                                                                                   for (int l_ = 0; l_ < VW; ++l_) {                                                                      SV##_l[l_] = l_ < (n) ? (s)[l_] : (real)0.0f;                                                  }                                                                                                  const realv SV = VLOAD(SV##_l)
+#define PARTIAL_SUM(SV, s, n)                                                                     \
+    real SV##_l[VW];                                                                              \
+    for (int l_ = 0; l_ < VW; ++l_) {                                                             \
+        SV##_l[l_] = l_ < (n) ? (s)[l_] : (real)0.0f;                                             \
+    }                                                                                             \
+    const realv SV = VLOAD(SV##_l)
 #else
 #define PARTIAL_SUM(SV, s, n) const realv SV = (realv)(0.0f)
 #endif
@@ -429,6 +434,13 @@ inline void store_head(__global real* out, const real* lanes, int n)
 /* A statement: the epilogue (bias b, the sum tensor's values from s on) on all VW lanes of the
    realv v, the lanes past n zero in the sum, then v's first n (< VW) lanes stored to out. v is
    changed; n is evaluated more than once. */
-#define EPILOGUE_STORE_HEAD(v, b, s, out, n)                                                          do {                                                                                                   PARTIAL_SUM(sv_, s, n);                                                                            EPILOGUE(realv, VW, v, b, sv_);                                                                    real lanes_[VW];                                                                                   VSTORE(v, lanes_);                                                                                 store_head((out), lanes_, (n));                                                                } while (0)
+#define EPILOGUE_STORE_HEAD(v, b, s, out, n)                                                      \
+    do {                                                                                          \
+        PARTIAL_SUM(sv_, s, n);                                                                   \
+        EPILOGUE(realv, VW, v, b, sv_);                                                           \
+        real lanes_[VW];                                                                          \
+        VSTORE(v, lanes_);                                                                        \
+        store_head((out), lanes_, (n));                                                           \
+    } while (0)
 
 #endif /* CONVCL_PRELUDE_H */
