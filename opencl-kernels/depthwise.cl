@@ -151,37 +151,6 @@ inline void stage_row(__local real* dst, const __global real* src, int a, int b,
     }
 }
 
-/*
- * Stores the first n (< 16) of the reals at lanes (a private copy of a row's last, partial vector)
- * to out as one run each of 8, 4, 2 and 1 that n holds, not one by one. The vector itself is not
- * an argument: a float16 argument changes the calling convention without AVX-512 and clang warns.
- */
-inline void store_head(__global real* out, const real* lanes, int n)
-{
-    int o = 0;
-#if VW > 8
-    if (n & 8) {
-        VSTORE8(VLOAD8(lanes + o), out + o);
-        o += 8;
-    }
-#endif
-#if VW > 4
-    if (n & 4) {
-        VSTORE4(VLOAD4(lanes + o), out + o);
-        o += 4;
-    }
-#endif
-#if VW > 2
-    if (n & 2) {
-        VSTORE2(VLOAD2(lanes + o), out + o);
-        o += 2;
-    }
-#endif
-    if (n & 1) {
-        out[o] = lanes[o];
-    }
-}
-
 __kernel __attribute__((reqd_work_group_size(WGX, WGY, 1)))
 void depthwise(__global const real* restrict input,
                CONV_TAIL_ARGS)
@@ -328,19 +297,7 @@ void depthwise(__global const real* restrict input,
                 /* The partial vector: the epilogue on all of it (the sum tensor's values read one
                    by one, zero in the lanes past the row), then its first OW - ox lanes stored. */
                 const int n = OW - ox;
-#if HAS_SUM
-                real sl[VW];
-                for (int l = 0; l < VW; ++l) {
-                    sl[l] = l < n ? sum[row0 + ox + l] : (real)0.0f;
-                }
-                const realv sv = VLOAD(sl);
-#else
-                const realv sv = (realv)(0.0f);
-#endif
-                EPILOGUE(realv, VW, r, bias[k], sv);
-                real lanes[VW];
-                VSTORE(r, lanes);
-                store_head(out + ox, lanes, n);
+                EPILOGUE_STORE_HEAD(r, bias[k], sum + row0 + ox, out + ox, n);
             }
         }
     }

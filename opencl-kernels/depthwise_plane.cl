@@ -148,33 +148,6 @@ inline int copy_kernel_row(__local real* dst, const __global real* src)
     return bad;
 }
 
-/* Stores the first n (< VW) of the reals at lanes to out, as runs of 8, 4, 2 and 1. */
-inline void store_head(__global real* out, const real* lanes, int n)
-{
-    int o = 0;
-#if VW > 8
-    if (n & 8) {
-        VSTORE8(VLOAD8(lanes + o), out + o);
-        o += 8;
-    }
-#endif
-#if VW > 4
-    if (n & 4) {
-        VSTORE4(VLOAD4(lanes + o), out + o);
-        o += 4;
-    }
-#endif
-#if VW > 2
-    if (n & 2) {
-        VSTORE2(VLOAD2(lanes + o), out + o);
-        o += 2;
-    }
-#endif
-    if (n & 1) {
-        out[o] = lanes[o];
-    }
-}
-
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void depthwise_plane(__global const real* restrict input,
                      CONV_TAIL_ARGS)
@@ -285,19 +258,7 @@ void depthwise_plane(__global const real* restrict input,
                     VSTORE(r, out + ox);
                 } else {
                     const int m = OUT_W - ox;
-#if HAS_SUM
-                    real sl[VW];
-                    for (int l = 0; l < VW; ++l) {
-                        sl[l] = l < m ? sum[row0 + ox + l] : (real)0.0f;
-                    }
-                    const realv sv = VLOAD(sl);
-#else
-                    const realv sv = (realv)(0.0f);
-#endif
-                    EPILOGUE(realv, VW, r, bias[k], sv);
-                    real lanes[VW];
-                    VSTORE(r, lanes);
-                    store_head(out + ox, lanes, m);
+                    EPILOGUE_STORE_HEAD(r, bias[k], sum + row0 + ox, out + ox, m);
                 }
             }
         }

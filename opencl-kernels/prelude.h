@@ -27,6 +27,7 @@
  *                           expression that is evaluated only when the chain has a sum step)
  *   HAS_SUM                 1 when the chain has a sum step, else 0
  *   sample_cell, sample_inside, bilinear_taps, bilinear_combine   the deformable sampling rule
+ *   store_head, EPILOGUE_STORE_HEAD   the epilogue and the store of a row's last, partial vector
  *
  * Vectors wider than the target's registers reach the built-ins (vloadn, vstoren, fma, exp, erf)
  * in register-wide pieces. Every OpenCL built-in is a function, and a vector wider than the
@@ -382,5 +383,64 @@ inline real bilinear_combine(real w0, real w1, real w2, real w3, real v0, real v
     const int n = nk / K;                                                                          \
     const int k = nk - n * K;                                                                      \
     const int g = k / KG
+
+/* ------------------------------------------------------------ a row's last, partial vector */
+
+/*
+ * Stores the first n (< VW) of the reals at lanes (a private copy of a row's last, partial vector)
+ * to out as one run each of 8, 4, 2 and 1 that n holds, not one by one; runs of VW or more are
+ * left out at compile time. The vector itself is not an argument: a vector wider than the
+ * registers (a float16 without AVX-512) changes the calling convention and clang warns.
+ */
+inline void store_head(__global real* out, const real* lanes, int n)
+{
+    int o = 0;
+#if VW > 8
+    if (n & 8) {
+        VSTORE8(VLOAD8(lanes + o), out + o);
+        o += 8;
+    }
+#endif
+#if VW > 4
+    if (n & 4) {
+        VSTORE4(VLOAD4(lanes + o), out + o);
+        o += 4;
+    }
+#endif
+#if VW > 2
+    if (n & 2) {
+        VSTORE2(VLOAD2(lanes + o), out + o);
+        o += 2;
+    }
+#endif
+    if (n & 1) {
+        out[o] = lanes[o];
+    }
+}
+
+/* Declares SV, the realv of the sum post-op's tensor at s[0 .. n-1] (s a pointer to the first of
+   the n elements), zero in the lanes from n on; zero without a sum step (s is not read then). */
+#if HAS_SUM
+#define PARTIAL_SUM(SV, s, n)                                                                     \
+    real SV##_l[VW];                                                                              \
+    for (int l_ = 0; l_ < VW; ++l_) {                                                             \
+        SV##_l[l_] = l_ < (n) ? (s)[l_] : (real)0.0f;                                             \
+    }                                                                                             \
+    const realv SV = VLOAD(SV##_l)
+#else
+#define PARTIAL_SUM(SV, s, n) const realv SV = (realv)(0.0f)
+#endif
+
+/* A statement: the epilogue (bias b, the sum tensor's values from s on) on all VW lanes of the
+   realv v, the lanes past n zero in the sum, then v's first n (< VW) lanes stored to out. v is
+   changed; n is evaluated more than once. */
+#define EPILOGUE_STORE_HEAD(v, b, s, out, n)                                                      \
+    do {                                                                                          \
+        PARTIAL_SUM(sv_, s, n);                                                                   \
+        EPILOGUE(realv, VW, v, b, sv_);                                                           \
+        real lanes_[VW];                                                                          \
+        VSTORE(v, lanes_);                                                                        \
+        store_head((out), lanes_, (n));                                                           \
+    } while (0)
 
 #endif /* CONVCL_PRELUDE_H */

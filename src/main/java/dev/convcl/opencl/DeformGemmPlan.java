@@ -22,6 +22,9 @@ final class DeformGemmPlan extends TiledConvPlan<DeformGemmPlan.Tile> {
      * samples {@code cc} input channels at a time, and has {@code wgs} work-items.
      */
     record Tile(int vw, int pv, int npt, int kt, int nkt, int cc, int wgs) implements KernelTile {
+        /** The fields of the text form, in order ({@code wg} is {@code wgs}). */
+        static final List<String> KEYS = List.of("vw", "pv", "npt", "kt", "nkt", "cc", "wg");
+
         Tile {
             KernelTile.checkWidth(vw);
             if (pv < 1 || npt < 1 || kt < 1 || nkt < 1 || cc < 1 || wgs < 1) {
@@ -65,7 +68,7 @@ final class DeformGemmPlan extends TiledConvPlan<DeformGemmPlan.Tile> {
 
         @Override
         public String toString() {
-            return "vw=" + vw + " pv=" + pv + " npt=" + npt + " kt=" + kt + " nkt=" + nkt + " cc=" + cc + " wg=" + wgs;
+            return TileKeys.format("", KEYS, vw, pv, npt, kt, nkt, cc, wgs);
         }
 
         /**
@@ -74,11 +77,8 @@ final class DeformGemmPlan extends TiledConvPlan<DeformGemmPlan.Tile> {
          * @throws IllegalArgumentException naming the text and the rule
          */
         static Tile parse(String text) {
-            Map<String, String> f = TileKeys.fields(text, "vw", "pv", "npt", "kt", "nkt", "cc", "wg");
-            return new Tile(TileKeys.number(text, f.get("vw")), TileKeys.number(text, f.get("pv")),
-                    TileKeys.number(text, f.get("npt")), TileKeys.number(text, f.get("kt")),
-                    TileKeys.number(text, f.get("nkt")), TileKeys.number(text, f.get("cc")),
-                    TileKeys.number(text, f.get("wg")));
+            int[] v = TileKeys.numbers(text, "", "deformable", KEYS);
+            return new Tile(v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
         }
     }
 

@@ -20,6 +20,9 @@ final class DepthwisePlan extends TiledConvPlan<DepthwisePlan.Tile> {
      * {@code wgx} x {@code wgy} work-items.
      */
     record Tile(int vw, int nv, int th, int wgx, int wgy) implements KernelTile {
+        /** The fields of the text form, in order ({@code wg} is {@code wgx}x{@code wgy}). */
+        static final List<String> KEYS = List.of("vw", "nv", "th", "wg");
+
         Tile {
             KernelTile.checkWidth(vw);
             if (nv < 1 || th < 1 || wgx < 1 || wgy < 1) {
@@ -58,7 +61,7 @@ final class DepthwisePlan extends TiledConvPlan<DepthwisePlan.Tile> {
 
         @Override
         public String toString() {
-            return "vw=" + vw + " nv=" + nv + " th=" + th + " wg=" + wgx + "x" + wgy;
+            return TileKeys.format("", KEYS, vw, nv, th, wgx + "x" + wgy);
         }
 
         /**
@@ -67,7 +70,7 @@ final class DepthwisePlan extends TiledConvPlan<DepthwisePlan.Tile> {
          * @throws IllegalArgumentException naming the text and the rule
          */
         static Tile parse(String text) {
-            Map<String, String> f = TileKeys.fields(text, "vw", "nv", "th", "wg");
+            Map<String, String> f = TileKeys.fields(text, KEYS.toArray(String[]::new));
             String[] wg = f.get("wg").split("x", -1);
             if (wg.length != 2) {
                 throw new IllegalArgumentException("depthwise tile '" + text + "': wg must be AxB");

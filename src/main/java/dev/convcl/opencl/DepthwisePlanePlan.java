@@ -30,6 +30,9 @@ final class DepthwisePlanePlan extends TiledConvPlan<DepthwisePlanePlan.Tile> {
      * weight vectors in registers at once, for {@code cb} (n, k) planes in turn.
      */
     record Tile(int vw, int th, int xc, int cb) implements KernelTile {
+        /** The fields of the text form, in order. */
+        static final List<String> KEYS = List.of("vw", "th", "xc", "cb");
+
         Tile {
             KernelTile.checkWidth(vw);
             if (th < 1 || th > MAX_ROWS || xc < 1 || cb < 1) {
@@ -85,12 +88,7 @@ final class DepthwisePlanePlan extends TiledConvPlan<DepthwisePlanePlan.Tile> {
         /** Text of the form {@code plane vw=16 th=14 xc=14 cb=1}, which {@link #parse} reads. */
         @Override
         public String toString() {
-            return PREFIX + " vw=" + vw + " th=" + th + " xc=" + xc + " cb=" + cb;
-        }
-
-        /** Whether {@code text} names a plane tile (its first word is {@code plane}). */
-        static boolean isPlane(String text) {
-            return text.trim().split("\\s+", 2)[0].equals(PREFIX);
+            return TileKeys.format(PREFIX, KEYS, vw, th, xc, cb);
         }
 
         /**
@@ -99,12 +97,8 @@ final class DepthwisePlanePlan extends TiledConvPlan<DepthwisePlanePlan.Tile> {
          * @throws IllegalArgumentException naming the text and the rule
          */
         static Tile parse(String text) {
-            if (!isPlane(text)) {
-                throw new IllegalArgumentException("depthwise-plane tile '" + text + "' must start with '" + PREFIX + "'");
-            }
-            Map<String, String> f = TileKeys.fields(text.trim().substring(PREFIX.length()), "vw", "th", "xc", "cb");
-            return new Tile(TileKeys.number(text, f.get("vw")), TileKeys.number(text, f.get("th")),
-                    TileKeys.number(text, f.get("xc")), TileKeys.number(text, f.get("cb")));
+            int[] v = TileKeys.numbers(text, PREFIX, "depthwise-plane", KEYS);
+            return new Tile(v[0], v[1], v[2], v[3]);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.convcl.opencl;
 
 import dev.convcl.Arg;
 import dev.convcl.Convolution;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -24,6 +25,9 @@ final class DepthwiseRowsPlan extends TiledConvPlan<DepthwiseRowsPlan.Tile> {
      * of {@code cb} (n, k) planes in turn.
      */
     record Tile(int vw, int nv, int th, int cb) implements KernelTile {
+        /** The fields of the text form, in order. */
+        static final List<String> KEYS = List.of("vw", "nv", "th", "cb");
+
         Tile {
             KernelTile.checkWidth(vw);
             if (nv < 1 || th < 1 || cb < 1) {
@@ -55,12 +59,7 @@ final class DepthwiseRowsPlan extends TiledConvPlan<DepthwiseRowsPlan.Tile> {
         /** Text of the form {@code rows vw=16 nv=2 th=4 cb=1}, which {@link #parse} reads. */
         @Override
         public String toString() {
-            return PREFIX + " vw=" + vw + " nv=" + nv + " th=" + th + " cb=" + cb;
-        }
-
-        /** Whether {@code text} names a row-reuse tile (its first word is {@code rows}), not a staged one. */
-        static boolean isRows(String text) {
-            return text.trim().split("\\s+", 2)[0].equals(PREFIX);
+            return TileKeys.format(PREFIX, KEYS, vw, nv, th, cb);
         }
 
         /**
@@ -69,12 +68,8 @@ final class DepthwiseRowsPlan extends TiledConvPlan<DepthwiseRowsPlan.Tile> {
          * @throws IllegalArgumentException naming the text and the rule
          */
         static Tile parse(String text) {
-            if (!isRows(text)) {
-                throw new IllegalArgumentException("depthwise-rows tile '" + text + "' must start with '" + PREFIX + "'");
-            }
-            Map<String, String> f = TileKeys.fields(text.trim().substring(PREFIX.length()), "vw", "nv", "th", "cb");
-            return new Tile(TileKeys.number(text, f.get("vw")), TileKeys.number(text, f.get("nv")),
-                    TileKeys.number(text, f.get("th")), TileKeys.number(text, f.get("cb")));
+            int[] v = TileKeys.numbers(text, PREFIX, "depthwise-rows", KEYS);
+            return new Tile(v[0], v[1], v[2], v[3]);
         }
     }
 
@@ -82,7 +77,7 @@ final class DepthwiseRowsPlan extends TiledConvPlan<DepthwiseRowsPlan.Tile> {
      * The row-reuse tiles worth trying for {@code spec} on {@code device}, the preferred first,
      * each fitting the device ({@link DeviceProfile#depthwiseRowsCandidates}; none on a GPU).
      */
-    static java.util.List<Tile> candidates(Convolution spec, OpenClDeviceInfo device) {
+    static List<Tile> candidates(Convolution spec, OpenClDeviceInfo device) {
         return DeviceProfile.of(device).depthwiseRowsCandidates(spec);
     }
 

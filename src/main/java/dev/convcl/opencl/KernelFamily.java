@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The kernel families whose tiles are tuned, each named as its implementation in
@@ -155,28 +156,46 @@ enum KernelFamily {
     Primitive create(OpenClContext ctx, Convolution spec, String text) {
         return switch (this) {
             case GEMM -> new GemmConvPlan(ctx, spec, GemmConfig.parse(text));
-            case DEPTHWISE -> switch (depthwiseKind(text)) {
-                case ROWS -> new DepthwiseRowsPlan(ctx, spec, DepthwiseRowsPlan.Tile.parse(text));
-                case PLANE -> new DepthwisePlanePlan(ctx, spec, DepthwisePlanePlan.Tile.parse(text));
-                case STAGED -> new DepthwisePlan(ctx, spec, DepthwisePlan.Tile.parse(text));
-            };
+            case DEPTHWISE -> {
+                KernelTile t = depthwiseTile(text);
+                yield t instanceof DepthwiseRowsPlan.Tile rows ? new DepthwiseRowsPlan(ctx, spec, rows)
+                        : t instanceof DepthwisePlanePlan.Tile plane ? new DepthwisePlanePlan(ctx, spec, plane)
+                        : new DepthwisePlan(ctx, spec, (DepthwisePlan.Tile) t);
+            }
             case DEFORM -> new DeformGemmPlan(ctx, (DeformConv2d) spec, DeformGemmPlan.Tile.parse(text));
         };
     }
 
     /**
      * The three kernels of the depthwise family, told apart by a configuration's first word: the
-     * staged tiles of {@code depthwise.cl} ({@code depthwise}), its row-reuse tiles
+     * staged tiles of {@code depthwise.cl} ({@code depthwise}, no word), its row-reuse tiles
      * ({@code rows ...}, {@code depthwise-rows}) and {@code depthwise_plane.cl}'s ({@code plane ...},
-     * {@code depthwise-plane}).
+     * {@code depthwise-plane}). Each kind holds its word and its tile's parser, the one place that
+     * maps a configuration's text to its kernel.
      */
     enum DepthwiseKind {
-        STAGED("depthwise"), ROWS("depthwise-rows"), PLANE("depthwise-plane");
+        STAGED("depthwise", "", DepthwisePlan.Tile::parse),
+        ROWS("depthwise-rows", DepthwiseRowsPlan.PREFIX, DepthwiseRowsPlan.Tile::parse),
+        PLANE("depthwise-plane", DepthwisePlanePlan.PREFIX, DepthwisePlanePlan.Tile::parse);
 
         private final String implementation;
+        private final String word;
+        private final Function<String, KernelTile> parser;
 
-        DepthwiseKind(String implementation) {
+        DepthwiseKind(String implementation, String word, Function<String, KernelTile> parser) {
             this.implementation = implementation;
+            this.word = word;
+            this.parser = parser;
+        }
+
+        /** The kind whose word starts {@code text}; {@link #STAGED} (no word) for any other text. */
+        static DepthwiseKind of(String text) {
+            for (DepthwiseKind k : values()) {
+                if (!k.word.isEmpty() && TileKeys.startsWith(text, k.word)) {
+                    return k;
+                }
+            }
+            return STAGED;
         }
 
         /** The name of the implementation in {@link OpenClBackend}'s list that runs this kind's tiles. */
@@ -187,8 +206,7 @@ enum KernelFamily {
 
     /** The kernel a depthwise configuration's text is for (by its first word; anything else is staged). */
     static DepthwiseKind depthwiseKind(String text) {
-        return DepthwiseRowsPlan.Tile.isRows(text) ? DepthwiseKind.ROWS
-                : DepthwisePlanePlan.Tile.isPlane(text) ? DepthwiseKind.PLANE : DepthwiseKind.STAGED;
+        return DepthwiseKind.of(text);
     }
 
     /**
@@ -199,11 +217,7 @@ enum KernelFamily {
      * @throws IllegalArgumentException naming the text and the rule
      */
     static KernelTile depthwiseTile(String text) {
-        return switch (depthwiseKind(text)) {
-            case ROWS -> DepthwiseRowsPlan.Tile.parse(text);
-            case PLANE -> DepthwisePlanePlan.Tile.parse(text);
-            case STAGED -> DepthwisePlan.Tile.parse(text);
-        };
+        return depthwiseKind(text).parser.apply(text);
     }
 
     @Override

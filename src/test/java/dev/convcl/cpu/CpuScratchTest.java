@@ -23,9 +23,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -38,22 +37,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CpuScratchTest {
     private static final String[] ALGORITHMS = {
         "cpu-gemm", "cpu-implicit-gemm", "cpu-1x1", "cpu-depthwise", "cpu-deform-gemm", "cpu-direct"};
-    private static final List<CpuBackend> BACKENDS = new ArrayList<>();
-
-    @BeforeAll
-    static void backends() {
-        BACKENDS.add(new CpuBackend(1, Kernels.scalar()));
-        BACKENDS.add(new CpuBackend(3, Kernels.scalar()));
-        Kernels vector = Kernels.vectorOrNull();
-        if (vector != null) {
-            BACKENDS.add(new CpuBackend(2, vector));
-        }
-    }
-
-    @AfterAll
-    static void close() {
-        BACKENDS.forEach(CpuBackend::close);
-    }
+    @RegisterExtension
+    static final CpuBackends BACKENDS = new CpuBackends(new int[] {1, 3}, 2);
 
     /** 1x1 inputs under a huge padding: depthwise, dense, grouped, strided, dilated, deformable. */
     static Stream<String> hugePadding() {

@@ -12,13 +12,11 @@ import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Method;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -28,23 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * NaN, never shows through in the next plan's output.
  */
 class CpuWorkspaceTest {
-    private static final List<CpuBackend> BACKENDS = new ArrayList<>();
-
-    @BeforeAll
-    static void backends() {
-        BACKENDS.add(new CpuBackend(1, Kernels.scalar()));
-        BACKENDS.add(new CpuBackend(3, Kernels.scalar()));
-        Kernels vector = Kernels.vectorOrNull();
-        if (vector != null) {
-            BACKENDS.add(new CpuBackend(1, vector));
-            BACKENDS.add(new CpuBackend(2, vector));
-        }
-    }
-
-    @AfterAll
-    static void close() {
-        BACKENDS.forEach(CpuBackend::close);
-    }
+    @RegisterExtension
+    static final CpuBackends BACKENDS = new CpuBackends(new int[] {1, 3}, 1, 2);
 
     /** One problem per algorithm whose tiles are the bulk of what a call would allocate. */
     static Stream<String[]> algorithms() {

@@ -11,6 +11,8 @@ import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -99,25 +101,15 @@ class DepthwiseOpenClTest {
 
     @Test
     void rowReuseTilesMatchReferenceOnOddShapes() {
-        DEVICE.assertEveryTileMatches(ROWS_SPECS, 300, 0, ROWS_TILES.size(), (spec, device) -> {
-            List<DepthwiseRowsPlan.Tile> tiles = new ArrayList<>(ROWS_TILES);
-            tiles.addAll(DepthwiseRowsPlan.candidates(spec, device).stream().limit(1).toList());
-            return tiles;
-        }, DepthwiseRowsPlan.Tile::fits, DepthwiseRowsPlan::new);
+        DEVICE.assertEveryTileMatches(ROWS_SPECS, 300, 0, ROWS_TILES.size(),
+                fixedThenPreferred(ROWS_TILES, DepthwiseRowsPlan::candidates), DepthwiseRowsPlan.Tile::fits,
+                DepthwiseRowsPlan::new);
     }
 
     @Test
     void selectionTakesTheRowReuseKernelWhereTheDeviceProfilePrefersIt() {
         DeviceProfile p = DeviceProfile.of(DEVICE.context().info());
-        for (String line : new String[] {ROWS_SPECS[0], ROWS_SPECS[2]}) {
-            boolean rows = p.prefersRows(Problems.parse(line));
-            DEVICE.assertSelectionPicksAndMatches(rows ? "depthwise[rows " : "depthwise[vw=", new String[] {line}, 400, 0);
-        }
-        DepthwiseRowsPlan.Tile t = DepthwiseRowsPlan.Tile.parse(" rows vw=8 nv=2 th=3 cb=4 ");
-        assertEquals(new DepthwiseRowsPlan.Tile(8, 2, 3, 4), t);
-        assertEquals(t, DepthwiseRowsPlan.Tile.parse(t.toString()));
-        assertThrows(IllegalArgumentException.class, () -> DepthwiseRowsPlan.Tile.parse("vw=8 nv=2 th=3 cb=4"));
-        assertThrows(IllegalArgumentException.class, () -> DepthwiseRowsPlan.Tile.parse("rows vw=8 nv=2 th=3"));
+        assertSelectionFollowsPreference(p::prefersRows, "depthwise[rows ", "depthwise[vw=", 400, ROWS_SPECS[0], ROWS_SPECS[2]);
         assertThrows(IllegalArgumentException.class, () -> new DepthwiseRowsPlan.Tile(8, 1, 1, 0));
     }
 
@@ -151,29 +143,16 @@ class DepthwiseOpenClTest {
 
     @Test
     void planeTilesMatchReferenceOnOddShapes() {
-        DEVICE.assertEveryTileMatches(PLANE_SPECS, 500, 0, 3, (spec, device) -> {
-            List<DepthwisePlanePlan.Tile> tiles = new ArrayList<>();
-            for (DepthwisePlanePlan.Tile t : PLANE_TILES) {
-                if (t.fits(spec, device)) {
-                    tiles.add(t);
-                }
-            }
-            tiles.addAll(DepthwisePlanePlan.candidates(spec, device).stream().limit(1).toList());
-            return tiles;
-        }, DepthwisePlanePlan.Tile::fits, DepthwisePlanePlan::new);
+        DEVICE.assertEveryTileMatches(PLANE_SPECS, 500, 0, 3,
+                fixedThenPreferred(PLANE_TILES, DepthwisePlanePlan::candidates), DepthwisePlanePlan.Tile::fits,
+                DepthwisePlanePlan::new);
     }
 
     @Test
     void selectionTakesThePlaneKernelWhereMostTapsArePaddingAndItRunsStrideOneOnly() {
         DeviceProfile p = DeviceProfile.of(DEVICE.context().info());
-        for (String line : new String[] {PLANE_SPECS[0], PLANE_SPECS[1], PLANE_SPECS[2]}) {
-            boolean plane = p.prefersPlane(Problems.parse(line));
-            if (plane) {
-                DEVICE.assertSelectionPicksAndMatches("depthwise[plane ", new String[] {line}, 600, 0);
-            } else {
-                DEVICE.assertSelectionPicksAndMatches("depthwise[", new String[] {line}, 600, 0);
-            }
-        }
+        assertSelectionFollowsPreference(p::prefersPlane, "depthwise[plane ", "depthwise[", 600,
+                PLANE_SPECS[0], PLANE_SPECS[1], PLANE_SPECS[2]);
         // where every window is mostly padding a CPU device prefers it; where the map is wider, not
         assertEquals(DEVICE.context().info().isCpu(), p.prefersPlane(Problems.parse(PLANE_SPECS[0])));
         assertFalse(p.prefersPlane(Problems.parse(PLANE_SPECS[2])));
@@ -184,12 +163,6 @@ class DepthwiseOpenClTest {
         assertTrue(e.getMessage().contains("stride 1"), e.getMessage());
         Convolution wide = Problems.parse("op=conv2d n=1 c=2 h=7 w=70 k=2 kh=13 kw=13 pad=6 groups=2");
         assertFalse(new DepthwisePlanePlan.Tile(16, 7, 7, 1).fits(wide, DEVICE.context().info()));
-        DepthwisePlanePlan.Tile t = DepthwisePlanePlan.Tile.parse(" plane vw=8 th=7 xc=7 cb=4 ");
-        assertEquals(new DepthwisePlanePlan.Tile(8, 7, 7, 4), t);
-        assertEquals(t, DepthwisePlanePlan.Tile.parse(t.toString()));
-        assertEquals(t, KernelFamily.depthwiseTile(t.toString()));
-        assertThrows(IllegalArgumentException.class, () -> DepthwisePlanePlan.Tile.parse("vw=8 th=7 xc=7 cb=4"));
-        assertThrows(IllegalArgumentException.class, () -> DepthwisePlanePlan.Tile.parse("plane vw=8 th=7 cb=4"));
         assertThrows(IllegalArgumentException.class, () -> new DepthwisePlanePlan.Tile(8, 0, 7, 1));
         assertThrows(IllegalArgumentException.class, () -> new DepthwisePlanePlan.Tile(6, 1, 7, 1));
     }
@@ -224,5 +197,36 @@ class DepthwiseOpenClTest {
     @Test
     void closingReleasesEverything() {
         DEVICE.assertClosingReleasesEverything(Problems.parse(EDGE_SPECS[1]));
+    }
+
+    /**
+     * The tiles a kernel's own test runs on a spec: those of {@code fixed} that fit it on the
+     * device, then the device's preferred candidate.
+     */
+    private static <T extends KernelTile> BiFunction<Convolution, OpenClDeviceInfo, List<T>> fixedThenPreferred(
+            List<T> fixed, BiFunction<Convolution, OpenClDeviceInfo, List<T>> candidates) {
+        return (spec, device) -> {
+            List<T> tiles = new ArrayList<>();
+            for (T t : fixed) {
+                if (t.fits(spec, device)) {
+                    tiles.add(t);
+                }
+            }
+            tiles.addAll(candidates.apply(spec, device).stream().limit(1).toList());
+            return tiles;
+        };
+    }
+
+    /**
+     * Selection compiles each of {@code lines} with an algorithm that starts with {@code preferred}
+     * where the device profile {@code prefers} the kernel, else with one that starts with
+     * {@code other}, and the plan matches the reference.
+     */
+    private static void assertSelectionFollowsPreference(Predicate<Convolution> prefers, String preferred, String other,
+                                                         long seed, String... lines) {
+        for (String line : lines) {
+            String prefix = prefers.test(Problems.parse(line)) ? preferred : other;
+            DEVICE.assertSelectionPicksAndMatches(prefix, new String[] {line}, seed, 0);
+        }
     }
 }

@@ -109,18 +109,10 @@ class DeviceProfileTest {
                         }
                     }
                     case DEPTHWISE -> {
-                        DepthwisePlan.Tile t = p.depthwise(s).orElseThrow(() -> new AssertionError(where));
-                        assertTrue(t.fits(s, d), where + " " + t);
-                        p.depthwiseCandidates(s).forEach(c -> assertTrue(c.fits(s, d), where + " " + c));
-                        KernelTile chosen = p.depthwiseConfig(s).orElseThrow(() -> new AssertionError(where));
-                        assertTrue(chosen.fits(s, d), where + " " + chosen);
-                        p.depthwiseConfigs(s).forEach(c -> assertTrue(c.fits(s, d), where + " " + c));
+                        assertDefaultAndCandidatesFit(p.depthwise(s), p.depthwiseCandidates(s), s, d);
+                        assertDefaultAndCandidatesFit(p.depthwiseConfig(s), p.depthwiseConfigs(s), s, d);
                     }
-                    case DEFORM -> {
-                        DeformGemmPlan.Tile t = p.deform(s).orElseThrow(() -> new AssertionError(where));
-                        assertTrue(t.fits(s, d), where + " " + t);
-                        p.deformCandidates(s).forEach(c -> assertTrue(c.fits(s, d), where + " " + c));
-                    }
+                    case DEFORM -> assertDefaultAndCandidatesFit(p.deform(s), p.deformCandidates(s), s, d);
                 }
                 for (String c : KernelFamily.of(s).candidates(s, d)) {
                     assertEquals(Optional.empty(), KernelFamily.of(s).unsuitable(s, c, d), where + " " + c);
@@ -172,14 +164,14 @@ class DeviceProfileTest {
         Convolution dcn = Problems.parse("op=deform2d n=1 c=128 h=28 w=28 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 og=1 mask=1");
         DeviceProfile avx512 = DeviceProfile.of(AVX512);
         assertEquals(GemmConfig.cm(16, 32, 14, 1), avx512.gemm(dense));
-        assertEquals("vw=16 nv=4 th=4 wg=1x1", avx512.depthwise(dw).orElseThrow().toString());
+        assertTile("vw=16 nv=4 th=4 wg=1x1", avx512.depthwise(dw), dw);
         // pixel vectors of the full register: 1.3-1.4x over 8-float ones on the dcn ResNet-18 layers
-        assertEquals("vw=16 pv=2 npt=1 kt=8 nkt=16 cc=16 wg=1", avx512.deform(dcn).orElseThrow().toString());
+        assertTile("vw=16 pv=2 npt=1 kt=8 nkt=16 cc=16 wg=1", avx512.deform(dcn), dcn);
         DeviceProfile avx2 = DeviceProfile.of(AVX2);
         assertEquals(GemmConfig.cm(8, 16, 6, 1), avx2.gemm(dense));
         // measured on POCL's AVX2 target: 16-float vectors beat 8-float ones on depthwise layers
-        assertEquals("vw=16 nv=4 th=4 wg=1x1", avx2.depthwise(dw).orElseThrow().toString());
-        assertEquals("vw=8 pv=2 npt=1 kt=6 nkt=22 cc=16 wg=1", avx2.deform(dcn).orElseThrow().toString());
+        assertTile("vw=16 nv=4 th=4 wg=1x1", avx2.depthwise(dw), dw);
+        assertTile("vw=8 pv=2 npt=1 kt=6 nkt=22 cc=16 wg=1", avx2.deform(dcn), dcn);
     }
 
     /**
@@ -193,10 +185,10 @@ class DeviceProfileTest {
         Convolution s2 = Problems.parse("op=conv2d n=1 c=8 h=30 w=160 k=8 kh=3 kw=3 stride=2 pad=1 dil=1 groups=8");
         Convolution wide = Problems.parse("op=conv2d n=1 c=8 h=30 w=144 k=8 kh=3 kw=3 stride=1 pad=1 dil=1 groups=8");
         DeviceProfile avx512 = DeviceProfile.of(AVX512);
-        assertEquals("vw=16 nv=7 th=4 wg=1x1", avx512.depthwise(dw1).orElseThrow().toString());
-        assertEquals("vw=16 nv=5 th=4 wg=1x1", avx512.depthwise(s2).orElseThrow().toString(), s2.toString());
-        assertEquals("vw=16 nv=4 th=4 wg=1x1", avx512.depthwise(wide).orElseThrow().toString(), wide.toString());
-        assertEquals("vw=16 nv=7 th=4 wg=1x1", DeviceProfile.of(AVX2).depthwise(dw1).orElseThrow().toString());
+        assertTile("vw=16 nv=7 th=4 wg=1x1", avx512.depthwise(dw1), dw1);
+        assertTile("vw=16 nv=5 th=4 wg=1x1", avx512.depthwise(s2), s2);
+        assertTile("vw=16 nv=4 th=4 wg=1x1", avx512.depthwise(wide), wide);
+        assertTile("vw=16 nv=7 th=4 wg=1x1", DeviceProfile.of(AVX2).depthwise(dw1), dw1);
         assertTrue(DeviceProfile.of(NVIDIA).depthwise(dw1).orElseThrow().workGroupSize() > 1);
     }
 
@@ -213,13 +205,13 @@ class DeviceProfileTest {
         Convolution l4 = Problems.parse("op=deform2d n=1 c=512 h=7 w=7 k=512 kh=3 kw=3 pad=1 og=1 mask=1");
         Convolution big = Problems.parse("op=deform2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1 og=1 mask=1");
         DeviceProfile two = DeviceProfile.of(AVX512);
-        assertEquals("vw=16 pv=2 npt=1 kt=8 nkt=32 cc=16 wg=1", two.deform(l3).orElseThrow().toString());
-        assertEquals("vw=16 pv=2 npt=1 kt=8 nkt=64 cc=16 wg=1", two.deform(l4).orElseThrow().toString());
+        assertTile("vw=16 pv=2 npt=1 kt=8 nkt=32 cc=16 wg=1", two.deform(l3), l3);
+        assertTile("vw=16 pv=2 npt=1 kt=8 nkt=64 cc=16 wg=1", two.deform(l4), l4);
         DeviceProfile sixteen = DeviceProfile.of(device("pthread-skylake-avx512-Intel Xeon", "GenuineIntel", "CPU", 16,
                 512 << 10, 4096, 16, 16));
         // 2 pixel tiles x 8 blocks of 64 channels: 16 work-groups, one round on 16 units
-        assertEquals("vw=16 pv=2 npt=1 kt=8 nkt=8 cc=16 wg=1", sixteen.deform(l4).orElseThrow().toString());
-        assertEquals("vw=16 pv=2 npt=1 kt=8 nkt=8 cc=16 wg=1", sixteen.deform(big).orElseThrow().toString());
+        assertTile("vw=16 pv=2 npt=1 kt=8 nkt=8 cc=16 wg=1", sixteen.deform(l4), l4);
+        assertTile("vw=16 pv=2 npt=1 kt=8 nkt=8 cc=16 wg=1", sixteen.deform(big), big);
         // the model itself: one pixel tile on 4 units splits 64 channels of kt 8 into 4 blocks
         assertEquals(2, DeviceProfile.of(device("pthread-skylake-avx512-Intel Xeon", "GenuineIntel", "CPU", 4,
                 512 << 10, 4096, 16, 16)).deformChannelBlocks(64, 8, 8, 1));
@@ -267,7 +259,7 @@ class DeviceProfileTest {
         Convolution dw27 = Problems.parse("op=conv2d n=1 c=512 h=14 w=14 k=512 kh=27 kw=27 pad=13 groups=512");
         // AVX-512: the 2x16-float and 1x16-float tiles of 7 rows fit its 28 accumulator registers
         DeviceProfile wide = DeviceProfile.of(AVX512);
-        assertEquals("rows vw=16 nv=2 th=7 cb=1", wide.depthwiseConfig(dw29).orElseThrow().toString());
+        assertTile("rows vw=16 nv=2 th=7 cb=1", wide.depthwiseConfig(dw29), dw29);
         // AVX2: the same tile needs 28 of its 12 accumulator registers: the staged kernel
         DeviceProfile narrow = DeviceProfile.of(AVX2);
         assertEquals(narrow.depthwise(dw29).orElseThrow(), narrow.depthwiseConfig(dw29).orElseThrow());
@@ -305,11 +297,11 @@ class DeviceProfileTest {
         assertEquals(0.97, DeviceProfile.planeShare(dw31, 16), 0.005);
         assertEquals(3.33, DeviceProfile.planeShare(dw5, 16), 0.005);
         DeviceProfile wide = DeviceProfile.of(AVX512);
-        assertEquals("plane vw=8 th=7 xc=7 cb=4", wide.depthwiseConfig(dw13).orElseThrow().toString());
-        assertEquals("plane vw=16 th=14 xc=14 cb=1", wide.depthwiseConfig(dw27).orElseThrow().toString());
+        assertTile("plane vw=8 th=7 xc=7 cb=4", wide.depthwiseConfig(dw13), dw13);
+        assertTile("plane vw=16 th=14 xc=14 cb=1", wide.depthwiseConfig(dw27), dw27);
         DeviceProfile narrow = DeviceProfile.of(AVX2);
-        assertEquals("plane vw=8 th=7 xc=7 cb=4", narrow.depthwiseConfig(dw13).orElseThrow().toString());
-        assertEquals("plane vw=8 th=3 xc=8 cb=4", narrow.depthwiseConfig(dw27).orElseThrow().toString());
+        assertTile("plane vw=8 th=7 xc=7 cb=4", narrow.depthwiseConfig(dw13), dw13);
+        assertTile("plane vw=8 th=3 xc=8 cb=4", narrow.depthwiseConfig(dw27), dw27);
         for (OpenClDeviceInfo d : List.of(AVX2, AVX512)) {
             DeviceProfile p = DeviceProfile.of(d);
             for (Convolution s : List.of(dw29, dw31, dw5, mb3)) {
@@ -348,5 +340,21 @@ class DeviceProfileTest {
                 assertTrue(DeviceProfile.of(NVIDIA).deform(s).orElseThrow().wgs() >= 16, s.toString());
             }
         }
+    }
+
+    /** The tile a device profile chose for {@code spec} is present and prints as {@code expected}. */
+    private static void assertTile(String expected, Optional<?> tile, Convolution spec) {
+        assertEquals(expected, tile.orElseThrow(() -> new AssertionError("no tile for " + spec)).toString(),
+                spec.toString());
+    }
+
+    /** The device profile chose a default tile for {@code s}, and it and every candidate fit {@code s} on {@code d}. */
+    private static void assertDefaultAndCandidatesFit(Optional<? extends KernelTile> chosen,
+                                                      List<? extends KernelTile> candidates, Convolution s,
+                                                      OpenClDeviceInfo d) {
+        String where = d.name() + ": " + s;
+        KernelTile t = chosen.orElseThrow(() -> new AssertionError("no default tile: " + where));
+        assertTrue(t.fits(s, d), where + " " + t);
+        candidates.forEach(c -> assertTrue(c.fits(s, d), where + " " + c));
     }
 }
