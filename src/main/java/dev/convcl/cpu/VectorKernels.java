@@ -272,18 +272,6 @@ final class VectorKernels implements Kernels {
         // FMA chains in flight whether they lie in one long row or in four short ones.
         int perRow = rowLen / L, units = rows * perRow;
         int u = 0;
-        if (rows >= ROW_BLOCK && isGridOf3(tapOffsets, taps, inStride)) {
-            // Blocks of four output rows reuse each loaded input row for every tap row that reads it.
-            int blocks = rows / ROW_BLOCK, colStep = tapOffsets[1] - tapOffsets[0];
-            for (int b = 0; b < blocks; b++) {
-                int rowIn = inOff + tapOffsets[0] + b * ROW_BLOCK * inStride;
-                int rowOut = outOff + b * ROW_BLOCK * rowLen;
-                for (int x = 0; x < rowLen; x += L) {
-                    rows4Grid3(taps / 3, inStride, colStep, w, wOff, in, rowIn + x, out, rowOut + x, rowLen);
-                }
-            }
-            u = blocks * ROW_BLOCK * perRow;
-        }
         for (; u + 4 <= units; u += 4) {
             int i0 = unitIn(u, perRow, inStride) + inOff, i1 = unitIn(u + 1, perRow, inStride) + inOff;
             int i2 = unitIn(u + 2, perRow, inStride) + inOff, i3 = unitIn(u + 3, perRow, inStride) + inOff;
@@ -310,81 +298,6 @@ final class VectorKernels implements Kernels {
             }
             s0.intoArray(out, outOff + u * L);
         }
-    }
-
-    /** Output rows {@link #rows4Grid3} computes at once. */
-    private static final int ROW_BLOCK = 4;
-
-    /**
-     * Whether the taps form a grid of rows of three, {@code tapOffsets[3i + j] = tapOffsets[0] +
-     * i * inStride + j * colStep}: tap row i + 1 reads the input row that output row y + 1 reads at
-     * tap row i (a depthwise kernel three wide at vertical stride and dilation 1).
-     */
-    private static boolean isGridOf3(int[] tapOffsets, int taps, int inStride) {
-        if (taps < 3 || taps % 3 != 0 || inStride <= 0) {
-            return false;
-        }
-        int o = tapOffsets[0], colStep = tapOffsets[1] - o;
-        for (int q = 0; q < taps; q++) {
-            if (tapOffsets[q] != o + q / 3 * inStride + q % 3 * colStep) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * One vector of columns of four output rows, {@code out[outOff + r*rowLen]} for {@code r < 4},
-     * over {@code kh} tap rows of three: input row r + i at columns +0, +colStep, +2*colStep, held
-     * in registers from tap row i (output row r + 1's) to tap row i + 1 (output row r's), so each
-     * tap row loads one new input row instead of four. Each output still adds its taps in
-     * ascending order, one fused multiply-add each, as {@link #taps} does.
-     */
-    private static void rows4Grid3(int kh, int inStride, int colStep, float[] w, int wOff, float[] in, int inOff,
-                                   float[] out, int outOff, int rowLen) {
-        int c1 = colStep, c2 = 2 * colStep;
-        int i0 = inOff, i1 = i0 + inStride, i2 = i1 + inStride, i3 = i2 + inStride;
-        FloatVector a0 = FloatVector.fromArray(S, in, i0), b0 = FloatVector.fromArray(S, in, i0 + c1);
-        FloatVector c0 = FloatVector.fromArray(S, in, i0 + c2);
-        FloatVector a1 = FloatVector.fromArray(S, in, i1), b1 = FloatVector.fromArray(S, in, i1 + c1);
-        FloatVector cc1 = FloatVector.fromArray(S, in, i1 + c2);
-        FloatVector a2 = FloatVector.fromArray(S, in, i2), b2 = FloatVector.fromArray(S, in, i2 + c1);
-        FloatVector cc2 = FloatVector.fromArray(S, in, i2 + c2);
-        FloatVector a3 = FloatVector.fromArray(S, in, i3), b3 = FloatVector.fromArray(S, in, i3 + c1);
-        FloatVector cc3 = FloatVector.fromArray(S, in, i3 + c2);
-        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
-        int next = i3 + inStride, q = wOff;
-        // Every tap row but the last, then the last without loading a row after it.
-        for (int i = 1; i < kh; i++, q += 3, next += inStride) {
-            FloatVector w0 = FloatVector.broadcast(S, w[q]), w1 = FloatVector.broadcast(S, w[q + 1]);
-            FloatVector w2 = FloatVector.broadcast(S, w[q + 2]);
-            s0 = w2.fma(c0, w1.fma(b0, w0.fma(a0, s0)));
-            s1 = w2.fma(cc1, w1.fma(b1, w0.fma(a1, s1)));
-            s2 = w2.fma(cc2, w1.fma(b2, w0.fma(a2, s2)));
-            s3 = w2.fma(cc3, w1.fma(b3, w0.fma(a3, s3)));
-            a0 = a1;
-            b0 = b1;
-            c0 = cc1;
-            a1 = a2;
-            b1 = b2;
-            cc1 = cc2;
-            a2 = a3;
-            b2 = b3;
-            cc2 = cc3;
-            a3 = FloatVector.fromArray(S, in, next);
-            b3 = FloatVector.fromArray(S, in, next + c1);
-            cc3 = FloatVector.fromArray(S, in, next + c2);
-        }
-        FloatVector w0 = FloatVector.broadcast(S, w[q]), w1 = FloatVector.broadcast(S, w[q + 1]);
-        FloatVector w2 = FloatVector.broadcast(S, w[q + 2]);
-        s0 = w2.fma(c0, w1.fma(b0, w0.fma(a0, s0)));
-        s1 = w2.fma(cc1, w1.fma(b1, w0.fma(a1, s1)));
-        s2 = w2.fma(cc2, w1.fma(b2, w0.fma(a2, s2)));
-        s3 = w2.fma(cc3, w1.fma(b3, w0.fma(a3, s3)));
-        s0.intoArray(out, outOff);
-        s1.intoArray(out, outOff + rowLen);
-        s2.intoArray(out, outOff + 2 * rowLen);
-        s3.intoArray(out, outOff + 3 * rowLen);
     }
 
     /** Input index of vector unit u: its row's start plus its place in the row. */
