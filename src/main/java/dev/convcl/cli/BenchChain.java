@@ -469,11 +469,8 @@ final class BenchChain {
                 return new Row(on.backend(), on.deviceName(), false, check.against(), check.relL2(), compile, Double.NaN,
                         Double.NaN, Double.NaN, 0, Double.NaN, 0, 0, Double.NaN, layerResults(chain, null), why);
             }
-            long warmStart = System.nanoTime();
-            for (int i = 0; i < settings.warmup()
-                    || i < BenchRunner.MAX_WARMUP && (System.nanoTime() - warmStart) / 1e9 < settings.warmupSeconds(); i++) {
-                chain.call(data.input(), out);
-            }
+            // The checking call above counts as the first of --warmup's calls, as for a layer.
+            BenchRunner.warmUp(settings.warmup() + 1, settings.warmupSeconds(), () -> chain.call(data.input(), out));
             // Transfers and kernel times are read after each call, outside its timed span; nothing
             // else touches the engine between calls.
             List<double[]> perLayer = new ArrayList<>();

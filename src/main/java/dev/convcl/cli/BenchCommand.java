@@ -83,8 +83,9 @@ final class BenchCommand extends CliCommand {
     int warmup;
 
     @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "0.5",
-            description = "Untimed calls go on until this long has passed, up to " + BenchRunner.MAX_WARMUP
-                    + " calls, so the JIT has compiled the CPU path (default: ${DEFAULT-VALUE}).")
+            description = "Untimed calls go on until this long has passed and, in windows of "
+                    + BenchPeer.Budget.WINDOW + " calls, the calls stopped getting faster, up to " + BenchRunner.MAX_WARMUP
+                    + " calls, so the JIT has compiled the CPU path; 0: only --warmup's calls (default: ${DEFAULT-VALUE}).")
     double warmupSeconds;
 
     @Option(names = "--iters", paramLabel = "N", defaultValue = "10",
@@ -609,8 +610,14 @@ final class BenchCommand extends CliCommand {
     }
 
     private String describeTiming() {
-        return String.format(Locale.ROOT, "median of %d to %d calls (%.3g s budget) after a checking call and %d warm-up",
-                Math.min(BenchRunner.MIN_TIMED, iters), iters, seconds, warmup);
+        if (warmupSeconds <= 0) {
+            return String.format(Locale.ROOT, "median of %d to %d calls (%.3g s budget) after a checking call and %d warm-up",
+                    Math.min(BenchRunner.MIN_TIMED, iters), iters, seconds, warmup);
+        }
+        return String.format(Locale.ROOT, "median of %d to %d calls (%.3g s budget) after a checking call and a warm-up"
+                + " (at least %d calls and %.3g s) that goes on in windows of %d until a window's median is within %.0f%%"
+                + " of the previous one (at most %d calls)", Math.min(BenchRunner.MIN_TIMED, iters), iters, seconds,
+                warmup, warmupSeconds, BenchPeer.Budget.WINDOW, 100 * BenchPeer.Budget.SETTLED, BenchRunner.MAX_WARMUP);
     }
 
     /** --model's warm-up is its own rule ({@link BenchModel}): until calls stop getting faster. */

@@ -150,28 +150,34 @@ public interface BenchPeer extends AutoCloseable {
 
     /**
      * How a layer is timed, the same for convcl and every peer: after the checking call, untimed
-     * calls until at least {@code warmup} calls (the checking one included) have run and
-     * {@code warmupSeconds} have passed, at most {@link #MAX_WARMUP}; then at least
+     * calls ({@link #warmUp}) until at least {@code warmup} calls (the checking one included) have
+     * run, {@code warmupSeconds} have passed and the calls stopped getting faster; then at least
      * {@link #MIN_TIMED} timed calls (fewer if {@code iters} is smaller), more, up to
      * {@code iters}, while {@code seconds} last.
      *
      * @param warmup        calls before timing, the checking one included
-     * @param warmupSeconds untimed calls go on until this long has passed
+     * @param warmupSeconds untimed calls go on until this long has passed; 0: only {@code warmup}
+     *                      calls, without waiting for the calls to settle
      * @param iters         timed calls at most
      * @param seconds       the time budget of the timed calls
      */
     record Budget(int warmup, double warmupSeconds, int iters, double seconds) {
         /** Timed calls made whatever the time budget, so that a median means something. */
         public static final int MIN_TIMED = 3;
-        /** The most untimed calls the warm-up time budget adds. */
-        public static final int MAX_WARMUP = 50;
+        /** The most untimed calls the warm-up adds. */
+        public static final int MAX_WARMUP = 400;
+        /** Calls in a warm-up window. */
+        public static final int WINDOW = 16;
+        /** Warm-up has settled once a window's median is at most this fraction below the previous window's. */
+        public static final double SETTLED = 0.03;
+        /** Warm-up seconds after which two calls in a row agreeing within {@link #PAIR_AGREES} end it. */
+        public static final double SETTLE_CAP_SECONDS = 3;
+        /** See {@link #SETTLE_CAP_SECONDS}. */
+        public static final double PAIR_AGREES = 0.25;
 
         /** Warms up then times {@code call} in this thread; wall milliseconds of each timed call. */
         public Timing time(Call call) throws Exception {
-            long warmStart = System.nanoTime();
-            for (int i = 1; i < warmup || i < MAX_WARMUP && (System.nanoTime() - warmStart) / 1e9 < warmupSeconds; i++) {
-                call.run();
-            }
+            warmUp(call);
             int minTimed = Math.min(MIN_TIMED, iters);
             double[] wall = new double[iters];
             int timed = 0;
@@ -182,6 +188,60 @@ public interface BenchPeer extends AutoCloseable {
                 wall[timed++] = (System.nanoTime() - t0) / 1e6;
             }
             return new Timing(Arrays.copyOf(wall, timed));
+        }
+
+        /**
+         * The untimed calls after the checking one. A Java path's first calls run while the JIT is
+         * still compiling, on the other core of a 2-core machine: the CPU path's depthwise
+         * replknet31b.s2.dw29 took 6.9 ms a call (median) after 20 calls and 4.1 ms after 400, and
+         * a 0.5 s warm-up of at most 50 calls measured the first figure. So, with
+         * {@code warmupSeconds} above 0, calls go on (besides the {@code warmup} and
+         * {@code warmupSeconds} minimums) in windows of {@link #WINDOW} until a window's median is
+         * no more than {@link #SETTLED} below the previous window's, as {@code bench --model}
+         * does; at most {@link #MAX_WARMUP} calls, and past {@link #SETTLE_CAP_SECONDS} (or
+         * {@code warmupSeconds} when longer) as soon as two calls in a row agree within
+         * {@link #PAIR_AGREES} (slow calls, a second or more each).
+         */
+        public void warmUp(Call call) throws Exception {
+            warmUp(call, System::nanoTime);
+        }
+
+        /** {@link #warmUp(Call)} on {@code clock} (nanoseconds; tests pass their own). */
+        void warmUp(Call call, java.util.function.LongSupplier clock) throws Exception {
+            long warmStart = clock.getAsLong();
+            if (warmupSeconds <= 0) {
+                for (int i = 1; i < warmup; i++) {
+                    call.run();
+                }
+                return;
+            }
+            double cap = Math.max(SETTLE_CAP_SECONDS, warmupSeconds);
+            double previousWindow = Double.NaN;
+            double previous = Double.NaN;
+            double[] window = new double[WINDOW];
+            int inWindow = 0;
+            for (int i = 1; i <= MAX_WARMUP; i++) {
+                long t = clock.getAsLong();
+                call.run();
+                double ms = (clock.getAsLong() - t) / 1e6;
+                boolean minimumsMet = i + 1 >= warmup && (clock.getAsLong() - warmStart) / 1e9 >= warmupSeconds;
+                boolean pairAgrees = ms <= previous * (1 + PAIR_AGREES) && previous <= ms * (1 + PAIR_AGREES);
+                previous = ms;
+                if (minimumsMet && pairAgrees && (clock.getAsLong() - warmStart) / 1e9 >= cap) {
+                    return;
+                }
+                window[inWindow++] = ms;
+                if (inWindow == WINDOW) {
+                    Arrays.sort(window);
+                    double m = (window[WINDOW / 2 - 1] + window[WINDOW / 2]) / 2;
+                    inWindow = 0;
+                    boolean settled = m >= previousWindow * (1 - SETTLED);
+                    previousWindow = m;
+                    if (settled && minimumsMet) {
+                        return;
+                    }
+                }
+            }
         }
     }
 

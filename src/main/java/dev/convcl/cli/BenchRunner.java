@@ -36,9 +36,10 @@ final class BenchRunner {
 
     /**
      * @param warmup            untimed calls before timing, at least
-     * @param warmupSeconds     untimed calls go on until this long has passed (at most
-     *                          {@link #MAX_WARMUP} calls): the JIT needs several calls before
-     *                          the CPU path's vector kernels run at full speed
+     * @param warmupSeconds     untimed calls go on until this long has passed and the calls
+     *                          stopped getting faster ({@link BenchPeer.Budget#warmUp}, at most
+     *                          {@link #MAX_WARMUP} calls): the JIT needs many calls before the
+     *                          CPU path runs at full speed
      * @param iters             timed calls at most
      * @param secondsPerBackend timing of a problem on a backend stops after this long, once
      *                          {@link #MIN_TIMED} calls are timed
@@ -339,12 +340,22 @@ final class BenchRunner {
                 .withBatch(spec.n());
     }
 
-    /** Untimed calls of {@code call} after the checking one: at least {@code warmup}, more while the warm-up time lasts. */
+    /** Untimed calls of {@code call} after the checking one, by the peers' rule ({@link BenchPeer.Budget#warmUp}). */
     void warmUp(Runnable call) {
-        long warmStart = System.nanoTime();
-        for (int i = 1; i < settings.warmup()
-                || i < MAX_WARMUP && (System.nanoTime() - warmStart) / 1e9 < settings.warmupSeconds(); i++) {
-            call.run();
+        warmUp(settings.warmup(), settings.warmupSeconds(), call);
+    }
+
+    /**
+     * {@link BenchPeer.Budget#warmUp} for a call that throws no checked exception: at least
+     * {@code warmup} calls counting the checking one, at least {@code warmupSeconds}, until settled.
+     */
+    static void warmUp(int warmup, double warmupSeconds, Runnable call) {
+        try {
+            new BenchPeer.Budget(warmup, warmupSeconds, 0, 0).warmUp(call::run);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // a Runnable throws no checked exception
         }
     }
 
