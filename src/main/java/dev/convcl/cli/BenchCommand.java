@@ -530,7 +530,7 @@ final class BenchCommand extends CliCommand {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
             err().println("bench: " + model.getFileName() + " on " + engine.deviceName()
-                    + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeModelTiming());
+                    + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
             err().flush();
             BenchModel bench = new BenchModel(settings, layers, err());
             List<BenchModel.Row> rows = new ArrayList<>();
@@ -618,14 +618,6 @@ final class BenchCommand extends CliCommand {
                 + " (at least %d calls and %.3g s) that goes on in windows of %d until a window's median is within %.0f%%"
                 + " of the previous one (at most %d calls)", Math.min(BenchRunner.MIN_TIMED, iters), iters, seconds,
                 warmup, warmupSeconds, BenchPeer.Budget.WINDOW, 100 * BenchPeer.Budget.SETTLED, BenchRunner.MAX_WARMUP);
-    }
-
-    /** --model's warm-up is its own rule ({@link BenchModel}): until calls stop getting faster. */
-    private String describeModelTiming() {
-        return String.format(Locale.ROOT, "median of %d to %d calls (%.3g s budget) after a checking call and a warm-up"
-                + " (at least %d calls) that goes on in windows of %d until a window's median is within %.0f%% of the"
-                + " previous one (at most %d calls)", Math.min(BenchRunner.MIN_TIMED, iters), iters, seconds, warmup,
-                BenchModel.WINDOW, 100 * BenchModel.SETTLED, BenchModel.MAX_WARMUP_CALLS);
     }
 
     private void writeFiles(String deviceName, Peak.Result devicePeak, Peak.Result cpuPeak, FmaLimit limit,

@@ -28,14 +28,6 @@ import java.util.SplittableRandom;
 final class BenchModel {
     /** Largest relative L2 distance of the device's outputs from the CPU path's that passes. */
     static final double TOLERANCE = 1e-4;
-    /** Warm-up ends once a window's median is at most this fraction below the previous window's. */
-    static final double SETTLED = 0.03;
-    /** Past the warm-up time cap, warm-up still waits for two calls in a row to agree within this fraction. */
-    static final double PAIR_AGREES = 0.25;
-    /** Calls in a warm-up window. */
-    static final int WINDOW = 16;
-    /** Most warm-up calls of a network on a backend. */
-    static final int MAX_WARMUP_CALLS = 400;
     /** Most warm-up seconds of a network on a backend, unless --warmup-seconds is longer. */
     static final double MAX_WARMUP_SECONDS = 5;
 
@@ -290,50 +282,28 @@ final class BenchModel {
     }
 
     /**
-     * Warm-up, then timed calls. A whole network's first calls run while the JIT is still
-     * compiling: on the CPU path its kernels (each call many times slower than later ones), on a
-     * device the host code that enqueues each step (MobileNetV3-small's 73 steps: 6 ms a call at
-     * first, 3.8 ms after about 150 calls, on POCL). So warm-up goes on in windows of
-     * {@link #WINDOW} calls until a window's median is no more than {@link #SETTLED} below the
-     * previous window's (the calls stopped getting faster), besides the --warmup and
-     * --warmup-seconds minimums. It stops at {@link #MAX_WARMUP_CALLS} calls, or after
-     * {@link #MAX_WARMUP_SECONDS} (or --warmup-seconds when longer) once two calls in a row agree
-     * within {@link #PAIR_AGREES} (a large network on the CPU path, seconds a call).
+     * Warm-up, then timed calls, by the layers' rule ({@link BenchPeer.Budget#time}): a whole
+     * network's first calls run while the JIT is still compiling, on the CPU path its kernels
+     * (each call many times slower than later ones), on a device the host code that enqueues each
+     * step (MobileNetV3-small's 73 steps: 6 ms a call at first, 3.8 ms after about 150 calls, on
+     * POCL), so warm-up goes on until the calls stop getting faster. Past
+     * {@link #MAX_WARMUP_SECONDS} (rather than a layer's 3 s; or --warmup-seconds when longer) it
+     * ends once two calls in a row agree (a large network on the CPU path, seconds a call).
      */
     private List<Double> time(Runnable call) {
-        long warmStart = System.nanoTime();
-        double cap = Math.max(MAX_WARMUP_SECONDS, settings.warmupSeconds());
-        double previousWindow = Double.NaN;
-        double previous = Double.NaN;
-        List<Double> window = new ArrayList<>();
-        for (int i = 0; i < MAX_WARMUP_CALLS; i++) {
-            long t = System.nanoTime();
-            call.run();
-            double callMs = (System.nanoTime() - t) / 1e6;
-            window.add(callMs);
-            boolean pairAgrees = callMs <= previous * (1 + PAIR_AGREES) && previous <= callMs * (1 + PAIR_AGREES);
-            previous = callMs;
-            double elapsed = (System.nanoTime() - warmStart) / 1e9;
-            if (elapsed >= cap && pairAgrees && i + 1 >= settings.warmup()) {
-                break;
-            }
-            if (window.size() == WINDOW) {
-                double m = median(window);
-                window.clear();
-                boolean settled = m >= previousWindow * (1 - SETTLED);
-                previousWindow = m;
-                if (settled && i + 1 >= settings.warmup() && elapsed >= settings.warmupSeconds()) {
-                    break;
-                }
-            }
+        BenchPeer.Budget budget = new BenchPeer.Budget(settings.warmup(), settings.warmupSeconds(), settings.iters(),
+                settings.secondsPerBackend());
+        double[] wall;
+        try {
+            wall = budget.time(call::run, MAX_WARMUP_SECONDS).wallMs();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // a Runnable throws no checked exception
         }
-        List<Double> ms = new ArrayList<>();
-        long start = System.nanoTime();
-        while (ms.size() < settings.iters() && (ms.size() < BenchRunner.MIN_TIMED
-                || (System.nanoTime() - start) / 1e9 < settings.secondsPerBackend())) {
-            long t = System.nanoTime();
-            call.run();
-            ms.add((System.nanoTime() - t) / 1e6);
+        List<Double> ms = new ArrayList<>(wall.length);
+        for (double w : wall) {
+            ms.add(w);
         }
         return ms;
     }

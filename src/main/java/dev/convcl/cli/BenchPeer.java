@@ -177,7 +177,16 @@ public interface BenchPeer extends AutoCloseable {
 
         /** Warms up then times {@code call} in this thread; wall milliseconds of each timed call. */
         public Timing time(Call call) throws Exception {
-            warmUp(call);
+            return time(call, SETTLE_CAP_SECONDS);
+        }
+
+        /**
+         * {@link #time(Call)} with a warm-up that ends past {@code settleCapSeconds} (or
+         * {@code warmupSeconds} when longer) once two calls agree: a whole network's calls are
+         * longer and settle later than one layer's.
+         */
+        public Timing time(Call call, double settleCapSeconds) throws Exception {
+            warmUp(call, System::nanoTime, settleCapSeconds);
             int minTimed = Math.min(MIN_TIMED, iters);
             double[] wall = new double[iters];
             int timed = 0;
@@ -203,11 +212,19 @@ public interface BenchPeer extends AutoCloseable {
          * {@link #PAIR_AGREES} (slow calls, a second or more each).
          */
         public void warmUp(Call call) throws Exception {
-            warmUp(call, System::nanoTime);
+            warmUp(call, System::nanoTime, SETTLE_CAP_SECONDS);
         }
 
         /** {@link #warmUp(Call)} on {@code clock} (nanoseconds; tests pass their own). */
         void warmUp(Call call, java.util.function.LongSupplier clock) throws Exception {
+            warmUp(call, clock, SETTLE_CAP_SECONDS);
+        }
+
+        /**
+         * {@link #warmUp(Call)} on {@code clock}, ending past {@code settleCapSeconds} (or
+         * {@code warmupSeconds} when longer) once two calls in a row agree.
+         */
+        void warmUp(Call call, java.util.function.LongSupplier clock, double settleCapSeconds) throws Exception {
             long warmStart = clock.getAsLong();
             if (warmupSeconds <= 0) {
                 for (int i = 1; i < warmup; i++) {
@@ -215,7 +232,7 @@ public interface BenchPeer extends AutoCloseable {
                 }
                 return;
             }
-            double cap = Math.max(SETTLE_CAP_SECONDS, warmupSeconds);
+            double cap = Math.max(settleCapSeconds, warmupSeconds);
             double previousWindow = Double.NaN;
             double previous = Double.NaN;
             double[] window = new double[WINDOW];

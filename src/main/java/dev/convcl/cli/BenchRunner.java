@@ -372,8 +372,8 @@ final class BenchRunner {
 
     /**
      * Uploads the inputs of {@code host} to device tensors of {@code on} once, checks that the
-     * first call on them reproduces {@code checked}, then times calls that each wait for their
-     * result ({@link Engine#finish()}); host transfers are counted after each call, outside its
+     * first call on them reproduces {@code checked}, warms up by {@link #warmUp(Runnable)}, then
+     * times calls that each wait for their result ({@link Engine#finish()}); host transfers are counted after each call, outside its
      * timed span. A {@link DeviceException} leaves the host-array figures standing, with a note.
      */
     Resident onDeviceTensors(Plan plan, Engine on, Args host, HostTensor checked) {
@@ -383,9 +383,12 @@ final class BenchRunner {
             if (!resident.ok()) {
                 return new Resident(Series.NONE, 0, resident, null);
             }
-            for (int i = 1; i < settings.warmup(); i++) {
+            // The same warm-up as the host-array series (these calls run on other buffers, and
+            // a few calls did not settle them: see docs/cli.md).
+            warmUp(() -> {
                 plan.execute(dev.args());
-            }
+                on.finish();
+            });
             long[] seen = {on.stats().hostTransfers()};
             long[] transfers = {0};
             Series s = time(() -> {

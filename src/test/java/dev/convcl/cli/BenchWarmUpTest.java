@@ -14,9 +14,15 @@ class BenchWarmUpTest {
 
     /** Warm-up calls made (the checking call not counted) when call i (1-based) takes {@code ms.applyAsDouble(i)}. */
     private static int calls(BenchPeer.Budget budget, IntToDoubleFunction ms) throws Exception {
+        return calls(budget, BenchPeer.Budget.SETTLE_CAP_SECONDS, ms);
+    }
+
+    /** {@link #calls(BenchPeer.Budget, IntToDoubleFunction)} with the settle cap {@code bench --model} passes. */
+    private static int calls(BenchPeer.Budget budget, double settleCapSeconds, IntToDoubleFunction ms)
+            throws Exception {
         long[] now = {0};
         int[] made = {0};
-        budget.warmUp(() -> now[0] += (long) (ms.applyAsDouble(++made[0]) * 1e6), () -> now[0]);
+        budget.warmUp(() -> now[0] += (long) (ms.applyAsDouble(++made[0]) * 1e6), () -> now[0], settleCapSeconds);
         return made[0];
     }
 
@@ -46,6 +52,13 @@ class BenchWarmUpTest {
     void slowCallsStopPastTheCapOnceTwoAgree() throws Exception {
         // Two seconds a call: past SETTLE_CAP_SECONDS the second call agreeing with the first ends it.
         assertEquals(2, calls(new BenchPeer.Budget(1, 0.5, 10, 1), i -> 2000));
+    }
+
+    @Test
+    void aNetworksLongerCapWaitsLonger() throws Exception {
+        // 2 s calls: past 3 s after the second (4 s), past 5 s only after the third (6 s).
+        assertEquals(2, calls(new BenchPeer.Budget(1, 0.5, 10, 1), 3, i -> 2000));
+        assertEquals(3, calls(new BenchPeer.Budget(1, 0.5, 10, 1), BenchModel.MAX_WARMUP_SECONDS, i -> 2000));
     }
 
     @Test
