@@ -40,6 +40,17 @@ record CallData(float[] in, float[] wt, float[] bias, float[] off, float[] mask,
         epilogue.apply(out, dst, len, k, bias, sum);
     }
 
+    /**
+     * As {@link #store}, for values accumulated from their channel's bias
+     * ({@link Workspace#rowsStartingAt} with {@link #bias()}): copies, then applies the post-ops alone.
+     */
+    void storeBiased(float[] src, int srcOff, int dst, int len) {
+        System.arraycopy(src, srcOff, out, dst, len);
+        if (epilogue.hasPostOps()) {
+            epilogue.applyPostOps(out, dst, len, sum);
+        }
+    }
+
     /** Applies the epilogue to {@code out[dst .. dst+len)}, values of channel {@code k} computed in place. */
     void finishInPlace(int dst, int len, int k) {
         epilogue.apply(out, dst, len, k, bias, sum);

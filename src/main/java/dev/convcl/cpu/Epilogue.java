@@ -44,6 +44,20 @@ final class Epilogue {
                 out[off + i] += b;
             }
         }
+        applyPostOps(out, off, len, sum);
+    }
+
+    /** Whether there are post-ops (besides the bias). */
+    boolean hasPostOps() {
+        return steps.length > 0;
+    }
+
+    /**
+     * Applies the post-op chain alone, in place, to {@code out[off .. off+len)}: values that
+     * already hold their bias. {@code sum} is read at the same indices as {@code out} (ignored
+     * without a sum step).
+     */
+    void applyPostOps(float[] out, int off, int len, float[] sum) {
         for (PostOp step : steps) {
             if (step instanceof Sum s) {
                 addScaled(out, off, len, sum, s.scale());

@@ -166,7 +166,9 @@ final class ImplicitGemmConv extends CpuPlan {
         int b = rest % blocks, ng = rest / blocks, g = ng % spec.groups(), n = ng / spec.groups();
         int t0 = blockStart(b), cols = blockStart(b + 1) - t0;
         int k0 = part * kPerPart, rows = Math.min(m, k0 + kPerPart) - k0;
-        float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, cols);
+        // Accumulators start from the bias: the store then only copies the output rows' runs
+        // (14 values each on a 14x14 map, where adding the bias run by run took a fifth of the call).
+        float[][] c = Workspace.rowsStartingAt(Workspace.Rows.ACC, rows, cols, call.bias(), g * m + k0);
         int base = (n * spec.c() + g * spec.cPerGroup()) * layout.planeLen;
         for (int ch = 0; ch < chunkOffsets.length; ch++) {
             int[] offsets = chunkOffsets[ch];
@@ -176,19 +178,32 @@ final class ImplicitGemmConv extends CpuPlan {
         store(call, c, n, g * m + k0, rows, t0, cols);
     }
 
-    /** The columns of the wide block that are real output pixels, with bias and ReLU. */
+    /**
+     * The columns of the wide block that are real output pixels, after the post-ops; the values
+     * hold their bias already. Post-ops without a sum run over each whole wide row at once (the
+     * dropped columns too), not run by run.
+     */
     private void store(CallData call, float[][] c, int n, int k0, int rows, int t0, int cols) {
         int oh = spec.outH(), ow = spec.outW(), phaseW = layout.phaseW;
         int t1 = Math.min(t0 + cols, oh * phaseW);
+        Epilogue epilogue = call.epilogue();
+        boolean wholeRows = epilogue.hasPostOps() && !epilogue.hasSum();
         for (int i = 0; i < rows; i++) {
             int k = k0 + i;
             int dst = (n * spec.k() + k) * oh * ow;
+            if (wholeRows) {
+                epilogue.applyPostOps(c[i], 0, t1 - t0, null);
+            }
             for (int t = t0; t < t1; ) {
                 int y = t / phaseW, x = t - y * phaseW;
                 int end = Math.min(t1, t + phaseW - x);
                 int len = Math.min(ow, x + end - t) - x;
                 if (len > 0) {
-                    call.store(c[i], t - t0, dst + y * ow + x, len, k);
+                    if (wholeRows) {
+                        System.arraycopy(c[i], t - t0, call.out(), dst + y * ow + x, len);
+                    } else {
+                        call.storeBiased(c[i], t - t0, dst + y * ow + x, len);
+                    }
                 }
                 t = end;
             }

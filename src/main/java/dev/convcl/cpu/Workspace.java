@@ -72,7 +72,16 @@ final class Workspace {
      * {@code kind} of the current thread. The outer array has exactly {@code count} entries.
      */
     static float[][] zeroedRows(Rows kind, int count, int length) {
-        return CURRENT.get().rows(kind, count, length);
+        return CURRENT.get().rows(kind, count, length, null, 0);
+    }
+
+    /**
+     * As {@link #zeroedRows}, but row {@code i} holds {@code starts[startOff + i]} over
+     * {@code [0, length)} (zero when {@code starts} is null): accumulators that start from an
+     * output channel's bias, so no pass over the output adds it afterwards.
+     */
+    static float[][] rowsStartingAt(Rows kind, int count, int length, float[] starts, int startOff) {
+        return CURRENT.get().rows(kind, count, length, starts, startOff);
     }
 
     /**
@@ -110,14 +119,20 @@ final class Workspace {
         return a;
     }
 
-    private float[][] rows(Rows kind, int count, int length) {
+    private float[][] rows(Rows kind, int count, int length, float[] starts, int startOff) {
         SoftReference<float[][]> ref = rows[kind.ordinal()];
         float[][] kept = ref == null ? null : ref.get();
         if (kept == null) {
             kept = new float[0][];
         }
         if ((long) count * length > MAX_KEPT_FLOATS) {
-            return new float[count][length];
+            float[][] fresh = new float[count][length];
+            if (starts != null) {
+                for (int i = 0; i < count; i++) {
+                    Arrays.fill(fresh[i], starts[startOff + i]);
+                }
+            }
+            return fresh;
         }
         boolean changed = false;
         if (kept.length < count) {
@@ -127,12 +142,16 @@ final class Workspace {
         float[][] out = new float[count][];
         for (int i = 0; i < count; i++) {
             float[] r = kept[i];
+            float start = starts == null ? 0f : starts[startOff + i];
             if (r == null || r.length < length) {
                 r = new float[length];
                 kept[i] = r;
                 changed = true;
+                if (start != 0f) {
+                    Arrays.fill(r, 0, length, start);
+                }
             } else {
-                Arrays.fill(r, 0, length, 0f);
+                Arrays.fill(r, 0, length, start);
             }
             out[i] = r;
         }
