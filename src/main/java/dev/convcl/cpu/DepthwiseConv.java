@@ -187,12 +187,25 @@ final class DepthwiseConv extends CpuPlan {
         }
         int kk = spec.kh() * spec.kw(), rows = geo.rows(count), rowLen = geo.rowLen(count, q);
         int srcStep = geo.rowsMode ? rowLen : layout.phaseW;
+        // Without a sum, the epilogue runs once over the whole wide output (dropped columns too)
+        // instead of row by row: on 7x7 and 14x14 maps its per-row calls took a sixth of the time.
+        Epilogue epilogue = call.epilogue();
+        boolean whole = !epilogue.hasSum();
         for (int j = 0; j < multiplier; j++) {
             int k = c * multiplier + j;
             kernels.taps(rows, rowLen, geo.rowStep(), call.wt(), k * kk, layout.tapOffsets, kk, buf, 0, wide, 0);
             int dst = ((n * spec.k() + k) * oh + y0) * ow;
-            for (int y = 0; y < count; y++) {
-                call.store(wide, y * srcStep, dst + y * ow, ow, k);
+            if (whole) {
+                if (!epilogue.isEmpty()) {
+                    epilogue.apply(wide, 0, rows * rowLen, k, call.bias(), null);
+                }
+                for (int y = 0; y < count; y++) {
+                    System.arraycopy(wide, y * srcStep, call.out(), dst + y * ow, ow);
+                }
+            } else {
+                for (int y = 0; y < count; y++) {
+                    call.store(wide, y * srcStep, dst + y * ow, ow, k);
+                }
             }
         }
     }
