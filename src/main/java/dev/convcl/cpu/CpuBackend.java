@@ -25,7 +25,9 @@ import java.util.function.Function;
  * memory is Java arrays: host tensors backed by arrays are used in place, and work runs to
  * completion when issued.
  *
- * <p>Implementations, in selection order: {@code cpu-deform-gemm} (deform2d), {@code cpu-depthwise}
+ * <p>Implementations, in selection order: {@code cpu-deform-gemm} (deform2d), {@code cpu-depthwise-blocked}
+ * (groups == c == k, when most taps read padding or output rows are short against a vector:
+ * channel blocks in the nChw{q}c layout), {@code cpu-depthwise}
  * (groups == c, when a band of padded rows fits the tile), {@code cpu-1x1} (unpadded 1x1
  * kernels), {@code cpu-implicit-gemm} (when packing column tiles would not pay, or its wide rows'
  * extra multiply-adds cost less than packing, and its padded copy stays within the bound), {@code cpu-gemm} (packed im2col
@@ -67,6 +69,7 @@ public final class CpuBackend implements Backend {
         this.kernels = kernels;
         this.convolutions = Map.of(
                 "cpu-deform-gemm", op -> new GemmConv(op, pool, kernels, new DeformSampler(deformOnly(op))),
+                "cpu-depthwise-blocked", op -> new DepthwiseBlockedConv(op, pool, kernels),
                 "cpu-depthwise", op -> new DepthwiseConv(op, pool, kernels),
                 "cpu-1x1", op -> new GemmConv(op, pool, kernels, new PointwisePacker(op)),
                 "cpu-implicit-gemm", op -> new ImplicitGemmConv(op, pool, kernels),
@@ -134,6 +137,13 @@ public final class CpuBackend implements Backend {
     /** Each implementation's rule, in selection order: null when it accepts, else why not. */
     private static final Function<Convolution, String> DEFORM_GEMM = op -> op instanceof DeformConv2d ? null
             : "not deform2d";
+    /** The vector width selection assumes (the kernels a default backend uses). */
+    private static final int SELECTION_QUANTUM = Kernels.detect().quantum();
+    private static final Function<Convolution, String> DEPTHWISE_BLOCKED = op -> op instanceof Conv2d c
+            && c.isDepthwise() && c.k() == c.c() && DepthwiseBlockedConv.pays(c, SELECTION_QUANTUM)
+            && DepthwiseBlockedConv.blockFloats(c, SELECTION_QUANTUM) <= Scratch.TILE_FLOATS ? null
+            : "not a depthwise conv2d (one output channel per input channel) whose taps mostly read padding or "
+            + "whose rows are short against a vector";
     private static final Function<Convolution, String> DEPTHWISE = op -> op instanceof Conv2d c && c.isDepthwise()
             && DepthwiseConv.fits(c) ? null : "not a depthwise conv2d whose band of padded rows fits the tile";
     private static final Function<Convolution, String> POINTWISE = op -> op instanceof Conv2d c && isPointwise(c) ? null
@@ -149,7 +159,8 @@ public final class CpuBackend implements Backend {
     private final Map<String, Function<Convolution, CpuPlan>> convolutions;
 
     private static final List<Map.Entry<String, Function<Convolution, String>>> RULES = List.of(
-            Map.entry("cpu-deform-gemm", DEFORM_GEMM), Map.entry("cpu-depthwise", DEPTHWISE),
+            Map.entry("cpu-deform-gemm", DEFORM_GEMM), Map.entry("cpu-depthwise-blocked", DEPTHWISE_BLOCKED),
+            Map.entry("cpu-depthwise", DEPTHWISE),
             Map.entry("cpu-1x1", POINTWISE), Map.entry("cpu-implicit-gemm", IMPLICIT_GEMM),
             Map.entry("cpu-gemm", GEMM), Map.entry("cpu-direct", DIRECT));
 

@@ -46,6 +46,16 @@ interface Kernels {
               int inOff, float[] out, int outOff);
 
     /**
+     * Channel-blocked taps (oneDNN's nChw{q}c layout, q = {@link #quantum()}): for each lane
+     * {@code l < q}, {@code acc[accOff + l] += sum w[(i*kw + j)*q + l] * in[inBase + i*rowStep + j*colStep + l]}
+     * over the rectangle of kernel taps {@code i0 <= i < i1}, {@code j0 <= j < j1}, with fused
+     * multiply-adds (the order of the terms is the kernel's). Every index it reads must be in its
+     * array; {@code inBase} alone may be negative.
+     */
+    void blockedTaps(float[] w, int kw, int i0, int i1, int j0, int j1, float[] in, int inBase, int rowStep,
+                     int colStep, float[] acc, int accOff);
+
+    /**
      * The shortest rows for which {@link #taps} with many rows is about as fast per column as one
      * long row; callers use one wide row (computing dropped columns) when theirs are shorter.
      */

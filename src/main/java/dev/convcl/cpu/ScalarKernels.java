@@ -103,4 +103,33 @@ final class ScalarKernels implements Kernels {
             System.arraycopy(acc, 0, out, outOff + y * rowLen, rowLen);
         }
     }
+
+    /**
+     * The same sums as {@link VectorKernels#blockedTaps}, term for term: per kernel row four chains
+     * by column, then acc + ((0 + 1) + (2 + 3)).
+     */
+    @Override
+    public void blockedTaps(float[] w, int kw, int i0, int i1, int j0, int j1, float[] in, int inBase, int rowStep,
+                            int colStep, float[] acc, int accOff) {
+        int q = quantum();
+        for (int l = 0; l < q; l++) {
+            float a = acc[accOff + l];
+            for (int i = i0; i < i1; i++) {
+                int wi = (i * kw + j0) * q + l, ii = inBase + i * rowStep + j0 * colStep + l;
+                float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+                int j = j0;
+                for (; j + 4 <= j1; j += 4, wi += 4 * q, ii += 4 * colStep) {
+                    s0 = Math.fma(w[wi], in[ii], s0);
+                    s1 = Math.fma(w[wi + q], in[ii + colStep], s1);
+                    s2 = Math.fma(w[wi + 2 * q], in[ii + 2 * colStep], s2);
+                    s3 = Math.fma(w[wi + 3 * q], in[ii + 3 * colStep], s3);
+                }
+                for (; j < j1; j++, wi += q, ii += colStep) {
+                    s0 = Math.fma(w[wi], in[ii], s0);
+                }
+                a = a + ((s0 + s1) + (s2 + s3));
+            }
+            acc[accOff + l] = a;
+        }
+    }
 }

@@ -300,6 +300,30 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    @Override
+    public void blockedTaps(float[] w, int kw, int i0, int i1, int j0, int j1, float[] in, int inBase, int rowStep,
+                            int colStep, float[] acc, int accOff) {
+        // Per kernel row, four accumulators (columns j, j+1, j+2, j+3: four FMA chains in flight),
+        // added to acc in memory: vectors carried across the two loops made C2 (JDK 17) give up
+        // the intrinsics and box them, 10x slower.
+        for (int i = i0; i < i1; i++) {
+            int wi = (i * kw + j0) * L, ii = inBase + i * rowStep + j0 * colStep;
+            FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+            FloatVector s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+            int j = j0;
+            for (; j + 4 <= j1; j += 4, wi += 4 * L, ii += 4 * colStep) {
+                s0 = FloatVector.fromArray(S, w, wi).fma(FloatVector.fromArray(S, in, ii), s0);
+                s1 = FloatVector.fromArray(S, w, wi + L).fma(FloatVector.fromArray(S, in, ii + colStep), s1);
+                s2 = FloatVector.fromArray(S, w, wi + 2 * L).fma(FloatVector.fromArray(S, in, ii + 2 * colStep), s2);
+                s3 = FloatVector.fromArray(S, w, wi + 3 * L).fma(FloatVector.fromArray(S, in, ii + 3 * colStep), s3);
+            }
+            for (; j < j1; j++, wi += L, ii += colStep) {
+                s0 = FloatVector.fromArray(S, w, wi).fma(FloatVector.fromArray(S, in, ii), s0);
+            }
+            FloatVector.fromArray(S, acc, accOff).add(s0.add(s1).add(s2.add(s3))).intoArray(acc, accOff);
+        }
+    }
+
     /** Input index of vector unit u: its row's start plus its place in the row. */
     private static int unitIn(int u, int perRow, int inStride) {
         int y = u / perRow;

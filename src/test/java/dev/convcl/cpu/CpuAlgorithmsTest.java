@@ -157,10 +157,20 @@ class CpuAlgorithmsTest {
         return specs.stream();
     }
 
-    /** The chosen algorithm, plus the two generic GEMM paths on every conv2d (they take any). */
+    /**
+     * The chosen algorithm, plus the two generic GEMM paths on every conv2d (they take any), and on
+     * a depthwise conv2d with one output channel per input channel both depthwise paths.
+     */
     private static List<String> algorithms(Convolution spec) {
         List<String> names = new ArrayList<>();
         names.add(CpuBackend.algorithmFor(spec));
+        if (!spec.isDeformable() && spec.isDepthwise() && spec.k() == spec.c()) {
+            for (String depthwise : new String[] {"cpu-depthwise-blocked", "cpu-depthwise"}) {
+                if (!names.contains(depthwise)) {
+                    names.add(depthwise);
+                }
+            }
+        }
         if (!spec.isDeformable()) {
             for (String generic : new String[] {"cpu-gemm", "cpu-implicit-gemm"}) {
                 if (!names.contains(generic)) {
@@ -217,6 +227,34 @@ class CpuAlgorithmsTest {
         }
     }
 
+    /**
+     * The blocked depthwise path skips the taps that read padding; an infinite weight on such a
+     * tap must still make the output NaN (inf * 0), as the reference and the other paths do.
+     */
+    @Test
+    void blockedDepthwiseKeepsTheNaNOfAnInfiniteWeightOverPadding() {
+        Convolution spec = Problems.parse("op=conv2d n=1 c=3 h=3 w=4 k=3 kh=5 kw=5 pad=2 groups=3 bias=1");
+        Args args = Tensors.args(spec, 7, false, 1);
+        float[] w = ((dev.convcl.HostTensor) args.get(dev.convcl.Arg.WEIGHTS)).array();
+        w[25 + 0] = Float.POSITIVE_INFINITY; // channel 1, tap (0, 0): padding for output rows 0-1, columns 0-1
+        float[] ref = CrossCheck.reference(spec, args);
+        for (CpuBackend backend : BACKENDS) {
+            try (CpuPlan plan = backend.compile(spec, "cpu-depthwise-blocked")) {
+                float[] out = Primitives.output(backend, plan, spec, args);
+                for (int i = 0; i < ref.length; i++) {
+                    int at = i;
+                    assertEquals(Float.isNaN(ref[i]), Float.isNaN(out[i]), () -> "element " + at + ": " + out[at]
+                            + ", reference " + ref[at] + ", " + label(backend) + " on " + spec);
+                    if (!Float.isNaN(ref[i]) && Float.isFinite(ref[i])) {
+                        assertEquals(ref[i], out[i], 1e-4f * (1 + Math.abs(ref[i])), () -> "element " + at + ", "
+                                + label(backend) + " on " + spec);
+                    }
+                }
+                assertTrue(Float.isNaN(out[12]), "channel 1's first output reads padding with the infinite weight");
+            }
+        }
+    }
+
     /** Tasks and the narrowest task's columns of an {@link ImplicitGemmConv#split}. */
     private static int[] tasksAndColumns(int items, int m, int qBlocks, int q, int threads) {
         int[] cut = ImplicitGemmConv.split(items, m, qBlocks, q, threads);
@@ -256,6 +294,12 @@ class CpuAlgorithmsTest {
         // 3 input channels (a network's first layer) and little waste.
         assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=3 h=224 w=224 k=64 kh=7 kw=7 stride=2 pad=3")));
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=4 h=5 w=5 k=8 kh=3 kw=3 groups=4")));
+        // RepLKNet's 13x13 on a 7x7 map: every output's taps are 7x7 of 13x13 in the image, and
+        // its rows are 7 of a vector's lanes. MobileNetV2's 3x3 on 14x14 keeps the row kernel.
+        assertEquals("cpu-depthwise-blocked", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 pad=6 groups=1024")));
+        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=384 h=14 w=14 k=384 kh=3 kw=3 pad=1 groups=384")));
         // Dense layers on short rows (ResNet-50 res4, Inception 1x7): the wide rows (15 of 14 and
         // 20 of 17 columns) cost fewer multiply-adds than packing every column element.
         assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 pad=1")));

@@ -1,0 +1,171 @@
+package dev.convcl.cpu;
+
+import dev.convcl.Convolution;
+import dev.convcl.DeviceException;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Depthwise convolution (groups == C, one output channel per input channel) on channel blocks:
+ * a task copies q = {@link Kernels#quantum()} input planes into oneDNN's nChw{q}c layout
+ * ({@code [H][W][q]}, a pixel's q channels adjacent) and the block's weights into
+ * {@code [KH][KW][q]}, so one vector FMA serves q channels of one output pixel; then it copies the
+ * block's outputs back to NCHW and applies the epilogue plane by plane.
+ *
+ * <p>Each output pixel runs only the taps that land in the image (a rectangle of kernel rows and
+ * columns): with a large kernel on a small map (RepLKNet's 13x13 on 7x7, 27x27 on 14x14) most taps
+ * read padding, which {@link DepthwiseConv}, vectorised along output rows shorter than a vector,
+ * multiplies like any value. The taps skipped read zeros, so the sums are the same unless a
+ * weight is infinite or NaN: then (checked per block) each skipped tap adds {@code w * 0}, as the
+ * reference does.
+ */
+final class DepthwiseBlockedConv extends CpuPlan {
+    private final Kernels kernels;
+    private final int q;
+    private final int blocks;       // channel blocks per image
+    private final int inFloats;     // H*W*q
+    private final int weightFloats; // KH*KW*q
+    private final int outFloats;    // OH*OW*q
+
+    DepthwiseBlockedConv(Convolution spec, ForkJoinPool pool, Kernels kernels) {
+        super(spec, pool);
+        if (!spec.isDepthwise() || spec.isDeformable() || spec.k() != spec.c()) {
+            throw new IllegalArgumentException("cpu-depthwise-blocked needs op=conv2d with groups == c == k: " + spec);
+        }
+        this.kernels = kernels;
+        KernelWarmup.startOnce(kernels);
+        this.q = kernels.quantum();
+        if (blockFloats(spec, q) > Scratch.TILE_FLOATS) {
+            throw new DeviceException(DeviceException.Kind.OUT_OF_RESOURCES, "a block of " + q + " channels of "
+                    + "cpu-depthwise-blocked holds " + blockFloats(spec, q) + " floats, above its tile of "
+                    + Scratch.TILE_FLOATS + ": " + spec);
+        }
+        this.blocks = PhaseLayout.ceilDiv(spec.c(), q);
+        this.inFloats = spec.h() * spec.w() * q;
+        this.weightFloats = spec.kh() * spec.kw() * q;
+        this.outFloats = spec.outH() * spec.outW() * q;
+    }
+
+    /** Floats a task holds for blocks of {@code q} channels: input, weights and output blocks. */
+    static long blockFloats(Convolution spec, int q) {
+        return ((long) spec.h() * spec.w() + (long) spec.kh() * spec.kw() + (long) spec.outH() * spec.outW()) * q;
+    }
+
+    /**
+     * Vector FMAs per q channels, this path against {@link DepthwiseConv}'s (output rows of
+     * ceil(OW / q) vectors, every tap): this path runs each output's taps inside the image, plus
+     * the copies in and out, a quarter of an FMA per element (a scalar load and store each).
+     * It is chosen when it costs at most half as much: its FMAs need a weight load each, where
+     * {@link DepthwiseConv}'s share one broadcast weight over four vectors.
+     */
+    static boolean pays(Convolution spec, int q) {
+        double rows = (double) spec.outH() * q * PhaseLayout.ceilDiv(spec.outW(), q) * spec.kh() * spec.kw();
+        double blocked = (double) insideTaps(spec, true) * insideTaps(spec, false)
+                + ((double) spec.h() * spec.w() + (double) spec.outH() * spec.outW()) * q / 4;
+        return blocked * 2 <= rows;
+    }
+
+    /** Sum over output rows (columns) of the kernel rows (columns) that land in the image. */
+    private static long insideTaps(Convolution spec, boolean rows) {
+        int out = rows ? spec.outH() : spec.outW(), stride = rows ? spec.strideH() : spec.strideW();
+        int pad = rows ? spec.padTop() : spec.padLeft(), dil = rows ? spec.dilH() : spec.dilW();
+        int taps = rows ? spec.kh() : spec.kw(), size = rows ? spec.h() : spec.w();
+        long sum = 0;
+        for (int o = 0; o < out; o++) {
+            int start = o * stride - pad;
+            sum += Math.max(0, last(start, dil, taps, size) - first(start, dil));
+        }
+        return sum;
+    }
+
+    /** The first tap t with {@code start + t*dil >= 0}. */
+    private static int first(int start, int dil) {
+        return start >= 0 ? 0 : (-start + dil - 1) / dil;
+    }
+
+    /** One past the last tap t (at most {@code taps}) with {@code start + t*dil < size}. */
+    private static int last(int start, int dil, int taps, int size) {
+        if (start >= size) {
+            return 0;
+        }
+        return Math.min(taps, (size - 1 - start) / dil + 1);
+    }
+
+    @Override
+    public String algorithm() {
+        return "cpu-depthwise-blocked";
+    }
+
+    @Override
+    long scratchBytes() {
+        long tasks = Math.min((long) spec.n() * blocks, pool.getParallelism());
+        return 4 * tasks * ((long) inFloats + weightFloats + outFloats);
+    }
+
+    @Override
+    void run(CallData call) {
+        Parallel.forEach(pool, spec.n() * blocks, task -> block(call, task / blocks, task % blocks));
+    }
+
+    /** Channels {@code b*q ..} of image {@code n}. */
+    private void block(CallData call, int n, int b) {
+        int h = spec.h(), w = spec.w(), oh = spec.outH(), ow = spec.outW(), kk = spec.kh() * spec.kw();
+        int c0 = b * q, lanes = Math.min(q, spec.c() - c0);
+        float[] in = Workspace.zeroed(Workspace.Slot.BUFFER, inFloats);
+        float[] wt = Workspace.zeroed(Workspace.Slot.PANEL, weightFloats);
+        float[] acc = Workspace.zeroed(Workspace.Slot.WIDE, outFloats);
+        float[] src = call.in(), weights = call.wt();
+        boolean finite = true;
+        for (int l = 0; l < lanes; l++) {
+            int plane = (n * spec.c() + c0 + l) * h * w;
+            for (int p = 0, hw = h * w; p < hw; p++) {
+                in[p * q + l] = src[plane + p];
+            }
+            int wk = (c0 + l) * kk;
+            for (int t = 0; t < kk; t++) {
+                float v = weights[wk + t];
+                wt[t * q + l] = v;
+                finite &= Float.isFinite(v);
+            }
+        }
+        int rowStep = spec.dilH() * w * q, colStep = spec.dilW() * q;
+        for (int oy = 0; oy < oh; oy++) {
+            int sy = oy * spec.strideH() - spec.padTop();
+            int i0 = first(sy, spec.dilH()), i1 = last(sy, spec.dilH(), spec.kh(), h);
+            for (int ox = 0; ox < ow; ox++) {
+                int sx = ox * spec.strideW() - spec.padLeft();
+                int j0 = first(sx, spec.dilW()), j1 = last(sx, spec.dilW(), spec.kw(), w);
+                int accOff = (oy * ow + ox) * q;
+                if (i0 < i1 && j0 < j1) {
+                    kernels.blockedTaps(wt, spec.kw(), i0, i1, j0, j1, in, (sy * w + sx) * q, rowStep, colStep, acc,
+                            accOff);
+                }
+                if (!finite) {
+                    addSkippedTaps(wt, i0, i1, j0, j1, acc, accOff);
+                }
+            }
+        }
+        float[] out = call.out();
+        for (int l = 0; l < lanes; l++) {
+            int k = c0 + l, dst = (n * spec.k() + k) * oh * ow;
+            for (int p = 0, ohw = oh * ow; p < ohw; p++) {
+                out[dst + p] = acc[p * q + l];
+            }
+            call.finishInPlace(dst, oh * ow, k);
+        }
+    }
+
+    /** Adds {@code w * 0} for every tap outside the rectangle: NaN for an infinite or NaN weight, as the reference. */
+    private void addSkippedTaps(float[] wt, int i0, int i1, int j0, int j1, float[] acc, int accOff) {
+        for (int i = 0; i < spec.kh(); i++) {
+            for (int j = 0; j < spec.kw(); j++) {
+                if (i >= i0 && i < i1 && j >= j0 && j < j1) {
+                    continue;
+                }
+                int wi = (i * spec.kw() + j) * q;
+                for (int l = 0; l < q; l++) {
+                    acc[accOff + l] += wt[wi + l] * 0f;
+                }
+            }
+        }
+    }
+}
