@@ -54,14 +54,17 @@ final class DepthwiseBlockedConv extends CpuPlan {
      * Vector FMAs per q channels, this path against {@link DepthwiseConv}'s (output rows of
      * ceil(OW / q) vectors, every tap): this path runs each output's taps inside the image, plus
      * the copies in and out, a quarter of an FMA per element (a scalar load and store each).
-     * It is chosen when it costs at most half as much: its FMAs need a weight load each, where
-     * {@link DepthwiseConv}'s share one broadcast weight over four vectors.
+     * It is chosen when it costs at most a third as much: its FMAs need a weight load each, where
+     * {@link DepthwiseConv}'s share one broadcast weight over four vectors, and its four chains
+     * restart every kernel row. Measured (2 threads, AVX-512): RepLKNet's 29x29 on 28x28 costs
+     * 2.1x less here on this count but ran 1.3x slower (3.95 against 2.97 ms); 27x27 on 14x14
+     * (4.1x less) ran 3.6x faster, 13x13 on 7x7 (6.8x less) 4.4x faster.
      */
     static boolean pays(Convolution spec, int q) {
         double rows = (double) spec.outH() * q * PhaseLayout.ceilDiv(spec.outW(), q) * spec.kh() * spec.kw();
         double blocked = (double) insideTaps(spec, true) * insideTaps(spec, false)
                 + ((double) spec.h() * spec.w() + (double) spec.outH() * spec.outW()) * q / 4;
-        return blocked * 2 <= rows;
+        return blocked * 3 <= rows;
     }
 
     /** Sum over output rows (columns) of the kernel rows (columns) that land in the image. */

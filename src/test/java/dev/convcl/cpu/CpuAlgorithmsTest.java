@@ -300,6 +300,11 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 pad=6 groups=1024")));
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=384 h=14 w=14 k=384 kh=3 kw=3 pad=1 groups=384")));
+        // 29x29 on 28x28: 2.1x fewer FMAs on channel blocks, measured 1.3x slower.
+        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256")));
+        assertEquals("cpu-depthwise-blocked", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=512 h=14 w=14 k=512 kh=27 kw=27 pad=13 groups=512")));
         // Dense layers on short rows (ResNet-50 res4, Inception 1x7): the wide rows (15 of 14 and
         // 20 of 17 columns) cost fewer multiply-adds than packing every column element.
         assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 pad=1")));
