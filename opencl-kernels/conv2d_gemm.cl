@@ -176,6 +176,17 @@ __kernel void pack_weights(__global const real* restrict weight,
         const __global real* w = wj;                                                               \
         __VA_ARGS__                                                                                \
     }
+/* Edge column j of the tile (after REGISTER_TILE_TAPS's set-up: col points at its input, wcol
+ * at its weights, of the first input channel and kernel row 0): the tap (c, i, j) for every
+ * input channel c and kernel row i inside the image, in the body of REGISTER_TILE_EDGE(NL, NR). */
+#define REGISTER_TILE_EDGE_COLUMN(NL, NR, ...)                                                    \
+    for (int c = 0; c < CG; ++c) {                                                                 \
+        for (int i = iLo; i < iHi; ++i) {                                                          \
+            const __global real* px = col + c * plane + (iy0 + i * DH) * IWP;                      \
+            const __global real* wj = wcol + (c * KH + i) * KW * TM;                               \
+            REGISTER_TILE_EDGE(NL, NR, __VA_ARGS__)                                                \
+        }                                                                                          \
+    }
 #define REGISTER_TILE_TAPS(SEG, SEGV, ...)                                                        \
     /* once per tile: the kernel rows inside the image, i in [iLo, iHi), and the kernel columns  \
        whose valid pixels (SEGV inputs) lie inside the row and whose whole span (SEG inputs)     \
@@ -204,37 +215,41 @@ __kernel void pack_weights(__global const real* restrict weight,
             }                                                                                      \
         }                                                                                          \
     }                                                                                              \
-    if (jFast < KW || iHi - iLo < KH) {                                                            \
+    /* edge columns j (at most a few a tile): which pixels read padding depends on j alone, so   \
+       each picks its body once and runs it on every input channel and kernel row inside the     \
+       image; then the kernel rows outside the image, whose every pixel is padding */            \
+    for (int e = 0; e < KW - jFast; ++e) {                                                         \
+        const int j = e < jLo ? e : e + jFast;                                                     \
+        const int x0 = ix0 + j * DW;                                                               \
+        const __global real* col = in + x0;                                                        \
+        const __global real* wcol = w + j * TM;                                                    \
+        /* pixels t < nl read left of the row, t >= nr right of it */                             \
+        const int nl = x0 < 0 ? min(TN, (SW - 1 - x0) / SW) : 0;                                   \
+        const int nr = IWP - x0 > 0 ? min(TN, (IWP - x0 + SW - 1) / SW) : 0;                       \
+        /* the usual edges get a body of constants: 1-3 pixels in the padding on one side; the   \
+           rest (images narrower than a tile, wide padding) a body that tests each pixel */      \
+        const int edge = nr == TN && nl <= 3 ? nl : nl == 0 && TN - nr <= 3 ? 3 + TN - nr : 0;     \
+        switch (edge) {                                                                            \
+        case 1: REGISTER_TILE_EDGE_COLUMN(1, TN, __VA_ARGS__) break;                               \
+        case 2: REGISTER_TILE_EDGE_COLUMN(2, TN, __VA_ARGS__) break;                               \
+        case 3: REGISTER_TILE_EDGE_COLUMN(3, TN, __VA_ARGS__) break;                               \
+        case 4: REGISTER_TILE_EDGE_COLUMN(0, TN - 1, __VA_ARGS__) break;                           \
+        case 5: REGISTER_TILE_EDGE_COLUMN(0, TN - 2, __VA_ARGS__) break;                           \
+        case 6: REGISTER_TILE_EDGE_COLUMN(0, TN - 3, __VA_ARGS__) break;                           \
+        default: REGISTER_TILE_EDGE_COLUMN(nl, nr, __VA_ARGS__) break;                             \
+        }                                                                                          \
+    }                                                                                              \
+    if (iHi - iLo < KH) {                                                                          \
         for (int c = 0; c < CG; ++c) {                                                             \
-            const __global real* inc = in + c * plane;                                             \
             for (int i = 0; i < KH; ++i) {                                                         \
-                const bool inside = i >= iLo && i < iHi;                                           \
-                const int done = inside ? jFast : 0; /* columns the first nest ran */             \
-                const __global real* row = inc + (iy0 + i * DH) * IWP; /* read only if inside */  \
+                if (i >= iLo && i < iHi) {                                                         \
+                    continue; /* a row inside the image: its taps ran above */                    \
+                }                                                                                  \
+                const __global real* px = in; /* not read */                                       \
                 const __global real* wrow = w + (c * KH + i) * KW * TM;                            \
-                for (int e = 0; e < KW - done; ++e) {                                              \
-                    const int j = e < jLo ? e : e + done;                                          \
-                    const int x0 = ix0 + j * DW;                                                   \
-                    const __global real* px = row + x0;                                            \
+                for (int j = 0; j < KW; ++j) {                                                     \
                     const __global real* wj = wrow + j * TM;                                       \
-                    /* pixels t < nl read left of the row, t >= nr right of it */                 \
-                    const int nl = x0 < 0 ? min(TN, (SW - 1 - x0) / SW) : 0;                       \
-                    const int nr = IWP - x0 > 0 ? min(TN, (IWP - x0 + SW - 1) / SW) : 0;           \
-                    /* the usual edges get a body of constants: 1-3 pixels in the padding on     \
-                       one side, or a row outside the image; the rest (images narrower than a    \
-                       tile, wide padding) a body that tests each pixel */                       \
-                    const int edge = !inside ? 7 : nr == TN && nl <= 3 ? nl                        \
-                                   : nl == 0 && TN - nr <= 3 ? 3 + TN - nr : 0;                    \
-                    switch (edge) {                                                                \
-                    case 1: REGISTER_TILE_EDGE(1, TN, __VA_ARGS__) break;                          \
-                    case 2: REGISTER_TILE_EDGE(2, TN, __VA_ARGS__) break;                          \
-                    case 3: REGISTER_TILE_EDGE(3, TN, __VA_ARGS__) break;                          \
-                    case 4: REGISTER_TILE_EDGE(0, TN - 1, __VA_ARGS__) break;                      \
-                    case 5: REGISTER_TILE_EDGE(0, TN - 2, __VA_ARGS__) break;                      \
-                    case 6: REGISTER_TILE_EDGE(0, TN - 3, __VA_ARGS__) break;                      \
-                    case 7: REGISTER_TILE_EDGE(TN, TN, __VA_ARGS__) break;                         \
-                    default: REGISTER_TILE_EDGE(nl, nr, __VA_ARGS__) break;                        \
-                    }                                                                              \
+                    REGISTER_TILE_EDGE(TN, TN, __VA_ARGS__)                                        \
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
