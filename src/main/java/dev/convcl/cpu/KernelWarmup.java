@@ -52,16 +52,13 @@ final class KernelWarmup {
 
     /**
      * {@code calls} calls of each kernel on the warm-up shapes; returns the last outputs (GEMM rows
-     * then taps), for tests.
+     * of the widest call, then taps, then blocked taps), for tests.
      */
     static float[][] run(Kernels kernels, int calls) {
         Shapes s = Shapes.of(kernels.quantum());
         float[] a = ramp(s.m() * s.depth(), 0.25f);
-        float[] b = ramp(s.depth() * s.cols(), 0.5f);
+        float[] b;
         int[] rowOffsets = new int[s.depth()];
-        for (int r = 0; r < s.depth(); r++) {
-            rowOffsets[r] = r * s.cols();
-        }
         int inStride = s.tapRowLen() + s.taps();
         float[] in = ramp(s.tapRows() * inStride + s.taps(), 0.125f);
         float[] w = ramp(s.taps(), 1f);
@@ -69,18 +66,33 @@ final class KernelWarmup {
         for (int q = 0; q < s.taps(); q++) {
             tapOffsets[q] = q;
         }
-        float[][] c = new float[s.m()][s.cols()];
-        float[] out = new float[s.tapRows() * s.tapRowLen()];
-        for (int i = 0; i < calls; i++) {
-            for (float[] row : c) {
-                java.util.Arrays.fill(row, 0f);
-            }
-            kernels.gemm(s.m(), s.depth(), s.cols(), a, 0, s.depth(), b, rowOffsets, 0, c);
-            kernels.taps(s.tapRows(), s.tapRowLen(), inStride, w, 0, tapOffsets, s.taps(), in, 0, out, 0);
+        int q = kernels.quantum(), widest = s.cols() + 2 * q;
+        b = ramp(s.depth() * widest, 0.5f);
+        for (int r = 0; r < s.depth(); r++) {
+            rowOffsets[r] = r * widest;
         }
-        float[][] result = new float[s.m() + 1][];
+        float[][] c = new float[s.m()][widest];
+        float[] out = new float[s.tapRows() * s.tapRowLen()];
+        // blockedTaps over 2 kernel rows of 5 columns: a group of four columns, then one.
+        int bkw = 5;
+        float[] bw = ramp(2 * bkw * q, 0.5f), bin = ramp(2 * bkw * q, 0.25f), bacc = new float[q];
+        for (int i = 0; i < calls; i++) {
+            // 3, 4 and 5 vectors of columns: with 3-vector blocks (512-bit vectors) 8x3 alone, then
+            // 8x3 + 8x1, then 8x3 + 8x2; with 2-vector blocks every tail as well.
+            for (int cols = s.cols(); cols <= widest; cols += q) {
+                for (float[] row : c) {
+                    java.util.Arrays.fill(row, 0f);
+                }
+                kernels.gemm(s.m(), s.depth(), cols, a, 0, s.depth(), b, rowOffsets, 0, c);
+            }
+            kernels.taps(s.tapRows(), s.tapRowLen(), inStride, w, 0, tapOffsets, s.taps(), in, 0, out, 0);
+            java.util.Arrays.fill(bacc, 0f);
+            kernels.blockedTaps(bw, bkw, 0, 2, 0, bkw, bin, 0, bkw * q, q, bacc, 0);
+        }
+        float[][] result = new float[s.m() + 2][];
         System.arraycopy(c, 0, result, 0, s.m());
         result[s.m()] = out;
+        result[s.m() + 1] = bacc;
         return result;
     }
 

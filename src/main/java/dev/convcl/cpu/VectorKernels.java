@@ -13,6 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /**
+     * Whether the 8x3 block is used: with 512-bit vectors (x86 AVX-512 has 32 registers); with
+     * 256-bit ones (AVX2, 16 registers) its 28 live vectors would spill.
+     */
+    private static final boolean WIDE_BLOCKS = S.vectorBitSize() >= 512;
 
     @Override
     public String name() {
@@ -31,6 +36,11 @@ final class VectorKernels implements Kernels {
         for (; i + 8 <= m; i += 8) {
             int ai = aOff + i * lda;
             int p = 0;
+            if (WIDE_BLOCKS) {
+                for (; p + 3 * L <= cols; p += 3 * L) {
+                    block8x3(depth, a, ai, lda, b, rowOffsets, colOffset + p, p, c, i);
+                }
+            }
             for (; p + 2 * L <= cols; p += 2 * L) {
                 block8x2(depth, a, ai, lda, b, rowOffsets, colOffset + p, p, c, i);
             }
@@ -58,6 +68,85 @@ final class VectorKernels implements Kernels {
                 block1x1(depth, a, ai, lda, b, rowOffsets, colOffset + p, p, c, i);
             }
         }
+    }
+
+    /**
+     * C rows [0,8) x columns [p, p+3*L) += A x B over the whole depth: 24 accumulators, 3 B
+     * vectors and a broadcast, for machines with 32 vector registers (512-bit, {@link #WIDE_BLOCKS}):
+     * 11 loads per 24 FMAs instead of 10 per 16.
+     */
+    private static void block8x3(int depth, float[] a, int ai, int lda, float[] b, int[] rowOffsets, int bp,
+                               int p, float[][] c, int ci) {
+        FloatVector c00 = FloatVector.fromArray(S, c[ci + 0], p + 0 * L);
+        FloatVector c01 = FloatVector.fromArray(S, c[ci + 0], p + 1 * L);
+        FloatVector c02 = FloatVector.fromArray(S, c[ci + 0], p + 2 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p + 0 * L);
+        FloatVector c11 = FloatVector.fromArray(S, c[ci + 1], p + 1 * L);
+        FloatVector c12 = FloatVector.fromArray(S, c[ci + 1], p + 2 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c[ci + 2], p + 0 * L);
+        FloatVector c21 = FloatVector.fromArray(S, c[ci + 2], p + 1 * L);
+        FloatVector c22 = FloatVector.fromArray(S, c[ci + 2], p + 2 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c[ci + 3], p + 0 * L);
+        FloatVector c31 = FloatVector.fromArray(S, c[ci + 3], p + 1 * L);
+        FloatVector c32 = FloatVector.fromArray(S, c[ci + 3], p + 2 * L);
+        FloatVector c40 = FloatVector.fromArray(S, c[ci + 4], p + 0 * L);
+        FloatVector c41 = FloatVector.fromArray(S, c[ci + 4], p + 1 * L);
+        FloatVector c42 = FloatVector.fromArray(S, c[ci + 4], p + 2 * L);
+        FloatVector c50 = FloatVector.fromArray(S, c[ci + 5], p + 0 * L);
+        FloatVector c51 = FloatVector.fromArray(S, c[ci + 5], p + 1 * L);
+        FloatVector c52 = FloatVector.fromArray(S, c[ci + 5], p + 2 * L);
+        FloatVector c60 = FloatVector.fromArray(S, c[ci + 6], p + 0 * L);
+        FloatVector c61 = FloatVector.fromArray(S, c[ci + 6], p + 1 * L);
+        FloatVector c62 = FloatVector.fromArray(S, c[ci + 6], p + 2 * L);
+        FloatVector c70 = FloatVector.fromArray(S, c[ci + 7], p + 0 * L);
+        FloatVector c71 = FloatVector.fromArray(S, c[ci + 7], p + 1 * L);
+        FloatVector c72 = FloatVector.fromArray(S, c[ci + 7], p + 2 * L);
+        for (int r = 0; r < depth; r++) {
+            int br = rowOffsets[r] + bp;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
+            FloatVector b1 = FloatVector.fromArray(S, b, br + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, br + 2 * L);
+            FloatVector w0 = FloatVector.broadcast(S, a[ai + 0 * lda + r]);
+            c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01); c02 = w0.fma(b2, c02);
+            FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
+            c10 = w1.fma(b0, c10); c11 = w1.fma(b1, c11); c12 = w1.fma(b2, c12);
+            FloatVector w2 = FloatVector.broadcast(S, a[ai + 2 * lda + r]);
+            c20 = w2.fma(b0, c20); c21 = w2.fma(b1, c21); c22 = w2.fma(b2, c22);
+            FloatVector w3 = FloatVector.broadcast(S, a[ai + 3 * lda + r]);
+            c30 = w3.fma(b0, c30); c31 = w3.fma(b1, c31); c32 = w3.fma(b2, c32);
+            FloatVector w4 = FloatVector.broadcast(S, a[ai + 4 * lda + r]);
+            c40 = w4.fma(b0, c40); c41 = w4.fma(b1, c41); c42 = w4.fma(b2, c42);
+            FloatVector w5 = FloatVector.broadcast(S, a[ai + 5 * lda + r]);
+            c50 = w5.fma(b0, c50); c51 = w5.fma(b1, c51); c52 = w5.fma(b2, c52);
+            FloatVector w6 = FloatVector.broadcast(S, a[ai + 6 * lda + r]);
+            c60 = w6.fma(b0, c60); c61 = w6.fma(b1, c61); c62 = w6.fma(b2, c62);
+            FloatVector w7 = FloatVector.broadcast(S, a[ai + 7 * lda + r]);
+            c70 = w7.fma(b0, c70); c71 = w7.fma(b1, c71); c72 = w7.fma(b2, c72);
+        }
+        c00.intoArray(c[ci + 0], p + 0 * L);
+        c01.intoArray(c[ci + 0], p + 1 * L);
+        c02.intoArray(c[ci + 0], p + 2 * L);
+        c10.intoArray(c[ci + 1], p + 0 * L);
+        c11.intoArray(c[ci + 1], p + 1 * L);
+        c12.intoArray(c[ci + 1], p + 2 * L);
+        c20.intoArray(c[ci + 2], p + 0 * L);
+        c21.intoArray(c[ci + 2], p + 1 * L);
+        c22.intoArray(c[ci + 2], p + 2 * L);
+        c30.intoArray(c[ci + 3], p + 0 * L);
+        c31.intoArray(c[ci + 3], p + 1 * L);
+        c32.intoArray(c[ci + 3], p + 2 * L);
+        c40.intoArray(c[ci + 4], p + 0 * L);
+        c41.intoArray(c[ci + 4], p + 1 * L);
+        c42.intoArray(c[ci + 4], p + 2 * L);
+        c50.intoArray(c[ci + 5], p + 0 * L);
+        c51.intoArray(c[ci + 5], p + 1 * L);
+        c52.intoArray(c[ci + 5], p + 2 * L);
+        c60.intoArray(c[ci + 6], p + 0 * L);
+        c61.intoArray(c[ci + 6], p + 1 * L);
+        c62.intoArray(c[ci + 6], p + 2 * L);
+        c70.intoArray(c[ci + 7], p + 0 * L);
+        c71.intoArray(c[ci + 7], p + 1 * L);
+        c72.intoArray(c[ci + 7], p + 2 * L);
     }
 
     /** C rows [0,8) x columns [p, p+2*L) += A x B over the whole depth, accumulators in registers. */
