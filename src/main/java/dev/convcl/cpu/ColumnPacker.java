@@ -1,6 +1,5 @@
 package dev.convcl.cpu;
 
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * Fills a tile of the column matrix ("B") that {@link GemmConv} multiplies the weights with: row
@@ -13,7 +12,7 @@ interface ColumnPacker {
     String algorithm();
 
     /** Per-call preparation shared by all tiles (e.g. padded input planes); null when none. */
-    default Object prepare(CallData call, ForkJoinPool pool) {
+    default Object prepare(CallData call, WorkerPool pool) {
         return null;
     }
 

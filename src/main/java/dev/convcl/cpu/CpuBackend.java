@@ -16,7 +16,6 @@ import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Memory;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
 import java.util.function.Function;
 
 /**
@@ -41,7 +40,7 @@ import java.util.function.Function;
  * arguments, staging) until they are closed; the algorithms' per-call scratch is not in it.
  */
 public final class CpuBackend implements Backend {
-    private final ForkJoinPool pool;
+    private final WorkerPool pool;
     private final boolean ownsPool;
     private final Kernels kernels;
     private final java.util.concurrent.atomic.AtomicLong liveBytes = new java.util.concurrent.atomic.AtomicLong();
@@ -52,7 +51,10 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Uses {@code threads} worker threads. The inner loops use the JDK's incubating Vector API when
+     * Uses {@code threads} worker threads: the calling thread and {@code threads - 1} helper
+     * threads (named {@code convcl-cpu-<n>-<i>}, daemon, started on first use,
+     * spinning up to 100 µs after each call before they park, ended by
+     * {@link #close}). The inner loops use the JDK's incubating Vector API when
      * the JVM was started with {@code --add-modules jdk.incubator.vector} (about 2.5x faster dense
      * convolutions), and plain Java otherwise; {@code -Dconvcl.cpu.vector=false} forces plain Java.
      */
@@ -64,7 +66,7 @@ public final class CpuBackend implements Backend {
         if (threads < 1) {
             throw new IllegalArgumentException("threads=" + threads + " must be at least 1");
         }
-        this.pool = new ForkJoinPool(threads);
+        this.pool = new WorkerPool(threads);
         this.ownsPool = true;
         this.kernels = kernels;
         this.convolutions = Map.of(
@@ -115,7 +117,7 @@ public final class CpuBackend implements Backend {
         return pool.getParallelism();
     }
 
-    ForkJoinPool pool() {
+    WorkerPool pool() {
         return pool;
     }
 
@@ -288,7 +290,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void close() {
         if (ownsPool) {
-            pool.shutdown();
+            pool.close();
         }
     }
 }

@@ -3,7 +3,6 @@ package dev.convcl.cpu;
 import dev.convcl.Arg;
 import dev.convcl.Binary;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * {@code cpu-binary}: element-wise arithmetic with broadcasting. The result is walked as rows of
@@ -16,7 +15,7 @@ final class CpuBinary extends CpuOpPlan<Binary> {
     private final int[] strideA;
     private final int[] strideB;
 
-    CpuBinary(Binary op, ForkJoinPool pool) {
+    CpuBinary(Binary op, WorkerPool pool) {
         super("cpu-binary", op, pool);
         this.epilogue = new Epilogue(false, op.postOps());
         this.out = pad4(op.outputShape());

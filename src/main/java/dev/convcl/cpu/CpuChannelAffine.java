@@ -3,13 +3,12 @@ package dev.convcl.cpu;
 import dev.convcl.Arg;
 import dev.convcl.ChannelAffine;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
 
 /** {@code cpu-channel-affine}: {@code post(x * scale[c] + shift[c])}, planes in parallel, the epilogue through {@link Epilogue}. */
 final class CpuChannelAffine extends CpuOpPlan<ChannelAffine> {
     private final Epilogue epilogue;
 
-    CpuChannelAffine(ChannelAffine op, ForkJoinPool pool) {
+    CpuChannelAffine(ChannelAffine op, WorkerPool pool) {
         super("cpu-channel-affine", op, pool);
         this.epilogue = new Epilogue(false, op.postOps());
     }

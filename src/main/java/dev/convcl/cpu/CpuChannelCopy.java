@@ -1,11 +1,10 @@
 package dev.convcl.cpu;
 
 import dev.convcl.ChannelCopy;
-import java.util.concurrent.ForkJoinPool;
 
 /** {@code cpu-channel-copy}: one contiguous copy per batch element (the channel range is contiguous in NCHW). */
 final class CpuChannelCopy extends CpuOneInputPlan<ChannelCopy> {
-    CpuChannelCopy(ChannelCopy op, ForkJoinPool pool) {
+    CpuChannelCopy(ChannelCopy op, WorkerPool pool) {
         super("cpu-channel-copy", op, pool);
     }
 

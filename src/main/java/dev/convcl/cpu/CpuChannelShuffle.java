@@ -1,11 +1,10 @@
 package dev.convcl.cpu;
 
 import dev.convcl.ChannelShuffle;
-import java.util.concurrent.ForkJoinPool;
 
 /** {@code cpu-channel-shuffle}: one plane copy per output channel, planes in parallel. */
 final class CpuChannelShuffle extends CpuOneInputPlan<ChannelShuffle> {
-    CpuChannelShuffle(ChannelShuffle op, ForkJoinPool pool) {
+    CpuChannelShuffle(ChannelShuffle op, WorkerPool pool) {
         super("cpu-channel-shuffle", op, pool);
     }
 

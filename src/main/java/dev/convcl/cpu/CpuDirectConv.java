@@ -2,8 +2,6 @@ package dev.convcl.cpu;
 
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
-import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 
 /**
  * Direct convolution in Java, one task per (image, output channel) plane, float accumulation.
@@ -12,7 +10,7 @@ import java.util.stream.IntStream;
 final class CpuDirectConv extends CpuPlan {
     private final int offsetGroups;
 
-    CpuDirectConv(Convolution spec, ForkJoinPool pool) {
+    CpuDirectConv(Convolution spec, WorkerPool pool) {
         super(spec, pool);
         this.offsetGroups = spec instanceof DeformConv2d d ? d.offsetGroups() : 1;
     }
@@ -30,15 +28,7 @@ final class CpuDirectConv extends CpuPlan {
 
     @Override
     void run(CallData call) {
-        try {
-            pool.submit(() -> IntStream.range(0, spec.n() * spec.k()).parallel()
-                    .forEach(nk -> plane(call, nk / spec.k(), nk % spec.k()))).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while computing " + spec, e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException("CPU path failed on " + spec + ": " + e.getCause(), e.getCause());
-        }
+        Parallel.forEach(pool, spec.n() * spec.k(), nk -> plane(call, nk / spec.k(), nk % spec.k()));
     }
 
     private void plane(CallData call, int n, int k) {

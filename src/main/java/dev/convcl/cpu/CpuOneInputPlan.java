@@ -3,7 +3,6 @@ package dev.convcl.cpu;
 import dev.convcl.Arg;
 import dev.convcl.Operation;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * A CPU primitive of an operation that reads one tensor ({@link Arg#SRC}) and writes
@@ -13,7 +12,7 @@ import java.util.concurrent.ForkJoinPool;
  * @param <T> the operation
  */
 abstract class CpuOneInputPlan<T extends Operation> extends CpuOpPlan<T> {
-    CpuOneInputPlan(String name, T op, ForkJoinPool pool) {
+    CpuOneInputPlan(String name, T op, WorkerPool pool) {
         super(name, op, pool);
     }
 

@@ -6,7 +6,6 @@ import dev.convcl.spi.Memory;
 import dev.convcl.spi.Primitive;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * A compiled CPU primitive of an operation other than a convolution: binds constant arguments by
@@ -19,11 +18,11 @@ abstract class CpuOpPlan<T extends Operation> implements Primitive {
     static final int TASKS_PER_THREAD = 4;
 
     final T op;
-    final ForkJoinPool pool;
+    final WorkerPool pool;
     private final String name;
     private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
 
-    CpuOpPlan(String name, T op, ForkJoinPool pool) {
+    CpuOpPlan(String name, T op, WorkerPool pool) {
         this.name = name;
         this.op = op;
         this.pool = pool;

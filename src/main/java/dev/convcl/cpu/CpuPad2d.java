@@ -2,11 +2,10 @@ package dev.convcl.cpu;
 
 import dev.convcl.Pad2d;
 import java.util.Arrays;
-import java.util.concurrent.ForkJoinPool;
 
 /** {@code cpu-pad2d}: each output plane filled with the value around row copies of the input, planes in parallel. */
 final class CpuPad2d extends CpuOneInputPlan<Pad2d> {
-    CpuPad2d(Pad2d op, ForkJoinPool pool) {
+    CpuPad2d(Pad2d op, WorkerPool pool) {
         super("cpu-pad2d", op, pool);
     }
 

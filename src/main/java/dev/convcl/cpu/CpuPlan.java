@@ -6,7 +6,6 @@ import dev.convcl.spi.Memory;
 import dev.convcl.spi.Primitive;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * A compiled CPU algorithm: binds constant arguments by reference, gathers a call's arrays into
@@ -17,10 +16,10 @@ abstract class CpuPlan implements Primitive {
     final Convolution spec;
     final Epilogue epilogue;
     /** The backend's pool, which the algorithm's tasks run on. */
-    final ForkJoinPool pool;
+    final WorkerPool pool;
     private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
 
-    CpuPlan(Convolution spec, ForkJoinPool pool) {
+    CpuPlan(Convolution spec, WorkerPool pool) {
         this.spec = spec;
         this.pool = pool;
         this.epilogue = new Epilogue(spec.bias(), spec.postOps());

@@ -2,7 +2,6 @@ package dev.convcl.cpu;
 
 import dev.convcl.Pool2d;
 import dev.convcl.Window2d;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * {@code cpu-pool2d}: max and average pooling as {@link Pool2d} defines them, planes in parallel.
@@ -10,7 +9,7 @@ import java.util.concurrent.ForkJoinPool;
  * average's divisor only with count_include_pad); the average sums in double.
  */
 final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
-    CpuPool2d(Pool2d op, ForkJoinPool pool) {
+    CpuPool2d(Pool2d op, WorkerPool pool) {
         super("cpu-pool2d", op, pool);
     }
 

@@ -3,7 +3,6 @@ package dev.convcl.cpu;
 import dev.convcl.Arg;
 import dev.convcl.RoiAlign;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * {@code cpu-roi-align}: roi_align, ps_roi_align and deform_roi_pool as {@link RoiAlign} defines
@@ -11,7 +10,7 @@ import java.util.concurrent.ForkJoinPool;
  * (RoI, channel) planes in parallel. No scratch: memory is the output, whatever the number of RoIs.
  */
 final class CpuRoiAlign extends CpuOpPlan<RoiAlign> {
-    CpuRoiAlign(RoiAlign op, ForkJoinPool pool) {
+    CpuRoiAlign(RoiAlign op, WorkerPool pool) {
         super("cpu-roi-align", op, pool);
     }
 

@@ -1,7 +1,6 @@
 package dev.convcl.cpu;
 
 import dev.convcl.DeformConv2d;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * Column rows of torchvision's deform_conv2d: each row is one input channel bilinearly sampled at
@@ -50,7 +49,7 @@ final class DeformSampler implements ColumnPacker {
     }
 
     @Override
-    public Object prepare(CallData call, ForkJoinPool pool) {
+    public Object prepare(CallData call, WorkerPool pool) {
         int h = s.h(), w = s.w();
         float[] in = call.in();
         float[] padded = Workspace.zeroed(Workspace.Slot.BUFFER, paddedLen);

@@ -2,7 +2,6 @@ package dev.convcl.cpu;
 
 import dev.convcl.Convolution;
 import dev.convcl.DeviceException;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * Depthwise convolution (groups == C, one output channel per input channel) on channel blocks:
@@ -26,7 +25,7 @@ final class DepthwiseBlockedConv extends CpuPlan {
     private final int weightFloats; // KH*KW*q
     private final int outFloats;    // OH*OW*q
 
-    DepthwiseBlockedConv(Convolution spec, ForkJoinPool pool, Kernels kernels) {
+    DepthwiseBlockedConv(Convolution spec, WorkerPool pool, Kernels kernels) {
         super(spec, pool);
         if (!spec.isDepthwise() || spec.isDeformable() || spec.k() != spec.c()) {
             throw new IllegalArgumentException("cpu-depthwise-blocked needs op=conv2d with groups == c == k: " + spec);

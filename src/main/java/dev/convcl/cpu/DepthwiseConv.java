@@ -2,7 +2,6 @@ package dev.convcl.cpu;
 
 import dev.convcl.Convolution;
 import dev.convcl.DeviceException;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * Depthwise convolution (groups == C, any channel multiplier): each input plane goes into a
@@ -52,12 +51,12 @@ final class DepthwiseConv extends CpuPlan {
         }
     }
 
-    DepthwiseConv(Convolution spec, ForkJoinPool pool, Kernels kernels) {
+    DepthwiseConv(Convolution spec, WorkerPool pool, Kernels kernels) {
         this(spec, pool, kernels, Scratch.TILE_FLOATS);
     }
 
     /** With a tile of {@code tileFloats} per task (tests cut small planes into bands with it). */
-    DepthwiseConv(Convolution spec, ForkJoinPool pool, Kernels kernels, long tileFloats) {
+    DepthwiseConv(Convolution spec, WorkerPool pool, Kernels kernels, long tileFloats) {
         super(spec, pool);
         if (!spec.isDepthwise() || spec.isDeformable()) {
             throw new IllegalArgumentException("depthwise path needs op=conv2d with groups == c: " + spec);

@@ -1,7 +1,6 @@
 package dev.convcl.cpu;
 
 import dev.convcl.Convolution;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * Convolution as a GEMM per (image, group): {@code out[k][p] = sum_r W[k][r] * col[r][p]}, where
@@ -45,7 +44,7 @@ final class GemmConv extends CpuPlan {
     private final int kPerPart;  // output channels per task in one-task-per-item mode
     private final int parts;     // tasks per item in one-task-per-item mode
 
-    GemmConv(Convolution spec, ForkJoinPool pool, Kernels kernels, ColumnPacker packer) {
+    GemmConv(Convolution spec, WorkerPool pool, Kernels kernels, ColumnPacker packer) {
         super(spec, pool);
         this.kernels = kernels;
         KernelWarmup.startOnce(kernels);

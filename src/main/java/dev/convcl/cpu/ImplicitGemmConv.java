@@ -2,7 +2,6 @@ package dev.convcl.cpu;
 
 import dev.convcl.Convolution;
 import dev.convcl.DeviceException;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * Implicit GEMM over the padded, stride-phased input ({@link PhaseLayout}): for image n and group g,
@@ -33,7 +32,7 @@ final class ImplicitGemmConv extends CpuPlan {
     private final int parts;      // output-channel parts per (image, group)
     private final int bufferLen;
 
-    ImplicitGemmConv(Convolution spec, ForkJoinPool pool, Kernels kernels) {
+    ImplicitGemmConv(Convolution spec, WorkerPool pool, Kernels kernels) {
         super(spec, pool);
         if (spec.isDeformable()) {
             throw new IllegalArgumentException("implicit GEMM cannot run op=deform2d: " + spec);

@@ -1,6 +1,5 @@
 package dev.convcl.cpu;
 
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -8,7 +7,7 @@ import java.util.function.IntConsumer;
 
 /**
  * Runs {@code body(0..count-1)} on the calling thread and up to parallelism - 1 helpers of a
- * pool, each taking the next index from a shared counter until none is left.
+ * {@link WorkerPool}, each taking the next index from a shared counter until none is left.
  *
  * <p>The caller works instead of waiting, and it waits only for indices a helper has already
  * taken: a helper the scheduler has not started yet (on a busy machine, a wake-up can take
@@ -25,7 +24,7 @@ final class Parallel {
      * have run. The first exception or error a call throws is rethrown (the other indices still
      * run or are skipped, never run twice).
      */
-    static void forEach(ForkJoinPool pool, int count, IntConsumer body) {
+    static void forEach(WorkerPool pool, int count, IntConsumer body) {
         if (count <= 0) {
             return;
         }
@@ -37,15 +36,14 @@ final class Parallel {
             return;
         }
         Work work = new Work(count, body, Thread.currentThread());
-        for (int h = 0; h < helpers; h++) {
-            pool.execute(work::drain);
-        }
+        pool.offer(work, helpers);
         work.drain();
+        pool.withdraw(work);
         work.awaitDone();
     }
 
-    /** The shared counters of one {@link #forEach}. */
-    private static final class Work {
+    /** The shared counters of one {@link #forEach}; a helper that takes its offer runs {@link #drain}. */
+    private static final class Work implements Runnable {
         private final int count;
         private final IntConsumer body;
         private final Thread caller;
@@ -57,6 +55,11 @@ final class Parallel {
             this.count = count;
             this.body = body;
             this.caller = caller;
+        }
+
+        @Override
+        public void run() {
+            drain();
         }
 
         /** Takes indices until none is left; the one finishing the last wakes the caller. */
