@@ -147,7 +147,7 @@ final class BenchModel {
                 }
             }
             // Host arrays: inputs in, outputs out.
-            List<Double> hostTimes = time(() -> net.run(in));
+            BenchPeer.Timing hostTimes = time(() -> net.run(in));
             long t0 = engine.stats().hostTransfers();
             net.run(in);
             long hostArrayTransfers = engine.stats().hostTransfers() - t0;
@@ -162,7 +162,7 @@ final class BenchModel {
                 for (Map.Entry<String, int[]> e : net.outputShapes().entrySet()) {
                     dOut.put(e.getKey(), engine.allocate(e.getValue()));
                 }
-                List<Double> times = time(() -> {
+                BenchPeer.Timing times = time(() -> {
                     net.run(dIn, dOut);
                     engine.finish();
                 });
@@ -185,8 +185,8 @@ final class BenchModel {
                         perLayer.add(l);
                     }
                 }
-                return new Row(backend, engine.deviceName(), steps, onCpu, median(times), min(times), median(hostTimes),
-                        times.size(), transfers, hostArrayTransfers, rel, perLayer, null);
+                return new Row(backend, engine.deviceName(), steps, onCpu, times.median(), times.min(), hostTimes.median(),
+                        times.wallMs().length, transfers, hostArrayTransfers, rel, perLayer, null);
             } finally {
                 dIn.values().forEach(DeviceTensor::close);
                 dOut.values().forEach(DeviceTensor::close);
@@ -232,14 +232,14 @@ final class BenchModel {
                 }
             }
             if (error == null) {
-                List<Double> times = time(() -> {
+                BenchPeer.Timing times = time(() -> {
                     try {
                         net.call();
                     } catch (Exception e) {
                         throw new PeerCallFailed(e);
                     }
                 });
-                return new PeerRow(peer.name(), description, algorithm, median(times), min(times), times.size(), rel, null,
+                return new PeerRow(peer.name(), description, algorithm, times.median(), times.min(), times.wallMs().length, rel, null,
                         false);
             }
         } catch (UnsupportedOperationException e) {
@@ -290,31 +290,9 @@ final class BenchModel {
      * {@link #MAX_WARMUP_SECONDS} (rather than a layer's 3 s; or --warmup-seconds when longer) it
      * ends once two calls in a row agree (a large network on the CPU path, seconds a call).
      */
-    private List<Double> time(Runnable call) {
-        BenchPeer.Budget budget = new BenchPeer.Budget(settings.warmup(), settings.warmupSeconds(), settings.iters(),
-                settings.secondsPerBackend());
-        double[] wall;
-        try {
-            wall = budget.time(call::run, MAX_WARMUP_SECONDS).wallMs();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e); // a Runnable throws no checked exception
-        }
-        List<Double> ms = new ArrayList<>(wall.length);
-        for (double w : wall) {
-            ms.add(w);
-        }
-        return ms;
-    }
-
-    static double median(List<Double> v) {
-        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return a.length == 0 ? Double.NaN : a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-    }
-
-    static double min(List<Double> v) {
-        return v.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
+    private BenchPeer.Timing time(Runnable call) {
+        return new BenchPeer.Budget(settings.warmup(), settings.warmupSeconds(), settings.iters(),
+                settings.secondsPerBackend()).timeUnchecked(call, MAX_WARMUP_SECONDS);
     }
 
     static double relativeL2(float[] ref, float[] out) {

@@ -215,6 +215,29 @@ public interface BenchPeer extends AutoCloseable {
             warmUp(call, System::nanoTime, SETTLE_CAP_SECONDS);
         }
 
+        /** {@link #time(Call, double)} for a call that throws no checked exception (convcl's own calls). */
+        public Timing timeUnchecked(Runnable call, double settleCapSeconds) {
+            try {
+                return time(call::run, settleCapSeconds);
+            } catch (Exception e) {
+                throw unchecked(e);
+            }
+        }
+
+        /** {@link #warmUp(Call)} for a call that throws no checked exception (convcl's own calls). */
+        public void warmUpUnchecked(Runnable call) {
+            try {
+                warmUp(call::run);
+            } catch (Exception e) {
+                throw unchecked(e);
+            }
+        }
+
+        /** A runtime exception as it is; anything else cannot come from a {@link Runnable}, but is kept as the cause. */
+        private static RuntimeException unchecked(Exception e) {
+            return e instanceof RuntimeException r ? r : new IllegalStateException(e);
+        }
+
         /** {@link #warmUp(Call)} on {@code clock} (nanoseconds; tests pass their own). */
         void warmUp(Call call, java.util.function.LongSupplier clock) throws Exception {
             warmUp(call, clock, SETTLE_CAP_SECONDS);

@@ -350,13 +350,7 @@ final class BenchRunner {
      * {@code warmup} calls counting the checking one, at least {@code warmupSeconds}, until settled.
      */
     static void warmUp(int warmup, double warmupSeconds, Runnable call) {
-        try {
-            new BenchPeer.Budget(warmup, warmupSeconds, 0, 0).warmUp(call::run);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e); // a Runnable throws no checked exception
-        }
+        new BenchPeer.Budget(warmup, warmupSeconds, 0, 0).warmUpUnchecked(call);
     }
 
     /**
