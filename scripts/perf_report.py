@@ -185,6 +185,7 @@ def main():
         w("")
         for r in fails:
             w(f"- {r['name']} on {r['backend']}: {'n/a' if r.get('unsupported') else 'FAIL'}: {r.get('error')}")
+    roofline(w, bench, rows, names, limit)
     if networks_dir:
         networks(w, networks_dir)
     if batch_text:
@@ -194,6 +195,89 @@ def main():
         w(notes)
         w("")
     print("\n".join(out))
+
+
+def spec_fields(spec):
+    """The key=value fields of a problem's one-line spec, e.g. 'op=conv2d n=1 c=64 ... bias=1'."""
+    return dict(f.split("=", 1) for f in spec.split() if "=" in f)
+
+
+def pair(v):
+    a = [int(x) for x in v.split(",")]
+    return (a[0], a[-1])
+
+
+def traffic(spec):
+    """(FLOP, useful FLOP, compulsory bytes) of one call of a problem: 2 x multiply-adds of every
+    tap of the window (what GFLOP/s counts), 2 x those whose tap falls inside the image, and every
+    float it must read or write once (input, output, weights, bias; offsets and mask for deform2d),
+    4 bytes each. None when the spec cannot be read."""
+    try:
+        f = spec_fields(spec)
+        n, c, h, w_, k = (int(f[x]) for x in ("n", "c", "h", "w", "k"))
+        kh, kw = int(f["kh"]), int(f["kw"])
+        sh, sw = pair(f.get("stride", "1"))
+        ph, pw = pair(f.get("pad", "0"))
+        dh, dw = pair(f.get("dil", "1"))
+        g = int(f.get("groups", "1"))
+    except (KeyError, ValueError):
+        return None
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w_ + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    macs = n * k * oh * ow * (c // g) * kh * kw
+    inside = lambda size, out, taps, stride, pad, dil: sum(
+        1 for o in range(out) for t in range(taps) if 0 <= o * stride - pad + t * dil < size)
+    # Multiply-adds whose tap falls inside the image (deformable taps sample anywhere: all of them).
+    useful = macs if f.get("op") == "deform2d" else (
+        n * k * (c // g) * inside(h, oh, kh, sh, ph, dh) * inside(w_, ow, kw, sw, pw, dw))
+    floats = n * c * h * w_ + n * k * oh * ow + k * (c // g) * kh * kw + (k if f.get("bias", "1") == "1" else 0)
+    if f.get("op") == "deform2d":
+        og = int(f.get("og", "1"))
+        taps = n * og * kh * kw * oh * ow
+        floats += 2 * taps + (taps if f.get("mask", "0") == "1" else 0)
+    return 2.0 * macs, 2.0 * useful, 4.0 * floats
+
+
+def roofline(w, bench, rows, names, limit):
+    """Each layer against the machine's two limits: the FMA limit, and the bytes it must move at the
+    measured memory bandwidth (a roofline: bound = min(FMA limit, bandwidth x FLOP/byte))."""
+    bw = max([v for v in (bench.get("device_peak_gb_per_s"), bench.get("cpu_peak_gb_per_s")) if v] or [0])
+    w("")
+    w("## Against the machine's limits")
+    w("")
+    if not limit or not bw:
+        w("Not shown: this run measured no FMA limit or no memory bandwidth (`convcl peak`).")
+        return
+    w(f"Each layer's bound is the lower of the FMA limit ({limit:.0f} GFLOP/s) and what the memory")
+    w(f"bandwidth allows: {bw:.1f} GB/s (`convcl peak`'s triad on 64 MB arrays, the faster of the device's")
+    w("and the Java path's) times the layer's FLOP per byte, counting each float it must read or write")
+    w("once (input, output, weights, bias; offsets and mask for deformable). A layer under the bandwidth")
+    w("line ('memory') cannot beat it from main memory; its data (0.1-13 MB) may stay in the caches")
+    w("between the repeated calls of a benchmark, so a row above 100% of a memory bound is possible and")
+    w("means the caches served it. GFLOP/s count every tap of the window, as above; where padding is much")
+    w("of the window (RepLKNet 13-31) a kernel need only do the taps inside the image, so the FMA bound is")
+    w("the limit over that share. Shares: OpenCL on device tensors, the CPU path and the best peer.")
+    w("")
+    w("| problem | MFLOP | MB moved | FLOP/byte | bound GFLOP/s | bound by | OpenCL % bound | CPU % bound | best peer % bound |")
+    w("|---|---:|---:|---:|---:|---|---:|---:|---:|")
+    for (name, batch), by in rows.items():
+        any_row = next(iter(by.values()))
+        t = traffic(any_row.get("spec", ""))
+        if t is None:
+            continue
+        flop, useful, byt = t
+        intensity = flop / byt
+        mem = bw * intensity
+        fma = limit * flop / useful
+        bound = min(fma, mem)
+        ran = {n: ok_gflops(by.get(n)) for n in names}
+        ran = {n: g for n, g in ran.items() if g}
+        gb = max(ran.values()) if ran else None
+        share = lambda g: f"{100 * g / bound:.0f}%" if g else "-"
+        label = name if batch == 1 else f"{name} (n={batch})"
+        w(f"| {label} | {flop / 1e6:.1f} | {byt / 1e6:.2f} | {intensity:.1f} | {bound:.0f} | "
+          f"{'memory' if mem < fma else 'FMA' if useful == flop else f'FMA, {100 * useful / flop:.0f}% of taps inside'} | {share(ok_gflops(by.get('opencl'), 'device_gflops'))} | "
+          f"{share(ok_gflops(by.get('cpu')))} | {share(gb)} |")
 
 
 def batch_scaling(w, path):
