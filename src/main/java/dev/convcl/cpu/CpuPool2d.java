@@ -42,10 +42,9 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
                     for (int i = iLo; i < iHi; i++) {
                         int row = in + (y0 + i * dh) * w + x0;
                         for (int j = jLo; j < jHi; j++) {
-                            float t = x[row + j * dw];
-                            if (t > m || t != t) {
-                                m = t;
-                            }
+                            // NaN wins (Math.max keeps it), as in PyTorch; a branch per tap would be
+                            // taken at random (see Epilogue).
+                            m = Math.max(m, x[row + j * dw]);
                         }
                     }
                     v = m;
