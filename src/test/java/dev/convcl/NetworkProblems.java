@@ -69,6 +69,13 @@ public final class NetworkProblems {
                 new Pool2d(Pool2d.Kind.AVG, 2, 2, 9, 70, k3s2p1, true, true),
                 new Pool2d(Pool2d.Kind.AVG, 1, 2, 9, 70, k3s2p1, false, false),
                 new Pool2d(Pool2d.Kind.MAX, 1, 2, 6, 40, Window2d.of(3, 3, 1, 1, 1, 1, 2, 2), false, false),
+                // stride 1 and no padding (Inception's branch pools after their Pad): the CPU path's
+                // whole-plane loop, with a wide row pitch past the output's, dilated, and at the
+                // average's tap limit (64) and past it (81, the row-by-row path)
+                new Pool2d(Pool2d.Kind.AVG, 2, 3, 9, 11, Window2d.of(3, 3, 1, 1, 0, 0, 1, 1), false, true),
+                new Pool2d(Pool2d.Kind.MAX, 1, 2, 11, 13, Window2d.of(3, 2, 1, 1, 0, 0, 2, 3), false, false),
+                new Pool2d(Pool2d.Kind.AVG, 1, 3, 8, 10, Window2d.of(8, 8, 1, 1, 0, 0, 1, 1), false, false),
+                new Pool2d(Pool2d.Kind.AVG, 1, 2, 9, 9, Window2d.of(9, 9, 1, 1, 0, 0, 1, 1), false, true),
                 new ChannelCopy(2, 3, 4, 5, 1, 9, 6, 3),
                 new ChannelCopy(1, 1, 1, 4, 0, 4, 0, 4),
                 new ChannelShuffle(2, 6, 3, 5, 3),

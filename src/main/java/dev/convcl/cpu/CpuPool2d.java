@@ -5,56 +5,150 @@ import dev.convcl.Window2d;
 
 /**
  * {@code cpu-pool2d}: max and average pooling as {@link Pool2d} defines them, planes in parallel.
- * Max pooling goes tap by tap over a whole output row ({@link #maxPlane}); average pooling clips
- * each window to the input once (padding is counted in its divisor only with count_include_pad)
- * and sums in double.
+ * Both go tap by tap over a whole output row ({@link #maxPlane}); padding never enters a max,
+ * and is counted in an average's divisor only with count_include_pad; an average sums each
+ * window row in float and the rows in double.
  */
 final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
+    /** Window column j (0 until kw) falls inside the input for the outputs ox in [colLo[j], colHi[j]). */
+    private final int[] colLo, colHi;
+    /** Average pooling: the columns each output's window counts in its divisor. */
+    private final double[] cols;
+
     CpuPool2d(Pool2d op, WorkerPool pool) {
         super("cpu-pool2d", op, pool);
+        Window2d win = op.window();
+        int w = op.w(), ow = op.outW(), sw = win.strideW(), kw = win.kw();
+        colLo = new int[kw];
+        colHi = new int[kw];
+        for (int j = 0; j < kw; j++) {
+            int shift = j * win.dilW() - win.padLeft(); // input column of output ox: ox * sw + shift
+            colLo[j] = Math.min(ow, shift >= 0 ? 0 : (-shift + sw - 1) / sw);
+            colHi[j] = Math.max(colLo[j], w - 1 - shift < 0 ? 0 : Math.min(ow, (w - 1 - shift) / sw + 1));
+        }
+        cols = new double[ow];
+        for (int ox = 0; ox < ow; ox++) {
+            int x0 = ox * sw - win.padLeft();
+            cols[ox] = op.countIncludePad() ? Math.min(x0 + kw, w + win.padRight()) - x0
+                    : Math.max(0, Math.min(kw, x0 >= w ? 0 : w - x0) - (x0 >= 0 ? 0 : -x0));
+        }
     }
 
     @Override
     void run(float[] x, float[] y) {
         int oh = op.outH(), ow = op.outW();
+        boolean max = op.kind() == Pool2d.Kind.MAX;
+        boolean wide = wide(op);
         forRanges((long) op.n() * op.c(), Math.max(1, 4096 / (oh * ow)), (from, to) -> {
+            double[] acc = max || wide ? null : new double[ow];
+            float[] part = wide ? new float[(oh - 1) * op.w() + ow] : max ? null : new float[ow];
             for (int p = (int) from; p < to; p++) {
-                plane(x, p * op.h() * op.w(), y, p * oh * ow, oh, ow);
+                int in = p * op.h() * op.w(), out = p * oh * ow;
+                if (wide) {
+                    widePlane(x, in, y, out, oh, ow, part);
+                } else if (max) {
+                    maxPlane(x, in, y, out, oh, ow);
+                } else {
+                    averagePlane(x, in, y, out, oh, ow, acc, part);
+                }
             }
         });
     }
 
-    private void plane(float[] x, int in, float[] y, int out, int oh, int ow) {
-        if (op.kind() == Pool2d.Kind.MAX) {
-            maxPlane(x, in, y, out, oh, ow);
-            return;
-        }
+    /** The most taps a window may have for {@link #widePlane}'s average, summed in float. */
+    static final int WIDE_MAX_TAPS = 64;
+
+    /**
+     * Whether {@link #widePlane} takes {@code op}: stride 1 and no padding (every window inside the
+     * input; Inception's branch pools, exported with a separate Pad), and for an average at most
+     * {@link #WIDE_MAX_TAPS} taps.
+     */
+    static boolean wide(Pool2d op) {
         Window2d win = op.window();
-        int h = op.h(), w = op.w(), kh = win.kh(), kw = win.kw(), dh = win.dilH(), dw = win.dilW();
-        for (int oy = 0; oy < oh; oy++) {
-            int y0 = oy * win.strideH() - win.padTop();
-            // taps i with 0 <= y0 + i*dh < h
-            int iLo = y0 >= 0 ? 0 : (-y0 + dh - 1) / dh;
-            int iHi = Math.min(kh, y0 >= h ? 0 : (h - 1 - y0) / dh + 1);
-            for (int ox = 0; ox < ow; ox++) {
-                int x0 = ox * win.strideW() - win.padLeft();
-                int jLo = x0 >= 0 ? 0 : (-x0 + dw - 1) / dw;
-                int jHi = Math.min(kw, x0 >= w ? 0 : (w - 1 - x0) / dw + 1);
-                double s = 0;
-                for (int i = iLo; i < iHi; i++) {
-                    int row = in + (y0 + i) * w + x0;
-                    for (int j = jLo; j < jHi; j++) {
-                        s += x[row + j];
+        return win.strideH() == 1 && win.strideW() == 1 && win.padTop() == 0 && win.padLeft() == 0
+                && win.padBottom() == 0 && win.padRight() == 0
+                && (op.kind() == Pool2d.Kind.MAX || win.kh() * win.kw() <= WIDE_MAX_TAPS);
+    }
+
+    /**
+     * A stride-1, unpadded plane as one long row: output (oy, ox) is computed at {@code oy*w + ox}
+     * of {@code wide} (the input's row pitch; the {@code kw-1} columns between output rows are
+     * computed and dropped), so each tap is one loop over the whole plane, which C2 vectorises;
+     * short rows (Inception's 35, 17 and 8) would leave its vector loop unused. An average sums its
+     * window in float, in the taps' order (as PyTorch's CPU kernel does), then divides by the count.
+     */
+    private void widePlane(float[] x, int in, float[] y, int out, int oh, int ow, float[] wide) {
+        Window2d win = op.window();
+        int w = op.w(), kh = win.kh(), kw = win.kw(), dh = win.dilH(), dw = win.dilW();
+        int len = (oh - 1) * w + ow;
+        boolean max = op.kind() == Pool2d.Kind.MAX;
+        java.util.Arrays.fill(wide, 0, len, max ? Float.NEGATIVE_INFINITY : 0f);
+        for (int i = 0; i < kh; i++) {
+            for (int j = 0; j < kw; j++) {
+                int base = in + i * dh * w + j * dw;
+                if (max) {
+                    for (int p = 0; p < len; p++) {
+                        wide[p] = Math.max(wide[p], x[base + p]);
+                    }
+                } else {
+                    for (int p = 0; p < len; p++) {
+                        wide[p] += x[base + p];
                     }
                 }
-                long divisor;
-                if (op.countIncludePad()) {
-                    divisor = (long) (Math.min(y0 + kh, h + win.padBottom()) - y0)
-                            * (Math.min(x0 + kw, w + win.padRight()) - x0);
-                } else {
-                    divisor = (long) Math.max(0, iHi - iLo) * Math.max(0, jHi - jLo);
+            }
+        }
+        float count = kh * kw;
+        for (int oy = 0; oy < oh; oy++) {
+            int o = out + oy * ow, r = oy * w;
+            if (max) {
+                System.arraycopy(wide, r, y, o, ow);
+            } else {
+                for (int ox = 0; ox < ow; ox++) {
+                    y[o + ox] = wide[r + ox] / count;
                 }
-                y[out + oy * ow + ox] = (float) (s / divisor);
+            }
+        }
+    }
+
+    /**
+     * Average pooling of one plane (dilation 1), output row by output row as {@link #maxPlane}
+     * does: the taps of one window row add in float into {@code part} (a loop C2 vectorises at
+     * stride 1, written apart for it; PyTorch's CPU kernel sums the whole window in float), each window row's sum then
+     * into the double accumulators {@code acc}, and each output divides by its window's count.
+     */
+    private void averagePlane(float[] x, int in, float[] y, int out, int oh, int ow, double[] acc, float[] part) {
+        Window2d win = op.window();
+        int h = op.h(), w = op.w(), kh = win.kh(), kw = win.kw();
+        int sw = win.strideW(), padL = win.padLeft();
+        for (int oy = 0; oy < oh; oy++) {
+            int y0 = oy * win.strideH() - win.padTop();
+            // taps i with 0 <= y0 + i < h
+            int iLo = y0 >= 0 ? 0 : -y0;
+            int iHi = Math.min(kh, y0 >= h ? 0 : h - y0);
+            java.util.Arrays.fill(acc, 0, ow, 0.0);
+            for (int i = iLo; i < iHi; i++) {
+                int row = in + (y0 + i) * w - padL;
+                java.util.Arrays.fill(part, 0, ow, 0f);
+                for (int j = 0; j < kw; j++) {
+                    int base = row + j;
+                    if (sw == 1) { // a loop C2 vectorises
+                        for (int ox = colLo[j], hi = colHi[j]; ox < hi; ox++) {
+                            part[ox] += x[base + ox];
+                        }
+                    } else {
+                        for (int ox = colLo[j], hi = colHi[j]; ox < hi; ox++) {
+                            part[ox] += x[base + ox * sw];
+                        }
+                    }
+                }
+                for (int ox = 0; ox < ow; ox++) {
+                    acc[ox] += part[ox];
+                }
+            }
+            double rows = op.countIncludePad() ? Math.min(y0 + kh, h + win.padBottom()) - y0 : Math.max(0, iHi - iLo);
+            int o = out + oy * ow;
+            for (int ox = 0; ox < ow; ox++) {
+                y[o + ox] = (float) (acc[ox] / (rows * cols[ox]));
             }
         }
     }
@@ -71,19 +165,23 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
         int sw = win.strideW(), padL = win.padLeft();
         for (int oy = 0; oy < oh; oy++) {
             int y0 = oy * win.strideH() - win.padTop();
+            // taps i with 0 <= y0 + i*dh < h
             int iLo = y0 >= 0 ? 0 : (-y0 + dh - 1) / dh;
             int iHi = Math.min(kh, y0 >= h ? 0 : (h - 1 - y0) / dh + 1);
             int o = out + oy * ow;
             java.util.Arrays.fill(y, o, o + ow, Float.NEGATIVE_INFINITY);
             for (int i = iLo; i < iHi; i++) {
-                int row = in + (y0 + i * dh) * w;
+                int row = in + (y0 + i * dh) * w - padL;
                 for (int j = 0; j < kw; j++) {
-                    int shift = j * dw - padL; // input column of output ox: ox * sw + shift
-                    int lo = shift >= 0 ? 0 : (-shift + sw - 1) / sw;
-                    int hi = w - 1 - shift < 0 ? 0 : Math.min(ow, (w - 1 - shift) / sw + 1);
-                    int base = row + shift;
-                    for (int ox = lo; ox < hi; ox++) {
-                        y[o + ox] = Math.max(y[o + ox], x[base + ox * sw]);
+                    int base = row + j * dw;
+                    if (sw == 1) { // a loop C2 vectorises
+                        for (int ox = colLo[j], hi = colHi[j]; ox < hi; ox++) {
+                            y[o + ox] = Math.max(y[o + ox], x[base + ox]);
+                        }
+                    } else {
+                        for (int ox = colLo[j], hi = colHi[j]; ox < hi; ox++) {
+                            y[o + ox] = Math.max(y[o + ox], x[base + ox * sw]);
+                        }
                     }
                 }
             }
