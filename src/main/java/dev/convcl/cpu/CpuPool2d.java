@@ -39,12 +39,17 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
         int oh = op.outH(), ow = op.outW();
         boolean max = op.kind() == Pool2d.Kind.MAX;
         boolean wide = wide(op);
+        Window2d win = op.window();
+        boolean global = !max && oh == 1 && ow == 1 && win.kh() == op.h() && win.kw() == op.w() && win.padTop() == 0
+                && win.padLeft() == 0 && win.padBottom() == 0 && win.padRight() == 0;
         forRanges((long) op.n() * op.c(), Math.max(1, 4096 / (oh * ow)), (from, to) -> {
             double[] acc = max || wide ? null : new double[ow];
-            float[] part = wide ? new float[(oh - 1) * op.w() + ow] : max ? null : new float[ow];
+            float[] part = global ? new float[op.w()] : wide ? new float[(oh - 1) * op.w() + ow] : max ? null : new float[ow];
             for (int p = (int) from; p < to; p++) {
                 int in = p * op.h() * op.w(), out = p * oh * ow;
-                if (wide) {
+                if (global) {
+                    y[out] = globalAverage(x, in, part);
+                } else if (wide) {
                     widePlane(x, in, y, out, oh, ow, part);
                 } else if (max) {
                     maxPlane(x, in, y, out, oh, ow);
@@ -53,6 +58,27 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
                 }
             }
         });
+    }
+
+    /**
+     * The average of a whole plane (global average pooling: SE blocks, classifier heads): its rows
+     * add in float column by column into {@code cols} (one loop a row, which C2 vectorises; a
+     * running sum would be one chain of dependent adds), then the columns in double.
+     */
+    private float globalAverage(float[] x, int in, float[] cols) {
+        int h = op.h(), w = op.w();
+        System.arraycopy(x, in, cols, 0, w);
+        for (int r = 1; r < h; r++) {
+            int row = in + r * w;
+            for (int c = 0; c < w; c++) {
+                cols[c] += x[row + c];
+            }
+        }
+        double s = 0;
+        for (int c = 0; c < w; c++) {
+            s += cols[c];
+        }
+        return (float) (s / ((double) h * w));
     }
 
     /** The most taps a window may have for {@link #widePlane}'s average, summed in float. */
