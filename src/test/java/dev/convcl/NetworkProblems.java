@@ -77,6 +77,12 @@ public final class NetworkProblems {
                 new Pool2d(Pool2d.Kind.MAX, 1, 2, 11, 13, Window2d.of(3, 2, 1, 1, 0, 0, 2, 3), false, false),
                 new Pool2d(Pool2d.Kind.AVG, 1, 3, 8, 10, Window2d.of(8, 8, 1, 1, 0, 0, 1, 1), false, false),
                 new Pool2d(Pool2d.Kind.AVG, 1, 2, 9, 9, Window2d.of(9, 9, 1, 1, 0, 0, 1, 1), false, true),
+                // stride 1 with padding (Inception's branch pools once the import folds their Pad in):
+                // counting the padding or not, one-sided padding, ceil mode
+                new Pool2d(Pool2d.Kind.AVG, 2, 3, 9, 11, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), false, true),
+                new Pool2d(Pool2d.Kind.AVG, 1, 2, 7, 9, new Window2d(3, 3, 1, 1, 1, 0, 0, 1, 1, 1), false, false),
+                new Pool2d(Pool2d.Kind.AVG, 1, 2, 6, 5, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), true, false),
+                new Pool2d(Pool2d.Kind.MAX, 1, 2, 6, 7, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), true, false),
                 new ChannelCopy(2, 3, 4, 5, 1, 9, 6, 3),
                 new ChannelCopy(1, 1, 1, 4, 0, 4, 0, 4),
                 new ChannelShuffle(2, 6, 3, 5, 3),

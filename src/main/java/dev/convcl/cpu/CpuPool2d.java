@@ -44,13 +44,14 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
                 && win.padLeft() == 0 && win.padBottom() == 0 && win.padRight() == 0;
         forRanges((long) op.n() * op.c(), Math.max(1, 4096 / (oh * ow)), (from, to) -> {
             double[] acc = max || wide ? null : new double[ow];
-            float[] part = global ? new float[op.w()] : wide ? new float[(oh - 1) * op.w() + ow] : max ? null : new float[ow];
+            float[] part = global ? new float[op.w()] : wide ? new float[(oh - 1) * pitch() + ow] : max ? null : new float[ow];
+            float[] padded = wide && padded() ? new float[paddedH() * pitch()] : null;
             for (int p = (int) from; p < to; p++) {
                 int in = p * op.h() * op.w(), out = p * oh * ow;
                 if (global) {
                     y[out] = globalAverage(x, in, part);
                 } else if (wide) {
-                    widePlane(x, in, y, out, oh, ow, part);
+                    widePlane(x, in, y, out, oh, ow, part, padded);
                 } else if (max) {
                     maxPlane(x, in, y, out, oh, ow);
                 } else {
@@ -85,53 +86,84 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
     static final int WIDE_MAX_TAPS = 64;
 
     /**
-     * Whether {@link #widePlane} takes {@code op}: stride 1 and no padding (every window inside the
-     * input; Inception's branch pools, exported with a separate Pad), and for an average at most
-     * {@link #WIDE_MAX_TAPS} taps.
+     * Whether {@link #widePlane} takes {@code op}: stride 1 (Inception's branch pools, whose Pad
+     * the ONNX import folds in, ShuffleNet's and GoogLeNet-style 3x3 max pools), and for an average
+     * at most {@link #WIDE_MAX_TAPS} taps.
      */
     static boolean wide(Pool2d op) {
         Window2d win = op.window();
-        return win.strideH() == 1 && win.strideW() == 1 && win.padTop() == 0 && win.padLeft() == 0
-                && win.padBottom() == 0 && win.padRight() == 0
+        return win.strideH() == 1 && win.strideW() == 1
                 && (op.kind() == Pool2d.Kind.MAX || win.kh() * win.kw() <= WIDE_MAX_TAPS);
     }
 
-    /**
-     * A stride-1, unpadded plane as one long row: output (oy, ox) is computed at {@code oy*w + ox}
-     * of {@code wide} (the input's row pitch; the {@code kw-1} columns between output rows are
-     * computed and dropped), so each tap is one loop over the whole plane, which C2 vectorises;
-     * short rows (Inception's 35, 17 and 8) would leave its vector loop unused. An average sums its
-     * window in float, in the taps' order (as PyTorch's CPU kernel does), then divides by the count.
-     */
-    private void widePlane(float[] x, int in, float[] y, int out, int oh, int ow, float[] wide) {
+    private boolean padded() {
         Window2d win = op.window();
-        int w = op.w(), kh = win.kh(), kw = win.kw(), dh = win.dilH(), dw = win.dilW();
-        int len = (oh - 1) * w + ow;
+        return win.padTop() != 0 || win.padLeft() != 0 || win.padBottom() != 0 || win.padRight() != 0;
+    }
+
+    /** Rows of the padded plane {@link #widePlane} reads (stride 1: every window lies inside it). */
+    private int paddedH() {
+        Window2d win = op.window();
+        return op.h() + win.padTop() + win.padBottom();
+    }
+
+    /** Row pitch of the plane {@link #widePlane} reads: the input's, plus the padding. */
+    private int pitch() {
+        Window2d win = op.window();
+        return op.w() + win.padLeft() + win.padRight();
+    }
+
+    /**
+     * A stride-1 plane as one long row: output (oy, ox) is computed at {@code oy*pitch + ox} of
+     * {@code wide}, where {@code pitch} is the padded input's row length (the columns between output
+     * rows are computed and dropped), so each tap is one loop over the whole plane, which C2
+     * vectorises; short rows (Inception's 35, 17 and 8) would leave its vector loop unused. A padded
+     * pool first copies the plane into {@code padded}, its border -inf for a max and 0 for an average.
+     * An average sums its window in float, in the taps' order (as PyTorch's CPU kernel does), then
+     * divides by its count: the window's size with count_include_pad, else the taps inside the input.
+     */
+    private void widePlane(float[] x, int in, float[] y, int out, int oh, int ow, float[] wide, float[] padded) {
+        Window2d win = op.window();
+        int h = op.h(), w = op.w(), kh = win.kh(), kw = win.kw(), dh = win.dilH(), dw = win.dilW();
+        int pitch = pitch();
         boolean max = op.kind() == Pool2d.Kind.MAX;
+        float[] src = x;
+        int origin = in;
+        if (padded != null) {
+            java.util.Arrays.fill(padded, max ? Float.NEGATIVE_INFINITY : 0f);
+            for (int r = 0; r < h; r++) {
+                System.arraycopy(x, in + r * w, padded, (r + win.padTop()) * pitch + win.padLeft(), w);
+            }
+            src = padded;
+            origin = 0;
+        }
+        int len = (oh - 1) * pitch + ow;
         java.util.Arrays.fill(wide, 0, len, max ? Float.NEGATIVE_INFINITY : 0f);
         for (int i = 0; i < kh; i++) {
             for (int j = 0; j < kw; j++) {
-                int base = in + i * dh * w + j * dw;
+                int base = origin + i * dh * pitch + j * dw;
                 if (max) {
                     for (int p = 0; p < len; p++) {
-                        wide[p] = Math.max(wide[p], x[base + p]);
+                        wide[p] = Math.max(wide[p], src[base + p]);
                     }
                 } else {
                     for (int p = 0; p < len; p++) {
-                        wide[p] += x[base + p];
+                        wide[p] += src[base + p];
                     }
                 }
             }
         }
-        float count = kh * kw;
         for (int oy = 0; oy < oh; oy++) {
-            int o = out + oy * ow, r = oy * w;
+            int o = out + oy * ow, r = oy * pitch;
             if (max) {
                 System.arraycopy(wide, r, y, o, ow);
-            } else {
-                for (int ox = 0; ox < ow; ox++) {
-                    y[o + ox] = wide[r + ox] / count;
-                }
+                continue;
+            }
+            int y0 = oy - win.padTop();
+            float rows = op.countIncludePad() ? Math.min(y0 + kh, h + win.padBottom()) - y0
+                    : Math.min(kh, h - y0) - Math.max(0, -y0);
+            for (int ox = 0; ox < ow; ox++) {
+                y[o + ox] = wide[r + ox] / (rows * (float) cols[ox]);
             }
         }
     }
