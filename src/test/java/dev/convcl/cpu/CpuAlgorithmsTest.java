@@ -1,6 +1,7 @@
 package dev.convcl.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -95,6 +96,14 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=1 c=8 h=13 w=13 k=12 kh=3 kw=3 pad=1 groups=4 bias=1",
                 "op=conv2d n=2 c=6 h=7 w=13 k=6 kh=3 kw=3 stride=2 pad=1 groups=3 relu=1",
                 "op=conv2d n=1 c=32 h=7 w=7 k=32 kh=3 kw=3 pad=1 groups=8",
+                // many small groups, padded group by group by the implicit GEMM on 1-3 threads
+                // (PER_GROUP_SPECS): 3 and 20 (8 + 8 + 4) rows, stride 2 with 2 images,
+                // dilation, and wide rows of more than one column block (40 x 38 > 1024)
+                "op=conv2d n=1 c=48 h=7 w=9 k=48 kh=3 kw=3 pad=1 groups=16 bias=1",
+                "op=conv2d n=1 c=192 h=9 w=9 k=240 kh=3 kw=3 pad=1 groups=12 relu=1",
+                "op=conv2d n=2 c=26 h=11 w=5 k=39 kh=3 kw=3 stride=2 pad=1 groups=13 relu=1",
+                "op=conv2d n=1 c=32 h=10 w=12 k=16 kh=3 kw=3 pad=2 dil=2 groups=16",
+                "op=conv2d n=1 c=24 h=40 w=37 k=24 kh=3 kw=3 pad=1 groups=12 bias=1",
                 // depthwise: multiplier 1 and 2, strides, dilation, asymmetric padding, a 31x31 kernel
                 "op=conv2d n=1 c=5 h=13 w=7 k=5 kh=3 kw=3 pad=1 groups=5 bias=1",
                 "op=conv2d n=2 c=3 h=13 w=13 k=6 kh=3 kw=3 stride=2 pad=0,2 groups=3 relu=1",
@@ -282,6 +291,47 @@ class CpuAlgorithmsTest {
         assertTrue(ImplicitGemmConv.split(1, 60, 1, 16, 2)[1] < 60, "k=60 on 3x3 is not cut by channels");
         // Many images: whole items per task, no cut needed.
         assertEquals(60, ImplicitGemmConv.split(32, 60, 1, 16, 2)[1]);
+    }
+
+    /** The edge shapes above that the implicit GEMM pads group by group on every test backend. */
+    private static final List<String> PER_GROUP_SPECS = List.of(
+            "op=conv2d n=1 c=48 h=7 w=9 k=48 kh=3 kw=3 pad=1 groups=16 bias=1",
+            "op=conv2d n=1 c=192 h=9 w=9 k=240 kh=3 kw=3 pad=1 groups=12 relu=1",
+            "op=conv2d n=2 c=26 h=11 w=5 k=39 kh=3 kw=3 stride=2 pad=1 groups=13 relu=1",
+            "op=conv2d n=1 c=32 h=10 w=12 k=16 kh=3 kw=3 pad=2 dil=2 groups=16",
+            "op=conv2d n=1 c=24 h=40 w=37 k=24 kh=3 kw=3 pad=1 groups=12 bias=1");
+
+    /**
+     * The implicit GEMM pads one (image, group) per task for ResNeXt's grouped 3x3 layers on 2
+     * threads, keeps the shared padded copy for dense layers and for too few groups per thread,
+     * and the edge shapes that cross-check the per-group path really take it on every backend.
+     */
+    @Test
+    void implicitGemmPadsManySmallGroupsGroupByGroup() {
+        try (CpuBackend two = new CpuBackend(2)) {
+            for (String line : new String[] {"op=conv2d n=1 c=512 h=14 w=14 k=512 kh=3 kw=3 pad=1 groups=32",
+                    "op=conv2d n=1 c=256 h=28 w=28 k=256 kh=3 kw=3 pad=1 groups=32",
+                    "op=conv2d n=1 c=128 h=56 w=56 k=128 kh=3 kw=3 pad=1 groups=32"}) {
+                try (CpuPlan plan = two.compile(Problems.parse(line), "cpu-implicit-gemm")) {
+                    assertTrue(((ImplicitGemmConv) plan).perGroup(), "not padded per group: " + line);
+                }
+            }
+            for (String line : new String[] {"op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 pad=1",
+                    "op=conv2d n=1 c=32 h=7 w=7 k=32 kh=3 kw=3 pad=1 groups=4"}) {
+                try (CpuPlan plan = two.compile(Problems.parse(line), "cpu-implicit-gemm")) {
+                    assertFalse(((ImplicitGemmConv) plan).perGroup(), "padded per group: " + line);
+                }
+            }
+        }
+        for (String line : PER_GROUP_SPECS) {
+            assertTrue(edgeSpecs().anyMatch(line::equals), "not an edge shape: " + line);
+            for (CpuBackend backend : BACKENDS) {
+                try (CpuPlan plan = backend.compile(Problems.parse(line), "cpu-implicit-gemm")) {
+                    assertTrue(((ImplicitGemmConv) plan).perGroup(), "not padded per group on " + label(backend)
+                            + ": " + line);
+                }
+            }
+        }
     }
 
     @Test
