@@ -74,17 +74,20 @@ final class DepthwiseCoverConv extends CpuPlan {
 
     /**
      * Whether this path costs less than the channel blocks of {@link DepthwiseBlockedConv} on
-     * {@code spec} with vectors of {@code q} floats: its FMAs per channel (output rows times
-     * vectors per row times input pixels, lanes past OW wasted) against the blocked path's
-     * (output pixels times input pixels over q lanes) plus that path's copies of weights, inputs
-     * and outputs between layouts, one each per element. Measured (2 threads, AVX-512):
-     * 13x13 on 7x7, 343 against 150 + 267 per channel: 0.08 against 0.26 ms.
+     * {@code spec} with vectors of {@code q} floats: its FMAs per channel (output rows rounded up
+     * to 4, times vectors per row, times input pixels; lanes past OW wasted) against the blocked
+     * path's (output pixels times input pixels over q lanes) plus its copies of weights, inputs and
+     * outputs between layouts at two FMAs per element (a scalar load and a strided store each).
+     * Measured (2 threads, AVX-512, a loaded machine; 8 lanes with -XX:MaxVectorSize=32): 13x13 on
+     * 7x7 (392 against 150 + 534 per channel) 0.15-0.30 ms against 0.28-0.46; 27x27 on 14x14
+     * (3136 against 2401 + 2242) 0.92-1.33 ms against 1.9-7.1; on 8 lanes (6272 against
+     * 4802 + 2242) 1.35-1.40 ms against 1.82-1.98 (best of the harness's rounds).
      */
     static boolean pays(Convolution spec, int q) {
         long pixels = (long) spec.h() * spec.w();
         long cover = PhaseLayout.ceilDiv(spec.outH(), 4) * 4L * PhaseLayout.ceilDiv(spec.outW(), q) * pixels;
         long outs = (long) spec.outH() * spec.outW();
-        double blocked = (double) outs * pixels / q + spec.kh() * spec.kw() + pixels + outs;
+        double blocked = (double) outs * pixels / q + 2.0 * (spec.kh() * spec.kw() + pixels + outs);
         return covers(spec) && cover <= blocked;
     }
 
