@@ -22,6 +22,8 @@ final class KernelWarmup {
     static final int CALLS = 12_000;
 
     private static final Set<Class<?>> STARTED = ConcurrentHashMap.newKeySet();
+    /** The warm-up threads started, for {@link #awaitAll()}. */
+    private static final Set<Thread> THREADS = ConcurrentHashMap.newKeySet();
 
     private KernelWarmup() {
     }
@@ -47,7 +49,19 @@ final class KernelWarmup {
         Thread t = new Thread(() -> run(kernels, CALLS), "convcl-cpu-kernel-warmup");
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
+        THREADS.add(t);
         t.start();
+    }
+
+    /**
+     * Waits until every warm-up started so far has finished: for tests that measure a plan's
+     * steady state (its allocations) on a kernel whose own calls are too few for the JIT, as a
+     * long-running caller would see it once the warm-up is done.
+     */
+    static void awaitAll() throws InterruptedException {
+        for (Thread t : THREADS) {
+            t.join();
+        }
     }
 
     /**
