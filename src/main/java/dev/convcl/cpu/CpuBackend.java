@@ -24,7 +24,9 @@ import java.util.function.Function;
  * memory is Java arrays: host tensors backed by arrays are used in place, and work runs to
  * completion when issued.
  *
- * <p>Implementations, in selection order: {@code cpu-deform-gemm} (deform2d), {@code cpu-depthwise-blocked}
+ * <p>Implementations, in selection order: {@code cpu-deform-gemm} (deform2d), {@code cpu-depthwise-cover}
+ * (groups == c == k, stride 1, when the kernel covers the input plane from every output: a small
+ * dense product per channel on NCHW planes), {@code cpu-depthwise-blocked}
  * (groups == c == k, when most taps read padding or output rows are short against a vector:
  * channel blocks in the nChw{q}c layout), {@code cpu-depthwise}
  * (groups == c, when a band of padded rows fits the tile), {@code cpu-1x1} (unpadded 1x1
@@ -71,6 +73,7 @@ public final class CpuBackend implements Backend {
         this.kernels = kernels;
         this.convolutions = Map.of(
                 "cpu-deform-gemm", op -> new GemmConv(op, pool, kernels, new DeformSampler(deformOnly(op))),
+                "cpu-depthwise-cover", op -> new DepthwiseCoverConv(op, pool, kernels),
                 "cpu-depthwise-blocked", op -> new DepthwiseBlockedConv(op, pool, kernels),
                 "cpu-depthwise", op -> new DepthwiseConv(op, pool, kernels),
                 "cpu-1x1", op -> new GemmConv(op, pool, kernels, new PointwisePacker(op)),
@@ -141,6 +144,10 @@ public final class CpuBackend implements Backend {
             : "not deform2d";
     /** The vector width selection assumes (the kernels a default backend uses). */
     private static final int SELECTION_QUANTUM = Kernels.detect().quantum();
+    private static final Function<Convolution, String> DEPTHWISE_COVER = op -> op instanceof Conv2d c
+            && DepthwiseCoverConv.pays(c, SELECTION_QUANTUM) ? null
+            : "not a depthwise conv2d (stride 1, one output channel per input channel) whose kernel covers the "
+            + "input plane from every output and costs less so than on channel blocks";
     private static final Function<Convolution, String> DEPTHWISE_BLOCKED = op -> op instanceof Conv2d c
             && c.isDepthwise() && c.k() == c.c() && DepthwiseBlockedConv.pays(c, SELECTION_QUANTUM)
             && DepthwiseBlockedConv.blockFloats(c, SELECTION_QUANTUM) <= Scratch.TILE_FLOATS ? null
@@ -161,7 +168,8 @@ public final class CpuBackend implements Backend {
     private final Map<String, Function<Convolution, CpuPlan>> convolutions;
 
     private static final List<Map.Entry<String, Function<Convolution, String>>> RULES = List.of(
-            Map.entry("cpu-deform-gemm", DEFORM_GEMM), Map.entry("cpu-depthwise-blocked", DEPTHWISE_BLOCKED),
+            Map.entry("cpu-deform-gemm", DEFORM_GEMM), Map.entry("cpu-depthwise-cover", DEPTHWISE_COVER),
+            Map.entry("cpu-depthwise-blocked", DEPTHWISE_BLOCKED),
             Map.entry("cpu-depthwise", DEPTHWISE),
             Map.entry("cpu-1x1", POINTWISE), Map.entry("cpu-implicit-gemm", IMPLICIT_GEMM),
             Map.entry("cpu-gemm", GEMM), Map.entry("cpu-direct", DIRECT));

@@ -7,8 +7,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Runs every branch of a {@link Kernels} implementation on tiny arrays, once per JVM and kernels
  * class, on a daemon thread started when the first CPU plan that uses them is compiled.
  *
- * <p>Why: the HotSpot JIT compiles {@link Kernels#gemm} and {@link Kernels#taps} with only the
- * branches calls have taken so far. The first call of a new shape that takes another one (a tail
+ * <p>Why: the HotSpot JIT compiles {@link Kernels#gemm}, {@link Kernels#taps} and the others with only
+ * the branches calls have taken so far. The first call of a new shape that takes another one (a tail
  * of 8x1 or 4x2 blocks, fewer than four vector units) makes the compiled code "not entrant" and
  * runs interpreted until C2 has compiled it again, and a Vector API method not yet compiled by C2
  * runs hundreds of times slower (each vector a heap object). On a loaded machine C2 takes a second
@@ -22,6 +22,8 @@ final class KernelWarmup {
     static final int CALLS = 12_000;
 
     private static final Set<Class<?>> STARTED = ConcurrentHashMap.newKeySet();
+    /** The warm-up threads started, for {@link #awaitAll()}. */
+    private static final Set<Thread> THREADS = ConcurrentHashMap.newKeySet();
 
     private KernelWarmup() {
     }
@@ -47,12 +49,24 @@ final class KernelWarmup {
         Thread t = new Thread(() -> run(kernels, CALLS), "convcl-cpu-kernel-warmup");
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
+        THREADS.add(t);
         t.start();
     }
 
     /**
+     * Waits until every warm-up started so far has finished: for tests that measure a plan's
+     * steady state (its allocations) on a kernel whose own calls are too few for the JIT, as a
+     * long-running caller would see it once the warm-up is done.
+     */
+    static void awaitAll() throws InterruptedException {
+        for (Thread t : THREADS) {
+            t.join();
+        }
+    }
+
+    /**
      * {@code calls} calls of each kernel on the warm-up shapes; returns the last outputs (GEMM rows
-     * of the widest call, then taps, then blocked taps), for tests.
+     * of the widest call, then taps, then blocked taps, then cover rows), for tests.
      */
     static float[][] run(Kernels kernels, int calls) {
         Shapes s = Shapes.of(kernels.quantum());
@@ -76,6 +90,10 @@ final class KernelWarmup {
         // blockedTaps over 2 kernel rows of 5 columns: a group of four columns, then one.
         int bkw = 5;
         float[] bw = ramp(2 * bkw * q, 0.5f), bin = ramp(2 * bkw * q, 0.25f), bacc = new float[q];
+        // coverRows over 13 rows (an 8-row pass, a 4-row pass, a single row) of 3 input pixels.
+        int coverRows = 13, coverShift = 2;
+        int[] coverOff = {24, 25, 26};
+        float[] cw = ramp(coverOff[2] + q, 0.5f), cout = new float[coverRows * q];
         for (int i = 0; i < calls; i++) {
             // 3, 4 and 5 vectors of columns: with 3-vector blocks (512-bit vectors) 8x3 alone, then
             // 8x3 + 8x1, then 8x3 + 8x2; with 2-vector blocks every tail as well.
@@ -88,11 +106,13 @@ final class KernelWarmup {
             kernels.taps(s.tapRows(), s.tapRowLen(), inStride, w, 0, tapOffsets, s.taps(), in, 0, out, 0);
             java.util.Arrays.fill(bacc, 0f);
             kernels.blockedTaps(bw, bkw, 0, 2, 0, bkw, bin, 0, bkw * q, q, bacc, 0);
+            kernels.coverRows(coverRows, coverOff.length, in, 1, cw, 0, coverOff, coverShift, cout, 0, q);
         }
-        float[][] result = new float[s.m() + 2][];
+        float[][] result = new float[s.m() + 3][];
         System.arraycopy(c, 0, result, 0, s.m());
         result[s.m()] = out;
         result[s.m() + 1] = bacc;
+        result[s.m() + 2] = cout;
         return result;
     }
 

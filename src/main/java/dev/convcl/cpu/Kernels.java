@@ -56,6 +56,17 @@ interface Kernels {
                      int colStep, float[] acc, int accOff);
 
     /**
+     * Rows of a product in which every input value reaches every output, as in a depthwise kernel
+     * that covers its whole plane ({@link DepthwiseCoverConv}): for {@code r < rows} and
+     * {@code x < }{@link #quantum()},
+     * {@code out[outOff + r*outStride + x] = sum_t in[inOff + t] * w[wBase + wOff[t] - r*rowShift + x]}
+     * over {@code t < pixels} in ascending order, starting from +0 with fused multiply-adds.
+     * Overwrites {@code out}. Every index of {@code w} it reads must be in the array.
+     */
+    void coverRows(int rows, int pixels, float[] in, int inOff, float[] w, int wBase, int[] wOff, int rowShift,
+                   float[] out, int outOff, int outStride);
+
+    /**
      * The shortest rows for which {@link #taps} with many rows is about as fast per column as one
      * long row; callers use one wide row (computing dropped columns) when theirs are shorter.
      */

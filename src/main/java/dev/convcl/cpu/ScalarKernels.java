@@ -1,5 +1,7 @@
 package dev.convcl.cpu;
 
+import java.util.Arrays;
+
 /**
  * Plain-Java kernels shaped for C2's auto-vectorizer (JDK 17). Measured rule: C2 vectorizes a
  * counted loop over float arrays only when every array index in it is the loop variable plus the
@@ -72,6 +74,23 @@ final class ScalarKernels implements Kernels {
     @Override
     public long tapsScratchFloats(int rowLen) {
         return (1L + TAPS_PER_PASS) * rowLen;
+    }
+
+    @Override
+    public void coverRows(int rows, int pixels, float[] in, int inOff, float[] w, int wBase, int[] wOff, int rowShift,
+                          float[] out, int outOff, int outStride) {
+        int q = quantum();
+        for (int r = 0; r < rows; r++) {
+            int dst = outOff + r * outStride, base = wBase - r * rowShift;
+            Arrays.fill(out, dst, dst + q, 0f);
+            for (int t = 0; t < pixels; t++) {
+                float v = in[inOff + t];
+                int o = base + wOff[t];
+                for (int x = 0; x < q; x++) {
+                    out[dst + x] = Math.fma(w[o + x], v, out[dst + x]);
+                }
+            }
+        }
     }
 
     /** Each row costs a copy call per tap here: short rows are slow, so ask for long ones. */

@@ -413,6 +413,86 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    @Override
+    public void coverRows(int rows, int pixels, float[] in, int inOff, float[] w, int wBase, int[] wOff, int rowShift,
+                          float[] out, int outOff, int outStride) {
+        // Eight rows per pass over the inputs (each input broadcast once, eight weight loads), then
+        // four, then one: the accumulators live across the one loop over t only (see blockedTaps).
+        int r = 0;
+        for (; r + 8 <= rows; r += 8) {
+            cover8(pixels, in, inOff, w, wBase - r * rowShift, wOff, rowShift, out, outOff + r * outStride, outStride);
+        }
+        for (; r + 4 <= rows; r += 4) {
+            cover4(pixels, in, inOff, w, wBase - r * rowShift, wOff, rowShift, out, outOff + r * outStride, outStride);
+        }
+        for (; r < rows; r++) {
+            cover1(pixels, in, inOff, w, wBase - r * rowShift, wOff, rowShift, out, outOff + r * outStride, outStride);
+        }
+    }
+
+    private static void cover8(int pixels, float[] in, int inOff, float[] w, int base, int[] wOff, int shift,
+                               float[] out, int outOff, int outStride) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = FloatVector.zero(S);
+        FloatVector s2 = FloatVector.zero(S);
+        FloatVector s3 = FloatVector.zero(S);
+        FloatVector s4 = FloatVector.zero(S);
+        FloatVector s5 = FloatVector.zero(S);
+        FloatVector s6 = FloatVector.zero(S);
+        FloatVector s7 = FloatVector.zero(S);
+        for (int t = 0; t < pixels; t++) {
+            FloatVector x = FloatVector.broadcast(S, in[inOff + t]);
+            int o = base + wOff[t];
+            s0 = FloatVector.fromArray(S, w, o).fma(x, s0);
+            s1 = FloatVector.fromArray(S, w, o - shift).fma(x, s1);
+            s2 = FloatVector.fromArray(S, w, o - 2 * shift).fma(x, s2);
+            s3 = FloatVector.fromArray(S, w, o - 3 * shift).fma(x, s3);
+            s4 = FloatVector.fromArray(S, w, o - 4 * shift).fma(x, s4);
+            s5 = FloatVector.fromArray(S, w, o - 5 * shift).fma(x, s5);
+            s6 = FloatVector.fromArray(S, w, o - 6 * shift).fma(x, s6);
+            s7 = FloatVector.fromArray(S, w, o - 7 * shift).fma(x, s7);
+        }
+        s0.intoArray(out, outOff);
+        s1.intoArray(out, outOff + outStride);
+        s2.intoArray(out, outOff + 2 * outStride);
+        s3.intoArray(out, outOff + 3 * outStride);
+        s4.intoArray(out, outOff + 4 * outStride);
+        s5.intoArray(out, outOff + 5 * outStride);
+        s6.intoArray(out, outOff + 6 * outStride);
+        s7.intoArray(out, outOff + 7 * outStride);
+    }
+
+    private static void cover4(int pixels, float[] in, int inOff, float[] w, int base, int[] wOff, int shift,
+                               float[] out, int outOff, int outStride) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = FloatVector.zero(S);
+        FloatVector s2 = FloatVector.zero(S);
+        FloatVector s3 = FloatVector.zero(S);
+        for (int t = 0; t < pixels; t++) {
+            FloatVector x = FloatVector.broadcast(S, in[inOff + t]);
+            int o = base + wOff[t];
+            s0 = FloatVector.fromArray(S, w, o).fma(x, s0);
+            s1 = FloatVector.fromArray(S, w, o - shift).fma(x, s1);
+            s2 = FloatVector.fromArray(S, w, o - 2 * shift).fma(x, s2);
+            s3 = FloatVector.fromArray(S, w, o - 3 * shift).fma(x, s3);
+        }
+        s0.intoArray(out, outOff);
+        s1.intoArray(out, outOff + outStride);
+        s2.intoArray(out, outOff + 2 * outStride);
+        s3.intoArray(out, outOff + 3 * outStride);
+    }
+
+    private static void cover1(int pixels, float[] in, int inOff, float[] w, int base, int[] wOff, int shift,
+                               float[] out, int outOff, int outStride) {
+        FloatVector s0 = FloatVector.zero(S);
+        for (int t = 0; t < pixels; t++) {
+            FloatVector x = FloatVector.broadcast(S, in[inOff + t]);
+            int o = base + wOff[t];
+            s0 = FloatVector.fromArray(S, w, o).fma(x, s0);
+        }
+        s0.intoArray(out, outOff);
+    }
+
     /** Input index of vector unit u: its row's start plus its place in the row. */
     private static int unitIn(int u, int perRow, int inStride) {
         int y = u / perRow;

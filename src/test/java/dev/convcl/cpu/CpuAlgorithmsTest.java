@@ -118,6 +118,15 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=2 c=2 h=9 w=16 k=2 kh=5 kw=3 pad=2,1 groups=2 relu=1",
                 "op=conv2d n=1 c=2 h=10 w=32 k=2 kh=1 kw=3 pad=0,2 dil=1,2 groups=2",
                 "op=conv2d n=1 c=2 h=8 w=48 k=2 kh=3 kw=3 pad=2,1 dil=2,1 groups=2",
+                // depthwise kernels that cover the plane (cpu-depthwise-cover): output rows rounded
+                // up to 4 (junk rows before channel 0's weights), 8 + 4 rows, rows of two vectors,
+                // a kernel larger than it needs, a 1x1 plane, RepLKNet's 13x13 on 7x7 at 17 channels
+                "op=conv2d n=2 c=5 h=3 w=5 k=5 kh=5 kw=9 pad=2,4 groups=5 bias=1 relu=1",
+                "op=conv2d n=1 c=2 h=9 w=4 k=2 kh=17 kw=7 pad=8,3 groups=2",
+                "op=conv2d n=1 c=3 h=2 w=19 k=3 kh=3 kw=37 pad=1,18 groups=3 bias=1",
+                "op=conv2d n=1 c=2 h=3 w=3 k=2 kh=7 kw=7 pad=3 groups=2",
+                "op=conv2d n=1 c=3 h=1 w=1 k=3 kh=3 kw=3 pad=1 groups=3",
+                "op=conv2d n=1 c=17 h=7 w=7 k=17 kh=13 kw=13 pad=6 groups=17 bias=1",
                 // deformable: offset groups 1-4, with and without mask, stride, dilation, groups
                 "op=deform2d n=1 c=4 h=7 w=7 k=5 kh=3 kw=3 pad=1 og=1 mask=0",
                 "op=deform2d n=2 c=4 h=13 w=7 k=6 kh=3 kw=3 pad=1 og=2 mask=1 bias=1 relu=1",
@@ -167,12 +176,16 @@ class CpuAlgorithmsTest {
     }
 
     /**
-     * The chosen algorithm, plus the two generic GEMM paths on every conv2d (they take any), and on
-     * a depthwise conv2d with one output channel per input channel both depthwise paths.
+     * The chosen algorithm, plus the two generic GEMM paths on every conv2d (they take any), on
+     * a depthwise conv2d with one output channel per input channel both depthwise paths, and
+     * {@code cpu-depthwise-cover} where its kernel covers the plane.
      */
     private static List<String> algorithms(Convolution spec) {
         List<String> names = new ArrayList<>();
         names.add(CpuBackend.algorithmFor(spec));
+        if (DepthwiseCoverConv.covers(spec) && !names.contains("cpu-depthwise-cover")) {
+            names.add("cpu-depthwise-cover");
+        }
         if (!spec.isDeformable() && spec.isDepthwise() && spec.k() == spec.c()) {
             for (String depthwise : new String[] {"cpu-depthwise-blocked", "cpu-depthwise"}) {
                 if (!names.contains(depthwise)) {
@@ -264,6 +277,36 @@ class CpuAlgorithmsTest {
         }
     }
 
+    /**
+     * The cover path computes no tap over padding; an infinite weight on such a tap must still
+     * make the output NaN (inf * 0), and where it meets the image, infinite, as in the reference.
+     */
+    @Test
+    void coverDepthwiseKeepsTheNaNOfAnInfiniteWeightOverPadding() {
+        Convolution spec = Problems.parse("op=conv2d n=1 c=3 h=3 w=3 k=3 kh=5 kw=5 pad=2 groups=3 bias=1");
+        assertTrue(DepthwiseCoverConv.covers(spec), "the 5x5 kernel covers the 3x3 plane: " + spec);
+        Args args = Tensors.args(spec, 7, false, 1);
+        float[] w = ((dev.convcl.HostTensor) args.get(dev.convcl.Arg.WEIGHTS)).array();
+        w[25 + 0] = Float.POSITIVE_INFINITY; // channel 1, tap (0, 0): in the image for output (2, 2) only
+        float[] ref = CrossCheck.reference(spec, args);
+        for (CpuBackend backend : BACKENDS) {
+            try (CpuPlan plan = backend.compile(spec, "cpu-depthwise-cover")) {
+                float[] out = Primitives.output(backend, plan, spec, args);
+                for (int i = 0; i < ref.length; i++) {
+                    int at = i;
+                    assertEquals(Float.isNaN(ref[i]), Float.isNaN(out[i]), () -> "element " + at + ": " + out[at]
+                            + ", reference " + ref[at] + ", " + label(backend) + " on " + spec);
+                    if (!Float.isNaN(ref[i])) {
+                        assertEquals(ref[i], out[i], 1e-4f * (1 + Math.abs(ref[i])), () -> "element " + at + ", "
+                                + label(backend) + " on " + spec);
+                    }
+                }
+                assertTrue(Float.isNaN(out[9]), "channel 1's first output reads padding with the infinite weight");
+                assertTrue(Float.isInfinite(out[9 + 8]), "channel 1's last output reads the image with it: " + out[17]);
+            }
+        }
+    }
+
     /** Tasks and the narrowest task's columns of an {@link ImplicitGemmConv#split}. */
     private static int[] tasksAndColumns(int items, int m, int qBlocks, int q, int threads) {
         int[] cut = ImplicitGemmConv.split(items, m, qBlocks, q, threads);
@@ -346,15 +389,22 @@ class CpuAlgorithmsTest {
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=4 h=5 w=5 k=8 kh=3 kw=3 groups=4")));
         // RepLKNet's 13x13 on a 7x7 map: every output's taps are 7x7 of 13x13 in the image, and
         // its rows are 7 of a vector's lanes. MobileNetV2's 3x3 on 14x14 keeps the row kernel.
-        assertEquals("cpu-depthwise-blocked", CpuBackend.algorithmFor(Problems.parse(
-                "op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 pad=6 groups=1024")));
+        // Its kernel covers the plane: a dense 49 x 49 product per channel on NCHW planes, 392
+        // FMAs of 8 or 16 lanes against 150 of 16 plus three layout copies on channel blocks.
+        Convolution dw13 = Problems.parse("op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 pad=6 groups=1024");
+        assertEquals("cpu-depthwise-cover", CpuBackend.algorithmFor(dw13));
+        assertTrue(DepthwiseCoverConv.pays(dw13, 8) && DepthwiseCoverConv.pays(dw13, 16), "dw13 on AVX2 and AVX-512");
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=384 h=14 w=14 k=384 kh=3 kw=3 pad=1 groups=384")));
         // 29x29 on 28x28: 2.1x fewer FMAs on channel blocks, measured 1.3x slower.
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256")));
-        assertEquals("cpu-depthwise-blocked", CpuBackend.algorithmFor(Problems.parse(
-                "op=conv2d n=1 c=512 h=14 w=14 k=512 kh=27 kw=27 pad=13 groups=512")));
+        // 27x27 on 14x14 covers the plane too (rows of 14: one vector of 16 lanes, two of 8).
+        Convolution dw27 = Problems.parse("op=conv2d n=1 c=512 h=14 w=14 k=512 kh=27 kw=27 pad=13 groups=512");
+        assertEquals("cpu-depthwise-cover", CpuBackend.algorithmFor(dw27));
+        assertTrue(DepthwiseCoverConv.pays(dw27, 16) && DepthwiseCoverConv.pays(dw27, 8), "dw27 on 16 and 8 lanes");
+        assertFalse(DepthwiseCoverConv.covers(Problems.parse(
+                "op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256")), "29x29 on 28x28 does not cover");
         // Dense layers on short rows (ResNet-50 res4, Inception 1x7): the wide rows (15 of 14 and
         // 20 of 17 columns) cost fewer multiply-adds than packing every column element.
         assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 pad=1")));
