@@ -226,8 +226,13 @@ public interface BenchPeer extends AutoCloseable {
 
         /** {@link #warmUp(Call)} for a call that throws no checked exception (convcl's own calls). */
         public void warmUpUnchecked(Runnable call) {
+            warmUpUnchecked(call, SETTLE_CAP_SECONDS);
+        }
+
+        /** {@link #warmUpUnchecked(Runnable)} with the settle cap of {@link #time(Call, double)}. */
+        public void warmUpUnchecked(Runnable call, double settleCapSeconds) {
             try {
-                warmUp(call::run);
+                warmUp(call::run, System::nanoTime, settleCapSeconds);
             } catch (Exception e) {
                 throw unchecked(e);
             }
