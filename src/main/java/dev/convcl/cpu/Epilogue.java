@@ -16,7 +16,7 @@ import dev.convcl.Sum;
  * comparisons: a comparison per value is a branch, taken at random on activations of either sign,
  * and measured 8-10 ns a value against 0.07-0.1 (1M floats, JDK 17, AVX-512); it was 47% of the CPU
  * path's MobileNetV2 (JFR). Both forms keep NaN; they differ only on a negative zero, which comes out
- * as +0 (as PyTorch's vectorised CPU kernels give it) where the definition keeps -0.
+ * as +0 where the definition (and PyTorch 1.13) keeps -0; the two compare equal.
  */
 final class Epilogue {
     private final boolean bias;
