@@ -13,6 +13,8 @@ Timing: the input is `batch` photographs (common.photos) at the model's own size
 until 2 have run and 0.5 s has passed, then at least 3 timed calls, up to --iters, while --seconds last,
 under torch.no_grad() with --threads intra-op threads (default: the number of cores). One JSON object on
 stdout: name, batch, size, threads, median_ms, min_ms, calls, check_rel_l2 (null without --check), torch.
+--name and --batch take comma-separated lists (one JSON line each, one process); --device cuda times the
+network on the GPU (scripts/gpu/run-bundle), --random-input replaces the photographs.
 Needs Debian's python3-torchvision (and python3-onnx, python3-skimage, which make_models.py imports).
 """
 import argparse
@@ -28,16 +30,24 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "scripts", "onnx"))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--name", required=True, help="a model of make_models.py's --full list")
-    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--name", required=True, help="a model of make_models.py's --full list, or several, comma-separated")
+    p.add_argument("--batch", default="1", help="batch size, or several, comma-separated (default 1)")
     p.add_argument("--size", type=int, help="input height and width (default: the model's own)")
     p.add_argument("--seed", type=int, default=1000, help="make_models.py's base seed (default 1000)")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--seconds", type=float, default=2.0)
     p.add_argument("--check", metavar="FOLDER", help="prove the network is FOLDER/NAME.onnx's (see above)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda: on the GPU in strict fp32 (TF32 off), cudnn.benchmark on, each call timed to its end")
+    p.add_argument("--random-input", action="store_true",
+                   help="seeded random input instead of photographs (where python3-skimage has no photographs)")
     a = p.parse_args()
-    if a.batch < 1 or a.iters < 3 or a.seconds <= 0 or a.threads < 1:
+    try:
+        batches = [int(b) for b in a.batch.split(",")]
+    except ValueError:
+        sys.exit(f"torch_model_peer: --batch {a.batch}: comma-separated positive integers expected")
+    if min(batches) < 1 or a.iters < 3 or a.seconds <= 0 or a.threads < 1:
         sys.exit("torch_model_peer: --batch and --threads must be at least 1, --iters at least 3, --seconds positive")
 
     import numpy as np
@@ -45,41 +55,69 @@ def main():
     import common
     import make_models
 
-    if a.name not in make_models.FULL:
-        sys.exit(f"torch_model_peer: unknown model {a.name}; known: {', '.join(make_models.FULL)}")
+    names = a.name.split(",")
+    unknown = [n for n in names if n not in make_models.FULL]
+    if unknown:
+        sys.exit(f"torch_model_peer: unknown model {', '.join(unknown)}; known: {', '.join(make_models.FULL)}")
     torch.set_num_threads(a.threads)
-    ctor, size, _, _ = make_models.FULL[a.name]
+    cuda = a.device == "cuda"
+    if cuda:
+        if not torch.cuda.is_available():
+            sys.exit("torch_model_peer: --device cuda, but torch.cuda.is_available() is False")
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+    for name in names:
+        for batch in batches:
+            print(json.dumps(run(a, name, batch, np, torch, common, make_models, cuda)), flush=True)
+
+
+def run(a, name, batch, np, torch, common, make_models, cuda):
+    """One network at one batch size: built, checked with --check, timed; its JSON object."""
+    ctor, size, _, _ = make_models.FULL[name]
     size = a.size or size
-    seed = a.seed + list(make_models.FULL).index(a.name)
+    seed = a.seed + list(make_models.FULL).index(name)
     torch.manual_seed(seed)
     model = common.randomize(ctor(), seed)
 
     rel = None
     if a.check:
-        x = torch.from_numpy(np.load(os.path.join(a.check, a.name + ".input.npy")))
-        expected = torch.from_numpy(np.load(os.path.join(a.check, a.name + ".expected.npy")))
+        x = torch.from_numpy(np.load(os.path.join(a.check, name + ".input.npy")))
+        expected = torch.from_numpy(np.load(os.path.join(a.check, name + ".expected.npy")))
         with torch.no_grad():
             y = model(x).double()
         rel = (torch.linalg.vector_norm(y - expected) / torch.linalg.vector_norm(expected)).item()
         if not rel <= 1e-4:
-            sys.exit(f"torch_model_peer: {a.name} is {rel:.3g} relative L2 from {a.check}/{a.name}.expected.npy"
+            sys.exit(f"torch_model_peer: {name} is {rel:.3g} relative L2 from {a.check}/{name}.expected.npy"
                      " (at most 1e-4): not the network of the ONNX file (other seed or size?)")
 
-    x = common.photos(size, batch=a.batch)
+    if a.random_input:
+        x = torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(seed))
+    else:
+        x = common.photos(size, batch=batch)
+    if cuda:
+        model, x = model.cuda(), x.cuda()
+
+    def call():
+        model(x)
+        if cuda:
+            torch.cuda.synchronize()
+
     times = []
     with torch.no_grad():
         start, warm = time.perf_counter(), 0
         while warm < 2 or time.perf_counter() - start < 0.5:
-            model(x)
+            call()
             warm += 1
         begin = time.perf_counter()
         while len(times) < 3 or (len(times) < a.iters and time.perf_counter() - begin < a.seconds):
             t0 = time.perf_counter()
-            model(x)
+            call()
             times.append((time.perf_counter() - t0) * 1e3)
-    print(json.dumps(dict(name=a.name, batch=a.batch, size=size, threads=a.threads,
-                          median_ms=statistics.median(times), min_ms=min(times), calls=len(times),
-                          check_rel_l2=rel, torch=torch.__version__)))
+    where = f"cuda {torch.cuda.get_device_name()}, fp32, cudnn.benchmark" if cuda else "cpu"
+    return dict(name=name, batch=batch, size=size, threads=a.threads, device=where,
+                median_ms=statistics.median(times), min_ms=min(times), calls=len(times),
+                check_rel_l2=rel, torch=torch.__version__)
 
 
 if __name__ == "__main__":
