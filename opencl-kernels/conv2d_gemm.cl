@@ -156,7 +156,7 @@ __kernel void pack_weights(__global const real* restrict weight,
 
 /* The tap loops of a register-tile kernel, after REGISTER_TILE_START: for each input channel of
  * the group, kernel row i and kernel column j, px points at the tap's input for the tile's base
- * pixel, the statements BODY run (a pragma in them is written _Pragma("unroll")), and w moves on
+ * pixel, the tap BODY runs (REGISTER_TILE_TAP_BODY with the parenthesised arguments BODY), and w moves on
  * to the next tap's TM packed weights. Taps stay loops: their counts are arguments, so one build
  * serves every kernel shape. BODY reads px[0] to px[SEG-1] (SEG: the inputs a tap of the tile
  * spans; SEGV: those its valid pixels, inside the output row, span). With IMPLICIT_PAD the kernel
@@ -170,24 +170,24 @@ __kernel void pack_weights(__global const real* restrict weight,
  * the zero padding would (so a NaN or infinite weight still gives NaN, as in PyTorch), and read
  * nothing. With NL and NR constants the test folds away per pixel, the tap costs what a fast tap
  * does, and nothing is hoisted that would cost the tile's registers. */
-#define REGISTER_TILE_EDGE(NL, NR, ...)                                                           \
+#define REGISTER_TILE_EDGE(NL, NR, BODY)                                                           \
     {                                                                                              \
         const int nl_ = (NL), nr_ = (NR);                                                          \
         const __global real* w = wj;                                                               \
-        __VA_ARGS__                                                                                \
+        REGISTER_TILE_TAP_BODY BODY                                                                \
     }
 /* Edge column j of the tile (after REGISTER_TILE_TAPS's set-up: col points at its input, wcol
  * at its weights, of the first input channel and kernel row 0): the tap (c, i, j) for every
  * input channel c and kernel row i inside the image, in the body of REGISTER_TILE_EDGE(NL, NR). */
-#define REGISTER_TILE_EDGE_COLUMN(NL, NR, ...)                                                    \
+#define REGISTER_TILE_EDGE_COLUMN(NL, NR, BODY)                                                    \
     for (int c = 0; c < CG; ++c) {                                                                 \
         for (int i = iLo; i < iHi; ++i) {                                                          \
             const __global real* px = col + c * plane + (iy0 + i * DH) * IWP;                      \
             const __global real* wj = wcol + (c * KH + i) * KW * TM;                               \
-            REGISTER_TILE_EDGE(NL, NR, __VA_ARGS__)                                                \
+            REGISTER_TILE_EDGE(NL, NR, BODY)                                                       \
         }                                                                                          \
     }
-#define REGISTER_TILE_TAPS(SEG, SEGV, ...)                                                        \
+#define REGISTER_TILE_TAPS(SEG, SEGV, BODY)                                                        \
     /* once per tile: the kernel rows inside the image, i in [iLo, iHi), and the kernel columns  \
        whose valid pixels (SEGV inputs) lie inside the row and whose whole span (SEG inputs)     \
        inside the input, j in [jLo, jHi); the other taps are edges */                            \
@@ -211,7 +211,7 @@ __kernel void pack_weights(__global const real* restrict weight,
             for (int j = jLo; j < jHi; ++j) {                                                      \
                 const __global real* px = row + j * DW;                                            \
                 const __global real* wj = wrow + j * TM;                                           \
-                REGISTER_TILE_EDGE(0, TN, __VA_ARGS__)                                             \
+                REGISTER_TILE_EDGE(0, TN, BODY)                                                    \
             }                                                                                      \
         }                                                                                          \
     }                                                                                              \
@@ -230,13 +230,13 @@ __kernel void pack_weights(__global const real* restrict weight,
            rest (images narrower than a tile, wide padding) a body that tests each pixel */      \
         const int edge = nr == TN && nl <= 3 ? nl : nl == 0 && TN - nr <= 3 ? 3 + TN - nr : 0;     \
         switch (edge) {                                                                            \
-        case 1: REGISTER_TILE_EDGE_COLUMN(1, TN, __VA_ARGS__) break;                               \
-        case 2: REGISTER_TILE_EDGE_COLUMN(2, TN, __VA_ARGS__) break;                               \
-        case 3: REGISTER_TILE_EDGE_COLUMN(3, TN, __VA_ARGS__) break;                               \
-        case 4: REGISTER_TILE_EDGE_COLUMN(0, TN - 1, __VA_ARGS__) break;                           \
-        case 5: REGISTER_TILE_EDGE_COLUMN(0, TN - 2, __VA_ARGS__) break;                           \
-        case 6: REGISTER_TILE_EDGE_COLUMN(0, TN - 3, __VA_ARGS__) break;                           \
-        default: REGISTER_TILE_EDGE_COLUMN(nl, nr, __VA_ARGS__) break;                             \
+        case 1: REGISTER_TILE_EDGE_COLUMN(1, TN, BODY) break;                                      \
+        case 2: REGISTER_TILE_EDGE_COLUMN(2, TN, BODY) break;                                      \
+        case 3: REGISTER_TILE_EDGE_COLUMN(3, TN, BODY) break;                                      \
+        case 4: REGISTER_TILE_EDGE_COLUMN(0, TN - 1, BODY) break;                                  \
+        case 5: REGISTER_TILE_EDGE_COLUMN(0, TN - 2, BODY) break;                                  \
+        case 6: REGISTER_TILE_EDGE_COLUMN(0, TN - 3, BODY) break;                                  \
+        default: REGISTER_TILE_EDGE_COLUMN(nl, nr, BODY) break;                                    \
         }                                                                                          \
     }                                                                                              \
     if (iHi - iLo < KH) {                                                                          \
@@ -249,7 +249,7 @@ __kernel void pack_weights(__global const real* restrict weight,
                 const __global real* wrow = w + (c * KH + i) * KW * TM;                            \
                 for (int j = 0; j < KW; ++j) {                                                     \
                     const __global real* wj = wrow + j * TM;                                       \
-                    REGISTER_TILE_EDGE(TN, TN, __VA_ARGS__)                                        \
+                    REGISTER_TILE_EDGE(TN, TN, BODY)                                               \
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
@@ -263,23 +263,23 @@ __kernel void pack_weights(__global const real* restrict weight,
  * faster on POCL for MobileNetV2's 1x1 layers on 14x14 and 7x7). Unrolling it further
  * (pragma unroll 4: POCL's LLVM declines; by hand, two taps a pass: the 28-accumulator tile of
  * 14x14 maps spills) did not pay. */
-#define REGISTER_TILE_TAPS(SEG, SEGV, ...)                                                        \
+#define REGISTER_TILE_TAPS(SEG, SEGV, BODY)                                                        \
     const __global real* px = in;                                                                  \
     for (int c = 0; c < CG; ++c) {                                                                 \
-        __VA_ARGS__                                                                                \
+        REGISTER_TILE_TAP_BODY BODY                                                                \
         w += TM;                                                                                   \
         px += plane;                                                                               \
     }
 #define TAP_READ(P, T, K) (P)[K]
 #else
-#define REGISTER_TILE_TAPS(SEG, SEGV, ...)                                                              \
+#define REGISTER_TILE_TAPS(SEG, SEGV, BODY)                                                        \
     const int rowStep = DH * IWP;                                                                  \
     for (int c = 0; c < CG; ++c) {                                                                 \
         for (int i = 0; i < KH; ++i) {                                                             \
             const __global real* row = in + i * rowStep;                                           \
             for (int j = 0; j < KW; ++j) {                                                         \
                 const __global real* px = row + j * DW;                                            \
-                __VA_ARGS__                                                                        \
+                REGISTER_TILE_TAP_BODY BODY                                                        \
                 w += TM;                                                                           \
             }                                                                                      \
         }                                                                                          \
@@ -297,13 +297,20 @@ __kernel void pack_weights(__global const real* restrict weight,
 #define REGISTER_TILE_ACCUMULATE(ACC, ROWS, N, SEG, SEGV, LOAD_ROW, VSRC, r, S, ROW_FMA)          \
     realv ACC[ROWS][N];                                                                            \
     TILE_ZERO(ACC, ROWS, N);                                                                       \
-    REGISTER_TILE_TAPS(SEG, SEGV,                                                                  \
+    REGISTER_TILE_TAPS(SEG, SEGV, (ACC, ROWS, N, LOAD_ROW, VSRC, r, S, ROW_FMA))
+
+/* One tap of REGISTER_TILE_ACCUMULATE (its parameters): the taps macros above pass these along as
+ * one parenthesised argument and write `REGISTER_TILE_TAP_BODY BODY` where the tap runs, since    \
+ * OpenCL C has no variadic macros (NVIDIA's compiler rejects them; POCL's clang took them). */
+#define REGISTER_TILE_TAP_BODY(ACC, ROWS, N, LOAD_ROW, VSRC, r, S, ROW_FMA)                         \
+    {                                                                                              \
         realv row_[N];                                                                             \
         LOAD_ROW(row_, VSRC, N);                                                                   \
         _Pragma("unroll") for (int r = 0; r < (ROWS); ++r) {                                      \
             const realv s_ = (realv)(S);                                                           \
             ROW_FMA(ACC[r], s_, row_, N);                                                          \
-        })
+        }                                                                                          \
+    }
 
 /* Copies count (< 32) adjacent reals in at most five stores. */
 inline void store_run(__global real* dst, const real* src, const int count)
