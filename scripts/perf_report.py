@@ -10,7 +10,11 @@ NAME-bBATCH.torch.json that bench/torch_model_peer.py wrote beside it.
 With BATCH_TEXT (scripts/perf-report's batch phase: the output of `convcl bench --batch 1,8,32` on one
 line per family), also its batch-scaling table as printed, and a count of its verdicts.
 
-usage: perf_report.py BENCH_JSON MACHINE_TEXT [NOTES_MD [NETWORKS_DIR [BATCH_TEXT]]] > docs/PERFORMANCE.md
+With GPU_DIR (a folder of scripts/gpu/run-bundle's results, one sub-folder a run, e.g.
+docs/gpu/2026-11-30-h200), also the GPU's figures: its measured limits, every layer at batch 1 and 32 with
+the kernel of each run, PyTorch (cuDNN) on the same GPU, and the whole networks.
+
+usage: perf_report.py BENCH_JSON MACHINE_TEXT [NOTES_MD [NETWORKS_DIR [BATCH_TEXT [GPU_DIR]]]] > docs/PERFORMANCE.md
 """
 import glob, json, os, re, sys
 
@@ -62,6 +66,7 @@ def main():
     notes = open(sys.argv[3]).read().strip() if len(sys.argv) > 3 else ""
     networks_dir = sys.argv[4] if len(sys.argv) > 4 else None
     batch_text = sys.argv[5] if len(sys.argv) > 5 else None
+    gpu_dir = sys.argv[6] if len(sys.argv) > 6 else None
     limit = bench.get("fma_limit_gflops")
     peers = bench.get("peers", [])
     names = [p["name"] for p in peers]
@@ -190,6 +195,8 @@ def main():
         networks(w, networks_dir)
     if batch_text:
         batch_scaling(w, batch_text)
+    if gpu_dir:
+        gpu(w, gpu_dir)
     w("")
     if notes:
         w(notes)
@@ -278,6 +285,141 @@ def roofline(w, bench, rows, names, limit):
         w(f"| {label} | {flop / 1e6:.1f} | {byt / 1e6:.2f} | {intensity:.1f} | {bound:.0f} | "
           f"{'memory' if mem < fma else 'FMA' if useful == flop else f'FMA, {100 * useful / flop:.0f}% of taps inside'} | {share(ok_gflops(by.get('opencl'), 'device_gflops'))} | "
           f"{share(ok_gflops(by.get('cpu')))} | {share(gb)} |")
+
+
+def gpu_layers(run):
+    """{(name, batch): {"algorithm", "dev_ms", "spec"}} of one run-bundle run's OpenCL layer rows: its
+    layers-bN.json files, and the progress lines of a layers stage that ran out of time (no JSON)."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(run, "layers-b*.err"))):
+        current = None
+        for line in open(path):
+            m = re.match(r"\[\d+/\d+\] (\S+?)(?:@n(\d+))?\s+(op=.*)", line)
+            if m:
+                spec = m.group(3).strip()
+                current = (m.group(1), int(spec_fields(spec).get("n", 1)), spec)
+                continue
+            m = re.match(r"\s+opencl (\S+(?: \S+)*?)\s+[\d.]+ ms \(device tensors ([\d.]+) ms\)", line)
+            if m and current:
+                out[current[:2]] = {"algorithm": m.group(1), "dev_ms": float(m.group(2)), "spec": current[2]}
+    for path in sorted(glob.glob(os.path.join(run, "layers-b*.json"))):
+        for r in json.load(open(path))["rows"]:
+            if r.get("backend") == "opencl" and r.get("ok") and r.get("section", "problem") == "problem":
+                out[(r["name"].split("@")[0], r.get("batch", 1))] = {
+                    "algorithm": r["algorithm"], "dev_ms": r["device_median_ms"], "spec": r["spec"]}
+    return out
+
+
+def gpu_networks(run):
+    """{(name, batch): {backend: (median ms on device tensors, host-array ms)}} from a run's net-NAME-bN.out."""
+    out = {}
+    for path in glob.glob(os.path.join(run, "net-*-b*.out")):
+        m = re.fullmatch(r"net-(.+)-b(\d+)\.out", os.path.basename(path))
+        for line in open(path):
+            f = line.split()
+            if len(f) >= 4 and f[0] in ("opencl", "cpu") and re.fullmatch(r"[\d.]+", f[1]):
+                out.setdefault((m.group(1), int(m.group(2))), {})[f[0]] = (float(f[1]), float(f[3]))
+    return out
+
+
+def gpu(w, folder):
+    """The GPU section: see the module's doc."""
+    runs = sorted(d for d in glob.glob(os.path.join(folder, "*")) if os.path.isdir(d))
+    if not runs:
+        return
+    last = runs[-1]
+    read = lambda name: open(os.path.join(last, name)).read() if os.path.exists(os.path.join(last, name)) else ""
+    peak = read("peak.out")
+    fma = re.search(r"fp32 FMA\s+([\d.]+) GFLOP/s", peak)
+    bw = re.search(r"bandwidth\s+([\d.]+) GB/s", peak)
+    if not fma or not bw:
+        return
+    fma, bw = float(fma.group(1)), float(bw.group(1))
+    machine = read("machine.txt").strip().splitlines()
+    gpu_line = next((machine[i + 1] for i, l in enumerate(machine) if l.startswith("name, driver_version")), "")
+    torch_line = next((l for l in machine if l.startswith("torch ")), "")
+    w("")
+    w(f"## GPU: {gpu_line.split(',')[0] or 'NVIDIA'} through NVIDIA's OpenCL driver")
+    w("")
+    w(f"Measured on a lent machine ({', '.join(l for l in machine if l.startswith(('host:', 'cpu:')))}) with no Java")
+    w("and no network, from the bundle `scripts/gpu/make-bundle` builds (a jlink runtime, the jar, Debian's OpenCL ICD")
+    w("loader, the networks without their weights) by one prepared script, `scripts/gpu/run-bundle`; each run a fresh")
+    w(f"machine of the same kind. Raw outputs: `{folder}/` ({', '.join(os.path.basename(r) for r in runs)}).")
+    w(f"GPU, driver, memory, clocks (idle), power limit: `{gpu_line}`; PyTorch: `{torch_line}`.")
+    w("")
+    w(f"- **Measured limits** (`convcl peak` on the GPU): fp32 FMA **{fma:.0f} GFLOP/s**, triad bandwidth "
+      f"**{bw:.0f} GB/s**. The bound of a layer below is the larger of its FLOP over the first and its compulsory")
+    w("  bytes (each float read or written once) over the second.")
+    w("- convcl: OpenCL on device tensors (a call's wall time, the input already on the GPU and the output left")
+    w("  there); every result checked against the CPU path and the reference first. Run by run, the kernel that ran")
+    w("  each layer (runs differ where the code between them did); 'best' is the faster of the runs.")
+    w("- PyTorch: `torch.nn.functional.conv2d` / `torchvision.ops.deform_conv2d` on CUDA tensors with")
+    w("  `cudnn.benchmark` on, in strict fp32 (TF32 off) and, as a second column, with TF32 allowed (PyTorch's default")
+    w("  for convolutions: 10-bit mantissas on the tensor cores, not fp32 arithmetic); each call timed to its end")
+    w("  (`bench/torch_peer.py --device cuda --tf32`), in the last run.")
+    w("")
+    layers = [gpu_layers(r) for r in runs]
+    tp = os.path.join(last, "torch-layers.json")
+    torch_rows = {(r["name"], r["batch"]): r for r in json.load(open(tp))["rows"]} if os.path.exists(tp) else {}
+    keys = sorted({k for L in layers for k in L}, key=lambda k: (k[1], list(torch_rows).index(k) if k in torch_rows else 0))
+    heads = " | ".join(f"{os.path.basename(r)} kernel | {os.path.basename(r)} ms" for r in runs)
+    w(f"| layer | n | {heads} | best GFLOP/s | % FMA peak | bound ms | best / bound | cuDNN fp32 ms | cuDNN TF32 ms | x cuDNN fp32 |")
+    w("|---|---:|" + "---|---:|" * len(runs) + "---:|---:|---:|---:|---:|---:|---:|")
+    ahead = total = 0
+    for key in keys:
+        cells, best, spec = [], None, None
+        for L in layers:
+            r = L.get(key)
+            cells.append(f"{r['algorithm']} | {r['dev_ms']:.3f}" if r else "- | -")
+            if r:
+                spec = r["spec"]
+                best = r["dev_ms"] if best is None else min(best, r["dev_ms"])
+        t = traffic(spec)
+        flop, _, byt = t
+        bound = max(flop / fma, byt / bw) / 1e6
+        tr = torch_rows.get(key)
+        x = tr["ms"] / best if tr else None
+        total += x is not None
+        ahead += x is not None and x >= 1
+        w(f"| {key[0]} | {key[1]} | {' | '.join(cells)} | {flop / best / 1e6:.0f} | {100 * flop / best / 1e6 / fma:.1f}% | "
+          f"{bound:.4f} | {best / bound:.1f}x | {fmt(tr['ms'], 3) if tr else '-'} | "
+          f"{fmt(tr.get('ms_tf32'), 3) if tr else '-'} | {fmt(x, 2)} |")
+    w("")
+    w(f"convcl's best kernel as fast as cuDNN fp32 or faster on {ahead} of {total} lines.")
+    nets = [gpu_networks(r) for r in runs]
+    torch_nets = {}
+    tn = os.path.join(last, "torch-networks.out")
+    if os.path.exists(tn):
+        for line in open(tn):
+            if line.startswith("{"):
+                d = json.loads(line)
+                torch_nets[(d["name"], d["batch"])] = d["median_ms"]
+    nkeys = sorted({k for N in nets for k in N}, key=lambda k: (k[1], k[0]))
+    if not nkeys:
+        return
+    w("")
+    w("Whole networks (bench/networks.txt, weights refilled from their recorded mean and deviation by")
+    w("`scripts/gpu/skeleton.py`; `convcl bench --model --input-shape N,3,S,S`), milliseconds: OpenCL on device")
+    w("tensors run by run, the CPU path (pure Java, the machine's 16 threads) in the last run that timed it, and")
+    w("PyTorch eager on the GPU in strict fp32 (`bench/torch_model_peer.py --device cuda`, the same architecture from")
+    w("torchvision or make_models.py, in the last run). 'x PyTorch' is PyTorch's median over convcl's best.")
+    w("")
+    heads = " | ".join(f"OpenCL {os.path.basename(r)}" for r in runs)
+    w(f"| network | n | {heads} | CPU path | PyTorch fp32 | x PyTorch |")
+    w("|---|---:|" + "---:|" * len(runs) + "---:|---:|---:|")
+    faster = counted = 0
+    for key in nkeys:
+        ocl = [N.get(key, {}).get("opencl") for N in nets]
+        cpu = next((N[key]["cpu"] for N in reversed(nets) if key in N and "cpu" in N[key]), None)
+        best = min((o[0] for o in ocl if o), default=None)
+        t = torch_nets.get(key)
+        x = t / best if t and best else None
+        counted += x is not None
+        faster += x is not None and x >= 1
+        w(f"| {key[0]} | {key[1]} | {' | '.join(fmt(o[0], 2) if o else '-' for o in ocl)} | "
+          f"{fmt(cpu[0], 1) if cpu else '-'} | {fmt(t, 2) if t else '-'} | {fmt(x, 2)} |")
+    w("")
+    w(f"convcl's OpenCL latency at most PyTorch's on {faster} of {counted} network lines.")
 
 
 def batch_scaling(w, path):

@@ -4,6 +4,7 @@ import dev.convcl.Convolution;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The GEMM tiles used without a tuning file, and the candidates the {@link Tuner} times.
@@ -60,6 +61,54 @@ final class GemmDefaults {
             return GemmConfig.cm(vw, vw, acc, 1);
         }
         return GemmConfig.cm(width, 2 * width, acc / 2, 1);
+    }
+
+    /** Work-groups a local-memory ({@code lm}) tile makes for {@code spec}: pixel tiles x channel tiles x groups x images. */
+    static long workGroups(Convolution spec, GemmConfig lm) {
+        long pixels = (long) spec.outH() * spec.outW();
+        long pixelTiles = (pixels + lm.tn() - 1) / lm.tn();
+        long channelTiles = (spec.kPerGroup() + lm.tm() - 1) / lm.tm();
+        return pixelTiles * channelTiles * spec.groups() * spec.n();
+    }
+
+    /**
+     * Why, on a GPU with {@code computeUnits} compute units, the direct kernel should run
+     * {@code spec} instead of the untuned local-memory tile {@code tile}; empty when the tile
+     * should. Measured on an NVIDIA H200 (132 compute units, driver 580.159.04), the direct kernel
+     * in one run and the lm tiles in the next, on the 15 dense, dilated, 1x1, grouped and
+     * asymmetric layers of the bundled suite at batch 1 and 32 (docs/PERFORMANCE.md, "NVIDIA
+     * H200"; {@code GemmGpuChoiceTest} holds the 30 lines and their faster kernel):
+     * <ul>
+     *   <li>grouped, with half the tile's output-channel rows or more empty (channels a group at
+     *       most half its rows): ResNeXt's 3x3 (4 to 16 channels a group in tiles of 16 or 64 rows) ran
+     *       1.2-2.5x faster on the direct kernel at batch 1 and at batch 32;</li>
+     *   <li>tiles that leave compute units without a work-group (fewer work-groups than three
+     *       quarters of them), for a spatial kernel or a tile mostly empty: ResNet-50's 3x3 at
+     *       batch 1 (16 to 49 work-groups), DRN's dilation-2 3x3 (52), Inception's 1x7 and 7x1 (10
+     *       and 15) and MobileNetV2's 1x1 to 24 channels (49, 24 of 64 rows) ran 1.2-2.7x faster on
+     *       the direct kernel. The tile won at 104 work-groups (DRN's 512-channel 3x3, 1.2x), on the
+     *       full-tile 1x1 layers (49 and 104 work-groups: 1.3-1.8x) and the 7x7 stem (196: 1.4x), and
+     *       on every ungrouped layer at batch 32 (hundreds to thousands of work-groups: 2.4-7x).</li>
+     * </ul>
+     * A tuned entry overrides this (the tuner times the tiles themselves).
+     */
+    static Optional<String> gpuPrefersDirect(Convolution spec, GemmConfig tile, int computeUnits) {
+        if (tile.kind() != GemmConfig.Kind.LM) {
+            return Optional.empty();
+        }
+        boolean mostlyEmpty = 2 * spec.kPerGroup() <= tile.tm();
+        if (spec.groups() > 1 && mostlyEmpty) {
+            return Optional.of("on a GPU the default tile " + tile + " would leave half or more of its "
+                    + tile.tm() + " output-channel rows empty (" + spec.kPerGroup() + " channels a group): the direct kernel runs it"
+                    + " faster (convcl tune times the tiles for this class)");
+        }
+        long groups = workGroups(spec, tile);
+        if ((spec.kh() * spec.kw() > 1 || mostlyEmpty) && 4 * groups < 3L * computeUnits) {
+            return Optional.of("on a GPU the default tile " + tile + " makes " + groups + " work-groups for "
+                    + computeUnits + " compute units: the direct kernel keeps more of them busy at this size"
+                    + " (convcl tune times the tiles for this class)");
+        }
+        return Optional.empty();
     }
 
     /**

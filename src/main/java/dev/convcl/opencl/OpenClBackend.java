@@ -70,9 +70,7 @@ public final class OpenClBackend implements Backend {
                 depthwise(KernelFamily.DepthwiseKind.ROWS),
                 tuned(KernelFamily.DEFORM, c -> noTile(KernelFamily.DEFORM, c),
                         c -> KernelFamily.DEFORM.candidates(c, context.info())),
-                tuned(KernelFamily.GEMM, c -> c.isDepthwise() ? Optional.of("depthwise (one channel per group is no GEMM)")
-                        : GemmConvPlan.unsuitableReason(c, GemmConfig.parse(configured(KernelFamily.GEMM, c).orElseThrow()),
-                                context.info()), this::gemmConfigs),
+                tuned(KernelFamily.GEMM, this::gemmRule, this::gemmConfigs),
                 direct("direct", false), direct("deform-direct", true),
                 op("channel-affine", ChannelAffine.class, ChannelAffinePlan::new),
                 op("binary", Binary.class, BinaryPlan::new),
@@ -128,6 +126,24 @@ public final class OpenClBackend implements Backend {
             return Optional.of("a tensor of " + bytes + " bytes exceeds the maximum allocation of " + max + " bytes");
         }
         return Optional.empty();
+    }
+
+    /**
+     * The gemm implementation's rule: not depthwise, a tile that fits ({@link GemmConvPlan#unsuitableReason});
+     * on a GPU without a tuned entry for the class, not where the direct kernel measured faster
+     * than the default tile ({@link GemmDefaults#gpuPrefersDirect}), so selection takes direct there.
+     */
+    private Optional<String> gemmRule(Convolution c) {
+        if (c.isDepthwise()) {
+            return Optional.of("depthwise (one channel per group is no GEMM)");
+        }
+        GemmConfig tile = GemmConfig.parse(configured(KernelFamily.GEMM, c).orElseThrow());
+        Optional<String> why = GemmConvPlan.unsuitableReason(c, tile, context.info());
+        if (why.isPresent() || GemmDefaults.cpuLike(context.info())
+                || TuningTable.forDevice(context.info()).tuned(KernelFamily.GEMM, c, context.info()).isPresent()) {
+            return why;
+        }
+        return GemmDefaults.gpuPrefersDirect(c, tile, context.info().computeUnits());
     }
 
     /**
