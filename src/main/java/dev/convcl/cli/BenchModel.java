@@ -8,6 +8,8 @@ import dev.convcl.Graph;
 import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
 import dev.convcl.Value;
+import dev.convcl.cpu.CpuBackend;
+import dev.convcl.spi.Internals;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -164,6 +166,8 @@ final class BenchModel {
                 // while the JIT still compiled kernels the warm-up had not settled (MobileNetV3-small
                 // on the CPU path: host arrays 6.2 ms against 4.9 on device tensors timed after them;
                 // 5.6 and 5.5 with a 6 s warm-up).
+                // The CPU kernels' background warm-up must not share the cores with the timed calls.
+                ((CpuBackend) Internals.cpu(engine)).awaitKernelWarmup();
                 budget().warmUpUnchecked(onDevice, MAX_WARMUP_SECONDS);
                 // Host arrays: inputs in, outputs out.
                 BenchPeer.Timing hostTimes = time(() -> net.run(in));

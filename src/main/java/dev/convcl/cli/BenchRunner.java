@@ -9,6 +9,8 @@ import dev.convcl.Engine;
 import dev.convcl.HostTensor;
 import dev.convcl.Plan;
 import dev.convcl.Tensor;
+import dev.convcl.cpu.CpuBackend;
+import dev.convcl.spi.Internals;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -297,6 +299,9 @@ final class BenchRunner {
         if (!bound.ok()) {
             return failed(p, spec, compiled, check.against(), bound.relL2(), "with bound weights: " + bound.describe());
         }
+        // The CPU kernels' background warm-up (started by the plans compiled so far) must not share
+        // the cores with the timed calls of either backend.
+        ((CpuBackend) Internals.cpu(on)).awaitKernelWarmup();
         warmUp(() -> plan.execute(host));
         Series onHost = time(() -> plan.execute(host), plan::lastKernelMillis);
         Resident resident = onDeviceTensors(plan, on, host, checked);

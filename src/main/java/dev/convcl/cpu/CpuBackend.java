@@ -120,6 +120,21 @@ public final class CpuBackend implements Backend {
         return pool.getParallelism();
     }
 
+    /**
+     * Waits until the background warm-up of the CPU kernels started so far ({@link KernelWarmup},
+     * one low-priority thread per kernel set, started when the first plan using it is compiled)
+     * has finished. For benchmarks: calls timed while it runs race it for the cores and may run
+     * kernels the JIT has not compiled yet (on a loaded 2-core machine the CPU path's short runs
+     * timed interpreted Vector API code). An interrupt ends the wait early and stays set.
+     */
+    public void awaitKernelWarmup() {
+        try {
+            KernelWarmup.awaitAll();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     WorkerPool pool() {
         return pool;
     }
