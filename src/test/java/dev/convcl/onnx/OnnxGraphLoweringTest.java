@@ -149,6 +149,52 @@ class OnnxGraphLoweringTest {
     }
 
     /** {exit code, stdout, stderr} of one command line. */
+    /** x [1, 1, 2, 4] with +inf, -inf and NaN among ordinary values, for {@link #openClipModel}. */
+    static final float[] CLIP_INPUT = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, -1, 0.25f, 0.5f, 0.75f, 3};
+
+    /**
+     * Clips with one open end, as {@code torch.clamp(x, min=0.5)} and {@code torch.clamp(x, max=-0.25)}
+     * export (opset 17: {@code Clip(x, min, '')}, {@code Clip(x, '', max)}): {@code lo} clips a 1x1
+     * convolution of weight 1 (the clip joins its epilogue), {@code hi} clips the graph input itself.
+     */
+    static OnnxBuilder openClipModel() {
+        return new OnnxBuilder(17).input("x", 1, 1, 2, 4).floats("w", new float[] {1}, 1, 1, 1, 1)
+                .scalar("min", 0.5f).scalar("max", -0.25f)
+                .node("Conv", "conv", in("x", "w"), out("c"))
+                .node("Clip", "clip_min", in("c", "min", ""), out("lo"))
+                .node("Clip", "clip_max", in("x", "", "max"), out("hi"))
+                .output("lo").output("hi");
+    }
+
+    /**
+     * Checks {@link #openClipModel}'s outputs: the reference definition
+     * ({@link dev.convcl.Activation#apply}) of each clip on {@link #CLIP_INPUT}, which is PyTorch's
+     * (an infinite input on the open side stays infinite, NaN stays NaN), bit for bit.
+     */
+    static void assertOpenClips(Map<String, HostTensor> y, String where) {
+        float[] lo = new float[CLIP_INPUT.length];
+        float[] hi = new float[CLIP_INPUT.length];
+        for (int i = 0; i < lo.length; i++) {
+            lo[i] = (float) dev.convcl.Activation.clip(0.5f, Float.POSITIVE_INFINITY).apply(CLIP_INPUT[i]);
+            hi[i] = (float) dev.convcl.Activation.clip(Float.NEGATIVE_INFINITY, -0.25f).apply(CLIP_INPUT[i]);
+        }
+        // torch.clamp's values, written out: the reference must agree with them.
+        assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, 0.5f, Float.NaN, 0.5f, 0.5f, 0.5f, 0.75f, 3}, lo);
+        assertArrayEquals(new float[] {-0.25f, Float.NEGATIVE_INFINITY, Float.NaN, -1, -0.25f, -0.25f, -0.25f, -0.25f}, hi);
+        assertArrayEquals(lo, y.get("lo").toArray(), where + ": Clip(x, min=0.5, no max) on "
+                + java.util.Arrays.toString(CLIP_INPUT));
+        assertArrayEquals(hi, y.get("hi").toArray(), where + ": Clip(x, no min, max=-0.25) on "
+                + java.util.Arrays.toString(CLIP_INPUT));
+    }
+
+    @Test
+    void clipWithAnOpenEndKeepsInfinitiesOnTheCpuPath() throws IOException {
+        Graph g = Graph.fromOnnx(save(openClipModel(), "clip.onnx"));
+        try (Engine cpu = Engine.create(DeviceChoice.CPU); CompiledGraph net = cpu.compile(g)) {
+            assertOpenClips(net.run(Map.of("x", Tensor.of(CLIP_INPUT.clone(), 1, 1, 2, 4))), "cpu " + net);
+        }
+    }
+
     static String[] cli(String... args) {
         StringWriter o = new StringWriter();
         StringWriter err = new StringWriter();
