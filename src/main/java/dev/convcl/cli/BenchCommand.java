@@ -503,7 +503,7 @@ final class BenchCommand extends CliCommand {
         }
         Graph g;
         try {
-            g = ModelFiles.load(model, given, Map.of());
+            g = ModelFiles.load(model, given);
         } catch (ConvclException e) {
             String m = String.valueOf(e.getMessage());
             if (m.contains("symbolic dimension")) {
