@@ -223,6 +223,30 @@ class OnnxGraphLoweringTest {
         assertTrue(!Files.exists(y), "nothing written");
     }
 
+    /**
+     * bench --model --input-shape by the same rule: symbolic dimensions take the sizes given, fixed
+     * ones must match; a value that is not N,C,H,W (rank 3) is a bad --input-shape, not a Conv
+     * import error; an unknown NAME= names the model's inputs.
+     */
+    @Test
+    void benchModelInputShapeFillsSymbolicDimensionsOnly() throws IOException {
+        Path m = symbolicBatchModel();
+        String[] r = cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "6,3,4,4", "--warmup", "0",
+                "--warmup-seconds", "0", "--iters", "1", "--seconds", "0");
+        assertEquals("0", r[0], r[1] + r[2]);
+        assertTrue(r[1].contains("input 'x' [6, 3, 4, 4]"), r[1]);
+        assertRefused(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "1,3,4"),
+                "--input-shape '1,3,4' has 3 dimensions; model head.onnx takes input 'x' of shape [batch, 3, 4, 4]: "
+                        + "give 4 comma-separated positive integers N,C,H,W");
+        assertRefused(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "1,3,224,224"),
+                "--input-shape 1,3,224,224: model head.onnx takes input 'x' of shape [batch, 3, 4, 4] (dimension 2 is "
+                        + "224 where the model fixes 4; only its symbolic dimension batch may be given another size)");
+        assertRefused(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "foo=1,3,4,4"),
+                "--input-shape foo=1,3,4,4: the model has no input 'foo'; its only input is 'x'");
+        assertRefused(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "1,3,x,4"),
+                "--input-shape '1,3,x,4' must be comma-separated positive integers, N,C,H,W for an image input");
+    }
+
     /** x [1, 1, 2, 4] with +inf, -inf and NaN among ordinary values, for {@link #openClipModel}. */
     static final float[] CLIP_INPUT = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, -1, 0.25f, 0.5f, 0.75f, 3};
 
