@@ -10,7 +10,8 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code relu}: {@code x < 0 ? 0 : x} ({@code torch.nn.ReLU})</li>
  *   <li>{@code clip(alpha, beta)}: {@code x < alpha ? alpha : (x > beta ? beta : x)} ({@code torch.clamp},
- *       ONNX {@code Clip}); {@code relu6} is {@code clip(0, 6)}</li>
+ *       ONNX {@code Clip}); {@code relu6} is {@code clip(0, 6)}; an open end is {@code -Infinity} or
+ *       {@code +Infinity}, so an infinite input on that side stays infinite, as in PyTorch</li>
  *   <li>{@code leaky_relu(alpha)}: {@code x < 0 ? alpha * x : x}</li>
  *   <li>{@code sigmoid}: {@code 1 / (1 + exp(-x))}</li>
  *   <li>{@code silu}: {@code x * sigmoid(x)} ({@code torch.nn.SiLU}, "swish")</li>
@@ -21,8 +22,10 @@ import java.util.Locale;
  * </ul>
  *
  * @param kind  which function
- * @param alpha first parameter (clip minimum, leaky slope, hardsigmoid slope), 0 where unused
- * @param beta  second parameter (clip maximum, hardsigmoid offset), 0 where unused
+ * @param alpha first parameter (clip minimum, leaky slope, hardsigmoid slope), 0 where unused;
+ *              finite, except a clip minimum of {@code -Infinity} (none)
+ * @param beta  second parameter (clip maximum, hardsigmoid offset), 0 where unused; finite, except
+ *              a clip maximum of {@code +Infinity} (none)
  */
 public record Activation(Kind kind, float alpha, float beta) implements PostOp {
 
@@ -74,8 +77,9 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
     }
 
     /**
-     * Checks the parameters: finite, the unused ones zero, {@code clip}'s minimum not above its
-     * maximum.
+     * Checks the parameters: finite (except {@code clip}'s open ends: a minimum of
+     * {@code -Infinity}, a maximum of {@code +Infinity}), the unused ones zero, {@code clip}'s
+     * minimum not above its maximum.
      *
      * @param kind  which function, not null
      * @param alpha first parameter (clip minimum, leaky slope, hardsigmoid slope), 0 where unused
@@ -86,8 +90,10 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
         if (kind == null) {
             throw new IllegalArgumentException("activation kind must not be null");
         }
-        if (!Float.isFinite(alpha) || !Float.isFinite(beta)) {
-            throw new IllegalArgumentException(kind.token + " parameters alpha=" + alpha + " beta=" + beta + " must be finite");
+        if (kind == Kind.CLIP ? !(alpha < Float.POSITIVE_INFINITY) || !(beta > Float.NEGATIVE_INFINITY)
+                : !Float.isFinite(alpha) || !Float.isFinite(beta)) {
+            throw new IllegalArgumentException(kind.token + " parameters alpha=" + alpha + " beta=" + beta + " must be finite"
+                    + (kind == Kind.CLIP ? " (or -Infinity for no minimum, Infinity for no maximum)" : ""));
         }
         if (kind.parameters < 2 && beta != 0f || kind.parameters < 1 && alpha != 0f) {
             throw new IllegalArgumentException(kind.token + " takes " + kind.parameters + " parameter(s); got alpha="
@@ -118,11 +124,14 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
 
     /**
      * {@code clip(min, max)}: {@code torch.clamp(x, min, max)}, ONNX {@code Clip}; NaN stays NaN.
+     * An open end is an infinite bound, as in PyTorch: {@code clip(0.5f, Float.POSITIVE_INFINITY)}
+     * is {@code torch.clamp(x, min=0.5)}, which keeps {@code +inf} as {@code +inf}.
      *
-     * @param min the lower bound, finite
-     * @param max the upper bound, finite, at least {@code min}
+     * @param min the lower bound, finite or {@code -Infinity} (no minimum)
+     * @param max the upper bound, finite or {@code +Infinity} (no maximum), at least {@code min}
      * @return the activation
-     * @throws IllegalArgumentException when a bound is not finite or {@code min > max}
+     * @throws IllegalArgumentException when a bound is NaN, {@code min} is {@code +Infinity},
+     *                                  {@code max} is {@code -Infinity}, or {@code min > max}
      */
     public static Activation clip(float min, float max) {
         return new Activation(Kind.CLIP, min, max);

@@ -596,8 +596,8 @@ public final class Graph {
          * @param name the node's name (a PyTorch module path, an ONNX node name), unique in the
          *             graph
          * @param x   the input
-         * @param min the lower bound, finite
-         * @param max the upper bound, finite, at least min
+         * @param min the lower bound, finite, or {@code -Infinity} for none
+         * @param max the upper bound, finite, or {@code +Infinity} for none; at least min
          * @return the output, of the input's shape
          * @throws IllegalArgumentException starting {@code node 'name': } when the name is taken or a value
          *                                  comes from another builder, or a bound breaks a rule

@@ -7,6 +7,7 @@ import dev.convcl.Graph;
 import dev.convcl.HostTensor;
 import dev.convcl.Value;
 import dev.convcl.cpu.CpuBackend;
+import dev.convcl.onnx.DeclaredInput;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.spi.Internals;
 import java.io.IOException;
@@ -49,7 +50,8 @@ final class BenchCommand extends CliCommand {
     Path model;
 
     @Option(names = "--input-shape", paramLabel = "[NAME=]N,C,H,W", description = "--model: the shape of the model's "
-            + "input (NAME= for one of several), replacing the model's declared one; repeatable.")
+            + "input (NAME= for one of several): its symbolic dimensions (a dynamic batch) take these sizes, its fixed "
+            + "ones must match; repeatable.")
     List<String> inputShapes = new ArrayList<>();
 
     @Option(names = "--layers", description = "--model: also the kernel time of each step (layer) of the last call.")
@@ -480,6 +482,49 @@ final class BenchCommand extends CliCommand {
         }
     }
 
+    /**
+     * The shapes {@code --input-shape} gives ({@code given}, by input name, {@code ""} for the only
+     * input; {@code typed}: each as typed), checked against the model's declared inputs: a named
+     * input must exist, the rank must be the declared one, and a fixed dimension must keep its
+     * size; only symbolic dimensions (a dynamic batch) take the size given. A shape given for a
+     * fully fixed declaration (then equal to it) is left out: the model's own, whose declared
+     * outputs the importer then checks.
+     */
+    private Map<String, int[]> shapesFor(List<DeclaredInput> declared, Map<String, int[]> given, Map<String, String> typed) {
+        List<String> names = declared.stream().map(DeclaredInput::name).toList();
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        for (Map.Entry<String, int[]> e : given.entrySet()) {
+            String text = typed.get(e.getKey());
+            String name = e.getKey();
+            if (name.isEmpty()) {
+                if (names.size() != 1) {
+                    throw new IllegalArgumentException("--input-shape " + text + " gives no input name, but the model has "
+                            + ModelFiles.count(names, "input") + "; write --input-shape NAME=N,C,H,W for each");
+                }
+                name = names.get(0);
+            } else if (!names.contains(name)) {
+                throw new IllegalArgumentException("--input-shape " + text + ": the model has no input '" + name + "'; "
+                        + (names.size() == 1 ? "its only input is '" + names.get(0) + "'" : "its inputs are " + names));
+            }
+            DeclaredInput d = declared.get(names.indexOf(name));
+            int[] shape = e.getValue();
+            if (d.rank() >= 0 && shape.length != d.rank()) {
+                throw new IllegalArgumentException("--input-shape '" + text + "' has " + shape.length + " dimension"
+                        + (shape.length == 1 ? "" : "s") + "; model " + model.getFileName() + " takes input '" + name
+                        + "' of shape " + d.shapeText() + ": give " + d.rank() + " comma-separated positive integers"
+                        + (d.rank() == 4 ? " N,C,H,W" : ""));
+            }
+            String misfit = ModelFiles.misfit(model, d, shape, "may be given another size");
+            if (misfit != null) {
+                throw new IllegalArgumentException("--input-shape " + text + ": " + misfit);
+            }
+            if (!d.isFixed()) {
+                shapes.put(name, shape);
+            }
+        }
+        return shapes;
+    }
+
     /** {@code --model}: the network on the device and on the CPU path, a table, and the JSON report. */
     private int runModel() {
         List<String> notWith = suiteOptionsGiven(true);
@@ -487,9 +532,11 @@ final class BenchCommand extends CliCommand {
             throw new IllegalArgumentException("--model times one network; it takes no " + String.join(", ", notWith));
         }
         Map<String, int[]> given = new LinkedHashMap<>();
+        Map<String, String> typed = new LinkedHashMap<>();
         for (String text : inputShapes) {
             int eq = text.indexOf('=');
             String name = eq > 0 ? text.substring(0, eq) : "";
+            typed.put(name, text);
             if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape")) != null) {
                 throw new IllegalArgumentException("--input-shape gives " + (name.isEmpty() ? "the input" : "'" + name + "'")
                         + " twice");
@@ -503,7 +550,7 @@ final class BenchCommand extends CliCommand {
         }
         Graph g;
         try {
-            g = ModelFiles.load(model, given, Map.of());
+            g = ModelFiles.load(model, shapesFor(ModelFiles.declaredInputs(model), given, typed));
         } catch (ConvclException e) {
             String m = String.valueOf(e.getMessage());
             if (m.contains("symbolic dimension")) {

@@ -1,8 +1,9 @@
 package dev.convcl.cli;
 
-import dev.convcl.ConvclException;
 import dev.convcl.Graph;
 import dev.convcl.Value;
+import dev.convcl.onnx.DeclaredInput;
+import dev.convcl.onnx.OnnxImporter;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,32 +44,48 @@ final class ModelFiles {
     }
 
     /**
-     * The model as a graph: at its declared input shapes, or at {@code shapes} (by input name; the
-     * key {@code ""} for the only input) where given, or where the model's are symbolic and
-     * {@code fallback} gives them. Every failure is an exception with one line that names the file.
+     * The runtime inputs the model declares, with their fixed and symbolic dimensions, read before
+     * the model is loaded (without its tensors: milliseconds), so that the files and shapes given
+     * are checked against them first. Every failure is an exception with one line that names the file.
      */
-    static Graph load(Path model, Map<String, int[]> shapes, Map<String, int[]> fallback) {
+    static List<DeclaredInput> declaredInputs(Path model) {
+        checkModelFile(model);
+        return OnnxImporter.declaredInputs(model);
+    }
+
+    /**
+     * The model as a graph: at its declared input shapes, or at {@code shapes} (by input name) where
+     * given. Every failure is an exception with one line that names the file.
+     */
+    static Graph load(Path model, Map<String, int[]> shapes) {
+        checkModelFile(model);
+        return Graph.fromOnnx(model, shapes);
+    }
+
+    private static void checkModelFile(Path model) {
         if (Files.isDirectory(model)) {
             throw new IllegalArgumentException("model " + model + " (--model) is a folder; --model takes an .onnx file");
         }
         if (!Files.isRegularFile(model)) {
             throw new IllegalArgumentException("model " + model + " (--model): no such file");
         }
-        try {
-            return loadWith(model, shapes);
-        } catch (ConvclException e) {
-            if (shapes.isEmpty() && !fallback.isEmpty() && String.valueOf(e.getMessage()).contains("symbolic dimension")) {
-                return loadWith(model, fallback);
-            }
-            throw e;
-        }
     }
 
-    private static Graph loadWith(Path model, Map<String, int[]> shapes) {
-        if (shapes.size() == 1 && shapes.containsKey("")) {
-            return Graph.fromOnnx(model, shapes.get(""));
+    /**
+     * Why {@code shape} does not fit {@code input} as the model declares it, e.g. {@code model
+     * m.onnx takes input 'input' of shape [batch, 3, 224, 224] (dimension 2 is 13 where the model
+     * fixes 224; only its symbolic dimension batch SYMBOLIC_TAKES)}, or null when it fits
+     * ({@link DeclaredInput#misfit}: the declared rank, and every fixed dimension's size).
+     */
+    static String misfit(Path model, DeclaredInput input, int[] shape, String symbolicTakes) {
+        String why = input.misfit(shape);
+        if (why == null) {
+            return null;
         }
-        return Graph.fromOnnx(model, shapes);
+        List<String> symbols = input.symbols();
+        return "model " + model.getFileName() + " takes input '" + input.name() + "' of shape " + input.shapeText()
+                + " (" + why + (symbols.isEmpty() ? "" : "; only " + (symbols.size() == 1 ? "its symbolic dimension "
+                + symbols.get(0) : "its symbolic dimensions " + String.join(", ", symbols)) + " " + symbolicTakes) + ")";
     }
 
     /**
@@ -80,15 +97,20 @@ final class ModelFiles {
         for (Named f : files) {
             String name = f.name();
             if (name == null) {
-                if (files.size() != 1 || names.size() != 1) {
+                if (files.size() != 1) {
+                    throw new IllegalArgumentException(f.flag() + " " + f.path() + " gives no " + what + " name: "
+                            + "several " + f.flag() + " files need " + f.flag() + " NAME=FILE each; the model has "
+                            + count(names, what));
+                }
+                if (names.size() != 1) {
                     throw new IllegalArgumentException(f.flag() + " " + f.path() + " gives no " + what + " name, but the "
-                            + "model has " + names.size() + " " + what + "s " + names + "; write " + f.flag()
-                            + " NAME=FILE for each");
+                            + "model has " + count(names, what) + "; write " + f.flag() + " NAME=FILE for each");
                 }
                 name = names.get(0);
             } else if (!names.contains(name)) {
                 throw new IllegalArgumentException(f.flag() + " " + name + "=" + f.path() + ": the model has no " + what
-                        + " '" + name + "'; its " + what + "s are " + names);
+                        + " '" + name + "'; " + (names.size() == 1 ? "its only " + what + " is '" + names.get(0) + "'"
+                        : "its " + what + "s are " + names));
             }
             if (out.put(name, f) != null) {
                 throw new IllegalArgumentException(f.flag() + " gives " + what + " '" + name + "' twice");
@@ -103,6 +125,11 @@ final class ModelFiles {
             }
         }
         return out;
+    }
+
+    /** {@code 1 input [x]}, {@code 2 inputs [a, b]}. */
+    static String count(List<String> names, String what) {
+        return names.size() + " " + what + (names.size() == 1 ? " " : "s ") + names;
     }
 
     /** The graph's input names, in order. */
@@ -121,8 +148,8 @@ final class ModelFiles {
             }
             return d;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(flag + " '" + text + "' must be dimensions of at least 1 separated by "
-                    + "commas, e.g. 1,3,224,224");
+            throw new IllegalArgumentException(flag + " '" + text + "' must be comma-separated positive integers, "
+                    + "N,C,H,W for an image input, e.g. 1,3,224,224");
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.convcl.Engine;
 import dev.convcl.Graph;
 import dev.convcl.HostTensor;
 import dev.convcl.Value;
+import dev.convcl.onnx.DeclaredInput;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -43,28 +44,35 @@ final class ModelRun {
         for (ModelFiles.Named o : outs) {
             o.file("output").checkWritable();
         }
-        Map<ModelFiles.Named, HostTensor> data = new LinkedHashMap<>();
-        for (ModelFiles.Named in : inputs) {
-            data.put(in, in.file("input").read(Npy::read));
+        // The model's declared inputs first: names and shapes are checked before anything large is read.
+        List<DeclaredInput> declared = ModelFiles.declaredInputs(model);
+        Map<String, ModelFiles.Named> byInput = ModelFiles.match(inputs, declared.stream().map(DeclaredInput::name)
+                .toList(), "input", true);
+        Map<String, HostTensor> feed = new LinkedHashMap<>();
+        // Where the model's shape is symbolic (a dynamic batch) the file's size is taken; a fixed
+        // dimension must be the file's.
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        for (DeclaredInput d : declared) {
+            ModelFiles.Named f = byInput.get(d.name());
+            HostTensor t = f.file("input").read(Npy::read);
+            String misfit = ModelFiles.misfit(model, d, t.shape(), "takes the file's size");
+            if (misfit != null) {
+                throw f.file("input").error("has shape " + Arrays.toString(t.shape()) + "; " + misfit);
+            }
+            if (!d.isFixed()) {
+                shapes.put(d.name(), t.shape());
+            }
+            feed.put(d.name(), t);
         }
-        // The model's declared shapes; where they are symbolic, the files' shapes.
-        Map<String, int[]> fallback = new LinkedHashMap<>();
-        for (ModelFiles.Named in : inputs) {
-            fallback.put(in.name() == null ? "" : in.name(), data.get(in).shape());
-        }
-        Graph g = ModelFiles.load(model, Map.of(), fallback);
-        Map<String, ModelFiles.Named> byInput = ModelFiles.match(inputs, ModelFiles.inputNames(g), "input", true);
+        Graph g = ModelFiles.load(model, shapes);
         Map<String, ModelFiles.Named> byOutput = ModelFiles.match(outs, new ArrayList<>(g.outputs().keySet()), "output",
                 false);
-        Map<String, HostTensor> feed = new LinkedHashMap<>();
         for (Value v : g.inputs()) {
-            ModelFiles.Named f = byInput.get(v.name());
-            HostTensor t = data.get(f);
-            if (!Arrays.equals(t.shape(), v.shape())) {
-                throw f.file("input").error("has shape " + Arrays.toString(t.shape()) + "; model " + model.getFileName()
-                        + " takes input '" + v.name() + "' of shape " + Arrays.toString(v.shape()));
+            HostTensor t = feed.get(v.name());
+            if (t == null || !Arrays.equals(t.shape(), v.shape())) {
+                throw new IllegalStateException("graph input '" + v.name() + "' " + Arrays.toString(v.shape())
+                        + " does not match the file checked against the model's declaration");
             }
-            feed.put(v.name(), t);
         }
         try (Engine engine = Engine.create(device); CompiledGraph net = engine.compile(g)) {
             long t0 = System.nanoTime();

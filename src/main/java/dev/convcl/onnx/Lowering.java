@@ -902,14 +902,15 @@ final class Lowering {
             lo = min == null ? Float.NEGATIVE_INFINITY : scalar(min, "min");
             hi = max == null ? Float.POSITIVE_INFINITY : scalar(max, "max");
         }
-        if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) {
+        if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi || lo == Float.POSITIVE_INFINITY
+                || hi == Float.NEGATIVE_INFINITY) {
             throw new Problem("min " + lo + " and max " + hi + " do not make a clip range");
         }
         if (lo == 0 && hi == Float.POSITIVE_INFINITY) {
             activation(n, Activation.relu());
         } else {
-            // An open end clips at the largest float, which differs only for infinite inputs.
-            activation(n, Activation.clip(Math.max(lo, -Float.MAX_VALUE), Math.min(hi, Float.MAX_VALUE)));
+            // An open end stays infinite, as torch.clamp(x, min=0.5) keeps +inf (not 3.4e38).
+            activation(n, Activation.clip(lo, hi));
         }
     }
 

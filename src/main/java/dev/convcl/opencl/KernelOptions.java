@@ -46,8 +46,8 @@ final class KernelOptions {
     /**
      * Adds the epilogue: {@code -DHAS_BIAS}, and for each step i of {@code postOps}
      * {@code -DPOSTi_KIND} (POST_ and the activation kind's name, or POST_SUM), {@code -DPOSTi_A}
-     * and {@code -DPOSTi_B} (float literals that read back as the same float: alpha and beta, or
-     * the sum's scale and 0).
+     * and {@code -DPOSTi_B} (float literals that read back as the same float, or INFINITY for a
+     * clip's open end: alpha and beta, or the sum's scale and 0).
      *
      * @throws IllegalArgumentException when the chain is longer than {@link #MAX_POST_OPS}
      *                                  ({@link #unsupported} says so first)
@@ -86,10 +86,17 @@ final class KernelOptions {
                 + MAX_POST_OPS + " the kernels' epilogue holds") : Optional.empty();
     }
 
-    /** An OpenCL C float literal of exactly {@code v} (finite): Java's shortest round-trip form and {@code f}. */
+    /**
+     * An OpenCL C float expression of exactly {@code v}: Java's shortest round-trip form and
+     * {@code f}, or OpenCL C's {@code INFINITY} macro for an infinite value (a clip's open end;
+     * Java would write {@code Infinity}, which is no OpenCL C).
+     */
     static String literal(float v) {
-        if (!Float.isFinite(v)) {
-            throw new IllegalArgumentException("post-op parameter " + v + " must be finite");
+        if (Float.isNaN(v)) {
+            throw new IllegalArgumentException("post-op parameter " + v + " must be a number");
+        }
+        if (Float.isInfinite(v)) {
+            return v > 0 ? "INFINITY" : "(-INFINITY)";
         }
         return Float.toString(v) + "f";
     }

@@ -117,11 +117,15 @@ class ModelCliTest {
                 "\"layers\"", "\"kernel_ms\"")) {
             assertTrue(text.contains(field), field + " missing from\n" + text);
         }
-        // A symbolic or other size: --input-shape.
-        Cli.Result s = Cli.run("bench", "--model", MODEL.toString(), "--device", "cpu", "--input-shape", "1,3,32,32",
-                "--warmup", "0", "--warmup-seconds", "0", "--iters", "1", "--seconds", "0");
+        // --input-shape sizes a symbolic dimension only: shufflenet_v2_tiny's batch is symbolic,
+        // resnet_tiny's [2, 3, 48, 48] is fixed throughout.
+        Cli.Result s = Cli.run("bench", "--model", MODELS.resolve("shufflenet_v2_tiny.onnx").toString(), "--device", "cpu",
+                "--input-shape", "1,3,48,48", "--warmup", "0", "--warmup-seconds", "0", "--iters", "1", "--seconds", "0");
         assertEquals(0, s.code(), s.toString());
-        assertTrue(s.out().contains("input 'input' [1, 3, 32, 32]"), s.toString());
+        assertTrue(s.out().contains("input 'input' [1, 3, 48, 48]"), s.toString());
+        Cli.Result fixed = Cli.run("bench", "--model", MODEL.toString(), "--device", "cpu", "--input-shape", "1,3,32,32");
+        Cli.assertUsageError(fixed, "convcl bench: --input-shape 1,3,32,32: model resnet_tiny.onnx takes input 'input' "
+                + "of shape [2, 3, 48, 48] (dimension 0 is 1 where the model fixes 2)");
     }
 
     /** PyTorch's peer runs single layers: --model --peers torch is one line, exit 2, before any timing. */

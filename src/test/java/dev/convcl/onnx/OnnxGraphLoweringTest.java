@@ -149,6 +149,150 @@ class OnnxGraphLoweringTest {
     }
 
     /** {exit code, stdout, stderr} of one command line. */
+    /**
+     * A classifier head as torchvision exports it with a dynamic batch: input {@code x} declared
+     * [batch, 3, 4, 4], a 1x1 Conv and a GlobalAveragePool, so any H x W would compute something.
+     */
+    private Path symbolicBatchModel() throws IOException {
+        return save(new OnnxBuilder(13).symbolicInput("x", "batch", 3, 4, 4).ramp("w", 2, 3, 1, 1)
+                .node("Conv", "conv", in("x", "w"), out("c"))
+                .node("GlobalAveragePool", "pool", in("c"), out("y")).output("y"), "head.onnx");
+    }
+
+    /** A one-line refusal: exit 2, nothing on stdout, one line on stderr holding {@code parts}, no stack trace. */
+    private static void assertRefused(String[] r, String... parts) {
+        String all = "exit " + r[0] + "\n--- stdout\n" + r[1] + "--- stderr\n" + r[2];
+        assertEquals("2", r[0], all);
+        assertEquals("", r[1], all);
+        assertEquals(1, r[2].strip().lines().count(), all);
+        assertTrue(!r[2].contains("\tat "), all);
+        for (String p : parts) {
+            assertTrue(r[2].contains(p), "stderr should hold '" + p + "': " + all);
+        }
+    }
+
+    /**
+     * run --model on a model whose batch alone is symbolic: the file's batch is taken, but its C, H
+     * and W must be the model's; a file that differs is one line naming the input, the declared
+     * shape with its symbolic name and the file's, before anything runs (it used to run a 13x17
+     * image through a 224x224 model, and a 4-channel one to fail as a Conv import error).
+     */
+    @Test
+    void runModelHoldsAFileToTheFixedDimensionsOfASymbolicInput() throws IOException {
+        Path m = symbolicBatchModel();
+        Path y = dir.resolve("y.npy");
+        Npy.write(dir.resolve("ok.npy"), Tensor.zeros(5, 3, 4, 4));
+        String[] r = cli("run", "--model", m.toString(), "--device", "cpu", "--input", dir.resolve("ok.npy").toString(),
+                "--out", y.toString());
+        assertEquals("0", r[0], r[1] + r[2]);
+        assertArrayEquals(new int[] {5, 2, 1, 1}, Npy.read(y).shape());
+        Files.delete(y);
+        Object[][] bad = {
+            {new int[] {1, 3, 5, 7}, "dimension 2 is 5 where the model fixes 4"},
+            {new int[] {1, 4, 4, 4}, "dimension 1 is 4 where the model fixes 3"},
+            {new int[] {3, 4, 4}, "3 dimensions where the model declares 4"}};
+        for (Object[] c : bad) {
+            int[] shape = (int[]) c[0];
+            Path x = dir.resolve("bad.npy");
+            Npy.write(x, Tensor.zeros(shape));
+            r = cli("run", "--model", m.toString(), "--device", "cpu", "--input", x.toString(), "--out", y.toString());
+            assertRefused(r, "input " + x + " (--input): has shape " + java.util.Arrays.toString(shape)
+                    + "; model head.onnx takes input 'x' of shape [batch, 3, 4, 4] (" + c[1]
+                    + "; only its symbolic dimension batch takes the file's size)");
+            assertTrue(!Files.exists(y), "nothing written");
+        }
+    }
+
+    /**
+     * The input names of run --model, checked against the model before it is loaded: an unknown
+     * NAME= is "no input 'foo'" with the model's inputs (it used to read "an input shape is given
+     * for 'foo'"), and several unnamed files ask for NAME=FILE, with the names.
+     */
+    @Test
+    void runModelNamesAnUnknownInputAndAsksForNamesWhenSeveralFilesAreGiven() throws IOException {
+        Path m = symbolicBatchModel();
+        Path x = dir.resolve("x.npy");
+        Npy.write(x, Tensor.zeros(1, 3, 4, 4));
+        Path y = dir.resolve("y.npy");
+        String[] r = cli("run", "--model", m.toString(), "--device", "cpu", "--input", "foo=" + x, "--out", y.toString());
+        assertRefused(r, "--input foo=" + x + ": the model has no input 'foo'; its only input is 'x'");
+        r = cli("run", "--model", m.toString(), "--device", "cpu", "--input", x.toString(), "--input", x.toString(),
+                "--out", y.toString());
+        assertRefused(r, "--input " + x + " gives no input name: several --input files need --input NAME=FILE each; "
+                + "the model has 1 input [x]");
+        assertTrue(!Files.exists(y), "nothing written");
+    }
+
+    /**
+     * bench --model --input-shape by the same rule: symbolic dimensions take the sizes given, fixed
+     * ones must match; a value that is not N,C,H,W (rank 3) is a bad --input-shape, not a Conv
+     * import error; an unknown NAME= names the model's inputs.
+     */
+    @Test
+    void benchModelInputShapeFillsSymbolicDimensionsOnly() throws IOException {
+        Path m = symbolicBatchModel();
+        String[] r = cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "6,3,4,4", "--warmup", "0",
+                "--warmup-seconds", "0", "--iters", "1", "--seconds", "0");
+        assertEquals("0", r[0], r[1] + r[2]);
+        assertTrue(r[1].contains("input 'x' [6, 3, 4, 4]"), r[1]);
+        assertRefused(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "1,3,4"),
+                "--input-shape '1,3,4' has 3 dimensions; model head.onnx takes input 'x' of shape [batch, 3, 4, 4]: "
+                        + "give 4 comma-separated positive integers N,C,H,W");
+        assertRefused(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "1,3,224,224"),
+                "--input-shape 1,3,224,224: model head.onnx takes input 'x' of shape [batch, 3, 4, 4] (dimension 2 is "
+                        + "224 where the model fixes 4; only its symbolic dimension batch may be given another size)");
+        assertRefused(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "foo=1,3,4,4"),
+                "--input-shape foo=1,3,4,4: the model has no input 'foo'; its only input is 'x'");
+        assertRefused(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "1,3,x,4"),
+                "--input-shape '1,3,x,4' must be comma-separated positive integers, N,C,H,W for an image input");
+    }
+
+    /** x [1, 1, 2, 4] with +inf, -inf and NaN among ordinary values, for {@link #openClipModel}. */
+    static final float[] CLIP_INPUT = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, -1, 0.25f, 0.5f, 0.75f, 3};
+
+    /**
+     * Clips with one open end, as {@code torch.clamp(x, min=0.5)} and {@code torch.clamp(x, max=-0.25)}
+     * export (opset 17: {@code Clip(x, min, '')}, {@code Clip(x, '', max)}): {@code lo} clips a 1x1
+     * convolution of weight 1 (the clip joins its epilogue), {@code hi} clips the graph input itself.
+     */
+    static OnnxBuilder openClipModel() {
+        return new OnnxBuilder(17).input("x", 1, 1, 2, 4).floats("w", new float[] {1}, 1, 1, 1, 1)
+                .scalar("min", 0.5f).scalar("max", -0.25f)
+                .node("Conv", "conv", in("x", "w"), out("c"))
+                .node("Clip", "clip_min", in("c", "min", ""), out("lo"))
+                .node("Clip", "clip_max", in("x", "", "max"), out("hi"))
+                .output("lo").output("hi");
+    }
+
+    /**
+     * Checks {@link #openClipModel}'s outputs: the reference definition
+     * ({@link dev.convcl.Activation#apply}) of each clip on {@link #CLIP_INPUT}, which is PyTorch's
+     * (an infinite input on the open side stays infinite, NaN stays NaN), bit for bit.
+     */
+    static void assertOpenClips(Map<String, HostTensor> y, String where) {
+        float[] lo = new float[CLIP_INPUT.length];
+        float[] hi = new float[CLIP_INPUT.length];
+        for (int i = 0; i < lo.length; i++) {
+            lo[i] = (float) dev.convcl.Activation.clip(0.5f, Float.POSITIVE_INFINITY).apply(CLIP_INPUT[i]);
+            hi[i] = (float) dev.convcl.Activation.clip(Float.NEGATIVE_INFINITY, -0.25f).apply(CLIP_INPUT[i]);
+        }
+        // torch.clamp's values, written out: the reference must agree with them.
+        assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, 0.5f, Float.NaN, 0.5f, 0.5f, 0.5f, 0.75f, 3}, lo);
+        assertArrayEquals(new float[] {-0.25f, Float.NEGATIVE_INFINITY, Float.NaN, -1, -0.25f, -0.25f, -0.25f, -0.25f}, hi);
+        assertArrayEquals(lo, y.get("lo").toArray(), where + ": Clip(x, min=0.5, no max) on "
+                + java.util.Arrays.toString(CLIP_INPUT));
+        assertArrayEquals(hi, y.get("hi").toArray(), where + ": Clip(x, no min, max=-0.25) on "
+                + java.util.Arrays.toString(CLIP_INPUT));
+    }
+
+    @Test
+    void clipWithAnOpenEndKeepsInfinitiesOnTheCpuPath() throws IOException {
+        Graph g = Graph.fromOnnx(save(openClipModel(), "clip.onnx"));
+        try (Engine cpu = Engine.create(DeviceChoice.CPU); CompiledGraph net = cpu.compile(g)) {
+            assertOpenClips(net.run(Map.of("x", Tensor.of(CLIP_INPUT.clone(), 1, 1, 2, 4))), "cpu " + net);
+        }
+    }
+
     static String[] cli(String... args) {
         StringWriter o = new StringWriter();
         StringWriter err = new StringWriter();

@@ -70,4 +70,21 @@ class OnnxGraphOpenClTest {
             }
         }
     }
+
+    /**
+     * A clip with one open end ({@code torch.clamp(x, min=0.5)}), in a convolution's epilogue and
+     * alone, keeps +inf, -inf and NaN as PyTorch does: the open bound reaches the kernel as
+     * OpenCL C's INFINITY, not as 3.4e38 or as Java's "Infinity" (which would not compile).
+     */
+    @Test
+    void clipWithAnOpenEndKeepsInfinitiesOnTheDevice() throws IOException {
+        Path m = dir.resolve("clip.onnx");
+        Files.write(m, OnnxGraphLoweringTest.openClipModel().bytes());
+        Graph g = Graph.fromOnnx(m);
+        try (Engine e = OpenClTestDevice.engine(); CompiledGraph net = e.compile(g)) {
+            assertEquals("opencl", net.steps().get(0).backend(), "the convolution and its clip on the device: " + net);
+            OnnxGraphLoweringTest.assertOpenClips(net.run(Map.of("x", Tensor.of(OnnxGraphLoweringTest.CLIP_INPUT.clone(),
+                    1, 1, 2, 4))), "opencl " + net);
+        }
+    }
 }

@@ -13,6 +13,9 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
 import dev.convcl.onnx.proto.OnnxProto.StringStringEntryProto;
 import dev.convcl.onnx.proto.OnnxProto.TensorProto;
+import dev.convcl.onnx.proto.OnnxProto.TensorShapeProto;
+import dev.convcl.onnx.proto.OnnxProto.TypeProto;
+import dev.convcl.onnx.proto.OnnxProto.ValueInfoProto;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +26,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -272,6 +276,42 @@ class OnnxHostileModelTest {
         assertEquals(Shape.of(3, 2, 4, 4), b.read(OnnxImporter.Options.defaults().withInputShape(3, 2, 4, 4)).shape("y"));
         assertThrows(IllegalArgumentException.class,
                 () -> b.read(OnnxImporter.Options.defaults().withInputShape("nope", 1, 2, 4, 4)));
+    }
+
+    /**
+     * {@link OnnxImporter#declaredInputs} reads what the model declares, and refuses what the
+     * importer refuses: a weight listed among the graph inputs (IR 3) is not a runtime input, a
+     * symbolic dimension keeps its name ({@code ?} without one), an input without a shape has no
+     * dimensions, and a truncated or empty file is one line naming it.
+     */
+    @Test
+    void declaredInputsKeepSymbolicNamesAndSkipInitializers() throws IOException {
+        OnnxBuilder b = new OnnxBuilder(13).symbolicInput("x", "batch", 2, 4, 4).ramp("w", 2, 2, 1, 1)
+                .node("Conv", "c", in("x", "w"), out("y")).output("y");
+        b.graph.addInput(OnnxBuilder.valueInfo("w", 1, 2, 2, 1, 1));
+        b.graph.addInput(ValueInfoProto.newBuilder().setName("free").setType(TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(1).setShape(TensorShapeProto.newBuilder()
+                        .addDim(TensorShapeProto.Dimension.newBuilder()).addDim(TensorShapeProto.Dimension.newBuilder()
+                                .setDimValue(3))))));
+        b.graph.addInput(ValueInfoProto.newBuilder().setName("any").setType(TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(1))));
+        Path m = dir.resolve("m.onnx");
+        Files.write(m, b.bytes());
+        List<DeclaredInput> d = OnnxImporter.declaredInputs(m);
+        assertEquals(List.of("x", "free", "any"), d.stream().map(DeclaredInput::name).toList());
+        assertEquals("[batch, 2, 4, 4]", d.get(0).shapeText());
+        assertEquals(List.of("batch"), d.get(0).symbols());
+        assertEquals(null, d.get(0).misfit(new int[] {7, 2, 4, 4}));
+        assertEquals("dimension 3 is 5 where the model fixes 4", d.get(0).misfit(new int[] {7, 2, 4, 5}));
+        assertEquals("3 dimensions where the model declares 4", d.get(0).misfit(new int[] {2, 4, 4}));
+        assertEquals("[?, 3]", d.get(1).shapeText());
+        assertEquals(-1, d.get(2).rank());
+        assertEquals(null, d.get(2).misfit(new int[] {1, 2, 3}));
+        byte[] all = b.bytes();
+        Files.write(m, java.util.Arrays.copyOf(all, all.length / 2));
+        fails(() -> OnnxImporter.declaredInputs(m), "m.onnx is not a readable ONNX model (protobuf:");
+        Files.write(m, new byte[0]);
+        fails(() -> OnnxImporter.declaredInputs(m), "m.onnx is empty");
     }
 
     // ---- external data ------------------------------------------------------------------------

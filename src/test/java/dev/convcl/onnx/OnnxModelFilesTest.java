@@ -179,6 +179,27 @@ class OnnxModelFilesTest {
         return n instanceof ActivationNode a && a.activation().kind() == k;
     }
 
+    /**
+     * {@link OnnxImporter#declaredInputs}, which streams past the tensors, finds the inputs the full
+     * import finds: the same names in order, the fixed sizes where the model fixes them, and
+     * ShuffleNet's symbolic batch by its name.
+     */
+    @ParameterizedTest
+    @MethodSource("eachModel")
+    void declaredInputsAreTheImportersInputs(Model m) {
+        List<DeclaredInput> declared = OnnxImporter.declaredInputs(m.file());
+        OnnxGraph g = m.read();
+        assertEquals(g.inputs().stream().map(OnnxGraph.Input::name).toList(),
+                declared.stream().map(DeclaredInput::name).toList(), m.name());
+        for (int i = 0; i < declared.size(); i++) {
+            DeclaredInput d = declared.get(i);
+            int[] shape = g.inputs().get(i).shape().dims();
+            assertEquals(null, d.misfit(shape), m.name() + " " + d);
+            assertEquals(m.get("symbolic_batch").equals("1") ? List.of("batch") : List.of(), d.symbols(), m.name());
+            assertEquals(d.symbols().isEmpty(), d.isFixed(), m.name());
+        }
+    }
+
     @Test
     void shuffleNetHasItsShufflesWithASymbolicBatch() throws IOException {
         Model m = model("shufflenet_v2_tiny");

@@ -182,6 +182,13 @@ class OnnxOperatorTest {
         assertEquals(Activation.relu6(), activationOf(g));
         OnnxGraph r = new OnnxBuilder(10).input("x", 1, 2).node("Clip", "c", in("x"), out("y"), f("min", 0)).output("y").read();
         assertEquals(Activation.relu(), activationOf(r));
+        // An open end stays open (+inf in, +inf out, as torch.clamp(x, min=0.5)), not the largest float.
+        OnnxGraph lo = new OnnxBuilder(10).input("x", 1, 2).node("Clip", "c", in("x"), out("y"), f("min", 0.5f))
+                .output("y").read();
+        assertEquals(Activation.clip(0.5f, Float.POSITIVE_INFINITY), activationOf(lo));
+        OnnxGraph hi = new OnnxBuilder(9).input("x", 1, 2).node("Clip", "c", in("x"), out("y"), f("max", -0.25f))
+                .output("y").read();
+        assertEquals(Activation.clip(Float.NEGATIVE_INFINITY, -0.25f), activationOf(hi));
     }
 
     @Test
@@ -194,7 +201,13 @@ class OnnxOperatorTest {
         assertEquals(Activation.relu(), activationOf(r));
         OnnxGraph hi = new OnnxBuilder(13).input("x", 1, 2).scalar("hi", 1).node("Clip", "c", in("x", "", "hi"), out("y"))
                 .output("y").read();
-        assertEquals(Activation.clip(-Float.MAX_VALUE, 1), activationOf(hi));
+        assertEquals(Activation.clip(Float.NEGATIVE_INFINITY, 1), activationOf(hi));
+        // torch.clamp(x, min=0.5) exports Clip(x, min, ''): no maximum, so +inf stays +inf.
+        OnnxGraph lo = new OnnxBuilder(17).input("x", 1, 2).scalar("lo", 0.5f).node("Clip", "c", in("x", "lo", ""), out("y"))
+                .output("y").read();
+        assertEquals(Activation.clip(0.5f, Float.POSITIVE_INFINITY), activationOf(lo));
+        fails(new OnnxBuilder(13).input("x", 1, 2).scalar("lo", Float.POSITIVE_INFINITY)
+                .node("Clip", "c", in("x", "lo"), out("y")).output("y")::read, "Clip 'c' (min Infinity and max Infinity");
         fails(new OnnxBuilder(13).input("x", 1, 2).scalar("lo", 2).scalar("hi", 1)
                 .node("Clip", "c", in("x", "lo", "hi"), out("y")).output("y")::read, "Clip 'c' (min 2.0 and max 1.0");
     }

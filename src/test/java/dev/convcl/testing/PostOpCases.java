@@ -16,14 +16,14 @@ import org.junit.jupiter.params.provider.Arguments;
 
 /**
  * Post-op chains for the epilogue tests: every activation kind (with parameters where it takes
- * them), {@code sum} with and without a scale, and chains that mix them in both orders; on a
+ * them; clip also with an open end, an infinite bound), {@code sum} with and without a scale, and chains that mix them in both orders; on a
  * problem of each implementation family (dense, depthwise, strided 1x1, deformable v2 with bias).
  * A chain is checked against {@link ReferenceConv} on float data (relative L2 1e-5, no NaN) and,
  * with a NaN in the input, for NaN in exactly the reference's places.
  */
 public final class PostOpCases {
     /** Every kind, parameters given and defaulted, sum alone and in chains. */
-    public static final List<String> CHAINS = List.of("relu", "relu6", "clip:-1.5:2.25", "leaky_relu:0.1", "sigmoid",
+    public static final List<String> CHAINS = List.of("relu", "relu6", "clip:-1.5:2.25", "clip:0.5:Infinity", "clip:-Infinity:-0.25", "leaky_relu:0.1", "sigmoid",
             "silu", "gelu", "hardsigmoid", "hardsigmoid:0.2:0.5", "hardswish", "sum", "sum:0.5", "sum+relu",
             "sum:-2+leaky_relu:0.2", "relu+sum:0.25", "gelu+sum", "clip:0:6+sum+sigmoid");
 
