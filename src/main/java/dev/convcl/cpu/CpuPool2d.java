@@ -14,6 +14,22 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
     private final int[] colLo, colHi;
     /** Average pooling: the columns each output's window counts in its divisor. */
     private final double[] cols;
+    /** Max pooling (else average). */
+    private final boolean max;
+    /** Global average pooling: one window, the whole unpadded plane ({@link #globalAverage}). */
+    private final boolean global;
+    /** Stride 1, taken by {@link #widePlane} ({@link #wide(Pool2d)}); never with {@link #global}. */
+    private final boolean wide;
+    /** Row pitch of the plane {@link #widePlane} reads: the input's, plus the padding. */
+    private final int pitch;
+    /**
+     * Lengths of the arrays a task takes from {@link Workspace}: {@link Workspace.Slot#WIDE} (the column sums of
+     * {@link #globalAverage}, the long row of {@link #widePlane}, the window-row sums of
+     * {@link #averagePlane}), {@link Workspace.Slot#BUFFER} (the padded plane of {@link #widePlane}),
+     * and doubles ({@link Workspace#zeroedDoubles}: the accumulators of {@link #averagePlane}); 0
+     * where the path takes none.
+     */
+    private final int partLen, paddedLen, accLen;
 
     CpuPool2d(Pool2d op, WorkerPool pool) {
         super("cpu-pool2d", op, pool);
@@ -32,26 +48,39 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
             cols[ox] = op.countIncludePad() ? Math.min(x0 + kw, w + win.padRight()) - x0
                     : Math.max(0, Math.min(kw, x0 >= w ? 0 : w - x0) - (x0 >= 0 ? 0 : -x0));
         }
+        int oh = op.outH();
+        boolean noPad = win.padTop() == 0 && win.padLeft() == 0 && win.padBottom() == 0 && win.padRight() == 0;
+        max = op.kind() == Pool2d.Kind.MAX;
+        global = !max && oh == 1 && ow == 1 && win.kh() == op.h() && kw == w && noPad;
+        wide = !global && wide(op);
+        pitch = w + win.padLeft() + win.padRight();
+        partLen = global ? w : wide ? (oh - 1) * pitch + ow : max ? 0 : ow;
+        // a padded wide pool reads a padded copy of each plane (stride 1: every window lies inside it)
+        paddedLen = wide && !noPad ? (op.h() + win.padTop() + win.padBottom()) * pitch : 0;
+        accLen = max || global || wide ? 0 : ow;
     }
 
+    /**
+     * Pools planes in parallel; each task takes its scratch from the thread's {@link Workspace}
+     * (sized by the constructor), so that later calls allocate none.
+     */
     @Override
     void run(float[] x, float[] y) {
         int oh = op.outH(), ow = op.outW();
-        boolean max = op.kind() == Pool2d.Kind.MAX;
-        boolean wide = wide(op);
-        Window2d win = op.window();
-        boolean global = !max && oh == 1 && ow == 1 && win.kh() == op.h() && win.kw() == op.w() && win.padTop() == 0
-                && win.padLeft() == 0 && win.padBottom() == 0 && win.padRight() == 0;
         forRanges((long) op.n() * op.c(), Math.max(1, 4096 / (oh * ow)), (from, to) -> {
-            double[] acc = max || wide ? null : new double[ow];
-            float[] part = global ? new float[op.w()] : wide ? new float[(oh - 1) * pitch() + ow] : max ? null : new float[ow];
-            float[] padded = wide && padded() ? new float[paddedH() * pitch()] : null;
+            float[] part = partLen == 0 ? null : Workspace.zeroed(Workspace.Slot.WIDE, partLen);
+            float[] pad = paddedLen == 0 ? null : Workspace.zeroed(Workspace.Slot.BUFFER, paddedLen);
+            if (pad != null && max) {
+                // the border, which no plane's copy overwrites: -inf for a max (an average's is 0 already)
+                java.util.Arrays.fill(pad, 0, paddedLen, Float.NEGATIVE_INFINITY);
+            }
+            double[] acc = accLen == 0 ? null : Workspace.zeroedDoubles(accLen);
             for (int p = (int) from; p < to; p++) {
                 int in = p * op.h() * op.w(), out = p * oh * ow;
                 if (global) {
                     y[out] = globalAverage(x, in, part);
                 } else if (wide) {
-                    widePlane(x, in, y, out, oh, ow, part, padded);
+                    widePlane(x, in, y, out, oh, ow, part, pad);
                 } else if (max) {
                     maxPlane(x, in, y, out, oh, ow);
                 } else {
@@ -96,41 +125,22 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
                 && (op.kind() == Pool2d.Kind.MAX || win.kh() * win.kw() <= WIDE_MAX_TAPS);
     }
 
-    private boolean padded() {
-        Window2d win = op.window();
-        return win.padTop() != 0 || win.padLeft() != 0 || win.padBottom() != 0 || win.padRight() != 0;
-    }
-
-    /** Rows of the padded plane {@link #widePlane} reads (stride 1: every window lies inside it). */
-    private int paddedH() {
-        Window2d win = op.window();
-        return op.h() + win.padTop() + win.padBottom();
-    }
-
-    /** Row pitch of the plane {@link #widePlane} reads: the input's, plus the padding. */
-    private int pitch() {
-        Window2d win = op.window();
-        return op.w() + win.padLeft() + win.padRight();
-    }
-
     /**
      * A stride-1 plane as one long row: output (oy, ox) is computed at {@code oy*pitch + ox} of
      * {@code wide}, where {@code pitch} is the padded input's row length (the columns between output
      * rows are computed and dropped), so each tap is one loop over the whole plane, which C2
      * vectorises; short rows (Inception's 35, 17 and 8) would leave its vector loop unused. A padded
-     * pool first copies the plane into {@code padded}, its border -inf for a max and 0 for an average.
+     * pool first copies the plane into the inside of {@code padded}, whose border (set once a task by
+     * {@link #run}) is -inf for a max and 0 for an average.
      * An average sums its window in float, in the taps' order (as PyTorch's CPU kernel does), then
      * divides by its count: the window's size with count_include_pad, else the taps inside the input.
      */
     private void widePlane(float[] x, int in, float[] y, int out, int oh, int ow, float[] wide, float[] padded) {
         Window2d win = op.window();
         int h = op.h(), w = op.w(), kh = win.kh(), kw = win.kw(), dh = win.dilH(), dw = win.dilW();
-        int pitch = pitch();
-        boolean max = op.kind() == Pool2d.Kind.MAX;
         float[] src = x;
         int origin = in;
         if (padded != null) {
-            java.util.Arrays.fill(padded, max ? Float.NEGATIVE_INFINITY : 0f);
             for (int r = 0; r < h; r++) {
                 System.arraycopy(x, in + r * w, padded, (r + win.padTop()) * pitch + win.padLeft(), w);
             }

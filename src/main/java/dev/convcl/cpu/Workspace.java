@@ -29,7 +29,7 @@ final class Workspace {
         PANEL,
         /** A padded or phase-split copy of input planes. */
         BUFFER,
-        /** A row of outputs before they are stored (depthwise). */
+        /** A row of outputs before they are stored (depthwise, pooling). */
         WIDE,
         /** A kernel's own accumulator row ({@link ScalarKernels}). */
         KERNEL,
@@ -53,6 +53,7 @@ final class Workspace {
     @SuppressWarnings("unchecked")
     private final SoftReference<float[]>[] arrays = new SoftReference[Slot.values().length];
     private SoftReference<int[]> indices;
+    private SoftReference<double[]> doubles;
     @SuppressWarnings("unchecked")
     private final SoftReference<float[][]>[] rows = new SoftReference[Rows.values().length];
 
@@ -90,6 +91,27 @@ final class Workspace {
      */
     static int[] zeroedIndices(int length) {
         return CURRENT.get().ints(length);
+    }
+
+    /**
+     * An array of at least {@code length} doubles, zero over {@code [0, length)}: the current
+     * thread's one double array (average pooling's row accumulators, {@link CpuPool2d}).
+     */
+    static double[] zeroedDoubles(int length) {
+        return CURRENT.get().doubles(length);
+    }
+
+    private double[] doubles(int length) {
+        double[] a = doubles == null ? null : doubles.get();
+        if (a != null && a.length >= length) {
+            Arrays.fill(a, 0, length, 0.0);
+            return a;
+        }
+        a = new double[length];
+        if (length <= MAX_KEPT_FLOATS) {
+            doubles = new SoftReference<>(a);
+        }
+        return a;
     }
 
     private int[] ints(int length) {
