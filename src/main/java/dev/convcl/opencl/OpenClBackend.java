@@ -137,10 +137,12 @@ public final class OpenClBackend implements Backend {
         if (c.isDepthwise()) {
             return Optional.of("depthwise (one channel per group is no GEMM)");
         }
-        GemmConfig tile = GemmConfig.parse(configured(KernelFamily.GEMM, c).orElseThrow());
+        // One read of the tuning file: the tuned entry decides both the tile and whether the GPU rule applies.
+        Optional<String> tuned = TuningTable.forDevice(context.info()).tuned(KernelFamily.GEMM, c, context.info());
+        GemmConfig tile = GemmConfig.parse(
+                tuned.or(() -> KernelFamily.GEMM.defaultConfig(c, context.info())).orElseThrow());
         Optional<String> why = GemmConvPlan.unsuitableReason(c, tile, context.info());
-        if (why.isPresent() || GemmDefaults.cpuLike(context.info())
-                || TuningTable.forDevice(context.info()).tuned(KernelFamily.GEMM, c, context.info()).isPresent()) {
+        if (why.isPresent() || GemmDefaults.cpuLike(context.info()) || tuned.isPresent()) {
             return why;
         }
         return GemmDefaults.gpuPrefersDirect(c, tile, context.info().computeUnits());
