@@ -79,14 +79,14 @@ public final class CpuBackend implements Backend {
                 "cpu-1x1", op -> new GemmConv(op, pool, kernels, new PointwisePacker(op)),
                 "cpu-implicit-gemm", op -> new ImplicitGemmConv(op, pool, kernels),
                 "cpu-gemm", op -> new GemmConv(op, pool, kernels, new Im2colPacker(conv2dOnly(op))),
-                "cpu-direct", op -> new CpuDirectConv(op, pool));
+                "cpu-direct", op -> new CpuDirectConv(op, pool, kernels));
         List<Implementation> list = new java.util.ArrayList<>();
         for (Map.Entry<String, Function<Convolution, String>> rule : RULES) {
             list.add(conv(rule.getKey(), rule.getValue(), convolutions.get(rule.getKey())));
         }
         list.addAll(List.of(
-                new CpuOpImplementation<>("cpu-channel-affine", ChannelAffine.class, op -> new CpuChannelAffine(op, pool)),
-                new CpuOpImplementation<>("cpu-binary", Binary.class, op -> new CpuBinary(op, pool)),
+                new CpuOpImplementation<>("cpu-channel-affine", ChannelAffine.class, op -> new CpuChannelAffine(op, pool, kernels)),
+                new CpuOpImplementation<>("cpu-binary", Binary.class, op -> new CpuBinary(op, pool, kernels)),
                 new CpuOpImplementation<>("cpu-pool2d", Pool2d.class, op -> new CpuPool2d(op, pool)),
                 new CpuOpImplementation<>("cpu-channel-copy", ChannelCopy.class, op -> new CpuChannelCopy(op, pool)),
                 new CpuOpImplementation<>("cpu-channel-shuffle", ChannelShuffle.class,

@@ -15,9 +15,9 @@ final class CpuBinary extends CpuOpPlan<Binary> {
     private final int[] strideA;
     private final int[] strideB;
 
-    CpuBinary(Binary op, WorkerPool pool) {
+    CpuBinary(Binary op, WorkerPool pool, Kernels kernels) {
         super("cpu-binary", op, pool);
-        this.epilogue = new Epilogue(false, op.postOps());
+        this.epilogue = new Epilogue(false, op.postOps(), kernels);
         this.out = pad4(op.outputShape());
         this.strideA = strides(pad4(op.a()));
         this.strideB = strides(pad4(op.b()));

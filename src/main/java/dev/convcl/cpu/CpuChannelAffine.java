@@ -8,9 +8,9 @@ import java.util.Map;
 final class CpuChannelAffine extends CpuOpPlan<ChannelAffine> {
     private final Epilogue epilogue;
 
-    CpuChannelAffine(ChannelAffine op, WorkerPool pool) {
+    CpuChannelAffine(ChannelAffine op, WorkerPool pool, Kernels kernels) {
         super("cpu-channel-affine", op, pool);
-        this.epilogue = new Epilogue(false, op.postOps());
+        this.epilogue = new Epilogue(false, op.postOps(), kernels);
     }
 
     @Override

@@ -10,8 +10,8 @@ import dev.convcl.DeformConv2d;
 final class CpuDirectConv extends CpuPlan {
     private final int offsetGroups;
 
-    CpuDirectConv(Convolution spec, WorkerPool pool) {
-        super(spec, pool);
+    CpuDirectConv(Convolution spec, WorkerPool pool, Kernels kernels) {
+        super(spec, pool, kernels);
         this.offsetGroups = spec instanceof DeformConv2d d ? d.offsetGroups() : 1;
     }
 

@@ -19,10 +19,10 @@ abstract class CpuPlan implements Primitive {
     final WorkerPool pool;
     private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
 
-    CpuPlan(Convolution spec, WorkerPool pool) {
+    CpuPlan(Convolution spec, WorkerPool pool, Kernels kernels) {
         this.spec = spec;
         this.pool = pool;
-        this.epilogue = new Epilogue(spec.bias(), spec.postOps());
+        this.epilogue = new Epilogue(spec.bias(), spec.postOps(), kernels);
     }
 
     /**

@@ -26,7 +26,7 @@ final class DepthwiseBlockedConv extends CpuPlan {
     private final int outFloats;    // OH*OW*q
 
     DepthwiseBlockedConv(Convolution spec, WorkerPool pool, Kernels kernels) {
-        super(spec, pool);
+        super(spec, pool, kernels);
         if (!spec.isDepthwise() || spec.isDeformable() || spec.k() != spec.c()) {
             throw new IllegalArgumentException("cpu-depthwise-blocked needs op=conv2d with groups == c == k: " + spec);
         }

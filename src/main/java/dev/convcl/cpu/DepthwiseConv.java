@@ -57,7 +57,7 @@ final class DepthwiseConv extends CpuPlan {
 
     /** With a tile of {@code tileFloats} per task (tests cut small planes into bands with it). */
     DepthwiseConv(Convolution spec, WorkerPool pool, Kernels kernels, long tileFloats) {
-        super(spec, pool);
+        super(spec, pool, kernels);
         if (!spec.isDepthwise() || spec.isDeformable()) {
             throw new IllegalArgumentException("depthwise path needs op=conv2d with groups == c: " + spec);
         }

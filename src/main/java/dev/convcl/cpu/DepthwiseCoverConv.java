@@ -33,7 +33,7 @@ final class DepthwiseCoverConv extends CpuPlan {
     private final int tasks;
 
     DepthwiseCoverConv(Convolution spec, WorkerPool pool, Kernels kernels) {
-        super(spec, pool);
+        super(spec, pool, kernels);
         if (!covers(spec)) {
             throw new IllegalArgumentException("cpu-depthwise-cover needs a depthwise conv2d (groups == c == k, "
                     + "stride 1, dilation 1) whose kernel covers the input plane from every output: " + spec);

@@ -45,7 +45,7 @@ final class GemmConv extends CpuPlan {
     private final int parts;     // tasks per item in one-task-per-item mode
 
     GemmConv(Convolution spec, WorkerPool pool, Kernels kernels, ColumnPacker packer) {
-        super(spec, pool);
+        super(spec, pool, kernels);
         this.kernels = kernels;
         KernelWarmup.startOnce(kernels);
         this.packer = packer;

@@ -44,7 +44,7 @@ final class ImplicitGemmConv extends CpuPlan {
     private final int groupBufferLen;
 
     ImplicitGemmConv(Convolution spec, WorkerPool pool, Kernels kernels) {
-        super(spec, pool);
+        super(spec, pool, kernels);
         if (spec.isDeformable()) {
             throw new IllegalArgumentException("implicit GEMM cannot run op=deform2d: " + spec);
         }

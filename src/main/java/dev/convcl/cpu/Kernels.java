@@ -78,6 +78,15 @@ interface Kernels {
     /** Floats a {@link #taps} call with rows of {@code rowLen} allocates for itself (scratch accounting). */
     long tapsScratchFloats(int rowLen);
 
+    /**
+     * GELU in place, {@code a[i] = 0.5 * a[i] * (1 + erf(a[i] / sqrt(2)))} for
+     * {@code off <= i < off + len} (any length): {@link Epilogue#gelu}'s fitted pieces, within 8
+     * float ulp of the definition (OpenCL C allows its {@code erf} 16), NaN and -inf giving NaN.
+     * Unlike the other kernels the two implementations may differ in the last bits: the scalar one
+     * works in double, the vector one in float with the Vector API's {@code EXP}.
+     */
+    void gelu(float[] a, int off, int len);
+
     /** The plain-Java kernels, always available. */
     static Kernels scalar() {
         return new ScalarKernels();

@@ -76,6 +76,14 @@ final class ScalarKernels implements Kernels {
         return (1L + TAPS_PER_PASS) * rowLen;
     }
 
+    /** {@link Epilogue#gelu} a value at a time, in double. */
+    @Override
+    public void gelu(float[] a, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            a[i] = (float) Epilogue.gelu(a[i]);
+        }
+    }
+
     @Override
     public void coverRows(int rows, int pixels, float[] in, int inOff, float[] w, int wBase, int[] wOff, int rowShift,
                           float[] out, int outOff, int outStride) {
