@@ -180,9 +180,9 @@ final class DepthwiseConv extends CpuPlan {
         PhaseLayout layout = geo.layout;
         int inPlane = (n * spec.c() + c) * spec.h() * spec.w();
         if (bands == 1) {
-            layout.fill(call.in(), inPlane, buf, 0);
+            layout.fill(call.in(), inPlane, buf, 0, kernels);
         } else {
-            layout.fillRows(call.in(), inPlane, buf, 0, y0);
+            layout.fillRows(call.in(), inPlane, buf, 0, y0, kernels);
         }
         int kk = spec.kh() * spec.kw(), rows = geo.rows(count), rowLen = geo.rowLen(count, q);
         int srcStep = geo.rowsMode ? rowLen : layout.phaseW;

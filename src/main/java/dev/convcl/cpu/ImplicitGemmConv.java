@@ -199,7 +199,7 @@ final class ImplicitGemmConv extends CpuPlan {
         }
         float[] buf = Workspace.zeroed(Workspace.Slot.BUFFER, bufferLen);
         int hw = spec.h() * spec.w();
-        Parallel.forEach(pool, spec.n() * spec.c(), plane -> layout.fill(call.in(), plane * hw, buf, plane * layout.planeLen));
+        Parallel.forEach(pool, spec.n() * spec.c(), plane -> layout.fill(call.in(), plane * hw, buf, plane * layout.planeLen, kernels));
         Parallel.forEach(pool, spec.n() * spec.groups() * blocks * parts, task -> block(call, buf, task));
     }
 
@@ -210,7 +210,7 @@ final class ImplicitGemmConv extends CpuPlan {
         int g = ng % spec.groups(), n = ng / spec.groups();
         int plane0 = n * spec.c() + g * cpg;
         for (int ch = 0; ch < cpg; ch++) {
-            layout.fill(call.in(), (plane0 + ch) * hw, buf, ch * layout.planeLen);
+            layout.fill(call.in(), (plane0 + ch) * hw, buf, ch * layout.planeLen, kernels);
         }
         for (int b = 0; b < blocks; b++) {
             for (int part = 0; part < parts; part++) {

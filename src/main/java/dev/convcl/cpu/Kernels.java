@@ -87,6 +87,14 @@ interface Kernels {
      */
     void gelu(float[] a, int off, int len);
 
+    /**
+     * Splits {@code 2 * pairs} consecutive floats into their even and odd elements (a stride-2
+     * row into its two column phases): {@code out[even + t] = in[from + 2t]} and
+     * {@code out[odd + t] = in[from + 2t + 1]} for {@code t < pairs}. The two output ranges must not
+     * overlap the input or each other.
+     */
+    void deinterleave2(float[] in, int from, int pairs, float[] out, int even, int odd);
+
     /** The plain-Java kernels, always available. */
     static Kernels scalar() {
         return new ScalarKernels();

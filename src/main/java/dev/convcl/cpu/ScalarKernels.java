@@ -76,6 +76,14 @@ final class ScalarKernels implements Kernels {
         return (1L + TAPS_PER_PASS) * rowLen;
     }
 
+    @Override
+    public void deinterleave2(float[] in, int from, int pairs, float[] out, int even, int odd) {
+        for (int t = 0; t < pairs; t++) {
+            out[even + t] = in[from + 2 * t];
+            out[odd + t] = in[from + 2 * t + 1];
+        }
+    }
+
     /** {@link Epilogue#gelu} a value at a time, in double. */
     @Override
     public void gelu(float[] a, int off, int len) {
