@@ -87,7 +87,7 @@ public final class CpuBackend implements Backend {
         list.addAll(List.of(
                 new CpuOpImplementation<>("cpu-channel-affine", ChannelAffine.class, op -> new CpuChannelAffine(op, pool, kernels)),
                 new CpuOpImplementation<>("cpu-binary", Binary.class, op -> new CpuBinary(op, pool, kernels)),
-                new CpuOpImplementation<>("cpu-pool2d", Pool2d.class, op -> new CpuPool2d(op, pool)),
+                new CpuOpImplementation<>("cpu-pool2d", Pool2d.class, op -> new CpuPool2d(op, pool, kernels)),
                 new CpuOpImplementation<>("cpu-channel-copy", ChannelCopy.class, op -> new CpuChannelCopy(op, pool)),
                 new CpuOpImplementation<>("cpu-channel-shuffle", ChannelShuffle.class,
                         op -> new CpuChannelShuffle(op, pool)),

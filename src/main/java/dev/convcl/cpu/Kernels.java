@@ -95,6 +95,17 @@ interface Kernels {
      */
     void deinterleave2(float[] in, int from, int pairs, float[] out, int even, int odd);
 
+    /**
+     * {@code acc[accOff + p] += src[srcOff + p]} for {@code p < len} (any length), in float; the
+     * ranges may lie in one array only if they do not overlap. C2 does not vectorise this loop
+     * itself when both are float arrays (they might be one array): a stride-1 pool's taps ran at one
+     * add a cycle.
+     */
+    void addInto(float[] src, int srcOff, float[] acc, int accOff, int len);
+
+    /** {@code acc[accOff + p] = Math.max(acc[accOff + p], src[srcOff + p])} for {@code p < len}, as {@link #addInto}. */
+    void maxInto(float[] src, int srcOff, float[] acc, int accOff, int len);
+
     /** The plain-Java kernels, always available. */
     static Kernels scalar() {
         return new ScalarKernels();

@@ -84,6 +84,20 @@ final class ScalarKernels implements Kernels {
         }
     }
 
+    @Override
+    public void addInto(float[] src, int srcOff, float[] acc, int accOff, int len) {
+        for (int p = 0; p < len; p++) {
+            acc[accOff + p] += src[srcOff + p];
+        }
+    }
+
+    @Override
+    public void maxInto(float[] src, int srcOff, float[] acc, int accOff, int len) {
+        for (int p = 0; p < len; p++) {
+            acc[accOff + p] = Math.max(acc[accOff + p], src[srcOff + p]);
+        }
+    }
+
     /** {@link Epilogue#gelu} a value at a time, in double. */
     @Override
     public void gelu(float[] a, int off, int len) {

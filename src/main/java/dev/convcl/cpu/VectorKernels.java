@@ -425,6 +425,31 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    @Override
+    public void addInto(float[] src, int srcOff, float[] acc, int accOff, int len) {
+        int p = 0;
+        for (; p + L <= len; p += L) {
+            FloatVector.fromArray(S, acc, accOff + p).add(FloatVector.fromArray(S, src, srcOff + p))
+                    .intoArray(acc, accOff + p);
+        }
+        for (; p < len; p++) {
+            acc[accOff + p] += src[srcOff + p];
+        }
+    }
+
+    /** {@link VectorOperators#MAX} is {@link Math#max} lane by lane: NaN wins, +0 above -0. */
+    @Override
+    public void maxInto(float[] src, int srcOff, float[] acc, int accOff, int len) {
+        int p = 0;
+        for (; p + L <= len; p += L) {
+            FloatVector.fromArray(S, acc, accOff + p).max(FloatVector.fromArray(S, src, srcOff + p))
+                    .intoArray(acc, accOff + p);
+        }
+        for (; p < len; p++) {
+            acc[accOff + p] = Math.max(acc[accOff + p], src[srcOff + p]);
+        }
+    }
+
     /** One step of Horner's rule: {@code p * v + c}, fused. */
     private static FloatVector step(FloatVector p, FloatVector v, float c) {
         return p.fma(v, FloatVector.broadcast(S, c));

@@ -1,0 +1,68 @@
+package dev.convcl.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.HostTensor;
+import dev.convcl.NetworkProblems;
+import dev.convcl.Operation;
+import dev.convcl.Pool2d;
+import dev.convcl.reference.Accuracy;
+import dev.convcl.reference.ReferenceOps;
+import dev.convcl.spi.Primitive;
+import dev.convcl.testing.Primitives;
+import dev.convcl.testing.Tensors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@code cpu-pool2d} on the scalar and the vector kernels (its stride-1 taps go through
+ * {@link Kernels#addInto} and {@link Kernels#maxInto}, its stride-2 max pools through
+ * {@link Kernels#deinterleave2} first), on every pooling problem of {@link NetworkProblems} (hand-picked
+ * edges and seeded random shapes) plus the 3x3 stride-2 max pools of network stems at odd and even
+ * widths: max bit for bit, average within 1e-6 relative L2 of the reference.
+ */
+class CpuPool2dKernelsTest {
+    @RegisterExtension
+    static final CpuBackends BACKENDS = new CpuBackends(new int[] {1, 2}, 1, 2);
+
+    static Stream<Pool2d> pools() {
+        Stream<Pool2d> stems = Stream.of("op=pool2d kind=max n=1 c=3 h=147 w=147 kh=3 kw=3 stride=2 pad=0",
+                "op=pool2d kind=max n=2 c=3 h=35 w=36 kh=3 kw=3 stride=2 pad=1",
+                "op=pool2d kind=max n=1 c=2 h=17 w=17 kh=3 kw=3 stride=2 pad=0 ceil=1",
+                "op=pool2d kind=max n=1 c=2 h=9 w=70 kh=2 kw=2 stride=2 pad=0").map(l -> (Pool2d) Operation.parse(l));
+        return Stream.concat(NetworkProblems.all().stream().filter(Pool2d.class::isInstance).map(Pool2d.class::cast),
+                stems);
+    }
+
+    @ParameterizedTest
+    @MethodSource("pools")
+    void everyKernelMatchesTheReference(Pool2d op) {
+        Args ref = NetworkProblems.randomArgs(op, 11);
+        ReferenceOps.run(op, ref);
+        float[] expected = ((HostTensor) ref.get(Arg.DST)).toArray();
+        int backends = 0;
+        for (CpuBackend backend : BACKENDS) {
+            try (Primitive plan = Primitives.named(backend, "cpu-pool2d").create(op, null)) {
+                Args args = NetworkProblems.randomArgs(op, 11);
+                Primitives.run(backend, plan, args);
+                float[] out = ((HostTensor) args.get(Arg.DST)).array();
+                String where = backend.kernelName() + " kernels, " + backend.threads() + " threads: " + op;
+                if (op.kind() == Pool2d.Kind.MAX) {
+                    int bad = Tensors.firstMismatch(expected, out);
+                    assertEquals(-1, bad, () -> "element " + bad + " is " + out[bad] + ", reference " + expected[bad]
+                            + ", on " + where);
+                } else {
+                    double err = Accuracy.relativeL2(expected, out);
+                    assertTrue(err <= 1e-6, "relative L2 error " + err + " on " + where);
+                }
+                backends++;
+            }
+        }
+        assertEquals(4, backends, "scalar and vector kernels at 1 and 2 threads each");
+    }
+}
