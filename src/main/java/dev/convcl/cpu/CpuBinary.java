@@ -11,6 +11,7 @@ import java.util.Map;
  */
 final class CpuBinary extends CpuOpPlan<Binary> {
     private final Epilogue epilogue;
+    private final Kernels kernels;
     private final int[] out;
     private final int[] strideA;
     private final int[] strideB;
@@ -18,9 +19,33 @@ final class CpuBinary extends CpuOpPlan<Binary> {
     CpuBinary(Binary op, WorkerPool pool, Kernels kernels) {
         super("cpu-binary", op, pool);
         this.epilogue = new Epilogue(false, op.postOps(), kernels);
-        this.out = pad4(op.outputShape());
-        this.strideA = strides(pad4(op.a()));
-        this.strideB = strides(pad4(op.b()));
+        this.kernels = kernels;
+        int[] o = pad4(op.outputShape()), sa = strides(pad4(op.a())), sb = strides(pad4(op.b()));
+        // Coalesce dimensions from the inside out: d merges into the inner run when each operand
+        // steps across d as across the whole run (contiguous, or broadcast in both), so a
+        // per-channel scale of [N,C,H,W] by [N,C,1,1] runs rows of H*W, not of W (7 to 56 in
+        // MobileNetV3's squeeze-and-excitation, shorter than or not a multiple of a vector).
+        this.out = new int[] {1, 1, 1, 1};
+        this.strideA = new int[4];
+        this.strideB = new int[4];
+        int top = 3;
+        for (int d = 3; d >= 0; d--) {
+            if (o[d] == 1) {
+                continue;
+            }
+            if (out[top] == 1) {
+                out[top] = o[d];
+                strideA[top] = sa[d];
+                strideB[top] = sb[d];
+            } else if (sa[d] == strideA[top] * out[top] && sb[d] == strideB[top] * out[top]) {
+                out[top] *= o[d];
+            } else {
+                top--;
+                out[top] = o[d];
+                strideA[top] = sa[d];
+                strideB[top] = sb[d];
+            }
+        }
     }
 
     private static int[] pad4(int[] s) {
@@ -51,35 +76,9 @@ final class CpuBinary extends CpuOpPlan<Binary> {
                 int i2 = r % out[2], i1 = (r / out[2]) % out[1], i0 = r / (out[2] * out[1]);
                 int ia = i0 * strideA[0] + i1 * strideA[1] + i2 * strideA[2];
                 int ib = i0 * strideB[0] + i1 * strideB[1] + i2 * strideB[2];
-                row(kind, a, ia, strideA[3], b, ib, strideB[3], y, r * len, len);
+                kernels.binaryRow(kind, a, ia, strideA[3], b, ib, strideB[3], y, r * len, len);
                 epilogue.apply(y, r * len, len, 0, null, sum);
             }
         });
-    }
-
-    private static void row(Binary.Kind kind, float[] a, int ia, int sa, float[] b, int ib, int sb, float[] y, int off,
-                            int len) {
-        switch (kind) {
-            case ADD -> {
-                for (int i = 0; i < len; i++) {
-                    y[off + i] = a[ia + i * sa] + b[ib + i * sb];
-                }
-            }
-            case SUB -> {
-                for (int i = 0; i < len; i++) {
-                    y[off + i] = a[ia + i * sa] - b[ib + i * sb];
-                }
-            }
-            case MUL -> {
-                for (int i = 0; i < len; i++) {
-                    y[off + i] = a[ia + i * sa] * b[ib + i * sb];
-                }
-            }
-            case DIV -> {
-                for (int i = 0; i < len; i++) {
-                    y[off + i] = a[ia + i * sa] / b[ib + i * sb];
-                }
-            }
-        }
     }
 }

@@ -102,17 +102,14 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
 
     /**
      * The average of a whole plane (global average pooling: SE blocks, classifier heads): its rows
-     * add in float column by column into {@code cols} (one loop a row, which C2 vectorises; a
+     * add in float column by column into {@code cols} (one {@link Kernels#addInto} a row; a
      * running sum would be one chain of dependent adds), then the columns in double.
      */
     private float globalAverage(float[] x, int in, float[] cols) {
         int h = op.h(), w = op.w();
         System.arraycopy(x, in, cols, 0, w);
         for (int r = 1; r < h; r++) {
-            int row = in + r * w;
-            for (int c = 0; c < w; c++) {
-                cols[c] += x[row + c];
-            }
+            kernels.addInto(x, in + r * w, cols, 0, w);
         }
         double s = 0;
         for (int c = 0; c < w; c++) {

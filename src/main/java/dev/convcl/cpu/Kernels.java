@@ -106,6 +106,15 @@ interface Kernels {
     /** {@code acc[accOff + p] = Math.max(acc[accOff + p], src[srcOff + p])} for {@code p < len}, as {@link #addInto}. */
     void maxInto(float[] src, int srcOff, float[] acc, int accOff, int len);
 
+    /**
+     * One row of an element-wise binary op with broadcasting ({@link dev.convcl.Binary}):
+     * {@code y[off + i] = a[ia + i*sa] (kind) b[ib + i*sb]} for {@code i < len}, each in float, the
+     * steps 0 (a broadcast value) or 1. {@code y}'s range may be {@code a}'s or {@code b}'s (in place)
+     * but must not otherwise overlap them. The plain loop is scalar under C2 (its steps are variables).
+     */
+    void binaryRow(dev.convcl.Binary.Kind kind, float[] a, int ia, int sa, float[] b, int ib, int sb, float[] y, int off,
+                   int len);
+
     /** The plain-Java kernels, always available. */
     static Kernels scalar() {
         return new ScalarKernels();

@@ -1,5 +1,6 @@
 package dev.convcl.cpu;
 
+import dev.convcl.Binary;
 import java.util.Arrays;
 
 /**
@@ -95,6 +96,38 @@ final class ScalarKernels implements Kernels {
     public void maxInto(float[] src, int srcOff, float[] acc, int accOff, int len) {
         for (int p = 0; p < len; p++) {
             acc[accOff + p] = Math.max(acc[accOff + p], src[srcOff + p]);
+        }
+    }
+
+    @Override
+    public void binaryRow(Binary.Kind kind, float[] a, int ia, int sa, float[] b, int ib, int sb, float[] y, int off,
+                          int len) {
+        row(kind, a, ia, sa, b, ib, sb, y, off, len);
+    }
+
+    /** {@link #binaryRow}, value by value (also the vector kernels' tail). */
+    static void row(Binary.Kind kind, float[] a, int ia, int sa, float[] b, int ib, int sb, float[] y, int off, int len) {
+        switch (kind) {
+            case ADD -> {
+                for (int i = 0; i < len; i++) {
+                    y[off + i] = a[ia + i * sa] + b[ib + i * sb];
+                }
+            }
+            case SUB -> {
+                for (int i = 0; i < len; i++) {
+                    y[off + i] = a[ia + i * sa] - b[ib + i * sb];
+                }
+            }
+            case MUL -> {
+                for (int i = 0; i < len; i++) {
+                    y[off + i] = a[ia + i * sa] * b[ib + i * sb];
+                }
+            }
+            case DIV -> {
+                for (int i = 0; i < len; i++) {
+                    y[off + i] = a[ia + i * sa] / b[ib + i * sb];
+                }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.convcl.cpu;
 
+import dev.convcl.Binary;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -448,6 +449,48 @@ final class VectorKernels implements Kernels {
         for (; p < len; p++) {
             acc[accOff + p] = Math.max(acc[accOff + p], src[srcOff + p]);
         }
+    }
+
+    /**
+     * Vectors where {@code a} is a whole row ({@code sa == 1}) and {@code b} a row or one value
+     * broadcast ({@code sb} 1 or 0: residual adds, squeeze-and-excitation scales); every other
+     * case, and the tail, the scalar way. Each lane computes what the scalar loop does.
+     */
+    @Override
+    public void binaryRow(Binary.Kind kind, float[] a, int ia, int sa, float[] b, int ib, int sb, float[] y, int off,
+                          int len) {
+        int i = 0;
+        if (sa == 1 && (sb == 0 || sb == 1) && len >= L) {
+            boolean one = sb == 0;
+            FloatVector bb = FloatVector.broadcast(S, b[ib]);
+            switch (kind) {
+                case ADD -> {
+                    for (; i + L <= len; i += L) {
+                        FloatVector.fromArray(S, a, ia + i).add(one ? bb : FloatVector.fromArray(S, b, ib + i))
+                                .intoArray(y, off + i);
+                    }
+                }
+                case SUB -> {
+                    for (; i + L <= len; i += L) {
+                        FloatVector.fromArray(S, a, ia + i).sub(one ? bb : FloatVector.fromArray(S, b, ib + i))
+                                .intoArray(y, off + i);
+                    }
+                }
+                case MUL -> {
+                    for (; i + L <= len; i += L) {
+                        FloatVector.fromArray(S, a, ia + i).mul(one ? bb : FloatVector.fromArray(S, b, ib + i))
+                                .intoArray(y, off + i);
+                    }
+                }
+                case DIV -> {
+                    for (; i + L <= len; i += L) {
+                        FloatVector.fromArray(S, a, ia + i).div(one ? bb : FloatVector.fromArray(S, b, ib + i))
+                                .intoArray(y, off + i);
+                    }
+                }
+            }
+        }
+        ScalarKernels.row(kind, a, ia + i * sa, sa, b, ib + i * sb, sb, y, off + i, len - i);
     }
 
     /** One step of Horner's rule: {@code p * v + c}, fused. */

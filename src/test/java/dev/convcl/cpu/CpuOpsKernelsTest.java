@@ -8,6 +8,7 @@ import dev.convcl.Args;
 import dev.convcl.HostTensor;
 import dev.convcl.NetworkProblems;
 import dev.convcl.Operation;
+import dev.convcl.Binary;
 import dev.convcl.Pool2d;
 import dev.convcl.reference.Accuracy;
 import dev.convcl.reference.ReferenceOps;
@@ -20,13 +21,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@code cpu-pool2d} on the scalar and the vector kernels (its stride-1 taps go through
+ * {@code cpu-pool2d} and {@code cpu-binary} on the scalar and the vector kernels. Pooling:  (its stride-1 taps go through
  * {@link Kernels#addInto} and {@link Kernels#maxInto}, its stride-2 max pools through
  * {@link Kernels#deinterleave2} first), on every pooling problem of {@link NetworkProblems} (hand-picked
  * edges and seeded random shapes) plus the 3x3 stride-2 max pools of network stems at odd and even
- * widths: max bit for bit, average within 1e-6 relative L2 of the reference.
+ * widths: max bit for bit, average within 1e-6 relative L2 of the reference. Binary ops (rows
+ * through {@link Kernels#binaryRow}, dimensions coalesced): every one of {@link NetworkProblems}
+ * (broadcasting of every kind) plus per-channel scales whose rows are shorter than a vector,
+ * within 1e-6 relative L2 of the reference.
  */
-class CpuPool2dKernelsTest {
+class CpuOpsKernelsTest {
     @RegisterExtension
     static final CpuBackends BACKENDS = new CpuBackends(new int[] {1, 2}, 1, 2);
 
@@ -60,6 +64,35 @@ class CpuPool2dKernelsTest {
                     double err = Accuracy.relativeL2(expected, out);
                     assertTrue(err <= 1e-6, "relative L2 error " + err + " on " + where);
                 }
+                backends++;
+            }
+        }
+        assertEquals(4, backends, "scalar and vector kernels at 1 and 2 threads each");
+    }
+
+    static Stream<Binary> binaries() {
+        Stream<Binary> scales = Stream.of("op=binary kind=mul a=8,24,7,7 b=8,24,1,1", "op=binary kind=div a=2,3,5,40 b=2,3,5,1",
+                "op=binary kind=add a=1,16,14,14 b=1,16,14,14", "op=binary kind=sub a=3,1,17 b=3,9,17")
+                .map(l -> (Binary) Operation.parse(l));
+        return Stream.concat(NetworkProblems.all().stream().filter(Binary.class::isInstance).map(Binary.class::cast),
+                scales);
+    }
+
+    @ParameterizedTest
+    @MethodSource("binaries")
+    void binaryMatchesTheReferenceOnEveryKernel(Binary op) {
+        Args ref = NetworkProblems.randomArgs(op, 13);
+        ReferenceOps.run(op, ref);
+        float[] expected = ((HostTensor) ref.get(Arg.DST)).toArray();
+        int backends = 0;
+        for (CpuBackend backend : BACKENDS) {
+            try (Primitive plan = Primitives.named(backend, "cpu-binary").create(op, null)) {
+                Args args = NetworkProblems.randomArgs(op, 13);
+                Primitives.run(backend, plan, args);
+                float[] out = ((HostTensor) args.get(Arg.DST)).array();
+                double err = Accuracy.relativeL2(expected, out);
+                assertTrue(err <= 1e-6, "relative L2 error " + err + " on " + backend.kernelName() + " kernels, "
+                        + backend.threads() + " threads: " + op);
                 backends++;
             }
         }
