@@ -137,8 +137,9 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
      * {@code wide}, where {@code pitch} is the padded input's row length (the columns between output
      * rows are computed and dropped), so each tap is one vector loop over the whole plane
      * ({@link Kernels#addInto}, {@link Kernels#maxInto}; C2 left the plain loop scalar, both arrays
-     * being float[], and Inception's branch pools took 0.9-1.3 ms each instead of 0.2-0.4); short rows (Inception's 35, 17 and 8) would leave its vector loop unused. A padded
-     * pool first copies the plane into the inside of {@code padded}, whose border (set once a task by
+     * being float[], and Inception's branch pools took 0.9-1.3 ms each instead of 0.2-0.4); short
+     * rows (Inception's 35, 17 and 8) would leave the vector loop little to do. A padded pool first
+     * copies the plane into the inside of {@code padded}, whose border (set once a task by
      * {@link #run}) is -inf for a max and 0 for an average.
      * An average sums its window in float, in the taps' order (as PyTorch's CPU kernel does), then
      * divides by its count: the window's size with count_include_pad, else the taps inside the input.
