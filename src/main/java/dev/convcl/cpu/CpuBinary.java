@@ -5,11 +5,16 @@ import dev.convcl.Binary;
 import java.util.Map;
 
 /**
- * {@code cpu-binary}: element-wise arithmetic with broadcasting. The result is walked as rows of
- * its last dimension (shapes padded to rank 4 on the left); each row reads {@code a} and {@code b}
- * with stride 1 or 0 (broadcast), rows in parallel, the epilogue through {@link Epilogue}.
+ * {@code cpu-binary}: element-wise arithmetic with broadcasting. Shapes are padded to rank 4 on the
+ * left and their dimensions coalesced (see the constructor); the result is walked as rows of the
+ * innermost run, each read from {@code a} and {@code b} with step 1 or 0 (broadcast) by
+ * {@link Kernels#binaryRow}, in pieces of at most {@value #PIECE} values so that a row the size of
+ * the whole tensor (a residual add of two contiguous tensors) is still shared among the threads;
+ * the epilogue through {@link Epilogue}.
  */
 final class CpuBinary extends CpuOpPlan<Binary> {
+    /** The most values of a row one task runs at a time (a multiple of every vector length). */
+    static final int PIECE = 4096;
     private final Epilogue epilogue;
     private final Kernels kernels;
     private final int[] out;
@@ -68,16 +73,18 @@ final class CpuBinary extends CpuOpPlan<Binary> {
     @Override
     void run(Map<Arg, float[]> args) {
         float[] a = args.get(Arg.SRC), b = args.get(Arg.OTHER), y = args.get(Arg.DST), sum = args.get(Arg.SUM);
-        int len = out[3];
-        long rows = (long) out[0] * out[1] * out[2];
+        int len = out[3], piece = Math.min(len, PIECE), perRow = (len + piece - 1) / piece;
+        long items = (long) out[0] * out[1] * out[2] * perRow;
         Binary.Kind kind = op.kind();
-        forRanges(rows, Math.max(1, 16384 / len), (from, to) -> {
-            for (int r = (int) from; r < to; r++) {
+        forRanges(items, Math.max(1, 16384 / piece), (from, to) -> {
+            for (long item = from; item < to; item++) {
+                int r = (int) (item / perRow), c0 = (int) (item % perRow) * piece, n = Math.min(piece, len - c0);
                 int i2 = r % out[2], i1 = (r / out[2]) % out[1], i0 = r / (out[2] * out[1]);
-                int ia = i0 * strideA[0] + i1 * strideA[1] + i2 * strideA[2];
-                int ib = i0 * strideB[0] + i1 * strideB[1] + i2 * strideB[2];
-                kernels.binaryRow(kind, a, ia, strideA[3], b, ib, strideB[3], y, r * len, len);
-                epilogue.apply(y, r * len, len, 0, null, sum);
+                int ia = i0 * strideA[0] + i1 * strideA[1] + i2 * strideA[2] + c0 * strideA[3];
+                int ib = i0 * strideB[0] + i1 * strideB[1] + i2 * strideB[2] + c0 * strideB[3];
+                int dst = r * len + c0;
+                kernels.binaryRow(kind, a, ia, strideA[3], b, ib, strideB[3], y, dst, n);
+                epilogue.apply(y, dst, n, 0, null, sum);
             }
         });
     }

@@ -3,11 +3,13 @@ package dev.convcl.cpu;
 import java.lang.reflect.InvocationTargetException;
 
 /**
- * The inner loops every CPU algorithm is built on (a GEMM and a sum of shifted taps), in two
+ * The inner loops every CPU algorithm is built on (a GEMM and a sum of shifted taps, and the
+ * element-wise loops C2 leaves scalar: pooling taps, broadcast rows, stride-2 splits, GELU), in two
  * interchangeable implementations:
  * {@link VectorKernels} (the JDK incubator Vector API, register-blocked) and {@link ScalarKernels}
- * (plain Java that C2 auto-vectorizes). Both accumulate in the same order with fused multiply-adds,
- * so they give bit-identical results; the Vector API one is about 2.5x faster on a dense GEMM but
+ * (plain Java that C2 auto-vectorizes where it can). Both accumulate in the same order with fused
+ * multiply-adds, so they give bit-identical results, except {@link #gelu} (float with the Vector
+ * API's EXP against double: both within a few ulp of the definition); the Vector API one is about 2.5x faster on a dense GEMM but
  * needs {@code --add-modules jdk.incubator.vector} at run time, which library users rarely pass.
  * Implementations are stateless and safe to share between threads.
  */
@@ -81,7 +83,8 @@ interface Kernels {
     /**
      * GELU in place, {@code a[i] = 0.5 * a[i] * (1 + erf(a[i] / sqrt(2)))} for
      * {@code off <= i < off + len} (any length): {@link Epilogue#gelu}'s fitted pieces, within 8
-     * float ulp of the definition (OpenCL C allows its {@code erf} 16), NaN and -inf giving NaN.
+     * float ulp of the definition (OpenCL C allows its {@code erf} 16) where the result is a normal
+     * float (below x = -13 it is subnormal or zero and may lose bits), NaN and -inf giving NaN.
      * Unlike the other kernels the two implementations may differ in the last bits: the scalar one
      * works in double, the vector one in float with the Vector API's {@code EXP}.
      */

@@ -12,7 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  * registers over the whole depth (the B row is loaded once per 8 rows, the A element broadcast),
  * which C2's auto-vectorizer cannot do. Loaded only through {@link Kernels#detect()}, so the rest of
  * the package links without the incubator module. Same accumulation order as
- * {@link ScalarKernels}: results are bit-identical.
+ * {@link ScalarKernels}: results are bit-identical, except {@link #gelu}'s (float, EXP from the
+ * Vector API: native on x86 in JDK 17, lane by lane in Java elsewhere, where it may be slower than
+ * the scalar form).
  */
 final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
