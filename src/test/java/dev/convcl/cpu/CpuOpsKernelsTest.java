@@ -58,14 +58,7 @@ class CpuOpsKernelsTest {
                 Primitives.run(backend, plan, args);
                 float[] out = ((HostTensor) args.get(Arg.DST)).array();
                 String where = backend.kernelName() + " kernels, " + backend.threads() + " threads: " + op;
-                if (op.kind() == Pool2d.Kind.MAX) {
-                    int bad = Tensors.firstMismatch(expected, out);
-                    assertEquals(-1, bad, () -> "element " + bad + " is " + out[bad] + ", reference " + expected[bad]
-                            + ", on " + where);
-                } else {
-                    double err = Accuracy.relativeL2(expected, out);
-                    assertTrue(err <= 1e-6, "relative L2 error " + err + " on " + where);
-                }
+                compare(expected, out, op.kind() == Pool2d.Kind.MAX, where);
                 backends++;
             }
         }
@@ -118,18 +111,23 @@ class CpuOpsKernelsTest {
                 Primitives.run(backend, plan, args);
                 float[] out = ((HostTensor) args.get(Arg.DST)).array();
                 String where = backend.kernelName() + " kernels, " + backend.threads() + " threads: " + op;
-                if (op.postOps().isEmpty()) {
-                    // one float operation a value, as the reference's double result rounded to float
-                    int bad = Tensors.firstMismatch(expected, out);
-                    assertEquals(-1, bad, () -> "element " + bad + " is " + out[bad] + ", reference " + expected[bad]
-                            + ", on " + where);
-                } else {
-                    double err = Accuracy.relativeL2(expected, out);
-                    assertTrue(err <= 1e-6, "relative L2 error " + err + " on " + where);
-                }
+                // without post-ops: one float operation a value, as the reference's double result rounded to float
+                compare(expected, out, op.postOps().isEmpty(), where);
                 backends++;
             }
         }
         assertEquals(EXPECTED_BACKENDS, backends, "scalar (and where this JVM has them, vector) kernels at 1 and 2 threads");
+    }
+
+    /** Bit for bit when {@code exact}, else within 1e-6 relative L2; {@code where} names the kernels and the problem. */
+    private static void compare(float[] expected, float[] out, boolean exact, String where) {
+        if (exact) {
+            int bad = Tensors.firstMismatch(expected, out);
+            assertEquals(-1, bad, () -> "element " + bad + " is " + out[bad] + ", reference " + expected[bad]
+                    + ", on " + where);
+        } else {
+            double err = Accuracy.relativeL2(expected, out);
+            assertTrue(err <= 1e-6, "relative L2 error " + err + " on " + where);
+        }
     }
 }
