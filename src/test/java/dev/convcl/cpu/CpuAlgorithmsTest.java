@@ -77,6 +77,12 @@ class CpuAlgorithmsTest {
                 // 1x1 read in place on a small map: output channels split into tasks, a short last part
                 "op=conv2d n=2 c=9 h=7 w=5 k=37 kh=1 kw=1 bias=1",
                 "op=conv2d n=2 c=8 h=5 w=5 k=38 kh=1 kw=1 groups=2 relu=1",
+                // 1x1 on tiny maps with columns across images (FOLDED_SPECS): an image split between
+                // two pixel tiles (k=1100: tiles of 48 or 56 columns), groups, a sum post-op
+                "op=conv2d n=5 c=7 h=2 w=3 k=70 kh=1 kw=1 bias=1 relu=1",
+                "op=conv2d n=9 c=33 h=1 w=7 k=1100 kh=1 kw=1 bias=1",
+                "op=conv2d n=3 c=12 h=2 w=2 k=18 kh=1 kw=1 groups=3 post=sum+relu6",
+                "op=conv2d n=8 c=40 h=1 w=1 k=100 kh=1 kw=1 bias=1 post=sum",
                 // dense 3x3 and friends: odd K, 8-row blocks plus tails, several pixel tiles
                 "op=conv2d n=1 c=5 h=13 w=7 k=7 kh=3 kw=3 pad=1 bias=1",
                 "op=conv2d n=2 c=16 h=13 w=13 k=37 kh=3 kw=3 pad=1 relu=1",
@@ -372,6 +378,46 @@ class CpuAlgorithmsTest {
                 try (CpuPlan plan = backend.compile(Problems.parse(line), "cpu-implicit-gemm")) {
                     assertTrue(((ImplicitGemmConv) plan).perGroup(), "not padded per group on " + label(backend)
                             + ": " + line);
+                }
+            }
+        }
+    }
+
+    private static final List<String> FOLDED_SPECS = List.of(
+            "op=conv2d n=5 c=7 h=2 w=3 k=70 kh=1 kw=1 bias=1 relu=1",
+            "op=conv2d n=9 c=33 h=1 w=7 k=1100 kh=1 kw=1 bias=1",
+            "op=conv2d n=3 c=12 h=2 w=2 k=18 kh=1 kw=1 groups=3 post=sum+relu6",
+            "op=conv2d n=8 c=40 h=1 w=1 k=100 kh=1 kw=1 bias=1 post=sum",
+            "op=conv2d n=3 c=5 h=1 w=1 k=11 kh=1 kw=1 relu=1");
+
+    /**
+     * A 1x1 layer runs its GEMM's columns across the images where an image's pixels would leave most
+     * of a column block empty (a classifier on a 1x1 map, 2x2 maps, at batch 8), not at batch 1, not
+     * on 7x7 or larger maps, not for strided 1x1 (packed image by image); and the edge shapes that
+     * cross-check folding really fold on every backend.
+     */
+    @Test
+    void pointwiseFoldsImagesIntoColumnsOnSmallMaps() {
+        try (CpuBackend two = new CpuBackend(2, Kernels.scalar())) {
+            for (String line : new String[] {"op=conv2d n=8 c=1280 h=1 w=1 k=1000 kh=1 kw=1 bias=1",
+                    "op=conv2d n=8 c=576 h=2 w=2 k=256 kh=1 kw=1 bias=1"}) {
+                try (CpuPlan plan = two.compile(Problems.parse(line), "cpu-1x1")) {
+                    assertTrue(((GemmConv) plan).foldsImages(), "not folded: " + line);
+                }
+            }
+            for (String line : new String[] {"op=conv2d n=1 c=1280 h=1 w=1 k=1000 kh=1 kw=1 bias=1",
+                    "op=conv2d n=8 c=320 h=7 w=7 k=1280 kh=1 kw=1", "op=conv2d n=8 c=96 h=56 w=56 k=24 kh=1 kw=1",
+                    "op=conv2d n=8 c=64 h=14 w=14 k=128 kh=1 kw=1 stride=2"}) {
+                try (CpuPlan plan = two.compile(Problems.parse(line), "cpu-1x1")) {
+                    assertFalse(((GemmConv) plan).foldsImages(), "folded: " + line);
+                }
+            }
+        }
+        for (String line : FOLDED_SPECS) {
+            assertTrue(edgeSpecs().anyMatch(line::equals), "not an edge shape: " + line);
+            for (CpuBackend backend : BACKENDS) {
+                try (CpuPlan plan = backend.compile(Problems.parse(line), "cpu-1x1")) {
+                    assertTrue(((GemmConv) plan).foldsImages(), "not folded on " + label(backend) + ": " + line);
                 }
             }
         }
