@@ -149,6 +149,11 @@ public final class CpuBackend implements Backend {
         return kernels.name();
     }
 
+    /** Whether the kernels have a channel-lane GEMM ({@link Kernels#lanes}; for tests). */
+    boolean lanes() {
+        return kernels.lanes();
+    }
+
     @Override
     public String deviceName() {
         return "cpu (pure Java, " + threads() + " threads, " + kernels.name() + " kernels)";

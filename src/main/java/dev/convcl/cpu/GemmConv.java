@@ -1,6 +1,8 @@
 package dev.convcl.cpu;
 
+import dev.convcl.Arg;
 import dev.convcl.Convolution;
+import dev.convcl.spi.Memory;
 
 /**
  * Convolution as a GEMM per (image, group): {@code out[k][p] = sum_r W[k][r] * col[r][p]}, where
@@ -18,6 +20,11 @@ import dev.convcl.Convolution;
  * channel r's plane) nothing is packed: the GEMM reads B in place, and few items are split by
  * output channels into a few tasks per thread, all in one parallel pass (shared mode's two passes
  * per item cost more than the arithmetic on 14x14 maps).
+ *
+ * <p>On maps of at most 64 pixels that fill a column block badly (7x7: 49 of 64 columns), with the
+ * weights bound, the GEMM runs with output channels across the vector lanes instead
+ * ({@link Kernels#gemmLanes}: no padding columns, 7-pixel by 48-channel register blocks), on weights
+ * transposed once when they are bound; a call that passes its own weights runs the pixel-lane GEMM.
  */
 final class GemmConv extends CpuPlan {
     /** Floats of C (output channels x tile columns) a task aims to keep in L2. */
@@ -25,6 +32,8 @@ final class GemmConv extends CpuPlan {
     /** Floats of B (depth chunk x tile columns) a task aims to keep in L2. */
     private static final int B_CHUNK_FLOATS = 32 * 1024;
     private static final int MAX_TILE = 256;
+    /** The most pixels a map may have for the channel-lane GEMM. */
+    private static final int LANES_MAX_PIXELS = 64;
 
     private final Kernels kernels;
     private final ColumnPacker packer;
@@ -43,6 +52,17 @@ final class GemmConv extends CpuPlan {
     private final int packChunks; // depth chunks of an item in shared mode
     private final int[] rowOffsets; // panel row r starts at r * tileCols
     private final int[] inPlaceOffsets; // rows read in place: row r at r * the packer's row stride; else null
+    private final boolean lanes; // channel-lane GEMM when the weights are bound
+    private final int mPad;      // m rounded up to the quantum: the row length of transposed weights
+    private final int laneLd;    // lanes: the row stride of a packed item: its pixels, one row each depth row
+    private final int laneChunk; // lanes: depth rows packed at a time by one task
+    private final int[] laneOffsets; // lanes: packed row r at r * laneLd
+    /** Bound weights and their transpose [group][depth][mPad] (lanes only); null when none are bound. */
+    private volatile LaneWeights laneWeights;
+
+    /** Bound weights ({@code source}, compared by identity with a call's) and their transpose. */
+    private record LaneWeights(float[] source, float[] transposed) {
+    }
     private final int kPerPart;  // output channels per task in one-task-per-item mode
     private final int parts;     // tasks per item in one-task-per-item mode
 
@@ -98,6 +118,44 @@ final class GemmConv extends CpuPlan {
         for (int r = 0; r < depth; r++) {
             rowOffsets[r] = r * tileCols;
         }
+        this.mPad = roundUp(m, q);
+        this.lanes = kernels.lanes() && !fold && !spec.isDeformable() && pixels <= LANES_MAX_PIXELS
+                && roundUp(pixels, q) - pixels > pixels / 8 && depth >= 64 && m >= q;
+        this.laneLd = pixels;
+        this.laneChunk = Math.min(depth, Math.max(16, B_CHUNK_FLOATS / laneLd / 4 * 4));
+        this.laneOffsets = new int[lanes ? depth : 0];
+        for (int r = 0; r < laneOffsets.length; r++) {
+            laneOffsets[r] = r * laneLd;
+        }
+    }
+
+    /** Whether bound weights switch the plan to the channel-lane GEMM (for tests). */
+    boolean usesLanes() {
+        return lanes;
+    }
+
+    @Override
+    public void bind(Arg role, Memory memory) {
+        super.bind(role, memory);
+        if (role == Arg.WEIGHTS && lanes) {
+            float[] w = HostMemory.of(memory);
+            float[] t = new float[spec.groups() * depth * mPad];
+            for (int g = 0; g < spec.groups(); g++) {
+                for (int i = 0; i < m; i++) {
+                    int src = (g * m + i) * depth, dst = g * depth * mPad + i;
+                    for (int r = 0; r < depth; r++) {
+                        t[dst + r * mPad] = w[src + r];
+                    }
+                }
+            }
+            laneWeights = new LaneWeights(w, t);
+        }
+    }
+
+    @Override
+    public void close() {
+        laneWeights = null;
+        super.close();
     }
 
     /**
@@ -144,6 +202,10 @@ final class GemmConv extends CpuPlan {
             long tasks = Math.min((long) spec.n() * spec.groups() * tiles * parts, threads);
             floats = tasks * ((long) chunk * tileCols + (long) m * tileCols + tileData + gemm);
         }
+        if (lanes) {
+            // The channel-lane GEMM: per task a CT and its C rows, beside a whole packed item.
+            floats = Math.max(floats, (long) depth * laneLd + (long) threads * 2 * pixels * mPad + tileData);
+        }
         return 4 * (packer.preparedFloats() + floats);
     }
 
@@ -160,6 +222,11 @@ final class GemmConv extends CpuPlan {
     @Override
     void run(CallData call) {
         Object prepared = packer.prepare(call, pool);
+        LaneWeights lw = laneWeights;
+        if (lw != null && call.wt() == lw.source()) {
+            runLanes(call, prepared, lw.transposed());
+            return;
+        }
         int items = (fold ? 1 : spec.n()) * spec.groups() * tiles;
         if (shared) {
             for (int item = 0; item < items; item++) {
@@ -169,6 +236,90 @@ final class GemmConv extends CpuPlan {
             Parallel.forEach(pool, items * parts, task -> runWhole(call, prepared, task / parts,
                     task % parts * kPerPart));
         }
+    }
+
+    /**
+     * The channel-lane GEMM: many (image, group) items one task each; few ones with all threads
+     * packing an item's whole column matrix (unless read in place), then sharing out its output
+     * channels.
+     */
+    private void runLanes(CallData call, Object prepared, float[] at) {
+        int threads = pool.getParallelism();
+        int items = spec.n() * spec.groups();
+        boolean fewItems = threads > 1 && items < 2 * threads
+                && (inPlaceOffsets != null || (long) depth * laneLd <= (long) threads * Scratch.TILE_FLOATS / 2);
+        if (!fewItems) {
+            Parallel.forEach(pool, items, item -> laneItem(call, prepared, at, item));
+            return;
+        }
+        // Ranges of whole 3-vector blocks, a few per thread, where there are channels enough.
+        int perFour = ceilDiv(mPad, 4 * threads);
+        int kPerRange = perFour >= 3 * quantum ? perFour / (3 * quantum) * 3 * quantum
+                : roundUp(ceilDiv(mPad, 2 * threads), quantum);
+        for (int item = 0; item < items; item++) {
+            int g = item % spec.groups(), n = item / spec.groups();
+            float[] b;
+            int[] offsets;
+            int bOff;
+            if (inPlaceOffsets != null) {
+                b = call.in();
+                offsets = inPlaceOffsets;
+                bOff = packer.inPlaceOffset(n, g);
+            } else {
+                Object tileData = packer.tile(call, prepared, n, 0, pixels);
+                float[] panel = Workspace.uncleared(Workspace.Slot.PANEL, depth * laneLd);
+                int rowsPerChunk = ceilDiv(depth, packChunks);
+                Parallel.forEach(pool, ceilDiv(depth, rowsPerChunk), part -> {
+                    int r0 = part * rowsPerChunk, r1 = Math.min(depth, r0 + rowsPerChunk);
+                    packer.pack(call, prepared, tileData, n, g, 0, pixels, r0, r1, panel, laneLd, r0);
+                });
+                b = panel;
+                offsets = laneOffsets;
+                bOff = 0;
+            }
+            Parallel.forEach(pool, ceilDiv(mPad, kPerRange), part -> {
+                int k0 = part * kPerRange, rows = Math.min(mPad, k0 + kPerRange) - k0;
+                float[] ct = Workspace.zeroed(Workspace.Slot.LANES, pixels * rows);
+                kernels.gemmLanes(rows, depth, pixels, at, g * depth * mPad + k0, mPad, b, offsets, bOff, ct, 0, rows);
+                storeLanes(call, ct, rows, n, g, k0);
+            });
+        }
+    }
+
+    /** One (image, group) item by one task: packed chunk by chunk (or read in place) into one CT. */
+    private void laneItem(CallData call, Object prepared, float[] at, int item) {
+        int g = item % spec.groups(), n = item / spec.groups();
+        float[] ct = Workspace.zeroed(Workspace.Slot.LANES, pixels * mPad);
+        if (inPlaceOffsets != null) {
+            kernels.gemmLanes(mPad, depth, pixels, at, g * depth * mPad, mPad, call.in(), inPlaceOffsets,
+                    packer.inPlaceOffset(n, g), ct, 0, mPad);
+        } else {
+            Object tileData = packer.tile(call, prepared, n, 0, pixels);
+            float[] panel = Workspace.uncleared(Workspace.Slot.PANEL, laneChunk * laneLd);
+            for (int r0 = 0; r0 < depth; r0 += laneChunk) {
+                int r1 = Math.min(depth, r0 + laneChunk);
+                packer.pack(call, prepared, tileData, n, g, 0, pixels, r0, r1, panel, laneLd, 0);
+                kernels.gemmLanes(mPad, r1 - r0, pixels, at, (g * depth + r0) * mPad, mPad, panel, laneOffsets, 0,
+                        ct, 0, mPad);
+            }
+        }
+        storeLanes(call, ct, mPad, n, g, 0);
+    }
+
+    /**
+     * Output channels {@code k0 ..} of image n, group g from CT ({@code pixels} rows of {@code ld}
+     * channels): each channel's pixels gathered into a C row, then stored with the epilogue.
+     */
+    private void storeLanes(CallData call, float[] ct, int ld, int n, int g, int k0) {
+        int rows = Math.min(m, k0 + ld) - k0;
+        float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, pixels);
+        for (int p = 0; p < pixels; p++) {
+            int src = p * ld;
+            for (int i = 0; i < rows; i++) {
+                c[i][p] = ct[src + i];
+            }
+        }
+        store(call, c, n, g * m + k0, rows, 0, pixels);
     }
 
     /**

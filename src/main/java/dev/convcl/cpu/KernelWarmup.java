@@ -66,7 +66,8 @@ final class KernelWarmup {
 
     /**
      * {@code calls} calls of each kernel on the warm-up shapes; returns the last outputs (GEMM rows
-     * of the widest call, then taps, then blocked taps, then cover rows), for tests.
+     * of the widest call, then taps, then blocked taps, then cover rows, then the channel-lane GEMM's
+     * where the kernels have it), for tests.
      */
     static float[][] run(Kernels kernels, int calls) {
         Shapes s = Shapes.of(kernels.quantum());
@@ -94,6 +95,14 @@ final class KernelWarmup {
         int coverRows = 13, coverShift = 2;
         int[] coverOff = {24, 25, 26};
         float[] cw = ramp(coverOff[2] + q, 0.5f), cout = new float[coverRows * q];
+        // gemmLanes over 6 vectors of channels (a 3-, a 2- and a 1-vector block) and 9 pixels (a
+        // 7-pixel block and two single ones).
+        int laneM = 6 * q, lanePixels = 9;
+        float[] at = ramp(s.depth() * laneM, 0.25f), ct = new float[lanePixels * laneM];
+        int[] laneOffsets = new int[s.depth()];
+        for (int r = 0; r < s.depth(); r++) {
+            laneOffsets[r] = r * lanePixels;
+        }
         for (int i = 0; i < calls; i++) {
             // 3, 4 and 5 vectors of columns: with 3-vector blocks (512-bit vectors) 8x3 alone, then
             // 8x3 + 8x1, then 8x3 + 8x2; with 2-vector blocks every tail as well.
@@ -107,12 +116,19 @@ final class KernelWarmup {
             java.util.Arrays.fill(bacc, 0f);
             kernels.blockedTaps(bw, bkw, 0, 2, 0, bkw, bin, 0, bkw * q, q, bacc, 0);
             kernels.coverRows(coverRows, coverOff.length, in, 1, cw, 0, coverOff, coverShift, cout, 0, q);
+            if (kernels.lanes()) {
+                java.util.Arrays.fill(ct, 0f);
+                kernels.gemmLanes(laneM, s.depth(), lanePixels, at, 0, laneM, b, laneOffsets, 0, ct, 0, laneM);
+            }
         }
-        float[][] result = new float[s.m() + 3][];
+        float[][] result = new float[s.m() + (kernels.lanes() ? 4 : 3)][];
         System.arraycopy(c, 0, result, 0, s.m());
         result[s.m()] = out;
         result[s.m() + 1] = bacc;
         result[s.m() + 2] = cout;
+        if (kernels.lanes()) {
+            result[s.m() + 3] = ct;
+        }
         return result;
     }
 

@@ -38,6 +38,23 @@ interface Kernels {
               float[][] c);
 
     /**
+     * Whether {@link #gemmLanes} runs at least about as fast per multiply-add as {@link #gemm} (vector
+     * kernels with 32 registers; the scalar kernels, whose loops have no blocks to fill).
+     */
+    boolean lanes();
+
+    /**
+     * The GEMM with output channels across the vector lanes, for few columns (a 7x7 map fills 49
+     * of a 64-column block of {@link #gemm}): {@code CT[p][i] += sum_r AT[r][i] * B[r][p]} for
+     * {@code p < cols} (any count), {@code i < m} (a multiple of {@link #quantum()}), {@code r < depth},
+     * accumulating over r in ascending order with one fused multiply-add per term, so the sums are
+     * {@link #gemm}'s bit for bit. AT row r (the weights transposed) starts at {@code at[atOff + r*ldat]},
+     * B row r as in {@link #gemm}, CT row p at {@code ct[ctOff + p*ldct]}.
+     */
+    void gemmLanes(int m, int depth, int cols, float[] at, int atOff, int ldat, float[] b, int[] rowOffsets,
+                   int colOffset, float[] ct, int ctOff, int ldct);
+
+    /**
      * {@code out[outOff + y*rowLen + x] = sum_q w[wOff + q] * in[inOff + y*inStride + tapOffsets[q] + x]}
      * for {@code y < rows}, {@code x < rowLen} (a multiple of {@link #quantum()}) and
      * {@code q < taps}, starting from +0 and adding the taps in ascending order with fused

@@ -51,6 +51,26 @@ final class ScalarKernels implements Kernels {
         }
     }
 
+    @Override
+    public boolean lanes() {
+        return true;
+    }
+
+    @Override
+    public void gemmLanes(int m, int depth, int cols, float[] at, int atOff, int ldat, float[] b, int[] rowOffsets,
+                          int colOffset, float[] ct, int ctOff, int ldct) {
+        for (int p = 0; p < cols; p++) {
+            int c = ctOff + p * ldct;
+            for (int r = 0; r < depth; r++) {
+                float v = b[rowOffsets[r] + colOffset + p];
+                int a = atOff + r * ldat;
+                for (int i = 0; i < m; i++) {
+                    ct[c + i] = Math.fma(at[a + i], v, ct[c + i]);
+                }
+            }
+        }
+    }
+
     /** {@code c[p] += w0*b0[p] + w1*b1[p] + w2*b2[p] + w3*b3[p]}, as four FMAs in that order. */
     private static void fma4(float w0, float w1, float w2, float w3, float[] b0, float[] b1, float[] b2,
                              float[] b3, float[] c, int cols) {

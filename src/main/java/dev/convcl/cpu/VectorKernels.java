@@ -24,6 +24,8 @@ final class VectorKernels implements Kernels {
      * 256-bit ones (AVX2, 16 registers) its 28 live vectors would spill.
      */
     private static final boolean WIDE_BLOCKS = S.vectorBitSize() >= 512;
+    /** Depth rows {@link #gemmLanes} runs every pixel block over before the next rows. */
+    private static final int LANE_DEPTH = 256;
 
     @Override
     public String name() {
@@ -252,6 +254,239 @@ final class VectorKernels implements Kernels {
         c50.intoArray(c[ci + 5], p);
         c60.intoArray(c[ci + 6], p);
         c70.intoArray(c[ci + 7], p);
+    }
+
+    @Override
+    public boolean lanes() {
+        return WIDE_BLOCKS;
+    }
+
+    @Override
+    public void gemmLanes(int m, int depth, int cols, float[] at, int atOff, int ldat, float[] b, int[] rowOffsets,
+                          int colOffset, float[] ct, int ctOff, int ldct) {
+        // Depth in chunks, every pixel block over each: a block's slice of AT (LANE_DEPTH rows of
+        // up to 3 vectors) stays in L1/L2 while the map's pixel blocks pass over it, instead of
+        // the whole slice streaming from memory once per pixel block (deep layers: 3x3 on 512
+        // channels has 4608 rows, 0.9 MB a 48-channel slice).
+        for (int r0 = 0; r0 < depth; r0 += LANE_DEPTH) {
+            int r1 = Math.min(depth, r0 + LANE_DEPTH);
+            int i = 0;
+            for (; i + 3 * L <= m; i += 3 * L) {
+                int p = 0;
+                for (; p + 7 <= cols; p += 7) {
+                    lanes7x3(r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset + p, ct, ctOff + p * ldct + i, ldct);
+                }
+                lanesTail(p, cols, 3, r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset, ct, ctOff + i, ldct);
+            }
+            if (i + 2 * L <= m) {
+                int p = 0;
+                for (; p + 7 <= cols; p += 7) {
+                    lanes7x2(r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset + p, ct, ctOff + p * ldct + i, ldct);
+                }
+                lanesTail(p, cols, 2, r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset, ct, ctOff + i, ldct);
+                i += 2 * L;
+            }
+            if (i < m) {
+                int p = 0;
+                for (; p + 7 <= cols; p += 7) {
+                    lanes7x1(r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset + p, ct, ctOff + p * ldct + i, ldct);
+                }
+                lanesTail(p, cols, 1, r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset, ct, ctOff + i, ldct);
+            }
+        }
+    }
+
+    /** CT rows [p0, cols) x {@code vectors} vectors of lanes, a row at a time (the pixels a 7-row block leaves). */
+    private static void lanesTail(int p0, int cols, int vectors, int r0, int r1, float[] at, int ai, int ldat,
+                                  float[] b, int[] rowOffsets, int colOffset, float[] ct, int ci, int ldct) {
+        for (int p = p0; p < cols; p++) {
+            for (int v = 0; v < vectors; v++) {
+                int c = ci + p * ldct + v * L;
+                FloatVector acc = FloatVector.fromArray(S, ct, c);
+                for (int r = r0; r < r1; r++) {
+                    FloatVector w = FloatVector.fromArray(S, at, ai + r * ldat + v * L);
+                    acc = w.fma(FloatVector.broadcast(S, b[rowOffsets[r] + colOffset + p]), acc);
+                }
+                acc.intoArray(ct, c);
+            }
+        }
+    }
+
+    /** CT rows [p, p+7) x lanes [i, i+3*L) += AT x B over the whole depth, accumulators in registers. */
+    private static void lanes7x3(int r0, int r1, float[] at, int ai, int ldat, float[] b, int[] rowOffsets, int bp,
+                                float[] ct, int ci, int ldct) {
+        FloatVector c00 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 0 * L);
+        FloatVector c01 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 1 * L);
+        FloatVector c02 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 2 * L);
+        FloatVector c10 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 0 * L);
+        FloatVector c11 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 1 * L);
+        FloatVector c12 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 2 * L);
+        FloatVector c20 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 0 * L);
+        FloatVector c21 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 1 * L);
+        FloatVector c22 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 2 * L);
+        FloatVector c30 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 0 * L);
+        FloatVector c31 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 1 * L);
+        FloatVector c32 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 2 * L);
+        FloatVector c40 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 0 * L);
+        FloatVector c41 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 1 * L);
+        FloatVector c42 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 2 * L);
+        FloatVector c50 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 0 * L);
+        FloatVector c51 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 1 * L);
+        FloatVector c52 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 2 * L);
+        FloatVector c60 = FloatVector.fromArray(S, ct, ci + 6 * ldct + 0 * L);
+        FloatVector c61 = FloatVector.fromArray(S, ct, ci + 6 * ldct + 1 * L);
+        FloatVector c62 = FloatVector.fromArray(S, ct, ci + 6 * ldct + 2 * L);
+        for (int r = r0; r < r1; r++) {
+            int ar = ai + r * ldat, br = rowOffsets[r] + bp;
+            FloatVector w0 = FloatVector.fromArray(S, at, ar + 0 * L);
+            FloatVector w1 = FloatVector.fromArray(S, at, ar + 1 * L);
+            FloatVector w2 = FloatVector.fromArray(S, at, ar + 2 * L);
+            FloatVector b0 = FloatVector.broadcast(S, b[br + 0]);
+            c00 = w0.fma(b0, c00);
+            c01 = w1.fma(b0, c01);
+            c02 = w2.fma(b0, c02);
+            FloatVector b1 = FloatVector.broadcast(S, b[br + 1]);
+            c10 = w0.fma(b1, c10);
+            c11 = w1.fma(b1, c11);
+            c12 = w2.fma(b1, c12);
+            FloatVector b2 = FloatVector.broadcast(S, b[br + 2]);
+            c20 = w0.fma(b2, c20);
+            c21 = w1.fma(b2, c21);
+            c22 = w2.fma(b2, c22);
+            FloatVector b3 = FloatVector.broadcast(S, b[br + 3]);
+            c30 = w0.fma(b3, c30);
+            c31 = w1.fma(b3, c31);
+            c32 = w2.fma(b3, c32);
+            FloatVector b4 = FloatVector.broadcast(S, b[br + 4]);
+            c40 = w0.fma(b4, c40);
+            c41 = w1.fma(b4, c41);
+            c42 = w2.fma(b4, c42);
+            FloatVector b5 = FloatVector.broadcast(S, b[br + 5]);
+            c50 = w0.fma(b5, c50);
+            c51 = w1.fma(b5, c51);
+            c52 = w2.fma(b5, c52);
+            FloatVector b6 = FloatVector.broadcast(S, b[br + 6]);
+            c60 = w0.fma(b6, c60);
+            c61 = w1.fma(b6, c61);
+            c62 = w2.fma(b6, c62);
+        }
+        c00.intoArray(ct, ci + 0 * ldct + 0 * L);
+        c01.intoArray(ct, ci + 0 * ldct + 1 * L);
+        c02.intoArray(ct, ci + 0 * ldct + 2 * L);
+        c10.intoArray(ct, ci + 1 * ldct + 0 * L);
+        c11.intoArray(ct, ci + 1 * ldct + 1 * L);
+        c12.intoArray(ct, ci + 1 * ldct + 2 * L);
+        c20.intoArray(ct, ci + 2 * ldct + 0 * L);
+        c21.intoArray(ct, ci + 2 * ldct + 1 * L);
+        c22.intoArray(ct, ci + 2 * ldct + 2 * L);
+        c30.intoArray(ct, ci + 3 * ldct + 0 * L);
+        c31.intoArray(ct, ci + 3 * ldct + 1 * L);
+        c32.intoArray(ct, ci + 3 * ldct + 2 * L);
+        c40.intoArray(ct, ci + 4 * ldct + 0 * L);
+        c41.intoArray(ct, ci + 4 * ldct + 1 * L);
+        c42.intoArray(ct, ci + 4 * ldct + 2 * L);
+        c50.intoArray(ct, ci + 5 * ldct + 0 * L);
+        c51.intoArray(ct, ci + 5 * ldct + 1 * L);
+        c52.intoArray(ct, ci + 5 * ldct + 2 * L);
+        c60.intoArray(ct, ci + 6 * ldct + 0 * L);
+        c61.intoArray(ct, ci + 6 * ldct + 1 * L);
+        c62.intoArray(ct, ci + 6 * ldct + 2 * L);
+    }
+
+    /** CT rows [p, p+7) x lanes [i, i+2*L) += AT x B over the whole depth, accumulators in registers. */
+    private static void lanes7x2(int r0, int r1, float[] at, int ai, int ldat, float[] b, int[] rowOffsets, int bp,
+                                float[] ct, int ci, int ldct) {
+        FloatVector c00 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 0 * L);
+        FloatVector c01 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 1 * L);
+        FloatVector c10 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 0 * L);
+        FloatVector c11 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 1 * L);
+        FloatVector c20 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 0 * L);
+        FloatVector c21 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 1 * L);
+        FloatVector c30 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 0 * L);
+        FloatVector c31 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 1 * L);
+        FloatVector c40 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 0 * L);
+        FloatVector c41 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 1 * L);
+        FloatVector c50 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 0 * L);
+        FloatVector c51 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 1 * L);
+        FloatVector c60 = FloatVector.fromArray(S, ct, ci + 6 * ldct + 0 * L);
+        FloatVector c61 = FloatVector.fromArray(S, ct, ci + 6 * ldct + 1 * L);
+        for (int r = r0; r < r1; r++) {
+            int ar = ai + r * ldat, br = rowOffsets[r] + bp;
+            FloatVector w0 = FloatVector.fromArray(S, at, ar + 0 * L);
+            FloatVector w1 = FloatVector.fromArray(S, at, ar + 1 * L);
+            FloatVector b0 = FloatVector.broadcast(S, b[br + 0]);
+            c00 = w0.fma(b0, c00);
+            c01 = w1.fma(b0, c01);
+            FloatVector b1 = FloatVector.broadcast(S, b[br + 1]);
+            c10 = w0.fma(b1, c10);
+            c11 = w1.fma(b1, c11);
+            FloatVector b2 = FloatVector.broadcast(S, b[br + 2]);
+            c20 = w0.fma(b2, c20);
+            c21 = w1.fma(b2, c21);
+            FloatVector b3 = FloatVector.broadcast(S, b[br + 3]);
+            c30 = w0.fma(b3, c30);
+            c31 = w1.fma(b3, c31);
+            FloatVector b4 = FloatVector.broadcast(S, b[br + 4]);
+            c40 = w0.fma(b4, c40);
+            c41 = w1.fma(b4, c41);
+            FloatVector b5 = FloatVector.broadcast(S, b[br + 5]);
+            c50 = w0.fma(b5, c50);
+            c51 = w1.fma(b5, c51);
+            FloatVector b6 = FloatVector.broadcast(S, b[br + 6]);
+            c60 = w0.fma(b6, c60);
+            c61 = w1.fma(b6, c61);
+        }
+        c00.intoArray(ct, ci + 0 * ldct + 0 * L);
+        c01.intoArray(ct, ci + 0 * ldct + 1 * L);
+        c10.intoArray(ct, ci + 1 * ldct + 0 * L);
+        c11.intoArray(ct, ci + 1 * ldct + 1 * L);
+        c20.intoArray(ct, ci + 2 * ldct + 0 * L);
+        c21.intoArray(ct, ci + 2 * ldct + 1 * L);
+        c30.intoArray(ct, ci + 3 * ldct + 0 * L);
+        c31.intoArray(ct, ci + 3 * ldct + 1 * L);
+        c40.intoArray(ct, ci + 4 * ldct + 0 * L);
+        c41.intoArray(ct, ci + 4 * ldct + 1 * L);
+        c50.intoArray(ct, ci + 5 * ldct + 0 * L);
+        c51.intoArray(ct, ci + 5 * ldct + 1 * L);
+        c60.intoArray(ct, ci + 6 * ldct + 0 * L);
+        c61.intoArray(ct, ci + 6 * ldct + 1 * L);
+    }
+
+    /** CT rows [p, p+7) x lanes [i, i+1*L) += AT x B over the whole depth, accumulators in registers. */
+    private static void lanes7x1(int r0, int r1, float[] at, int ai, int ldat, float[] b, int[] rowOffsets, int bp,
+                                float[] ct, int ci, int ldct) {
+        FloatVector c00 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 0 * L);
+        FloatVector c10 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 0 * L);
+        FloatVector c20 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 0 * L);
+        FloatVector c30 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 0 * L);
+        FloatVector c40 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 0 * L);
+        FloatVector c50 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 0 * L);
+        FloatVector c60 = FloatVector.fromArray(S, ct, ci + 6 * ldct + 0 * L);
+        for (int r = r0; r < r1; r++) {
+            int ar = ai + r * ldat, br = rowOffsets[r] + bp;
+            FloatVector w0 = FloatVector.fromArray(S, at, ar + 0 * L);
+            FloatVector b0 = FloatVector.broadcast(S, b[br + 0]);
+            c00 = w0.fma(b0, c00);
+            FloatVector b1 = FloatVector.broadcast(S, b[br + 1]);
+            c10 = w0.fma(b1, c10);
+            FloatVector b2 = FloatVector.broadcast(S, b[br + 2]);
+            c20 = w0.fma(b2, c20);
+            FloatVector b3 = FloatVector.broadcast(S, b[br + 3]);
+            c30 = w0.fma(b3, c30);
+            FloatVector b4 = FloatVector.broadcast(S, b[br + 4]);
+            c40 = w0.fma(b4, c40);
+            FloatVector b5 = FloatVector.broadcast(S, b[br + 5]);
+            c50 = w0.fma(b5, c50);
+            FloatVector b6 = FloatVector.broadcast(S, b[br + 6]);
+            c60 = w0.fma(b6, c60);
+        }
+        c00.intoArray(ct, ci + 0 * ldct + 0 * L);
+        c10.intoArray(ct, ci + 1 * ldct + 0 * L);
+        c20.intoArray(ct, ci + 2 * ldct + 0 * L);
+        c30.intoArray(ct, ci + 3 * ldct + 0 * L);
+        c40.intoArray(ct, ci + 4 * ldct + 0 * L);
+        c50.intoArray(ct, ci + 5 * ldct + 0 * L);
+        c60.intoArray(ct, ci + 6 * ldct + 0 * L);
     }
 
     /** C rows [0,4) x columns [p, p+2*L) += A x B over the whole depth, accumulators in registers. */

@@ -34,7 +34,9 @@ final class Workspace {
         /** A kernel's own accumulator row ({@link ScalarKernels}). */
         KERNEL,
         /** A tile's bilinear sampling weights ({@link DeformSampler}). */
-        SAMPLES
+        SAMPLES,
+        /** GEMM accumulators with output channels across the lanes, pixel-major ({@link Kernels#gemmLanes}). */
+        LANES
     }
 
     /** What a task uses a block of rows for; a task never holds two blocks of one kind at once. */
@@ -65,7 +67,15 @@ final class Workspace {
      * the current thread.
      */
     static float[] zeroed(Slot slot, int length) {
-        return CURRENT.get().floats(slot, length);
+        return CURRENT.get().floats(slot, length, true);
+    }
+
+    /**
+     * As {@link #zeroed}, without clearing a kept array: for callers that write every value they
+     * read back (a column panel packed whole).
+     */
+    static float[] uncleared(Slot slot, int length) {
+        return CURRENT.get().floats(slot, length, false);
     }
 
     /**
@@ -127,11 +137,13 @@ final class Workspace {
         return a;
     }
 
-    private float[] floats(Slot slot, int length) {
+    private float[] floats(Slot slot, int length, boolean clear) {
         SoftReference<float[]> ref = arrays[slot.ordinal()];
         float[] a = ref == null ? null : ref.get();
         if (a != null && a.length >= length) {
-            Arrays.fill(a, 0, length, 0f);
+            if (clear) {
+                Arrays.fill(a, 0, length, 0f);
+            }
             return a;
         }
         a = new float[length];

@@ -83,6 +83,13 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=9 c=33 h=1 w=7 k=1100 kh=1 kw=1 bias=1",
                 "op=conv2d n=3 c=12 h=2 w=2 k=18 kh=1 kw=1 groups=3 post=sum+relu6",
                 "op=conv2d n=8 c=40 h=1 w=1 k=100 kh=1 kw=1 bias=1 post=sum",
+                // channel-lane GEMM with bound weights (LANE_SPECS): 7x7 with 3-, 2- and 1-vector
+                // channel blocks and K not a multiple of 16, pixel tails (5x5: 21 + 4), several
+                // images, groups, a strided 3x3 packed, a 1x1 read in place
+                "op=conv2d n=1 c=64 h=7 w=7 k=100 kh=3 kw=3 pad=1 bias=1 relu=1",
+                "op=conv2d n=3 c=72 h=5 w=5 k=37 kh=1 kw=1 bias=1",
+                "op=conv2d n=2 c=32 h=13 w=13 k=64 kh=3 kw=3 stride=2 pad=1 groups=2 post=sum+relu",
+                "op=conv2d n=5 c=80 h=6 w=6 k=16 kh=1 kw=1",
                 // dense 3x3 and friends: odd K, 8-row blocks plus tails, several pixel tiles
                 "op=conv2d n=1 c=5 h=13 w=7 k=7 kh=3 kw=3 pad=1 bias=1",
                 "op=conv2d n=2 c=16 h=13 w=13 k=37 kh=3 kw=3 pad=1 relu=1",
@@ -242,6 +249,9 @@ class CpuAlgorithmsTest {
                     float[] outF = Primitives.output(backend, plan, spec, floats);
                     double err = Tensors.relativeL2(refFloats, outF);
                     assertTrue(err <= TOLERANCE, () -> "relative L2 error " + err + " > " + TOLERANCE + ", " + where);
+                    if (plan instanceof GemmConv gemm && gemm.usesLanes()) {
+                        checkBoundWeights(backend, gemm, spec, ints, refInts, outF, floats, where);
+                    }
                     if (firstFloats == null) {
                         firstFloats = outF;
                     } else {
@@ -253,6 +263,38 @@ class CpuAlgorithmsTest {
                 }
             }
         }
+    }
+
+    /**
+     * With its weights bound, a GEMM plan on a small map runs the channel-lane GEMM: integer inputs
+     * exactly, float inputs bit for bit as with the weights passed (the same sums in the same order),
+     * and a call that passes other weights uses those (the pixel-lane GEMM) without disturbing the
+     * bound ones.
+     */
+    private static void checkBoundWeights(CpuBackend backend, GemmConv plan, Convolution spec, Args ints,
+                                          float[] refInts, float[] unbound, Args floats, String where) {
+        plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) ints.get(Arg.WEIGHTS)));
+        float[] out = Primitives.output(backend, plan, spec, without(ints, Arg.WEIGHTS));
+        int bad = Tensors.firstMismatch(refInts, out);
+        assertEquals(-1, bad, () -> "bound weights (channel lanes), integer inputs must match exactly, " + where
+                + ": element " + bad + " is " + out[bad] + ", reference " + refInts[bad]);
+        float[] passed = Primitives.output(backend, plan, spec, floats);
+        int diff = Tensors.firstMismatch(unbound, passed);
+        assertEquals(-1, diff, () -> "weights passed with others bound differ at " + diff + ", " + where);
+        plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) floats.get(Arg.WEIGHTS)));
+        float[] bound = Primitives.output(backend, plan, spec, without(floats, Arg.WEIGHTS));
+        int lanesDiff = Tensors.firstMismatch(unbound, bound);
+        assertEquals(-1, lanesDiff, () -> "channel lanes and pixel lanes differ at " + lanesDiff + ", " + where);
+    }
+
+    private static Args without(Args args, Arg role) {
+        Args.Builder b = Args.builder();
+        args.asMap().forEach((r, t) -> {
+            if (r != role) {
+                b.set(r, t);
+            }
+        });
+        return b.build();
     }
 
     /**
@@ -379,6 +421,49 @@ class CpuAlgorithmsTest {
                     assertTrue(((ImplicitGemmConv) plan).perGroup(), "not padded per group on " + label(backend)
                             + ": " + line);
                 }
+            }
+        }
+    }
+
+    private static final List<String> LANE_SPECS = List.of(
+            "op=conv2d n=1 c=64 h=7 w=7 k=100 kh=3 kw=3 pad=1 bias=1 relu=1",
+            "op=conv2d n=3 c=72 h=5 w=5 k=37 kh=1 kw=1 bias=1",
+            "op=conv2d n=2 c=32 h=13 w=13 k=64 kh=3 kw=3 stride=2 pad=1 groups=2 post=sum+relu",
+            "op=conv2d n=5 c=80 h=6 w=6 k=16 kh=1 kw=1");
+
+    /**
+     * GEMM plans take the channel-lane GEMM on small maps that fill column blocks badly (ResNet's
+     * 7x7 stage, MobileNet's 7x7 1x1 layers), not on 8x8 or 14x14 maps, not with a shallow depth;
+     * the edge shapes that check it take it on every backend whose kernels have it.
+     */
+    @Test
+    void gemmUsesChannelLanesOnSmallMaps() {
+        try (CpuBackend two = new CpuBackend(2, Kernels.scalar())) {
+            for (String line : new String[] {"op=conv2d n=1 c=512 h=7 w=7 k=512 kh=3 kw=3 pad=1",
+                    "op=conv2d n=8 c=320 h=7 w=7 k=1280 kh=1 kw=1 bias=1"}) {
+                String algorithm = line.contains("kh=1") ? "cpu-1x1" : "cpu-gemm";
+                try (CpuPlan plan = two.compile(Problems.parse(line), algorithm)) {
+                    assertTrue(((GemmConv) plan).usesLanes(), "no channel lanes: " + line);
+                }
+            }
+            for (String line : new String[] {"op=conv2d n=1 c=512 h=8 w=8 k=512 kh=1 kw=1",
+                    "op=conv2d n=1 c=256 h=14 w=14 k=256 kh=1 kw=1", "op=conv2d n=1 c=32 h=7 w=7 k=512 kh=1 kw=1"}) {
+                try (CpuPlan plan = two.compile(Problems.parse(line), "cpu-1x1")) {
+                    assertFalse(((GemmConv) plan).usesLanes(), "channel lanes: " + line);
+                }
+            }
+        }
+        for (String line : LANE_SPECS) {
+            assertTrue(edgeSpecs().anyMatch(line::equals), "not an edge shape: " + line);
+            Convolution spec = Problems.parse(line);
+            for (CpuBackend backend : BACKENDS) {
+                boolean any = false;
+                for (String algorithm : algorithms(spec)) {
+                    try (CpuPlan plan = backend.compile(spec, algorithm)) {
+                        any |= plan instanceof GemmConv gemm && gemm.usesLanes();
+                    }
+                }
+                assertEquals(backend.lanes(), any, "channel lanes on " + label(backend) + ": " + line);
             }
         }
     }
