@@ -57,6 +57,8 @@ final class GemmConv extends CpuPlan {
     private final int laneLd;    // lanes: the row stride of a packed item: its pixels, one row each depth row
     private final int laneChunk; // lanes: depth rows packed at a time by one task
     private final int[] laneOffsets; // lanes: packed row r at r * laneLd
+    private final boolean lanesShared; // lanes: few items, each packed by all threads, its channels shared out
+    private final int laneRange; // lanes, shared: output channels a task computes
     /** Bound weights and their transpose [group][depth][mPad] (lanes only); null when none are bound. */
     private volatile LaneWeights laneWeights;
 
@@ -119,14 +121,21 @@ final class GemmConv extends CpuPlan {
             rowOffsets[r] = r * tileCols;
         }
         this.mPad = roundUp(m, q);
+        // CT and its C rows for all m channels stay within half a task's tile.
         this.lanes = kernels.lanes() && !fold && !spec.isDeformable() && pixels <= LANES_MAX_PIXELS
-                && roundUp(pixels, q) - pixels > pixels / 8 && depth >= 64 && m >= q;
+                && roundUp(pixels, q) - pixels > pixels / 8 && depth >= 64 && m >= q
+                && 2L * pixels * mPad <= Scratch.TILE_FLOATS / 2;
         this.laneLd = pixels;
         this.laneChunk = Math.min(depth, Math.max(16, B_CHUNK_FLOATS / laneLd / 4 * 4));
         this.laneOffsets = new int[lanes ? depth : 0];
         for (int r = 0; r < laneOffsets.length; r++) {
             laneOffsets[r] = r * laneLd;
         }
+        this.lanesShared = lanes && threads > 1 && (long) spec.n() * spec.groups() < 2L * threads
+                && (inPlaceStride != 0 || (long) depth * laneLd <= (long) threads * Scratch.TILE_FLOATS / 2);
+        // Ranges of whole 3-vector blocks, a few per thread, where there are channels enough.
+        int perFour = ceilDiv(mPad, 4 * threads);
+        this.laneRange = perFour >= 3 * q ? perFour / (3 * q) * 3 * q : roundUp(ceilDiv(mPad, 2 * threads), q);
     }
 
     /** Whether bound weights switch the plan to the channel-lane GEMM (for tests). */
@@ -203,8 +212,18 @@ final class GemmConv extends CpuPlan {
             floats = tasks * ((long) chunk * tileCols + (long) m * tileCols + tileData + gemm);
         }
         if (lanes) {
-            // The channel-lane GEMM: per task a CT and its C rows, beside a whole packed item.
-            floats = Math.max(floats, (long) depth * laneLd + (long) threads * 2 * pixels * mPad + tileData);
+            // The channel-lane GEMM: shared, a whole packed item (unless read in place) and per task a
+            // CT and its C rows of laneRange channels; else per task a packed chunk, a CT and C rows of
+            // all channels.
+            long laneFloats;
+            if (lanesShared) {
+                long ranges = Math.min(ceilDiv(mPad, laneRange), threads);
+                laneFloats = (inPlaceOffsets != null ? 0 : (long) depth * laneLd) + ranges * 2L * pixels * laneRange;
+            } else {
+                long tasks = Math.min((long) spec.n() * spec.groups(), threads);
+                laneFloats = tasks * ((long) laneChunk * laneLd + 2L * pixels * mPad);
+            }
+            floats = Math.max(floats, laneFloats);
         }
         return 4 * (packer.preparedFloats() + floats);
     }
@@ -244,18 +263,12 @@ final class GemmConv extends CpuPlan {
      * channels.
      */
     private void runLanes(CallData call, Object prepared, float[] at) {
-        int threads = pool.getParallelism();
         int items = spec.n() * spec.groups();
-        boolean fewItems = threads > 1 && items < 2 * threads
-                && (inPlaceOffsets != null || (long) depth * laneLd <= (long) threads * Scratch.TILE_FLOATS / 2);
-        if (!fewItems) {
+        if (!lanesShared) {
             Parallel.forEach(pool, items, item -> laneItem(call, prepared, at, item));
             return;
         }
-        // Ranges of whole 3-vector blocks, a few per thread, where there are channels enough.
-        int perFour = ceilDiv(mPad, 4 * threads);
-        int kPerRange = perFour >= 3 * quantum ? perFour / (3 * quantum) * 3 * quantum
-                : roundUp(ceilDiv(mPad, 2 * threads), quantum);
+        int kPerRange = laneRange;
         for (int item = 0; item < items; item++) {
             int g = item % spec.groups(), n = item / spec.groups();
             float[] b;

@@ -95,9 +95,9 @@ final class KernelWarmup {
         int coverRows = 13, coverShift = 2;
         int[] coverOff = {24, 25, 26};
         float[] cw = ramp(coverOff[2] + q, 0.5f), cout = new float[coverRows * q];
-        // gemmLanes over 6 vectors of channels (a 3-, a 2- and a 1-vector block) and 9 pixels (a
-        // 7-pixel block and two single ones).
-        int laneM = 6 * q, lanePixels = 9;
+        // gemmLanes over 5 and then 4 vectors of channels (3-vector blocks, then a 2- and a 1-vector
+        // one) and 9 pixels (a 7-pixel block and two single ones).
+        int laneM = 5 * q, lanePixels = 9;
         float[] at = ramp(s.depth() * laneM, 0.25f), ct = new float[lanePixels * laneM];
         int[] laneOffsets = new int[s.depth()];
         for (int r = 0; r < s.depth(); r++) {
@@ -118,6 +118,7 @@ final class KernelWarmup {
             kernels.coverRows(coverRows, coverOff.length, in, 1, cw, 0, coverOff, coverShift, cout, 0, q);
             if (kernels.lanes()) {
                 java.util.Arrays.fill(ct, 0f);
+                kernels.gemmLanes(laneM - q, s.depth(), lanePixels, at, 0, laneM, b, laneOffsets, 0, ct, 0, laneM);
                 kernels.gemmLanes(laneM, s.depth(), lanePixels, at, 0, laneM, b, laneOffsets, 0, ct, 0, laneM);
             }
         }

@@ -59,13 +59,18 @@ final class ScalarKernels implements Kernels {
     @Override
     public void gemmLanes(int m, int depth, int cols, float[] at, int atOff, int ldat, float[] b, int[] rowOffsets,
                           int colOffset, float[] ct, int ctOff, int ldct) {
-        for (int p = 0; p < cols; p++) {
-            int c = ctOff + p * ldct;
-            for (int r = 0; r < depth; r++) {
-                float v = b[rowOffsets[r] + colOffset + p];
-                int a = atOff + r * ldat;
-                for (int i = 0; i < m; i++) {
-                    ct[c + i] = Math.fma(at[a + i], v, ct[c + i]);
+        // Depth in chunks of 64 rows, every pixel over a chunk before the next: the chunk of AT
+        // stays in cache instead of streaming once per pixel.
+        for (int r0 = 0; r0 < depth; r0 += 64) {
+            int r1 = Math.min(depth, r0 + 64);
+            for (int p = 0; p < cols; p++) {
+                int c = ctOff + p * ldct;
+                for (int r = r0; r < r1; r++) {
+                    float v = b[rowOffsets[r] + colOffset + p];
+                    int a = atOff + r * ldat;
+                    for (int i = 0; i < m; i++) {
+                        ct[c + i] = Math.fma(at[a + i], v, ct[c + i]);
+                    }
                 }
             }
         }

@@ -15,8 +15,10 @@ public interface Primitive extends AutoCloseable {
 
     /**
      * Makes {@code memory} the value of {@code role} for later calls that do not pass it; the
-     * primitive may transform it now (pack weights, say). The caller keeps {@code memory} alive
-     * until it binds another or closes the primitive. The default keeps the reference.
+     * primitive may transform it now (pack weights, say), and then reads its contents only now: to
+     * change the values, bind again (rewriting the bound memory in place need not reach later
+     * calls). The caller keeps {@code memory} alive until it binds another or closes the
+     * primitive. The default keeps the reference.
      */
     void bind(Arg role, Memory memory);
 

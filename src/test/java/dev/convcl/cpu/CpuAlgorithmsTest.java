@@ -90,6 +90,11 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=3 c=72 h=5 w=5 k=37 kh=1 kw=1 bias=1",
                 "op=conv2d n=2 c=32 h=13 w=13 k=64 kh=3 kw=3 stride=2 pad=1 groups=2 post=sum+relu",
                 "op=conv2d n=5 c=80 h=6 w=6 k=16 kh=1 kw=1",
+                // ... and ranges of whole 3-vector blocks (k=600 on one image), several depth chunks
+                // a task (depth 720), a 2-vector block with a pixel tail on grouped in-place reads
+                "op=conv2d n=1 c=64 h=7 w=7 k=600 kh=1 kw=1 bias=1",
+                "op=conv2d n=6 c=80 h=7 w=7 k=40 kh=3 kw=3 pad=1 relu=1",
+                "op=conv2d n=1 c=128 h=5 w=5 k=64 kh=1 kw=1 groups=2 bias=1",
                 // dense 3x3 and friends: odd K, 8-row blocks plus tails, several pixel tiles
                 "op=conv2d n=1 c=5 h=13 w=7 k=7 kh=3 kw=3 pad=1 bias=1",
                 "op=conv2d n=2 c=16 h=13 w=13 k=37 kh=3 kw=3 pad=1 relu=1",
@@ -267,9 +272,9 @@ class CpuAlgorithmsTest {
 
     /**
      * With its weights bound, a GEMM plan on a small map runs the channel-lane GEMM: integer inputs
-     * exactly, float inputs bit for bit as with the weights passed (the same sums in the same order),
-     * and a call that passes other weights uses those (the pixel-lane GEMM) without disturbing the
-     * bound ones.
+     * exactly, float inputs as with the weights passed (the same sums in the same order; compared
+     * with {@link Tensors#firstMismatch}, which holds +0 and -0 equal), and a call that passes other
+     * weights uses those (the pixel-lane GEMM) without disturbing the bound ones.
      */
     private static void checkBoundWeights(CpuBackend backend, GemmConv plan, Convolution spec, Args ints,
                                           float[] refInts, float[] unbound, Args floats, String where) {
@@ -429,7 +434,10 @@ class CpuAlgorithmsTest {
             "op=conv2d n=1 c=64 h=7 w=7 k=100 kh=3 kw=3 pad=1 bias=1 relu=1",
             "op=conv2d n=3 c=72 h=5 w=5 k=37 kh=1 kw=1 bias=1",
             "op=conv2d n=2 c=32 h=13 w=13 k=64 kh=3 kw=3 stride=2 pad=1 groups=2 post=sum+relu",
-            "op=conv2d n=5 c=80 h=6 w=6 k=16 kh=1 kw=1");
+            "op=conv2d n=5 c=80 h=6 w=6 k=16 kh=1 kw=1",
+            "op=conv2d n=1 c=64 h=7 w=7 k=600 kh=1 kw=1 bias=1",
+            "op=conv2d n=6 c=80 h=7 w=7 k=40 kh=3 kw=3 pad=1 relu=1",
+            "op=conv2d n=1 c=128 h=5 w=5 k=64 kh=1 kw=1 groups=2 bias=1");
 
     /**
      * GEMM plans take the channel-lane GEMM on small maps that fill column blocks badly (ResNet's
