@@ -59,14 +59,14 @@ final class GemmConv extends CpuPlan {
     private final int[] laneOffsets; // lanes: packed row r at r * laneLd
     private final boolean lanesShared; // lanes: few items, each packed by all threads, its channels shared out
     private final int laneRange; // lanes, shared: output channels a task computes
+    private final int kPerPart;  // output channels per task in one-task-per-item mode
+    private final int parts;     // tasks per item in one-task-per-item mode
     /** Bound weights and their transpose [group][depth][mPad] (lanes only); null when none are bound. */
     private volatile LaneWeights laneWeights;
 
     /** Bound weights ({@code source}, compared by identity with a call's) and their transpose. */
     private record LaneWeights(float[] source, float[] transposed) {
     }
-    private final int kPerPart;  // output channels per task in one-task-per-item mode
-    private final int parts;     // tasks per item in one-task-per-item mode
 
     GemmConv(Convolution spec, WorkerPool pool, Kernels kernels, ColumnPacker packer) {
         super(spec, pool, kernels);
@@ -268,7 +268,6 @@ final class GemmConv extends CpuPlan {
             Parallel.forEach(pool, items, item -> laneItem(call, prepared, at, item));
             return;
         }
-        int kPerRange = laneRange;
         for (int item = 0; item < items; item++) {
             int g = item % spec.groups(), n = item / spec.groups();
             float[] b;
@@ -280,18 +279,13 @@ final class GemmConv extends CpuPlan {
                 bOff = packer.inPlaceOffset(n, g);
             } else {
                 Object tileData = packer.tile(call, prepared, n, 0, pixels);
-                float[] panel = Workspace.uncleared(Workspace.Slot.PANEL, depth * laneLd);
-                int rowsPerChunk = ceilDiv(depth, packChunks);
-                Parallel.forEach(pool, ceilDiv(depth, rowsPerChunk), part -> {
-                    int r0 = part * rowsPerChunk, r1 = Math.min(depth, r0 + rowsPerChunk);
-                    packer.pack(call, prepared, tileData, n, g, 0, pixels, r0, r1, panel, laneLd, r0);
-                });
-                b = panel;
+                b = Workspace.uncleared(Workspace.Slot.PANEL, depth * laneLd);
+                packAll(call, prepared, tileData, n, g, 0, pixels, b, laneLd);
                 offsets = laneOffsets;
                 bOff = 0;
             }
-            Parallel.forEach(pool, ceilDiv(mPad, kPerRange), part -> {
-                int k0 = part * kPerRange, rows = Math.min(mPad, k0 + kPerRange) - k0;
+            Parallel.forEach(pool, ceilDiv(mPad, laneRange), part -> {
+                int k0 = part * laneRange, rows = Math.min(mPad, k0 + laneRange) - k0;
                 float[] ct = Workspace.zeroed(Workspace.Slot.LANES, pixels * rows);
                 kernels.gemmLanes(rows, depth, pixels, at, g * depth * mPad + k0, mPad, b, offsets, bOff, ct, 0, rows);
                 storeLanes(call, ct, rows, n, g, k0);
@@ -403,17 +397,23 @@ final class GemmConv extends CpuPlan {
         }
     }
 
+    /** All threads pack the whole depth of an item's columns {@code [p0, p0+valid)}, in chunks of rows. */
+    private void packAll(CallData call, Object prepared, Object tileData, int n, int g, int p0, int valid,
+                         float[] panel, int ld) {
+        int rowsPerChunk = ceilDiv(depth, packChunks);
+        Parallel.forEach(pool, ceilDiv(depth, rowsPerChunk), part -> {
+            int r0 = part * rowsPerChunk, r1 = Math.min(depth, r0 + rowsPerChunk);
+            packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, ld, r0);
+        });
+    }
+
     /** All threads pack the item, then share out its output channels. */
     private void runShared(CallData call, Object prepared, int item) {
         int tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
         int p0 = tileStart(tile), cols = tileStart(tile + 1) - p0, valid = Math.min(cols, pixels - p0);
         Object tileData = packer.tile(call, prepared, n, p0, valid);
         float[] panel = Workspace.zeroed(Workspace.Slot.PANEL, depth * tileCols);
-        int rowsPerChunk = ceilDiv(depth, packChunks);
-        Parallel.forEach(pool, ceilDiv(depth, rowsPerChunk), part -> {
-            int r0 = part * rowsPerChunk, r1 = Math.min(depth, r0 + rowsPerChunk);
-            packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, tileCols, r0);
-        });
+        packAll(call, prepared, tileData, n, g, p0, valid, panel, tileCols);
         int kPerRange = roundUp(ceilDiv(m, kRanges), Math.min(8, m));
         Parallel.forEach(pool, ceilDiv(m, kPerRange), part -> {
             int k0 = part * kPerRange, rows = Math.min(m, k0 + kPerRange) - k0;

@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -450,15 +451,11 @@ class CpuAlgorithmsTest {
             for (String line : new String[] {"op=conv2d n=1 c=512 h=7 w=7 k=512 kh=3 kw=3 pad=1",
                     "op=conv2d n=8 c=320 h=7 w=7 k=1280 kh=1 kw=1 bias=1"}) {
                 String algorithm = line.contains("kh=1") ? "cpu-1x1" : "cpu-gemm";
-                try (CpuPlan plan = two.compile(Problems.parse(line), algorithm)) {
-                    assertTrue(((GemmConv) plan).usesLanes(), "no channel lanes: " + line);
-                }
+                assertTrue(gemmPlan(two, line, algorithm, GemmConv::usesLanes), "no channel lanes: " + line);
             }
             for (String line : new String[] {"op=conv2d n=1 c=512 h=8 w=8 k=512 kh=1 kw=1",
                     "op=conv2d n=1 c=256 h=14 w=14 k=256 kh=1 kw=1", "op=conv2d n=1 c=32 h=7 w=7 k=512 kh=1 kw=1"}) {
-                try (CpuPlan plan = two.compile(Problems.parse(line), "cpu-1x1")) {
-                    assertFalse(((GemmConv) plan).usesLanes(), "channel lanes: " + line);
-                }
+                assertFalse(gemmPlan(two, line, "cpu-1x1", GemmConv::usesLanes), "channel lanes: " + line);
             }
         }
         for (String line : LANE_SPECS) {
@@ -473,6 +470,13 @@ class CpuAlgorithmsTest {
                 }
                 assertEquals(backend.lanes(), any, "channel lanes on " + label(backend) + ": " + line);
             }
+        }
+    }
+
+    /** What {@code property} says of the GEMM plan {@code backend} compiles for {@code line}. */
+    private static boolean gemmPlan(CpuBackend backend, String line, String algorithm, Predicate<GemmConv> property) {
+        try (CpuPlan plan = backend.compile(Problems.parse(line), algorithm)) {
+            return property.test((GemmConv) plan);
         }
     }
 
@@ -494,24 +498,19 @@ class CpuAlgorithmsTest {
         try (CpuBackend two = new CpuBackend(2, Kernels.scalar())) {
             for (String line : new String[] {"op=conv2d n=8 c=1280 h=1 w=1 k=1000 kh=1 kw=1 bias=1",
                     "op=conv2d n=8 c=576 h=2 w=2 k=256 kh=1 kw=1 bias=1"}) {
-                try (CpuPlan plan = two.compile(Problems.parse(line), "cpu-1x1")) {
-                    assertTrue(((GemmConv) plan).foldsImages(), "not folded: " + line);
-                }
+                assertTrue(gemmPlan(two, line, "cpu-1x1", GemmConv::foldsImages), "not folded: " + line);
             }
             for (String line : new String[] {"op=conv2d n=1 c=1280 h=1 w=1 k=1000 kh=1 kw=1 bias=1",
                     "op=conv2d n=8 c=320 h=7 w=7 k=1280 kh=1 kw=1", "op=conv2d n=8 c=96 h=56 w=56 k=24 kh=1 kw=1",
                     "op=conv2d n=8 c=64 h=14 w=14 k=128 kh=1 kw=1 stride=2"}) {
-                try (CpuPlan plan = two.compile(Problems.parse(line), "cpu-1x1")) {
-                    assertFalse(((GemmConv) plan).foldsImages(), "folded: " + line);
-                }
+                assertFalse(gemmPlan(two, line, "cpu-1x1", GemmConv::foldsImages), "folded: " + line);
             }
         }
         for (String line : FOLDED_SPECS) {
             assertTrue(edgeSpecs().anyMatch(line::equals), "not an edge shape: " + line);
             for (CpuBackend backend : BACKENDS) {
-                try (CpuPlan plan = backend.compile(Problems.parse(line), "cpu-1x1")) {
-                    assertTrue(((GemmConv) plan).foldsImages(), "not folded on " + label(backend) + ": " + line);
-                }
+                assertTrue(gemmPlan(backend, line, "cpu-1x1", GemmConv::foldsImages),
+                        "not folded on " + label(backend) + ": " + line);
             }
         }
     }
