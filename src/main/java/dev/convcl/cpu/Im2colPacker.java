@@ -1,7 +1,6 @@
 package dev.convcl.cpu;
 
 import dev.convcl.Convolution;
-import java.util.Arrays;
 
 /**
  * Column rows straight from the input for any stride, padding and dilation: each row is copied
@@ -26,6 +25,9 @@ class Im2colPacker implements ColumnPacker {
         int kk = s.kh() * s.kw(), ow = s.outW(), h = s.h(), w = s.w();
         int sh = s.strideH(), sw = s.strideW();
         float[] in = call.in();
+        // The first output pixel's row and column: each segment below is the rest of one output
+        // row, so no division per segment (7x7 maps: 7 segments a row of the panel).
+        int yFirst = p0 / ow, xFirst = p0 % ow;
         for (int r = r0; r < r1; r++) {
             int row = (row0 + r - r0) * ld;
             int c = g * s.cPerGroup() + r / kk;
@@ -35,33 +37,38 @@ class Im2colPacker implements ColumnPacker {
             // Output columns x whose input column x*sw + xShift lies inside [0, w).
             int xLo = Math.max(0, Math.floorDiv(-xShift + sw - 1, sw));
             int xHi = Math.min(ow, Math.floorDiv(w - 1 - xShift, sw) + 1);
-            int q = 0;
-            while (q < valid) {
-                int p = p0 + q, y = p / ow, x0 = p % ow;
+            int y = yFirst, x0 = xFirst;
+            for (int q = 0; q < valid; y++, x0 = 0) {
                 int x1 = Math.min(ow, x0 + valid - q);
+                int at = row + q - x0; // panel index of output column x: at + x
                 int iy = y * sh - s.padTop() + i * s.dilH();
-                if (iy < 0 || iy >= h || xLo >= xHi) {
-                    Arrays.fill(panel, row + q, row + q + x1 - x0, 0f);
+                int a = Math.max(x0, xLo), b = Math.min(x1, xHi);
+                if (iy < 0 || iy >= h || a >= b) {
+                    zero(panel, at + x0, at + x1);
                 } else {
-                    int a = Math.max(x0, xLo), b = Math.min(x1, xHi);
-                    if (a >= b) {
-                        Arrays.fill(panel, row + q, row + q + x1 - x0, 0f);
+                    zero(panel, at + x0, at + a);
+                    int src = plane + iy * w + a * sw + xShift;
+                    if (sw == 1) {
+                        System.arraycopy(in, src, panel, at + a, b - a);
                     } else {
-                        Arrays.fill(panel, row + q, row + q + a - x0, 0f);
-                        int src = plane + iy * w + a * sw + xShift;
-                        int dst = row + q + a - x0;
-                        if (sw == 1) {
-                            System.arraycopy(in, src, panel, dst, b - a);
-                        } else {
-                            for (int t = 0; t < b - a; t++) {
-                                panel[dst + t] = in[src + t * sw];
-                            }
+                        for (int t = 0; t < b - a; t++) {
+                            panel[at + a + t] = in[src + t * sw];
                         }
-                        Arrays.fill(panel, row + q + b - x0, row + q + x1 - x0, 0f);
                     }
+                    zero(panel, at + b, at + x1);
                 }
                 q += x1 - x0;
             }
+        }
+    }
+
+    /**
+     * Zeroes {@code a[from .. to)}: the padding runs here are 0-2 values, for which a plain loop beats
+     * {@code Arrays.fill}'s call (it was most of this packer's time on 7x7 maps, JFR).
+     */
+    private static void zero(float[] a, int from, int to) {
+        for (int t = from; t < to; t++) {
+            a[t] = 0f;
         }
     }
 }
