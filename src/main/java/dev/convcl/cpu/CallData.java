@@ -36,8 +36,8 @@ record CallData(float[] in, float[] wt, float[] bias, float[] off, float[] mask,
      * to {@code out[dst..]}, then applies the epilogue (bias, post-ops) to them.
      */
     void store(float[] src, int srcOff, int dst, int len, int k) {
-        System.arraycopy(src, srcOff, out, dst, len);
-        epilogue.apply(out, dst, len, k, bias, sum);
+        boolean biased = epilogue.hasBias();
+        epilogue.store(src, srcOff, out, dst, len, biased, biased ? bias[k] : 0f, sum);
     }
 
     /**
@@ -45,10 +45,7 @@ record CallData(float[] in, float[] wt, float[] bias, float[] off, float[] mask,
      * ({@link Workspace#rowsStartingAt} with {@link #bias()}): copies, then applies the post-ops alone.
      */
     void storeBiased(float[] src, int srcOff, int dst, int len) {
-        System.arraycopy(src, srcOff, out, dst, len);
-        if (epilogue.hasPostOps()) {
-            epilogue.applyPostOps(out, dst, len, sum);
-        }
+        epilogue.store(src, srcOff, out, dst, len, false, 0f, sum);
     }
 
     /** Applies the epilogue to {@code out[dst .. dst+len)}, values of channel {@code k} computed in place. */
