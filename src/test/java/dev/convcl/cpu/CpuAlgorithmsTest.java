@@ -20,10 +20,12 @@ import dev.convcl.reference.ReferenceConv;
 import dev.convcl.spi.Primitive;
 import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.DeformEdgeCases;
+import dev.convcl.testing.NonFinite;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.BiConsumer;
@@ -511,6 +513,78 @@ class CpuAlgorithmsTest {
             for (CpuBackend backend : BACKENDS) {
                 assertTrue(gemmPlan(backend, line, "cpu-1x1", GemmConv::foldsImages),
                         "not folded on " + label(backend) + ": " + line);
+            }
+        }
+    }
+
+    /**
+     * Folding the images into one GEMM's columns changes which columns share a tile, not the sums:
+     * each output adds the same products in the same order as the images run one by one (an n=1
+     * plan never folds), so the outputs agree bit for bit ({@link Tensors#firstMismatch}).
+     */
+    @Test
+    void foldedImagesGiveTheImageByImageResults() {
+        for (String line : FOLDED_SPECS) {
+            Convolution spec = Problems.parse(line), one = Problems.parse(line.replaceFirst("n=\\d+", "n=1"));
+            Args args = Tensors.args(spec, 23, false, 1);
+            int per = (int) one.inputSize(), outPer = (int) one.outputSize();
+            for (CpuBackend backend : BACKENDS) {
+                float[] folded;
+                try (CpuPlan plan = backend.compile(spec, "cpu-1x1")) {
+                    assertTrue(plan instanceof GemmConv g && g.foldsImages(), "not folded: " + line);
+                    folded = Primitives.output(backend, plan, spec, args);
+                }
+                try (CpuPlan plan = backend.compile(one, "cpu-1x1")) {
+                    for (int n = 0; n < spec.n(); n++) {
+                        Args.Builder b = Args.builder();
+                        b.src(Tensor.of(slice(Tensors.array(args, Arg.SRC), n, per), one.inputShape()));
+                        b.weights(Tensor.of(Tensors.array(args, Arg.WEIGHTS), one.weightShape()));
+                        if (one.bias()) {
+                            b.bias(Tensor.of(Tensors.array(args, Arg.BIAS), one.biasShape()));
+                        }
+                        if (one.postOps().hasSum()) {
+                            b.sum(Tensor.of(slice(Tensors.array(args, Arg.SUM), n, outPer), one.outputShape()));
+                        }
+                        float[] image = Primitives.output(backend, plan, one, b.dst(Tensors.poisoned(one)).build());
+                        int bad = Tensors.firstMismatch(slice(folded, n, outPer), image);
+                        int at = n;
+                        assertEquals(-1, bad, () -> "image " + at + " folded and alone differ at " + bad + " on "
+                                + label(backend) + ": " + line);
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] slice(float[] a, int n, int per) {
+        return Arrays.copyOfRange(a, n * per, (n + 1) * per);
+    }
+
+    /**
+     * The channel-lane GEMM multiplies the transposed bound weights by packed columns whose padding
+     * is zeros: an infinite weight on a tap over padding makes those outputs NaN (inf * 0) and the
+     * others infinite, a NaN weight a whole output channel NaN, exactly where the reference has them.
+     */
+    @Test
+    void channelLanesKeepTheNonFiniteValuesOfBoundWeights() {
+        Convolution spec = Problems.parse("op=conv2d n=1 c=64 h=7 w=7 k=100 kh=3 kw=3 pad=1 bias=1");
+        Args args = Tensors.args(spec, 31, false, 1);
+        float[] w = Tensors.array(args, Arg.WEIGHTS);
+        int depth = spec.c() * 9;
+        w[5 * depth + 3 * 9] = Float.POSITIVE_INFINITY;   // channel 5, input 3, tap (0, 0): padding on row 0 and column 0
+        w[40 * depth + 100] = Float.NaN;                   // channel 40
+        w[99 * depth + 7 * 9 + 4] = Float.NEGATIVE_INFINITY; // channel 99, input 7, the centre tap
+        float[] ref = CrossCheck.reference(spec, args);
+        for (CpuBackend backend : BACKENDS) {
+            try (CpuPlan plan = backend.compile(spec, "cpu-gemm")) {
+                assertEquals(backend.lanes(), ((GemmConv) plan).usesLanes(), "channel lanes on " + label(backend));
+                plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) args.get(Arg.WEIGHTS)));
+                float[] out = Primitives.output(backend, plan, spec, without(args, Arg.WEIGHTS));
+                assertEquals(null, NonFinite.disagreement(ref, out), () -> "bound non-finite weights on "
+                        + label(backend) + ": reference has " + NonFinite.census(ref) + ", the plan "
+                        + NonFinite.census(out));
+                assertTrue(Float.isNaN(out[5 * 49]) && Float.isInfinite(out[5 * 49 + 8]),
+                        "channel 5: NaN where the infinite tap reads padding, infinite inside");
             }
         }
     }
