@@ -26,9 +26,9 @@ final class Epilogue {
     private final Kernels kernels;
 
     /**
-     * The chains {@link #store} finishes in the loop that copies the accumulators: nothing, relu,
-     * clip (relu6), a sum of scale 1, a sum of scale 1 then relu (a residual block's end). Others
-     * copy, then run the steps one pass each.
+     * The chains {@link #store} finishes in one pass over the copied values: nothing, relu, clip
+     * (relu6), a sum of scale 1, a sum of scale 1 then relu (a residual block's end). Others run
+     * their steps one pass each.
      */
     private enum Fused { NONE, RELU, CLIP, SUM, SUM_RELU, STEPS }
 
@@ -123,7 +123,7 @@ final class Epilogue {
         return hasSum;
     }
 
-    /** Whether {@link #store} finishes the values in the loop that copies them (a common chain). */
+    /** Whether {@link #store} finishes the values in one pass after the copy (a common chain). */
     boolean storesInOnePass() {
         return fused != Fused.STEPS;
     }
