@@ -2,6 +2,7 @@ package dev.convcl.cpu;
 
 import java.lang.ref.SoftReference;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Scratch arrays of the current thread, kept from one call to the next, so that a plan's tasks do
@@ -51,6 +52,8 @@ final class Workspace {
     static final int MAX_KEPT_FLOATS = (int) (2 * Scratch.TILE_FLOATS);
 
     private static final ThreadLocal<Workspace> CURRENT = ThreadLocal.withInitial(Workspace::new);
+    /** Floats every thread's workspace holds (an int as one, a double as two), for {@link #heldFloats}. */
+    private static final AtomicLong HELD = new AtomicLong();
 
     @SuppressWarnings("unchecked")
     private final SoftReference<float[]>[] arrays = new SoftReference[Slot.values().length];
@@ -60,6 +63,16 @@ final class Workspace {
     private final SoftReference<float[][]>[] rows = new SoftReference[Rows.values().length];
 
     private Workspace() {
+    }
+
+    /**
+     * Floats the workspaces of all threads hold or have handed out (an int as one, a double as two):
+     * an array that replaces a smaller one of its slot adds the difference, one too large to keep
+     * adds its length. For tests that run a plan on threads with empty workspaces and compare what
+     * they hold after its call with the scratch it states ({@code CpuPlan.scratchBytes}).
+     */
+    static long heldFloats() {
+        return HELD.get();
     }
 
     /**
@@ -117,6 +130,7 @@ final class Workspace {
             Arrays.fill(a, 0, length, 0.0);
             return a;
         }
+        HELD.addAndGet(2L * (length - (a == null || length > MAX_KEPT_FLOATS ? 0 : a.length)));
         a = new double[length];
         if (length <= MAX_KEPT_FLOATS) {
             doubles = new SoftReference<>(a);
@@ -130,6 +144,7 @@ final class Workspace {
             Arrays.fill(a, 0, length, 0);
             return a;
         }
+        HELD.addAndGet(length - (a == null || length > MAX_KEPT_FLOATS ? 0 : a.length));
         a = new int[length];
         if (length <= MAX_KEPT_FLOATS) {
             indices = new SoftReference<>(a);
@@ -146,6 +161,7 @@ final class Workspace {
             }
             return a;
         }
+        HELD.addAndGet(length - (a == null || length > MAX_KEPT_FLOATS ? 0 : a.length));
         a = new float[length];
         if (length <= MAX_KEPT_FLOATS) {
             arrays[slot.ordinal()] = new SoftReference<>(a);
@@ -161,6 +177,7 @@ final class Workspace {
         }
         if ((long) count * length > MAX_KEPT_FLOATS) {
             float[][] fresh = new float[count][length];
+            HELD.addAndGet((long) count * length);
             if (starts != null) {
                 for (int i = 0; i < count; i++) {
                     Arrays.fill(fresh[i], starts[startOff + i]);
@@ -178,6 +195,7 @@ final class Workspace {
             float[] r = kept[i];
             float start = starts == null ? 0f : starts[startOff + i];
             if (r == null || r.length < length) {
+                HELD.addAndGet(length - (r == null ? 0 : r.length));
                 r = new float[length];
                 kept[i] = r;
                 changed = true;

@@ -518,6 +518,80 @@ class CpuAlgorithmsTest {
     }
 
     /**
+     * What the threads of a plan's first call hold in their {@link Workspace}s afterwards, starting
+     * empty (a new backend's helpers and a new calling thread), is at most the scratch the plan
+     * states: selection keeps {@link CpuPlan#scratchBytes} within {@link Scratch#boundFloats}, so an
+     * undercount lets a plan hold more than the bound. Every edge shape and algorithm that takes
+     * it, on 1 and 3 threads, both kernel sets, with the weights passed and bound (the channel-lane
+     * GEMM runs only on bound weights).
+     */
+    @Test
+    void workspaceAllocationsStayWithinTheStatedScratch() throws InterruptedException {
+        List<Kernels> kernelSets = new ArrayList<>(List.of(Kernels.scalar()));
+        if (Kernels.vectorOrNull() != null) {
+            kernelSets.add(Kernels.vectorOrNull());
+        }
+        List<String> over = new ArrayList<>();
+        int probes = 0, measured = 0;
+        for (String line : edgeSpecs().toList()) {
+            Convolution spec = Problems.parse(line);
+            Args args = Tensors.args(spec, 5, false, 1);
+            for (String algorithm : algorithms(spec)) {
+                for (Kernels kernels : kernelSets) {
+                    for (int threads : new int[] {1, 3}) {
+                        for (boolean bound : new boolean[] {false, true}) {
+                            String where = algorithm + " (" + kernels.name() + ", " + threads + " threads, weights "
+                                    + (bound ? "bound" : "passed") + ") on " + spec;
+                            long[] floats = firstCallAllocations(spec, algorithm, kernels, threads, bound, args, where);
+                            measured += floats[0] > 0 ? 1 : 0;
+                            probes++;
+                            if (floats[0] > floats[1]) {
+                                over.add("holds " + floats[0] + " floats after its first call, states " + floats[1]
+                                        + ": " + where);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Most plans take workspace arrays (cpu-direct and a few single-task paths do not).
+        assertTrue(measured * 2 > probes, measured + " of " + probes + " calls held workspace floats");
+        assertEquals(List.of(), over, () -> over.size() + " plans hold more than they state:\n"
+                + String.join("\n", over));
+    }
+
+    /** {held, stated} floats after one call of a new plan on a new backend, from a new thread. */
+    private static long[] firstCallAllocations(Convolution spec, String algorithm, Kernels kernels, int threads,
+                                               boolean bound, Args args, String where) throws InterruptedException {
+        long[] floats = new long[2];
+        Throwable[] failure = new Throwable[1];
+        try (CpuBackend backend = new CpuBackend(threads, kernels)) {
+            Thread caller = new Thread(() -> {
+                try (CpuPlan plan = backend.compile(spec, algorithm)) {
+                    backend.awaitKernelWarmup(); // the warm-up thread's own workspace allocations
+                    Args call = args;
+                    if (bound) {
+                        plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) args.get(Arg.WEIGHTS)));
+                        call = without(args, Arg.WEIGHTS);
+                    }
+                    long before = Workspace.heldFloats();
+                    Primitives.output(backend, plan, spec, call);
+                    floats[0] = Workspace.heldFloats() - before;
+                    floats[1] = plan.scratchBytes() / 4;
+                } catch (Throwable t) {
+                    failure[0] = t;
+                }
+            }, "scratch-probe");
+            caller.start();
+            caller.join();
+        }
+        if (failure[0] != null) {
+            fail(where + ": " + failure[0], failure[0]);
+        }
+        return floats;
+    }
+
+    /**
      * Folding the images into one GEMM's columns changes which columns share a tile, not the sums:
      * each output adds the same products in the same order as the images run one by one (an n=1
      * plan never folds), so the outputs agree bit for bit ({@link Tensors#firstMismatch}).
