@@ -67,8 +67,9 @@ final class Epilogue {
     /**
      * Writes {@code out[dst .. dst+len)}: the values {@code src[srcOff ..]} plus {@code b} where
      * {@code addBias} (a channel's bias; false for values that hold it already), then the post-op
-     * chain, {@code sum} read at the output's indices (ignored without a sum step). The same
-     * arithmetic in the same order as a copy followed by {@link #apply}; the common chains
+     * chain, {@code sum} read at the output's indices (ignored without a sum step; a separate
+     * array, as {@code Args} requires of an output and its inputs). The same float operations in
+     * the same order as a copy followed by {@link #apply}, so the same bits; the common chains
      * ({@link Fused}) take one pass over the copied values instead of a pass a step (the separate
      * passes over a residual block's output, add the sum then relu, were a tenth of the CPU path's
      * ResNet-18, JFR). The copy stays a copy: a loop reading one array at another index than it
