@@ -82,9 +82,7 @@ final class Epilogue {
         switch (fused) {
             case NONE -> {
                 if (addBias) {
-                    for (int i = dst; i < end; i++) {
-                        out[i] += b;
-                    }
+                    addConstant(out, dst, end, b);
                 }
             }
             case RELU -> {
@@ -110,12 +108,17 @@ final class Epilogue {
             }
             case STEPS -> {
                 if (addBias) {
-                    for (int i = dst; i < end; i++) {
-                        out[i] += b;
-                    }
+                    addConstant(out, dst, end, b);
                 }
                 applyPostOps(out, dst, len, sum);
             }
+        }
+    }
+
+    /** Adds {@code b} to {@code a[from .. to)}: a channel's bias. */
+    private static void addConstant(float[] a, int from, int to, float b) {
+        for (int i = from; i < to; i++) {
+            a[i] += b;
         }
     }
 
@@ -146,10 +149,7 @@ final class Epilogue {
      */
     void apply(float[] out, int off, int len, int k, float[] biasValues, float[] sum) {
         if (bias) {
-            float b = biasValues[k];
-            for (int i = 0; i < len; i++) {
-                out[off + i] += b;
-            }
+            addConstant(out, off, off + len, biasValues[k]);
         }
         applyPostOps(out, off, len, sum);
     }
