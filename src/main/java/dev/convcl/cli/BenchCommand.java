@@ -577,23 +577,21 @@ final class BenchCommand extends CliCommand {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
             err().println("bench: " + model.getFileName() + " on " + engine.deviceName()
-                    + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
+                    + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming()
+                    + "; then every call form (device tensors, host arrays, each peer) timed side by side, a turn each"
+                    + " per round");
             err().flush();
             BenchModel bench = new BenchModel(settings, layers, err());
-            List<BenchModel.Row> rows = new ArrayList<>();
-            if (cpuEngine != null) {
-                rows.add(bench.measure(engine, g, in, BenchModel.outputs(cpu, g, in)));
+            List<Engine> timed = cpuEngine != null ? List.of(engine, cpu) : List.of(cpu);
+            List<BenchModel.Peer> peerList = new ArrayList<>();
+            for (BenchPeer p : open.open()) {
+                String description = open.statuses().stream().filter(st -> st.name().equals(p.name()))
+                        .map(BenchPeers.Status::description).findFirst().orElse(null);
+                peerList.add(new BenchModel.Peer(p, description));
             }
-            rows.add(bench.measure(cpu, g, in, null));
-            List<BenchModel.PeerRow> peerRows = new ArrayList<>();
-            if (!open.open().isEmpty()) {
-                Map<String, HostTensor> reference = BenchModel.outputs(cpu, g, in);
-                for (BenchPeer p : open.open()) {
-                    String description = open.statuses().stream().filter(st -> st.name().equals(p.name()))
-                            .map(BenchPeers.Status::description).findFirst().orElse(null);
-                    peerRows.add(bench.measurePeer(p, description, model, in, reference));
-                }
-            }
+            BenchModel.Result result = bench.measure(timed, g, in, BenchModel.outputs(cpu, g, in), peerList, model);
+            List<BenchModel.Row> rows = result.rows();
+            List<BenchModel.PeerRow> peerRows = result.peers();
             out().println("device: " + engine.deviceName());
             for (BenchPeers.Status st : open.statuses()) {
                 out().println("peer " + st.name() + ": " + (st.unavailable() == null ? st.description()

@@ -30,7 +30,15 @@ import java.util.SplittableRandom;
 final class BenchModel {
     /** Largest relative L2 distance of the device's outputs from the CPU path's that passes. */
     static final double TOLERANCE = 1e-4;
-    /** Most warm-up seconds of a network on a backend, unless --warmup-seconds is longer. */
+    /**
+     * Most warm-up seconds of a network on a backend or peer, unless --warmup-seconds is longer.
+     * Warm-up follows the layers' rule ({@link BenchPeer.Budget#warmUp}): a whole network's first
+     * calls run while the JIT is still compiling, on the CPU path its kernels (each call many times
+     * slower than later ones), on a device the host code that enqueues each step
+     * (MobileNetV3-small's 73 steps: 6 ms a call at first, 3.8 ms after about 150 calls, on POCL),
+     * so warm-up goes on until the calls stop getting faster; past this cap (rather than a layer's
+     * 3 s) it ends once two calls in a row agree (a large network on the CPU path, seconds a call).
+     */
     static final double MAX_WARMUP_SECONDS = 5;
 
     /** One backend's measurements. */
@@ -94,13 +102,6 @@ final class BenchModel {
         return m;
     }
 
-    /** A peer's failure inside a timed call, carried out of {@link #time}. */
-    private static final class PeerCallFailed extends RuntimeException {
-        PeerCallFailed(Exception cause) {
-            super(cause);
-        }
-    }
-
     private final BenchRunner.Settings settings;
     private final boolean layers;
     private final PrintWriter err;
@@ -126,13 +127,158 @@ final class BenchModel {
         return m;
     }
 
+    /** convcl's rows and the peers', from one {@link #measure} run. */
+    record Result(List<Row> rows, List<PeerRow> peers) {
+    }
+
+    /** A peer to time, with what it said it is. */
+    record Peer(BenchPeer peer, String description) {
+    }
+
     /**
-     * Measures {@code g} on {@code engine}; {@code reference} (the CPU path's outputs) is null when
-     * this is the CPU path.
+     * Measures {@code g} on every engine (a device's outputs checked against {@code reference},
+     * the CPU path's; the CPU path's own engine unchecked) and on every peer (checked the same
+     * way), each warmed up on its own, then all timed side by side ({@link BenchPeer.Budget#timeInterleaved}):
+     * convcl's calls on device tensors and on host arrays and each peer's call, a turn each per
+     * round. One that fails before or while it is timed gets its row's error; the others are
+     * timed without it.
+     *
+     * @param engines   convcl's engines, in the order of the rows
+     * @param reference the CPU path's outputs on {@code in}
      */
-    Row measure(Engine engine, Graph g, Map<String, HostTensor> in, Map<String, HostTensor> reference) {
+    Result measure(List<Engine> engines, Graph g, Map<String, HostTensor> in, Map<String, HostTensor> reference,
+                   List<Peer> peers, Path model) {
+        List<Object> results = new ArrayList<>(); // a Row or PeerRow where it failed, else its open Live
+        List<Live> live = new ArrayList<>();
+        try {
+            for (Engine engine : engines) {
+                Object r = openBackend(engine, g, in, engine.backend().equals("cpu") ? null : reference);
+                results.add(r);
+                if (r instanceof Live l) {
+                    live.add(l);
+                }
+            }
+            for (Peer p : peers) {
+                Object r = openPeer(p, model, in, reference);
+                results.add(r);
+                if (r instanceof Live l) {
+                    live.add(l);
+                }
+            }
+            // The CPU kernels' background warm-up must not share the cores with the timed calls.
+            for (Engine engine : engines) {
+                if (engine.backend().equals("cpu")) {
+                    ((CpuBackend) Internals.cpu(engine)).awaitKernelWarmup();
+                }
+            }
+            for (Live l : live) {
+                l.warmUp();
+            }
+            timeAll(live);
+            List<Row> rows = new ArrayList<>();
+            List<PeerRow> peerRows = new ArrayList<>();
+            for (Object r : results) {
+                Object done = r instanceof Live l ? l.result() : r;
+                if (done instanceof Row row) {
+                    rows.add(row);
+                } else {
+                    peerRows.add((PeerRow) done);
+                }
+            }
+            return new Result(rows, peerRows);
+        } finally {
+            for (Live l : live) {
+                l.close();
+            }
+        }
+    }
+
+    /**
+     * Times the calls of every live contender side by side; one whose call fails is given its
+     * error and the rest are timed again without it.
+     */
+    private void timeAll(List<Live> all) {
+        while (true) {
+            List<Live> live = all.stream().filter(l -> l.failure == null).toList();
+            List<BenchPeer.Call> calls = new ArrayList<>();
+            List<Live> owners = new ArrayList<>();
+            for (Live l : live) {
+                for (BenchPeer.Call c : l.calls()) {
+                    int index = owners.size();
+                    calls.add(() -> {
+                        try {
+                            c.run();
+                        } catch (Exception | LinkageError e) {
+                            throw new CallFailed(index, e);
+                        }
+                    });
+                    owners.add(l);
+                }
+            }
+            if (calls.isEmpty()) {
+                return;
+            }
+            try {
+                BenchPeer.Timing[] t = budget().timeInterleaved(calls, System::nanoTime);
+                for (int i = 0; i < t.length; i++) {
+                    owners.get(i).timings.add(t[i]);
+                }
+                return;
+            } catch (CallFailed e) {
+                Live l = owners.get(e.index);
+                l.failure = e.getCause();
+                err.println("bench: " + l.name() + " FAIL while timed: " + BenchPeers.message(e.getCause()));
+                err.flush();
+            } catch (Exception e) {
+                throw new IllegalStateException(e); // the wrapped calls throw only CallFailed
+            }
+            for (Live l : live) {
+                l.timings.clear();
+            }
+        }
+    }
+
+    /** A timed call's failure, with the index of the call. */
+    private static final class CallFailed extends RuntimeException {
+        final int index;
+
+        CallFailed(int index, Throwable cause) {
+            super(cause);
+            this.index = index;
+        }
+    }
+
+    /** A contender checked and open: its calls to warm up and time, then its row. */
+    private abstract static class Live implements AutoCloseable {
+        final List<BenchPeer.Timing> timings = new ArrayList<>();
+        Throwable failure;
+
+        abstract String name();
+
+        /** The calls to time, in this order. */
+        abstract List<BenchPeer.Call> calls();
+
+        abstract void warmUp();
+
+        /** Its row (a Row or a PeerRow) once timed, or with its failure. */
+        abstract Object result();
+
+        @Override
+        public abstract void close();
+    }
+
+    /**
+     * {@code g} compiled on {@code engine}, its first call checked against {@code reference} (null:
+     * the CPU path, unchecked), inputs uploaded and outputs allocated: a {@link Live} whose calls
+     * are a call on device tensors and one on host arrays; or the failed {@link Row}.
+     */
+    private Object openBackend(Engine engine, Graph g, Map<String, HostTensor> in, Map<String, HostTensor> reference) {
         String backend = engine.backend();
-        try (CompiledGraph net = engine.compile(g)) {
+        CompiledGraph net = null;
+        Map<String, DeviceTensor> dIn = new LinkedHashMap<>();
+        Map<String, DeviceTensor> dOut = new LinkedHashMap<>();
+        try {
+            net = engine.compile(g);
             int steps = net.steps().size();
             long onCpu = backend.equals("cpu") ? 0 : net.steps().stream().filter(s -> !s.backend().equals(backend)).count();
             Map<String, HostTensor> first = net.run(in);
@@ -143,82 +289,146 @@ final class BenchModel {
                     rel = Math.max(rel, relativeL2(e.getValue().array(), first.get(e.getKey()).array()));
                 }
                 if (!(rel <= TOLERANCE)) {
+                    net.close();
                     return new Row(backend, engine.deviceName(), steps, onCpu, Double.NaN, Double.NaN, Double.NaN, 0, -1,
                             -1, rel, null, String.format(Locale.ROOT, "outputs differ from the CPU path's: relative L2 "
                             + "%.2e > %.0e", rel, TOLERANCE));
                 }
             }
             // Device tensors: nothing crosses but what the CPU path's steps need.
-            Map<String, DeviceTensor> dIn = new LinkedHashMap<>();
-            Map<String, DeviceTensor> dOut = new LinkedHashMap<>();
-            try {
-                for (Map.Entry<String, HostTensor> e : in.entrySet()) {
-                    dIn.put(e.getKey(), engine.upload(e.getValue()));
-                }
-                for (Map.Entry<String, int[]> e : net.outputShapes().entrySet()) {
-                    dOut.put(e.getKey(), engine.allocate(e.getValue()));
-                }
-                Runnable onDevice = () -> {
-                    net.run(dIn, dOut);
-                    engine.finish();
-                };
-                // Both call forms warm up before either is timed: whichever came first was timed
-                // while the JIT still compiled kernels the warm-up had not settled (MobileNetV3-small
-                // on the CPU path: host arrays 6.2 ms against 4.9 on device tensors timed after them;
-                // 5.6 and 5.5 with a 6 s warm-up).
-                // The CPU kernels' background warm-up must not share the cores with the timed calls.
-                ((CpuBackend) Internals.cpu(engine)).awaitKernelWarmup();
-                budget().warmUpUnchecked(onDevice, MAX_WARMUP_SECONDS);
-                // Host arrays: inputs in, outputs out.
-                BenchPeer.Timing hostTimes = time(() -> net.run(in));
-                long t0 = engine.stats().hostTransfers();
-                net.run(in);
-                long hostArrayTransfers = engine.stats().hostTransfers() - t0;
-                BenchPeer.Timing times = time(onDevice);
-                long before = engine.stats().hostTransfers();
-                net.run(dIn, dOut);
-                engine.finish();
-                long transfers = engine.stats().hostTransfers() - before;
-                List<Map<String, Object>> perLayer = null;
-                if (layers) {
-                    perLayer = new ArrayList<>();
-                    List<Double> ms = net.lastRunMillis();
-                    List<CompiledGraph.Step> s = net.steps();
-                    for (int i = 0; i < s.size(); i++) {
-                        Map<String, Object> l = new LinkedHashMap<>();
-                        l.put("name", s.get(i).name());
-                        l.put("operation", s.get(i).operation().toString());
-                        l.put("implementation", s.get(i).implementation());
-                        l.put("backend", s.get(i).backend());
-                        l.put("kernel_ms", ms.get(i));
-                        perLayer.add(l);
-                    }
-                }
-                return new Row(backend, engine.deviceName(), steps, onCpu, times.median(), times.min(), hostTimes.median(),
-                        times.wallMs().length, transfers, hostArrayTransfers, rel, perLayer, null);
-            } finally {
-                dIn.values().forEach(DeviceTensor::close);
-                dOut.values().forEach(DeviceTensor::close);
+            for (Map.Entry<String, HostTensor> e : in.entrySet()) {
+                dIn.put(e.getKey(), engine.upload(e.getValue()));
             }
+            for (Map.Entry<String, int[]> e : net.outputShapes().entrySet()) {
+                dOut.put(e.getKey(), engine.allocate(e.getValue()));
+            }
+            return new LiveBackend(engine, net, in, dIn, dOut, steps, onCpu, rel);
         } catch (ConvclException e) {
+            dIn.values().forEach(DeviceTensor::close);
+            dOut.values().forEach(DeviceTensor::close);
+            if (net != null) {
+                net.close();
+            }
             return new Row(backend, engine.deviceName(), 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, -1, -1, Double.NaN,
                     null, e.getMessage());
         }
     }
 
+    /** A convcl backend's compiled network, checked, with its device tensors. */
+    private final class LiveBackend extends Live {
+        private final Engine engine;
+        private final CompiledGraph net;
+        private final Map<String, HostTensor> in;
+        private final Map<String, DeviceTensor> dIn;
+        private final Map<String, DeviceTensor> dOut;
+        private final int steps;
+        private final long onCpu;
+        private final double rel;
+
+        LiveBackend(Engine engine, CompiledGraph net, Map<String, HostTensor> in, Map<String, DeviceTensor> dIn,
+                    Map<String, DeviceTensor> dOut, int steps, long onCpu, double rel) {
+            this.engine = engine;
+            this.net = net;
+            this.in = in;
+            this.dIn = dIn;
+            this.dOut = dOut;
+            this.steps = steps;
+            this.onCpu = onCpu;
+            this.rel = rel;
+        }
+
+        @Override
+        String name() {
+            return engine.backend();
+        }
+
+        private void onDevice() {
+            net.run(dIn, dOut);
+            engine.finish();
+        }
+
+        @Override
+        List<BenchPeer.Call> calls() {
+            return List.of(this::onDevice, () -> net.run(in));
+        }
+
+        /**
+         * Both call forms warm up before either is timed: whichever came first was timed while the
+         * JIT still compiled kernels the warm-up had not settled (MobileNetV3-small on the CPU path:
+         * host arrays 6.2 ms against 4.9 on device tensors timed after them; 5.6 and 5.5 with a 6 s
+         * warm-up).
+         */
+        @Override
+        void warmUp() {
+            try {
+                budget().warmUpUnchecked(this::onDevice, MAX_WARMUP_SECONDS);
+                budget().warmUpUnchecked(() -> net.run(in), MAX_WARMUP_SECONDS);
+            } catch (ConvclException e) {
+                failure = e;
+            }
+        }
+
+        @Override
+        Object result() {
+            if (failure != null) {
+                return new Row(engine.backend(), engine.deviceName(), steps, onCpu, Double.NaN, Double.NaN, Double.NaN, 0,
+                        -1, -1, rel, null, BenchPeers.message(failure));
+            }
+            BenchPeer.Timing times = timings.get(0), hostTimes = timings.get(1);
+            long hostArrayTransfers, transfers;
+            try {
+                long t0 = engine.stats().hostTransfers();
+                net.run(in);
+                hostArrayTransfers = engine.stats().hostTransfers() - t0;
+                long before = engine.stats().hostTransfers();
+                onDevice();
+                transfers = engine.stats().hostTransfers() - before;
+            } catch (ConvclException e) {
+                return new Row(engine.backend(), engine.deviceName(), steps, onCpu, Double.NaN, Double.NaN, Double.NaN, 0,
+                        -1, -1, rel, null, e.getMessage());
+            }
+            List<Map<String, Object>> perLayer = null;
+            if (layers) {
+                perLayer = new ArrayList<>();
+                List<Double> ms = net.lastRunMillis();
+                List<CompiledGraph.Step> s = net.steps();
+                for (int i = 0; i < s.size(); i++) {
+                    Map<String, Object> l = new LinkedHashMap<>();
+                    l.put("name", s.get(i).name());
+                    l.put("operation", s.get(i).operation().toString());
+                    l.put("implementation", s.get(i).implementation());
+                    l.put("backend", s.get(i).backend());
+                    l.put("kernel_ms", ms.get(i));
+                    perLayer.add(l);
+                }
+            }
+            return new Row(engine.backend(), engine.deviceName(), steps, onCpu, times.median(), times.min(),
+                    hostTimes.median(), times.wallMs().length, transfers, hostArrayTransfers, rel, perLayer, null);
+        }
+
+        @Override
+        public void close() {
+            dIn.values().forEach(DeviceTensor::close);
+            dOut.values().forEach(DeviceTensor::close);
+            net.close();
+        }
+    }
+
     /**
-     * {@code peer} on the same network file and inputs: loaded, one call checked against the CPU
-     * path's outputs {@code reference} (relative L2, the layer peers' rule), then timed with the
-     * same warm-up and budget as convcl's host-array calls. A refusal is "n/a" with the peer's
-     * reason, any other failure FAIL; either way said on the progress stream.
+     * {@code p} on the same network file and inputs: loaded, one call checked against the CPU
+     * path's outputs {@code reference} (relative L2, the layer peers' rule): a {@link Live} to
+     * warm up and time with convcl's calls, or the PeerRow of a refusal ("n/a" with the peer's
+     * reason) or failure (FAIL), either said on the progress stream.
      */
-    PeerRow measurePeer(BenchPeer peer, String description, Path model, Map<String, HostTensor> in,
-                        Map<String, HostTensor> reference) {
+    private Object openPeer(Peer p, Path model, Map<String, HostTensor> in, Map<String, HostTensor> reference) {
+        BenchPeer peer = p.peer();
         String algorithm = "-";
         double rel = Double.NaN;
         String error;
         boolean unsupported = false;
-        try (BenchPeer.Network net = peer.prepare(model, in)) {
+        BenchPeer.Network net = null;
+        try {
+            net = peer.prepare(model, in);
             algorithm = net.algorithm();
             net.call();
             Map<String, HostTensor> got = net.outputs();
@@ -241,27 +451,86 @@ final class BenchModel {
                 }
             }
             if (error == null) {
-                BenchPeer.Timing times = time(() -> {
-                    try {
-                        net.call();
-                    } catch (Exception e) {
-                        throw new PeerCallFailed(e);
-                    }
-                });
-                return new PeerRow(peer.name(), description, algorithm, times.median(), times.min(), times.wallMs().length, rel, null,
-                        false);
+                LivePeer live = new LivePeer(p, net, algorithm, rel);
+                net = null;
+                return live;
             }
         } catch (UnsupportedOperationException e) {
             error = BenchPeers.message(e);
             unsupported = true;
-        } catch (PeerCallFailed e) {
-            error = BenchPeers.message(e.getCause());
         } catch (Exception e) {
             error = BenchPeers.message(e);
+        } finally {
+            closeQuietly(net);
         }
         err.println("bench: peer " + peer.name() + " " + (unsupported ? "n/a" : "FAIL") + ": " + error);
         err.flush();
-        return new PeerRow(peer.name(), description, algorithm, Double.NaN, Double.NaN, 0, rel, error, unsupported);
+        return new PeerRow(peer.name(), p.description(), algorithm, Double.NaN, Double.NaN, 0, rel, error, unsupported);
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // a peer that failed to close changes no figure
+        }
+    }
+
+    /** A peer's loaded network, checked. */
+    private final class LivePeer extends Live {
+        private final Peer peer;
+        private final BenchPeer.Network net;
+        private final String algorithm;
+        private final double rel;
+
+        LivePeer(Peer peer, BenchPeer.Network net, String algorithm, double rel) {
+            this.peer = peer;
+            this.net = net;
+            this.algorithm = algorithm;
+            this.rel = rel;
+        }
+
+        @Override
+        String name() {
+            return "peer " + peer.peer().name();
+        }
+
+        @Override
+        List<BenchPeer.Call> calls() {
+            return List.of(net::call);
+        }
+
+        /** The warm-up rule of convcl's calls. */
+        @Override
+        void warmUp() {
+            try {
+                budget().warmUp(net::call, System::nanoTime, MAX_WARMUP_SECONDS);
+            } catch (Exception e) {
+                failure = e;
+                err.println("bench: peer " + peer.peer().name() + " FAIL while warming up: " + BenchPeers.message(e));
+                err.flush();
+            }
+        }
+
+        @Override
+        Object result() {
+            String name = peer.peer().name();
+            if (failure != null) {
+                return new PeerRow(name, peer.description(), algorithm, Double.NaN, Double.NaN, 0, rel,
+                        BenchPeers.message(failure), false);
+            }
+            BenchPeer.Timing times = timings.get(0);
+            return new PeerRow(name, peer.description(), algorithm, times.median(), times.min(), times.wallMs().length,
+                    rel, null, false);
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(net);
+        }
     }
 
     /**
@@ -288,19 +557,6 @@ final class BenchModel {
         try (CompiledGraph net = cpu.compile(g)) {
             return net.run(in);
         }
-    }
-
-    /**
-     * Warm-up, then timed calls, by the layers' rule ({@link BenchPeer.Budget#time}): a whole
-     * network's first calls run while the JIT is still compiling, on the CPU path its kernels
-     * (each call many times slower than later ones), on a device the host code that enqueues each
-     * step (MobileNetV3-small's 73 steps: 6 ms a call at first, 3.8 ms after about 150 calls, on
-     * POCL), so warm-up goes on until the calls stop getting faster. Past
-     * {@link #MAX_WARMUP_SECONDS} (rather than a layer's 3 s; or --warmup-seconds when longer) it
-     * ends once two calls in a row agree (a large network on the CPU path, seconds a call).
-     */
-    private BenchPeer.Timing time(Runnable call) {
-        return budget().timeUnchecked(call, MAX_WARMUP_SECONDS);
     }
 
     private BenchPeer.Budget budget() {

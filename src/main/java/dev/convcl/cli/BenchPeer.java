@@ -200,6 +200,71 @@ public interface BenchPeer extends AutoCloseable {
         }
 
         /**
+         * Untimed milliseconds of calls that open each turn of {@link #timeInterleaved} (at least one
+         * call): what the other calls left in the caches is replaced by this call's own data.
+         */
+        public static final double REWARM_MS = 20;
+        /** Calls whose last one took at least this long open their turns with no untimed call (caches weigh under 1%). */
+        public static final double NO_REWARM_MS = 200;
+
+        /**
+         * Times several calls side by side, each already warmed up: rounds in which every call
+         * gets a turn, the first turn one call later each round; a turn is untimed calls for
+         * {@link #REWARM_MS} (none past {@link #NO_REWARM_MS} a call), then one timed call. Rounds
+         * go on until every call has {@code iters} timed ones, or {@code seconds} per call have
+         * passed and each has {@link #MIN_TIMED} (or {@code iters} when fewer). On a machine whose
+         * speed drifts (a shared VM: up to 1.6x within an hour, and between runs seconds apart)
+         * every call then sees the same drift; timed one after the other, each got the speed of its
+         * own seconds and their ratio moved with it.
+         *
+         * @param calls the calls, in the order of the first round
+         * @param clock nanoseconds ({@link System#nanoTime} outside tests)
+         * @return each call's timed wall milliseconds, in the order of {@code calls}
+         */
+        public Timing[] timeInterleaved(java.util.List<Call> calls, java.util.function.LongSupplier clock)
+                throws Exception {
+            int n = calls.size();
+            int minTimed = Math.min(MIN_TIMED, iters);
+            double[][] wall = new double[n][Math.max(0, iters)];
+            int[] timed = new int[n];
+            double[] last = new double[n];
+            Arrays.fill(last, Double.NaN);
+            long start = clock.getAsLong();
+            for (int round = 0; ; round++) {
+                boolean full = true, minimums = true;
+                for (int i = 0; i < n; i++) {
+                    full &= timed[i] >= iters;
+                    minimums &= timed[i] >= minTimed;
+                }
+                if (full || minimums && (clock.getAsLong() - start) / 1e9 >= seconds * n) {
+                    break;
+                }
+                for (int j = 0; j < n; j++) {
+                    int i = (round + j) % n;
+                    if (timed[i] >= iters) {
+                        continue;
+                    }
+                    Call call = calls.get(i);
+                    if (!(last[i] >= NO_REWARM_MS)) {
+                        long s = clock.getAsLong();
+                        do {
+                            call.run();
+                        } while ((clock.getAsLong() - s) / 1e6 < REWARM_MS);
+                    }
+                    long t0 = clock.getAsLong();
+                    call.run();
+                    last[i] = (clock.getAsLong() - t0) / 1e6;
+                    wall[i][timed[i]++] = last[i];
+                }
+            }
+            Timing[] out = new Timing[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = new Timing(Arrays.copyOf(wall[i], timed[i]));
+            }
+            return out;
+        }
+
+        /**
          * The untimed calls after the checking one. A Java path's first calls run while the JIT is
          * still compiling, on the other core of a 2-core machine: the CPU path's depthwise
          * replknet31b.s2.dw29 took 6.9 ms a call (median) after 20 calls and 4.1 ms after 400, and
