@@ -67,7 +67,7 @@ final class KernelWarmup {
     /**
      * {@code calls} calls of each kernel on the warm-up shapes; returns the last outputs (GEMM rows
      * of the widest call, then taps, then blocked taps, then cover rows, then the channel-lane GEMM's
-     * where the kernels have it), for tests.
+     * where the kernels have it, then the nine taps), for tests.
      */
     static float[][] run(Kernels kernels, int calls) {
         Shapes s = Shapes.of(kernels.quantum());
@@ -88,6 +88,15 @@ final class KernelWarmup {
         }
         float[][] c = new float[s.m()][widest];
         float[] out = new float[s.tapRows() * s.tapRowLen()];
+        // Nine taps (a 3x3 kernel on rows of tapRowLen + 2: VectorKernels' own 3x3 loop) over the
+        // same rows: two-vector steps, then a one-vector tail.
+        int stride9 = s.tapRowLen() + 2;
+        int[] offsets9 = new int[9];
+        for (int t = 0; t < 9; t++) {
+            offsets9[t] = t / 3 * stride9 + t % 3;
+        }
+        float[] in9 = ramp((s.tapRows() + 2) * stride9 + 2, 0.125f), w9 = ramp(9, 0.5f);
+        float[] out9 = new float[s.tapRows() * s.tapRowLen()];
         // blockedTaps over 2 kernel rows of 5 columns: a group of four columns, then one.
         int bkw = 5;
         float[] bw = ramp(2 * bkw * q, 0.5f), bin = ramp(2 * bkw * q, 0.25f), bacc = new float[q];
@@ -113,6 +122,7 @@ final class KernelWarmup {
                 kernels.gemm(s.m(), s.depth(), cols, a, 0, s.depth(), b, rowOffsets, 0, c);
             }
             kernels.taps(s.tapRows(), s.tapRowLen(), inStride, w, 0, tapOffsets, s.taps(), in, 0, out, 0);
+            kernels.taps(s.tapRows(), s.tapRowLen(), stride9, w9, 0, offsets9, 9, in9, 0, out9, 0);
             java.util.Arrays.fill(bacc, 0f);
             kernels.blockedTaps(bw, bkw, 0, 2, 0, bkw, bin, 0, bkw * q, q, bacc, 0);
             kernels.coverRows(coverRows, coverOff.length, in, 1, cw, 0, coverOff, coverShift, cout, 0, q);
@@ -122,7 +132,7 @@ final class KernelWarmup {
                 kernels.gemmLanes(laneM, s.depth(), lanePixels, at, 0, laneM, b, laneOffsets, 0, ct, 0, laneM);
             }
         }
-        float[][] result = new float[s.m() + (kernels.lanes() ? 4 : 3)][];
+        float[][] result = new float[s.m() + (kernels.lanes() ? 5 : 4)][];
         System.arraycopy(c, 0, result, 0, s.m());
         result[s.m()] = out;
         result[s.m() + 1] = bacc;
@@ -130,6 +140,7 @@ final class KernelWarmup {
         if (kernels.lanes()) {
             result[s.m() + 3] = ct;
         }
+        result[result.length - 1] = out9;
         return result;
     }
 
