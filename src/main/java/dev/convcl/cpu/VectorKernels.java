@@ -657,6 +657,17 @@ final class VectorKernels implements Kernels {
             a.rearrange(EVEN).blend(b.rearrange(EVEN), UPPER).intoArray(out, even + t);
             a.rearrange(ODD).blend(b.rearrange(ODD), UPPER).intoArray(out, odd + t);
         }
+        if (t < pairs && pairs >= L) {
+            // The last pairs as one more vector step ending at the row's end, over some pairs
+            // already split (the same values again): MobileNetV2's rows of 56 pairs left 8 to the
+            // scalar loop, which took as long as the three vector steps.
+            t = pairs - L;
+            FloatVector a = FloatVector.fromArray(S, in, from + 2 * t);
+            FloatVector b = FloatVector.fromArray(S, in, from + 2 * t + L);
+            a.rearrange(EVEN).blend(b.rearrange(EVEN), UPPER).intoArray(out, even + t);
+            a.rearrange(ODD).blend(b.rearrange(ODD), UPPER).intoArray(out, odd + t);
+            return;
+        }
         for (; t < pairs; t++) {
             out[even + t] = in[from + 2 * t];
             out[odd + t] = in[from + 2 * t + 1];
