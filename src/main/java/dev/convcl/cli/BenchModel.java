@@ -219,7 +219,7 @@ final class BenchModel {
                 return;
             }
             try {
-                BenchPeer.Timing[] t = budget().timeInterleaved(calls, System::nanoTime);
+                BenchPeer.Timing[] t = budget().timeInterleaved(calls, System::nanoTime, BenchModel::awaitQuiet);
                 for (int i = 0; i < t.length; i++) {
                     owners.get(i).timings.add(t[i]);
                 }
@@ -235,6 +235,56 @@ final class BenchModel {
             for (Live l : live) {
                 l.timings.clear();
             }
+        }
+    }
+
+    /** Window of {@link #awaitQuiet}, ms. */
+    static final int QUIET_WINDOW_MS = 20;
+    /** The longest {@link #awaitQuiet} waits, ms. */
+    static final int QUIET_MAX_MS = 500;
+
+    /**
+     * Waits until the threads the last turn left running have stopped: until a window of
+     * {@link #QUIET_WINDOW_MS} in which this process used at most half a core (its CPU time from
+     * {@code /proc/self/stat}, in clock ticks, usually 10 ms), at most {@link #QUIET_MAX_MS}. ONNX
+     * Runtime's threads spin for tens of milliseconds after a call (so convcl's next call ran on
+     * half the cores), the CPU path's helpers and POCL's briefly. Where the counter cannot be read
+     * (not Linux), a fixed 100 ms.
+     */
+    static void awaitQuiet() {
+        try {
+            long ticks = processTicks();
+            if (ticks < 0) {
+                Thread.sleep(100);
+                return;
+            }
+            long start = System.nanoTime();
+            while ((System.nanoTime() - start) / 1_000_000 < QUIET_MAX_MS) {
+                long t0 = processTicks(), w0 = System.nanoTime();
+                Thread.sleep(QUIET_WINDOW_MS);
+                long used = processTicks() - t0, wallMs = (System.nanoTime() - w0) / 1_000_000;
+                if (2 * used * TICK_MS <= wallMs) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Milliseconds of a clock tick of {@code /proc/self/stat} (USER_HZ, 100 on Linux). */
+    private static final long TICK_MS = 10;
+
+    /** User + system CPU time of this process in clock ticks, or -1 where it cannot be read. */
+    static long processTicks() {
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc/self/stat"));
+            // Fields after the command name (which may hold spaces) in parentheses: state is field 3,
+            // utime field 14, stime field 15.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
         }
     }
 

@@ -38,15 +38,26 @@ class BenchInterleaveTest {
             return calls;
         }
 
+        /** beforeTurn: marks the log (-1) where a turn starts. */
+        void turn() {
+            log.add(-1);
+        }
+
         /** The turns: the index of each run of consecutive calls of one call, and the run's length. */
         List<int[]> turns() {
             List<int[]> turns = new ArrayList<>();
+            boolean started = false;
             for (int c : log) {
-                if (!turns.isEmpty() && turns.get(turns.size() - 1)[0] == c) {
+                if (c < 0) {
+                    started = true;
+                    continue;
+                }
+                if (!started && !turns.isEmpty() && turns.get(turns.size() - 1)[0] == c) {
                     turns.get(turns.size() - 1)[1]++;
                 } else {
                     turns.add(new int[] {c, 1});
                 }
+                started = false;
             }
             return turns;
         }
@@ -55,9 +66,10 @@ class BenchInterleaveTest {
     @Test
     void everyCallGetsATurnEachRoundTheFirstTurnMovingOn() throws Exception {
         Machine m = new Machine(t -> 1);
-        BenchPeer.Timing[] t = new BenchPeer.Budget(1, 1, 4, 100).timeInterleaved(m.calls(1, 1, 1), () -> m.now[0]);
+        BenchPeer.Timing[] t = new BenchPeer.Budget(1, 1, 4, 100).timeInterleaved(m.calls(1, 1, 1), () -> m.now[0], m::turn);
         int[] order = m.turns().stream().mapToInt(x -> x[0]).toArray();
         assertArrayEquals(new int[] {0, 1, 2, 1, 2, 0, 2, 0, 1, 0, 1, 2}, order, "turn order " + m.turns());
+        assertEquals(12, m.log.stream().filter(c -> c < 0).count(), "beforeTurn runs before every turn");
         for (int[] turn : m.turns()) {
             // REWARM_MS of untimed 1 ms calls, then the timed one.
             assertEquals((int) BenchPeer.Budget.REWARM_MS + 1, turn[1], "calls in a turn of call " + turn[0]);
@@ -71,7 +83,7 @@ class BenchInterleaveTest {
     void slowCallsAreNotRewarmedAfterTheirFirstTurn() throws Exception {
         Machine m = new Machine(t -> 1);
         BenchPeer.Timing[] t = new BenchPeer.Budget(1, 1, 3, 100).timeInterleaved(
-                m.calls(BenchPeer.Budget.NO_REWARM_MS, 5), () -> m.now[0]);
+                m.calls(BenchPeer.Budget.NO_REWARM_MS, 5), () -> m.now[0], m::turn);
         // Call 0: one untimed call in its first turn (nothing timed yet), then only the 3 timed
         // ones; call 1: REWARM_MS of untimed 5 ms calls before each of its 3 timed ones.
         assertEquals(1 + 3, m.log.stream().filter(c -> c == 0).count());
@@ -83,7 +95,7 @@ class BenchInterleaveTest {
     @Test
     void theTimeBudgetEndsRoundsOnceEachHasTheMinimum() throws Exception {
         Machine m = new Machine(t -> 1);
-        BenchPeer.Timing[] t = new BenchPeer.Budget(1, 1, 10, 0.001).timeInterleaved(m.calls(3, 7), () -> m.now[0]);
+        BenchPeer.Timing[] t = new BenchPeer.Budget(1, 1, 10, 0.001).timeInterleaved(m.calls(3, 7), () -> m.now[0], m::turn);
         assertEquals(BenchPeer.Budget.MIN_TIMED, t[0].wallMs().length);
         assertEquals(BenchPeer.Budget.MIN_TIMED, t[1].wallMs().length);
         assertEquals(3, t[0].median(), 1e-9);
@@ -95,7 +107,7 @@ class BenchInterleaveTest {
         // Twice as slow after the first 300 ms: timed one after the other, the second call would get
         // only slow seconds and its ratio to the first would read 4 instead of 2.
         Machine m = new Machine(t -> t < 300 ? 1 : 2);
-        BenchPeer.Timing[] t = new BenchPeer.Budget(1, 1, 10, 100).timeInterleaved(m.calls(1, 2), () -> m.now[0]);
+        BenchPeer.Timing[] t = new BenchPeer.Budget(1, 1, 10, 100).timeInterleaved(m.calls(1, 2), () -> m.now[0], m::turn);
         double first = t[0].median(), second = t[1].median();
         assertEquals(2, second / first, 0.35, "medians " + first + " and " + second);
     }
