@@ -1,7 +1,6 @@
 package dev.convcl.cli;
 
 import dev.convcl.CompiledGraph;
-import dev.convcl.ConvclException;
 import dev.convcl.DeviceTensor;
 import dev.convcl.Engine;
 import dev.convcl.Graph;
@@ -144,7 +143,8 @@ final class BenchModel {
      * timed without it.
      *
      * @param engines   convcl's engines, in the order of the rows
-     * @param reference the CPU path's outputs on {@code in}
+     * @param reference the CPU path's outputs on {@code in}; null only when every engine is the CPU
+     *                  path and there are no peers (nothing to check)
      */
     Result measure(List<Engine> engines, Graph g, Map<String, HostTensor> in, Map<String, HostTensor> reference,
                    List<Peer> peers, Path model) {
@@ -187,9 +187,32 @@ final class BenchModel {
             }
             return new Result(rows, peerRows);
         } finally {
-            for (Live l : live) {
-                l.close();
+            closeAll(live);
+        }
+    }
+
+    /** Closes every contender, each even if an earlier one throws; the first throwable goes on, the others suppressed. */
+    private static void closeAll(List<? extends AutoCloseable> all) {
+        Throwable first = null;
+        for (AutoCloseable c : all) {
+            try {
+                c.close();
+            } catch (Exception | LinkageError e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
             }
+        }
+        if (first instanceof RuntimeException r) {
+            throw r;
+        }
+        if (first instanceof Error e) {
+            throw e;
+        }
+        if (first != null) {
+            throw new IllegalStateException(first);
         }
     }
 
@@ -353,14 +376,19 @@ final class BenchModel {
                 dOut.put(e.getKey(), engine.allocate(e.getValue()));
             }
             return new LiveBackend(engine, net, in, dIn, dOut, steps, onCpu, rel);
-        } catch (ConvclException e) {
-            dIn.values().forEach(DeviceTensor::close);
-            dOut.values().forEach(DeviceTensor::close);
+        } catch (RuntimeException | LinkageError e) {
+            List<AutoCloseable> opened = new ArrayList<>(dIn.values());
+            opened.addAll(dOut.values());
             if (net != null) {
-                net.close();
+                opened.add(net);
+            }
+            try {
+                closeAll(opened);
+            } catch (RuntimeException | LinkageError closing) {
+                e.addSuppressed(closing);
             }
             return new Row(backend, engine.deviceName(), 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, -1, -1, Double.NaN,
-                    null, e.getMessage());
+                    null, BenchPeers.message(e));
         }
     }
 
@@ -413,8 +441,10 @@ final class BenchModel {
             try {
                 budget().warmUpUnchecked(this::onDevice, MAX_WARMUP_SECONDS);
                 budget().warmUpUnchecked(() -> net.run(in), MAX_WARMUP_SECONDS);
-            } catch (ConvclException e) {
+            } catch (RuntimeException | LinkageError e) {
                 failure = e;
+                err.println("bench: " + engine.backend() + " FAIL while warming up: " + BenchPeers.message(e));
+                err.flush();
             }
         }
 
@@ -433,9 +463,9 @@ final class BenchModel {
                 long before = engine.stats().hostTransfers();
                 onDevice();
                 transfers = engine.stats().hostTransfers() - before;
-            } catch (ConvclException e) {
+            } catch (RuntimeException | LinkageError e) {
                 return new Row(engine.backend(), engine.deviceName(), steps, onCpu, Double.NaN, Double.NaN, Double.NaN, 0,
-                        -1, -1, rel, null, e.getMessage());
+                        -1, -1, rel, null, BenchPeers.message(e));
             }
             List<Map<String, Object>> perLayer = null;
             if (layers) {
@@ -458,9 +488,10 @@ final class BenchModel {
 
         @Override
         public void close() {
-            dIn.values().forEach(DeviceTensor::close);
-            dOut.values().forEach(DeviceTensor::close);
-            net.close();
+            List<AutoCloseable> all = new ArrayList<>(dIn.values());
+            all.addAll(dOut.values());
+            all.add(net);
+            closeAll(all);
         }
     }
 
@@ -558,7 +589,7 @@ final class BenchModel {
         void warmUp() {
             try {
                 budget().warmUp(net::call, System::nanoTime, MAX_WARMUP_SECONDS);
-            } catch (Exception e) {
+            } catch (Exception | LinkageError e) {
                 failure = e;
                 err.println("bench: peer " + peer.peer().name() + " FAIL while warming up: " + BenchPeers.message(e));
                 err.flush();

@@ -210,9 +210,11 @@ public interface BenchPeer extends AutoCloseable {
         /**
          * Times several calls side by side, each already warmed up: rounds in which every call
          * gets a turn, the first turn one call later each round; a turn is untimed calls for
-         * {@link #REWARM_MS} (none past {@link #NO_REWARM_MS} a call), then one timed call. Rounds
-         * go on until every call has {@code iters} timed ones, or {@code seconds} per call have
-         * passed and each has {@link #MIN_TIMED} (or {@code iters} when fewer). On a machine whose
+         * {@link #REWARM_MS} (none past {@link #NO_REWARM_MS} a call), then one timed call. A call
+         * stops taking turns once it has {@code iters} timed calls, or {@link #MIN_TIMED} (or
+         * {@code iters} when fewer) whose times add up to {@code seconds}: {@link #time}'s rule, its
+         * budget counting the timed calls only, not the pauses and untimed calls between them; rounds
+         * go on while a call takes turns. On a machine whose
          * speed drifts (a shared VM: up to 1.6x within an hour, and between runs seconds apart)
          * every call then sees the same drift; timed one after the other, each got the speed of its
          * own seconds and their ratio moved with it. Before each turn {@code beforeTurn} runs: a
@@ -233,19 +235,18 @@ public interface BenchPeer extends AutoCloseable {
             int[] timed = new int[n];
             double[] last = new double[n];
             Arrays.fill(last, Double.NaN);
-            long start = clock.getAsLong();
+            double[] spentMs = new double[n];
             for (int round = 0; ; round++) {
-                boolean full = true, minimums = true;
+                boolean any = false;
                 for (int i = 0; i < n; i++) {
-                    full &= timed[i] >= iters;
-                    minimums &= timed[i] >= minTimed;
+                    any |= !done(timed[i], minTimed, spentMs[i]);
                 }
-                if (full || minimums && (clock.getAsLong() - start) / 1e9 >= seconds * n) {
+                if (!any) {
                     break;
                 }
                 for (int j = 0; j < n; j++) {
                     int i = (round + j) % n;
-                    if (timed[i] >= iters) {
+                    if (done(timed[i], minTimed, spentMs[i])) {
                         continue;
                     }
                     Call call = calls.get(i);
@@ -260,6 +261,7 @@ public interface BenchPeer extends AutoCloseable {
                     call.run();
                     last[i] = (clock.getAsLong() - t0) / 1e6;
                     wall[i][timed[i]++] = last[i];
+                    spentMs[i] += last[i];
                 }
             }
             Timing[] out = new Timing[n];
@@ -267,6 +269,11 @@ public interface BenchPeer extends AutoCloseable {
                 out[i] = new Timing(Arrays.copyOf(wall[i], timed[i]));
             }
             return out;
+        }
+
+        /** Whether a call of {@link #timeInterleaved} has its timed calls: {@code iters}, or the minimum within the budget. */
+        private boolean done(int timed, int minTimed, double spentMs) {
+            return timed >= iters || timed >= minTimed && spentMs / 1e3 >= seconds;
         }
 
         /**

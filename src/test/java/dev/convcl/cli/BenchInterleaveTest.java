@@ -2,6 +2,7 @@ package dev.convcl.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -100,6 +101,35 @@ class BenchInterleaveTest {
         assertEquals(BenchPeer.Budget.MIN_TIMED, t[1].wallMs().length);
         assertEquals(3, t[0].median(), 1e-9);
         assertEquals(7, t[1].median(), 1e-9);
+    }
+
+    @Test
+    void eachCallsBudgetCountsItsOwnTimedCalls() throws Exception {
+        // 50 ms of timed calls each: 50 of 1 ms, 5 of 10 ms; the turns' untimed calls and pauses do not count.
+        Machine m = new Machine(t -> 1);
+        BenchPeer.Timing[] t = new BenchPeer.Budget(1, 1, 100, 0.05).timeInterleaved(m.calls(1, 10), () -> m.now[0],
+                m::turn);
+        assertEquals(50, t[0].wallMs().length);
+        assertEquals(5, t[1].wallMs().length);
+    }
+
+    @Test
+    void theProcessCpuTimeCounterReadsWhereLinuxHasIt() {
+        long ticks = BenchModel.processTicks();
+        if (!java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/self/stat"))) {
+            assertEquals(-1, ticks, "no /proc/self/stat: the fixed pause");
+            return;
+        }
+        assertTrue(ticks >= 0, "utime + stime of this process: " + ticks);
+        // Burn 300 ms of this thread's CPU time: the process's counter moves by whole ticks (10 ms).
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpu0 = threads.getCurrentThreadCpuTime();
+        double x = 0;
+        while (threads.getCurrentThreadCpuTime() - cpu0 < 300_000_000L) {
+            x += Math.sqrt(x + 1);
+        }
+        assertTrue(BenchModel.processTicks() - ticks >= 10, "300 ms of CPU time moved the counter by "
+                + (BenchModel.processTicks() - ticks) + " ticks (" + x + ")");
     }
 
     @Test

@@ -108,7 +108,7 @@ class BenchModelInterleaveTest {
             // The checking call, then warm-up (warmup 1, 0 s: none), then the first interleaved turn
             // (untimed calls, then timed ones): the failure lands inside the timing.
             ScriptedPeer bad = new ScriptedPeer("bad", reference, 3);
-            BenchModel bench = new BenchModel(new BenchRunner.Settings(1, 0, 4, 0.001, 1e9), false,
+            BenchModel bench = new BenchModel(new BenchRunner.Settings(1, 0, 4, 0, 1e9), false,
                     new PrintWriter(err, true));
             BenchModel.Result r = bench.measure(List.of(cpu), g, in, reference,
                     List.of(new BenchModel.Peer(good, "good"), new BenchModel.Peer(bad, "bad")), ModelCliTest.MODEL);
