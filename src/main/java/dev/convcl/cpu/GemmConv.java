@@ -204,8 +204,11 @@ final class GemmConv extends CpuPlan {
         long gemm = kernels.gemmScratchFloats(tileCols);
         long floats;
         if (shared) {
+            // Items run one after another, each sharing its ranges out anew: any thread may take a
+            // range of some item, so every thread that can take part holds its C rows.
             int kPerRange = roundUp(ceilDiv(m, kRanges), Math.min(8, m));
-            long ranges = Math.min(ceilDiv(m, kPerRange), threads);
+            long items = (long) (fold ? 1 : spec.n()) * spec.groups() * tiles;
+            long ranges = Math.min(items * ceilDiv(m, kPerRange), threads);
             floats = (long) depth * tileCols + tileData + ranges * ((long) kPerRange * tileCols + gemm);
         } else {
             long tasks = Math.min((long) spec.n() * spec.groups() * tiles * parts, threads);
@@ -217,7 +220,7 @@ final class GemmConv extends CpuPlan {
             // all channels.
             long laneFloats;
             if (lanesShared) {
-                long ranges = Math.min(ceilDiv(mPad, laneRange), threads);
+                long ranges = Math.min((long) spec.n() * spec.groups() * ceilDiv(mPad, laneRange), threads);
                 laneFloats = (inPlaceOffsets != null ? 0 : (long) depth * laneLd) + ranges * 2L * pixels * laneRange;
             } else {
                 long tasks = Math.min((long) spec.n() * spec.groups(), threads);

@@ -524,6 +524,13 @@ class CpuAlgorithmsTest {
      * undercount lets a plan hold more than the bound. Every edge shape and algorithm that takes
      * it, on 1 and 3 threads, both kernel sets, with the weights passed and bound (the channel-lane
      * GEMM runs only on bound weights).
+     *
+     * <p>Which threads take part varies from call to call: on an idle machine the caller often runs
+     * a small call's tasks alone before a helper has woken up, and an undercount that shows only
+     * when the helpers take part (a grouped 1x1 whose items share their channel ranges out one
+     * after another: 2 probes in 300) made this test fail now and then. So the helpers are woken
+     * and left spinning just before the measured call ({@link #wakeHelpers}), which they then join
+     * at once.
      */
     @Test
     void workspaceAllocationsStayWithinTheStatedScratch() throws InterruptedException {
@@ -560,6 +567,19 @@ class CpuAlgorithmsTest {
                 + String.join("\n", over));
     }
 
+    /**
+     * Runs a call of a few hundred µs of spinning tasks (no workspace arrays) on {@code pool}, so
+     * that its helpers have all woken up and spin, waiting for the next call, when it returns.
+     */
+    private static void wakeHelpers(WorkerPool pool) {
+        Parallel.forEach(pool, 8 * pool.getParallelism(), i -> {
+            long end = System.nanoTime() + 50_000;
+            while (System.nanoTime() < end) {
+                Thread.onSpinWait();
+            }
+        });
+    }
+
     /** {held, stated} floats after one call of a new plan on a new backend, from a new thread. */
     private static long[] firstCallAllocations(Convolution spec, String algorithm, Kernels kernels, int threads,
                                                boolean bound, Args args, String where) throws InterruptedException {
@@ -574,6 +594,7 @@ class CpuAlgorithmsTest {
                         plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) args.get(Arg.WEIGHTS)));
                         call = without(args, Arg.WEIGHTS);
                     }
+                    wakeHelpers(backend.pool());
                     long before = Workspace.heldFloats();
                     Primitives.output(backend, plan, spec, call);
                     floats[0] = Workspace.heldFloats() - before;
