@@ -1,5 +1,7 @@
 package dev.convcl.cli;
 
+import dev.convcl.Convolution;
+import dev.convcl.DeformConv2d;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -67,14 +69,32 @@ final class BenchBatches {
     }
 
     /**
-     * One problem on one backend at one batch size: GFLOP/s, milliseconds per image, and how many
-     * cores other processes used while it was timed (NaN if unknown).
+     * One problem on one backend at one batch size: GFLOP/s, milliseconds per image, how many
+     * cores other processes used while it was timed (NaN if unknown), and the bytes of the tensors
+     * one call reads and writes ({@link #bytesPerCall}; -1 if unknown).
      */
-    record Point(int batch, double gflops, double msPerImage, double othersCores) {
-        /** A point whose machine load is unknown. */
+    record Point(int batch, double gflops, double msPerImage, double othersCores, long bytesPerCall) {
+        /** A point whose machine load and bytes are unknown. */
         Point(int batch, double gflops, double msPerImage) {
-            this(batch, gflops, msPerImage, Double.NaN);
+            this(batch, gflops, msPerImage, Double.NaN, -1);
         }
+
+        /** A point whose bytes are unknown. */
+        Point(int batch, double gflops, double msPerImage, double othersCores) {
+            this(batch, gflops, msPerImage, othersCores, -1);
+        }
+    }
+
+    /**
+     * The bytes of the tensors one call of {@code op} reads and writes once each, float32: input,
+     * weights, bias, output, and a deformable convolution's offsets and mask.
+     */
+    static long bytesPerCall(Convolution op) {
+        long floats = op.inputSize() + op.weightSize() + op.outputSize() + (op.bias() ? op.k() : 0);
+        if (op instanceof DeformConv2d d) {
+            floats += d.offsetSize() + (d.mask() ? d.maskSize() : 0);
+        }
+        return 4 * floats;
     }
 
     /** As {@link #scaling(List, Map)} with the machine load unknown. */
@@ -88,6 +108,15 @@ final class BenchBatches {
      * other processes used while it was timed ({@link BenchRunner#othersCores()}).
      */
     static Map<String, List<Point>> scaling(List<BenchRow> rows, Map<String, Double> othersCores) {
+        return scaling(rows, othersCores, Map.of());
+    }
+
+    /**
+     * As {@link #scaling(List, Map)}; {@code bytesPerCall} holds, per row name, the bytes one call
+     * reads and writes ({@link #bytesPerCall(Convolution)}).
+     */
+    static Map<String, List<Point>> scaling(List<BenchRow> rows, Map<String, Double> othersCores,
+                                            Map<String, Long> bytesPerCall) {
         Map<String, List<Point>> m = new LinkedHashMap<>();
         for (BenchRow r : rows) {
             int at = r.name().lastIndexOf("@n");
@@ -99,7 +128,8 @@ final class BenchBatches {
             double ms = device ? r.deviceMedianMs() : r.medianMs();
             double gflops = device ? r.deviceGflops() : r.gflops();
             m.computeIfAbsent(r.name().substring(0, at) + " " + r.backend(), k -> new ArrayList<>())
-                    .add(new Point(n, gflops, ms / n, othersCores.getOrDefault(r.name(), Double.NaN)));
+                    .add(new Point(n, gflops, ms / n, othersCores.getOrDefault(r.name(), Double.NaN),
+                            bytesPerCall.getOrDefault(r.name(), -1L)));
         }
         return m;
     }
@@ -130,11 +160,43 @@ final class BenchBatches {
      * {@code not judged (machine busy): ...}.
      */
     static String judgement(List<Point> points) {
+        return judgement(points, -1);
+    }
+
+    /**
+     * As {@link #judgement(List)}; a line with a slower batch also says how many bytes a call moves
+     * at each batch beside the last-level cache's size ({@code cacheBytes}, -1 if unknown), where
+     * the points know their bytes: a batch whose tensors fit that cache finds them there again on
+     * the next timed call, a larger one reads them from memory.
+     */
+    static String judgement(List<Point> points, long cacheBytes) {
         String v = verdict(points);
         if (v.isEmpty()) {
             return "no slower";
         }
+        String note = cacheNote(points, cacheBytes);
+        v = note.isEmpty() ? v : v + " (" + note + ")";
         return busiest(points) > BUSY_CORES ? "not judged (machine busy): " + v : "slower: " + v;
+    }
+
+    /**
+     * {@code a call moves 4.1 MB at n=1, 32.5 MB at n=8; last-level cache 32 MB}, or empty when no
+     * point knows its bytes. MB are 10^6 bytes; the cache is given in MiB as the system reports it.
+     */
+    static String cacheNote(List<Point> points, long cacheBytes) {
+        List<String> moves = new ArrayList<>();
+        for (Point p : points) {
+            if (p.bytesPerCall() >= 0) {
+                moves.add(String.format(Locale.ROOT, "%.1f MB at n=%d", p.bytesPerCall() / 1e6, p.batch()));
+            }
+        }
+        if (moves.isEmpty()) {
+            return "";
+        }
+        String cache = cacheBytes > 0
+                ? String.format(Locale.ROOT, "last-level cache %.0f MiB", cacheBytes / (1024.0 * 1024.0))
+                : "last-level cache unknown";
+        return "a call moves " + String.join(", ", moves) + "; " + cache;
     }
 
     /** As {@link #print(List, List, Map, PrintWriter)} with the machine load unknown. */
@@ -142,13 +204,25 @@ final class BenchBatches {
         print(rows, batches, Map.of(), out);
     }
 
-    /** Prints the summary table; {@code othersCores} as in {@link #scaling(List, Map)}. */
+    /** As {@link #print(List, List, Map, Map, long, PrintWriter)} with the bytes and the cache unknown. */
     static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores, PrintWriter out) {
-        Map<String, List<Point>> m = scaling(rows, othersCores);
+        print(rows, batches, othersCores, Map.of(), -1, out);
+    }
+
+    /**
+     * Prints the summary table; {@code othersCores} and {@code bytesPerCall} as in
+     * {@link #scaling(List, Map, Map)}, {@code cacheBytes} the last-level cache's size (-1 if
+     * unknown), named on the lines with a slower batch.
+     */
+    static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores,
+                      Map<String, Long> bytesPerCall, long cacheBytes, PrintWriter out) {
+        Map<String, List<Point>> m = scaling(rows, othersCores, bytesPerCall);
         out.println("batch scaling: GFLOP/s and ms per image (device tensors where the backend has them, else host "
                 + "arrays); 'slower' when a larger batch costs more than " + (int) SLOWER_PERCENT + "% more per image; "
                 + "busy: the most cores other processes used while the line was timed, and above " + BUSY_CORES
-                + " a slower batch is not judged (a longer call gets a smaller share of a busy machine)");
+                + " a slower batch is not judged (a longer call gets a smaller share of a busy machine); a slower line "
+                + "also gives the MB of tensors a call reads and writes at each batch beside the last-level cache: "
+                + "a batch that fits finds its data in the cache again on the next timed call");
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-36s", "problem backend"));
         for (int n : batches) {
             head.append(String.format(Locale.ROOT, "  %-20s", "n=" + n));
@@ -163,7 +237,7 @@ final class BenchBatches {
             }
             double busy = busiest(e.getValue());
             line.append(String.format(Locale.ROOT, "  %-5s", Double.isNaN(busy) ? "-" : String.format(Locale.ROOT, "%.2f", busy)));
-            out.println(line.append("  ").append(judgement(e.getValue())));
+            out.println(line.append("  ").append(judgement(e.getValue(), cacheBytes)));
         }
     }
 }

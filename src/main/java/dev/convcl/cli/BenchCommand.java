@@ -327,7 +327,13 @@ final class BenchCommand extends CliCommand {
                 BenchRoi.table(roiRows, out());
             }
             if (batches != null) {
-                BenchBatches.print(rows, batches, othersCores, out());
+                Map<String, Long> bytesPerCall = new java.util.HashMap<>();
+                for (BenchSuite.Problem p : problems) {
+                    if (p.op() instanceof dev.convcl.Convolution c) {
+                        bytesPerCall.put(p.name(), BenchBatches.bytesPerCall(c));
+                    }
+                }
+                BenchBatches.print(rows, batches, othersCores, bytesPerCall, CacheSizes.lastLevelBytes(), out());
             }
             for (String note : shares.notes()) {
                 out().println("peak: " + note);

@@ -81,4 +81,65 @@ class BenchBatchesTest {
         assertTrue(text.contains("1.40   not judged (machine busy)") && text.contains("0.10   slower: n=32")
                 && text.contains("-      slower: n=32"), text);
     }
+
+    @Test
+    void aSlowerLineGivesTheBytesACallMovesBesideTheLastLevelCache() {
+        // ResNet-50's res2 1x1 (256 -> 64 channels, 56x56, bias): 4.1 MB a call at n=1, 32.5 MB at n=8
+        dev.convcl.Convolution one = (dev.convcl.Convolution) Problems.parse(
+                "op=conv2d n=1 c=256 h=56 w=56 k=64 kh=1 kw=1 bias=1");
+        long b1 = 4L * (256 * 56 * 56 + 256 * 64 + 64 * 56 * 56 + 64);
+        assertEquals(b1, BenchBatches.bytesPerCall(one));
+        assertEquals(4L * (8 * 256 * 56 * 56 + 256 * 64 + 8 * 64 * 56 * 56 + 64),
+                BenchBatches.bytesPerCall(one.withBatch(8)));
+        // DCNv2: offsets (2 x 9 per pixel) and the mask (9 per pixel) count too; no mask, no mask bytes
+        dev.convcl.Convolution dcn = (dev.convcl.Convolution) Problems.parse(
+                "op=deform2d n=1 c=4 h=5 w=5 k=2 kh=3 kw=3 pad=1 mask=1");
+        dev.convcl.Convolution dcnNoMask = (dev.convcl.Convolution) Problems.parse(
+                "op=deform2d n=1 c=4 h=5 w=5 k=2 kh=3 kw=3 pad=1 mask=0");
+        assertEquals(4L * (100 + 72 + 50 + 18 * 25 + 9 * 25), BenchBatches.bytesPerCall(dcn));
+        assertEquals(4L * (100 + 72 + 50 + 18 * 25), BenchBatches.bytesPerCall(dcnNoMask));
+
+        List<BenchRow> rows = List.of(row("r@n1", "cpu", 0.62, 165), row("r@n8", "cpu", 8.1, 101),
+                row("s@n1", "cpu", 1.0, 10), row("s@n8", "cpu", 8.0, 10));
+        java.util.Map<String, Long> bytes = java.util.Map.of("r@n1", 4_080_000L, "r@n8", 32_530_000L,
+                "s@n1", 1_000_000L, "s@n8", 8_000_000L);
+        var s = BenchBatches.scaling(rows, java.util.Map.of(), bytes);
+        assertEquals(new BenchBatches.Point(8, 101, 8.1 / 8, Double.NaN, 32_530_000L), s.get("r cpu").get(1));
+        long cache = 32L * 1024 * 1024;
+        assertEquals("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1, 32.5 MB at n=8; "
+                + "last-level cache 32 MiB)", BenchBatches.judgement(s.get("r cpu"), cache));
+        assertEquals("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1, 32.5 MB at n=8; "
+                + "last-level cache unknown)", BenchBatches.judgement(s.get("r cpu"), -1));
+        // no slower batch: no note; no bytes known: the verdict alone
+        assertEquals("no slower", BenchBatches.judgement(s.get("s cpu"), cache));
+        assertEquals("slower: n=8 63% slower per image than n=1",
+                BenchBatches.judgement(BenchBatches.scaling(rows).get("r cpu"), cache));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BenchBatches.print(rows, List.of(1, 8), java.util.Map.of(), bytes, cache,
+                new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1, 32.5 MB at n=8; "
+                + "last-level cache 32 MiB)") && text.contains("no slower"), text);
+    }
+
+    @Test
+    void theLastLevelCacheIsTheLargestLevelHoldingData(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        String[][] entries = {{"1", "Data", "32K"}, {"1", "Instruction", "32K"}, {"2", "Unified", "1024K"},
+            {"3", "Unified", "32768K"}, {"4", "Instruction", "64M"}};
+        for (int i = 0; i < entries.length; i++) {
+            java.nio.file.Path e = java.nio.file.Files.createDirectories(dir.resolve("index" + i));
+            java.nio.file.Files.writeString(e.resolve("level"), entries[i][0] + "\n");
+            java.nio.file.Files.writeString(e.resolve("type"), entries[i][1] + "\n");
+            java.nio.file.Files.writeString(e.resolve("size"), entries[i][2] + "\n");
+        }
+        java.nio.file.Files.createDirectories(dir.resolve("index9")); // no files: skipped
+        assertEquals(32L * 1024 * 1024, CacheSizes.lastLevelBytes(dir));
+        assertEquals(-1, CacheSizes.lastLevelBytes(dir.resolve("absent")));
+        assertEquals(1024, CacheSizes.parseSize("1K"));
+        assertEquals(2L * 1024 * 1024, CacheSizes.parseSize("2M"));
+        assertEquals(512, CacheSizes.parseSize("512"));
+        assertEquals(-1, CacheSizes.parseSize("lots"));
+        assertEquals(-1, CacheSizes.parseSize("0K"));
+    }
 }
