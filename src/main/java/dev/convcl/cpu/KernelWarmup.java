@@ -112,7 +112,18 @@ final class KernelWarmup {
         for (int r = 0; r < s.depth(); r++) {
             laneOffsets[r] = r * lanePixels;
         }
+        // binaryRow on a row of two vectors and three values (vector steps, then the scalar tail),
+        // for every kind with each operand broadcast in turn and neither (CpuOpsKernelsTest checks
+        // the results bit for bit).
+        int binLen = 2 * q + 3;
+        float[] binA = ramp(binLen, 0.5f), binB = ramp(binLen, 1f), binY = new float[binLen];
+        int[][] binStrides = {{1, 1}, {1, 0}, {0, 1}};
         for (int i = 0; i < calls; i++) {
+            for (dev.convcl.Binary.Kind kind : dev.convcl.Binary.Kind.values()) {
+                for (int[] st : binStrides) {
+                    kernels.binaryRow(kind, binA, 0, st[0], binB, 0, st[1], binY, 0, binLen);
+                }
+            }
             // 3, 4 and 5 vectors of columns: with 3-vector blocks (512-bit vectors) 8x3 alone, then
             // 8x3 + 8x1, then 8x3 + 8x2; with 2-vector blocks every tail as well.
             for (int cols = s.cols(); cols <= widest; cols += q) {

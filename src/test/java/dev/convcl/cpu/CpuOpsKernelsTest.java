@@ -92,7 +92,10 @@ class CpuOpsKernelsTest {
     static Stream<Binary> binaries() {
         Stream<Binary> scales = Stream.of("op=binary kind=mul a=8,24,7,7 b=8,24,1,1", "op=binary kind=div a=2,3,5,40 b=2,3,5,1",
                 "op=binary kind=add a=1,16,14,14 b=1,16,14,14", "op=binary kind=sub a=3,1,17 b=3,9,17",
-                "op=binary kind=add a=1,24,33,17 b=1,24,33,17")
+                "op=binary kind=add a=1,24,33,17 b=1,24,33,17",
+                // the broadcast operand first (torchvision's squeeze-and-excitation: scale * input)
+                "op=binary kind=mul a=8,24,1,1 b=8,24,7,7", "op=binary kind=sub a=2,3,1,1 b=2,3,9,40",
+                "op=binary kind=div a=1,5,1,1 b=1,5,6,50", "op=binary kind=add a=2,16,1,1 b=2,16,28,28")
                 .map(l -> (Binary) Operation.parse(l));
         return Stream.concat(NetworkProblems.all().stream().filter(Binary.class::isInstance).map(Binary.class::cast),
                 scales);
