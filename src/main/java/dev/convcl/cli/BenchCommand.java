@@ -76,8 +76,9 @@ final class BenchCommand extends CliCommand {
                     + "how GFLOP/s and the time per image change with the batch.")
     String batch;
 
-    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
-            description = "Device under test (default: ${DEFAULT-VALUE}); cpu times the CPU path alone.")
+    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = Main.DEVICE_DEFAULT,
+            description = "Device under test (default: ${DEFAULT-VALUE}; "
+                    + Main.DEVICE_DEFAULT_HELP + "); cpu times the CPU path alone.")
     DeviceChoice device;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",

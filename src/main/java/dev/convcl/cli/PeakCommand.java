@@ -24,8 +24,9 @@ import picocli.CommandLine.Option;
                 + "its results as shares of it; when they do not (a busy machine) it is shown but not cached."})
 final class PeakCommand extends CliCommand {
 
-    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
-            description = "The OpenCL device to measure (default: ${DEFAULT-VALUE}); cpu measures the Java path only.")
+    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = Main.DEVICE_DEFAULT,
+            description = "The OpenCL device to measure (default: ${DEFAULT-VALUE}; "
+                    + Main.DEVICE_DEFAULT_HELP + "); cpu measures the Java path only.")
     DeviceChoice device;
 
     @Option(names = "--fma-limit", paramLabel = "GFLOPS",

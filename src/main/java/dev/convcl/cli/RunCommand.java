@@ -109,8 +109,9 @@ final class RunCommand extends CliCommand {
             description = "deform_roi_pool: scale of the offsets (default: 0.1, as mmcv).")
     Float gamma;
 
-    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
-            description = "Where to run (default: ${DEFAULT-VALUE}; auto falls back to the CPU path with a warning).")
+    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = Main.DEVICE_DEFAULT,
+            description = "Where to run (default: ${DEFAULT-VALUE}; "
+                    + Main.DEVICE_DEFAULT_HELP + "; auto falls back to the CPU path with a warning).")
     DeviceChoice device;
 
     @Option(names = "--out", required = true, paramLabel = "[NAME=]Y.npy",

@@ -31,8 +31,9 @@ import picocli.CommandLine.Option;
                 + "Exits 1 on any failure."})
 final class VerifyCommand extends CliCommand {
 
-    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
-            description = "Device to check (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = Main.DEVICE_DEFAULT,
+            description = "Device to check (default: ${DEFAULT-VALUE}; "
+                    + Main.DEVICE_DEFAULT_HELP + ").")
     DeviceChoice device;
 
     @Option(names = "--count", paramLabel = "N", defaultValue = "10",

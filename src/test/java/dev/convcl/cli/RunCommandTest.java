@@ -288,4 +288,47 @@ class RunCommandTest {
         assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
         assertTrue(Cli.hasFrame(r.err(), "dev.convcl.cli."), "--debug prints the stack trace: " + r);
     }
+
+    /**
+     * Without {@code --device}, the CLI takes its device where {@code Engine.create()} does: the
+     * property {@code convcl.device}, else the variable {@code CONVCL_DEVICE}, else auto (a blank
+     * one counts as unset); an explicit {@code --device} wins, and a bad default names its source.
+     * Forked JVMs, for the environment.
+     */
+    @Test
+    void theDeviceDefaultsToThePropertyThenTheEnvironmentVariable() throws IOException {
+        Convolution spec = Problems.parse("op=conv2d n=1 c=2 h=5 w=5 k=3 kh=3 kw=3");
+        List<String> cmd = commandFor(dir, spec, Tensors.args(spec, 3, false, 1), "cpu");
+        int at = cmd.indexOf("--device");
+        List<String> noDevice = new ArrayList<>(cmd.subList(0, at));
+        noDevice.addAll(cmd.subList(at + 2, cmd.size()));
+
+        dev.convcl.testing.ForkedJvm.Result cpu = forked(List.of(), noDevice, "cpu");
+        assertEquals(0, cpu.exitCode(), cpu.toString());
+        assertTrue(cpu.out().contains(" on cpu (pure Java"), cpu.toString());
+        // a device no machine has: an error naming it, where auto would have run
+        dev.convcl.testing.ForkedJvm.Result missing = forked(List.of(), noDevice, "opencl:99");
+        assertTrue(missing.exitCode() != 0 && missing.err().contains("99"), missing.toString());
+        dev.convcl.testing.ForkedJvm.Result bad = forked(List.of(), noDevice, "gpu");
+        assertEquals(2, bad.exitCode(), bad.toString());
+        assertTrue(bad.err().contains("device 'gpu' is not one of auto, cpu, opencl, opencl:N")
+                && bad.err().contains("(from $CONVCL_DEVICE)")
+                && bad.err().lines().filter(l -> !l.startsWith("WARNING: Using incubator")).count() == 1, bad.toString());
+        // --device wins over the variable; the property over the variable
+        dev.convcl.testing.ForkedJvm.Result given = forked(List.of(), cmd, "gpu");
+        assertEquals(0, given.exitCode(), given.toString());
+        dev.convcl.testing.ForkedJvm.Result property = forked(List.of("-Dconvcl.device=cpu"), noDevice, "gpu");
+        assertEquals(0, property.exitCode(), property.toString());
+        assertTrue(property.out().contains(" on cpu (pure Java"), property.toString());
+        dev.convcl.testing.ForkedJvm.Result blank = forked(List.of(), noDevice, " ");
+        assertEquals(0, blank.exitCode(), blank.toString());
+    }
+
+    private static dev.convcl.testing.ForkedJvm.Result forked(List<String> jvmOptions, List<String> args,
+                                                           String variable) {
+        List<String> options = new ArrayList<>(List.of("-Xmx512m", "--add-modules", "jdk.incubator.vector"));
+        options.addAll(jvmOptions);
+        return dev.convcl.testing.ForkedJvm.run(dev.convcl.testing.ForkedJvm.javaCommand(Main.class, options,
+                args.toArray(String[]::new)), env -> env.put("CONVCL_DEVICE", variable), 120);
+    }
 }
