@@ -95,7 +95,7 @@ public record Binary(Kind kind, int[] a, int[] b, PostOps postOps, DataType data
         a = ShapeRules.checked("a", a);
         b = ShapeRules.checked("b", b);
         ShapeRules.notNull(postOps, dataType, direction);
-        OneLine.fits("output", ShapeRules.size(ShapeRules.broadcast("a", a, "b", b)));
+        OneLine.fits("output", ShapeRules.broadcast("a", a, "b", b));
     }
 
     /**

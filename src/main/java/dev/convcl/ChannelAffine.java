@@ -47,7 +47,7 @@ public record ChannelAffine(int n, int c, int h, int w, PostOps postOps, DataTyp
     public ChannelAffine {
         OneLine.positiveNchw(n, c, h, w);
         ShapeRules.notNull(postOps, dataType, direction);
-        OneLine.fits("input", (long) n * c * h * w);
+        OneLine.fits("input", n, c, h, w);
     }
 
     /**

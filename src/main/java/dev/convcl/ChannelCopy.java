@@ -66,8 +66,8 @@ public record ChannelCopy(int n, int h, int w, int srcChannels, int srcStart, in
             throw new IllegalArgumentException("dst_start=" + dstStart + " with count=" + count
                     + " must lie within the destination's dst_c=" + dstChannels + " channels");
         }
-        OneLine.fits("input", (long) n * srcChannels * h * w);
-        OneLine.fits("output", (long) n * dstChannels * h * w);
+        OneLine.fits("input", n, srcChannels, h, w);
+        OneLine.fits("output", n, dstChannels, h, w);
     }
 
     /**

@@ -46,7 +46,7 @@ public record ChannelShuffle(int n, int c, int h, int w, int groups, DataType da
         if (c % groups != 0) {
             throw new IllegalArgumentException("groups=" + groups + " must divide channels c=" + c);
         }
-        OneLine.fits("input", (long) n * c * h * w);
+        OneLine.fits("input", n, c, h, w);
     }
 
     /**

@@ -27,9 +27,9 @@ final class Checks {
         }
         window.checkFits(h, w);
         long oh = window.outH(h), ow = window.outW(w);
-        OneLine.fits("input", (long) n * c * h * w);
-        OneLine.fits("weight", (long) k * (c / groups) * window.kh() * window.kw());
-        OneLine.fits("output", (long) n * k * oh * ow);
+        OneLine.fits("input", n, c, h, w);
+        OneLine.fits("weight", k, c / groups, window.kh(), window.kw());
+        OneLine.fits("output", n, k, oh, ow);
     }
 
     /** {@code n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1}. */

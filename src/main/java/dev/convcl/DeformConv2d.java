@@ -84,7 +84,7 @@ public record DeformConv2d(int n, int c, int h, int w, int k, Window2d window, i
             throw new IllegalArgumentException("offset_groups=" + offsetGroups + " must divide input channels c=" + c);
         }
         long oh = window.outH(h), ow = window.outW(w);
-        OneLine.fits("offset", (long) n * 2L * offsetGroups * window.kh() * window.kw() * oh * ow);
+        OneLine.fits("offset", n, 2, offsetGroups, window.kh(), window.kw(), oh, ow);
     }
 
     /**

@@ -209,12 +209,30 @@ final class OneLine {
         return v == null ? Direction.FORWARD : Direction.parse(v);
     }
 
-    /** Throws when a tensor would have 2^31 elements or more (kernels index with 32-bit ints). */
-    static void fits(String tensor, long elements) {
-        if (elements > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(tensor + " would have " + elements
+    /**
+     * Throws when a tensor of the given dimensions (each at least 0) would have 2^31 elements or
+     * more (kernels index with 32-bit ints). The product is taken without overflow: dimensions of
+     * 65536 would wrap a long to 0, and the message names the exact count.
+     */
+    static void fits(String tensor, long... dims) {
+        long size = 1;
+        for (long d : dims) {
+            // Stop once past the limit: every further dimension is at least 1 unless one is 0.
+            size = size > Integer.MAX_VALUE ? size : size * Math.min(d, (long) Integer.MAX_VALUE + 1);
+        }
+        if (size > Integer.MAX_VALUE && java.util.Arrays.stream(dims).noneMatch(d -> d == 0)) {
+            java.math.BigInteger exact = java.math.BigInteger.ONE;
+            for (long d : dims) {
+                exact = exact.multiply(java.math.BigInteger.valueOf(d));
+            }
+            throw new IllegalArgumentException(tensor + " would have " + exact
                     + " elements, more than the 2^31-1 that 32-bit indexing allows");
         }
+    }
+
+    /** {@link #fits(String, long...)} for a shape. */
+    static void fits(String tensor, int[] shape) {
+        fits(tensor, java.util.Arrays.stream(shape).asLongStream().toArray());
     }
 
     /** Checks the four NCHW sizes, each at least 1, in that order; the message names the first that is not. */

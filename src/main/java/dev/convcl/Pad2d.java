@@ -57,7 +57,7 @@ public record Pad2d(int n, int c, int h, int w, int top, int left, int bottom, i
         nonNegative("pad_h_end", bottom);
         nonNegative("pad_w_end", right);
         ShapeRules.notNull(PostOps.none(), dataType, direction);
-        OneLine.fits("output", (long) n * c * ((long) top + h + bottom) * ((long) left + w + right));
+        OneLine.fits("output", n, c, (long) top + h + bottom, (long) left + w + right);
     }
 
     /**

@@ -105,7 +105,7 @@ public record Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boo
         if (kind == Kind.MAX && countIncludePad) {
             throw new IllegalArgumentException("cip=1 (count_include_pad) applies to average pooling only");
         }
-        OneLine.fits("input", (long) n * c * h * w);
+        OneLine.fits("input", n, c, h, w);
         long oh = outSize(h, window.kh(), window.padTop(), window.padBottom(), window.strideH(), window.dilH(), ceilMode);
         long ow = outSize(w, window.kw(), window.padLeft(), window.padRight(), window.strideW(), window.dilW(), ceilMode);
         if (oh < 1 || ow < 1) {

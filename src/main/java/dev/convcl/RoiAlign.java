@@ -150,10 +150,10 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
             throw new IllegalArgumentException("c=" + c + " must be a multiple of ph*pw=" + bins
                     + " for ps_roi_align (c = c_out * ph * pw)");
         }
-        OneLine.fits("input", (long) n * c * h * w);
-        OneLine.fits("output", (long) rois * (kind == Kind.PS_ROI_ALIGN ? c / bins : c) * bins);
-        OneLine.fits("rois", (long) rois * 5);
-        OneLine.fits("offset", (long) rois * 2 * bins);
+        OneLine.fits("input", n, c, h, w);
+        OneLine.fits("output", rois, kind == Kind.PS_ROI_ALIGN ? c / bins : c, bins);
+        OneLine.fits("rois", rois, 5);
+        OneLine.fits("offset", rois, 2, bins);
     }
 
     /**

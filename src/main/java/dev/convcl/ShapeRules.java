@@ -28,18 +28,13 @@ final class ShapeRules {
             throw new IllegalArgumentException(field + "=" + (shape == null ? "null" : Arrays.toString(shape))
                     + " must have rank 1 to " + MAX_RANK);
         }
-        long size = 1;
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] < 1) {
                 throw new IllegalArgumentException(field + "=" + Arrays.toString(shape) + " has dimension " + i + " = "
                         + shape[i] + "; every dimension must be at least 1");
             }
-            size *= shape[i];
         }
-        if (size > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(field + "=" + Arrays.toString(shape) + " would have " + size
-                    + " elements, more than the 2^31-1 that 32-bit indexing allows");
-        }
+        OneLine.fits(field + "=" + Arrays.toString(shape), shape);
         return shape.clone();
     }
 

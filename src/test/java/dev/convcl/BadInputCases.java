@@ -11,8 +11,8 @@ import java.util.function.Consumer;
  * The bad-input table: every rule of PyTorch's conv2d argument checks and torchvision's
  * deform_conv2d shape checks, plus tensors that do not match a plan and sizes that overflow 32-bit
  * indexing, each as a call through the public API and a fragment the exception message must
- * contain (the offending value, with its rule). Run by {@link BadInputTest} on the CPU path and by
- * {@link OpenClBadInputTest}, which also proves nothing reached the device.
+ * contain (the offending value, with its rule). Run by {@link BadInputTest} on each backend (on
+ * OpenCL it also proves nothing reached the device).
  */
 final class BadInputCases {
     private BadInputCases() {
@@ -120,6 +120,16 @@ final class BadInputCases {
                 e -> e.plan(Operation.parse("op=conv2d n=1 c=1 h=50000 w=50000 k=1 kh=1 kw=1")).close()));
         c.add(new Case("offset beyond 2^31 elements (spec)", "offset would have",
                 e -> e.plan(Operation.parse("op=deform2d n=1 c=1 h=1200 w=1200 k=1 kh=31 kw=31 pad=15")).close()));
+        // products that wrap a long: 65536^4 = 2^64 read as 0 elements, 100000^4 as a wrong count
+        c.add(new Case("input of 2^64 elements (spec)", "input would have 18446744073709551616 elements",
+                e -> e.plan(Operation.parse("op=conv2d n=65536 c=65536 h=65536 w=65536 k=65536 kh=1 kw=1 groups=65536"))
+                        .close()));
+        c.add(new Case("input of 10^20 elements (builder)", "input would have 100000000000000000000 elements",
+                e -> e.plan(Conv2d.builder().input(100_000, 100_000, 100_000, 100_000).output(8).kernel(3, 3).build())
+                        .close()));
+        c.add(new Case("binary operand of 2^64 elements", "a=[65536, 65536, 65536, 65536] would have "
+                + "18446744073709551616 elements",
+                e -> e.plan(Operation.parse("op=binary kind=add a=65536,65536,65536,65536 b=1")).close()));
 
         // ---- torchvision.ops.deform_conv2d shape rules, through Engine.deformConv2d
         // input [1,4,6,6], weight [2,4,3,3], 3x3 pad 1 stride 1: output 6x6, offset [1,18,6,6], mask [1,9,6,6]
