@@ -303,7 +303,8 @@ final class BenchCommand extends CliCommand {
             out().println("host-array ms: a call on host arrays (input and output copied); device-tensor ms: a call on"
                     + " device tensors (no copies)" + (problems.isEmpty() ? "" : "; GFLOP/s from host-array ms;"));
             if (!problems.isEmpty()) {
-                out().println("peak: kernel GFLOP/s (wall GFLOP/s on the CPU path) / the measured FMA peak");
+                out().println(noPeak ? "peak: not measured (--no-peak)"
+                        : "peak: kernel GFLOP/s (wall GFLOP/s on the CPU path) / the measured FMA peak");
             }
             if (!roiProblems.isEmpty()) {
                 out().println("RoI rows: Msample/s = bilinear samples (4 taps each) a call takes, counted from its RoIs,"

@@ -87,7 +87,8 @@ final class ModelRun {
                 out.printf(Locale.ROOT, "%s: output '%s' %s float32%n", e.getValue().path(), e.getKey(),
                         Arrays.toString(results.get(e.getKey()).shape()));
             }
-            out.printf(Locale.ROOT, "%s: %d steps on %s%s, %.3f ms (first run, compilation excluded)%n",
+            out.printf(Locale.ROOT, "%s: %d steps on %s%s, %.3f ms (first run, after the graph was compiled; a driver that builds a "
+                    + "kernel at its first launch, as POCL does, spends that time here)%n",
                     model.getFileName(), net.steps().size(), engine.deviceName(),
                     onCpu == 0 || engine.backend().equals("cpu") ? "" : " (" + onCpu + " on the CPU path)", ms);
         }

@@ -92,6 +92,9 @@ class BenchCommandTest {
                 "--no-peak");
         assertEquals(0, quick.code(), quick.toString());
         assertTrue(quick.out().contains("tiny.conv") && !quick.out().contains("tiny.dcn"), quick.toString());
+        // no peak measured: the legend says so instead of explaining a share that is not there
+        assertTrue(quick.out().contains("peak: not measured (--no-peak)")
+                && !quick.out().contains("the measured FMA peak"), quick.toString());
         Path page = dir.resolve("chart.html");
         Cli.Result html = Cli.run("bench", "--shapes", shapes().toString(), "--device", "cpu", "--quick", "--iters", "1",
                 "--no-peak", "--plot", page.toString());
