@@ -180,8 +180,8 @@ final class BenchBatches {
     }
 
     /**
-     * {@code a call moves 4.1 MB at n=1, 32.5 MB at n=8; last-level cache 32 MB}, or empty when no
-     * point knows its bytes. MB are 10^6 bytes; the cache is given in MiB as the system reports it.
+     * {@code a call moves 4.1 MB at n=1, 32.5 MB at n=8; last-level cache 33.6 MB}, or empty when
+     * no point knows its bytes; MB are 10^6 bytes throughout.
      */
     static String cacheNote(List<Point> points, long cacheBytes) {
         List<String> moves = new ArrayList<>();
@@ -194,7 +194,7 @@ final class BenchBatches {
             return "";
         }
         String cache = cacheBytes > 0
-                ? String.format(Locale.ROOT, "last-level cache %.0f MiB", cacheBytes / (1024.0 * 1024.0))
+                ? String.format(Locale.ROOT, "last-level cache %.1f MB", cacheBytes / 1e6)
                 : "last-level cache unknown";
         return "a call moves " + String.join(", ", moves) + "; " + cache;
     }
@@ -206,16 +206,17 @@ final class BenchBatches {
 
     /** As {@link #print(List, List, Map, Map, long, PrintWriter)} with the bytes and the cache unknown. */
     static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores, PrintWriter out) {
-        print(rows, batches, othersCores, Map.of(), -1, out);
+        print(rows, batches, othersCores, Map.of(), -1, backend -> true, out);
     }
 
     /**
      * Prints the summary table; {@code othersCores} and {@code bytesPerCall} as in
-     * {@link #scaling(List, Map, Map)}, {@code cacheBytes} the last-level cache's size (-1 if
-     * unknown), named on the lines with a slower batch.
+     * {@link #scaling(List, Map, Map)}, {@code cacheBytes} the host's last-level cache (-1 if
+     * unknown), named on the slower lines of the backends {@code onHostCpu} accepts (not a GPU's).
      */
     static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores,
-                      Map<String, Long> bytesPerCall, long cacheBytes, PrintWriter out) {
+                      Map<String, Long> bytesPerCall, long cacheBytes, java.util.function.Predicate<String> onHostCpu,
+                      PrintWriter out) {
         Map<String, List<Point>> m = scaling(rows, othersCores, bytesPerCall);
         out.println("batch scaling: GFLOP/s and ms per image (device tensors where the backend has them, else host "
                 + "arrays); 'slower' when a larger batch costs more than " + (int) SLOWER_PERCENT + "% more per image; "
@@ -237,7 +238,11 @@ final class BenchBatches {
             }
             double busy = busiest(e.getValue());
             line.append(String.format(Locale.ROOT, "  %-5s", Double.isNaN(busy) ? "-" : String.format(Locale.ROOT, "%.2f", busy)));
-            out.println(line.append("  ").append(judgement(e.getValue(), cacheBytes)));
+            String backend = e.getKey().substring(e.getKey().lastIndexOf(' ') + 1);
+            List<Point> points = onHostCpu.test(backend) ? e.getValue()
+                    : e.getValue().stream().map(p -> new Point(p.batch(), p.gflops(), p.msPerImage(), p.othersCores()))
+                            .toList();
+            out.println(line.append("  ").append(judgement(points, cacheBytes)));
         }
     }
 }

@@ -76,9 +76,9 @@ final class BenchCommand extends CliCommand {
                     + "how GFLOP/s and the time per image change with the batch.")
     String batch;
 
-    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = Main.DEVICE_DEFAULT,
+    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
             description = "Device under test (default: ${DEFAULT-VALUE}; "
-                    + Main.DEVICE_DEFAULT_HELP + "); cpu times the CPU path alone.")
+                    + DEVICE_DEFAULT_HELP + "); cpu times the CPU path alone.")
     DeviceChoice device;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
@@ -136,6 +136,7 @@ final class BenchCommand extends CliCommand {
 
     @Override
     public Integer call() throws IOException {
+        device = device(device);
         if (!(warmupSeconds >= 0)) {
             throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + " must not be negative");
         }
@@ -335,7 +336,10 @@ final class BenchCommand extends CliCommand {
                         bytesPerCall.put(p.name(), BenchBatches.bytesPerCall(c));
                     }
                 }
-                BenchBatches.print(rows, batches, othersCores, bytesPerCall, CacheSizes.lastLevelBytes(), out());
+                // The host's cache says nothing about a GPU's lines.
+                boolean gpu = ctx.isPresent() && !ctx.get().info().isCpu();
+                BenchBatches.print(rows, batches, othersCores, bytesPerCall, CacheSizes.lastLevelBytes(),
+                        backend -> !(gpu && backend.equals("opencl")), out());
             }
             for (String note : shares.notes()) {
                 out().println("peak: " + note);

@@ -1,5 +1,6 @@
 package dev.convcl.cli;
 
+import dev.convcl.DeviceChoice;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,6 +21,42 @@ abstract class CliCommand implements Callable<Integer> {
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
+
+    /** How the commands' help says where {@code --device}'s default comes from. */
+    static final String DEVICE_DEFAULT_HELP = "-D" + DeviceChoice.PROPERTY + " or $" + DeviceChoice.ENVIRONMENT
+            + " set the default";
+
+    /**
+     * The device a command runs on: {@code given} when {@code --device} is on the command line,
+     * else the system property {@value DeviceChoice#PROPERTY}, else the environment variable
+     * {@value DeviceChoice#ENVIRONMENT} (a blank one counts as unset), else {@code given} (the
+     * option's own default), as {@link dev.convcl.Engine#create()} chooses.
+     *
+     * @throws IllegalArgumentException naming the value and where it came from when the property or
+     *                                  variable holds something {@link DeviceChoice#parse} refuses
+     */
+    DeviceChoice device(DeviceChoice given) {
+        if (spec.commandLine().getParseResult().hasMatchedOption("--device")) {
+            return given;
+        }
+        String property = System.getProperty(DeviceChoice.PROPERTY);
+        if (property != null && !property.isBlank()) {
+            return parseDefault(property, "-D" + DeviceChoice.PROPERTY);
+        }
+        String variable = System.getenv(DeviceChoice.ENVIRONMENT);
+        if (variable != null && !variable.isBlank()) {
+            return parseDefault(variable, "$" + DeviceChoice.ENVIRONMENT);
+        }
+        return given;
+    }
+
+    private static DeviceChoice parseDefault(String value, String source) {
+        try {
+            return DeviceChoice.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (from " + source + "; --device overrides it)");
+        }
+    }
 
     PrintWriter out() {
         return spec.commandLine().getOut();

@@ -99,39 +99,15 @@ public final class Main implements Runnable {
         for (Supplier<Object> sub : SUBCOMMANDS) {
             cl.addSubcommand(sub.get());
         }
-        cl.registerConverter(DeviceChoice.class, Main::device);
+        cl.registerConverter(DeviceChoice.class, s -> {
+            try {
+                return DeviceChoice.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        });
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         return cl;
-    }
-
-    /**
-     * The default of every command's {@code --device}: the system property {@value DeviceChoice#PROPERTY},
-     * else the environment variable {@value DeviceChoice#ENVIRONMENT}, else {@code auto}, as
-     * {@link dev.convcl.Engine#create()} chooses (picocli resolves the lookups when it parses).
-     */
-    static final String DEVICE_DEFAULT = "${sys:" + DeviceChoice.PROPERTY + ":-${env:" + DeviceChoice.ENVIRONMENT
-            + ":-auto}}";
-
-    /** How the commands' help names where {@code --device}'s default comes from. */
-    static final String DEVICE_DEFAULT_HELP = "-D" + DeviceChoice.PROPERTY + " or $" + DeviceChoice.ENVIRONMENT
-            + " set the default";
-
-    /**
-     * {@code --device}'s value, or its default from the property or variable: a blank one counts
-     * as unset (as {@link DeviceChoice#fromEnvironment()} reads them). A value that does not parse
-     * is a usage error naming the value and, when it is the property's or the variable's, where
-     * it came from.
-     */
-    static DeviceChoice device(String s) {
-        try {
-            return s == null || s.isBlank() ? DeviceChoice.fromEnvironment() : DeviceChoice.parse(s);
-        } catch (IllegalArgumentException e) {
-            String property = System.getProperty(DeviceChoice.PROPERTY);
-            String source = s != null && s.equals(property) ? " (from -D" + DeviceChoice.PROPERTY + ")"
-                    : s != null && property == null && s.equals(System.getenv(DeviceChoice.ENVIRONMENT))
-                    ? " (from $" + DeviceChoice.ENVIRONMENT + ")" : "";
-            throw new CommandLine.TypeConversionException(e.getMessage() + source);
-        }
     }
 
     @CommandLine.Option(names = "--debug", description = "Show stack traces and DEBUG logs.")

@@ -87,10 +87,11 @@ final class ModelRun {
                 out.printf(Locale.ROOT, "%s: output '%s' %s float32%n", e.getValue().path(), e.getKey(),
                         Arrays.toString(results.get(e.getKey()).shape()));
             }
-            out.printf(Locale.ROOT, "%s: %d steps on %s%s, %.3f ms (first run, after the graph was compiled; a driver that builds a "
-                    + "kernel at its first launch, as POCL does, spends that time here)%n",
+            out.printf(Locale.ROOT, "%s: %d steps on %s%s, %.3f ms (first run, after the graph was compiled%s)%n",
                     model.getFileName(), net.steps().size(), engine.deviceName(),
-                    onCpu == 0 || engine.backend().equals("cpu") ? "" : " (" + onCpu + " on the CPU path)", ms);
+                    onCpu == 0 || engine.backend().equals("cpu") ? "" : " (" + onCpu + " on the CPU path)", ms,
+                    engine.backend().equals("cpu") ? ""
+                            : "; a driver that builds a kernel at its first launch, as POCL does, spends that time here");
         }
         return 0;
     }

@@ -24,9 +24,9 @@ import picocli.CommandLine.Option;
                 + "its results as shares of it; when they do not (a busy machine) it is shown but not cached."})
 final class PeakCommand extends CliCommand {
 
-    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = Main.DEVICE_DEFAULT,
+    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
             description = "The OpenCL device to measure (default: ${DEFAULT-VALUE}; "
-                    + Main.DEVICE_DEFAULT_HELP + "); cpu measures the Java path only.")
+                    + DEVICE_DEFAULT_HELP + "); cpu measures the Java path only.")
     DeviceChoice device;
 
     @Option(names = "--fma-limit", paramLabel = "GFLOPS",
@@ -36,6 +36,7 @@ final class PeakCommand extends CliCommand {
 
     @Override
     public Integer call() {
+        device = device(device);
         if (fmaLimit != null && !(fmaLimit > 0 && Double.isFinite(fmaLimit))) {
             throw new IllegalArgumentException("--fma-limit " + fmaLimit + " must be a positive number of GFLOP/s");
         }

@@ -109,9 +109,9 @@ final class RunCommand extends CliCommand {
             description = "deform_roi_pool: scale of the offsets (default: 0.1, as mmcv).")
     Float gamma;
 
-    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = Main.DEVICE_DEFAULT,
+    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
             description = "Where to run (default: ${DEFAULT-VALUE}; "
-                    + Main.DEVICE_DEFAULT_HELP + "; auto falls back to the CPU path with a warning).")
+                    + DEVICE_DEFAULT_HELP + "; auto falls back to the CPU path with a warning).")
     DeviceChoice device;
 
     @Option(names = "--out", required = true, paramLabel = "[NAME=]Y.npy",
@@ -149,6 +149,7 @@ final class RunCommand extends CliCommand {
 
     @Override
     public Integer call() {
+        device = device(device);
         if (model != null) {
             if (op != null || weight != null || bias != null || offset != null || mask != null || groups != null
                     || offsetGroups != null || rois != null || outputSize != null

@@ -40,13 +40,14 @@ final class TuneCommand extends CliCommand {
                     + "the cache root: $CONVCL_CACHE_DIR, else $XDG_CACHE_HOME/convcl, else ~/.cache/convcl).")
     Path dir;
 
-    @Option(names = "--device", paramLabel = "opencl|opencl:N", defaultValue = Main.DEVICE_DEFAULT,
-            description = "The OpenCL device to tune (default: ${DEFAULT-VALUE}, auto meaning opencl; "
-                    + Main.DEVICE_DEFAULT_HELP + ").")
+    @Option(names = "--device", paramLabel = "opencl|opencl:N", defaultValue = "opencl",
+            description = "The OpenCL device to tune (default: ${DEFAULT-VALUE}; auto means opencl; "
+                    + DEVICE_DEFAULT_HELP + ").")
     DeviceChoice device;
 
     @Override
     public Integer call() throws Exception {
+        device = device(device);
         if (device.kind() == DeviceChoice.Kind.CPU) {
             throw new IllegalArgumentException("--device cpu: tune needs an OpenCL device (opencl or opencl:N)"
                     + (spec.commandLine().getParseResult().hasMatchedOption("--device") ? ""

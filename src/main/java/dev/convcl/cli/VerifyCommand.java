@@ -31,9 +31,9 @@ import picocli.CommandLine.Option;
                 + "Exits 1 on any failure."})
 final class VerifyCommand extends CliCommand {
 
-    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = Main.DEVICE_DEFAULT,
+    @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
             description = "Device to check (default: ${DEFAULT-VALUE}; "
-                    + Main.DEVICE_DEFAULT_HELP + ").")
+                    + DEVICE_DEFAULT_HELP + ").")
     DeviceChoice device;
 
     @Option(names = "--count", paramLabel = "N", defaultValue = "10",
@@ -45,6 +45,7 @@ final class VerifyCommand extends CliCommand {
 
     @Override
     public Integer call() throws IOException {
+        device = device(device);
         if (count < 0) {
             throw new IllegalArgumentException("--count " + count + " must not be negative");
         }

@@ -211,7 +211,7 @@ final class GemmConv extends CpuPlan {
             long ranges = Math.min(items * ceilDiv(m, kPerRange), threads);
             floats = (long) depth * tileCols + tileData + ranges * ((long) kPerRange * tileCols + gemm);
         } else {
-            long tasks = Math.min((long) spec.n() * spec.groups() * tiles * parts, threads);
+            long tasks = Math.min((long) (fold ? 1 : spec.n()) * spec.groups() * tiles * parts, threads);
             floats = tasks * ((long) chunk * tileCols + (long) m * tileCols + tileData + gemm);
         }
         if (lanes) {

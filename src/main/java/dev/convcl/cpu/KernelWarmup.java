@@ -113,8 +113,8 @@ final class KernelWarmup {
             laneOffsets[r] = r * lanePixels;
         }
         // binaryRow on a row of two vectors and three values (vector steps, then the scalar tail),
-        // for every kind with each operand broadcast in turn and neither (CpuOpsKernelsTest checks
-        // the results bit for bit).
+        // for every kind with each operand broadcast in turn and neither; for the JIT only (its
+        // results are not returned: CpuOpsKernelsTest checks binaryRow bit for bit on its own).
         int binLen = 2 * q + 3;
         float[] binA = ramp(binLen, 0.5f), binB = ramp(binLen, 1f), binY = new float[binLen];
         int[][] binStrides = {{1, 1}, {1, 0}, {0, 1}};

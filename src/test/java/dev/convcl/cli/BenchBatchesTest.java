@@ -107,7 +107,7 @@ class BenchBatchesTest {
         assertEquals(new BenchBatches.Point(8, 101, 8.1 / 8, Double.NaN, 32_530_000L), s.get("r cpu").get(1));
         long cache = 32L * 1024 * 1024;
         assertEquals("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1, 32.5 MB at n=8; "
-                + "last-level cache 32 MiB)", BenchBatches.judgement(s.get("r cpu"), cache));
+                + "last-level cache 33.6 MB)", BenchBatches.judgement(s.get("r cpu"), cache));
         assertEquals("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1, 32.5 MB at n=8; "
                 + "last-level cache unknown)", BenchBatches.judgement(s.get("r cpu"), -1));
         // no slower batch: no note; no bytes known: the verdict alone
@@ -115,11 +115,18 @@ class BenchBatchesTest {
         assertEquals("slower: n=8 63% slower per image than n=1",
                 BenchBatches.judgement(BenchBatches.scaling(rows).get("r cpu"), cache));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        BenchBatches.print(rows, List.of(1, 8), java.util.Map.of(), bytes, cache,
+        BenchBatches.print(rows, List.of(1, 8), java.util.Map.of(), bytes, cache, backend -> true,
                 new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
         String text = out.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1, 32.5 MB at n=8; "
-                + "last-level cache 32 MiB)") && text.contains("no slower"), text);
+                + "last-level cache 33.6 MB)") && text.contains("no slower"), text);
+        // a GPU's line: the host's cache is not its cache, so no note
+        ByteArrayOutputStream gpu = new ByteArrayOutputStream();
+        BenchBatches.print(rows, List.of(1, 8), java.util.Map.of(), bytes, cache, backend -> !backend.equals("cpu"),
+                new PrintWriter(new java.io.OutputStreamWriter(gpu, StandardCharsets.UTF_8), true));
+        String gpuText = gpu.toString(StandardCharsets.UTF_8);
+        assertTrue(gpuText.contains("slower: n=8 63% slower per image than n=1\n") && !gpuText.contains("a call moves"),
+                gpuText);
     }
 
     @Test

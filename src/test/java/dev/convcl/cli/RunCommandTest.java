@@ -312,7 +312,7 @@ class RunCommandTest {
         dev.convcl.testing.ForkedJvm.Result bad = forked(List.of(), noDevice, "gpu");
         assertEquals(2, bad.exitCode(), bad.toString());
         assertTrue(bad.err().contains("device 'gpu' is not one of auto, cpu, opencl, opencl:N")
-                && bad.err().contains("(from $CONVCL_DEVICE)")
+                && bad.err().contains("(from $CONVCL_DEVICE; --device overrides it)")
                 && bad.err().lines().filter(l -> !l.startsWith("WARNING: Using incubator")).count() == 1, bad.toString());
         // --device wins over the variable; the property over the variable
         dev.convcl.testing.ForkedJvm.Result given = forked(List.of(), cmd, "gpu");
@@ -322,6 +322,18 @@ class RunCommandTest {
         assertTrue(property.out().contains(" on cpu (pure Java"), property.toString());
         dev.convcl.testing.ForkedJvm.Result blank = forked(List.of(), noDevice, " ");
         assertEquals(0, blank.exitCode(), blank.toString());
+        // a blank property falls through to the variable, which is then the one named
+        dev.convcl.testing.ForkedJvm.Result blankProperty = forked(List.of("-Dconvcl.device= "), noDevice, "gpu");
+        assertTrue(blankProperty.exitCode() == 2 && blankProperty.err().contains("(from $CONVCL_DEVICE"),
+                blankProperty.toString());
+        // help whatever the variable holds; a blank --device typed out is refused, not the default
+        dev.convcl.testing.ForkedJvm.Result help = forked(List.of(), List.of("run", "--help"), "gpu");
+        assertTrue(help.exitCode() == 0 && help.out().contains("--device"), help.toString());
+        List<String> blankOption = new ArrayList<>(noDevice);
+        blankOption.addAll(List.of("--device", ""));
+        dev.convcl.testing.ForkedJvm.Result typedBlank = forked(List.of(), blankOption, "cpu");
+        assertTrue(typedBlank.exitCode() == 2 && typedBlank.err().contains("device '' is not one of"),
+                typedBlank.toString());
     }
 
     private static dev.convcl.testing.ForkedJvm.Result forked(List<String> jvmOptions, List<String> args,
