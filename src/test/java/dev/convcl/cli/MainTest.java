@@ -124,7 +124,8 @@ class MainTest {
                 + "options only (see 'convcl devices --help')");
         Cli.assertUsageError(Cli.run("devices", "--verbose"), "Unknown option: '--verbose'");
         Cli.assertUsageError(Cli.run("verify", "--count", "many"), "'many' is not an int");
-        Cli.assertUsageError(Cli.run("verify", "--count", "-1"), "--count -1 must not be negative");
+        Cli.assertUsageLine(Cli.run("verify", "--count", "-1"), "convcl verify: --count -1 must be at least 1");
+        Cli.assertUsageLine(Cli.run("verify", "--count", "0"), "convcl verify: --count 0 must be at least 1");
     }
 
     @Test
