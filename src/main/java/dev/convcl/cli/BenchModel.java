@@ -665,7 +665,7 @@ final class BenchModel {
         for (Value v : g.inputs()) {
             ins.append(ins.length() == 0 ? "" : ", ").append('\'').append(v.name()).append("' ").append(Arrays.toString(v.shape()));
         }
-        out.println("model: " + model.getFileName() + ", input " + ins + ", " + g.nodeCount() + " nodes");
+        out.println("model: " + model.getFileName() + ", input " + ins + ", " + Plural.of(g.nodeCount(), "node"));
         out.println("median ms: a call on device tensors (inputs already on the device, outputs left there); host-array ms:"
                 + " inputs copied in and outputs out (a peer's call: its median); host transfers: host-device copies in one"
                 + " device-tensor call");

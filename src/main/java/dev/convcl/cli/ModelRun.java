@@ -87,8 +87,8 @@ final class ModelRun {
                 out.printf(Locale.ROOT, "%s: output '%s' %s float32%n", e.getValue().path(), e.getKey(),
                         Arrays.toString(results.get(e.getKey()).shape()));
             }
-            out.printf(Locale.ROOT, "%s: %d steps on %s%s, %.3f ms (first run, compilation excluded)%n",
-                    model.getFileName(), net.steps().size(), engine.deviceName(),
+            out.printf(Locale.ROOT, "%s: %s on %s%s, %.3f ms (first run, compilation excluded)%n",
+                    model.getFileName(), Plural.of(net.steps().size(), "step"), engine.deviceName(),
                     onCpu == 0 || engine.backend().equals("cpu") ? "" : " (" + onCpu + " on the CPU path)", ms);
         }
         return 0;

@@ -32,6 +32,21 @@ class BenchCommandTest {
         return Files.writeString(dir.resolve("shapes.txt"), TINY);
     }
 
+    /** A count of one takes the singular: "1 problem", "median of 1 call", "at least 1 call", "1 result ok". */
+    @Test
+    void countsOfOneAreSingular() throws IOException {
+        Cli.Result r = Cli.run("bench", "--shapes", shapes().toString(), "--filter", "tiny.conv", "--device", "cpu",
+                "--iters", "1", "--warmup", "1", "--warmup-seconds", "0.01", "--seconds", "0");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.err().contains("bench: 1 problem on "), r.toString());
+        assertTrue(r.err().contains("median of 1 call (") && r.err().contains("(at least 1 call and "), r.toString());
+        assertTrue(r.err().contains(" 1 call   ("), "progress line: " + r);
+        assertTrue(r.out().contains("1 result ok, 0 FAIL"), r.toString());
+        assertEquals("0 steps", Plural.of(0, "step"));
+        assertEquals("1 step", Plural.of(1, "step"));
+        assertEquals("2 host transfers", Plural.of(2, "host transfer"));
+    }
+
     @Test
     void cpuRunWritesTableJsonCsvAndPlot() throws IOException {
         Path json = dir.resolve("out.json"), csv = dir.resolve("out.csv"), svg = dir.resolve("out.svg");
