@@ -166,8 +166,9 @@ final class BenchCommand extends CliCommand {
         if (model != null) {
             return runModel();
         }
-        if (!inputShapes.isEmpty() || layers) {
-            throw new IllegalArgumentException("--input-shape and --layers are for --model");
+        if (!inputShapes.isEmpty() || layers) {   // name only the flags given
+            throw new IllegalArgumentException(inputShapes.isEmpty() ? "--layers is for --model"
+                    : layers ? "--input-shape and --layers are for --model" : "--input-shape is for --model");
         }
         if (chain) {
             return runChain();

@@ -146,6 +146,13 @@ class BenchCommandTest {
                 "no problem is left after --filter 'resnet' (of 2)");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--filter", "(("), "is not a regular expression");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--iters", "0"), "--iters 0 must be at least 1");
+        // --model's options without --model: the line names the ones given, no more
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--layers"),
+                "convcl bench: --layers is for --model");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--input-shape", "1,3,8,8"),
+                "convcl bench: --input-shape is for --model");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--input-shape", "1,3,8,8", "--layers"),
+                "convcl bench: --input-shape and --layers are for --model");
         Path missing = dir.resolve("missing/out.json");
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--json", missing.toString()),
                 "convcl bench: JSON report " + missing + " (--json): its folder " + missing.getParent() + " does not exist");
