@@ -74,6 +74,19 @@ class ErrorsTest {
         }
     }
 
+    /**
+     * tune --dir is created when missing (TuneOpenClTest), so what is checked before any device
+     * work is that it can be: a folder under a file is one line, exit 2, and nothing is made.
+     */
+    @Test
+    void tuneRefusesADirThatCannotBeCreated() throws IOException {
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        Path under = file.resolve("tuning");
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", under.toString()),
+                "convcl tune: tuning folder " + under + " (--dir): cannot be created: " + file + " is a file");
+        assertEquals(List.of("file"), Cli.names(dir));
+    }
+
     @Test
     void theOutOfMemoryMessageNamesTheMemoryThatRanOut() {
         assertEquals("out of memory: the Java heap (at most 512 MiB) is too small for this command; give the JVM more, "
