@@ -73,11 +73,16 @@ final class OneLine {
         throw new IllegalArgumentException("'" + line + "' is op=" + op.name() + ", not op=" + name);
     }
 
-    /** Rejects keys outside {@code known}. */
+    /**
+     * Rejects keys outside {@code known}; the message lists every key a line may carry, the
+     * {@link #IGNORED_KEYS} ({@code quick}) too, since the reader accepts them.
+     */
     static void checkKeys(Map<String, String> f, Set<String> known) {
         for (String key : f.keySet()) {
             if (!known.contains(key)) {
-                throw new IllegalArgumentException("unknown field '" + key + "' (known: " + new java.util.TreeSet<>(known) + ")");
+                java.util.TreeSet<String> accepted = new java.util.TreeSet<>(known);
+                accepted.addAll(IGNORED_KEYS);
+                throw new IllegalArgumentException("unknown field '" + key + "' (known: " + accepted + ")");
             }
         }
     }

@@ -53,10 +53,11 @@ final class OnnxLoader {
 
     private Graph run() {
         for (OnnxGraph.Input in : model.inputs()) {
+            String name = unique(in.name());
             try {
-                values.put(in.name(), b.input(unique(in.name()), in.shape().dims()));
+                values.put(in.name(), b.input(name, in.shape().dims()));
             } catch (IllegalArgumentException e) {
-                problems.add("input '" + in.name() + "': " + e.getMessage());
+                problems.add("input '" + in.name() + "': " + strip("input '" + name + "': ", e.getMessage()));
                 poisoned.add(in.name());
             }
         }
@@ -76,7 +77,7 @@ final class OnnxLoader {
                 problems.add(kind(n) + " '" + n.name() + "': " + e.getMessage());
                 poisoned.add(n.output());
             } catch (IllegalArgumentException e) {
-                problems.add(kind(n) + " '" + n.name() + "': " + strip(n.name(), e.getMessage()));
+                problems.add(kind(n) + " '" + n.name() + "': " + strip("node '" + n.name() + "': ", e.getMessage()));
                 poisoned.add(n.output());
             }
         }
@@ -212,9 +213,11 @@ final class OnnxLoader {
         return u;
     }
 
-    /** The builder's message without its {@code node 'name': } prefix (the list names the node). */
-    private static String strip(String name, String message) {
-        String prefix = "node '" + name + "': ";
+    /**
+     * The builder's message without its {@code prefix} ({@code node 'name': } or {@code input 'name': }):
+     * the list names the node or input already.
+     */
+    private static String strip(String prefix, String message) {
         return message != null && message.startsWith(prefix) ? message.substring(prefix.length()) : String.valueOf(message);
     }
 

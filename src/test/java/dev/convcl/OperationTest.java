@@ -210,6 +210,14 @@ class OperationTest {
                 + expected.trim() + "'");
     }
 
+    /** An unknown field's message lists every field a line may carry: quick=1, which shapes files use, too. */
+    @Test
+    void theKnownFieldsIncludeQuick() {
+        String message = assertThrows(IllegalArgumentException.class, () -> Operation.parse(BASE + "foo=1")).getMessage();
+        assertTrue(message.matches("unknown field 'foo' \\(known: \\[.*\\bquick\\b.*\\]\\)"), message);
+        assertEquals(Operation.parse(BASE), Operation.parse(BASE + "quick=1"));
+    }
+
     @Test
     void emptyLineAndNullWindowAreRejected() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Operation.parse("  ")).getMessage()

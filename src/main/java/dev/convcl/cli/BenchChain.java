@@ -499,9 +499,10 @@ final class BenchChain {
             Row row = new Row(on.backend(), on.deviceName(), transfersOk, check.against(), check.relL2(), compile, wall,
                     min(series.wall()), max(series.wall()), series.wall().length, kernel, kernelLayers, transfers[0],
                     Double.NaN, layers, error);
-            progress.printf(Locale.ROOT, "      %-6s %9.3f ms wall, %s ms kernel (%d of %d layers), %d host transfers, "
-                    + "%2d calls  (%s)%n", row.backend(), wall, BenchReport.num(kernel, 3), kernelLayers, layers.size(),
-                    transfers[0], series.wall().length, check.describe());
+            progress.printf(Locale.ROOT, "      %-6s %9.3f ms wall, %s ms kernel (%d of %s), %s, %2d %-5s  (%s)%n",
+                    row.backend(), wall, BenchReport.num(kernel, 3), kernelLayers, Plural.of(layers.size(), "layer"),
+                    Plural.of(transfers[0], "host transfer"), series.wall().length, Plural.noun(series.wall().length, "call"),
+                    check.describe());
             progress.flush();
             return row;
         }

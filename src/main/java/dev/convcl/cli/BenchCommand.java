@@ -65,7 +65,7 @@ final class BenchCommand extends CliCommand {
             + "deform_roi_pool at 300 RoIs over a 1x256x50x68 map, scale 1/16) instead of the convolution suite.")
     boolean roi;
 
-    @Option(names = "--quick", description = "Only the problems marked quick=1 (a few minutes on a 2-core CPU).")
+    @Option(names = "--quick", description = "Only the problems marked quick=1 (under a minute on a 2-core CPU).")
     boolean quick;
 
     @Option(names = "--filter", paramLabel = "REGEX", description = "Only problems whose name contains a match.")
@@ -168,8 +168,9 @@ final class BenchCommand extends CliCommand {
         if (model != null) {
             return runModel();
         }
-        if (!inputShapes.isEmpty() || layers) {
-            throw new IllegalArgumentException("--input-shape and --layers are for --model");
+        if (!inputShapes.isEmpty() || layers) {   // name only the flags given
+            throw new IllegalArgumentException(inputShapes.isEmpty() ? "--layers is for --model"
+                    : layers ? "--input-shape and --layers are for --model" : "--input-shape is for --model");
         }
         if (chain) {
             return runChain();
@@ -219,7 +220,7 @@ final class BenchCommand extends CliCommand {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
             int count = problems.size() + roiProblems.size();
-            err().println("bench: " + count + (count == 1 ? " problem" : " problems")
+            err().println("bench: " + Plural.of(count, "problem")
                     + (batches == null ? "" : " at batch " + joined(batches)) + " on " + engine.deviceName()
                     + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
             err().flush();
@@ -364,7 +365,7 @@ final class BenchCommand extends CliCommand {
                     out().println("n/a " + r.name() + " on " + r.backend() + ": " + r.error());
                 }
             }
-            out().println(outcomes.size() - failed - notApplicable + " results ok, " + failed + " FAIL"
+            out().println(Plural.of(outcomes.size() - failed - notApplicable, "result") + " ok, " + failed + " FAIL"
                     + (notApplicable > 0 ? ", " + notApplicable + " n/a (a peer cannot run the problem)" : ""));
             out().flush();
             writeFiles(engine.deviceName(), devicePeak, cpuPeak, limit, limitNotes, batches, opened.statuses(), rows,
@@ -472,7 +473,7 @@ final class BenchCommand extends CliCommand {
                     out().println("FAIL chain on " + r.backend() + ": " + r.error());
                 }
             }
-            out().println(rows.size() - failed + " results ok, " + failed + " FAIL");
+            out().println(Plural.of(rows.size() - failed, "result") + " ok, " + failed + " FAIL");
             out().flush();
             List<Map<String, Object>> fields = BenchChain.fields(rows);
             if (json != null) {
@@ -616,7 +617,7 @@ final class BenchCommand extends CliCommand {
             long failed = rows.stream().filter(r -> !r.ok()).count()
                     + peerRows.stream().filter(r -> !r.ok() && !r.unsupported()).count();
             long na = peerRows.stream().filter(BenchModel.PeerRow::unsupported).count();
-            out().println(rows.size() + peerRows.size() - failed - na + " results ok, " + failed + " FAIL"
+            out().println(Plural.of(rows.size() + peerRows.size() - failed - na, "result") + " ok, " + failed + " FAIL"
                     + (na == 0 ? "" : ", " + na + " n/a (a peer cannot run the network)"));
             out().flush();
             if (json != null) {
@@ -670,14 +671,16 @@ final class BenchCommand extends CliCommand {
     }
 
     private String describeTiming() {
+        int fewest = Math.min(BenchRunner.MIN_TIMED, iters);
+        String timed = String.format(Locale.ROOT, "median of %s (%.3g s budget) after a checking call and ",
+                fewest == iters ? Plural.of(iters, "call") : fewest + " to " + iters + " calls", seconds);
         if (warmupSeconds <= 0) {
-            return String.format(Locale.ROOT, "median of %d to %d calls (%.3g s budget) after a checking call and %d warm-up",
-                    Math.min(BenchRunner.MIN_TIMED, iters), iters, seconds, warmup);
+            return timed + warmup + " warm-up";
         }
-        return String.format(Locale.ROOT, "median of %d to %d calls (%.3g s budget) after a checking call and a warm-up"
-                + " (at least %d calls and %.3g s) that goes on in windows of %d until a window's median is within %.0f%%"
-                + " of the previous one (at most %d calls)", Math.min(BenchRunner.MIN_TIMED, iters), iters, seconds,
-                warmup, warmupSeconds, BenchPeer.Budget.WINDOW, 100 * BenchPeer.Budget.SETTLED, BenchRunner.MAX_WARMUP);
+        return timed + String.format(Locale.ROOT, "a warm-up (at least %s and %.3g s) that goes on in windows of %d "
+                + "until a window's median is within %.0f%% of the previous one (at most %d calls)",
+                Plural.of(warmup, "call"), warmupSeconds, BenchPeer.Budget.WINDOW, 100 * BenchPeer.Budget.SETTLED,
+                BenchRunner.MAX_WARMUP);
     }
 
     private void writeFiles(String deviceName, Peak.Result devicePeak, Peak.Result cpuPeak, FmaLimit limit,

@@ -40,8 +40,11 @@ final class BenchModel {
      */
     static final double MAX_WARMUP_SECONDS = 5;
 
-    /** One backend's measurements. */
-    record Row(String backend, String deviceName, int steps, long stepsOnCpuPath, double medianMs, double minMs,
+    /**
+     * One backend's measurements. {@code stepsOnCpuPath} counts the steps that fell back from the
+     * device to the CPU path; it is null on the {@code cpu} backend, where every step runs there.
+     */
+    record Row(String backend, String deviceName, int steps, Long stepsOnCpuPath, double medianMs, double minMs,
                double hostArrayMedianMs, int calls, long hostTransfers, long hostArrayTransfers, double relL2VsCpu,
                List<Map<String, Object>> layers, String error) {
         boolean ok() {
@@ -353,7 +356,8 @@ final class BenchModel {
         try {
             net = engine.compile(g);
             int steps = net.steps().size();
-            long onCpu = backend.equals("cpu") ? 0 : net.steps().stream().filter(s -> !s.backend().equals(backend)).count();
+            // Steps that fell back from the device: none to count on the CPU path itself.
+            Long onCpu = backend.equals("cpu") ? null : net.steps().stream().filter(s -> !s.backend().equals(backend)).count();
             Map<String, HostTensor> first = net.run(in);
             double rel = Double.NaN;
             if (reference != null) {
@@ -387,7 +391,7 @@ final class BenchModel {
             } catch (RuntimeException | LinkageError closing) {
                 e.addSuppressed(closing);
             }
-            return new Row(backend, engine.deviceName(), 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, -1, -1, Double.NaN,
+            return new Row(backend, engine.deviceName(), 0, null, Double.NaN, Double.NaN, Double.NaN, 0, -1, -1, Double.NaN,
                     null, BenchPeers.message(e));
         }
     }
@@ -400,11 +404,11 @@ final class BenchModel {
         private final Map<String, DeviceTensor> dIn;
         private final Map<String, DeviceTensor> dOut;
         private final int steps;
-        private final long onCpu;
+        private final Long onCpu;
         private final double rel;
 
         LiveBackend(Engine engine, CompiledGraph net, Map<String, HostTensor> in, Map<String, DeviceTensor> dIn,
-                    Map<String, DeviceTensor> dOut, int steps, long onCpu, double rel) {
+                    Map<String, DeviceTensor> dOut, int steps, Long onCpu, double rel) {
             this.engine = engine;
             this.net = net;
             this.in = in;
@@ -661,7 +665,7 @@ final class BenchModel {
         for (Value v : g.inputs()) {
             ins.append(ins.length() == 0 ? "" : ", ").append('\'').append(v.name()).append("' ").append(Arrays.toString(v.shape()));
         }
-        out.println("model: " + model.getFileName() + ", input " + ins + ", " + g.nodeCount() + " nodes");
+        out.println("model: " + model.getFileName() + ", input " + ins + ", " + Plural.of(g.nodeCount(), "node"));
         out.println("median ms: a call on device tensors (inputs already on the device, outputs left there); host-array ms:"
                 + " inputs copied in and outputs out (a peer's call: its median); host transfers: host-device copies in one"
                 + " device-tensor call");
@@ -672,9 +676,10 @@ final class BenchModel {
                 out.println(r.backend() + "  FAIL: " + r.error());
                 continue;
             }
-            out.printf(Locale.ROOT, "%-11s %10s %10s %14s %6d %15d %8d of %d%n", r.backend(), BenchReport.num(r.medianMs(), 3),
+            String onCpu = r.stepsOnCpuPath() == null ? "-" : r.stepsOnCpuPath() + " of " + r.steps();
+            out.printf(Locale.ROOT, "%-11s %10s %10s %14s %6d %15d %14s%n", r.backend(), BenchReport.num(r.medianMs(), 3),
                     BenchReport.num(r.minMs(), 3), BenchReport.num(r.hostArrayMedianMs(), 3), r.calls(), r.hostTransfers(),
-                    r.stepsOnCpuPath(), r.steps());
+                    onCpu);
         }
         for (PeerRow p : peers) {
             if (!p.ok()) {

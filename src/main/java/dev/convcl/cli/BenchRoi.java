@@ -224,9 +224,9 @@ final class BenchRoi {
                     run.prepareMs(), run.ok() ? Times.of(run.timing()) : Times.NONE, Times.NONE, 0, samples, true,
                     run.unsupported(), run.error(), Double.NaN, Map.of());
             if (run.ok()) {
-                progress.printf(Locale.ROOT, "      %-11s %-18s %9.3f ms %9.1f Msample/s  %2d calls  (%s)%n",
+                progress.printf(Locale.ROOT, "      %-11s %-18s %9.3f ms %9.1f Msample/s  %2d %-5s  (%s)%n",
                         peer.name(), run.algorithm(), row.host().medianMs(), row.msamplesPerS(), row.host().calls(),
-                        run.check());
+                        Plural.noun(row.host().calls(), "call"), run.check());
                 progress.flush();
             }
             medians.put(peer.name(), run.ok() ? row.host().medianMs() : Double.NaN);
@@ -268,9 +268,9 @@ final class BenchRoi {
         Row row = new Row(name, op, plan.backend(), plan.deviceName(), plan.algorithm(), check.against(), check.relL2(),
                 compiled.compileMs(), host, Times.of(resident.series()), resident.transfers(), samples, false, false,
                 null, Double.NaN, Map.of());
-        progress.printf(Locale.ROOT, "      %-6s %-18s %9.3f ms (device tensors %s ms) %9.1f Msample/s  %2d calls  (%s)%n",
+        progress.printf(Locale.ROOT, "      %-6s %-18s %9.3f ms (device tensors %s ms) %9.1f Msample/s  %2d %-5s  (%s)%n",
                 plan.backend(), plan.algorithm(), host.medianMs(), BenchReport.num(row.resident().medianMs(), 3),
-                row.msamplesPerS(), host.calls(), check.describe());
+                row.msamplesPerS(), host.calls(), Plural.noun(host.calls(), "call"), check.describe());
         if (resident.note() != null) {
             progress.println("      " + resident.note());
         }

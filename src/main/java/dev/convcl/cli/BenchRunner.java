@@ -179,8 +179,8 @@ final class BenchRunner {
         BenchRow row = BenchRow.peer(p.name(), spec, peer.name(), open.description(), run.algorithm(), refName,
                 run.relL2(), run.prepareMs(), run.timing(), run.error(), run.unsupported());
         if (run.ok()) {
-            progress.printf(Locale.ROOT, "      %-11s %-18s %9.3f ms %8.2f GFLOP/s  %2d calls  (%s)%n", peer.name(),
-                    run.algorithm(), row.medianMs(), row.gflops(), row.calls(), run.check());
+            progress.printf(Locale.ROOT, "      %-11s %-18s %9.3f ms %8.2f GFLOP/s  %2d %-5s  (%s)%n", peer.name(),
+                    run.algorithm(), row.medianMs(), row.gflops(), row.calls(), Plural.noun(row.calls(), "call"), run.check());
             progress.flush();
         }
         return row;
@@ -318,10 +318,10 @@ final class BenchRunner {
         double gflops = spec.flops() / (median * 1e6);
         double kernelGflops = spec.flops() / (kernelMedian * 1e6);
         double deviceGflops = spec.flops() / (deviceMedian * 1e6);
-        progress.printf(Locale.ROOT, "      %-6s %-18s %9.3f ms (device tensors %s ms) %8.2f GFLOP/s  %2d calls  (%s)%n",
+        progress.printf(Locale.ROOT, "      %-6s %-18s %9.3f ms (device tensors %s ms) %8.2f GFLOP/s  %2d %-5s  (%s)%n",
                 plan.backend(), plan.algorithm(), median, Double.isNaN(deviceMedian) ? "-"
                         : String.format(Locale.ROOT, "%.3f", deviceMedian), gflops, onHost.wall().length,
-                check.describe());
+                Plural.noun(onHost.wall().length, "call"), check.describe());
         if (deviceNote != null) {
             progress.println("      " + deviceNote);
         }

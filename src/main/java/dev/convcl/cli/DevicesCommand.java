@@ -39,7 +39,7 @@ final class DevicesCommand extends CliCommand {
                 platform = d.platform();
                 Object p = platform;
                 long count = found.devices().stream().filter(x -> x.platform().equals(p)).count();
-                out.println("Platform: " + d.platformName() + " (" + count + (count == 1 ? " device)" : " devices)"));
+                out.println("Platform: " + d.platformName() + " (" + Plural.of(count, "device") + ")");
             }
             boolean picked = best.isPresent() && best.get().index() == d.index();
             out.println("  opencl:" + d.index() + "  " + d.name() + (picked ? "   <- auto" : ""));

@@ -267,10 +267,21 @@ public final class Main implements Runnable {
                     + "-XX:MaxMetaspaceSize=512m for scripts/convcl";
         }
         long suggestGiB = Math.max(2, 1L << (64 - Long.numberOfLeadingZeros(Math.max(1, 2 * maxHeap >> 30) - 1)));
-        return String.format(Locale.ROOT, "out of memory: the Java heap (at most %.1f GiB) is too small for this "
+        return String.format(Locale.ROOT, "out of memory: the Java heap (at most %s) is too small for this "
                 + "command%s; give the JVM more, e.g. JAVA_OPTS=-Xmx%dg for scripts/convcl (java -Xmx%dg -jar ...), "
-                + "or run a smaller problem", maxHeap / (double) (1L << 30),
+                + "or run a smaller problem", heapSize(maxHeap),
                 what.isEmpty() || what.equals("Java heap space") ? "" : " (" + what + ")", suggestGiB, suggestGiB);
+    }
+
+    /**
+     * {@code bytes} of heap in words: GiB to one decimal from 1 GiB up, whole MiB below (a
+     * {@code -Xmx40m} heap is "40 MiB", not "0.0 GiB").
+     */
+    static String heapSize(long bytes) {
+        if (bytes >= 1L << 30) {
+            return String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
+        }
+        return Math.max(1, Math.round(bytes / (double) (1L << 20))) + " MiB";
     }
 
     /** A file-system error in words: which file and what went wrong. */

@@ -87,8 +87,8 @@ final class ModelRun {
                 out.printf(Locale.ROOT, "%s: output '%s' %s float32%n", e.getValue().path(), e.getKey(),
                         Arrays.toString(results.get(e.getKey()).shape()));
             }
-            out.printf(Locale.ROOT, "%s: %d steps on %s%s, %.3f ms (first run, after the graph was compiled%s)%n",
-                    model.getFileName(), net.steps().size(), engine.deviceName(),
+            out.printf(Locale.ROOT, "%s: %s on %s%s, %.3f ms (first run, after the graph was compiled%s)%n",
+                    model.getFileName(), Plural.of(net.steps().size(), "step"), engine.deviceName(),
                     onCpu == 0 || engine.backend().equals("cpu") ? "" : " (" + onCpu + " on the CPU path)", ms,
                     engine.backend().equals("cpu") ? ""
                             : "; a driver that builds a kernel at its first launch, as POCL does, spends that time here");

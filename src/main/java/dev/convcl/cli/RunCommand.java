@@ -34,7 +34,8 @@ import picocli.CommandLine.TypeConversionException;
         "--model: --input [NAME=]X.npy for each model input, --out [NAME=]Y.npy for the outputs wanted (names "
                 + "needed when the model has several); the inputs must have the model's declared shapes (a symbolic dimension, "
                 + "such as a dynamic batch, takes the file's size).",
-        "Files hold little-endian float32 or float64 in C order. Shapes: input [N, C, H, W], weight "
+        "Files hold little-endian float32 or float64 (int32 and int64 too, read as exact float32 values, up to 2^24 "
+                + "in magnitude) in C order. Shapes: input [N, C, H, W], weight "
                 + "[K, C/groups, kh, kw], bias [K], offset [N, 2*og*kh*kw, OH, OW], mask [N, og*kh*kw, OH, OW]."})
 final class RunCommand extends CliCommand {
 

@@ -36,8 +36,9 @@ final class TuneCommand extends CliCommand {
     String filter;
 
     @Option(names = "--dir", paramLabel = "DIR",
-            description = "Folder of the tuning file (default: the folder plans read it from, tuning/ under "
-                    + "the cache root: $CONVCL_CACHE_DIR, else $XDG_CACHE_HOME/convcl, else ~/.cache/convcl).")
+            description = "Folder of the tuning file, created if missing; before any timing it must be a writable "
+                    + "folder or one that can be made (default: the folder plans read it from, tuning/ under the cache "
+                    + "root: $CONVCL_CACHE_DIR, else $XDG_CACHE_HOME/convcl, else ~/.cache/convcl).")
     Path dir;
 
     @Option(names = "--device", paramLabel = "opencl|opencl:N", defaultValue = "opencl",

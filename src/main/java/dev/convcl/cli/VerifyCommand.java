@@ -37,7 +37,7 @@ final class VerifyCommand extends CliCommand {
     DeviceChoice device;
 
     @Option(names = "--count", paramLabel = "N", defaultValue = "10",
-            description = "Random problems a family (default: ${DEFAULT-VALUE}).")
+            description = "Random problems a family, at least 1 (default: ${DEFAULT-VALUE}).")
     int count;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the random problems and data (default: ${DEFAULT-VALUE}).")
@@ -46,8 +46,8 @@ final class VerifyCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         device = device(device);
-        if (count < 0) {
-            throw new IllegalArgumentException("--count " + count + " must not be negative");
+        if (count < 1) {   // 0 would leave each family a row of nothing: "0 passed, 0 failed ... ran on: "
+            throw new IllegalArgumentException("--count " + count + " must be at least 1");
         }
         List<BenchSuite.Problem> suite = BenchSuite.load(null);
         int passed = 0, failed = 0;

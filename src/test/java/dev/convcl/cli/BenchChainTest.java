@@ -101,7 +101,7 @@ class BenchChainTest {
         Cli.Result r = Cli.run("bench", "--chain", "--device", "cpu", "--iters", "2", "--warmup", "0",
                 "--warmup-seconds", "0", "--reference-mflop", "2", "--json", json.toString(), "--csv", csv.toString());
         assertEquals(0, r.code(), r.toString());
-        assertTrue(r.out().contains("1 results ok, 0 FAIL"), r.toString());
+        assertTrue(r.out().contains("1 result ok, 0 FAIL"), r.toString());
         // every layer of the trusted run was checked against the reference, on stderr
         for (int i = 1; i <= 10; i++) {
             assertTrue(Pattern.compile("(?m)^ +L" + i + " +\\S+ +ok, relative L2").matcher(r.err()).find(), "L" + i + ": " + r);

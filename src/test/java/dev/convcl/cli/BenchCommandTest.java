@@ -32,6 +32,21 @@ class BenchCommandTest {
         return Files.writeString(dir.resolve("shapes.txt"), TINY);
     }
 
+    /** A count of one takes the singular: "1 problem", "median of 1 call", "at least 1 call", "1 result ok". */
+    @Test
+    void countsOfOneAreSingular() throws IOException {
+        Cli.Result r = Cli.run("bench", "--shapes", shapes().toString(), "--filter", "tiny.conv", "--device", "cpu",
+                "--iters", "1", "--warmup", "1", "--warmup-seconds", "0.01", "--seconds", "0");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.err().contains("bench: 1 problem on "), r.toString());
+        assertTrue(r.err().contains("median of 1 call (") && r.err().contains("(at least 1 call and "), r.toString());
+        assertTrue(r.err().contains(" 1 call   ("), "progress line: " + r);
+        assertTrue(r.out().contains("1 result ok, 0 FAIL"), r.toString());
+        assertEquals("0 steps", Plural.of(0, "step"));
+        assertEquals("1 step", Plural.of(1, "step"));
+        assertEquals("2 host transfers", Plural.of(2, "host transfer"));
+    }
+
     @Test
     void cpuRunWritesTableJsonCsvAndPlot() throws IOException {
         Path json = dir.resolve("out.json"), csv = dir.resolve("out.csv"), svg = dir.resolve("out.svg");
@@ -134,6 +149,13 @@ class BenchCommandTest {
                 "no problem is left after --filter 'resnet' (of 2)");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--filter", "(("), "is not a regular expression");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--iters", "0"), "--iters 0 must be at least 1");
+        // --model's options without --model: the line names the ones given, no more
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--layers"),
+                "convcl bench: --layers is for --model");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--input-shape", "1,3,8,8"),
+                "convcl bench: --input-shape is for --model");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--input-shape", "1,3,8,8", "--layers"),
+                "convcl bench: --input-shape and --layers are for --model");
         Path missing = dir.resolve("missing/out.json");
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--json", missing.toString()),
                 "convcl bench: JSON report " + missing + " (--json): its folder " + missing.getParent() + " does not exist");

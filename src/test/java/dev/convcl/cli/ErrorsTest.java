@@ -67,18 +67,37 @@ class ErrorsTest {
             Cli.assertErrorLine(r, Main.EXIT_OUT_OF_MEMORY);
             String line = r.err().strip();
             assertTrue(line.startsWith("convcl fail: out of memory: the Java heap (at most "), line);
-            assertTrue(line.contains(" GiB) is too small for this command; give the JVM more, e.g. JAVA_OPTS=-Xmx"), line);
+            assertTrue(line.matches(".* [0-9.]+ (GiB|MiB)\\) is too small for this command; give the JVM more, "
+                    + "e\\.g\\. JAVA_OPTS=-Xmx.*"), line);
             assertTrue(line.endsWith(" or run a smaller problem"), line);
             assertFalse(line.contains("OutOfMemoryError"), line);
         }
     }
 
+    /**
+     * tune --dir is created when missing (TuneOpenClTest), so what is checked before any device
+     * work is that it can be: a folder under a file is one line, exit 2, and nothing is made.
+     */
+    @Test
+    void tuneRefusesADirThatCannotBeCreated() throws IOException {
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        Path under = file.resolve("tuning");
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", under.toString()),
+                "convcl tune: tuning folder " + under + " (--dir): cannot be created: " + file + " is a file");
+        assertEquals(List.of("file"), Cli.names(dir));
+    }
+
     @Test
     void theOutOfMemoryMessageNamesTheMemoryThatRanOut() {
-        assertEquals("out of memory: the Java heap (at most 0.5 GiB) is too small for this command; give the JVM more, "
+        assertEquals("out of memory: the Java heap (at most 512 MiB) is too small for this command; give the JVM more, "
                         + "e.g. JAVA_OPTS=-Xmx2g for scripts/convcl (java -Xmx2g -jar ...), or run a smaller problem",
                 Main.outOfMemory(new OutOfMemoryError("Java heap space"), 512L << 20));
         assertTrue(Main.outOfMemory(new OutOfMemoryError("Java heap space"), 4L << 30).contains("-Xmx8g"));
+        // A small heap in MiB, not rounded to "0.0 GiB"; GiB from 1 GiB up.
+        assertTrue(Main.outOfMemory(new OutOfMemoryError("Java heap space"), 40L << 20).contains("(at most 40 MiB)"));
+        assertEquals("1023 MiB", Main.heapSize((1L << 30) - (1L << 20)));
+        assertEquals("1.0 GiB", Main.heapSize(1L << 30));
+        assertEquals("3.9 GiB", Main.heapSize(4_200_000_000L));
         assertTrue(Main.outOfMemory(new OutOfMemoryError("Direct buffer memory"), 1L << 30)
                 .contains("direct buffer memory ran out"));
         assertTrue(Main.outOfMemory(new OutOfMemoryError("unable to create native thread: possibly out of memory"),
@@ -116,6 +135,7 @@ class ErrorsTest {
                 Files.readString(err, StandardCharsets.UTF_8));
         Cli.assertErrorLine(r, Main.EXIT_OUT_OF_MEMORY);
         assertTrue(r.err().startsWith("convcl run: out of memory: the Java heap (at most "), r.toString());
+        assertTrue(r.err().matches("(?s).*\\(at most [1-9][0-9]* MiB\\).*"), "-Xmx64m in MiB: " + r);
         assertTrue(r.err().contains("-Xmx"), r.toString());
         assertFalse(Files.exists(y), "no output after a failure");
         assertEquals(List.of("stderr.txt", "stdout.txt", "w.npy", "x.npy"), Cli.names(dir), "no temporary file left");

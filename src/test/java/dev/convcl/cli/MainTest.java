@@ -4,8 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.opencl.OpenClDiscovery;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +65,31 @@ class MainTest {
         }
     }
 
+    /** docs/cli.md is the manual: every option of every command is named in it (as {@code --name}). */
+    @Test
+    void theManualNamesEveryOption() throws IOException {
+        String docs = Files.readString(Path.of("docs", "cli.md"));
+        List<String> missing = new ArrayList<>();
+        for (Map.Entry<String, CommandLine> e : Main.commandLine().getSubcommands().entrySet()) {
+            for (OptionSpec o : e.getValue().getCommandSpec().options()) {
+                String name = o.longestName();
+                if (!Pattern.compile("(?<![\\w-])" + Pattern.quote(name) + "(?![\\w-])").matcher(docs).find()) {
+                    missing.add(e.getKey() + " " + name);
+                }
+            }
+        }
+        assertEquals(List.of(), missing, "options docs/cli.md does not name");
+    }
+
+    /** What --help says of the files run reads and of bench --quick's time matches what they do. */
+    @Test
+    void helpSaysWhatTheOptionsDo() {
+        String run = Cli.run("run", "--help").out().replaceAll("\\s+", " ");
+        assertTrue(run.contains("float32 or float64 (int32 and int64 too,"), run);
+        String bench = Cli.run("bench", "--help").out().replaceAll("\\s+", " ");
+        assertTrue(bench.contains("quick=1 (under a minute on a 2-core CPU)"), bench);
+    }
+
     /** The "Commands:" section of {@code convcl --help}: name to its summary, wrapped lines joined. */
     static Map<String, String> commandSummaries(String help) {
         Map<String, String> summaries = new LinkedHashMap<>();
@@ -95,7 +124,8 @@ class MainTest {
                 + "options only (see 'convcl devices --help')");
         Cli.assertUsageError(Cli.run("devices", "--verbose"), "Unknown option: '--verbose'");
         Cli.assertUsageError(Cli.run("verify", "--count", "many"), "'many' is not an int");
-        Cli.assertUsageError(Cli.run("verify", "--count", "-1"), "--count -1 must not be negative");
+        Cli.assertUsageLine(Cli.run("verify", "--count", "-1"), "convcl verify: --count -1 must be at least 1");
+        Cli.assertUsageLine(Cli.run("verify", "--count", "0"), "convcl verify: --count 0 must be at least 1");
     }
 
     @Test

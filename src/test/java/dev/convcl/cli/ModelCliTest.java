@@ -112,9 +112,11 @@ class ModelCliTest {
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("model: resnet_tiny.onnx, input 'input' [2, 3, 48, 48]"), r.toString());
         assertTrue(r.out().contains("layers on cpu"), r.toString());
+        // Steps that fell back to the CPU path: nothing to count on the cpu backend, "-" (JSON null).
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cpu ") && l.endsWith(" -")), r.toString());
         String text = Files.readString(json, StandardCharsets.UTF_8);
         for (String field : List.of("\"model\": \"resnet_tiny.onnx\"", "\"median_ms\"", "\"host_transfers\": 0",
-                "\"layers\"", "\"kernel_ms\"")) {
+                "\"layers\"", "\"kernel_ms\"", "\"steps_on_cpu_path\": null")) {
             assertTrue(text.contains(field), field + " missing from\n" + text);
         }
         // --input-shape sizes a symbolic dimension only: shufflenet_v2_tiny's batch is symbolic,

@@ -1,6 +1,7 @@
 package dev.convcl.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.opencl.OpenClDeviceInfo;
@@ -24,7 +25,8 @@ class TuneOpenClTest {
                 tiny.dw      op=conv2d n=1 c=4 h=9 w=9 k=4 kh=3 kw=3 pad=1 groups=4
                 tiny.dcn     op=deform2d n=1 c=4 h=7 w=8 k=6 kh=3 kw=3 pad=1 og=1 mask=1
                 """);
-        Path tuning = dir.resolve("tuning");
+        Path tuning = dir.resolve("tuning");   // missing: --dir creates it
+        assertFalse(Files.exists(tuning));
         Cli.DeviceRun run = Cli.onDevice("tune", "--shapes", shapes.toString(), "--dir", tuning.toString());
         OpenClDeviceInfo device = run.device();
         Cli.Result r = run.result();

@@ -33,28 +33,35 @@ public class ClassifyPhoto {
     /** The photo's centre square resized to size x size (nearest pixel), NCHW, ImageNet-normalised. */
     static float[] pixels(Path ppm, int size) throws IOException {
         byte[] b = Files.readAllBytes(ppm);
-        int[] header = new int[4];                                // magic, width, height, maxval
-        int at = 0;
-        for (int field = 0; field < 4; field++) {
-            while (Character.isWhitespace(b[at]) || b[at] == '#') {   // blanks and comment lines
+        if (b.length < 3 || b[0] != 'P' || b[1] != '6' || !Character.isWhitespace(b[2])) {   // the magic first
+            throw new IOException(ppm + " is not a binary PPM: it does not start with P6");
+        }
+        String[] names = {"width", "height", "maxval"};
+        int[] header = new int[3];
+        int at = 2;
+        for (int field = 0; field < 3; field++) {
+            while (at < b.length && (Character.isWhitespace(b[at]) || b[at] == '#')) {   // blanks and comment lines
                 if (b[at] == '#') {
-                    while (b[at] != '\n') {
+                    while (at < b.length && b[at] != '\n') {
                         at++;
                     }
                 }
                 at++;
             }
             int start = at;
-            while (!Character.isWhitespace(b[at])) {
+            while (at < b.length && b[at] >= '0' && b[at] <= '9' && at - start < 9) {
                 at++;
             }
-            String token = new String(b, start, at - start, java.nio.charset.StandardCharsets.US_ASCII);
-            header[field] = field == 0 ? (token.equals("P6") ? 6 : -1) : Integer.parseInt(token);
+            if (at == start || at >= b.length || !Character.isWhitespace(b[at])) {
+                throw new IOException(ppm + ": the PPM header's " + names[field] + " is not a number below 10^9");
+            }
+            header[field] = Integer.parseInt(new String(b, start, at - start, java.nio.charset.StandardCharsets.US_ASCII));
         }
-        if (header[0] != 6 || header[3] > 255) {
-            throw new IOException(ppm + " is not an 8-bit binary PPM (P6)");
+        int w = header[0], h = header[1], side = Math.min(w, h), data = at + 1;
+        if (w < 1 || h < 1 || header[2] < 1 || header[2] > 255 || (long) w * h * 3 > b.length - data) {
+            throw new IOException(ppm + " is not an 8-bit binary PPM of its header's size (" + w + "x" + h
+                    + ", maxval " + header[2] + ")");
         }
-        int w = header[1], h = header[2], side = Math.min(w, h), data = at + 1;
         float[] mean = {0.485f, 0.456f, 0.406f}, std = {0.229f, 0.224f, 0.225f};
         float[] out = new float[3 * size * size];
         for (int y = 0; y < size; y++) {

@@ -1,6 +1,7 @@
 package dev.convcl.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.CompiledGraph;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * README's "Run an ONNX model" example is {@link ClassifyPhoto}, verbatim: its java block is the
@@ -62,6 +64,23 @@ class ClassifyPhotoTest {
         for (int k = 0; k < 3; k++) {
             assertTrue(printed.get(k).startsWith(String.format(Locale.ROOT, "class %d: ", top[k])), printed + " vs " + top[k]);
         }
+    }
+
+    /** A file that is not a PPM fails on its magic, in words, before any header field is read as a number. */
+    @Test
+    void aFileThatIsNotAPpmIsRefusedInWords(@TempDir Path dir) throws IOException {
+        Path png = Files.write(dir.resolve("photo.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        Path text = Files.writeString(dir.resolve("notes.txt"), "width 64 height 64\n");
+        for (Path p : List.of(png, text)) {
+            IOException e = assertThrows(IOException.class, () -> ClassifyPhoto.pixels(p, 48));
+            assertEquals(p + " is not a binary PPM: it does not start with P6", e.getMessage());
+        }
+        Path badHeader = Files.writeString(dir.resolve("bad.ppm"), "P6\n64 tall\n255\n");
+        assertEquals(badHeader + ": the PPM header's height is not a number below 10^9",
+                assertThrows(IOException.class, () -> ClassifyPhoto.pixels(badHeader, 48)).getMessage());
+        Path shortData = Files.writeString(dir.resolve("short.ppm"), "P6\n4 4\n255\nabc");
+        assertEquals(shortData + " is not an 8-bit binary PPM of its header's size (4x4, maxval 255)",
+                assertThrows(IOException.class, () -> ClassifyPhoto.pixels(shortData, 48)).getMessage());
     }
 
     private static List<String> run() throws IOException {

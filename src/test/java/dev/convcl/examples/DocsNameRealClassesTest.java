@@ -50,4 +50,27 @@ class DocsNameRealClassesTest {
         }
         assertEquals(List.of(), missing, "test classes named in the docs that are not in the tree");
     }
+
+    /**
+     * A row of README's guarantees table names each test once: naming one twice (as two backends'
+     * twin classes did before they were merged into one backend-parameterised class) reads as two tests.
+     */
+    @Test
+    void aGuaranteeNamesEachOfItsTestsOnce() throws IOException {
+        List<String> repeated = new ArrayList<>();
+        for (String row : Files.readAllLines(Path.of("README.md"))) {
+            if (!row.startsWith("| **")) {
+                continue;
+            }
+            String[] cells = row.split("\\|");
+            Matcher m = TEST_NAME.matcher(cells[cells.length - 1]);
+            TreeSet<String> seen = new TreeSet<>();
+            while (m.find()) {
+                if (!seen.add(m.group())) {
+                    repeated.add(m.group() + " in: " + row.substring(0, Math.min(row.length(), 80)));
+                }
+            }
+        }
+        assertEquals(List.of(), repeated, "a guarantee naming the same test twice");
+    }
 }

@@ -80,6 +80,16 @@ class OnnxGraphLoweringTest {
         assertTrue(!msg.contains("after_crop"), "a node reading an unsupported one is not reported again: " + msg);
     }
 
+    /** An input the graph cannot hold is named once: "input 'x': shape=...", not "input 'x': input 'x': ...". */
+    @Test
+    void anInputOfRankFiveIsNamedOnce() throws IOException {
+        OnnxBuilder b = new OnnxBuilder(13).input("x", 1, 3, 8, 8, 8).node("Relu", "act", in("x"), out("y")).output("y");
+        Path m = save(b, "r5.onnx");
+        ConvclException e = assertThrows(ConvclException.class, () -> Graph.fromOnnx(m));
+        assertEquals("r5.onnx: 1 node cannot run on convcl's graph runtime: input 'x': shape=[1, 3, 8, 8, 8] must have "
+                + "rank 1 to 4", e.getMessage());
+    }
+
     @Test
     void runModelWithNamedInputsAndOutputs() throws IOException {
         OnnxBuilder b = new OnnxBuilder(13).input("a", 1, 2, 3, 3).input("b", 1, 2, 3, 3)
