@@ -113,12 +113,20 @@ final class KernelWarmup {
             laneOffsets[r] = r * lanePixels;
         }
         // binaryRow on a row of two vectors and three values (vector steps, then the scalar tail),
-        // for every kind with each operand broadcast in turn and neither; for the JIT only (its
-        // results are not returned: CpuOpsKernelsTest checks binaryRow bit for bit on its own).
+        // for every kind with each operand broadcast in turn and neither, and the epilogue's
+        // stores on the same rows; for the JIT only (their results are not returned:
+        // CpuOpsKernelsTest and EpilogueStoreKernelsTest check them bit for bit on their own).
         int binLen = 2 * q + 3;
         float[] binA = ramp(binLen, 0.5f), binB = ramp(binLen, 1f), binY = new float[binLen];
         int[][] binStrides = {{1, 1}, {1, 0}, {0, 1}};
         for (int i = 0; i < calls; i++) {
+            // the epilogue's one-pass stores: relu (no upper bound), clip, hardswish, with and
+            // without a bias, into another array and in place
+            kernels.clampStore(binA, 0, binY, 0, binLen, true, 0.5f, 0f, Float.POSITIVE_INFINITY);
+            kernels.clampStore(binA, 0, binY, 0, binLen, false, 0f, 0f, 6f);
+            kernels.clampStore(binY, 0, binY, 0, binLen, true, -0.25f, 0f, 6f);
+            kernels.hardswishStore(binA, 0, binY, 0, binLen, true, 0.5f);
+            kernels.hardswishStore(binY, 0, binY, 0, binLen, false, 0f);
             for (dev.convcl.Binary.Kind kind : dev.convcl.Binary.Kind.values()) {
                 for (int[] st : binStrides) {
                     kernels.binaryRow(kind, binA, 0, st[0], binB, 0, st[1], binY, 0, binLen);
