@@ -12,9 +12,8 @@ import dev.convcl.Sum;
  * arithmetic (the transcendental ones through double), keeping NaN as NaN.
  *
  * <p>The piecewise ones (relu, clip, leaky relu, hardsigmoid, hardswish) are written with
- * {@link Math#max}/{@link Math#min} (relu, clip and hardswish in {@link Kernels#clampStore} and
- * {@link Kernels#hardswishStore}, Vector API lanes where the kernels have them), not with the
- * definitions' comparisons: a comparison per value is a branch, taken at random on activations of either sign,
+ * {@link Math#max}/{@link Math#min} (hardswish in {@link Kernels#hardswishStore}, Vector API lanes
+ * where the kernels have them), not with the definitions' comparisons: a comparison per value is a branch, taken at random on activations of either sign,
  * and measured 8-10 ns a value against 0.07-0.1 (1M floats, JDK 17, AVX-512); it was 47% of the CPU
  * path's MobileNetV2 (JFR). Both forms keep NaN; they differ only on a negative zero, which comes out
  * as +0 where the definition (and PyTorch 1.13) keeps -0; the two compare equal.
@@ -77,40 +76,37 @@ final class Epilogue {
      * passes over a residual block's output, add the sum then relu, were a tenth of the CPU path's
      * ResNet-18, JFR). The copy stays a copy: a loop reading one array at another index than it
      * writes is not vectorised by C2 (the arrays may be one), and was 1.4x slower than copy then pass
-     * on a 1x1 conv's large output. Relu, clip and hardswish alone take no copy: the kernels'
-     * {@link Kernels#clampStore} and {@link Kernels#hardswishStore} read the tile and write the
-     * output in one pass, with the Vector API where the kernels have it (C2 had left the hardswish
-     * loop at 15.5% of MobileNetV3-small's CPU samples at batch 8; in vectors, 6.4%).
+     * on a 1x1 conv's large output. Hardswish alone takes no copy: the kernels'
+     * {@link Kernels#hardswishStore} reads the tile and writes the output in one pass, with the
+     * Vector API where the kernels have it (C2's hardswish loop was 15.5% of MobileNetV3-small's
+     * CPU samples at batch 8; in vectors, 6.4%). The same for relu and clip measured slower than
+     * C2's loops after the copy (a 1x1 with relu6 0.52-0.56 -> 0.68-1.19 ms), so they stay loops.
      */
     void store(float[] src, int srcOff, float[] out, int dst, int len, boolean addBias, float b, float[] sum) {
-        // a bias alone, relu, clip and hardswish: one pass from the tile into the output, in the
-        // kernels' vectors (no bias and no post-op: the copy below)
-        switch (fused) {
-            case NONE -> {
-                if (addBias) {
-                    kernels.clampStore(src, srcOff, out, dst, len, true, b, Float.NEGATIVE_INFINITY,
-                            Float.POSITIVE_INFINITY);
-                    return;
-                }
-            }
-            case RELU -> {
-                kernels.clampStore(src, srcOff, out, dst, len, addBias, b, 0f, Float.POSITIVE_INFINITY);
-                return;
-            }
-            case CLIP -> {
-                kernels.clampStore(src, srcOff, out, dst, len, addBias, b, lo, hi);
-                return;
-            }
-            case HARDSWISH -> {
-                kernels.hardswishStore(src, srcOff, out, dst, len, addBias, b);
-                return;
-            }
-            default -> {
-            }
+        if (fused == Fused.HARDSWISH) {
+            // one pass from the tile into the output, in the kernels' vectors
+            kernels.hardswishStore(src, srcOff, out, dst, len, addBias, b);
+            return;
         }
         System.arraycopy(src, srcOff, out, dst, len);
         int end = dst + len;
         switch (fused) {
+            case NONE -> {
+                if (addBias) {
+                    addConstant(out, dst, end, b);
+                }
+            }
+            case RELU -> {
+                for (int i = dst; i < end; i++) {
+                    out[i] = Math.max(addBias ? out[i] + b : out[i], 0f);
+                }
+            }
+            case CLIP -> {
+                float lo = this.lo, hi = this.hi;
+                for (int i = dst; i < end; i++) {
+                    out[i] = Math.min(Math.max(addBias ? out[i] + b : out[i], lo), hi);
+                }
+            }
             case SUM -> {
                 for (int i = dst; i < end; i++) {
                     out[i] = (addBias ? out[i] + b : out[i]) + sum[i];
@@ -163,8 +159,8 @@ final class Epilogue {
      * tensor, read at the same indices as {@code out} (ignored without a sum step).
      */
     void apply(float[] out, int off, int len, int k, float[] biasValues, float[] sum) {
-        if (fused == Fused.RELU || fused == Fused.CLIP || fused == Fused.HARDSWISH || fused == Fused.NONE && bias) {
-            // the bias and the activation (or the bias alone) in one pass, in place
+        if (fused == Fused.HARDSWISH) {
+            // the bias and the activation in one pass, in place
             store(out, off, out, off, len, bias, bias ? biasValues[k] : 0f, sum);
             return;
         }
@@ -209,8 +205,16 @@ final class Epilogue {
     private void activate(float[] a, int off, int len, Activation act) {
         float alpha = act.alpha(), beta = act.beta();
         switch (act.kind()) {
-            case RELU -> kernels.clampStore(a, off, a, off, len, false, 0f, 0f, Float.POSITIVE_INFINITY);
-            case CLIP -> kernels.clampStore(a, off, a, off, len, false, 0f, alpha, beta);
+            case RELU -> {
+                for (int i = off; i < off + len; i++) {
+                    a[i] = Math.max(a[i], 0f);
+                }
+            }
+            case CLIP -> {
+                for (int i = off; i < off + len; i++) {
+                    a[i] = Math.min(Math.max(a[i], alpha), beta);
+                }
+            }
             case LEAKY_RELU -> {
                 // alpha * x below 0, x above: one of the two terms is a zero (alpha is finite).
                 for (int i = off; i < off + len; i++) {

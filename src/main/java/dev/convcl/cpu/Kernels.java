@@ -108,22 +108,12 @@ interface Kernels {
     void gelu(float[] a, int off, int len);
 
     /**
-     * {@code dst[dstOff + i] = Math.min(Math.max(v, lo), hi)} with {@code v = src[srcOff + i] + b}
-     * ({@code src[srcOff + i]} alone without {@code addBias}), for {@code 0 <= i < len}: the bias,
-     * then relu ({@code lo = 0, hi = +inf}) or clip (relu6: {@code 0, 6}), or the bias alone
-     * ({@code -inf, +inf}: {@code v} itself, NaN included), as one pass from a tile
-     * into the output. {@code src} and {@code dst} may be the same array at the same offset (in
-     * place); other overlaps are not allowed. The float operations of {@link Epilogue}'s loops, so
-     * both implementations give the same bits (NaN stays NaN, {@code max(-0, 0)} is {@code +0}).
-     */
-    void clampStore(float[] src, int srcOff, float[] dst, int dstOff, int len, boolean addBias, float b, float lo,
-                    float hi);
-
-    /**
      * {@code dst[dstOff + i] = v * Math.min(Math.max(v / 6 + 0.5, 0), 1)} in float with
      * {@code v = src[srcOff + i] + b} ({@code src[srcOff + i]} alone without {@code addBias}), for
-     * {@code 0 <= i < len}: the bias then hardswish ({@code torch.nn.Hardswish}) in one pass. Same
-     * aliasing rule and same bits in both implementations as {@link #clampStore}.
+     * {@code 0 <= i < len}: the bias then hardswish ({@code torch.nn.Hardswish}) in one pass from a
+     * tile into the output. {@code src} and {@code dst} may be the same array at the same offset
+     * (in place); other overlaps are not allowed. The float operations of {@link Epilogue}'s loop
+     * before it, so both implementations give the same bits (NaN stays NaN).
      */
     void hardswishStore(float[] src, int srcOff, float[] dst, int dstOff, int len, boolean addBias, float b);
 

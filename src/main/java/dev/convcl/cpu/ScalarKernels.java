@@ -157,21 +157,6 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void clampStore(float[] src, int srcOff, float[] dst, int dstOff, int len, boolean addBias, float b,
-                           float lo, float hi) {
-        clampRange(src, srcOff, dst, dstOff, len, addBias, b, lo, hi);
-    }
-
-    /** {@link #clampStore} value by value (also the vector kernels' tail). */
-    static void clampRange(float[] src, int srcOff, float[] dst, int dstOff, int len, boolean addBias, float b,
-                           float lo, float hi) {
-        for (int i = 0; i < len; i++) {
-            float v = src[srcOff + i];
-            dst[dstOff + i] = Math.min(Math.max(addBias ? v + b : v, lo), hi);
-        }
-    }
-
-    @Override
     public void hardswishStore(float[] src, int srcOff, float[] dst, int dstOff, int len, boolean addBias, float b) {
         hardswishRange(src, srcOff, dst, dstOff, len, addBias, b);
     }

@@ -771,33 +771,9 @@ final class VectorKernels implements Kernels {
 
     /**
      * Vectors, then the scalar tail. Written with the Vector API because C2 left the equivalent
-     * loops (a read and a write at different offsets, or Math.min/max chains) without vectors or
-     * slow: JFR of MobileNetV3-small at batch 8 had the in-place hardswish loop at 15.5% of the
-     * CPU path's samples, its vector form at 6.4%.
+     * loop slow: JFR of MobileNetV3-small at batch 8 had the in-place hardswish loop at 15.5% of
+     * the CPU path's samples, this one at 5.7%.
      */
-    @Override
-    public void clampStore(float[] src, int srcOff, float[] dst, int dstOff, int len, boolean addBias, float b,
-                           float lo, float hi) {
-        int i = 0;
-        // max(v, -inf) and min(v, +inf) are v, NaN included: a bias alone takes neither
-        boolean bottom = lo != Float.NEGATIVE_INFINITY, top = hi != Float.POSITIVE_INFINITY;
-        for (; i + L <= len; i += L) {
-            FloatVector v = FloatVector.fromArray(S, src, srcOff + i);
-            if (addBias) {
-                v = v.add(b);
-            }
-            if (bottom) {
-                v = v.max(lo);
-            }
-            if (top) {
-                v = v.min(hi);
-            }
-            v.intoArray(dst, dstOff + i);
-        }
-        ScalarKernels.clampRange(src, srcOff + i, dst, dstOff + i, len - i, addBias, b, lo, hi);
-    }
-
-    /** Vectors, then the scalar tail (see {@link #clampStore}). */
     @Override
     public void hardswishStore(float[] src, int srcOff, float[] dst, int dstOff, int len, boolean addBias, float b) {
         int i = 0;
