@@ -116,7 +116,8 @@ def latency_table(rows):
         ratio = "-"
         if device and cpu and device["ok"] and cpu["ok"]:
             ratio = f"{cpu['median_ms'] / device['median_ms']:.2f}x"
-        steps = "-" if device is None else f"{device['steps_on_cpu_path']} of {device['steps']}"
+        steps = ("-" if device is None or not device["ok"] or device.get("steps_on_cpu_path") is None
+                 else f"{device['steps_on_cpu_path']} of {device['steps']}")
         transfers = "-" if device is None or not device["ok"] else str(device["host_transfers"])
         lines.append(f"| {name} | {'x'.join(str(d) for d in shape)} | {ms(device, 'median_ms')} | "
                      f"{ms(device, 'host_array_median_ms')} | {steps} | {transfers} | {ms(cpu, 'median_ms')} | {ratio}"

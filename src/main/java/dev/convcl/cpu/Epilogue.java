@@ -22,13 +22,14 @@ final class Epilogue {
     private final boolean bias;
     private final PostOp[] steps;
     private final boolean hasSum;
-    /** The backend's kernels, for the activations that have a vector form (GELU). */
+    /** The backend's kernels, for the activations that have a vector form (GELU, hardswish). */
     private final Kernels kernels;
 
     /**
      * The chains {@link #store} finishes in one pass over the copied values: nothing, relu, clip
-     * (relu6), a sum of scale 1, a sum of scale 1 then relu (a residual block's end). Others run
-     * their steps one pass each.
+     * (relu6), a sum of scale 1, a sum of scale 1 then relu (a residual block's end); and
+     * hardswish, in one pass from the tile with no copy ({@link Kernels#hardswishStore}). Others
+     * run their steps one pass each.
      */
     private enum Fused { NONE, RELU, CLIP, HARDSWISH, SUM, SUM_RELU, STEPS }
 
@@ -79,8 +80,8 @@ final class Epilogue {
      * on a 1x1 conv's large output. Hardswish alone takes no copy: the kernels'
      * {@link Kernels#hardswishStore} reads the tile and writes the output in one pass, with the
      * Vector API where the kernels have it (C2's hardswish loop was 15.5% of MobileNetV3-small's
-     * CPU samples at batch 8; in vectors, 6.4%). The same for relu and clip measured slower than
-     * C2's loops after the copy (a 1x1 with relu6 0.52-0.56 -> 0.68-1.19 ms), so they stay loops.
+     * CPU samples at batch 8; in vectors, 5.7%). The same for relu and clip measured slower than
+     * C2's loops after the copy (a 1x1 with relu6 0.52-0.54 -> 0.68-1.19 ms), so they stay loops.
      */
     void store(float[] src, int srcOff, float[] out, int dst, int len, boolean addBias, float b, float[] sum) {
         if (fused == Fused.HARDSWISH) {
@@ -138,9 +139,15 @@ final class Epilogue {
         return hasSum;
     }
 
-    /** Whether {@link #store} finishes the values in one pass after the copy (a common chain). */
-    boolean storesInOnePass() {
-        return fused != Fused.STEPS;
+    /**
+     * Whether a tile's post-ops are best run in place over its whole rows, before the rows' runs
+     * are copied out ({@code ImplicitGemmConv}), rather than run by run as {@link #store} stores
+     * them: the chains it runs a step at a time, and hardswish, whose vector pass wants rows
+     * longer than an output row (7 on a 7x7 map, under one vector). Not with a sum, which is read
+     * at the output's indices.
+     */
+    boolean postOpsOnWholeRows() {
+        return steps.length > 0 && !hasSum && (fused == Fused.STEPS || fused == Fused.HARDSWISH);
     }
 
     /** Whether the epilogue adds a bias. */

@@ -254,13 +254,14 @@ final class ImplicitGemmConv extends CpuPlan {
     /**
      * The columns of the wide block that are real output pixels, after the post-ops; the values
      * hold their bias already. The common chains are applied as the runs are copied; other post-ops
-     * without a sum run over each whole wide row at once (the dropped columns too), not run by run.
+     * without a sum, and hardswish, run over each whole wide row at once (the dropped columns too),
+     * not run by run ({@link Epilogue#postOpsOnWholeRows}).
      */
     private void store(CallData call, float[][] c, int n, int k0, int rows, int t0, int cols) {
         int oh = spec.outH(), ow = spec.outW(), phaseW = layout.phaseW;
         int t1 = Math.min(t0 + cols, oh * phaseW);
         Epilogue epilogue = call.epilogue();
-        boolean wholeRows = epilogue.hasPostOps() && !epilogue.hasSum() && !epilogue.storesInOnePass();
+        boolean wholeRows = epilogue.postOpsOnWholeRows();
         for (int i = 0; i < rows; i++) {
             int k = k0 + i;
             int dst = (n * spec.k() + k) * oh * ow;
