@@ -115,6 +115,8 @@ public record Pool2d(Kind kind, int n, int c, int h, int w, Window2d window, boo
                     + window.padLeft() + "," + window.padBottom() + "," + window.padRight() + " gives an output of " + oh
                     + "x" + ow + "; it must be at least 1x1");
         }
+        // padding and ceil mode can make the output larger than the input
+        OneLine.fits("output", n, c, oh, ow);
     }
 
     /**

@@ -127,6 +127,10 @@ final class BadInputCases {
         c.add(new Case("input of 10^20 elements (builder)", "input would have 100000000000000000000 elements",
                 e -> e.plan(Conv2d.builder().input(100_000, 100_000, 100_000, 100_000).output(8).kernel(3, 3).build())
                         .close()));
+        // a pool whose padding makes its output pass 2^31 while its input stays below: 46341^2 outputs
+        c.add(new Case("pool output beyond 2^31 elements", "output would have 2147488281 elements",
+                e -> e.plan(Operation.parse("op=pool2d kind=max n=1 c=1 h=46340 w=46340 kh=2 kw=2 stride=1 pad=1"))
+                        .close()));
         c.add(new Case("binary operand of 2^64 elements", "a=[65536, 65536, 65536, 65536] would have "
                 + "18446744073709551616 elements",
                 e -> e.plan(Operation.parse("op=binary kind=add a=65536,65536,65536,65536 b=1")).close()));

@@ -172,8 +172,9 @@ final class RunCommand extends CliCommand {
         input = Path.of(inputs.get(0));
         outFile = Path.of(outs.get(0));
         if (op.roiKind() != null) {
-            if (weight != null || bias != null || offsetGroups != null) {
-                throw new IllegalArgumentException("--weight, --bias and --offset-groups are for --op conv2d and deform2d only");
+            if (weight != null || bias != null || groups != null || offsetGroups != null) {
+                throw new IllegalArgumentException("--weight, --bias, --groups and --offset-groups are for --op conv2d "
+                        + "and deform2d only");
             }
             return RoiRun.run(new RoiRun.Flags(op.roiKind(), input, rois, offset, mask, outputSize == null ? null
                     : new int[] {outputSize.h(), outputSize.w()}, spatialScale, samplingRatio, aligned, gamma, device,

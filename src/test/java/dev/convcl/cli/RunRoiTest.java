@@ -125,6 +125,9 @@ class RunRoiTest {
         assertFailsWith(with(align, "--output-size", "0,2"), "--output-size height 0 must be at least 1");
         assertFailsWith(with(align, "--gamma", "0.5"), "--offset, --mask and --gamma are for --op deform_roi_pool only");
         assertFailsWith(with(align, "--output-size", null), "--op roi_align needs --output-size PH,PW");
+        // a convolution's options on an RoI operator are refused, not ignored
+        assertFailsWith(with(align, "--groups", "2"), "--weight, --bias, --groups and --offset-groups are for --op "
+                + "conv2d and deform2d only");
 
         List<String> ps = write(cases.get(2)); // ps_roi_align, c=8
         assertFailsWith(with(ps, "--output-size", "3,3"), "the channels of --input, c=8 must be a multiple of ph*pw=9");
