@@ -109,7 +109,8 @@ final class BenchCommand extends CliCommand {
     boolean noPeak;
 
     @Option(names = "--peers", paramLabel = "NAME[,NAME...]",
-            description = "Also time these libraries on every problem, after convcl, on the same data: onnxruntime "
+            description = "Also time these libraries on every problem, on the same data, side by side with convcl's"
+                    + " calls (torch on its own, after them): onnxruntime "
                     + "(ONNX Runtime Java, a one-node model a layer; its jar must be on the class path, as "
                     + "'scripts/convcl bench --peers ...' arranges), torch (PyTorch through bench/torch_peer.py in a "
                     + "child process), or all. A peer that cannot run here is named on stderr and left out.")
@@ -301,7 +302,9 @@ final class BenchCommand extends CliCommand {
                 out().printf(Locale.ROOT, "CPU path peak: %.1f GFLOP/s fp32 FMA, %.1f GB/s (%s)%n", cpuPeak.gflops(),
                         cpuPeak.gbPerS(), cpuPeak.device());
             }
-            out().println("times: " + describeTiming() + (problems.isEmpty() ? ";" : "; weights and bias bound once;"));
+            out().println("times: " + describeTiming() + (problems.isEmpty() ? ";" : "; weights and bias bound once; then "
+                    + "the host-array calls, the device-tensor calls and each peer in this process timed side by side, a"
+                    + " turn each per round (torch, in a child process, on its own after them);"));
             out().println("host-array ms: a call on host arrays (input and output copied); device-tensor ms: a call on"
                     + " device tensors (no copies)" + (problems.isEmpty() ? "" : "; GFLOP/s from host-array ms;"));
             if (!problems.isEmpty()) {

@@ -315,7 +315,7 @@ final class BenchModel {
     }
 
     /** A timed call's failure, with the index of the call. */
-    private static final class CallFailed extends RuntimeException {
+    static final class CallFailed extends RuntimeException {
         final int index;
 
         CallFailed(int index, Throwable cause) {

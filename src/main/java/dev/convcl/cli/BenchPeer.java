@@ -99,6 +99,17 @@ public interface BenchPeer extends AutoCloseable {
         throw new UnsupportedOperationException(unsupportedModel().orElse("the " + name() + " peer cannot run an ONNX file"));
     }
 
+    /**
+     * Whether a layer's {@link Layer#call()} runs it in this process, so that the benchmark times
+     * it call by call, side by side with convcl's calls and the other such peers'
+     * ({@link Budget#timeInterleaved}); false for a peer in another process, whose
+     * {@link Layer#call()} also moves the result between the processes: the benchmark then times
+     * it with {@link Layer#time}, after convcl's plans are closed.
+     */
+    default boolean callsInThisProcess() {
+        return true;
+    }
+
     /** Releases the peer (its library's state, its process). */
     @Override
     void close();
@@ -229,6 +240,18 @@ public interface BenchPeer extends AutoCloseable {
          */
         public Timing[] timeInterleaved(java.util.List<Call> calls, java.util.function.LongSupplier clock,
                                         Runnable beforeTurn) throws Exception {
+            return timeInterleaved(calls, clock, beforeTurn, i -> { }, i -> { });
+        }
+
+        /**
+         * {@link #timeInterleaved(java.util.List, java.util.function.LongSupplier, Runnable)} with
+         * {@code beforeTimed} and {@code afterTimed} given the index of a call right before and right
+         * after each of its timed calls, outside the timed span (convcl's rows read the kernel time
+         * and count the host transfers of a timed call there).
+         */
+        public Timing[] timeInterleaved(java.util.List<Call> calls, java.util.function.LongSupplier clock,
+                                        Runnable beforeTurn, java.util.function.IntConsumer beforeTimed,
+                                        java.util.function.IntConsumer afterTimed) throws Exception {
             int n = calls.size();
             int minTimed = Math.min(MIN_TIMED, iters);
             double[][] wall = new double[n][Math.max(0, iters)];
@@ -257,9 +280,11 @@ public interface BenchPeer extends AutoCloseable {
                             call.run();
                         } while ((clock.getAsLong() - s) / 1e6 < REWARM_MS);
                     }
+                    beforeTimed.accept(i);
                     long t0 = clock.getAsLong();
                     call.run();
                     last[i] = (clock.getAsLong() - t0) / 1e6;
+                    afterTimed.accept(i);
                     wall[i][timed[i]++] = last[i];
                     spentMs[i] += last[i];
                 }

@@ -123,7 +123,15 @@ final class BenchRunner {
         return runOne(p, p.spec());
     }
 
-    /** The rows of problem {@code p} shaped {@code shape} (its batch may differ from the suite's). */
+    /**
+     * The rows of problem {@code p} shaped {@code shape} (its batch may differ from the suite's):
+     * the device's (when it is not the CPU path), the CPU path's, the peers' in their order. Each
+     * contender is checked and warmed up on its own, then convcl's calls (on host arrays and on
+     * device tensors) and the calls of the peers that run in this process are timed side by side
+     * ({@link BenchPeer.Budget#timeInterleaved}): a turn each per round, so that a machine whose
+     * speed drifts slows them all alike. A peer in another process is timed after convcl's plans are
+     * closed, on its own.
+     */
     List<BenchRow> runOne(BenchSuite.Problem p, Convolution shape) {
         // Every problem gets a bias, as in the PyTorch peer.
         Convolution spec = shape.withBias(true);
@@ -134,29 +142,358 @@ final class BenchRunner {
         String refName = slice.isWhole() ? "reference" : "reference-slice";
         progress.println("      checked against the reference on " + slice.describe());
         List<BenchRow> rows = new ArrayList<>();
+        Map<OpenPeer, BenchRow> peerRows = new java.util.IdentityHashMap<>();
         MachineLoad.Probe load = MachineLoad.start();
+        List<AutoCloseable> open = new ArrayList<>();
         try (Compiled cpuPlan = Compiled.of(cpuEngine, spec);
              Compiled devicePlan = separateDevice ? Compiled.of(engine, spec) : null) {
-            Args cpuArgs = ProblemData.freshOutput(data, spec);
-            cpuPlan.plan().execute(cpuArgs);
-            Check cpuCheck = Check.of(refName, reference, slice.sliceOf(ProblemData.output(cpuArgs)));
-            BenchRow cpuRow = measure(p, spec, cpuPlan, cpuEngine, cpuArgs, cpuCheck);
-            if (devicePlan != null) {
-                Args devArgs = ProblemData.freshOutput(data, spec);
-                devicePlan.plan().execute(devArgs);
-                Check check = Check.of("cpu", ProblemData.output(cpuArgs), ProblemData.output(devArgs))
-                        .and(Check.of(refName, reference, slice.sliceOf(ProblemData.output(devArgs))));
-                BenchRow devRow = measure(p, spec, devicePlan, engine, devArgs, check);
-                rows.add(devRow.ok() && cpuRow.ok() ? devRow.withCpuMedian(cpuRow.medianMs()) : devRow);
+            try {
+                Args cpuArgs = ProblemData.freshOutput(data, spec);
+                cpuPlan.plan().execute(cpuArgs);
+                Check cpuCheck = Check.of(refName, reference, slice.sliceOf(ProblemData.output(cpuArgs)));
+                PlanSide cpuSide = new PlanSide(p, spec, cpuPlan, cpuEngine, cpuCheck);
+                open.add(cpuSide);
+                cpuSide.prepare(cpuArgs);
+                PlanSide devSide = null;
+                if (devicePlan != null) {
+                    Args devArgs = ProblemData.freshOutput(data, spec);
+                    devicePlan.plan().execute(devArgs);
+                    Check check = Check.of("cpu", ProblemData.output(cpuArgs), ProblemData.output(devArgs))
+                            .and(Check.of(refName, reference, slice.sliceOf(ProblemData.output(devArgs))));
+                    devSide = new PlanSide(p, spec, devicePlan, engine, check);
+                    open.add(devSide);
+                    devSide.prepare(devArgs);
+                }
+                List<PeerSide> peerSides = new ArrayList<>();
+                for (OpenPeer peer : peers) {
+                    if (peer.peer().callsInThisProcess()) {
+                        PeerSide side = startPeerSide(peer, p, spec, data, reference, slice, refName);
+                        if (side.start.layer() != null) {
+                            open.add(side.start.layer());
+                        }
+                        peerSides.add(side);
+                    }
+                }
+                // The CPU kernels' background warm-up (started by the plans compiled so far) must not
+                // share the cores with the timed calls of any contender.
+                ((CpuBackend) Internals.cpu(cpuEngine)).awaitKernelWarmup();
+                ((CpuBackend) Internals.cpu(engine)).awaitKernelWarmup();
+                List<Contender> contenders = new ArrayList<>();
+                for (PlanSide side : devSide == null ? List.of(cpuSide) : List.of(devSide, cpuSide)) {
+                    contenders.addAll(side.warmUpAndContend());
+                }
+                for (PeerSide side : peerSides) {
+                    contenders.addAll(side.warmUpAndContend());
+                }
+                timeSideBySide(contenders, !peerSides.isEmpty());
+                BenchRow cpuRow = cpuSide.row();
+                if (devSide != null) {
+                    BenchRow devRow = devSide.row();
+                    rows.add(devRow.ok() && cpuRow.ok() ? devRow.withCpuMedian(cpuRow.medianMs()) : devRow);
+                }
+                rows.add(cpuRow);
+                for (PeerSide side : peerSides) {
+                    peerRows.put(side.open, side.row());
+                }
+            } finally {
+                closeAll(open);
             }
-            rows.add(cpuRow);
         }
-        // After convcl's plans are closed, so that their memory is free for the peers.
+        // After convcl's plans are closed, so that their memory is free for the peers in other processes.
         for (OpenPeer peer : peers) {
-            rows.add(measurePeer(peer, p, spec, data, reference, slice, refName));
+            if (!peerRows.containsKey(peer)) {
+                peerRows.put(peer, measurePeer(peer, p, spec, data, reference, slice, refName));
+            }
+        }
+        for (OpenPeer peer : peers) {
+            rows.add(peerRows.get(peer));
         }
         othersCores.put(p.name(), load.othersCores());
         return rows;
+    }
+
+    /** Closes each of {@code all} (last first), even if an earlier one throws; the first failure goes on. */
+    private static void closeAll(List<AutoCloseable> all) {
+        RuntimeException first = null;
+        for (int i = all.size() - 1; i >= 0; i--) {
+            try {
+                all.get(i).close();
+            } catch (Exception | LinkageError e) {
+                RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                if (first == null) {
+                    first = r;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /**
+     * One call timed side by side with the others ({@link #timeSideBySide}): what it does right
+     * before and after each of its timed calls (outside the timed span), and what a failure of it
+     * while timed means.
+     */
+    private abstract static class Contender {
+        final BenchPeer.Call call;
+        BenchPeer.Timing timing = new BenchPeer.Timing(new double[0]);
+        boolean dropped;
+
+        Contender(BenchPeer.Call call) {
+            this.call = call;
+        }
+
+        /** Forgets what earlier timed calls recorded: the timing starts again. */
+        void reset() {
+        }
+
+        void beforeTimed() {
+        }
+
+        void afterTimed() {
+        }
+
+        /**
+         * This contender's call failed while timed, with {@code e}: it is no longer timed, and the
+         * others are timed again without it. Throws {@code e} on when it must end the benchmark.
+         */
+        abstract void failed(Throwable e);
+    }
+
+    /**
+     * Times {@code all} side by side ({@link BenchPeer.Budget#timeInterleaved}), each already
+     * warmed up; one whose call fails is dropped ({@link Contender#failed}) and the others are
+     * timed again without it. With {@code peers}, each turn waits until the threads the last one
+     * left running have stopped ({@link BenchModel#awaitQuiet}: ONNX Runtime's spin for tens of ms).
+     */
+    private void timeSideBySide(List<Contender> all, boolean peers) {
+        BenchPeer.Budget budget = new BenchPeer.Budget(settings.warmup(), settings.warmupSeconds(), settings.iters(),
+                settings.secondsPerBackend());
+        while (true) {
+            List<Contender> live = all.stream().filter(c -> !c.dropped).toList();
+            if (live.isEmpty()) {
+                return;
+            }
+            List<BenchPeer.Call> calls = new ArrayList<>();
+            for (int i = 0; i < live.size(); i++) {
+                int index = i;
+                Contender c = live.get(i);
+                c.reset();
+                calls.add(() -> {
+                    try {
+                        c.call.run();
+                    } catch (Exception | LinkageError e) {
+                        throw new BenchModel.CallFailed(index, e);
+                    }
+                });
+            }
+            try {
+                BenchPeer.Timing[] t = budget.timeInterleaved(calls, System::nanoTime,
+                        peers ? BenchModel::awaitQuiet : () -> { }, i -> live.get(i).beforeTimed(),
+                        i -> live.get(i).afterTimed());
+                for (int i = 0; i < t.length; i++) {
+                    live.get(i).timing = t[i];
+                }
+                return;
+            } catch (BenchModel.CallFailed e) {
+                Contender c = live.get(e.index);
+                c.dropped = true;
+                c.failed(e.getCause());
+            } catch (Exception e) {
+                throw new IllegalStateException(e); // the wrapped calls throw only CallFailed
+            }
+        }
+    }
+
+    /** A throwable as it is when unchecked; else wrapped. */
+    private static RuntimeException unchecked(Throwable e) {
+        if (e instanceof RuntimeException r) {
+            return r;
+        }
+        if (e instanceof Error err) {
+            throw err;
+        }
+        return new IllegalStateException(e);
+    }
+
+    /**
+     * A convcl plan on one problem: checked, its constants bound, with its two calls to time (on
+     * the host arrays of the problem, copies included on a device; on device tensors holding the
+     * same values, allocated and filled once, each call waiting for its result); or its FAIL row.
+     */
+    private final class PlanSide implements AutoCloseable {
+        private final BenchSuite.Problem p;
+        private final Convolution spec;
+        private final Compiled compiled;
+        private final Engine on;
+        private final Check check;
+        private BenchRow failedRow;
+        private Args host;
+        private ResidentArgs resident;
+        private String deviceNote;
+        private Contender onHost, onDevice;
+        private final List<Double> kernelMs = new ArrayList<>();
+        private long seen, transfers;
+
+        PlanSide(BenchSuite.Problem p, Convolution spec, Compiled compiled, Engine on, Check check) {
+            this.p = p;
+            this.spec = spec;
+            this.compiled = compiled;
+            this.on = on;
+            this.check = check;
+        }
+
+        /**
+         * Checks the first call on {@code args} ({@link #check}); binds the weights and bias once,
+         * as a network would, and checks a call with them bound, then the first call on device
+         * tensors. A failed check makes the row FAIL untimed; a {@link DeviceException} on device
+         * tensors leaves the host-array figures alone, with a note.
+         */
+        void prepare(Args args) {
+            Plan plan = compiled.plan();
+            if (!check.ok()) {
+                failedRow = failed(p, spec, compiled, check.against(), check.relL2(), check.describe());
+                return;
+            }
+            HostTensor checked = Tensor.of(ProblemData.output(args).toArray(), spec.outputShape());
+            plan.bind(Arg.WEIGHTS, args.get(Arg.WEIGHTS));
+            if (spec.bias()) {
+                plan.bind(Arg.BIAS, args.get(Arg.BIAS));
+            }
+            host = args.with(Arg.WEIGHTS, null).with(Arg.BIAS, null);
+            plan.execute(host);
+            Check bound = Check.of("the checking call", checked, ProblemData.output(host));
+            if (!bound.ok()) {
+                failedRow = failed(p, spec, compiled, check.against(), bound.relL2(), "with bound weights: "
+                        + bound.describe());
+                return;
+            }
+            try {
+                resident = ResidentArgs.upload(on, host);
+                plan.execute(resident.args());
+                Check r = Check.of("the checking call", checked, resident.output().download());
+                if (!r.ok()) {
+                    failedRow = failed(p, spec, compiled, check.against(), r.relL2(), "on device tensors: " + r.describe());
+                }
+            } catch (DeviceException e) {
+                dropResident("no device-tensor timing: " + e.getMessage());
+            }
+        }
+
+        private void dropResident(String note) {
+            deviceNote = note;
+            if (resident != null) {
+                resident.close();
+                resident = null;
+            }
+        }
+
+        /** Warms up the calls on host arrays and on device tensors (the same rule for both); the contenders to time. */
+        List<Contender> warmUpAndContend() {
+            if (failedRow != null) {
+                return List.of();
+            }
+            Plan plan = compiled.plan();
+            Runnable hostCall = () -> plan.execute(host);
+            warmUp(hostCall);
+            onHost = new Contender(hostCall::run) {
+                @Override
+                void reset() {
+                    kernelMs.clear();
+                }
+
+                @Override
+                void afterTimed() {
+                    kernelMs.add(plan.lastKernelMillis());
+                }
+
+                @Override
+                void failed(Throwable e) {
+                    throw unchecked(e);
+                }
+            };
+            if (resident == null) {
+                return List.of(onHost);
+            }
+            Runnable deviceCall = () -> {
+                plan.execute(resident.args());
+                on.finish();
+            };
+            try {
+                // The same warm-up as on host arrays (these calls run on other buffers).
+                warmUp(deviceCall);
+            } catch (DeviceException e) {
+                dropResident("no device-tensor timing: " + e.getMessage());
+                return List.of(onHost);
+            }
+            onDevice = new Contender(deviceCall::run) {
+                @Override
+                void reset() {
+                    transfers = 0;
+                }
+
+                @Override
+                void beforeTimed() {
+                    seen = on.stats().hostTransfers();
+                }
+
+                @Override
+                void afterTimed() {
+                    transfers = Math.max(transfers, on.stats().hostTransfers() - seen);
+                }
+
+                @Override
+                void failed(Throwable e) {
+                    if (!(e instanceof DeviceException d)) {
+                        throw unchecked(e);
+                    }
+                    // The plan completes on the CPU path from now on.
+                    dropResident("no device-tensor timing: " + d.getMessage());
+                }
+            };
+            return List.of(onHost, onDevice);
+        }
+
+        /** The row: FAIL as prepared, or the medians of the timed calls. */
+        BenchRow row() {
+            if (failedRow != null) {
+                return failedRow;
+            }
+            Plan plan = compiled.plan();
+            double[] hostWall = onHost.timing.wallMs();
+            double[] kernel = kernelMs.stream().mapToDouble(Double::doubleValue).toArray();
+            double[] deviceWall = onDevice == null || onDevice.dropped ? new double[0] : onDevice.timing.wallMs();
+            double median = median(hostWall);
+            double kernelMedian = median(kernel);
+            double deviceMedian = median(deviceWall);
+            double gflops = spec.flops() / (median * 1e6);
+            double kernelGflops = spec.flops() / (kernelMedian * 1e6);
+            double deviceGflops = spec.flops() / (deviceMedian * 1e6);
+            progress.printf(Locale.ROOT, "      %-6s %-18s %9.3f ms (device tensors %s ms) %8.2f GFLOP/s  %2d %-5s  (%s)%n",
+                    plan.backend(), plan.algorithm(), median, Double.isNaN(deviceMedian) ? "-"
+                            : String.format(Locale.ROOT, "%.3f", deviceMedian), gflops, hostWall.length,
+                    Plural.noun(hostWall.length, "call"), check.describe());
+            if (deviceNote != null) {
+                progress.println("      " + deviceNote);
+            }
+            progress.flush();
+            return new BenchRow(p.name(), spec.toString(), spec.name(), plan.backend(), plan.deviceName(),
+                    plan.algorithm(), true, check.against(), check.relL2(), compiled.compileMs(), kernelMedian, median,
+                    min(hostWall), max(hostWall), hostWall.length, deviceMedian, min(deviceWall), max(deviceWall),
+                    deviceWall.length, transfers, gflops, kernelGflops, deviceGflops, Double.NaN, Double.NaN,
+                    Double.NaN, null).withBatch(spec.n());
+        }
+
+        @Override
+        public void close() {
+            if (resident != null) {
+                resident.close();
+                resident = null;
+            }
+        }
     }
 
     /**
@@ -169,13 +506,20 @@ final class BenchRunner {
 
     /**
      * A peer on the same problem and data: prepared, one call checked against the reference (a
-     * mismatch is a FAIL row and is not timed), then timed with the same rules as convcl.
+     * mismatch is a FAIL row and is not timed), then timed on its own with the same rules as convcl
+     * (a peer in another process: {@link BenchPeer#callsInThisProcess()}).
      */
     private BenchRow measurePeer(OpenPeer open, BenchSuite.Problem p, Convolution spec, Args data,
                                  HostTensor reference, ReferenceSlice slice, String refName) {
         BenchPeer peer = open.peer();
         PeerRun run = runPeer(peer.name(), peer.unsupported(spec), () -> peer.prepare(spec, data.with(Arg.DST, null)),
                 spec.outputShape(), out -> Check.of(refName, reference, slice.sliceOf(out)));
+        return peerRow(open, p, spec, refName, run);
+    }
+
+    /** The row of a peer's run on {@code spec}, said on the progress stream when timed. */
+    private BenchRow peerRow(OpenPeer open, BenchSuite.Problem p, Convolution spec, String refName, PeerRun run) {
+        BenchPeer peer = open.peer();
         BenchRow row = BenchRow.peer(p.name(), spec, peer.name(), open.description(), run.algorithm(), refName,
                 run.relL2(), run.prepareMs(), run.timing(), run.error(), run.unsupported());
         if (run.ok()) {
@@ -184,6 +528,77 @@ final class BenchRunner {
             progress.flush();
         }
         return row;
+    }
+
+    /**
+     * A peer that runs in this process on one problem: its layer prepared and checked (or why not,
+     * in {@link #start}'s outcome), to be warmed up and timed beside convcl's calls.
+     */
+    private final class PeerSide {
+        final OpenPeer open;
+        final BenchSuite.Problem p;
+        final Convolution spec;
+        final String refName;
+        final PeerStart start;
+        private Contender contender;
+        private String error;
+
+        PeerSide(OpenPeer open, BenchSuite.Problem p, Convolution spec, String refName, PeerStart start) {
+            this.open = open;
+            this.p = p;
+            this.spec = spec;
+            this.refName = refName;
+            this.start = start;
+        }
+
+        /** Warms the layer up by the benchmark's rule; its contender, none when it did not start or failed. */
+        List<Contender> warmUpAndContend() {
+            if (start.layer() == null) {
+                return List.of();
+            }
+            BenchPeer.Layer layer = start.layer();
+            try {
+                new BenchPeer.Budget(settings.warmup(), settings.warmupSeconds(), 0, 0).warmUp(layer::call);
+            } catch (Exception | LinkageError e) {
+                failedWhile("warmed up", e);
+                return List.of();
+            }
+            contender = new Contender(layer::call) {
+                @Override
+                void failed(Throwable e) {
+                    failedWhile("timed", e);
+                }
+            };
+            return List.of(contender);
+        }
+
+        private void failedWhile(String when, Throwable e) {
+            error = "FAIL while " + when + ": " + BenchPeers.message(e);
+            progress.printf(Locale.ROOT, "      %-11s %s%n", open.peer().name(), error);
+            progress.flush();
+        }
+
+        BenchRow row() {
+            PeerRun run = start.outcome();
+            if (run == null) {
+                run = error != null || contender == null
+                        ? new PeerRun(start.algorithm(), start.prepareMs(), start.relL2(), null,
+                                error != null ? error : "not timed", false, null)
+                        : new PeerRun(start.algorithm(), start.prepareMs(), start.relL2(), contender.timing, null, false,
+                                start.check());
+            }
+            return peerRow(open, p, spec, refName, run);
+        }
+    }
+
+    /** Prepares and checks a peer that runs in this process, for {@link #timeSideBySide}. */
+    private PeerSide startPeerSide(OpenPeer open, BenchSuite.Problem p, Convolution spec, Args data,
+                                   HostTensor reference, ReferenceSlice slice, String refName) {
+        BenchPeer peer = open.peer();
+        PeerStart start = startPeer(peer.name(), peer.unsupported(spec),
+                () -> peer.prepare(spec, data.with(Arg.DST, null)), spec.outputShape(),
+                out -> Check.of(refName, reference, slice.sliceOf(out)));
+        return new PeerSide(open, p, spec, refName, start);
     }
 
     /**
@@ -211,24 +626,35 @@ final class BenchRunner {
     }
 
     /**
-     * Runs a peer on one problem: "n/a" when {@code why} is present; else prepared, one call
-     * whose output must be shaped {@code outputShape} and pass {@code check}, then timed with the
-     * benchmark's budget. Failures and "n/a" are said on the progress stream.
+     * A peer's layer prepared and its first call checked, open, ready to time; or, with the layer
+     * null, the outcome that ends its run (n/a or FAIL, said on the progress stream).
      */
-    PeerRun runPeer(String name, java.util.Optional<String> why, PeerPrepare prepare, int[] outputShape,
-                    java.util.function.Function<HostTensor, Check> check) {
+    record PeerStart(BenchPeer.Layer layer, String algorithm, double prepareMs, double relL2, String check,
+                     PeerRun outcome) {
+    }
+
+    /**
+     * Starts a peer on one problem: "n/a" when {@code why} is present; else prepared, one call
+     * whose output must be shaped {@code outputShape} and pass {@code check}. Failures and "n/a"
+     * are said on the progress stream (and the layer closed).
+     */
+    PeerStart startPeer(String name, java.util.Optional<String> why, PeerPrepare prepare, int[] outputShape,
+                        java.util.function.Function<HostTensor, Check> check) {
         if (why.isPresent()) {
             progress.printf(Locale.ROOT, "      %-11s n/a: %s%n", name, why.get());
             progress.flush();
-            return new PeerRun("-", Double.NaN, Double.NaN, null, why.get(), true, null);
+            return new PeerStart(null, "-", Double.NaN, Double.NaN, null,
+                    new PeerRun("-", Double.NaN, Double.NaN, null, why.get(), true, null));
         }
         String algorithm = "-";
         double prepareMs = Double.NaN;
         double relL2 = Double.NaN;
         String error;
         boolean unsupported = false;
+        BenchPeer.Layer layer = null;
         long t0 = System.nanoTime();
-        try (BenchPeer.Layer layer = prepare.prepare()) {
+        try {
+            layer = prepare.prepare();
             prepareMs = (System.nanoTime() - t0) / 1e6;
             algorithm = layer.algorithm();
             layer.call();
@@ -238,17 +664,54 @@ final class BenchRunner {
             } else {
                 Check c = check.apply(out);
                 relL2 = c.relL2();
-                if (!c.ok()) {
-                    error = c.describe();
-                } else {
-                    BenchPeer.Timing timing = layer.time(new BenchPeer.Budget(settings.warmup(), settings.warmupSeconds(),
-                            settings.iters(), settings.secondsPerBackend()));
-                    if (timing.wallMs().length > 0) {
-                        return new PeerRun(algorithm, prepareMs, relL2, timing, null, false, c.describe());
-                    }
-                    error = "no call was timed";
+                if (c.ok()) {
+                    return new PeerStart(layer, algorithm, prepareMs, relL2, c.describe(), null);
                 }
+                error = c.describe();
             }
+        } catch (UnsupportedOperationException e) {
+            error = BenchPeers.message(e);
+            unsupported = true;
+        } catch (Exception e) {
+            error = BenchPeers.message(e);
+        }
+        closeQuietly(layer);
+        progress.printf(Locale.ROOT, "      %-11s %s: %s%n", name, unsupported ? "n/a" : "FAIL", error);
+        progress.flush();
+        return new PeerStart(null, algorithm, prepareMs, relL2, null,
+                new PeerRun(algorithm, prepareMs, relL2, null, error, unsupported, null));
+    }
+
+    private void closeQuietly(BenchPeer.Layer layer) {
+        if (layer == null) {
+            return;
+        }
+        try {
+            layer.close();
+        } catch (Exception e) {
+            progress.println("      (closing the peer's layer: " + BenchPeers.message(e) + ")");
+        }
+    }
+
+    /**
+     * Runs a peer on one problem on its own: {@link #startPeer}, then timed with the benchmark's
+     * budget ({@link BenchPeer.Layer#time}). Failures and "n/a" are said on the progress stream.
+     */
+    PeerRun runPeer(String name, java.util.Optional<String> why, PeerPrepare prepare, int[] outputShape,
+                    java.util.function.Function<HostTensor, Check> check) {
+        PeerStart start = startPeer(name, why, prepare, outputShape, check);
+        if (start.layer() == null) {
+            return start.outcome();
+        }
+        String error;
+        boolean unsupported = false;
+        try (BenchPeer.Layer layer = start.layer()) {
+            BenchPeer.Timing timing = layer.time(new BenchPeer.Budget(settings.warmup(), settings.warmupSeconds(),
+                    settings.iters(), settings.secondsPerBackend()));
+            if (timing.wallMs().length > 0) {
+                return new PeerRun(start.algorithm(), start.prepareMs(), start.relL2(), timing, null, false, start.check());
+            }
+            error = "no call was timed";
         } catch (UnsupportedOperationException e) {
             error = BenchPeers.message(e);
             unsupported = true;
@@ -257,7 +720,7 @@ final class BenchRunner {
         }
         progress.printf(Locale.ROOT, "      %-11s %s: %s%n", name, unsupported ? "n/a" : "FAIL", error);
         progress.flush();
-        return new PeerRun(algorithm, prepareMs, relL2, null, error, unsupported, null);
+        return new PeerRun(start.algorithm(), start.prepareMs(), start.relL2(), null, error, unsupported, null);
     }
 
     /** A plan and how long creating it took (kernel build or cache load, buffer allocation). */
@@ -272,65 +735,6 @@ final class BenchRunner {
         public void close() {
             plan.close();
         }
-    }
-
-    /**
-     * Times {@code plan} if its result passed {@code check}; a failed check gives an untimed FAIL row.
-     * The weights and bias are then bound once, and two series are timed: calls on the host arrays
-     * of {@code args} (copies included on a device) and calls on device tensors holding the same
-     * values (allocated and filled once; each call waits for its result). The first call of each
-     * series must reproduce the checked result, else the row FAILs untimed.
-     */
-    private BenchRow measure(BenchSuite.Problem p, Convolution spec, Compiled compiled, Engine on, Args args,
-                             Check check) {
-        Plan plan = compiled.plan();
-        if (!check.ok()) {
-            return failed(p, spec, compiled, check.against(), check.relL2(), check.describe());
-        }
-        HostTensor checked = Tensor.of(ProblemData.output(args).toArray(), spec.outputShape());
-        // Constants once, as a network would: no weight upload or packing in the timed calls.
-        plan.bind(Arg.WEIGHTS, args.get(Arg.WEIGHTS));
-        if (spec.bias()) {
-            plan.bind(Arg.BIAS, args.get(Arg.BIAS));
-        }
-        Args host = args.with(Arg.WEIGHTS, null).with(Arg.BIAS, null);
-        plan.execute(host);
-        Check bound = Check.of("the checking call", checked, ProblemData.output(host));
-        if (!bound.ok()) {
-            return failed(p, spec, compiled, check.against(), bound.relL2(), "with bound weights: " + bound.describe());
-        }
-        // The CPU kernels' background warm-up (started by the plans compiled so far) must not share
-        // the cores with the timed calls of either backend.
-        ((CpuBackend) Internals.cpu(on)).awaitKernelWarmup();
-        warmUp(() -> plan.execute(host));
-        Series onHost = time(() -> plan.execute(host), plan::lastKernelMillis);
-        Resident resident = onDeviceTensors(plan, on, host, checked);
-        if (resident.failure() != null) {
-            return failed(p, spec, compiled, check.against(), resident.failure().relL2(),
-                    "on device tensors: " + resident.failure().describe());
-        }
-        Series onDevice = resident.series();
-        long[] deviceTransfers = {resident.transfers()};
-        String deviceNote = resident.note();
-        double median = median(onHost.wall());
-        double kernelMedian = median(onHost.kernel());
-        double deviceMedian = median(onDevice.wall());
-        double gflops = spec.flops() / (median * 1e6);
-        double kernelGflops = spec.flops() / (kernelMedian * 1e6);
-        double deviceGflops = spec.flops() / (deviceMedian * 1e6);
-        progress.printf(Locale.ROOT, "      %-6s %-18s %9.3f ms (device tensors %s ms) %8.2f GFLOP/s  %2d %-5s  (%s)%n",
-                plan.backend(), plan.algorithm(), median, Double.isNaN(deviceMedian) ? "-"
-                        : String.format(Locale.ROOT, "%.3f", deviceMedian), gflops, onHost.wall().length,
-                Plural.noun(onHost.wall().length, "call"), check.describe());
-        if (deviceNote != null) {
-            progress.println("      " + deviceNote);
-        }
-        progress.flush();
-        return new BenchRow(p.name(), spec.toString(), spec.name(), plan.backend(), plan.deviceName(), plan.algorithm(),
-                true, check.against(), check.relL2(), compiled.compileMs(), kernelMedian, median, min(onHost.wall()),
-                max(onHost.wall()), onHost.wall().length, deviceMedian, min(onDevice.wall()), max(onDevice.wall()),
-                onDevice.wall().length, deviceTransfers[0], gflops, kernelGflops, deviceGflops, Double.NaN, Double.NaN,
-                Double.NaN, null).withBatch(spec.n());
     }
 
     /** An untimed FAIL row. */

@@ -77,6 +77,12 @@ final class TorchPeer implements BenchPeer {
         return NAME;
     }
 
+    /** A layer's call round-trips its output through files; the child times its own calls. */
+    @Override
+    public boolean callsInThisProcess() {
+        return false;
+    }
+
     @Override
     public String open(int threads) throws IOException {
         folder = Files.createTempDirectory("convcl-torch-peer");

@@ -1,0 +1,175 @@
+package dev.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.Arg;
+import dev.convcl.Args;
+import dev.convcl.Conv2d;
+import dev.convcl.Convolution;
+import dev.convcl.DeviceChoice;
+import dev.convcl.Engine;
+import dev.convcl.HostTensor;
+import dev.convcl.Tensor;
+import dev.convcl.reference.ReferenceConv;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code bench} on single layers times convcl's calls and the calls of the peers that run in this
+ * process side by side, a turn each per round ({@link BenchPeer.Budget#timeInterleaved}), and a
+ * peer in another process on its own once convcl's plans are closed.
+ */
+class BenchLayerInterleaveTest {
+
+    private static final Conv2d SMALL = Conv2d.builder().input(1, 4, 6, 6).output(4).kernel(3, 3).padding(1)
+            .bias(true).build();
+
+    /** What the fake peers did, in order: "A" (a call of peer A), "T.time" (peer T timed itself). */
+    private final List<String> log = new ArrayList<>();
+    /** Open convcl plans at each entry of {@link #log}. */
+    private final List<Integer> openPlans = new ArrayList<>();
+
+    /**
+     * A peer answering with the reference, logging its calls; in this process or not; its call
+     * number {@code failAt} (1: the checking call) throws.
+     */
+    private BenchPeer peer(String name, boolean inProcess, int failAt, Engine engine) {
+        return new BenchPeer() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public String open(int threads) {
+                return "fake " + name;
+            }
+
+            @Override
+            public Optional<String> unsupported(Convolution op) {
+                return Optional.empty();
+            }
+
+            @Override
+            public boolean callsInThisProcess() {
+                return inProcess;
+            }
+
+            @Override
+            public Layer prepare(Convolution op, Args inputs) {
+                return new Layer() {
+                    HostTensor y;
+                    int calls;
+
+                    @Override
+                    public String algorithm() {
+                        return "fake";
+                    }
+
+                    @Override
+                    public void call() {
+                        if (++calls == failAt) {
+                            throw new IllegalStateException(name + " broke at call " + calls);
+                        }
+                        log.add(name);
+                        openPlans.add(engine.stats().openPlans());
+                        HostTensor out = Tensor.of(new float[Math.toIntExact(op.outputSize())], op.outputShape());
+                        ReferenceConv.run(op, inputs.with(Arg.DST, out));
+                        y = out;
+                    }
+
+                    @Override
+                    public HostTensor output() {
+                        return y;
+                    }
+
+                    @Override
+                    public BenchPeer.Timing time(BenchPeer.Budget budget) throws Exception {
+                        log.add(name + ".time");
+                        openPlans.add(engine.stats().openPlans());
+                        return Layer.super.time(budget);
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    /** The names of the runs of consecutive equal entries of the log, from {@code from} on. */
+    private List<String> runs(int from) {
+        List<String> runs = new ArrayList<>();
+        for (String s : log.subList(from, log.size())) {
+            if (runs.isEmpty() || !runs.get(runs.size() - 1).equals(s)) {
+                runs.add(s);
+            }
+        }
+        return runs;
+    }
+
+    @Test
+    void peersInThisProcessTakeTurnsBesideConvclAndAPeerElsewhereIsTimedAfter() {
+        try (Engine cpu = Engine.create(DeviceChoice.CPU)) {
+            List<BenchRunner.OpenPeer> peers = List.of(new BenchRunner.OpenPeer(peer("A", true, 0, cpu), "fake A"),
+                    new BenchRunner.OpenPeer(peer("T", false, 0, cpu), "fake T"),
+                    new BenchRunner.OpenPeer(peer("B", true, 0, cpu), "fake B"));
+            // 5 timed calls each; the time budget never ends a contender's turns before that.
+            BenchRunner runner = new BenchRunner(cpu, cpu, new BenchRunner.Settings(1, 0, 5, 60, 1e9),
+                    new PrintWriter(new StringWriter(), true), peers);
+            List<BenchRow> rows = runner.runOne(new BenchSuite.Problem("small", SMALL, true));
+            assertEquals(List.of("cpu", "A", "T", "B"), rows.stream().map(BenchRow::backend).toList(),
+                    "rows in the peers' order, whenever each was timed");
+            for (BenchRow r : rows) {
+                assertTrue(r.ok() && !r.failed(), r.toString());
+                assertEquals(5, r.calls(), r.toString());
+            }
+            assertEquals(5, rows.get(0).deviceCalls(), "the CPU path's device-tensor calls are timed too");
+
+            int tTime = log.indexOf("T.time");
+            assertTrue(tTime > log.lastIndexOf("A") && tTime > log.lastIndexOf("B"),
+                    "the peer in another process is timed after the others: " + runs(0));
+            assertEquals(0, openPlans.get(tTime), "convcl's plans are closed before it is timed");
+            for (int i = 0; i < log.size(); i++) {
+                if (log.get(i).equals("A") || log.get(i).equals("B")) {
+                    assertTrue(openPlans.get(i) > 0, "A and B run while convcl's plans are open: entry " + i + " of "
+                            + runs(0));
+                }
+            }
+            // From B's checking call on: five rounds, in which A and B take a turn each (convcl's two
+            // calls between them, the first turn one later each round): B A B A B A B A B at least;
+            // timed one after the other, B A B.
+            List<String> turns = runs(log.indexOf("B"));
+            assertTrue(turns.size() >= 8, "A and B alternate turn by turn: " + turns);
+        }
+    }
+
+    @Test
+    void aPeerThatFailsWhileTimedFailsAloneAndTheOthersAreTimedAgain() {
+        try (Engine cpu = Engine.create(DeviceChoice.CPU)) {
+            StringWriter progress = new StringWriter();
+            List<BenchRunner.OpenPeer> peers = List.of(new BenchRunner.OpenPeer(peer("A", true, 0, cpu), "fake A"),
+                    new BenchRunner.OpenPeer(peer("F", true, 6, cpu), "fake F"));
+            BenchRunner runner = new BenchRunner(cpu, cpu, new BenchRunner.Settings(1, 0, 4, 60, 1e9),
+                    new PrintWriter(progress, true), peers);
+            List<BenchRow> rows = runner.runOne(new BenchSuite.Problem("small", SMALL, true));
+            assertEquals(List.of("cpu", "A", "F"), rows.stream().map(BenchRow::backend).toList());
+            assertTrue(rows.get(0).ok() && rows.get(0).calls() == 4, rows.get(0).toString());
+            assertTrue(rows.get(1).ok() && rows.get(1).calls() == 4, rows.get(1).toString());
+            BenchRow f = rows.get(2);
+            assertTrue(f.failed() && f.error().contains("FAIL while timed: F broke at call 6"), f.toString());
+            assertEquals(0, f.calls(), "a peer that failed while timed keeps no figures");
+            assertTrue(progress.toString().contains("F           FAIL while timed: F broke at call 6"), progress.toString());
+        }
+    }
+}
