@@ -150,6 +150,25 @@ final class Epilogue {
         return steps.length > 0 && !hasSum && (fused == Fused.STEPS || fused == Fused.HARDSWISH);
     }
 
+    /**
+     * This epilogue as a {@link DirectStore} a GEMM finishes in its registers, with the call's
+     * {@code biasValues} (ignored without a bias) and {@code sum} (ignored without a sum step); null
+     * for a chain it does not cover (several steps other than a sum then relu, a scaled sum, any
+     * other activation).
+     */
+    DirectStore direct(float[] biasValues, float[] sum) {
+        int mode = switch (fused) {
+            case NONE -> DirectStore.NONE;
+            case RELU -> DirectStore.RELU;
+            case CLIP -> DirectStore.CLIP;
+            case SUM -> DirectStore.SUM;
+            case SUM_RELU -> DirectStore.SUM_RELU;
+            case HARDSWISH -> DirectStore.HARDSWISH;
+            case STEPS -> -1;
+        };
+        return mode < 0 ? null : new DirectStore(bias ? biasValues : null, mode, lo, hi, hasSum ? sum : null);
+    }
+
     /** Whether the epilogue adds a bias. */
     boolean hasBias() {
         return bias;

@@ -342,8 +342,11 @@ final class GemmConv extends CpuPlan {
         int tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
         int p0 = tileStart(tile), cols = tileStart(tile + 1) - p0, valid = Math.min(cols, columns - p0);
         int rows = Math.min(m, k0 + kPerPart) - k0;
-        float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, tileCols);
         int aOff = (g * m + k0) * depth;
+        if (inPlaceOffsets != null && !fold && runInPlaceDirect(call, n, g, k0, rows, aOff, p0, cols, valid)) {
+            return;
+        }
+        float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, tileCols);
         if (fold) {
             float[] panel = Workspace.zeroed(Workspace.Slot.PANEL, chunk * tileCols);
             for (int r0 = 0; r0 < depth; r0 += chunk) {
@@ -370,6 +373,35 @@ final class GemmConv extends CpuPlan {
             kernels.gemm(rows, r1 - r0, cols, call.wt(), aOff + r0, depth, panel, rowOffsets, 0, c);
         }
         store(call, c, n, g * m + k0, rows, p0, valid);
+    }
+
+    /**
+     * An item's tile read in place, finished in the GEMM's registers ({@link Kernels#gemmInto})
+     * where the epilogue allows ({@link Epilogue#direct}) and the tile has a whole vector of valid
+     * columns: those go straight into the output, with no C tile to zero, fill and copy out (on a
+     * 1x1 conv of small depth the tile's passes cost as much as the multiply-adds); the columns of a
+     * last part vector go through a one-vector tile. False, having done nothing, otherwise.
+     */
+    private boolean runInPlaceDirect(CallData call, int n, int g, int k0, int rows, int aOff, int p0, int cols,
+                                     int valid) {
+        int off = packer.inPlaceOffset(n, g) + p0;
+        if ((long) off + inPlaceOffsets[depth - 1] + cols > call.in().length) {
+            return false;
+        }
+        DirectStore direct = call.epilogue().direct(call.bias(), call.sum());
+        int whole = valid / quantum * quantum;
+        if (direct == null || whole == 0) {
+            return false;
+        }
+        int k = g * m + k0;
+        kernels.gemmInto(rows, depth, whole, call.wt(), aOff, depth, call.in(), inPlaceOffsets, off, call.out(),
+                (n * spec.k() + k) * pixels + p0, pixels, direct, k);
+        if (whole < valid) {
+            float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, quantum);
+            kernels.gemm(rows, depth, quantum, call.wt(), aOff, depth, call.in(), inPlaceOffsets, off + whole, c);
+            store(call, c, n, k, rows, p0 + whole, valid - whole);
+        }
+        return true;
     }
 
     /**

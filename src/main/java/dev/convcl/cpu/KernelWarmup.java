@@ -119,6 +119,14 @@ final class KernelWarmup {
         int binLen = 2 * q + 3;
         float[] binA = ramp(binLen, 0.5f), binB = ramp(binLen, 1f), binY = new float[binLen];
         int[][] binStrides = {{1, 1}, {1, 0}, {0, 1}};
+        // gemmInto, finished straight into rows of a flat output: every epilogue in turn, with and
+        // without a bias (an 8-row strip, then 5 rows one at a time).
+        float[] intoOut = new float[s.m() * widest], intoSum = ramp(s.m() * widest, 0.5f), intoBias = ramp(s.m(), 1f);
+        DirectStore[] stores = {new DirectStore(intoBias, DirectStore.NONE, 0f, 0f, null),
+            new DirectStore(null, DirectStore.RELU, 0f, 0f, null), new DirectStore(intoBias, DirectStore.CLIP, 0f, 6f, null),
+            new DirectStore(intoBias, DirectStore.SUM, 0f, 0f, intoSum),
+            new DirectStore(null, DirectStore.SUM_RELU, 0f, 0f, intoSum),
+            new DirectStore(intoBias, DirectStore.HARDSWISH, 0f, 0f, null)};
         for (int i = 0; i < calls; i++) {
             // the epilogue's one-pass hardswish, with and without a bias, into another array and in place
             kernels.hardswishStore(binA, 0, binY, 0, binLen, true, 0.5f);
@@ -135,6 +143,8 @@ final class KernelWarmup {
                     java.util.Arrays.fill(row, 0f);
                 }
                 kernels.gemm(s.m(), s.depth(), cols, a, 0, s.depth(), b, rowOffsets, 0, c);
+                kernels.gemmInto(s.m(), s.depth(), cols, a, 0, s.depth(), b, rowOffsets, 0, intoOut, 0, widest,
+                        stores[(i + cols / q) % stores.length], 0);
             }
             kernels.taps(s.tapRows(), s.tapRowLen(), inStride, w, 0, tapOffsets, s.taps(), in, 0, out, 0);
             kernels.taps(s.tapRows(), s.tapRowLen(), stride9, w9, 0, offsets9, 9, in9, 0, out9, 0);

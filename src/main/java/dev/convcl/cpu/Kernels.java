@@ -38,6 +38,25 @@ interface Kernels {
               float[][] c);
 
     /**
+     * {@link #gemm} into a zeroed C, then finished by {@code store} and written to the output:
+     * {@code out[outOff + i*ldo + p] = store(sum_r A[i][r] * B[r][p])} for {@code i < m},
+     * {@code p < cols} (a multiple of {@link #quantum()}), row i taking output channel
+     * {@code k0 + i}'s bias. The sums and the epilogue are {@link #gemm}'s and
+     * {@link DirectStore#put}'s, bit for bit. This form goes through a C tile of the thread's
+     * workspace; vector kernels keep the sums in registers and store them finished, so a GEMM of
+     * small depth (a 1x1 conv on 16 to 96 channels) does not spend more on its tile (zeroing it,
+     * loading and storing it, copying it out) than on its multiply-adds.
+     */
+    default void gemmInto(int m, int depth, int cols, float[] a, int aOff, int lda, float[] b, int[] rowOffsets,
+                          int colOffset, float[] out, int outOff, int ldo, DirectStore store, int k0) {
+        float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, m, cols);
+        gemm(m, depth, cols, a, aOff, lda, b, rowOffsets, colOffset, c);
+        for (int i = 0; i < m; i++) {
+            store.put(c[i], 0, out, outOff + i * ldo, cols, k0 + i);
+        }
+    }
+
+    /**
      * Whether {@link #gemmLanes} runs at least about as fast per multiply-add as {@link #gemm} (vector
      * kernels with 32 registers; the scalar kernels, whose loops have no blocks to fill).
      */

@@ -78,6 +78,223 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    @Override
+    public void gemmInto(int m, int depth, int cols, float[] a, int aOff, int lda, float[] b, int[] rowOffsets,
+                         int colOffset, float[] out, int outOff, int ldo, DirectStore store, int k0) {
+        int i = 0;
+        for (; i + 8 <= m; i += 8) {
+            int ai = aOff + i * lda, o = outOff + i * ldo;
+            int p = 0;
+            if (WIDE_BLOCKS) {
+                for (; p + 3 * L <= cols; p += 3 * L) {
+                    into8x3(depth, a, ai, lda, b, rowOffsets, colOffset + p, out, o + p, ldo);
+                }
+            }
+            for (; p + 2 * L <= cols; p += 2 * L) {
+                into8x2(depth, a, ai, lda, b, rowOffsets, colOffset + p, out, o + p, ldo);
+            }
+            for (; p < cols; p += L) {
+                into8x1(depth, a, ai, lda, b, rowOffsets, colOffset + p, out, o + p, ldo);
+            }
+            // The strip's sums are still in L1/L2: finish them in place, a row at a time.
+            for (int r = 0; r < 8; r++) {
+                finish(out, o + r * ldo, cols, store, k0 + i + r);
+            }
+        }
+        for (; i < m; i++) {
+            int ai = aOff + i * lda, o = outOff + i * ldo;
+            for (int p = 0; p < cols; p += L) {
+                FloatVector c = FloatVector.zero(S);
+                for (int r = 0; r < depth; r++) {
+                    c = FloatVector.broadcast(S, a[ai + r]).fma(FloatVector.fromArray(S, b, rowOffsets[r] + colOffset + p), c);
+                }
+                c.intoArray(out, o + p);
+            }
+            finish(out, o, cols, store, k0 + i);
+        }
+    }
+
+    /**
+     * {@link DirectStore#put}'s operations, in vectors, in place on {@code out[off .. off+len)}
+     * ({@code len} a multiple of L): sums of channel {@code k}.
+     */
+    private static void finish(float[] out, int off, int len, DirectStore st, int k) {
+        float[] bias = st.bias();
+        boolean biased = bias != null;
+        float bk = biased ? bias[k] : 0f;
+        int mode = st.mode();
+        if (!biased && mode == DirectStore.NONE) {
+            return;
+        }
+        float lo = st.lo(), hi = st.hi();
+        float[] sum = st.sum();
+        for (int i = off, end = off + len; i < end; i += L) {
+            FloatVector v = FloatVector.fromArray(S, out, i);
+            if (biased) {
+                v = v.add(bk);
+            }
+            switch (mode) {
+                case DirectStore.RELU -> v = v.max(0f);
+                case DirectStore.CLIP -> v = v.max(lo).min(hi);
+                case DirectStore.SUM -> v = v.add(FloatVector.fromArray(S, sum, i));
+                case DirectStore.SUM_RELU -> v = v.add(FloatVector.fromArray(S, sum, i)).max(0f);
+                case DirectStore.HARDSWISH -> v = v.mul(v.div(6f).add(0.5f).max(0f).min(1f));
+                default -> { }
+            }
+            v.intoArray(out, i);
+        }
+    }
+
+    /** Rows [0,8) x columns [p, p+3*L) of {@link #gemmInto}: the sums in registers from +0, stored unfinished. */
+    private static void into8x3(int depth, float[] a, int ai, int lda, float[] b, int[] rowOffsets, int bp,
+                                float[] out, int o, int ldo) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S), c62 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S), c72 = FloatVector.zero(S);
+        for (int r = 0; r < depth; r++) {
+            int br = rowOffsets[r] + bp;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
+            FloatVector b1 = FloatVector.fromArray(S, b, br + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, br + 2 * L);
+            FloatVector w0 = FloatVector.broadcast(S, a[ai + 0 * lda + r]);
+            c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01); c02 = w0.fma(b2, c02);
+            FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
+            c10 = w1.fma(b0, c10); c11 = w1.fma(b1, c11); c12 = w1.fma(b2, c12);
+            FloatVector w2 = FloatVector.broadcast(S, a[ai + 2 * lda + r]);
+            c20 = w2.fma(b0, c20); c21 = w2.fma(b1, c21); c22 = w2.fma(b2, c22);
+            FloatVector w3 = FloatVector.broadcast(S, a[ai + 3 * lda + r]);
+            c30 = w3.fma(b0, c30); c31 = w3.fma(b1, c31); c32 = w3.fma(b2, c32);
+            FloatVector w4 = FloatVector.broadcast(S, a[ai + 4 * lda + r]);
+            c40 = w4.fma(b0, c40); c41 = w4.fma(b1, c41); c42 = w4.fma(b2, c42);
+            FloatVector w5 = FloatVector.broadcast(S, a[ai + 5 * lda + r]);
+            c50 = w5.fma(b0, c50); c51 = w5.fma(b1, c51); c52 = w5.fma(b2, c52);
+            FloatVector w6 = FloatVector.broadcast(S, a[ai + 6 * lda + r]);
+            c60 = w6.fma(b0, c60); c61 = w6.fma(b1, c61); c62 = w6.fma(b2, c62);
+            FloatVector w7 = FloatVector.broadcast(S, a[ai + 7 * lda + r]);
+            c70 = w7.fma(b0, c70); c71 = w7.fma(b1, c71); c72 = w7.fma(b2, c72);
+        }
+        c00.intoArray(out, o + 0 * ldo);
+        c01.intoArray(out, o + 0 * ldo + L);
+        c02.intoArray(out, o + 0 * ldo + 2 * L);
+        c10.intoArray(out, o + 1 * ldo);
+        c11.intoArray(out, o + 1 * ldo + L);
+        c12.intoArray(out, o + 1 * ldo + 2 * L);
+        c20.intoArray(out, o + 2 * ldo);
+        c21.intoArray(out, o + 2 * ldo + L);
+        c22.intoArray(out, o + 2 * ldo + 2 * L);
+        c30.intoArray(out, o + 3 * ldo);
+        c31.intoArray(out, o + 3 * ldo + L);
+        c32.intoArray(out, o + 3 * ldo + 2 * L);
+        c40.intoArray(out, o + 4 * ldo);
+        c41.intoArray(out, o + 4 * ldo + L);
+        c42.intoArray(out, o + 4 * ldo + 2 * L);
+        c50.intoArray(out, o + 5 * ldo);
+        c51.intoArray(out, o + 5 * ldo + L);
+        c52.intoArray(out, o + 5 * ldo + 2 * L);
+        c60.intoArray(out, o + 6 * ldo);
+        c61.intoArray(out, o + 6 * ldo + L);
+        c62.intoArray(out, o + 6 * ldo + 2 * L);
+        c70.intoArray(out, o + 7 * ldo);
+        c71.intoArray(out, o + 7 * ldo + L);
+        c72.intoArray(out, o + 7 * ldo + 2 * L);
+    }
+
+    /** Rows [0,8) x columns [p, p+2*L) of {@link #gemmInto}: the sums in registers from +0, stored unfinished. */
+    private static void into8x2(int depth, float[] a, int ai, int lda, float[] b, int[] rowOffsets, int bp,
+                                float[] out, int o, int ldo) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int r = 0; r < depth; r++) {
+            int br = rowOffsets[r] + bp;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
+            FloatVector b1 = FloatVector.fromArray(S, b, br + L);
+            FloatVector w0 = FloatVector.broadcast(S, a[ai + 0 * lda + r]);
+            c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01);
+            FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
+            c10 = w1.fma(b0, c10); c11 = w1.fma(b1, c11);
+            FloatVector w2 = FloatVector.broadcast(S, a[ai + 2 * lda + r]);
+            c20 = w2.fma(b0, c20); c21 = w2.fma(b1, c21);
+            FloatVector w3 = FloatVector.broadcast(S, a[ai + 3 * lda + r]);
+            c30 = w3.fma(b0, c30); c31 = w3.fma(b1, c31);
+            FloatVector w4 = FloatVector.broadcast(S, a[ai + 4 * lda + r]);
+            c40 = w4.fma(b0, c40); c41 = w4.fma(b1, c41);
+            FloatVector w5 = FloatVector.broadcast(S, a[ai + 5 * lda + r]);
+            c50 = w5.fma(b0, c50); c51 = w5.fma(b1, c51);
+            FloatVector w6 = FloatVector.broadcast(S, a[ai + 6 * lda + r]);
+            c60 = w6.fma(b0, c60); c61 = w6.fma(b1, c61);
+            FloatVector w7 = FloatVector.broadcast(S, a[ai + 7 * lda + r]);
+            c70 = w7.fma(b0, c70); c71 = w7.fma(b1, c71);
+        }
+        c00.intoArray(out, o + 0 * ldo);
+        c01.intoArray(out, o + 0 * ldo + L);
+        c10.intoArray(out, o + 1 * ldo);
+        c11.intoArray(out, o + 1 * ldo + L);
+        c20.intoArray(out, o + 2 * ldo);
+        c21.intoArray(out, o + 2 * ldo + L);
+        c30.intoArray(out, o + 3 * ldo);
+        c31.intoArray(out, o + 3 * ldo + L);
+        c40.intoArray(out, o + 4 * ldo);
+        c41.intoArray(out, o + 4 * ldo + L);
+        c50.intoArray(out, o + 5 * ldo);
+        c51.intoArray(out, o + 5 * ldo + L);
+        c60.intoArray(out, o + 6 * ldo);
+        c61.intoArray(out, o + 6 * ldo + L);
+        c70.intoArray(out, o + 7 * ldo);
+        c71.intoArray(out, o + 7 * ldo + L);
+    }
+
+    /** Rows [0,8) x columns [p, p+1*L) of {@link #gemmInto}: the sums in registers from +0, stored unfinished. */
+    private static void into8x1(int depth, float[] a, int ai, int lda, float[] b, int[] rowOffsets, int bp,
+                                float[] out, int o, int ldo) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S);
+        for (int r = 0; r < depth; r++) {
+            int br = rowOffsets[r] + bp;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
+            FloatVector w0 = FloatVector.broadcast(S, a[ai + 0 * lda + r]);
+            c00 = w0.fma(b0, c00);
+            FloatVector w1 = FloatVector.broadcast(S, a[ai + 1 * lda + r]);
+            c10 = w1.fma(b0, c10);
+            FloatVector w2 = FloatVector.broadcast(S, a[ai + 2 * lda + r]);
+            c20 = w2.fma(b0, c20);
+            FloatVector w3 = FloatVector.broadcast(S, a[ai + 3 * lda + r]);
+            c30 = w3.fma(b0, c30);
+            FloatVector w4 = FloatVector.broadcast(S, a[ai + 4 * lda + r]);
+            c40 = w4.fma(b0, c40);
+            FloatVector w5 = FloatVector.broadcast(S, a[ai + 5 * lda + r]);
+            c50 = w5.fma(b0, c50);
+            FloatVector w6 = FloatVector.broadcast(S, a[ai + 6 * lda + r]);
+            c60 = w6.fma(b0, c60);
+            FloatVector w7 = FloatVector.broadcast(S, a[ai + 7 * lda + r]);
+            c70 = w7.fma(b0, c70);
+        }
+        c00.intoArray(out, o + 0 * ldo);
+        c10.intoArray(out, o + 1 * ldo);
+        c20.intoArray(out, o + 2 * ldo);
+        c30.intoArray(out, o + 3 * ldo);
+        c40.intoArray(out, o + 4 * ldo);
+        c50.intoArray(out, o + 5 * ldo);
+        c60.intoArray(out, o + 6 * ldo);
+        c70.intoArray(out, o + 7 * ldo);
+    }
+
     /**
      * C rows [0,8) x columns [p, p+3*L) += A x B over the whole depth: 24 accumulators, 3 B
      * vectors and a broadcast, for machines with 32 vector registers (512-bit, {@link #WIDE_BLOCKS}):
