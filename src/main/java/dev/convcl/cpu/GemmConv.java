@@ -324,14 +324,26 @@ final class GemmConv extends CpuPlan {
         int rows = Math.min(m, k0 + ld) - k0;
         float[] out = call.out();
         int k = g * m + k0, base = (n * spec.k() + k) * pixels;
+        // The epilogue across CT's rows of channels, a vector of channels (and of their biases) at a
+        // time, where it reads no sum (a sum lies in the output's layout): a 7x7 map's output rows
+        // of 49 values gave its loops little to run on.
+        DirectStore direct = call.epilogue().direct(call.bias(), null);
+        boolean finished = direct != null && !call.epilogue().hasSum();
+        if (finished) {
+            for (int p = 0; p < pixels; p++) {
+                kernels.finishChannels(ct, p * ld, rows, direct, k);
+            }
+        }
         // Straight into the output's channel rows (a tile of C rows in between was a sixth of a
-        // 7x7 1x1 conv's time), then the epilogue over each row in place, while it is in L1.
+        // 7x7 1x1 conv's time), then, with a sum, the epilogue over each row in place, in L1.
         for (int i = 0; i < rows; i++) {
             int o = base + i * pixels;
             for (int p = 0; p < pixels; p++) {
                 out[o + p] = ct[p * ld + i];
             }
-            call.finishInPlace(o, pixels, k + i);
+            if (!finished) {
+                call.finishInPlace(o, pixels, k + i);
+            }
         }
     }
 

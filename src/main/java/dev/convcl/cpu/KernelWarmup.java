@@ -120,8 +120,8 @@ final class KernelWarmup {
         float[] binA = ramp(binLen, 0.5f), binB = ramp(binLen, 1f), binY = new float[binLen];
         int[][] binStrides = {{1, 1}, {1, 0}, {0, 1}};
         // gemmInto, finished straight into rows of a flat output: every epilogue in turn, with and
-        // without a bias (an 8-row strip, then 5 rows one at a time).
-        float[] intoOut = new float[s.m() * widest], intoSum = ramp(s.m() * widest, 0.5f), intoBias = ramp(s.m(), 1f);
+        // without a bias (an 8-row strip, then 5 rows one at a time); and finishChannels on a row.
+        float[] intoOut = new float[s.m() * widest], intoSum = ramp(s.m() * widest, 0.5f), intoBias = ramp(widest, 1f);
         DirectStore[] stores = {new DirectStore(intoBias, DirectStore.NONE, 0f, 0f, null),
             new DirectStore(null, DirectStore.RELU, 0f, 0f, null), new DirectStore(intoBias, DirectStore.CLIP, 0f, 6f, null),
             new DirectStore(intoBias, DirectStore.SUM, 0f, 0f, intoSum),
@@ -143,8 +143,11 @@ final class KernelWarmup {
                     java.util.Arrays.fill(row, 0f);
                 }
                 kernels.gemm(s.m(), s.depth(), cols, a, 0, s.depth(), b, rowOffsets, 0, c);
-                kernels.gemmInto(s.m(), s.depth(), cols, a, 0, s.depth(), b, rowOffsets, 0, intoOut, 0, widest,
-                        stores[(i + cols / q) % stores.length], 0);
+                DirectStore store = stores[(i + cols / q) % stores.length];
+                kernels.gemmInto(s.m(), s.depth(), cols, a, 0, s.depth(), b, rowOffsets, 0, intoOut, 0, widest, store, 0);
+                if (store.sum() == null) {
+                    kernels.finishChannels(intoOut, 0, cols, store, 0); // vectors of channels
+                }
             }
             kernels.taps(s.tapRows(), s.tapRowLen(), inStride, w, 0, tapOffsets, s.taps(), in, 0, out, 0);
             kernels.taps(s.tapRows(), s.tapRowLen(), stride9, w9, 0, offsets9, 9, in9, 0, out9, 0);

@@ -57,6 +57,18 @@ interface Kernels {
     }
 
     /**
+     * {@link DirectStore#put} in place on {@code a[off .. off+len)}, values of {@code len}
+     * consecutive channels from {@code k0} (a row of {@link #gemmLanes}' CT): value j takes channel
+     * {@code k0 + j}'s bias. Not for a store that reads a sum (its values lie in the output's layout).
+     * This form goes a value at a time; vector kernels take the bias a vector of channels at a time.
+     */
+    default void finishChannels(float[] a, int off, int len, DirectStore store, int k0) {
+        for (int j = 0; j < len; j++) {
+            store.put(a, off + j, a, off + j, 1, k0 + j);
+        }
+    }
+
+    /**
      * Whether {@link #gemmLanes} runs at least about as fast per multiply-add as {@link #gemm} (vector
      * kernels with 32 registers; the scalar kernels, whose loops have no blocks to fill).
      */

@@ -114,6 +114,33 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    @Override
+    public void finishChannels(float[] a, int off, int len, DirectStore st, int k0) {
+        float[] bias = st.bias();
+        int mode = st.mode();
+        if (bias == null && mode == DirectStore.NONE) {
+            return;
+        }
+        float lo = st.lo(), hi = st.hi();
+        int j = 0;
+        for (; j + L <= len; j += L) {
+            FloatVector v = FloatVector.fromArray(S, a, off + j);
+            if (bias != null) {
+                v = v.add(FloatVector.fromArray(S, bias, k0 + j));
+            }
+            switch (mode) {
+                case DirectStore.RELU -> v = v.max(0f);
+                case DirectStore.CLIP -> v = v.max(lo).min(hi);
+                case DirectStore.HARDSWISH -> v = v.mul(v.div(6f).add(0.5f).max(0f).min(1f));
+                default -> { }
+            }
+            v.intoArray(a, off + j);
+        }
+        for (; j < len; j++) {
+            st.put(a, off + j, a, off + j, 1, k0 + j);
+        }
+    }
+
     /**
      * {@link DirectStore#put}'s operations, in vectors, in place on {@code out[off .. off+len)}
      * ({@code len} a multiple of L): sums of channel {@code k}.

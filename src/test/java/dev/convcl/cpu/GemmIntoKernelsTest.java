@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Kernels#gemmInto} of both kernel sets (the vector ones where this JVM has them, each run
+ * {@link Kernels#gemmInto} and {@link Kernels#finishChannels} of both kernel sets (the vector ones where this JVM has them, each run
  * through {@link KernelWarmup} first so that the JIT's compiled code is what is checked) against
  * what the CPU path did before it: {@link Kernels#gemm} into a zeroed tile, then
  * {@link Epilogue#store} of each row. The same bits ({@link Float#floatToIntBits}) for every
@@ -105,6 +105,46 @@ class GemmIntoKernelsTest {
                 return;
             }
         }
+    }
+
+    /**
+     * {@link Kernels#finishChannels} (the channel-lane GEMM's epilogue across a row of channels)
+     * against {@link DirectStore#put} value by value, each value taking its own channel's bias: the
+     * same bits on every length up to five vectors and more, at an odd offset, for every store that
+     * reads no sum; nothing outside the row changes.
+     */
+    @Test
+    void finishChannelsGivesThePutBitsChannelByChannel() {
+        List<String> bad = new ArrayList<>();
+        for (Kernels k : kernels()) {
+            for (PostOps chain : CHAINS) {
+                for (boolean bias : new boolean[] {false, true}) {
+                    Epilogue epilogue = new Epilogue(bias, chain, k);
+                    if (epilogue.hasSum()) {
+                        continue;
+                    }
+                    for (int len = 0; len <= 5 * k.quantum() + 3; len++) {
+                        int off = 3, k0 = 2;
+                        float[] biasValues = values(k0 + len + 1, len);
+                        DirectStore store = epilogue.direct(biasValues, null);
+                        float[] a = values(off + len + 4, 7L * len + 1);
+                        float[] expected = a.clone();
+                        for (int j = 0; j < len; j++) {
+                            store.put(expected, off + j, expected, off + j, 1, k0 + j);
+                        }
+                        k.finishChannels(a, off, len, store, k0);
+                        for (int i = 0; i < a.length; i++) {
+                            if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(a[i])) {
+                                bad.add(k.name() + " " + store + " len=" + len + " at " + i + ": expected "
+                                        + expected[i] + ", got " + a[i]);
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), bad.size() > 10 ? bad.subList(0, 10) : bad, () -> bad.size() + " mismatches");
     }
 
     @Test
