@@ -145,8 +145,10 @@ final class BenchRunner {
         Map<OpenPeer, BenchRow> peerRows = new java.util.IdentityHashMap<>();
         MachineLoad.Probe load = MachineLoad.start();
         List<AutoCloseable> open = new ArrayList<>();
+        List<PeerSide> peerSides = new ArrayList<>();
         try (Compiled cpuPlan = Compiled.of(cpuEngine, spec);
              Compiled devicePlan = separateDevice ? Compiled.of(engine, spec) : null) {
+            Throwable primary = null;
             try {
                 Args cpuArgs = ProblemData.freshOutput(data, spec);
                 cpuPlan.plan().execute(cpuArgs);
@@ -164,14 +166,9 @@ final class BenchRunner {
                     open.add(devSide);
                     devSide.prepare(devArgs);
                 }
-                List<PeerSide> peerSides = new ArrayList<>();
                 for (OpenPeer peer : peers) {
                     if (peer.peer().callsInThisProcess()) {
-                        PeerSide side = startPeerSide(peer, p, spec, data, reference, slice, refName);
-                        if (side.start.layer() != null) {
-                            open.add(side.start.layer());
-                        }
-                        peerSides.add(side);
+                        peerSides.add(startPeerSide(peer, p, spec, data, reference, slice, refName));
                     }
                 }
                 // The CPU kernels' background warm-up (started by the plans compiled so far) must not
@@ -182,10 +179,13 @@ final class BenchRunner {
                 for (PlanSide side : devSide == null ? List.of(cpuSide) : List.of(devSide, cpuSide)) {
                     contenders.addAll(side.warmUpAndContend());
                 }
+                boolean peerTurns = false;
                 for (PeerSide side : peerSides) {
-                    contenders.addAll(side.warmUpAndContend());
+                    List<Contender> c = side.warmUpAndContend();
+                    peerTurns |= !c.isEmpty();
+                    contenders.addAll(c);
                 }
-                timeSideBySide(contenders, !peerSides.isEmpty());
+                timeSideBySide(contenders, peerTurns);
                 BenchRow cpuRow = cpuSide.row();
                 if (devSide != null) {
                     BenchRow devRow = devSide.row();
@@ -193,10 +193,17 @@ final class BenchRunner {
                 }
                 rows.add(cpuRow);
                 for (PeerSide side : peerSides) {
+                    side.close(); // a layer that fails to close makes its row FAIL, as when timed on its own
                     peerRows.put(side.open, side.row());
                 }
+            } catch (RuntimeException | Error e) {
+                primary = e;
+                throw e;
             } finally {
-                closeAll(open);
+                for (PeerSide side : peerSides) {
+                    side.close();
+                }
+                closeAll(open, primary);
             }
         }
         // After convcl's plans are closed, so that their memory is free for the peers in other processes.
@@ -212,16 +219,21 @@ final class BenchRunner {
         return rows;
     }
 
-    /** Closes each of {@code all} (last first), even if an earlier one throws; the first failure goes on. */
-    private static void closeAll(List<AutoCloseable> all) {
+    /**
+     * Closes each of {@code all} (last first), even if an earlier one throws. With {@code primary}
+     * (what the body threw, on its way out) a failure to close is added to it as suppressed;
+     * without, the first one is thrown.
+     */
+    private static void closeAll(List<AutoCloseable> all, Throwable primary) {
         RuntimeException first = null;
         for (int i = all.size() - 1; i >= 0; i--) {
             try {
                 all.get(i).close();
             } catch (Exception | LinkageError e) {
-                RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException(e);
-                if (first == null) {
-                    first = r;
+                if (primary != null) {
+                    primary.addSuppressed(e);
+                } else if (first == null) {
+                    first = e instanceof RuntimeException re ? re : new IllegalStateException(e);
                 } else {
                     first.addSuppressed(e);
                 }
@@ -308,6 +320,13 @@ final class BenchRunner {
         }
     }
 
+    /** A plan that was timed on a device now runs on the CPU path (it fell back while timed). */
+    private static final class FellBack extends RuntimeException {
+        FellBack(String message) {
+            super(message);
+        }
+    }
+
     /** A throwable as it is when unchecked; else wrapped. */
     private static RuntimeException unchecked(Throwable e) {
         if (e instanceof RuntimeException r) {
@@ -337,6 +356,10 @@ final class BenchRunner {
         private Contender onHost, onDevice;
         private final List<Double> kernelMs = new ArrayList<>();
         private long seen, transfers;
+        /** The backend the plan ran on when its timing began. */
+        private String timedOn;
+        /** Why the plan left its device while timed (its figures would mix the two paths), or null. */
+        private String fellBack;
 
         PlanSide(BenchSuite.Problem p, Convolution spec, Compiled compiled, Engine on, Check check) {
             this.p = p;
@@ -399,7 +422,11 @@ final class BenchRunner {
             Plan plan = compiled.plan();
             Runnable hostCall = () -> plan.execute(host);
             warmUp(hostCall);
-            onHost = new Contender(hostCall::run) {
+            timedOn = plan.backend();
+            onHost = new Contender(() -> {
+                hostCall.run();
+                checkStillOn(plan);
+            }) {
                 @Override
                 void reset() {
                     kernelMs.clear();
@@ -412,7 +439,10 @@ final class BenchRunner {
 
                 @Override
                 void failed(Throwable e) {
-                    throw unchecked(e);
+                    if (!(e instanceof FellBack f)) {
+                        throw unchecked(e);
+                    }
+                    leftTheDevice(f.getMessage());
                 }
             };
             if (resident == null) {
@@ -427,9 +457,13 @@ final class BenchRunner {
                 warmUp(deviceCall);
             } catch (DeviceException e) {
                 dropResident("no device-tensor timing: " + e.getMessage());
+                timedOn = plan.backend(); // the host-array calls run wherever the plan is now
                 return List.of(onHost);
             }
-            onDevice = new Contender(deviceCall::run) {
+            onDevice = new Contender(() -> {
+                deviceCall.run();
+                checkStillOn(plan);
+            }) {
                 @Override
                 void reset() {
                     transfers = 0;
@@ -447,20 +481,51 @@ final class BenchRunner {
 
                 @Override
                 void failed(Throwable e) {
-                    if (!(e instanceof DeviceException d)) {
+                    if (e instanceof FellBack f) {
+                        leftTheDevice(f.getMessage());
+                    } else if (e instanceof DeviceException d) {
+                        dropResident("no device-tensor timing: " + d.getMessage());
+                        transfers = 0;
+                        if (!plan.backend().equals(timedOn)) {
+                            leftTheDevice(d.getMessage());
+                        }
+                    } else {
                         throw unchecked(e);
                     }
-                    // The plan completes on the CPU path from now on.
-                    dropResident("no device-tensor timing: " + d.getMessage());
                 }
             };
             return List.of(onHost, onDevice);
         }
 
-        /** The row: FAIL as prepared, or the medians of the timed calls. */
+        /** Throws {@link FellBack} once {@code plan} runs on another backend than when its timing began. */
+        private void checkStillOn(Plan plan) {
+            if (!plan.backend().equals(timedOn)) {
+                throw new FellBack("the plan fell back from " + timedOn + " to the " + plan.backend()
+                        + " path while timed (its WARN line says why)");
+            }
+        }
+
+        /**
+         * The plan left its device while timed: neither series is timed further (their calls run on
+         * the CPU path now), and the row FAILs untimed, saying why, as the figures would mix the two.
+         */
+        private void leftTheDevice(String why) {
+            fellBack = why;
+            onHost.dropped = true;
+            if (onDevice != null) {
+                onDevice.dropped = true;
+            }
+            transfers = 0;
+        }
+
+        /** The row: FAIL as prepared or after the plan left its device while timed, else the medians of the timed calls. */
         BenchRow row() {
             if (failedRow != null) {
                 return failedRow;
+            }
+            if (fellBack != null) {
+                return failed(p, spec, compiled, check.against(), check.relL2(), "not timed on " + timedOn + ": "
+                        + fellBack);
             }
             Plan plan = compiled.plan();
             double[] hostWall = onHost.timing.wallMs();
@@ -542,6 +607,7 @@ final class BenchRunner {
         final PeerStart start;
         private Contender contender;
         private String error;
+        private boolean closed;
 
         PeerSide(OpenPeer open, BenchSuite.Problem p, Convolution spec, String refName, PeerStart start) {
             this.open = open;
@@ -570,6 +636,22 @@ final class BenchRunner {
                 }
             };
             return List.of(contender);
+        }
+
+        /** Closes the layer once; a failure makes the row FAIL (as when the peer is timed on its own). */
+        void close() {
+            BenchPeer.Layer layer = start.layer();
+            if (layer == null || closed) {
+                return;
+            }
+            closed = true;
+            try {
+                layer.close();
+            } catch (Exception | LinkageError e) {
+                if (error == null) {
+                    failedWhile("closed", e);
+                }
+            }
         }
 
         private void failedWhile(String when, Throwable e) {

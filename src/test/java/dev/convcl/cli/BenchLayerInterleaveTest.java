@@ -39,6 +39,11 @@ class BenchLayerInterleaveTest {
      * number {@code failAt} (1: the checking call) throws.
      */
     private BenchPeer peer(String name, boolean inProcess, int failAt, Engine engine) {
+        return peer(name, inProcess, failAt, false, engine);
+    }
+
+    /** As above; with {@code closeFails}, closing its layer throws (as ONNX Runtime's session may). */
+    private BenchPeer peer(String name, boolean inProcess, int failAt, boolean closeFails, Engine engine) {
         return new BenchPeer() {
             @Override
             public String name() {
@@ -96,7 +101,10 @@ class BenchLayerInterleaveTest {
                     }
 
                     @Override
-                    public void close() {
+                    public void close() throws Exception {
+                        if (closeFails) {
+                            throw new java.io.IOException(name + " could not close its session");
+                        }
                     }
                 };
             }
@@ -151,6 +159,23 @@ class BenchLayerInterleaveTest {
             // timed one after the other, B A B.
             List<String> turns = runs(log.indexOf("B"));
             assertTrue(turns.size() >= 8, "A and B alternate turn by turn: " + turns);
+        }
+    }
+
+    @Test
+    void aPeerWhoseLayerFailsToCloseFailsItsRowAndTheRunGoesOn() {
+        try (Engine cpu = Engine.create(DeviceChoice.CPU)) {
+            StringWriter progress = new StringWriter();
+            List<BenchRunner.OpenPeer> peers = List.of(new BenchRunner.OpenPeer(peer("C", true, 0, true, cpu), "fake C"),
+                    new BenchRunner.OpenPeer(peer("A", true, 0, cpu), "fake A"));
+            BenchRunner runner = new BenchRunner(cpu, cpu, new BenchRunner.Settings(1, 0, 3, 60, 1e9),
+                    new PrintWriter(progress, true), peers);
+            List<BenchRow> rows = runner.runOne(new BenchSuite.Problem("small", SMALL, true));
+            assertEquals(List.of("cpu", "C", "A"), rows.stream().map(BenchRow::backend).toList());
+            assertTrue(rows.get(0).ok() && rows.get(2).ok(), rows.toString());
+            BenchRow c = rows.get(1);
+            assertTrue(c.failed() && c.error().contains("FAIL while closed: C could not close its session"), c.toString());
+            assertEquals(0, cpu.stats().openPlans(), "convcl's plans are closed all the same");
         }
     }
 
