@@ -19,19 +19,8 @@ import org.junit.jupiter.api.Test;
 class EpilogueStoreKernelsTest {
     private static final float INF = Float.POSITIVE_INFINITY;
 
-    /**
-     * Both kernel sets, each run through {@link KernelWarmup} first (12,000 calls of every kernel,
-     * hardswishStore included) so that the calls checked here run the JIT's compiled code, where
-     * the Vector API's operations are intrinsics, not their plain-Java fallbacks
-     * ({@link CpuKernelFallbackTest} fails where the module is loaded and the vector set is not).
-     */
     private static List<Kernels> kernels() {
-        Kernels vector = Kernels.vectorOrNull();
-        List<Kernels> sets = vector == null ? List.of(Kernels.scalar()) : List.of(Kernels.scalar(), vector);
-        for (Kernels k : sets) {
-            KernelWarmup.run(k, KernelWarmup.CALLS);
-        }
-        return sets;
+        return WarmedKernels.both();
     }
 
     private static float[] values(int n, long seed) {

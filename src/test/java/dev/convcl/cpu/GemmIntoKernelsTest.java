@@ -26,12 +26,7 @@ class GemmIntoKernelsTest {
     private static final float INF = Float.POSITIVE_INFINITY;
 
     private static List<Kernels> kernels() {
-        Kernels vector = Kernels.vectorOrNull();
-        List<Kernels> sets = vector == null ? List.of(Kernels.scalar()) : List.of(Kernels.scalar(), vector);
-        for (Kernels k : sets) {
-            KernelWarmup.run(k, KernelWarmup.CALLS);
-        }
-        return sets;
+        return WarmedKernels.both();
     }
 
     private static float[] values(int n, long seed) {
