@@ -148,6 +148,21 @@ class LauncherTest {
         assertEquals(3, r.code(), r.toString());
     }
 
+    @Test
+    void aListWithANameThatIsNoPeerBuildsNothing() throws Exception {
+        // No peer jar, and a Maven that would say it ran: bench itself refuses the name at once.
+        Path bin = Files.createDirectories(root.resolve("bin"));
+        Files.writeString(bin.resolve("mvn"), "#!/usr/bin/env bash\necho 'mvn ran' >&2\nexit 1\n");
+        Files.setPosixFilePermissions(bin.resolve("mvn"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (String[] args : List.of(new String[] {"bench", "--peers", "onnxruntime,nosuchpeer"},
+                new String[] {"bench", "--peers", "all,"}, new String[] {"bench", "--peers=ONNXRUNTIME,,torch"},
+                new String[] {"bench", "--peers", "*"}, new String[] {"bench", "--peers", "torch", "--peers", "all"})) {
+            Run r = launch(Map.of("PATH", bin + ":" + System.getenv("PATH")), args);
+            assertTrue(r.out().startsWith("args: --add-modules jdk.incubator.vector -jar "), String.join(" ", args) + ": " + r);
+            assertFalse(r.err().contains("mvn ran") || r.err().contains("building"), String.join(" ", args) + ": " + r);
+        }
+    }
+
     /**
      * The builds the launcher starts print no terminal escapes into the user's stderr: Maven 3.8
      * (Debian 12's) writes colour resets ({@code ESC[0m}) on stdout and stderr even with -B -q
