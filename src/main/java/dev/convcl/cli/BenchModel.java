@@ -85,14 +85,16 @@ final class BenchModel {
         /** The JSON row: the fields of convcl's rows that apply, and what marks a peer's. */
         Map<String, Object> fields() {
             return put(common(backend, description, error, medianMs, minMs, calls, relL2VsCpu), "peer", true,
-                    "unsupported", unsupported, "algorithm", algorithm, "checked_with", "cpu");
+                    "unsupported", unsupported, "status", BenchRow.status(ok(), unsupported), "algorithm", algorithm,
+                    "checked_with", "cpu");
         }
     }
 
     /** The fields convcl's rows and the peers' share, in this order. */
     private static Map<String, Object> common(String backend, String device, String error, double medianMs, double minMs,
                                               int calls, double relL2VsCpu) {
-        return put(new LinkedHashMap<>(), "backend", backend, "device", device, "ok", error == null, "error", error,
+        return put(new LinkedHashMap<>(), "backend", backend, "device", device, "ok", error == null,
+                "status", BenchRow.status(error == null, false), "error", error,
                 "median_ms", medianMs, "min_ms", minMs, "calls", calls, "rel_l2_vs_cpu", relL2VsCpu);
     }
 

@@ -165,7 +165,7 @@ final class BenchRoi {
                 m.put("vs_best_peer", vsBestPeer(host.medianMs()));
                 m.put("device_vs_best_peer", vsBestPeer(resident.medianMs()));
             }
-            BenchRow.tail(m, op.n(), peer, unsupported, device, op.toString(), error, SECTION);
+            BenchRow.tail(m, ok(), op.n(), peer, unsupported, device, op.toString(), error, SECTION);
             return m;
         }
     }

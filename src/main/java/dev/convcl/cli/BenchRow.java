@@ -108,7 +108,7 @@ record BenchRow(String name, String spec, String op, String backend, String devi
             // Each peer's median beside convcl's, as "<peer>_median_ms" (like cpu_median_ms).
             peerMedians.forEach((peerName, ms) -> m.put(peerName + "_median_ms", ms));
         }
-        tail(m, batch, peer, unsupported, device, spec, error, SECTION);
+        tail(m, ok, batch, peer, unsupported, device, spec, error, SECTION);
         return m;
     }
 
@@ -143,12 +143,22 @@ record BenchRow(String name, String spec, String op, String backend, String devi
         m.put("device_host_transfers", deviceTransfers);
     }
 
-    /** The last fields of a report row: batch, whose, the full problem and the error, and its table. */
-    static void tail(Map<String, Object> m, int batch, boolean peer, boolean unsupported, String device, String spec,
-                     String error, String section) {
+    /**
+     * A row's outcome in one word, for scripts: {@code "ok"} (checked and timed), {@code "fail"} (a
+     * FAIL row: {@code error} says why) or {@code "n/a"} (a peer that cannot run the problem; its
+     * {@code ok} is false too, so filter on this, not on {@code ok}, to count failures).
+     */
+    static String status(boolean ok, boolean unsupported) {
+        return unsupported ? "n/a" : ok ? "ok" : "fail";
+    }
+
+    /** The last fields of a report row: batch, whose, its outcome, the full problem and the error, and its table. */
+    static void tail(Map<String, Object> m, boolean ok, int batch, boolean peer, boolean unsupported, String device,
+                     String spec, String error, String section) {
         m.put("batch", batch);
         m.put("peer", peer);
         m.put("unsupported", unsupported);
+        m.put("status", status(ok, unsupported));
         m.put("device", device);
         m.put("spec", spec);
         m.put("error", error);

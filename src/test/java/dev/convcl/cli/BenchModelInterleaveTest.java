@@ -122,6 +122,9 @@ class BenchModelInterleaveTest {
             assertEquals(BenchPeer.Budget.MIN_TIMED, goodRow.calls());
             assertFalse(badRow.ok());
             assertFalse(badRow.unsupported());
+            assertEquals("fail", badRow.fields().get("status"));
+            assertEquals("ok", goodRow.fields().get("status"));
+            assertEquals("ok", row.fields().get("status"));
             assertTrue(badRow.error().contains("scripted failure at call 3"), badRow.toString());
             assertEquals(0, badRow.calls());
             assertTrue(err.toString().contains("bench: peer bad FAIL while timed: "), err.toString());

@@ -154,6 +154,10 @@ class BenchPeersTest {
             BenchRow refuses = rows.get(4);
             assertTrue(refuses.unsupported() && !refuses.failed(), refuses.toString());
             assertEquals("refuses: no kernel", refuses.error());
+            // In JSON an n/a row has ok false like a FAIL: status tells them apart.
+            assertEquals(List.of("ok", "ok", "fail", "n/a", "n/a"),
+                    rows.stream().map(r -> r.fields().get("status")).toList());
+            assertEquals(false, cannot.fields().get("ok"));
         }
         assertTrue(progress.toString().contains("wrong       FAIL: "), progress.toString());
         assertTrue(progress.toString().contains("cannot      n/a: cannot: no such layer"), progress.toString());

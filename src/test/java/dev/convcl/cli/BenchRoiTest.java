@@ -150,11 +150,12 @@ class BenchRoiTest {
         List<String> torch = rows.stream().filter(l -> l.contains("\"backend\": \"torch\"")).toList();
         assertEquals(4, torch.size(), rows.toString());
         for (int i = 0; i < 3; i++) {
-            assertTrue(torch.get(i).contains("\"ok\": true") && torch.get(i).contains("\"algorithm\": \"torchvision.ops."),
+            assertTrue(torch.get(i).contains("\"ok\": true") && torch.get(i).contains("\"status\": \"ok\"")
+                    && torch.get(i).contains("\"algorithm\": \"torchvision.ops."),
                     torch.get(i));
             assertPositive(torch.get(i), "median_ms", "msamples_per_s");
         }
-        assertTrue(torch.get(3).contains("\"unsupported\": true") && torch.get(3).contains(
+        assertTrue(torch.get(3).contains("\"unsupported\": true, \"status\": \"n/a\"") && torch.get(3).contains(
                 "\"error\": \"no peer: torchvision has no deform_roi_pool (it is mmcv's operator)\""), torch.get(3));
         // convcl's rows carry the peer's median beside theirs
         String cpu = rows.get(0);
