@@ -325,7 +325,9 @@ final class BenchCommand extends CliCommand {
             }
             if (!opened.statuses().isEmpty()) {
                 out().println("best peer ms: the fastest peer on the same problem and batch, and its median; vs best "
-                        + "peer: GFLOP/s / that peer's (RoI rows: its ms / this ms; host arrays; device tensors in the JSON)");
+                        + "peer: GFLOP/s / that peer's (RoI rows: its ms / this ms; host arrays; device tensors in the JSON);"
+                        + " compile ms on a peer's row: its layer prepared (ONNX Runtime: model made and session created;"
+                        + " torch: the data written to files and loaded in its process)");
             }
             if (!rows.isEmpty()) {
                 BenchReport.table(rows, out());

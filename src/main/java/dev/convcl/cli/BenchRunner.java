@@ -656,10 +656,9 @@ final class BenchRunner {
 
         private void failedWhile(String when, Throwable e) {
             error = "FAIL while " + when + ": " + BenchPeers.message(e);
-            progress.printf(Locale.ROOT, "      %-11s %s%n", open.peer().name(), error);
-            progress.flush();
         }
 
+        /** Its row, said on the progress stream (timed, n/a or FAIL) after convcl's rows of the problem. */
         BenchRow row() {
             PeerRun run = start.outcome();
             if (run == null) {
@@ -669,6 +668,9 @@ final class BenchRunner {
                         : new PeerRun(start.algorithm(), start.prepareMs(), start.relL2(), contender.timing, null, false,
                                 start.check());
             }
+            if (!run.ok()) {
+                sayNotTimed(open.peer().name(), run.unsupported(), run.error());
+            }
             return peerRow(open, p, spec, refName, run);
         }
     }
@@ -677,9 +679,10 @@ final class BenchRunner {
     private PeerSide startPeerSide(OpenPeer open, BenchSuite.Problem p, Convolution spec, Args data,
                                    HostTensor reference, ReferenceSlice slice, String refName) {
         BenchPeer peer = open.peer();
+        // Quiet: its n/a or FAIL line is said with its row, after convcl's rows of the problem.
         PeerStart start = startPeer(peer.name(), peer.unsupported(spec),
                 () -> peer.prepare(spec, data.with(Arg.DST, null)), spec.outputShape(),
-                out -> Check.of(refName, reference, slice.sliceOf(out)));
+                out -> Check.of(refName, reference, slice.sliceOf(out)), false);
         return new PeerSide(open, p, spec, refName, start);
     }
 
@@ -722,9 +725,16 @@ final class BenchRunner {
      */
     PeerStart startPeer(String name, java.util.Optional<String> why, PeerPrepare prepare, int[] outputShape,
                         java.util.function.Function<HostTensor, Check> check) {
+        return startPeer(name, why, prepare, outputShape, check, true);
+    }
+
+    /** {@link #startPeer}, saying an n/a or FAIL on the progress stream only when {@code say}. */
+    private PeerStart startPeer(String name, java.util.Optional<String> why, PeerPrepare prepare, int[] outputShape,
+                                java.util.function.Function<HostTensor, Check> check, boolean say) {
         if (why.isPresent()) {
-            progress.printf(Locale.ROOT, "      %-11s n/a: %s%n", name, why.get());
-            progress.flush();
+            if (say) {
+                sayNotTimed(name, true, why.get());
+            }
             return new PeerStart(null, "-", Double.NaN, Double.NaN, null,
                     new PeerRun("-", Double.NaN, Double.NaN, null, why.get(), true, null));
         }
@@ -758,10 +768,18 @@ final class BenchRunner {
             error = BenchPeers.message(e);
         }
         closeQuietly(layer);
-        progress.printf(Locale.ROOT, "      %-11s %s: %s%n", name, unsupported ? "n/a" : "FAIL", error);
-        progress.flush();
+        if (say) {
+            sayNotTimed(name, unsupported, error);
+        }
         return new PeerStart(null, algorithm, prepareMs, relL2, null,
                 new PeerRun(algorithm, prepareMs, relL2, null, error, unsupported, null));
+    }
+
+    /** The progress line of a peer not timed on a problem: "n/a: why" or "FAIL: why". */
+    private void sayNotTimed(String name, boolean unsupported, String error) {
+        String what = unsupported ? "n/a: " + error : error.startsWith("FAIL ") ? error : "FAIL: " + error;
+        progress.printf(Locale.ROOT, "      %-11s %s%n", name, what);
+        progress.flush();
     }
 
     private void closeQuietly(BenchPeer.Layer layer) {
@@ -800,8 +818,7 @@ final class BenchRunner {
         } catch (Exception e) {
             error = BenchPeers.message(e);
         }
-        progress.printf(Locale.ROOT, "      %-11s %s: %s%n", name, unsupported ? "n/a" : "FAIL", error);
-        progress.flush();
+        sayNotTimed(name, unsupported, error);
         return new PeerRun(start.algorithm(), start.prepareMs(), start.relL2(), null, error, unsupported, null);
     }
 

@@ -161,6 +161,16 @@ class BenchPeersTest {
         }
         assertTrue(progress.toString().contains("wrong       FAIL: "), progress.toString());
         assertTrue(progress.toString().contains("cannot      n/a: cannot: no such layer"), progress.toString());
+        // Each peer's line (timed, FAIL or n/a) comes after convcl's row line, in the rows' order.
+        String said = progress.toString();
+        int cpuLine = said.indexOf("      cpu    ");
+        assertTrue(cpuLine >= 0, said);
+        int last = cpuLine;
+        for (String name : List.of("right       ", "wrong       FAIL", "cannot      n/a", "refuses     n/a")) {
+            int at = said.indexOf("      " + name);
+            assertTrue(at > last, name + " after the line before it: " + said);
+            last = at;
+        }
     }
 
     /** A convcl row and a peer row of one problem, batch 1. */
