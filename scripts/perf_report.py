@@ -450,7 +450,8 @@ def batch_scaling(w, path):
     busy = [r for r in rows if "not judged" in r]
     fine = [r for r in rows if r.rstrip().endswith("no slower")]
     w("One line per family of the shapes, at each batch of the table, on the OpenCL device and the CPU path, timed by")
-    w("one `convcl bench --batch` after the per-layer run (the command is in the machine section). Target")
+    w("one `convcl bench --batch` after the per-layer run (the command is in the machine section); a family's")
+    w("batches are timed side by side, a turn each per round, like the backends of a layer. Target")
     w("(issue 13, item 3): no family slower per image as the batch grows. Verdicts: "
       f"{len(fine)} no slower, {len(slower)} slower, {len(busy)} not judged (another process used the cores).")
     w("")

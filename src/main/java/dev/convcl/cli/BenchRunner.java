@@ -95,128 +95,222 @@ final class BenchRunner {
         this.peers = List.copyOf(peers);
     }
 
-    List<BenchRow> run(List<BenchSuite.Problem> problems) {
-        return run(problems, List.of());
-    }
-
     /**
-     * Every problem, at each batch size of {@code batches} (its batch n replaced), or as written
-     * when {@code batches} is empty; problem by problem, each batch size in turn.
+     * Every problem, in order. Consecutive problems that are one problem at several batch sizes
+     * (named {@code <problem>@n<batch>} by {@link BenchBatches#expand}) are timed together, side by
+     * side ({@link #runGroup}), so that the batch-scaling table compares batches timed in the same
+     * seconds.
      */
-    List<BenchRow> run(List<BenchSuite.Problem> problems, List<Integer> batches) {
+    List<BenchRow> run(List<BenchSuite.Problem> problems) {
         List<BenchRow> rows = new ArrayList<>();
-        List<Integer> sizes = batches.isEmpty() ? java.util.Collections.singletonList(null) : batches;
-        int total = problems.size() * sizes.size(), i = 0;
-        for (BenchSuite.Problem p : problems) {
-            for (Integer b : sizes) {
-                Convolution spec = b == null ? p.spec() : p.spec().withBatch(b);
-                progress.printf(Locale.ROOT, "[%d/%d] %s  %s%n", ++i, total, p.name(), spec.withBias(true));
-                progress.flush();
-                rows.addAll(runOne(p, spec));
+        int total = problems.size();
+        int i = 0;
+        while (i < problems.size()) {
+            int j = i + 1;
+            String base = baseName(problems.get(i).name());
+            while (j < problems.size() && base != null && base.equals(baseName(problems.get(j).name()))) {
+                j++;
             }
+            rows.addAll(runGroup(problems.subList(i, j), i, total));
+            i = j;
         }
         return rows;
+    }
+
+    /** The problem's name without its {@code @n<batch>} suffix, or null when it has none. */
+    private static String baseName(String name) {
+        int at = name.lastIndexOf("@n");
+        return at < 0 ? null : name.substring(0, at);
     }
 
     /** The rows of one problem as written: the device's (when it is not the CPU path), the CPU path's, the peers'. */
     List<BenchRow> runOne(BenchSuite.Problem p) {
-        return runOne(p, p.spec());
+        return runGroup(List.of(p), 0, 1);
     }
 
     /**
-     * The rows of problem {@code p} shaped {@code shape} (its batch may differ from the suite's):
-     * the device's (when it is not the CPU path), the CPU path's, the peers' in their order. Each
-     * contender is checked and warmed up on its own, then convcl's calls (on host arrays and on
-     * device tensors) and the calls of the peers that run in this process are timed side by side
+     * The rows of {@code group} (problems {@code first + 1} onwards of {@code total}, for the
+     * progress lines), each problem's in turn: the device's (when it is not the CPU path), the CPU
+     * path's, the peers' in their order. Each contender of every problem is checked and warmed up on
+     * its own, then convcl's calls (on host arrays and on device tensors) and the calls of the peers
+     * that run in this process, of every problem of the group, are timed side by side
      * ({@link BenchPeer.Budget#timeInterleaved}): a turn each per round, so that a machine whose
      * speed drifts slows them all alike. A peer in another process is timed after convcl's plans are
      * closed, on its own.
      */
-    List<BenchRow> runOne(BenchSuite.Problem p, Convolution shape) {
-        // Every problem gets a bias, as in the PyTorch peer.
-        Convolution spec = shape.withBias(true);
-        Args data = ProblemData.random(spec, p.name().hashCode());
-        boolean separateDevice = engine != cpuEngine;
-        ReferenceSlice slice = ReferenceSlice.choose(spec, settings.referenceMaxFlops());
-        HostTensor reference = slice.reference(data);
-        String refName = slice.isWhole() ? "reference" : "reference-slice";
-        progress.println("      checked against the reference on " + slice.describe());
-        List<BenchRow> rows = new ArrayList<>();
-        Map<OpenPeer, BenchRow> peerRows = new java.util.IdentityHashMap<>();
+    private List<BenchRow> runGroup(List<BenchSuite.Problem> group, int first, int total) {
+        List<Member> members = new ArrayList<>();
         MachineLoad.Probe load = MachineLoad.start();
         List<AutoCloseable> open = new ArrayList<>();
-        List<PeerSide> peerSides = new ArrayList<>();
-        try (Compiled cpuPlan = Compiled.of(cpuEngine, spec);
-             Compiled devicePlan = separateDevice ? Compiled.of(engine, spec) : null) {
-            Throwable primary = null;
-            try {
-                Args cpuArgs = ProblemData.freshOutput(data, spec);
-                cpuPlan.plan().execute(cpuArgs);
-                Check cpuCheck = Check.of(refName, reference, slice.sliceOf(ProblemData.output(cpuArgs)));
-                PlanSide cpuSide = new PlanSide(p, spec, cpuPlan, cpuEngine, cpuCheck);
-                open.add(cpuSide);
-                cpuSide.prepare(cpuArgs);
-                PlanSide devSide = null;
-                if (devicePlan != null) {
-                    Args devArgs = ProblemData.freshOutput(data, spec);
-                    devicePlan.plan().execute(devArgs);
-                    Check check = Check.of("cpu", ProblemData.output(cpuArgs), ProblemData.output(devArgs))
-                            .and(Check.of(refName, reference, slice.sliceOf(ProblemData.output(devArgs))));
-                    devSide = new PlanSide(p, spec, devicePlan, engine, check);
-                    open.add(devSide);
-                    devSide.prepare(devArgs);
-                }
-                for (OpenPeer peer : peers) {
-                    if (peer.peer().callsInThisProcess()) {
-                        peerSides.add(startPeerSide(peer, p, spec, data, reference, slice, refName));
-                    }
-                }
-                // The CPU kernels' background warm-up (started by the plans compiled so far) must not
-                // share the cores with the timed calls of any contender.
-                ((CpuBackend) Internals.cpu(cpuEngine)).awaitKernelWarmup();
-                ((CpuBackend) Internals.cpu(engine)).awaitKernelWarmup();
-                List<Contender> contenders = new ArrayList<>();
-                for (PlanSide side : devSide == null ? List.of(cpuSide) : List.of(devSide, cpuSide)) {
-                    contenders.addAll(side.warmUpAndContend());
-                }
-                boolean peerTurns = false;
-                for (PeerSide side : peerSides) {
-                    List<Contender> c = side.warmUpAndContend();
-                    peerTurns |= !c.isEmpty();
-                    contenders.addAll(c);
-                }
-                timeSideBySide(contenders, peerTurns);
-                BenchRow cpuRow = cpuSide.row();
-                if (devSide != null) {
-                    BenchRow devRow = devSide.row();
-                    rows.add(devRow.ok() && cpuRow.ok() ? devRow.withCpuMedian(cpuRow.medianMs()) : devRow);
-                }
-                rows.add(cpuRow);
-                for (PeerSide side : peerSides) {
-                    side.close(); // a layer that fails to close makes its row FAIL, as when timed on its own
-                    peerRows.put(side.open, side.row());
-                }
-            } catch (RuntimeException | Error e) {
-                primary = e;
-                throw e;
-            } finally {
-                for (PeerSide side : peerSides) {
-                    side.close();
-                }
-                closeAll(open, primary);
+        Throwable primary = null;
+        try {
+            for (int k = 0; k < group.size(); k++) {
+                BenchSuite.Problem p = group.get(k);
+                progress.printf(Locale.ROOT, "[%d/%d] %s  %s%n", first + k + 1, total, p.name(), p.spec().withBias(true));
+                Member m = new Member(p);
+                members.add(m);
+                open.add(m);
+                m.prepare();
             }
+            if (group.size() > 1) {
+                progress.printf(Locale.ROOT, "      timing %s side by side%n", group.size() == 2 ? "both" : "all " + group.size());
+            }
+            progress.flush();
+            // The CPU kernels' background warm-up (started by the plans compiled so far) must not
+            // share the cores with the timed calls of any contender.
+            ((CpuBackend) Internals.cpu(cpuEngine)).awaitKernelWarmup();
+            ((CpuBackend) Internals.cpu(engine)).awaitKernelWarmup();
+            List<Contender> contenders = new ArrayList<>();
+            boolean peerTurns = false;
+            for (Member m : members) {
+                contenders.addAll(m.warmUpConvcl());
+            }
+            for (Member m : members) {
+                List<Contender> c = m.warmUpPeers();
+                peerTurns |= !c.isEmpty();
+                contenders.addAll(c);
+            }
+            timeSideBySide(contenders, peerTurns);
+            for (Member m : members) {
+                if (members.size() > 1) {
+                    progress.printf(Locale.ROOT, "      %s:%n", m.p.name());
+                }
+                m.collectRows();
+            }
+        } catch (RuntimeException | Error e) {
+            primary = e;
+            throw e;
+        } finally {
+            closeAll(open, primary);
         }
         // After convcl's plans are closed, so that their memory is free for the peers in other processes.
-        for (OpenPeer peer : peers) {
-            if (!peerRows.containsKey(peer)) {
-                peerRows.put(peer, measurePeer(peer, p, spec, data, reference, slice, refName));
+        List<BenchRow> rows = new ArrayList<>();
+        double others = load.othersCores();
+        boolean outOfProcess = peers.stream().anyMatch(peer -> !peer.peer().callsInThisProcess());
+        for (Member m : members) {
+            if (members.size() > 1 && outOfProcess) {
+                progress.printf(Locale.ROOT, "      %s, peers in other processes:%n", m.p.name());
+            }
+            rows.addAll(m.rowsWithPeersOutOfProcess());
+            othersCores.put(m.p.name(), others);
+        }
+        return rows;
+    }
+
+    /**
+     * One problem of a group: its data, its reference, its plans and the peers' layers in this
+     * process, checked and ready to time; then its rows. Closing it closes its plans and layers.
+     */
+    private final class Member implements AutoCloseable {
+        final BenchSuite.Problem p;
+        // Every problem gets a bias, as in the PyTorch peer.
+        final Convolution spec;
+        final Args data;
+        final ReferenceSlice slice;
+        HostTensor reference;
+        String refName;
+        Compiled cpuPlan, devicePlan;
+        PlanSide cpuSide, devSide;
+        final List<PeerSide> peerSides = new ArrayList<>();
+        final List<BenchRow> rows = new ArrayList<>();
+        final Map<OpenPeer, BenchRow> peerRows = new java.util.IdentityHashMap<>();
+
+        Member(BenchSuite.Problem p) {
+            this.p = p;
+            this.spec = p.spec().withBias(true);
+            this.data = ProblemData.random(spec, p.name().hashCode());
+            this.slice = ReferenceSlice.choose(spec, settings.referenceMaxFlops());
+        }
+
+        /** The reference computed, the plans compiled and checked, the in-process peers' layers prepared. */
+        void prepare() {
+            reference = slice.reference(data);
+            refName = slice.isWhole() ? "reference" : "reference-slice";
+            progress.println("      checked against the reference on " + slice.describe());
+            cpuPlan = Compiled.of(cpuEngine, spec);
+            if (engine != cpuEngine) {
+                devicePlan = Compiled.of(engine, spec);
+            }
+            Args cpuArgs = ProblemData.freshOutput(data, spec);
+            cpuPlan.plan().execute(cpuArgs);
+            Check cpuCheck = Check.of(refName, reference, slice.sliceOf(ProblemData.output(cpuArgs)));
+            cpuSide = new PlanSide(p, spec, cpuPlan, cpuEngine, cpuCheck);
+            cpuSide.prepare(cpuArgs);
+            if (devicePlan != null) {
+                Args devArgs = ProblemData.freshOutput(data, spec);
+                devicePlan.plan().execute(devArgs);
+                Check check = Check.of("cpu", ProblemData.output(cpuArgs), ProblemData.output(devArgs))
+                        .and(Check.of(refName, reference, slice.sliceOf(ProblemData.output(devArgs))));
+                devSide = new PlanSide(p, spec, devicePlan, engine, check);
+                devSide.prepare(devArgs);
+            }
+            for (OpenPeer peer : peers) {
+                if (peer.peer().callsInThisProcess()) {
+                    peerSides.add(startPeerSide(peer, p, spec, data, reference, slice, refName));
+                }
             }
         }
-        for (OpenPeer peer : peers) {
-            rows.add(peerRows.get(peer));
+
+        /** convcl's calls warmed up: the contenders to time. */
+        List<Contender> warmUpConvcl() {
+            List<Contender> c = new ArrayList<>();
+            for (PlanSide side : devSide == null ? List.of(cpuSide) : List.of(devSide, cpuSide)) {
+                c.addAll(side.warmUpAndContend());
+            }
+            return c;
         }
-        othersCores.put(p.name(), load.othersCores());
-        return rows;
+
+        /** The in-process peers' calls warmed up: the contenders to time. */
+        List<Contender> warmUpPeers() {
+            List<Contender> c = new ArrayList<>();
+            for (PeerSide side : peerSides) {
+                c.addAll(side.warmUpAndContend());
+            }
+            return c;
+        }
+
+        /** convcl's rows and the in-process peers' (said on the progress stream), once timed. */
+        void collectRows() {
+            BenchRow cpuRow = cpuSide.row();
+            if (devSide != null) {
+                BenchRow devRow = devSide.row();
+                rows.add(devRow.ok() && cpuRow.ok() ? devRow.withCpuMedian(cpuRow.medianMs()) : devRow);
+            }
+            rows.add(cpuRow);
+            for (PeerSide side : peerSides) {
+                side.close(); // a layer that fails to close makes its row FAIL, as when timed on its own
+                peerRows.put(side.open, side.row());
+            }
+        }
+
+        /** Its rows, with the peers in other processes measured now (the plans are closed). */
+        List<BenchRow> rowsWithPeersOutOfProcess() {
+            List<BenchRow> all = new ArrayList<>(rows);
+            for (OpenPeer peer : peers) {
+                if (!peerRows.containsKey(peer)) {
+                    peerRows.put(peer, measurePeer(peer, p, spec, data, reference, slice, refName));
+                }
+            }
+            for (OpenPeer peer : peers) {
+                all.add(peerRows.get(peer));
+            }
+            return all;
+        }
+
+        @Override
+        public void close() {
+            List<AutoCloseable> mine = new ArrayList<>();
+            // Closed last first: the plans after the sides that use them, the peers' layers first.
+            mine.add(cpuPlan);
+            mine.add(devicePlan);
+            mine.add(cpuSide);
+            mine.add(devSide);
+            for (PeerSide side : peerSides) {
+                mine.add(side::close);
+            }
+            mine.removeIf(java.util.Objects::isNull);
+            closeAll(mine, null);
+        }
     }
 
     /**

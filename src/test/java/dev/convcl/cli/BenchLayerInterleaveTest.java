@@ -81,7 +81,7 @@ class BenchLayerInterleaveTest {
                         if (++calls == failAt) {
                             throw new IllegalStateException(name + " broke at call " + calls);
                         }
-                        log.add(name);
+                        log.add(name + (op.n() == 1 ? "" : "@n" + op.n()));
                         openPlans.add(engine.stats().openPlans());
                         HostTensor out = Tensor.of(new float[Math.toIntExact(op.outputSize())], op.outputShape());
                         ReferenceConv.run(op, inputs.with(Arg.DST, out));
@@ -95,7 +95,7 @@ class BenchLayerInterleaveTest {
 
                     @Override
                     public BenchPeer.Timing time(BenchPeer.Budget budget) throws Exception {
-                        log.add(name + ".time");
+                        log.add(name + (op.n() == 1 ? "" : "@n" + op.n()) + ".time");
                         openPlans.add(engine.stats().openPlans());
                         return Layer.super.time(budget);
                     }
@@ -159,6 +159,45 @@ class BenchLayerInterleaveTest {
             // timed one after the other, B A B.
             List<String> turns = runs(log.indexOf("B"));
             assertTrue(turns.size() >= 8, "A and B alternate turn by turn: " + turns);
+        }
+    }
+
+    @Test
+    void aProblemsBatchSizesAreTimedSideBySideAndAPeerElsewhereAfterThemAll() {
+        try (Engine cpu = Engine.create(DeviceChoice.CPU)) {
+            List<BenchRunner.OpenPeer> peers = List.of(new BenchRunner.OpenPeer(peer("A", true, 0, cpu), "fake A"),
+                    new BenchRunner.OpenPeer(peer("T", false, 0, cpu), "fake T"));
+            StringWriter progress = new StringWriter();
+            BenchRunner runner = new BenchRunner(cpu, cpu, new BenchRunner.Settings(1, 0, 5, 60, 1e9),
+                    new PrintWriter(progress, true), peers);
+            Conv2d other = Conv2d.builder().input(1, 3, 5, 5).output(2).kernel(1, 1).bias(true).build();
+            List<BenchSuite.Problem> problems = BenchBatches.expand(List.of(new BenchSuite.Problem("small", SMALL, true),
+                    new BenchSuite.Problem("other", other, true)), List.of(1, 3));
+            List<BenchRow> rows = runner.run(problems);
+            assertEquals(List.of("small@n1 cpu", "small@n1 A", "small@n1 T", "small@n3 cpu", "small@n3 A", "small@n3 T",
+                            "other@n1 cpu", "other@n1 A", "other@n1 T", "other@n3 cpu", "other@n3 A", "other@n3 T"),
+                    rows.stream().map(r -> r.name() + " " + r.backend()).toList());
+            for (BenchRow r : rows) {
+                assertTrue(r.ok() && r.calls() == 5, r.toString());
+            }
+            // small's two batch sizes: from A@n3's checking call on, A and A@n3 take turns round by
+            // round (timed one batch after the other: A@n3 A A@n3, three runs).
+            List<String> fromN3 = runs(log.indexOf("A@n3"));
+            List<String> smallTurns = fromN3.subList(0, fromN3.indexOf("T")); // T: its checking call
+            assertTrue(smallTurns.size() >= 8 && smallTurns.stream().allMatch(t -> t.equals("A") || t.equals("A@n3")),
+                    "the batch sizes alternate: " + smallTurns);
+            // The peer in another process: both batch sizes after every in-process call of the problem,
+            // with convcl's plans of both closed.
+            int t1 = log.indexOf("T.time"), t3 = log.indexOf("T@n3.time");
+            assertTrue(t3 > t1 && log.subList(t1, t3).stream().allMatch(e -> e.startsWith("T")),
+                    "T times n=1 then n=3, after the problem's side-by-side rounds: " + runs(0));
+            assertEquals(0, openPlans.get(t1), runs(0).toString());
+            assertEquals(0, openPlans.get(t3), runs(0).toString());
+            assertEquals(java.util.Set.of("small@n1", "small@n3", "other@n1", "other@n3"), runner.othersCores().keySet());
+            String said = progress.toString();
+            assertTrue(said.contains("      timing both side by side\n"), said);
+            assertTrue(said.indexOf("[2/4] small@n3") < said.indexOf("      small@n1:"), "both prepared before the rows: "
+                    + said);
         }
     }
 
