@@ -335,6 +335,9 @@ final class BenchCommand extends CliCommand {
             if (!roiRows.isEmpty()) {
                 BenchRoi.table(roiRows, out());
             }
+            if (batches == null) {
+                busyNote(othersCores).ifPresent(out()::println);
+            }
             if (batches != null) {
                 Map<String, Long> bytesPerCall = new java.util.HashMap<>();
                 for (BenchSuite.Problem p : problems) {
@@ -374,7 +377,7 @@ final class BenchCommand extends CliCommand {
                     + (notApplicable > 0 ? ", " + notApplicable + " n/a (a peer cannot run the problem)" : ""));
             out().flush();
             writeFiles(engine.deviceName(), devicePeak, cpuPeak, limit, limitNotes, batches, opened.statuses(), rows,
-                    roiRows);
+                    roiRows, othersCores);
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }
     }
@@ -688,12 +691,40 @@ final class BenchCommand extends CliCommand {
                 BenchRunner.MAX_WARMUP);
     }
 
+    /**
+     * The line saying which problems were timed while other processes used more than
+     * {@link BenchBatches#BUSY_CORES} cores on average ({@link MachineLoad}: Linux), or empty: a
+     * busy machine gives a longer call a smaller share of the cores, so those figures may read low.
+     */
+    static java.util.Optional<String> busyNote(Map<String, Double> othersCores) {
+        List<String> busy = new ArrayList<>();
+        othersCores.forEach((name, cores) -> {
+            if (cores > BenchBatches.BUSY_CORES) {
+                busy.add(String.format(Locale.ROOT, "%s %.2f", name, cores));
+            }
+        });
+        if (busy.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("busy: other processes used more than " + BenchBatches.BUSY_CORES
+                + " cores on average while " + Plural.of(busy.size(), "problem") + " ran (cores: " + String.join(", ", busy)
+                + "); their figures may read low (the rows of one problem were timed side by side and compare fairly)");
+    }
+
     private void writeFiles(String deviceName, Peak.Result devicePeak, Peak.Result cpuPeak, FmaLimit limit,
                             List<String> limitNotes, List<Integer> batches, List<BenchPeers.Status> peerStatuses, List<BenchRow> rows,
-                            List<BenchRoi.Row> roiRows) throws IOException {
+                            List<BenchRoi.Row> roiRows, Map<String, Double> othersCores) throws IOException {
         List<Map<String, Object>> fields = new ArrayList<>();
-        rows.forEach(r -> fields.add(r.fields()));
-        roiRows.forEach(r -> fields.add(r.fields()));
+        rows.forEach(r -> {
+            Map<String, Object> m = r.fields();
+            m.put("others_cores", othersCores.getOrDefault(r.name(), Double.NaN));
+            fields.add(m);
+        });
+        roiRows.forEach(r -> {
+            Map<String, Object> m = r.fields();
+            m.put("others_cores", Double.NaN); // not measured on RoI lines
+            fields.add(m);
+        });
         if (json != null) {
             FileArg file = new FileArg("JSON report", "--json", json);
             Map<String, Object> extra = new LinkedHashMap<>();
