@@ -175,7 +175,7 @@ public final class Engine implements AutoCloseable {
      * The device, in words.
      *
      * @return e.g. {@code opencl:0 NVIDIA H100 (GPU, ...)} or
-     *         {@code cpu (pure Java, 16 threads, vector kernels)}
+     *         {@code cpu (pure Java, 16 threads, vector kernels)}; also once the engine is closed
      */
     public String deviceName() {
         return primary.deviceName();
@@ -224,8 +224,10 @@ public final class Engine implements AutoCloseable {
      * @return e.g. {@code [depthwise, direct]} on OpenCL, {@code [cpu-depthwise, cpu-gemm, cpu-direct]}
      *         on the CPU path; never empty on the CPU path, whose last implementation accepts
      *         everything
+     * @throws IllegalStateException when the engine is closed
      */
     public List<String> implementations(Operation op) {
+        ensureOpen();
         List<String> names = new ArrayList<>();
         for (Implementation impl : primary.implementations()) {
             if (impl.validate(op).isEmpty()) {
@@ -248,6 +250,7 @@ public final class Engine implements AutoCloseable {
      *         the device fails during a call)
      * @throws IllegalArgumentException when no implementation has that name, or it rejects {@code op}
      * @throws DeviceException          when it fails to build or allocate
+     * @throws IllegalStateException    when the engine is closed
      */
     public Plan plan(Operation op, String implementation, String config) {
         if (op == null) {
@@ -270,8 +273,10 @@ public final class Engine implements AutoCloseable {
      * @param implementation the implementation's name, one of the device's
      * @return the keys, default first; empty when the implementation does not accept {@code op}
      * @throws IllegalArgumentException when no implementation of the device has that name
+     * @throws IllegalStateException    when the engine is closed
      */
     public List<String> configs(Operation op, String implementation) {
+        ensureOpen();
         Implementation impl = find(primary, implementation);
         return impl.validate(op).isPresent() ? List.of() : impl.configs(op);
     }
@@ -420,16 +425,19 @@ public final class Engine implements AutoCloseable {
     /**
      * Waits until all work issued on this engine has finished.
      *
-     * @throws DeviceException when queued work failed on the device; the device tensors it would
-     *                         have written are marked lost
+     * @throws DeviceException       when queued work failed on the device; the device tensors it
+     *                               would have written are marked lost
+     * @throws IllegalStateException when the engine is closed (its queue is released)
      */
     public void finish() {
+        ensureOpen();
         sync(primary::finish);
     }
 
     /**
      * Counters of this engine's device: host-device copies, kernel launches, memory held, open
-     * plans and tensors. A benchmark compares two snapshots.
+     * plans and tensors. A benchmark compares two snapshots. A closed engine still answers, with
+     * its last counts (no plans, tensors or memory held).
      *
      * @return a snapshot
      */
@@ -684,9 +692,12 @@ public final class Engine implements AutoCloseable {
 
     /**
      * Closes the plans and device tensors still open (waiting for a call in progress on a plan to
-     * end), then releases the device and the CPU pool. Idempotent: later calls do nothing; later
-     * {@link #plan} calls throw {@link IllegalStateException}. Do not call it while another thread
-     * is inside {@link #plan} or a one-shot call.
+     * end), then releases the device and the CPU pool. Idempotent: later calls do nothing; later calls
+     * that would use the device or plan ({@link #plan}, {@link #compile}, {@link #execute},
+     * {@link #allocate}, {@link #upload}, {@link #finish}, {@link #implementations},
+     * {@link #configs}, the one-shot calls) throw {@link IllegalStateException}; {@link #stats},
+     * {@link #deviceName}, {@link #backend} and {@link #isClosed} still answer. Do not call it
+     * while another thread is inside {@link #plan} or a one-shot call.
      */
     @Override
     public void close() {

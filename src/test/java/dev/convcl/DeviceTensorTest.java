@@ -2,6 +2,7 @@ package dev.convcl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -164,5 +165,13 @@ class DeviceTensorTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, t::toArray);
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> engine.allocate(1));
+        // Nothing reaches the released device: finish() on a closed OpenCL engine crashed the JVM
+        // in clFinish on the freed queue.
+        assertTrue(assertThrows(IllegalStateException.class, engine::finish).getMessage().contains("closed"));
+        dev.convcl.Conv2d op = dev.convcl.Conv2d.builder().input(1, 2, 4, 4).output(2).kernel(3, 3).build();
+        assertThrows(IllegalStateException.class, () -> engine.implementations(op));
+        assertThrows(IllegalStateException.class, () -> engine.configs(op, "x"));
+        assertThrows(IllegalStateException.class, () -> engine.plan(op));
+        assertFalse(engine.deviceName().isEmpty(), "its name still answers");
     }
 }
