@@ -257,7 +257,9 @@ final class BenchCommand extends CliCommand {
                 timedPeers.add(new BenchRunner.OpenPeer(p, description));
             }
             BenchRunner runner = new BenchRunner(engine, cpu, settings(), err(), timedPeers);
-            List<BenchRow> measured = problems.isEmpty() ? List.of() : runner.run(problems);
+            // With --batch, a problem's batch sizes (consecutive after expand) are timed together.
+            List<BenchRow> measured = problems.isEmpty() ? List.of()
+                    : runner.run(problems, batches == null ? 1 : batches.size());
             Map<String, Double> othersCores = runner.othersCores();
             List<BenchRoi.Row> roiRows = new BenchRoi(engine, cpu, settings(), err(), timedPeers)
                     .run(roiProblems, 0, roiProblems.size());

@@ -95,32 +95,29 @@ final class BenchRunner {
         this.peers = List.copyOf(peers);
     }
 
-    /**
-     * Every problem, in order. Consecutive problems that are one problem at several batch sizes
-     * (named {@code <problem>@n<batch>} by {@link BenchBatches#expand}) are timed together, side by
-     * side ({@link #runGroup}), so that the batch-scaling table compares batches timed in the same
-     * seconds.
-     */
+    /** Every problem, in order, each timed on its own. */
     List<BenchRow> run(List<BenchSuite.Problem> problems) {
-        List<BenchRow> rows = new ArrayList<>();
-        int total = problems.size();
-        int i = 0;
-        while (i < problems.size()) {
-            int j = i + 1;
-            String base = baseName(problems.get(i).name());
-            while (j < problems.size() && base != null && base.equals(baseName(problems.get(j).name()))) {
-                j++;
-            }
-            rows.addAll(runGroup(problems.subList(i, j), i, total));
-            i = j;
-        }
-        return rows;
+        return run(problems, 1);
     }
 
-    /** The problem's name without its {@code @n<batch>} suffix, or null when it has none. */
-    private static String baseName(String name) {
-        int at = name.lastIndexOf("@n");
-        return at < 0 ? null : name.substring(0, at);
+    /**
+     * Every problem, in order, timed in groups of {@code groupSize} consecutive problems: one
+     * problem at each batch size of {@code bench --batch} ({@link BenchBatches#expand}, which puts
+     * them together), so that the batch-scaling table compares batches timed side by side, in the
+     * same seconds ({@link #runGroup}).
+     *
+     * @throws IllegalArgumentException when {@code groupSize} is below 1 or does not divide the
+     *                                  number of problems
+     */
+    List<BenchRow> run(List<BenchSuite.Problem> problems, int groupSize) {
+        if (groupSize < 1 || problems.size() % groupSize != 0) {
+            throw new IllegalArgumentException("group size " + groupSize + " for " + problems.size() + " problems");
+        }
+        List<BenchRow> rows = new ArrayList<>();
+        for (int i = 0; i < problems.size(); i += groupSize) {
+            rows.addAll(runGroup(problems.subList(i, i + groupSize), i, problems.size()));
+        }
+        return rows;
     }
 
     /** The rows of one problem as written: the device's (when it is not the CPU path), the CPU path's, the peers'. */
@@ -615,11 +612,14 @@ final class BenchRunner {
         /** The row: FAIL as prepared or after the plan left its device while timed, else the medians of the timed calls. */
         BenchRow row() {
             if (failedRow != null) {
+                sayFailed(compiled, failedRow.error());
                 return failedRow;
             }
             if (fellBack != null) {
-                return failed(p, spec, compiled, check.against(), check.relL2(), "not timed on " + timedOn + ": "
+                BenchRow r = failed(p, spec, compiled, check.against(), check.relL2(), "not timed on " + timedOn + ": "
                         + fellBack);
+                sayFailed(compiled, r.error());
+                return r;
             }
             Plan plan = compiled.plan();
             double[] hostWall = onHost.timing.wallMs();
@@ -934,12 +934,17 @@ final class BenchRunner {
     private BenchRow failed(BenchSuite.Problem p, Convolution spec, Compiled compiled, String against, double relL2,
                             String why) {
         Plan plan = compiled.plan();
-        progress.printf(Locale.ROOT, "      %-6s %-18s FAIL: %s%n", plan.backend(), plan.algorithm(), why);
-        progress.flush();
         return new BenchRow(p.name(), spec.toString(), spec.name(), plan.backend(), plan.deviceName(),
                 plan.algorithm(), false, against, relL2, compiled.compileMs(), Double.NaN, Double.NaN,
                 Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why)
                 .withBatch(spec.n());
+    }
+
+    /** A FAIL row's progress line, said with the problem's other rows (after the timing, in a group). */
+    private void sayFailed(Compiled compiled, String why) {
+        Plan plan = compiled.plan();
+        progress.printf(Locale.ROOT, "      %-6s %-18s FAIL: %s%n", plan.backend(), plan.algorithm(), why);
+        progress.flush();
     }
 
     /** Untimed calls of {@code call} after the checking one, by the peers' rule ({@link BenchPeer.Budget#warmUp}). */

@@ -173,7 +173,7 @@ class BenchLayerInterleaveTest {
             Conv2d other = Conv2d.builder().input(1, 3, 5, 5).output(2).kernel(1, 1).bias(true).build();
             List<BenchSuite.Problem> problems = BenchBatches.expand(List.of(new BenchSuite.Problem("small", SMALL, true),
                     new BenchSuite.Problem("other", other, true)), List.of(1, 3));
-            List<BenchRow> rows = runner.run(problems);
+            List<BenchRow> rows = runner.run(problems, 2);
             assertEquals(List.of("small@n1 cpu", "small@n1 A", "small@n1 T", "small@n3 cpu", "small@n3 A", "small@n3 T",
                             "other@n1 cpu", "other@n1 A", "other@n1 T", "other@n3 cpu", "other@n3 A", "other@n3 T"),
                     rows.stream().map(r -> r.name() + " " + r.backend()).toList());
@@ -198,6 +198,22 @@ class BenchLayerInterleaveTest {
             assertTrue(said.contains("      timing both side by side\n"), said);
             assertTrue(said.indexOf("[2/4] small@n3") < said.indexOf("      small@n1:"), "both prepared before the rows: "
                     + said);
+        }
+    }
+
+    @Test
+    void withoutBatchSizesEveryProblemIsTimedAloneWhateverItsName() {
+        try (Engine cpu = Engine.create(DeviceChoice.CPU)) {
+            StringWriter progress = new StringWriter();
+            BenchRunner runner = new BenchRunner(cpu, cpu, new BenchRunner.Settings(1, 0, 3, 60, 1e9),
+                    new PrintWriter(progress, true), List.of(new BenchRunner.OpenPeer(peer("A", true, 0, cpu), "fake A")));
+            // Names a shapes file may hold: they look like bench --batch's, but are two problems.
+            List<BenchRow> rows = runner.run(List.of(new BenchSuite.Problem("conv@nhwc", SMALL, true),
+                    new BenchSuite.Problem("conv@nchw", SMALL, true)));
+            assertEquals(4, rows.size(), rows.toString());
+            assertTrue(!progress.toString().contains("side by side"), progress.toString());
+            assertTrue(progress.toString().indexOf("      cpu ") < progress.toString().indexOf("[2/2] conv@nchw"),
+                    "the first problem's rows come before the second starts: " + progress);
         }
     }
 

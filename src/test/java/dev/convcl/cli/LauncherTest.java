@@ -121,7 +121,8 @@ class LauncherTest {
         Path peer = builtPeer();
         String cp = root.resolve("target/convcl-0-cli.jar") + ":" + peer + ":" + root.resolve("peers/onnxruntime/target/lib") + "/*";
         for (String[] args : List.of(new String[] {"bench", "--peers", "torch,onnxruntime"},
-                new String[] {"bench", "--quick", "--peers=ALL"})) {
+                new String[] {"bench", "--quick", "--peers=ALL"}, new String[] {"bench", "--peers", "torch,\tonnxruntime"},
+                new String[] {"bench", "--peers", "torch\n,onnxruntime "})) {
             Run r = launch(Map.of(), args);
             assertEquals("args: --add-modules jdk.incubator.vector -cp " + cp + " dev.convcl.cli.Main " + String.join(" ", args)
                     + "\nresult line\n", r.out(), r.toString());
