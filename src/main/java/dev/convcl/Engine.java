@@ -408,10 +408,14 @@ public final class Engine implements AutoCloseable {
      *
      * @param host the values; read, and free to change once this returns
      * @return the tensor, of {@code host}'s shape; close it
+     * @throws IllegalArgumentException when {@code host} is null
      * @throws DeviceException       when the device cannot hold it
      * @throws IllegalStateException when the engine is closed
      */
     public DeviceTensor upload(HostTensor host) {
+        if (host == null) {
+            throw new IllegalArgumentException("host tensor to upload must not be null");
+        }
         DeviceTensor t = allocate(host.shape());
         try {
             t.upload(host);

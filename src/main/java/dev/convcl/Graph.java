@@ -69,7 +69,11 @@ public final class Graph {
 
     /**
      * An ONNX model with one input as a graph, at the given input shape (the model's may be symbolic,
-     * or another image size may be wanted); see {@link #fromOnnx(Path)}.
+     * or another image size may be wanted); see {@link #fromOnnx(Path)}. The shape replaces the
+     * declared one whole, fixed dimensions included (a model exported at batch 1 runs at batch 8),
+     * unlike {@code convcl run --input-shape}, which sizes symbolic dimensions only; shapes inside
+     * the model (a Reshape's target) are not rewritten, so a model that fixes them
+     * loads only at shapes they fit.
      *
      * @param model      the {@code .onnx} file
      * @param inputShape the shape of its only runtime input, e.g. {@code 1, 3, 224, 224}
@@ -84,7 +88,8 @@ public final class Graph {
 
     /**
      * An ONNX model as a graph, with the shapes of some inputs given by name (the others keep the
-     * model's); see {@link #fromOnnx(Path)}.
+     * model's); see {@link #fromOnnx(Path)}. A given shape replaces the declared one whole, fixed
+     * dimensions included, as in {@link #fromOnnx(Path, int...)}.
      *
      * @param model       the {@code .onnx} file
      * @param inputShapes input name to shape
