@@ -64,6 +64,10 @@ public final class NetworkProblems {
                 new Pool2d(Pool2d.Kind.AVG, 1, 2, 7, 8, new Window2d(3, 2, 2, 1, 0, 1, 1, 0, 1, 1), false, true),
                 Pool2d.globalAverage(2, 5, 7, 3),
                 Pool2d.globalAverage(1, 3, 20, 37), // 740 taps, rows longer than a vector
+                // the CPU path's 64 columns: exactly 64 taps, twice 64 (no short last piece), 64 + 34
+                Pool2d.globalAverage(1, 2, 8, 8),
+                Pool2d.globalAverage(2, 3, 8, 16),
+                Pool2d.globalAverage(1, 2, 14, 7),
                 // output rows longer than a CPU device's run of outputs a work-item (16), ending in a
                 // short run: 23 = 16 + 7, 36 = 16 + 16 + 4 (ceil_mode at the right edge), 38 at dilation 2
                 Pool2d.max(1, 3, 41, 45, 3, 2, 1),

@@ -7,7 +7,7 @@ import dev.convcl.Window2d;
  * {@code cpu-pool2d}: max and average pooling as {@link Pool2d} defines them, planes in parallel.
  * Both go tap by tap over a whole output row ({@link #maxPlane}); padding never enters a max,
  * and is counted in an average's divisor only with count_include_pad; an average sums each
- * window row in float and the rows in double.
+ * window row in float and the rows in double (a global average: {@link #globalAverage}).
  */
 final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
     /** Window column j (0 until kw) falls inside the input for the outputs ox in [colLo[j], colHi[j]). */
@@ -64,7 +64,7 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
         wide = !global && wide(op);
         pitch = w + win.padLeft() + win.padRight();
         split = max && !wide && sw == 2 && win.dilW() == 1;
-        partLen = global ? w : wide ? (oh - 1) * pitch + ow : split ? w : max ? 0 : ow;
+        partLen = global ? Math.min(op.h() * w, GLOBAL_COLUMNS) : wide ? (oh - 1) * pitch + ow : split ? w : max ? 0 : ow;
         // a padded wide pool reads a padded copy of each plane (stride 1: every window lies inside it)
         paddedLen = wide && !noPad ? (op.h() + win.padTop() + win.padBottom()) * pitch : 0;
         accLen = max || global || wide ? 0 : ow;
@@ -77,7 +77,9 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
     @Override
     void run(float[] x, float[] y) {
         int oh = op.outH(), ow = op.outW();
-        forRanges((long) op.n() * op.c(), Math.max(1, 4096 / (oh * ow)), (from, to) -> {
+        // At least ~4096 values read or written a piece: a global pool's plane is one output, but
+        // h*w inputs (counting outputs alone gave MobileNetV3's SE pools a single piece: one core).
+        forRanges((long) op.n() * op.c(), Math.max(1, 4096 / Math.max(oh * ow, op.h() * op.w())), (from, to) -> {
             float[] part = partLen == 0 ? null : Workspace.zeroed(Workspace.Slot.WIDE, partLen);
             float[] pad = paddedLen == 0 ? null : Workspace.zeroed(Workspace.Slot.BUFFER, paddedLen);
             if (pad != null && max) {
@@ -100,22 +102,47 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
         });
     }
 
+    /** The columns {@link #globalAverage} sums a plane into (in float) before adding them in double. */
+    static final int GLOBAL_COLUMNS = 64;
+
     /**
-     * The average of a whole plane (global average pooling: SE blocks, classifier heads): its rows
-     * add in float column by column into {@code cols} (one {@link Kernels#addInto} a row; a
-     * running sum would be one chain of dependent adds), then the columns in double.
+     * The average of a whole plane (global average pooling: SE blocks, classifier heads). The
+     * plane is read as one flat row of h*w values, cut into pieces of {@link #GLOBAL_COLUMNS}
+     * that add in float, column by column, into {@code cols} ({@link Kernels#addInto}: a vector
+     * loop, whatever the width of the map's rows; each column sums about h*w/64 values); the
+     * columns then add in double, four running sums in turn, so that no add waits on the one
+     * before. A plane of at most 64 values adds in double straight away. The same operations in
+     * the same order on every kernel set (the float adds are element by element).
      */
     private float globalAverage(float[] x, int in, float[] cols) {
-        int h = op.h(), w = op.w();
-        System.arraycopy(x, in, cols, 0, w);
-        for (int r = 1; r < h; r++) {
-            kernels.addInto(x, in + r * w, cols, 0, w);
+        int len = op.h() * op.w();
+        float[] src = x;
+        int at = in;
+        int v = Math.min(len, GLOBAL_COLUMNS);
+        if (len > v) {
+            System.arraycopy(x, in, cols, 0, v);
+            int k = v;
+            for (; k + v <= len; k += v) {
+                kernels.addInto(x, in + k, cols, 0, v);
+            }
+            if (k < len) {
+                kernels.addInto(x, in + k, cols, 0, len - k);
+            }
+            src = cols;
+            at = 0;
         }
-        double s = 0;
-        for (int c = 0; c < w; c++) {
-            s += cols[c];
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = 0;
+        for (; j + 4 <= v; j += 4) {
+            s0 += src[at + j];
+            s1 += src[at + j + 1];
+            s2 += src[at + j + 2];
+            s3 += src[at + j + 3];
         }
-        return (float) (s / ((double) h * w));
+        for (; j < v; j++) {
+            s0 += src[at + j];
+        }
+        return (float) (((s0 + s1) + (s2 + s3)) / len);
     }
 
     /** The most taps a window may have for {@link #widePlane}'s average, summed in float. */
