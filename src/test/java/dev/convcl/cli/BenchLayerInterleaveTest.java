@@ -33,6 +33,10 @@ class BenchLayerInterleaveTest {
     private final List<String> log = new ArrayList<>();
     /** Open convcl plans at each entry of {@link #log}. */
     private final List<Integer> openPlans = new ArrayList<>();
+    /** Preparing a layer of this batch size throws an Error (a peer jar without its library); 0: never. */
+    private int prepareBreaksAtBatch;
+    /** Peer layers prepared, and closed. */
+    private int layersOpened, layersClosed;
 
     /**
      * A peer answering with the reference, logging its calls; in this process or not; its call
@@ -67,6 +71,10 @@ class BenchLayerInterleaveTest {
 
             @Override
             public Layer prepare(Convolution op, Args inputs) {
+                if (op.n() == prepareBreaksAtBatch) {
+                    throw new NoClassDefFoundError(name + ": its library is missing");
+                }
+                layersOpened++;
                 return new Layer() {
                     HostTensor y;
                     int calls;
@@ -102,6 +110,7 @@ class BenchLayerInterleaveTest {
 
                     @Override
                     public void close() throws Exception {
+                        layersClosed++;
                         if (closeFails) {
                             throw new java.io.IOException(name + " could not close its session");
                         }
@@ -198,6 +207,24 @@ class BenchLayerInterleaveTest {
             assertTrue(said.contains("      timing both side by side\n"), said);
             assertTrue(said.indexOf("[2/4] small@n3") < said.indexOf("      small@n1:"), "both prepared before the rows: "
                     + said);
+        }
+    }
+
+    @Test
+    void anErrorWhileAGroupIsPreparedClosesWhatTheGroupOpened() {
+        prepareBreaksAtBatch = 3;
+        try (Engine cpu = Engine.create(DeviceChoice.CPU)) {
+            BenchRunner runner = new BenchRunner(cpu, cpu, new BenchRunner.Settings(1, 0, 3, 60, 1e9),
+                    new PrintWriter(new StringWriter(), true), List.of(new BenchRunner.OpenPeer(peer("A", true, 0, cpu),
+                    "fake A")));
+            List<BenchSuite.Problem> problems = BenchBatches.expand(List.of(new BenchSuite.Problem("small", SMALL, true)),
+                    List.of(1, 3));
+            NoClassDefFoundError e = org.junit.jupiter.api.Assertions.assertThrows(NoClassDefFoundError.class,
+                    () -> runner.run(problems, 2));
+            assertTrue(e.getMessage().contains("its library is missing"), e.toString());
+            assertEquals(0, cpu.stats().openPlans(), "both batch sizes' plans closed");
+            assertEquals(1, layersOpened, "batch 1's peer layer was prepared");
+            assertEquals(1, layersClosed, "and closed");
         }
     }
 
