@@ -713,20 +713,26 @@ final class BenchCommand extends CliCommand {
                 + "); their figures may read low (the rows of one problem were timed side by side and compare fairly)");
     }
 
+    /** {@code row} with {@code others_cores} after {@code status}, where the row's outcome fields end. */
+    private static Map<String, Object> withOthersCores(Map<String, Object> row, double cores) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        row.forEach((k, v) -> {
+            m.put(k, v);
+            if (k.equals("status")) {
+                m.put("others_cores", cores);
+            }
+        });
+        m.putIfAbsent("others_cores", cores);
+        return m;
+    }
+
     private void writeFiles(String deviceName, Peak.Result devicePeak, Peak.Result cpuPeak, FmaLimit limit,
                             List<String> limitNotes, List<Integer> batches, List<BenchPeers.Status> peerStatuses, List<BenchRow> rows,
                             List<BenchRoi.Row> roiRows, Map<String, Double> othersCores) throws IOException {
         List<Map<String, Object>> fields = new ArrayList<>();
-        rows.forEach(r -> {
-            Map<String, Object> m = r.fields();
-            m.put("others_cores", othersCores.getOrDefault(r.name(), Double.NaN));
-            fields.add(m);
-        });
-        roiRows.forEach(r -> {
-            Map<String, Object> m = r.fields();
-            m.put("others_cores", Double.NaN); // not measured on RoI lines
-            fields.add(m);
-        });
+        rows.forEach(r -> fields.add(withOthersCores(r.fields(), othersCores.getOrDefault(r.name(), Double.NaN))));
+        // not measured on RoI lines
+        roiRows.forEach(r -> fields.add(withOthersCores(r.fields(), Double.NaN)));
         if (json != null) {
             FileArg file = new FileArg("JSON report", "--json", json);
             Map<String, Object> extra = new LinkedHashMap<>();
