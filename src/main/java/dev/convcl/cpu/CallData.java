@@ -23,6 +23,11 @@ record CallData(float[] in, float[] wt, float[] bias, float[] off, float[] mask,
                 array(args, Arg.DST), epilogue);
     }
 
+    /** The same call reading its input from {@code in} (a packer's copy of it). */
+    CallData withIn(float[] in) {
+        return new CallData(in, wt, bias, off, mask, sum, out, epilogue);
+    }
+
     private static float[] array(Map<Arg, Memory> args, Arg role) {
         Memory m = args.get(role);
         if (m == null) {

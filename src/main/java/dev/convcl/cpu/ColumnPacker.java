@@ -44,6 +44,15 @@ interface ColumnPacker {
     }
 
     /**
+     * The call whose input the GEMM reads rows from in place (and {@link #pack} copies from), given
+     * what {@link #prepare} made: {@code call} itself unless the packer reads a copy of the input
+     * it made (a strided 1x1's compact input).
+     */
+    default CallData inPlaceCall(CallData call, Object prepared) {
+        return call;
+    }
+
+    /**
      * Where column 0 of row 0 of the column matrix of image {@code n}, group {@code g} lies in
      * the input, when {@link #inPlaceRowStride()} is not 0.
      */

@@ -17,7 +17,8 @@ import dev.convcl.spi.Memory;
  * for deformable sampling) is never done twice.
  *
  * <p>When the column rows already lie in the input ({@code cpu-1x1} at stride 1: row r is input
- * channel r's plane) nothing is packed: the GEMM reads B in place, and few items are split by
+ * channel r's plane; at a larger stride, in the compact copy of the sampled pixels its packer makes
+ * once a call) nothing is packed: the GEMM reads B in place, and few items are split by
  * output channels into a few tasks per thread, all in one parallel pass (shared mode's two passes
  * per item cost more than the arithmetic on 14x14 maps).
  *
@@ -242,8 +243,9 @@ final class GemmConv extends CpuPlan {
     }
 
     @Override
-    void run(CallData call) {
-        Object prepared = packer.prepare(call, pool);
+    void run(CallData given) {
+        Object prepared = packer.prepare(given, pool);
+        CallData call = packer.inPlaceCall(given, prepared);
         LaneWeights lw = laneWeights;
         if (lw != null && call.wt() == lw.source()) {
             runLanes(call, prepared, lw.transposed());

@@ -74,6 +74,11 @@ class CpuAlgorithmsTest {
                 // 1x1: contiguous, strided, grouped, a single pixel, K not a multiple of 8
                 "op=conv2d n=2 c=3 h=7 w=13 k=5 kh=1 kw=1",
                 "op=conv2d n=1 c=6 h=13 w=7 k=13 kh=1 kw=1 stride=2,3 bias=1 relu=1",
+                // strided 1x1 (ResNet's projections), read in place from the compact copy: odd sizes
+                // and a sum (the direct store), columns across images, and the 7x7 channel-lane GEMM
+                "op=conv2d n=2 c=24 h=57 w=31 k=40 kh=1 kw=1 stride=2 bias=1 post=sum+relu",
+                "op=conv2d n=3 c=6 h=5 w=6 k=10 kh=1 kw=1 stride=2 groups=2 bias=1",
+                "op=conv2d n=2 c=64 h=14 w=13 k=32 kh=1 kw=1 stride=2 bias=1 relu=1",
                 "op=conv2d n=1 c=6 h=7 w=7 k=9 kh=1 kw=1 groups=3 bias=1",
                 "op=conv2d n=3 c=5 h=1 w=1 k=11 kh=1 kw=1 relu=1",
                 "op=conv2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1 pad=1 bias=1",
