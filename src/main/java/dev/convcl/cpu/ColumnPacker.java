@@ -37,7 +37,8 @@ interface ColumnPacker {
     /**
      * The distance between consecutive rows of the column matrix when its rows already lie in the
      * input unchanged (a 1x1 kernel at stride 1 without padding: row r is an input channel's
-     * plane), so that the GEMM can read them in place; 0 when rows must be packed.
+     * plane) or in the input {@link #inPlaceCall} gives (a strided 1x1's compact copy), so that the
+     * GEMM can read them in place; 0 when rows must be packed.
      */
     default int inPlaceRowStride() {
         return 0;

@@ -169,8 +169,8 @@ final class GemmConv extends CpuPlan {
     }
 
     /**
-     * Whether a GEMM's columns should run across the images: rows read in place (a 1x1 kernel at
-     * stride 1), several images, and an image's pixels fewer than the kernels' quantum, so that a
+     * Whether a GEMM's columns should run across the images: rows read in place (a 1x1 kernel, from
+     * the input or a strided one's compact copy), several images, and an image's pixels fewer than the kernels' quantum, so that a
      * column block per image would be mostly padding (a classifier on a 1x1 map: 15 of 16 columns).
      * The columns are then packed, image by image, each a run of a channel plane. Not on 7x7 maps
      * (15 of 64 columns padding): there the shorter stores (an image's run split between tiles)

@@ -10,10 +10,11 @@ import dev.convcl.DeviceException;
  * padded plane, as large as its output).
  *
  * <p>The bound, {@link #boundFloats}: each concurrent task holds at most {@link #TILE_FLOATS}; on
- * top of that, two algorithms keep one copy of the input for the whole call: the implicit GEMM's
+ * top of that, three algorithms keep one copy of the input for the whole call: the implicit GEMM's
  * padded input (chosen only when padding adds at most a tile to it, see
- * {@link ImplicitGemmConv#fits}) and the deformable sampler's zero-bordered input (a border of
- * one pixel, whatever the padding).
+ * {@link ImplicitGemmConv#fits}), the deformable sampler's zero-bordered input (a border of
+ * one pixel, whatever the padding) and a strided 1x1's compact copy of its sampled pixels
+ * (smaller than the input).
  */
 final class Scratch {
     /** The largest array length every JVM allocates. */

@@ -492,13 +492,15 @@ class CpuAlgorithmsTest {
             "op=conv2d n=9 c=33 h=1 w=7 k=1100 kh=1 kw=1 bias=1",
             "op=conv2d n=3 c=12 h=2 w=2 k=18 kh=1 kw=1 groups=3 post=sum+relu6",
             "op=conv2d n=8 c=40 h=1 w=1 k=100 kh=1 kw=1 bias=1 post=sum",
-            "op=conv2d n=3 c=5 h=1 w=1 k=11 kh=1 kw=1 relu=1");
+            "op=conv2d n=3 c=5 h=1 w=1 k=11 kh=1 kw=1 relu=1",
+            // strided: the compact copy's 3x3 planes, folded
+            "op=conv2d n=3 c=6 h=5 w=6 k=10 kh=1 kw=1 stride=2 groups=2 bias=1");
 
     /**
      * A 1x1 layer runs its GEMM's columns across the images where an image's pixels would leave most
-     * of a column block empty (a classifier on a 1x1 map, 2x2 maps, at batch 8), not at batch 1, not
-     * on 7x7 or larger maps, not for strided 1x1 (packed image by image); and the edge shapes that
-     * cross-check folding really fold on every backend.
+     * of a column block empty (a classifier on a 1x1 map, 2x2 maps, at batch 8; a strided 1x1's small
+     * output maps too, read from its compact copy), not at batch 1, not on 7x7 or larger maps; and the
+     * edge shapes that cross-check folding really fold on every backend.
      */
     @Test
     void pointwiseFoldsImagesIntoColumnsOnSmallMaps() {
