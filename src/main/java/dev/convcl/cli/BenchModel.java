@@ -52,7 +52,7 @@ final class BenchModel {
         }
 
         Map<String, Object> fields() {
-            Map<String, Object> m = common(backend, deviceName, error, medianMs, minMs, calls, relL2VsCpu);
+            Map<String, Object> m = common(backend, deviceName, error, false, medianMs, minMs, calls, relL2VsCpu);
             put(m, "steps", steps, "steps_on_cpu_path", stepsOnCpuPath, "host_array_median_ms", hostArrayMedianMs,
                     "host_transfers", hostTransfers, "host_transfers_host_arrays", hostArrayTransfers);
             if (layers != null) {
@@ -84,17 +84,16 @@ final class BenchModel {
 
         /** The JSON row: the fields of convcl's rows that apply, and what marks a peer's. */
         Map<String, Object> fields() {
-            return put(common(backend, description, error, medianMs, minMs, calls, relL2VsCpu), "peer", true,
-                    "unsupported", unsupported, "status", BenchRow.status(ok(), unsupported), "algorithm", algorithm,
-                    "checked_with", "cpu");
+            return put(common(backend, description, error, unsupported, medianMs, minMs, calls, relL2VsCpu), "peer",
+                    true, "unsupported", unsupported, "algorithm", algorithm, "checked_with", "cpu");
         }
     }
 
     /** The fields convcl's rows and the peers' share, in this order. */
-    private static Map<String, Object> common(String backend, String device, String error, double medianMs, double minMs,
-                                              int calls, double relL2VsCpu) {
+    private static Map<String, Object> common(String backend, String device, String error, boolean unsupported,
+                                              double medianMs, double minMs, int calls, double relL2VsCpu) {
         return put(new LinkedHashMap<>(), "backend", backend, "device", device, "ok", error == null,
-                "status", BenchRow.status(error == null, false), "error", error,
+                "status", BenchRow.status(error == null, unsupported), "error", error,
                 "median_ms", medianMs, "min_ms", minMs, "calls", calls, "rel_l2_vs_cpu", relL2VsCpu);
     }
 

@@ -204,8 +204,8 @@ final class BenchRunner {
         final Convolution spec;
         final Args data;
         final ReferenceSlice slice;
+        final String refName;
         HostTensor reference;
-        String refName;
         Compiled cpuPlan, devicePlan;
         PlanSide cpuSide, devSide;
         final List<PeerSide> peerSides = new ArrayList<>();
@@ -217,12 +217,12 @@ final class BenchRunner {
             this.spec = p.spec().withBias(true);
             this.data = ProblemData.random(spec, p.name().hashCode());
             this.slice = ReferenceSlice.choose(spec, settings.referenceMaxFlops());
+            this.refName = slice.isWhole() ? "reference" : "reference-slice";
         }
 
         /** The reference computed, the plans compiled and checked, the in-process peers' layers prepared. */
         void prepare() {
             reference = slice.reference(data);
-            refName = slice.isWhole() ? "reference" : "reference-slice";
             progress.println("      checked against the reference on " + slice.describe());
             cpuPlan = Compiled.of(cpuEngine, spec);
             if (engine != cpuEngine) {
