@@ -75,8 +75,10 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=2 c=3 h=7 w=13 k=5 kh=1 kw=1",
                 "op=conv2d n=1 c=6 h=13 w=7 k=13 kh=1 kw=1 stride=2,3 bias=1 relu=1",
                 // strided 1x1 (ResNet's projections), read in place from the compact copy: odd sizes
-                // and a sum (the direct store), columns across images, and the 7x7 channel-lane GEMM
+                // and a sum (the direct store), columns across images (3x2 output maps: folded on 8
+                // and 16 lanes; 3x3: on 16 only), and the 7x7 channel-lane GEMM
                 "op=conv2d n=2 c=24 h=57 w=31 k=40 kh=1 kw=1 stride=2 bias=1 post=sum+relu",
+                "op=conv2d n=3 c=6 h=5 w=4 k=10 kh=1 kw=1 stride=2 groups=2 bias=1",
                 "op=conv2d n=3 c=6 h=5 w=6 k=10 kh=1 kw=1 stride=2 groups=2 bias=1",
                 "op=conv2d n=2 c=64 h=14 w=13 k=32 kh=1 kw=1 stride=2 bias=1 relu=1",
                 "op=conv2d n=1 c=6 h=7 w=7 k=9 kh=1 kw=1 groups=3 bias=1",
@@ -493,8 +495,9 @@ class CpuAlgorithmsTest {
             "op=conv2d n=3 c=12 h=2 w=2 k=18 kh=1 kw=1 groups=3 post=sum+relu6",
             "op=conv2d n=8 c=40 h=1 w=1 k=100 kh=1 kw=1 bias=1 post=sum",
             "op=conv2d n=3 c=5 h=1 w=1 k=11 kh=1 kw=1 relu=1",
-            // strided: the compact copy's 3x3 planes, folded
-            "op=conv2d n=3 c=6 h=5 w=6 k=10 kh=1 kw=1 stride=2 groups=2 bias=1");
+            // strided: the compact copy's 3x2 planes, folded (6 pixels: fewer than a vector of 8 or 16
+            // lanes, so on AVX2 as on AVX-512)
+            "op=conv2d n=3 c=6 h=5 w=4 k=10 kh=1 kw=1 stride=2 groups=2 bias=1");
 
     /**
      * A 1x1 layer runs its GEMM's columns across the images where an image's pixels would leave most
