@@ -26,9 +26,10 @@ import java.util.function.Function;
  *
  * <p>Implementations, in selection order: {@code cpu-deform-gemm} (deform2d), {@code cpu-depthwise-cover}
  * (groups == c == k, stride 1, when the kernel covers the input plane from every output: a small
- * dense product per channel on NCHW planes), {@code cpu-depthwise-blocked}
- * (groups == c == k, when most taps read padding or output rows are short against a vector:
- * channel blocks in the nChw{q}c layout), {@code cpu-depthwise}
+ * dense product per channel on NCHW planes, when that costs less than channel blocks),
+ * {@code cpu-depthwise-blocked} (groups == c == k, when most taps read padding or output rows are
+ * short against a vector: channel blocks in the nChw{q}c layout, bound weights laid out once),
+ * {@code cpu-depthwise}
  * (groups == c, when a band of padded rows fits the tile), {@code cpu-1x1} (unpadded 1x1
  * kernels), {@code cpu-implicit-gemm} (when packing column tiles would not pay, or its wide rows'
  * extra multiply-adds cost less than packing, and its padded copy stays within the bound), {@code cpu-gemm} (packed im2col

@@ -1,7 +1,9 @@
 package dev.convcl.cpu;
 
+import dev.convcl.Arg;
 import dev.convcl.Convolution;
 import dev.convcl.DeviceException;
+import dev.convcl.spi.Memory;
 
 /**
  * Depthwise convolution (groups == C, one output channel per input channel) on channel blocks:
@@ -11,11 +13,15 @@ import dev.convcl.DeviceException;
  * block's outputs back to NCHW and applies the epilogue plane by plane.
  *
  * <p>Each output pixel runs only the taps that land in the image (a rectangle of kernel rows and
- * columns): with a large kernel on a small map (RepLKNet's 13x13 on 7x7, 27x27 on 14x14) most taps
- * read padding, which {@link DepthwiseConv}, vectorised along output rows shorter than a vector,
- * multiplies like any value. The taps skipped read zeros, so the sums are the same unless a
+ * columns; where the kernel covers the plane, every input pixel, one output row per kernel call
+ * with its outputs in registers): with a large kernel on a small map (RepLKNet's 13x13 on 7x7,
+ * 27x27 on 14x14) most taps read padding, which {@link DepthwiseConv}, vectorised along output
+ * rows shorter than a vector, multiplies like any value. The taps skipped read zeros, so the sums are the same unless a
  * weight is infinite or NaN: then (checked per block) each skipped tap adds {@code w * 0}, as the
  * reference does.
+ *
+ * <p>Bound weights ({@code Plan.bind}) are laid out in blocks once, when bound; weights passed
+ * with a call are laid out block by block in that call.
  */
 final class DepthwiseBlockedConv extends CpuPlan {
     private final Kernels kernels;
@@ -24,6 +30,18 @@ final class DepthwiseBlockedConv extends CpuPlan {
     private final int inFloats;     // H*W*q
     private final int weightFloats; // KH*KW*q
     private final int outFloats;    // OH*OW*q
+    /**
+     * When the kernel covers the plane ({@link DepthwiseCoverConv#covers}): per input pixel t, the
+     * offset in the block's weights of its tap for output (0, 0), so an output row is one
+     * {@link Kernels#blockedCoverRow} call with every output in registers; else null.
+     */
+    private final int[] coverOff;
+    /** The bound weights' array (compared by identity with a call's), or null when none is bound. */
+    private float[] boundWeights;
+    /** The bound weights in blocks, {@code [blocks][KH][KW][q]}, lanes past C zero. */
+    private float[] packedWeights;
+    /** Per block of the bound weights: whether all are finite. */
+    private boolean[] packedFinite;
 
     DepthwiseBlockedConv(Convolution spec, WorkerPool pool, Kernels kernels) {
         super(spec, pool, kernels);
@@ -42,6 +60,18 @@ final class DepthwiseBlockedConv extends CpuPlan {
         this.inFloats = spec.h() * spec.w() * q;
         this.weightFloats = spec.kh() * spec.kw() * q;
         this.outFloats = spec.outH() * spec.outW() * q;
+        this.coverOff = DepthwiseCoverConv.covers(spec) ? coverOffsets(spec, q) : null;
+    }
+
+    /** Tap (iy + padTop, ix + padLeft) of input pixel t = iy*W + ix, times q: its weights for output (0, 0). */
+    private static int[] coverOffsets(Convolution spec, int q) {
+        int[] off = new int[spec.h() * spec.w()];
+        for (int iy = 0; iy < spec.h(); iy++) {
+            for (int ix = 0; ix < spec.w(); ix++) {
+                off[iy * spec.w() + ix] = ((iy + spec.padTop()) * spec.kw() + ix + spec.padLeft()) * q;
+            }
+        }
+        return off;
     }
 
     /** Floats a task holds for blocks of {@code q} channels: input, weights and output blocks. */
@@ -104,47 +134,90 @@ final class DepthwiseBlockedConv extends CpuPlan {
     }
 
     @Override
+    public void bind(Arg role, Memory memory) {
+        super.bind(role, memory);
+        if (role == Arg.WEIGHTS) {
+            float[] weights = HostMemory.of(memory);
+            float[] packed = new float[Scratch.length((long) blocks * weightFloats, "blocked depthwise weights", spec)];
+            boolean[] finite = new boolean[blocks];
+            for (int b = 0; b < blocks; b++) {
+                finite[b] = pack(weights, b, packed, b * weightFloats);
+            }
+            packedWeights = packed;
+            packedFinite = finite;
+            boundWeights = weights;
+        }
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        boundWeights = null;
+        packedWeights = null;
+        packedFinite = null;
+    }
+
+    /**
+     * Copies the weights of block {@code b}'s channels into {@code dst[off..]} as {@code [KH][KW][q]}
+     * (lanes past C left as they are: zero) and returns whether they are all finite.
+     */
+    private boolean pack(float[] weights, int b, float[] dst, int off) {
+        int kk = spec.kh() * spec.kw(), c0 = b * q, lanes = Math.min(q, spec.c() - c0);
+        boolean finite = true;
+        for (int l = 0; l < lanes; l++) {
+            int wk = (c0 + l) * kk;
+            for (int t = 0; t < kk; t++) {
+                float v = weights[wk + t];
+                dst[off + t * q + l] = v;
+                finite &= Float.isFinite(v);
+            }
+        }
+        return finite;
+    }
+
+    @Override
     void run(CallData call) {
         Parallel.forEach(pool, spec.n() * blocks, task -> block(call, task / blocks, task % blocks));
     }
 
     /** Channels {@code b*q ..} of image {@code n}. */
     private void block(CallData call, int n, int b) {
-        int h = spec.h(), w = spec.w(), oh = spec.outH(), ow = spec.outW(), kk = spec.kh() * spec.kw();
+        int h = spec.h(), w = spec.w(), oh = spec.outH(), ow = spec.outW();
         int c0 = b * q, lanes = Math.min(q, spec.c() - c0);
         float[] in = Workspace.zeroed(Workspace.Slot.BUFFER, inFloats);
-        float[] wt = Workspace.zeroed(Workspace.Slot.PANEL, weightFloats);
         float[] acc = Workspace.zeroed(Workspace.Slot.WIDE, outFloats);
-        float[] src = call.in(), weights = call.wt();
-        boolean finite = true;
+        float[] src = call.in();
         for (int l = 0; l < lanes; l++) {
             int plane = (n * spec.c() + c0 + l) * h * w;
             for (int p = 0, hw = h * w; p < hw; p++) {
                 in[p * q + l] = src[plane + p];
             }
-            int wk = (c0 + l) * kk;
-            for (int t = 0; t < kk; t++) {
-                float v = weights[wk + t];
-                wt[t * q + l] = v;
-                finite &= Float.isFinite(v);
-            }
         }
-        int rowStep = spec.dilH() * w * q, colStep = spec.dilW() * q;
-        for (int oy = 0; oy < oh; oy++) {
-            int sy = oy * spec.strideH() - spec.padTop();
-            int i0 = first(sy, spec.dilH()), i1 = last(sy, spec.dilH(), spec.kh(), h);
-            for (int ox = 0; ox < ow; ox++) {
-                int sx = ox * spec.strideW() - spec.padLeft();
-                int j0 = first(sx, spec.dilW()), j1 = last(sx, spec.dilW(), spec.kw(), w);
-                int accOff = (oy * ow + ox) * q;
-                if (i0 < i1 && j0 < j1) {
-                    kernels.blockedTaps(wt, spec.kw(), i0, i1, j0, j1, in, (sy * w + sx) * q, rowStep, colStep, acc,
-                            accOff);
-                }
-                if (!finite) {
-                    addSkippedTaps(wt, i0, i1, j0, j1, acc, accOff);
+        float[] wt;
+        int wBase;
+        boolean finite;
+        if (call.wt() == boundWeights) {
+            wt = packedWeights;
+            wBase = b * weightFloats;
+            finite = packedFinite[b];
+        } else {
+            wt = Workspace.zeroed(Workspace.Slot.PANEL, weightFloats);
+            wBase = 0;
+            finite = pack(call.wt(), b, wt, 0);
+        }
+        if (coverOff != null) {
+            // Output (oy, ox) reads tap (iy - oy + padTop, ix - ox + padLeft) of every input pixel.
+            for (int oy = 0; oy < oh; oy++) {
+                kernels.blockedCoverRow(ow, h * w, wt, wBase - oy * spec.kw() * q, coverOff, in, 0, acc,
+                        oy * ow * q);
+            }
+            if (!finite) {
+                for (int p = 0, ohw = oh * ow; p < ohw; p++) {
+                    addSkippedTaps(wt, wBase, p / ow, p % ow, acc, p * q);
                 }
             }
+        } else {
+            taps(in, wt, wBase, finite, acc);
         }
         float[] out = call.out();
         for (int l = 0; l < lanes; l++) {
@@ -156,14 +229,42 @@ final class DepthwiseBlockedConv extends CpuPlan {
         }
     }
 
+    /** Each output's taps inside the image ({@link Kernels#blockedTaps}), into the zeroed {@code acc}. */
+    private void taps(float[] in, float[] wt, int wBase, boolean finite, float[] acc) {
+        int h = spec.h(), w = spec.w(), oh = spec.outH(), ow = spec.outW();
+        int rowStep = spec.dilH() * w * q, colStep = spec.dilW() * q;
+        for (int oy = 0; oy < oh; oy++) {
+            int sy = oy * spec.strideH() - spec.padTop();
+            int i0 = first(sy, spec.dilH()), i1 = last(sy, spec.dilH(), spec.kh(), h);
+            for (int ox = 0; ox < ow; ox++) {
+                int sx = ox * spec.strideW() - spec.padLeft();
+                int j0 = first(sx, spec.dilW()), j1 = last(sx, spec.dilW(), spec.kw(), w);
+                int accOff = (oy * ow + ox) * q;
+                if (i0 < i1 && j0 < j1) {
+                    kernels.blockedTaps(wt, wBase, spec.kw(), i0, i1, j0, j1, in, (sy * w + sx) * q, rowStep, colStep,
+                            acc, accOff);
+                }
+                if (!finite) {
+                    addSkippedTaps(wt, wBase, i0, i1, j0, j1, acc, accOff);
+                }
+            }
+        }
+    }
+
+    /** {@link #addSkippedTaps} for output (oy, ox) of a covering kernel: its taps inside the image. */
+    private void addSkippedTaps(float[] wt, int wBase, int oy, int ox, float[] acc, int accOff) {
+        int sy = oy - spec.padTop(), sx = ox - spec.padLeft();
+        addSkippedTaps(wt, wBase, -sy, spec.h() - sy, -sx, spec.w() - sx, acc, accOff);
+    }
+
     /** Adds {@code w * 0} for every tap outside the rectangle: NaN for an infinite or NaN weight, as the reference. */
-    private void addSkippedTaps(float[] wt, int i0, int i1, int j0, int j1, float[] acc, int accOff) {
+    private void addSkippedTaps(float[] wt, int wBase, int i0, int i1, int j0, int j1, float[] acc, int accOff) {
         for (int i = 0; i < spec.kh(); i++) {
             for (int j = 0; j < spec.kw(); j++) {
                 if (i >= i0 && i < i1 && j >= j0 && j < j1) {
                     continue;
                 }
-                int wi = (i * spec.kw() + j) * q;
+                int wi = wBase + (i * spec.kw() + j) * q;
                 for (int l = 0; l < q; l++) {
                     acc[accOff + l] += wt[wi + l] * 0f;
                 }

@@ -76,18 +76,22 @@ final class DepthwiseCoverConv extends CpuPlan {
      * Whether this path costs less than the channel blocks of {@link DepthwiseBlockedConv} on
      * {@code spec} with vectors of {@code q} floats: its FMAs per channel (output rows rounded up
      * to 4, times vectors per row, times input pixels; lanes past OW wasted) against the blocked
-     * path's (output pixels times input pixels over q lanes) plus its copies of weights, inputs and
-     * outputs between layouts at two FMAs per element (a scalar load and a strided store each).
-     * Measured (2 threads, AVX-512, a loaded machine; 8 lanes with -XX:MaxVectorSize=32): 13x13 on
-     * 7x7 (392 against 150 + 534 per channel) 0.15-0.30 ms against 0.28-0.46; 27x27 on 14x14
-     * (3136 against 2401 + 2242) 0.92-1.33 ms against 1.9-7.1; on 8 lanes (6272 against
-     * 4802 + 2242) 1.35-1.40 ms against 1.82-1.98 (best of the harness's rounds).
+     * path's (output pixels times input pixels over q lanes) plus its copies of inputs and outputs
+     * between layouts at two FMAs per element (a scalar load and a strided store each); the blocked
+     * path lays out bound weights once, when bound, so they count for nothing.
+     * Measured (2 threads, AVX-512, medians of 2000 calls, weights bound, alternating runs): 13x13
+     * on 7x7 (392 against 346 per channel) 0.12-0.20 ms blocked against 0.18-0.28 here; 27x27 on
+     * 14x14 (3136 against 3185) 0.59-0.89 ms blocked against 0.58-0.95 here; on 8 lanes
+     * ({@code -XX:MaxVectorSize=32}) 13x13 (392 against 496) 0.15-0.21 ms here against 0.15-0.21,
+     * 27x27 (6272 against 5586) 0.53-0.76 ms blocked against 0.77-1.58 here. Before the blocked
+     * path kept its weights laid out it copied them every call and was slower on 13x13 (0.28-0.46
+     * ms).
      */
     static boolean pays(Convolution spec, int q) {
         long pixels = (long) spec.h() * spec.w();
         long cover = PhaseLayout.ceilDiv(spec.outH(), 4) * 4L * PhaseLayout.ceilDiv(spec.outW(), q) * pixels;
         long outs = (long) spec.outH() * spec.outW();
-        double blocked = (double) outs * pixels / q + 2.0 * (spec.kh() * spec.kw() + pixels + outs);
+        double blocked = (double) outs * pixels / q + 2.0 * (pixels + outs);
         return covers(spec) && cover <= blocked;
     }
 

@@ -104,6 +104,10 @@ final class KernelWarmup {
         int coverRows = 13, coverShift = 2;
         int[] coverOff = {24, 25, 26};
         float[] cw = ramp(coverOff[2] + q, 0.5f), cout = new float[coverRows * q];
+        // blockedCoverRow over 3 input pixels: 7 outputs (a 4-output pass, then the last four), then
+        // 2 (one by one).
+        int[] blockedCoverOff = {6 * q, 7 * q, 9 * q};
+        float[] bcw = ramp(11 * q, 0.5f), bcin = ramp(3 * q, 0.25f), bcout = new float[9 * q];
         // gemmLanes over 5 and then 4 vectors of channels (3-vector blocks, then a 2- and a 1-vector
         // one) and 9 pixels (a 7-pixel block and two single ones).
         int laneM = 5 * q, lanePixels = 9;
@@ -152,21 +156,24 @@ final class KernelWarmup {
             kernels.taps(s.tapRows(), s.tapRowLen(), inStride, w, 0, tapOffsets, s.taps(), in, 0, out, 0);
             kernels.taps(s.tapRows(), s.tapRowLen(), stride9, w9, 0, offsets9, 9, in9, 0, out9, 0);
             java.util.Arrays.fill(bacc, 0f);
-            kernels.blockedTaps(bw, bkw, 0, 2, 0, bkw, bin, 0, bkw * q, q, bacc, 0);
+            kernels.blockedTaps(bw, 0, bkw, 0, 2, 0, bkw, bin, 0, bkw * q, q, bacc, 0);
             kernels.coverRows(coverRows, coverOff.length, in, 1, cw, 0, coverOff, coverShift, cout, 0, q);
+            kernels.blockedCoverRow(7, 3, bcw, 0, blockedCoverOff, bcin, 0, bcout, 0);
+            kernels.blockedCoverRow(2, 3, bcw, q, blockedCoverOff, bcin, 0, bcout, 7 * q);
             if (kernels.lanes()) {
                 java.util.Arrays.fill(ct, 0f);
                 kernels.gemmLanes(laneM - q, s.depth(), lanePixels, at, 0, laneM, b, laneOffsets, 0, ct, 0, laneM);
                 kernels.gemmLanes(laneM, s.depth(), lanePixels, at, 0, laneM, b, laneOffsets, 0, ct, 0, laneM);
             }
         }
-        float[][] result = new float[s.m() + (kernels.lanes() ? 5 : 4)][];
+        float[][] result = new float[s.m() + (kernels.lanes() ? 6 : 5)][];
         System.arraycopy(c, 0, result, 0, s.m());
         result[s.m()] = out;
         result[s.m() + 1] = bacc;
         result[s.m() + 2] = cout;
+        result[s.m() + 3] = bcout;
         if (kernels.lanes()) {
-            result[s.m() + 3] = ct;
+            result[s.m() + 4] = ct;
         }
         result[result.length - 1] = out9;
         return result;

@@ -97,13 +97,26 @@ interface Kernels {
 
     /**
      * Channel-blocked taps (oneDNN's nChw{q}c layout, q = {@link #quantum()}): for each lane
-     * {@code l < q}, {@code acc[accOff + l] += sum w[(i*kw + j)*q + l] * in[inBase + i*rowStep + j*colStep + l]}
+     * {@code l < q},
+     * {@code acc[accOff + l] += sum w[wBase + (i*kw + j)*q + l] * in[inBase + i*rowStep + j*colStep + l]}
      * over the rectangle of kernel taps {@code i0 <= i < i1}, {@code j0 <= j < j1}, with fused
      * multiply-adds (the order of the terms is the kernel's). Every index it reads must be in its
      * array; {@code inBase} alone may be negative.
      */
-    void blockedTaps(float[] w, int kw, int i0, int i1, int j0, int j1, float[] in, int inBase, int rowStep,
-                     int colStep, float[] acc, int accOff);
+    void blockedTaps(float[] w, int wBase, int kw, int i0, int i1, int j0, int j1, float[] in, int inBase,
+                     int rowStep, int colStep, float[] acc, int accOff);
+
+    /**
+     * One output row of a channel-blocked depthwise kernel that covers its whole plane (oneDNN's
+     * nChw{q}c layout, q = {@link #quantum()}, as {@link #blockedTaps}): for {@code o < outs} and
+     * lane {@code l < q},
+     * {@code acc[accOff + o*q + l] = sum_t w[wBase + wOff[t] - o*q + l] * in[inOff + t*q + l]}
+     * over {@code t < pixels} in ascending order, starting from +0 with fused multiply-adds.
+     * Overwrites those {@code outs * q} values of {@code acc}. Every index it reads must be in its
+     * array.
+     */
+    void blockedCoverRow(int outs, int pixels, float[] w, int wBase, int[] wOff, float[] in, int inOff, float[] acc,
+                         int accOff);
 
     /**
      * Rows of a product in which every input value reaches every output, as in a depthwise kernel

@@ -229,13 +229,13 @@ final class ScalarKernels implements Kernels {
      * by column, then acc + ((0 + 1) + (2 + 3)).
      */
     @Override
-    public void blockedTaps(float[] w, int kw, int i0, int i1, int j0, int j1, float[] in, int inBase, int rowStep,
-                            int colStep, float[] acc, int accOff) {
+    public void blockedTaps(float[] w, int wBase, int kw, int i0, int i1, int j0, int j1, float[] in, int inBase,
+                            int rowStep, int colStep, float[] acc, int accOff) {
         int q = quantum();
         for (int l = 0; l < q; l++) {
             float a = acc[accOff + l];
             for (int i = i0; i < i1; i++) {
-                int wi = (i * kw + j0) * q + l, ii = inBase + i * rowStep + j0 * colStep + l;
+                int wi = wBase + (i * kw + j0) * q + l, ii = inBase + i * rowStep + j0 * colStep + l;
                 float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
                 int j = j0;
                 for (; j + 4 <= j1; j += 4, wi += 4 * q, ii += 4 * colStep) {
@@ -250,6 +250,21 @@ final class ScalarKernels implements Kernels {
                 a = a + ((s0 + s1) + (s2 + s3));
             }
             acc[accOff + l] = a;
+        }
+    }
+
+    @Override
+    public void blockedCoverRow(int outs, int pixels, float[] w, int wBase, int[] wOff, float[] in, int inOff,
+                                float[] acc, int accOff) {
+        int q = quantum();
+        for (int o = 0; o < outs; o++) {
+            for (int l = 0; l < q; l++) {
+                float s = 0f;
+                for (int t = 0; t < pixels; t++) {
+                    s = Math.fma(w[wBase + wOff[t] - o * q + l], in[inOff + t * q + l], s);
+                }
+                acc[accOff + o * q + l] = s;
+            }
         }
     }
 }

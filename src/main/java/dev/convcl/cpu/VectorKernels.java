@@ -1139,13 +1139,13 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void blockedTaps(float[] w, int kw, int i0, int i1, int j0, int j1, float[] in, int inBase, int rowStep,
-                            int colStep, float[] acc, int accOff) {
+    public void blockedTaps(float[] w, int wBase, int kw, int i0, int i1, int j0, int j1, float[] in, int inBase,
+                            int rowStep, int colStep, float[] acc, int accOff) {
         // Per kernel row, four accumulators (columns j, j+1, j+2, j+3: four FMA chains in flight),
         // added to acc in memory: vectors carried across the two loops made C2 (JDK 17) give up
         // the intrinsics and box them, 10x slower.
         for (int i = i0; i < i1; i++) {
-            int wi = (i * kw + j0) * L, ii = inBase + i * rowStep + j0 * colStep;
+            int wi = wBase + (i * kw + j0) * L, ii = inBase + i * rowStep + j0 * colStep;
             FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
             FloatVector s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
             int j = j0;
@@ -1160,6 +1160,53 @@ final class VectorKernels implements Kernels {
             }
             FloatVector.fromArray(S, acc, accOff).add(s0.add(s1).add(s2.add(s3))).intoArray(acc, accOff);
         }
+    }
+
+    @Override
+    public void blockedCoverRow(int outs, int pixels, float[] w, int wBase, int[] wOff, float[] in, int inOff,
+                                float[] acc, int accOff) {
+        // Four outputs per pass over the inputs (each input vector loaded once for four weight
+        // vectors): four accumulators, live across the one loop over t (see blockedTaps and
+        // coverRows). The chains are as long as the inputs, so a pass takes about their FMA latency
+        // whatever its width up to four: the last pass takes the last four outputs, recomputing
+        // (to the same bits) up to three of the previous pass's, rather than one pass per output
+        // left (7 outputs: two passes instead of four).
+        if (outs < 4) {
+            for (int o = 0; o < outs; o++) {
+                FloatVector s0 = FloatVector.zero(S);
+                int base = wBase - o * L;
+                for (int t = 0; t < pixels; t++) {
+                    s0 = FloatVector.fromArray(S, w, base + wOff[t]).fma(FloatVector.fromArray(S, in, inOff + t * L),
+                            s0);
+                }
+                s0.intoArray(acc, accOff + o * L);
+            }
+            return;
+        }
+        for (int o = 0; o < outs; o += 4) {
+            int first = Math.min(o, outs - 4);
+            blockedCover4(pixels, w, wBase - first * L, wOff, in, inOff, acc, accOff + first * L);
+        }
+    }
+
+    private static void blockedCover4(int pixels, float[] w, int base, int[] wOff, float[] in, int inOff, float[] acc,
+                                      int accOff) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = FloatVector.zero(S);
+        FloatVector s2 = FloatVector.zero(S);
+        FloatVector s3 = FloatVector.zero(S);
+        for (int t = 0; t < pixels; t++) {
+            FloatVector x = FloatVector.fromArray(S, in, inOff + t * L);
+            int wi = base + wOff[t];
+            s0 = FloatVector.fromArray(S, w, wi).fma(x, s0);
+            s1 = FloatVector.fromArray(S, w, wi - L).fma(x, s1);
+            s2 = FloatVector.fromArray(S, w, wi - 2 * L).fma(x, s2);
+            s3 = FloatVector.fromArray(S, w, wi - 3 * L).fma(x, s3);
+        }
+        s0.intoArray(acc, accOff);
+        s1.intoArray(acc, accOff + L);
+        s2.intoArray(acc, accOff + 2 * L);
+        s3.intoArray(acc, accOff + 3 * L);
     }
 
     @Override

@@ -264,8 +264,8 @@ class CpuAlgorithmsTest {
                     float[] outF = Primitives.output(backend, plan, spec, floats);
                     double err = Tensors.relativeL2(refFloats, outF);
                     assertTrue(err <= TOLERANCE, () -> "relative L2 error " + err + " > " + TOLERANCE + ", " + where);
-                    if (plan instanceof GemmConv gemm && gemm.usesLanes()) {
-                        checkBoundWeights(backend, gemm, spec, ints, refInts, outF, floats, where);
+                    if (plan instanceof GemmConv gemm && gemm.usesLanes() || plan instanceof DepthwiseBlockedConv) {
+                        checkBoundWeights(backend, plan, spec, ints, refInts, outF, floats, where);
                     }
                     if (firstFloats == null) {
                         firstFloats = outF;
@@ -281,17 +281,18 @@ class CpuAlgorithmsTest {
     }
 
     /**
-     * With its weights bound, a GEMM plan on a small map runs the channel-lane GEMM: integer inputs
-     * exactly, float inputs as with the weights passed (the same sums in the same order; compared
-     * with {@link Tensors#firstMismatch}, which holds +0 and -0 equal), and a call that passes other
-     * weights uses those (the pixel-lane GEMM) without disturbing the bound ones.
+     * With its weights bound, a plan that packs them when bound (a GEMM on a small map runs the
+     * channel-lane GEMM; the blocked depthwise path lays them out in blocks once) gives integer
+     * inputs exactly, float inputs as with the weights passed (the same sums in the same order;
+     * compared with {@link Tensors#firstMismatch}, which holds +0 and -0 equal), and a call that
+     * passes other weights uses those without disturbing the bound ones; binding again replaces them.
      */
-    private static void checkBoundWeights(CpuBackend backend, GemmConv plan, Convolution spec, Args ints,
+    private static void checkBoundWeights(CpuBackend backend, CpuPlan plan, Convolution spec, Args ints,
                                           float[] refInts, float[] unbound, Args floats, String where) {
         plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) ints.get(Arg.WEIGHTS)));
         float[] out = Primitives.output(backend, plan, spec, without(ints, Arg.WEIGHTS));
         int bad = Tensors.firstMismatch(refInts, out);
-        assertEquals(-1, bad, () -> "bound weights (channel lanes), integer inputs must match exactly, " + where
+        assertEquals(-1, bad, () -> "bound weights, integer inputs must match exactly, " + where
                 + ": element " + bad + " is " + out[bad] + ", reference " + refInts[bad]);
         float[] passed = Primitives.output(backend, plan, spec, floats);
         int diff = Tensors.firstMismatch(unbound, passed);
@@ -299,7 +300,7 @@ class CpuAlgorithmsTest {
         plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) floats.get(Arg.WEIGHTS)));
         float[] bound = Primitives.output(backend, plan, spec, without(floats, Arg.WEIGHTS));
         int lanesDiff = Tensors.firstMismatch(unbound, bound);
-        assertEquals(-1, lanesDiff, () -> "channel lanes and pixel lanes differ at " + lanesDiff + ", " + where);
+        assertEquals(-1, lanesDiff, () -> "weights bound and passed differ at " + lanesDiff + ", " + where);
     }
 
     private static Args without(Args args, Arg role) {
@@ -314,28 +315,40 @@ class CpuAlgorithmsTest {
 
     /**
      * The blocked depthwise path skips the taps that read padding; an infinite weight on such a
-     * tap must still make the output NaN (inf * 0), as the reference and the other paths do.
+     * tap must still make the output NaN (inf * 0), as the reference and the other paths do, with
+     * the weights passed or bound (packed when bound, their finiteness checked then), on a kernel
+     * that covers the plane (one pass over every input pixel) and on one that does not.
      */
-    @Test
-    void blockedDepthwiseKeepsTheNaNOfAnInfiniteWeightOverPadding() {
-        Convolution spec = Problems.parse("op=conv2d n=1 c=3 h=3 w=4 k=3 kh=5 kw=5 pad=2 groups=3 bias=1");
+    @ParameterizedTest
+    @ValueSource(strings = {"op=conv2d n=1 c=3 h=3 w=4 k=3 kh=5 kw=5 pad=2 groups=3 bias=1",
+        "op=conv2d n=1 c=3 h=3 w=3 k=3 kh=5 kw=5 pad=2 groups=3 bias=1"})
+    void blockedDepthwiseKeepsTheNaNOfAnInfiniteWeightOverPadding(String line) {
+        Convolution spec = Problems.parse(line);
         Args args = Tensors.args(spec, 7, false, 1);
         float[] w = ((dev.convcl.HostTensor) args.get(dev.convcl.Arg.WEIGHTS)).array();
-        w[25 + 0] = Float.POSITIVE_INFINITY; // channel 1, tap (0, 0): padding for output rows 0-1, columns 0-1
+        w[25 + 0] = Float.POSITIVE_INFINITY; // channel 1, tap (0, 0): padding for output (0, 0)
         float[] ref = CrossCheck.reference(spec, args);
+        int first = spec.outH() * spec.outW(); // channel 1's output (0, 0)
         for (CpuBackend backend : BACKENDS) {
-            try (CpuPlan plan = backend.compile(spec, "cpu-depthwise-blocked")) {
-                float[] out = Primitives.output(backend, plan, spec, args);
-                for (int i = 0; i < ref.length; i++) {
-                    int at = i;
-                    assertEquals(Float.isNaN(ref[i]), Float.isNaN(out[i]), () -> "element " + at + ": " + out[at]
-                            + ", reference " + ref[at] + ", " + label(backend) + " on " + spec);
-                    if (!Float.isNaN(ref[i]) && Float.isFinite(ref[i])) {
-                        assertEquals(ref[i], out[i], 1e-4f * (1 + Math.abs(ref[i])), () -> "element " + at + ", "
-                                + label(backend) + " on " + spec);
+            for (boolean bound : new boolean[] {false, true}) {
+                String where = label(backend) + (bound ? ", weights bound" : ", weights passed") + " on " + spec;
+                try (CpuPlan plan = backend.compile(spec, "cpu-depthwise-blocked")) {
+                    if (bound) {
+                        plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) args.get(Arg.WEIGHTS)));
                     }
+                    float[] out = Primitives.output(backend, plan, spec, bound ? without(args, Arg.WEIGHTS) : args);
+                    for (int i = 0; i < ref.length; i++) {
+                        int at = i;
+                        assertEquals(Float.isNaN(ref[i]), Float.isNaN(out[i]), () -> "element " + at + ": " + out[at]
+                                + ", reference " + ref[at] + ", " + where);
+                        if (!Float.isNaN(ref[i]) && Float.isFinite(ref[i])) {
+                            assertEquals(ref[i], out[i], 1e-4f * (1 + Math.abs(ref[i])), () -> "element " + at + ", "
+                                    + where);
+                        }
+                    }
+                    assertTrue(Float.isNaN(out[first]), "channel 1's first output reads padding with the infinite "
+                            + "weight, " + where);
                 }
-                assertTrue(Float.isNaN(out[12]), "channel 1's first output reads padding with the infinite weight");
             }
         }
     }
@@ -706,11 +719,14 @@ class CpuAlgorithmsTest {
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=4 h=5 w=5 k=8 kh=3 kw=3 groups=4")));
         // RepLKNet's 13x13 on a 7x7 map: every output's taps are 7x7 of 13x13 in the image, and
         // its rows are 7 of a vector's lanes. MobileNetV2's 3x3 on 14x14 keeps the row kernel.
-        // Its kernel covers the plane: a dense 49 x 49 product per channel on NCHW planes, 392
-        // FMAs of 8 or 16 lanes against 150 of 16 plus three layout copies on channel blocks.
+        // Its kernel covers the plane: a dense 49 x 49 product per channel, on NCHW planes 392
+        // FMAs of 8 or 16 lanes; on channel blocks (weights laid out when bound) 49 * 49 / q plus
+        // copies of the input and output: 346 per channel on 16 lanes (blocks chosen), 496 on 8.
         Convolution dw13 = Problems.parse("op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 pad=6 groups=1024");
-        assertEquals("cpu-depthwise-cover", CpuBackend.algorithmFor(dw13));
-        assertTrue(DepthwiseCoverConv.pays(dw13, 8) && DepthwiseCoverConv.pays(dw13, 16), "dw13 on AVX2 and AVX-512");
+        assertEquals(Kernels.detect().quantum() >= 16 ? "cpu-depthwise-blocked" : "cpu-depthwise-cover",
+                CpuBackend.algorithmFor(dw13));
+        assertTrue(DepthwiseCoverConv.pays(dw13, 8) && !DepthwiseCoverConv.pays(dw13, 16), "dw13 on AVX2 and AVX-512");
+        assertTrue(DepthwiseBlockedConv.pays(dw13, 16), "dw13 on channel blocks rather than rows of 7 of 16 lanes");
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=384 h=14 w=14 k=384 kh=3 kw=3 pad=1 groups=384")));
         // 29x29 on 28x28: 2.1x fewer FMAs on channel blocks, measured 1.3x slower.
@@ -718,8 +734,10 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256")));
         // 27x27 on 14x14 covers the plane too (rows of 14: one vector of 16 lanes, two of 8).
         Convolution dw27 = Problems.parse("op=conv2d n=1 c=512 h=14 w=14 k=512 kh=27 kw=27 pad=13 groups=512");
-        assertEquals("cpu-depthwise-cover", CpuBackend.algorithmFor(dw27));
-        assertTrue(DepthwiseCoverConv.pays(dw27, 16) && DepthwiseCoverConv.pays(dw27, 8), "dw27 on 16 and 8 lanes");
+        // On 16 lanes about even (3136 against 3185 FMAs a channel); on 8, 6272 against 5586.
+        assertEquals(Kernels.detect().quantum() >= 16 ? "cpu-depthwise-cover" : "cpu-depthwise-blocked",
+                CpuBackend.algorithmFor(dw27));
+        assertTrue(DepthwiseCoverConv.pays(dw27, 16) && !DepthwiseCoverConv.pays(dw27, 8), "dw27 on 16 and 8 lanes");
         assertFalse(DepthwiseCoverConv.covers(Problems.parse(
                 "op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256")), "29x29 on 28x28 does not cover");
         // Dense layers on short rows (ResNet-50 res4, Inception 1x7): the wide rows (15 of 14 and
