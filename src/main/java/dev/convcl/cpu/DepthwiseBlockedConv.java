@@ -21,7 +21,8 @@ import dev.convcl.spi.Memory;
  * reference does.
  *
  * <p>Bound weights ({@code Plan.bind}) are laid out in blocks once, when bound; weights passed
- * with a call are laid out block by block in that call.
+ * with a call are laid out block by block in that call. A call is taken to pass the bound weights
+ * when it passes the bound array itself: {@code Plan} binds a private copy that nothing changes.
  */
 final class DepthwiseBlockedConv extends CpuPlan {
     private final Kernels kernels;
@@ -36,12 +37,17 @@ final class DepthwiseBlockedConv extends CpuPlan {
      * {@link Kernels#blockedCoverRow} call with every output in registers; else null.
      */
     private final int[] coverOff;
-    /** The bound weights' array (compared by identity with a call's), or null when none is bound. */
-    private float[] boundWeights;
-    /** The bound weights in blocks, {@code [blocks][KH][KW][q]}, lanes past C zero. */
-    private float[] packedWeights;
-    /** Per block of the bound weights: whether all are finite. */
-    private boolean[] packedFinite;
+    /** The bound weights laid out in blocks, or null when none are bound (published whole). */
+    private volatile PackedWeights packed;
+
+    /**
+     * Bound weights: {@code source}, the bound array (compared by identity with a call's: Plan
+     * binds a private copy, so a call that passes its own weights passes another array);
+     * {@code blocks}, {@code [blocks][KH][KW][q]} with lanes past C zero; {@code finite}, per block,
+     * whether all its weights are finite.
+     */
+    private record PackedWeights(float[] source, float[] blocks, boolean[] finite) {
+    }
 
     DepthwiseBlockedConv(Convolution spec, WorkerPool pool, Kernels kernels) {
         super(spec, pool, kernels);
@@ -84,10 +90,11 @@ final class DepthwiseBlockedConv extends CpuPlan {
      * ceil(OW / q) vectors, every tap): this path runs each output's taps inside the image, plus
      * the copies in and out, a quarter of an FMA per element (a scalar load and store each).
      * It is chosen when it costs at most a third as much: its FMAs need a weight load each, where
-     * {@link DepthwiseConv}'s share one broadcast weight over four vectors, and its four chains
-     * restart every kernel row. Measured (2 threads, AVX-512): RepLKNet's 29x29 on 28x28 costs
-     * 2.1x less here on this count but ran 1.3x slower (3.95 against 2.97 ms); 27x27 on 14x14
-     * (4.1x less) ran 3.6x faster, 13x13 on 7x7 (6.8x less) 4.4x faster.
+     * {@link DepthwiseConv}'s share one broadcast weight over four vectors, and (where the kernel
+     * does not cover the plane) its four chains restart every kernel row. Measured (2 threads,
+     * AVX-512, weights copied every call, before the covering kernel): RepLKNet's 29x29 on 28x28
+     * costs 2.1x less here on this count but ran 1.3x slower (3.95 against 2.97 ms); 27x27 on
+     * 14x14 (4.1x less) ran 3.6x faster, 13x13 on 7x7 (6.8x less) 4.4x faster.
      */
     static boolean pays(Convolution spec, int q) {
         double rows = (double) spec.outH() * q * PhaseLayout.ceilDiv(spec.outW(), q) * spec.kh() * spec.kw();
@@ -143,18 +150,14 @@ final class DepthwiseBlockedConv extends CpuPlan {
             for (int b = 0; b < blocks; b++) {
                 finite[b] = pack(weights, b, packed, b * weightFloats);
             }
-            packedWeights = packed;
-            packedFinite = finite;
-            boundWeights = weights;
+            this.packed = new PackedWeights(weights, packed, finite);
         }
     }
 
     @Override
     public void close() {
         super.close();
-        boundWeights = null;
-        packedWeights = null;
-        packedFinite = null;
+        packed = null;
     }
 
     /**
@@ -185,7 +188,9 @@ final class DepthwiseBlockedConv extends CpuPlan {
         int h = spec.h(), w = spec.w(), oh = spec.outH(), ow = spec.outW();
         int c0 = b * q, lanes = Math.min(q, spec.c() - c0);
         float[] in = Workspace.zeroed(Workspace.Slot.BUFFER, inFloats);
-        float[] acc = Workspace.zeroed(Workspace.Slot.WIDE, outFloats);
+        // The covering kernel overwrites every output; the other adds to zeros.
+        float[] acc = coverOff != null ? Workspace.uncleared(Workspace.Slot.WIDE, outFloats)
+                : Workspace.zeroed(Workspace.Slot.WIDE, outFloats);
         float[] src = call.in();
         for (int l = 0; l < lanes; l++) {
             int plane = (n * spec.c() + c0 + l) * h * w;
@@ -196,10 +201,11 @@ final class DepthwiseBlockedConv extends CpuPlan {
         float[] wt;
         int wBase;
         boolean finite;
-        if (call.wt() == boundWeights) {
-            wt = packedWeights;
+        PackedWeights bound = packed;
+        if (bound != null && call.wt() == bound.source()) {
+            wt = bound.blocks();
             wBase = b * weightFloats;
-            finite = packedFinite[b];
+            finite = bound.finite()[b];
         } else {
             wt = Workspace.zeroed(Workspace.Slot.PANEL, weightFloats);
             wBase = 0;

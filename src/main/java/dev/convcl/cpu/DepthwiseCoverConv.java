@@ -12,8 +12,9 @@ import dev.convcl.Convolution;
  * consecutive in a kernel row, {@code w[iy - oy + padTop][ix + r + padLeft - OW + 1]}: each input
  * value is broadcast once and multiplies a vector of weights read straight from the caller's
  * array, one per output row ({@link Kernels#coverRows}), on NCHW planes with no layout copy in or
- * out. {@link DepthwiseBlockedConv} (channels in vector lanes) did the same FMAs count for count
- * on 7x7 but spent most of its time re-laying weights, inputs and outputs between layouts.
+ * out. Rows shorter than a vector waste lanes (7 of 16 used on 7x7), where
+ * {@link DepthwiseBlockedConv} (channels in vector lanes) uses them all but copies inputs and
+ * outputs between layouts; {@link #pays} weighs the two.
  *
  * <p>The taps over padding are not computed; they read zeros, so only an infinite or NaN weight or
  * input changes the result (NaN, as the reference's {@code w * 0}). Such a channel's outputs come

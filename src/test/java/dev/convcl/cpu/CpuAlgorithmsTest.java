@@ -321,12 +321,19 @@ class CpuAlgorithmsTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"op=conv2d n=1 c=3 h=3 w=4 k=3 kh=5 kw=5 pad=2 groups=3 bias=1",
-        "op=conv2d n=1 c=3 h=3 w=3 k=3 kh=5 kw=5 pad=2 groups=3 bias=1"})
+        "op=conv2d n=1 c=3 h=3 w=3 k=3 kh=5 kw=5 pad=2 groups=3 bias=1",
+        "op=conv2d n=1 c=17 h=3 w=5 k=17 kh=5 kw=9 pad=2,4 groups=17 bias=1"})
     void blockedDepthwiseKeepsTheNaNOfAnInfiniteWeightOverPadding(String line) {
         Convolution spec = Problems.parse(line);
         Args args = Tensors.args(spec, 7, false, 1);
         float[] w = ((dev.convcl.HostTensor) args.get(dev.convcl.Arg.WEIGHTS)).array();
-        w[25 + 0] = Float.POSITIVE_INFINITY; // channel 1, tap (0, 0): padding for output (0, 0)
+        // Channel 1, tap (0, 0): padding for output (0, 0). With 17 channels also channel 16 (the
+        // second block of 16 lanes, alone in it), whose tap (0, 0) is padding for output (0, 0).
+        int kk = spec.kh() * spec.kw();
+        w[kk] = Float.POSITIVE_INFINITY;
+        if (spec.c() > 16) {
+            w[16 * kk] = Float.NEGATIVE_INFINITY;
+        }
         float[] ref = CrossCheck.reference(spec, args);
         int first = spec.outH() * spec.outW(); // channel 1's output (0, 0)
         for (CpuBackend backend : BACKENDS) {
@@ -348,6 +355,9 @@ class CpuAlgorithmsTest {
                     }
                     assertTrue(Float.isNaN(out[first]), "channel 1's first output reads padding with the infinite "
                             + "weight, " + where);
+                    if (spec.c() > 16) {
+                        assertTrue(Float.isNaN(out[16 * first]), "channel 16's first output, " + where);
+                    }
                 }
             }
         }
