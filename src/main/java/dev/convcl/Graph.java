@@ -52,7 +52,7 @@ public final class Graph {
 
     /**
      * An ONNX model as a graph: the file is read and checked by convcl's importer (operators PyTorch's
-     * exporter writes for CNNs at opsets 11 to 19, DeformConv included), shapes are fixed at the
+     * exporter writes for CNNs, DeformConv included; opsets 9 to 20), shapes are fixed at the
      * model's declared input shapes, and every ONNX layer becomes one builder call named after its
      * ONNX node. Inputs and outputs keep the model's names. Nothing is compiled or run yet.
      *

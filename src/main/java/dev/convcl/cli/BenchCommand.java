@@ -8,6 +8,7 @@ import dev.convcl.HostTensor;
 import dev.convcl.Value;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.onnx.DeclaredInput;
+import dev.convcl.onnx.OnnxImporter;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.spi.Internals;
 import java.io.IOException;
@@ -27,7 +28,8 @@ import picocli.CommandLine.Option;
 
 /** {@code convcl bench}: times a suite of problems on the device and on the CPU path. */
 @Command(name = "bench", sortOptions = false, description = {
-        "Times each problem of a shapes file on the chosen device and on the CPU path.",
+        "Times each problem of a shapes file, or a whole ONNX network (--model), on the chosen device and on "
+                + "the CPU path.",
         "The default shapes file is the bundled suite of published network layers. Each result is first "
                 + "checked against the CPU path and the reference; a result that does not match is FAIL and "
                 + "is not timed. Each problem is timed on host arrays and on device tensors, with its weights "
@@ -576,9 +578,8 @@ final class BenchCommand extends CliCommand {
             g = ModelFiles.load(model, shapesFor(ModelFiles.declaredInputs(model), given, typed));
         } catch (ConvclException e) {
             String m = String.valueOf(e.getMessage());
-            if (m.contains("symbolic dimension")) {
-                throw new IllegalArgumentException(m.replace("give the input's shape with OnnxImporter.Options.withInputShape",
-                        "give it with --input-shape") , e);
+            if (m.contains(OnnxImporter.GIVE_INPUT_SHAPE)) {
+                throw new IllegalArgumentException(m.replace(OnnxImporter.GIVE_INPUT_SHAPE, "give it with --input-shape"), e);
             }
             throw e;
         }

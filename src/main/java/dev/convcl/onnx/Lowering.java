@@ -215,7 +215,7 @@ final class Lowering {
                 dims = given;
             } else {
                 if (!t.getTensorType().hasShape()) {
-                    throw new OnnxModelException(what + " has no shape; give it with OnnxImporter.Options.withInputShape");
+                    throw new OnnxModelException(what + " has no shape; " + OnnxImporter.GIVE_INPUT_SHAPE);
                 }
                 TensorShapeProto sp = t.getTensorType().getShape();
                 if (sp.getDimCount() > TensorReader.MAX_RANK) {
@@ -228,7 +228,7 @@ final class Lowering {
                     if (!d.hasDimValue()) {
                         throw new OnnxModelException(what + " has a symbolic dimension " + i
                                 + (d.hasDimParam() ? " (" + Problem.quote(d.getDimParam()) + ")" : "")
-                                + "; give the input's shape with OnnxImporter.Options.withInputShape");
+                                + "; " + OnnxImporter.GIVE_INPUT_SHAPE);
                     }
                     long dv = d.getDimValue();
                     if (dv < 1 || dv > MAXI) {

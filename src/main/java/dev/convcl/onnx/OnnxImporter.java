@@ -22,6 +22,11 @@ import java.util.Map;
  * lists them with their attributes.
  */
 public final class OnnxImporter {
+    /**
+     * How a refusal for an input without a fixed shape ends: names the public way to give one
+     * ({@code Graph.fromOnnx(model, shape)}); the CLI puts its own option in its place.
+     */
+    public static final String GIVE_INPUT_SHAPE = "give the input's shape with Graph.fromOnnx(model, shape)";
 
     private OnnxImporter() {
     }
