@@ -1189,6 +1189,12 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * The shape of {@link #cover4} with a vector of inputs (q channels of pixel t) in place of a
+     * broadcast input: kept apart rather than shared through a parameter or a lambda, because the
+     * Vector API is compiled to vector instructions only where everything inlines (a species
+     * passed as a parameter ran 15x slower).
+     */
     private static void blockedCover4(int pixels, float[] w, int base, int[] wOff, float[] in, int inOff, float[] acc,
                                       int accOff) {
         FloatVector s0 = FloatVector.zero(S);
