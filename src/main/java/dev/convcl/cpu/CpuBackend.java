@@ -76,6 +76,7 @@ public final class CpuBackend implements Backend {
                 "cpu-deform-gemm", op -> new GemmConv(op, pool, kernels, new DeformSampler(deformOnly(op))),
                 "cpu-depthwise-cover", op -> new DepthwiseCoverConv(op, pool, kernels),
                 "cpu-depthwise-blocked", op -> new DepthwiseBlockedConv(op, pool, kernels),
+                "cpu-depthwise-flat", op -> new DepthwiseFlatConv(op, pool, kernels),
                 "cpu-depthwise", op -> new DepthwiseConv(op, pool, kernels),
                 "cpu-1x1", op -> new GemmConv(op, pool, kernels, new PointwisePacker(op)),
                 "cpu-implicit-gemm", op -> new ImplicitGemmConv(op, pool, kernels),
@@ -174,6 +175,11 @@ public final class CpuBackend implements Backend {
             && DepthwiseBlockedConv.blockFloats(c, SELECTION_QUANTUM) <= Scratch.TILE_FLOATS ? null
             : "not a depthwise conv2d (one output channel per input channel) whose taps mostly read padding or "
             + "whose rows are short against a vector";
+    private static final Function<Convolution, String> DEPTHWISE_FLAT = op -> op instanceof Conv2d c
+            && DepthwiseFlatConv.pays(c) ? null
+            : "not a depthwise conv2d of at most 3x3 padded across to its input's width (padLeft + padRight == "
+            + "dilW*(kW-1)) on rows of at most " + DepthwiseFlatConv.MAX_CHOSEN_WIDTH + " (at a stride, "
+            + DepthwiseFlatConv.MAX_CHOSEN_WIDTH / 2 + ")";
     private static final Function<Convolution, String> DEPTHWISE = op -> op instanceof Conv2d c && c.isDepthwise()
             && DepthwiseConv.fits(c) ? null : "not a depthwise conv2d whose band of padded rows fits the tile";
     private static final Function<Convolution, String> POINTWISE = op -> op instanceof Conv2d c && isPointwise(c) ? null
@@ -191,7 +197,7 @@ public final class CpuBackend implements Backend {
     private static final List<Map.Entry<String, Function<Convolution, String>>> RULES = List.of(
             Map.entry("cpu-deform-gemm", DEFORM_GEMM), Map.entry("cpu-depthwise-cover", DEPTHWISE_COVER),
             Map.entry("cpu-depthwise-blocked", DEPTHWISE_BLOCKED),
-            Map.entry("cpu-depthwise", DEPTHWISE),
+            Map.entry("cpu-depthwise-flat", DEPTHWISE_FLAT), Map.entry("cpu-depthwise", DEPTHWISE),
             Map.entry("cpu-1x1", POINTWISE), Map.entry("cpu-implicit-gemm", IMPLICIT_GEMM),
             Map.entry("cpu-gemm", GEMM), Map.entry("cpu-direct", DIRECT));
 

@@ -67,7 +67,7 @@ final class KernelWarmup {
     /**
      * {@code calls} calls of each kernel on the warm-up shapes; returns the last outputs (GEMM rows
      * of the widest call, then taps, then blocked taps, then cover rows, then blocked cover rows,
-     * then the channel-lane GEMM's where the kernels have it, then the nine taps), for tests.
+     * then the flat taps, then the channel-lane GEMM's where the kernels have it, then the nine taps), for tests.
      */
     static float[][] run(Kernels kernels, int calls) {
         Shapes s = Shapes.of(kernels.quantum());
@@ -97,6 +97,21 @@ final class KernelWarmup {
         }
         float[] in9 = ramp((s.tapRows() + 2) * stride9 + 2, 0.125f), w9 = ramp(9, 0.5f);
         float[] out9 = new float[s.tapRows() * s.tapRowLen()];
+        // flatTaps over 3 vectors of a plane with rows of 5: the 3x3 loop, then the general one
+        // (2x2, two-vector steps, then a one-vector tail).
+        int flatLen = 3 * q, flatW = 5, flatFront = flatW + 1;
+        float[] flatIn = ramp(2 * flatFront + flatLen + 2 * flatW, 0.25f), flatInside = new float[3 * flatLen];
+        for (int j = 0; j < 3; j++) {
+            for (int x = 0; x < flatLen; x++) {
+                int col = x % flatW + j - 1;
+                flatInside[j * flatLen + x] = col >= 0 && col < flatW ? 1f : 0f;
+            }
+        }
+        int[] flat9 = new int[9], flat4 = {0, 1, flatW, flatW + 1};
+        for (int t = 0; t < 9; t++) {
+            flat9[t] = (t / 3 - 1) * flatW + t % 3 - 1;
+        }
+        float[] flatOut = new float[2 * flatLen];
         // blockedTaps over 2 kernel rows of 5 columns: a group of four columns, then one.
         int bkw = 5;
         float[] bw = ramp(2 * bkw * q, 0.5f), bin = ramp(2 * bkw * q, 0.25f), bacc = new float[q];
@@ -159,6 +174,8 @@ final class KernelWarmup {
             kernels.blockedTaps(bw, 0, bkw, 0, 2, 0, bkw, bin, 0, bkw * q, q, bacc, 0);
             kernels.coverRows(coverRows, coverOff.length, in, 1, cw, 0, coverOff, coverShift, cout, 0, q);
             kernels.blockedCoverRow(7, 3, bcw, 0, blockedCoverOff, bcin, 0, bcout, 0);
+            kernels.flatTaps(0, flatLen, w9, 0, 3, 3, flat9, flatInside, flatLen, flatIn, flatFront, flatOut, 0);
+            kernels.flatTaps(0, flatLen, w9, 0, 2, 2, flat4, flatInside, flatLen, flatIn, flatFront, flatOut, flatLen);
             kernels.blockedCoverRow(2, 3, bcw, q, blockedCoverOff, bcin, 0, bcout, 7 * q);
             if (kernels.lanes()) {
                 java.util.Arrays.fill(ct, 0f);
@@ -166,14 +183,15 @@ final class KernelWarmup {
                 kernels.gemmLanes(laneM, s.depth(), lanePixels, at, 0, laneM, b, laneOffsets, 0, ct, 0, laneM);
             }
         }
-        float[][] result = new float[s.m() + (kernels.lanes() ? 6 : 5)][];
+        float[][] result = new float[s.m() + (kernels.lanes() ? 7 : 6)][];
         System.arraycopy(c, 0, result, 0, s.m());
         result[s.m()] = out;
         result[s.m() + 1] = bacc;
         result[s.m() + 2] = cout;
         result[s.m() + 3] = bcout;
+        result[s.m() + 4] = flatOut;
         if (kernels.lanes()) {
-            result[s.m() + 4] = ct;
+            result[s.m() + 5] = ct;
         }
         result[result.length - 1] = out9;
         return result;

@@ -96,6 +96,23 @@ interface Kernels {
               int inOff, float[] out, int outOff);
 
     /**
+     * Taps over a flat plane, its rows of W laid end to end between zero rows (a depthwise plane
+     * at stride 1 whose output rows are as wide as its input rows, {@link DepthwiseFlatConv}): for
+     * {@code from <= x < to} ({@code to - from} a multiple of {@link #quantum()}),
+     * {@code out[outOff + x] = sum_j inside[j*insideStride + x] * c_j(x)} over the kernel columns
+     * {@code j < kw} in ascending order, where
+     * {@code c_j(x) = sum_i w[wOff + i*kw + j] * in[inOff + x + tapOffsets[i*kw + j]]} over
+     * {@code i < kh} in ascending order, each from +0 with fused multiply-adds. {@code inside} is 1
+     * where column j lands in the row at x and 0 where it would wrap into the next or previous row
+     * (it reads padding there), so a value is the convolution's wherever the terms are finite; a
+     * non-finite term (an infinite or NaN weight, or input read through a wrap) can make a value
+     * NaN that the convolution has finite. Overwrites those values of {@code out} and returns
+     * whether they are all finite. Every index it reads must be in its array.
+     */
+    boolean flatTaps(int from, int to, float[] w, int wOff, int kh, int kw, int[] tapOffsets, float[] inside,
+                     int insideStride, float[] in, int inOff, float[] out, int outOff);
+
+    /**
      * Channel-blocked taps (oneDNN's nChw{q}c layout, q = {@link #quantum()}): for each lane
      * {@code l < q},
      * {@code acc[accOff + l] += sum w[wBase + (i*kw + j)*q + l] * in[inBase + i*rowStep + j*colStep + l]}

@@ -224,6 +224,27 @@ final class ScalarKernels implements Kernels {
         }
     }
 
+    /** The same sums as {@link VectorKernels#flatTaps}, term for term. */
+    @Override
+    public boolean flatTaps(int from, int to, float[] w, int wOff, int kh, int kw, int[] tapOffsets, float[] inside,
+                            int insideStride, float[] in, int inOff, float[] out, int outOff) {
+        float probe = 0f;
+        for (int x = from; x < to; x++) {
+            float s = 0f;
+            for (int j = 0; j < kw; j++) {
+                float c = 0f;
+                for (int r = 0; r < kh; r++) {
+                    int t = r * kw + j;
+                    c = Math.fma(w[wOff + t], in[inOff + x + tapOffsets[t]], c);
+                }
+                s = Math.fma(c, inside[j * insideStride + x], s);
+            }
+            out[outOff + x] = s;
+            probe = Math.fma(s, 0f, probe);
+        }
+        return probe == 0f;
+    }
+
     /**
      * The same sums as {@link VectorKernels#blockedTaps}, term for term: per kernel row four chains
      * by column, then acc + ((0 + 1) + (2 + 3)).

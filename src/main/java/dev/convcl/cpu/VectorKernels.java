@@ -1139,6 +1139,88 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public boolean flatTaps(int from, int to, float[] w, int wOff, int kh, int kw, int[] tapOffsets, float[] inside,
+                            int insideStride, float[] in, int inOff, float[] out, int outOff) {
+        if (kh == 3 && kw == 3) {
+            return flatTaps9(from, to, w, wOff, tapOffsets, inside, insideStride, in, inOff, out, outOff);
+        }
+        // Two vectors a step; per kernel column one FMA chain down its rows, then multiplied by the
+        // column's 0/1 flags into the sum. (Zeroing each tap's wrapped lanes with a blend instead
+        // cost twice the time on JDK 17, whose masks live in vector registers.) The probe turns NaN
+        // where a value written is not finite.
+        FloatVector zero = FloatVector.zero(S), probe = zero;
+        int x = from;
+        for (; x + 2 * L <= to; x += 2 * L) {
+            FloatVector a = zero, b = zero;
+            int i = inOff + x;
+            for (int j = 0; j < kw; j++) {
+                FloatVector ca = zero, cb = zero;
+                for (int r = 0; r < kh; r++) {
+                    int t = r * kw + j, at = i + tapOffsets[t];
+                    FloatVector wt = FloatVector.broadcast(S, w[wOff + t]);
+                    ca = wt.fma(FloatVector.fromArray(S, in, at), ca);
+                    cb = wt.fma(FloatVector.fromArray(S, in, at + L), cb);
+                }
+                int m = j * insideStride + x;
+                a = ca.fma(FloatVector.fromArray(S, inside, m), a);
+                b = cb.fma(FloatVector.fromArray(S, inside, m + L), b);
+            }
+            a.intoArray(out, outOff + x);
+            b.intoArray(out, outOff + x + L);
+            probe = a.fma(zero, probe);
+            probe = b.fma(zero, probe);
+        }
+        for (; x < to; x += L) {
+            FloatVector a = zero;
+            int i = inOff + x;
+            for (int j = 0; j < kw; j++) {
+                FloatVector ca = zero;
+                for (int r = 0; r < kh; r++) {
+                    int t = r * kw + j;
+                    ca = FloatVector.broadcast(S, w[wOff + t]).fma(FloatVector.fromArray(S, in, i + tapOffsets[t]), ca);
+                }
+                a = ca.fma(FloatVector.fromArray(S, inside, j * insideStride + x), a);
+            }
+            a.intoArray(out, outOff + x);
+            probe = a.fma(zero, probe);
+        }
+        return probe.reduceLanes(VectorOperators.ADD) == 0f;
+    }
+
+    /**
+     * {@link #flatTaps} for a 3x3 kernel, the same sums term for term: the weights and offsets
+     * held in registers, as in {@link #taps9}; three column chains in flight.
+     */
+    private static boolean flatTaps9(int from, int to, float[] w, int wOff, int[] t, float[] inside, int stride,
+                                     float[] in, int inOff, float[] out, int outOff) {
+        FloatVector w0 = FloatVector.broadcast(S, w[wOff]), w1 = FloatVector.broadcast(S, w[wOff + 1]);
+        FloatVector w2 = FloatVector.broadcast(S, w[wOff + 2]), w3 = FloatVector.broadcast(S, w[wOff + 3]);
+        FloatVector w4 = FloatVector.broadcast(S, w[wOff + 4]), w5 = FloatVector.broadcast(S, w[wOff + 5]);
+        FloatVector w6 = FloatVector.broadcast(S, w[wOff + 6]), w7 = FloatVector.broadcast(S, w[wOff + 7]);
+        FloatVector w8 = FloatVector.broadcast(S, w[wOff + 8]);
+        int t0 = inOff + t[0], t1 = inOff + t[1], t2 = inOff + t[2], t3 = inOff + t[3], t4 = inOff + t[4];
+        int t5 = inOff + t[5], t6 = inOff + t[6], t7 = inOff + t[7], t8 = inOff + t[8];
+        FloatVector zero = FloatVector.zero(S), probe = zero;
+        for (int x = from; x < to; x += L) {
+            FloatVector c0 = w0.fma(FloatVector.fromArray(S, in, t0 + x), zero);
+            FloatVector c1 = w1.fma(FloatVector.fromArray(S, in, t1 + x), zero);
+            FloatVector c2 = w2.fma(FloatVector.fromArray(S, in, t2 + x), zero);
+            c0 = w3.fma(FloatVector.fromArray(S, in, t3 + x), c0);
+            c1 = w4.fma(FloatVector.fromArray(S, in, t4 + x), c1);
+            c2 = w5.fma(FloatVector.fromArray(S, in, t5 + x), c2);
+            c0 = w6.fma(FloatVector.fromArray(S, in, t6 + x), c0);
+            c1 = w7.fma(FloatVector.fromArray(S, in, t7 + x), c1);
+            c2 = w8.fma(FloatVector.fromArray(S, in, t8 + x), c2);
+            FloatVector a = c0.fma(FloatVector.fromArray(S, inside, x), zero);
+            a = c1.fma(FloatVector.fromArray(S, inside, stride + x), a);
+            a = c2.fma(FloatVector.fromArray(S, inside, 2 * stride + x), a);
+            a.intoArray(out, outOff + x);
+            probe = a.fma(zero, probe);
+        }
+        return probe.reduceLanes(VectorOperators.ADD) == 0f;
+    }
+
+    @Override
     public void blockedTaps(float[] w, int wBase, int kw, int i0, int i1, int j0, int j1, float[] in, int inBase,
                             int rowStep, int colStep, float[] acc, int accOff) {
         // Per kernel row, four accumulators (columns j, j+1, j+2, j+3: four FMA chains in flight),

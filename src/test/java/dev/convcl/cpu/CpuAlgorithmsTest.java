@@ -155,6 +155,27 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=1 c=2 h=3 w=3 k=2 kh=7 kw=7 pad=3 groups=2",
                 "op=conv2d n=1 c=3 h=1 w=1 k=3 kh=3 kw=3 pad=1 groups=3",
                 "op=conv2d n=1 c=17 h=7 w=7 k=17 kh=13 kw=13 pad=6 groups=17 bias=1",
+                // depthwise planes computed flat (cpu-depthwise-flat, stride 1, OW == W): columns
+                // that wrap at both ends, multiplier 2 with a sum, asymmetric padding across
+                // (left 0, right 2; left 2, right 0), dilation, taller output than input, a 1x1
+                // plane and a 1-wide one, rows longer than a vector, a 5x5 kernel, 1x3 and 3x1
+                "op=conv2d n=2 c=3 h=5 w=7 k=6 kh=3 kw=3 pad=1 groups=3 bias=1 relu=1",
+                "op=conv2d n=1 c=4 h=6 w=9 k=4 kh=3 kw=3 pad=1,0,1,2 groups=4 bias=1",
+                "op=conv2d n=1 c=2 h=7 w=5 k=2 kh=3 kw=3 pad=0,2,2,0 groups=2",
+                "op=conv2d n=1 c=3 h=9 w=10 k=3 kh=3 kw=3 pad=2 dil=2 groups=3 bias=1",
+                "op=conv2d n=1 c=2 h=3 w=6 k=2 kh=3 kw=3 pad=3,1 groups=2",
+                "op=conv2d n=2 c=3 h=1 w=1 k=3 kh=3 kw=3 pad=1 groups=3 relu=1",
+                "op=conv2d n=1 c=2 h=11 w=1 k=4 kh=3 kw=3 pad=1 groups=2",
+                "op=conv2d n=1 c=3 h=6 w=37 k=3 kh=3 kw=3 pad=1 groups=3 bias=1",
+                "op=conv2d n=1 c=5 h=14 w=14 k=5 kh=5 kw=5 pad=2 groups=5 bias=1",
+                "op=conv2d n=1 c=3 h=7 w=9 k=3 kh=1 kw=3 pad=0,1 groups=3",
+                "op=conv2d n=1 c=3 h=7 w=9 k=3 kh=3 kw=1 pad=1,0 groups=3",
+                // ... and at a stride (the stride-1 plane, every s-th row and column): stride 2 on
+                // odd and even sizes, 3 by 2 with dilation, multiplier 2, rows past a vector
+                "op=conv2d n=2 c=3 h=7 w=7 k=3 kh=3 kw=3 stride=2 pad=1 groups=3 bias=1 relu=1",
+                "op=conv2d n=1 c=4 h=8 w=6 k=4 kh=3 kw=3 stride=2 pad=1,0,0,2 groups=4",
+                "op=conv2d n=1 c=2 h=11 w=10 k=4 kh=3 kw=3 stride=3,2 pad=2 dil=2 groups=2 bias=1",
+                "op=conv2d n=1 c=3 h=9 w=35 k=3 kh=3 kw=3 stride=2 pad=1 groups=3",
                 // deformable: offset groups 1-4, with and without mask, stride, dilation, groups
                 "op=deform2d n=1 c=4 h=7 w=7 k=5 kh=3 kw=3 pad=1 og=1 mask=0",
                 "op=deform2d n=2 c=4 h=13 w=7 k=6 kh=3 kw=3 pad=1 og=2 mask=1 bias=1 relu=1",
@@ -205,14 +226,18 @@ class CpuAlgorithmsTest {
 
     /**
      * The chosen algorithm, plus the two generic GEMM paths on every conv2d (they take any), on
-     * a depthwise conv2d with one output channel per input channel both depthwise paths, and
-     * {@code cpu-depthwise-cover} where its kernel covers the plane.
+     * a depthwise conv2d with one output channel per input channel both depthwise paths,
+     * {@code cpu-depthwise-cover} where its kernel covers the plane and {@code cpu-depthwise-flat}
+     * where it runs the spec (stride 1, OW == W).
      */
     private static List<String> algorithms(Convolution spec) {
         List<String> names = new ArrayList<>();
         names.add(CpuBackend.algorithmFor(spec));
         if (DepthwiseCoverConv.covers(spec) && !names.contains("cpu-depthwise-cover")) {
             names.add("cpu-depthwise-cover");
+        }
+        if (DepthwiseFlatConv.fits(spec) && !names.contains("cpu-depthwise-flat")) {
+            names.add("cpu-depthwise-flat");
         }
         if (!spec.isDeformable() && spec.isDepthwise() && spec.k() == spec.c()) {
             for (String depthwise : new String[] {"cpu-depthwise-blocked", "cpu-depthwise"}) {
@@ -737,8 +762,19 @@ class CpuAlgorithmsTest {
                 CpuBackend.algorithmFor(dw13));
         assertTrue(DepthwiseCoverConv.pays(dw13, 8) && !DepthwiseCoverConv.pays(dw13, 16), "dw13 on AVX2 and AVX-512");
         assertTrue(DepthwiseBlockedConv.pays(dw13, 16), "dw13 on channel blocks rather than rows of 7 of 16 lanes");
-        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
+        // MobileNetV2's 3x3 on 14x14 and 7x7: flat planes (no copy per row); on 56x56 rows.
+        assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=384 h=14 w=14 k=384 kh=3 kw=3 pad=1 groups=384")));
+        assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=8 c=960 h=7 w=7 k=960 kh=3 kw=3 pad=1 groups=960")));
+        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=144 h=56 w=56 k=144 kh=3 kw=3 pad=1 groups=144")));
+        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=96 h=28 w=28 k=96 kh=5 kw=5 pad=2 groups=96")));
+        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=96 h=28 w=28 k=96 kh=3 kw=3 stride=2 pad=1 groups=96")));
+        assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=576 h=14 w=14 k=576 kh=3 kw=3 stride=2 pad=1 groups=576")));
         // 29x29 on 28x28: 2.1x fewer FMAs on channel blocks, measured 1.3x slower.
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256")));
@@ -803,6 +839,9 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=1 c=6 h=9 w=9 k=4 kh=1 kw=1 stride=2",
                 "op=conv2d n=2 c=5 h=5 w=7 k=19 kh=1 kw=1 bias=1",
                 "op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1 groups=4 relu=1",
+                "op=conv2d n=2 c=5 h=7 w=7 k=5 kh=3 kw=3 pad=1 groups=5 bias=1",
+                "op=conv2d n=1 c=3 h=6 w=5 k=3 kh=5 kw=5 pad=2 groups=3",
+                "op=conv2d n=1 c=4 h=9 w=9 k=4 kh=3 kw=3 stride=2 pad=1 groups=4 bias=1",
                 "op=conv2d n=1 c=2 h=21 w=21 k=2 kh=7 kw=7 pad=3 stride=2 groups=2",
                 "op=deform2d n=1 c=4 h=9 w=9 k=3 kh=3 kw=3 pad=1 og=2 mask=1 bias=1",
                 "op=deform2d n=1 c=2 h=7 w=9 k=3 kh=3 kw=3 pad=1 og=1 mask=0");

@@ -1,0 +1,193 @@
+package dev.convcl.cpu;
+
+import dev.convcl.Convolution;
+
+/**
+ * Depthwise convolution (groups == C, any channel multiplier) whose stride-1 output rows would be
+ * as wide as its input rows (a "same" padding across, {@code padLeft + padRight == dilW*(kW-1)}:
+ * MobileNet's 3x3 and 5x5 at any stride): the input plane is copied whole, in one piece, between
+ * zero rows, and the stride-1 output is computed flat, rows of W laid end to end, by
+ * {@link Kernels#flatTaps}. A tap then reads the plane at a constant shift; where its column falls
+ * outside the row (and the flat index would wrap into the next or previous row) the kernel
+ * column's 0/1 flag drops it, so it reads padding as the reference does. At stride 1 the output
+ * plane is that flat row, copied out in one piece; at stride s output (oy, ox) is the stride-1
+ * output (s*oy, s*ox): the whole stride-1 plane is computed (on small maps a call per needed
+ * row cost more than the rows skipped) and every s-th column of every s-th row copied out. The
+ * epilogue then runs over the output plane in place.
+ *
+ * <p>{@link DepthwiseConv} pads each row on its own (a copy call per input row, one per output
+ * row back): on small maps (MobileNetV2's 14x14 and 7x7 at hundreds of channels) those calls cost
+ * more than the arithmetic. A plane whose sums are not all finite (an infinite or NaN weight or
+ * input, which the flags' 0 would turn into NaN where it wraps) is computed again tap by tap,
+ * padding as +0, as in the reference.
+ */
+final class DepthwiseFlatConv extends CpuPlan {
+    /** Enough tasks per thread for work stealing to even out a shared machine. */
+    private static final int TASKS_PER_THREAD = 8;
+
+    private final Kernels kernels;
+    private final int q;
+    private final int multiplier;
+    private final int planeIn;   // H*W
+    private final int planeOut;  // OH*OW
+    private final int front;     // zeros before the plane in the buffer: padTop rows and padLeft columns
+    private final int span;      // the stride-1 output plane (OH1 rows of W) rounded up to the quantum
+    private final int bufferLen;
+    private final int[] tapOffsets;
+    private final float[] inside; // per kernel column j, at j * span: 1 where it lands in the row, else 0
+    private final int tasks;
+
+    DepthwiseFlatConv(Convolution spec, WorkerPool pool, Kernels kernels) {
+        super(spec, pool, kernels);
+        if (!fits(spec)) {
+            throw new IllegalArgumentException("cpu-depthwise-flat needs a depthwise conv2d (groups == c) with "
+                    + "padLeft + padRight == dilW * (kW - 1) whose plane fits the tile: " + spec);
+        }
+        this.kernels = kernels;
+        KernelWarmup.startOnce(kernels);
+        this.q = kernels.quantum();
+        this.multiplier = spec.k() / spec.c();
+        int w = spec.w(), kh = spec.kh(), kw = spec.kw();
+        this.planeIn = spec.h() * w;
+        this.planeOut = spec.outH() * spec.outW();
+        this.front = spec.padTop() * w + spec.padLeft();
+        int oh1 = spec.h() + spec.padTop() + spec.padBottom() - spec.dilH() * (spec.kh() - 1);
+        this.span = PhaseLayout.ceilDiv(oh1 * w, q) * q;
+        this.tapOffsets = new int[kh * kw];
+        this.inside = new float[kw * span];
+        for (int j = 0; j < kw; j++) {
+            int dx = j * spec.dilW() - spec.padLeft();
+            for (int x = 0; x < span; x++) {
+                int col = x % w + dx;
+                inside[j * span + x] = col >= 0 && col < w ? 1f : 0f;
+            }
+            for (int i = 0; i < kh; i++) {
+                int t = i * kw + j, dy = i * spec.dilH() - spec.padTop();
+                tapOffsets[t] = dy * w + dx;
+            }
+        }
+        this.bufferLen = (int) bufferLen(spec, q);
+        this.tasks = (int) Math.min((long) spec.n() * spec.c(), (long) TASKS_PER_THREAD * pool.getParallelism());
+    }
+
+    /**
+     * Floats of a task's buffer with vectors of {@code q}: the zeros before the plane, then
+     * whatever the last vector's taps read past it (at least the plane).
+     */
+    static long bufferLen(Convolution spec, int q) {
+        long w = spec.w();
+        long front = spec.padTop() * w + spec.padLeft();
+        long oh1 = spec.h() + (long) spec.padTop() + spec.padBottom() - (long) spec.dilH() * (spec.kh() - 1);
+        long span = (oh1 * w + q - 1) / q * q;
+        long maxOff = ((long) (spec.kh() - 1) * spec.dilH() - spec.padTop()) * w
+                + (long) (spec.kw() - 1) * spec.dilW() - spec.padLeft();
+        return front + Math.max((long) spec.h() * w, span + Math.max(0, maxOff));
+    }
+
+    /**
+     * Whether this path runs {@code spec}: a depthwise conv2d whose stride-1 output rows are as
+     * wide as its input rows ({@code padLeft + padRight == dilW*(kW-1)}) and whose buffers fit
+     * the tile with any vector width (up to 64 floats, 2048-bit SVE).
+     */
+    static boolean fits(Convolution spec) {
+        if (!spec.isDepthwise() || spec.isDeformable() || spec.outH() <= 0 || spec.outW() <= 0
+                || (long) spec.padLeft() + spec.padRight() != (long) spec.dilW() * (spec.kw() - 1)) {
+            return false;
+        }
+        long buffer = bufferLen(spec, 64);
+        long inside = (long) spec.kw() * (buffer + 64);
+        return buffer + 64 <= Scratch.TILE_FLOATS && inside <= Scratch.TILE_FLOATS;
+    }
+
+    /** The widest rows this path is chosen for at stride 1 ({@link #pays}); at a stride, half as wide. */
+    static final int MAX_CHOSEN_WIDTH = 32;
+
+    /**
+     * Whether selection takes this path over {@link DepthwiseConv} for {@code spec} (which it
+     * {@link #fits}): kernels of at most 3x3 on rows of at most {@link #MAX_CHOSEN_WIDTH} at stride
+     * 1, half that at a stride (it computes the stride-1 plane: four times the outputs at stride 2).
+     * Its cost against the row path: a multiply by the column flags per kernel column and vector (a
+     * third more arithmetic for 3x3), against a copy call per input row and per output row, which
+     * short rows do not repay. Measured (MobileNetV2's 3x3 layers at batch 8, 2 threads, medians of
+     * 150-call rounds alternating in one process), here against the row path: on 16 lanes 7x7
+     * 0.41-0.43 ms against 0.67-1.12, 14x14 0.29-0.32 against 0.50-0.56, 28x28 0.66 against 0.74,
+     * 56x56 3.06 against 2.85, 112x112 2.45 against 2.50; at stride 2, 14x14 0.65 against 0.75, 7x7
+     * 0.42 against 0.59, 28x28 0.51 against 0.53; on 8 lanes ({@code -XX:MaxVectorSize=32}) 7x7
+     * 0.31 against 0.54, 14x14 0.34 against 0.51, 28x28 0.60 against 0.67, at stride 2 14x14 0.53
+     * against 0.83, 7x7 0.34 against 0.45. A 5x5 kernel, with the general loop, ran even on 7x7 and
+     * slower on 14x14 (1.16 against 1.02 ms).
+     */
+    static boolean pays(Convolution spec) {
+        int widest = spec.strideH() == 1 && spec.strideW() == 1 ? MAX_CHOSEN_WIDTH : MAX_CHOSEN_WIDTH / 2;
+        return fits(spec) && spec.kh() <= 3 && spec.kw() <= 3 && spec.w() <= widest;
+    }
+
+    @Override
+    public String algorithm() {
+        return "cpu-depthwise-flat";
+    }
+
+    @Override
+    long scratchBytes() {
+        return 4 * Math.min(tasks, pool.getParallelism()) * ((long) bufferLen + span);
+    }
+
+    @Override
+    void run(CallData call) {
+        int items = spec.n() * spec.c();
+        Parallel.forEach(pool, tasks, task -> {
+            // The zeros around the plane stay: every plane fills the same interior.
+            float[] buf = Workspace.zeroed(Workspace.Slot.BUFFER, bufferLen);
+            float[] wide = Workspace.uncleared(Workspace.Slot.WIDE, span);
+            int end = (int) ((long) (task + 1) * items / tasks);
+            for (int plane = (int) ((long) task * items / tasks); plane < end; plane++) {
+                plane(call, plane, buf, wide);
+            }
+        });
+    }
+
+    /** The output channels of input plane {@code plane} (= n*C + c). */
+    private void plane(CallData call, int plane, float[] buf, float[] wide) {
+        System.arraycopy(call.in(), plane * planeIn, buf, front, planeIn);
+        int n = plane / spec.c(), c = plane % spec.c(), kh = spec.kh(), kw = spec.kw(), taps = kh * kw;
+        int w = spec.w(), oh = spec.outH(), ow = spec.outW(), sh = spec.strideH(), sw = spec.strideW();
+        float[] wt = call.wt(), out = call.out();
+        for (int j = 0; j < multiplier; j++) {
+            int k = c * multiplier + j, dst = (n * spec.k() + k) * planeOut;
+            if (!kernels.flatTaps(0, span, wt, k * taps, kh, kw, tapOffsets, inside, span, buf, front, wide, 0)) {
+                exactTaps(wt, k * taps, buf, wide);
+            }
+            if (sh == 1 && sw == 1) {
+                System.arraycopy(wide, 0, out, dst, planeOut);
+            } else {
+                for (int oy = 0; oy < oh; oy++) {
+                    int src = sh * oy * w, row = dst + oy * ow;
+                    for (int ox = 0; ox < ow; ox++) {
+                        out[row + ox] = wide[src + sw * ox];
+                    }
+                }
+            }
+            call.finishInPlace(dst, planeOut, k);
+        }
+    }
+
+    /**
+     * The plane's outputs tap by tap, in the reference's order, a wrapped column read as the
+     * padding's +0, where {@link #plane} reads them in the wide output: for a plane whose fast
+     * sums were not all finite (a non-finite term times a column's 0 flag gives NaN).
+     */
+    private void exactTaps(float[] wt, int wOff, float[] buf, float[] wide) {
+        int kw = spec.kw(), w = spec.w(), sh = spec.strideH(), sw = spec.strideW();
+        for (int oy = 0; oy < spec.outH(); oy++) {
+            for (int ox = 0; ox < spec.outW(); ox++) {
+                int x = sh * oy * w + sw * ox; // the flat stride-1 index
+                float s = 0f;
+                for (int t = 0; t < tapOffsets.length; t++) {
+                    float v = inside[(t % kw) * span + x] != 0f ? buf[front + x + tapOffsets[t]] : 0f;
+                    s = Math.fma(wt[wOff + t], v, s);
+                }
+                wide[x] = s;
+            }
+        }
+    }
+}
