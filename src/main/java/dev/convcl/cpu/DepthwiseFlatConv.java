@@ -10,16 +10,21 @@ import dev.convcl.Convolution;
  * {@link Kernels#flatTaps}. A tap then reads the plane at a constant shift; where its column falls
  * outside the row (and the flat index would wrap into the next or previous row) the kernel
  * column's 0/1 flag drops it, so it reads padding as the reference does. At stride 1 the output
- * plane is that flat row, copied out in one piece; at stride s output (oy, ox) is the stride-1
- * output (s*oy, s*ox): the whole stride-1 plane is computed (on small maps a call per needed
- * row cost more than the rows skipped) and every s-th column of every s-th row copied out. The
- * epilogue then runs over the output plane in place.
+ * plane is that flat row, copied out in one piece; at stride (sh, sw) output (oy, ox) is the
+ * stride-1 output (sh*oy, sw*ox): the whole stride-1 plane is computed (on small maps a call per
+ * needed row cost more than the rows skipped) and every sw-th column of every sh-th row copied
+ * out. The epilogue then runs over the output plane in place.
  *
  * <p>{@link DepthwiseConv} pads each row on its own (a copy call per input row, one per output
  * row back): on small maps (MobileNetV2's 14x14 and 7x7 at hundreds of channels) those calls cost
- * more than the arithmetic. A plane whose sums are not all finite (an infinite or NaN weight or
- * input, which the flags' 0 would turn into NaN where it wraps) is computed again tap by tap,
- * padding as +0, as in the reference.
+ * more than the arithmetic. An output channel's plane whose fast sums are not all finite (an
+ * infinite or NaN weight or input, which a flag's 0 would turn into NaN where it wraps; the
+ * check also sees the lanes past the plane and the positions a stride skips, so it may recompute
+ * more than it must) is computed again tap by tap in float, in the reference's order of taps,
+ * padding as +0.
+ *
+ * <p>Memory: per task an input buffer and the wide output (both within {@link Scratch#TILE_FLOATS},
+ * {@link #fits}); per plan the column flags, {@code kW} floats per wide output value.
  */
 final class DepthwiseFlatConv extends CpuPlan {
     /** Enough tasks per thread for work stealing to even out a shared machine. */
@@ -51,8 +56,7 @@ final class DepthwiseFlatConv extends CpuPlan {
         this.planeIn = spec.h() * w;
         this.planeOut = spec.outH() * spec.outW();
         this.front = spec.padTop() * w + spec.padLeft();
-        int oh1 = spec.h() + spec.padTop() + spec.padBottom() - spec.dilH() * (spec.kh() - 1);
-        this.span = PhaseLayout.ceilDiv(oh1 * w, q) * q;
+        this.span = (int) span(spec, q);
         this.tapOffsets = new int[kh * kw];
         this.inside = new float[kw * span];
         for (int j = 0; j < kw; j++) {
@@ -77,26 +81,31 @@ final class DepthwiseFlatConv extends CpuPlan {
     static long bufferLen(Convolution spec, int q) {
         long w = spec.w();
         long front = spec.padTop() * w + spec.padLeft();
-        long oh1 = spec.h() + (long) spec.padTop() + spec.padBottom() - (long) spec.dilH() * (spec.kh() - 1);
-        long span = (oh1 * w + q - 1) / q * q;
+        long span = span(spec, q);
         long maxOff = ((long) (spec.kh() - 1) * spec.dilH() - spec.padTop()) * w
                 + (long) (spec.kw() - 1) * spec.dilW() - spec.padLeft();
         return front + Math.max((long) spec.h() * w, span + Math.max(0, maxOff));
     }
 
+    /** The stride-1 output plane (OH1 rows of W) rounded up to vectors of {@code q}: what the kernel computes. */
+    static long span(Convolution spec, int q) {
+        long oh1 = spec.h() + (long) spec.padTop() + spec.padBottom() - (long) spec.dilH() * (spec.kh() - 1);
+        return (oh1 * spec.w() + q - 1) / q * q;
+    }
+
     /**
      * Whether this path runs {@code spec}: a depthwise conv2d whose stride-1 output rows are as
-     * wide as its input rows ({@code padLeft + padRight == dilW*(kW-1)}) and whose buffers fit
-     * the tile with any vector width (up to 64 floats, 2048-bit SVE).
+     * wide as its input rows ({@code padLeft + padRight == dilW*(kW-1)}) and whose task scratch
+     * (the input buffer and the wide output) fits the tile with any vector width up to 64 floats
+     * (2048-bit SVE), as does the plan's array of column flags ({@code kW} times the wide output).
      */
     static boolean fits(Convolution spec) {
         if (!spec.isDepthwise() || spec.isDeformable() || spec.outH() <= 0 || spec.outW() <= 0
                 || (long) spec.padLeft() + spec.padRight() != (long) spec.dilW() * (spec.kw() - 1)) {
             return false;
         }
-        long buffer = bufferLen(spec, 64);
-        long inside = (long) spec.kw() * (buffer + 64);
-        return buffer + 64 <= Scratch.TILE_FLOATS && inside <= Scratch.TILE_FLOATS;
+        long span = span(spec, 64);
+        return bufferLen(spec, 64) + span <= Scratch.TILE_FLOATS && spec.kw() * span <= Scratch.TILE_FLOATS;
     }
 
     /** The widest rows this path is chosen for at stride 1 ({@link #pays}); at a stride, half as wide. */
@@ -104,8 +113,10 @@ final class DepthwiseFlatConv extends CpuPlan {
 
     /**
      * Whether selection takes this path over {@link DepthwiseConv} for {@code spec} (which it
-     * {@link #fits}): kernels of at most 3x3 on rows of at most {@link #MAX_CHOSEN_WIDTH} at stride
-     * 1, half that at a stride (it computes the stride-1 plane: four times the outputs at stride 2).
+     * {@link #fits}): 3x3 kernels (the only size measured: 5x5, with the general loop, was not
+     * faster) on rows of at most {@link #MAX_CHOSEN_WIDTH} at stride 1, half that at a stride (it
+     * computes the whole stride-1 plane: sh*sw times the outputs; measured at stride 2, and by a
+     * reviewer at 4 and 8 on 16x16, where the row path is slower still).
      * Its cost against the row path: a multiply by the column flags per kernel column and vector (a
      * third more arithmetic for 3x3), against a copy call per input row and per output row, which
      * short rows do not repay. Measured (MobileNetV2's 3x3 layers at batch 8, 2 threads, medians of
@@ -115,11 +126,13 @@ final class DepthwiseFlatConv extends CpuPlan {
      * 0.42 against 0.59, 28x28 0.51 against 0.53; on 8 lanes ({@code -XX:MaxVectorSize=32}) 7x7
      * 0.31 against 0.54, 14x14 0.34 against 0.51, 28x28 0.60 against 0.67, at stride 2 14x14 0.53
      * against 0.83, 7x7 0.34 against 0.45. A 5x5 kernel, with the general loop, ran even on 7x7 and
-     * slower on 14x14 (1.16 against 1.02 ms).
+     * slower on 14x14 (1.16 against 1.02 ms). All on one 2-core AVX-512 machine (8 lanes: the same
+     * machine with the JVM's vectors capped); the reasoning, a copy call per row against a third
+     * more arithmetic, holds on any, and the crossover (28 wins, 56 loses) is far from the cut.
      */
     static boolean pays(Convolution spec) {
         int widest = spec.strideH() == 1 && spec.strideW() == 1 ? MAX_CHOSEN_WIDTH : MAX_CHOSEN_WIDTH / 2;
-        return fits(spec) && spec.kh() <= 3 && spec.kw() <= 3 && spec.w() <= widest;
+        return fits(spec) && spec.kh() == 3 && spec.kw() == 3 && spec.w() <= widest;
     }
 
     @Override
@@ -172,9 +185,9 @@ final class DepthwiseFlatConv extends CpuPlan {
     }
 
     /**
-     * The plane's outputs tap by tap, in the reference's order, a wrapped column read as the
-     * padding's +0, where {@link #plane} reads them in the wide output: for a plane whose fast
-     * sums were not all finite (a non-finite term times a column's 0 flag gives NaN).
+     * The plane's outputs tap by tap (the reference's order of taps, in float FMAs), a wrapped
+     * column read as the padding's +0, where {@link #plane} reads them in the wide output: for a
+     * plane whose fast sums were not all finite (a non-finite term times a column's 0 flag gives NaN).
      */
     private void exactTaps(float[] wt, int wOff, float[] buf, float[] wide) {
         int kw = spec.kw(), w = spec.w(), sh = spec.strideH(), sw = spec.strideW();

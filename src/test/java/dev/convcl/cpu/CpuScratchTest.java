@@ -59,6 +59,9 @@ class CpuScratchTest {
             lines.add("op=deform2d n=1 c=2 h=1 w=1 k=3 kh=3 kw=3 stride=8 pad=" + pad + " og=1 mask=1");
             lines.add("op=deform2d n=1 c=2 h=1 w=1 k=2 kh=3 kw=3 stride=8 pad=" + pad + " groups=2 og=2 mask=0");
         }
+        // A tall padding under a 1x1 plane (a reviewer's case): cpu-depthwise-flat's input buffer
+        // and wide output are each just under a tile here, together above it, so it must refuse.
+        lines.add("op=conv2d n=1 c=3 h=1 w=1 k=3 kh=1 kw=1 pad=0,0,1048000,0 groups=3");
         return lines.stream();
     }
 
