@@ -31,7 +31,6 @@ final class DepthwiseFlatConv extends CpuPlan {
     private static final int TASKS_PER_THREAD = 8;
 
     private final Kernels kernels;
-    private final int q;
     private final int multiplier;
     private final int planeIn;   // H*W
     private final int planeOut;  // OH*OW
@@ -50,7 +49,7 @@ final class DepthwiseFlatConv extends CpuPlan {
         }
         this.kernels = kernels;
         KernelWarmup.startOnce(kernels);
-        this.q = kernels.quantum();
+        int q = kernels.quantum();
         this.multiplier = spec.k() / spec.c();
         int w = spec.w(), kh = spec.kh(), kw = spec.kw();
         this.planeIn = spec.h() * w;
