@@ -25,7 +25,10 @@ import dev.convcl.spi.Memory;
  * <p>On maps of at most 64 pixels that fill a column block badly (7x7: 49 of 64 columns), with the
  * weights bound, the GEMM runs with output channels across the vector lanes instead
  * ({@link Kernels#gemmLanes}: no padding columns, 7-pixel by 48-channel register blocks), on weights
- * transposed once when they are bound; a call that passes its own weights runs the pixel-lane GEMM.
+ * transposed once when they are bound into panels of three vectors of channels (48 at 16 lanes),
+ * each panel's rows contiguous; a call that passes its own weights runs the pixel-lane GEMM.
+ * Deformable columns go the same way (DCNv2's stage 5 on 7x7): the sampling fills the packed item
+ * as it fills a pixel tile.
  */
 final class GemmConv extends CpuPlan {
     /** Floats of C (output channels x tile columns) a task aims to keep in L2. */
@@ -54,7 +57,8 @@ final class GemmConv extends CpuPlan {
     private final int[] rowOffsets; // panel row r starts at r * tileCols
     private final int[] inPlaceOffsets; // rows read in place: row r at r * the packer's row stride; else null
     private final boolean lanes; // channel-lane GEMM when the weights are bound
-    private final int mPad;      // m rounded up to the quantum: the row length of transposed weights
+    private final int mPad;      // m rounded up to the quantum: the channels the lane GEMM computes
+    private final int mPanels;   // mPad rounded up to whole panels: the channels of a group's transposed weights
     private final int laneLd;    // lanes: the row stride of a packed item: its pixels, one row each depth row
     private final int laneChunk; // lanes: depth rows packed at a time by one task
     private final int[] laneOffsets; // lanes: packed row r at r * laneLd
@@ -62,7 +66,10 @@ final class GemmConv extends CpuPlan {
     private final int laneRange; // lanes, shared: output channels a task computes
     private final int kPerPart;  // output channels per task in one-task-per-item mode
     private final int parts;     // tasks per item in one-task-per-item mode
-    /** Bound weights and their transpose [group][depth][mPad] (lanes only); null when none are bound. */
+    /**
+     * Bound weights and their transpose, per group panels of {@link Kernels#lanePanel()} channels, each
+     * [depth][panel] (lanes only); null when none are bound.
+     */
     private volatile LaneWeights laneWeights;
 
     /** Bound weights ({@code source}, compared by identity with a call's) and their transpose. */
@@ -122,8 +129,9 @@ final class GemmConv extends CpuPlan {
             rowOffsets[r] = r * tileCols;
         }
         this.mPad = roundUp(m, q);
+        this.mPanels = roundUp(mPad, kernels.lanePanel());
         // CT and its C rows for all m channels stay within half a task's tile.
-        this.lanes = kernels.lanes() && !fold && !spec.isDeformable() && pixels <= LANES_MAX_PIXELS
+        this.lanes = kernels.lanes() && !fold && pixels <= LANES_MAX_PIXELS
                 && roundUp(pixels, q) - pixels > pixels / 8 && depth >= 64 && m >= q
                 && 2L * pixels * mPad <= Scratch.TILE_FLOATS / 2;
         this.laneLd = pixels;
@@ -149,12 +157,13 @@ final class GemmConv extends CpuPlan {
         super.bind(role, memory);
         if (role == Arg.WEIGHTS && lanes) {
             float[] w = HostMemory.of(memory);
-            float[] t = new float[spec.groups() * depth * mPad];
+            int panel = kernels.lanePanel();
+            float[] t = new float[spec.groups() * depth * mPanels];
             for (int g = 0; g < spec.groups(); g++) {
                 for (int i = 0; i < m; i++) {
-                    int src = (g * m + i) * depth, dst = g * depth * mPad + i;
+                    int src = (g * m + i) * depth, dst = g * depth * mPanels + i / panel * panel * depth + i % panel;
                     for (int r = 0; r < depth; r++) {
-                        t[dst + r * mPad] = w[src + r];
+                        t[dst + r * panel] = w[src + r];
                     }
                 }
             }
@@ -216,16 +225,18 @@ final class GemmConv extends CpuPlan {
             floats = tasks * ((long) chunk * tileCols + (long) m * tileCols + tileData + gemm);
         }
         if (lanes) {
-            // The channel-lane GEMM: shared, a whole packed item (unless read in place) and per task a
-            // CT and its C rows of laneRange channels; else per task a packed chunk, a CT and C rows of
-            // all channels.
+            // The channel-lane GEMM: shared, a whole packed item (unless read in place) and its
+            // sampling data (deformable), and per task a CT and its C rows of laneRange channels;
+            // else per task a packed chunk, the item's sampling data, a CT and C rows of all channels.
             long laneFloats;
+            long laneTileData = packer.tileFloatsPerColumn() * pixels;
             if (lanesShared) {
                 long ranges = Math.min((long) spec.n() * spec.groups() * ceilDiv(mPad, laneRange), threads);
-                laneFloats = (inPlaceOffsets != null ? 0 : (long) depth * laneLd) + ranges * 2L * pixels * laneRange;
+                laneFloats = (inPlaceOffsets != null ? 0 : (long) depth * laneLd + laneTileData)
+                        + ranges * 2L * pixels * laneRange;
             } else {
                 long tasks = Math.min((long) spec.n() * spec.groups(), threads);
-                laneFloats = tasks * ((long) laneChunk * laneLd + 2L * pixels * mPad);
+                laneFloats = tasks * ((long) laneChunk * laneLd + laneTileData + 2L * pixels * mPad);
             }
             floats = Math.max(floats, laneFloats);
         }
@@ -292,7 +303,7 @@ final class GemmConv extends CpuPlan {
             Parallel.forEach(pool, ceilDiv(mPad, laneRange), part -> {
                 int k0 = part * laneRange, rows = Math.min(mPad, k0 + laneRange) - k0;
                 float[] ct = Workspace.zeroed(Workspace.Slot.LANES, pixels * rows);
-                kernels.gemmLanes(rows, depth, pixels, at, g * depth * mPad + k0, mPad, b, offsets, bOff, ct, 0, rows);
+                kernels.gemmLanes(rows, depth, pixels, at, g * depth * mPanels, depth, k0, b, offsets, bOff, ct, 0, rows);
                 storeLanes(call, ct, rows, n, g, k0);
             });
         }
@@ -303,7 +314,7 @@ final class GemmConv extends CpuPlan {
         int g = item % spec.groups(), n = item / spec.groups();
         float[] ct = Workspace.zeroed(Workspace.Slot.LANES, pixels * mPad);
         if (inPlaceOffsets != null) {
-            kernels.gemmLanes(mPad, depth, pixels, at, g * depth * mPad, mPad, call.in(), inPlaceOffsets,
+            kernels.gemmLanes(mPad, depth, pixels, at, g * depth * mPanels, depth, 0, call.in(), inPlaceOffsets,
                     packer.inPlaceOffset(n, g), ct, 0, mPad);
         } else {
             Object tileData = packer.tile(call, prepared, n, 0, pixels);
@@ -311,8 +322,8 @@ final class GemmConv extends CpuPlan {
             for (int r0 = 0; r0 < depth; r0 += laneChunk) {
                 int r1 = Math.min(depth, r0 + laneChunk);
                 packer.pack(call, prepared, tileData, n, g, 0, pixels, r0, r1, panel, laneLd, 0);
-                kernels.gemmLanes(mPad, r1 - r0, pixels, at, (g * depth + r0) * mPad, mPad, panel, laneOffsets, 0,
-                        ct, 0, mPad);
+                kernels.gemmLanes(mPad, r1 - r0, pixels, at, g * depth * mPanels + r0 * kernels.lanePanel(), depth, 0,
+                        panel, laneOffsets, 0, ct, 0, mPad);
             }
         }
         storeLanes(call, ct, mPad, n, g, 0);

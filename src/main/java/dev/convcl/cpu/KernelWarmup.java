@@ -123,10 +123,11 @@ final class KernelWarmup {
         // 2 (one by one).
         int[] blockedCoverOff = {6 * q, 7 * q, 9 * q};
         float[] bcw = ramp(11 * q, 0.5f), bcin = ramp(3 * q, 0.25f), bcout = new float[9 * q];
-        // gemmLanes over 5 and then 4 vectors of channels (3-vector blocks, then a 2- and a 1-vector
-        // one) and 9 pixels (a 7-pixel block and two single ones).
+        // gemmLanes over 3 vectors of channels from the third (a 1-vector block to its panel's end,
+        // then a 2-vector one), then over 5 from the first (a 3-vector block, then a 2-vector one),
+        // and 9 pixels (a 7-pixel block and two single ones).
         int laneM = 5 * q, lanePixels = 9;
-        float[] at = ramp(s.depth() * laneM, 0.25f), ct = new float[lanePixels * laneM];
+        float[] at = ramp(s.depth() * 2 * kernels.lanePanel(), 0.25f), ct = new float[lanePixels * laneM];
         int[] laneOffsets = new int[s.depth()];
         for (int r = 0; r < s.depth(); r++) {
             laneOffsets[r] = r * lanePixels;
@@ -179,8 +180,8 @@ final class KernelWarmup {
             kernels.blockedCoverRow(2, 3, bcw, q, blockedCoverOff, bcin, 0, bcout, 7 * q);
             if (kernels.lanes()) {
                 java.util.Arrays.fill(ct, 0f);
-                kernels.gemmLanes(laneM - q, s.depth(), lanePixels, at, 0, laneM, b, laneOffsets, 0, ct, 0, laneM);
-                kernels.gemmLanes(laneM, s.depth(), lanePixels, at, 0, laneM, b, laneOffsets, 0, ct, 0, laneM);
+                kernels.gemmLanes(3 * q, s.depth(), lanePixels, at, 0, s.depth(), 2 * q, b, laneOffsets, 0, ct, 0, laneM);
+                kernels.gemmLanes(laneM, s.depth(), lanePixels, at, 0, s.depth(), 0, b, laneOffsets, 0, ct, 0, laneM);
             }
         }
         float[][] result = new float[s.m() + (kernels.lanes() ? 7 : 6)][];

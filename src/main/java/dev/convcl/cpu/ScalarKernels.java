@@ -57,8 +57,9 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void gemmLanes(int m, int depth, int cols, float[] at, int atOff, int ldat, float[] b, int[] rowOffsets,
-                          int colOffset, float[] ct, int ctOff, int ldct) {
+    public void gemmLanes(int m, int depth, int cols, float[] at, int atOff, int atDepth, int k0, float[] b,
+                          int[] rowOffsets, int colOffset, float[] ct, int ctOff, int ldct) {
+        int panel = lanePanel();
         // Depth in chunks of 64 rows, every pixel over a chunk before the next: the chunk of AT
         // stays in cache instead of streaming once per pixel.
         for (int r0 = 0; r0 < depth; r0 += 64) {
@@ -67,9 +68,10 @@ final class ScalarKernels implements Kernels {
                 int c = ctOff + p * ldct;
                 for (int r = r0; r < r1; r++) {
                     float v = b[rowOffsets[r] + colOffset + p];
-                    int a = atOff + r * ldat;
                     for (int i = 0; i < m; i++) {
-                        ct[c + i] = Math.fma(at[a + i], v, ct[c + i]);
+                        int k = k0 + i;
+                        int a = atOff + k / panel * panel * atDepth + r * panel + k % panel;
+                        ct[c + i] = Math.fma(at[a], v, ct[c + i]);
                     }
                 }
             }

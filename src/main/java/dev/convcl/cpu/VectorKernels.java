@@ -506,36 +506,36 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void gemmLanes(int m, int depth, int cols, float[] at, int atOff, int ldat, float[] b, int[] rowOffsets,
-                          int colOffset, float[] ct, int ctOff, int ldct) {
+    public void gemmLanes(int m, int depth, int cols, float[] at, int atOff, int atDepth, int k0, float[] b,
+                          int[] rowOffsets, int colOffset, float[] ct, int ctOff, int ldct) {
+        int panel = 3 * L;
         // Depth in chunks, every pixel block over each: a block's slice of AT (LANE_DEPTH rows of
-        // up to 3 vectors) stays in L1/L2 while the map's pixel blocks pass over it, instead of
-        // the whole slice streaming from memory once per pixel block (deep layers: 3x3 on 512
-        // channels has 4608 rows, 0.9 MB a 48-channel slice).
+        // up to 3 vectors, contiguous in its panel) stays in L1/L2 while the map's pixel blocks pass
+        // over it, instead of the whole slice streaming from memory once per pixel block (deep
+        // layers: 3x3 on 512 channels has 4608 rows, 0.9 MB a 48-channel slice).
         for (int r0 = 0; r0 < depth; r0 += LANE_DEPTH) {
             int r1 = Math.min(depth, r0 + LANE_DEPTH);
-            int i = 0;
-            for (; i + 3 * L <= m; i += 3 * L) {
+            for (int i = 0; i < m; ) {
+                int c = k0 + i;
+                // a block of channels within one panel: up to its end or the call's last channel
+                int width = Math.min(panel - c % panel, m - i);
+                int ai = atOff + c / panel * panel * atDepth + c % panel, ci = ctOff + i;
                 int p = 0;
-                for (; p + 7 <= cols; p += 7) {
-                    lanes7x3(r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset + p, ct, ctOff + p * ldct + i, ldct);
+                if (width == 3 * L) {
+                    for (; p + 7 <= cols; p += 7) {
+                        lanes7x3(r0, r1, at, ai, panel, b, rowOffsets, colOffset + p, ct, ci + p * ldct, ldct);
+                    }
+                } else if (width == 2 * L) {
+                    for (; p + 7 <= cols; p += 7) {
+                        lanes7x2(r0, r1, at, ai, panel, b, rowOffsets, colOffset + p, ct, ci + p * ldct, ldct);
+                    }
+                } else {
+                    for (; p + 7 <= cols; p += 7) {
+                        lanes7x1(r0, r1, at, ai, panel, b, rowOffsets, colOffset + p, ct, ci + p * ldct, ldct);
+                    }
                 }
-                lanesTail(p, cols, 3, r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset, ct, ctOff + i, ldct);
-            }
-            if (i + 2 * L <= m) {
-                int p = 0;
-                for (; p + 7 <= cols; p += 7) {
-                    lanes7x2(r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset + p, ct, ctOff + p * ldct + i, ldct);
-                }
-                lanesTail(p, cols, 2, r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset, ct, ctOff + i, ldct);
-                i += 2 * L;
-            }
-            if (i < m) {
-                int p = 0;
-                for (; p + 7 <= cols; p += 7) {
-                    lanes7x1(r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset + p, ct, ctOff + p * ldct + i, ldct);
-                }
-                lanesTail(p, cols, 1, r0, r1, at, atOff + i, ldat, b, rowOffsets, colOffset, ct, ctOff + i, ldct);
+                lanesTail(p, cols, width / L, r0, r1, at, ai, panel, b, rowOffsets, colOffset, ct, ci, ldct);
+                i += width;
             }
         }
     }

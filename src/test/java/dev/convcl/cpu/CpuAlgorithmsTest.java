@@ -105,6 +105,10 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=1 c=64 h=7 w=7 k=600 kh=1 kw=1 bias=1",
                 "op=conv2d n=6 c=80 h=7 w=7 k=40 kh=3 kw=3 pad=1 relu=1",
                 "op=conv2d n=1 c=128 h=5 w=5 k=64 kh=1 kw=1 groups=2 bias=1",
+                // ... and deformable columns: sampled by all threads for one image (blocks from
+                // mid-panel), image by image for several, with groups
+                "op=deform2d n=1 c=16 h=7 w=7 k=100 kh=3 kw=3 pad=1 og=2 mask=1 bias=1",
+                "op=deform2d n=3 c=16 h=5 w=5 k=64 kh=3 kw=3 pad=1 groups=2 og=2 mask=0 relu=1",
                 // dense 3x3 and friends: odd K, 8-row blocks plus tails, several pixel tiles
                 "op=conv2d n=1 c=5 h=13 w=7 k=7 kh=3 kw=3 pad=1 bias=1",
                 "op=conv2d n=2 c=16 h=13 w=13 k=37 kh=3 kw=3 pad=1 relu=1",
@@ -495,19 +499,23 @@ class CpuAlgorithmsTest {
             "op=conv2d n=5 c=80 h=6 w=6 k=16 kh=1 kw=1",
             "op=conv2d n=1 c=64 h=7 w=7 k=600 kh=1 kw=1 bias=1",
             "op=conv2d n=6 c=80 h=7 w=7 k=40 kh=3 kw=3 pad=1 relu=1",
-            "op=conv2d n=1 c=128 h=5 w=5 k=64 kh=1 kw=1 groups=2 bias=1");
+            "op=conv2d n=1 c=128 h=5 w=5 k=64 kh=1 kw=1 groups=2 bias=1",
+            "op=deform2d n=1 c=16 h=7 w=7 k=100 kh=3 kw=3 pad=1 og=2 mask=1 bias=1",
+            "op=deform2d n=3 c=16 h=5 w=5 k=64 kh=3 kw=3 pad=1 groups=2 og=2 mask=0 relu=1");
 
     /**
      * GEMM plans take the channel-lane GEMM on small maps that fill column blocks badly (ResNet's
-     * 7x7 stage, MobileNet's 7x7 1x1 layers), not on 8x8 or 14x14 maps, not with a shallow depth;
+     * 7x7 stage, MobileNet's 7x7 1x1 layers, DCNv2's deformable stage 5), not on 8x8 or 14x14 maps, not with a shallow depth;
      * the edge shapes that check it take it on every backend whose kernels have it.
      */
     @Test
     void gemmUsesChannelLanesOnSmallMaps() {
         try (CpuBackend two = new CpuBackend(2, Kernels.scalar())) {
             for (String line : new String[] {"op=conv2d n=1 c=512 h=7 w=7 k=512 kh=3 kw=3 pad=1",
-                    "op=conv2d n=8 c=320 h=7 w=7 k=1280 kh=1 kw=1 bias=1"}) {
-                String algorithm = line.contains("kh=1") ? "cpu-1x1" : "cpu-gemm";
+                    "op=conv2d n=8 c=320 h=7 w=7 k=1280 kh=1 kw=1 bias=1",
+                    "op=deform2d n=1 c=512 h=7 w=7 k=512 kh=3 kw=3 pad=1 og=1 mask=1"}) {
+                String algorithm = line.startsWith("op=deform2d") ? "cpu-deform-gemm"
+                        : line.contains("kh=1") ? "cpu-1x1" : "cpu-gemm";
                 assertTrue(gemmPlan(two, line, algorithm, GemmConv::usesLanes), "no channel lanes: " + line);
             }
             for (String line : new String[] {"op=conv2d n=1 c=512 h=8 w=8 k=512 kh=1 kw=1",
