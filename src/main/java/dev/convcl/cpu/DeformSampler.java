@@ -138,16 +138,32 @@ final class DeformSampler implements ColumnPacker {
         return new Coords(index, w, size, false);
     }
 
+    /**
+     * Rows r0..r1 of the tile's columns. Kernel point by kernel point, and pixel by pixel within it,
+     * the sample's neighbour index and corner weights are read once and applied to every channel of
+     * the chunk in the same offset group (each channel's row lies kh*kw rows from the last): the
+     * per-pixel loads that were repeated for every channel were most of the sampling's cost.
+     */
     @Override
     public void pack(CallData call, Object prepared, Object tile, int n, int g, int p0, int valid, int r0, int r1,
                      float[] panel, int ld, int row0) {
         float[] padded = (float[]) prepared;
         Coords t = (Coords) tile;
-        int kk = s.kh() * s.kw(), cPerOg = s.c() / s.offsetGroups();
-        for (int r = r0; r < r1; r++) {
-            int c = g * s.cPerGroup() + r / kk, pt = r % kk;
-            int src = (o(c, cPerOg) * kk + pt) * valid;
-            sample(padded, (n * s.c() + c) * planeSize, t, src, valid, panel, (row0 + r - r0) * ld);
+        int kk = s.kh() * s.kw(), cPerOg = s.c() / s.offsetGroups(), cFirst = g * s.cPerGroup();
+        for (int pt = 0; pt < kk; pt++) {
+            // the chunk's rows of this kernel point: channels (of the group) from cl0, every kk-th row
+            int cl0 = Math.max(0, (r0 - pt + kk - 1) / kk), cl1 = (r1 - 1 - pt) / kk + 1;
+            if (r1 - 1 - pt < 0) {
+                continue;
+            }
+            for (int cl = cl0; cl < cl1; ) {
+                int c = cFirst + cl, o = o(c, cPerOg);
+                int clEnd = Math.min(cl1, (o + 1) * cPerOg - cFirst); // the same offset group
+                int src = (o * kk + pt) * valid;
+                int dst = (row0 + cl * kk + pt - r0) * ld;
+                sample(padded, (n * s.c() + c) * planeSize, t, src, valid, clEnd - cl, planeSize, panel, dst, kk * ld);
+                cl = clEnd;
+            }
         }
     }
 
@@ -155,20 +171,30 @@ final class DeformSampler implements ColumnPacker {
         return c / cPerOg;
     }
 
-    private void sample(float[] pl, int base, Coords t, int src, int valid, float[] row, int dst) {
+    /**
+     * Samples {@code channels} planes ({@code planeStep} floats apart from {@code base}) at the tile's
+     * points {@code src ..}, into rows {@code rowStep} floats apart from {@code dst}.
+     */
+    private void sample(float[] pl, int base, Coords t, int src, int valid, int channels, int planeStep,
+                        float[] row, int dst, int rowStep) {
         int[] index = t.index;
         float[] w = t.w;
         int w01 = t.size + src, w10 = 2 * t.size + src, w11 = 3 * t.size + src;
-        int pw = planeW;
+        int pw = planeW, m = 4 * t.size + src;
+        boolean masked = t.masked;
         for (int q = 0; q < valid; q++) {
-            int a = base + index[src + q];
-            row[dst + q] = w[src + q] * pl[a] + w[w01 + q] * pl[a + 1] + w[w10 + q] * pl[a + pw]
-                    + w[w11 + q] * pl[a + pw + 1];
-        }
-        if (t.masked) {
-            int m = 4 * t.size + src;
-            for (int q = 0; q < valid; q++) {
-                row[dst + q] *= w[m + q];
+            float a00 = w[src + q], a01 = w[w01 + q], a10 = w[w10 + q], a11 = w[w11 + q];
+            int a = base + index[src + q], d = dst + q;
+            if (masked) {
+                float mq = w[m + q];
+                for (int ch = 0; ch < channels; ch++, a += planeStep, d += rowStep) {
+                    float v = a00 * pl[a] + a01 * pl[a + 1] + a10 * pl[a + pw] + a11 * pl[a + pw + 1];
+                    row[d] = v * mq;
+                }
+            } else {
+                for (int ch = 0; ch < channels; ch++, a += planeStep, d += rowStep) {
+                    row[d] = a00 * pl[a] + a01 * pl[a + 1] + a10 * pl[a + pw] + a11 * pl[a + pw + 1];
+                }
             }
         }
     }

@@ -187,7 +187,11 @@ class CpuAlgorithmsTest {
                 "op=deform2d n=1 c=8 h=7 w=13 k=8 kh=2 kw=3 pad=1,0 groups=2 og=4 mask=1",
                 "op=deform2d n=1 c=4 h=33 w=33 k=12 kh=3 kw=3 pad=1 og=2 mask=1 relu=1",
                 "op=deform2d n=1 c=3 h=1 w=1 k=4 kh=1 kw=1 og=1 mask=1",
-                "op=deform2d n=1 c=16 h=5 w=5 k=33 kh=3 kw=3 pad=1 og=4 mask=0 bias=1");
+                "op=deform2d n=1 c=16 h=5 w=5 k=33 kh=3 kw=3 pad=1 og=4 mask=0 bias=1",
+                // depth 360 packed in chunks that end inside a channel's kernel points and inside
+                // an offset group (the sampler runs kernel point by kernel point across channels)
+                "op=deform2d n=1 c=40 h=30 w=30 k=8 kh=3 kw=3 pad=1 og=4 mask=1",
+                "op=deform2d n=2 c=30 h=17 w=23 k=12 kh=3 kw=3 pad=1 groups=2 og=3 mask=0 bias=1");
     }
 
     static Stream<String> randomSpecs() {
