@@ -48,6 +48,14 @@ final class DeformSampler implements ColumnPacker {
         return (long) s.offsetGroups() * s.kh() * s.kw() * (s.mask() ? 6 : 5);
     }
 
+    /**
+     * A call's zero-bordered input, and whether its mask is folded into the corner weights: decided
+     * once for the whole call, so that every tiling of the pixels (the pixel tiles' count depends on
+     * the threads, the channel-lane GEMM samples whole images) rounds every sample the same way.
+     */
+    private record Prepared(float[] padded, boolean foldMask) {
+    }
+
     @Override
     public Object prepare(CallData call, WorkerPool pool) {
         int h = s.h(), w = s.w();
@@ -58,7 +66,9 @@ final class DeformSampler implements ColumnPacker {
                 System.arraycopy(in, (plane * h + y) * w, padded, plane * planeSize + (y + 1) * planeW + 1, w);
             }
         });
-        return padded;
+        float[] mask = call.mask();
+        int maskLen = s.n() * s.offsetGroups() * s.kh() * s.kw() * s.outH() * s.outW();
+        return new Prepared(padded, mask != null && allFinite(mask, 0, maskLen));
     }
 
     /**
@@ -111,7 +121,7 @@ final class DeformSampler implements ColumnPacker {
                 }
             }
         }
-        return masked && allFinite(w, m, size) ? foldMask(index, w, size) : new Coords(index, w, size, masked);
+        return masked && ((Prepared) prepared).foldMask() ? foldMask(index, w, size) : new Coords(index, w, size, masked);
     }
 
     private static boolean allFinite(float[] a, int from, int len) {
@@ -124,9 +134,9 @@ final class DeformSampler implements ColumnPacker {
     }
 
     /**
-     * Multiplies a finite mask into the corner weights, saving a pass per sampled row. Only for
-     * finite masks: with an infinite one, (w * m) * p turns a zero corner weight into NaN where the
-     * reference's (w * p) * m gives an infinity.
+     * Multiplies a finite mask into the corner weights, saving a multiply per sample and channel.
+     * Only for a call whose mask is finite throughout: with an infinite one, (w * m) * p turns a zero
+     * corner weight into NaN where the reference's (w * p) * m gives an infinity.
      */
     private static Coords foldMask(int[] index, float[] w, int size) {
         int m = 4 * size;
@@ -147,15 +157,17 @@ final class DeformSampler implements ColumnPacker {
     @Override
     public void pack(CallData call, Object prepared, Object tile, int n, int g, int p0, int valid, int r0, int r1,
                      float[] panel, int ld, int row0) {
-        float[] padded = (float[]) prepared;
+        float[] padded = ((Prepared) prepared).padded();
         Coords t = (Coords) tile;
         int kk = s.kh() * s.kw(), cPerOg = s.c() / s.offsetGroups(), cFirst = g * s.cPerGroup();
         for (int pt = 0; pt < kk; pt++) {
-            // the chunk's rows of this kernel point: channels (of the group) from cl0, every kk-th row
-            int cl0 = Math.max(0, (r0 - pt + kk - 1) / kk), cl1 = (r1 - 1 - pt) / kk + 1;
+            // the chunk's rows of this kernel point: channels (of the group) cl0 <= cl < cl1, every
+            // kk-th row; none when the chunk ends before this point's first row (checked first:
+            // cl1's division truncates toward zero)
             if (r1 - 1 - pt < 0) {
                 continue;
             }
+            int cl0 = (r0 - pt + kk - 1) / kk, cl1 = (r1 - 1 - pt) / kk + 1;
             for (int cl = cl0; cl < cl1; ) {
                 int c = cFirst + cl, o = o(c, cPerOg);
                 int clEnd = Math.min(cl1, (o + 1) * cPerOg - cFirst); // the same offset group

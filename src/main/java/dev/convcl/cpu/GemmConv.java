@@ -130,10 +130,12 @@ final class GemmConv extends CpuPlan {
         }
         this.mPad = roundUp(m, q);
         this.mPanels = roundUp(mPad, kernels.lanePanel());
-        // CT and its C rows for all m channels stay within half a task's tile.
+        // CT for all m channels and an image's sampling data (deformable: the lane GEMM samples a
+        // whole image at once, where pixel tiles keep theirs within half a tile) stay within half
+        // a task's tile.
         this.lanes = kernels.lanes() && !fold && pixels <= LANES_MAX_PIXELS
                 && roundUp(pixels, q) - pixels > pixels / 8 && depth >= 64 && m >= q
-                && 2L * pixels * mPad <= Scratch.TILE_FLOATS / 2;
+                && 2L * pixels * mPad + packer.tileFloatsPerColumn() * pixels <= Scratch.TILE_FLOATS / 2;
         this.laneLd = pixels;
         this.laneChunk = Math.min(depth, Math.max(16, B_CHUNK_FLOATS / laneLd / 4 * 4));
         this.laneOffsets = new int[lanes ? depth : 0];
@@ -226,8 +228,9 @@ final class GemmConv extends CpuPlan {
         }
         if (lanes) {
             // The channel-lane GEMM: shared, a whole packed item (unless read in place) and its
-            // sampling data (deformable), and per task a CT and its C rows of laneRange channels;
-            // else per task a packed chunk, the item's sampling data, a CT and C rows of all channels.
+            // sampling data (deformable), and per task a CT of laneRange channels (counted twice);
+            // else per task a packed chunk, the item's sampling data and a CT of all channels
+            // (counted twice).
             long laneFloats;
             long laneTileData = packer.tileFloatsPerColumn() * pixels;
             if (lanesShared) {

@@ -93,8 +93,11 @@ interface Kernels {
      * {@code atDepth} rows of P = lanePanel() floats one after another: element (r, c) at
      * {@code at[atOff + (c / P) * P * atDepth + r * P + c % P]}, so a register block reads its weights
      * as one contiguous stream (rows a whole layer's channels apart cost a TLB entry every two rows:
-     * 1.3-1.45x slower, measured on 512 channels). A depth chunk starting at row r0 of such a panel
-     * is {@code atOff + r0 * P}. B row r as in {@link #gemm}, CT row p at {@code ct[ctOff + p*ldct]}.
+     * 1.3-1.45x slower, measured on 512 channels). {@code atDepth} is always the panels' full depth;
+     * a call over a depth chunk starting at row r0 passes {@code atOff + r0 * P} and the chunk's rows
+     * as {@code depth}. B row r as in {@link #gemm}, CT row p at {@code ct[ctOff + p*ldct]}.
+     * {@code k0} and {@code m} must be multiples of {@link #quantum()}: the vector kernels run whole
+     * vectors of channels.
      */
     void gemmLanes(int m, int depth, int cols, float[] at, int atOff, int atDepth, int k0, float[] b,
                    int[] rowOffsets, int colOffset, float[] ct, int ctOff, int ldct);

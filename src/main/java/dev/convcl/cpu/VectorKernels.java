@@ -506,9 +506,14 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public int lanePanel() {
+        return 3 * L; // lanes7x3's block
+    }
+
+    @Override
     public void gemmLanes(int m, int depth, int cols, float[] at, int atOff, int atDepth, int k0, float[] b,
                           int[] rowOffsets, int colOffset, float[] ct, int ctOff, int ldct) {
-        int panel = 3 * L;
+        int panel = lanePanel();
         // Depth in chunks, every pixel block over each: a block's slice of AT (LANE_DEPTH rows of
         // up to 3 vectors, contiguous in its panel) stays in L1/L2 while the map's pixel blocks pass
         // over it, instead of the whole slice streaming from memory once per pixel block (deep

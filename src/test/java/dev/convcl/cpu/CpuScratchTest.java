@@ -62,6 +62,10 @@ class CpuScratchTest {
         // A tall padding under a 1x1 plane (a reviewer's case): cpu-depthwise-flat's input buffer
         // and wide output are each just under a tile here, together above it, so it must refuse.
         lines.add("op=conv2d n=1 c=3 h=1 w=1 k=3 kh=1 kw=1 pad=0,0,1048000,0 groups=3");
+        // Deformable on a 7x7 map with 128 offset groups of 7x7 kernel points (a reviewer's case):
+        // the channel-lane GEMM samples a whole image at once, whose sampling data alone is most of
+        // a tile, so the lane path must not be taken where the pixel tiles keep within the bound.
+        lines.add("op=deform2d n=4 c=128 h=7 w=7 k=16 kh=7 kw=7 pad=3 og=128 mask=1");
         return lines.stream();
     }
 
