@@ -112,8 +112,7 @@ final class DepthwiseFlatConv extends CpuPlan {
 
     /**
      * Whether selection takes this path over {@link DepthwiseConv} for {@code spec} (which it
-     * {@link #fits}): 3x3 kernels (the only size measured: 5x5, with the general loop, was not
-     * faster) on rows of at most {@link #MAX_CHOSEN_WIDTH} at stride 1, half that at a stride (it
+     * {@link #fits}): 3x3 kernels, and 5x5 at stride 1, on rows of at most {@link #MAX_CHOSEN_WIDTH} at stride 1, half that at a stride (it
      * computes the whole stride-1 plane: sh*sw times the outputs; measured at stride 2, and by a
      * reviewer at 4 and 8 on 16x16, where the row path is slower still).
      * Its cost against the row path: a multiply by the column flags per kernel column and vector (a
@@ -124,14 +123,21 @@ final class DepthwiseFlatConv extends CpuPlan {
      * 56x56 3.06 against 2.85, 112x112 2.45 against 2.50; at stride 2, 14x14 0.65 against 0.75, 7x7
      * 0.42 against 0.59, 28x28 0.51 against 0.53; on 8 lanes ({@code -XX:MaxVectorSize=32}) 7x7
      * 0.31 against 0.54, 14x14 0.34 against 0.51, 28x28 0.60 against 0.67, at stride 2 14x14 0.53
-     * against 0.83, 7x7 0.34 against 0.45. A 5x5 kernel, with the general loop, ran even on 7x7 and
-     * slower on 14x14 (1.16 against 1.02 ms). All on one 2-core AVX-512 machine (8 lanes: the same
-     * machine with the JVM's vectors capped); the reasoning, a copy call per row against a third
-     * more arithmetic, holds on any, and the crossover (28 wins, 56 loses) is far from the cut.
+     * against 0.83, 7x7 0.34 against 0.45. 5x5 kernels at stride 1 too, since they have a kernel
+     * with their 25 weights in registers (with the general loop, reloading a weight per tap, 5x5
+     * ran even on 7x7 and slower on 14x14): MobileNetV3's 5x5 layers at batch 8, on 16 lanes 7x7x576
+     * 0.40 against 0.50 ms, 14x14x240 0.38 against 0.57, 28x28x240 1.43 against 1.54; on 8 lanes
+     * 0.39 against 0.72, 0.44 against 0.76, 1.77 against 2.77; at stride 2 slower on 16 lanes
+     * (28x28 0.56 against 0.45, 14x14 0.53 against 0.51), so not chosen there. All on one 2-core
+     * AVX-512 machine (8 lanes: the same machine with the JVM's vectors capped); the reasoning, a
+     * copy call per row against a fifth (5x5) to a third (3x3) more arithmetic, holds on any, and
+     * the 3x3 crossover (28 wins, 56 loses) is far from the cut.
      */
     static boolean pays(Convolution spec) {
-        int widest = spec.strideH() == 1 && spec.strideW() == 1 ? MAX_CHOSEN_WIDTH : MAX_CHOSEN_WIDTH / 2;
-        return fits(spec) && spec.kh() == 3 && spec.kw() == 3 && spec.w() <= widest;
+        boolean unit = spec.strideH() == 1 && spec.strideW() == 1;
+        int widest = unit ? MAX_CHOSEN_WIDTH : MAX_CHOSEN_WIDTH / 2;
+        boolean size = spec.kh() == 3 && spec.kw() == 3 || unit && spec.kh() == 5 && spec.kw() == 5;
+        return fits(spec) && size && spec.w() <= widest;
     }
 
     @Override

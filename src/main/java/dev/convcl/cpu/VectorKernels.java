@@ -1149,6 +1149,9 @@ final class VectorKernels implements Kernels {
         if (kh == 3 && kw == 3) {
             return flatTaps9(from, to, w, wOff, tapOffsets, inside, insideStride, in, inOff, out, outOff);
         }
+        if (kh == 5 && kw == 5) {
+            return flatTaps25(from, to, w, wOff, tapOffsets, inside, insideStride, in, inOff, out, outOff);
+        }
         // Two vectors a step; per kernel column one FMA chain down its rows, then multiplied by the
         // column's 0/1 flags into the sum. (Zeroing each tap's wrapped lanes with a blend instead
         // cost twice the time on JDK 17, whose masks live in vector registers.) The probe turns NaN
@@ -1186,6 +1189,102 @@ final class VectorKernels implements Kernels {
                 }
                 a = ca.fma(FloatVector.fromArray(S, inside, j * insideStride + x), a);
             }
+            a.intoArray(out, outOff + x);
+            probe = a.fma(zero, probe);
+        }
+        return probe.reduceLanes(VectorOperators.ADD) == 0f;
+    }
+
+    /**
+     * {@link #flatTaps} for 5x5 kernels: the 25 weights in registers (the general loop reloads and
+     * broadcasts a weight per tap and vector; weights kept in an array of vectors stay on the heap
+     * on JDK 17). The same sums as the general loop: per column one chain down its rows, the
+     * columns multiplied by their flags into the sum in order.
+     */
+    private static boolean flatTaps25(int from, int to, float[] w, int wOff, int[] t, float[] inside, int stride,
+                                      float[] in, int inOff, float[] out, int outOff) {
+        FloatVector w0 = FloatVector.broadcast(S, w[wOff + 0]);
+        FloatVector w1 = FloatVector.broadcast(S, w[wOff + 1]);
+        FloatVector w2 = FloatVector.broadcast(S, w[wOff + 2]);
+        FloatVector w3 = FloatVector.broadcast(S, w[wOff + 3]);
+        FloatVector w4 = FloatVector.broadcast(S, w[wOff + 4]);
+        FloatVector w5 = FloatVector.broadcast(S, w[wOff + 5]);
+        FloatVector w6 = FloatVector.broadcast(S, w[wOff + 6]);
+        FloatVector w7 = FloatVector.broadcast(S, w[wOff + 7]);
+        FloatVector w8 = FloatVector.broadcast(S, w[wOff + 8]);
+        FloatVector w9 = FloatVector.broadcast(S, w[wOff + 9]);
+        FloatVector w10 = FloatVector.broadcast(S, w[wOff + 10]);
+        FloatVector w11 = FloatVector.broadcast(S, w[wOff + 11]);
+        FloatVector w12 = FloatVector.broadcast(S, w[wOff + 12]);
+        FloatVector w13 = FloatVector.broadcast(S, w[wOff + 13]);
+        FloatVector w14 = FloatVector.broadcast(S, w[wOff + 14]);
+        FloatVector w15 = FloatVector.broadcast(S, w[wOff + 15]);
+        FloatVector w16 = FloatVector.broadcast(S, w[wOff + 16]);
+        FloatVector w17 = FloatVector.broadcast(S, w[wOff + 17]);
+        FloatVector w18 = FloatVector.broadcast(S, w[wOff + 18]);
+        FloatVector w19 = FloatVector.broadcast(S, w[wOff + 19]);
+        FloatVector w20 = FloatVector.broadcast(S, w[wOff + 20]);
+        FloatVector w21 = FloatVector.broadcast(S, w[wOff + 21]);
+        FloatVector w22 = FloatVector.broadcast(S, w[wOff + 22]);
+        FloatVector w23 = FloatVector.broadcast(S, w[wOff + 23]);
+        FloatVector w24 = FloatVector.broadcast(S, w[wOff + 24]);
+        int t0 = inOff + t[0];
+        int t1 = inOff + t[1];
+        int t2 = inOff + t[2];
+        int t3 = inOff + t[3];
+        int t4 = inOff + t[4];
+        int t5 = inOff + t[5];
+        int t6 = inOff + t[6];
+        int t7 = inOff + t[7];
+        int t8 = inOff + t[8];
+        int t9 = inOff + t[9];
+        int t10 = inOff + t[10];
+        int t11 = inOff + t[11];
+        int t12 = inOff + t[12];
+        int t13 = inOff + t[13];
+        int t14 = inOff + t[14];
+        int t15 = inOff + t[15];
+        int t16 = inOff + t[16];
+        int t17 = inOff + t[17];
+        int t18 = inOff + t[18];
+        int t19 = inOff + t[19];
+        int t20 = inOff + t[20];
+        int t21 = inOff + t[21];
+        int t22 = inOff + t[22];
+        int t23 = inOff + t[23];
+        int t24 = inOff + t[24];
+        FloatVector zero = FloatVector.zero(S), probe = zero;
+        for (int x = from; x < to; x += L) {
+            FloatVector c0 = w0.fma(FloatVector.fromArray(S, in, t0 + x), zero);
+            FloatVector c1 = w1.fma(FloatVector.fromArray(S, in, t1 + x), zero);
+            FloatVector c2 = w2.fma(FloatVector.fromArray(S, in, t2 + x), zero);
+            FloatVector c3 = w3.fma(FloatVector.fromArray(S, in, t3 + x), zero);
+            FloatVector c4 = w4.fma(FloatVector.fromArray(S, in, t4 + x), zero);
+            c0 = w5.fma(FloatVector.fromArray(S, in, t5 + x), c0);
+            c1 = w6.fma(FloatVector.fromArray(S, in, t6 + x), c1);
+            c2 = w7.fma(FloatVector.fromArray(S, in, t7 + x), c2);
+            c3 = w8.fma(FloatVector.fromArray(S, in, t8 + x), c3);
+            c4 = w9.fma(FloatVector.fromArray(S, in, t9 + x), c4);
+            c0 = w10.fma(FloatVector.fromArray(S, in, t10 + x), c0);
+            c1 = w11.fma(FloatVector.fromArray(S, in, t11 + x), c1);
+            c2 = w12.fma(FloatVector.fromArray(S, in, t12 + x), c2);
+            c3 = w13.fma(FloatVector.fromArray(S, in, t13 + x), c3);
+            c4 = w14.fma(FloatVector.fromArray(S, in, t14 + x), c4);
+            c0 = w15.fma(FloatVector.fromArray(S, in, t15 + x), c0);
+            c1 = w16.fma(FloatVector.fromArray(S, in, t16 + x), c1);
+            c2 = w17.fma(FloatVector.fromArray(S, in, t17 + x), c2);
+            c3 = w18.fma(FloatVector.fromArray(S, in, t18 + x), c3);
+            c4 = w19.fma(FloatVector.fromArray(S, in, t19 + x), c4);
+            c0 = w20.fma(FloatVector.fromArray(S, in, t20 + x), c0);
+            c1 = w21.fma(FloatVector.fromArray(S, in, t21 + x), c1);
+            c2 = w22.fma(FloatVector.fromArray(S, in, t22 + x), c2);
+            c3 = w23.fma(FloatVector.fromArray(S, in, t23 + x), c3);
+            c4 = w24.fma(FloatVector.fromArray(S, in, t24 + x), c4);
+            FloatVector a = c0.fma(FloatVector.fromArray(S, inside, x), zero);
+            a = c1.fma(FloatVector.fromArray(S, inside, 1 * stride + x), a);
+            a = c2.fma(FloatVector.fromArray(S, inside, 2 * stride + x), a);
+            a = c3.fma(FloatVector.fromArray(S, inside, 3 * stride + x), a);
+            a = c4.fma(FloatVector.fromArray(S, inside, 4 * stride + x), a);
             a.intoArray(out, outOff + x);
             probe = a.fma(zero, probe);
         }

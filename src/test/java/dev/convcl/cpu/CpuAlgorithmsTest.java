@@ -814,8 +814,14 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=8 c=960 h=7 w=7 k=960 kh=3 kw=3 pad=1 groups=960")));
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=144 h=56 w=56 k=144 kh=3 kw=3 pad=1 groups=144")));
-        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
+        // MobileNetV3's 5x5 at stride 1 on 28x28 and 7x7 flat too (25 weights in registers); at
+        // stride 2 rows.
+        assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=96 h=28 w=28 k=96 kh=5 kw=5 pad=2 groups=96")));
+        assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=8 c=576 h=7 w=7 k=576 kh=5 kw=5 pad=2 groups=576")));
+        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=288 h=14 w=14 k=288 kh=5 kw=5 stride=2 pad=2 groups=288")));
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=96 h=28 w=28 k=96 kh=3 kw=3 stride=2 pad=1 groups=96")));
         assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
