@@ -67,7 +67,8 @@ final class KernelWarmup {
     /**
      * {@code calls} calls of each kernel on the warm-up shapes; returns the last outputs (GEMM rows
      * of the widest call, then taps, then blocked taps, then cover rows, then blocked cover rows,
-     * then the flat taps, then the channel-lane GEMM's where the kernels have it, then the nine taps), for tests.
+     * then the flat taps, then the channel-lane GEMM's where the kernels have it, then the 5x5 flat
+     * taps, then the nine taps), for tests.
      */
     static float[][] run(Kernels kernels, int calls) {
         Shapes s = Shapes.of(kernels.quantum());
@@ -112,6 +113,20 @@ final class KernelWarmup {
             flat9[t] = (t / 3 - 1) * flatW + t % 3 - 1;
         }
         float[] flatOut = new float[2 * flatLen];
+        // ... and the 5x5 loop on the same rows of 5 (two rows and two columns each way)
+        int flat25Front = 2 * flatW + 2;
+        float[] flat25In = ramp(2 * flat25Front + flatLen, 0.25f), flat25Inside = new float[5 * flatLen];
+        float[] w25 = ramp(25, 0.5f), flat25Out = new float[flatLen];
+        int[] flat25 = new int[25];
+        for (int t = 0; t < 25; t++) {
+            flat25[t] = (t / 5 - 2) * flatW + t % 5 - 2;
+        }
+        for (int j = 0; j < 5; j++) {
+            for (int x = 0; x < flatLen; x++) {
+                int col = x % flatW + j - 2;
+                flat25Inside[j * flatLen + x] = col >= 0 && col < flatW ? 1f : 0f;
+            }
+        }
         // blockedTaps over 2 kernel rows of 5 columns: a group of four columns, then one.
         int bkw = 5;
         float[] bw = ramp(2 * bkw * q, 0.5f), bin = ramp(2 * bkw * q, 0.25f), bacc = new float[q];
@@ -177,6 +192,7 @@ final class KernelWarmup {
             kernels.blockedCoverRow(7, 3, bcw, 0, blockedCoverOff, bcin, 0, bcout, 0);
             kernels.flatTaps(0, flatLen, w9, 0, 3, 3, flat9, flatInside, flatLen, flatIn, flatFront, flatOut, 0);
             kernels.flatTaps(0, flatLen, w9, 0, 2, 2, flat4, flatInside, flatLen, flatIn, flatFront, flatOut, flatLen);
+            kernels.flatTaps(0, flatLen, w25, 0, 5, 5, flat25, flat25Inside, flatLen, flat25In, flat25Front, flat25Out, 0);
             kernels.blockedCoverRow(2, 3, bcw, q, blockedCoverOff, bcin, 0, bcout, 7 * q);
             if (kernels.lanes()) {
                 java.util.Arrays.fill(ct, 0f);
@@ -184,7 +200,7 @@ final class KernelWarmup {
                 kernels.gemmLanes(laneM, s.depth(), lanePixels, at, 0, s.depth(), 0, b, laneOffsets, 0, ct, 0, laneM);
             }
         }
-        float[][] result = new float[s.m() + (kernels.lanes() ? 7 : 6)][];
+        float[][] result = new float[s.m() + (kernels.lanes() ? 8 : 7)][];
         System.arraycopy(c, 0, result, 0, s.m());
         result[s.m()] = out;
         result[s.m() + 1] = bacc;
@@ -194,6 +210,7 @@ final class KernelWarmup {
         if (kernels.lanes()) {
             result[s.m() + 5] = ct;
         }
+        result[result.length - 2] = flat25Out;
         result[result.length - 1] = out9;
         return result;
     }
