@@ -112,9 +112,10 @@ final class DepthwiseFlatConv extends CpuPlan {
 
     /**
      * Whether selection takes this path over {@link DepthwiseConv} for {@code spec} (which it
-     * {@link #fits}): 3x3 kernels, and 5x5 at stride 1, on rows of at most {@link #MAX_CHOSEN_WIDTH} at stride 1, half that at a stride (it
-     * computes the whole stride-1 plane: sh*sw times the outputs; measured at stride 2, and by a
-     * reviewer at 4 and 8 on 16x16, where the row path is slower still).
+     * {@link #fits}): 3x3 kernels, and 5x5 at stride 1, on rows of at most {@link #MAX_CHOSEN_WIDTH}
+     * at stride 1, half that at a stride (it computes the whole stride-1 plane: sh*sw times the
+     * outputs; measured at stride 2, and by a reviewer at 4 and 8 on 16x16, where the row path is
+     * slower still).
      * Its cost against the row path: a multiply by the column flags per kernel column and vector (a
      * third more arithmetic for 3x3), against a copy call per input row and per output row, which
      * short rows do not repay. Measured (MobileNetV2's 3x3 layers at batch 8, 2 threads, medians of
@@ -127,7 +128,9 @@ final class DepthwiseFlatConv extends CpuPlan {
      * with their 25 weights in registers (with the general loop, reloading a weight per tap, 5x5
      * ran even on 7x7 and slower on 14x14): MobileNetV3's 5x5 layers at batch 8, on 16 lanes 7x7x576
      * 0.40 against 0.50 ms, 14x14x240 0.38 against 0.57, 28x28x240 1.43 against 1.54; on 8 lanes
-     * 0.39 against 0.72, 0.44 against 0.76, 1.77 against 2.77; at stride 2 slower on 16 lanes
+     * 0.39 against 0.72, 0.44 against 0.76, 1.77 against 2.77 (a reviewer, with 16 registers as on
+     * AVX2, {@code -XX:UseAVX=2}: 1.12-1.23 against 1.70-1.86, 0.52-0.81 against 0.65-0.90, 2.2-2.6
+     * against 2.7-3.1: the spilled weights still win); at stride 2 slower on 16 lanes
      * (28x28 0.56 against 0.45, 14x14 0.53 against 0.51), so not chosen there. All on one 2-core
      * AVX-512 machine (8 lanes: the same machine with the JVM's vectors capped); the reasoning, a
      * copy call per row against a fifth (5x5) to a third (3x3) more arithmetic, holds on any, and

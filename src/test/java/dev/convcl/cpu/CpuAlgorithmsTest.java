@@ -822,6 +822,10 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=8 c=576 h=7 w=7 k=576 kh=5 kw=5 pad=2 groups=576")));
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=288 h=14 w=14 k=288 kh=5 kw=5 stride=2 pad=2 groups=288")));
+        assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=8 h=9 w=32 k=8 kh=5 kw=5 pad=2 groups=8")), "5x5 on rows of 32");
+        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=8 h=9 w=33 k=8 kh=5 kw=5 pad=2 groups=8")), "5x5 on rows of 33");
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=96 h=28 w=28 k=96 kh=3 kw=3 stride=2 pad=1 groups=96")));
         assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
