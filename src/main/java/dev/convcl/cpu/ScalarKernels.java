@@ -68,10 +68,14 @@ final class ScalarKernels implements Kernels {
                 int c = ctOff + p * ldct;
                 for (int r = r0; r < r1; r++) {
                     float v = b[rowOffsets[r] + colOffset + p];
-                    for (int i = 0; i < m; i++) {
-                        int k = k0 + i;
+                    // channel blocks within one panel each: AT's row r of the block is contiguous
+                    for (int i = 0; i < m; ) {
+                        int k = k0 + i, width = Math.min(panel - k % panel, m - i);
                         int a = atOff + k / panel * panel * atDepth + r * panel + k % panel;
-                        ct[c + i] = Math.fma(at[a], v, ct[c + i]);
+                        for (int j = 0; j < width; j++) {
+                            ct[c + i + j] = Math.fma(at[a + j], v, ct[c + i + j]);
+                        }
+                        i += width;
                     }
                 }
             }
