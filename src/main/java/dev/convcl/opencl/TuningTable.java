@@ -11,8 +11,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -29,8 +31,10 @@ import org.slf4j.LoggerFactory;
  * {@link CacheDir#tuning()} ({@code tuning/} under the cache root), the hash taken over the device
  * name, platform and driver version. The file also names the device, so a file copied from
  * another machine is recognised as foreign. An entry is {@code <family>.<class>=<config>}, e.g.
- * {@code depthwise.large=vw=16 nv=4 th=4 wg=1x1}; a file of format 1 (GEMM only,
- * {@code class.<class>=}) is read as GEMM entries.
+ * {@code depthwise.large=vw=16 nv=4 th=4 wg=1x1}. In files of format 1 and 2 the GEMM tiles were
+ * ranked on calls that packed the weights each time (which a network's plans, binding their
+ * weights once, never do): their GEMM entries are left out with one WARN, so the GEMM classes keep
+ * the defaults until tuned again; format 2's depthwise and deform-gemm entries are kept.
  *
  * <p>A missing file means the built-in defaults ({@link DeviceProfile}); a foreign file or one of
  * an unknown format also falls back to the defaults, and a corrupt entry (unknown family or class,
@@ -41,7 +45,12 @@ import org.slf4j.LoggerFactory;
 public final class TuningTable {
     private static final Logger LOG = LoggerFactory.getLogger(TuningTable.class);
     /** Version of the file layout; a file of another version is ignored. */
-    public static final int FORMAT = 2;
+    public static final int FORMAT = 3;
+    /**
+     * The format before this one: the same layout, but GEMM tiles ranked with the weights packed
+     * on every timed call; its GEMM entries are ignored, the others read.
+     */
+    static final int FORMAT_PACKING_TIMED = 2;
     /** The format before depthwise and deformable entries: GEMM entries only, as {@code class.<class>}. */
     static final int FORMAT_GEMM_ONLY = 1;
     /** Files already warned about, so a bad file costs one log line, not one per plan. */
@@ -132,7 +141,8 @@ public final class TuningTable {
         }
         String format = p.getProperty("format");
         boolean gemmOnly = Integer.toString(FORMAT_GEMM_ONLY).equals(format);
-        if (!Integer.toString(FORMAT).equals(format) && !gemmOnly) {
+        boolean packingTimed = gemmOnly || Integer.toString(FORMAT_PACKING_TIMED).equals(format);
+        if (!Integer.toString(FORMAT).equals(format) && !packingTimed) {
             return ignored(file, device, "has format=" + format + ", expected " + FORMAT);
         }
         for (String[] field : new String[][] {{"device", device.name()}, {"platform", device.platformName()},
@@ -143,6 +153,7 @@ public final class TuningTable {
             }
         }
         Map<String, Entry> entries = new TreeMap<>();
+        List<String> stale = new ArrayList<>();
         for (String key : p.stringPropertyNames()) {
             if (key.endsWith(".gflops") || key.endsWith(".basis") || !key.contains(".")) {
                 continue;
@@ -153,6 +164,10 @@ public final class TuningTable {
             Optional<KernelFamily> family = gemmOnly
                     ? ("class".equals(familyKey) ? Optional.of(KernelFamily.GEMM) : Optional.empty())
                     : KernelFamily.byKey(familyKey);
+            if (packingTimed && family.equals(Optional.of(KernelFamily.GEMM))) {
+                stale.add(key);
+                continue;
+            }
             if (family.isEmpty()) {
                 warnOnce("tuning file " + file + ": entry " + key + " names no kernel family (gemm, depthwise, "
                         + "deform-gemm); the entry is ignored");
@@ -171,6 +186,13 @@ public final class TuningTable {
                 warnOnce("tuning file " + file + ": entry " + key + "=" + p.getProperty(key) + " is corrupt ("
                         + e.getMessage() + "); the entry is ignored, its class keeps the defaults");
             }
+        }
+        if (!stale.isEmpty()) {
+            Collections.sort(stale);
+            warnOnce("tuning file " + file + " has format=" + format + ": its GEMM tiles (" + String.join(", ", stale)
+                    + ") were ranked with the weights packed on every call, which bound weights never pay; they are "
+                    + "ignored and those classes keep the defaults until tuned again (`convcl tune`, or automatic "
+                    + "tuning)");
         }
         LOG.debug("tuning file {}: {} entries", file, entries.size());
         return new TuningTable(device.name(), device.platformName(), device.driverVersion(), entries);

@@ -88,7 +88,7 @@ class TunedPlansOpenClTest {
     void aCorruptOrForeignEntryIsIgnoredWithAWarning() throws IOException {
         Path file = TuningTable.fileFor(TuningTable.defaultDir(), device);
         Files.createDirectories(file.getParent());
-        String header = "format=2\ndevice=" + device.name() + "\nplatform=" + device.platformName() + "\ndriver="
+        String header = "format=" + TuningTable.FORMAT + "\ndevice=" + device.name() + "\nplatform=" + device.platformName() + "\ndriver="
                 + device.driverVersion() + "\n";
         String dwDefault = DeviceProfile.of(device).depthwise(DW).orElseThrow().toString();
         try (Engine engine = OpenClTestDevice.engine()) {

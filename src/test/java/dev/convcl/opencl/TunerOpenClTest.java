@@ -91,6 +91,74 @@ class TunerOpenClTest {
     }
 
     /**
+     * Candidates are checked and timed as a network's plans run: weights and bias bound once,
+     * calls without them, so a GEMM's weight packing (which runs on every call that passes the
+     * weights) is not part of the time a tile is ranked by.
+     */
+    @Test
+    void candidatesRunWithTheirWeightsBoundAsInANetwork() {
+        List<String> progress = new ArrayList<>();
+        List<String> events = new ArrayList<>();
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            Tuner.PlanFactory factory = (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)),
+                    cfg, events);
+            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED,
+                    s -> CANDIDATES.subList(0, 2), factory);
+            assertEquals(1, choices.size(), progress.toString());
+            for (String cfg : CANDIDATES.subList(0, 2)) {
+                List<String> mine = events.stream().filter(e -> e.startsWith(cfg + ":")).map(e -> e.substring(cfg.length() + 2))
+                        .toList();
+                assertEquals(List.of("bind weight", "bind bias"), mine.subList(0, 2), cfg + ": " + mine);
+                List<String> calls = mine.subList(2, mine.size());
+                assertTrue(calls.size() >= 2, cfg + " was checked and timed at least once: " + mine);
+                assertTrue(calls.stream().allMatch(e -> e.equals("execute [SRC, DST]")), cfg + ": " + mine);
+            }
+            assertEquals(0, ctx.liveObjects());
+        }
+    }
+
+    /** A plan that logs what it is bound and called with. */
+    private static final class Recording implements Primitive {
+        private final Primitive inner;
+        private final String name;
+        private final List<String> log;
+
+        Recording(Primitive inner, String name, List<String> log) {
+            this.inner = inner;
+            this.name = name;
+            this.log = log;
+        }
+
+        @Override
+        public String algorithm() {
+            return inner.algorithm();
+        }
+
+        @Override
+        public void bind(Arg role, Memory memory) {
+            log.add(name + ": bind " + role.displayName());
+            inner.bind(role, memory);
+        }
+
+        @Override
+        public void execute(Map<Arg, Memory> args) {
+            log.add(name + ": execute " + new java.util.TreeSet<>(args.keySet()));
+            inner.execute(args);
+        }
+
+        @Override
+        public double lastKernelMillis() {
+            return inner.lastKernelMillis();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    /**
      * The budget bounds the candidates tried, counted, not timed: each plan built advances a
      * made-up clock by one second, so a budget of 2.5 s lets exactly three of the six depthwise
      * candidates start, and the second problem of the class is not started at all.

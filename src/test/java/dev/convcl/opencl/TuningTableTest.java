@@ -100,9 +100,9 @@ class TuningTableTest {
     @Test
     void aCorruptFileFallsBackToDefaultsWithOneWarning() throws IOException {
         Path file = TuningTable.fileFor(dir, DEVICE);
-        String header = "format=1\ndevice=test-cpu\nplatform=Test Platform\ndriver=4.2\n";
-        for (String body : List.of("class.dense=cm vw=16 tm=32 tn=zz ls=1\n", "class.bogus=cm vw=16 tm=32 tn=14 ls=1\n",
-                "class.dense=warp9\n")) {
+        String header = "format=3\ndevice=test-cpu\nplatform=Test Platform\ndriver=4.2\n";
+        for (String body : List.of("gemm.dense=cm vw=16 tm=32 tn=zz ls=1\n", "gemm.bogus=cm vw=16 tm=32 tn=14 ls=1\n",
+                "gemm.dense=warp9\n")) {
             Files.writeString(file, header + body, StandardCharsets.UTF_8);
             log.list.clear();
             TuningTable t = TuningTable.load(dir, DEVICE);
@@ -181,7 +181,7 @@ class TuningTableTest {
                 .with("dense", new TuningTable.Entry(GemmConfig.cm(16, 16, 28, 1), 1, ""));
         String text = Files.readString(t.save(dir));
         assertTrue(text.contains("depthwise.huge=" + dw) && text.contains("deform-gemm.deform=" + dcn)
-                && text.contains("gemm.dense=cm vw=16 tm=16 tn=28 ls=1") && text.contains("format=2"), text);
+                && text.contains("gemm.dense=cm vw=16 tm=16 tn=28 ls=1") && text.contains("format=" + TuningTable.FORMAT), text);
         TuningTable back = TuningTable.load(dir, DEVICE);
         assertEquals(t.entries(), back.entries());
         assertEquals(Optional.of(dw), back.configOrDefault(KernelFamily.DEPTHWISE, DW, DEVICE));
@@ -195,10 +195,38 @@ class TuningTableTest {
         assertEquals(List.of(), warnings());
     }
 
+    /**
+     * Formats 1 and 2 ranked GEMM tiles on calls that packed the weights each time: their GEMM
+     * entries go (one warning naming them), format 2's depthwise and deformable entries stay.
+     */
+    @Test
+    void gemmEntriesRankedWithPackingAreDroppedWithOneWarning() throws IOException {
+        Path file = TuningTable.fileFor(dir, DEVICE);
+        String device = "device=test-cpu\nplatform=Test Platform\ndriver=4.2\n";
+        Files.writeString(file, "format=2\n" + device + "gemm.dense=cm vw=16 tm=16 tn=28 ls=1\ngemm.dense.gflops=90\n"
+                + "gemm.pointwise=cm vw=8 tm=8 tn=12 ls=1\ndepthwise.huge=vw=8 nv=2 th=6 wg=1x1\n", StandardCharsets.UTF_8);
+        TuningTable t = TuningTable.load(dir, DEVICE);
+        assertEquals(List.of("depthwise.huge"), List.copyOf(t.entries().keySet()));
+        assertEquals(GemmDefaults.of(DENSE, true, 16), t.configFor(DENSE, DEVICE));
+        assertEquals(1, warnings().size(), warnings().toString());
+        assertTrue(warnings().get(0).contains(file.toString()) && warnings().get(0).contains("gemm.dense, gemm.pointwise")
+                && warnings().get(0).contains("format=2"), warnings().get(0));
+        // saved again, the file has the current format and no stale entry
+        String text = Files.readString(t.save(dir));
+        assertTrue(text.contains("format=" + TuningTable.FORMAT) && !text.contains("gemm.") && text.contains("depthwise.huge"),
+                text);
+
+        Files.writeString(file, "format=1\n" + device + "class.dense=cm vw=16 tm=16 tn=28 ls=1\n", StandardCharsets.UTF_8);
+        log.list.clear();
+        assertTrue(TuningTable.load(dir, DEVICE).entries().isEmpty());
+        assertEquals(1, warnings().size(), warnings().toString());
+        assertTrue(warnings().get(0).contains("class.dense") && warnings().get(0).contains("format=1"), warnings().get(0));
+    }
+
     @Test
     void aCorruptEntryIsIgnoredWithAWarningAndTheOthersAreUsed() throws IOException {
         Path file = TuningTable.fileFor(dir, DEVICE);
-        String header = "format=2\ndevice=test-cpu\nplatform=Test Platform\ndriver=4.2\n";
+        String header = "format=3\ndevice=test-cpu\nplatform=Test Platform\ndriver=4.2\n";
         String good = "depthwise.huge=vw=8 nv=2 th=6 wg=1x1\n";
         for (String bad : List.of("depthwise.large=vw=8 nv=two th=6 wg=1x1\n", "depthwise.enormous=vw=8 nv=2 th=6 wg=1x1\n",
                 "deform-gemm.deform=vw=3 pv=1 npt=1 kt=8 nkt=8 cc=8 wg=1\n", "winograd.dense=f(2,3)\n",
