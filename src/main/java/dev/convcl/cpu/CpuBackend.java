@@ -177,9 +177,10 @@ public final class CpuBackend implements Backend {
             + "whose rows are short against a vector";
     private static final Function<Convolution, String> DEPTHWISE_FLAT = op -> op instanceof Conv2d c
             && DepthwiseFlatConv.pays(c) ? null
-            : "not a 3x3 (or, at stride 1, 5x5) depthwise conv2d padded across to its input's width "
-            + "(padLeft + padRight == dilW*(kW-1)) on rows of at most " + DepthwiseFlatConv.MAX_CHOSEN_WIDTH
-            + " (at a stride, " + DepthwiseFlatConv.MAX_CHOSEN_WIDTH / 2 + ")";
+            : "not a depthwise conv2d padded across to its input's width (padLeft + padRight == dilW*(kW-1)), "
+            + "3x3 on rows of at most " + DepthwiseFlatConv.MAX_CHOSEN_WIDTH + " (at a stride, "
+            + DepthwiseFlatConv.MAX_CHOSEN_WIDTH / 2 + ") or 5x5 at stride 1 on rows of at most "
+            + DepthwiseFlatConv.MAX_CHOSEN_WIDTH_5X5;
     private static final Function<Convolution, String> DEPTHWISE = op -> op instanceof Conv2d c && c.isDepthwise()
             && DepthwiseConv.fits(c) ? null : "not a depthwise conv2d whose band of padded rows fits the tile";
     private static final Function<Convolution, String> POINTWISE = op -> op instanceof Conv2d c && isPointwise(c) ? null

@@ -107,13 +107,16 @@ final class DepthwiseFlatConv extends CpuPlan {
         return bufferLen(spec, 64) + span <= Scratch.TILE_FLOATS && spec.kw() * span <= Scratch.TILE_FLOATS;
     }
 
-    /** The widest rows this path is chosen for at stride 1 ({@link #pays}); at a stride, half as wide. */
+    /** The widest rows this path is chosen for with 3x3 at stride 1 ({@link #pays}); at a stride, half as wide. */
     static final int MAX_CHOSEN_WIDTH = 32;
+    /** The widest rows this path is chosen for with 5x5 (at stride 1 only; {@link #pays}). */
+    static final int MAX_CHOSEN_WIDTH_5X5 = 64;
 
     /**
      * Whether selection takes this path over {@link DepthwiseConv} for {@code spec} (which it
-     * {@link #fits}): 3x3 kernels, and 5x5 at stride 1, on rows of at most {@link #MAX_CHOSEN_WIDTH}
-     * at stride 1, half that at a stride (it computes the whole stride-1 plane: sh*sw times the
+     * {@link #fits}): 3x3 kernels on rows of at most {@link #MAX_CHOSEN_WIDTH} at stride 1, half
+     * that at a stride, and 5x5 at stride 1 on rows of at most {@link #MAX_CHOSEN_WIDTH_5X5}
+     * (3x3 at a stride: it computes the whole stride-1 plane, sh*sw times the
      * outputs; measured at stride 2, and by a reviewer at 4 and 8 on 16x16, where the row path is
      * slower still).
      * Its cost against the row path: a multiply by the column flags per kernel column and vector (a
@@ -134,13 +137,25 @@ final class DepthwiseFlatConv extends CpuPlan {
      * (28x28 0.56 against 0.45, 14x14 0.53 against 0.51), so not chosen there. All on one 2-core
      * AVX-512 machine (8 lanes: the same machine with the JVM's vectors capped); the reasoning, a
      * copy call per row against a fifth (5x5) to a third (3x3) more arithmetic, holds on any, and
-     * the 3x3 crossover (28 wins, 56 loses) is far from the cut.
+     * the 3x3 crossover (28 wins, 56 loses) is far from the cut. 5x5 at stride 1 wins on wider rows
+     * than 3x3 (the row path has no 25-register kernel; medians of 12 rounds of 150 calls, the two
+     * paths alternating in one process): RepLKNet's 56x56x128 at batch 1 on 16 lanes 0.33 against
+     * 0.40 ms, at batch 8 3.95 against 4.43; 64x64x32 0.22 against 0.28; on 8 lanes 56x56 0.41
+     * against 0.66; with {@code -XX:UseAVX=2} 0.55 against 0.63 and at batch 8 4.98 against 6.18; on
+     * 112x112x64 0.75 against 0.80 on 16 lanes (1.31 against 1.81 on 8), on 224x224 slower (2.61
+     * against 2.09): the cut is at 64, where every configuration measured won.
      */
     static boolean pays(Convolution spec) {
         boolean unit = spec.strideH() == 1 && spec.strideW() == 1;
-        int widest = unit ? MAX_CHOSEN_WIDTH : MAX_CHOSEN_WIDTH / 2;
-        boolean size = spec.kh() == 3 && spec.kw() == 3 || unit && spec.kh() == 5 && spec.kw() == 5;
-        return fits(spec) && size && spec.w() <= widest;
+        int widest;
+        if (spec.kh() == 3 && spec.kw() == 3) {
+            widest = unit ? MAX_CHOSEN_WIDTH : MAX_CHOSEN_WIDTH / 2;
+        } else if (spec.kh() == 5 && spec.kw() == 5 && unit) {
+            widest = MAX_CHOSEN_WIDTH_5X5;
+        } else {
+            return false;
+        }
+        return fits(spec) && spec.w() <= widest;
     }
 
     @Override

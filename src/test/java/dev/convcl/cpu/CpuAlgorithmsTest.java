@@ -165,7 +165,8 @@ class CpuAlgorithmsTest {
                 // depthwise planes computed flat (cpu-depthwise-flat, stride 1, OW == W): columns
                 // that wrap at both ends, multiplier 2 with a sum, asymmetric padding across
                 // (left 0, right 2; left 2, right 0), dilation, taller output than input, a 1x1
-                // plane and a 1-wide one, rows longer than a vector, a 5x5 kernel, 1x3 and 3x1
+                // plane and a 1-wide one, rows longer than a vector, a 5x5 kernel (on 14 and on
+                // 61 columns, the wide one with multiplier 2), 1x3 and 3x1
                 "op=conv2d n=2 c=3 h=5 w=7 k=6 kh=3 kw=3 pad=1 groups=3 bias=1 relu=1",
                 "op=conv2d n=1 c=4 h=6 w=9 k=4 kh=3 kw=3 pad=1,0,1,2 groups=4 bias=1",
                 "op=conv2d n=1 c=2 h=7 w=5 k=2 kh=3 kw=3 pad=0,2,2,0 groups=2",
@@ -175,6 +176,7 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=1 c=2 h=11 w=1 k=4 kh=3 kw=3 pad=1 groups=2",
                 "op=conv2d n=1 c=3 h=6 w=37 k=3 kh=3 kw=3 pad=1 groups=3 bias=1",
                 "op=conv2d n=1 c=5 h=14 w=14 k=5 kh=5 kw=5 pad=2 groups=5 bias=1",
+                "op=conv2d n=1 c=3 h=9 w=61 k=6 kh=5 kw=5 pad=2 groups=3 bias=1 relu=1",
                 "op=conv2d n=1 c=3 h=7 w=9 k=3 kh=1 kw=3 pad=0,1 groups=3",
                 "op=conv2d n=1 c=3 h=7 w=9 k=3 kh=3 kw=1 pad=1,0 groups=3",
                 // ... and at a stride (the stride-1 plane, every s-th row and column): stride 2 on
@@ -822,10 +824,15 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=8 c=576 h=7 w=7 k=576 kh=5 kw=5 pad=2 groups=576")));
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=288 h=14 w=14 k=288 kh=5 kw=5 stride=2 pad=2 groups=288")));
+        // RepLKNet's parallel 5x5 on 56x56 flat as well; the cut at 64.
         assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
-                "op=conv2d n=1 c=8 h=9 w=32 k=8 kh=5 kw=5 pad=2 groups=8")), "5x5 on rows of 32");
+                "op=conv2d n=1 c=128 h=56 w=56 k=128 kh=5 kw=5 pad=2 groups=128")));
+        assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=8 h=9 w=64 k=8 kh=5 kw=5 pad=2 groups=8")), "5x5 on rows of 64");
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
-                "op=conv2d n=1 c=8 h=9 w=33 k=8 kh=5 kw=5 pad=2 groups=8")), "5x5 on rows of 33");
+                "op=conv2d n=1 c=8 h=9 w=65 k=8 kh=5 kw=5 pad=2 groups=8")), "5x5 on rows of 65");
+        assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
+                "op=conv2d n=1 c=8 h=9 w=33 k=8 kh=3 kw=3 pad=1 groups=8")), "3x3 on rows of 33");
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=96 h=28 w=28 k=96 kh=3 kw=3 stride=2 pad=1 groups=96")));
         assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
