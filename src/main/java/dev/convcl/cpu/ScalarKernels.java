@@ -21,10 +21,24 @@ final class ScalarKernels implements Kernels {
         return "scalar";
     }
 
-    /** Any multiple works here; 16 keeps tiles the same as with 512-bit vectors. */
+    private final int quantum;
+
+    /** Quantum 16: tiles the same as with 512-bit vectors (any quantum works here). */
+    ScalarKernels() {
+        this(16);
+    }
+
+    /** With the given quantum: what the tests compare vector kernels of that width against. */
+    ScalarKernels(int quantum) {
+        if (quantum < 1) {
+            throw new IllegalArgumentException("quantum " + quantum + " must be positive");
+        }
+        this.quantum = quantum;
+    }
+
     @Override
     public int quantum() {
-        return 16;
+        return quantum;
     }
 
     @Override

@@ -40,10 +40,15 @@ class KernelWarmupTest {
 
     @Test
     void warmUpCallsComputeWhatThePlainJavaKernelsDo() {
-        float[][] expected = KernelWarmup.run(Kernels.scalar(), 1);
         for (Kernels k : kernels()) {
-            if (k.quantum() != Kernels.scalar().quantum()) {
-                continue; // other shapes; their results are cross-checked by the algorithm tests
+            // plain Java with the same quantum: the same shapes, so the same results bit for bit
+            float[][] expected = KernelWarmup.run(new ScalarKernels(k.quantum()), 1);
+            if (!k.lanes()) {
+                // no channel-lane GEMM call (vector kernels with fewer than 16 lanes): drop its row
+                int lanesRow = KernelWarmup.Shapes.of(k.quantum()).m() + 5;
+                List<float[]> rows = new ArrayList<>(List.of(expected));
+                rows.remove(lanesRow);
+                expected = rows.toArray(new float[0][]);
             }
             float[][] got = KernelWarmup.run(k, 3);
             assertEquals(expected.length, got.length);
