@@ -164,8 +164,10 @@ public final class CpuBackend implements Backend {
     /** Each implementation's rule, in selection order: null when it accepts, else why not. */
     private static final Function<Convolution, String> DEFORM_GEMM = op -> op instanceof DeformConv2d ? null
             : "not deform2d";
-    /** The vector width selection assumes (the kernels a default backend uses). */
-    private static final int SELECTION_QUANTUM = Kernels.detect().quantum();
+    /** The kernels selection assumes (those a default backend uses). */
+    private static final Kernels SELECTION_KERNELS = Kernels.detect();
+    /** Their vector width. */
+    private static final int SELECTION_QUANTUM = SELECTION_KERNELS.quantum();
     private static final Function<Convolution, String> DEPTHWISE_COVER = op -> op instanceof Conv2d c
             && DepthwiseCoverConv.pays(c, SELECTION_QUANTUM) ? null
             : "not a depthwise conv2d (stride 1, one output channel per input channel) whose kernel covers the "
@@ -176,11 +178,12 @@ public final class CpuBackend implements Backend {
             : "not a depthwise conv2d (one output channel per input channel) whose taps mostly read padding or "
             + "whose rows are short against a vector";
     private static final Function<Convolution, String> DEPTHWISE_FLAT = op -> op instanceof Conv2d c
-            && DepthwiseFlatConv.pays(c) ? null
-            : "not a depthwise conv2d padded across to its input's width (padLeft + padRight == dilW*(kW-1)), "
-            + "3x3 on rows of at most " + DepthwiseFlatConv.MAX_CHOSEN_WIDTH + " (at a stride, "
+            && DepthwiseFlatConv.pays(c, SELECTION_KERNELS) ? null
+            : SELECTION_KERNELS.flatPays() ? "not a depthwise conv2d padded across to its input's width "
+            + "(padLeft + padRight == dilW*(kW-1)), 3x3 on rows of at most " + DepthwiseFlatConv.MAX_CHOSEN_WIDTH + " (at a stride, "
             + DepthwiseFlatConv.MAX_CHOSEN_WIDTH / 2 + ") or 5x5 at stride 1 on rows of at most "
-            + DepthwiseFlatConv.MAX_CHOSEN_WIDTH_5X5;
+            + DepthwiseFlatConv.MAX_CHOSEN_WIDTH_5X5
+            : "the plain-Java kernels are in use (no jdk.incubator.vector), whose flat taps are slower than rows";
     private static final Function<Convolution, String> DEPTHWISE = op -> op instanceof Conv2d c && c.isDepthwise()
             && DepthwiseConv.fits(c) ? null : "not a depthwise conv2d whose band of padded rows fits the tile";
     private static final Function<Convolution, String> POINTWISE = op -> op instanceof Conv2d c && isPointwise(c) ? null

@@ -114,8 +114,9 @@ final class DepthwiseFlatConv extends CpuPlan {
 
     /**
      * Whether selection takes this path over {@link DepthwiseConv} for {@code spec} (which it
-     * {@link #fits}): 3x3 kernels on rows of at most {@link #MAX_CHOSEN_WIDTH} at stride 1, half
-     * that at a stride, and 5x5 at stride 1 on rows of at most {@link #MAX_CHOSEN_WIDTH_5X5}
+     * {@link #fits}) with {@code kernels}: never with kernels whose flat taps are slow
+     * ({@link Kernels#flatPays}, the plain-Java ones); 3x3 kernels on rows of at most
+     * {@link #MAX_CHOSEN_WIDTH} at stride 1, half that at a stride, and 5x5 at stride 1 on rows of at most {@link #MAX_CHOSEN_WIDTH_5X5}
      * (3x3 at a stride: it computes the whole stride-1 plane, sh*sw times the
      * outputs; measured at stride 2, and by a reviewer at 4 and 8 on 16x16, where the row path is
      * slower still).
@@ -145,7 +146,10 @@ final class DepthwiseFlatConv extends CpuPlan {
      * 112x112x64 0.75 against 0.80 on 16 lanes (1.31 against 1.81 on 8), on 224x224 slower (2.61
      * against 2.09): the cut is at 64, where every configuration measured won.
      */
-    static boolean pays(Convolution spec) {
+    static boolean pays(Convolution spec, Kernels kernels) {
+        if (!kernels.flatPays()) {
+            return false;
+        }
         boolean unit = spec.strideH() == 1 && spec.strideW() == 1;
         int widest;
         if (spec.kh() == 3 && spec.kw() == 3) {

@@ -66,6 +66,11 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public boolean flatPays() {
+        return false;
+    }
+
+    @Override
     public boolean lanes() {
         return true;
     }

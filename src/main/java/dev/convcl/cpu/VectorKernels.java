@@ -501,6 +501,11 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public boolean flatPays() {
+        return true;
+    }
+
+    @Override
     public boolean lanes() {
         return WIDE_BLOCKS;
     }

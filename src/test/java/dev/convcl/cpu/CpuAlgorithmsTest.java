@@ -824,6 +824,17 @@ class CpuAlgorithmsTest {
                 "op=conv2d n=8 c=576 h=7 w=7 k=576 kh=5 kw=5 pad=2 groups=576")));
         assertEquals("cpu-depthwise", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=288 h=14 w=14 k=288 kh=5 kw=5 stride=2 pad=2 groups=288")));
+        // Never with the plain-Java kernels (no jdk.incubator.vector), whose flat taps run about
+        // 10x slower than their row loops.
+        for (String flat : List.of("op=conv2d n=1 c=96 h=28 w=28 k=96 kh=3 kw=3 pad=1 groups=96",
+                "op=conv2d n=1 c=128 h=56 w=56 k=128 kh=5 kw=5 pad=2 groups=128")) {
+            Convolution spec = Problems.parse(flat);
+            assertFalse(DepthwiseFlatConv.pays(spec, Kernels.scalar()), flat);
+            Kernels vector = Kernels.vectorOrNull();
+            if (vector != null) {
+                assertTrue(DepthwiseFlatConv.pays(spec, vector), flat);
+            }
+        }
         // RepLKNet's parallel 5x5 on 56x56 flat as well; the cut at 64.
         assertEquals("cpu-depthwise-flat", CpuBackend.algorithmFor(Problems.parse(
                 "op=conv2d n=1 c=128 h=56 w=56 k=128 kh=5 kw=5 pad=2 groups=128")));
