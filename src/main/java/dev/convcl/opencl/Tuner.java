@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -24,7 +25,10 @@ import java.util.stream.Collectors;
  * device's {@link TuningTable} file, which the implementations then read. The candidates are the
  * family's list ({@link KernelFamily#candidates}, the same the implementations' {@code configs}
  * give, the device's default first; for depthwise, the configs of {@code depthwise} and
- * {@code depthwise-rows} together, so a class's winner may be either kernel). For each (family, class) present in the given problems,
+ * {@code depthwise-rows} together, so a class's winner may be either kernel), led by the device's
+ * defaults as one candidate ({@link TuningTable#DEFAULTS}: each problem its own default tile, which
+ * may differ within a class; a class they win is saved as {@code defaults}, so tuning never
+ * replaces the device's rule with one worse tile). For each (family, class) present in the given problems,
  * every candidate runs each of the class's problems once on integer data and must reproduce the
  * direct kernel's output exactly (integer sums are exact in float32), otherwise it is discarded;
  * the survivors are timed in interleaved rounds (one run of each per round, so that load from
@@ -116,7 +120,7 @@ public final class Tuner {
     public static List<Choice> tune(OpenClContext ctx, List<Convolution> specs, Consumer<String> progress, Path dir,
                                     Budget budget) {
         return tune(ctx, specs, progress, dir, budget, s -> KernelFamily.of(s).candidates(s, ctx.info()),
-                (c, s, cfg) -> KernelFamily.of(s).create(c, s, cfg));
+                (c, s, cfg) -> KernelFamily.of(s).create(c, s, cfg), true);
     }
 
     /** Makes the plan a candidate is checked and timed with (the real plan, or a test's wrapper). */
@@ -126,6 +130,17 @@ public final class Tuner {
 
     static List<Choice> tune(OpenClContext ctx, List<Convolution> specs, Consumer<String> progress, Path dir,
                              Budget budget, Function<Convolution, List<String>> candidateSource, PlanFactory factory) {
+        return tune(ctx, specs, progress, dir, budget, candidateSource, factory, false);
+    }
+
+    /**
+     * As above; with {@code withDefaults}, the device's defaults (each problem its own,
+     * {@link TuningTable#DEFAULTS}) are timed as one more candidate, first, in place of any tile
+     * that is every problem's default.
+     */
+    static List<Choice> tune(OpenClContext ctx, List<Convolution> specs, Consumer<String> progress, Path dir,
+                             Budget budget, Function<Convolution, List<String>> candidateSource, PlanFactory factory,
+                             boolean withDefaults) {
         OpenClDeviceInfo device = ctx.info();
         Map<String, List<Convolution>> byClass = new LinkedHashMap<>();
         for (Convolution s : specs) {
@@ -138,7 +153,8 @@ public final class Tuner {
         List<Choice> choices = new ArrayList<>();
         for (Map.Entry<String, List<Convolution>> e : byClass.entrySet()) {
             KernelFamily family = KernelFamily.of(e.getValue().get(0));
-            Choice c = tuneClass(ctx, family, e.getKey(), e.getValue(), budget, candidateSource, factory, progress);
+            Choice c = tuneClass(ctx, family, e.getKey(), e.getValue(), budget, candidateSource, factory, withDefaults,
+                    progress);
             if (c == null) {
                 progress.accept(e.getKey() + ": no candidate passed; the class keeps its defaults");
                 continue;
@@ -167,7 +183,7 @@ public final class Tuner {
 
     private static Choice tuneClass(OpenClContext ctx, KernelFamily family, String cls, List<Convolution> specs,
                                     Budget budget, Function<Convolution, List<String>> candidateSource,
-                                    PlanFactory factory, Consumer<String> progress) {
+                                    PlanFactory factory, boolean withDefaults, Consumer<String> progress) {
         long start = budget.clock().getAsLong();
         List<DeviceArgs> data = new ArrayList<>();
         List<float[]> expected = new ArrayList<>();
@@ -180,7 +196,8 @@ public final class Tuner {
                 }
                 expected.add(a.output());
             }
-            return tuneClass(ctx, family, cls, specs, data, expected, budget, start, candidateSource, factory, progress);
+            return tuneClass(ctx, family, cls, specs, data, expected, budget, start, candidateSource, factory,
+                    withDefaults, progress);
         } finally {
             data.forEach(DeviceArgs::close);
         }
@@ -189,13 +206,20 @@ public final class Tuner {
     private static Choice tuneClass(OpenClContext ctx, KernelFamily family, String cls, List<Convolution> specs,
                                     List<DeviceArgs> data, List<float[]> expected, Budget budget, long start,
                                     Function<Convolution, List<String>> candidateSource, PlanFactory factory,
-                                    Consumer<String> progress) {
+                                    boolean withDefaults, Consumer<String> progress) {
         // Candidates of the first problem that every problem of the class can run.
         List<String> candidates = new ArrayList<>();
         for (String g : candidateSource.apply(specs.get(0))) {
             if (specs.stream().allMatch(s -> family.unsuitable(s, g, ctx.info()).isEmpty())) {
                 candidates.add(g);
             }
+        }
+        if (withDefaults) {
+            // The device's rule picks a tile per problem, which may be finer than the class: the
+            // defaults run as one candidate, so a class entry never replaces a better rule.
+            List<Optional<String>> defaults = specs.stream().map(s -> family.defaultConfig(s, ctx.info())).toList();
+            candidates.removeIf(g -> defaults.stream().allMatch(d -> d.isPresent() && d.get().equals(g)));
+            candidates.add(0, TuningTable.DEFAULTS);
         }
         // least milliseconds per candidate, one entry per problem of the class
         Map<String, double[]> times = new LinkedHashMap<>();
@@ -227,7 +251,9 @@ public final class Tuner {
                     String failure;
                     Primitive plan = null;
                     try {
-                        plan = factory.create(ctx, s, g);
+                        String config = TuningTable.DEFAULTS.equals(g) ? family.defaultConfig(s, ctx.info()).orElseThrow(
+                                () -> new IllegalStateException("the device has no default tile for " + s)) : g;
+                        plan = factory.create(ctx, s, config);
                         bindConstants(plan, args);
                         failure = check(plan, s, args, expected.get(i));
                     } catch (DeviceException ex) {

@@ -53,6 +53,12 @@ public final class TuningTable {
     static final int FORMAT_PACKING_TIMED = 2;
     /** The format before depthwise and deformable entries: GEMM entries only, as {@code class.<class>}. */
     static final int FORMAT_GEMM_ONLY = 1;
+    /**
+     * The configuration of an entry whose class runs best on the device's defaults, each problem
+     * its own ({@link DeviceProfile}'s rule is finer than a class): plans of the class use the
+     * defaults, and automatic tuning treats the class as tuned.
+     */
+    public static final String DEFAULTS = "defaults";
     /** Files already warned about, so a bad file costs one log line, not one per plan. */
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
@@ -179,7 +185,7 @@ public final class TuningTable {
                 continue;
             }
             try {
-                String cfg = family.get().canonical(p.getProperty(key));
+                String cfg = canonical(family.get(), p.getProperty(key));
                 double gflops = Double.parseDouble(p.getProperty(key + ".gflops", "NaN"));
                 entries.put(entryKey(family.get(), cls), new Entry(cfg, gflops, p.getProperty(key + ".basis", "")));
             } catch (IllegalArgumentException e) {
@@ -248,16 +254,30 @@ public final class TuningTable {
         if (!family.isClassKey(classKey)) {
             throw new IllegalArgumentException(family + " problem class '" + classKey + "' is unknown");
         }
-        Entry canonical = new Entry(family.canonical(entry.config()), entry.gflops(), entry.basis());
+        Entry canonical = new Entry(canonical(family, entry.config()), entry.gflops(), entry.basis());
         Map<String, Entry> m = new TreeMap<>(entries);
         m.put(entryKey(family, classKey), canonical);
         return new TuningTable(deviceName, platformName, driverVersion, m);
     }
 
+    private static String canonical(KernelFamily family, String config) {
+        return DEFAULTS.equals(config.trim()) ? DEFAULTS : family.canonical(config);
+    }
+
+    /**
+     * Whether an entry applies to {@code spec}'s class (its exact class or its base class), a
+     * {@link #DEFAULTS} entry included: whether automatic tuning counts the class as tuned.
+     */
+    boolean covers(KernelFamily family, Convolution spec) {
+        String exact = family.classKey(spec);
+        return entries.containsKey(entryKey(family, exact)) || entries.containsKey(entryKey(family, KernelFamily.baseOf(exact)));
+    }
+
     /**
      * The tuned configuration of {@code family} for {@code spec}: the entry of its exact class,
      * else of its base class (without {@code -smallhw}); an entry {@code device} cannot run is
-     * skipped with a WARN. Empty when no entry applies.
+     * skipped with a WARN. Empty when no entry applies or the first that does is
+     * {@link #DEFAULTS}.
      */
     Optional<String> tuned(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
         String exact = family.classKey(spec);
@@ -265,6 +285,9 @@ public final class TuningTable {
             Entry e = entries.get(entryKey(family, key));
             if (e == null) {
                 continue;
+            }
+            if (DEFAULTS.equals(e.config())) {
+                return Optional.empty();
             }
             Optional<String> why = family.unsuitable(spec, e.config(), device);
             if (why.isEmpty()) {

@@ -118,8 +118,55 @@ class TunerOpenClTest {
         }
     }
 
+    /**
+     * The device's defaults run as one candidate (each problem its own default tile), in place of
+     * the tile that is every problem's default; when they win, the class is saved as
+     * {@code defaults}: plans use the device's rule, and the class counts as tuned.
+     */
+    @Test
+    void theDefaultsAreACandidateAndAreSavedAsSuchWhenTheyWin() {
+        List<String> progress = new ArrayList<>();
+        List<String> built = new ArrayList<>();
+        Convolution second = Problems.parse("op=conv2d n=1 c=7 h=18 w=16 k=24 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            String d1 = KernelFamily.GEMM.defaultConfig(DENSE, ctx.info()).orElseThrow();
+            String d2 = KernelFamily.GEMM.defaultConfig(second, ctx.info()).orElseThrow();
+            List<String> offered = new ArrayList<>(List.of("cm vw=8 tm=8 tn=12 ls=1"));
+            offered.add(d1);
+            // the defaults (each problem's own) claim to be very fast; every other tile is real
+            Tuner.PlanFactory factory = (c, spec, cfg) -> {
+                built.add(cfg + " for " + spec);
+                GemmConvPlan plan = new GemmConvPlan(c, spec, GemmConfig.parse(cfg));
+                boolean isDefault = cfg.equals(KernelFamily.GEMM.defaultConfig(spec, c.info()).orElseThrow());
+                return isDefault ? new Recording(plan, cfg, new ArrayList<>()) {
+                    @Override
+                    public double lastKernelMillis() {
+                        return 1e-6;
+                    }
+                } : plan;
+            };
+            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE, second), progress::add, dir,
+                    Tuner.Budget.UNLIMITED, s -> offered, factory, true);
+            assertEquals(1, choices.size(), progress.toString());
+            assertEquals(TuningTable.DEFAULTS, choices.get(0).config(), progress.toString());
+            // each problem ran its own default as the defaults candidate; d1 was not timed again
+            // on its own when it is both problems' default
+            assertTrue(built.contains(d1 + " for " + DENSE) && built.contains(d2 + " for " + second), built.toString());
+            long d1Plans = built.stream().filter(b -> b.equals(d1 + " for " + DENSE)).count();
+            assertEquals(d1.equals(d2) ? 1 : 2, d1Plans, built.toString());
+
+            TuningTable table = TuningTable.load(dir, ctx.info());
+            assertEquals(TuningTable.DEFAULTS, table.entries().get("gemm.dense").config());
+            assertTrue(table.tuned(KernelFamily.GEMM, DENSE, ctx.info()).isEmpty());
+            assertTrue(table.covers(KernelFamily.GEMM, DENSE));
+            assertEquals(d2, table.configFor(second, ctx.info()).toString());
+            assertEquals(0, ctx.liveObjects());
+        }
+    }
+
     /** A plan that logs what it is bound and called with. */
-    private static final class Recording implements Primitive {
+    private static class Recording implements Primitive {
         private final Primitive inner;
         private final String name;
         private final List<String> log;

@@ -1,6 +1,7 @@
 package dev.convcl.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -221,6 +222,29 @@ class TuningTableTest {
         assertTrue(TuningTable.load(dir, DEVICE).entries().isEmpty());
         assertEquals(1, warnings().size(), warnings().toString());
         assertTrue(warnings().get(0).contains("class.dense") && warnings().get(0).contains("format=1"), warnings().get(0));
+    }
+
+    /**
+     * A class whose defaults won is kept as {@code defaults}: its plans take the device's rule
+     * (not the base class's entry), and the class counts as covered, so automatic tuning does
+     * not run it again.
+     */
+    @Test
+    void aDefaultsEntryMeansTheDevicesRuleAndCountsAsTuned() throws IOException {
+        Convolution dense7 = Problems.parse("op=conv2d n=1 c=64 h=7 w=7 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        assertEquals("dense-smallhw", KernelFamily.GEMM.classKey(dense7));
+        TuningTable t = TuningTable.empty(DEVICE)
+                .with("dense", new TuningTable.Entry(GemmConfig.cm(8, 8, 12, 1), 5, ""))
+                .with(KernelFamily.GEMM, "dense-smallhw", new TuningTable.Entry(" defaults", 7, dense7.toString()));
+        t.save(dir);
+        TuningTable back = TuningTable.load(dir, DEVICE);
+        assertEquals(t.entries(), back.entries());
+        assertEquals(TuningTable.DEFAULTS, back.entries().get("gemm.dense-smallhw").config());
+        assertTrue(back.tuned(KernelFamily.GEMM, dense7, DEVICE).isEmpty(), "not the base class's entry");
+        assertEquals(DeviceProfile.of(DEVICE).gemm(dense7), back.configFor(dense7, DEVICE));
+        assertTrue(back.covers(KernelFamily.GEMM, dense7) && back.covers(KernelFamily.GEMM, DENSE));
+        assertFalse(TuningTable.empty(DEVICE).covers(KernelFamily.GEMM, DENSE));
+        assertEquals(List.of(), warnings());
     }
 
     @Test
