@@ -162,12 +162,13 @@ public final class OpenClBackend implements Backend {
 
     /**
      * As {@link #configured}, but with automatic tuning ({@link AutoTune}) on, a class without a
-     * table entry is tuned first, once per backend, on {@code c}, within the budget.
+     * table entry that applies to {@code c} ({@link TuningTable#covers}: a tile it can run, or
+     * {@code defaults}) is tuned first, once per backend, on {@code c}, within the budget.
      */
     private Optional<String> chosen(KernelFamily family, Convolution c) {
         TuningTable table = TuningTable.forDevice(context.info());
         Optional<String> tuned = table.tuned(family, c, context.info());
-        if (tuned.isPresent() || table.covers(family, c) || !AutoTune.enabled()) {
+        if (tuned.isPresent() || table.covers(family, c, context.info()) || !AutoTune.enabled()) {
             return tuned.isPresent() ? tuned : family.defaultConfig(c, context.info());
         }
         String key = TuningTable.entryKey(family, family.classKey(c));

@@ -89,7 +89,8 @@ public final class Tuner {
      *
      * @param family       the kernel family ({@code gemm}, {@code depthwise}, {@code deform-gemm})
      * @param problemClass the class key ({@code dense}, {@code pointwise-smallhw}, {@code large}, ...)
-     * @param config       the winner, in its family's text form
+     * @param config       the winner, in its family's text form, or {@link TuningTable#DEFAULTS} (the
+     *                     device's default tile of each problem)
      * @param gflops       its speed over the class's problems timed
      * @param candidates   candidates tried (built, checked and timed, or rejected)
      * @param rejected     candidates discarded (wrong output, failed build or launch)

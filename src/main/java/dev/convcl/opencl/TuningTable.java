@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * {@link CacheDir#tuning()} ({@code tuning/} under the cache root), the hash taken over the device
  * name, platform and driver version. The file also names the device, so a file copied from
  * another machine is recognised as foreign. An entry is {@code <family>.<class>=<config>}, e.g.
- * {@code depthwise.large=vw=16 nv=4 th=4 wg=1x1}. In files of format 1 and 2 the GEMM tiles were
+ * {@code depthwise.large=vw=16 nv=4 th=4 wg=1x1}, or {@code <family>.<class>=defaults}
+ * ({@link #DEFAULTS}, any case): the class ran best on the device's default tiles, each problem
+ * its own. In files of format 1 and 2 the GEMM tiles were
  * ranked on calls that packed the weights each time (which a network's plans, binding their
  * weights once, never do): their GEMM entries are left out with one WARN, so the GEMM classes keep
  * the defaults until tuned again; format 2's depthwise and deform-gemm entries are kept.
@@ -66,7 +68,8 @@ public final class TuningTable {
      * One class's winner.
      *
      * @param config the tile, in its family's text form ({@link GemmConfig#toString()},
-     *               {@code DepthwisePlan.Tile}, {@code DeformGemmPlan.Tile})
+     *               {@code DepthwisePlan.Tile}, {@code DeformGemmPlan.Tile}), or {@link #DEFAULTS}
+     *               (the device's default tile of each problem)
      * @param gflops what it reached while tuning (GFLOP/s over the class's problems)
      * @param basis  the problems it was timed on, in one-line form separated by {@code ;}
      */
@@ -261,16 +264,16 @@ public final class TuningTable {
     }
 
     private static String canonical(KernelFamily family, String config) {
-        return DEFAULTS.equals(config.trim()) ? DEFAULTS : family.canonical(config);
+        return DEFAULTS.equalsIgnoreCase(config.trim()) ? DEFAULTS : family.canonical(config);
     }
 
     /**
-     * Whether an entry applies to {@code spec}'s class (its exact class or its base class), a
-     * {@link #DEFAULTS} entry included: whether automatic tuning counts the class as tuned.
+     * Whether an entry applies to {@code spec}: a tile of its exact class, else of its base class,
+     * that {@code device} can run, or a {@link #DEFAULTS} entry met first. What automatic tuning
+     * counts as tuned (a class whose only entry this problem cannot run is tuned for it).
      */
-    boolean covers(KernelFamily family, Convolution spec) {
-        String exact = family.classKey(spec);
-        return entries.containsKey(entryKey(family, exact)) || entries.containsKey(entryKey(family, KernelFamily.baseOf(exact)));
+    boolean covers(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
+        return applicable(family, spec, device).isPresent();
     }
 
     /**
@@ -280,6 +283,11 @@ public final class TuningTable {
      * {@link #DEFAULTS}.
      */
     Optional<String> tuned(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
+        return applicable(family, spec, device).filter(c -> !DEFAULTS.equals(c));
+    }
+
+    /** The first entry of the exact, then the base class that applies: a tile the device runs, or DEFAULTS. */
+    private Optional<String> applicable(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
         String exact = family.classKey(spec);
         for (String key : new String[] {exact, KernelFamily.baseOf(exact)}) {
             Entry e = entries.get(entryKey(family, key));
@@ -287,7 +295,7 @@ public final class TuningTable {
                 continue;
             }
             if (DEFAULTS.equals(e.config())) {
-                return Optional.empty();
+                return Optional.of(DEFAULTS);
             }
             Optional<String> why = family.unsuitable(spec, e.config(), device);
             if (why.isEmpty()) {
@@ -320,7 +328,8 @@ public final class TuningTable {
         Path file = dir.resolve("tuning-" + deviceHash(deviceName, platformName, driverVersion) + ".properties");
         StringBuilder sb = new StringBuilder();
         sb.append("# convcl tuning table: the fastest tile per kernel family and problem class on one device,\n")
-                .append("# measured by `convcl tune` (or automatic tuning). Delete this file to return to the defaults.\n")
+                .append("# measured by `convcl tune` (or automatic tuning); 'defaults': the device's default tile of\n")
+                .append("# each problem won. Delete this file to return to the defaults.\n")
                 .append("# <family>.<class>=<config>; .gflops = what it reached; .basis = the problems timed.\n")
                 .append("format=").append(FORMAT).append('\n')
                 .append("device=").append(escape(deviceName)).append('\n')

@@ -125,6 +125,28 @@ class TunedPlansOpenClTest {
     }
 
     /**
+     * A class saved as {@code defaults} counts as tuned in a later process (here a new engine):
+     * automatic tuning leaves it, and the plan runs the device's default tile.
+     */
+    @Test
+    void aClassSavedAsDefaultsIsNotTunedAgain() throws IOException {
+        System.setProperty(AutoTune.PROPERTY, "on");
+        System.setProperty(AutoTune.SECONDS_PROPERTY, "1e-9");
+        Path file = TuningTable.fileFor(TuningTable.defaultDir(), device);
+        Files.createDirectories(file.getParent());
+        String cls = KernelFamily.DEFORM.classKey(DCN);
+        Files.writeString(file, "format=" + TuningTable.FORMAT + "\ndevice=" + device.name() + "\nplatform="
+                + device.platformName() + "\ndriver=" + device.driverVersion() + "\ndeform-gemm." + cls + "=defaults\n",
+                StandardCharsets.UTF_8);
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(1_000_000_000_000L));
+        try (Engine engine = OpenClTestDevice.engine()) {
+            String algorithm = algorithm(engine, DCN);
+            assertTrue(algorithm.contains(DeviceProfile.of(device).deform(DCN).orElseThrow().toString()), algorithm);
+        }
+        assertEquals(1_000_000_000_000L, Files.getLastModifiedTime(file).toMillis(), "tuned again: " + Files.readString(file));
+    }
+
+    /**
      * With automatic tuning on and a budget too small for a second candidate, the first plan of
      * a class tunes it once (the device's defaults, the first candidate, are the only one tried),
      * writes the entry ({@code defaults}), and runs the default tile; the class is not tuned again.

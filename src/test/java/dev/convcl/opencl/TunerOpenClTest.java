@@ -1,6 +1,7 @@
 package dev.convcl.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.Arg;
@@ -159,8 +160,39 @@ class TunerOpenClTest {
             TuningTable table = TuningTable.load(dir, ctx.info());
             assertEquals(TuningTable.DEFAULTS, table.entries().get("gemm.dense").config());
             assertTrue(table.tuned(KernelFamily.GEMM, DENSE, ctx.info()).isEmpty());
-            assertTrue(table.covers(KernelFamily.GEMM, DENSE));
+            assertTrue(table.covers(KernelFamily.GEMM, DENSE, ctx.info()));
             assertEquals(d2, table.configFor(second, ctx.info()).toString());
+            assertEquals(0, ctx.liveObjects());
+        }
+    }
+
+    /**
+     * Two problems of one depthwise class whose device defaults differ (the CPU rule halves the
+     * vector on rows of 9-16 outputs): the defaults candidate runs each problem's own tile, and
+     * the first problem's default stays an explicit candidate, run on both.
+     */
+    @Test
+    void theDefaultsCandidateRunsEachProblemsOwnDefault() {
+        Convolution narrow = Problems.parse("op=conv2d n=1 c=4 h=40 w=12 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=4");
+        Convolution square = Problems.parse("op=conv2d n=1 c=4 h=20 w=20 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=4");
+        List<String> progress = new ArrayList<>();
+        List<String> built = new ArrayList<>();
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            KernelFamily f = KernelFamily.DEPTHWISE;
+            assertEquals(f.classKey(narrow), f.classKey(square));
+            String d1 = f.defaultConfig(narrow, ctx.info()).orElseThrow();
+            String d2 = f.defaultConfig(square, ctx.info()).orElseThrow();
+            assertNotEquals(d1, d2, "the device's rule gives these two problems different tiles");
+            Tuner.PlanFactory factory = (c, spec, cfg) -> {
+                built.add(cfg + " for " + spec);
+                return f.create(c, spec, cfg);
+            };
+            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(narrow, square), progress::add, dir,
+                    Tuner.Budget.UNLIMITED, s -> List.of(d1), factory, true);
+            assertEquals(1, choices.size(), progress.toString());
+            assertEquals(List.of(d1 + " for " + narrow, d1 + " for " + narrow, d2 + " for " + square, d1 + " for " + square),
+                    built, "the defaults, then d1, on each problem in turn");
             assertEquals(0, ctx.liveObjects());
         }
     }

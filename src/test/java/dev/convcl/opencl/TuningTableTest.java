@@ -235,15 +235,15 @@ class TuningTableTest {
         assertEquals("dense-smallhw", KernelFamily.GEMM.classKey(dense7));
         TuningTable t = TuningTable.empty(DEVICE)
                 .with("dense", new TuningTable.Entry(GemmConfig.cm(8, 8, 12, 1), 5, ""))
-                .with(KernelFamily.GEMM, "dense-smallhw", new TuningTable.Entry(" defaults", 7, dense7.toString()));
+                .with(KernelFamily.GEMM, "dense-smallhw", new TuningTable.Entry(" Defaults", 7, dense7.toString()));
         t.save(dir);
         TuningTable back = TuningTable.load(dir, DEVICE);
         assertEquals(t.entries(), back.entries());
         assertEquals(TuningTable.DEFAULTS, back.entries().get("gemm.dense-smallhw").config());
         assertTrue(back.tuned(KernelFamily.GEMM, dense7, DEVICE).isEmpty(), "not the base class's entry");
         assertEquals(DeviceProfile.of(DEVICE).gemm(dense7), back.configFor(dense7, DEVICE));
-        assertTrue(back.covers(KernelFamily.GEMM, dense7) && back.covers(KernelFamily.GEMM, DENSE));
-        assertFalse(TuningTable.empty(DEVICE).covers(KernelFamily.GEMM, DENSE));
+        assertTrue(back.covers(KernelFamily.GEMM, dense7, DEVICE) && back.covers(KernelFamily.GEMM, DENSE, DEVICE));
+        assertFalse(TuningTable.empty(DEVICE).covers(KernelFamily.GEMM, DENSE, DEVICE));
         assertEquals(List.of(), warnings());
     }
 
@@ -277,5 +277,7 @@ class TuningTableTest {
         assertEquals(1, warnings().size(), warnings().toString());
         assertTrue(warnings().get(0).contains("depthwise.huge") && warnings().get(0).contains("2048 work-items"),
                 warnings().get(0));
+        // an entry the problem cannot run does not count as tuned: automatic tuning tunes the class for it
+        assertFalse(t.covers(KernelFamily.DEPTHWISE, DW, DEVICE));
     }
 }
