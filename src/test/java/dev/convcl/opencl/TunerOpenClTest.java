@@ -1,8 +1,8 @@
 package dev.convcl.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.convcl.Arg;
 import dev.convcl.Args;
@@ -168,8 +168,9 @@ class TunerOpenClTest {
 
     /**
      * Two problems of one depthwise class whose device defaults differ (the CPU rule halves the
-     * vector on rows of 9-16 outputs): the defaults candidate runs each problem's own tile, and
-     * the first problem's default stays an explicit candidate, run on both.
+     * vector on rows of 9-16 outputs; on a GPU, where both get one tile, the test does not apply
+     * and is skipped): the defaults candidate runs each problem's own tile, and the first
+     * problem's default stays an explicit candidate, run on both.
      */
     @Test
     void theDefaultsCandidateRunsEachProblemsOwnDefault() {
@@ -183,7 +184,9 @@ class TunerOpenClTest {
             assertEquals(f.classKey(narrow), f.classKey(square));
             String d1 = f.defaultConfig(narrow, ctx.info()).orElseThrow();
             String d2 = f.defaultConfig(square, ctx.info()).orElseThrow();
-            assertNotEquals(d1, d2, "the device's rule gives these two problems different tiles");
+            // CPU devices halve the vector on short rows; a GPU's rule gives both the same tile,
+            // so the case this test is about does not arise there
+            assumeTrue(!d1.equals(d2), "the device's rule gives these two problems one tile (" + d1 + ")");
             Tuner.PlanFactory factory = (c, spec, cfg) -> {
                 built.add(cfg + " for " + spec);
                 return f.create(c, spec, cfg);
