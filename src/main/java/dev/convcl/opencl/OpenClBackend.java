@@ -168,7 +168,7 @@ public final class OpenClBackend implements Backend {
     private Optional<String> chosen(KernelFamily family, Convolution c) {
         TuningTable table = TuningTable.forDevice(context.info());
         Optional<String> tuned = table.tuned(family, c, context.info());
-        if (tuned.isPresent() || table.covers(family, c, context.info()) || !AutoTune.enabled()) {
+        if (table.covers(family, c, context.info()) || !AutoTune.enabled()) { // covers: tuned, or defaults
             return tuned.isPresent() ? tuned : family.defaultConfig(c, context.info());
         }
         String key = TuningTable.entryKey(family, family.classKey(c));
