@@ -79,6 +79,8 @@ final class TuneCommand extends CliCommand {
             for (Tuner.Choice c : chosen) {
                 out().printf(java.util.Locale.ROOT, "%-12s %-24s %s  %.1f GFLOP/s  (%d candidates, %d rejected)%n",
                         c.family(), c.problemClass(), c.config(), c.gflops(), c.candidates(), c.rejected());
+                c.perProblem().forEach((problem, own) -> out().printf(java.util.Locale.ROOT,
+                        "%-12s %-24s   for %s: %s%n", "", "", problem, own));
             }
             out().println("tuning file: " + TuningTable.fileFor(folder, ctx.get().info()));
         }

@@ -35,7 +35,9 @@ import java.util.stream.Collectors;
  * other work falls on all alike; the weights and bias are bound to the plan once, as a network's
  * plans hold them, so a GEMM's weight packing is not timed), each
  * keeps its least device time, and the one with the best geometric mean of speed relative to the
- * fastest candidate per problem wins.
+ * fastest candidate per problem wins. A problem of the class on which the winner is at least
+ * {@link #PER_PROBLEM_MARGIN} times slower than on the problem's fastest candidate keeps that
+ * candidate for itself ({@link TuningTable.Entry#perProblem}); problems met later take the class's.
  *
  * <p>A {@link Budget} bounds each class: once its time is spent (building and checking included),
  * no further candidate is tried and no further problem of the class is started; the candidates
@@ -50,6 +52,14 @@ public final class Tuner {
     static final int RUNS = 5;
     /** A candidate this many times slower than the best after a round is not timed further. */
     static final double GIVE_UP_FACTOR = 3.0;
+    /**
+     * A problem of a class keeps its own tile (its fastest candidate) when the class's winner is
+     * at least this many times slower on it: the classes are coarser than what decides the best
+     * tile (ResNet-50's 14x14 3x3 and MobileNetV2's 1x1 ran 12-13% slower on their class's winner
+     * than on their own default on POCL), and a margin above the spread of the least-of-5 timings
+     * keeps noise from splitting a class.
+     */
+    public static final double PER_PROBLEM_MARGIN = 1.05;
 
     private Tuner() {
     }
@@ -94,9 +104,20 @@ public final class Tuner {
      * @param gflops       its speed over the class's problems timed
      * @param candidates   candidates tried (built, checked and timed, or rejected)
      * @param rejected     candidates discarded (wrong output, failed build or launch)
+     * @param perProblem   problems of the class (by {@link TuningTable#problemKey}) that ran at least
+     *                     {@link #PER_PROBLEM_MARGIN} times faster on another candidate than on
+     *                     {@code config}, with that candidate: saved as {@link TuningTable.Entry#perProblem}
      */
     public record Choice(String family, String problemClass, String config, double gflops, int candidates,
-                         int rejected) {
+                         int rejected, Map<String, String> perProblem) {
+        public Choice {
+            perProblem = Map.copyOf(perProblem);
+        }
+
+        /** A choice without per-problem tiles. */
+        public Choice(String family, String problemClass, String config, double gflops, int candidates, int rejected) {
+            this(family, problemClass, config, gflops, candidates, rejected, Map.of());
+        }
     }
 
     /**
@@ -171,7 +192,8 @@ public final class Tuner {
             KernelFamily family = KernelFamily.byKey(c.family()).orElseThrow();
             String basis = byClass.get(TuningTable.entryKey(family, c.problemClass())).stream()
                     .map(Convolution::toString).collect(Collectors.joining("; "));
-            table = table.with(family, c.problemClass(), new TuningTable.Entry(c.config(), c.gflops(), basis));
+            table = table.with(family, c.problemClass(), new TuningTable.Entry(c.config(), c.gflops(), basis,
+                    c.perProblem()));
         }
         try {
             Path file = table.save(dir);
@@ -307,8 +329,24 @@ public final class Tuner {
                 best = e.getKey();
             }
         }
-        return best == null ? null : new Choice(family.key(), family.classKey(specs.get(0)), best,
-                flops / Arrays.stream(Arrays.copyOf(times.get(best), n)).sum() / 1e6, tried, rejected);
+        if (best == null) {
+            return null;
+        }
+        // Problems the class's winner serves clearly worse than their own fastest candidate keep that one.
+        Map<String, String> perProblem = new LinkedHashMap<>();
+        double[] winner = times.get(best);
+        for (int i = 0; i < n; i++) {
+            if (winner[i] > PER_PROBLEM_MARGIN * fastest[i]) {
+                int problem = i;
+                String own = times.entrySet().stream().filter(t -> t.getValue()[problem] == fastest[problem])
+                        .findFirst().orElseThrow().getKey();
+                perProblem.put(TuningTable.problemKey(specs.get(i)), own);
+                progress.accept(String.format(Locale.ROOT, "%s: %s runs %.0f%% faster on %s than on %s; it keeps that",
+                        cls, specs.get(i), 100 * (winner[i] / fastest[i] - 1), own, best));
+            }
+        }
+        return new Choice(family.key(), family.classKey(specs.get(0)), best,
+                flops / Arrays.stream(Arrays.copyOf(winner, n)).sum() / 1e6, tried, rejected, perProblem);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.convcl.opencl;
 
 import dev.convcl.CacheDir;
 import dev.convcl.Convolution;
+import dev.convcl.Operation;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +34,10 @@ import org.slf4j.LoggerFactory;
  * another machine is recognised as foreign. An entry is {@code <family>.<class>=<config>}, e.g.
  * {@code depthwise.large=vw=16 nv=4 th=4 wg=1x1}, or {@code <family>.<class>=defaults}
  * ({@link #DEFAULTS}, any case): the class ran best on the device's default tiles, each problem
- * its own. In files of format 1 and 2 the GEMM tiles were
+ * its own. An entry may add {@code <family>.<class>.problems=<problem> -> <config>; ...}: problems
+ * of its basis that ran clearly faster on another tile (or the defaults), which they use instead
+ * of the class's ({@link Entry#perProblem}; a file without them reads as before, and a reader
+ * that predates them ignores the property with one WARN). In files of format 1 and 2 the GEMM tiles were
  * ranked on calls that packed the weights each time (which a network's plans, binding their
  * weights once, never do): their GEMM entries are left out with one WARN, so the GEMM classes keep
  * the defaults until tuned again; format 2's depthwise and deform-gemm entries are kept.
@@ -61,31 +65,73 @@ public final class TuningTable {
      * defaults, and automatic tuning treats the class as tuned.
      */
     public static final String DEFAULTS = "defaults";
+    /** Suffix of the property that holds an entry's {@link Entry#perProblem} tiles. */
+    private static final String PROBLEMS = ".problems";
     /** Files already warned about, so a bad file costs one log line, not one per plan. */
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
     /**
-     * One class's winner.
+     * One class's winner, with the problems of its basis that ran clearly faster on another tile.
      *
-     * @param config the tile, in its family's text form ({@link GemmConfig#toString()},
-     *               {@code DepthwisePlan.Tile}, {@code DeformGemmPlan.Tile}), or {@link #DEFAULTS}
-     *               (the device's default tile of each problem)
-     * @param gflops what it reached while tuning (GFLOP/s over the class's problems)
-     * @param basis  the problems it was timed on, in one-line form separated by {@code ;}
+     * @param config     the tile, in its family's text form ({@link GemmConfig#toString()},
+     *                   {@code DepthwisePlan.Tile}, {@code DeformGemmPlan.Tile}), or {@link #DEFAULTS}
+     *                   (the device's default tile of each problem)
+     * @param gflops     what it reached while tuning (GFLOP/s over the class's problems)
+     * @param basis      the problems it was timed on, in one-line form separated by {@code ;}
+     * @param perProblem tiles (or {@link #DEFAULTS}) that override {@code config} for single problems,
+     *                   keyed by {@link #problemKey}: the tuner keeps one where a problem of the basis
+     *                   ran at least {@link Tuner#PER_PROBLEM_MARGIN} times faster on it than on the
+     *                   class's winner; empty for none
      */
-    public record Entry(String config, double gflops, String basis) {
+    public record Entry(String config, double gflops, String basis, Map<String, String> perProblem) {
         public Entry {
             if (config == null || config.isBlank()) {
                 throw new IllegalArgumentException("tuning entry needs a config");
             }
             basis = basis == null ? "" : basis;
+            Map<String, String> m = new TreeMap<>();
+            if (perProblem != null) {
+                perProblem.forEach((problem, tile) -> {
+                    if (problem == null || problem.isBlank() || tile == null || tile.isBlank()) {
+                        throw new IllegalArgumentException("per-problem tuning entry " + problem + " -> " + tile
+                                + " needs a problem and a config");
+                    }
+                    m.put(problem, tile);
+                });
+            }
+            perProblem = Collections.unmodifiableMap(m);
         }
 
-        /** A GEMM entry. */
+        /** An entry without per-problem tiles. */
+        public Entry(String config, double gflops, String basis) {
+            this(config, gflops, basis, Map.of());
+        }
+
+        /** A GEMM entry without per-problem tiles. */
         public Entry(GemmConfig config, double gflops, String basis) {
             this(config == null ? null : config.toString(), gflops, basis);
         }
     }
+
+    /**
+     * The key of {@code spec} in {@link Entry#perProblem}: its one-line form without the
+     * {@code bias} and {@code post} fields (an epilogue does not change which tile is fastest),
+     * e.g. {@code op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1}.
+     */
+    public static String problemKey(Convolution spec) {
+        StringBuilder sb = new StringBuilder();
+        for (String field : spec.toString().split(" ")) {
+            if (!field.startsWith("bias=") && !field.startsWith("post=")) {
+                sb.append(sb.isEmpty() ? "" : " ").append(field);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Separates the per-problem tiles in a {@code .problems} property. */
+    private static final String PROBLEM_SEPARATOR = ";";
+    /** Separates a problem from its tile in a {@code .problems} property. */
+    private static final String PROBLEM_ARROW = " -> ";
 
     private final String deviceName;
     private final String platformName;
@@ -164,7 +210,7 @@ public final class TuningTable {
         Map<String, Entry> entries = new TreeMap<>();
         List<String> stale = new ArrayList<>();
         for (String key : p.stringPropertyNames()) {
-            if (key.endsWith(".gflops") || key.endsWith(".basis") || !key.contains(".")) {
+            if (key.endsWith(".gflops") || key.endsWith(".basis") || key.endsWith(PROBLEMS) || !key.contains(".")) {
                 continue;
             }
             int dot = key.indexOf('.');
@@ -190,7 +236,8 @@ public final class TuningTable {
             try {
                 String cfg = canonical(family.get(), p.getProperty(key));
                 double gflops = Double.parseDouble(p.getProperty(key + ".gflops", "NaN"));
-                entries.put(entryKey(family.get(), cls), new Entry(cfg, gflops, p.getProperty(key + ".basis", "")));
+                entries.put(entryKey(family.get(), cls), new Entry(cfg, gflops, p.getProperty(key + ".basis", ""),
+                        perProblem(file, key, family.get(), p.getProperty(key + PROBLEMS, ""))));
             } catch (IllegalArgumentException e) {
                 warnOnce("tuning file " + file + ": entry " + key + "=" + p.getProperty(key) + " is corrupt ("
                         + e.getMessage() + "); the entry is ignored, its class keeps the defaults");
@@ -205,6 +252,34 @@ public final class TuningTable {
         }
         LOG.debug("tuning file {}: {} entries", file, entries.size());
         return new TuningTable(device.name(), device.platformName(), device.driverVersion(), entries);
+    }
+
+    /**
+     * Reads a {@code .problems} property ({@code <problem> -> <config>; ...}); a pair that does
+     * not read is left out with a WARN, the others kept.
+     */
+    private static Map<String, String> perProblem(Path file, String key, KernelFamily family, String text) {
+        Map<String, String> m = new TreeMap<>();
+        for (String pair : text.split(PROBLEM_SEPARATOR)) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            try {
+                int arrow = pair.indexOf(PROBLEM_ARROW.trim());
+                if (arrow < 0) {
+                    throw new IllegalArgumentException("expected <problem> -> <config>");
+                }
+                if (!(Operation.parse(pair.substring(0, arrow).trim()) instanceof Convolution spec)
+                        || KernelFamily.of(spec) != family) {
+                    throw new IllegalArgumentException("the problem is not a " + family.key() + " problem");
+                }
+                m.put(problemKey(spec), canonical(family, pair.substring(arrow + PROBLEM_ARROW.trim().length())));
+            } catch (IllegalArgumentException e) {
+                warnOnce("tuning file " + file + ": per-problem entry '" + pair.trim() + "' of " + key
+                        + " is corrupt (" + e.getMessage() + "); it is ignored, the problem takes the class's tile");
+            }
+        }
+        return m;
     }
 
     private static void warnOnce(String msg) {
@@ -257,7 +332,9 @@ public final class TuningTable {
         if (!family.isClassKey(classKey)) {
             throw new IllegalArgumentException(family + " problem class '" + classKey + "' is unknown");
         }
-        Entry canonical = new Entry(canonical(family, entry.config()), entry.gflops(), entry.basis());
+        Map<String, String> perProblem = new TreeMap<>();
+        entry.perProblem().forEach((problem, tile) -> perProblem.put(problem, canonical(family, tile)));
+        Entry canonical = new Entry(canonical(family, entry.config()), entry.gflops(), entry.basis(), perProblem);
         Map<String, Entry> m = new TreeMap<>(entries);
         m.put(entryKey(family, classKey), canonical);
         return new TuningTable(deviceName, platformName, driverVersion, m);
@@ -286,23 +363,32 @@ public final class TuningTable {
         return applicable(family, spec, device).filter(c -> !DEFAULTS.equals(c));
     }
 
-    /** The first entry of the exact, then the base class that applies: a tile the device runs, or DEFAULTS. */
+    /**
+     * The first that applies (a tile the device runs, or DEFAULTS) of: the exact class's tile for
+     * this very problem, the exact class's tile, then the same two of the base class.
+     */
     private Optional<String> applicable(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
         String exact = family.classKey(spec);
+        String problem = problemKey(spec);
         for (String key : new String[] {exact, KernelFamily.baseOf(exact)}) {
             Entry e = entries.get(entryKey(family, key));
             if (e == null) {
                 continue;
             }
-            if (DEFAULTS.equals(e.config())) {
-                return Optional.of(DEFAULTS);
+            String own = e.perProblem().get(problem);
+            for (boolean perProblem : own == null ? new boolean[] {false} : new boolean[] {true, false}) {
+                String config = perProblem ? own : e.config();
+                if (DEFAULTS.equals(config)) {
+                    return Optional.of(DEFAULTS);
+                }
+                Optional<String> why = family.unsuitable(spec, config, device);
+                if (why.isEmpty()) {
+                    return Optional.of(config);
+                }
+                warnOnce("tuning entry " + entryKey(family, key) + "=" + config
+                        + (perProblem ? " (the tile of " + problem + ")" : "") + " cannot run on " + device.describe()
+                        + " (" + why.get() + "); using " + (perProblem ? "the class's tile" : "the default") + " for " + spec);
             }
-            Optional<String> why = family.unsuitable(spec, e.config(), device);
-            if (why.isEmpty()) {
-                return Optional.of(e.config());
-            }
-            warnOnce("tuning entry " + entryKey(family, key) + "=" + e.config() + " cannot run on " + device.describe()
-                    + " (" + why.get() + "); using the default for " + spec);
         }
         return Optional.empty();
     }
@@ -330,7 +416,9 @@ public final class TuningTable {
         sb.append("# convcl tuning table: the fastest tile per kernel family and problem class on one device,\n")
                 .append("# measured by `convcl tune` (or automatic tuning); 'defaults': the device's default tile of\n")
                 .append("# each problem won. Delete this file to return to the defaults.\n")
-                .append("# <family>.<class>=<config>; .gflops = what it reached; .basis = the problems timed.\n")
+                .append("# <family>.<class>=<config>; .gflops = what it reached; .basis = the problems timed;\n")
+                .append("# .problems = <problem> -> <config>; ...: problems of the basis that ran clearly faster on\n")
+                .append("# another tile than on the class's (what they use instead).\n")
                 .append("format=").append(FORMAT).append('\n')
                 .append("device=").append(escape(deviceName)).append('\n')
                 .append("platform=").append(escape(platformName)).append('\n')
@@ -340,6 +428,11 @@ public final class TuningTable {
             sb.append(k).append('=').append(e.getValue().config()).append('\n');
             sb.append(k).append(".gflops=").append(String.format(java.util.Locale.ROOT, "%.1f", e.getValue().gflops())).append('\n');
             sb.append(k).append(".basis=").append(escape(e.getValue().basis())).append('\n');
+            if (!e.getValue().perProblem().isEmpty()) {
+                sb.append(k).append(PROBLEMS).append('=').append(escape(e.getValue().perProblem().entrySet().stream()
+                        .map(p -> p.getKey() + PROBLEM_ARROW + p.getValue())
+                        .collect(java.util.stream.Collectors.joining(PROBLEM_SEPARATOR + " ")))).append('\n');
+            }
         }
         Path tmp = Files.createTempFile(dir, "tuning", ".tmp");
         try {

@@ -200,6 +200,52 @@ class TunerOpenClTest {
         }
     }
 
+    /**
+     * A problem the class's winner serves clearly worse than its own fastest candidate keeps that
+     * candidate: three problems of one class, times made up per (tile, problem); tile A wins the
+     * class, the second problem runs twice as fast on B and keeps B, the third only 4% faster
+     * (within {@link Tuner#PER_PROBLEM_MARGIN}) and takes A. Plans made from the saved file
+     * follow.
+     */
+    @Test
+    void aProblemTheClassWinnerServesClearlyWorseKeepsItsOwnTile() throws Exception {
+        Convolution second = Problems.parse("op=conv2d n=1 c=7 h=18 w=16 k=24 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        Convolution third = Problems.parse("op=conv2d n=1 c=5 h=17 w=17 k=16 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        String a = CANDIDATES.get(0);
+        String b = CANDIDATES.get(1);
+        // milliseconds: A 1, 2, 1.04; B 3, 1, 1 -> A's geometric mean of relative speed 0.78, B's 0.69
+        Map<String, Double> millis = Map.of(a + DENSE, 1.0, a + second, 2.0, a + third, 1.04,
+                b + DENSE, 3.0, b + second, 1.0, b + third, 1.0);
+        List<String> progress = new ArrayList<>();
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            Tuner.PlanFactory factory = (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)),
+                    cfg, new ArrayList<>()) {
+                @Override
+                public double lastKernelMillis() {
+                    return millis.get(cfg + spec);
+                }
+            };
+            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE, second, third), progress::add, dir,
+                    Tuner.Budget.UNLIMITED, s -> List.of(a, b), factory);
+            assertEquals(1, choices.size(), progress.toString());
+            assertEquals(a, choices.get(0).config(), progress.toString());
+            assertEquals(Map.of(TuningTable.problemKey(second), b), choices.get(0).perProblem(), progress.toString());
+            assertTrue(progress.stream().anyMatch(l -> l.contains(second + " runs 100% faster on " + b)), progress.toString());
+
+            TuningTable table = TuningTable.load(dir, ctx.info());
+            assertEquals(Map.of(TuningTable.problemKey(second), b), table.entries().get("gemm.dense").perProblem());
+            assertEquals(a, table.configFor(DENSE, ctx.info()).toString());
+            assertEquals(b, table.configFor(second, ctx.info()).toString());
+            assertEquals(b, table.configFor(Problems.parse(second.toString().replace("bias=0", "bias=1 post=relu")),
+                    ctx.info()).toString());
+            assertEquals(a, table.configFor(third, ctx.info()).toString());
+            assertTrue(Files.readString(TuningTable.fileFor(dir, ctx.info()))
+                    .contains("gemm.dense.problems=" + TuningTable.problemKey(second) + " -> " + b));
+            assertEquals(0, ctx.liveObjects());
+        }
+    }
+
     /** A plan that logs what it is bound and called with. */
     private static class Recording implements Primitive {
         private final Primitive inner;

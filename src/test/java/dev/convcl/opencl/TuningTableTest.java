@@ -280,4 +280,82 @@ class TuningTableTest {
         // an entry the problem cannot run does not count as tuned: automatic tuning tunes the class for it
         assertFalse(t.covers(KernelFamily.DEPTHWISE, DW, DEVICE));
     }
+
+    /**
+     * A problem the class's tile served clearly worse keeps its own tile (or the device's
+     * default): it round-trips through the file, applies to that problem whatever its bias and
+     * epilogue, and to no other problem of the class.
+     */
+    @Test
+    void aProblemsOwnTileOverridesItsClassOnlyForThatProblem() throws IOException {
+        Convolution other = Problems.parse("op=conv2d n=1 c=128 h=28 w=28 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        Convolution dense7 = Problems.parse("op=conv2d n=1 c=512 h=7 w=7 k=512 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        Convolution another7 = Problems.parse("op=conv2d n=1 c=64 h=7 w=7 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        GemmConfig classTile = GemmConfig.pv(16, 8, 32, 1);
+        GemmConfig own = GemmConfig.cm(16, 16, 28, 1);
+        TuningTable t = TuningTable.empty(DEVICE)
+                .with("dense", new TuningTable.Entry(classTile.toString(), 150, DENSE + "; " + other,
+                        java.util.Map.of(TuningTable.problemKey(DENSE), " " + own + " ")))
+                .with("dense-smallhw", new TuningTable.Entry(classTile.toString(), 140, DENSE_SMALL + "; " + dense7,
+                        java.util.Map.of(TuningTable.problemKey(dense7), "Defaults")));
+        t.save(dir);
+        String text = Files.readString(TuningTable.fileFor(dir, DEVICE), StandardCharsets.UTF_8);
+        assertTrue(text.contains("gemm.dense.problems=" + TuningTable.problemKey(DENSE) + " -> " + own + "\n"), text);
+        TuningTable back = TuningTable.load(dir, DEVICE);
+        assertEquals(t.entries(), back.entries());
+        assertEquals(own.toString(), back.entries().get("gemm.dense").perProblem().get(TuningTable.problemKey(DENSE)));
+
+        assertEquals(own, back.configFor(DENSE, DEVICE));
+        assertEquals(own, back.configFor(Problems.parse(DENSE.toString().replace("bias=0", "bias=1 post=relu")), DEVICE),
+                "bias and epilogue do not change the problem");
+        assertEquals(classTile, back.configFor(other, DEVICE));
+        assertEquals(classTile, back.configFor(Problems.parse(DENSE.toString().replace("n=1", "n=2")), DEVICE),
+                "another batch is another problem");
+        // defaults for one problem: the device's rule, and still covered
+        assertEquals(DeviceProfile.of(DEVICE).gemm(dense7), back.configFor(dense7, DEVICE));
+        assertTrue(back.tuned(KernelFamily.GEMM, dense7, DEVICE).isEmpty());
+        assertTrue(back.covers(KernelFamily.GEMM, dense7, DEVICE));
+        assertEquals(classTile, back.configFor(DENSE_SMALL, DEVICE));
+        assertEquals(classTile, back.configFor(another7, DEVICE));
+        assertEquals(List.of(), warnings());
+    }
+
+    /**
+     * Hand-edited per-problem tiles: a pair that does not read (no arrow, a problem that does not
+     * parse or belongs to another family, a tile that does not parse) is left out with a WARN
+     * naming it; the entry's other pairs and its class tile are kept.
+     */
+    @Test
+    void aCorruptPerProblemTileIsIgnoredWithAWarningAndTheRestIsUsed() throws IOException {
+        Path file = TuningTable.fileFor(dir, DEVICE);
+        String header = "format=3\ndevice=test-cpu\nplatform=Test Platform\ndriver=4.2\ngemm.dense=pv vw=16 tm=8 tn=32 ls=1\n";
+        String good = TuningTable.problemKey(DENSE) + " bias=1 -> cm vw=16 tm=16 tn=28 ls=1";
+        for (String bad : List.of("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1 cm vw=16 tm=16 tn=28 ls=1",
+                "op=conv2d n=1 c=64 h=56 w=zero k=64 kh=3 kw=3 pad=1 -> cm vw=16 tm=16 tn=28 ls=1",
+                "op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1 groups=64 -> cm vw=16 tm=16 tn=28 ls=1",
+                "op=conv2d n=1 c=64 h=56 w=57 k=64 kh=3 kw=3 pad=1 -> cm vw=16 tm=sixteen tn=28 ls=1")) {
+            Files.writeString(file, header + "gemm.dense.problems=" + bad + "; " + good + "\n", StandardCharsets.UTF_8);
+            log.list.clear();
+            TuningTable t = TuningTable.load(dir, DEVICE);
+            assertEquals(java.util.Map.of(TuningTable.problemKey(DENSE), "cm vw=16 tm=16 tn=28 ls=1"),
+                    t.entries().get("gemm.dense").perProblem(), bad);
+            assertEquals(GemmConfig.cm(16, 16, 28, 1), t.configFor(DENSE, DEVICE), bad);
+            assertEquals(GemmConfig.pv(16, 8, 32, 1),
+                    t.configFor(Problems.parse(DENSE.toString().replace("w=56", "w=57")), DEVICE), bad);
+            assertEquals(1, warnings().size(), bad + ": " + warnings());
+            assertTrue(warnings().get(0).contains(file.toString()) && warnings().get(0).contains("gemm.dense")
+                    && warnings().get(0).contains("ignored"), warnings().get(0));
+        }
+    }
+
+    /** A problem's own tile the device cannot run is skipped with a WARN; the class's tile applies. */
+    @Test
+    void aProblemsOwnTileTheDeviceCannotRunFallsBackToTheClassTile() {
+        TuningTable t = TuningTable.empty(DEVICE).with(KernelFamily.DEPTHWISE, "huge", new TuningTable.Entry(
+                "vw=8 nv=2 th=6 wg=1x1", 1, "", java.util.Map.of(TuningTable.problemKey(DW), "vw=1 nv=1 th=1 wg=32x64")));
+        assertEquals(Optional.of("vw=8 nv=2 th=6 wg=1x1"), t.configOrDefault(KernelFamily.DEPTHWISE, DW, DEVICE));
+        assertEquals(1, warnings().size(), warnings().toString());
+        assertTrue(warnings().get(0).contains("depthwise.huge=vw=1 nv=1 th=1 wg=32x64 (the tile of " + TuningTable.problemKey(DW) + ")")
+                && warnings().get(0).contains("2048 work-items"), warnings().get(0));
+    }
 }
