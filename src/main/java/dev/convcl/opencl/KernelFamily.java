@@ -56,7 +56,11 @@ enum KernelFamily {
 
     private static final String SMALL_HW = "-smallhw";
 
-    /** The most specific class of {@code spec}: the base class, with {@code -smallhw} for outputs of at most 256 pixels. */
+    /**
+     * The class of {@code spec}: the base class, with {@code -smallhw} for small outputs: for
+     * GEMM at most 256 pixels over the batch ({@link ProblemClass#keyOf}), for depthwise and
+     * deform-gemm at most 256 pixels a plane (their tiles work within one plane or image).
+     */
     String classKey(Convolution spec) {
         if (this == GEMM) {
             return ProblemClass.keyOf(spec);

@@ -7,7 +7,9 @@ import java.util.Locale;
  * The classes of ordinary conv2d problems that the tuner chooses a GEMM tile for: problems of
  * one class stress the kernels the same way (tap count, stride, channels per group), so one tile
  * serves them. A class has a size variant, {@code -smallhw}, for outputs of at most
- * {@value #SMALL_HW} pixels (large channel counts, little parallelism along pixels).
+ * {@value #SMALL_HW} pixels over the whole batch (large channel counts, little parallelism along
+ * pixels; the batch multiplies the work-groups, so ResNet-18's 7x7 layers are {@code -smallhw}
+ * at batch 1 and not at batch 8, where a tile chosen for batch 1 ran them 30-40% slower).
  */
 public enum ProblemClass {
     /** 1x1, stride 1, groups 1: a plain GEMM. */
@@ -29,7 +31,7 @@ public enum ProblemClass {
 
     /** Output channels per group below which a group counts as narrow. */
     public static final int NARROW_GROUP = 16;
-    /** Output pixels at or below which a problem gets the {@code -smallhw} variant. */
+    /** Output pixels (over the batch) at or below which a problem gets the {@code -smallhw} variant. */
     public static final int SMALL_HW = 256;
 
     /** The base class of {@code spec} (which must be conv2d, not depthwise). */
@@ -55,10 +57,10 @@ public enum ProblemClass {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    /** The most specific key for {@code spec}: the base key, with {@code -smallhw} for small outputs. */
+    /** The key of {@code spec}: the base key, with {@code -smallhw} for small outputs (counted over the batch). */
     public static String keyOf(Convolution spec) {
         String base = of(spec).key();
-        return (long) spec.outH() * spec.outW() <= SMALL_HW ? base + "-smallhw" : base;
+        return (long) spec.n() * spec.outH() * spec.outW() <= SMALL_HW ? base + "-smallhw" : base;
     }
 
     /** Whether {@code key} is a base key or a {@code -smallhw} key of some class. */

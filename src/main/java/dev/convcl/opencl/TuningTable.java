@@ -209,6 +209,7 @@ public final class TuningTable {
         }
         Map<String, Entry> entries = new TreeMap<>();
         List<String> stale = new ArrayList<>();
+        List<String> reclassified = new ArrayList<>();
         for (String key : p.stringPropertyNames()) {
             if (key.endsWith(".gflops") || key.endsWith(".basis") || key.endsWith(PROBLEMS) || !key.contains(".")) {
                 continue;
@@ -233,10 +234,16 @@ public final class TuningTable {
                         + " problem class '" + cls + "'; the entry is ignored");
                 continue;
             }
+            String basis = p.getProperty(key + ".basis", "");
+            Optional<String> elsewhere = problemOfAnotherClass(family.get(), cls, basis);
+            if (elsewhere.isPresent()) {
+                reclassified.add(key + " (" + elsewhere.get() + ")");
+                continue;
+            }
             try {
                 String cfg = canonical(family.get(), p.getProperty(key));
                 double gflops = Double.parseDouble(p.getProperty(key + ".gflops", "NaN"));
-                entries.put(entryKey(family.get(), cls), new Entry(cfg, gflops, p.getProperty(key + ".basis", ""),
+                entries.put(entryKey(family.get(), cls), new Entry(cfg, gflops, basis,
                         perProblem(file, key, family.get(), p.getProperty(key + PROBLEMS, ""))));
             } catch (IllegalArgumentException e) {
                 warnOnce("tuning file " + file + ": entry " + key + "=" + p.getProperty(key) + " is corrupt ("
@@ -250,8 +257,34 @@ public final class TuningTable {
                     + "ignored and those classes keep the defaults until tuned again (`convcl tune`, or automatic "
                     + "tuning)");
         }
+        if (!reclassified.isEmpty()) {
+            Collections.sort(reclassified);
+            warnOnce("tuning file " + file + ": entries " + String.join(", ", reclassified) + " were tuned on problems "
+                    + "that now belong to another class (GEMM's -smallhw classes count the pixels of the whole batch); "
+                    + "they are ignored and those classes keep the defaults until tuned again (`convcl tune`, or "
+                    + "automatic tuning)");
+        }
         LOG.debug("tuning file {}: {} entries", file, entries.size());
         return new TuningTable(device.name(), device.platformName(), device.driverVersion(), entries);
+    }
+
+    /**
+     * A problem of {@code basis} (one-line forms separated by {@code ;}) whose class is not
+     * {@code cls}, if any: the entry was tuned when the classes were drawn differently. Basis text
+     * that does not parse is no evidence either way (a hand-written entry) and is passed over.
+     */
+    private static Optional<String> problemOfAnotherClass(KernelFamily family, String cls, String basis) {
+        for (String line : basis.split(PROBLEM_SEPARATOR)) {
+            try {
+                if (!line.isBlank() && Operation.parse(line.trim()) instanceof Convolution spec
+                        && KernelFamily.of(spec) == family && !family.classKey(spec).equals(cls)) {
+                    return Optional.of(problemKey(spec) + " is " + family.classKey(spec));
+                }
+            } catch (IllegalArgumentException e) {
+                // not a problem's one-line form: no evidence
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -345,36 +378,35 @@ public final class TuningTable {
     }
 
     /**
-     * Whether an entry applies to {@code spec}: a tile of its exact class, else of its base class,
-     * that {@code device} can run, or a {@link #DEFAULTS} entry met first. What automatic tuning
-     * counts as tuned (a class whose only entry this problem cannot run is tuned for it).
+     * Whether an entry applies to {@code spec}: a tile of its class (for this problem, or the
+     * class's) that {@code device} can run, or {@link #DEFAULTS}. What automatic tuning counts as
+     * tuned (a class whose entry this problem cannot run is tuned for it).
      */
     boolean covers(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
         return applicable(family, spec, device).isPresent();
     }
 
     /**
-     * The tuned configuration of {@code family} for {@code spec}: the entry of its exact class,
-     * else of its base class (without {@code -smallhw}); an entry {@code device} cannot run is
-     * skipped with a WARN. Empty when no entry applies or the first that does is
-     * {@link #DEFAULTS}.
+     * The tuned configuration of {@code family} for {@code spec}: its class's tile for this very
+     * problem, else the class's tile; a tile {@code device} cannot run is skipped with a WARN.
+     * Empty when none applies or the first that does is {@link #DEFAULTS}.
      */
     Optional<String> tuned(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
         return applicable(family, spec, device).filter(c -> !DEFAULTS.equals(c));
     }
 
     /**
-     * The first that applies (a tile the device runs, or DEFAULTS) of: the exact class's tile for
-     * this very problem, the exact class's tile, then the same two of the base class.
+     * The first that applies (a tile the device runs, or DEFAULTS) of the class's tile for this
+     * very problem and the class's tile. Not the tile of another class (the base class of a
+     * {@code -smallhw} one): a tile measured on other sizes can run far off its best (ResNet-18's
+     * fully connected layer, a 1x1 on 1x1 pixels, 4.5x slower on the {@code pointwise} tile than
+     * on its default); the device's rule is the better guess for a class not tuned.
      */
     private Optional<String> applicable(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
-        String exact = family.classKey(spec);
         String problem = problemKey(spec);
-        for (String key : new String[] {exact, KernelFamily.baseOf(exact)}) {
-            Entry e = entries.get(entryKey(family, key));
-            if (e == null) {
-                continue;
-            }
+        String key = family.classKey(spec);
+        Entry e = entries.get(entryKey(family, key));
+        if (e != null) {
             String own = e.perProblem().get(problem);
             for (boolean perProblem : own == null ? new boolean[] {false} : new boolean[] {true, false}) {
                 String config = perProblem ? own : e.config();
@@ -400,8 +432,8 @@ public final class TuningTable {
     }
 
     /**
-     * The GEMM tile for {@code spec} on {@code device}: the entry of its exact class, else of its
-     * base class, else the device's default ({@link DeviceProfile#gemm}), skipping entries the
+     * The GEMM tile for {@code spec} on {@code device}: its class's tile for this problem, else
+     * the class's, else the device's default ({@link DeviceProfile#gemm}), skipping tiles the
      * device cannot run.
      */
     public GemmConfig configFor(Convolution spec, OpenClDeviceInfo device) {
