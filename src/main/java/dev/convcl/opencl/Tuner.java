@@ -111,7 +111,8 @@ public final class Tuner {
     public record Choice(String family, String problemClass, String config, double gflops, int candidates,
                          int rejected, Map<String, String> perProblem) {
         public Choice {
-            perProblem = Map.copyOf(perProblem);
+            // in the order the tuner met the problems (what `convcl tune` prints)
+            perProblem = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(perProblem == null ? Map.of() : perProblem));
         }
 
         /** A choice without per-problem tiles. */
@@ -169,7 +170,8 @@ public final class Tuner {
             KernelFamily f = KernelFamily.of(s);
             byClass.computeIfAbsent(TuningTable.entryKey(f, f.classKey(s)), k -> new ArrayList<>()).add(s);
         }
-        progress.accept("tuning " + byClass.size() + " problem classes on " + device.describe()
+        progress.accept("tuning " + byClass.size() + " problem class" + (byClass.size() == 1 ? "" : "es") + " on "
+                + device.describe()
                 + (budget.nanosPerClass() == Long.MAX_VALUE ? ""
                 : String.format(Locale.ROOT, " (at most %.1f s a class)", budget.nanosPerClass() / 1e9)));
         List<Choice> choices = new ArrayList<>();

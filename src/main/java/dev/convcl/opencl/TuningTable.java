@@ -244,7 +244,7 @@ public final class TuningTable {
                 String cfg = canonical(family.get(), p.getProperty(key));
                 double gflops = Double.parseDouble(p.getProperty(key + ".gflops", "NaN"));
                 entries.put(entryKey(family.get(), cls), new Entry(cfg, gflops, basis,
-                        perProblem(file, key, family.get(), p.getProperty(key + PROBLEMS, ""))));
+                        perProblem(file, key, family.get(), cls, p.getProperty(key + PROBLEMS, ""))));
             } catch (IllegalArgumentException e) {
                 warnOnce("tuning file " + file + ": entry " + key + "=" + p.getProperty(key) + " is corrupt ("
                         + e.getMessage() + "); the entry is ignored, its class keeps the defaults");
@@ -260,8 +260,8 @@ public final class TuningTable {
         if (!reclassified.isEmpty()) {
             Collections.sort(reclassified);
             warnOnce("tuning file " + file + ": entries " + String.join(", ", reclassified) + " were tuned on problems "
-                    + "that now belong to another class (GEMM's -smallhw classes count the pixels of the whole batch); "
-                    + "they are ignored and those classes keep the defaults until tuned again (`convcl tune`, or "
+                    + "that are not of their class (a file written before GEMM's -smallhw classes counted the pixels of "
+                    + "the whole batch, or edited by hand); they are ignored and those classes keep the defaults until tuned again (`convcl tune`, or "
                     + "automatic tuning)");
         }
         LOG.debug("tuning file {}: {} entries", file, entries.size());
@@ -291,7 +291,7 @@ public final class TuningTable {
      * Reads a {@code .problems} property ({@code <problem> -> <config>; ...}); a pair that does
      * not read is left out with a WARN, the others kept.
      */
-    private static Map<String, String> perProblem(Path file, String key, KernelFamily family, String text) {
+    private static Map<String, String> perProblem(Path file, String key, KernelFamily family, String cls, String text) {
         Map<String, String> m = new TreeMap<>();
         for (String pair : text.split(PROBLEM_SEPARATOR)) {
             if (pair.isBlank()) {
@@ -305,6 +305,9 @@ public final class TuningTable {
                 if (!(Operation.parse(pair.substring(0, arrow).trim()) instanceof Convolution spec)
                         || KernelFamily.of(spec) != family) {
                     throw new IllegalArgumentException("the problem is not a " + family.key() + " problem");
+                }
+                if (!family.classKey(spec).equals(cls)) {
+                    throw new IllegalArgumentException("the problem is of class " + family.classKey(spec) + ", not " + cls);
                 }
                 m.put(problemKey(spec), canonical(family, pair.substring(arrow + PROBLEM_ARROW.trim().length())));
             } catch (IllegalArgumentException e) {
@@ -356,17 +359,26 @@ public final class TuningTable {
     }
 
     /**
-     * A copy with {@code entry} for {@code family}'s class {@code classKey}.
+     * A copy with {@code entry} for {@code family}'s class {@code classKey}; its per-problem
+     * keys may be any one-line form of the problem (made {@link #problemKey}s).
      *
-     * @throws IllegalArgumentException when the class is not one of the family's or the entry's
-     *                                  configuration is not the family's
+     * @throws IllegalArgumentException when the class is not one of the family's, a configuration
+     *                                  is not the family's, or a per-problem key is not a problem
+     *                                  of the class
      */
     TuningTable with(KernelFamily family, String classKey, Entry entry) {
         if (!family.isClassKey(classKey)) {
             throw new IllegalArgumentException(family + " problem class '" + classKey + "' is unknown");
         }
         Map<String, String> perProblem = new TreeMap<>();
-        entry.perProblem().forEach((problem, tile) -> perProblem.put(problem, canonical(family, tile)));
+        entry.perProblem().forEach((problem, tile) -> {
+            if (!(Operation.parse(problem) instanceof Convolution spec) || !family.classKey(spec).equals(classKey)
+                    || KernelFamily.of(spec) != family) {
+                throw new IllegalArgumentException("per-problem tile of " + problem + " is not for " + family.key()
+                        + " class " + classKey);
+            }
+            perProblem.put(problemKey(spec), canonical(family, tile));
+        });
         Entry canonical = new Entry(canonical(family, entry.config()), entry.gflops(), entry.basis(), perProblem);
         Map<String, Entry> m = new TreeMap<>(entries);
         m.put(entryKey(family, classKey), canonical);

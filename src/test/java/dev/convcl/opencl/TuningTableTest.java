@@ -144,7 +144,8 @@ class TuningTableTest {
                 .with("dense", new TuningTable.Entry(base, 1, ""))
                 .with("dense-smallhw", new TuningTable.Entry(small, 1, ""))
                 // pv cannot run stride 3: the defaults must be used instead
-                .with("grouped-narrow", new TuningTable.Entry(GemmConfig.pv(16, 8, 32, 1), 1, ""));
+                .with("grouped-narrow-smallhw", new TuningTable.Entry(GemmConfig.pv(16, 8, 32, 1), 1, ""));
+        assertEquals("grouped-narrow-smallhw", ProblemClass.keyOf(STRIDED_NARROW));
         assertEquals("dense", ProblemClass.keyOf(DENSE));
         assertEquals("dense-smallhw", ProblemClass.keyOf(DENSE_SMALL));
         assertEquals(base, t.configFor(DENSE, DEVICE));
@@ -357,7 +358,7 @@ class TuningTableTest {
         GemmConfig own = GemmConfig.cm(16, 16, 28, 1);
         TuningTable t = TuningTable.empty(DEVICE)
                 .with("dense", new TuningTable.Entry(classTile.toString(), 150, DENSE + "; " + other,
-                        java.util.Map.of(TuningTable.problemKey(DENSE), " " + own + " ")))
+                        java.util.Map.of(DENSE.toString().replace("bias=0", "bias=1"), " " + own + " ")))
                 .with("dense-smallhw", new TuningTable.Entry(classTile.toString(), 140, DENSE_SMALL + "; " + dense7,
                         java.util.Map.of(TuningTable.problemKey(dense7), "Defaults")));
         t.save(dir);
@@ -366,6 +367,9 @@ class TuningTableTest {
         TuningTable back = TuningTable.load(dir, DEVICE);
         assertEquals(t.entries(), back.entries());
         assertEquals(own.toString(), back.entries().get("gemm.dense").perProblem().get(TuningTable.problemKey(DENSE)));
+        assertEquals(own, t.configFor(DENSE, DEVICE), "the key is made the problem's key in memory too");
+        assertThrows(IllegalArgumentException.class, () -> t.with("dense", new TuningTable.Entry(classTile.toString(), 1,
+                "", java.util.Map.of(TuningTable.problemKey(dense7), own.toString()))), "a dense-smallhw problem");
 
         assertEquals(own, back.configFor(DENSE, DEVICE));
         assertEquals(own, back.configFor(Problems.parse(DENSE.toString().replace("bias=0", "bias=1 post=relu")), DEVICE),
@@ -395,7 +399,8 @@ class TuningTableTest {
         for (String bad : List.of("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1 cm vw=16 tm=16 tn=28 ls=1",
                 "op=conv2d n=1 c=64 h=56 w=zero k=64 kh=3 kw=3 pad=1 -> cm vw=16 tm=16 tn=28 ls=1",
                 "op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1 groups=64 -> cm vw=16 tm=16 tn=28 ls=1",
-                "op=conv2d n=1 c=64 h=56 w=57 k=64 kh=3 kw=3 pad=1 -> cm vw=16 tm=sixteen tn=28 ls=1")) {
+                "op=conv2d n=1 c=64 h=56 w=57 k=64 kh=3 kw=3 pad=1 -> cm vw=16 tm=sixteen tn=28 ls=1",
+                "op=conv2d n=1 c=512 h=7 w=7 k=512 kh=3 kw=3 pad=1 -> cm vw=16 tm=16 tn=28 ls=1")) {
             Files.writeString(file, header + "gemm.dense.problems=" + bad + "; " + good + "\n", StandardCharsets.UTF_8);
             log.list.clear();
             TuningTable t = TuningTable.load(dir, DEVICE);
