@@ -92,14 +92,23 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
      *
      * @return the choice
      * @throws IllegalArgumentException when the property or variable is set to something
-     *                                  {@link #parse} refuses
+     *                                  {@link #parse} refuses (the message names which)
      */
     public static DeviceChoice fromEnvironment() {
         String v = System.getProperty(PROPERTY);
+        String source = "-D" + PROPERTY;
         if (v == null || v.isBlank()) {
             v = System.getenv(ENVIRONMENT);
+            source = "$" + ENVIRONMENT;
         }
-        return v == null || v.isBlank() ? AUTO : parse(v);
+        if (v == null || v.isBlank()) {
+            return AUTO;
+        }
+        try {
+            return parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (from " + source + ")", e);
+        }
     }
 
     /**

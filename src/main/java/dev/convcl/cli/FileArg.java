@@ -77,6 +77,16 @@ record FileArg(String role, String flag, Path path) {
         if (parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
             throw error("cannot be created: " + parent + (Files.isDirectory(parent) ? " is not writable" : " is a file"));
         }
+        // Permissions do not tell everything (root may "write" /proc or /sys): create the folder
+        // now, as the command would after its work, and write a file in it.
+        try {
+            Files.createDirectories(abs);
+            Files.delete(Files.createTempFile(abs, ".convcl-probe", ".tmp"));
+        } catch (IOException e) {
+            throw error("cannot be created or written (" + problem(e) + ")");
+        } catch (UnsupportedOperationException | SecurityException e) {
+            throw error("cannot be created or written (" + e.getMessage() + ")");
+        }
     }
 
     /** Writes the file all at once or not at all ({@link AtomicFiles}); a failure becomes {@link #error}. */

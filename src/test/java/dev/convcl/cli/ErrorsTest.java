@@ -87,6 +87,19 @@ class ErrorsTest {
         assertEquals(List.of("file"), Cli.names(dir));
     }
 
+    /**
+     * Permissions do not tell everything: root "may write" /proc, where no folder can be made;
+     * tune finds out before any timing (it timed every candidate, then failed to save).
+     */
+    @Test
+    void tuneRefusesADirThatPermissionsAllowButTheFileSystemDoesNot() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "needs Linux's /proc");
+        Cli.Result r = Cli.run("tune", "--quick", "--dir", "/proc/convcl-tuning");
+        Cli.assertErrorLine(r, Main.EXIT_USAGE); // nothing on stdout: no class was tuned
+        assertTrue(r.err().startsWith("convcl tune: tuning folder /proc/convcl-tuning (--dir): cannot be created or "
+                + "written ("), r.toString());
+    }
+
     @Test
     void theOutOfMemoryMessageNamesTheMemoryThatRanOut() {
         assertEquals("out of memory: the Java heap (at most 512 MiB) is too small for this command; give the JVM more, "
