@@ -57,36 +57,50 @@ record FileArg(String role, String flag, Path path) {
 
     /**
      * Checks, before any work, that files can be created in this folder: it is a writable folder,
-     * or it does not exist yet and its nearest existing parent is one (it will be created).
+     * or it does not exist yet and its nearest existing parent is one. Permissions do not tell
+     * everything (root may "write" {@code /proc} or {@code /sys}), so a file is written in it and
+     * deleted; a folder that did not exist is created for that and, when the probe fails, removed
+     * again (the command would create it after its work anyway).
      */
     void checkFolderWritable() {
         Path abs = path.toAbsolutePath();
-        if (Files.exists(abs)) {
+        boolean existed = Files.exists(abs);
+        if (existed) {
             if (!Files.isDirectory(abs)) {
                 throw error("is a file; " + flag + " takes a folder");
             }
             if (!Files.isWritable(abs)) {
                 throw error("is not writable");
             }
-            return;
         }
         Path parent = abs.getParent();
-        while (parent != null && !Files.exists(parent)) {
+        while (!existed && parent != null && !Files.exists(parent)) {
             parent = parent.getParent();
         }
-        if (parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
+        if (!existed && parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
             throw error("cannot be created: " + parent + (Files.isDirectory(parent) ? " is not writable" : " is a file"));
         }
-        // Permissions do not tell everything (root may "write" /proc or /sys): create the folder
-        // now, as the command would after its work, and write a file in it.
+        String why;
         try {
             Files.createDirectories(abs);
             Files.delete(Files.createTempFile(abs, ".convcl-probe", ".tmp"));
+            return;
         } catch (IOException e) {
-            throw error("cannot be created or written (" + problem(e) + ")");
+            why = problem(e);
         } catch (UnsupportedOperationException | SecurityException e) {
-            throw error("cannot be created or written (" + e.getMessage() + ")");
+            why = e.getMessage();
         }
+        if (!existed) {
+            // the folders made here, innermost first, up to the parent that was there
+            for (Path p = abs; p != null && !p.equals(parent); p = p.getParent()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException | SecurityException ignored) {
+                    break; // not empty or not ours: leave it
+                }
+            }
+        }
+        throw error((existed ? "cannot be written (" : "cannot be created or written (") + why + ")");
     }
 
     /** Writes the file all at once or not at all ({@link AtomicFiles}); a failure becomes {@link #error}. */

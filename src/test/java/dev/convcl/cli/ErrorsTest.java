@@ -98,6 +98,10 @@ class ErrorsTest {
         Cli.assertErrorLine(r, Main.EXIT_USAGE); // nothing on stdout: no class was tuned
         assertTrue(r.err().startsWith("convcl tune: tuning folder /proc/convcl-tuning (--dir): cannot be created or "
                 + "written ("), r.toString());
+        // a folder that exists and that root's permissions call writable
+        Cli.Result existing = Cli.run("tune", "--quick", "--dir", "/proc");
+        Cli.assertErrorLine(existing, Main.EXIT_USAGE);
+        assertTrue(existing.err().startsWith("convcl tune: tuning folder /proc (--dir): "), existing.toString());
     }
 
     @Test
