@@ -130,8 +130,8 @@ public final class TuningTable {
 
     /** Separates the per-problem tiles in a {@code .problems} property. */
     private static final String PROBLEM_SEPARATOR = ";";
-    /** Separates a problem from its tile in a {@code .problems} property. */
-    private static final String PROBLEM_ARROW = " -> ";
+    /** Separates a problem from its tile in a {@code .problems} property (spaces around it are written, not needed). */
+    private static final String PROBLEM_ARROW = "->";
 
     private final String deviceName;
     private final String platformName;
@@ -298,24 +298,33 @@ public final class TuningTable {
                 continue;
             }
             try {
-                int arrow = pair.indexOf(PROBLEM_ARROW.trim());
+                int arrow = pair.indexOf(PROBLEM_ARROW);
                 if (arrow < 0) {
                     throw new IllegalArgumentException("expected <problem> -> <config>");
                 }
-                if (!(Operation.parse(pair.substring(0, arrow).trim()) instanceof Convolution spec)
-                        || KernelFamily.of(spec) != family) {
-                    throw new IllegalArgumentException("the problem is not a " + family.key() + " problem");
-                }
-                if (!family.classKey(spec).equals(cls)) {
-                    throw new IllegalArgumentException("the problem is of class " + family.classKey(spec) + ", not " + cls);
-                }
-                m.put(problemKey(spec), canonical(family, pair.substring(arrow + PROBLEM_ARROW.trim().length())));
+                m.put(problemKeyIn(family, cls, pair.substring(0, arrow)),
+                        canonical(family, pair.substring(arrow + PROBLEM_ARROW.length())));
             } catch (IllegalArgumentException e) {
                 warnOnce("tuning file " + file + ": per-problem entry '" + pair.trim() + "' of " + key
                         + " is corrupt (" + e.getMessage() + "); it is ignored, the problem takes the class's tile");
             }
         }
         return m;
+    }
+
+    /**
+     * The {@link #problemKey} of the problem written as {@code line}, any one-line form of it.
+     *
+     * @throws IllegalArgumentException when it does not parse or is not a problem of {@code family}'s class {@code cls}
+     */
+    private static String problemKeyIn(KernelFamily family, String cls, String line) {
+        if (!(Operation.parse(line.trim()) instanceof Convolution spec) || KernelFamily.of(spec) != family) {
+            throw new IllegalArgumentException("the problem is not a " + family.key() + " problem");
+        }
+        if (!family.classKey(spec).equals(cls)) {
+            throw new IllegalArgumentException("the problem is of class " + family.classKey(spec) + ", not " + cls);
+        }
+        return problemKey(spec);
     }
 
     private static void warnOnce(String msg) {
@@ -371,14 +380,8 @@ public final class TuningTable {
             throw new IllegalArgumentException(family + " problem class '" + classKey + "' is unknown");
         }
         Map<String, String> perProblem = new TreeMap<>();
-        entry.perProblem().forEach((problem, tile) -> {
-            if (!(Operation.parse(problem) instanceof Convolution spec) || !family.classKey(spec).equals(classKey)
-                    || KernelFamily.of(spec) != family) {
-                throw new IllegalArgumentException("per-problem tile of " + problem + " is not for " + family.key()
-                        + " class " + classKey);
-            }
-            perProblem.put(problemKey(spec), canonical(family, tile));
-        });
+        entry.perProblem().forEach((problem, tile) ->
+                perProblem.put(problemKeyIn(family, classKey, problem), canonical(family, tile)));
         Entry canonical = new Entry(canonical(family, entry.config()), entry.gflops(), entry.basis(), perProblem);
         Map<String, Entry> m = new TreeMap<>(entries);
         m.put(entryKey(family, classKey), canonical);
@@ -474,7 +477,7 @@ public final class TuningTable {
             sb.append(k).append(".basis=").append(escape(e.getValue().basis())).append('\n');
             if (!e.getValue().perProblem().isEmpty()) {
                 sb.append(k).append(PROBLEMS).append('=').append(escape(e.getValue().perProblem().entrySet().stream()
-                        .map(p -> p.getKey() + PROBLEM_ARROW + p.getValue())
+                        .map(p -> p.getKey() + " " + PROBLEM_ARROW + " " + p.getValue())
                         .collect(java.util.stream.Collectors.joining(PROBLEM_SEPARATOR + " ")))).append('\n');
             }
         }
