@@ -82,18 +82,30 @@ public record Conv2d(int n, int c, int h, int w, int k, Window2d window, int gro
 
     /**
      * A builder preset for depthwise convolution ({@code torch.nn.Conv2d(c, multiplier * c, ...,
-     * groups=c)}): {@code groups = c}, {@code k = multiplier * c}. Nothing is checked until
+     * groups=c)}): {@code groups = c}, {@code k = multiplier * c}. The multiplier is checked here,
+     * since {@link Builder#build()} sees only {@code k}; the shape is checked by
      * {@link Builder#build()}.
      *
      * @param n          batch size
      * @param c          input channels
      * @param h          input height
      * @param w          input width
-     * @param multiplier output channels per input channel (PyTorch's depth multiplier)
+     * @param multiplier output channels per input channel (PyTorch's depth multiplier), at least 1
      * @return a new builder
+     * @throws IllegalArgumentException naming the multiplier when it is below 1, or when
+     *                                  {@code multiplier * c} output channels do not fit an int
      */
     public static Builder depthwise(int n, int c, int h, int w, int multiplier) {
-        return builder().input(n, c, h, w).output(multiplier * c).groups(c);
+        if (multiplier < 1) {
+            throw new IllegalArgumentException("depthwise multiplier=" + multiplier
+                    + " must be at least 1 (output channels per input channel)");
+        }
+        long k = (long) multiplier * c;
+        if (k > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("depthwise multiplier=" + multiplier + " times c=" + c + " is " + k
+                    + " output channels, more than 2^31-1");
+        }
+        return builder().input(n, c, h, w).output((int) k).groups(c);
     }
 
     /**

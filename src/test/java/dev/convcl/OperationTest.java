@@ -236,6 +236,21 @@ class OperationTest {
         assertTrue(e.getMessage().contains("offset_groups=5"), e.getMessage());
     }
 
+    /** The depthwise factory names its own argument: k=0 would point at a field the caller never gave. */
+    @Test
+    void depthwiseNamesTheMultiplier() {
+        for (int bad : new int[] {0, -2}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Conv2d.depthwise(1, 32, 112, 112, bad));
+            assertEquals("depthwise multiplier=" + bad + " must be at least 1 (output channels per input channel)",
+                    e.getMessage());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Conv2d.depthwise(1, 65536, 1, 1, 65536));   // wrapped to k=0 in int arithmetic
+        assertEquals("depthwise multiplier=65536 times c=65536 is 4294967296 output channels, more than 2^31-1",
+                e.getMessage());
+    }
+
     // ------------------------------------------------------------ rejected tensors
 
     @Test
