@@ -190,9 +190,12 @@ public record Conv2d(int n, int c, int h, int w, int k, Window2d window, int gro
          * The descriptor of the values set so far (forward, with the builder's data type).
          *
          * @return the descriptor
-         * @throws IllegalArgumentException naming the field and the rule (as the constructor)
+         * @throws IllegalArgumentException naming the field and the rule (as the constructor), or
+         *                                  the setter to call when {@link #input} or {@link #output}
+         *                                  was not called
          */
         public Conv2d build() {
+            checkSet();
             return new Conv2d(n, c, h, w, k, window(), groups, bias, postOps, dataType, Direction.FORWARD);
         }
     }

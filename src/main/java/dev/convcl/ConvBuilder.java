@@ -2,10 +2,11 @@ package dev.convcl;
 
 /**
  * The builder methods {@link Conv2d.Builder} and {@link DeformConv2d.Builder} share, named after
- * {@code torch.nn.Conv2d}'s arguments. Defaults: n 1, kernel 1x1, stride 1, padding 0, dilation
- * 1, groups 1, no bias, no post-ops, f32. Setters only record values; the builder's
- * {@code build()} checks them all and throws {@link IllegalArgumentException} naming the field and
- * the rule. Not thread-safe.
+ * {@code torch.nn.Conv2d}'s arguments. {@link #input} and {@link #output} have no default; the
+ * others are kernel 1x1, stride 1, padding 0, dilation 1, groups 1, no bias, no post-ops, f32.
+ * Setters only record values; the builder's {@code build()} checks them all and throws
+ * {@link IllegalArgumentException} naming the field and the rule, or the setter that was never
+ * called. Not thread-safe.
  *
  * <pre>{@code
  * Conv2d conv = Conv2d.builder()
@@ -20,6 +21,8 @@ package dev.convcl;
  */
 public abstract class ConvBuilder<B extends ConvBuilder<B>> {
     int n = 1, c, h, w, k;
+    /** Whether {@link #input} and {@link #output} were called: a 0 that was never set is not the user's c=0. */
+    private boolean inputSet, outputSet;
     int kh = 1, kw = 1, strideH = 1, strideW = 1, padTop, padLeft, padBottom, padRight, dilH = 1, dilW = 1, groups = 1;
     boolean bias;
     PostOps postOps = PostOps.none();
@@ -47,6 +50,7 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
         this.c = c;
         this.h = h;
         this.w = w;
+        inputSet = true;
         return self();
     }
 
@@ -58,6 +62,7 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
      */
     public B output(int k) {
         this.k = k;
+        outputSet = true;
         return self();
     }
 
@@ -212,6 +217,19 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
     public B dataType(DataType t) {
         dataType = t;
         return self();
+    }
+
+    /**
+     * Throws when {@link #input} or {@link #output} was never called, naming the call, rather
+     * than letting the descriptor report the unset field as {@code c=0} or {@code k=0}.
+     */
+    void checkSet() {
+        if (!inputSet) {
+            throw new IllegalArgumentException("the input shape is not set: call input(n, c, h, w) before build()");
+        }
+        if (!outputSet) {
+            throw new IllegalArgumentException("the output channels are not set: call output(k) before build()");
+        }
     }
 
     Window2d window() {

@@ -240,9 +240,12 @@ public record DeformConv2d(int n, int c, int h, int w, int k, Window2d window, i
          * The descriptor of the values set so far (forward, with the builder's data type).
          *
          * @return the descriptor
-         * @throws IllegalArgumentException naming the field and the rule (as the constructor)
+         * @throws IllegalArgumentException naming the field and the rule (as the constructor), or
+         *                                  the setter to call when {@link #input} or {@link #output}
+         *                                  was not called
          */
         public DeformConv2d build() {
+            checkSet();
             return new DeformConv2d(n, c, h, w, k, window(), groups, offsetGroups, mask, bias, postOps, dataType,
                     Direction.FORWARD);
         }

@@ -251,6 +251,21 @@ class OperationTest {
                 e.getMessage());
     }
 
+    /** A builder whose input or output was never set says which call is missing, not c=0 or k=0. */
+    @Test
+    void builderNamesTheCallNotMade() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Conv2d.builder().output(64).kernel(3, 3).build());
+        assertEquals("the input shape is not set: call input(n, c, h, w) before build()", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> DeformConv2d.builder().output(8).kernel(3, 3).build());
+        assertEquals("the input shape is not set: call input(n, c, h, w) before build()", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Conv2d.builder().input(1, 64, 56, 56).build());
+        assertEquals("the output channels are not set: call output(k) before build()", e.getMessage());
+        // a value that was set is the caller's, and named as such
+        e = assertThrows(IllegalArgumentException.class, () -> Conv2d.builder().input(1, 0, 56, 56).output(8).build());
+        assertEquals("c=0 must be at least 1", e.getMessage());
+    }
+
     // ------------------------------------------------------------ rejected tensors
 
     @Test
