@@ -9,9 +9,6 @@ import java.util.function.Function;
 
 /** The one-line problem form's field reader, shared by every operator's parser. */
 final class OneLine {
-    /** Keys a shapes file may carry that are not part of the problem. */
-    static final Set<String> IGNORED_KEYS = Set.of("quick");
-
     private OneLine() {
     }
 
@@ -49,9 +46,6 @@ final class OneLine {
                 throw new IllegalArgumentException("field '" + t + "' is not of the form key=value");
             }
             String key = t.substring(0, eq).toLowerCase(Locale.ROOT);
-            if (IGNORED_KEYS.contains(key)) {
-                continue;
-            }
             if (f.put(key, t.substring(eq + 1)) != null) {
                 throw new IllegalArgumentException("field '" + key + "' given twice");
             }
@@ -73,16 +67,12 @@ final class OneLine {
         throw new IllegalArgumentException("'" + line + "' is op=" + op.name() + ", not op=" + name);
     }
 
-    /**
-     * Rejects keys outside {@code known}; the message lists every key a line may carry, the
-     * {@link #IGNORED_KEYS} ({@code quick}) too, since the reader accepts them.
-     */
+    /** Rejects keys outside {@code known}; the message lists them. */
     static void checkKeys(Map<String, String> f, Set<String> known) {
         for (String key : f.keySet()) {
             if (!known.contains(key)) {
-                java.util.TreeSet<String> accepted = new java.util.TreeSet<>(known);
-                accepted.addAll(IGNORED_KEYS);
-                throw new IllegalArgumentException("unknown field '" + key + "' (known: " + accepted + ")");
+                throw new IllegalArgumentException("unknown field '" + key + "' (known: " + new java.util.TreeSet<>(known)
+                        + ")");
             }
         }
     }

@@ -107,7 +107,7 @@ final class BenchSuite {
             String first = line.split("\\s+", 2)[0];
             String name = first.contains("=") ? "line" + (i + 1) : first;
             try {
-                problems.add(new Problem(name, problem(line), quickFlag(line)));
+                problems.add(problem(name, line));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(source + ", line " + (i + 1) + ": " + e.getMessage());
             }
@@ -118,18 +118,29 @@ final class BenchSuite {
         return problems;
     }
 
-    private static boolean quickFlag(String line) {
+    /**
+     * A line's problem, its {@code quick} field taken out first: that field is the shapes file's,
+     * not the operator's, so {@link Operation#parse} never sees it.
+     */
+    private static Problem problem(String name, String line) {
+        StringBuilder rest = new StringBuilder();
+        Boolean quick = null;
         for (String field : line.split("\\s+")) {
-            if (field.startsWith("quick=")) {
-                String v = field.substring("quick=".length());
-                return switch (v) {
-                    case "1", "true" -> true;
-                    case "0", "false" -> false;
-                    default -> throw new IllegalArgumentException("quick='" + v + "' must be 0 or 1");
-                };
+            if (!field.toLowerCase(java.util.Locale.ROOT).startsWith("quick=")) {
+                rest.append(field).append(' ');
+                continue;
             }
+            if (quick != null) {
+                throw new IllegalArgumentException("field 'quick' given twice");
+            }
+            String v = field.substring("quick=".length());
+            quick = switch (v) {
+                case "1", "true" -> true;
+                case "0", "false" -> false;
+                default -> throw new IllegalArgumentException("quick='" + v + "' must be 0 or 1");
+            };
         }
-        return false;
+        return new Problem(name, problem(rest.toString()), quick != null && quick);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.convcl.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.DeformConv2d;
@@ -130,6 +131,23 @@ class BenchCommandTest {
         assertEquals("resnet50.res2.3x3", suite.get(0).name());
         assertTrue(suite.stream().anyMatch(p -> p.name().equals("dcnv2.res4.og4")
                 && p.spec() instanceof DeformConv2d d && d.offsetGroups() == 4 && d.mask()));
+    }
+
+    /**
+     * quick=1 is the shapes file's own field: its reader takes it out before the operator's parser
+     * sees the line, so the line's problem is the same with or without it.
+     */
+    @Test
+    void quickIsAShapesFileFieldNotAProblemField() {
+        String conv = "op=conv2d n=1 c=4 h=9 w=9 k=4 kh=3 kw=3";
+        List<BenchSuite.Problem> suite = BenchSuite.parse("s.txt", "a " + conv + " quick=1\nb " + conv + "\n"
+                + "c QUICK=true " + conv + "\nd " + conv + " quick=0\n");
+        assertEquals(List.of(true, false, true, false), suite.stream().map(BenchSuite.Problem::quick).toList());
+        assertEquals(1, suite.stream().map(BenchSuite.Problem::op).distinct().count(), suite.toString());
+        assertEquals("s.txt, line 1: quick='2' must be 0 or 1", assertThrows(IllegalArgumentException.class,
+                () -> BenchSuite.parse("s.txt", "a " + conv + " quick=2")).getMessage());
+        assertEquals("s.txt, line 1: field 'quick' given twice", assertThrows(IllegalArgumentException.class,
+                () -> BenchSuite.parse("s.txt", "a " + conv + " quick=1 quick=0")).getMessage());
     }
 
     @Test
