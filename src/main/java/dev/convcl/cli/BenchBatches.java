@@ -43,9 +43,11 @@ final class BenchBatches {
         for (String part : text.split(",", -1)) {
             int n;
             try {
-                n = Integer.parseInt(part.trim());
+                n = IntArg.parse(part);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("--batch '" + text + "': '" + part + "' is not a whole number");
+            } catch (IntArg.OutOfRange e) {
+                throw new IllegalArgumentException("--batch '" + text + "': " + e.getMessage());
             }
             if (n < 1) {
                 throw new IllegalArgumentException("--batch '" + text + "': " + n + " must be at least 1");

@@ -106,6 +106,9 @@ public final class Main implements Runnable {
                 throw new CommandLine.TypeConversionException(e.getMessage());
             }
         });
+        // 99999999999 is out of an int's range, not "not an int" as picocli's own converter says
+        cl.registerConverter(Integer.class, new IntArg.Converter());
+        cl.registerConverter(int.class, new IntArg.Converter());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         return cl;
     }

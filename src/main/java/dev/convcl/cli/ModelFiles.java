@@ -140,7 +140,7 @@ final class ModelFiles {
     /** {@code 1,3,224,224} as dimensions, each at least 1. */
     static int[] parseShape(String text, String flag) {
         try {
-            int[] d = Arrays.stream(text.split(",", -1)).map(String::trim).mapToInt(Integer::parseInt).toArray();
+            int[] d = Arrays.stream(text.split(",", -1)).mapToInt(IntArg::parse).toArray();
             for (int v : d) {
                 if (v < 1) {
                     throw new NumberFormatException();
@@ -150,6 +150,8 @@ final class ModelFiles {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(flag + " '" + text + "' must be comma-separated positive integers, "
                     + "N,C,H,W for an image input, e.g. 1,3,224,224");
+        } catch (IntArg.OutOfRange e) {
+            throw new IllegalArgumentException(flag + " '" + text + "': " + e.getMessage());
         }
     }
 }

@@ -398,23 +398,22 @@ final class RunCommand extends CliCommand {
         }
     }
 
-    /** {@code 2} as (2, 2), {@code 2,1} as (2, 1). */
+    /** {@code 2} as (2, 2), {@code 2,1} as (2, 1); a value out of an int's range is named as such. */
     static final class PairConverter implements ITypeConverter<Pair> {
         @Override
         public Pair convert(String value) {
-            try {
-                String[] parts = value.split(",", -1);
-                if (parts.length == 1) {
-                    int v = Integer.parseInt(parts[0].trim());
-                    return new Pair(v, v);
+            String[] parts = value.split(",", -1);
+            if (parts.length <= 2) {
+                try {
+                    int h = IntArg.parse(parts[0]);
+                    return new Pair(h, parts.length == 1 ? h : IntArg.parse(parts[1]));
+                } catch (NumberFormatException e) {
+                    // below
+                } catch (IntArg.OutOfRange e) {
+                    throw new TypeConversionException((parts.length == 1 ? "" : "'" + value + "': ") + e.getMessage());
                 }
-                if (parts.length == 2) {
-                    return new Pair(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
-                }
-                throw new NumberFormatException(value);
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not one integer or two separated by a comma");
             }
+            throw new TypeConversionException("'" + value + "' is not one integer or two separated by a comma");
         }
     }
 }

@@ -104,6 +104,30 @@ class ErrorsTest {
         assertTrue(existing.err().startsWith("convcl tune: tuning folder /proc (--dir): "), existing.toString());
     }
 
+    /**
+     * An integer option (or list of integers) given a value beyond an int says so, naming the
+     * value and the bound; a value that is no integer keeps its own message.
+     */
+    @Test
+    void anIntegerOutOfRangeIsNamedAsSuch() {
+        Cli.assertUsageLine(Cli.run("run", "--padding", "99999999999"), "convcl run: Invalid value for option "
+                + "'--padding': '99999999999' is out of range for an int (at most 2147483647) (see 'convcl run --help')");
+        Cli.assertUsageError(Cli.run("run", "--stride", "1,-99999999999"),
+                "'--stride': '1,-99999999999': '-99999999999' is out of range for an int (at least -2147483648)");
+        Cli.assertUsageError(Cli.run("run", "--groups", "99999999999"),
+                "'--groups': '99999999999' is out of range for an int (at most 2147483647)");
+        Cli.assertUsageError(Cli.run("bench", "--iters", "99999999999"),
+                "'--iters': '99999999999' is out of range for an int (at most 2147483647)");
+        Cli.assertUsageLine(Cli.run("bench", "--batch", "1,99999999999"),
+                "convcl bench: --batch '1,99999999999': '99999999999' is out of range for an int (at most 2147483647)");
+        Cli.assertUsageError(Cli.run("verify", "--count", "99999999999"),
+                "'--count': '99999999999' is out of range for an int (at most 2147483647)");
+        // not integers at all
+        Cli.assertUsageError(Cli.run("run", "--padding", "1.5"), "'1.5' is not one integer or two separated by a comma");
+        Cli.assertUsageError(Cli.run("bench", "--iters", "ten"), "'ten' is not an int");
+        Cli.assertUsageError(Cli.run("bench", "--batch", "1,x"), "--batch '1,x': 'x' is not a whole number");
+    }
+
     @Test
     void theOutOfMemoryMessageNamesTheMemoryThatRanOut() {
         assertEquals("out of memory: the Java heap (at most 512 MiB) is too small for this command; give the JVM more, "

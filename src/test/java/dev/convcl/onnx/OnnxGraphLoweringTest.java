@@ -255,6 +255,8 @@ class OnnxGraphLoweringTest {
                 "--input-shape foo=1,3,4,4: the model has no input 'foo'; its only input is 'x'");
         assertRefused(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "1,3,x,4"),
                 "--input-shape '1,3,x,4' must be comma-separated positive integers, N,C,H,W for an image input");
+        assertRefused(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "1,3,99999999999,4"),
+                "--input-shape '1,3,99999999999,4': '99999999999' is out of range for an int (at most 2147483647)");
     }
 
     /** x [1, 1, 2, 4] with +inf, -inf and NaN among ordinary values, for {@link #openClipModel}. */

@@ -1,0 +1,61 @@
+package dev.convcl.cli;
+
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * Integers typed on the command line, for every int option and list of ints. {@link Integer#parseInt}
+ * fails the same way on {@code x} and on {@code 99999999999}; this tells an integer outside an
+ * int's range from a value that is no integer, so the message names the rule the value breaks.
+ */
+final class IntArg {
+    private IntArg() {
+    }
+
+    /** An integer that does not fit an int; not a {@link NumberFormatException}, so callers tell the two apart. */
+    static final class OutOfRange extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        OutOfRange(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * {@code text}, blanks around it ignored, as an int.
+     *
+     * @throws OutOfRange            when it is an integer outside an int's range:
+     *                               {@code '99999999999' is out of range for an int (at most 2147483647)}
+     * @throws NumberFormatException when it is no integer at all
+     */
+    static int parse(String text) {
+        String t = text.trim();
+        try {
+            return Integer.parseInt(t);
+        } catch (NumberFormatException e) {
+            if (t.matches("[+-]?[0-9]+")) {
+                throw new OutOfRange("'" + t + "' is out of range for an int ("
+                        + (t.startsWith("-") ? "at least " + Integer.MIN_VALUE : "at most " + Integer.MAX_VALUE) + ")");
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The converter of {@code int} and {@code Integer} options (registered in {@link Main#commandLine()}):
+     * picocli's own message, {@code 'x' is not an int}, for a value that is no integer, and
+     * {@link #parse}'s for one out of range.
+     */
+    static final class Converter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            try {
+                return parse(value);
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not an int");
+            } catch (OutOfRange e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}
