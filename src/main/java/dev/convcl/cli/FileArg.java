@@ -6,6 +6,8 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A file (or folder) named on the command line: its role in the command ("input", "shapes file",
@@ -61,8 +63,11 @@ record FileArg(String role, String flag, Path path) {
      * everything (root may "write" {@code /proc} or {@code /sys}), so a file is written in it and
      * deleted; a folder that did not exist is created for that and, when the probe fails, removed
      * again (the command would create it after its work anyway).
+     *
+     * @return the folders this call created, innermost first (none when the folder existed), for
+     *         {@link #removeIfEmpty} when the command fails before writing into them
      */
-    void checkFolderWritable() {
+    List<Path> checkFolderWritable() {
         Path abs = path.toAbsolutePath();
         boolean existed = Files.exists(abs);
         if (existed) {
@@ -80,27 +85,37 @@ record FileArg(String role, String flag, Path path) {
         if (!existed && parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
             throw error("cannot be created: " + parent + (Files.isDirectory(parent) ? " is not writable" : " is a file"));
         }
+        // the folders made here, innermost first, up to the parent that was there
+        List<Path> created = new ArrayList<>();
+        for (Path p = abs; !existed && p != null && !p.equals(parent); p = p.getParent()) {
+            created.add(p);
+        }
         String why;
         try {
             Files.createDirectories(abs);
             Files.delete(Files.createTempFile(abs, ".convcl-probe", ".tmp"));
-            return;
+            return List.copyOf(created);
         } catch (IOException e) {
             why = problem(e);
         } catch (UnsupportedOperationException | SecurityException e) {
             why = e.getMessage();
         }
-        if (!existed) {
-            // the folders made here, innermost first, up to the parent that was there
-            for (Path p = abs; p != null && !p.equals(parent); p = p.getParent()) {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException | SecurityException ignored) {
-                    break; // not empty or not ours: leave it
-                }
+        removeIfEmpty(created);
+        throw error((existed ? "cannot be written (" : "cannot be created or written (") + why + ")");
+    }
+
+    /**
+     * Removes the folders {@link #checkFolderWritable} created, innermost first, each only while
+     * it is empty: the first that holds anything (or cannot be removed) is left with those above it.
+     */
+    static void removeIfEmpty(List<Path> created) {
+        for (Path p : created) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException | SecurityException e) {
+                return; // not empty or not ours: leave it
             }
         }
-        throw error((existed ? "cannot be written (" : "cannot be created or written (") + why + ")");
     }
 
     /** Writes the file all at once or not at all ({@link AtomicFiles}); a failure becomes {@link #error}. */

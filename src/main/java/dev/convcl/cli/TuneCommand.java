@@ -61,17 +61,29 @@ final class TuneCommand extends CliCommand {
         if (specs.isEmpty()) {
             throw new IllegalArgumentException("no problem selected from " + (shapes == null ? "the bundled suite" : shapes));
         }
-        if (dir != null) {
-            // Found out now rather than after minutes of timing.
-            new FileArg("tuning folder", "--dir", dir).checkFolderWritable();
+        // Found out now rather than after minutes of timing; a folder made for that is removed
+        // again if the command fails before its tuning file is in it.
+        List<Path> created = dir == null ? List.of()
+                : new FileArg("tuning folder", "--dir", dir).checkFolderWritable();
+        boolean done = false;
+        try {
+            tune(specs, dir != null ? dir : TuningTable.defaultDir());
+            done = true;
+        } finally {
+            if (!done) {
+                FileArg.removeIfEmpty(created);
+            }
         }
+        return 0;
+    }
+
+    private void tune(List<Convolution> specs, Path folder) {
         DeviceChoice choice = device.kind() == DeviceChoice.Kind.AUTO ? DeviceChoice.OPENCL : device;
         try (Engine engine = Engine.create(choice)) {
             Optional<OpenClContext> ctx = PeakCommand.openClContext(engine);
             if (ctx.isEmpty()) {
                 throw new IllegalArgumentException("no OpenCL device to tune: " + engine.deviceName());
             }
-            Path folder = dir != null ? dir : TuningTable.defaultDir();
             List<Tuner.Choice> chosen = Tuner.tune(ctx.get(), specs, line -> {
                 err().println(line);
                 err().flush();
@@ -84,6 +96,5 @@ final class TuneCommand extends CliCommand {
             }
             out().println("tuning file: " + TuningTable.fileFor(folder, ctx.get().info()));
         }
-        return 0;
     }
 }

@@ -105,6 +105,23 @@ class ErrorsTest {
     }
 
     /**
+     * A folder tune made for its --dir probe is removed again when the command then fails before
+     * writing its tuning file (a device index no machine has); one that was there stays.
+     */
+    @Test
+    void tuneRemovesTheDirItMadeWhenItFails() throws IOException {
+        Path made = dir.resolve("new").resolve("tuning");
+        Cli.Result r = Cli.run("tune", "--quick", "--dir", made.toString(), "--device", "opencl:999");
+        Cli.assertErrorLine(r, Main.EXIT_USAGE);
+        assertTrue(r.err().contains("opencl:999"), r.toString());
+        assertEquals(List.of(), Cli.names(dir), "no folder left behind: " + r);
+        Path existing = Files.createDirectory(dir.resolve("existing"));
+        Cli.assertErrorLine(Cli.run("tune", "--quick", "--dir", existing.toString(), "--device", "opencl:999"),
+                Main.EXIT_USAGE);
+        assertEquals(List.of("existing"), Cli.names(dir), "a folder that was there is not the command's to remove");
+    }
+
+    /**
      * An integer option (or list of integers) given a value beyond an int says so, naming the
      * value and the bound; a value that is no integer keeps its own message.
      */
