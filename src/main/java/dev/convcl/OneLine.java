@@ -85,10 +85,16 @@ final class OneLine {
         return v;
     }
 
+    /** {@code v} as an int; the message tells an integer beyond an int's range from a value that is none. */
     static int parseInt(String key, String v) {
+        String t = v.trim();
         try {
-            return Integer.parseInt(v.trim());
+            return Integer.parseInt(t);
         } catch (NumberFormatException e) {
+            if (t.matches("[+-]?[0-9]+")) {
+                throw new IllegalArgumentException(key + "='" + t + "' is out of range for an int ("
+                        + (t.startsWith("-") ? "at least " + Integer.MIN_VALUE : "at most " + Integer.MAX_VALUE) + ")");
+            }
             throw new IllegalArgumentException(key + "='" + v + "' is not an integer");
         }
     }
