@@ -86,9 +86,13 @@ public final class Problems {
         return ProblemCorpus.random(true, DEFORM2D_SEED, RANDOM_DEFORM2D_COUNT);
     }
 
-    /** A convolution in the one-line form ({@link Operation#parse}). */
+    /**
+     * A convolution in the one-line form ({@link Operation#parse}), or a shapes-file line: its
+     * {@code quick=} field (the shapes file's, not the operator's) is dropped first, so the
+     * benchmarks in this tree (GemmBenchmark, TiledKernelBench) read the bundled shapes file.
+     */
     public static Convolution parse(String line) {
-        return (Convolution) Operation.parse(line);
+        return (Convolution) Operation.parse(line.replaceAll("(?i)(^|\\s)quick=\\S*", " ").trim());
     }
 
     /** A deformable convolution in the one-line form. */
