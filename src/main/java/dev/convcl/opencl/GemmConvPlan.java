@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.jocl.CLException;
 import org.jocl.Pointer;
+import org.jocl.cl_event;
 
 /**
  * Ordinary (non-depthwise) conv2d as an implicit GEMM ({@code conv2d_gemm.cl}) with one
@@ -31,7 +32,8 @@ import org.jocl.Pointer;
  * graph ({@link #useScratchpad}), whose padding another plan may have
  * overwritten, so each call zeroes it again before the copy. The weights are packed on the
  * device ({@code pack_weights}) into the plan's panel layout: once when they are bound, or on each
- * call that passes them. {@link #lastKernelMillis()} is the packing (when it ran) plus the GEMM.
+ * call that passes them. {@link #lastKernelMillis()} is the packing (when it ran), the copy into the
+ * padded input layout (when the call made one: a tile's cost, which the tuner must see) and the GEMM.
  */
 final class GemmConvPlan implements Primitive {
     static final String SOURCE = "conv2d_gemm.cl";
@@ -267,24 +269,35 @@ final class GemmConvPlan implements Primitive {
             // interior is overwritten by the copy below; only the padding and the slack matter,
             // but one fill of the region is one command where the borders would be many).
             long from = geo.padded ? 0 : spec.inputSize() * elem;
+            cl_event fill = new cl_event();
             clEnqueueFillBuffer(ctx.queue(), input.mem(), Pointer.to(new byte[] {0}), 1, from,
-                    scratchpadBytes() - from, 0, null, null);
+                    scratchpadBytes() - from, 0, null, fill);
+            events.add(fill);
         }
         if (!geo.padded) {
-            clEnqueueCopyBuffer(ctx.queue(), src.mem(), input.mem(), 0, 0, spec.inputSize() * elem, 0, null, null);
+            cl_event copy = new cl_event();
+            clEnqueueCopyBuffer(ctx.queue(), src.mem(), input.mem(), 0, 0, spec.inputSize() * elem, 0, null, copy);
+            events.add(copy);
             return;
         }
         // The image goes to row pad_top, column pad_left of each plane; the rows and columns after
         // it (pad_bottom, pad_right, then the slack) stay zero.
+        cl_event copy = new cl_event();
         clEnqueueCopyBufferRect(ctx.queue(), src.mem(), input.mem(), new long[] {0, 0, 0},
                 new long[] {(long) spec.padLeft() * elem, spec.padTop(), 0},
                 new long[] {rowBytes, spec.h(), (long) spec.n() * spec.c()},
-                rowBytes, rowBytes * spec.h(), (long) geo.iwp * elem, (long) geo.ihp * geo.iwp * elem, 0, null, null);
+                rowBytes, rowBytes * spec.h(), (long) geo.iwp * elem, (long) geo.ihp * geo.iwp * elem, 0, null, copy);
+        events.add(copy);
     }
 
     @Override
     public synchronized double lastKernelMillis() {
         return events.millis();
+    }
+
+    /** The device commands {@link #lastKernelMillis()} sums for the last call (tests). */
+    synchronized int lastTimedCommands() {
+        return events.commands();
     }
 
     @Override

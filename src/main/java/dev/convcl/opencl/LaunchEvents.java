@@ -12,6 +12,7 @@ import org.jocl.cl_event;
 final class LaunchEvents {
     private final List<cl_event> events = new ArrayList<>();
     private double lastMillis = Double.NaN;
+    private int commands;
 
     /** Starts a new call: the previous call's events are released unread. */
     void reset() {
@@ -20,10 +21,17 @@ final class LaunchEvents {
         }
         events.clear();
         lastMillis = Double.NaN;
+        commands = 0;
     }
 
     void add(cl_event ev) {
         events.add(ev);
+        commands++;
+    }
+
+    /** The commands of the last call whose time {@link #millis()} sums (kernels, copies, fills). */
+    int commands() {
+        return commands;
     }
 
     /** The summed kernel time of the last call, waiting for its kernels; NaN when none ran or one failed. */

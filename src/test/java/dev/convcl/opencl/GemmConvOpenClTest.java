@@ -315,6 +315,38 @@ class GemmConvOpenClTest {
         }
     }
 
+    /**
+     * A call's kernel time counts the copy into the padded input layout where the tile makes one:
+     * the tuner compares tiles by it, and only some tiles copy (pixel-vector tiles and tiles along
+     * the virtual grid do, channel-vector tiles that pad as they read do not), so a copy left out
+     * made the copying tiles look faster than they run (ResNeXt's grouped 3x3: the tuner's 144
+     * GFLOP/s against bench's 34).
+     */
+    @Test
+    void kernelTimeCountsTheCopyIntoThePaddedLayout() {
+        Convolution spec = Problems.parse(SHAPES.get(1));
+        Args args = Tensors.args(spec, 8, true, 0);
+        OpenClContext ctx = DEVICE.context();
+        float[] ref = CrossCheck.reference(spec, args);
+        for (GemmConfig cfg : List.of(GemmConfig.pv(16, 8, 32, 1), GemmConfig.cm(16, 16, 28, 1))) {
+            boolean copies = GemmConvPlan.Geometry.of(spec, cfg).copiesInput(spec);
+            if (cfg.kind() == GemmConfig.Kind.PV) {
+                assertTrue(copies, "the pixel-vector tile copies the padded input of " + spec);
+            }
+            try (GemmConvPlan plan = new GemmConvPlan(ctx, spec, cfg);
+                 Memory weights = DEVICE.backend().allocate("bound weight", 4L * spec.weightSize())) {
+                DEVICE.backend().write(weights, (HostTensor) args.get(Arg.WEIGHTS));
+                plan.bind(Arg.WEIGHTS, weights);
+                Args withoutWeights = args.with(Arg.WEIGHTS, null);
+                assertEquals(-1, Tensors.firstMismatch(ref, Primitives.output(DEVICE.backend(), plan, spec, withoutWeights)),
+                        cfg + ": " + spec);
+                assertEquals(copies ? 2 : 1, plan.lastTimedCommands(), cfg + " (copies the input: " + copies
+                        + "): the commands its kernel time sums, " + spec);
+                assertTrue(plan.lastKernelMillis() >= 0, cfg + ": kernel time of " + spec);
+            }
+        }
+    }
+
     @Test
     void depthwiseAndDeformableStayWithTheirKernels() {
         Convolution dw = Problems.parse("op=conv2d n=1 c=8 h=9 w=9 k=8 kh=3 kw=3 stride=1 pad=1 dil=1 groups=8");
