@@ -79,7 +79,12 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
                             return new DeviceChoice(Kind.OPENCL, idx);
                         }
                     } catch (NumberFormatException ignored) {
-                        // falls through to the error below
+                        String n = v.substring("opencl:".length());
+                        if (n.matches("[0-9]+")) {
+                            throw new IllegalArgumentException("device '" + s + "': N=" + n
+                                    + " is out of range for a device index (at most " + Integer.MAX_VALUE + ")");
+                        }
+                        // otherwise falls through to the error below
                     }
                 }
                 throw new IllegalArgumentException("device '" + s + "' is not one of auto, cpu, opencl, opencl:N (N >= 0)");

@@ -28,4 +28,16 @@ class DeviceChoiceTest {
             }
         }
     }
+
+    /** A device index too large for an int is out of range, not "not one of" the forms it has. */
+    @Test
+    void anIndexBeyondAnIntIsOutOfRange() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DeviceChoice.parse("opencl:99999999999"));
+        assertEquals("device 'opencl:99999999999': N=99999999999 is out of range for a device index (at most 2147483647)",
+                e.getMessage());
+        assertEquals(new DeviceChoice(DeviceChoice.Kind.OPENCL, 2147483647), DeviceChoice.parse("opencl:2147483647"));
+        e = assertThrows(IllegalArgumentException.class, () -> DeviceChoice.parse("opencl:-1"));
+        assertEquals("device 'opencl:-1' is not one of auto, cpu, opencl, opencl:N (N >= 0)", e.getMessage());
+    }
 }
