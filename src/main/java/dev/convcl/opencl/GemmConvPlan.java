@@ -32,8 +32,9 @@ import org.jocl.cl_event;
  * graph ({@link #useScratchpad}), whose padding another plan may have
  * overwritten, so each call zeroes it again before the copy. The weights are packed on the
  * device ({@code pack_weights}) into the plan's panel layout: once when they are bound, or on each
- * call that passes them. {@link #lastKernelMillis()} is the packing (when it ran), the copy into the
- * padded input layout (when the call made one: a tile's cost, which the tuner must see) and the GEMM.
+ * call that passes them. {@link #lastKernelMillis()} is the packing (when it ran) plus the GEMM;
+ * {@link #lastDeviceMillis()} adds the copy into the padded input layout and the fill before it
+ * (when the call made them): a cost some tiles pay and others do not, which the tuner must see.
  */
 final class GemmConvPlan implements Primitive {
     static final String SOURCE = "conv2d_gemm.cl";
@@ -59,6 +60,8 @@ final class GemmConvPlan implements Primitive {
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
     private final LaunchEvents events = new LaunchEvents();
+    /** The last call's copy into the padded input layout and the fill before it (not kernels). */
+    private final LaunchEvents copies = new LaunchEvents();
     /** Where weights passed with a call are packed (allocated on the first such call). */
     private DeviceBuffer callPacked;
 
@@ -224,6 +227,8 @@ final class GemmConvPlan implements Primitive {
     public synchronized void execute(Map<Arg, Memory> args) {
         Map<Arg, DeviceBuffer> all = KernelPrimitive.buffers(bound, args);
         events.reset();
+        copies.reset();
+        boolean queued = false;
         try {
             // Weights passed with the call are packed for this call alone, into a buffer of their
             // own, so the bound weights' packing stays valid for the calls after it.
@@ -246,8 +251,15 @@ final class GemmConvPlan implements Primitive {
                 gemm.arg(i, gemmArgs[i]);
             }
             events.add(gemm.launch(gemmGlobal, gemmLocal));
+            queued = true;
         } catch (CLException e) {
             throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);
+        } finally {
+            if (!queued) {
+                // a failed call has no time: not the time of the commands queued before the failure
+                events.reset();
+                copies.reset();
+            }
         }
     }
 
@@ -272,12 +284,12 @@ final class GemmConvPlan implements Primitive {
             cl_event fill = new cl_event();
             clEnqueueFillBuffer(ctx.queue(), input.mem(), Pointer.to(new byte[] {0}), 1, from,
                     scratchpadBytes() - from, 0, null, fill);
-            events.add(fill);
+            copies.add(fill);
         }
         if (!geo.padded) {
             cl_event copy = new cl_event();
             clEnqueueCopyBuffer(ctx.queue(), src.mem(), input.mem(), 0, 0, spec.inputSize() * elem, 0, null, copy);
-            events.add(copy);
+            copies.add(copy);
             return;
         }
         // The image goes to row pad_top, column pad_left of each plane; the rows and columns after
@@ -287,7 +299,7 @@ final class GemmConvPlan implements Primitive {
                 new long[] {(long) spec.padLeft() * elem, spec.padTop(), 0},
                 new long[] {rowBytes, spec.h(), (long) spec.n() * spec.c()},
                 rowBytes, rowBytes * spec.h(), (long) geo.iwp * elem, (long) geo.ihp * geo.iwp * elem, 0, null, copy);
-        events.add(copy);
+        copies.add(copy);
     }
 
     @Override
@@ -295,13 +307,21 @@ final class GemmConvPlan implements Primitive {
         return events.millis();
     }
 
-    /** The device commands {@link #lastKernelMillis()} sums for the last call (tests). */
-    synchronized int lastTimedCommands() {
-        return events.commands();
+    /** {@link #lastKernelMillis()} plus the copy into the padded input layout and the fill before it, when the call made them. */
+    @Override
+    public synchronized double lastDeviceMillis() {
+        double kernels = events.millis();
+        return copies.commands() == 0 ? kernels : kernels + copies.millis();
+    }
+
+    /** The copies and fills {@link #lastDeviceMillis()} adds to the last call's kernels (tests). */
+    synchronized int lastCopyCommands() {
+        return copies.commands();
     }
 
     @Override
     public synchronized void close() {
+        copies.close();
         events.close();
         bound.clear();
         for (int i = owned.size() - 1; i >= 0; i--) {

@@ -405,7 +405,7 @@ public final class Tuner {
                 }
                 long start = System.nanoTime();
                 e.getValue().execute(call);
-                double ms = e.getValue().lastKernelMillis();
+                double ms = e.getValue().lastDeviceMillis();
                 if (!(ms >= 0)) {
                     ms = (System.nanoTime() - start) / 1e6; // no profiling information: wall time
                 }

@@ -70,6 +70,16 @@ public interface Primitive extends AutoCloseable {
         return Double.NaN;
     }
 
+    /**
+     * Device time of everything the last {@link #execute} queued, in milliseconds: its kernels
+     * ({@link #lastKernelMillis()}) and the copies and fills it made on the device (a GEMM plan's
+     * copy into its padded input layout), waiting for them; NaN where not measured. What the
+     * tuner ranks candidates by, since some candidates copy and others do not.
+     */
+    default double lastDeviceMillis() {
+        return lastKernelMillis();
+    }
+
     /** Releases device resources; idempotent, never throws. */
     @Override
     void close();
