@@ -137,7 +137,7 @@ final class BenchSuite {
             quick = switch (v) {
                 case "1", "true" -> true;
                 case "0", "false" -> false;
-                default -> throw new IllegalArgumentException("quick='" + v + "' must be 0 or 1");
+                default -> throw new IllegalArgumentException("quick='" + v + "' must be 0 or 1 (or false or true)");
             };
         }
         return new Problem(name, problem(rest.toString()), quick != null && quick);

@@ -68,7 +68,7 @@ record FileArg(String role, String flag, Path path) {
      *         {@link #removeIfEmpty} when the command fails before writing into them
      */
     List<Path> checkFolderWritable() {
-        Path abs = path.toAbsolutePath();
+        Path abs = path.toAbsolutePath().normalize();
         boolean existed = Files.exists(abs);
         if (existed) {
             if (!Files.isDirectory(abs)) {

@@ -144,7 +144,7 @@ class BenchCommandTest {
                 + "c QUICK=true " + conv + "\nd " + conv + " quick=0\n");
         assertEquals(List.of(true, false, true, false), suite.stream().map(BenchSuite.Problem::quick).toList());
         assertEquals(1, suite.stream().map(BenchSuite.Problem::op).distinct().count(), suite.toString());
-        assertEquals("s.txt, line 1: quick='2' must be 0 or 1", assertThrows(IllegalArgumentException.class,
+        assertEquals("s.txt, line 1: quick='2' must be 0 or 1 (or false or true)", assertThrows(IllegalArgumentException.class,
                 () -> BenchSuite.parse("s.txt", "a " + conv + " quick=2")).getMessage());
         assertEquals("s.txt, line 1: field 'quick' given twice", assertThrows(IllegalArgumentException.class,
                 () -> BenchSuite.parse("s.txt", "a " + conv + " quick=1 quick=0")).getMessage());

@@ -119,6 +119,11 @@ class ErrorsTest {
         Cli.assertErrorLine(Cli.run("tune", "--quick", "--dir", existing.toString(), "--device", "opencl:999"),
                 Main.EXIT_USAGE);
         assertEquals(List.of("existing"), Cli.names(dir), "a folder that was there is not the command's to remove");
+        // a path through a folder that does not exist: the folder made is the one the path names
+        Path dotted = dir.resolve("gone").resolve("..").resolve("made");
+        Cli.assertErrorLine(Cli.run("tune", "--quick", "--dir", dotted.toString(), "--device", "opencl:999"),
+                Main.EXIT_USAGE);
+        assertEquals(List.of("existing"), Cli.names(dir), "no folder left behind by " + dotted);
     }
 
     /**
