@@ -54,7 +54,9 @@ public final class BatchScaling {
                 String[] parts = names[b].split("r");
                 batch[b] = Integer.parseInt(parts[0]);
                 int sets = parts.length > 1 ? Integer.parseInt(parts[1]) : 1;
-                Operation op = Operation.parse(a[0].replaceFirst("n=\\d+", "n=" + batch[b]));
+                // a line pasted from a shapes file may carry its quick= field, which is not the operator's
+                Operation op = Operation.parse(a[0].replaceAll("(^|\\s)quick=\\S*", " ").trim()
+                        .replaceFirst("n=\\d+", "n=" + batch[b]));
                 plans[b] = engine.plan(op);
                 inputs[b] = new Args[sets];
                 for (int set = 0; set < sets; set++) {

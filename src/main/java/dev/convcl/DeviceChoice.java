@@ -60,7 +60,8 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
      *
      * @param s {@code auto}, {@code cpu}, {@code opencl} or {@code opencl:N} with N at least 0
      * @return the choice
-     * @throws IllegalArgumentException naming the value and the accepted forms
+     * @throws IllegalArgumentException naming the value and the accepted forms, or the
+     *                                  index N and its range when N is beyond an int
      */
     public static DeviceChoice parse(String s) {
         String v = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);

@@ -58,4 +58,25 @@ final class IntArg {
             }
         }
     }
+
+    /**
+     * The converter of {@code long} and {@code Long} options (registered in {@link Main#commandLine()},
+     * e.g. {@code verify --seed}): picocli's own message, {@code 'x' is not a long}, for a value that
+     * is no integer, and the range for one beyond a long's.
+     */
+    static final class LongConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            String t = value.trim();
+            try {
+                return Long.parseLong(t);
+            } catch (NumberFormatException e) {
+                if (t.matches("[+-]?[0-9]+")) {
+                    throw new TypeConversionException("'" + t + "' is out of range for a long ("
+                            + (t.startsWith("-") ? "at least " + Long.MIN_VALUE : "at most " + Long.MAX_VALUE) + ")");
+                }
+                throw new TypeConversionException("'" + value + "' is not a long");
+            }
+        }
+    }
 }

@@ -109,6 +109,8 @@ public final class Main implements Runnable {
         // 99999999999 is out of an int's range, not "not an int" as picocli's own converter says
         cl.registerConverter(Integer.class, new IntArg.Converter());
         cl.registerConverter(int.class, new IntArg.Converter());
+        cl.registerConverter(Long.class, new IntArg.LongConverter());
+        cl.registerConverter(long.class, new IntArg.LongConverter());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         return cl;
     }

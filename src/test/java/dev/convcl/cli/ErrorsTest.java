@@ -144,7 +144,10 @@ class ErrorsTest {
                 "convcl bench: --batch '1,99999999999': '99999999999' is out of range for an int (at most 2147483647)");
         Cli.assertUsageError(Cli.run("verify", "--count", "99999999999"),
                 "'--count': '99999999999' is out of range for an int (at most 2147483647)");
+        Cli.assertUsageError(Cli.run("verify", "--seed", "99999999999999999999"),
+                "'--seed': '99999999999999999999' is out of range for a long (at most 9223372036854775807)");
         // not integers at all
+        Cli.assertUsageError(Cli.run("verify", "--seed", "x"), "'x' is not a long");
         Cli.assertUsageError(Cli.run("run", "--padding", "1.5"), "'1.5' is not one integer or two separated by a comma");
         Cli.assertUsageError(Cli.run("bench", "--iters", "ten"), "'ten' is not an int");
         Cli.assertUsageError(Cli.run("bench", "--batch", "1,x"), "--batch '1,x': 'x' is not a whole number");
