@@ -33,9 +33,8 @@ final class IntArg {
         try {
             return Integer.parseInt(t);
         } catch (NumberFormatException e) {
-            if (t.matches("[+-]?[0-9]+")) {
-                throw new OutOfRange("'" + t + "' is out of range for an int ("
-                        + (t.startsWith("-") ? "at least " + Integer.MIN_VALUE : "at most " + Integer.MAX_VALUE) + ")");
+            if (isInteger(t)) {
+                throw new OutOfRange(outOfRange(t, "an int", Integer.MIN_VALUE, Integer.MAX_VALUE));
             }
             throw e;
         }
@@ -71,12 +70,22 @@ final class IntArg {
             try {
                 return Long.parseLong(t);
             } catch (NumberFormatException e) {
-                if (t.matches("[+-]?[0-9]+")) {
-                    throw new TypeConversionException("'" + t + "' is out of range for a long ("
-                            + (t.startsWith("-") ? "at least " + Long.MIN_VALUE : "at most " + Long.MAX_VALUE) + ")");
+                if (isInteger(t)) {
+                    throw new TypeConversionException(outOfRange(t, "a long", Long.MIN_VALUE, Long.MAX_VALUE));
                 }
                 throw new TypeConversionException("'" + value + "' is not a long");
             }
         }
+    }
+
+    /** Whether {@code t} is written as an integer (a sign, then digits), whatever its size. */
+    private static boolean isInteger(String t) {
+        return t.matches("[+-]?[0-9]+");
+    }
+
+    /** {@code '99999999999' is out of range for an int (at most 2147483647)}: the bound on {@code t}'s side. */
+    private static String outOfRange(String t, String type, long min, long max) {
+        return "'" + t + "' is out of range for " + type + " ("
+                + (t.startsWith("-") ? "at least " + min : "at most " + max) + ")";
     }
 }
