@@ -41,6 +41,19 @@ final class DepthwiseRowsPlan extends TiledConvPlan<DepthwiseRowsPlan.Tile> {
             return staged().addTo(o).define("ROWS", 1).define("CB", cb);
         }
 
+        /**
+         * A class's tile fitted to {@code s}: no vectors past the output row ({@code nv} at most
+         * what covers OW) and the rows balanced over OH. Unlike the staged tile it takes no rows for
+         * the vectors dropped: this kernel's accumulators are sized to the registers
+         * ({@link DeviceProfile#prefersRows}), and more rows would spill them.
+         */
+        @Override
+        public Tile fittedTo(Convolution s) {
+            int fitNv = Math.min(nv, Math.max(1, (s.outW() + vw - 1) / vw));
+            int fitTh = DepthwisePlan.balancedRows(s.outH(), th);
+            return fitNv == nv && fitTh == th ? this : new Tile(vw, fitNv, fitTh, cb);
+        }
+
         /** The same register tile of the staged kernel, whose local memory this one uses. */
         DepthwisePlan.Tile staged() {
             return new DepthwisePlan.Tile(vw, nv, th, 1, 1);

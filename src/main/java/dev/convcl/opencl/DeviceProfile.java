@@ -247,7 +247,7 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         }
         // Anything runs one work-item with a small tile, if its staged input fits.
         all.add(new DepthwisePlan.Tile(Math.min(4, vectorWidth), 1, 1, 1, 1));
-        return fitting(all, spec);
+        return fitting(fittedTo(all, spec), spec);
     }
 
     /**
@@ -336,7 +336,7 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
                 all.add(new DepthwiseRowsPlan.Tile(t.vw(), t.nv(), t.th(), depthwiseChannels(spec, t)));
             }
         }
-        return fitting(all, spec);
+        return fitting(fittedTo(all, spec), spec);
     }
 
     /**
@@ -498,6 +498,20 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         for (int[] t : table) {
             all.add(new DepthwisePlan.Tile(t[0], t[1], t[2], t[3], t[4]));
         }
+    }
+
+    /**
+     * The tiles of {@code all} as each runs {@code spec} ({@link KernelTile#fittedTo}: no vectors past
+     * the output row), in order, without the repeats that makes (a tile of 4 vectors and one of 2
+     * are one tile on a 28-wide output).
+     */
+    @SuppressWarnings("unchecked")
+    private static <T extends KernelTile> java.util.Collection<T> fittedTo(java.util.Collection<T> all, Convolution spec) {
+        java.util.LinkedHashSet<T> fitted = new java.util.LinkedHashSet<>();
+        for (T t : all) {
+            fitted.add((T) t.fittedTo(spec));
+        }
+        return fitted;
     }
 
     /** The tiles of {@code all} that fit the device for {@code spec}, in order. */

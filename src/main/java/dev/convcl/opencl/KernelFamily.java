@@ -112,6 +112,17 @@ enum KernelFamily {
         };
     }
 
+    /**
+     * Configuration {@code text}, measured on other problems of {@code spec}'s class, as it applies
+     * to {@code spec} ({@link KernelTile#fittedTo}: a depthwise tile loses the vectors past the
+     * output row); GEMM and deformable configurations as they are.
+     *
+     * @throws IllegalArgumentException naming the field when the text is not a configuration of this family
+     */
+    String fitted(Convolution spec, String text) {
+        return this == DEPTHWISE ? depthwiseTile(text).fittedTo(spec).toString() : text;
+    }
+
     /** Empty when configuration {@code text} can run {@code spec} on {@code device}, else why not. */
     Optional<String> unsuitable(Convolution spec, String text, OpenClDeviceInfo device) {
         try {

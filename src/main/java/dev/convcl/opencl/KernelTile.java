@@ -20,6 +20,16 @@ interface KernelTile {
     /** Adds the tile's -D options to {@code o}. */
     KernelOptions addTo(KernelOptions o);
 
+    /**
+     * This tile as it applies to {@code s}, a problem it was not necessarily measured on (a problem
+     * class's tile from the {@link TuningTable}, timed on the class's basis problems): the tile
+     * itself unless its kernel has a rule for narrower or shorter outputs. Idempotent: a tile fitted
+     * to {@code s} is its own fit.
+     */
+    default KernelTile fittedTo(Convolution s) {
+        return this;
+    }
+
     /** Whether the device can run this tile for {@code s} (work-group size, local memory). */
     default boolean fits(Convolution s, OpenClDeviceInfo d) {
         return workGroupSize() <= d.maxWorkGroup() && localBytes(s) <= d.localMemBytes();

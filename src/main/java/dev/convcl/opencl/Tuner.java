@@ -277,7 +277,8 @@ public final class Tuner {
                     Primitive plan = null;
                     try {
                         String config = TuningTable.DEFAULTS.equals(g) ? family.defaultConfig(s, ctx.info()).orElseThrow(
-                                () -> new IllegalStateException("the device has no default tile for " + s)) : g;
+                                () -> new IllegalStateException("the device has no default tile for " + s))
+                                : family.fitted(s, g); // as a plan will run it on this problem
                         plan = factory.create(ctx, s, config);
                         bindConstants(plan, args);
                         failure = check(plan, s, args, expected.get(i));

@@ -412,7 +412,8 @@ public final class TuningTable {
 
     /**
      * The first that applies (a tile the device runs, or DEFAULTS) of the class's tile for this
-     * very problem and the class's tile. Not the tile of another class (the base class of a
+     * very problem and the class's tile, each fitted to the problem ({@link KernelFamily#fitted}:
+     * the tuner timed them fitted too). Not the tile of another class (the base class of a
      * {@code -smallhw} one): a tile measured on other sizes can run far off its best (ResNet-18's
      * fully connected layer, a 1x1 on 1x1 pixels, 4.5x slower on the {@code pointwise} tile than
      * on its default); the device's rule is the better guess for a class not tuned.
@@ -424,15 +425,21 @@ public final class TuningTable {
         if (e != null) {
             String own = e.perProblem().get(problem);
             for (boolean perProblem : own == null ? new boolean[] {false} : new boolean[] {true, false}) {
-                String config = perProblem ? own : e.config();
-                if (DEFAULTS.equals(config)) {
+                String text = perProblem ? own : e.config();
+                if (DEFAULTS.equals(text)) {
                     return Optional.of(DEFAULTS);
+                }
+                String config = text;
+                try {
+                    config = family.fitted(spec, text);
+                } catch (IllegalArgumentException ex) {
+                    // not a configuration of the family: unsuitable() below names why
                 }
                 Optional<String> why = family.unsuitable(spec, config, device);
                 if (why.isEmpty()) {
                     return Optional.of(config);
                 }
-                warnOnce("tuning entry " + entryKey(family, key) + "=" + config
+                warnOnce("tuning entry " + entryKey(family, key) + "=" + text
                         + (perProblem ? " (the tile of " + problem + ")" : "") + " cannot run on " + device.describe()
                         + " (" + why.get() + "); using " + (perProblem ? "the class's tile" : "the default") + " for " + spec);
             }
