@@ -6,6 +6,7 @@ import dev.convcl.HostTensor;
 import dev.convcl.Operation;
 import dev.convcl.Plan;
 import dev.convcl.Tensor;
+import dev.convcl.cli.BenchSuite;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -55,7 +56,7 @@ public final class BatchScaling {
                 batch[b] = Integer.parseInt(parts[0]);
                 int sets = parts.length > 1 ? Integer.parseInt(parts[1]) : 1;
                 // a line pasted from a shapes file may carry its quick= field, which is not the operator's
-                Operation op = Operation.parse(a[0].replaceAll("(^|\\s)quick=\\S*", " ").trim()
+                Operation op = Operation.parse(BenchSuite.withoutQuick(a[0])
                         .replaceFirst("n=\\d+", "n=" + batch[b]));
                 plans[b] = engine.plan(op);
                 inputs[b] = new Args[sets];

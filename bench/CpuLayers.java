@@ -6,6 +6,7 @@ import dev.convcl.HostTensor;
 import dev.convcl.Operation;
 import dev.convcl.Plan;
 import dev.convcl.Tensor;
+import dev.convcl.cli.BenchSuite;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,8 +47,7 @@ public final class CpuLayers {
             String name = line.split("\\s+", 2)[0];
             if (filter.matcher(name).find()) {
                 // quick=1 is the shapes file's field, not the operator's: Operation.parse refuses it
-                problems.add(new String[] {name, line.substring(name.length()).replaceAll("(?i)(^|\\s)quick=\\S*", " ")
-                        .trim()});
+                problems.add(new String[] {name, BenchSuite.withoutQuick(line.substring(name.length()))});
             }
         }
         try (Engine engine = Engine.create()) {

@@ -82,8 +82,12 @@ public record Conv2d(int n, int c, int h, int w, int k, Window2d window, int gro
 
     /**
      * A builder preset for depthwise convolution ({@code torch.nn.Conv2d(c, multiplier * c, ...,
-     * groups=c)}): {@code groups = c}, {@code k = multiplier * c}. The multiplier is checked here,
-     * since {@link Builder#build()} sees only {@code k}; the shape is checked by
+     * groups=c)}): {@code groups = c}, {@code k = multiplier * c}. The preset stays depthwise: a
+     * later {@link Builder#input input(n, c2, h, w)} sets {@code groups = c2} and
+     * {@code k = multiplier * c2} (with the same checks), except that an explicit
+     * {@link Builder#groups groups(g)} or {@link Builder#output output(k)} called after this
+     * wins and is kept by later {@code input} calls. The multiplier is checked here and by each
+     * {@code input} call, since {@link Builder#build()} sees only {@code k}; the shape is checked by
      * {@link Builder#build()}.
      *
      * @param n          batch size
@@ -96,16 +100,9 @@ public record Conv2d(int n, int c, int h, int w, int k, Window2d window, int gro
      *                                  {@code multiplier * c} output channels do not fit an int
      */
     public static Builder depthwise(int n, int c, int h, int w, int multiplier) {
-        if (multiplier < 1) {
-            throw new IllegalArgumentException("depthwise multiplier=" + multiplier
-                    + " must be at least 1 (output channels per input channel)");
-        }
-        long k = (long) multiplier * c;
-        if (k > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("depthwise multiplier=" + multiplier + " times c=" + c + " is " + k
-                    + " output channels, more than 2^31-1");
-        }
-        return builder().input(n, c, h, w).output((int) k).groups(c);
+        Builder b = builder();
+        b.depthwisePreset(multiplier);
+        return b.input(n, c, h, w);
     }
 
     /**

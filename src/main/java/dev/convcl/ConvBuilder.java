@@ -4,7 +4,9 @@ package dev.convcl;
  * The builder methods {@link Conv2d.Builder} and {@link DeformConv2d.Builder} share, named after
  * {@code torch.nn.Conv2d}'s arguments. {@link #input} and {@link #output} have no default; the
  * others are kernel 1x1, stride 1, padding 0, dilation 1, groups 1, no bias, no post-ops, f32.
- * Setters only record values; the builder's {@code build()} checks them all and throws
+ * Setters only record values (but for {@link #input} on a depthwise preset, which derives the
+ * groups and output channels and checks the multiplier as {@link Conv2d#depthwise} does); the
+ * builder's {@code build()} checks them all and throws
  * {@link IllegalArgumentException} naming the field and the rule, or the setter that was never
  * called. Not thread-safe.
  *
@@ -23,6 +25,14 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
     int n = 1, c, h, w, k;
     /** Whether {@link #input} and {@link #output} were called: a 0 that was never set is not the user's c=0. */
     private boolean inputSet, outputSet;
+    /**
+     * The depth multiplier of a depthwise preset ({@link Conv2d#depthwise}), 0 when there is none.
+     * While it is set, {@link #input} derives {@code groups = c} and {@code k = multiplier * c}
+     * from the new {@code c}, each until {@link #groups} or {@link #output} sets it explicitly.
+     */
+    private int depthwiseMultiplier;
+    /** Whether {@link #input} derives the groups, or the output channels, from a depthwise preset. */
+    private boolean groupsDerived, outputDerived;
     int kh = 1, kw = 1, strideH = 1, strideW = 1, padTop, padLeft, padBottom, padRight, dilH = 1, dilW = 1, groups = 1;
     boolean bias;
     PostOps postOps = PostOps.none();
@@ -37,15 +47,50 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
     }
 
     /**
-     * The input's shape, {@code [n, c, h, w]}.
+     * Makes this builder a depthwise preset: from now on {@link #input} sets {@code groups = c}
+     * and {@code k = multiplier * c}, unless {@link #groups} or {@link #output} is called later
+     * (an explicit value wins, and is kept by later {@link #input} calls).
+     *
+     * @param multiplier output channels per input channel, at least 1
+     * @throws IllegalArgumentException naming the multiplier when it is below 1
+     */
+    void depthwisePreset(int multiplier) {
+        if (multiplier < 1) {
+            throw new IllegalArgumentException("depthwise multiplier=" + multiplier
+                    + " must be at least 1 (output channels per input channel)");
+        }
+        depthwiseMultiplier = multiplier;
+        groupsDerived = true;
+        outputDerived = true;
+    }
+
+    /**
+     * The input's shape, {@code [n, c, h, w]}. On a depthwise preset ({@link Conv2d#depthwise})
+     * it also sets {@code groups = c} and {@code k = multiplier * c} for the new {@code c}, except
+     * where {@link #groups} or {@link #output} was called after the preset.
      *
      * @param n batch size
      * @param c input channels
      * @param h input height in pixels
      * @param w input width in pixels
      * @return this builder
+     * @throws IllegalArgumentException on a depthwise preset whose output channels are derived,
+     *                                  naming the multiplier when {@code multiplier * c} does not
+     *                                  fit an int (the builder is then unchanged)
      */
     public B input(int n, int c, int h, int w) {
+        if (depthwiseMultiplier > 0 && outputDerived) {
+            long dk = (long) depthwiseMultiplier * c;
+            if (dk > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("depthwise multiplier=" + depthwiseMultiplier + " times c=" + c
+                        + " is " + dk + " output channels, more than 2^31-1");
+            }
+            this.k = (int) dk;
+            outputSet = true;
+        }
+        if (depthwiseMultiplier > 0 && groupsDerived) {
+            this.groups = c;
+        }
         this.n = n;
         this.c = c;
         this.h = h;
@@ -63,6 +108,7 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
     public B output(int k) {
         this.k = k;
         outputSet = true;
+        outputDerived = false;
         return self();
     }
 
@@ -172,6 +218,7 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
      */
     public B groups(int g) {
         groups = g;
+        groupsDerived = false;
         return self();
     }
 

@@ -259,6 +259,45 @@ class OperationTest {
                 e.getMessage());
     }
 
+    /** A depthwise preset stays depthwise when input() changes c, unless groups() or output() said otherwise. */
+    @Test
+    void depthwisePresetFollowsTheInputChannels() {
+        Conv2d dw = Conv2d.depthwise(1, 32, 112, 112, 3).input(2, 48, 56, 56).kernel(3, 3).padding(1).build();
+        assertEquals(48, dw.c());
+        assertEquals(48, dw.groups());
+        assertEquals(144, dw.k());
+        assertEquals(dw.groups(), dw.k() / 3);
+        assertTrue(dw.isDepthwise());
+        assertEquals(3, dw.kPerGroup());
+        // an explicit groups() or output() after the preset wins, and a later input() keeps it
+        Conv2d g = Conv2d.depthwise(1, 32, 8, 8, 2).groups(4).input(1, 48, 8, 8).build();
+        assertEquals(4, g.groups());
+        assertEquals(96, g.k());
+        Conv2d k = Conv2d.depthwise(1, 32, 8, 8, 2).output(48).input(1, 48, 8, 8).build();
+        assertEquals(48, k.groups());
+        assertEquals(48, k.k());
+        Conv2d both = Conv2d.depthwise(1, 32, 8, 8, 2).input(1, 16, 8, 8).output(64).groups(8).input(1, 24, 8, 8)
+                .build();
+        assertEquals(8, both.groups());
+        assertEquals(64, both.k());
+        assertEquals(24, both.c());
+        // a plain builder is not a preset: input() leaves groups and k alone
+        Conv2d plain = Conv2d.builder().output(8).input(1, 16, 8, 8).build();
+        assertEquals(1, plain.groups());
+        assertEquals(8, plain.k());
+        // the multiplier's overflow is named by input() too, and leaves the builder as it was
+        Conv2d.Builder b = Conv2d.depthwise(1, 32, 8, 8, 65536);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.input(1, 65536, 1, 1));
+        assertEquals("depthwise multiplier=65536 times c=65536 is 4294967296 output channels, more than 2^31-1",
+                e.getMessage());
+        Conv2d kept = b.build();
+        assertEquals(32, kept.c());
+        assertEquals(32, kept.groups());
+        assertEquals(65536 * 32, kept.k());
+        // with an explicit output() there is nothing to overflow
+        assertEquals(65536, Conv2d.depthwise(1, 32, 1, 1, 65536).output(65536).input(1, 65536, 1, 1).build().k());
+    }
+
     /** A builder whose input or output was never set says which call is missing, not c=0 or k=0. */
     @Test
     void builderNamesTheCallNotMade() {

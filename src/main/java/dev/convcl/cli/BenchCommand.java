@@ -67,6 +67,7 @@ final class BenchCommand extends CliCommand {
             + "deform_roi_pool at 300 RoIs over a 1x256x50x68 map, scale 1/16) instead of the convolution suite.")
     boolean roi;
 
+    // MainTest#helpSaysWhatTheOptionsDo counts the bundled suite's quick=1 lines: keep the 8 in step with them
     @Option(names = "--quick", description = "Only the problems marked quick=1 (8 in the bundled suite). A first run "
             + "also compiles the OpenCL kernels and measures the peak; one such run took 50 s on a 2-core CPU.")
     boolean quick;

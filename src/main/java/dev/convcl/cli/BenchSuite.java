@@ -18,14 +18,34 @@ import java.util.regex.Pattern;
  * ({@code op=roi_align}, {@code op=ps_roi_align}, {@code op=deform_roi_pool}). The bundled suite
  * ({@value #BUNDLED}) holds published layer shapes of well-known networks; the bundled RoI suite
  * ({@value #BUNDLED_ROI}) detection-head RoI problems.
+ *
+ * <p>Public for {@link #withoutQuick} alone (the tests and the programs in {@code bench/} read
+ * shapes-file lines with it); the package is not exported, and everything else is package-private.
  */
-final class BenchSuite {
+public final class BenchSuite {
     /** The suite that ships in the jar. */
     static final String BUNDLED = "/bench/shapes.txt";
     /** The RoI suite that ships in the jar ({@code bench --roi}). */
     static final String BUNDLED_ROI = "/bench/roi.txt";
 
+    /** A {@code quick=} field (the key in any case, any value) and the whitespace before it. */
+    private static final Pattern QUICK_FIELD = Pattern.compile("(?i)(^|\\s)quick=\\S*");
+
     private BenchSuite() {
+    }
+
+    /**
+     * A shapes-file line without its {@code quick=} field, which is the shapes file's and not the
+     * operator's ({@link Operation#parse} refuses it): the key in any case ({@code quick},
+     * {@code QUICK}), whatever its value ({@code 1}, {@code true}, ...), wherever it stands;
+     * trimmed. Its value is not checked here ({@link #load} does that).
+     *
+     * @param line a line of a shapes file, or its fields after the name
+     * @return the line without the field, e.g. {@code op=conv2d n=1 ...} for
+     *         {@code op=conv2d n=1 ... quick=1}
+     */
+    public static String withoutQuick(String line) {
+        return QUICK_FIELD.matcher(line).replaceAll(" ").trim();
     }
 
     /**

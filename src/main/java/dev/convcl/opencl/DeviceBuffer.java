@@ -7,7 +7,6 @@ import dev.convcl.spi.Memory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jocl.CLException;
 import org.jocl.Pointer;
-import org.jocl.cl_event;
 import org.jocl.cl_mem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,9 +99,8 @@ public final class DeviceBuffer implements Memory {
         try {
             owner.injectFault(OpenClContext.FaultSite.WRITE, what);
             // Not a transfer: no host data moves (plans zero their padding this way when created).
-            cl_event ev = new cl_event();
-            clEnqueueFillBuffer(owner.queue(), mem, Pointer.to(new float[] {value}), Float.BYTES, 0, bytes, 0, null, ev);
-            clReleaseEvent(ev);
+            // No event: nobody waits for it or reads its time (the in-order queue orders it).
+            clEnqueueFillBuffer(owner.queue(), mem, Pointer.to(new float[] {value}), Float.BYTES, 0, bytes, 0, null, null);
         } catch (CLException e) {
             throw OpenClErrors.translate("filling buffer '" + what + "'", e);
         }

@@ -59,9 +59,9 @@ final class GemmConvPlan implements Primitive {
     private final long[] packGlobal, packLocal, gemmGlobal, gemmLocal;
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
-    private final LaunchEvents events = new LaunchEvents();
+    private final LaunchEvents events;
     /** The last call's copy into the padded input layout and the fill before it (not kernels). */
-    private final LaunchEvents copies = new LaunchEvents();
+    private final LaunchEvents copies;
     /** Where weights passed with a call are packed (allocated on the first such call). */
     private DeviceBuffer callPacked;
 
@@ -113,6 +113,8 @@ final class GemmConvPlan implements Primitive {
             throw new IllegalArgumentException("gemm config " + config + " cannot run " + spec + ": " + why.get());
         }
         this.ctx = ctx;
+        this.events = new LaunchEvents(ctx);
+        this.copies = new LaunchEvents(ctx);
         this.spec = spec;
         this.config = config;
         this.elem = spec.dataType().bytes();

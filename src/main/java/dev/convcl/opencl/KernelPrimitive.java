@@ -22,13 +22,14 @@ abstract class KernelPrimitive<T extends Operation> implements Primitive {
     final T spec;
     private final OpenClKernel kernel;
     private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
-    private final LaunchEvents events = new LaunchEvents();
+    private final LaunchEvents events;
 
     /** Takes ownership of {@code kernel}. */
     KernelPrimitive(OpenClContext ctx, T spec, OpenClKernel kernel) {
         this.ctx = ctx;
         this.spec = spec;
         this.kernel = kernel;
+        this.events = new LaunchEvents(ctx);
     }
 
     /**

@@ -258,7 +258,11 @@ public final class OpenClContext implements AutoCloseable {
         return guardViolations.get();
     }
 
-    /** Called when a kernel or program is created (+1) or released (-1). */
+    /**
+     * Called when a kernel or an event is created (+1) or released (-1): kernels and their launch
+     * events by {@link OpenClKernel}, the events of other commands (copies, fills) by
+     * {@link LaunchEvents}.
+     */
     void countObject(int delta) {
         liveObjects.addAndGet(delta);
     }
@@ -269,7 +273,7 @@ public final class OpenClContext implements AutoCloseable {
     }
 
     /**
-     * Buffers, kernels and launch events alive now. Programs are not counted: they are cached on
+     * Buffers, kernels and events (of kernel launches, copies and fills) alive now. Programs are not counted: they are cached on
      * purpose for the context's lifetime ({@link ProgramCache#size()}); nor are the context and queue.
      */
     public int liveObjects() {

@@ -194,6 +194,15 @@ public final class OpenClKernel implements AutoCloseable {
         return elapsedMillisAndRelease(ev);
     }
 
+    /**
+     * Whether {@code ev} is a launch event of a kernel, not yet released: {@link #launch} counted
+     * it as a live object and its release will uncount it. Other events (copies, fills) are
+     * counted by {@link LaunchEvents}.
+     */
+    static boolean isLaunchEvent(cl_event ev) {
+        return PENDING.containsKey(ev);
+    }
+
     /** Releases a launch event without reading it (a call whose time nobody asked for). */
     public static void release(cl_event ev) {
         OpenClKernel k = PENDING.remove(ev);

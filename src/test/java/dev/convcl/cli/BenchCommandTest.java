@@ -148,6 +148,16 @@ class BenchCommandTest {
                 () -> BenchSuite.parse("s.txt", "a " + conv + " quick=2")).getMessage());
         assertEquals("s.txt, line 1: field 'quick' given twice", assertThrows(IllegalArgumentException.class,
                 () -> BenchSuite.parse("s.txt", "a " + conv + " quick=1 quick=0")).getMessage());
+        // the one definition the tests and bench/*.java strip the field with: any case, any value, anywhere
+        for (String field : List.of("quick=1", "quick=true", "QUICK=1", "Quick=0", "quick=", "quick=yes")) {
+            assertEquals(conv, BenchSuite.withoutQuick(conv + " " + field), field);
+            assertEquals(conv, BenchSuite.withoutQuick(field + " " + conv), field);
+            assertEquals(conv, BenchSuite.withoutQuick(field + "\t" + conv + " " + field + "  "), field);
+            assertEquals("op=conv2d n=1  c=4 h=9 w=9 k=4 kh=3 kw=3",
+                    BenchSuite.withoutQuick("op=conv2d n=1 " + field + " c=4 h=9 w=9 k=4 kh=3 kw=3"), field);
+        }
+        assertEquals(conv + " xquick=1", BenchSuite.withoutQuick(conv + " xquick=1"), "only the field quick");
+        assertEquals(conv, BenchSuite.withoutQuick("  " + conv + " "));
     }
 
     @Test

@@ -85,13 +85,21 @@ class MainTest {
     /**
      * What --help says of the files run reads and of bench --quick's time matches what they do:
      * the time is one measured run's, with what a first run spends, not a promise for every machine.
+     * The number of quick problems it gives is counted in the bundled suite, so editing the suite
+     * fails this test rather than leaving the help wrong.
      */
     @Test
-    void helpSaysWhatTheOptionsDo() {
+    void helpSaysWhatTheOptionsDo() throws IOException {
         String run = Cli.run("run", "--help").out().replaceAll("\\s+", " ");
         assertTrue(run.contains("float32 or float64 (int32 and int64 too,"), run);
         String bench = Cli.run("bench", "--help").out().replaceAll("\\s+", " ");
-        assertTrue(bench.contains("quick=1 (8 in the bundled suite). A first run also compiles the OpenCL kernels "
+        Matcher count = Pattern.compile("--quick Only the problems marked quick=1 \\((\\d+) in the bundled suite\\)\\.")
+                .matcher(bench);
+        assertTrue(count.find(), bench);
+        long quick = BenchSuite.load(null).stream().filter(BenchSuite.Problem::quick).count();
+        assertEquals(quick, Long.parseLong(count.group(1)),
+                "bench --quick's help counts the bundled suite's quick=1 problems (" + BenchSuite.BUNDLED + ")");
+        assertTrue(bench.contains("in the bundled suite). A first run also compiles the OpenCL kernels "
                 + "and measures the peak; one such run took 50 s on a 2-core CPU."), bench);
         assertFalse(bench.contains("under a minute"), bench);
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.Convolution;
 import dev.convcl.Operation;
+import dev.convcl.cli.BenchSuite;
 import dev.convcl.testing.Problems;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -49,7 +50,7 @@ class DeviceProfileTest {
                 String t = line.strip();
                 int op = t.indexOf("op=");
                 if (!t.startsWith("#") && op >= 0) {
-                    l.add((Convolution) Operation.parse(t.substring(op).replaceAll("\\s*quick=1", "")));
+                    l.add((Convolution) Operation.parse(BenchSuite.withoutQuick(t.substring(op))));
                 }
             }
         }

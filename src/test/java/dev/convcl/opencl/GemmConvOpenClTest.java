@@ -335,6 +335,8 @@ class GemmConvOpenClTest {
                 assertTrue(copies, "the pixel-vector tile copies the padded input of " + spec);
             }
             for (boolean shared : new boolean[] {false, true}) {
+                String what = cfg + (shared ? " on a shared scratchpad: " : ": ") + spec;
+                int start = ctx.liveObjects();
                 try (GemmConvPlan plan = new GemmConvPlan(ctx, spec, cfg);
                      Memory weights = DEVICE.backend().allocate("bound weight", 4L * spec.weightSize());
                      Memory scratch = DEVICE.backend().allocate("scratchpad", Math.max(4, plan.scratchpadBytes()))) {
@@ -345,15 +347,32 @@ class GemmConvOpenClTest {
                     }
                     Args withoutWeights = args.with(Arg.WEIGHTS, null);
                     assertEquals(-1, Tensors.firstMismatch(ref, Primitives.output(DEVICE.backend(), plan, spec, withoutWeights)),
-                            cfg + (shared ? " on a shared scratchpad: " : ": ") + spec);
+                            what);
                     int expected = !copies ? 0 : shared ? 2 : 1; // fill, then copy
                     assertEquals(expected, plan.lastCopyCommands(), cfg + " (copies the input: " + copies + ", shared "
                             + "scratchpad: " + shared + "): the copies and fills its device time adds, " + spec);
+                    // Every event the call holds is a live object: the kernel's and the copy's and
+                    // fill's alike. A second call releases the first call's events unread, so the
+                    // count stays where it was.
+                    int held = ctx.liveObjects();
+                    assertEquals(-1, Tensors.firstMismatch(ref, Primitives.output(DEVICE.backend(), plan, spec, withoutWeights)),
+                            "second call, " + what);
+                    assertEquals(held, ctx.liveObjects(), "live objects after a second call (the first call's events "
+                            + "are released): " + what);
                     double kernel = plan.lastKernelMillis();
+                    int withoutKernelEvents = ctx.liveObjects();
+                    assertTrue(withoutKernelEvents < held, "reading the kernel time releases the launch events: "
+                            + held + " live objects, then " + withoutKernelEvents + ", " + what);
                     double device = plan.lastDeviceMillis();
+                    assertEquals(withoutKernelEvents - expected, ctx.liveObjects(), "reading the device time releases the "
+                            + expected + " copy and fill events, each counted while held: " + what);
                     assertTrue(kernel >= 0 && device >= kernel, cfg + ": kernel " + kernel + " ms, device " + device
                             + " ms, " + spec);
+                    // a call whose events nobody reads: closing the plan releases them
+                    Primitives.output(DEVICE.backend(), plan, spec, withoutWeights);
+                    assertEquals(held, ctx.liveObjects(), "live objects while a call's events are held: " + what);
                 }
+                assertEquals(start, ctx.liveObjects(), "live objects after the plan closed: " + what);
             }
         }
     }

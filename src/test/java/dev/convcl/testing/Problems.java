@@ -3,6 +3,7 @@ package dev.convcl.testing;
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.Operation;
+import dev.convcl.cli.BenchSuite;
 import dev.convcl.reference.ProblemCorpus;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -92,7 +93,7 @@ public final class Problems {
      * benchmarks in this tree (GemmBenchmark, TiledKernelBench) read the bundled shapes file.
      */
     public static Convolution parse(String line) {
-        return (Convolution) Operation.parse(line.replaceAll("(?i)(^|\\s)quick=\\S*", " ").trim());
+        return (Convolution) Operation.parse(BenchSuite.withoutQuick(line));
     }
 
     /** A deformable convolution in the one-line form. */
