@@ -31,8 +31,8 @@ import java.util.stream.Collectors;
  * replaces the device's rule with one worse tile). For each (family, class) present in the given problems,
  * every candidate runs each of the class's problems once on integer data and must reproduce the
  * direct kernel's output exactly (integer sums are exact in float32), otherwise it is discarded;
- * the survivors are timed in interleaved rounds (one run of each per round, so that load from
- * other work falls on all alike; the weights and bias are bound to the plan once, as a network's
+ * the survivors are timed in interleaved rounds (one run of each per round, after an untimed one of
+ * its own, so that load from other work falls on all alike; the weights and bias are bound to the plan once, as a network's
  * plans hold them, so a GEMM's weight packing is not timed), each
  * keeps its least device time, and the one with the best geometric mean of speed relative to the
  * fastest candidate per problem wins. A problem of the class on which the winner is at least
@@ -393,6 +393,14 @@ public final class Tuner {
      * ran once, in its check): on a shared machine other work only ever slows a run down, so the
      * fastest run is the one closest to the kernel's own speed. A plan that after the first round
      * is {@link #GIVE_UP_FACTOR} times slower than the best sits out the remaining rounds.
+     *
+     * <p>In a round each plan runs once untimed, then once timed, as a layer called again and again
+     * runs (bench's per-layer lines): timed straight after another candidate, a plan found the
+     * caches full of that candidate's weights and columns. On POCL (Zen 5 VM, ResNet-50's 14x14
+     * 3x3, docs/performance-notes.md) the rounds without it rated {@code pv 8x32} and the device's
+     * {@code cm 32x14} even (257.8 and 247.5 GFLOP/s, then 247.7 and 256.3), where calls after a
+     * call of their own ran {@code cm 32x14} 15-25% faster (kernel medians 0.62-0.76 ms against
+     * 0.80-0.88).
      */
     private static Map<String, Double> time(Map<String, Primitive> plans, DeviceArgs args) {
         Map<String, Double> least = new LinkedHashMap<>();
@@ -404,6 +412,7 @@ public final class Tuner {
                 if (sofar != null && sofar > GIVE_UP_FACTOR * best) {
                     continue;
                 }
+                e.getValue().execute(call); // warms the caches with this plan's own data
                 long start = System.nanoTime();
                 e.getValue().execute(call);
                 double ms = e.getValue().lastDeviceMillis();

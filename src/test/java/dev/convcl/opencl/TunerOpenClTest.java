@@ -288,6 +288,36 @@ class TunerOpenClTest {
     }
 
     /**
+     * In the interleaved rounds each candidate's timed call comes straight after an untimed call
+     * of its own, so it finds the caches holding its own weights and columns, as a layer called
+     * again and again does, not the previous candidate's.
+     */
+    @Test
+    void eachTimedCallFollowsAnUntimedCallOfTheSameCandidate() {
+        List<String> progress = new ArrayList<>();
+        List<String> events = new ArrayList<>();
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            Tuner.PlanFactory factory = (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)),
+                    cfg, events);
+            List<String> two = CANDIDATES.subList(0, 2);
+            Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED, s -> two, factory);
+            List<String> calls = events.stream().filter(e -> e.endsWith("execute [SRC, DST]"))
+                    .map(e -> e.substring(0, e.indexOf(':'))).toList();
+            // each built and checked once, in order; then the rounds
+            assertEquals(two, calls.subList(0, 2), calls.toString());
+            List<String> rounds = calls.subList(2, calls.size());
+            assertTrue(rounds.size() >= 4 && rounds.size() % 2 == 0, rounds.toString());
+            for (int i = 0; i < rounds.size(); i += 2) {
+                assertEquals(rounds.get(i), rounds.get(i + 1), "call " + i + " of the rounds: " + rounds);
+            }
+            assertTrue(java.util.stream.IntStream.range(1, rounds.size() / 2)
+                    .anyMatch(i -> !rounds.get(2 * i).equals(rounds.get(2 * i - 2))), "interleaved: " + rounds);
+            assertEquals(0, ctx.liveObjects());
+        }
+    }
+
+    /**
      * The budget bounds the candidates tried, counted, not timed: each plan built advances a
      * made-up clock by one second, so a budget of 2.5 s lets exactly three of the six depthwise
      * candidates start, and the second problem of the class is not started at all.
