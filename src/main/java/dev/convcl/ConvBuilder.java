@@ -100,7 +100,8 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
     }
 
     /**
-     * Output channels ({@code out_channels}).
+     * Output channels ({@code out_channels}). On a {@link Conv2d#depthwise} preset this value is
+     * kept: a later {@code input(...)} no longer derives {@code k = multiplier * c}.
      *
      * @param k output channels
      * @return this builder
@@ -211,7 +212,8 @@ public abstract class ConvBuilder<B extends ConvBuilder<B>> {
 
     /**
      * Channel groups ({@code groups}): input and output channels are split into {@code g}
-     * groups, each convolved separately; {@code g == c} is depthwise.
+     * groups, each convolved separately; {@code g == c} is depthwise. On a {@link Conv2d#depthwise}
+     * preset this value is kept: a later {@code input(...)} no longer derives {@code groups = c}.
      *
      * @param g the groups, dividing the input and output channels (checked by {@code build()})
      * @return this builder

@@ -22,7 +22,7 @@ final class LaunchEvents {
     private final OpenClContext ctx;
     private final List<cl_event> events = new ArrayList<>();
     /** The events of {@link #events} that are not kernel launches: counted (and uncounted) here. */
-    private final Set<cl_event> commands = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<cl_event> counted = Collections.newSetFromMap(new IdentityHashMap<>());
     private double lastMillis = Double.NaN;
     private int commandCount;
 
@@ -48,7 +48,7 @@ final class LaunchEvents {
      */
     void add(cl_event ev) {
         if (!OpenClKernel.isLaunchEvent(ev)) {
-            commands.add(ev);
+            counted.add(ev);
             ctx.countObject(1);
         }
         events.add(ev);
@@ -76,7 +76,7 @@ final class LaunchEvents {
 
     /** After {@code ev} was released: uncounts it when it was counted here. */
     private void uncount(cl_event ev) {
-        if (commands.remove(ev)) {
+        if (counted.remove(ev)) {
             ctx.countObject(-1);
         }
     }
