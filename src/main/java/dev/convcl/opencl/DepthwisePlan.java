@@ -49,12 +49,15 @@ final class DepthwisePlan extends TiledConvPlan<DepthwisePlan.Tile> {
         /**
          * A class's tile fitted to {@code s}: a tile measured on wider outputs loses the vectors
          * past {@code s}'s output row ({@code nv} at most what covers OW), and the accumulators they
-         * free go to rows ({@code th x nv} kept, at most 8 rows, as {@link DeviceProfile#depthwise}'s
-         * default); the rows are then balanced over OH, so no row tile computes mostly padding.
-         * Measured on POCL (AVX-512, docs/performance-notes.md, "A class's depthwise tile on a
-         * narrower layer"): MobileNetV2's 3x3 stride 2 on 56x56 (28 outputs a row) ran its class's
-         * tile {@code vw=16 nv=4 th=2} (64 columns, tuned on 112x112) in 0.44 ms a call and the
-         * fitted {@code vw=16 nv=2 th=4} in 0.15 ms.
+         * free go to rows ({@code th x nv} kept, at most {@code max(th, 8)} rows, as
+         * {@link DeviceProfile#depthwise}'s default); the rows are then balanced over OH, so no row
+         * tile computes mostly padding. Idempotent. More rows stage more input rows: with a kernel
+         * much wider than tall the fitted tile can need more local memory than the tile as tuned
+         * (the tuning table then uses the tile as tuned). Measured on POCL (AVX-512,
+         * docs/performance-notes.md, "A class's depthwise tile on a narrower layer"): MobileNetV2's
+         * 3x3 stride 2 on 56x56 (28 outputs a row) ran its class's tile {@code vw=16 nv=4 th=2}
+         * (64 columns, tuned on 112x112) in 0.458 ms a call (kernel median) and the fitted
+         * {@code vw=16 nv=2 th=4} in 0.161 ms.
          */
         @Override
         public Tile fittedTo(Convolution s) {

@@ -43,9 +43,10 @@ final class DepthwiseRowsPlan extends TiledConvPlan<DepthwiseRowsPlan.Tile> {
 
         /**
          * A class's tile fitted to {@code s}: no vectors past the output row ({@code nv} at most
-         * what covers OW) and the rows balanced over OH. Unlike the staged tile it takes no rows for
-         * the vectors dropped: this kernel's accumulators are sized to the registers
-         * ({@link DeviceProfile#prefersRows}), and more rows would spill them.
+         * what covers OW) and the rows balanced over OH; idempotent. Unlike the staged tile it takes
+         * no rows for the vectors dropped: this kernel unrolls its taps over the rows of its tile
+         * (large kernels, {@link DeviceProfile#prefersRows}), and a taller tile than the one timed
+         * is a different unrolled loop, not measured.
          */
         @Override
         public Tile fittedTo(Convolution s) {

@@ -167,8 +167,9 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * AVX2, although there its 28 accumulator vectors of 16 floats are 56 of the 16 registers'
      * worth (the kernel is bound by its loads; see {@link #depthwiseWidth}). GPU: work-groups of
      * 16 x 8 work-items (fewer when the device allows fewer) of 2-wide vectors and 2 rows. Every
-     * tile handed out fits the work-group and local-memory limits (else the next candidate; else
-     * none).
+     * tile handed out is fitted to the output ({@link KernelTile#fittedTo}: on a GPU, 1 row where
+     * the output has no more rows than the group, where the second would be padding) and fits the
+     * work-group and local-memory limits (else the next candidate; else none).
      */
     Optional<DepthwisePlan.Tile> depthwise(Convolution spec) {
         List<DepthwisePlan.Tile> c = depthwiseCandidates(spec);
@@ -326,7 +327,7 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         java.util.LinkedHashSet<DepthwiseRowsPlan.Tile> all = new java.util.LinkedHashSet<>();
         if (!cpuLike) {
             all.add(new DepthwiseRowsPlan.Tile(Math.max(1, Math.min(4, vectorWidth)), 1, 2, 1));
-            return fitting(all, spec);
+            return fitting(fittedTo(all, spec), spec);
         }
         DepthwisePlan.Tile p = depthwisePreferred(spec);
         all.add(new DepthwiseRowsPlan.Tile(p.vw(), p.nv(), p.th(), depthwiseChannels(spec, p)));

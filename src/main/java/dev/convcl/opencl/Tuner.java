@@ -232,10 +232,13 @@ public final class Tuner {
                                     List<DeviceArgs> data, List<float[]> expected, Budget budget, long start,
                                     Function<Convolution, List<String>> candidateSource, PlanFactory factory,
                                     boolean withDefaults, Consumer<String> progress) {
-        // Candidates of the first problem that every problem of the class can run.
+        // Candidates of the class's widest problem (the lists are fitted to their problem: a
+        // narrower one's has no tile for the wider rows) that every problem can run as fitted to it.
+        Convolution widest = specs.stream().max(java.util.Comparator.comparingInt(Convolution::outW)
+                .thenComparingInt(Convolution::outH)).orElseThrow();
         List<String> candidates = new ArrayList<>();
-        for (String g : candidateSource.apply(specs.get(0))) {
-            if (specs.stream().allMatch(s -> family.unsuitable(s, g, ctx.info()).isEmpty())) {
+        for (String g : candidateSource.apply(widest)) {
+            if (specs.stream().allMatch(s -> family.unsuitable(s, fittedOrSame(family, s, g), ctx.info()).isEmpty())) {
                 candidates.add(g);
             }
         }
@@ -263,6 +266,10 @@ public final class Tuner {
             // Every surviving candidate is built and checked first, then timed in rounds, one
             // run of each per round: load from other work then falls on all of them alike.
             Map<String, Primitive> plans = new LinkedHashMap<>();
+            // Candidates that run this problem as the same tile (fitted to it) are built and timed
+            // once: the later ones take the first one's time, so noise cannot tell them apart.
+            Map<String, String> byConfig = new LinkedHashMap<>(); // config run -> the candidate timed
+            Map<String, String> sameAs = new LinkedHashMap<>();   // candidate -> the candidate timed
             try {
                 for (String g : new ArrayList<>(times.keySet())) {
                     if (i == 0 && tried > 0 && budget.spent(start)) {
@@ -275,10 +282,16 @@ public final class Tuner {
                     }
                     String failure;
                     Primitive plan = null;
+                    String config = null;
                     try {
-                        String config = TuningTable.DEFAULTS.equals(g) ? family.defaultConfig(s, ctx.info()).orElseThrow(
+                        config = TuningTable.DEFAULTS.equals(g) ? family.defaultConfig(s, ctx.info()).orElseThrow(
                                 () -> new IllegalStateException("the device has no default tile for " + s))
                                 : family.fitted(s, g); // as a plan will run it on this problem
+                        String timed = byConfig.get(config);
+                        if (timed != null) {
+                            sameAs.put(g, timed);
+                            continue;
+                        }
                         plan = factory.create(ctx, s, config);
                         bindConstants(plan, args);
                         failure = check(plan, s, args, expected.get(i));
@@ -289,6 +302,7 @@ public final class Tuner {
                     }
                     if (failure == null) {
                         plans.put(g, plan);
+                        byConfig.put(config, g);
                     } else {
                         if (plan != null) {
                             plan.close();
@@ -300,6 +314,13 @@ public final class Tuner {
                 }
                 int problem = i;
                 time(plans, args).forEach((g, ms) -> times.get(g)[problem] = ms);
+                sameAs.forEach((g, timed) -> {
+                    double[] t = times.get(g);
+                    double[] first = times.get(timed);
+                    if (t != null && first != null) {
+                        t[problem] = first[problem];
+                    }
+                });
             } finally {
                 plans.values().forEach(Primitive::close);
             }
@@ -350,6 +371,18 @@ public final class Tuner {
         }
         return new Choice(family.key(), family.classKey(specs.get(0)), best,
                 flops / Arrays.stream(Arrays.copyOf(winner, n)).sum() / 1e6, tried, rejected, perProblem);
+    }
+
+    /** {@code g} fitted to {@code s}, or {@code g} itself when it is {@link TuningTable#DEFAULTS} or not the family's. */
+    private static String fittedOrSame(KernelFamily family, Convolution s, String g) {
+        if (TuningTable.DEFAULTS.equals(g)) {
+            return g;
+        }
+        try {
+            return family.fitted(s, g);
+        } catch (IllegalArgumentException e) {
+            return g; // unsuitable() names what is wrong with it
+        }
     }
 
     /**
@@ -413,6 +446,7 @@ public final class Tuner {
                     continue;
                 }
                 e.getValue().execute(call); // warms the caches with this plan's own data
+                e.getValue().lastDeviceMillis(); // waits for it, so the wall-time fallback below times one call
                 long start = System.nanoTime();
                 e.getValue().execute(call);
                 double ms = e.getValue().lastDeviceMillis();

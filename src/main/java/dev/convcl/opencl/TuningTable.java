@@ -439,6 +439,11 @@ public final class TuningTable {
                 if (why.isEmpty()) {
                     return Optional.of(config);
                 }
+                if (!config.equals(text) && family.unsuitable(spec, text, device).isEmpty()) {
+                    // fitted, a tile may stage more input (rows for the vectors it dropped) than the
+                    // device's local memory holds, where the tile as tuned fits
+                    return Optional.of(text);
+                }
                 warnOnce("tuning entry " + entryKey(family, key) + "=" + text
                         + (perProblem ? " (the tile of " + problem + ")" : "") + " cannot run on " + device.describe()
                         + " (" + why.get() + "); using " + (perProblem ? "the class's tile" : "the default") + " for " + spec);

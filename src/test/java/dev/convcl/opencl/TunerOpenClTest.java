@@ -109,7 +109,7 @@ class TunerOpenClTest {
             assertEquals(1, choices.size(), progress.toString());
             for (String cfg : CANDIDATES.subList(0, 2)) {
                 List<String> mine = events.stream().filter(e -> e.startsWith(cfg + ":")).map(e -> e.substring(cfg.length() + 2))
-                        .toList();
+                        .filter(e -> !e.equals("time")).toList();
                 assertEquals(List.of("bind weight", "bind bias"), mine.subList(0, 2), cfg + ": " + mine);
                 List<String> calls = mine.subList(2, mine.size());
                 assertTrue(calls.size() >= 2, cfg + " was checked and timed at least once: " + mine);
@@ -170,7 +170,8 @@ class TunerOpenClTest {
      * Two problems of one depthwise class whose device defaults differ (the CPU rule halves the
      * vector on rows of 9-16 outputs; on a GPU, where both get one tile, the test does not apply
      * and is skipped): the defaults candidate runs each problem's own tile, and the first
-     * problem's default stays an explicit candidate, run on both.
+     * problem's default stays an explicit candidate, run on both (once on the first, where it is
+     * the defaults' tile).
      */
     @Test
     void theDefaultsCandidateRunsEachProblemsOwnDefault() {
@@ -194,9 +195,10 @@ class TunerOpenClTest {
             List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(narrow, square), progress::add, dir,
                     Tuner.Budget.UNLIMITED, s -> List.of(d1), factory, true);
             assertEquals(1, choices.size(), progress.toString());
-            // d1 runs the second problem fitted to it, as a plan would run the class's tile there
-            assertEquals(List.of(d1 + " for " + narrow, d1 + " for " + narrow, d2 + " for " + square,
-                    f.fitted(square, d1) + " for " + square), built, "the defaults, then d1, on each problem in turn");
+            // on the first problem d1 is the defaults' own tile: built and timed once, for both; on
+            // the second it runs fitted to it, as a plan would run the class's tile there
+            assertEquals(List.of(d1 + " for " + narrow, d2 + " for " + square, f.fitted(square, d1) + " for " + square),
+                    built, "the defaults, then d1, on each problem in turn");
             assertEquals(0, ctx.liveObjects());
         }
     }
@@ -278,12 +280,39 @@ class TunerOpenClTest {
 
         @Override
         public double lastKernelMillis() {
+            log.add(name + ": time");
             return inner.lastKernelMillis();
         }
 
         @Override
         public void close() {
             inner.close();
+        }
+    }
+
+    /**
+     * The candidates of a class come from its widest problem, whatever the order the problems are
+     * given in: the lists are fitted to their problem, and a narrower problem's has no tile for
+     * the wider rows.
+     */
+    @Test
+    void aClassTakesItsCandidatesFromItsWidestProblem() {
+        Convolution narrow = Problems.parse("op=conv2d n=1 c=4 h=28 w=28 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=4");
+        Convolution wide = Problems.parse("op=conv2d n=1 c=4 h=20 w=112 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=4");
+        List<Convolution> asked = new ArrayList<>();
+        List<String> progress = new ArrayList<>();
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            KernelFamily f = KernelFamily.DEPTHWISE;
+            assertEquals(f.classKey(narrow), f.classKey(wide));
+            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(narrow, wide), progress::add, dir, Tuner.Budget.UNLIMITED,
+                    s -> {
+                        asked.add(s);
+                        return f.candidates(s, ctx.info()).subList(0, 2);
+                    }, (c, s, cfg) -> f.create(c, s, cfg), true);
+            assertEquals(1, choices.size(), progress.toString());
+            assertEquals(List.of(wide), asked, progress.toString());
+            assertEquals(0, ctx.liveObjects());
         }
     }
 
@@ -313,6 +342,22 @@ class TunerOpenClTest {
             }
             assertTrue(java.util.stream.IntStream.range(1, rounds.size() / 2)
                     .anyMatch(i -> !rounds.get(2 * i).equals(rounds.get(2 * i - 2))), "interleaved: " + rounds);
+            // in the rounds every call is waited for (its time read) before the next starts, the
+            // untimed one too, so that a timed call (or its wall-time fallback) is one call
+            int firstRound = 0;
+            for (int seen = 0; seen < 2; firstRound++) {
+                if (events.get(firstRound).endsWith("execute [SRC, DST]")) {
+                    seen++;
+                }
+            }
+            List<String> after = events.subList(firstRound, events.size()).stream()
+                    .filter(e -> e.endsWith("execute [SRC, DST]") || e.endsWith(": time"))
+                    .map(e -> e.endsWith(": time") ? "time" : "execute").toList();
+            int checkTimes = (int) after.stream().takeWhile(e -> e.equals("time")).count(); // the checks' own reads
+            List<String> pattern = after.subList(checkTimes, after.size());
+            for (int i = 0; i < pattern.size(); i++) {
+                assertEquals(i % 2 == 0 ? "execute" : "time", pattern.get(i), "event " + i + " of the rounds: " + pattern);
+            }
             assertEquals(0, ctx.liveObjects());
         }
     }
