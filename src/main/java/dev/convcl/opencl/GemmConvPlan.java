@@ -190,6 +190,7 @@ final class GemmConvPlan implements Primitive {
     public synchronized void bind(Arg role, Memory memory) {
         if (role == Arg.WEIGHTS) {
             events.reset();
+            copies.reset(); // the device time read next is the packing's alone, not a call's copy with it
             packFrom((DeviceBuffer) memory, packed);
         } else {
             bound.put(role, memory);
