@@ -269,6 +269,26 @@ class TuningTableTest {
     }
 
     /**
+     * Fitted, a tile can stage more input than the tile as tuned (rows for the vectors it dropped,
+     * under a kernel far wider than tall): when that exceeds the device's local memory (64 KiB
+     * here) the table uses the tile as tuned, which fits, not the device's default.
+     */
+    @Test
+    void aFittedTileTooBigForLocalMemoryFallsBackToTheTileAsTuned() {
+        // 1 x 31 taps 100 apart: 3001 staged columns a row; 10 outputs a row, 16 rows
+        Convolution wide = Problems.parse("op=conv2d n=1 c=2 h=16 w=3010 k=2 kh=1 kw=31 stride=1 pad=0 dil=1,100 groups=2");
+        KernelFamily f = KernelFamily.DEPTHWISE;
+        String tile = "vw=16 nv=8 th=1 wg=1x1";
+        String fitted = f.fitted(wide, tile);
+        assertEquals("vw=16 nv=1 th=8 wg=1x1", fitted);
+        assertTrue(f.unsuitable(wide, fitted, DEVICE).isPresent(), fitted + " needs more than 64 KiB");
+        assertTrue(f.unsuitable(wide, tile, DEVICE).isEmpty(), tile + " fits");
+        TuningTable t = TuningTable.empty(DEVICE).with(f, f.classKey(wide), new TuningTable.Entry(tile, 10, wide.toString()));
+        assertEquals(Optional.of(tile), t.configOrDefault(f, wide, DEVICE));
+        assertEquals(List.of(), warnings());
+    }
+
+    /**
      * Fitting is its own fit, never widens or heightens a tile past what it was, and leaves no
      * vector wholly past the output row and no row tile wholly past the output's height, over a
      * grid of tiles (CPU and GPU shapes) and problems.
