@@ -204,6 +204,38 @@ class TunerOpenClTest {
     }
 
     /**
+     * A tile takes a class from the device's defaults only by more than {@link Tuner#DEFAULTS_MARGIN}:
+     * times made up per call, the defaults 1 ms, the other tile 3% faster (the defaults keep the
+     * class) and then 10% faster (the tile wins).
+     */
+    @Test
+    void aTileTakesTheClassFromTheDefaultsOnlyByMoreThanTheMargin() {
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            String d = KernelFamily.GEMM.defaultConfig(DENSE, ctx.info()).orElseThrow();
+            String other = CANDIDATES.stream().filter(c -> !c.equals(d)).findFirst().orElseThrow();
+            for (double otherMillis : new double[] {0.97, 0.90}) {
+                List<String> progress = new ArrayList<>();
+                Tuner.PlanFactory factory = (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)),
+                        cfg, new ArrayList<>()) {
+                    @Override
+                    public double lastKernelMillis() {
+                        return cfg.equals(d) ? 1.0 : otherMillis;
+                    }
+                };
+                List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED,
+                        s -> List.of(d, other), factory, true);
+                assertEquals(1, choices.size(), progress.toString());
+                assertEquals(otherMillis * Tuner.DEFAULTS_MARGIN < 1.0 ? other : TuningTable.DEFAULTS, choices.get(0).config(),
+                        otherMillis + " ms against 1: " + progress);
+                assertTrue(otherMillis < 0.95 || progress.stream().anyMatch(l -> l.contains("the defaults keep the class")),
+                        progress.toString());
+            }
+            assertEquals(0, ctx.liveObjects());
+        }
+    }
+
+    /**
      * A problem the class's winner serves clearly worse than its own fastest candidate keeps that
      * candidate: three problems of one class, times made up per (tile, problem); tile A wins the
      * class, the second problem runs twice as fast on B and keeps B, the third only 4% faster
