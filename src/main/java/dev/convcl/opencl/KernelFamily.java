@@ -115,12 +115,19 @@ enum KernelFamily {
     /**
      * Configuration {@code text}, measured on other problems of {@code spec}'s class, as it applies
      * to {@code spec} ({@link KernelTile#fittedTo}: a depthwise tile loses the vectors past the
-     * output row); GEMM and deformable configurations as they are.
-     *
-     * @throws IllegalArgumentException naming the field when the text is not a configuration of this family
+     * output row); GEMM and deformable configurations as they are, and so is text that is not a
+     * configuration of this family ({@link TuningTable#DEFAULTS}, or a broken entry: {@link #unsuitable}
+     * names what is wrong with it).
      */
     String fitted(Convolution spec, String text) {
-        return this == DEPTHWISE ? depthwiseTile(text).fittedTo(spec).toString() : text;
+        if (this != DEPTHWISE) {
+            return text;
+        }
+        try {
+            return depthwiseTile(text).fittedTo(spec).toString();
+        } catch (IllegalArgumentException e) {
+            return text;
+        }
     }
 
     /** Empty when configuration {@code text} can run {@code spec} on {@code device}, else why not. */

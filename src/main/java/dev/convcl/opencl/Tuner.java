@@ -249,7 +249,7 @@ public final class Tuner {
                 .thenComparingInt(Convolution::outH)).orElseThrow();
         List<String> candidates = new ArrayList<>();
         for (String g : candidateSource.apply(widest)) {
-            if (specs.stream().allMatch(s -> family.unsuitable(s, fittedOrSame(family, s, g), ctx.info()).isEmpty())) {
+            if (specs.stream().allMatch(s -> family.unsuitable(s, family.fitted(s, g), ctx.info()).isEmpty())) {
                 candidates.add(g);
             }
         }
@@ -391,18 +391,6 @@ public final class Tuner {
         }
         return new Choice(family.key(), family.classKey(specs.get(0)), best,
                 flops / Arrays.stream(Arrays.copyOf(winner, n)).sum() / 1e6, tried, rejected, perProblem);
-    }
-
-    /** {@code g} fitted to {@code s}, or {@code g} itself when it is {@link TuningTable#DEFAULTS} or not the family's. */
-    private static String fittedOrSame(KernelFamily family, Convolution s, String g) {
-        if (TuningTable.DEFAULTS.equals(g)) {
-            return g;
-        }
-        try {
-            return family.fitted(s, g);
-        } catch (IllegalArgumentException e) {
-            return g; // unsuitable() names what is wrong with it
-        }
     }
 
     /**

@@ -429,12 +429,7 @@ public final class TuningTable {
                 if (DEFAULTS.equals(text)) {
                     return Optional.of(DEFAULTS);
                 }
-                String config = text;
-                try {
-                    config = family.fitted(spec, text);
-                } catch (IllegalArgumentException ex) {
-                    // not a configuration of the family: unsuitable() below names why
-                }
+                String config = family.fitted(spec, text);
                 Optional<String> why = family.unsuitable(spec, config, device);
                 if (why.isEmpty()) {
                     return Optional.of(config);

@@ -102,8 +102,7 @@ class TunerOpenClTest {
         List<String> events = new ArrayList<>();
         try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
             OpenClContext ctx = cl.context();
-            Tuner.PlanFactory factory = (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)),
-                    cfg, events);
+            Tuner.PlanFactory factory = recordingGemm(events);
             List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED,
                     s -> CANDIDATES.subList(0, 2), factory);
             assertEquals(1, choices.size(), progress.toString());
@@ -281,6 +280,11 @@ class TunerOpenClTest {
         }
     }
 
+    /** GEMM plans of the configuration asked for, each logging to {@code log} under its configuration's text. */
+    private static Tuner.PlanFactory recordingGemm(List<String> log) {
+        return (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)), cfg, log);
+    }
+
     /** A plan that logs what it is bound and called with. */
     private static class Recording implements Primitive {
         private final Primitive inner;
@@ -359,8 +363,7 @@ class TunerOpenClTest {
         List<String> events = new ArrayList<>();
         try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
             OpenClContext ctx = cl.context();
-            Tuner.PlanFactory factory = (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)),
-                    cfg, events);
+            Tuner.PlanFactory factory = recordingGemm(events);
             List<String> two = CANDIDATES.subList(0, 2);
             Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED, s -> two, factory);
             List<String> calls = events.stream().filter(e -> e.endsWith("execute [SRC, DST]"))
