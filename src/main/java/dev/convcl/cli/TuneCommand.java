@@ -62,14 +62,26 @@ final class TuneCommand extends CliCommand {
             throw new IllegalArgumentException("no problem selected from " + (shapes == null ? "the bundled suite" : shapes));
         }
         // Found out now rather than after minutes of timing; a folder made for that is removed
-        // again if the command fails before its tuning file is in it.
+        // again if the command fails before its tuning file is in it, or is stopped (Ctrl-C,
+        // SIGTERM: the JVM then runs its shutdown hooks, not this method's finally).
         List<Path> created = dir == null ? List.of()
                 : new FileArg("tuning folder", "--dir", dir).checkFolderWritable();
+        Thread cleanup = new Thread(() -> FileArg.removeIfEmpty(created), "convcl-tune-cleanup");
+        if (!created.isEmpty()) {
+            Runtime.getRuntime().addShutdownHook(cleanup);
+        }
         boolean done = false;
         try {
             tune(specs, dir != null ? dir : TuningTable.defaultDir());
             done = true;
         } finally {
+            if (!created.isEmpty()) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs anyway; it only removes folders that are still empty
+                }
+            }
             if (!done) {
                 FileArg.removeIfEmpty(created);
             }

@@ -8,6 +8,8 @@ import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.opencl.TuningTable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +40,39 @@ class TuneOpenClTest {
         assertEquals(4, r.out().lines().filter(l -> l.contains("GFLOP/s")).count(), r.toString());
         assertEquals(java.util.Set.of("gemm.dense-smallhw", "gemm.pointwise-smallhw", "depthwise.small-smallhw",
                 "deform-gemm.deform-smallhw"), TuningTable.load(tuning, device).entries().keySet(), Files.readString(file));
+    }
+
+    /**
+     * A tune stopped by a signal (SIGTERM here; Ctrl-C's SIGINT runs the same shutdown hooks)
+     * while it times leaves no folder that {@code --dir} made: a JVM ends on a signal without
+     * running the command's finally blocks.
+     */
+    @Test
+    void aTuneStoppedBySignalRemovesTheFolderItMade() throws Exception {
+        OpenClDeviceInfo device = dev.convcl.testing.OpenClTestDevice.require();
+        Path shapes = dir.resolve("shapes.txt");
+        // big enough that its candidates take seconds to time, whatever the kernel cache holds
+        Files.writeString(shapes, "big.dense   op=conv2d n=1 c=256 h=56 w=56 k=256 kh=3 kw=3 pad=1\n");
+        Path made = dir.resolve("made");
+        Path tuning = made.resolve("tuning");
+        Path err = dir.resolve("stderr.txt");
+        Process p = new ProcessBuilder(dev.convcl.testing.ForkedJvm.javaCommand(Main.class, List.of(), "tune",
+                "--device", "opencl:" + device.index(), "--shapes", shapes.toString(), "--dir", tuning.toString()))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (!(Files.exists(err) && Files.readString(err).contains("tuning 1 problem class")) && p.isAlive()
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(p.isAlive(), "the tune ended before it was stopped: " + Files.readString(err));
+            assertTrue(Files.isDirectory(tuning), "--dir made no folder before timing: " + Files.readString(err));
+            p.destroy(); // SIGTERM
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the tune did not end on SIGTERM");
+        } finally {
+            p.destroyForcibly();
+        }
+        assertFalse(Files.exists(made), "left behind: " + made + "; " + Files.readString(err));
     }
 
     @Test
