@@ -35,8 +35,9 @@ import java.util.stream.Collectors;
  * its own, so that load from other work falls on all alike; the weights and bias are bound to the plan once, as a network's
  * plans hold them, so a GEMM's weight packing is not timed), each
  * keeps its least device time, and the one with the best geometric mean of speed relative to the
- * fastest candidate per problem wins, unless the defaults score within {@link #DEFAULTS_MARGIN} of
- * it (then they keep the class). A problem of the class on which the winner is at least
+ * fastest candidate per problem wins, unless the class's tile in the tuning file already (timed as a
+ * candidate too), or else the defaults, score within {@link #DEFAULTS_MARGIN} of it (then they keep
+ * the class). A problem of the class on which the winner is at least
  * {@link #PER_PROBLEM_MARGIN} times slower than on the problem's fastest candidate keeps that
  * candidate for itself ({@link TuningTable.Entry#perProblem}); problems met later take the class's.
  *
@@ -69,6 +70,12 @@ public final class Tuner {
      * went to pv 8x32 by 4% in one tune and stayed with the defaults by 3% in the next; with the
      * untimed call, to cm 48x9 by 4% and by 6%), and the device's rule, which picks a tile per
      * problem, is the better guess.
+     *
+     * <p>The same margin protects the class's tile in the tuning file being rewritten (the
+     * incumbent, timed as a candidate whether or not the candidate list still holds it): a tune
+     * replaces it only with a tile that beats it by more than the margin, so that tuning again
+     * does not move a class between tiles the rounds cannot tell apart ({@code small-strided}
+     * depthwise took three different tiles in three tunes on the Zen 5 VM).
      */
     public static final double DEFAULTS_MARGIN = PER_PROBLEM_MARGIN;
 
@@ -185,11 +192,14 @@ public final class Tuner {
                 + device.describe()
                 + (budget.nanosPerClass() == Long.MAX_VALUE ? ""
                 : String.format(Locale.ROOT, " (at most %.1f s a class)", budget.nanosPerClass() / 1e9)));
+        // What the file holds now: each class's entry is timed again and kept within the margin.
+        Map<String, TuningTable.Entry> incumbents = TuningTable.load(dir, device).entries();
         List<Choice> choices = new ArrayList<>();
         for (Map.Entry<String, List<Convolution>> e : byClass.entrySet()) {
             KernelFamily family = KernelFamily.of(e.getValue().get(0));
+            Optional<String> incumbent = Optional.ofNullable(incumbents.get(e.getKey())).map(TuningTable.Entry::config);
             Choice c = tuneClass(ctx, family, e.getKey(), e.getValue(), budget, candidateSource, factory, withDefaults,
-                    progress);
+                    incumbent, progress);
             if (c == null) {
                 progress.accept(e.getKey() + ": no candidate passed; the class keeps its defaults");
                 continue;
@@ -219,7 +229,8 @@ public final class Tuner {
 
     private static Choice tuneClass(OpenClContext ctx, KernelFamily family, String cls, List<Convolution> specs,
                                     Budget budget, Function<Convolution, List<String>> candidateSource,
-                                    PlanFactory factory, boolean withDefaults, Consumer<String> progress) {
+                                    PlanFactory factory, boolean withDefaults, Optional<String> incumbent,
+                                    Consumer<String> progress) {
         long start = budget.clock().getAsLong();
         List<DeviceArgs> data = new ArrayList<>();
         List<float[]> expected = new ArrayList<>();
@@ -233,7 +244,7 @@ public final class Tuner {
                 expected.add(a.output());
             }
             return tuneClass(ctx, family, cls, specs, data, expected, budget, start, candidateSource, factory,
-                    withDefaults, progress);
+                    withDefaults, incumbent, progress);
         } finally {
             data.forEach(DeviceArgs::close);
         }
@@ -242,7 +253,7 @@ public final class Tuner {
     private static Choice tuneClass(OpenClContext ctx, KernelFamily family, String cls, List<Convolution> specs,
                                     List<DeviceArgs> data, List<float[]> expected, Budget budget, long start,
                                     Function<Convolution, List<String>> candidateSource, PlanFactory factory,
-                                    boolean withDefaults, Consumer<String> progress) {
+                                    boolean withDefaults, Optional<String> incumbent, Consumer<String> progress) {
         // Candidates of the class's widest problem (the lists are fitted to their problem: a
         // narrower one's has no tile for the wider rows) that every problem can run as fitted to it.
         Convolution widest = specs.stream().max(java.util.Comparator.comparingInt(Convolution::outW)
@@ -259,6 +270,18 @@ public final class Tuner {
             List<Optional<String>> defaults = specs.stream().map(s -> family.defaultConfig(s, ctx.info())).toList();
             candidates.removeIf(g -> defaults.stream().allMatch(d -> d.isPresent() && d.get().equals(g)));
             candidates.add(0, TuningTable.DEFAULTS);
+        }
+        // The tile the tuning file holds for the class runs next, so a budget never leaves it out,
+        // when every problem can still run it (an entry written by another version may not).
+        // A tile that is every problem's default is the defaults candidate.
+        String kept = incumbent.map(g -> withDefaults && specs.stream().allMatch(
+                        s -> family.defaultConfig(s, ctx.info()).filter(g::equals).isPresent()) ? TuningTable.DEFAULTS : g)
+                .filter(g -> TuningTable.DEFAULTS.equals(g) ? candidates.contains(g)
+                        : specs.stream().allMatch(s -> family.unsuitable(s, family.fitted(s, g), ctx.info()).isEmpty()))
+                .orElse(null);
+        if (kept != null && !TuningTable.DEFAULTS.equals(kept)) {
+            candidates.remove(kept);
+            candidates.add(withDefaults ? 1 : 0, kept);
         }
         // least milliseconds per candidate, one entry per problem of the class
         Map<String, double[]> times = new LinkedHashMap<>();
@@ -350,7 +373,7 @@ public final class Tuner {
         });
         String best = null;
         double bestScore = 0;
-        double defaultsScore = 0;
+        Map<String, Double> scores = new LinkedHashMap<>();
         for (Map.Entry<String, double[]> e : times.entrySet()) {
             double[] t = Arrays.copyOf(e.getValue(), n);
             double logSum = 0;
@@ -360,18 +383,23 @@ public final class Tuner {
             double score = Math.exp(logSum / n);
             progress.accept(String.format(Locale.ROOT, "%s: %s %.1f GFLOP/s, %.0f%% of the best per problem",
                     cls, e.getKey(), flops / Arrays.stream(t).sum() / 1e6, 100 * score));
+            scores.put(e.getKey(), score);
             if (score > bestScore) {
                 bestScore = score;
                 best = e.getKey();
-            }
-            if (TuningTable.DEFAULTS.equals(e.getKey())) {
-                defaultsScore = score;
             }
         }
         if (best == null) {
             return null;
         }
-        if (!TuningTable.DEFAULTS.equals(best) && defaultsScore > 0 && bestScore < DEFAULTS_MARGIN * defaultsScore) {
+        // Within the margin, the tuning file's tile keeps the class, else the device's defaults take it.
+        double keptScore = kept == null ? 0 : scores.getOrDefault(kept, 0.0);
+        double defaultsScore = scores.getOrDefault(TuningTable.DEFAULTS, 0.0);
+        if (!best.equals(kept) && keptScore > 0 && bestScore < DEFAULTS_MARGIN * keptScore) {
+            progress.accept(String.format(Locale.ROOT, "%s: %s scores %.0f%% of the best per problem, the tuning file's %s "
+                    + "%.0f%%: within the margin, the class keeps it", cls, best, 100 * bestScore, kept, 100 * keptScore));
+            best = kept;
+        } else if (!TuningTable.DEFAULTS.equals(best) && defaultsScore > 0 && bestScore < DEFAULTS_MARGIN * defaultsScore) {
             progress.accept(String.format(Locale.ROOT, "%s: %s scores %.0f%% of the best per problem, the defaults %.0f%%: "
                     + "within the margin, the defaults keep the class", cls, best, 100 * bestScore, 100 * defaultsScore));
             best = TuningTable.DEFAULTS;

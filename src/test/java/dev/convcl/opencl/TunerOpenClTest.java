@@ -235,6 +235,54 @@ class TunerOpenClTest {
     }
 
     /**
+     * Tuning again keeps the class's tile in the tuning file unless another beats it by more than
+     * {@link Tuner#DEFAULTS_MARGIN}, and times it even when the candidate list no longer holds it:
+     * times made up per call, the defaults always 1 ms. A 0.80 and B 0.85: A takes the class from
+     * the defaults. Then B 2.5% faster than A: A keeps it. Then B alone in the list, A 0.80 and B
+     * 0.78: A is timed and keeps it. Then B 0.70: B takes it.
+     */
+    @Test
+    void tuningAgainKeepsTheFilesTileUnlessAnotherBeatsItByMoreThanTheMargin() {
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            String d = KernelFamily.GEMM.defaultConfig(DENSE, ctx.info()).orElseThrow();
+            List<String> others = CANDIDATES.stream().filter(c -> !c.equals(d)).limit(2).toList();
+            String a = others.get(0);
+            String b = others.get(1);
+            record Tune(List<String> list, double aMillis, double bMillis, String winner, String says) {
+            }
+            List<Tune> tunes = List.of(
+                    new Tune(List.of(d, a, b), 0.80, 0.85, a, null),
+                    new Tune(List.of(d, a, b), 0.82, 0.80, a, "the tuning file's " + a),
+                    new Tune(List.of(d, b), 0.80, 0.78, a, "the tuning file's " + a),
+                    new Tune(List.of(d, a, b), 0.80, 0.70, b, null));
+            for (Tune t : tunes) {
+                List<String> progress = new ArrayList<>();
+                List<String> timed = new ArrayList<>();
+                Tuner.PlanFactory factory = (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)),
+                        cfg, new ArrayList<>()) {
+                    @Override
+                    public double lastKernelMillis() {
+                        timed.add(cfg);
+                        return cfg.equals(a) ? t.aMillis() : cfg.equals(b) ? t.bMillis() : 1.0;
+                    }
+                };
+                List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED,
+                        s -> t.list(), factory, true);
+                assertEquals(1, choices.size(), progress.toString());
+                assertEquals(t.winner(), choices.get(0).config(), t + ": " + progress);
+                assertEquals(t.winner(), TuningTable.load(dir, ctx.info()).configFor(DENSE, ctx.info()).toString(),
+                        t + ": " + progress);
+                assertTrue(timed.contains(a), t + ": A was not timed: " + progress);
+                assertTrue(t.says() == null ? progress.stream().noneMatch(l -> l.contains("within the margin"))
+                        : progress.stream().anyMatch(l -> l.contains(t.says() + " ") && l.contains("the class keeps it")),
+                        t + ": " + progress);
+            }
+            assertEquals(0, ctx.liveObjects());
+        }
+    }
+
+    /**
      * A problem the class's winner serves clearly worse than its own fastest candidate keeps that
      * candidate: three problems of one class, times made up per (tile, problem); tile A wins the
      * class, the second problem runs twice as fast on B and keeps B, the third only 4% faster
