@@ -271,13 +271,8 @@ public final class Tuner {
             candidates.removeIf(g -> defaults.stream().allMatch(d -> d.isPresent() && d.get().equals(g)));
             candidates.add(0, TuningTable.DEFAULTS);
         }
-        // The tile the tuning file holds for the class runs next, so a budget never leaves it out,
-        // when every problem can still run it (an entry written by another version may not).
-        // A tile that is every problem's default is the defaults candidate.
-        String kept = incumbent.map(g -> withDefaults && specs.stream().allMatch(
-                        s -> family.defaultConfig(s, ctx.info()).filter(g::equals).isPresent()) ? TuningTable.DEFAULTS : g)
-                .filter(g -> TuningTable.DEFAULTS.equals(g) ? candidates.contains(g)
-                        : specs.stream().allMatch(s -> family.unsuitable(s, family.fitted(s, g), ctx.info()).isEmpty()))
+        // The tile the tuning file holds for the class runs next, so a budget never leaves it out.
+        String kept = incumbent.flatMap(g -> incumbentCandidate(g, family, specs, ctx.info(), candidates, withDefaults))
                 .orElse(null);
         if (kept != null && !TuningTable.DEFAULTS.equals(kept)) {
             candidates.remove(kept);
@@ -419,6 +414,24 @@ public final class Tuner {
         }
         return new Choice(family.key(), family.classKey(specs.get(0)), best,
                 flops / Arrays.stream(Arrays.copyOf(winner, n)).sum() / 1e6, tried, rejected, perProblem);
+    }
+
+    /**
+     * The candidate that stands for the class's tile {@code incumbent} in the tuning file:
+     * {@link TuningTable#DEFAULTS} when it is the defaults (or every problem's default tile) and
+     * they are timed, the tile itself when every problem can still run it as fitted to it (an
+     * entry written by another version may not), else empty.
+     */
+    private static Optional<String> incumbentCandidate(String incumbent, KernelFamily family, List<Convolution> specs,
+                                                       OpenClDeviceInfo device, List<String> candidates,
+                                                       boolean withDefaults) {
+        boolean isDefaults = TuningTable.DEFAULTS.equals(incumbent) || withDefaults && specs.stream()
+                .allMatch(s -> family.defaultConfig(s, device).filter(incumbent::equals).isPresent());
+        if (isDefaults) {
+            return candidates.contains(TuningTable.DEFAULTS) ? Optional.of(TuningTable.DEFAULTS) : Optional.empty();
+        }
+        return specs.stream().allMatch(s -> family.unsuitable(s, family.fitted(s, incumbent), device).isEmpty())
+                ? Optional.of(incumbent) : Optional.empty();
     }
 
     /**
