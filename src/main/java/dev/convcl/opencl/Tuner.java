@@ -40,6 +40,8 @@ import java.util.stream.Collectors;
  * the class). A problem of the class on which the winner is at least
  * {@link #PER_PROBLEM_MARGIN} times slower than on the problem's fastest candidate keeps that
  * candidate for itself ({@link TuningTable.Entry#perProblem}); problems met later take the class's.
+ * A problem that has its own tile in the tuning file keeps it (timed as a candidate too) while no
+ * candidate runs it more than {@link #PER_PROBLEM_MARGIN} times faster.
  *
  * <p>A {@link Budget} bounds each class: once its time is spent (building and checking included),
  * no further candidate is tried and no further problem of the class is started; the candidates
@@ -197,9 +199,11 @@ public final class Tuner {
         List<Choice> choices = new ArrayList<>();
         for (Map.Entry<String, List<Convolution>> e : byClass.entrySet()) {
             KernelFamily family = KernelFamily.of(e.getValue().get(0));
-            Optional<String> incumbent = Optional.ofNullable(incumbents.get(e.getKey())).map(TuningTable.Entry::config);
+            TuningTable.Entry before = incumbents.get(e.getKey());
+            Optional<String> incumbent = Optional.ofNullable(before).map(TuningTable.Entry::config);
+            Map<String, String> ownBefore = before == null ? Map.of() : before.perProblem();
             Choice c = tuneClass(ctx, family, e.getKey(), e.getValue(), budget, candidateSource, factory, withDefaults,
-                    incumbent, progress);
+                    incumbent, ownBefore, progress);
             if (c == null) {
                 progress.accept(e.getKey() + ": no candidate passed; the class keeps its defaults");
                 continue;
@@ -230,7 +234,7 @@ public final class Tuner {
     private static Choice tuneClass(OpenClContext ctx, KernelFamily family, String cls, List<Convolution> specs,
                                     Budget budget, Function<Convolution, List<String>> candidateSource,
                                     PlanFactory factory, boolean withDefaults, Optional<String> incumbent,
-                                    Consumer<String> progress) {
+                                    Map<String, String> ownBefore, Consumer<String> progress) {
         long start = budget.clock().getAsLong();
         List<DeviceArgs> data = new ArrayList<>();
         List<float[]> expected = new ArrayList<>();
@@ -244,7 +248,7 @@ public final class Tuner {
                 expected.add(a.output());
             }
             return tuneClass(ctx, family, cls, specs, data, expected, budget, start, candidateSource, factory,
-                    withDefaults, incumbent, progress);
+                    withDefaults, incumbent, ownBefore, progress);
         } finally {
             data.forEach(DeviceArgs::close);
         }
@@ -253,7 +257,8 @@ public final class Tuner {
     private static Choice tuneClass(OpenClContext ctx, KernelFamily family, String cls, List<Convolution> specs,
                                     List<DeviceArgs> data, List<float[]> expected, Budget budget, long start,
                                     Function<Convolution, List<String>> candidateSource, PlanFactory factory,
-                                    boolean withDefaults, Optional<String> incumbent, Consumer<String> progress) {
+                                    boolean withDefaults, Optional<String> incumbent, Map<String, String> ownBefore,
+                                    Consumer<String> progress) {
         // Candidates of the class's widest problem (the lists are fitted to their problem: a
         // narrower one's has no tile for the wider rows) that every problem can run as fitted to it.
         Convolution widest = specs.stream().max(java.util.Comparator.comparingInt(Convolution::outW)
@@ -274,9 +279,25 @@ public final class Tuner {
         // The tile the tuning file holds for the class runs next, so a budget never leaves it out.
         String kept = incumbent.flatMap(g -> incumbentCandidate(g, family, specs, ctx.info(), candidates, withDefaults))
                 .orElse(null);
+        int next = withDefaults ? 1 : 0;
         if (kept != null && !TuningTable.DEFAULTS.equals(kept)) {
             candidates.remove(kept);
-            candidates.add(withDefaults ? 1 : 0, kept);
+            candidates.add(next++, kept);
+        }
+        // Then the tiles the file holds for single problems of the class (by problem index).
+        Map<Integer, String> keptOwn = new LinkedHashMap<>();
+        for (int i = 0; i < specs.size(); i++) {
+            String own = ownBefore.get(TuningTable.problemKey(specs.get(i)));
+            Optional<String> c = own == null ? Optional.empty()
+                    : incumbentCandidate(own, family, specs, ctx.info(), candidates, withDefaults);
+            if (c.isPresent()) {
+                keptOwn.put(i, c.get());
+                int at = candidates.indexOf(c.get());
+                if (!TuningTable.DEFAULTS.equals(c.get()) && !c.get().equals(kept) && (at < 0 || at >= next)) {
+                    candidates.remove(c.get());
+                    candidates.add(next++, c.get());
+                }
+            }
         }
         // least milliseconds per candidate, one entry per problem of the class
         Map<String, double[]> times = new LinkedHashMap<>();
@@ -399,17 +420,31 @@ public final class Tuner {
                     + "within the margin, the defaults keep the class", cls, best, 100 * bestScore, 100 * defaultsScore));
             best = TuningTable.DEFAULTS;
         }
-        // Problems the class's winner serves clearly worse than their own fastest candidate keep that one.
+        // A problem keeps the tile the file holds for it while that runs it within the margin of its
+        // fastest candidate; else a problem the class's winner serves clearly worse than its own
+        // fastest candidate keeps that one.
         Map<String, String> perProblem = new LinkedHashMap<>();
         double[] winner = times.get(best);
         for (int i = 0; i < n; i++) {
-            if (winner[i] > PER_PROBLEM_MARGIN * fastest[i]) {
-                int problem = i;
-                String own = times.entrySet().stream().filter(t -> t.getValue()[problem] == fastest[problem])
+            int problem = i;
+            String before = keptOwn.get(i);
+            double[] beforeTimes = before == null ? null : times.get(before);
+            String own = null;
+            if (beforeTimes != null && beforeTimes[i] <= PER_PROBLEM_MARGIN * fastest[i]) {
+                if (!before.equals(best)) {
+                    own = before;
+                    progress.accept(String.format(Locale.ROOT, "%s: %s keeps the tuning file's %s (its fastest candidate "
+                            + "runs it %.0f%% faster: within the margin)", cls, specs.get(i), before,
+                            100 * (beforeTimes[i] / fastest[i] - 1)));
+                }
+            } else if (winner[i] > PER_PROBLEM_MARGIN * fastest[i]) {
+                own = times.entrySet().stream().filter(t -> t.getValue()[problem] == fastest[problem])
                         .findFirst().orElseThrow().getKey();
-                perProblem.put(TuningTable.problemKey(specs.get(i)), own);
                 progress.accept(String.format(Locale.ROOT, "%s: %s runs %.0f%% faster on %s than on %s; it keeps that",
                         cls, specs.get(i), 100 * (winner[i] / fastest[i] - 1), own, best));
+            }
+            if (own != null) {
+                perProblem.put(TuningTable.problemKey(specs.get(i)), own);
             }
         }
         return new Choice(family.key(), family.classKey(specs.get(0)), best,

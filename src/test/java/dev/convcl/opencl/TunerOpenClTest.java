@@ -215,13 +215,7 @@ class TunerOpenClTest {
             String other = CANDIDATES.stream().filter(c -> !c.equals(d)).findFirst().orElseThrow();
             for (double otherMillis : new double[] {0.97, 0.90}) {
                 List<String> progress = new ArrayList<>();
-                Tuner.PlanFactory factory = (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)),
-                        cfg, new ArrayList<>()) {
-                    @Override
-                    public double lastKernelMillis() {
-                        return cfg.equals(d) ? 1.0 : otherMillis;
-                    }
-                };
+                Tuner.PlanFactory factory = madeUpMillis((cfg, spec) -> cfg.equals(d) ? 1.0 : otherMillis);
                 List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED,
                         s -> List.of(d, other), factory, true);
                 assertEquals(1, choices.size(), progress.toString());
@@ -259,14 +253,10 @@ class TunerOpenClTest {
             for (Tune t : tunes) {
                 List<String> progress = new ArrayList<>();
                 List<String> timed = new ArrayList<>();
-                Tuner.PlanFactory factory = (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)),
-                        cfg, new ArrayList<>()) {
-                    @Override
-                    public double lastKernelMillis() {
-                        timed.add(cfg);
-                        return cfg.equals(a) ? t.aMillis() : cfg.equals(b) ? t.bMillis() : 1.0;
-                    }
-                };
+                Tuner.PlanFactory factory = madeUpMillis((cfg, spec) -> {
+                    timed.add(cfg);
+                    return cfg.equals(a) ? t.aMillis() : cfg.equals(b) ? t.bMillis() : 1.0;
+                });
                 List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED,
                         s -> t.list(), factory, true);
                 assertEquals(1, choices.size(), progress.toString());
@@ -301,13 +291,7 @@ class TunerOpenClTest {
         List<String> progress = new ArrayList<>();
         try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
             OpenClContext ctx = cl.context();
-            Tuner.PlanFactory factory = (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)),
-                    cfg, new ArrayList<>()) {
-                @Override
-                public double lastKernelMillis() {
-                    return millis.get(cfg + spec);
-                }
-            };
+            Tuner.PlanFactory factory = madeUpMillis((cfg, spec) -> millis.get(cfg + spec));
             List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE, second, third), progress::add, dir,
                     Tuner.Budget.UNLIMITED, s -> List.of(a, b), factory);
             assertEquals(1, choices.size(), progress.toString());
@@ -326,6 +310,63 @@ class TunerOpenClTest {
                     .contains("gemm.dense.problems=" + TuningTable.problemKey(second) + " -> " + b));
             assertEquals(0, ctx.liveObjects());
         }
+    }
+
+    /**
+     * Tuning again keeps a problem's own tile from the tuning file unless another candidate runs
+     * it more than {@link Tuner#PER_PROBLEM_MARGIN} times faster: three tunes in a row, times made
+     * up per (tile, problem). A wins the class each time. The second problem takes B in the first
+     * tune; in the second C runs it 3% faster, and it keeps B, timed although the candidate list
+     * no longer holds it; in the third C runs it 11% faster and takes it.
+     */
+    @Test
+    void tuningAgainKeepsAProblemsOwnTileUnlessAnotherBeatsItByMoreThanTheMargin() {
+        Convolution second = Problems.parse("op=conv2d n=1 c=7 h=18 w=16 k=24 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        Convolution third = Problems.parse("op=conv2d n=1 c=5 h=17 w=17 k=16 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        String a = CANDIDATES.get(0);
+        String b = CANDIDATES.get(1);
+        String c = CANDIDATES.get(2);
+        record Tune(List<String> list, double cOnSecond, String own, String says) {
+        }
+        List<Tune> tunes = List.of(
+                new Tune(List.of(a, b, c), 1.5, b, null),
+                new Tune(List.of(a, c), 0.97, b, "keeps the tuning file's " + b),
+                new Tune(List.of(a, b, c), 0.90, c, "runs 122% faster on " + c));
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            for (Tune t : tunes) {
+                // milliseconds on (DENSE, second, third): A 1, 2, 1.04; B 3, 1, 1; C 3, t.cOnSecond, 3
+                Map<String, Double> millis = Map.of(a + DENSE, 1.0, a + second, 2.0, a + third, 1.04,
+                        b + DENSE, 3.0, b + second, 1.0, b + third, 1.0,
+                        c + DENSE, 3.0, c + second, t.cOnSecond(), c + third, 3.0);
+                List<String> progress = new ArrayList<>();
+                Tuner.PlanFactory factory = madeUpMillis((cfg, spec) -> millis.get(cfg + spec));
+                List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE, second, third), progress::add, dir,
+                        Tuner.Budget.UNLIMITED, s -> t.list(), factory);
+                assertEquals(1, choices.size(), t + ": " + progress);
+                assertEquals(a, choices.get(0).config(), t + ": " + progress);
+                assertEquals(Map.of(TuningTable.problemKey(second), t.own()), choices.get(0).perProblem(),
+                        t + ": " + progress);
+                assertEquals(t.own(), TuningTable.load(dir, ctx.info()).configFor(second, ctx.info()).toString(),
+                        t + ": " + progress);
+                assertTrue(t.says() == null ? progress.stream().noneMatch(l -> l.contains("keeps the tuning file's"))
+                        : progress.stream().anyMatch(l -> l.contains(second + " " + t.says())), t + ": " + progress);
+            }
+            assertEquals(0, ctx.liveObjects());
+        }
+    }
+
+    /**
+     * GEMM plans of the configuration asked for whose timed runs report made-up times:
+     * {@code millis} of (configuration, problem), in milliseconds.
+     */
+    private static Tuner.PlanFactory madeUpMillis(java.util.function.ToDoubleBiFunction<String, Convolution> millis) {
+        return (c, spec, cfg) -> new Recording(new GemmConvPlan(c, spec, GemmConfig.parse(cfg)), cfg, new ArrayList<>()) {
+            @Override
+            public double lastKernelMillis() {
+                return millis.applyAsDouble(cfg, spec);
+            }
+        };
     }
 
     /** GEMM plans of the configuration asked for, each logging to {@code log} under its configuration's text. */
