@@ -212,9 +212,14 @@ public interface BenchPeer extends AutoCloseable {
 
         /**
          * Untimed milliseconds of calls that open each turn of {@link #timeInterleaved} (at least one
-         * call): what the other calls left in the caches is replaced by this call's own data.
+         * call): what the other calls left in the caches is replaced by this call's own data, and a
+         * machine that idled through the quiet wait before the turn is back at full speed. 20 ms
+         * covered the caches but not the idle: on a 2-vCPU Intel Xeon VM, POCL's resnet50.res2.3x3
+         * after {@code BenchModel.awaitQuiet} took 2.8-4.0 ms of kernel time with 20 or 60 ms of
+         * untimed calls and 1.9-2.1 ms with 100 or 150 ms, as without the wait (so convcl's OpenCL
+         * rows read up to 2x slow beside ONNX Runtime there, docs/performance-notes.md).
          */
-        public static final double REWARM_MS = 20;
+        public static final double REWARM_MS = 100;
         /** Calls whose last one took at least this long open their turns with no untimed call (caches weigh under 1%). */
         public static final double NO_REWARM_MS = 200;
 
