@@ -37,6 +37,7 @@
  *                     registers, channels in vectors of VW, and broadcasts one input value to
  *                     MV fma per pixel (any stride and dilation).
  *                     VW (1, 2, 4, 8, 16), MV, TN, SW; IMPLICIT_PAD (0 or 1, default 0);
+ *                     CHANNEL_TILES_FIRST (0 or 1, default 0: the NDRange below);
  *                     POINTWISE (0 or 1, default 0; 1 only for KH = KW = 1 without
  *                     IMPLICIT_PAD: the tap loop is the input-channel loop alone; the host asks
  *                     it of 16-float tiles only).
@@ -46,8 +47,8 @@
  *                     vectors along the row; suits groups with few output channels and short
  *                     reductions (a network's stem: 3 input channels, R = 27), where the
  *                     channel-vector kernel's one store per output weighs as much as its fmas.
- *                     VW (1, 2, 4, 8, 16), NV, TM, SW (1 or 2, default 1); POINTWISE (as
- *                     conv2d_gemm_cm).
+ *                     VW (1, 2, 4, 8, 16), NV, TM, SW (1 or 2, default 1); POINTWISE and
+ *                     CHANNEL_TILES_FIRST (as conv2d_gemm_cm).
  *   conv2d_gemm_lm    GPU style: a work-group of WGN x WGM work-items computes a BM x BN tile
  *                     (BM = WGM*RM channels, BN = WGN*RN pixels), staging BK taps of weights and
  *                     inputs in local memory; each work-item accumulates RM x RN outputs.
@@ -61,7 +62,9 @@
  *
  * NDRange (global sizes are rounded up to the local size; work-items past the end return):
  *   pack_weights     (round_up(ceil(RP/PACK_R), l), groups*MT), local (l, 1)
- *   conv2d_gemm_cm/pv (round_up(pixel tiles per image, l0), groups*MT, N), local (l0, 1, 1)
+ *   conv2d_gemm_cm/pv (round_up(pixel tiles per image, l0), groups*MT, N), local (l0, 1, 1);
+ *                    with CHANNEL_TILES_FIRST=1 (groups*MT, round_up(pixel tiles per image, l1), N),
+ *                    local (1, l1, 1)
  *   conv2d_gemm_lm   (round_up(OH*OW, BN)/RN, groups*MT*WGM, N), local (WGN, WGM, 1)
  */
 
@@ -118,7 +121,11 @@ __kernel void pack_weights(__global const real* restrict weight,
     const int KW, const int SH, const int DH, const int DW, const int tilesPerRow,               \
     const int pixTiles, const int linear, const int padT, const int padL
 
-/* The start of a register-tile kernel (NDRange (pixel tiles, groups*MT, N)): declares the tile
+/* The start of a register-tile kernel (NDRange (pixel tiles, groups*MT, N), or with
+ * CHANNEL_TILES_FIRST=1 (groups*MT, pixel tiles, N): a CPU runtime runs consecutive work-groups
+ * along the first dimension, so the channel tiles of one pixel tile then run back to back and
+ * share its input columns in the core's caches, instead of the pixel tiles of one channel tile
+ * sharing its weights; the host picks it with GemmConfig.Order): declares the tile
  * pt of TN pixels, gm = g*MT + mt (group g, channel tile mt), image n; oy, ox0 (the tile's first
  * output pixel, 0 when linear) and base (where its first tap reads in the padded plane, pixels
  * PIXEL_STRIDE apart; 0 with IMPLICIT_PAD); iy0, ix0 (with IMPLICIT_PAD: the input row and column
@@ -131,9 +138,12 @@ __kernel void pack_weights(__global const real* restrict weight,
 #ifndef POINTWISE
 #define POINTWISE 0
 #endif
+#ifndef CHANNEL_TILES_FIRST
+#define CHANNEL_TILES_FIRST 0
+#endif
 #define REGISTER_TILE_START(PIXEL_STRIDE)                                                         \
-    const int pt = get_global_id(0);                                                               \
-    const int gm = get_global_id(1);                                                               \
+    const int pt = get_global_id(CHANNEL_TILES_FIRST ? 1 : 0);                                     \
+    const int gm = get_global_id(CHANNEL_TILES_FIRST ? 0 : 1);                                     \
     const int n = get_global_id(2);                                                                \
     if (pt >= pixTiles) {                                                                          \
         return;                                                                                    \

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * One tile configuration of the implicit-GEMM kernels ({@code conv2d_gemm.cl}): which kernel and
  * its tile and work-group shape. The text form ({@link #toString()}, read back by
- * {@link #parse(String)}) is what tuning files store, e.g. {@code cm vw=16 tm=32 tn=14 ls=1}.
+ * {@link #parse(String)}) is what tuning files store, e.g. {@code cm vw=16 tm=32 tn=14 ls=1} or
+ * {@code pv vw=16 tm=4 tn=64 ls=1 order=channels}.
  *
  * <ul>
  *   <li>{@link Kind#CM}: a work-item keeps {@code tm} output channels (vectors of {@code vw}) x
@@ -28,8 +29,9 @@ import java.util.Map;
  * @param wgm  work-group size along channels (LM); 0 otherwise
  * @param wgn  work-group size along pixels (LM); 0 otherwise
  * @param bk   taps staged per step (LM); 0 otherwise
+ * @param order which tiles consecutive work-groups take ({@link Order}); {@link Order#PIXELS} for LM
  */
-public record GemmConfig(Kind kind, int vw, int tm, int tn, int ls, int wgm, int wgn, int bk) {
+public record GemmConfig(Kind kind, int vw, int tm, int tn, int ls, int wgm, int wgn, int bk, Order order) {
 
     /** The kernel a configuration runs. */
     public enum Kind {
@@ -41,12 +43,39 @@ public record GemmConfig(Kind kind, int vw, int tm, int tn, int ls, int wgm, int
         LM
     }
 
+    /**
+     * The order in which a register-tile kernel's work-groups walk the output (CM, PV): which
+     * tile index is the NDRange's first dimension, the one a CPU runtime runs consecutive
+     * work-groups along (POCL hands each thread runs of adjacent work-groups). Cache blocking in
+     * the GEMM's terms: the operand the consecutive tiles share stays in the core's caches, the
+     * other is streamed.
+     */
+    public enum Order {
+        /**
+         * Pixel tiles vary fastest: the tiles of one output-channel tile run back to back and
+         * share its weight panel; the input is read once per channel tile. The default, and the
+         * only order of LM.
+         */
+        PIXELS,
+        /**
+         * Output-channel tiles vary fastest: the channel tiles of one pixel tile run back to back
+         * and share its input columns, which are read once a call; the weights are read once per
+         * pixel tile. Suits a 1x1 convolution whose input is much larger than its weights (many
+         * pixels, few output channels: ResNet's 256-to-64 1x1 on 56x56 reads 3.2 MB of input and
+         * 64 KB of weights).
+         */
+        CHANNELS
+    }
+
     /** Largest number of accumulators (floats) one work-item may keep; beyond it a kernel only spills. */
     static final int MAX_REGISTER_TILE = 1024;
 
     public GemmConfig {
         if (kind == null) {
             throw new IllegalArgumentException("gemm config kind must not be null");
+        }
+        if (order == null) {
+            throw new IllegalArgumentException("gemm config order must not be null");
         }
         switch (kind) {
             case CM, PV -> {
@@ -85,6 +114,10 @@ public record GemmConfig(Kind kind, int vw, int tm, int tn, int ls, int wgm, int
                 if (vw != 0 || ls != 0) {
                     throw new IllegalArgumentException("vw and ls belong to kernels cm and pv, not lm");
                 }
+                if (order != Order.PIXELS) {
+                    throw new IllegalArgumentException("order=" + order.name().toLowerCase(Locale.ROOT)
+                            + " belongs to kernels cm and pv: lm walks its tiles by pixels");
+                }
             }
             default -> throw new IllegalArgumentException("unknown kind " + kind);
         }
@@ -98,17 +131,22 @@ public record GemmConfig(Kind kind, int vw, int tm, int tn, int ls, int wgm, int
 
     /** A {@link Kind#CM} configuration. */
     public static GemmConfig cm(int vw, int tm, int tn, int ls) {
-        return new GemmConfig(Kind.CM, vw, tm, tn, ls, 0, 0, 0);
+        return new GemmConfig(Kind.CM, vw, tm, tn, ls, 0, 0, 0, Order.PIXELS);
     }
 
     /** A {@link Kind#PV} configuration. */
     public static GemmConfig pv(int vw, int tm, int tn, int ls) {
-        return new GemmConfig(Kind.PV, vw, tm, tn, ls, 0, 0, 0);
+        return new GemmConfig(Kind.PV, vw, tm, tn, ls, 0, 0, 0, Order.PIXELS);
     }
 
     /** A {@link Kind#LM} configuration: work-group {@code wgm x wgn}, tile {@code tm x tn}. */
     public static GemmConfig lm(int wgm, int wgn, int tm, int tn, int bk) {
-        return new GemmConfig(Kind.LM, 0, tm, tn, 0, wgm, wgn, bk);
+        return new GemmConfig(Kind.LM, 0, tm, tn, 0, wgm, wgn, bk, Order.PIXELS);
+    }
+
+    /** This configuration walking its tiles in {@code order}. */
+    public GemmConfig withOrder(Order order) {
+        return new GemmConfig(kind, vw, tm, tn, ls, wgm, wgn, bk, order);
     }
 
     /** Work-items per work-group. */
@@ -122,13 +160,18 @@ public record GemmConfig(Kind kind, int vw, int tm, int tn, int ls, int wgm, int
         return kind == Kind.LM ? (long) type.bytes() * bk * (tm + tn) + (long) Integer.BYTES * (tn + bk) : 0;
     }
 
-    /** The text form, e.g. {@code cm vw=16 tm=32 tn=14 ls=1} or {@code lm wg=16x16 tm=64 tn=64 bk=16}. */
+    /**
+     * The text form, e.g. {@code cm vw=16 tm=32 tn=14 ls=1}, {@code pv vw=16 tm=4 tn=64 ls=1
+     * order=channels} or {@code lm wg=16x16 tm=64 tn=64 bk=16}; the order is written only when
+     * it is not {@link Order#PIXELS}, so tuning files written before it read the same.
+     */
     @Override
     public String toString() {
         String k = kind.name().toLowerCase(Locale.ROOT);
         return kind == Kind.LM
                 ? k + " wg=" + wgm + "x" + wgn + " tm=" + tm + " tn=" + tn + " bk=" + bk
-                : k + " vw=" + vw + " tm=" + tm + " tn=" + tn + " ls=" + ls;
+                : k + " vw=" + vw + " tm=" + tm + " tn=" + tn + " ls=" + ls
+                        + (order == Order.PIXELS ? "" : " order=" + order.name().toLowerCase(Locale.ROOT));
     }
 
     /**
@@ -155,7 +198,19 @@ public record GemmConfig(Kind kind, int vw, int tm, int tn, int ls, int wgm, int
             }
             f.put(tokens[i].substring(0, eq), tokens[i].substring(eq + 1));
         }
+        Order order = Order.PIXELS;
+        String o = f.get("order");
+        if (o != null) {
+            try {
+                order = Order.valueOf(o.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("gemm config order='" + o + "' is not one of pixels, channels", e);
+            }
+        }
         if (kind == Kind.LM) {
+            if (order != Order.PIXELS) {
+                throw new IllegalArgumentException("gemm config order=" + o + " belongs to kernels cm and pv, not lm");
+            }
             String wg = need(f, "wg");
             int x = wg.indexOf('x');
             if (x < 0) {
@@ -165,7 +220,7 @@ public record GemmConfig(Kind kind, int vw, int tm, int tn, int ls, int wgm, int
                     number("tm", need(f, "tm")), number("tn", need(f, "tn")), number("bk", need(f, "bk")));
         }
         return new GemmConfig(kind, number("vw", need(f, "vw")), number("tm", need(f, "tm")),
-                number("tn", need(f, "tn")), number("ls", need(f, "ls")), 0, 0, 0);
+                number("tn", need(f, "tn")), number("ls", need(f, "ls")), 0, 0, 0, order);
     }
 
     private static String need(Map<String, String> f, String key) {

@@ -158,8 +158,13 @@ final class GemmConvPlan implements Primitive {
                         .arg(a++, spec.dilW()).arg(a++, geo.tilesPerRow)
                         .arg(a++, geo.pixTiles).arg(a++, geo.linear ? 1 : 0)
                         .arg(a++, spec.padTop()).arg(a, spec.padLeft());
-                gemmGlobal = new long[] {DirectConvPlan.roundUp(geo.pixTiles, config.ls()), groupsTimesTiles, spec.n()};
-                gemmLocal = new long[] {config.ls(), 1, 1};
+                if (geo.channelTilesFirst) {
+                    gemmGlobal = new long[] {groupsTimesTiles, DirectConvPlan.roundUp(geo.pixTiles, config.ls()), spec.n()};
+                    gemmLocal = new long[] {1, config.ls(), 1};
+                } else {
+                    gemmGlobal = new long[] {DirectConvPlan.roundUp(geo.pixTiles, config.ls()), groupsTimesTiles, spec.n()};
+                    gemmLocal = new long[] {config.ls(), 1, 1};
+                }
             }
         } catch (RuntimeException e) {
             close();
@@ -356,6 +361,8 @@ final class GemmConvPlan implements Primitive {
         long packedFloats;
         /** Pixel tile of the register kernels: tn pixels, in rows or along the virtual grid. */
         int tn, tilesPerRow, pixTiles;
+        /** Whether the NDRange's first dimension is the channel tiles ({@link GemmConfig.Order#CHANNELS}). */
+        boolean channelTilesFirst;
         boolean linear;
         long inputFloats;
         String options, kernelName, tileName;
@@ -403,7 +410,7 @@ final class GemmConvPlan implements Primitive {
                         o.define("VW", cfg.vw()).define("NV", g.tn / cfg.vw()).define("TM", g.tmPack)
                                 .define("SW", s.strideW());
                     }
-                    g.tileName = g.tmPack + "x" + g.tn;
+                    g.tileName = g.tmPack + "x" + g.tn + (cfg.order() == GemmConfig.Order.CHANNELS ? "-ch" : "");
                 }
                 default -> throw new IllegalStateException("unknown kind " + cfg.kind());
             }
@@ -426,6 +433,11 @@ final class GemmConvPlan implements Primitive {
             if (cfg.kind() != GemmConfig.Kind.LM && cfg.vw() >= POINTWISE_MIN_VW && !g.implicitPad
                     && s.kh() == 1 && s.kw() == 1) {
                 o.define("POINTWISE", 1);
+            }
+            // The NDRange's first dimension is the one the work-groups run along (GemmConfig.Order).
+            g.channelTilesFirst = cfg.order() == GemmConfig.Order.CHANNELS;
+            if (g.channelTilesFirst) {
+                o.define("CHANNEL_TILES_FIRST", 1);
             }
             if (g.implicitPad) {
                 o.define("IMPLICIT_PAD", 1);

@@ -189,6 +189,52 @@ class GemmConvOpenClTest {
     }
 
     /**
+     * Channel tiles first ({@link GemmConfig.Order#CHANNELS}: the NDRange's first dimension is
+     * the groups' channel tiles, the pixel tiles the second) with both register kernels on the
+     * 1x1 shapes of {@link #SHAPES} (plain over two images, strided, padded), and with the
+     * channel-vector kernel on two spatial ones (two images with a K no tile divides; three
+     * images of three groups at stride 3 and dilation 2), each exactly as the reference: the
+     * order moves which work-group computes which tile, never what a tile computes. (Every
+     * shape would take 16 more kernel builds, about 100 s on POCL; the rotation of
+     * {@link #everyConfigurationMatchesTheReferenceExactlyOnIntegers} gives the channel-order
+     * defaults two shapes more.)
+     */
+    @Test
+    void channelTilesFirstMatchTheReferenceExactly() {
+        int k = 0;
+        Set<GemmConfig.Kind> ran = EnumSet.noneOf(GemmConfig.Kind.class);
+        for (int i = 0; i < SHAPES.size(); i++) {
+            Convolution spec = Problems.parse(SHAPES.get(i));
+            if (spec.kh() * spec.kw() > 1 && i != 0 && i != 2) {
+                continue;
+            }
+            Args args = Tensors.args(spec, 3000 + k++, true, 0);
+            float[] ref = CrossCheck.reference(spec, args);
+            List<GemmConfig> configs = spec.kh() == 1 && spec.kw() == 1
+                    ? List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.pv(16, 4, 64, 1)) : List.of(GemmConfig.cm(16, 32, 14, 1));
+            for (GemmConfig pixelOrder : configs) {
+                GemmConfig cfg = pixelOrder.withOrder(GemmConfig.Order.CHANNELS);
+                if (GemmConvPlan.unsuitableReason(spec, cfg, DEVICE.context().info()).isPresent()) {
+                    continue;
+                }
+                try (GemmConvPlan p = new GemmConvPlan(DEVICE.context(), spec, cfg)) {
+                    assertTrue(p.geometry().options.contains("-DCHANNEL_TILES_FIRST=1"), p.geometry().options);
+                    assertTrue(p.algorithm().endsWith("-ch"), p.algorithm());
+                    float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
+                    int bad = Tensors.firstMismatch(ref, out);
+                    if (bad >= 0) {
+                        fail(spec + " with " + cfg + " (" + p.algorithm() + "): output " + bad + " is " + out[bad]
+                                + ", reference " + ref[bad]);
+                    }
+                    ran.add(cfg.kind());
+                }
+            }
+        }
+        assertEquals(EnumSet.of(GemmConfig.Kind.CM, GemmConfig.Kind.PV), ran);
+        assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
+    }
+
+    /**
      * Which shapes each configuration runs: local-memory tiles (one build for all geometries)
      * every shape; register tiles {@link #SHAPES_PER_REGISTER_TILE} (narrower-vector variants one),
      * chosen so that every shape also meets each register kernel that can run it.

@@ -92,7 +92,12 @@ final class KernelCheck {
             }
             Args args = Tensors.args(spec, seed++, false, 2.5);
             float[] ref = CrossCheck.reference(spec, args);
-            for (GemmConfig cfg : List.of(GemmConfig.cm(4, 8, 5, 1), GemmConfig.pv(4, 4, 8, 1))) {
+            List<GemmConfig> configs = new ArrayList<>(List.of(GemmConfig.cm(4, 8, 5, 1), GemmConfig.pv(4, 4, 8, 1)));
+            if (spec.kh() * spec.kw() == 1) {
+                // channel tiles first (the order CPUs take for 1x1 layers): the NDRange's first two dimensions swapped
+                configs.add(GemmConfig.pv(4, 4, 8, 1).withOrder(GemmConfig.Order.CHANNELS));
+            }
+            for (GemmConfig cfg : configs) {
                 if (GemmConvPlan.unsuitableReason(spec, cfg, backend.context().info()).isPresent()) {
                     continue;
                 }
@@ -103,14 +108,15 @@ final class KernelCheck {
                     }
                     GemmConvPlan.Geometry g = plan.geometry();
                     tilings.add(cfg.kind() + (g.linear ? " along the image" : " in rows")
-                            + (g.implicitPad ? ", padding as it reads" : ""));
+                            + (g.implicitPad ? ", padding as it reads" : "") + (g.channelTilesFirst ? ", channel tiles first" : ""));
                 } catch (RuntimeException e) {
                     failures.add(p + " [" + cfg + "]: " + e);
                 }
             }
         }
         // (GemmConvOpenClTest reaches all four tilings on POCL; these tiny problems reach three)
-        Set<String> expected = Set.of("CM in rows, padding as it reads", "PV in rows", "PV along the image");
+        Set<String> expected = Set.of("CM in rows, padding as it reads", "PV in rows", "PV along the image",
+                "PV along the image, channel tiles first");
         if (!tilings.containsAll(expected)) {
             failures.add("register tilings reached: " + tilings + ", expected at least " + new TreeSet<>(expected));
         }

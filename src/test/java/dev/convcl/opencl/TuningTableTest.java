@@ -77,9 +77,18 @@ class TuningTableTest {
 
     @Test
     void configTextRoundTripsAndBadTextIsRejectedWithTheField() {
-        for (GemmConfig c : List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.pv(4, 3, 8, 64), GemmConfig.lm(8, 32, 32, 128, 8))) {
+        for (GemmConfig c : List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.pv(4, 3, 8, 64), GemmConfig.lm(8, 32, 32, 128, 8),
+                GemmConfig.pv(16, 4, 64, 1).withOrder(GemmConfig.Order.CHANNELS))) {
             assertEquals(c, GemmConfig.parse(c.toString()));
         }
+        // pixel order is the text without an order (tuning files written before it read the same)
+        assertEquals("cm vw=16 tm=32 tn=14 ls=1", GemmConfig.cm(16, 32, 14, 1).toString());
+        assertEquals(GemmConfig.cm(16, 32, 14, 1), GemmConfig.parse("cm vw=16 tm=32 tn=14 ls=1 order=pixels"));
+        assertEquals("pv vw=16 tm=4 tn=64 ls=1 order=channels", GemmConfig.pv(16, 4, 64, 1).withOrder(GemmConfig.Order.CHANNELS).toString());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("cm vw=16 tm=32 tn=14 ls=1 order=rows"))
+                .getMessage().contains("order='rows'"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("lm wg=8x32 tm=32 tn=128 bk=8 order=channels"))
+                .getMessage().contains("not lm"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("cm vw=16 tm=24 tn=14 ls=1"))
                 .getMessage().contains("tm=24"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> GemmConfig.parse("xx vw=16"))
