@@ -44,12 +44,13 @@ final class GemmDefaults {
             return cls == ProblemClass.GROUPED_NARROW ? GemmConfig.lm(8, 16, 16, 64, 16) : GemmConfig.lm(16, 16, 64, 64, 16);
         }
         if (channelTilesFirst(spec)) {
-            GemmConfig pixelOrder = registerTile(spec, cls, width, acc);
             // with the input columns kept in cache, AVX-512's 4-channel x 4-vector pixel tile ran
-            // 1.2-1.9x faster than the channel-vector tile (docs/performance-notes.md, "1x1: channel
-            // tiles first"); with AVX2 the usual tile stays
-            GemmConfig tile = width >= 16 && spec.strideW() == 1 && GemmConvPlan.pixelVectorsRun(spec)
-                    ? GemmConfig.pv(width, acc / 8 + 1, 4 * width, 1) : pixelOrder;
+            // 1.2-2x faster than the channel-vector tile on maps of 56x56 (3.2 MB inputs), and
+            // 1.3-1.8x slower on 28x28 and 14x14 ones (docs/performance-notes.md, "1x1: channel
+            // tiles first"); with AVX2 and on smaller maps the usual tile stays
+            boolean largeMap = (long) spec.h() * spec.w() > LARGE_MAP_PIXELS;
+            GemmConfig tile = width >= 16 && largeMap && spec.strideW() == 1 && GemmConvPlan.pixelVectorsRun(spec)
+                    ? GemmConfig.pv(width, acc / 8 + 1, 4 * width, 1) : registerTile(spec, cls, width, acc);
             return tile.withOrder(GemmConfig.Order.CHANNELS);
         }
         return registerTile(spec, cls, width, acc);
@@ -70,6 +71,9 @@ final class GemmDefaults {
     static boolean channelTilesFirst(Convolution spec) {
         return isPlainPointwise(spec) && spec.k() > 16 && (long) spec.k() < (long) spec.h() * spec.w();
     }
+
+    /** Input pixels above which a 1x1 layer in channel order takes the pixel-vector tile with AVX-512 (56x56 does, 28x28 not). */
+    static final int LARGE_MAP_PIXELS = 1024;
 
     /** The register tile of {@code spec} in pixel order. */
     private static GemmConfig registerTile(Convolution spec, ProblemClass cls, int width, int acc) {
