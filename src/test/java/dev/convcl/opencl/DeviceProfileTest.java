@@ -221,7 +221,7 @@ class DeviceProfileTest {
     /**
      * MobileNetV2's and ResNet-50's 1x1 layers (docs/performance-notes.md, "Pointwise tiles on the
      * CPU device" and "1x1: channel tiles first"). Order: channel tiles first where the weights
-     * are smaller than the input (K < H*W) and K > 16, else pixel tiles first. Tile: in pixel
+     * are at most half the input (2K <= H*W) and K > 16, else pixel tiles first. Tile: in pixel
      * order, the channel-vector tile unless C <= 2 vectors or K < 2 vectors; in channel order with
      * AVX-512 at stride 1 on maps of more than 1024 pixels, the pixel-vector tile (measured
      * 1.2-2x faster there, slower on 28x28 and 14x14), otherwise the pixel order's tile.
@@ -238,9 +238,10 @@ class DeviceProfileTest {
             "op=conv2d n=1 c=24 h=56 w=56 k=48 kh=1 kw=1 stride=2", // 6: strided: never pv
             "op=conv2d n=1 c=64 h=56 w=56 k=16 kh=1 kw=1",     // 7: one channel tile of 16
             "op=conv2d n=1 c=512 h=28 w=28 k=128 kh=1 kw=1",   // 8: long reduction, 784 pixels: no pv
+            "op=conv2d n=1 c=128 h=28 w=28 k=512 kh=1 kw=1",   // 9: K more than half the pixels
         };
-        String avx512 = "PV/C PV/C PV/C CM/P CM/P PV/C CM/C PV/P CM/C";
-        String avx2 = "PV/C CM/C CM/C CM/P CM/P CM/C CM/C CM/P CM/C";
+        String avx512 = "PV/C PV/C PV/C CM/P CM/P PV/C CM/C PV/P CM/C CM/P";
+        String avx2 = "PV/C CM/C CM/C CM/P CM/P CM/C CM/C CM/P CM/C CM/P";
         for (OpenClDeviceInfo d : List.of(AVX512, AVX2)) {
             DeviceProfile p = DeviceProfile.of(d);
             StringBuilder kinds = new StringBuilder();
