@@ -158,7 +158,7 @@ final class GemmConvPlan implements Primitive {
                         .arg(a++, spec.dilW()).arg(a++, geo.tilesPerRow)
                         .arg(a++, geo.pixTiles).arg(a++, geo.linear ? 1 : 0)
                         .arg(a++, spec.padTop()).arg(a, spec.padLeft());
-                if (geo.channelTilesFirst) {
+                if (config.order() == GemmConfig.Order.CHANNELS) {
                     gemmGlobal = new long[] {groupsTimesTiles, DirectConvPlan.roundUp(geo.pixTiles, config.ls()), spec.n()};
                     gemmLocal = new long[] {1, config.ls(), 1};
                 } else {
@@ -361,8 +361,6 @@ final class GemmConvPlan implements Primitive {
         long packedFloats;
         /** Pixel tile of the register kernels: tn pixels, in rows or along the virtual grid. */
         int tn, tilesPerRow, pixTiles;
-        /** Whether the NDRange's first dimension is the channel tiles ({@link GemmConfig.Order#CHANNELS}). */
-        boolean channelTilesFirst;
         boolean linear;
         long inputFloats;
         String options, kernelName, tileName;
@@ -435,8 +433,7 @@ final class GemmConvPlan implements Primitive {
                 o.define("POINTWISE", 1);
             }
             // The NDRange's first dimension is the one the work-groups run along (GemmConfig.Order).
-            g.channelTilesFirst = cfg.order() == GemmConfig.Order.CHANNELS;
-            if (g.channelTilesFirst) {
+            if (cfg.order() == GemmConfig.Order.CHANNELS) {
                 o.define("CHANNEL_TILES_FIRST", 1);
             }
             if (g.implicitPad) {

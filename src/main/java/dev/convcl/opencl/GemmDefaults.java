@@ -60,15 +60,15 @@ final class GemmDefaults {
      * Whether the default tile of {@code spec} on a CPU walks its channel tiles first
      * ({@link GemmConfig.Order#CHANNELS}): a 1x1 convolution without groups whose weights
      * (K x C) are at most half its input (C x H x W: output channels at most half the input
-     * pixels) and that has more than one channel tile of 16. (ResNet-50's 128-to-512 1x1 on 28x28,
-     * weights 0.65 of the input, both within L2, ran its default tile 1.3x slower in channel
-     * order.) In pixel order each channel tile streams
-     * the whole input again (3.2 MB for ResNet-50's 256-to-64 1x1 on 56x56, beyond a core's L2);
-     * in channel order the input is read once and the small weights stay in cache. Measured with
-     * POCL on AVX-512 and on its AVX2 target: 1.3-2x faster on the three 1x1 layers of the
-     * bundled suite (docs/performance-notes.md, "1x1: channel tiles first"). For 3x3 layers the
-     * order measured 1.2-2x slower (their weights are the larger operand, or both fit in L2),
-     * and for grouped ones 2x slower (consecutive work-groups would read different groups).
+     * pixels) and that has more than one channel tile of 16. In pixel order each channel tile
+     * streams the whole input again (3.2 MB for ResNet-50's 256-to-64 1x1 on 56x56, beyond a
+     * core's L2); in channel order the input is read once and the small weights stay in cache.
+     * Measured with POCL on AVX-512 and on its AVX2 target: 1.3-2x faster on the three 1x1
+     * layers of the bundled suite (docs/performance-notes.md, "1x1: channel tiles first").
+     * ResNet-50's 128-to-512 1x1 on 28x28 (weights 0.65 of the input, both within L2) ran its
+     * default tile 1.3x slower in channel order, hence the half. For 3x3 layers the order
+     * measured 1.2-2x slower (their weights are the larger operand, or both fit in L2), and for
+     * grouped ones 2x slower (consecutive work-groups would read different groups).
      */
     static boolean channelTilesFirst(Convolution spec) {
         return isPlainPointwise(spec) && spec.k() > 16 && 2L * spec.k() <= (long) spec.h() * spec.w();
@@ -200,15 +200,15 @@ final class GemmDefaults {
     /** As above, with {@code acc} vector accumulators. */
     static List<GemmConfig> candidates(Convolution spec, boolean cpuLike, int width, int acc) {
         LinkedHashSet<GemmConfig> c = new LinkedHashSet<>();
-        List<GemmConfig> base = cpuLike ? cpuCandidates(width, acc) : gpuCandidates();
-        for (GemmConfig g : base) {
+        for (GemmConfig g : cpuLike ? cpuCandidates(width, acc) : gpuCandidates()) {
             if (g.kind() != GemmConfig.Kind.PV || GemmConvPlan.pixelVectorsRun(spec)) {
                 c.add(g);
             }
         }
         if (cpuLike && isPlainPointwise(spec)) {
-            for (GemmConfig g : base) {
-                if (g.kind() != GemmConfig.Kind.LM && (g.kind() != GemmConfig.Kind.PV || GemmConvPlan.pixelVectorsRun(spec))) {
+            // every register tile in channel order too
+            for (GemmConfig g : List.copyOf(c)) {
+                if (g.kind() != GemmConfig.Kind.LM) {
                     c.add(g.withOrder(GemmConfig.Order.CHANNELS));
                 }
             }

@@ -108,7 +108,7 @@ final class KernelCheck {
                     }
                     GemmConvPlan.Geometry g = plan.geometry();
                     tilings.add(cfg.kind() + (g.linear ? " along the image" : " in rows")
-                            + (g.implicitPad ? ", padding as it reads" : "") + (g.channelTilesFirst ? ", channel tiles first" : ""));
+                            + (g.implicitPad ? ", padding as it reads" : "") + (cfg.order() == GemmConfig.Order.CHANNELS ? ", channel tiles first" : ""));
                 } catch (RuntimeException e) {
                     failures.add(p + " [" + cfg + "]: " + e);
                 }
