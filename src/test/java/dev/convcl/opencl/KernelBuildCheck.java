@@ -177,6 +177,8 @@ public final class KernelBuildCheck {
     private static final Pattern CONDITIONAL = Pattern.compile("^\\s*#\\s*(if|elif|ifdef|ifndef)\\b(.*)$");
     private static final Pattern DEFINED = Pattern.compile("defined\\s*(?:\\(\\s*(\\w+)\\s*\\)|(\\w+))");
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_]\\w*");
+    private static final Pattern DEFAULT_VALUE = Pattern.compile(
+            "(?m)^[ \\t]*#[ \\t]*ifndef[ \\t]+(\\w+)[ \\t]*\\n([ \\t]*#[ \\t]*define[ \\t]+\\1\\b[^\\n]*)\\n[ \\t]*#[ \\t]*endif\\b[^\\n]*");
 
     /**
      * What decides which code a build of {@code file} with {@code options} compiles: the build
@@ -209,6 +211,9 @@ public final class KernelBuildCheck {
     private static Set<String>[] conditionNames(String file) {
         String source = ProgramCache.KernelSources.load(file)
                 .replaceAll("(?s)/\\*.*?\\*/", " ").replaceAll("//[^\\n]*", "");
+        // "#ifndef X / #define X default / #endif" gives X a default value; it chooses no code by
+        // itself (CHANNEL_TILES_FIRST, which only picks a get_global_id index, stays a constant)
+        source = DEFAULT_VALUE.matcher(source).replaceAll("$2");
         Map<String, String> defines = new HashMap<>();
         Set<String> byValue = new TreeSet<>(), byPresence = new TreeSet<>();
         for (String line : source.split("\\n")) {
