@@ -122,6 +122,31 @@ public final class ProgramCache implements AutoCloseable {
         return files;
     }
 
+    /** Builds from source a program whose build failed only on the compiler's own files, at most this many times. */
+    static final int BUILD_ATTEMPTS = 8;
+
+    private static final Pattern LOST_OWN_FILE = Pattern.compile(
+            "unable to (?:rename temporary|open output file|make temporary file)");
+
+    /**
+     * Whether a failed build's log says the compiler lost a file of its own rather than rejecting
+     * the source; such a build is run again, a diagnostic about the source never is. The cause
+     * seen with POCL 3.1 (Debian 12, its LLVM in this process): clang writes its preprocessed
+     * output to a temporary file that LLVM registers for removal "on a signal", and LLVM's handler
+     * sits in front of the JVM's. Another Java thread that takes one of the JVM's routine
+     * SIGSEGVs (safepoint polls, implicit null checks) while the build runs makes that handler
+     * remove the file; clang's rename then fails with a log such as {@code error: <invalid loc>:
+     * unable to rename temporary '.../tempfile_X.preproc-16ef.cl.tmp' to output file
+     * '.../tempfile_X.preproc.cl': 'No such file or directory'} (strace: the unlink came from the
+     * thread taking the SIGSEGVs). On a fresh POCL cache {@code convcl bench --filter drn.conv4}
+     * lost a build (the weight packer's or the GEMM kernel's) that way in most runs (2026-12-03),
+     * at times twice in a row,
+     * and without a retry the layer fell back to the direct kernel, 60x slower.
+     */
+    static boolean compilerLostItsOwnFile(String log) {
+        return log != null && LOST_OWN_FILE.matcher(log).find();
+    }
+
     private cl_program build(String file, String options) {
         OpenClDeviceInfo info = owner.info();
         try {
@@ -138,15 +163,26 @@ public final class ProgramCache implements AutoCloseable {
         if (fromDisk != null) {
             return fromDisk;
         }
-        cl_program program = clCreateProgramWithSource(owner.context(), 1, new String[] {source}, null, null);
-        try {
-            clBuildProgram(program, 1, new cl_device_id[] {info.device()}, options, null, null);
-        } catch (CLException e) {
-            String log = buildLog(program);
-            clReleaseProgram(program);
-            throw new DeviceException(DeviceException.Kind.BUILD_FAILED, "building " + file + " with options ["
-                    + options + "] for " + info.describe() + " failed: " + stringFor_errorCode(e.getStatus())
-                    + "\n--- build log ---\n" + log, e);
+        cl_program program;
+        for (int attempt = 1; ; attempt++) {
+            program = clCreateProgramWithSource(owner.context(), 1, new String[] {source}, null, null);
+            try {
+                clBuildProgram(program, 1, new cl_device_id[] {info.device()}, options, null, null);
+                break;
+            } catch (CLException e) {
+                String log = buildLog(program);
+                clReleaseProgram(program);
+                if (attempt < BUILD_ATTEMPTS && compilerLostItsOwnFile(log)) {
+                    Matcher lost = LOST_OWN_FILE.matcher(log);
+                    LOG.info("building {} [{}]: the compiler lost its own temporary file ({}...), not a fault of the"
+                            + " source; building it again (attempt {} of {})", file, options,
+                            lost.find() ? lost.group() : "?", attempt + 1, BUILD_ATTEMPTS);
+                    continue;
+                }
+                throw new DeviceException(DeviceException.Kind.BUILD_FAILED, "building " + file + " with options ["
+                        + options + "] for " + info.describe() + " failed: " + stringFor_errorCode(e.getStatus())
+                        + "\n--- build log ---\n" + log, e);
+            }
         }
         // A successful build may still have a log (compiler warnings, remarks): it is for
         // whoever debugs the kernels, never for the user's console.
