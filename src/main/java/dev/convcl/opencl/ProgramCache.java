@@ -132,10 +132,11 @@ public final class ProgramCache implements AutoCloseable {
      * Whether a failed build's log says the compiler lost a file of its own rather than rejecting
      * the source; such a build is run again, a diagnostic about the source never is. The cause
      * seen with POCL 3.1 (Debian 12, its LLVM in this process): clang writes its preprocessed
-     * output to a temporary file that LLVM registers for removal "on a signal", and LLVM's handler
-     * sits in front of the JVM's. Another Java thread that takes one of the JVM's routine
-     * SIGSEGVs (safepoint polls, implicit null checks) while the build runs makes that handler
-     * remove the file; clang's rename then fails with a log such as {@code error: <invalid loc>:
+     * output to a temporary file that LLVM registers for removal "on a signal", and during the
+     * process's first compile from source LLVM's handlers sit in front of the JVM's (they are put
+     * back after each build: {@link SignalDispositions}). Another Java thread that takes one of the
+     * JVM's routine SIGSEGVs (safepoint polls, implicit null checks) while that build runs makes
+     * LLVM's handler remove the file, and LLVM installs its handlers again for the next attempt; clang's rename then fails with a log such as {@code error: <invalid loc>:
      * unable to rename temporary '.../tempfile_X.preproc-16ef.cl.tmp' to output file
      * '.../tempfile_X.preproc.cl': 'No such file or directory'} (strace: the unlink came from the
      * thread taking the SIGSEGVs). On a fresh POCL cache {@code convcl bench --filter drn.conv4}
