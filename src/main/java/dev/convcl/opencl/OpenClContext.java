@@ -47,9 +47,17 @@ public final class OpenClContext implements AutoCloseable {
      * The OpenCL calls a {@link FaultInjector} can make fail: a kernel build, a buffer allocation, a
      * host-to-device write (or a device-side copy of the input), a kernel launch, a read-back to
      * the host, and {@link #finish()}. READ and FINISH are waits: a failure there is what the
-     * driver reports when work queued earlier failed on the device.
+     * driver reports when work queued earlier failed on the device. BUILD_LOST_FILE is consulted
+     * before each attempt to build a program from source (not one loaded from the disk cache): a
+     * failure there fails that attempt the way POCL's compiler did when LLVM's signal handler
+     * removed its temporary file, {@code CL_BUILD_PROGRAM_FAILURE} with {@link #LOST_FILE_LOG}.
      */
-    enum FaultSite { BUILD, ALLOCATE, WRITE, LAUNCH, READ, FINISH }
+    enum FaultSite { BUILD, BUILD_LOST_FILE, ALLOCATE, WRITE, LAUNCH, READ, FINISH }
+
+    /** The build log of an injected {@link FaultSite#BUILD_LOST_FILE} failure (POCL 3.1's, paths shortened). */
+    static final String LOST_FILE_LOG = "error: <invalid loc>: unable to rename temporary"
+            + " '/tmp/pocl/tempfile_X.preproc-22a0dd61.cl.tmp' to output file '/tmp/pocl/tempfile_X.preproc.cl':"
+            + " 'No such file or directory' (injected)\n1 error generated.\n";
 
     /**
      * Test-only seam: consulted before the OpenCL call at each {@link FaultSite}; a status other
@@ -226,6 +234,12 @@ public final class OpenClContext implements AutoCloseable {
             throw new CLException("injected fault at " + site.name().toLowerCase(Locale.ROOT) + " of " + what + ": "
                     + stringFor_errorCode(status), status);
         }
+    }
+
+    /** Test seam: {@link #LOST_FILE_LOG} when the installed injector fails this build attempt of {@code file}, else null. */
+    String injectedLostFileLog(String file) {
+        FaultInjector f = faults;
+        return f != null && f.statusFor(FaultSite.BUILD_LOST_FILE, file) != CL_SUCCESS ? LOST_FILE_LOG : null;
     }
 
     /** Called for every kernel enqueued. */

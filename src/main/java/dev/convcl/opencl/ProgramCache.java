@@ -167,11 +167,15 @@ public final class ProgramCache implements AutoCloseable {
         cl_program program;
         for (int attempt = 1; ; attempt++) {
             program = clCreateProgramWithSource(owner.context(), 1, new String[] {source}, null, null);
+            String injected = owner.injectedLostFileLog(file);
             try {
+                if (injected != null) {
+                    throw new CLException("injected lost file", CL_BUILD_PROGRAM_FAILURE);
+                }
                 clBuildProgram(program, 1, new cl_device_id[] {info.device()}, options, null, null);
                 break;
             } catch (CLException e) {
-                String log = buildLog(program);
+                String log = injected != null ? injected : buildLog(program);
                 clReleaseProgram(program);
                 if (attempt < BUILD_ATTEMPTS && compilerLostItsOwnFile(log)) {
                     Matcher lost = LOST_OWN_FILE.matcher(log);

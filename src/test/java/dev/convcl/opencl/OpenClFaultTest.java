@@ -16,11 +16,13 @@ import dev.convcl.testing.Problems;
 import dev.convcl.testing.SystemProperties;
 import dev.convcl.testing.Tensors;
 import dev.convcl.testing.WarnCapture;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -79,6 +81,56 @@ class OpenClFaultTest {
         assertEquals(0, ctx.liveBytes(), "device memory still held after all plans closed");
         assertEquals(0, ctx.liveObjects(), "OpenCL objects still alive after all plans closed");
         assertEquals(0, ctx.guardViolations(), "a guard region was overwritten");
+    }
+
+    /**
+     * The compiler loses its temporary file in the first two attempts to build each kernel file
+     * from source (as POCL's did when LLVM's signal handler removed it): each is built again, the
+     * plans run on OpenCL with the reference's answer and no WARN. With an empty kernel cache, so
+     * that every program is built from source.
+     */
+    @Test
+    void aBuildThatLostTheCompilersFileIsBuiltAgain(@TempDir Path cache) {
+        engine.close();
+        engine = SystemProperties.with(dev.convcl.CacheDir.PROPERTY, cache.toString(), OpenClTestDevice::engine);
+        ctx = OpenClTestDevice.context(engine);
+        java.util.Map<String, AtomicInteger> attempts = new java.util.concurrent.ConcurrentHashMap<>();
+        ctx.injectFaults((site, what) -> site == OpenClContext.FaultSite.BUILD_LOST_FILE
+                && attempts.computeIfAbsent(what, f -> new AtomicInteger()).incrementAndGet() <= 2
+                ? CL_BUILD_PROGRAM_FAILURE : CL_SUCCESS);
+        for (Convolution spec : SPECS) {
+            try (Plan plan = engine.plan(spec)) {
+                assertEquals("opencl", plan.backend(), "a build that only lost the compiler's file must be retried: " + spec);
+                assertComputes(plan, spec, 5);
+            }
+        }
+        assertTrue(!attempts.isEmpty() && attempts.values().stream().allMatch(a -> a.get() >= 3),
+                "every kernel file should have been built from source, failing twice first: " + attempts);
+        assertEquals(List.of(), warnings.warnings(), "a retried build is not a fallback");
+    }
+
+    /** The compiler loses its file in every attempt: after ProgramCache.BUILD_ATTEMPTS the build fails and the plan falls back. */
+    @Test
+    void aBuildThatAlwaysLosesTheCompilersFileFallsBackAfterItsAttempts(@TempDir Path cache) {
+        engine.close();
+        engine = SystemProperties.with(dev.convcl.CacheDir.PROPERTY, cache.toString(), OpenClTestDevice::engine);
+        ctx = OpenClTestDevice.context(engine);
+        AtomicInteger attempts = new AtomicInteger();
+        ctx.injectFaults((site, what) -> site == OpenClContext.FaultSite.BUILD_LOST_FILE
+                && attempts.incrementAndGet() > 0 ? CL_BUILD_PROGRAM_FAILURE : CL_SUCCESS);
+        Convolution spec = SPECS.get(0);
+        try (Plan plan = engine.plan(spec)) {
+            assertEquals("cpu", plan.backend(), spec.toString());
+            assertComputes(plan, spec, 6);
+        }
+        int implementations = engine.implementations(spec).size();
+        assertEquals(0, attempts.get() % ProgramCache.BUILD_ATTEMPTS,
+                "each failed build should have been attempted " + ProgramCache.BUILD_ATTEMPTS + " times: " + attempts);
+        assertTrue(attempts.get() >= implementations * ProgramCache.BUILD_ATTEMPTS, "attempts: " + attempts);
+        assertEquals(implementations, warnings.count("OpenCL failed to prepare " + spec + " with "), warnings.warnings().toString());
+        assertTrue(warnings.warnings().stream().anyMatch(w -> w.contains("unable to rename temporary")),
+                "the WARN should carry the compiler's log: " + warnings.warnings());
+        assertRecovered();
     }
 
     /**
