@@ -136,16 +136,22 @@ public final class ProgramCache implements AutoCloseable {
      * process's first compile from source LLVM's handlers sit in front of the JVM's (they are put
      * back after each build: {@link SignalDispositions}). Another Java thread that takes one of the
      * JVM's routine SIGSEGVs (safepoint polls, implicit null checks) while that build runs makes
-     * LLVM's handler remove the file, and LLVM installs its handlers again for the next attempt; clang's rename then fails with a log such as {@code error: <invalid loc>:
-     * unable to rename temporary '.../tempfile_X.preproc-16ef.cl.tmp' to output file
-     * '.../tempfile_X.preproc.cl': 'No such file or directory'} (strace: the unlink came from the
-     * thread taking the SIGSEGVs). On a fresh POCL cache {@code convcl bench --filter drn.conv4}
-     * lost a build (the weight packer's or the GEMM kernel's) that way in most runs (2026-12-03),
-     * at times twice in a row,
-     * and without a retry the layer fell back to the direct kernel, 60x slower.
+     * LLVM's handler remove the file, and LLVM installs its handlers again for the next attempt.
+     * Clang's rename then fails with a log such as {@code error: <invalid loc>: unable to rename
+     * temporary '.../tempfile_X.preproc-16ef.cl.tmp' to output file '.../tempfile_X.preproc.cl':
+     * 'No such file or directory'} (strace: the unlink came from the thread taking the
+     * SIGSEGVs). On a fresh POCL cache {@code convcl bench --filter drn.conv4} lost a build (the
+     * weight packer's or the GEMM kernel's) that way in most runs (2026-12-03), at times twice in
+     * a row, and without a retry the layer fell back to the direct kernel, 60x slower.
      */
     static boolean compilerLostItsOwnFile(String log) {
-        return log != null && LOST_OWN_FILE.matcher(log).find();
+        return lostFilePhrase(log) != null;
+    }
+
+    /** The phrase of {@code log} that says the compiler lost a file of its own, or null. */
+    private static String lostFilePhrase(String log) {
+        Matcher m = log == null ? null : LOST_OWN_FILE.matcher(log);
+        return m != null && m.find() ? m.group() : null;
     }
 
     private cl_program build(String file, String options) {
@@ -177,11 +183,11 @@ public final class ProgramCache implements AutoCloseable {
             } catch (CLException e) {
                 String log = injected != null ? injected : buildLog(program);
                 clReleaseProgram(program);
-                if (attempt < BUILD_ATTEMPTS && compilerLostItsOwnFile(log)) {
-                    Matcher lost = LOST_OWN_FILE.matcher(log);
+                String lost = lostFilePhrase(log);
+                if (attempt < BUILD_ATTEMPTS && lost != null) {
                     LOG.info("building {} [{}]: the compiler lost its own temporary file ({}...), not a fault of the"
-                            + " source; building it again (attempt {} of {})", file, options,
-                            lost.find() ? lost.group() : "?", attempt + 1, BUILD_ATTEMPTS);
+                            + " source; building it again (attempt {} of {})", file, options, lost, attempt + 1,
+                            BUILD_ATTEMPTS);
                     continue;
                 }
                 throw new DeviceException(DeviceException.Kind.BUILD_FAILED, "building " + file + " with options ["

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.Arg;
 import dev.convcl.Args;
+import dev.convcl.CacheDir;
 import dev.convcl.Convolution;
 import dev.convcl.Engine;
 import dev.convcl.HostTensor;
@@ -18,6 +19,8 @@ import dev.convcl.testing.Tensors;
 import dev.convcl.testing.WarnCapture;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -83,6 +86,13 @@ class OpenClFaultTest {
         assertEquals(0, ctx.guardViolations(), "a guard region was overwritten");
     }
 
+    /** Replaces the engine with one whose kernel cache is {@code cache} (empty), so that every program is built from source. */
+    private void useEmptyKernelCache(Path cache) {
+        engine.close();
+        engine = SystemProperties.with(CacheDir.PROPERTY, cache.toString(), OpenClTestDevice::engine);
+        ctx = OpenClTestDevice.context(engine);
+    }
+
     /**
      * The compiler loses its temporary file in the first two attempts to build each kernel file
      * from source (as POCL's did when LLVM's signal handler removed it): each is built again, the
@@ -91,10 +101,8 @@ class OpenClFaultTest {
      */
     @Test
     void aBuildThatLostTheCompilersFileIsBuiltAgain(@TempDir Path cache) {
-        engine.close();
-        engine = SystemProperties.with(dev.convcl.CacheDir.PROPERTY, cache.toString(), OpenClTestDevice::engine);
-        ctx = OpenClTestDevice.context(engine);
-        java.util.Map<String, AtomicInteger> attempts = new java.util.concurrent.ConcurrentHashMap<>();
+        useEmptyKernelCache(cache);
+        Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
         ctx.injectFaults((site, what) -> site == OpenClContext.FaultSite.BUILD_LOST_FILE
                 && attempts.computeIfAbsent(what, f -> new AtomicInteger()).incrementAndGet() <= 2
                 ? CL_BUILD_PROGRAM_FAILURE : CL_SUCCESS);
@@ -112,12 +120,15 @@ class OpenClFaultTest {
     /** The compiler loses its file in every attempt: after ProgramCache.BUILD_ATTEMPTS the build fails and the plan falls back. */
     @Test
     void aBuildThatAlwaysLosesTheCompilersFileFallsBackAfterItsAttempts(@TempDir Path cache) {
-        engine.close();
-        engine = SystemProperties.with(dev.convcl.CacheDir.PROPERTY, cache.toString(), OpenClTestDevice::engine);
-        ctx = OpenClTestDevice.context(engine);
+        useEmptyKernelCache(cache);
         AtomicInteger attempts = new AtomicInteger();
-        ctx.injectFaults((site, what) -> site == OpenClContext.FaultSite.BUILD_LOST_FILE
-                && attempts.incrementAndGet() > 0 ? CL_BUILD_PROGRAM_FAILURE : CL_SUCCESS);
+        ctx.injectFaults((site, what) -> {
+            if (site != OpenClContext.FaultSite.BUILD_LOST_FILE) {
+                return CL_SUCCESS;
+            }
+            attempts.incrementAndGet();
+            return CL_BUILD_PROGRAM_FAILURE;
+        });
         Convolution spec = SPECS.get(0);
         try (Plan plan = engine.plan(spec)) {
             assertEquals("cpu", plan.backend(), spec.toString());
