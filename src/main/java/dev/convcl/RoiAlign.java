@@ -73,6 +73,13 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
                        int samplingRatio, boolean aligned, float gamma, boolean offset, boolean mask, DataType dataType,
                        Direction direction) implements Operation {
 
+    /**
+     * The largest fixed sampling ratio: {@code sr * sr} samples a bin stay below 2^31, so the
+     * kernels' per-bin count (an {@code int}, the mean's divisor) cannot overflow; the same bound
+     * {@link #checkRois} applies to adaptive sampling. torchvision has none.
+     */
+    public static final int MAX_SAMPLING_RATIO = 46_340;
+
     static final Set<String> KEYS = Set.of("op", "n", "c", "h", "w", "rois", "ph", "pw", "scale", "sr", "aligned",
             "gamma", "offset", "mask", "dt", "dir");
 
@@ -107,7 +114,8 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
      * @param outH          output height, at least 1
      * @param outW          output width, at least 1
      * @param spatialScale  finite and positive
-     * @param samplingRatio samples per bin and axis; 0 or less adaptive (deform_roi_pool: not negative)
+     * @param samplingRatio samples per bin and axis, at most {@link #MAX_SAMPLING_RATIO}; 0 or less adaptive
+     *                      (deform_roi_pool: not negative)
      * @param aligned       roi_align only
      * @param gamma         deform_roi_pool only (0 otherwise), finite
      * @param offset        deform_roi_pool only
@@ -144,6 +152,10 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
             if (!Float.isFinite(gamma)) {
                 throw new IllegalArgumentException("gamma=" + gamma + " must be finite");
             }
+        }
+        if (samplingRatio > MAX_SAMPLING_RATIO) {
+            throw new IllegalArgumentException("sr=" + samplingRatio + " (sampling_ratio) must be at most "
+                    + MAX_SAMPLING_RATIO + ": a bin's grid of sr x sr samples must stay below 2^31");
         }
         long bins = (long) outH * outW;
         if (kind == Kind.PS_ROI_ALIGN && c % bins != 0) {

@@ -203,11 +203,21 @@ class RoiAlignTest {
             {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 sr=-1",
                 "sr=-1 (sampling_ratio) must be 0 (adaptive) or positive for deform_roi_pool"},
             {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 gamma=Infinity", "gamma=Infinity must be finite"},
+            {"op=roi_align n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 sr=46341",
+                "sr=46341 (sampling_ratio) must be at most 46340: a bin's grid of sr x sr samples must stay below 2^31"},
+            {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 sr=2147483647", "sr=2147483647 (sampling_ratio) must be"
+                + " at most 46340"},
             {"op=roi_align n=1 c=65536 h=3 w=4 rois=65536 ph=2 pw=2", "output would have 17179869184 elements"},
         };
         for (String[] c : cases) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Operation.parse(c[0]), c[0]);
             assertTrue(e.getMessage().contains(c[1]), c[0] + ": " + e.getMessage());
         }
+        // the bound itself is accepted: 46340^2 samples a bin still fit an int
+        assertEquals(RoiAlign.MAX_SAMPLING_RATIO,
+                Operation.parse("op=ps_roi_align n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 sr=46340") instanceof RoiAlign r
+                        ? r.samplingRatio() : -1);
+        assertTrue((long) RoiAlign.MAX_SAMPLING_RATIO * RoiAlign.MAX_SAMPLING_RATIO <= Integer.MAX_VALUE
+                && (long) (RoiAlign.MAX_SAMPLING_RATIO + 1) * (RoiAlign.MAX_SAMPLING_RATIO + 1) > Integer.MAX_VALUE);
     }
 }
