@@ -99,8 +99,8 @@ final class RunCommand extends CliCommand {
     float spatialScale;
 
     @Option(names = "--sampling-ratio", paramLabel = "R",
-            description = "RoI operators: samples per bin and axis; 0 or less: adaptive (default: -1 for roi_align "
-                    + "and ps_roi_align as torchvision, 0 for deform_roi_pool as mmcv).")
+            description = "RoI operators: samples per bin and axis, at most 46340; 0 or less: adaptive (default: -1 "
+                    + "for roi_align and ps_roi_align as torchvision, 0 for deform_roi_pool as mmcv).")
     Integer samplingRatio;
 
     @Option(names = "--aligned", description = "roi_align: shift RoI corners by -0.5 pixel (torchvision's aligned=True).")
@@ -148,16 +148,23 @@ final class RunCommand extends CliCommand {
         return Collections.unmodifiableMap(m);
     }
 
+    /** Whether the command line gave {@code option} (those with a default value are never null). */
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
     @Override
     public Integer call() {
         device = device(device);
         if (model != null) {
             if (op != null || weight != null || bias != null || offset != null || mask != null || groups != null
-                    || offsetGroups != null || rois != null || outputSize != null
-                    || samplingRatio != null || aligned || gamma != null) {
+                    || offsetGroups != null || given("--stride") || given("--padding") || given("--dilation")
+                    || rois != null || outputSize != null || given("--spatial-scale") || samplingRatio != null
+                    || aligned || gamma != null) {
                 throw new IllegalArgumentException("--model runs the model's own layers; --op and its flags (--weight, "
-                        + "--bias, --offset, --mask, --groups, --offset-groups, --rois, --output-size, "
-                        + "--sampling-ratio, --aligned, --gamma) are for one operator");
+                        + "--bias, --offset, --mask, --groups, --offset-groups, --stride, --padding, --dilation, "
+                        + "--rois, --output-size, --spatial-scale, --sampling-ratio, --aligned, --gamma) are for one "
+                        + "operator");
             }
             return new ModelRun(model, inputs, outs, device, out(), err()).call();
         }
@@ -172,9 +179,10 @@ final class RunCommand extends CliCommand {
         input = Path.of(inputs.get(0));
         outFile = Path.of(outs.get(0));
         if (op.roiKind() != null) {
-            if (weight != null || bias != null || groups != null || offsetGroups != null) {
-                throw new IllegalArgumentException("--weight, --bias, --groups and --offset-groups are for --op conv2d "
-                        + "and deform2d only");
+            if (weight != null || bias != null || groups != null || offsetGroups != null || given("--stride")
+                    || given("--padding") || given("--dilation")) {
+                throw new IllegalArgumentException("--weight, --bias, --groups, --offset-groups, --stride, --padding and "
+                        + "--dilation are for --op conv2d and deform2d only");
             }
             return RoiRun.run(new RoiRun.Flags(op.roiKind(), input, rois, offset, mask, outputSize == null ? null
                     : new int[] {outputSize.h(), outputSize.w()}, spatialScale, samplingRatio, aligned, gamma, device,
@@ -183,9 +191,10 @@ final class RunCommand extends CliCommand {
         if (weight == null) {
             throw new IllegalArgumentException("--op " + op.token + " needs --weight");
         }
-        if (rois != null || outputSize != null || samplingRatio != null || aligned || gamma != null) {
-            throw new IllegalArgumentException("--rois, --output-size, --sampling-ratio, --aligned and --gamma are for "
-                    + "the RoI operators only");
+        if (rois != null || outputSize != null || given("--spatial-scale") || samplingRatio != null || aligned
+                || gamma != null) {
+            throw new IllegalArgumentException("--rois, --output-size, --spatial-scale, --sampling-ratio, --aligned and "
+                    + "--gamma are for the RoI operators only");
         }
         if (op == Op.CONV2D) {
             if (offset != null || mask != null || offsetGroups != null) {

@@ -2,6 +2,7 @@ package dev.convcl.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.HostTensor;
@@ -47,6 +48,20 @@ class ModelCliTest {
             den += (double) expected.get(i) * expected.get(i);
         }
         assertTrue(Math.sqrt(num / den) < 1e-4, "relative L2 " + Math.sqrt(num / den));
+    }
+
+    /** An operator's flag beside --model is refused, also one with a default value (--padding, --spatial-scale). */
+    @Test
+    void operatorFlagsBesideAModelAreRefused() {
+        for (String[] flag : new String[][] {{"--padding", "3"}, {"--dilation", "4"}, {"--stride", "1"},
+            {"--spatial-scale", "0.5"}, {"--groups", "2"}}) {
+            Path y = dir.resolve("y.npy");
+            Cli.Result r = Cli.run("run", "--model", MODEL.toString(), "--input", INPUT.toString(), "--out", y.toString(),
+                    "--device", "cpu", flag[0], flag[1]);
+            Cli.assertUsageError(r, "--model runs the model's own layers; --op and its flags");
+            assertTrue(r.err().contains(flag[0]), "the refusal should list " + flag[0] + ": " + r);
+            assertFalse(Files.exists(y), "nothing written: " + r);
+        }
     }
 
     @Test

@@ -163,6 +163,9 @@ class RunCommandTest {
         assertFailsWith(with(ok, "--offset", dir.resolve("x.npy").toString()),
                 "--offset, --mask and --offset-groups are for --op deform2d only");
         assertFailsCleanly(with(ok, "--bogus", "1"), "Unknown option");
+        // an RoI flag with a default value is still refused when given, not ignored
+        assertFailsWith(with(ok, "--spatial-scale", "0.5"), "--rois, --output-size, --spatial-scale, "
+                + "--sampling-ratio, --aligned and --gamma are for the RoI operators only");
         List<String> noWeight = new ArrayList<>(ok);
         noWeight.subList(noWeight.indexOf("--weight"), noWeight.indexOf("--weight") + 2).clear();
         assertFailsCleanly(noWeight, "--weight");

@@ -126,8 +126,14 @@ class RunRoiTest {
         assertFailsWith(with(align, "--gamma", "0.5"), "--offset, --mask and --gamma are for --op deform_roi_pool only");
         assertFailsWith(with(align, "--output-size", null), "--op roi_align needs --output-size PH,PW");
         // a convolution's options on an RoI operator are refused, not ignored
-        assertFailsWith(with(align, "--groups", "2"), "--weight, --bias, --groups and --offset-groups are for --op "
-                + "conv2d and deform2d only");
+        for (String[] flag : new String[][] {{"--groups", "2"}, {"--stride", "3"}, {"--padding", "2"}, {"--dilation", "2"},
+            {"--padding", "0"}}) {
+            assertFailsWith(with(align, flag[0], flag[1]), "--weight, --bias, --groups, --offset-groups, --stride, "
+                    + "--padding and --dilation are for --op conv2d and deform2d only");
+        }
+        // a fixed ratio whose sr x sr samples a bin would overflow the kernels' count: refused, not run for hours
+        assertFailsWith(with(align, "--sampling-ratio", "2147483647"),
+                "--sampling-ratio 2147483647 (sampling_ratio) must be at most 46340");
 
         List<String> ps = write(cases.get(2)); // ps_roi_align, c=8
         assertFailsWith(with(ps, "--output-size", "3,3"), "the channels of --input, c=8 must be a multiple of ph*pw=9");
