@@ -309,11 +309,15 @@ public final class CompiledGraph implements AutoCloseable {
      *
      * @param input the input, of the graph input's shape
      * @return a new host tensor holding the output
-     * @throws IllegalArgumentException when the graph has several inputs or outputs, or the shape differs
+     * @throws IllegalArgumentException when the input is null, the graph has several inputs or outputs,
+     *                                  or the shape differs
      * @throws DeviceException          when the device failed
      * @throws IllegalStateException    when this compiled graph is closed
      */
     public HostTensor run(HostTensor input) {
+        if (input == null) {
+            throw new IllegalArgumentException("the input must not be null");
+        }
         if (inputs.size() != 1 || outputViews.size() != 1) {
             throw new IllegalArgumentException("the graph has " + inputs.size() + " inputs and " + outputViews.size()
                     + " outputs; run(HostTensor) needs one of each, use run(Map)");

@@ -104,10 +104,14 @@ public final class Engine implements AutoCloseable {
      *
      * @param choice which device, not null
      * @return a new engine; close it
-     * @throws ConvclException when {@code opencl} or {@code opencl:N} is asked for and no such
-     *                         device can be opened; the message says why
+     * @throws ConvclException          when {@code opencl} or {@code opencl:N} is asked for and no such
+     *                                  device can be opened; the message says why
+     * @throws IllegalArgumentException when {@code choice} is null
      */
     public static Engine create(DeviceChoice choice) {
+        if (choice == null) {
+            throw new IllegalArgumentException("the device choice must not be null (DeviceChoice.AUTO picks the best)");
+        }
         CpuBackend cpu = new CpuBackend();
         if (choice.kind() == DeviceChoice.Kind.CPU) {
             return new Engine(choice, cpu, cpu, null);

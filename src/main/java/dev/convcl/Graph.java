@@ -62,6 +62,7 @@ public final class Graph {
      *                                  breaks a rule of the format (a missing initializer, a cycle ...),
      *                                  or has nodes convcl cannot run (all of them listed, by op type and
      *                                  node name), or an input has a symbolic dimension
+     * @throws IllegalArgumentException when {@code model} is null
      */
     public static Graph fromOnnx(Path model) {
         return fromOnnx(model, Map.of());
@@ -71,7 +72,7 @@ public final class Graph {
      * An ONNX model with one input as a graph, at the given input shape (the model's may be symbolic,
      * or another image size may be wanted); see {@link #fromOnnx(Path)}. The shape replaces the
      * declared one whole, fixed dimensions included (a model exported at batch 1 runs at batch 8),
-     * unlike {@code convcl run --input-shape}, which sizes symbolic dimensions only; shapes inside
+     * unlike {@code convcl bench --input-shape}, which sizes symbolic dimensions only; shapes inside
      * the model (a Reshape's target) are not rewritten, so a model that fixes them
      * loads only at shapes they fit.
      *
@@ -80,9 +81,13 @@ public final class Graph {
      * @return the graph
      * @throws ConvclException          as {@link #fromOnnx(Path)}, and when the model's layers do not fit
      *                                  that shape (naming the node)
-     * @throws IllegalArgumentException when a dimension is below 1 or the model has several inputs
+     * @throws IllegalArgumentException when {@code model} or the shape is null, a dimension is below 1 or
+     *                                  the model has several inputs
      */
     public static Graph fromOnnx(Path model, int... inputShape) {
+        if (inputShape == null) {
+            throw new IllegalArgumentException("the input shape must not be null");
+        }
         return load(model, OnnxImporter.Options.defaults().withInputShape(inputShape));
     }
 
@@ -96,9 +101,13 @@ public final class Graph {
      * @return the graph
      * @throws ConvclException          as {@link #fromOnnx(Path)}, and when the model's layers do not fit
      *                                  the shapes (naming the node)
-     * @throws IllegalArgumentException when a name is not an input of the model or a dimension is below 1
+     * @throws IllegalArgumentException when {@code model} or the map is null, a name is not an input of
+     *                                  the model or a dimension is below 1
      */
     public static Graph fromOnnx(Path model, Map<String, int[]> inputShapes) {
+        if (inputShapes == null) {
+            throw new IllegalArgumentException("the input shapes must not be null");
+        }
         OnnxImporter.Options o = OnnxImporter.Options.defaults();
         for (Map.Entry<String, int[]> e : inputShapes.entrySet()) {
             o = o.withInputShape(e.getKey(), e.getValue());
@@ -107,6 +116,9 @@ public final class Graph {
     }
 
     private static Graph load(Path model, OnnxImporter.Options options) {
+        if (model == null) {
+            throw new IllegalArgumentException("the model path must not be null");
+        }
         return OnnxLoader.lower(OnnxImporter.read(model, options));
     }
 

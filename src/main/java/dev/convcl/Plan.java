@@ -146,7 +146,8 @@ public final class Plan implements AutoCloseable {
      *
      * @param role an input role of the operation
      * @param t    a tensor of the role's shape, host or on this plan's engine
-     * @throws IllegalArgumentException when the operation has no such input or the shape differs
+     * @throws IllegalArgumentException when the operation has no such input, {@code t} is null or the
+     *                                  shape differs
      * @throws DeviceException          when {@code t} is a device tensor lost to an earlier device
      *                                  failure
      * @throws IllegalStateException    when the plan is closed
@@ -158,10 +159,12 @@ public final class Plan implements AutoCloseable {
             throw new IllegalArgumentException("op=" + op.name() + " has no input '" + (role == null ? null
                     : role.displayName()) + "' to bind: " + op);
         }
-        if (t == null || !Arrays.equals(t.shape(), spec.shape())) {
-            throw new IllegalArgumentException(role.displayName() + " shape " + (t == null ? "null"
-                    : Arrays.toString(t.shape())) + " does not match the spec: expected " + Arrays.toString(spec.shape())
-                    + " " + spec.layout());
+        if (t == null) {
+            throw new IllegalArgumentException(role.displayName() + " tensor to bind must not be null");
+        }
+        if (!Arrays.equals(t.shape(), spec.shape())) {
+            throw new IllegalArgumentException(role.displayName() + " shape " + Arrays.toString(t.shape())
+                    + " does not match the spec: expected " + Arrays.toString(spec.shape()) + " " + spec.layout());
         }
         float[] snapshot;
         if (t instanceof DeviceTensor d) {

@@ -142,8 +142,9 @@ final class BenchCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         device = device(device);
-        if (!(warmupSeconds >= 0)) {
-            throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + " must not be negative");
+        if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
+            throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + " must be a finite number of "
+                    + "seconds, 0 or more");
         }
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup " + warmup + " must not be negative");
@@ -151,8 +152,8 @@ final class BenchCommand extends CliCommand {
         if (iters < 1) {
             throw new IllegalArgumentException("--iters " + iters + " must be at least 1");
         }
-        if (!(seconds >= 0)) {
-            throw new IllegalArgumentException("--seconds " + seconds + " must not be negative");
+        if (!(seconds >= 0) || Double.isInfinite(seconds)) {
+            throw new IllegalArgumentException("--seconds " + seconds + " must be a finite number of seconds, 0 or more");
         }
         if (!(referenceMflop > 0)) {
             throw new IllegalArgumentException("--reference-mflop " + referenceMflop + " must be positive");

@@ -177,6 +177,12 @@ class BenchCommandTest {
                 "no problem is left after --filter 'resnet' (of 2)");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--filter", "(("), "is not a regular expression");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--iters", "0"), "--iters 0 must be at least 1");
+        for (String v : new String[] {"-1", "NaN", "Infinity"}) {
+            Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--seconds", v),
+                    "--seconds " + Double.parseDouble(v) + " must be a finite number of seconds, 0 or more");
+            Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--warmup-seconds", v),
+                    "--warmup-seconds " + Double.parseDouble(v) + " must be a finite number of seconds, 0 or more");
+        }
         // --model's options without --model: the line names the ones given, no more
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--layers"),
                 "convcl bench: --layers is for --model");
