@@ -212,6 +212,17 @@ final class Lowering {
             int[] given = options.shapeFor(v.getName(), runtime.size());
             int[] dims;
             if (given != null) {
+                if (t.getTensorType().hasShape() && t.getTensorType().getShape().getDimCount() != given.length) {
+                    TensorShapeProto sp = t.getTensorType().getShape();
+                    List<String> declared = new ArrayList<>();
+                    for (TensorShapeProto.Dimension d : sp.getDimList()) {
+                        declared.add(d.hasDimValue() ? Long.toString(d.getDimValue())
+                                : d.hasDimParam() ? d.getDimParam() : "?");
+                    }
+                    throw new IllegalArgumentException("the shape given for " + what + ", " + Arrays.toString(given)
+                            + ", has " + given.length + " dimensions; the model declares " + sp.getDimCount() + " "
+                            + declared);
+                }
                 dims = given;
             } else {
                 if (!t.getTensorType().hasShape()) {

@@ -277,6 +277,11 @@ class OnnxHostileModelTest {
         assertEquals(Shape.of(3, 2, 4, 4), b.read(OnnxImporter.Options.defaults().withInputShape(3, 2, 4, 4)).shape("y"));
         assertThrows(IllegalArgumentException.class,
                 () -> b.read(OnnxImporter.Options.defaults().withInputShape("nope", 1, 2, 4, 4)));
+        // a shape of another rank is named with the declared one, not left to fail at some node
+        IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,
+                () -> b.read(OnnxImporter.Options.defaults().withInputShape(2, 4, 4)));
+        assertTrue(rank.getMessage().contains("graph input 'x', [2, 4, 4], has 3 dimensions; the model declares 4 "
+                + "[batch, 2, 4, 4]"), rank.getMessage());
     }
 
     /**
