@@ -547,7 +547,14 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
                 EPILOGUE(realv, VW, r, bias[k], VLOAD(sum + plane0 + pixel));
                 VSTORE(r, outm + pixel);
             } else {
-                /* the vector runs past the row's end: the valid run of each row it touches, lane by lane */
+                /* the vector runs past the row's end: the valid run of each row it touches. Without a
+                   sum the epilogue needs no input per pixel, so it runs on the whole vector (lanes
+                   past the row are computed and dropped): 14-15% off the grouped layers' kernel,
+                   where about half the vectors of the virtual grid cross a row end; with a sum,
+                   lane by lane as each pixel's sum is read */
+#if !HAS_SUM
+                EPILOGUE(realv, VW, r, bias[k], r);
+#endif
                 real lanes[VW];
                 VSTORE(r, lanes);
                 int yy = vy[v], xx = vx[v];
@@ -555,11 +562,13 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
                     const int len = linear ? min(VW - l, IWP - xx) : VW - l;
                     if (yy < OH) {
                         const int run = clamp(OW - xx, 0, len);
+#if HAS_SUM
                         for (int i = 0; i < run; ++i) {
                             real e = lanes[l + i];
                             EPILOGUE(real, 1, e, bias[k], sum[plane0 + yy * OW + xx + i]);
                             lanes[l + i] = e;
                         }
+#endif
                         store_run(outm + yy * OW + xx, lanes + l, run);
                     }
                     l += len;
