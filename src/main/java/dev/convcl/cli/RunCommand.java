@@ -148,23 +148,37 @@ final class RunCommand extends CliCommand {
         return Collections.unmodifiableMap(m);
     }
 
-    /** Whether the command line gave {@code option} (those with a default value are never null). */
-    private boolean given(String option) {
-        return spec.commandLine().getParseResult().hasMatchedOption(option);
+    /** A convolution's flags, which an RoI operator and --model refuse. */
+    private static final List<String> CONV_FLAGS = List.of("--weight", "--bias", "--groups", "--offset-groups", "--stride",
+            "--padding", "--dilation");
+    /** The RoI operators' flags, which a convolution and --model refuse. */
+    private static final List<String> ROI_FLAGS = List.of("--rois", "--output-size", "--spatial-scale",
+            "--sampling-ratio", "--aligned", "--gamma");
+    /** Every flag of one operator, which --model refuses. */
+    private static final List<String> OP_FLAGS = List.of("--op", "--weight", "--bias", "--offset", "--mask", "--groups",
+            "--offset-groups", "--stride", "--padding", "--dilation", "--rois", "--output-size", "--spatial-scale",
+            "--sampling-ratio", "--aligned", "--gamma");
+
+    /**
+     * Whether the command line gave any of {@code options}: asked of the parse, not of the
+     * fields, since a flag with a default value is never null.
+     */
+    private boolean anyGiven(List<String> options) {
+        return options.stream().anyMatch(spec.commandLine().getParseResult()::hasMatchedOption);
+    }
+
+    /** {@code a, b and c}. */
+    private static String and(List<String> flags) {
+        return String.join(", ", flags.subList(0, flags.size() - 1)) + " and " + flags.get(flags.size() - 1);
     }
 
     @Override
     public Integer call() {
         device = device(device);
         if (model != null) {
-            if (op != null || weight != null || bias != null || offset != null || mask != null || groups != null
-                    || offsetGroups != null || given("--stride") || given("--padding") || given("--dilation")
-                    || rois != null || outputSize != null || given("--spatial-scale") || samplingRatio != null
-                    || aligned || gamma != null) {
-                throw new IllegalArgumentException("--model runs the model's own layers; --op and its flags (--weight, "
-                        + "--bias, --offset, --mask, --groups, --offset-groups, --stride, --padding, --dilation, "
-                        + "--rois, --output-size, --spatial-scale, --sampling-ratio, --aligned, --gamma) are for one "
-                        + "operator");
+            if (anyGiven(OP_FLAGS)) {
+                throw new IllegalArgumentException("--model runs the model's own layers; --op and its flags ("
+                        + String.join(", ", OP_FLAGS.subList(1, OP_FLAGS.size())) + ") are for one operator");
             }
             return new ModelRun(model, inputs, outs, device, out(), err()).call();
         }
@@ -179,10 +193,8 @@ final class RunCommand extends CliCommand {
         input = Path.of(inputs.get(0));
         outFile = Path.of(outs.get(0));
         if (op.roiKind() != null) {
-            if (weight != null || bias != null || groups != null || offsetGroups != null || given("--stride")
-                    || given("--padding") || given("--dilation")) {
-                throw new IllegalArgumentException("--weight, --bias, --groups, --offset-groups, --stride, --padding and "
-                        + "--dilation are for --op conv2d and deform2d only");
+            if (anyGiven(CONV_FLAGS)) {
+                throw new IllegalArgumentException(and(CONV_FLAGS) + " are for --op conv2d and deform2d only");
             }
             return RoiRun.run(new RoiRun.Flags(op.roiKind(), input, rois, offset, mask, outputSize == null ? null
                     : new int[] {outputSize.h(), outputSize.w()}, spatialScale, samplingRatio, aligned, gamma, device,
@@ -191,10 +203,8 @@ final class RunCommand extends CliCommand {
         if (weight == null) {
             throw new IllegalArgumentException("--op " + op.token + " needs --weight");
         }
-        if (rois != null || outputSize != null || given("--spatial-scale") || samplingRatio != null || aligned
-                || gamma != null) {
-            throw new IllegalArgumentException("--rois, --output-size, --spatial-scale, --sampling-ratio, --aligned and "
-                    + "--gamma are for the RoI operators only");
+        if (anyGiven(ROI_FLAGS)) {
+            throw new IllegalArgumentException(and(ROI_FLAGS) + " are for the RoI operators only");
         }
         if (op == Op.CONV2D) {
             if (offset != null || mask != null || offsetGroups != null) {
