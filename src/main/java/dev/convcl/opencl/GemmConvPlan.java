@@ -108,6 +108,14 @@ final class GemmConvPlan implements Primitive {
     }
 
     GemmConvPlan(OpenClContext ctx, Convolution spec, GemmConfig config) {
+        this(ctx, spec, config, ctx.info().isCpu() ? HostCaches.l2Bytes() : 0);
+    }
+
+    /**
+     * A plan whose register tiles prefetch a group's input rows when its planes take at least
+     * {@code prefetchFromBytes} (0: never; see {@link Geometry#of(Convolution, GemmConfig, long)}).
+     */
+    GemmConvPlan(OpenClContext ctx, Convolution spec, GemmConfig config, long prefetchFromBytes) {
         Optional<String> why = unsuitableReason(spec, config, ctx.info());
         if (why.isPresent()) {
             throw new IllegalArgumentException("gemm config " + config + " cannot run " + spec + ": " + why.get());
@@ -118,7 +126,7 @@ final class GemmConvPlan implements Primitive {
         this.spec = spec;
         this.config = config;
         this.elem = spec.dataType().bytes();
-        this.geo = Geometry.of(spec, config);
+        this.geo = Geometry.of(spec, config, prefetchFromBytes);
         try {
             pack = own(ctx.programs().kernel(SOURCE,
                     KernelOptions.of(spec.dataType()).define("PACK_R", PACK_R).toString(), "pack_weights"));
@@ -363,9 +371,26 @@ final class GemmConvPlan implements Primitive {
         int tn, tilesPerRow, pixTiles;
         boolean linear;
         long inputFloats;
+        /** Whether the register tiles prefetch input rows ahead ({@code PREFETCH_DIST}). */
+        boolean prefetch;
         String options, kernelName, tileName;
 
         static Geometry of(Convolution s, GemmConfig cfg) {
+            return of(s, cfg, 0);
+        }
+
+        /**
+         * The geometry of {@code s} on {@code cfg}; the register tiles prefetch input rows a few
+         * channels ahead ({@code PREFETCH_DIST}) when the planes of one group of one image take at
+         * least {@code prefetchFromBytes} (the plan passes a CPU device's L2 per core, 0 for
+         * other devices: never). Below that the input stays in L2 across a channel tile's pass
+         * and the prefetches only cost instructions (up to 1.2x slower on the 1 MB of drn.conv4.dil2
+         * and on smaller grouped and Inception layers, Intel Xeon kind, 2 MB of L2); above it each
+         * kernel row's read starts in a page the hardware prefetchers have not seen
+         * (drn.conv6.dil2, 2 MB: 28-33 ms without, 20.6-21.9 ms with; docs/performance-notes.md).
+         * Not with POINTWISE, whose channel loop has no kernel rows.
+         */
+        static Geometry of(Convolution s, GemmConfig cfg, long prefetchFromBytes) {
             Geometry g = new Geometry();
             g.ihp = s.h() + s.padTop() + s.padBottom();
             g.iwp = s.w() + s.padLeft() + s.padRight();
@@ -428,8 +453,9 @@ final class GemmConvPlan implements Primitive {
             // 1x1 register tiles of 16-float vectors: the tap loop is the input-channel loop alone
             // (POINTWISE). Measured on POCL: 1.1-1.4x faster with AVX-512's 16-float tiles, but
             // 1.1-1.35x slower with AVX2's 8-float ones (12 accumulators), which keep the loop nest.
-            if (cfg.kind() != GemmConfig.Kind.LM && cfg.vw() >= POINTWISE_MIN_VW && !g.implicitPad
-                    && s.kh() == 1 && s.kw() == 1) {
+            boolean pointwise = cfg.kind() != GemmConfig.Kind.LM && cfg.vw() >= POINTWISE_MIN_VW && !g.implicitPad
+                    && s.kh() == 1 && s.kw() == 1;
+            if (pointwise) {
                 o.define("POINTWISE", 1);
             }
             // The NDRange's first dimension is the one the work-groups run along (GemmConfig.Order).
@@ -439,6 +465,12 @@ final class GemmConvPlan implements Primitive {
             if (g.implicitPad) {
                 o.define("IMPLICIT_PAD", 1);
                 maxRead = s.inputSize() - 1;
+            }
+            long groupPlanes = (long) s.cPerGroup() * g.planeH * g.planeW * s.dataType().bytes();
+            g.prefetch = cfg.kind() != GemmConfig.Kind.LM && !pointwise && prefetchFromBytes > 0
+                    && groupPlanes >= prefetchFromBytes;
+            if (g.prefetch) {
+                o.define("PREFETCH_DIST", PREFETCH_CHANNELS);
             }
             g.inputFloats = maxRead + 1;
             g.options = o.toString();
@@ -461,6 +493,12 @@ final class GemmConvPlan implements Primitive {
             boolean both = s.padLeft() > 0 && span - s.padLeft() > s.w() - 1; // the first tap reads past both ends
             return left <= 3 && right <= 3 && !both;
         }
+
+        /**
+         * Input channels ahead that the register tiles prefetch (PREFETCH_DIST): on drn.conv6.dil2
+         * 2 and 6 gained too, 3 the most in alternating runs.
+         */
+        static final int PREFETCH_CHANNELS = 3;
 
         /** The narrowest vectors whose 1x1 tiles get the channel loop alone (POINTWISE). */
         static final int POINTWISE_MIN_VW = 16;

@@ -189,6 +189,45 @@ class GemmConvOpenClTest {
     }
 
     /**
+     * Register tiles that prefetch input rows ahead ({@code PREFETCH_DIST}, forced on with a bound
+     * of one byte; the host asks it only where a group's planes fill a CPU core's L2) on every
+     * shape of {@link #SHAPES} with a spatial kernel, with both register kernels, padded copies
+     * and reads in place, in pixel and channel order: exactly as the reference, since a prefetch
+     * only moves data into the cache (also past the last channel, where it must not fault).
+     */
+    @Test
+    void prefetchingTilesMatchTheReferenceExactly() {
+        int k = 0;
+        Set<String> paths = new HashSet<>();
+        for (String line : SHAPES) {
+            Convolution spec = Problems.parse(line);
+            if (spec.kh() * spec.kw() == 1) {
+                continue;
+            }
+            Args args = Tensors.args(spec, 5000 + k++, true, 0);
+            float[] ref = CrossCheck.reference(spec, args);
+            for (GemmConfig cfg : List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.pv(16, 4, 32, 1),
+                    GemmConfig.cm(16, 16, 7, 1).withOrder(GemmConfig.Order.CHANNELS))) {
+                if (GemmConvPlan.unsuitableReason(spec, cfg, DEVICE.context().info()).isPresent()) {
+                    continue;
+                }
+                try (GemmConvPlan p = new GemmConvPlan(DEVICE.context(), spec, cfg, 1)) {
+                    assertTrue(p.geometry().options.contains("-DPREFETCH_DIST="), p.geometry().options);
+                    float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
+                    int bad = Tensors.firstMismatch(ref, out);
+                    if (bad >= 0) {
+                        fail(spec + " with " + cfg + " (" + p.algorithm() + ", prefetching): output " + bad + " is "
+                                + out[bad] + ", reference " + ref[bad]);
+                    }
+                    paths.add(cfg.kind() + (p.geometry().implicitPad ? " in place" : " copied"));
+                }
+            }
+        }
+        assertEquals(Set.of("CM in place", "CM copied", "PV copied"), paths);
+        assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
+    }
+
+    /**
      * Channel tiles first ({@link GemmConfig.Order#CHANNELS}: the NDRange's first dimension is
      * the groups' channel tiles, the pixel tiles the second) with both register kernels on the
      * 1x1 shapes of {@link #SHAPES} (plain over two images, strided, padded), and with the

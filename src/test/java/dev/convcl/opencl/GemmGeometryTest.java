@@ -223,4 +223,34 @@ class GemmGeometryTest {
         Convolution fine = Problems.parse("op=conv2d n=1 c=2 h=32 w=32 k=2 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
         assertTrue(GemmConvPlan.unsuitableReason(fine, GemmConfig.cm(16, 32, 14, 1), CPU).isEmpty());
     }
+
+    @Test
+    void registerTilesPrefetchOnlyWhereAGroupsPlanesReachTheBound() {
+        // DRN's 512-channel dilation-2 layer: 512 padded 32x32 planes, 2 MiB a group
+        Convolution drn = Problems.parse("op=conv2d n=1 c=512 h=28 w=28 k=512 kh=3 kw=3 stride=1 pad=2 dil=2 groups=1");
+        long planes = 512L * 32 * 32 * 4;
+        GemmConvPlan.Geometry on = GemmConvPlan.Geometry.of(drn, GemmConfig.cm(16, 32, 14, 1), planes);
+        assertTrue(on.prefetch, on.options);
+        assertTrue(on.options.contains("-DPREFETCH_DIST=" + GemmConvPlan.Geometry.PREFETCH_CHANNELS), on.options);
+        GemmConvPlan.Geometry above = GemmConvPlan.Geometry.of(drn, GemmConfig.cm(16, 32, 14, 1), planes + 1);
+        assertFalse(above.prefetch, above.options);
+        assertFalse(above.options.contains("PREFETCH"), above.options);
+        // 0: never (devices other than CPUs, or an L2 the system does not report)
+        assertFalse(GemmConvPlan.Geometry.of(drn, GemmConfig.cm(16, 32, 14, 1), 0).options.contains("PREFETCH"));
+        assertFalse(GemmConvPlan.Geometry.of(drn, GemmConfig.cm(16, 32, 14, 1)).options.contains("PREFETCH"));
+        // the pixel-vector tile prefetches too; the local-memory kernel has no such loop
+        assertTrue(GemmConvPlan.Geometry.of(drn, GemmConfig.pv(16, 8, 32, 1), planes).options.contains("PREFETCH_DIST"));
+        assertFalse(GemmConvPlan.Geometry.of(drn, GemmConfig.lm(16, 16, 64, 64, 16), planes).options.contains("PREFETCH"));
+        // a group's planes, not the whole input: 32 groups of 16 channels stay below the bound
+        Convolution grouped = Problems.parse("op=conv2d n=1 c=512 h=28 w=28 k=512 kh=3 kw=3 stride=1 pad=2 dil=2 groups=32");
+        assertFalse(GemmConvPlan.Geometry.of(grouped, GemmConfig.cm(16, 16, 14, 1), planes).options.contains("PREFETCH"));
+        // a padded layer read in place (IMPLICIT_PAD) counts its unpadded planes
+        Convolution res = Problems.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        GemmConvPlan.Geometry inPlace = GemmConvPlan.Geometry.of(res, GemmConfig.cm(16, 32, 14, 1), 64L * 56 * 56 * 4);
+        assertTrue(inPlace.implicitPad && inPlace.prefetch, inPlace.options);
+        // 1x1 tiles with the channel loop alone (POINTWISE) have no kernel rows to prefetch
+        Convolution pw = Problems.parse("op=conv2d n=1 c=512 h=32 w=32 k=512 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+        GemmConvPlan.Geometry p = GemmConvPlan.Geometry.of(pw, GemmConfig.cm(16, 32, 14, 1), 1);
+        assertTrue(p.options.contains("-DPOINTWISE=1") && !p.prefetch, p.options);
+    }
 }
