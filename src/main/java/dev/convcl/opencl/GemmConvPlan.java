@@ -471,6 +471,7 @@ final class GemmConvPlan implements Primitive {
                     && groupPlanes >= prefetchFromBytes;
             if (g.prefetch) {
                 o.define("PREFETCH_DIST", PREFETCH_CHANNELS);
+                g.tileName += "-pf";
             }
             g.inputFloats = maxRead + 1;
             g.options = o.toString();

@@ -213,6 +213,7 @@ class GemmConvOpenClTest {
                 }
                 try (GemmConvPlan p = new GemmConvPlan(DEVICE.context(), spec, cfg, 1)) {
                     assertTrue(p.geometry().options.contains("-DPREFETCH_DIST="), p.geometry().options);
+                    assertTrue(p.algorithm().endsWith("-pf"), p.algorithm());
                     float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
                     int bad = Tensors.firstMismatch(ref, out);
                     if (bad >= 0) {

@@ -232,9 +232,11 @@ class GemmGeometryTest {
         GemmConvPlan.Geometry on = GemmConvPlan.Geometry.of(drn, GemmConfig.cm(16, 32, 14, 1), planes);
         assertTrue(on.prefetch, on.options);
         assertTrue(on.options.contains("-DPREFETCH_DIST=" + GemmConvPlan.Geometry.PREFETCH_CHANNELS), on.options);
+        assertEquals("32x14-pf", on.tileName);
         GemmConvPlan.Geometry above = GemmConvPlan.Geometry.of(drn, GemmConfig.cm(16, 32, 14, 1), planes + 1);
         assertFalse(above.prefetch, above.options);
         assertFalse(above.options.contains("PREFETCH"), above.options);
+        assertEquals("32x14", above.tileName);
         // 0: never (devices other than CPUs, or an L2 the system does not report)
         assertFalse(GemmConvPlan.Geometry.of(drn, GemmConfig.cm(16, 32, 14, 1), 0).options.contains("PREFETCH"));
         assertFalse(GemmConvPlan.Geometry.of(drn, GemmConfig.cm(16, 32, 14, 1)).options.contains("PREFETCH"));
