@@ -182,7 +182,7 @@ __kernel void pack_weights(__global const real* restrict weight,
  * ahead (every line of the span the tap loop reads, SEG + (KW-1)*DW inputs). The host asks it of
  * CPU devices only, where a group's input planes do not fit in a core's L2: each channel's rows
  * lie in another page, where the hardware prefetchers stop, and the first fma of a tap waited on
- * the load (DRN's 512-channel dilation-2 layer, 2 MB of input: 1.4-1.5x faster with it). A
+ * the load (DRN's 512-channel dilation-2 layer, 2 MB of input: 1.4-1.7x faster with it). A
  * prefetch never faults, so reads past the last channel need no test. */
 #define PREFETCH_ROW(ROW, SEG)                                                                     \
     {                                                                                              \
