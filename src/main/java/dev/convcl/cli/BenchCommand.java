@@ -9,6 +9,7 @@ import dev.convcl.Value;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.onnx.DeclaredInput;
 import dev.convcl.onnx.OnnxImporter;
+import dev.convcl.opencl.HostCaches;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.spi.Internals;
 import java.io.IOException;
@@ -354,7 +355,7 @@ final class BenchCommand extends CliCommand {
                 }
                 // The host's cache says nothing about a GPU's lines.
                 boolean gpu = ctx.isPresent() && !ctx.get().info().isCpu();
-                BenchBatches.print(rows, batches, othersCores, bytesPerCall, CacheSizes.lastLevelBytes(),
+                BenchBatches.print(rows, batches, othersCores, bytesPerCall, HostCaches.lastLevelBytes(),
                         backend -> !(gpu && backend.equals("opencl")), out());
             }
             for (String note : shares.notes()) {

@@ -1,19 +1,34 @@
 package dev.convcl.opencl;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 
 /**
- * The host CPU's per-core L2 cache, for kernels that a CPU OpenCL device (POCL) runs on these
- * cores. OpenCL does not report it: {@code CL_DEVICE_GLOBAL_MEM_CACHE_SIZE} is the last level on
- * POCL (105 MiB of L3 on the Intel Xeon kind). Read once from Linux's
- * {@code /sys/devices/system/cpu/cpu0/cache/index*} (level 2, type Unified or Data).
+ * The host CPU's data caches, from Linux's {@code /sys/devices/system/cpu/cpu0/cache/index*}
+ * ({@code level}, {@code type}, {@code size}; Data and Unified entries, never Instruction). OpenCL
+ * does not report them: {@code CL_DEVICE_GLOBAL_MEM_CACHE_SIZE} is the last level on POCL (105 MiB
+ * of L3 on the Intel Xeon kind), and nothing gives a core's L2.
+ *
+ * <ul>
+ *   <li>{@link #l2Bytes}: a core's L2, for kernels that a CPU OpenCL device (POCL) runs on these
+ *       cores (the GEMM tiles' input prefetch, {@code GemmConvPlan.Geometry}).</li>
+ *   <li>{@link #lastLevelBytes}: for {@code bench --batch}, whose smaller batches can find their
+ *       whole data in that cache from one timed call to the next where larger ones cannot (a
+ *       layer in a network reads what the layer before it has just written, so that is what a
+ *       network sees too, as long as a layer's tensors fit).</li>
+ * </ul>
+ *
+ * <p>A virtual machine reports its host's caches; other machines' cores may share the last level,
+ * so the share this process gets can be smaller.
  */
-final class HostCaches {
-    private static final long L2 = readL2(Path.of("/sys/devices/system/cpu/cpu0/cache"));
+public final class HostCaches {
+    private static final Path CPU0 = Path.of("/sys/devices/system/cpu/cpu0/cache");
+    private static final long L2 = readL2(CPU0);
 
     private HostCaches() {
     }
@@ -23,29 +38,56 @@ final class HostCaches {
         return L2;
     }
 
-    /** The L2 size described under {@code cacheDir} (sysfs layout); 0 when none is described. */
-    static long readL2(Path cacheDir) {
-        for (int i = 0; i < 8; i++) {
-            Path index = cacheDir.resolve("index" + i);
-            try {
-                if (!Files.isDirectory(index) || !read(index.resolve("level")).equals("2")) {
-                    continue;
-                }
-                String type = read(index.resolve("type"));
-                if (type.equals("Instruction")) {
-                    continue;
-                }
-                return size(read(index.resolve("size")));
-            } catch (IOException | RuntimeException e) {
-                return 0;
-            }
-        }
-        return 0;
+    /** The last-level cache of this machine in bytes; -1 where it cannot be read (not Linux). */
+    public static long lastLevelBytes() {
+        return lastLevelBytes(CPU0);
     }
 
-    /** sysfs's size ("2048K", "1M", "512"), in bytes; 0 when it is not one. */
-    static long size(String s) {
-        String t = s.trim().toUpperCase(Locale.ROOT);
+    /**
+     * The size of the highest-level data or unified cache described under {@code dir} (sysfs
+     * layout); -1 when none can be read.
+     */
+    public static long lastLevelBytes(Path dir) {
+        NavigableMap<Integer, Long> levels = dataCaches(dir);
+        return levels.isEmpty() ? -1 : levels.lastEntry().getValue();
+    }
+
+    /** The L2 size described under {@code dir} (sysfs layout); 0 when none is described. */
+    static long readL2(Path dir) {
+        return dataCaches(dir).getOrDefault(2, 0L);
+    }
+
+    /**
+     * Level to size in bytes of the data or unified caches under {@code dir}; an entry without
+     * readable {@code level}, {@code type} and {@code size} files says nothing and is skipped;
+     * empty when the folder cannot be read.
+     */
+    private static NavigableMap<Integer, Long> dataCaches(Path dir) {
+        NavigableMap<Integer, Long> levels = new TreeMap<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "index*")) {
+            for (Path e : entries) {
+                try {
+                    if (Files.readString(e.resolve("type")).trim().equalsIgnoreCase("Instruction")) {
+                        continue;
+                    }
+                    int level = Integer.parseInt(Files.readString(e.resolve("level")).trim());
+                    long size = parseSize(Files.readString(e.resolve("size")));
+                    if (size > 0) {
+                        levels.put(level, size);
+                    }
+                } catch (IOException | NumberFormatException ignored) {
+                    // an entry without those files (or with others) says nothing about the caches
+                }
+            }
+        } catch (IOException e) {
+            // no such folder (not Linux): nothing is described
+        }
+        return levels;
+    }
+
+    /** {@code 32768K}, {@code 1M}, {@code 512} (bytes) as sysfs writes cache sizes; -1 if not one. */
+    public static long parseSize(String text) {
+        String t = text.trim().toUpperCase(Locale.ROOT);
         long unit = 1;
         if (t.endsWith("K")) {
             unit = 1L << 10;
@@ -54,18 +96,19 @@ final class HostCaches {
         } else if (t.endsWith("G")) {
             unit = 1L << 30;
         }
-        if (unit > 1) {
+        if (unit != 1) {
             t = t.substring(0, t.length() - 1);
         }
         try {
             long v = Long.parseLong(t);
-            return v > 0 ? v * unit : 0;
+            return v > 0 ? v * unit : -1;
         } catch (NumberFormatException e) {
-            return 0;
+            return -1;
         }
     }
 
-    private static String read(Path p) throws IOException {
-        return Files.readString(p, StandardCharsets.US_ASCII).trim();
+    /** {@link #parseSize}, with 0 for a text that is not a size. */
+    static long size(String text) {
+        return Math.max(0, parseSize(text));
     }
 }

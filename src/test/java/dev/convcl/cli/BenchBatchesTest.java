@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.opencl.HostCaches;
 import dev.convcl.testing.Problems;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
@@ -141,12 +142,12 @@ class BenchBatchesTest {
             java.nio.file.Files.writeString(e.resolve("size"), entries[i][2] + "\n");
         }
         java.nio.file.Files.createDirectories(dir.resolve("index9")); // no files: skipped
-        assertEquals(32L * 1024 * 1024, CacheSizes.lastLevelBytes(dir));
-        assertEquals(-1, CacheSizes.lastLevelBytes(dir.resolve("absent")));
-        assertEquals(1024, CacheSizes.parseSize("1K"));
-        assertEquals(2L * 1024 * 1024, CacheSizes.parseSize("2M"));
-        assertEquals(512, CacheSizes.parseSize("512"));
-        assertEquals(-1, CacheSizes.parseSize("lots"));
-        assertEquals(-1, CacheSizes.parseSize("0K"));
+        assertEquals(32L * 1024 * 1024, HostCaches.lastLevelBytes(dir));
+        assertEquals(-1, HostCaches.lastLevelBytes(dir.resolve("absent")));
+        assertEquals(1024, HostCaches.parseSize("1K"));
+        assertEquals(2L * 1024 * 1024, HostCaches.parseSize("2M"));
+        assertEquals(512, HostCaches.parseSize("512"));
+        assertEquals(-1, HostCaches.parseSize("lots"));
+        assertEquals(-1, HostCaches.parseSize("0K"));
     }
 }
