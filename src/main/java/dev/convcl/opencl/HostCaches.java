@@ -10,7 +10,8 @@ import java.util.TreeMap;
 
 /**
  * The host CPU's data caches, from Linux's {@code /sys/devices/system/cpu/cpu0/cache/index*}
- * ({@code level}, {@code type}, {@code size}; Data and Unified entries, never Instruction). OpenCL
+ * ({@code level}, {@code type}, {@code size}; Data and Unified entries, never Instruction), and
+ * a core's L2 from {@code /proc/cpuinfo} on AMD where sysfs has none ({@link #readL2(Path, Path)}). OpenCL
  * does not report them: {@code CL_DEVICE_GLOBAL_MEM_CACHE_SIZE} is the last level on POCL (105 MiB
  * of L3 on the Intel Xeon kind), and nothing gives a core's L2.
  *
@@ -28,12 +29,16 @@ import java.util.TreeMap;
  */
 public final class HostCaches {
     private static final Path CPU0 = Path.of("/sys/devices/system/cpu/cpu0/cache");
-    private static final long L2 = readL2(CPU0);
+    private static final Path CPUINFO = Path.of("/proc/cpuinfo");
+    private static final long L2 = readL2(CPU0, CPUINFO);
 
     private HostCaches() {
     }
 
-    /** Bytes of the L2 cache of one core; 0 when the system does not say (not Linux, no sysfs). */
+    /**
+     * Bytes of the L2 cache of one core: sysfs's, else {@code /proc/cpuinfo}'s on AMD (see
+     * {@link #readL2(Path, Path)}); 0 when the system does not say.
+     */
     static long l2Bytes() {
         return L2;
     }
@@ -55,6 +60,48 @@ public final class HostCaches {
     /** The L2 size described under {@code dir} (sysfs layout); 0 when none is described. */
     static long readL2(Path dir) {
         return dataCaches(dir).getOrDefault(2, 0L);
+    }
+
+    /**
+     * The L2 size described under {@code dir} (sysfs layout) or, where that folder describes none,
+     * the {@code cache size} of {@code cpuinfo} (Linux's {@code /proc/cpuinfo}) on an AMD or
+     * Hygon CPU; 0 when neither says. Some virtual machines (the 2-core AMD EPYC Zen 5 kind) have
+     * no {@code cpu0/cache} entries. Linux fills {@code cache size} from CPUID leaf 0x80000006,
+     * the L2 of one core, and leaves it so on AMD; on Intel it replaces it with the L3 (105 MiB on
+     * the Intel Xeon kind), so there it is not read.
+     */
+    static long readL2(Path dir, Path cpuinfo) {
+        long sysfs = readL2(dir);
+        return sysfs > 0 ? sysfs : cpuinfoL2(cpuinfo);
+    }
+
+    /** The first processor's {@code cache size} in {@code cpuinfo} where its vendor is AMD or Hygon, else 0. */
+    static long cpuinfoL2(Path cpuinfo) {
+        String vendor = null;
+        long size = 0;
+        try {
+            for (String line : Files.readAllLines(cpuinfo)) {
+                int colon = line.indexOf(':');
+                if (line.isBlank()) {
+                    break; // the end of the first processor's entry
+                }
+                if (colon < 0) {
+                    continue;
+                }
+                String key = line.substring(0, colon).trim();
+                String value = line.substring(colon + 1).trim();
+                if (key.equals("vendor_id")) {
+                    vendor = value;
+                } else if (key.equals("cache size")) {
+                    // "1024 KB"
+                    size = size(value.replace(" ", "").replace("B", ""));
+                }
+            }
+        } catch (IOException e) {
+            return 0; // not Linux
+        }
+        boolean amd = "AuthenticAMD".equals(vendor) || "HygonGenuine".equals(vendor);
+        return amd ? size : 0;
     }
 
     /**

@@ -39,6 +39,32 @@ class HostCachesTest {
         assertEquals(0, HostCaches.readL2(dir));
     }
 
+    @Test
+    void amdCpuinfoGivesTheL2WhereSysfsHasNone(@TempDir Path dir) throws IOException {
+        Path cpuinfo = cpuinfo(dir, "AuthenticAMD", "1024 KB");
+        assertEquals(1L << 20, HostCaches.readL2(dir.resolve("missing"), cpuinfo));
+        assertEquals(512L << 10, HostCaches.readL2(dir.resolve("missing"), cpuinfo(dir, "HygonGenuine", "512 KB")));
+        index(dir, 2, "2", "Unified", "2048K");
+        assertEquals(2048L << 10, HostCaches.readL2(dir, cpuinfo), "sysfs's entry comes first");
+    }
+
+    @Test
+    void intelCpuinfoCacheSizeIsTheLastLevelAndIsNotRead(@TempDir Path dir) throws IOException {
+        Path cpuinfo = cpuinfo(dir, "GenuineIntel", "107520 KB");
+        assertEquals(0, HostCaches.readL2(dir.resolve("missing"), cpuinfo));
+        assertEquals(0, HostCaches.readL2(dir.resolve("missing"), dir.resolve("no-cpuinfo")));
+        assertEquals(0, HostCaches.readL2(dir.resolve("missing"), cpuinfo(dir, "AuthenticAMD", "unknown")));
+    }
+
+    /** A two-processor cpuinfo whose second entry would say otherwise: only the first is read. */
+    private static Path cpuinfo(Path dir, String vendor, String cacheSize) throws IOException {
+        String entry = "processor\t: %d\nvendor_id\t: %s\ncpu family\t: 26\nmodel name\t: AMD EPYC\n"
+                + "cache size\t: %s\nflags\t\t: fpu avx2\n\n";
+        Path p = dir.resolve("cpuinfo");
+        Files.writeString(p, String.format(entry, 0, vendor, cacheSize) + String.format(entry, 1, "Other", "1 KB"));
+        return p;
+    }
+
     private static void index(Path dir, int i, String level, String type, String size) throws IOException {
         Path d = Files.createDirectories(dir.resolve("index" + i));
         Files.writeString(d.resolve("level"), level + "\n");
