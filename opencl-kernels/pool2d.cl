@@ -24,11 +24,11 @@
  *                      spent more on each work-item's start than on its window (POCL: 5.0 ms for
  *                      ResNet-18's 3x3/2 max pool of 64x112x112, 1.1 ms with runs of 16); 1 on
  *                      GPUs, whose neighbouring work-items must read neighbouring addresses
- *   VW                 1; or 4, 8 or 16 (the prelude's realv) with XR == OUT_W at stride 1 or 2:
- *                      a work-item computes a whole row, in vectors wherever every tap of the
- *                      vector lies inside the input row (the last vector overlapping the one
- *                      before), the row's edge outputs one by one (CPU devices); or XR == VW: the
- *                      run is one vector (tests, strides above 2). Each
+ *   VW                 1; or 4, 8 or 16 (the prelude's realv) with XR == OUT_W >= VW at stride 1
+ *                      or 2: a work-item computes a whole row in vectors (the last overlapping
+ *                      the one before) from each input row of the window staged in a private,
+ *                      padded row (CPU devices); or XR == VW: the run is one vector (tests,
+ *                      strides above 2). In runs of one vector each
  *                      tap's XR inputs are then one vector load at stride 1, two loads and their
  *                      even lanes at stride 2, a gather otherwise or where the run's taps reach
  *                      the padding (lanes outside the input take the neighbour of the operation:
@@ -105,6 +105,16 @@ inline real pool_one(const __global real* in, const int y0, const int ox)
     return s / (real)divisor;
 #endif
 }
+
+/* Whole rows are staged (STAGED_ROWS) where the direct form, which loads each tap's vector from
+ * the input row itself, would have no vector whose taps all lie inside that row (rows of 17 or 8
+ * outputs with a 16-wide vector, say) and so would compute every output one by one. On longer
+ * rows the direct form loses only the edge outputs to pool_one and is faster than staging
+ * (Inception's 288x35x35 average pool, POCL on the Zen 5: 0.24-0.39 ms a call direct, 0.40-0.45
+ * staged). */
+#define DIRECT_LO ((PW + SW - 1) / SW)
+#define DIRECT_REACH (IN_W - 1 - (SW == 1 ? VW - 1 : 2 * VW - 1) + PW - (KW - 1) * DW)
+#define STAGED_ROWS (DIRECT_REACH < 0 || DIRECT_REACH / SW < DIRECT_LO || OUT_W - VW < DIRECT_LO)
 #endif
 
 __kernel void pool2d(__global const real* restrict input,
@@ -119,7 +129,98 @@ __kernel void pool2d(__global const real* restrict input,
     const int y0 = (orow - plane * OUT_H) * SH - PH;
     const __global real* in = input + (size_t)plane * IN_H * IN_W;
     __global real* out = output + (size_t)orow * OUT_W;
-#if VW > 1 && XR == OUT_W && SW <= 2
+#if VW > 1 && XR == OUT_W && SW <= 2 && STAGED_ROWS
+    /* A short whole row (STAGED_ROWS): each input row of the window is staged in a private row, padded with
+     * the operation's neutral (ROW_W columns: input column x at PW + x), so that every tap of
+     * every vector of outputs is one load (two and their even lanes at stride 2) with no edge
+     * test; vectors at columns 0, VW, ... and a last one overlapping the one before (OUT_W >= VW;
+     * pooling twice writes the same values). An average divides each lane by its own window's
+     * count. (Output by output, the direct form below took 0.68-0.89 ms of kernel time for
+     * Inception's 768x17x17 3x3 average pool on POCL, Zen 5; staged 0.40.) */
+    (void)ox0;
+#define NVEC ((OUT_W + VW - 1) / VW)
+#define ROW_W (OUT_W * SW + (KW - 1) * DW)
+#define NEUTRAL (POOL_MAX ? NEUTRAL_MAX : NEUTRAL_AVG)
+    realv acc[NVEC];
+    for (int v = 0; v < NVEC; ++v) {
+        acc[v] = (realv)(NEUTRAL);
+    }
+    real row[ROW_W];
+    int rows_in = 0;
+    for (int i = 0; i < KH; ++i) {
+        const int iy = y0 + i * DH;
+        if (iy < 0 || iy >= IN_H) {
+            continue; /* a row of padding: the neutral for every tap */
+        }
+        ++rows_in;
+        const __global real* rp = in + iy * IN_W;
+        /* the input's columns [0, n) go to [PW, PW + n); the rest of the row is padding */
+        const int n = min(IN_W, ROW_W - PW);
+        for (int b = 0; b < PW; ++b) {
+            row[b] = NEUTRAL;
+        }
+        int x = 0;
+        for (; x + VW <= n; x += VW) {
+            VSTORE(VLOAD(rp + x), row + PW + x);
+        }
+        for (; x < n; ++x) {
+            row[PW + x] = rp[x];
+        }
+        for (int b = PW + n; b < ROW_W; ++b) {
+            row[b] = NEUTRAL;
+        }
+        for (int v = 0; v < NVEC; ++v) {
+            const int c = min(v * VW, OUT_W - VW);
+            realv a = acc[v];
+            for (int j = 0; j < KW; ++j) {
+                const real* tp = row + c * SW + j * DW;
+#if SW == 1
+                const realv t = VLOAD(tp);
+#else
+                const realv lo = VLOAD(tp);
+                const realv hi = VLOAD(tp + VW);
+                const realv t = (realv)(lo.even, hi.even);
+#endif
+#if POOL_MAX
+                a = select(a, t, (t > a) | (t != t)); /* NaN taken, and kept: nothing is > NaN */
+#else
+                a += t;
+#endif
+            }
+            acc[v] = a;
+        }
+    }
+#if !POOL_MAX
+    real lane_ids[VW];
+    for (int l = 0; l < VW; ++l) {
+        lane_ids[l] = (real)l;
+    }
+    const realv lane = VLOAD(lane_ids);
+#if COUNT_INCLUDE_PAD
+    const real rows = (real)(min(y0 + KH, IN_H + PH_END) - y0);
+#else
+    const real rows = (real)rows_in;
+#endif
+#endif
+    for (int v = 0; v < NVEC; ++v) {
+        const int c = min(v * VW, OUT_W - VW);
+#if POOL_MAX
+        VSTORE(acc[v], out + c);
+#else
+        /* lane l's window starts at input column x0 = (c + l) * SW - PW (never left of the padding) */
+        const realv x0 = lane * (real)SW + (real)(c * SW - PW);
+#if COUNT_INCLUDE_PAD
+        const realv cols = fmin(x0 + (real)KW, (real)(IN_W + PW_END)) - x0;
+#else
+        const realv cols = fmin(x0 + (real)KW, (real)IN_W) - fmax(x0, (real)0.0f);
+#endif
+        VSTORE(acc[v] / (rows * cols), out + c);
+#endif
+    }
+#undef NVEC
+#undef ROW_W
+#undef NEUTRAL
+#elif VW > 1 && XR == OUT_W && SW <= 2
     /* A whole row: vectors at columns [lo, c_hi] whose every tap load stays inside the input row
      * (the last vector overlaps the one before it: pooling twice writes the same values), the
      * outputs left at the row's edges one by one. */

@@ -53,14 +53,19 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
     }
 
     /**
-     * The vector width of a CPU-like device's whole rows: its native float width (16 with AVX-512,
-     * 8 with AVX2) when the row holds a vector and the stride is 1 or 2; else 1 (scalar runs).
+     * The vector width of a CPU-like device's whole rows at stride 1 or 2: its native float width
+     * (16 with AVX-512, 8 with AVX2), halved down to 4 while wider than the output row (Inception's
+     * 8-wide rows: 8); 1 (scalar runs) on other devices, at larger strides or below 4 outputs a row.
      */
     static int vectorWidth(OpenClDeviceInfo device, Pool2d op) {
         int vw = GemmDefaults.nativeWidth(device);
-        boolean vectors = DeviceProfile.of(device).cpuLike() && (vw == 4 || vw == 8 || vw == 16)
-                && op.outW() >= vw && op.window().strideW() <= 2;
-        return vectors ? vw : 1;
+        if (!DeviceProfile.of(device).cpuLike() || op.window().strideW() > 2 || !(vw == 4 || vw == 8 || vw == 16)) {
+            return 1;
+        }
+        while (vw > 4 && vw > op.outW()) {
+            vw /= 2;
+        }
+        return op.outW() >= vw ? vw : 1;
     }
 
     static KernelOptions options(Pool2d op, int run, int vw) {

@@ -38,7 +38,13 @@ class Pool2dOpenClTest {
             new Pool2d(Pool2d.Kind.AVG, 1, 2, 20, 53, Window2d.of(5, 5, 3, 3, 2, 2, 1, 1), true, true),
             new Pool2d(Pool2d.Kind.MAX, 1, 2, 23, 39, Window2d.of(2, 2, 2, 2, 0, 0, 1, 1), true, false),
             new Pool2d(Pool2d.Kind.MAX, 2, 2, 19, 67, new Window2d(3, 3, 2, 2, 1, 0, 0, 1, 1, 1), true, false),
-            new Pool2d(Pool2d.Kind.AVG, 2, 2, 19, 67, new Window2d(3, 3, 2, 2, 1, 0, 0, 1, 1, 1), true, true));
+            new Pool2d(Pool2d.Kind.AVG, 2, 2, 19, 67, new Window2d(3, 3, 2, 2, 1, 0, 0, 1, 1, 1), true, true),
+            // rows as short as Inception's (17 and 8 wide): whole rows of two overlapping vectors
+            new Pool2d(Pool2d.Kind.AVG, 1, 3, 17, 17, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), false, true),
+            new Pool2d(Pool2d.Kind.MAX, 1, 2, 17, 17, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), false, false),
+            new Pool2d(Pool2d.Kind.MAX, 1, 2, 17, 17, Window2d.of(3, 3, 2, 2, 0, 0, 1, 1), false, false),
+            new Pool2d(Pool2d.Kind.AVG, 1, 2, 8, 9, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), false, false),
+            new Pool2d(Pool2d.Kind.AVG, 1, 2, 9, 18, Window2d.of(3, 3, 2, 2, 1, 1, 1, 1), true, false));
 
     @Test
     void everyRunMatchesTheReference() {
