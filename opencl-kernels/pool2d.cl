@@ -25,10 +25,12 @@
  *                      ResNet-18's 3x3/2 max pool of 64x112x112, 1.1 ms with runs of 16); 1 on
  *                      GPUs, whose neighbouring work-items must read neighbouring addresses
  *   VW                 1; or 4, 8 or 16 (the prelude's realv) with XR == OUT_W >= VW at stride 1
- *                      or 2: a work-item computes a whole row in vectors (the last overlapping
- *                      the one before) from each input row of the window staged in a private,
- *                      padded row (CPU devices); or XR == VW: the run is one vector (tests,
- *                      strides above 2). In runs of one vector each
+ *                      or 2: a work-item computes a whole row (CPU devices), in vectors wherever
+ *                      every tap of the vector lies inside the input row and the row's edge
+ *                      outputs one by one (the direct form), or, on rows too short for any such
+ *                      vector, all in vectors from each window row staged in a private padded
+ *                      row (STAGED_ROWS); the last vector overlaps the one before. Or XR == VW:
+ *                      the run is one vector (tests, strides above 2). In runs of one vector each
  *                      tap's XR inputs are then one vector load at stride 1, two loads and their
  *                      even lanes at stride 2, a gather otherwise or where the run's taps reach
  *                      the padding (lanes outside the input take the neighbour of the operation:

@@ -41,7 +41,7 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
 
     /**
      * Outputs per work-item along a row: on a CPU-like device whole rows at stride 1 or 2 when a
-     * row holds a vector of the device's native width, else {@link #CPU_RUN} (at most the row):
+     * row holds a vector of at least 4 ({@link #vectorWidth}), else {@link #CPU_RUN} (at most the row):
      * starting a work-item costs more there than a window; 1 on a GPU, whose neighbouring
      * work-items must read neighbouring addresses.
      */

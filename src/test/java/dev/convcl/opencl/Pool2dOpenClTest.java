@@ -44,7 +44,8 @@ class Pool2dOpenClTest {
             new Pool2d(Pool2d.Kind.MAX, 1, 2, 17, 17, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), false, false),
             new Pool2d(Pool2d.Kind.MAX, 1, 2, 17, 17, Window2d.of(3, 3, 2, 2, 0, 0, 1, 1), false, false),
             new Pool2d(Pool2d.Kind.AVG, 1, 2, 8, 9, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), false, false),
-            new Pool2d(Pool2d.Kind.AVG, 1, 2, 9, 18, Window2d.of(3, 3, 2, 2, 1, 1, 1, 1), true, false));
+            new Pool2d(Pool2d.Kind.AVG, 1, 2, 9, 18, Window2d.of(3, 3, 2, 2, 1, 1, 1, 1), true, false),
+            new Pool2d(Pool2d.Kind.MAX, 1, 2, 10, 10, Window2d.of(3, 3, 1, 1, 1, 1, 2, 2), false, false));
 
     @Test
     void everyRunMatchesTheReference() {
