@@ -114,6 +114,7 @@ inline real pool_one(const __global real* in, const int y0, const int ox)
  * rows the direct form loses only the edge outputs to pool_one and is faster than staging
  * (Inception's 288x35x35 average pool, POCL on the Zen 5: 0.24-0.39 ms a call direct, 0.40-0.45
  * staged). */
+#define WHOLE_ROWS (XR == OUT_W && SW <= 2)
 #define DIRECT_LO ((PW + SW - 1) / SW)
 #define DIRECT_REACH (IN_W - 1 - (SW == 1 ? VW - 1 : 2 * VW - 1) + PW - (KW - 1) * DW)
 #define STAGED_ROWS (DIRECT_REACH < 0 || DIRECT_REACH / SW < DIRECT_LO || OUT_W - VW < DIRECT_LO)
@@ -131,7 +132,7 @@ __kernel void pool2d(__global const real* restrict input,
     const int y0 = (orow - plane * OUT_H) * SH - PH;
     const __global real* in = input + (size_t)plane * IN_H * IN_W;
     __global real* out = output + (size_t)orow * OUT_W;
-#if VW > 1 && XR == OUT_W && SW <= 2 && STAGED_ROWS
+#if VW > 1 && WHOLE_ROWS && STAGED_ROWS
     /* A short whole row (STAGED_ROWS): each input row of the window is staged in a private row, padded with
      * the operation's neutral (ROW_W columns: input column x at PW + x), so that every tap of
      * every vector of outputs is one load (two and their even lanes at stride 2) with no edge
@@ -222,7 +223,7 @@ __kernel void pool2d(__global const real* restrict input,
 #undef NVEC
 #undef ROW_W
 #undef NEUTRAL
-#elif VW > 1 && XR == OUT_W && SW <= 2
+#elif VW > 1 && WHOLE_ROWS
     /* A whole row: vectors at columns [lo, c_hi] whose every tap load stays inside the input row
      * (the last vector overlaps the one before it: pooling twice writes the same values), the
      * outputs left at the row's edges one by one. */

@@ -81,10 +81,10 @@ public final class HostCaches {
         long size = 0;
         try {
             for (String line : Files.readAllLines(cpuinfo)) {
-                int colon = line.indexOf(':');
                 if (line.isBlank()) {
                     break; // the end of the first processor's entry
                 }
+                int colon = line.indexOf(':');
                 if (colon < 0) {
                     continue;
                 }

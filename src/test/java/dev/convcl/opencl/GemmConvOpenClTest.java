@@ -206,10 +206,11 @@ class GemmConvOpenClTest {
             Convolution spec = Problems.parse(SHAPES.get(i));
             Args args = Tensors.args(spec, 5000 + k++, true, 0);
             float[] ref = CrossCheck.reference(spec, args);
-            List<GemmConfig> configs = i == 0 ? List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.pv(16, 4, 32, 1))
-                    : i == 2 ? List.of(GemmConfig.cm(16, 16, 7, 1).withOrder(GemmConfig.Order.CHANNELS))
-                    : i == 3 ? List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.pv(16, 4, 32, 1))
-                    : List.of(GemmConfig.cm(16, 32, 14, 1));
+            List<GemmConfig> configs = switch (i) {
+                case 2 -> List.of(GemmConfig.cm(16, 16, 7, 1).withOrder(GemmConfig.Order.CHANNELS));
+                case 14 -> List.of(GemmConfig.cm(16, 32, 14, 1));
+                default -> List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.pv(16, 4, 32, 1));
+            };
             for (GemmConfig cfg : configs) {
                 if (GemmConvPlan.unsuitableReason(spec, cfg, DEVICE.context().info()).isPresent()) {
                     continue;
