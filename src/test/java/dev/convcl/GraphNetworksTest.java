@@ -60,6 +60,19 @@ class GraphNetworksTest {
                         n.input("x", 1, 8, 11, 10), 8, 1, 6)),
                 new Net("shufflenet unit", new int[] {2, 12, 9, 7}, n -> n.shuffleUnit("stage2.1", n.input("x", 2, 12, 9,
                         7))),
+                // the second unit's concatenation reads the first unit's shuffled output through a slice
+                new Net("shufflenet units, chained", new int[] {2, 20, 6, 5}, n -> n.shuffleUnit("stage2.2",
+                        n.shuffleUnit("stage2.1", n.input("x", 2, 20, 6, 5)))),
+                // shuffles of three groups: after a concatenation with a part across two groups (kept), after one
+                // whose parts each lie within a group (fused, dst_step 3)
+                new Net("shuffle of a concatenation, 3 groups", new int[] {1, 5, 7, 6}, n -> {
+                    Value x = n.input("x", 1, 5, 7, 6);
+                    Value cat = n.builder().concat("cat", n.conv("a", x, 4, 1, 1, 1), n.conv("b", x, 8, 3, 1, 1));
+                    Value y = n.builder().channelShuffle("shuffle", cat, 3);
+                    Value cat2 = n.builder().concat("cat2", n.conv("c", y, 3, 1, 1, 1), n.conv("d", y, 3, 1, 1, 1),
+                            n.conv("e", y, 3, 1, 1, 1));
+                    return n.builder().channelShuffle("shuffle2", cat2, 3);
+                }),
                 new Net("inception block", new int[] {1, 6, 9, 10}, n -> n.inceptionBlock("Mixed_6b", n.input("x", 1, 6,
                         9, 10), 4)),
                 new Net("dcnv2 layer", new int[] {1, 5, 9, 8}, n -> n.dcnv2("dcn", n.input("x", 1, 5, 9, 8), 7)),

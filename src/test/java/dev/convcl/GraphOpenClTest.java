@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Target;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -44,6 +45,22 @@ class GraphOpenClTest {
     }
 
     @Test
+    void withoutChannelCopyFusionTheShuffleRunsOnTheDeviceAndTheResultIsTheSame() {
+        Engine engine = ENGINES.get(Target.OPENCL);
+        Nets nets = new Nets(21);
+        Graph g = network(nets);
+        HostTensor input = GraphTesting.random(nets.random(), INPUT);
+        double[] expected = GraphTesting.reference(g, Map.of("x", input)).get("out");
+        try (CompiledGraph net = CompiledGraph.compile(engine, g,
+                EnumSet.complementOf(EnumSet.of(CompiledGraph.Pass.FUSE_CHANNEL_COPIES)))) {
+            assertTrue(net.steps().stream().anyMatch(s -> s.operation() instanceof ChannelShuffle
+                    && s.backend().equals("opencl")), "a channel shuffle step on the device: " + net.steps());
+            double err = GraphTesting.relativeL2(expected, net.run(input).toArray());
+            assertTrue(err <= TOLERANCE, "relative L2 error " + err + " against the float64 graph");
+        }
+    }
+
+    @Test
     void everyLayerRunsOnTheDeviceAndARunMovesOnlyTheInputAndTheOutput() {
         Engine engine = ENGINES.get(Target.OPENCL);
         Nets nets = new Nets(21);
@@ -57,8 +74,12 @@ class GraphOpenClTest {
                         + s.backend() + " " + s.implementation() + ", not on the device");
                 kinds.add(s.operation().name());
             }
-            assertEquals(Set.of("binary", "channel_affine", "channel_copy", "channel_shuffle", "conv2d", "pad2d", "pool2d"),
+            // the shuffle unit's channel shuffle is written by its concatenation's copies (dst_step 2)
+            assertEquals(Set.of("binary", "channel_affine", "channel_copy", "conv2d", "pad2d", "pool2d"),
                     kinds, "the network should exercise every layer kind: " + net.steps());
+            assertTrue(net.steps().stream().anyMatch(s -> s.name().endsWith("stage2.1.shuffle")
+                    && s.operation() instanceof ChannelCopy c && c.dstStep() == 2), "the shuffle fused into the copies: "
+                    + net.steps());
 
             for (int run = 1; run <= 2; run++) {
                 Engine.Stats before = engine.stats();

@@ -89,6 +89,13 @@ public final class NetworkProblems {
                 new Pool2d(Pool2d.Kind.MAX, 1, 2, 6, 7, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), true, false),
                 new ChannelCopy(2, 3, 4, 5, 1, 9, 6, 3),
                 new ChannelCopy(1, 1, 1, 4, 0, 4, 0, 4),
+                // destination channels a step apart (a concatenation followed by a channel shuffle):
+                // ShuffleNet's odd input half into the odd channels of a 7x7 plane; a step of 4
+                new ChannelCopy(2, 7, 7, 6, 0, 12, 1, 6, 2),
+                new ChannelCopy(2, 3, 4, 5, 1, 11, 1, 3, 4),
+                // planes above ChannelCopyPlan.WHOLE_PLANE in chunks: 360 = 5 x 72 (vectors and a tail), 784 = 7 x 112
+                new ChannelCopy(1, 20, 18, 3, 1, 4, 1, 2, 2),
+                new ChannelCopy(2, 28, 28, 3, 0, 6, 1, 3, 2),
                 new ChannelShuffle(2, 6, 3, 5, 3),
                 new ChannelShuffle(1, 8, 2, 2, 2),
                 new Pad2d(1, 2, 3, 4, 1, 0, 2, 3, 0f),
@@ -156,8 +163,13 @@ public final class NetworkProblems {
     static ChannelCopy randomCopy(Random r) {
         int src = 1 + r.nextInt(8), dst = 1 + r.nextInt(8);
         int count = 1 + r.nextInt(Math.min(src, dst));
-        return new ChannelCopy(1 + r.nextInt(3), 1 + r.nextInt(7), 1 + r.nextInt(7), src, r.nextInt(src - count + 1), dst,
-                r.nextInt(dst - count + 1), count);
+        int n = 1 + r.nextInt(3), h = 1 + r.nextInt(7), w = 1 + r.nextInt(7), srcStart = r.nextInt(src - count + 1);
+        // every third copy spaces its destination channels (dst_step 2 or 3), as far as the destination allows
+        int step = r.nextInt(3) == 0 ? 2 + r.nextInt(2) : 1;
+        while (step > 1 && (count - 1) * step + 1 > dst) {
+            step--;
+        }
+        return new ChannelCopy(n, h, w, src, srcStart, dst, r.nextInt(dst - ((count - 1) * step + 1) + 1), count, step);
     }
 
     static ChannelShuffle randomShuffle(Random r) {

@@ -14,6 +14,7 @@ import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.PostOps;
 import dev.convcl.RoiAlign;
+import dev.convcl.Value;
 import dev.convcl.Window2d;
 
 /** The executable operation of a node, and the 4-D view of a value that layout-free operations use. */
@@ -103,12 +104,35 @@ public final class Descriptors {
 
     /** The copy of part {@code i} of a concatenation into its output. */
     public static ChannelCopy concatPart(Node concat, int i) {
+        return concatPart(concat, i, null, null, 1);
+    }
+
+    /**
+     * The copy of part {@code i} of a concatenation, read from the source of the slice that
+     * computes the part (when {@code slice} is not null) and written to the output of a channel
+     * shuffle of {@code groups} groups that follows the concatenation (when {@code groups > 1}):
+     * the part's channel {@code c} of the concatenation lands where the shuffle puts it, channel
+     * {@code (c mod size) * groups + c / size} with {@code size = channels / groups}; the part
+     * must lie within one group.
+     *
+     * @param concat      the concatenation
+     * @param i           the part
+     * @param slice       the slice computing the part, or null
+     * @param sliceSource the slice's input (when {@code slice} is not null)
+     * @param groups      the shuffle's groups, 1 without a shuffle
+     * @return the copy
+     */
+    public static ChannelCopy concatPart(Node concat, int i, Layer.Slice slice, Value sliceSource, int groups) {
         int[] out = as4d(concat.output().shape());
         int start = 0;
         for (int j = 0; j < i; j++) {
             start += concat.input(j).dim(1);
         }
-        int[] part = as4d(concat.input(i).shape());
-        return new ChannelCopy(out[0], out[2], out[3], part[1], 0, out[1], start, part[1]);
+        int count = as4d(concat.input(i).shape())[1];
+        int srcChannels = slice == null ? count : as4d(sliceSource.shape())[1];
+        int srcStart = slice == null ? 0 : slice.start();
+        int size = out[1] / groups;
+        int dstStart = (start % size) * groups + start / size;
+        return new ChannelCopy(out[0], out[2], out[3], srcChannels, srcStart, out[1], dstStart, count, groups);
     }
 }

@@ -50,7 +50,13 @@ public final class Passes {
          * by the addition's own post-ops: ResNet's residual add and ReLU in the last convolution of
          * the block, and an SE block's {@code x * s + residual} in the scaling multiply.
          */
-        FUSE_SUM
+        FUSE_SUM,
+        /**
+         * Channel shuffles of concatenations and slices read only by a concatenation are folded into
+         * the concatenation's copies. Applied when the graph is lowered ({@link Program#lower(GraphIr,
+         * boolean)}), not by {@link #run}: it rewrites steps, not nodes.
+         */
+        FUSE_CHANNEL_COPIES
     }
 
     /** Every pass, in order. */

@@ -12,6 +12,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A graph lowered to executable operations: the steps in order, each an {@link Operation} whose
@@ -76,30 +77,106 @@ public final class Program {
         return constants;
     }
 
-    /** Lowers {@code ir}: one step per node, one per part of a concatenation, none for reshapes and constants. */
+    /** Lowers {@code ir} with {@linkplain #lower(GraphIr, boolean) channel copies fused}. */
     public static Program lower(GraphIr ir) {
+        return lower(ir, true);
+    }
+
+    /**
+     * Lowers {@code ir}: one step per node, one per part of a concatenation, none for reshapes and
+     * constants. With {@code fuseChannelCopies}, two patterns of pure channel movement take fewer
+     * steps (each step costs a launch, and on POCL a scheduling gap, whatever it moves):
+     * <ul>
+     * <li>a channel shuffle whose input is a concatenation, that value's only use (ShuffleNet's
+     * {@code channel_shuffle(torch.cat((x1, y), 1), 2)}), has no step of its own: each part's copy
+     * writes its channels straight to their shuffled places ({@link ChannelCopy#dstStep()} = the
+     * groups), provided every part lies within one group;</li>
+     * <li>a slice whose only use is a part of a concatenation (ShuffleNet's {@code x1} of
+     * {@code x.chunk(2, 1)}) has no step of its own: the part's copy reads the slice's channels of
+     * its source.</li>
+     * </ul>
+     * The fused step's name joins the nodes' names with {@code +}.
+     *
+     * @param ir                the graph after the passes
+     * @param fuseChannelCopies whether to fuse the patterns above
+     * @return the program
+     */
+    public static Program lower(GraphIr ir, boolean fuseChannelCopies) {
+        Map<Node, Node> shuffleAfter = new IdentityHashMap<>();
+        Map<Value, Node> sliceInto = new IdentityHashMap<>();
+        if (fuseChannelCopies) {
+            Map<Value, List<Node>> consumers = ir.consumers();
+            Set<Value> outputs = ir.outputValues();
+            for (Node n : ir.nodes()) {
+                if (!(n.layer() instanceof Layer.Concat)) {
+                    continue;
+                }
+                if (GraphIr.uses(n.output(), consumers, outputs) == 1 && !outputs.contains(n.output())
+                        && consumers.get(n.output()).get(0).layer() instanceof Layer.Shuffle sh
+                        && partsWithinGroups(n, sh.groups())) {
+                    shuffleAfter.put(n, consumers.get(n.output()).get(0));
+                }
+                for (Value part : n.inputs()) {
+                    Node producer = ir.producers().get(part);
+                    if (producer != null && producer.layer() instanceof Layer.Slice
+                            && GraphIr.uses(part, consumers, outputs) == 1) {
+                        sliceInto.put(part, producer);
+                    }
+                }
+            }
+        }
+        Set<Node> absorbed = Collections.newSetFromMap(new IdentityHashMap<>());
+        absorbed.addAll(shuffleAfter.values());
+        absorbed.addAll(sliceInto.values());
         List<Step> steps = new ArrayList<>();
         Map<Value, Value> storage = new IdentityHashMap<>();
         Map<Value, float[]> constants = new LinkedHashMap<>();
         for (Node n : ir.nodes()) {
             Layer l = n.layer();
+            if (absorbed.contains(n)) {
+                continue;
+            }
             if (l instanceof Layer.Reshape) {
                 Value in = n.input(0);
                 storage.put(n.output(), storage.getOrDefault(in, in));
             } else if (l instanceof Layer.Constant c) {
                 constants.put(n.output(), c.values());
             } else if (l instanceof Layer.Concat) {
+                Node shuffle = shuffleAfter.get(n);
                 for (int i = 0; i < n.inputs().size(); i++) {
+                    Node slice = sliceInto.get(n.input(i));
                     Map<Arg, Value> v = new EnumMap<>(Arg.class);
-                    v.put(Arg.SRC, n.input(i));
-                    v.put(Arg.DST, n.output());
-                    steps.add(new Step(n.name() + "[" + i + "]", Descriptors.concatPart(n, i), v, Map.of()));
+                    v.put(Arg.SRC, slice == null ? n.input(i) : slice.input(0));
+                    v.put(Arg.DST, shuffle == null ? n.output() : shuffle.output());
+                    String name = (slice == null ? "" : slice.name() + "+") + n.name() + "[" + i + "]"
+                            + (shuffle == null ? "" : "+" + shuffle.name());
+                    steps.add(new Step(name, Descriptors.concatPart(n, i, (Layer.Slice) (slice == null ? null
+                            : slice.layer()), slice == null ? null : slice.input(0),
+                            shuffle == null ? 1 : ((Layer.Shuffle) shuffle.layer()).groups()), v, Map.of()));
                 }
             } else {
                 steps.add(step(n));
             }
         }
         return new Program(ir, steps, storage, constants);
+    }
+
+    /** Whether each part of {@code concat} lies within one of the {@code groups} channel groups of its output. */
+    private static boolean partsWithinGroups(Node concat, int groups) {
+        int channels = Descriptors.as4d(concat.output().shape())[1];
+        if (channels % groups != 0) {
+            return false;
+        }
+        int size = channels / groups;
+        int start = 0;
+        for (Value part : concat.inputs()) {
+            int count = part.dim(1);
+            if (start / size != (start + count - 1) / size) {
+                return false;
+            }
+            start += count;
+        }
+        return true;
     }
 
     private static Step step(Node n) {

@@ -166,13 +166,16 @@ public final class ReferenceOps {
         return y;
     }
 
-    /** Copies the channel range of {@code src} into {@code dst} (in place); other channels untouched. */
+    /**
+     * Copies the channel range of {@code src} into {@code dst} (in place), channel {@code i} to
+     * {@code dstStart + i * dstStep}; other channels untouched.
+     */
     public static void channelCopy(ChannelCopy op, double[] src, double[] dst) {
         int plane = op.h() * op.w();
         for (int n = 0; n < op.n(); n++) {
             for (int i = 0; i < op.count(); i++) {
                 System.arraycopy(src, (n * op.srcChannels() + op.srcStart() + i) * plane, dst,
-                        (n * op.dstChannels() + op.dstStart() + i) * plane, plane);
+                        (n * op.dstChannels() + op.dstStart() + i * op.dstStep()) * plane, plane);
             }
         }
     }
