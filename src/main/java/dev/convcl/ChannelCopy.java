@@ -11,7 +11,7 @@ import java.util.Set;
  * output; a slice or a part of {@code torch.split} is one copy into its own output; with
  * {@code dstStep > 1} the copied channels land every {@code dstStep}-th channel, which is how a
  * concatenation followed by a channel shuffle of {@code dstStep} groups (ShuffleNet) is one copy
- * per input.
+ * per input, when each input lies within one group of the shuffle.
  *
  * <p>Unlike the other operations, this one writes only the channels {@code dstStart + i * dstStep}
  * of {@link Arg#DST}; the other channels keep their values (a concatenation's copies fill the
@@ -71,7 +71,8 @@ public record ChannelCopy(int n, int h, int w, int srcChannels, int srcStart, in
         }
         if (dstStart < 0 || (long) dstStart + (long) (count - 1) * dstStep + 1 > dstChannels) {
             throw new IllegalArgumentException("dst_start=" + dstStart + " with count=" + count
-                    + (dstStep == 1 ? "" : " and dst_step=" + dstStep)
+                    + (dstStep == 1 ? "" : " and dst_step=" + dstStep + " (last channel "
+                    + (dstStart + (long) (count - 1) * dstStep) + ")")
                     + " must lie within the destination's dst_c=" + dstChannels + " channels");
         }
         OneLine.fits("input", n, srcChannels, h, w);

@@ -93,9 +93,11 @@ public final class NetworkProblems {
                 // ShuffleNet's odd input half into the odd channels of a 7x7 plane; a step of 4
                 new ChannelCopy(2, 7, 7, 6, 0, 12, 1, 6, 2),
                 new ChannelCopy(2, 3, 4, 5, 1, 11, 1, 3, 4),
-                // planes above ChannelCopyPlan.WHOLE_PLANE in chunks: 360 = 5 x 72 (vectors and a tail), 784 = 7 x 112
+                // planes above ChannelCopyPlan.WHOLE_PLANE on a CPU device: in chunks (with 16-wide vectors
+                // 360 = 5 x 72, vectors and a tail; 784 = 7 x 112), or whole (361 = 19 x 19 has no divisor from 64)
                 new ChannelCopy(1, 20, 18, 3, 1, 4, 1, 2, 2),
                 new ChannelCopy(2, 28, 28, 3, 0, 6, 1, 3, 2),
+                new ChannelCopy(2, 19, 19, 2, 0, 6, 2, 2, 3),
                 new ChannelShuffle(2, 6, 3, 5, 3),
                 new ChannelShuffle(1, 8, 2, 2, 2),
                 new Pad2d(1, 2, 3, 4, 1, 0, 2, 3, 0f),

@@ -37,6 +37,23 @@ class OperationTest {
     }
 
     @Test
+    void aChannelCopyWithADestinationStepRoundTripsAndIsCheckedToItsLastChannel() {
+        String line = "op=channel_copy n=2 h=3 w=4 src_c=6 src_start=1 dst_c=12 dst_start=1 count=5 dst_step=2";
+        ChannelCopy c = (ChannelCopy) Operation.parse(line);
+        assertEquals(new ChannelCopy(2, 3, 4, 6, 1, 12, 1, 5, 2), c);
+        assertEquals(line, c.toString());
+        assertEquals("op=channel_copy n=2 h=3 w=4 src_c=6 src_start=1 dst_c=12 dst_start=1 count=5",
+                new ChannelCopy(2, 3, 4, 6, 1, 12, 1, 5).toString(), "a step of 1 is not printed");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Operation.parse("op=channel_copy n=1 h=2 w=2 src_c=4 dst_c=8 dst_start=2 count=4 dst_step=2"));
+        assertEquals("dst_start=2 with count=4 and dst_step=2 (last channel 8) must lie within the destination's dst_c=8"
+                + " channels", e.getMessage());
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+                () -> Operation.parse("op=channel_copy n=1 h=2 w=2 src_c=4 dst_c=8 count=4 dst_step=0"));
+        assertTrue(zero.getMessage().startsWith("dst_step=0"), zero.getMessage());
+    }
+
+    @Test
     void pairsAndDeformFieldsRoundTrip() {
         String line = "op=deform2d n=2 c=6 h=5 w=4 k=2 kh=3 kw=2 stride=2,1 pad=1,0 dil=2,1 groups=2 og=3 mask=1 bias=1";
         DeformConv2d s = DeformConv2d.parse(line + " relu=0");

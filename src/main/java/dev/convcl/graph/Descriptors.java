@@ -133,6 +133,8 @@ public final class Descriptors {
         int srcStart = slice == null ? 0 : slice.start();
         int size = out[1] / groups;
         int dstStart = (start % size) * groups + start / size;
-        return new ChannelCopy(out[0], out[2], out[3], srcChannels, srcStart, out[1], dstStart, count, groups);
+        // one channel needs no step (and so takes the contiguous copy)
+        return new ChannelCopy(out[0], out[2], out[3], srcChannels, srcStart, out[1], dstStart, count,
+                count == 1 ? 1 : groups);
     }
 }

@@ -23,14 +23,14 @@ final class ChannelCopyPlan extends OpKernelPlan<ChannelCopy> {
     /**
      * With vectors of {@code vw} (1 to 16; other widths only build, for the build check): each
      * work-item one vector of the run when the destination step is 1 ({@code vw} dividing
-     * count*H*W); otherwise a whole plane on a CPU-like device (any {@code vw}) and one vector of a
-     * plane on other devices ({@code vw} dividing H*W).
+     * count*H*W); otherwise a chunk of a plane ({@link #cpuChunk}) on a CPU-like device, any
+     * {@code vw}, and one vector of a plane on other devices ({@code vw} dividing H*W).
      */
     ChannelCopyPlan(OpenClContext ctx, ChannelCopy op, int vw) {
         this(ctx, op, vw, op.dstStep() > 1 && DeviceProfile.of(ctx.info()).cpuLike() ? cpuChunk(plane(op), vw) : vw);
     }
 
-    /** Elements below which a CPU-like device's work-item moves a whole plane (Inception's 17x17, ShuffleNet's 14x14). */
+    /** Planes of up to this many elements go whole to a CPU-like device's work-item (Inception's 17x17, ShuffleNet's 14x14). */
     static final int WHOLE_PLANE = 320;
 
     /**
@@ -38,7 +38,7 @@ final class ChannelCopyPlan extends OpKernelPlan<ChannelCopy> {
      * {@link #WHOLE_PLANE}; else the smallest divisor of the plane of at least 64 elements, a
      * multiple of {@code vw} where one exists (so a 64-wide work-group of chunks spreads over
      * several cores: ShuffleNet's 58 planes of 28x28 in whole planes were one work-group, 22-29 us
-     * on POCL).
+     * on POCL); the whole plane again when no divisor below it has 64 elements or more (19x19).
      */
     static int cpuChunk(int plane, int vw) {
         if (plane <= WHOLE_PLANE) {
@@ -55,6 +55,19 @@ final class ChannelCopyPlan extends OpKernelPlan<ChannelCopy> {
             }
         }
         return plane;
+    }
+
+    /**
+     * A strided copy ({@code dstStep > 1}) whose work-items move {@code chunk} elements of a plane
+     * in vectors of {@code vw}, whatever the device ({@code chunk} dividing H*W): tests run the GPU
+     * form ({@code chunk == vw}) on a CPU device with it.
+     */
+    static ChannelCopyPlan strided(OpenClContext ctx, ChannelCopy op, int vw, int chunk) {
+        if (op.dstStep() == 1 || plane(op) % chunk != 0) {
+            throw new IllegalArgumentException("chunks of " + chunk + " need a destination step above 1 and must divide"
+                    + " the plane's " + plane(op) + " elements");
+        }
+        return new ChannelCopyPlan(ctx, op, vw, chunk);
     }
 
     private ChannelCopyPlan(OpenClContext ctx, ChannelCopy op, int vw, int chunk) {

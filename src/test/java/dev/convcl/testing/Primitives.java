@@ -27,7 +27,10 @@ public final class Primitives {
     private Primitives() {
     }
 
-    /** Executes {@code p} on {@code args} (host tensors) and waits until the output is in place. */
+    /**
+     * Executes {@code p} on {@code args} (host tensors, the output's values uploaded too) and waits
+     * until the output is in place.
+     */
     public static void run(Backend backend, Primitive p, Args args) {
         Map<Arg, Memory> mem = new EnumMap<>(Arg.class);
         List<Memory> staged = new ArrayList<>();
@@ -43,9 +46,9 @@ public final class Primitives {
                     if (e.getKey().isOutput()) {
                         out = h;
                         outMemory = m;
-                    } else {
-                        backend.write(m, h);
                     }
+                    // the output too: an operation that writes part of it (ChannelCopy) keeps the rest
+                    backend.write(m, h);
                 }
                 mem.put(e.getKey(), m);
             }
