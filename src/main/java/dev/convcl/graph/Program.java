@@ -107,6 +107,7 @@ public final class Program {
         if (fuseChannelCopies) {
             Map<Value, List<Node>> consumers = ir.consumers();
             Set<Value> outputs = ir.outputValues();
+            Map<Value, Node> producers = ir.producers();
             for (Node n : ir.nodes()) {
                 if (!(n.layer() instanceof Layer.Concat)) {
                     continue;
@@ -117,7 +118,7 @@ public final class Program {
                     shuffleAfter.put(n, consumers.get(n.output()).get(0));
                 }
                 for (Value part : n.inputs()) {
-                    Node producer = ir.producers().get(part);
+                    Node producer = producers.get(part);
                     if (producer != null && producer.layer() instanceof Layer.Slice
                             && GraphIr.uses(part, consumers, outputs) == 1) {
                         sliceInto.put(part, producer);
