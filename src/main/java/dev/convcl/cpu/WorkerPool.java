@@ -75,7 +75,7 @@ final class WorkerPool implements AutoCloseable {
     private final String name;
     private final Slot[] slots;
     /** Offers of calls still running: a helper that takes one drains that call's indices. */
-    private final ConcurrentLinkedQueue<Runnable> offers = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Task> offers = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
     /** {@code parallelism} workers in all (the caller and parallelism - 1 helpers), default bounds. */
@@ -117,6 +117,16 @@ final class WorkerPool implements AutoCloseable {
         return TimeUnit.MICROSECONDS.toNanos(Math.max(0, micros));
     }
 
+    /** What a helper runs when it takes an offer. */
+    interface Task {
+        /**
+         * Runs this task's share on helper {@code helper} ({@code 0 <= helper < parallelism - 1});
+         * a helper keeps its number for the pool's life, so a task can give it the same part of
+         * the work on every call.
+         */
+        void run(int helper);
+    }
+
     /** Workers in all, the caller of {@link Parallel#forEach} included. */
     int getParallelism() {
         return parallelism;
@@ -148,7 +158,7 @@ final class WorkerPool implements AutoCloseable {
      * Wakes parked helpers (or starts threads) as needed; a helper busy with another call takes the
      * offer when it is done, if it is still there. Does nothing once closed.
      */
-    void offer(Runnable task, int helpers) {
+    void offer(Task task, int helpers) {
         if (closed) {
             return;
         }
@@ -170,7 +180,7 @@ final class WorkerPool implements AutoCloseable {
     }
 
     /** Withdraws the offers of {@code task} no helper took (so the queue holds no finished call). */
-    void withdraw(Runnable task) {
+    void withdraw(Task task) {
         while (offers.remove(task)) {
             // each removes one
         }
@@ -251,10 +261,10 @@ final class WorkerPool implements AutoCloseable {
             int spins = 0;
             int parkAtOnce = 0;             // idle periods left that skip the spin
             while (true) {
-                Runnable task = offers.poll();
+                Task task = offers.poll();
                 if (task != null) {
                     state.set(BUSY);
-                    task.run();
+                    task.run(index);
                     state.set(SPINNING);
                     now = System.nanoTime();
                     last = now;

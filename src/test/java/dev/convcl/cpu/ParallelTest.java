@@ -19,8 +19,8 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Parallel#forEach} on a {@link WorkerPool}: every index once, failures rethrown, no wait
- * for helpers that never started, calls from several threads and from inside a body, helpers that
+ * {@link Parallel#forEach} on a {@link WorkerPool}: every index once, each worker its own block
+ * first and the same block on every call, failures rethrown, no wait for helpers that never started, calls from several threads and from inside a body, helpers that
  * park after their spin, end after their keep-alive and after close.
  */
 class ParallelTest {
@@ -102,6 +102,75 @@ class ParallelTest {
         try (WorkerPool pool = new WorkerPool(2)) {
             for (int round = 0; round < 20; round++) {
                 assertHelperJoins(pool, "round " + round);
+            }
+        }
+    }
+
+    @Test
+    void blocksCoverEveryIndexOnceInOrder() {
+        for (int count : new int[] {1, 2, 3, 7, 64, 1000}) {
+            for (int workers = 1; workers <= 5; workers++) {
+                assertEquals(0, Parallel.blockStart(count, workers, 0), count + " in " + workers);
+                assertEquals(count, Parallel.blockStart(count, workers, workers), count + " in " + workers);
+                for (int w = 0; w < workers; w++) {
+                    int size = Parallel.blockStart(count, workers, w + 1) - Parallel.blockStart(count, workers, w);
+                    assertTrue(size == count / workers || size == count / workers + 1,
+                            "block " + w + " of " + count + " in " + workers + " holds " + size);
+                }
+            }
+        }
+    }
+
+    /**
+     * Each worker starts at the start of its own block and keeps it from call to call: with every
+     * index waiting until all have started, index 0 runs on the caller and index 1 + h on helper h,
+     * round after round (a shared counter would hand index 1 to whichever helper came first).
+     */
+    @Test
+    void eachWorkerRunsItsOwnBlockOnEveryCall() {
+        try (WorkerPool pool = new WorkerPool(3)) {
+            String prefix = pool.threadNamePrefix();
+            for (int round = 0; round < 20; round++) {
+                String what = "round " + round;
+                CountDownLatch all = new CountDownLatch(3);
+                String[] ranOn = new String[3];
+                Thread caller = Thread.currentThread();
+                Parallel.forEach(pool, 3, i -> {
+                    ranOn[i] = Thread.currentThread() == caller ? "caller" : Thread.currentThread().getName();
+                    all.countDown();
+                    await(all, what + ": index " + i + " waited 20 s for the other workers");
+                });
+                assertEquals(List.of("caller", prefix + "0", prefix + "1"), List.of(ranOn), what);
+            }
+        }
+    }
+
+    /**
+     * A helper starts with its own block, not with the next free index: on 2 workers and 4
+     * indices, the caller's index 0 waits until index 2 (the first of the helper's block) started,
+     * and index 1 has not started by then.
+     */
+    @Test
+    void aHelperStartsWithItsOwnBlock() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int round = 0; round < 20; round++) {
+                CountDownLatch helperStarted = new CountDownLatch(1);
+                AtomicIntegerArray runs = new AtomicIntegerArray(4);
+                AtomicIntegerArray beforeTwo = new AtomicIntegerArray(4);
+                String what = "round " + round;
+                Parallel.forEach(pool, 4, i -> {
+                    runs.incrementAndGet(i);
+                    if (i == 2) {
+                        beforeTwo.set(1, runs.get(1));
+                        helperStarted.countDown();
+                    } else if (i == 0) {
+                        await(helperStarted, what + ": the helper did not start index 2 within 20 s");
+                    }
+                });
+                assertEquals(0, beforeTwo.get(1), what + ": index 1 (the caller's block) started before index 2");
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(1, runs.get(i), what + ": index " + i);
+                }
             }
         }
     }
