@@ -14,10 +14,11 @@ import java.util.function.IntConsumer;
  * <p>Why blocks, and the same block for the same worker on every call: a body's indices follow
  * its output in memory (planes, channel blocks, images), so worker {@code w} writes about the
  * {@code w}-th part of every output, call after call, and the next layer's worker {@code w} reads
- * what its own core wrote. Reading lines another core has just written is several times slower
- * than reading one's own cache (on a 2-core Zen 5 VM, 27-35 GB/s against 100-178 GB/s for 0.25
- * to 4 MB; docs/performance-notes.md), and a shared counter handed the indices to whichever
- * worker came first, so about half of each layer's input came from the other core. OpenMP's
+ * what its own core wrote. Reading lines another core has just written is slower than reading
+ * one's own cache (bench/cross_core_read.c on a 2-core Zen 5 VM, 0.25-1 MB: 86-92 GB/s against
+ * 137-226 GB/s, and 27-35 GB/s in a slower hour of the same VM; docs/performance-notes.md), and a
+ * shared counter handed the indices to whichever worker came first, so about half of each
+ * layer's input came from the other core. OpenMP's
  * {@code schedule(static)} and ONNX Runtime's thread pool partition the same way for the same
  * reason.
  *
