@@ -18,9 +18,8 @@ import java.util.function.IntConsumer;
  * one's own cache (bench/cross_core_read.c on a 2-core Zen 5 VM, 0.25-1 MB: 86-92 GB/s against
  * 137-226 GB/s, and 27-35 GB/s in a slower hour of the same VM; docs/performance-notes.md), and a
  * shared counter handed the indices to whichever worker came first, so about half of each
- * layer's input came from the other core. OpenMP's
- * {@code schedule(static)} and ONNX Runtime's thread pool partition the same way for the same
- * reason.
+ * layer's input came from the other core. OpenMP's {@code schedule(static)} and ONNX Runtime's
+ * thread pool partition the same way for the same reason.
  *
  * <p>Why the rest is taken, not waited for: the caller works instead of waiting, and it waits
  * only for indices a helper has already taken: a helper the scheduler has not started yet (on a

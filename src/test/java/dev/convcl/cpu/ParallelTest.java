@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link Parallel#forEach} on a {@link WorkerPool}: every index once, each worker its own block
- * first and the same block on every call, failures rethrown, no wait for helpers that never started, calls from several threads and from inside a body, helpers that
- * park after their spin, end after their keep-alive and after close.
+ * first and the same block on every call, failures rethrown, no wait for helpers that never
+ * started, calls from several threads and from inside a body, helpers that park after their spin,
+ * end after their keep-alive and after close.
  */
 class ParallelTest {
     private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
