@@ -220,8 +220,31 @@ interface Kernels {
      */
     void addInto(float[] src, int srcOff, float[] acc, int accOff, int len);
 
-    /** {@code acc[accOff + p] = Math.max(acc[accOff + p], src[srcOff + p])} for {@code p < len}, as {@link #addInto}. */
-    void maxInto(float[] src, int srcOff, float[] acc, int accOff, int len);
+    /**
+     * Copies {@code rows} rows of {@code cols} values: row r from {@code src[srcOff + r * srcPitch]}
+     * to {@code dst[dstOff + r * dstPitch]}. The two arrays' ranges must not overlap. Rows of 8 to
+     * 73 values (pooling's staged planes and outputs) took a {@link System#arraycopy} call each, and
+     * the calls cost more than the values.
+     */
+    void copyRows(float[] src, int srcOff, int srcPitch, float[] dst, int dstOff, int dstPitch, int rows, int cols);
+
+    /**
+     * A pooling window over a whole run of outputs: {@code out[p]} ({@code p < len}) is the max
+     * ({@link Math#max}: NaN wins, +0 above -0) or, in float and in the taps' order starting from
+     * +0, the sum of {@code src[origin + taps[t] + p]} over {@code t < taps.length} (at least one
+     * tap). Each output is read and written once, its taps added in registers: a tap a pass over
+     * the outputs ({@link #addInto}) loaded and stored every output nine times for a 3x3 window
+     * and ran at half the speed. {@code out} must not overlap what the taps read.
+     */
+    void poolTaps(boolean max, float[] src, int origin, int[] taps, float[] out, int len);
+
+    /**
+     * {@code y[yOff + p] = sum[sumOff + p] / div[divOff + p]} for {@code p < len}, in float (each
+     * output the one correctly rounded quotient, on every kernel set): an average pool's windows,
+     * each sum over its count. The ranges may lie in one array only if they are the same range or
+     * do not overlap.
+     */
+    void divideInto(float[] sum, int sumOff, float[] div, int divOff, float[] y, int yOff, int len);
 
     /**
      * One row of an element-wise binary op with broadcasting ({@link dev.convcl.Binary}):

@@ -143,9 +143,34 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void maxInto(float[] src, int srcOff, float[] acc, int accOff, int len) {
+    public void copyRows(float[] src, int srcOff, int srcPitch, float[] dst, int dstOff, int dstPitch, int rows,
+                         int cols) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(src, srcOff + r * srcPitch, dst, dstOff + r * dstPitch, cols);
+        }
+    }
+
+    @Override
+    public void poolTaps(boolean max, float[] src, int origin, int[] taps, float[] out, int len) {
+        poolTapsFrom(0, max, src, origin, taps, out, len);
+    }
+
+    /** {@link #poolTaps} for the outputs {@code [from, len)} (also the vector kernels' tail). */
+    static void poolTapsFrom(int from, boolean max, float[] src, int origin, int[] taps, float[] out, int len) {
+        for (int p = from; p < len; p++) {
+            float v = max ? Float.NEGATIVE_INFINITY : 0f;
+            for (int tap : taps) {
+                float x = src[origin + tap + p];
+                v = max ? Math.max(v, x) : v + x;
+            }
+            out[p] = v;
+        }
+    }
+
+    @Override
+    public void divideInto(float[] sum, int sumOff, float[] div, int divOff, float[] y, int yOff, int len) {
         for (int p = 0; p < len; p++) {
-            acc[accOff + p] = Math.max(acc[accOff + p], src[srcOff + p]);
+            y[yOff + p] = sum[sumOff + p] / div[divOff + p];
         }
     }
 
