@@ -6,8 +6,8 @@ import dev.convcl.Window2d;
 /**
  * {@code cpu-pool2d}: max and average pooling as {@link Pool2d} defines them, planes in parallel.
  * Strides of 1 and 2 ({@link #phased}: every stem, branch and transition pool of the seed networks)
- * stage blocks of planes into their stride phases and take each tap as one long vector loop over
- * the whole block; other strides go output row by output row ({@link #maxPlane},
+ * stage blocks of planes into their stride phases and compute every window of a block in one
+ * vector loop ({@link Kernels#poolTaps}); other strides go output row by output row ({@link #maxPlane},
  * {@link #averagePlane}). Padding never enters a max, and is counted in an average's divisor only
  * with count_include_pad; global average pooling is {@link #globalAverage}.
  */
@@ -53,16 +53,16 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
     private final Kernels kernels;
 
     /**
-     * Floats a phased block aims at (all its phases): 16 KiB, so that the block and its outputs
-     * (one tap pass reads the one and updates the other) stay in a first-level data cache of 32 KiB
+     * Floats a phased block aims at (all its phases): 16 KiB, so that the staged block and its
+     * outputs (written once, then divided and copied out) stay in a first-level data cache of 32 KiB
      * or more. A plane larger than that is a block alone.
      */
     static final int BLOCK_FLOATS = 4096;
 
     /**
-     * Floats past a block's end, staged and output arrays alike: each tap loop runs to a multiple of
-     * 16 (the most lanes of a float vector, AVX-512), so it has no scalar tail; the values it computes
-     * there are dropped.
+     * Floats past a block's end, staged and output arrays alike: a block's window loop runs to a
+     * multiple of 16 (the most lanes of a float vector, AVX-512), so it has no scalar tail; the
+     * values it computes there are dropped.
      */
     static final int SLACK = 16;
 
