@@ -7,9 +7,10 @@ import dev.convcl.Window2d;
  * {@code cpu-pool2d}: max and average pooling as {@link Pool2d} defines them, planes in parallel.
  * Strides of 1 and 2 ({@link #phased}: every stem, branch and transition pool of the seed networks)
  * stage blocks of planes into their stride phases and compute every window of a block in one
- * vector loop ({@link Kernels#poolTaps}); other strides go output row by output row ({@link #maxPlane},
- * {@link #averagePlane}). Padding never enters a max, and is counted in an average's divisor only
- * with count_include_pad; global average pooling is {@link #globalAverage}.
+ * vector loop ({@link Kernels#maxTaps}, {@link Kernels#sumTaps}); other strides go output row by
+ * output row ({@link #maxPlane}, {@link #averagePlane}). Padding never enters a max, and is
+ * counted in an average's divisor only with count_include_pad; global average pooling is
+ * {@link #globalAverage}.
  */
 final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
     /** Window column j (0 until kw) falls inside the input for the outputs ox in [colLo[j], colHi[j]). */
@@ -49,7 +50,7 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
      * where the path takes none.
      */
     private final int partLen, bufferLen, accLen;
-    /** The backend's kernels: the windows ({@link Kernels#poolTaps}, {@link Kernels#addInto}) and the staging. */
+    /** The backend's kernels: the windows ({@link Kernels#maxTaps}, {@link Kernels#sumTaps}) and the staging. */
     private final Kernels kernels;
 
     /**
@@ -237,12 +238,13 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
      * the block's planes one after another in each phase. Output (oy, ox) of plane k is then
      * computed at {@code k * planeLen + oy * phaseCols + ox} of {@code wide}, and tap (i, j) reads
      * the phase of its offsets at the same place plus {@link #taps}, so that the whole block is one
-     * run of outputs for {@link Kernels#poolTaps} (the rows and columns between outputs are computed
-     * and dropped). Going output row by output row, Inception's rows of 73, 35 and 17 outputs left
-     * 9, 3 and 1 values a tap to a scalar loop, and each tap loaded and stored every output: its
-     * pools took 4.9-5.4 ms of the network at batch 1 (3.3-3.8 ms this way). An average sums its
-     * window in float, in the taps' order (as PyTorch's CPU kernel does), then divides by its count
-     * ({@link #divisors}: the window's size with count_include_pad, else the taps inside the input).
+     * run of outputs for {@link Kernels#maxTaps} or {@link Kernels#sumTaps} (the rows and columns
+     * between outputs are computed and dropped). Going output row by output row, Inception's rows
+     * of 73, 35 and 17 outputs left 9, 3 and 1 values a tap to a scalar loop, and each tap loaded
+     * and stored every output: its pools took 4.9-5.4 ms of the network at batch 1 (3.3-3.8 ms
+     * this way). An average sums its window in float, in the taps' order (as PyTorch's CPU kernel
+     * does), then divides by its count ({@link #divisors}: the window's size with
+     * count_include_pad, else the taps inside the input).
      */
     private void phasedBlock(float[] x, float[] y, int p0, int planes, float[] wide, float[] staged) {
         Window2d win = op.window();
@@ -281,8 +283,10 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
         int len = (planes - 1) * planeLen + (oh - 1) * phaseCols + ow;
         // to a multiple of 16 where the input has room (the staged block always has)
         int run = Math.min(ceilTo(len, SLACK), src.length - origin - lastTap);
-        kernels.poolTaps(max, src, origin, taps, wide, run);
-        if (!max) {
+        if (max) {
+            kernels.maxTaps(src, origin, taps, wide, run);
+        } else {
+            kernels.sumTaps(src, origin, taps, wide, run);
             kernels.divideInto(wide, 0, divisors, 0, wide, 0, run);
         }
         for (int k = 0; k < planes; k++) {

@@ -230,13 +230,20 @@ interface Kernels {
 
     /**
      * A pooling window over a whole run of outputs: {@code out[p]} ({@code p < len}) is the max
-     * ({@link Math#max}: NaN wins, +0 above -0) or, in float and in the taps' order starting from
-     * +0, the sum of {@code src[origin + taps[t] + p]} over {@code t < taps.length} (at least one
-     * tap). Each output is read and written once, its taps added in registers: a tap a pass over
-     * the outputs ({@link #addInto}) loaded and stored every output nine times for a 3x3 window
-     * and ran at half the speed. {@code out} must not overlap what the taps read.
+     * ({@link Math#max}: NaN wins, +0 above -0) of {@code src[origin + taps[t] + p]} over
+     * {@code t < taps.length} (at least one tap). Each output is read and written once, its taps
+     * taken in registers: a tap a pass over the outputs loaded and stored every output nine times
+     * for a 3x3 window and ran at half the speed. {@code out} must not overlap what the taps read.
      */
-    void poolTaps(boolean max, float[] src, int origin, int[] taps, float[] out, int len);
+    void maxTaps(float[] src, int origin, int[] taps, float[] out, int len);
+
+    /**
+     * As {@link #maxTaps}, the sum in float, in the taps' order, starting from +0 (PyTorch's CPU
+     * average pooling adds its window that way). A method of its own, not a flag of one: with both
+     * loops in one method, C2 compiled for the first kind a run met and, once the other came, the
+     * recompiled loops ran up to 10x slower.
+     */
+    void sumTaps(float[] src, int origin, int[] taps, float[] out, int len);
 
     /**
      * {@code y[yOff + p] = sum[sumOff + p] / div[divOff + p]} for {@code p < len}, in float (each

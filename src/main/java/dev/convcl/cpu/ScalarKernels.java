@@ -151,17 +151,32 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void poolTaps(boolean max, float[] src, int origin, int[] taps, float[] out, int len) {
-        poolTapsFrom(0, max, src, origin, taps, out, len);
+    public void maxTaps(float[] src, int origin, int[] taps, float[] out, int len) {
+        maxTapsFrom(0, src, origin, taps, out, len);
     }
 
-    /** {@link #poolTaps} for the outputs {@code [from, len)} (also the vector kernels' tail). */
-    static void poolTapsFrom(int from, boolean max, float[] src, int origin, int[] taps, float[] out, int len) {
+    @Override
+    public void sumTaps(float[] src, int origin, int[] taps, float[] out, int len) {
+        sumTapsFrom(0, src, origin, taps, out, len);
+    }
+
+    /** {@link #maxTaps} for the outputs {@code [from, len)} (also the vector kernels' tail). */
+    static void maxTapsFrom(int from, float[] src, int origin, int[] taps, float[] out, int len) {
         for (int p = from; p < len; p++) {
-            float v = max ? Float.NEGATIVE_INFINITY : 0f;
+            float v = Float.NEGATIVE_INFINITY;
             for (int tap : taps) {
-                float x = src[origin + tap + p];
-                v = max ? Math.max(v, x) : v + x;
+                v = Math.max(v, src[origin + tap + p]);
+            }
+            out[p] = v;
+        }
+    }
+
+    /** {@link #sumTaps} for the outputs {@code [from, len)} (also the vector kernels' tail). */
+    static void sumTapsFrom(int from, float[] src, int origin, int[] taps, float[] out, int len) {
+        for (int p = from; p < len; p++) {
+            float v = 0f;
+            for (int tap : taps) {
+                v += src[origin + tap + p];
             }
             out[p] = v;
         }

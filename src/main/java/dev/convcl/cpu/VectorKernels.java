@@ -964,40 +964,42 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * A max takes its taps in two chains, the even taps and the odd ones, joined at the end: a
-     * lane-wise {@link Math#max} is several dependent instructions on x86 (NaN and the zeros'
-     * signs), and one chain of nine ran at the latency, 1.6x slower; the max of a set does not
-     * depend on the order.
+     * The taps in two chains, the even taps and the odd ones, joined at the end: a lane-wise
+     * {@link Math#max} is several dependent instructions on x86 (NaN and the zeros' signs), and one
+     * chain of nine ran at the latency, 1.6x slower; the max of a set does not depend on the order.
      */
     @Override
-    public void poolTaps(boolean max, float[] src, int origin, int[] taps, float[] out, int len) {
+    public void maxTaps(float[] src, int origin, int[] taps, float[] out, int len) {
         int n = taps.length, p = 0;
-        if (max) {
-            for (; p + L <= len; p += L) {
-                int at = origin + p;
-                FloatVector v = FloatVector.fromArray(S, src, at + taps[0]);
-                FloatVector u = FloatVector.fromArray(S, src, at + taps[n > 1 ? 1 : 0]);
-                int t = 2;
-                for (; t + 1 < n; t += 2) {
-                    v = v.max(FloatVector.fromArray(S, src, at + taps[t]));
-                    u = u.max(FloatVector.fromArray(S, src, at + taps[t + 1]));
-                }
-                if (t < n) {
-                    v = v.max(FloatVector.fromArray(S, src, at + taps[t]));
-                }
-                v.max(u).intoArray(out, p);
+        for (; p + L <= len; p += L) {
+            int at = origin + p;
+            FloatVector v = FloatVector.fromArray(S, src, at + taps[0]);
+            FloatVector u = FloatVector.fromArray(S, src, at + taps[n > 1 ? 1 : 0]);
+            int t = 2;
+            for (; t + 1 < n; t += 2) {
+                v = v.max(FloatVector.fromArray(S, src, at + taps[t]));
+                u = u.max(FloatVector.fromArray(S, src, at + taps[t + 1]));
             }
-        } else {
-            for (; p + L <= len; p += L) {
-                int at = origin + p;
-                FloatVector v = FloatVector.zero(S);
-                for (int t = 0; t < n; t++) {
-                    v = v.add(FloatVector.fromArray(S, src, at + taps[t]));
-                }
-                v.intoArray(out, p);
+            if (t < n) {
+                v = v.max(FloatVector.fromArray(S, src, at + taps[t]));
             }
+            v.max(u).intoArray(out, p);
         }
-        ScalarKernels.poolTapsFrom(p, max, src, origin, taps, out, len);
+        ScalarKernels.maxTapsFrom(p, src, origin, taps, out, len);
+    }
+
+    @Override
+    public void sumTaps(float[] src, int origin, int[] taps, float[] out, int len) {
+        int n = taps.length, p = 0;
+        for (; p + L <= len; p += L) {
+            int at = origin + p;
+            FloatVector v = FloatVector.zero(S);
+            for (int t = 0; t < n; t++) {
+                v = v.add(FloatVector.fromArray(S, src, at + taps[t]));
+            }
+            v.intoArray(out, p);
+        }
+        ScalarKernels.sumTapsFrom(p, src, origin, taps, out, len);
     }
 
     @Override

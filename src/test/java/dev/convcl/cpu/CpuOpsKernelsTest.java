@@ -22,16 +22,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@code cpu-pool2d} and {@code cpu-binary} on the scalar and (where this JVM has them) the vector
- * kernels, at 1 and 2 threads. Pooling (strides 1 and 2 through {@link Kernels#poolTaps} on planes
- * staged in blocks, split into their stride phases by {@link Kernels#deinterleave2}; larger strides
- * tap by tap through {@link Kernels#addInto}): every pooling problem of {@link NetworkProblems}
- * (hand-picked edges and seeded random shapes) plus the 3x3 stride-2 max pools of network stems at
- * odd and even widths, blocks of many planes with a shorter last one, max pools with NaN and infinities
- * among the inputs; max bit for bit, average within 1e-6 relative L2 of the reference. Binary ops (rows
- * through {@link Kernels#binaryRow}, dimensions coalesced, rows cut into pieces): every one of
- * {@link NetworkProblems} (broadcasting of every kind) plus per-channel scales whose rows are shorter
- * than a vector and a residual add larger than a piece; bit for bit against the reference (within
- * 1e-6 relative L2 with post-ops).
+ * kernels, at 1 and 2 threads. Pooling (strides 1 and 2 through {@link Kernels#maxTaps} and
+ * {@link Kernels#sumTaps} on planes staged in blocks, split into their stride phases by
+ * {@link Kernels#deinterleave2}; larger strides output row by output row): every pooling problem of
+ * {@link NetworkProblems} (hand-picked edges and seeded random shapes) plus the 3x3 stride-2 max
+ * pools of network stems at odd and even widths, blocks of many planes with a shorter last one, max
+ * pools with NaN and infinities among the inputs; max bit for bit, average within 1e-6 relative L2
+ * of the reference. Binary ops (rows through {@link Kernels#binaryRow}, dimensions coalesced, rows
+ * cut into pieces): every one of {@link NetworkProblems} (broadcasting of every kind) plus
+ * per-channel scales whose rows are shorter than a vector and a residual add larger than a piece;
+ * bit for bit against the reference (within 1e-6 relative L2 with post-ops).
  */
 class CpuOpsKernelsTest {
     @RegisterExtension
@@ -44,11 +44,13 @@ class CpuOpsKernelsTest {
                 "op=pool2d kind=max n=1 c=2 h=9 w=70 kh=2 kw=2 stride=2 pad=0",
                 // blocks of planes (cpu-pool2d stages about 4096 floats a block): 11 planes of 19x19
                 // padded a block, the last block of a piece shorter; 40 planes of 10x10; a stride-1
-                // pool read in place whose last block ends at the input's end
+                // pool read in place whose last block ends at the input's end; stride-2 max pools of
+                // several planes a block at odd and even widths
                 "op=pool2d kind=avg n=1 c=25 h=17 w=17 kh=3 kw=3 stride=1 pad=1",
                 "op=pool2d kind=max n=2 c=50 h=8 w=8 kh=3 kw=3 stride=1 pad=1",
                 "op=pool2d kind=max n=1 c=37 h=9 w=9 kh=3 kw=3 stride=1 pad=0",
                 "op=pool2d kind=max n=1 c=29 h=17 w=17 kh=3 kw=3 stride=2 pad=0",
+                "op=pool2d kind=max n=2 c=20 h=35 w=36 kh=3 kw=3 stride=2 pad=0",
                 "op=pool2d kind=avg n=1 c=30 h=12 w=11 kh=2 kw=2 stride=2 pad=0 ceil=1 cip=0")
                 .map(l -> (Pool2d) Operation.parse(l));
         return Stream.concat(NetworkProblems.all().stream().filter(Pool2d.class::isInstance).map(Pool2d.class::cast),
