@@ -222,14 +222,24 @@ final class CpuPool2d extends CpuOneInputPlan<Pool2d> {
 
     /**
      * Whether {@link #phasedBlock} takes {@code op}: strides of 1 or 2 (Inception's, ResNet's and
-     * ShuffleNet's stem pools, Inception's branch pools, whose Pad the ONNX import folds in), and for
-     * an average at most {@link #PHASED_MAX_TAPS} taps.
+     * ShuffleNet's stem pools, Inception's branch pools, whose Pad the ONNX import folds in), padded
+     * planes of at most {@link #PHASED_MAX_PLANE} floats, and for an average at most
+     * {@link #PHASED_MAX_TAPS} taps.
      */
     static boolean phased(Pool2d op) {
         Window2d win = op.window();
-        return win.strideH() <= 2 && win.strideW() <= 2
+        long rows = (long) op.h() + win.padTop() + win.padBottom() + win.strideH();
+        long cols = (long) op.w() + win.padLeft() + win.padRight() + win.strideW();
+        return win.strideH() <= 2 && win.strideW() <= 2 && rows * cols <= PHASED_MAX_PLANE
                 && (op.kind() == Pool2d.Kind.MAX || win.kh() * win.kw() <= PHASED_MAX_TAPS);
     }
+
+    /**
+     * The largest padded plane, in floats, {@link #phasedBlock} stages (16 MiB; 2048x2048): a larger
+     * one goes output row by output row, whose scratch is a row, not a plane (and whose buffer
+     * lengths stay far from int's range).
+     */
+    static final long PHASED_MAX_PLANE = 1L << 22;
 
     /**
      * Planes {@code [p0, p0 + planes)} of a phased pool. Each plane is staged padded and split into

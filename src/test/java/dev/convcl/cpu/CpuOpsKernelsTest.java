@@ -10,6 +10,7 @@ import dev.convcl.NetworkProblems;
 import dev.convcl.Operation;
 import dev.convcl.Binary;
 import dev.convcl.Pool2d;
+import dev.convcl.Window2d;
 import dev.convcl.reference.Accuracy;
 import dev.convcl.reference.ReferenceOps;
 import dev.convcl.spi.Primitive;
@@ -51,8 +52,18 @@ class CpuOpsKernelsTest {
                 "op=pool2d kind=max n=1 c=37 h=9 w=9 kh=3 kw=3 stride=1 pad=0",
                 "op=pool2d kind=max n=1 c=29 h=17 w=17 kh=3 kw=3 stride=2 pad=0",
                 "op=pool2d kind=max n=2 c=20 h=35 w=36 kh=3 kw=3 stride=2 pad=0",
-                "op=pool2d kind=avg n=1 c=30 h=12 w=11 kh=2 kw=2 stride=2 pad=0 ceil=1 cip=0")
+                "op=pool2d kind=avg n=1 c=30 h=12 w=11 kh=2 kw=2 stride=2 pad=0 ceil=1 cip=0",
+                // phases at stride 2 with dilation, an odd left padding and width, a 64-tap average
+                "op=pool2d kind=max n=1 c=3 h=11 w=10 kh=3 kw=3 stride=2 pad=1 dil=2 ceil=1",
+                "op=pool2d kind=avg n=1 c=9 h=9 w=11 kh=3 kw=3 stride=2 pad=1 cip=0 ceil=1",
+                "op=pool2d kind=avg n=1 c=5 h=20 w=19 kh=8 kw=8 stride=2 pad=3 cip=1 ceil=1")
                 .map(l -> (Pool2d) Operation.parse(l));
+        // one stride per axis (1x2, 2x1), which the one-line form cannot say
+        Stream<Pool2d> mixed = Stream.of(
+                new Pool2d(Pool2d.Kind.MAX, 1, 4, 9, 12, Window2d.of(3, 3, 1, 2, 1, 1, 1, 1), false, false),
+                new Pool2d(Pool2d.Kind.MAX, 1, 4, 12, 9, Window2d.of(3, 2, 2, 1, 1, 0, 1, 2), true, false),
+                new Pool2d(Pool2d.Kind.AVG, 2, 3, 10, 7, new Window2d(3, 3, 1, 2, 1, 0, 0, 1, 1, 1), true, false));
+        stems = Stream.concat(stems, mixed);
         return Stream.concat(NetworkProblems.all().stream().filter(Pool2d.class::isInstance).map(Pool2d.class::cast),
                 stems);
     }

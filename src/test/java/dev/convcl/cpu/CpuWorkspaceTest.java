@@ -96,12 +96,13 @@ class CpuWorkspaceTest {
     }
 
     /**
-     * One pooling problem per path of {@code cpu-pool2d}: stride-1 max and average with padding (the
-     * long row and the padded plane of its wide path: ShuffleNet's max, Inception's average), a
-     * stride-2 average (window-row sums and double accumulators), a global average (column sums) and
-     * ResNet's stem max (no scratch at all). Each path with scratch is sized so that a call which
-     * allocated it anew (as every call did before {@link Workspace}: 24 to 36 KB here) would be
-     * several times {@link #POOL_BYTES_PER_CALL}.
+     * One pooling problem per path of {@code cpu-pool2d}: stride-1 max and average with padding and a
+     * stride-2 average and max (the staged block and the block's outputs of its phased path:
+     * ShuffleNet's max, Inception's average, ResNet's stem max), a global average (column sums), and
+     * stride 3, output row by output row: an average (window-row sums and double accumulators) and a
+     * max (no scratch at all). Each path with scratch is sized so that a call which allocated it anew
+     * (as every call did before {@link Workspace}: 24 to 36 KB here) would be several times
+     * {@link #POOL_BYTES_PER_CALL}.
      */
     static Stream<String> pools() {
         return Stream.of(
@@ -109,7 +110,9 @@ class CpuWorkspaceTest {
                 "op=pool2d kind=avg n=1 c=16 h=32 w=32 kh=3 kw=3 stride=1 pad=1 cip=0",
                 "op=pool2d kind=avg n=1 c=16 h=6 w=1024 kh=3 kw=3 stride=2 pad=1",
                 "op=pool2d kind=avg n=1 c=8 h=4 w=8192 kh=4 kw=8192",
-                "op=pool2d kind=max n=1 c=16 h=56 w=56 kh=3 kw=3 stride=2 pad=1");
+                "op=pool2d kind=max n=1 c=16 h=56 w=56 kh=3 kw=3 stride=2 pad=1",
+                "op=pool2d kind=avg n=1 c=16 h=6 w=1024 kh=3 kw=3 stride=3 pad=1",
+                "op=pool2d kind=max n=1 c=16 h=56 w=56 kh=3 kw=3 stride=3 pad=1");
     }
 
     /**
