@@ -97,12 +97,31 @@ public final class CompiledGraph implements AutoCloseable {
     private CompiledGraph(Engine engine, Program program) {
         this.engine = engine;
         this.program = program;
-        MemoryPlan memory = MemoryPlan.of(program);
-        this.activationBytes = memory.totalElements() * DataType.F32.bytes();
         try {
+            for (Program.Step s : program.steps()) {
+                Plan plan = engine.plan(s.op());
+                plans.add(plan);
+                shareScratchpad(plan);
+                for (Map.Entry<Arg, float[]> c : s.constants().entrySet()) {
+                    plan.bind(c.getKey(), Tensor.of(c.getValue(), s.shape(c.getKey())));
+                }
+            }
+            // A value's buffer holds what its readers read past its end (sourceReadBytes), so
+            // that none copies it into a scratchpad first.
+            Map<Value, Long> reads = new IdentityHashMap<>();
+            for (int i = 0; i < plans.size(); i++) {
+                Value src = program.steps().get(i).values().get(Arg.SRC);
+                long bytes = plans.get(i).sourceReadBytes();
+                if (src != null && bytes > 0) {
+                    long floats = (bytes + DataType.F32.bytes() - 1) / DataType.F32.bytes();
+                    reads.merge(program.storage(src), floats, Math::max);
+                }
+            }
+            MemoryPlan memory = MemoryPlan.of(program, v -> Math.max(v.size(), reads.getOrDefault(v, 0L)));
+            this.activationBytes = memory.totalElements() * DataType.F32.bytes();
             List<DeviceTensor> slots = new ArrayList<>();
             for (long elements : memory.slotElements()) {
-                DeviceTensor t = engine.allocate((int) elements);
+                DeviceTensor t = engine.allocate(Math.toIntExact(elements));
                 buffers.add(t);
                 slots.add(t);
             }
@@ -121,12 +140,6 @@ public final class CompiledGraph implements AutoCloseable {
                 outputViews.put(e.getKey(), views.of(e.getValue(), e.getValue().shape()));
             }
             for (Program.Step s : program.steps()) {
-                Plan plan = engine.plan(s.op());
-                plans.add(plan);
-                shareScratchpad(plan);
-                for (Map.Entry<Arg, float[]> c : s.constants().entrySet()) {
-                    plan.bind(c.getKey(), Tensor.of(c.getValue(), s.shape(c.getKey())));
-                }
                 Args.Builder b = Args.builder();
                 for (Map.Entry<Arg, Value> v : s.values().entrySet()) {
                     b.set(v.getKey(), views.of(v.getValue(), s.shape(v.getKey())));

@@ -132,6 +132,14 @@ public final class Plan implements AutoCloseable {
         return primitive.scratchpadBytes();
     }
 
+    /**
+     * Bytes of {@link Arg#SRC}'s buffer the current implementation reads in place when the buffer
+     * holds them ({@link Primitive#sourceReadBytes}); 0 when it reads the tensor alone.
+     */
+    synchronized long sourceReadBytes() {
+        return primitive.sourceReadBytes();
+    }
+
     /** Hands the current implementation a scratchpad shared with other plans ({@link Primitive#useScratchpad}). */
     synchronized void useScratchpad(Memory memory) {
         primitive.useScratchpad(memory);

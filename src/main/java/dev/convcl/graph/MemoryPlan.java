@@ -8,12 +8,14 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 
 /**
  * Which buffer holds each value of a {@link Program}: values whose lifetimes do not overlap share
  * a buffer. A value lives from the step that first writes it (graph inputs: before the first
  * step) to the last step that reads it (graph outputs: after the last step), both included, so a
- * step never reads and writes the same buffer. Greedy by size (largest values first, each into
+ * step never reads and writes the same buffer. A value may need more than its size (a reader
+ * that reads past its end). Greedy by size (largest values first, each into
  * the smallest free buffer, which is at least its size), as TensorFlow Lite's arena planner does.
  * Constants have buffers of their own and are not planned here.
  */
@@ -81,11 +83,20 @@ public final class MemoryPlan {
         return life;
     }
 
-    /** Plans the buffers of {@code p}. */
+    /** Plans the buffers of {@code p}, each value taking its own size. */
     public static MemoryPlan of(Program p) {
+        return of(p, Value::size);
+    }
+
+    /**
+     * Plans the buffers of {@code p}, value {@code v} taking {@code elements.applyAsLong(v)}
+     * elements (at least its size: a reader may read past its end, see
+     * {@link dev.convcl.spi.Primitive#sourceReadBytes}).
+     */
+    public static MemoryPlan of(Program p, ToLongFunction<Value> elements) {
         Map<Value, int[]> life = lifetimes(p);
         List<Value> order = new ArrayList<>(life.keySet());
-        order.sort(Comparator.comparingLong(Value::size).reversed());
+        order.sort(Comparator.comparingLong(elements).reversed());
         List<Long> sizes = new ArrayList<>();
         List<List<int[]>> busy = new ArrayList<>();
         Map<Value, Integer> slotOf = new IdentityHashMap<>();
@@ -99,7 +110,7 @@ public final class MemoryPlan {
             }
             if (best < 0) {
                 best = sizes.size();
-                sizes.add(v.size());
+                sizes.add(Math.max(v.size(), elements.applyAsLong(v)));
                 busy.add(new ArrayList<>());
             }
             busy.get(best).add(l);

@@ -25,7 +25,8 @@ import org.jocl.cl_event;
  * Otherwise (tiles along the virtual grid, the pixel-vector and local-memory kernels) a call
  * copies the input, on the device, into a zero-padded layout (a rectangular copy to row pad_top,
  * column pad_left of planes of (h + pad_top + pad_bottom) x (w + pad_left + pad_right): the
- * padding is zeroed once at creation; skipped when there is no padding and no slack). Then it
+ * padding is zeroed once at creation; skipped when there is no padding and no slack, and when
+ * there is no padding and the caller's buffer already holds the slack: {@link #sourceReadBytes()}). Then it
  * runs the GEMM kernel, whose epilogue adds the bias and applies the post-op chain (reading the
  * sum tensor), and leaves the output in place. The padded layout is the plan's scratchpad
  * ({@link #scratchpadBytes()}): its own buffer, or one shared with the other plans of a compiled
@@ -221,6 +222,16 @@ final class GemmConvPlan implements Primitive {
         return copiesInput ? geo.inputFloats * elem : 0;
     }
 
+    /**
+     * The padded layout's bytes when the layout is the input itself plus slack after it (no
+     * padding: tiles along the flattened planes whose last one reads past the input): a source
+     * buffer that large is read in place, with no copy and no fill. 0 otherwise.
+     */
+    @Override
+    public long sourceReadBytes() {
+        return copiesInput && !geo.padded ? geo.inputFloats * elem : 0;
+    }
+
     /** Releases the plan's own padded input layout and uses the start of {@code memory} instead. */
     @Override
     public synchronized void useScratchpad(Memory memory) {
@@ -258,10 +269,15 @@ final class GemmConvPlan implements Primitive {
                 weights = callPacked;
             }
             DeviceBuffer src = all.get(Arg.SRC);
-            if (input != null) {
+            // Without padding the layout is the input plus slack: a source buffer that holds the
+            // slack too (a compiled graph's, sized by sourceReadBytes) is read as it is. The slack
+            // then holds whatever the buffer held; it reaches only the last tile's lanes past the
+            // final plane, whose outputs are never stored.
+            boolean copy = input != null && !(sourceReadBytes() > 0 && src.bytes() >= sourceReadBytes());
+            if (copy) {
                 copyInput(src);
             }
-            DeviceBuffer[] gemmArgs = {input != null ? input : src, weights, all.getOrDefault(Arg.BIAS, packed),
+            DeviceBuffer[] gemmArgs = {copy ? input : src, weights, all.getOrDefault(Arg.BIAS, packed),
                     all.getOrDefault(Arg.SUM, packed), all.get(Arg.DST)};
             for (int i = 0; i < gemmArgs.length; i++) {
                 gemm.arg(i, gemmArgs[i]);

@@ -42,6 +42,19 @@ public interface Primitive extends AutoCloseable {
     }
 
     /**
+     * Bytes from the start of {@link Arg#SRC}'s buffer that a call reads when the buffer holds
+     * that many: a kernel whose last tile runs past the end of the tensor (a GEMM's pixel vectors
+     * along the flattened planes) reads such a buffer in place, and copies a smaller one into its
+     * scratchpad, where the bytes after the tensor are zero. What it reads after the tensor only
+     * reaches outputs it discards, so those bytes may hold anything. A compiled graph sizes the
+     * buffer of each value to what its readers read, so that no call copies. 0 (the default): the
+     * primitive never reads past the end of its source.
+     */
+    default long sourceReadBytes() {
+        return 0;
+    }
+
+    /**
      * Makes later calls use {@code memory}, of at least {@link #scratchpadBytes()} bytes, as their
      * scratch, and releases the primitive's own: primitives whose calls are issued one after
      * another on one queue (a compiled graph's) share one buffer sized to the largest need. Each

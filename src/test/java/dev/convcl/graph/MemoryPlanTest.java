@@ -20,13 +20,19 @@ import org.junit.jupiter.api.Test;
 class MemoryPlanTest {
 
     private static void checkPlan(Graph g) {
+        checkPlan(g, 0);
+    }
+
+    /** As above, with each value needing {@code slack} elements more than its size (a reader reading past its end). */
+    private static void checkPlan(Graph g, long slack) {
         Program p = Program.lower(Passes.all(GraphTesting.ir(g)));
-        MemoryPlan plan = MemoryPlan.of(p);
+        MemoryPlan plan = MemoryPlan.of(p, v -> v.size() + slack);
         Map<Value, int[]> life = MemoryPlan.lifetimes(p);
         List<Value> values = new ArrayList<>(life.keySet());
         for (int i = 0; i < values.size(); i++) {
             Value a = values.get(i);
-            assertTrue(plan.slotElements().get(plan.slot(a)) >= a.size(), "buffer of " + a + " too small");
+            assertTrue(plan.slotElements().get(plan.slot(a)) >= a.size() + slack, "buffer of " + a + " too small for "
+                    + a.size() + " elements and " + slack + " read past them");
             for (int j = i + 1; j < values.size(); j++) {
                 Value b = values.get(j);
                 int[] la = life.get(a), lb = life.get(b);
@@ -52,6 +58,12 @@ class MemoryPlanTest {
     void resNet50() {
         Nets n = new Nets(1);
         checkPlan(n.build("out", n.resnet50(n.input("x", 1, 3, 32, 32))));
+    }
+
+    @Test
+    void resNet50WithReadersReadingPastTheirSources() {
+        Nets n = new Nets(1);
+        checkPlan(n.build("out", n.resnet50(n.input("x", 1, 3, 32, 32))), 61);
     }
 
     @Test
