@@ -27,26 +27,42 @@ public final class DeviceBuffer implements Memory {
     private final String what;
     private final cl_mem mem;
     private final long bytes;
+    private final long readSlack;
+    /** The canary's bytes, right after {@link #bytes} (the read slack included); 0 without guard mode. */
     private final int guardBytes;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean guardReported;
 
-    DeviceBuffer(OpenClContext owner, String what, cl_mem mem, long bytes, int guardBytes) {
+    /**
+     * @param readSlack  bytes after {@code bytes} that kernels may read but not write
+     * @param guardBytes the guard mode's canary after the slack, 0 without guard mode; the canary
+     *                   then also fills the slack, so a write into it is caught
+     */
+    DeviceBuffer(OpenClContext owner, String what, cl_mem mem, long bytes, long readSlack, int guardBytes) {
         this.owner = owner;
         this.what = what;
         this.mem = mem;
         this.bytes = bytes;
-        this.guardBytes = guardBytes;
+        this.readSlack = readSlack;
+        this.guardBytes = guardBytes == 0 ? 0 : Math.toIntExact(guardBytes + readSlack);
     }
 
     public cl_mem mem() {
         return mem;
     }
 
-    /** The usable size; kernels must not touch bytes past it. */
+    /** The usable size; kernels must not write past it (nor read past {@link #readableBytes()}). */
     @Override
     public long bytes() {
         return bytes;
+    }
+
+    /**
+     * The bytes from the start that kernels may read: {@link #bytes()} and the read slack after it
+     * (see {@link dev.convcl.spi.Primitive#sourceReadBytes}), whose contents are undefined.
+     */
+    public long readableBytes() {
+        return bytes + readSlack;
     }
 
     /** Copies the whole tensor to the start of this buffer (blocking). */
@@ -173,6 +189,6 @@ public final class DeviceBuffer implements Memory {
         } catch (CLException ignored) {
             // closing is quiet
         }
-        owner.released(bytes + guardBytes);
+        owner.released(bytes + (guardBytes > 0 ? guardBytes : readSlack));
     }
 }

@@ -273,7 +273,7 @@ final class GemmConvPlan implements Primitive {
             // slack too (a compiled graph's, sized by sourceReadBytes) is read as it is. The slack
             // then holds whatever the buffer held; it reaches only the last tile's lanes past the
             // final plane, whose outputs are never stored.
-            boolean copy = input != null && !(sourceReadBytes() > 0 && src.bytes() >= sourceReadBytes());
+            boolean copy = input != null && !(sourceReadBytes() > 0 && src.readableBytes() >= sourceReadBytes());
             if (copy) {
                 copyInput(src);
             }

@@ -368,10 +368,20 @@ public final class OpenClBackend implements Backend {
 
     // ---------------------------------------------------------------- memory and the queue
 
+    /**
+     * Bytes each buffer {@link #allocate} hands out holds past what was asked for
+     * ({@link DeviceBuffer#readableBytes()}): room for a
+     * kernel whose last tile reads a little past the end of its input
+     * ({@link Primitive#sourceReadBytes}: a GEMM's last pixel-vector tile, up to 64 pixels at
+     * stride 2), so that it reads the caller's buffer in place instead of copying the whole input
+     * into a larger one first. Kernels never write there; a plan needing more copies as before.
+     */
+    static final long READ_SLACK_BYTES = 1024;
+
     @Override
     public Memory allocate(String what, long bytes) {
         try {
-            return context.allocate(what, bytes, CL_MEM_READ_WRITE);
+            return context.allocate(what, bytes, READ_SLACK_BYTES, CL_MEM_READ_WRITE);
         } catch (CLException e) {
             throw OpenClErrors.translate("allocating '" + what + "'", e);
         }

@@ -177,6 +177,21 @@ public final class OpenClContext implements AutoCloseable {
      * @param what a name for messages, e.g. {@code input}
      */
     public DeviceBuffer allocate(String what, long bytes, long flags) {
+        return allocate(what, bytes, 0, flags);
+    }
+
+    /**
+     * Allocates a device buffer of {@code bytes} followed by {@code readSlack} bytes that kernels
+     * may read but never write ({@link DeviceBuffer#readableBytes()}); in guard mode the canary
+     * covers the slack too, so a write there is caught as a write past the end.
+     *
+     * @param what      a name for messages, e.g. {@code input}
+     * @param readSlack bytes after the buffer that kernels may read, 0 or more
+     */
+    public DeviceBuffer allocate(String what, long bytes, long readSlack, long flags) {
+        if (readSlack < 0) {
+            throw new IllegalArgumentException("buffer '" + what + "' read slack must be 0 or more, got " + readSlack);
+        }
         if (bytes <= 0) {
             throw new IllegalArgumentException("buffer '" + what + "' size must be positive, got " + bytes);
         }
@@ -191,13 +206,13 @@ public final class OpenClContext implements AutoCloseable {
         cl_mem mem;
         try {
             injectFault(FaultSite.ALLOCATE, what);
-            mem = clCreateBuffer(context, flags, bytes + guard, null, null);
+            mem = clCreateBuffer(context, flags, bytes + readSlack + guard, null, null);
         } catch (CLException e) {
             throw OpenClErrors.translate("allocating buffer '" + what + "' of " + bytes + " bytes", e);
         }
-        liveBytes.addAndGet(bytes + guard);
+        liveBytes.addAndGet(bytes + readSlack + guard);
         liveObjects.incrementAndGet();
-        DeviceBuffer buffer = new DeviceBuffer(this, what, mem, bytes, guard);
+        DeviceBuffer buffer = new DeviceBuffer(this, what, mem, bytes, readSlack, guard);
         if (guard > 0) {
             try {
                 buffer.writeCanary();
