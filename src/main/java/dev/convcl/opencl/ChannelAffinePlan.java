@@ -4,16 +4,37 @@ import dev.convcl.Arg;
 import dev.convcl.ChannelAffine;
 import java.util.Map;
 
-/** {@code channel_affine.cl}: {@code post(x * scale[c] + shift[c])}, VW elements of one plane per work-item. */
+/**
+ * {@code channel_affine.cl}: {@code post(x * scale[c] + shift[c])}, VW elements of one plane per
+ * work-item; on a CPU-like device whose native width does not divide the plane, a whole plane per
+ * work-item ({@code PLANE}: vectors, then the plane's last elements one by one).
+ */
 final class ChannelAffinePlan extends OpKernelPlan<ChannelAffine> {
     ChannelAffinePlan(OpenClContext ctx, ChannelAffine op) {
-        this(ctx, op, width(ctx.info(), (long) op.h() * op.w()));
+        this(ctx, op, wholePlanes(ctx.info(), op) ? GemmDefaults.nativeWidth(ctx.info())
+                : width(ctx.info(), (long) op.h() * op.w()), wholePlanes(ctx.info(), op));
     }
 
     /** With vector width {@code vw} (1 to 16, dividing H*W; other widths only build, for the build check). */
     ChannelAffinePlan(OpenClContext ctx, ChannelAffine op, int vw) {
-        super(ctx, op, "channel_affine.cl", "channel_affine",
-                KernelOptions.of(op.dataType()).epilogue(false, op.postOps()).define("VW", vw), op.size() / vw);
+        this(ctx, op, vw, false);
+    }
+
+    /** With vector width {@code vw}, and with {@code plane} a whole (n, c) plane per work-item ({@code vw} need not divide it). */
+    ChannelAffinePlan(OpenClContext ctx, ChannelAffine op, int vw, boolean plane) {
+        super(ctx, op, "channel_affine.cl", "channel_affine", KernelOptions.of(op.dataType())
+                .epilogue(false, op.postOps()).define("VW", vw).define("PLANE", plane ? 1 : 0),
+                plane ? (long) op.n() * op.c() : op.size() / vw);
+    }
+
+    /**
+     * Whether a work-item takes a whole plane: on a CPU-like device (where a work-item's start costs
+     * more than a few elements) whose native vector width does not divide the plane, which would
+     * otherwise be cut into vectors of the largest width that does (one element on 17x17 maps).
+     */
+    static boolean wholePlanes(OpenClDeviceInfo device, ChannelAffine op) {
+        long plane = (long) op.h() * op.w();
+        return DeviceProfile.of(device).cpuLike() && plane % GemmDefaults.nativeWidth(device) != 0;
     }
 
     @Override

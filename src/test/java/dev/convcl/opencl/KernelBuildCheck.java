@@ -147,6 +147,9 @@ public final class KernelBuildCheck {
                 if (plan != null) {
                     count += build(failures, op + " [vw=" + vw + "]", plan);
                 }
+                if (op instanceof ChannelAffine a) {
+                    count += build(failures, op + " [vw=" + vw + " plane]", () -> new ChannelAffinePlan(ctx, a, vw, true));
+                }
             }
             return count;
         }
