@@ -55,6 +55,13 @@ public final class CompiledGraph implements AutoCloseable {
         /** Residual additions (and what follows them) in the epilogue of the layer computing one operand. */
         FUSE_SUM(Passes.Pass.FUSE_SUM),
         /**
+         * An average pool that keeps the map's size with one divisor for every window, read only by
+         * a 1x1 convolution to fewer channels, run after that convolution (Inception's
+         * {@code branch_pool}: the pool then averages 192 channels instead of 768), the
+         * convolution's bias and activations after the pool.
+         */
+        POOL_AFTER_POINTWISE(Passes.Pass.POOL_AFTER_POINTWISE),
+        /**
          * Channel movement in fewer steps: a channel shuffle of a concatenation written by the
          * concatenation's copies, a slice read only by a concatenation copied from its source
          * (ShuffleNet's units: five steps become three).

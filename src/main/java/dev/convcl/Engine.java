@@ -75,6 +75,11 @@ public final class Engine implements AutoCloseable {
             public Backend cpu(Engine engine) {
                 return engine.cpu;
             }
+
+            @Override
+            public Value value(String name, int[] shape) {
+                return new Value(name, shape, null);
+            }
         });
     }
 

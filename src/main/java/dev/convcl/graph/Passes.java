@@ -52,6 +52,17 @@ public final class Passes {
          */
         FUSE_SUM,
         /**
+         * An average pool at stride 1 that keeps the map's size, with the same divisor for every
+         * window (it counts the padding, or there is none), read only by a 1x1 convolution with fewer
+         * output than input channels (Inception's {@code branch_pool}: a 3x3 average of 768
+         * channels, then a 1x1 to 192): the convolution runs first, without its bias and post-ops,
+         * then the pool over its fewer channels, then a per-channel affine map adds the bias and
+         * applies the post-ops. Both are linear maps that act on different axes (the pool on the
+         * pixels of each channel, the convolution on the channels of each pixel; a padded zero
+         * stays zero), so they commute; the pool does {@code k / c} of its work.
+         */
+        POOL_AFTER_POINTWISE,
+        /**
          * Channel shuffles of concatenations and slices read only by a concatenation are folded into
          * the concatenation's copies. Applied when the graph is lowered ({@link Program#lower(GraphIr,
          * boolean)}), not by {@link #run}: it rewrites steps, not nodes.
@@ -81,6 +92,9 @@ public final class Passes {
         }
         if (passes.contains(Pass.FUSE_SUM)) {
             g = fuseSum(g);
+        }
+        if (passes.contains(Pass.POOL_AFTER_POINTWISE)) {
+            g = poolAfterPointwise(g);
         }
         return g;
     }
@@ -224,6 +238,71 @@ public final class Passes {
             out[k] = (float) ((b - bn.mean()[k]) * bn.scale(k) + bn.beta()[k]);
         }
         return out;
+    }
+
+    // ---------------------------------------------------------------- pool after pointwise
+
+    /** Moves average pools after the 1x1 convolutions that read them (see {@link Pass#POOL_AFTER_POINTWISE}). */
+    public static GraphIr poolAfterPointwise(GraphIr ir) {
+        Rewrite r = new Rewrite(ir);
+        List<Node> out = new ArrayList<>();
+        boolean changed = false;
+        for (int i = 0; i < r.nodes.size(); i++) {
+            Node conv = r.nodes.get(i);
+            int j = conv.inputs().isEmpty() ? -1 : r.producerOf(conv.input(0));
+            Node pool = j < 0 ? null : r.nodes.get(j);
+            if (pool == null || !commutes(pool, conv) || !r.singleUse(pool.output())) {
+                out.add(conv);
+                continue;
+            }
+            // the pool was added to out when its turn came: replace it by the new nodes
+            out.remove(pool);
+            Layer.Conv c = (Layer.Conv) conv.layer();
+            Value x = pool.input(0);
+            int[] mixed = x.shape();
+            mixed[1] = c.k();
+            boolean affine = c.bias() != null || !c.post().isEmpty();
+            Value u = dev.convcl.spi.Internals.value(conv.name() + ":before_" + pool.name(), mixed);
+            out.add(new Node(conv.name(), c.withWeights(c.weight(), c.weightShape(), c.window(), null)
+                    .withPost(PostOps.none()), List.of(x), u));
+            if (affine) {
+                Value v = dev.convcl.spi.Internals.value(pool.name() + ":after_" + conv.name(), conv.output().shape());
+                out.add(new Node(pool.name(), pool.layer(), List.of(u), v));
+                float[] ones = new float[c.k()];
+                Arrays.fill(ones, 1f);
+                float[] shift = c.bias() == null ? new float[c.k()] : c.bias().clone();
+                out.add(new Node(conv.name() + ":bias", new Layer.Affine(ones, shift, c.post()), List.of(v),
+                        conv.output()));
+            } else {
+                out.add(new Node(pool.name(), pool.layer(), List.of(u), conv.output()));
+            }
+            changed = true;
+        }
+        return changed ? ir.withNodes(out) : ir;
+    }
+
+    /**
+     * Whether {@code conv} over {@code pool}'s output can run before it: an average pool at stride
+     * 1 with output as large as its input and one divisor for every window (padding counted or
+     * none, no ceil mode), and a plain 1x1 convolution (stride 1, no padding, one group, no sum)
+     * with fewer output than input channels, so that the pool has less to do.
+     */
+    static boolean commutes(Node pool, Node conv) {
+        if (!(pool.layer() instanceof Layer.Pool p) || p.op() != dev.convcl.Pool2d.Kind.AVG
+                || !(conv.layer() instanceof Layer.Conv c) || conv.input(0) != pool.output()) {
+            return false;
+        }
+        Window2d w = p.window();
+        int[] in = pool.input(0).shape(), pooled = pool.output().shape();
+        boolean padded = w.padTop() > 0 || w.padLeft() > 0 || w.padBottom() > 0 || w.padRight() > 0;
+        if (in.length != 4 || w.strideH() != 1 || w.strideW() != 1 || w.dilH() != 1 || w.dilW() != 1 || p.ceilMode()
+                || (padded && !p.countIncludePad()) || pooled[2] != in[2] || pooled[3] != in[3]) {
+            return false;
+        }
+        Window2d cw = c.window();
+        return !c.deformable() && c.groups() == 1 && cw.kh() == 1 && cw.kw() == 1 && cw.strideH() == 1
+                && cw.strideW() == 1 && cw.padTop() == 0 && cw.padLeft() == 0 && cw.padBottom() == 0
+                && cw.padRight() == 0 && !c.post().hasSum() && c.k() < in[1] && conv.inputs().size() == 1;
     }
 
     // ---------------------------------------------------------------- re-parameterisation

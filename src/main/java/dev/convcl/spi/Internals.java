@@ -1,6 +1,7 @@
 package dev.convcl.spi;
 
 import dev.convcl.Engine;
+import dev.convcl.Value;
 
 /**
  * The engine's backends, for convcl's own tools (the CLI's peak, tuner and benchmarks) and
@@ -15,6 +16,9 @@ public final class Internals {
 
         /** The CPU path. */
         Backend cpu(Engine engine);
+
+        /** A new value that no graph builder owns, for a pass that adds a node. */
+        Value value(String name, int[] shape);
     }
 
     private static volatile Access access;
@@ -51,5 +55,13 @@ public final class Internals {
     /** {@code engine}'s CPU path. */
     public static Backend cpu(Engine engine) {
         return access().cpu(engine);
+    }
+
+    /**
+     * A new graph value of {@code shape} named {@code name}, owned by no builder: for the graph
+     * passes, which may add nodes (and so values) to the graph they rewrite.
+     */
+    public static Value value(String name, int[] shape) {
+        return access().value(name, shape);
     }
 }

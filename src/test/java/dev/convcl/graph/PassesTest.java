@@ -256,4 +256,41 @@ class PassesTest {
         GraphIr after = check(g, GraphTesting.random(new Random(1), 1, 2, 4, 4), Passes::deadNodes, null);
         assertEquals(1, after.nodes().size());
     }
+    /**
+     * Inception's branch_pool (3x3 average at stride 1 counting the padding, then a 1x1 to fewer
+     * channels with bias and ReLU) becomes the 1x1 without bias, the pool over its output and a
+     * channel-affine map with the bias and the ReLU. Left as they are: pools that do not count
+     * the padding, shrink the map, stride or are read twice, max pools, and 1x1s to as many
+     * channels.
+     */
+    @Test
+    void averagePoolsMoveAfterThePointwiseConvolutionReadingThem() {
+        Nets n = new Nets(9);
+        Value x = n.input("x", 2, 12, 7, 9);
+        Graph.Builder b = n.builder();
+        Value branch = b.relu("relu", n.conv("pool_conv", b.avgPool2d("pool", x, 3, 1, 1), 5, 1, 1, 1, 0, 0, 1, 1, true));
+        Value exclude = n.conv("exclude_conv", b.avgPool2d("exclude", x, 3, 1, 1, false, false), 4, 1, 1, 1, 0, 0, 1,
+                1, true);
+        Value max = n.conv("max_conv", b.maxPool2d("max", x, 3, 1, 1), 4, 1, 1, 1, 0, 0, 1, 1, true);
+        Value wide = n.conv("wide_conv", b.avgPool2d("wide", x, 3, 1, 1), 12, 1, 1, 1, 0, 0, 1, 1, true);
+        Value twice = b.avgPool2d("twice", x, 3, 1, 1);
+        Value twiceConv = n.conv("twice_conv", twice, 4, 1, 1, 1, 0, 0, 1, 1, true);
+        Value shrunk = n.conv("shrunk_conv", b.avgPool2d("shrunk", x, 3, 1, 0), 4, 1, 1, 1, 0, 0, 1, 1, false);
+        Value strided = n.conv("strided_conv", b.avgPool2d("strided", x, 3, 2, 1), 4, 1, 1, 1, 0, 0, 1, 1, true);
+        Value scaled = b.mul("scaled", b.pad2d("padded", shrunk, 1, 1, 1, 1, 0f), b.globalAvgPool("gap", strided));
+        Graph g = n.build("out", b.concat("cat", branch, exclude, max, wide, twiceConv, twice, scaled));
+        UnaryOperator<GraphIr> all = ir -> Passes.poolAfterPointwise(Passes.fuseActivation(Passes.batchNormToAffine(ir)));
+        GraphIr after = check(g, GraphTesting.random(n.random(), 2, 12, 7, 9), all, CompiledGraph.Pass.POOL_AFTER_POINTWISE);
+        List<String> moved = new java.util.ArrayList<>();
+        for (Node node : after.nodes()) {
+            if (node.layer() instanceof Layer.Pool && !node.name().equals("gap") && node.input(0).dim(1) != 12) {
+                moved.add(node.name());
+            }
+        }
+        assertEquals(List.of("pool"), moved, after.toString());
+        assertEquals(1, count(after, "channel_affine"), "pool_conv's bias and ReLU after its pool: " + after);
+        Layer.Conv first = (Layer.Conv) after.nodes().stream().filter(m -> m.name().startsWith("pool_conv")).findFirst()
+                .orElseThrow().layer();
+        assertTrue(first.bias() == null && first.post().isEmpty(), "the moved 1x1 keeps neither bias nor post-ops");
+    }
 }
