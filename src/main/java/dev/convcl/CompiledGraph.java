@@ -58,7 +58,8 @@ public final class CompiledGraph implements AutoCloseable {
          * An average pool that keeps the map's size with one divisor for every window, read only by
          * a 1x1 convolution to fewer channels, run after that convolution (Inception's
          * {@code branch_pool}: the pool then averages 192 channels instead of 768), the
-         * convolution's bias and activations after the pool.
+         * convolution's bias and activations after the pool. Assumes finite inputs, as
+         * re-parameterisation does.
          */
         POOL_AFTER_POINTWISE(Passes.Pass.POOL_AFTER_POINTWISE),
         /**
