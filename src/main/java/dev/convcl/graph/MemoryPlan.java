@@ -93,7 +93,8 @@ public final class MemoryPlan {
      * elements (at least its size: a reader may read past its end, see
      * {@link dev.convcl.spi.Primitive#sourceReadBytes}).
      */
-    public static MemoryPlan of(Program p, ToLongFunction<Value> elements) {
+    public static MemoryPlan of(Program p, ToLongFunction<Value> needs) {
+        ToLongFunction<Value> elements = v -> Math.max(v.size(), needs.applyAsLong(v));
         Map<Value, int[]> life = lifetimes(p);
         List<Value> order = new ArrayList<>(life.keySet());
         order.sort(Comparator.comparingLong(elements).reversed());
@@ -110,7 +111,7 @@ public final class MemoryPlan {
             }
             if (best < 0) {
                 best = sizes.size();
-                sizes.add(Math.max(v.size(), elements.applyAsLong(v)));
+                sizes.add(elements.applyAsLong(v));
                 busy.add(new ArrayList<>());
             }
             busy.get(best).add(l);

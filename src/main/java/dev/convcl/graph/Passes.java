@@ -17,10 +17,12 @@ import java.util.Set;
 
 /**
  * The graph passes, each a function from graph to graph that leaves the result unchanged up to
- * float32 rounding of the constants it recomputes (in double, rounded once). A fused node is named
- * after the nodes it replaces, joined by {@code +}. The order {@link #all} runs them: dead nodes
- * out, batch norm folded, parallel branches re-parameterised, the remaining batch norms made
- * channel-affine maps, activations fused, residual sums fused.
+ * float32 rounding of the constants it recomputes (in double, rounded once) and, where it reorders
+ * linear maps ({@link Pass#POOL_AFTER_POINTWISE}), of the reordered arithmetic. A fused node is
+ * named after the nodes it replaces, joined by {@code +}. The order {@link #all} runs them: dead
+ * nodes out, batch norm folded, parallel branches re-parameterised, the remaining batch norms made
+ * channel-affine maps, activations fused, residual sums fused, average pools moved after their 1x1
+ * convolutions.
  */
 public final class Passes {
     private Passes() {

@@ -40,7 +40,8 @@ final class DeviceArgs implements AutoCloseable {
         DeviceArgs a = new DeviceArgs();
         try {
             for (ArgSpec spec : op.arguments()) {
-                DeviceBuffer b = ctx.allocate(spec.arg().displayName(), spec.size() * DataType.F32.bytes(), CL_MEM_READ_WRITE);
+                DeviceBuffer b = ctx.allocate(spec.arg().displayName(), spec.size() * DataType.F32.bytes(),
+                        OpenClBackend.readSlack(ctx, spec.size() * DataType.F32.bytes()), CL_MEM_READ_WRITE);
                 a.buffers.put(spec.arg(), b);
                 a.shapes.put(spec.arg(), spec.shape());
                 if (!spec.arg().isOutput()) {

@@ -23,10 +23,18 @@ abstract class OpKernelPlan<T extends Operation> extends KernelPrimitive<T> {
      * Builds {@code kernel} of {@code file} with {@code options}, for {@code items} work-items.
      */
     OpKernelPlan(OpenClContext ctx, T op, String file, String kernel, KernelOptions options, long items) {
+        this(ctx, op, file, kernel, options, items, localSize(ctx.info()));
+    }
+
+    /** As above with local size {@code local} (1 to {@link #localSize}). */
+    OpKernelPlan(OpenClContext ctx, T op, String file, String kernel, KernelOptions options, long items, long local) {
         super(ctx, op, ctx.programs().kernel(file, options.toString(), kernel));
+        if (local < 1 || local > localSize(ctx.info())) {
+            throw new IllegalArgumentException("local size " + local + " must be 1 to " + localSize(ctx.info()));
+        }
         this.kernel = kernel;
         this.items = items;
-        this.local = localSize(ctx.info());
+        this.local = local;
     }
 
     /** The local size: {@link #MAX_LOCAL}, or the largest power of two within the device's work-group limit. */

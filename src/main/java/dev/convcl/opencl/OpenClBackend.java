@@ -378,10 +378,19 @@ public final class OpenClBackend implements Backend {
      */
     static final long READ_SLACK_BYTES = 1024;
 
+    /**
+     * The read slack a buffer of {@code bytes} gets: {@link #READ_SLACK_BYTES}, or none where that
+     * would take it past the device's maximum allocation (a tensor the device can hold stays
+     * one it can allocate; plans then copy as before).
+     */
+    static long readSlack(OpenClContext ctx, long bytes) {
+        return bytes <= ctx.maxAllocBytes() - READ_SLACK_BYTES ? READ_SLACK_BYTES : 0;
+    }
+
     @Override
     public Memory allocate(String what, long bytes) {
         try {
-            return context.allocate(what, bytes, READ_SLACK_BYTES, CL_MEM_READ_WRITE);
+            return context.allocate(what, bytes, readSlack(context, bytes), CL_MEM_READ_WRITE);
         } catch (CLException e) {
             throw OpenClErrors.translate("allocating '" + what + "'", e);
         }

@@ -195,9 +195,9 @@ public final class OpenClContext implements AutoCloseable {
         if (bytes <= 0) {
             throw new IllegalArgumentException("buffer '" + what + "' size must be positive, got " + bytes);
         }
-        if (bytes > maxAllocBytes) {
+        if (bytes > maxAllocBytes - readSlack) {
             throw new DeviceException(DeviceException.Kind.OUT_OF_RESOURCES, "buffer '" + what + "' needs "
-                    + bytes + " bytes, above the maximum allocation of " + maxAllocBytes + " bytes ("
+                    + (bytes + readSlack) + " bytes, above the maximum allocation of " + maxAllocBytes + " bytes ("
                     + (maxAllocBytes < info.maxAllocBytes() ? MAX_ALLOC_PROPERTY : "CL_DEVICE_MAX_MEM_ALLOC_SIZE") + ")");
         }
         // The canary is written and read by the host: buffers the host may not access get none.

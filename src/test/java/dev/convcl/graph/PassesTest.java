@@ -293,4 +293,42 @@ class PassesTest {
                 .orElseThrow().layer();
         assertTrue(first.bias() == null && first.post().isEmpty(), "the moved 1x1 keeps neither bias nor post-ops");
     }
+    /**
+     * The pass's other forms on both backends, against the float64 evaluation of the unmoved graph:
+     * a 1x1 without bias or post-ops (the pool then writes the 1x1's output, here also a graph
+     * output), a 2x2 pool padded only above and left, and a 5x5 pool whose 1x1 has a ReLU but no
+     * bias.
+     */
+    @Test
+    void movedPoolsMatchTheReferenceOnBothBackends() {
+        Nets n = new Nets(3);
+        Value x = n.input("x", 2, 12, 7, 9);
+        Graph.Builder b = n.builder();
+        Value plain = n.conv("plain_conv", b.avgPool2d("plain_pool", x, 3, 1, 1), 5, 1, 1, 1, 0, 0, 1, 1, false);
+        b.output("plain", plain);
+        Value asym = n.conv("asym_conv", b.avgPool2d("asym_pool", x, new Window2d(2, 2, 1, 1, 1, 1, 0, 0, 1, 1), false,
+                true), 4, 1, 1, 1, 0, 0, 1, 1, true);
+        Value relu = b.relu("relu", n.conv("relu_conv", b.avgPool2d("relu_pool", x, 5, 1, 2), 3, 1, 1, 1, 0, 0, 1, 1,
+                false));
+        Value cat = b.concat("cat", plain, asym, relu);
+        Graph g = n.build("out", b.add("twice", cat, cat));
+        GraphIr after = Passes.run(GraphTesting.ir(g), java.util.Set.of(Passes.Pass.values()));
+        assertEquals(3, after.nodes().stream().filter(m -> m.layer() instanceof Layer.Pool && m.input(0).dim(1) < 12)
+                .count(), "every pool moved: " + after);
+        HostTensor in = GraphTesting.random(n.random(), 2, 12, 7, 9);
+        Map<String, double[]> ref = GraphTesting.reference(g, Map.of("x", in));
+        for (Target target : Target.values()) {
+            for (EnumSet<CompiledGraph.Pass> passes : List.of(EnumSet.of(CompiledGraph.Pass.POOL_AFTER_POINTWISE),
+                    EnumSet.allOf(CompiledGraph.Pass.class))) {
+                try (CompiledGraph net = CompiledGraph.compile(ENGINES.get(target), g, passes)) {
+                    Map<String, HostTensor> out = net.run(Map.of("x", in));
+                    for (String name : ref.keySet()) {
+                        double e = GraphTesting.relativeL2(ref.get(name), out.get(name).toArray());
+                        assertTrue(e <= FLOAT32_TOLERANCE, target + " with " + passes + ", output " + name
+                                + ": relative L2 " + e);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -81,5 +81,22 @@ class ChannelAffineOpenClTest {
         ChannelAffine even = new ChannelAffine(1, 192, 8, 8 * own, PostOps.none());
         assertEquals(cpu, ChannelAffinePlan.wholePlanes(info, odd), "17x17 planes on " + info);
         assertEquals(false, ChannelAffinePlan.wholePlanes(info, even), "planes of whole vectors on " + info);
+        ChannelAffine few = new ChannelAffine(1, info.computeUnits(), 147, 147, PostOps.none());
+        assertEquals(false, ChannelAffinePlan.wholePlanes(info, few), "one plane a compute unit on " + info);
+    }
+
+    /** The plane form's work-groups: about four per compute unit, so a few planes still reach every core. */
+    @Test
+    void planeWorkGroupsSpreadOverTheComputeUnits() {
+        OpenClDeviceInfo info = DEVICE.context().info();
+        int units = Math.max(1, info.computeUnits());
+        for (long planes : new long[] {1, 2L * units, 64, 192, 100_000}) {
+            long local = ChannelAffinePlan.planeLocal(info, planes);
+            long groups = (planes + local - 1) / local;
+            assertTrue(local >= 1 && local <= OpKernelPlan.localSize(info) && Long.bitCount(local) == 1,
+                    planes + " planes: local size " + local);
+            assertTrue(groups >= Math.min(planes, 4L * units) || local == OpKernelPlan.localSize(info), planes
+                    + " planes in " + groups + " work-groups of " + local + " on " + units + " compute units");
+        }
     }
 }
