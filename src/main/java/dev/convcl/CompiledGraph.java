@@ -125,7 +125,7 @@ public final class CompiledGraph implements AutoCloseable {
                     reads.merge(program.storage(src), floats, Math::max);
                 }
             }
-            MemoryPlan memory = MemoryPlan.of(program, v -> Math.max(v.size(), reads.getOrDefault(v, 0L)));
+            MemoryPlan memory = MemoryPlan.of(program, v -> reads.getOrDefault(v, 0L));
             this.activationBytes = memory.totalElements() * DataType.F32.bytes();
             List<DeviceTensor> slots = new ArrayList<>();
             for (long elements : memory.slotElements()) {

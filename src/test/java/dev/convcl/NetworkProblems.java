@@ -35,6 +35,17 @@ public final class NetworkProblems {
         return l;
     }
 
+    /** The problems of {@link #all()} of one kind, in order, in a list the caller may extend. */
+    public static <T extends Operation> List<T> of(Class<T> kind) {
+        List<T> l = new ArrayList<>();
+        for (Operation op : all()) {
+            if (kind.isInstance(op)) {
+                l.add(kind.cast(op));
+            }
+        }
+        return l;
+    }
+
     /** Edge cases named in the operations' rules. */
     public static List<Operation> handPicked() {
         Window2d k2s2p1 = Window2d.of(2, 2, 2, 2, 1, 1, 1, 1);

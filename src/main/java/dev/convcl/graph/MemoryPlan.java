@@ -89,8 +89,8 @@ public final class MemoryPlan {
     }
 
     /**
-     * Plans the buffers of {@code p}, value {@code v} taking {@code elements.applyAsLong(v)}
-     * elements (at least its size: a reader may read past its end, see
+     * Plans the buffers of {@code p}, value {@code v} taking the larger of its size and
+     * {@code needs.applyAsLong(v)} elements (a reader may read past its end, see
      * {@link dev.convcl.spi.Primitive#sourceReadBytes}).
      */
     public static MemoryPlan of(Program p, ToLongFunction<Value> needs) {

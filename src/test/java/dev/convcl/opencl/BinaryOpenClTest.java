@@ -15,7 +15,6 @@ import dev.convcl.Sum;
 import dev.convcl.reference.Accuracy;
 import dev.convcl.reference.ReferenceOps;
 import dev.convcl.testing.Primitives;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -33,12 +32,7 @@ class BinaryOpenClTest {
     static final DeviceBackend DEVICE = new DeviceBackend();
 
     static List<Binary> problems() {
-        List<Binary> ops = new ArrayList<>();
-        NetworkProblems.all().forEach(op -> {
-            if (op instanceof Binary b) {
-                ops.add(b);
-            }
-        });
+        List<Binary> ops = NetworkProblems.of(Binary.class);
         ops.add(new Binary(Binary.Kind.MUL, new int[] {1, 24, 7, 7}, new int[] {1, 24, 1, 1}, PostOps.none()));
         ops.add(new Binary(Binary.Kind.MUL, new int[] {2, 24, 7, 7}, new int[] {2, 24, 1, 1},
                 PostOps.of(new Sum(0.5f), Activation.hardswish())));

@@ -14,7 +14,6 @@ import dev.convcl.Sum;
 import dev.convcl.reference.Accuracy;
 import dev.convcl.reference.ReferenceOps;
 import dev.convcl.testing.Primitives;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -31,12 +30,7 @@ class ChannelAffineOpenClTest {
     static final DeviceBackend DEVICE = new DeviceBackend();
 
     static List<ChannelAffine> problems() {
-        List<ChannelAffine> ops = new ArrayList<>();
-        NetworkProblems.all().forEach(op -> {
-            if (op instanceof ChannelAffine a) {
-                ops.add(a);
-            }
-        });
+        List<ChannelAffine> ops = NetworkProblems.of(ChannelAffine.class);
         ops.add(new ChannelAffine(1, 19, 17, 17, PostOps.of(Activation.relu())));
         ops.add(new ChannelAffine(2, 5, 35, 35, PostOps.of(new Sum(0.5f), Activation.hardswish())));
         ops.add(new ChannelAffine(3, 4, 5, 7, PostOps.none()));

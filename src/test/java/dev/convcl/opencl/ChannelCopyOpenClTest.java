@@ -43,12 +43,8 @@ class ChannelCopyOpenClTest {
 
     @Test
     void everyStridedCopyMatchesTheReferenceInEitherForm() {
-        List<ChannelCopy> copies = new ArrayList<>();
-        NetworkProblems.all().forEach(op -> {
-            if (op instanceof ChannelCopy c && c.dstStep() > 1) {
-                copies.add(c);
-            }
-        });
+        List<ChannelCopy> copies = NetworkProblems.of(ChannelCopy.class);
+        copies.removeIf(c -> c.dstStep() <= 1);
         assertTrue(copies.stream().anyMatch(c -> c.h() * c.w() > ChannelCopyPlan.WHOLE_PLANE), "a plane in chunks");
         int checked = 0;
         for (ChannelCopy op : copies) {

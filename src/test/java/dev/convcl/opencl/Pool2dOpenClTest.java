@@ -12,7 +12,6 @@ import dev.convcl.Pool2d;
 import dev.convcl.Window2d;
 import dev.convcl.reference.ReferenceOps;
 import dev.convcl.testing.Primitives;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -49,12 +48,7 @@ class Pool2dOpenClTest {
 
     @Test
     void everyRunMatchesTheReference() {
-        List<Pool2d> pools = new ArrayList<>();
-        NetworkProblems.all().forEach(op -> {
-            if (op instanceof Pool2d p) {
-                pools.add(p);
-            }
-        });
+        List<Pool2d> pools = NetworkProblems.of(Pool2d.class);
         pools.addAll(EDGES);
         assertTrue(pools.stream().anyMatch(p -> p.outW() > 16), "a problem must have rows longer than 16");
         int checked = 0;
