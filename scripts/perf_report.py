@@ -10,9 +10,10 @@ NAME-bBATCH.torch.json that bench/torch_model_peer.py wrote beside it.
 With BATCH_TEXT (scripts/perf-report's batch phase: the output of `convcl bench --batch 1,8,32` on one
 line per family), also its batch-scaling table as printed, and a count of its verdicts.
 
-With GPU_DIR (a folder of scripts/gpu/run-bundle's results, one sub-folder a run, e.g.
-docs/gpu/2026-11-30-h200), also the GPU's figures: its measured limits, every layer at batch 1 and 32 with
-the kernel of each run, PyTorch (cuDNN) on the same GPU, and the whole networks.
+With GPU_DIR (docs/gpu: one folder a lent machine's day, e.g. 2026-11-30-h200, one sub-folder a run of
+scripts/gpu/run-bundle's results in it), also the GPU's figures: its measured limits, every layer at batch 1
+and 32 with the kernel of each run, PyTorch (cuDNN) on the same GPU, and the whole networks. A run named
+NAME-tuned holds a layer bench after `convcl tune` on the machine of NAME.
 
 usage: perf_report.py BENCH_JSON MACHINE_TEXT [NOTES_MD [NETWORKS_DIR [BATCH_TEXT [GPU_DIR]]]] > docs/PERFORMANCE.md
 """
@@ -327,10 +328,14 @@ def gpu_networks(run):
 
 def gpu(w, folder):
     """The GPU section: see the module's doc."""
-    runs = sorted(d for d in glob.glob(os.path.join(folder, "*")) if os.path.isdir(d))
+    runs = sorted(d for d in glob.glob(os.path.join(folder, "*", "*")) if os.path.isdir(d))
     if not runs:
         return
-    last = runs[-1]
+    # a run's label: the day of its folder (2026-11-30-h200 -> 11-30) and its own name
+    label = lambda r: f"{os.path.basename(os.path.dirname(r))[5:10]} {os.path.basename(r)}"
+    # the newest run that holds a file (the limits, PyTorch's figures: not every run measures them)
+    newest = lambda name: next((r for r in reversed(runs) if os.path.exists(os.path.join(r, name))), runs[-1])
+    last = newest("peak.out")
     read = lambda name: open(os.path.join(last, name)).read() if os.path.exists(os.path.join(last, name)) else ""
     peak = read("peak.out")
     fma = re.search(r"fp32 FMA\s+([\d.]+) GFLOP/s", peak)
@@ -347,8 +352,9 @@ def gpu(w, folder):
     w(f"Measured on a lent machine ({', '.join(l for l in machine if l.startswith(('host:', 'cpu:')))}) with no Java")
     w("and no network, from the bundle `scripts/gpu/make-bundle` builds (a jlink runtime, the jar, Debian's OpenCL ICD")
     w("loader, the networks without their weights) by one prepared script, `scripts/gpu/run-bundle`; each run a fresh")
-    w(f"machine of the same kind. Raw outputs: `{folder}/` ({', '.join(os.path.basename(r) for r in runs)}).")
-    w(f"GPU, driver, memory, clocks (idle), power limit: `{gpu_line}`; PyTorch: `{torch_line}`.")
+    w(f"machine of the same kind (a run named -tuned: the layers again after `convcl tune` on its run's machine).")
+    w(f"Raw outputs: `{folder}/` ({', '.join(os.path.relpath(r, folder) for r in runs)}).")
+    w(f"GPU, driver, memory, clocks (idle), power limit in the newest run: `{gpu_line}`; PyTorch: `{torch_line}`.")
     w("")
     w(f"- **Measured limits** (`convcl peak` on the GPU): fp32 FMA **{fma:.0f} GFLOP/s**, triad bandwidth "
       f"**{bw:.0f} GB/s**. The bound of a layer below is the larger of its FLOP over the first and its compulsory")
@@ -359,13 +365,13 @@ def gpu(w, folder):
     w("- PyTorch: `torch.nn.functional.conv2d` / `torchvision.ops.deform_conv2d` on CUDA tensors with")
     w("  `cudnn.benchmark` on, in strict fp32 (TF32 off) and, as a second column, with TF32 allowed (PyTorch's default")
     w("  for convolutions: 10-bit mantissas on the tensor cores, not fp32 arithmetic); each call timed to its end")
-    w("  (`bench/torch_peer.py --device cuda --tf32`), in the last run.")
+    w(f"  (`bench/torch_peer.py --device cuda --tf32`), in the newest run that timed them ({label(newest('torch-layers.json'))}).")
     w("")
     layers = [gpu_layers(r) for r in runs]
-    tp = os.path.join(last, "torch-layers.json")
+    tp = os.path.join(newest("torch-layers.json"), "torch-layers.json")
     torch_rows = {(r["name"], r["batch"]): r for r in json.load(open(tp))["rows"]} if os.path.exists(tp) else {}
     keys = sorted({k for L in layers for k in L}, key=lambda k: (k[1], list(torch_rows).index(k) if k in torch_rows else 0))
-    heads = " | ".join(f"{os.path.basename(r)} kernel | {os.path.basename(r)} ms" for r in runs)
+    heads = " | ".join(f"{label(r)} kernel | {label(r)} ms" for r in runs)
     w(f"| layer | n | {heads} | best GFLOP/s | % FMA peak | bound ms | best / bound | cuDNN fp32 ms | cuDNN TF32 ms | x cuDNN fp32 |")
     w("|---|---:|" + "---|---:|" * len(runs) + "---:|---:|---:|---:|---:|---:|---:|")
     ahead = total = 0
@@ -391,7 +397,7 @@ def gpu(w, folder):
     w(f"convcl's best kernel as fast as cuDNN fp32 or faster on {ahead} of {total} lines.")
     nets = [gpu_networks(r) for r in runs]
     torch_nets = {}
-    tn = os.path.join(last, "torch-networks.out")
+    tn = os.path.join(newest("torch-networks.out"), "torch-networks.out")
     if os.path.exists(tn):
         for line in open(tn):
             if line.startswith("{"):
@@ -405,16 +411,20 @@ def gpu(w, folder):
     w("`scripts/gpu/skeleton.py`; `convcl bench --model --input-shape N,3,S,S`), milliseconds: OpenCL on device")
     w("tensors run by run, the CPU path (pure Java, the machine's 16 threads) in the last run that timed it, and")
     w("PyTorch eager on the GPU in strict fp32 (`bench/torch_model_peer.py --device cuda`, the same architecture from")
-    w("torchvision or make_models.py, in the last run). 'x PyTorch' is PyTorch's median over convcl's best.")
+    w(f"torchvision or make_models.py, in the newest run that timed it, {label(newest('torch-networks.out'))}, on the")
+    w("same machine as that run's OpenCL figures). 'x PyTorch' is PyTorch's median over convcl's in the newest run")
+    w("that timed the network (the code of the day; older runs show where it came from).")
     w("")
-    heads = " | ".join(f"OpenCL {os.path.basename(r)}" for r in runs)
+    nruns = [r for r, N in zip(runs, nets) if N]
+    nets = [N for N in nets if N]
+    heads = " | ".join(f"OpenCL {label(r)}" for r in nruns)
     w(f"| network | n | {heads} | CPU path | PyTorch fp32 | x PyTorch |")
-    w("|---|---:|" + "---:|" * len(runs) + "---:|---:|---:|")
+    w("|---|---:|" + "---:|" * len(nruns) + "---:|---:|---:|")
     faster = counted = 0
     for key in nkeys:
         ocl = [N.get(key, {}).get("opencl") for N in nets]
         cpu = next((N[key]["cpu"] for N in reversed(nets) if key in N and "cpu" in N[key]), None)
-        best = min((o[0] for o in ocl if o), default=None)
+        best = next((o[0] for o in reversed(ocl) if o), None)
         t = torch_nets.get(key)
         x = t / best if t and best else None
         counted += x is not None
