@@ -142,7 +142,7 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * tiles of 256, 128, 64 and 32 work-items, then one-work-item register tiles that run anywhere.
      */
     List<GemmConfig> gemmLadder(Convolution spec) {
-        GemmConfig preferred = GemmDefaults.of(spec, cpuLike, vectorWidth, accumulators());
+        GemmConfig preferred = GemmDefaults.of(spec, cpuLike, vectorWidth, accumulators(), computeUnits);
         if (cpuLike) {
             return List.of(preferred, GemmConfig.cm(vectorWidth, vectorWidth, 4, 1));
         }

@@ -34,14 +34,40 @@ final class GemmDefaults {
         return of(spec, cpuLike, width, accumulatorVectors(width));
     }
 
+    /** As {@link #of(Convolution, boolean, int, int, int)} with the compute units unknown (a GPU keeps the 64x64 tile). */
+    static GemmConfig of(Convolution spec, boolean cpuLike, int width, int acc) {
+        return of(spec, cpuLike, width, acc, 0);
+    }
+
+    /** A GPU's local-memory tile: 16x16 work-items, 64x64 outputs (4x4 a work-item), K panels of 16. */
+    static final GemmConfig GPU_TILE = GemmConfig.lm(16, 16, 64, 64, 16);
+
+    /**
+     * A GPU's tile where {@link #GPU_TILE} makes too few work-groups ({@link #starves}): 16x16
+     * work-items, 32x32 outputs (2x2 a work-item), four times the work-groups.
+     */
+    static final GemmConfig GPU_SMALL_TILE = GemmConfig.lm(16, 16, 32, 32, 16);
+
     /**
      * The preferred tile for {@code spec} on a device of the given style, vectors of {@code width}
-     * floats and {@code acc} vector accumulators ({@link DeviceProfile#accumulators()}).
+     * floats, {@code acc} vector accumulators ({@link DeviceProfile#accumulators()}) and
+     * {@code computeUnits} compute units (0: unknown). On a GPU: {@link #GPU_TILE}, or
+     * {@link #GPU_SMALL_TILE} where the first would leave a quarter or more of the compute units
+     * without a work-group ({@link #starves}). Measured on an NVIDIA H200 (132 compute units,
+     * docs/performance-notes.md, "NVIDIA GPU again"): on the three problems of batch 1 whose 64x64
+     * tiles make 49-52 work-groups, the 32x32 tile (196-200) ran 1.07-1.37x faster in kernel time
+     * (ResNet-50's 1x1 0.035 against 0.048 ms, DRN's dilation-2 3x3 0.224 against direct's 0.283,
+     * ResNet-50's 3x3 0.062 against direct's 0.066), and `convcl tune` chose it for their classes.
+     * Where the 64x64 tile makes enough work-groups (every layer at batch 32: 20-30% of the FMA
+     * peak) it stays.
      */
-    static GemmConfig of(Convolution spec, boolean cpuLike, int width, int acc) {
+    static GemmConfig of(Convolution spec, boolean cpuLike, int width, int acc, int computeUnits) {
         ProblemClass cls = ProblemClass.of(spec);
         if (!cpuLike) {
-            return cls == ProblemClass.GROUPED_NARROW ? GemmConfig.lm(8, 16, 16, 64, 16) : GemmConfig.lm(16, 16, 64, 64, 16);
+            if (cls == ProblemClass.GROUPED_NARROW) {
+                return GemmConfig.lm(8, 16, 16, 64, 16);
+            }
+            return starves(spec, GPU_TILE, computeUnits) ? GPU_SMALL_TILE : GPU_TILE;
         }
         if (channelTilesFirst(spec)) {
             // with the input columns kept in cache, AVX-512's 4-channel x 4-vector pixel tile ran
@@ -108,25 +134,36 @@ final class GemmDefaults {
     }
 
     /**
+     * Whether {@code lm}'s work-groups for {@code spec} are fewer than three quarters of
+     * {@code computeUnits} (0: unknown, never): then a quarter or more of a GPU's compute units
+     * would have none, and each of the others only one, with nothing to hide its memory latency.
+     */
+    static boolean starves(Convolution spec, GemmConfig lm, int computeUnits) {
+        return 4 * workGroups(spec, lm) < 3L * computeUnits;
+    }
+
+    /**
      * Why, on a GPU with {@code computeUnits} compute units, the direct kernel should run
      * {@code spec} instead of the untuned local-memory tile {@code tile}; empty when the tile
-     * should. Measured on an NVIDIA H200 (132 compute units, driver 580.159.04), the direct kernel
-     * in one run and the lm tiles in the next, on the 15 dense, dilated, 1x1, grouped and
-     * asymmetric layers of the bundled suite at batch 1 and 32 (docs/PERFORMANCE.md, "NVIDIA
-     * H200"; {@code GemmGpuChoiceTest} holds the 30 lines and their faster kernel):
+     * should. Measured on an NVIDIA H200 (132 compute units, driver 580.159.04; docs/PERFORMANCE.md,
+     * "GPU", and docs/performance-notes.md, "NVIDIA H200" and "NVIDIA GPU again"; {@code GemmGpuChoiceTest}
+     * holds the measured lines and their faster kernel):
      * <ul>
      *   <li>grouped, with half the tile's output-channel rows or more empty (channels a group at
      *       most half its rows): ResNeXt's 3x3 (4 to 16 channels a group in tiles of 16 or 64 rows) ran
      *       1.2-2.5x faster on the direct kernel at batch 1 and at batch 32;</li>
-     *   <li>tiles that leave compute units without a work-group (fewer work-groups than three
-     *       quarters of them), for a spatial kernel or a tile mostly empty: ResNet-50's 3x3 at
-     *       batch 1 (16 to 49 work-groups), DRN's dilation-2 3x3 (52), Inception's 1x7 and 7x1 (10
-     *       and 15) and MobileNetV2's 1x1 to 24 channels (49, 24 of 64 rows) ran 1.2-2.7x faster on
-     *       the direct kernel. The tile won at 104 work-groups (DRN's 512-channel 3x3, 1.2x), on the
-     *       full-tile 1x1 layers (49 and 104 work-groups: 1.3-1.8x) and the 7x7 stem (196: 1.4x), and
-     *       on every ungrouped layer at batch 32 (hundreds to thousands of work-groups: 2.4-7x).</li>
+     *   <li>a tile that starves the compute units ({@link #starves}) even at 32x32 outputs (the
+     *       default tile is then {@link #GPU_SMALL_TILE}), whatever the kernel size: ResNet-50's 3x3
+     *       on 14x14 (56 work-groups of 32x32), Inception's 1x7 and 7x1 (40 and 60) and MobileNetV2's
+     *       1x1 to 24 channels (98) ran 1.2-2.7x faster on the direct kernel than on the 64x64 tile;
+     *       and the 64x64 tile on 1x1 layers of 3 to 16 work-groups (MobileNetV2's 960-channel 1x1
+     *       on 7x7, its classifier, Inception's 768-channel 1x1 on 17x17) took 0.115-0.155 ms each,
+     *       where MobileNetV2 ran whole in 1.49 ms on the direct kernel. A tile that fills the GPU
+     *       wins at any kernel size: at batch 8 the direct kernel ran ResNet-18's 512-channel 3x3 on
+     *       7x7 in 1.30 ms (1.4 TFLOP/s; 256 work-groups of 32x32) and Inception's 8x8 layers at
+     *       1.5-1.6 TFLOP/s, where the tiles reach 6 TFLOP/s and more.</li>
      * </ul>
-     * A tuned entry overrides this (the tuner times the tiles themselves).
+     * A tuned entry overrides this (the tuner times the tiles and, as the defaults, this rule).
      */
     static Optional<String> gpuPrefersDirect(Convolution spec, GemmConfig tile, int computeUnits) {
         if (tile.kind() != GemmConfig.Kind.LM) {
@@ -138,13 +175,26 @@ final class GemmDefaults {
                     + tile.tm() + " output-channel rows empty (" + spec.kPerGroup() + " channels a group): the direct kernel runs it"
                     + " faster (convcl tune times the tiles for this class)");
         }
-        long groups = workGroups(spec, tile);
-        if ((spec.kh() * spec.kw() > 1 || mostlyEmpty) && 4 * groups < 3L * computeUnits) {
-            return Optional.of("on a GPU the default tile " + tile + " makes " + groups + " work-groups for "
+        if (starves(spec, tile, computeUnits)) {
+            return Optional.of("on a GPU the default tile " + tile + " makes " + workGroups(spec, tile) + " work-groups for "
                     + computeUnits + " compute units: the direct kernel keeps more of them busy at this size"
                     + " (convcl tune times the tiles for this class)");
         }
         return Optional.empty();
+    }
+
+    /**
+     * Why selection runs the direct kernel instead of gemm's default tile for {@code spec} on
+     * {@code device} when no tuning entry says otherwise ({@link #gpuPrefersDirect} on a GPU;
+     * never on a CPU-like device): what the tuner times as the device's defaults.
+     */
+    static Optional<String> untunedPrefersDirect(Convolution spec, OpenClDeviceInfo device) {
+        if (cpuLike(device)) {
+            return Optional.empty();
+        }
+        Optional<String> tile = KernelFamily.GEMM.defaultConfig(spec, device);
+        return tile.isEmpty() ? Optional.empty()
+                : gpuPrefersDirect(spec, GemmConfig.parse(tile.get()), device.computeUnits());
     }
 
     /**

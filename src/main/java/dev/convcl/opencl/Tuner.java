@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -26,9 +27,10 @@ import java.util.stream.Collectors;
  * family's list ({@link KernelFamily#candidates}, the same the implementations' {@code configs}
  * give, the device's default first; for depthwise, the configs of {@code depthwise} and
  * {@code depthwise-rows} together, so a class's winner may be either kernel), led by the device's
- * defaults as one candidate ({@link TuningTable#DEFAULTS}: each problem its own default tile, which
- * may differ within a class; a class they win is saved as {@code defaults}, so tuning never
- * replaces the device's rule with one worse tile). For each (family, class) present in the given problems,
+ * defaults as one candidate ({@link TuningTable#DEFAULTS}: each problem what selection runs without
+ * a tuning entry, its own default tile, which may differ within a class, or on a GPU the direct
+ * kernel where {@link GemmDefaults#gpuPrefersDirect} sends a gemm problem; a class they win is saved
+ * as {@code defaults}, so tuning never replaces the device's rule with one worse tile). For each (family, class) present in the given problems,
  * every candidate runs each of the class's problems once on integer data and must reproduce the
  * direct kernel's output exactly (integer sums are exact in float32), otherwise it is discarded;
  * the survivors are timed in interleaved rounds (one run of each per round, after an untimed one of
@@ -80,6 +82,9 @@ public final class Tuner {
      * depthwise took three different tiles in three tunes on the Zen 5 VM).
      */
     public static final double DEFAULTS_MARGIN = PER_PROBLEM_MARGIN;
+
+    /** What the defaults run where they are the direct kernel (a key among the tiles timed, never a tile). */
+    private static final String DIRECT = "direct";
 
     private Tuner() {
     }
@@ -184,6 +189,18 @@ public final class Tuner {
     static List<Choice> tune(OpenClContext ctx, List<Convolution> specs, Consumer<String> progress, Path dir,
                              Budget budget, Function<Convolution, List<String>> candidateSource, PlanFactory factory,
                              boolean withDefaults) {
+        return tune(ctx, specs, progress, dir, budget, candidateSource, factory, withDefaults,
+                s -> KernelFamily.of(s) == KernelFamily.GEMM && GemmDefaults.untunedPrefersDirect(s, ctx.info()).isPresent());
+    }
+
+    /**
+     * As above; the defaults run a problem on the direct kernel ({@link DirectConvPlan}, not
+     * through {@code factory}) where {@code defaultsRunDirect} holds: what selection does on a GPU
+     * where {@link GemmDefaults#gpuPrefersDirect} sends a gemm problem (a test may say so on any device).
+     */
+    static List<Choice> tune(OpenClContext ctx, List<Convolution> specs, Consumer<String> progress, Path dir,
+                             Budget budget, Function<Convolution, List<String>> candidateSource, PlanFactory factory,
+                             boolean withDefaults, Predicate<Convolution> defaultsRunDirect) {
         OpenClDeviceInfo device = ctx.info();
         Map<String, List<Convolution>> byClass = new LinkedHashMap<>();
         for (Convolution s : specs) {
@@ -203,6 +220,7 @@ public final class Tuner {
             Optional<String> incumbent = Optional.ofNullable(before).map(TuningTable.Entry::config);
             Map<String, String> ownBefore = before == null ? Map.of() : before.perProblem();
             Choice c = tuneClass(ctx, family, e.getKey(), e.getValue(), budget, candidateSource, factory, withDefaults,
+                    defaultsRunDirect,
                     incumbent, ownBefore, progress);
             if (c == null) {
                 progress.accept(e.getKey() + ": no candidate passed; the class keeps its defaults");
@@ -233,7 +251,8 @@ public final class Tuner {
 
     private static Choice tuneClass(OpenClContext ctx, KernelFamily family, String cls, List<Convolution> specs,
                                     Budget budget, Function<Convolution, List<String>> candidateSource,
-                                    PlanFactory factory, boolean withDefaults, Optional<String> incumbent,
+                                    PlanFactory factory, boolean withDefaults,
+                                    Predicate<Convolution> defaultsRunDirect, Optional<String> incumbent,
                                     Map<String, String> ownBefore, Consumer<String> progress) {
         long start = budget.clock().getAsLong();
         List<DeviceArgs> data = new ArrayList<>();
@@ -248,7 +267,7 @@ public final class Tuner {
                 expected.add(a.output());
             }
             return tuneClass(ctx, family, cls, specs, data, expected, budget, start, candidateSource, factory,
-                    withDefaults, incumbent, ownBefore, progress);
+                    withDefaults, defaultsRunDirect, incumbent, ownBefore, progress);
         } finally {
             data.forEach(DeviceArgs::close);
         }
@@ -257,7 +276,8 @@ public final class Tuner {
     private static Choice tuneClass(OpenClContext ctx, KernelFamily family, String cls, List<Convolution> specs,
                                     List<DeviceArgs> data, List<float[]> expected, Budget budget, long start,
                                     Function<Convolution, List<String>> candidateSource, PlanFactory factory,
-                                    boolean withDefaults, Optional<String> incumbent, Map<String, String> ownBefore,
+                                    boolean withDefaults, Predicate<Convolution> defaultsRunDirect,
+                                    Optional<String> incumbent, Map<String, String> ownBefore,
                                     Consumer<String> progress) {
         // Candidates of the class's widest problem (the lists are fitted to their problem: a
         // narrower one's has no tile for the wider rows) that every problem can run as fitted to it.
@@ -334,7 +354,10 @@ public final class Tuner {
                     Primitive plan = null;
                     String config = null;
                     try {
-                        config = TuningTable.DEFAULTS.equals(g) ? family.defaultConfig(s, ctx.info()).orElseThrow(
+                        // The defaults are what selection runs without an entry: on a GPU, the direct
+                        // kernel where the GPU rule sends the problem there, which a class entry would undo.
+                        boolean direct = TuningTable.DEFAULTS.equals(g) && defaultsRunDirect.test(s);
+                        config = direct ? DIRECT : TuningTable.DEFAULTS.equals(g) ? family.defaultConfig(s, ctx.info()).orElseThrow(
                                 () -> new IllegalStateException("the device has no default tile for " + s))
                                 : family.fitted(s, g); // as a plan will run it on this problem
                         String timed = byConfig.get(config);
@@ -342,7 +365,7 @@ public final class Tuner {
                             sameAs.put(g, timed);
                             continue;
                         }
-                        plan = factory.create(ctx, s, config);
+                        plan = direct ? new DirectConvPlan(ctx, s) : factory.create(ctx, s, config);
                         bindConstants(plan, args);
                         failure = check(plan, s, args, expected.get(i));
                     } catch (DeviceException ex) {

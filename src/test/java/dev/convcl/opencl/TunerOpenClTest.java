@@ -229,6 +229,41 @@ class TunerOpenClTest {
     }
 
     /**
+     * Where selection runs a problem on the direct kernel without a tuning entry (on a GPU,
+     * {@link GemmDefaults#gpuPrefersDirect}; here the test says so on any device), the defaults
+     * candidate times the direct kernel, not the default tile: a tile slower than it leaves the
+     * class to the defaults (so plans keep the rule), one faster takes the class. The tile's times
+     * are made up (1000 ms, then a microsecond a call); the direct kernel runs for real.
+     */
+    @Test
+    void theDefaultsRunTheDirectKernelWhereSelectionWould() {
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            String d = KernelFamily.GEMM.defaultConfig(DENSE, ctx.info()).orElseThrow();
+            String other = CANDIDATES.stream().filter(c -> !c.equals(d)).findFirst().orElseThrow();
+            for (double otherMillis : new double[] {1000, 1e-3}) {
+                List<String> progress = new ArrayList<>();
+                List<String> built = new ArrayList<>();
+                Tuner.PlanFactory made = madeUpMillis((cfg, spec) -> otherMillis);
+                Tuner.PlanFactory factory = (c, spec, cfg) -> {
+                    built.add(cfg);
+                    return made.create(c, spec, cfg);
+                };
+                List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED,
+                        s -> List.of(d, other), factory, true, s -> true);
+                assertEquals(1, choices.size(), progress.toString());
+                assertEquals(List.of(other), built, "the defaults ran the direct kernel, never the default tile " + d);
+                assertEquals(otherMillis > 1 ? TuningTable.DEFAULTS : other, choices.get(0).config(),
+                        otherMillis + " ms a call against the direct kernel: " + progress);
+                TuningTable table = TuningTable.load(dir, ctx.info());
+                assertEquals(otherMillis > 1, table.tuned(KernelFamily.GEMM, DENSE, ctx.info()).isEmpty(),
+                        "an entry of defaults leaves the problem to the device's rule");
+            }
+            assertEquals(0, ctx.liveObjects());
+        }
+    }
+
+    /**
      * Tuning again keeps the class's tile in the tuning file unless another beats it by more than
      * {@link Tuner#DEFAULTS_MARGIN}, and times it even when the candidate list no longer holds it:
      * times made up per call, the defaults always 1 ms. A 0.80 and B 0.85: A takes the class from
