@@ -51,11 +51,11 @@ final class GemmDefaults {
     /**
      * The preferred tile for {@code spec} on a device of the given style, vectors of {@code width}
      * floats, {@code acc} vector accumulators ({@link DeviceProfile#accumulators()}) and
-     * {@code computeUnits} compute units (0: unknown). On a GPU: {@link #GPU_TILE}, or
-     * {@link #GPU_SMALL_TILE} where the first would leave a quarter or more of the compute units
-     * without a work-group ({@link #starves}). Measured on an NVIDIA H200 (132 compute units,
+     * {@code computeUnits} compute units (0: unknown). On a GPU: {@link #GPU_TILE}, or for a
+     * layer without groups {@link #GPU_SMALL_TILE} where the first would leave a quarter or more
+     * of the compute units without a work-group ({@link #starves}). Measured on an NVIDIA H200 (132 compute units,
      * docs/performance-notes.md, "NVIDIA GPU again"): on the three problems of batch 1 whose 64x64
-     * tiles make 49-52 work-groups, the 32x32 tile (196-200) ran 1.07-1.37x faster in kernel time
+     * tiles make 49-52 work-groups, the 32x32 tile (196-200) ran 1.06-1.37x faster in kernel time
      * (ResNet-50's 1x1 0.035 against 0.048 ms, DRN's dilation-2 3x3 0.224 against direct's 0.283,
      * ResNet-50's 3x3 0.062 against direct's 0.066), and `convcl tune` chose it for their classes.
      * Where the 64x64 tile makes enough work-groups (every layer at batch 32: 20-30% of the FMA
@@ -67,7 +67,9 @@ final class GemmDefaults {
             if (cls == ProblemClass.GROUPED_NARROW) {
                 return GemmConfig.lm(8, 16, 16, 64, 16);
             }
-            return starves(spec, GPU_TILE, computeUnits) ? GPU_SMALL_TILE : GPU_TILE;
+            // Grouped layers keep the 64x64 tile: the GPU rule measures their empty rows against it
+            // (and sends them to direct), whatever the batch.
+            return spec.groups() == 1 && starves(spec, GPU_TILE, computeUnits) ? GPU_SMALL_TILE : GPU_TILE;
         }
         if (channelTilesFirst(spec)) {
             // with the input columns kept in cache, AVX-512's 4-channel x 4-vector pixel tile ran
@@ -156,9 +158,9 @@ final class GemmDefaults {
      *       default tile is then {@link #GPU_SMALL_TILE}), whatever the kernel size: ResNet-50's 3x3
      *       on 14x14 (56 work-groups of 32x32), Inception's 1x7 and 7x1 (40 and 60) and MobileNetV2's
      *       1x1 to 24 channels (98) ran 1.2-2.7x faster on the direct kernel than on the 64x64 tile;
-     *       and the 64x64 tile on 1x1 layers of 3 to 16 work-groups (MobileNetV2's 960-channel 1x1
-     *       on 7x7, its classifier, Inception's 768-channel 1x1 on 17x17) took 0.115-0.155 ms each,
-     *       where MobileNetV2 ran whole in 1.49 ms on the direct kernel. A tile that fills the GPU
+     *       and the 64x64 tile took 0.115-0.155 ms on each of MobileNetV2's 960-channel 1x1 on
+     *       7x7 (3 and 5 work-groups), its classifier (16) and Inception's 768-channel 1x1 on
+     *       17x17 (10-15), where MobileNetV2 ran whole in 1.49 ms on the direct kernel. A tile that fills the GPU
      *       wins at any kernel size: at batch 8 the direct kernel ran ResNet-18's 512-channel 3x3 on
      *       7x7 in 1.30 ms (1.4 TFLOP/s; 256 work-groups of 32x32) and Inception's 8x8 layers at
      *       1.5-1.6 TFLOP/s, where the tiles reach 6 TFLOP/s and more.</li>

@@ -291,13 +291,18 @@ public final class Tuner {
         }
         if (withDefaults) {
             // The device's rule picks a tile per problem, which may be finer than the class: the
-            // defaults run as one candidate, so a class entry never replaces a better rule.
-            List<Optional<String>> defaults = specs.stream().map(s -> family.defaultConfig(s, ctx.info())).toList();
+            // defaults run as one candidate, so a class entry never replaces a better rule. A tile
+            // that is every problem's default is that candidate, unless the defaults run some
+            // problem on the direct kernel instead: then the tile is timed on its own too.
+            List<Optional<String>> defaults = specs.stream()
+                    .map(s -> defaultsRunDirect.test(s) ? Optional.<String>empty() : family.defaultConfig(s, ctx.info()))
+                    .toList();
             candidates.removeIf(g -> defaults.stream().allMatch(d -> d.isPresent() && d.get().equals(g)));
             candidates.add(0, TuningTable.DEFAULTS);
         }
         // The tile the tuning file holds for the class runs next, so a budget never leaves it out.
-        String kept = incumbent.flatMap(g -> incumbentCandidate(g, family, specs, ctx.info(), candidates, withDefaults))
+        String kept = incumbent.flatMap(g -> incumbentCandidate(g, family, specs, ctx.info(), candidates, withDefaults,
+                        defaultsRunDirect))
                 .orElse(null);
         int next = withDefaults ? 1 : 0;
         if (kept != null && !TuningTable.DEFAULTS.equals(kept)) {
@@ -309,7 +314,7 @@ public final class Tuner {
         for (int i = 0; i < specs.size(); i++) {
             String own = ownBefore.get(TuningTable.problemKey(specs.get(i)));
             Optional<String> c = own == null ? Optional.empty()
-                    : incumbentCandidate(own, family, specs, ctx.info(), candidates, withDefaults);
+                    : incumbentCandidate(own, family, specs, ctx.info(), candidates, withDefaults, defaultsRunDirect);
             if (c.isPresent()) {
                 keptOwn.put(i, c.get());
                 int at = candidates.indexOf(c.get());
@@ -476,15 +481,16 @@ public final class Tuner {
 
     /**
      * The candidate that stands for the class's tile {@code incumbent} in the tuning file:
-     * {@link TuningTable#DEFAULTS} when it is the defaults (or every problem's default tile) and
-     * they are timed, the tile itself when every problem can still run it as fitted to it (an
-     * entry written by another version may not), else empty.
+     * {@link TuningTable#DEFAULTS} when it is the defaults (or every problem's default tile, none
+     * of them run on the direct kernel by the defaults: an entry of a tile runs the tile, where the
+     * defaults would run direct) and they are timed, the tile itself when every problem can still
+     * run it as fitted to it (an entry written by another version may not), else empty.
      */
     private static Optional<String> incumbentCandidate(String incumbent, KernelFamily family, List<Convolution> specs,
                                                        OpenClDeviceInfo device, List<String> candidates,
-                                                       boolean withDefaults) {
+                                                       boolean withDefaults, Predicate<Convolution> defaultsRunDirect) {
         boolean isDefaults = TuningTable.DEFAULTS.equals(incumbent) || withDefaults && specs.stream()
-                .allMatch(s -> family.defaultConfig(s, device).filter(incumbent::equals).isPresent());
+                .allMatch(s -> !defaultsRunDirect.test(s) && family.defaultConfig(s, device).filter(incumbent::equals).isPresent());
         if (isDefaults) {
             return candidates.contains(TuningTable.DEFAULTS) ? Optional.of(TuningTable.DEFAULTS) : Optional.empty();
         }

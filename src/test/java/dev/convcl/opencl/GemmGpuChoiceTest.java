@@ -66,6 +66,9 @@ class GemmGpuChoiceTest {
         "c=128 h=17 w=17 k=192 kh=7 kw=1 stride=1 pad=3,0 dil=1 groups=1   | 32 | gemm-64", // inception3.7x1: direct 1.399, gemm-64 0.273
         "c=512 h=7 w=7 k=512 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1       | 8  | gemm-32", // ResNet-18's layer4 3x3: direct 1.30 (1.4 TFLOP/s); the tile not measured on it (its 14x14 layer3: gemm-64 0.31)
         "c=448 h=8 w=8 k=384 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1       | 8  | gemm-32", // Inception's 8x8 3x3: direct 1.00 (1.6 TFLOP/s); the tile not measured on it
+        "c=1024 h=7 w=7 k=1024 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32    | 1  | direct ", // ResNeXt-50's res5 grouped 3x3: not measured alone; grouped layers ran
+        "c=1024 h=7 w=7 k=1024 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32    | 2  | direct ", //   1.2-2.5x faster on direct at batch 1 and 32 (res2-res4 above), so every
+        "c=1024 h=7 w=7 k=1024 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32    | 4  | direct ", //   batch stays there (they keep the 64x64 tile, whose rows are half empty)
     })
     void theRuleGivesEachMeasuredLayerItsKernel(String layer, int n, String rule) {
         Convolution c = Conv2d.parse("op=conv2d n=" + n + " " + layer.strip() + " bias=1");

@@ -231,12 +231,15 @@ class TunerOpenClTest {
     /**
      * Where selection runs a problem on the direct kernel without a tuning entry (on a GPU,
      * {@link GemmDefaults#gpuPrefersDirect}; here the test says so on any device), the defaults
-     * candidate times the direct kernel, not the default tile: a tile slower than it leaves the
-     * class to the defaults (so plans keep the rule), one faster takes the class. The tile's times
-     * are made up (1000 ms, then a microsecond a call); the direct kernel runs for real.
+     * candidate times the direct kernel, and the problem's default tile is timed as a tile of its
+     * own: a tile slower than the direct kernel leaves the class to the defaults (so plans keep the
+     * rule), one faster takes the class. An entry of the default tile in the tuning file stands
+     * for that tile, not for the defaults (an entry of a tile runs the tile). The tiles' times are
+     * made up (the default tile 1000 ms a call, the other 1000 ms and then a microsecond); the
+     * direct kernel runs for real.
      */
     @Test
-    void theDefaultsRunTheDirectKernelWhereSelectionWould() {
+    void theDefaultsRunTheDirectKernelWhereSelectionWould() throws Exception {
         try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
             OpenClContext ctx = cl.context();
             String d = KernelFamily.GEMM.defaultConfig(DENSE, ctx.info()).orElseThrow();
@@ -244,7 +247,7 @@ class TunerOpenClTest {
             for (double otherMillis : new double[] {1000, 1e-3}) {
                 List<String> progress = new ArrayList<>();
                 List<String> built = new ArrayList<>();
-                Tuner.PlanFactory made = madeUpMillis((cfg, spec) -> otherMillis);
+                Tuner.PlanFactory made = madeUpMillis((cfg, spec) -> cfg.equals(d) ? 1000 : otherMillis);
                 Tuner.PlanFactory factory = (c, spec, cfg) -> {
                     built.add(cfg);
                     return made.create(c, spec, cfg);
@@ -252,13 +255,29 @@ class TunerOpenClTest {
                 List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED,
                         s -> List.of(d, other), factory, true, s -> true);
                 assertEquals(1, choices.size(), progress.toString());
-                assertEquals(List.of(other), built, "the defaults ran the direct kernel, never the default tile " + d);
+                assertEquals(List.of(d, other), built, "the defaults ran the direct kernel; the default tile ran as a tile");
                 assertEquals(otherMillis > 1 ? TuningTable.DEFAULTS : other, choices.get(0).config(),
                         otherMillis + " ms a call against the direct kernel: " + progress);
                 TuningTable table = TuningTable.load(dir, ctx.info());
                 assertEquals(otherMillis > 1, table.tuned(KernelFamily.GEMM, DENSE, ctx.info()).isEmpty(),
                         "an entry of defaults leaves the problem to the device's rule");
             }
+            // the file says: the default tile for the class; tuning again times that tile as the
+            // incumbent (not the direct kernel in its name) and keeps it within the margin
+            String cls = KernelFamily.GEMM.classKey(DENSE);
+            TuningTable.load(dir, ctx.info()).with(KernelFamily.GEMM, cls,
+                    new TuningTable.Entry(d, 1.0, DENSE.toString(), Map.of())).save(dir);
+            List<String> progress = new ArrayList<>();
+            List<String> built = new ArrayList<>();
+            Tuner.PlanFactory made = madeUpMillis((cfg, spec) -> 1e-3);
+            Tuner.PlanFactory factory = (c, spec, cfg) -> {
+                built.add(cfg);
+                return made.create(c, spec, cfg);
+            };
+            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DENSE), progress::add, dir, Tuner.Budget.UNLIMITED,
+                    s -> List.of(other), factory, true, s -> true);
+            assertEquals(List.of(d, other), built, "the incumbent tile, then the candidate: " + progress);
+            assertEquals(d, choices.get(0).config(), "a tie keeps the file's tile: " + progress);
             assertEquals(0, ctx.liveObjects());
         }
     }
