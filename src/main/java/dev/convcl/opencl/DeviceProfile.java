@@ -166,7 +166,8 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * whole-row tiles"): 1.2-2.1x on 80-, 96- and 112-wide outputs with AVX-512, 1.2-1.9x with
      * AVX2, although there its 28 accumulator vectors of 16 floats are 56 of the 16 registers'
      * worth (the kernel is bound by its loads; see {@link #depthwiseWidth}). GPU: work-groups of
-     * 16 x 8 work-items (fewer when the device allows fewer) of 2-wide vectors and 2 rows. Every
+     * 16 x 8 work-items (fewer when the device allows fewer) of 2-wide vectors and 2 rows; for
+     * kernels of {@link #HUGE_KERNEL} and more, 8 x 8 work-items of one 4-wide vector and 1 row. Every
      * tile handed out is fitted to the output ({@link KernelTile#fittedTo}: on a GPU, 1 row where
      * the output has no more rows than the group, where the second would be padding) and fits the
      * work-group and local-memory limits (else the next candidate; else none).
@@ -190,6 +191,13 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
 
     private DepthwisePlan.Tile depthwisePreferred(Convolution spec) {
         if (!cpuLike) {
+            if (Math.max(spec.kh(), spec.kw()) >= HUGE_KERNEL && maxWorkGroup >= 64) {
+                // 8x8 work-items, one row of one 4-float vector each: RepLKNet's 31x31 depthwise
+                // on 56x56 ran 0.062 ms of kernel on an H200 against 0.096 on the 16x8 tile of
+                // 2-float vectors and 2 rows below, `convcl tune`'s winner of 11 candidates for
+                // its class (docs/performance-notes.md, "NVIDIA GPU again")
+                return new DepthwisePlan.Tile(4, 1, 1, 8, 8);
+            }
             int wgx = (int) Math.min(16, maxWorkGroup);
             int wgy = (int) Math.max(1, Math.min(8, maxWorkGroup / wgx));
             return new DepthwisePlan.Tile(2, 1, 2, wgx, wgy);
@@ -214,6 +222,9 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * {@link #WHOLE_ROW_VECTORS} vectors ({@link #depthwise}).
      */
     static final int WHOLE_ROW_ROWS = 4;
+
+    /** The kernel size from which a GPU's default depthwise tile is the one measured on 31x31 (the tuner's class {@code huge}). */
+    static final int HUGE_KERNEL = 16;
 
     /** The most vectors a row of the CPU default depthwise tile covering whole output rows has. */
     static final int WHOLE_ROW_VECTORS = 7;

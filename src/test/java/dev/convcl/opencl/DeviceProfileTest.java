@@ -342,6 +342,27 @@ class DeviceProfileTest {
                 Problems.parse("op=conv2d n=1 c=8 h=7 w=7 k=8 kh=13 kw=13 stride=2 pad=6 groups=8")));
     }
 
+    /**
+     * A GPU's default depthwise tile: 16x8 work-items of 2-float vectors and 2 rows, except for
+     * kernels of 16 and more (RepLKNet's 27-31), 8x8 work-items of one 4-float vector and 1 row,
+     * the tile `convcl tune` chose for the 31x31 on an H200 (0.062 ms against 0.096); a device
+     * whose work-groups hold fewer than 64 work-items keeps the small tile.
+     */
+    @Test
+    void gpusRunHugeDepthwiseKernelsOnEightByEightGroupsOfFourFloatVectors() {
+        Convolution dw31 = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 stride=1 pad=15 dil=1 groups=128 bias=1");
+        Convolution dw29 = Problems.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 stride=1 pad=14 dil=1 groups=256 bias=1");
+        Convolution dw13 = Problems.parse("op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 stride=1 pad=6 dil=1 groups=1024 bias=1");
+        Convolution dw3 = Problems.parse("op=conv2d n=1 c=32 h=112 w=112 k=32 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32 bias=1");
+        DeviceProfile gpu = DeviceProfile.of(NVIDIA);
+        assertEquals(new DepthwisePlan.Tile(4, 1, 1, 8, 8), gpu.depthwise(dw31).orElseThrow());
+        assertEquals(new DepthwisePlan.Tile(4, 1, 1, 8, 8), gpu.depthwise(dw29).orElseThrow());
+        assertEquals(2, gpu.depthwise(dw13).orElseThrow().vw(), "13x13 keeps the small tile");
+        assertEquals(new DepthwisePlan.Tile(2, 1, 2, 16, 8), gpu.depthwise(dw3).orElseThrow());
+        assertTrue(DeviceProfile.of(EMBEDDED).depthwise(dw31).map(t -> t.workGroupSize() <= 64).orElse(true),
+                "a device of 64 work-items a group runs only tiles within it");
+    }
+
     @Test
     void gpusGetWorkGroupsOfWarpsWithinTheirLimits() throws IOException {
         Convolution dense = Problems.parse("op=conv2d n=1 c=128 h=28 w=28 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
