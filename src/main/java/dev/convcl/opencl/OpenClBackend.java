@@ -142,10 +142,11 @@ public final class OpenClBackend implements Backend {
         GemmConfig tile = GemmConfig.parse(
                 tuned.or(() -> KernelFamily.GEMM.defaultConfig(c, context.info())).orElseThrow());
         Optional<String> why = GemmConvPlan.unsuitableReason(c, tile, context.info());
-        if (why.isPresent() || GemmDefaults.cpuLike(context.info()) || tuned.isPresent()) {
+        if (why.isPresent() || tuned.isPresent()) {
             return why;
         }
-        return GemmDefaults.gpuPrefersDirect(c, tile, context.info().computeUnits());
+        // the same rule the tuner times as the defaults
+        return GemmDefaults.untunedPrefersDirect(c, context.info());
     }
 
     /**

@@ -32,6 +32,11 @@ class DeviceProfileTest {
     /** An NVIDIA-like GPU: warps of 32, 48 KiB of local memory, groups up to 1024, native width 1. */
     static final OpenClDeviceInfo NVIDIA = device("NVIDIA GeForce RTX 3060", "NVIDIA Corporation", "GPU", 28,
             48 << 10, 1024, 1, 1);
+    /** RepLKNet's 31x31, 29x29 and 13x13 depthwise layers (stages 1, 2 and 4). */
+    static final Convolution DW31 = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 pad=15 groups=128");
+    static final Convolution DW29 = Problems.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256");
+    static final Convolution DW13 = Problems.parse("op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 pad=6 groups=1024");
+
     /** A small embedded GPU: 2 compute units, 16 KiB of local memory, groups up to 64, float4. */
     static final OpenClDeviceInfo EMBEDDED = device("Mali-G31", "ARM", "GPU", 1, 16 << 10, 64, 4, 4);
 
@@ -270,9 +275,9 @@ class DeviceProfileTest {
 
     @Test
     void largeKernelsOnSmallMapsDefaultToTheRowReuseKernelOnCpus() {
-        Convolution dw31 = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 pad=15 groups=128");
-        Convolution dw29 = Problems.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 pad=14 groups=256");
-        Convolution dw13 = Problems.parse("op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 pad=6 groups=1024");
+        Convolution dw31 = DW31;
+        Convolution dw29 = DW29;
+        Convolution dw13 = DW13;
         Convolution dw5 = Problems.parse("op=conv2d n=1 c=128 h=14 w=14 k=128 kh=5 kw=5 pad=2 groups=128");
         Convolution dw27 = Problems.parse("op=conv2d n=1 c=512 h=14 w=14 k=512 kh=27 kw=27 pad=13 groups=512");
         // AVX-512: the 2x16-float and 1x16-float tiles of 7 rows fit its 28 accumulator registers
@@ -350,9 +355,9 @@ class DeviceProfileTest {
      */
     @Test
     void gpusRunHugeDepthwiseKernelsOnEightByEightGroupsOfFourFloatVectors() {
-        Convolution dw31 = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=31 kw=31 stride=1 pad=15 dil=1 groups=128 bias=1");
-        Convolution dw29 = Problems.parse("op=conv2d n=1 c=256 h=28 w=28 k=256 kh=29 kw=29 stride=1 pad=14 dil=1 groups=256 bias=1");
-        Convolution dw13 = Problems.parse("op=conv2d n=1 c=1024 h=7 w=7 k=1024 kh=13 kw=13 stride=1 pad=6 dil=1 groups=1024 bias=1");
+        Convolution dw31 = DW31;
+        Convolution dw29 = DW29;
+        Convolution dw13 = DW13;
         Convolution dw3 = Problems.parse("op=conv2d n=1 c=32 h=112 w=112 k=32 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32 bias=1");
         DeviceProfile gpu = DeviceProfile.of(NVIDIA);
         assertEquals(new DepthwisePlan.Tile(4, 1, 1, 8, 8), gpu.depthwise(dw31).orElseThrow());
