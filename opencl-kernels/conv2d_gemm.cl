@@ -715,3 +715,68 @@ void conv2d_gemm_lm(__global const real* restrict input,
     }
 }
 #endif
+
+#ifdef PAD_ROWS
+/* pad_input: input [N*C][H][W] -> the padded layout [N*C][IHP][IWP] followed by slack, TOTAL
+ * elements in all: each plane's image at row padT, column padL, zeros everywhere else (the padding
+ * and the slack after the last plane). Every element of the layout is written, so a scratchpad
+ * that another plan used needs no fill first, and one command does what a fill and a rectangular
+ * copy did (POCL runs those two on one thread each, with its ~15 us between commands).
+ * PAD_ROWS=1 (CPU devices): a work-item writes one row of IWP elements (ROWS = ceil(TOTAL/IWP)
+ * rows; the last one may end early, at TOTAL), the image's part in vectors of VW.
+ * PAD_ROWS=0 (GPUs): a work-item writes one element; NDRange (round_up(IWP, l0), ROWS).
+ * Arguments: input, padded, H, W, IHP, IWP, padT, padL, IMAGE_ROWS (N*C*IHP: the rows that hold
+ * an image's row or padding; the rest are slack), ROWS, TOTAL. */
+__kernel void pad_input(__global const real* restrict input, __global real* restrict padded,
+                        const int H, const int W, const int IHP, const int IWP, const int padT,
+                        const int padL, const int IMAGE_ROWS, const int ROWS, const int TOTAL)
+{
+#if PAD_ROWS
+    const int row = get_global_id(0);
+    if (row >= ROWS) {
+        return;
+    }
+    __global real* d = padded + (size_t)row * IWP;
+    const int plane = row / IHP;
+    const int y = row - plane * IHP - padT;
+    if (row >= IMAGE_ROWS || y < 0 || y >= H) {
+        const int end = (int)min((size_t)IWP, (size_t)TOTAL - (size_t)row * IWP);
+        int x = 0;
+        for (; x + VW <= end; x += VW) {
+            VSTORE((realv)(0.0f), d + x);
+        }
+        for (; x < end; ++x) {
+            d[x] = (real)0.0f;
+        }
+        return;
+    }
+    for (int x = 0; x < padL; ++x) {
+        d[x] = (real)0.0f;
+    }
+    const __global real* s = input + ((size_t)plane * H + y) * W;
+    __global real* di = d + padL;
+    int x = 0;
+    for (; x + VW <= W; x += VW) {
+        VSTORE(VLOAD(s + x), di + x);
+    }
+    for (; x < W; ++x) {
+        di[x] = s[x];
+    }
+    for (int x2 = padL + W; x2 < IWP; ++x2) {
+        d[x2] = (real)0.0f;
+    }
+#else
+    const int x = get_global_id(0);
+    const int row = get_global_id(1);
+    const size_t o = (size_t)row * IWP + x;
+    if (x >= IWP || row >= ROWS || o >= (size_t)TOTAL) {
+        return;
+    }
+    const int plane = row / IHP;
+    const int y = row - plane * IHP - padT;
+    const int xi = x - padL;
+    padded[o] = row < IMAGE_ROWS && y >= 0 && y < H && xi >= 0 && xi < W
+            ? input[((size_t)plane * H + y) * W + xi] : (real)0.0f;
+#endif
+}
+#endif

@@ -1,9 +1,6 @@
 package dev.convcl.opencl;
 
 import static org.jocl.CL.CL_MEM_READ_WRITE;
-import static org.jocl.CL.clEnqueueCopyBuffer;
-import static org.jocl.CL.clEnqueueCopyBufferRect;
-import static org.jocl.CL.clEnqueueFillBuffer;
 
 import dev.convcl.Arg;
 import dev.convcl.Convolution;
@@ -15,27 +12,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jocl.CLException;
-import org.jocl.Pointer;
-import org.jocl.cl_event;
 
 /**
  * Ordinary (non-depthwise) conv2d as an implicit GEMM ({@code conv2d_gemm.cl}) with one
  * {@link GemmConfig}. The channel-vector kernel with tiles within output rows reads the caller's
  * input in place and pads as it reads ({@code IMPLICIT_PAD}, {@link Geometry#implicitPad}).
  * Otherwise (tiles along the virtual grid, the pixel-vector and local-memory kernels) a call
- * copies the input, on the device, into a zero-padded layout (a rectangular copy to row pad_top,
- * column pad_left of planes of (h + pad_top + pad_bottom) x (w + pad_left + pad_right): the
- * padding is zeroed once at creation; skipped when there is no padding and no slack, and when
- * there is no padding and the caller's buffer already holds the slack: {@link #sourceReadBytes()}). Then it
- * runs the GEMM kernel, whose epilogue adds the bias and applies the post-op chain (reading the
- * sum tensor), and leaves the output in place. The padded layout is the plan's scratchpad
- * ({@link #scratchpadBytes()}): its own buffer, or one shared with the other plans of a compiled
- * graph ({@link #useScratchpad}), whose padding another plan may have
- * overwritten, so each call zeroes it again before the copy. The weights are packed on the
- * device ({@code pack_weights}) into the plan's panel layout: once when they are bound, or on each
- * call that passes them. {@link #lastKernelMillis()} is the packing (when it ran) plus the GEMM;
- * {@link #lastDeviceMillis()} adds the copy into the padded input layout and the fill before it
- * (when the call made them): a cost some tiles pay and others do not, which the tuner must see.
+ * copies the input, on the device, into a zero-padded layout (the image at row pad_top, column
+ * pad_left of planes of (h + pad_top + pad_bottom) x (w + pad_left + pad_right), then slack; skipped
+ * when there is no padding and no slack, and when there is no padding and the caller's buffer
+ * already holds the slack: {@link #sourceReadBytes()}). One kernel, {@code pad_input}, writes every
+ * element of the layout, image and zeros alike, so the layout can be the plan's own buffer or a
+ * scratchpad shared with the other plans of a compiled graph ({@link #useScratchpad}) that another
+ * plan overwrote. (A fill of the layout and a rectangular copy into it did the same in two
+ * commands, each run by POCL on one thread.) Then it runs the GEMM kernel, whose epilogue adds the
+ * bias and applies the post-op chain (reading the sum tensor), and leaves the output in place.
+ * The padded layout is the plan's scratchpad ({@link #scratchpadBytes()}). The weights are packed
+ * on the device ({@code pack_weights}) into the plan's panel layout: once when they are bound, or
+ * on each call that passes them. {@link #lastKernelMillis()} is the packing (when it ran) plus the
+ * GEMM; {@link #lastDeviceMillis()} adds the copy into the padded input layout (when the call made
+ * it): a cost some tiles pay and others do not, which the tuner must see.
  */
 final class GemmConvPlan implements Primitive {
     static final String SOURCE = "conv2d_gemm.cl";
@@ -54,14 +50,17 @@ final class GemmConvPlan implements Primitive {
     private final boolean copiesInput;
     /** The padded input layout, the plan's own or a shared scratchpad; null when not copied. */
     private DeviceBuffer input;
-    /** Whether {@link #input} is shared: its padding must be zeroed again on each call. */
+    /** Whether {@link #input} is shared (not the plan's own, not closed with it). */
     private boolean sharedInput;
+    /** {@code pad_input}, which writes the padded layout; null when the input is not copied. */
+    private final OpenClKernel pad;
+    private final long[] padGlobal, padLocal;
     private final DeviceBuffer packed;
     private final long[] packGlobal, packLocal, gemmGlobal, gemmLocal;
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
     private final LaunchEvents events;
-    /** The last call's copy into the padded input layout and the fill before it (not kernels). */
+    /** The last call's copy into the padded input layout (not counted as the call's kernels). */
     private final LaunchEvents copies;
     /** Where weights passed with a call are packed (allocated on the first such call). */
     private DeviceBuffer callPacked;
@@ -135,10 +134,31 @@ final class GemmConvPlan implements Primitive {
             copiesInput = geo.copiesInput(spec);
             if (copiesInput) {
                 input = own(ctx.allocate("input (padded)", geo.inputFloats * elem, CL_MEM_READ_WRITE));
-                // The padding and the slack are never written again: zero them once.
-                input.fill(0f);
+                boolean rows = GemmDefaults.cpuLike(ctx.info());
+                pad = own(ctx.programs().kernel(SOURCE, KernelOptions.of(spec.dataType()).define("PAD_ROWS", rows ? 1 : 0)
+                        .define("VW", rows ? GemmDefaults.nativeWidth(ctx.info()) : 1).toString(), "pad_input"));
+                long total = geo.inputFloats;
+                long padRows = (total + geo.iwp - 1) / geo.iwp;
+                pad.arg(2, spec.h()).arg(3, spec.w()).arg(4, geo.ihp).arg(5, geo.iwp).arg(6, spec.padTop())
+                        .arg(7, spec.padLeft()).arg(8, (int) ((long) spec.n() * spec.c() * geo.ihp)).arg(9, (int) padRows)
+                        .arg(10, (int) total);
+                long most = OpKernelPlan.localSize(ctx.info());
+                if (rows) {
+                    // a row a work-item; about 8 work-groups a compute unit, so both ends of the
+                    // layout (zeros, image rows) spread over the cores
+                    long ls = Math.max(1, Math.min(most, padRows / (8L * Math.max(1, ctx.info().computeUnits()))));
+                    padLocal = new long[] {ls};
+                    padGlobal = new long[] {DirectConvPlan.roundUp(padRows, ls)};
+                } else {
+                    long l0 = Math.min(most, Long.highestOneBit(Math.max(1, geo.iwp - 1)) * 2);
+                    long l1 = Math.max(1, most / l0);
+                    padLocal = new long[] {l0, l1};
+                    padGlobal = new long[] {DirectConvPlan.roundUp(geo.iwp, l0), DirectConvPlan.roundUp(padRows, l1)};
+                }
             } else {
                 input = null;
+                pad = null;
+                padLocal = padGlobal = null;
             }
             packed = own(ctx.allocate("weight (packed)", geo.packedFloats * elem, CL_MEM_READ_WRITE));
             int a = 1; // argument 0, the weights, is set when packing
@@ -304,34 +324,11 @@ final class GemmConvPlan implements Primitive {
         }
     }
 
-    /** Copies the input into the interior of the padded planes (one rectangular copy for all N*C planes). */
+    /** Writes the padded layout from {@code src}: the image in its interior, zeros around it and in the slack. */
     private void copyInput(DeviceBuffer src) {
-        long rowBytes = (long) spec.w() * elem;
         ctx.injectFault(OpenClContext.FaultSite.WRITE, "input (padded)");
-        if (sharedInput) {
-            // Another plan's call may have left anything here: zero what this call reads (the
-            // interior is overwritten by the copy below; only the padding and the slack matter,
-            // but one fill of the region is one command where the borders would be many).
-            long from = geo.padded ? 0 : spec.inputSize() * elem;
-            cl_event fill = new cl_event();
-            clEnqueueFillBuffer(ctx.queue(), input.mem(), Pointer.to(new byte[] {0}), 1, from,
-                    scratchpadBytes() - from, 0, null, fill);
-            copies.add(fill);
-        }
-        if (!geo.padded) {
-            cl_event copy = new cl_event();
-            clEnqueueCopyBuffer(ctx.queue(), src.mem(), input.mem(), 0, 0, spec.inputSize() * elem, 0, null, copy);
-            copies.add(copy);
-            return;
-        }
-        // The image goes to row pad_top, column pad_left of each plane; the rows and columns after
-        // it (pad_bottom, pad_right, then the slack) stay zero.
-        cl_event copy = new cl_event();
-        clEnqueueCopyBufferRect(ctx.queue(), src.mem(), input.mem(), new long[] {0, 0, 0},
-                new long[] {(long) spec.padLeft() * elem, spec.padTop(), 0},
-                new long[] {rowBytes, spec.h(), (long) spec.n() * spec.c()},
-                rowBytes, rowBytes * spec.h(), (long) geo.iwp * elem, (long) geo.ihp * geo.iwp * elem, 0, null, copy);
-        copies.add(copy);
+        pad.arg(0, src).arg(1, input);
+        copies.add(pad.launch(padGlobal, padLocal));
     }
 
     @Override
@@ -339,14 +336,14 @@ final class GemmConvPlan implements Primitive {
         return events.millis();
     }
 
-    /** {@link #lastKernelMillis()} plus the copy into the padded input layout and the fill before it, when the call made them. */
+    /** {@link #lastKernelMillis()} plus the copy into the padded input layout, when the call made it. */
     @Override
     public synchronized double lastDeviceMillis() {
         double kernels = events.millis();
         return copies.commands() == 0 ? kernels : kernels + copies.millis();
     }
 
-    /** The copies and fills {@link #lastDeviceMillis()} adds to the last call's kernels (tests). */
+    /** The copy commands {@link #lastDeviceMillis()} adds to the last call's kernels (tests): 0 or 1. */
     synchronized int lastCopyCommands() {
         return copies.commands();
     }
