@@ -722,56 +722,63 @@ void conv2d_gemm_lm(__global const real* restrict input,
  * and the slack after the last plane). Every element of the layout is written, so a scratchpad
  * that another plan used needs no fill first, and one command does what a fill and a rectangular
  * copy did (POCL runs those two on one thread each, with its ~15 us between commands).
- * PAD_ROWS=1 (CPU devices): a work-item writes one row of IWP elements (ROWS = ceil(TOTAL/IWP)
- * rows; the last one may end early, at TOTAL), the image's part in vectors of VW.
- * PAD_ROWS=0 (GPUs): a work-item writes one element; NDRange (round_up(IWP, l0), ROWS).
+ * PAD_ROWS=1 (CPU devices): a work-item writes RPI consecutive rows of IWP elements (ROWS =
+ * ceil(TOTAL/IWP) rows in all; the last one may end early, at TOTAL), the image's part in vectors
+ * of VW: a row a work-item cost more in POCL's per-item overhead than in its copy where rows are
+ * short (512 planes of 9x9: 50 us).
+ * PAD_ROWS=0 (GPUs): a work-item writes one element, neighbouring work-items neighbouring
+ * addresses; 1-D NDRange round_up(TOTAL, local) (RPI is not read).
  * Arguments: input, padded, H, W, IHP, IWP, padT, padL, IMAGE_ROWS (N*C*IHP: the rows that hold
- * an image's row or padding; the rest are slack), ROWS, TOTAL. */
+ * an image's row or padding; the rest are slack), ROWS, TOTAL, RPI. */
 __kernel void pad_input(__global const real* restrict input, __global real* restrict padded,
                         const int H, const int W, const int IHP, const int IWP, const int padT,
-                        const int padL, const int IMAGE_ROWS, const int ROWS, const int TOTAL)
+                        const int padL, const int IMAGE_ROWS, const int ROWS, const int TOTAL,
+                        const int RPI)
 {
 #if PAD_ROWS
-    const int row = get_global_id(0);
-    if (row >= ROWS) {
+    const size_t first = get_global_id(0) * (size_t)RPI;
+    if (first >= (size_t)ROWS) {
         return;
     }
-    __global real* d = padded + (size_t)row * IWP;
-    const int plane = row / IHP;
-    const int y = row - plane * IHP - padT;
-    if (row >= IMAGE_ROWS || y < 0 || y >= H) {
-        const int end = (int)min((size_t)IWP, (size_t)TOTAL - (size_t)row * IWP);
-        int x = 0;
-        for (; x + VW <= end; x += VW) {
-            VSTORE((realv)(0.0f), d + x);
+    const int last = (int)min((size_t)ROWS, first + (size_t)RPI);
+    for (int row = (int)first; row < last; ++row) {
+        __global real* d = padded + (size_t)row * IWP;
+        const int plane = row / IHP;
+        const int y = row - plane * IHP - padT;
+        if (row >= IMAGE_ROWS || y < 0 || y >= H) {
+            const int end = (int)min((size_t)IWP, (size_t)TOTAL - (size_t)row * IWP);
+            int x = 0;
+            for (; x + VW <= end; x += VW) {
+                VSTORE((realv)(0.0f), d + x);
+            }
+            for (; x < end; ++x) {
+                d[x] = (real)0.0f;
+            }
+            continue;
         }
-        for (; x < end; ++x) {
+        for (int x = 0; x < padL; ++x) {
             d[x] = (real)0.0f;
         }
-        return;
-    }
-    for (int x = 0; x < padL; ++x) {
-        d[x] = (real)0.0f;
-    }
-    const __global real* s = input + ((size_t)plane * H + y) * W;
-    __global real* di = d + padL;
-    int x = 0;
-    for (; x + VW <= W; x += VW) {
-        VSTORE(VLOAD(s + x), di + x);
-    }
-    for (; x < W; ++x) {
-        di[x] = s[x];
-    }
-    for (int x2 = padL + W; x2 < IWP; ++x2) {
-        d[x2] = (real)0.0f;
+        const __global real* s = input + ((size_t)plane * H + y) * W;
+        __global real* di = d + padL;
+        int x = 0;
+        for (; x + VW <= W; x += VW) {
+            VSTORE(VLOAD(s + x), di + x);
+        }
+        for (; x < W; ++x) {
+            di[x] = s[x];
+        }
+        for (int x2 = padL + W; x2 < IWP; ++x2) {
+            d[x2] = (real)0.0f;
+        }
     }
 #else
-    const int x = get_global_id(0);
-    const int row = get_global_id(1);
-    const size_t o = (size_t)row * IWP + x;
-    if (x >= IWP || row >= ROWS || o >= (size_t)TOTAL) {
+    const size_t o = get_global_id(0);
+    if (o >= (size_t)TOTAL) {
         return;
     }
+    const int row = (int)(o / (size_t)IWP);
+    const int x = (int)(o - (size_t)row * IWP);
     const int plane = row / IHP;
     const int y = row - plane * IHP - padT;
     const int xi = x - padL;

@@ -116,6 +116,18 @@ final class GemmConvPlan implements Primitive {
      * {@code prefetchFromBytes} (0: never; see {@link Geometry#of(Convolution, GemmConfig, long)}).
      */
     GemmConvPlan(OpenClContext ctx, Convolution spec, GemmConfig config, long prefetchFromBytes) {
+        this(ctx, spec, config, prefetchFromBytes, GemmDefaults.cpuLike(ctx.info()));
+    }
+
+    /** Elements a CPU device's work-item of {@code pad_input} writes, at least: whole rows of the padded layout. */
+    static final long PAD_ITEM_FLOATS = 512;
+
+    /**
+     * As above; {@code padRows}: {@code pad_input} writes the padded layout a run of rows a
+     * work-item (the CPU form) or an element a work-item (the GPU form; tests run it on a CPU
+     * device with this).
+     */
+    GemmConvPlan(OpenClContext ctx, Convolution spec, GemmConfig config, long prefetchFromBytes, boolean padRows) {
         Optional<String> why = unsuitableReason(spec, config, ctx.info());
         if (why.isPresent()) {
             throw new IllegalArgumentException("gemm config " + config + " cannot run " + spec + ": " + why.get());
@@ -134,27 +146,29 @@ final class GemmConvPlan implements Primitive {
             copiesInput = geo.copiesInput(spec);
             if (copiesInput) {
                 input = own(ctx.allocate("input (padded)", geo.inputFloats * elem, CL_MEM_READ_WRITE));
-                boolean rows = GemmDefaults.cpuLike(ctx.info());
-                pad = own(ctx.programs().kernel(SOURCE, KernelOptions.of(spec.dataType()).define("PAD_ROWS", rows ? 1 : 0)
-                        .define("VW", rows ? GemmDefaults.nativeWidth(ctx.info()) : 1).toString(), "pad_input"));
+                pad = own(ctx.programs().kernel(SOURCE, KernelOptions.of(spec.dataType()).define("PAD_ROWS", padRows ? 1 : 0)
+                        .define("VW", padRows ? GemmDefaults.nativeWidth(ctx.info()) : 1).toString(), "pad_input"));
                 long total = geo.inputFloats;
-                long padRows = (total + geo.iwp - 1) / geo.iwp;
-                pad.arg(2, spec.h()).arg(3, spec.w()).arg(4, geo.ihp).arg(5, geo.iwp).arg(6, spec.padTop())
-                        .arg(7, spec.padLeft()).arg(8, (int) ((long) spec.n() * spec.c() * geo.ihp)).arg(9, (int) padRows)
-                        .arg(10, (int) total);
+                long rows = (total + geo.iwp - 1) / geo.iwp;
                 long most = OpKernelPlan.localSize(ctx.info());
-                if (rows) {
-                    // a row a work-item; about 8 work-groups a compute unit, so both ends of the
-                    // layout (zeros, image rows) spread over the cores
-                    long ls = Math.max(1, Math.min(most, padRows / (8L * Math.max(1, ctx.info().computeUnits()))));
-                    padLocal = new long[] {ls};
-                    padGlobal = new long[] {DirectConvPlan.roundUp(padRows, ls)};
-                } else {
-                    long l0 = Math.min(most, Long.highestOneBit(Math.max(1, geo.iwp - 1)) * 2);
-                    long l1 = Math.max(1, most / l0);
-                    padLocal = new long[] {l0, l1};
-                    padGlobal = new long[] {DirectConvPlan.roundUp(geo.iwp, l0), DirectConvPlan.roundUp(padRows, l1)};
+                long rowsPerItem = 1;
+                long items = total;
+                if (padRows) {
+                    // rows of PAD_ITEM_FLOATS or more a work-item, but 8 work-items a compute unit
+                    // or more where the layout has the rows
+                    long cus = Math.max(1, ctx.info().computeUnits());
+                    rowsPerItem = Math.max(1, Math.min((PAD_ITEM_FLOATS + geo.iwp - 1) / geo.iwp, rows / (8 * cus)));
+                    items = (rows + rowsPerItem - 1) / rowsPerItem;
                 }
+                pad.arg(2, spec.h()).arg(3, spec.w()).arg(4, geo.ihp).arg(5, geo.iwp).arg(6, spec.padTop())
+                        .arg(7, spec.padLeft()).arg(8, (int) ((long) spec.n() * spec.c() * geo.ihp)).arg(9, (int) rows)
+                        .arg(10, (int) total).arg(11, (int) rowsPerItem);
+                // on a CPU device about 8 work-groups a compute unit, so both the zeros and the
+                // image rows spread over the cores
+                long ls = padRows ? Math.max(1, Math.min(most, items / (8L * Math.max(1, ctx.info().computeUnits()))))
+                        : most;
+                padLocal = new long[] {ls};
+                padGlobal = new long[] {DirectConvPlan.roundUp(items, ls)};
             } else {
                 input = null;
                 pad = null;

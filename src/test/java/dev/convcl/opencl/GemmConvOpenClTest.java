@@ -449,9 +449,9 @@ class GemmConvOpenClTest {
                     }
                     int expected = copies ? 1 : 0; // one pad_input, shared scratchpad or not
                     assertEquals(expected, plan.lastCopyCommands(), cfg + " (copies the input: " + copies + ", shared "
-                            + "scratchpad: " + shared + "): the copies and fills its device time adds, " + spec);
-                    // Every event the call holds is a live object: the kernel's and the copy's and
-                    // fill's alike. A second call releases the first call's events unread, so the
+                            + "scratchpad: " + shared + "): the copy commands its device time adds, " + spec);
+                    // Every event the call holds is a live object: the kernels' and the copy's
+                    // alike. A second call releases the first call's events unread, so the
                     // count stays where it was.
                     int held = ctx.liveObjects();
                     assertEquals(-1, Tensors.firstMismatch(ref, Primitives.output(DEVICE.backend(), plan, spec, withoutWeights)),
@@ -478,16 +478,19 @@ class GemmConvOpenClTest {
 
     /**
      * {@code pad_input} writes every element of the padded layout, the zeros of the border and of
-     * the slack as well as the image, so a compiled graph's shared scratchpad needs no fill before
-     * it: on every shape of {@link #SHAPES} whose pixel-vector tile copies its input (padding on
-     * one side, both, or only along one axis; no padding but slack after the last plane), a
-     * scratchpad holding NaN everywhere gives exactly the reference's output, twice.
+     * the slack as well as the image, and nothing past it, so a compiled graph's shared scratchpad
+     * needs no fill before it: on every shape of {@link #SHAPES} whose pixel-vector tile copies
+     * its input (padding on one side, both, or only along one axis; no padding but slack after the
+     * last plane), in both forms of the kernel (rows a work-item, the CPU form; an element a
+     * work-item, the GPU form), a scratchpad holding NaN everywhere, 64 floats longer than the
+     * layout, holds exactly the layout built on the host after the call (and NaN past it), and the
+     * output is exactly the reference's, twice.
      */
     @Test
     void thePaddedCopyWritesEveryElementOfASharedScratchpad() {
         OpenClContext ctx = DEVICE.context();
         int ran = 0;
-        Set<Boolean> padded = new HashSet<>();
+        Set<String> layouts = new HashSet<>();
         for (int i = 0; i < SHAPES.size(); i++) {
             Convolution spec = Problems.parse(SHAPES.get(i));
             GemmConfig cfg = GemmConfig.pv(16, 8, 32, 1);
@@ -497,32 +500,57 @@ class GemmConvOpenClTest {
             }
             Args args = Tensors.args(spec, 7000 + i, true, 0);
             float[] ref = CrossCheck.reference(spec, args);
+            float[] src = ((HostTensor) args.get(Arg.SRC)).array();
             // a source of exactly the tensor's size: one the backend allocated would hold the slack,
             // and the tile would read it in place (aSourceBufferHoldingTheSlackIsReadInPlace)
             long inputBytes = 4L * spec.inputSize();
-            try (GemmConvPlan plan = new GemmConvPlan(ctx, spec, cfg);
-                 Memory scratch = DEVICE.backend().allocate("scratchpad", plan.scratchpadBytes());
-                 DeviceBuffer source = ctx.allocate("exact source", inputBytes, org.jocl.CL.CL_MEM_READ_WRITE)) {
-                DEVICE.backend().write(source, (HostTensor) args.get(Arg.SRC));
-                plan.useScratchpad(scratch);
-                float[] nan = new float[(int) (plan.scratchpadBytes() / 4)];
-                java.util.Arrays.fill(nan, Float.NaN);
-                for (int call = 0; call < 2; call++) {
-                    DEVICE.backend().write(scratch, (HostTensor) dev.convcl.Tensor.of(nan, nan.length));
-                    float[] out = runWithSource(plan, args, spec, source);
-                    int bad = Tensors.firstMismatch(ref, out);
-                    if (bad >= 0) {
-                        fail(spec + " with " + cfg + " on a scratchpad of NaN, call " + call + ": output " + bad + " is "
-                                + out[bad] + ", reference " + ref[bad]);
+            for (boolean rows : new boolean[] {true, false}) {
+                String what = spec + " with " + cfg + (rows ? ", pad_input by rows" : ", pad_input by elements");
+                try (GemmConvPlan plan = new GemmConvPlan(ctx, spec, cfg, 0, rows);
+                     Memory scratch = DEVICE.backend().allocate("scratchpad", plan.scratchpadBytes() + 4 * 64);
+                     DeviceBuffer source = ctx.allocate("exact source", inputBytes, org.jocl.CL.CL_MEM_READ_WRITE)) {
+                    DEVICE.backend().write(source, (HostTensor) args.get(Arg.SRC));
+                    plan.useScratchpad(scratch);
+                    GemmConvPlan.Geometry g = plan.geometry();
+                    float[] expected = new float[(int) (scratch.bytes() / 4)];
+                    java.util.Arrays.fill(expected, Float.NaN);
+                    java.util.Arrays.fill(expected, 0, (int) g.inputFloats, 0f);
+                    int planes = spec.n() * spec.c();
+                    for (int pl = 0; pl < planes; pl++) {
+                        for (int y = 0; y < spec.h(); y++) {
+                            System.arraycopy(src, (pl * spec.h() + y) * spec.w(), expected,
+                                    (pl * g.ihp + y + spec.padTop()) * g.iwp + spec.padLeft(), spec.w());
+                        }
                     }
-                    assertEquals(1, plan.lastCopyCommands(), "one pad_input a call: " + spec);
+                    float[] nan = new float[expected.length];
+                    java.util.Arrays.fill(nan, Float.NaN);
+                    for (int call = 0; call < 2; call++) {
+                        DEVICE.backend().write(scratch, (HostTensor) dev.convcl.Tensor.of(nan, nan.length));
+                        float[] out = runWithSource(plan, args, spec, source);
+                        int bad = Tensors.firstMismatch(ref, out);
+                        if (bad >= 0) {
+                            fail(what + " on a scratchpad of NaN, call " + call + ": output " + bad + " is " + out[bad]
+                                    + ", reference " + ref[bad]);
+                        }
+                        assertEquals(1, plan.lastCopyCommands(), "one pad_input a call: " + what);
+                        float[] layout = new float[expected.length];
+                        DEVICE.backend().read(scratch, (HostTensor) dev.convcl.Tensor.of(layout, layout.length));
+                        DEVICE.backend().finish();
+                        for (int e = 0; e < layout.length; e++) {
+                            if (Float.floatToRawIntBits(layout[e]) != Float.floatToRawIntBits(expected[e])) {
+                                fail(what + ", call " + call + ": element " + e + " of the scratchpad (layout of "
+                                        + g.inputFloats + " floats, planes " + g.ihp + "x" + g.iwp + ") is " + layout[e]
+                                        + ", expected " + expected[e]);
+                            }
+                        }
+                    }
+                    layouts.add(g.padded ? "padded" : "slack only");
+                    ran++;
                 }
-                padded.add(plan.geometry().padded);
-                ran++;
             }
         }
-        assertTrue(ran >= 10, "shapes whose pixel-vector tile copies its input: " + ran);
-        assertEquals(Set.of(true, false), padded, "both layouts: padded planes, and the input with slack after it");
+        assertTrue(ran >= 20, "shapes and forms whose pixel-vector tile copies its input: " + ran);
+        assertEquals(Set.of("padded", "slack only"), layouts, "both layouts: padded planes, and the input with slack after it");
         assertEquals(0, ctx.liveObjects(), "kernels and buffers left open");
     }
 
