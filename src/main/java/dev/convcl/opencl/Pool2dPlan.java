@@ -31,6 +31,13 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
         if (run < 1 || run > op.outW()) {
             throw new IllegalArgumentException("run " + run + " must be 1 to the output row's " + op.outW());
         }
+        if (sumsPlanes(op)) {
+            if (!(vw == 1 || vw == 2 || vw == 4 || vw == 8 || vw == 16)) {
+                throw new IllegalArgumentException("a global average pool sums its planes in vectors of 1, 2, 4, 8 or 16,"
+                        + " not " + vw);
+            }
+            return run;
+        }
         boolean wholeRows = run == op.outW() && run >= vw && op.window().strideW() <= 2;
         if (vw != 1 && !((vw == 4 || vw == 8 || vw == 16) && (run == vw || wholeRows))) {
             throw new IllegalArgumentException("vectors of " + vw + " need runs of one vector or whole rows at stride 1"
@@ -59,6 +66,9 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
      */
     static int vectorWidth(OpenClDeviceInfo device, Pool2d op) {
         int vw = GemmDefaults.nativeWidth(device);
+        if (sumsPlanes(op)) {
+            return DeviceProfile.of(device).cpuLike() && (vw == 2 || vw == 4 || vw == 8 || vw == 16) ? vw : 1;
+        }
         if (!DeviceProfile.of(device).cpuLike() || op.window().strideW() > 2 || !(vw == 4 || vw == 8 || vw == 16)) {
             return 1;
         }
@@ -68,6 +78,15 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
         return op.outW() >= vw ? vw : 1;
     }
 
+    /**
+     * Whether a work-item sums a whole plane ({@code PLANE} in pool2d.cl): global average pooling
+     * (an unpadded window of the whole plane; the divisor is the plane's size either way), on any
+     * device, a plane's inputs read in order in vectors of {@link #vectorWidth}.
+     */
+    static boolean sumsPlanes(Pool2d op) {
+        return op.kind() == Pool2d.Kind.AVG && op.isGlobal();
+    }
+
     static KernelOptions options(Pool2d op, int run, int vw) {
         Window2d w = op.window();
         return KernelOptions.of(op.dataType()).define("POOL_MAX", op.kind() == Pool2d.Kind.MAX ? 1 : 0)
@@ -75,7 +94,8 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
                 .define("SH", w.strideH()).define("SW", w.strideW()).define("PH", w.padTop()).define("PW", w.padLeft())
                 .define("PH_END", w.padBottom()).define("PW_END", w.padRight()).define("DH", w.dilH())
                 .define("DW", w.dilW()).define("IN_H", op.h()).define("IN_W", op.w())
-                .define("OUT_H", op.outH()).define("OUT_W", op.outW()).define("XR", run).define("VW", vw);
+                .define("OUT_H", op.outH()).define("OUT_W", op.outW()).define("XR", run).define("VW", vw)
+                .define("PLANE", sumsPlanes(op) ? 1 : 0);
     }
 
     @Override

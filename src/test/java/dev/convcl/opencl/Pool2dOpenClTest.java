@@ -44,7 +44,13 @@ class Pool2dOpenClTest {
             new Pool2d(Pool2d.Kind.MAX, 1, 2, 17, 17, Window2d.of(3, 3, 2, 2, 0, 0, 1, 1), false, false),
             new Pool2d(Pool2d.Kind.AVG, 1, 2, 8, 9, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), false, false),
             new Pool2d(Pool2d.Kind.AVG, 1, 2, 9, 18, Window2d.of(3, 3, 2, 2, 1, 1, 1, 1), true, false),
-            new Pool2d(Pool2d.Kind.MAX, 1, 2, 10, 10, Window2d.of(3, 3, 1, 1, 1, 1, 2, 2), false, false));
+            new Pool2d(Pool2d.Kind.MAX, 1, 2, 10, 10, Window2d.of(3, 3, 1, 1, 1, 1, 2, 2), false, false),
+            // global average pools, a plane a work-item: planes shorter than a vector, a vector and
+            // a lane, many vectors and a tail, one element
+            Pool2d.globalAverage(2, 3, 3, 5), Pool2d.globalAverage(1, 5, 17, 1), Pool2d.globalAverage(2, 16, 7, 7),
+            Pool2d.globalAverage(1, 4, 56, 57), Pool2d.globalAverage(3, 2, 1, 1),
+            // a global max pool keeps the window forms
+            new Pool2d(Pool2d.Kind.MAX, 1, 3, 7, 9, Window2d.of(7, 9, 1, 1, 0, 0, 1, 1), false, false));
 
     @Test
     void everyRunMatchesTheReference() {
@@ -52,6 +58,7 @@ class Pool2dOpenClTest {
         pools.addAll(EDGES);
         assertTrue(pools.stream().anyMatch(p -> p.outW() > 16), "a problem must have rows longer than 16");
         int checked = 0;
+        int planeSums = 0;
         for (Pool2d op : pools) {
             Args args = NetworkProblems.randomArgs(op, 5);
             if (op.kind() == Pool2d.Kind.MAX && pools.indexOf(op) % 2 == 0) {
@@ -65,11 +72,12 @@ class Pool2dOpenClTest {
             float[] expected = ((HostTensor) ref.get(Arg.DST)).toArray();
             int w = op.outW();
             boolean rows = op.window().strideW() <= 2;
-            int[][] runs = {{1, 1}, {3, 1}, {4, 4}, {8, 8}, {16, 16}, {w, 1}, {rows ? w : 0, 4}, {rows ? w : 0, 8},
-                {rows ? w : 0, 16}};
+            int[][] runs = Pool2dPlan.sumsPlanes(op) ? new int[][] {{1, 1}, {1, 2}, {1, 4}, {1, 8}, {1, 16}}
+                    : new int[][] {{1, 1}, {3, 1}, {4, 4}, {8, 8}, {16, 16}, {w, 1}, {rows ? w : 0, 4}, {rows ? w : 0, 8},
+                        {rows ? w : 0, 16}};
             for (int[] rv : runs) {
                 int run = rv[0], vw = rv[1];
-                if (run < 1 || run > w || run < vw) {
+                if (run < 1 || run > w || run < vw && !Pool2dPlan.sumsPlanes(op)) {
                     continue;
                 }
                 Args mine = NetworkProblems.copy(args);
@@ -84,9 +92,11 @@ class Pool2dOpenClTest {
                     assertTrue(err <= 1e-6, op + " with runs of " + run + " in vectors of " + vw + ": relative L2 error " + err);
                 }
                 checked++;
+                planeSums += Pool2dPlan.sumsPlanes(op) ? 1 : 0;
             }
         }
         assertTrue(checked > pools.size(), "checked " + checked + " plans of " + pools.size() + " problems");
+        assertTrue(planeSums >= 25, "global average pools summed a plane a work-item: " + planeSums);
     }
 
     @Test
