@@ -20,7 +20,8 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
     /**
      * A plan whose work-items compute {@code run} outputs along a row (1 to the row) in vectors of
      * {@code vw}, whatever the device: {@code vw} 1, or 4, 8 or 16 with {@code run == vw} or with
-     * whole rows ({@code run} the row) at stride 1 or 2.
+     * whole rows ({@code run} the row) at stride 1 or 2; a global average pool ({@link #sumsPlanes})
+     * sums each plane in vectors of {@code vw} 1, 2, 4, 8 or 16 ({@code run} 1, its output row).
      */
     Pool2dPlan(OpenClContext ctx, Pool2d op, int run, int vw) {
         super(ctx, op, "pool2d.cl", "pool2d", options(op, checkRun(op, run, vw), vw),
@@ -63,6 +64,7 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
      * The vector width of a CPU-like device's whole rows at stride 1 or 2: its native float width
      * (16 with AVX-512, 8 with AVX2), halved down to 4 while wider than the output row (Inception's
      * 8-wide rows: 8); 1 (scalar runs) on other devices, at larger strides or below 4 outputs a row.
+     * A global average pool's plane sums: the native width on a CPU-like device, 1 on others.
      */
     static int vectorWidth(OpenClDeviceInfo device, Pool2d op) {
         int vw = GemmDefaults.nativeWidth(device);
