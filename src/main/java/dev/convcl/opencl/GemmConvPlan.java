@@ -151,12 +151,12 @@ final class GemmConvPlan implements Primitive {
                 long total = geo.inputFloats;
                 long rows = (total + geo.iwp - 1) / geo.iwp;
                 long most = OpKernelPlan.localSize(ctx.info());
+                long cus = Math.max(1, ctx.info().computeUnits());
                 long rowsPerItem = 1;
                 long items = total;
                 if (padRows) {
                     // rows of PAD_ITEM_FLOATS or more a work-item, but 8 work-items a compute unit
                     // or more where the layout has the rows
-                    long cus = Math.max(1, ctx.info().computeUnits());
                     rowsPerItem = Math.max(1, Math.min((PAD_ITEM_FLOATS + geo.iwp - 1) / geo.iwp, rows / (8 * cus)));
                     items = (rows + rowsPerItem - 1) / rowsPerItem;
                 }
@@ -165,8 +165,7 @@ final class GemmConvPlan implements Primitive {
                         .arg(10, (int) total).arg(11, (int) rowsPerItem);
                 // on a CPU device about 8 work-groups a compute unit, so both the zeros and the
                 // image rows spread over the cores
-                long ls = padRows ? Math.max(1, Math.min(most, items / (8L * Math.max(1, ctx.info().computeUnits()))))
-                        : most;
+                long ls = padRows ? Math.max(1, Math.min(most, items / (8 * cus))) : most;
                 padLocal = new long[] {ls};
                 padGlobal = new long[] {DirectConvPlan.roundUp(items, ls)};
             } else {

@@ -33,7 +33,7 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
             throw new IllegalArgumentException("run " + run + " must be 1 to the output row's " + op.outW());
         }
         if (sumsPlanes(op)) {
-            if (!(vw == 1 || vw == 2 || vw == 4 || vw == 8 || vw == 16)) {
+            if (!planeWidth(vw)) {
                 throw new IllegalArgumentException("a global average pool sums its planes in vectors of 1, 2, 4, 8 or 16,"
                         + " not " + vw);
             }
@@ -69,7 +69,7 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
     static int vectorWidth(OpenClDeviceInfo device, Pool2d op) {
         int vw = GemmDefaults.nativeWidth(device);
         if (sumsPlanes(op)) {
-            return DeviceProfile.of(device).cpuLike() && (vw == 2 || vw == 4 || vw == 8 || vw == 16) ? vw : 1;
+            return DeviceProfile.of(device).cpuLike() && planeWidth(vw) ? vw : 1;
         }
         if (!DeviceProfile.of(device).cpuLike() || op.window().strideW() > 2 || !(vw == 4 || vw == 8 || vw == 16)) {
             return 1;
@@ -87,6 +87,11 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
      */
     static boolean sumsPlanes(Pool2d op) {
         return op.kind() == Pool2d.Kind.AVG && op.isGlobal();
+    }
+
+    /** Whether the plane sums take vectors of {@code vw}: 1, 2, 4, 8 or 16 (the prelude's realv). */
+    private static boolean planeWidth(int vw) {
+        return vw == 1 || vw == 2 || vw == 4 || vw == 8 || vw == 16;
     }
 
     static KernelOptions options(Pool2d op, int run, int vw) {
