@@ -26,6 +26,10 @@ public enum Arg {
     SHIFT("shift"),
     /** The second operand of an element-wise operation (PyTorch's {@code other} in {@code torch.add(input, other)}). Read. */
     OTHER("other"),
+    /** The second layer's filter of a {@link SqueezeExcitation} (torchvision's {@code fc2.weight}); its first layer's are {@link #WEIGHTS} and {@link #BIAS}. Read. */
+    FC2_WEIGHTS("fc2.weight"),
+    /** The second layer's bias of a {@link SqueezeExcitation} (torchvision's {@code fc2.bias}). Read. */
+    FC2_BIAS("fc2.bias"),
     /** The result. Written, every element. */
     DST("output");
 

@@ -21,7 +21,7 @@ import java.util.Map;
  * }</pre>
  */
 public sealed interface Operation permits Convolution, ChannelAffine, Binary, Pool2d, ChannelCopy, ChannelShuffle,
-        Pad2d, RoiAlign {
+        Pad2d, RoiAlign, SqueezeExcitation {
 
     /**
      * The operator's name in the one-line form ({@code op=}) and in messages.
@@ -94,11 +94,13 @@ public sealed interface Operation permits Convolution, ChannelAffine, Binary, Po
             case "channel_copy" -> ChannelCopy.fromFields(f);
             case "channel_shuffle" -> ChannelShuffle.fromFields(f);
             case "pad2d" -> Pad2d.fromFields(f);
+            case "squeeze_excitation" -> SqueezeExcitation.fromFields(f);
             case "roi_align" -> RoiAlign.fromFields(RoiAlign.Kind.ROI_ALIGN, f);
             case "ps_roi_align" -> RoiAlign.fromFields(RoiAlign.Kind.PS_ROI_ALIGN, f);
             case "deform_roi_pool" -> RoiAlign.fromFields(RoiAlign.Kind.DEFORM_ROI_POOL, f);
             default -> throw new IllegalArgumentException("op '" + op + "' is not one of conv2d, deform2d, channel_affine, "
-                    + "binary, pool2d, channel_copy, channel_shuffle, pad2d, roi_align, ps_roi_align, deform_roi_pool");
+                    + "binary, pool2d, channel_copy, channel_shuffle, pad2d, squeeze_excitation, roi_align, ps_roi_align, "
+                    + "deform_roi_pool");
         };
     }
 }

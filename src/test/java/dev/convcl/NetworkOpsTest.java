@@ -31,7 +31,7 @@ class NetworkOpsTest {
     /** The OpenCL implementation each operation must get from selection. */
     private static final Map<Class<? extends Operation>, String> OPENCL = Map.of(ChannelAffine.class, "channel-affine",
             Binary.class, "binary", Pool2d.class, "pool2d", ChannelCopy.class, "channel-copy", ChannelShuffle.class,
-            "channel-shuffle", Pad2d.class, "pad2d");
+            "channel-shuffle", Pad2d.class, "pad2d", SqueezeExcitation.class, "squeeze-excitation");
 
     static Stream<Operation> problems() {
         return NetworkProblems.all().stream();

@@ -29,6 +29,7 @@ public final class NetworkProblems {
             l.add(randomPool(r));
             l.add(randomCopy(r));
             l.add(randomShuffle(r));
+            l.add(randomSqueezeExcitation(r));
             l.add(new Pad2d(1 + r.nextInt(2), 1 + r.nextInt(4), 1 + r.nextInt(7), 1 + r.nextInt(7), r.nextInt(3),
                     r.nextInt(3), r.nextInt(3), r.nextInt(3), r.nextFloat() * 4 - 2));
         }
@@ -113,7 +114,17 @@ public final class NetworkProblems {
                 new ChannelShuffle(1, 8, 2, 2, 2),
                 new Pad2d(1, 2, 3, 4, 1, 0, 2, 3, 0f),
                 new Pad2d(2, 3, 1, 1, 0, 0, 0, 0, 1f),
-                new Pad2d(1, 1, 2, 3, 2, 1, 0, 4, Float.NEGATIVE_INFINITY));
+                new Pad2d(1, 1, 2, 3, 2, 1, 0, 4, Float.NEGATIVE_INFINITY),
+                // squeeze-and-excitation: a plane of 63 (vectors of 16 and a tail of 15), channels past a
+                // work-group of 64 and past four running sums of 16 (70, 130), no activations, a batch
+                // a CPU device shares out unevenly (5 images over 2 units: groups of 3 and 2)
+                new SqueezeExcitation(1, 16, 7, 9, 4, PostOps.of(Activation.relu()), PostOps.of(Activation.hardsigmoid())),
+                new SqueezeExcitation(2, 37, 5, 5, 9, PostOps.of(Activation.relu()), PostOps.of(Activation.sigmoid())),
+                new SqueezeExcitation(3, 70, 3, 4, 19, PostOps.of(Activation.silu()), PostOps.of(Activation.sigmoid())),
+                new SqueezeExcitation(1, 130, 20, 20, 66, PostOps.of(Activation.relu()), PostOps.of(Activation.sigmoid())),
+                new SqueezeExcitation(1, 3, 1, 1, 1, PostOps.none(), PostOps.none()),
+                new SqueezeExcitation(5, 8, 2, 3, 2, PostOps.of(Activation.gelu()),
+                        PostOps.of(Activation.hardsigmoid(0.2f, 0.4f))));
     }
 
     static PostOps randomPost(Random r) {
@@ -183,6 +194,13 @@ public final class NetworkProblems {
             step--;
         }
         return new ChannelCopy(n, h, w, src, srcStart, dst, r.nextInt(dst - ((count - 1) * step + 1) + 1), count, step);
+    }
+
+    static SqueezeExcitation randomSqueezeExcitation(Random r) {
+        PostOps[] acts = {PostOps.none(), PostOps.of(Activation.relu()), PostOps.of(Activation.silu()),
+            PostOps.of(Activation.sigmoid()), PostOps.of(Activation.hardsigmoid()), PostOps.of(Activation.hardswish())};
+        return new SqueezeExcitation(1 + r.nextInt(4), 1 + r.nextInt(80), 1 + r.nextInt(12), 1 + r.nextInt(12),
+                1 + r.nextInt(40), acts[r.nextInt(acts.length)], acts[r.nextInt(acts.length)]);
     }
 
     static ChannelShuffle randomShuffle(Random r) {

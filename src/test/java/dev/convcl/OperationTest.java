@@ -223,6 +223,13 @@ class OperationTest {
             "op=conv2d n=1 c=65536 h=1 w=1 k=65536 kh=1 kw=1 | weight would have 4294967296 elements",
             "op=conv2d n=1 c=1 h=2048 w=2048 k=1024 kh=1 kw=1 | output would have 4294967296 elements",
             "op=deform2d n=1 c=1 h=5000 w=5000 k=1 kh=7 kw=7 pad=3 | offset would have 2450000000 elements",
+            // squeeze-and-excitation: its own fields and rules
+            "op=squeeze_excitation n=1 c=16 h=7 w=7 squeeze=0 | squeeze=0 must be at least 1",
+            "op=squeeze_excitation n=1 c=16 h=7 w=7 | field 'squeeze' is missing",
+            "op=squeeze_excitation n=1 c=16 h=7 w=7 squeeze=4 act=relu+relu | act=relu+relu must be at most one activation",
+            "op=squeeze_excitation n=1 c=16 h=7 w=7 squeeze=4 scale_act=sum | scale_act=sum must be at most one activation",
+            "op=squeeze_excitation n=1 c=16 h=7 w=7 squeeze=4 k=3 | unknown field 'k'",
+            "op=squeeze_excitation n=1 c=65536 h=1 w=1 squeeze=65536 | weight would have 4294967296 elements",
     })
     void invalidSpecsAreRejectedNamingTheField(String line, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Operation.parse(line));

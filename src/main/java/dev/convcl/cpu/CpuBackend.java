@@ -11,9 +11,12 @@ import dev.convcl.HostTensor;
 import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.RoiAlign;
+import dev.convcl.SqueezeExcitation;
+import dev.convcl.Operation;
 import dev.convcl.spi.Backend;
 import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Memory;
+import dev.convcl.spi.Primitive;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -94,7 +97,9 @@ public final class CpuBackend implements Backend {
                 new CpuOpImplementation<>("cpu-channel-shuffle", ChannelShuffle.class,
                         op -> new CpuChannelShuffle(op, pool)),
                 new CpuOpImplementation<>("cpu-pad2d", Pad2d.class, op -> new CpuPad2d(op, pool)),
-                new CpuOpImplementation<>("cpu-roi-align", RoiAlign.class, op -> new CpuRoiAlign(op, pool))));
+                new CpuOpImplementation<>("cpu-roi-align", RoiAlign.class, op -> new CpuRoiAlign(op, pool)),
+                new CpuOpImplementation<>("cpu-squeeze-excitation", SqueezeExcitation.class,
+                        op -> new CpuSqueezeExcitation(op, this::firstAccepting))));
         this.implementations = List.copyOf(list);
     }
 
@@ -116,6 +121,16 @@ public final class CpuBackend implements Backend {
     private static CpuOpImplementation<Convolution> conv(String name, Function<Convolution, String> rule,
                                                          Function<Convolution, CpuPlan> create) {
         return new CpuOpImplementation<>(name, Convolution.class, "not a convolution", rule, create);
+    }
+
+    /** The plan of the first implementation that accepts {@code op} (selection without tuning: the CPU path has none). */
+    private Primitive firstAccepting(Operation op) {
+        for (Implementation i : implementations) {
+            if (i.validate(op).isEmpty()) {
+                return i.create(op, null);
+            }
+        }
+        throw new IllegalStateException("no CPU implementation accepts " + op);
     }
 
     public int threads() {

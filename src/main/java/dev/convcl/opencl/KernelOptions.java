@@ -79,6 +79,26 @@ final class KernelOptions {
         return this;
     }
 
+    /**
+     * Adds one activation outside the epilogue's chain: {@code -D<prefix>_KIND} (a POST_* code, 0
+     * for none), {@code -D<prefix>_A} and {@code -D<prefix>_B}, for kernels that apply the
+     * prelude's {@code ACTIVATION} at more than one place ({@code squeeze_excitation.cl}).
+     *
+     * @param prefix     the defines' prefix, e.g. {@code ACT}
+     * @param activation an empty chain or one activation
+     * @throws IllegalArgumentException for a longer chain or a sum step
+     */
+    KernelOptions activation(String prefix, PostOps activation) {
+        if (activation.ops().size() > 1 || activation.hasSum()) {
+            throw new IllegalArgumentException(prefix + " takes at most one activation, not " + activation);
+        }
+        Activation a = activation.isEmpty() ? null : (Activation) activation.ops().get(0);
+        text.append(" -D").append(prefix).append("_KIND=").append(a == null ? "0" : "POST_" + a.kind().name())
+                .append(" -D").append(prefix).append("_A=").append(literal(a == null ? 0f : a.alpha()))
+                .append(" -D").append(prefix).append("_B=").append(literal(a == null ? 0f : a.beta()));
+        return this;
+    }
+
     /** Empty when the kernels' epilogue can compute {@code postOps}, else why not. */
     static Optional<String> unsupported(PostOps postOps) {
         int n = postOps.ops().size();

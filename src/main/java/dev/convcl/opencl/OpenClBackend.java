@@ -13,6 +13,7 @@ import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
 import dev.convcl.Operation;
 import dev.convcl.RoiAlign;
+import dev.convcl.SqueezeExcitation;
 import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.PostOps;
@@ -46,7 +47,8 @@ import org.jocl.CLException;
  * whose tensors the device can hold: {@code channel-affine} ({@code channel_affine.cl}),
  * {@code binary} ({@code binary.cl}), {@code pool2d} ({@code pool2d.cl}), {@code channel-copy}
  * ({@code channel_copy.cl}), {@code channel-shuffle} ({@code channel_shuffle.cl}) and
- * {@code pad2d} ({@code pad2d.cl}); then {@code roi-align} ({@code roi_align.cl}: roi_align,
+ * {@code pad2d} ({@code pad2d.cl}), {@code squeeze-excitation} ({@code squeeze_excitation.cl}, when its
+ * local values fit half the device's local memory); then {@code roi-align} ({@code roi_align.cl}: roi_align,
  * ps_roi_align, deform_roi_pool).
  * The tiles of depthwise (all three implementations: one tuning family, whose winner per class
  * decides which selection takes), deform-gemm and gemm come from the device's {@link TuningTable}
@@ -78,6 +80,7 @@ public final class OpenClBackend implements Backend {
                 op("channel-copy", ChannelCopy.class, ChannelCopyPlan::new),
                 op("channel-shuffle", ChannelShuffle.class, ChannelShufflePlan::new),
                 op("pad2d", Pad2d.class, Pad2dPlan::new),
+                op("squeeze-excitation", SqueezeExcitation.class, SqueezeExcitationPlan::new),
                 op("roi-align", RoiAlign.class, RoiAlignPlan::new));
     }
 
@@ -332,6 +335,9 @@ public final class OpenClBackend implements Backend {
         Optional<String> epilogue = KernelOptions.unsupported(post);
         if (epilogue.isPresent()) {
             return epilogue;
+        }
+        if (op instanceof SqueezeExcitation se && SqueezeExcitationPlan.unsupported(context.info(), se) != null) {
+            return Optional.of(SqueezeExcitationPlan.unsupported(context.info(), se));
         }
         long max = context.maxAllocBytes();
         for (ArgSpec a : op.arguments()) {

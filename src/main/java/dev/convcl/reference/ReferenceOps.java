@@ -14,6 +14,7 @@ import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.PostOps;
 import dev.convcl.RoiAlign;
+import dev.convcl.SqueezeExcitation;
 import dev.convcl.Window2d;
 
 /**
@@ -54,6 +55,9 @@ public final class ReferenceOps {
             out = channelShuffle(s, in(args, Arg.SRC));
         } else if (op instanceof Pad2d p) {
             out = pad2d(p, in(args, Arg.SRC));
+        } else if (op instanceof SqueezeExcitation se) {
+            out = squeezeExcitation(se, in(args, Arg.SRC), in(args, Arg.WEIGHTS), in(args, Arg.BIAS),
+                    in(args, Arg.FC2_WEIGHTS), in(args, Arg.FC2_BIAS));
         } else if (op instanceof RoiAlign r) {
             double[] rois = in(args, Arg.ROIS);
             float[] check = new float[rois.length];
@@ -81,6 +85,41 @@ public final class ReferenceOps {
         for (int i = 0; i < x.length; i++) {
             int c = (i / plane) % op.c();
             y[i] = post.apply(x[i] * scale[c] + shift[c], sum != null ? sum[i] : 0);
+        }
+        return y;
+    }
+
+    /**
+     * The scale of a squeeze-and-excitation block, {@code [n, c]} as {@link SqueezeExcitation}
+     * defines it: the plane's mean, then the two layers with their activations.
+     */
+    public static double[] squeezeExcitation(SqueezeExcitation op, double[] x, double[] w1, double[] b1, double[] w2,
+            double[] b2) {
+        int c = op.c(), s = op.squeeze(), plane = op.h() * op.w();
+        double[] y = new double[op.n() * c];
+        double[] p = new double[c], z = new double[s];
+        for (int n = 0; n < op.n(); n++) {
+            for (int ch = 0; ch < c; ch++) {
+                double sum = 0;
+                for (int i = 0; i < plane; i++) {
+                    sum += x[(n * c + ch) * plane + i];
+                }
+                p[ch] = sum / plane;
+            }
+            for (int j = 0; j < s; j++) {
+                double acc = b1[j];
+                for (int ch = 0; ch < c; ch++) {
+                    acc += w1[j * c + ch] * p[ch];
+                }
+                z[j] = op.activation().apply(acc, 0);
+            }
+            for (int k = 0; k < c; k++) {
+                double acc = b2[k];
+                for (int j = 0; j < s; j++) {
+                    acc += w2[k * s + j] * z[j];
+                }
+                y[n * c + k] = op.scaleActivation().apply(acc, 0);
+            }
         }
         return y;
     }

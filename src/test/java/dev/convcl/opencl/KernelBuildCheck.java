@@ -6,6 +6,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.convcl.Binary;
 import dev.convcl.ChannelAffine;
+import dev.convcl.SqueezeExcitation;
 import dev.convcl.ChannelCopy;
 import dev.convcl.ChannelShuffle;
 import dev.convcl.Convolution;
@@ -143,6 +144,8 @@ public final class KernelBuildCheck {
                     plan = () -> new ChannelCopyPlan(ctx, c, vw);
                 } else if (op instanceof ChannelShuffle c) {
                     plan = () -> new ChannelShufflePlan(ctx, c, vw);
+                } else if (op instanceof SqueezeExcitation se) {
+                    plan = () -> new SqueezeExcitationPlan(ctx, se, vw);
                 }
                 if (plan != null) {
                     count += build(failures, op + " [vw=" + vw + "]", plan);

@@ -1,0 +1,152 @@
+package dev.convcl;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The per-channel scale of a squeeze-and-excitation block on an NCHW float32 tensor, as
+ * {@code torchvision.ops.SqueezeExcitation._scale} computes it (Hu et al., "Squeeze-and-Excitation
+ * Networks"; MobileNetV3, RegNetY, EfficientNet):
+ * {@code scale = scale_activation(fc2(activation(fc1(adaptive_avg_pool2d(input, 1)))))}, where
+ * {@code fc1} is a 1x1 convolution from {@code c} to {@code squeeze} channels and {@code fc2} one
+ * from {@code squeeze} back to {@code c}, both with bias. Per image {@code n} and channel {@code k}:
+ * <pre>
+ * p[c]   = (sum over the h*w pixels of input[n, c]) / (h * w)
+ * z[s]   = activation(fc1_bias[s] + sum_c fc1_weight[s, c] * p[c])
+ * out[k] = scale_activation(fc2_bias[k] + sum_s fc2_weight[k, s] * z[s])
+ * </pre>
+ * The block's output, {@code input * scale}, is a {@link Binary} multiply that broadcasts the scale
+ * over the plane. One operation for the three layers lets a backend compute the scale in one
+ * launch (on the OpenCL device one work-group an image) instead of a pool and two 1x1 convolutions
+ * on 1x1 maps, three launches of little work each.
+ *
+ * <p>Arguments ({@link #arguments()}): {@link Arg#SRC} {@code [n, c, h, w]}, {@link Arg#WEIGHTS}
+ * (torchvision's {@code fc1.weight}) {@code [squeeze, c, 1, 1]}, {@link Arg#BIAS}
+ * ({@code fc1.bias}) {@code [squeeze]}, {@link Arg#FC2_WEIGHTS} {@code [c, squeeze, 1, 1]},
+ * {@link Arg#FC2_BIAS} {@code [c]}, and {@link Arg#DST} {@code [n, c, 1, 1]}. A block without a
+ * bias passes zeros.
+ *
+ * <p>Rules: sizes at least 1; each activation a chain of at most one {@link Activation} (no sum
+ * step; empty for none). One-line form: {@code op=squeeze_excitation n= c= h= w= squeeze=
+ * [act=relu] [scale_act=sigmoid]} (an absent activation is none).
+ *
+ * @param n               batch size, at least 1
+ * @param c               channels of the input and of the scale, at least 1
+ * @param h               input height, at least 1
+ * @param w               input width, at least 1
+ * @param squeeze         channels between the two layers (torchvision's {@code squeeze_channels}), at least 1
+ * @param activation      after {@code fc1} (torchvision's default: ReLU), at most one activation
+ * @param scaleActivation after {@code fc2} (torchvision's default: sigmoid; MobileNetV3: hardsigmoid), at most one activation
+ * @param dataType        the element type
+ * @param direction       the pass
+ */
+public record SqueezeExcitation(int n, int c, int h, int w, int squeeze, PostOps activation, PostOps scaleActivation,
+                                DataType dataType, Direction direction) implements Operation {
+
+    static final Set<String> KEYS = Set.of("op", "n", "c", "h", "w", "squeeze", "act", "scale_act", "dt", "dir");
+
+    /**
+     * Checks every rule.
+     *
+     * @param n               batch size, at least 1
+     * @param c               channels, at least 1
+     * @param h               input height, at least 1
+     * @param w               input width, at least 1
+     * @param squeeze         channels between the two layers, at least 1
+     * @param activation      after {@code fc1}, at most one activation, not null
+     * @param scaleActivation after {@code fc2}, at most one activation, not null
+     * @param dataType        the element type, not null
+     * @param direction       the pass, not null
+     * @throws IllegalArgumentException naming the field, its value and the rule, e.g. {@code squeeze=0
+     *                                  must be at least 1}; also when the input would have 2^31 elements
+     *                                  or more
+     */
+    public SqueezeExcitation {
+        OneLine.positiveNchw(n, c, h, w);
+        OneLine.positive("squeeze", squeeze);
+        ShapeRules.notNull(activation, dataType, direction);
+        ShapeRules.notNull(scaleActivation, dataType, direction);
+        oneActivation("act", activation);
+        oneActivation("scale_act", scaleActivation);
+        OneLine.fits("input", n, c, h, w);
+        OneLine.fits("weight", squeeze, c);
+    }
+
+    /**
+     * A forward float32 descriptor.
+     *
+     * @param n               batch size, at least 1
+     * @param c               channels, at least 1
+     * @param h               input height, at least 1
+     * @param w               input width, at least 1
+     * @param squeeze         channels between the two layers, at least 1
+     * @param activation      after {@code fc1}, at most one activation
+     * @param scaleActivation after {@code fc2}, at most one activation
+     * @throws IllegalArgumentException naming the field, its value and the rule
+     */
+    public SqueezeExcitation(int n, int c, int h, int w, int squeeze, PostOps activation, PostOps scaleActivation) {
+        this(n, c, h, w, squeeze, activation, scaleActivation, DataType.F32, Direction.FORWARD);
+    }
+
+    private static void oneActivation(String field, PostOps p) {
+        if (p.ops().size() > 1 || p.hasSum()) {
+            throw new IllegalArgumentException(field + "=" + p + " must be at most one activation (no sum)");
+        }
+    }
+
+    @Override
+    public String name() {
+        return "squeeze_excitation";
+    }
+
+    /**
+     * The input's shape.
+     *
+     * @return {@code [n, c, h, w]}
+     */
+    public int[] inputShape() {
+        return new int[] {n, c, h, w};
+    }
+
+    /**
+     * The output's shape: one scale per image and channel.
+     *
+     * @return {@code [n, c, 1, 1]}
+     */
+    public int[] outputShape() {
+        return new int[] {n, c, 1, 1};
+    }
+
+    @Override
+    public List<ArgSpec> arguments() {
+        return List.of(new ArgSpec(Arg.SRC, inputShape(), "[N, C, H, W]"),
+                new ArgSpec(Arg.WEIGHTS, new int[] {squeeze, c, 1, 1}, "[S, C, 1, 1]"),
+                new ArgSpec(Arg.BIAS, new int[] {squeeze}, "[S]"),
+                new ArgSpec(Arg.FC2_WEIGHTS, new int[] {c, squeeze, 1, 1}, "[C, S, 1, 1]"),
+                new ArgSpec(Arg.FC2_BIAS, new int[] {c}, "[C]"),
+                new ArgSpec(Arg.DST, outputShape(), "[N, C, 1, 1]"));
+    }
+
+    /** The pooling's adds (one per input element) and the two layers' multiply-adds. */
+    @Override
+    public double flops() {
+        return (double) n * c * h * w + 2.0 * 2.0 * n * c * squeeze;
+    }
+
+    /** {@code op=squeeze_excitation n=1 c=16 h=56 w=56 squeeze=8 act=relu scale_act=hardsigmoid}. */
+    @Override
+    public String toString() {
+        return "op=squeeze_excitation n=" + n + " c=" + c + " h=" + h + " w=" + w + " squeeze=" + squeeze
+                + (activation.isEmpty() ? "" : " act=" + activation)
+                + (scaleActivation.isEmpty() ? "" : " scale_act=" + scaleActivation);
+    }
+
+    static SqueezeExcitation fromFields(Map<String, String> f) {
+        OneLine.checkKeys(f, KEYS);
+        int[] s = OneLine.nchw(f);
+        return new SqueezeExcitation(s[0], s[1], s[2], s[3], OneLine.intField(f, "squeeze"),
+                PostOps.parse(f.get("act")), PostOps.parse(f.get("scale_act")), OneLine.dataType(f),
+                OneLine.direction(f));
+    }
+}
