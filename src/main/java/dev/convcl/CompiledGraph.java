@@ -63,6 +63,13 @@ public final class CompiledGraph implements AutoCloseable {
          */
         POOL_AFTER_POINTWISE(Passes.Pass.POOL_AFTER_POINTWISE),
         /**
+         * A squeeze-and-excitation block's scale (a global average pool, a 1x1 convolution to fewer
+         * channels, a 1x1 convolution back, each with at most one activation) computed as one
+         * {@link SqueezeExcitation}: on the OpenCL device one launch instead of three (MobileNetV3,
+         * RegNetY).
+         */
+        SQUEEZE_EXCITATION(Passes.Pass.SQUEEZE_EXCITATION),
+        /**
          * Channel movement in fewer steps: a channel shuffle of a concatenation written by the
          * concatenation's copies, a slice read only by a concatenation copied from its source
          * (ShuffleNet's units: five steps become three).

@@ -74,8 +74,10 @@ class GraphOpenClTest {
                         + s.backend() + " " + s.implementation() + ", not on the device");
                 kinds.add(s.operation().name());
             }
-            // the shuffle unit's channel shuffle is written by its concatenation's copies (dst_step 2)
-            assertEquals(Set.of("binary", "channel_affine", "channel_copy", "conv2d", "pad2d", "pool2d"),
+            // the shuffle unit's channel shuffle is written by its concatenation's copies (dst_step 2);
+            // the SE block's pool and 1x1 layers are one squeeze_excitation step
+            assertEquals(Set.of("binary", "channel_affine", "channel_copy", "conv2d", "pad2d", "pool2d",
+                    "squeeze_excitation"),
                     kinds, "the network should exercise every layer kind: " + net.steps());
             assertTrue(net.steps().stream().anyMatch(s -> s.name().endsWith("stage2.1.shuffle")
                     && s.operation() instanceof ChannelCopy c && c.dstStep() == 2), "the shuffle fused into the copies: "

@@ -14,6 +14,7 @@ import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.PostOps;
 import dev.convcl.RoiAlign;
+import dev.convcl.SqueezeExcitation;
 import dev.convcl.Value;
 import dev.convcl.Window2d;
 
@@ -77,6 +78,9 @@ public final class Descriptors {
         }
         if (l instanceof Layer.Linear lin) {
             return linear(lin, x[0]);
+        }
+        if (l instanceof Layer.SqueezeExcite se) {
+            return new SqueezeExcitation(x[0], x[1], x[2], x[3], se.squeeze(), se.activation(), se.scaleActivation());
         }
         if (l instanceof Layer.Roi r) {
             return new RoiAlign(RoiAlign.Kind.ROI_ALIGN, x[0], x[1], x[2], x[3], node.input(1).dim(0), r.outH(),

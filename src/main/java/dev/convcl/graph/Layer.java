@@ -191,6 +191,23 @@ public sealed interface Layer {
         }
     }
 
+    /**
+     * A squeeze-and-excitation block's scale ({@link dev.convcl.SqueezeExcitation}): the means of
+     * the input's planes, {@code fc1} ({@code [squeeze, c]}, bias {@code [squeeze]}) and its
+     * activation, {@code fc2} ({@code [c, squeeze]}, bias {@code [c]}) and its activation. Input: x
+     * {@code [N, C, H, W]}; output {@code [N, C, 1, 1]}.
+     *
+     * @param activation      after fc1: empty or one activation
+     * @param scaleActivation after fc2: empty or one activation
+     */
+    record SqueezeExcite(float[] w1, float[] b1, float[] w2, float[] b2, int squeeze, PostOps activation,
+                         PostOps scaleActivation) implements Layer {
+        @Override
+        public String kind() {
+            return "squeeze_excitation";
+        }
+    }
+
     /** A constant tensor (the node's output shape). No inputs. */
     record Constant(float[] values) implements Layer {
         @Override

@@ -22,7 +22,7 @@ import java.util.Set;
  * named after the nodes it replaces, joined by {@code +}. The order {@link #all} runs them: dead
  * nodes out, batch norm folded, parallel branches re-parameterised, the remaining batch norms made
  * channel-affine maps, activations fused, residual sums fused, average pools moved after their 1x1
- * convolutions.
+ * convolutions, squeeze-and-excitation scales made one node.
  */
 public final class Passes {
     private Passes() {
@@ -65,6 +65,16 @@ public final class Passes {
          */
         POOL_AFTER_POINTWISE,
         /**
+         * A squeeze-and-excitation block's scale, a global average pool read only by a 1x1
+         * convolution to fewer channels read only by a 1x1 convolution back to the pool's channels
+         * (each with bias or none, at most one activation, no sum), becomes one
+         * {@link Layer.SqueezeExcite} (a missing bias is zeros): one launch instead of three on the
+         * OpenCL device (MobileNetV3, RegNetY, EfficientNet). Only where the pooled and squeezed
+         * values fit 16 KiB (4096 floats), within the local memory every OpenCL device that runs
+         * the kernel has.
+         */
+        SQUEEZE_EXCITATION,
+        /**
          * Channel shuffles of concatenations and slices read only by a concatenation are folded into
          * the concatenation's copies. Applied when the graph is lowered ({@link Program#lower(GraphIr,
          * boolean)}), not by {@link #run}: it rewrites steps, not nodes.
@@ -97,6 +107,9 @@ public final class Passes {
         }
         if (passes.contains(Pass.POOL_AFTER_POINTWISE)) {
             g = poolAfterPointwise(g);
+        }
+        if (passes.contains(Pass.SQUEEZE_EXCITATION)) {
+            g = squeezeExcitation(g);
         }
         return g;
     }
@@ -305,6 +318,75 @@ public final class Passes {
         return !c.deformable() && c.groups() == 1 && cw.kh() == 1 && cw.kw() == 1 && cw.strideH() == 1
                 && cw.strideW() == 1 && cw.padTop() == 0 && cw.padLeft() == 0 && cw.padBottom() == 0
                 && cw.padRight() == 0 && !c.post().hasSum() && c.k() < in[1] && conv.inputs().size() == 1;
+    }
+
+    // ---------------------------------------------------------------- squeeze and excitation
+
+    /** The most pooled and squeezed values a fused block holds (see {@link Pass#SQUEEZE_EXCITATION}). */
+    static final int SQUEEZE_EXCITATION_VALUES = 4096;
+
+    /** Fuses squeeze-and-excitation scales into one node each (see {@link Pass#SQUEEZE_EXCITATION}). */
+    public static GraphIr squeezeExcitation(GraphIr ir) {
+        Rewrite r = new Rewrite(ir);
+        boolean changed = false;
+        for (int i = 0; i < r.nodes.size(); i++) {
+            Node fc2 = r.nodes.get(i);
+            if (fc2 == null || !pointwise(fc2)) {
+                continue;
+            }
+            int j = r.producerOf(fc2.input(0));
+            Node fc1 = j < 0 ? null : r.nodes.get(j);
+            if (fc1 == null || !pointwise(fc1) || !r.singleUse(fc1.output())) {
+                continue;
+            }
+            int p = r.producerOf(fc1.input(0));
+            Node pool = p < 0 ? null : r.nodes.get(p);
+            if (pool == null || !globalAverage(pool) || !r.singleUse(pool.output())) {
+                continue;
+            }
+            Layer.Conv c1 = (Layer.Conv) fc1.layer(), c2 = (Layer.Conv) fc2.layer();
+            int channels = pool.input(0).dim(1), squeeze = c1.k();
+            if (c2.k() != channels || c2.weightShape()[1] != squeeze
+                    || channels + squeeze > SQUEEZE_EXCITATION_VALUES) {
+                continue;
+            }
+            Layer.SqueezeExcite se = new Layer.SqueezeExcite(c1.weight(), biasOrZeros(c1), c2.weight(), biasOrZeros(c2),
+                    squeeze, c1.post(), c2.post());
+            r.set(p, null);
+            r.set(j, null);
+            r.set(i, new Node(pool.name() + "+" + fc1.name() + "+" + fc2.name(), se, List.of(pool.input(0)),
+                    fc2.output()));
+            changed = true;
+        }
+        return changed ? r.result(ir) : ir;
+    }
+
+    /** A plain 1x1 convolution on a 1x1 map: one group, no padding, at most one activation, no sum. */
+    private static boolean pointwise(Node n) {
+        if (!(n.layer() instanceof Layer.Conv c) || c.deformable() || c.groups() != 1 || n.inputs().size() != 1) {
+            return false;
+        }
+        int[] x = n.input(0).shape();
+        Window2d w = c.window();
+        return x.length == 4 && x[2] == 1 && x[3] == 1 && w.kh() == 1 && w.kw() == 1 && w.padTop() == 0
+                && w.padLeft() == 0 && w.padBottom() == 0 && w.padRight() == 0 && c.post().ops().size() <= 1
+                && !c.post().hasSum();
+    }
+
+    /** An average pool of a whole unpadded plane to 1x1 (global average pooling). */
+    private static boolean globalAverage(Node n) {
+        if (!(n.layer() instanceof Layer.Pool p) || p.op() != dev.convcl.Pool2d.Kind.AVG) {
+            return false;
+        }
+        int[] x = n.input(0).shape(), y = n.output().shape();
+        Window2d w = p.window();
+        return x.length == 4 && y.length == 4 && y[2] == 1 && y[3] == 1 && w.kh() == x[2] && w.kw() == x[3]
+                && w.padTop() == 0 && w.padLeft() == 0 && w.padBottom() == 0 && w.padRight() == 0
+                && w.dilH() == 1 && w.dilW() == 1;
+    }
+
+    private static float[] biasOrZeros(Layer.Conv c) {
+        return c.bias() != null ? c.bias() : new float[c.k()];
     }
 
     // ---------------------------------------------------------------- re-parameterisation

@@ -231,6 +231,11 @@ public final class Program {
             Arrays.fill(ones, 1f);
             k.put(Arg.SCALE, ones);
             k.put(Arg.SHIFT, new float[c]);
+        } else if (l instanceof Layer.SqueezeExcite se) {
+            k.put(Arg.WEIGHTS, se.w1());
+            k.put(Arg.BIAS, se.b1());
+            k.put(Arg.FC2_WEIGHTS, se.w2());
+            k.put(Arg.FC2_BIAS, se.b2());
         } else if (l instanceof Layer.Roi) {
             v.put(Arg.ROIS, n.input(1));
         } else if (l instanceof Layer.Elementwise e) {

@@ -131,6 +131,10 @@ public final class ReferenceEvaluator {
         if (l instanceof Layer.Pool) {
             return ReferenceOps.pool2d((Pool2d) Descriptors.of(n), x);
         }
+        if (l instanceof Layer.SqueezeExcite se) {
+            return ReferenceOps.squeezeExcitation((dev.convcl.SqueezeExcitation) Descriptors.of(n), x, doubles(se.w1()),
+                    doubles(se.b1()), doubles(se.w2()), doubles(se.b2()));
+        }
         if (l instanceof Layer.Roi) {
             return ReferenceRoi.run((RoiAlign) Descriptors.of(n), x, v.get(n.input(1)), null, null);
         }

@@ -331,4 +331,95 @@ class PassesTest {
             }
         }
     }
+
+    /** {@code x * scale(x)}: the pool, fc1 with an activation, fc2 with the scale's activation, the multiply. */
+    private static Value seBlock(Nets n, String name, Value x, int squeeze, boolean bias, Activation act,
+            Activation scale) {
+        Graph.Builder b = n.builder();
+        Value z = n.conv(name + ".fc1", b.globalAvgPool(name + ".pool", x), squeeze, 1, 1, 1, 0, 0, 1, 1, bias);
+        z = act == null ? z : b.activation(name + ".act", z, act);
+        Value s = n.conv(name + ".fc2", z, x.dim(1), 1, 1, 1, 0, 0, 1, 1, bias);
+        s = b.activation(name + ".scale_act", s, scale);
+        return b.mul(name + ".mul", x, s);
+    }
+
+    /**
+     * Squeeze-and-excitation scales (MobileNetV3's ReLU and hardsigmoid with bias, RegNetY's ReLU
+     * and sigmoid, here without bias, and one without an activation after fc1) become one node
+     * each. Left as they are: a block whose fc1 output is read twice, whose pool is read
+     * twice, whose fc2 does not return to the pool's channels, whose fc1 has two activations, and
+     * one with more than 4096 pooled and squeezed values.
+     */
+    @Test
+    void squeezeExcitationScalesBecomeOneNode() {
+        Nets n = new Nets(17);
+        Value x = n.input("x", 2, 12, 5, 7);
+        Graph.Builder b = n.builder();
+        Value y = seBlock(n, "v3", x, 4, true, Activation.relu(), Activation.hardsigmoid());
+        y = seBlock(n, "regnet", y, 3, false, Activation.relu(), Activation.sigmoid());
+        y = seBlock(n, "linear", y, 5, true, null, Activation.sigmoid());
+        // fc1's output read twice
+        Value pool = b.globalAvgPool("twice.pool", y);
+        Value z = b.relu("twice.act", n.conv("twice.fc1", pool, 4, 1, 1, 1, 0, 0, 1, 1, true));
+        Value s = b.sigmoid("twice.scale_act", n.conv("twice.fc2", z, 12, 1, 1, 1, 0, 0, 1, 1, true));
+        y = b.add("twice.add", b.mul("twice.mul", y, s), b.mul("twice.mul2", y, b.concat("twice.cat", z, z, z)));
+        // the pool read twice
+        Value pool2 = b.globalAvgPool("pool2.pool", y);
+        Value s2 = b.sigmoid("pool2.scale_act", n.conv("pool2.fc2", b.relu("pool2.act", n.conv("pool2.fc1", pool2, 4,
+                1, 1, 1, 0, 0, 1, 1, true)), 12, 1, 1, 1, 0, 0, 1, 1, true));
+        y = b.add("pool2.add", b.mul("pool2.mul", y, s2), pool2);
+        // two activations after fc1
+        Value pool3 = b.globalAvgPool("two.pool", y);
+        Value z3 = b.relu("two.act2", b.hardsigmoid("two.act", n.conv("two.fc1", pool3, 4, 1, 1, 1, 0, 0, 1, 1, true)));
+        y = b.mul("two.mul", y, b.sigmoid("two.scale_act", n.conv("two.fc2", z3, 12, 1, 1, 1, 0, 0, 1, 1, true)));
+        // fc2 to other channels than the pool's: the product broadcasts over channels
+        Value pool4 = b.globalAvgPool("other.pool", y);
+        Value z4 = b.relu("other.act", n.conv("other.fc1", pool4, 4, 1, 1, 1, 0, 0, 1, 1, true));
+        y = b.mul("other.mul", y, b.sigmoid("other.scale_act", n.conv("other.fc2", z4, 1, 1, 1, 1, 0, 0, 1, 1, true)));
+        Graph g = n.build("out", y);
+        UnaryOperator<GraphIr> all = ir -> Passes.squeezeExcitation(Passes.fuseActivation(Passes.batchNormToAffine(ir)));
+        GraphIr after = check(g, GraphTesting.random(n.random(), 2, 12, 5, 7), all, CompiledGraph.Pass.SQUEEZE_EXCITATION);
+        List<String> fused = new java.util.ArrayList<>();
+        for (Node node : after.nodes()) {
+            if (node.layer() instanceof Layer.SqueezeExcite) {
+                fused.add(node.name().substring(0, node.name().indexOf('.')));
+            }
+        }
+        assertEquals(List.of("v3", "regnet", "linear"), fused, after.toString());
+        assertEquals(4, count(after, "avg_pool2d"), "the pools of the four blocks left alone: " + after);
+
+        // more than 4096 pooled and squeezed values: left alone
+        Nets wide = new Nets(5);
+        Value xw = wide.input("x", 1, 4000, 1, 2);
+        Graph gw = wide.build("out", seBlock(wide, "wide", xw, 97, true, Activation.relu(), Activation.sigmoid()));
+        GraphIr w = all.apply(GraphTesting.ir(gw));
+        assertEquals(0, count(w, "squeeze_excitation"), w.toString());
+        Nets fits = new Nets(5);
+        Value xf = fits.input("x", 1, 4000, 1, 2);
+        Graph gf = fits.build("out", seBlock(fits, "fits", xf, 96, true, Activation.relu(), Activation.sigmoid()));
+        assertEquals(1, count(all.apply(GraphTesting.ir(gf)), "squeeze_excitation"));
+    }
+
+    /** The fused scales on both backends, with every pass and with this one alone, against the float64 evaluation of the unfused graph. */
+    @Test
+    void fusedScalesMatchTheReferenceOnBothBackends() {
+        Nets n = new Nets(23);
+        Value x = n.input("x", 3, 24, 9, 11);
+        Value y = seBlock(n, "a", x, 6, true, Activation.relu(), Activation.hardsigmoid());
+        y = seBlock(n, "b", n.builder().relu("r", y), 8, false, Activation.silu(), Activation.sigmoid());
+        Graph g = n.build("out", y);
+        assertEquals(2, count(Passes.run(GraphTesting.ir(g), java.util.Set.of(Passes.Pass.values())),
+                "squeeze_excitation"));
+        HostTensor in = GraphTesting.random(n.random(), 3, 24, 9, 11);
+        double[] ref = GraphTesting.reference(g, Map.of("x", in)).get("out");
+        for (Target target : Target.values()) {
+            for (EnumSet<CompiledGraph.Pass> passes : List.of(EnumSet.of(CompiledGraph.Pass.FUSE_ACTIVATION,
+                    CompiledGraph.Pass.SQUEEZE_EXCITATION), EnumSet.allOf(CompiledGraph.Pass.class))) {
+                try (CompiledGraph net = CompiledGraph.compile(ENGINES.get(target), g, passes)) {
+                    double e = GraphTesting.relativeL2(ref, net.run(in).toArray());
+                    assertTrue(e <= FLOAT32_TOLERANCE, target + " with " + passes + ": relative L2 " + e);
+                }
+            }
+        }
+    }
 }
