@@ -9,8 +9,9 @@
  * weights against each image's pooled values, in vectors of VW); then scales (a row of fc2's
  * weights against each image's squeeze outputs). A weight row is read from memory once a group
  * and from the cache for its other images: the weights are most of what the block reads (two 576
- * x 144 layers, 664 KB, in MobileNetV3-small), and a group an image read them N times. Three launches of little work each (a global average pool, two 1x1 convolutions on
- * 1x1 maps) become one: on POCL each launch costs about 15 us of scheduling whatever it computes.
+ * x 144 layers, 664 KB, in MobileNetV3-small), and a group an image read them N times.
+ * Three launches of little work each (a global average pool, two 1x1 convolutions on 1x1 maps)
+ * become one: on POCL each launch costs about 15 us of scheduling whatever it computes.
  *
  * Build options (-D), besides the prelude's REAL and REAL_BYTES:
  *   N           images

@@ -55,6 +55,13 @@ public final class CompiledGraph implements AutoCloseable {
         /** Residual additions (and what follows them) in the epilogue of the layer computing one operand. */
         FUSE_SUM(Passes.Pass.FUSE_SUM),
         /**
+         * A squeeze-and-excitation block's scale (a global average pool, a 1x1 convolution, a 1x1
+         * convolution back, each with at most one activation) computed as one
+         * {@link SqueezeExcitation}: on the OpenCL device one launch instead of three (MobileNetV3,
+         * RegNetY).
+         */
+        SQUEEZE_EXCITATION(Passes.Pass.SQUEEZE_EXCITATION),
+        /**
          * An average pool that keeps the map's size with one divisor for every window, read only by
          * a 1x1 convolution to fewer channels, run after that convolution (Inception's
          * {@code branch_pool}: the pool then averages 192 channels instead of 768), the
@@ -62,13 +69,6 @@ public final class CompiledGraph implements AutoCloseable {
          * re-parameterisation does.
          */
         POOL_AFTER_POINTWISE(Passes.Pass.POOL_AFTER_POINTWISE),
-        /**
-         * A squeeze-and-excitation block's scale (a global average pool, a 1x1 convolution to fewer
-         * channels, a 1x1 convolution back, each with at most one activation) computed as one
-         * {@link SqueezeExcitation}: on the OpenCL device one launch instead of three (MobileNetV3,
-         * RegNetY).
-         */
-        SQUEEZE_EXCITATION(Passes.Pass.SQUEEZE_EXCITATION),
         /**
          * Channel movement in fewer steps: a channel shuffle of a concatenation written by the
          * concatenation's copies, a slice read only by a concatenation copied from its source

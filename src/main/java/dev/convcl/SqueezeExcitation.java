@@ -18,8 +18,9 @@ import java.util.Set;
  * </pre>
  * The block's output, {@code input * scale}, is a {@link Binary} multiply that broadcasts the scale
  * over the plane. One operation for the three layers lets a backend compute the scale in one
- * launch (on the OpenCL device one work-group an image) instead of a pool and two 1x1 convolutions
- * on 1x1 maps, three launches of little work each.
+ * launch (on the OpenCL device a work-group for one image on a GPU, for a share of the batch on a
+ * CPU device) instead of a pool and two 1x1 convolutions on 1x1 maps, three launches of little
+ * work each.
  *
  * <p>Arguments ({@link #arguments()}): {@link Arg#SRC} {@code [n, c, h, w]}, {@link Arg#WEIGHTS}
  * (torchvision's {@code fc1.weight}) {@code [squeeze, c, 1, 1]}, {@link Arg#BIAS}
@@ -28,7 +29,8 @@ import java.util.Set;
  * bias passes zeros.
  *
  * <p>Rules: sizes at least 1; each activation a chain of at most one {@link Activation} (no sum
- * step; empty for none). One-line form: {@code op=squeeze_excitation n= c= h= w= squeeze=
+ * step; empty for none); the input, the weights ({@code squeeze * c}) and the squeezed values
+ * ({@code n * squeeze}) each under 2^31 elements (32-bit indexing). One-line form: {@code op=squeeze_excitation n= c= h= w= squeeze=
  * [act=relu] [scale_act=sigmoid]} (an absent activation is none).
  *
  * @param n               batch size, at least 1
@@ -59,8 +61,8 @@ public record SqueezeExcitation(int n, int c, int h, int w, int squeeze, PostOps
      * @param dataType        the element type, not null
      * @param direction       the pass, not null
      * @throws IllegalArgumentException naming the field, its value and the rule, e.g. {@code squeeze=0
-     *                                  must be at least 1}; also when the input would have 2^31 elements
-     *                                  or more
+     *                                  must be at least 1}; also when the input, the weights or the
+     *                                  squeezed values would have 2^31 elements or more
      */
     public SqueezeExcitation {
         OneLine.positiveNchw(n, c, h, w);
@@ -71,6 +73,7 @@ public record SqueezeExcitation(int n, int c, int h, int w, int squeeze, PostOps
         oneActivation("scale_act", scaleActivation);
         OneLine.fits("input", n, c, h, w);
         OneLine.fits("weight", squeeze, c);
+        OneLine.fits("squeezed", n, squeeze);
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.convcl.testing.EachTargetCase;
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Implementations;
 import dev.convcl.testing.Target;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -98,5 +99,40 @@ class NetworkOpsTest {
     void oneLineFormReadsBack(Operation op) {
         assertEquals(op, Operation.parse(op.toString()));
         assertEquals(op.toString(), Operation.parse(op.toString()).toString());
+    }
+
+    /**
+     * Every input of a squeeze-and-excitation plan can be bound, the input too, and a call's own
+     * tensor overrides a bound one: the same results as the reference with the tensors in use.
+     */
+    @EachTarget
+    void squeezeExcitationBindsEveryInputAndACallOverridesIt(Target target) {
+        Engine engine = ENGINES.get(target);
+        SqueezeExcitation op = new SqueezeExcitation(2, 20, 5, 6, 7, PostOps.of(Activation.relu()),
+                PostOps.of(Activation.hardsigmoid()));
+        Args args = NetworkProblems.randomArgs(op, 3);
+        Args other = NetworkProblems.randomArgs(op, 4);
+        try (Plan plan = engine.plan(op)) {
+            for (Arg role : List.of(Arg.SRC, Arg.WEIGHTS, Arg.BIAS, Arg.FC2_WEIGHTS, Arg.FC2_BIAS)) {
+                plan.bind(role, args.get(role));
+            }
+            HostTensor out = Tensor.zeros(op.outputShape());
+            plan.execute(Args.of(Arg.DST, out));
+            Args ref = NetworkProblems.copy(args);
+            ReferenceOps.run(op, ref);
+            double err = dev.convcl.reference.Accuracy.relativeL2(((HostTensor) ref.get(Arg.DST)).toArray(), out.toArray());
+            assertTrue(err <= 1e-6, target + " " + plan.implementation() + ", all bound: relative L2 " + err);
+
+            // the call's input and second layer's weights over the bound ones
+            HostTensor out2 = Tensor.zeros(op.outputShape());
+            plan.execute(Args.of(Arg.SRC, other.get(Arg.SRC), Arg.DST, out2).with(Arg.FC2_WEIGHTS,
+                    other.get(Arg.FC2_WEIGHTS)));
+            Args ref2 = NetworkProblems.copy(args).with(Arg.SRC, other.get(Arg.SRC))
+                    .with(Arg.FC2_WEIGHTS, other.get(Arg.FC2_WEIGHTS));
+            ReferenceOps.run(op, ref2);
+            double err2 = dev.convcl.reference.Accuracy.relativeL2(((HostTensor) ref2.get(Arg.DST)).toArray(),
+                    out2.toArray());
+            assertTrue(err2 <= 1e-6, target + " " + plan.implementation() + ", call overrides: relative L2 " + err2);
+        }
     }
 }

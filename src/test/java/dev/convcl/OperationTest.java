@@ -230,6 +230,7 @@ class OperationTest {
             "op=squeeze_excitation n=1 c=16 h=7 w=7 squeeze=4 scale_act=sum | scale_act=sum must be at most one activation",
             "op=squeeze_excitation n=1 c=16 h=7 w=7 squeeze=4 k=3 | unknown field 'k'",
             "op=squeeze_excitation n=1 c=65536 h=1 w=1 squeeze=65536 | weight would have 4294967296 elements",
+            "op=squeeze_excitation n=65536 c=1 h=1 w=1 squeeze=65536 | squeezed would have 4294967296 elements",
     })
     void invalidSpecsAreRejectedNamingTheField(String line, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Operation.parse(line));

@@ -8,11 +8,11 @@ import dev.convcl.Conv2d;
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
+import dev.convcl.Operation;
 import dev.convcl.Pad2d;
 import dev.convcl.Pool2d;
 import dev.convcl.RoiAlign;
 import dev.convcl.SqueezeExcitation;
-import dev.convcl.Operation;
 import dev.convcl.spi.Backend;
 import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Memory;
@@ -40,7 +40,8 @@ import java.util.function.Function;
  * keeps its scratch within {@link Scratch#boundFloats}, whatever the padding. Then one entry per
  * other operator, each accepting all of its descriptors: {@code cpu-channel-affine},
  * {@code cpu-binary}, {@code cpu-pool2d}, {@code cpu-channel-copy}, {@code cpu-channel-shuffle}, {@code cpu-pad2d},
- * {@code cpu-roi-align} (roi_align, ps_roi_align, deform_roi_pool).
+ * {@code cpu-roi-align} (roi_align, ps_roi_align, deform_roi_pool), {@code cpu-squeeze-excitation} (the
+ * backend's own plans of its pool and two 1x1 layers).
  *
  * <p>{@link #liveBytes()} counts the arrays {@link #allocate} handed out (device tensors, bound
  * arguments, staging) until they are closed; the algorithms' per-call scratch is not in it.

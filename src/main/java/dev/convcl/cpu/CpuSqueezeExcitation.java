@@ -26,6 +26,8 @@ final class CpuSqueezeExcitation implements Primitive {
     private final Primitive fc2;
     private final HostMemory pooled;
     private final HostMemory hidden;
+    /** A bound input ({@link Arg#SRC} may be bound as any role; a call's own overrides it). */
+    private Memory boundSrc;
 
     /**
      * @param op   the block
@@ -38,6 +40,7 @@ final class CpuSqueezeExcitation implements Primitive {
                 op.dataType(), op.direction()));
         this.fc2 = plan.apply(new Conv2d(op.n(), op.squeeze(), 1, 1, op.c(), one, 1, true, op.scaleActivation(),
                 op.dataType(), op.direction()));
+        // n*c and n*squeeze are within an int: the descriptor checks both
         this.pooled = new HostMemory(new float[op.n() * op.c()]);
         this.hidden = new HostMemory(new float[op.n() * op.squeeze()]);
     }
@@ -50,6 +53,7 @@ final class CpuSqueezeExcitation implements Primitive {
     @Override
     public void bind(Arg role, Memory memory) {
         switch (role) {
+            case SRC -> boundSrc = memory;
             case WEIGHTS, BIAS -> fc1.bind(role, memory);
             case FC2_WEIGHTS -> fc2.bind(Arg.WEIGHTS, memory);
             case FC2_BIAS -> fc2.bind(Arg.BIAS, memory);
@@ -59,7 +63,11 @@ final class CpuSqueezeExcitation implements Primitive {
 
     @Override
     public synchronized void execute(Map<Arg, Memory> args) {
-        pool.execute(Map.of(Arg.SRC, args.get(Arg.SRC), Arg.DST, pooled));
+        Memory src = args.getOrDefault(Arg.SRC, boundSrc);
+        if (src == null) {
+            throw new IllegalArgumentException("cpu-squeeze-excitation needs the input, neither passed nor bound");
+        }
+        pool.execute(Map.of(Arg.SRC, src, Arg.DST, pooled));
         Map<Arg, Memory> a1 = new EnumMap<>(Arg.class);
         a1.put(Arg.SRC, pooled);
         a1.put(Arg.DST, hidden);

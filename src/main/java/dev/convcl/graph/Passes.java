@@ -21,8 +21,8 @@ import java.util.Set;
  * linear maps ({@link Pass#POOL_AFTER_POINTWISE}), of the reordered arithmetic. A fused node is
  * named after the nodes it replaces, joined by {@code +}. The order {@link #all} runs them: dead
  * nodes out, batch norm folded, parallel branches re-parameterised, the remaining batch norms made
- * channel-affine maps, activations fused, residual sums fused, average pools moved after their 1x1
- * convolutions, squeeze-and-excitation scales made one node.
+ * channel-affine maps, activations fused, residual sums fused, squeeze-and-excitation scales made
+ * one node, average pools moved after their 1x1 convolutions.
  */
 public final class Passes {
     private Passes() {
@@ -54,6 +54,17 @@ public final class Passes {
          */
         FUSE_SUM,
         /**
+         * A squeeze-and-excitation block's scale, a global average pool read only by a 1x1
+         * convolution read only by a 1x1 convolution back to the pool's channels (each with bias or
+         * none, at most one activation, no sum), becomes one
+         * {@link Layer.SqueezeExcite} (a missing bias is zeros): one launch instead of three on the
+         * OpenCL device (MobileNetV3, RegNetY, EfficientNet). Only where the pooled and squeezed
+         * values fit 16 KiB (4096 floats), within the local memory every OpenCL device that runs
+         * the kernel has. Runs before {@link #POOL_AFTER_POINTWISE}, which would take a global
+         * pool of a 1x1 map (a 1x1 window at stride 1) for one it can move.
+         */
+        SQUEEZE_EXCITATION,
+        /**
          * An average pool at stride 1 that keeps the map's size, with the same divisor for every
          * window (it counts the padding, or there is none), read only by a 1x1 convolution with fewer
          * output than input channels (Inception's {@code branch_pool}: a 3x3 average of 768
@@ -64,16 +75,6 @@ public final class Passes {
          * stays zero), so they commute; the pool does {@code k / c} of its work.
          */
         POOL_AFTER_POINTWISE,
-        /**
-         * A squeeze-and-excitation block's scale, a global average pool read only by a 1x1
-         * convolution to fewer channels read only by a 1x1 convolution back to the pool's channels
-         * (each with bias or none, at most one activation, no sum), becomes one
-         * {@link Layer.SqueezeExcite} (a missing bias is zeros): one launch instead of three on the
-         * OpenCL device (MobileNetV3, RegNetY, EfficientNet). Only where the pooled and squeezed
-         * values fit 16 KiB (4096 floats), within the local memory every OpenCL device that runs
-         * the kernel has.
-         */
-        SQUEEZE_EXCITATION,
         /**
          * Channel shuffles of concatenations and slices read only by a concatenation are folded into
          * the concatenation's copies. Applied when the graph is lowered ({@link Program#lower(GraphIr,
@@ -105,11 +106,11 @@ public final class Passes {
         if (passes.contains(Pass.FUSE_SUM)) {
             g = fuseSum(g);
         }
-        if (passes.contains(Pass.POOL_AFTER_POINTWISE)) {
-            g = poolAfterPointwise(g);
-        }
         if (passes.contains(Pass.SQUEEZE_EXCITATION)) {
             g = squeezeExcitation(g);
+        }
+        if (passes.contains(Pass.POOL_AFTER_POINTWISE)) {
+            g = poolAfterPointwise(g);
         }
         return g;
     }

@@ -5,9 +5,10 @@ import dev.convcl.SqueezeExcitation;
 import java.util.Map;
 
 /**
- * {@code squeeze_excitation.cl}: a squeeze-and-excitation block's scale in one launch, one
- * work-group an image (its planes' means, then both 1x1 layers through local memory), in vectors
- * of the device's native width on CPU-like devices and of 1 on GPUs. Its rule
+ * {@code squeeze_excitation.cl}: a squeeze-and-excitation block's scale in one launch, a work-group
+ * for a few images (their planes' means, then both 1x1 layers through local memory; on a CPU-like
+ * device the batch shared out over the compute units, on a GPU one image a group), in vectors of
+ * the device's native width on CPU-like devices and of 1 on GPUs. Its rule
  * ({@link #unsupported}): the pooled values and the squeeze outputs fit half the device's local
  * memory.
  */
@@ -31,7 +32,7 @@ final class SqueezeExcitationPlan extends OpKernelPlan<SqueezeExcitation> {
                 .define("N", op.n()).define("NB", checkedImages(op, nb)).define("C", op.c())
                 .define("S", op.squeeze()).define("HW", (long) op.h() * op.w()).define("VW", vw)
                 .define("LOCAL", local).activation("ACT", op.activation()).activation("SCALE", op.scaleActivation()),
-                ((op.n() + nb - 1) / nb) * local, local);
+                (((long) op.n() + nb - 1) / nb) * local, local);
     }
 
     private static int checkedImages(SqueezeExcitation op, int nb) {
@@ -52,7 +53,7 @@ final class SqueezeExcitationPlan extends OpKernelPlan<SqueezeExcitation> {
         }
         int units = Math.max(1, device.computeUnits());
         long fit = device.localMemBytes() / 2 / (((long) op.c() + op.squeeze()) * op.dataType().bytes());
-        return (int) Math.max(1, Math.min((op.n() + units - 1) / units, fit));
+        return (int) Math.max(1, Math.min(((long) op.n() + units - 1) / units, fit));
     }
 
     /** The work-group's size: enough work-items for the channels (a power of two), at most {@link #localSize}. */

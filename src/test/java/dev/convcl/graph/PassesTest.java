@@ -394,6 +394,12 @@ class PassesTest {
         Graph gw = wide.build("out", seBlock(wide, "wide", xw, 97, true, Activation.relu(), Activation.sigmoid()));
         GraphIr w = all.apply(GraphTesting.ir(gw));
         assertEquals(0, count(w, "squeeze_excitation"), w.toString());
+        // a block on a 1x1 map, whose global pool POOL_AFTER_POINTWISE would otherwise take for one it can move
+        Nets one = new Nets(6);
+        Value x1 = one.input("x", 2, 12, 1, 1);
+        Graph g1 = one.build("out", seBlock(one, "one", x1, 4, true, Activation.relu(), Activation.sigmoid()));
+        GraphIr o = Passes.all(GraphTesting.ir(g1));
+        assertEquals(1, count(o, "squeeze_excitation"), o.toString());
         Nets fits = new Nets(5);
         Value xf = fits.input("x", 1, 4000, 1, 2);
         Graph gf = fits.build("out", seBlock(fits, "fits", xf, 96, true, Activation.relu(), Activation.sigmoid()));

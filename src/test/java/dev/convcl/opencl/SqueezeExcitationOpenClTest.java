@@ -72,7 +72,11 @@ class SqueezeExcitationOpenClTest {
         assertTrue(checked >= 80, checked + " configurations checked");
     }
 
-    /** A CPU device shares the batch out over its compute units; a GPU gives each image its own group. */
+    /**
+     * A CPU device shares the batch out: no more groups than compute units while the local memory
+     * allows, so each core reads the weights once; a group's values within half the local memory; a
+     * GPU gives each image its own group.
+     */
     @Test
     void imagesPerGroupShareTheBatchOnACpuDevice() {
         OpenClDeviceInfo info = DEVICE.context().info();
@@ -82,9 +86,18 @@ class SqueezeExcitationOpenClTest {
             SqueezeExcitation op = new SqueezeExcitation(n, 576, 7, 7, 144, PostOps.of(Activation.relu()),
                     PostOps.of(Activation.hardsigmoid()));
             int nb = SqueezeExcitationPlan.imagesPerGroup(info, op);
-            assertEquals(cpu ? Math.max(1, Math.min((n + units - 1) / units,
-                    (int) (info.localMemBytes() / 2 / (720L * 4)))) : 1, nb, op + " on " + info);
+            long groups = (n + nb - 1) / nb;
             assertTrue(nb >= 1 && nb <= n, nb + " images a group of " + n);
+            assertTrue(nb == 1 || 2L * nb * (576 + 144) * 4 <= info.localMemBytes(), nb + " images' values in "
+                    + info.localMemBytes() + " bytes of local memory");
+            if (cpu) {
+                boolean fits = 2L * ((n + units - 1) / units) * (576 + 144) * 4 <= info.localMemBytes();
+                assertTrue(!fits || groups <= units, n + " images in " + groups + " groups on " + units + " units");
+                assertTrue(groups >= Math.min(n, units), n + " images in " + groups + " groups on " + units
+                        + " units: a unit idles");
+            } else {
+                assertEquals(1, nb, op + " on " + info);
+            }
         }
     }
 
