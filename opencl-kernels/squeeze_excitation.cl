@@ -27,6 +27,16 @@
  * NDRange: 1-D, global ceil(N / NB) * LOCAL, local LOCAL.
  */
 
+/* The sum of a vector's lanes, halving it (a store and VW scalar adds cost as much as a short row's
+ * multiply-adds); macros, as a function would take a vector wider than some targets' registers. */
+#define HSUM2(v) ((v).x + (v).y)
+#define HSUM4(v) HSUM2((v).lo + (v).hi)
+#define HSUM8(v) HSUM4((v).lo + (v).hi)
+#define HSUM16(v) HSUM8((v).lo + (v).hi)
+#if VW > 1
+#define HSUM(v) CAT(HSUM, VW)(v)
+#endif
+
 /* The sum of len values at p: vectors of VW in four running sums (an add waits on the one before
  * it only every fourth vector), then one by one. */
 inline real sum_run(const __global real* restrict p, const int len)
@@ -45,11 +55,7 @@ inline real sum_run(const __global real* restrict p, const int len)
         acc += VLOAD(p + i);
     }
     acc = (acc + acc1) + (acc2 + acc3);
-    real lanes[VW];
-    VSTORE(acc, lanes);
-    for (int l = 0; l < VW; ++l) {
-        s += lanes[l];
-    }
+    s = HSUM(acc);
 #endif
     for (; i < len; ++i) {
         s += p[i];
@@ -76,11 +82,7 @@ inline real dot_run(const __global real* restrict w, const __local real* v, cons
         acc = VFMA(VLOAD(w + i), VLOAD(v + i), acc);
     }
     acc = (acc + acc1) + (acc2 + acc3);
-    real lanes[VW];
-    VSTORE(acc, lanes);
-    for (int l = 0; l < VW; ++l) {
-        s += lanes[l];
-    }
+    s = HSUM(acc);
 #endif
     for (; i < len; ++i) {
         s = fma(w[i], v[i], s);
