@@ -28,6 +28,12 @@ import java.util.Set;
  * {@link Arg#FC2_BIAS} {@code [c]}, and {@link Arg#DST} {@code [n, c, 1, 1]}. A block without a
  * bias passes zeros.
  *
+ * <p>On the OpenCL device a plan needs the pooled and squeezed values of a work-group's images,
+ * {@code (c + squeeze)} floats an image, within half the device's local memory; a larger block runs
+ * on the CPU path, logged (the graph pass fuses only blocks of at most 4096 values, which every
+ * device holds). The CLI reaches the operation through {@code bench --model} and {@code run --model},
+ * not as a line of a shapes file.
+ *
  * <p>Rules: sizes at least 1; each activation a chain of at most one {@link Activation} (no sum
  * step; empty for none); the input, the weights ({@code squeeze * c}) and the squeezed values
  * ({@code n * squeeze}) each under 2^31 elements (32-bit indexing). One-line form: {@code op=squeeze_excitation n= c= h= w= squeeze=
@@ -62,13 +68,16 @@ public record SqueezeExcitation(int n, int c, int h, int w, int squeeze, PostOps
      * @param direction       the pass, not null
      * @throws IllegalArgumentException naming the field, its value and the rule, e.g. {@code squeeze=0
      *                                  must be at least 1}; also when the input, the weights or the
-     *                                  squeezed values would have 2^31 elements or more
+     *                                  squeezed values would have 2^31 elements or more, or an
+     *                                  argument is null
      */
     public SqueezeExcitation {
         OneLine.positiveNchw(n, c, h, w);
         OneLine.positive("squeeze", squeeze);
-        ShapeRules.notNull(activation, dataType, direction);
-        ShapeRules.notNull(scaleActivation, dataType, direction);
+        if (activation == null || scaleActivation == null || dataType == null || direction == null) {
+            throw new IllegalArgumentException("activation, scaleActivation, dataType and direction must not be null"
+                    + " (PostOps.none() for no activation)");
+        }
         oneActivation("act", activation);
         oneActivation("scale_act", scaleActivation);
         OneLine.fits("input", n, c, h, w);

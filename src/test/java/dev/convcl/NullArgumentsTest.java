@@ -30,6 +30,10 @@ class NullArgumentsTest {
         refused("the model path must not be null", () -> Graph.fromOnnx(null, Map.of()));
         refused("the input shape must not be null", () -> Graph.fromOnnx(MODEL, (int[]) null));
         refused("the input shapes must not be null", () -> Graph.fromOnnx(MODEL, (Map<String, int[]>) null));
+        refused("activation, scaleActivation, dataType and direction must not be null (PostOps.none() for no "
+                + "activation)", () -> new SqueezeExcitation(1, 2, 3, 3, 1, null, PostOps.none()));
+        refused("activation, scaleActivation, dataType and direction must not be null (PostOps.none() for no "
+                + "activation)", () -> new SqueezeExcitation(1, 2, 3, 3, 1, PostOps.none(), null));
     }
 
     @Test
