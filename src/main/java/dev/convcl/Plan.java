@@ -181,17 +181,18 @@ public final class Plan implements AutoCloseable {
         } else {
             snapshot = ((HostTensor) t).toArray();
         }
-        boundHost.put(role, snapshot);
         try {
-            installBound(role);
+            installBound(role, snapshot);
         } catch (DeviceException e) {
-            fallBack(e);
+            boundHost.put(role, snapshot);
+            fallBack(e); // installs every bound role, this one included, on the CPU path
+            return;
         }
+        // Recorded only once installed: a bind that throws leaves the plan bound as it was.
+        boundHost.put(role, snapshot);
     }
 
-    private void installBound(Arg role) {
-        float[] values = boundHost.get(role);
-        Memory old = boundMemory.remove(role);
+    private void installBound(Arg role, float[] values) {
         Memory m = backend.allocate("bound " + role.displayName(), (long) values.length * DataType.F32.bytes());
         try {
             backend.write(m, Tensor.of(values, specs.get(role).shape()));
@@ -200,9 +201,11 @@ public final class Plan implements AutoCloseable {
             m.close();
             throw e;
         }
+        Memory old;
         if (primitive.readsBound(role)) {
-            boundMemory.put(role, m);
+            old = boundMemory.put(role, m);
         } else {
+            old = boundMemory.remove(role);
             m.close(); // the primitive keeps its own copy (packed weights): hold the constant once
         }
         if (old != null) {
@@ -261,8 +264,8 @@ public final class Plan implements AutoCloseable {
         Implementation impl = engine.cpuImplementation(op);
         implementation = impl.name();
         primitive = impl.create(op, null);
-        for (Arg role : boundHost.keySet()) {
-            installBound(role);
+        for (Map.Entry<Arg, float[]> bound : boundHost.entrySet()) {
+            installBound(bound.getKey(), bound.getValue());
         }
     }
 
