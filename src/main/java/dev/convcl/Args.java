@@ -128,7 +128,8 @@ public final class Args {
      *
      * @param op    the operation the tensors are for
      * @param bound roles that may be missing because a plan has them {@linkplain Plan#bind bound}
-     * @throws IllegalArgumentException naming the role, the shapes and the rule, e.g.
+     * @throws IllegalArgumentException naming the role, the shapes and the rule (every missing
+     *                                  role at once, in one line), e.g.
      *                                  {@code weight shape [64, 3, 3, 3] does not match the spec:
      *                                  expected [64, 64, 3, 3] [K, C/groups, kh, kw]}
      */
@@ -138,15 +139,22 @@ public final class Args {
 
     /** {@link #validateFor(Operation, Set)} with {@code op.arguments()} computed once by the caller (a plan, every call). */
     void validateFor(Operation op, List<ArgSpec> arguments, Set<Arg> bound) {
+        StringBuilder missing = null; // every missing role in one line, not one per attempt
+        for (ArgSpec a : arguments) {
+            if (tensors.get(a.arg()) == null && !bound.contains(a.arg())) {
+                missing = missing == null ? new StringBuilder() : missing.append("; ");
+                missing.append(a.arg().displayName()).append(" tensor is missing; expected shape ")
+                        .append(Arrays.toString(a.shape())).append(' ').append(a.layout());
+            }
+        }
+        if (missing != null) {
+            throw new IllegalArgumentException(missing.toString());
+        }
         for (ArgSpec a : arguments) {
             Tensor t = tensors.get(a.arg());
             String name = a.arg().displayName();
             if (t == null) {
-                if (bound.contains(a.arg())) {
-                    continue;
-                }
-                throw new IllegalArgumentException(name + " tensor is missing; expected shape "
-                        + Arrays.toString(a.shape()) + " " + a.layout());
+                continue; // bound
             }
             if (!Arrays.equals(t.shape(), a.shape())) {
                 throw new IllegalArgumentException(name + " shape " + Arrays.toString(t.shape())
