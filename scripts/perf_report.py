@@ -196,7 +196,7 @@ def main():
             w(f"- {r['name']} on {r['backend']}: {'n/a' if r.get('unsupported') else 'FAIL'}: {r.get('error')}")
     roofline(w, bench, rows, names, limit)
     if networks_dir:
-        networks(w, networks_dir)
+        networks(w, networks_dir, kernel_floor(machine))
     if batch_text:
         batch_scaling(w, batch_text)
     if gpu_dir:
@@ -504,7 +504,13 @@ def net_row(entry, backend):
     return None
 
 
-def networks(w, folder):
+def kernel_floor(machine):
+    """(launch_us, late_us) from the machine block's 'kernel floor' line (bench/pocl_split.c), or None."""
+    m = re.search(r"^kernel floor .*launch_us=([\d.]+) late_us=(-?[\d.]+)", machine, re.M)
+    return (float(m.group(1)), max(0.0, float(m.group(2)))) if m else None
+
+
+def networks(w, folder, floor=None):
     nets = load_networks(folder)
     w("")
     w("## Whole networks")
@@ -519,13 +525,22 @@ def networks(w, folder):
     w("best peer's median over convcl's (1 or more: convcl is as fast or faster). Targets: OpenCL at most each")
     w("peer's latency, the CPU path at most 2x the best peer's; the DCN network at most 1.5x the same network")
     w("with plain 3x3 convs (its row in the table) on the same backend.")
+    if floor:
+        launch, late = floor
+        w("")
+        w("'steps' are the OpenCL call's steps (a kernel launch each, a few two); 'floor ms' is what they cost")
+        w(f"the device before any arithmetic: steps x ({launch:.1f} us a launch back to back + half of the {late:.1f} us by which the")
+        w("device's other threads join a kernel late), measured by bench/pocl_split.c in the machine block.")
+        w("A line whose OpenCL call minus its floor is within a peer's latency is held back by the launches,")
+        w("not the kernels: fewer steps (fusion), not faster kernels, is what moves it.")
     w("")
     if not nets:
         w("No network was timed in this run (see the commands above).")
         return
-    w("| network | input | OpenCL dev ms | OpenCL host ms | CPU ms | onnxruntime ms | torch ms | best | "
-      "OpenCL x best | CPU x best | targets |")
-    w("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|")
+    floor_head = " steps | floor ms |" if floor else ""
+    w("| network | input | OpenCL dev ms | OpenCL host ms |" + floor_head + " CPU ms | onnxruntime ms | torch ms | "
+      "best | OpenCL x best | CPU x best | targets |")
+    w("|---|---|---:|---:|" + ("---:|---:|" if floor else "") + "---:|---:|---:|---|---:|---:|---|")
     met = 0
     for (name, batch), e in sorted(nets.items()):
         ocl, cpu, ort = net_row(e, "opencl"), net_row(e, "cpu"), net_row(e, "onnxruntime")
@@ -560,7 +575,12 @@ def networks(w, folder):
         met += bool(verdicts) and all(v for _, v in verdicts)
         cell = lambda r, v: "FAIL" if e["convcl"] and r is None else fmt(v, 2)
         targets = ", ".join(f"{k} {'ok' if v else '**below**'}" for k, v in verdicts) or "not timed"
-        w(f"| {name} | {label} | {cell(ocl, ocl_dev)} | {cell(ocl, ocl_host)} | {cell(cpu, cpu_host)} | "
+        floor_cells = ""
+        if floor:
+            steps = ocl.get("steps") if ocl else None
+            floor_ms = steps * (floor[0] + floor[1] / 2) / 1000 if steps else None
+            floor_cells = f" {steps if steps else '-'} | {fmt(floor_ms, 2)} |"
+        w(f"| {name} | {label} | {cell(ocl, ocl_dev)} | {cell(ocl, ocl_host)} |{floor_cells} {cell(cpu, cpu_host)} | "
           f"{cell(ort, ort['median_ms'] if ort else None)} | {fmt(tor['median_ms'], 2) if tor else '-'} | "
           f"{best or '-'} | {fmt(xo, 2)} | {fmt(xc, 2)} | {targets} |")
     w("")
