@@ -1,5 +1,6 @@
 package dev.convcl;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -139,16 +140,25 @@ public final class Args {
 
     /** {@link #validateFor(Operation, Set)} with {@code op.arguments()} computed once by the caller (a plan, every call). */
     void validateFor(Operation op, List<ArgSpec> arguments, Set<Arg> bound) {
-        StringBuilder missing = null; // every missing role in one line, not one per attempt
+        List<ArgSpec> missing = new ArrayList<>(); // every missing role in one line, not one per attempt
         for (ArgSpec a : arguments) {
             if (tensors.get(a.arg()) == null && !bound.contains(a.arg())) {
-                missing = missing == null ? new StringBuilder() : missing.append("; ");
-                missing.append(a.arg().displayName()).append(" tensor is missing; expected shape ")
-                        .append(Arrays.toString(a.shape())).append(' ').append(a.layout());
+                missing.add(a);
             }
         }
-        if (missing != null) {
-            throw new IllegalArgumentException(missing.toString());
+        if (missing.size() == 1) {
+            ArgSpec a = missing.get(0);
+            throw new IllegalArgumentException(a.arg().displayName() + " tensor is missing; expected shape "
+                    + Arrays.toString(a.shape()) + " " + a.layout());
+        }
+        if (!missing.isEmpty()) {
+            StringBuilder m = new StringBuilder().append(missing.size()).append(" tensors are missing: ");
+            for (int i = 0; i < missing.size(); i++) {
+                ArgSpec a = missing.get(i);
+                m.append(i == 0 ? "" : ", ").append(a.arg().displayName()).append(" (expected shape ")
+                        .append(Arrays.toString(a.shape())).append(' ').append(a.layout()).append(')');
+            }
+            throw new IllegalArgumentException(m.toString());
         }
         for (ArgSpec a : arguments) {
             Tensor t = tensors.get(a.arg());

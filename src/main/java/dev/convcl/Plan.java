@@ -184,6 +184,9 @@ public final class Plan implements AutoCloseable {
         try {
             installBound(role, snapshot);
         } catch (DeviceException e) {
+            if (backend == engine.cpu()) {
+                throw e; // nowhere to fall back to: the plan stays bound as it was
+            }
             boundHost.put(role, snapshot);
             fallBack(e); // installs every bound role, this one included, on the CPU path
             return;

@@ -94,8 +94,8 @@ class ArgsTest {
                 new Mistake("output is the input", () -> good.with(Arg.SUM, Tensor.zeros(1, 4, 5, 5)).with(Arg.DST, x)
                         .validateFor(RESIDUAL), "output must not share its memory with the input tensor"),
                 new Mistake("every missing role named in one line", () -> good.with(Arg.WEIGHTS, null).with(Arg.SUM, null)
-                        .validateFor(RESIDUAL, Set.of()), "weight tensor is missing; expected shape [4, 4, 3, 3]"
-                        + " [K, C/groups, kh, kw]; sum tensor is missing; expected shape [1, 4, 5, 5] [N, K, OH, OW]"),
+                        .validateFor(RESIDUAL, Set.of()), "2 tensors are missing: weight (expected shape [4, 4, 3, 3]"
+                        + " [K, C/groups, kh, kw]), sum (expected shape [1, 4, 5, 5] [N, K, OH, OW])"),
                 new Mistake("a bound role passed as missing", () -> good.with(Arg.WEIGHTS, null).validateFor(RESIDUAL,
                         Set.of(Arg.BIAS)), "weight tensor is missing"),
                 new Mistake("a closed device tensor", () -> {

@@ -142,15 +142,19 @@ final class DepthwiseBlockedConv extends CpuPlan {
 
     @Override
     public void bind(Arg role, Memory memory) {
-        super.bind(role, memory);
-        if (role == Arg.WEIGHTS) {
+        PackedWeights repacked = null;
+        if (role == Arg.WEIGHTS) { // packed before anything is stored: a bind that throws changes nothing
             float[] weights = HostMemory.of(memory);
             float[] packed = new float[Scratch.length((long) blocks * weightFloats, "blocked depthwise weights", spec)];
             boolean[] finite = new boolean[blocks];
             for (int b = 0; b < blocks; b++) {
                 finite[b] = pack(weights, b, packed, b * weightFloats);
             }
-            this.packed = new PackedWeights(weights, packed, finite);
+            repacked = new PackedWeights(weights, packed, finite);
+        }
+        super.bind(role, memory);
+        if (repacked != null) {
+            this.packed = repacked;
         }
     }
 

@@ -156,8 +156,8 @@ final class GemmConv extends CpuPlan {
 
     @Override
     public void bind(Arg role, Memory memory) {
-        super.bind(role, memory);
-        if (role == Arg.WEIGHTS && lanes) {
+        LaneWeights repacked = null;
+        if (role == Arg.WEIGHTS && lanes) { // packed before anything is stored: a bind that throws changes nothing
             float[] w = HostMemory.of(memory);
             int panel = kernels.lanePanel();
             float[] t = new float[spec.groups() * depth * mPanels];
@@ -169,7 +169,11 @@ final class GemmConv extends CpuPlan {
                     }
                 }
             }
-            laneWeights = new LaneWeights(w, t);
+            repacked = new LaneWeights(w, t);
+        }
+        super.bind(role, memory);
+        if (repacked != null) {
+            laneWeights = repacked;
         }
     }
 

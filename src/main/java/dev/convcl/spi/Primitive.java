@@ -18,7 +18,9 @@ public interface Primitive extends AutoCloseable {
      * primitive may transform it now (pack weights, say), and then reads its contents only now: to
      * change the values, bind again (rewriting the bound memory in place need not reach later
      * calls). The caller keeps {@code memory} alive until it binds another or closes the
-     * primitive. The default keeps the reference.
+     * primitive. A bind that throws must leave the earlier binding of {@code role} in effect
+     * (transform first, then store): the caller then releases {@code memory} and keeps its own
+     * record of the role as it was. The default keeps the reference.
      */
     void bind(Arg role, Memory memory);
 
