@@ -11,9 +11,13 @@
  * and wakes it when the next kernel is queued). Then a single launch followed by clFinish: the
  * latency of one call on the device (the host's wait included).
  *
- * Build and run:  gcc -O2 pocl_split.c -o pocl_split -lOpenCL && ./pocl_split
- * (POCL_SIGFPE_HANDLER=0 as for convcl; the first OpenCL device of the first platform is used.)
- * The last line, "summary: launch_us= late_us= call_us=", is what scripts/perf-report keeps.
+ * Build and run:  gcc -O2 pocl_split.c -o pocl_split -lOpenCL && ./pocl_split [DEVICE]
+ * (POCL_SIGFPE_HANDLER=0 as for convcl; DEVICE is the index of an OpenCL device over all platforms,
+ * in the order convcl numbers them for --device opencl:N, default 0.)
+ * The last line, "summary: launch_us= late_us= call_us= device=", is what scripts/perf-report
+ * keeps. late_us counts only the lines where splitting paid (the split ran in under 3/4 of the
+ * one-group time): where it did not (one core, or a busy machine) the threads did not run side by
+ * side, "late" would be half the work, and the summary says late_us=n/a.
  * Run on a quiet machine. See docs/PERFORMANCE.md, "POCL's second thread, kernel by kernel". */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
@@ -71,12 +75,32 @@ static double launch_us(size_t groups, int work, int launches) {
     return t[ROUNDS / 2];
 }
 
-int main(void) {
-    cl_platform_id platform;
-    cl_device_id device;
+/* The index-th device over all platforms, in platform order. */
+static cl_device_id device_at(int index) {
+    cl_platform_id platforms[16];
+    cl_uint count = 0;
+    check(clGetPlatformIDs(16, platforms, &count), "clGetPlatformIDs");
+    for (cl_uint p = 0; p < count && p < 16; p++) {
+        cl_device_id devices[64];
+        cl_uint n = 0;
+        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 64, devices, &n) != CL_SUCCESS) {
+            continue;
+        }
+        if (n > 64) {
+            n = 64;
+        }
+        if (index < (int)n) {
+            return devices[index];
+        }
+        index -= (int)n;
+    }
+    fprintf(stderr, "pocl_split: no OpenCL device with that index\n");
+    exit(1);
+}
+
+int main(int argc, char **argv) {
+    cl_device_id device = device_at(argc > 1 ? atoi(argv[1]) : 0);
     cl_int err;
-    check(clGetPlatformIDs(1, &platform, NULL), "clGetPlatformIDs");
-    check(clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &device, NULL), "clGetDeviceIDs");
     char name[256];
     cl_uint units;
     clGetDeviceInfo(device, CL_DEVICE_NAME, sizeof name, name, NULL);
@@ -101,7 +125,8 @@ int main(void) {
            "late(16) us");
     launch_us(16, 1000, LAUNCHES); /* warm-up: the kernel's work-group functions are built on first use */
     int works[] = {4000, 16000, 40000, 100000, 200000, 400000};
-    double late[16];
+    enum { WORKS = sizeof works / sizeof works[0] };
+    double late[2 * WORKS];
     int lates = 0;
     for (size_t w = 0; w < sizeof works / sizeof works[0]; w++) {
         double one = launch_us(1, works[w], LAUNCHES);
@@ -109,19 +134,31 @@ int main(void) {
         double sixteen = launch_us(16, works[w] / 16, LAUNCHES);
         printf("%10d %12.1f %12.1f %12.1f %10.1f %10.1f\n", works[w], one, two, sixteen, two - one / 2,
                sixteen - one / 2);
-        if (works[w] >= 40000) { /* long enough that a split pays: the lateness is measured, not hidden */
-            late[lates++] = two - one / 2;
-            late[lates++] = sixteen - one / 2;
+        /* Long enough that a split pays, and it did (the threads ran side by side): what is left
+           over half the work is the lateness. */
+        if (works[w] >= 40000 && units > 1) {
+            if (two < 0.75 * one) {
+                late[lates++] = two - one / 2;
+            }
+            if (sixteen < 0.75 * one) {
+                late[lates++] = sixteen - one / 2;
+            }
         }
     }
     double single = launch_us(1, 0, 1);
     double launch = launch_us(1, 0, LAUNCHES);
     printf("one launch and clFinish (no work): %.1f us; back to back: %.1f us a launch\n", single, launch);
-    qsort(late, lates, sizeof(double), by_value);
     /* One line for scripts (scripts/perf-report): a launch back to back, the median lateness of the
-       other threads over the lines of 40000 steps and more, one launch and its wait. */
-    printf("summary: launch_us=%.1f late_us=%.1f call_us=%.1f\n", launch, (late[lates / 2 - 1] + late[lates / 2]) / 2,
-           single);
+       other threads over the lines of 40000 steps and more where splitting paid, one launch and its
+       wait, the device. */
+    printf("summary: launch_us=%.1f", launch);
+    if (lates > 0) {
+        qsort(late, lates, sizeof(double), by_value);
+        printf(" late_us=%.1f", lates % 2 ? late[lates / 2] : (late[lates / 2 - 1] + late[lates / 2]) / 2);
+    } else {
+        printf(" late_us=n/a");
+    }
+    printf(" call_us=%.1f device=%s\n", single, name);
     clReleaseMemObject(buffer);
     clReleaseKernel(kernel);
     clReleaseProgram(program);

@@ -505,9 +505,17 @@ def net_row(entry, backend):
 
 
 def kernel_floor(machine):
-    """(launch_us, late_us) from the machine block's 'kernel floor' line (bench/pocl_split.c), or None."""
-    m = re.search(r"^kernel floor .*launch_us=([\d.]+) late_us=(-?[\d.]+)", machine, re.M)
-    return (float(m.group(1)), max(0.0, float(m.group(2)))) if m else None
+    """(launch_us, late_us or None) from the machine block's 'kernel floor' line (bench/pocl_split.c),
+    or None when it was not measured. late_us is None where the device's threads never ran a kernel
+    side by side (late_us=n/a)."""
+    m = re.search(r"^kernel floor \(.*launch_us=([\d.]+) late_us=(\S+)", machine, re.M)
+    if not m:
+        return None
+    try:
+        late = max(0.0, float(m.group(2)))
+    except ValueError:
+        late = None
+    return float(m.group(1)), late
 
 
 def networks(w, folder, floor=None):
@@ -528,9 +536,14 @@ def networks(w, folder, floor=None):
     if floor:
         launch, late = floor
         w("")
-        w("'steps' are the OpenCL call's steps (a kernel launch each, a few two); 'floor ms' is what they cost")
-        w(f"the device before any arithmetic: steps x ({launch:.1f} us a launch back to back + half of the {late:.1f} us by which the")
-        w("device's other threads join a kernel late), measured by bench/pocl_split.c in the machine block.")
+        w("'steps' are the OpenCL call's steps on the device (a kernel launch each, a few two); 'floor ms' is")
+        if late is not None:
+            w(f"what they cost it before any arithmetic: steps x ({launch:.1f} us a launch back to back + half of")
+            w(f"the {late:.1f} us by which the device's other threads join a kernel late), measured by")
+            w("bench/pocl_split.c (machine block).")
+        else:
+            w(f"what they cost it before any arithmetic: steps x {launch:.1f} us a launch back to back, measured by")
+            w("bench/pocl_split.c (machine block; its threads' lateness was not measured: no split ran side by side).")
         w("A line whose OpenCL call minus its floor is within a peer's latency is held back by the launches,")
         w("not the kernels: fewer steps (fusion), not faster kernels, is what moves it.")
     w("")
@@ -577,8 +590,8 @@ def networks(w, folder, floor=None):
         targets = ", ".join(f"{k} {'ok' if v else '**below**'}" for k, v in verdicts) or "not timed"
         floor_cells = ""
         if floor:
-            steps = ocl.get("steps") if ocl else None
-            floor_ms = steps * (floor[0] + floor[1] / 2) / 1000 if steps else None
+            steps = ocl.get("steps") - (ocl.get("steps_on_cpu_path") or 0) if ocl and ocl.get("steps") else None
+            floor_ms = steps * (floor[0] + (floor[1] or 0) / 2) / 1000 if steps else None
             floor_cells = f" {steps if steps else '-'} | {fmt(floor_ms, 2)} |"
         w(f"| {name} | {label} | {cell(ocl, ocl_dev)} | {cell(ocl, ocl_host)} |{floor_cells} {cell(cpu, cpu_host)} | "
           f"{cell(ort, ort['median_ms'] if ort else None)} | {fmt(tor['median_ms'], 2) if tor else '-'} | "
