@@ -90,8 +90,10 @@ public final class CompiledGraph implements AutoCloseable {
      * @param operation      what it computes
      * @param implementation the implementation running it now, e.g. {@code gemm}, {@code cpu-binary}
      * @param backend        {@code opencl} or {@code cpu}
+     * @param algorithm      the implementation and its configuration ({@link Plan#algorithm()}),
+     *                       e.g. {@code gemm-cm-32x14}, {@code depthwise[vw=16 nv=2 th=7 wg=1x1]}
      */
-    public record Step(String name, Operation operation, String implementation, String backend) {
+    public record Step(String name, Operation operation, String implementation, String backend, String algorithm) {
     }
 
     private final Engine engine;
@@ -295,7 +297,8 @@ public final class CompiledGraph implements AutoCloseable {
         List<Step> l = new ArrayList<>();
         for (int i = 0; i < plans.size(); i++) {
             Plan p = plans.get(i);
-            l.add(new Step(program.steps().get(i).name(), p.operation(), p.implementation(), p.backend()));
+            l.add(new Step(program.steps().get(i).name(), p.operation(), p.implementation(), p.backend(),
+                    p.algorithm()));
         }
         return Collections.unmodifiableList(l);
     }

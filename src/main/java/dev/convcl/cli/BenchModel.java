@@ -482,6 +482,7 @@ final class BenchModel {
                     l.put("name", s.get(i).name());
                     l.put("operation", s.get(i).operation().toString());
                     l.put("implementation", s.get(i).implementation());
+                    l.put("algorithm", s.get(i).algorithm());
                     l.put("backend", s.get(i).backend());
                     l.put("kernel_ms", ms.get(i));
                     perLayer.add(l);
@@ -710,9 +711,13 @@ final class BenchModel {
             }
             out.println("layers on " + r.backend() + " (ms of the last call: kernel time of a step on the device, wall "
                     + "time of a step on the CPU path):");
+            int width = 22; // the algorithm column as wide as its longest entry, so the names line up
             for (Map<String, Object> l : r.layers()) {
-                out.printf(Locale.ROOT, "  %10s  %-7s %-22s %s%n", BenchReport.num((Double) l.get("kernel_ms"), 3),
-                        l.get("backend"), l.get("implementation"), l.get("name"));
+                width = Math.max(width, String.valueOf(l.get("algorithm")).length());
+            }
+            for (Map<String, Object> l : r.layers()) {
+                out.printf(Locale.ROOT, "  %10s  %-7s %-" + width + "s %s%n", BenchReport.num((Double) l.get("kernel_ms"), 3),
+                        l.get("backend"), l.get("algorithm"), l.get("name"));
             }
         }
     }

@@ -127,11 +127,13 @@ class ModelCliTest {
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("model: resnet_tiny.onnx, input 'input' [2, 3, 48, 48]"), r.toString());
         assertTrue(r.out().contains("layers on cpu"), r.toString());
+        // each step on a line of its own: time, backend, algorithm (on the CPU path the implementation's name), node
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("\\s+[0-9.]+\\s+cpu\\s+cpu-\\S+.*\\S+")), r.toString());
         // Steps that fell back to the CPU path: nothing to count on the cpu backend, "-" (JSON null).
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cpu ") && l.endsWith(" -")), r.toString());
         String text = Files.readString(json, StandardCharsets.UTF_8);
         for (String field : List.of("\"model\": \"resnet_tiny.onnx\"", "\"median_ms\"", "\"host_transfers\": 0",
-                "\"layers\"", "\"kernel_ms\"", "\"steps_on_cpu_path\": null")) {
+                "\"layers\"", "\"kernel_ms\"", "\"algorithm\"", "\"steps_on_cpu_path\": null")) {
             assertTrue(text.contains(field), field + " missing from\n" + text);
         }
         // --input-shape sizes a symbolic dimension only: shufflenet_v2_tiny's batch is symbolic,
