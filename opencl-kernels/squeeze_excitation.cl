@@ -23,7 +23,10 @@
  *   ACT_KIND, ACT_A, ACT_B        the activation after fc1: a POST_* code of the prelude, or 0 for
  *                                 none, and its parameters (float literals)
  *   SCALE_KIND, SCALE_A, SCALE_B  the activation after fc2, likewise
- * Kernel arguments: input [N, C, H, W], w1 [S, C], b1 [S], w2 [C, S], b2 [C], output [N, C].
+ *   APPLY       0: the output is the scales; 1: the block's output, the input times its scales (a
+ *               fourth stage: the scales kept in local memory, each work-item a plane at a time)
+ * Kernel arguments: input [N, C, H, W], w1 [S, C], b1 [S], w2 [C, S], b2 [C], output [N, C]
+ * (APPLY=1: [N, C, H, W]).
  * NDRange: 1-D, global ceil(N / NB) * LOCAL, local LOCAL.
  */
 
@@ -100,6 +103,9 @@ void squeeze_excitation(__global const real* restrict input,
 {
     __local real pooled[NB * C];
     __local real hidden[NB * S];
+#if APPLY
+    __local real scales[NB * C];
+#endif
     const int n0 = get_group_id(0) * NB;
     const int nb = min(NB, N - n0);
     const int t = get_local_id(0);
@@ -123,7 +129,30 @@ void squeeze_excitation(__global const real* restrict input,
         const real bias = b2[k];
         for (int b = 0; b < nb; ++b) {
             const real y = bias + dot_run(row, hidden + b * S, S);
+#if APPLY
+            scales[b * C + k] = ACTIVATION(SCALE_KIND, real, 1, y, SCALE_A, SCALE_B);
+#else
             output[(size_t)(n0 + b) * C + k] = ACTIVATION(SCALE_KIND, real, 1, y, SCALE_A, SCALE_B);
+#endif
         }
     }
+#if APPLY
+    barrier(CLK_LOCAL_MEM_FENCE);
+    /* the block's output: each plane times its scale, in vectors of VW, the last HW % VW one by one */
+    __global real* out = output + (size_t)n0 * C * HW;
+    for (int q = t; q < nb * C; q += LOCAL) {
+        const real sc = scales[q];
+        const __global real* p = x + (size_t)q * HW;
+        __global real* o = out + (size_t)q * HW;
+        int i = 0;
+#if VW > 1
+        for (; i + VW <= HW; i += VW) {
+            VSTORE(VLOAD(p + i) * sc, o + i);
+        }
+#endif
+        for (; i < HW; ++i) {
+            o[i] = p[i] * sc;
+        }
+    }
+#endif
 }

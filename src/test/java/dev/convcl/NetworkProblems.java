@@ -124,7 +124,13 @@ public final class NetworkProblems {
                 new SqueezeExcitation(1, 130, 20, 20, 66, PostOps.of(Activation.relu()), PostOps.of(Activation.sigmoid())),
                 new SqueezeExcitation(1, 3, 1, 1, 1, PostOps.none(), PostOps.none()),
                 new SqueezeExcitation(5, 8, 2, 3, 2, PostOps.of(Activation.gelu()),
-                        PostOps.of(Activation.hardsigmoid(0.2f, 0.4f))));
+                        PostOps.of(Activation.hardsigmoid(0.2f, 0.4f))),
+                // applied (the block's output, x * scale): a plane's tail, a 1x1 map, an uneven batch
+                new SqueezeExcitation(1, 16, 7, 9, 4, PostOps.of(Activation.relu()), PostOps.of(Activation.hardsigmoid()),
+                        true),
+                new SqueezeExcitation(1, 3, 1, 1, 1, PostOps.none(), PostOps.none(), true),
+                new SqueezeExcitation(5, 70, 3, 4, 19, PostOps.of(Activation.silu()), PostOps.of(Activation.sigmoid()),
+                        true));
     }
 
     static PostOps randomPost(Random r) {
@@ -200,7 +206,7 @@ public final class NetworkProblems {
         PostOps[] acts = {PostOps.none(), PostOps.of(Activation.relu()), PostOps.of(Activation.silu()),
             PostOps.of(Activation.sigmoid()), PostOps.of(Activation.hardsigmoid()), PostOps.of(Activation.hardswish())};
         return new SqueezeExcitation(1 + r.nextInt(4), 1 + r.nextInt(80), 1 + r.nextInt(12), 1 + r.nextInt(12),
-                1 + r.nextInt(40), acts[r.nextInt(acts.length)], acts[r.nextInt(acts.length)]);
+                1 + r.nextInt(40), acts[r.nextInt(acts.length)], acts[r.nextInt(acts.length)], r.nextBoolean());
     }
 
     static ChannelShuffle randomShuffle(Random r) {

@@ -1,9 +1,11 @@
 package dev.convcl.cpu;
 
 import dev.convcl.Arg;
+import dev.convcl.Binary;
 import dev.convcl.Conv2d;
 import dev.convcl.Operation;
 import dev.convcl.Pool2d;
+import dev.convcl.PostOps;
 import dev.convcl.SqueezeExcitation;
 import dev.convcl.Window2d;
 import dev.convcl.spi.Memory;
@@ -17,15 +19,20 @@ import java.util.function.Function;
  * of its three layers, chosen by the backend's selection: the global average pool, then the two
  * 1x1 convolutions on {@code [n, c, 1, 1]} maps with their activations as epilogues (on the CPU
  * path a layer costs no launch, so one operation gains nothing from one loop, and the chosen plans
- * keep their vector kernels). The pooled values and the squeeze outputs live in the plan's own
- * arrays (a plan runs one call at a time).
+ * keep their vector kernels). With {@link SqueezeExcitation#apply()} the scales go to an array of
+ * the plan's and the backend's broadcast multiply writes the block's output. The pooled values, the
+ * squeeze outputs and those scales live in the plan's own arrays (a plan runs one call at a time).
  */
 final class CpuSqueezeExcitation implements Primitive {
     private final Primitive pool;
     private final Primitive fc1;
     private final Primitive fc2;
+    /** {@code scale * input} with apply, else null. */
+    private final Primitive multiply;
     private final HostMemory pooled;
     private final HostMemory hidden;
+    /** The scales with apply, else null. */
+    private final HostMemory scales;
     /** A bound input ({@link Arg#SRC} may be bound as any role; a call's own overrides it). */
     private Memory boundSrc;
 
@@ -43,6 +50,9 @@ final class CpuSqueezeExcitation implements Primitive {
         // n*c and n*squeeze are within an int: the descriptor checks both
         this.pooled = new HostMemory(new float[op.n() * op.c()]);
         this.hidden = new HostMemory(new float[op.n() * op.squeeze()]);
+        this.multiply = op.apply() ? plan.apply(new Binary(Binary.Kind.MUL, new int[] {op.n(), op.c(), 1, 1},
+                op.inputShape(), PostOps.none())) : null;
+        this.scales = op.apply() ? new HostMemory(new float[op.n() * op.c()]) : null;
     }
 
     @Override
@@ -76,10 +86,13 @@ final class CpuSqueezeExcitation implements Primitive {
         fc1.execute(a1);
         Map<Arg, Memory> a2 = new EnumMap<>(Arg.class);
         a2.put(Arg.SRC, hidden);
-        a2.put(Arg.DST, args.get(Arg.DST));
+        a2.put(Arg.DST, multiply != null ? scales : args.get(Arg.DST));
         copy(args, Arg.FC2_WEIGHTS, a2, Arg.WEIGHTS);
         copy(args, Arg.FC2_BIAS, a2, Arg.BIAS);
         fc2.execute(a2);
+        if (multiply != null) {
+            multiply.execute(Map.of(Arg.SRC, scales, Arg.OTHER, src, Arg.DST, args.get(Arg.DST)));
+        }
     }
 
     private static void copy(Map<Arg, Memory> from, Arg role, Map<Arg, Memory> to, Arg as) {
@@ -94,5 +107,8 @@ final class CpuSqueezeExcitation implements Primitive {
         pool.close();
         fc1.close();
         fc2.close();
+        if (multiply != null) {
+            multiply.close();
+        }
     }
 }

@@ -80,7 +80,8 @@ public final class Descriptors {
             return linear(lin, x[0]);
         }
         if (l instanceof Layer.SqueezeExcite se) {
-            return new SqueezeExcitation(x[0], x[1], x[2], x[3], se.squeeze(), se.activation(), se.scaleActivation());
+            return new SqueezeExcitation(x[0], x[1], x[2], x[3], se.squeeze(), se.activation(), se.scaleActivation(),
+                    se.apply());
         }
         if (l instanceof Layer.Roi r) {
             return new RoiAlign(RoiAlign.Kind.ROI_ALIGN, x[0], x[1], x[2], x[3], node.input(1).dim(0), r.outH(),

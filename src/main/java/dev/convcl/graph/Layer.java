@@ -195,13 +195,15 @@ public sealed interface Layer {
      * A squeeze-and-excitation block's scale ({@link dev.convcl.SqueezeExcitation}): the means of
      * the input's planes, {@code fc1} ({@code [squeeze, c]}, bias {@code [squeeze]}) and its
      * activation, {@code fc2} ({@code [c, squeeze]}, bias {@code [c]}) and its activation. Input: x
-     * {@code [N, C, H, W]}; output {@code [N, C, 1, 1]}.
+     * {@code [N, C, H, W]}; output {@code [N, C, 1, 1]}, or with {@code apply} x times the scale
+     * ({@code [N, C, H, W]}, the block's output).
      *
      * @param activation      after fc1: empty or one activation
      * @param scaleActivation after fc2: empty or one activation
+     * @param apply           whether the output is x times the scale
      */
     record SqueezeExcite(float[] w1, float[] b1, float[] w2, float[] b2, int squeeze, PostOps activation,
-                         PostOps scaleActivation) implements Layer {
+                         PostOps scaleActivation, boolean apply) implements Layer {
         @Override
         public String kind() {
             return "squeeze_excitation";

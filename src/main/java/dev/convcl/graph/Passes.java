@@ -61,7 +61,9 @@ public final class Passes {
          * OpenCL device (MobileNetV3, RegNetY, EfficientNet). Only where the pooled and squeezed
          * values fit 16 KiB (4096 floats), within the local memory every OpenCL device that runs
          * the kernel has. Runs before {@link #POOL_AFTER_POINTWISE}, which would take a global
-         * pool of a 1x1 map (a 1x1 window at stride 1) for one it can move.
+         * pool of a 1x1 map (a 1x1 window at stride 1) for one it can move. When the scale's only
+         * reader is the block's multiply {@code x * scale} (no epilogue of its own), that multiply
+         * joins the node ({@code apply}: its output is the block's), one launch fewer again.
          */
         SQUEEZE_EXCITATION,
         /**
@@ -351,12 +353,29 @@ public final class Passes {
                     || channels + squeeze > SQUEEZE_EXCITATION_VALUES) {
                 continue;
             }
+            // The block's multiply, when it is the scale's only reader and has no epilogue of its
+            // own: x * scale (either order), of x's shape.
+            Value x = pool.input(0);
+            Node mul = r.singleUse(fc2.output()) ? r.consumers.get(fc2.output()).get(0) : null;
+            int m = -1;
+            for (int q = i + 1; mul != null && q < r.nodes.size() && m < 0; q++) {
+                m = r.nodes.get(q) == mul ? q : -1;
+            }
+            boolean apply = m >= 0 && mul.layer() instanceof Layer.Elementwise e && e.op() == Binary.Kind.MUL
+                    && e.post().isEmpty() && mul.inputs().size() == 2 && mul.inputs().contains(x)
+                    && mul.inputs().contains(fc2.output()) && mul.input(0) != mul.input(1)
+                    && Arrays.equals(mul.output().shape(), x.shape());
             Layer.SqueezeExcite se = new Layer.SqueezeExcite(c1.weight(), biasOrZeros(c1), c2.weight(), biasOrZeros(c2),
-                    squeeze, c1.post(), c2.post());
+                    squeeze, c1.post(), c2.post(), apply);
             r.set(p, null);
             r.set(j, null);
-            r.set(i, new Node(pool.name() + "+" + fc1.name() + "+" + fc2.name(), se, List.of(pool.input(0)),
-                    fc2.output()));
+            String name = pool.name() + "+" + fc1.name() + "+" + fc2.name();
+            if (apply) {
+                r.set(i, null);
+                r.set(m, new Node(name + "+" + mul.name(), se, List.of(x), mul.output()));
+            } else {
+                r.set(i, new Node(name, se, List.of(x), fc2.output()));
+            }
             changed = true;
         }
         return changed ? r.result(ir) : ir;

@@ -5,7 +5,7 @@ import dev.convcl.SqueezeExcitation;
 import java.util.Map;
 
 /**
- * {@code squeeze_excitation.cl}: a squeeze-and-excitation block's scale in one launch, a work-group
+ * {@code squeeze_excitation.cl}: a squeeze-and-excitation block's scale (or with apply its output) in one launch, a work-group
  * for a few images (their planes' means, then both 1x1 layers through local memory; on a CPU-like
  * device the batch shared out over the compute units, on a GPU one image a group), in vectors of
  * the device's native width on CPU-like devices and of 1 on GPUs. Its rule
@@ -31,7 +31,8 @@ final class SqueezeExcitationPlan extends OpKernelPlan<SqueezeExcitation> {
         super(ctx, op, "squeeze_excitation.cl", "squeeze_excitation", KernelOptions.of(op.dataType())
                 .define("N", op.n()).define("NB", checkedImages(op, nb)).define("C", op.c())
                 .define("S", op.squeeze()).define("HW", (long) op.h() * op.w()).define("VW", vw)
-                .define("LOCAL", local).activation("ACT", op.activation()).activation("SCALE", op.scaleActivation()),
+                .define("LOCAL", local).define("APPLY", op.apply() ? 1 : 0)
+                .activation("ACT", op.activation()).activation("SCALE", op.scaleActivation()),
                 (((long) op.n() + nb - 1) / nb) * local, local);
     }
 
@@ -52,7 +53,7 @@ final class SqueezeExcitationPlan extends OpKernelPlan<SqueezeExcitation> {
             return 1;
         }
         int units = Math.max(1, device.computeUnits());
-        long fit = device.localMemBytes() / 2 / (((long) op.c() + op.squeeze()) * op.dataType().bytes());
+        long fit = device.localMemBytes() / 2 / (localFloats(op) * op.dataType().bytes());
         return (int) Math.max(1, Math.min(((long) op.n() + units - 1) / units, fit));
     }
 
@@ -62,9 +63,14 @@ final class SqueezeExcitationPlan extends OpKernelPlan<SqueezeExcitation> {
         return Math.min(localSize(device), need);
     }
 
-    /** Why the device cannot run {@code op}, or null: its C + S local values must fit half the local memory. */
+    /** Local floats an image: its pooled values and squeeze outputs, and with apply its scales. */
+    static long localFloats(SqueezeExcitation op) {
+        return (op.apply() ? 2L * op.c() : op.c()) + op.squeeze();
+    }
+
+    /** Why the device cannot run {@code op}, or null: an image's local values ({@link #localFloats}) must fit half the local memory. */
     static String unsupported(OpenClDeviceInfo device, SqueezeExcitation op) {
-        long bytes = ((long) op.c() + op.squeeze()) * op.dataType().bytes();
+        long bytes = localFloats(op) * op.dataType().bytes();
         return bytes * 2 > device.localMemBytes() ? "its " + bytes + " bytes of local values exceed half the device's "
                 + device.localMemBytes() + " bytes of local memory" : null;
     }

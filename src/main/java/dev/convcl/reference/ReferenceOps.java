@@ -91,7 +91,8 @@ public final class ReferenceOps {
 
     /**
      * The scale of a squeeze-and-excitation block, {@code [n, c]} as {@link SqueezeExcitation}
-     * defines it: the plane's mean, then the two layers with their activations.
+     * defines it: the plane's mean, then the two layers with their activations; with
+     * {@link SqueezeExcitation#apply()} the block's output {@code [n, c, h, w]}, the input times it.
      */
     public static double[] squeezeExcitation(SqueezeExcitation op, double[] x, double[] w1, double[] b1, double[] w2,
             double[] b2) {
@@ -121,7 +122,15 @@ public final class ReferenceOps {
                 y[n * c + k] = op.scaleActivation().apply(acc, 0);
             }
         }
-        return y;
+        if (!op.apply()) {
+            return y;
+        }
+        // the block's output: the scale rounded to float (as the backends and PyTorch keep it) times the input
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i] * (float) y[i / plane];
+        }
+        return out;
     }
 
     /** {@code post(a op b)} with NumPy broadcasting. */

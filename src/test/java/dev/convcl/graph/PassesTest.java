@@ -387,6 +387,14 @@ class PassesTest {
         }
         assertEquals(List.of("v3", "regnet", "linear"), fused, after.toString());
         assertEquals(4, count(after, "avg_pool2d"), "the pools of the four blocks left alone: " + after);
+        // each fused block's multiply joined it (apply): of the blocks' multiplies only the four left alone remain
+        for (Node node : after.nodes()) {
+            if (node.layer() instanceof Layer.SqueezeExcite se) {
+                assertTrue(se.apply() && node.name().endsWith(".mul"), node.toString());
+                assertEquals(4, node.output().rank(), node.toString());
+            }
+        }
+        assertEquals(5, count(after, "mul"), "twice (2), pool2, two, other: " + after);
 
         // more than 4096 pooled and squeezed values: left alone
         Nets wide = new Nets(5);
@@ -404,6 +412,36 @@ class PassesTest {
         Value xf = fits.input("x", 1, 4000, 1, 2);
         Graph gf = fits.build("out", seBlock(fits, "fits", xf, 96, true, Activation.relu(), Activation.sigmoid()));
         assertEquals(1, count(all.apply(GraphTesting.ir(gf)), "squeeze_excitation"));
+    }
+
+    /**
+     * The block's multiply joins the fused node only as the scale's only reader, without an
+     * epilogue of its own: a residual added into it (FUSE_SUM's {@code x * s + r}, SE-ResNet) or a
+     * scale read twice leaves it a node of its own, reading the fused scale.
+     */
+    @Test
+    void theMultiplyJoinsOnlyAsTheScalesOnlyReaderWithoutAnEpilogue() {
+        Nets n = new Nets(29);
+        Value x = n.input("x", 2, 12, 5, 7);
+        Graph.Builder b = n.builder();
+        Value z = b.relu("res.act", n.conv("res.fc1", b.globalAvgPool("res.pool", x), 4, 1, 1, 1, 0, 0, 1, 1, true));
+        Value s = b.sigmoid("res.scale_act", n.conv("res.fc2", z, 12, 1, 1, 1, 0, 0, 1, 1, true));
+        Value y = b.relu("res.relu", b.add("res.add", b.mul("res.mul", x, s), x));
+        Value z2 = b.relu("two.act", n.conv("two.fc1", b.globalAvgPool("two.pool", y), 4, 1, 1, 1, 0, 0, 1, 1, true));
+        Value s2 = b.sigmoid("two.scale_act", n.conv("two.fc2", z2, 12, 1, 1, 1, 0, 0, 1, 1, true));
+        y = b.add("two.add", b.mul("two.mul", y, s2), b.mul("two.mul2", x, s2));
+        Graph g = n.build("out", y);
+        GraphIr after = check(g, GraphTesting.random(n.random(), 2, 12, 5, 7), Passes::all,
+                CompiledGraph.Pass.SQUEEZE_EXCITATION);
+        int blocks = 0;
+        for (Node node : after.nodes()) {
+            if (node.layer() instanceof Layer.SqueezeExcite se) {
+                assertFalse(se.apply(), node.toString());
+                blocks++;
+            }
+        }
+        assertEquals(2, blocks, after.toString());
+        assertEquals(3, count(after, "mul"), "res.mul (with the residual), two.mul and two.mul2: " + after);
     }
 
     /** The fused scales on both backends, with every pass and with this one alone, against the float64 evaluation of the unfused graph. */

@@ -45,6 +45,11 @@ class SqueezeExcitationOpenClTest {
         ops.add(new SqueezeExcitation(3, 576, 7, 7, 144, PostOps.of(Activation.relu()),
                 PostOps.of(Activation.hardsigmoid())));
         ops.add(new SqueezeExcitation(3, 48, 56, 56, 8, PostOps.of(Activation.relu()), PostOps.of(Activation.sigmoid())));
+        // applied: the block's output, each plane times its scale (a tail of 15 after 16-float vectors; 7x7 planes)
+        ops.add(new SqueezeExcitation(1, 16, 7, 9, 4, PostOps.of(Activation.relu()), PostOps.of(Activation.hardsigmoid()),
+                true));
+        ops.add(new SqueezeExcitation(3, 576, 7, 7, 144, PostOps.of(Activation.relu()),
+                PostOps.of(Activation.hardsigmoid()), true));
         return ops;
     }
 
