@@ -2,8 +2,9 @@
  * squeeze_excitation.cl: the scale of a squeeze-and-excitation block, as
  * dev.convcl.SqueezeExcitation defines it (torchvision.ops.SqueezeExcitation's _scale): the mean
  * of each input plane, a 1x1 layer from C to S channels with its activation, a 1x1 layer back to
- * C with its activation; output [N, C] (the block's [N, C, 1, 1]).
- * One work-group for NB images, in three stages split by barriers: the work-items sum the
+ * C with its activation; output [N, C] (the block's [N, C, 1, 1]), or with APPLY the block's output,
+ * the input times those scales.
+ * One work-group for NB images, in three stages split by barriers (four with APPLY): the work-items sum the
  * images' planes, a plane a work-item (its H*W contiguous values in vectors of VW, the last
  * H*W % VW one by one), into local memory; then each computes squeeze outputs (a row of fc1's
  * weights against each image's pooled values, in vectors of VW); then scales (a row of fc2's
@@ -24,7 +25,8 @@
  *                                 none, and its parameters (float literals)
  *   SCALE_KIND, SCALE_A, SCALE_B  the activation after fc2, likewise
  *   APPLY       0: the output is the scales; 1: the block's output, the input times its scales (a
- *               fourth stage: the scales kept in local memory, each work-item a plane at a time)
+ *               fourth stage: the scales kept in local memory where the pooled values were, each
+ *               work-item a plane at a time)
  * Kernel arguments: input [N, C, H, W], w1 [S, C], b1 [S], w2 [C, S], b2 [C], output [N, C]
  * (APPLY=1: [N, C, H, W]).
  * NDRange: 1-D, global ceil(N / NB) * LOCAL, local LOCAL.
@@ -101,11 +103,8 @@ void squeeze_excitation(__global const real* restrict input,
                         __global const real* restrict b2,
                         __global real* restrict output)
 {
-    __local real pooled[NB * C];
+    __local real pooled[NB * C]; /* with APPLY, the scales once the squeeze outputs are computed */
     __local real hidden[NB * S];
-#if APPLY
-    __local real scales[NB * C];
-#endif
     const int n0 = get_group_id(0) * NB;
     const int nb = min(NB, N - n0);
     const int t = get_local_id(0);
@@ -130,7 +129,8 @@ void squeeze_excitation(__global const real* restrict input,
         for (int b = 0; b < nb; ++b) {
             const real y = bias + dot_run(row, hidden + b * S, S);
 #if APPLY
-            scales[b * C + k] = ACTIVATION(SCALE_KIND, real, 1, y, SCALE_A, SCALE_B);
+            /* pooled was last read before the barrier above: its slot now holds the scale */
+            pooled[b * C + k] = ACTIVATION(SCALE_KIND, real, 1, y, SCALE_A, SCALE_B);
 #else
             output[(size_t)(n0 + b) * C + k] = ACTIVATION(SCALE_KIND, real, 1, y, SCALE_A, SCALE_B);
 #endif
@@ -141,7 +141,7 @@ void squeeze_excitation(__global const real* restrict input,
     /* the block's output: each plane times its scale, in vectors of VW, the last HW % VW one by one */
     __global real* out = output + (size_t)n0 * C * HW;
     for (int q = t; q < nb * C; q += LOCAL) {
-        const real sc = scales[q];
+        const real sc = pooled[q];
         const __global real* p = x + (size_t)q * HW;
         __global real* o = out + (size_t)q * HW;
         int i = 0;

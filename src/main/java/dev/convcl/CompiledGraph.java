@@ -58,7 +58,8 @@ public final class CompiledGraph implements AutoCloseable {
          * A squeeze-and-excitation block's scale (a global average pool, a 1x1 convolution, a 1x1
          * convolution back, each with at most one activation) computed as one
          * {@link SqueezeExcitation}: on the OpenCL device one launch instead of three (MobileNetV3,
-         * RegNetY).
+         * RegNetY); the block's multiply by the scale joins it where the scale is its only reader
+         * and it has no epilogue of its own ({@link SqueezeExcitation#apply()}).
          */
         SQUEEZE_EXCITATION(Passes.Pass.SQUEEZE_EXCITATION),
         /**

@@ -33,8 +33,8 @@ import java.util.Set;
  * with {@code apply}). A block without a bias passes zeros.
  *
  * <p>On the OpenCL device a plan needs the pooled and squeezed values of a work-group's images,
- * {@code (c + squeeze)} floats an image ({@code 2c + squeeze} with {@code apply}), within half the
- * device's local memory; a larger block runs
+ * {@code (c + squeeze)} floats an image (with {@code apply} too: the scales take the pooled values'
+ * place), within half the device's local memory; a larger block runs
  * on the CPU path, logged (the graph pass fuses only blocks of at most 4096 values, which every
  * device holds). The CLI reaches the operation through {@code bench --model} and {@code run --model},
  * not as a line of a shapes file.

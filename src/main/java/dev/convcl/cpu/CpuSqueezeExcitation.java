@@ -91,7 +91,11 @@ final class CpuSqueezeExcitation implements Primitive {
         copy(args, Arg.FC2_BIAS, a2, Arg.BIAS);
         fc2.execute(a2);
         if (multiply != null) {
-            multiply.execute(Map.of(Arg.SRC, scales, Arg.OTHER, src, Arg.DST, args.get(Arg.DST)));
+            Map<Arg, Memory> a3 = new EnumMap<>(Arg.class);
+            a3.put(Arg.SRC, scales);
+            a3.put(Arg.OTHER, src);
+            copy(args, Arg.DST, a3, Arg.DST);
+            multiply.execute(a3);
         }
     }
 

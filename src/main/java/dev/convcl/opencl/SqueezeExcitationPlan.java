@@ -10,7 +10,7 @@ import java.util.Map;
  * device the batch shared out over the compute units, on a GPU one image a group), in vectors of
  * the device's native width on CPU-like devices and of 1 on GPUs. Its rule
  * ({@link #unsupported}): the pooled values and the squeeze outputs fit half the device's local
- * memory.
+ * memory (with apply the scales then take the pooled values' place).
  */
 final class SqueezeExcitationPlan extends OpKernelPlan<SqueezeExcitation> {
     SqueezeExcitationPlan(OpenClContext ctx, SqueezeExcitation op) {
@@ -53,7 +53,7 @@ final class SqueezeExcitationPlan extends OpKernelPlan<SqueezeExcitation> {
             return 1;
         }
         int units = Math.max(1, device.computeUnits());
-        long fit = device.localMemBytes() / 2 / (localFloats(op) * op.dataType().bytes());
+        long fit = device.localMemBytes() / 2 / (((long) op.c() + op.squeeze()) * op.dataType().bytes());
         return (int) Math.max(1, Math.min(((long) op.n() + units - 1) / units, fit));
     }
 
@@ -63,14 +63,12 @@ final class SqueezeExcitationPlan extends OpKernelPlan<SqueezeExcitation> {
         return Math.min(localSize(device), need);
     }
 
-    /** Local floats an image: its pooled values and squeeze outputs, and with apply its scales. */
-    static long localFloats(SqueezeExcitation op) {
-        return (op.apply() ? 2L * op.c() : op.c()) + op.squeeze();
-    }
-
-    /** Why the device cannot run {@code op}, or null: an image's local values ({@link #localFloats}) must fit half the local memory. */
+    /**
+     * Why the device cannot run {@code op}, or null: its C + S local values must fit half the local
+     * memory (with apply the scales take the pooled values' place: no more).
+     */
     static String unsupported(OpenClDeviceInfo device, SqueezeExcitation op) {
-        long bytes = localFloats(op) * op.dataType().bytes();
+        long bytes = ((long) op.c() + op.squeeze()) * op.dataType().bytes();
         return bytes * 2 > device.localMemBytes() ? "its " + bytes + " bytes of local values exceed half the device's "
                 + device.localMemBytes() + " bytes of local memory" : null;
     }

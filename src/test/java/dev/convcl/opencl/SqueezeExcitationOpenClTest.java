@@ -116,6 +116,15 @@ class SqueezeExcitationOpenClTest {
         assertTrue(why != null && why.contains("local memory"), "rule for " + big + ": " + why);
         SqueezeExcitation small = new SqueezeExcitation(1, 576, 7, 7, 144, PostOps.none(), PostOps.none());
         assertEquals(null, SqueezeExcitationPlan.unsupported(info, small));
+        // with apply the scales take the pooled values' place: the same rule, the same images a group
+        for (SqueezeExcitation op : List.of(big, small, new SqueezeExcitation(7, 576, 7, 7, 144, PostOps.none(),
+                PostOps.none()))) {
+            SqueezeExcitation applied = op.withApply(true);
+            assertEquals(SqueezeExcitationPlan.unsupported(info, op), SqueezeExcitationPlan.unsupported(info, applied),
+                    applied.toString());
+            assertEquals(SqueezeExcitationPlan.imagesPerGroup(info, op), SqueezeExcitationPlan.imagesPerGroup(info, applied),
+                    applied.toString());
+        }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new SqueezeExcitationPlan(DEVICE.context(), small, 1, 2));
         assertTrue(e.getMessage().contains("nb=2 must be 1 to n=1"), e.getMessage());
