@@ -4,6 +4,7 @@ import dev.convcl.graph.GraphIr;
 import dev.convcl.graph.MemoryPlan;
 import dev.convcl.graph.Passes;
 import dev.convcl.graph.Program;
+import dev.convcl.spi.Memory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -73,7 +74,10 @@ public final class CompiledGraph implements AutoCloseable {
         /**
          * Channel movement in fewer steps: a channel shuffle of a concatenation written by the
          * concatenation's copies, a slice read only by a concatenation copied from its source
-         * (ShuffleNet's units: five steps become three).
+         * (ShuffleNet's units: five steps become three); on the OpenCL device at batch 1, a
+         * concatenation's parts computed by layers of their own written by those layers straight
+         * into their channels of it (an OpenCL sub-buffer, where the part's offset is a multiple of
+         * the device's base address alignment), no copy (Inception's branches).
          */
         FUSE_CHANNEL_COPIES(Passes.Pass.FUSE_CHANNEL_COPIES);
 
@@ -104,6 +108,8 @@ public final class CompiledGraph implements AutoCloseable {
     private double[] cpuStepMillis = new double[0];
     private final List<Args> args = new ArrayList<>();
     private final List<DeviceTensor> buffers = new ArrayList<>();
+    /** Regions of the buffers that concatenation parts are written to in place; closed before the buffers. */
+    private final List<Memory> regions = new ArrayList<>();
     private final Map<String, Value> inputs = new LinkedHashMap<>();
     private final Map<String, DeviceTensor> inputViews = new LinkedHashMap<>();
     private final Map<String, DeviceTensor> outputViews = new LinkedHashMap<>();
@@ -207,6 +213,7 @@ public final class CompiledGraph implements AutoCloseable {
         private final MemoryPlan memory;
         private final List<DeviceTensor> slots;
         private final Map<Value, DeviceTensor> constants;
+        private final Map<Value, Memory> regionOf = new IdentityHashMap<>();
 
         Views(Program program, MemoryPlan memory, List<DeviceTensor> slots, Map<Value, DeviceTensor> constants) {
             this.program = program;
@@ -219,7 +226,18 @@ public final class CompiledGraph implements AutoCloseable {
             Value storage = program.storage(v);
             DeviceTensor base = constants.containsKey(storage) ? constants.get(storage) : slots.get(memory.slot(storage));
             int size = (int) v.size();
-            return new DeviceTensor(engine, shape, size, base.memory());
+            long offset = program.offset(v);
+            if (offset == 0) {
+                return new DeviceTensor(engine, shape, size, base.memory());
+            }
+            Memory region = regionOf.get(v);
+            if (region == null) {
+                long bytes = DataType.F32.bytes();
+                region = engine.primary().region(base.memory(), v.name(), offset * bytes, size * bytes);
+                regions.add(region);
+                regionOf.put(v, region);
+            }
+            return new DeviceTensor(engine, shape, size, region);
         }
     }
 
@@ -260,7 +278,8 @@ public final class CompiledGraph implements AutoCloseable {
             internal.add(p.internal);
         }
         GraphIr ir = Passes.run(graph.ir(), internal);
-        return new CompiledGraph(engine, Program.lower(ir, internal.contains(Passes.Pass.FUSE_CHANNEL_COPIES)));
+        boolean fuseCopies = internal.contains(Passes.Pass.FUSE_CHANNEL_COPIES);
+        return new CompiledGraph(engine, Program.lower(ir, fuseCopies, fuseCopies ? engine.primary().regionAlignment() : 0));
     }
 
     /**
@@ -501,6 +520,9 @@ public final class CompiledGraph implements AutoCloseable {
         closed = true;
         for (Plan p : plans) {
             p.close();
+        }
+        for (Memory r : regions) {
+            r.close();
         }
         for (DeviceTensor t : buffers) {
             t.close();

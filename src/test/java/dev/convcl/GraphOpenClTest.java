@@ -107,4 +107,46 @@ class GraphOpenClTest {
             }
         }
     }
+
+    /**
+     * At batch 1 an Inception block's branches, and a nested concatenation's, write their channels
+     * of the concatenation in place (OpenCL sub-buffers; 8x8 maps make every channel offset a
+     * multiple of 256 bytes, which meets any base alignment up to that): no copy step, the same
+     * result, run after run, and the sub-buffers released with the compiled graph.
+     */
+    @Test
+    void atBatchOneConcatenationPartsAreWrittenInPlaceWithTheSameResult() {
+        Engine engine = ENGINES.get(Target.OPENCL);
+        long alignment = dev.convcl.testing.OpenClTestDevice.context(engine).regionAlignment();
+        Nets nets = new Nets(23);
+        Graph.Builder b = nets.builder();
+        int[] shape = {1, 6, 8, 8};
+        Value x = nets.input("x", shape);
+        Value y = nets.inceptionBlock("mixed", x, 4);
+        Value inner = b.concat("inner", nets.conv("p", y, 3, 1, 1, 1), nets.conv("q", y, 2, 3, 1, 1));
+        Graph g = nets.build("out", b.relu("relu", b.concat("outer", nets.conv("r", y, 5, 1, 1, 1), inner)));
+        HostTensor input = GraphTesting.random(nets.random(), shape);
+        double[] expected = GraphTesting.reference(g, Map.of("x", input)).get("out");
+        long bytesBefore = engine.stats().deviceBytes();
+        int objectsBefore = dev.convcl.testing.OpenClTestDevice.context(engine).liveObjects();
+        try (CompiledGraph net = engine.compile(g)) {
+            long copies = net.steps().stream().filter(s -> s.operation() instanceof ChannelCopy).count();
+            // the block's max-pool branch reads the input but is a layer of its own: in place too
+            if (alignment > 0 && alignment <= 256) {
+                assertEquals(0, copies, "copy steps with a " + alignment + "-byte base alignment: " + net.steps());
+            }
+            for (int run = 1; run <= 2; run++) {
+                double err = GraphTesting.relativeL2(expected, net.run(input).toArray());
+                assertTrue(err <= TOLERANCE, "run " + run + ": relative L2 error " + err + " against the float64 graph");
+            }
+            try (DeviceTensor dx = engine.upload(input); DeviceTensor dy = engine.allocate(net.outputShapes().get("out"))) {
+                net.run(Map.of("x", dx), Map.of("out", dy));
+                double err = GraphTesting.relativeL2(expected, dy.toArray());
+                assertTrue(err <= TOLERANCE, "device tensors: relative L2 error " + err + " against the float64 graph");
+            }
+        }
+        assertEquals(bytesBefore, engine.stats().deviceBytes(), "device memory left after closing the graph");
+        assertEquals(objectsBefore, dev.convcl.testing.OpenClTestDevice.context(engine).liveObjects(),
+                "OpenCL objects (the sub-buffers) left after closing the graph");
+    }
 }

@@ -49,12 +49,15 @@ public final class Program {
     private final GraphIr ir;
     private final List<Step> steps;
     private final Map<Value, Value> storage;
+    private final Map<Value, Long> offsets;
     private final Map<Value, float[]> constants;
 
-    private Program(GraphIr ir, List<Step> steps, Map<Value, Value> storage, Map<Value, float[]> constants) {
+    private Program(GraphIr ir, List<Step> steps, Map<Value, Value> storage, Map<Value, Long> offsets,
+                    Map<Value, float[]> constants) {
         this.ir = ir;
         this.steps = List.copyOf(steps);
         this.storage = storage;
+        this.offsets = offsets;
         this.constants = constants;
     }
 
@@ -67,9 +70,17 @@ public final class Program {
         return steps;
     }
 
-    /** The value whose buffer holds {@code v}: itself, or for a reshape the buffer it views. */
+    /**
+     * The value whose buffer holds {@code v}: itself, for a reshape the buffer it views, for a
+     * part of a concatenation written in place the concatenation's (at {@link #offset}).
+     */
     public Value storage(Value v) {
         return storage.getOrDefault(v, v);
+    }
+
+    /** Where {@code v} starts in its {@link #storage} buffer, in elements: 0 but for a part of a concatenation written in place. */
+    public long offset(Value v) {
+        return offsets.getOrDefault(v, 0L);
     }
 
     /** The constant nodes' values (each gets a buffer of its own, written once). */
@@ -80,6 +91,11 @@ public final class Program {
     /** Lowers {@code ir} with {@linkplain #lower(GraphIr, boolean) channel copies fused}. */
     public static Program lower(GraphIr ir) {
         return lower(ir, true);
+    }
+
+    /** Lowers {@code ir}, every concatenation copied part by part ({@link #lower(GraphIr, boolean, long)} with no regions). */
+    public static Program lower(GraphIr ir, boolean fuseChannelCopies) {
+        return lower(ir, fuseChannelCopies, 0);
     }
 
     /**
@@ -97,11 +113,22 @@ public final class Program {
      * </ul>
      * The fused step's name joins the nodes' names with {@code +}.
      *
+     * <p>With {@code regionAlignment > 0} (the backend makes {@linkplain
+     * dev.convcl.spi.Backend#region regions} of a buffer at offsets that are multiples of it, as
+     * OpenCL's sub-buffers), a part of a concatenation whose channels are contiguous in the output
+     * (a batch of 1) is written in place: the node computing it writes its channels of the
+     * concatenation's buffer ({@link #storage} and {@link #offset}) and the part has no copy step
+     * (Inception's branches: a copy and a launch fewer a branch). Only a part the concatenation is
+     * the only reader of, computed by a node of its own (not a graph input, output, constant or
+     * reshape), at an offset in bytes that is a multiple of {@code regionAlignment}; a
+     * concatenation that is itself such a part puts its parts at their place in the outer one.
+     *
      * @param ir                the graph after the passes
      * @param fuseChannelCopies whether to fuse the patterns above
+     * @param regionAlignment   0, or the byte alignment of a region's offset: write parts in place
      * @return the program
      */
-    public static Program lower(GraphIr ir, boolean fuseChannelCopies) {
+    public static Program lower(GraphIr ir, boolean fuseChannelCopies, long regionAlignment) {
         Map<Node, Node> shuffleAfter = new IdentityHashMap<>();
         Map<Value, Node> sliceInto = new IdentityHashMap<>();
         if (fuseChannelCopies) {
@@ -129,8 +156,24 @@ public final class Program {
         Set<Node> absorbed = Collections.newSetFromMap(new IdentityHashMap<>());
         absorbed.addAll(shuffleAfter.values());
         absorbed.addAll(sliceInto.values());
+        Map<Value, Value> partOf = new IdentityHashMap<>();
+        Map<Value, Long> partAt = new IdentityHashMap<>();
+        if (regionAlignment > 0) {
+            inPlaceParts(ir, shuffleAfter.keySet(), sliceInto.keySet(), absorbed, regionAlignment, partOf, partAt);
+        }
+        Map<Value, Long> offsets = new IdentityHashMap<>();
         List<Step> steps = new ArrayList<>();
         Map<Value, Value> storage = new IdentityHashMap<>();
+        for (Value part : partOf.keySet()) {
+            Value root = part;
+            long offset = 0;
+            for (Value outer = partOf.get(root); outer != null; outer = partOf.get(root)) {
+                offset += partAt.get(root);
+                root = outer;
+            }
+            storage.put(part, root);
+            offsets.put(part, offset);
+        }
         Map<Value, float[]> constants = new LinkedHashMap<>();
         for (Node n : ir.nodes()) {
             Layer l = n.layer();
@@ -145,6 +188,9 @@ public final class Program {
             } else if (l instanceof Layer.Concat) {
                 Node shuffle = shuffleAfter.get(n);
                 for (int i = 0; i < n.inputs().size(); i++) {
+                    if (partOf.get(n.input(i)) == n.output()) {
+                        continue; // written in place by the node computing it
+                    }
                     Node slice = sliceInto.get(n.input(i));
                     Map<Arg, Value> v = new EnumMap<>(Arg.class);
                     v.put(Arg.SRC, slice == null ? n.input(i) : slice.input(0));
@@ -159,7 +205,40 @@ public final class Program {
                 steps.add(step(n));
             }
         }
-        return new Program(ir, steps, storage, constants);
+        return new Program(ir, steps, storage, offsets, constants);
+    }
+
+    /**
+     * Finds the concatenation parts written in place (see {@link #lower(GraphIr, boolean, long)}):
+     * {@code partOf} maps each to the concatenation's output, {@code offsets} to its first element there.
+     */
+    private static void inPlaceParts(GraphIr ir, Set<Node> shuffled, Set<Value> sliced, Set<Node> absorbed,
+                                     long alignment, Map<Value, Value> partOf, Map<Value, Long> offsets) {
+        Map<Value, List<Node>> consumers = ir.consumers();
+        Set<Value> outputs = ir.outputValues();
+        Map<Value, Node> producers = ir.producers();
+        for (Node n : ir.nodes()) {
+            if (!(n.layer() instanceof Layer.Concat) || shuffled.contains(n)) {
+                continue;
+            }
+            int[] out = Descriptors.as4d(n.output().shape());
+            if (out[0] != 1) {
+                continue; // a part's channels of each image are apart: not one region
+            }
+            long plane = (long) out[2] * out[3];
+            long start = 0;
+            for (Value part : n.inputs()) {
+                Node producer = producers.get(part);
+                if (producer != null && !absorbed.contains(producer) && !sliced.contains(part)
+                        && !(producer.layer() instanceof Layer.Reshape) && !(producer.layer() instanceof Layer.Constant)
+                        && !outputs.contains(part) && GraphIr.uses(part, consumers, outputs) == 1
+                        && start * plane * Float.BYTES % alignment == 0) {
+                    partOf.put(part, n.output());
+                    offsets.put(part, start * plane);
+                }
+                start += Descriptors.as4d(part.shape())[1];
+            }
+        }
     }
 
     /** Whether each part of {@code concat} lies within one of the {@code groups} channel groups of its output. */

@@ -31,6 +31,8 @@ public final class DeviceBuffer implements Memory {
     /** The canary's bytes, right after {@link #bytes} (the read slack included); 0 without guard mode. */
     private final int guardBytes;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Whether this is a region of another buffer (a sub-buffer): its bytes are the parent's, not counted again. */
+    private final boolean region;
     private volatile boolean guardReported;
 
     /**
@@ -39,6 +41,17 @@ public final class DeviceBuffer implements Memory {
      *                   then also fills the slack, so a write into it is caught
      */
     DeviceBuffer(OpenClContext owner, String what, cl_mem mem, long bytes, long readSlack, int guardBytes) {
+        this(owner, what, mem, bytes, readSlack, guardBytes, false);
+    }
+
+    /** A region of another buffer ({@link OpenClContext#region}): no slack, no canary, no bytes of its own. */
+    static DeviceBuffer region(OpenClContext owner, String what, cl_mem mem, long bytes) {
+        return new DeviceBuffer(owner, what, mem, bytes, 0, 0, true);
+    }
+
+    private DeviceBuffer(OpenClContext owner, String what, cl_mem mem, long bytes, long readSlack, int guardBytes,
+                         boolean region) {
+        this.region = region;
         this.owner = owner;
         this.what = what;
         this.mem = mem;
@@ -189,6 +202,6 @@ public final class DeviceBuffer implements Memory {
         } catch (CLException ignored) {
             // closing is quiet
         }
-        owner.released(bytes + (guardBytes > 0 ? guardBytes : readSlack));
+        owner.released(region ? 0 : bytes + (guardBytes > 0 ? guardBytes : readSlack));
     }
 }

@@ -403,6 +403,20 @@ public final class OpenClBackend implements Backend {
         }
     }
 
+    @Override
+    public long regionAlignment() {
+        return context.regionAlignment();
+    }
+
+    @Override
+    public Memory region(Memory memory, String what, long offset, long bytes) {
+        try {
+            return context.region((DeviceBuffer) memory, what, offset, bytes);
+        } catch (CLException e) {
+            throw OpenClErrors.translate("making region '" + what + "'", e);
+        }
+    }
+
     /** Host memory is not device memory: host tensors go through {@link #write} and {@link #read}. */
     @Override
     public Memory wrap(HostTensor t) {

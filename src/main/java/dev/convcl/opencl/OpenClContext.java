@@ -13,6 +13,7 @@ import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
+import org.jocl.cl_buffer_region;
 import org.jocl.cl_context;
 import org.jocl.cl_context_properties;
 import org.jocl.cl_device_id;
@@ -86,6 +87,8 @@ public final class OpenClContext implements AutoCloseable {
     private final AtomicLong guardViolations = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile FaultInjector faults;
+    /** {@code CL_DEVICE_MEM_BASE_ADDR_ALIGN} in bytes. */
+    private final long regionAlignment;
 
     /**
      * Opens a context and queue on {@code info}.
@@ -122,6 +125,7 @@ public final class OpenClContext implements AutoCloseable {
             throw new DeviceException(DeviceException.Kind.UNAVAILABLE, broken);
         }
         this.programs = new ProgramCache(this);
+        this.regionAlignment = OpenClDiscovery.deviceInt(info.device(), CL_DEVICE_MEM_BASE_ADDR_ALIGN) / 8L;
     }
 
     public OpenClDeviceInfo info() {
@@ -222,6 +226,46 @@ public final class OpenClContext implements AutoCloseable {
             }
         }
         return buffer;
+    }
+
+    /**
+     * {@code CL_DEVICE_MEM_BASE_ADDR_ALIGN} in bytes: a {@linkplain #region region}'s offset must be
+     * a multiple of it (128 on POCL's CPU device; 0 when the device did not say).
+     */
+    public long regionAlignment() {
+        return regionAlignment;
+    }
+
+    /**
+     * A sub-buffer ({@code clCreateSubBuffer}): bytes {@code [offset, offset + bytes)} of {@code parent},
+     * which kernels read and write as a buffer of its own. It holds no memory of its own
+     * ({@link #liveBytes()} does not grow) and must be closed before its parent. Disjoint regions
+     * of one buffer may be written by different commands; the parent and its regions must not be
+     * written by one command (OpenCL leaves overlapping access undefined).
+     *
+     * @param parent the buffer, not itself a region
+     * @param what   a name for messages
+     * @param offset the first byte, a multiple of {@link #regionAlignment()}
+     * @param bytes  the region's size, positive, within the parent's {@link DeviceBuffer#bytes()}
+     * @throws IllegalArgumentException when the offset is not aligned or the region leaves the parent
+     */
+    public DeviceBuffer region(DeviceBuffer parent, String what, long offset, long bytes) {
+        if (regionAlignment <= 0 || offset < 0 || offset % regionAlignment != 0 || bytes <= 0
+                || offset + bytes > parent.bytes()) {
+            throw new IllegalArgumentException("region '" + what + "' at byte " + offset + " of " + bytes
+                    + " bytes must lie within its buffer of " + parent.bytes() + " bytes and start at a multiple of "
+                    + "the device's base address alignment, " + regionAlignment + " bytes");
+        }
+        cl_mem mem;
+        try {
+            injectFault(FaultSite.ALLOCATE, what);
+            mem = clCreateSubBuffer(parent.mem(), CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
+                    new cl_buffer_region(offset, bytes), null);
+        } catch (CLException e) {
+            throw OpenClErrors.translate("making region '" + what + "' of " + bytes + " bytes at byte " + offset, e);
+        }
+        liveObjects.incrementAndGet();
+        return DeviceBuffer.region(this, what, mem, bytes);
     }
 
     /** Called by a buffer when it is released. */

@@ -34,6 +34,28 @@ public interface Backend extends AutoCloseable {
     Memory allocate(String what, long bytes);
 
     /**
+     * The alignment in bytes a {@linkplain #region region}'s offset needs; 0 when this backend
+     * makes no regions (the CPU path: its primitives index their arrays from 0).
+     */
+    default long regionAlignment() {
+        return 0;
+    }
+
+    /**
+     * Bytes {@code [offset, offset + bytes)} of {@code memory} as memory of their own, which
+     * primitives read and write in place (an OpenCL sub-buffer): how a graph's branch writes
+     * straight into its channels of a concatenation. Holds no memory of its own; close it before
+     * {@code memory}.
+     *
+     * @param offset a multiple of {@link #regionAlignment()}
+     * @throws UnsupportedOperationException when {@link #regionAlignment()} is 0
+     * @throws IllegalArgumentException      when the offset is not aligned or the region leaves {@code memory}
+     */
+    default Memory region(Memory memory, String what, long offset, long bytes) {
+        throw new UnsupportedOperationException(kind() + " makes no memory regions");
+    }
+
+    /**
      * A view of host memory usable by this backend's primitives without a copy, or null when the
      * backend computes elsewhere (a device) or cannot view this tensor (a CPU backend and a
      * buffer-backed tensor). Writes by a primitive through the view land in {@code t}.

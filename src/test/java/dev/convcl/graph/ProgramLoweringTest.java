@@ -1,8 +1,10 @@
 package dev.convcl.graph;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.Arg;
 import dev.convcl.ChannelCopy;
 import dev.convcl.ChannelShuffle;
 import dev.convcl.Graph;
@@ -10,12 +12,13 @@ import dev.convcl.GraphTesting;
 import dev.convcl.Nets;
 import dev.convcl.Value;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Program#lower(GraphIr, boolean)}'s channel-copy fusion: which steps it folds and which it
- * must leave alone. That the fused programs compute the same values is checked by
+ * {@link Program#lower(GraphIr, boolean, long)}'s channel-copy fusion and concatenation parts
+ * written in place: which steps it folds and which it must leave alone. That the fused programs compute the same values is checked by
  * GraphNetworksTest and GraphOpenClTest (compiled with every pass and with none, against the
  * float64 graph).
  */
@@ -87,5 +90,98 @@ class ProgramLoweringTest {
         Program p = lower(m.build("out", c), true);
         assertTrue(p.steps().stream().anyMatch(s -> s.name().equals("chunk:0")), listing(p).toString());
         assertTrue(p.steps().stream().anyMatch(s -> s.name().equals("cat[0]")), listing(p).toString());
+    }
+
+    private static Program lower(Graph g, long alignment) {
+        return Program.lower(Passes.all(GraphTesting.ir(g)), true, alignment);
+    }
+
+    /** The value the step named {@code name} writes. */
+    private static Value written(Program p, String name) {
+        return p.steps().stream().filter(s -> s.name().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no step " + name + " in " + listing(p))).values().get(Arg.DST);
+    }
+
+    private static List<String> copies(Program p) {
+        return p.steps().stream().filter(s -> s.op() instanceof ChannelCopy).map(Program.Step::name)
+                .collect(Collectors.toList());
+    }
+
+    /** Parts of 2, 1, 2 channels computed by convolutions, then the graph input's 4, on 5x5 maps (100 bytes a channel). */
+    private static Graph fourParts(int batch) {
+        Nets n = new Nets(7);
+        Value x = n.input("x", batch, 4, 5, 5);
+        return n.build("out", n.builder().concat("cat", n.conv("a", x, 2, 1, 1, 1), n.conv("b", x, 1, 1, 1, 1),
+                n.conv("c", x, 2, 3, 1, 1), x));
+    }
+
+    @Test
+    void atBatchOneAPartWhoseOffsetMeetsTheAlignmentIsWrittenInPlaceAndLosesItsCopy() {
+        // channel offsets 0, 2, 3, 5: bytes 0, 200, 300, 500; with 200-byte alignment a and b qualify,
+        // c does not (300), the graph input x never (no node computes it)
+        Program p = lower(fourParts(1), 200);
+        assertEquals(List.of("cat[2]", "cat[3]"), copies(p), listing(p).toString());
+        Value cat = written(p, "cat[2]");
+        Value a = written(p, "a");
+        Value b = written(p, "b");
+        Value c = written(p, "c");
+        assertSame(cat, p.storage(a), "a is written into the concatenation's buffer");
+        assertEquals(0, p.offset(a));
+        assertSame(cat, p.storage(b));
+        assertEquals(2 * 25, p.offset(b), "b starts at channel 2 of 5x5 planes");
+        assertSame(c, p.storage(c), "c (byte 300 of a 200-byte alignment) keeps its own buffer and its copy");
+        assertEquals(0, p.offset(c));
+        // the concatenation's buffer lives from the first part written in place
+        Map<Value, int[]> life = MemoryPlan.lifetimes(p);
+        assertEquals(p.steps().indexOf(p.steps().stream().filter(s -> s.name().equals("a")).findFirst().get()),
+                life.get(cat)[0], listing(p).toString());
+        assertTrue(!life.containsKey(a) && !life.containsKey(b), "parts in place have no buffer of their own: " + life.keySet());
+
+        Program every = lower(fourParts(1), 100);
+        assertEquals(List.of("cat[3]"), copies(every), "every computed part in place at 100 bytes: " + listing(every));
+        Program none = lower(fourParts(1), 0);
+        assertEquals(List.of("cat[0]", "cat[1]", "cat[2]", "cat[3]"), copies(none), listing(none).toString());
+        Program batch2 = lower(fourParts(2), 4);
+        assertEquals(List.of("cat[0]", "cat[1]", "cat[2]", "cat[3]"), copies(batch2),
+                "at batch 2 a part's channels are not one region: " + listing(batch2));
+    }
+
+    @Test
+    void aConcatenationThatIsAPartPutsItsOwnPartsAtTheirPlaceInTheOuterOne() {
+        Nets n = new Nets(8);
+        Value x = n.input("x", 1, 3, 4, 4);
+        Graph.Builder b = n.builder();
+        Value inner = b.concat("inner", n.conv("p", x, 2, 1, 1, 1), n.conv("q", x, 3, 1, 1, 1));
+        Graph g = n.build("out", b.concat("outer", n.conv("r", x, 1, 1, 1, 1), inner, n.conv("s", x, 2, 1, 1, 1)));
+        Program p = lower(g, 4);
+        assertEquals(List.of(), copies(p), listing(p).toString());
+        Value outer = p.ir().outputs().get("out");
+        assertSame(outer, p.storage(written(p, "q")), listing(p).toString());
+        assertEquals(0, p.offset(written(p, "r")));
+        assertEquals(1 * 16, p.offset(written(p, "p")), "p: channel 1 of the outer concatenation");
+        assertEquals(3 * 16, p.offset(written(p, "q")), "q: channel 1 + 2 of the outer concatenation");
+        assertEquals(6 * 16, p.offset(written(p, "s")), "s: after r (1) and inner (5)");
+        assertEquals(List.of(outer), List.copyOf(MemoryPlan.lifetimes(p).keySet()).subList(1, 2),
+                "the input and the outer concatenation are the only buffers: " + MemoryPlan.lifetimes(p).keySet());
+        assertEquals(2, MemoryPlan.lifetimes(p).size(), MemoryPlan.lifetimes(p).keySet().toString());
+    }
+
+    @Test
+    void aPartReadElsewhereOrAnOutputOrTakenTwiceKeepsItsBufferAndItsCopy() {
+        Nets n = new Nets(9);
+        Value x = n.input("x", 1, 2, 4, 4);
+        Graph.Builder b = n.builder();
+        Value a = n.conv("a", x, 2, 1, 1, 1);
+        Value o = n.conv("o", x, 2, 1, 1, 1);
+        Value t = n.conv("t", x, 2, 1, 1, 1);
+        Value cat = b.concat("cat", a, o, t, t);
+        b.output("o", o);
+        Graph g = n.build("out", b.add("sum", n.conv("tail", cat, 8, 1, 1, 1), n.conv("reader", a, 8, 1, 1, 1)));
+        Program p = lower(g, 4);
+        assertEquals(List.of("cat[0]", "cat[1]", "cat[2]", "cat[3]"), copies(p), listing(p).toString());
+        for (String name : List.of("a", "o", "t")) {
+            Value v = written(p, name);
+            assertSame(v, p.storage(v), name + " keeps its own buffer: " + listing(p));
+        }
     }
 }
