@@ -79,8 +79,9 @@ public final class Passes {
         POOL_AFTER_POINTWISE,
         /**
          * Channel shuffles of concatenations and slices read only by a concatenation are folded into
-         * the concatenation's copies. Applied when the graph is lowered ({@link Program#lower(GraphIr,
-         * boolean)}), not by {@link #run}: it rewrites steps, not nodes.
+         * the concatenation's copies; on a backend that makes buffer regions, a concatenation's parts
+         * at batch 1 are written in place (no copy). Applied when the graph is lowered
+         * ({@link Program#lower(GraphIr, boolean, long)}), not by {@link #run}: it rewrites steps, not nodes.
          */
         FUSE_CHANNEL_COPIES
     }

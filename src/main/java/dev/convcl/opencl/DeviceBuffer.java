@@ -4,6 +4,8 @@ import static org.jocl.CL.*;
 
 import dev.convcl.HostTensor;
 import dev.convcl.spi.Memory;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -33,6 +35,8 @@ public final class DeviceBuffer implements Memory {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Whether this is a region of another buffer (a sub-buffer): its bytes are the parent's, not counted again. */
     private final boolean region;
+    /** This buffer's regions, closed before it (a live sub-buffer holds its parent). */
+    private final List<DeviceBuffer> regions = new CopyOnWriteArrayList<>();
     private volatile boolean guardReported;
 
     /**
@@ -44,7 +48,10 @@ public final class DeviceBuffer implements Memory {
         this(owner, what, mem, bytes, readSlack, guardBytes, false);
     }
 
-    /** A region of another buffer ({@link OpenClContext#region}): no slack, no canary, no bytes of its own. */
+    /**
+     * A region of another buffer ({@link OpenClContext#region}): no slack, no canary (guard mode
+     * does not see a write past a region's end into the rest of its parent), no bytes of its own.
+     */
     static DeviceBuffer region(OpenClContext owner, String what, cl_mem mem, long bytes) {
         return new DeviceBuffer(owner, what, mem, bytes, 0, 0, true);
     }
@@ -181,11 +188,20 @@ public final class DeviceBuffer implements Memory {
         return t.hasArray() ? Pointer.to(t.array()) : Pointer.to(t.buffer());
     }
 
+    /** Keeps {@code r}, a region of this buffer, to close it before this buffer. */
+    void adopt(DeviceBuffer r) {
+        regions.add(r);
+    }
+
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        for (DeviceBuffer r : regions) {
+            r.close();
+        }
+        regions.clear();
         if (guardBytes > 0 && !guardReported && !owner.isClosed()) {
             try {
                 String damage = guardDamage();

@@ -125,7 +125,7 @@ public final class OpenClContext implements AutoCloseable {
             throw new DeviceException(DeviceException.Kind.UNAVAILABLE, broken);
         }
         this.programs = new ProgramCache(this);
-        this.regionAlignment = OpenClDiscovery.deviceInt(info.device(), CL_DEVICE_MEM_BASE_ADDR_ALIGN) / 8L;
+        this.regionAlignment = regionAlignment(info);
     }
 
     public OpenClDeviceInfo info() {
@@ -228,9 +228,22 @@ public final class OpenClContext implements AutoCloseable {
         return buffer;
     }
 
+    /** The device's base address alignment in bytes; 0 (no regions) before OpenCL 1.1 or when the query fails. */
+    private static long regionAlignment(OpenClDeviceInfo info) {
+        if (info.version().startsWith("OpenCL 1.0")) {
+            return 0; // clCreateSubBuffer came with 1.1
+        }
+        try {
+            return Math.max(0, OpenClDiscovery.deviceInt(info.device(), CL_DEVICE_MEM_BASE_ADDR_ALIGN)) / 8L;
+        } catch (CLException e) {
+            return 0;
+        }
+    }
+
     /**
      * {@code CL_DEVICE_MEM_BASE_ADDR_ALIGN} in bytes: a {@linkplain #region region}'s offset must be
-     * a multiple of it (128 on POCL's CPU device; 0 when the device did not say).
+     * a multiple of it (128 on POCL's CPU device; 0, no regions, on an OpenCL 1.0 device or when
+     * the query failed).
      */
     public long regionAlignment() {
         return regionAlignment;
@@ -239,7 +252,7 @@ public final class OpenClContext implements AutoCloseable {
     /**
      * A sub-buffer ({@code clCreateSubBuffer}): bytes {@code [offset, offset + bytes)} of {@code parent},
      * which kernels read and write as a buffer of its own. It holds no memory of its own
-     * ({@link #liveBytes()} does not grow) and must be closed before its parent. Disjoint regions
+     * ({@link #liveBytes()} does not grow); closing the parent closes it first. Disjoint regions
      * of one buffer may be written by different commands; the parent and its regions must not be
      * written by one command (OpenCL leaves overlapping access undefined).
      *
@@ -265,7 +278,9 @@ public final class OpenClContext implements AutoCloseable {
             throw OpenClErrors.translate("making region '" + what + "' of " + bytes + " bytes at byte " + offset, e);
         }
         liveObjects.incrementAndGet();
-        return DeviceBuffer.region(this, what, mem, bytes);
+        DeviceBuffer region = DeviceBuffer.region(this, what, mem, bytes);
+        parent.adopt(region);
+        return region;
     }
 
     /** Called by a buffer when it is released. */
