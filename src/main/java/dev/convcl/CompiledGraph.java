@@ -108,8 +108,6 @@ public final class CompiledGraph implements AutoCloseable {
     private double[] cpuStepMillis = new double[0];
     private final List<Args> args = new ArrayList<>();
     private final List<DeviceTensor> buffers = new ArrayList<>();
-    /** Regions of the buffers that concatenation parts are written to in place; closed before the buffers. */
-    private final List<Memory> regions = new ArrayList<>();
     private final Map<String, Value> inputs = new LinkedHashMap<>();
     private final Map<String, DeviceTensor> inputViews = new LinkedHashMap<>();
     private final Map<String, DeviceTensor> outputViews = new LinkedHashMap<>();
@@ -234,8 +232,7 @@ public final class CompiledGraph implements AutoCloseable {
             if (region == null) {
                 long bytes = DataType.F32.bytes();
                 region = engine.primary().region(base.memory(), v.name(), offset * bytes, size * bytes);
-                regions.add(region);
-                regionOf.put(v, region);
+                regionOf.put(v, region); // closed by its slot's buffer, which closes its regions first
             }
             return new DeviceTensor(engine, shape, size, region);
         }
@@ -520,9 +517,6 @@ public final class CompiledGraph implements AutoCloseable {
         closed = true;
         for (Plan p : plans) {
             p.close();
-        }
-        for (Memory r : regions) {
-            r.close();
         }
         for (DeviceTensor t : buffers) {
             t.close();

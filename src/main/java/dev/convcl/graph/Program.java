@@ -131,10 +131,10 @@ public final class Program {
     public static Program lower(GraphIr ir, boolean fuseChannelCopies, long regionAlignment) {
         Map<Node, Node> shuffleAfter = new IdentityHashMap<>();
         Map<Value, Node> sliceInto = new IdentityHashMap<>();
+        Map<Value, List<Node>> consumers = ir.consumers();
+        Set<Value> outputs = ir.outputValues();
+        Map<Value, Node> producers = ir.producers();
         if (fuseChannelCopies) {
-            Map<Value, List<Node>> consumers = ir.consumers();
-            Set<Value> outputs = ir.outputValues();
-            Map<Value, Node> producers = ir.producers();
             for (Node n : ir.nodes()) {
                 if (!(n.layer() instanceof Layer.Concat)) {
                     continue;
@@ -159,7 +159,8 @@ public final class Program {
         Map<Value, Value> partOf = new IdentityHashMap<>();
         Map<Value, Long> partAt = new IdentityHashMap<>();
         if (regionAlignment > 0) {
-            inPlaceParts(ir, shuffleAfter.keySet(), sliceInto.keySet(), absorbed, regionAlignment, partOf, partAt);
+            inPlaceParts(ir, consumers, outputs, producers, shuffleAfter.keySet(), sliceInto.keySet(), absorbed,
+                    regionAlignment, partOf, partAt);
         }
         Map<Value, Long> offsets = new IdentityHashMap<>();
         List<Step> steps = new ArrayList<>();
@@ -212,11 +213,10 @@ public final class Program {
      * Finds the concatenation parts written in place (see {@link #lower(GraphIr, boolean, long)}):
      * {@code partOf} maps each to the concatenation's output, {@code offsets} to its first element there.
      */
-    private static void inPlaceParts(GraphIr ir, Set<Node> shuffled, Set<Value> sliced, Set<Node> absorbed,
-                                     long alignment, Map<Value, Value> partOf, Map<Value, Long> offsets) {
-        Map<Value, List<Node>> consumers = ir.consumers();
-        Set<Value> outputs = ir.outputValues();
-        Map<Value, Node> producers = ir.producers();
+    private static void inPlaceParts(GraphIr ir, Map<Value, List<Node>> consumers, Set<Value> outputs,
+                                     Map<Value, Node> producers, Set<Node> shuffled, Set<Value> sliced,
+                                     Set<Node> absorbed, long alignment, Map<Value, Value> partOf,
+                                     Map<Value, Long> offsets) {
         for (Node n : ir.nodes()) {
             if (!(n.layer() instanceof Layer.Concat) || shuffled.contains(n)) {
                 continue;

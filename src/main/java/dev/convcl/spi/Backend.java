@@ -44,8 +44,8 @@ public interface Backend extends AutoCloseable {
     /**
      * Bytes {@code [offset, offset + bytes)} of {@code memory} as memory of their own, which
      * primitives read and write in place (an OpenCL sub-buffer): how a graph's branch writes
-     * straight into its channels of a concatenation. Holds no memory of its own; close it before
-     * {@code memory}.
+     * straight into its channels of a concatenation. Holds no memory of its own; closing
+     * {@code memory} closes it first.
      *
      * @param offset a multiple of {@link #regionAlignment()}
      * @throws UnsupportedOperationException when {@link #regionAlignment()} is 0
