@@ -273,7 +273,8 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
 
     /**
      * Every depthwise configuration the tuner times for {@code spec}, the default first: where
-     * {@link #prefersRows} the row-reuse tiles ({@link #depthwiseRowsCandidates}, the
+     * {@link #prefersPlane} the plane tiles first, else where {@link #prefersMap} the map tiles
+     * ({@link #depthwiseMapCandidates}) first; then, where {@link #prefersRows} the row-reuse tiles ({@link #depthwiseRowsCandidates}, the
      * {@code depthwise-rows} implementation) and then the staged ones ({@link #depthwiseCandidates});
      * otherwise the staged ones, then the row-reuse ones.
      */
@@ -282,11 +283,17 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         List<DepthwiseRowsPlan.Tile> rows = depthwiseRowsCandidates(spec);
         List<DepthwisePlan.Tile> staged = depthwiseCandidates(spec);
         List<DepthwisePlanePlan.Tile> plane = depthwisePlaneCandidates(spec);
+        List<DepthwiseMapPlan.Tile> map = depthwiseMapCandidates(spec);
         boolean planeFirst = prefersPlane(spec);
+        boolean rowsFirst = prefersRows(spec);
+        boolean mapFirst = !planeFirst && !rowsFirst && prefersMap(spec);
         if (planeFirst) {
             all.addAll(plane);
         }
-        if (prefersRows(spec)) {
+        if (mapFirst) {
+            all.addAll(map);
+        }
+        if (rowsFirst) {
             all.addAll(rows);
             all.addAll(staged);
         } else {
@@ -295,6 +302,9 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         }
         if (!planeFirst) {
             all.addAll(plane);
+        }
+        if (!mapFirst) {
+            all.addAll(map);
         }
         return all;
     }
@@ -496,6 +506,67 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
             }
         }
         return fitting;
+    }
+
+    // ---------------------------------------------------------------- depthwise-map
+
+    /**
+     * The map tile ({@code depthwise-map}) a CPU device prefers for {@code spec}, or empty (a GPU, or
+     * a map the kernel cannot run: {@link DepthwiseMapPlan.Tile#unsuitable}): vectors as wide as the
+     * output row needs ({@link DepthwiseMapPlan#width}), as many planes a work-item as
+     * {@link #depthwiseChannels} counts for a tile of the whole plane (a 7x7 map: 4, 14x14: 1).
+     */
+    private Optional<DepthwiseMapPlan.Tile> mapPreferred(Convolution spec) {
+        if (!cpuLike) {
+            return Optional.empty();
+        }
+        int vw = DepthwiseMapPlan.width(spec.outW());
+        if (new DepthwiseMapPlan.Tile(vw, 1).unsuitable(spec).isPresent()) {
+            return Optional.empty();
+        }
+        return Optional.of(new DepthwiseMapPlan.Tile(vw, planeChannels(spec, spec.outW(), spec.outH())));
+    }
+
+    /**
+     * Whether the default depthwise configuration of {@code spec} is a map tile (unless
+     * {@link #prefersPlane} or {@link #prefersRows}): on a CPU device, when the kernel can run the map
+     * and its accumulators, one vector per output row (a vector wider than a register counts as
+     * several), fit the {@link #accumulators}. Measured on POCL with AVX-512 (docs/performance-notes.md,
+     * "Small depthwise maps"): MobileNetV2's 14x14 and 7x7 layers, stride 1 and 2, 3-5x faster than
+     * the staged and row-reuse tiles. With AVX2 a 14-wide row takes two 8-float registers, and 14
+     * rows' 28 spill from 16: there only 7x7 maps (7 registers) default to it; the tuner times it on
+     * the rest.
+     */
+    boolean prefersMap(Convolution spec) {
+        Optional<DepthwiseMapPlan.Tile> t = mapPreferred(spec);
+        if (t.isEmpty()) {
+            return false;
+        }
+        int registersPerVector = Math.max(1, t.get().vw() / vectorWidth);
+        return (long) spec.outH() * registersPerVector <= accumulators();
+    }
+
+    /**
+     * The map tiles ({@code depthwise-map}) the tuner times for {@code spec}, the preferred first:
+     * the preferred one, then 1, 2, 4 and 8 planes a work-item. A GPU gets one tile, never its
+     * default (the kernel runs one work-item a work-group); none where the kernel cannot run the map.
+     */
+    List<DepthwiseMapPlan.Tile> depthwiseMapCandidates(Convolution spec) {
+        java.util.LinkedHashSet<DepthwiseMapPlan.Tile> all = new java.util.LinkedHashSet<>();
+        int vw = DepthwiseMapPlan.width(spec.outW());
+        if (new DepthwiseMapPlan.Tile(vw, 1).unsuitable(spec).isPresent()) {
+            return List.of();
+        }
+        Optional<DepthwiseMapPlan.Tile> preferred = mapPreferred(spec);
+        if (preferred.isEmpty()) {
+            all.add(new DepthwiseMapPlan.Tile(vw, 1));
+        } else {
+            all.add(preferred.get());
+            for (int cb : new int[] {1, 2, 4, 8}) {
+                all.add(new DepthwiseMapPlan.Tile(vw, cb));
+            }
+        }
+        return fitting(all, spec);
     }
 
     /** Depthwise tiles (vw, nv, th, wgx, wgy) a CPU device tries whatever its width (see {@link #depthwiseCandidates}). */

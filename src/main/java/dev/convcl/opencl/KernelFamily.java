@@ -142,6 +142,9 @@ enum KernelFamily {
                     if (t instanceof DepthwisePlanePlan.Tile plane && plane.unsuitable(spec).isPresent()) {
                         return plane.unsuitable(spec);
                     }
+                    if (t instanceof DepthwiseMapPlan.Tile map && map.unsuitable(spec).isPresent()) {
+                        return map.unsuitable(spec);
+                    }
                     return t.fits(spec, device) ? Optional.empty() : Optional.of("tile " + t + " needs "
                             + t.workGroupSize() + " work-items and " + t.localBytes(spec) + " bytes of local memory");
                 }
@@ -182,6 +185,7 @@ enum KernelFamily {
                 KernelTile t = depthwiseTile(text);
                 yield t instanceof DepthwiseRowsPlan.Tile rows ? new DepthwiseRowsPlan(ctx, spec, rows)
                         : t instanceof DepthwisePlanePlan.Tile plane ? new DepthwisePlanePlan(ctx, spec, plane)
+                        : t instanceof DepthwiseMapPlan.Tile map ? new DepthwiseMapPlan(ctx, spec, map)
                         : new DepthwisePlan(ctx, spec, (DepthwisePlan.Tile) t);
             }
             case DEFORM -> new DeformGemmPlan(ctx, (DeformConv2d) spec, DeformGemmPlan.Tile.parse(text));
@@ -189,16 +193,18 @@ enum KernelFamily {
     }
 
     /**
-     * The three kernels of the depthwise family, told apart by a configuration's first word: the
+     * The four kernels of the depthwise family, told apart by a configuration's first word: the
      * staged tiles of {@code depthwise.cl} ({@code depthwise}, no word), its row-reuse tiles
-     * ({@code rows ...}, {@code depthwise-rows}) and {@code depthwise_plane.cl}'s ({@code plane ...},
-     * {@code depthwise-plane}). Each kind holds its word and its tile's parser, the one place that
+     * ({@code rows ...}, {@code depthwise-rows}), {@code depthwise_plane.cl}'s ({@code plane ...},
+     * {@code depthwise-plane}) and {@code depthwise_map.cl}'s ({@code map ...}, {@code depthwise-map}).
+     * Each kind holds its word and its tile's parser, the one place that
      * maps a configuration's text to its kernel.
      */
     enum DepthwiseKind {
         STAGED("depthwise", "", DepthwisePlan.Tile::parse),
         ROWS("depthwise-rows", DepthwiseRowsPlan.PREFIX, DepthwiseRowsPlan.Tile::parse),
-        PLANE("depthwise-plane", DepthwisePlanePlan.PREFIX, DepthwisePlanePlan.Tile::parse);
+        PLANE("depthwise-plane", DepthwisePlanePlan.PREFIX, DepthwisePlanePlan.Tile::parse),
+        MAP("depthwise-map", DepthwiseMapPlan.PREFIX, DepthwiseMapPlan.Tile::parse);
 
         private final String implementation;
         private final String word;
@@ -234,7 +240,8 @@ enum KernelFamily {
     /**
      * A depthwise configuration: {@code rows vw=.. nv=.. th=.. cb=..} is the row-reuse kernel's
      * ({@link DepthwiseRowsPlan.Tile}), {@code plane vw=.. th=.. xc=.. cb=..} {@code depthwise_plane.cl}'s
-     * ({@link DepthwisePlanePlan.Tile}), anything else {@code depthwise.cl}'s staged one ({@link DepthwisePlan.Tile}).
+     * ({@link DepthwisePlanePlan.Tile}), {@code map vw=.. cb=..} {@code depthwise_map.cl}'s
+     * ({@link DepthwiseMapPlan.Tile}), anything else {@code depthwise.cl}'s staged one ({@link DepthwisePlan.Tile}).
      *
      * @throws IllegalArgumentException naming the text and the rule
      */

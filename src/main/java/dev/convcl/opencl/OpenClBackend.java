@@ -34,7 +34,10 @@ import org.jocl.CLException;
  *
  * <p>Implementations, in selection order: {@code depthwise} ({@code depthwise.cl}, conv2d with
  * groups == c, when a tile fits the device, unless the class's tuned or default depthwise tile is
- * another kernel's), {@code depthwise-plane} ({@code depthwise_plane.cl}, depthwise conv2d at
+ * another kernel's), {@code depthwise-map} ({@code depthwise_map.cl}, depthwise conv2d whose
+ * output rows fit one vector, at most 16 of them: a whole plane a work-item; selection's choice on
+ * a CPU device for such maps, unless the tile is a plane or row-reuse one),
+ * {@code depthwise-plane} ({@code depthwise_plane.cl}, depthwise conv2d at
  * stride 1 whose output row a few vectors hold, multiplying only the taps inside the image;
  * selection's choice on a CPU device where most taps of a window are padding, unless the tile is a
  * row-reuse one), {@code depthwise-rows} ({@code depthwise.cl}'s row-reuse loop, one work-item a
@@ -68,8 +71,8 @@ public final class OpenClBackend implements Backend {
     public OpenClBackend(OpenClDeviceInfo device) {
         this.context = new OpenClContext(device);
         this.implementations = List.of(
-                depthwise(KernelFamily.DepthwiseKind.STAGED), depthwise(KernelFamily.DepthwiseKind.PLANE),
-                depthwise(KernelFamily.DepthwiseKind.ROWS),
+                depthwise(KernelFamily.DepthwiseKind.STAGED), depthwise(KernelFamily.DepthwiseKind.MAP),
+                depthwise(KernelFamily.DepthwiseKind.PLANE), depthwise(KernelFamily.DepthwiseKind.ROWS),
                 tuned(KernelFamily.DEFORM, c -> noTile(KernelFamily.DEFORM, c),
                         c -> KernelFamily.DEFORM.candidates(c, context.info())),
                 tuned(KernelFamily.GEMM, this::gemmRule, this::gemmConfigs),
@@ -218,15 +221,16 @@ public final class OpenClBackend implements Backend {
     }
 
     /**
-     * One of the three implementations of the depthwise family ({@link KernelFamily.DepthwiseKind}:
-     * {@code depthwise}, {@code depthwise-plane}, {@code depthwise-rows}), which share its tuning
-     * entries and candidates ({@link DeviceProfile#depthwiseConfigs}), each taking the tiles of its
-     * own kernel. Each accepts a depthwise conv2d that one of its tiles fits, except that selection
-     * must reach the kernel of the class's tuned or default configuration: {@code depthwise}, first
-     * in the list, leaves every class whose configuration is not a staged tile to the others, and
-     * {@code depthwise-plane}, second, leaves those whose configuration is a row-reuse tile to
-     * {@code depthwise-rows}, last, which accepts any. So selection takes whichever kernel won, and
-     * the plane and row-reuse kernels can be asked for any depthwise problem they fit. Without a
+     * One of the four implementations of the depthwise family ({@link KernelFamily.DepthwiseKind}:
+     * {@code depthwise}, {@code depthwise-map}, {@code depthwise-plane}, {@code depthwise-rows}),
+     * which share its tuning entries and candidates ({@link DeviceProfile#depthwiseConfigs}), each
+     * taking the tiles of its own kernel. Each accepts a depthwise conv2d that one of its tiles fits,
+     * except that selection must reach the kernel of the class's tuned or default configuration:
+     * {@code depthwise}, first in the list, leaves every class whose configuration is not a staged
+     * tile to the others, {@code depthwise-map}, second, those whose configuration is a plane or
+     * row-reuse tile, and {@code depthwise-plane}, third, those whose configuration is a row-reuse
+     * tile to {@code depthwise-rows}, last, which accepts any. So selection takes whichever kernel
+     * won, and the map, plane and row-reuse kernels can be asked for any depthwise problem they fit. Without a
      * configuration each builds the tuned or default one when it is its own, else its first candidate.
      */
     private Implementation depthwise(KernelFamily.DepthwiseKind kind) {
@@ -242,13 +246,20 @@ public final class OpenClBackend implements Backend {
                 return Optional.of("not depthwise (groups != c)");
             }
             if (depthwiseConfigs(kind, c).isEmpty()) {
-                return Optional.of(kind == KernelFamily.DepthwiseKind.PLANE && (c.strideH() != 1 || c.strideW() != 1)
-                        ? "depthwise-plane runs stride 1 only"
-                        : "no " + name + " tile fits the device (local memory, work-group size, row width)");
+                if (kind == KernelFamily.DepthwiseKind.PLANE && (c.strideH() != 1 || c.strideW() != 1)) {
+                    return Optional.of("depthwise-plane runs stride 1 only");
+                }
+                Optional<String> map = kind == KernelFamily.DepthwiseKind.MAP
+                        ? new DepthwiseMapPlan.Tile(DepthwiseMapPlan.width(c.outW()), 1).unsuitable(c)
+                        : Optional.empty();
+                return map.isPresent() ? map
+                        : Optional.of("no " + name + " tile fits the device (local memory, work-group size, row width)");
             }
             KernelFamily.DepthwiseKind configured = configured(family, c).map(KernelFamily::depthwiseKind)
                     .orElse(KernelFamily.DepthwiseKind.STAGED);
             if (kind == KernelFamily.DepthwiseKind.STAGED && configured != kind
+                    || kind == KernelFamily.DepthwiseKind.MAP && (configured == KernelFamily.DepthwiseKind.PLANE
+                            || configured == KernelFamily.DepthwiseKind.ROWS)
                     || kind == KernelFamily.DepthwiseKind.PLANE && configured == KernelFamily.DepthwiseKind.ROWS) {
                 return Optional.of("the tuned or default depthwise tile of this class is a " + configured.implementation()
                         + " one");

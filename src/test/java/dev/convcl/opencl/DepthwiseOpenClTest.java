@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@link DepthwisePlan} and {@link DepthwiseRowsPlan} ({@code depthwise.cl}, staged and row-reuse)
- * and {@link DepthwisePlanePlan} ({@code depthwise_plane.cl}) against the reference, on every tile
- * they may be given.
+ * {@link DepthwisePlan} and {@link DepthwiseRowsPlan} ({@code depthwise.cl}, staged and row-reuse),
+ * {@link DepthwisePlanePlan} ({@code depthwise_plane.cl}) and {@link DepthwiseMapPlan}
+ * ({@code depthwise_map.cl}) against the reference, on every tile they may be given.
  */
 class DepthwiseOpenClTest {
     @RegisterExtension
@@ -165,6 +165,65 @@ class DepthwiseOpenClTest {
         assertFalse(new DepthwisePlanePlan.Tile(16, 7, 7, 1).fits(wide, DEVICE.context().info()));
         assertThrows(IllegalArgumentException.class, () -> new DepthwisePlanePlan.Tile(8, 0, 7, 1));
         assertThrows(IllegalArgumentException.class, () -> new DepthwisePlanePlan.Tile(6, 1, 7, 1));
+    }
+
+    /**
+     * Odd shapes for the map kernel (depthwise-map): MobileNet's 14x14 and 7x7 at stride 1 and 2;
+     * 5x5 taps at stride 2 on an odd map; stride, dilation and padding that differ between the axes
+     * and before and after them; a 1x1 map and a 1x1 output; output rows exactly 16 wide and 16
+     * high (the whole-vector store, every accumulator); a 9x9 kernel (the most taps); multiplier 2;
+     * batch 2 and 3; bias and ReLU.
+     */
+    private static final String[] MAP_SPECS = {
+        "op=conv2d n=2 c=3 h=14 w=14 k=6 kh=3 kw=3 pad=1 bias=1 relu=1 groups=3",
+        "op=conv2d n=1 c=4 h=14 w=14 k=4 kh=3 kw=3 stride=2 pad=1 groups=4",
+        "op=conv2d n=3 c=2 h=7 w=7 k=2 kh=5 kw=5 stride=2 pad=2 bias=1 groups=2",
+        "op=conv2d n=1 c=3 h=13 w=11 k=3 kh=3 kw=5 stride=2,1 pad=3,2 dil=2,1 relu=1 groups=3",
+        "op=conv2d n=1 c=2 h=9 w=10 k=4 kh=3 kw=3 stride=1,2 pad=0,2,3,1 groups=2 bias=1",
+        "op=conv2d n=2 c=2 h=1 w=1 k=4 kh=3 kw=3 pad=1 bias=1 groups=2",
+        "op=conv2d n=1 c=2 h=5 w=5 k=2 kh=5 kw=5 groups=2",
+        "op=conv2d n=1 c=2 h=16 w=16 k=2 kh=3 kw=3 pad=1 bias=1 groups=2",
+        "op=conv2d n=1 c=2 h=8 w=16 k=2 kh=9 kw=9 pad=4,2 dil=1,2 relu=1 groups=2",
+    };
+
+    /**
+     * Map tiles: 16- to 1-wide vectors (the row's last lanes unused or the row exactly one vector),
+     * 1 to 4 planes a work-item, also where the planes do not divide into whole work-items. Each
+     * spec runs those that fit it.
+     */
+    private static final List<DepthwiseMapPlan.Tile> MAP_TILES = List.of(new DepthwiseMapPlan.Tile(16, 1),
+            new DepthwiseMapPlan.Tile(8, 4), new DepthwiseMapPlan.Tile(4, 3), new DepthwiseMapPlan.Tile(2, 2),
+            new DepthwiseMapPlan.Tile(1, 1));
+
+    @Test
+    void mapTilesMatchReferenceOnOddShapes() {
+        DEVICE.assertEveryTileMatches(MAP_SPECS, 700, 0, 1,
+                fixedThenPreferred(MAP_TILES, DepthwiseMapPlan::candidates), DepthwiseMapPlan.Tile::fits,
+                DepthwiseMapPlan::new);
+    }
+
+    @Test
+    void selectionTakesTheMapKernelWhereTheDeviceProfilePrefersItAndOnlyWhereItFits() {
+        DeviceProfile p = DeviceProfile.of(DEVICE.context().info());
+        assertSelectionFollowsPreference(p::prefersMap, "depthwise[map ", "depthwise[", 800,
+                MAP_SPECS[0], MAP_SPECS[1], MAP_SPECS[2]);
+        assertEquals(DEVICE.context().info().isCpu(), p.prefersMap(Problems.parse(MAP_SPECS[2])));
+        // rows wider than 16 outputs, more than 16 rows, more than 81 taps: not the kernel's
+        Convolution wide = Problems.parse("op=conv2d n=1 c=2 h=7 w=17 k=2 kh=3 kw=3 pad=1 groups=2");
+        Convolution tall = Problems.parse("op=conv2d n=1 c=2 h=17 w=7 k=2 kh=3 kw=3 pad=1 groups=2");
+        Convolution many = Problems.parse("op=conv2d n=1 c=2 h=7 w=7 k=2 kh=11 kw=9 pad=5,4 groups=2");
+        for (Convolution s : List.of(wide, tall, many)) {
+            assertEquals(List.of(), DepthwiseMapPlan.candidates(s, DEVICE.context().info()), s.toString());
+            assertFalse(p.prefersMap(s), s.toString());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new DepthwiseMapPlan(DEVICE.context(), s, new DepthwiseMapPlan.Tile(16, 1)));
+            assertTrue(e.getMessage().contains("depthwise-map needs") && e.getMessage().contains(s.toString()),
+                    e.getMessage());
+        }
+        assertFalse(new DepthwiseMapPlan.Tile(8, 1).fits(Problems.parse(MAP_SPECS[0]), DEVICE.context().info()));
+        assertEquals(new DepthwiseMapPlan.Tile(16, 2), new DepthwiseMapPlan.Tile(8, 2).fittedTo(Problems.parse(MAP_SPECS[0])));
+        assertThrows(IllegalArgumentException.class, () -> new DepthwiseMapPlan.Tile(8, 0));
+        assertThrows(IllegalArgumentException.class, () -> new DepthwiseMapPlan.Tile(12, 1));
     }
 
     @Test

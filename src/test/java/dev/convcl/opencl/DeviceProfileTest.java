@@ -289,7 +289,9 @@ class DeviceProfileTest {
         for (OpenClDeviceInfo d : List.of(AVX2, AVX512)) {
             DeviceProfile p = DeviceProfile.of(d);
             assertEquals(p.depthwise(dw31).orElseThrow(), p.depthwiseConfig(dw31).orElseThrow(), d.name());
-            assertEquals(p.depthwise(dw5).orElseThrow(), p.depthwiseConfig(dw5).orElseThrow(), d.name());
+            // the 5x5 on 14x14: the map kernel with AVX-512 (depthwiseMapIsTheDefault... below), staged with AVX2
+            assertEquals(d == AVX512 ? new DepthwiseMapPlan.Tile(16, 1) : p.depthwise(dw5).orElseThrow(),
+                    p.depthwiseConfig(dw5).orElseThrow(), d.name());
             // all three kernels' tiles are candidates, the default first
             List<KernelTile> all = p.depthwiseConfigs(dw13);
             assertEquals(p.depthwiseConfig(dw13).orElseThrow(), all.get(0));
@@ -342,6 +344,7 @@ class DeviceProfileTest {
         }
         // a GPU: one tile, never the default (one work-item a work-group); none at stride 2
         assertEquals(1, DeviceProfile.of(NVIDIA).depthwisePlaneCandidates(dw13).size());
+        assertFalse(DeviceProfile.of(NVIDIA).depthwiseConfig(dw13).orElseThrow() instanceof DepthwiseMapPlan.Tile);
         assertFalse(DeviceProfile.of(NVIDIA).prefersPlane(dw13));
         assertEquals(List.of(), wide.depthwisePlaneCandidates(
                 Problems.parse("op=conv2d n=1 c=8 h=7 w=7 k=8 kh=13 kw=13 stride=2 pad=6 groups=8")));
@@ -400,5 +403,44 @@ class DeviceProfileTest {
         KernelTile t = chosen.orElseThrow(() -> new AssertionError("no default tile: " + where));
         assertTrue(t.fits(s, d), where + " " + t);
         candidates.forEach(c -> assertTrue(c.fits(s, d), where + " " + c));
+    }
+
+    /**
+     * depthwise-map: the default for small maps whose accumulators fit the registers (MobileNet's
+     * 14x14 and 7x7 at stride 1 and 2 with AVX-512; only the 7x7 with AVX2, whose 14-wide rows take
+     * two registers each), never for large kernels (plane or rows), wide or tall maps, or a GPU
+     * (one candidate there, never the default).
+     */
+    @Test
+    void depthwiseMapIsTheDefaultForSmallMapsWhoseRowsFitTheRegisters() {
+        Convolution dw14 = Problems.parse("op=conv2d n=1 c=384 h=14 w=14 k=384 kh=3 kw=3 pad=1 groups=384");
+        Convolution dw14s2 = Problems.parse("op=conv2d n=1 c=576 h=14 w=14 k=576 kh=3 kw=3 stride=2 pad=1 groups=576");
+        Convolution dw7 = Problems.parse("op=conv2d n=1 c=960 h=7 w=7 k=960 kh=3 kw=3 pad=1 groups=960");
+        Convolution dw7k5 = Problems.parse("op=conv2d n=8 c=576 h=7 w=7 k=576 kh=5 kw=5 pad=2 groups=576");
+        Convolution dw56 = Problems.parse("op=conv2d n=1 c=144 h=56 w=56 k=144 kh=3 kw=3 pad=1 groups=144");
+        DeviceProfile wide = DeviceProfile.of(AVX512);
+        assertTile("map vw=16 cb=1", wide.depthwiseConfig(dw14), dw14);
+        assertTile("map vw=8 cb=4", wide.depthwiseConfig(dw14s2), dw14s2);
+        assertTile("map vw=8 cb=4", wide.depthwiseConfig(dw7), dw7);
+        assertTile("map vw=8 cb=4", wide.depthwiseConfig(dw7k5), dw7k5);
+        DeviceProfile narrow = DeviceProfile.of(AVX2);
+        assertFalse(narrow.prefersMap(dw14));
+        assertFalse(narrow.depthwiseConfig(dw14).orElseThrow() instanceof DepthwiseMapPlan.Tile);
+        assertTrue(narrow.depthwiseMapCandidates(dw14).contains(new DepthwiseMapPlan.Tile(16, 1)));
+        assertTile("map vw=8 cb=4", narrow.depthwiseConfig(dw7), dw7);
+        for (DeviceProfile p : List.of(wide, narrow)) {
+            assertFalse(p.prefersMap(dw56));
+            assertEquals(List.of(), p.depthwiseMapCandidates(dw56));
+            assertFalse(p.depthwiseConfig(DW13).orElseThrow() instanceof DepthwiseMapPlan.Tile);
+            for (Convolution s : List.of(dw14, dw7, dw7k5)) {
+                List<KernelTile> all = p.depthwiseConfigs(s);
+                assertTrue(all.containsAll(p.depthwiseMapCandidates(s)), s.toString());
+                assertEquals(all.size(), new java.util.HashSet<>(all).size(), "no repeats: " + all);
+            }
+        }
+        DeviceProfile gpu = DeviceProfile.of(NVIDIA);
+        assertEquals(List.of(new DepthwiseMapPlan.Tile(16, 1)), gpu.depthwiseMapCandidates(dw14));
+        assertFalse(gpu.prefersMap(dw14));
+        assertFalse(gpu.depthwiseConfig(dw14).orElseThrow() instanceof DepthwiseMapPlan.Tile);
     }
 }

@@ -52,6 +52,8 @@ class KernelEpilogueOpenClTest {
     private static final String DEPTHWISE_LARGE = "op=conv2d n=2 c=3 h=9 w=21 k=3 kh=13 kw=13 pad=6 groups=3 bias=1";
     /** A kernel larger than the map, padding that differs between the axes: the plane kernel's default on a CPU. */
     private static final String DEPTHWISE_PLANE = "op=conv2d n=2 c=3 h=7 w=9 k=3 kh=13 kw=13 pad=6,5 groups=3 bias=1";
+    /** A 7x9 map, stride 2 along y: the map kernel's (output rows of 7 in vectors of 8, the last lane unused). */
+    private static final String DEPTHWISE_MAP = "op=conv2d n=2 c=3 h=9 w=7 k=6 kh=3 kw=3 stride=2,1 pad=1 groups=3 bias=1";
     private static final String DEFORM = "op=deform2d n=1 c=4 h=6 w=7 k=5 kh=3 kw=3 pad=1 og=2 mask=1 bias=1";
 
     /**
@@ -99,6 +101,8 @@ class KernelEpilogueOpenClTest {
                 new Variant("depthwise-rows", "rows vw=16 nv=1 th=3 cb=3", DEPTHWISE, SOME_CHAINS),
                 new Variant("depthwise-plane", null, DEPTHWISE_PLANE, SOME_CHAINS),
                 new Variant("depthwise-plane", "plane vw=8 th=3 xc=5 cb=3", DEPTHWISE, SOME_CHAINS),
+                new Variant("depthwise-map", null, DEPTHWISE_MAP, SOME_CHAINS),
+                new Variant("depthwise-map", "map vw=16 cb=3", DEPTHWISE_MAP, SOME_CHAINS),
                 new Variant("gemm", "cm vw=16 tm=16 tn=5 ls=1", DENSE, SOME_CHAINS),
                 new Variant("gemm", "cm vw=4 tm=8 tn=3 ls=1", DENSE_WIDE, SOME_CHAINS),
                 new Variant("gemm", "pv vw=16 tm=2 tn=16 ls=1", DENSE_WIDE, SOME_CHAINS),
@@ -129,7 +133,9 @@ class KernelEpilogueOpenClTest {
     static Stream<Variant> asymmetric() {
         String dense1 = "op=conv2d n=2 c=3 h=7 w=8 k=5 kh=3 kw=2 stride=2,1 pad=2,0,1,3 dil=1,2 bias=1";
         String dense2 = "op=conv2d n=1 c=4 h=9 w=6 k=6 kh=2 kw=3 pad=0,3,2,0 groups=2 bias=1";
-        String depthwise1 = "op=conv2d n=1 c=4 h=9 w=11 k=8 kh=3 kw=3 stride=1,2 pad=0,2,3,1 groups=4 bias=1";
+        // output rows of 21: wider than a vector of 16, so the staged and row-reuse kernels' class
+        String depthwise1 = "op=conv2d n=1 c=4 h=9 w=41 k=8 kh=3 kw=3 stride=1,2 pad=0,2,3,1 groups=4 bias=1";
+        String depthwise3 = "op=conv2d n=1 c=4 h=9 w=11 k=8 kh=3 kw=3 stride=2,1 pad=0,2,3,1 groups=4 bias=1";
         String depthwise2 = "op=conv2d n=2 c=3 h=6 w=19 k=3 kh=3 kw=5 pad=3,0,0,4 dil=2,1 groups=3";
         String deform1 = "op=deform2d n=1 c=4 h=6 w=7 k=3 kh=3 kw=3 pad=2,0,0,1 og=2 mask=1 bias=1";
         String deform2 = "op=deform2d n=2 c=2 h=5 w=6 k=4 kh=2 kw=3 stride=2,1 pad=0,2,3,0 dil=2,1";
@@ -148,6 +154,9 @@ class KernelEpilogueOpenClTest {
                 all.add(new Variant("depthwise-plane", "plane vw=8 th=2 xc=3 cb=2", p, List.of()));
             }
         }
+        // output rows of 12, 5 of them: the map kernel's
+        all.add(new Variant("depthwise-map", null, depthwise3, List.of()));
+        all.add(new Variant("depthwise-map", "map vw=16 cb=3", depthwise3, List.of()));
         for (String p : List.of(deform1, deform2)) {
             all.add(new Variant("deform-direct", null, p, List.of()));
             all.add(new Variant("deform-gemm", null, p, List.of()));

@@ -62,13 +62,23 @@ class TileKeysTest {
         assertThrows(IllegalArgumentException.class, () -> DepthwisePlanePlan.Tile.parse("plane vw=8 th=7 cb=4"));
         assertThrows(IllegalArgumentException.class, () -> DepthwisePlanePlan.Tile.parse(rows.toString()));
         assertThrows(IllegalArgumentException.class, () -> DepthwiseRowsPlan.Tile.parse(plane.toString()));
+        DepthwiseMapPlan.Tile map = new DepthwiseMapPlan.Tile(16, 4);
+        assertEquals("map vw=16 cb=4", map.toString());
+        assertEquals(map, DepthwiseMapPlan.Tile.parse(map.toString()));
+        assertEquals(new DepthwiseMapPlan.Tile(8, 2), DepthwiseMapPlan.Tile.parse(" map vw=8 cb=2 "));
+        assertThrows(IllegalArgumentException.class, () -> DepthwiseMapPlan.Tile.parse("vw=8 cb=2"));
+        assertThrows(IllegalArgumentException.class, () -> DepthwiseMapPlan.Tile.parse("map vw=8"));
+        assertThrows(IllegalArgumentException.class, () -> DepthwiseMapPlan.Tile.parse(plane.toString()));
     }
 
-    /** The depthwise family tells its three kernels apart by the first word and reads each tile with its own parser. */
+    /** The depthwise family tells its four kernels apart by the first word and reads each tile with its own parser. */
     @Test
     void theDepthwiseKindOfATextIsTheKernelOfItsFirstWord() {
         assertEquals(KernelFamily.DepthwiseKind.PLANE, KernelFamily.depthwiseKind(" plane vw=8 th=7 xc=7 cb=1"));
         assertEquals(KernelFamily.DepthwiseKind.ROWS, KernelFamily.depthwiseKind("rows vw=8 nv=2 th=3 cb=4"));
+        assertEquals(KernelFamily.DepthwiseKind.MAP, KernelFamily.depthwiseKind("map vw=8 cb=4"));
+        assertEquals(new DepthwiseMapPlan.Tile(8, 4), KernelFamily.depthwiseTile("map vw=8 cb=4"));
+        assertEquals(KernelFamily.DepthwiseKind.STAGED, KernelFamily.depthwiseKind("maps vw=8"));
         assertEquals(KernelFamily.DepthwiseKind.STAGED, KernelFamily.depthwiseKind("vw=4 nv=2 th=3 wg=8x2"));
         assertEquals(KernelFamily.DepthwiseKind.STAGED, KernelFamily.depthwiseKind("planes vw=8"));
         assertEquals(new DepthwisePlanePlan.Tile(8, 7, 7, 1), KernelFamily.depthwiseTile("plane vw=8 th=7 xc=7 cb=1"));
