@@ -8,43 +8,49 @@ import java.util.Optional;
 
 /**
  * Depthwise convolution ({@code groups == c}, any channel multiplier, stride, dilation and padding,
- * any batch) of a small map, the {@code depthwise-map} implementation ({@code depthwise_map.cl}):
- * a work-item computes whole output planes, {@link Tile#cb} of them in turn, one vector of
- * {@link Tile#vw} outputs per output row held in registers, reading each input row once from
- * global memory (no local-memory copy, no barrier). For outputs at most {@link Tile#vw} wide and
- * {@link #MAX_ROWS} high: MobileNet's and ShuffleNet's 14x14 and 7x7 stages, where the staged and
- * row-reuse kernels spend a plane's time on its copy and set-up. One launch per call, on the
- * call's device buffers.
+ * any batch) of a map whose output rows a few vectors hold, the {@code depthwise-map}
+ * implementation ({@code depthwise_map.cl}): a work-item computes {@link Tile#th} output rows of
+ * the whole width ({@link Tile#nv} vectors of {@link Tile#vw} outputs) of {@link Tile#cb} planes in
+ * turn, its accumulators in registers, reading each input row of its tile once from global memory
+ * (no local-memory copy, no barrier). With {@code th} the output height a work-item computes whole
+ * planes and every row test is a compile-time constant: MobileNet's and ShuffleNet's 14x14 and 7x7
+ * stages, where the staged and row-reuse kernels spend a plane's time on its copy and set-up. One
+ * launch per call, on the call's device buffers.
  */
 final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
     /** The word that starts a map tile's text and tells it from the other depthwise tiles. */
     static final String PREFIX = "map";
 
-    /** The most output rows a plane may have: the kernel keeps one accumulator vector per row. */
+    /** The most output rows a work-item may keep (the kernel unrolls them, one accumulator row each). */
     static final int MAX_ROWS = 16;
+
+    /** The most vectors an output row may take (the kernel unrolls them: MobileNet's 112-wide rows take 7 of 16). */
+    static final int MAX_VECTORS = 8;
 
     /** The most taps a kernel may have: the kernel unrolls every (input row, tap) pair. */
     static final int MAX_TAPS = 81;
 
     /**
-     * A tile of {@code depthwise_map.cl}: its build options VW and CB. A work-item computes
-     * {@code cb} (n, k) planes in turn, each output row one vector of {@code vw} outputs.
+     * A tile of {@code depthwise_map.cl}: its build options VW, NV, TH, CB. A work-item computes
+     * {@code th} output rows, each {@code nv} vectors of {@code vw} outputs, of {@code cb} (n, k)
+     * planes in turn.
      */
-    record Tile(int vw, int cb) implements KernelTile {
+    record Tile(int vw, int nv, int th, int cb) implements KernelTile {
         /** The fields of the text form, in order. */
-        static final List<String> KEYS = List.of("vw", "cb");
+        static final List<String> KEYS = List.of("vw", "nv", "th", "cb");
 
         Tile {
             KernelTile.checkWidth(vw);
-            if (cb < 1) {
-                throw new IllegalArgumentException("cb=" + cb + " must be at least 1");
+            if (nv < 1 || nv > MAX_VECTORS || th < 1 || th > MAX_ROWS || cb < 1) {
+                throw new IllegalArgumentException("nv=" + nv + " th=" + th + " cb=" + cb + ": nv must be 1 to "
+                        + MAX_VECTORS + ", th 1 to " + MAX_ROWS + ", cb at least 1");
             }
         }
 
-        /** Adds the tile's -D options (VW, CB) to {@code o}. */
+        /** Adds the tile's -D options (VW, NV, TH, CB) to {@code o}. */
         @Override
         public KernelOptions addTo(KernelOptions o) {
-            return o.define("VW", vw).define("CB", cb);
+            return o.define("VW", vw).define("NV", nv).define("TH", th).define("CB", cb);
         }
 
         @Override
@@ -58,13 +64,17 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
         }
 
         /**
-         * This tile with vectors as wide as {@code s}'s output row needs (the narrowest width of
-         * {@link KernelTile#VECTOR_WIDTHS} that holds it, at most 16): a class's tile measured on
-         * 14-wide rows runs 7-wide ones in vectors of 8, and the other way round.
+         * This tile as it runs {@code s}: no more rows than the output has; an output row of at most
+         * 16 in one vector as wide as it needs ({@link #width}: a class's tile measured on 14-wide rows
+         * runs 7-wide ones in vectors of 8, and the other way round); else no more vectors than the
+         * row takes.
          */
         @Override
         public Tile fittedTo(Convolution s) {
-            return new Tile(width(s.outW()), cb);
+            int w = s.outW();
+            int v = nv == 1 && w <= 16 ? width(w) : vw;
+            int n = Math.max(1, Math.min(nv, (w + v - 1) / v));
+            return new Tile(v, n, Math.max(1, Math.min(th, s.outH())), cb);
         }
 
         /** Whether the kernel can run {@code s} with this tile (see {@link #unsuitable}). */
@@ -75,14 +85,17 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
 
         /**
          * Why this tile cannot run {@code s} whatever the device, or empty: an output row wider than
-         * {@code vw}, more than {@link #MAX_ROWS} output rows, more than {@link #MAX_TAPS} taps.
+         * {@code vw * nv}, more rows a work-item than the output has, a kernel of more than
+         * {@link #MAX_TAPS} taps.
          */
         Optional<String> unsuitable(Convolution s) {
-            if (s.outW() > vw) {
-                return Optional.of("depthwise-map needs an output row of at most vw=" + vw + " outputs, not " + s.outW());
+            if (s.outW() > vw * nv) {
+                return Optional.of("depthwise-map tile " + this + " needs an output row of at most " + vw * nv
+                        + " outputs, not " + s.outW());
             }
-            if (s.outH() > MAX_ROWS) {
-                return Optional.of("depthwise-map needs at most " + MAX_ROWS + " output rows, not " + s.outH());
+            if (th > s.outH()) {
+                return Optional.of("depthwise-map tile " + this + " needs at least th=" + th + " output rows, not "
+                        + s.outH());
             }
             if ((long) s.kh() * s.kw() > MAX_TAPS) {
                 return Optional.of("depthwise-map needs a kernel of at most " + MAX_TAPS + " taps, not "
@@ -91,10 +104,10 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
             return Optional.empty();
         }
 
-        /** Text of the form {@code map vw=16 cb=4}, which {@link #parse} reads. */
+        /** Text of the form {@code map vw=16 nv=1 th=14 cb=1}, which {@link #parse} reads. */
         @Override
         public String toString() {
-            return TileKeys.format(PREFIX, KEYS, vw, cb);
+            return TileKeys.format(PREFIX, KEYS, vw, nv, th, cb);
         }
 
         /**
@@ -104,7 +117,7 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
          */
         static Tile parse(String text) {
             int[] v = TileKeys.numbers(text, PREFIX, "depthwise-map", KEYS);
-            return new Tile(v[0], v[1]);
+            return new Tile(v[0], v[1], v[2], v[3]);
         }
     }
 
@@ -149,11 +162,11 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
     @Override
     long[] globalSize() {
         long planes = (long) spec.n() * spec.k();
-        return new long[] {(planes + tile.cb() - 1) / tile.cb()};
+        return new long[] {(planes + tile.cb() - 1) / tile.cb(), (spec.outH() + tile.th() - 1) / tile.th()};
     }
 
     @Override
     long[] localSize() {
-        return new long[] {1};
+        return new long[] {1, 1};
     }
 }

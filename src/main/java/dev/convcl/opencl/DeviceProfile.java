@@ -511,62 +511,90 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
     // ---------------------------------------------------------------- depthwise-map
 
     /**
-     * The map tile ({@code depthwise-map}) a CPU device prefers for {@code spec}, or empty (a GPU, or
-     * a map the kernel cannot run: {@link DepthwiseMapPlan.Tile#unsuitable}): vectors as wide as the
-     * output row needs ({@link DepthwiseMapPlan#width}), as many planes a work-item as
-     * {@link #depthwiseChannels} counts for a tile of the whole plane (a 7x7 map: 4, 14x14: 1).
+     * The map tile ({@code depthwise-map}) a CPU device prefers for {@code spec}, or empty (a GPU, or a
+     * map the kernel cannot run). An output row of at most 16: one vector as wide as it needs
+     * ({@link DepthwiseMapPlan#width}) and the whole plane a work-item when its rows fit the
+     * {@link #accumulators}, else as many rows as do; a wider row: vectors of the register width (at
+     * most {@link DepthwiseMapPlan#MAX_VECTORS}) and rows for half the accumulators, which left the
+     * loads room in the layers measured (56x56: 4 rows of 4 vectors of 16 ran 1.3x as fast as 7;
+     * never the default, see {@link #prefersMap}).
+     * Rows are balanced over the output height; planes a work-item as {@link #depthwiseChannels}
+     * counts them (a 7x7 map: 4, 14x14: 1).
      */
     private Optional<DepthwiseMapPlan.Tile> mapPreferred(Convolution spec) {
-        if (!cpuLike) {
+        if (!cpuLike || (long) spec.kh() * spec.kw() > DepthwiseMapPlan.MAX_TAPS) {
             return Optional.empty();
         }
-        int vw = DepthwiseMapPlan.width(spec.outW());
-        if (new DepthwiseMapPlan.Tile(vw, 1).unsuitable(spec).isPresent()) {
+        int vw;
+        int nv;
+        int maxRows;
+        if (spec.outW() <= 16) {
+            vw = DepthwiseMapPlan.width(spec.outW());
+            nv = 1;
+            maxRows = accumulators() / Math.max(1, vw / vectorWidth);
+        } else {
+            vw = vectorWidth;
+            nv = ceilDiv(spec.outW(), vw);
+            maxRows = Math.max(nv <= accumulators() ? 1 : 0, accumulators() / 2 / nv);
+        }
+        if (nv > DepthwiseMapPlan.MAX_VECTORS || maxRows < 1) {
             return Optional.empty();
         }
-        return Optional.of(new DepthwiseMapPlan.Tile(vw, planeChannels(spec, spec.outW(), spec.outH())));
+        maxRows = Math.min(DepthwiseMapPlan.MAX_ROWS, maxRows);
+        int th = ceilDiv(spec.outH(), ceilDiv(spec.outH(), maxRows));
+        return Optional.of(new DepthwiseMapPlan.Tile(vw, nv, th, planeChannels(spec, spec.outW(), th)));
     }
 
     /**
      * Whether the default depthwise configuration of {@code spec} is a map tile (unless
-     * {@link #prefersPlane} or {@link #prefersRows}): on a CPU device, when the kernel can run the map
-     * and its accumulators, one vector per output row (a vector wider than a register counts as
-     * several), fit the {@link #accumulators}. Measured on POCL with AVX-512 (docs/performance-notes.md,
-     * "Small depthwise maps"): MobileNetV2's 14x14 and 7x7 layers, stride 1 and 2, 3-5x faster than
-     * the staged and row-reuse tiles. With AVX2 a 14-wide row takes two 8-float registers, and 14
-     * rows' 28 spill from 16: there only 7x7 maps (7 registers) default to it; the tuner times it on
-     * the rest.
+     * {@link #prefersPlane} or {@link #prefersRows}): on a CPU device, where the preferred map tile
+     * computes whole planes of output rows of at most 16 (one vector a row, as many rows as fit the
+     * {@link #accumulators}, a vector wider than a register counting as several). Measured on POCL
+     * with AVX-512 (docs/performance-notes.md, "Small depthwise maps"): MobileNet's 14x14 and 7x7
+     * layers 2-3.5x as fast as on the staged tiles, 28x28 at stride 2 as fast; wider rows (28x28 and
+     * 56x56 at stride 1, several vectors a row and row tiles) no faster or slower, so those stay
+     * candidates for the tuner. With AVX2 a 14-wide row takes two 8-float registers, and 14 rows' 28
+     * spill from 16: there only 7x7 maps (7 registers) default to it.
      */
     boolean prefersMap(Convolution spec) {
         Optional<DepthwiseMapPlan.Tile> t = mapPreferred(spec);
-        if (t.isEmpty()) {
-            return false;
-        }
-        int registersPerVector = Math.max(1, t.get().vw() / vectorWidth);
-        return (long) spec.outH() * registersPerVector <= accumulators();
+        return t.isPresent() && t.get().nv() == 1 && t.get().th() == spec.outH();
     }
 
     /**
      * The map tiles ({@code depthwise-map}) the tuner times for {@code spec}, the preferred first:
-     * the preferred one, then 1, 2, 4 and 8 planes a work-item. A GPU gets one tile, never its
-     * default (the kernel runs one work-item a work-group); none where the kernel cannot run the map.
+     * the preferred one, then with half and twice its rows, and 1, 2 and 4 planes a work-item. A GPU
+     * gets one tile, never its default (the kernel runs one work-item a work-group); none where the
+     * kernel cannot run the map.
      */
     List<DepthwiseMapPlan.Tile> depthwiseMapCandidates(Convolution spec) {
         java.util.LinkedHashSet<DepthwiseMapPlan.Tile> all = new java.util.LinkedHashSet<>();
-        int vw = DepthwiseMapPlan.width(spec.outW());
-        if (new DepthwiseMapPlan.Tile(vw, 1).unsuitable(spec).isPresent()) {
-            return List.of();
-        }
         Optional<DepthwiseMapPlan.Tile> preferred = mapPreferred(spec);
         if (preferred.isEmpty()) {
-            all.add(new DepthwiseMapPlan.Tile(vw, 1));
+            if (!cpuLike) { // one tile that runs anywhere it fits, never the default
+                int vw = DepthwiseMapPlan.width(Math.min(16, spec.outW()));
+                int nv = ceilDiv(spec.outW(), vw);
+                if (nv <= DepthwiseMapPlan.MAX_VECTORS) {
+                    all.add(new DepthwiseMapPlan.Tile(vw, nv, Math.min(spec.outH(), 2), 1));
+                }
+            }
         } else {
-            all.add(preferred.get());
-            for (int cb : new int[] {1, 2, 4, 8}) {
-                all.add(new DepthwiseMapPlan.Tile(vw, cb));
+            DepthwiseMapPlan.Tile p = preferred.get();
+            all.add(p);
+            all.add(new DepthwiseMapPlan.Tile(p.vw(), p.nv(), Math.max(1, p.th() / 2), p.cb()));
+            all.add(new DepthwiseMapPlan.Tile(p.vw(), p.nv(),
+                    Math.min(Math.min(spec.outH(), DepthwiseMapPlan.MAX_ROWS), 2 * p.th()), p.cb()));
+            for (int cb : new int[] {1, 2, 4}) {
+                all.add(new DepthwiseMapPlan.Tile(p.vw(), p.nv(), p.th(), cb));
             }
         }
-        return fitting(all, spec);
+        List<DepthwiseMapPlan.Tile> fitting = new java.util.ArrayList<>();
+        for (DepthwiseMapPlan.Tile t : all) {
+            if (t.unsuitable(spec).isEmpty() && fits(t.workGroupSize(), t.localBytes(spec))) {
+                fitting.add(t);
+            }
+        }
+        return fitting;
     }
 
     /** Depthwise tiles (vw, nv, th, wgx, wgy) a CPU device tries whatever its width (see {@link #depthwiseCandidates}). */

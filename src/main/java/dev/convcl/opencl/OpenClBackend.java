@@ -35,8 +35,9 @@ import org.jocl.CLException;
  * <p>Implementations, in selection order: {@code depthwise} ({@code depthwise.cl}, conv2d with
  * groups == c, when a tile fits the device, unless the class's tuned or default depthwise tile is
  * another kernel's), {@code depthwise-map} ({@code depthwise_map.cl}, depthwise conv2d whose
- * output rows fit one vector, at most 16 of them: a whole plane a work-item; selection's choice on
- * a CPU device for such maps, unless the tile is a plane or row-reuse one),
+ * output rows a few vectors hold: rows of a whole plane a work-item, read straight from global
+ * memory; selection's choice on a CPU device for small maps, unless the tile is a plane or
+ * row-reuse one),
  * {@code depthwise-plane} ({@code depthwise_plane.cl}, depthwise conv2d at
  * stride 1 whose output row a few vectors hold, multiplying only the taps inside the image;
  * selection's choice on a CPU device where most taps of a window are padding, unless the tile is a
@@ -250,7 +251,7 @@ public final class OpenClBackend implements Backend {
                     return Optional.of("depthwise-plane runs stride 1 only");
                 }
                 Optional<String> map = kind == KernelFamily.DepthwiseKind.MAP
-                        ? new DepthwiseMapPlan.Tile(DepthwiseMapPlan.width(c.outW()), 1).unsuitable(c)
+                        ? new DepthwiseMapPlan.Tile(16, DepthwiseMapPlan.MAX_VECTORS, 1, 1).unsuitable(c)
                         : Optional.empty();
                 return map.isPresent() ? map
                         : Optional.of("no " + name + " tile fits the device (local memory, work-group size, row width)");

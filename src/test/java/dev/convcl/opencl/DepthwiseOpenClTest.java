@@ -171,8 +171,9 @@ class DepthwiseOpenClTest {
      * Odd shapes for the map kernel (depthwise-map): MobileNet's 14x14 and 7x7 at stride 1 and 2;
      * 5x5 taps at stride 2 on an odd map; stride, dilation and padding that differ between the axes
      * and before and after them; a 1x1 map and a 1x1 output; output rows exactly 16 wide and 16
-     * high (the whole-vector store, every accumulator); a 9x9 kernel (the most taps); multiplier 2;
-     * batch 2 and 3; bias and ReLU.
+     * high (the whole-vector store, every accumulator); a 9x9 kernel (the most taps); rows of 29
+     * (two vectors and more) and a map of 19 rows (row tiles, the last one cut short, and rows
+     * outside the image at the tiles' edges); multiplier 2; batch 2 and 3; bias and ReLU.
      */
     private static final String[] MAP_SPECS = {
         "op=conv2d n=2 c=3 h=14 w=14 k=6 kh=3 kw=3 pad=1 bias=1 relu=1 groups=3",
@@ -184,16 +185,21 @@ class DepthwiseOpenClTest {
         "op=conv2d n=1 c=2 h=5 w=5 k=2 kh=5 kw=5 groups=2",
         "op=conv2d n=1 c=2 h=16 w=16 k=2 kh=3 kw=3 pad=1 bias=1 groups=2",
         "op=conv2d n=1 c=2 h=8 w=16 k=2 kh=9 kw=9 pad=4,2 dil=1,2 relu=1 groups=2",
+        "op=conv2d n=2 c=2 h=20 w=29 k=4 kh=3 kw=3 pad=1 bias=1 groups=2",
+        "op=conv2d n=1 c=3 h=37 w=9 k=3 kh=5 kw=3 stride=2,1 pad=2,1 dil=1 relu=1 groups=3",
     };
 
     /**
-     * Map tiles: 16- to 1-wide vectors (the row's last lanes unused or the row exactly one vector),
-     * 1 to 4 planes a work-item, also where the planes do not divide into whole work-items. Each
-     * spec runs those that fit it.
+     * Map tiles that reach every path of the kernel: 16- to 1-wide vectors, one to eight a row (the
+     * row's last lanes unused, or the row exactly its vectors), whole planes and row tiles of 1 to 5
+     * rows, 1 to 4 planes a work-item, also where the planes do not divide into whole work-items.
+     * Each spec runs those that fit it.
      */
-    private static final List<DepthwiseMapPlan.Tile> MAP_TILES = List.of(new DepthwiseMapPlan.Tile(16, 1),
-            new DepthwiseMapPlan.Tile(8, 4), new DepthwiseMapPlan.Tile(4, 3), new DepthwiseMapPlan.Tile(2, 2),
-            new DepthwiseMapPlan.Tile(1, 1));
+    private static final List<DepthwiseMapPlan.Tile> MAP_TILES = List.of(new DepthwiseMapPlan.Tile(16, 1, 16, 1),
+            new DepthwiseMapPlan.Tile(16, 2, 3, 2), new DepthwiseMapPlan.Tile(8, 4, 5, 3),
+            new DepthwiseMapPlan.Tile(4, 8, 2, 1), new DepthwiseMapPlan.Tile(2, 8, 1, 2),
+            new DepthwiseMapPlan.Tile(1, 8, 1, 1), new DepthwiseMapPlan.Tile(8, 1, 7, 4),
+            new DepthwiseMapPlan.Tile(16, 1, 1, 3));
 
     @Test
     void mapTilesMatchReferenceOnOddShapes() {
@@ -206,24 +212,32 @@ class DepthwiseOpenClTest {
     void selectionTakesTheMapKernelWhereTheDeviceProfilePrefersItAndOnlyWhereItFits() {
         DeviceProfile p = DeviceProfile.of(DEVICE.context().info());
         assertSelectionFollowsPreference(p::prefersMap, "depthwise[map ", "depthwise[", 800,
-                MAP_SPECS[0], MAP_SPECS[1], MAP_SPECS[2]);
+                MAP_SPECS[0], MAP_SPECS[1], MAP_SPECS[2], MAP_SPECS[9]);
         assertEquals(DEVICE.context().info().isCpu(), p.prefersMap(Problems.parse(MAP_SPECS[2])));
-        // rows wider than 16 outputs, more than 16 rows, more than 81 taps: not the kernel's
-        Convolution wide = Problems.parse("op=conv2d n=1 c=2 h=7 w=17 k=2 kh=3 kw=3 pad=1 groups=2");
-        Convolution tall = Problems.parse("op=conv2d n=1 c=2 h=17 w=7 k=2 kh=3 kw=3 pad=1 groups=2");
+        // several vectors a row, or row tiles: the tuner's to choose, never the default
+        assertFalse(p.prefersMap(Problems.parse(MAP_SPECS[9])));
+        assertFalse(p.prefersMap(Problems.parse(MAP_SPECS[10])));
+        // rows wider than 8 vectors of 16, more than 81 taps: not the kernel's
+        Convolution huge = Problems.parse("op=conv2d n=1 c=2 h=3 w=129 k=2 kh=3 kw=3 pad=1 groups=2");
         Convolution many = Problems.parse("op=conv2d n=1 c=2 h=7 w=7 k=2 kh=11 kw=9 pad=5,4 groups=2");
-        for (Convolution s : List.of(wide, tall, many)) {
+        for (Convolution s : List.of(huge, many)) {
             assertEquals(List.of(), DepthwiseMapPlan.candidates(s, DEVICE.context().info()), s.toString());
             assertFalse(p.prefersMap(s), s.toString());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> new DepthwiseMapPlan(DEVICE.context(), s, new DepthwiseMapPlan.Tile(16, 1)));
-            assertTrue(e.getMessage().contains("depthwise-map needs") && e.getMessage().contains(s.toString()),
-                    e.getMessage());
+                    () -> new DepthwiseMapPlan(DEVICE.context(), s, new DepthwiseMapPlan.Tile(16, 8, 1, 1)));
+            assertTrue(e.getMessage().contains("depthwise-map") && e.getMessage().contains("needs")
+                    && e.getMessage().contains(s.toString()), e.getMessage());
         }
-        assertFalse(new DepthwiseMapPlan.Tile(8, 1).fits(Problems.parse(MAP_SPECS[0]), DEVICE.context().info()));
-        assertEquals(new DepthwiseMapPlan.Tile(16, 2), new DepthwiseMapPlan.Tile(8, 2).fittedTo(Problems.parse(MAP_SPECS[0])));
-        assertThrows(IllegalArgumentException.class, () -> new DepthwiseMapPlan.Tile(8, 0));
-        assertThrows(IllegalArgumentException.class, () -> new DepthwiseMapPlan.Tile(12, 1));
+        Convolution first = Problems.parse(MAP_SPECS[0]);
+        assertFalse(new DepthwiseMapPlan.Tile(8, 1, 1, 1).fits(first, DEVICE.context().info()));
+        assertFalse(new DepthwiseMapPlan.Tile(16, 1, 15, 1).fits(first, DEVICE.context().info()));
+        assertEquals(new DepthwiseMapPlan.Tile(16, 1, 14, 2), new DepthwiseMapPlan.Tile(8, 1, 16, 2).fittedTo(first));
+        assertEquals(new DepthwiseMapPlan.Tile(16, 2, 3, 1),
+                new DepthwiseMapPlan.Tile(16, 4, 3, 1).fittedTo(Problems.parse(MAP_SPECS[9])));
+        assertThrows(IllegalArgumentException.class, () -> new DepthwiseMapPlan.Tile(8, 1, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> new DepthwiseMapPlan.Tile(12, 1, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new DepthwiseMapPlan.Tile(8, 9, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new DepthwiseMapPlan.Tile(8, 1, 17, 1));
     }
 
     @Test

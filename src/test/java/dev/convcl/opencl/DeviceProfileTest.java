@@ -290,7 +290,7 @@ class DeviceProfileTest {
             DeviceProfile p = DeviceProfile.of(d);
             assertEquals(p.depthwise(dw31).orElseThrow(), p.depthwiseConfig(dw31).orElseThrow(), d.name());
             // the 5x5 on 14x14: the map kernel with AVX-512 (depthwiseMapIsTheDefault... below), staged with AVX2
-            assertEquals(d == AVX512 ? new DepthwiseMapPlan.Tile(16, 1) : p.depthwise(dw5).orElseThrow(),
+            assertEquals(d == AVX512 ? new DepthwiseMapPlan.Tile(16, 1, 14, 1) : p.depthwise(dw5).orElseThrow(),
                     p.depthwiseConfig(dw5).orElseThrow(), d.name());
             // all three kernels' tiles are candidates, the default first
             List<KernelTile> all = p.depthwiseConfigs(dw13);
@@ -406,10 +406,10 @@ class DeviceProfileTest {
     }
 
     /**
-     * depthwise-map: the default for small maps whose accumulators fit the registers (MobileNet's
-     * 14x14 and 7x7 at stride 1 and 2 with AVX-512; only the 7x7 with AVX2, whose 14-wide rows take
-     * two registers each), never for large kernels (plane or rows), wide or tall maps, or a GPU
-     * (one candidate there, never the default).
+     * depthwise-map: the default for small maps whose whole planes' accumulators fit the registers
+     * (MobileNet's 14x14 and 7x7 at stride 1 and 2 with AVX-512; only the 7x7 with AVX2, whose
+     * 14-wide rows take two registers each), never for large kernels (plane or rows), rows of
+     * several vectors (candidates only), or a GPU (one candidate there, never the default).
      */
     @Test
     void depthwiseMapIsTheDefaultForSmallMapsWhoseRowsFitTheRegisters() {
@@ -419,18 +419,24 @@ class DeviceProfileTest {
         Convolution dw7k5 = Problems.parse("op=conv2d n=8 c=576 h=7 w=7 k=576 kh=5 kw=5 pad=2 groups=576");
         Convolution dw56 = Problems.parse("op=conv2d n=1 c=144 h=56 w=56 k=144 kh=3 kw=3 pad=1 groups=144");
         DeviceProfile wide = DeviceProfile.of(AVX512);
-        assertTile("map vw=16 cb=1", wide.depthwiseConfig(dw14), dw14);
-        assertTile("map vw=8 cb=4", wide.depthwiseConfig(dw14s2), dw14s2);
-        assertTile("map vw=8 cb=4", wide.depthwiseConfig(dw7), dw7);
-        assertTile("map vw=8 cb=4", wide.depthwiseConfig(dw7k5), dw7k5);
+        assertTile("map vw=16 nv=1 th=14 cb=1", wide.depthwiseConfig(dw14), dw14);
+        assertTile("map vw=8 nv=1 th=7 cb=4", wide.depthwiseConfig(dw14s2), dw14s2);
+        assertTile("map vw=8 nv=1 th=7 cb=4", wide.depthwiseConfig(dw7), dw7);
+        assertTile("map vw=8 nv=1 th=7 cb=4", wide.depthwiseConfig(dw7k5), dw7k5);
         DeviceProfile narrow = DeviceProfile.of(AVX2);
         assertFalse(narrow.prefersMap(dw14));
         assertFalse(narrow.depthwiseConfig(dw14).orElseThrow() instanceof DepthwiseMapPlan.Tile);
-        assertTrue(narrow.depthwiseMapCandidates(dw14).contains(new DepthwiseMapPlan.Tile(16, 1)));
-        assertTile("map vw=8 cb=4", narrow.depthwiseConfig(dw7), dw7);
+        assertTrue(narrow.depthwiseMapCandidates(dw14).stream().anyMatch(t -> t.vw() == 16 && t.nv() == 1),
+                narrow.depthwiseMapCandidates(dw14).toString());
+        assertTile("map vw=8 nv=1 th=7 cb=4", narrow.depthwiseConfig(dw7), dw7);
         for (DeviceProfile p : List.of(wide, narrow)) {
+            // rows of several vectors: candidates (row tiles of the register width), never the default
             assertFalse(p.prefersMap(dw56));
-            assertEquals(List.of(), p.depthwiseMapCandidates(dw56));
+            assertFalse(p.depthwiseConfig(dw56).orElseThrow() instanceof DepthwiseMapPlan.Tile);
+            assertFalse(p.depthwiseMapCandidates(dw56).isEmpty());
+            for (DepthwiseMapPlan.Tile t : p.depthwiseMapCandidates(dw56)) {
+                assertTrue(t.vw() * t.nv() >= 56 && t.th() < 56 && t.fits(dw56, p == wide ? AVX512 : AVX2), t.toString());
+            }
             assertFalse(p.depthwiseConfig(DW13).orElseThrow() instanceof DepthwiseMapPlan.Tile);
             for (Convolution s : List.of(dw14, dw7, dw7k5)) {
                 List<KernelTile> all = p.depthwiseConfigs(s);
@@ -439,7 +445,7 @@ class DeviceProfileTest {
             }
         }
         DeviceProfile gpu = DeviceProfile.of(NVIDIA);
-        assertEquals(List.of(new DepthwiseMapPlan.Tile(16, 1)), gpu.depthwiseMapCandidates(dw14));
+        assertEquals(List.of(new DepthwiseMapPlan.Tile(16, 1, 2, 1)), gpu.depthwiseMapCandidates(dw14));
         assertFalse(gpu.prefersMap(dw14));
         assertFalse(gpu.depthwiseConfig(dw14).orElseThrow() instanceof DepthwiseMapPlan.Tile);
     }

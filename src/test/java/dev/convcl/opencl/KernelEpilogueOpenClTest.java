@@ -102,7 +102,7 @@ class KernelEpilogueOpenClTest {
                 new Variant("depthwise-plane", null, DEPTHWISE_PLANE, SOME_CHAINS),
                 new Variant("depthwise-plane", "plane vw=8 th=3 xc=5 cb=3", DEPTHWISE, SOME_CHAINS),
                 new Variant("depthwise-map", null, DEPTHWISE_MAP, SOME_CHAINS),
-                new Variant("depthwise-map", "map vw=16 cb=3", DEPTHWISE_MAP, SOME_CHAINS),
+                new Variant("depthwise-map", "map vw=16 nv=1 th=3 cb=3", DEPTHWISE_MAP, SOME_CHAINS),
                 new Variant("gemm", "cm vw=16 tm=16 tn=5 ls=1", DENSE, SOME_CHAINS),
                 new Variant("gemm", "cm vw=4 tm=8 tn=3 ls=1", DENSE_WIDE, SOME_CHAINS),
                 new Variant("gemm", "pv vw=16 tm=2 tn=16 ls=1", DENSE_WIDE, SOME_CHAINS),
@@ -156,7 +156,7 @@ class KernelEpilogueOpenClTest {
         }
         // output rows of 12, 5 of them: the map kernel's
         all.add(new Variant("depthwise-map", null, depthwise3, List.of()));
-        all.add(new Variant("depthwise-map", "map vw=16 cb=3", depthwise3, List.of()));
+        all.add(new Variant("depthwise-map", "map vw=8 nv=2 th=2 cb=3", depthwise3, List.of()));
         for (String p : List.of(deform1, deform2)) {
             all.add(new Variant("deform-direct", null, p, List.of()));
             all.add(new Variant("deform-gemm", null, p, List.of()));
@@ -196,7 +196,8 @@ class KernelEpilogueOpenClTest {
             Convolution dw = (Convolution) Operation.parse(DEPTHWISE + " post=" + chain);
             Convolution deform = (Convolution) Operation.parse(DEFORM + " post=" + chain);
             assertEquals(List.of("gemm", "direct"), engine().implementations(dense), chain);
-            assertEquals(List.of("depthwise", "depthwise-plane", "depthwise-rows", "direct"), engine().implementations(dw),
+            assertEquals(List.of("depthwise", "depthwise-map", "depthwise-plane", "depthwise-rows", "direct"),
+                    engine().implementations(dw),
                     chain);
             assertEquals(List.of("deform-gemm", "deform-direct"), engine().implementations(deform), chain);
         }

@@ -62,12 +62,12 @@ class TileKeysTest {
         assertThrows(IllegalArgumentException.class, () -> DepthwisePlanePlan.Tile.parse("plane vw=8 th=7 cb=4"));
         assertThrows(IllegalArgumentException.class, () -> DepthwisePlanePlan.Tile.parse(rows.toString()));
         assertThrows(IllegalArgumentException.class, () -> DepthwiseRowsPlan.Tile.parse(plane.toString()));
-        DepthwiseMapPlan.Tile map = new DepthwiseMapPlan.Tile(16, 4);
-        assertEquals("map vw=16 cb=4", map.toString());
+        DepthwiseMapPlan.Tile map = new DepthwiseMapPlan.Tile(16, 2, 7, 4);
+        assertEquals("map vw=16 nv=2 th=7 cb=4", map.toString());
         assertEquals(map, DepthwiseMapPlan.Tile.parse(map.toString()));
-        assertEquals(new DepthwiseMapPlan.Tile(8, 2), DepthwiseMapPlan.Tile.parse(" map vw=8 cb=2 "));
-        assertThrows(IllegalArgumentException.class, () -> DepthwiseMapPlan.Tile.parse("vw=8 cb=2"));
-        assertThrows(IllegalArgumentException.class, () -> DepthwiseMapPlan.Tile.parse("map vw=8"));
+        assertEquals(new DepthwiseMapPlan.Tile(8, 1, 7, 2), DepthwiseMapPlan.Tile.parse(" map vw=8 nv=1 th=7 cb=2 "));
+        assertThrows(IllegalArgumentException.class, () -> DepthwiseMapPlan.Tile.parse("vw=8 nv=1 th=7 cb=2"));
+        assertThrows(IllegalArgumentException.class, () -> DepthwiseMapPlan.Tile.parse("map vw=8 th=7 cb=2"));
         assertThrows(IllegalArgumentException.class, () -> DepthwiseMapPlan.Tile.parse(plane.toString()));
     }
 
@@ -76,8 +76,8 @@ class TileKeysTest {
     void theDepthwiseKindOfATextIsTheKernelOfItsFirstWord() {
         assertEquals(KernelFamily.DepthwiseKind.PLANE, KernelFamily.depthwiseKind(" plane vw=8 th=7 xc=7 cb=1"));
         assertEquals(KernelFamily.DepthwiseKind.ROWS, KernelFamily.depthwiseKind("rows vw=8 nv=2 th=3 cb=4"));
-        assertEquals(KernelFamily.DepthwiseKind.MAP, KernelFamily.depthwiseKind("map vw=8 cb=4"));
-        assertEquals(new DepthwiseMapPlan.Tile(8, 4), KernelFamily.depthwiseTile("map vw=8 cb=4"));
+        assertEquals(KernelFamily.DepthwiseKind.MAP, KernelFamily.depthwiseKind("map vw=8 nv=1 th=7 cb=4"));
+        assertEquals(new DepthwiseMapPlan.Tile(8, 1, 7, 4), KernelFamily.depthwiseTile("map vw=8 nv=1 th=7 cb=4"));
         assertEquals(KernelFamily.DepthwiseKind.STAGED, KernelFamily.depthwiseKind("maps vw=8"));
         assertEquals(KernelFamily.DepthwiseKind.STAGED, KernelFamily.depthwiseKind("vw=4 nv=2 th=3 wg=8x2"));
         assertEquals(KernelFamily.DepthwiseKind.STAGED, KernelFamily.depthwiseKind("planes vw=8"));
