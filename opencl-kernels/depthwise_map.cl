@@ -14,8 +14,9 @@
  * the whole plane, so are the rows outside the image): nothing is tested per element, and at
  * stride 1 the compiler turns a tap's lane loads into vector loads.
  * The staged and row-reuse kernels (depthwise.cl) spend a 14- or 7-wide plane's time copying its
- * rows into local memory and on per-work-group set-up; POCL measured 3-5x faster with this one on
- * MobileNetV2's 14x14 and 7x7 layers (docs/performance-notes.md, "Small depthwise maps").
+ * rows into local memory and on per-work-group set-up; on POCL (AVX-512) this one ran MobileNetV2's
+ * 14x14 and 7x7 layers 2-3.5x as fast, as whole planes in one vector a row; wider rows in several
+ * vectors were no faster than the staged kernel (docs/performance-notes.md, "Small depthwise maps").
  *
  * Padding reads as zero and is multiplied like any input, so a NaN or infinite weight gives NaN
  * wherever one of its taps falls on the padding, and an input NaN reaches exactly the outputs

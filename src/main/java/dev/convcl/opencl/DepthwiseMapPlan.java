@@ -31,6 +31,23 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
     static final int MAX_TAPS = 81;
 
     /**
+     * The most unrolled work ({@link #unrolled}) of a tile the device profile offers (its default
+     * and the tuner's candidates; a tile asked for by name may exceed it): POCL took 0.8-3 s to
+     * build the defaults of MobileNet's layers (700-1900) and 18-26 s for tiles of 5,400-5,800.
+     */
+    static final long MAX_UNROLLED = 2048;
+
+    /**
+     * The kernel's unrolled work for {@code t} on {@code s}, the measure of its build time: the input
+     * rows a tile reads, times its vectors a row and kernel columns, times a tap's lane loads and
+     * multiply-adds ({@code vw + kh}).
+     */
+    static long unrolled(Convolution s, Tile t) {
+        long rows = (long) (t.th() - 1) * s.strideH() + (long) (s.kh() - 1) * s.dilH() + 1;
+        return rows * t.nv() * s.kw() * (t.vw() + s.kh());
+    }
+
+    /**
      * A tile of {@code depthwise_map.cl}: its build options VW, NV, TH, CB. A work-item computes
      * {@code th} output rows, each {@code nv} vectors of {@code vw} outputs, of {@code cb} (n, k)
      * planes in turn.
@@ -64,17 +81,19 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
         }
 
         /**
-         * This tile as it runs {@code s}: no more rows than the output has; an output row of at most
-         * 16 in one vector as wide as it needs ({@link #width}: a class's tile measured on 14-wide rows
-         * runs 7-wide ones in vectors of 8, and the other way round); else no more vectors than the
-         * row takes.
+         * This tile as it runs {@code s}: an output row of at most 16 in one vector as wide as it
+         * needs ({@link #width}: a class's tile measured on 14-wide rows runs 7-wide ones in vectors
+         * of 8, and the other way round); a wider row in as many vectors of {@code vw} as it takes (at
+         * most {@link #MAX_VECTORS}), with fewer rows so that the accumulators stay as many as the
+         * tile was measured with ({@code nv * th}); never more rows than the output has.
          */
         @Override
         public Tile fittedTo(Convolution s) {
             int w = s.outW();
-            int v = nv == 1 && w <= 16 ? width(w) : vw;
-            int n = Math.max(1, Math.min(nv, (w + v - 1) / v));
-            return new Tile(v, n, Math.max(1, Math.min(th, s.outH())), cb);
+            int v = w <= 16 && (nv == 1 || w <= vw) ? width(w) : vw;
+            int n = Math.max(1, Math.min(MAX_VECTORS, (w + v - 1) / v));
+            int rows = n == nv ? th : Math.max(1, Math.min(MAX_ROWS, nv * th / n));
+            return new Tile(v, n, Math.max(1, Math.min(rows, s.outH())), cb);
         }
 
         /** Whether the kernel can run {@code s} with this tile (see {@link #unsuitable}). */

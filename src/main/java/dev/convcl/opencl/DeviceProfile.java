@@ -519,7 +519,8 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * loads room in the layers measured (56x56: 4 rows of 4 vectors of 16 ran 1.3x as fast as 7;
      * never the default, see {@link #prefersMap}).
      * Rows are balanced over the output height; planes a work-item as {@link #depthwiseChannels}
-     * counts them (a 7x7 map: 4, 14x14: 1).
+     * counts them (a 7x7 map: 4, 14x14: 1). None when the tile's unrolled work exceeds
+     * {@link DepthwiseMapPlan#MAX_UNROLLED} (large or dilated kernels at a large stride).
      */
     private Optional<DepthwiseMapPlan.Tile> mapPreferred(Convolution spec) {
         if (!cpuLike || (long) spec.kh() * spec.kw() > DepthwiseMapPlan.MAX_TAPS) {
@@ -542,7 +543,8 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         }
         maxRows = Math.min(DepthwiseMapPlan.MAX_ROWS, maxRows);
         int th = ceilDiv(spec.outH(), ceilDiv(spec.outH(), maxRows));
-        return Optional.of(new DepthwiseMapPlan.Tile(vw, nv, th, planeChannels(spec, spec.outW(), th)));
+        DepthwiseMapPlan.Tile t = new DepthwiseMapPlan.Tile(vw, nv, th, planeChannels(spec, spec.outW(), th));
+        return DepthwiseMapPlan.unrolled(spec, t) <= DepthwiseMapPlan.MAX_UNROLLED ? Optional.of(t) : Optional.empty();
     }
 
     /**
@@ -563,9 +565,9 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
 
     /**
      * The map tiles ({@code depthwise-map}) the tuner times for {@code spec}, the preferred first:
-     * the preferred one, then with half and twice its rows, and 1, 2 and 4 planes a work-item. A GPU
-     * gets one tile, never its default (the kernel runs one work-item a work-group); none where the
-     * kernel cannot run the map.
+     * the preferred one, then with half and twice its rows, and 1, 2 and 4 planes a work-item, each
+     * within {@link DepthwiseMapPlan#MAX_UNROLLED} (its build time). A GPU gets one tile, never its
+     * default (the kernel runs one work-item a work-group); none where the kernel cannot run the map.
      */
     List<DepthwiseMapPlan.Tile> depthwiseMapCandidates(Convolution spec) {
         java.util.LinkedHashSet<DepthwiseMapPlan.Tile> all = new java.util.LinkedHashSet<>();
@@ -590,7 +592,8 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         }
         List<DepthwiseMapPlan.Tile> fitting = new java.util.ArrayList<>();
         for (DepthwiseMapPlan.Tile t : all) {
-            if (t.unsuitable(spec).isEmpty() && fits(t.workGroupSize(), t.localBytes(spec))) {
+            if (t.unsuitable(spec).isEmpty() && fits(t.workGroupSize(), t.localBytes(spec))
+                    && DepthwiseMapPlan.unrolled(spec, t) <= DepthwiseMapPlan.MAX_UNROLLED) {
                 fitting.add(t);
             }
         }

@@ -155,6 +155,26 @@ enum KernelFamily {
         }
     }
 
+    /**
+     * Whether configuration {@code text} is a tile of a kernel made for some shapes of its class
+     * only ({@code depthwise-plane}: stride 1; {@code depthwise-map}: output rows of at most
+     * {@link DepthwiseMapPlan#MAX_VECTORS} vectors, at most {@link DepthwiseMapPlan#MAX_TAPS} taps)
+     * that cannot run {@code spec}'s shape, whatever the device: the class's other problems then
+     * take the default tile by design, not for a fault of the device or of the tuning file.
+     */
+    boolean outOfShape(Convolution spec, String text) {
+        if (this != DEPTHWISE) {
+            return false;
+        }
+        try {
+            KernelTile t = depthwiseTile(text);
+            return t instanceof DepthwisePlanePlan.Tile plane && plane.unsuitable(spec).isPresent()
+                    || t instanceof DepthwiseMapPlan.Tile map && map.unsuitable(spec).isPresent();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** The default configuration for {@code spec} on {@code device} (from {@link DeviceProfile}), if one fits. */
     Optional<String> defaultConfig(Convolution spec, OpenClDeviceInfo device) {
         DeviceProfile p = DeviceProfile.of(device);

@@ -231,7 +231,11 @@ public final class OpenClBackend implements Backend {
      * tile to the others, {@code depthwise-map}, second, those whose configuration is a plane or
      * row-reuse tile, and {@code depthwise-plane}, third, those whose configuration is a row-reuse
      * tile to {@code depthwise-rows}, last, which accepts any. So selection takes whichever kernel
-     * won, and the map, plane and row-reuse kernels can be asked for any depthwise problem they fit. Without a
+     * won. The same rule is each one's validation, so asked for by name ({@code Engine.plan} with an
+     * implementation) a kernel runs a problem only where no kernel after it in the list holds the
+     * class's configuration: {@code depthwise-rows} any, {@code depthwise-plane} and
+     * {@code depthwise-map} none whose class is configured as a later kind; a class's winner can be
+     * changed by tuning (a tuning entry names any kind's tile). Without a
      * configuration each builds the tuned or default one when it is its own, else its first candidate.
      */
     private Implementation depthwise(KernelFamily.DepthwiseKind kind) {

@@ -439,9 +439,17 @@ public final class TuningTable {
                     // device's local memory holds, where the tile as tuned fits
                     return Optional.of(text);
                 }
-                warnOnce("tuning entry " + entryKey(family, key) + "=" + text
+                String msg = "tuning entry " + entryKey(family, key) + "=" + text
                         + (perProblem ? " (the tile of " + problem + ")" : "") + " cannot run on " + device.describe()
-                        + " (" + why.get() + "); using " + (perProblem ? "the class's tile" : "the default") + " for " + spec);
+                        + " (" + why.get() + "); using " + (perProblem ? "the class's tile" : "the default") + " for " + spec;
+                if (family.outOfShape(spec, config)) {
+                    // a kernel made for some shapes of the class (depthwise-plane: stride 1; depthwise-map:
+                    // rows of a few vectors, at most 81 taps): the class's other shapes take the default,
+                    // as they should, nothing to warn about
+                    LOG.debug(msg);
+                } else {
+                    warnOnce(msg);
+                }
             }
         }
         return Optional.empty();

@@ -232,8 +232,17 @@ class DepthwiseOpenClTest {
         assertFalse(new DepthwiseMapPlan.Tile(8, 1, 1, 1).fits(first, DEVICE.context().info()));
         assertFalse(new DepthwiseMapPlan.Tile(16, 1, 15, 1).fits(first, DEVICE.context().info()));
         assertEquals(new DepthwiseMapPlan.Tile(16, 1, 14, 2), new DepthwiseMapPlan.Tile(8, 1, 16, 2).fittedTo(first));
-        assertEquals(new DepthwiseMapPlan.Tile(16, 2, 3, 1),
+        // fitted to a wider row: more vectors, fewer rows (the accumulators the tile was measured with)
+        assertEquals(new DepthwiseMapPlan.Tile(16, 2, 6, 1),
                 new DepthwiseMapPlan.Tile(16, 4, 3, 1).fittedTo(Problems.parse(MAP_SPECS[9])));
+        assertEquals(new DepthwiseMapPlan.Tile(16, 2, 7, 1),
+                new DepthwiseMapPlan.Tile(16, 1, 14, 1).fittedTo(Problems.parse(MAP_SPECS[9])));
+        // a tile whose unrolled loops would take long to build is no candidate (a 9x9 on 40 rows at th=16)
+        Convolution tallNine = Problems.parse("op=conv2d n=1 c=1 h=40 w=9 k=1 kh=9 kw=9 pad=4 groups=1");
+        assertTrue(DepthwiseMapPlan.unrolled(tallNine, new DepthwiseMapPlan.Tile(16, 1, 16, 1)) > DepthwiseMapPlan.MAX_UNROLLED);
+        for (DepthwiseMapPlan.Tile t : DepthwiseMapPlan.candidates(tallNine, DEVICE.context().info())) {
+            assertTrue(DepthwiseMapPlan.unrolled(tallNine, t) <= DepthwiseMapPlan.MAX_UNROLLED, t.toString());
+        }
         assertThrows(IllegalArgumentException.class, () -> new DepthwiseMapPlan.Tile(8, 1, 1, 0));
         assertThrows(IllegalArgumentException.class, () -> new DepthwiseMapPlan.Tile(12, 1, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> new DepthwiseMapPlan.Tile(8, 9, 1, 1));

@@ -324,11 +324,42 @@ class TuningTableTest {
             int rowsPerGroup = ceil(oh, f.wgy());
             assertTrue(ceil(rowsPerGroup, f.th()) * f.th() - rowsPerGroup < ceil(rowsPerGroup, f.th()),
                     "rows balanced: " + what);
+            DepthwiseMapPlan.Tile mt = new DepthwiseMapPlan.Tile(vw, 1 + r.nextInt(8), 1 + r.nextInt(16), 1 + r.nextInt(4));
+            DepthwiseMapPlan.Tile mf = mt.fittedTo(s);
+            String mwhat = mt + " on " + s + " -> " + mf;
+            assertEquals(mf, mf.fittedTo(s), mwhat);
+            assertTrue(mf.th() <= oh && mf.cb() == mt.cb(), mwhat);
+            assertTrue(mf.nv() == 1 || (mf.nv() - 1) * mf.vw() < ow, "a vector past the row: " + mwhat);
+            assertTrue(mf.nv() * mf.th() <= Math.max(mt.nv() * mt.th(), mf.nv()), "more accumulators: " + mwhat);
+            assertTrue(ow > DepthwiseMapPlan.MAX_VECTORS * mf.vw() || mf.unsuitable(s).isEmpty(), mwhat);
             DepthwiseRowsPlan.Tile rt = new DepthwiseRowsPlan.Tile(vw, 1 + r.nextInt(8), 1 + r.nextInt(10), 1 + r.nextInt(8));
             DepthwiseRowsPlan.Tile rf = rt.fittedTo(s);
             assertEquals(rf, rf.fittedTo(s), rt + " on " + s);
             assertTrue(rf.nv() <= rt.nv() && rf.th() <= rt.th() && rf.cb() == rt.cb(), rt + " on " + s + " -> " + rf);
         }
+    }
+
+    /**
+     * A class's map tile on a problem of the class with wider rows runs fitted (more vectors, fewer
+     * rows); on one the kernel cannot run (more than 81 taps) the default takes it, and that is not
+     * a fault of the table or the device (outOfShape: logged at debug, not warned).
+     */
+    @Test
+    void aMapTileOfAClassRunsItsWiderRowsFittedAndLeavesTheShapesItCannotRunToTheDefault() {
+        String tile = "map vw=16 nv=1 th=14 cb=1";
+        Convolution wide = Problems.parse("op=conv2d n=1 c=4 h=2 w=100 k=4 kh=3 kw=3 pad=1 groups=4");
+        assertEquals("map vw=16 nv=7 th=2 cb=1", KernelFamily.DEPTHWISE.fitted(wide, tile));
+        assertEquals(java.util.Optional.empty(), KernelFamily.DEPTHWISE.unsuitable(wide,
+                KernelFamily.DEPTHWISE.fitted(wide, tile), DeviceProfileTest.AVX512));
+        Convolution many = Problems.parse("op=conv2d n=1 c=4 h=9 w=9 k=4 kh=11 kw=11 pad=5 groups=4");
+        assertTrue(KernelFamily.DEPTHWISE.unsuitable(many, KernelFamily.DEPTHWISE.fitted(many, tile),
+                DeviceProfileTest.AVX512).isPresent());
+        assertTrue(KernelFamily.DEPTHWISE.outOfShape(many, tile));
+        assertTrue(KernelFamily.DEPTHWISE.outOfShape(Problems.parse(
+                "op=conv2d n=1 c=4 h=9 w=9 k=4 kh=3 kw=3 stride=2 pad=1 groups=4"), "plane vw=8 th=5 xc=3 cb=1"));
+        assertFalse(KernelFamily.DEPTHWISE.outOfShape(many, "vw=16 nv=1 th=4 wg=1x1"));
+        assertFalse(KernelFamily.DEPTHWISE.outOfShape(wide, KernelFamily.DEPTHWISE.fitted(wide, tile)));
+        assertFalse(KernelFamily.GEMM.outOfShape(wide, "cm vw=16 tm=32 tn=14 ls=1"));
     }
 
     private static int ceil(int a, int b) {
