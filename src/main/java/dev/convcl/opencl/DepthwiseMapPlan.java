@@ -161,16 +161,8 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
      *                                  run it ({@link Tile#unsuitable})
      */
     DepthwiseMapPlan(OpenClContext ctx, Convolution spec, Tile tile) {
-        super(ctx, spec, tile, KernelFamily.DEPTHWISE, "depthwise_map.cl", "depthwise_map", unsupported(spec, tile),
-                () -> DirectConvPlan.options(spec).define("MAP_H", spec.h()).define("MAP_W", spec.w())
-                        .define("OUT_H", spec.outH()).define("OUT_W", spec.outW()));
-    }
-
-    private static String unsupported(Convolution spec, Tile tile) {
-        if (!DepthwisePlan.supports(spec)) {
-            return "depthwise kernel needs conv2d with groups == c";
-        }
-        return tile.unsuitable(spec).orElse(null);
+        super(ctx, spec, tile, KernelFamily.DEPTHWISE, "depthwise_map.cl", "depthwise_map", DepthwisePlanePlan.unsupported(spec, tile.unsuitable(spec)),
+                () -> DepthwisePlanePlan.mapOptions(spec));
     }
 
     @Override

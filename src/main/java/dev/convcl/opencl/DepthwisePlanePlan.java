@@ -124,15 +124,32 @@ final class DepthwisePlanePlan extends TiledConvPlan<DepthwisePlanePlan.Tile> {
     /** As above, with the kernel read from {@code kernelFile} (a variant, for experiments). */
     DepthwisePlanePlan(OpenClContext ctx, Convolution spec, Tile tile, String kernelFile) {
         super(ctx, spec, tile, KernelFamily.DEPTHWISE, kernelFile, "depthwise_plane", unsupported(spec, tile),
-                () -> DirectConvPlan.options(spec).define("MAP_H", spec.h()).define("MAP_W", spec.w())
-                        .define("OUT_H", spec.outH()).define("OUT_W", spec.outW()));
+                () -> mapOptions(spec));
     }
 
     private static String unsupported(Convolution spec, Tile tile) {
+        return unsupported(spec, tile.unsuitable(spec));
+    }
+
+    /**
+     * Why a whole-map depthwise kernel (depthwise_plane.cl, depthwise_map.cl) cannot run
+     * {@code spec}: not depthwise conv2d, else {@code tileReason}; null when it can.
+     */
+    static String unsupported(Convolution spec, java.util.Optional<String> tileReason) {
         if (!DepthwisePlan.supports(spec)) {
             return "depthwise kernel needs conv2d with groups == c";
         }
-        return tile.unsuitable(spec).orElse(null);
+        return tileReason.orElse(null);
+    }
+
+    /**
+     * The build options of a kernel that takes the map's sizes as constants (depthwise_plane.cl,
+     * depthwise_map.cl): the direct kernels' ({@link DirectConvPlan#options}) and MAP_H, MAP_W,
+     * OUT_H, OUT_W.
+     */
+    static KernelOptions mapOptions(Convolution spec) {
+        return DirectConvPlan.options(spec).define("MAP_H", spec.h()).define("MAP_W", spec.w())
+                .define("OUT_H", spec.outH()).define("OUT_W", spec.outW());
     }
 
     @Override

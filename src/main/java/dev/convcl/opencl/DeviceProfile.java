@@ -433,8 +433,7 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         if (!cpuLike || spec.strideH() != 1 || spec.strideW() != 1) {
             return Optional.empty();
         }
-        int vw = Math.min(vectorWidth, Integer.highestOneBit(Math.max(1, spec.outW() - 1)) << 1);
-        vw = spec.outW() == 1 ? 1 : vw;
+        int vw = Math.min(vectorWidth, DepthwiseMapPlan.width(spec.outW()));
         int nv = ceilDiv(spec.outW(), vw);
         if (nv > DepthwisePlanePlan.MAX_VECTORS) {
             return Optional.empty();
@@ -477,8 +476,7 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         Optional<DepthwisePlanePlan.Tile> preferred = planePreferred(spec);
         if (preferred.isEmpty()) {
             if (!cpuLike) { // one tile that runs anywhere it fits, never the default
-                int vw = Math.min(16, Integer.highestOneBit(Math.max(1, spec.outW() - 1)) << 1);
-                all.add(new DepthwisePlanePlan.Tile(spec.outW() == 1 ? 1 : vw, 2, 4, 1));
+                all.add(new DepthwisePlanePlan.Tile(DepthwiseMapPlan.width(spec.outW()), 2, 4, 1));
             }
             return fittingPlanes(all, spec);
         }
