@@ -134,8 +134,13 @@ class PlanCacheTest {
                 engine.execute(tiny(w), onDevice.get(w - 1)); // cached: the slow plan is now the oldest
             }
             engine.execute(tiny(size), onDevice.get(size - 1)); // evicts the slow plan
-            boolean stillRunning = !longCall.isDone();
+            // The count first, then whether the call is still running: the other order failed once
+            // in a CI run on a loaded machine (the long call ended between the two reads, so the
+            // count was taken after it had closed its plan). A call that has not returned after the
+            // count was taken was using its plan when it was counted, but for the instant between
+            // its release and its return.
             int openWhileRunning = engine.stats().openPlans();
+            boolean stillRunning = !longCall.isDone();
             try {
                 longCall.get(120, TimeUnit.SECONDS);
             } catch (TimeoutException e) {
