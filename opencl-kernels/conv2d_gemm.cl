@@ -43,6 +43,8 @@
  *                     it of 16-float tiles only).
  *                     PREFETCH_DIST (unset, or input channels ahead: see PREFETCH_ROW; CPU
  *                     devices only, and not with POINTWISE).
+ *                     PANEL_PREFETCH (0 or 1, default 0: the next channel tile's weights asked
+ *                     for while this one computes, see PANEL_PREFETCH_START; CPU devices only).
  *   conv2d_gemm_pv    CPU style: TM output channels x TN = VW*NV pixels, pixels in vectors of VW
  *                     (vloadVW of adjacent inputs at stride 1; at stride 2 the even lanes of two
  *                     adjacent vectors), one weight broadcast per channel, outputs stored as
@@ -50,7 +52,7 @@
  *                     reductions (a network's stem: 3 input channels, R = 27), where the
  *                     channel-vector kernel's one store per output weighs as much as its fmas.
  *                     VW (1, 2, 4, 8, 16), NV, TM, SW (1 or 2, default 1); POINTWISE,
- *                     CHANNEL_TILES_FIRST and PREFETCH_DIST (as conv2d_gemm_cm).
+ *                     CHANNEL_TILES_FIRST, PREFETCH_DIST and PANEL_PREFETCH (as conv2d_gemm_cm).
  *   conv2d_gemm_lm    GPU style: a work-group of WGN x WGM work-items computes a BM x BN tile
  *                     (BM = WGM*RM channels, BN = WGN*RN pixels), staging BK taps of weights and
  *                     inputs in local memory; each work-item accumulates RM x RN outputs.
@@ -196,6 +198,44 @@ __kernel void pack_weights(__global const real* restrict weight,
 #else
 #define PREFETCH_ROW(ROW, SEG)
 #endif
+
+/* With PANEL_PREFETCH=1 (pixel order: the pixel tiles of one channel tile run back to back), a
+ * work-item asks the cache (L2: locality 2) for its share of the next channel tile's weight panel,
+ * spread over its input-channel loop: pixel tile pt of pixTiles takes the pt-th of pixTiles equal
+ * chunks, so the tiles of one channel tile bring in the whole next panel while they compute.
+ * Without it the first tile of each panel reads the panel from memory at the rate of its fma, more
+ * than a core's memory stream delivers (in a network the layers between two calls evict every
+ * panel; docs/performance-notes.md). POCL hands each thread runs of consecutive work-groups, so the
+ * thread that prefetched a panel mostly computes it too. The last channel tile of an image asks
+ * for the first one again (the next image's); that of the last image for nothing. Pixel order only
+ * (the NDRange's second dimension is then the channel tiles). PANEL_PREFETCH_START goes before
+ * the tap loops, PANEL_PREFETCH_STEP once an input channel. */
+#ifndef PANEL_PREFETCH
+#define PANEL_PREFETCH 0
+#endif
+#if PANEL_PREFETCH
+#define PANEL_PREFETCH_START                                                                       \
+    const int pfPanel_ = CG * KH * KW * TM;                                                        \
+    const int pfChunk_ = (pfPanel_ + pixTiles - 1) / pixTiles;                                     \
+    const long pfStep_ = ((long)pfChunk_ << 16) / CG;                                              \
+    /* the next panel: the next channel tile's, after the last one the first again for the next \
+       image, after the last image's none */                                                     \
+    const int pfLastPanel_ = gm + 1 == (int)get_global_size(1);                                    \
+    const int pfSpan_ = pfLastPanel_ && n + 1 == (int)get_global_size(2) ? 0 : (int)(pfStep_ >> 16) + 1; \
+    const __global real* pfNext_ = (pfLastPanel_ ? wpack : w + pfPanel_) + (size_t)pt * pfChunk_;  \
+    long pfPos_ = 0;
+#define PANEL_PREFETCH_STEP                                                                        \
+    {                                                                                              \
+        const __global real* p_ = pfNext_ + (int)(pfPos_ >> 16);                                   \
+        for (int o_ = 0; o_ < pfSpan_; o_ += 16) {                                                 \
+            __builtin_prefetch(p_ + o_, 0, 2);                                                     \
+        }                                                                                          \
+        pfPos_ += pfStep_;                                                                         \
+    }
+#else
+#define PANEL_PREFETCH_START
+#define PANEL_PREFETCH_STEP
+#endif
 #if IMPLICIT_PAD
 /* One tap whose pixels t < NL and t >= NR read padding: they multiply the weights by zero, as
  * the zero padding would (so a NaN or infinite weight still gives NaN, as in PyTorch), and read
@@ -233,8 +273,10 @@ __kernel void pack_weights(__global const real* restrict weight,
     }                                                                                              \
     jHi = max(jHi, jLo);                                                                           \
     const int jFast = jHi - jLo;                                                                   \
+    PANEL_PREFETCH_START                                                                           \
     /* the taps that read global memory directly, then, in a loop nest of their own, the edges */ \
     for (int c = 0; c < CG; ++c) {                                                                 \
+        PANEL_PREFETCH_STEP                                                                        \
         const __global real* inc = in + c * plane;                                                 \
         for (int i = iLo; i < iHi; ++i) {                                                          \
             const __global real* row = inc + (iy0 + i * DH) * IWP + ix0;                           \
@@ -296,8 +338,10 @@ __kernel void pack_weights(__global const real* restrict weight,
  * (pragma unroll 4: POCL's LLVM declines; by hand, two taps a pass: the 28-accumulator tile of
  * 14x14 maps spills) did not pay. */
 #define REGISTER_TILE_TAPS(SEG, SEGV, BODY)                                                        \
+    PANEL_PREFETCH_START                                                                           \
     const __global real* px = in;                                                                  \
     for (int c = 0; c < CG; ++c) {                                                                 \
+        PANEL_PREFETCH_STEP                                                                        \
         REGISTER_TILE_TAP_BODY BODY                                                                \
         w += TM;                                                                                   \
         px += plane;                                                                               \
@@ -306,7 +350,9 @@ __kernel void pack_weights(__global const real* restrict weight,
 #else
 #define REGISTER_TILE_TAPS(SEG, SEGV, BODY)                                                        \
     const int rowStep = DH * IWP;                                                                  \
+    PANEL_PREFETCH_START                                                                           \
     for (int c = 0; c < CG; ++c) {                                                                 \
+        PANEL_PREFETCH_STEP                                                                        \
         for (int i = 0; i < KH; ++i) {                                                             \
             const __global real* row = in + i * rowStep;                                           \
             PREFETCH_ROW(row, SEG);                                                                \

@@ -399,6 +399,8 @@ final class GemmConvPlan implements Primitive {
         long inputFloats;
         /** Whether the register tiles prefetch input rows ahead ({@code PREFETCH_DIST}). */
         boolean prefetch;
+        /** Whether the register tiles prefetch the next channel tile's weights ({@code PANEL_PREFETCH}). */
+        boolean panelPrefetch;
         String options, kernelName, tileName;
 
         static Geometry of(Convolution s, GemmConfig cfg) {
@@ -414,7 +416,9 @@ final class GemmConvPlan implements Primitive {
          * and on smaller grouped and Inception layers, Intel Xeon kind, 2 MB of L2); above it each
          * kernel row's read starts in a page the hardware prefetchers have not seen
          * (drn.conv6.dil2, 2 MB: 28-33 ms without, 20.6-21.9 ms with; docs/performance-notes.md).
-         * Not with POINTWISE, whose channel loop has no kernel rows.
+         * Not with POINTWISE, whose channel loop has no kernel rows. The same bound, a CPU
+         * device's L2, decides whether the tiles prefetch the next channel tile's weight panel
+         * ({@code PANEL_PREFETCH}: two panels must fit it).
          */
         static Geometry of(Convolution s, GemmConfig cfg, long prefetchFromBytes) {
             Geometry g = new Geometry();
@@ -499,6 +503,19 @@ final class GemmConvPlan implements Primitive {
                 o.define("PREFETCH_DIST", PREFETCH_CHANNELS);
                 g.tileName += "-pf";
             }
+            // The next channel tile's weights asked for while this one computes (PANEL_PREFETCH),
+            // on CPU devices in pixel order: where two panels fit the core's L2 beside each other
+            // (else the next evicts the one still in use: ResNet-18's 7x7 layer, 590 KB panels,
+            // 6-11% slower with warm caches) and an image has few pixel tiles, so a panel's first
+            // pass, from memory, is a large share of its work (1/7 to 1/56 gained 5-44% in a
+            // network; at 224 tiles it only cost 1-3%).
+            long panelBytes = (long) g.rp * g.tmPack * s.dataType().bytes();
+            g.panelPrefetch = cfg.kind() != GemmConfig.Kind.LM && cfg.order() == GemmConfig.Order.PIXELS
+                    && prefetchFromBytes > 0 && (long) s.groups() * g.mt > 1 && g.pixTiles > 1
+                    && g.pixTiles <= PANEL_PREFETCH_MAX_TILES && 2 * panelBytes <= prefetchFromBytes;
+            if (g.panelPrefetch) {
+                o.define("PANEL_PREFETCH", 1);
+            }
             g.inputFloats = maxRead + 1;
             g.options = o.toString();
             return g;
@@ -526,6 +543,13 @@ final class GemmConvPlan implements Primitive {
          * 2 and 6 gained too, 3 the most in alternating runs.
          */
         static final int PREFETCH_CHANNELS = 3;
+
+        /**
+         * Most pixel tiles an image for which the tiles prefetch the next panel (PANEL_PREFETCH):
+         * ResNet-18's 28x28 layers (56 tiles) gained 5-7% in the network, its 56x56 ones (224)
+         * nothing.
+         */
+        static final int PANEL_PREFETCH_MAX_TILES = 64;
 
         /** The narrowest vectors whose 1x1 tiles get the channel loop alone (POINTWISE). */
         static final int POINTWISE_MIN_VW = 16;

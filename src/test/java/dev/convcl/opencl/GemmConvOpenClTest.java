@@ -233,6 +233,52 @@ class GemmConvOpenClTest {
     }
 
     /**
+     * Register tiles that prefetch the next channel tile's weight panel ({@code PANEL_PREFETCH}:
+     * on a CPU device in pixel order, where a panel pair fits the L2 bound, here 1 MiB) with both
+     * register kernels: read in place and from the padded copy, the 1x1 channel loop, groups, and
+     * batches of 2 and 3 (the last channel tile of an image asks for the first panel again, that
+     * of the last image for none): exactly as the reference, since a prefetch only moves data
+     * into the cache.
+     */
+    @Test
+    void panelPrefetchingTilesMatchTheReferenceExactly() {
+        long l2 = 1 << 20;
+        List<String> shapes = List.of(
+                // K = 70: three channel tiles of 32 over two images, read in place
+                "op=conv2d n=2 c=13 h=11 w=15 k=70 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 bias=1 relu=1",
+                // 1x1 (the channel loop alone), three images
+                "op=conv2d n=3 c=37 h=7 w=9 k=70 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 bias=1 relu=0",
+                // 2 groups, stride 2, dilation 2: the next panel is the next group's
+                "op=conv2d n=2 c=10 h=17 w=19 k=66 kh=3 kw=3 stride=2 pad=2 dil=2 groups=2 bias=0 relu=1");
+        Set<String> paths = new HashSet<>();
+        int k = 0;
+        for (String line : shapes) {
+            Convolution spec = Problems.parse(line);
+            Args args = Tensors.args(spec, 6000 + k++, true, 0);
+            float[] ref = CrossCheck.reference(spec, args);
+            for (GemmConfig cfg : List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.cm(8, 16, 6, 1), GemmConfig.pv(16, 6, 32, 1))) {
+                if (GemmConvPlan.unsuitableReason(spec, cfg, DEVICE.context().info()).isPresent()) {
+                    continue;
+                }
+                try (GemmConvPlan p = new GemmConvPlan(DEVICE.context(), spec, cfg, l2)) {
+                    assertTrue(p.geometry().panelPrefetch, spec + " with " + cfg + ": " + p.geometry().options);
+                    float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
+                    int bad = Tensors.firstMismatch(ref, out);
+                    if (bad >= 0) {
+                        fail(spec + " with " + cfg + " (" + p.algorithm() + ", prefetching panels): output " + bad + " is "
+                                + out[bad] + ", reference " + ref[bad]);
+                    }
+                    String options = p.geometry().options;
+                    paths.add(cfg.kind() + (options.contains("POINTWISE=1") ? " 1x1"
+                            : p.geometry().implicitPad ? " in place" : " copied"));
+                }
+            }
+        }
+        assertEquals(Set.of("CM in place", "CM copied", "CM 1x1", "PV copied", "PV 1x1"), paths);
+        assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
+    }
+
+    /**
      * Channel tiles first ({@link GemmConfig.Order#CHANNELS}: the NDRange's first dimension is
      * the groups' channel tiles, the pixel tiles the second) with both register kernels on the
      * 1x1 shapes of {@link #SHAPES} (plain over two images, strided, padded), and with the

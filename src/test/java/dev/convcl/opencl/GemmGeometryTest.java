@@ -235,17 +235,17 @@ class GemmGeometryTest {
         assertEquals("32x14-pf", on.tileName);
         GemmConvPlan.Geometry above = GemmConvPlan.Geometry.of(drn, GemmConfig.cm(16, 32, 14, 1), planes + 1);
         assertFalse(above.prefetch, above.options);
-        assertFalse(above.options.contains("PREFETCH"), above.options);
+        assertFalse(above.options.contains("PREFETCH_DIST"), above.options);
         assertEquals("32x14", above.tileName);
         // 0: never (devices other than CPUs, or an L2 the system does not report)
         assertFalse(GemmConvPlan.Geometry.of(drn, GemmConfig.cm(16, 32, 14, 1), 0).options.contains("PREFETCH"));
         assertFalse(GemmConvPlan.Geometry.of(drn, GemmConfig.cm(16, 32, 14, 1)).options.contains("PREFETCH"));
         // the pixel-vector tile prefetches too; the local-memory kernel has no such loop
         assertTrue(GemmConvPlan.Geometry.of(drn, GemmConfig.pv(16, 8, 32, 1), planes).options.contains("PREFETCH_DIST"));
-        assertFalse(GemmConvPlan.Geometry.of(drn, GemmConfig.lm(16, 16, 64, 64, 16), planes).options.contains("PREFETCH"));
+        assertFalse(GemmConvPlan.Geometry.of(drn, GemmConfig.lm(16, 16, 64, 64, 16), planes).options.contains("PREFETCH_DIST"));
         // a group's planes, not the whole input: 32 groups of 16 channels stay below the bound
         Convolution grouped = Problems.parse("op=conv2d n=1 c=512 h=28 w=28 k=512 kh=3 kw=3 stride=1 pad=2 dil=2 groups=32");
-        assertFalse(GemmConvPlan.Geometry.of(grouped, GemmConfig.cm(16, 16, 14, 1), planes).options.contains("PREFETCH"));
+        assertFalse(GemmConvPlan.Geometry.of(grouped, GemmConfig.cm(16, 16, 14, 1), planes).options.contains("PREFETCH_DIST"));
         // a padded layer read in place (IMPLICIT_PAD) counts its unpadded planes
         Convolution res = Problems.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
         GemmConvPlan.Geometry inPlace = GemmConvPlan.Geometry.of(res, GemmConfig.cm(16, 32, 14, 1), 64L * 56 * 56 * 4);
@@ -254,5 +254,38 @@ class GemmGeometryTest {
         Convolution pw = Problems.parse("op=conv2d n=1 c=512 h=32 w=32 k=512 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
         GemmConvPlan.Geometry p = GemmConvPlan.Geometry.of(pw, GemmConfig.cm(16, 32, 14, 1), 1);
         assertTrue(p.options.contains("-DPOINTWISE=1") && !p.prefetch, p.options);
+    }
+
+    @Test
+    void registerTilesPrefetchTheNextPanelOnCpuDevicesInPixelOrder() {
+        // ResNet-18's 14x14 layer: 8 channel tiles of 32, 14 pixel tiles each
+        Convolution r18 = Problems.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        GemmConvPlan.Geometry on = GemmConvPlan.Geometry.of(r18, GemmConfig.cm(16, 32, 14, 1), 1 << 20);
+        assertTrue(on.panelPrefetch && on.options.contains("-DPANEL_PREFETCH=1"), on.options);
+        assertTrue(GemmConvPlan.Geometry.of(r18, GemmConfig.pv(16, 6, 64, 1), 1 << 20).panelPrefetch);
+        // 1x1 tiles too (the channel loop alone)
+        Convolution pw = Problems.parse("op=conv2d n=1 c=960 h=7 w=7 k=160 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+        GemmConvPlan.Geometry p = GemmConvPlan.Geometry.of(pw, GemmConfig.cm(16, 32, 7, 1), 1 << 20);
+        assertTrue(p.panelPrefetch && p.options.contains("-DPOINTWISE=1"), p.options);
+        // not for other devices, in channel order (the next work-group reads the same pixels with
+        // the next panel at once), for the local-memory kernel, nor where there is no next panel to
+        // share out or no other tile to share it with
+        assertFalse(GemmConvPlan.Geometry.of(r18, GemmConfig.cm(16, 32, 14, 1), 0).options.contains("PANEL_PREFETCH"));
+        assertFalse(GemmConvPlan.Geometry.of(r18, GemmConfig.cm(16, 32, 14, 1).withOrder(GemmConfig.Order.CHANNELS),
+                1 << 20).panelPrefetch);
+        assertFalse(GemmConvPlan.Geometry.of(r18, GemmConfig.lm(16, 16, 64, 64, 16), 1 << 20).panelPrefetch);
+        Convolution oneTile = Problems.parse("op=conv2d n=1 c=256 h=14 w=14 k=32 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        assertFalse(GemmConvPlan.Geometry.of(oneTile, GemmConfig.cm(16, 32, 14, 1), 1 << 20).panelPrefetch);
+        Convolution onePixelTile = Problems.parse("op=conv2d n=1 c=1024 h=1 w=1 k=1000 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+        assertFalse(GemmConvPlan.Geometry.of(onePixelTile, GemmConfig.cm(16, 32, 14, 1), 1 << 20).panelPrefetch);
+        // two panels must fit the bound: ResNet-18's 7x7 layer has 590 KB panels
+        Convolution l4 = Problems.parse("op=conv2d n=1 c=512 h=7 w=7 k=512 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        assertFalse(GemmConvPlan.Geometry.of(l4, GemmConfig.cm(16, 32, 7, 1), 1 << 20).panelPrefetch);
+        assertTrue(GemmConvPlan.Geometry.of(l4, GemmConfig.cm(16, 32, 7, 1), 2L * 4608 * 32 * 4).panelPrefetch);
+        // and an image has at most PANEL_PREFETCH_MAX_TILES pixel tiles: 56x56 has 224 of 14
+        Convolution l1 = Problems.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        assertFalse(GemmConvPlan.Geometry.of(l1, GemmConfig.cm(16, 32, 14, 1), 1 << 20).panelPrefetch);
+        Convolution l2 = Problems.parse("op=conv2d n=1 c=128 h=28 w=28 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        assertTrue(GemmConvPlan.Geometry.of(l2, GemmConfig.cm(16, 32, 14, 1), 1 << 20).panelPrefetch);
     }
 }

@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * Every problem runs with bias=1. Per problem its plans run round-robin, after a warm-up call
- * each, for at least 5 rounds and 0.5 s (-Dbench.millis=N for N ms). Per plan it prints the
+ * each, for at least 5 rounds and 0.5 s (-Dbench.millis=N for N ms; -Dbench.evictMB=N writes N MB on
+ * two threads before every call, so the call starts with cold caches, as a network's layers do). Per plan it prints the
  * median kernel time (OpenCL profiling), its GFLOP/s, the speed-up over the default tile and the
  * relative L2 difference from its output. The machine may be shared: compare plans of one run.
  */
@@ -126,6 +127,7 @@ public final class GemmTileBench {
         long budget = Long.getLong("bench.millis", 500L) * 1_000_000L;
         while (rounds < 5 || System.nanoTime() - start < budget) {
             for (int i = 0; i < plans.size(); i++) {
+                evictCaches();
                 plans.get(i).execute(call);
                 backend.finish();
                 times.get(i).add(plans.get(i).lastKernelMillis());
@@ -140,6 +142,26 @@ public final class GemmTileBench {
                     name, med, spec.flops() / med / 1e6, base / med,
                     Tensors.relativeL2(outs.get(0), outs.get(i)), labels.get(i)));
         }
+    }
+
+    /** -Dbench.evictMB=N: floats the host writes on every core before each call (0: none). */
+    private static final float[] EVICT = new float[Integer.getInteger("bench.evictMB", 0) * 262_144];
+
+    /**
+     * Writes {@link #EVICT} in two halves on two threads before a timed call, so the call finds
+     * its weights and input in memory, not in a cache, as a layer of a network does when the
+     * layers before it moved more data than the last-level cache holds.
+     */
+    private static void evictCaches() {
+        if (EVICT.length == 0) {
+            return;
+        }
+        java.util.stream.IntStream.range(0, 2).parallel().forEach(h -> {
+            int from = h * (EVICT.length / 2), to = from + EVICT.length / 2;
+            for (int i = from; i < to; i += 16) {
+                EVICT[i] += 1f;
+            }
+        });
     }
 
     private static double median(List<Double> v) {
