@@ -207,11 +207,16 @@ __kernel void pack_weights(__global const real* restrict weight,
  * than a core's memory stream delivers (in a network the layers between two calls evict every
  * panel; docs/performance-notes.md). POCL hands each thread runs of consecutive work-groups, so the
  * thread that prefetched a panel mostly computes it too. The last channel tile of an image asks
- * for the first one again (the next image's); that of the last image for nothing. Pixel order only
- * (the NDRange's second dimension is then the channel tiles). PANEL_PREFETCH_START goes before
- * the tap loops, PANEL_PREFETCH_STEP once an input channel. */
+ * for the first one again (the next image's); that of the last image for nothing. The chunks are
+ * rounded up, so the last tiles' reach a few floats past their panel (past the buffer after the
+ * last panel): a prefetch never faults. Pixel order only (the NDRange's second dimension is then
+ * the channel tiles). PANEL_PREFETCH_START goes before the tap loops, PANEL_PREFETCH_STEP once an
+ * input channel. */
 #ifndef PANEL_PREFETCH
 #define PANEL_PREFETCH 0
+#endif
+#if PANEL_PREFETCH && CHANNEL_TILES_FIRST
+#error "PANEL_PREFETCH needs pixel order: get_global_size(1) must count the channel tiles"
 #endif
 #if PANEL_PREFETCH
 #define PANEL_PREFETCH_START                                                                       \

@@ -113,7 +113,8 @@ final class GemmConvPlan implements Primitive {
 
     /**
      * A plan whose register tiles prefetch a group's input rows when its planes take at least
-     * {@code prefetchFromBytes} (0: never; see {@link Geometry#of(Convolution, GemmConfig, long)}).
+     * {@code prefetchFromBytes}, and the next channel tile's weight panel where two panels fit in
+     * it (0: neither; see {@link Geometry#of(Convolution, GemmConfig, long)}).
      */
     GemmConvPlan(OpenClContext ctx, Convolution spec, GemmConfig config, long prefetchFromBytes) {
         this(ctx, spec, config, prefetchFromBytes, GemmDefaults.cpuLike(ctx.info()));

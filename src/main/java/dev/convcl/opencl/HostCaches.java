@@ -17,7 +17,7 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li>{@link #l2Bytes}: a core's L2, for kernels that a CPU OpenCL device (POCL) runs on these
- *       cores (the GEMM tiles' input prefetch, {@code GemmConvPlan.Geometry}).</li>
+ *       cores (the GEMM tiles' input and weight-panel prefetches, {@code GemmConvPlan.Geometry}).</li>
  *   <li>{@link #lastLevelBytes}: for {@code bench --batch}, whose smaller batches can find their
  *       whole data in that cache from one timed call to the next where larger ones cannot (a
  *       layer in a network reads what the layer before it has just written, so that is what a
