@@ -507,7 +507,7 @@ final class GemmConvPlan implements Primitive {
             // The next channel tile's weights asked for while this one computes (PANEL_PREFETCH),
             // on CPU devices in pixel order: where two panels fit the core's L2 beside each other
             // (else the next evicts the one still in use: ResNet-18's 7x7 layer, 590 KB panels,
-            // 6-11% slower with warm caches) and an image has few pixel tiles, so a panel's first
+            // 8-12% slower with warm caches) and an image has few pixel tiles, so a panel's first
             // pass, from memory, is a large share of its work (1/7 to 1/56 gained 5-44% in a
             // network; at 224 tiles it only cost 1-3%).
             long panelBytes = (long) g.rp * g.tmPack * s.dataType().bytes();
