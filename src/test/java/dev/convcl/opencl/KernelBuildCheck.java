@@ -218,7 +218,7 @@ public final class KernelBuildCheck {
         String source = ProgramCache.KernelSources.load(file)
                 .replaceAll("(?s)/\\*.*?\\*/", " ").replaceAll("//[^\\n]*", "");
         // "#ifndef X / #define X default / #endif" gives X a default value; it chooses no code by
-        // itself (CHANNEL_TILES_FIRST, which only picks a get_global_id index, stays a constant)
+        // itself (PACK_R, which only bounds a loop, stays a constant)
         source = DEFAULT_VALUE.matcher(source).replaceAll("$2");
         Map<String, String> defines = new HashMap<>();
         Set<String> byValue = new TreeSet<>(), byPresence = new TreeSet<>();

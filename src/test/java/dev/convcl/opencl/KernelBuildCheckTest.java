@@ -11,10 +11,11 @@ class KernelBuildCheckTest {
 
     @Test
     void aDefaultValueIdiomIsAConstantNotACodePath() {
-        // CHANNEL_TILES_FIRST is declared "#ifndef X / #define X 0 / #endif" and only picks a
-        // get_global_id index: both orders compile the same calls
+        // PACK_R is declared "#ifndef X / #define X 64 / #endif" and only bounds a loop: every
+        // value compiles the same calls. (CHANNEL_TILES_FIRST was the example until the
+        // "#if PANEL_PREFETCH && CHANNEL_TILES_FIRST" guard made it choose code: see below.)
         assertEquals(KernelBuildCheck.codePathKey("conv2d_gemm.cl", BASE),
-                KernelBuildCheck.codePathKey("conv2d_gemm.cl", BASE + " -DCHANNEL_TILES_FIRST=1"));
+                KernelBuildCheck.codePathKey("conv2d_gemm.cl", BASE + " -DPACK_R=32"));
     }
 
     @Test
@@ -23,5 +24,16 @@ class KernelBuildCheckTest {
         String with = KernelBuildCheck.codePathKey("conv2d_gemm.cl", BASE + " -DPOINTWISE=1");
         assertNotEquals(KernelBuildCheck.codePathKey("conv2d_gemm.cl", BASE + " -DPOINTWISE=0"), with);
         assertEquals(true, with.contains("-DPOINTWISE=1"), with);
+    }
+
+    @Test
+    void aDefaultedNameInAnErrorGuardChoosesCode() {
+        // "#if PANEL_PREFETCH && CHANNEL_TILES_FIRST / #error": the channel order can fail the
+        // build, so it must not share a build check with the pixel order
+        String channelOrder = KernelBuildCheck.codePathKey("conv2d_gemm.cl",
+                BASE + " -DPANEL_PREFETCH=1 -DCHANNEL_TILES_FIRST=1");
+        assertNotEquals(KernelBuildCheck.codePathKey("conv2d_gemm.cl", BASE + " -DPANEL_PREFETCH=1"),
+                channelOrder);
+        assertEquals(true, channelOrder.contains("-DCHANNEL_TILES_FIRST=1"), channelOrder);
     }
 }
