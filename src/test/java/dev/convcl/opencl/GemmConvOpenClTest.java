@@ -127,11 +127,7 @@ class GemmConvOpenClTest {
                 float[] ref = expected.computeIfAbsent(i, k -> CrossCheck.reference(spec, args));
                 try (GemmConvPlan p = new GemmConvPlan(DEVICE.context(), spec, cfg)) {
                     float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
-                    int bad = Tensors.firstMismatch(ref, out);
-                    if (bad >= 0) {
-                        fail(spec + " with " + cfg + " (" + p.algorithm() + "): output " + bad + " is "
-                                + out[bad] + ", reference " + ref[bad]);
-                    }
+                    assertExactly(ref, out, spec + " with " + cfg + " (" + p.algorithm() + ")");
                     assertTrue(p.lastKernelMillis() >= 0, spec + " " + cfg + ": device time " + p.lastKernelMillis());
                     if (cfg.kind() != GemmConfig.Kind.LM) {
                         GemmConvPlan.Geometry g = p.geometry();
@@ -176,11 +172,7 @@ class GemmConvOpenClTest {
                     }
                     ran.add(cfg.kind());
                     float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
-                    int bad = Tensors.firstMismatch(ref, out);
-                    if (bad >= 0) {
-                        fail(spec + " with " + cfg + " (1x1 build): output " + bad + " is " + out[bad] + ", reference "
-                                + ref[bad]);
-                    }
+                    assertExactly(ref, out, spec + " with " + cfg + " (1x1 build)");
                 }
             }
         }
@@ -219,11 +211,7 @@ class GemmConvOpenClTest {
                     assertTrue(p.geometry().options.contains("-DPREFETCH_DIST="), p.geometry().options);
                     assertTrue(p.algorithm().endsWith("-pf"), p.algorithm());
                     float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
-                    int bad = Tensors.firstMismatch(ref, out);
-                    if (bad >= 0) {
-                        fail(spec + " with " + cfg + " (" + p.algorithm() + ", prefetching): output " + bad + " is "
-                                + out[bad] + ", reference " + ref[bad]);
-                    }
+                    assertExactly(ref, out, spec + " with " + cfg + " (" + p.algorithm() + ", prefetching)");
                     paths.add(cfg.kind() + (p.geometry().implicitPad ? " in place" : " copied"));
                 }
             }
@@ -264,11 +252,7 @@ class GemmConvOpenClTest {
                 try (GemmConvPlan p = new GemmConvPlan(DEVICE.context(), spec, cfg, l2)) {
                     assertTrue(p.geometry().panelPrefetch, spec + " with " + cfg + ": " + p.geometry().options);
                     float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
-                    int bad = Tensors.firstMismatch(ref, out);
-                    if (bad >= 0) {
-                        fail(spec + " with " + cfg + " (" + p.algorithm() + ", prefetching panels): output " + bad + " is "
-                                + out[bad] + ", reference " + ref[bad]);
-                    }
+                    assertExactly(ref, out, spec + " with " + cfg + " (" + p.algorithm() + ", prefetching panels)");
                     String options = p.geometry().options;
                     paths.add(cfg.kind() + (options.contains("POINTWISE=1") ? " 1x1"
                             : p.geometry().implicitPad ? " in place" : " copied"));
@@ -312,11 +296,7 @@ class GemmConvOpenClTest {
                     assertTrue(p.geometry().options.contains("-DCHANNEL_TILES_FIRST=1"), p.geometry().options);
                     assertTrue(p.algorithm().endsWith("-ch"), p.algorithm());
                     float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
-                    int bad = Tensors.firstMismatch(ref, out);
-                    if (bad >= 0) {
-                        fail(spec + " with " + cfg + " (" + p.algorithm() + "): output " + bad + " is " + out[bad]
-                                + ", reference " + ref[bad]);
-                    }
+                    assertExactly(ref, out, spec + " with " + cfg + " (" + p.algorithm() + ")");
                     ran.add(cfg.kind());
                 }
             }
@@ -574,11 +554,7 @@ class GemmConvOpenClTest {
                     for (int call = 0; call < 2; call++) {
                         DEVICE.backend().write(scratch, (HostTensor) dev.convcl.Tensor.of(nan, nan.length));
                         float[] out = runWithSource(plan, args, spec, source);
-                        int bad = Tensors.firstMismatch(ref, out);
-                        if (bad >= 0) {
-                            fail(what + " on a scratchpad of NaN, call " + call + ": output " + bad + " is " + out[bad]
-                                    + ", reference " + ref[bad]);
-                        }
+                        assertExactly(ref, out, what + " on a scratchpad of NaN, call " + call);
                         assertEquals(1, plan.lastCopyCommands(), "one pad_input a call: " + what);
                         float[] layout = new float[expected.length];
                         DEVICE.backend().read(scratch, (HostTensor) dev.convcl.Tensor.of(layout, layout.length));
@@ -677,6 +653,14 @@ class GemmConvOpenClTest {
     }
 
     /** Runs {@code plan} with SRC {@code source} and the other arguments of {@code args} on buffers of their own. */
+    /** Fails naming {@code what} and the first output that differs from the reference's, bit for bit. */
+    private static void assertExactly(float[] ref, float[] out, String what) {
+        int bad = Tensors.firstMismatch(ref, out);
+        if (bad >= 0) {
+            fail(what + ": output " + bad + " is " + out[bad] + ", reference " + ref[bad]);
+        }
+    }
+
     private static float[] runWithSource(GemmConvPlan plan, Args args, Convolution spec, Memory source) {
         Map<Arg, Memory> mem = new java.util.EnumMap<>(Arg.class);
         List<Memory> staged = new ArrayList<>();

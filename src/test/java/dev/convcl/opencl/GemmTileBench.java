@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
  * Benchmark of GEMM tiles ({@link GemmConvPlan}) on one problem after another: the default tile
@@ -156,7 +157,7 @@ public final class GemmTileBench {
         if (EVICT.length == 0) {
             return;
         }
-        java.util.stream.IntStream.range(0, 2).parallel().forEach(h -> {
+        IntStream.range(0, 2).parallel().forEach(h -> {
             int from = h * (EVICT.length / 2), to = from + EVICT.length / 2;
             for (int i = from; i < to; i += 16) {
                 EVICT[i] += 1f;
