@@ -176,7 +176,12 @@ def main():
         s[0] += 1
         s[1] += all(v for _, v in verdicts) and bool(verdicts)
         s[2] += not verdicts
-        targets = ", ".join(f"{k} {'ok' if v else '**below**'}" for k, v in verdicts) or "no peer ran"
+        # An OpenCL line that misses its peer target at one call's floor on the device (machine block)
+        # says so: no kernel can take it further there.
+        t, call_us = traffic(next(iter(by.values())).get("spec", "")), call_floor_us(machine)
+        at_floor = (gd * call_us * 1e3 / t[0]) if gd and t and call_us else 0
+        note = {"OpenCL": f" (at {100 * at_floor:.0f}% of one call's floor)"} if at_floor >= 0.9 else {}
+        targets = ", ".join(f"{k} {'ok' if v else '**below**' + note.get(k, '')}" for k, v in verdicts) or "no peer ran"
         w(f"| {label} | {fam} | {ocl['algorithm'] if ocl else '-'} | {fmt(go)} | {fmt(gd)} | {fmt(gc)} | "
           f"{' | '.join(cells)} | {best or '-'} | {fmt(xo, 2)} | {fmt(xc, 2)} | {pct(share(gd))} | {pct(share(gc))} | "
           f"{pct(share(gb))} | {targets} |")
@@ -194,7 +199,7 @@ def main():
         w("")
         for r in fails:
             w(f"- {r['name']} on {r['backend']}: {'n/a' if r.get('unsupported') else 'FAIL'}: {r.get('error')}")
-    roofline(w, bench, rows, names, limit)
+    roofline(w, bench, rows, names, limit, call_floor_us(machine))
     if networks_dir:
         networks(w, networks_dir, kernel_floor(machine))
     if batch_text:
@@ -249,9 +254,11 @@ def traffic(spec):
     return 2.0 * macs, 2.0 * useful, 4.0 * floats
 
 
-def roofline(w, bench, rows, names, limit):
+def roofline(w, bench, rows, names, limit, call_us=None):
     """Each layer against the machine's two limits: the FMA limit, and the bytes it must move at the
-    measured memory bandwidth (a roofline: bound = min(FMA limit, bandwidth x FLOP/byte))."""
+    measured memory bandwidth (a roofline: bound = min(FMA limit, bandwidth x FLOP/byte)); the
+    OpenCL column also against one call's floor on the device (call_us: one launch and its wait,
+    no work), which no call of a layer on device tensors can beat."""
     bw = max([v for v in (bench.get("device_peak_gb_per_s"), bench.get("cpu_peak_gb_per_s")) if v] or [0])
     w("")
     w("## Against the machine's limits")
@@ -268,9 +275,14 @@ def roofline(w, bench, rows, names, limit):
     w("means the caches served it. GFLOP/s count every tap of the window, as above; where padding is much")
     w("of the window (RepLKNet 13-31) a kernel need only do the taps inside the image, so the FMA bound is")
     w("the limit over that share. Shares: OpenCL on device tensors, the CPU path and the best peer.")
+    if call_us:
+        w(f"The OpenCL device has a third limit: one call on it, a launch of no work and its wait, took")
+        w(f"{call_us:.1f} us (`bench/pocl_split.c`, machine block), so no layer's call on device tensors")
+        w(f"runs faster than its FLOP over that time ('call floor'); where that is below the bound, the")
+        w(f"OpenCL share is taken against the floor and marked 'call'.")
     w("")
-    w("| problem | MFLOP | MB moved | FLOP/byte | bound GFLOP/s | bound by | OpenCL % bound | CPU % bound | best peer % bound |")
-    w("|---|---:|---:|---:|---:|---|---:|---:|---:|")
+    w("| problem | MFLOP | MB moved | FLOP/byte | bound GFLOP/s | bound by | OpenCL call floor GFLOP/s | OpenCL % bound | CPU % bound | best peer % bound |")
+    w("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     for (name, batch), by in rows.items():
         any_row = next(iter(by.values()))
         t = traffic(any_row.get("spec", ""))
@@ -284,10 +296,14 @@ def roofline(w, bench, rows, names, limit):
         ran = {n: ok_gflops(by.get(n)) for n in names}
         ran = {n: g for n, g in ran.items() if g}
         gb = max(ran.values()) if ran else None
-        share = lambda g: f"{100 * g / bound:.0f}%" if g else "-"
+        share = lambda g, b=bound: f"{100 * g / b:.0f}%" if g else "-"
         label = name if batch == 1 else f"{name} (n={batch})"
+        floor = flop / (call_us * 1e3) if call_us else None
+        ocl = ok_gflops(by.get('opencl'), 'device_gflops')
+        ocl_share = (f"{share(ocl, floor)} call" if ocl else "-") if floor and floor < bound else share(ocl)
         w(f"| {label} | {flop / 1e6:.1f} | {byt / 1e6:.2f} | {intensity:.1f} | {bound:.0f} | "
-          f"{'memory' if mem < fma else 'FMA' if useful == flop else f'FMA, {100 * useful / flop:.0f}% of taps inside'} | {share(ok_gflops(by.get('opencl'), 'device_gflops'))} | "
+          f"{'memory' if mem < fma else 'FMA' if useful == flop else f'FMA, {100 * useful / flop:.0f}% of taps inside'} | "
+          f"{f'{floor:.0f}' if floor else '-'} | {ocl_share} | "
           f"{share(ok_gflops(by.get('cpu')))} | {share(gb)} |")
 
 
@@ -502,6 +518,13 @@ def net_row(entry, backend):
         if r.get("backend") == backend:
             return r if r.get("ok") else None
     return None
+
+
+def call_floor_us(machine):
+    """One launch of no work and its wait on the OpenCL device, in microseconds (the machine block's
+    'kernel floor' line, call_us=), or None when it was not measured."""
+    m = re.search(r"^kernel floor \(.*call_us=([\d.]+)", machine, re.M)
+    return float(m.group(1)) if m else None
 
 
 def kernel_floor(machine):
