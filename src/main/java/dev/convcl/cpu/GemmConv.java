@@ -29,6 +29,11 @@ import dev.convcl.spi.Memory;
  * each panel's rows contiguous; a call that passes its own weights runs the pixel-lane GEMM.
  * Deformable columns go the same way (DCNv2's stage 5 on 7x7): the sampling fills the packed item
  * as it fills a pixel tile.
+ *
+ * <p>Elsewhere bound weights are also laid out as panels of 8 output channels
+ * ({@link WeightPanels}), which the pixel-lane GEMM reads in place of the weight rows when a call
+ * passes the bound array ({@link Kernels#gemmInto}, the 1x1 GEMM finished in registers, still
+ * reads the rows).
  */
 final class GemmConv extends CpuPlan {
     /** Floats of C (output channels x tile columns) a task aims to keep in L2. */
@@ -71,6 +76,8 @@ final class GemmConv extends CpuPlan {
      * [depth][panel] (lanes only); null when none are bound.
      */
     private volatile LaneWeights laneWeights;
+    /** Bound weights and their panels where the lane GEMM does not take them, else null (published whole). */
+    private volatile WeightPanels panels;
 
     /** Bound weights ({@code source}, compared by identity with a call's) and their transpose. */
     private record LaneWeights(float[] source, float[] transposed) {
@@ -157,6 +164,8 @@ final class GemmConv extends CpuPlan {
     @Override
     public void bind(Arg role, Memory memory) {
         LaneWeights repacked = null;
+        WeightPanels laidOut = role == Arg.WEIGHTS && !lanes ? WeightPanels.of(HostMemory.of(memory), spec, kernels)
+                : null;
         if (role == Arg.WEIGHTS && lanes) { // packed before anything is stored: a bind that throws changes nothing
             float[] w = HostMemory.of(memory);
             int panel = kernels.lanePanel();
@@ -175,12 +184,21 @@ final class GemmConv extends CpuPlan {
         if (repacked != null) {
             laneWeights = repacked;
         }
+        if (role == Arg.WEIGHTS) {
+            panels = laidOut;
+        }
     }
 
     @Override
     public void close() {
         laneWeights = null;
+        panels = null;
         super.close();
+    }
+
+    /** Whether bound weights are read from panels (for tests). */
+    boolean usesPanels() {
+        return panels != null;
     }
 
     /**
@@ -382,12 +400,14 @@ final class GemmConv extends CpuPlan {
             return;
         }
         float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, tileCols);
+        WeightPanels wp = panels;
         if (fold) {
             float[] panel = Workspace.zeroed(Workspace.Slot.PANEL, chunk * tileCols);
             for (int r0 = 0; r0 < depth; r0 += chunk) {
                 int r1 = Math.min(depth, r0 + chunk);
                 packFolded(call, g, p0, valid, r0, r1, panel);
-                kernels.gemm(rows, r1 - r0, cols, call.wt(), aOff + r0, depth, panel, rowOffsets, 0, c);
+                WeightPanels.gemm(wp, kernels, call.wt(), m, depth, g, k0, r0, rows, r1 - r0, cols, panel, rowOffsets,
+                        0, c);
             }
             storeFolded(call, c, g * m + k0, rows, p0, valid);
             return;
@@ -395,7 +415,8 @@ final class GemmConv extends CpuPlan {
         if (inPlaceOffsets != null) {
             int off = packer.inPlaceOffset(n, g) + p0;
             if ((long) off + inPlaceOffsets[depth - 1] + cols <= call.in().length) {
-                kernels.gemm(rows, depth, cols, call.wt(), aOff, depth, call.in(), inPlaceOffsets, off, c);
+                WeightPanels.gemm(wp, kernels, call.wt(), m, depth, g, k0, 0, rows, depth, cols, call.in(),
+                        inPlaceOffsets, off, c);
                 store(call, c, n, g * m + k0, rows, p0, valid);
                 return;
             }
@@ -405,7 +426,8 @@ final class GemmConv extends CpuPlan {
         for (int r0 = 0; r0 < depth; r0 += chunk) {
             int r1 = Math.min(depth, r0 + chunk);
             packer.pack(call, prepared, tileData, n, g, p0, valid, r0, r1, panel, tileCols, 0);
-            kernels.gemm(rows, r1 - r0, cols, call.wt(), aOff + r0, depth, panel, rowOffsets, 0, c);
+            WeightPanels.gemm(wp, kernels, call.wt(), m, depth, g, k0, r0, rows, r1 - r0, cols, panel, rowOffsets, 0,
+                    c);
         }
         store(call, c, n, g * m + k0, rows, p0, valid);
     }
@@ -433,7 +455,8 @@ final class GemmConv extends CpuPlan {
                 (n * spec.k() + k) * pixels + p0, pixels, direct, k);
         if (whole < valid) {
             float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, quantum);
-            kernels.gemm(rows, depth, quantum, call.wt(), aOff, depth, call.in(), inPlaceOffsets, off + whole, c);
+            WeightPanels.gemm(panels, kernels, call.wt(), m, depth, g, k0, 0, rows, depth, quantum, call.in(),
+                    inPlaceOffsets, off + whole, c);
             store(call, c, n, k, rows, p0 + whole, valid - whole);
         }
         return true;
@@ -488,8 +511,8 @@ final class GemmConv extends CpuPlan {
         Parallel.forEach(pool, ceilDiv(m, kPerRange), part -> {
             int k0 = part * kPerRange, rows = Math.min(m, k0 + kPerRange) - k0;
             float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, tileCols);
-            int aOff = (g * m + k0) * depth;
-            kernels.gemm(rows, depth, cols, call.wt(), aOff, depth, panel, rowOffsets, 0, c);
+            WeightPanels.gemm(panels, kernels, call.wt(), m, depth, g, k0, 0, rows, depth, cols, panel, rowOffsets, 0,
+                    c);
             store(call, c, n, g * m + k0, rows, p0, valid);
         });
     }

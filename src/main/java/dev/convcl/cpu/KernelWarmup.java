@@ -66,7 +66,7 @@ final class KernelWarmup {
 
     /**
      * {@code calls} calls of each kernel on the warm-up shapes; returns the last outputs (GEMM rows
-     * of the widest call, then taps, then blocked taps, then cover rows, then blocked cover rows,
+     * of the widest call, then those of the same GEMM on weight panels, then taps, then blocked taps, then cover rows, then blocked cover rows,
      * then the flat taps, then the channel-lane GEMM's where the kernels have it, then the 5x5 flat
      * taps, then the nine taps), for tests.
      */
@@ -88,6 +88,10 @@ final class KernelWarmup {
             rowOffsets[r] = r * widest;
         }
         float[][] c = new float[s.m()][widest];
+        // The same GEMM with A's 8-row blocks from panels (the rows past them from a).
+        int panelRows = Math.max(1, kernels.panelRows());
+        float[] ap = WeightPanels.layOut(a, 1, s.m(), s.depth(), panelRows);
+        float[][] cp = new float[s.m()][widest];
         float[] out = new float[s.tapRows() * s.tapRowLen()];
         // Nine taps (a 3x3 kernel on rows of tapRowLen + 2: VectorKernels' own 3x3 loop) over the
         // same rows: two-vector steps, then a one-vector tail.
@@ -178,6 +182,11 @@ final class KernelWarmup {
                     java.util.Arrays.fill(row, 0f);
                 }
                 kernels.gemm(s.m(), s.depth(), cols, a, 0, s.depth(), b, rowOffsets, 0, c);
+                for (float[] row : cp) {
+                    java.util.Arrays.fill(row, 0f);
+                }
+                kernels.gemmPanels(s.m(), s.depth(), cols, ap, 0, panelRows * s.depth(), a, 0, s.depth(), b, rowOffsets,
+                        0, cp);
                 DirectStore store = stores[(i + cols / q) % stores.length];
                 kernels.gemmInto(s.m(), s.depth(), cols, a, 0, s.depth(), b, rowOffsets, 0, intoOut, 0, widest, store, 0);
                 if (store.sum() == null) {
@@ -200,15 +209,17 @@ final class KernelWarmup {
                 kernels.gemmLanes(laneM, s.depth(), lanePixels, at, 0, s.depth(), 0, b, laneOffsets, 0, ct, 0, laneM);
             }
         }
-        float[][] result = new float[s.m() + (kernels.lanes() ? 8 : 7)][];
+        int rows = 2 * s.m();
+        float[][] result = new float[rows + (kernels.lanes() ? 8 : 7)][];
         System.arraycopy(c, 0, result, 0, s.m());
-        result[s.m()] = out;
-        result[s.m() + 1] = bacc;
-        result[s.m() + 2] = cout;
-        result[s.m() + 3] = bcout;
-        result[s.m() + 4] = flatOut;
+        System.arraycopy(cp, 0, result, s.m(), s.m());
+        result[rows] = out;
+        result[rows + 1] = bacc;
+        result[rows + 2] = cout;
+        result[rows + 3] = bcout;
+        result[rows + 4] = flatOut;
         if (kernels.lanes()) {
-            result[s.m() + 5] = ct;
+            result[rows + 5] = ct;
         }
         result[result.length - 2] = flat25Out;
         result[result.length - 1] = out9;

@@ -38,6 +38,29 @@ interface Kernels {
               float[][] c);
 
     /**
+     * Rows of A in one panel of {@link #gemmPanels}, or 0 where these kernels read A only as rows
+     * (then {@link #gemmPanels} is {@link #gemm} and panels are not worth making).
+     */
+    default int panelRows() {
+        return 0;
+    }
+
+    /**
+     * {@link #gemm} with A's whole blocks of {@link #panelRows()} rows read from panels, each
+     * {@code [depth][panelRows]}: row {@code i} below the last whole block at
+     * {@code ap[apOff + i/panelRows * panelStride + panelRows*r + i%panelRows]} for depth {@code r},
+     * so that the values a depth step broadcasts are adjacent, one stream instead of rows
+     * {@code lda} apart; the rows past the last whole block from {@code a} as {@link #gemm} reads
+     * them ({@code a[aOff + i*lda + r]}). The same sums, bit for bit, as {@link #gemm} on the
+     * row-major A the panels were made from ({@link WeightPanels}). This form: {@link #gemm} on
+     * {@code a}.
+     */
+    default void gemmPanels(int m, int depth, int cols, float[] ap, int apOff, int panelStride, float[] a, int aOff,
+                            int lda, float[] b, int[] rowOffsets, int colOffset, float[][] c) {
+        gemm(m, depth, cols, a, aOff, lda, b, rowOffsets, colOffset, c);
+    }
+
+    /**
      * {@link #gemm} into a zeroed C, then finished by {@code store} and written to the output:
      * {@code out[outOff + i*ldo + p] = store(sum_r A[i][r] * B[r][p])} for {@code i < m},
      * {@code p < cols} (a multiple of {@link #quantum()}), row i taking output channel

@@ -40,7 +40,39 @@ final class VectorKernels implements Kernels {
     @Override
     public void gemm(int m, int depth, int cols, float[] a, int aOff, int lda, float[] b, int[] rowOffsets, int colOffset,
                      float[][] c) {
+        gemmFrom(0, m, depth, cols, a, aOff, lda, b, rowOffsets, colOffset, c);
+    }
+
+    @Override
+    public int panelRows() {
+        return 8;
+    }
+
+    @Override
+    public void gemmPanels(int m, int depth, int cols, float[] ap, int apOff, int panelStride, float[] a, int aOff,
+                           int lda, float[] b, int[] rowOffsets, int colOffset, float[][] c) {
         int i = 0;
+        for (; i + 8 <= m; i += 8) {
+            int ai = apOff + i / 8 * panelStride;
+            int p = 0;
+            if (WIDE_BLOCKS) {
+                for (; p + 3 * L <= cols; p += 3 * L) {
+                    panel8x3(depth, ap, ai, b, rowOffsets, colOffset + p, p, c, i);
+                }
+            }
+            for (; p + 2 * L <= cols; p += 2 * L) {
+                panel8x2(depth, ap, ai, b, rowOffsets, colOffset + p, p, c, i);
+            }
+            if (p < cols) {
+                panel8x1(depth, ap, ai, b, rowOffsets, colOffset + p, p, c, i);
+            }
+        }
+        gemmFrom(i, m, depth, cols, a, aOff, lda, b, rowOffsets, colOffset, c);
+    }
+
+    /** {@link #gemm}'s rows {@code [i, m)}. */
+    private static void gemmFrom(int i, int m, int depth, int cols, float[] a, int aOff, int lda, float[] b,
+                                 int[] rowOffsets, int colOffset, float[][] c) {
         for (; i + 8 <= m; i += 8) {
             int ai = aOff + i * lda;
             int p = 0;
@@ -488,6 +520,187 @@ final class VectorKernels implements Kernels {
             FloatVector w6 = FloatVector.broadcast(S, a[ai + 6 * lda + r]);
             c60 = w6.fma(b0, c60);
             FloatVector w7 = FloatVector.broadcast(S, a[ai + 7 * lda + r]);
+            c70 = w7.fma(b0, c70);
+        }
+        c00.intoArray(c[ci], p);
+        c10.intoArray(c[ci + 1], p);
+        c20.intoArray(c[ci + 2], p);
+        c30.intoArray(c[ci + 3], p);
+        c40.intoArray(c[ci + 4], p);
+        c50.intoArray(c[ci + 5], p);
+        c60.intoArray(c[ci + 6], p);
+        c70.intoArray(c[ci + 7], p);
+    }
+
+    /*
+     * The 8-row blocks again, A read from panels (gemmPanels): the 8 values a depth step broadcasts
+     * are a[ar .. ar+8), one stream, where the blocks above read 8 rows lda apart. Kept apart from
+     * them with the 8 a constant: one kernel taking the row and depth steps as arguments ran 5-10%
+     * slower than either (single-thread microbenchmark, both layouts), most likely because C2 hoists
+     * an array's bounds checks out of a loop only for an index of constant scale.
+     */
+    private static void panel8x3(int depth, float[] a, int ai, float[] b, int[] rowOffsets, int bp,
+                               int p, float[][] c, int ci) {
+        FloatVector c00 = FloatVector.fromArray(S, c[ci + 0], p + 0 * L);
+        FloatVector c01 = FloatVector.fromArray(S, c[ci + 0], p + 1 * L);
+        FloatVector c02 = FloatVector.fromArray(S, c[ci + 0], p + 2 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p + 0 * L);
+        FloatVector c11 = FloatVector.fromArray(S, c[ci + 1], p + 1 * L);
+        FloatVector c12 = FloatVector.fromArray(S, c[ci + 1], p + 2 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c[ci + 2], p + 0 * L);
+        FloatVector c21 = FloatVector.fromArray(S, c[ci + 2], p + 1 * L);
+        FloatVector c22 = FloatVector.fromArray(S, c[ci + 2], p + 2 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c[ci + 3], p + 0 * L);
+        FloatVector c31 = FloatVector.fromArray(S, c[ci + 3], p + 1 * L);
+        FloatVector c32 = FloatVector.fromArray(S, c[ci + 3], p + 2 * L);
+        FloatVector c40 = FloatVector.fromArray(S, c[ci + 4], p + 0 * L);
+        FloatVector c41 = FloatVector.fromArray(S, c[ci + 4], p + 1 * L);
+        FloatVector c42 = FloatVector.fromArray(S, c[ci + 4], p + 2 * L);
+        FloatVector c50 = FloatVector.fromArray(S, c[ci + 5], p + 0 * L);
+        FloatVector c51 = FloatVector.fromArray(S, c[ci + 5], p + 1 * L);
+        FloatVector c52 = FloatVector.fromArray(S, c[ci + 5], p + 2 * L);
+        FloatVector c60 = FloatVector.fromArray(S, c[ci + 6], p + 0 * L);
+        FloatVector c61 = FloatVector.fromArray(S, c[ci + 6], p + 1 * L);
+        FloatVector c62 = FloatVector.fromArray(S, c[ci + 6], p + 2 * L);
+        FloatVector c70 = FloatVector.fromArray(S, c[ci + 7], p + 0 * L);
+        FloatVector c71 = FloatVector.fromArray(S, c[ci + 7], p + 1 * L);
+        FloatVector c72 = FloatVector.fromArray(S, c[ci + 7], p + 2 * L);
+        for (int r = 0; r < depth; r++) {
+            int br = rowOffsets[r] + bp;
+            int ar = ai + 8 * r;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
+            FloatVector b1 = FloatVector.fromArray(S, b, br + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, br + 2 * L);
+            FloatVector w0 = FloatVector.broadcast(S, a[ar + 0]);
+            c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01); c02 = w0.fma(b2, c02);
+            FloatVector w1 = FloatVector.broadcast(S, a[ar + 1]);
+            c10 = w1.fma(b0, c10); c11 = w1.fma(b1, c11); c12 = w1.fma(b2, c12);
+            FloatVector w2 = FloatVector.broadcast(S, a[ar + 2]);
+            c20 = w2.fma(b0, c20); c21 = w2.fma(b1, c21); c22 = w2.fma(b2, c22);
+            FloatVector w3 = FloatVector.broadcast(S, a[ar + 3]);
+            c30 = w3.fma(b0, c30); c31 = w3.fma(b1, c31); c32 = w3.fma(b2, c32);
+            FloatVector w4 = FloatVector.broadcast(S, a[ar + 4]);
+            c40 = w4.fma(b0, c40); c41 = w4.fma(b1, c41); c42 = w4.fma(b2, c42);
+            FloatVector w5 = FloatVector.broadcast(S, a[ar + 5]);
+            c50 = w5.fma(b0, c50); c51 = w5.fma(b1, c51); c52 = w5.fma(b2, c52);
+            FloatVector w6 = FloatVector.broadcast(S, a[ar + 6]);
+            c60 = w6.fma(b0, c60); c61 = w6.fma(b1, c61); c62 = w6.fma(b2, c62);
+            FloatVector w7 = FloatVector.broadcast(S, a[ar + 7]);
+            c70 = w7.fma(b0, c70); c71 = w7.fma(b1, c71); c72 = w7.fma(b2, c72);
+        }
+        c00.intoArray(c[ci + 0], p + 0 * L);
+        c01.intoArray(c[ci + 0], p + 1 * L);
+        c02.intoArray(c[ci + 0], p + 2 * L);
+        c10.intoArray(c[ci + 1], p + 0 * L);
+        c11.intoArray(c[ci + 1], p + 1 * L);
+        c12.intoArray(c[ci + 1], p + 2 * L);
+        c20.intoArray(c[ci + 2], p + 0 * L);
+        c21.intoArray(c[ci + 2], p + 1 * L);
+        c22.intoArray(c[ci + 2], p + 2 * L);
+        c30.intoArray(c[ci + 3], p + 0 * L);
+        c31.intoArray(c[ci + 3], p + 1 * L);
+        c32.intoArray(c[ci + 3], p + 2 * L);
+        c40.intoArray(c[ci + 4], p + 0 * L);
+        c41.intoArray(c[ci + 4], p + 1 * L);
+        c42.intoArray(c[ci + 4], p + 2 * L);
+        c50.intoArray(c[ci + 5], p + 0 * L);
+        c51.intoArray(c[ci + 5], p + 1 * L);
+        c52.intoArray(c[ci + 5], p + 2 * L);
+        c60.intoArray(c[ci + 6], p + 0 * L);
+        c61.intoArray(c[ci + 6], p + 1 * L);
+        c62.intoArray(c[ci + 6], p + 2 * L);
+        c70.intoArray(c[ci + 7], p + 0 * L);
+        c71.intoArray(c[ci + 7], p + 1 * L);
+        c72.intoArray(c[ci + 7], p + 2 * L);
+    }
+
+    private static void panel8x2(int depth, float[] a, int ai, float[] b, int[] rowOffsets, int bp,
+                               int p, float[][] c, int ci) {
+        FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
+        FloatVector c01 = FloatVector.fromArray(S, c[ci], p + 1 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
+        FloatVector c11 = FloatVector.fromArray(S, c[ci + 1], p + 1 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c[ci + 2], p);
+        FloatVector c21 = FloatVector.fromArray(S, c[ci + 2], p + 1 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c[ci + 3], p);
+        FloatVector c31 = FloatVector.fromArray(S, c[ci + 3], p + 1 * L);
+        FloatVector c40 = FloatVector.fromArray(S, c[ci + 4], p);
+        FloatVector c41 = FloatVector.fromArray(S, c[ci + 4], p + 1 * L);
+        FloatVector c50 = FloatVector.fromArray(S, c[ci + 5], p);
+        FloatVector c51 = FloatVector.fromArray(S, c[ci + 5], p + 1 * L);
+        FloatVector c60 = FloatVector.fromArray(S, c[ci + 6], p);
+        FloatVector c61 = FloatVector.fromArray(S, c[ci + 6], p + 1 * L);
+        FloatVector c70 = FloatVector.fromArray(S, c[ci + 7], p);
+        FloatVector c71 = FloatVector.fromArray(S, c[ci + 7], p + 1 * L);
+        for (int r = 0; r < depth; r++) {
+            int br = rowOffsets[r] + bp;
+            int ar = ai + 8 * r;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
+            FloatVector b1 = FloatVector.fromArray(S, b, br + L);
+            FloatVector w0 = FloatVector.broadcast(S, a[ar]);
+            c00 = w0.fma(b0, c00); c01 = w0.fma(b1, c01);
+            FloatVector w1 = FloatVector.broadcast(S, a[ar + 1]);
+            c10 = w1.fma(b0, c10); c11 = w1.fma(b1, c11);
+            FloatVector w2 = FloatVector.broadcast(S, a[ar + 2]);
+            c20 = w2.fma(b0, c20); c21 = w2.fma(b1, c21);
+            FloatVector w3 = FloatVector.broadcast(S, a[ar + 3]);
+            c30 = w3.fma(b0, c30); c31 = w3.fma(b1, c31);
+            FloatVector w4 = FloatVector.broadcast(S, a[ar + 4]);
+            c40 = w4.fma(b0, c40); c41 = w4.fma(b1, c41);
+            FloatVector w5 = FloatVector.broadcast(S, a[ar + 5]);
+            c50 = w5.fma(b0, c50); c51 = w5.fma(b1, c51);
+            FloatVector w6 = FloatVector.broadcast(S, a[ar + 6]);
+            c60 = w6.fma(b0, c60); c61 = w6.fma(b1, c61);
+            FloatVector w7 = FloatVector.broadcast(S, a[ar + 7]);
+            c70 = w7.fma(b0, c70); c71 = w7.fma(b1, c71);
+        }
+        c00.intoArray(c[ci], p);
+        c01.intoArray(c[ci], p + 1 * L);
+        c10.intoArray(c[ci + 1], p);
+        c11.intoArray(c[ci + 1], p + 1 * L);
+        c20.intoArray(c[ci + 2], p);
+        c21.intoArray(c[ci + 2], p + 1 * L);
+        c30.intoArray(c[ci + 3], p);
+        c31.intoArray(c[ci + 3], p + 1 * L);
+        c40.intoArray(c[ci + 4], p);
+        c41.intoArray(c[ci + 4], p + 1 * L);
+        c50.intoArray(c[ci + 5], p);
+        c51.intoArray(c[ci + 5], p + 1 * L);
+        c60.intoArray(c[ci + 6], p);
+        c61.intoArray(c[ci + 6], p + 1 * L);
+        c70.intoArray(c[ci + 7], p);
+        c71.intoArray(c[ci + 7], p + 1 * L);
+    }
+
+    private static void panel8x1(int depth, float[] a, int ai, float[] b, int[] rowOffsets, int bp,
+                               int p, float[][] c, int ci) {
+        FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
+        FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
+        FloatVector c20 = FloatVector.fromArray(S, c[ci + 2], p);
+        FloatVector c30 = FloatVector.fromArray(S, c[ci + 3], p);
+        FloatVector c40 = FloatVector.fromArray(S, c[ci + 4], p);
+        FloatVector c50 = FloatVector.fromArray(S, c[ci + 5], p);
+        FloatVector c60 = FloatVector.fromArray(S, c[ci + 6], p);
+        FloatVector c70 = FloatVector.fromArray(S, c[ci + 7], p);
+        for (int r = 0; r < depth; r++) {
+            int br = rowOffsets[r] + bp;
+            int ar = ai + 8 * r;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
+            FloatVector w0 = FloatVector.broadcast(S, a[ar]);
+            c00 = w0.fma(b0, c00);
+            FloatVector w1 = FloatVector.broadcast(S, a[ar + 1]);
+            c10 = w1.fma(b0, c10);
+            FloatVector w2 = FloatVector.broadcast(S, a[ar + 2]);
+            c20 = w2.fma(b0, c20);
+            FloatVector w3 = FloatVector.broadcast(S, a[ar + 3]);
+            c30 = w3.fma(b0, c30);
+            FloatVector w4 = FloatVector.broadcast(S, a[ar + 4]);
+            c40 = w4.fma(b0, c40);
+            FloatVector w5 = FloatVector.broadcast(S, a[ar + 5]);
+            c50 = w5.fma(b0, c50);
+            FloatVector w6 = FloatVector.broadcast(S, a[ar + 6]);
+            c60 = w6.fma(b0, c60);
+            FloatVector w7 = FloatVector.broadcast(S, a[ar + 7]);
             c70 = w7.fma(b0, c70);
         }
         c00.intoArray(c[ci], p);

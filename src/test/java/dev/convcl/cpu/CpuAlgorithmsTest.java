@@ -302,7 +302,8 @@ class CpuAlgorithmsTest {
                     float[] outF = Primitives.output(backend, plan, spec, floats);
                     double err = Tensors.relativeL2(refFloats, outF);
                     assertTrue(err <= TOLERANCE, () -> "relative L2 error " + err + " > " + TOLERANCE + ", " + where);
-                    if (plan instanceof GemmConv gemm && gemm.usesLanes() || plan instanceof DepthwiseBlockedConv) {
+                    if (plan instanceof GemmConv || plan instanceof ImplicitGemmConv
+                            || plan instanceof DepthwiseBlockedConv) {
                         checkBoundWeights(backend, plan, spec, ints, refInts, outF, floats, where);
                     }
                     if (firstFloats == null) {
@@ -320,7 +321,8 @@ class CpuAlgorithmsTest {
 
     /**
      * With its weights bound, a plan that packs them when bound (a GEMM on a small map runs the
-     * channel-lane GEMM; the blocked depthwise path lays them out in blocks once) gives integer
+     * channel-lane GEMM; other GEMMs read panels of 8 channels, on the vector kernels, where a group
+     * has 8 channels or more; the blocked depthwise path lays them out in blocks once) gives integer
      * inputs exactly, float inputs as with the weights passed (the same sums in the same order;
      * compared with {@link Tensors#firstMismatch}, which holds +0 and -0 equal), and a call that
      * passes other weights uses those without disturbing the bound ones; binding again replaces them.
@@ -328,6 +330,12 @@ class CpuAlgorithmsTest {
     private static void checkBoundWeights(CpuBackend backend, CpuPlan plan, Convolution spec, Args ints,
                                           float[] refInts, float[] unbound, Args floats, String where) {
         plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) ints.get(Arg.WEIGHTS)));
+        boolean panelsExpected = "vector".equals(backend.kernelName()) && spec.kPerGroup() >= 8;
+        if (plan instanceof ImplicitGemmConv implicit) {
+            assertEquals(panelsExpected, implicit.usesPanels(), "weight panels, " + where);
+        } else if (plan instanceof GemmConv gemm) {
+            assertEquals(panelsExpected && !gemm.usesLanes(), gemm.usesPanels(), "weight panels, " + where);
+        }
         float[] out = Primitives.output(backend, plan, spec, without(ints, Arg.WEIGHTS));
         int bad = Tensors.firstMismatch(refInts, out);
         assertEquals(-1, bad, () -> "bound weights, integer inputs must match exactly, " + where
