@@ -44,7 +44,10 @@ import java.util.function.Function;
  * backend's own plans of its pool and two 1x1 layers).
  *
  * <p>{@link #liveBytes()} counts the arrays {@link #allocate} handed out (device tensors, bound
- * arguments, staging) until they are closed; the algorithms' per-call scratch is not in it.
+ * arguments, staging) until they are closed; the algorithms' per-call scratch is not in it, nor
+ * the layouts some make of bound weights when they are bound (the channel-lane GEMM's transpose,
+ * weight panels, the blocked depthwise's blocks: each about the size of the weights, held by the
+ * plan until it is closed or bound again).
  */
 public final class CpuBackend implements Backend {
     private final WorkerPool pool;

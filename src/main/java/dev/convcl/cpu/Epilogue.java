@@ -169,6 +169,11 @@ final class Epilogue {
         return mode < 0 ? null : new DirectStore(bias ? biasValues : null, mode, lo, hi, hasSum ? sum : null);
     }
 
+    /** Whether {@link #direct} finishes this epilogue in a GEMM's registers (not null). */
+    boolean finishesInRegisters() {
+        return fused != Fused.STEPS;
+    }
+
     /** Whether the epilogue adds a bias. */
     boolean hasBias() {
         return bias;

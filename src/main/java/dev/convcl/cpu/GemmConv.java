@@ -32,8 +32,8 @@ import dev.convcl.spi.Memory;
  *
  * <p>Elsewhere bound weights are also laid out as panels of 8 output channels
  * ({@link WeightPanels}), which the pixel-lane GEMM reads in place of the weight rows when a call
- * passes the bound array ({@link Kernels#gemmInto}, the 1x1 GEMM finished in registers, still
- * reads the rows).
+ * passes the bound array; not where a 1x1 read in place is finished in registers
+ * ({@link Kernels#gemmInto} reads the rows: {@link #panelsPay}).
  */
 final class GemmConv extends CpuPlan {
     /** Floats of C (output channels x tile columns) a task aims to keep in L2. */
@@ -164,7 +164,7 @@ final class GemmConv extends CpuPlan {
     @Override
     public void bind(Arg role, Memory memory) {
         LaneWeights repacked = null;
-        WeightPanels laidOut = role == Arg.WEIGHTS && !lanes ? WeightPanels.of(HostMemory.of(memory), spec, kernels)
+        WeightPanels laidOut = role == Arg.WEIGHTS && panelsPay() ? WeightPanels.of(HostMemory.of(memory), spec, kernels)
                 : null;
         if (role == Arg.WEIGHTS && lanes) { // packed before anything is stored: a bind that throws changes nothing
             float[] w = HostMemory.of(memory);
@@ -199,6 +199,17 @@ final class GemmConv extends CpuPlan {
     /** Whether bound weights are read from panels (for tests). */
     boolean usesPanels() {
         return panels != null;
+    }
+
+    /**
+     * Whether bound weights are laid out as panels: not for the channel-lane GEMM (its own
+     * transpose), nor for a 1x1 read in place whose epilogue finishes in registers, where nearly
+     * every column goes through {@link Kernels#gemmInto} on the weight rows (a panel form of it was
+     * measured slower on some MobileNet and ResNet 1x1 shapes; see docs/performance-notes.md) and
+     * the panels would serve only a last part vector.
+     */
+    boolean panelsPay() {
+        return !lanes && !(inPlaceOffsets != null && !fold && epilogue.finishesInRegisters());
     }
 
     /**
@@ -508,11 +519,11 @@ final class GemmConv extends CpuPlan {
         float[] panel = Workspace.zeroed(Workspace.Slot.PANEL, depth * tileCols);
         packAll(call, prepared, tileData, n, g, p0, valid, panel, tileCols);
         int kPerRange = roundUp(ceilDiv(m, kRanges), Math.min(8, m));
+        WeightPanels wp = panels;
         Parallel.forEach(pool, ceilDiv(m, kPerRange), part -> {
             int k0 = part * kPerRange, rows = Math.min(m, k0 + kPerRange) - k0;
             float[][] c = Workspace.zeroedRows(Workspace.Rows.ACC, rows, tileCols);
-            WeightPanels.gemm(panels, kernels, call.wt(), m, depth, g, k0, 0, rows, depth, cols, panel, rowOffsets, 0,
-                    c);
+            WeightPanels.gemm(wp, kernels, call.wt(), m, depth, g, k0, 0, rows, depth, cols, panel, rowOffsets, 0, c);
             store(call, c, n, g * m + k0, rows, p0, valid);
         });
     }

@@ -66,9 +66,9 @@ final class KernelWarmup {
 
     /**
      * {@code calls} calls of each kernel on the warm-up shapes; returns the last outputs (GEMM rows
-     * of the widest call, then those of the same GEMM on weight panels, then taps, then blocked taps, then cover rows, then blocked cover rows,
-     * then the flat taps, then the channel-lane GEMM's where the kernels have it, then the 5x5 flat
-     * taps, then the nine taps), for tests.
+     * of the widest call, then those of the same GEMM on weight panels, then taps, then blocked
+     * taps, then cover rows, then blocked cover rows, then the flat taps, then the channel-lane
+     * GEMM's where the kernels have it, then the 5x5 flat taps, then the nine taps), for tests.
      */
     static float[][] run(Kernels kernels, int calls) {
         Shapes s = Shapes.of(kernels.quantum());

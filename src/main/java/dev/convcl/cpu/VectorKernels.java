@@ -540,7 +540,7 @@ final class VectorKernels implements Kernels {
      * an array's bounds checks out of a loop only for an index of constant scale.
      */
     private static void panel8x3(int depth, float[] a, int ai, float[] b, int[] rowOffsets, int bp,
-                               int p, float[][] c, int ci) {
+                                 int p, float[][] c, int ci) {
         FloatVector c00 = FloatVector.fromArray(S, c[ci + 0], p + 0 * L);
         FloatVector c01 = FloatVector.fromArray(S, c[ci + 0], p + 1 * L);
         FloatVector c02 = FloatVector.fromArray(S, c[ci + 0], p + 2 * L);
@@ -615,7 +615,7 @@ final class VectorKernels implements Kernels {
     }
 
     private static void panel8x2(int depth, float[] a, int ai, float[] b, int[] rowOffsets, int bp,
-                               int p, float[][] c, int ci) {
+                                 int p, float[][] c, int ci) {
         FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
         FloatVector c01 = FloatVector.fromArray(S, c[ci], p + 1 * L);
         FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
@@ -673,7 +673,7 @@ final class VectorKernels implements Kernels {
     }
 
     private static void panel8x1(int depth, float[] a, int ai, float[] b, int[] rowOffsets, int bp,
-                               int p, float[][] c, int ci) {
+                                 int p, float[][] c, int ci) {
         FloatVector c00 = FloatVector.fromArray(S, c[ci], p);
         FloatVector c10 = FloatVector.fromArray(S, c[ci + 1], p);
         FloatVector c20 = FloatVector.fromArray(S, c[ci + 2], p);

@@ -12,8 +12,8 @@ import dev.convcl.Convolution;
  * each of {@code rows} weight rows {@code depth} floats apart (8 streams through a 2.4 MB weight on
  * a 3x3 conv of 256 channels): 8-28% more multiply-adds a second in the 8-row blocks on one core of
  * the AVX-512 machine (the implicit GEMM's calls on ResNet's 3x3 shapes, 14x14 to 56x56), 6-9% on
- * the whole layers (docs/performance-notes.md). The channels past the last whole block are read
- * from {@code source}.
+ * the whole layers (docs/performance-notes.md, "Weight panels"). The channels past the last whole
+ * block are read from {@code source}.
  *
  * <p>A call is taken to pass the bound weights when it passes the bound array itself ({@code Plan}
  * binds a private copy that nothing changes), as with the other layouts made at bind time. The
@@ -34,8 +34,7 @@ record WeightPanels(float[] source, float[] panels, int rows) {
         if (rows == 0 || m < rows) {
             return null;
         }
-        Scratch.length((long) spec.groups() * (m / rows * rows) * depth, "weight panels", spec);
-        return new WeightPanels(weights, layOut(weights, spec.groups(), m, depth, rows), rows);
+        return new WeightPanels(weights, layOut(weights, spec.groups(), m, depth, rows), rows); // no larger than weights
     }
 
     /** The panels of {@code weights} ({@code [groups * m][depth]}), as described above. */

@@ -321,11 +321,12 @@ class CpuAlgorithmsTest {
 
     /**
      * With its weights bound, a plan that packs them when bound (a GEMM on a small map runs the
-     * channel-lane GEMM; other GEMMs read panels of 8 channels, on the vector kernels, where a group
-     * has 8 channels or more; the blocked depthwise path lays them out in blocks once) gives integer
-     * inputs exactly, float inputs as with the weights passed (the same sums in the same order;
-     * compared with {@link Tensors#firstMismatch}, which holds +0 and -0 equal), and a call that
-     * passes other weights uses those without disturbing the bound ones; binding again replaces them.
+     * channel-lane GEMM; other GEMMs, but a 1x1 finished in registers, read panels of 8 channels, on
+     * the vector kernels, where a group has 8 channels or more; the blocked depthwise path lays them
+     * out in blocks once) gives integer inputs exactly, float inputs as with the weights passed (the
+     * same sums in the same order; compared with {@link Tensors#firstMismatch}, which holds +0 and -0
+     * equal), and a call that passes other weights uses those without disturbing the bound ones;
+     * binding again replaces them.
      */
     private static void checkBoundWeights(CpuBackend backend, CpuPlan plan, Convolution spec, Args ints,
                                           float[] refInts, float[] unbound, Args floats, String where) {
@@ -334,7 +335,9 @@ class CpuAlgorithmsTest {
         if (plan instanceof ImplicitGemmConv implicit) {
             assertEquals(panelsExpected, implicit.usesPanels(), "weight panels, " + where);
         } else if (plan instanceof GemmConv gemm) {
-            assertEquals(panelsExpected && !gemm.usesLanes(), gemm.usesPanels(), "weight panels, " + where);
+            assertEquals(panelsExpected && gemm.panelsPay(), gemm.usesPanels(), "weight panels, " + where);
+            // Every GEMM that packs its columns (a kernel larger than 1x1, off the channel lanes) reads them.
+            assertTrue(gemm.panelsPay() || gemm.usesLanes() || spec.kh() * spec.kw() == 1, "no panels, " + where);
         }
         float[] out = Primitives.output(backend, plan, spec, without(ints, Arg.WEIGHTS));
         int bad = Tensors.firstMismatch(refInts, out);
