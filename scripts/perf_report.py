@@ -137,6 +137,7 @@ def main():
       "best | OpenCL x best | CPU x best | OpenCL % limit | CPU % limit | best % limit | targets |")
     w("|---|---|---|" + "---:|" * (3 + len(names)) + "---|---:|---:|---:|---:|---:|---|")
     summary = {}
+    call_us = call_floor_us(machine, bench.get("device"))
     for (name, batch), by in rows.items():
         fam = family(name)
         ocl, cpu = by.get("opencl"), by.get("cpu")
@@ -176,12 +177,14 @@ def main():
         s[0] += 1
         s[1] += all(v for _, v in verdicts) and bool(verdicts)
         s[2] += not verdicts
-        # An OpenCL line that misses its peer target at one call's floor on the device (machine block)
-        # says so: no kernel can take it further there.
-        t, call_us = traffic(next(iter(by.values())).get("spec", "")), call_floor_us(machine)
+        # An OpenCL figure that misses a target at one call's floor on the device (machine block)
+        # says so: no kernel can take it further there. Every verdict on the OpenCL figure gets it.
+        t = traffic(next(iter(by.values())).get("spec", ""))
         at_floor = (gd * call_us * 1e3 / t[0]) if gd and t and call_us else 0
-        note = {"OpenCL": f" (at {100 * at_floor:.0f}% of one call's floor)"} if at_floor >= 0.9 else {}
-        targets = ", ".join(f"{k} {'ok' if v else '**below**' + note.get(k, '')}" for k, v in verdicts) or "no peer ran"
+        note = (" (at one call's floor)" if at_floor >= 1 else f" (at {100 * at_floor:.0f}% of one call's floor)"
+                ) if at_floor >= 0.9 else ""
+        targets = ", ".join(f"{k} {'ok' if v else '**below**' + (note if k in ON_DEVICE_FIGURE else '')}"
+                            for k, v in verdicts) or "no peer ran"
         w(f"| {label} | {fam} | {ocl['algorithm'] if ocl else '-'} | {fmt(go)} | {fmt(gd)} | {fmt(gc)} | "
           f"{' | '.join(cells)} | {best or '-'} | {fmt(xo, 2)} | {fmt(xc, 2)} | {pct(share(gd))} | {pct(share(gc))} | "
           f"{pct(share(gb))} | {targets} |")
@@ -199,7 +202,7 @@ def main():
         w("")
         for r in fails:
             w(f"- {r['name']} on {r['backend']}: {'n/a' if r.get('unsupported') else 'FAIL'}: {r.get('error')}")
-    roofline(w, bench, rows, names, limit, call_floor_us(machine))
+    roofline(w, bench, rows, names, limit, call_us)
     if networks_dir:
         networks(w, networks_dir, kernel_floor(machine))
     if batch_text:
@@ -520,11 +523,18 @@ def net_row(entry, backend):
     return None
 
 
-def call_floor_us(machine):
+# The per-layer verdicts judged on the OpenCL call on device tensors (which one call's floor bounds).
+ON_DEVICE_FIGURE = ("OpenCL", "OpenCL vs PyTorch", "limit")
+
+
+def call_floor_us(machine, device=None):
     """One launch of no work and its wait on the OpenCL device, in microseconds (the machine block's
-    'kernel floor' line, call_us=), or None when it was not measured."""
-    m = re.search(r"^kernel floor \(.*call_us=([\d.]+)", machine, re.M)
-    return float(m.group(1)) if m else None
+    'kernel floor' line, call_us=), or None when it was not measured or was measured on another
+    device than `device` (bench's device line, which names the device the floor line names)."""
+    m = re.search(r"^kernel floor \(.*call_us=([\d.]+) device=(.*)$", machine, re.M)
+    if not m or (device is not None and m.group(2).strip() not in device):
+        return None
+    return float(m.group(1))
 
 
 def kernel_floor(machine):
