@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -126,9 +127,12 @@ class ModelCliTest {
                 "--layers", "--warmup", "0", "--warmup-seconds", "0", "--iters", "3", "--seconds", "0");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("model: resnet_tiny.onnx, input 'input' [2, 3, 48, 48]"), r.toString());
-        assertTrue(r.out().contains("layers on cpu"), r.toString());
-        // each step on a line of its own: time, backend, algorithm (on the CPU path the implementation's name), node
-        assertTrue(r.out().lines().anyMatch(l -> l.matches("\\s+[0-9.]+\\s+cpu\\s+cpu-\\S+.*\\S+")), r.toString());
+        // --seconds 0: the steps' times of the one call --layers always takes
+        assertTrue(r.out().contains("layers on cpu (ms, the median and the least over 1 call:"), r.toString());
+        // each step on a line of its own: median and least time, backend, algorithm (on the CPU path the
+        // implementation's name), node
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("\\s+[0-9.]+\\s+[0-9.]+\\s+cpu\\s+cpu-\\S+.*\\S+")),
+                r.toString());
         // Steps that fell back to the CPU path: nothing to count on the cpu backend, "-" (JSON null).
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cpu ") && l.endsWith(" -")), r.toString());
         String text = Files.readString(json, StandardCharsets.UTF_8);
@@ -136,6 +140,8 @@ class ModelCliTest {
                 "\"layers\"", "\"kernel_ms\"", "\"algorithm\"", "\"steps_on_cpu_path\": null")) {
             assertTrue(text.contains(field), field + " missing from\n" + text);
         }
+        // each layer closes with the least of its times and the calls they were taken over
+        assertTrue(Pattern.compile("\"kernel_ms_min\": [0-9.]+, \"calls\": 1}").matcher(text).find(), text);
         // --input-shape sizes a symbolic dimension only: shufflenet_v2_tiny's batch is symbolic,
         // resnet_tiny's [2, 3, 48, 48] is fixed throughout.
         Cli.Result s = Cli.run("bench", "--model", MODELS.resolve("shufflenet_v2_tiny.onnx").toString(), "--device", "cpu",
