@@ -57,7 +57,8 @@ final class BenchCommand extends CliCommand {
             + "ones must match; repeatable.")
     List<String> inputShapes = new ArrayList<>();
 
-    @Option(names = "--layers", description = "--model: also the kernel time of each step (layer) of the last call.")
+    @Option(names = "--layers", description = "--model: also each step's (layer's) time, the median and the least "
+            + "over up to 9 more calls on device tensors, within --seconds (--iters does not apply).")
     boolean layers;
 
     @Option(names = "--shapes", paramLabel = "FILE",
