@@ -538,17 +538,24 @@ def call_floor_us(machine, device=None):
 
 
 def kernel_floor(machine):
-    """(launch_us, late_us or None) from the machine block's 'kernel floor' line (bench/pocl_split.c),
-    or None when it was not measured. late_us is None where the device's threads never ran a kernel
-    side by side (late_us=n/a)."""
-    m = re.search(r"^kernel floor \(.*launch_us=([\d.]+) late_us=(\S+)", machine, re.M)
+    """(launch_us, late_us or None, device or None) from the machine block's 'kernel floor' line
+    (bench/pocl_split.c), or None when it was not measured. late_us is None where the device's
+    threads never ran a kernel side by side (late_us=n/a); device is the OpenCL device the line
+    names (None on a line from before it named one)."""
+    m = re.search(r"^kernel floor \(.*launch_us=([\d.]+) late_us=(\S+)(?:.*device=(.*))?$", machine, re.M)
     if not m:
         return None
     try:
         late = max(0.0, float(m.group(2)))
     except ValueError:
         late = None
-    return float(m.group(1)), late
+    return float(m.group(1)), late, m.group(3).strip() if m.group(3) else None
+
+
+def floor_applies(floor, row):
+    """Whether the kernel floor was measured on the device of `row` (a bench --model OpenCL row):
+    its device line names the floor's device, or the floor names none."""
+    return bool(floor and row) and (floor[2] is None or floor[2] in (row.get("device") or ""))
 
 
 def networks(w, folder, floor=None):
@@ -567,7 +574,7 @@ def networks(w, folder, floor=None):
     w("peer's latency, the CPU path at most 2x the best peer's; the DCN network at most 1.5x the same network")
     w("with plain 3x3 convs (its row in the table) on the same backend.")
     if floor:
-        launch, late = floor
+        launch, late, floor_device = floor
         w("")
         w("'steps' are the OpenCL call's steps on the device (a kernel launch each, a few two); 'floor ms' is")
         if late is not None:
@@ -578,7 +585,8 @@ def networks(w, folder, floor=None):
             w(f"what they cost it before any arithmetic: steps x {launch:.1f} us a launch back to back, measured by")
             w("bench/pocl_split.c (machine block; its threads' lateness was not measured: no split ran side by side).")
         w("A line whose OpenCL call minus its floor is within a peer's latency is held back by the launches,")
-        w("not the kernels: fewer steps (fusion), not faster kernels, is what moves it.")
+        w("not the kernels: fewer steps (fusion), not faster kernels, is what moves it."
+          + (f" The floor is {floor_device}'s; a line timed on another device has none ('-')." if floor_device else ""))
     w("")
     if not nets:
         w("No network was timed in this run (see the commands above).")
@@ -624,7 +632,9 @@ def networks(w, folder, floor=None):
         floor_cells = ""
         if floor:
             steps = ocl.get("steps") - (ocl.get("steps_on_cpu_path") or 0) if ocl and ocl.get("steps") else None
-            floor_ms = steps * (floor[0] + (floor[1] or 0) / 2) / 1000 if steps else None
+            # the floor of the device it was measured on: none for a row timed on another
+            floor_ms = (steps * (floor[0] + (floor[1] or 0) / 2) / 1000
+                        if steps and floor_applies(floor, ocl) else None)
             floor_cells = f" {steps if steps else '-'} | {fmt(floor_ms, 2)} |"
         w(f"| {name} | {label} | {cell(ocl, ocl_dev)} | {cell(ocl, ocl_host)} |{floor_cells} {cell(cpu, cpu_host)} | "
           f"{cell(ort, ort['median_ms'] if ort else None)} | {fmt(tor['median_ms'], 2) if tor else '-'} | "
