@@ -129,6 +129,9 @@ class ModelCliTest {
         assertTrue(r.out().contains("model: resnet_tiny.onnx, input 'input' [2, 3, 48, 48]"), r.toString());
         // --seconds 0: the steps' times of the one call --layers always takes
         assertTrue(r.out().contains("layers on cpu (ms of one call, in both columns:"), r.toString());
+        // the columns are named on the line after it
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("\\s+median\\s+least\\s+backend\\s+algorithm\\s+step \\(its ONNX nodes\\)")),
+                r.toString());
         // each step on a line of its own: median and least time, backend, algorithm (on the CPU path the
         // implementation's name), node
         assertTrue(r.out().lines().anyMatch(l -> l.matches("\\s+[0-9.]+\\s+[0-9.]+\\s+cpu\\s+cpu-\\S+.*\\S+")),
