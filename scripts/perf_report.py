@@ -527,35 +527,54 @@ def net_row(entry, backend):
 ON_DEVICE_FIGURE = ("OpenCL", "OpenCL vs PyTorch", "limit")
 
 
+def floor_fields(machine):
+    """The machine block's 'kernel floor' line (bench/pocl_split.c) as {name: text}: launch_us,
+    late_us, call_us and device (the rest of the line after device=), those it has; None when the
+    floor was not measured."""
+    m = re.search(r"^kernel floor \(.*?\): (.*)$", machine, re.M)
+    if not m:
+        return None
+    text = m.group(1)
+    fields = dict(re.findall(r"(\w+)=(\S+)", text.split(" device=")[0]))
+    if " device=" in " " + text:
+        fields["device"] = (" " + text).split(" device=", 1)[1].strip()
+    return fields
+
+
+def measured_on(floor_device, device):
+    """Whether a floor measured on `floor_device` (None: a line that names no device) belongs to
+    `device` (bench's device line, which names the device the floor line names)."""
+    return floor_device is None or floor_device in (device or "")
+
+
 def call_floor_us(machine, device=None):
     """One launch of no work and its wait on the OpenCL device, in microseconds (the machine block's
     'kernel floor' line, call_us=), or None when it was not measured or was measured on another
-    device than `device` (bench's device line, which names the device the floor line names)."""
-    m = re.search(r"^kernel floor \(.*call_us=([\d.]+) device=(.*)$", machine, re.M)
-    if not m or (device is not None and m.group(2).strip() not in device):
+    device than `device`."""
+    f = floor_fields(machine)
+    if not f or "call_us" not in f or "device" not in f or (device is not None and not measured_on(f["device"], device)):
         return None
-    return float(m.group(1))
+    return float(f["call_us"])
 
 
 def kernel_floor(machine):
-    """(launch_us, late_us or None, device or None) from the machine block's 'kernel floor' line
-    (bench/pocl_split.c), or None when it was not measured. late_us is None where the device's
-    threads never ran a kernel side by side (late_us=n/a); device is the OpenCL device the line
-    names (None on a line from before it named one)."""
-    m = re.search(r"^kernel floor \(.*launch_us=([\d.]+) late_us=(\S+)(?:.*device=(.*))?$", machine, re.M)
-    if not m:
+    """(launch_us, late_us or None, device or None) from the machine block's 'kernel floor' line,
+    or None when it was not measured. late_us is None where the device's threads never ran a kernel
+    side by side (late_us=n/a); device is the OpenCL device the line names (None on a line from
+    before it named one)."""
+    f = floor_fields(machine)
+    if not f or "launch_us" not in f or "late_us" not in f:
         return None
     try:
-        late = max(0.0, float(m.group(2)))
+        late = max(0.0, float(f["late_us"]))
     except ValueError:
         late = None
-    return float(m.group(1)), late, m.group(3).strip() if m.group(3) else None
+    return float(f["launch_us"]), late, f.get("device")
 
 
 def floor_applies(floor, row):
-    """Whether the kernel floor was measured on the device of `row` (a bench --model OpenCL row):
-    its device line names the floor's device, or the floor names none."""
-    return bool(floor and row) and (floor[2] is None or floor[2] in (row.get("device") or ""))
+    """Whether the kernel floor was measured on the device of `row` (a bench --model OpenCL row)."""
+    return bool(floor and row) and measured_on(floor[2], row.get("device"))
 
 
 def networks(w, folder, floor=None):

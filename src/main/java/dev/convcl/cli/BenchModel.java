@@ -737,10 +737,10 @@ final class BenchModel {
             for (Map<String, Object> l : r.layers()) {
                 width = Math.max(width, String.valueOf(l.get("algorithm")).length());
             }
-            out.printf(Locale.ROOT, "  %10s %10s  %-7s %-" + width + "s %s%n", "median", "least", "backend", "algorithm",
-                    "step (its ONNX nodes)");
+            String line = "  %10s %10s  %-7s %-" + width + "s %s%n"; // the headings and each step alike
+            out.printf(Locale.ROOT, line, "median", "least", "backend", "algorithm", "step (its ONNX nodes)");
             for (Map<String, Object> l : r.layers()) {
-                out.printf(Locale.ROOT, "  %10s %10s  %-7s %-" + width + "s %s%n", BenchReport.num((Double) l.get("kernel_ms"), 3),
+                out.printf(Locale.ROOT, line, BenchReport.num((Double) l.get("kernel_ms"), 3),
                         BenchReport.num((Double) l.get("kernel_ms_min"), 3), l.get("backend"), l.get("algorithm"), l.get("name"));
             }
         }
