@@ -79,10 +79,46 @@ final class GemmDefaults {
             boolean largeMap = (long) spec.h() * spec.w() > LARGE_MAP_PIXELS;
             GemmConfig tile = width >= 16 && largeMap && spec.strideW() == 1 && GemmConvPlan.pixelVectorsRun(spec)
                     ? GemmConfig.pv(width, acc / 8 + 1, 4 * width, 1) : registerTile(spec, cls, width, acc);
-            return tile.withOrder(GemmConfig.Order.CHANNELS);
+            return replacesSumTile(tile, spec, width) ? sumTile(width, acc) : tile.withOrder(GemmConfig.Order.CHANNELS);
         }
-        return registerTile(spec, cls, width, acc);
+        GemmConfig tile = registerTile(spec, cls, width, acc);
+        return replacesSumTile(tile, spec, width) ? sumTile(width, acc) : tile;
     }
+
+    /** Whether {@code tile}, a channel-vector tile, gives way to {@link #sumTile} for {@code spec} ({@link #sumPrefersPixelVectors}). */
+    private static boolean replacesSumTile(GemmConfig tile, Convolution spec, int width) {
+        return tile.kind() == GemmConfig.Kind.CM && sumPrefersPixelVectors(spec, width);
+    }
+
+    /** The pixel-vector tile of a 1x1 layer with a residual sum, in pixel order: AVX-512's 8 channels x 2 vectors, AVX2's 4 x 2. */
+    private static GemmConfig sumTile(int width, int acc) {
+        return GemmConfig.pv(width, acc / 4 + 1, 2 * width, 1);
+    }
+
+    /**
+     * Whether a 1x1 problem with a residual sum in its epilogue (a {@link dev.convcl.Sum} step)
+     * takes the pixel-vector tile ({@link #sumTile}) on a CPU where the rules above chose a
+     * channel-vector one: when its reduction is no longer than its output channels (C <= K: the
+     * 1x1 that ends a ResNet bottleneck or a RegNet block, not MobileNetV2's narrowing projection),
+     * with 16-float vectors on maps of at least {@link #SUM_MIN_PIXELS} pixels, with narrower ones
+     * on maps above {@link #LARGE_MAP_PIXELS}. The channel-vector kernel reads the sum one float a
+     * lane (its vectors run across output planes); beside a short reduction that read weighed
+     * 1.3-2.1x the kernel time without the sum, and the pixel-vector kernel, which reads the sum
+     * as vectors along a row, ran those layers 1.1-2.5x faster. Where the reduction is long
+     * (MobileNetV2's 192-to-32, 384-to-64 and 576-to-96, sum 1.1-1.3x) the pixel-vector tile, with
+     * its more channel tiles over the input, ran 10-20% slower in the network. On 7x7 maps it was
+     * no better. With AVX2 it won 1.5-3.2x on 56x56 maps only. Measured on POCL, layers alone and
+     * in ResNet-50 (dilated), ResNeXt-50, RegNetY-400MF and MobileNetV2 (docs/performance-notes.md,
+     * "The residual sum in 1x1 layers").
+     */
+    static boolean sumPrefersPixelVectors(Convolution spec, int width) {
+        long pixels = (long) spec.h() * spec.w();
+        return isPlainPointwise(spec) && spec.strideH() == 1 && spec.strideW() == 1 && spec.postOps().hasSum()
+                && spec.c() <= spec.k() && (width >= 16 ? pixels >= SUM_MIN_PIXELS : pixels > LARGE_MAP_PIXELS) && GemmConvPlan.pixelVectorsRun(spec);
+    }
+
+    /** Pixels of a map (14x14) from which a 1x1 layer with a sum takes the pixel-vector tile with 16-float vectors. */
+    static final int SUM_MIN_PIXELS = 196;
 
     /**
      * Whether the default tile of {@code spec} on a CPU walks its channel tiles first

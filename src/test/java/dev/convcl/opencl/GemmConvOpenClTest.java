@@ -15,6 +15,7 @@ import dev.convcl.spi.Memory;
 import dev.convcl.spi.Primitive;
 import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.Primitives;
+import dev.convcl.testing.PrivateCacheDir;
 import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -374,6 +376,39 @@ class GemmConvOpenClTest {
                 Primitives.run(DEVICE.backend(), plan, args);
                 double err = Tensors.relativeL2(ref, Tensors.out(args));
                 assertTrue(err <= 1e-5, spec + " with " + plan.algorithm() + ": relative L2 " + err);
+            }
+        }
+    }
+
+    @Test
+    @ExtendWith(PrivateCacheDir.class) // no tuning table: the defaults choose
+    void oneByOneLayersEndingAResidualBlockMatchTheReferenceWithTheTileTheDefaultsGiveThem() {
+        // 1x1 layers with a residual sum, run with the tile the defaults give them on this device:
+        // with 16-float vectors the first gets the pixel-vector tile in pixel order (GemmDefaults.
+        // sumPrefersPixelVectors: 44 channels, so the last tile of 8 is half empty, and an odd 15x17
+        // map, so the tiles run across rows), the second its channel-order pixel tile (a map above
+        // 1024 pixels), with narrower vectors the second the pixel-vector tile; the third (a
+        // reduction longer than its outputs) keeps channel vectors. The result must be the reference's.
+        List<String> shapes = List.of(
+                "op=conv2d n=2 c=40 h=15 w=17 k=44 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 bias=1 post=sum+relu",
+                "op=conv2d n=1 c=24 h=57 w=33 k=36 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 bias=0 post=sum:0.5",
+                "op=conv2d n=1 c=96 h=15 w=17 k=40 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 bias=1 post=sum+relu");
+        int width = DeviceProfile.of(DEVICE.context().info()).vectorWidth();
+        for (int i = 0; i < shapes.size(); i++) {
+            Convolution spec = Problems.parse(shapes.get(i));
+            Args args = Tensors.args(spec, 3000 + i, false, 0);
+            float[] ref = CrossCheck.reference(spec, args);
+            try (Primitive plan = Primitives.compile(DEVICE.backend(), spec)) {
+                Primitives.run(DEVICE.backend(), plan, args);
+                double err = Tensors.relativeL2(ref, Tensors.out(args));
+                assertTrue(err <= 1e-5, spec + " with " + plan.algorithm() + ": relative L2 " + err);
+                if (DEVICE.context().info().isCpu()) {
+                    GemmConfig expected = GemmDefaults.of(spec, true, width);
+                    String kind = expected.kind() == GemmConfig.Kind.PV ? "gemm-pv-" : "gemm-cm-";
+                    boolean channelOrder = expected.order() == GemmConfig.Order.CHANNELS;
+                    assertTrue(plan.algorithm().startsWith(kind) && plan.algorithm().contains("-ch") == channelOrder,
+                            spec + ": selected " + plan.algorithm() + ", the defaults give " + expected);
+                }
             }
         }
     }

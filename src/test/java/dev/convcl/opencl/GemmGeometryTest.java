@@ -175,6 +175,30 @@ class GemmGeometryTest {
     }
 
     @Test
+    void oneByOneLayersThatEndAResidualBlockTakePixelVectorsWhereChannelVectorsWouldGatherTheSum() {
+        // RegNetY-400MF's block-2 1x1 with its residual sum: 28x28 (AVX-512: pixel vectors, pixel order)
+        Convolution plain = Problems.parse("op=conv2d n=8 c=104 h=28 w=28 k=104 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 post=relu");
+        Convolution summed = Problems.parse("op=conv2d n=8 c=104 h=28 w=28 k=104 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 post=sum+relu");
+        assertEquals(GemmConfig.Kind.CM, GemmDefaults.of(plain, true, 16).kind(), "without the sum: " + GemmDefaults.of(plain, true, 16));
+        assertEquals(GemmConfig.pv(16, 8, 32, 1), GemmDefaults.of(summed, true, 16), "AVX-512, 28x28 with the sum");
+        assertEquals(GemmConfig.Kind.CM, GemmDefaults.of(summed, true, 8).kind(), "AVX2 keeps channel vectors on 28x28");
+        // 7x7 (ResNet-50's res5, RegNetY's block 4): the channel-vector tile stays
+        Convolution small = Problems.parse("op=conv2d n=8 c=440 h=7 w=7 k=440 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 post=sum+relu");
+        assertEquals(GemmConfig.Kind.CM, GemmDefaults.of(small, true, 16).kind());
+        // 56x56: AVX2 takes pixel vectors with the sum (4 channels x 2 vectors), AVX-512 keeps its channel-order pixel tile
+        Convolution wide = Problems.parse("op=conv2d n=1 c=48 h=56 w=56 k=48 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 post=sum+relu");
+        assertEquals(GemmConfig.pv(8, 4, 16, 1), GemmDefaults.of(wide, true, 8));
+        assertEquals(GemmConfig.pv(16, 4, 64, 1).withOrder(GemmConfig.Order.CHANNELS), GemmDefaults.of(wide, true, 16));
+        // MobileNetV2's projection with its sum: the reduction (576) is longer than the outputs (96)
+        Convolution projection = Problems.parse("op=conv2d n=1 c=576 h=14 w=14 k=96 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 post=sum");
+        assertEquals(GemmConfig.Kind.CM, GemmDefaults.of(projection, true, 16).kind());
+        // a 3x3 layer with the sum (a long reduction) and a GPU keep their tiles
+        Convolution dense = Problems.parse("op=conv2d n=1 c=128 h=28 w=28 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 post=sum+relu");
+        assertEquals(GemmConfig.Kind.CM, GemmDefaults.of(dense, true, 16).kind());
+        assertEquals(GemmConfig.Kind.LM, GemmDefaults.of(summed, false, 16).kind());
+    }
+
+    @Test
     void pixelVectorsAtStride2HaveRoomForTheirLastVectorsRead() {
         // 16 outputs a row at tn=16, stride 2, padded rows of 33: a tile's 16 pixels span 31
         // inputs and its vectors read 32; the last tile's last tap (row 32, column 2) reads one
