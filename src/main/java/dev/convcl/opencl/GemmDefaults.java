@@ -104,7 +104,9 @@ final class GemmDefaults {
      * on maps above {@link #LARGE_MAP_PIXELS}. The channel-vector kernel reads the sum one float a
      * lane (its vectors run across output planes); beside a short reduction that read weighed
      * 1.3-2.1x the kernel time without the sum, and the pixel-vector kernel, which reads the sum
-     * as vectors along a row, ran those layers 1.1-2.5x faster. Where the reduction is long
+     * as vectors along a row, ran those layers 1.1-2.5x faster (alone; one exception, ResNet-50's
+     * 256-to-1024 on 14x14 at batch 1, 1.28x slower alone, where ResNeXt-50's 14x14 layers ran
+     * 15% faster in the network). Where the reduction is long
      * (MobileNetV2's 192-to-32, 384-to-64 and 576-to-96, sum 1.1-1.3x) the pixel-vector tile, with
      * its more channel tiles over the input, ran 10-20% slower in the network. On 7x7 maps it was
      * no better. With AVX2 it won 1.5-3.2x on 56x56 maps only. Measured on POCL, layers alone and

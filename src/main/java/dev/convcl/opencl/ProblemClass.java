@@ -10,6 +10,13 @@ import java.util.Locale;
  * {@value #SMALL_HW} pixels over the whole batch (large channel counts, little parallelism along
  * pixels; the batch multiplies the work-groups, so ResNet-18's 7x7 layers are {@code -smallhw}
  * at batch 1 and not at batch 8, where a tile chosen for batch 1 ran them 30-40% slower).
+ * {@link #POINTWISE} has an epilogue variant, {@code -sum} (before {@code -smallhw}), for 1x1
+ * layers whose post-op chain has a sum step (the last 1x1 of a residual block): their epilogue
+ * reads a tensor of the output's size, which the channel-vector tile reads a float a lane, and
+ * beside a 1x1 layer's short reduction that read weighed 1.3-2.1x the kernel time
+ * ({@code GemmDefaults.sumPrefersPixelVectors}), so a tile timed without it is no guide. The
+ * bundled shapes have no sum: the class takes the device's defaults unless it is tuned on a
+ * summed layer (automatic tuning does, on first use).
  */
 public enum ProblemClass {
     /** 1x1, stride 1, groups 1: a plain GEMM. */
@@ -57,15 +64,26 @@ public enum ProblemClass {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    /** The key of {@code spec}: the base key, with {@code -smallhw} for small outputs (counted over the batch). */
+    /** The suffix of {@link #POINTWISE}'s variant for a chain with a sum step. */
+    public static final String SUM = "-sum";
+
+    /**
+     * The key of {@code spec}: the base key, with {@code -sum} for a 1x1 layer of class
+     * {@link #POINTWISE} whose chain has a sum step, and {@code -smallhw} for small outputs
+     * (counted over the batch), e.g. {@code pointwise-sum-smallhw}.
+     */
     public static String keyOf(Convolution spec) {
-        String base = of(spec).key();
-        return (long) spec.n() * spec.outH() * spec.outW() <= SMALL_HW ? base + "-smallhw" : base;
+        ProblemClass c = of(spec);
+        String key = c.key() + (c == POINTWISE && spec.postOps().hasSum() ? SUM : "");
+        return (long) spec.n() * spec.outH() * spec.outW() <= SMALL_HW ? key + "-smallhw" : key;
     }
 
-    /** Whether {@code key} is a base key or a {@code -smallhw} key of some class. */
+    /** Whether {@code key} is a base key of some class, or one with {@code -sum} (pointwise only) and {@code -smallhw}. */
     public static boolean isKey(String key) {
         String base = key.endsWith("-smallhw") ? key.substring(0, key.length() - "-smallhw".length()) : key;
+        if (base.equals(POINTWISE.key() + SUM)) {
+            return true;
+        }
         for (ProblemClass c : values()) {
             if (c.key().equals(base)) {
                 return true;

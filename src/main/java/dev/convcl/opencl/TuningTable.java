@@ -115,13 +115,18 @@ public final class TuningTable {
 
     /**
      * The key of {@code spec} in {@link Entry#perProblem}: its one-line form without the
-     * {@code bias} and {@code post} fields (an epilogue does not change which tile is fastest),
-     * e.g. {@code op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1}.
+     * {@code bias} and {@code post} fields (within a class an epilogue does not change which tile
+     * is fastest), e.g. {@code op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1
+     * groups=1}; a problem of {@link ProblemClass#SUM pointwise-sum}, whose class the sum step
+     * decides, keeps its {@code post} field.
      */
     public static String problemKey(Convolution spec) {
+        // a class with an epilogue variant (pointwise-sum) keeps the chain: without it the line
+        // would read back as a problem of the base class
+        boolean keepChain = ProblemClass.keyOf(spec).contains(ProblemClass.SUM);
         StringBuilder sb = new StringBuilder();
         for (String field : spec.toString().split(" ")) {
-            if (!field.startsWith("bias=") && !field.startsWith("post=")) {
+            if (!field.startsWith("bias=") && (keepChain || !field.startsWith("post="))) {
                 sb.append(sb.isEmpty() ? "" : " ").append(field);
             }
         }

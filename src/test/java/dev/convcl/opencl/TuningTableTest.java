@@ -182,6 +182,44 @@ class TuningTableTest {
     }
 
     /**
+     * A 1x1 layer whose chain has a sum step is of {@code pointwise-sum}: the tile tuned for
+     * {@code pointwise} (timed without a sum) does not reach it, its own entry and per-problem
+     * tiles do, and they survive a save and a load.
+     */
+    @Test
+    void aSummedOneByOneHasAClassOfItsOwn() throws IOException {
+        Convolution plain = Problems.parse("op=conv2d n=8 c=104 h=28 w=28 k=104 kh=1 kw=1 bias=1 post=relu");
+        Convolution summed = Problems.parse("op=conv2d n=8 c=104 h=28 w=28 k=104 kh=1 kw=1 bias=1 post=sum+relu");
+        Convolution summedSmall = Problems.parse("op=conv2d n=1 c=440 h=7 w=7 k=440 kh=1 kw=1 bias=1 post=sum+relu");
+        Convolution dense = Problems.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1 post=sum+relu");
+        assertEquals("pointwise", ProblemClass.keyOf(plain));
+        assertEquals("pointwise-sum", ProblemClass.keyOf(summed));
+        assertEquals("pointwise-sum-smallhw", ProblemClass.keyOf(summedSmall));
+        assertEquals("dense", ProblemClass.keyOf(dense), "only the 1x1 class has the variant");
+        assertTrue(ProblemClass.isKey("pointwise-sum") && ProblemClass.isKey("pointwise-sum-smallhw"));
+        assertFalse(ProblemClass.isKey("dense-sum"));
+
+        GemmConfig pointwiseTile = GemmConfig.cm(16, 32, 14, 1);
+        TuningTable t = TuningTable.empty(DEVICE).with("pointwise", new TuningTable.Entry(pointwiseTile, 200, plain.toString()));
+        assertEquals(pointwiseTile, t.configFor(plain, DEVICE));
+        assertEquals(GemmDefaults.of(summed, true, 16), t.configFor(summed, DEVICE), "the defaults, not pointwise's tile");
+        assertFalse(t.covers(KernelFamily.GEMM, summed, DEVICE), "automatic tuning tunes the summed class");
+
+        GemmConfig sumTile = GemmConfig.pv(16, 8, 32, 1);
+        GemmConfig own = GemmConfig.pv(16, 4, 64, 1);
+        Convolution other = Problems.parse("op=conv2d n=8 c=208 h=14 w=14 k=208 kh=1 kw=1 bias=1 post=sum");
+        TuningTable both = t.with("pointwise-sum", new TuningTable.Entry(sumTile.toString(), 150, summed + "; " + other,
+                java.util.Map.of(other.toString(), own.toString())));
+        both.save(dir);
+        TuningTable back = TuningTable.load(dir, DEVICE);
+        assertEquals(both.entries(), back.entries());
+        assertEquals(sumTile, back.configFor(summed, DEVICE));
+        assertEquals(own, back.configFor(other, DEVICE), "the per-problem tile of a summed layer");
+        assertEquals(pointwiseTile, back.configFor(plain, DEVICE));
+        assertEquals(List.of(), warnings());
+    }
+
+    /**
      * GEMM's {@code -smallhw} classes count the output pixels of the whole batch (the batch
      * multiplies the work-groups); depthwise and deform-gemm count a plane's.
      */
