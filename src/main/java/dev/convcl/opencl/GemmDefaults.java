@@ -79,14 +79,14 @@ final class GemmDefaults {
             boolean largeMap = (long) spec.h() * spec.w() > LARGE_MAP_PIXELS;
             GemmConfig tile = width >= 16 && largeMap && spec.strideW() == 1 && GemmConvPlan.pixelVectorsRun(spec)
                     ? GemmConfig.pv(width, acc / 8 + 1, 4 * width, 1) : registerTile(spec, cls, width, acc);
-            return replacesSumTile(tile, spec, width) ? sumTile(width, acc) : tile.withOrder(GemmConfig.Order.CHANNELS);
+            return yieldsToSumTile(tile, spec, width) ? sumTile(width, acc) : tile.withOrder(GemmConfig.Order.CHANNELS);
         }
         GemmConfig tile = registerTile(spec, cls, width, acc);
-        return replacesSumTile(tile, spec, width) ? sumTile(width, acc) : tile;
+        return yieldsToSumTile(tile, spec, width) ? sumTile(width, acc) : tile;
     }
 
     /** Whether {@code tile}, a channel-vector tile, gives way to {@link #sumTile} for {@code spec} ({@link #sumPrefersPixelVectors}). */
-    private static boolean replacesSumTile(GemmConfig tile, Convolution spec, int width) {
+    private static boolean yieldsToSumTile(GemmConfig tile, Convolution spec, int width) {
         return tile.kind() == GemmConfig.Kind.CM && sumPrefersPixelVectors(spec, width);
     }
 
@@ -100,23 +100,24 @@ final class GemmDefaults {
      * takes the pixel-vector tile ({@link #sumTile}) on a CPU where the rules above chose a
      * channel-vector one: when its reduction is no longer than its output channels (C <= K: the
      * 1x1 that ends a ResNet bottleneck or a RegNet block, not MobileNetV2's narrowing projection),
-     * with 16-float vectors on maps of at least {@link #SUM_MIN_PIXELS} pixels, with narrower ones
-     * on maps above {@link #LARGE_MAP_PIXELS}. The channel-vector kernel reads the sum one float a
-     * lane (its vectors run across output planes); beside a short reduction that read weighed
-     * 1.3-2.1x the kernel time without the sum, and the pixel-vector kernel, which reads the sum
-     * as vectors along a row, ran those layers 1.1-2.5x faster (alone; one exception, ResNet-50's
-     * 256-to-1024 on 14x14 at batch 1, 1.28x slower alone, where ResNeXt-50's 14x14 layers ran
-     * 15% faster in the network). Where the reduction is long
-     * (MobileNetV2's 192-to-32, 384-to-64 and 576-to-96, sum 1.1-1.3x) the pixel-vector tile, with
-     * its more channel tiles over the input, ran 10-20% slower in the network. On 7x7 maps it was
-     * no better. With AVX2 it won 1.5-3.2x on 56x56 maps only. Measured on POCL, layers alone and
-     * in ResNet-50 (dilated), ResNeXt-50, RegNetY-400MF and MobileNetV2 (docs/performance-notes.md,
-     * "The residual sum in 1x1 layers").
+     * with 16-float vectors on maps of at least {@link #SUM_MIN_PIXELS} pixels, with 8-float ones
+     * on maps above {@link #LARGE_MAP_PIXELS} (narrower vectors were not measured: no change). The
+     * channel-vector kernel reads the sum one float a lane (its vectors run across output planes);
+     * beside a short reduction that read weighed 1.3-2.1x the kernel time without the sum, and the
+     * pixel-vector kernel, which reads the sum as vectors along a row, ran those layers 1.1-2.5x
+     * faster alone (one exception: ResNet-50's 256-to-1024 on 14x14 at batch 1, 1.28x slower
+     * alone; in ResNeXt-50 at batch 1 the five 14x14 layers ran 0.71-0.72 ms each before, 0.61-0.63
+     * after). Where the reduction is long (MobileNetV2's 192-to-32, 384-to-64 and 576-to-96, whose
+     * sum cost 1.13-1.34x) the pixel-vector tile, with more channel tiles over the input, ran
+     * 10-20% slower in the network. On 7x7 maps it was no better. With AVX2 it won 1.5-3.2x on
+     * 56x56 maps only. Measured on POCL, layers alone and in ResNet-50 (dilated), ResNeXt-50,
+     * RegNetY-400MF and MobileNetV2 (docs/performance-notes.md, "The residual sum in 1x1 layers").
      */
     static boolean sumPrefersPixelVectors(Convolution spec, int width) {
         long pixels = (long) spec.h() * spec.w();
         return isPlainPointwise(spec) && spec.strideH() == 1 && spec.strideW() == 1 && spec.postOps().hasSum()
-                && spec.c() <= spec.k() && (width >= 16 ? pixels >= SUM_MIN_PIXELS : pixels > LARGE_MAP_PIXELS) && GemmConvPlan.pixelVectorsRun(spec);
+                && spec.c() <= spec.k() && (width >= 16 ? pixels >= SUM_MIN_PIXELS : width == 8 && pixels > LARGE_MAP_PIXELS)
+                && GemmConvPlan.pixelVectorsRun(spec);
     }
 
     /** Pixels of a map (14x14) from which a 1x1 layer with a sum takes the pixel-vector tile with 16-float vectors. */
@@ -124,7 +125,8 @@ final class GemmDefaults {
 
     /**
      * Whether the default tile of {@code spec} on a CPU walks its channel tiles first
-     * ({@link GemmConfig.Order#CHANNELS}): a 1x1 convolution without groups whose weights
+     * ({@link GemmConfig.Order#CHANNELS}; unless {@link #sumPrefersPixelVectors} gives the problem
+     * {@link #sumTile}, in pixel order, instead of a channel-vector tile): a 1x1 convolution without groups whose weights
      * (K x C) are at most half its input (C x H x W: output channels at most half the input
      * pixels) and that has more than one channel tile of 16. In pixel order each channel tile
      * streams the whole input again (3.2 MB for ResNet-50's 256-to-64 1x1 on 56x56, beyond a

@@ -16,7 +16,11 @@ import java.util.Locale;
  * beside a 1x1 layer's short reduction that read weighed 1.3-2.1x the kernel time
  * ({@code GemmDefaults.sumPrefersPixelVectors}), so a tile timed without it is no guide. The
  * bundled shapes have no sum: the class takes the device's defaults unless it is tuned on a
- * summed layer (automatic tuning does, on first use).
+ * summed layer (automatic tuning, when on, does on first use). Not covered: a sum fused into a
+ * strided 1x1 (a projection shortcut computed after the block's last 1x1), which stays
+ * {@link #POINTWISE_STRIDED}; and one tile serves the class, whose layers reduce over fewer
+ * channels than they output (the defaults give them pixel vectors) or more (channel vectors),
+ * so a tile tuned on one kind reaches the other.
  */
 public enum ProblemClass {
     /** 1x1, stride 1, groups 1: a plain GEMM. */
@@ -73,9 +77,13 @@ public enum ProblemClass {
      * (counted over the batch), e.g. {@code pointwise-sum-smallhw}.
      */
     public static String keyOf(Convolution spec) {
-        ProblemClass c = of(spec);
-        String key = c.key() + (c == POINTWISE && spec.postOps().hasSum() ? SUM : "");
+        String key = of(spec).key() + (hasSumVariant(spec) ? SUM : "");
         return (long) spec.n() * spec.outH() * spec.outW() <= SMALL_HW ? key + "-smallhw" : key;
+    }
+
+    /** Whether {@code spec} is of {@link #POINTWISE}'s {@code -sum} variant: a plain 1x1 conv2d whose chain has a sum step. */
+    public static boolean hasSumVariant(Convolution spec) {
+        return !spec.isDeformable() && of(spec) == POINTWISE && spec.postOps().hasSum();
     }
 
     /** Whether {@code key} is a base key of some class, or one with {@code -sum} (pointwise only) and {@code -smallhw}. */

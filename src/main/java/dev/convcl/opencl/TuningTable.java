@@ -118,19 +118,18 @@ public final class TuningTable {
      * {@code bias} and {@code post} fields (within a class an epilogue does not change which tile
      * is fastest), e.g. {@code op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1
      * groups=1}; a problem of {@link ProblemClass#SUM pointwise-sum}, whose class the sum step
-     * decides, keeps its {@code post} field.
+     * decides, ends in {@code post=sum} whatever its chain.
      */
     public static String problemKey(Convolution spec) {
-        // a class with an epilogue variant (pointwise-sum) keeps the chain: without it the line
-        // would read back as a problem of the base class
-        boolean keepChain = ProblemClass.keyOf(spec).contains(ProblemClass.SUM);
         StringBuilder sb = new StringBuilder();
         for (String field : spec.toString().split(" ")) {
-            if (!field.startsWith("bias=") && (keepChain || !field.startsWith("post="))) {
+            if (!field.startsWith("bias=") && !field.startsWith("post=")) {
                 sb.append(sb.isEmpty() ? "" : " ").append(field);
             }
         }
-        return sb.toString();
+        // a problem of pointwise-sum, a class its sum step decides, keeps one token for any chain
+        // with a sum: without it the line would read back as a problem of the base class
+        return ProblemClass.hasSumVariant(spec) ? sb + " post=sum" : sb.toString();
     }
 
     /** Separates the per-problem tiles in a {@code .problems} property. */
@@ -266,7 +265,8 @@ public final class TuningTable {
             Collections.sort(reclassified);
             warnOnce("tuning file " + file + ": entries " + String.join(", ", reclassified) + " were tuned on problems "
                     + "that are not of their class (a file written before GEMM's -smallhw classes counted the pixels of "
-                    + "the whole batch, or edited by hand); they are ignored and those classes keep the defaults until tuned again (`convcl tune`, or "
+                    + "the whole batch, or before 1x1 layers with a sum became pointwise-sum, or edited by hand); they are ignored and those "
+                    + "classes keep the defaults until tuned again (`convcl tune`, or "
                     + "automatic tuning)");
         }
         LOG.debug("tuning file {}: {} entries", file, entries.size());

@@ -192,6 +192,15 @@ class GemmGeometryTest {
         // MobileNetV2's projection with its sum: the reduction (576) is longer than the outputs (96)
         Convolution projection = Problems.parse("op=conv2d n=1 c=576 h=14 w=14 k=96 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 post=sum");
         assertEquals(GemmConfig.Kind.CM, GemmDefaults.of(projection, true, 16).kind());
+        // the bounds: 14x14 with 16-float vectors, above 32x32 with 8-float ones, C <= K; 4-float vectors unmeasured
+        String base = "op=conv2d n=1 c=64 h=%d w=%d k=%d kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 post=sum";
+        assertTrue(GemmDefaults.sumPrefersPixelVectors(Problems.parse(String.format(base, 14, 14, 64)), 16));
+        assertFalse(GemmDefaults.sumPrefersPixelVectors(Problems.parse(String.format(base, 13, 14, 64)), 16));
+        assertFalse(GemmDefaults.sumPrefersPixelVectors(Problems.parse(String.format(base, 14, 14, 63)), 16), "C = K + 1");
+        assertTrue(GemmDefaults.sumPrefersPixelVectors(Problems.parse(String.format(base, 33, 32, 64)), 8));
+        assertFalse(GemmDefaults.sumPrefersPixelVectors(Problems.parse(String.format(base, 32, 32, 64)), 8));
+        assertFalse(GemmDefaults.sumPrefersPixelVectors(Problems.parse(String.format(base, 56, 56, 64)), 4));
+        assertFalse(GemmDefaults.sumPrefersPixelVectors(Problems.parse(String.format(base, 56, 56, 64).replace("post=sum", "post=relu")), 16));
         // a 3x3 layer with the sum (a long reduction) and a GPU keep their tiles
         Convolution dense = Problems.parse("op=conv2d n=1 c=128 h=28 w=28 k=128 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 post=sum+relu");
         assertEquals(GemmConfig.Kind.CM, GemmDefaults.of(dense, true, 16).kind());

@@ -215,6 +215,8 @@ class TuningTableTest {
         assertEquals(both.entries(), back.entries());
         assertEquals(sumTile, back.configFor(summed, DEVICE));
         assertEquals(own, back.configFor(other, DEVICE), "the per-problem tile of a summed layer");
+        assertEquals(own, back.configFor(Problems.parse(other.toString().replace("post=sum", "post=sum:0.5+relu")), DEVICE),
+                "any chain with a sum is the same problem");
         assertEquals(pointwiseTile, back.configFor(plain, DEVICE));
         assertEquals(List.of(), warnings());
     }
