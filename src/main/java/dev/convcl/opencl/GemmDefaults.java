@@ -115,9 +115,8 @@ final class GemmDefaults {
      */
     static boolean sumPrefersPixelVectors(Convolution spec, int width) {
         long pixels = (long) spec.h() * spec.w();
-        return isPlainPointwise(spec) && spec.strideH() == 1 && spec.strideW() == 1 && spec.postOps().hasSum()
-                && spec.c() <= spec.k() && (width >= 16 ? pixels >= SUM_MIN_PIXELS : width == 8 && pixels > LARGE_MAP_PIXELS)
-                && GemmConvPlan.pixelVectorsRun(spec);
+        return ProblemClass.hasSumVariant(spec) && spec.c() <= spec.k()
+                && (width >= 16 ? pixels >= SUM_MIN_PIXELS : width == 8 && pixels > LARGE_MAP_PIXELS);
     }
 
     /** Pixels of a map (14x14) from which a 1x1 layer with a sum takes the pixel-vector tile with 16-float vectors. */
