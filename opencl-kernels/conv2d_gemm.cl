@@ -62,7 +62,11 @@
  * input reads) is compiled in.
  * The GEMM kernels' arguments: input, wpack, bias (any buffer without HAS_BIAS), sum (the sum
  * post-op's tensor, of the output's shape; any buffer without one), output, then the sizes
- * (the register-tile kernels' padT and padL are read only with IMPLICIT_PAD=1).
+ * (the register-tile kernels' padT and padL are read only with IMPLICIT_PAD=1). The register-tile
+ * kernels end with the output's channel window: output channel k of image n is plane
+ * n*KD + K0 + k*KS of `output` (KD = K, K0 = 0, KS = 1: the output tensor itself; otherwise the
+ * channels of a larger tensor the layer writes in place, such as its part of a concatenation
+ * followed by a channel shuffle). The sum tensor is always read as [N][K][OH][OW].
  *
  * NDRange (global sizes are rounded up to the local size; work-items past the end return):
  *   pack_weights     (round_up(ceil(RP/PACK_R), l), groups*MT), local (l, 1)
@@ -123,7 +127,8 @@ __kernel void pack_weights(__global const real* restrict weight,
     __global real* restrict output, const int C, const int IHP, const int IWP, const int K,      \
     const int KG, const int CG, const int MT, const int OH, const int OW, const int KH,          \
     const int KW, const int SH, const int DH, const int DW, const int tilesPerRow,               \
-    const int pixTiles, const int linear, const int padT, const int padL
+    const int pixTiles, const int linear, const int padT, const int padL, const int KD,          \
+    const int K0, const int KS
 
 /* The start of a register-tile kernel (NDRange (pixel tiles, groups*MT, N), or with
  * CHANNEL_TILES_FIRST=1 (groups*MT, pixel tiles, N): a CPU runtime runs consecutive work-groups
@@ -440,8 +445,9 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
     const int P = OH * OW;
     const int m0 = mt * TM;
     const int mCount = min(TM, KG - m0);
-    const size_t out0 = (size_t)(n * K + g * KG + m0) * P;
-    __global real* out = output + out0;
+    const size_t out0 = (size_t)(n * K + g * KG + m0) * P; /* the tile's first plane of the sum tensor */
+    const size_t OP = (size_t)KS * P;                      /* output planes of adjacent channels */
+    __global real* out = output + ((size_t)n * KD + K0 + (size_t)(g * KG + m0) * KS) * P;
     realv bv[MV]; /* the bias of each vector's channels (zeros without HAS_BIAS: not read) */
 #pragma unroll
     for (int v = 0; v < MV; ++v) {
@@ -490,7 +496,7 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
         }
 #pragma unroll
         for (int m = 0; m < TM; ++m) {
-            store_run(out + (size_t)m * P + pix0, tile[m], TN);
+            store_run(out + (size_t)m * OP + pix0, tile[m], TN);
         }
         return;
     }
@@ -520,16 +526,16 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
                 EPILOGUE(realv, VW, r, bv[v], sv);
                 real lanes[VW];
                 VSTORE(r, lanes);
-                __global real* dst = o + (size_t)(v * VW) * P;
+                __global real* dst = o + (size_t)(v * VW) * OP;
                 if (lEnd == VW) {
                     /* a full vector: one store per channel plane, without loop overhead */
 #pragma unroll
                     for (int l = 0; l < VW; ++l) {
-                        dst[(size_t)l * P] = lanes[l];
+                        dst[(size_t)l * OP] = lanes[l];
                     }
                 } else {
 #pragma unroll 1
-                    for (int l = 0; l < lEnd; ++l, dst += P) {
+                    for (int l = 0; l < lEnd; ++l, dst += OP) {
                         *dst = lanes[l];
                     }
                 }
@@ -608,8 +614,8 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
             break;
         }
         const int k = g * KG + m0 + m;
-        const size_t plane0 = out0 + (size_t)(m0 + m) * P; /* channel k's output plane */
-        __global real* outm = output + plane0;
+        const size_t plane0 = out0 + (size_t)(m0 + m) * P; /* channel k's plane of the sum tensor */
+        __global real* outm = output + ((size_t)n * KD + K0 + (size_t)k * KS) * P; /* and of the output */
 #pragma unroll
         for (int v = 0; v < NV; ++v) {
             realv r = acc[m][v];

@@ -116,12 +116,19 @@ public final class CompiledGraph implements AutoCloseable {
     private DeviceTensor scratchpad;
     private boolean closed;
 
-    private CompiledGraph(Engine engine, Program program) {
+    /**
+     * Creates the plans, binds the constants and allocates the buffers. {@code windowPlans}: the
+     * plans made already for the steps that write a channel window, by their output value; the
+     * ones taken are removed from it.
+     */
+    private CompiledGraph(Engine engine, Program program, Map<Value, Plan> windowPlans) {
         this.engine = engine;
         this.program = program;
         try {
             for (Program.Step s : program.steps()) {
-                Plan plan = engine.plan(s.op());
+                Value dst = s.values().get(Arg.DST);
+                Plan made = dst != null && program.window(dst) != null ? windowPlans.remove(dst) : null;
+                Plan plan = made != null ? made : engine.plan(s.op());
                 plans.add(plan);
                 shareScratchpad(plan);
                 for (Map.Entry<Arg, float[]> c : s.constants().entrySet()) {
@@ -276,7 +283,41 @@ public final class CompiledGraph implements AutoCloseable {
         }
         GraphIr ir = Passes.run(graph.ir(), internal);
         boolean fuseCopies = internal.contains(Passes.Pass.FUSE_CHANNEL_COPIES);
-        return new CompiledGraph(engine, Program.lower(ir, fuseCopies, fuseCopies ? engine.primary().regionAlignment() : 0));
+        long alignment = fuseCopies ? engine.primary().regionAlignment() : 0;
+        // Parts of concatenations written through channel windows: only where the layer's plan
+        // writes one (a device's GEMM plans do; the CPU path's do not), so lower, ask each such
+        // plan, and lower again without the windows refused. The plans that accepted are kept.
+        boolean windows = fuseCopies && engine.primary() != engine.cpu();
+        Set<Value> refused = Collections.newSetFromMap(new IdentityHashMap<>());
+        Map<Value, Plan> windowPlans = new IdentityHashMap<>();
+        try {
+            while (true) {
+                Program program = Program.lower(ir, fuseCopies, alignment, v -> windows && !refused.contains(v));
+                boolean again = false;
+                for (Program.Step s : program.steps()) {
+                    Value dst = s.values().get(Arg.DST);
+                    Program.ChannelWindow w = dst == null ? null : program.window(dst);
+                    if (w == null || windowPlans.containsKey(dst)) {
+                        continue;
+                    }
+                    Plan plan = engine.plan(s.op());
+                    if (plan.writeChannelWindow(w.channels(), w.start(), w.step())) {
+                        windowPlans.put(dst, plan);
+                    } else {
+                        plan.close();
+                        refused.add(dst);
+                        again = true;
+                    }
+                }
+                if (!again) {
+                    return new CompiledGraph(engine, program, windowPlans);
+                }
+            }
+        } finally {
+            for (Plan p : windowPlans.values()) {
+                p.close(); // those the graph did not take (none unless compiling failed)
+            }
+        }
     }
 
     /**

@@ -569,10 +569,23 @@ public final class Engine implements AutoCloseable {
     // ------------------------------------------------------------ device memory and the queue
 
     void write(DeviceTensor t, HostTensor src) {
+        write(t, () -> primary.write(t.memory(), src));
+    }
+
+    /**
+     * Copies {@code src} ({@code t}'s shape) into channels {@code start + c * step} of the tensor of
+     * {@code channels} channels per image that {@code t}'s buffer holds (a plan writing a channel
+     * window that fell back to the CPU path).
+     */
+    void writeChannels(DeviceTensor t, HostTensor src, int channels, int start, int step) {
+        write(t, () -> primary.writeChannels(t.memory(), src, channels, start, step));
+    }
+
+    private void write(DeviceTensor t, Runnable copy) {
         ensureOpen();
         synchronized (queueLock) {
             try {
-                primary.write(t.memory(), src);
+                copy.run();
             } catch (DeviceException e) {
                 // the copy was refused or broke off: what the tensor holds now is undefined
                 long at = ++epoch;

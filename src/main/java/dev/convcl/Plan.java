@@ -52,6 +52,11 @@ public final class Plan implements AutoCloseable {
     private final Map<Arg, Memory> boundMemory = new EnumMap<>(Arg.class);
     /** Device copies of host tensors (convenience path), one per role, allocated on first use. */
     private final Map<Arg, Memory> staging = new EnumMap<>(Arg.class);
+    /**
+     * {channels, start, step} when calls write {@link Arg#DST} through a channel window of a
+     * larger device tensor ({@link #writeChannelWindow}); null otherwise.
+     */
+    private int[] dstWindow;
     private boolean closed;
 
     Plan(Engine engine, Operation op, Backend backend, String implementation, Primitive primitive) {
@@ -256,6 +261,25 @@ public final class Plan implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes later calls write {@link Arg#DST}'s channel {@code c} to channel {@code start + c * step}
+     * of the device tensor passed as {@link Arg#DST}, whose buffer holds a tensor of
+     * {@code channels} channels per image ({@link dev.convcl.spi.Primitive#writeChannelWindow}); the
+     * DST tensor passed keeps the operation's shape and views that buffer. For a compiled graph,
+     * which passes device tensors only. Should the plan fall back to the CPU path later, its
+     * results are uploaded into the same channels.
+     *
+     * @return false, changing nothing, when the plan's implementation cannot (the CPU path's never can)
+     */
+    synchronized boolean writeChannelWindow(int channels, int start, int step) {
+        ensureOpen();
+        if (backend == engine.cpu() || !primitive.writeChannelWindow(channels, start, step)) {
+            return false;
+        }
+        dstWindow = new int[] {channels, start, step};
+        return true;
+    }
+
     private void fallBack(DeviceException e) {
         if (backend == engine.cpu()) {
             throw e;
@@ -294,7 +318,10 @@ public final class Plan implements AutoCloseable {
                         d.download(h);
                     }
                     mem.put(role, backend.wrap(h));
-                    if (out) {
+                    if (out && dstWindow != null) {
+                        int[] w = dstWindow;
+                        after.add(() -> engine.writeChannels(d, h, w[0], w[1], w[2]));
+                    } else if (out) {
                         after.add(() -> d.upload(h));
                     }
                 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.convcl.testing.Engines;
 import dev.convcl.testing.Target;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -189,6 +190,46 @@ class GraphOpenClTest {
                     double err = GraphTesting.relativeL2(e.getValue(), out.get(e.getKey()).toArray());
                     assertTrue(err <= TOLERANCE, "run " + run + ", output " + e.getKey() + ": relative L2 error " + err);
                 }
+            }
+        }
+    }
+
+    /**
+     * ShuffleNetV2 units at stride 2 and 1 and an Inception block at batch 2, where a part's
+     * channels of each image are apart and no part is one region: each convolution computing a
+     * part writes it through a channel window (every other channel of the shuffled output, or a
+     * run of the concatenation's channels in each image), so only the parts that no convolution
+     * computes are copied: the stride-1 unit's two halves of its input (one a slice the branch
+     * reads) and the block's max pool. The same result as the float64 graph, run after run, with
+     * host and with device tensors.
+     */
+    @Test
+    void partsComputedByConvolutionsAreWrittenThroughChannelWindowsWithTheSameResult() {
+        Engine engine = ENGINES.get(Target.OPENCL);
+        Nets nets = new Nets(29);
+        int[] shape = {2, 6, 10, 9};
+        Value x = nets.input("x", shape);
+        Value y = nets.shuffleDownUnit("stage2.0", x, 12);
+        y = nets.shuffleUnit("stage2.1", y);
+        Graph g = nets.build("out", nets.inceptionBlock("mixed", y, 4));
+        HostTensor input = GraphTesting.random(nets.random(), shape);
+        double[] expected = GraphTesting.reference(g, Map.of("x", input)).get("out");
+        try (CompiledGraph net = engine.compile(g)) {
+            List<String> copies = net.steps().stream().filter(s -> s.operation() instanceof ChannelCopy)
+                    .map(CompiledGraph.Step::name).toList();
+            assertEquals(List.of("stage2.1.chunk:1", "stage2.1.chunk:0+stage2.1.cat[0]+stage2.1.shuffle", "mixed.cat[3]"),
+                    copies, "copy steps, of " + net.steps().stream().map(CompiledGraph.Step::name).toList());
+            for (CompiledGraph.Step s : net.steps()) {
+                assertEquals("opencl", s.backend(), "step " + s.name() + " runs on " + s.backend());
+            }
+            for (int run = 1; run <= 2; run++) {
+                double err = GraphTesting.relativeL2(expected, net.run(input).toArray());
+                assertTrue(err <= TOLERANCE, "run " + run + ": relative L2 error " + err + " against the float64 graph");
+            }
+            try (DeviceTensor dx = engine.upload(input); DeviceTensor dy = engine.allocate(net.outputShapes().get("out"))) {
+                net.run(Map.of("x", dx), Map.of("out", dy));
+                double err = GraphTesting.relativeL2(expected, dy.toArray());
+                assertTrue(err <= TOLERANCE, "device tensors: relative L2 error " + err + " against the float64 graph");
             }
         }
     }

@@ -147,6 +147,22 @@ public final class Nets {
         return b.channelShuffle(name + ".shuffle", b.concat(name + ".cat", parts.get(0), y), 2);
     }
 
+    /**
+     * torchvision's ShuffleNetV2 unit at stride 2: branch1 (3x3 depthwise at stride 2, bn, 1x1,
+     * bn, relu) and branch2 (1x1, bn, relu, 3x3 depthwise at stride 2, bn, 1x1, bn, relu) of the
+     * whole input, each {@code out / 2} channels, concatenated and shuffled in 2 groups.
+     */
+    public Value shuffleDownUnit(String name, Value x, int out) {
+        int c = x.dim(1);
+        int half = out / 2;
+        Value y1 = bn(name + ".branch1.1", conv(name + ".branch1.0", x, c, 3, 2, c));
+        y1 = convBnRelu(name + ".branch1.2", y1, half, 1, 1, 1);
+        Value y2 = convBnRelu(name + ".branch2.0", x, half, 1, 1, 1);
+        y2 = bn(name + ".branch2.4", conv(name + ".branch2.3", y2, half, 3, 2, half));
+        y2 = convBnRelu(name + ".branch2.5", y2, half, 1, 1, 1);
+        return b.channelShuffle(name + ".shuffle", b.concat(name + ".cat", y1, y2), 2);
+    }
+
     /** An Inception-C-like block: 1x1; 1x1 then 1x7 then 7x1; 3x3 avg pool (count_include_pad=False) then 1x1; concat. */
     public Value inceptionBlock(String name, Value x, int width) {
         Value b1 = b.relu(name + ".b1.relu", bn(name + ".b1.bn", conv(name + ".b1.conv", x, width, 1, 1, 1)));

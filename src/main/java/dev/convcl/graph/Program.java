@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * A graph lowered to executable operations: the steps in order, each an {@link Operation} whose
@@ -46,18 +47,32 @@ public final class Program {
         }
     }
 
+    /**
+     * Where a value's channels lie in its {@link #storage} buffer when they are not one run: channel
+     * {@code c} of image {@code n} is channel {@code start + c * step} of the storage value, which has
+     * {@code channels} channels per image and the same batch, height and width.
+     *
+     * @param channels the storage value's channels per image
+     * @param start    the storage channel of the value's channel 0
+     * @param step     the spacing of the value's channels there (1: a contiguous range of channels)
+     */
+    public record ChannelWindow(int channels, int start, int step) {
+    }
+
     private final GraphIr ir;
     private final List<Step> steps;
     private final Map<Value, Value> storage;
     private final Map<Value, Long> offsets;
+    private final Map<Value, ChannelWindow> windows;
     private final Map<Value, float[]> constants;
 
     private Program(GraphIr ir, List<Step> steps, Map<Value, Value> storage, Map<Value, Long> offsets,
-                    Map<Value, float[]> constants) {
+                    Map<Value, ChannelWindow> windows, Map<Value, float[]> constants) {
         this.ir = ir;
         this.steps = List.copyOf(steps);
         this.storage = storage;
         this.offsets = offsets;
+        this.windows = windows;
         this.constants = constants;
     }
 
@@ -83,6 +98,15 @@ public final class Program {
         return offsets.getOrDefault(v, 0L);
     }
 
+    /**
+     * The channels of its {@link #storage} buffer that {@code v} occupies, when they are not the
+     * whole buffer or one run at an {@link #offset}: a part of a concatenation (and channel shuffle)
+     * that the layer computing it writes in place through a channel window; null otherwise.
+     */
+    public ChannelWindow window(Value v) {
+        return windows.get(v);
+    }
+
     /** The constant nodes' values (each gets a buffer of its own, written once). */
     public Map<Value, float[]> constants() {
         return constants;
@@ -96,6 +120,11 @@ public final class Program {
     /** Lowers {@code ir}, every concatenation copied part by part ({@link #lower(GraphIr, boolean, long)} with no regions). */
     public static Program lower(GraphIr ir, boolean fuseChannelCopies) {
         return lower(ir, fuseChannelCopies, 0);
+    }
+
+    /** {@link #lower(GraphIr, boolean, long, Predicate)} with no channel windows. */
+    public static Program lower(GraphIr ir, boolean fuseChannelCopies, long regionAlignment) {
+        return lower(ir, fuseChannelCopies, regionAlignment, v -> false);
     }
 
     /**
@@ -123,12 +152,23 @@ public final class Program {
      * reshape), at an offset in bytes that is a multiple of {@code regionAlignment}; a
      * concatenation that is itself such a part puts its parts at their place in the outer one.
      *
+     * <p>With {@code fuseChannelCopies}, a part not written in place that way, computed by a
+     * convolution (its own node, the part its only use, not a graph output) for which
+     * {@code windowed} holds, is written in place through a {@linkplain #window channel window}:
+     * the convolution's step writes the part's channels of the concatenation's buffer, or of the
+     * shuffle's after it (every {@code groups}-th channel), and the part has no copy step
+     * (ShuffleNet's branches; Inception's parts at a batch above 1). The caller asks the layer's
+     * plan whether it can ({@link dev.convcl.spi.Primitive#writeChannelWindow}) and lowers again
+     * without the windows it refused. Not inside a concatenation that is itself written in place.
+     *
      * @param ir                the graph after the passes
      * @param fuseChannelCopies whether to fuse the patterns above
      * @param regionAlignment   0, or the byte alignment of a region's offset: write parts in place
+     * @param windowed          which convolution outputs may be written through a channel window
      * @return the program
      */
-    public static Program lower(GraphIr ir, boolean fuseChannelCopies, long regionAlignment) {
+    public static Program lower(GraphIr ir, boolean fuseChannelCopies, long regionAlignment,
+                                Predicate<Value> windowed) {
         Map<Node, Node> shuffleAfter = new IdentityHashMap<>();
         Map<Value, Node> sliceInto = new IdentityHashMap<>();
         Map<Value, List<Node>> consumers = ir.consumers();
@@ -162,6 +202,11 @@ public final class Program {
             inPlaceParts(ir, consumers, outputs, producers, shuffleAfter.keySet(), sliceInto.keySet(), absorbed,
                     regionAlignment, partOf, partAt);
         }
+        Map<Value, ChannelWindow> windows = new IdentityHashMap<>();
+        if (fuseChannelCopies) {
+            windowedParts(ir, consumers, outputs, producers, shuffleAfter, sliceInto.keySet(), absorbed, windowed,
+                    partOf, partAt, windows);
+        }
         Map<Value, Long> offsets = new IdentityHashMap<>();
         List<Step> steps = new ArrayList<>();
         Map<Value, Value> storage = new IdentityHashMap<>();
@@ -189,7 +234,7 @@ public final class Program {
             } else if (l instanceof Layer.Concat) {
                 Node shuffle = shuffleAfter.get(n);
                 for (int i = 0; i < n.inputs().size(); i++) {
-                    if (partOf.get(n.input(i)) == n.output()) {
+                    if (partOf.containsKey(n.input(i))) {
                         continue; // written in place by the node computing it
                     }
                     Node slice = sliceInto.get(n.input(i));
@@ -206,7 +251,43 @@ public final class Program {
                 steps.add(step(n));
             }
         }
-        return new Program(ir, steps, storage, offsets, constants);
+        return new Program(ir, steps, storage, offsets, windows, constants);
+    }
+
+    /**
+     * Finds the concatenation parts written through a channel window (see
+     * {@link #lower(GraphIr, boolean, long, Predicate)}): {@code partOf} maps each to the buffer's
+     * value (the concatenation's output, or the shuffle's after it), {@code offsets} to 0 and
+     * {@code windows} to its channels there.
+     */
+    private static void windowedParts(GraphIr ir, Map<Value, List<Node>> consumers, Set<Value> outputs,
+                                      Map<Value, Node> producers, Map<Node, Node> shuffleAfter, Set<Value> sliced,
+                                      Set<Node> absorbed, Predicate<Value> windowed, Map<Value, Value> partOf,
+                                      Map<Value, Long> offsets, Map<Value, ChannelWindow> windows) {
+        for (Node n : ir.nodes()) {
+            if (!(n.layer() instanceof Layer.Concat)) {
+                continue;
+            }
+            Node shuffle = shuffleAfter.get(n);
+            Value whole = shuffle == null ? n.output() : shuffle.output();
+            if (partOf.containsKey(whole)) {
+                continue; // itself a part written in place: its buffer is a region of another's
+            }
+            int groups = shuffle == null ? 1 : ((Layer.Shuffle) shuffle.layer()).groups();
+            for (int i = 0; i < n.inputs().size(); i++) {
+                Value part = n.input(i);
+                Node producer = producers.get(part);
+                if (partOf.containsKey(part) || sliced.contains(part) || producer == null || absorbed.contains(producer)
+                        || !(producer.layer() instanceof Layer.Conv) || outputs.contains(part)
+                        || GraphIr.uses(part, consumers, outputs) != 1 || !windowed.test(part)) {
+                    continue;
+                }
+                dev.convcl.ChannelCopy place = Descriptors.concatPart(n, i, null, null, groups);
+                partOf.put(part, whole);
+                offsets.put(part, 0L);
+                windows.put(part, new ChannelWindow(place.dstChannels(), place.dstStart(), place.dstStep()));
+            }
+        }
     }
 
     /**

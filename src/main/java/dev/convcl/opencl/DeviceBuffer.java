@@ -109,6 +109,39 @@ public final class DeviceBuffer implements Memory {
         }
     }
 
+    /**
+     * Copies the tensor {@code [N, K, H, W]} into channels {@code start + k * step} of the tensor
+     * {@code [N, channels, H, W]} this buffer holds (blocking; the other channels are left as they
+     * are): a rectangular write per image, its K planes {@code step} planes apart.
+     *
+     * @throws IllegalArgumentException when the tensor is not 4-d or the window leaves the buffer
+     */
+    public void writeChannels(HostTensor t, int channels, int start, int step) {
+        int[] s = t.shape();
+        if (s.length != 4) {
+            throw new IllegalArgumentException("a channel window needs a 4-d tensor, got " + java.util.Arrays.toString(s));
+        }
+        dev.convcl.spi.Primitive.checkChannelWindow(s[1], channels, start, step);
+        long plane = (long) s[2] * s[3] * t.dataType().bytes();
+        if ((long) s[0] * channels * plane > bytes) {
+            throw new IllegalArgumentException("a tensor of " + s[0] + " x " + channels + " planes of " + plane
+                    + " bytes does not fit in buffer '" + what + "' of " + bytes);
+        }
+        try {
+            owner.injectFault(OpenClContext.FaultSite.WRITE, what);
+            owner.countTransfer();
+            Pointer p = pointer(t);
+            for (int n = 0; n < s[0]; n++) {
+                clEnqueueWriteBufferRect(owner.queue(), mem, CL_TRUE,
+                        new long[] {(n * (long) channels + start) * plane, 0, 0},
+                        new long[] {(long) n * s[1] * plane, 0, 0}, new long[] {plane, s[1], 1},
+                        step * plane, 0, plane, 0, p, 0, null, null);
+            }
+        } catch (CLException e) {
+            throw OpenClErrors.translate("writing a channel window of buffer '" + what + "'", e);
+        }
+    }
+
     /** A blocking copy between the whole tensor and the start of this buffer: to it at {@code WRITE}, from it at {@code READ}. */
     private void transfer(HostTensor t, OpenClContext.FaultSite site) {
         boolean writing = site == OpenClContext.FaultSite.WRITE;

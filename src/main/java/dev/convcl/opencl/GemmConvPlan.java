@@ -200,7 +200,9 @@ final class GemmConvPlan implements Primitive {
                 gemm.arg(a++, spec.kh()).arg(a++, spec.kw()).arg(a++, spec.strideH()).arg(a++, spec.dilH())
                         .arg(a++, spec.dilW()).arg(a++, geo.tilesPerRow)
                         .arg(a++, geo.pixTiles).arg(a++, geo.linear ? 1 : 0)
-                        .arg(a++, spec.padTop()).arg(a, spec.padLeft());
+                        .arg(a++, spec.padTop()).arg(a++, spec.padLeft());
+                // the output's channel window: the output tensor itself until writeChannelWindow
+                gemm.arg(a++, spec.k()).arg(a++, 0).arg(a, 1);
                 if (config.order() == GemmConfig.Order.CHANNELS) {
                     gemmGlobal = new long[] {groupsTimesTiles, DirectConvPlan.roundUp(geo.pixTiles, config.ls()), spec.n()};
                     gemmLocal = new long[] {1, config.ls(), 1};
@@ -282,6 +284,21 @@ final class GemmConvPlan implements Primitive {
         }
         input = b;
         sharedInput = true;
+    }
+
+    /**
+     * The register-tile kernels write output channel {@code k} of image {@code n} to plane
+     * {@code n * channels + start + k * step} of {@link Arg#DST}'s buffer (their last three
+     * arguments); the local-memory kernel has no window and refuses.
+     */
+    @Override
+    public synchronized boolean writeChannelWindow(int channels, int start, int step) {
+        if (config.kind() == GemmConfig.Kind.LM) {
+            return false;
+        }
+        Primitive.checkChannelWindow(spec.k(), channels, start, step);
+        gemm.arg(24, channels).arg(25, start).arg(26, step);
+        return true;
     }
 
     @Override

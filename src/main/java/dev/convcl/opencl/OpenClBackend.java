@@ -445,6 +445,11 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
+    public void writeChannels(Memory dst, HostTensor src, int channels, int start, int step) {
+        ((DeviceBuffer) dst).writeChannels(src, channels, start, step);
+    }
+
+    @Override
     public void read(Memory src, HostTensor dst) {
         ((DeviceBuffer) src).read(dst);
     }

@@ -65,6 +65,18 @@ public interface Backend extends AutoCloseable {
     /** Copies {@code src} into the start of {@code dst}; returns once {@code src} may be reused. */
     void write(Memory dst, HostTensor src);
 
+    /**
+     * Copies {@code src} ({@code [N, K, H, W]}) into channels {@code start + k * step} of the tensor
+     * {@code [N, channels, H, W]} that {@code dst} holds, leaving its other channels as they are;
+     * returns once {@code src} may be reused. Where a plan that wrote a channel window
+     * ({@link Primitive#writeChannelWindow}) computed on the CPU path instead.
+     *
+     * @throws UnsupportedOperationException where this backend's primitives write no windows (the default)
+     */
+    default void writeChannels(Memory dst, HostTensor src, int channels, int start, int step) {
+        throw new UnsupportedOperationException(kind() + " writes no channel windows");
+    }
+
     /** Waits for the work issued before and copies the start of {@code src} into {@code dst}. */
     void read(Memory src, HostTensor dst);
 

@@ -69,6 +69,39 @@ public interface Primitive extends AutoCloseable {
     }
 
     /**
+     * Makes later calls write {@link Arg#DST}'s channel {@code c} of image {@code n} to channel
+     * {@code start + c * step} of a tensor of {@code channels} channels per image and the same
+     * batch, height and width, whose buffer the calls then pass as {@link Arg#DST}; the tensor's
+     * other channels are left as they are. This is how a compiled graph has a layer write its
+     * part of a concatenation (step 1), or of a concatenation followed by a channel shuffle
+     * (step = the shuffle's groups), in place, with no copy step. Returns false, changing
+     * nothing, when the primitive cannot (the default); the caller then passes a tensor of
+     * {@link Arg#DST}'s own shape, as before.
+     *
+     * @param channels the tensor's channels per image, at least {@code start + (K - 1) * step + 1}
+     *                 for an output of K channels
+     * @param start    the tensor's channel that receives output channel 0, at least 0
+     * @param step     the spacing of the output's channels in the tensor, at least 1
+     * @return whether later calls write the window
+     * @throws IllegalArgumentException when the window does not fit in {@code channels}
+     */
+    default boolean writeChannelWindow(int channels, int start, int step) {
+        return false;
+    }
+
+    /**
+     * Checks a window of {@link #writeChannelWindow} for an output of {@code k} channels.
+     *
+     * @throws IllegalArgumentException naming the values when the window leaves the tensor
+     */
+    static void checkChannelWindow(int k, int channels, int start, int step) {
+        if (start < 0 || step < 1 || (long) start + (long) (k - 1) * step + 1 > channels) {
+            throw new IllegalArgumentException("a channel window of start=" + start + " step=" + step + " for "
+                    + k + " channels must lie within the tensor's " + channels + " channels");
+        }
+    }
+
+    /**
      * Issues the work computing {@link Arg#DST} from the other arguments (and the bound ones for
      * roles {@code args} does not hold). Returns once the work is queued; the backend's
      * {@link Backend#read} or {@link Backend#finish} waits for it.

@@ -17,10 +17,11 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Program#lower(GraphIr, boolean, long)}'s channel-copy fusion and concatenation parts
- * written in place: which steps it folds and which it must leave alone. That the fused programs compute the same values is checked by
- * GraphNetworksTest and GraphOpenClTest (compiled with every pass and with none, against the
- * float64 graph).
+ * {@link Program#lower(GraphIr, boolean, long, java.util.function.Predicate)}'s channel-copy
+ * fusion and concatenation parts written in place (regions at batch 1, channel windows where the
+ * caller allows them): which steps it folds and which it must leave alone. That the fused programs
+ * compute the same values is checked by GraphNetworksTest and GraphOpenClTest (compiled with every
+ * pass and with none, against the float64 graph), and OpenClFaultTest (windows on the CPU path).
  */
 class ProgramLoweringTest {
 
@@ -183,5 +184,62 @@ class ProgramLoweringTest {
             Value v = written(p, name);
             assertSame(v, p.storage(v), name + " keeps its own buffer: " + listing(p));
         }
+    }
+
+    @Test
+    void partsComputedByConvolutionsGetChannelWindowsWhereTheCallerAllowsAndNoRegionServes() {
+        // batch 2: no part is one region; a, b and c are convolutions, x the graph input
+        Graph g = fourParts(2);
+        Program p = Program.lower(Passes.all(GraphTesting.ir(g)), true, 4, v -> true);
+        assertEquals(List.of("cat[3]"), copies(p), listing(p).toString());
+        Value cat = written(p, "cat[3]");
+        assertEquals(new Program.ChannelWindow(9, 0, 1), p.window(written(p, "a")));
+        assertEquals(new Program.ChannelWindow(9, 2, 1), p.window(written(p, "b")));
+        assertEquals(new Program.ChannelWindow(9, 3, 1), p.window(written(p, "c")));
+        for (String name : List.of("a", "b", "c")) {
+            assertSame(cat, p.storage(written(p, name)), name + " is written into the concatenation's buffer");
+            assertEquals(0, p.offset(written(p, name)));
+        }
+        assertEquals(null, p.window(cat));
+        // the caller refuses b's window: b keeps its buffer and its copy
+        Program refused = Program.lower(Passes.all(GraphTesting.ir(g)), true, 4, v -> !v.name().equals("b"));
+        assertEquals(List.of("cat[1]", "cat[3]"), copies(refused), listing(refused).toString());
+        Value b = written(refused, "b");
+        assertSame(b, refused.storage(b));
+        assertEquals(null, refused.window(b));
+        // without copy fusion, or with no window allowed, every part is copied
+        assertEquals(List.of("cat[0]", "cat[1]", "cat[2]", "cat[3]"), copies(Program.lower(Passes.all(GraphTesting.ir(g)),
+                true, 4, v -> false)));
+        assertEquals(List.of("cat[0]", "cat[1]", "cat[2]", "cat[3]"), copies(Program.lower(Passes.all(GraphTesting.ir(g)),
+                false, 0, v -> true)));
+        // at batch 1 with 100-byte regions a, b and c are regions, not windows
+        Program regions = Program.lower(Passes.all(GraphTesting.ir(fourParts(1))), true, 100, v -> true);
+        for (String name : List.of("a", "b", "c")) {
+            assertEquals(null, regions.window(written(regions, name)), name + " is a region: " + listing(regions));
+        }
+    }
+
+    @Test
+    void aShuffledConcatenationsBranchWritesEveryOtherChannelAndTheParentOfARegionGivesNoWindows() {
+        Nets n = new Nets(10);
+        Value x = n.input("x", 1, 12, 5, 5);
+        Graph g = n.build("out", n.shuffleUnit("u", x));
+        Program p = Program.lower(Passes.all(GraphTesting.ir(g)), true, 4, v -> true);
+        // the branch's last layer (conv, bn and relu fused) writes channels 1, 3, ..., 11 of the shuffled output
+        Program.Step last = p.steps().stream().filter(s -> s.name().startsWith("u.branch2.5.conv")).findFirst().orElseThrow();
+        Value branch = last.values().get(Arg.DST);
+        assertEquals(new Program.ChannelWindow(12, 1, 2), p.window(branch), listing(p).toString());
+        assertSame(p.ir().outputs().get("out"), p.storage(branch));
+        assertEquals(List.of("u.chunk:1", "u.chunk:0+u.cat[0]+u.shuffle"), copies(p), listing(p).toString());
+
+        // an inner concatenation written in place into an outer one at batch 1 gives its own parts no windows
+        Nets m = new Nets(11);
+        Value y = m.input("x", 1, 3, 4, 4);
+        Graph.Builder b = m.builder();
+        Value inner = b.concat("inner", m.conv("p", y, 2, 1, 1, 1), m.conv("q", y, 3, 1, 1, 1));
+        Graph nested = m.build("out", b.concat("outer", m.conv("r", y, 1, 1, 1, 1), inner));
+        Program q = Program.lower(Passes.all(GraphTesting.ir(nested)), true, 4, v -> true);
+        assertEquals(null, q.window(written(q, "p")), listing(q).toString());
+        assertEquals(16, q.offset(written(q, "p")), "p is a region of the outer concatenation: " + listing(q));
     }
 }

@@ -205,6 +205,45 @@ class OpenClFaultTest {
         assertRecovered();
     }
 
+    /**
+     * A compiled graph whose convolutions write their parts of concatenations through channel
+     * windows (ShuffleNetV2 units at stride 2 and 1, an Inception block, batch 2): when every GEMM
+     * launch fails, those layers finish on the CPU path and their results land in their channels
+     * of the device buffer (a rectangular write per image), so the output is still the graph's.
+     */
+    @Test
+    void layersWritingChannelWindowsFinishOnTheCpuPathIntoTheirChannels() {
+        dev.convcl.Nets nets = new dev.convcl.Nets(29);
+        int[] shape = {2, 6, 10, 9};
+        dev.convcl.Value x = nets.input("x", shape);
+        dev.convcl.Value y = nets.shuffleUnit("stage2.1", nets.shuffleDownUnit("stage2.0", x, 12));
+        dev.convcl.Graph g = nets.build("out", nets.inceptionBlock("mixed", y, 4));
+        HostTensor input = dev.convcl.GraphTesting.random(nets.random(), shape);
+        double[] expected = dev.convcl.GraphTesting.reference(g, Map.of("x", input)).get("out");
+        try (dev.convcl.CompiledGraph net = engine.compile(g)) {
+            assertTrue(dev.convcl.GraphTesting.relativeL2(expected, net.run(input).toArray()) <= 1e-5, "healthy run");
+            List<String> gemmSteps = net.steps().stream().filter(s -> s.implementation().equals("gemm"))
+                    .map(dev.convcl.CompiledGraph.Step::name).toList();
+            assertEquals(10, gemmSteps.size(), "GEMM steps (6 of them write windows): " + net.steps());
+            ctx.injectFaults((s, what) -> s == OpenClContext.FaultSite.LAUNCH && what.startsWith("conv2d_gemm")
+                    ? CL_OUT_OF_RESOURCES : CL_SUCCESS);
+            for (int run = 1; run <= 2; run++) {
+                double err = dev.convcl.GraphTesting.relativeL2(expected, net.run(input).toArray());
+                assertTrue(err <= 1e-5, "run " + run + " with the GEMM launches failing: relative L2 error " + err);
+            }
+            assertEquals(gemmSteps, net.steps().stream().filter(s -> s.backend().equals("cpu"))
+                    .map(dev.convcl.CompiledGraph.Step::name).toList(), "the GEMM steps, and only they, moved to the CPU path");
+            ctx.injectFaults(null);
+            try (dev.convcl.DeviceTensor dx = engine.upload(input);
+                 dev.convcl.DeviceTensor dy = engine.allocate(net.outputShapes().get("out"))) {
+                net.run(Map.of("x", dx), Map.of("out", dy));
+                double err = dev.convcl.GraphTesting.relativeL2(expected, dy.toArray());
+                assertTrue(err <= 1e-5, "device tensors, those layers on the CPU path: relative L2 error " + err);
+            }
+        }
+        assertEquals(0, ctx.liveBytes(), "device memory held after the graph closed");
+    }
+
     /** An error from the queue during a call: the call completes on the CPU path and the plan stays there. */
     @ParameterizedTest
     @EnumSource(value = OpenClContext.FaultSite.class, names = {"WRITE", "LAUNCH", "READ"})
