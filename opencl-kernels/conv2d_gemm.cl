@@ -66,7 +66,10 @@
  * kernels end with the output's channel window: output channel k of image n is plane
  * n*KD + K0 + k*KS of `output` (KD = K, K0 = 0, KS = 1: the output tensor itself; otherwise the
  * channels of a larger tensor the layer writes in place, such as its part of a concatenation
- * followed by a channel shuffle). The sum tensor is always read as [N][K][OH][OW].
+ * followed by a channel shuffle). The sum tensor is always read as [N][K][OH][OW]. Then the
+ * input's: input channel c of image n is plane n*CS + C0 + c of `input` (CS = C, C0 = 0: the input
+ * itself; otherwise a slice of a larger tensor read in place, which the host allows only where the
+ * kernel reads the caller's input, not a padded copy of it).
  *
  * NDRange (global sizes are rounded up to the local size; work-items past the end return):
  *   pack_weights     (round_up(ceil(RP/PACK_R), l), groups*MT), local (l, 1)
@@ -128,7 +131,7 @@ __kernel void pack_weights(__global const real* restrict weight,
     const int KG, const int CG, const int MT, const int OH, const int OW, const int KH,          \
     const int KW, const int SH, const int DH, const int DW, const int tilesPerRow,               \
     const int pixTiles, const int linear, const int padT, const int padL, const int KD,          \
-    const int K0, const int KS
+    const int K0, const int KS, const int CS, const int C0
 
 /* The start of a register-tile kernel (NDRange (pixel tiles, groups*MT, N), or with
  * CHANNEL_TILES_FIRST=1 (groups*MT, pixel tiles, N): a CPU runtime runs consecutive work-groups
@@ -170,7 +173,7 @@ __kernel void pack_weights(__global const real* restrict weight,
     const int iy0 = oy * SH - padT;                                                                \
     const int ix0 = ox0 * (PIXEL_STRIDE) - padL;                                                   \
     const int plane = IHP * IWP;                                                                   \
-    const __global real* in = input + (size_t)(n * C + g * CG) * plane + base;                     \
+    const __global real* in = input + ((size_t)n * CS + C0 + g * CG) * plane + base;               \
     const __global real* w = wpack + (size_t)gm * CG * (KH * KW * TM)
 
 /* The tap loops of a register-tile kernel, after REGISTER_TILE_START: for each input channel of
@@ -277,8 +280,8 @@ __kernel void pack_weights(__global const real* restrict weight,
     const int jLo = min(KW, ix0 < 0 ? (DW - 1 - ix0) / DW : 0);                                    \
     int jHi = IWP - (SEGV) - ix0 >= 0 ? min(KW, (IWP - (SEGV) - ix0) / DW + 1) : 0;                \
     if (iHi > iLo) {                                                                               \
-        const long lastRow = ((long)(n * C + g * CG + CG - 1) * IHP + iy0 + (iHi - 1) * DH) * IWP; \
-        const long room = (long)get_global_size(2) * C * plane - lastRow - (SEG) - ix0;           \
+        const long lastRow = (((long)n * CS + C0 + g * CG + CG - 1) * IHP + iy0 + (iHi - 1) * DH) * IWP; \
+        const long room = (long)get_global_size(2) * CS * plane - lastRow - (SEG) - ix0;          \
         jHi = room >= 0 ? (int)min((long)jHi, room / DW + 1) : 0;                                  \
     }                                                                                              \
     jHi = max(jHi, jLo);                                                                           \
@@ -786,11 +789,13 @@ void conv2d_gemm_lm(__global const real* restrict input,
  * PAD_ROWS=0 (GPUs): a work-item writes one element, neighbouring work-items neighbouring
  * addresses; 1-D NDRange round_up(TOTAL, local) (RPI is not read).
  * Arguments: input, padded, H, W, IHP, IWP, padT, padL, IMAGE_ROWS (N*C*IHP: the rows that hold
- * an image's row or padding; the rest are slack), ROWS, TOTAL, RPI. */
+ * an image's row or padding; the rest are slack), ROWS, TOTAL, RPI, then the input's channel
+ * window: plane p = n*C + c of the layout is read from plane n*CS + C0 + c of `input` (CS = C,
+ * C0 = 0: the input itself; otherwise a slice of a larger tensor). */
 __kernel void pad_input(__global const real* restrict input, __global real* restrict padded,
                         const int H, const int W, const int IHP, const int IWP, const int padT,
                         const int padL, const int IMAGE_ROWS, const int ROWS, const int TOTAL,
-                        const int RPI)
+                        const int RPI, const int C, const int CS, const int C0)
 {
 #if PAD_ROWS
     const size_t first = get_global_id(0) * (size_t)RPI;
@@ -816,7 +821,8 @@ __kernel void pad_input(__global const real* restrict input, __global real* rest
         for (int x = 0; x < padL; ++x) {
             d[x] = (real)0.0f;
         }
-        const __global real* s = input + ((size_t)plane * H + y) * W;
+        const size_t from = (size_t)(plane / C) * CS + C0 + plane % C; /* the source plane */
+        const __global real* s = input + (from * H + y) * W;
         __global real* di = d + padL;
         int x = 0;
         for (; x + VW <= W; x += VW) {
@@ -840,7 +846,7 @@ __kernel void pad_input(__global const real* restrict input, __global real* rest
     const int y = row - plane * IHP - padT;
     const int xi = x - padL;
     padded[o] = row < IMAGE_ROWS && y >= 0 && y < H && xi >= 0 && xi < W
-            ? input[((size_t)plane * H + y) * W + xi] : (real)0.0f;
+            ? input[(((size_t)(plane / C) * CS + C0 + plane % C) * H + y) * W + xi] : (real)0.0f;
 #endif
 }
 #endif

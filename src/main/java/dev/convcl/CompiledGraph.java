@@ -74,10 +74,14 @@ public final class CompiledGraph implements AutoCloseable {
         /**
          * Channel movement in fewer steps: a channel shuffle of a concatenation written by the
          * concatenation's copies, a slice read only by a concatenation copied from its source
-         * (ShuffleNet's units: five steps become three); on the OpenCL device at batch 1, a
-         * concatenation's parts computed by layers of their own written by those layers straight
-         * into their channels of it (an OpenCL sub-buffer, where the part's offset is a multiple of
-         * the device's base address alignment), no copy (Inception's branches).
+         * (ShuffleNet's units: five steps become three); on the OpenCL device, a concatenation's
+         * parts computed by layers of their own written by those layers straight into their
+         * channels of it, no copy: at batch 1 through an OpenCL sub-buffer (where the part's
+         * offset is a multiple of the device's base address alignment; Inception's branches), and
+         * otherwise, by convolutions whose plans can, through a channel window (also into a
+         * channel shuffle's every {@code g}-th channel: ShuffleNet's branches; Inception's at
+         * batch 8); and a slice read only by such a convolution read in place (ShuffleNet's
+         * branch reading its half of the unit's input).
          */
         FUSE_CHANNEL_COPIES(Passes.Pass.FUSE_CHANNEL_COPIES);
 
@@ -117,19 +121,21 @@ public final class CompiledGraph implements AutoCloseable {
     private boolean closed;
 
     /**
-     * Creates the plans, binds the constants and allocates the buffers. {@code windowPlans}: the
-     * plans made already for the steps that write a channel window, by their output value; the
-     * ones taken are removed from it.
+     * Creates the plans (giving those of steps with channel windows their windows, which
+     * {@link #compile} found they take), binds the constants and allocates the buffers.
      */
-    private CompiledGraph(Engine engine, Program program, Map<Value, Plan> windowPlans) {
+    private CompiledGraph(Engine engine, Program program) {
         this.engine = engine;
         this.program = program;
         try {
             for (Program.Step s : program.steps()) {
-                Value dst = s.values().get(Arg.DST);
-                Plan made = dst != null && program.window(dst) != null ? windowPlans.remove(dst) : null;
-                Plan plan = made != null ? made : engine.plan(s.op());
+                Plan plan = engine.plan(s.op());
                 plans.add(plan);
+                if (refusedWindow(plan, program, s) != null) {
+                    // a plan made from the same kernels as the one asked: nothing should differ
+                    throw new IllegalStateException("the plan of step " + s.name() + " (" + plan.algorithm()
+                            + ") refused a channel window that a plan of its operation took while compiling");
+                }
                 shareScratchpad(plan);
                 for (Map.Entry<Arg, float[]> c : s.constants().entrySet()) {
                     plan.bind(c.getKey(), Tensor.of(c.getValue(), s.shape(c.getKey())));
@@ -284,40 +290,52 @@ public final class CompiledGraph implements AutoCloseable {
         GraphIr ir = Passes.run(graph.ir(), internal);
         boolean fuseCopies = internal.contains(Passes.Pass.FUSE_CHANNEL_COPIES);
         long alignment = fuseCopies ? engine.primary().regionAlignment() : 0;
-        // Parts of concatenations written through channel windows: only where the layer's plan
-        // writes one (a device's GEMM plans do; the CPU path's do not), so lower, ask each such
-        // plan, and lower again without the windows refused. The plans that accepted are kept.
+        // Parts of concatenations written, and slices read, through channel windows: only where
+        // the layer's plan takes one (a device's GEMM plans do; the CPU path's do not), so lower,
+        // ask a plan of each such step, and lower again without the windows refused. The plans
+        // asked are closed at once (each may hold a padded input buffer of its own until it joins
+        // the graph's scratchpad); the graph makes its own, from the kernels built meanwhile.
         boolean windows = fuseCopies && engine.primary() != engine.cpu();
         Set<Value> refused = Collections.newSetFromMap(new IdentityHashMap<>());
-        Map<Value, Plan> windowPlans = new IdentityHashMap<>();
-        try {
-            while (true) {
-                Program program = Program.lower(ir, fuseCopies, alignment, v -> windows && !refused.contains(v));
-                boolean again = false;
-                for (Program.Step s : program.steps()) {
-                    Value dst = s.values().get(Arg.DST);
-                    Program.ChannelWindow w = dst == null ? null : program.window(dst);
-                    if (w == null || windowPlans.containsKey(dst)) {
-                        continue;
-                    }
-                    Plan plan = engine.plan(s.op());
-                    if (plan.writeChannelWindow(w.channels(), w.start(), w.step())) {
-                        windowPlans.put(dst, plan);
-                    } else {
-                        plan.close();
-                        refused.add(dst);
-                        again = true;
-                    }
+        while (true) {
+            Program program = Program.lower(ir, fuseCopies, alignment, v -> windows && !refused.contains(v));
+            boolean again = false;
+            for (Program.Step s : program.steps()) {
+                Value src = s.values().get(Arg.SRC);
+                if (program.window(s.values().get(Arg.DST)) == null && (src == null || program.window(src) == null)) {
+                    continue;
                 }
-                if (!again) {
-                    return new CompiledGraph(engine, program, windowPlans);
+                Value refuses;
+                try (Plan plan = engine.plan(s.op())) {
+                    refuses = refusedWindow(plan, program, s);
+                }
+                if (refuses != null) {
+                    refused.add(refuses);
+                    again = true;
                 }
             }
-        } finally {
-            for (Plan p : windowPlans.values()) {
-                p.close(); // those the graph did not take (none unless compiling failed)
+            if (!again) {
+                return new CompiledGraph(engine, program);
             }
         }
+    }
+
+    /**
+     * Gives {@code plan} the channel windows of step {@code s}'s output and input, if any: null when
+     * it takes them (or there are none), else the value whose window it refused.
+     */
+    private static Value refusedWindow(Plan plan, Program program, Program.Step s) {
+        Value dst = s.values().get(Arg.DST);
+        Value src = s.values().get(Arg.SRC);
+        Program.ChannelWindow out = program.window(dst);
+        Program.ChannelWindow in = src == null ? null : program.window(src);
+        if (out != null && !plan.writeChannelWindow(out.channels(), out.start(), out.step())) {
+            return dst;
+        }
+        if (in != null && !plan.readChannelWindow(in.channels(), in.start(), in.step())) {
+            return src;
+        }
+        return null;
     }
 
     /**

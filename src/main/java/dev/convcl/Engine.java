@@ -604,6 +604,18 @@ public final class Engine implements AutoCloseable {
         checkNotLost(t);
     }
 
+    /**
+     * Waits for the queued work and copies channels {@code start + c * step} of the tensor of
+     * {@code channels} channels per image that {@code t}'s buffer holds into {@code dst}
+     * ({@code t}'s shape): a plan reading a channel window that fell back to the CPU path.
+     */
+    void readChannels(DeviceTensor t, HostTensor dst, int channels, int start, int step) {
+        ensureOpen();
+        checkNotLost(t);
+        sync(() -> primary.readChannels(t.memory(), dst, channels, start, step));
+        checkNotLost(t);
+    }
+
     /** Called by a plan after it queued work that writes {@code t}. */
     void written(DeviceTensor t) {
         synchronized (queueLock) {

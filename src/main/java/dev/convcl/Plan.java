@@ -57,6 +57,8 @@ public final class Plan implements AutoCloseable {
      * larger device tensor ({@link #writeChannelWindow}); null otherwise.
      */
     private int[] dstWindow;
+    /** {channels, start, step} when calls read {@link Arg#SRC} through a channel window ({@link #readChannelWindow}). */
+    private int[] srcWindow;
     private boolean closed;
 
     Plan(Engine engine, Operation op, Backend backend, String implementation, Primitive primitive) {
@@ -247,6 +249,8 @@ public final class Plan implements AutoCloseable {
                 }
             }
         }
+        checkWindow(Arg.DST, dstWindow, args);
+        checkWindow(Arg.SRC, srcWindow, args);
         if (op instanceof RoiAlign roi) {
             roi.checkRois(valuesOf(Arg.ROIS, args)); // values a kernel must not see (batch index, non-finite)
         }
@@ -278,6 +282,41 @@ public final class Plan implements AutoCloseable {
         }
         dstWindow = new int[] {channels, start, step};
         return true;
+    }
+
+    /**
+     * Makes later calls read {@link Arg#SRC}'s channel {@code c} from channel {@code start + c * step}
+     * of the device tensor passed as {@link Arg#SRC}, whose buffer holds a tensor of
+     * {@code channels} channels per image ({@link dev.convcl.spi.Primitive#readChannelWindow}). For a
+     * compiled graph, which passes device tensors only; on the CPU path, after a fallback, the
+     * same channels are downloaded.
+     *
+     * @return false, changing nothing, when the plan's implementation cannot
+     */
+    synchronized boolean readChannelWindow(int channels, int start, int step) {
+        ensureOpen();
+        if (backend == engine.cpu() || !primitive.readChannelWindow(channels, start, step)) {
+            return false;
+        }
+        srcWindow = new int[] {channels, start, step};
+        return true;
+    }
+
+    /**
+     * With a channel window on {@code role}, its tensor must be a device tensor whose buffer holds
+     * the whole tensor of the window's channels (the kernels index it as such).
+     */
+    private static void checkWindow(Arg role, int[] window, Args args) {
+        if (window == null) {
+            return;
+        }
+        Tensor t = args.get(role);
+        int[] s = t.shape();
+        long need = (long) s[0] * window[0] * s[2] * s[3] * DataType.F32.bytes();
+        if (!(t instanceof DeviceTensor d) || d.memory().bytes() < need) {
+            throw new IllegalArgumentException(role.displayName() + " is read or written through a channel window of "
+                    + window[0] + " channels: it must be a device tensor whose buffer holds " + need + " bytes, got " + t);
+        }
     }
 
     private void fallBack(DeviceException e) {
@@ -314,7 +353,9 @@ public final class Plan implements AutoCloseable {
                 } else {
                     // The plan fell back to the CPU path; the tensor lives on the device.
                     HostTensor h = HostTensor.zeros(d.shape());
-                    if (!out || readsOutput) {
+                    if (role == Arg.SRC && srcWindow != null) {
+                        engine.readChannels(d, h, srcWindow[0], srcWindow[1], srcWindow[2]);
+                    } else if (!out || readsOutput) {
                         d.download(h);
                     }
                     mem.put(role, backend.wrap(h));

@@ -80,8 +80,10 @@ public final class Passes {
         /**
          * Channel shuffles of concatenations and slices read only by a concatenation are folded into
          * the concatenation's copies; on a backend that makes buffer regions, a concatenation's parts
-         * at batch 1 are written in place (no copy). Applied when the graph is lowered
-         * ({@link Program#lower(GraphIr, boolean, long)}), not by {@link #run}: it rewrites steps, not nodes.
+         * at batch 1 are written in place (no copy); where the caller allows, convolutions write
+         * their parts through channel windows and read their slices in place. Applied when the
+         * graph is lowered ({@link Program#lower(GraphIr, boolean, long, java.util.function.Predicate)}),
+         * not by {@link #run}: it rewrites steps, not nodes.
          */
         FUSE_CHANNEL_COPIES
     }

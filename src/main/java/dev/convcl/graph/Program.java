@@ -17,9 +17,10 @@ import java.util.function.Predicate;
 
 /**
  * A graph lowered to executable operations: the steps in order, each an {@link Operation} whose
- * tensor arguments are graph values (read through a view of the argument's shape: every value is
- * a contiguous row-major buffer) or constants to bind; and, for each value, the value whose
- * buffer holds it (a reshape is a view of its input's buffer).
+ * tensor arguments are graph values (read through a view of the argument's shape: a value is a
+ * contiguous row-major buffer, or a run of another's ({@link #offset}), or channels of another's
+ * ({@link #window})) or constants to bind; and, for each value, the value whose buffer holds it
+ * (a reshape is a view of its input's buffer).
  */
 public final class Program {
     /**
@@ -87,7 +88,8 @@ public final class Program {
 
     /**
      * The value whose buffer holds {@code v}: itself, for a reshape the buffer it views, for a
-     * part of a concatenation written in place the concatenation's (at {@link #offset}).
+     * part of a concatenation written in place the concatenation's (at {@link #offset}, or through
+     * a {@link #window}), for a slice read in place its source's.
      */
     public Value storage(Value v) {
         return storage.getOrDefault(v, v);
@@ -101,7 +103,8 @@ public final class Program {
     /**
      * The channels of its {@link #storage} buffer that {@code v} occupies, when they are not the
      * whole buffer or one run at an {@link #offset}: a part of a concatenation (and channel shuffle)
-     * that the layer computing it writes in place through a channel window; null otherwise.
+     * that the layer computing it writes in place through a channel window, or a slice its reader
+     * reads in place; null otherwise.
      */
     public ChannelWindow window(Value v) {
         return windows.get(v);
@@ -160,11 +163,16 @@ public final class Program {
      * (ShuffleNet's branches; Inception's parts at a batch above 1). The caller asks the layer's
      * plan whether it can ({@link dev.convcl.spi.Primitive#writeChannelWindow}) and lowers again
      * without the windows it refused. Not inside a concatenation that is itself written in place.
+     * Likewise a slice whose only use is a convolution's input, for which {@code windowed} holds,
+     * has no step: the convolution reads the slice's channels of its source in place
+     * ({@link dev.convcl.spi.Primitive#readChannelWindow}; ShuffleNet's branch, which reads the
+     * second half of {@code x.chunk(2, 1)}).
      *
      * @param ir                the graph after the passes
      * @param fuseChannelCopies whether to fuse the patterns above
      * @param regionAlignment   0, or the byte alignment of a region's offset: write parts in place
-     * @param windowed          which convolution outputs may be written through a channel window
+     * @param windowed          which convolution outputs may be written, and which slices read,
+     *                          through a channel window
      * @return the program
      */
     public static Program lower(GraphIr ir, boolean fuseChannelCopies, long regionAlignment,
@@ -206,6 +214,7 @@ public final class Program {
         if (fuseChannelCopies) {
             windowedParts(ir, consumers, outputs, producers, shuffleAfter, sliceInto.keySet(), absorbed, windowed,
                     partOf, partAt, windows);
+            slicesReadInPlace(ir, consumers, outputs, producers, absorbed, windowed, partOf, partAt, windows);
         }
         Map<Value, Long> offsets = new IdentityHashMap<>();
         List<Step> steps = new ArrayList<>();
@@ -252,6 +261,43 @@ public final class Program {
             }
         }
         return new Program(ir, steps, storage, offsets, windows, constants);
+    }
+
+    /**
+     * Finds the slices read in place through a channel window (see
+     * {@link #lower(GraphIr, boolean, long, Predicate)}): a slice whose only use is the input
+     * ({@link Arg#SRC}) of a convolution, of a value with a buffer of its own (not a reshape, a
+     * constant, or a part written in place), has no step; {@code partOf} maps it to its source,
+     * {@code offsets} to 0, {@code windows} to its channels there, and the slice joins
+     * {@code absorbed}.
+     */
+    private static void slicesReadInPlace(GraphIr ir, Map<Value, List<Node>> consumers, Set<Value> outputs,
+                                          Map<Value, Node> producers, Set<Node> absorbed, Predicate<Value> windowed,
+                                          Map<Value, Value> partOf, Map<Value, Long> offsets,
+                                          Map<Value, ChannelWindow> windows) {
+        for (Node n : ir.nodes()) {
+            if (!(n.layer() instanceof Layer.Slice slice) || absorbed.contains(n)) {
+                continue;
+            }
+            Value v = n.output();
+            Value source = n.input(0);
+            Node sourceProducer = producers.get(source);
+            if (outputs.contains(v) || GraphIr.uses(v, consumers, outputs) != 1 || partOf.containsKey(source)
+                    || sourceProducer != null && (sourceProducer.layer() instanceof Layer.Reshape
+                    || sourceProducer.layer() instanceof Layer.Constant)
+                    || !windowed.test(v)) {
+                continue;
+            }
+            Node reader = consumers.get(v).get(0);
+            if (!(reader.layer() instanceof Layer.Conv) || reader.inputs().indexOf(v) != 0
+                    || reader.inputs().lastIndexOf(v) != 0) {
+                continue;
+            }
+            absorbed.add(n);
+            partOf.put(v, source);
+            offsets.put(v, 0L);
+            windows.put(v, new ChannelWindow(Descriptors.as4d(source.shape())[1], slice.start(), 1));
+        }
     }
 
     /**

@@ -117,6 +117,21 @@ public final class DeviceBuffer implements Memory {
      * @throws IllegalArgumentException when the tensor is not 4-d or the window leaves the buffer
      */
     public void writeChannels(HostTensor t, int channels, int start, int step) {
+        transferChannels(t, channels, start, step, OpenClContext.FaultSite.WRITE);
+    }
+
+    /**
+     * Copies channels {@code start + k * step} of the tensor {@code [N, channels, H, W]} this buffer
+     * holds into the tensor {@code [N, K, H, W]} (blocking): a rectangular read per image.
+     *
+     * @throws IllegalArgumentException when the tensor is not 4-d or the window leaves the buffer
+     */
+    public void readChannels(HostTensor t, int channels, int start, int step) {
+        transferChannels(t, channels, start, step, OpenClContext.FaultSite.READ);
+    }
+
+    private void transferChannels(HostTensor t, int channels, int start, int step, OpenClContext.FaultSite site) {
+        boolean writing = site == OpenClContext.FaultSite.WRITE;
         int[] s = t.shape();
         if (s.length != 4) {
             throw new IllegalArgumentException("a channel window needs a 4-d tensor, got " + java.util.Arrays.toString(s));
@@ -128,17 +143,23 @@ public final class DeviceBuffer implements Memory {
                     + " bytes does not fit in buffer '" + what + "' of " + bytes);
         }
         try {
-            owner.injectFault(OpenClContext.FaultSite.WRITE, what);
+            owner.injectFault(site, what);
             owner.countTransfer();
             Pointer p = pointer(t);
             for (int n = 0; n < s[0]; n++) {
-                clEnqueueWriteBufferRect(owner.queue(), mem, CL_TRUE,
-                        new long[] {(n * (long) channels + start) * plane, 0, 0},
-                        new long[] {(long) n * s[1] * plane, 0, 0}, new long[] {plane, s[1], 1},
-                        step * plane, 0, plane, 0, p, 0, null, null);
+                long[] bufferOrigin = {(n * (long) channels + start) * plane, 0, 0};
+                long[] hostOrigin = {(long) n * s[1] * plane, 0, 0};
+                long[] region = {plane, s[1], 1};
+                if (writing) {
+                    clEnqueueWriteBufferRect(owner.queue(), mem, CL_TRUE, bufferOrigin, hostOrigin, region,
+                            step * plane, 0, plane, 0, p, 0, null, null);
+                } else {
+                    clEnqueueReadBufferRect(owner.queue(), mem, CL_TRUE, bufferOrigin, hostOrigin, region,
+                            step * plane, 0, plane, 0, p, 0, null, null);
+                }
             }
         } catch (CLException e) {
-            throw OpenClErrors.translate("writing a channel window of buffer '" + what + "'", e);
+            throw OpenClErrors.translate((writing ? "writing" : "reading") + " a channel window of buffer '" + what + "'", e);
         }
     }
 

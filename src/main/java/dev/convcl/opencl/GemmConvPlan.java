@@ -62,6 +62,8 @@ final class GemmConvPlan implements Primitive {
     private final LaunchEvents events;
     /** The last call's copy into the padded input layout (not counted as the call's kernels). */
     private final LaunchEvents copies;
+    /** Whether SRC is read through a channel window ({@link #readChannelWindow}): then it is never read in place with slack. */
+    private boolean sourceWindow;
     /** Where weights passed with a call are packed (allocated on the first such call). */
     private DeviceBuffer callPacked;
 
@@ -163,7 +165,8 @@ final class GemmConvPlan implements Primitive {
                 }
                 pad.arg(2, spec.h()).arg(3, spec.w()).arg(4, geo.ihp).arg(5, geo.iwp).arg(6, spec.padTop())
                         .arg(7, spec.padLeft()).arg(8, (int) ((long) spec.n() * spec.c() * geo.ihp)).arg(9, (int) rows)
-                        .arg(10, (int) total).arg(11, (int) rowsPerItem);
+                        .arg(10, (int) total).arg(11, (int) rowsPerItem)
+                        .arg(12, spec.c()).arg(13, spec.c()).arg(14, 0); // the input itself until readChannelWindow
                 // on a CPU device about 8 work-groups a compute unit, so both the zeros and the
                 // image rows spread over the cores
                 long ls = padRows ? Math.max(1, Math.min(most, items / (8 * cus))) : most;
@@ -201,8 +204,9 @@ final class GemmConvPlan implements Primitive {
                         .arg(a++, spec.dilW()).arg(a++, geo.tilesPerRow)
                         .arg(a++, geo.pixTiles).arg(a++, geo.linear ? 1 : 0)
                         .arg(a++, spec.padTop()).arg(a++, spec.padLeft());
-                // the output's channel window: the output tensor itself until writeChannelWindow
-                gemm.arg(a++, spec.k()).arg(a++, 0).arg(a, 1);
+                // the output's and the input's channel windows: the tensors themselves until
+                // writeChannelWindow and readChannelWindow
+                gemm.arg(a++, spec.k()).arg(a++, 0).arg(a++, 1).arg(a++, spec.c()).arg(a, 0);
                 if (config.order() == GemmConfig.Order.CHANNELS) {
                     gemmGlobal = new long[] {groupsTimesTiles, DirectConvPlan.roundUp(geo.pixTiles, config.ls()), spec.n()};
                     gemmLocal = new long[] {1, config.ls(), 1};
@@ -265,7 +269,7 @@ final class GemmConvPlan implements Primitive {
      */
     @Override
     public long sourceReadBytes() {
-        return copiesInput && !geo.padded ? geo.inputFloats * elem : 0;
+        return copiesInput && !geo.padded && !sourceWindow ? geo.inputFloats * elem : 0;
     }
 
     /** Releases the plan's own padded input layout and uses the start of {@code memory} instead. */
@@ -298,6 +302,28 @@ final class GemmConvPlan implements Primitive {
         }
         Primitive.checkChannelWindow(spec.k(), channels, start, step);
         gemm.arg(24, channels).arg(25, start).arg(26, step);
+        return true;
+    }
+
+    /**
+     * Input channel {@code c} of image {@code n} is read from plane {@code n * channels + start + c}
+     * of {@link Arg#SRC}'s buffer: by the register-tile kernel itself (its last two arguments) where
+     * it reads the caller's input in place, or else by {@code pad_input}, which then copies every
+     * call (the copy is the kernel's input; a windowed source is never read in place with slack).
+     * The local-memory kernel refuses, as does a step other than 1.
+     */
+    @Override
+    public synchronized boolean readChannelWindow(int channels, int start, int step) {
+        if (config.kind() == GemmConfig.Kind.LM || step != 1) {
+            return false;
+        }
+        Primitive.checkChannelWindow(spec.c(), channels, start, step);
+        if (copiesInput) {
+            pad.arg(13, channels).arg(14, start);
+        } else {
+            gemm.arg(27, channels).arg(28, start);
+        }
+        sourceWindow = true;
         return true;
     }
 

@@ -450,6 +450,11 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
+    public void readChannels(Memory src, HostTensor dst, int channels, int start, int step) {
+        ((DeviceBuffer) src).readChannels(dst, channels, start, step);
+    }
+
+    @Override
     public void read(Memory src, HostTensor dst) {
         ((DeviceBuffer) src).read(dst);
     }

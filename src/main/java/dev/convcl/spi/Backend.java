@@ -77,6 +77,18 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException(kind() + " writes no channel windows");
     }
 
+    /**
+     * Waits for the work issued before and copies channels {@code start + k * step} of the tensor
+     * {@code [N, channels, H, W]} that {@code src} holds into {@code dst} ({@code [N, K, H, W]}).
+     * Where a plan that read a channel window ({@link Primitive#readChannelWindow}) computes on the
+     * CPU path instead.
+     *
+     * @throws UnsupportedOperationException where this backend's primitives read no windows (the default)
+     */
+    default void readChannels(Memory src, HostTensor dst, int channels, int start, int step) {
+        throw new UnsupportedOperationException(kind() + " reads no channel windows");
+    }
+
     /** Waits for the work issued before and copies the start of {@code src} into {@code dst}. */
     void read(Memory src, HostTensor dst);
 

@@ -90,7 +90,26 @@ public interface Primitive extends AutoCloseable {
     }
 
     /**
-     * Checks a window of {@link #writeChannelWindow} for an output of {@code k} channels.
+     * Makes later calls read {@link Arg#SRC}'s channel {@code c} of image {@code n} from channel
+     * {@code start + c * step} of a tensor of {@code channels} channels per image and the same
+     * batch, height and width, whose buffer the calls then pass as {@link Arg#SRC}: how a compiled
+     * graph has a layer read a slice of a tensor (ShuffleNet's second half of {@code chunk}) in
+     * place, with no copy step. Returns false, changing nothing, when the primitive cannot (the
+     * default).
+     *
+     * @param channels the tensor's channels per image, at least {@code start + (C - 1) * step + 1}
+     *                 for an input of C channels
+     * @param start    the tensor's channel read as input channel 0, at least 0
+     * @param step     the spacing of the input's channels in the tensor, at least 1
+     * @return whether later calls read the window
+     * @throws IllegalArgumentException when the window does not fit in {@code channels}
+     */
+    default boolean readChannelWindow(int channels, int start, int step) {
+        return false;
+    }
+
+    /**
+     * Checks a window of {@link #writeChannelWindow} (or {@link #readChannelWindow}) for a tensor of {@code k} channels.
      *
      * @throws IllegalArgumentException naming the values when the window leaves the tensor
      */

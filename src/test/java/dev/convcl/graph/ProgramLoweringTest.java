@@ -13,6 +13,7 @@ import dev.convcl.Nets;
 import dev.convcl.Value;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -230,7 +231,13 @@ class ProgramLoweringTest {
         Value branch = last.values().get(Arg.DST);
         assertEquals(new Program.ChannelWindow(12, 1, 2), p.window(branch), listing(p).toString());
         assertSame(p.ir().outputs().get("out"), p.storage(branch));
-        assertEquals(List.of("u.chunk:1", "u.chunk:0+u.cat[0]+u.shuffle"), copies(p), listing(p).toString());
+        assertEquals(List.of("u.chunk:0+u.cat[0]+u.shuffle"), copies(p), listing(p).toString());
+        // and its first layer reads the second half of the unit's input in place
+        Program.Step first = p.steps().stream().filter(s -> s.name().startsWith("u.branch2.0.conv")).findFirst().orElseThrow();
+        Value half = first.values().get(Arg.SRC);
+        assertSame(p.ir().inputs().get(0), p.storage(half), listing(p).toString());
+        assertEquals(new Program.ChannelWindow(12, 6, 1), p.window(half));
+        assertTrue(MemoryPlan.lifetimes(p).keySet().stream().noneMatch(v -> v == half), "the slice has no buffer");
 
         // an inner concatenation written in place into an outer one at batch 1 gives its own parts no windows
         Nets m = new Nets(11);
@@ -241,5 +248,24 @@ class ProgramLoweringTest {
         Program q = Program.lower(Passes.all(GraphTesting.ir(nested)), true, 4, v -> true);
         assertEquals(null, q.window(written(q, "p")), listing(q).toString());
         assertEquals(16, q.offset(written(q, "p")), "p is a region of the outer concatenation: " + listing(q));
+    }
+
+    @Test
+    void aSliceReadByTwoLayersOrByAPoolKeepsItsStep() {
+        Nets n = new Nets(12);
+        Value x = n.input("x", 2, 8, 5, 5);
+        Graph.Builder b = n.builder();
+        List<Value> halves = b.split("chunk", x, 4, 4);
+        Value twice = b.add("sum", n.conv("a", halves.get(1), 4, 1, 1, 1), b.maxPool2d("p", halves.get(1), 3, 1, 1, 1, false));
+        Value pooled = b.maxPool2d("pool", halves.get(0), 3, 1, 1, 1, false);
+        Graph g = n.build("out", b.add("both", twice, pooled));
+        Program p = Program.lower(Passes.all(GraphTesting.ir(g)), true, 4, v -> true);
+        assertEquals(Set.of("chunk:1", "chunk:0"), Set.copyOf(copies(p)), listing(p).toString());
+        // a single convolution reading the half: in place, unless the caller refuses
+        Nets m = new Nets(13);
+        Value y = m.input("x", 2, 8, 5, 5);
+        Graph one = m.build("out", m.conv("c", m.builder().split("chunk", y, 4, 4).get(1), 4, 3, 1, 1));
+        assertEquals(List.of(), copies(Program.lower(Passes.all(GraphTesting.ir(one)), true, 4, v -> true)));
+        assertEquals(List.of("chunk:1"), copies(Program.lower(Passes.all(GraphTesting.ir(one)), true, 4, v -> false)));
     }
 }

@@ -89,6 +89,62 @@ class GemmChannelWindowOpenClTest {
         assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
     }
 
+    /**
+     * Reading the input through a window (a slice of a larger tensor): every output equals the
+     * reference with the tensor's other channels full of NaN, alone and together with an output
+     * window, whether the kernel reads the slice in place or {@code pad_input} copies it into the
+     * padded layout; a step other than 1 is refused.
+     */
+    @Test
+    void aPlanReadingItsInputInPlaceReadsASliceOfALargerTensor() {
+        Set<String> ways = new LinkedHashSet<>();
+        for (String line : SHAPES) {
+            Convolution spec = Problems.parse(line);
+            Args args = Tensors.args(spec, line.hashCode() + 1, true, 0);
+            float[] ref = CrossCheck.reference(spec, args);
+            int c = spec.c();
+            int[][] windows = {{2 * c, c, 1}, {c + 5, 3, 1}};
+            for (GemmConfig cfg : configs(spec)) {
+                if (GemmConvPlan.unsuitableReason(spec, cfg, DEVICE.context().info()).isPresent()) {
+                    continue;
+                }
+                for (int[] w : windows) {
+                    try (GemmConvPlan plan = new GemmConvPlan(DEVICE.context(), spec, cfg)) {
+                        assertFalse(plan.readChannelWindow(w[0], w[1], 2), "a step of 2 is refused");
+                        assertTrue(plan.readChannelWindow(w[0], w[1], w[2]), cfg + " refused an input window");
+                        assertEquals(0, plan.sourceReadBytes(), "a windowed source is never read in place with slack");
+                        ways.add(cfg.kind() + (plan.scratchpadBytes() > 0 ? " copied" : " in place"));
+                        HostTensor windowed = inWindow(args, spec, w);
+                        float[] out = runIntoWindow(plan, spec, args, spec.k(), windowed);
+                        assertEquals(-1, Tensors.firstMismatch(ref, out), cfg + " (" + plan.algorithm() + ") on " + spec
+                                + " reading channels " + w[1] + ".. of " + w[0] + ": output " + Tensors.firstMismatch(ref, out));
+                        int[] o = {2 * spec.k() + 1, 1, 2};
+                        assertTrue(plan.writeChannelWindow(o[0], o[1], o[2]));
+                        assertWindow(ref, runIntoWindow(plan, spec, args, o[0], windowed), spec, o,
+                                cfg + " reading and writing windows on " + spec);
+                    }
+                }
+            }
+        }
+        assertTrue(ways.containsAll(Set.of("CM in place", "PV copied", "CM copied")), "ways the window was read: " + ways);
+        assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
+    }
+
+    /** SRC of {@code args} as channels {@code window[1]..} of a tensor of {@code window[0]} channels, NaN elsewhere. */
+    private static HostTensor inWindow(Args args, Convolution spec, int[] window) {
+        float[] src = ((HostTensor) args.get(Arg.SRC)).array();
+        int plane = spec.h() * spec.w();
+        float[] big = new float[spec.n() * window[0] * plane];
+        java.util.Arrays.fill(big, Float.NaN);
+        for (int n = 0; n < spec.n(); n++) {
+            for (int c = 0; c < spec.c(); c++) {
+                System.arraycopy(src, (n * spec.c() + c) * plane, big, (n * window[0] + window[1] + c * window[2]) * plane,
+                        plane);
+            }
+        }
+        return (HostTensor) Tensor.of(big, spec.n(), window[0], spec.h(), spec.w());
+    }
+
     @Test
     void theLocalMemoryTileRefusesAndAWindowOutsideTheTensorIsRefusedBeforeAnyLaunch() {
         Convolution spec = Problems.parse(SHAPES.get(0));
@@ -119,6 +175,12 @@ class GemmChannelWindowOpenClTest {
      * {@link #KEEP}, and returns that whole buffer.
      */
     private static float[] runIntoWindow(GemmConvPlan plan, Convolution spec, Args args, int channels) {
+        return runIntoWindow(plan, spec, args, channels, null);
+    }
+
+    /** As above, with {@code source} (when not null) passed as SRC instead of the one in {@code args}. */
+    private static float[] runIntoWindow(GemmConvPlan plan, Convolution spec, Args args, int channels,
+                                         HostTensor source) {
         int plane = spec.outH() * spec.outW();
         float[] whole = new float[spec.n() * channels * plane];
         java.util.Arrays.fill(whole, KEEP);
@@ -127,7 +189,8 @@ class GemmChannelWindowOpenClTest {
         List<Memory> staged = new ArrayList<>();
         try {
             for (Map.Entry<Arg, Tensor> e : args.asMap().entrySet()) {
-                HostTensor h = e.getKey() == Arg.DST ? dst : (HostTensor) e.getValue();
+                HostTensor h = e.getKey() == Arg.DST ? dst
+                        : e.getKey() == Arg.SRC && source != null ? source : (HostTensor) e.getValue();
                 Memory m = DEVICE.backend().allocate(e.getKey().displayName(), 4L * h.size());
                 staged.add(m);
                 DEVICE.backend().write(m, h);

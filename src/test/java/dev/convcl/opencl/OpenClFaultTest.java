@@ -206,10 +206,11 @@ class OpenClFaultTest {
     }
 
     /**
-     * A compiled graph whose convolutions write their parts of concatenations through channel
-     * windows (ShuffleNetV2 units at stride 2 and 1, an Inception block, batch 2): when every GEMM
-     * launch fails, those layers finish on the CPU path and their results land in their channels
-     * of the device buffer (a rectangular write per image), so the output is still the graph's.
+     * A compiled graph whose convolutions write their parts of concatenations, and read a slice,
+     * through channel windows (ShuffleNetV2 units at stride 2 and 1, an Inception block, batch 2):
+     * when every GEMM launch fails, those layers finish on the CPU path, reading their slice's
+     * channels of the device buffer and writing their results into their channels (a rectangular
+     * read or write per image), so the output is still the graph's.
      */
     @Test
     void layersWritingChannelWindowsFinishOnTheCpuPathIntoTheirChannels() {
@@ -224,7 +225,7 @@ class OpenClFaultTest {
             assertTrue(dev.convcl.GraphTesting.relativeL2(expected, net.run(input).toArray()) <= 1e-5, "healthy run");
             List<String> gemmSteps = net.steps().stream().filter(s -> s.implementation().equals("gemm"))
                     .map(dev.convcl.CompiledGraph.Step::name).toList();
-            assertEquals(10, gemmSteps.size(), "GEMM steps (6 of them write windows): " + net.steps());
+            assertEquals(10, gemmSteps.size(), "GEMM steps (6 of them write windows, one reads one): " + net.steps());
             ctx.injectFaults((s, what) -> s == OpenClContext.FaultSite.LAUNCH && what.startsWith("conv2d_gemm")
                     ? CL_OUT_OF_RESOURCES : CL_SUCCESS);
             for (int run = 1; run <= 2; run++) {
