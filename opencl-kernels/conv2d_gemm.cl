@@ -594,6 +594,9 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
     const int P = OH * OW;
     const size_t out0 = (size_t)(n * K + g * KG) * P;
     const int m0 = mt * TM;
+    /* the tile's first output plane, and the distance between its channels' planes */
+    __global real* const out = output + ((size_t)n * KD + K0 + (size_t)(g * KG + m0) * KS) * P;
+    const size_t OP = (size_t)KS * P;
     const bool flat = linear && IWP == OW;
     /* where each pixel vector starts: along the row, wrapping rows when linear */
     int vy[NV], vx[NV];
@@ -614,11 +617,12 @@ __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
 #pragma unroll
     for (int m = 0; m < TM; ++m) {
         if (m0 + m >= KG) {
-            break;
+            continue; /* past the group's last channel, as every later m (not break: LLVM then
+                         declined to unroll this loop once the output had a window) */
         }
         const int k = g * KG + m0 + m;
         const size_t plane0 = out0 + (size_t)(m0 + m) * P; /* channel k's plane of the sum tensor */
-        __global real* outm = output + ((size_t)n * KD + K0 + (size_t)k * KS) * P; /* and of the output */
+        __global real* outm = out + (size_t)m * OP;        /* and of the output */
 #pragma unroll
         for (int v = 0; v < NV; ++v) {
             realv r = acc[m][v];
