@@ -131,10 +131,12 @@ public final class CompiledGraph implements AutoCloseable {
             for (Program.Step s : program.steps()) {
                 Plan plan = engine.plan(s.op());
                 plans.add(plan);
-                if (refusedWindow(plan, program, s) != null) {
-                    // a plan made from the same kernels as the one asked: nothing should differ
-                    throw new IllegalStateException("the plan of step " + s.name() + " (" + plan.algorithm()
-                            + ") refused a channel window that a plan of its operation took while compiling");
+                Value refuses = refusedWindow(plan, program, s);
+                if (refuses != null) {
+                    // made from the same kernels as the plan asked, so only a fallback to the CPU
+                    // path at creation (the device out of memory by now) refuses: compile again
+                    // without that window
+                    throw new WindowRefused(refuses);
                 }
                 shareScratchpad(plan);
                 for (Map.Entry<Arg, float[]> c : s.constants().entrySet()) {
@@ -315,8 +317,22 @@ public final class CompiledGraph implements AutoCloseable {
                 }
             }
             if (!again) {
-                return new CompiledGraph(engine, program);
+                try {
+                    return new CompiledGraph(engine, program);
+                } catch (WindowRefused e) {
+                    refused.add(e.value); // the constructor closed what it had made
+                }
             }
+        }
+    }
+
+    /** A plan of the graph's own refused a channel window a plan asked while compiling took. */
+    private static final class WindowRefused extends RuntimeException {
+        final transient Value value;
+
+        WindowRefused(Value value) {
+            super(null, null, false, false);
+            this.value = value;
         }
     }
 

@@ -245,6 +245,39 @@ class OpenClFaultTest {
         assertEquals(0, ctx.liveBytes(), "device memory held after the graph closed");
     }
 
+    /**
+     * The graph's own plan of a windowed step falls back to the CPU path at creation (its packed
+     * weights refused, after the plans asked while compiling took their windows): compiling
+     * lowers again without that window, so the step's part is copied and everything still runs on
+     * the device with the graph's result. The graph below asks 7 plans (6 output windows, 1 input
+     * window) before making its own; the 8th packed-weight allocation is the first of its own.
+     */
+    @Test
+    void aWindowRefusedByTheGraphsOwnPlanIsLoweredAgainWithoutIt() {
+        dev.convcl.Nets nets = new dev.convcl.Nets(29);
+        int[] shape = {2, 6, 10, 9};
+        dev.convcl.Value x = nets.input("x", shape);
+        dev.convcl.Value y = nets.shuffleUnit("stage2.1", nets.shuffleDownUnit("stage2.0", x, 12));
+        dev.convcl.Graph g = nets.build("out", nets.inceptionBlock("mixed", y, 4));
+        HostTensor input = dev.convcl.GraphTesting.random(nets.random(), shape);
+        double[] expected = dev.convcl.GraphTesting.reference(g, Map.of("x", input)).get("out");
+        AtomicInteger packed = new AtomicInteger();
+        ctx.injectFaults((s, what) -> s == OpenClContext.FaultSite.ALLOCATE && "weight (packed)".equals(what)
+                && packed.incrementAndGet() == 8 ? CL_MEM_OBJECT_ALLOCATION_FAILURE : CL_SUCCESS);
+        try (dev.convcl.CompiledGraph net = engine.compile(g)) {
+            ctx.injectFaults(null);
+            assertTrue(packed.get() > 8, "packed-weight allocations: " + packed.get());
+            List<String> copies = net.steps().stream().filter(s -> s.operation() instanceof dev.convcl.ChannelCopy)
+                    .map(dev.convcl.CompiledGraph.Step::name).toList();
+            assertEquals(List.of("stage2.0.cat[0]+stage2.0.shuffle", "stage2.1.chunk:0+stage2.1.cat[0]+stage2.1.shuffle",
+                    "mixed.cat[3]"), copies, "the refused window's part is copied");
+            assertTrue(net.steps().stream().allMatch(s -> s.backend().equals("opencl")), net.steps().toString());
+            double err = dev.convcl.GraphTesting.relativeL2(expected, net.run(input).toArray());
+            assertTrue(err <= 1e-5, "relative L2 error " + err + " against the float64 graph");
+        }
+        assertEquals(0, ctx.liveBytes(), "device memory held after the graph closed");
+    }
+
     /** An error from the queue during a call: the call completes on the CPU path and the plan stays there. */
     @ParameterizedTest
     @EnumSource(value = OpenClContext.FaultSite.class, names = {"WRITE", "LAUNCH", "READ"})
