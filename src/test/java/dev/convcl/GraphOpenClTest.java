@@ -208,10 +208,7 @@ class GraphOpenClTest {
         Engine engine = ENGINES.get(Target.OPENCL);
         Nets nets = new Nets(29);
         int[] shape = {2, 6, 10, 9};
-        Value x = nets.input("x", shape);
-        Value y = nets.shuffleDownUnit("stage2.0", x, 12);
-        y = nets.shuffleUnit("stage2.1", y);
-        Graph g = nets.build("out", nets.inceptionBlock("mixed", y, 4));
+        Graph g = nets.shuffleUnitsAndInception(shape);
         HostTensor input = GraphTesting.random(nets.random(), shape);
         double[] expected = GraphTesting.reference(g, Map.of("x", input)).get("out");
         try (CompiledGraph net = engine.compile(g)) {

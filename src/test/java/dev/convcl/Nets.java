@@ -163,6 +163,17 @@ public final class Nets {
         return b.channelShuffle(name + ".shuffle", b.concat(name + ".cat", y1, y2), 2);
     }
 
+    /**
+     * The network the channel-window tests share: input {@code x} of {@code shape} (6 channels),
+     * a ShuffleNetV2 unit at stride 2 to 12 channels, one at stride 1, an Inception block of width
+     * 4; output {@code out}.
+     */
+    public Graph shuffleUnitsAndInception(int... shape) {
+        Value x = input("x", shape);
+        Value y = shuffleUnit("stage2.1", shuffleDownUnit("stage2.0", x, 12));
+        return build("out", inceptionBlock("mixed", y, 4));
+    }
+
     /** An Inception-C-like block: 1x1; 1x1 then 1x7 then 7x1; 3x3 avg pool (count_include_pad=False) then 1x1; concat. */
     public Value inceptionBlock(String name, Value x, int width) {
         Value b1 = b.relu(name + ".b1.relu", bn(name + ".b1.bn", conv(name + ".b1.conv", x, width, 1, 1, 1)));

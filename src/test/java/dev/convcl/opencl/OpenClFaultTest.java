@@ -216,9 +216,7 @@ class OpenClFaultTest {
     void layersWritingChannelWindowsFinishOnTheCpuPathIntoTheirChannels() {
         dev.convcl.Nets nets = new dev.convcl.Nets(29);
         int[] shape = {2, 6, 10, 9};
-        dev.convcl.Value x = nets.input("x", shape);
-        dev.convcl.Value y = nets.shuffleUnit("stage2.1", nets.shuffleDownUnit("stage2.0", x, 12));
-        dev.convcl.Graph g = nets.build("out", nets.inceptionBlock("mixed", y, 4));
+        dev.convcl.Graph g = nets.shuffleUnitsAndInception(shape);
         HostTensor input = dev.convcl.GraphTesting.random(nets.random(), shape);
         double[] expected = dev.convcl.GraphTesting.reference(g, Map.of("x", input)).get("out");
         try (dev.convcl.CompiledGraph net = engine.compile(g)) {
@@ -256,9 +254,7 @@ class OpenClFaultTest {
     void aWindowRefusedByTheGraphsOwnPlanIsLoweredAgainWithoutIt() {
         dev.convcl.Nets nets = new dev.convcl.Nets(29);
         int[] shape = {2, 6, 10, 9};
-        dev.convcl.Value x = nets.input("x", shape);
-        dev.convcl.Value y = nets.shuffleUnit("stage2.1", nets.shuffleDownUnit("stage2.0", x, 12));
-        dev.convcl.Graph g = nets.build("out", nets.inceptionBlock("mixed", y, 4));
+        dev.convcl.Graph g = nets.shuffleUnitsAndInception(shape);
         HostTensor input = dev.convcl.GraphTesting.random(nets.random(), shape);
         double[] expected = dev.convcl.GraphTesting.reference(g, Map.of("x", input)).get("out");
         AtomicInteger packed = new AtomicInteger();
