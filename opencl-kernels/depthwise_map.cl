@@ -5,18 +5,27 @@
  *
  * A work-item computes TH output rows of the whole width (NV vectors of VW outputs each, lanes past
  * OUT_W unused) of CB (n, k) planes in turn, its accumulators in registers. It reads each input row
- * of its tile once, from global memory, with no local-memory copy and no barrier: for each output
- * vector and kernel column j it loads the vector of the inputs that tap j reads (lane x reads input
- * column x*SW + j*DW - PW, zero where that column lies in the padding), then adds its product with
- * the broadcast weight (i, j) into every output row of the tile that the input row feeds through
- * kernel row i. The map's sizes are build options and every loop is unrolled, so which lanes read
- * padding and which output rows an input row feeds are compile-time constants (with TH = OUT_H,
- * the whole plane, so are the rows outside the image): nothing is tested per element, and at
- * stride 1 the compiler turns a tap's lane loads into vector loads.
+ * of its tile once, from global memory, with no local-memory copy and no barrier, and adds each
+ * tap's input vector, times the broadcast weight (i, j), into every output row of the tile that the
+ * input row feeds through kernel row i. The map's sizes are build options and every loop is
+ * unrolled, so which lanes read padding and which output rows an input row feeds are compile-time
+ * constants (with TH = OUT_H, the whole plane, so are the rows outside the image): nothing is
+ * tested per element.
+ * How a tap's input vector (lane x: input column x*SW + j*DW - PW, zero in the padding) is made:
+ *  - register rows (stride 1 or 2 along x, VW >= 2, a clang-based compiler such as POCL's): the
+ *    input row is loaded once as aligned vectors (the last one lane by lane, zeros past MAP_W); at
+ *    stride 2 each pair of them is split into its even and odd columns; each tap's vector is then
+ *    a constant lane shift of two neighbouring vectors (__builtin_shufflevector: one permute), the
+ *    vectors left of the row and past its end zeros. No unaligned or lane-by-lane load in the loop.
+ *  - lane loads (any other stride, VW = 1, other compilers): the vector is built lane by lane from
+ *    the row, the padding lanes compile-time zeros; at stride 1 the compiler makes vector loads.
  * The staged and row-reuse kernels (depthwise.cl) spend a 14- or 7-wide plane's time copying its
- * rows into local memory and on per-work-group set-up; on POCL (AVX-512) this one ran MobileNetV2's
- * 14x14 and 7x7 layers 2-3.5x as fast, as whole planes in one vector a row; wider rows in several
- * vectors were no faster than the staged kernel (docs/performance-notes.md, "Small depthwise maps").
+ * rows into local memory and on per-work-group set-up; on POCL (AVX-512) this one with lane loads ran
+ * MobileNetV2's 14x14 and 7x7 layers 2-3.5x as fast, as whole planes in one vector a row, but rows
+ * of several vectors no faster than the staged kernel and at stride 2 three times slower; with
+ * register rows the 28-, 56- and 112-wide rows of MobileNetV2 ran 1.3-2x as fast as the staged and
+ * row-reuse kernels, at stride 1 and 2 (docs/performance-notes.md, "Small depthwise maps" and
+ * "Register rows").
  *
  * Padding reads as zero and is multiplied like any input, so a NaN or infinite weight gives NaN
  * wherever one of its taps falls on the padding, and an input NaN reaches exactly the outputs
@@ -71,6 +80,86 @@
 #define TAP_INPUTS(p, v, j) (LANE(p, v, 0, j))
 #endif
 
+/* Register rows: see the header. */
+#if defined(__clang__) && (SW == 1 || SW == 2) && VW >= 2 && KW <= 9
+#define REG_ROWS 1
+#else
+#define REG_ROWS 0
+#endif
+
+#if REG_ROWS
+#define NA ((MAP_W + VW - 1) / VW) /* aligned vectors of an input row */
+/* Vector u of input row p: lanes past MAP_W zero. */
+#define ROW_LANE(p, u, l) ((u) * VW + (l) < MAP_W ? (p)[(u) * VW + (l)] : (real)0.0f)
+#if VW == 16
+#define ROW_TAIL(p, u)                                                                             \
+    ((realv)(ROW_LANE(p, u, 0), ROW_LANE(p, u, 1), ROW_LANE(p, u, 2), ROW_LANE(p, u, 3),             \
+             ROW_LANE(p, u, 4), ROW_LANE(p, u, 5), ROW_LANE(p, u, 6), ROW_LANE(p, u, 7),             \
+             ROW_LANE(p, u, 8), ROW_LANE(p, u, 9), ROW_LANE(p, u, 10), ROW_LANE(p, u, 11),           \
+             ROW_LANE(p, u, 12), ROW_LANE(p, u, 13), ROW_LANE(p, u, 14), ROW_LANE(p, u, 15)))
+#elif VW == 8
+#define ROW_TAIL(p, u)                                                                             \
+    ((realv)(ROW_LANE(p, u, 0), ROW_LANE(p, u, 1), ROW_LANE(p, u, 2), ROW_LANE(p, u, 3),             \
+             ROW_LANE(p, u, 4), ROW_LANE(p, u, 5), ROW_LANE(p, u, 6), ROW_LANE(p, u, 7)))
+#elif VW == 4
+#define ROW_TAIL(p, u) ((realv)(ROW_LANE(p, u, 0), ROW_LANE(p, u, 1), ROW_LANE(p, u, 2), ROW_LANE(p, u, 3)))
+#else
+#define ROW_TAIL(p, u) ((realv)(ROW_LANE(p, u, 0), ROW_LANE(p, u, 1)))
+#endif
+#define ROW_VECTOR(p, u) ((u) * VW + VW <= MAP_W ? VLOAD((p) + (u) * VW) : ROW_TAIL(p, u))
+
+/* Lane indices of __builtin_shufflevector over two vectors: VW consecutive from s, and every
+   second from p. */
+#define RUN2(s) (s), (s) + 1
+#define RUN4(s) RUN2(s), RUN2((s) + 2)
+#define RUN8(s) RUN4(s), RUN4((s) + 4)
+#define RUN16(s) RUN8(s), RUN8((s) + 8)
+#define EVEN2(p) (p), (p) + 2
+#define EVEN4(p) EVEN2(p), EVEN2((p) + 4)
+#define EVEN8(p) EVEN4(p), EVEN4((p) + 8)
+#define EVEN16(p) EVEN8(p), EVEN8((p) + 16)
+#define RUN(s) CAT(RUN, VW)(s)
+#define EVEN(p) CAT(EVEN, VW)(p)
+/* The even (p = 0) or odd (p = 1) lanes of the concatenation (a, b); p a constant. */
+#define PHASE_PAIR(a, b, p) __builtin_shufflevector(a, b, EVEN(p))
+
+/* Floor division and remainder of constants by VW and by SW. */
+#define FLOOR_DIV(a, d) ((a) >= 0 ? (a) / (d) : -((-(a) + (d) - 1) / (d)))
+/* Aligned vector u of the row held in a[] (zeros left of the row and past its end). */
+#define ROW_AT(u) ((u) >= 0 && (u) < NA ? a[(u) < 0 || (u) >= NA ? 0 : (u)] : (realv)(0.0f))
+/* Vector m of the row's columns of phase ph (columns m*VW*SW + l*SW + ph, lane l), zeros outside
+   the row. At stride 2 each phase's NP vectors are split from the row's once, into pv[ph][]. */
+#if SW == 1
+#define PHASE_AT(ph, m) ROW_AT(m)
+#else
+#define NP ((NA + 1) / 2)
+#define PHASE_AT(ph, m) ((m) >= 0 && (m) < NP ? pv[ph][(m) < 0 || (m) >= NP ? 0 : (m)] : (realv)(0.0f))
+#endif
+/* Tap j's input vector for output vector v: lane l reads column (v*VW + l + q)*SW + ph, where
+   j*DW - PW = q*SW + ph; that is lanes s .. s+VW-1 of phase ph's vectors m and m+1, where
+   v*VW + q = m*VW + s. With j a literal (REG_TAP below), q, ph and s are constant expressions, so
+   the shift is one __builtin_shufflevector before any loop is unrolled (a switch over s made the
+   row loop too large for the unroller at large tiles). */
+#define TAP_Q(j) FLOOR_DIV((j) * DW - PW, SW)
+#define TAP_PH(j) ((j) * DW - PW - TAP_Q(j) * SW)
+#define TAP_S(j) (TAP_Q(j) - FLOOR_DIV(TAP_Q(j), VW) * VW)
+#define TAP_M(v, j) ((v) + FLOOR_DIV(TAP_Q(j), VW))
+#define TAP_VECTOR(v, j)                                                                           \
+    __builtin_shufflevector(PHASE_AT(TAP_PH(j), TAP_M(v, j)), PHASE_AT(TAP_PH(j), TAP_M(v, j) + 1), RUN(TAP_S(j)))
+/* Tap j (a literal) of output vector v: its input vector times the weight (i, j) into every output
+   row of the tile that the input row r feeds through kernel row i. */
+#define REG_TAP(v, j)                                                                              \
+    if ((j) < KW) {                                                                                \
+        const realv x = TAP_VECTOR(v, (j) < KW ? (j) : 0);                                         \
+        _Pragma("unroll") for (int i = 0; i < KH; ++i) {                                           \
+            const int t = r - i * DH;                                                              \
+            if (t >= 0 && t % SH == 0 && t / SH < TH) {                                            \
+                acc[t / SH][v] = VFMA((realv)(w[i * KW + (j)]), x, acc[t / SH][v]);                \
+            }                                                                                      \
+        }                                                                                          \
+    }
+#endif
+
 /* Whether the tile is the whole plane: then its first row is 0 and every row test below is a
    compile-time constant. */
 #define WHOLE_PLANE (TH == OUT_H)
@@ -104,6 +193,26 @@ void depthwise_map(__global const real* restrict input,
             const int iy = iy0 + r;
             const bool inside = iy >= 0 && iy < MAP_H;
             const __global real* row = img + iy * MAP_W;
+#if REG_ROWS
+            realv a[NA];
+#pragma unroll
+            for (int u = 0; u < NA; ++u) {
+                a[u] = inside ? ROW_VECTOR(row, u) : (realv)(0.0f);
+            }
+#if SW == 2
+            realv pv[2][NP];
+#pragma unroll
+            for (int m = 0; m < NP; ++m) {
+                pv[0][m] = PHASE_PAIR(ROW_AT(2 * m), ROW_AT(2 * m + 1), 0);
+                pv[1][m] = PHASE_PAIR(ROW_AT(2 * m), ROW_AT(2 * m + 1), 1);
+            }
+#endif
+#pragma unroll
+            for (int v = 0; v < NV; ++v) {
+                REG_TAP(v, 0) REG_TAP(v, 1) REG_TAP(v, 2) REG_TAP(v, 3) REG_TAP(v, 4)
+                REG_TAP(v, 5) REG_TAP(v, 6) REG_TAP(v, 7) REG_TAP(v, 8)
+            }
+#else
 #pragma unroll
             for (int v = 0; v < NV; ++v) {
 #pragma unroll
@@ -121,6 +230,7 @@ void depthwise_map(__global const real* restrict input,
                     }
                 }
             }
+#endif
         }
         /* Epilogue: whole vectors inside the row at once, then the row's last, partial vector. */
 #pragma unroll

@@ -40,12 +40,31 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
     /**
      * The kernel's unrolled work for {@code t} on {@code s}, the measure of its build time: the input
      * rows a tile reads, times its vectors a row and kernel columns, times a tap's lane loads and
-     * multiply-adds ({@code vw + kh}).
+     * multiply-adds ({@code vw + kh}); with register rows ({@link #registerRows}) a tap's one shift
+     * and its multiply-adds ({@code 1 + kh}), plus the row's vector loads. Register-row tiles of
+     * 1,100-1,900 built in 1.1-1.8 s (3x3 on 128-wide rows, 16 rows; 5x5 at stride 2, 7 rows).
      */
     static long unrolled(Convolution s, Tile t) {
         long rows = (long) (t.th() - 1) * s.strideH() + (long) (s.kh() - 1) * s.dilH() + 1;
+        if (registerRows(s, t.vw())) {
+            return rows * ((long) t.nv() * s.kw() * (1 + s.kh()) + (s.w() + t.vw() - 1) / t.vw());
+        }
         return rows * t.nv() * s.kw() * (t.vw() + s.kh());
     }
+
+    /**
+     * Whether the kernel builds its tap vectors of {@code vw} floats on {@code s} from register rows (an input
+     * row loaded once as aligned vectors, each tap a constant lane shift of two of them; see
+     * depthwise_map.cl): at stride 1 or 2 along x, with kernels at most {@link #REGISTER_ROWS_MAX_KW}
+     * wide and vectors of 2 or more floats, on a clang-based compiler (POCL's, Intel's CPU
+     * runtime); otherwise, and on other compilers, from lane loads.
+     */
+    static boolean registerRows(Convolution s, int vw) {
+        return (s.strideW() == 1 || s.strideW() == 2) && s.kw() <= REGISTER_ROWS_MAX_KW && vw >= 2;
+    }
+
+    /** The widest kernel whose taps depthwise_map.cl builds from register rows (its REG_TAP list). */
+    static final int REGISTER_ROWS_MAX_KW = 9;
 
     /**
      * A tile of {@code depthwise_map.cl}: its build options VW, NV, TH, CB. A work-item computes

@@ -515,7 +515,8 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * {@link #accumulators}, else as many rows as do; a wider row: vectors of the register width (at
      * most {@link DepthwiseMapPlan#MAX_VECTORS}) and rows for half the accumulators, which left the
      * loads room in the layers measured (56x56: 4 rows of 4 vectors of 16 ran 1.3x as fast as 7;
-     * never the default, see {@link #prefersMap}).
+     * 112x112 with register rows: 2 rows of 7 vectors 1.3x as fast as 4), at least 2 where the
+     * kernel builds its taps from register rows, and 3/kw of them for kernels wider than 3 there.
      * Rows are balanced over the output height; planes a work-item as {@link #depthwiseChannels}
      * counts them (a 7x7 map: 4, 14x14: 1). None when the tile's unrolled work exceeds
      * {@link DepthwiseMapPlan#MAX_UNROLLED} (large or dilated kernels at a large stride).
@@ -534,7 +535,17 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         } else {
             vw = vectorWidth;
             nv = ceilDiv(spec.outW(), vw);
-            maxRows = Math.max(nv <= accumulators() ? 1 : 0, accumulators() / 2 / nv);
+            boolean registerRows = DepthwiseMapPlan.registerRows(spec, vw);
+            int rows = accumulators() / 2 / nv;
+            if (registerRows && spec.kw() > 3) {
+                // wider kernels keep more weights and shifted vectors live: 5x5 on 56-wide rows ran
+                // 2 rows 1.1x as fast as the staged tile, 3 rows 1.6x slower (AVX-512)
+                rows = rows * 3 / spec.kw();
+            }
+            // register rows: at least 2 rows, so each input row loaded feeds two output rows (with
+            // AVX2, 56-wide rows in 7 vectors ran 1.4x as fast with 2 rows as with 1, spilling)
+            int least = registerRows ? 2 : nv <= accumulators() ? 1 : 0;
+            maxRows = Math.max(least, rows);
         }
         if (nv > DepthwiseMapPlan.MAX_VECTORS || maxRows < 1) {
             return Optional.empty();
@@ -549,16 +560,25 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * Whether the default depthwise configuration of {@code spec} is a map tile (unless
      * {@link #prefersPlane} or {@link #prefersRows}): on a CPU device, where the preferred map tile
      * computes whole planes of output rows of at most 16 (one vector a row, as many rows as fit the
-     * {@link #accumulators}, a vector wider than a register counting as several). Measured on POCL
-     * with AVX-512 (docs/performance-notes.md, "Small depthwise maps"): MobileNet's 14x14 and 7x7
-     * layers 2-3.5x as fast as on the staged tiles, 28x28 at stride 2 as fast; wider rows (28x28 and
-     * 56x56 at stride 1, several vectors a row and row tiles) no faster or slower, so those stay
-     * candidates for the tuner. With AVX2 a 14-wide row takes two 8-float registers, and 14 rows' 28
-     * spill from 16: there only 7x7 maps (7 registers) default to it.
+     * {@link #accumulators}, a vector wider than a register counting as several), or rows wider
+     * than 16 that the kernel builds from register rows ({@link DepthwiseMapPlan#registerRows}:
+     * stride 1 or 2 along x). Measured on POCL with AVX-512 (docs/performance-notes.md, "Small
+     * depthwise maps" and "Register rows"): MobileNet's 14x14 and 7x7 layers 2-3.5x as fast as on
+     * the staged tiles; its 28-, 56- and 112-wide rows at stride 1 and 2 1.3-2x as fast as the
+     * staged and row-reuse tiles with register rows (with lane loads no faster, and 3x slower at
+     * stride 2); with AVX2 (POCL's pthread-haswell) the 56-wide rows 1.3x as fast. With AVX2 a
+     * 14-wide row takes two 8-float registers, and 14 rows' 28 spill from 16: there only 7x7 maps
+     * (7 registers) default to it among the narrow rows.
      */
     boolean prefersMap(Convolution spec) {
         Optional<DepthwiseMapPlan.Tile> t = mapPreferred(spec);
-        return t.isPresent() && t.get().nv() == 1 && t.get().th() == spec.outH();
+        if (t.isEmpty()) {
+            return false;
+        }
+        if (spec.outW() > 16) {
+            return DepthwiseMapPlan.registerRows(spec, t.get().vw());
+        }
+        return t.get().nv() == 1 && t.get().th() == spec.outH();
     }
 
     /**

@@ -187,6 +187,11 @@ class DepthwiseOpenClTest {
         "op=conv2d n=1 c=2 h=8 w=16 k=2 kh=9 kw=9 pad=4,2 dil=1,2 relu=1 groups=2",
         "op=conv2d n=2 c=2 h=20 w=29 k=4 kh=3 kw=3 pad=1 bias=1 groups=2",
         "op=conv2d n=1 c=3 h=37 w=9 k=3 kh=5 kw=3 stride=2,1 pad=2,1 dil=1 relu=1 groups=3",
+        // register rows: stride 2 along x with dilation 2, several vectors a row; stride 2 with a
+        // 5x5 kernel; and a kernel wider than 9, whose taps come from lane loads
+        "op=conv2d n=1 c=2 h=7 w=70 k=4 kh=3 kw=3 stride=1,2 pad=1,3 dil=1,2 groups=2 bias=1",
+        "op=conv2d n=2 c=3 h=11 w=45 k=3 kh=5 kw=5 stride=2 pad=2 groups=3 relu=1",
+        "op=conv2d n=1 c=2 h=4 w=30 k=2 kh=1 kw=11 pad=0,5 groups=2 bias=1",
     };
 
     /**
@@ -214,9 +219,12 @@ class DepthwiseOpenClTest {
         assertSelectionFollowsPreference(p::prefersMap, "depthwise[map ", "depthwise[", 800,
                 MAP_SPECS[0], MAP_SPECS[1], MAP_SPECS[2], MAP_SPECS[9]);
         assertEquals(DEVICE.context().info().isCpu(), p.prefersMap(Problems.parse(MAP_SPECS[2])));
-        // several vectors a row, or row tiles: the tuner's to choose, never the default
-        assertFalse(p.prefersMap(Problems.parse(MAP_SPECS[9])));
+        // several vectors a row at stride 1 or 2: register rows, the default on a CPU
+        assertEquals(DEVICE.context().info().isCpu(), p.prefersMap(Problems.parse(MAP_SPECS[9])));
+        assertEquals(DEVICE.context().info().isCpu(), p.prefersMap(Problems.parse(MAP_SPECS[11])));
+        // a 9-wide row in row tiles, not whole planes; taps from lane loads (a kernel wider than 9)
         assertFalse(p.prefersMap(Problems.parse(MAP_SPECS[10])));
+        assertFalse(p.prefersMap(Problems.parse(MAP_SPECS[13])));
         // rows wider than 8 vectors of 16, more than 81 taps: not the kernel's
         Convolution huge = Problems.parse("op=conv2d n=1 c=2 h=3 w=129 k=2 kh=3 kw=3 pad=1 groups=2");
         Convolution many = Problems.parse("op=conv2d n=1 c=2 h=7 w=7 k=2 kh=11 kw=9 pad=5,4 groups=2");

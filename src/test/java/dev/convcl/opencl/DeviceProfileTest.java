@@ -408,8 +408,10 @@ class DeviceProfileTest {
     /**
      * depthwise-map: the default for small maps whose whole planes' accumulators fit the registers
      * (MobileNet's 14x14 and 7x7 at stride 1 and 2 with AVX-512; only the 7x7 with AVX2, whose
-     * 14-wide rows take two registers each), never for large kernels (plane or rows), rows of
-     * several vectors (candidates only), or a GPU (one candidate there, never the default).
+     * 14-wide rows take two registers each), and for rows of several vectors at stride 1 or 2,
+     * which the kernel builds from register rows (row tiles of at least 2 rows); never for large
+     * kernels (plane or rows), rows of more than 8 vectors, other strides, or a GPU (one candidate
+     * there, never the default).
      */
     @Test
     void depthwiseMapIsTheDefaultForSmallMapsWhoseRowsFitTheRegisters() {
@@ -429,11 +431,28 @@ class DeviceProfileTest {
         assertTrue(narrow.depthwiseMapCandidates(dw14).stream().anyMatch(t -> t.vw() == 16 && t.nv() == 1),
                 narrow.depthwiseMapCandidates(dw14).toString());
         assertTile("map vw=8 nv=1 th=7 cb=4", narrow.depthwiseConfig(dw7), dw7);
+        // rows of several vectors at stride 1 and 2: register rows, row tiles of the register width
+        Convolution dw112 = Problems.parse("op=conv2d n=1 c=32 h=112 w=112 k=32 kh=3 kw=3 pad=1 groups=32");
+        Convolution dw112s2 = Problems.parse("op=conv2d n=1 c=96 h=112 w=112 k=96 kh=3 kw=3 stride=2 pad=1 groups=96");
+        Convolution dw28k5s2 = Problems.parse("op=conv2d n=1 c=96 h=56 w=56 k=96 kh=5 kw=5 stride=2 pad=2 groups=96");
+        assertTile("map vw=16 nv=4 th=3 cb=1", wide.depthwiseConfig(dw56), dw56);
+        assertTile("map vw=16 nv=7 th=2 cb=1", wide.depthwiseConfig(dw112), dw112);
+        assertTile("map vw=16 nv=4 th=3 cb=1", wide.depthwiseConfig(dw112s2), dw112s2);
+        assertTile("map vw=16 nv=2 th=4 cb=2", wide.depthwiseConfig(dw28k5s2), dw28k5s2);
+        Convolution dw56k5 = Problems.parse("op=conv2d n=1 c=128 h=56 w=56 k=128 kh=5 kw=5 pad=2 groups=128");
+        assertTile("map vw=16 nv=4 th=2 cb=2", wide.depthwiseConfig(dw56k5), dw56k5);
+        assertTile("map vw=8 nv=7 th=2 cb=2", narrow.depthwiseConfig(dw56), dw56);
+        assertTile("map vw=8 nv=7 th=2 cb=2", narrow.depthwiseConfig(dw112s2), dw112s2);
+        // 112 wide in 8-float vectors: 14 of them, more than the kernel unrolls
+        assertFalse(narrow.prefersMap(dw112));
+        assertFalse(narrow.depthwiseConfig(dw112).orElseThrow() instanceof DepthwiseMapPlan.Tile);
+        // stride 3 along x: lane loads, no faster than the staged kernel there; a kernel wider than 9: likewise
+        Convolution dw56s3 = Problems.parse("op=conv2d n=1 c=8 h=56 w=56 k=8 kh=3 kw=3 stride=3 pad=1 groups=8");
+        Convolution dw56k11 = Problems.parse("op=conv2d n=1 c=8 h=20 w=56 k=8 kh=1 kw=11 pad=0,5 groups=8");
         for (DeviceProfile p : List.of(wide, narrow)) {
-            // rows of several vectors: candidates (row tiles of the register width), never the default
-            assertFalse(p.prefersMap(dw56));
-            assertFalse(p.depthwiseConfig(dw56).orElseThrow() instanceof DepthwiseMapPlan.Tile);
-            assertFalse(p.depthwiseMapCandidates(dw56).isEmpty());
+            assertTrue(p.prefersMap(dw56));
+            assertFalse(p.prefersMap(dw56s3), p.depthwiseConfig(dw56s3).toString());
+            assertFalse(p.prefersMap(dw56k11), p.depthwiseConfig(dw56k11).toString());
             for (DepthwiseMapPlan.Tile t : p.depthwiseMapCandidates(dw56)) {
                 assertTrue(t.vw() * t.nv() >= 56 && t.th() < 56 && t.fits(dw56, p == wide ? AVX512 : AVX2), t.toString());
             }

@@ -425,7 +425,7 @@ class TuningTableTest {
         assertEquals(Optional.of(dcn), back.configOrDefault(KernelFamily.DEFORM, DCN, DEVICE));
         // no entry for the class: the device's default
         Convolution dw3 = Problems.parse("op=conv2d n=1 c=32 h=112 w=112 k=32 kh=3 kw=3 stride=1 pad=1 dil=1 groups=32");
-        assertEquals(DeviceProfile.of(DEVICE).depthwise(dw3).map(Object::toString),
+        assertEquals(DeviceProfile.of(DEVICE).depthwiseConfig(dw3).map(Object::toString),
                 back.configOrDefault(KernelFamily.DEPTHWISE, dw3, DEVICE));
         assertThrows(IllegalArgumentException.class,
                 () -> t.with(KernelFamily.DEPTHWISE, "huge", new TuningTable.Entry("cm vw=16 tm=32 tn=14 ls=1", 1, "")));
