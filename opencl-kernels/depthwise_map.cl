@@ -12,12 +12,14 @@
  * constants (with TH = OUT_H, the whole plane, so are the rows outside the image): nothing is
  * tested per element.
  * How a tap's input vector (lane x: input column x*SW + j*DW - PW, zero in the padding) is made:
- *  - register rows (stride 1 or 2 along x, VW >= 2, a clang-based compiler such as POCL's): the
- *    input row is loaded once as aligned vectors (the last one lane by lane, zeros past MAP_W); at
+ *  - register rows (stride 1 or 2 along x, VW >= 2, KW <= 9, a clang-based compiler such as
+ *    POCL's): the input row is loaded once as vectors of VW consecutive columns from its start
+ *    (vloadn, no alignment assumed; the last one lane by lane, zeros past MAP_W); at
  *    stride 2 each pair of them is split into its even and odd columns; each tap's vector is then
  *    a constant lane shift of two neighbouring vectors (__builtin_shufflevector: one permute), the
  *    vectors left of the row and past its end zeros. No unaligned or lane-by-lane load in the loop.
- *  - lane loads (any other stride, VW = 1, other compilers): the vector is built lane by lane from
+ *  - lane loads (any other stride, VW = 1, kernels wider than 9, other compilers): the vector is
+ *    built lane by lane from
  *    the row, the padding lanes compile-time zeros; at stride 1 the compiler makes vector loads.
  * The staged and row-reuse kernels (depthwise.cl) spend a 14- or 7-wide plane's time copying its
  * rows into local memory and on per-work-group set-up; on POCL (AVX-512) this one with lane loads ran

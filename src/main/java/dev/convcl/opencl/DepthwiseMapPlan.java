@@ -14,8 +14,11 @@ import java.util.Optional;
  * turn, its accumulators in registers, reading each input row of its tile once from global memory
  * (no local-memory copy, no barrier). With {@code th} the output height a work-item computes whole
  * planes and every row test is a compile-time constant: MobileNet's and ShuffleNet's 14x14 and 7x7
- * stages, where the staged and row-reuse kernels spend a plane's time on its copy and set-up. One
- * launch per call, on the call's device buffers.
+ * stages, where the staged and row-reuse kernels spend a plane's time on its copy and set-up. At
+ * stride 1 or 2 along x each input row is loaded once as vectors and each tap is a lane shift of
+ * two of them ({@link #registerRows}): on CPUs also the default for rows of up to 8 vectors
+ * (MobileNet's 28- to 112-wide layers, as row tiles). One launch per call, on the call's device
+ * buffers.
  */
 final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
     /** The word that starts a map tile's text and tells it from the other depthwise tiles. */
@@ -56,8 +59,10 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
      * Whether the kernel builds its tap vectors of {@code vw} floats on {@code s} from register rows (an input
      * row loaded once as aligned vectors, each tap a constant lane shift of two of them; see
      * depthwise_map.cl): at stride 1 or 2 along x, with kernels at most {@link #REGISTER_ROWS_MAX_KW}
-     * wide and vectors of 2 or more floats, on a clang-based compiler (POCL's, Intel's CPU
-     * runtime); otherwise, and on other compilers, from lane loads.
+     * wide and vectors of 2 or more floats. The kernel also needs a clang-based compiler (POCL's,
+     * Intel's CPU runtime, oclgrind's); this method assumes one, as the CPU devices the profile
+     * defaults for have: elsewhere the kernel builds the same tile from lane loads, slower at
+     * stride 2, and {@link #unrolled} underestimates its build.
      */
     static boolean registerRows(Convolution s, int vw) {
         return (s.strideW() == 1 || s.strideW() == 2) && s.kw() <= REGISTER_ROWS_MAX_KW && vw >= 2;

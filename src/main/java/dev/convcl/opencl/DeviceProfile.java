@@ -515,8 +515,9 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * {@link #accumulators}, else as many rows as do; a wider row: vectors of the register width (at
      * most {@link DepthwiseMapPlan#MAX_VECTORS}) and rows for half the accumulators, which left the
      * loads room in the layers measured (56x56: 4 rows of 4 vectors of 16 ran 1.3x as fast as 7;
-     * 112x112 with register rows: 2 rows of 7 vectors 1.3x as fast as 4), at least 2 where the
-     * kernel builds its taps from register rows, and 3/kw of them for kernels wider than 3 there.
+     * 112x112 with register rows: 2 rows of 7 vectors 1.3x as fast as 4), 3/kw of them for kernels
+     * wider than 3 where the kernel builds its taps from register rows, and there at least 2 rows
+     * whatever the registers (measured with AVX2's 16; a device with fewer registers spills).
      * Rows are balanced over the output height; planes a work-item as {@link #depthwiseChannels}
      * counts them (a 7x7 map: 4, 14x14: 1). None when the tile's unrolled work exceeds
      * {@link DepthwiseMapPlan#MAX_UNROLLED} (large or dilated kernels at a large stride).
@@ -562,21 +563,27 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
      * computes whole planes of output rows of at most 16 (one vector a row, as many rows as fit the
      * {@link #accumulators}, a vector wider than a register counting as several), or rows wider
      * than 16 that the kernel builds from register rows ({@link DepthwiseMapPlan#registerRows}:
-     * stride 1 or 2 along x). Measured on POCL with AVX-512 (docs/performance-notes.md, "Small
-     * depthwise maps" and "Register rows"): MobileNet's 14x14 and 7x7 layers 2-3.5x as fast as on
-     * the staged tiles; its 28-, 56- and 112-wide rows at stride 1 and 2 1.3-2x as fast as the
-     * staged and row-reuse tiles with register rows (with lane loads no faster, and 3x slower at
-     * stride 2); with AVX2 (POCL's pthread-haswell) the 56-wide rows 1.3x as fast. With AVX2 a
+     * stride 1 or 2 along x) with kernels at most {@link #MAP_WIDE_MAX_KW} wide. Measured on POCL
+     * (docs/performance-notes.md, "Small depthwise maps" and "Register rows"): MobileNet's 14x14
+     * and 7x7 layers 2-3.5x as fast as on the staged tiles (AVX-512); with register rows, in
+     * `bench`, the stride-2 and 28-wide 3x3 layers of MobileNetV2, V3 and ShuffleNetV2 1.3-3x as
+     * fast and RepLKNet's 5x5 on 56x56 1.7x, while the 56- and 112-wide stride-1 layers, bound by
+     * memory there, were as fast (1.3-2x with their data in cache); with AVX2 (POCL's
+     * pthread-haswell, in cache) 56-wide rows 1.4x as fast. 7x7 kernels on wide rows ran slower
+     * than on the staged kernel (a reviewer's run beside a CI job): they keep it. With AVX2 a
      * 14-wide row takes two 8-float registers, and 14 rows' 28 spill from 16: there only 7x7 maps
      * (7 registers) default to it among the narrow rows.
      */
+    /** The widest kernel for which {@link #prefersMap} takes the map kernel on rows wider than 16 (measured: 3 and 5). */
+    static final int MAP_WIDE_MAX_KW = 5;
+
     boolean prefersMap(Convolution spec) {
         Optional<DepthwiseMapPlan.Tile> t = mapPreferred(spec);
         if (t.isEmpty()) {
             return false;
         }
         if (spec.outW() > 16) {
-            return DepthwiseMapPlan.registerRows(spec, t.get().vw());
+            return spec.kw() <= MAP_WIDE_MAX_KW && DepthwiseMapPlan.registerRows(spec, t.get().vw());
         }
         return t.get().nv() == 1 && t.get().th() == spec.outH();
     }

@@ -189,9 +189,14 @@ class DepthwiseOpenClTest {
         "op=conv2d n=1 c=3 h=37 w=9 k=3 kh=5 kw=3 stride=2,1 pad=2,1 dil=1 relu=1 groups=3",
         // register rows: stride 2 along x with dilation 2, several vectors a row; stride 2 with a
         // 5x5 kernel; and a kernel wider than 9, whose taps come from lane loads
-        "op=conv2d n=1 c=2 h=7 w=70 k=4 kh=3 kw=3 stride=1,2 pad=1,3 dil=1,2 groups=2 bias=1",
+        "op=conv2d n=1 c=2 h=7 w=60 k=4 kh=3 kw=3 stride=1,2 pad=1,3 dil=1,2 groups=2 bias=1",
         "op=conv2d n=2 c=3 h=11 w=45 k=3 kh=5 kw=5 stride=2 pad=2 groups=3 relu=1",
         "op=conv2d n=1 c=2 h=4 w=30 k=2 kh=1 kw=11 pad=0,5 groups=2 bias=1",
+        // padding of more than two 2-float vectors on the left; dilation 3 at stride 2; and stride 3
+        // on rows of several vectors (lane loads)
+        "op=conv2d n=1 c=2 h=5 w=12 k=2 kh=3 kw=3 pad=0,5 groups=2",
+        "op=conv2d n=1 c=2 h=6 w=40 k=4 kh=3 kw=3 stride=1,2 pad=1,4 dil=1,3 groups=2 bias=1",
+        "op=conv2d n=1 c=2 h=9 w=80 k=2 kh=3 kw=3 stride=3 pad=1 groups=2 relu=1",
     };
 
     /**
@@ -225,6 +230,8 @@ class DepthwiseOpenClTest {
         // a 9-wide row in row tiles, not whole planes; taps from lane loads (a kernel wider than 9)
         assertFalse(p.prefersMap(Problems.parse(MAP_SPECS[10])));
         assertFalse(p.prefersMap(Problems.parse(MAP_SPECS[13])));
+        // stride 3 along x: lane loads, the staged kernel's class
+        assertFalse(p.prefersMap(Problems.parse(MAP_SPECS[16])));
         // rows wider than 8 vectors of 16, more than 81 taps: not the kernel's
         Convolution huge = Problems.parse("op=conv2d n=1 c=2 h=3 w=129 k=2 kh=3 kw=3 pad=1 groups=2");
         Convolution many = Problems.parse("op=conv2d n=1 c=2 h=7 w=7 k=2 kh=11 kw=9 pad=5,4 groups=2");

@@ -449,10 +449,13 @@ class DeviceProfileTest {
         // stride 3 along x: lane loads, no faster than the staged kernel there; a kernel wider than 9: likewise
         Convolution dw56s3 = Problems.parse("op=conv2d n=1 c=8 h=56 w=56 k=8 kh=3 kw=3 stride=3 pad=1 groups=8");
         Convolution dw56k11 = Problems.parse("op=conv2d n=1 c=8 h=20 w=56 k=8 kh=1 kw=11 pad=0,5 groups=8");
+        // a 7x7 on wide rows: register rows, but slower than the staged kernel where measured
+        Convolution dw56k7 = Problems.parse("op=conv2d n=1 c=96 h=56 w=56 k=96 kh=7 kw=7 pad=3 groups=96");
         for (DeviceProfile p : List.of(wide, narrow)) {
             assertTrue(p.prefersMap(dw56));
             assertFalse(p.prefersMap(dw56s3), p.depthwiseConfig(dw56s3).toString());
             assertFalse(p.prefersMap(dw56k11), p.depthwiseConfig(dw56k11).toString());
+            assertFalse(p.prefersMap(dw56k7), p.depthwiseConfig(dw56k7).toString());
             for (DepthwiseMapPlan.Tile t : p.depthwiseMapCandidates(dw56)) {
                 assertTrue(t.vw() * t.nv() >= 56 && t.th() < 56 && t.fits(dw56, p == wide ? AVX512 : AVX2), t.toString());
             }

@@ -166,7 +166,7 @@ class KernelEpilogueOpenClTest {
             all.add(new Variant("depthwise-map", null, p, List.of()));
             all.add(new Variant("depthwise-map", "map vw=4 nv=6 th=2 cb=2", p, List.of()));
         }
-        // output rows of 12, 5 of them: the map kernel's (lane loads on the rows along y at stride 2)
+        // output rows of 12, 5 of them, stride 2 along y only: the map kernel's (register rows)
         all.add(new Variant("depthwise-map", null, depthwise3, List.of()));
         all.add(new Variant("depthwise-map", "map vw=8 nv=2 th=2 cb=3", depthwise3, List.of()));
         for (String p : List.of(deform1, deform2)) {
