@@ -205,6 +205,17 @@ class OpenClFaultTest {
         assertRecovered();
     }
 
+    /** The channel-window network of the two tests below (batch 2), an input and its reference output. */
+    private record WindowNet(dev.convcl.Graph graph, HostTensor input, double[] expected) {
+        static WindowNet make() {
+            dev.convcl.Nets nets = new dev.convcl.Nets(29);
+            int[] shape = {2, 6, 10, 9};
+            dev.convcl.Graph g = nets.shuffleUnitsAndInception(shape);
+            HostTensor input = dev.convcl.GraphTesting.random(nets.random(), shape);
+            return new WindowNet(g, input, dev.convcl.GraphTesting.reference(g, Map.of("x", input)).get("out"));
+        }
+    }
+
     /**
      * A compiled graph whose convolutions write their parts of concatenations, and read a slice,
      * through channel windows (ShuffleNetV2 units at stride 2 and 1, an Inception block, batch 2):
@@ -214,11 +225,10 @@ class OpenClFaultTest {
      */
     @Test
     void layersWritingChannelWindowsFinishOnTheCpuPathIntoTheirChannels() {
-        dev.convcl.Nets nets = new dev.convcl.Nets(29);
-        int[] shape = {2, 6, 10, 9};
-        dev.convcl.Graph g = nets.shuffleUnitsAndInception(shape);
-        HostTensor input = dev.convcl.GraphTesting.random(nets.random(), shape);
-        double[] expected = dev.convcl.GraphTesting.reference(g, Map.of("x", input)).get("out");
+        WindowNet w = WindowNet.make();
+        dev.convcl.Graph g = w.graph();
+        HostTensor input = w.input();
+        double[] expected = w.expected();
         try (dev.convcl.CompiledGraph net = engine.compile(g)) {
             assertTrue(dev.convcl.GraphTesting.relativeL2(expected, net.run(input).toArray()) <= 1e-5, "healthy run");
             List<String> gemmSteps = net.steps().stream().filter(s -> s.implementation().equals("gemm"))
@@ -252,11 +262,10 @@ class OpenClFaultTest {
      */
     @Test
     void aWindowRefusedByTheGraphsOwnPlanIsLoweredAgainWithoutIt() {
-        dev.convcl.Nets nets = new dev.convcl.Nets(29);
-        int[] shape = {2, 6, 10, 9};
-        dev.convcl.Graph g = nets.shuffleUnitsAndInception(shape);
-        HostTensor input = dev.convcl.GraphTesting.random(nets.random(), shape);
-        double[] expected = dev.convcl.GraphTesting.reference(g, Map.of("x", input)).get("out");
+        WindowNet w = WindowNet.make();
+        dev.convcl.Graph g = w.graph();
+        HostTensor input = w.input();
+        double[] expected = w.expected();
         AtomicInteger packed = new AtomicInteger();
         ctx.injectFaults((s, what) -> s == OpenClContext.FaultSite.ALLOCATE && "weight (packed)".equals(what)
                 && packed.incrementAndGet() == 8 ? CL_MEM_OBJECT_ALLOCATION_FAILURE : CL_SUCCESS);
