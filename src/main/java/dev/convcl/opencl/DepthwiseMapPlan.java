@@ -194,10 +194,14 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
         DepthwisePlan.setArgs(kernel, b, spec);
     }
 
+    /**
+     * Row tiles first, then planes: a CPU runtime runs consecutive work-groups along the first
+     * dimension, so each plane's rows are read in order (depthwise_map.cl's NDRange note).
+     */
     @Override
     long[] globalSize() {
         long planes = (long) spec.n() * spec.k();
-        return new long[] {(planes + tile.cb() - 1) / tile.cb(), (spec.outH() + tile.th() - 1) / tile.th()};
+        return new long[] {(spec.outH() + tile.th() - 1) / tile.th(), (planes + tile.cb() - 1) / tile.cb()};
     }
 
     @Override
