@@ -226,7 +226,8 @@ class DeviceProfileTest {
     /**
      * MobileNetV2's and ResNet-50's 1x1 layers (docs/performance-notes.md, "Pointwise tiles on the
      * CPU device" and "1x1: channel tiles first"). Order: channel tiles first where the weights
-     * are at most half the input (2K <= H*W) and K > 16, else pixel tiles first. Tile: in pixel
+     * are at most half the input (2K <= H*W) and K > 16, or K <= 16 in several channel tiles of
+     * the pixel-vector tile, else pixel tiles first. Tile: in pixel
      * order, the channel-vector tile unless C <= 2 vectors or K < 2 vectors; in channel order with
      * AVX-512 at stride 1 on maps of more than 1024 pixels, the pixel-vector tile (measured
      * 1.2-2x faster there, slower on 28x28 and 14x14), otherwise the pixel order's tile.
@@ -241,11 +242,11 @@ class DeviceProfileTest {
             "op=conv2d n=1 c=320 h=7 w=7 k=1280 kh=1 kw=1",    // 4: long reduction, 49 pixels < K
             "op=conv2d n=1 c=256 h=56 w=56 k=64 kh=1 kw=1",    // 5: long reduction, 3136 pixels
             "op=conv2d n=1 c=24 h=56 w=56 k=48 kh=1 kw=1 stride=2", // 6: strided: never pv
-            "op=conv2d n=1 c=64 h=56 w=56 k=16 kh=1 kw=1",     // 7: one channel tile of 16
+            "op=conv2d n=1 c=64 h=56 w=56 k=16 kh=1 kw=1",     // 7: K = 16: one channel-vector tile, four pixel-vector ones
             "op=conv2d n=1 c=512 h=28 w=28 k=128 kh=1 kw=1",   // 8: long reduction, 784 pixels: no pv
             "op=conv2d n=1 c=128 h=28 w=28 k=512 kh=1 kw=1",   // 9: K more than half the pixels
         };
-        String avx512 = "PV/C PV/C PV/C CM/P CM/P PV/C CM/C PV/P CM/C CM/P";
+        String avx512 = "PV/C PV/C PV/C CM/P CM/P PV/C CM/C PV/C CM/C CM/P";
         String avx2 = "PV/C CM/C CM/C CM/P CM/P CM/C CM/C CM/P CM/C CM/P";
         for (OpenClDeviceInfo d : List.of(AVX512, AVX2)) {
             DeviceProfile p = DeviceProfile.of(d);
@@ -261,6 +262,11 @@ class DeviceProfileTest {
             }
             assertEquals(d == AVX512 ? avx512 : avx2, kinds.toString(), d.name());
         }
+        // K = 16 on a map smaller than twice it stays in pixel order (the weights outweigh the input)
+        assertEquals(GemmConfig.Order.PIXELS, DeviceProfile.of(AVX512).gemm(Problems.parse("op=conv2d n=1 c=16 h=5 w=5 k=16 kh=1 kw=1")).order());
+        // MobileNetV2's 32-to-16 on 112x112: AVX-512's 4-channel pixel-vector tile, channel tiles first
+        assertEquals(GemmConfig.pv(16, 4, 64, 1).withOrder(GemmConfig.Order.CHANNELS),
+                DeviceProfile.of(AVX512).gemm(Problems.parse("op=conv2d n=1 c=32 h=112 w=112 k=16 kh=1 kw=1")));
         // groups of few output channels keep their pixel vectors whatever the reduction, in pixel order
         Convolution narrow = Problems.parse("op=conv2d n=1 c=512 h=14 w=14 k=512 kh=3 kw=3 pad=1 groups=64");
         assertEquals(GemmConfig.pv(16, 4, 64, 1), DeviceProfile.of(AVX512).gemm(narrow));
