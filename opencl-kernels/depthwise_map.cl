@@ -49,11 +49,14 @@
  * Kernel arguments: input, weight, bias (any buffer without HAS_BIAS), sum (the sum post-op's
  *   tensor, of the output's shape; any buffer without one), output, N, C, H, W, K, OH, OW (the
  *   sizes are those of the build options; only N and K are read).
- * NDRange: global (ceil(OUT_H / TH), ceil(N*K / CB)), local (1, 1): the row tiles of a plane first,
- *   so that a CPU runtime, which runs consecutive work-groups along the first dimension in turn, reads
- *   each plane's rows in order (the halo rows of the tile before still in its caches) instead of one
- *   tile of every plane in turn, a page apart: 2.1-2.2x as fast for MobileNetV2's 144x56x56 layer at
- *   batch 32 on POCL (memory-bound there), 1.3-1.5x at batch 8 (docs/performance-notes.md).
+ * NDRange: 1-D, global ceil(OUT_H / TH) * ceil(N*K / CB), local 1: work-item g computes row tile
+ *   g % ceil(OUT_H / TH) of plane block g / ceil(OUT_H / TH). So a CPU runtime, which runs
+ *   consecutive work-groups in turn, reads each plane's rows in order (the halo rows of the tile
+ *   before still in its caches) instead of one tile of every plane in turn, a page apart: 2.1-2.2x
+ *   as fast for MobileNetV2's 144x56x56 layer at batch 32 on POCL (memory-bound there), 1.3-1.5x at
+ *   batch 8 (docs/performance-notes.md, "Depthwise row tiles in plane order"). One dimension, as
+ *   the planes-first 2-D range had them in its first: a GPU runtime may bound the work-groups of
+ *   its other dimensions (CUDA's grids, under NVIDIA's OpenCL: 65535).
  * Local memory: none.
  */
 
@@ -169,6 +172,8 @@
 /* Whether the tile is the whole plane: then its first row is 0 and every row test below is a
    compile-time constant. */
 #define WHOLE_PLANE (TH == OUT_H)
+/* Row tiles of a plane. */
+#define ROW_TILES ((OUT_H + TH - 1) / TH)
 /* Input rows a tile of TH output rows reads. */
 #define TILE_ROWS ((TH - 1) * SH + (KH - 1) * DH + 1)
 
@@ -176,9 +181,11 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void depthwise_map(__global const real* restrict input,
                    CONV_TAIL_ARGS)
 {
-    const int nk0 = (int)get_global_id(1) * CB;
+    /* work-item g: row tile g % ROW_TILES of plane block g / ROW_TILES (row tiles of a plane in turn) */
+    const int g = (int)get_global_id(0);
+    const int nk0 = g / ROW_TILES * CB;
     const int nk1 = min(nk0 + CB, N * K);
-    const int oy0 = WHOLE_PLANE ? 0 : (int)get_global_id(0) * TH;
+    const int oy0 = WHOLE_PLANE ? 0 : g % ROW_TILES * TH;
     const int iy0 = oy0 * SH - PH; /* the input row of the tile's first output row's first tap */
     for (int nk = nk0; nk < nk1; ++nk) {
         const int n = nk / K;

@@ -195,17 +195,17 @@ final class DepthwiseMapPlan extends TiledConvPlan<DepthwiseMapPlan.Tile> {
     }
 
     /**
-     * Row tiles first, then planes: a CPU runtime runs consecutive work-groups along the first
-     * dimension, so each plane's rows are read in order (depthwise_map.cl's NDRange note).
+     * One dimension, a plane's row tiles in turn: a CPU runtime runs consecutive work-groups in
+     * turn, so each plane's rows are read in order (depthwise_map.cl's NDRange note).
      */
     @Override
     long[] globalSize() {
         long planes = (long) spec.n() * spec.k();
-        return new long[] {(spec.outH() + tile.th() - 1) / tile.th(), (planes + tile.cb() - 1) / tile.cb()};
+        return new long[] {(spec.outH() + tile.th() - 1) / tile.th() * ((planes + tile.cb() - 1) / tile.cb())};
     }
 
     @Override
     long[] localSize() {
-        return new long[] {1, 1};
+        return new long[] {1};
     }
 }
