@@ -90,18 +90,22 @@ final class GemmDefaults {
 
     /**
      * Whether a 1x1 layer of 16 output channels or fewer (below {@link #channelTilesFirst}'s bound),
-     * whose weights are at most half its input as there, takes its register tile in channel order
-     * because that tile is a pixel-vector one with fewer channel rows than the layer has outputs:
-     * in pixel order each of its channel tiles streams the whole input again (AVX-512's 4-channel
-     * tile makes four of MobileNetV2's 32-to-16 on 112x112, 1.6 MB of input an image). In channel
-     * order, device tensors on POCL (Zen 5, medians of 40 calls): that layer 0.130 against 0.201 ms
-     * at batch 1, 0.565 against 1.333 at batch 8; 64-to-16 on 56x56 0.112 against 0.149 at batch
-     * 1, at batch 8 0.41-0.45 against 0.38-0.52 (three of four runs faster); 16-to-16 on 56x56
-     * 0.105 against 0.111 and 0.198 against 0.246.
+     * whose weights are at most half its input (2K <= H*W, as there), takes its register tile in
+     * channel order because that tile is a pixel-vector one of 16-float vectors with fewer channel
+     * rows than the layer has outputs: in pixel order each of its channel tiles streams the whole
+     * input again (AVX-512's 4-channel tile makes four of MobileNetV2's 32-to-16 on 112x112, 1.6 MB
+     * of input an image). In channel order, device tensors on POCL (Zen 5, medians of 40 calls):
+     * that layer 0.130 against 0.201 ms at batch 1, 0.565 against 1.333 at batch 8; 64-to-16 on
+     * 56x56 0.112 against 0.149 at batch 1, at batch 8 0.41-0.45 against 0.38-0.52 (three of four
+     * runs faster); 16-to-16 on 56x56 0.105 against 0.111 and 0.198 against 0.246
+     * (docs/performance-notes.md, "Depthwise row tiles in plane order"). Narrower vectors (AVX2's
+     * 2-channel tile) were not measured and keep pixel order. A layer with a sum step whose default
+     * this is (K <= 16: the sum tile's rule, {@link #sumPrefersPixelVectors}, concerns channel-vector
+     * defaults) takes it in channel order too; the sum was not measured there.
      */
     static boolean splitsFewChannels(Convolution spec, GemmConfig tile) {
         return isPlainPointwise(spec) && spec.k() <= 16 && 2L * spec.k() <= (long) spec.h() * spec.w()
-                && tile.kind() == GemmConfig.Kind.PV && tile.tm() < spec.k();
+                && tile.kind() == GemmConfig.Kind.PV && tile.vw() >= 16 && tile.tm() < spec.k();
     }
 
     /** Whether {@code tile}, a channel-vector tile, gives way to {@link #sumTile} for {@code spec} ({@link #sumPrefersPixelVectors}). */
@@ -146,7 +150,8 @@ final class GemmDefaults {
      * ({@link GemmConfig.Order#CHANNELS}; unless {@link #sumPrefersPixelVectors} gives the problem
      * {@link #sumTile}, in pixel order, instead of a channel-vector tile): a 1x1 convolution without groups whose weights
      * (K x C) are at most half its input (C x H x W: output channels at most half the input
-     * pixels) and that has more than one channel tile of 16. In pixel order each channel tile
+     * pixels) and that has more than one channel tile of 16 (with 16 or fewer, see
+     * {@link #splitsFewChannels}, which puts some of those in channel order too). In pixel order each channel tile
      * streams the whole input again (3.2 MB for ResNet-50's 256-to-64 1x1 on 56x56, beyond a
      * core's L2); in channel order the input is read once and the small weights stay in cache.
      * Measured with POCL on AVX-512 and on its AVX2 target: 1.3-2x faster on the three 1x1

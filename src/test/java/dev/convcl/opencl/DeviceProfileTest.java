@@ -264,9 +264,18 @@ class DeviceProfileTest {
         }
         // K = 16 on a map smaller than twice it stays in pixel order (the weights outweigh the input)
         assertEquals(GemmConfig.Order.PIXELS, DeviceProfile.of(AVX512).gemm(Problems.parse("op=conv2d n=1 c=16 h=5 w=5 k=16 kh=1 kw=1")).order());
-        // MobileNetV2's 32-to-16 on 112x112: AVX-512's 4-channel pixel-vector tile, channel tiles first
-        assertEquals(GemmConfig.pv(16, 4, 64, 1).withOrder(GemmConfig.Order.CHANNELS),
-                DeviceProfile.of(AVX512).gemm(Problems.parse("op=conv2d n=1 c=32 h=112 w=112 k=16 kh=1 kw=1")));
+        // MobileNetV2's 32-to-16 on 112x112: AVX-512's 4-channel pixel-vector tile, channel tiles
+        // first; AVX2's one channel-vector tile of 16, pixel order
+        Convolution narrowOut = Problems.parse("op=conv2d n=1 c=32 h=112 w=112 k=16 kh=1 kw=1");
+        assertEquals(GemmConfig.pv(16, 4, 64, 1).withOrder(GemmConfig.Order.CHANNELS), DeviceProfile.of(AVX512).gemm(narrowOut));
+        assertEquals(GemmConfig.cm(8, 16, 6, 1), DeviceProfile.of(AVX2).gemm(narrowOut));
+        // K = 4 is one tile of AVX-512's 4 channel rows: pixel order
+        assertEquals(GemmConfig.Order.PIXELS,
+                DeviceProfile.of(AVX512).gemm(Problems.parse("op=conv2d n=1 c=32 h=56 w=56 k=4 kh=1 kw=1")).order());
+        // AVX2's 2-row pixel-vector tile of a 16-to-16 on 56x56 keeps pixel order (not measured)
+        GemmConfig avx2Narrow = DeviceProfile.of(AVX2).gemm(Problems.parse("op=conv2d n=1 c=16 h=56 w=56 k=16 kh=1 kw=1"));
+        assertEquals(GemmConfig.Kind.PV, avx2Narrow.kind());
+        assertEquals(GemmConfig.Order.PIXELS, avx2Narrow.order());
         // groups of few output channels keep their pixel vectors whatever the reduction, in pixel order
         Convolution narrow = Problems.parse("op=conv2d n=1 c=512 h=14 w=14 k=512 kh=3 kw=3 pad=1 groups=64");
         assertEquals(GemmConfig.pv(16, 4, 64, 1), DeviceProfile.of(AVX512).gemm(narrow));
