@@ -225,7 +225,8 @@ class DeviceProfileTest {
 
     /**
      * MobileNetV2's and ResNet-50's 1x1 layers (docs/performance-notes.md, "Pointwise tiles on the
-     * CPU device" and "1x1: channel tiles first"). Order: channel tiles first where the weights
+     * CPU device", "1x1: channel tiles first" and, for K <= 16, "Depthwise row tiles in plane
+     * order"). Order: channel tiles first where the weights
      * are at most half the input (2K <= H*W) and K > 16, or K <= 16 in several channel tiles of
      * the pixel-vector tile, else pixel tiles first. Tile: in pixel
      * order, the channel-vector tile unless C <= 2 vectors or K < 2 vectors; in channel order with
