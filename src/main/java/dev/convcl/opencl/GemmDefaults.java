@@ -104,7 +104,7 @@ final class GemmDefaults {
      * defaults) takes it in channel order too; the sum was not measured there.
      */
     static boolean splitsFewChannels(Convolution spec, GemmConfig tile) {
-        return isPlainPointwise(spec) && spec.k() <= 16 && 2L * spec.k() <= (long) spec.h() * spec.w()
+        return weightsAtMostHalfTheInput(spec) && spec.k() <= 16
                 && tile.kind() == GemmConfig.Kind.PV && tile.vw() >= 16 && tile.tm() < spec.k();
     }
 
@@ -162,7 +162,16 @@ final class GemmDefaults {
      * grouped ones 2x slower (consecutive work-groups would read different groups).
      */
     static boolean channelTilesFirst(Convolution spec) {
-        return isPlainPointwise(spec) && spec.k() > 16 && 2L * spec.k() <= (long) spec.h() * spec.w();
+        return weightsAtMostHalfTheInput(spec) && spec.k() > 16;
+    }
+
+    /**
+     * A 1x1 convolution without groups whose weights (K x C) are at most half its input (C x H x W:
+     * 2K <= H*W), the condition of both channel-order rules ({@link #channelTilesFirst},
+     * {@link #splitsFewChannels}).
+     */
+    private static boolean weightsAtMostHalfTheInput(Convolution spec) {
+        return isPlainPointwise(spec) && 2L * spec.k() <= (long) spec.h() * spec.w();
     }
 
     /** Input pixels above which a 1x1 layer in channel order takes the pixel-vector tile with AVX-512 (56x56 does, 28x28 not). */
