@@ -172,11 +172,21 @@ final class BenchBatches {
      * the next timed call, a larger one reads them from memory.
      */
     static String judgement(List<Point> points, long cacheBytes) {
+        return judgement(points, cacheBytes, Double.NaN);
+    }
+
+    /**
+     * As {@link #judgement(List, long)}; with {@code streamGbPerS}, the memory bandwidth measured
+     * on the host (GB/s, {@code convcl peak}'s triad; NaN or not positive if unknown), a slower
+     * line's note also gives the rate at which each batch moved its tensors and the largest batch's
+     * share of that bandwidth: the limit a batch whose tensors no cache holds runs against.
+     */
+    static String judgement(List<Point> points, long cacheBytes, double streamGbPerS) {
         String v = verdict(points);
         if (v.isEmpty()) {
             return "no slower";
         }
-        String note = cacheNote(points, cacheBytes);
+        String note = cacheNote(points, cacheBytes, streamGbPerS);
         v = note.isEmpty() ? v : v + " (" + note + ")";
         return busiest(points) > BUSY_CORES ? "not judged (machine busy): " + v : "slower: " + v;
     }
@@ -186,10 +196,26 @@ final class BenchBatches {
      * no point knows its bytes; MB are 10^6 bytes throughout.
      */
     static String cacheNote(List<Point> points, long cacheBytes) {
+        return cacheNote(points, cacheBytes, Double.NaN);
+    }
+
+    /**
+     * As {@link #cacheNote(List, long)}; with a measured memory bandwidth ({@code streamGbPerS} GB/s,
+     * positive) each batch's bytes also give their rate, {@code 115.6 MB at n=32 (34.4 GB/s)}, and
+     * the note ends with the largest batch's share of the bandwidth: {@code memory streams 58.4 GB/s
+     * (convcl peak's triad): n=32 at 59% of it}. GB/s are 10^9 bytes a second.
+     */
+    static String cacheNote(List<Point> points, long cacheBytes, double streamGbPerS) {
+        boolean stream = streamGbPerS > 0;
         List<String> moves = new ArrayList<>();
+        Point largest = null;
         for (Point p : points) {
             if (p.bytesPerCall() >= 0) {
-                moves.add(String.format(Locale.ROOT, "%.1f MB at n=%d", p.bytesPerCall() / 1e6, p.batch()));
+                String rate = stream ? String.format(Locale.ROOT, " (%.1f GB/s)", gbPerS(p)) : "";
+                moves.add(String.format(Locale.ROOT, "%.1f MB at n=%d", p.bytesPerCall() / 1e6, p.batch()) + rate);
+                if (largest == null || p.batch() > largest.batch()) {
+                    largest = p;
+                }
             }
         }
         if (moves.isEmpty()) {
@@ -198,7 +224,14 @@ final class BenchBatches {
         String cache = cacheBytes > 0
                 ? String.format(Locale.ROOT, "last-level cache %.1f MB", cacheBytes / 1e6)
                 : "last-level cache unknown";
-        return "a call moves " + String.join(", ", moves) + "; " + cache;
+        String limit = stream ? String.format(Locale.ROOT, "; memory streams %.1f GB/s (convcl peak's triad): n=%d at "
+                + "%.0f%% of it", streamGbPerS, largest.batch(), 100 * gbPerS(largest) / streamGbPerS) : "";
+        return "a call moves " + String.join(", ", moves) + "; " + cache + limit;
+    }
+
+    /** The rate at which a call of {@code p} moved its tensors' bytes, GB/s (10^9 bytes a second). */
+    static double gbPerS(Point p) {
+        return p.bytesPerCall() / (p.msPerImage() * p.batch() * 1e-3) / 1e9;
     }
 
     /** As {@link #print(List, List, Map, PrintWriter)} with the machine load unknown. */
@@ -219,13 +252,26 @@ final class BenchBatches {
     static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores,
                       Map<String, Long> bytesPerCall, long cacheBytes, java.util.function.Predicate<String> onHostCpu,
                       PrintWriter out) {
+        print(rows, batches, othersCores, bytesPerCall, cacheBytes, Double.NaN, onHostCpu, out);
+    }
+
+    /**
+     * As {@link #print(List, List, Map, Map, long, java.util.function.Predicate, PrintWriter)};
+     * {@code streamGbPerS} is the host's measured memory bandwidth (GB/s; NaN if unknown), which the
+     * slower lines of the host's backends set their rates beside ({@link #cacheNote(List, long, double)}).
+     */
+    static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores,
+                      Map<String, Long> bytesPerCall, long cacheBytes, double streamGbPerS,
+                      java.util.function.Predicate<String> onHostCpu, PrintWriter out) {
         Map<String, List<Point>> m = scaling(rows, othersCores, bytesPerCall);
         out.println("batch scaling: GFLOP/s and ms per image (device tensors where the backend has them, else host "
                 + "arrays); 'slower' when a larger batch costs more than " + (int) SLOWER_PERCENT + "% more per image; "
                 + "busy: the most cores other processes used while the line was timed, and above " + BUSY_CORES
                 + " a slower batch is not judged (a longer call gets a smaller share of a busy machine); a slower line "
                 + "also gives the MB of tensors a call reads and writes at each batch beside the last-level cache: "
-                + "a batch that fits finds its data in the cache again on the next timed call");
+                + "a batch that fits finds its data in the cache again on the next timed call"
+                + (streamGbPerS > 0 ? "; and the rate at which each batch moved them beside the memory bandwidth "
+                        + "measured on this host (a batch that no cache holds cannot beat it)" : ""));
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-36s", "problem backend"));
         for (int n : batches) {
             head.append(String.format(Locale.ROOT, "  %-20s", "n=" + n));
@@ -244,7 +290,7 @@ final class BenchBatches {
             List<Point> points = onHostCpu.test(backend) ? e.getValue()
                     : e.getValue().stream().map(p -> new Point(p.batch(), p.gflops(), p.msPerImage(), p.othersCores()))
                             .toList();
-            out.println(line.append("  ").append(judgement(points, cacheBytes)));
+            out.println(line.append("  ").append(judgement(points, cacheBytes, streamGbPerS)));
         }
     }
 }

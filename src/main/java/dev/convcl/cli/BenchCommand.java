@@ -356,7 +356,11 @@ final class BenchCommand extends CliCommand {
                 }
                 // The host's cache says nothing about a GPU's lines.
                 boolean gpu = ctx.isPresent() && !ctx.get().info().isCpu();
-                BenchBatches.print(rows, batches, othersCores, bytesPerCall, HostCaches.lastLevelBytes(),
+                // The host's memory bandwidth: this run's peaks, else those cached by an earlier run
+                // (--no-peak measures nothing); the faster of a CPU device's and the Java path's.
+                double stream = hostStreamGbPerS(gpu ? null : peakOrCached(devicePeak, cache, deviceKey),
+                        peakOrCached(cpuPeak, cache, cpuKey));
+                BenchBatches.print(rows, batches, othersCores, bytesPerCall, HostCaches.lastLevelBytes(), stream,
                         backend -> !(gpu && backend.equals("opencl")), out());
             }
             for (String note : shares.notes()) {
@@ -697,6 +701,29 @@ final class BenchCommand extends CliCommand {
                 + "until a window's median is within %.0f%% of the previous one (at most %d calls)",
                 Plural.of(warmup, "call"), warmupSeconds, BenchPeer.Budget.WINDOW, 100 * BenchPeer.Budget.SETTLED,
                 BenchRunner.MAX_WARMUP);
+    }
+
+    /** {@code measured} if this run measured it, else the peak {@code cache} holds under {@code key} (null if none). */
+    static Peak.Result peakOrCached(Peak.Result measured, PeakCache cache, String key) {
+        if (measured != null || key == null) {
+            return measured;
+        }
+        return cache.get(key).orElse(null);
+    }
+
+    /**
+     * The host's memory bandwidth for {@code bench --batch}'s notes, GB/s: the faster triad of a CPU
+     * device's peak and the Java path's (as docs/PERFORMANCE.md's roofline takes it), NaN when
+     * neither is known. Pass null for a GPU's peak: its memory is not the host's.
+     */
+    static double hostStreamGbPerS(Peak.Result hostDevice, Peak.Result javaPath) {
+        double best = Double.NaN;
+        for (Peak.Result r : new Peak.Result[] {hostDevice, javaPath}) {
+            if (r != null && r.gbPerS() > 0 && !(best >= r.gbPerS())) {
+                best = r.gbPerS();
+            }
+        }
+        return best;
     }
 
     /**

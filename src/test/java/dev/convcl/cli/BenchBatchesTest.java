@@ -131,6 +131,45 @@ class BenchBatchesTest {
     }
 
     @Test
+    void aSlowerLineSetsEachBatchsRateBesideTheMeasuredMemoryBandwidth() {
+        // MobileNetV2's 144x56x56 depthwise 3x3 on the CPU path: 3.6 MB a call at n=1, 115.6 MB at n=32
+        List<BenchRow> rows = List.of(row("d@n1", "cpu", 0.157, 51.7), row("d@n32", "cpu", 32 * 0.200, 40.7));
+        java.util.Map<String, Long> bytes = java.util.Map.of("d@n1", 3_613_000L, "d@n32", 115_600_000L);
+        var s = BenchBatches.scaling(rows, java.util.Map.of(), bytes);
+        // 3.613 MB in 0.157 ms: 23.0 GB/s; 115.6 MB in 6.4 ms: 18.1 GB/s, 31% of 58.4
+        assertEquals(23.01, BenchBatches.gbPerS(s.get("d cpu").get(0)), 0.01);
+        assertEquals("slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1 (23.0 GB/s), 115.6 MB at "
+                + "n=32 (18.1 GB/s); last-level cache unknown; memory streams 58.4 GB/s (convcl peak's triad): n=32 at "
+                + "31% of it)", BenchBatches.judgement(s.get("d cpu"), -1, 58.4));
+        // no bandwidth known: the note as before
+        assertEquals(BenchBatches.judgement(s.get("d cpu"), -1), BenchBatches.judgement(s.get("d cpu"), -1, Double.NaN));
+        assertEquals("slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1, 115.6 MB at n=32; "
+                + "last-level cache unknown)", BenchBatches.judgement(s.get("d cpu"), -1, 0));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BenchBatches.print(rows, List.of(1, 32), java.util.Map.of(), bytes, -1, 58.4, backend -> true,
+                new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("beside the memory bandwidth measured on this host")
+                && text.contains("n=32 at 31% of it)"), text);
+        // a GPU's line (not on the host's memory) gets no note, bandwidth or not
+        ByteArrayOutputStream gpu = new ByteArrayOutputStream();
+        BenchBatches.print(rows, List.of(1, 32), java.util.Map.of(), bytes, -1, 58.4, backend -> false,
+                new PrintWriter(new java.io.OutputStreamWriter(gpu, StandardCharsets.UTF_8), true));
+        assertTrue(!gpu.toString(StandardCharsets.UTF_8).contains("GB/s (convcl"), gpu.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theHostsBandwidthIsTheFasterKnownTriad() {
+        Peak.Result device = new Peak.Result("d", 400, 53.6, "c");
+        Peak.Result java = new Peak.Result("j", 380, 58.4, "c");
+        assertEquals(58.4, BenchCommand.hostStreamGbPerS(device, java));
+        assertEquals(53.6, BenchCommand.hostStreamGbPerS(device, null));
+        assertEquals(58.4, BenchCommand.hostStreamGbPerS(null, java));
+        assertTrue(Double.isNaN(BenchCommand.hostStreamGbPerS(null, null)));
+        assertTrue(Double.isNaN(BenchCommand.hostStreamGbPerS(new Peak.Result("d", 1, 0, "c"), null)));
+    }
+
+    @Test
     void theLastLevelCacheIsTheLargestLevelHoldingData(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws java.io.IOException {
         String[][] entries = {{"1", "Data", "32K"}, {"1", "Instruction", "32K"}, {"2", "Unified", "1024K"},
