@@ -206,12 +206,13 @@ final class BenchBatches {
      * (convcl peak's triad): n=32 at 59% of it}. GB/s are 10^9 bytes a second.
      */
     static String cacheNote(List<Point> points, long cacheBytes, double streamGbPerS) {
-        boolean stream = streamGbPerS > 0;
+        boolean stream = knownBandwidth(streamGbPerS);
         List<String> moves = new ArrayList<>();
         Point largest = null;
         for (Point p : points) {
             if (p.bytesPerCall() >= 0) {
-                String rate = stream ? String.format(Locale.ROOT, " (%.1f GB/s)", gbPerS(p)) : "";
+                String rate = stream && Double.isFinite(gbPerS(p))
+                        ? String.format(Locale.ROOT, " (%.1f GB/s)", gbPerS(p)) : "";
                 moves.add(String.format(Locale.ROOT, "%.1f MB at n=%d", p.bytesPerCall() / 1e6, p.batch()) + rate);
                 if (largest == null || p.batch() > largest.batch()) {
                     largest = p;
@@ -224,14 +225,26 @@ final class BenchBatches {
         String cache = cacheBytes > 0
                 ? String.format(Locale.ROOT, "last-level cache %.1f MB", cacheBytes / 1e6)
                 : "last-level cache unknown";
-        String limit = stream ? String.format(Locale.ROOT, "; memory streams %.1f GB/s (convcl peak's triad): n=%d at "
-                + "%.0f%% of it", streamGbPerS, largest.batch(), 100 * gbPerS(largest) / streamGbPerS) : "";
+        String limit = stream && Double.isFinite(gbPerS(largest))
+                ? String.format(Locale.ROOT, "; memory streams %.1f GB/s (convcl peak's triad): n=%d at %.0f%% of it",
+                        streamGbPerS, largest.batch(), 100 * gbPerS(largest) / streamGbPerS) : "";
         return "a call moves " + String.join(", ", moves) + "; " + cache + limit;
     }
 
-    /** The rate at which a call of {@code p} moved its tensors' bytes, GB/s (10^9 bytes a second). */
+    /**
+     * The rate at which a call of {@code p} moved its tensors' bytes, GB/s (10^9 bytes a second);
+     * NaN when its bytes or its time are unknown or not positive.
+     */
     static double gbPerS(Point p) {
+        if (p.bytesPerCall() <= 0 || !(p.msPerImage() > 0) || Double.isInfinite(p.msPerImage())) {
+            return Double.NaN;
+        }
         return p.bytesPerCall() / (p.msPerImage() * p.batch() * 1e-3) / 1e9;
+    }
+
+    /** Whether {@code gbPerS} is a measured bandwidth: finite and positive. */
+    static boolean knownBandwidth(double gbPerS) {
+        return Double.isFinite(gbPerS) && gbPerS > 0;
     }
 
     /** As {@link #print(List, List, Map, PrintWriter)} with the machine load unknown. */
@@ -239,7 +252,10 @@ final class BenchBatches {
         print(rows, batches, Map.of(), out);
     }
 
-    /** As {@link #print(List, List, Map, Map, long, PrintWriter)} with the bytes and the cache unknown. */
+    /**
+     * As {@link #print(List, List, Map, Map, long, java.util.function.Predicate, PrintWriter)} with the
+     * bytes and the cache unknown.
+     */
     static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores, PrintWriter out) {
         print(rows, batches, othersCores, Map.of(), -1, backend -> true, out);
     }
@@ -270,7 +286,7 @@ final class BenchBatches {
                 + " a slower batch is not judged (a longer call gets a smaller share of a busy machine); a slower line "
                 + "also gives the MB of tensors a call reads and writes at each batch beside the last-level cache: "
                 + "a batch that fits finds its data in the cache again on the next timed call"
-                + (streamGbPerS > 0 ? "; and the rate at which each batch moved them beside the memory bandwidth "
+                + (knownBandwidth(streamGbPerS) ? "; and the rate at which each batch moved them beside the memory bandwidth "
                         + "measured on this host (a batch that no cache holds cannot beat it)" : ""));
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-36s", "problem backend"));
         for (int n : batches) {

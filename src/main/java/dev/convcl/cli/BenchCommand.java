@@ -719,7 +719,7 @@ final class BenchCommand extends CliCommand {
     static double hostStreamGbPerS(Peak.Result hostDevice, Peak.Result javaPath) {
         double best = Double.NaN;
         for (Peak.Result r : new Peak.Result[] {hostDevice, javaPath}) {
-            if (r != null && r.gbPerS() > 0 && !(best >= r.gbPerS())) {
+            if (r != null && BenchBatches.knownBandwidth(r.gbPerS()) && !(best >= r.gbPerS())) {
                 best = r.gbPerS();
             }
         }

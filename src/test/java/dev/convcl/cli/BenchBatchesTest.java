@@ -141,21 +141,35 @@ class BenchBatchesTest {
         assertEquals("slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1 (23.0 GB/s), 115.6 MB at "
                 + "n=32 (18.1 GB/s); last-level cache unknown; memory streams 58.4 GB/s (convcl peak's triad): n=32 at "
                 + "31% of it)", BenchBatches.judgement(s.get("d cpu"), -1, 58.4));
-        // no bandwidth known: the note as before
-        assertEquals(BenchBatches.judgement(s.get("d cpu"), -1), BenchBatches.judgement(s.get("d cpu"), -1, Double.NaN));
-        assertEquals("slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1, 115.6 MB at n=32; "
-                + "last-level cache unknown)", BenchBatches.judgement(s.get("d cpu"), -1, 0));
+        // no bandwidth known (none measured, zero, infinite): the note without rates
+        String plain = "slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1, 115.6 MB at n=32; "
+                + "last-level cache unknown)";
+        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), -1, Double.NaN));
+        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), -1, 0));
+        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), -1, Double.POSITIVE_INFINITY));
+        // the share is the largest batch's, wherever it stands, and only one whose bytes are known has a rate
+        List<BenchBatches.Point> shuffled = List.of(new BenchBatches.Point(32, 40.7, 0.200, 0, 115_600_000L),
+                new BenchBatches.Point(1, 51.7, 0.157, 0, 3_613_000L), new BenchBatches.Point(64, 30, 0.3, 0, -1));
+        assertEquals("slower: n=64 50% slower per image than n=32; n=32 27% slower per image than n=1; n=64 91% slower "
+                + "per image than n=1 (a call moves 115.6 MB at n=32 (18.1 GB/s), 3.6 MB at n=1 (23.0 GB/s); "
+                + "last-level cache unknown; memory streams 58.4 GB/s (convcl peak's triad): n=32 at 31% of it)",
+                BenchBatches.judgement(shuffled, -1, 58.4));
+        // a time of zero has no rate, and the note does not print one
+        assertTrue(Double.isNaN(BenchBatches.gbPerS(new BenchBatches.Point(8, 1, 0, 0, 1000))));
+        // a table of the CPU path and a GPU: the host's bandwidth reaches the CPU path's line only
+        List<BenchRow> mixed = List.of(row("d@n1", "cpu", 0.157, 51.7), row("d@n32", "cpu", 32 * 0.200, 40.7),
+                row("d@n1", "opencl", 0.05, 160), row("d@n32", "opencl", 32 * 0.08, 100));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        BenchBatches.print(rows, List.of(1, 32), java.util.Map.of(), bytes, -1, 58.4, backend -> true,
+        BenchBatches.print(mixed, List.of(1, 32), java.util.Map.of(), bytes, -1, 58.4,
+                backend -> !backend.equals("opencl"),
                 new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
         String text = out.toString(StandardCharsets.UTF_8);
-        assertTrue(text.contains("beside the memory bandwidth measured on this host")
-                && text.contains("n=32 at 31% of it)"), text);
-        // a GPU's line (not on the host's memory) gets no note, bandwidth or not
-        ByteArrayOutputStream gpu = new ByteArrayOutputStream();
-        BenchBatches.print(rows, List.of(1, 32), java.util.Map.of(), bytes, -1, 58.4, backend -> false,
-                new PrintWriter(new java.io.OutputStreamWriter(gpu, StandardCharsets.UTF_8), true));
-        assertTrue(!gpu.toString(StandardCharsets.UTF_8).contains("GB/s (convcl"), gpu.toString(StandardCharsets.UTF_8));
+        String cpuLine = text.lines().filter(l -> l.startsWith("d cpu")).findFirst().orElseThrow();
+        String gpuLine = text.lines().filter(l -> l.startsWith("d opencl")).findFirst().orElseThrow();
+        assertTrue(text.contains("beside the memory bandwidth measured on this host"), text);
+        assertTrue(cpuLine.endsWith("n=32 at 31% of it)"), cpuLine);
+        assertTrue(gpuLine.contains("slower: n=32 60% slower per image than n=1") && !gpuLine.contains("GB/s")
+                && !gpuLine.contains("a call moves"), gpuLine);
     }
 
     @Test
@@ -163,10 +177,28 @@ class BenchBatchesTest {
         Peak.Result device = new Peak.Result("d", 400, 53.6, "c");
         Peak.Result java = new Peak.Result("j", 380, 58.4, "c");
         assertEquals(58.4, BenchCommand.hostStreamGbPerS(device, java));
+        assertEquals(60.0, BenchCommand.hostStreamGbPerS(new Peak.Result("d", 400, 60.0, "c"), java));
         assertEquals(53.6, BenchCommand.hostStreamGbPerS(device, null));
         assertEquals(58.4, BenchCommand.hostStreamGbPerS(null, java));
         assertTrue(Double.isNaN(BenchCommand.hostStreamGbPerS(null, null)));
         assertTrue(Double.isNaN(BenchCommand.hostStreamGbPerS(new Peak.Result("d", 1, 0, "c"), null)));
+        assertEquals(58.4, BenchCommand.hostStreamGbPerS(new Peak.Result("d", 1, Double.POSITIVE_INFINITY, "c"), java));
+    }
+
+    @Test
+    void aRunWithoutItsOwnPeakTakesTheCachedOneOfTheSameKeyOnly(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        PeakCache cache = new PeakCache(dir);
+        String key = "java|method=2|this machine";
+        java.nio.file.Files.writeString(cache.file(key), "key=" + key + "\ndevice=cpu\ngflops=400\ngb_per_s=58.4\n");
+        Peak.Result measured = new Peak.Result("cpu", 410, 50.0, "c");
+        // this run's peak wins over the cache
+        assertEquals(measured, BenchCommand.peakOrCached(measured, cache, key));
+        // none measured: the cached one of this key
+        assertEquals(58.4, BenchCommand.peakOrCached(null, cache, key).gbPerS());
+        // another key's file is not read; no key (no OpenCL device) gives none
+        assertEquals(null, BenchCommand.peakOrCached(null, cache, "java|method=2|another machine"));
+        assertEquals(null, BenchCommand.peakOrCached(null, cache, null));
     }
 
     @Test
