@@ -138,6 +138,7 @@ def main():
     w("|---|---|---|" + "---:|" * (3 + len(names)) + "---|---:|---:|---:|---:|---:|---|")
     summary = {}
     call_us = call_floor_us(machine, bench.get("device"))
+    bw = host_bandwidth(bench)
     for (name, batch), by in rows.items():
         fam = family(name)
         ocl, cpu = by.get("opencl"), by.get("cpu")
@@ -180,7 +181,7 @@ def main():
         # An OpenCL figure that misses a target within 10% of the least a call on the device can
         # take (the layer's time at its bound plus one call's floor, machine block) says so: no
         # kernel can take it much further there. Every verdict on the OpenCL figure gets it.
-        b = layer_bounds(traffic(next(iter(by.values())).get("spec", "")), limit, host_bandwidth(bench), call_us)
+        b = layer_bounds(traffic(next(iter(by.values())).get("spec", "")), limit, bw, call_us)
         at_bound = gd / b[3] if gd and b and call_us else 0
         note = (" (at the bound with one call's floor)" if at_bound >= 1
                 else f" (at {100 * at_bound:.0f}% of the bound with one call's floor)") if at_bound >= 0.9 else ""

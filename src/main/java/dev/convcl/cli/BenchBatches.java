@@ -211,8 +211,8 @@ final class BenchBatches {
         Point largest = null;
         for (Point p : points) {
             if (p.bytesPerCall() >= 0) {
-                String rate = stream && Double.isFinite(gbPerS(p))
-                        ? String.format(Locale.ROOT, " (%.1f GB/s)", gbPerS(p)) : "";
+                double gb = gbPerS(p);
+                String rate = stream && Double.isFinite(gb) ? String.format(Locale.ROOT, " (%.1f GB/s)", gb) : "";
                 moves.add(String.format(Locale.ROOT, "%.1f MB at n=%d", p.bytesPerCall() / 1e6, p.batch()) + rate);
                 if (largest == null || p.batch() > largest.batch()) {
                     largest = p;
