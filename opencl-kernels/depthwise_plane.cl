@@ -10,8 +10,8 @@
  * vectors of VW outputs) for CB (n, k) planes in turn. For each kernel row i it walks, per output
  * vector, only the input columns some lane of the vector reaches; each input value is broadcast and
  * multiplied with a vector of weights, one per output column of the vector. Those weight vectors are
- * contiguous slices of the kernel row, zero-padded on both sides (and between dilated taps) in
- * local memory, because a vector's lanes hold its output columns in reverse order: lane l is column
+ * contiguous slices of the kernel row, zero-padded on both sides (and between dilated taps), because
+ * a vector's lanes hold its output columns in reverse order: lane l is column
  * v*VW + VW-1-l, whose tap for input column ix sits at padded position ix - v*VW + PW + l. XC weight
  * vectors are held in registers at once and each feeds every output row of the tile that its
  * kernel row reaches. The lanes are put back in order before the epilogue. Where a real output
@@ -38,11 +38,19 @@
  *   TH             output rows per work-item
  *   XC             weight vectors held in registers at once (input columns per step)
  *   CB             (n, k) planes a work-item computes in turn
- * Kernel arguments: input, weight, bias (any buffer without HAS_BIAS), sum (the sum post-op's
- *   tensor, of the output's shape; any buffer without one), output, N, C, H, W, K, OH, OW (the
- *   sizes are those of the build options; only N and K are read).
- * NDRange: global (1, ceil(OUT_H / TH), ceil(N*K / CB)), local (1, 1, 1).
- * Local memory: KH * PROW reals (one channel's zero-padded kernel rows, PROW below).
+ * Kernel arguments: input, padded (the weights as depthwise_plane_pack writes them, below), bias
+ *   (any buffer without HAS_BIAS), sum (the sum post-op's tensor, of the output's shape; any
+ *   buffer without one), output, N, C, H, W, K, OH, OW (the sizes are those of the build options;
+ *   only N and K are read).
+ * NDRange: global (1, ceil(OUT_H / TH), ceil(N*K / CB)), local (1, 1, 1). No local memory.
+ *
+ * depthwise_plane_pack(weight, padded, K) writes, once per set of weights (the plan runs it when
+ * the weights are bound, or with a call that passes its own), each output channel's kernel rows
+ * zero-padded as the main kernel reads them: channel k's KH rows of PROW reals at k * KH * PROW,
+ * kernel row i's weight j at i * PROW + VW - 1 + j * DW; then, at K * KH * PROW + k, 1 where
+ * one of channel k's weights is NaN or infinite, else 0. NDRange: global (K), any local size.
+ * (Padding the rows in the main kernel, once per plane, took a third of its time on RepLKNet's
+ * 13x13 on 7x7 maps, on POCL.)
  */
 
 #if SH != 1 || SW != 1
@@ -107,7 +115,7 @@ typedef CAT(int, VW) intv;
 
 /* Copies one kernel row (KW reals) to its padded row, at position VW-1 on, DW apart; returns
    nonzero when a weight of the row is NaN or infinite (x - x is NaN then, 0 otherwise). */
-inline int copy_kernel_row(__local real* dst, const __global real* src)
+inline int copy_kernel_row(__global real* dst, const __global real* src)
 {
     int bad = 0;
 #if DW == 1
@@ -148,15 +156,28 @@ inline int copy_kernel_row(__local real* dst, const __global real* src)
     return bad;
 }
 
+__kernel void depthwise_plane_pack(__global const real* restrict weight, __global real* restrict padded,
+                                   const int K)
+{
+    const int k = (int)get_global_id(0);
+    if (k >= K) {
+        return;
+    }
+    __global real* dst = padded + (size_t)k * (KH * PROW);
+    for (int q = 0; q < KH * PROW; ++q) {
+        dst[q] = (real)0.0f;
+    }
+    int bad = 0;
+    for (int i = 0; i < KH; ++i) {
+        bad |= copy_kernel_row(dst + i * PROW + VW - 1, weight + (size_t)k * (KH * KW) + i * KW);
+    }
+    padded[(size_t)K * (KH * PROW) + k] = bad ? (real)1.0f : (real)0.0f;
+}
+
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void depthwise_plane(__global const real* restrict input,
                      CONV_TAIL_ARGS)
 {
-    __local real padded[KH * PROW];
-    /* The padding around (and between) the taps is the same for every plane: zero it once. */
-    for (int q = 0; q < KH * PROW; ++q) {
-        padded[q] = (real)0.0f;
-    }
     const int oy0 = (int)get_group_id(1) * TH;
     const int nk0 = (int)get_group_id(2) * CB;
     const int nk1 = min(nk0 + CB, N * K);
@@ -165,11 +186,10 @@ void depthwise_plane(__global const real* restrict input,
         const int k = nk - n * K;
         const int c = k / KG;
         const __global real* img = input + ((size_t)n * C + c) * (MAP_H * MAP_W);
-        const __global real* wt = weight + (size_t)k * (KH * KW);
-        int bad = 0; /* a NaN or infinite weight: see the padding's products below */
-        for (int i = 0; i < KH; ++i) {
-            bad |= copy_kernel_row(padded + i * PROW + VW - 1, wt + i * KW);
-        }
+        /* weight: the padded rows of depthwise_plane_pack */
+        const __global real* padded = weight + (size_t)k * (KH * PROW);
+        /* a NaN or infinite weight: see the padding's products below */
+        const int bad = weight[(size_t)K * (KH * PROW) + k] != (real)0.0f;
 
         realv acc[TH][NV];
         TILE_ZERO(acc, TH, NV);
@@ -178,7 +198,7 @@ void depthwise_plane(__global const real* restrict input,
             if (iy0 + TH - 1 < 0 || iy0 >= MAP_H) {
                 continue;
             }
-            const __local real* prow = padded + i * PROW;
+            const __global real* prow = padded + i * PROW;
 #pragma unroll
             for (int v = 0; v < NV; ++v) {
 #pragma unroll
@@ -229,7 +249,7 @@ void depthwise_plane(__global const real* restrict input,
                             for (int j = 0; j < KW; ++j) {
                                 const int ix = ox - PW + j * DW;
                                 if (iy < 0 || iy >= MAP_H || ix < 0 || ix >= MAP_W) {
-                                    lanes[l] += (real)0.0f * wt[i * KW + j];
+                                    lanes[l] += (real)0.0f * padded[i * PROW + VW - 1 + j * DW];
                                 }
                             }
                         }

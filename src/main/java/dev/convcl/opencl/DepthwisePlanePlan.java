@@ -1,9 +1,14 @@
 package dev.convcl.opencl;
 
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+
 import dev.convcl.Arg;
 import dev.convcl.Convolution;
+import dev.convcl.spi.Memory;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.jocl.CLException;
 
 /**
  * Depthwise convolution ({@code groups == c}, any channel multiplier, dilation, batch) at stride 1
@@ -11,8 +16,10 @@ import java.util.Map;
  * implementation ({@code depthwise_plane.cl}): for kernels about as large as the map or larger,
  * where most taps of a window read padding. A work-item computes {@link Tile#th} output rows of
  * the whole output width in vectors of {@link Tile#vw} outputs, for {@link Tile#cb} channels in
- * turn; each input value is broadcast against a vector of the kernel row's weights, which the
- * kernel keeps zero-padded in local memory. One launch per call, on the call's device buffers.
+ * turn; each input value is broadcast against a vector of the kernel row's weights, zero-padded
+ * rows that {@code depthwise_plane_pack} writes into the plan's own buffer when the weights are
+ * bound (and, for weights passed with a call, into a second buffer before that call's launch), so
+ * that no call pads them again. One launch per call, on the call's device buffers.
  */
 final class DepthwisePlanePlan extends TiledConvPlan<DepthwisePlanePlan.Tile> {
     /** The word that starts a plane tile's text and tells it from the other depthwise tiles. */
@@ -57,16 +64,21 @@ final class DepthwisePlanePlan extends TiledConvPlan<DepthwisePlanePlan.Tile> {
             return (s.outW() + (long) vw - 1) / vw;
         }
 
-        /** Bytes of local memory: one channel's kernel rows, zero-padded by {@code vw - 1} each side. */
+        /** Reals of one channel's kernel rows, each zero-padded by {@code vw - 1} on both sides. */
+        long paddedRowsReals(Convolution s) {
+            long effective = (long) (s.kw() - 1) * s.dilW() + 1;
+            return s.kh() * (effective + 2L * (vw - 1));
+        }
+
+        /** None: the padded kernel rows are read from global memory. */
         @Override
         public long localBytes(Convolution s) {
-            long effective = (long) (s.kw() - 1) * s.dilW() + 1;
-            return s.kh() * (effective + 2L * (vw - 1)) * s.dataType().bytes();
+            return 0;
         }
 
         /**
-         * Whether the kernel can run {@code s} with this tile: stride 1, an output row of at most
-         * {@link #MAX_VECTORS} vectors, and the device's local memory.
+         * Whether the kernel can run {@code s} with this tile: stride 1 and an output row of at most
+         * {@link #MAX_VECTORS} vectors.
          */
         @Override
         public boolean fits(Convolution s, OpenClDeviceInfo d) {
@@ -125,6 +137,67 @@ final class DepthwisePlanePlan extends TiledConvPlan<DepthwisePlanePlan.Tile> {
     DepthwisePlanePlan(OpenClContext ctx, Convolution spec, Tile tile, String kernelFile) {
         super(ctx, spec, tile, KernelFamily.DEPTHWISE, kernelFile, "depthwise_plane", unsupported(spec, tile),
                 () -> mapOptions(spec));
+        // The same program as the main kernel's (built once per options): the same VW, KH, KW, DW.
+        OpenClKernel p = ctx.programs().kernel(kernelFile, tile.addTo(mapOptions(spec)).toString(),
+                "depthwise_plane_pack");
+        try {
+            this.packedBytes = (tile.paddedRowsReals(spec) + 1) * spec.k() * spec.dataType().bytes();
+            this.padded = ctx.allocate("weight (padded rows)", packedBytes, CL_MEM_READ_WRITE);
+        } catch (RuntimeException e) {
+            p.close();
+            super.close();
+            throw e;
+        }
+        this.pack = p;
+    }
+
+    private final OpenClKernel pack;
+    /** Bytes of a padded copy of the weights: every channel's rows, then a flag per channel. */
+    private final long packedBytes;
+    /** The bound weights' padded rows; {@link #weightsBound} once written. */
+    private final DeviceBuffer padded;
+    private boolean weightsBound;
+    /** The padded rows of weights passed with a call, made on the first such call. */
+    private DeviceBuffer callPadded;
+
+    /** Binding the weights pads them into the plan's own buffer; the bound buffer is not kept ({@link #readsBound}). */
+    @Override
+    public synchronized void bind(Arg role, Memory memory) {
+        if (role != Arg.WEIGHTS) {
+            super.bind(role, memory);
+            return;
+        }
+        if (!(memory instanceof DeviceBuffer b)) {
+            throw new IllegalArgumentException(role.displayName() + " is not OpenCL memory: " + memory);
+        }
+        events.reset(); // the device time read next is the padding's alone
+        padFrom(b, padded);
+        weightsBound = true;
+    }
+
+    @Override
+    public boolean readsBound(Arg role) {
+        return role != Arg.WEIGHTS;
+    }
+
+    /** Enqueues depthwise_plane_pack from {@code weights} into {@code into}, its event in {@link #events}. */
+    private void padFrom(DeviceBuffer weights, DeviceBuffer into) {
+        try {
+            pack.arg(0, weights).arg(1, into).arg(2, spec.k());
+            events.add(pack.launch(new long[] {spec.k()}, null));
+        } catch (CLException e) {
+            throw OpenClErrors.translate("padding the weights of " + spec, e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        super.close();
+        pack.close();
+        padded.close();
+        if (callPadded != null) {
+            callPadded.close();
+        }
     }
 
     private static String unsupported(Convolution spec, Tile tile) {
@@ -152,9 +225,28 @@ final class DepthwisePlanePlan extends TiledConvPlan<DepthwisePlanePlan.Tile> {
                 .define("OUT_H", spec.outH()).define("OUT_W", spec.outW());
     }
 
+    /**
+     * The kernel reads the padded rows: of the weights passed with this call (padded first, into a
+     * buffer of their own so that the bound weights' stay valid for the calls after it), else of
+     * the bound weights.
+     */
     @Override
     void setArgs(OpenClKernel kernel, Map<Arg, DeviceBuffer> b) {
-        DepthwisePlan.setArgs(kernel, b, spec);
+        DeviceBuffer rows;
+        if (b.containsKey(Arg.WEIGHTS)) {
+            if (callPadded == null) {
+                callPadded = ctx.allocate("weight (padded rows, per call)", packedBytes, CL_MEM_READ_WRITE);
+            }
+            padFrom(b.get(Arg.WEIGHTS), callPadded);
+            rows = callPadded;
+        } else if (weightsBound) {
+            rows = padded;
+        } else {
+            throw new IllegalArgumentException(Arg.WEIGHTS.displayName() + " is missing");
+        }
+        Map<Arg, DeviceBuffer> withRows = new EnumMap<>(b);
+        withRows.put(Arg.WEIGHTS, rows);
+        DepthwisePlan.setArgs(kernel, withRows, spec);
     }
 
     @Override

@@ -22,7 +22,8 @@ abstract class KernelPrimitive<T extends Operation> implements Primitive {
     final T spec;
     private final OpenClKernel kernel;
     private final Map<Arg, Memory> bound = new EnumMap<>(Arg.class);
-    private final LaunchEvents events;
+    /** The last call's launches, the timed ones of {@link #lastKernelMillis()}; a subclass adds its own (a packing). */
+    final LaunchEvents events;
 
     /** Takes ownership of {@code kernel}. */
     KernelPrimitive(OpenClContext ctx, T spec, OpenClKernel kernel) {
@@ -34,7 +35,8 @@ abstract class KernelPrimitive<T extends Operation> implements Primitive {
 
     /**
      * Sets every argument of {@code k} from the call's buffers, on every call: {@link OpenClKernel}
-     * skips an argument that already holds the value.
+     * skips an argument that already holds the value. A subclass may first enqueue work the launch
+     * reads (a packing of the call's own weights), adding its event to {@link #events}.
      */
     abstract void setArgs(OpenClKernel k, Map<Arg, DeviceBuffer> args);
 
@@ -52,8 +54,8 @@ abstract class KernelPrimitive<T extends Operation> implements Primitive {
     public synchronized void execute(Map<Arg, Memory> args) {
         Map<Arg, DeviceBuffer> all = buffers(bound, args);
         try {
-            setArgs(kernel, all);
             events.reset();
+            setArgs(kernel, all);
             events.add(kernel.launch(globalSize(), localSize()));
         } catch (CLException e) {
             throw OpenClErrors.translate("running " + algorithm() + " for " + spec, e);

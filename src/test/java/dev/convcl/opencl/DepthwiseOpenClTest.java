@@ -5,10 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.Arg;
+import dev.convcl.Args;
 import dev.convcl.Convolution;
+import dev.convcl.HostTensor;
+import dev.convcl.spi.Memory;
 import dev.convcl.spi.Primitive;
+import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
+import dev.convcl.testing.Tensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
@@ -146,6 +152,51 @@ class DepthwiseOpenClTest {
         DEVICE.assertEveryTileMatches(PLANE_SPECS, 500, 0, 3,
                 fixedThenPreferred(PLANE_TILES, DepthwisePlanePlan::candidates), DepthwisePlanePlan.Tile::fits,
                 DepthwisePlanePlan::new);
+    }
+
+    /**
+     * The plane kernel reads weights that {@code depthwise_plane_pack} padded: bound weights are
+     * padded once and used by every call that passes none; weights passed with a call are padded
+     * for that call alone, after which the bound ones hold again. Each output exact against the
+     * reference with the weights it should have read (integer data).
+     */
+    @Test
+    void planeKernelPadsBoundWeightsOnceAndPassedWeightsForTheirCallAlone() {
+        Convolution spec = Problems.parse(PLANE_SPECS[0]);
+        Args a = Tensors.args(spec, 900, true, 0);
+        Args b = Tensors.args(spec, 901, true, 0);
+        OpenClBackend backend = DEVICE.backend();
+        try (Primitive plan = new DepthwisePlanePlan(DEVICE.context(), spec, new DepthwisePlanePlan.Tile(8, 7, 7, 4))) {
+            assertFalse(plan.readsBound(Arg.WEIGHTS), "the plan keeps its own padded copy");
+            HostTensor w = (HostTensor) a.get(Arg.WEIGHTS);
+            try (Memory m = backend.allocate("weights", (long) w.size() * 4)) {
+                backend.write(m, w);
+                plan.bind(Arg.WEIGHTS, m);
+            }
+            Args withoutWeights = without(a, Arg.WEIGHTS);
+            assertEquals(-1, Tensors.firstMismatch(CrossCheck.reference(spec, a),
+                    Primitives.output(backend, plan, spec, withoutWeights)), "bound weights");
+            Args passed = withoutWeights.with(Arg.WEIGHTS, b.get(Arg.WEIGHTS));
+            assertEquals(-1, Tensors.firstMismatch(CrossCheck.reference(spec, passed),
+                    Primitives.output(backend, plan, spec, passed)), "weights passed with the call");
+            assertEquals(-1, Tensors.firstMismatch(CrossCheck.reference(spec, a),
+                    Primitives.output(backend, plan, spec, withoutWeights)), "bound weights after a call's own");
+        }
+        try (Primitive unbound = new DepthwisePlanePlan(DEVICE.context(), spec, new DepthwisePlanePlan.Tile(8, 7, 7, 4))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Primitives.output(backend, unbound, spec, without(a, Arg.WEIGHTS)));
+            assertTrue(e.getMessage().contains("weight"), e.getMessage());
+        }
+    }
+
+    private static Args without(Args args, Arg role) {
+        Args.Builder b = Args.builder();
+        args.asMap().forEach((r, t) -> {
+            if (r != role) {
+                b.set(r, t);
+            }
+        });
+        return b.build();
     }
 
     @Test
