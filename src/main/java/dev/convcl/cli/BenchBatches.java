@@ -35,6 +35,8 @@ final class BenchBatches {
     /**
      * Reads {@code 1,8,32}.
      *
+     * @return the batch sizes in ascending order, whatever order they were given in ({@code 2,1}
+     *         gives {@code [1, 2]}), so the columns and the verdicts read from the smallest batch up
      * @throws IllegalArgumentException naming the value and the rule when a size is not a positive
      *                                  integer or repeats
      */
@@ -56,7 +58,7 @@ final class BenchBatches {
                 throw new IllegalArgumentException("--batch '" + text + "': " + n + " is given twice");
             }
         }
-        return List.copyOf(sizes);
+        return sizes.stream().sorted().toList();
     }
 
     /** Each problem at each batch size, in that order. */
@@ -108,6 +110,8 @@ final class BenchBatches {
      * The scaling of each (problem, backend) of {@code rows} (rows named by {@link #expand}; failed
      * rows left out), in the rows' order; {@code othersCores} holds, per row name, how many cores
      * other processes used while it was timed ({@link BenchRunner#othersCores()}).
+     *
+     * @return per {@code "<problem> <backend>"}, its points from the smallest batch to the largest
      */
     static Map<String, List<Point>> scaling(List<BenchRow> rows, Map<String, Double> othersCores) {
         return scaling(rows, othersCores, Map.of());
@@ -133,6 +137,8 @@ final class BenchBatches {
                     .add(new Point(n, gflops, ms / n, othersCores.getOrDefault(r.name(), Double.NaN),
                             bytesPerCall.getOrDefault(r.name(), -1L)));
         }
+        // Smallest batch first, whatever order the rows came in.
+        m.values().forEach(l -> l.sort(java.util.Comparator.comparingInt(Point::batch)));
         return m;
     }
 
@@ -156,10 +162,19 @@ final class BenchBatches {
         return points.stream().mapToDouble(Point::othersCores).filter(c -> !Double.isNaN(c)).max().orElse(Double.NaN);
     }
 
+    /** The last column of a line timed at one batch size: nothing to compare it with. */
+    static final String NOT_COMPARED = "not compared: one batch size (scaling needs two or more)";
+
+    /** How many different batch sizes {@code points} hold. */
+    static long batchCount(List<Point> points) {
+        return points.stream().mapToInt(Point::batch).distinct().count();
+    }
+
     /**
      * The last column of a summary line: {@code no slower}, {@code slower: ...}, or, when the
      * machine was busier than {@value #BUSY_CORES} cores while a larger batch looked slower,
-     * {@code not judged (machine busy): ...}.
+     * {@code not judged (machine busy): ...}; {@link #NOT_COMPARED} when the line has fewer than
+     * two batch sizes (one asked for, or the others failed).
      */
     static String judgement(List<Point> points) {
         return judgement(points, -1);
@@ -182,6 +197,9 @@ final class BenchBatches {
      * share of that bandwidth: the limit a batch whose tensors no cache holds runs against.
      */
     static String judgement(List<Point> points, long cacheBytes, double streamGbPerS) {
+        if (batchCount(points) < 2) {
+            return NOT_COMPARED;
+        }
         String v = verdict(points);
         if (v.isEmpty()) {
             return "no slower";

@@ -24,7 +24,37 @@ class BenchBatchesTest {
             assertTrue(msg.contains("--batch") && msg.contains(bad[1]), msg);
         }
         Cli.assertUsageError(Cli.run("bench", "--batch", "1,-2", "--device", "cpu"), "-2 must be at least 1");
+        Cli.assertUsageError(Cli.run("bench", "--batch", "2,1,2", "--device", "cpu"), "--batch '2,1,2': 2 is given twice");
+        Cli.assertUsageError(Cli.run("bench", "--batch", "8,0", "--device", "cpu"), "--batch '8,0': 0 must be at least 1");
         Cli.assertUsageError(Cli.run("bench", "--chain", "--batch", "1,2", "--device", "cpu"), "no --batch");
+    }
+
+    @Test
+    void anUnsortedListIsTimedAndShownFromTheSmallestBatchUp() {
+        assertEquals(List.of(1, 2), BenchBatches.parse("2,1"));
+        assertEquals(List.of(1, 8, 32), BenchBatches.parse("32,1,8"));
+        // rows that come largest batch first still give points, and verdicts, smallest first
+        List<BenchRow> rows = List.of(row("a@n2", "cpu", 4.0, 5), row("a@n1", "cpu", 1.0, 10));
+        var s = BenchBatches.scaling(rows);
+        assertEquals(List.of(1, 2), s.get("a cpu").stream().map(BenchBatches.Point::batch).toList());
+        assertEquals("slower: n=2 100% slower per image than n=1", BenchBatches.judgement(s.get("a cpu")));
+    }
+
+    @Test
+    void aLineOfOneBatchSizeHasNothingToCompare() {
+        List<BenchRow> rows = List.of(row("a@n8", "cpu", 8.0, 10));
+        var s = BenchBatches.scaling(rows);
+        assertEquals("not compared: one batch size (scaling needs two or more)", BenchBatches.judgement(s.get("a cpu")));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        BenchBatches.print(rows, List.of(8), new PrintWriter(new java.io.OutputStreamWriter(bytes, StandardCharsets.UTF_8), true));
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        String line = text.lines().filter(l -> l.startsWith("a cpu")).findFirst().orElseThrow();
+        assertTrue(line.endsWith("not compared: one batch size (scaling needs two or more)") && !line.contains("no slower"),
+                line);
+        // two batches asked for, one failed: the same
+        List<BenchRow> oneLeft = List.of(row("b@n1", "cpu", 1.0, 10));
+        assertEquals("not compared: one batch size (scaling needs two or more)",
+                BenchBatches.judgement(BenchBatches.scaling(oneLeft).get("b cpu")));
     }
 
     @Test

@@ -213,4 +213,21 @@ class BenchCommandTest {
         Cli.assertUsageError(r, "convcl bench: CSV report " + csv + " (--csv): its folder /proc ");
         assertFalse(Files.exists(csv));
     }
+
+    /** {@code --batch 2,1}: timed and shown from the smallest batch up; one batch: nothing compared. */
+    @Test
+    void batchesAreShownInAscendingOrderAndOneBatchIsNotCompared() throws IOException {
+        Cli.Result r = Cli.run("bench", "--shapes", shapes().toString(), "--filter", "tiny.conv", "--device", "cpu",
+                "--iters", "1", "--warmup", "0", "--warmup-seconds", "0", "--seconds", "0", "--no-peak", "--batch", "2,1");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.err().contains(" at batch 1,2 on "), r.toString());
+        String head = r.out().lines().filter(l -> l.startsWith("problem backend")).findFirst().orElseThrow();
+        assertTrue(head.indexOf("n=1") < head.indexOf("n=2"), head);
+        assertTrue(r.out().indexOf("tiny.conv@n1") < r.out().indexOf("tiny.conv@n2"), r.toString());
+        Cli.Result one = Cli.run("bench", "--shapes", shapes().toString(), "--filter", "tiny.conv", "--device", "cpu",
+                "--iters", "1", "--warmup", "0", "--warmup-seconds", "0", "--seconds", "0", "--no-peak", "--batch", "8");
+        assertEquals(0, one.code(), one.toString());
+        String line = one.out().lines().filter(l -> l.startsWith("tiny.conv cpu")).findFirst().orElseThrow();
+        assertTrue(line.endsWith("not compared: one batch size (scaling needs two or more)") && !line.contains("no slower"), line);
+    }
 }
