@@ -2,6 +2,7 @@ package dev.convcl.cli;
 
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
+import dev.convcl.opencl.HostCaches;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -177,17 +178,20 @@ final class BenchBatches {
      * two batch sizes (one asked for, or the others failed).
      */
     static String judgement(List<Point> points) {
-        return judgement(points, -1);
+        return judgement(points, NO_CACHE);
     }
+
+    /** A last-level cache not looked for (the note says only that it is unknown). */
+    static final HostCaches.LastLevel NO_CACHE = HostCaches.LastLevel.unknown(null);
 
     /**
      * As {@link #judgement(List)}; a line with a slower batch also says how many bytes a call moves
-     * at each batch beside the last-level cache's size ({@code cacheBytes}, -1 if unknown), where
-     * the points know their bytes: a batch whose tensors fit that cache finds them there again on
-     * the next timed call, a larger one reads them from memory.
+     * at each batch beside the last-level cache's size ({@code cache}: its size, or why it is
+     * unknown), where the points know their bytes: a batch whose tensors fit that cache finds them
+     * there again on the next timed call, a larger one reads them from memory.
      */
-    static String judgement(List<Point> points, long cacheBytes) {
-        return judgement(points, cacheBytes, Double.NaN);
+    static String judgement(List<Point> points, HostCaches.LastLevel cache) {
+        return judgement(points, cache, Double.NaN);
     }
 
     /**
@@ -196,7 +200,7 @@ final class BenchBatches {
      * line's note also gives the rate at which each batch moved its tensors and the largest batch's
      * share of that bandwidth: the limit a batch whose tensors no cache holds runs against.
      */
-    static String judgement(List<Point> points, long cacheBytes, double streamGbPerS) {
+    static String judgement(List<Point> points, HostCaches.LastLevel cache, double streamGbPerS) {
         if (batchCount(points) < 2) {
             return NOT_COMPARED;
         }
@@ -204,26 +208,27 @@ final class BenchBatches {
         if (v.isEmpty()) {
             return "no slower";
         }
-        String note = cacheNote(points, cacheBytes, streamGbPerS);
+        String note = cacheNote(points, cache, streamGbPerS);
         v = note.isEmpty() ? v : v + " (" + note + ")";
         return busiest(points) > BUSY_CORES ? "not judged (machine busy): " + v : "slower: " + v;
     }
 
     /**
-     * {@code a call moves 4.1 MB at n=1, 32.5 MB at n=8; last-level cache 33.6 MB}, or empty when
-     * no point knows its bytes; MB are 10^6 bytes throughout.
+     * {@code a call moves 4.1 MB at n=1, 32.5 MB at n=8; last-level cache 33.6 MB} (or {@code
+     * last-level cache unknown: <why>}), or empty when no point knows its bytes; MB are 10^6 bytes
+     * throughout.
      */
-    static String cacheNote(List<Point> points, long cacheBytes) {
-        return cacheNote(points, cacheBytes, Double.NaN);
+    static String cacheNote(List<Point> points, HostCaches.LastLevel cache) {
+        return cacheNote(points, cache, Double.NaN);
     }
 
     /**
-     * As {@link #cacheNote(List, long)}; with a measured memory bandwidth ({@code streamGbPerS} GB/s,
+     * As {@link #cacheNote(List, HostCaches.LastLevel)}; with a measured memory bandwidth ({@code streamGbPerS} GB/s,
      * positive) each batch's bytes also give their rate, {@code 115.6 MB at n=32 (34.4 GB/s)}, and
      * the note ends with the largest batch's share of the bandwidth: {@code memory streams 58.4 GB/s
      * (convcl peak's triad): n=32 at 59% of it}. GB/s are 10^9 bytes a second.
      */
-    static String cacheNote(List<Point> points, long cacheBytes, double streamGbPerS) {
+    static String cacheNote(List<Point> points, HostCaches.LastLevel cache, double streamGbPerS) {
         boolean stream = knownBandwidth(streamGbPerS);
         List<String> moves = new ArrayList<>();
         Point largest = null;
@@ -240,13 +245,13 @@ final class BenchBatches {
         if (moves.isEmpty()) {
             return "";
         }
-        String cache = cacheBytes > 0
-                ? String.format(Locale.ROOT, "last-level cache %.1f MB", cacheBytes / 1e6)
-                : "last-level cache unknown";
+        String llc = cache.known()
+                ? String.format(Locale.ROOT, "last-level cache %.1f MB", cache.bytes() / 1e6)
+                : "last-level cache unknown" + (cache.unknownBecause() == null ? "" : ": " + cache.unknownBecause());
         String limit = stream && Double.isFinite(gbPerS(largest))
                 ? String.format(Locale.ROOT, "; memory streams %.1f GB/s (convcl peak's triad): n=%d at %.0f%% of it",
                         streamGbPerS, largest.batch(), 100 * gbPerS(largest) / streamGbPerS) : "";
-        return "a call moves " + String.join(", ", moves) + "; " + cache + limit;
+        return "a call moves " + String.join(", ", moves) + "; " + llc + limit;
     }
 
     /**
@@ -271,31 +276,32 @@ final class BenchBatches {
     }
 
     /**
-     * As {@link #print(List, List, Map, Map, long, java.util.function.Predicate, PrintWriter)} with the
-     * bytes and the cache unknown.
+     * As {@link #print(List, List, Map, Map, HostCaches.LastLevel, java.util.function.Predicate, PrintWriter)}
+     * with the bytes and the cache unknown.
      */
     static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores, PrintWriter out) {
-        print(rows, batches, othersCores, Map.of(), -1, backend -> true, out);
+        print(rows, batches, othersCores, Map.of(), NO_CACHE, backend -> true, out);
     }
 
     /**
      * Prints the summary table; {@code othersCores} and {@code bytesPerCall} as in
-     * {@link #scaling(List, Map, Map)}, {@code cacheBytes} the host's last-level cache (-1 if
-     * unknown), named on the slower lines of the backends {@code onHostCpu} accepts (not a GPU's).
+     * {@link #scaling(List, Map, Map)}, {@code cache} the host's last-level cache (its size, or why
+     * it is unknown), named on the slower lines of the backends {@code onHostCpu} accepts (not a GPU's).
      */
     static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores,
-                      Map<String, Long> bytesPerCall, long cacheBytes, java.util.function.Predicate<String> onHostCpu,
-                      PrintWriter out) {
-        print(rows, batches, othersCores, bytesPerCall, cacheBytes, Double.NaN, onHostCpu, out);
+                      Map<String, Long> bytesPerCall, HostCaches.LastLevel cache,
+                      java.util.function.Predicate<String> onHostCpu, PrintWriter out) {
+        print(rows, batches, othersCores, bytesPerCall, cache, Double.NaN, onHostCpu, out);
     }
 
     /**
-     * As {@link #print(List, List, Map, Map, long, java.util.function.Predicate, PrintWriter)};
+     * As {@link #print(List, List, Map, Map, HostCaches.LastLevel, java.util.function.Predicate, PrintWriter)};
      * {@code streamGbPerS} is the host's measured memory bandwidth (GB/s; NaN if unknown), which the
-     * slower lines of the host's backends set their rates beside ({@link #cacheNote(List, long, double)}).
+     * slower lines of the host's backends set their rates beside
+     * ({@link #cacheNote(List, HostCaches.LastLevel, double)}).
      */
     static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores,
-                      Map<String, Long> bytesPerCall, long cacheBytes, double streamGbPerS,
+                      Map<String, Long> bytesPerCall, HostCaches.LastLevel cache, double streamGbPerS,
                       java.util.function.Predicate<String> onHostCpu, PrintWriter out) {
         Map<String, List<Point>> m = scaling(rows, othersCores, bytesPerCall);
         out.println("batch scaling: GFLOP/s and ms per image (device tensors where the backend has them, else host "
@@ -324,7 +330,7 @@ final class BenchBatches {
             List<Point> points = onHostCpu.test(backend) ? e.getValue()
                     : e.getValue().stream().map(p -> new Point(p.batch(), p.gflops(), p.msPerImage(), p.othersCores()))
                             .toList();
-            out.println(line.append("  ").append(judgement(points, cacheBytes, streamGbPerS)));
+            out.println(line.append("  ").append(judgement(points, cache, streamGbPerS)));
         }
     }
 }

@@ -360,7 +360,7 @@ final class BenchCommand extends CliCommand {
                 // (--no-peak measures nothing); the faster of a CPU device's and the Java path's.
                 double stream = hostStreamGbPerS(gpu ? null : peakOrCached(devicePeak, cache, deviceKey),
                         peakOrCached(cpuPeak, cache, cpuKey));
-                BenchBatches.print(rows, batches, othersCores, bytesPerCall, HostCaches.lastLevelBytes(), stream,
+                BenchBatches.print(rows, batches, othersCores, bytesPerCall, HostCaches.lastLevel(), stream,
                         backend -> !(gpu && backend.equals("opencl")), out());
             }
             for (String note : shares.notes()) {

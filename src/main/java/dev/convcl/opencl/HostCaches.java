@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * <ul>
  *   <li>{@link #l2Bytes}: a core's L2, for kernels that a CPU OpenCL device (POCL) runs on these
  *       cores (the GEMM tiles' input and weight-panel prefetches, {@code GemmConvPlan.Geometry}).</li>
- *   <li>{@link #lastLevelBytes}: for {@code bench --batch}, whose smaller batches can find their
+ *   <li>{@link #lastLevel}: for {@code bench --batch}, whose smaller batches can find their
  *       whole data in that cache from one timed call to the next where larger ones cannot (a
  *       layer in a network reads what the layer before it has just written, so that is what a
  *       network sees too, as long as a layer's tensors fit).</li>
@@ -43,23 +43,89 @@ public final class HostCaches {
         return L2;
     }
 
-    /** The last-level cache of this machine in bytes; -1 where it cannot be read (not Linux). */
-    public static long lastLevelBytes() {
-        return lastLevelBytes(CPU0);
+    /**
+     * The size of a last-level cache, or why it is not known.
+     *
+     * @param bytes          the size in bytes; -1 when unknown
+     * @param unknownBecause when unknown, why, in words that follow {@code last-level cache unknown: }
+     *                       (e.g. {@code no /sys/devices/system/cpu/cpu0/cache entries}); null when known
+     */
+    public record LastLevel(long bytes, String unknownBecause) {
+        /**
+         * A cache of a known size.
+         *
+         * @param bytes the size in bytes, positive
+         * @return the known size
+         */
+        public static LastLevel of(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("a cache of " + bytes + " bytes");
+            }
+            return new LastLevel(bytes, null);
+        }
+
+        /**
+         * A cache whose size is not known.
+         *
+         * @param why why it is not known, in words that follow {@code last-level cache unknown: }
+         * @return an unknown size ({@link #bytes()} -1) with its reason
+         */
+        public static LastLevel unknown(String why) {
+            return new LastLevel(-1, why);
+        }
+
+        /**
+         * Whether the size is known.
+         *
+         * @return true when {@link #bytes()} is positive
+         */
+        public boolean known() {
+            return bytes > 0;
+        }
+    }
+
+    /**
+     * The last-level cache of this machine, from sysfs ({@link #lastLevel(Path)}).
+     *
+     * @return its size in bytes, or why it cannot be read (not Linux; a virtual machine without
+     *         {@code cpu0/cache} entries)
+     */
+    public static LastLevel lastLevel() {
+        return lastLevel(CPU0);
+    }
+
+    /**
+     * The highest-level data or unified cache described under {@code dir} (sysfs layout).
+     *
+     * @param dir a folder laid out as {@code /sys/devices/system/cpu/cpu0/cache}
+     * @return its size in bytes; else, why none can be read: {@code no <dir> entries} (the folder
+     *         is missing, unreadable or holds no {@code index*} entry), or that none of its entries
+     *         is a data or unified cache with a readable level and size
+     */
+    public static LastLevel lastLevel(Path dir) {
+        Scan scan = scan(dir);
+        if (!scan.levels().isEmpty()) {
+            return LastLevel.of(scan.levels().lastEntry().getValue());
+        }
+        return LastLevel.unknown(scan.entries() == 0 ? "no " + dir + " entries"
+                : "none of the " + scan.entries() + " entries of " + dir + " is a data or unified cache with a "
+                        + "readable level and size");
     }
 
     /**
      * The size of the highest-level data or unified cache described under {@code dir} (sysfs
-     * layout); -1 when none can be read.
+     * layout).
+     *
+     * @param dir a folder laid out as {@code /sys/devices/system/cpu/cpu0/cache}
+     * @return the size in bytes; -1 when none can be read ({@link #lastLevel(Path)} says why)
      */
     public static long lastLevelBytes(Path dir) {
-        NavigableMap<Integer, Long> levels = dataCaches(dir);
-        return levels.isEmpty() ? -1 : levels.lastEntry().getValue();
+        return lastLevel(dir).bytes();
     }
 
     /** The L2 size described under {@code dir} (sysfs layout); 0 when none is described. */
     static long readL2(Path dir) {
-        return dataCaches(dir).getOrDefault(2, 0L);
+        return scan(dir).levels().getOrDefault(2, 0L);
     }
 
     /**
@@ -105,14 +171,25 @@ public final class HostCaches {
     }
 
     /**
-     * Level to size in bytes of the data or unified caches under {@code dir}; an entry without
-     * readable {@code level}, {@code type} and {@code size} files says nothing and is skipped;
-     * empty when the folder cannot be read.
+     * What a sysfs cache folder describes.
+     *
+     * @param levels  level to size in bytes of its data or unified caches
+     * @param entries how many {@code index*} entries it has, usable or not
      */
-    private static NavigableMap<Integer, Long> dataCaches(Path dir) {
+    private record Scan(NavigableMap<Integer, Long> levels, int entries) {
+    }
+
+    /**
+     * The data or unified caches under {@code dir}; an entry without readable {@code level},
+     * {@code type} and {@code size} files says nothing and is skipped (but counted); none when the
+     * folder cannot be read.
+     */
+    private static Scan scan(Path dir) {
         NavigableMap<Integer, Long> levels = new TreeMap<>();
+        int count = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "index*")) {
             for (Path e : entries) {
+                count++;
                 try {
                     if (Files.readString(e.resolve("type")).trim().equalsIgnoreCase("Instruction")) {
                         continue;
@@ -127,9 +204,9 @@ public final class HostCaches {
                 }
             }
         } catch (IOException e) {
-            // no such folder (not Linux): nothing is described
+            // no such folder (not Linux, or a virtual machine that gives none): nothing is described
         }
-        return levels;
+        return new Scan(levels, count);
     }
 
     /** {@code 32768K}, {@code 1M}, {@code 512} (bytes) as sysfs writes cache sizes; -1 if not one. */

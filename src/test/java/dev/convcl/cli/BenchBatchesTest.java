@@ -136,11 +136,13 @@ class BenchBatchesTest {
                 "s@n1", 1_000_000L, "s@n8", 8_000_000L);
         var s = BenchBatches.scaling(rows, java.util.Map.of(), bytes);
         assertEquals(new BenchBatches.Point(8, 101, 8.1 / 8, Double.NaN, 32_530_000L), s.get("r cpu").get(1));
-        long cache = 32L * 1024 * 1024;
+        HostCaches.LastLevel cache = HostCaches.LastLevel.of(32L * 1024 * 1024);
         assertEquals("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1, 32.5 MB at n=8; "
                 + "last-level cache 33.6 MB)", BenchBatches.judgement(s.get("r cpu"), cache));
         assertEquals("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1, 32.5 MB at n=8; "
-                + "last-level cache unknown)", BenchBatches.judgement(s.get("r cpu"), -1));
+                + "last-level cache unknown: no /sys/devices/system/cpu/cpu0/cache entries)",
+                BenchBatches.judgement(s.get("r cpu"),
+                        HostCaches.LastLevel.unknown("no /sys/devices/system/cpu/cpu0/cache entries")));
         // no slower batch: no note; no bytes known: the verdict alone
         assertEquals("no slower", BenchBatches.judgement(s.get("s cpu"), cache));
         assertEquals("slower: n=8 63% slower per image than n=1",
@@ -170,27 +172,27 @@ class BenchBatchesTest {
         assertEquals(23.01, BenchBatches.gbPerS(s.get("d cpu").get(0)), 0.01);
         assertEquals("slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1 (23.0 GB/s), 115.6 MB at "
                 + "n=32 (18.1 GB/s); last-level cache unknown; memory streams 58.4 GB/s (convcl peak's triad): n=32 at "
-                + "31% of it)", BenchBatches.judgement(s.get("d cpu"), -1, 58.4));
+                + "31% of it)", BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, 58.4));
         // no bandwidth known (none measured, zero, infinite): the note without rates
         String plain = "slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1, 115.6 MB at n=32; "
                 + "last-level cache unknown)";
-        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), -1, Double.NaN));
-        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), -1, 0));
-        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), -1, Double.POSITIVE_INFINITY));
+        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, Double.NaN));
+        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, 0));
+        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, Double.POSITIVE_INFINITY));
         // the share is the largest batch's, wherever it stands, and only one whose bytes are known has a rate
         List<BenchBatches.Point> shuffled = List.of(new BenchBatches.Point(32, 40.7, 0.200, 0, 115_600_000L),
                 new BenchBatches.Point(1, 51.7, 0.157, 0, 3_613_000L), new BenchBatches.Point(64, 30, 0.3, 0, -1));
         assertEquals("slower: n=64 50% slower per image than n=32; n=32 27% slower per image than n=1; n=64 91% slower "
                 + "per image than n=1 (a call moves 115.6 MB at n=32 (18.1 GB/s), 3.6 MB at n=1 (23.0 GB/s); "
                 + "last-level cache unknown; memory streams 58.4 GB/s (convcl peak's triad): n=32 at 31% of it)",
-                BenchBatches.judgement(shuffled, -1, 58.4));
+                BenchBatches.judgement(shuffled, BenchBatches.NO_CACHE, 58.4));
         // a time of zero has no rate, and the note does not print one
         assertTrue(Double.isNaN(BenchBatches.gbPerS(new BenchBatches.Point(8, 1, 0, 0, 1000))));
         // a table of the CPU path and a GPU: the host's bandwidth reaches the CPU path's line only
         List<BenchRow> mixed = List.of(row("d@n1", "cpu", 0.157, 51.7), row("d@n32", "cpu", 32 * 0.200, 40.7),
                 row("d@n1", "opencl", 0.05, 160), row("d@n32", "opencl", 32 * 0.08, 100));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        BenchBatches.print(mixed, List.of(1, 32), java.util.Map.of(), bytes, -1, 58.4,
+        BenchBatches.print(mixed, List.of(1, 32), java.util.Map.of(), bytes, BenchBatches.NO_CACHE, 58.4,
                 backend -> !backend.equals("opencl"),
                 new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
         String text = out.toString(StandardCharsets.UTF_8);
@@ -244,7 +246,22 @@ class BenchBatchesTest {
         }
         java.nio.file.Files.createDirectories(dir.resolve("index9")); // no files: skipped
         assertEquals(32L * 1024 * 1024, HostCaches.lastLevelBytes(dir));
+        assertEquals(HostCaches.LastLevel.of(32L * 1024 * 1024), HostCaches.lastLevel(dir));
         assertEquals(-1, HostCaches.lastLevelBytes(dir.resolve("absent")));
+        // unknown, and why: no folder (a VM without cpu0/cache), an empty one, entries that say nothing
+        java.nio.file.Path absent = dir.resolve("absent");
+        assertEquals(HostCaches.LastLevel.unknown("no " + absent + " entries"), HostCaches.lastLevel(absent));
+        java.nio.file.Path empty = java.nio.file.Files.createDirectories(dir.resolve("empty"));
+        assertEquals("no " + empty + " entries", HostCaches.lastLevel(empty).unknownBecause());
+        java.nio.file.Path useless = dir.resolve("useless");
+        java.nio.file.Files.createDirectories(useless.resolve("index0"));
+        java.nio.file.Path instr = java.nio.file.Files.createDirectories(useless.resolve("index1"));
+        java.nio.file.Files.writeString(instr.resolve("level"), "1\n");
+        java.nio.file.Files.writeString(instr.resolve("type"), "Instruction\n");
+        java.nio.file.Files.writeString(instr.resolve("size"), "32K\n");
+        assertEquals("none of the 2 entries of " + useless + " is a data or unified cache with a readable level and size",
+                HostCaches.lastLevel(useless).unknownBecause());
+        assertEquals(-1, HostCaches.lastLevel(useless).bytes());
         assertEquals(1024, HostCaches.parseSize("1K"));
         assertEquals(2L * 1024 * 1024, HostCaches.parseSize("2M"));
         assertEquals(512, HostCaches.parseSize("512"));
