@@ -195,10 +195,10 @@ final class BenchBatches {
     }
 
     /**
-     * As {@link #judgement(List, long)}; with {@code streamGbPerS}, the memory bandwidth measured
-     * on the host (GB/s, {@code convcl peak}'s triad; NaN or not positive if unknown), a slower
-     * line's note also gives the rate at which each batch moved its tensors and the largest batch's
-     * share of that bandwidth: the limit a batch whose tensors no cache holds runs against.
+     * As {@link #judgement(List, HostCaches.LastLevel)}, whose note gives the rate at which each
+     * batch moved its tensors; with {@code streamGbPerS}, the memory bandwidth measured on the host
+     * (GB/s, {@code convcl peak}'s triad; NaN or not positive if unknown), it also gives the largest
+     * batch's share of that bandwidth: the limit a batch whose tensors no cache holds runs against.
      */
     static String judgement(List<Point> points, HostCaches.LastLevel cache, double streamGbPerS) {
         if (batchCount(points) < 2) {
@@ -214,28 +214,28 @@ final class BenchBatches {
     }
 
     /**
-     * {@code a call moves 4.1 MB at n=1, 32.5 MB at n=8; last-level cache 33.6 MB} (or {@code
-     * last-level cache unknown: <why>}), or empty when no point knows its bytes; MB are 10^6 bytes
-     * throughout.
+     * {@code a call moves 4.1 MB at n=1 (20.1 GB/s), 32.5 MB at n=8 (19.8 GB/s); last-level cache
+     * 33.6 MB} (or {@code last-level cache unknown: <why>}): each batch's bytes and the rate at which
+     * a call moved them (where its time is known), or empty when no point knows its bytes. MB are
+     * 10^6 bytes, GB/s 10^9 bytes a second, throughout.
      */
     static String cacheNote(List<Point> points, HostCaches.LastLevel cache) {
         return cacheNote(points, cache, Double.NaN);
     }
 
     /**
-     * As {@link #cacheNote(List, HostCaches.LastLevel)}; with a measured memory bandwidth ({@code streamGbPerS} GB/s,
-     * positive) each batch's bytes also give their rate, {@code 115.6 MB at n=32 (34.4 GB/s)}, and
-     * the note ends with the largest batch's share of the bandwidth: {@code memory streams 58.4 GB/s
-     * (convcl peak's triad): n=32 at 59% of it}. GB/s are 10^9 bytes a second.
+     * As {@link #cacheNote(List, HostCaches.LastLevel)}; with a measured memory bandwidth
+     * ({@code streamGbPerS} GB/s, positive) the note ends with the largest batch's share of it:
+     * {@code memory streams 58.4 GB/s (convcl peak's triad): n=32 at 59% of it}. Without one the
+     * rates are given all the same (they need only the bytes and the time); only the share is left out.
      */
     static String cacheNote(List<Point> points, HostCaches.LastLevel cache, double streamGbPerS) {
-        boolean stream = knownBandwidth(streamGbPerS);
         List<String> moves = new ArrayList<>();
         Point largest = null;
         for (Point p : points) {
             if (p.bytesPerCall() >= 0) {
                 double gb = gbPerS(p);
-                String rate = stream && Double.isFinite(gb) ? String.format(Locale.ROOT, " (%.1f GB/s)", gb) : "";
+                String rate = Double.isFinite(gb) ? String.format(Locale.ROOT, " (%.1f GB/s)", gb) : "";
                 moves.add(String.format(Locale.ROOT, "%.1f MB at n=%d", p.bytesPerCall() / 1e6, p.batch()) + rate);
                 if (largest == null || p.batch() > largest.batch()) {
                     largest = p;
@@ -248,7 +248,7 @@ final class BenchBatches {
         String llc = cache.known()
                 ? String.format(Locale.ROOT, "last-level cache %.1f MB", cache.bytes() / 1e6)
                 : "last-level cache unknown" + (cache.unknownBecause() == null ? "" : ": " + cache.unknownBecause());
-        String limit = stream && Double.isFinite(gbPerS(largest))
+        String limit = knownBandwidth(streamGbPerS) && Double.isFinite(gbPerS(largest))
                 ? String.format(Locale.ROOT, "; memory streams %.1f GB/s (convcl peak's triad): n=%d at %.0f%% of it",
                         streamGbPerS, largest.batch(), 100 * gbPerS(largest) / streamGbPerS) : "";
         return "a call moves " + String.join(", ", moves) + "; " + llc + limit;
@@ -309,9 +309,10 @@ final class BenchBatches {
                 + "busy: the most cores other processes used while the line was timed, and above " + BUSY_CORES
                 + " a slower batch is not judged (a longer call gets a smaller share of a busy machine); a slower line "
                 + "also gives the MB of tensors a call reads and writes at each batch beside the last-level cache: "
-                + "a batch that fits finds its data in the cache again on the next timed call"
-                + (knownBandwidth(streamGbPerS) ? "; and the rate at which each batch moved them beside the memory bandwidth "
-                        + "measured on this host (a batch that no cache holds cannot beat it)" : ""));
+                + "a batch that fits finds its data in the cache again on the next timed call; and the rate at which "
+                + "each batch moved them (GB/s: bytes / time per call)"
+                + (knownBandwidth(streamGbPerS) ? ", beside the memory bandwidth measured on this host (a batch that no "
+                        + "cache holds cannot beat it)" : ""));
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-36s", "problem backend"));
         for (int n : batches) {
             head.append(String.format(Locale.ROOT, "  %-20s", "n=" + n));

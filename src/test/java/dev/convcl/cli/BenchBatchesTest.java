@@ -137,10 +137,10 @@ class BenchBatchesTest {
         var s = BenchBatches.scaling(rows, java.util.Map.of(), bytes);
         assertEquals(new BenchBatches.Point(8, 101, 8.1 / 8, Double.NaN, 32_530_000L), s.get("r cpu").get(1));
         HostCaches.LastLevel cache = HostCaches.LastLevel.of(32L * 1024 * 1024);
-        assertEquals("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1, 32.5 MB at n=8; "
-                + "last-level cache 33.6 MB)", BenchBatches.judgement(s.get("r cpu"), cache));
-        assertEquals("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1, 32.5 MB at n=8; "
-                + "last-level cache unknown: no /sys/devices/system/cpu/cpu0/cache entries)",
+        assertEquals("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1 (6.6 GB/s), 32.5 MB at n=8 "
+                + "(4.0 GB/s); last-level cache 33.6 MB)", BenchBatches.judgement(s.get("r cpu"), cache));
+        assertEquals("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1 (6.6 GB/s), 32.5 MB at n=8 "
+                + "(4.0 GB/s); last-level cache unknown: no /sys/devices/system/cpu/cpu0/cache entries)",
                 BenchBatches.judgement(s.get("r cpu"),
                         HostCaches.LastLevel.unknown("no /sys/devices/system/cpu/cpu0/cache entries")));
         // no slower batch: no note; no bytes known: the verdict alone
@@ -151,8 +151,8 @@ class BenchBatchesTest {
         BenchBatches.print(rows, List.of(1, 8), java.util.Map.of(), bytes, cache, backend -> true,
                 new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
         String text = out.toString(StandardCharsets.UTF_8);
-        assertTrue(text.contains("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1, 32.5 MB at n=8; "
-                + "last-level cache 33.6 MB)") && text.contains("no slower"), text);
+        assertTrue(text.contains("slower: n=8 63% slower per image than n=1 (a call moves 4.1 MB at n=1 (6.6 GB/s), "
+                + "32.5 MB at n=8 (4.0 GB/s); last-level cache 33.6 MB)") && text.contains("no slower"), text);
         // a GPU's line: the host's cache is not its cache, so no note
         ByteArrayOutputStream gpu = new ByteArrayOutputStream();
         BenchBatches.print(rows, List.of(1, 8), java.util.Map.of(), bytes, cache, backend -> !backend.equals("cpu"),
@@ -173,9 +173,10 @@ class BenchBatchesTest {
         assertEquals("slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1 (23.0 GB/s), 115.6 MB at "
                 + "n=32 (18.1 GB/s); last-level cache unknown; memory streams 58.4 GB/s (convcl peak's triad): n=32 at "
                 + "31% of it)", BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, 58.4));
-        // no bandwidth known (none measured, zero, infinite): the note without rates
-        String plain = "slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1, 115.6 MB at n=32; "
-                + "last-level cache unknown)";
+        // no bandwidth known (none measured, zero, infinite): each batch's rate all the same (it needs only the
+        // bytes and the time), without the share
+        String plain = "slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1 (23.0 GB/s), 115.6 MB at "
+                + "n=32 (18.1 GB/s); last-level cache unknown)";
         assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, Double.NaN));
         assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, 0));
         assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, Double.POSITIVE_INFINITY));
