@@ -4,6 +4,9 @@ import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.opencl.HostCaches;
 import java.io.PrintWriter;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -191,16 +194,16 @@ final class BenchBatches {
      * there again on the next timed call, a larger one reads them from memory.
      */
     static String judgement(List<Point> points, HostCaches.LastLevel cache) {
-        return judgement(points, cache, Double.NaN);
+        return judgement(points, cache, Bandwidth.NONE);
     }
 
     /**
      * As {@link #judgement(List, HostCaches.LastLevel)}, whose note gives the rate at which each
-     * batch moved its tensors; with {@code streamGbPerS}, the memory bandwidth measured on the host
-     * (GB/s, {@code convcl peak}'s triad; NaN or not positive if unknown), it also gives the largest
-     * batch's share of that bandwidth: the limit a batch whose tensors no cache holds runs against.
+     * batch moved its tensors; with a known {@code bandwidth} (the host's, {@code convcl peak}'s
+     * triad) it also gives the largest batch's share of it, the limit a batch whose tensors no cache
+     * holds runs against, and where that bandwidth came from ({@link #cacheNote(List, HostCaches.LastLevel, Bandwidth)}).
      */
-    static String judgement(List<Point> points, HostCaches.LastLevel cache, double streamGbPerS) {
+    static String judgement(List<Point> points, HostCaches.LastLevel cache, Bandwidth bandwidth) {
         if (batchCount(points) < 2) {
             return NOT_COMPARED;
         }
@@ -208,7 +211,7 @@ final class BenchBatches {
         if (v.isEmpty()) {
             return "no slower";
         }
-        String note = cacheNote(points, cache, streamGbPerS);
+        String note = cacheNote(points, cache, bandwidth);
         v = note.isEmpty() ? v : v + " (" + note + ")";
         return busiest(points) > BUSY_CORES ? "not judged (machine busy): " + v : "slower: " + v;
     }
@@ -220,16 +223,18 @@ final class BenchBatches {
      * 10^6 bytes, GB/s 10^9 bytes a second, throughout.
      */
     static String cacheNote(List<Point> points, HostCaches.LastLevel cache) {
-        return cacheNote(points, cache, Double.NaN);
+        return cacheNote(points, cache, Bandwidth.NONE);
     }
 
     /**
-     * As {@link #cacheNote(List, HostCaches.LastLevel)}; with a measured memory bandwidth
-     * ({@code streamGbPerS} GB/s, positive) the note ends with the largest batch's share of it:
-     * {@code memory streams 58.4 GB/s (convcl peak's triad): n=32 at 59% of it}. Without one the
-     * rates are given all the same (they need only the bytes and the time); only the share is left out.
+     * As {@link #cacheNote(List, HostCaches.LastLevel)}; with a known memory bandwidth the note ends
+     * with it, whose triad it is and where it came from, and the largest batch's share of it:
+     * {@code host memory bandwidth 62.8 GB/s (convcl peak's triad, the faster of the OpenCL device's
+     * 62.8 and the Java path's 58.4; cached, measured 2026-12-05 16:36 UTC): n=32 moves 35.5 GB/s,
+     * 56% of that bandwidth}. Without one the rates are given all the same (they need only the bytes
+     * and the time); only the bandwidth and the share are left out.
      */
-    static String cacheNote(List<Point> points, HostCaches.LastLevel cache, double streamGbPerS) {
+    static String cacheNote(List<Point> points, HostCaches.LastLevel cache, Bandwidth bandwidth) {
         List<String> moves = new ArrayList<>();
         Point largest = null;
         for (Point p : points) {
@@ -248,9 +253,10 @@ final class BenchBatches {
         String llc = cache.known()
                 ? String.format(Locale.ROOT, "last-level cache %.1f MB", cache.bytes() / 1e6)
                 : "last-level cache unknown" + (cache.unknownBecause() == null ? "" : ": " + cache.unknownBecause());
-        String limit = knownBandwidth(streamGbPerS) && Double.isFinite(gbPerS(largest))
-                ? String.format(Locale.ROOT, "; memory streams %.1f GB/s (convcl peak's triad): n=%d at %.0f%% of it",
-                        streamGbPerS, largest.batch(), 100 * gbPerS(largest) / streamGbPerS) : "";
+        String limit = bandwidth.known() && Double.isFinite(gbPerS(largest))
+                ? String.format(Locale.ROOT, "; host memory bandwidth %.1f GB/s (%s; %s): n=%d moves %.1f GB/s, %.0f%% of "
+                        + "that bandwidth", bandwidth.gbPerS(), bandwidth.whose(), bandwidth.provenance(), largest.batch(),
+                        gbPerS(largest), 100 * gbPerS(largest) / bandwidth.gbPerS()) : "";
         return "a call moves " + String.join(", ", moves) + "; " + llc + limit;
     }
 
@@ -269,6 +275,106 @@ final class BenchBatches {
     static boolean knownBandwidth(double gbPerS) {
         return Double.isFinite(gbPerS) && gbPerS > 0;
     }
+
+    /** Where the host's memory bandwidth came from; {@link #word} is how the note and the JSON say it. */
+    enum Source {
+        /** This run measured it ({@code convcl peak}'s triad, run by bench). */
+        MEASURED("measured"),
+        /** Read from the peak cache, measured by an earlier run. */
+        CACHED("cached"),
+        /** None is known. */
+        NONE("none");
+
+        final String word;
+
+        Source(String word) {
+            this.word = word;
+        }
+    }
+
+    /**
+     * One triad {@code convcl peak} measured, as bench came by it.
+     *
+     * @param whose      the side it was measured on, as the note names it: {@code OpenCL device} or
+     *                   {@code Java path}
+     * @param gbPerS     its rate, GB/s (10^9 bytes a second)
+     * @param cached     true when read from the peak cache, false when this run measured it
+     * @param measuredAt when a cached triad was measured, as its cache entry says; null when this run
+     *                   measured it or the entry does not say
+     */
+    record Triad(String whose, double gbPerS, boolean cached, Instant measuredAt) {
+    }
+
+    /**
+     * The host's memory bandwidth that a slower line's note sets each batch's rate beside.
+     *
+     * @param gbPerS     GB/s (10^9 bytes a second); NaN when none is known
+     * @param source     where it came from
+     * @param measuredAt when a cached figure was measured; null when measured in this run, when none
+     *                   is known, or when the cache entry does not say
+     * @param whose      whose triad it is, for the note: {@code convcl peak's triad on the Java path},
+     *                   or, with both known, {@code convcl peak's triad, the faster of the OpenCL
+     *                   device's 51.2 and the Java path's 58.4}; null when none is known
+     */
+    record Bandwidth(double gbPerS, Source source, Instant measuredAt, String whose) {
+        /** No bandwidth known. */
+        static final Bandwidth NONE = new Bandwidth(Double.NaN, Source.NONE, null, null);
+
+        /**
+         * The faster of the known {@code triads} (nulls and rates that are not finite and positive
+         * left out; the first of equal ones), or {@link #NONE}.
+         *
+         * @return its rate in GB/s, its source and time, and the words naming it: with two or more
+         *         known, the faster and each one's rate
+         */
+        static Bandwidth fastest(Triad... triads) {
+            List<Triad> known = new ArrayList<>();
+            Triad best = null;
+            for (Triad t : triads) {
+                if (t != null && knownBandwidth(t.gbPerS())) {
+                    known.add(t);
+                    if (best == null || t.gbPerS() > best.gbPerS()) {
+                        best = t;
+                    }
+                }
+            }
+            if (best == null) {
+                return NONE;
+            }
+            String whose = known.size() == 1 ? "convcl peak's triad on the " + best.whose()
+                    : "convcl peak's triad, the faster of the " + String.join(" and the ", known.stream()
+                            .map(t -> String.format(Locale.ROOT, "%s's %.1f", t.whose(), t.gbPerS())).toList());
+            return new Bandwidth(best.gbPerS(), best.cached() ? Source.CACHED : Source.MEASURED,
+                    best.cached() ? best.measuredAt() : null, whose);
+        }
+
+        /**
+         * Whether a bandwidth is known.
+         *
+         * @return true when {@link #gbPerS()} is finite and positive
+         */
+        boolean known() {
+            return knownBandwidth(gbPerS);
+        }
+
+        /**
+         * Where it came from, in the note's words.
+         *
+         * @return {@code measured in this run}, {@code cached, measured 2026-12-05 16:36 UTC},
+         *         {@code cached (its cache entry has no date)}, or {@code none}
+         */
+        String provenance() {
+            return switch (source) {
+                case MEASURED -> "measured in this run";
+                case CACHED -> measuredAt == null ? "cached (its cache entry has no date)"
+                        : "cached, measured " + MINUTE.format(measuredAt) + " UTC";
+                case NONE -> "none";
+            };
+        }
+    }
+
+    private static final DateTimeFormatter MINUTE = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm", Locale.ROOT)
+            .withZone(ZoneOffset.UTC);
 
     /** As {@link #print(List, List, Map, PrintWriter)} with the machine load unknown. */
     static void print(List<BenchRow> rows, List<Integer> batches, PrintWriter out) {
@@ -291,17 +397,17 @@ final class BenchBatches {
     static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores,
                       Map<String, Long> bytesPerCall, HostCaches.LastLevel cache,
                       java.util.function.Predicate<String> onHostCpu, PrintWriter out) {
-        print(rows, batches, othersCores, bytesPerCall, cache, Double.NaN, onHostCpu, out);
+        print(rows, batches, othersCores, bytesPerCall, cache, Bandwidth.NONE, onHostCpu, out);
     }
 
     /**
      * As {@link #print(List, List, Map, Map, HostCaches.LastLevel, java.util.function.Predicate, PrintWriter)};
-     * {@code streamGbPerS} is the host's measured memory bandwidth (GB/s; NaN if unknown), which the
+     * {@code bandwidth} is the host's memory bandwidth ({@link Bandwidth#NONE} if unknown), which the
      * slower lines of the host's backends set their rates beside
-     * ({@link #cacheNote(List, HostCaches.LastLevel, double)}).
+     * ({@link #cacheNote(List, HostCaches.LastLevel, Bandwidth)}).
      */
     static void print(List<BenchRow> rows, List<Integer> batches, Map<String, Double> othersCores,
-                      Map<String, Long> bytesPerCall, HostCaches.LastLevel cache, double streamGbPerS,
+                      Map<String, Long> bytesPerCall, HostCaches.LastLevel cache, Bandwidth bandwidth,
                       java.util.function.Predicate<String> onHostCpu, PrintWriter out) {
         Map<String, List<Point>> m = scaling(rows, othersCores, bytesPerCall);
         out.println("batch scaling: GFLOP/s and ms per image (device tensors where the backend has them, else host "
@@ -311,8 +417,8 @@ final class BenchBatches {
                 + "also gives the MB of tensors a call reads and writes at each batch beside the last-level cache: "
                 + "a batch that fits finds its data in the cache again on the next timed call; and the rate at which "
                 + "each batch moved them (GB/s: bytes / time per call)"
-                + (knownBandwidth(streamGbPerS) ? ", beside the memory bandwidth measured on this host (a batch that no "
-                        + "cache holds cannot beat it)" : ""));
+                + (bandwidth.known() ? ", beside the host's memory bandwidth (a batch that no cache holds cannot beat "
+                        + "it; the note says whose triad it is and whether this run measured it or it was cached)" : ""));
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-36s", "problem backend"));
         for (int n : batches) {
             head.append(String.format(Locale.ROOT, "  %-20s", "n=" + n));
@@ -331,7 +437,7 @@ final class BenchBatches {
             List<Point> points = onHostCpu.test(backend) ? e.getValue()
                     : e.getValue().stream().map(p -> new Point(p.batch(), p.gflops(), p.msPerImage(), p.othersCores()))
                             .toList();
-            out.println(line.append("  ").append(judgement(points, cache, streamGbPerS)));
+            out.println(line.append("  ").append(judgement(points, cache, bandwidth)));
         }
     }
 }

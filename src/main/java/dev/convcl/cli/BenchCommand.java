@@ -237,13 +237,17 @@ final class BenchCommand extends CliCommand {
             CpuBackend cpuPath = (CpuBackend) Internals.cpu(cpu);
             String cpuKey = PeakCache.javaKey(cpuPath.threads());
             String deviceKey = ctx.map(c -> PeakCache.key(c.info())).orElse(null);
+            // What the cache held before this run: a peak used below that equals its entry was read
+            // from it, not measured now (bench --batch's note says which, and when).
+            PeakCache.Entry deviceEntry = deviceKey == null ? null : cache.entry(deviceKey).orElse(null);
+            PeakCache.Entry cpuEntry = cache.entry(cpuKey).orElse(null);
             if (!noPeak && !problems.isEmpty()) {
                 // One line for whatever is not cached yet (the device, the CPU path or both).
                 List<String> uncached = new ArrayList<>();
-                if (deviceKey != null && cache.get(deviceKey).isEmpty()) {
+                if (deviceKey != null && deviceEntry == null) {
                     uncached.add(engine.deviceName());
                 }
-                if (cache.get(cpuKey).isEmpty()) {
+                if (cpuEntry == null) {
                     uncached.add("the CPU path");
                 }
                 if (!uncached.isEmpty()) {
@@ -358,8 +362,8 @@ final class BenchCommand extends CliCommand {
                 boolean gpu = ctx.isPresent() && !ctx.get().info().isCpu();
                 // The host's memory bandwidth: this run's peaks, else those cached by an earlier run
                 // (--no-peak measures nothing); the faster of a CPU device's and the Java path's.
-                double stream = hostStreamGbPerS(gpu ? null : peakOrCached(devicePeak, cache, deviceKey),
-                        peakOrCached(cpuPeak, cache, cpuKey));
+                BenchBatches.Bandwidth stream = BenchBatches.Bandwidth.fastest(
+                        gpu ? null : triad("OpenCL device", devicePeak, deviceEntry), triad("Java path", cpuPeak, cpuEntry));
                 BenchBatches.print(rows, batches, othersCores, bytesPerCall, HostCaches.lastLevel(), stream,
                         backend -> !(gpu && backend.equals("opencl")), out());
             }
@@ -703,27 +707,24 @@ final class BenchCommand extends CliCommand {
                 BenchRunner.MAX_WARMUP);
     }
 
-    /** {@code measured} if this run measured it, else the peak {@code cache} holds under {@code key} (null if none). */
-    static Peak.Result peakOrCached(Peak.Result measured, PeakCache cache, String key) {
-        if (measured != null || key == null) {
-            return measured;
-        }
-        return cache.get(key).orElse(null);
-    }
-
     /**
-     * The host's memory bandwidth for {@code bench --batch}'s notes, GB/s: the faster triad of a CPU
-     * device's peak and the Java path's (as docs/PERFORMANCE.md's roofline takes it), NaN when
-     * neither is known. Pass null for a GPU's peak: its memory is not the host's.
+     * One side's triad for {@code bench --batch}'s notes (combined by
+     * {@link BenchBatches.Bandwidth#fastest}, which takes the faster of a CPU device's and the Java
+     * path's, as docs/PERFORMANCE.md's roofline does; leave a GPU's out: its memory is not the host's).
+     *
+     * @param whose   the side, as the note names it ({@code OpenCL device}, {@code Java path})
+     * @param thisRun the peak this run used (measured now, or read from the cache); null with
+     *                {@code --no-peak} or when none was had
+     * @param cached  the side's cache entry as it was before this run measured anything; null if none
+     * @return the triad (GB/s) of {@code thisRun}, cached with the entry's time when it is the
+     *         entry's peak and measured otherwise; else the entry's, cached; null when neither is there
      */
-    static double hostStreamGbPerS(Peak.Result hostDevice, Peak.Result javaPath) {
-        double best = Double.NaN;
-        for (Peak.Result r : new Peak.Result[] {hostDevice, javaPath}) {
-            if (r != null && BenchBatches.knownBandwidth(r.gbPerS()) && !(best >= r.gbPerS())) {
-                best = r.gbPerS();
-            }
+    static BenchBatches.Triad triad(String whose, Peak.Result thisRun, PeakCache.Entry cached) {
+        if (thisRun != null) {
+            boolean fromCache = cached != null && cached.result().equals(thisRun);
+            return new BenchBatches.Triad(whose, thisRun.gbPerS(), fromCache, fromCache ? cached.measured() : null);
         }
-        return best;
+        return cached == null ? null : new BenchBatches.Triad(whose, cached.result().gbPerS(), true, cached.measured());
     }
 
     /**

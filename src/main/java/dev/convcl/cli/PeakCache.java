@@ -64,7 +64,28 @@ final class PeakCache {
         return dir.resolve("peak-" + sha256(key).substring(0, 16) + ".properties");
     }
 
+    /**
+     * A cached peak and when it was measured.
+     *
+     * @param result   the peak
+     * @param measured when it was measured (the entry's {@code measured} time); null when the entry
+     *                 does not say or says it in a form that is not an ISO-8601 instant
+     */
+    record Entry(Peak.Result result, Instant measured) {
+    }
+
+    /** The peak cached under {@code key}, if any. */
     Optional<Peak.Result> get(String key) {
+        return entry(key).map(Entry::result);
+    }
+
+    /**
+     * The entry cached under {@code key}.
+     *
+     * @return its peak and the time it was measured; empty when there is none, or it is another
+     *         key's or unreadable
+     */
+    Optional<Entry> entry(String key) {
         Path f = file(key);
         if (!Files.isRegularFile(f)) {
             return Optional.empty();
@@ -75,8 +96,9 @@ final class PeakCache {
             if (!key.equals(p.getProperty("key"))) {
                 return Optional.empty();
             }
-            return Optional.of(new Peak.Result(p.getProperty("device"), Double.parseDouble(p.getProperty("gflops")),
-                    Double.parseDouble(p.getProperty("gb_per_s")), p.getProperty("fma_config", "")));
+            Peak.Result peak = new Peak.Result(p.getProperty("device"), Double.parseDouble(p.getProperty("gflops")),
+                    Double.parseDouble(p.getProperty("gb_per_s")), p.getProperty("fma_config", ""));
+            return Optional.of(new Entry(peak, instant(p.getProperty("measured"))));
         } catch (IOException | RuntimeException e) {
             LOG.debug("peak cache {} unusable ({}); measuring again", f, e.toString());
             return Optional.empty();
@@ -106,6 +128,18 @@ final class PeakCache {
             AtomicFiles.writeString(file(key), text.toString());
         } catch (IOException | RuntimeException e) {
             LOG.debug("peak not cached in {} ({})", dir, e.toString());
+        }
+    }
+
+    /** {@code text} as an instant, or null when it is missing or not one (the peak is still usable). */
+    private static Instant instant(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(text.trim());
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
         }
     }
 

@@ -170,68 +170,119 @@ class BenchBatchesTest {
         var s = BenchBatches.scaling(rows, java.util.Map.of(), bytes);
         // 3.613 MB in 0.157 ms: 23.0 GB/s; 115.6 MB in 6.4 ms: 18.1 GB/s, 31% of 58.4
         assertEquals(23.01, BenchBatches.gbPerS(s.get("d cpu").get(0)), 0.01);
+        BenchBatches.Bandwidth measured = javaPath(58.4, false, null);
         assertEquals("slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1 (23.0 GB/s), 115.6 MB at "
-                + "n=32 (18.1 GB/s); last-level cache unknown; memory streams 58.4 GB/s (convcl peak's triad): n=32 at "
-                + "31% of it)", BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, 58.4));
+                + "n=32 (18.1 GB/s); last-level cache unknown; host memory bandwidth 58.4 GB/s (convcl peak's triad on "
+                + "the Java path; measured in this run): n=32 moves 18.1 GB/s, 31% of that bandwidth)",
+                BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, measured));
         // no bandwidth known (none measured, zero, infinite): each batch's rate all the same (it needs only the
         // bytes and the time), without the share
         String plain = "slower: n=32 27% slower per image than n=1 (a call moves 3.6 MB at n=1 (23.0 GB/s), 115.6 MB at "
                 + "n=32 (18.1 GB/s); last-level cache unknown)";
-        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, Double.NaN));
-        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, 0));
-        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, Double.POSITIVE_INFINITY));
+        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, BenchBatches.Bandwidth.NONE));
+        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE, javaPath(0, false, null)));
+        assertEquals(plain, BenchBatches.judgement(s.get("d cpu"), BenchBatches.NO_CACHE,
+                javaPath(Double.POSITIVE_INFINITY, false, null)));
         // the share is the largest batch's, wherever it stands, and only one whose bytes are known has a rate
         List<BenchBatches.Point> shuffled = List.of(new BenchBatches.Point(32, 40.7, 0.200, 0, 115_600_000L),
                 new BenchBatches.Point(1, 51.7, 0.157, 0, 3_613_000L), new BenchBatches.Point(64, 30, 0.3, 0, -1));
         assertEquals("slower: n=64 50% slower per image than n=32; n=32 27% slower per image than n=1; n=64 91% slower "
                 + "per image than n=1 (a call moves 115.6 MB at n=32 (18.1 GB/s), 3.6 MB at n=1 (23.0 GB/s); "
-                + "last-level cache unknown; memory streams 58.4 GB/s (convcl peak's triad): n=32 at 31% of it)",
-                BenchBatches.judgement(shuffled, BenchBatches.NO_CACHE, 58.4));
+                + "last-level cache unknown; host memory bandwidth 58.4 GB/s (convcl peak's triad on the Java path; "
+                + "measured in this run): n=32 moves 18.1 GB/s, 31% of that bandwidth)",
+                BenchBatches.judgement(shuffled, BenchBatches.NO_CACHE, measured));
         // a time of zero has no rate, and the note does not print one
         assertTrue(Double.isNaN(BenchBatches.gbPerS(new BenchBatches.Point(8, 1, 0, 0, 1000))));
         // a table of the CPU path and a GPU: the host's bandwidth reaches the CPU path's line only
         List<BenchRow> mixed = List.of(row("d@n1", "cpu", 0.157, 51.7), row("d@n32", "cpu", 32 * 0.200, 40.7),
                 row("d@n1", "opencl", 0.05, 160), row("d@n32", "opencl", 32 * 0.08, 100));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        BenchBatches.print(mixed, List.of(1, 32), java.util.Map.of(), bytes, BenchBatches.NO_CACHE, 58.4,
+        BenchBatches.print(mixed, List.of(1, 32), java.util.Map.of(), bytes, BenchBatches.NO_CACHE, measured,
                 backend -> !backend.equals("opencl"),
                 new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
         String text = out.toString(StandardCharsets.UTF_8);
         String cpuLine = text.lines().filter(l -> l.startsWith("d cpu")).findFirst().orElseThrow();
         String gpuLine = text.lines().filter(l -> l.startsWith("d opencl")).findFirst().orElseThrow();
-        assertTrue(text.contains("beside the memory bandwidth measured on this host"), text);
-        assertTrue(cpuLine.endsWith("n=32 at 31% of it)"), cpuLine);
+        assertTrue(text.contains("beside the host's memory bandwidth"), text);
+        assertTrue(cpuLine.endsWith("n=32 moves 18.1 GB/s, 31% of that bandwidth)"), cpuLine);
         assertTrue(gpuLine.contains("slower: n=32 60% slower per image than n=1") && !gpuLine.contains("GB/s")
                 && !gpuLine.contains("a call moves"), gpuLine);
     }
 
-    @Test
-    void theHostsBandwidthIsTheFasterKnownTriad() {
-        Peak.Result device = new Peak.Result("d", 400, 53.6, "c");
-        Peak.Result java = new Peak.Result("j", 380, 58.4, "c");
-        assertEquals(58.4, BenchCommand.hostStreamGbPerS(device, java));
-        assertEquals(60.0, BenchCommand.hostStreamGbPerS(new Peak.Result("d", 400, 60.0, "c"), java));
-        assertEquals(53.6, BenchCommand.hostStreamGbPerS(device, null));
-        assertEquals(58.4, BenchCommand.hostStreamGbPerS(null, java));
-        assertTrue(Double.isNaN(BenchCommand.hostStreamGbPerS(null, null)));
-        assertTrue(Double.isNaN(BenchCommand.hostStreamGbPerS(new Peak.Result("d", 1, 0, "c"), null)));
-        assertEquals(58.4, BenchCommand.hostStreamGbPerS(new Peak.Result("d", 1, Double.POSITIVE_INFINITY, "c"), java));
+    private static BenchBatches.Bandwidth javaPath(double gbPerS, boolean cached, java.time.Instant at) {
+        return BenchBatches.Bandwidth.fastest(new BenchBatches.Triad("Java path", gbPerS, cached, at));
     }
 
     @Test
-    void aRunWithoutItsOwnPeakTakesTheCachedOneOfTheSameKeyOnly(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+    void aCachedBandwidthSaysSoAndWhenItWasMeasured() {
+        List<BenchBatches.Point> points = List.of(new BenchBatches.Point(1, 51.7, 0.157, 0, 3_613_000L),
+                new BenchBatches.Point(32, 40.7, 0.200, 0, 115_600_000L));
+        java.time.Instant at = java.time.Instant.parse("2026-12-05T16:36:27.083263747Z");
+        String note = BenchBatches.judgement(points, BenchBatches.NO_CACHE, javaPath(58.4, true, at));
+        assertTrue(note.endsWith("; host memory bandwidth 58.4 GB/s (convcl peak's triad on the Java path; cached, "
+                + "measured 2026-12-05 16:36 UTC): n=32 moves 18.1 GB/s, 31% of that bandwidth)"), note);
+        // an entry without a time (written by hand, or before the time was kept) says cached all the same
+        String undated = BenchBatches.judgement(points, BenchBatches.NO_CACHE, javaPath(58.4, true, null));
+        assertTrue(undated.contains("(convcl peak's triad on the Java path; cached (its cache entry has no date))"),
+                undated);
+        assertEquals(BenchBatches.Source.CACHED, javaPath(58.4, true, at).source());
+        assertEquals(at, javaPath(58.4, true, at).measuredAt());
+        assertEquals(BenchBatches.Source.MEASURED, javaPath(58.4, false, null).source());
+    }
+
+    @Test
+    void theHostsBandwidthIsTheFasterKnownTriadAndSaysSo() {
+        BenchBatches.Triad device = new BenchBatches.Triad("OpenCL device", 53.6, false, null);
+        BenchBatches.Triad javaPath = new BenchBatches.Triad("Java path", 58.4, false, null);
+        BenchBatches.Bandwidth both = BenchBatches.Bandwidth.fastest(device, javaPath);
+        assertEquals(58.4, both.gbPerS());
+        assertEquals("convcl peak's triad, the faster of the OpenCL device's 53.6 and the Java path's 58.4", both.whose());
+        BenchBatches.Triad fast = new BenchBatches.Triad("OpenCL device", 62.8, true,
+                java.time.Instant.parse("2026-12-06T08:12:44Z"));
+        BenchBatches.Bandwidth deviceWins = BenchBatches.Bandwidth.fastest(fast, javaPath);
+        assertEquals(62.8, deviceWins.gbPerS());
+        assertEquals("cached, measured 2026-12-06 08:12 UTC", deviceWins.provenance(), "the faster one's source");
+        assertEquals(53.6, BenchBatches.Bandwidth.fastest(device, null).gbPerS());
+        assertEquals("convcl peak's triad on the OpenCL device", BenchBatches.Bandwidth.fastest(device, null).whose());
+        assertEquals(58.4, BenchBatches.Bandwidth.fastest(null, javaPath).gbPerS());
+        assertEquals(BenchBatches.Bandwidth.NONE, BenchBatches.Bandwidth.fastest(null, null));
+        assertEquals(BenchBatches.Source.NONE, BenchBatches.Bandwidth.fastest(
+                new BenchBatches.Triad("OpenCL device", 0, false, null), null).source());
+        // a triad that is not finite is not known: the other one alone, named alone
+        BenchBatches.Bandwidth inf = BenchBatches.Bandwidth.fastest(
+                new BenchBatches.Triad("OpenCL device", Double.POSITIVE_INFINITY, false, null), javaPath);
+        assertEquals(58.4, inf.gbPerS());
+        assertEquals("convcl peak's triad on the Java path", inf.whose());
+    }
+
+    @Test
+    void aPeakReadFromTheCacheIsCachedAndOneMeasuredNowIsMeasured(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws java.io.IOException {
         PeakCache cache = new PeakCache(dir);
         String key = "java|method=2|this machine";
-        java.nio.file.Files.writeString(cache.file(key), "key=" + key + "\ndevice=cpu\ngflops=400\ngb_per_s=58.4\n");
-        Peak.Result measured = new Peak.Result("cpu", 410, 50.0, "c");
-        // this run's peak wins over the cache
-        assertEquals(measured, BenchCommand.peakOrCached(measured, cache, key));
-        // none measured: the cached one of this key
-        assertEquals(58.4, BenchCommand.peakOrCached(null, cache, key).gbPerS());
-        // another key's file is not read; no key (no OpenCL device) gives none
-        assertEquals(null, BenchCommand.peakOrCached(null, cache, "java|method=2|another machine"));
-        assertEquals(null, BenchCommand.peakOrCached(null, cache, null));
+        java.nio.file.Files.writeString(cache.file(key), "key=" + key + "\ndevice=cpu\ngflops=400\ngb_per_s=58.4\n"
+                + "measured=2026-12-05T16\\:36\\:27.083263747Z\n");
+        PeakCache.Entry entry = cache.entry(key).orElseThrow();
+        assertEquals(java.time.Instant.parse("2026-12-05T16:36:27.083263747Z"), entry.measured());
+        // another key's file is not read
+        assertTrue(cache.entry("java|method=2|another machine").isEmpty());
+        // --no-peak: nothing used this run, the entry's triad, cached, with its time
+        assertEquals(new BenchBatches.Triad("Java path", 58.4, true, entry.measured()),
+                BenchCommand.triad("Java path", null, entry));
+        // the peak this run used is the entry's (bench read it from the cache rather than measuring): cached
+        assertEquals(new BenchBatches.Triad("Java path", 58.4, true, entry.measured()),
+                BenchCommand.triad("Java path", cache.get(key).orElseThrow(), entry));
+        // a peak measured in this run (none cached, or measured again): measured
+        Peak.Result fresh = new Peak.Result("cpu", 410, 50.0, "c");
+        assertEquals(new BenchBatches.Triad("Java path", 50.0, false, null), BenchCommand.triad("Java path", fresh, entry));
+        assertEquals(new BenchBatches.Triad("Java path", 50.0, false, null), BenchCommand.triad("Java path", fresh, null));
+        // none used, none cached (no OpenCL device, or an empty cache): none
+        assertEquals(null, BenchCommand.triad("OpenCL device", null, null));
+        // an entry without a time, or with a garbled one, is still a cached peak, undated
+        java.nio.file.Files.writeString(cache.file(key), "key=" + key + "\ndevice=cpu\ngflops=400\ngb_per_s=58.4\n"
+                + "measured=yesterday\n");
+        assertEquals(null, cache.entry(key).orElseThrow().measured());
+        assertEquals(58.4, cache.get(key).orElseThrow().gbPerS());
     }
 
     @Test
