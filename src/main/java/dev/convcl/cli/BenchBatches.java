@@ -376,6 +376,93 @@ final class BenchBatches {
     private static final DateTimeFormatter MINUTE = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm", Locale.ROOT)
             .withZone(ZoneOffset.UTC);
 
+    /**
+     * The summary for {@code --json}'s {@code batch_scaling}: what {@link #print} shows, as fields.
+     * Arguments as {@link #print(List, List, Map, Map, HostCaches.LastLevel, Bandwidth,
+     * java.util.function.Predicate, PrintWriter)}.
+     *
+     * @return {@code slower_percent}, {@code busy_cores_limit}; the host's {@code bandwidth_gb_per_s}
+     *         (GB/s, null if unknown), {@code bandwidth_source} ({@code measured}, {@code cached} or
+     *         {@code none}), {@code bandwidth_measured} (ISO-8601 time of a cached figure; null if the
+     *         entry has none or it was measured in this run), {@code bandwidth_of} (whose triad);
+     *         {@code last_level_cache_bytes} (null if unknown) and {@code last_level_cache_unknown}
+     *         (why; null if known); and {@code lines}, one per problem and backend, each with
+     *         {@code problem}, {@code backend}, {@code on_host} (false for a GPU's line, to which the host's
+     *         cache and bandwidth do not apply), {@code busy_cores}, {@code verdict} ({@code slower},
+     *         {@code no slower}, {@code not judged} on a busy machine, or {@code not compared} with one
+     *         batch size), {@code slower} (the verdict's comparisons, null if none), the line's
+     *         {@code bandwidth_gb_per_s} and {@code bandwidth_source} ({@code none} on a GPU's line), and
+     *         {@code points} from the smallest batch up: {@code batch}, {@code gflops}, {@code ms_per_image},
+     *         {@code others_cores}, {@code bytes_per_call} (null if unknown), {@code gb_per_s} (bytes / time
+     *         per call, 10^9 bytes a second; null if unknown) and {@code bandwidth_share} (that rate over
+     *         the line's bandwidth, a fraction; null when either is unknown)
+     */
+    static Map<String, Object> fields(List<BenchRow> rows, Map<String, Double> othersCores,
+                                      Map<String, Long> bytesPerCall, HostCaches.LastLevel cache, Bandwidth bandwidth,
+                                      java.util.function.Predicate<String> onHostCpu) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("slower_percent", SLOWER_PERCENT);
+        f.put("busy_cores_limit", BUSY_CORES);
+        f.put("bandwidth_gb_per_s", bandwidth.known() ? bandwidth.gbPerS() : null);
+        f.put("bandwidth_source", bandwidth.known() ? bandwidth.source().word : Source.NONE.word);
+        f.put("bandwidth_measured", bandwidth.known() && bandwidth.measuredAt() != null
+                ? bandwidth.measuredAt().toString() : null);
+        f.put("bandwidth_of", bandwidth.known() ? bandwidth.whose() : null);
+        f.put("last_level_cache_bytes", cache.known() ? cache.bytes() : null);
+        f.put("last_level_cache_unknown", cache.known() ? null : cache.unknownBecause());
+        List<Object> lines = new ArrayList<>();
+        for (Map.Entry<String, List<Point>> e : scaling(rows, othersCores, bytesPerCall).entrySet()) {
+            int space = e.getKey().lastIndexOf(' ');
+            String backend = e.getKey().substring(space + 1);
+            boolean onHost = onHostCpu.test(backend);
+            Bandwidth own = onHost && bandwidth.known() ? bandwidth : Bandwidth.NONE;
+            List<Point> points = e.getValue();
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("problem", e.getKey().substring(0, space));
+            line.put("backend", backend);
+            line.put("on_host", onHost);
+            line.put("busy_cores", busiest(points));
+            String slower = batchCount(points) < 2 ? "" : verdict(points);
+            line.put("verdict", verdictWord(points));
+            line.put("slower", slower.isEmpty() ? null : slower);
+            line.put("bandwidth_gb_per_s", own.known() ? own.gbPerS() : null);
+            line.put("bandwidth_source", own.source().word);
+            List<Object> ps = new ArrayList<>();
+            for (Point p : points) {
+                Map<String, Object> pf = new LinkedHashMap<>();
+                double gb = gbPerS(p);
+                pf.put("batch", p.batch());
+                pf.put("gflops", p.gflops());
+                pf.put("ms_per_image", p.msPerImage());
+                pf.put("others_cores", p.othersCores());
+                pf.put("bytes_per_call", p.bytesPerCall() >= 0 ? p.bytesPerCall() : null);
+                pf.put("gb_per_s", Double.isFinite(gb) ? gb : null);
+                pf.put("bandwidth_share", own.known() && Double.isFinite(gb) ? gb / own.gbPerS() : null);
+                ps.add(pf);
+            }
+            line.put("points", ps);
+            lines.add(line);
+        }
+        f.put("lines", lines);
+        return f;
+    }
+
+    /**
+     * The verdict of a line in one word or two, as {@code --json} gives it.
+     *
+     * @return {@code not compared} (fewer than two batch sizes), {@code no slower}, {@code not judged}
+     *         (slower, but timed on a busy machine) or {@code slower}: the start of {@link #judgement}'s text
+     */
+    static String verdictWord(List<Point> points) {
+        if (batchCount(points) < 2) {
+            return "not compared";
+        }
+        if (verdict(points).isEmpty()) {
+            return "no slower";
+        }
+        return busiest(points) > BUSY_CORES ? "not judged" : "slower";
+    }
+
     /** As {@link #print(List, List, Map, PrintWriter)} with the machine load unknown. */
     static void print(List<BenchRow> rows, List<Integer> batches, PrintWriter out) {
         print(rows, batches, Map.of(), out);

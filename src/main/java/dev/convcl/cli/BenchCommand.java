@@ -351,6 +351,7 @@ final class BenchCommand extends CliCommand {
             if (batches == null) {
                 busyNote(othersCores).ifPresent(out()::println);
             }
+            Map<String, Object> batchScaling = null;
             if (batches != null) {
                 Map<String, Long> bytesPerCall = new java.util.HashMap<>();
                 for (BenchSuite.Problem p : problems) {
@@ -364,8 +365,10 @@ final class BenchCommand extends CliCommand {
                 // (--no-peak measures nothing); the faster of a CPU device's and the Java path's.
                 BenchBatches.Bandwidth stream = BenchBatches.Bandwidth.fastest(
                         gpu ? null : triad("OpenCL device", devicePeak, deviceEntry), triad("Java path", cpuPeak, cpuEntry));
-                BenchBatches.print(rows, batches, othersCores, bytesPerCall, HostCaches.lastLevel(), stream,
-                        backend -> !(gpu && backend.equals("opencl")), out());
+                HostCaches.LastLevel lastLevel = HostCaches.lastLevel();
+                java.util.function.Predicate<String> onHostCpu = backend -> !(gpu && backend.equals("opencl"));
+                BenchBatches.print(rows, batches, othersCores, bytesPerCall, lastLevel, stream, onHostCpu, out());
+                batchScaling = BenchBatches.fields(rows, othersCores, bytesPerCall, lastLevel, stream, onHostCpu);
             }
             for (String note : shares.notes()) {
                 out().println("peak: " + note);
@@ -393,8 +396,8 @@ final class BenchCommand extends CliCommand {
             out().println(Plural.of(outcomes.size() - failed - notApplicable, "result") + " ok, " + failed + " FAIL"
                     + (notApplicable > 0 ? ", " + notApplicable + " n/a (a peer cannot run the problem)" : ""));
             out().flush();
-            writeFiles(engine.deviceName(), devicePeak, cpuPeak, limit, limitNotes, batches, opened.statuses(), rows,
-                    roiRows, othersCores);
+            writeFiles(engine.deviceName(), devicePeak, cpuPeak, limit, limitNotes, batches, batchScaling,
+                    opened.statuses(), rows, roiRows, othersCores);
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }
     }
@@ -761,7 +764,8 @@ final class BenchCommand extends CliCommand {
     }
 
     private void writeFiles(String deviceName, Peak.Result devicePeak, Peak.Result cpuPeak, FmaLimit limit,
-                            List<String> limitNotes, List<Integer> batches, List<BenchPeers.Status> peerStatuses, List<BenchRow> rows,
+                            List<String> limitNotes, List<Integer> batches, Map<String, Object> batchScaling,
+                            List<BenchPeers.Status> peerStatuses, List<BenchRow> rows,
                             List<BenchRoi.Row> roiRows, Map<String, Double> othersCores) throws IOException {
         List<Map<String, Object>> fields = new ArrayList<>();
         rows.forEach(r -> fields.add(withOthersCores(r.fields(), othersCores.getOrDefault(r.name(), Double.NaN))));
@@ -787,6 +791,8 @@ final class BenchCommand extends CliCommand {
                 peerFields.add(st.fields());
             }
             extra.put("peers", peerFields);
+            // --batch's summary (BenchBatches.fields); null without --batch
+            extra.put("batch_scaling", batchScaling);
             String text = BenchReport.jsonOf(deviceName, extra, fields);
             file.write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
             err().println("bench: wrote " + json);

@@ -209,6 +209,72 @@ class BenchBatchesTest {
                 && !gpuLine.contains("a call moves"), gpuLine);
     }
 
+    @Test
+    void theSummaryAsJsonFieldsGivesEveryLinesBytesRatesShareSourceAndVerdict() {
+        List<BenchRow> rows = List.of(row("d@n32", "cpu", 32 * 0.200, 40.7), row("d@n1", "cpu", 0.157, 51.7),
+                row("d@n1", "opencl", 0.05, 160), row("d@n32", "opencl", 32 * 0.04, 200), row("e@n8", "cpu", 8, 1));
+        java.util.Map<String, Long> bytes = java.util.Map.of("d@n1", 3_613_000L, "d@n32", 115_600_000L);
+        java.time.Instant at = java.time.Instant.parse("2026-12-05T16:36:27Z");
+        java.util.Map<String, Object> f = BenchBatches.fields(rows, java.util.Map.of("d@n32", 0.1), bytes,
+                HostCaches.LastLevel.unknown("no /sys/devices/system/cpu/cpu0/cache entries"), javaPath(58.4, true, at),
+                backend -> !backend.equals("opencl"));
+        assertEquals(58.4, f.get("bandwidth_gb_per_s"));
+        assertEquals("cached", f.get("bandwidth_source"));
+        assertEquals("2026-12-05T16:36:27Z", f.get("bandwidth_measured"));
+        assertEquals(null, f.get("last_level_cache_bytes"));
+        assertEquals("no /sys/devices/system/cpu/cpu0/cache entries", f.get("last_level_cache_unknown"));
+        @SuppressWarnings("unchecked")
+        List<java.util.Map<String, Object>> lines = (List<java.util.Map<String, Object>>) f.get("lines");
+        assertEquals(3, lines.size());
+        java.util.Map<String, Object> cpu = lines.get(0);
+        assertEquals("d", cpu.get("problem"));
+        assertEquals("cpu", cpu.get("backend"));
+        assertEquals("slower", cpu.get("verdict"));
+        assertEquals("n=32 27% slower per image than n=1", cpu.get("slower"));
+        assertEquals("cached", cpu.get("bandwidth_source"));
+        @SuppressWarnings("unchecked")
+        List<java.util.Map<String, Object>> points = (List<java.util.Map<String, Object>>) cpu.get("points");
+        assertEquals(List.of(1, 32), points.stream().map(p -> p.get("batch")).toList(), "smallest batch first");
+        assertEquals(115_600_000L, points.get(1).get("bytes_per_call"));
+        assertEquals(18.06, (Double) points.get(1).get("gb_per_s"), 0.01);
+        assertEquals(18.06 / 58.4, (Double) points.get(1).get("bandwidth_share"), 0.001);
+        assertEquals(0.200, (Double) points.get(1).get("ms_per_image"), 1e-9);
+        assertEquals(40.7, points.get(1).get("gflops"));
+        // a GPU's line: its rates (they need only bytes and time), but the host's bandwidth is not its
+        java.util.Map<String, Object> gpu = lines.get(1);
+        assertEquals(false, gpu.get("on_host"));
+        assertEquals("no slower", gpu.get("verdict"));
+        assertEquals(null, gpu.get("slower"));
+        assertEquals("none", gpu.get("bandwidth_source"));
+        assertEquals(null, gpu.get("bandwidth_gb_per_s"));
+        @SuppressWarnings("unchecked")
+        List<java.util.Map<String, Object>> gpuPoints = (List<java.util.Map<String, Object>>) gpu.get("points");
+        assertEquals(90.31, (Double) gpuPoints.get(1).get("gb_per_s"), 0.01);
+        assertEquals(null, gpuPoints.get(1).get("bandwidth_share"));
+        // one batch: not compared; bytes unknown: null
+        java.util.Map<String, Object> one = lines.get(2);
+        assertEquals("not compared", one.get("verdict"));
+        @SuppressWarnings("unchecked")
+        List<java.util.Map<String, Object>> onePoints = (List<java.util.Map<String, Object>>) one.get("points");
+        assertEquals(null, onePoints.get(0).get("bytes_per_call"));
+        assertEquals(null, onePoints.get(0).get("gb_per_s"));
+        // no bandwidth known: source none, no share; the rates stay
+        java.util.Map<String, Object> none = BenchBatches.fields(rows, java.util.Map.of(), bytes,
+                HostCaches.LastLevel.of(32L << 20), BenchBatches.Bandwidth.NONE, backend -> true);
+        assertEquals("none", none.get("bandwidth_source"));
+        assertEquals(null, none.get("bandwidth_gb_per_s"));
+        assertEquals(32L << 20, none.get("last_level_cache_bytes"));
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> first = ((List<java.util.Map<String, Object>>) none.get("lines")).get(0);
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> p32 = ((List<java.util.Map<String, Object>>) first.get("points")).get(1);
+        assertEquals(18.06, (Double) p32.get("gb_per_s"), 0.01);
+        assertEquals(null, p32.get("bandwidth_share"));
+        // the writer turns them into JSON that keeps the order and writes unknowns as null
+        String text = BenchReport.jsonOf("d", java.util.Map.of("batch_scaling", f), List.of());
+        assertTrue(text.contains("\"verdict\": \"slower\"") && text.contains("\"bandwidth_share\": null"), text);
+    }
+
     private static BenchBatches.Bandwidth javaPath(double gbPerS, boolean cached, java.time.Instant at) {
         return BenchBatches.Bandwidth.fastest(new BenchBatches.Triad("Java path", gbPerS, cached, at));
     }

@@ -230,4 +230,57 @@ class BenchCommandTest {
         String line = one.out().lines().filter(l -> l.startsWith("tiny.conv cpu")).findFirst().orElseThrow();
         assertTrue(line.endsWith("not compared: one batch size (scaling needs two or more)") && !line.contains("no slower"), line);
     }
+
+    /**
+     * {@code --batch --json}: the scaling summary is in the report, with the bandwidth's source: none
+     * on an empty cache, cached (and when) with {@code --no-peak} and a cached Java-path peak.
+     */
+    @Test
+    void theJsonReportCarriesTheBatchScalingAndTheBandwidthsSource() throws IOException {
+        Path json = dir.resolve("b.json");
+        String[] args = {"bench", "--shapes", shapes().toString(), "--filter", "tiny.conv", "--device", "cpu",
+            "--iters", "1", "--warmup", "0", "--warmup-seconds", "0", "--seconds", "0", "--no-peak", "--batch", "2,1",
+            "--json", json.toString()};
+        Cli.Result r = Cli.run(args);
+        assertEquals(0, r.code(), r.toString());
+        String j = Files.readString(json);
+        // the keys scripts read are unchanged; the batches in ascending order
+        assertTrue(j.contains("\"batches\": [1, 2]") && j.contains("\"rows\": [") && j.contains("\"peers\": []"), j);
+        assertTrue(j.contains("\"batch_scaling\": {") && j.contains("\"bandwidth_source\": \"none\""), j);
+        assertTrue(j.contains("\"problem\": \"tiny.conv\", \"backend\": \"cpu\", \"on_host\": true"), j);
+        assertTrue(Pattern.compile("\"verdict\": \"(slower|no slower|not judged)\"").matcher(j).find(), j);
+        // each batch's bytes and rate (4 x (2*4*9*9 + 4*2*3*3 + 2*4*9*9) bytes at n=2), no share without a bandwidth
+        assertTrue(j.contains("\"batch\": 1, ") && j.contains("\"bytes_per_call\": " + 4 * (2 * 4 * 81 + 4 * 2 * 9 + 2 * 4 * 81)),
+                j);
+        Matcher rate = Pattern.compile("\"gb_per_s\": ([0-9.Ee-]+), \"bandwidth_share\": null").matcher(j);
+        assertTrue(rate.find() && Double.parseDouble(rate.group(1)) > 0, j);
+
+        // a Java-path peak an earlier run cached: --no-peak measures nothing, and the report says cached, and when
+        int threads;
+        try (dev.convcl.Engine e = dev.convcl.Engine.create(dev.convcl.DeviceChoice.CPU)) {
+            threads = ((dev.convcl.cpu.CpuBackend) dev.convcl.spi.Internals.cpu(e)).threads();
+        }
+        String key = PeakCache.javaKey(threads);
+        PeakCache cache = PeakCache.standard();
+        Files.createDirectories(cache.file(key).getParent());
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("key", key);
+        p.setProperty("device", "cpu");
+        p.setProperty("gflops", "400");
+        p.setProperty("gb_per_s", "58.4");
+        p.setProperty("measured", "2026-12-05T16:36:27Z");
+        try (java.io.Writer w = Files.newBufferedWriter(cache.file(key))) {
+            p.store(w, null);
+        }
+        Cli.Result cached = Cli.run(args);
+        assertEquals(0, cached.code(), cached.toString());
+        assertTrue(cached.out().contains("peak: not measured (--no-peak)"), cached.toString());
+        j = Files.readString(json);
+        assertTrue(j.contains("\"bandwidth_gb_per_s\": 58.4, \"bandwidth_source\": \"cached\", "
+                + "\"bandwidth_measured\": \"2026-12-05T16:36:27Z\", \"bandwidth_of\": \"convcl peak's triad on the Java "
+                + "path\""), j);
+        Matcher share = Pattern.compile("\"gb_per_s\": ([0-9.Ee-]+), \"bandwidth_share\": ([0-9.Ee-]+)").matcher(j);
+        assertTrue(share.find() && Math.abs(Double.parseDouble(share.group(1)) / 58.4 - Double.parseDouble(share.group(2)))
+                < 1e-9, j);
+    }
 }
