@@ -24,7 +24,10 @@ import java.util.Set;
  * processes use the cores ({@link MachineLoad}), a call that wakes from a wait gets a core at once
  * and a call of tens of milliseconds gets its fair share, so a larger batch looks slower per image
  * though it does the same work (measured in docs/PERFORMANCE.md, "bench --batch"); such a line
- * says how busy the machine was and is not judged.
+ * says how busy the machine was and is not judged. A line with one batch size is not compared.
+ * A slower line's note gives each batch's bytes and GB/s beside the host's last-level cache and,
+ * where known, its memory bandwidth ({@link Bandwidth}: whose triad, measured or cached and when);
+ * {@link #fields} gives the whole summary to {@code --json}.
  */
 final class BenchBatches {
     /** A larger batch this much slower per image than a smaller one is reported as slower. */
@@ -32,6 +35,12 @@ final class BenchBatches {
 
     /** Other processes using more cores than this while a line's problems were timed leave it unjudged. */
     static final double BUSY_CORES = 0.25;
+
+    /** The last column of a line timed at one batch size: nothing to compare it with. */
+    static final String NOT_COMPARED = "not compared: one batch size (scaling needs two or more)";
+
+    /** A last-level cache not looked for (the note says only that it is unknown). */
+    static final HostCaches.LastLevel NO_CACHE = HostCaches.LastLevel.unknown(null);
 
     private BenchBatches() {
     }
@@ -166,9 +175,6 @@ final class BenchBatches {
         return points.stream().mapToDouble(Point::othersCores).filter(c -> !Double.isNaN(c)).max().orElse(Double.NaN);
     }
 
-    /** The last column of a line timed at one batch size: nothing to compare it with. */
-    static final String NOT_COMPARED = "not compared: one batch size (scaling needs two or more)";
-
     /** How many different batch sizes {@code points} hold. */
     static long batchCount(List<Point> points) {
         return points.stream().mapToInt(Point::batch).distinct().count();
@@ -183,9 +189,6 @@ final class BenchBatches {
     static String judgement(List<Point> points) {
         return judgement(points, NO_CACHE);
     }
-
-    /** A last-level cache not looked for (the note says only that it is unknown). */
-    static final HostCaches.LastLevel NO_CACHE = HostCaches.LastLevel.unknown(null);
 
     /**
      * As {@link #judgement(List)}; a line with a slower batch also says how many bytes a call moves
