@@ -193,8 +193,8 @@ final class KernelWarmup {
                     kernels.finishChannels(intoOut, 0, cols, store, 0); // vectors of channels
                 }
             }
-            kernels.taps(s.tapRows(), s.tapRowLen(), inStride, w, 0, tapOffsets, s.taps(), in, 0, out, 0);
-            kernels.taps(s.tapRows(), s.tapRowLen(), stride9, w9, 0, offsets9, 9, in9, 0, out9, 0);
+            kernels.taps(s.tapRows(), s.tapRowLen(), inStride, w, 0, tapOffsets, s.taps(), in, 0, out, 0, s.tapRowLen());
+            kernels.taps(s.tapRows(), s.tapRowLen(), stride9, w9, 0, offsets9, 9, in9, 0, out9, 0, s.tapRowLen());
             java.util.Arrays.fill(bacc, 0f);
             kernels.blockedTaps(bw, 0, bkw, 0, 2, 0, bkw, bin, 0, bkw * q, q, bacc, 0);
             kernels.coverRows(coverRows, coverOff.length, in, 1, cw, 0, coverOff, coverShift, cout, 0, q);

@@ -135,14 +135,17 @@ interface Kernels {
                    int[] rowOffsets, int colOffset, float[] ct, int ctOff, int ldct);
 
     /**
-     * {@code out[outOff + y*rowLen + x] = sum_q w[wOff + q] * in[inOff + y*inStride + tapOffsets[q] + x]}
+     * {@code out[outOff + y*outStride + x] = sum_q w[wOff + q] * in[inOff + y*inStride + tapOffsets[q] + x]}
      * for {@code y < rows}, {@code x < rowLen} (a multiple of {@link #quantum()}) and
      * {@code q < taps}, starting from +0 and adding the taps in ascending order with fused
      * multiply-adds. Overwrites {@code out}. One row of the whole length is a "wide" plane; several
-     * short rows skip the columns between output rows.
+     * short rows skip the columns between output rows. Rows are written in ascending order, each
+     * from its first column on, so with {@code outStride < rowLen} a row's columns past
+     * {@code outStride} land on the next row's start and are overwritten by it (rows written
+     * straight into an output of that width); only the last row's stay.
      */
     void taps(int rows, int rowLen, int inStride, float[] w, int wOff, int[] tapOffsets, int taps, float[] in,
-              int inOff, float[] out, int outOff);
+              int inOff, float[] out, int outOff, int outStride);
 
     /**
      * Taps over a flat plane, its rows of W laid end to end between zero rows (a depthwise plane

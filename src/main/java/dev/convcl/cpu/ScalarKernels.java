@@ -267,7 +267,7 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void taps(int rows, int rowLen, int inStride, float[] w, int wOff, int[] tapOffsets, int taps, float[] in,
-                     int inOff, float[] out, int outOff) {
+                     int inOff, float[] out, int outOff, int outStride) {
         float[] acc = Workspace.zeroed(Workspace.Slot.KERNEL, rowLen);
         float[][] window = Workspace.zeroedRows(Workspace.Rows.WINDOW, TAPS_PER_PASS, rowLen);
         for (int y = 0; y < rows; y++) {
@@ -285,7 +285,7 @@ final class ScalarKernels implements Kernels {
                 System.arraycopy(in, rowIn + tapOffsets[q], window[0], 0, rowLen);
                 fma1(w[wOff + q], window[0], acc, rowLen);
             }
-            System.arraycopy(acc, 0, out, outOff + y * rowLen, rowLen);
+            System.arraycopy(acc, 0, out, outOff + y * outStride, rowLen);
         }
     }
 

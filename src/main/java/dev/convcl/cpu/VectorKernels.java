@@ -1328,9 +1328,9 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void taps(int rows, int rowLen, int inStride, float[] w, int wOff, int[] tapOffsets, int taps, float[] in,
-                     int inOff, float[] out, int outOff) {
+                     int inOff, float[] out, int outOff, int outStride) {
         if (taps == 9) {
-            taps9(rows, rowLen, inStride, w, wOff, tapOffsets, in, inOff, out, outOff);
+            taps9(rows, rowLen, inStride, w, wOff, tapOffsets, in, inOff, out, outOff, outStride);
             return;
         }
         // Units of one vector each, numbered row by row; four at a time keep four independent
@@ -1349,11 +1349,11 @@ final class VectorKernels implements Kernels {
                 s2 = wq.fma(FloatVector.fromArray(S, in, i2 + o), s2);
                 s3 = wq.fma(FloatVector.fromArray(S, in, i3 + o), s3);
             }
-            int o0 = outOff + u * L;
-            s0.intoArray(out, o0);
-            s1.intoArray(out, o0 + L);
-            s2.intoArray(out, o0 + 2 * L);
-            s3.intoArray(out, o0 + 3 * L);
+            // in ascending order: a row's columns past outStride, then the next row's start over them
+            s0.intoArray(out, outOff + unitIn(u, perRow, outStride));
+            s1.intoArray(out, outOff + unitIn(u + 1, perRow, outStride));
+            s2.intoArray(out, outOff + unitIn(u + 2, perRow, outStride));
+            s3.intoArray(out, outOff + unitIn(u + 3, perRow, outStride));
         }
         for (; u < units; u++) {
             int i0 = unitIn(u, perRow, inStride) + inOff;
@@ -1361,7 +1361,7 @@ final class VectorKernels implements Kernels {
             for (int q = 0; q < taps; q++) {
                 s0 = FloatVector.broadcast(S, w[wOff + q]).fma(FloatVector.fromArray(S, in, i0 + tapOffsets[q]), s0);
             }
-            s0.intoArray(out, outOff + u * L);
+            s0.intoArray(out, outOff + unitIn(u, perRow, outStride));
         }
     }
 
@@ -1372,14 +1372,14 @@ final class VectorKernels implements Kernels {
      * first depthwise layer): 6.4 -> 3.7 us on one Zen 4 core.
      */
     private static void taps9(int rows, int rowLen, int inStride, float[] w, int wOff, int[] t, float[] in, int inOff,
-                              float[] out, int outOff) {
+                              float[] out, int outOff, int outStride) {
         FloatVector w0 = FloatVector.broadcast(S, w[wOff]), w1 = FloatVector.broadcast(S, w[wOff + 1]);
         FloatVector w2 = FloatVector.broadcast(S, w[wOff + 2]), w3 = FloatVector.broadcast(S, w[wOff + 3]);
         FloatVector w4 = FloatVector.broadcast(S, w[wOff + 4]), w5 = FloatVector.broadcast(S, w[wOff + 5]);
         FloatVector w6 = FloatVector.broadcast(S, w[wOff + 6]), w7 = FloatVector.broadcast(S, w[wOff + 7]);
         FloatVector w8 = FloatVector.broadcast(S, w[wOff + 8]);
         for (int y = 0; y < rows; y++) {
-            int base = inOff + y * inStride, o = outOff + y * rowLen;
+            int base = inOff + y * inStride, o = outOff + y * outStride;
             int t0 = base + t[0], t1 = base + t[1], t2 = base + t[2], t3 = base + t[3], t4 = base + t[4];
             int t5 = base + t[5], t6 = base + t[6], t7 = base + t[7], t8 = base + t[8];
             int x = 0;

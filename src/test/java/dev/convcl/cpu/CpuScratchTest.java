@@ -167,6 +167,75 @@ class CpuScratchTest {
                 "the tiles tried must give whole planes and several bands: " + bandCounts);
     }
 
+    /**
+     * Stride-1 planes whose output rows go straight into the output (rows of whole vectors that
+     * spill onto the next row's start), whole and in bands of a few rows: exact against the
+     * reference on integer data, with a NaN weight too, for batch 2-3, multiplier 2, rows narrower
+     * than a vector and a 56-wide map; nothing written outside a band (the output arrives poisoned,
+     * and bands of other planes run on other threads). With a sum post-op the rows go through the
+     * wide buffer instead, also exact.
+     */
+    @ParameterizedTest
+    @MethodSource("directSpecs")
+    void directRowsStayInsideTheirBandAndMatchTheReference(String line) {
+        Convolution spec = Problems.parse(line);
+        Args ints = Tensors.args(spec, 8, true, 1);
+        Args poisoned = Tensors.args(spec, 9, true, 1);
+        Tensors.array(poisoned, Arg.WEIGHTS)[1] = Float.NaN;
+        float[] ref = CrossCheck.reference(spec, ints);
+        float[] refPoisoned = CrossCheck.reference(spec, poisoned);
+        boolean direct = false;
+        for (CpuBackend backend : BACKENDS) {
+            for (long tile : new long[] {Scratch.TILE_FLOATS, 700, 300}) {
+                DepthwiseConv plan;
+                try {
+                    plan = new DepthwiseConv(spec, backend.pool(), kernels(backend), tile);
+                } catch (DeviceException oneRowTooLarge) {
+                    continue;
+                }
+                direct |= plan.writesRowsDirectly() && !spec.postOps().hasSum();
+                String where = plan.bands() + " bands, direct " + plan.writesRowsDirectly() + " ("
+                        + backend.kernelName() + " x" + backend.threads() + ") on " + spec;
+                float[] out = Primitives.output(backend, plan, spec, ints);
+                int bad = Tensors.firstMismatch(ref, out);
+                assertEquals(-1, bad, () -> where + ": element " + bad + " is " + out[bad] + ", reference " + ref[bad]);
+                float[] outPoisoned = Primitives.output(backend, plan, spec, poisoned);
+                int badNaN = Tensors.firstMismatch(refPoisoned, outPoisoned);
+                assertEquals(-1, badNaN, () -> "NaN weight, " + where + ": element " + badNaN + " is "
+                        + outPoisoned[badNaN] + ", reference " + refPoisoned[badNaN]);
+            }
+        }
+        assertTrue(direct || spec.postOps().hasSum(), "no plan wrote its rows straight into the output: " + spec);
+    }
+
+    static Stream<String> directSpecs() {
+        return Stream.of(
+                "op=conv2d n=3 c=2 h=7 w=56 k=2 kh=3 kw=3 pad=1 groups=2",
+                "op=conv2d n=2 c=3 h=9 w=13 k=6 kh=3 kw=3 pad=1 groups=3 bias=1 relu=1",
+                "op=conv2d n=2 c=2 h=6 w=30 k=2 kh=5 kw=5 pad=2 groups=2 bias=1",
+                "op=conv2d n=2 c=2 h=11 w=47 k=4 kh=3 kw=3 pad=2,1 dil=2,1 groups=2",
+                "op=conv2d n=2 c=2 h=7 w=56 k=2 kh=3 kw=3 pad=1 groups=2 bias=1 post=sum+relu");
+    }
+
+    /** The rows written straight are those whose lanes end inside the band. */
+    @Test
+    void directRowsEndInsideTheBand() {
+        assertEquals(55, DepthwiseConv.directRows(56, 56, 64));
+        assertEquals(8, DepthwiseConv.directRows(9, 13, 16));
+        assertEquals(0, DepthwiseConv.directRows(1, 56, 64));
+        assertEquals(1, DepthwiseConv.directRows(1, 16, 16));
+        assertEquals(2, DepthwiseConv.directRows(4, 7, 16)); // rows 0 and 1 end at 16 and 23 of 28
+        for (int count = 1; count < 20; count++) {
+            for (int ow = 1; ow < 40; ow++) {
+                int len = (ow + 15) / 16 * 16;
+                int rows = DepthwiseConv.directRows(count, ow, len);
+                assertTrue(rows >= 0 && rows <= count);
+                assertTrue(rows == 0 || (rows - 1) * ow + len <= count * ow, count + " x " + ow);
+                assertTrue(rows == count || rows * ow + len > count * ow, count + " x " + ow);
+            }
+        }
+    }
+
     /** A plane over the real tile (1405 x 1303 padded) is banded and still exact. */
     @Test
     void paddedPlaneAboveTheTileIsBandedAndExact() {
