@@ -110,9 +110,13 @@ public final class BenchSuite {
      * Parses a suite's text.
      *
      * @throws IllegalArgumentException naming {@code source} and the line when a line is malformed
+     *                                  or uses a name an earlier line used (results are keyed by name:
+     *                                  two such problems would be merged, e.g. into one {@code --batch}
+     *                                  scaling line)
      */
     static List<Problem> parse(String source, String text) {
         List<Problem> problems = new ArrayList<>();
+        java.util.Map<String, Integer> firstLine = new java.util.HashMap<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i];
@@ -126,6 +130,11 @@ public final class BenchSuite {
             }
             String first = line.split("\\s+", 2)[0];
             String name = first.contains("=") ? "line" + (i + 1) : first;
+            Integer earlier = firstLine.putIfAbsent(name, i + 1);
+            if (earlier != null) {
+                throw new IllegalArgumentException(source + ", line " + (i + 1) + ": name '" + name
+                        + "' is already used on line " + earlier);
+            }
             try {
                 problems.add(problem(name, line));
             } catch (IllegalArgumentException e) {

@@ -134,6 +134,27 @@ class BenchCommandTest {
     }
 
     /**
+     * Two lines with one name would be timed as one problem (bench --batch merged them into one
+     * scaling line, comparing different problems); the reader refuses the second.
+     */
+    @Test
+    void aShapesFileNameIsUsedOnce() throws IOException {
+        String conv = "op=conv2d n=1 c=4 h=9 w=9 k=4 kh=3 kw=3";
+        assertEquals("s.txt, line 3: name 'dup' is already used on line 1", assertThrows(IllegalArgumentException.class,
+                () -> BenchSuite.parse("s.txt", "dup " + conv + "\n# comment\ndup " + conv.replace("k=4", "k=8")))
+                .getMessage());
+        // lines without a name are named by their line number, so they never collide
+        assertEquals(2, BenchSuite.parse("s.txt", conv + "\n" + conv).size());
+        Path file = dir.resolve("dup.txt");
+        Files.writeString(file, "dup " + conv + "\ndup " + conv + "\n");
+        Cli.Result r = Cli.run("bench", "--shapes", file.toString(), "--device", "cpu", "--iters", "1", "--no-peak",
+                "--batch", "1,2");
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("convcl bench: shapes file " + file + " (--shapes), line 2: name 'dup' is already used on line 1",
+                r.err().strip(), r.toString());
+    }
+
+    /**
      * quick=1 is the shapes file's own field: its reader takes it out before the operator's parser
      * sees the line, so the line's problem is the same with or without it.
      */
