@@ -39,6 +39,14 @@ final class BenchBatches {
     /** The last column of a line timed at one batch size: nothing to compare it with. */
     static final String NOT_COMPARED = "not compared: one batch size (scaling needs two or more)";
 
+    /**
+     * Said instead of a share above 100% of the host's memory bandwidth, as the FMA peak's shares do
+     * ({@link PeakShares}): no share above 100% is shown, since a batch cannot move its bytes faster
+     * than memory allows unless a cache held them or the figure was measured low.
+     */
+    static final String ABOVE_BANDWIDTH = "more than that bandwidth allows, so that figure is too low (measured on a "
+            + "busy machine) unless a cache held the tensors; no share shown";
+
     /** A last-level cache not looked for (the note says only that it is unknown). */
     static final HostCaches.LastLevel NO_CACHE = HostCaches.LastLevel.unknown(null);
 
@@ -256,10 +264,14 @@ final class BenchBatches {
         String llc = cache.known()
                 ? String.format(Locale.ROOT, "last-level cache %.1f MB", cache.bytes() / 1e6)
                 : "last-level cache unknown" + (cache.unknownBecause() == null ? "" : ": " + cache.unknownBecause());
-        String limit = bandwidth.known() && Double.isFinite(gbPerS(largest))
-                ? String.format(Locale.ROOT, "; host memory bandwidth %.1f GB/s (%s; %s): n=%d moves %.1f GB/s, %.0f%% of "
-                        + "that bandwidth", bandwidth.gbPerS(), bandwidth.whose(), bandwidth.provenance(), largest.batch(),
-                        gbPerS(largest), 100 * gbPerS(largest) / bandwidth.gbPerS()) : "";
+        String limit = "";
+        if (bandwidth.known() && Double.isFinite(gbPerS(largest))) {
+            double gb = gbPerS(largest);
+            limit = String.format(Locale.ROOT, "; host memory bandwidth %.1f GB/s (%s; %s): n=%d moves %.1f GB/s, ",
+                    bandwidth.gbPerS(), bandwidth.whose(), bandwidth.provenance(), largest.batch(), gb)
+                    + (gb > bandwidth.gbPerS() ? ABOVE_BANDWIDTH
+                            : String.format(Locale.ROOT, "%.0f%% of that bandwidth", 100 * gb / bandwidth.gbPerS()));
+        }
         return "a call moves " + String.join(", ", moves) + "; " + llc + limit;
     }
 
@@ -304,8 +316,27 @@ final class BenchBatches {
      * @param cached     true when read from the peak cache, false when this run measured it
      * @param measuredAt when a cached triad was measured, as its cache entry says; null when this run
      *                   measured it or the entry does not say
+     * @param remark     what else the note says of its source, after {@code measured in this run} or
+     *                   the cache's date: why this run's measurement was not cached ({@code not cached
+     *                   (its repeats: ...)}), or that a cached figure was preferred to it; null if nothing
      */
-    record Triad(String whose, double gbPerS, boolean cached, Instant measuredAt) {
+    record Triad(String whose, double gbPerS, boolean cached, Instant measuredAt, String remark) {
+        /** A triad with nothing more to say of its source. */
+        Triad(String whose, double gbPerS, boolean cached, Instant measuredAt) {
+            this(whose, gbPerS, cached, measuredAt, null);
+        }
+
+        /**
+         * Where it came from, in the note's words.
+         *
+         * @return {@code measured in this run}, {@code cached, measured 2026-12-05 16:36 UTC} or
+         *         {@code cached (its cache entry has no date)}, each followed by the remark if any
+         */
+        String provenance() {
+            String from = !cached ? "measured in this run" : measuredAt == null ? "cached (its cache entry has no date)"
+                    : "cached, measured " + MINUTE.format(measuredAt) + " UTC";
+            return remark == null ? from : from + ", " + remark;
+        }
     }
 
     /**
@@ -318,10 +349,11 @@ final class BenchBatches {
      * @param whose      whose triad it is, for the note: {@code convcl peak's triad on the Java path},
      *                   or, with both known, {@code convcl peak's triad, the faster of the OpenCL
      *                   device's 51.2 and the Java path's 58.4}; null when none is known
+     * @param chosen     the triad it is; null when none is known
      */
-    record Bandwidth(double gbPerS, Source source, Instant measuredAt, String whose) {
+    record Bandwidth(double gbPerS, Source source, Instant measuredAt, String whose, Triad chosen) {
         /** No bandwidth known. */
-        static final Bandwidth NONE = new Bandwidth(Double.NaN, Source.NONE, null, null);
+        static final Bandwidth NONE = new Bandwidth(Double.NaN, Source.NONE, null, null, null);
 
         /**
          * The faster of the known {@code triads} (nulls and rates that are not finite and positive
@@ -348,7 +380,7 @@ final class BenchBatches {
                     : "convcl peak's triad, the faster of the " + String.join(" and the ", known.stream()
                             .map(t -> String.format(Locale.ROOT, "%s's %.1f", t.whose(), t.gbPerS())).toList());
             return new Bandwidth(best.gbPerS(), best.cached() ? Source.CACHED : Source.MEASURED,
-                    best.cached() ? best.measuredAt() : null, whose);
+                    best.cached() ? best.measuredAt() : null, whose, best);
         }
 
         /**
@@ -361,18 +393,13 @@ final class BenchBatches {
         }
 
         /**
-         * Where it came from, in the note's words.
+         * Where it came from, in the note's words ({@link Triad#provenance()}).
          *
          * @return {@code measured in this run}, {@code cached, measured 2026-12-05 16:36 UTC},
-         *         {@code cached (its cache entry has no date)}, or {@code none}
+         *         {@code cached (its cache entry has no date)}, each with its triad's remark, or {@code none}
          */
         String provenance() {
-            return switch (source) {
-                case MEASURED -> "measured in this run";
-                case CACHED -> measuredAt == null ? "cached (its cache entry has no date)"
-                        : "cached, measured " + MINUTE.format(measuredAt) + " UTC";
-                case NONE -> "none";
-            };
+            return chosen == null ? "none" : chosen.provenance();
         }
     }
 
@@ -398,7 +425,8 @@ final class BenchBatches {
      *         {@code points} from the smallest batch up: {@code batch}, {@code gflops}, {@code ms_per_image},
      *         {@code others_cores}, {@code bytes_per_call} (null if unknown), {@code gb_per_s} (bytes / time
      *         per call, 10^9 bytes a second; null if unknown) and {@code bandwidth_share} (that rate over
-     *         the line's bandwidth, a fraction; null when either is unknown)
+     *         the line's bandwidth, a fraction; null when either is unknown, or when it would exceed 1) and
+     *         {@code bandwidth_share_unknown} (why a share above 1 is not given; null otherwise)
      */
     static Map<String, Object> fields(List<BenchRow> rows, Map<String, Double> othersCores,
                                       Map<String, Long> bytesPerCall, HostCaches.LastLevel cache, Bandwidth bandwidth,
@@ -440,7 +468,9 @@ final class BenchBatches {
                 pf.put("others_cores", p.othersCores());
                 pf.put("bytes_per_call", p.bytesPerCall() >= 0 ? p.bytesPerCall() : null);
                 pf.put("gb_per_s", Double.isFinite(gb) ? gb : null);
-                pf.put("bandwidth_share", own.known() && Double.isFinite(gb) ? gb / own.gbPerS() : null);
+                boolean above = own.known() && Double.isFinite(gb) && gb > own.gbPerS();
+                pf.put("bandwidth_share", own.known() && Double.isFinite(gb) && !above ? gb / own.gbPerS() : null);
+                pf.put("bandwidth_share_unknown", above ? "moves " + ABOVE_BANDWIDTH : null);
                 ps.add(pf);
             }
             line.put("points", ps);

@@ -241,6 +241,8 @@ final class BenchCommand extends CliCommand {
             // from it, not measured now (bench --batch's note says which, and when).
             PeakCache.Entry deviceEntry = deviceKey == null ? null : cache.entry(deviceKey).orElse(null);
             PeakCache.Entry cpuEntry = cache.entry(cpuKey).orElse(null);
+            // This run's measurements the cache refused (repeats that disagree), by key, for --batch's note.
+            Map<String, Peak.Measured> refused = new java.util.HashMap<>();
             if (!noPeak && !problems.isEmpty()) {
                 // One line for whatever is not cached yet (the device, the CPU path or both).
                 List<String> uncached = new ArrayList<>();
@@ -256,10 +258,11 @@ final class BenchCommand extends CliCommand {
                     err().flush();
                 }
                 if (deviceKey != null) {
-                    devicePeak = PeakCommand.cachedOrMeasured(cache, deviceKey, () -> Peak.measure(ctx.get()), err());
+                    devicePeak = PeakCommand.cachedOrMeasured(cache, deviceKey,
+                            noted(refused, deviceKey, () -> Peak.measure(ctx.get())), err());
                 }
                 cpuPeak = PeakCommand.cachedOrMeasured(cache, cpuKey,
-                        () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads()), err());
+                        noted(refused, cpuKey, () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads())), err());
             }
             List<BenchRunner.OpenPeer> timedPeers = new ArrayList<>();
             for (BenchPeer p : opened.open()) {
@@ -280,8 +283,9 @@ final class BenchCommand extends CliCommand {
                 err().println("bench: a result on " + backend + " ran above the measured peak; measuring the peak again ...");
                 err().flush();
                 return onCpu ? PeakCommand.measureAndKeep(cache, cpuKey,
-                        () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads()), err())
-                        : ctx.isEmpty() ? null : PeakCommand.measureAndKeep(cache, deviceKey, () -> Peak.measure(ctx.get()), err());
+                        noted(refused, cpuKey, () -> Peak.measureJava(cpuPath.deviceName(), cpuPath.threads())), err())
+                        : ctx.isEmpty() ? null : PeakCommand.measureAndKeep(cache, deviceKey,
+                                noted(refused, deviceKey, () -> Peak.measure(ctx.get())), err());
             });
             // The FMA limit is the ceiling: a row above it means the limit was measured low (a busy
             // machine), so a measured limit is measured once more; no share above 100% is shown.
@@ -364,7 +368,8 @@ final class BenchCommand extends CliCommand {
                 // The host's memory bandwidth: this run's peaks, else those cached by an earlier run
                 // (--no-peak measures nothing); the faster of a CPU device's and the Java path's.
                 BenchBatches.Bandwidth stream = BenchBatches.Bandwidth.fastest(
-                        gpu ? null : triad("OpenCL device", devicePeak, deviceEntry), triad("Java path", cpuPeak, cpuEntry));
+                        gpu ? null : triad("OpenCL device", devicePeak, deviceEntry, refused.get(deviceKey)),
+                        triad("Java path", cpuPeak, cpuEntry, refused.get(cpuKey)));
                 HostCaches.LastLevel lastLevel = HostCaches.lastLevel();
                 java.util.function.Predicate<String> onHostCpu = backend -> !(gpu && backend.equals("opencl"));
                 BenchBatches.print(rows, batches, othersCores, bytesPerCall, lastLevel, stream, onHostCpu, out());
@@ -723,11 +728,47 @@ final class BenchCommand extends CliCommand {
      *         entry's peak and measured otherwise; else the entry's, cached; null when neither is there
      */
     static BenchBatches.Triad triad(String whose, Peak.Result thisRun, PeakCache.Entry cached) {
+        return triad(whose, thisRun, cached, null);
+    }
+
+    /**
+     * As {@link #triad(String, Peak.Result, PeakCache.Entry)}, where {@code refused} is this run's
+     * last measurement of the side when the cache refused it (its repeats disagree; null otherwise).
+     * When {@code thisRun} is that measurement, the triad says it was not cached and why; and when
+     * a cached entry exists, the entry's triad is used instead (a refused figure is the less
+     * trustworthy), saying it was preferred to this run's.
+     */
+    static BenchBatches.Triad triad(String whose, Peak.Result thisRun, PeakCache.Entry cached, Peak.Measured refused) {
+        if (thisRun != null && refused != null && !refused.stable() && refused.result().equals(thisRun)
+                && (cached == null || !cached.result().equals(thisRun))) {
+            String why = "not cached (" + (refused.bandwidth().stable()
+                    ? "the FMA rate measured with it: " + refused.fma().reason()
+                    : "its repeats: " + refused.bandwidth().reason()) + ")";
+            if (cached != null) {
+                return new BenchBatches.Triad(whose, cached.result().gbPerS(), true, cached.measured(), String.format(
+                        Locale.ROOT, "preferred to this run's %.1f GB/s, %s", thisRun.gbPerS(), why));
+            }
+            return new BenchBatches.Triad(whose, thisRun.gbPerS(), false, null, why);
+        }
         if (thisRun != null) {
             boolean fromCache = cached != null && cached.result().equals(thisRun);
             return new BenchBatches.Triad(whose, thisRun.gbPerS(), fromCache, fromCache ? cached.measured() : null);
         }
         return cached == null ? null : new BenchBatches.Triad(whose, cached.result().gbPerS(), true, cached.measured());
+    }
+
+    /** {@code measure}, noting in {@code refused} under {@code key} whether the cache will refuse what it measured. */
+    private static java.util.function.Supplier<Peak.Measured> noted(Map<String, Peak.Measured> refused, String key,
+                                                                     java.util.function.Supplier<Peak.Measured> measure) {
+        return () -> {
+            Peak.Measured m = measure.get();
+            if (m.stable()) {
+                refused.remove(key);
+            } else {
+                refused.put(key, m);
+            }
+            return m;
+        };
     }
 
     /**

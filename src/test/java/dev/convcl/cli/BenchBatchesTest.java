@@ -1,6 +1,7 @@
 package dev.convcl.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -294,6 +295,54 @@ class BenchBatchesTest {
         assertEquals(BenchBatches.Source.CACHED, javaPath(58.4, true, at).source());
         assertEquals(at, javaPath(58.4, true, at).measuredAt());
         assertEquals(BenchBatches.Source.MEASURED, javaPath(58.4, false, null).source());
+    }
+
+    /**
+     * A triad measured in this run that the cache refused says so and why; with a cached one for the
+     * same side, the cached one is used and says it was preferred to this run's.
+     */
+    @Test
+    void aRefusedTriadSaysSoAndACachedOneIsPreferred(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        Peak.Result fresh = new Peak.Result("cpu", 410, 48.1, "c");
+        String why = "the three highest differ by 21%, more than 5%: the machine was probably busy";
+        Peak.Measured refused = new Peak.Measured(fresh, new PeakRepeats.Verdict(410, true, List.of(), ""),
+                new PeakRepeats.Verdict(48.1, false, List.of(), why), "t");
+        BenchBatches.Triad alone = BenchCommand.triad("Java path", fresh, null, refused);
+        assertEquals("measured in this run, not cached (its repeats: " + why + ")",
+                BenchBatches.Bandwidth.fastest(alone).provenance());
+        PeakCache cache = new PeakCache(dir);
+        String key = "java|method=2|this machine";
+        java.nio.file.Files.writeString(cache.file(key), "key=" + key + "\ndevice=cpu\ngflops=400\ngb_per_s=58.4\n"
+                + "measured=2026-12-05T16\\:36\\:27Z\n");
+        BenchBatches.Triad preferred = BenchCommand.triad("Java path", fresh, cache.entry(key).orElseThrow(), refused);
+        assertEquals(58.4, preferred.gbPerS());
+        assertEquals("cached, measured 2026-12-05 16:36 UTC, preferred to this run's 48.1 GB/s, not cached (its "
+                + "repeats: " + why + ")", preferred.provenance());
+        // a stable measurement is not refused, whatever the map held
+        assertEquals(new BenchBatches.Triad("Java path", 48.1, false, null), BenchCommand.triad("Java path", fresh, null,
+                new Peak.Measured(fresh, refused.fma(), new PeakRepeats.Verdict(48.1, true, List.of(), ""), "t")));
+    }
+
+    /** No share above 100% of the bandwidth, as no share above 100% of the FMA peak (PeakShares). */
+    @Test
+    void aBatchFasterThanTheBandwidthGetsNoShare() {
+        List<BenchBatches.Point> points = List.of(new BenchBatches.Point(1, 51.7, 0.157, 0, 3_613_000L),
+                new BenchBatches.Point(32, 40.7, 0.200, 0, 115_600_000L));
+        String note = BenchBatches.judgement(points, BenchBatches.NO_CACHE, javaPath(15.0, false, null));
+        assertTrue(note.endsWith("n=32 moves 18.1 GB/s, " + BenchBatches.ABOVE_BANDWIDTH + ")"), note);
+        assertFalse(note.contains("% of that bandwidth"), note);
+        List<BenchRow> rows = List.of(row("p@n1", "cpu", 0.157, 51.7), row("p@n32", "cpu", 32 * 0.200, 40.7));
+        java.util.Map<String, Object> f = BenchBatches.fields(rows, java.util.Map.of(),
+                java.util.Map.of("p@n1", 1_000_000L, "p@n32", 115_600_000L), BenchBatches.NO_CACHE,
+                javaPath(15.0, false, null), b -> true);
+        @SuppressWarnings("unchecked")
+        List<java.util.Map<String, Object>> ps = (List<java.util.Map<String, Object>>)
+                ((List<java.util.Map<String, Object>>) f.get("lines")).get(0).get("points");
+        assertEquals(null, ps.get(1).get("bandwidth_share"));
+        assertEquals("moves " + BenchBatches.ABOVE_BANDWIDTH, ps.get(1).get("bandwidth_share_unknown"));
+        assertTrue((Double) ps.get(0).get("bandwidth_share") < 1, ps.toString());
+        assertEquals(null, ps.get(0).get("bandwidth_share_unknown"));
     }
 
     @Test
