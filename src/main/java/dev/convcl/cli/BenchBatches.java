@@ -70,7 +70,9 @@ final class BenchBatches {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("--batch '" + text + "': '" + part + "' is not a whole number");
             } catch (IntArg.OutOfRange e) {
-                throw new IllegalArgumentException("--batch '" + text + "': " + e.getMessage());
+                throw new IllegalArgumentException("--batch '" + text + "': '" + part.strip() + "' "
+                        + (part.strip().startsWith("-") ? "must be at least 1"
+                                : "is larger than the largest batch, " + Integer.MAX_VALUE));
             }
             if (n < 1) {
                 throw new IllegalArgumentException("--batch '" + text + "': " + n + " must be at least 1");
@@ -82,15 +84,46 @@ final class BenchBatches {
         return sizes.stream().sorted().toList();
     }
 
-    /** Each problem at each batch size, in that order. */
+    /**
+     * Each problem at each batch size, in that order.
+     *
+     * @throws IllegalArgumentException naming {@code --batch}, the size, the problem and the largest
+     *                                  batch it allows, when a size makes a tensor of the problem
+     *                                  too large (more than 2^31-1 elements, 32-bit indexing), before
+     *                                  anything is timed
+     */
     static List<BenchSuite.Problem> expand(List<BenchSuite.Problem> problems, List<Integer> batches) {
         List<BenchSuite.Problem> l = new ArrayList<>();
         for (BenchSuite.Problem p : problems) {
             for (int n : batches) {
-                l.add(new BenchSuite.Problem(p.name() + "@n" + n, p.spec().withBatch(n), p.quick()));
+                Convolution at;
+                try {
+                    at = p.spec().withBatch(n);
+                } catch (IllegalArgumentException e) {
+                    int most = largestBatch(p.spec(), n - 1);
+                    throw new IllegalArgumentException("--batch " + n + ": " + p.name() + " at n=" + n + ": "
+                            + e.getMessage() + (most >= 1 ? " (at most n=" + most + " for this problem)"
+                                    : " (even n=1 is too large for this problem)"));
+                }
+                l.add(new BenchSuite.Problem(p.name() + "@n" + n, at, p.quick()));
             }
         }
         return l;
+    }
+
+    /** The largest batch from 1 to {@code below} that {@code spec} allows, found by halving; 0 if none. */
+    static int largestBatch(Convolution spec, int below) {
+        int lo = 0, hi = below;   // lo allowed (0: none yet), every batch above hi refused
+        while (lo < hi) {
+            int mid = (int) (((long) lo + hi + 1) / 2);
+            try {
+                spec.withBatch(mid);
+                lo = mid;
+            } catch (IllegalArgumentException e) {
+                hi = mid - 1;
+            }
+        }
+        return lo;
     }
 
     /**

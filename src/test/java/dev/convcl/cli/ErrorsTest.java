@@ -141,7 +141,13 @@ class ErrorsTest {
         Cli.assertUsageError(Cli.run("bench", "--iters", "99999999999"),
                 "'--iters': '99999999999' is out of range for an int (at most 2147483647)");
         Cli.assertUsageLine(Cli.run("bench", "--batch", "1,99999999999"),
-                "convcl bench: --batch '1,99999999999': '99999999999' is out of range for an int (at most 2147483647)");
+                "convcl bench: --batch '1,99999999999': '99999999999' is larger than the largest batch, 2147483647");
+        Cli.assertUsageLine(Cli.run("bench", "--batch", "-99999999999"),
+                "convcl bench: --batch '-99999999999': '-99999999999' must be at least 1");
+        // a batch an int holds but a problem's tensors cannot: --batch, the size, the problem and the most it allows
+        Cli.assertUsageLine(Cli.run("bench", "--filter", "^mobilenetv2\\.dw3$", "--device", "cpu", "--no-peak",
+                "--batch", "1,4756"), "convcl bench: --batch 4756: mobilenetv2.dw3 at n=4756: input would have "
+                + "2147733504 elements, more than the 2^31-1 that 32-bit indexing allows (at most n=4755 for this problem)");
         Cli.assertUsageError(Cli.run("verify", "--count", "99999999999"),
                 "'--count': '99999999999' is out of range for an int (at most 2147483647)");
         Cli.assertUsageError(Cli.run("verify", "--seed", "99999999999999999999"),
