@@ -155,6 +155,20 @@ final class BenchBatches {
         return 4 * floats;
     }
 
+    /**
+     * The bytes one call of each convolution of {@code problems} moves, as bench times it
+     * ({@link BenchRunner#timed}: with a bias), by problem name.
+     */
+    static Map<String, Long> bytesPerCall(List<BenchSuite.Problem> problems) {
+        Map<String, Long> m = new java.util.HashMap<>();
+        for (BenchSuite.Problem p : problems) {
+            if (p.op() instanceof Convolution) {
+                m.put(p.name(), bytesPerCall(BenchRunner.timed(p)));
+            }
+        }
+        return m;
+    }
+
     /** As {@link #scaling(List, Map)} with the machine load unknown. */
     static Map<String, List<Point>> scaling(List<BenchRow> rows) {
         return scaling(rows, Map.of());

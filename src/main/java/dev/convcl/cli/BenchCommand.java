@@ -357,12 +357,7 @@ final class BenchCommand extends CliCommand {
             }
             Map<String, Object> batchScaling = null;
             if (batches != null) {
-                Map<String, Long> bytesPerCall = new java.util.HashMap<>();
-                for (BenchSuite.Problem p : problems) {
-                    if (p.op() instanceof dev.convcl.Convolution c) {
-                        bytesPerCall.put(p.name(), BenchBatches.bytesPerCall(c));
-                    }
-                }
+                Map<String, Long> bytesPerCall = BenchBatches.bytesPerCall(problems);
                 // The host's cache says nothing about a GPU's lines.
                 boolean gpu = ctx.isPresent() && !ctx.get().info().isCpu();
                 // The host's memory bandwidth: this run's peaks, else those cached by an earlier run

@@ -35,6 +35,14 @@ import java.util.function.DoubleSupplier;
  * the OpenCL profiling events of the host-array calls.
  */
 final class BenchRunner {
+    /**
+     * The convolution bench times for {@code p}: its spec with a bias added (every problem is timed
+     * with one), so what a call moves ({@link BenchBatches#bytesPerCall}) counts the bias too.
+     */
+    static dev.convcl.Convolution timed(BenchSuite.Problem p) {
+        return p.spec().withBias(true);
+    }
+
 
     /**
      * @param warmup            untimed calls before timing, at least
@@ -143,7 +151,7 @@ final class BenchRunner {
         try {
             for (int k = 0; k < group.size(); k++) {
                 BenchSuite.Problem p = group.get(k);
-                progress.printf(Locale.ROOT, "[%d/%d] %s  %s%n", first + k + 1, total, p.name(), p.spec().withBias(true));
+                progress.printf(Locale.ROOT, "[%d/%d] %s  %s%n", first + k + 1, total, p.name(), timed(p));
                 Member m = new Member(p);
                 members.add(m);
                 open.add(m);
@@ -214,7 +222,7 @@ final class BenchRunner {
 
         Member(BenchSuite.Problem p) {
             this.p = p;
-            this.spec = p.spec().withBias(true);
+            this.spec = timed(p);
             this.data = ProblemData.random(spec, p.name().hashCode());
             this.slice = ReferenceSlice.choose(spec, settings.referenceMaxFlops());
             this.refName = slice.isWhole() ? "reference" : "reference-slice";

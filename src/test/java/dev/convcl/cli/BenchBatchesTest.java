@@ -68,6 +68,18 @@ class BenchBatchesTest {
         assertEquals(p.spec().withBatch(8), l.get(1).spec());
     }
 
+    /** bench times every problem with a bias (BenchRunner), so the bytes a call moves count it. */
+    @Test
+    void theBytesOfACallCountTheBiasBenchAdds() {
+        BenchSuite.Problem p = new BenchSuite.Problem("net.conv",
+                Problems.parse("op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1"), true);
+        List<BenchSuite.Problem> l = BenchBatches.expand(List.of(p), List.of(1, 8));
+        java.util.Map<String, Long> bytes = BenchBatches.bytesPerCall(l);
+        // input 4*8*8*n, weights 4*4*3*3, output 4*8*8*n, bias 4: floats of 4 bytes
+        assertEquals(4L * (256 + 144 + 256 + 4), bytes.get("net.conv@n1"));
+        assertEquals(4L * (256 * 8 + 144 + 256 * 8 + 4), bytes.get("net.conv@n8"));
+    }
+
     private static BenchRow row(String name, String backend, double deviceMs, double gflops) {
         return new BenchRow(name, "", "conv2d", backend, "d", "a", true, "reference", 0, 0, 0, deviceMs * 2, 0, 0, 3,
                 deviceMs, 0, 0, 3, 0, gflops / 2, 0, gflops, Double.NaN, 1, 1, null);
