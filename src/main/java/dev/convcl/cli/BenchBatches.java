@@ -314,8 +314,8 @@ final class BenchBatches {
         String limit = "";
         if (bandwidth.known() && Double.isFinite(gbPerS(largest))) {
             double gb = gbPerS(largest);
-            limit = String.format(Locale.ROOT, "; host memory bandwidth %.1f GB/s (%s; %s): n=%d moves %.1f GB/s, ",
-                    bandwidth.gbPerS(), bandwidth.whose(), bandwidth.provenance(), largest.batch(), gb)
+            limit = String.format(Locale.ROOT, "; host memory bandwidth %.1f GB/s (%s): n=%d moves %.1f GB/s, ",
+                    bandwidth.gbPerS(), bandwidth.described(), largest.batch(), gb)
                     + (gb > bandwidth.gbPerS() ? ABOVE_BANDWIDTH
                             : String.format(Locale.ROOT, "%.0f%% of that bandwidth", 100 * gb / bandwidth.gbPerS()));
         }
@@ -397,10 +397,15 @@ final class BenchBatches {
      *                   or, with both known, {@code convcl peak's triad, the faster of the OpenCL
      *                   device's 51.2 and the Java path's 58.4}; null when none is known
      * @param chosen     the triad it is; null when none is known
+     * @param triads     every known triad it was chosen from, each with its own source
      */
-    record Bandwidth(double gbPerS, Source source, Instant measuredAt, String whose, Triad chosen) {
+    record Bandwidth(double gbPerS, Source source, Instant measuredAt, String whose, Triad chosen, List<Triad> triads) {
         /** No bandwidth known. */
-        static final Bandwidth NONE = new Bandwidth(Double.NaN, Source.NONE, null, null, null);
+        static final Bandwidth NONE = new Bandwidth(Double.NaN, Source.NONE, null, null, null, List.of());
+
+        Bandwidth {
+            triads = List.copyOf(triads);
+        }
 
         /**
          * The faster of the known {@code triads} (nulls and rates that are not finite and positive
@@ -427,7 +432,7 @@ final class BenchBatches {
                     : "convcl peak's triad, the faster of the " + String.join(" and the ", known.stream()
                             .map(t -> String.format(Locale.ROOT, "%s's %.1f", t.whose(), t.gbPerS())).toList());
             return new Bandwidth(best.gbPerS(), best.cached() ? Source.CACHED : Source.MEASURED,
-                    best.cached() ? best.measuredAt() : null, whose, best);
+                    best.cached() ? best.measuredAt() : null, whose, best, known);
         }
 
         /**
@@ -448,6 +453,22 @@ final class BenchBatches {
         String provenance() {
             return chosen == null ? "none" : chosen.provenance();
         }
+
+        /**
+         * What the note says in brackets after the figure: whose triad it is and where it came from;
+         * with two triads, each one's own source, since they may differ.
+         *
+         * @return e.g. {@code convcl peak's triad on the Java path; cached, measured 2026-12-05 16:36 UTC}
+         *         or {@code convcl peak's triad, the faster of the OpenCL device's 62.8 (cached, measured
+         *         2026-12-05 16:36 UTC) and the Java path's 58.4 (measured in this run)}
+         */
+        String described() {
+            if (triads.size() < 2) {
+                return whose + "; " + provenance();
+            }
+            return "convcl peak's triad, the faster of the " + String.join(" and the ", triads.stream()
+                    .map(t -> String.format(Locale.ROOT, "%s's %.1f (%s)", t.whose(), t.gbPerS(), t.provenance())).toList());
+        }
     }
 
     private static final DateTimeFormatter MINUTE = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm", Locale.ROOT)
@@ -462,6 +483,8 @@ final class BenchBatches {
      *         (GB/s, null if unknown), {@code bandwidth_source} ({@code measured}, {@code cached} or
      *         {@code none}), {@code bandwidth_measured} (ISO-8601 time of a cached figure; null if the
      *         entry has none or it was measured in this run), {@code bandwidth_of} (whose triad);
+     *         {@code bandwidth_triads}, each known triad with its own {@code of}, {@code gb_per_s},
+     *         {@code source}, {@code measured}, {@code chosen} and {@code note} (its source in words);
      *         {@code last_level_cache_bytes} (null if unknown) and {@code last_level_cache_unknown}
      *         (why; null if known); and {@code lines}, one per problem and backend, each with
      *         {@code problem}, {@code backend}, {@code on_host} (false for a GPU's line, to which the host's
@@ -486,6 +509,18 @@ final class BenchBatches {
         f.put("bandwidth_measured", bandwidth.known() && bandwidth.measuredAt() != null
                 ? bandwidth.measuredAt().toString() : null);
         f.put("bandwidth_of", bandwidth.known() ? bandwidth.whose() : null);
+        List<Object> triads = new ArrayList<>();
+        for (Triad t : bandwidth.known() ? bandwidth.triads() : List.<Triad>of()) {
+            Map<String, Object> tf = new LinkedHashMap<>();
+            tf.put("of", t.whose());
+            tf.put("gb_per_s", t.gbPerS());
+            tf.put("source", t.cached() ? Source.CACHED.word : Source.MEASURED.word);
+            tf.put("measured", t.cached() && t.measuredAt() != null ? t.measuredAt().toString() : null);
+            tf.put("chosen", t == bandwidth.chosen());
+            tf.put("note", t.provenance());
+            triads.add(tf);
+        }
+        f.put("bandwidth_triads", triads);
         f.put("last_level_cache_bytes", cache.known() ? cache.bytes() : null);
         f.put("last_level_cache_unknown", cache.known() ? null : cache.unknownBecause());
         List<Object> lines = new ArrayList<>();

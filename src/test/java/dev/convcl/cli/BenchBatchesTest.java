@@ -369,6 +369,23 @@ class BenchBatchesTest {
         BenchBatches.Bandwidth deviceWins = BenchBatches.Bandwidth.fastest(fast, javaPath);
         assertEquals(62.8, deviceWins.gbPerS());
         assertEquals("cached, measured 2026-12-06 08:12 UTC", deviceWins.provenance(), "the faster one's source");
+        // the note names both triads, so it gives each its own source
+        List<BenchBatches.Point> points = List.of(new BenchBatches.Point(1, 51.7, 0.157, 0, 3_613_000L),
+                new BenchBatches.Point(32, 40.7, 0.200, 0, 115_600_000L));
+        String note = BenchBatches.judgement(points, BenchBatches.NO_CACHE, deviceWins);
+        assertTrue(note.contains("host memory bandwidth 62.8 GB/s (convcl peak's triad, the faster of the OpenCL "
+                + "device's 62.8 (cached, measured 2026-12-06 08:12 UTC) and the Java path's 58.4 (measured in this "
+                + "run)): n=32"), note);
+        java.util.Map<String, Object> f = BenchBatches.fields(List.of(), java.util.Map.of(), java.util.Map.of(),
+                BenchBatches.NO_CACHE, deviceWins, b -> true);
+        assertEquals("2026-12-06T08:12:44Z", f.get("bandwidth_measured"), "the chosen one's");
+        @SuppressWarnings("unchecked")
+        List<java.util.Map<String, Object>> triads = (List<java.util.Map<String, Object>>) f.get("bandwidth_triads");
+        assertEquals(List.of("OpenCL device", "Java path"), triads.stream().map(t -> t.get("of")).toList());
+        assertEquals(List.of("cached", "measured"), triads.stream().map(t -> t.get("source")).toList());
+        assertEquals(java.util.Arrays.asList("2026-12-06T08:12:44Z", null),
+                triads.stream().map(t -> t.get("measured")).toList());
+        assertEquals(List.of(true, false), triads.stream().map(t -> t.get("chosen")).toList());
         assertEquals(53.6, BenchBatches.Bandwidth.fastest(device, null).gbPerS());
         assertEquals("convcl peak's triad on the OpenCL device", BenchBatches.Bandwidth.fastest(device, null).whose());
         assertEquals(58.4, BenchBatches.Bandwidth.fastest(null, javaPath).gbPerS());
