@@ -275,6 +275,20 @@ final class BenchBatches {
     }
 
     /**
+     * As {@link #judgement(List, HostCaches.LastLevel, Bandwidth)}, knowing the sizes asked for: a
+     * line that has fewer than two of them because the others failed says which failed
+     * ({@code not compared: n=8 failed}) rather than {@link #NOT_COMPARED}.
+     */
+    static String judgement(List<Point> points, List<Integer> asked, HostCaches.LastLevel cache, Bandwidth bandwidth) {
+        if (batchCount(points) < 2 && asked.size() >= 2) {
+            List<String> failed = asked.stream().filter(n -> points.stream().noneMatch(p -> p.batch() == n))
+                    .map(n -> "n=" + n).toList();
+            return "not compared: " + String.join(", ", failed) + " failed";
+        }
+        return judgement(points, cache, bandwidth);
+    }
+
+    /**
      * {@code a call moves 4.1 MB at n=1 (20.1 GB/s), 32.5 MB at n=8 (19.8 GB/s); last-level cache
      * 33.6 MB} (or {@code last-level cache unknown: <why>}): each batch's bytes and the rate at which
      * a call moved them (where its time is known), or empty when no point knows its bytes. MB are
@@ -318,6 +332,8 @@ final class BenchBatches {
                     bandwidth.gbPerS(), bandwidth.described(), largest.batch(), gb)
                     + (gb > bandwidth.gbPerS() ? ABOVE_BANDWIDTH
                             : String.format(Locale.ROOT, "%.0f%% of that bandwidth", 100 * gb / bandwidth.gbPerS()));
+        } else if (!bandwidth.known() && bandwidth.unknownBecause() != null) {
+            limit = "; host memory bandwidth unknown (" + bandwidth.unknownBecause() + ")";
         }
         return "a call moves " + String.join(", ", moves) + "; " + llc + limit;
     }
@@ -398,10 +414,23 @@ final class BenchBatches {
      *                   device's 51.2 and the Java path's 58.4}; null when none is known
      * @param chosen     the triad it is; null when none is known
      * @param triads     every known triad it was chosen from, each with its own source
+     * @param unknownBecause why none is known, for the note ({@code --no-peak, none cached}); null
+     *                   when one is known or nothing is to be said
      */
-    record Bandwidth(double gbPerS, Source source, Instant measuredAt, String whose, Triad chosen, List<Triad> triads) {
-        /** No bandwidth known. */
-        static final Bandwidth NONE = new Bandwidth(Double.NaN, Source.NONE, null, null, null, List.of());
+    record Bandwidth(double gbPerS, Source source, Instant measuredAt, String whose, Triad chosen, List<Triad> triads,
+                     String unknownBecause) {
+        /** No bandwidth known, and nothing said about it. */
+        static final Bandwidth NONE = new Bandwidth(Double.NaN, Source.NONE, null, null, null, List.of(), null);
+
+        /**
+         * No bandwidth known, for the reason given, which the note ends with.
+         *
+         * @param why e.g. {@code --no-peak, none cached}
+         * @return a bandwidth that is not known, saying why
+         */
+        static Bandwidth unknown(String why) {
+            return new Bandwidth(Double.NaN, Source.NONE, null, null, null, List.of(), why);
+        }
 
         Bandwidth {
             triads = List.copyOf(triads);
@@ -432,7 +461,7 @@ final class BenchBatches {
                     : "convcl peak's triad, the faster of the " + String.join(" and the ", known.stream()
                             .map(t -> String.format(Locale.ROOT, "%s's %.1f", t.whose(), t.gbPerS())).toList());
             return new Bandwidth(best.gbPerS(), best.cached() ? Source.CACHED : Source.MEASURED,
-                    best.cached() ? best.measuredAt() : null, whose, best, known);
+                    best.cached() ? best.measuredAt() : null, whose, best, known, null);
         }
 
         /**
@@ -483,6 +512,7 @@ final class BenchBatches {
      *         (GB/s, null if unknown), {@code bandwidth_source} ({@code measured}, {@code cached} or
      *         {@code none}), {@code bandwidth_measured} (ISO-8601 time of a cached figure; null if the
      *         entry has none or it was measured in this run), {@code bandwidth_of} (whose triad);
+     *         {@code bandwidth_unknown} (why none is known; null when one is, or when not said);
      *         {@code bandwidth_triads}, each known triad with its own {@code of}, {@code gb_per_s},
      *         {@code source}, {@code measured}, {@code chosen} and {@code note} (its source in words);
      *         {@code last_level_cache_bytes} (null if unknown) and {@code last_level_cache_unknown}
@@ -509,6 +539,7 @@ final class BenchBatches {
         f.put("bandwidth_measured", bandwidth.known() && bandwidth.measuredAt() != null
                 ? bandwidth.measuredAt().toString() : null);
         f.put("bandwidth_of", bandwidth.known() ? bandwidth.whose() : null);
+        f.put("bandwidth_unknown", bandwidth.known() ? null : bandwidth.unknownBecause());
         List<Object> triads = new ArrayList<>();
         for (Triad t : bandwidth.known() ? bandwidth.triads() : List.<Triad>of()) {
             Map<String, Object> tf = new LinkedHashMap<>();
@@ -639,7 +670,7 @@ final class BenchBatches {
             List<Point> points = onHostCpu.test(backend) ? e.getValue()
                     : e.getValue().stream().map(p -> new Point(p.batch(), p.gflops(), p.msPerImage(), p.othersCores()))
                             .toList();
-            out.println(line.append("  ").append(judgement(points, cache, bandwidth)));
+            out.println(line.append("  ").append(judgement(points, batches, cache, bandwidth)));
         }
     }
 }

@@ -111,7 +111,8 @@ final class BenchCommand extends CliCommand {
                     + "of their output channels (default: ${DEFAULT-VALUE}).")
     double referenceMflop;
 
-    @Option(names = "--no-peak", description = "Skip the share of the measured peak (saves measuring it once).")
+    @Option(names = "--no-peak", description = "Skip the share of the measured peak (saves measuring it once); "
+            + "--batch's notes still use a memory bandwidth the peak cache holds.")
     boolean noPeak;
 
     @Option(names = "--peers", paramLabel = "NAME[,NAME...]",
@@ -227,9 +228,7 @@ final class BenchCommand extends CliCommand {
             if (ctx.isEmpty() && device.kind() != DeviceChoice.Kind.CPU) {
                 err().println("bench: no OpenCL device in use; timing the CPU path only");
             }
-            int count = problems.size() + roiProblems.size();
-            err().println("bench: " + Plural.of(count, "problem")
-                    + (batches == null ? "" : " at batch " + joined(batches)) + " on " + engine.deviceName()
+            err().println("bench: " + timedCount(problems.size() + roiProblems.size(), batches) + " on " + engine.deviceName()
                     + (cpuEngine != null ? " and the CPU path" : "") + "; " + describeTiming());
             err().flush();
             Peak.Result devicePeak = null, cpuPeak = null;
@@ -365,6 +364,10 @@ final class BenchCommand extends CliCommand {
                 BenchBatches.Bandwidth stream = BenchBatches.Bandwidth.fastest(
                         gpu ? null : triad("OpenCL device", devicePeak, deviceEntry, refused.get(deviceKey)),
                         triad("Java path", cpuPeak, cpuEntry, refused.get(cpuKey)));
+                if (!stream.known()) {
+                    stream = BenchBatches.Bandwidth.unknown(noPeak ? "--no-peak, none cached"
+                            : "no triad measured or cached for the host");
+                }
                 HostCaches.LastLevel lastLevel = HostCaches.lastLevel();
                 java.util.function.Predicate<String> onHostCpu = backend -> !(gpu && backend.equals("opencl"));
                 BenchBatches.print(rows, batches, othersCores, bytesPerCall, lastLevel, stream, onHostCpu, out());
@@ -671,6 +674,21 @@ final class BenchCommand extends CliCommand {
             }
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }
+    }
+
+    /**
+     * What stderr says is timed: {@code 3 problems}, or with {@code --batch} the problems before
+     * expansion and the runs, {@code 1 problem at batch 1,8 (2 runs)}.
+     *
+     * @param runs    the problems to time, each batch size counted ({@link BenchBatches#expand})
+     * @param batches the batch sizes, or null without {@code --batch}
+     */
+    static String timedCount(int runs, List<Integer> batches) {
+        if (batches == null) {
+            return Plural.of(runs, "problem");
+        }
+        return Plural.of(runs / batches.size(), "problem") + " at batch " + joined(batches) + " ("
+                + Plural.of(runs, "run") + ")";
     }
 
     private static String joined(List<Integer> batches) {

@@ -80,6 +80,41 @@ class BenchBatchesTest {
         assertEquals(4L * (256 * 8 + 144 + 256 * 8 + 4), bytes.get("net.conv@n8"));
     }
 
+    /** With no bandwidth known, a slower line's note says so and why; the JSON too. */
+    @Test
+    void anUnknownBandwidthIsSaidWithItsReason() {
+        List<BenchBatches.Point> points = List.of(new BenchBatches.Point(1, 51.7, 0.157, 0, 3_613_000L),
+                new BenchBatches.Point(32, 40.7, 0.200, 0, 115_600_000L));
+        BenchBatches.Bandwidth none = BenchBatches.Bandwidth.unknown("--no-peak, none cached");
+        String note = BenchBatches.judgement(points, BenchBatches.NO_CACHE, none);
+        assertTrue(note.endsWith("; host memory bandwidth unknown (--no-peak, none cached))"), note);
+        assertEquals("--no-peak, none cached", BenchBatches.fields(List.of(), java.util.Map.of(), java.util.Map.of(),
+                BenchBatches.NO_CACHE, none, b -> true).get("bandwidth_unknown"));
+    }
+
+    /** A line whose other batch sizes failed says which failed, not that one size was asked for. */
+    @Test
+    void aLineWhoseOtherBatchFailedSaysWhich() {
+        List<BenchBatches.Point> one = List.of(new BenchBatches.Point(1, 51.7, 0.157));
+        assertEquals("not compared: n=8 failed", BenchBatches.judgement(one, List.of(1, 8), BenchBatches.NO_CACHE,
+                BenchBatches.Bandwidth.NONE));
+        assertEquals("not compared: n=8, n=32 failed", BenchBatches.judgement(one, List.of(1, 8, 32),
+                BenchBatches.NO_CACHE, BenchBatches.Bandwidth.NONE));
+        assertEquals(BenchBatches.NOT_COMPARED, BenchBatches.judgement(one, List.of(1), BenchBatches.NO_CACHE,
+                BenchBatches.Bandwidth.NONE));
+        java.io.StringWriter text = new java.io.StringWriter();
+        BenchBatches.print(List.of(row("a@n1", "cpu", 1.0, 10)), List.of(1, 8), new PrintWriter(text, true));
+        assertTrue(text.toString().contains("not compared: n=8 failed"), text.toString());
+    }
+
+    /** stderr counts the problems before expansion, and the runs: one problem at two sizes is not two problems. */
+    @Test
+    void theProgressLineCountsProblemsAndRuns() {
+        assertEquals("1 problem at batch 1,8 (2 runs)", BenchCommand.timedCount(2, List.of(1, 8)));
+        assertEquals("3 problems at batch 1,8,32 (9 runs)", BenchCommand.timedCount(9, List.of(1, 8, 32)));
+        assertEquals("2 problems", BenchCommand.timedCount(2, null));
+    }
+
     private static BenchRow row(String name, String backend, double deviceMs, double gflops) {
         return new BenchRow(name, "", "conv2d", backend, "d", "a", true, "reference", 0, 0, 0, deviceMs * 2, 0, 0, 3,
                 deviceMs, 0, 0, 3, 0, gflops / 2, 0, gflops, Double.NaN, 1, 1, null);

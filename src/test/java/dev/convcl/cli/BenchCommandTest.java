@@ -241,7 +241,7 @@ class BenchCommandTest {
         Cli.Result r = Cli.run("bench", "--shapes", shapes().toString(), "--filter", "tiny.conv", "--device", "cpu",
                 "--iters", "1", "--warmup", "0", "--warmup-seconds", "0", "--seconds", "0", "--no-peak", "--batch", "2,1");
         assertEquals(0, r.code(), r.toString());
-        assertTrue(r.err().contains(" at batch 1,2 on "), r.toString());
+        assertTrue(r.err().contains(": 1 problem at batch 1,2 (2 runs) on "), r.toString());
         String head = r.out().lines().filter(l -> l.startsWith("problem backend")).findFirst().orElseThrow();
         assertTrue(head.indexOf("n=1") < head.indexOf("n=2"), head);
         assertTrue(r.out().indexOf("tiny.conv@n1") < r.out().indexOf("tiny.conv@n2"), r.toString());
