@@ -312,11 +312,12 @@ final class BenchCommand extends CliCommand {
 
             out().println("device: " + engine.deviceName());
             if (devicePeak != null) {
-                out().printf(Locale.ROOT, "device peak: %.1f GFLOP/s fp32 FMA, %.1f GB/s%n", devicePeak.gflops(), devicePeak.gbPerS());
+                out().printf(Locale.ROOT, "device peak: %.1f GFLOP/s fp32 FMA, %.1f GB/s (%s)%n", devicePeak.gflops(),
+                        devicePeak.gbPerS(), peakSource(devicePeak, deviceEntry, refused.get(deviceKey)));
             }
             if (cpuPeak != null) {
-                out().printf(Locale.ROOT, "CPU path peak: %.1f GFLOP/s fp32 FMA, %.1f GB/s (%s)%n", cpuPeak.gflops(),
-                        cpuPeak.gbPerS(), cpuPeak.device());
+                out().printf(Locale.ROOT, "CPU path peak: %.1f GFLOP/s fp32 FMA, %.1f GB/s (%s; %s)%n", cpuPeak.gflops(),
+                        cpuPeak.gbPerS(), cpuPeak.device(), peakSource(cpuPeak, cpuEntry, refused.get(cpuKey)));
             }
             out().println("times: " + describeTiming() + (problems.isEmpty() ? ";" : "; weights and bias bound once; then "
                     + "the host-array calls, the device-tensor calls and each peer in this process timed side by side, a"
@@ -768,6 +769,27 @@ final class BenchCommand extends CliCommand {
             return new BenchBatches.Triad(whose, thisRun.gbPerS(), fromCache, fromCache ? cached.measured() : null);
         }
         return cached == null ? null : new BenchBatches.Triad(whose, cached.result().gbPerS(), true, cached.measured());
+    }
+
+    /**
+     * Where a peak this run uses came from, for its line: {@code cached, measured <time> UTC} (or
+     * {@code cached (its cache entry has no date)}) when it is the cache entry read before the run,
+     * {@code measured in this run, not cached (<why>)} when the cache refused this run's
+     * measurement (its repeats disagreed), else {@code measured in this run}.
+     *
+     * @param used    the peak the shares are taken against (not null)
+     * @param entry   the side's cache entry as it was before this run measured anything; null if none
+     * @param refused this run's last measurement of the side when the cache refused it; null otherwise
+     */
+    static String peakSource(Peak.Result used, PeakCache.Entry entry, Peak.Measured refused) {
+        boolean fromCache = entry != null && entry.result().equals(used);
+        String remark = null;
+        if (!fromCache && refused != null && !refused.stable() && refused.result().equals(used)) {
+            remark = "not cached (" + (refused.fma().stable() ? "its bandwidth repeats: " + refused.bandwidth().reason()
+                    : "its FMA repeats: " + refused.fma().reason()) + ")";
+        }
+        return new BenchBatches.Triad("", used.gbPerS(), fromCache, fromCache ? entry.measured() : null, remark)
+                .provenance();
     }
 
     /** {@code measure}, noting in {@code refused} under {@code key} whether the cache will refuse what it measured. */

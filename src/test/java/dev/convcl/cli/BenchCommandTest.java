@@ -66,6 +66,8 @@ class BenchCommandTest {
         }
         // the CPU path's peak is measured, and kept if its repeats agreed (else stderr says why not)
         assertTrue(r.out().contains("CPU path peak:"), r.toString());
+        String peakLine = r.out().lines().filter(l -> l.startsWith("CPU path peak:")).findFirst().orElseThrow();
+        assertTrue(peakLine.contains("; measured in this run"), peakLine);
         assertEquals(1, count(r.err(), "bench: measuring the peak of the CPU path"), r.toString());
         Path peaks = PrivateCacheDir.root().resolve("peak");
         assertEquals(r.err().contains(", not cached: ") ? 0 : 1, Files.isDirectory(peaks) ? Cli.filesIn(peaks) : 0, r.toString());
@@ -303,5 +305,28 @@ class BenchCommandTest {
         Matcher share = Pattern.compile("\"gb_per_s\": ([0-9.Ee-]+), \"bandwidth_share\": ([0-9.Ee-]+)").matcher(j);
         assertTrue(share.find() && Math.abs(Double.parseDouble(share.group(1)) / 58.4 - Double.parseDouble(share.group(2)))
                 < 1e-9, j);
+    }
+
+    /**
+     * A peak line says where its figures came from: the cache entry read before the run (and when
+     * it was measured), this run's measurement, or this run's measurement that the cache refused.
+     */
+    @Test
+    void aPeakLineSaysWhetherItWasCachedOrMeasuredNow() {
+        Peak.Result cachedPeak = new Peak.Result("cpu", 400, 58.4, "");
+        PeakCache.Entry entry = new PeakCache.Entry(cachedPeak, java.time.Instant.parse("2026-12-05T16:36:27Z"));
+        assertEquals("cached, measured 2026-12-05 16:36 UTC", BenchCommand.peakSource(cachedPeak, entry, null));
+        assertEquals("cached (its cache entry has no date)",
+                BenchCommand.peakSource(cachedPeak, new PeakCache.Entry(cachedPeak, null), null));
+        Peak.Result now = new Peak.Result("cpu", 380, 61.0, "");
+        assertEquals("measured in this run", BenchCommand.peakSource(now, entry, null));
+        assertEquals("measured in this run", BenchCommand.peakSource(now, null, null));
+        PeakRepeats.Verdict ok = new PeakRepeats.Verdict(380, true, List.of(), "");
+        PeakRepeats.Verdict spread = new PeakRepeats.Verdict(61.0, false, List.of(), "the three highest differ by 21%");
+        Peak.Measured refused = new Peak.Measured(now, ok, spread, "");
+        assertEquals("measured in this run, not cached (its bandwidth repeats: the three highest differ by 21%)",
+                BenchCommand.peakSource(now, null, refused));
+        // a refused measurement that is not the peak in use (the cached one is) changes nothing
+        assertEquals("cached, measured 2026-12-05 16:36 UTC", BenchCommand.peakSource(cachedPeak, entry, refused));
     }
 }
