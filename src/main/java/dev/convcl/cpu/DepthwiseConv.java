@@ -41,7 +41,6 @@ final class DepthwiseConv extends CpuPlan {
     private final Geometry geo;
     private final int bands;      // bands of output rows per plane; 1: whole planes
     private final int tasks;
-    private final boolean direct; // output rows written straight into the output when no sum is added
 
     /**
      * How a band of up to {@code outRows} output rows is laid out and computed: as {@code outRows}
@@ -106,12 +105,11 @@ final class DepthwiseConv extends CpuPlan {
             this.geo = geometry(PhaseLayout.band(spec, rows), rows);
         }
         this.tasks = (int) Math.min((long) spec.n() * spec.c() * bands, (long) TASKS_PER_THREAD * pool.getParallelism());
-        this.direct = geo.direct;
     }
 
     /** Whether output rows go straight into the output on calls without a sum (for tests). */
     boolean writesRowsDirectly() {
-        return direct;
+        return geo.direct;
     }
 
     /** Floats of the phases when they hold {@code phaseRows} rows each. */
@@ -216,7 +214,7 @@ final class DepthwiseConv extends CpuPlan {
         // instead of row by row: on 7x7 and 14x14 maps its per-row calls took a sixth of the time.
         Epilogue epilogue = call.epilogue();
         boolean whole = !epilogue.hasSum();
-        if (whole && direct) {
+        if (whole && geo.direct) {
             directBand(call, c, y0, count, n, buf, wide);
             return;
         }

@@ -339,7 +339,7 @@ class CpuAlgorithmsTest {
             // Every GEMM that packs its columns (a kernel larger than 1x1, off the channel lanes) reads them.
             assertTrue(gemm.panelsPay() || gemm.usesLanes() || spec.kh() * spec.kw() == 1, "no panels, " + where);
         }
-        float[] out = Primitives.output(backend, plan, spec, without(ints, Arg.WEIGHTS));
+        float[] out = Primitives.output(backend, plan, spec, Tensors.without(ints, Arg.WEIGHTS));
         int bad = Tensors.firstMismatch(refInts, out);
         assertEquals(-1, bad, () -> "bound weights, integer inputs must match exactly, " + where
                 + ": element " + bad + " is " + out[bad] + ", reference " + refInts[bad]);
@@ -347,19 +347,9 @@ class CpuAlgorithmsTest {
         int diff = Tensors.firstMismatch(unbound, passed);
         assertEquals(-1, diff, () -> "weights passed with others bound differ at " + diff + ", " + where);
         plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) floats.get(Arg.WEIGHTS)));
-        float[] bound = Primitives.output(backend, plan, spec, without(floats, Arg.WEIGHTS));
+        float[] bound = Primitives.output(backend, plan, spec, Tensors.without(floats, Arg.WEIGHTS));
         int lanesDiff = Tensors.firstMismatch(unbound, bound);
         assertEquals(-1, lanesDiff, () -> "weights bound and passed differ at " + lanesDiff + ", " + where);
-    }
-
-    private static Args without(Args args, Arg role) {
-        Args.Builder b = Args.builder();
-        args.asMap().forEach((r, t) -> {
-            if (r != role) {
-                b.set(r, t);
-            }
-        });
-        return b.build();
     }
 
     /**
@@ -392,7 +382,7 @@ class CpuAlgorithmsTest {
                     if (bound) {
                         plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) args.get(Arg.WEIGHTS)));
                     }
-                    float[] out = Primitives.output(backend, plan, spec, bound ? without(args, Arg.WEIGHTS) : args);
+                    float[] out = Primitives.output(backend, plan, spec, bound ? Tensors.without(args, Arg.WEIGHTS) : args);
                     for (int i = 0; i < ref.length; i++) {
                         int at = i;
                         assertEquals(Float.isNaN(ref[i]), Float.isNaN(out[i]), () -> "element " + at + ": " + out[at]
@@ -679,7 +669,7 @@ class CpuAlgorithmsTest {
                     Args call = args;
                     if (bound) {
                         plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) args.get(Arg.WEIGHTS)));
-                        call = without(args, Arg.WEIGHTS);
+                        call = Tensors.without(args, Arg.WEIGHTS);
                     }
                     wakeHelpers(backend.pool());
                     long before = Workspace.heldFloats();
@@ -763,7 +753,7 @@ class CpuAlgorithmsTest {
                 assertEquals(null, NonFinite.disagreement(ref, passed), () -> "an infinite mask value, "
                         + where + ": reference has " + NonFinite.census(ref) + ", the plan " + NonFinite.census(passed));
                 plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) args.get(Arg.WEIGHTS)));
-                float[] bound = Primitives.output(backend, plan, spec, without(args, Arg.WEIGHTS));
+                float[] bound = Primitives.output(backend, plan, spec, Tensors.without(args, Arg.WEIGHTS));
                 int diff = Tensors.firstMismatch(passed, bound);
                 assertEquals(-1, diff, () -> "weights bound and passed differ at " + diff + " (" + passed[diff]
                         + " against " + bound[diff] + "), " + where);
@@ -790,7 +780,7 @@ class CpuAlgorithmsTest {
             try (CpuPlan plan = backend.compile(spec, "cpu-gemm")) {
                 assertEquals(backend.lanes(), ((GemmConv) plan).usesLanes(), "channel lanes on " + label(backend));
                 plan.bind(Arg.WEIGHTS, backend.wrap((HostTensor) args.get(Arg.WEIGHTS)));
-                float[] out = Primitives.output(backend, plan, spec, without(args, Arg.WEIGHTS));
+                float[] out = Primitives.output(backend, plan, spec, Tensors.without(args, Arg.WEIGHTS));
                 assertEquals(null, NonFinite.disagreement(ref, out), () -> "bound non-finite weights on "
                         + label(backend) + ": reference has " + NonFinite.census(ref) + ", the plan "
                         + NonFinite.census(out));

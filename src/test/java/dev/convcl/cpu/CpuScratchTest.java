@@ -154,13 +154,8 @@ class CpuScratchTest {
                 String where = plan.bands() + " bands (tile " + tile + ", " + backend.kernelName() + " x"
                         + backend.threads() + ") on " + spec;
                 assertTrue(plan.scratchBytes() <= 4 * tile * backend.threads(), "scratch above the tile, " + where);
-                float[] out = Primitives.output(backend, plan, spec, ints);
-                int bad = Tensors.firstMismatch(ref, out);
-                assertEquals(-1, bad, () -> where + ": element " + bad + " is " + out[bad] + ", reference " + ref[bad]);
-                float[] outPoisoned = Primitives.output(backend, plan, spec, poisoned);
-                int badNaN = Tensors.firstMismatch(refPoisoned, outPoisoned);
-                assertEquals(-1, badNaN, () -> "NaN weight, " + where + ": element " + badNaN + " is "
-                        + outPoisoned[badNaN] + ", reference " + refPoisoned[badNaN]);
+                assertMatches(backend, plan, spec, ints, ref, where);
+                assertMatches(backend, plan, spec, poisoned, refPoisoned, "NaN weight, " + where);
             }
         }
         assertTrue(bandCounts.contains(1) && bandCounts.stream().anyMatch(b -> b > 2),
@@ -196,13 +191,8 @@ class CpuScratchTest {
                 direct |= plan.writesRowsDirectly() && !spec.postOps().hasSum();
                 String where = plan.bands() + " bands, direct " + plan.writesRowsDirectly() + " ("
                         + backend.kernelName() + " x" + backend.threads() + ") on " + spec;
-                float[] out = Primitives.output(backend, plan, spec, ints);
-                int bad = Tensors.firstMismatch(ref, out);
-                assertEquals(-1, bad, () -> where + ": element " + bad + " is " + out[bad] + ", reference " + ref[bad]);
-                float[] outPoisoned = Primitives.output(backend, plan, spec, poisoned);
-                int badNaN = Tensors.firstMismatch(refPoisoned, outPoisoned);
-                assertEquals(-1, badNaN, () -> "NaN weight, " + where + ": element " + badNaN + " is "
-                        + outPoisoned[badNaN] + ", reference " + refPoisoned[badNaN]);
+                assertMatches(backend, plan, spec, ints, ref, where);
+                assertMatches(backend, plan, spec, poisoned, refPoisoned, "NaN weight, " + where);
             }
         }
         assertTrue(direct || spec.postOps().hasSum(), "no plan wrote its rows straight into the output: " + spec);
@@ -300,6 +290,14 @@ class CpuScratchTest {
 
     private static Kernels kernels(CpuBackend backend) {
         return "vector".equals(backend.kernelName()) ? Kernels.vectorOrNull() : Kernels.scalar();
+    }
+
+    /** {@code plan}'s output on {@code args} equals {@code ref} bitwise (NaN where it has NaN). */
+    private static void assertMatches(CpuBackend backend, CpuPlan plan, Convolution spec, Args args, float[] ref,
+                                      String where) {
+        float[] out = Primitives.output(backend, plan, spec, args);
+        int bad = Tensors.firstMismatch(ref, out);
+        assertEquals(-1, bad, () -> where + ": element " + bad + " is " + out[bad] + ", reference " + ref[bad]);
     }
 
     private static int countNaN(float[] a) {

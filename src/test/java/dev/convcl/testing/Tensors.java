@@ -103,6 +103,17 @@ public final class Tensors {
         return dev.convcl.reference.Accuracy.relativeL2(ref, out);
     }
 
+    /** {@code args} without {@code role} (a call that leaves a bound argument out). */
+    public static Args without(Args args, Arg role) {
+        Args.Builder b = Args.builder();
+        args.asMap().forEach((r, t) -> {
+            if (r != role) {
+                b.set(r, t);
+            }
+        });
+        return b.build();
+    }
+
     /** Index of the first element that differs bitwise (NaN equal to NaN, +0 equal to -0), or -1. */
     public static int firstMismatch(float[] a, float[] b) {
         for (int i = 0; i < a.length; i++) {
