@@ -33,6 +33,7 @@ FAMILIES = [
 ]
 TARGET_OCL_VS_PEER = 1.0     # every non-deformable line, device tensors
 TARGET_DEFORM_VS_TORCH = 5.0  # deformable: 5x torchvision
+TARGET_DEFORM_VS_DENSE = 0.6  # deformable: 0.6x the same-shape dense conv on the same backend
 TARGET_CPU_VS_PEER = 0.5
 TARGET_LIMIT = {"dense and dilated 3x3": 0.75, "RepLKNet depthwise 13-31": 0.60}
 # Whole networks: OpenCL at most each peer's latency, the CPU path at most 2x the best peer's, and the
@@ -129,8 +130,9 @@ def main():
     w("tensors already on the device (what the targets count); CPU is the pure-Java path. 'best' is the")
     w("faster peer on the line; 'x best' is GFLOP/s over the best peer's (OpenCL on device tensors); '%")
     w("limit' is each figure's share of the FMA limit. Target: OpenCL >= 1.0x the best peer (deformable:")
-    w(">= 5x PyTorch's torchvision), CPU path >= 0.5x; dense/dilated >= 75% and RepLKNet 13-31 >= 60% of")
-    w("the limit on OpenCL.")
+    w(">= 5x PyTorch's torchvision, and on each backend >= 0.6x the same-shape dense layer of the table,")
+    w("named in the verdict with the ratio), CPU path >= 0.5x; dense/dilated >= 75% and RepLKNet 13-31 >=")
+    w("60% of the limit on OpenCL.")
     w("")
     peer_cols = " | ".join(f"{n} GFLOP/s" for n in names)
     w(f"| problem | family | OpenCL algorithm | OpenCL host GFLOP/s | OpenCL dev GFLOP/s | CPU GFLOP/s | {peer_cols} | "
@@ -167,6 +169,14 @@ def main():
             gt = peer_g.get("torch")
             if gd and gt:
                 verdicts.append(("OpenCL vs PyTorch", gd / gt >= TARGET_DEFORM_VS_TORCH))
+            twin = dense_twin(rows, by, batch)
+            if twin:
+                tname, tby = twin
+                for label_, key, backend in (("OpenCL", "device_gflops", "opencl"), ("CPU", "gflops", "cpu")):
+                    mine, theirs = ok_gflops(by.get(backend), key), ok_gflops(tby.get(backend), key)
+                    if mine and theirs:
+                        verdicts.append((f"{label_} {mine / theirs:.2f}x {tname}",
+                                         mine / theirs >= TARGET_DEFORM_VS_DENSE))
         elif xo is not None:
             verdicts.append(("OpenCL", xo >= TARGET_OCL_VS_PEER))
         if xc is not None:
@@ -216,6 +226,18 @@ def main():
         w(notes)
         w("")
     print("\n".join(out))
+
+
+def dense_twin(rows, by, batch):
+    """The (name, row by backend) of the conv2d problem of the same shape as a deform2d one (same
+    n, c, h, w, k, kernel, stride, padding, dilation and groups) at the same batch, or None."""
+    keys = ("n", "c", "h", "w", "k", "kh", "kw", "stride", "pad", "dil", "groups")
+    mine = spec_fields(next(iter(by.values())).get("spec", ""))
+    for (name, b), other in rows.items():
+        f = spec_fields(next(iter(other.values())).get("spec", ""))
+        if b == batch and f.get("op") == "conv2d" and all(f.get(k) == mine.get(k) for k in keys):
+            return name, other
+    return None
 
 
 def spec_fields(spec):

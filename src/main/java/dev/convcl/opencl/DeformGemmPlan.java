@@ -87,16 +87,18 @@ final class DeformGemmPlan extends TiledConvPlan<DeformGemmPlan.Tile> {
     }
 
     /**
-     * The tile shapes worth trying for {@code spec} on {@code device}, the default first, each
-     * fitting the device: {@link DeviceProfile#deformCandidates}.
+     * This kernel's tile shapes among those worth trying for {@code spec} on {@code device}
+     * ({@link DeviceProfile#deformCandidates}, which on CPU devices puts {@link DeformCmPlan}'s
+     * first), in their order, each fitting the device.
      */
     static List<Tile> candidates(Convolution spec, OpenClDeviceInfo device) {
-        return DeviceProfile.of(device).deformCandidates(spec);
+        return DeviceProfile.of(device).deformCandidates(spec).stream()
+                .filter(Tile.class::isInstance).map(Tile.class::cast).toList();
     }
 
-    /** The tile used without tuning, or empty when no tile fits the device (use the direct kernel). */
+    /** This kernel's first tile for {@code spec}, or empty when none fits the device. */
     static Optional<Tile> defaultTile(Convolution spec, OpenClDeviceInfo device) {
-        return DeviceProfile.of(device).deform(spec);
+        return candidates(spec, device).stream().findFirst();
     }
 
     private static int ceilDiv(int a, int b) {

@@ -667,18 +667,47 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
     // ---------------------------------------------------------------- deformable
 
     /**
-     * The deform-gemm tile used without a tuning entry, or empty when none fits. CPU: one
-     * work-item per group, register tiles of 2 vectors of the register width in pixels x as many
-     * output channels as the registers hold (at most 8: AVX-512 8, AVX2 6), and as many channels
-     * per work-group as the group has (up to 512, so each sample is computed once), split only
-     * where {@link #deformChannelBlocks} finds that the compute units' gain outweighs sampling
-     * again. GPU: 16 register tiles of 4 pixels x 4 channels per warp-sized row of work-items, as
-     * many rows as the channels need (at most 256 work-items); then smaller tiles until one fits
-     * the local memory.
+     * The deform-gemm tile used without a tuning entry, or empty when none fits. CPU: a tile of
+     * {@code deform2d_cm.cl} ({@link #deformCmPreferred}: the input copied channels-last, four
+     * vector loads a sample for a vector of channels); measured 2.2x faster than
+     * {@code deform2d_gemm.cl}'s preferred tile on DCNv2's 64-channel 56x56 layer (POCL, AVX-512,
+     * most of the gain from sampling without gathers and building the sampling table in vectors).
+     * GPU: a tile of {@code deform2d_gemm.cl}, 16 register tiles of 4 pixels x 4 channels per
+     * warp-sized row of work-items, as many rows as the channels need (at most 256 work-items);
+     * then smaller tiles until one fits the local memory.
      */
-    Optional<DeformGemmPlan.Tile> deform(Convolution spec) {
-        List<DeformGemmPlan.Tile> c = deformCandidates(spec);
+    Optional<KernelTile> deform(Convolution spec) {
+        List<KernelTile> c = deformCandidates(spec);
         return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
+    }
+
+    /** Output pixels of a plane that one deform2d_cm.cl work-group covers whole ({@link #deformCmPreferred}). */
+    static final int DEFORM_SMALL_PLANE = 64;
+
+    /**
+     * The preferred {@code deform2d_cm.cl} tile on a CPU device: the channel-vector register tile
+     * of the dense GEMM (2 vectors of the register width in channels x as many pixels as the
+     * registers hold beside them: 14 with AVX-512's 32 registers, 6 with AVX2's 16), one register
+     * tile of pixels a work-group, as many channel tiles as the group has output channels (so each
+     * sample is computed once) unless {@link #deformChannelBlocks} finds that splitting them over
+     * the compute units pays, and chunks of 64 input channels (a chunk's samples of one register
+     * tile, 9 x 14 x 64 floats for a 3x3 kernel, stay in a 48 KB L1). On an output plane of at most
+     * {@link #DEFORM_SMALL_PLANE} pixels one work-group covers the whole plane and the channels are
+     * split instead: each work-group then reads its channels' weights once, where a register tile
+     * of pixels a work-group read all of them once a tile (DCNv2's 512-channel 7x7 layer, 9.4 MB of
+     * weights: 1.1-1.2 against 2.2 ms, POCL, AVX-512; on 14x14 and 28x28 no gain was measured).
+     */
+    DeformCmPlan.Tile deformCmPreferred(Convolution spec) {
+        int vw = vectorWidth;
+        int kg = spec.kPerGroup();
+        int mv = kg <= vw ? 1 : 2;
+        int tn = Math.max(1, Math.min(DeformCmPlan.MAX_TN, (vectorRegisters - mv - 1) / mv));
+        int tm = vw * mv;
+        int plane = spec.outH() * spec.outW();
+        int npt = plane <= DEFORM_SMALL_PLANE ? ceilDiv(plane, tn) : 1;
+        long pixelTiles = (long) spec.n() * spec.groups() * ceilDiv(plane, tn * npt);
+        int nkt = deformChannelBlocks(kg, tm, ceilDiv(kg, tm), pixelTiles, 2 * vectorWidth);
+        return new DeformCmPlan.Tile(vw, mv, tn, npt, nkt, 64);
     }
 
     private DeformGemmPlan.Tile deformCpuPreferred(Convolution spec) {
@@ -687,7 +716,7 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         int kt = deformChannels(pv);
         int kg = spec.kPerGroup();
         long pixelTiles = (long) spec.n() * spec.groups() * ceilDiv(spec.outH() * spec.outW(), vw * pv);
-        int nkt = deformChannelBlocks(kg, kt, nkt(kg, kt, 512), pixelTiles);
+        int nkt = deformChannelBlocks(kg, kt, nkt(kg, kt, 512), pixelTiles, deformSampleCost());
         return new DeformGemmPlan.Tile(vw, pv, 1, kt, nkt, 16, 1);
     }
 
@@ -704,16 +733,17 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
     /**
      * Register tiles per work-group along channels: {@code nkt} (all the group's channels, each
      * sample computed once) halved while that lowers the modelled time, rounds of work-groups over
-     * the compute units x (the work-group's multiply-adds per sample point + the sample's cost):
-     * splitting the channels of a work-group fills more compute units but samples every point once
-     * more per block, which only pays while there are fewer pixel tiles than compute units.
+     * the compute units x (the work-group's multiply-adds per sample point + {@code sampleCost},
+     * the sample's cost in output channels' worth): splitting the channels of a work-group fills
+     * more compute units but samples every point once more per block, which only pays while there
+     * are fewer pixel tiles than compute units.
      */
-    int deformChannelBlocks(int kg, int kt, int nkt, long pixelTiles) {
+    int deformChannelBlocks(int kg, int kt, int nkt, long pixelTiles, int sampleCost) {
         int best = nkt;
         double bestCost = Double.MAX_VALUE;
         for (int n = nkt; ; n = ceilDiv(n, 2)) {
             long groups = pixelTiles * ceilDiv(kg, kt * n);
-            double cost = (double) ceilDiv(groups, computeUnits) * ((long) kt * n + deformSampleCost());
+            double cost = (double) ceilDiv(groups, computeUnits) * ((long) kt * n + sampleCost);
             if (cost < bestCost) {
                 best = n;
                 bestCost = cost;
@@ -733,11 +763,31 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
         return Math.max(1, Math.min(8, (vectorRegisters - pv - 1) / pv));
     }
 
-    /** The deform-gemm tiles the tuner times for {@code spec}, the default first, each fitting the device. */
-    List<DeformGemmPlan.Tile> deformCandidates(Convolution spec) {
-        java.util.LinkedHashSet<DeformGemmPlan.Tile> all = new java.util.LinkedHashSet<>();
+    /**
+     * The deform-gemm tiles the tuner times for {@code spec}, the default first, each fitting the
+     * device: on CPU devices {@code deform2d_cm.cl}'s (the preferred one, then half and twice its
+     * pixels, one channel vector, chunks of 32 and 128 channels, all channels in one work-group,
+     * twice the channels and half the pixels of a register tile)
+     * and then {@code deform2d_gemm.cl}'s; on GPUs {@code deform2d_gemm.cl}'s alone.
+     */
+    List<KernelTile> deformCandidates(Convolution spec) {
+        java.util.LinkedHashSet<KernelTile> all = new java.util.LinkedHashSet<>();
         int kg = spec.kPerGroup();
         if (cpuLike) {
+            DeformCmPlan.Tile cm = deformCmPreferred(spec);
+            all.add(cm);
+            int tm = cm.tileChannels();
+            all.add(new DeformCmPlan.Tile(cm.vw(), cm.mv(), Math.max(1, cm.tn() / 2), 2, cm.nkt(), cm.cc()));
+            all.add(new DeformCmPlan.Tile(cm.vw(), cm.mv(), cm.tn(), 2, cm.nkt(), cm.cc()));
+            all.add(new DeformCmPlan.Tile(cm.vw(), 1, Math.min(DeformCmPlan.MAX_TN, 2 * cm.tn()), 1,
+                    ceilDiv(kg, cm.vw()), cm.cc()));
+            all.add(new DeformCmPlan.Tile(cm.vw(), cm.mv(), cm.tn(), 1, cm.nkt(), 32));
+            all.add(new DeformCmPlan.Tile(cm.vw(), cm.mv(), cm.tn(), 1, cm.nkt(), 128));
+            all.add(new DeformCmPlan.Tile(cm.vw(), cm.mv(), cm.tn(), 1, ceilDiv(kg, tm), cm.cc()));
+            int tn = Math.max(1, cm.tn() / 2);
+            int plane = spec.outH() * spec.outW();
+            all.add(new DeformCmPlan.Tile(cm.vw(), 2 * cm.mv(), tn, plane <= DEFORM_SMALL_PLANE ? ceilDiv(plane, tn) : 1,
+                    Math.max(1, cm.nkt() / 2), cm.cc()));
             all.add(deformCpuPreferred(spec));
             int w = vectorWidth;
             int half = Math.min(w, 8);

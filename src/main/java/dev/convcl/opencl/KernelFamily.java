@@ -108,7 +108,7 @@ enum KernelFamily {
         return switch (this) {
             case GEMM -> GemmConfig.parse(text).toString();
             case DEPTHWISE -> depthwiseTile(text).toString();
-            case DEFORM -> DeformGemmPlan.Tile.parse(text).toString();
+            case DEFORM -> deformTile(text).toString();
         };
     }
 
@@ -138,7 +138,7 @@ enum KernelFamily {
                     return GemmConvPlan.unsuitableReason(spec, GemmConfig.parse(text), device);
                 }
                 case DEPTHWISE, DEFORM -> {
-                    KernelTile t = this == DEPTHWISE ? depthwiseTile(text) : DeformGemmPlan.Tile.parse(text);
+                    KernelTile t = this == DEPTHWISE ? depthwiseTile(text) : deformTile(text);
                     if (t instanceof DepthwisePlanePlan.Tile plane && plane.unsuitable(spec).isPresent()) {
                         return plane.unsuitable(spec);
                     }
@@ -208,8 +208,22 @@ enum KernelFamily {
                         : t instanceof DepthwiseMapPlan.Tile map ? new DepthwiseMapPlan(ctx, spec, map)
                         : new DepthwisePlan(ctx, spec, (DepthwisePlan.Tile) t);
             }
-            case DEFORM -> new DeformGemmPlan(ctx, (DeformConv2d) spec, DeformGemmPlan.Tile.parse(text));
+            case DEFORM -> {
+                KernelTile t = deformTile(text);
+                yield t instanceof DeformCmPlan.Tile cm ? new DeformCmPlan(ctx, spec, cm)
+                        : new DeformGemmPlan(ctx, (DeformConv2d) spec, (DeformGemmPlan.Tile) t);
+            }
         };
+    }
+
+    /**
+     * The two kernels of the deformable family, told apart by a configuration's first word:
+     * {@code deform2d_cm.cl}'s channel-vector tiles ({@code cm ...}) and {@code deform2d_gemm.cl}'s
+     * (no word).
+     */
+    static KernelTile deformTile(String text) {
+        return TileKeys.startsWith(text, DeformCmPlan.PREFIX) ? DeformCmPlan.Tile.parse(text)
+                : DeformGemmPlan.Tile.parse(text);
     }
 
     /**

@@ -44,7 +44,9 @@ import org.jocl.CLException;
  * row-reuse one), {@code depthwise-rows} ({@code depthwise.cl}'s row-reuse loop, one work-item a
  * group, every depthwise conv2d a tile fits; selection's choice for kernels of 9 and more on a CPU
  * device),
- * {@code deform-gemm} ({@code deform2d_gemm.cl}),
+ * {@code deform-gemm} ({@code deform2d_cm.cl}'s tiles, {@code cm ...}: the input copied channels-last
+ * and channels in the vectors, CPU devices' default; {@code deform2d_gemm.cl}'s: pixels in the
+ * vectors, GPUs' and a tuning candidate on CPUs),
  * {@code gemm} ({@code conv2d_gemm.cl}, conv2d that is not depthwise), and the direct kernels {@code direct} ({@code conv2d_direct.cl})
  * and {@code deform-direct} ({@code deform2d_direct.cl}), which run every convolution the device
  * can hold; then one implementation per network operation, each running every valid descriptor

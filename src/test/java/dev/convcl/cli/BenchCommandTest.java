@@ -128,11 +128,18 @@ class BenchCommandTest {
     @Test
     void theBundledSuiteIsTheDefaultAndParses() throws IOException {
         List<BenchSuite.Problem> suite = BenchSuite.load(null);
-        assertEquals(29, suite.size());
+        assertEquals(30, suite.size());
         assertEquals(8, suite.stream().filter(BenchSuite.Problem::quick).count());
         assertEquals("resnet50.res2.3x3", suite.get(0).name());
         assertTrue(suite.stream().anyMatch(p -> p.name().equals("dcnv2.res4.og4")
                 && p.spec() instanceof DeformConv2d d && d.offsetGroups() == 4 && d.mask()));
+        // every deformable layer has a dense layer of its shape (issue 13's 0.6x target)
+        for (BenchSuite.Problem p : suite) {
+            if (p.spec() instanceof DeformConv2d d) {
+                assertTrue(suite.stream().anyMatch(q -> !(q.spec() instanceof DeformConv2d)
+                        && q.spec().equals(d.asConv2d())), "no dense twin of " + p.name());
+            }
+        }
     }
 
     /**

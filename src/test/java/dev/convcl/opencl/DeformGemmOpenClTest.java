@@ -177,22 +177,25 @@ class DeformGemmOpenClTest {
     }
 
     /**
-     * The primitive holds no device memory that grows with the batch (its tiles sample into local
-     * memory): a plan's device memory is its arguments' and nothing else, for one image as for 40.
+     * deform2d_gemm.cl's primitive holds no device memory that grows with the batch (its tiles
+     * sample into local memory): a plan's device memory is its arguments' and nothing else, for one
+     * image as for 40. (deform2d_cm.cl's holds a channels-last copy of the input: DeformCmOpenClTest.)
      */
     @Test
     void anyBatchSizeRunsInTheSameDeviceMemory() {
         DeformConv2d one = SMALL.withBatch(1);
         DeformConv2d many = SMALL.withBatch(40);
+        OpenClDeviceInfo info = DEVICE.context().info();
         long base = DEVICE.context().liveBytes();
-        try (Primitive plan = Primitives.compile(DEVICE.backend(), one)) {
+        try (Primitive plan = new DeformGemmPlan(DEVICE.context(), one, DeformGemmPlan.defaultTile(one, info).orElseThrow())) {
             assertEquals(base, DEVICE.context().liveBytes(), "device memory held by the primitive for " + one);
         }
-        try (Primitive plan = Primitives.compile(DEVICE.backend(), many)) {
+        DeformGemmPlan.Tile tile = DeformGemmPlan.defaultTile(many, info).orElseThrow();
+        try (Primitive plan = new DeformGemmPlan(DEVICE.context(), many, tile)) {
             assertEquals(base, DEVICE.context().liveBytes(), "device memory held by the primitive for " + many);
             PlanChecks.checkIntegersAndFloats(DEVICE.backend(), many, plan, 700, 2);
         }
-        try (Engine engine = OpenClTestDevice.engine(); Plan plan = engine.plan(many, "deform-gemm", null)) {
+        try (Engine engine = OpenClTestDevice.engine(); Plan plan = engine.plan(many, "deform-gemm", tile.toString())) {
             OpenClContext planCtx = OpenClTestDevice.context(engine);
             long before = planCtx.liveBytes();
             Args args = Tensors.args(many, 701, true, 2);

@@ -154,9 +154,12 @@ class DeviceProfileTest {
                         assertTrue(t.th() * t.nv() <= 16 || wholeRow, where + " " + t);
                     }
                     case DEFORM -> {
-                        DeformGemmPlan.Tile t = p.deform(s).orElseThrow();
-                        assertTrue(t.vw() <= p.vectorWidth() && t.wgs() == 1, where + " " + t);
-                        assertTrue(t.kt() * t.pv() + t.pv() + 1 <= regs, where + " " + t);
+                        DeformCmPlan.Tile t = (DeformCmPlan.Tile) p.deform(s).orElseThrow();
+                        assertTrue(t.vw() <= p.vectorWidth() && t.workGroupSize() == 1, where + " " + t);
+                        assertTrue(t.mv() * t.tn() + t.mv() + 1 <= regs, where + " " + t);
+                        assertTrue(t.pixels() <= Math.max(t.tn(), DeviceProfile.DEFORM_SMALL_PLANE + t.tn()), where + " " + t);
+                        assertTrue(p.deformCandidates(s).stream().anyMatch(DeformGemmPlan.Tile.class::isInstance),
+                                where + ": deform2d_gemm.cl's tiles stay candidates");
                     }
                 }
             }
@@ -171,13 +174,17 @@ class DeviceProfileTest {
         DeviceProfile avx512 = DeviceProfile.of(AVX512);
         assertEquals(GemmConfig.cm(16, 32, 14, 1), avx512.gemm(dense));
         assertTile("vw=16 nv=4 th=4 wg=1x1", avx512.depthwise(dw), dw);
-        // pixel vectors of the full register: 1.3-1.4x over 8-float ones on the dcn ResNet-18 layers
-        assertTile("vw=16 pv=2 npt=1 kt=8 nkt=16 cc=16 wg=1", avx512.deform(dcn), dcn);
+        // channel vectors of the full register, the dense GEMM's 32x14 register tile
+        assertTile("cm vw=16 mv=2 tn=14 npt=1 nkt=4 cc=64", avx512.deform(dcn), dcn);
+        // deform2d_gemm.cl's tile (pixel vectors of the full register: 1.3-1.4x over 8-float ones
+        // on the dcn ResNet-18 layers) stays a candidate
+        assertTrue(avx512.deformCandidates(dcn).contains(DeformGemmPlan.Tile.parse("vw=16 pv=2 npt=1 kt=8 nkt=16 cc=16 wg=1")));
         DeviceProfile avx2 = DeviceProfile.of(AVX2);
         assertEquals(GemmConfig.cm(8, 16, 6, 1), avx2.gemm(dense));
         // measured on POCL's AVX2 target: 16-float vectors beat 8-float ones on depthwise layers
         assertTile("vw=16 nv=4 th=4 wg=1x1", avx2.depthwise(dw), dw);
-        assertTile("vw=8 pv=2 npt=1 kt=6 nkt=22 cc=16 wg=1", avx2.deform(dcn), dcn);
+        assertTile("cm vw=8 mv=2 tn=6 npt=1 nkt=8 cc=64", avx2.deform(dcn), dcn);
+        assertTrue(avx2.deformCandidates(dcn).contains(DeformGemmPlan.Tile.parse("vw=8 pv=2 npt=1 kt=6 nkt=22 cc=16 wg=1")));
     }
 
     /**
@@ -200,10 +207,10 @@ class DeviceProfileTest {
 
     /**
      * The DCNv2 ResNet-18 layers 3 and 4 (256 and 512 channels, 14x14 and 7x7): on 2 compute
-     * units a work-group keeps all the channels, so each point is sampled once (7 and 2 pixel
-     * tiles; splitting the channels would sample every point twice, measured slower); with 16
-     * compute units the 7x7 layer's 2 pixel tiles split into channel blocks until the units are
-     * busy, and a large map is never split.
+     * units the 14x14 layer's work-groups keep all the channels, so each point is sampled once (14
+     * pixel tiles); the 7x7 plane is one work-group's pixels (its 9.4 MB of weights read once, not
+     * once a register tile of pixels), so its channels split until the 2 units are busy; with 16
+     * units they split further, and a large map keeps its work-groups' channels.
      */
     @Test
     void deformSplitsChannelsOnlyWhereComputeUnitsWouldIdle() {
@@ -211,16 +218,18 @@ class DeviceProfileTest {
         Convolution l4 = Problems.parse("op=deform2d n=1 c=512 h=7 w=7 k=512 kh=3 kw=3 pad=1 og=1 mask=1");
         Convolution big = Problems.parse("op=deform2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 pad=1 og=1 mask=1");
         DeviceProfile two = DeviceProfile.of(AVX512);
-        assertTile("vw=16 pv=2 npt=1 kt=8 nkt=32 cc=16 wg=1", two.deform(l3), l3);
-        assertTile("vw=16 pv=2 npt=1 kt=8 nkt=64 cc=16 wg=1", two.deform(l4), l4);
+        assertTile("cm vw=16 mv=2 tn=14 npt=1 nkt=8 cc=64", two.deform(l3), l3);
+        assertTile("cm vw=16 mv=2 tn=14 npt=4 nkt=8 cc=64", two.deform(l4), l4);
         DeviceProfile sixteen = DeviceProfile.of(device("pthread-skylake-avx512-Intel Xeon", "GenuineIntel", "CPU", 16,
                 512 << 10, 4096, 16, 16));
-        // 2 pixel tiles x 8 blocks of 64 channels: 16 work-groups, one round on 16 units
-        assertTile("vw=16 pv=2 npt=1 kt=8 nkt=8 cc=16 wg=1", sixteen.deform(l4), l4);
-        assertTile("vw=16 pv=2 npt=1 kt=8 nkt=8 cc=16 wg=1", sixteen.deform(big), big);
+        // one pixel tile x 16 blocks of 32 channels: 16 work-groups, one round on 16 units
+        assertTile("cm vw=16 mv=2 tn=14 npt=4 nkt=1 cc=64", sixteen.deform(l4), l4);
+        assertTile("cm vw=16 mv=2 tn=14 npt=1 nkt=2 cc=64", sixteen.deform(big), big);
+        // deform2d_gemm.cl's rule: 2 pixel tiles x 8 blocks of 64 channels on 16 units
+        assertTrue(sixteen.deformCandidates(l4).contains(DeformGemmPlan.Tile.parse("vw=16 pv=2 npt=1 kt=8 nkt=8 cc=16 wg=1")));
         // the model itself: one pixel tile on 4 units splits 64 channels of kt 8 into 4 blocks
         assertEquals(2, DeviceProfile.of(device("pthread-skylake-avx512-Intel Xeon", "GenuineIntel", "CPU", 4,
-                512 << 10, 4096, 16, 16)).deformChannelBlocks(64, 8, 8, 1));
+                512 << 10, 4096, 16, 16)).deformChannelBlocks(64, 8, 8, 1, 8 * 16));
     }
 
     /**
@@ -400,7 +409,7 @@ class DeviceProfileTest {
                 assertTrue(DeviceProfile.of(NVIDIA).depthwise(s).orElseThrow().workGroupSize() >= 32, s.toString());
             }
             if (KernelFamily.of(s) == KernelFamily.DEFORM) {
-                assertTrue(DeviceProfile.of(NVIDIA).deform(s).orElseThrow().wgs() >= 16, s.toString());
+                assertTrue(DeviceProfile.of(NVIDIA).deform(s).orElseThrow().workGroupSize() >= 16, s.toString());
             }
         }
     }

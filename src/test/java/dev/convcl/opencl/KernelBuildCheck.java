@@ -165,6 +165,9 @@ public final class KernelBuildCheck {
             for (DeformGemmPlan.Tile t : DeformGemmPlan.candidates(spec, device)) {
                 count += build(failures, spec + " [deform-gemm " + t + "]", () -> new DeformGemmPlan(ctx, spec, t));
             }
+            for (DeformCmPlan.Tile t : DeformCmPlan.candidates(spec, device)) {
+                count += build(failures, spec + " [deform-gemm " + t + "]", () -> new DeformCmPlan(ctx, spec, t));
+            }
         }
         if (GemmConvPlan.handles(spec)) {
             for (int width = 1; width <= 16; width *= 2) {
