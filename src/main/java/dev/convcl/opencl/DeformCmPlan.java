@@ -56,6 +56,22 @@ final class DeformCmPlan extends TiledConvPlan<DeformCmPlan.Tile> {
             return 1;
         }
 
+        /**
+         * This tile as it runs {@code s}: no more work-group pixels than the plane has ({@code npt}
+         * at most the plane's register tiles), channel tiles than the group's output channels
+         * need, or chunk channels than an offset group and a group share (the kernel's local
+         * arrays are sized by them).
+         */
+        @Override
+        public Tile fittedTo(Convolution s) {
+            int plane = s.outH() * s.outW();
+            int fitNpt = Math.max(1, Math.min(npt, ceilDiv(plane, tn)));
+            int fitNkt = Math.max(1, Math.min(nkt, ceilDiv(s.kPerGroup(), tileChannels())));
+            int chunk = s instanceof DeformConv2d d ? Math.min(s.cPerGroup(), s.c() / d.offsetGroups()) : s.cPerGroup();
+            int fitCc = Math.max(1, Math.min(cc, chunk));
+            return fitNpt == npt && fitNkt == nkt && fitCc == cc ? this : new Tile(vw, mv, tn, fitNpt, fitNkt, fitCc);
+        }
+
         /** Output channels of a register tile. */
         int tileChannels() {
             return vw * mv;

@@ -818,7 +818,7 @@ record DeviceProfile(boolean cpuLike, int vectorWidth, int vectorRegisters, int 
             }
         }
         all.add(new DeformGemmPlan.Tile(1, 1, 1, 1, 1, 1, 1));
-        return fitting(all, spec);
+        return fitting(fittedTo(all, spec), spec);
     }
 
     private static int ceilDiv(int a, int b) {

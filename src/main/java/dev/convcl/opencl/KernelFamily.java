@@ -115,16 +115,17 @@ enum KernelFamily {
     /**
      * Configuration {@code text}, measured on other problems of {@code spec}'s class, as it applies
      * to {@code spec} ({@link KernelTile#fittedTo}: a depthwise tile loses the vectors past the
-     * output row); GEMM and deformable configurations as they are, and so is text that is not a
+     * output row, a deform2d_cm.cl tile the pixels, channels and chunk channels past the
+     * problem's); GEMM and deform2d_gemm.cl configurations as they are, and so is text that is not a
      * configuration of this family ({@link TuningTable#DEFAULTS}, or a broken entry: {@link #unsuitable}
      * names what is wrong with it).
      */
     String fitted(Convolution spec, String text) {
-        if (this != DEPTHWISE) {
+        if (this == GEMM) {
             return text;
         }
         try {
-            return depthwiseTile(text).fittedTo(spec).toString();
+            return (this == DEPTHWISE ? depthwiseTile(text) : deformTile(text)).fittedTo(spec).toString();
         } catch (IllegalArgumentException e) {
             return text;
         }

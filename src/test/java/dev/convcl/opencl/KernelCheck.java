@@ -77,8 +77,8 @@ final class KernelCheck {
     }
 
     /**
-     * The CPU-style register tiles of conv2d_gemm.cl, which a GPU-like device (oclgrind's) never
-     * selects: each coverage problem on a small channel-vector tile (any stride) and a
+     * The CPU-style register tiles of conv2d_gemm.cl and deform2d_cm.cl, which a GPU-like device
+     * (oclgrind's) never selects (deform2d_cm.cl: each deformable coverage problem on two small tiles): each coverage problem on a small channel-vector tile (any stride) and a
      * pixel-vector tile (stride_w 1), so the channel-vector tile's reads as it pads (IMPLICIT_PAD)
      * and the pixel-vector tile's reads of the padded copy and its slack are checked too. Failure lines, empty when all agree; a line too when the problems did not reach the
      * tilings expected (the check would be partly empty).
@@ -115,9 +115,44 @@ final class KernelCheck {
                 }
             }
         }
+        // deform2d_cm.cl, CPU devices' deformable kernel: two small tiles (a partial channel vector,
+        // several pixel and channel tiles a work-group, chunks that split an offset group's channels)
+        for (ProblemFiles.Named p : problems) {
+            if (!(p.op() instanceof Convolution spec) || !DeformGemmPlan.supports(spec)) {
+                continue;
+            }
+            Args args = Tensors.args(spec, seed++, false, 2.5);
+            float[] ref = CrossCheck.reference(spec, args);
+            // and deform2d_gemm.cl's first tile, which a CPU device selects no more
+            for (DeformGemmPlan.Tile t : DeformGemmPlan.defaultTile(spec, backend.context().info()).stream().toList()) {
+                try (DeformGemmPlan plan = new DeformGemmPlan(backend.context(), spec, t)) {
+                    double err = Tensors.relativeL2(ref, Primitives.output(backend, plan, spec, args));
+                    if (!(err < TOLERANCE)) {
+                        failures.add(p + " [" + plan.algorithm() + "]: relative L2 error " + err);
+                    }
+                } catch (RuntimeException e) {
+                    failures.add(p + " [" + t + "]: " + e);
+                }
+            }
+            for (DeformCmPlan.Tile tile : List.of(new DeformCmPlan.Tile(4, 2, 3, 2, 2, 5), new DeformCmPlan.Tile(8, 1, 5, 1, 1, 64))) {
+                DeformCmPlan.Tile t = tile.fittedTo(spec);
+                if (!t.fits(spec, backend.context().info())) {
+                    continue; // a large kernel's table beyond the device's local memory (oclgrind: 32 KB)
+                }
+                try (DeformCmPlan plan = new DeformCmPlan(backend.context(), spec, t)) {
+                    double err = Tensors.relativeL2(ref, Primitives.output(backend, plan, spec, args));
+                    if (!(err < TOLERANCE)) {
+                        failures.add(p + " [" + plan.algorithm() + "]: relative L2 error " + err);
+                    }
+                    tilings.add("deformable channel vectors");
+                } catch (RuntimeException e) {
+                    failures.add(p + " [" + t + "]: " + e);
+                }
+            }
+        }
         // (GemmConvOpenClTest reaches all four tilings on POCL; these tiny problems reach three)
         Set<String> expected = Set.of("CM in rows, padding as it reads", "PV in rows", "PV along the image",
-                "PV along the image, channel tiles first");
+                "PV along the image, channel tiles first", "deformable channel vectors");
         if (!tilings.containsAll(expected)) {
             failures.add("register tilings reached: " + tilings + ", expected at least " + new TreeSet<>(expected));
         }
