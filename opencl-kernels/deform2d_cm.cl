@@ -41,8 +41,8 @@
  *                     Arguments: nhwc, offset, mask (any buffer without HAS_MASK), the packed
  *                     weights, then as CONV_TAIL_ARGS (bias, sum, output, N, C, H, W, K, OH, OW).
  *                     NDRange (ceil(OH*OW / P), N * groups * ceil(KG / KB)), local (1, 1).
- *                     Local memory: 5 * KH*KW * P ints + (5 + CC) * KH*KW * P reals + KB * P
- *                     reals, sized at compile time.
+ *                     Local memory, sized at compile time: 5 * (KH*KW*P + VW) ints, 4 * (KH*KW*P
+ *                     + VW) reals (and as many more with HAS_MASK), CC * KH*KW*P + KB * P reals.
  */
 
 #define KK (KH * KW)
@@ -178,12 +178,14 @@ void deform2d_cm(__global const real* restrict nhwc,
                         const intv yc = select((intv)(0), y0, in), xc = select((intv)(0), x0, in);
                         const intv top = in & (yc >= (intv)(0)), bottom = in & (yc < (intv)(H - 1));
                         const intv left = xc >= (intv)(0), right = xc < (intv)(W - 1);
-                        const intv idx = (yc * (intv)(W) + xc) * (intv)(C);
-                        const intv izero = (intv)(0);
-                        VSTOREI(select(izero, idx, top & left), tap + e0);
-                        VSTOREI(select(izero, idx + (intv)(C), top & right), tap + TABS + e0);
-                        VSTOREI(select(izero, idx + (intv)(W * C), bottom & left), tap + 2 * TABS + e0);
-                        VSTOREI(select(izero, idx + (intv)((W + 1) * C), bottom & right), tap + 3 * TABS + e0);
+                        /* The next row and column clamped to the image, so that no lane's index
+                           (a discarded one's too) passes H*W*C. */
+                        const intv yb = min(yc + (intv)(1), (intv)(H - 1)), xr = min(xc + (intv)(1), (intv)(W - 1));
+                        const intv izero = (intv)(0), iw = (intv)(W), ic = (intv)(C);
+                        VSTOREI(select(izero, (yc * iw + xc) * ic, top & left), tap + e0);
+                        VSTOREI(select(izero, (yc * iw + xr) * ic, top & right), tap + TABS + e0);
+                        VSTOREI(select(izero, (yb * iw + xc) * ic, bottom & left), tap + 2 * TABS + e0);
+                        VSTOREI(select(izero, (yb * iw + xr) * ic, bottom & right), tap + 3 * TABS + e0);
                         VSTOREI(select(izero, (intv)(1), top & left) | select(izero, (intv)(2), top & right)
                                 | select(izero, (intv)(4), bottom & left) | select(izero, (intv)(8), bottom & right),
                                 tapok + e0);

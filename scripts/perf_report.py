@@ -195,7 +195,7 @@ def main():
         at_bound = gd / b[3] if gd and b and call_us else 0
         note = (" (at the bound with one call's floor)" if at_bound >= 1
                 else f" (at {100 * at_bound:.0f}% of the bound with one call's floor)") if at_bound >= 0.9 else ""
-        targets = ", ".join(f"{k} {'ok' if v else '**below**' + (note if k in ON_DEVICE_FIGURE else '')}"
+        targets = ", ".join(f"{k} {'ok' if v else '**below**' + (note if k in ON_DEVICE_FIGURE or k.startswith('OpenCL ') else '')}"
                             for k, v in verdicts) or "no peer ran"
         w(f"| {label} | {fam} | {ocl['algorithm'] if ocl else '-'} | {fmt(go)} | {fmt(gd)} | {fmt(gc)} | "
           f"{' | '.join(cells)} | {best or '-'} | {fmt(xo, 2)} | {fmt(xc, 2)} | {pct(share(gd))} | {pct(share(gc))} | "

@@ -17,8 +17,9 @@ import org.jocl.CLException;
  * places of an NCHW plane; then one launch samples a chunk of channels of a tile's (kernel
  * point, pixel) pairs and multiplies them by weights packed in panels of output channels
  * ({@code deform2d_cm_pack}, once when the weights are bound, or before a call that passes its
- * own), channels in the vectors. Two launches a call; device memory beyond the tensors: the
- * channels-last copy of the input ({@code n*c*h*w} reals) and the packed weights.
+ * own), channels in the vectors. Two launches a call (three when the call passes its own
+ * weights); device memory beyond the tensors: the channels-last copy of the input
+ * ({@code n*c*h*w} reals) and the packed weights (a second set once a call passes its own).
  */
 final class DeformCmPlan extends TiledConvPlan<DeformCmPlan.Tile> {
     /** The word that starts a channel-vector tile's text and tells it from deform2d_gemm.cl's. */

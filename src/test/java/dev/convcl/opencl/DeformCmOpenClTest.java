@@ -1,17 +1,19 @@
 package dev.convcl.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.Arg;
 import dev.convcl.Args;
 import dev.convcl.Convolution;
 import dev.convcl.DeformConv2d;
 import dev.convcl.spi.Primitive;
+import dev.convcl.testing.CrossCheck;
 import dev.convcl.testing.DeformEdgeCases;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.Problems;
+import dev.convcl.testing.Tensors;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -138,18 +140,78 @@ class DeformCmOpenClTest {
         }
     }
 
-    /** The plan's own buffers (the channels-last input, the weight panels) go when it closes. */
+    /**
+     * The plan's own buffers (the channels-last input, the weight panels, and the panels of weights
+     * a call passes, made by such a call) go when it closes, and closing twice is quiet.
+     */
     @Test
     void closingReleasesEverything() {
         Convolution spec = Problems.parse(SPECS[2]);
         int before = DEVICE.context().liveObjects();
         long bytes = DEVICE.context().liveBytes();
         Primitive plan = new DeformCmPlan(DEVICE.context(), spec, DeformCmPlan.candidates(spec, DEVICE.context().info()).get(0));
-        assertTrue(DEVICE.context().liveObjects() > before);
+        int planObjects = DEVICE.context().liveObjects();
+        assertTrue(planObjects > before);
+        Args args = Tensors.args(spec, 77, true, 2);
+        float[] expected = CrossCheck.reference(spec, args);
+        Primitives.run(DEVICE.backend(), plan, args); // weights passed with the call: their own panels
+        CrossCheck.assertExact(spec, "a call with its own weights", expected, Tensors.out(args));
         plan.close();
         plan.close();
         assertEquals(before, DEVICE.context().liveObjects(), "objects left after closing " + plan.algorithm());
         assertEquals(bytes, DEVICE.context().liveBytes(), "bytes left after closing " + plan.algorithm());
-        assertFalse(DeformCmPlan.candidates(spec, DEVICE.context().info()).isEmpty());
+    }
+
+    /**
+     * NaN and infinite inputs and offsets on the vector path of the sampling (channel counts of one
+     * and two vectors and a partial one, so VW channels are sampled at a time) and on one-lane tiles:
+     * a NaN or infinite pixel reaches exactly the outputs whose samples take it with a weight, never
+     * one whose neighbour outside the image was read in its place (index 0, the first pixel,
+     * poisoned here); NaN offsets make their outputs NaN. Compared with the reference: the same
+     * NaN and infinity positions, the finite outputs within the cross-check's tolerance.
+     */
+    @Test
+    void nonFiniteInputsAndOffsetsOnTheChannelVectors() {
+        long seed = 4000;
+        for (String line : new String[] {
+            "op=deform2d n=1 c=32 h=6 w=7 k=20 kh=3 kw=3 pad=1 og=1 mask=1 bias=1",
+            "op=deform2d n=2 c=37 h=5 w=9 k=33 kh=3 kw=3 pad=1 og=1 mask=0",
+            "op=deform2d n=1 c=48 h=8 w=7 k=8 kh=3 kw=3 pad=1 og=3 mask=1"}) {
+            Convolution spec = Problems.parse(line);
+            for (DeformCmPlan.Tile t : List.of(DeformCmPlan.candidates(spec, DEVICE.context().info()).get(0),
+                    new DeformCmPlan.Tile(1, 1, 1, 1, 1, 1), new DeformCmPlan.Tile(8, 2, 3, 2, 1, 16))) {
+                Args args = Tensors.args(spec, seed++, false, 4);
+                float[] in = Tensors.array(args, Arg.SRC);
+                int hw = spec.h() * spec.w();
+                for (int c = 0; c < spec.c(); c++) {
+                    in[c * hw] = Float.NaN;                     // the first pixel: index 0 of the table
+                    in[c * hw + hw - 1] = c % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+                }
+                float[] off = Tensors.array(args, Arg.OFFSET);
+                off[3] = Float.NaN;
+                off[off.length - 2] = Float.POSITIVE_INFINITY;
+                off[off.length / 2] = -1e9f;
+                float[] expected = CrossCheck.reference(spec, args);
+                try (DeformCmPlan plan = new DeformCmPlan(DEVICE.context(), spec, t)) {
+                    Primitives.run(DEVICE.backend(), plan, args);
+                }
+                float[] got = Tensors.out(args);
+                int nonFinite = 0;
+                for (int i = 0; i < expected.length; i++) {
+                    String where = t + " " + spec + " output " + i + ": expected " + expected[i] + ", got " + got[i];
+                    if (Float.isFinite(expected[i])) {
+                        assertTrue(Math.abs(got[i] - expected[i]) <= 1e-4 * (1 + Math.abs(expected[i])), where);
+                    } else {
+                        nonFinite++;
+                        assertEquals(Float.isNaN(expected[i]), Float.isNaN(got[i]), where);
+                        if (!Float.isNaN(expected[i])) {
+                            assertEquals(expected[i], got[i], where);
+                        }
+                    }
+                }
+                assertTrue(nonFinite > 0 && nonFinite < expected.length, "the poison reached " + nonFinite
+                        + " of " + expected.length + " outputs for " + spec);
+            }
+        }
     }
 }

@@ -157,9 +157,12 @@ class DeviceProfileTest {
                         DeformCmPlan.Tile t = (DeformCmPlan.Tile) p.deform(s).orElseThrow();
                         assertTrue(t.vw() <= p.vectorWidth() && t.workGroupSize() == 1, where + " " + t);
                         assertTrue(t.mv() * t.tn() + t.mv() + 1 <= regs, where + " " + t);
-                        assertTrue(t.pixels() <= Math.max(t.tn(), DeviceProfile.DEFORM_SMALL_PLANE + t.tn()), where + " " + t);
-                        assertTrue(p.deformCandidates(s).stream().anyMatch(DeformGemmPlan.Tile.class::isInstance),
-                                where + ": deform2d_gemm.cl's tiles stay candidates");
+                        int plane = s.outH() * s.outW();
+                        // a whole small plane a work-group, else one register tile of pixels
+                        assertEquals(plane <= DeviceProfile.DEFORM_SMALL_PLANE ? (plane + t.tn() - 1) / t.tn() : 1, t.npt(),
+                                where + " " + t);
+                        assertTrue(p.deformCandidates(s).stream().anyMatch(c -> c instanceof DeformGemmPlan.Tile g
+                                && g.vw() == p.vectorWidth() && g.workGroupSize() == 1), where + ": deform2d_gemm.cl's CPU tiles stay candidates");
                     }
                 }
             }

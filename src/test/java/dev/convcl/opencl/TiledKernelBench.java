@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  *   --all-tiles      every candidate tile instead of the default one
  *   --tiles=A;B      the listed tiles, each as its comma-separated record components (depthwise:
  *                    5 numbers for depthwise.cl's staged tile, 4 for a depthwise-rows tile, p and 4
- *                    for a depthwise-plane tile: p16,14,14,1)
+ *                    for a depthwise-plane tile: p16,14,14,1; deformable: 7 for deform2d_gemm.cl's tile,
+ *                    6 for deform2d_cm.cl's: vw,mv,tn,npt,nkt,cc)
  *   --alt=FILE.cl    also each tile built from a variant kernel file on the classpath (A/B tests)
  *   --no-direct      leave the direct kernel out
  * </pre>
@@ -118,9 +119,13 @@ public final class TiledKernelBench {
                 out.add(new int[] {-1, t.vw(), t.th(), t.xc(), t.cb()});
             }
         } else {
-            for (DeformGemmPlan.Tile t : all ? DeformGemmPlan.candidates(spec, device)
-                    : List.of(DeformGemmPlan.defaultTile(spec, device).orElseThrow())) {
-                out.add(new int[] {t.vw(), t.pv(), t.npt(), t.kt(), t.nkt(), t.cc(), t.wgs()});
+            DeviceProfile p = DeviceProfile.of(device);
+            for (KernelTile k : all ? p.deformCandidates(spec) : List.of(p.deform(spec).orElseThrow())) {
+                if (k instanceof DeformCmPlan.Tile t) {
+                    out.add(new int[] {t.vw(), t.mv(), t.tn(), t.npt(), t.nkt(), t.cc()});
+                } else if (k instanceof DeformGemmPlan.Tile t) {
+                    out.add(new int[] {t.vw(), t.pv(), t.npt(), t.kt(), t.nkt(), t.cc(), t.wgs()});
+                }
             }
         }
         return out;
@@ -138,6 +143,11 @@ public final class TiledKernelBench {
         if (DepthwisePlan.supports(spec)) {
             DepthwisePlan.Tile tile = new DepthwisePlan.Tile(t[0], t[1], t[2], t[3], t[4]);
             return file == null ? new DepthwisePlan(ctx, spec, tile) : new DepthwisePlan(ctx, spec, tile, file);
+        }
+        if (t.length == 6) {
+            // deform2d_cm.cl: vw, mv, tn, npt, nkt, cc
+            DeformCmPlan.Tile tile = new DeformCmPlan.Tile(t[0], t[1], t[2], t[3], t[4], t[5]);
+            return file == null ? new DeformCmPlan(ctx, spec, tile) : new DeformCmPlan(ctx, spec, tile, file);
         }
         DeformGemmPlan.Tile tile = new DeformGemmPlan.Tile(t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
         return file == null ? new DeformGemmPlan(ctx, spec, tile) : new DeformGemmPlan(ctx, spec, tile, file);
