@@ -241,12 +241,7 @@ final class DeformCmPlan extends TiledConvPlan<DeformCmPlan.Tile> {
         int hw = spec.h() * spec.w();
         nhwcKernel.arg(0, b.get(Arg.SRC)).arg(1, nhwc).arg(2, spec.c()).arg(3, hw);
         events.add(nhwcKernel.launch(new long[] {hw, spec.n()}, null));
-        kernel.arg(0, nhwc).arg(1, b.get(Arg.OFFSET))
-                .arg(2, orElse(b, Arg.MASK, Arg.SRC))
-                .arg(3, w).arg(4, orElse(b, Arg.BIAS, Arg.OFFSET))
-                .arg(5, orElse(b, Arg.SUM, Arg.OFFSET)).arg(6, b.get(Arg.DST))
-                .arg(7, spec.n()).arg(8, spec.c()).arg(9, spec.h()).arg(10, spec.w())
-                .arg(11, spec.k()).arg(12, spec.outH()).arg(13, spec.outW());
+        DeformGemmPlan.setArgs(kernel, nhwc, w, b, spec);
     }
 
     @Override

@@ -124,10 +124,21 @@ final class DeformGemmPlan extends TiledConvPlan<DeformGemmPlan.Tile> {
 
     @Override
     void setArgs(OpenClKernel kernel, Map<Arg, DeviceBuffer> b) {
-        kernel.arg(0, b.get(Arg.SRC)).arg(1, b.get(Arg.OFFSET))
-                .arg(2, orElse(b, Arg.MASK, Arg.SRC))
-                .arg(3, b.get(Arg.WEIGHTS)).arg(4, orElse(b, Arg.BIAS, Arg.WEIGHTS))
-                .arg(5, orElse(b, Arg.SUM, Arg.WEIGHTS)).arg(6, b.get(Arg.DST))
+        setArgs(kernel, b.get(Arg.SRC), b.get(Arg.WEIGHTS), b, spec);
+    }
+
+    /**
+     * The arguments both deformable GEMM kernels take (deform2d_gemm, deform2d_cm): {@code input}
+     * (the call's, or its channels-last copy), offset, mask, {@code weights} (as given, or packed),
+     * bias, sum, output, then the sizes; a role the call lacks gets a buffer the kernel does not read.
+     */
+    static void setArgs(OpenClKernel kernel, DeviceBuffer input, DeviceBuffer weights, Map<Arg, DeviceBuffer> b,
+                        Convolution spec) {
+        DeviceBuffer mask = b.get(Arg.MASK), bias = b.get(Arg.BIAS), sum = b.get(Arg.SUM);
+        kernel.arg(0, input).arg(1, b.get(Arg.OFFSET))
+                .arg(2, mask != null ? mask : input)
+                .arg(3, weights).arg(4, bias != null ? bias : weights)
+                .arg(5, sum != null ? sum : weights).arg(6, b.get(Arg.DST))
                 .arg(7, spec.n()).arg(8, spec.c()).arg(9, spec.h()).arg(10, spec.w())
                 .arg(11, spec.k()).arg(12, spec.outH()).arg(13, spec.outW());
     }
