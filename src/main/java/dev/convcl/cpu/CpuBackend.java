@@ -27,7 +27,8 @@ import java.util.function.Function;
  * memory is Java arrays: host tensors backed by arrays are used in place, and work runs to
  * completion when issued.
  *
- * <p>Implementations, in selection order: {@code cpu-deform-gemm} (deform2d), {@code cpu-depthwise-cover}
+ * <p>Implementations, in selection order: {@code cpu-deform-lanes} (deform2d on the vector kernels),
+ * {@code cpu-deform-gemm} (deform2d), {@code cpu-depthwise-cover}
  * (groups == c == k, stride 1, when the kernel covers the input plane from every output: a small
  * dense product per channel on NCHW planes, when that costs less than channel blocks),
  * {@code cpu-depthwise-blocked} (groups == c == k, when most taps read padding or output rows are
@@ -80,7 +81,8 @@ public final class CpuBackend implements Backend {
         this.ownsPool = true;
         this.kernels = kernels;
         this.convolutions = Map.of(
-                "cpu-deform-gemm", op -> new GemmConv(op, pool, kernels, new DeformSampler(deformOnly(op))),
+                "cpu-deform-lanes", op -> new DeformLanesConv(deformOnly(op, "cpu-deform-lanes"), pool, kernels),
+                "cpu-deform-gemm", op -> new GemmConv(op, pool, kernels, new DeformSampler(deformOnly(op, "cpu-deform-gemm"))),
                 "cpu-depthwise-cover", op -> new DepthwiseCoverConv(op, pool, kernels),
                 "cpu-depthwise-blocked", op -> new DepthwiseBlockedConv(op, pool, kernels),
                 "cpu-depthwise-flat", op -> new DepthwiseFlatConv(op, pool, kernels),
@@ -107,11 +109,11 @@ public final class CpuBackend implements Backend {
         this.implementations = List.copyOf(list);
     }
 
-    private static DeformConv2d deformOnly(Convolution spec) {
+    private static DeformConv2d deformOnly(Convolution spec, String algorithm) {
         if (spec instanceof DeformConv2d d) {
             return d;
         }
-        throw new IllegalArgumentException("cpu-deform-gemm runs op=deform2d only: " + spec);
+        throw new IllegalArgumentException(algorithm + " runs op=deform2d only: " + spec);
     }
 
     private static Convolution conv2dOnly(Convolution spec) {
@@ -180,11 +182,17 @@ public final class CpuBackend implements Backend {
         return "cpu (pure Java, " + threads() + " threads, " + kernels.name() + " kernels)";
     }
 
-    /** Each implementation's rule, in selection order: null when it accepts, else why not. */
-    private static final Function<Convolution, String> DEFORM_GEMM = op -> op instanceof DeformConv2d ? null
-            : "not deform2d";
     /** The kernels selection assumes (those a default backend uses). */
     private static final Kernels SELECTION_KERNELS = Kernels.detect();
+    /** Each implementation's rule, in selection order: null when it accepts, else why not. */
+    private static final Function<Convolution, String> DEFORM_LANES = op -> !(op instanceof DeformConv2d d)
+            ? "not deform2d"
+            : !"vector".equals(SELECTION_KERNELS.name()) ? "the plain-Java kernels are in use (no jdk.incubator.vector): "
+            + "no vector of channels to sample at a time"
+            : DeformLanesConv.fits(d, SELECTION_KERNELS) ? null
+            : "a group's channels of one kernel point, or a range of the weights transposed, would not fit a task's scratch";
+    private static final Function<Convolution, String> DEFORM_GEMM = op -> op instanceof DeformConv2d ? null
+            : "not deform2d";
     /** Their vector width. */
     private static final int SELECTION_QUANTUM = SELECTION_KERNELS.quantum();
     private static final Function<Convolution, String> DEPTHWISE_COVER = op -> op instanceof Conv2d c
@@ -218,7 +226,8 @@ public final class CpuBackend implements Backend {
     private final Map<String, Function<Convolution, CpuPlan>> convolutions;
 
     private static final List<Map.Entry<String, Function<Convolution, String>>> RULES = List.of(
-            Map.entry("cpu-deform-gemm", DEFORM_GEMM), Map.entry("cpu-depthwise-cover", DEPTHWISE_COVER),
+            Map.entry("cpu-deform-lanes", DEFORM_LANES), Map.entry("cpu-deform-gemm", DEFORM_GEMM),
+            Map.entry("cpu-depthwise-cover", DEPTHWISE_COVER),
             Map.entry("cpu-depthwise-blocked", DEPTHWISE_BLOCKED),
             Map.entry("cpu-depthwise-flat", DEPTHWISE_FLAT), Map.entry("cpu-depthwise", DEPTHWISE),
             Map.entry("cpu-1x1", POINTWISE), Map.entry("cpu-implicit-gemm", IMPLICIT_GEMM),

@@ -1,6 +1,7 @@
 package dev.convcl.cpu;
 
 import dev.convcl.DeformConv2d;
+import java.util.Arrays;
 
 /**
  * Column rows of torchvision's deform_conv2d: each row is one input channel bilinearly sampled at
@@ -16,19 +17,38 @@ import dev.convcl.DeformConv2d;
  * sample at a NaN offset points at the same zeros with NaN weights, so it is NaN. Sample points
  * are split into integer cell and fraction ({@link SampleAxis}), so fractions are exact on any
  * map size.
+ *
+ * <p>A channels-last sampler ({@link DeformLanesConv}) copies the input as [n][h+3][w+2][c] with
+ * the same border and the same sample indices times C, and fills pixel-major tiles a vector of
+ * channels at a time ({@link #packPixelMajor}); the planar one fills {@link GemmConv}'s rows.
  */
 final class DeformSampler implements ColumnPacker {
     private final DeformConv2d s;
+    /** Channels-last copy ({@link #packPixelMajor}): a pixel's channels contiguous; else planes. */
+    private final boolean channelsLast;
     private final int planeW;
+    /** Floats between horizontally neighbouring pixels of the copy: 1, or C channels-last. */
+    private final int pixelStride;
     private final int planeSize;
     private final int zeroIndex;
     private final int paddedLen;
 
+    /** The planar sampler of {@link GemmConv}'s column rows. */
     DeformSampler(DeformConv2d spec) {
+        this(spec, false);
+    }
+
+    /**
+     * With {@code channelsLast}, the call's input is copied as [n][h+3][w+2][c] (the same zero
+     * border) and tiles are filled by {@link #packPixelMajor}, a vector of channels at a time.
+     */
+    DeformSampler(DeformConv2d spec, boolean channelsLast) {
         this.s = spec;
+        this.channelsLast = channelsLast;
         this.planeW = spec.w() + 2;
+        this.pixelStride = channelsLast ? spec.c() : 1;
         this.planeSize = Scratch.length((long) (spec.h() + 3) * planeW, "a zero-bordered input plane", spec);
-        this.zeroIndex = (spec.h() + 1) * planeW;
+        this.zeroIndex = (spec.h() + 1) * planeW * pixelStride;
         this.paddedLen = Scratch.length((long) spec.n() * spec.c() * planeSize, "the zero-bordered input", spec);
     }
 
@@ -60,12 +80,40 @@ final class DeformSampler implements ColumnPacker {
     public Object prepare(CallData call, WorkerPool pool) {
         int h = s.h(), w = s.w();
         float[] in = call.in();
-        float[] padded = Workspace.zeroed(Workspace.Slot.BUFFER, paddedLen);
-        Parallel.forEach(pool, s.n() * s.c(), plane -> {
-            for (int y = 0; y < h; y++) {
-                System.arraycopy(in, (plane * h + y) * w, padded, plane * planeSize + (y + 1) * planeW + 1, w);
-            }
-        });
+        float[] padded;
+        if (channelsLast) {
+            int c = s.c();
+            padded = Workspace.uncleared(Workspace.Slot.BUFFER, paddedLen);
+            // Row by row: each input row of every channel into the copy's row, a channel's values C
+            // apart (the row's C x W floats stay in L1 while the channels fill it), and the row's
+            // border pixels zeroed; an image's first row zeroes the border row above it, its last
+            // row the two below. Nothing else of the copy is read.
+            Parallel.forEach(pool, s.n() * h, row -> {
+                int n = row / h, y = row % h;
+                int rowStart = (n * (h + 3) + y + 1) * planeW * c, dst = rowStart + c;
+                Arrays.fill(padded, rowStart, rowStart + c, 0f);
+                Arrays.fill(padded, rowStart + (w + 1) * c, rowStart + planeW * c, 0f);
+                if (y == 0) {
+                    Arrays.fill(padded, rowStart - planeW * c, rowStart, 0f);
+                }
+                if (y == h - 1) {
+                    Arrays.fill(padded, rowStart + planeW * c, rowStart + 3 * planeW * c, 0f);
+                }
+                for (int ch = 0; ch < c; ch++) {
+                    int src = ((n * c + ch) * h + y) * w;
+                    for (int x = 0; x < w; x++) {
+                        padded[dst + x * c + ch] = in[src + x];
+                    }
+                }
+            });
+        } else {
+            padded = Workspace.zeroed(Workspace.Slot.BUFFER, paddedLen);
+            Parallel.forEach(pool, s.n() * s.c(), plane -> {
+                for (int y = 0; y < h; y++) {
+                    System.arraycopy(in, (plane * h + y) * w, padded, plane * planeSize + (y + 1) * planeW + 1, w);
+                }
+            });
+        }
         float[] mask = call.mask();
         int maskLen = s.n() * s.offsetGroups() * s.kh() * s.kw() * s.outH() * s.outW();
         return new Prepared(padded, mask != null && allFinite(mask, 0, maskLen));
@@ -110,7 +158,7 @@ final class DeformSampler implements ColumnPacker {
                         index[e] = zeroIndex;
                         continue; // weights stay 0
                     }
-                    index[e] = ((int) y0 + 1) * planeW + (int) x0 + 1;
+                    index[e] = (((int) y0 + 1) * planeW + (int) x0 + 1) * pixelStride;
                     w[e] = (float) ((1 - ly) * (1 - lx));
                     w[w01 + e] = (float) ((1 - ly) * lx);
                     w[w10 + e] = (float) (ly * (1 - lx));
@@ -157,6 +205,9 @@ final class DeformSampler implements ColumnPacker {
     @Override
     public void pack(CallData call, Object prepared, Object tile, int n, int g, int p0, int valid, int r0, int r1,
                      float[] panel, int ld, int row0) {
+        if (channelsLast) {
+            throw new IllegalStateException("a channels-last sampler fills pixel-major tiles (packPixelMajor)");
+        }
         float[] padded = ((Prepared) prepared).padded();
         Coords t = (Coords) tile;
         int kk = s.kh() * s.kw(), cPerOg = s.c() / s.offsetGroups(), cFirst = g * s.cPerGroup();
@@ -175,6 +226,44 @@ final class DeformSampler implements ColumnPacker {
                 int dst = (row0 + cl * kk + pt - r0) * ld;
                 sample(padded, (n * s.c() + c) * planeSize, t, src, valid, clEnd - cl, planeSize, panel, dst, kk * ld);
                 cl = clEnd;
+            }
+        }
+    }
+
+    /**
+     * Kernel points {@code [pt0, pt1)} of a tile's columns, pixel-major, from the channels-last
+     * copy: pixel q's row starts at {@code panel[q * ld]} and holds, point by point, the group's
+     * {@code C/groups} channels (depth row {@code (pt - pt0) * C/groups + channel}, the order
+     * {@link DeformLanesConv}'s weights are laid out in). Each sample's neighbour index and corner
+     * weights are read once for a run of channels of one offset group, sampled a vector at a time.
+     */
+    void packPixelMajor(CallData call, Object prepared, Object tile, int n, int g, int valid, int pt0, int pt1,
+                        float[] panel, int ld, Kernels kernels) {
+        float[] padded = ((Prepared) prepared).padded();
+        Coords t = (Coords) tile;
+        int[] index = t.index;
+        float[] w = t.w;
+        int size = t.size, kk = s.kh() * s.kw(), c = s.c(), cpg = s.cPerGroup(), cPerOg = c / s.offsetGroups();
+        int cFirst = g * cpg, image = n * c * planeSize, dy = planeW * c;
+        // Point by point, pixel by pixel within it: a point's samples of neighbouring pixels lie
+        // next to each other in the copy.
+        for (int pt = pt0; pt < pt1; pt++) {
+            for (int q = 0; q < valid; q++) {
+                int row = q * ld + (pt - pt0) * cpg;
+                for (int cl = 0; cl < cpg; ) {
+                    int o = o(cFirst + cl, cPerOg);
+                    int clEnd = Math.min(cpg, (o + 1) * cPerOg - cFirst); // the same offset group
+                    int e = (o * kk + pt) * valid + q;
+                    kernels.bilinearChannels(padded, image + index[e] + cFirst + cl, c, dy, w[e], w[size + e],
+                            w[2 * size + e], w[3 * size + e], panel, row + cl, clEnd - cl);
+                    if (t.masked) {
+                        float mq = w[4 * size + e];
+                        for (int j = row + cl; j < row + clEnd; j++) {
+                            panel[j] *= mq;
+                        }
+                    }
+                    cl = clEnd;
+                }
             }
         }
     }

@@ -365,33 +365,39 @@ final class GemmConv extends CpuPlan {
         storeLanes(call, ct, mPad, n, g, 0);
     }
 
-    /**
-     * Output channels {@code k0 ..} of image n, group g from CT ({@code pixels} rows of {@code ld}
-     * channels): each channel's pixels gathered into its output row, then the epilogue applied there.
-     */
+    /** Output channels {@code k0 ..} of image n, group g from CT ({@code pixels} rows of {@code ld} channels). */
     private void storeLanes(CallData call, float[] ct, int ld, int n, int g, int k0) {
-        int rows = Math.min(m, k0 + ld) - k0;
+        int k = g * m + k0;
+        storeLanes(kernels, call, ct, ld, Math.min(m, k0 + ld) - k0, k, (n * spec.k() + k) * pixels, pixels, pixels);
+    }
+
+    /**
+     * {@code rows} output channels from {@code k} out of CT ({@code count} rows of {@code ld}
+     * channels, a run of pixels): channel {@code k + i}'s pixels gathered into
+     * {@code out[out0 + i * plane ..]}, {@code count} of them, then the epilogue applied there.
+     */
+    static void storeLanes(Kernels kernels, CallData call, float[] ct, int ld, int rows, int k, int out0, int plane,
+                           int count) {
         float[] out = call.out();
-        int k = g * m + k0, base = (n * spec.k() + k) * pixels;
         // The epilogue across CT's rows of channels, a vector of channels (and of their biases) at a
         // time, where it reads no sum (a sum lies in the output's layout): a 7x7 map's output rows
         // of 49 values gave its loops little to run on.
         DirectStore direct = call.epilogue().direct(call.bias(), null);
         boolean finished = direct != null && !call.epilogue().hasSum();
         if (finished) {
-            for (int p = 0; p < pixels; p++) {
+            for (int p = 0; p < count; p++) {
                 kernels.finishChannels(ct, p * ld, rows, direct, k);
             }
         }
         // Straight into the output's channel rows (a tile of C rows in between was a sixth of a
         // 7x7 1x1 conv's time), then, with a sum, the epilogue over each row in place, in L1.
         for (int i = 0; i < rows; i++) {
-            int o = base + i * pixels;
-            for (int p = 0; p < pixels; p++) {
+            int o = out0 + i * plane;
+            for (int p = 0; p < count; p++) {
                 out[o + p] = ct[p * ld + i];
             }
             if (!finished) {
-                call.finishInPlace(o, pixels, k + i);
+                call.finishInPlace(o, count, k + i);
             }
         }
     }

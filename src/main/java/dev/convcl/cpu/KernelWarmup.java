@@ -68,7 +68,8 @@ final class KernelWarmup {
      * {@code calls} calls of each kernel on the warm-up shapes; returns the last outputs (GEMM rows
      * of the widest call, then those of the same GEMM on weight panels, then taps, then blocked
      * taps, then cover rows, then blocked cover rows, then the flat taps, then the channel-lane
-     * GEMM's where the kernels have it, then the 5x5 flat taps, then the nine taps), for tests.
+     * GEMM's where the kernels have it, then the pixel-major channel-lane GEMM's, the bilinear
+     * channels', the 5x5 flat taps, then the nine taps), for tests.
      */
     static float[][] run(Kernels kernels, int calls) {
         Shapes s = Shapes.of(kernels.quantum());
@@ -151,6 +152,14 @@ final class KernelWarmup {
         for (int r = 0; r < s.depth(); r++) {
             laneOffsets[r] = r * lanePixels;
         }
+        // gemmLanesPixelMajor over 13 pixels (two 6-pixel blocks and a single one) of a pixel-major
+        // B, channels from the second vector to a panel's end (3 vectors: 2 then 1) and 6 vectors
+        // from the first (a whole panel, then 2); bilinearChannels on two vectors and three values.
+        int pmPixels = 13, pmLd = s.depth() + 1, pmM = 6 * q, pmPanel = kernels.pixelMajorPanel();
+        float[] pmB = ramp(pmPixels * pmLd, 0.5f), pmAt = ramp(s.depth() * 2 * pmPanel, 0.25f);
+        float[] pmCt = new float[pmPixels * pmM];
+        int biLen = 2 * q + 3;
+        float[] biSrc = ramp(3 * biLen + 2, 0.25f), biOut = new float[biLen];
         // binaryRow on a row of two vectors and three values (vector steps, then the scalar tail),
         // for every kind with each operand broadcast in turn and neither, and the epilogue's
         // stores on the same rows; for the JIT only (their results are not returned:
@@ -203,6 +212,11 @@ final class KernelWarmup {
             kernels.flatTaps(0, flatLen, w9, 0, 2, 2, flat4, flatInside, flatLen, flatIn, flatFront, flatOut, flatLen);
             kernels.flatTaps(0, flatLen, w25, 0, 5, 5, flat25, flat25Inside, flatLen, flat25In, flat25Front, flat25Out, 0);
             kernels.blockedCoverRow(2, 3, bcw, q, blockedCoverOff, bcin, 0, bcout, 7 * q);
+            java.util.Arrays.fill(pmCt, 0f);
+            kernels.gemmLanesPixelMajor(pmPanel - q, s.depth(), pmPixels, pmAt, 0, s.depth(), q, pmB, 1, pmLd, pmCt, 0,
+                    pmM);
+            kernels.gemmLanesPixelMajor(pmM, s.depth(), pmPixels, pmAt, 0, s.depth(), 0, pmB, 0, pmLd, pmCt, 0, pmM);
+            kernels.bilinearChannels(biSrc, 1, biLen, biLen + 1, 0.25f, 0.5f, -0.75f, 1.5f, biOut, 0, biLen);
             if (kernels.lanes()) {
                 java.util.Arrays.fill(ct, 0f);
                 kernels.gemmLanes(3 * q, s.depth(), lanePixels, at, 0, s.depth(), 2 * q, b, laneOffsets, 0, ct, 0, laneM);
@@ -210,7 +224,7 @@ final class KernelWarmup {
             }
         }
         int rows = 2 * s.m();
-        float[][] result = new float[rows + (kernels.lanes() ? 8 : 7)][];
+        float[][] result = new float[rows + (kernels.lanes() ? 10 : 9)][];
         System.arraycopy(c, 0, result, 0, s.m());
         System.arraycopy(cp, 0, result, s.m(), s.m());
         result[rows] = out;
@@ -221,6 +235,8 @@ final class KernelWarmup {
         if (kernels.lanes()) {
             result[rows + 5] = ct;
         }
+        result[result.length - 4] = pmCt;
+        result[result.length - 3] = biOut;
         result[result.length - 2] = flat25Out;
         result[result.length - 1] = out9;
         return result;

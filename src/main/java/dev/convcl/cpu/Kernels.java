@@ -134,6 +134,63 @@ interface Kernels {
     void gemmLanes(int m, int depth, int cols, float[] at, int atOff, int atDepth, int k0, float[] b,
                    int[] rowOffsets, int colOffset, float[] ct, int ctOff, int ldct);
 
+    /** Pixels of {@link #gemmLanesPixelMajor}'s register block: a call's columns in runs of it run fastest. */
+    default int pixelMajorRows() {
+        return 1;
+    }
+
+    /**
+     * Channels per panel of {@link #gemmLanesPixelMajor}'s transposed weights: four vectors of
+     * lanes (its widest block, with 32 registers; one layout for every kernel set of a quantum).
+     */
+    default int pixelMajorPanel() {
+        return 4 * quantum();
+    }
+
+    /**
+     * {@link #gemmLanes} on a pixel-major B: {@code CT[p][i] += sum_r AT[r][k0 + i] * b[bOff + p*ldb + r]}
+     * for {@code p < cols}, {@code i < m}, {@code r < depth}, AT as in {@link #gemmLanes} but in panels of
+     * {@link #pixelMajorPanel()} channels (a depth chunk from row r0 passes
+     * {@code atOff + r0 * pixelMajorPanel()}), accumulating over r in ascending order
+     * with one fused multiply-add per term. B's pixel rows are what a sampler that fills a vector of
+     * channels at a time writes contiguously ({@link DeformSampler} on channels-last data).
+     */
+    default void gemmLanesPixelMajor(int m, int depth, int cols, float[] at, int atOff, int atDepth, int k0,
+                                     float[] b, int bOff, int ldb, float[] ct, int ctOff, int ldct) {
+        int panel = pixelMajorPanel();
+        for (int r0 = 0; r0 < depth; r0 += 64) {
+            int r1 = Math.min(depth, r0 + 64);
+            for (int p = 0; p < cols; p++) {
+                int c = ctOff + p * ldct;
+                for (int r = r0; r < r1; r++) {
+                    float v = b[bOff + p * ldb + r];
+                    for (int i = 0; i < m; ) {
+                        int k = k0 + i, width = Math.min(panel - k % panel, m - i);
+                        int a = atOff + k / panel * panel * atDepth + r * panel + k % panel;
+                        for (int j = 0; j < width; j++) {
+                            ct[c + i + j] = Math.fma(at[a + j], v, ct[c + i + j]);
+                        }
+                        i += width;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Bilinear samples of {@code len} consecutive channels of channels-last data:
+     * {@code dst[d + j] = w00*src[a + j] + w01*src[a + dx + j] + w10*src[a + dy + j] + w11*src[a + dy + dx + j]}
+     * for {@code j < len}: the first product, then the other three added left to right with fused
+     * multiply-adds (every kernel set rounds alike).
+     */
+    default void bilinearChannels(float[] src, int a, int dx, int dy, float w00, float w01, float w10, float w11,
+                                  float[] dst, int d, int len) {
+        for (int j = 0; j < len; j++) {
+            int e = a + j;
+            dst[d + j] = Math.fma(w11, src[e + dy + dx], Math.fma(w10, src[e + dy], Math.fma(w01, src[e + dx], w00 * src[e])));
+        }
+    }
+
     /**
      * {@code out[outOff + y*outStride + x] = sum_q w[wOff + q] * in[inOff + y*inStride + tapOffsets[q] + x]}
      * for {@code y < rows}, {@code x < rowLen} (a multiple of {@link #quantum()}) and

@@ -763,6 +763,273 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    @Override
+    public int pixelMajorRows() {
+        return 6;
+    }
+
+    @Override
+    public void gemmLanesPixelMajor(int m, int depth, int cols, float[] at, int atOff, int atDepth, int k0,
+                                    float[] b, int bOff, int ldb, float[] ct, int ctOff, int ldct) {
+        int panel = pixelMajorPanel();
+        // As gemmLanes: depth in chunks, every pixel block over each. Blocks of 6 pixels x a whole
+        // panel of 4 vectors with 32 registers (24 accumulators, 4 weight vectors, a broadcast);
+        // with 16 registers, or where the channels end inside a panel, 6 x 2 and 6 x 1.
+        for (int r0 = 0; r0 < depth; r0 += LANE_DEPTH) {
+            int r1 = Math.min(depth, r0 + LANE_DEPTH);
+            for (int i = 0; i < m; ) {
+                int c = k0 + i;
+                int width = Math.min(panel - c % panel, m - i);
+                int ai = atOff + c / panel * panel * atDepth + c % panel, ci = ctOff + i;
+                for (int v = 0; v < width / L; ) {
+                    int n = WIDE_BLOCKS && width / L - v == 4 ? 4 : Math.min(2, width / L - v);
+                    int av = ai + v * L, cv = ci + v * L;
+                    int p = 0;
+                    for (; p + 6 <= cols; p += 6) {
+                        int bp = bOff + p * ldb, cp = cv + p * ldct;
+                        switch (n) {
+                            case 4 -> pm6x4(r0, r1, at, av, panel, b, bp, ldb, ct, cp, ldct);
+                            case 2 -> pm6x2(r0, r1, at, av, panel, b, bp, ldb, ct, cp, ldct);
+                            default -> pm6x1(r0, r1, at, av, panel, b, bp, ldb, ct, cp, ldct);
+                        }
+                    }
+                    pmTail(p, cols, n, r0, r1, at, av, panel, b, bOff, ldb, ct, cv, ldct);
+                    v += n;
+                }
+                i += width;
+            }
+        }
+    }
+
+    /** Pixel-major B: CT rows [p0, cols) x {@code vectors} vectors, a row at a time (what the blocks leave). */
+    private static void pmTail(int p0, int cols, int vectors, int r0, int r1, float[] at, int ai, int ldat,
+                               float[] b, int bOff, int ldb, float[] ct, int ci, int ldct) {
+        for (int p = p0; p < cols; p++) {
+            int bp = bOff + p * ldb;
+            for (int v = 0; v < vectors; v++) {
+                int c = ci + p * ldct + v * L;
+                FloatVector acc = FloatVector.fromArray(S, ct, c);
+                for (int r = r0; r < r1; r++) {
+                    acc = FloatVector.fromArray(S, at, ai + r * ldat + v * L).fma(FloatVector.broadcast(S, b[bp + r]), acc);
+                }
+                acc.intoArray(ct, c);
+            }
+        }
+    }
+
+    /** Pixel-major B: CT rows [p, p+6) x 4 vectors of lanes += AT x B over rows [r0, r1), accumulators in registers. */
+    private static void pm6x4(int r0, int r1, float[] at, int ai, int ldat, float[] b, int bp, int ldb,
+                               float[] ct, int ci, int ldct) {
+        FloatVector c00 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 0 * L);
+        FloatVector c01 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 1 * L);
+        FloatVector c02 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 2 * L);
+        FloatVector c03 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 0 * L);
+        FloatVector c11 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 1 * L);
+        FloatVector c12 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 2 * L);
+        FloatVector c13 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 0 * L);
+        FloatVector c21 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 1 * L);
+        FloatVector c22 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 2 * L);
+        FloatVector c23 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 0 * L);
+        FloatVector c31 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 1 * L);
+        FloatVector c32 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 2 * L);
+        FloatVector c33 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 3 * L);
+        FloatVector c40 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 0 * L);
+        FloatVector c41 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 1 * L);
+        FloatVector c42 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 2 * L);
+        FloatVector c43 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 3 * L);
+        FloatVector c50 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 0 * L);
+        FloatVector c51 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 1 * L);
+        FloatVector c52 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 2 * L);
+        FloatVector c53 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 3 * L);
+        int p0 = bp;
+        int p1 = bp + 1 * ldb;
+        int p2 = bp + 2 * ldb;
+        int p3 = bp + 3 * ldb;
+        int p4 = bp + 4 * ldb;
+        int p5 = bp + 5 * ldb;
+        for (int r = r0; r < r1; r++) {
+            int ar = ai + r * ldat;
+            FloatVector w0 = FloatVector.fromArray(S, at, ar + 0 * L);
+            FloatVector w1 = FloatVector.fromArray(S, at, ar + 1 * L);
+            FloatVector w2 = FloatVector.fromArray(S, at, ar + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, at, ar + 3 * L);
+            FloatVector b0 = FloatVector.broadcast(S, b[p0 + r]);
+            c00 = w0.fma(b0, c00);
+            c01 = w1.fma(b0, c01);
+            c02 = w2.fma(b0, c02);
+            c03 = w3.fma(b0, c03);
+            FloatVector b1 = FloatVector.broadcast(S, b[p1 + r]);
+            c10 = w0.fma(b1, c10);
+            c11 = w1.fma(b1, c11);
+            c12 = w2.fma(b1, c12);
+            c13 = w3.fma(b1, c13);
+            FloatVector b2 = FloatVector.broadcast(S, b[p2 + r]);
+            c20 = w0.fma(b2, c20);
+            c21 = w1.fma(b2, c21);
+            c22 = w2.fma(b2, c22);
+            c23 = w3.fma(b2, c23);
+            FloatVector b3 = FloatVector.broadcast(S, b[p3 + r]);
+            c30 = w0.fma(b3, c30);
+            c31 = w1.fma(b3, c31);
+            c32 = w2.fma(b3, c32);
+            c33 = w3.fma(b3, c33);
+            FloatVector b4 = FloatVector.broadcast(S, b[p4 + r]);
+            c40 = w0.fma(b4, c40);
+            c41 = w1.fma(b4, c41);
+            c42 = w2.fma(b4, c42);
+            c43 = w3.fma(b4, c43);
+            FloatVector b5 = FloatVector.broadcast(S, b[p5 + r]);
+            c50 = w0.fma(b5, c50);
+            c51 = w1.fma(b5, c51);
+            c52 = w2.fma(b5, c52);
+            c53 = w3.fma(b5, c53);
+        }
+        c00.intoArray(ct, ci + 0 * ldct + 0 * L);
+        c01.intoArray(ct, ci + 0 * ldct + 1 * L);
+        c02.intoArray(ct, ci + 0 * ldct + 2 * L);
+        c03.intoArray(ct, ci + 0 * ldct + 3 * L);
+        c10.intoArray(ct, ci + 1 * ldct + 0 * L);
+        c11.intoArray(ct, ci + 1 * ldct + 1 * L);
+        c12.intoArray(ct, ci + 1 * ldct + 2 * L);
+        c13.intoArray(ct, ci + 1 * ldct + 3 * L);
+        c20.intoArray(ct, ci + 2 * ldct + 0 * L);
+        c21.intoArray(ct, ci + 2 * ldct + 1 * L);
+        c22.intoArray(ct, ci + 2 * ldct + 2 * L);
+        c23.intoArray(ct, ci + 2 * ldct + 3 * L);
+        c30.intoArray(ct, ci + 3 * ldct + 0 * L);
+        c31.intoArray(ct, ci + 3 * ldct + 1 * L);
+        c32.intoArray(ct, ci + 3 * ldct + 2 * L);
+        c33.intoArray(ct, ci + 3 * ldct + 3 * L);
+        c40.intoArray(ct, ci + 4 * ldct + 0 * L);
+        c41.intoArray(ct, ci + 4 * ldct + 1 * L);
+        c42.intoArray(ct, ci + 4 * ldct + 2 * L);
+        c43.intoArray(ct, ci + 4 * ldct + 3 * L);
+        c50.intoArray(ct, ci + 5 * ldct + 0 * L);
+        c51.intoArray(ct, ci + 5 * ldct + 1 * L);
+        c52.intoArray(ct, ci + 5 * ldct + 2 * L);
+        c53.intoArray(ct, ci + 5 * ldct + 3 * L);
+    }
+
+    /** Pixel-major B: CT rows [p, p+6) x 2 vectors of lanes += AT x B over rows [r0, r1), accumulators in registers. */
+    private static void pm6x2(int r0, int r1, float[] at, int ai, int ldat, float[] b, int bp, int ldb,
+                               float[] ct, int ci, int ldct) {
+        FloatVector c00 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 0 * L);
+        FloatVector c01 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 1 * L);
+        FloatVector c10 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 0 * L);
+        FloatVector c11 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 1 * L);
+        FloatVector c20 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 0 * L);
+        FloatVector c21 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 1 * L);
+        FloatVector c30 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 0 * L);
+        FloatVector c31 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 1 * L);
+        FloatVector c40 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 0 * L);
+        FloatVector c41 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 1 * L);
+        FloatVector c50 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 0 * L);
+        FloatVector c51 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 1 * L);
+        int p0 = bp;
+        int p1 = bp + 1 * ldb;
+        int p2 = bp + 2 * ldb;
+        int p3 = bp + 3 * ldb;
+        int p4 = bp + 4 * ldb;
+        int p5 = bp + 5 * ldb;
+        for (int r = r0; r < r1; r++) {
+            int ar = ai + r * ldat;
+            FloatVector w0 = FloatVector.fromArray(S, at, ar + 0 * L);
+            FloatVector w1 = FloatVector.fromArray(S, at, ar + 1 * L);
+            FloatVector b0 = FloatVector.broadcast(S, b[p0 + r]);
+            c00 = w0.fma(b0, c00);
+            c01 = w1.fma(b0, c01);
+            FloatVector b1 = FloatVector.broadcast(S, b[p1 + r]);
+            c10 = w0.fma(b1, c10);
+            c11 = w1.fma(b1, c11);
+            FloatVector b2 = FloatVector.broadcast(S, b[p2 + r]);
+            c20 = w0.fma(b2, c20);
+            c21 = w1.fma(b2, c21);
+            FloatVector b3 = FloatVector.broadcast(S, b[p3 + r]);
+            c30 = w0.fma(b3, c30);
+            c31 = w1.fma(b3, c31);
+            FloatVector b4 = FloatVector.broadcast(S, b[p4 + r]);
+            c40 = w0.fma(b4, c40);
+            c41 = w1.fma(b4, c41);
+            FloatVector b5 = FloatVector.broadcast(S, b[p5 + r]);
+            c50 = w0.fma(b5, c50);
+            c51 = w1.fma(b5, c51);
+        }
+        c00.intoArray(ct, ci + 0 * ldct + 0 * L);
+        c01.intoArray(ct, ci + 0 * ldct + 1 * L);
+        c10.intoArray(ct, ci + 1 * ldct + 0 * L);
+        c11.intoArray(ct, ci + 1 * ldct + 1 * L);
+        c20.intoArray(ct, ci + 2 * ldct + 0 * L);
+        c21.intoArray(ct, ci + 2 * ldct + 1 * L);
+        c30.intoArray(ct, ci + 3 * ldct + 0 * L);
+        c31.intoArray(ct, ci + 3 * ldct + 1 * L);
+        c40.intoArray(ct, ci + 4 * ldct + 0 * L);
+        c41.intoArray(ct, ci + 4 * ldct + 1 * L);
+        c50.intoArray(ct, ci + 5 * ldct + 0 * L);
+        c51.intoArray(ct, ci + 5 * ldct + 1 * L);
+    }
+
+    /** Pixel-major B: CT rows [p, p+6) x 1 vector of lanes += AT x B over rows [r0, r1), accumulators in registers. */
+    private static void pm6x1(int r0, int r1, float[] at, int ai, int ldat, float[] b, int bp, int ldb,
+                               float[] ct, int ci, int ldct) {
+        FloatVector c00 = FloatVector.fromArray(S, ct, ci + 0 * ldct + 0 * L);
+        FloatVector c10 = FloatVector.fromArray(S, ct, ci + 1 * ldct + 0 * L);
+        FloatVector c20 = FloatVector.fromArray(S, ct, ci + 2 * ldct + 0 * L);
+        FloatVector c30 = FloatVector.fromArray(S, ct, ci + 3 * ldct + 0 * L);
+        FloatVector c40 = FloatVector.fromArray(S, ct, ci + 4 * ldct + 0 * L);
+        FloatVector c50 = FloatVector.fromArray(S, ct, ci + 5 * ldct + 0 * L);
+        int p0 = bp;
+        int p1 = bp + 1 * ldb;
+        int p2 = bp + 2 * ldb;
+        int p3 = bp + 3 * ldb;
+        int p4 = bp + 4 * ldb;
+        int p5 = bp + 5 * ldb;
+        for (int r = r0; r < r1; r++) {
+            int ar = ai + r * ldat;
+            FloatVector w0 = FloatVector.fromArray(S, at, ar + 0 * L);
+            FloatVector b0 = FloatVector.broadcast(S, b[p0 + r]);
+            c00 = w0.fma(b0, c00);
+            FloatVector b1 = FloatVector.broadcast(S, b[p1 + r]);
+            c10 = w0.fma(b1, c10);
+            FloatVector b2 = FloatVector.broadcast(S, b[p2 + r]);
+            c20 = w0.fma(b2, c20);
+            FloatVector b3 = FloatVector.broadcast(S, b[p3 + r]);
+            c30 = w0.fma(b3, c30);
+            FloatVector b4 = FloatVector.broadcast(S, b[p4 + r]);
+            c40 = w0.fma(b4, c40);
+            FloatVector b5 = FloatVector.broadcast(S, b[p5 + r]);
+            c50 = w0.fma(b5, c50);
+        }
+        c00.intoArray(ct, ci + 0 * ldct + 0 * L);
+        c10.intoArray(ct, ci + 1 * ldct + 0 * L);
+        c20.intoArray(ct, ci + 2 * ldct + 0 * L);
+        c30.intoArray(ct, ci + 3 * ldct + 0 * L);
+        c40.intoArray(ct, ci + 4 * ldct + 0 * L);
+        c50.intoArray(ct, ci + 5 * ldct + 0 * L);
+    }
+
+    @Override
+    public void bilinearChannels(float[] src, int a, int dx, int dy, float w00, float w01, float w10, float w11,
+                                 float[] dst, int d, int len) {
+        FloatVector v00 = FloatVector.broadcast(S, w00), v01 = FloatVector.broadcast(S, w01);
+        FloatVector v10 = FloatVector.broadcast(S, w10), v11 = FloatVector.broadcast(S, w11);
+        int j = 0;
+        for (; j + L <= len; j += L) {
+            int e = a + j;
+            FloatVector.fromArray(S, src, e + dy + dx).fma(v11,
+                    FloatVector.fromArray(S, src, e + dy).fma(v10,
+                    FloatVector.fromArray(S, src, e + dx).fma(v01,
+                    FloatVector.fromArray(S, src, e).mul(v00))))
+                    .intoArray(dst, d + j);
+        }
+        for (; j < len; j++) {
+            int e = a + j;
+            dst[d + j] = Math.fma(w11, src[e + dy + dx], Math.fma(w10, src[e + dy], Math.fma(w01, src[e + dx], w00 * src[e])));
+        }
+    }
+
     /** CT rows [p0, cols) x {@code vectors} vectors of lanes, a row at a time (the pixels a 7-row block leaves). */
     private static void lanesTail(int p0, int cols, int vectors, int r0, int r1, float[] at, int ai, int ldat,
                                   float[] b, int[] rowOffsets, int colOffset, float[] ct, int ci, int ldct) {

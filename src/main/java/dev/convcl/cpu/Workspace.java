@@ -37,7 +37,9 @@ final class Workspace {
         /** A tile's bilinear sampling weights ({@link DeformSampler}). */
         SAMPLES,
         /** GEMM accumulators with output channels across the lanes, pixel-major ({@link Kernels#gemmLanes}). */
-        LANES
+        LANES,
+        /** A call's own weights, transposed for the channel-lane GEMM a depth chunk at a time ({@link DeformLanesConv}). */
+        WEIGHTS
     }
 
     /** What a task uses a block of rows for; a task never holds two blocks of one kind at once. */

@@ -252,6 +252,13 @@ class CpuAlgorithmsTest {
         if (DepthwiseFlatConv.fits(spec) && !names.contains("cpu-depthwise-flat")) {
             names.add("cpu-depthwise-flat");
         }
+        if (spec.isDeformable()) {
+            for (String deform : new String[] {"cpu-deform-lanes", "cpu-deform-gemm"}) {
+                if (!names.contains(deform) && compiles(spec, deform)) {
+                    names.add(deform);
+                }
+            }
+        }
         if (!spec.isDeformable() && spec.isDepthwise() && spec.k() == spec.c()) {
             for (String depthwise : new String[] {"cpu-depthwise-blocked", "cpu-depthwise"}) {
                 if (!names.contains(depthwise)) {
@@ -267,6 +274,15 @@ class CpuAlgorithmsTest {
             }
         }
         return names;
+    }
+
+    /** Whether {@code algorithm} takes {@code spec} on the first backend (cpu-deform-lanes refuses what overflows its tile). */
+    private static boolean compiles(Convolution spec, String algorithm) {
+        try (CpuPlan plan = BACKENDS.get(0).compile(spec, algorithm)) {
+            return plan != null;
+        } catch (DeviceException e) {
+            return false;
+        }
     }
 
     @ParameterizedTest
@@ -303,7 +319,7 @@ class CpuAlgorithmsTest {
                     double err = Tensors.relativeL2(refFloats, outF);
                     assertTrue(err <= TOLERANCE, () -> "relative L2 error " + err + " > " + TOLERANCE + ", " + where);
                     if (plan instanceof GemmConv || plan instanceof ImplicitGemmConv
-                            || plan instanceof DepthwiseBlockedConv) {
+                            || plan instanceof DepthwiseBlockedConv || plan instanceof DeformLanesConv) {
                         checkBoundWeights(backend, plan, spec, ints, refInts, outF, floats, where);
                     }
                     if (firstFloats == null) {
@@ -864,7 +880,19 @@ class CpuAlgorithmsTest {
         // 20 of 17 columns) cost fewer multiply-adds than packing every column element.
         assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 pad=1")));
         assertEquals("cpu-implicit-gemm", CpuBackend.algorithmFor(Problems.parse("op=conv2d n=1 c=128 h=17 w=17 k=128 kh=1 kw=7 pad=0,3")));
-        assertEquals("cpu-deform-gemm", CpuBackend.algorithmFor(Problems.parse("op=deform2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1")));
+        // Deformable: the channels-last sampler and channel-lane GEMM on the vector kernels, where a
+        // task's share fits its tile (not with 20000 channels a group: one kernel point's rows of
+        // the transposed weights alone are above it); the planar sampler otherwise.
+        boolean vector = "vector".equals(Kernels.detect().name());
+        assertEquals(vector ? "cpu-deform-lanes" : "cpu-deform-gemm",
+                CpuBackend.algorithmFor(Problems.parse("op=deform2d n=1 c=4 h=5 w=5 k=4 kh=1 kw=1")));
+        Convolution wide = Problems.parse("op=deform2d n=1 c=20000 h=2 w=2 k=64 kh=3 kw=3 pad=1");
+        assertEquals("cpu-deform-gemm", CpuBackend.algorithmFor(wide));
+        assertFalse(DeformLanesConv.fits((DeformConv2d) wide, Kernels.scalar()), "20000 channels a group");
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            DeviceException refused = assertThrows(DeviceException.class, () -> cpu.compile(wide, "cpu-deform-lanes"));
+            assertTrue(refused.getMessage().contains("cpu-deform-lanes"), refused.getMessage());
+        }
         try (CpuBackend cpu = new CpuBackend(1)) {
             assertEquals("cpu-depthwise", Primitives.selected(cpu, Problems.parse(
                     "op=conv2d n=1 c=4 h=5 w=5 k=4 kh=3 kw=3 groups=4")).name());
@@ -881,6 +909,7 @@ class CpuAlgorithmsTest {
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-1x1"));
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-depthwise"));
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-deform-gemm"));
+            assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-deform-lanes"));
             assertThrows(IllegalArgumentException.class, () -> cpu.compile(dense, "cpu-fft"));
         }
     }
@@ -1098,7 +1127,7 @@ class CpuAlgorithmsTest {
      * the kernel sets share, so they run on the first backend only.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"cpu-deform-gemm", "cpu-direct"})
+    @ValueSource(strings = {"cpu-deform-lanes", "cpu-deform-gemm", "cpu-direct"})
     void deformEdgeCasesOnEveryKernelSet(String algorithm) {
         for (int b = 0; b < BACKENDS.size(); b++) {
             CpuBackend backend = BACKENDS.get(b);

@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CpuScratchTest {
     private static final String[] ALGORITHMS = {
         "cpu-gemm", "cpu-implicit-gemm", "cpu-1x1", "cpu-depthwise-cover", "cpu-depthwise-blocked", "cpu-depthwise",
-        "cpu-depthwise-flat", "cpu-deform-gemm", "cpu-direct"};
+        "cpu-depthwise-flat", "cpu-deform-lanes", "cpu-deform-gemm", "cpu-direct"};
     @RegisterExtension
     static final CpuBackends BACKENDS = new CpuBackends(new int[] {1, 3}, 2);
 

@@ -56,7 +56,9 @@ class CpuWorkspaceTest {
                 new String[] {"cpu-depthwise-blocked", "op=conv2d n=1 c=40 h=9 w=9 k=40 kh=9 kw=9 pad=4 groups=40 bias=1"},
                 new String[] {"cpu-depthwise-cover", "op=conv2d n=1 c=40 h=7 w=7 k=40 kh=13 kw=13 pad=6 groups=40 bias=1"},
                 new String[] {"cpu-deform-gemm", "op=deform2d n=1 c=16 h=24 w=24 k=32 kh=3 kw=3 pad=1 og=2 mask=1 bias=1"},
-                new String[] {"cpu-deform-gemm", "op=deform2d n=1 c=8 h=20 w=20 k=24 kh=3 kw=3 pad=1 og=1 mask=0"});
+                new String[] {"cpu-deform-gemm", "op=deform2d n=1 c=8 h=20 w=20 k=24 kh=3 kw=3 pad=1 og=1 mask=0"},
+                new String[] {"cpu-deform-lanes", "op=deform2d n=1 c=16 h=24 w=24 k=32 kh=3 kw=3 pad=1 og=2 mask=1 bias=1"},
+                new String[] {"cpu-deform-lanes", "op=deform2d n=1 c=8 h=20 w=20 k=24 kh=3 kw=3 pad=1 og=1 mask=0"});
     }
 
     /**
@@ -182,7 +184,8 @@ class CpuWorkspaceTest {
             "op=deform2d n=2 c=4 h=7 w=7 k=4 kh=3 kw=3 stride=2 pad=2 dil=2 groups=2 og=1 mask=0 bias=1"};
         for (CpuBackend backend : BACKENDS) {
             for (String algorithm : new String[] {"cpu-1x1", "cpu-gemm", "cpu-implicit-gemm", "cpu-depthwise",
-                "cpu-depthwise-flat", "cpu-depthwise-blocked", "cpu-depthwise-cover", "cpu-deform-gemm"}) {
+                "cpu-depthwise-flat", "cpu-depthwise-blocked", "cpu-depthwise-cover", "cpu-deform-gemm",
+                "cpu-deform-lanes"}) {
                 for (String line : lines) {
                     Convolution poisoner = Problems.parse(lines[0].equals(line) ? lines[1] : lines[0]);
                     Convolution spec = Problems.parse(line);
