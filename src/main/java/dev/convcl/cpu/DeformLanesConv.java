@@ -17,7 +17,8 @@ import dev.convcl.spi.Memory;
  * so the weights are laid out in that depth order too: once when they are bound, otherwise a depth
  * chunk at a time in each task (same sums in the same order either way).
  *
- * <p>Work: (image, group, tile of up to 196 pixels, range of output channels) tasks. A task samples
+ * <p>Work: image after image, the image copied, then (group, tile of up to 196 pixels, range of
+ * output channels) tasks. A task samples
  * its tile (the sampling coordinates once, then a chunk of kernel points at a time) and multiplies
  * each chunk into its accumulators (pixels x channels, in L2), then stores them into the output's
  * planes with the epilogue. Few pixels (late stages) split the output channels into ranges, each
@@ -92,7 +93,7 @@ final class DeformLanesConv extends CpuPlan {
         int tileMax = Math.max(1, Math.min(MAX_TILE, PANEL_FLOATS / cpg));
         int tiles = ceilDiv(pixels, tileMax);
         int parts = ceilDiv(mPad, Math.max(lanePanel, CT_FLOATS / ceilDiv(pixels, tiles) / q * q));
-        long items = (long) s.n() * s.groups();
+        long items = s.groups(); // a call runs image after image
         while (items * tiles * ceilDiv(mPad, range(mPad, parts, q)) < 2L * threads) {
             if (ceilDiv(pixels, tiles + 1) >= 56) {
                 tiles++;
@@ -183,7 +184,7 @@ final class DeformLanesConv extends CpuPlan {
 
     @Override
     long scratchBytes() {
-        long tasks = Math.min((long) spec.n() * spec.groups() * layout.tiles() * layout.parts(), pool.getParallelism());
+        long tasks = Math.min((long) spec.groups() * layout.tiles() * layout.parts(), pool.getParallelism());
         return 4 * (sampler.preparedFloats() + tasks * layout.taskFloats());
     }
 
@@ -193,13 +194,17 @@ final class DeformLanesConv extends CpuPlan {
         Transposed t = boundWeights;
         float[] bound = t != null && call.wt() == t.source() ? t.at() : null;
         int parts = layout.parts();
-        int tasks = spec.n() * spec.groups() * layout.tiles() * parts;
-        Parallel.forEach(pool, tasks, task -> runTask(call, prepared, bound, task / parts, task % parts));
+        int tasks = spec.groups() * layout.tiles() * parts;
+        for (int n = 0; n < spec.n(); n++) {
+            int image = n;
+            sampler.copyImage(call, prepared, image, pool);
+            Parallel.forEach(pool, tasks, task -> runTask(call, prepared, bound, image, task / parts, task % parts));
+        }
     }
 
-    /** One (image, group, tile) item's output channels of one range. */
-    private void runTask(CallData call, Object prepared, float[] bound, int item, int part) {
-        int tiles = layout.tiles(), tile = item % tiles, ng = item / tiles, g = ng % spec.groups(), n = ng / spec.groups();
+    /** One (group, tile) item's output channels of one range, of image n. */
+    private void runTask(CallData call, Object prepared, float[] bound, int n, int item, int part) {
+        int tiles = layout.tiles(), tile = item % tiles, g = item / tiles;
         int p0 = tileStart(tile, tiles), valid = tileStart(tile + 1, tiles) - p0;
         int k0 = part * layout.kRange(), rows = Math.min(mPad, k0 + layout.kRange()) - k0;
         int ptChunk = layout.ptChunk();
