@@ -172,6 +172,11 @@ public final class CpuBackend implements Backend {
         return kernels.name();
     }
 
+    /** The kernels in use (for tests). */
+    Kernels kernels() {
+        return kernels;
+    }
+
     /** Whether the kernels have a channel-lane GEMM ({@link Kernels#lanes}; for tests). */
     boolean lanes() {
         return kernels.lanes();

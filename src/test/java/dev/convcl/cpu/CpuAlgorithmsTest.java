@@ -69,6 +69,34 @@ class CpuAlgorithmsTest {
         BACKENDS.forEach(CpuBackend::close);
     }
 
+    private static final String DEFORM_LANES_RANGES = "op=deform2d n=1 c=16 h=5 w=5 k=200 kh=3 kw=3 pad=1 og=1 mask=1 bias=1";
+    private static final String DEFORM_LANES_CHUNKS = "op=deform2d n=2 c=80 h=5 w=5 k=200 kh=3 kw=3 pad=1 og=2 mask=1";
+
+    /**
+     * The two cpu-deform-lanes edge specs above reach the cuts they are there for, on the kernels
+     * and thread counts of {@link #BACKENDS}: channel ranges, one of them from inside a panel, and
+     * kernel points in more than one chunk; each task's scratch within a tile.
+     */
+    @Test
+    void deformLanesEdgeSpecsReachEveryCut() {
+        for (CpuBackend backend : BACKENDS) {
+            Kernels k = backend.kernels();
+            DeformConv2d ranges = (DeformConv2d) Problems.parse(DEFORM_LANES_RANGES);
+            DeformConv2d chunks = (DeformConv2d) Problems.parse(DEFORM_LANES_CHUNKS);
+            DeformLanesConv.Layout r;
+            DeformLanesConv.Layout c;
+            try (CpuPlan a = backend.compile(ranges, "cpu-deform-lanes");
+                 CpuPlan b = backend.compile(chunks, "cpu-deform-lanes")) {
+                r = ((DeformLanesConv) a).layout();
+                c = ((DeformLanesConv) b).layout();
+            }
+            String where = label(backend) + ": " + r + ", " + c;
+            assertTrue(r.parts() > 1 && r.kRange() % k.pixelMajorPanel() != 0, "channel ranges from inside a panel, " + where);
+            assertTrue(c.ptChunk() < 9, "kernel points in chunks, " + where);
+            assertTrue(r.taskFloats() <= Scratch.TILE_FLOATS && c.taskFloats() <= Scratch.TILE_FLOATS, where);
+        }
+    }
+
     static Stream<String> edgeSpecs() {
         return Stream.of(
                 // 1x1: contiguous, strided, grouped, a single pixel, K not a multiple of 8
@@ -112,6 +140,12 @@ class CpuAlgorithmsTest {
                 // ... sampled image by image in depth chunks (720 rows, chunks of 668 on 7x7) that
                 // end inside a channel's kernel points
                 "op=deform2d n=6 c=80 h=7 w=7 k=20 kh=3 kw=3 pad=1 og=2 mask=1",
+                // ... cpu-deform-lanes: output channels in ranges (the last from mid-panel) on a
+                // map of 25 pixels (a part block of 6), and kernel points in chunks (80 channels
+                // a point against a range's transposed weights), offset groups of 40 channels
+                // (vectors and a scalar tail)
+                DEFORM_LANES_RANGES,
+                DEFORM_LANES_CHUNKS,
                 // dense 3x3 and friends: odd K, 8-row blocks plus tails, several pixel tiles
                 "op=conv2d n=1 c=5 h=13 w=7 k=7 kh=3 kw=3 pad=1 bias=1",
                 "op=conv2d n=2 c=16 h=13 w=13 k=37 kh=3 kw=3 pad=1 relu=1",
