@@ -163,17 +163,26 @@ interface Kernels {
             for (int p = 0; p < cols; p++) {
                 int c = ctOff + p * ldct;
                 for (int r = r0; r < r1; r++) {
-                    float v = b[bOff + p * ldb + r];
-                    for (int i = 0; i < m; ) {
-                        int k = k0 + i, width = Math.min(panel - k % panel, m - i);
-                        int a = atOff + k / panel * panel * atDepth + r * panel + k % panel;
-                        for (int j = 0; j < width; j++) {
-                            ct[c + i + j] = Math.fma(at[a + j], v, ct[c + i + j]);
-                        }
-                        i += width;
-                    }
+                    laneRowFma(b[bOff + p * ldb + r], m, k0, panel, at, atOff, atDepth, r, ct, c);
                 }
             }
+        }
+    }
+
+    /**
+     * The plain-Java step of both channel-lane GEMMs: {@code ct[c + i] += AT[r][k0 + i] * v} for
+     * {@code i < m}, one fused multiply-add each, AT in panels of {@code panel} channels as in
+     * {@link #gemmLanes}; channel blocks within one panel each, so AT's row r of a block is contiguous.
+     */
+    static void laneRowFma(float v, int m, int k0, int panel, float[] at, int atOff, int atDepth, int r, float[] ct,
+                           int c) {
+        for (int i = 0; i < m; ) {
+            int k = k0 + i, width = Math.min(panel - k % panel, m - i);
+            int a = atOff + k / panel * panel * atDepth + r * panel + k % panel;
+            for (int j = 0; j < width; j++) {
+                ct[c + i + j] = Math.fma(at[a + j], v, ct[c + i + j]);
+            }
+            i += width;
         }
     }
 

@@ -86,16 +86,7 @@ final class ScalarKernels implements Kernels {
             for (int p = 0; p < cols; p++) {
                 int c = ctOff + p * ldct;
                 for (int r = r0; r < r1; r++) {
-                    float v = b[rowOffsets[r] + colOffset + p];
-                    // channel blocks within one panel each: AT's row r of the block is contiguous
-                    for (int i = 0; i < m; ) {
-                        int k = k0 + i, width = Math.min(panel - k % panel, m - i);
-                        int a = atOff + k / panel * panel * atDepth + r * panel + k % panel;
-                        for (int j = 0; j < width; j++) {
-                            ct[c + i + j] = Math.fma(at[a + j], v, ct[c + i + j]);
-                        }
-                        i += width;
-                    }
+                    Kernels.laneRowFma(b[rowOffsets[r] + colOffset + p], m, k0, panel, at, atOff, atDepth, r, ct, c);
                 }
             }
         }
