@@ -36,6 +36,14 @@ import org.slf4j.LoggerFactory;
  * so a later process skips the compiler. Every program's source starts with the prelude
  * ({@code opencl-kernels/prelude.h}, see {@link KernelSources}); the kernel files do not include it. The disk folder is {@link CacheDir#kernels()}
  * ({@code kernels/} under the cache root); a folder that cannot be written only costs the speed-up. A binary that no longer loads is rebuilt from source.
+ *
+ * <p>Writing a binary is not free: the driver must produce it ({@code CL_PROGRAM_BINARIES}), and
+ * POCL compiles every kernel of the program for it, apart from the code it compiles for the
+ * work-group size of a kernel's first launch. A cold build of one GEMM tile on POCL took 0.15-0.56 s
+ * to build and 0.5-3.6 s more to hand over its binary (docs/performance-notes.md). Code that builds
+ * many programs it will mostly throw away (the {@link Tuner}'s candidates) therefore
+ * {@linkplain #deferSaves defers} the writes: a program built meanwhile is written to disk only
+ * when it is asked for again outside such a scope (the tuning's winner, by the plan that runs it).
  */
 public final class ProgramCache implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProgramCache.class);
@@ -46,6 +54,10 @@ public final class ProgramCache implements AutoCloseable {
     /** Test seam ({@link #shareBuildsBy}); null: every (file, options) is built. */
     private volatile BiFunction<String, String, String> shareKey;
     private final Map<String, cl_program> sharedBuilds = new ConcurrentHashMap<>();
+    /** Programs built from source while their thread deferred saves, not yet on disk: key -> binary path. */
+    private final Map<String, Path> unsaved = new ConcurrentHashMap<>();
+    /** How many {@link #deferSaves} scopes are open on each thread. */
+    private final ThreadLocal<int[]> deferring = ThreadLocal.withInitial(() -> new int[1]);
 
     ProgramCache(OpenClContext owner) {
         this.owner = owner;
@@ -72,11 +84,59 @@ public final class ProgramCache implements AutoCloseable {
         }
     }
 
+    /**
+     * A scope, on the calling thread, in which programs built from source are kept in memory but
+     * not written to disk (see the class comment): one of them is written when a later request for
+     * it comes from outside any such scope. Scopes nest; close the returned handle (try-with-resources)
+     * to end this one. Other threads are not affected.
+     */
+    public SaveDeferral deferSaves() {
+        deferring.get()[0]++;
+        return new SaveDeferral();
+    }
+
+    /** Ends a {@link #deferSaves} scope when closed; closing it again does nothing. */
+    public final class SaveDeferral implements AutoCloseable {
+        private final Thread thread = Thread.currentThread();
+        private boolean closed;
+
+        private SaveDeferral() {
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            if (Thread.currentThread() != thread) {
+                throw new IllegalStateException("a save deferral is closed on the thread that opened it ("
+                        + thread.getName() + "), not on " + Thread.currentThread().getName());
+            }
+            closed = true;
+            deferring.get()[0]--;
+        }
+    }
+
+    private boolean savesDeferred() {
+        return deferring.get()[0] > 0;
+    }
+
+    /** Programs built while saves were deferred whose binaries are not on disk yet (for tests). */
+    int unsavedCount() {
+        return unsaved.size();
+    }
+
     /** The program for (file, options), built at most once per context. */
     public cl_program program(String file, String options) {
         String key = file + "\n" + options;
         cl_program p = programs.get(key);
         if (p != null) {
+            if (!unsaved.isEmpty() && !savesDeferred()) {
+                Path path = unsaved.remove(key); // at most one caller gets it, so it is written once
+                if (path != null) {
+                    saveBinary(p, path);
+                }
+            }
             return p;
         }
         synchronized (this) {
@@ -90,12 +150,21 @@ public final class ProgramCache implements AutoCloseable {
             if (p != null) {
                 return p; // not in programs: close() releases each build once, buildLogs() lists builds
             }
+            Built built;
             try {
-                p = build(file, options);
+                built = build(file, options);
             } finally {
                 OpenClLibrary.restoreSignalHandlers(); // LLVM installs its own on its first compile
             }
+            p = built.program();
             programs.put(key, p);
+            if (built.toSave() != null) {
+                if (savesDeferred()) {
+                    unsaved.put(key, built.toSave());
+                } else {
+                    saveBinary(p, built.toSave());
+                }
+            }
             if (shared != null) {
                 sharedBuilds.put(shared, p);
             }
@@ -154,7 +223,7 @@ public final class ProgramCache implements AutoCloseable {
         return m != null && m.find() ? m.group() : null;
     }
 
-    private cl_program build(String file, String options) {
+    private Built build(String file, String options) {
         OpenClDeviceInfo info = owner.info();
         try {
             owner.injectFault(OpenClContext.FaultSite.BUILD, file);
@@ -168,7 +237,7 @@ public final class ProgramCache implements AutoCloseable {
         Path binaryPath = diskDir.resolve(file.replace(".cl", "") + "-" + digest.substring(0, 32) + ".bin");
         cl_program fromDisk = loadBinary(binaryPath, options);
         if (fromDisk != null) {
-            return fromDisk;
+            return new Built(fromDisk, null);
         }
         cl_program program;
         for (int attempt = 1; ; attempt++) {
@@ -203,8 +272,7 @@ public final class ProgramCache implements AutoCloseable {
                 LOG.debug("built {} with options [{}] for {}; build log:\n{}", file, options, info.describe(), log);
             }
         }
-        saveBinary(program, binaryPath);
-        return program;
+        return new Built(program, binaryPath);
     }
 
     /**
@@ -219,6 +287,10 @@ public final class ProgramCache implements AutoCloseable {
             logs.put(key.substring(0, nl) + " [" + key.substring(nl + 1) + "]", buildLog(e.getValue()));
         }
         return logs;
+    }
+
+    /** A program and where its binary goes: null when it was loaded from there. */
+    private record Built(cl_program program, Path toSave) {
     }
 
     private cl_program loadBinary(Path path, String options) {

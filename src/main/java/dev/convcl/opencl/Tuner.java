@@ -214,21 +214,26 @@ public final class Tuner {
         // What the file holds now: each class's entry is timed again and kept within the margin.
         Map<String, TuningTable.Entry> incumbents = TuningTable.load(dir, device).entries();
         List<Choice> choices = new ArrayList<>();
-        for (Map.Entry<String, List<Convolution>> e : byClass.entrySet()) {
-            KernelFamily family = KernelFamily.of(e.getValue().get(0));
-            TuningTable.Entry before = incumbents.get(e.getKey());
-            Optional<String> incumbent = Optional.ofNullable(before).map(TuningTable.Entry::config);
-            Map<String, String> ownBefore = before == null ? Map.of() : before.perProblem();
-            Choice c = tuneClass(ctx, family, e.getKey(), e.getValue(), budget, candidateSource, factory, withDefaults,
-                    defaultsRunDirect,
-                    incumbent, ownBefore, progress);
-            if (c == null) {
-                progress.accept(e.getKey() + ": no candidate passed; the class keeps its defaults");
-                continue;
+        // Most programs built here are thrown away, so none is written to the disk cache now
+        // (writing one made POCL compile it a second time: most of a cold candidate's cost); the
+        // winner's is written when a plan asks for it (ProgramCache#deferSaves).
+        try (ProgramCache.SaveDeferral deferral = ctx.programs().deferSaves()) {
+            for (Map.Entry<String, List<Convolution>> e : byClass.entrySet()) {
+                KernelFamily family = KernelFamily.of(e.getValue().get(0));
+                TuningTable.Entry before = incumbents.get(e.getKey());
+                Optional<String> incumbent = Optional.ofNullable(before).map(TuningTable.Entry::config);
+                Map<String, String> ownBefore = before == null ? Map.of() : before.perProblem();
+                Choice c = tuneClass(ctx, family, e.getKey(), e.getValue(), budget, candidateSource, factory, withDefaults,
+                        defaultsRunDirect,
+                        incumbent, ownBefore, progress);
+                if (c == null) {
+                    progress.accept(e.getKey() + ": no candidate passed; the class keeps its defaults");
+                    continue;
+                }
+                choices.add(c);
+                progress.accept(String.format(Locale.ROOT, "%s: %s at %.1f GFLOP/s (%d candidates, %d rejected)",
+                        e.getKey(), c.config(), c.gflops(), c.candidates(), c.rejected()));
             }
-            choices.add(c);
-            progress.accept(String.format(Locale.ROOT, "%s: %s at %.1f GFLOP/s (%d candidates, %d rejected)",
-                    e.getKey(), c.config(), c.gflops(), c.candidates(), c.rejected()));
         }
         // Read again just before writing, so a file written meanwhile (another process) loses
         // only the classes tuned here.
