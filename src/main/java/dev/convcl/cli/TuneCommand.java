@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
                 + "by device and driver) under the user's cache folder; plans use it automatically from then on. "
                 + "Without it, plans use defaults derived from what the device reports; with CONVCL_AUTOTUNE=on "
                 + "(or -Dconvcl.autotune=on) a class without an entry is tuned on first use within "
-                + "CONVCL_AUTOTUNE_SECONDS (default 5) seconds."})
+                + "CONVCL_AUTOTUNE_SECONDS (default 5) seconds, and a class whose budget left candidates out "
+                + "is taken up again, those first, on a later process's first use."})
 final class TuneCommand extends CliCommand {
 
     @Option(names = "--shapes", paramLabel = "FILE",

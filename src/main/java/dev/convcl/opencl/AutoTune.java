@@ -16,7 +16,12 @@ import java.util.Optional;
  * once spent no further candidate starts, but the candidates started are still timed, two calls
  * a round, so a class can take longer by their timing), set by
  * {@value #SECONDS_PROPERTY} or {@value #SECONDS_ENV}. A class is tried once per backend even when
- * no candidate wins. {@code convcl tune} runs the full search instead.
+ * no candidate wins. Where the budget ran out before every candidate was tried, the entry counts
+ * the candidates left out ({@link TuningTable.Entry#untried}), and a later first use (a new
+ * backend, typically the next process) takes the class up again with those first: on a machine whose
+ * compiler caches are cold, building a candidate takes seconds (0.5-5 s a GEMM tile on POCL), so the
+ * first budget may cover little more than the device's defaults. {@code convcl tune} runs the full
+ * search instead.
  */
 final class AutoTune {
     static final String PROPERTY = "convcl.autotune";

@@ -173,12 +173,14 @@ public final class OpenClBackend implements Backend {
     /**
      * As {@link #configured}, but with automatic tuning ({@link AutoTune}) on, a class without a
      * table entry that applies to {@code c} ({@link TuningTable#covers}: a tile it can run, or
-     * {@code defaults}) is tuned first, once per backend, on {@code c}, within the budget.
+     * {@code defaults}), or whose entry's tuning ran out of budget before every candidate was tried
+     * ({@link TuningTable#complete}), is tuned first, once per backend, on {@code c}, within the budget.
      */
     private Optional<String> chosen(KernelFamily family, Convolution c) {
         TuningTable table = TuningTable.forDevice(context.info());
         Optional<String> tuned = table.tuned(family, c, context.info());
-        if (table.covers(family, c, context.info()) || !AutoTune.enabled()) { // covers: tuned, or defaults
+        // covers: tuned, or defaults; complete: no candidate left untried
+        if (!AutoTune.enabled() || table.covers(family, c, context.info()) && table.complete(family, c)) {
             return tuned.isPresent() ? tuned : family.defaultConfig(c, context.info());
         }
         String key = TuningTable.entryKey(family, family.classKey(c));
@@ -189,8 +191,9 @@ public final class OpenClBackend implements Backend {
                         context.info().name(), budget.nanosPerClass() / 1e9, AutoTune.PROPERTY);
                 try {
                     List<Tuner.Choice> won = Tuner.tune(context, List.of(c), LOG::debug, TuningTable.defaultDir(), budget);
-                    won.forEach(w -> LOG.info("tuned {}: {} at {} GFLOP/s ({} candidates)", key, w.config(),
-                            String.format(java.util.Locale.ROOT, "%.1f", w.gflops()), w.candidates()));
+                    won.forEach(w -> LOG.info("tuned {}: {} at {} GFLOP/s ({} candidates{})", key, w.config(),
+                            String.format(java.util.Locale.ROOT, "%.1f", w.gflops()), w.candidates(),
+                            w.untried().isEmpty() ? "" : "; " + w.untried().size() + " more on a later first use"));
                 } catch (RuntimeException e) {
                     LOG.warn("automatic tuning of {} failed ({}); using the default tile", key, e.toString());
                 }

@@ -132,12 +132,19 @@ public final class Tuner {
      * @param perProblem   problems of the class (by {@link TuningTable#problemKey}) that ran at least
      *                     {@link #PER_PROBLEM_MARGIN} times faster on another candidate than on
      *                     {@code config}, with that candidate: saved as {@link TuningTable.Entry#perProblem}
+     * @param untried      candidates the budget left out, in order: saved as {@link TuningTable.Entry#untried}
      */
     public record Choice(String family, String problemClass, String config, double gflops, int candidates,
-                         int rejected, Map<String, String> perProblem) {
+                         int rejected, Map<String, String> perProblem, List<String> untried) {
         public Choice {
             // in the order the tuner met the problems (what `convcl tune` prints)
             perProblem = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(perProblem == null ? Map.of() : perProblem));
+        }
+
+        /** A choice of a class whose every candidate was tried. */
+        public Choice(String family, String problemClass, String config, double gflops, int candidates, int rejected,
+                      Map<String, String> perProblem) {
+            this(family, problemClass, config, gflops, candidates, rejected, perProblem, List.of());
         }
 
         /** A choice without per-problem tiles. */
@@ -224,15 +231,15 @@ public final class Tuner {
                 Optional<String> incumbent = Optional.ofNullable(before).map(TuningTable.Entry::config);
                 Map<String, String> ownBefore = before == null ? Map.of() : before.perProblem();
                 Choice c = tuneClass(ctx, family, e.getKey(), e.getValue(), budget, candidateSource, factory, withDefaults,
-                        defaultsRunDirect,
-                        incumbent, ownBefore, progress);
+                        defaultsRunDirect, incumbent, ownBefore, before == null ? List.of() : before.untried(), progress);
                 if (c == null) {
                     progress.accept(e.getKey() + ": no candidate passed; the class keeps its defaults");
                     continue;
                 }
                 choices.add(c);
-                progress.accept(String.format(Locale.ROOT, "%s: %s at %.1f GFLOP/s (%d candidates, %d rejected)",
-                        e.getKey(), c.config(), c.gflops(), c.candidates(), c.rejected()));
+                progress.accept(String.format(Locale.ROOT, "%s: %s at %.1f GFLOP/s (%d candidates, %d rejected%s)",
+                        e.getKey(), c.config(), c.gflops(), c.candidates(), c.rejected(),
+                        c.untried().isEmpty() ? "" : ", " + c.untried().size() + " left for a later first use"));
             }
         }
         // Read again just before writing, so a file written meanwhile (another process) loses
@@ -243,7 +250,7 @@ public final class Tuner {
             String basis = byClass.get(TuningTable.entryKey(family, c.problemClass())).stream()
                     .map(Convolution::toString).collect(Collectors.joining("; "));
             table = table.with(family, c.problemClass(), new TuningTable.Entry(c.config(), c.gflops(), basis,
-                    c.perProblem()));
+                    c.perProblem(), c.untried()));
         }
         try {
             Path file = table.save(dir);
@@ -258,7 +265,7 @@ public final class Tuner {
                                     Budget budget, Function<Convolution, List<String>> candidateSource,
                                     PlanFactory factory, boolean withDefaults,
                                     Predicate<Convolution> defaultsRunDirect, Optional<String> incumbent,
-                                    Map<String, String> ownBefore, Consumer<String> progress) {
+                                    Map<String, String> ownBefore, List<String> untriedBefore, Consumer<String> progress) {
         long start = budget.clock().getAsLong();
         List<DeviceArgs> data = new ArrayList<>();
         List<float[]> expected = new ArrayList<>();
@@ -272,7 +279,7 @@ public final class Tuner {
                 expected.add(a.output());
             }
             return tuneClass(ctx, family, cls, specs, data, expected, budget, start, candidateSource, factory,
-                    withDefaults, defaultsRunDirect, incumbent, ownBefore, progress);
+                    withDefaults, defaultsRunDirect, incumbent, ownBefore, untriedBefore, progress);
         } finally {
             data.forEach(DeviceArgs::close);
         }
@@ -283,7 +290,7 @@ public final class Tuner {
                                     Function<Convolution, List<String>> candidateSource, PlanFactory factory,
                                     boolean withDefaults, Predicate<Convolution> defaultsRunDirect,
                                     Optional<String> incumbent, Map<String, String> ownBefore,
-                                    Consumer<String> progress) {
+                                    List<String> untriedBefore, Consumer<String> progress) {
         // Candidates of the class's widest problem (the lists are fitted to their problem: a
         // narrower one's has no tile for the wider rows) that every problem can run as fitted to it.
         Convolution widest = specs.stream().max(java.util.Comparator.comparingInt(Convolution::outW)
@@ -329,11 +336,21 @@ public final class Tuner {
                 }
             }
         }
+        // The candidates the last tuning's budget left out run next, in their order, so that a class
+        // taken up again is not spent on the ones it already tried and lost.
+        for (String g : untriedBefore) {
+            int at = candidates.indexOf(g);
+            if (at >= next) {
+                candidates.remove(at);
+                candidates.add(next++, g);
+            }
+        }
         // least milliseconds per candidate, one entry per problem of the class
         Map<String, double[]> times = new LinkedHashMap<>();
         candidates.forEach(g -> times.put(g, new double[specs.size()]));
         int rejected = 0;
         int tried = 0;
+        List<String> untried = new ArrayList<>();
         int problems = 0;
         for (int i = 0; i < specs.size(); i++) {
             if (i > 0 && budget.spent(start)) {
@@ -353,8 +370,9 @@ public final class Tuner {
             try {
                 for (String g : new ArrayList<>(times.keySet())) {
                     if (i == 0 && tried > 0 && budget.spent(start)) {
-                        // Not tried: leaves the comparison.
+                        // Not tried: leaves the comparison, and is kept for a later tuning.
                         times.remove(g);
+                        untried.add(g);
                         continue;
                     }
                     if (i == 0) {
@@ -481,7 +499,7 @@ public final class Tuner {
             }
         }
         return new Choice(family.key(), family.classKey(specs.get(0)), best,
-                flops / Arrays.stream(Arrays.copyOf(winner, n)).sum() / 1e6, tried, rejected, perProblem);
+                flops / Arrays.stream(Arrays.copyOf(winner, n)).sum() / 1e6, tried, rejected, perProblem, untried);
     }
 
     /**

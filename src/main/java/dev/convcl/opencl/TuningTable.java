@@ -67,6 +67,9 @@ public final class TuningTable {
     public static final String DEFAULTS = "defaults";
     /** Suffix of the property that holds an entry's {@link Entry#perProblem} tiles. */
     private static final String PROBLEMS = ".problems";
+    /** Key suffix of an entry's {@link Entry#untried} candidates (written only when there are any). */
+    private static final String UNTRIED = ".untried";
+    private static final String UNTRIED_SEPARATOR = ";";
     /** Files already warned about, so a bad file costs one log line, not one per plan. */
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
@@ -82,9 +85,17 @@ public final class TuningTable {
      *                   keyed by {@link #problemKey}: the tuner keeps one where a problem of the basis
      *                   ran at least {@link Tuner#PER_PROBLEM_MARGIN} times faster on it than on the
      *                   class's winner; empty for none
+     * @param untried    the candidates of the class (tiles, or {@link #DEFAULTS}) that the tuning's
+     *                   budget left out, in its order; empty when every one was tried. Automatic tuning
+     *                   takes up such a class again on a later first use ({@link #complete}), these first
      */
-    public record Entry(String config, double gflops, String basis, Map<String, String> perProblem) {
+    public record Entry(String config, double gflops, String basis, Map<String, String> perProblem, List<String> untried) {
         public Entry {
+            untried = List.copyOf(untried == null ? List.of() : untried);
+            if (untried.stream().anyMatch(c -> c.isBlank() || c.contains(UNTRIED_SEPARATOR))) {
+                throw new IllegalArgumentException("untried candidates " + untried + " must be tiles without '"
+                        + UNTRIED_SEPARATOR + "'");
+            }
             if (config == null || config.isBlank()) {
                 throw new IllegalArgumentException("tuning entry needs a config");
             }
@@ -100,6 +111,11 @@ public final class TuningTable {
                 });
             }
             perProblem = Collections.unmodifiableMap(m);
+        }
+
+        /** An entry of a class whose every candidate was tried. */
+        public Entry(String config, double gflops, String basis, Map<String, String> perProblem) {
+            this(config, gflops, basis, perProblem, List.of());
         }
 
         /** An entry without per-problem tiles. */
@@ -215,7 +231,8 @@ public final class TuningTable {
         List<String> stale = new ArrayList<>();
         List<String> reclassified = new ArrayList<>();
         for (String key : p.stringPropertyNames()) {
-            if (key.endsWith(".gflops") || key.endsWith(".basis") || key.endsWith(PROBLEMS) || !key.contains(".")) {
+            if (key.endsWith(".gflops") || key.endsWith(".basis") || key.endsWith(PROBLEMS) || key.endsWith(UNTRIED)
+                    || !key.contains(".")) {
                 continue;
             }
             int dot = key.indexOf('.');
@@ -248,7 +265,8 @@ public final class TuningTable {
                 String cfg = canonical(family.get(), p.getProperty(key));
                 double gflops = Double.parseDouble(p.getProperty(key + ".gflops", "NaN"));
                 entries.put(entryKey(family.get(), cls), new Entry(cfg, gflops, basis,
-                        perProblem(file, key, family.get(), cls, p.getProperty(key + PROBLEMS, ""))));
+                        perProblem(file, key, family.get(), cls, p.getProperty(key + PROBLEMS, "")),
+                        untried(family.get(), p.getProperty(key + UNTRIED, ""))));
             } catch (IllegalArgumentException e) {
                 warnOnce("tuning file " + file + ": entry " + key + "=" + p.getProperty(key) + " is corrupt ("
                         + e.getMessage() + "); the entry is ignored, its class keeps the defaults");
@@ -296,6 +314,17 @@ public final class TuningTable {
      * Reads a {@code .problems} property ({@code <problem> -> <config>; ...}); a pair that does
      * not read is left out with a WARN, the others kept.
      */
+    /** The {@link Entry#untried} candidates written as {@code text}, each in its canonical form. */
+    private static List<String> untried(KernelFamily family, String text) {
+        List<String> list = new ArrayList<>();
+        for (String c : text.split(UNTRIED_SEPARATOR)) {
+            if (!c.isBlank()) {
+                list.add(canonical(family, c));
+            }
+        }
+        return list;
+    }
+
     private static Map<String, String> perProblem(Path file, String key, KernelFamily family, String cls, String text) {
         Map<String, String> m = new TreeMap<>();
         for (String pair : text.split(PROBLEM_SEPARATOR)) {
@@ -387,7 +416,8 @@ public final class TuningTable {
         Map<String, String> perProblem = new TreeMap<>();
         entry.perProblem().forEach((problem, tile) ->
                 perProblem.put(problemKeyIn(family, classKey, problem), canonical(family, tile)));
-        Entry canonical = new Entry(canonical(family, entry.config()), entry.gflops(), entry.basis(), perProblem);
+        Entry canonical = new Entry(canonical(family, entry.config()), entry.gflops(), entry.basis(), perProblem,
+                entry.untried().stream().map(c -> canonical(family, c)).toList());
         Map<String, Entry> m = new TreeMap<>(entries);
         m.put(entryKey(family, classKey), canonical);
         return new TuningTable(deviceName, platformName, driverVersion, m);
@@ -404,6 +434,16 @@ public final class TuningTable {
      */
     boolean covers(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
         return applicable(family, spec, device).isPresent();
+    }
+
+    /**
+     * Whether the class of {@code spec} has an entry whose tuning tried every candidate (no
+     * {@link Entry#untried}); false without an entry. Automatic tuning takes up a class that is
+     * covered but not complete again, once per backend, where the last one stopped (a first use on
+     * a machine whose compiler caches are cold may have time for little more than the defaults).
+     */
+    boolean complete(KernelFamily family, Convolution spec) {
+        return get(family, family.classKey(spec)).map(e -> e.untried().isEmpty()).orElse(false);
     }
 
     /**
@@ -485,7 +525,8 @@ public final class TuningTable {
                 .append("# each problem won. Delete this file to return to the defaults.\n")
                 .append("# <family>.<class>=<config>; .gflops = what it reached; .basis = the problems timed;\n")
                 .append("# .problems = <problem> -> <config>; ...: problems of the basis that ran clearly faster on\n")
-                .append("# another tile than on the class's (what they use instead).\n")
+                .append("# another tile than on the class's (what they use instead); .untried = <config>; ...: the\n")
+                .append("# candidates the budget of automatic tuning left out (tried first on a later first use).\n")
                 .append("format=").append(FORMAT).append('\n')
                 .append("device=").append(escape(deviceName)).append('\n')
                 .append("platform=").append(escape(platformName)).append('\n')
@@ -495,6 +536,10 @@ public final class TuningTable {
             sb.append(k).append('=').append(e.getValue().config()).append('\n');
             sb.append(k).append(".gflops=").append(String.format(java.util.Locale.ROOT, "%.1f", e.getValue().gflops())).append('\n');
             sb.append(k).append(".basis=").append(escape(e.getValue().basis())).append('\n');
+            if (!e.getValue().untried().isEmpty()) {
+                sb.append(k).append(UNTRIED).append('=').append(escape(String.join(UNTRIED_SEPARATOR + " ",
+                        e.getValue().untried()))).append('\n');
+            }
             if (!e.getValue().perProblem().isEmpty()) {
                 sb.append(k).append(PROBLEMS).append('=').append(escape(e.getValue().perProblem().entrySet().stream()
                         .map(p -> p.getKey() + " " + PROBLEM_ARROW + " " + p.getValue())

@@ -172,4 +172,38 @@ class TunedPlansOpenClTest {
             assertEquals(written - 60_000, Files.getLastModifiedTime(file).toMillis(), "tuned again");
         }
     }
+    /**
+     * A first use whose budget left candidates out writes them with the entry; the next engine (a
+     * later process) takes the class up again and, with time for all, completes it; after that a
+     * new engine leaves it alone.
+     */
+    @Test
+    void aClassLeftIncompleteIsTakenUpAgainByTheNextEngine() throws IOException {
+        System.setProperty(AutoTune.PROPERTY, "on");
+        System.setProperty(AutoTune.SECONDS_PROPERTY, "1e-9");
+        String cls = KernelFamily.GEMM.classKey(DENSE);
+        Path file = TuningTable.fileFor(TuningTable.defaultDir(), device);
+        try (Engine engine = OpenClTestDevice.engine()) {
+            algorithm(engine, DENSE);
+        }
+        TuningTable.Entry first = TuningTable.load(device).get(KernelFamily.GEMM, cls).orElseThrow(() -> new AssertionError("no entry"));
+        assertFalse(first.untried().isEmpty(), "a budget of 1 ns leaves every candidate but the first out");
+        assertTrue(Files.readString(file).contains("gemm." + cls + ".untried="), Files.readString(file));
+
+        System.setProperty(AutoTune.SECONDS_PROPERTY, "600");
+        try (Engine engine = OpenClTestDevice.engine()) {
+            algorithm(engine, DENSE);
+        }
+        TuningTable.Entry second = TuningTable.load(device).get(KernelFamily.GEMM, cls).orElseThrow();
+        assertEquals(List.of(), second.untried(), "taken up again and completed: " + Files.readString(file));
+        assertFalse(Files.readString(file).contains(".untried="), Files.readString(file));
+
+        long written = Files.getLastModifiedTime(file).toMillis();
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(written - 60_000));
+        try (Engine engine = OpenClTestDevice.engine()) {
+            algorithm(engine, DENSE);
+        }
+        assertEquals(written - 60_000, Files.getLastModifiedTime(file).toMillis(), "a complete class was tuned again");
+    }
 }
+

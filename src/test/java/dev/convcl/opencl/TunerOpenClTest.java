@@ -566,6 +566,33 @@ class TunerOpenClTest {
             assertEquals(six.subList(0, 3).stream().map(c -> c + " for " + DEPTHWISE).toList(), built, progress.toString());
             assertTrue(six.subList(0, 3).contains(choices.get(0).config()), choices.toString());
             assertTrue(progress.stream().anyMatch(l -> l.contains("budget spent after 1 of 2 problems")), progress.toString());
+            // the three left out are saved with the entry, in their order
+            assertEquals(six.subList(3, 6), choices.get(0).untried(), progress.toString());
+            TuningTable.Entry saved = TuningTable.load(dir, ctx.info()).get(KernelFamily.DEPTHWISE,
+                    KernelFamily.DEPTHWISE.classKey(DEPTHWISE)).orElseThrow();
+            assertEquals(six.subList(3, 6), saved.untried());
+
+            // Taken up again with the same budget: the file's tile first, then the ones left out.
+            String first = choices.get(0).config();
+            built.clear();
+            progress.clear();
+            List<Tuner.Choice> again = Tuner.tune(ctx, List.of(DEPTHWISE), progress::add, dir, budget,
+                    s -> six, (c, s, cfg) -> {
+                        built.add(cfg);
+                        now[0] += 1_000_000_000L;
+                        return KernelFamily.DEPTHWISE.create(c, s, cfg);
+                    });
+            assertEquals(List.of(first, six.get(3), six.get(4)), built, progress.toString());
+            List<String> left = new ArrayList<>(List.of(six.get(5)));
+            six.subList(0, 3).stream().filter(c -> !c.equals(first)).forEach(left::add);
+            assertEquals(left, again.get(0).untried(), progress.toString());
+
+            // With time for all of them, nothing is left out and the entry says so.
+            progress.clear();
+            List<Tuner.Choice> all = Tuner.tune(ctx, List.of(DEPTHWISE), progress::add, dir, Tuner.Budget.UNLIMITED,
+                    s -> six, (c, s, cfg) -> KernelFamily.DEPTHWISE.create(c, s, cfg));
+            assertEquals(List.of(), all.get(0).untried(), progress.toString());
+            assertTrue(TuningTable.load(dir, ctx.info()).complete(KernelFamily.DEPTHWISE, DEPTHWISE));
             assertEquals(0, ctx.liveObjects());
         }
     }

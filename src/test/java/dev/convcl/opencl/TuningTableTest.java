@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -73,6 +74,41 @@ class TuningTableTest {
         TuningTable back = TuningTable.load(dir, DEVICE);
         assertEquals(t.entries(), back.entries());
         assertEquals(List.of(), warnings());
+    }
+
+    /**
+     * The candidates a budget left out are written in their order (in canonical form), read back,
+     * and make the class incomplete, which automatic tuning takes up again; without them the key
+     * is not written and the class is complete.
+     */
+    @Test
+    void untriedCandidatesRoundTripAndMakeTheClassIncomplete() throws IOException {
+        TuningTable t = TuningTable.empty(DEVICE)
+                .with("dense", new TuningTable.Entry(TuningTable.DEFAULTS, 300.0, DENSE.toString(), Map.of(),
+                        List.of("pv vw=16 tm=8 tn=32 ls=1 order=pixels", "cm vw=16 tm=16 tn=28 ls=1")))
+                .with("pointwise", new TuningTable.Entry(GemmConfig.pv(16, 4, 64, 1), 99.0, ""));
+        Path file = t.save(dir);
+        String text = Files.readString(file);
+        assertTrue(text.contains("gemm.dense.untried=pv vw=16 tm=8 tn=32 ls=1; cm vw=16 tm=16 tn=28 ls=1\n"), text);
+        assertFalse(text.contains("gemm.pointwise.untried"), text);
+
+        TuningTable back = TuningTable.load(dir, DEVICE);
+        assertEquals(t.entries(), back.entries());
+        assertEquals(List.of("pv vw=16 tm=8 tn=32 ls=1", "cm vw=16 tm=16 tn=28 ls=1"),
+                back.get("dense").orElseThrow().untried());
+        assertFalse(back.complete(KernelFamily.GEMM, DENSE), "candidates were left out");
+        assertTrue(back.covers(KernelFamily.GEMM, DENSE, DEVICE), "yet the entry applies: plans use it meanwhile");
+        Convolution pointwise = Problems.parse("op=conv2d n=1 c=64 h=56 w=56 k=256 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+        assertEquals("pointwise", KernelFamily.GEMM.classKey(pointwise));
+        assertTrue(back.complete(KernelFamily.GEMM, pointwise));
+        Convolution dilated = Problems.parse("op=conv2d n=1 c=64 h=56 w=56 k=64 kh=3 kw=3 stride=1 pad=2 dil=2 groups=1");
+        assertFalse(back.complete(KernelFamily.GEMM, dilated), "no entry is not complete");
+        assertEquals(List.of(), warnings());
+
+        // a tile that does not parse makes the entry corrupt: ignored with a warning, like a bad config
+        Files.writeString(file, text.replace("gemm.dense.untried=pv vw=16", "gemm.dense.untried=pv vw=3"));
+        assertTrue(TuningTable.load(dir, DEVICE).get("dense").isEmpty());
+        assertTrue(warnings().stream().anyMatch(w -> w.contains("gemm.dense") && w.contains("corrupt")), warnings().toString());
     }
 
     @Test
