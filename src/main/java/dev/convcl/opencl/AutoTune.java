@@ -13,7 +13,7 @@ import java.util.Optional;
  * {@value #ENV} is {@code on} ({@code true}, {@code 1}); off otherwise, so that tests and CI stay
  * deterministic and a first plan never takes longer than its kernel build unless asked. The budget
  * is {@value #DEFAULT_SECONDS} s of wall time a problem class (building and checking included;
- * once spent no further candidate starts, but the candidates started are still timed, two calls
+ * once spent no further candidate starts, except the defaults and the tuning file's tile for the class, but the candidates started are still timed, two calls
  * a round, so a class can take longer by their timing), set by
  * {@value #SECONDS_PROPERTY} or {@value #SECONDS_ENV}. A class is tried once per backend even when
  * no candidate wins. Where the budget ran out before every candidate was tried, the entry counts

@@ -131,18 +131,12 @@ public final class ProgramCache implements AutoCloseable {
         String key = file + "\n" + options;
         cl_program p = programs.get(key);
         if (p != null) {
-            if (!unsaved.isEmpty() && !savesDeferred()) {
-                Path path = unsaved.remove(key); // at most one caller gets it, so it is written once
-                if (path != null) {
-                    saveBinary(p, path);
-                }
-            }
-            return p;
+            return found(key, p);
         }
         synchronized (this) {
             p = programs.get(key);
             if (p != null) {
-                return p;
+                return found(key, p);
             }
             BiFunction<String, String, String> share = shareKey;
             String shared = share == null ? null : file + "\n" + share.apply(file, options);
@@ -157,11 +151,13 @@ public final class ProgramCache implements AutoCloseable {
                 OpenClLibrary.restoreSignalHandlers(); // LLVM installs its own on its first compile
             }
             p = built.program();
-            programs.put(key, p);
-            if (built.toSave() != null) {
-                if (savesDeferred()) {
-                    unsaved.put(key, built.toSave());
-                } else {
+            if (built.toSave() != null && savesDeferred()) {
+                // pending before it is visible, so a caller outside any scope that finds it writes it
+                unsaved.put(key, built.toSave());
+                programs.put(key, p);
+            } else {
+                programs.put(key, p);
+                if (built.toSave() != null) {
                     saveBinary(p, built.toSave());
                 }
             }
@@ -170,6 +166,17 @@ public final class ProgramCache implements AutoCloseable {
             }
             return p;
         }
+    }
+
+    /** A program found in memory: written to disk first when it is pending and the caller defers nothing. */
+    private cl_program found(String key, cl_program p) {
+        if (!unsaved.isEmpty() && !savesDeferred()) {
+            Path path = unsaved.remove(key); // at most one caller gets it, so it is written once
+            if (path != null) {
+                saveBinary(p, path);
+            }
+        }
+        return p;
     }
 
     /**
@@ -380,6 +387,7 @@ public final class ProgramCache implements AutoCloseable {
         }
         programs.clear();
         sharedBuilds.clear();
+        unsaved.clear(); // what was never asked for again is not written
     }
 
     /**

@@ -93,7 +93,10 @@ public final class Tuner {
      * How much tuning one (family, problem class) may take.
      *
      * @param nanosPerClass wall time from the start of a class after which no further candidate or
-     *                      problem is started; {@link Long#MAX_VALUE} for no limit
+     *                      problem is started (except the protected candidates, which always start:
+     *                      the device's defaults and the tuning file's tiles for the class and its
+     *                      problems, so that tuning again never drops them untimed);
+     *                      {@link Long#MAX_VALUE} for no limit
      * @param clock         the time source, in nanoseconds ({@code System::nanoTime}; tests count instead)
      */
     public record Budget(long nanosPerClass, java.util.function.LongSupplier clock) {
@@ -137,6 +140,7 @@ public final class Tuner {
     public record Choice(String family, String problemClass, String config, double gflops, int candidates,
                          int rejected, Map<String, String> perProblem, List<String> untried) {
         public Choice {
+            untried = List.copyOf(untried == null ? List.of() : untried);
             // in the order the tuner met the problems (what `convcl tune` prints)
             perProblem = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(perProblem == null ? Map.of() : perProblem));
         }
@@ -312,7 +316,8 @@ public final class Tuner {
             candidates.removeIf(g -> defaults.stream().allMatch(d -> d.isPresent() && d.get().equals(g)));
             candidates.add(0, TuningTable.DEFAULTS);
         }
-        // The tile the tuning file holds for the class runs next, so a budget never leaves it out.
+        // The tile the tuning file holds for the class runs next; a budget never leaves it out (nor the
+        // defaults, nor the file's tiles for single problems, below: the protected candidates).
         String kept = incumbent.flatMap(g -> incumbentCandidate(g, family, specs, ctx.info(), candidates, withDefaults,
                         defaultsRunDirect))
                 .orElse(null);
@@ -336,6 +341,7 @@ public final class Tuner {
                 }
             }
         }
+        int protectedCandidates = next;
         // The candidates the last tuning's budget left out run next, in their order, so that a class
         // taken up again is not spent on the ones it already tried and lost.
         for (String g : untriedBefore) {
@@ -368,8 +374,9 @@ public final class Tuner {
             Map<String, String> byConfig = new LinkedHashMap<>(); // config run -> the candidate timed
             Map<String, String> sameAs = new LinkedHashMap<>();   // candidate -> the candidate timed
             try {
+                int position = 0;
                 for (String g : new ArrayList<>(times.keySet())) {
-                    if (i == 0 && tried > 0 && budget.spent(start)) {
+                    if (i == 0 && position++ >= protectedCandidates && tried > 0 && budget.spent(start)) {
                         // Not tried: leaves the comparison, and is kept for a later tuning.
                         times.remove(g);
                         untried.add(g);
@@ -497,6 +504,11 @@ public final class Tuner {
             if (own != null) {
                 perProblem.put(TuningTable.problemKey(specs.get(i)), own);
             }
+        }
+        // Taken up again, the class owes only what neither this tuning nor the last one reached: the
+        // losers of earlier tunings are not owed again, so the list shrinks to nothing run by run.
+        if (!untriedBefore.isEmpty()) {
+            untried.retainAll(untriedBefore);
         }
         return new Choice(family.key(), family.classKey(specs.get(0)), best,
                 flops / Arrays.stream(Arrays.copyOf(winner, n)).sum() / 1e6, tried, rejected, perProblem, untried);

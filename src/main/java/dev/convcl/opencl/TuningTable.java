@@ -62,7 +62,7 @@ public final class TuningTable {
     /**
      * The configuration of an entry whose class runs best on the device's defaults, each problem
      * its own ({@link DeviceProfile}'s rule is finer than a class): plans of the class use the
-     * defaults, and automatic tuning treats the class as tuned.
+     * defaults, and automatic tuning treats the class as tuned once no candidate is left untried.
      */
     public static final String DEFAULTS = "defaults";
     /** Suffix of the property that holds an entry's {@link Entry#perProblem} tiles. */
@@ -266,7 +266,7 @@ public final class TuningTable {
                 double gflops = Double.parseDouble(p.getProperty(key + ".gflops", "NaN"));
                 entries.put(entryKey(family.get(), cls), new Entry(cfg, gflops, basis,
                         perProblem(file, key, family.get(), cls, p.getProperty(key + PROBLEMS, "")),
-                        untried(family.get(), p.getProperty(key + UNTRIED, ""))));
+                        untried(file, key, family.get(), p.getProperty(key + UNTRIED, ""))));
             } catch (IllegalArgumentException e) {
                 warnOnce("tuning file " + file + ": entry " + key + "=" + p.getProperty(key) + " is corrupt ("
                         + e.getMessage() + "); the entry is ignored, its class keeps the defaults");
@@ -311,20 +311,29 @@ public final class TuningTable {
     }
 
     /**
-     * Reads a {@code .problems} property ({@code <problem> -> <config>; ...}); a pair that does
-     * not read is left out with a WARN, the others kept.
+     * Reads an {@code .untried} property ({@code <config>; ...}), each candidate in its canonical
+     * form; one that does not read is left out with a WARN (the entry and the others are kept).
      */
-    /** The {@link Entry#untried} candidates written as {@code text}, each in its canonical form. */
-    private static List<String> untried(KernelFamily family, String text) {
+    private static List<String> untried(Path file, String key, KernelFamily family, String text) {
         List<String> list = new ArrayList<>();
         for (String c : text.split(UNTRIED_SEPARATOR)) {
-            if (!c.isBlank()) {
+            if (c.isBlank()) {
+                continue;
+            }
+            try {
                 list.add(canonical(family, c));
+            } catch (IllegalArgumentException e) {
+                warnOnce("tuning file " + file + ": candidate '" + c.trim() + "' left untried by " + key + " is corrupt ("
+                        + e.getMessage() + "); it is dropped from the list");
             }
         }
         return list;
     }
 
+    /**
+     * Reads a {@code .problems} property ({@code <problem> -> <config>; ...}); a pair that does
+     * not read is left out with a WARN, the others kept.
+     */
     private static Map<String, String> perProblem(Path file, String key, KernelFamily family, String cls, String text) {
         Map<String, String> m = new TreeMap<>();
         for (String pair : text.split(PROBLEM_SEPARATOR)) {
@@ -429,8 +438,8 @@ public final class TuningTable {
 
     /**
      * Whether an entry applies to {@code spec}: a tile of its class (for this problem, or the
-     * class's) that {@code device} can run, or {@link #DEFAULTS}. What automatic tuning counts as
-     * tuned (a class whose entry this problem cannot run is tuned for it).
+     * class's) that {@code device} can run, or {@link #DEFAULTS}. With {@link #complete}, what
+     * automatic tuning counts as tuned (a class whose entry this problem cannot run is tuned for it).
      */
     boolean covers(KernelFamily family, Convolution spec, OpenClDeviceInfo device) {
         return applicable(family, spec, device).isPresent();

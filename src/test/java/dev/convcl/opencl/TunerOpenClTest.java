@@ -583,16 +583,60 @@ class TunerOpenClTest {
                         return KernelFamily.DEPTHWISE.create(c, s, cfg);
                     });
             assertEquals(List.of(first, six.get(3), six.get(4)), built, progress.toString());
-            List<String> left = new ArrayList<>(List.of(six.get(5)));
-            six.subList(0, 3).stream().filter(c -> !c.equals(first)).forEach(left::add);
-            assertEquals(left, again.get(0).untried(), progress.toString());
+            // owed now: only what neither tuning reached (the first one's losers are not owed again)
+            assertEquals(List.of(six.get(5)), again.get(0).untried(), progress.toString());
 
-            // With time for all of them, nothing is left out and the entry says so.
+            // A third time: the file's tile, the one still owed, then one more before the budget
+            // runs out; nothing is owed any longer, so the entry is complete.
+            String secondWinner = again.get(0).config();
+            built.clear();
             progress.clear();
-            List<Tuner.Choice> all = Tuner.tune(ctx, List.of(DEPTHWISE), progress::add, dir, Tuner.Budget.UNLIMITED,
-                    s -> six, (c, s, cfg) -> KernelFamily.DEPTHWISE.create(c, s, cfg));
-            assertEquals(List.of(), all.get(0).untried(), progress.toString());
+            List<Tuner.Choice> third = Tuner.tune(ctx, List.of(DEPTHWISE), progress::add, dir, budget,
+                    s -> six, (c, s, cfg) -> {
+                        built.add(cfg);
+                        now[0] += 1_000_000_000L;
+                        return KernelFamily.DEPTHWISE.create(c, s, cfg);
+                    });
+            assertEquals(3, built.size(), progress.toString());
+            assertEquals(secondWinner, built.get(0), progress.toString());
+            if (!secondWinner.equals(six.get(5))) {
+                assertEquals(six.get(5), built.get(1), progress.toString());
+            }
+            assertEquals(List.of(), third.get(0).untried(), progress.toString());
             assertTrue(TuningTable.load(dir, ctx.info()).complete(KernelFamily.DEPTHWISE, DEPTHWISE));
+            assertEquals(0, ctx.liveObjects());
+        }
+    }
+
+    /**
+     * However small the budget, a tuning with the device's defaults also times the tile the tuning
+     * file holds for the class: the budget cannot make it drop the file's winner untimed.
+     */
+    @Test
+    void theBudgetNeverLeavesOutTheDefaultsOrTheFilesTile() {
+        List<String> progress = new ArrayList<>();
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require())) {
+            OpenClContext ctx = cl.context();
+            List<String> six = KernelFamily.DEPTHWISE.candidates(DEPTHWISE, ctx.info()).subList(0, 6);
+            String defaults = KernelFamily.DEPTHWISE.defaultConfig(DEPTHWISE, ctx.info()).orElseThrow();
+            String winner = six.stream().filter(c -> !c.equals(defaults)).findFirst().orElseThrow();
+            // the file's tile for the class: a tune of that one candidate alone
+            Tuner.tune(ctx, List.of(DEPTHWISE), progress::add, dir, Tuner.Budget.UNLIMITED, s -> List.of(winner),
+                    (c, s, cfg) -> KernelFamily.DEPTHWISE.create(c, s, cfg));
+            assertEquals(winner, TuningTable.load(dir, ctx.info()).get(KernelFamily.DEPTHWISE,
+                    KernelFamily.DEPTHWISE.classKey(DEPTHWISE)).orElseThrow().config(), progress.toString());
+
+            long[] now = {0};
+            List<String> built = new ArrayList<>();
+            List<Tuner.Choice> choices = Tuner.tune(ctx, List.of(DEPTHWISE), progress::add, dir,
+                    new Tuner.Budget(1, () -> now[0]), s -> six, (c, s, cfg) -> {
+                        built.add(cfg);
+                        now[0] += 1_000_000_000L;
+                        return KernelFamily.DEPTHWISE.create(c, s, cfg);
+                    }, true);
+            assertEquals(List.of(defaults, KernelFamily.DEPTHWISE.fitted(DEPTHWISE, winner)), built, progress.toString());
+            assertEquals(2, choices.get(0).candidates(), progress.toString());
+            assertEquals(six.size() - (six.contains(defaults) ? 2 : 1), choices.get(0).untried().size(), progress.toString());
             assertEquals(0, ctx.liveObjects());
         }
     }
