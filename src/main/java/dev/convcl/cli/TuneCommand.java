@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
                 + "Without it, plans use defaults derived from what the device reports; with CONVCL_AUTOTUNE=on "
                 + "(or -Dconvcl.autotune=on) a class without an entry is tuned on first use within "
                 + "CONVCL_AUTOTUNE_SECONDS (default 5) seconds, and a class whose budget left candidates out "
-                + "is taken up again, those first, on a later process's first use."})
+                + "is taken up again on a later process's first use (the defaults and the class's tile, then "
+                + "the candidates left out). Plans read the tuning file only from the default folder (see --dir)."})
 final class TuneCommand extends CliCommand {
 
     @Option(names = "--shapes", paramLabel = "FILE",
@@ -39,7 +40,8 @@ final class TuneCommand extends CliCommand {
     @Option(names = "--dir", paramLabel = "DIR",
             description = "Folder of the tuning file, created if missing; before any timing it must be a writable "
                     + "folder or one that can be made (default: the folder plans read it from, tuning/ under the cache "
-                    + "root: $CONVCL_CACHE_DIR, else $XDG_CACHE_HOME/convcl, else ~/.cache/convcl).")
+                    + "root: $CONVCL_CACHE_DIR, else $XDG_CACHE_HOME/convcl, else ~/.cache/convcl). Plans read "
+                    + "only that default folder: copy a file tuned elsewhere into it to use it.")
     Path dir;
 
     @Option(names = "--device", paramLabel = "opencl|opencl:N", defaultValue = "opencl",

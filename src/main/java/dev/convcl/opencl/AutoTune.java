@@ -58,7 +58,7 @@ final class AutoTune {
             // the message below
         }
         throw new IllegalArgumentException(SECONDS_PROPERTY + " / " + SECONDS_ENV + " '" + v.get()
-                + "' must be a positive number of seconds");
+                + "' must be a positive, finite number of seconds");
     }
 
     private static Optional<String> setting(String property, String env) {

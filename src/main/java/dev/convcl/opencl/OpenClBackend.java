@@ -187,12 +187,15 @@ public final class OpenClBackend implements Backend {
         synchronized (autoTuned) {
             if (autoTuned.add(key)) {
                 Tuner.Budget budget = AutoTune.budget();
-                LOG.info("tuning {} on {} for the first time (at most {} s; {}=off to skip) ...", key,
-                        context.info().name(), budget.nanosPerClass() / 1e9, AutoTune.PROPERTY);
+                int owed = table.get(family, family.classKey(c)).map(e -> e.untried().size()).orElse(0);
+                LOG.info("tuning {} on {} {} (at most {} s; {}=off to skip) ...", key, context.info().name(),
+                        owed == 0 ? "for the first time" : "again: " + owed + " candidate" + (owed == 1 ? "" : "s")
+                                + " left out last time", budget.nanosPerClass() / 1e9, AutoTune.PROPERTY);
                 try {
                     List<Tuner.Choice> won = Tuner.tune(context, List.of(c), LOG::debug, TuningTable.defaultDir(), budget);
-                    won.forEach(w -> LOG.info("tuned {}: {} at {} GFLOP/s ({} candidates{})", key, w.config(),
+                    won.forEach(w -> LOG.info("tuned {}: {} at {} GFLOP/s ({} candidate{}{})", key, w.config(),
                             String.format(java.util.Locale.ROOT, "%.1f", w.gflops()), w.candidates(),
+                            w.candidates() == 1 ? "" : "s",
                             w.untried().isEmpty() ? "" : "; " + w.untried().size() + " more on a later first use"));
                 } catch (RuntimeException e) {
                     LOG.warn("automatic tuning of {} failed ({}); using the default tile", key, e.toString());

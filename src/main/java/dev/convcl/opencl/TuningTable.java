@@ -324,7 +324,7 @@ public final class TuningTable {
                 list.add(canonical(family, c));
             } catch (IllegalArgumentException e) {
                 warnOnce("tuning file " + file + ": candidate '" + c.trim() + "' left untried by " + key + " is corrupt ("
-                        + e.getMessage() + "); it is dropped from the list");
+                        + e.getMessage() + "); it is ignored (the file keeps it until the class is tuned again)");
             }
         }
         return list;
@@ -535,7 +535,8 @@ public final class TuningTable {
                 .append("# <family>.<class>=<config>; .gflops = what it reached; .basis = the problems timed;\n")
                 .append("# .problems = <problem> -> <config>; ...: problems of the basis that ran clearly faster on\n")
                 .append("# another tile than on the class's (what they use instead); .untried = <config>; ...: the\n")
-                .append("# candidates the budget of automatic tuning left out (tried first on a later first use).\n")
+                .append("# candidates the budget of automatic tuning left out (tried on a later first use, after\n")
+                .append("# the defaults and the class's tile).\n")
                 .append("format=").append(FORMAT).append('\n')
                 .append("device=").append(escape(deviceName)).append('\n')
                 .append("platform=").append(escape(platformName)).append('\n')

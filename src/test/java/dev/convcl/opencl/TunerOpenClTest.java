@@ -573,15 +573,15 @@ class TunerOpenClTest {
             assertEquals(six.subList(3, 6), saved.untried());
 
             // Taken up again with the same budget: the file's tile first, then the ones left out.
+            Tuner.PlanFactory counting = (c, s, cfg) -> {
+                built.add(cfg);
+                now[0] += 1_000_000_000L;
+                return KernelFamily.DEPTHWISE.create(c, s, cfg);
+            };
             String first = choices.get(0).config();
             built.clear();
             progress.clear();
-            List<Tuner.Choice> again = Tuner.tune(ctx, List.of(DEPTHWISE), progress::add, dir, budget,
-                    s -> six, (c, s, cfg) -> {
-                        built.add(cfg);
-                        now[0] += 1_000_000_000L;
-                        return KernelFamily.DEPTHWISE.create(c, s, cfg);
-                    });
+            List<Tuner.Choice> again = Tuner.tune(ctx, List.of(DEPTHWISE), progress::add, dir, budget, s -> six, counting);
             assertEquals(List.of(first, six.get(3), six.get(4)), built, progress.toString());
             // owed now: only what neither tuning reached (the first one's losers are not owed again)
             assertEquals(List.of(six.get(5)), again.get(0).untried(), progress.toString());
@@ -591,12 +591,7 @@ class TunerOpenClTest {
             String secondWinner = again.get(0).config();
             built.clear();
             progress.clear();
-            List<Tuner.Choice> third = Tuner.tune(ctx, List.of(DEPTHWISE), progress::add, dir, budget,
-                    s -> six, (c, s, cfg) -> {
-                        built.add(cfg);
-                        now[0] += 1_000_000_000L;
-                        return KernelFamily.DEPTHWISE.create(c, s, cfg);
-                    });
+            List<Tuner.Choice> third = Tuner.tune(ctx, List.of(DEPTHWISE), progress::add, dir, budget, s -> six, counting);
             assertEquals(3, built.size(), progress.toString());
             assertEquals(secondWinner, built.get(0), progress.toString());
             if (!secondWinner.equals(six.get(5))) {
