@@ -33,10 +33,26 @@ final class AutoTune {
     private AutoTune() {
     }
 
-    /** Whether automatic tuning is on (read on every call, so a test or an application can switch it). */
+    /**
+     * Whether automatic tuning is on (read on every call, so a test or an application can switch it):
+     * {@code on}, {@code true} or {@code 1} (any case), and off for {@code off}, {@code false},
+     * {@code 0} or no setting.
+     *
+     * @throws IllegalArgumentException naming the setting and its value when it is anything else
+     *                                  (a typo such as {@code yes} would otherwise turn tuning off unseen)
+     */
     static boolean enabled() {
-        String v = setting(PROPERTY, ENV).orElse("off").trim().toLowerCase(Locale.ROOT);
-        return v.equals("on") || v.equals("true") || v.equals("1");
+        Optional<String> setting = setting(PROPERTY, ENV);
+        String v = setting.orElse("off").trim().toLowerCase(Locale.ROOT);
+        switch (v) {
+            case "on", "true", "1":
+                return true;
+            case "off", "false", "0":
+                return false;
+            default:
+                throw new IllegalArgumentException(PROPERTY + " / " + ENV + " '" + setting.get()
+                        + "' must be on, true or 1 (tune on first use), or off, false or 0");
+        }
     }
 
     /**

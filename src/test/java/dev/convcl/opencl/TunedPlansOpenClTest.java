@@ -205,5 +205,25 @@ class TunedPlansOpenClTest {
         }
         assertEquals(written - 60_000, Files.getLastModifiedTime(file).toMillis(), "a complete class was tuned again");
     }
-}
 
+    /** A value of the switch that is neither on nor off is refused, naming it, before any plan is made. */
+    @Test
+    void anUnknownAutotuneValueIsRefusedWithTheRule() {
+        for (String bad : List.of("yes", "enabled", "2")) {
+            System.setProperty(AutoTune.PROPERTY, bad);
+            try (Engine engine = OpenClTestDevice.engine()) {
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> algorithm(engine, DENSE));
+                assertEquals("convcl.autotune / CONVCL_AUTOTUNE '" + bad
+                        + "' must be on, true or 1 (tune on first use), or off, false or 0", e.getMessage());
+            }
+        }
+        for (String off : List.of("off", "FALSE", " 0 ")) {
+            System.setProperty(AutoTune.PROPERTY, off);
+            try (Engine engine = OpenClTestDevice.engine()) {
+                algorithm(engine, DENSE);
+            }
+            assertFalse(Files.exists(TuningTable.fileFor(TuningTable.defaultDir(), device)), off + " tuned");
+        }
+    }
+}
