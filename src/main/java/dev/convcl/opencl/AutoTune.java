@@ -10,17 +10,19 @@ import java.util.Optional;
  * so that this plan and every later one (in any process) use it.
  *
  * <p>Opt-in: on when the system property {@value #PROPERTY} or the environment variable
- * {@value #ENV} is {@code on} ({@code true}, {@code 1}); off otherwise, so that tests and CI stay
- * deterministic and a first plan never takes longer than its kernel build unless asked. The budget
- * is {@value #DEFAULT_SECONDS} s of wall time a problem class (building and checking included;
- * once spent no further candidate starts, except the defaults and the tuning file's tile for the class, but the candidates started are still timed, two calls
- * a round, so a class can take longer by their timing), set by
- * {@value #SECONDS_PROPERTY} or {@value #SECONDS_ENV}. A class is tried once per backend even when
- * no candidate wins. Where the budget ran out before every candidate was tried, the entry counts
- * the candidates left out ({@link TuningTable.Entry#untried}), and a later first use (a new
- * backend, typically the next process) takes the class up again with those first: on a machine whose
- * compiler caches are cold, building a candidate takes seconds (0.5-5 s a GEMM tile on POCL), so the
- * first budget may cover little more than the device's defaults. {@code convcl tune} runs the full
+ * {@value #ENV} is {@code on} ({@code true}, {@code 1}); off when unset or {@code off}
+ * ({@code false}, {@code 0}), so that tests and CI stay deterministic and a first plan never takes
+ * longer than its kernel build unless asked; any other value is refused. The budget is
+ * {@value #DEFAULT_SECONDS} s of wall time a problem class (building and checking included; once
+ * spent no further candidate starts, except the defaults and the tuning file's tile for the class,
+ * but the candidates started are still timed, two calls a round, so a class can take longer by
+ * their timing), set by {@value #SECONDS_PROPERTY} or {@value #SECONDS_ENV}. A class is tried once
+ * per backend even when no candidate wins. Where the budget ran out before every candidate was
+ * tried, the entry keeps the candidates left out ({@link TuningTable.Entry#untried}), and a later
+ * first use (a new backend, typically the next process) takes the class up again, those right
+ * after the defaults and the class's tile: on a machine whose compiler caches are cold, building a
+ * candidate takes seconds (0.5-5 s a GEMM tile on POCL), so the first budget may cover little more
+ * than the device's defaults. {@code convcl tune} runs the full
  * search instead.
  */
 final class AutoTune {
