@@ -179,14 +179,19 @@ public final class OpenClBackend implements Backend {
     private Optional<String> chosen(KernelFamily family, Convolution c) {
         TuningTable table = TuningTable.forDevice(context.info());
         Optional<String> tuned = table.tuned(family, c, context.info());
+        if (!AutoTune.enabled()) {
+            return tuned.isPresent() ? tuned : family.defaultConfig(c, context.info());
+        }
+        // read whether or not a class needs tuning now, so that a bad budget is refused at the
+        // first plan with tuning on, not on some later first use
+        Tuner.Budget budget = AutoTune.budget();
         // covers: tuned, or defaults; complete: no candidate left untried
-        if (!AutoTune.enabled() || table.covers(family, c, context.info()) && table.complete(family, c)) {
+        if (table.covers(family, c, context.info()) && table.complete(family, c)) {
             return tuned.isPresent() ? tuned : family.defaultConfig(c, context.info());
         }
         String key = TuningTable.entryKey(family, family.classKey(c));
         synchronized (autoTuned) {
             if (autoTuned.add(key)) {
-                Tuner.Budget budget = AutoTune.budget();
                 int owed = table.get(family, family.classKey(c)).map(e -> e.untried().size()).orElse(0);
                 LOG.info("tuning {} on {} {} (at most {} s; {}=off to skip) ...", key, context.info().name(),
                         owed == 0 ? "for the first time" : "again: " + owed + " candidate" + (owed == 1 ? "" : "s")

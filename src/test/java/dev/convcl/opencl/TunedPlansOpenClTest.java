@@ -206,6 +206,33 @@ class TunedPlansOpenClTest {
         assertEquals(written - 60_000, Files.getLastModifiedTime(file).toMillis(), "a complete class was tuned again");
     }
 
+    /**
+     * With tuning on, a budget that is not a positive, finite number of seconds is refused at the
+     * first plan, naming it, even when the class needs no tuning (its entry complete), so that it
+     * does not surface later, on some other class's first use; with tuning off it is not read.
+     */
+    @Test
+    void aBadBudgetIsRefusedAtTheFirstPlanEvenWhenNothingNeedsTuning() {
+        System.setProperty(AutoTune.PROPERTY, "on");
+        System.setProperty(AutoTune.SECONDS_PROPERTY, "600");
+        try (Engine engine = OpenClTestDevice.engine()) {
+            algorithm(engine, DENSE); // tunes the class to completion
+        }
+        for (String bad : List.of("0", "-1", "five", "NaN", "1e400")) {
+            System.setProperty(AutoTune.SECONDS_PROPERTY, bad);
+            try (Engine engine = OpenClTestDevice.engine()) {
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> algorithm(engine, DENSE), bad);
+                assertEquals("convcl.autotune.seconds / CONVCL_AUTOTUNE_SECONDS '" + bad
+                        + "' must be a positive, finite number of seconds", e.getMessage());
+            }
+        }
+        System.setProperty(AutoTune.PROPERTY, "off");
+        try (Engine engine = OpenClTestDevice.engine()) {
+            algorithm(engine, DENSE); // the budget is not read
+        }
+    }
+
     /** A value of the switch that is neither on nor off is refused, naming it, before any plan is made. */
     @Test
     void anUnknownAutotuneValueIsRefusedWithTheRule() {
