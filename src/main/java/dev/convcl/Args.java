@@ -180,6 +180,10 @@ public final class Args {
             }
         }
         Tensor out = tensors.get(Arg.DST);
+        if (out instanceof HostTensor h && h.isReadOnly()) {
+            throw new IllegalArgumentException(Arg.DST.displayName() + " tensor wraps a read-only FloatBuffer; an output"
+                    + " must be writable");
+        }
         for (Map.Entry<Arg, Tensor> e : tensors.entrySet()) {
             if (e.getKey() == Arg.DST || out == null) {
                 continue;

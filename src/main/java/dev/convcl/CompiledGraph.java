@@ -523,7 +523,15 @@ public final class CompiledGraph implements AutoCloseable {
             if (e.getValue() instanceof DeviceTensor d) {
                 DeviceTensor from = in ? d : view;
                 DeviceTensor to = in ? view : d;
-                engine.primary().copy(from.memory(), to.memory(), (long) d.size() * DataType.F32.bytes());
+                if (!d.enter()) { // held open while the copy is queued: a close() on another thread waits
+                    throw new IllegalArgumentException((in ? "input" : "output") + " '" + e.getKey()
+                            + "' is a closed device tensor");
+                }
+                try {
+                    engine.primary().copy(from.memory(), to.memory(), (long) d.size() * DataType.F32.bytes());
+                } finally {
+                    d.exit();
+                }
                 engine.written(to);
             } else if (in) {
                 view.upload((HostTensor) e.getValue());
@@ -548,6 +556,10 @@ public final class CompiledGraph implements AutoCloseable {
             if (!Arrays.equals(t.shape(), view.shape())) {
                 throw new IllegalArgumentException(what + " '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
                         + "; the graph's is " + Arrays.toString(view.shape()));
+            }
+            if ("output".equals(what) && t instanceof HostTensor h && h.isReadOnly()) {
+                throw new IllegalArgumentException(what + " '" + e.getKey() + "' wraps a read-only FloatBuffer; an output"
+                        + " must be writable");
             }
             if (t instanceof DeviceTensor d) {
                 if (d.engine() != engine) {

@@ -82,7 +82,12 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
         if (src == null || !Arrays.equals(src.shape(), shape)) {
             throw new IllegalArgumentException("cannot upload " + src + " into " + this + ": the shapes differ");
         }
-        engine.write(this, src);
+        enterOrThrow();
+        try {
+            engine.write(this, src);
+        } finally {
+            exit();
+        }
     }
 
     /**
@@ -90,7 +95,8 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
      * then copies this tensor into {@code dst} (device to host), every element.
      *
      * @param dst where the values go, of this tensor's shape; written
-     * @throws IllegalArgumentException when {@code dst} is null or the shapes differ
+     * @throws IllegalArgumentException when {@code dst} is null, read-only ({@link HostTensor#isReadOnly}) or the
+     *                                  shapes differ
      * @throws DeviceException          when the work that wrote this tensor failed on the device
      * @throws IllegalStateException    when this tensor or its engine is closed
      */
@@ -99,7 +105,15 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
         if (dst == null || !Arrays.equals(dst.shape(), shape)) {
             throw new IllegalArgumentException("cannot download " + this + " into " + dst + ": the shapes differ");
         }
-        engine.read(this, dst);
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("cannot download " + this + " into " + dst + ": it must be writable");
+        }
+        enterOrThrow();
+        try {
+            engine.read(this, dst);
+        } finally {
+            exit();
+        }
     }
 
     /**
@@ -136,14 +150,62 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
     }
 
     /**
-     * Releases the device memory; idempotent. Does not wait: work already queued on the tensor
-     * still completes (the device frees the memory after it).
+     * Releases the device memory; idempotent. Does not wait for the device: work already queued on
+     * the tensor still completes (the device frees the memory after it). A call that another thread
+     * is making with this tensor at that moment (a plan queuing its work, an upload, a download)
+     * finishes first; a later call is refused.
      */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            awaitNoCalls();
             memory.close();
             engine.tensorClosed(this);
+        }
+    }
+
+    /** Calls handing this tensor's memory to the backend now (guarded by this). */
+    private int calls;
+
+    /**
+     * Marks the start of a call that hands this tensor's memory to the backend, so that
+     * {@link #close()} on another thread waits for it instead of releasing the memory under it
+     * (POCL aborted the process when a kernel was queued on a released buffer).
+     *
+     * @return false, counting nothing, once the tensor is closed
+     */
+    synchronized boolean enter() {
+        if (closed.get()) {
+            return false;
+        }
+        calls++;
+        return true;
+    }
+
+    /** The end of a call {@link #enter} let start. */
+    synchronized void exit() {
+        if (--calls == 0) {
+            notifyAll();
+        }
+    }
+
+    private void enterOrThrow() {
+        if (!enter()) {
+            throw new IllegalStateException("device tensor " + this + " is closed");
+        }
+    }
+
+    private synchronized void awaitNoCalls() {
+        boolean interrupted = false;
+        while (calls > 0) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true; // the memory must not go while a call uses it: wait on, then say so
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -206,6 +206,16 @@ public final class HostTensor implements Tensor {
     }
 
     /**
+     * Whether this tensor wraps a read-only {@link FloatBuffer}: it can be read (an input) but not
+     * written, so plans, downloads and graphs refuse it as an output before any work.
+     *
+     * @return true for a read-only buffer-backed tensor
+     */
+    public boolean isReadOnly() {
+        return buffer != null && buffer.isReadOnly();
+    }
+
+    /**
      * Whether this tensor and {@code other} are views of the same Java array ({@link Args}
      * refuses an output that shares its array with an input).
      *
@@ -223,6 +233,7 @@ public final class HostTensor implements Tensor {
      */
     @Override
     public String toString() {
-        return "HostTensor" + Arrays.toString(shape) + (array != null ? " float[]" : " FloatBuffer");
+        return "HostTensor" + Arrays.toString(shape) + (array != null ? " float[]"
+                : buffer.isReadOnly() ? " FloatBuffer (read-only)" : " FloatBuffer");
     }
 }

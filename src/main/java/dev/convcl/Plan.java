@@ -241,27 +241,39 @@ public final class Plan implements AutoCloseable {
             throw new IllegalArgumentException("args must not be null");
         }
         args.validateFor(op, arguments, boundHost.keySet());
-        for (Map.Entry<Arg, Tensor> e : args.asMap().entrySet()) {
-            if (e.getValue() instanceof DeviceTensor d) {
-                checkEngine(e.getKey(), d);
-                if (!e.getKey().isOutput()) {
-                    engine.checkNotLost(d); // work on lost contents would give numbers that look right
+        // the device tensors are held open until the work is queued: a close() on another thread waits
+        List<DeviceTensor> entered = new ArrayList<>();
+        try {
+            for (Map.Entry<Arg, Tensor> e : args.asMap().entrySet()) {
+                if (e.getValue() instanceof DeviceTensor d) {
+                    checkEngine(e.getKey(), d);
+                    if (!d.enter()) {
+                        throw new IllegalArgumentException(e.getKey().displayName() + " is a closed device tensor");
+                    }
+                    entered.add(d);
+                    if (!e.getKey().isOutput()) {
+                        engine.checkNotLost(d); // work on lost contents would give numbers that look right
+                    }
                 }
             }
-        }
-        checkWindow(Arg.DST, dstWindow, args);
-        checkWindow(Arg.SRC, srcWindow, args);
-        if (op instanceof RoiAlign roi) {
-            roi.checkRois(valuesOf(Arg.ROIS, args)); // values a kernel must not see (batch index, non-finite)
-        }
-        try {
-            run(args);
-        } catch (DeviceException e) {
-            if (backend == engine.cpu()) {
-                throw e;
+            checkWindow(Arg.DST, dstWindow, args);
+            checkWindow(Arg.SRC, srcWindow, args);
+            if (op instanceof RoiAlign roi) {
+                roi.checkRois(valuesOf(Arg.ROIS, args)); // values a kernel must not see (batch index, non-finite)
             }
-            fallBack(e);
-            run(args);
+            try {
+                run(args);
+            } catch (DeviceException e) {
+                if (backend == engine.cpu()) {
+                    throw e;
+                }
+                fallBack(e);
+                run(args);
+            }
+        } finally {
+            for (DeviceTensor d : entered) {
+                d.exit();
+            }
         }
     }
 

@@ -145,7 +145,8 @@ public final class DeviceBuffer implements Memory {
         try {
             owner.injectFault(site, what);
             owner.countTransfer();
-            Pointer p = pointer(t);
+            HostView view = HostView.of(t, writing);
+            Pointer p = view.pointer();
             for (int n = 0; n < s[0]; n++) {
                 long[] bufferOrigin = {(n * (long) channels + start) * plane, 0, 0};
                 long[] hostOrigin = {(long) n * s[1] * plane, 0, 0};
@@ -157,6 +158,9 @@ public final class DeviceBuffer implements Memory {
                     clEnqueueReadBufferRect(owner.queue(), mem, CL_TRUE, bufferOrigin, hostOrigin, region,
                             step * plane, 0, plane, 0, p, 0, null, null);
                 }
+            }
+            if (!writing) {
+                view.finish(t);
             }
         } catch (CLException e) {
             throw OpenClErrors.translate((writing ? "writing" : "reading") + " a channel window of buffer '" + what + "'", e);
@@ -174,10 +178,12 @@ public final class DeviceBuffer implements Memory {
         try {
             owner.injectFault(site, what);
             owner.countTransfer();
+            HostView view = HostView.of(t, writing);
             if (writing) {
-                clEnqueueWriteBuffer(owner.queue(), mem, CL_TRUE, 0, n, pointer(t), 0, null, null);
+                clEnqueueWriteBuffer(owner.queue(), mem, CL_TRUE, 0, n, view.pointer(), 0, null, null);
             } else {
-                clEnqueueReadBuffer(owner.queue(), mem, CL_TRUE, 0, n, pointer(t), 0, null, null);
+                clEnqueueReadBuffer(owner.queue(), mem, CL_TRUE, 0, n, view.pointer(), 0, null, null);
+                view.finish(t);
             }
         } catch (CLException e) {
             throw OpenClErrors.translate((writing ? "writing" : "reading") + " buffer '" + what + "'", e);
@@ -238,8 +244,37 @@ public final class DeviceBuffer implements Memory {
         return c;
     }
 
-    private static Pointer pointer(HostTensor t) {
-        return t.hasArray() ? Pointer.to(t.array()) : Pointer.to(t.buffer());
+    /**
+     * Host memory the driver can read or write for {@code t}, element 0 first, in the device's
+     * (native) byte order: the tensor's array; a direct buffer of native order itself; a heap
+     * buffer's array from the buffer's offset in it (JOCL's {@code Pointer.to(Buffer)} starts a heap
+     * buffer at its array's element 0, whatever the buffer's offset: a buffer wrapped from position
+     * 4 of an array was read and written from element 0); otherwise (a buffer of the other byte
+     * order, a read-only one, a view of a byte array) a copy, whose values {@link #finish} puts
+     * into the tensor after a read.
+     */
+    record HostView(Pointer pointer, float[] copy) {
+        static HostView of(HostTensor t, boolean toDevice) {
+            if (t.hasArray()) {
+                return new HostView(Pointer.to(t.array()), null);
+            }
+            java.nio.FloatBuffer b = t.buffer();
+            if (b.isDirect() && b.order() == java.nio.ByteOrder.nativeOrder()) {
+                return new HostView(Pointer.to(b), null);
+            }
+            if (b.hasArray()) {
+                return new HostView(Pointer.to(b.array()).withByteOffset((long) b.arrayOffset() * Float.BYTES), null);
+            }
+            float[] copy = toDevice ? t.toArray() : new float[t.size()];
+            return new HostView(Pointer.to(copy), copy);
+        }
+
+        /** After a read from the device: the copy's values into {@code t} (nothing to do without a copy). */
+        void finish(HostTensor t) {
+            if (copy != null) {
+                t.copyFrom(copy);
+            }
+        }
     }
 
     /** Keeps {@code r}, a region of this buffer, to close it before this buffer. */
