@@ -25,12 +25,18 @@ public record PostOps(List<PostOp> ops) {
      * Copies the list and checks that it holds at most one {@code sum}.
      *
      * @param ops the steps, in order; not null, no null step
-     * @throws IllegalArgumentException when {@code ops} is null or holds more than one {@link Sum}
-     * @throws NullPointerException     when a step is null
+     * @throws IllegalArgumentException when {@code ops} is null, holds a null step or more than one {@link Sum}
      */
     public PostOps {
         if (ops == null) {
             throw new IllegalArgumentException("post-ops must not be null");
+        }
+        int at = 0;
+        for (PostOp p : ops) { // not indexOf(null): an immutable list throws on a null probe
+            if (p == null) {
+                throw new IllegalArgumentException("post-op " + at + " of " + ops.size() + " is null");
+            }
+            at++;
         }
         ops = List.copyOf(ops);
         long sums = ops.stream().filter(p -> p instanceof Sum).count();
@@ -53,10 +59,14 @@ public record PostOps(List<PostOp> ops) {
      *
      * @param ops the steps
      * @return the chain
-     * @throws IllegalArgumentException when the steps hold more than one {@link Sum}
+     * @throws IllegalArgumentException when {@code ops} is null, a step is null or the steps hold more than one
+     *                                  {@link Sum}
      */
     public static PostOps of(PostOp... ops) {
-        return ops.length == 0 ? NONE : new PostOps(List.of(ops));
+        if (ops == null) {
+            throw new IllegalArgumentException("post-ops must not be null");
+        }
+        return ops.length == 0 ? NONE : new PostOps(java.util.Arrays.asList(ops));
     }
 
     /**

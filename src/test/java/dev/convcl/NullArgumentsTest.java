@@ -34,6 +34,9 @@ class NullArgumentsTest {
                 + "activation)", () -> new SqueezeExcitation(1, 2, 3, 3, 1, null, PostOps.none()));
         refused("activation, scaleActivation, dataType and direction must not be null (PostOps.none() for no "
                 + "activation)", () -> new SqueezeExcitation(1, 2, 3, 3, 1, PostOps.none(), null));
+        refused("post-op 1 of 2 is null", () -> PostOps.of(Activation.relu(), null));
+        refused("post-op 0 of 1 is null", () -> new PostOps(java.util.Arrays.asList((PostOp) null)));
+        refused("post-ops must not be null", () -> PostOps.of((PostOp[]) null));
     }
 
     @Test
