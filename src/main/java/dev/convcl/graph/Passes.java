@@ -359,7 +359,9 @@ public final class Passes {
             // The block's multiply, when it is the scale's only reader and has no epilogue of its
             // own: x * scale (either order), of x's shape.
             Value x = pool.input(0);
-            Node mul = r.singleUse(fc2.output()) ? r.consumers.get(fc2.output()).get(0) : null;
+            // (a scale that is a graph output has that as its one use, and no reader)
+            List<Node> readers = r.consumers.getOrDefault(fc2.output(), List.of());
+            Node mul = r.singleUse(fc2.output()) && readers.size() == 1 ? readers.get(0) : null;
             int m = -1;
             for (int q = i + 1; mul != null && q < r.nodes.size() && m < 0; q++) {
                 m = r.nodes.get(q) == mul ? q : -1;

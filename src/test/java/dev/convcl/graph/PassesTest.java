@@ -415,6 +415,31 @@ class PassesTest {
     }
 
     /**
+     * A squeeze-and-excitation head whose scale is the graph's output (the model ends with it, with
+     * or without its activation): fused without a multiply (the output has no reader; this threw
+     * a NullPointerException, found by a new user's trial with such an ONNX export).
+     */
+    @Test
+    void aScaleThatIsTheGraphsOutputIsFusedWithoutAMultiply() {
+        for (boolean act : new boolean[] {true, false}) {
+            Nets n = new Nets(31);
+            Value x = n.input("x", 1, 8, 6, 6);
+            Graph.Builder b = n.builder();
+            Value z = b.relu("head.act", n.conv("head.fc1", b.globalAvgPool("head.pool", x), 4, 1, 1, 1, 0, 0, 1, 1, true));
+            Value s = n.conv("head.fc2", z, 8, 1, 1, 1, 0, 0, 1, 1, true);
+            Graph g = n.build("out", act ? b.sigmoid("head.scale_act", s) : s);
+            GraphIr after = check(g, GraphTesting.random(n.random(), 1, 8, 6, 6), Passes::all,
+                    CompiledGraph.Pass.SQUEEZE_EXCITATION);
+            assertEquals(1, count(after, "squeeze_excitation"), after.toString());
+            for (Node node : after.nodes()) {
+                if (node.layer() instanceof Layer.SqueezeExcite se) {
+                    assertFalse(se.apply(), node.toString());
+                }
+            }
+        }
+    }
+
+    /**
      * The block's multiply joins the fused node only as the scale's only reader, without an
      * epilogue of its own: a residual added into it (FUSE_SUM's {@code x * s + r}, SE-ResNet) or a
      * scale read twice leaves it a node of its own, reading the fused scale.
