@@ -31,6 +31,18 @@ final class ModelRun {
     private final PrintWriter out;
     private final PrintWriter err;
 
+    /** Whether {@code a} and {@code b} are one file: the same file where both exist, else the same absolute path. */
+    static boolean sameFile(Path a, Path b) {
+        try {
+            if (java.nio.file.Files.exists(a) && java.nio.file.Files.exists(b)) {
+                return java.nio.file.Files.isSameFile(a, b);
+            }
+        } catch (java.io.IOException e) {
+            // compared by path below
+        }
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+    }
+
     ModelRun(Path model, List<String> inputs, List<String> outs, DeviceChoice device, PrintWriter out, PrintWriter err) {
         this.model = model;
         this.inputs = inputs.stream().map(t -> ModelFiles.Named.parse(t, "--input")).toList();
@@ -41,7 +53,18 @@ final class ModelRun {
     }
 
     int call() {
-        for (ModelFiles.Named o : outs) {
+        for (int i = 0; i < outs.size(); i++) {
+            ModelFiles.Named o = outs.get(i);
+            if (sameFile(o.path(), model)) {
+                throw new IllegalArgumentException("--out " + o.path() + " is the --model file; an output must not"
+                        + " overwrite the model");
+            }
+            for (int j = 0; j < i; j++) {
+                if (sameFile(o.path(), outs.get(j).path())) {
+                    throw new IllegalArgumentException("--out " + outs.get(j).path() + " and --out " + o.path()
+                            + " name the same file; each output needs its own");
+                }
+            }
             o.file("output").checkWritable();
         }
         // The model's declared inputs first: names and shapes are checked before anything large is read.

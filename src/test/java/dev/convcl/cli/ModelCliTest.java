@@ -65,6 +65,22 @@ class ModelCliTest {
         }
     }
 
+    /** Two --out naming one file, or an --out naming the model, are refused before anything is run or written. */
+    @Test
+    void outputsThatWouldOverwriteEachOtherOrTheModelAreRefused() throws IOException {
+        Path model = dir.resolve("m.onnx");
+        Files.copy(MODEL, model);
+        byte[] before = Files.readAllBytes(model);
+        Cli.Result same = Cli.run("run", "--model", model.toString(), "--input", INPUT.toString(), "--out",
+                "output=" + dir.resolve("y.npy"), "--out", "output=" + dir.resolve("./y.npy"), "--device", "cpu");
+        Cli.assertUsageError(same, "name the same file; each output needs its own");
+        Cli.Result overModel = Cli.run("run", "--model", model.toString(), "--input", INPUT.toString(), "--out",
+                dir.resolve("./m.onnx").toString(), "--device", "cpu");
+        Cli.assertUsageError(overModel, "is the --model file; an output must not overwrite the model");
+        assertArrayEquals(before, Files.readAllBytes(model), "the model was changed");
+        assertEquals(List.of("m.onnx"), Cli.names(dir), "nothing written");
+    }
+
     @Test
     void truncatedModel() throws IOException {
         byte[] all = Files.readAllBytes(MODEL);
