@@ -25,10 +25,11 @@
  *                      ResNet-18's 3x3/2 max pool of 64x112x112, 1.1 ms with runs of 16); 1 on
  *                      GPUs, whose neighbouring work-items must read neighbouring addresses
  *   VW                 1; or 4, 8 or 16 (the prelude's realv) with XR == OUT_W >= VW at stride 1
- *                      or 2: a work-item computes a whole row (CPU devices), the window's input
- *                      rows first reduced into one private row padded with the operation's
- *                      neutral, then every output in vectors from it, KW taps each (the last
- *                      vector overlaps the one before). Or XR == VW:
+ *                      or 2: a work-item computes a whole row (CPU devices), in vectors wherever
+ *                      every tap of the vector lies inside the input row and the row's edge
+ *                      outputs one by one (the direct form), or, on rows too short for any such
+ *                      vector, all in vectors from each window row staged in a private padded
+ *                      row (STAGED_ROWS); the last vector overlaps the one before. Or XR == VW:
  *                      the run is one vector (tests, strides above 2). In runs of one vector each
  *                      tap's XR inputs are then one vector load at stride 1, two loads and their
  *                      even lanes at stride 2, a gather otherwise or where the run's taps reach
@@ -74,7 +75,55 @@ inline realv pool_taps(const __global real* rp, const int x, const real neutral)
     return VLOAD(lanes);
 }
 
+/* One output, at column ox of the row whose first tap row is y0 (the scalar rule, for a row's edges). */
+inline real pool_one(const __global real* in, const int y0, const int ox)
+{
+    const int x0 = ox * SW - PW;
+#if POOL_MAX
+    real m = NEUTRAL_MAX;
+    for (int i = 0; i < KH; ++i) {
+        const int iy = y0 + i * DH;
+        for (int j = 0; j < KW; ++j) {
+            const int ix = x0 + j * DW;
+            if (iy >= 0 && iy < IN_H && ix >= 0 && ix < IN_W) {
+                const real t = in[iy * IN_W + ix];
+                m = t > m || t != t ? t : m;
+            }
+        }
+    }
+    return m;
+#else
+    real s = NEUTRAL_AVG;
+    int taps = 0;
+    for (int i = 0; i < KH; ++i) {
+        const int iy = y0 + i;
+        for (int j = 0; j < KW; ++j) {
+            const int ix = x0 + j;
+            if (iy >= 0 && iy < IN_H && ix >= 0 && ix < IN_W) {
+                s += in[iy * IN_W + ix];
+                ++taps;
+            }
+        }
+    }
+#if COUNT_INCLUDE_PAD
+    const int divisor = (min(y0 + KH, IN_H + PH_END) - y0) * (min(x0 + KW, IN_W + PW_END) - x0);
+#else
+    const int divisor = taps;
+#endif
+    return s / (real)divisor;
+#endif
+}
+
+/* Whole rows are staged (STAGED_ROWS) where the direct form, which loads each tap's vector from
+ * the input row itself, would have no vector whose taps all lie inside that row (rows of 17 or 8
+ * outputs with a 16-wide vector, say) and so would compute every output one by one. On longer
+ * rows the direct form loses only the edge outputs to pool_one and is faster than staging
+ * (Inception's 288x35x35 average pool, POCL on the Zen 5: 0.24-0.39 ms a call direct, 0.40-0.45
+ * staged). */
 #define WHOLE_ROWS (XR == OUT_W && SW <= 2)
+#define DIRECT_LO ((PW + SW - 1) / SW)
+#define DIRECT_REACH (IN_W - 1 - (SW == 1 ? VW - 1 : 2 * VW - 1) + PW - (KW - 1) * DW)
+#define STAGED_ROWS (DIRECT_REACH < 0 || DIRECT_REACH / SW < DIRECT_LO || OUT_W - VW < DIRECT_LO)
 #endif
 
 __kernel void pool2d(__global const real* restrict input,
@@ -115,97 +164,66 @@ __kernel void pool2d(__global const real* restrict input,
         sum += in[i];
     }
     out[0] = sum / (real)count;
-#elif VW > 1 && WHOLE_ROWS
-    /* A whole row, staged: the window's input rows are reduced into one private row first (the
-     * max, or the sum, of each column over the rows inside the image), padded with the
-     * operation's neutral (ROW_W columns: input column x at PW + x), and the outputs are then
-     * taken from it in vectors, KW taps each with no edge test: each tap is one load (two and
-     * their even lanes at stride 2); vectors at columns 0, VW, ... and a last one overlapping the
-     * one before (OUT_W >= VW; pooling twice writes the same values). An average divides each
-     * lane by its own window's count. Reducing the rows first does a window's KH x KW taps in
-     * KH - 1 + KW vector operations a column instead of KH x KW. Kernel medians on POCL (Zen 5,
-     * 2 threads), against taps read window row by window row (vectors from the input where
-     * their taps lay inside the row, the row's edge outputs one by one): ResNet's 3x3/2 max pool
-     * of 64x112x112 0.14-0.20 ms against 0.37-0.41, Inception's of 64x147x147 0.33-0.40 against
-     * 0.61-1.13 and of 768x17x17 0.11 against 0.20-0.23, its 3x3 average pools of 64x35x35 and
-     * 192x17x17 0.07-0.08 and 0.09-0.11 against 0.10 and 0.15-0.18; 288x35x35's max pool
-     * 0.13-0.15 against 0.12-0.20. (Output by output, 768x17x17's average pool took 0.68-0.89.) */
+#elif VW > 1 && WHOLE_ROWS && STAGED_ROWS
+    /* A short whole row (STAGED_ROWS): each input row of the window is staged in a private row, padded with
+     * the operation's neutral (ROW_W columns: input column x at PW + x), so that every tap of
+     * every vector of outputs is one load (two and their even lanes at stride 2) with no edge
+     * test; vectors at columns 0, VW, ... and a last one overlapping the one before (OUT_W >= VW;
+     * pooling twice writes the same values). An average divides each lane by its own window's
+     * count. (Output by output, the direct form below took 0.68-0.89 ms of kernel time for
+     * Inception's 768x17x17 3x3 average pool on POCL, Zen 5; staged 0.40.) */
     (void)ox0;
 #define NVEC ((OUT_W + VW - 1) / VW)
 #define ROW_W (OUT_W * SW + (KW - 1) * DW)
 #define NEUTRAL (POOL_MAX ? NEUTRAL_MAX : NEUTRAL_AVG)
+    realv acc[NVEC];
+    for (int v = 0; v < NVEC; ++v) {
+        acc[v] = (realv)(NEUTRAL);
+    }
     real row[ROW_W];
-    /* the window's rows inside the image: i in [iLo, iHi) */
-    const int iLo = y0 >= 0 ? 0 : (DH - 1 - y0) / DH;
-    const int iHi = IN_H - y0 > 0 ? min(KH, (IN_H - y0 + DH - 1) / DH) : 0;
-    const int rows_in = max(0, iHi - iLo);
-    /* the input's columns [0, n) go to [PW, PW + n); the rest of the row is padding */
-    const int n = min(IN_W, ROW_W - PW);
-    for (int b = 0; b < PW; ++b) {
-        row[b] = NEUTRAL;
-    }
-    for (int b = PW + n; b < ROW_W; ++b) {
-        row[b] = NEUTRAL;
-    }
-    if (rows_in == 0) {
-        for (int b = PW; b < PW + n; ++b) {
+    int rows_in = 0;
+    for (int i = 0; i < KH; ++i) {
+        const int iy = y0 + i * DH;
+        if (iy < 0 || iy >= IN_H) {
+            continue; /* a row of padding: the neutral for every tap */
+        }
+        ++rows_in;
+        const __global real* rp = in + iy * IN_W;
+        /* the input's columns [0, n) go to [PW, PW + n); the rest of the row is padding */
+        const int n = min(IN_W, ROW_W - PW);
+        for (int b = 0; b < PW; ++b) {
             row[b] = NEUTRAL;
         }
-    } else if (n >= VW) {
-        /* a vector of columns at a time, down the rows in registers; the last vector overlaps
-           the one before (it writes the same values) */
-        const __global real* rp = in + (y0 + iLo * DH) * IN_W;
-        for (int x = 0;; x += VW) {
-            const int xx = min(x, n - VW);
-            realv a = VLOAD(rp + xx);
-            for (int i = 1; i < rows_in; ++i) {
-                const realv t = VLOAD(rp + i * DH * IN_W + xx);
+        int x = 0;
+        for (; x + VW <= n; x += VW) {
+            VSTORE(VLOAD(rp + x), row + PW + x);
+        }
+        for (; x < n; ++x) {
+            row[PW + x] = rp[x];
+        }
+        for (int b = PW + n; b < ROW_W; ++b) {
+            row[b] = NEUTRAL;
+        }
+        for (int v = 0; v < NVEC; ++v) {
+            const int c = min(v * VW, OUT_W - VW);
+            realv a = acc[v];
+            for (int j = 0; j < KW; ++j) {
+                const real* tp = row + c * SW + j * DW;
+#if SW == 1
+                const realv t = VLOAD(tp);
+#else
+                const realv lo = VLOAD(tp);
+                const realv hi = VLOAD(tp + VW);
+                const realv t = (realv)(lo.even, hi.even);
+#endif
 #if POOL_MAX
                 a = select(a, t, (t > a) | (t != t)); /* NaN taken, and kept: nothing is > NaN */
 #else
                 a += t;
 #endif
             }
-            VSTORE(a, row + PW + xx);
-            if (xx == n - VW) {
-                break;
-            }
+            acc[v] = a;
         }
-    } else {
-        const __global real* rp = in + (y0 + iLo * DH) * IN_W;
-        for (int x = 0; x < n; ++x) {
-            real a = rp[x];
-            for (int i = 1; i < rows_in; ++i) {
-                const real t = rp[i * DH * IN_W + x];
-#if POOL_MAX
-                a = t > a || t != t ? t : a;
-#else
-                a += t;
-#endif
-            }
-            row[PW + x] = a;
-        }
-    }
-    realv acc[NVEC];
-    for (int v = 0; v < NVEC; ++v) {
-        const int c = min(v * VW, OUT_W - VW);
-        realv a = (realv)(NEUTRAL);
-        for (int j = 0; j < KW; ++j) {
-            const real* tp = row + c * SW + j * DW;
-#if SW == 1
-            const realv t = VLOAD(tp);
-#else
-            const realv lo = VLOAD(tp);
-            const realv hi = VLOAD(tp + VW);
-            const realv t = (realv)(lo.even, hi.even);
-#endif
-#if POOL_MAX
-            a = select(a, t, (t > a) | (t != t));
-#else
-            a += t;
-#endif
-        }
-        acc[v] = a;
     }
 #if !POOL_MAX
     real lane_ids[VW];
@@ -237,6 +255,61 @@ __kernel void pool2d(__global const real* restrict input,
 #undef NVEC
 #undef ROW_W
 #undef NEUTRAL
+#elif VW > 1 && WHOLE_ROWS
+    /* A whole row: vectors at columns [lo, c_hi] whose every tap load stays inside the input row
+     * (the last vector overlaps the one before it: pooling twice writes the same values), the
+     * outputs left at the row's edges one by one. */
+    (void)ox0;
+    const int lo = (PW + SW - 1) / SW;
+    const int reach = IN_W - 1 - (SW == 1 ? VW - 1 : 2 * VW - 1) + PW - (KW - 1) * DW;
+    const int c_hi = reach < 0 ? -1 : min(reach / SW, OUT_W - VW);
+    int hi = lo - 1;
+    if (c_hi >= lo) {
+        for (int c = lo;; c += VW) {
+            const int cc = min(c, c_hi);
+            const int x = cc * SW - PW;
+#if POOL_MAX
+            realv m = (realv)(NEUTRAL_MAX);
+            for (int i = 0; i < KH; ++i) {
+                const int iy = y0 + i * DH;
+                if (iy >= 0 && iy < IN_H) {
+                    for (int j = 0; j < KW; ++j) {
+                        const realv t = pool_taps(in + iy * IN_W, x + j * DW, NEUTRAL_MAX);
+                        m = select(m, t, (t > m) | (t != t));
+                    }
+                }
+            }
+            VSTORE(m, out + cc);
+#else
+            realv s = (realv)(NEUTRAL_AVG);
+            int rows_in = 0;
+            for (int i = 0; i < KH; ++i) {
+                const int iy = y0 + i;
+                if (iy >= 0 && iy < IN_H) {
+                    ++rows_in;
+                    for (int j = 0; j < KW; ++j) {
+                        s += pool_taps(in + iy * IN_W, x + j, NEUTRAL_AVG);
+                    }
+                }
+            }
+#if COUNT_INCLUDE_PAD
+            const int divisor = (min(y0 + KH, IN_H + PH_END) - y0) * KW;
+#else
+            const int divisor = rows_in * KW;
+#endif
+            VSTORE(s / (real)divisor, out + cc);
+#endif
+            if (cc == c_hi) {
+                break;
+            }
+        }
+        hi = c_hi + VW - 1;
+    }
+    for (int ox = 0; ox < OUT_W; ++ox) {
+        if (ox < lo || ox > hi) {
+            out[ox] = pool_one(in, y0, ox);
+        }
+    }
 #elif VW > 1
     const int xb = ox0 * SW - PW; /* lane 0's input column at tap column 0 */
 #if POOL_MAX
