@@ -30,6 +30,14 @@ import java.util.Set;
  * alias), then the {@link Patterns}, then one error listing every node that could not be imported.
  */
 final class Lowering {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Lowering.class);
+
+    /**
+     * The first pool node whose output PyTorch's ceil-mode rule shortened (a last window that would
+     * start in the padding dropped), or null: shape inference before ONNX 1.15, which wrote the
+     * declared output shapes of many exported files, kept that window.
+     */
+    private String ceilRuleNode;
 
     /** What an ONNX value is while importing. */
     sealed interface Val permits Act, Cst, Poison {
@@ -282,12 +290,31 @@ final class Lowering {
                 continue;
             }
             for (OnnxGraph.Output o : outputs) {
-                if (o.name().equals(v.getName()) && !Arrays.equals(declared, toLong(o.shape().dims()))) {
+                long[] computed = toLong(o.shape().dims());
+                if (o.name().equals(v.getName()) && !Arrays.equals(declared, computed)) {
+                    if (ceilRuleExplains(declared, computed)) {
+                        LOG.warn("{}: graph output {} is declared {} but the graph computes {}: pool {} drops a last"
+                                + " window that would start in the padding (ceil_mode; PyTorch's rule, and ONNX's"
+                                + " since 1.15), which the file's shape inference did not; the computed shape is used",
+                                source, Problem.quote(o.name()), Arrays.toString(declared), o.shape(),
+                                Problem.quote(ceilRuleNode));
+                        continue;
+                    }
                     throw new OnnxModelException(source + ": graph output " + Problem.quote(o.name()) + " is declared "
                             + Arrays.toString(declared) + " but the graph computes " + o.shape());
                 }
             }
         }
+    }
+
+    /**
+     * Whether a declared output shape that is not the computed one can come from shape inference
+     * without PyTorch's ceil-mode rule: some pool of the graph dropped a window by it, both shapes
+     * are 4-D with the same batch and channels, and the declared map is no smaller on either side.
+     */
+    private boolean ceilRuleExplains(long[] declared, long[] computed) {
+        return ceilRuleNode != null && declared.length == 4 && computed.length == 4 && declared[0] == computed[0]
+                && declared[1] == computed[1] && declared[2] >= computed[2] && declared[3] >= computed[3];
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -751,7 +778,18 @@ final class Lowering {
                     + "," + win.padRight());
         }
         Shape os = Shape.of(s.dim(0), s.dim(1), (int) oh, (int) ow);
+        if (ceilRuleNode == null && ceil
+                && (keptLastWindow(s.dim(2), win.kh(), win.strideH(), win.padTop(), win.padBottom(), win.dilH()) > oh
+                || keptLastWindow(s.dim(3), win.kw(), win.strideW(), win.padLeft(), win.padRight(), win.dilW()) > ow)) {
+            ceilRuleNode = current.irName();
+        }
         add(new PoolNode(nodeName(), kind, x.ir(), out, s, win, ceil, includePad, os));
+    }
+
+    /** A ceil-mode pool's output size without PyTorch's rule (what ONNX's shape inference gave before 1.15). */
+    private static long keptLastWindow(long in, int kernel, int stride, int padBegin, int padEnd, int dilation) {
+        long room = in + padBegin + padEnd - ((long) dilation * (kernel - 1) + 1);
+        return Math.floorDiv(room + stride - 1, stride) + 1;
     }
 
     /** PyTorch's rule, which keeps every window partly inside the input: each pad at most half the kernel's span. */

@@ -568,5 +568,37 @@ class OnnxHostileModelTest {
         OnnxBuilder b = new OnnxBuilder(13).input("x", 1, 2, 4, 4).node("Relu", "r", in("x"), out("y"))
                 .output("y", 1, 2, 4, 5);
         fails(b::read, "graph output 'y' is declared [1, 2, 4, 5] but the graph computes [1, 2, 4, 4]");
+        // a ceil-mode pool that keeps every window (no padding) explains nothing
+        OnnxBuilder c = new OnnxBuilder(13).input("x", 1, 2, 8, 8)
+                .node("MaxPool", "mp", in("x"), out("y"), ints("kernel_shape", 3, 3),
+                        ints("strides", 2, 2), i("ceil_mode", 1))
+                .output("y", 1, 2, 5, 4);
+        fails(c::read, "graph output 'y' is declared [1, 2, 5, 4] but the graph computes [1, 2, 4, 4]");
+    }
+
+    /**
+     * PyTorch's exports of a ceil-mode pool whose last window would start in the padding: PyTorch
+     * (and ONNX since 1.15) drop that window, the shape inference of older ONNX kept it and wrote
+     * one row more as the declared output. The model loads with the computed shape (a WARN says
+     * why); a declared shape the rule cannot explain (fewer rows, other channels) is still refused.
+     */
+    @Test
+    void aDeclaredShapeFromShapeInferenceWithoutTheCeilRuleIsUsedAsComputed() {
+        // 5 + 1 + 1 padded rows, kernel 2, stride 2: a fourth window would start at row 6, in the padding
+        OnnxGraph g = new OnnxBuilder(13).input("x", 1, 3, 5, 6)
+                .node("MaxPool", "mp", in("x"), out("p"), ints("kernel_shape", 2, 2),
+                        ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
+                .node("Relu", "r", in("p"), out("y")).output("y", 1, 3, 4, 4).read();
+        assertEquals(Shape.of(1, 3, 3, 4), g.outputs().get(0).shape());
+        OnnxBuilder fewer = new OnnxBuilder(13).input("x", 1, 3, 5, 6)
+                .node("MaxPool", "mp", in("x"), out("y"), ints("kernel_shape", 2, 2),
+                        ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
+                .output("y", 1, 3, 2, 4);
+        fails(fewer::read, "graph output 'y' is declared [1, 3, 2, 4] but the graph computes [1, 3, 3, 4]");
+        OnnxBuilder channels = new OnnxBuilder(13).input("x", 1, 3, 5, 6)
+                .node("MaxPool", "mp", in("x"), out("y"), ints("kernel_shape", 2, 2),
+                        ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
+                .output("y", 1, 4, 4, 4);
+        fails(channels::read, "graph output 'y' is declared [1, 4, 4, 4] but the graph computes [1, 3, 3, 4]");
     }
 }
