@@ -124,8 +124,8 @@ public final class Args {
     /**
      * Checks the tensors against {@code op}: each argument it takes is present (or in
      * {@code bound}, the roles a plan holds) with the required shape, no device tensor is closed,
-     * no other role is given, and the output shares no memory with an input (the same Java array,
-     * or the same device tensor). Reads no tensor's contents.
+     * no other role is given, the output is writable (not a read-only buffer) and shares no memory
+     * with an input (the same Java array, or the same device tensor). Reads no tensor's contents.
      *
      * @param op    the operation the tensors are for
      * @param bound roles that may be missing because a plan has them {@linkplain Plan#bind bound}

@@ -78,12 +78,11 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
      * @throws IllegalStateException    when this tensor or its engine is closed
      */
     public void upload(HostTensor src) {
-        checkOpen();
-        if (src == null || !Arrays.equals(src.shape(), shape)) {
-            throw new IllegalArgumentException("cannot upload " + src + " into " + this + ": the shapes differ");
-        }
         enterOrThrow();
         try {
+            if (src == null || !Arrays.equals(src.shape(), shape)) {
+                throw new IllegalArgumentException("cannot upload " + src + " into " + this + ": the shapes differ");
+            }
             engine.write(this, src);
         } finally {
             exit();
@@ -101,15 +100,14 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
      * @throws IllegalStateException    when this tensor or its engine is closed
      */
     public void download(HostTensor dst) {
-        checkOpen();
-        if (dst == null || !Arrays.equals(dst.shape(), shape)) {
-            throw new IllegalArgumentException("cannot download " + this + " into " + dst + ": the shapes differ");
-        }
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("cannot download " + this + " into " + dst + ": it must be writable");
-        }
         enterOrThrow();
         try {
+            if (dst == null || !Arrays.equals(dst.shape(), shape)) {
+                throw new IllegalArgumentException("cannot download " + this + " into " + dst + ": the shapes differ");
+            }
+            if (dst.isReadOnly()) {
+                throw new IllegalArgumentException("cannot download " + this + " into " + dst + ": it must be writable");
+            }
             engine.read(this, dst);
         } finally {
             exit();
@@ -151,40 +149,48 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
 
     /**
      * Releases the device memory; idempotent. Does not wait for the device: work already queued on
-     * the tensor still completes (the device frees the memory after it). A call that another thread
-     * is making with this tensor at that moment (a plan queuing its work, an upload, a download)
-     * finishes first; a later call is refused.
+     * the tensor still completes (the device frees the memory after it). It does wait, every call
+     * of it, for the calls other threads are making with this tensor at that moment to hand its
+     * memory to the backend (a plan queuing its work, an upload, a download, which waits for the
+     * work queued on the engine), so it may block that long, and does not give way to an interrupt
+     * (the interrupt status is kept); a call started after it is refused.
      */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            awaitNoCalls();
+        boolean first = closed.compareAndSet(false, true);
+        awaitOtherThreadsCalls();
+        if (first) {
             memory.close();
             engine.tensorClosed(this);
         }
     }
 
-    /** Calls handing this tensor's memory to the backend now (guarded by this). */
-    private int calls;
+    /** Calls handing this tensor's memory to the backend now, by thread (guarded by this). */
+    private final java.util.Map<Thread, Integer> calls = new java.util.HashMap<>();
 
     /**
      * Marks the start of a call that hands this tensor's memory to the backend, so that
      * {@link #close()} on another thread waits for it instead of releasing the memory under it
-     * (POCL aborted the process when a kernel was queued on a released buffer).
+     * (POCL aborted the process when a kernel was queued on a released buffer). A thread already
+     * inside such a call may enter again after a close began (a plan that downloads a device input
+     * it holds: a RoI check, a fall-back to the CPU path).
      *
-     * @return false, counting nothing, once the tensor is closed
+     * @return false, counting nothing, once the tensor is closed (and this thread holds it not)
      */
     synchronized boolean enter() {
-        if (closed.get()) {
+        Thread me = Thread.currentThread();
+        if (closed.get() && !calls.containsKey(me)) {
             return false;
         }
-        calls++;
+        calls.merge(me, 1, Integer::sum);
         return true;
     }
 
     /** The end of a call {@link #enter} let start. */
     synchronized void exit() {
-        if (--calls == 0) {
+        Thread me = Thread.currentThread();
+        if (calls.merge(me, -1, Integer::sum) == 0) {
+            calls.remove(me);
             notifyAll();
         }
     }
@@ -195,9 +201,11 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
         }
     }
 
-    private synchronized void awaitNoCalls() {
+    /** Waits until no thread but this one is inside a call with this tensor. */
+    private synchronized void awaitOtherThreadsCalls() {
+        Thread me = Thread.currentThread();
         boolean interrupted = false;
-        while (calls > 0) {
+        while (calls.size() > (calls.containsKey(me) ? 1 : 0)) {
             try {
                 wait();
             } catch (InterruptedException e) {
@@ -209,6 +217,7 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
         }
     }
 
+
     Memory memory() {
         return memory;
     }
@@ -219,12 +228,6 @@ public final class DeviceTensor implements Tensor, AutoCloseable {
 
     void written(long epoch) {
         writtenAt = epoch;
-    }
-
-    void checkOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("device tensor " + this + " is closed");
-        }
     }
 
     /**

@@ -734,8 +734,10 @@ public final class Engine implements AutoCloseable {
      * that would use the device or plan ({@link #plan}, {@link #compile}, {@link #execute},
      * {@link #allocate}, {@link #upload}, {@link #finish}, {@link #implementations},
      * {@link #configs}, the one-shot calls) throw {@link IllegalStateException}; {@link #stats},
-     * {@link #deviceName}, {@link #backend} and {@link #isClosed} still answer. Do not call it
-     * while another thread is inside {@link #plan} or a one-shot call.
+     * {@link #deviceName}, {@link #backend} and {@link #isClosed} still answer. Closing a device
+     * tensor waits for the uploads and downloads other threads are making with it. Do not call it
+     * while another thread is inside {@link #plan}, a one-shot call or {@link CompiledGraph#run}
+     * (a compiled graph's own tensors are not waited for).
      */
     @Override
     public void close() {

@@ -15,7 +15,8 @@ import java.util.Arrays;
  * product of its shape; the factory methods reject anything else with the two numbers named.
  * Passing a host tensor to a plan on an OpenCL device copies it to the device (and an output back)
  * on every call; keep tensors on the device with {@link DeviceTensor} to avoid that. On the CPU
- * path plans read and write host tensors in place.
+ * path plans read and write {@code float[]}-backed host tensors in place, and copy buffer-backed
+ * ones in and out.
  *
  * <pre>{@code
  * HostTensor x = Tensor.of(pixels, 1, 3, 224, 224);   // a view of pixels, no copy
@@ -188,6 +189,7 @@ public final class HostTensor implements Tensor {
      *
      * @param src exactly {@link #size()} values, row-major; read
      * @throws IllegalArgumentException when {@code src} has another length
+     * @throws java.nio.ReadOnlyBufferException when the tensor wraps a read-only buffer ({@link #isReadOnly})
      */
     public void copyFrom(float[] src) {
         if (src.length != size()) {

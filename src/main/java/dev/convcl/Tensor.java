@@ -75,7 +75,11 @@ public sealed interface Tensor permits HostTensor, DeviceTensor {
      * shape: element 0 is the buffer's current position. Later changes to the buffer's position or
      * limit do not affect the tensor.
      *
-     * @param buffer the elements, row-major; a direct buffer avoids a copy for native data
+     * @param buffer the elements, row-major; any byte order, heap or direct, read-only for inputs
+     *               only. On an OpenCL device a direct buffer in the native byte order
+     *               ({@code .order(ByteOrder.nativeOrder())}) or a heap one is handed to the driver
+     *               as is; any other (Java's default big-endian direct buffer, a view of a byte
+     *               array, a read-only buffer) goes through a copy on each transfer
      * @param shape  the dimensions, outermost first
      * @return a host tensor backed by the buffer's contents
      * @throws IllegalArgumentException when {@code buffer} is null, the shape is invalid or does not

@@ -97,15 +97,29 @@ class HostBuffersTest {
             d.download(dst);
             assertArrayEquals(values, dst.toArray(), kind + " downloaded");
         }
-        if (kind == Kind.HEAP_AT_OFFSET) {
-            HostTensor dst = kind.zeros(30);
+        if (kind == Kind.HEAP_AT_OFFSET || kind == Kind.DIRECT_LITTLE_ENDIAN_AT_OFFSET) {
+            // the buffer's elements outside the tensor (4 before and 3 after, or 3 before and 2 after) keep the fence
+            FloatBuffer whole = kind.make.apply(30);
+            HostTensor dst = Tensor.wrap(whole, 30);
+            FloatBuffer all;
+            int before;
+            if (kind == Kind.HEAP_AT_OFFSET) {
+                all = FloatBuffer.wrap(whole.array());
+                before = 4;
+            } else {
+                all = whole.duplicate();
+                all.limit(all.capacity()).position(0);
+                before = 3;
+            }
             try (DeviceTensor d = engine.upload(Tensor.of(values.clone(), 30))) {
                 d.download(dst);
             }
-            float[] whole = dst.buffer().array();
-            for (int i = 0; i < whole.length; i++) {
-                if (i < 4 || i >= 34) {
-                    assertEquals(FENCE, whole[i], "element " + i + " of the array, outside the tensor, was written");
+            for (int i = 0; i < all.limit(); i++) {
+                boolean inside = i >= before && i < before + 30;
+                if (inside) {
+                    assertEquals(values[i - before], all.get(i), kind + ": element " + i + " of the buffer");
+                } else {
+                    assertEquals(FENCE, all.get(i), kind + ": element " + i + " of the buffer, outside the tensor, was written");
                 }
             }
         }
@@ -157,6 +171,47 @@ class HostBuffersTest {
                 assertTrue(down.getMessage().endsWith("(read-only): it must be writable"), down.getMessage());
             }
         }
+    }
+
+    /**
+     * A thread inside a call with a device tensor (entered, as a plan is while it queues work) keeps
+     * it: close() on other threads, every one of them, waits until that call ends; the holding
+     * thread may still use the tensor (a plan downloading a device input it holds), other threads
+     * may not.
+     */
+    @ParameterizedTest(name = "[{0}]")
+    @EnumSource(Target.class)
+    void aCloseWaitsForTheCallsInsideTheTensor(Target target) throws InterruptedException {
+        Engine engine = ENGINES.get(target);
+        float[] values = Tensors.floats(new SplittableRandom(4), 12, 1);
+        DeviceTensor x = engine.upload(Tensor.of(values.clone(), 12));
+        assertTrue(x.enter());
+        Thread first = new Thread(x::close);
+        Thread second = new Thread(x::close);
+        first.start();
+        while (!x.isClosed()) {
+            Thread.onSpinWait();
+        }
+        second.start();
+        Thread.sleep(100);
+        assertTrue(first.isAlive() && second.isAlive(), "a close() returned while a call was inside the tensor");
+        assertArrayEquals(values, x.toArray(), "the holding thread's own call");
+        AtomicReference<Throwable> other = new AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            try {
+                x.toArray();
+            } catch (Throwable t) {
+                other.set(t);
+            }
+        });
+        reader.start();
+        reader.join(10_000);
+        assertTrue(other.get() instanceof IllegalStateException, "another thread's call after close(): " + other.get());
+        x.exit();
+        first.join(10_000);
+        second.join(10_000);
+        assertTrue(!first.isAlive() && !second.isAlive(), "close() did not return once the call ended");
+        assertThrows(IllegalStateException.class, x::toArray);
     }
 
     /**

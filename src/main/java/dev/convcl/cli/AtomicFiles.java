@@ -108,6 +108,28 @@ final class AtomicFiles {
     }
 
     /**
+     * The file that writing {@code target} replaces, as one canonical path (its folder's links
+     * resolved), so that two targets naming one file compare equal; empty for a target written in
+     * place ({@link #isSpecial}: {@code /dev/null}, a pipe), which several outputs may share.
+     */
+    static java.util.Optional<Path> replaces(Path target) {
+        try {
+            Path abs = target.toAbsolutePath().normalize();
+            if (isSpecial(abs)) {
+                return java.util.Optional.empty();
+            }
+            Path r = resolved(abs).normalize();
+            Path parent = r.getParent();
+            if (parent != null && Files.exists(parent)) {
+                r = parent.toRealPath().resolve(r.getFileName());
+            }
+            return java.util.Optional.of(r);
+        } catch (IOException e) {
+            return java.util.Optional.of(target.toAbsolutePath().normalize());
+        }
+    }
+
+    /**
      * Whether {@code abs} is written in place rather than replaced: it exists and is neither a
      * regular file nor a folder (a device, a pipe, a socket), or it is a link into {@code /proc}
      * ({@code /dev/stdout}: the caller's own output, which may be a file its shell opened).

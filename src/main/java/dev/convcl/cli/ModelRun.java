@@ -31,16 +31,14 @@ final class ModelRun {
     private final PrintWriter out;
     private final PrintWriter err;
 
-    /** Whether {@code a} and {@code b} are one file: the same file where both exist, else the same absolute path. */
+    /**
+     * Whether writing {@code a} would replace the file {@code b} names (or writing {@code b}
+     * replaces; links followed, even to a file not made yet): never for targets written in place
+     * such as {@code /dev/null}, which several outputs may share.
+     */
     static boolean sameFile(Path a, Path b) {
-        try {
-            if (java.nio.file.Files.exists(a) && java.nio.file.Files.exists(b)) {
-                return java.nio.file.Files.isSameFile(a, b);
-            }
-        } catch (java.io.IOException e) {
-            // compared by path below
-        }
-        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+        java.util.Optional<Path> ra = AtomicFiles.replaces(a), rb = AtomicFiles.replaces(b);
+        return ra.isPresent() && rb.isPresent() && ra.get().equals(rb.get());
     }
 
     ModelRun(Path model, List<String> inputs, List<String> outs, DeviceChoice device, PrintWriter out, PrintWriter err) {

@@ -17,7 +17,8 @@ import java.util.Optional;
  * spent no further candidate starts, except the defaults and the tuning file's tile for the class,
  * but the candidates started are still timed, two calls a round, so a class can take longer by
  * their timing), set by {@value #SECONDS_PROPERTY} or {@value #SECONDS_ENV} (read, and refused unless a positive, finite
- * number, at every plan of a tuned family while tuning is on, whether or not its class needs tuning). A class is tried once
+ * number, at every plan of a tuned family made without an explicit configuration while tuning is on,
+ * whether or not its class needs tuning). A class is tried once
  * per backend even when no candidate wins. Where the budget ran out before every candidate was
  * tried, the entry keeps the candidates left out ({@link TuningTable.Entry#untried}), and a later
  * first use (a new backend, typically the next process) takes the class up again, those right

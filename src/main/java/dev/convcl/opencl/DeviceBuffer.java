@@ -250,11 +250,15 @@ public final class DeviceBuffer implements Memory {
      * buffer's array from the buffer's offset in it (JOCL's {@code Pointer.to(Buffer)} starts a heap
      * buffer at its array's element 0, whatever the buffer's offset: a buffer wrapped from position
      * 4 of an array was read and written from element 0); otherwise (a buffer of the other byte
-     * order, a read-only one, a view of a byte array) a copy, whose values {@link #finish} puts
-     * into the tensor after a read.
+     * order, a read-only heap one, a view of a byte array) a copy, whose values {@link #finish}
+     * puts into the tensor after a read. A read-only tensor is never read into: callers refuse it
+     * as an output first, and this refuses it again.
      */
     record HostView(Pointer pointer, float[] copy) {
         static HostView of(HostTensor t, boolean toDevice) {
+            if (!toDevice && t.isReadOnly()) {
+                throw new IllegalArgumentException("cannot read into " + t + ": it must be writable");
+            }
             if (t.hasArray()) {
                 return new HostView(Pointer.to(t.array()), null);
             }

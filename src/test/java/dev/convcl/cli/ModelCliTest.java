@@ -81,6 +81,18 @@ class ModelCliTest {
         assertEquals(List.of("m.onnx"), Cli.names(dir), "nothing written");
     }
 
+    /** What counts as one file: links (also to a file not made yet) and ./ forms do; /dev/null, written in place, never. */
+    @Test
+    void sameFileFollowsLinksAndLetsOutputsShareDevNull() throws IOException {
+        Path y = dir.resolve("y.npy");
+        Path link = dir.resolve("link.npy");
+        Files.createSymbolicLink(link, y.getFileName()); // dangling: y.npy is not made yet
+        assertTrue(ModelRun.sameFile(y, link));
+        assertTrue(ModelRun.sameFile(dir.resolve("sub/../y.npy"), y));
+        assertFalse(ModelRun.sameFile(y, dir.resolve("z.npy")));
+        assertFalse(ModelRun.sameFile(Path.of("/dev/null"), Path.of("/dev/null")));
+    }
+
     @Test
     void truncatedModel() throws IOException {
         byte[] all = Files.readAllBytes(MODEL);

@@ -218,6 +218,8 @@ class TunedPlansOpenClTest {
         try (Engine engine = OpenClTestDevice.engine()) {
             algorithm(engine, DENSE); // tunes the class to completion
         }
+        assertTrue(TuningTable.load(device).complete(KernelFamily.GEMM, DENSE),
+                "the class must need no tuning for this test to mean anything");
         for (String bad : List.of("0", "-1", "five", "NaN", "1e400")) {
             System.setProperty(AutoTune.SECONDS_PROPERTY, bad);
             try (Engine engine = OpenClTestDevice.engine()) {
