@@ -73,7 +73,7 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
             case "opencl":
                 return OPENCL;
             default:
-                if (v.startsWith("opencl:")) {
+                if (v.startsWith("opencl:") && v.substring("opencl:".length()).matches("[0-9]+")) {
                     try {
                         int idx = Integer.parseInt(v.substring("opencl:".length()));
                         if (idx >= 0) {

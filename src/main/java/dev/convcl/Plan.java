@@ -169,6 +169,9 @@ public final class Plan implements AutoCloseable {
      */
     public synchronized void bind(Arg role, Tensor t) {
         ensureOpen();
+        if (role == null) {
+            throw new IllegalArgumentException("the role to bind must not be null");
+        }
         ArgSpec spec = specs.get(role);
         if (spec == null || role.isOutput()) {
             throw new IllegalArgumentException("op=" + op.name() + " has no input '" + (role == null ? null

@@ -39,5 +39,10 @@ class DeviceChoiceTest {
         assertEquals(new DeviceChoice(DeviceChoice.Kind.OPENCL, 2147483647), DeviceChoice.parse("opencl:2147483647"));
         e = assertThrows(IllegalArgumentException.class, () -> DeviceChoice.parse("opencl:-1"));
         assertEquals("device 'opencl:-1' is not one of auto, cpu, opencl, opencl:N (N >= 0)", e.getMessage());
+        // N is ASCII digits only, as documented: no sign, no other script's digits (Integer.parseInt takes both)
+        for (String loose : new String[] {"opencl:+1", "opencl:\u0663", "opencl: 1"}) {
+            e = assertThrows(IllegalArgumentException.class, () -> DeviceChoice.parse(loose), loose);
+            assertEquals("device '" + loose + "' is not one of auto, cpu, opencl, opencl:N (N >= 0)", e.getMessage());
+        }
     }
 }

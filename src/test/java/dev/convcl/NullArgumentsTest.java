@@ -46,6 +46,7 @@ class NullArgumentsTest {
              Plan plan = engine.plan(Problems.parse("op=conv2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 pad=1 bias=1"))) {
             refused("the input must not be null", () -> net.run((HostTensor) null));
             refused("weight tensor to bind must not be null", () -> plan.bind(Arg.WEIGHTS, null));
+            refused("the role to bind must not be null", () -> plan.bind(null, Tensor.zeros(4, 4, 3, 3)));
         }
     }
 }

@@ -45,6 +45,9 @@ final class AtomicFiles {
      * target's name; null when it can be.
      */
     static String writeProblem(Path target) {
+        if (target.toString().isEmpty()) {
+            return "is empty; a file name is needed";
+        }
         Path abs;
         try {
             abs = resolved(target);

@@ -134,6 +134,15 @@ final class Lowering {
             }
         }
         List<OnnxGraph.Output> outputs = new ArrayList<>();
+        if (g.getOutputCount() == 0) {
+            throw new OnnxModelException(source + ": the model's graph declares no output");
+        }
+        java.util.Set<String> outputNames = new java.util.HashSet<>();
+        for (ValueInfoProto o : g.getOutputList()) {
+            if (!outputNames.add(o.getName())) {
+                throw new OnnxModelException(source + ": graph output " + Problem.quote(o.getName()) + " is declared twice");
+            }
+        }
         for (ValueInfoProto o : g.getOutputList()) {
             Val v = values.get(o.getName());
             if (v instanceof Act a) {
@@ -143,7 +152,8 @@ final class Lowering {
             }
         }
         if (!problems.isEmpty()) {
-            throw new OnnxModelException(source + ": " + problems.size() + " node(s) cannot be imported: "
+            throw new OnnxModelException(source + ": " + problems.size() + (problems.size() == 1 ? " node" : " nodes")
+                    + " cannot be imported: "
                     + String.join("; ", problems));
         }
         if (options.inputShapes().isEmpty()) {
