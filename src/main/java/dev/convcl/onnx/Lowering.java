@@ -33,11 +33,11 @@ final class Lowering {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Lowering.class);
 
     /**
-     * The first pool node whose output PyTorch's ceil-mode rule shortened (a last window that would
-     * start in the padding dropped), or null: shape inference before ONNX 1.15, which wrote the
-     * declared output shapes of many exported files, kept that window.
+     * The pools whose output PyTorch's ceil-mode rule shortened (a last window that would start in
+     * the padding dropped), by output value, with their node's name: shape inference before ONNX
+     * 1.15, which wrote the declared output shapes of many exported files, kept that window.
      */
-    private String ceilRuleNode;
+    private final Map<String, String> ceilRulePools = new java.util.HashMap<>();
 
     /** What an ONNX value is while importing. */
     sealed interface Val permits Act, Cst, Poison {
@@ -283,6 +283,32 @@ final class Lowering {
     }
 
     private void checkDeclaredOutputs(GraphProto g, List<OnnxGraph.Output> outputs) {
+        // for each value: how many ceil-rule pools lie on its longest path from the inputs, and the
+        // first of them (the nodes are in order: a node's inputs come before it)
+        Map<String, Integer> rulePools = new java.util.HashMap<>();
+        Map<String, String> firstPool = new java.util.HashMap<>();
+        if (!ceilRulePools.isEmpty()) {
+            for (Object o : work) {
+                Node n = (Node) o;
+                int d = 0;
+                String via = null;
+                for (String in : n.inputs()) {
+                    if (rulePools.getOrDefault(in, 0) > d) {
+                        d = rulePools.get(in);
+                        via = firstPool.get(in);
+                    }
+                }
+                String pool = n instanceof PoolNode ? ceilRulePools.get(n.output()) : null;
+                if (pool != null) {
+                    d++;
+                    via = via != null ? via : pool;
+                }
+                if (d > 0) {
+                    rulePools.put(n.output(), d);
+                    firstPool.put(n.output(), via);
+                }
+            }
+        }
         for (ValueInfoProto v : g.getOutputList()) {
             if (!v.getType().hasTensorType() || !v.getType().getTensorType().hasShape()) {
                 continue;
@@ -302,12 +328,13 @@ final class Lowering {
             for (OnnxGraph.Output o : outputs) {
                 long[] computed = toLong(o.shape().dims());
                 if (o.name().equals(v.getName()) && !Arrays.equals(declared, computed)) {
-                    if (ceilRuleExplains(declared, computed)) {
+                    int pools = rulePools.getOrDefault(o.value(), 0);
+                    if (ceilRuleExplains(declared, computed, pools)) {
                         LOG.warn("{}: graph output {} is declared {} but the graph computes {}: pool {} drops a last"
                                 + " window that would start in the padding (ceil_mode; PyTorch's rule, and ONNX's"
                                 + " since 1.15), which the file's shape inference did not; the computed shape is used",
                                 source, Problem.quote(o.name()), Arrays.toString(declared), o.shape(),
-                                Problem.quote(ceilRuleNode));
+                                Problem.quote(firstPool.get(o.value())));
                         continue;
                     }
                     throw new OnnxModelException(source + ": graph output " + Problem.quote(o.name()) + " is declared "
@@ -319,12 +346,22 @@ final class Lowering {
 
     /**
      * Whether a declared output shape that is not the computed one can come from shape inference
-     * without PyTorch's ceil-mode rule: some pool of the graph dropped a window by it, both shapes
-     * are 4-D with the same batch and channels, and the declared map is no smaller on either side.
+     * without PyTorch's ceil-mode rule: {@code pools} pools that dropped a window by it lie on the
+     * output's path, both shapes are 4-D with the same batch and channels, and the declared map is
+     * larger on each side by at most one window a pool (each drops at most one).
      */
-    private boolean ceilRuleExplains(long[] declared, long[] computed) {
-        return ceilRuleNode != null && declared.length == 4 && computed.length == 4 && declared[0] == computed[0]
-                && declared[1] == computed[1] && declared[2] >= computed[2] && declared[3] >= computed[3];
+    private static boolean ceilRuleExplains(long[] declared, long[] computed, int pools) {
+        if (pools == 0 || declared.length != 4 || computed.length != 4 || declared[0] != computed[0]
+                || declared[1] != computed[1]) {
+            return false;
+        }
+        for (int i = 2; i < 4; i++) {
+            long extra = declared[i] - computed[i];
+            if (extra < 0 || extra > pools) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -788,10 +825,9 @@ final class Lowering {
                     + "," + win.padRight());
         }
         Shape os = Shape.of(s.dim(0), s.dim(1), (int) oh, (int) ow);
-        if (ceilRuleNode == null && ceil
-                && (keptLastWindow(s.dim(2), win.kh(), win.strideH(), win.padTop(), win.padBottom(), win.dilH()) > oh
+        if (ceil && (keptLastWindow(s.dim(2), win.kh(), win.strideH(), win.padTop(), win.padBottom(), win.dilH()) > oh
                 || keptLastWindow(s.dim(3), win.kw(), win.strideW(), win.padLeft(), win.padRight(), win.dilW()) > ow)) {
-            ceilRuleNode = current.irName();
+            ceilRulePools.put(out, current.irName());
         }
         add(new PoolNode(nodeName(), kind, x.ir(), out, s, win, ceil, includePad, os));
     }

@@ -611,5 +611,17 @@ class OnnxHostileModelTest {
                         ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
                 .output("y", 1, 4, 4, 4);
         fails(channels::read, "graph output 'y' is declared [1, 4, 4, 4] but the graph computes [1, 3, 3, 4]");
+        // more rows than one dropped window a pool explains
+        OnnxBuilder far = new OnnxBuilder(13).input("x", 1, 3, 5, 6)
+                .node("MaxPool", "mp", in("x"), out("y"), ints("kernel_shape", 2, 2),
+                        ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
+                .output("y", 1, 3, 100, 4);
+        fails(far::read, "graph output 'y' is declared [1, 3, 100, 4] but the graph computes [1, 3, 3, 4]");
+        // an output off the pool's path is not excused by it
+        OnnxBuilder beside = new OnnxBuilder(13).input("x", 1, 3, 5, 6)
+                .node("MaxPool", "mp", in("x"), out("p"), ints("kernel_shape", 2, 2),
+                        ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
+                .node("Relu", "r", in("x"), out("q")).output("p", 1, 3, 4, 4).output("q", 1, 3, 6, 6);
+        fails(beside::read, "graph output 'q' is declared [1, 3, 6, 6] but the graph computes [1, 3, 5, 6]");
     }
 }
