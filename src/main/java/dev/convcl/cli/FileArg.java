@@ -131,7 +131,7 @@ record FileArg(String role, String flag, Path path) {
     /** The role, path and flag: {@code input x.npy (--input)}. */
     @Override
     public String toString() {
-        return role + " " + path + " (" + flag + ")";
+        return role + " " + (path.toString().isEmpty() ? "''" : path) + " (" + flag + ")";
     }
 
     /** What went wrong, in words, without the path (the caller names the file). */

@@ -204,7 +204,7 @@ class RunCommandTest {
                 "weight " + folder + " (--weight): is a folder; --weight takes a file");
         assertFailsWith(with(ok, "--bias", folder.toString()), "bias " + folder + " (--bias): is a folder; --bias takes a file");
         assertFailsWith(with(ok, "--out", folder.toString()), "output " + folder + " (--out): is a folder; a file name is needed");
-        assertFailsWith(with(ok, "--out", ""), "output  (--out): is empty; a file name is needed");
+        assertFailsWith(with(ok, "--out", ""), "output '' (--out): is empty; a file name is needed");
         Path noDir = dir.resolve("no/such/dir/y.npy");
         assertFailsWith(with(ok, "--out", noDir.toString()),
                 "output " + noDir + " (--out): its folder " + dir.resolve("no/such/dir") + " does not exist");
