@@ -439,7 +439,7 @@ public final class Plan implements AutoCloseable {
 
     private void ensureOpen() {
         if (closed) {
-            throw new IllegalStateException("plan is closed: " + op);
+            throw new IllegalStateException("plan is closed" + (engine.isClosed() ? " (its engine was closed)" : "") + ": " + op);
         }
     }
 

@@ -152,6 +152,7 @@ class DeviceTensorTest {
     @EnumSource(Target.class)
     void closingTheEngineClosesItsTensors(Target target) {
         Engine engine = target.open();
+        Plan plan = engine.plan(dev.convcl.Conv2d.builder().input(1, 2, 4, 4).output(2).kernel(3, 3).build());
         DeviceTensor t = engine.allocate(3, 4);
         DeviceTensor u = engine.upload(Tensor.zeros(2));
         u.close();
@@ -168,6 +169,9 @@ class DeviceTensorTest {
         // Nothing reaches the released device: finish() on a closed OpenCL engine crashed the JVM
         // in clFinish on the freed queue.
         assertTrue(assertThrows(IllegalStateException.class, engine::finish).getMessage().contains("closed"));
+        String planClosed = assertThrows(IllegalStateException.class, () -> plan.bind(Arg.WEIGHTS,
+                Tensor.zeros(2, 2, 3, 3))).getMessage();
+        assertTrue(planClosed.startsWith("plan is closed (its engine was closed): op=conv2d"), planClosed);
         dev.convcl.Conv2d op = dev.convcl.Conv2d.builder().input(1, 2, 4, 4).output(2).kernel(3, 3).build();
         assertThrows(IllegalStateException.class, () -> engine.implementations(op));
         assertThrows(IllegalStateException.class, () -> engine.configs(op, "x"));
