@@ -156,8 +156,11 @@ final class Lowering {
                     + " cannot be imported: "
                     + String.join("; ", problems));
         }
-        if (options.inputShapes().isEmpty()) {
-            checkDeclaredOutputs(g, outputs);
+        // Given input shapes that change a dimension the file fixes make its declared outputs moot;
+        // ones that only fill symbolic dimensions (a dynamic batch) leave the fixed output dimensions
+        // meaningful, but a file may fix one that follows a symbolic input (a batch of 1): warned of.
+        if (!overridesFixedDimension) {
+            checkDeclaredOutputs(g, outputs, options.inputShapes().isEmpty());
         }
         List<Node> ir = new ArrayList<>(work.size());
         for (Object o : work) {
@@ -196,6 +199,9 @@ final class Lowering {
 
     // ---------------------------------------------------------------------------------------------
     // Inputs
+
+    /** Whether a given input shape changed a dimension the file declares as a number. */
+    private boolean overridesFixedDimension;
 
     private List<OnnxGraph.Input> inputs(GraphProto g, GraphCheck check) {
         Set<String> runtime = new HashSet<>();
@@ -241,6 +247,14 @@ final class Lowering {
                             + ", has " + given.length + " dimensions; the model declares " + sp.getDimCount() + " "
                             + declared);
                 }
+                if (t.getTensorType().hasShape()) {
+                    TensorShapeProto sp = t.getTensorType().getShape();
+                    for (int i = 0; i < given.length; i++) {
+                        overridesFixedDimension |= sp.getDim(i).hasDimValue() && sp.getDim(i).getDimValue() != given[i];
+                    }
+                } else {
+                    overridesFixedDimension = true;
+                }
                 dims = given;
             } else {
                 if (!t.getTensorType().hasShape()) {
@@ -282,7 +296,13 @@ final class Lowering {
         return out;
     }
 
-    private void checkDeclaredOutputs(GraphProto g, List<OnnxGraph.Output> outputs) {
+    /**
+     * Compares each graph output's declared shape, where the file gives one, with the computed one,
+     * dimension by dimension where the file fixes a number: a difference PyTorch's ceil-mode rule
+     * explains is warned of; any other is refused when {@code strict} (the file's own input
+     * shapes), else warned of (symbolic input dimensions were filled in).
+     */
+    private void checkDeclaredOutputs(GraphProto g, List<OnnxGraph.Output> outputs, boolean strict) {
         // for each value: how many ceil-rule pools lie on its longest path from the inputs, and the
         // first of them (the nodes are in order: a node's inputs come before it)
         Map<String, Integer> rulePools = new java.util.HashMap<>();
@@ -314,31 +334,32 @@ final class Lowering {
                 continue;
             }
             TensorShapeProto sp = v.getType().getTensorType().getShape();
-            long[] declared = new long[sp.getDimCount()];
+            long[] declared = new long[sp.getDimCount()]; // -1: symbolic
+            List<String> shown = new ArrayList<>();
             for (int i = 0; i < declared.length; i++) {
-                if (!sp.getDim(i).hasDimValue()) {
-                    declared = null;
-                    break;
-                }
-                declared[i] = sp.getDim(i).getDimValue();
-            }
-            if (declared == null) {
-                continue;
+                TensorShapeProto.Dimension d = sp.getDim(i);
+                declared[i] = d.hasDimValue() ? d.getDimValue() : -1;
+                shown.add(d.hasDimValue() ? Long.toString(d.getDimValue()) : d.hasDimParam() ? d.getDimParam() : "?");
             }
             for (OnnxGraph.Output o : outputs) {
                 long[] computed = toLong(o.shape().dims());
-                if (o.name().equals(v.getName()) && !Arrays.equals(declared, computed)) {
+                if (o.name().equals(v.getName()) && !fixedDimensionsMatch(declared, computed)) {
                     int pools = rulePools.getOrDefault(o.value(), 0);
                     if (ceilRuleExplains(declared, computed, pools)) {
                         LOG.warn("{}: graph output {} is declared {} but the graph computes {}: pool {} drops a last"
                                 + " window that would start in the padding (ceil_mode; PyTorch's rule, and ONNX's"
                                 + " since 1.15), which the file's shape inference did not; the computed shape is used",
-                                source, Problem.quote(o.name()), Arrays.toString(declared), o.shape(),
+                                source, Problem.quote(o.name()), shown, o.shape(),
                                 Problem.quote(firstPool.get(o.value())));
                         continue;
                     }
+                    if (!strict) {
+                        LOG.warn("{}: graph output {} is declared {} but the graph computes {} with the input shapes"
+                                + " given; the computed shape is used", source, Problem.quote(o.name()), shown, o.shape());
+                        continue;
+                    }
                     throw new OnnxModelException(source + ": graph output " + Problem.quote(o.name()) + " is declared "
-                            + Arrays.toString(declared) + " but the graph computes " + o.shape());
+                            + shown + " but the graph computes " + o.shape());
                 }
             }
         }
@@ -351,13 +372,26 @@ final class Lowering {
      * larger on each side by at most one window a pool (each drops at most one).
      */
     private static boolean ceilRuleExplains(long[] declared, long[] computed, int pools) {
-        if (pools == 0 || declared.length != 4 || computed.length != 4 || declared[0] != computed[0]
-                || declared[1] != computed[1]) {
+        if (pools == 0 || declared.length != 4 || computed.length != 4 || declared[0] >= 0 && declared[0] != computed[0]
+                || declared[1] >= 0 && declared[1] != computed[1]) {
             return false;
         }
         for (int i = 2; i < 4; i++) {
             long extra = declared[i] - computed[i];
-            if (extra < 0 || extra > pools) {
+            if (declared[i] >= 0 && (extra < 0 || extra > pools)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether every dimension the file fixes ({@code declared} >= 0; -1 symbolic) is the computed one, the ranks equal. */
+    private static boolean fixedDimensionsMatch(long[] declared, long[] computed) {
+        if (declared.length != computed.length) {
+            return false;
+        }
+        for (int i = 0; i < declared.length; i++) {
+            if (declared[i] >= 0 && declared[i] != computed[i]) {
                 return false;
             }
         }

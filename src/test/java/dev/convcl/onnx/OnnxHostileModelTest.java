@@ -588,6 +588,37 @@ class OnnxHostileModelTest {
     }
 
     /**
+     * With a symbolic batch filled in, the output's fixed dimensions are still compared: a wrong
+     * one is warned of (a file may fix one that follows the symbolic input, a batch of 1, so it is
+     * not refused), a right one passes silently; a given shape that changes a fixed input dimension
+     * leaves the declared outputs unchecked.
+     */
+    @Test
+    void aSymbolicBatchFilledInStillChecksTheFixedOutputDimensions() {
+        OnnxBuilder wrong = new OnnxBuilder(13).symbolicInput("x", "batch", 2, 4, 4).node("Relu", "r", in("x"), out("y"))
+                .output("y", 1, 5, 4, 4);
+        try (dev.convcl.testing.WarnCapture w = dev.convcl.testing.WarnCapture.on(Lowering.class)) {
+            assertEquals(Shape.of(1, 2, 4, 4), wrong.read(OnnxImporter.Options.defaults().withInputShape(1, 2, 4, 4))
+                    .shape("y"));
+            assertEquals(1, w.count("graph output 'y' is declared [1, 5, 4, 4] but the graph computes [1, 2, 4, 4] with"
+                    + " the input shapes given"), w.warnings().toString());
+        }
+        OnnxBuilder right = new OnnxBuilder(13).symbolicInput("x", "batch", 2, 4, 4).node("Relu", "r", in("x"), out("y"))
+                .output("y", 1, 2, 4, 4);
+        try (dev.convcl.testing.WarnCapture w = dev.convcl.testing.WarnCapture.on(Lowering.class)) {
+            right.read(OnnxImporter.Options.defaults().withInputShape(1, 2, 4, 4));
+            assertEquals(List.of(), w.warnings());
+        }
+        OnnxBuilder resized = new OnnxBuilder(13).input("x", 1, 2, 4, 4).node("Relu", "r", in("x"), out("y"))
+                .output("y", 1, 2, 4, 4);
+        try (dev.convcl.testing.WarnCapture w = dev.convcl.testing.WarnCapture.on(Lowering.class)) {
+            assertEquals(Shape.of(1, 2, 8, 8), resized.read(OnnxImporter.Options.defaults().withInputShape(1, 2, 8, 8))
+                    .shape("y"));
+            assertEquals(List.of(), w.warnings());
+        }
+    }
+
+    /**
      * PyTorch's exports of a ceil-mode pool whose last window would start in the padding: PyTorch
      * (and ONNX since 1.15) drop that window, the shape inference of older ONNX kept it and wrote
      * one row more as the declared output. The model loads with the computed shape (a WARN says
