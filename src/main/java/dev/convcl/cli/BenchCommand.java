@@ -208,9 +208,7 @@ final class BenchCommand extends CliCommand {
             problems = BenchBatches.expand(problems, batches);
         }
         // Found out now rather than after minutes of timing.
-        for (FileArg f : reports()) {
-            f.checkWritable();
-        }
+        checkReports();
         FmaLimit limit = null;
         if (limitGiven != null) {
             limit = new FmaLimit(limitGiven, "given with --fma-limit");
@@ -479,9 +477,7 @@ final class BenchCommand extends CliCommand {
             throw new IllegalArgumentException("--chain times its fixed chain of " + BenchChain.LAYER_COUNT
                     + " layers; it takes no " + String.join(", ", notWith));
         }
-        for (FileArg f : reports()) {
-            f.checkWritable();
-        }
+        checkReports();
         try (Engines engines = Engines.open(device)) {
             Engine engine = engines.engine(), cpuEngine = engines.separateCpu(), cpu = engines.cpu();
             if (engine.backend().equals("cpu") && device.kind() != DeviceChoice.Kind.CPU) {
@@ -590,9 +586,7 @@ final class BenchCommand extends CliCommand {
         if (given.containsKey("") && given.size() > 1) {
             throw new IllegalArgumentException("--input-shape: name every input (NAME=N,C,H,W) when giving several");
         }
-        for (FileArg f : reports()) {
-            f.checkWritable();
-        }
+        checkReports();
         Graph g;
         try {
             g = ModelFiles.load(model, shapesFor(ModelFiles.declaredInputs(model), given, typed));
@@ -694,6 +688,23 @@ final class BenchCommand extends CliCommand {
 
     private static String joined(List<Integer> batches) {
         return String.join(",", batches.stream().map(String::valueOf).toList());
+    }
+
+    /**
+     * Each report file writable, and no two naming one file (the later write would replace the
+     * earlier report): found out before any timing.
+     */
+    private void checkReports() {
+        List<FileArg> files = reports();
+        for (int i = 0; i < files.size(); i++) {
+            for (int j = 0; j < i; j++) {
+                if (ModelRun.sameFile(files.get(j).path(), files.get(i).path())) {
+                    throw new IllegalArgumentException(files.get(j).flag() + " " + files.get(j).path() + " and "
+                            + files.get(i).flag() + " " + files.get(i).path() + " name the same file; each report needs its own");
+                }
+            }
+            files.get(i).checkWritable();
+        }
     }
 
     /** The report files asked for. */

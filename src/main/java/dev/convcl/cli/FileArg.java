@@ -68,6 +68,9 @@ record FileArg(String role, String flag, Path path) {
      *         {@link #removeIfEmpty} when the command fails before writing into them
      */
     List<Path> checkFolderWritable() {
+        if (path.toString().isEmpty()) {
+            throw error("is empty; " + flag + " takes a folder");
+        }
         Path abs = path.toAbsolutePath().normalize();
         boolean existed = Files.exists(abs);
         if (existed) {

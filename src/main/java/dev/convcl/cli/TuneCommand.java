@@ -109,7 +109,7 @@ final class TuneCommand extends CliCommand {
                 c.perProblem().forEach((problem, own) -> out().printf(java.util.Locale.ROOT,
                         "%-12s %-24s   for %s: %s%n", "", "", problem, own));
             }
-            out().println("tuning file: " + TuningTable.fileFor(folder, ctx.get().info()));
+            out().println("tuning file: " + TuningTable.fileFor(folder, ctx.get().info()).toAbsolutePath());
         }
     }
 }

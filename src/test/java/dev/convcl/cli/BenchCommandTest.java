@@ -227,6 +227,11 @@ class BenchCommandTest {
                 "convcl bench: plot " + dir + " (--plot): is a folder; a file name is needed");
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--csv", dir.toString()),
                 "convcl bench: CSV report " + dir + " (--csv): is a folder; a file name is needed");
+        // two reports naming one file: the later would replace the earlier
+        Path same = dir.resolve("r.json");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--json", same.toString(), "--csv",
+                dir.resolve("./r.json").toString()), "convcl bench: --json " + same + " and --csv " + dir.resolve("./r.json")
+                + " name the same file; each report needs its own");
         assertFalse(Files.exists(json));
         assertEquals(List.of("bad.txt", "shapes.txt"), Cli.names(dir));
     }

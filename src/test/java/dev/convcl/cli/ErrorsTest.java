@@ -85,6 +85,9 @@ class ErrorsTest {
         Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", under.toString()),
                 "convcl tune: tuning folder " + under + " (--dir): cannot be created: " + file + " is a file");
         assertEquals(List.of("file"), Cli.names(dir));
+        // an empty --dir is not the current folder
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", ""),
+                "convcl tune: tuning folder '' (--dir): is empty; --dir takes a folder");
     }
 
     /**
