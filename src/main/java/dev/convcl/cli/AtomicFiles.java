@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
 
 /**
  * Writes output files all at once or not at all: the bytes go to a temporary file in the target's
@@ -111,24 +112,34 @@ final class AtomicFiles {
     }
 
     /**
+     * Whether writing {@code a} would replace the file {@code b} names (or writing {@code b}
+     * replaces; links followed, even to a file not made yet): never for targets written in place
+     * such as {@code /dev/null}, which several outputs may share.
+     */
+    static boolean sameFile(Path a, Path b) {
+        Optional<Path> ra = replaces(a), rb = replaces(b);
+        return ra.isPresent() && rb.isPresent() && ra.get().equals(rb.get());
+    }
+
+    /**
      * The file that writing {@code target} replaces, as one canonical path (its folder's links
      * resolved), so that two targets naming one file compare equal; empty for a target written in
      * place ({@link #isSpecial}: {@code /dev/null}, a pipe), which several outputs may share.
      */
-    static java.util.Optional<Path> replaces(Path target) {
+    static Optional<Path> replaces(Path target) {
         try {
             Path abs = target.toAbsolutePath().normalize();
             if (isSpecial(abs)) {
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
             Path r = resolved(abs).normalize();
             Path parent = r.getParent();
             if (parent != null && Files.exists(parent)) {
                 r = parent.toRealPath().resolve(r.getFileName());
             }
-            return java.util.Optional.of(r);
+            return Optional.of(r);
         } catch (IOException e) {
-            return java.util.Optional.of(target.toAbsolutePath().normalize());
+            return Optional.of(target.toAbsolutePath().normalize());
         }
     }
 

@@ -698,7 +698,7 @@ final class BenchCommand extends CliCommand {
         List<FileArg> files = reports();
         for (int i = 0; i < files.size(); i++) {
             for (int j = 0; j < i; j++) {
-                if (ModelRun.sameFile(files.get(j).path(), files.get(i).path())) {
+                if (AtomicFiles.sameFile(files.get(j).path(), files.get(i).path())) {
                     throw new IllegalArgumentException(files.get(j).flag() + " " + files.get(j).path() + " and "
                             + files.get(i).flag() + " " + files.get(i).path() + " name the same file; each report needs its own");
                 }

@@ -31,16 +31,6 @@ final class ModelRun {
     private final PrintWriter out;
     private final PrintWriter err;
 
-    /**
-     * Whether writing {@code a} would replace the file {@code b} names (or writing {@code b}
-     * replaces; links followed, even to a file not made yet): never for targets written in place
-     * such as {@code /dev/null}, which several outputs may share.
-     */
-    static boolean sameFile(Path a, Path b) {
-        java.util.Optional<Path> ra = AtomicFiles.replaces(a), rb = AtomicFiles.replaces(b);
-        return ra.isPresent() && rb.isPresent() && ra.get().equals(rb.get());
-    }
-
     ModelRun(Path model, List<String> inputs, List<String> outs, DeviceChoice device, PrintWriter out, PrintWriter err) {
         this.model = model;
         this.inputs = inputs.stream().map(t -> ModelFiles.Named.parse(t, "--input")).toList();
@@ -53,12 +43,12 @@ final class ModelRun {
     int call() {
         for (int i = 0; i < outs.size(); i++) {
             ModelFiles.Named o = outs.get(i);
-            if (sameFile(o.path(), model)) {
+            if (AtomicFiles.sameFile(o.path(), model)) {
                 throw new IllegalArgumentException("--out " + o.path() + " is the --model file; an output must not"
                         + " overwrite the model");
             }
             for (int j = 0; j < i; j++) {
-                if (sameFile(o.path(), outs.get(j).path())) {
+                if (AtomicFiles.sameFile(o.path(), outs.get(j).path())) {
                     throw new IllegalArgumentException("--out " + outs.get(j).path() + " and --out " + o.path()
                             + " name the same file; each output needs its own");
                 }

@@ -87,10 +87,10 @@ class ModelCliTest {
         Path y = dir.resolve("y.npy");
         Path link = dir.resolve("link.npy");
         Files.createSymbolicLink(link, y.getFileName()); // dangling: y.npy is not made yet
-        assertTrue(ModelRun.sameFile(y, link));
-        assertTrue(ModelRun.sameFile(dir.resolve("sub/../y.npy"), y));
-        assertFalse(ModelRun.sameFile(y, dir.resolve("z.npy")));
-        assertFalse(ModelRun.sameFile(Path.of("/dev/null"), Path.of("/dev/null")));
+        assertTrue(AtomicFiles.sameFile(y, link));
+        assertTrue(AtomicFiles.sameFile(dir.resolve("sub/../y.npy"), y));
+        assertFalse(AtomicFiles.sameFile(y, dir.resolve("z.npy")));
+        assertFalse(AtomicFiles.sameFile(Path.of("/dev/null"), Path.of("/dev/null")));
     }
 
     @Test

@@ -624,34 +624,32 @@ class OnnxHostileModelTest {
      * one row more as the declared output. The model loads with the computed shape (a WARN says
      * why); a declared shape the rule cannot explain (fewer rows, other channels) is still refused.
      */
+    /**
+     * A 1x3x5x6 input through a 2x2/2 ceil-mode max pool padded by 1, into {@code out}: 5 + 1 + 1
+     * padded rows, so a fourth window would start at row 6, in the padding (PyTorch: 3 rows).
+     */
+    private static OnnxBuilder ceilPool(String out) {
+        return new OnnxBuilder(13).input("x", 1, 3, 5, 6).node("MaxPool", "mp", in("x"), out(out),
+                ints("kernel_shape", 2, 2), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1));
+    }
+
     @Test
     void aDeclaredShapeFromShapeInferenceWithoutTheCeilRuleIsUsedAsComputed() {
-        // 5 + 1 + 1 padded rows, kernel 2, stride 2: a fourth window would start at row 6, in the padding
-        OnnxGraph g = new OnnxBuilder(13).input("x", 1, 3, 5, 6)
-                .node("MaxPool", "mp", in("x"), out("p"), ints("kernel_shape", 2, 2),
-                        ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
+        OnnxGraph g = ceilPool("p")
                 .node("Relu", "r", in("p"), out("y")).output("y", 1, 3, 4, 4).read();
         assertEquals(Shape.of(1, 3, 3, 4), g.outputs().get(0).shape());
-        OnnxBuilder fewer = new OnnxBuilder(13).input("x", 1, 3, 5, 6)
-                .node("MaxPool", "mp", in("x"), out("y"), ints("kernel_shape", 2, 2),
-                        ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
+        OnnxBuilder fewer = ceilPool("y")
                 .output("y", 1, 3, 2, 4);
         fails(fewer::read, "graph output 'y' is declared [1, 3, 2, 4] but the graph computes [1, 3, 3, 4]");
-        OnnxBuilder channels = new OnnxBuilder(13).input("x", 1, 3, 5, 6)
-                .node("MaxPool", "mp", in("x"), out("y"), ints("kernel_shape", 2, 2),
-                        ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
+        OnnxBuilder channels = ceilPool("y")
                 .output("y", 1, 4, 4, 4);
         fails(channels::read, "graph output 'y' is declared [1, 4, 4, 4] but the graph computes [1, 3, 3, 4]");
         // more rows than one dropped window a pool explains
-        OnnxBuilder far = new OnnxBuilder(13).input("x", 1, 3, 5, 6)
-                .node("MaxPool", "mp", in("x"), out("y"), ints("kernel_shape", 2, 2),
-                        ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
+        OnnxBuilder far = ceilPool("y")
                 .output("y", 1, 3, 100, 4);
         fails(far::read, "graph output 'y' is declared [1, 3, 100, 4] but the graph computes [1, 3, 3, 4]");
         // an output off the pool's path is not excused by it
-        OnnxBuilder beside = new OnnxBuilder(13).input("x", 1, 3, 5, 6)
-                .node("MaxPool", "mp", in("x"), out("p"), ints("kernel_shape", 2, 2),
-                        ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
+        OnnxBuilder beside = ceilPool("p")
                 .node("Relu", "r", in("x"), out("q")).output("p", 1, 3, 4, 4).output("q", 1, 3, 6, 6);
         fails(beside::read, "graph output 'q' is declared [1, 3, 6, 6] but the graph computes [1, 3, 5, 6]");
     }
