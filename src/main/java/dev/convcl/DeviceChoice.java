@@ -101,20 +101,29 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
      *                                  {@link #parse} refuses (the message names which)
      */
     public static DeviceChoice fromEnvironment() {
-        String v = System.getProperty(PROPERTY);
-        String source = "-D" + PROPERTY;
-        if (v == null || v.isBlank()) {
-            v = System.getenv(ENVIRONMENT);
-            source = "$" + ENVIRONMENT;
-        }
-        if (v == null || v.isBlank()) {
+        String source = environmentSource();
+        if (source == null) {
             return AUTO;
         }
+        String v = source.startsWith("$") ? System.getenv(ENVIRONMENT) : System.getProperty(PROPERTY);
         try {
             return parse(v);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage() + " (from " + source + ")", e);
         }
+    }
+
+    /**
+     * Which setting {@link #fromEnvironment()} reads: {@code -Dconvcl.device} when the property is
+     * set and not blank, else {@code $CONVCL_DEVICE} when the variable is, else null.
+     */
+    static String environmentSource() {
+        String v = System.getProperty(PROPERTY);
+        if (v != null && !v.isBlank()) {
+            return "-D" + PROPERTY;
+        }
+        v = System.getenv(ENVIRONMENT);
+        return v != null && !v.isBlank() ? "$" + ENVIRONMENT : null;
     }
 
     /**

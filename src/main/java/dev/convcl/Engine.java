@@ -97,10 +97,20 @@ public final class Engine implements AutoCloseable {
      * @return a new engine; close it
      * @throws IllegalArgumentException when the property or variable holds no valid choice
      * @throws ConvclException          when it asks for {@code opencl} or {@code opencl:N} and no
-     *                                  such device can be opened
+     *                                  such device can be opened; the message names the property
+     *                                  or variable
      */
     public static Engine create() {
-        return create(DeviceChoice.fromEnvironment());
+        DeviceChoice choice = DeviceChoice.fromEnvironment();
+        try {
+            return create(choice);
+        } catch (ConvclException e) {
+            String source = DeviceChoice.environmentSource();
+            if (e.getClass() != ConvclException.class || source == null) {
+                throw e;
+            }
+            throw new ConvclException(e.getMessage() + " (from " + source + ")", e);
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.convcl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +21,28 @@ class DeviceChoiceTest {
             assertEquals("device 'gpu' is not one of auto, cpu, opencl, opencl:N (N >= 0) (from -Dconvcl.device)", e.getMessage());
             System.setProperty(DeviceChoice.PROPERTY, "cpu");
             assertEquals(DeviceChoice.CPU, DeviceChoice.fromEnvironment());
+        } finally {
+            if (before == null) {
+                System.clearProperty(DeviceChoice.PROPERTY);
+            } else {
+                System.setProperty(DeviceChoice.PROPERTY, before);
+            }
+        }
+    }
+
+    /**
+     * A device that cannot be opened, asked for from outside the code ({@code Engine.create()}),
+     * names the setting that asked for it: no machine has OpenCL device 99, and one without
+     * OpenCL has none at all.
+     */
+    @Test
+    void aDeviceThatCannotBeOpenedNamesTheSettingThatAskedForIt() {
+        String before = System.getProperty(DeviceChoice.PROPERTY);
+        try {
+            System.setProperty(DeviceChoice.PROPERTY, "opencl:99");
+            ConvclException e = assertThrows(ConvclException.class, Engine::create);
+            assertTrue(e.getMessage().startsWith("device opencl:99 asked for, but ")
+                    && e.getMessage().endsWith(" (from -Dconvcl.device)"), e.getMessage());
         } finally {
             if (before == null) {
                 System.clearProperty(DeviceChoice.PROPERTY);

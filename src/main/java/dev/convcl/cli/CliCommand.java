@@ -16,6 +16,8 @@ abstract class CliCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    private String deviceSource;
+
     @Option(names = "--debug", description = "Show stack traces and DEBUG logs.")
     boolean debug;
 
@@ -36,6 +38,7 @@ abstract class CliCommand implements Callable<Integer> {
      *                                  variable holds something {@link DeviceChoice#parse} refuses
      */
     DeviceChoice device(DeviceChoice given) {
+        deviceSource = null;
         if (spec.commandLine().getParseResult().hasMatchedOption("--device")) {
             return given;
         }
@@ -50,12 +53,27 @@ abstract class CliCommand implements Callable<Integer> {
         return given;
     }
 
-    private static DeviceChoice parseDefault(String value, String source) {
+    /**
+     * Where the device of the last {@link #device} call came from when it was not the command
+     * line: {@code -Dconvcl.device} or {@code $CONVCL_DEVICE}, else null. {@link Main} adds it to
+     * the line that reports a device that could not be opened, so a user who never typed
+     * {@code --device} learns which setting asked for it.
+     *
+     * @return the property or variable, or null
+     */
+    String deviceSource() {
+        return deviceSource;
+    }
+
+    private DeviceChoice parseDefault(String value, String source) {
+        DeviceChoice choice;
         try {
-            return DeviceChoice.parse(value);
+            choice = DeviceChoice.parse(value);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage() + " (from " + source + "; --device overrides it)");
         }
+        deviceSource = source;
+        return choice;
     }
 
     PrintWriter out() {

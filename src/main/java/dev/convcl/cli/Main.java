@@ -168,6 +168,11 @@ public final class Main implements Runnable {
                 return report(err, who + ": " + outOfMemory(oom, Runtime.getRuntime().maxMemory()), e, debug,
                         EXIT_OUT_OF_MEMORY);
             }
+            if (e.getClass() == ConvclException.class && cmd.getCommand() instanceof CliCommand c
+                    && c.deviceSource() != null) { // Engine.create: a device asked for that could not be opened
+                return report(err, who + ": " + e.getMessage() + " (from " + c.deviceSource() + "; --device overrides it)",
+                        e, debug, EXIT_USAGE);
+            }
             if (e instanceof IllegalArgumentException || e instanceof ConvclException) {
                 return report(err, who + ": " + e.getMessage(), e, debug, EXIT_USAGE);
             } else if (e instanceof IOException io) {

@@ -312,7 +312,17 @@ class RunCommandTest {
         assertTrue(cpu.out().contains(" on cpu (pure Java"), cpu.toString());
         // a device no machine has: an error naming it, where auto would have run
         dev.convcl.testing.ForkedJvm.Result missing = forked(List.of(), noDevice, "opencl:99");
-        assertTrue(missing.exitCode() != 0 && missing.err().contains("99"), missing.toString());
+        assertTrue(missing.exitCode() == 2 && missing.err().contains("device opencl:99 asked for, but ")
+                && missing.err().contains("(from $CONVCL_DEVICE; --device overrides it)"), missing.toString());
+        dev.convcl.testing.ForkedJvm.Result missingProperty = forked(List.of("-Dconvcl.device=opencl:99"), noDevice, "cpu");
+        assertTrue(missingProperty.exitCode() == 2
+                && missingProperty.err().contains("(from -Dconvcl.device; --device overrides it)"), missingProperty.toString());
+        // typed on the command line, the line names no setting
+        List<String> typed99 = new ArrayList<>(noDevice);
+        typed99.addAll(List.of("--device", "opencl:99"));
+        dev.convcl.testing.ForkedJvm.Result missingTyped = forked(List.of(), typed99, "cpu");
+        assertTrue(missingTyped.exitCode() == 2 && missingTyped.err().contains("device opencl:99 asked for, but ")
+                && !missingTyped.err().contains("(from "), missingTyped.toString());
         dev.convcl.testing.ForkedJvm.Result bad = forked(List.of(), noDevice, "gpu");
         assertEquals(2, bad.exitCode(), bad.toString());
         assertTrue(bad.err().contains("device 'gpu' is not one of auto, cpu, opencl, opencl:N")
