@@ -1,7 +1,10 @@
 package dev.convcl;
 
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
@@ -85,6 +88,43 @@ public final class CacheDir {
         }
         String home = properties.apply("user.home");
         return Paths.get(isSet(home) ? home : ".", ".cache", "convcl");
+    }
+
+    /**
+     * Why files cannot be kept in {@code folder}: the nearest path on it that exists and is not a
+     * folder (a cache root set to a file's name, say), with the setting that chose the root.
+     *
+     * @param folder a folder under {@link #root()}, which need not exist
+     * @return e.g. {@code /tmp/x, the cache root set by $CONVCL_CACHE_DIR, is a file, not a folder},
+     *         or empty when every existing path on it is a folder
+     */
+    public static Optional<String> blocked(Path folder) {
+        Path root = root().toAbsolutePath();
+        for (Path p = folder.toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p)) {
+                return Optional.empty();
+            }
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)
+                    || Files.isSymbolicLink(p)) {
+                String what = Files.isSymbolicLink(p) && !Files.exists(p)
+                        ? "a link to nothing" : "a file";
+                return Optional.of(p + (root.startsWith(p) ? ", the cache root set by " + rootSource()
+                        : ", under the cache root " + root + " set by " + rootSource()) + ", is " + what + ", not a folder");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Which setting chose {@link #root()}, as a user would set it. */
+    static String rootSource() {
+        if (isSet(System.getProperty(PROPERTY))) {
+            return "-D" + PROPERTY;
+        }
+        if (isSet(System.getenv(ENV))) {
+            return "$" + ENV;
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        return isSet(xdg) && Paths.get(xdg).isAbsolute() ? "$XDG_CACHE_HOME" : "the home folder";
     }
 
     private static boolean isSet(String value) {

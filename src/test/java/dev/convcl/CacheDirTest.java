@@ -48,6 +48,20 @@ class CacheDirTest {
                 "blank names are unset; a relative XDG_CACHE_HOME is invalid by the XDG rule");
     }
 
+    /** A root, or a folder under it, that exists as a file is named with the setting that chose the root. */
+    @Test
+    void aFileWhereAFolderShouldBeIsNamed() throws java.io.IOException {
+        System.setProperty(CacheDir.PROPERTY, dir.toString());
+        assertEquals(java.util.Optional.empty(), CacheDir.blocked(CacheDir.tuning()), "a folder to be made is not blocked");
+        java.nio.file.Files.writeString(dir.resolve("kernels"), "x");
+        assertEquals(java.util.Optional.of(dir.resolve("kernels") + ", under the cache root " + dir
+                + " set by -Dconvcl.cacheDir, is a file, not a folder"), CacheDir.blocked(CacheDir.kernels()));
+        Path file = java.nio.file.Files.writeString(dir.resolve("f"), "x");
+        System.setProperty(CacheDir.PROPERTY, file.toString());
+        assertEquals(java.util.Optional.of(file + ", the cache root set by -Dconvcl.cacheDir, is a file, not a folder"),
+                CacheDir.blocked(CacheDir.tuning()));
+    }
+
     @Test
     void kernelsTuningAndPeakLiveUnderTheOneRoot() {
         System.setProperty(CacheDir.PROPERTY, dir.toString());

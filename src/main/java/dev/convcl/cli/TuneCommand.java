@@ -2,6 +2,7 @@ package dev.convcl.cli;
 
 import dev.convcl.Engine;
 import dev.convcl.Convolution;
+import dev.convcl.CacheDir;
 import dev.convcl.DeviceChoice;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.opencl.TuningTable;
@@ -67,6 +68,13 @@ final class TuneCommand extends CliCommand {
         // Found out now rather than after minutes of timing; a folder made for that is removed
         // again if the command fails before its tuning file is in it, or is stopped (Ctrl-C,
         // SIGTERM: the JVM then runs its shutdown hooks, not this method's finally).
+        if (dir == null) {
+            Optional<String> blocked = CacheDir.blocked(TuningTable.defaultDir());
+            if (blocked.isPresent()) {
+                throw new IllegalArgumentException("the tuning folder " + TuningTable.defaultDir().toAbsolutePath()
+                        + " cannot be made: " + blocked.get() + "; point it at a folder, or give --dir");
+            }
+        }
         List<Path> created = dir == null ? List.of()
                 : new FileArg("tuning folder", "--dir", dir).checkFolderWritable();
         Thread cleanup = new Thread(() -> FileArg.removeIfEmpty(created), "convcl-tune-cleanup");

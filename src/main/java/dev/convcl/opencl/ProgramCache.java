@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -50,6 +51,8 @@ public final class ProgramCache implements AutoCloseable {
 
     private final OpenClContext owner;
     private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
+    /** Cache roots already warned of as not folders, so a process says it once. */
+    private static final Set<String> BLOCKED_WARNED = ConcurrentHashMap.newKeySet();
     private final Path diskDir;
     /** Test seam ({@link #shareBuildsBy}); null: every (file, options) is built. */
     private volatile BiFunction<String, String, String> shareKey;
@@ -338,7 +341,14 @@ public final class ProgramCache implements AutoCloseable {
             Files.write(tmp, binary);
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | CLException | UnsupportedOperationException e) {
-            LOG.debug("kernel binary not saved to {} ({})", path, e.toString());
+            Optional<String> blocked = e instanceof IOException ? CacheDir.blocked(path.getParent()) : Optional.empty();
+            if (blocked.isPresent() && BLOCKED_WARNED.add(blocked.get())) {
+                // a mistyped cache root: say so once, since every process then compiles every kernel again
+                LOG.warn("kernel binaries are not kept on disk: {}; kernels are compiled again in every process",
+                        blocked.get());
+            } else {
+                LOG.debug("kernel binary not saved to {} ({})", path, e.toString());
+            }
         }
     }
 

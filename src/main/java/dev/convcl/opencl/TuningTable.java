@@ -211,7 +211,12 @@ public final class TuningTable {
         } catch (NoSuchFileException e) {
             LOG.debug("no tuning file {}; GEMM tiles are the defaults", file);
             return empty(device);
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IOException e) {
+            // not the file's contents: rewriting it (convcl tune) would fail the same way
+            Optional<String> blocked = CacheDir.blocked(file.getParent());
+            return ignored(file, device, "cannot be read (" + e.getMessage() + ")", blocked.isPresent()
+                    ? blocked.get() + "; point it at a folder" : "check the file and its folder's permissions");
+        } catch (IllegalArgumentException e) {
             return ignored(file, device, "cannot be read (" + e.getMessage() + ")");
         }
         String format = p.getProperty("format");
@@ -382,7 +387,11 @@ public final class TuningTable {
     }
 
     private static TuningTable ignored(Path file, OpenClDeviceInfo device, String why) {
-        warnOnce("tuning file " + file + " " + why + "; using the default tiles (run `convcl tune` to rewrite it)");
+        return ignored(file, device, why, "run `convcl tune` to rewrite it");
+    }
+
+    private static TuningTable ignored(Path file, OpenClDeviceInfo device, String why, String advice) {
+        warnOnce("tuning file " + file + " " + why + "; using the default tiles (" + advice + ")");
         return empty(device);
     }
 

@@ -75,6 +75,30 @@ class TuneOpenClTest {
         assertFalse(Files.exists(made), "left behind: " + made + "; " + Files.readString(err));
     }
 
+    /**
+     * A cache root that names a file cannot hold the tuning folder: refused in one line naming the
+     * file and the setting before anything is timed, not after minutes of tuning.
+     */
+    @Test
+    void refusesACacheRootThatIsAFileBeforeTiming() throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-folder"), "x");
+        Path shapes = Files.writeString(dir.resolve("shapes.txt"), "tiny.dense   op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1\n");
+        String before = System.getProperty(dev.convcl.CacheDir.PROPERTY);
+        System.setProperty(dev.convcl.CacheDir.PROPERTY, file.toString());
+        try {
+            Cli.Result r = Cli.run("tune", "--device", "opencl", "--shapes", shapes.toString());
+            Cli.assertUsageError(r, file + ", the cache root set by -Dconvcl.cacheDir, is a file, not a folder;"
+                    + " point it at a folder, or give --dir");
+            assertFalse(r.out().contains("GFLOP/s") || r.err().contains("tuning 1 problem class"), r.toString());
+        } finally {
+            if (before == null) {
+                System.clearProperty(dev.convcl.CacheDir.PROPERTY);
+            } else {
+                System.setProperty(dev.convcl.CacheDir.PROPERTY, before);
+            }
+        }
+    }
+
     @Test
     void refusesTheCpuPath() {
         Cli.assertUsageError(Cli.run("tune", "--device", "cpu"), "--device cpu");

@@ -59,6 +59,35 @@ class TuningTableTest {
         return log.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList();
     }
 
+    /**
+     * A tuning folder that cannot exist because the cache root names a file: the WARN names the
+     * file and the setting, and does not advise {@code convcl tune}, which would fail the same way.
+     * A corrupt file's WARN still does.
+     */
+    @Test
+    void aCacheRootThatIsAFileIsNamedNotTunedAway() throws IOException {
+        Path root = Files.writeString(dir.resolve("root-file"), "x");
+        String before = System.getProperty(dev.convcl.CacheDir.PROPERTY);
+        System.setProperty(dev.convcl.CacheDir.PROPERTY, root.toString());
+        try {
+            TuningTable t = TuningTable.load(root.resolve("tuning"), DEVICE);
+            assertTrue(t.entries().isEmpty());
+            assertEquals(1, warnings().size(), warnings().toString());
+            String w = warnings().get(0);
+            assertTrue(w.contains("cannot be read") && w.contains(root + ", the cache root set by -Dconvcl.cacheDir, is a file,"
+                    + " not a folder; point it at a folder") && !w.contains("convcl tune"), w);
+        } finally {
+            if (before == null) {
+                System.clearProperty(dev.convcl.CacheDir.PROPERTY);
+            } else {
+                System.setProperty(dev.convcl.CacheDir.PROPERTY, before);
+            }
+        }
+        Files.writeString(TuningTable.fileFor(dir, DEVICE), "format=\\u12");
+        TuningTable.load(dir, DEVICE);
+        assertTrue(warnings().size() == 2 && warnings().get(1).contains("run `convcl tune` to rewrite it"), warnings().toString());
+    }
+
     @Test
     void aSavedTableLoadsBackUnchanged() throws IOException {
         TuningTable t = TuningTable.empty(DEVICE)
