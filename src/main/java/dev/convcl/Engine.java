@@ -1,6 +1,7 @@
 package dev.convcl;
 
 import dev.convcl.cpu.CpuBackend;
+import dev.convcl.opencl.AutoTune;
 import dev.convcl.opencl.OpenClBackend;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.opencl.OpenClDiscovery;
@@ -95,7 +96,8 @@ public final class Engine implements AutoCloseable {
      * environment variable {@code CONVCL_DEVICE}, else {@code auto} ({@link DeviceChoice#fromEnvironment()}).
      *
      * @return a new engine; close it
-     * @throws IllegalArgumentException when the property or variable holds no valid choice
+     * @throws IllegalArgumentException when the property or variable holds no valid choice, or a
+     *                                  tuning setting is refused ({@link #create(DeviceChoice)})
      * @throws ConvclException          when it asks for {@code opencl} or {@code opencl:N} and no
      *                                  such device can be opened; the message names the property
      *                                  or variable
@@ -121,12 +123,16 @@ public final class Engine implements AutoCloseable {
      * @return a new engine; close it
      * @throws ConvclException          when {@code opencl} or {@code opencl:N} is asked for and no such
      *                                  device can be opened; the message says why
-     * @throws IllegalArgumentException when {@code choice} is null
+     * @throws IllegalArgumentException when {@code choice} is null, or a tuning setting
+     *                                  ({@code CONVCL_AUTOTUNE}, {@code CONVCL_AUTOTUNE_SECONDS} or
+     *                                  their properties) holds a value it does not accept; the
+     *                                  message names the setting, the value and the rule
      */
     public static Engine create(DeviceChoice choice) {
         if (choice == null) {
             throw new IllegalArgumentException("the device choice must not be null (DeviceChoice.AUTO picks the best)");
         }
+        AutoTune.checkSettings(); // a typo in a tuning setting is refused here, before anything is opened
         CpuBackend cpu = new CpuBackend();
         if (choice.kind() == DeviceChoice.Kind.CPU) {
             return new Engine(choice, cpu, cpu, null);

@@ -1,6 +1,7 @@
 package dev.convcl.cli;
 
 import dev.convcl.DeviceChoice;
+import dev.convcl.opencl.AutoTune;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,6 +40,9 @@ abstract class CliCommand implements Callable<Integer> {
      */
     DeviceChoice device(DeviceChoice given) {
         deviceSource = null;
+        // every command asks for its device first: the engine's other settings are read here too,
+        // so that a typo is one line before any progress line, on every device
+        AutoTune.checkSettings();
         if (spec.commandLine().getParseResult().hasMatchedOption("--device")) {
             return given;
         }

@@ -27,7 +27,7 @@ import java.util.Optional;
  * than the device's defaults. {@code convcl tune} runs the full
  * search instead.
  */
-final class AutoTune {
+public final class AutoTune {
     static final String PROPERTY = "convcl.autotune";
     static final String ENV = "CONVCL_AUTOTUNE";
     static final String SECONDS_PROPERTY = "convcl.autotune.seconds";
@@ -79,6 +79,21 @@ final class AutoTune {
         }
         throw new IllegalArgumentException(SECONDS_PROPERTY + " / " + SECONDS_ENV + " '" + v.get()
                 + "' must be a positive, finite number of seconds");
+    }
+
+    /**
+     * Reads the settings as the first plan with tuning on would: {@code convcl.autotune} /
+     * {@code CONVCL_AUTOTUNE}, and with tuning on the budget {@code convcl.autotune.seconds} /
+     * {@code CONVCL_AUTOTUNE_SECONDS}. {@code Engine.create} and every CLI command call it before
+     * any work, so that a typo is refused in one line at the start, not at the first plan after
+     * progress lines, and on every device, not only where tuning applies.
+     *
+     * @throws IllegalArgumentException naming the setting, its value and the rule
+     */
+    public static void checkSettings() {
+        if (enabled()) {
+            budget();
+        }
     }
 
     private static Optional<String> setting(String property, String env) {

@@ -568,6 +568,11 @@ public final class TuningTable {
         Path tmp = Files.createTempFile(dir, "tuning", ".tmp");
         try {
             Files.writeString(tmp, sb, StandardCharsets.UTF_8);
+            try { // a temporary file is owner-only; a tuning file is copied between machines and users, as a report is
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException notPosix) {
+                // keep what the file system gave
+            }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);

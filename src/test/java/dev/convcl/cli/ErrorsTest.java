@@ -133,6 +133,28 @@ class ErrorsTest {
      * An integer option (or list of integers) given a value beyond an int says so, naming the
      * value and the bound; a value that is no integer keeps its own message.
      */
+    /**
+     * A typo in a tuning setting is one line before any progress line, on every device and every
+     * command that opens one (it was refused at the first plan, after progress lines, and not
+     * read at all with {@code --device cpu}).
+     */
+    @Test
+    void aBadTuningSettingIsRefusedBeforeAnyWork() {
+        System.setProperty("convcl.autotune", "yes");
+        try {
+            for (String[] args : List.of(new String[] {"bench", "--quick", "--device", "cpu"},
+                    new String[] {"bench", "--quick", "--device", "auto"}, new String[] {"peak", "--device", "cpu"},
+                    new String[] {"verify", "--device", "cpu"})) {
+                Cli.Result r = Cli.run(args);
+                Cli.assertUsageLine(r, "convcl " + args[0] + ": convcl.autotune / CONVCL_AUTOTUNE 'yes' must be on, true or 1"
+                        + " (tune on first use), or off, false or 0");
+                assertEquals("", r.out(), String.join(" ", args));
+            }
+        } finally {
+            System.clearProperty("convcl.autotune");
+        }
+    }
+
     @Test
     void anIntegerOutOfRangeIsNamedAsSuch() {
         Cli.assertUsageLine(Cli.run("run", "--padding", "99999999999"), "convcl run: Invalid value for option "

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.Convolution;
+import dev.convcl.DeviceChoice;
 import dev.convcl.Engine;
 import dev.convcl.Plan;
 import dev.convcl.testing.OpenClTestDevice;
@@ -209,7 +210,8 @@ class TunedPlansOpenClTest {
     /**
      * With tuning on, a budget that is not a positive, finite number of seconds is refused at the
      * first plan, naming it, even when the class needs no tuning (its entry complete), so that it
-     * does not surface later, on some other class's first use; with tuning off it is not read.
+     * does not surface later, on some other class's first use (and at engine creation when set
+     * before it); with tuning off it is not read.
      */
     @Test
     void aBadBudgetIsRefusedAtTheFirstPlanEvenWhenNothingNeedsTuning() {
@@ -221,13 +223,19 @@ class TunedPlansOpenClTest {
         assertTrue(TuningTable.load(device).complete(KernelFamily.GEMM, DENSE),
                 "the class must need no tuning for this test to mean anything");
         for (String bad : List.of("0", "-1", "five", "NaN", "1e400")) {
-            System.setProperty(AutoTune.SECONDS_PROPERTY, bad);
             try (Engine engine = OpenClTestDevice.engine()) {
+                System.setProperty(AutoTune.SECONDS_PROPERTY, bad); // set after the engine was made
                 IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                         () -> algorithm(engine, DENSE), bad);
                 assertEquals("convcl.autotune.seconds / CONVCL_AUTOTUNE_SECONDS '" + bad
                         + "' must be a positive, finite number of seconds", e.getMessage());
             }
+            // set before: the engine itself is refused, before anything is opened
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    OpenClTestDevice::engine, bad);
+            assertEquals("convcl.autotune.seconds / CONVCL_AUTOTUNE_SECONDS '" + bad
+                    + "' must be a positive, finite number of seconds", e.getMessage());
+            System.setProperty(AutoTune.SECONDS_PROPERTY, "600");
         }
         System.setProperty(AutoTune.PROPERTY, "off");
         try (Engine engine = OpenClTestDevice.engine()) {
@@ -235,14 +243,25 @@ class TunedPlansOpenClTest {
         }
     }
 
-    /** A value of the switch that is neither on nor off is refused, naming it, before any plan is made. */
+    /**
+     * A value of the switch that is neither on nor off is refused, naming it: at engine creation
+     * on every device when set before it, at the first plan when set after.
+     */
     @Test
     void anUnknownAutotuneValueIsRefusedWithTheRule() {
         for (String bad : List.of("yes", "enabled", "2")) {
-            System.setProperty(AutoTune.PROPERTY, bad);
+            System.clearProperty(AutoTune.PROPERTY);
             try (Engine engine = OpenClTestDevice.engine()) {
+                System.setProperty(AutoTune.PROPERTY, bad); // set after the engine was made
                 IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                         () -> algorithm(engine, DENSE));
+                assertEquals("convcl.autotune / CONVCL_AUTOTUNE '" + bad
+                        + "' must be on, true or 1 (tune on first use), or off, false or 0", e.getMessage());
+            }
+            // set before: the engine itself is refused, on the CPU path too
+            for (DeviceChoice choice : List.of(DeviceChoice.CPU, DeviceChoice.AUTO)) {
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> Engine.create(choice).close(), bad);
                 assertEquals("convcl.autotune / CONVCL_AUTOTUNE '" + bad
                         + "' must be on, true or 1 (tune on first use), or off, false or 0", e.getMessage());
             }
