@@ -401,8 +401,8 @@ public final class Engine implements AutoCloseable {
         if (op == null || args == null) {
             throw new IllegalArgumentException("operation and args must not be null");
         }
+        ensureOpen(); // a closed engine is the mistake to report, whatever the arguments hold
         args.validateFor(op);
-        ensureOpen();
         cache.execute(op, args);
     }
 

@@ -64,6 +64,20 @@ class ArgsTest {
         assertEquals(a.get(Arg.SRC), Args.builder().set(Arg.SRC, a.get(Arg.SRC)).build().get(Arg.SRC));
     }
 
+    /**
+     * A call on a closed engine is refused as such, whatever its arguments hold, as {@code plan}
+     * and {@code allocate} are: the arguments were checked first, so a bad one hid the closed engine.
+     */
+    @Test
+    void aClosedEngineIsReportedBeforeTheArguments() {
+        Engine closed = Engine.create(DeviceChoice.CPU);
+        closed.close();
+        Args bad = Tensors.args(RESIDUAL, 1, true, 1).with(Arg.BIAS, null);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> closed.execute(RESIDUAL, bad));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
     /** One mistake: what is done, and a part of the message that must name it. */
     record Mistake(String name, Executable call, String expected) {
         @Override
