@@ -161,8 +161,9 @@ public final class Plan implements AutoCloseable {
      *
      * @param role an input role of the operation
      * @param t    a tensor of the role's shape, host or on this plan's engine
-     * @throws IllegalArgumentException when the operation has no such input, {@code t} is null or the
-     *                                  shape differs
+     * @throws IllegalArgumentException when the operation has no such input, {@code t} is null, the
+     *                                  shape differs, or a RoI row bound as {@link Arg#ROIS} breaks a
+     *                                  rule of {@link RoiAlign#checkRois} (the plan stays bound as it was)
      * @throws DeviceException          when {@code t} is a device tensor lost to an earlier device
      *                                  failure
      * @throws IllegalStateException    when the plan is closed
@@ -190,6 +191,9 @@ public final class Plan implements AutoCloseable {
             snapshot = d.toArray();
         } else {
             snapshot = ((HostTensor) t).toArray();
+        }
+        if (role == Arg.ROIS && op instanceof RoiAlign roi) {
+            roi.checkRois(snapshot); // at bind, where the bad row was given, not at some later call
         }
         try {
             installBound(role, snapshot);

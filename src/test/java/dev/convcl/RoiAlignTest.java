@@ -144,6 +144,15 @@ class RoiAlignTest {
                 d.close();
             }
         }
+        // bound as a constant: refused at bind, where the row was given, and the plan stays unbound
+        try (Plan plan = engine.plan(op)) {
+            Args a = c.args();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> plan.bind(Arg.ROIS, a.get(Arg.ROIS)));
+            assertTrue(e.getMessage().contains(row1), "bind: " + e.getMessage() + " should say: " + row1);
+            IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                    () -> plan.execute(Args.builder().src(a.get(Arg.SRC)).dst(a.get(Arg.DST)).build()));
+            assertTrue(missing.getMessage().contains("rois"), "the refused rows must not stay bound: " + missing.getMessage());
+        }
     }
 
     /** Offsets and masks of the wrong shape, or given where the descriptor takes none, are refused by name. */
