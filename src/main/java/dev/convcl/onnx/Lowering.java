@@ -221,6 +221,10 @@ final class Lowering {
                     + runtime.size() + " runtime inputs " + runtime + "; name the input");
         }
         List<OnnxGraph.Input> out = new ArrayList<>();
+        // dim_param -> the size the first given shape filled it with, and where: ONNX gives one
+        // name one size, so two inputs that fill it differently are a mistake in the given shapes
+        Map<String, String> filled = new HashMap<>();
+        Map<String, Integer> filledSize = new HashMap<>();
         for (ValueInfoProto v : g.getInputList()) {
             if (!runtime.contains(v.getName())) {
                 continue;
@@ -251,6 +255,19 @@ final class Lowering {
                     TensorShapeProto sp = t.getTensorType().getShape();
                     for (int i = 0; i < given.length; i++) {
                         overridesFixedDimension |= sp.getDim(i).hasDimValue() && sp.getDim(i).getDimValue() != given[i];
+                        String symbol = sp.getDim(i).hasDimParam() ? sp.getDim(i).getDimParam() : "";
+                        if (symbol.isEmpty()) {
+                            continue;
+                        }
+                        String here = given[i] + " for input " + Problem.quote(v.getName()) + " " + Arrays.toString(given);
+                        Integer before = filledSize.putIfAbsent(symbol, given[i]);
+                        if (before == null) {
+                            filled.put(symbol, here);
+                        } else if (before != given[i]) {
+                            throw new IllegalArgumentException("the shapes given fill the model's dimension "
+                                    + Problem.quote(symbol) + " with " + filled.get(symbol) + " and " + here + " in "
+                                    + source + "; a dimension of one name has one size");
+                        }
                     }
                 } else {
                     overridesFixedDimension = true;

@@ -158,7 +158,24 @@ class OnnxGraphLoweringTest {
         }
     }
 
-    /** {exit code, stdout, stderr} of one command line. */
+    /**
+     * Two inputs whose first dimension has one name ({@code batch}) filled with two sizes: refused
+     * at import, naming the dimension and both inputs, not blamed on the first node that mixes them.
+     * The same size for both imports.
+     */
+    @Test
+    void oneSymbolicDimensionFilledWithTwoSizesIsRefusedByName() {
+        OnnxBuilder b = new OnnxBuilder(13).symbolicInput("a", "batch", 2, 1, 1).symbolicInput("b", "batch", 2, 1, 1)
+                .node("Add", "add", in("a", "b"), out("y")).output("y");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> b.read(OnnxImporter.Options.defaults().withInputShape("a", 1, 2, 1, 1).withInputShape("b", 2, 2, 1, 1)));
+        assertTrue(e.getMessage().startsWith("the shapes given fill the model's dimension 'batch' with 1 for input 'a' "
+                + "[1, 2, 1, 1] and 2 for input 'b' [2, 2, 1, 1] in ") && e.getMessage().endsWith(
+                "; a dimension of one name has one size"), e.getMessage());
+        OnnxGraph g = b.read(OnnxImporter.Options.defaults().withInputShape("a", 3, 2, 1, 1).withInputShape("b", 3, 2, 1, 1));
+        assertEquals(Shape.of(3, 2, 1, 1), g.outputs().get(0).shape());
+    }
+
     /**
      * A classifier head as torchvision exports it with a dynamic batch: input {@code x} declared
      * [batch, 3, 4, 4], a 1x1 Conv and a GlobalAveragePool, so any H x W would compute something.
