@@ -37,7 +37,7 @@ final class Lowering {
      * the padding dropped), by output value, with their node's name: shape inference before ONNX
      * 1.15, which wrote the declared output shapes of many exported files, kept that window.
      */
-    private final Map<String, String> ceilRulePools = new java.util.HashMap<>();
+    private final Map<String, String> ceilRulePools = new HashMap<>();
 
     /** What an ONNX value is while importing. */
     sealed interface Val permits Act, Cst, Poison {
@@ -137,7 +137,7 @@ final class Lowering {
         if (g.getOutputCount() == 0) {
             throw new OnnxModelException(source + ": the model's graph declares no output");
         }
-        java.util.Set<String> outputNames = new java.util.HashSet<>();
+        Set<String> outputNames = new HashSet<>();
         for (ValueInfoProto o : g.getOutputList()) {
             if (!outputNames.add(o.getName())) {
                 throw new OnnxModelException(source + ": graph output " + Problem.quote(o.getName()) + " is declared twice");
@@ -322,8 +322,8 @@ final class Lowering {
     private void checkDeclaredOutputs(GraphProto g, List<OnnxGraph.Output> outputs, boolean strict) {
         // for each value: how many ceil-rule pools lie on its longest path from the inputs, and the
         // first of them (the nodes are in order: a node's inputs come before it)
-        Map<String, Integer> rulePools = new java.util.HashMap<>();
-        Map<String, String> firstPool = new java.util.HashMap<>();
+        Map<String, Integer> rulePools = new HashMap<>();
+        Map<String, String> firstPool = new HashMap<>();
         if (!ceilRulePools.isEmpty()) {
             for (Object o : work) {
                 Node n = (Node) o;
