@@ -105,7 +105,7 @@ final class BenchBatches {
                             + e.getMessage() + (most >= 1 ? " (at most n=" + most + " for this problem)"
                                     : " (even n=1 is too large for this problem)"));
                 }
-                l.add(new BenchSuite.Problem(p.name() + "@n" + n, at, p.quick()));
+                l.add(p.with(p.name() + "@n" + n, at));
             }
         }
         return l;

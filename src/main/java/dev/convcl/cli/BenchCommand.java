@@ -79,7 +79,8 @@ final class BenchCommand extends CliCommand {
 
     @Option(names = "--batch", paramLabel = "N[,N...]",
             description = "Time each problem at each of these batch sizes (its n replaced), e.g. 1,8,32, and print "
-                    + "how GFLOP/s and the time per image change with the batch.")
+                    + "how GFLOP/s and the time per image change with the batch. Convolutions only: an RoI line "
+                    + "chosen is refused (its RoIs name their images).")
     String batch;
 
     @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
@@ -197,8 +198,10 @@ final class BenchCommand extends CliCommand {
         List<BenchSuite.Problem> problems = selected.stream().filter(p -> p.roi() == null).toList();
         List<BenchSuite.Problem> roiProblems = selected.stream().filter(p -> p.roi() != null).toList();
         if (!roiProblems.isEmpty() && batches != null) {
-            throw new IllegalArgumentException("--batch applies to convolutions; " + roiProblems.get(0).name() + " is "
-                    + roiProblems.get(0).op().name() + ", whose RoIs name their images (give its n in the line)");
+            BenchSuite.Problem first = roiProblems.get(0);
+            throw new IllegalArgumentException(first.named() + " is " + first.op().name() + "; --batch applies to "
+                    + "convolutions only, since an RoI line's RoIs name their images (its n is set in the line): "
+                    + "time RoI lines without --batch");
         }
         if (problems.isEmpty() && (plot != null || fmaLimit != null)) {
             throw new IllegalArgumentException("--plot and --fma-limit rate GFLOP/s of convolutions; the problems "
