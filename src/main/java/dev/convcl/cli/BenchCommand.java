@@ -146,24 +146,28 @@ final class BenchCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         device = device(device);
+        // each value as typed: --seconds -1, not -1.0
         if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
-            throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + " must be a finite number of "
-                    + "seconds, 0 or more");
+            throw new IllegalArgumentException("--warmup-seconds " + typed("--warmup-seconds", warmupSeconds)
+                    + " must be a finite number of seconds, 0 or more");
         }
         if (warmup < 0) {
-            throw new IllegalArgumentException("--warmup " + warmup + " must not be negative");
+            throw new IllegalArgumentException("--warmup " + typed("--warmup", warmup) + " must not be negative");
         }
         if (iters < 1) {
-            throw new IllegalArgumentException("--iters " + iters + " must be at least 1");
+            throw new IllegalArgumentException("--iters " + typed("--iters", iters) + " must be at least 1");
         }
         if (!(seconds >= 0) || Double.isInfinite(seconds)) {
-            throw new IllegalArgumentException("--seconds " + seconds + " must be a finite number of seconds, 0 or more");
+            throw new IllegalArgumentException("--seconds " + typed("--seconds", seconds)
+                    + " must be a finite number of seconds, 0 or more");
         }
-        if (!(referenceMflop > 0)) {
-            throw new IllegalArgumentException("--reference-mflop " + referenceMflop + " must be positive");
+        if (!(referenceMflop > 0) || Double.isInfinite(referenceMflop)) {
+            throw new IllegalArgumentException("--reference-mflop " + typed("--reference-mflop", referenceMflop)
+                    + " must be a finite positive number of MFLOP");
         }
         if (peerThreads < 1) {
-            throw new IllegalArgumentException("--peer-threads " + peerThreads + " must be at least 1");
+            throw new IllegalArgumentException("--peer-threads " + typed("--peer-threads", peerThreads)
+                    + " must be at least 1");
         }
         List<Integer> batches = batch == null ? null : BenchBatches.parse(batch);
         Double limitGiven = fmaLimit == null ? null : FmaLimit.parse(fmaLimit);

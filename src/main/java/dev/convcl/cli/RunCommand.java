@@ -196,6 +196,14 @@ final class RunCommand extends CliCommand {
             if (anyGiven(CONV_FLAGS)) {
                 throw new IllegalArgumentException(and(CONV_FLAGS) + " are for --op conv2d and deform2d only");
             }
+            // RoiAlign's own rules would echo the float it parsed (-1.0 for -1, 0.0 for 1e-50)
+            if (!(spatialScale > 0) || Float.isInfinite(spatialScale)) {
+                throw new IllegalArgumentException("--spatial-scale " + typed("--spatial-scale", spatialScale)
+                        + " must be a finite positive number (image to input coordinates, e.g. 0.0625)");
+            }
+            if (gamma != null && op == Op.DEFORM_ROI_POOL && !Float.isFinite(gamma)) {
+                throw new IllegalArgumentException("--gamma " + typed("--gamma", gamma) + " must be a finite number");
+            }
             return RoiRun.run(new RoiRun.Flags(op.roiKind(), input, rois, offset, mask, outputSize == null ? null
                     : new int[] {outputSize.h(), outputSize.w()}, spatialScale, samplingRatio, aligned, gamma, device,
                     outFile), out());
@@ -259,19 +267,19 @@ final class RunCommand extends CliCommand {
     /** The flags' own rules, before any file is read: each names the flag as typed. */
     private void checkFlags() {
         if (stride.h() < 1 || stride.w() < 1) {
-            throw new IllegalArgumentException("--stride " + stride + " must be at least 1 (on each axis)");
+            throw new IllegalArgumentException("--stride " + typed("--stride", stride) + " must be at least 1 (on each axis)");
         }
         if (padding.h() < 0 || padding.w() < 0) {
-            throw new IllegalArgumentException("--padding " + padding + " must not be negative");
+            throw new IllegalArgumentException("--padding " + typed("--padding", padding) + " must not be negative");
         }
         if (dilation.h() < 1 || dilation.w() < 1) {
-            throw new IllegalArgumentException("--dilation " + dilation + " must be at least 1 (1 = no dilation)");
+            throw new IllegalArgumentException("--dilation " + typed("--dilation", dilation) + " must be at least 1 (1 = no dilation)");
         }
         if (groups != null && groups < 1) {
-            throw new IllegalArgumentException("--groups " + groups + " must be at least 1");
+            throw new IllegalArgumentException("--groups " + typed("--groups", groups) + " must be at least 1");
         }
         if (offsetGroups != null && offsetGroups < 1) {
-            throw new IllegalArgumentException("--offset-groups " + offsetGroups + " must be at least 1");
+            throw new IllegalArgumentException("--offset-groups " + typed("--offset-groups", offsetGroups) + " must be at least 1");
         }
     }
 
