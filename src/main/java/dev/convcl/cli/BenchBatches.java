@@ -74,11 +74,11 @@ final class BenchBatches {
                         + (part.strip().startsWith("-") ? "must be at least 1"
                                 : "is larger than the largest batch, " + Integer.MAX_VALUE));
             }
-            if (n < 1) {
-                throw new IllegalArgumentException("--batch '" + text + "': " + n + " must be at least 1");
+            if (n < 1) {   // each size as typed: 00, not 0
+                throw new IllegalArgumentException("--batch '" + text + "': " + part.strip() + " must be at least 1");
             }
             if (!sizes.add(n)) {
-                throw new IllegalArgumentException("--batch '" + text + "': " + n + " is given twice");
+                throw new IllegalArgumentException("--batch '" + text + "': " + part.strip() + " is given twice");
             }
         }
         return sizes.stream().sorted().toList();
@@ -105,7 +105,7 @@ final class BenchBatches {
                             + e.getMessage() + (most >= 1 ? " (at most n=" + most + " for this problem)"
                                     : " (even n=1 is too large for this problem)"));
                 }
-                l.add(new BenchSuite.Problem(p.name() + "@n" + n, at, p.quick()));
+                l.add(p.with(p.name() + "@n" + n, at));
             }
         }
         return l;

@@ -79,7 +79,8 @@ final class BenchCommand extends CliCommand {
 
     @Option(names = "--batch", paramLabel = "N[,N...]",
             description = "Time each problem at each of these batch sizes (its n replaced), e.g. 1,8,32, and print "
-                    + "how GFLOP/s and the time per image change with the batch.")
+                    + "how GFLOP/s and the time per image change with the batch. Convolutions only: an RoI line "
+                    + "chosen is refused (its RoIs name their images).")
     String batch;
 
     @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
@@ -145,24 +146,28 @@ final class BenchCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         device = device(device);
+        // each value as typed: --seconds -1, not -1.0
         if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
-            throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + " must be a finite number of "
-                    + "seconds, 0 or more");
+            throw new IllegalArgumentException("--warmup-seconds " + typed("--warmup-seconds", warmupSeconds)
+                    + " must be a finite number of seconds, 0 or more");
         }
         if (warmup < 0) {
-            throw new IllegalArgumentException("--warmup " + warmup + " must not be negative");
+            throw new IllegalArgumentException("--warmup " + typed("--warmup", warmup) + " must not be negative");
         }
         if (iters < 1) {
-            throw new IllegalArgumentException("--iters " + iters + " must be at least 1");
+            throw new IllegalArgumentException("--iters " + typed("--iters", iters) + " must be at least 1");
         }
         if (!(seconds >= 0) || Double.isInfinite(seconds)) {
-            throw new IllegalArgumentException("--seconds " + seconds + " must be a finite number of seconds, 0 or more");
+            throw new IllegalArgumentException("--seconds " + typed("--seconds", seconds)
+                    + " must be a finite number of seconds, 0 or more");
         }
-        if (!(referenceMflop > 0)) {
-            throw new IllegalArgumentException("--reference-mflop " + referenceMflop + " must be positive");
+        if (!(referenceMflop > 0) || Double.isInfinite(referenceMflop)) {
+            throw new IllegalArgumentException("--reference-mflop " + typed("--reference-mflop", referenceMflop)
+                    + " must be a finite positive number of MFLOP");
         }
         if (peerThreads < 1) {
-            throw new IllegalArgumentException("--peer-threads " + peerThreads + " must be at least 1");
+            throw new IllegalArgumentException("--peer-threads " + typed("--peer-threads", peerThreads)
+                    + " must be at least 1");
         }
         List<Integer> batches = batch == null ? null : BenchBatches.parse(batch);
         Double limitGiven = fmaLimit == null ? null : FmaLimit.parse(fmaLimit);
@@ -197,8 +202,10 @@ final class BenchCommand extends CliCommand {
         List<BenchSuite.Problem> problems = selected.stream().filter(p -> p.roi() == null).toList();
         List<BenchSuite.Problem> roiProblems = selected.stream().filter(p -> p.roi() != null).toList();
         if (!roiProblems.isEmpty() && batches != null) {
-            throw new IllegalArgumentException("--batch applies to convolutions; " + roiProblems.get(0).name() + " is "
-                    + roiProblems.get(0).op().name() + ", whose RoIs name their images (give its n in the line)");
+            BenchSuite.Problem first = roiProblems.get(0);
+            throw new IllegalArgumentException(first.named() + " is " + first.op().name() + "; --batch applies to "
+                    + "convolutions only, since an RoI line's RoIs name their images (its n is set in the line): "
+                    + "time RoI lines without --batch");
         }
         if (problems.isEmpty() && (plot != null || fmaLimit != null)) {
             throw new IllegalArgumentException("--plot and --fma-limit rate GFLOP/s of convolutions; the problems "

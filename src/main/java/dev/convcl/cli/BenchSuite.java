@@ -55,8 +55,29 @@ public final class BenchSuite {
      * @param op    the problem as written: a {@link Convolution} (the benchmark adds the bias
      *              itself) or a {@link RoiAlign}
      * @param quick whether the line carries {@code quick=1}
+     * @param source where the line is, as errors name it: {@code shapes file s.txt (--shapes)} or
+     *               {@code bundled suite /bench/shapes.txt}; null for a problem made in code
+     * @param line   the line's number in {@code source}, from 1; 0 for a problem made in code
      */
-    record Problem(String name, Operation op, boolean quick) {
+    record Problem(String name, Operation op, boolean quick, String source, int line) {
+        /** A problem made in code, read from no file. */
+        Problem(String name, Operation op, boolean quick) {
+            this(name, op, quick, null, 0);
+        }
+
+        /** This problem with {@code name} and {@code op} instead, from the same line (e.g. at another batch size). */
+        Problem with(String name, Operation op) {
+            return new Problem(name, op, quick, source, line);
+        }
+
+        /**
+         * The start of an error about this problem: its file, line and name,
+         * {@code shapes file s.txt (--shapes), line 3: 'r'}, or the name alone for a problem read from no file.
+         */
+        String named() {
+            return (source == null ? "" : source + ", line " + line + ": ") + "'" + name + "'";
+        }
+
         /** The RoI operator of an RoI line, or null for a convolution. */
         RoiAlign roi() {
             return op instanceof RoiAlign r ? r : null;
@@ -136,7 +157,7 @@ public final class BenchSuite {
                         + "' is already used on line " + earlier);
             }
             try {
-                problems.add(problem(name, line));
+                problems.add(problem(name, line, source, i + 1));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(source + ", line " + (i + 1) + ": " + e.getMessage());
             }
@@ -151,7 +172,7 @@ public final class BenchSuite {
      * A line's problem, its {@code quick} field taken out first: that field is the shapes file's,
      * not the operator's, so {@link Operation#parse} never sees it.
      */
-    private static Problem problem(String name, String line) {
+    private static Problem problem(String name, String line, String source, int number) {
         StringBuilder rest = new StringBuilder();
         Boolean quick = null;
         for (String field : line.split("\\s+")) {
@@ -169,7 +190,7 @@ public final class BenchSuite {
                 default -> throw new IllegalArgumentException("quick='" + v + "' must be 0 or 1 (or false or true)");
             };
         }
-        return new Problem(name, problem(rest.toString()), quick != null && quick);
+        return new Problem(name, problem(rest.toString()), quick != null && quick, source, number);
     }
 
     /**
@@ -187,18 +208,48 @@ public final class BenchSuite {
     }
 
     /**
-     * The convolutions of {@code problems}, for a command that runs nothing else.
+     * The convolutions of {@code problems} for {@code tune}, which tunes convolution kernels and
+     * nothing else: RoI lines are left out, and {@code skipped} says so in one line (a shapes file
+     * that {@code bench} takes whole, RoI lines and all, is one that {@code tune} takes too).
      *
-     * @throws IllegalArgumentException naming the first RoI line and {@code command}
+     * @param convolutions the convolutions, in the file's order
+     * @param skipped      a note naming how many RoI lines were left out, their lines and why; null when none was
      */
-    static List<Convolution> convolutions(List<Problem> problems, String command) {
-        for (Problem p : problems) {
-            if (p.roi() != null) {
-                throw new IllegalArgumentException(p.name() + " is " + p.op().name() + "; " + command
-                        + " takes convolutions only");
-            }
+    record Convolutions(List<Convolution> convolutions, String skipped) {
+    }
+
+    /** How many skipped lines {@link #convolutions}'s note names; it counts the rest. */
+    static final int NAMED_LINES = 5;
+
+    /**
+     * The convolutions of {@code problems} for {@code command}, its RoI lines left out with a note.
+     *
+     * @throws IllegalArgumentException naming the file, the line and the name of the first RoI line
+     *                                  when every problem is one: there is nothing to run
+     */
+    static Convolutions convolutions(List<Problem> problems, String command) {
+        List<Problem> roi = problems.stream().filter(p -> p.roi() != null).toList();
+        if (roi.isEmpty()) {
+            return new Convolutions(problems.stream().map(Problem::spec).toList(), null);
         }
-        return problems.stream().map(Problem::spec).toList();
+        Problem first = roi.get(0);
+        if (roi.size() == problems.size()) {
+            throw new IllegalArgumentException(first.named() + " is " + first.op().name() + (roi.size() == 1
+                    ? ", the only problem chosen" : ", and every problem chosen (" + roi.size() + ") is an RoI line")
+                    + "; " + command + " takes convolutions only (op=conv2d or op=deform2d), so there is nothing to "
+                    + command);
+        }
+        List<Convolution> convolutions = problems.stream().filter(p -> p.roi() == null).map(Problem::spec).toList();
+        // every problem comes from one file: "of shapes file s.txt (--shapes), lines 3 'r', 5 'q'"
+        String of = first.source() == null ? ", " : " of " + first.source() + (roi.size() == 1 ? ", line " : ", lines ");
+        List<String> named = roi.stream().limit(NAMED_LINES)
+                .map(p -> (p.source() == null ? "" : p.line() + " ") + "'" + p.name() + "'").toList();
+        String more = roi.size() > NAMED_LINES ? " and " + (roi.size() - NAMED_LINES) + " more" : "";
+        List<String> ops = roi.stream().map(p -> p.op().name()).distinct().toList();
+        return new Convolutions(convolutions, command + ": skipping " + Plural.of(roi.size(), "RoI line") + of
+                + String.join(", ", named) + more + " (" + String.join(", ", ops) + "): "
+                + command + " takes convolutions only (op=conv2d or op=deform2d), and goes on with the "
+                + Plural.of(convolutions.size(), "convolution") + " left");
     }
 
     /** The problems kept by {@code --quick} and {@code --filter}; an empty result is an error. */

@@ -3,8 +3,11 @@ package dev.convcl.cli;
 import dev.convcl.DeviceChoice;
 import dev.convcl.opencl.AutoTune;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -78,6 +81,27 @@ abstract class CliCommand implements Callable<Integer> {
         }
         deviceSource = source;
         return choice;
+    }
+
+    /**
+     * The value of {@code option} as the user typed it (blanks around it dropped), for messages: a
+     * number is echoed as typed ({@code 0}, {@code 1e-3}), not as Java prints what it parsed
+     * ({@code 0.0}, {@code 0.001}). When the option was not given, its default's text; for a command
+     * not run from a command line, {@code parsed} as a string.
+     *
+     * @param option the option's name, e.g. {@code --seconds}
+     * @param parsed its value, for when no text is known
+     */
+    String typed(String option, Object parsed) {
+        CommandLine.ParseResult result = spec.commandLine().getParseResult();
+        if (result != null && result.hasMatchedOption(option)) {
+            List<String> texts = result.matchedOption(option).originalStringValues();
+            if (!texts.isEmpty()) {
+                return texts.get(texts.size() - 1).strip();
+            }
+        }
+        OptionSpec o = spec.findOption(option);
+        return o != null && o.defaultValue() != null ? o.defaultValue() : String.valueOf(parsed);
     }
 
     PrintWriter out() {

@@ -39,15 +39,17 @@ record FmaLimit(double gflops, String source) {
         if (v.equalsIgnoreCase(MEASURE)) {
             return null;
         }
+        String rule = "a finite positive number of GFLOP/s or '" + MEASURE + "'";
         double g;
         try {
-            g = Double.parseDouble(v);
-        } catch (NumberFormatException e) {
+            g = RealArg.parse(v, false);
+        } catch (RealArg.OutOfRange e) {
+            throw new IllegalArgumentException("--fma-limit " + e.getMessage() + "; it must be " + rule);
+        } catch (IllegalArgumentException e) {
             g = Double.NaN;
         }
         if (!(g > 0 && Double.isFinite(g))) {
-            throw new IllegalArgumentException("--fma-limit '" + value + "' must be a positive number of GFLOP/s or '"
-                    + MEASURE + "'");
+            throw new IllegalArgumentException("--fma-limit '" + value + "' must be " + rule);
         }
         return g;
     }

@@ -111,6 +111,11 @@ public final class Main implements Runnable {
         cl.registerConverter(int.class, new IntArg.Converter());
         cl.registerConverter(Long.class, new IntArg.LongConverter());
         cl.registerConverter(long.class, new IntArg.LongConverter());
+        // 1e400 is out of a double's range, not Infinity, and 2f is no number (RealArg)
+        cl.registerConverter(Double.class, new RealArg.DoubleConverter());
+        cl.registerConverter(double.class, new RealArg.DoubleConverter());
+        cl.registerConverter(Float.class, new RealArg.FloatConverter());
+        cl.registerConverter(float.class, new RealArg.FloatConverter());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         return cl;
     }

@@ -38,7 +38,8 @@ final class PeakCommand extends CliCommand {
     public Integer call() {
         device = device(device);
         if (fmaLimit != null && !(fmaLimit > 0 && Double.isFinite(fmaLimit))) {
-            throw new IllegalArgumentException("--fma-limit " + fmaLimit + " must be a positive number of GFLOP/s");
+            throw new IllegalArgumentException("--fma-limit " + typed("--fma-limit", fmaLimit)
+                    + " must be a finite positive number of GFLOP/s");
         }
         PeakCache cache = PeakCache.standard();
         try (Engine engine = Engine.create(device)) {

@@ -49,7 +49,8 @@ final class RunCommand extends CliCommand {
     Op op;
 
     @Option(names = "--input", required = true, paramLabel = "[NAME=]X.npy",
-            description = "Input [N, C, H, W]; with --model, once per model input, NAME= naming it.")
+            description = "Input [N, C, H, W]; with --model, once per model input, NAME= naming it. With --op, a file "
+                    + "alone (NAME= is refused; a file whose name holds '=' is given with its folder: ./a=x.npy).")
     List<String> inputs;
 
     Path input;
@@ -116,7 +117,9 @@ final class RunCommand extends CliCommand {
     DeviceChoice device;
 
     @Option(names = "--out", required = true, paramLabel = "[NAME=]Y.npy",
-            description = "Output file, float32 [N, K, OH, OW]; with --model, one per output wanted, NAME= naming it.")
+            description = "Output file, float32 [N, K, OH, OW]; with --model, one per output wanted, NAME= naming it. "
+                    + "With --op, a file alone (NAME= is refused; a file whose name holds '=' is given with its "
+                    + "folder: ./a=y.npy).")
     List<String> outs;
 
     Path outFile;
@@ -190,11 +193,19 @@ final class RunCommand extends CliCommand {
             throw new IllegalArgumentException("--op " + op.token + " takes one --input and one --out (several are for "
                     + "--model)");
         }
-        input = Path.of(inputs.get(0));
-        outFile = Path.of(outs.get(0));
+        input = Path.of(opFile("--input", inputs.get(0), "feeds one of a model's inputs", "reads its input from"));
+        outFile = Path.of(opFile("--out", outs.get(0), "picks one of a model's outputs", "writes its output to"));
         if (op.roiKind() != null) {
             if (anyGiven(CONV_FLAGS)) {
                 throw new IllegalArgumentException(and(CONV_FLAGS) + " are for --op conv2d and deform2d only");
+            }
+            // RoiAlign's own rules would echo the float it parsed (-1.0 for -1, 0.0 for 1e-50)
+            if (!(spatialScale > 0) || Float.isInfinite(spatialScale)) {
+                throw new IllegalArgumentException("--spatial-scale " + typed("--spatial-scale", spatialScale)
+                        + " must be a finite positive number (image to input coordinates, e.g. 0.0625)");
+            }
+            if (gamma != null && op == Op.DEFORM_ROI_POOL && !Float.isFinite(gamma)) {
+                throw new IllegalArgumentException("--gamma " + typed("--gamma", gamma) + " must be a finite number");
             }
             return RoiRun.run(new RoiRun.Flags(op.roiKind(), input, rois, offset, mask, outputSize == null ? null
                     : new int[] {outputSize.h(), outputSize.w()}, spatialScale, samplingRatio, aligned, gamma, device,
@@ -256,22 +267,41 @@ final class RunCommand extends CliCommand {
         return 0;
     }
 
+    /**
+     * The file of {@code --input} or {@code --out} for one operator, which takes a file alone: a value
+     * in {@code --model}'s {@code NAME=FILE} form (text before the first '=' that holds no folder
+     * separator) is refused rather than read or written as a file named {@code a=z.npy}. A file whose
+     * name holds '=' is given with its folder, {@code ./a=z.npy}, as the message says.
+     *
+     * @throws IllegalArgumentException naming the value as typed and the rule
+     */
+    static String opFile(String flag, String value, String modelUse, String opUse) {
+        int eq = value.indexOf('=');
+        if (eq > 0 && value.lastIndexOf('/', eq) < 0 && value.lastIndexOf(java.io.File.separatorChar, eq) < 0) {
+            String file = value.substring(eq + 1);
+            throw new IllegalArgumentException(flag + " " + value + ": NAME=FILE " + modelUse + " (--model); --op "
+                    + opUse + " a file given alone, e.g. " + flag + " " + (file.isEmpty() ? "y.npy" : file)
+                    + " (a file whose name holds '=' is given with its folder, e.g. " + flag + " ./" + value + ")");
+        }
+        return value;
+    }
+
     /** The flags' own rules, before any file is read: each names the flag as typed. */
     private void checkFlags() {
         if (stride.h() < 1 || stride.w() < 1) {
-            throw new IllegalArgumentException("--stride " + stride + " must be at least 1 (on each axis)");
+            throw new IllegalArgumentException("--stride " + typed("--stride", stride) + " must be at least 1 (on each axis)");
         }
         if (padding.h() < 0 || padding.w() < 0) {
-            throw new IllegalArgumentException("--padding " + padding + " must not be negative");
+            throw new IllegalArgumentException("--padding " + typed("--padding", padding) + " must not be negative");
         }
         if (dilation.h() < 1 || dilation.w() < 1) {
-            throw new IllegalArgumentException("--dilation " + dilation + " must be at least 1 (1 = no dilation)");
+            throw new IllegalArgumentException("--dilation " + typed("--dilation", dilation) + " must be at least 1 (1 = no dilation)");
         }
         if (groups != null && groups < 1) {
-            throw new IllegalArgumentException("--groups " + groups + " must be at least 1");
+            throw new IllegalArgumentException("--groups " + typed("--groups", groups) + " must be at least 1");
         }
         if (offsetGroups != null && offsetGroups < 1) {
-            throw new IllegalArgumentException("--offset-groups " + offsetGroups + " must be at least 1");
+            throw new IllegalArgumentException("--offset-groups " + typed("--offset-groups", offsetGroups) + " must be at least 1");
         }
     }
 

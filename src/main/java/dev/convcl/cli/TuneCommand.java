@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
 final class TuneCommand extends CliCommand {
 
     @Option(names = "--shapes", paramLabel = "FILE",
-            description = "Shapes file (default: the bundled suite).")
+            description = "Shapes file, as bench takes it (default: the bundled suite); its RoI lines (op=roi_align, "
+                    + "ps_roi_align, deform_roi_pool) are skipped with a note, since tune tunes convolution kernels only.")
     Path shapes;
 
     @Option(names = "--quick", description = "Only the problems marked quick=1.")
@@ -59,12 +60,11 @@ final class TuneCommand extends CliCommand {
                     : "; cpu is the default from -D" + DeviceChoice.PROPERTY + " or $" + DeviceChoice.ENVIRONMENT));
         }
         Pattern pattern = BenchSuite.filter(filter);
-        List<Convolution> specs = BenchSuite.convolutions(BenchSuite.select(
+        // RoI lines (which bench times from the same file) have no tiles to tune: left out with a note
+        BenchSuite.Convolutions chosen = BenchSuite.convolutions(BenchSuite.select(
                 BenchSuite.load(shapes == null ? null : new FileArg("shapes file", "--shapes", shapes)), quick, pattern),
-                "tune").stream().map(s -> s.withBias(true)).toList();
-        if (specs.isEmpty()) {
-            throw new IllegalArgumentException("no problem selected from " + (shapes == null ? "the bundled suite" : shapes));
-        }
+                "tune");
+        List<Convolution> specs = chosen.convolutions().stream().map(s -> s.withBias(true)).toList();
         // Found out now rather than after minutes of timing; a folder made for that is removed
         // again if the command fails before its tuning file is in it, or is stopped (Ctrl-C,
         // SIGTERM: the JVM then runs its shutdown hooks, not this method's finally).
@@ -83,6 +83,10 @@ final class TuneCommand extends CliCommand {
         }
         boolean done = false;
         try {
+            if (chosen.skipped() != null) {
+                err().println(chosen.skipped());
+                err().flush();
+            }
             tune(specs, dir != null ? dir : TuningTable.defaultDir());
             done = true;
         } finally {

@@ -47,7 +47,7 @@ final class VerifyCommand extends CliCommand {
     public Integer call() throws IOException {
         device = device(device);
         if (count < 1) {   // 0 would leave each family a row of nothing: "0 passed, 0 failed ... ran on: "
-            throw new IllegalArgumentException("--count " + count + " must be at least 1");
+            throw new IllegalArgumentException("--count " + typed("--count", count) + " must be at least 1");
         }
         List<BenchSuite.Problem> suite = BenchSuite.load(null);
         int passed = 0, failed = 0;

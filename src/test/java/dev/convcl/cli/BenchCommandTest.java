@@ -207,12 +207,33 @@ class BenchCommandTest {
                 "no problem is left after --filter 'resnet' (of 2)");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--filter", "(("), "is not a regular expression");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--iters", "0"), "--iters 0 must be at least 1");
-        for (String v : new String[] {"-1", "NaN", "Infinity"}) {
-            Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--seconds", v),
-                    "--seconds " + Double.parseDouble(v) + " must be a finite number of seconds, 0 or more");
-            Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--warmup-seconds", v),
-                    "--warmup-seconds " + Double.parseDouble(v) + " must be a finite number of seconds, 0 or more");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--iters", "00"),
+                "convcl bench: --iters 00 must be at least 1");
+        // numbers echoed as the user typed them (-1, not -1.0), the value after '=' too
+        for (String v : new String[] {"-1", "-0.50", "NaN", "Infinity", "-inf"}) {
+            Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--seconds", v),
+                    "convcl bench: --seconds " + v + " must be a finite number of seconds, 0 or more");
+            Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--warmup-seconds=" + v),
+                    "convcl bench: --warmup-seconds " + v + " must be a finite number of seconds, 0 or more");
         }
+        for (String v : new String[] {"0", "-2", "NaN", "Infinity"}) {
+            Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--reference-mflop", v),
+                    "convcl bench: --reference-mflop " + v + " must be a finite positive number of MFLOP");
+        }
+        // a number a double cannot hold is out of range, not Infinity or 0; Java's 2f is no number
+        for (String flag : new String[] {"--seconds", "--warmup-seconds", "--reference-mflop"}) {
+            Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), flag, "1e400"), "convcl bench: Invalid "
+                    + "value for option '" + flag + "': '1e400' is out of range for a number (at most about 1.8e308 in "
+                    + "size) (see 'convcl bench --help')");
+            Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), flag, "-1e-400"),
+                    "'-1e-400' is too close to 0 for a number (at least about 4.9e-324 in size, or 0)");
+            Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), flag, "2f"), "'2f' is not a number");
+        }
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--fma-limit", "1e400"), "convcl bench: "
+                + "--fma-limit '1e400' is out of range for a number (at most about 1.8e308 in size); it must be a finite "
+                + "positive number of GFLOP/s or 'measure'");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--fma-limit", "0"),
+                "convcl bench: --fma-limit '0' must be a finite positive number of GFLOP/s or 'measure'");
         // --model's options without --model: the line names the ones given, no more
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--layers"),
                 "convcl bench: --layers is for --model");

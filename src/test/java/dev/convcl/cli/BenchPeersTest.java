@@ -251,10 +251,18 @@ class BenchPeersTest {
     void fmaLimitOptionTakesAFigureOrMeasure() {
         assertEquals(190.5, FmaLimit.parse(" 190.5 "));
         assertNull(FmaLimit.parse("MEASURE"));
-        for (String bad : List.of("0", "-3", "fast", "NaN", "Infinity")) {
+        for (String bad : List.of("0", "-3", "fast", "NaN", "Infinity", "190f", "0x1p3")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FmaLimit.parse(bad));
-            assertEquals("--fma-limit '" + bad + "' must be a positive number of GFLOP/s or 'measure'", e.getMessage());
+            assertEquals("--fma-limit '" + bad + "' must be a finite positive number of GFLOP/s or 'measure'",
+                    e.getMessage());
         }
+        // beyond a double's range: out of range, not Infinity or 0
+        assertEquals("--fma-limit '1e400' is out of range for a number (at most about 1.8e308 in size); it must be a "
+                + "finite positive number of GFLOP/s or 'measure'",
+                assertThrows(IllegalArgumentException.class, () -> FmaLimit.parse("1e400")).getMessage());
+        assertEquals("--fma-limit '1e-400' is too close to 0 for a number (at least about 4.9e-324 in size, or 0); it "
+                + "must be a finite positive number of GFLOP/s or 'measure'",
+                assertThrows(IllegalArgumentException.class, () -> FmaLimit.parse("1e-400")).getMessage());
     }
 
     // ------------------------------------------------------------------ stand-in peers

@@ -115,17 +115,64 @@ class BenchRoiTest {
         Path shapes = Files.writeString(dir.resolve("roi.txt"), TINY_ROI);
         Cli.assertUsageError(Cli.run("bench", "--roi", "--shapes", shapes.toString()),
                 "--roi times the bundled RoI suite");
-        Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--batch", "1,2"),
-                "--batch applies to convolutions; tiny.roi_align is roi_align");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--plot", dir.resolve("p.svg").toString()),
                 "--plot and --fma-limit rate GFLOP/s of convolutions");
         Cli.assertUsageError(Cli.run("bench", "--chain", "--roi"), "it takes no --roi");
-        // tune tunes convolution kernels: an RoI line in its shapes file is one line, before any device work
-        Cli.assertUsageError(Cli.run("tune", "--shapes", shapes.toString(), "--dir", dir.toString()),
-                "tiny.roi_align is roi_align; tune takes convolutions only");
         Path bad = Files.writeString(dir.resolve("bad.txt"), "x op=pool2d kind=max n=1 c=1 h=4 w=4 kh=2 kw=2\n");
         Cli.assertUsageError(Cli.run("bench", "--shapes", bad.toString()),
                 "op=pool2d is neither a convolution nor an RoI operator");
+    }
+
+    /**
+     * An RoI line that {@code bench --batch} cannot take, or a shapes file whose chosen lines are all
+     * RoI lines for {@code tune}, is refused in one line that names the file, the line and the
+     * problem, before any device work.
+     */
+    @Test
+    void roiLinesACommandCannotTakeAreNamedByFileAndLine() throws IOException {
+        Path mixed = Files.writeString(dir.resolve("mixed.txt"), """
+                c op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3
+                # an RoI line
+                r op=roi_align n=1 c=4 h=12 w=10 rois=5 ph=2 pw=2 scale=0.5 sr=0 aligned=0
+                """);
+        String batch = "; --batch applies to convolutions only, since an RoI line's RoIs name their images (its n is "
+                + "set in the line): time RoI lines without --batch";
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", mixed.toString(), "--batch", "1,8"),
+                "convcl bench: shapes file " + mixed + " (--shapes), line 3: 'r' is roi_align" + batch);
+        String roiLine = Files.readAllLines(Path.of("src/main/resources" + BenchSuite.BUNDLED_ROI)).stream()
+                .filter(l -> !l.startsWith("#") && l.contains("op=")).findFirst().orElseThrow();
+        int number = Files.readAllLines(Path.of("src/main/resources" + BenchSuite.BUNDLED_ROI)).indexOf(roiLine) + 1;
+        Cli.assertUsageLine(Cli.run("bench", "--roi", "--batch", "1,2"), "convcl bench: bundled suite "
+                + BenchSuite.BUNDLED_ROI + ", line " + number + ": '" + roiLine.split("\\s+")[0] + "' is roi_align" + batch);
+
+        // tune takes a file's convolutions and skips its RoI lines; with none left there is nothing to tune
+        Path roi = Files.writeString(dir.resolve("roi.txt"), TINY_ROI);
+        String nothing = "; tune takes convolutions only (op=conv2d or op=deform2d), so there is nothing to tune";
+        Cli.assertUsageLine(Cli.run("tune", "--shapes", roi.toString(), "--dir", dir.toString()), "convcl tune: shapes file "
+                + roi + " (--shapes), line 1: 'tiny.roi_align' is roi_align, and every problem chosen (4) is an RoI line"
+                + nothing);
+        Cli.assertUsageLine(Cli.run("tune", "--shapes", roi.toString(), "--filter", "ps", "--dir", dir.toString()),
+                "convcl tune: shapes file " + roi + " (--shapes), line 3: 'tiny.ps' is ps_roi_align, the only problem "
+                        + "chosen" + nothing);
+        assertEquals(List.of("mixed.txt", "roi.txt"), Cli.names(dir));
+    }
+
+    /** tune's note on the RoI lines it skips names their lines and names, five at most, and counts the rest. */
+    @Test
+    void tunesNoteNamesFiveSkippedLinesAtMost() {
+        StringBuilder text = new StringBuilder("c op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3\n");
+        for (int i = 0; i < 7; i++) {
+            text.append("r").append(i).append(i == 6 ? " op=ps_roi_align n=1 c=8" : " op=roi_align n=1 c=4")
+                    .append(" h=12 w=10 rois=5 ph=2 pw=2 scale=0.5 sr=0\n");
+        }
+        BenchSuite.Convolutions chosen = BenchSuite.convolutions(
+                BenchSuite.parse("shapes file s.txt (--shapes)", text.toString()), "tune");
+        assertEquals(1, chosen.convolutions().size());
+        assertEquals("tune: skipping 7 RoI lines of shapes file s.txt (--shapes), lines 2 'r0', 3 'r1', 4 'r2', "
+                + "5 'r3', 6 'r4' and 2 more (roi_align, ps_roi_align): tune takes convolutions only (op=conv2d or "
+                + "op=deform2d), and goes on with the 1 convolution left", chosen.skipped());
+        assertEquals(null, BenchSuite.convolutions(BenchSuite.parse("s", "c op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3"),
+                "tune").skipped());
     }
 
     /**

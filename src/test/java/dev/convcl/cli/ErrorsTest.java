@@ -184,6 +184,46 @@ class ErrorsTest {
         Cli.assertUsageError(Cli.run("bench", "--batch", "1,x"), "--batch '1,x': 'x' is not a whole number");
     }
 
+    /**
+     * Every option that takes a number with a fraction, of every command, refuses a value that is
+     * not finite (NaN, an infinity, or a number beyond the type's range) before any work, in one line
+     * that echoes the value as typed. A new such option joins the list here, with the arguments its
+     * command needs to reach the check.
+     */
+    @Test
+    void everyFractionalOptionRefusesValuesThatAreNotFiniteAsTyped() {
+        java.util.Map<String, List<String>> needs = new java.util.TreeMap<>(java.util.Map.of(
+                "bench --warmup-seconds", List.of("--device", "cpu"),
+                "bench --seconds", List.of("--device", "cpu"),
+                "bench --reference-mflop", List.of("--device", "cpu"),
+                "peak --fma-limit", List.of("--device", "cpu"),
+                "run --spatial-scale", List.of("--op", "roi_align", "--input", "x.npy", "--out", "y.npy"),
+                "run --gamma", List.of("--op", "deform_roi_pool", "--input", "x.npy", "--out", "y.npy")));
+        List<String> found = new ArrayList<>();
+        for (CommandLine sub : Main.commandLine().getSubcommands().values()) {
+            for (CommandLine.Model.OptionSpec o : sub.getCommandSpec().options()) {
+                Class<?> t = o.type();
+                if (t == double.class || t == Double.class || t == float.class || t == Float.class) {
+                    found.add(sub.getCommandName() + " " + o.longestName());
+                }
+            }
+        }
+        assertEquals(needs.keySet(), new java.util.TreeSet<>(found), "the fractional options and what this test gives them");
+        for (var e : needs.entrySet()) {
+            String[] commandAndFlag = e.getKey().split(" ");
+            for (String bad : List.of("NaN", "Infinity", "-inf", "1e400", "-1e999")) {
+                List<String> args = new ArrayList<>(List.of(commandAndFlag[0]));
+                args.addAll(e.getValue());
+                args.addAll(List.of(commandAndFlag[1], bad));
+                Cli.Result r = Cli.run(args.toArray(String[]::new));
+                Cli.assertErrorLine(r, Main.EXIT_USAGE);
+                boolean tooLarge = bad.contains("e");
+                assertTrue(r.err().contains(tooLarge ? "'" + bad + "' is out of range for a number"
+                        : commandAndFlag[1] + " " + bad + " must be a finite"), r.toString());
+            }
+        }
+    }
+
     @Test
     void theOutOfMemoryMessageNamesTheMemoryThatRanOut() {
         assertEquals("out of memory: the Java heap (at most 512 MiB) is too small for this command; give the JVM more, "

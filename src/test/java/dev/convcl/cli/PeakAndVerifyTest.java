@@ -57,10 +57,20 @@ class PeakAndVerifyTest {
 
     @Test
     void aBadFmaLimitIsRefusedBeforeMeasuring() {
-        Cli.assertUsageError(Cli.run("peak", "--device", "cpu", "--fma-limit", "0"),
-                "--fma-limit 0.0 must be a positive number of GFLOP/s");
-        Cli.assertUsageError(Cli.run("peak", "--device", "cpu", "--fma-limit", "NaN"),
-                "--fma-limit NaN must be a positive number of GFLOP/s");
+        // echoed as typed: 0, not 0.0
+        for (String bad : List.of("0", "-0.5", "NaN", "Infinity")) {
+            Cli.assertUsageLine(Cli.run("peak", "--device", "cpu", "--fma-limit", bad),
+                    "convcl peak: --fma-limit " + bad + " must be a finite positive number of GFLOP/s");
+        }
+        // beyond a double's range: out of range, not Infinity
+        Cli.assertUsageLine(Cli.run("peak", "--device", "cpu", "--fma-limit", "1e400"), "convcl peak: Invalid value for "
+                + "option '--fma-limit': '1e400' is out of range for a number (at most about 1.8e308 in size) (see "
+                + "'convcl peak --help')");
+        Cli.assertUsageError(Cli.run("peak", "--device", "cpu", "--fma-limit", "1e-400"),
+                "'1e-400' is too close to 0 for a number (at least about 4.9e-324 in size, or 0)");
+        Cli.assertUsageError(Cli.run("peak", "--device", "cpu", "--fma-limit", "190f"), "'190f' is not a number");
+        Cli.assertUsageLine(Cli.run("verify", "--device", "cpu", "--count", "-00"),
+                "convcl verify: --count -00 must be at least 1");
     }
 
     @Test

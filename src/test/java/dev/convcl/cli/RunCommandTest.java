@@ -172,6 +172,43 @@ class RunCommandTest {
     }
 
     /** Every flag that feeds a spec field is named as the user typed it, never as the spec's field. */
+    /**
+     * {@code NAME=FILE} picks a model's input or output; with {@code --op} it is refused in one line,
+     * before any file is read or written, rather than read or written as a file named
+     * {@code a=z.npy}. A file whose name holds '=' is given with its folder.
+     */
+    @Test
+    void nameEqualsFileIsForModelsOnly() throws IOException {
+        List<String> ok = validConv2d();
+        Path stray = Path.of("a=z.npy");   // where the old code wrote it: the working folder
+        boolean there = Files.exists(stray);
+        try {
+            assertFailsWith(with(ok, "--out", "a=z.npy"), "--out a=z.npy: NAME=FILE picks one of a model's outputs "
+                    + "(--model); --op writes its output to a file given alone, e.g. --out z.npy (a file whose name holds "
+                    + "'=' is given with its folder, e.g. --out ./a=z.npy)");
+            assertEquals(there, Files.exists(stray), "no file named a=z.npy written");
+        } finally {
+            if (!there) {
+                Files.deleteIfExists(stray);
+            }
+        }
+        assertFailsWith(with(ok, "--input", "x=in.npy"), "--input x=in.npy: NAME=FILE feeds one of a model's inputs "
+                + "(--model); --op reads its input from a file given alone, e.g. --input in.npy (a file whose name holds "
+                + "'=' is given with its folder, e.g. --input ./x=in.npy)");
+        // the RoI operators too
+        assertFailsWith(List.of("run", "--op", "roi_align", "--input", "x.npy", "--out", "y=r.npy"),
+                "--out y=r.npy: NAME=FILE picks one of a model's outputs (--model); --op writes its output to a file "
+                        + "given alone, e.g. --out r.npy (a file whose name holds '=' is given with its folder, e.g. "
+                        + "--out ./y=r.npy)");
+        // with its folder, a file whose name holds '=' is read and written as named
+        Files.copy(Path.of(ok.get(ok.indexOf("--input") + 1)), dir.resolve("in=x.npy"));
+        Path out = dir.resolve("a=z.npy");
+        Cli.Result r = Cli.run(with(with(ok, "--input", dir.resolve("in=x.npy").toString()), "--out", out.toString())
+                .toArray(String[]::new));
+        assertEquals(0, r.code(), r.toString());
+        assertArrayEquals(new int[] {1, 2, 6, 6}, Npy.shape(out));
+    }
+
     @Test
     void specErrorsNameTheFlags() throws IOException {
         List<String> ok = validConv2d();

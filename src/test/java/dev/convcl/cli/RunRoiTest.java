@@ -121,7 +121,16 @@ class RunRoiTest {
         Npy.write(dir.resolve("bad-cols.npy"), Tensor.of(new float[] {0, 0, 0, 2}, 1, 4));
         assertFailsWith(with(align, "--rois", dir.resolve("bad-cols.npy").toString()),
                 "has shape [1, 4]; expected [K, 5]");
-        assertFailsWith(with(align, "--spatial-scale", "0"), "--spatial-scale 0.0 (spatial_scale) must be finite and positive");
+        // numbers echoed as typed (0, not 0.0), and a value a float cannot hold named as such
+        String scale = " must be a finite positive number (image to input coordinates, e.g. 0.0625)";
+        for (String bad : List.of("0", "-1", "-0.50", "NaN", "Infinity")) {
+            assertFailsWith(with(align, "--spatial-scale", bad), "convcl run: --spatial-scale " + bad + scale);
+        }
+        assertFailsWith(with(align, "--spatial-scale", "1e40"), "convcl run: Invalid value for option '--spatial-scale': "
+                + "'1e40' is out of range for a number (at most about 3.4e38 in size) (see 'convcl run --help')");
+        assertFailsWith(with(align, "--spatial-scale", "1e-50"), "'1e-50' is too close to 0 for a number (at least about "
+                + "1.4e-45 in size, or 0)");
+        assertFailsWith(with(align, "--spatial-scale", "0.0625f"), "'0.0625f' is not a number");
         assertFailsWith(with(align, "--output-size", "0,2"), "--output-size height 0 must be at least 1");
         assertFailsWith(with(align, "--gamma", "0.5"), "--offset, --mask and --gamma are for --op deform_roi_pool only");
         assertFailsWith(with(align, "--output-size", null), "--op roi_align needs --output-size PH,PW");
@@ -140,6 +149,8 @@ class RunRoiTest {
         assertFailsWith(with(ps, "--aligned", null), "--aligned is for --op roi_align only");
 
         List<String> deform = write(cases.get(6)); // deform_roi_pool with offset and mask
+        assertFailsWith(with(deform, "--gamma", "NaN"), "convcl run: --gamma NaN must be a finite number");
+        assertFailsWith(with(deform, "--gamma", "-inf"), "convcl run: --gamma -inf must be a finite number");
         assertFailsWith(with(deform, "--sampling-ratio", "-1"),
                 "--sampling-ratio -1 (sampling_ratio) must be 0 (adaptive) or positive for deform_roi_pool");
         Npy.write(dir.resolve("bad-off.npy"), Tensor.zeros(cases.get(6).op().rois(), 2, 2, 1));

@@ -25,6 +25,7 @@ class TuneOpenClTest {
                 tiny.dense   op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1
                 tiny.1x1     op=conv2d n=1 c=8 h=6 w=6 k=8 kh=1 kw=1
                 tiny.dw      op=conv2d n=1 c=4 h=9 w=9 k=4 kh=3 kw=3 pad=1 groups=4
+                tiny.roi     op=roi_align n=1 c=4 h=12 w=10 rois=5 ph=2 pw=2 scale=0.5 sr=0 aligned=0
                 tiny.dcn     op=deform2d n=1 c=4 h=7 w=8 k=6 kh=3 kw=3 pad=1 og=1 mask=1
                 """);
         Path tuning = dir.resolve("tuning");   // missing: --dir creates it
@@ -33,6 +34,10 @@ class TuneOpenClTest {
         OpenClDeviceInfo device = run.device();
         Cli.Result r = run.result();
         assertEquals(0, r.code(), r.toString());
+        // a shapes file bench takes whole is one tune takes: its RoI line is skipped with one note
+        assertTrue(r.err().lines().anyMatch(("tune: skipping 1 RoI line of shapes file " + shapes + " (--shapes), line 4 "
+                + "'tiny.roi' (roi_align): tune takes convolutions only (op=conv2d or op=deform2d), and goes on with the "
+                + "4 convolutions left")::equals), r.toString());
         Path file = TuningTable.fileFor(tuning, device);
         assertTrue(Files.isRegularFile(file), "no tuning file at " + file + ": " + r);
         assertTrue(r.out().contains("tuning file: " + file), r.toString());
