@@ -108,15 +108,22 @@ public final class CacheDir {
                     || Files.isSymbolicLink(p)) {
                 String what = Files.isSymbolicLink(p) && !Files.exists(p)
                         ? "a link to nothing" : "a file";
-                return Optional.of(p + (root.startsWith(p) ? ", the cache root set by " + rootSource()
-                        : ", under the cache root " + root + " set by " + rootSource()) + ", is " + what + ", not a folder");
+                String where = p.equals(root) ? ", the cache root set by " + rootSource()
+                        : root.startsWith(p) ? ", on the path of the cache root " + root + " set by " + rootSource()
+                        : ", under the cache root " + root + " set by " + rootSource();
+                return Optional.of(p + where + ", is " + what + ", not a folder");
             }
         }
         return Optional.empty();
     }
 
-    /** Which setting chose {@link #root()}, as a user would set it. */
-    static String rootSource() {
+    /**
+     * Which setting chose {@link #root()}, as a user would set it, for messages.
+     *
+     * @return {@code -Dconvcl.cacheDir}, {@code $CONVCL_CACHE_DIR}, {@code $XDG_CACHE_HOME} or
+     *         {@code the home folder}
+     */
+    public static String rootSource() {
         if (isSet(System.getProperty(PROPERTY))) {
             return "-D" + PROPERTY;
         }

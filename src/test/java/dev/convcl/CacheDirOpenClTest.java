@@ -38,4 +38,32 @@ class CacheDirOpenClTest {
         assertFalse(binaries.isEmpty());
         assertTrue(binaries.stream().allMatch(n -> n.endsWith(".bin")), binaries.toString());
     }
+
+    /**
+     * A cache root where no folder can be made (under {@code /proc}, which root's permissions do
+     * not refuse): one WARN naming the folder and the setting, since every process then compiles
+     * every kernel again; it was a DEBUG line.
+     */
+    @Test
+    void aKernelFolderThatCannotBeMadeIsWarnedOfOnce() {
+        OpenClDeviceInfo device = OpenClTestDevice.require();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "needs Linux's /proc");
+        String before = System.getProperty(CacheDir.PROPERTY);
+        System.setProperty(CacheDir.PROPERTY, "/proc/convcl-cache-test");
+        try (dev.convcl.testing.WarnCapture warns = dev.convcl.testing.WarnCapture.on(dev.convcl.opencl.ProgramCache.class)) {
+            for (String spec : List.of("op=conv2d n=1 c=3 h=9 w=9 k=4 kh=3 kw=3 pad=1",
+                    "op=conv2d n=1 c=8 h=9 w=9 k=8 kh=3 kw=3 pad=1 groups=8")) {
+                try (Engine engine = Engine.create(DeviceChoice.parse("opencl:" + device.index()));
+                     Plan plan = engine.plan(Operation.parse(spec))) {
+                    assertEquals("opencl", plan.backend());
+                }
+            }
+            List<String> w = warns.warnings().stream().filter(m -> m.startsWith("kernel binaries are not kept")).toList();
+            assertEquals(1, w.size(), warns.warnings().toString());
+            assertTrue(w.get(0).contains("the folder /proc/convcl-cache-test/kernels cannot be made (the cache root")
+                    && w.get(0).contains("the cache root /proc/convcl-cache-test is set by -Dconvcl.cacheDir)"), w.get(0));
+        } finally {
+            System.setProperty(CacheDir.PROPERTY, before);
+        }
+    }
 }

@@ -51,7 +51,7 @@ public final class ProgramCache implements AutoCloseable {
 
     private final OpenClContext owner;
     private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
-    /** Cache roots already warned of as not folders, so a process says it once. */
+    /** Kernel folders already warned of as impossible to make, so a process says it once a folder. */
     private static final Set<String> BLOCKED_WARNED = ConcurrentHashMap.newKeySet();
     private final Path diskDir;
     /** Test seam ({@link #shareBuildsBy}); null: every (file, options) is built. */
@@ -342,11 +342,16 @@ public final class ProgramCache implements AutoCloseable {
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | CLException | UnsupportedOperationException e) {
             Optional<String> blocked = e instanceof IOException ? CacheDir.blocked(path.getParent()) : Optional.empty();
-            if (blocked.isPresent() && BLOCKED_WARNED.add(blocked.get())) {
+            if (blocked.isEmpty() && e instanceof IOException && !Files.isDirectory(path.getParent())) {
+                // a folder that cannot be made (a root under /proc, a read-only file system)
+                blocked = Optional.of("the folder " + path.getParent().toAbsolutePath() + " cannot be made (the cache "
+                        + "root " + CacheDir.root().toAbsolutePath() + " is set by " + CacheDir.rootSource() + ")");
+            }
+            if (blocked.isPresent() && BLOCKED_WARNED.add(path.getParent().toAbsolutePath().toString())) {
                 // a mistyped cache root: say so once, since every process then compiles every kernel again
                 LOG.warn("kernel binaries are not kept on disk: {}; kernels are compiled again in every process",
                         blocked.get());
-            } else {
+            } else if (blocked.isEmpty()) {
                 LOG.debug("kernel binary not saved to {} ({})", path, e.toString());
             }
         }
