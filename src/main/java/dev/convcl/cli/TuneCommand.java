@@ -55,9 +55,10 @@ final class TuneCommand extends CliCommand {
     public Integer call() throws Exception {
         device = device(device);
         if (device.kind() == DeviceChoice.Kind.CPU) {
-            throw new IllegalArgumentException("--device cpu: tune needs an OpenCL device (opencl or opencl:N)"
-                    + (spec.commandLine().getParseResult().hasMatchedOption("--device") ? ""
-                    : "; cpu is the default from -D" + DeviceChoice.PROPERTY + " or $" + DeviceChoice.ENVIRONMENT));
+            throw new IllegalArgumentException(deviceSource() == null
+                    ? "--device cpu: tune needs an OpenCL device (opencl or opencl:N)"
+                    : "device cpu (from " + deviceSource() + "): tune needs an OpenCL device (opencl or opencl:N); "
+                            + "--device overrides it");
         }
         Pattern pattern = BenchSuite.filter(filter);
         // RoI lines (which bench times from the same file) have no tiles to tune: left out with a note
@@ -75,7 +76,11 @@ final class TuneCommand extends CliCommand {
                         + " cannot be made: " + blocked.get() + "; point it at a folder, or give --dir");
             }
         }
-        List<Path> created = dir == null ? List.of()
+        // the cache's folder is checked as --dir is (a root under /proc passes the file test above
+        // and fails only when the file is written); it names the setting that chose the root
+        List<Path> created = dir == null
+                ? new FileArg("tuning folder", "the cache root's, from " + CacheDir.rootSource(), TuningTable.defaultDir())
+                        .checkFolderWritable()
                 : new FileArg("tuning folder", "--dir", dir).checkFolderWritable();
         Thread cleanup = new Thread(() -> FileArg.removeIfEmpty(created), "convcl-tune-cleanup");
         if (!created.isEmpty()) {

@@ -104,6 +104,48 @@ class TuneOpenClTest {
         }
     }
 
+    /**
+     * A cache root the file system will not let a folder be made in ({@code /proc}, where root's
+     * permissions say yes): refused before timing, as {@code --dir} there is, naming the setting;
+     * it failed when saving, after every candidate was timed.
+     */
+    @Test
+    void refusesACacheRootWhereNoFolderCanBeMadeBeforeTiming() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "needs Linux's /proc");
+        Path shapes = Files.writeString(dir.resolve("shapes.txt"), "tiny.dense   op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1\n");
+        String before = System.getProperty(dev.convcl.CacheDir.PROPERTY);
+        System.setProperty(dev.convcl.CacheDir.PROPERTY, "/proc/convcl-cache");
+        try {
+            Cli.Result r = Cli.run("tune", "--device", "opencl", "--shapes", shapes.toString());
+            Cli.assertUsageError(r, "tuning folder /proc/convcl-cache/tuning (the cache root's, from -Dconvcl.cacheDir): "
+                    + "cannot be created");
+            assertFalse(r.err().contains("tuning 1 problem class"), r.toString());
+        } finally {
+            if (before == null) {
+                System.clearProperty(dev.convcl.CacheDir.PROPERTY);
+            } else {
+                System.setProperty(dev.convcl.CacheDir.PROPERTY, before);
+            }
+        }
+    }
+
+    /** cpu from the environment is named as such: no --device was typed. */
+    @Test
+    void aCpuDeviceFromTheEnvironmentIsNamedAsSuch() {
+        String before = System.getProperty(dev.convcl.DeviceChoice.PROPERTY);
+        System.setProperty(dev.convcl.DeviceChoice.PROPERTY, "cpu");
+        try {
+            Cli.assertUsageLine(Cli.run("tune", "--quick"), "convcl tune: device cpu (from -Dconvcl.device): tune needs an "
+                    + "OpenCL device (opencl or opencl:N); --device overrides it");
+        } finally {
+            if (before == null) {
+                System.clearProperty(dev.convcl.DeviceChoice.PROPERTY);
+            } else {
+                System.setProperty(dev.convcl.DeviceChoice.PROPERTY, before);
+            }
+        }
+    }
+
     @Test
     void refusesTheCpuPath() {
         Cli.assertUsageError(Cli.run("tune", "--device", "cpu"), "--device cpu");
