@@ -2,6 +2,7 @@ package dev.convcl.opencl;
 
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Automatic tuning on first use: when a plan of a tuned family ({@link KernelFamily}) is created
@@ -54,7 +55,7 @@ public final class AutoTune {
             case "off", "false", "0":
                 return false;
             default:
-                throw new IllegalArgumentException(PROPERTY + " / " + ENV + " '" + setting.get()
+                throw new IllegalArgumentException(named(PROPERTY, ENV) + " '" + setting.get()
                         + "' must be on, true or 1 (tune on first use), or off, false or 0");
         }
     }
@@ -69,16 +70,16 @@ public final class AutoTune {
         if (v.isEmpty()) {
             return Tuner.Budget.seconds(DEFAULT_SECONDS);
         }
-        try {
-            double s = Double.parseDouble(v.get().trim());
-            if (s > 0 && Double.isFinite(s)) {
+        String t = v.get().trim();
+        // decimal numbers only (Java's 2f, 0x1p3 are not what a user means), and at least 1 ns
+        if (DECIMAL.matcher(t).matches()) {
+            double s = Double.parseDouble(t);
+            if (s >= 1e-9 && Double.isFinite(s)) {
                 return Tuner.Budget.seconds(s);
             }
-        } catch (NumberFormatException e) {
-            // the message below
         }
-        throw new IllegalArgumentException(SECONDS_PROPERTY + " / " + SECONDS_ENV + " '" + v.get()
-                + "' must be a positive, finite number of seconds");
+        throw new IllegalArgumentException(named(SECONDS_PROPERTY, SECONDS_ENV) + " '" + v.get()
+                + "' must be a positive, finite number of seconds (a decimal number, at least 1e-9)");
     }
 
     /**
@@ -94,6 +95,16 @@ public final class AutoTune {
         if (enabled()) {
             budget();
         }
+    }
+
+    /** A decimal number: sign, digits with an optional point (or a point and digits), optional exponent. */
+    private static final Pattern DECIMAL =
+            Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?");
+
+    /** The setting a value was read from, as a user sets it: {@code -Dname} or {@code $NAME}. */
+    private static String named(String property, String env) {
+        String p = System.getProperty(property);
+        return p != null && !p.isBlank() ? "-D" + property : "$" + env;
     }
 
     private static Optional<String> setting(String property, String env) {

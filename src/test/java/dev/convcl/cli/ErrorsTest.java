@@ -146,13 +146,18 @@ class ErrorsTest {
                     new String[] {"bench", "--quick", "--device", "auto"}, new String[] {"peak", "--device", "cpu"},
                     new String[] {"verify", "--device", "cpu"})) {
                 Cli.Result r = Cli.run(args);
-                Cli.assertUsageLine(r, "convcl " + args[0] + ": convcl.autotune / CONVCL_AUTOTUNE 'yes' must be on, true or 1"
+                Cli.assertUsageLine(r, "convcl " + args[0] + ": -Dconvcl.autotune 'yes' must be on, true or 1"
                         + " (tune on first use), or off, false or 0");
                 assertEquals("", r.out(), String.join(" ", args));
             }
         } finally {
             System.clearProperty("convcl.autotune");
         }
+        // from the environment, the variable is the one named
+        ForkedJvm.Result r = ForkedJvm.run(ForkedJvm.javaCommand(Main.class, List.of("-Xmx512m", "--add-modules",
+                "jdk.incubator.vector"), "bench", "--quick", "--device", "cpu"), env -> env.put("CONVCL_AUTOTUNE", "yes"), 120);
+        assertTrue(r.exitCode() == 2 && r.err().contains("convcl bench: $CONVCL_AUTOTUNE 'yes' must be on, true or 1")
+                && r.out().isEmpty(), r.toString());
     }
 
     @Test

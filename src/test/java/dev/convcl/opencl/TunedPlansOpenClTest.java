@@ -222,19 +222,19 @@ class TunedPlansOpenClTest {
         }
         assertTrue(TuningTable.load(device).complete(KernelFamily.GEMM, DENSE),
                 "the class must need no tuning for this test to mean anything");
-        for (String bad : List.of("0", "-1", "five", "NaN", "1e400")) {
+        for (String bad : List.of("0", "-1", "five", "NaN", "1e400", "1e-10", "2f", "0x1p3")) {
             try (Engine engine = OpenClTestDevice.engine()) {
                 System.setProperty(AutoTune.SECONDS_PROPERTY, bad); // set after the engine was made
                 IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                         () -> algorithm(engine, DENSE), bad);
-                assertEquals("convcl.autotune.seconds / CONVCL_AUTOTUNE_SECONDS '" + bad
-                        + "' must be a positive, finite number of seconds", e.getMessage());
+                assertEquals("-Dconvcl.autotune.seconds '" + bad
+                        + "' must be a positive, finite number of seconds (a decimal number, at least 1e-9)", e.getMessage());
             }
             // set before: the engine itself is refused, before anything is opened
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                     OpenClTestDevice::engine, bad);
-            assertEquals("convcl.autotune.seconds / CONVCL_AUTOTUNE_SECONDS '" + bad
-                    + "' must be a positive, finite number of seconds", e.getMessage());
+            assertEquals("-Dconvcl.autotune.seconds '" + bad
+                    + "' must be a positive, finite number of seconds (a decimal number, at least 1e-9)", e.getMessage());
             System.setProperty(AutoTune.SECONDS_PROPERTY, "600");
         }
         System.setProperty(AutoTune.PROPERTY, "off");
@@ -255,14 +255,14 @@ class TunedPlansOpenClTest {
                 System.setProperty(AutoTune.PROPERTY, bad); // set after the engine was made
                 IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                         () -> algorithm(engine, DENSE));
-                assertEquals("convcl.autotune / CONVCL_AUTOTUNE '" + bad
+                assertEquals("-Dconvcl.autotune '" + bad
                         + "' must be on, true or 1 (tune on first use), or off, false or 0", e.getMessage());
             }
             // set before: the engine itself is refused, on the CPU path too
             for (DeviceChoice choice : List.of(DeviceChoice.CPU, DeviceChoice.AUTO)) {
                 IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                         () -> Engine.create(choice).close(), bad);
-                assertEquals("convcl.autotune / CONVCL_AUTOTUNE '" + bad
+                assertEquals("-Dconvcl.autotune '" + bad
                         + "' must be on, true or 1 (tune on first use), or off, false or 0", e.getMessage());
             }
         }
