@@ -37,6 +37,9 @@ record FileArg(String role, String flag, Path path) {
      * {@code .npy} file or any other I/O failure becomes {@link #error}.
      */
     <T> T read(Reader<T> reader) {
+        if (path.toString().isEmpty()) { // Path.of("") is the current folder
+            throw error("is empty; " + flag + " takes a file");
+        }
         if (Files.isDirectory(path)) {
             throw error("is a folder; " + flag + " takes a file");
         }

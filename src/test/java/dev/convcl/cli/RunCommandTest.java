@@ -242,6 +242,8 @@ class RunCommandTest {
         assertFailsWith(with(ok, "--bias", folder.toString()), "bias " + folder + " (--bias): is a folder; --bias takes a file");
         assertFailsWith(with(ok, "--out", folder.toString()), "output " + folder + " (--out): is a folder; a file name is needed");
         assertFailsWith(with(ok, "--out", ""), "output '' (--out): is empty; a file name is needed");
+        assertFailsWith(with(ok, "--input", ""), "input '' (--input): is empty; --input takes a file");
+        assertFailsWith(with(ok, "--weight", ""), "weight '' (--weight): is empty; --weight takes a file");
         Path noDir = dir.resolve("no/such/dir/y.npy");
         assertFailsWith(with(ok, "--out", noDir.toString()),
                 "output " + noDir + " (--out): its folder " + dir.resolve("no/such/dir") + " does not exist");
