@@ -1,5 +1,6 @@
 package dev.convcl.cli;
 
+import dev.convcl.DeviceChoice;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.opencl.OpenClDiscovery;
@@ -21,8 +22,52 @@ final class DevicesCommand extends CliCommand {
         try (CpuBackend cpu = new CpuBackend()) {
             cpuPath = cpu.deviceName();
         }
-        print(OpenClDiscovery.discover(), cpuPath, out());
+        OpenClDiscovery found = OpenClDiscovery.discover();
+        print(found, cpuPath, out());
+        defaultNote(found, out());
         return 0;
+    }
+
+    /**
+     * Where {@code -Dconvcl.device} or {@code $CONVCL_DEVICE} sets the other commands' default
+     * device, what it picks, or why they refuse it: this command is where a user looks when they do.
+     */
+    private static void defaultNote(OpenClDiscovery found, PrintWriter out) {
+        String value = System.getProperty(DeviceChoice.PROPERTY);
+        String source = "-D" + DeviceChoice.PROPERTY;
+        if (value == null || value.isBlank()) {
+            value = System.getenv(DeviceChoice.ENVIRONMENT);
+            source = "$" + DeviceChoice.ENVIRONMENT;
+        }
+        if (value == null || value.isBlank()) {
+            return;
+        }
+        String set = source + "=" + value.strip();
+        DeviceChoice choice;
+        try {
+            choice = DeviceChoice.parse(value);
+        } catch (IllegalArgumentException e) {
+            out.println(set + " is the default of the other commands, which refuse it: " + e.getMessage()
+                    + "; --device overrides it");
+            return;
+        }
+        int index = choice.deviceIndex();
+        if (index >= 0 && (!found.available() || index >= found.devices().size())) {
+            out.println(set + " is the default of the other commands, which refuse it: there is no OpenCL device "
+                    + index + (found.available() ? " (there are " + found.devices().size() + ")" : "")
+                    + "; --device overrides it");
+        } else if (choice.kind() == DeviceChoice.Kind.OPENCL && !found.available()) {
+            out.println(set + " is the default of the other commands, which refuse it: there is no OpenCL device; "
+                    + "--device overrides it");
+        } else {
+            String picked = switch (choice.kind()) {
+                case CPU -> "the CPU path";
+                case AUTO -> found.best().map(d -> "opencl:" + d.index()).orElse("the CPU path");
+                case OPENCL -> "opencl:" + (index >= 0 ? index : found.best().map(OpenClDeviceInfo::index).orElse(0));
+            };
+            out.println(set + " is the default of the other commands: they run on " + picked
+                    + " without --device");
+        }
     }
 
     /** The listing of {@code found}; {@code cpuPath} names the pure-Java path. */
