@@ -570,6 +570,8 @@ final class BenchCommand extends CliCommand {
                 shapes.put(name, shape);
             }
         }
+        ModelFiles.sameSymbolSizes(model, declared, shapes, name -> "--input-shape " + typed.get(
+                given.containsKey(name) ? name : ""));
         return shapes;
     }
 
@@ -581,11 +583,20 @@ final class BenchCommand extends CliCommand {
         }
         Map<String, int[]> given = new LinkedHashMap<>();
         Map<String, String> typed = new LinkedHashMap<>();
+        // NAME=SHAPE splits after a name of the model's where one fits (a name may hold '='); a
+        // model that cannot be read is reported when it is loaded.
+        List<String> inputNames = null;
+        try {
+            inputNames = ModelFiles.declaredInputs(model).stream().map(DeclaredInput::name).toList();
+        } catch (RuntimeException e) {
+            // reported by ModelFiles.load below
+        }
         for (String text : inputShapes) {
-            int eq = text.indexOf('=');
+            int eq = ModelFiles.nameEnd(text, inputNames);
             String name = eq > 0 ? text.substring(0, eq) : "";
             typed.put(name, text);
-            if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape")) != null) {
+            if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape",
+                    text)) != null) {
                 throw new IllegalArgumentException("--input-shape gives " + (name.isEmpty() ? "the input" : "'" + name + "'")
                         + " twice");
             }
