@@ -381,21 +381,9 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
         }
         int[] s = OneLine.nchw(f);
         return new RoiAlign(kind, s[0], s[1], s[2], s[3], OneLine.intField(f, "rois"), OneLine.intField(f, "ph"),
-                OneLine.intField(f, "pw"), floatField(f, "scale", 1f), OneLine.intField(f, "sr", kind == Kind.ROI_ALIGN
+                OneLine.intField(f, "pw"), OneLine.floatField(f, "scale", 1f), OneLine.intField(f, "sr", kind == Kind.ROI_ALIGN
                         || kind == Kind.PS_ROI_ALIGN ? -1 : 0), OneLine.flag(f, "aligned"),
-                floatField(f, "gamma", kind == Kind.DEFORM_ROI_POOL ? 0.1f : 0f), OneLine.flag(f, "offset"),
+                OneLine.floatField(f, "gamma", kind == Kind.DEFORM_ROI_POOL ? 0.1f : 0f), OneLine.flag(f, "offset"),
                 OneLine.flag(f, "mask"), OneLine.dataType(f), OneLine.direction(f));
-    }
-
-    private static float floatField(Map<String, String> f, String key, float dflt) {
-        String v = f.get(key);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            return Float.parseFloat(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + "='" + v + "' is not a number");
-        }
     }
 }
