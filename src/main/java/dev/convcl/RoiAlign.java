@@ -340,8 +340,9 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
                 if (samples > Integer.MAX_VALUE) {
                     throw new IllegalArgumentException("rois[" + k + "] = (" + b + ", " + values[k * 5 + 1] + ", "
                             + values[k * 5 + 2] + ", " + values[k * 5 + 3] + ", " + values[k * 5 + 4] + "): adaptive "
-                            + "sampling would take about " + (long) samples + " samples a bin; it must stay below 2^31 "
-                            + "(give sr > 0 or a smaller RoI)");
+                            + "sampling would take " + (samples >= 0x1p63 ? "more than 2^63" : "about " + (long) samples)
+                            + " samples a bin at scale=" + spatialScale + "; it must stay below 2^31 (give sr > 0, a "
+                            + "smaller RoI or a smaller scale)");
                 }
             }
         }
