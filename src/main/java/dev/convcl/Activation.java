@@ -314,9 +314,9 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
 
     static float number(String token, String s) {
         try {
-            return Float.parseFloat(s);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("post-op '" + token + "': '" + s + "' is not a number");
+            return dev.convcl.text.Decimal.parseFloat(s);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("post-op '" + token + "': " + e.getMessage());
         }
     }
 

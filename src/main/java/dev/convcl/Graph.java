@@ -94,7 +94,10 @@ public final class Graph {
     /**
      * An ONNX model as a graph, with the shapes of some inputs given by name (the others keep the
      * model's); see {@link #fromOnnx(Path)}. A given shape replaces the declared one whole, fixed
-     * dimensions included, as in {@link #fromOnnx(Path, int...)}.
+     * dimensions included, as in {@link #fromOnnx(Path, int...)}. An input not given whose symbolic
+     * dimensions ({@code dim_param}) are all named by inputs given takes their sizes (inputs
+     * {@code a} and {@code b} of {@code [batch, 3, 8, 8]}: giving {@code a} a batch of 2 gives
+     * {@code b} one too).
      *
      * @param model       the {@code .onnx} file
      * @param inputShapes input name to shape

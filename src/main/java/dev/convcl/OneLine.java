@@ -1,5 +1,6 @@
 package dev.convcl;
 
+import dev.convcl.text.Decimal;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -97,6 +98,25 @@ final class OneLine {
             }
             throw new IllegalArgumentException(key + "='" + v + "' is not an integer");
         }
+    }
+
+    /**
+     * {@code v} as a float: a decimal number ({@link Decimal}), not Java's spellings ({@code 2f},
+     * {@code 0x1p3}); the message names the value as typed and tells a number beyond a float's
+     * range, or too close to 0, from a value that is none.
+     */
+    static float parseFloat(String key, String v) {
+        try {
+            return Decimal.parseFloat(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + "=" + e.getMessage());
+        }
+    }
+
+    /** The float field {@code key}, {@code dflt} when absent ({@link #parseFloat}). */
+    static float floatField(Map<String, String> f, String key, float dflt) {
+        String v = f.get(key);
+        return v == null ? dflt : parseFloat(key, v);
     }
 
     static int intField(Map<String, String> f, String key) {

@@ -163,13 +163,7 @@ public record Pad2d(int n, int c, int h, int w, int top, int left, int bottom, i
     static Pad2d fromFields(Map<String, String> f) {
         OneLine.checkKeys(f, KEYS);
         int[] pad = OneLine.pads(f);
-        String v = f.getOrDefault("value", "0");
-        float value;
-        try {
-            value = Float.parseFloat(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("value='" + v + "' is not a number");
-        }
+        float value = OneLine.floatField(f, "value", 0f);
         int[] s = OneLine.nchw(f);
         return new Pad2d(s[0], s[1], s[2], s[3], pad[0], pad[1], pad[2], pad[3], value, OneLine.dataType(f),
                 OneLine.direction(f));

@@ -340,8 +340,9 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
                 if (samples > Integer.MAX_VALUE) {
                     throw new IllegalArgumentException("rois[" + k + "] = (" + b + ", " + values[k * 5 + 1] + ", "
                             + values[k * 5 + 2] + ", " + values[k * 5 + 3] + ", " + values[k * 5 + 4] + "): adaptive "
-                            + "sampling would take about " + (long) samples + " samples a bin; it must stay below 2^31 "
-                            + "(give sr > 0 or a smaller RoI)");
+                            + "sampling would take " + (samples >= 0x1p63 ? "more than 2^63" : "about " + (long) samples)
+                            + " samples a bin at scale=" + spatialScale + "; it must stay below 2^31 (give sr > 0, a "
+                            + "smaller RoI or a smaller scale)");
                 }
             }
         }
@@ -381,21 +382,9 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
         }
         int[] s = OneLine.nchw(f);
         return new RoiAlign(kind, s[0], s[1], s[2], s[3], OneLine.intField(f, "rois"), OneLine.intField(f, "ph"),
-                OneLine.intField(f, "pw"), floatField(f, "scale", 1f), OneLine.intField(f, "sr", kind == Kind.ROI_ALIGN
+                OneLine.intField(f, "pw"), OneLine.floatField(f, "scale", 1f), OneLine.intField(f, "sr", kind == Kind.ROI_ALIGN
                         || kind == Kind.PS_ROI_ALIGN ? -1 : 0), OneLine.flag(f, "aligned"),
-                floatField(f, "gamma", kind == Kind.DEFORM_ROI_POOL ? 0.1f : 0f), OneLine.flag(f, "offset"),
+                OneLine.floatField(f, "gamma", kind == Kind.DEFORM_ROI_POOL ? 0.1f : 0f), OneLine.flag(f, "offset"),
                 OneLine.flag(f, "mask"), OneLine.dataType(f), OneLine.direction(f));
-    }
-
-    private static float floatField(Map<String, String> f, String key, float dflt) {
-        String v = f.get(key);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            return Float.parseFloat(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + "='" + v + "' is not a number");
-        }
     }
 }

@@ -177,6 +177,8 @@ class OperationTest {
 
     private static final String BASE = "op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3 ";
     private static final String DEFORM = "op=deform2d n=1 c=6 h=8 w=8 k=4 kh=3 kw=3 ";
+    /** A roi_align line without its scale, for the float-field cases. */
+    private static final String ROI = "op=roi_align n=1 c=8 h=32 w=32 rois=4 ph=7 pw=7 sr=2 aligned=1 ";
 
     /** Each line breaks one rule; the message must name the field (and usually its value). */
     @ParameterizedTest(name = "{0}")
@@ -231,6 +233,14 @@ class OperationTest {
             "op=squeeze_excitation n=1 c=16 h=7 w=7 squeeze=4 k=3 | unknown field 'k'",
             "op=squeeze_excitation n=1 c=65536 h=1 w=1 squeeze=65536 | weight would have 4294967296 elements",
             "op=squeeze_excitation n=65536 c=1 h=1 w=1 squeeze=65536 | squeezed would have 4294967296 elements",
+            // float fields: decimal numbers only, echoed as typed (Java's 2f, 0x1p3 and 1e400 = Infinity are not)
+            ROI + "scale=2f                     | scale='2f' is not a number",
+            ROI + "scale=0x1p3                  | scale='0x1p3' is not a number",
+            ROI + "scale=1e400                  | scale='1e400' is out of range for a number (at most about 3.4e38 in size)",
+            ROI + "scale=1e-46                  | scale='1e-46' is too close to 0 for a number (at least about 1.4e-45 in size, or 0)",
+            "op=deform_roi_pool n=1 c=8 h=32 w=32 rois=4 ph=7 pw=7 gamma=2d | gamma='2d' is not a number",
+            "op=pad2d n=1 c=8 h=8 w=8 pad=1 value=1e99 | value='1e99' is out of range for a number",
+            "op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3 post=leaky_relu:0x1p3 | post-op 'leaky_relu:0x1p3': '0x1p3' is not a number",
     })
     void invalidSpecsAreRejectedNamingTheField(String line, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Operation.parse(line));

@@ -131,7 +131,7 @@ final class BenchCommand extends CliCommand {
     @Option(names = "--fma-limit", paramLabel = "GFLOPS|measure",
             description = "The machine's fp32 FMA limit, the rate a plain C FMA loop reaches on every core "
                     + "(bench/fma_limit.c): a figure, or 'measure' to build and run that loop now with the C "
-                    + "compiler. Every row then shows its share of it.")
+                    + "compiler. A figure is at least 0.001 (1 MFLOP/s). Every row then shows its share of it.")
     String fmaLimit;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write the results as JSON.")
@@ -223,7 +223,7 @@ final class BenchCommand extends CliCommand {
             err().println("bench: measuring the machine's FMA limit (bench/fma_limit.c, best of " + FmaLimit.RUNS + " runs) ...");
             err().flush();
             limit = FmaLimit.measure(compiler);
-            err().printf(Locale.ROOT, "bench: FMA limit %.1f GFLOP/s (%s)%n", limit.gflops(), limit.source());
+            err().printf(Locale.ROOT, "bench: FMA limit %s GFLOP/s (%s)%n", FmaLimit.text(limit.gflops()), limit.source());
         }
         try (BenchPeers opened = peerNames.isEmpty() ? BenchPeers.none()
                 : BenchPeers.open(peerNames, available, peerThreads, err());
@@ -296,8 +296,9 @@ final class BenchCommand extends CliCommand {
             List<String> limitNotes = new ArrayList<>();
             BenchRow over = BenchPeers.aboveLimit(shares.rows(), limit);
             if (over != null && compiler != null) {
-                err().printf(Locale.ROOT, "bench: %s on %s ran at %.1f GFLOP/s, above the FMA limit %.1f measured before "
-                        + "the run; measuring it again ...%n", over.name(), over.backend(), over.gflops(), limit.gflops());
+                err().printf(Locale.ROOT, "bench: %s on %s ran at %.1f GFLOP/s, above the FMA limit %s measured before "
+                        + "the run; measuring it again ...%n", over.name(), over.backend(), over.gflops(),
+                        FmaLimit.text(limit.gflops()));
                 err().flush();
                 FmaLimit again = FmaLimit.measure(compiler);
                 if (again.gflops() > limit.gflops()) {
@@ -306,9 +307,9 @@ final class BenchCommand extends CliCommand {
                 over = BenchPeers.aboveLimit(shares.rows(), limit);
             }
             if (over != null) {
-                limitNotes.add(String.format(Locale.ROOT, "%s on %s ran at %.1f GFLOP/s, above the FMA limit %.1f GFLOP/s; "
+                limitNotes.add(String.format(Locale.ROOT, "%s on %s ran at %.1f GFLOP/s, above the FMA limit %s GFLOP/s; "
                         + "rows above the limit show no share (a limit measured while the machine was busy is low)",
-                        over.name(), over.backend(), over.gflops(), limit.gflops()));
+                        over.name(), over.backend(), over.gflops(), FmaLimit.text(limit.gflops())));
             }
             List<String> peerOrder = opened.statuses().stream().map(BenchPeers.Status::name).toList();
             List<BenchRow> rows = BenchPeers.compared(shares.rows(), limit, peerOrder);
@@ -570,6 +571,8 @@ final class BenchCommand extends CliCommand {
                 shapes.put(name, shape);
             }
         }
+        ModelFiles.sameSymbolSizes(model, declared, shapes, name -> "--input-shape " + typed.get(
+                given.containsKey(name) ? name : ""));
         return shapes;
     }
 
@@ -581,11 +584,20 @@ final class BenchCommand extends CliCommand {
         }
         Map<String, int[]> given = new LinkedHashMap<>();
         Map<String, String> typed = new LinkedHashMap<>();
+        // NAME=SHAPE splits after a name of the model's where one fits (a name may hold '='); a
+        // model that cannot be read is reported when it is loaded.
+        List<String> inputNames = null;
+        try {
+            inputNames = ModelFiles.declaredInputs(model).stream().map(DeclaredInput::name).toList();
+        } catch (RuntimeException e) {
+            // reported by ModelFiles.load below
+        }
         for (String text : inputShapes) {
-            int eq = text.indexOf('=');
+            int eq = ModelFiles.nameEnd(text, inputNames);
             String name = eq > 0 ? text.substring(0, eq) : "";
             typed.put(name, text);
-            if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape")) != null) {
+            if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape",
+                    text)) != null) {
                 throw new IllegalArgumentException("--input-shape gives " + (name.isEmpty() ? "the input" : "'" + name + "'")
                         + " twice");
             }

@@ -27,6 +27,20 @@ record FmaLimit(double gflops, String source) {
     static final String MEASURE = "measure";
     static final String SOURCE_RESOURCE = "/bench/fma_limit.c";
     static final int RUNS = 3;
+    /**
+     * The smallest limit taken: 1 MFLOP/s, far below any machine's FMA loop; a smaller figure is a
+     * typo, and shares of it would run to hundreds of digits.
+     */
+    static final double MIN_GFLOPS = 0.001;
+    /** What a given limit must be, for the messages and the help. */
+    static final String RULE = "a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s)";
+
+    /** A limit for a message: one decimal from 1 GFLOP/s up, else three significant digits ({@code 0.00125}). */
+    static String text(double gflops) {
+        return gflops >= 1 || !(gflops > 0) ? String.format(java.util.Locale.ROOT, "%.1f", gflops)
+                : new java.math.BigDecimal(gflops).round(new java.math.MathContext(3)).stripTrailingZeros()
+                .toPlainString();
+    }
     private static final Pattern RATE = Pattern.compile("^\\s*([0-9]+(?:\\.[0-9]+)?) GFLOP/s");
 
     /**
@@ -39,7 +53,7 @@ record FmaLimit(double gflops, String source) {
         if (v.equalsIgnoreCase(MEASURE)) {
             return null;
         }
-        String rule = "a finite positive number of GFLOP/s or '" + MEASURE + "'";
+        String rule = RULE + " or '" + MEASURE + "'";
         double g;
         try {
             g = RealArg.parse(v, false);
@@ -48,7 +62,7 @@ record FmaLimit(double gflops, String source) {
         } catch (IllegalArgumentException e) {
             g = Double.NaN;
         }
-        if (!(g > 0 && Double.isFinite(g))) {
+        if (!(g >= MIN_GFLOPS && Double.isFinite(g))) {
             throw new IllegalArgumentException("--fma-limit '" + value + "' must be " + rule);
         }
         return g;

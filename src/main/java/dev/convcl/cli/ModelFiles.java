@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,20 +23,33 @@ final class ModelFiles {
     private ModelFiles() {
     }
 
-    /** A {@code --input} or {@code --out} argument: {@code x.npy} or {@code name=x.npy}. */
-    record Named(String name, Path path, String flag) {
-        /** {@code name=path} when the text before the first '=' is not empty, else the whole text as a path. */
+    /**
+     * A {@code --input} or {@code --out} argument: {@code x.npy} or {@code name=x.npy}; {@code text}
+     * as typed.
+     */
+    record Named(String name, Path path, String flag, String text) {
+        /** {@link #parse(String, String, Collection)} without the model's names. */
         static Named parse(String text, String flag) {
-            int eq = text.indexOf('=');
+            return parse(text, flag, null);
+        }
+
+        /**
+         * {@code name=path}: where {@code names} (the model's, or null where they are not known)
+         * holds a name that the text starts with, followed by '=', the split is there (the longest
+         * such name), so that a name holding '=' can be given; else the name is the text before the
+         * first '=' when that is not empty, else the whole text is a path.
+         */
+        static Named parse(String text, String flag, Collection<String> names) {
+            int eq = nameEnd(text, names);
             if (eq > 0) {
                 String path = text.substring(eq + 1);
                 if (path.isEmpty()) {
                     throw new IllegalArgumentException(flag + " " + text + ": no file after '='; use " + flag
                             + " NAME=FILE or " + flag + " FILE");
                 }
-                return new Named(text.substring(0, eq), Path.of(path), flag);
+                return new Named(text.substring(0, eq), Path.of(path), flag, text);
             }
-            return new Named(null, Path.of(text), flag);
+            return new Named(null, Path.of(text), flag, text);
         }
 
         FileArg file(String role) {
@@ -97,23 +111,36 @@ final class ModelFiles {
         for (Named f : files) {
             String name = f.name();
             if (name == null) {
-                if (files.size() != 1) {
-                    throw new IllegalArgumentException(f.flag() + " " + f.path() + " gives no " + what + " name: "
+                if (files.size() != 1 && names.size() == 1) {
+                    // Every other file names the only one, or none: the mistake is giving it twice,
+                    // not a missing name (a file naming another is refused when its turn comes).
+                    for (Named other : files) {
+                        if (other != f && (other.name() == null || other.name().equals(names.get(0)))) {
+                            boolean otherFirst = files.indexOf(other) < files.indexOf(f);
+                            throw twice(otherFirst ? other : f, otherFirst ? f : other, what, names.get(0),
+                                    ", the model's only " + what);
+                        }
+                    }
+                } else if (files.size() != 1) {
+                    throw new IllegalArgumentException(f.flag() + " " + f.text() + " gives no " + what + " name: "
                             + "several " + f.flag() + " files need " + f.flag() + " NAME=FILE each; the model has "
                             + count(names, what));
                 }
                 if (names.size() != 1) {
-                    throw new IllegalArgumentException(f.flag() + " " + f.path() + " gives no " + what + " name, but the "
+                    throw new IllegalArgumentException(f.flag() + " " + f.text() + " gives no " + what + " name, but the "
                             + "model has " + count(names, what) + "; write " + f.flag() + " NAME=FILE for each");
                 }
                 name = names.get(0);
             } else if (!names.contains(name)) {
-                throw new IllegalArgumentException(f.flag() + " " + name + "=" + f.path() + ": the model has no " + what
+                String form = f.flag() + " " + (names.size() == 1 ? names.get(0) : "NAME") + "=" + f.text();
+                throw new IllegalArgumentException(f.flag() + " " + f.text() + ": the model has no " + what
                         + " '" + name + "'; " + (names.size() == 1 ? "its only " + what + " is '" + names.get(0) + "'"
-                        : "its " + what + "s are " + names));
+                        : "its " + what + "s are " + names) + (looksLikeFile(name, f.text())
+                        ? "; a file whose name holds '=' is given with the " + what + "'s name, e.g. " + form : ""));
             }
-            if (out.put(name, f) != null) {
-                throw new IllegalArgumentException(f.flag() + " gives " + what + " '" + name + "' twice");
+            Named before = out.put(name, f);
+            if (before != null) {
+                throw twice(before, f, what, name, "");
             }
         }
         if (all) {
@@ -125,6 +152,75 @@ final class ModelFiles {
             }
         }
         return out;
+    }
+
+    /**
+     * Refuses shapes given (by input name) that fill one symbolic dimension (a dim_param, e.g.
+     * {@code batch}) of two inputs with different sizes: ONNX gives a name one size. The message
+     * names both arguments as typed ({@code given}: the flag and value that gave an input's shape).
+     */
+    static void sameSymbolSizes(Path model, List<DeclaredInput> declared, Map<String, int[]> shapes,
+                                java.util.function.Function<String, String> given) {
+        Map<String, int[]> first = new LinkedHashMap<>(); // symbol -> {size, index of the input in declared}
+        for (int k = 0; k < declared.size(); k++) {
+            DeclaredInput d = declared.get(k);
+            int[] shape = shapes.get(d.name());
+            if (shape == null || d.dims() == null) {
+                continue;
+            }
+            for (int i = 0; i < d.dims().size() && i < shape.length; i++) {
+                String symbol = d.dims().get(i).symbol();
+                if (d.dims().get(i).isFixed() || symbol.isEmpty()) {
+                    continue;
+                }
+                int[] before = first.putIfAbsent(symbol, new int[] {shape[i], k});
+                if (before != null && before[0] != shape[i]) {
+                    DeclaredInput a = declared.get(before[1]);
+                    throw new IllegalArgumentException(given.apply(a.name()) + " gives " + Arrays.toString(shapes.get(
+                            a.name())) + " and " + given.apply(d.name()) + " gives " + Arrays.toString(shape)
+                            + ", but model " + model.getFileName() + " declares input '" + a.name() + "' "
+                            + a.shapeText() + " and input '" + d.name() + "' " + d.shapeText() + ": its dimension '"
+                            + symbol + "' has one size, " + before[0] + " or " + shape[i]);
+                }
+            }
+        }
+    }
+
+    /**
+     * Where the name of a {@code NAME=VALUE} argument ends: after the longest of {@code names} (the
+     * model's; null where not known) that {@code text} starts with, followed by '='; else at the
+     * first '=' (-1 when there is none).
+     */
+    static int nameEnd(String text, Collection<String> names) {
+        int end = -1;
+        if (names != null) {
+            for (String n : names) {
+                if (!n.isEmpty() && n.length() > end && text.startsWith(n + "=")) {
+                    end = n.length();
+                }
+            }
+        }
+        return end >= 0 ? end : text.indexOf('=');
+    }
+
+    private static IllegalArgumentException twice(Named first, Named second, String what, String name, String note) {
+        return new IllegalArgumentException(first.flag() + " " + first.text() + " and " + second.flag() + " "
+                + second.text() + " both give " + what + " '" + name + "'" + note + "; give each " + what + " once");
+    }
+
+    /**
+     * Whether {@code NAME=...} was more likely meant as a file: the name holds a folder separator,
+     * or the whole text names an existing file.
+     */
+    private static boolean looksLikeFile(String name, String text) {
+        if (name.indexOf('/') >= 0 || name.indexOf(java.io.File.separatorChar) >= 0) {
+            return true;
+        }
+        try {
+            return Files.exists(Path.of(text));
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
     }
 
     /** {@code 1 input [x]}, {@code 2 inputs [a, b]}. */
@@ -139,6 +235,11 @@ final class ModelFiles {
 
     /** {@code 1,3,224,224} as dimensions, each at least 1. */
     static int[] parseShape(String text, String flag) {
+        return parseShape(text, flag, text);
+    }
+
+    /** {@link #parseShape(String, String)}, the messages naming {@code typed}, the value as typed (e.g. {@code a=1,3,8,8}). */
+    static int[] parseShape(String text, String flag, String typed) {
         try {
             int[] d = Arrays.stream(text.split(",", -1)).mapToInt(IntArg::parse).toArray();
             for (int v : d) {
@@ -146,12 +247,20 @@ final class ModelFiles {
                     throw new NumberFormatException();
                 }
             }
+            java.math.BigInteger size = java.math.BigInteger.ONE;
+            for (int v : d) {
+                size = size.multiply(java.math.BigInteger.valueOf(v));
+            }
+            if (size.compareTo(java.math.BigInteger.valueOf(Integer.MAX_VALUE)) > 0) {
+                throw new IllegalArgumentException(flag + " '" + typed + "' has " + size + " elements, more than the "
+                        + "2^31-1 a tensor may have");
+            }
             return d;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(flag + " '" + text + "' must be comma-separated positive integers, "
+            throw new IllegalArgumentException(flag + " '" + typed + "' must be comma-separated positive integers, "
                     + "N,C,H,W for an image input, e.g. 1,3,224,224");
         } catch (IntArg.OutOfRange e) {
-            throw new IllegalArgumentException(flag + " '" + text + "': " + e.getMessage());
+            throw new IllegalArgumentException(flag + " '" + typed + "': " + e.getMessage());
         }
     }
 }

@@ -25,31 +25,48 @@ import java.util.Map;
  */
 final class ModelRun {
     private final Path model;
-    private final List<ModelFiles.Named> inputs;
-    private final List<ModelFiles.Named> outs;
+    private final List<String> inputTexts;
+    private final List<String> outTexts;
+    private List<ModelFiles.Named> inputs;
+    private List<ModelFiles.Named> outs;
     private final DeviceChoice device;
     private final PrintWriter out;
     private final PrintWriter err;
 
     ModelRun(Path model, List<String> inputs, List<String> outs, DeviceChoice device, PrintWriter out, PrintWriter err) {
         this.model = model;
-        this.inputs = inputs.stream().map(t -> ModelFiles.Named.parse(t, "--input")).toList();
-        this.outs = outs.stream().map(t -> ModelFiles.Named.parse(t, "--out")).toList();
+        this.inputTexts = inputs;
+        this.outTexts = outs;
         this.device = device;
         this.out = out;
         this.err = err;
     }
 
     int call() {
+        // NAME=FILE splits after a name of the model's where one fits (a name may hold '='); the
+        // names are read without the model's tensors, and a model that cannot be read is reported
+        // in its turn below.
+        List<String> inputNames = null;
+        List<String> outputNames = null;
+        try {
+            inputNames = ModelFiles.declaredInputs(model).stream().map(DeclaredInput::name).toList();
+            outputNames = dev.convcl.onnx.OnnxImporter.declaredOutputNames(model);
+        } catch (RuntimeException e) {
+            // reported by ModelFiles.declaredInputs below
+        }
+        List<String> in = inputNames;
+        List<String> on = outputNames;
+        inputs = inputTexts.stream().map(t -> ModelFiles.Named.parse(t, "--input", in)).toList();
+        outs = outTexts.stream().map(t -> ModelFiles.Named.parse(t, "--out", on)).toList();
         for (int i = 0; i < outs.size(); i++) {
             ModelFiles.Named o = outs.get(i);
             if (AtomicFiles.sameFile(o.path(), model)) {
-                throw new IllegalArgumentException("--out " + o.path() + " is the --model file; an output must not"
+                throw new IllegalArgumentException("--out " + o.text() + " is the --model file; an output must not"
                         + " overwrite the model");
             }
             for (int j = 0; j < i; j++) {
                 if (AtomicFiles.sameFile(o.path(), outs.get(j).path())) {
-                    throw new IllegalArgumentException("--out " + outs.get(j).path() + " and --out " + o.path()
+                    throw new IllegalArgumentException("--out " + outs.get(j).text() + " and --out " + o.text()
                             + " name the same file; each output needs its own");
                 }
             }
@@ -75,6 +92,7 @@ final class ModelRun {
             }
             feed.put(d.name(), t);
         }
+        ModelFiles.sameSymbolSizes(model, declared, shapes, name -> "--input " + byInput.get(name).text());
         Graph g = ModelFiles.load(model, shapes);
         Map<String, ModelFiles.Named> byOutput = ModelFiles.match(outs, new ArrayList<>(g.outputs().keySet()), "output",
                 false);

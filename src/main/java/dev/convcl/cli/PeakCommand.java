@@ -31,15 +31,15 @@ final class PeakCommand extends CliCommand {
 
     @Option(names = "--fma-limit", paramLabel = "GFLOPS",
             description = "The fp32 FMA rate a plain C loop reaches on this machine's CPU (bench/fma_limit.c "
-                    + "prints it); the CPU figures are then also shown as shares of it.")
+                    + "prints it), at least 0.001 (1 MFLOP/s); the CPU figures are then also shown as shares of it.")
     Double fmaLimit;
 
     @Override
     public Integer call() {
         device = device(device);
-        if (fmaLimit != null && !(fmaLimit > 0 && Double.isFinite(fmaLimit))) {
-            throw new IllegalArgumentException("--fma-limit " + typed("--fma-limit", fmaLimit)
-                    + " must be a finite positive number of GFLOP/s");
+        if (fmaLimit != null && !(fmaLimit >= FmaLimit.MIN_GFLOPS && Double.isFinite(fmaLimit))) {
+            throw new IllegalArgumentException("--fma-limit " + typed("--fma-limit", fmaLimit) + " must be "
+                    + FmaLimit.RULE);
         }
         PeakCache cache = PeakCache.standard();
         try (Engine engine = Engine.create(device)) {
@@ -112,8 +112,8 @@ final class PeakCommand extends CliCommand {
         out.println("    tried        " + m.tried());
         out.println("    repeats      " + m.fma().describe("GFLOP/s"));
         if (fmaLimit != null) {
-            out.printf(Locale.ROOT, "    vs C loop    %.1f%% of %.1f GFLOP/s, the plain C FMA loop's rate given with --fma-limit%n",
-                    100 * r.gflops() / fmaLimit, fmaLimit);
+            out.printf(Locale.ROOT, "    vs C loop    %.1f%% of %s GFLOP/s, the plain C FMA loop's rate given with --fma-limit%n",
+                    100 * r.gflops() / fmaLimit, FmaLimit.text(fmaLimit));
         }
         out.printf(Locale.ROOT, "  bandwidth  %10.1f GB/s     (triad dst = x + s*y, bytes read + written)%n", r.gbPerS());
         out.println("    repeats      " + m.bandwidth().describe("GB/s"));

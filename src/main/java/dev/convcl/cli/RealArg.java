@@ -1,7 +1,6 @@
 package dev.convcl.cli;
 
-import java.util.Locale;
-import java.util.regex.Pattern;
+import dev.convcl.text.Decimal;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -21,7 +20,7 @@ final class RealArg {
     private RealArg() {
     }
 
-    /** A number the type cannot hold; not a plain {@link IllegalArgumentException}, so callers tell the two apart. */
+    /** A number the type cannot hold ({@link Decimal.OutOfRange}). */
     static final class OutOfRange extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
 
@@ -30,15 +29,9 @@ final class RealArg {
         }
     }
 
-    /** A decimal number: sign, digits with an optional point (or a point and digits), optional exponent. */
-    private static final Pattern DECIMAL = Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?");
-    /** A spelling of NaN or of an infinity. */
-    private static final Pattern NOT_FINITE = Pattern.compile("(?i)[+-]?(nan|inf|infinity)");
-    /** A mantissa with a digit other than 0: its number is not 0, however small. */
-    private static final Pattern NONZERO_MANTISSA = Pattern.compile("^[+-]?[0-9.]*[1-9]");
-
     /**
-     * {@code text}, blanks around it ignored, as a double.
+     * {@code text}, blanks around it ignored, as a double: {@link Decimal#parse}, shared with the
+     * library's one-line problem form.
      *
      * @param text    what the user typed
      * @param isFloat whether the option is a float, whose range is narrower
@@ -47,26 +40,11 @@ final class RealArg {
      * @throws IllegalArgumentException when it is no number: {@code 'x' is not a number}
      */
     static double parse(String text, boolean isFloat) {
-        String t = text.strip();
-        if (NOT_FINITE.matcher(t).matches()) {
-            double v = t.toLowerCase(Locale.ROOT).contains("nan") ? Double.NaN : Double.POSITIVE_INFINITY;
-            return t.startsWith("-") ? -v : v;
+        try {
+            return Decimal.parse(text, isFloat);
+        } catch (Decimal.OutOfRange e) {
+            throw new OutOfRange(e.getMessage());
         }
-        if (!DECIMAL.matcher(t).matches()) {
-            throw new IllegalArgumentException("'" + text + "' is not a number");
-        }
-        double v = Double.parseDouble(t);
-        double largest = isFloat ? Float.MAX_VALUE : Double.MAX_VALUE;
-        if (Double.isInfinite(v) || Math.abs(v) > largest) {
-            throw new OutOfRange("'" + t + "' is out of range for a number (at most about "
-                    + (isFloat ? "3.4e38" : "1.8e308") + " in size)");
-        }
-        float asFloat = (float) v;
-        if ((isFloat ? asFloat == 0 : v == 0) && NONZERO_MANTISSA.matcher(t).find()) {
-            throw new OutOfRange("'" + t + "' is too close to 0 for a number (at least about "
-                    + (isFloat ? "1.4e-45" : "4.9e-324") + " in size, or 0)");
-        }
-        return isFloat ? asFloat : v;
     }
 
     /** The converter of {@code double} and {@code Double} options: {@link #parse}'s message for a value it refuses. */

@@ -19,9 +19,9 @@ import java.util.Locale;
  * RoI file ({@code [0, 5]}) writes an empty output {@code [0, C_out, PH, PW]} without running.
  */
 final class RoiRun {
-    /** The flags of one call, as {@link RunCommand} parsed them. */
+    /** The flags of one call, as {@link RunCommand} parsed them ({@code spatialScaleTyped}: the scale as typed). */
     record Flags(RoiAlign.Kind kind, Path input, Path rois, Path offset, Path mask, int[] outputSize,
-                 float spatialScale, Integer samplingRatio, boolean aligned, Float gamma, DeviceChoice device,
+                 float spatialScale, String spatialScaleTyped, Integer samplingRatio, boolean aligned, Float gamma, DeviceChoice device,
                  Path out) {
     }
 
@@ -80,7 +80,9 @@ final class RoiRun {
         try {
             spec.checkRois(r.array());
         } catch (IllegalArgumentException e) {
-            throw roisFile.error(e.getMessage());
+            // the scale is a flag here: name it (RoiAlign#checkRois writes "at scale=S", "a smaller scale")
+            throw roisFile.error(e.getMessage().replace(" at scale=" + spec.spatialScale(), " at --spatial-scale "
+                    + f.spatialScaleTyped()).replace("a smaller scale)", "a smaller --spatial-scale)"));
         }
         HostTensor y = Tensor.zeros(spec.outputShape());
         Args args = Args.builder().src(x).rois(r).offset(o).mask(m).dst(y).build();

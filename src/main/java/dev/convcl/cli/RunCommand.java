@@ -208,8 +208,8 @@ final class RunCommand extends CliCommand {
                 throw new IllegalArgumentException("--gamma " + typed("--gamma", gamma) + " must be a finite number");
             }
             return RoiRun.run(new RoiRun.Flags(op.roiKind(), input, rois, offset, mask, outputSize == null ? null
-                    : new int[] {outputSize.h(), outputSize.w()}, spatialScale, samplingRatio, aligned, gamma, device,
-                    outFile), out());
+                    : new int[] {outputSize.h(), outputSize.w()}, spatialScale, typed("--spatial-scale", spatialScale),
+                    samplingRatio, aligned, gamma, device, outFile), out());
         }
         if (weight == null) {
             throw new IllegalArgumentException("--op " + op.token + " needs --weight");
@@ -279,9 +279,13 @@ final class RunCommand extends CliCommand {
         int eq = value.indexOf('=');
         if (eq > 0 && value.lastIndexOf('/', eq) < 0 && value.lastIndexOf(java.io.File.separatorChar, eq) < 0) {
             String file = value.substring(eq + 1);
+            String folderForm = "a file whose name holds '=' is given with its folder, e.g. " + flag + " ./" + value;
+            // The text after '=' is a file elsewhere when it holds a folder (we=ird/o.npy: ird/o.npy is
+            // another folder's file), so only the folder form is the advice then.
             throw new IllegalArgumentException(flag + " " + value + ": NAME=FILE " + modelUse + " (--model); --op "
-                    + opUse + " a file given alone, e.g. " + flag + " " + (file.isEmpty() ? "y.npy" : file)
-                    + " (a file whose name holds '=' is given with its folder, e.g. " + flag + " ./" + value + ")");
+                    + opUse + " a file given alone" + (file.indexOf('/') >= 0 || file.indexOf(java.io.File.separatorChar)
+                    >= 0 ? "; " + folderForm : ", e.g. " + flag + " " + (file.isEmpty() ? "y.npy" : file) + " ("
+                    + folderForm + ")"));
         }
         return value;
     }

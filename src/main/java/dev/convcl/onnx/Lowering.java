@@ -225,6 +225,32 @@ final class Lowering {
         // name one size, so two inputs that fill it differently are a mistake in the given shapes
         Map<String, String> filled = new HashMap<>();
         Map<String, Integer> filledSize = new HashMap<>();
+        // First the sizes the given shapes fill symbolic dimensions with, so that an input given no
+        // shape takes them whichever comes first (a shape of the wrong rank is refused below).
+        for (ValueInfoProto v : g.getInputList()) {
+            int[] given = runtime.contains(v.getName()) ? options.shapeFor(v.getName(), runtime.size()) : null;
+            TypeProto t = v.getType();
+            if (given == null || !t.hasTensorType() || !t.getTensorType().hasShape()
+                    || t.getTensorType().getShape().getDimCount() != given.length) {
+                continue;
+            }
+            TensorShapeProto sp = t.getTensorType().getShape();
+            for (int i = 0; i < given.length; i++) {
+                String symbol = sp.getDim(i).hasDimParam() ? sp.getDim(i).getDimParam() : "";
+                if (symbol.isEmpty() || sp.getDim(i).hasDimValue()) {
+                    continue;
+                }
+                String here = given[i] + " for input " + Problem.quote(v.getName()) + " " + Arrays.toString(given);
+                Integer before = filledSize.putIfAbsent(symbol, given[i]);
+                if (before == null) {
+                    filled.put(symbol, here);
+                } else if (before != given[i]) {
+                    throw new IllegalArgumentException("the shapes given fill the model's dimension "
+                            + Problem.quote(symbol) + " with " + filled.get(symbol) + " and " + here + " in "
+                            + source + "; a dimension of one name has one size");
+                }
+            }
+        }
         for (ValueInfoProto v : g.getInputList()) {
             if (!runtime.contains(v.getName())) {
                 continue;
@@ -255,19 +281,6 @@ final class Lowering {
                     TensorShapeProto sp = t.getTensorType().getShape();
                     for (int i = 0; i < given.length; i++) {
                         overridesFixedDimension |= sp.getDim(i).hasDimValue() && sp.getDim(i).getDimValue() != given[i];
-                        String symbol = sp.getDim(i).hasDimParam() ? sp.getDim(i).getDimParam() : "";
-                        if (symbol.isEmpty()) {
-                            continue;
-                        }
-                        String here = given[i] + " for input " + Problem.quote(v.getName()) + " " + Arrays.toString(given);
-                        Integer before = filledSize.putIfAbsent(symbol, given[i]);
-                        if (before == null) {
-                            filled.put(symbol, here);
-                        } else if (before != given[i]) {
-                            throw new IllegalArgumentException("the shapes given fill the model's dimension "
-                                    + Problem.quote(symbol) + " with " + filled.get(symbol) + " and " + here + " in "
-                                    + source + "; a dimension of one name has one size");
-                        }
                     }
                 } else {
                     overridesFixedDimension = true;
@@ -285,6 +298,11 @@ final class Lowering {
                 dims = new int[sp.getDimCount()];
                 for (int i = 0; i < dims.length; i++) {
                     TensorShapeProto.Dimension d = sp.getDim(i);
+                    if (!d.hasDimValue() && d.hasDimParam() && filledSize.containsKey(d.getDimParam())) {
+                        // the shape given for another input fills this dimension of the same name
+                        dims[i] = filledSize.get(d.getDimParam());
+                        continue;
+                    }
                     if (!d.hasDimValue()) {
                         throw new OnnxModelException(what + " has a symbolic dimension " + i
                                 + (d.hasDimParam() ? " (" + Problem.quote(d.getDimParam()) + ")" : "")

@@ -83,6 +83,7 @@ final class ModelFile {
     private static final int GRAPH = tag(ModelProto.GRAPH_FIELD_NUMBER);
     private static final int INITIALIZER = tag(GraphProto.INITIALIZER_FIELD_NUMBER);
     private static final int INPUT = tag(GraphProto.INPUT_FIELD_NUMBER);
+    private static final int OUTPUT = tag(GraphProto.OUTPUT_FIELD_NUMBER);
     private static final int TENSOR_NAME = tag(TensorProto.NAME_FIELD_NUMBER);
 
     /** The tag of a length-delimited field (a message, a string): field number, then wire type 2. */
@@ -98,11 +99,24 @@ final class ModelFile {
      * file: a parse error).
      */
     static List<DeclaredInput> declaredInputs(Path file) {
+        return declared(file).inputs();
+    }
+
+    /** The names of the graph outputs {@code file} declares, in order, read as {@link #declaredInputs} reads the inputs. */
+    static List<String> declaredOutputNames(Path file) {
+        return declared(file).outputs();
+    }
+
+    private record Declared(List<DeclaredInput> inputs, List<String> outputs) {
+    }
+
+    private static Declared declared(Path file) {
         String name = String.valueOf(file.getFileName());
         if (!Files.isRegularFile(file)) {
             throw new OnnxModelException(name + ": not a readable file (" + file + ")");
         }
         List<ValueInfoProto> inputs = new ArrayList<>();
+        List<String> outputs = new ArrayList<>();
         Set<String> initializers = new HashSet<>();
         boolean graph = false;
         try {
@@ -117,7 +131,7 @@ final class ModelFile {
             for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
                 if (tag == GRAPH) {
                     int limit = in.pushLimit(in.readRawVarint32());
-                    readGraph(in, inputs, initializers);
+                    readGraph(in, inputs, outputs, initializers);
                     in.popLimit(limit);
                     graph = true;
                 } else if (!in.skipField(tag)) {
@@ -138,16 +152,20 @@ final class ModelFile {
                 out.add(declared(v));
             }
         }
-        return out;
+        return new Declared(out, outputs);
     }
 
-    private static void readGraph(CodedInputStream in, List<ValueInfoProto> inputs, Set<String> initializers)
-            throws IOException {
+    private static void readGraph(CodedInputStream in, List<ValueInfoProto> inputs, List<String> outputs,
+                                  Set<String> initializers) throws IOException {
         for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
             if (tag == INPUT) {
                 ValueInfoProto.Builder v = ValueInfoProto.newBuilder();
                 in.readMessage(v, ExtensionRegistryLite.getEmptyRegistry());
                 inputs.add(v.build());
+            } else if (tag == OUTPUT) {
+                ValueInfoProto.Builder v = ValueInfoProto.newBuilder();
+                in.readMessage(v, ExtensionRegistryLite.getEmptyRegistry());
+                outputs.add(v.getName());
             } else if (tag == INITIALIZER) {
                 int limit = in.pushLimit(in.readRawVarint32());
                 String tensor = "";

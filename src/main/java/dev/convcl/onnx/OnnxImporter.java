@@ -65,6 +65,16 @@ public final class OnnxImporter {
     }
 
     /**
+     * The names of the graph outputs a model file declares, in order, read as {@link #declaredInputs}
+     * reads the inputs (without the model's tensors).
+     *
+     * @throws OnnxModelException when the file is not readable or not an ONNX model
+     */
+    public static List<String> declaredOutputNames(Path file) {
+        return ModelFile.declaredOutputNames(file);
+    }
+
+    /**
      * Reads a model from bytes; a model whose tensors live in external files is refused (there is no
      * folder to read them from).
      *

@@ -251,18 +251,27 @@ class BenchPeersTest {
     void fmaLimitOptionTakesAFigureOrMeasure() {
         assertEquals(190.5, FmaLimit.parse(" 190.5 "));
         assertNull(FmaLimit.parse("MEASURE"));
-        for (String bad : List.of("0", "-3", "fast", "NaN", "Infinity", "190f", "0x1p3")) {
+        assertEquals(0.001, FmaLimit.parse("0.001"));
+        // below 1 MFLOP/s: a typo, whose shares would run to hundreds of digits
+        for (String bad : List.of("0", "-3", "fast", "NaN", "Infinity", "190f", "0x1p3", "1e-300", "0.0009")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FmaLimit.parse(bad));
-            assertEquals("--fma-limit '" + bad + "' must be a finite positive number of GFLOP/s or 'measure'",
+            assertEquals("--fma-limit '" + bad + "' must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s) or 'measure'",
                     e.getMessage());
         }
         // beyond a double's range: out of range, not Infinity or 0
         assertEquals("--fma-limit '1e400' is out of range for a number (at most about 1.8e308 in size); it must be a "
-                + "finite positive number of GFLOP/s or 'measure'",
+                + "finite number of GFLOP/s, at least 0.001 (1 MFLOP/s) or 'measure'",
                 assertThrows(IllegalArgumentException.class, () -> FmaLimit.parse("1e400")).getMessage());
         assertEquals("--fma-limit '1e-400' is too close to 0 for a number (at least about 4.9e-324 in size, or 0); it "
-                + "must be a finite positive number of GFLOP/s or 'measure'",
+                + "must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s) or 'measure'",
                 assertThrows(IllegalArgumentException.class, () -> FmaLimit.parse("1e-400")).getMessage());
+    }
+
+    @Test
+    void aSmallLimitIsShownWithItsDigits() {
+        assertEquals("190.5", FmaLimit.text(190.5));
+        assertEquals("0.001", FmaLimit.text(0.001));
+        assertEquals("0.00123", FmaLimit.text(0.0012345));
     }
 
     // ------------------------------------------------------------------ stand-in peers

@@ -58,9 +58,9 @@ class PeakAndVerifyTest {
     @Test
     void aBadFmaLimitIsRefusedBeforeMeasuring() {
         // echoed as typed: 0, not 0.0
-        for (String bad : List.of("0", "-0.5", "NaN", "Infinity")) {
+        for (String bad : List.of("0", "-0.5", "NaN", "Infinity", "1e-300")) {
             Cli.assertUsageLine(Cli.run("peak", "--device", "cpu", "--fma-limit", bad),
-                    "convcl peak: --fma-limit " + bad + " must be a finite positive number of GFLOP/s");
+                    "convcl peak: --fma-limit " + bad + " must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s)");
         }
         // beyond a double's range: out of range, not Infinity
         Cli.assertUsageLine(Cli.run("peak", "--device", "cpu", "--fma-limit", "1e400"), "convcl peak: Invalid value for "

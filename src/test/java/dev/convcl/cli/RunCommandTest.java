@@ -200,6 +200,10 @@ class RunCommandTest {
                 "--out y=r.npy: NAME=FILE picks one of a model's outputs (--model); --op writes its output to a file "
                         + "given alone, e.g. --out r.npy (a file whose name holds '=' is given with its folder, e.g. "
                         + "--out ./y=r.npy)");
+        // the text after '=' in another folder is no advice: the folder form only
+        assertFailsWith(with(ok, "--out", "we=ird/o.npy"), "--out we=ird/o.npy: NAME=FILE picks one of a model's "
+                + "outputs (--model); --op writes its output to a file given alone; a file whose name holds '=' is given "
+                + "with its folder, e.g. --out ./we=ird/o.npy");
         // with its folder, a file whose name holds '=' is read and written as named
         Files.copy(Path.of(ok.get(ok.indexOf("--input") + 1)), dir.resolve("in=x.npy"));
         Path out = dir.resolve("a=z.npy");

@@ -1,0 +1,153 @@
+package dev.convcl.onnx;
+
+import static dev.convcl.onnx.OnnxBuilder.in;
+import static dev.convcl.onnx.OnnxBuilder.out;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convcl.Graph;
+import dev.convcl.Tensor;
+import dev.convcl.Value;
+import dev.convcl.cli.Main;
+import dev.convcl.cli.Npy;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code run --model} and {@code bench --model} with the model's names: a name that holds '=',
+ * a file whose name holds '=', an output given twice, and the shapes of inputs that share a
+ * symbolic dimension; each refusal one line naming the values as typed.
+ */
+class OnnxCliNamesTest {
+    @TempDir
+    Path dir;
+
+    private Path save(OnnxBuilder b, String name) throws IOException {
+        Path p = dir.resolve(name);
+        Files.write(p, b.bytes());
+        return p;
+    }
+
+    /** One input {@code in=put} [1,3,8,8], one output {@code o=ut}. */
+    private Path oneWithEquals() throws IOException {
+        return save(new OnnxBuilder(13).input("in=put", 1, 3, 8, 8).node("Relu", "r", in("in=put"), out("o=ut"))
+                .output("o=ut"), "one.onnx");
+    }
+
+    /** Inputs {@code a} and {@code b} of shape [batch,3,8,8], output {@code y = a + b}. */
+    private Path twoAdd() throws IOException {
+        return save(new OnnxBuilder(13).symbolicInput("a", "batch", 3, 8, 8).symbolicInput("b", "batch", 3, 8, 8)
+                .node("Add", "add", in("a", "b"), out("y")).output("y"), "two_add.onnx");
+    }
+
+    private Path npy(String name, int... shape) throws IOException {
+        Path p = dir.resolve(name);
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        Npy.write(p, Tensor.of(new float[n], shape));
+        return p;
+    }
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result cli(String... args) {
+        StringWriter o = new StringWriter();
+        StringWriter e = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(o, true), new PrintWriter(e, true));
+        return new Result(code, o.toString(), e.toString());
+    }
+
+    /** Exit 2, nothing on stdout, exactly {@code line} on stderr. */
+    private static void usageLine(Result r, String line) {
+        assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
+        assertEquals("", r.out(), r.toString());
+        assertEquals(line, r.err().strip(), r.toString());
+    }
+
+    @Test
+    void namesThatHoldEqualsAreSplitAfterTheModelsName() throws IOException {
+        Path m = oneWithEquals();
+        Path x = npy("x.npy", 1, 3, 8, 8);
+        Path y = dir.resolve("y.npy");
+        Result r = cli("run", "--model", m.toString(), "--device", "cpu", "--input", "in=put=" + x, "--out", "o=ut=" + y);
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(Files.isRegularFile(y), r.toString());
+        // bench: the shape after in=put= is read, and checked against that input
+        r = cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "in=put=1,3,9,8");
+        assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
+        assertTrue(r.err().startsWith("convcl bench: --input-shape in=put=1,3,9,8: model one.onnx takes input 'in=put'"),
+                r.toString());
+    }
+
+    @Test
+    void aFileWhoseNameHoldsEqualsIsShownTheWorkingForm() throws IOException {
+        Path m = oneWithEquals();
+        String file = dir.resolve("a=x.npy").toString();
+        usageLine(cli("run", "--model", m.toString(), "--device", "cpu", "--input", file, "--out",
+                dir.resolve("y.npy").toString()), "convcl run: --input " + file + ": the model has no input '"
+                + dir.resolve("a") + "'; its only input is 'in=put'; a file whose name holds '=' is given with the "
+                + "input's name, e.g. --input in=put=" + file);
+    }
+
+    @Test
+    void anOutputGivenTwiceIsSaidSo() throws IOException {
+        Path m = twoAdd();
+        Path a = npy("a1.npy", 1, 3, 8, 8);
+        Path b = npy("b1.npy", 1, 3, 8, 8);
+        String y = dir.resolve("y.npy").toString();
+        String y2 = dir.resolve("y2.npy").toString();
+        usageLine(cli("run", "--model", m.toString(), "--device", "cpu", "--input", "a=" + a, "--input", "b=" + b,
+                "--out", y, "--out", "y=" + y2), "convcl run: --out " + y + " and --out y=" + y2 + " both give output "
+                + "'y', the model's only output; give each output once");
+        assertFalse(Files.exists(Path.of(y)));
+    }
+
+    @Test
+    void filesThatFillOneSymbolicDimensionDifferentlyAreNamed() throws IOException {
+        Path m = twoAdd();
+        Path a = npy("a1.npy", 1, 3, 8, 8);
+        Path b = npy("b2.npy", 2, 3, 8, 8);
+        usageLine(cli("run", "--model", m.toString(), "--device", "cpu", "--input", "a=" + a, "--input", "b=" + b,
+                "--out", dir.resolve("y.npy").toString()), "convcl run: --input a=" + a + " gives [1, 3, 8, 8] and "
+                + "--input b=" + b + " gives [2, 3, 8, 8], but model two_add.onnx declares input 'a' [batch, 3, 8, 8] "
+                + "and input 'b' [batch, 3, 8, 8]: its dimension 'batch' has one size, 1 or 2");
+        usageLine(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "a=1,3,8,8",
+                "--input-shape", "b=2,3,8,8"), "convcl bench: --input-shape a=1,3,8,8 gives [1, 3, 8, 8] and "
+                + "--input-shape b=2,3,8,8 gives [2, 3, 8, 8], but model two_add.onnx declares input 'a' "
+                + "[batch, 3, 8, 8] and input 'b' [batch, 3, 8, 8]: its dimension 'batch' has one size, 1 or 2");
+    }
+
+    @Test
+    void anInputWhoseSymbolicDimensionsAnotherShapeFillsTakesThem() throws IOException {
+        Path m = twoAdd();
+        // b comes second and a first, and the other way round: either fills the other
+        Graph g = Graph.fromOnnx(m, Map.of("a", new int[] {2, 3, 8, 8}));
+        assertArrayEquals(new int[] {2, 3, 8, 8}, g.inputs().stream().filter(v -> v.name().equals("b"))
+                .map(Value::shape).findFirst().orElseThrow());
+        g = Graph.fromOnnx(m, Map.of("b", new int[] {3, 3, 8, 8}));
+        assertArrayEquals(new int[] {3, 3, 8, 8}, g.inputs().get(0).shape());
+        assertArrayEquals(new int[] {3, 3, 8, 8}, g.outputs().get("y").shape());
+    }
+
+    @Test
+    void inputShapeRefusalsEchoTheValueAsTyped() throws IOException {
+        Path m = twoAdd();
+        usageLine(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "a=0,3,8,8"),
+                "convcl bench: --input-shape 'a=0,3,8,8' must be comma-separated positive integers, N,C,H,W for an "
+                + "image input, e.g. 1,3,224,224");
+        usageLine(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "a=2147483647,3,8,8"),
+                "convcl bench: --input-shape 'a=2147483647,3,8,8' has 412316860224 elements, more than the 2^31-1 a "
+                + "tensor may have");
+    }
+}
