@@ -74,20 +74,28 @@ public final class CacheDir {
      * @return the root folder; it need not exist
      */
     static Path root(UnaryOperator<String> properties, UnaryOperator<String> env) {
+        return chosen(properties, env).path();
+    }
+
+    /** The root and the setting that chose it, by the one rule {@link #root()} and {@link #rootSource()} share. */
+    private record Chosen(Path path, String source) {
+    }
+
+    private static Chosen chosen(UnaryOperator<String> properties, UnaryOperator<String> env) {
         String explicit = properties.apply(PROPERTY);
         if (isSet(explicit)) {
-            return Paths.get(explicit);
+            return new Chosen(Paths.get(explicit), "-D" + PROPERTY);
         }
         explicit = env.apply(ENV);
         if (isSet(explicit)) {
-            return Paths.get(explicit);
+            return new Chosen(Paths.get(explicit), "$" + ENV);
         }
         String xdg = env.apply("XDG_CACHE_HOME");
         if (isSet(xdg) && Paths.get(xdg).isAbsolute()) {
-            return Paths.get(xdg, "convcl");
+            return new Chosen(Paths.get(xdg, "convcl"), "$XDG_CACHE_HOME");
         }
         String home = properties.apply("user.home");
-        return Paths.get(isSet(home) ? home : ".", ".cache", "convcl");
+        return new Chosen(Paths.get(isSet(home) ? home : ".", ".cache", "convcl"), "the default under the home folder");
     }
 
     /**
@@ -95,7 +103,7 @@ public final class CacheDir {
      * folder (a cache root set to a file's name, say), with the setting that chose the root.
      *
      * @param folder a folder under {@link #root()}, which need not exist
-     * @return e.g. {@code /tmp/x, the cache root set by $CONVCL_CACHE_DIR, is a file, not a folder},
+     * @return e.g. {@code /tmp/x, the cache root from $CONVCL_CACHE_DIR, is a file, not a folder},
      *         or empty when every existing path on it is a folder
      */
     public static Optional<String> blocked(Path folder) {
@@ -104,13 +112,12 @@ public final class CacheDir {
             if (Files.isDirectory(p)) {
                 return Optional.empty();
             }
-            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)
-                    || Files.isSymbolicLink(p)) {
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                 String what = Files.isSymbolicLink(p) && !Files.exists(p)
                         ? "a link to nothing" : "a file";
-                String where = p.equals(root) ? ", the cache root set by " + rootSource()
-                        : root.startsWith(p) ? ", on the path of the cache root " + root + " set by " + rootSource()
-                        : ", under the cache root " + root + " set by " + rootSource();
+                String where = p.equals(root) ? ", the cache root from " + rootSource()
+                        : root.startsWith(p) ? ", on the path of the cache root " + root + " from " + rootSource()
+                        : ", under the cache root " + root + " from " + rootSource();
                 return Optional.of(p + where + ", is " + what + ", not a folder");
             }
         }
@@ -121,17 +128,10 @@ public final class CacheDir {
      * Which setting chose {@link #root()}, as a user would set it, for messages.
      *
      * @return {@code -Dconvcl.cacheDir}, {@code $CONVCL_CACHE_DIR}, {@code $XDG_CACHE_HOME} or
-     *         {@code the home folder}
+     *         {@code the default under the home folder}
      */
     public static String rootSource() {
-        if (isSet(System.getProperty(PROPERTY))) {
-            return "-D" + PROPERTY;
-        }
-        if (isSet(System.getenv(ENV))) {
-            return "$" + ENV;
-        }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        return isSet(xdg) && Paths.get(xdg).isAbsolute() ? "$XDG_CACHE_HOME" : "the home folder";
+        return chosen(System::getProperty, System::getenv).source();
     }
 
     private static boolean isSet(String value) {

@@ -55,14 +55,14 @@ class CacheDirTest {
         assertEquals(java.util.Optional.empty(), CacheDir.blocked(CacheDir.tuning()), "a folder to be made is not blocked");
         java.nio.file.Files.writeString(dir.resolve("kernels"), "x");
         assertEquals(java.util.Optional.of(dir.resolve("kernels") + ", under the cache root " + dir
-                + " set by -Dconvcl.cacheDir, is a file, not a folder"), CacheDir.blocked(CacheDir.kernels()));
+                + " from -Dconvcl.cacheDir, is a file, not a folder"), CacheDir.blocked(CacheDir.kernels()));
         System.setProperty(CacheDir.PROPERTY, dir.resolve("kernels").resolve("root").toString());
         assertEquals(java.util.Optional.of(dir.resolve("kernels") + ", on the path of the cache root "
-                + dir.resolve("kernels").resolve("root") + " set by -Dconvcl.cacheDir, is a file, not a folder"),
+                + dir.resolve("kernels").resolve("root") + " from -Dconvcl.cacheDir, is a file, not a folder"),
                 CacheDir.blocked(CacheDir.tuning()));
         Path file = java.nio.file.Files.writeString(dir.resolve("f"), "x");
         System.setProperty(CacheDir.PROPERTY, file.toString());
-        assertEquals(java.util.Optional.of(file + ", the cache root set by -Dconvcl.cacheDir, is a file, not a folder"),
+        assertEquals(java.util.Optional.of(file + ", the cache root from -Dconvcl.cacheDir, is a file, not a folder"),
                 CacheDir.blocked(CacheDir.tuning()));
     }
 

@@ -1,8 +1,8 @@
 package dev.convcl.opencl;
 
+import dev.convcl.text.Decimal;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Automatic tuning on first use: when a plan of a tuned family ({@link KernelFamily}) is created
@@ -17,9 +17,10 @@ import java.util.regex.Pattern;
  * {@value #DEFAULT_SECONDS} s of wall time a problem class (building and checking included; once
  * spent no further candidate starts, except the defaults and the tuning file's tile for the class,
  * but the candidates started are still timed, two calls a round, so a class can take longer by
- * their timing), set by {@value #SECONDS_PROPERTY} or {@value #SECONDS_ENV} (read, and refused unless a positive, finite
- * number, at every plan of a tuned family made without an explicit configuration while tuning is on,
- * whether or not its class needs tuning). A class is tried once
+ * their timing), set by {@value #SECONDS_PROPERTY} or {@value #SECONDS_ENV} (a decimal number of
+ * seconds, at least 1e-9; read, and refused otherwise, when an engine is created and at every plan
+ * of a tuned family made without an explicit configuration while tuning is on, whether or not its
+ * class needs tuning). A class is tried once
  * per backend even when no candidate wins. Where the budget ran out before every candidate was
  * tried, the entry keeps the candidates left out ({@link TuningTable.Entry#untried}), and a later
  * first use (a new backend, typically the next process) takes the class up again, those right
@@ -70,13 +71,14 @@ public final class AutoTune {
         if (v.isEmpty()) {
             return Tuner.Budget.seconds(DEFAULT_SECONDS);
         }
-        String t = v.get().trim();
         // decimal numbers only (Java's 2f, 0x1p3 are not what a user means), and at least 1 ns
-        if (DECIMAL.matcher(t).matches()) {
-            double s = Double.parseDouble(t);
+        try {
+            double s = Decimal.parse(v.get(), false);
             if (s >= 1e-9 && Double.isFinite(s)) {
                 return Tuner.Budget.seconds(s);
             }
+        } catch (IllegalArgumentException notADecimal) {
+            // the message below
         }
         throw new IllegalArgumentException(named(SECONDS_PROPERTY, SECONDS_ENV) + " '" + v.get()
                 + "' must be a positive, finite number of seconds (a decimal number, at least 1e-9)");
@@ -85,8 +87,8 @@ public final class AutoTune {
     /**
      * Reads the settings as the first plan with tuning on would: {@code convcl.autotune} /
      * {@code CONVCL_AUTOTUNE}, and with tuning on the budget {@code convcl.autotune.seconds} /
-     * {@code CONVCL_AUTOTUNE_SECONDS}. {@code Engine.create} and every CLI command call it before
-     * any work, so that a typo is refused in one line at the start, not at the first plan after
+     * {@code CONVCL_AUTOTUNE_SECONDS}. {@code Engine.create} and every CLI command that opens a
+     * device call it before any work, so that a typo is refused in one line at the start, not at the first plan after
      * progress lines, and on every device, not only where tuning applies.
      *
      * @throws IllegalArgumentException naming the setting, its value and the rule
@@ -96,10 +98,6 @@ public final class AutoTune {
             budget();
         }
     }
-
-    /** A decimal number: sign, digits with an optional point (or a point and digits), optional exponent. */
-    private static final Pattern DECIMAL =
-            Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?");
 
     /** The setting a value was read from, as a user sets it: {@code -Dname} or {@code $NAME}. */
     private static String named(String property, String env) {

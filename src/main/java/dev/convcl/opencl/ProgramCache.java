@@ -345,7 +345,7 @@ public final class ProgramCache implements AutoCloseable {
             if (blocked.isEmpty() && e instanceof IOException && !Files.isDirectory(path.getParent())) {
                 // a folder that cannot be made (a root under /proc, a read-only file system)
                 blocked = Optional.of("the folder " + path.getParent().toAbsolutePath() + " cannot be made (the cache "
-                        + "root " + CacheDir.root().toAbsolutePath() + " is set by " + CacheDir.rootSource() + ")");
+                        + "root " + CacheDir.root().toAbsolutePath() + ", from " + CacheDir.rootSource() + ")");
             }
             if (blocked.isPresent() && BLOCKED_WARNED.add(path.getParent().toAbsolutePath().toString())) {
                 // a mistyped cache root: say so once, since every process then compiles every kernel again

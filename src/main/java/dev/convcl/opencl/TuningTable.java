@@ -211,13 +211,15 @@ public final class TuningTable {
         } catch (NoSuchFileException e) {
             LOG.debug("no tuning file {}; GEMM tiles are the defaults", file);
             return empty(device);
+        } catch (java.nio.charset.CharacterCodingException | IllegalArgumentException e) {
+            // the contents (not UTF-8, a malformed escape): convcl tune rewrites them
+            return ignored(file, device, "cannot be read (" + e.getMessage() + ")");
         } catch (IOException e) {
-            // not the file's contents: rewriting it (convcl tune) would fail the same way
+            // not the contents: rewriting the file (convcl tune) would fail the same way
             Optional<String> blocked = CacheDir.blocked(file.getParent());
             return ignored(file, device, "cannot be read (" + e.getMessage() + ")", blocked.isPresent()
-                    ? blocked.get() + "; point it at a folder" : "check the file and its folder's permissions");
-        } catch (IllegalArgumentException e) {
-            return ignored(file, device, "cannot be read (" + e.getMessage() + ")");
+                    ? blocked.get() + "; point it at a folder"
+                    : Files.isDirectory(file) ? "it is a folder; remove it" : "check the file and its folder's permissions");
         }
         String format = p.getProperty("format");
         boolean gemmOnly = Integer.toString(FORMAT_GEMM_ONLY).equals(format);

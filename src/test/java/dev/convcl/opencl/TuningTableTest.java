@@ -74,7 +74,7 @@ class TuningTableTest {
             assertTrue(t.entries().isEmpty());
             assertEquals(1, warnings().size(), warnings().toString());
             String w = warnings().get(0);
-            assertTrue(w.contains("cannot be read") && w.contains(root + ", the cache root set by -Dconvcl.cacheDir, is a file,"
+            assertTrue(w.contains("cannot be read") && w.contains(root + ", the cache root from -Dconvcl.cacheDir, is a file,"
                     + " not a folder; point it at a folder") && !w.contains("convcl tune"), w);
         } finally {
             if (before == null) {
@@ -86,6 +86,14 @@ class TuningTableTest {
         Files.writeString(TuningTable.fileFor(dir, DEVICE), "format=\\u12");
         TuningTable.load(dir, DEVICE);
         assertTrue(warnings().size() == 2 && warnings().get(1).contains("run `convcl tune` to rewrite it"), warnings().toString());
+        // contents that are not UTF-8 are the contents too; a folder where the file should be is neither
+        Files.write(TuningTable.fileFor(dir, DEVICE), new byte[] {'f', (byte) 0xff, (byte) 0xfe, '\n'});
+        TuningTable.load(dir, DEVICE);
+        assertTrue(warnings().size() == 3 && warnings().get(2).contains("run `convcl tune` to rewrite it"), warnings().toString());
+        Path other = dir.resolve("other");
+        Files.createDirectories(TuningTable.fileFor(other, DEVICE));
+        TuningTable.load(other, DEVICE);
+        assertTrue(warnings().size() == 4 && warnings().get(3).contains("it is a folder; remove it"), warnings().toString());
     }
 
     @Test
