@@ -1,10 +1,10 @@
 package dev.convcl;
 
 /**
- * The root of convcl's own exceptions: something other than a bad argument went wrong. Thrown
- * as is when a device asked for explicitly cannot be opened ({@link Engine#create(DeviceChoice)});
- * {@link DeviceException}, its subclass, when a device fails in a way the CPU path could not
- * absorb. Both are unchecked.
+ * The root of convcl's own exceptions: something other than a bad argument went wrong. Its
+ * subclasses: {@link DeviceUnavailableException} when a device asked for explicitly cannot be
+ * opened ({@link Engine#create(DeviceChoice)}), {@link DeviceException} when a device fails in a
+ * way the CPU path could not absorb. All are unchecked.
  *
  * <p>The rest follows the JDK's conventions: bad arguments (shapes, values breaking a rule)
  * are {@link IllegalArgumentException}s, thrown before any work starts, with one line

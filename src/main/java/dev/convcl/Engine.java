@@ -98,7 +98,7 @@ public final class Engine implements AutoCloseable {
      * @return a new engine; close it
      * @throws IllegalArgumentException when the property or variable holds no valid choice, or a
      *                                  tuning setting is refused ({@link #create(DeviceChoice)})
-     * @throws ConvclException          when it asks for {@code opencl} or {@code opencl:N} and no
+     * @throws DeviceUnavailableException when it asks for {@code opencl} or {@code opencl:N} and no
      *                                  such device can be opened; the message names the property
      *                                  or variable
      */
@@ -106,12 +106,12 @@ public final class Engine implements AutoCloseable {
         DeviceChoice choice = DeviceChoice.fromEnvironment();
         try {
             return create(choice);
-        } catch (ConvclException e) {
+        } catch (DeviceUnavailableException e) {
             String source = DeviceChoice.environmentSource();
-            if (e.getClass() != ConvclException.class || source == null) {
+            if (source == null) {
                 throw e;
             }
-            throw new ConvclException(e.getMessage() + " (from " + source + ")", e);
+            throw new DeviceUnavailableException(e.choice(), e.reason(), " (from " + source + ")", e);
         }
     }
 
@@ -121,7 +121,7 @@ public final class Engine implements AutoCloseable {
      *
      * @param choice which device, not null
      * @return a new engine; close it
-     * @throws ConvclException          when {@code opencl} or {@code opencl:N} is asked for and no such
+     * @throws DeviceUnavailableException when {@code opencl} or {@code opencl:N} is asked for and no such
      *                                  device can be opened; the message says why
      * @throws IllegalArgumentException when {@code choice} is null, or a tuning setting
      *                                  ({@code CONVCL_AUTOTUNE}, {@code CONVCL_AUTOTUNE_SECONDS} or
@@ -161,7 +161,7 @@ public final class Engine implements AutoCloseable {
         }
         if (choice.kind() == DeviceChoice.Kind.OPENCL) {
             cpu.close();
-            throw new ConvclException("device " + choice + " asked for, but " + reason);
+            throw new DeviceUnavailableException(choice, reason, "", null);
         }
         Engine engine = new Engine(choice, cpu, cpu, reason);
         engine.warnOnce("no-device", "OpenCL unavailable: " + reason + "; running on the CPU path");

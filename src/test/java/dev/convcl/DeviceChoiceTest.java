@@ -40,9 +40,15 @@ class DeviceChoiceTest {
         String before = System.getProperty(DeviceChoice.PROPERTY);
         try {
             System.setProperty(DeviceChoice.PROPERTY, "opencl:99");
-            ConvclException e = assertThrows(ConvclException.class, Engine::create);
+            DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class, Engine::create);
             assertTrue(e.getMessage().startsWith("device opencl:99 asked for, but ")
                     && e.getMessage().endsWith(" (from -Dconvcl.device)"), e.getMessage());
+            assertEquals(DeviceChoice.parse("opencl:99"), e.choice());
+            assertEquals(e.getMessage(), "device opencl:99 asked for, but " + e.reason() + " (from -Dconvcl.device)");
+            // asked for in code, the line names no setting
+            DeviceUnavailableException inCode = assertThrows(DeviceUnavailableException.class,
+                    () -> Engine.create(DeviceChoice.parse("opencl:99")));
+            assertEquals("device opencl:99 asked for, but " + inCode.reason(), inCode.getMessage());
         } finally {
             if (before == null) {
                 System.clearProperty(DeviceChoice.PROPERTY);

@@ -1,6 +1,7 @@
 package dev.convcl.cli;
 
 import dev.convcl.ConvclException;
+import dev.convcl.DeviceUnavailableException;
 import dev.convcl.DeviceChoice;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -173,8 +174,8 @@ public final class Main implements Runnable {
                 return report(err, who + ": " + outOfMemory(oom, Runtime.getRuntime().maxMemory()), e, debug,
                         EXIT_OUT_OF_MEMORY);
             }
-            if (e.getClass() == ConvclException.class && cmd.getCommand() instanceof CliCommand c
-                    && c.deviceSource() != null) { // Engine.create: a device asked for that could not be opened
+            if (e instanceof DeviceUnavailableException && cmd.getCommand() instanceof CliCommand c
+                    && c.deviceSource() != null) { // a device the environment asked for could not be opened
                 return report(err, who + ": " + e.getMessage() + " (from " + c.deviceSource() + "; --device overrides it)",
                         e, debug, EXIT_USAGE);
             }

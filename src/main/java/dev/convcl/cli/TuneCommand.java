@@ -4,6 +4,7 @@ import dev.convcl.Engine;
 import dev.convcl.Convolution;
 import dev.convcl.CacheDir;
 import dev.convcl.DeviceChoice;
+import dev.convcl.DeviceUnavailableException;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.opencl.TuningTable;
 import dev.convcl.opencl.Tuner;
@@ -111,7 +112,18 @@ final class TuneCommand extends CliCommand {
 
     private void tune(List<Convolution> specs, Path folder) {
         DeviceChoice choice = device.kind() == DeviceChoice.Kind.AUTO ? DeviceChoice.OPENCL : device;
-        try (Engine engine = Engine.create(choice)) {
+        Engine opened;
+        try {
+            opened = Engine.create(choice);
+        } catch (DeviceUnavailableException e) {
+            if (device.kind() != DeviceChoice.Kind.AUTO) {
+                throw e;
+            }
+            // auto would have run on the CPU path; tune cannot, and the user did not ask for opencl
+            throw new IllegalArgumentException("tune needs an OpenCL device, and auto"
+                    + (deviceSource() == null ? "" : " (from " + deviceSource() + ")") + " found none: " + e.reason());
+        }
+        try (Engine engine = opened) {
             Optional<OpenClContext> ctx = PeakCommand.openClContext(engine);
             if (ctx.isEmpty()) {
                 throw new IllegalArgumentException("no OpenCL device to tune: " + engine.deviceName());

@@ -76,4 +76,21 @@ class CliNoDeviceTest {
         Cli.assertUsageError(Cli.run(cmd.toArray(String[]::new)), "device opencl asked for, but no OpenCL platform");
         Cli.assertUsageError(Cli.run("peak", "--device", "opencl:0"), "device opencl:0 asked for");
     }
+
+    /**
+     * tune with auto, typed or from the environment, says tune needs an OpenCL device and auto
+     * found none; it said "device opencl asked for", which the user had not done.
+     */
+    @Test
+    void tuneOnAutoSaysItNeedsAnOpenClDevice() {
+        Cli.assertUsageError(Cli.run("tune", "--quick", "--device", "auto"),
+                "convcl tune: tune needs an OpenCL device, and auto found none: no OpenCL platform");
+        System.setProperty("convcl.device", "auto");
+        try {
+            Cli.assertUsageError(Cli.run("tune", "--quick"),
+                    "convcl tune: tune needs an OpenCL device, and auto (from -Dconvcl.device) found none: ");
+        } finally {
+            System.clearProperty("convcl.device");
+        }
+    }
 }
