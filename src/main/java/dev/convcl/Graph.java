@@ -105,7 +105,8 @@ public final class Graph {
      * @throws ConvclException          as {@link #fromOnnx(Path)}, and when the model's layers do not fit
      *                                  the shapes (naming the node)
      * @throws IllegalArgumentException when {@code model} or the map is null, a name is not an input of
-     *                                  the model or a dimension is below 1
+     *                                  the model, a dimension is below 1, or the shapes fill one
+     *                                  symbolic dimension ({@code dim_param}) with two sizes
      */
     public static Graph fromOnnx(Path model, Map<String, int[]> inputShapes) {
         if (inputShapes == null) {

@@ -73,6 +73,8 @@ class ArgsTest {
         Engine closed = Engine.create(DeviceChoice.CPU);
         closed.close();
         Args bad = Tensors.args(RESIDUAL, 1, true, 1).with(Arg.BIAS, null);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> engine.execute(RESIDUAL, bad),
+                "the arguments must be bad for this test to mean anything");
         IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                 () -> closed.execute(RESIDUAL, bad));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());

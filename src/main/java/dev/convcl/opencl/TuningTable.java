@@ -5,15 +5,18 @@ import dev.convcl.Convolution;
 import dev.convcl.Operation;
 import java.io.IOException;
 import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -211,7 +214,7 @@ public final class TuningTable {
         } catch (NoSuchFileException e) {
             LOG.debug("no tuning file {}; GEMM tiles are the defaults", file);
             return empty(device);
-        } catch (java.nio.charset.CharacterCodingException | IllegalArgumentException e) {
+        } catch (CharacterCodingException | IllegalArgumentException e) {
             // the contents (not UTF-8, a malformed escape): convcl tune rewrites them
             return ignored(file, device, "cannot be read (" + e.getMessage() + ")");
         } catch (IOException e) {
@@ -570,16 +573,32 @@ public final class TuningTable {
         Path tmp = Files.createTempFile(dir, "tuning", ".tmp");
         try {
             Files.writeString(tmp, sb, StandardCharsets.UTF_8);
-            try { // a temporary file is owner-only; a tuning file is copied between machines and users, as a report is
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            } catch (UnsupportedOperationException notPosix) {
-                // keep what the file system gave
-            }
+            readableAsItsFolder(tmp, dir);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
         }
         return file;
+    }
+
+    /**
+     * A temporary file is owner-only; a tuning file, meant to be copied between machines and users
+     * as bench's reports are, gets the read bits its folder grants (a private cache stays private).
+     */
+    private static void readableAsItsFolder(Path file, Path dir) throws IOException {
+        try {
+            Set<PosixFilePermission> folder = Files.getPosixFilePermissions(dir);
+            Set<PosixFilePermission> mode = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+            if (folder.contains(PosixFilePermission.GROUP_READ)) {
+                mode.add(PosixFilePermission.GROUP_READ);
+            }
+            if (folder.contains(PosixFilePermission.OTHERS_READ)) {
+                mode.add(PosixFilePermission.OTHERS_READ);
+            }
+            Files.setPosixFilePermissions(file, mode);
+        } catch (UnsupportedOperationException notPosix) {
+            // keep what the file system gave
+        }
     }
 
     /** Escapes what {@link Properties#load(Reader)} would otherwise read differently. */

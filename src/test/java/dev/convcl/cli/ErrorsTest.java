@@ -130,10 +130,6 @@ class ErrorsTest {
     }
 
     /**
-     * An integer option (or list of integers) given a value beyond an int says so, naming the
-     * value and the bound; a value that is no integer keeps its own message.
-     */
-    /**
      * A typo in a tuning setting is one line before any progress line, on every device and every
      * command that opens one (it was refused at the first plan, after progress lines, and not
      * read at all with {@code --device cpu}).
@@ -160,6 +156,10 @@ class ErrorsTest {
                 && r.out().isEmpty(), r.toString());
     }
 
+    /**
+     * An integer option (or list of integers) given a value beyond an int says so, naming the
+     * value and the bound; a value that is no integer keeps its own message.
+     */
     @Test
     void anIntegerOutOfRangeIsNamedAsSuch() {
         Cli.assertUsageLine(Cli.run("run", "--padding", "99999999999"), "convcl run: Invalid value for option "

@@ -171,7 +171,6 @@ class RunCommandTest {
         assertFailsCleanly(noWeight, "--weight");
     }
 
-    /** Every flag that feeds a spec field is named as the user typed it, never as the spec's field. */
     /**
      * {@code NAME=FILE} picks a model's input or output; with {@code --op} it is refused in one line,
      * before any file is read or written, rather than read or written as a file named
@@ -213,6 +212,7 @@ class RunCommandTest {
         assertArrayEquals(new int[] {1, 2, 6, 6}, Npy.shape(out));
     }
 
+    /** Every flag that feeds a spec field is named as the user typed it, never as the spec's field. */
     @Test
     void specErrorsNameTheFlags() throws IOException {
         List<String> ok = validConv2d();

@@ -104,8 +104,12 @@ class TuningTableTest {
                 .with("pointwise", new TuningTable.Entry(GemmConfig.lm(16, 8, 64, 32, 8), 99.0, ""));
         Path file = t.save(dir);
         assertEquals(TuningTable.fileFor(dir, DEVICE), file);
-        if (Files.getFileStore(file).supportsFileAttributeView("posix")) { // readable by all, as bench's reports are
-            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        if (Files.getFileStore(file).supportsFileAttributeView("posix")) { // readable as its folder is
+            for (String[] c : new String[][] {{"rwxr-xr-x", "rw-r--r--"}, {"rwx------", "rw-------"}, {"rwxr-x---", "rw-r-----"}}) {
+                Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString(c[0]));
+                t.save(dir);
+                assertEquals(c[1], java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)), c[0]);
+            }
         }
         String text = Files.readString(file);
         assertTrue(text.contains("gemm.dense=cm vw=16 tm=48 tn=9 ls=1"), text);
