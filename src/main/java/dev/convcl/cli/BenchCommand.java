@@ -207,6 +207,12 @@ final class BenchCommand extends CliCommand {
                     + "convolutions only, since an RoI line's RoIs name their images (its n is set in the line): "
                     + "time RoI lines without --batch");
         }
+        for (BenchSuite.Problem p : roiProblems) {
+            String why = ProblemData.imageProblem(p.roi());
+            if (why != null) { // found now, not after the lines before it were timed
+                throw new IllegalArgumentException(p.named() + ": " + why);
+            }
+        }
         if (problems.isEmpty() && (plot != null || fmaLimit != null)) {
             throw new IllegalArgumentException("--plot and --fma-limit rate GFLOP/s of convolutions; the problems "
                     + "chosen are RoI operators only");
@@ -339,7 +345,7 @@ final class BenchCommand extends CliCommand {
                         + " / host-array ms (no GFLOP/s: an RoI operator is a gather); vs cpu: CPU path ms / this ms");
             }
             if (limit != null) {
-                out().printf(Locale.ROOT, "limit: GFLOP/s (host arrays) / the machine's FMA limit, %.1f GFLOP/s (%s)%n", limit.gflops(),
+                out().printf(Locale.ROOT, "limit: GFLOP/s (host arrays) / the machine's FMA limit, %s GFLOP/s (%s)%n", FmaLimit.text(limit.gflops()),
                         limit.source());
             }
             for (BenchPeers.Status st : opened.statuses()) {

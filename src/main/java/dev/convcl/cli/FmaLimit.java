@@ -35,8 +35,14 @@ record FmaLimit(double gflops, String source) {
     /** What a given limit must be, for the messages and the help. */
     static final String RULE = "a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s)";
 
-    /** A limit for a message: one decimal from 1 GFLOP/s up, else three significant digits ({@code 0.00125}). */
+    /**
+     * A limit for a message: one decimal from 1 GFLOP/s up to 10^7, else three significant digits
+     * ({@code 0.00125}, {@code 1.00e+308}: a figure no device reaches is not printed in full).
+     */
     static String text(double gflops) {
+        if (gflops >= 1e7 && Double.isFinite(gflops)) {
+            return String.format(java.util.Locale.ROOT, "%.3g", gflops);
+        }
         return gflops >= 1 || !(gflops > 0) ? String.format(java.util.Locale.ROOT, "%.1f", gflops)
                 : new java.math.BigDecimal(gflops).round(new java.math.MathContext(3)).stripTrailingZeros()
                 .toPlainString();

@@ -272,6 +272,8 @@ class BenchPeersTest {
         assertEquals("190.5", FmaLimit.text(190.5));
         assertEquals("0.001", FmaLimit.text(0.001));
         assertEquals("0.00123", FmaLimit.text(0.0012345));
+        assertEquals("9999999.0", FmaLimit.text(9999999));
+        assertEquals("1.00e+308", FmaLimit.text(1e308)); // not 309 digits
     }
 
     // ------------------------------------------------------------------ stand-in peers

@@ -128,6 +128,27 @@ class BenchRoiTest {
      * RoI lines for {@code tune}, is refused in one line that names the file, the line and the
      * problem, before any device work.
      */
+    /**
+     * An RoI line whose scale puts the image beyond a float's range, where bench draws its RoIs: refused
+     * by file and line before anything is timed (it failed after the lines before it, on
+     * {@code rois[0, 1] = Infinity}, RoIs the user never gave). Just inside the range it runs.
+     */
+    @Test
+    void aScaleTooSmallForBenchsRoisIsRefusedBeforeTiming() throws IOException {
+        Path tiny = Files.writeString(dir.resolve("tiny.txt"), """
+                c op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1
+                r op=roi_align n=1 c=4 h=9 w=9 rois=3 ph=2 pw=2 scale=1e-40 sr=2
+                """);
+        Cli.Result r = Cli.run("bench", "--shapes", tiny.toString(), "--device", "cpu", "--iters", "1", "--seconds", "0.1");
+        Cli.assertUsageError(r, "convcl bench: shapes file " + tiny + " (--shapes), line 2: 'r': its scale, 1.0E-40, puts the "
+                + "image at 9.00e+40 pixels a side (9 / scale); bench draws its RoIs in image coordinates, which a float "
+                + "holds up to 3.40e+38: give a scale of at least 2.64e-38");
+        assertTrue(!r.err().contains("[1/"), "nothing timed first: " + r);
+        Path ok = Files.writeString(dir.resolve("ok.txt"), "r op=roi_align n=1 c=4 h=9 w=9 rois=3 ph=2 pw=2 scale=1e-30 sr=2\n");
+        Cli.Result fine = Cli.run("bench", "--shapes", ok.toString(), "--device", "cpu", "--iters", "1", "--seconds", "0.1");
+        assertEquals(0, fine.code(), fine.toString());
+    }
+
     @Test
     void roiLinesACommandCannotTakeAreNamedByFileAndLine() throws IOException {
         Path mixed = Files.writeString(dir.resolve("mixed.txt"), """
