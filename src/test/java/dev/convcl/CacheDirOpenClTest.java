@@ -61,7 +61,8 @@ class CacheDirOpenClTest {
             }
             List<String> w = warns.warnings().stream().filter(m -> m.startsWith("kernel binaries are not kept")).toList();
             assertEquals(1, w.size(), warns.warnings().toString());
-            assertTrue(w.get(0).contains("the folder " + root.resolve("kernels").toAbsolutePath() + " cannot be made (the cache root")
+            assertTrue(w.get(0).contains("the folder " + root.resolve("kernels").toAbsolutePath() + " cannot be made: ")
+                    && w.get(0).contains(" (the cache root " + root.toAbsolutePath())
                     && w.get(0).contains("from -Dconvcl.cacheDir)"), w.get(0));
         } finally {
             if (before == null) {

@@ -2,6 +2,7 @@ package dev.convcl.cli;
 
 import dev.convcl.DeviceChoice;
 import dev.convcl.cpu.CpuBackend;
+import dev.convcl.opencl.AutoTune;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.opencl.OpenClDiscovery;
 import java.io.PrintWriter;
@@ -25,6 +26,11 @@ final class DevicesCommand extends CliCommand {
         OpenClDiscovery found = OpenClDiscovery.discover();
         print(found, cpuPath, out());
         defaultNote(found, out());
+        try {
+            AutoTune.checkSettings();
+        } catch (IllegalArgumentException e) { // a listing, not a command that runs: said, not refused
+            out().println(e.getMessage() + "; the other commands refuse it");
+        }
         return 0;
     }
 

@@ -344,8 +344,10 @@ public final class ProgramCache implements AutoCloseable {
             Optional<String> blocked = e instanceof IOException ? CacheDir.blocked(path.getParent()) : Optional.empty();
             if (blocked.isEmpty() && e instanceof IOException && !Files.isDirectory(path.getParent())) {
                 // a folder that cannot be made (a root under /proc, a read-only file system)
-                blocked = Optional.of("the folder " + path.getParent().toAbsolutePath() + " cannot be made (the cache "
-                        + "root " + CacheDir.root().toAbsolutePath() + ", from " + CacheDir.rootSource() + ")");
+                String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                        ? ": " + f.getReason() : "";
+                blocked = Optional.of("the folder " + path.getParent().toAbsolutePath() + " cannot be made" + reason
+                        + " (the cache root " + CacheDir.root().toAbsolutePath() + ", from " + CacheDir.rootSource() + ")");
             }
             if (blocked.isPresent() && BLOCKED_WARNED.add(path.getParent().toAbsolutePath().toString())) {
                 // a mistyped cache root: say so once, since every process then compiles every kernel again

@@ -222,7 +222,9 @@ public final class TuningTable {
             Optional<String> blocked = CacheDir.blocked(file.getParent());
             return ignored(file, device, "cannot be read (" + e.getMessage() + ")", blocked.isPresent()
                     ? blocked.get() + "; point it at a folder"
-                    : Files.isDirectory(file) ? "it is a folder; remove it" : "check the file and its folder's permissions");
+                    : Files.isDirectory(file) ? "it is a folder; remove it"
+                    : "check the file, its folders and the cache root " + CacheDir.root().toAbsolutePath() + ", from "
+                            + CacheDir.rootSource());
         }
         String format = p.getProperty("format");
         boolean gemmOnly = Integer.toString(FORMAT_GEMM_ONLY).equals(format);

@@ -48,7 +48,13 @@ class DevicesOpenClTest {
                 assertEquals(0, r.code(), r.toString());
                 assertTrue(r.out().strip().lines().reduce((a, b) -> b).orElse("").startsWith(c[1]), c[0] + ": " + r);
             }
+            System.setProperty("convcl.autotune", "maybe"); // every other command refuses it
+            Cli.Result r = Cli.run("devices");
+            assertEquals(0, r.code(), r.toString());
+            assertTrue(r.out().contains("-Dconvcl.autotune 'maybe' must be on, true or 1 (tune on first use), or off, "
+                    + "false or 0; the other commands refuse it"), r.toString());
         } finally {
+            System.clearProperty("convcl.autotune");
             if (before == null) {
                 System.clearProperty(dev.convcl.DeviceChoice.PROPERTY);
             } else {
