@@ -26,7 +26,8 @@ public final class OnnxImporter {
      * How a refusal for an input without a fixed shape ends: names the public way to give one
      * ({@code Graph.fromOnnx(model, shape)}); the CLI puts its own option in its place.
      */
-    public static final String GIVE_INPUT_SHAPE = "give the input's shape with Graph.fromOnnx(model, shape)";
+    public static final String GIVE_INPUT_SHAPE = "give the input's shape with Graph.fromOnnx(model, shape), or by name "
+            + "with Graph.fromOnnx(model, Map.of(name, shape)) where the model has several inputs";
 
     private OnnxImporter() {
     }

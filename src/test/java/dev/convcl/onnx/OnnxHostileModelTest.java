@@ -273,7 +273,7 @@ class OnnxHostileModelTest {
         OnnxBuilder b = new OnnxBuilder(13).symbolicInput("x", "batch", 2, 4, 4).node("Relu", "r", in("x"), out("y"))
                 .output("y");
         // The way to give it is named as a user reaches it: OnnxImporter is not exported.
-        fails(b::read, "graph input 'x'", "symbolic dimension 0 ('batch')", "Graph.fromOnnx(model, shape)");
+        fails(b::read, "graph input 'x'", "symbolic dimension 0 ('batch')", "Graph.fromOnnx(model, shape), or by name with Graph.fromOnnx(model, Map.of(name, shape))");
         assertEquals(Shape.of(3, 2, 4, 4), b.read(OnnxImporter.Options.defaults().withInputShape(3, 2, 4, 4)).shape("y"));
         assertThrows(IllegalArgumentException.class,
                 () -> b.read(OnnxImporter.Options.defaults().withInputShape("nope", 1, 2, 4, 4)));
