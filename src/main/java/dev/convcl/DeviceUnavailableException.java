@@ -11,6 +11,7 @@ public final class DeviceUnavailableException extends ConvclException {
 
     /** Not serialised: a choice is a value of this process. */
     private final transient DeviceChoice choice;
+    /** Why it cannot be opened, in words. */
     private final String reason;
 
     /**
