@@ -37,10 +37,15 @@ final class ModelFiles {
          * {@code name=path}: where {@code names} (the model's, or null where they are not known)
          * holds a name that the text starts with, followed by '=', the split is there (the longest
          * such name), so that a name holding '=' can be given; else the name is the text before the
-         * first '=' when that is not empty, else the whole text is a path.
+         * first '=', which must not be empty; without '=' the whole text is a path.
          */
         static Named parse(String text, String flag, Collection<String> names) {
             int eq = nameEnd(text, names);
+            if (eq == 0) { // '=y.npy': a NAME left out, more likely than a file named so
+                throw new IllegalArgumentException(flag + " " + text + ": no name before '='; use " + flag
+                        + " NAME=FILE or " + flag + " FILE (a file whose name starts with '=' is given after a name, "
+                        + flag + " NAME=./" + text + ")");
+            }
             if (eq > 0) {
                 String path = text.substring(eq + 1);
                 if (path.isEmpty()) {

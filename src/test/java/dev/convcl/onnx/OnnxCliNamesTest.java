@@ -100,6 +100,23 @@ class OnnxCliNamesTest {
                 + "input's name, e.g. --input in=put=" + file);
     }
 
+    /** An empty NAME before '=' is refused (it wrote a file named '=y.npy'); after a name, such a file is written. */
+    @Test
+    void anEmptyNameIsRefused() throws IOException {
+        Path m = twoAdd();
+        Path a = npy("a1.npy", 1, 3, 8, 8);
+        Path b = npy("b1.npy", 1, 3, 8, 8);
+        usageLine(cli("run", "--model", m.toString(), "--device", "cpu", "--input", "a=" + a, "--input", "b=" + b,
+                "--out", "=y.npy"), "convcl run: --out =y.npy: no name before '='; use --out NAME=FILE or --out FILE "
+                + "(a file whose name starts with '=' is given after a name, --out NAME=./=y.npy)");
+        assertFalse(Files.exists(Path.of("=y.npy")));
+        String odd = dir.resolve("=y.npy").toString();
+        Result r = cli("run", "--model", m.toString(), "--device", "cpu", "--input", "a=" + a, "--input", "b=" + b,
+                "--out", "y=" + odd);
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(Files.exists(Path.of(odd)), r.toString());
+    }
+
     @Test
     void anOutputGivenTwiceIsSaidSo() throws IOException {
         Path m = twoAdd();
