@@ -46,30 +46,24 @@ class CacheDirOpenClTest {
      * run, so the once-a-folder rule cannot hide the WARN on a repeated run.
      */
     @Test
-    void aKernelFolderThatCannotBeMadeIsWarnedOfOnce() {
+    void aKernelFolderThatCannotBeMadeIsWarnedOfOnce() throws Exception {
         OpenClDeviceInfo device = OpenClTestDevice.require();
         Path root = PrivateCacheDir.root().resolve("x".repeat(300)).resolve("cache");
-        String before = System.getProperty(CacheDir.PROPERTY);
-        System.setProperty(CacheDir.PROPERTY, root.toString());
-        try (dev.convcl.testing.WarnCapture warns = dev.convcl.testing.WarnCapture.on(dev.convcl.opencl.ProgramCache.class)) {
-            for (String spec : List.of("op=conv2d n=1 c=3 h=9 w=9 k=4 kh=3 kw=3 pad=1",
-                    "op=conv2d n=1 c=8 h=9 w=9 k=8 kh=3 kw=3 pad=1 groups=8")) {
-                try (Engine engine = Engine.create(DeviceChoice.parse("opencl:" + device.index()));
-                     Plan plan = engine.plan(Operation.parse(spec))) {
-                    assertEquals("opencl", plan.backend());
+        dev.convcl.testing.SystemProperties.run(CacheDir.PROPERTY, root.toString(), () -> {
+            try (dev.convcl.testing.WarnCapture warns = dev.convcl.testing.WarnCapture.on(dev.convcl.opencl.ProgramCache.class)) {
+                for (String spec : List.of("op=conv2d n=1 c=3 h=9 w=9 k=4 kh=3 kw=3 pad=1",
+                        "op=conv2d n=1 c=8 h=9 w=9 k=8 kh=3 kw=3 pad=1 groups=8")) {
+                    try (Engine engine = Engine.create(DeviceChoice.parse("opencl:" + device.index()));
+                         Plan plan = engine.plan(Operation.parse(spec))) {
+                        assertEquals("opencl", plan.backend());
+                    }
                 }
+                List<String> w = warns.warnings().stream().filter(m -> m.startsWith("kernel binaries are not kept")).toList();
+                assertEquals(1, w.size(), warns.warnings().toString());
+                assertTrue(w.get(0).contains("the folder " + root.resolve("kernels").toAbsolutePath() + " cannot be made: ")
+                        && w.get(0).contains(" (the cache root " + root.toAbsolutePath())
+                        && w.get(0).contains("from -Dconvcl.cacheDir)"), w.get(0));
             }
-            List<String> w = warns.warnings().stream().filter(m -> m.startsWith("kernel binaries are not kept")).toList();
-            assertEquals(1, w.size(), warns.warnings().toString());
-            assertTrue(w.get(0).contains("the folder " + root.resolve("kernels").toAbsolutePath() + " cannot be made: ")
-                    && w.get(0).contains(" (the cache root " + root.toAbsolutePath())
-                    && w.get(0).contains("from -Dconvcl.cacheDir)"), w.get(0));
-        } finally {
-            if (before == null) {
-                System.clearProperty(CacheDir.PROPERTY);
-            } else {
-                System.setProperty(CacheDir.PROPERTY, before);
-            }
-        }
+        });
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convcl.testing.SystemProperties;
 import org.junit.jupiter.api.Test;
 
 /** The device a library's {@code Engine.create()} takes from outside the code. */
@@ -13,21 +14,13 @@ class DeviceChoiceTest {
      * no such string to find (the variable's case is covered by the CLI's forked-JVM test).
      */
     @Test
-    void aBadDefaultNamesItsSource() {
-        String before = System.getProperty(DeviceChoice.PROPERTY);
-        try {
-            System.setProperty(DeviceChoice.PROPERTY, "gpu");
+    void aBadDefaultNamesItsSource() throws Exception {
+        SystemProperties.run(DeviceChoice.PROPERTY, "gpu", () -> {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, DeviceChoice::fromEnvironment);
             assertEquals("device 'gpu' is not one of auto, cpu, opencl, opencl:N (N >= 0) (from -Dconvcl.device)", e.getMessage());
             System.setProperty(DeviceChoice.PROPERTY, "cpu");
             assertEquals(DeviceChoice.CPU, DeviceChoice.fromEnvironment());
-        } finally {
-            if (before == null) {
-                System.clearProperty(DeviceChoice.PROPERTY);
-            } else {
-                System.setProperty(DeviceChoice.PROPERTY, before);
-            }
-        }
+        });
     }
 
     /**
@@ -36,10 +29,8 @@ class DeviceChoiceTest {
      * OpenCL has none at all.
      */
     @Test
-    void aDeviceThatCannotBeOpenedNamesTheSettingThatAskedForIt() {
-        String before = System.getProperty(DeviceChoice.PROPERTY);
-        try {
-            System.setProperty(DeviceChoice.PROPERTY, "opencl:99");
+    void aDeviceThatCannotBeOpenedNamesTheSettingThatAskedForIt() throws Exception {
+        SystemProperties.run(DeviceChoice.PROPERTY, "opencl:99", () -> {
             DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class, Engine::create);
             assertTrue(e.getMessage().startsWith("device opencl:99 asked for, but ")
                     && e.getMessage().endsWith(" (from -Dconvcl.device)"), e.getMessage());
@@ -49,13 +40,7 @@ class DeviceChoiceTest {
             DeviceUnavailableException inCode = assertThrows(DeviceUnavailableException.class,
                     () -> Engine.create(DeviceChoice.parse("opencl:99")));
             assertEquals("device opencl:99 asked for, but " + inCode.reason(), inCode.getMessage());
-        } finally {
-            if (before == null) {
-                System.clearProperty(DeviceChoice.PROPERTY);
-            } else {
-                System.setProperty(DeviceChoice.PROPERTY, before);
-            }
-        }
+        });
     }
 
     /** A device index too large for an int is out of range, not "not one of" the forms it has. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.testing.OpenClTestDevice;
+import dev.convcl.testing.SystemProperties;
 import org.junit.jupiter.api.Test;
 
 class DevicesOpenClTest {
@@ -30,10 +31,9 @@ class DevicesOpenClTest {
      * with it: the device it picks, or why they refuse it (it was ignored, exit 0 and no word).
      */
     @Test
-    void saysWhatADefaultSetOutsideTheCommandLineDoes() {
+    void saysWhatADefaultSetOutsideTheCommandLineDoes() throws Exception {
         OpenClDeviceInfo best = OpenClTestDevice.require();
-        String before = System.getProperty(dev.convcl.DeviceChoice.PROPERTY);
-        try {
+        SystemProperties.run(dev.convcl.DeviceChoice.PROPERTY, "auto", () -> {
             String[][] cases = {
                 {"gpu", "-Dconvcl.device=gpu is the default of the other commands, which refuse it: device 'gpu' is not one "
                         + "of auto, cpu, opencl, opencl:N (N >= 0); --device overrides it"},
@@ -48,18 +48,12 @@ class DevicesOpenClTest {
                 assertEquals(0, r.code(), r.toString());
                 assertTrue(r.out().strip().lines().reduce((a, b) -> b).orElse("").startsWith(c[1]), c[0] + ": " + r);
             }
-            System.setProperty("convcl.autotune", "maybe"); // every other command refuses it
-            Cli.Result r = Cli.run("devices");
-            assertEquals(0, r.code(), r.toString());
-            assertTrue(r.out().contains("-Dconvcl.autotune 'maybe' must be on, true or 1 (tune on first use), or off, "
-                    + "false or 0; the other commands refuse it"), r.toString());
-        } finally {
-            System.clearProperty("convcl.autotune");
-            if (before == null) {
-                System.clearProperty(dev.convcl.DeviceChoice.PROPERTY);
-            } else {
-                System.setProperty(dev.convcl.DeviceChoice.PROPERTY, before);
-            }
-        }
+            SystemProperties.run("convcl.autotune", "maybe", () -> { // every other command refuses it
+                Cli.Result r = Cli.run("devices");
+                assertEquals(0, r.code(), r.toString());
+                assertTrue(r.out().contains("-Dconvcl.autotune 'maybe' must be on, true or 1 (tune on first use), or off, "
+                        + "false or 0; the other commands refuse it"), r.toString());
+            });
+        });
     }
 }

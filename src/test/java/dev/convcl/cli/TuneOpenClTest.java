@@ -88,20 +88,12 @@ class TuneOpenClTest {
     void refusesACacheRootThatIsAFileBeforeTiming() throws Exception {
         Path file = Files.writeString(dir.resolve("not-a-folder"), "x");
         Path shapes = Files.writeString(dir.resolve("shapes.txt"), "tiny.dense   op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1\n");
-        String before = System.getProperty(dev.convcl.CacheDir.PROPERTY);
-        System.setProperty(dev.convcl.CacheDir.PROPERTY, file.toString());
-        try {
+        dev.convcl.testing.SystemProperties.run(dev.convcl.CacheDir.PROPERTY, file.toString(), () -> {
             Cli.Result r = Cli.run("tune", "--device", "opencl", "--shapes", shapes.toString());
             Cli.assertUsageError(r, file + ", the cache root from -Dconvcl.cacheDir, is a file, not a folder;"
                     + " point it at a folder, or give --dir");
             assertFalse(r.out().contains("GFLOP/s") || r.err().contains("tuning 1 problem class"), r.toString());
-        } finally {
-            if (before == null) {
-                System.clearProperty(dev.convcl.CacheDir.PROPERTY);
-            } else {
-                System.setProperty(dev.convcl.CacheDir.PROPERTY, before);
-            }
-        }
+        });
     }
 
     /**
@@ -114,37 +106,21 @@ class TuneOpenClTest {
     void refusesACacheRootWhereNoFolderCanBeMadeBeforeTiming() throws Exception {
         Path shapes = Files.writeString(dir.resolve("shapes.txt"), "tiny.dense   op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1\n");
         Path root = dir.resolve("x".repeat(300)).resolve("cache");
-        String before = System.getProperty(dev.convcl.CacheDir.PROPERTY);
-        System.setProperty(dev.convcl.CacheDir.PROPERTY, root.toString());
-        try {
+        dev.convcl.testing.SystemProperties.run(dev.convcl.CacheDir.PROPERTY, root.toString(), () -> {
             Cli.Result r = Cli.run("tune", "--device", "opencl", "--shapes", shapes.toString());
             Cli.assertUsageError(r, "tuning folder " + root.resolve("tuning").toAbsolutePath().normalize()
                     + " (the cache root's, from -Dconvcl.cacheDir): cannot be created");
             assertFalse(r.err().contains("tuning 1 problem class"), r.toString());
-        } finally {
-            if (before == null) {
-                System.clearProperty(dev.convcl.CacheDir.PROPERTY);
-            } else {
-                System.setProperty(dev.convcl.CacheDir.PROPERTY, before);
-            }
-        }
+        });
     }
 
     /** cpu from the environment is named as such: no --device was typed. */
     @Test
-    void aCpuDeviceFromTheEnvironmentIsNamedAsSuch() {
-        String before = System.getProperty(dev.convcl.DeviceChoice.PROPERTY);
-        System.setProperty(dev.convcl.DeviceChoice.PROPERTY, "cpu");
-        try {
+    void aCpuDeviceFromTheEnvironmentIsNamedAsSuch() throws Exception {
+        dev.convcl.testing.SystemProperties.run(dev.convcl.DeviceChoice.PROPERTY, "cpu", () -> {
             Cli.assertUsageLine(Cli.run("tune", "--quick"), "convcl tune: device cpu (from -Dconvcl.device): tune needs an "
                     + "OpenCL device (opencl or opencl:N); --device overrides it");
-        } finally {
-            if (before == null) {
-                System.clearProperty(dev.convcl.DeviceChoice.PROPERTY);
-            } else {
-                System.setProperty(dev.convcl.DeviceChoice.PROPERTY, before);
-            }
-        }
+        });
     }
 
     @Test

@@ -188,6 +188,12 @@ final class OnnxBuilder {
         return build().toByteArray();
     }
 
+    /** Writes the model to {@code file} and returns it. */
+    java.nio.file.Path save(java.nio.file.Path file) throws java.io.IOException {
+        java.nio.file.Files.write(file, bytes());
+        return file;
+    }
+
     OnnxGraph read() {
         return OnnxImporter.read(bytes(), OnnxImporter.Options.defaults());
     }

@@ -31,9 +31,7 @@ class OnnxCliNamesTest {
     Path dir;
 
     private Path save(OnnxBuilder b, String name) throws IOException {
-        Path p = dir.resolve(name);
-        Files.write(p, b.bytes());
-        return p;
+        return b.save(dir.resolve(name));
     }
 
     /** One input {@code in=put} [1,3,8,8], one output {@code o=ut}. */

@@ -38,9 +38,7 @@ class OnnxGraphLoweringTest {
     Path dir;
 
     private Path save(OnnxBuilder b, String name) throws IOException {
-        Path p = dir.resolve(name);
-        Files.write(p, b.bytes());
-        return p;
+        return b.save(dir.resolve(name));
     }
 
     @Test

@@ -65,24 +65,16 @@ class TuningTableTest {
      * A corrupt file's WARN still does.
      */
     @Test
-    void aCacheRootThatIsAFileIsNamedNotTunedAway() throws IOException {
+    void aCacheRootThatIsAFileIsNamedNotTunedAway() throws Exception {
         Path root = Files.writeString(dir.resolve("root-file"), "x");
-        String before = System.getProperty(dev.convcl.CacheDir.PROPERTY);
-        System.setProperty(dev.convcl.CacheDir.PROPERTY, root.toString());
-        try {
+        dev.convcl.testing.SystemProperties.run(dev.convcl.CacheDir.PROPERTY, root.toString(), () -> {
             TuningTable t = TuningTable.load(root.resolve("tuning"), DEVICE);
             assertTrue(t.entries().isEmpty());
             assertEquals(1, warnings().size(), warnings().toString());
             String w = warnings().get(0);
             assertTrue(w.contains("cannot be read") && w.contains(root + ", the cache root from -Dconvcl.cacheDir, is a file,"
                     + " not a folder; point it at a folder") && !w.contains("convcl tune"), w);
-        } finally {
-            if (before == null) {
-                System.clearProperty(dev.convcl.CacheDir.PROPERTY);
-            } else {
-                System.setProperty(dev.convcl.CacheDir.PROPERTY, before);
-            }
-        }
+        });
         Files.writeString(TuningTable.fileFor(dir, DEVICE), "format=\\u12");
         TuningTable.load(dir, DEVICE);
         assertTrue(warnings().size() == 2 && warnings().get(1).contains("run `convcl tune` to rewrite it"), warnings().toString());

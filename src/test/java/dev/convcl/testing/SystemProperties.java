@@ -7,6 +7,12 @@ public final class SystemProperties {
     private SystemProperties() {
     }
 
+    /** A test's body, which may throw what a test method may. */
+    @FunctionalInterface
+    public interface Body {
+        void run() throws Exception;
+    }
+
     /**
      * Sets {@code key} to {@code value}, returns what {@code body} returns, and restores the
      * property's earlier value (clearing it when it had none), also when {@code body} throws.
@@ -17,11 +23,26 @@ public final class SystemProperties {
         try {
             return body.get();
         } finally {
-            if (before == null) {
-                System.clearProperty(key);
-            } else {
-                System.setProperty(key, before);
-            }
+            restore(key, before);
+        }
+    }
+
+    /** As {@link #with}, for a body that returns nothing and may throw a checked exception. */
+    public static void run(String key, String value, Body body) throws Exception {
+        String before = System.getProperty(key);
+        System.setProperty(key, value);
+        try {
+            body.run();
+        } finally {
+            restore(key, before);
+        }
+    }
+
+    private static void restore(String key, String before) {
+        if (before == null) {
+            System.clearProperty(key);
+        } else {
+            System.setProperty(key, before);
         }
     }
 }
