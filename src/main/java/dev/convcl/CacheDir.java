@@ -1,5 +1,6 @@
 package dev.convcl;
 
+import dev.convcl.setting.Setting;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -82,13 +83,9 @@ public final class CacheDir {
     }
 
     private static Chosen chosen(UnaryOperator<String> properties, UnaryOperator<String> env) {
-        String explicit = properties.apply(PROPERTY);
-        if (isSet(explicit)) {
-            return new Chosen(Paths.get(explicit), "-D" + PROPERTY);
-        }
-        explicit = env.apply(ENV);
-        if (isSet(explicit)) {
-            return new Chosen(Paths.get(explicit), "$" + ENV);
+        Optional<Setting> explicit = Setting.of(PROPERTY, ENV, properties, env);
+        if (explicit.isPresent()) {
+            return new Chosen(Paths.get(explicit.get().value()), explicit.get().source());
         }
         String xdg = env.apply("XDG_CACHE_HOME");
         if (isSet(xdg) && Paths.get(xdg).isAbsolute()) {

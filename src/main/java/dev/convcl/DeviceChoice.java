@@ -1,6 +1,8 @@
 package dev.convcl;
 
+import dev.convcl.setting.Setting;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Which backend an engine runs on: {@code auto} (the best OpenCL device: GPU, then accelerator,
@@ -101,16 +103,23 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
      *                                  {@link #parse} refuses (the message names which)
      */
     public static DeviceChoice fromEnvironment() {
-        String source = environmentSource();
-        if (source == null) {
+        Optional<Setting> setting = setting();
+        if (setting.isEmpty()) {
             return AUTO;
         }
-        String v = source.startsWith("$") ? System.getenv(ENVIRONMENT) : System.getProperty(PROPERTY);
         try {
-            return parse(v);
+            return parse(setting.get().value());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage() + " (from " + source + ")", e);
+            throw new IllegalArgumentException(e.getMessage() + " (from " + setting.get().source() + ")", e);
         }
+    }
+
+    /**
+     * The setting {@link #fromEnvironment()} reads: {@value #PROPERTY} when the property is set and
+     * not blank, else {@value #ENVIRONMENT} when the variable is, else empty.
+     */
+    static Optional<Setting> setting() {
+        return Setting.of(PROPERTY, ENVIRONMENT);
     }
 
     /**
@@ -118,12 +127,7 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
      * set and not blank, else {@code $CONVCL_DEVICE} when the variable is, else null.
      */
     static String environmentSource() {
-        String v = System.getProperty(PROPERTY);
-        if (v != null && !v.isBlank()) {
-            return "-D" + PROPERTY;
-        }
-        v = System.getenv(ENVIRONMENT);
-        return v != null && !v.isBlank() ? "$" + ENVIRONMENT : null;
+        return setting().map(Setting::source).orElse(null);
     }
 
     /**

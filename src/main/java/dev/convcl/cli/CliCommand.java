@@ -2,8 +2,10 @@ package dev.convcl.cli;
 
 import dev.convcl.DeviceChoice;
 import dev.convcl.opencl.AutoTune;
+import dev.convcl.setting.Setting;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -49,15 +51,8 @@ abstract class CliCommand implements Callable<Integer> {
         if (spec.commandLine().getParseResult().hasMatchedOption("--device")) {
             return given;
         }
-        String property = System.getProperty(DeviceChoice.PROPERTY);
-        if (property != null && !property.isBlank()) {
-            return parseDefault(property, "-D" + DeviceChoice.PROPERTY);
-        }
-        String variable = System.getenv(DeviceChoice.ENVIRONMENT);
-        if (variable != null && !variable.isBlank()) {
-            return parseDefault(variable, "$" + DeviceChoice.ENVIRONMENT);
-        }
-        return given;
+        Optional<Setting> setting = Setting.of(DeviceChoice.PROPERTY, DeviceChoice.ENVIRONMENT);
+        return setting.isPresent() ? parseDefault(setting.get()) : given;
     }
 
     /**
@@ -72,14 +67,14 @@ abstract class CliCommand implements Callable<Integer> {
         return deviceSource;
     }
 
-    private DeviceChoice parseDefault(String value, String source) {
+    private DeviceChoice parseDefault(Setting setting) {
         DeviceChoice choice;
         try {
-            choice = DeviceChoice.parse(value);
+            choice = DeviceChoice.parse(setting.value());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage() + " (from " + source + "; --device overrides it)");
+            throw new IllegalArgumentException(e.getMessage() + " (from " + setting.source() + "; --device overrides it)");
         }
-        deviceSource = source;
+        deviceSource = setting.source();
         return choice;
     }
 

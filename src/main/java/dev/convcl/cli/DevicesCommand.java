@@ -5,6 +5,7 @@ import dev.convcl.cpu.CpuBackend;
 import dev.convcl.opencl.AutoTune;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.opencl.OpenClDiscovery;
+import dev.convcl.setting.Setting;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Optional;
@@ -39,16 +40,12 @@ final class DevicesCommand extends CliCommand {
      * device, what it picks, or why they refuse it: this command is where a user looks when they do.
      */
     private static void defaultNote(OpenClDiscovery found, PrintWriter out) {
-        String value = System.getProperty(DeviceChoice.PROPERTY);
-        String source = "-D" + DeviceChoice.PROPERTY;
-        if (value == null || value.isBlank()) {
-            value = System.getenv(DeviceChoice.ENVIRONMENT);
-            source = "$" + DeviceChoice.ENVIRONMENT;
-        }
-        if (value == null || value.isBlank()) {
+        Optional<Setting> setting = Setting.of(DeviceChoice.PROPERTY, DeviceChoice.ENVIRONMENT);
+        if (setting.isEmpty()) {
             return;
         }
-        String set = source + "=" + value.strip();
+        String value = setting.get().value();
+        String set = setting.get().source() + "=" + value.strip();
         DeviceChoice choice;
         try {
             choice = DeviceChoice.parse(value);

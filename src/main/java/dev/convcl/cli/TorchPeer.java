@@ -7,6 +7,7 @@ import dev.convcl.DeformConv2d;
 import dev.convcl.HostTensor;
 import dev.convcl.RoiAlign;
 import dev.convcl.Tensor;
+import dev.convcl.setting.Setting;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -62,14 +63,8 @@ final class TorchPeer implements BenchPeer {
     }
 
     static String defaultPython() {
-        String p = System.getProperty("convcl.python");
-        if (p == null || p.isBlank()) {
-            p = System.getenv("CONVCL_PYTHON");
-        }
-        if (p == null || p.isBlank()) {
-            p = Files.isExecutable(Paths.get(DEFAULT_PYTHON)) ? DEFAULT_PYTHON : "python3";
-        }
-        return p;
+        return Setting.of("convcl.python", "CONVCL_PYTHON").map(Setting::value)
+                .orElseGet(() -> Files.isExecutable(Paths.get(DEFAULT_PYTHON)) ? DEFAULT_PYTHON : "python3");
     }
 
     @Override

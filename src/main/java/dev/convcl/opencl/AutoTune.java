@@ -1,5 +1,6 @@
 package dev.convcl.opencl;
 
+import dev.convcl.setting.Setting;
 import dev.convcl.text.Decimal;
 import java.util.Locale;
 import java.util.Optional;
@@ -48,15 +49,15 @@ public final class AutoTune {
      *                                  (a typo such as {@code yes} would otherwise turn tuning off unseen)
      */
     static boolean enabled() {
-        Optional<String> setting = setting(PROPERTY, ENV);
-        String v = setting.orElse("off").trim().toLowerCase(Locale.ROOT);
+        Optional<Setting> setting = Setting.of(PROPERTY, ENV);
+        String v = setting.map(Setting::value).orElse("off").trim().toLowerCase(Locale.ROOT);
         switch (v) {
             case "on", "true", "1":
                 return true;
             case "off", "false", "0":
                 return false;
             default:
-                throw new IllegalArgumentException(named(PROPERTY, ENV) + " '" + setting.get()
+                throw new IllegalArgumentException(setting.get().source() + " '" + setting.get().value()
                         + "' must be on, true or 1 (tune on first use), or off, false or 0");
         }
     }
@@ -67,20 +68,20 @@ public final class AutoTune {
      * @throws IllegalArgumentException naming the setting when it is not a positive number of seconds
      */
     static Tuner.Budget budget() {
-        Optional<String> v = setting(SECONDS_PROPERTY, SECONDS_ENV);
+        Optional<Setting> v = Setting.of(SECONDS_PROPERTY, SECONDS_ENV);
         if (v.isEmpty()) {
             return Tuner.Budget.seconds(DEFAULT_SECONDS);
         }
         // decimal numbers only (Java's 2f, 0x1p3 are not what a user means), and at least 1 ns
         try {
-            double s = Decimal.parse(v.get(), false);
+            double s = Decimal.parse(v.get().value(), false);
             if (s >= 1e-9 && Double.isFinite(s)) {
                 return Tuner.Budget.seconds(s);
             }
         } catch (IllegalArgumentException notADecimal) {
             // the message below
         }
-        throw new IllegalArgumentException(named(SECONDS_PROPERTY, SECONDS_ENV) + " '" + v.get()
+        throw new IllegalArgumentException(v.get().source() + " '" + v.get().value()
                 + "' must be a positive, finite number of seconds (a decimal number, at least 1e-9)");
     }
 
@@ -97,20 +98,5 @@ public final class AutoTune {
         if (enabled()) {
             budget();
         }
-    }
-
-    /** The setting a value was read from, as a user sets it: {@code -Dname} or {@code $NAME}. */
-    private static String named(String property, String env) {
-        String p = System.getProperty(property);
-        return p != null && !p.isBlank() ? "-D" + property : "$" + env;
-    }
-
-    private static Optional<String> setting(String property, String env) {
-        String p = System.getProperty(property);
-        if (p != null && !p.isBlank()) {
-            return Optional.of(p);
-        }
-        String e = System.getenv(env);
-        return e == null || e.isBlank() ? Optional.empty() : Optional.of(e);
     }
 }
