@@ -1,6 +1,8 @@
 package dev.convcl;
 
+import dev.convcl.text.AdaptiveSamplingException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -338,11 +340,8 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
                 double sw = (double) values[k * 5 + 3] * spatialScale - ((double) values[k * 5 + 1] * spatialScale);
                 double samples = Math.max(0, Math.ceil(sh / outH) + 1) * Math.max(0, Math.ceil(sw / outW) + 1);
                 if (samples > Integer.MAX_VALUE) {
-                    throw new IllegalArgumentException("rois[" + k + "] = (" + b + ", " + values[k * 5 + 1] + ", "
-                            + values[k * 5 + 2] + ", " + values[k * 5 + 3] + ", " + values[k * 5 + 4] + "): adaptive "
-                            + "sampling would take " + (samples >= 0x1p63 ? "more than 2^63" : "about " + (long) samples)
-                            + " samples a bin at scale=" + spatialScale + "; it must stay below 2^31 (give sr > 0, a "
-                            + "smaller RoI or a smaller scale)");
+                    throw new AdaptiveSamplingException(k, Arrays.copyOfRange(values, k * 5, k * 5 + 5), samples,
+                            spatialScale);
                 }
             }
         }

@@ -116,7 +116,9 @@ class RoiAlignTest {
                 Arguments.of(new float[] {0, 0, 0, Float.POSITIVE_INFINITY, 3},
                         "rois[0, 3] = Infinity: every coordinate must be finite"),
                 Arguments.of(new float[] {Float.NaN, 0, 0, 3, 3}, "rois[0, 0] = NaN: the batch index must be finite"),
-                Arguments.of(new float[] {0, 0, 0, 3e9f, 3e9f}, "adaptive sampling would take about")));
+                Arguments.of(new float[] {0, 0, 0, 3e9f, 3e9f}, "rois[0] = (0.0, 0.0, 0.0, 3.0E9, 3.0E9): adaptive "
+                        + "sampling would take about 2250000003000000000 samples a bin at scale=1.0; it must stay below "
+                        + "2^31 (give sr > 0, a smaller RoI or a smaller scale)")));
     }
 
     /** A bad RoI value is refused by the plan before any work, naming the value and the rule; the output stays as it was. */

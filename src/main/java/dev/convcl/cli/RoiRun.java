@@ -8,6 +8,7 @@ import dev.convcl.HostTensor;
 import dev.convcl.Plan;
 import dev.convcl.RoiAlign;
 import dev.convcl.Tensor;
+import dev.convcl.text.AdaptiveSamplingException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -79,10 +80,10 @@ final class RoiRun {
         }
         try {
             spec.checkRois(r.array());
+        } catch (AdaptiveSamplingException e) { // the scale is a flag here: name it, as typed
+            throw roisFile.error(e.message("--spatial-scale " + f.spatialScaleTyped(), "--spatial-scale"));
         } catch (IllegalArgumentException e) {
-            // the scale is a flag here: name it (RoiAlign#checkRois writes "at scale=S", "a smaller scale")
-            throw roisFile.error(e.getMessage().replace(" at scale=" + spec.spatialScale(), " at --spatial-scale "
-                    + f.spatialScaleTyped()).replace("a smaller scale)", "a smaller --spatial-scale)"));
+            throw roisFile.error(e.getMessage());
         }
         HostTensor y = Tensor.zeros(spec.outputShape());
         Args args = Args.builder().src(x).rois(r).offset(o).mask(m).dst(y).build();
