@@ -590,14 +590,10 @@ final class BenchCommand extends CliCommand {
         }
         Map<String, int[]> given = new LinkedHashMap<>();
         Map<String, String> typed = new LinkedHashMap<>();
-        // NAME=SHAPE splits after a name of the model's where one fits (a name may hold '='); a
-        // model that cannot be read is reported when it is loaded.
-        List<String> inputNames = null;
-        try {
-            inputNames = ModelFiles.declaredInputs(model).stream().map(DeclaredInput::name).toList();
-        } catch (RuntimeException e) {
-            // reported by ModelFiles.load below
-        }
+        // NAME=SHAPE splits after a name of the model's where one fits (a name may hold '='); the
+        // names are read once, and a model that cannot be read is reported where it is loaded.
+        ModelFiles.Declared declaration = ModelFiles.declared(model);
+        List<String> inputNames = declaration.inputNamesIfRead();
         for (String text : inputShapes) {
             int eq = ModelFiles.nameEnd(text, inputNames);
             String name = eq > 0 ? text.substring(0, eq) : "";
@@ -614,7 +610,7 @@ final class BenchCommand extends CliCommand {
         checkReports();
         Graph g;
         try {
-            g = ModelFiles.load(model, shapesFor(ModelFiles.declaredInputs(model), given, typed));
+            g = ModelFiles.load(model, shapesFor(declaration.get().inputs(), given, typed));
         } catch (ConvclException e) {
             String m = String.valueOf(e.getMessage());
             if (m.contains(OnnxImporter.GIVE_INPUT_SHAPE)) {

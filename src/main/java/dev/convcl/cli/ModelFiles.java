@@ -3,6 +3,7 @@ package dev.convcl.cli;
 import dev.convcl.Graph;
 import dev.convcl.Value;
 import dev.convcl.onnx.DeclaredInput;
+import dev.convcl.onnx.ModelDeclaration;
 import dev.convcl.onnx.OnnxImporter;
 
 import java.nio.file.Files;
@@ -63,13 +64,45 @@ final class ModelFiles {
     }
 
     /**
-     * The runtime inputs the model declares, with their fixed and symbolic dimensions, read before
-     * the model is loaded (without its tensors: milliseconds), so that the files and shapes given
-     * are checked against them first. Every failure is an exception with one line that names the file.
+     * What the model declares (its runtime inputs, with their fixed and symbolic dimensions, and its
+     * output names), read once, before the model is loaded (without its tensors: milliseconds), so
+     * that the files and shapes given are checked against them first. A model that cannot be read
+     * is kept as its failure, thrown by {@link Declared#get()} where the command reports it, so that
+     * the arguments checked before that point are refused first.
      */
-    static List<DeclaredInput> declaredInputs(Path model) {
-        checkModelFile(model);
-        return OnnxImporter.declaredInputs(model);
+    static Declared declared(Path model) {
+        try {
+            checkModelFile(model);
+            return new Declared(OnnxImporter.declaration(model), null);
+        } catch (RuntimeException e) {
+            return new Declared(null, e);
+        }
+    }
+
+    /**
+     * The model's declaration, or why it could not be read (one line that names the file).
+     *
+     * @param declaration what the model declares, or null when it could not be read
+     * @param failure     why not, or null
+     */
+    record Declared(ModelDeclaration declaration, RuntimeException failure) {
+        /** The declaration; throws the failure when the model could not be read. */
+        ModelDeclaration get() {
+            if (failure != null) {
+                throw failure;
+            }
+            return declaration;
+        }
+
+        /** The input names, or null when the model could not be read (not yet reported). */
+        List<String> inputNamesIfRead() {
+            return declaration == null ? null : declaration.inputNames();
+        }
+
+        /** The output names, or null when the model could not be read (not yet reported). */
+        List<String> outputNamesIfRead() {
+            return declaration == null ? null : declaration.outputNames();
+        }
     }
 
     /**

@@ -44,18 +44,11 @@ final class ModelRun {
 
     int call() {
         // NAME=FILE splits after a name of the model's where one fits (a name may hold '='); the
-        // names are read without the model's tensors, and a model that cannot be read is reported
-        // in its turn below.
-        List<String> inputNames = null;
-        List<String> outputNames = null;
-        try {
-            inputNames = ModelFiles.declaredInputs(model).stream().map(DeclaredInput::name).toList();
-            outputNames = dev.convcl.onnx.OnnxImporter.declaredOutputNames(model);
-        } catch (RuntimeException e) {
-            // reported by ModelFiles.declaredInputs below
-        }
-        List<String> in = inputNames;
-        List<String> on = outputNames;
+        // names are read once, without the model's tensors, and a model that cannot be read is
+        // reported in its turn below.
+        ModelFiles.Declared declaration = ModelFiles.declared(model);
+        List<String> in = declaration.inputNamesIfRead();
+        List<String> on = declaration.outputNamesIfRead();
         inputs = inputTexts.stream().map(t -> ModelFiles.Named.parse(t, "--input", in)).toList();
         outs = outTexts.stream().map(t -> ModelFiles.Named.parse(t, "--out", on)).toList();
         for (int i = 0; i < outs.size(); i++) {
@@ -73,7 +66,7 @@ final class ModelRun {
             o.file("output").checkWritable();
         }
         // The model's declared inputs first: names and shapes are checked before anything large is read.
-        List<DeclaredInput> declared = ModelFiles.declaredInputs(model);
+        List<DeclaredInput> declared = declaration.get().inputs();
         Map<String, ModelFiles.Named> byInput = ModelFiles.match(inputs, declared.stream().map(DeclaredInput::name)
                 .toList(), "input", true);
         Map<String, HostTensor> feed = new LinkedHashMap<>();

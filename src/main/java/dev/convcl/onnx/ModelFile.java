@@ -79,7 +79,7 @@ final class ModelFile {
         return model;
     }
 
-    /** ModelProto.graph, GraphProto.initializer and .input, TensorProto.name: the fields {@link #declaredInputs} reads. */
+    /** ModelProto.graph, GraphProto.initializer, .input and .output, TensorProto.name: the fields {@link #declaration} reads. */
     private static final int GRAPH = tag(ModelProto.GRAPH_FIELD_NUMBER);
     private static final int INITIALIZER = tag(GraphProto.INITIALIZER_FIELD_NUMBER);
     private static final int INPUT = tag(GraphProto.INPUT_FIELD_NUMBER);
@@ -92,25 +92,17 @@ final class ModelFile {
     }
 
     /**
-     * The runtime inputs {@code file} declares (graph inputs that no initializer names), in order,
-     * read without the model's tensors: the file is streamed and every other field skipped, so a
-     * model of 100 MB costs a few milliseconds rather than the second that {@link #read} takes. The
-     * same protobuf limits apply (a nested message deeper than 100, a length past the end of the
-     * file: a parse error).
+     * The runtime inputs {@code file} declares (graph inputs that no initializer names) and its
+     * graph outputs' names, in order, read without the model's tensors: the file is streamed and
+     * every other field skipped, so a model of 100 MB costs a few milliseconds rather than the
+     * second that {@link #read} takes. The same protobuf limits apply (a nested message deeper than
+     * 100, a length past the end of the file: a parse error).
      */
-    static List<DeclaredInput> declaredInputs(Path file) {
-        return declared(file).inputs();
+    static ModelDeclaration declaration(Path file) {
+        return declared(file);
     }
 
-    /** The names of the graph outputs {@code file} declares, in order, read as {@link #declaredInputs} reads the inputs. */
-    static List<String> declaredOutputNames(Path file) {
-        return declared(file).outputs();
-    }
-
-    private record Declared(List<DeclaredInput> inputs, List<String> outputs) {
-    }
-
-    private static Declared declared(Path file) {
+    private static ModelDeclaration declared(Path file) {
         String name = String.valueOf(file.getFileName());
         if (!Files.isRegularFile(file)) {
             throw new OnnxModelException(name + ": not a readable file (" + file + ")");
@@ -152,7 +144,7 @@ final class ModelFile {
                 out.add(declared(v));
             }
         }
-        return new Declared(out, outputs);
+        return new ModelDeclaration(out, outputs);
     }
 
     private static void readGraph(CodedInputStream in, List<ValueInfoProto> inputs, List<String> outputs,

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -28,6 +29,8 @@ public final class OnnxImporter {
      */
     public static final String GIVE_INPUT_SHAPE = "give the input's shape with Graph.fromOnnx(model, shape), or by name "
             + "with Graph.fromOnnx(model, Map.of(name, shape)) where the model has several inputs";
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OnnxImporter.class);
 
     private OnnxImporter() {
     }
@@ -55,24 +58,45 @@ public final class OnnxImporter {
     }
 
     /**
-     * The runtime inputs a model file declares (graph inputs without an initializer), in order, with
-     * their declared dimensions (fixed or symbolic), read without its tensors: a few milliseconds
-     * even for a model of hundreds of MB. Nothing else of the model is checked.
+     * What a model file declares: its runtime inputs (graph inputs without an initializer), in
+     * order, with their declared dimensions (fixed or symbolic), and its graph outputs' names, in
+     * order, read in one pass without its tensors: a few milliseconds even for a model of hundreds
+     * of MB. Nothing else of the model is checked. Each read is logged at DEBUG.
      *
+     * @param file the model file
+     * @return the declared inputs and output names
      * @throws OnnxModelException when the file is not readable or not an ONNX model
      */
-    public static List<DeclaredInput> declaredInputs(Path file) {
-        return ModelFile.declaredInputs(file);
+    public static ModelDeclaration declaration(Path file) {
+        long t0 = System.nanoTime();
+        ModelDeclaration d = ModelFile.declaration(file);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: read the declared inputs {} and outputs {} (without the tensors) in {} ms", file.getFileName(),
+                    d.inputNames(), d.outputNames(), String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e6));
+        }
+        return d;
     }
 
     /**
-     * The names of the graph outputs a model file declares, in order, read as {@link #declaredInputs}
-     * reads the inputs (without the model's tensors).
+     * The runtime inputs a model file declares, as {@link #declaration} reads them.
      *
+     * @param file the model file
+     * @return the inputs, in declared order
+     * @throws OnnxModelException when the file is not readable or not an ONNX model
+     */
+    public static List<DeclaredInput> declaredInputs(Path file) {
+        return declaration(file).inputs();
+    }
+
+    /**
+     * The names of the graph outputs a model file declares, in order, as {@link #declaration} reads them.
+     *
+     * @param file the model file
+     * @return the names, in declared order
      * @throws OnnxModelException when the file is not readable or not an ONNX model
      */
     public static List<String> declaredOutputNames(Path file) {
-        return ModelFile.declaredOutputNames(file);
+        return declaration(file).outputNames();
     }
 
     /**

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.HostTensor;
 import dev.convcl.Tensor;
+import dev.convcl.onnx.OnnxImporter;
 import dev.convcl.onnx.proto.OnnxProto.ModelProto;
+import dev.convcl.testing.WarnCapture;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -186,6 +188,28 @@ class ModelCliTest {
         Cli.Result fixed = Cli.run("bench", "--model", MODEL.toString(), "--device", "cpu", "--input-shape", "1,3,32,32");
         Cli.assertUsageError(fixed, "convcl bench: --input-shape 1,3,32,32: model resnet_tiny.onnx takes input 'input' "
                 + "of shape [2, 3, 48, 48] (dimension 0 is 1 where the model fixes 2)");
+    }
+
+    /**
+     * run --model and bench --model read what the model declares (its inputs and outputs) once and
+     * pass it along, rather than once for each use; {@link OnnxImporter#declaration} logs each read
+     * at DEBUG, which {@code --debug} lets through.
+     */
+    @Test
+    void theModelsDeclarationIsReadOnce() {
+        String read = "resnet_tiny.onnx: read the declared inputs [input] and outputs [output]";
+        try (WarnCapture log = WarnCapture.on(OnnxImporter.class)) {
+            Cli.Result r = Cli.run("run", "--model", MODEL.toString(), "--input", INPUT.toString(), "--out",
+                    dir.resolve("y.npy").toString(), "--device", "cpu", "--debug");
+            assertEquals(0, r.code(), r.toString());
+            assertEquals(1, log.messages().stream().filter(m -> m.startsWith(read)).count(), "run: " + log.messages());
+        }
+        try (WarnCapture log = WarnCapture.on(OnnxImporter.class)) {
+            Cli.Result r = Cli.run("bench", "--model", MODEL.toString(), "--device", "cpu", "--warmup", "0",
+                    "--warmup-seconds", "0", "--iters", "1", "--seconds", "0", "--debug");
+            assertEquals(0, r.code(), r.toString());
+            assertEquals(1, log.messages().stream().filter(m -> m.startsWith(read)).count(), "bench: " + log.messages());
+        }
     }
 
     /** PyTorch's peer runs single layers: --model --peers torch is one line, exit 2, before any timing. */

@@ -37,6 +37,16 @@ public final class WarnCapture implements AutoCloseable {
         }
     }
 
+    /**
+     * The formatted messages at every level the logger lets through, in order (DEBUG ones only
+     * where its level allows them, e.g. during a CLI command run with {@code --debug}).
+     */
+    public List<String> messages() {
+        synchronized (appender) {
+            return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
     /** How many WARN-or-worse messages contain {@code text}. */
     public long count(String text) {
         return warnings().stream().filter(m -> m.contains(text)).count();
