@@ -104,9 +104,12 @@ public final class Graph {
      * @return the graph
      * @throws ConvclException          as {@link #fromOnnx(Path)}, and when the model's layers do not fit
      *                                  the shapes (naming the node)
-     * @throws IllegalArgumentException when {@code model} or the map is null, a name is not an input of
-     *                                  the model, a dimension is below 1, or the shapes fill one
-     *                                  symbolic dimension ({@code dim_param}) with two sizes
+     * @throws IllegalArgumentException when {@code model} or the map is null, a name in it is null or
+     *                                  not an input of the model (the message lists the model's
+     *                                  inputs in declared order), a shape is null or has a
+     *                                  dimension below 1 (the message names its input), or the
+     *                                  shapes fill one symbolic dimension ({@code dim_param}) with two
+     *                                  sizes
      */
     public static Graph fromOnnx(Path model, Map<String, int[]> inputShapes) {
         if (inputShapes == null) {

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -204,7 +205,7 @@ final class Lowering {
     private boolean overridesFixedDimension;
 
     private List<OnnxGraph.Input> inputs(GraphProto g, GraphCheck check) {
-        Set<String> runtime = new HashSet<>();
+        Set<String> runtime = new LinkedHashSet<>(); // in declared order: messages list the inputs so
         for (ValueInfoProto v : g.getInputList()) {
             if (!check.initializers.contains(v.getName())) {
                 runtime.add(v.getName());

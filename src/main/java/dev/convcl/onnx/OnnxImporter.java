@@ -136,10 +136,23 @@ public final class OnnxImporter {
         /**
          * The shape of input {@code name}, replacing the model's (which may be symbolic).
          *
-         * @throws IllegalArgumentException when a dimension is below 1
+         * @throws IllegalArgumentException naming the input when the name or the shape is null, the
+         *                                  shape has no dimension, a dimension is below 1, or it
+         *                                  has more than 2^31-1 elements
          */
         public Options withInputShape(String name, int... dims) {
-            Shape.of(dims);
+            if (name == null) {
+                throw new IllegalArgumentException("an input shape is given for a null input name");
+            }
+            String which = name.equals(ONLY_INPUT) ? "the input shape" : "the shape given for input " + Problem.quote(name);
+            if (dims == null) {
+                throw new IllegalArgumentException(which + " is null; give its dimensions, e.g. [1, 3, 224, 224]");
+            }
+            try {
+                Shape.of(dims);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(which + ": " + e.getMessage(), e);
+            }
             Map<String, int[]> m = new LinkedHashMap<>(inputShapes);
             m.put(name, dims.clone());
             return new Options(Collections.unmodifiableMap(m), maxConstantBytes);
@@ -148,7 +161,8 @@ public final class OnnxImporter {
         /**
          * The shape of the model's only input.
          *
-         * @throws IllegalArgumentException when a dimension is below 1
+         * @throws IllegalArgumentException when the shape is null or has no dimension, a dimension
+         *                                  is below 1, or it has more than 2^31-1 elements
          */
         public Options withInputShape(int... dims) {
             return withInputShape(ONLY_INPUT, dims);

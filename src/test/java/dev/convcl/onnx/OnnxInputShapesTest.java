@@ -1,0 +1,64 @@
+package dev.convcl.onnx;
+
+import static dev.convcl.onnx.OnnxBuilder.in;
+import static dev.convcl.onnx.OnnxBuilder.out;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.convcl.Graph;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link Graph#fromOnnx(Path, Map)}'s refusals of the shapes given: one that is no shape names the
+ * input it was given for, and the model's inputs are listed in the order the file declares them.
+ */
+class OnnxInputShapesTest {
+    @TempDir
+    Path dir;
+
+    /** Inputs {@code b} then {@code a} (declared in that order), of shape [batch,3,8,8]; output {@code y = b + a}. */
+    private Path twoInputs() throws IOException {
+        return new OnnxBuilder(13).symbolicInput("b", "batch", 3, 8, 8).symbolicInput("a", "batch", 3, 8, 8)
+                .node("Add", "add", in("b", "a"), out("y")).output("y").save(dir.resolve("ba.onnx"));
+    }
+
+    private static String refusal(Path model, Map<String, int[]> shapes) {
+        return assertThrows(IllegalArgumentException.class, () -> Graph.fromOnnx(model, shapes)).getMessage();
+    }
+
+    @Test
+    void aShapeThatIsNoShapeNamesItsInput() throws IOException {
+        Path m = twoInputs();
+        assertEquals("the shape given for input 'a': dimension 0 of [0, 3, 8, 8] is 0; every dimension must be at least 1",
+                refusal(m, Map.of("b", new int[] {2, 3, 8, 8}, "a", new int[] {0, 3, 8, 8})));
+        Map<String, int[]> nullShape = new HashMap<>();
+        nullShape.put("a", null);
+        assertEquals("the shape given for input 'a' is null; give its dimensions, e.g. [1, 3, 224, 224]",
+                refusal(m, nullShape));
+        assertEquals("the shape given for input 'b': a shape needs at least one dimension",
+                refusal(m, Map.of("b", new int[0])));
+    }
+
+    /** A null name is refused in one line, not left to a NullPointerException inside the importer. */
+    @Test
+    void aNullInputNameIsRefused() throws IOException {
+        Path m = twoInputs();
+        Map<String, int[]> nullName = new HashMap<>();
+        nullName.put(null, new int[] {1, 3, 8, 8});
+        assertEquals("an input shape is given for a null input name", refusal(m, nullName));
+    }
+
+    @Test
+    void theModelsInputsAreListedInDeclaredOrder() throws IOException {
+        Path m = twoInputs();
+        assertEquals("an input shape is given for 'c', but ba.onnx has no runtime input of that name; its inputs are "
+                + "[b, a]", refusal(m, Map.of("c", new int[] {1, 3, 8, 8})));
+        assertEquals("one input shape is given without a name, but ba.onnx has 2 runtime inputs [b, a]; name the input",
+                assertThrows(IllegalArgumentException.class, () -> Graph.fromOnnx(m, 1, 3, 8, 8)).getMessage());
+    }
+}
