@@ -208,7 +208,7 @@ final class BenchCommand extends CliCommand {
                     + "time RoI lines without --batch");
         }
         for (BenchSuite.Problem p : roiProblems) {
-            String why = ProblemData.imageProblem(p.roi());
+            String why = ProblemData.imageProblem(p.roi(), p.typed("scale"));
             if (why != null) { // found now, not after the lines before it were timed
                 throw new IllegalArgumentException(p.named() + ": " + why);
             }
