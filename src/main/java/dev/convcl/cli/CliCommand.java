@@ -21,6 +21,9 @@ abstract class CliCommand implements Callable<Integer> {
     CommandSpec spec;
 
     private String deviceSource;
+    /** The device of the last {@link #device} call as the user wrote it, and what it was read as. */
+    private String deviceTyped;
+    private DeviceChoice deviceChosen;
 
     @Option(names = "--debug", description = "Show stack traces and DEBUG logs.")
     boolean debug;
@@ -43,10 +46,13 @@ abstract class CliCommand implements Callable<Integer> {
      */
     DeviceChoice device(DeviceChoice given) {
         deviceSource = null;
+        deviceTyped = null;
         // every command asks for its device first: the engine's other settings are read here too,
         // so that a typo is one line before any progress line, on every device
         AutoTune.checkSettings();
         if (spec.commandLine().getParseResult().hasMatchedOption("--device")) {
+            deviceTyped = typed("--device", given);
+            deviceChosen = given;
             return given;
         }
         String property = System.getProperty(DeviceChoice.PROPERTY);
@@ -58,6 +64,19 @@ abstract class CliCommand implements Callable<Integer> {
             return parseDefault(variable, "$" + DeviceChoice.ENVIRONMENT);
         }
         return given;
+    }
+
+    /**
+     * The device {@code choice} as the user wrote it ({@code --device}, {@code -Dconvcl.device} or
+     * {@code $CONVCL_DEVICE}, blanks around it dropped) when it is the one the last {@link #device}
+     * call returned: {@code opencl:01}, which reads as {@code opencl:1}. {@link Main} names it so in
+     * the line that reports a device that could not be opened.
+     *
+     * @param choice the device that could not be opened
+     * @return the text, or null when {@code choice} is another device or the option's default
+     */
+    String deviceTyped(DeviceChoice choice) {
+        return deviceTyped != null && choice.equals(deviceChosen) ? deviceTyped : null;
     }
 
     /**
@@ -80,6 +99,8 @@ abstract class CliCommand implements Callable<Integer> {
             throw new IllegalArgumentException(e.getMessage() + " (from " + source + "; --device overrides it)");
         }
         deviceSource = source;
+        deviceTyped = value.strip();
+        deviceChosen = choice;
         return choice;
     }
 

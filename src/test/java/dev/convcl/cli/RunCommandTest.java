@@ -393,6 +393,28 @@ class RunCommandTest {
                 typedBlank.toString());
     }
 
+    /**
+     * A device that cannot be opened is named as it was written, on the command line or in the
+     * setting: {@code opencl:099} was echoed as {@code opencl:99}, the index it reads as. No
+     * machine has OpenCL device 99; the reason (no such device, or no OpenCL) is the engine's.
+     */
+    @Test
+    void aDeviceThatCannotBeOpenedIsNamedAsTyped() throws Exception {
+        List<String> cmd = with(validConv2d(), "--device", "OpenCL:099");
+        Cli.Result typed = Cli.run(cmd.toArray(String[]::new));
+        Cli.assertErrorLine(typed, Main.EXIT_USAGE);
+        assertTrue(typed.err().startsWith("convcl run: device OpenCL:099 asked for, but "), typed.toString());
+        List<String> noDevice = new ArrayList<>(cmd);
+        noDevice.remove(cmd.indexOf("--device") + 1);
+        noDevice.remove("--device");
+        dev.convcl.testing.SystemProperties.run(dev.convcl.DeviceChoice.PROPERTY, " opencl:099 ", () -> {
+            Cli.Result set = Cli.run(noDevice.toArray(String[]::new));
+            Cli.assertErrorLine(set, Main.EXIT_USAGE);
+            assertTrue(set.err().startsWith("convcl run: device opencl:099 asked for, but ")
+                    && set.err().strip().endsWith(" (from -Dconvcl.device; --device overrides it)"), set.toString());
+        });
+    }
+
     private static dev.convcl.testing.ForkedJvm.Result forked(List<String> jvmOptions, List<String> args,
                                                            String variable) {
         List<String> options = new ArrayList<>(List.of("-Xmx512m", "--add-modules", "jdk.incubator.vector"));
