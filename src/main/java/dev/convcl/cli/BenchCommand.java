@@ -197,7 +197,7 @@ final class BenchCommand extends CliCommand {
                     + "itself (op=roi_align ...), so give one or the other");
         }
         List<BenchSuite.Problem> selected = BenchSuite.select(BenchSuite.load(shapes == null ? null
-                : new FileArg("shapes file", "--shapes", shapes), roi ? BenchSuite.BUNDLED_ROI : BenchSuite.BUNDLED),
+                : file("shapes file", "--shapes", shapes), roi ? BenchSuite.BUNDLED_ROI : BenchSuite.BUNDLED),
                 quick, pattern);
         List<BenchSuite.Problem> problems = selected.stream().filter(p -> p.roi() == null).toList();
         List<BenchSuite.Problem> roiProblems = selected.stream().filter(p -> p.roi() != null).toList();
@@ -525,13 +525,15 @@ final class BenchCommand extends CliCommand {
                 extra.put("iters", iters);
                 extra.put("seconds", seconds);
                 String text = BenchReport.jsonOf(engine.deviceName(), extra, fields);
-                new FileArg("JSON report", "--json", json).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
-                err().println("bench: wrote " + json);
+                FileArg file = file("JSON report", "--json", json);
+                file.write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
+                err().println("bench: wrote " + file.text());
             }
             if (csv != null) {
                 String text = BenchReport.csvOf(fields);
-                new FileArg("CSV report", "--csv", csv).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
-                err().println("bench: wrote " + csv);
+                FileArg file = file("CSV report", "--csv", csv);
+                file.write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
+                err().println("bench: wrote " + file.text());
             }
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }
@@ -689,8 +691,9 @@ final class BenchCommand extends CliCommand {
                 extra.put("peers", peerFields);
                 List<Map<String, Object>> fields = BenchModel.fields(rows, peerRows);
                 String text = BenchReport.jsonOf(engine.deviceName(), extra, fields);
-                new FileArg("JSON report", "--json", json).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
-                err().println("bench: wrote " + json);
+                FileArg file = file("JSON report", "--json", json);
+                file.write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
+                err().println("bench: wrote " + file.text());
             }
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }
@@ -736,13 +739,13 @@ final class BenchCommand extends CliCommand {
     private List<FileArg> reports() {
         List<FileArg> files = new ArrayList<>();
         if (json != null) {
-            files.add(new FileArg("JSON report", "--json", json));
+            files.add(file("JSON report", "--json", json));
         }
         if (csv != null) {
-            files.add(new FileArg("CSV report", "--csv", csv));
+            files.add(file("CSV report", "--csv", csv));
         }
         if (plot != null) {
-            files.add(new FileArg("plot", "--plot", plot));
+            files.add(file("plot", "--plot", plot));
         }
         return files;
     }
@@ -884,7 +887,7 @@ final class BenchCommand extends CliCommand {
         // not measured on RoI lines
         roiRows.forEach(r -> fields.add(withOthersCores(r.fields(), Double.NaN)));
         if (json != null) {
-            FileArg file = new FileArg("JSON report", "--json", json);
+            FileArg file = file("JSON report", "--json", json);
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("date", Instant.now().toString());
             extra.put("warmup", warmup);
@@ -907,12 +910,13 @@ final class BenchCommand extends CliCommand {
             extra.put("batch_scaling", batchScaling);
             String text = BenchReport.jsonOf(deviceName, extra, fields);
             file.write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
-            err().println("bench: wrote " + json);
+            err().println("bench: wrote " + file.text());
         }
         if (csv != null) {
             String text = BenchReport.csvOf(fields);
-            new FileArg("CSV report", "--csv", csv).write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
-            err().println("bench: wrote " + csv);
+            FileArg file = file("CSV report", "--csv", csv);
+            file.write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+            err().println("bench: wrote " + file.text());
         }
         if (plot != null && !rows.isEmpty()) {
             String svg = BenchReport.svg("convcl bench: GFLOP/s, higher is better",
@@ -920,8 +924,9 @@ final class BenchCommand extends CliCommand {
                             + describeTiming() + "; bias on every problem"), rows);
             String name = plot.getFileName().toString().toLowerCase(Locale.ROOT);
             String text = name.endsWith(".html") || name.endsWith(".htm") ? BenchReport.html(svg) : svg;
-            new FileArg("plot", "--plot", plot).write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
-            err().println("bench: wrote " + plot);
+            FileArg file = file("plot", "--plot", plot);
+            file.write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+            err().println("bench: wrote " + file.text());
         }
     }
 }

@@ -114,15 +114,37 @@ abstract class CliCommand implements Callable<Integer> {
      * @param parsed its value, for when no text is known
      */
     String typed(String option, Object parsed) {
+        String text = original(option);
+        if (text != null) {
+            return text.strip();
+        }
+        OptionSpec o = spec.findOption(option);
+        return o != null && o.defaultValue() != null ? o.defaultValue() : String.valueOf(parsed);
+    }
+
+    /** The last value of {@code option} as typed, blanks and all; null when it was not given. */
+    private String original(String option) {
         CommandLine.ParseResult result = spec.commandLine().getParseResult();
         if (result != null && result.hasMatchedOption(option)) {
             List<String> texts = result.matchedOption(option).originalStringValues();
             if (!texts.isEmpty()) {
-                return texts.get(texts.size() - 1).strip();
+                return texts.get(texts.size() - 1);
             }
         }
-        OptionSpec o = spec.findOption(option);
-        return o != null && o.defaultValue() != null ? o.defaultValue() : String.valueOf(parsed);
+        return null;
+    }
+
+    /**
+     * The file of a path option, named in messages as the user typed it ({@code o/}, which
+     * {@link java.nio.file.Path} holds as {@code o}).
+     *
+     * @param role what the file is to the command, e.g. {@code JSON report}
+     * @param flag the option, e.g. {@code --json}
+     * @param path its value
+     */
+    FileArg file(String role, String flag, java.nio.file.Path path) {
+        String text = original(flag);
+        return text == null ? new FileArg(role, flag, path) : new FileArg(role, flag, path, text);
     }
 
     PrintWriter out() {

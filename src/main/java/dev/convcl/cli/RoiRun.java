@@ -19,10 +19,13 @@ import java.util.Locale;
  * RoI file ({@code [0, 5]}) writes an empty output {@code [0, C_out, PH, PW]} without running.
  */
 final class RoiRun {
-    /** The flags of one call, as {@link RunCommand} parsed them ({@code spatialScaleTyped}: the scale as typed). */
-    record Flags(RoiAlign.Kind kind, Path input, Path rois, Path offset, Path mask, int[] outputSize,
+    /**
+     * The flags of one call, as {@link RunCommand} parsed them ({@code spatialScaleTyped}: the scale
+     * as typed); the files as typed, null for one not given.
+     */
+    record Flags(RoiAlign.Kind kind, FileArg input, FileArg rois, FileArg offset, FileArg mask, int[] outputSize,
                  float spatialScale, String spatialScaleTyped, Integer samplingRatio, boolean aligned, Float gamma, DeviceChoice device,
-                 Path out) {
+                 FileArg out) {
     }
 
     private RoiRun() {
@@ -40,12 +43,12 @@ final class RoiRun {
         if (f.kind() != RoiAlign.Kind.DEFORM_ROI_POOL && (f.offset() != null || f.mask() != null || f.gamma() != null)) {
             throw new IllegalArgumentException("--offset, --mask and --gamma are for --op deform_roi_pool only");
         }
-        FileArg out = new FileArg("output", "--out", f.out());
+        FileArg out = f.out();
         out.checkWritable();
-        FileArg inFile = new FileArg("input", "--input", f.input());
-        FileArg roisFile = new FileArg("rois", "--rois", f.rois());
-        FileArg offsetFile = f.offset() == null ? null : new FileArg("offset", "--offset", f.offset());
-        FileArg maskFile = f.mask() == null ? null : new FileArg("mask", "--mask", f.mask());
+        FileArg inFile = f.input();
+        FileArg roisFile = f.rois();
+        FileArg offsetFile = f.offset();
+        FileArg maskFile = f.mask();
         HostTensor x = inFile.read(Npy::read);
         if (x.rank() != 4) {
             throw inFile.error("has shape " + Arrays.toString(x.shape()) + "; expected [N, C, H, W]");
@@ -63,7 +66,7 @@ final class RoiRun {
         if (roiShape[0] == 0) {
             int[] shape = {0, spec.outC(), ph, pw};
             out.write(stream -> stream.write(Npy.header(shape)));
-            stdout.printf(Locale.ROOT, "%s: %s float32 (no RoIs: nothing to run)%n", f.out(), Arrays.toString(shape));
+            stdout.printf(Locale.ROOT, "%s: %s float32 (no RoIs: nothing to run)%n", out.text(), Arrays.toString(shape));
             return 0;
         }
         HostTensor r = roisFile.read(Npy::read);
@@ -93,7 +96,7 @@ final class RoiRun {
             double wallMs = (System.nanoTime() - t0) / 1e6;
             out.write(stream -> Npy.write(stream, y));
             double kernelMs = plan.lastKernelMillis();
-            stdout.printf(Locale.ROOT, "%s: %s float32 = %s on %s (%s), %.3f ms%s%n", f.out(), Arrays.toString(y.shape()),
+            stdout.printf(Locale.ROOT, "%s: %s float32 = %s on %s (%s), %.3f ms%s%n", out.text(), Arrays.toString(y.shape()),
                     spec, plan.deviceName(), plan.algorithm(), wallMs,
                     Double.isNaN(kernelMs) ? "" : String.format(Locale.ROOT, " (kernel %.3f ms)", kernelMs));
         }

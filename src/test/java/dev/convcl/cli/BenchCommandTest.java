@@ -187,6 +187,16 @@ class BenchCommandTest {
         }
     }
 
+    /** A report named with a trailing '/' names a folder: refused as typed before any work (it wrote a file). */
+    @Test
+    void aReportWhoseNameEndsWithASlashIsRefusedAsTyped() throws IOException {
+        String json = dir + "/r.json/";
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes().toString(), "--device", "cpu", "--no-peak", "--json",
+                json), "convcl bench: JSON report " + json + " (--json): ends with '/', which names a folder; a file "
+                + "name is needed");
+        assertFalse(Files.exists(dir.resolve("r.json")));
+    }
+
     /**
      * quick=1 is the shapes file's own field: its reader takes it out before the operator's parser
      * sees the line, so the line's problem is the same with or without it.
