@@ -36,6 +36,10 @@ final class RoiRun {
         if (f.outputSize() == null) {
             throw new IllegalArgumentException(op + " needs --output-size PH,PW");
         }
+        if (f.rois() == null) {
+            throw new IllegalArgumentException(op + " needs --rois R.npy (regions [K, 5], rows (batch_index, x1, y1, "
+                    + "x2, y2))");
+        }
         if (f.aligned() && f.kind() != RoiAlign.Kind.ROI_ALIGN) {
             throw new IllegalArgumentException("--aligned is for --op roi_align only (" + f.kind().token()
                     + " always shifts by -0.5)");

@@ -140,6 +140,9 @@ class RunRoiTest {
         assertFailsWith(with(align, "--output-size", "0,2"), "--output-size height 0 must be at least 1");
         assertFailsWith(with(align, "--gamma", "0.5"), "--offset, --mask and --gamma are for --op deform_roi_pool only");
         assertFailsWith(with(align, "--output-size", null), "--op roi_align needs --output-size PH,PW");
+        // it was an internal error (a NullPointerException)
+        assertFailsWith(with(align, "--rois", null), "convcl run: --op roi_align needs --rois R.npy (regions [K, 5], "
+                + "rows (batch_index, x1, y1, x2, y2))");
         // a convolution's options on an RoI operator are refused, not ignored
         for (String[] flag : new String[][] {{"--groups", "2"}, {"--stride", "3"}, {"--padding", "2"}, {"--dilation", "2"},
             {"--padding", "0"}}) {
