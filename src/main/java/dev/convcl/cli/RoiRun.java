@@ -20,11 +20,11 @@ import java.util.Locale;
  */
 final class RoiRun {
     /**
-     * The flags of one call, as {@link RunCommand} parsed them ({@code spatialScaleTyped}: the scale
-     * as typed); the files as typed, null for one not given.
+     * The flags of one call, as {@link RunCommand} parsed them ({@code outputSizeTyped},
+     * {@code spatialScaleTyped}: those flags as typed); the files as typed, null for one not given.
      */
     record Flags(RoiAlign.Kind kind, FileArg input, FileArg rois, FileArg offset, FileArg mask, int[] outputSize,
-                 float spatialScale, String spatialScaleTyped, Integer samplingRatio, boolean aligned, Float gamma, DeviceChoice device,
+                 String outputSizeTyped, float spatialScale, String spatialScaleTyped, Integer samplingRatio, boolean aligned, Float gamma, DeviceChoice device,
                  FileArg out) {
     }
 
@@ -121,6 +121,17 @@ final class RoiRun {
             for (String[] src : sources) {
                 if (msg.startsWith(src[0])) {
                     msg = src[1] + msg.substring(src[0].length());
+                    break;
+                }
+            }
+            // a tensor beyond 32-bit indexing: its bins are --output-size's (the rest are the files')
+            for (String tensor : new String[] {"output", "offset"}) {
+                if (msg.startsWith(tensor + " would have ")) {
+                    long channels = tensor.equals("offset") ? 2 : f.kind() == RoiAlign.Kind.PS_ROI_ALIGN
+                            ? x.dim(1) / ((long) ph * pw) : x.dim(1);
+                    msg = "--output-size " + f.outputSizeTyped() + ": the " + tensor + " [" + k + ", " + channels
+                            + ", " + ph + ", " + pw + "]" + msg.substring(tensor.length())
+                            + "; give a smaller --output-size";
                     break;
                 }
             }

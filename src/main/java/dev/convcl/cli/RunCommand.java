@@ -211,7 +211,8 @@ final class RunCommand extends CliCommand {
                     rois == null ? null : file("rois", "--rois", rois),
                     offset == null ? null : file("offset", "--offset", offset),
                     mask == null ? null : file("mask", "--mask", mask), outputSize == null ? null
-                    : new int[] {outputSize.h(), outputSize.w()}, spatialScale, typed("--spatial-scale", spatialScale),
+                    : new int[] {outputSize.h(), outputSize.w()}, typed("--output-size", outputSize), spatialScale,
+                    typed("--spatial-scale", spatialScale),
                     samplingRatio, aligned, gamma, device, FileArg.typed("output", "--out", outs.get(0))), out());
         }
         if (weight == null) {
