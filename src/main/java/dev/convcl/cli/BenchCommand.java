@@ -603,15 +603,19 @@ final class BenchCommand extends CliCommand {
         for (String text : inputShapes) {
             int eq = ModelFiles.nameEnd(text, inputNames);
             String name = eq > 0 ? text.substring(0, eq) : "";
-            typed.put(name, text);
+            String before = typed.put(name, text);
             if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape",
-                    text)) != null) {
-                throw new IllegalArgumentException("--input-shape gives " + (name.isEmpty() ? "the input" : "'" + name + "'")
-                        + " twice");
+                    text)) != null) { // both values, as typed: which one was meant is the user's to say
+                throw new IllegalArgumentException("--input-shape " + before + " and --input-shape " + text + " both give "
+                        + (name.isEmpty() ? "the input (no NAME=)" : "input '" + name + "'") + "; give each input once");
             }
         }
         if (given.containsKey("") && given.size() > 1) {
-            throw new IllegalArgumentException("--input-shape: name every input (NAME=N,C,H,W) when giving several");
+            String unnamed = typed.get("");
+            String named = typed.entrySet().stream().filter(e -> !e.getKey().isEmpty()).findFirst().orElseThrow()
+                    .getValue();
+            throw new IllegalArgumentException("--input-shape " + unnamed + " names no input, beside --input-shape "
+                    + named + ": name every input (NAME=N,C,H,W) when giving several");
         }
         checkReports();
         Graph g;
