@@ -267,7 +267,7 @@ class BenchCommandTest {
                 + "--fma-limit '1e400' is out of range for a number (at most about 1.8e308 in size); it must be a finite "
                 + "number of GFLOP/s, at least 0.001 (1 MFLOP/s) or 'measure'");
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--fma-limit", "0"),
-                "convcl bench: --fma-limit '0' must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s) or 'measure'");
+                "convcl bench: --fma-limit 0 must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s) or 'measure'");
         // --model's options without --model: the line names the ones given, no more
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--layers"),
                 "convcl bench: --layers is for --model");
