@@ -229,6 +229,30 @@ class ErrorsTest {
         }
     }
 
+    /**
+     * One rule for every comma list of numbers, as for a number given alone: blanks around each
+     * number are ignored ({@code --batch 1, 8}, {@code --stride 2, 1}, {@code --input-shape
+     * a=1, 3,8,8}), a blank inside one is refused naming the value, and a message echoes the value
+     * as typed, blanks and all. (A new user found {@code --input-shape "a=1, 3,8,8"} taken; so is
+     * {@code --batch "1, 8"}, and refusing one but not the other would be two rules.)
+     */
+    @Test
+    void commaListsIgnoreBlanksAroundEachNumber() {
+        assertEquals(BenchBatches.parse("1,8"), BenchBatches.parse("1, 8"));
+        Cli.assertUsageLine(Cli.run("bench", "--batch", "1 8"), "convcl bench: --batch '1 8': '1 8' is not a whole number");
+        Cli.assertUsageLine(Cli.run("bench", "--batch", "1, 0"), "convcl bench: --batch '1, 0': 0 must be at least 1");
+        Cli.assertUsageLine(Cli.run("run", "--op", "conv2d", "--stride", "1, 0", "--input", "x.npy", "--weight", "w.npy",
+                "--out", "y.npy"), "convcl run: --stride 1, 0 must be at least 1 (on each axis)");
+        // read as 1,3,32,32 (checked against the model's fixed [2, 3, 48, 48]) and named as typed
+        String model = ModelCliTest.MODEL.toString();
+        Cli.assertUsageLine(Cli.run("bench", "--model", model, "--device", "cpu", "--input-shape", "1, 3,32,32"),
+                "convcl bench: --input-shape 1, 3,32,32: model resnet_tiny.onnx takes input 'input' of shape "
+                + "[2, 3, 48, 48] (dimension 0 is 1 where the model fixes 2)");
+        Cli.assertUsageLine(Cli.run("bench", "--model", model, "--device", "cpu", "--input-shape", "2,3,48,4 8"),
+                "convcl bench: --input-shape '2,3,48,4 8' must be comma-separated positive integers, N,C,H,W for an "
+                + "image input, e.g. 1,3,224,224");
+    }
+
     @Test
     void theOutOfMemoryMessageNamesTheMemoryThatRanOut() {
         assertEquals("out of memory: the Java heap (at most 512 MiB) is too small for this command; give the JVM more, "
