@@ -90,18 +90,39 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
         if (kind == null) {
             throw new IllegalArgumentException("activation kind must not be null");
         }
-        if (kind == Kind.CLIP ? !(alpha < Float.POSITIVE_INFINITY) || !(beta > Float.NEGATIVE_INFINITY)
-                : !Float.isFinite(alpha) || !Float.isFinite(beta)) {
-            throw new IllegalArgumentException(kind.token + " parameters alpha=" + alpha + " beta=" + beta + " must be finite"
-                    + (kind == Kind.CLIP ? " (or -Infinity for no minimum, Infinity for no maximum)" : ""));
+        String broken = broken(kind, alpha, beta, Float.toString(alpha), Float.toString(beta));
+        if (broken != null) {
+            throw new IllegalArgumentException(kind.token + " " + broken);
         }
         if (kind.parameters < 2 && beta != 0f || kind.parameters < 1 && alpha != 0f) {
             throw new IllegalArgumentException(kind.token + " takes " + kind.parameters + " parameter(s); got alpha="
                     + alpha + " beta=" + beta);
         }
-        if (kind == Kind.CLIP && alpha > beta) {
-            throw new IllegalArgumentException("clip minimum " + alpha + " is above its maximum " + beta);
+    }
+
+    /**
+     * The rule that the parameters {@code kind} takes break, or null: each named by its text,
+     * {@code a} and {@code b}, so that the one-line form's reader ({@link #parse}) names them as
+     * typed ({@code inf}, {@code -0}) and the constructor as Java prints them. A parameter the kind
+     * does not take is not looked at (the constructor refuses one that is not 0).
+     */
+    private static String broken(Kind kind, float alpha, float beta, String a, String b) {
+        if (kind == Kind.CLIP) {
+            if (!(alpha < Float.POSITIVE_INFINITY)) {
+                return "minimum " + a + " must be finite, or -Infinity for no minimum";
+            }
+            if (!(beta > Float.NEGATIVE_INFINITY)) {
+                return "maximum " + b + " must be finite, or Infinity for no maximum";
+            }
+            return alpha > beta ? "minimum " + a + " is above its maximum " + b : null;
         }
+        if (kind.parameters > 0 && !Float.isFinite(alpha)) {
+            return "alpha " + a + " must be finite";
+        }
+        if (kind.parameters > 1 && !Float.isFinite(beta)) {
+            return "beta " + b + " must be finite";
+        }
+        return null;
     }
 
     /**
@@ -305,6 +326,12 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
                 }
                 float a = k.parameters > 0 ? number(token, parts[1]) : 0f;
                 float b = k.parameters > 1 ? number(token, parts[2]) : 0f;
+                // the rules here, so that they name the parameters as typed: inf, not Infinity
+                String broken = broken(k, a, b, k.parameters > 0 ? parts[1].strip() : "",
+                        k.parameters > 1 ? parts[2].strip() : "");
+                if (broken != null) {
+                    throw new IllegalArgumentException("post-op '" + token + "': " + broken);
+                }
                 return new Activation(k, a, b);
             }
         }

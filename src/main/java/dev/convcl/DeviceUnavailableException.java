@@ -23,7 +23,21 @@ public final class DeviceUnavailableException extends ConvclException {
      * @param cause  the failure it wraps, or null
      */
     DeviceUnavailableException(DeviceChoice choice, String reason, String suffix, Throwable cause) {
-        super("device " + choice + " asked for, but " + reason + suffix, cause);
+        this(choice, choice.toString(), reason, suffix, cause);
+    }
+
+    /**
+     * An exception for {@code choice}, named in the message as {@code asked}: the setting's text
+     * ({@code opencl:01}), which {@link DeviceChoice#parse} reads as {@code opencl:1}.
+     *
+     * @param choice what was asked for
+     * @param asked  the choice as it was written, for the message
+     * @param reason why it cannot be opened
+     * @param suffix added to the message; empty for none
+     * @param cause  the failure it wraps, or null
+     */
+    DeviceUnavailableException(DeviceChoice choice, String asked, String reason, String suffix, Throwable cause) {
+        super("device " + asked + " asked for, but " + reason + suffix, cause);
         this.choice = choice;
         this.reason = reason;
     }

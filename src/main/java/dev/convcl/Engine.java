@@ -111,7 +111,11 @@ public final class Engine implements AutoCloseable {
             if (source == null) {
                 throw e;
             }
-            throw new DeviceUnavailableException(e.choice(), e.reason(), " (from " + source + ")", e);
+            // the setting as written: opencl:01, which reads as opencl:1
+            String asked = source.startsWith("$") ? System.getenv(DeviceChoice.ENVIRONMENT)
+                    : System.getProperty(DeviceChoice.PROPERTY);
+            throw new DeviceUnavailableException(e.choice(), asked == null ? e.choice().toString() : asked.strip(),
+                    e.reason(), " (from " + source + ")", e);
         }
     }
 

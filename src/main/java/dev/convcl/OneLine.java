@@ -215,7 +215,7 @@ final class OneLine {
         boolean relu = flag(f, "relu");
         PostOps post = PostOps.parse(f.get("post"));
         if (relu && !post.isEmpty()) {
-            throw new IllegalArgumentException("give relu=1 or post=" + post + ", not both");
+            throw new IllegalArgumentException("give relu=1 or post=" + f.get("post") + ", not both");
         }
         return relu ? PostOps.of(Activation.relu()) : post;
     }

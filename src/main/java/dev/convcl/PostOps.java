@@ -169,7 +169,7 @@ public record PostOps(List<PostOp> ops) {
      *
      * @param s e.g. {@code sum+relu}, {@code clip:0:6}, {@code leaky_relu:0.1}, or null
      * @return the chain
-     * @throws IllegalArgumentException naming the step and the rule
+     * @throws IllegalArgumentException naming the step and the rule, each value as typed
      */
     public static PostOps parse(String s) {
         if (s == null || s.isBlank() || s.equals("none")) {
@@ -183,10 +183,19 @@ public record PostOps(List<PostOp> ops) {
             if (token.equals("sum")) {
                 ops.add(new Sum(1f));
             } else if (token.startsWith("sum:")) {
-                ops.add(new Sum(Activation.number(token, token.substring(4))));
+                String text = token.substring(4);
+                float scale = Activation.number(token, text);
+                if (!Float.isFinite(scale)) { // Sum's own rule would name the float: Infinity for inf
+                    throw new IllegalArgumentException("post-op '" + token + "': scale " + text.strip() + " must be finite");
+                }
+                ops.add(new Sum(scale));
             } else {
                 ops.add(Activation.parse(token));
             }
+        }
+        long sums = ops.stream().filter(p -> p instanceof Sum).count();
+        if (sums > 1) { // the chain as typed: sum:2 is not sum:2.0
+            throw new IllegalArgumentException("post-ops '" + s + "' have " + sums + " sums; at most one is allowed");
         }
         return new PostOps(ops);
     }

@@ -135,9 +135,7 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
         OneLine.positive("rois", rois);
         OneLine.positive("ph", outH);
         OneLine.positive("pw", outW);
-        if (!(spatialScale > 0) || !Float.isFinite(spatialScale)) {
-            throw new IllegalArgumentException("scale=" + spatialScale + " (spatial_scale) must be finite and positive");
-        }
+        checkScale(spatialScale, Float.toString(spatialScale));
         if (aligned && kind != Kind.ROI_ALIGN) {
             throw new IllegalArgumentException("aligned=1 applies to roi_align only (" + kind.token()
                     + " always shifts by -0.5)");
@@ -151,9 +149,7 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
                 throw new IllegalArgumentException("sr=" + samplingRatio + " (sampling_ratio) must be 0 (adaptive) "
                         + "or positive for deform_roi_pool");
             }
-            if (!Float.isFinite(gamma)) {
-                throw new IllegalArgumentException("gamma=" + gamma + " must be finite");
-            }
+            checkGamma(gamma, Float.toString(gamma));
         }
         if (samplingRatio > MAX_SAMPLING_RATIO) {
             throw new IllegalArgumentException("sr=" + samplingRatio + " (sampling_ratio) must be at most "
@@ -380,10 +376,36 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
             throw new IllegalArgumentException("aligned applies to roi_align only");
         }
         int[] s = OneLine.nchw(f);
-        return new RoiAlign(kind, s[0], s[1], s[2], s[3], OneLine.intField(f, "rois"), OneLine.intField(f, "ph"),
-                OneLine.intField(f, "pw"), OneLine.floatField(f, "scale", 1f), OneLine.intField(f, "sr", kind == Kind.ROI_ALIGN
-                        || kind == Kind.PS_ROI_ALIGN ? -1 : 0), OneLine.flag(f, "aligned"),
-                OneLine.floatField(f, "gamma", kind == Kind.DEFORM_ROI_POOL ? 0.1f : 0f), OneLine.flag(f, "offset"),
-                OneLine.flag(f, "mask"), OneLine.dataType(f), OneLine.direction(f));
+        int rois = OneLine.intField(f, "rois");
+        int ph = OneLine.intField(f, "ph");
+        int pw = OneLine.intField(f, "pw");
+        float scale = OneLine.floatField(f, "scale", 1f);
+        int sr = OneLine.intField(f, "sr", kind == Kind.ROI_ALIGN || kind == Kind.PS_ROI_ALIGN ? -1 : 0);
+        boolean aligned = OneLine.flag(f, "aligned");
+        float gamma = OneLine.floatField(f, "gamma", kind == Kind.DEFORM_ROI_POOL ? 0.1f : 0f);
+        // the float fields' rules here, so that they name the values as typed (inf, -0), not as
+        // Java prints the floats read (Infinity, -0.0); the constructor checks them again
+        if (f.containsKey("scale")) {
+            checkScale(scale, f.get("scale").strip());
+        }
+        if (kind == Kind.DEFORM_ROI_POOL && f.containsKey("gamma")) {
+            checkGamma(gamma, f.get("gamma").strip());
+        }
+        return new RoiAlign(kind, s[0], s[1], s[2], s[3], rois, ph, pw, scale, sr, aligned, gamma,
+                OneLine.flag(f, "offset"), OneLine.flag(f, "mask"), OneLine.dataType(f), OneLine.direction(f));
+    }
+
+    /** {@code scale}'s rule, the value named by {@code text}. */
+    private static void checkScale(float scale, String text) {
+        if (!(scale > 0) || !Float.isFinite(scale)) {
+            throw new IllegalArgumentException("scale=" + text + " (spatial_scale) must be finite and positive");
+        }
+    }
+
+    /** {@code gamma}'s rule (deform_roi_pool), the value named by {@code text}. */
+    private static void checkGamma(float gamma, String text) {
+        if (!Float.isFinite(gamma)) {
+            throw new IllegalArgumentException("gamma=" + text + " must be finite");
+        }
     }
 }

@@ -86,8 +86,8 @@ public record SqueezeExcitation(int n, int c, int h, int w, int squeeze, PostOps
             throw new IllegalArgumentException("activation, scaleActivation, dataType and direction must not be null"
                     + " (PostOps.none() for no activation)");
         }
-        oneActivation("act", activation);
-        oneActivation("scale_act", scaleActivation);
+        oneActivation("act", activation, activation.toString());
+        oneActivation("scale_act", scaleActivation, scaleActivation.toString());
         OneLine.fits("input", n, c, h, w);
         OneLine.fits("weight", squeeze, c);
         OneLine.fits("squeezed", n, squeeze);
@@ -137,9 +137,10 @@ public record SqueezeExcitation(int n, int c, int h, int w, int squeeze, PostOps
         return new SqueezeExcitation(n, c, h, w, squeeze, activation, scaleActivation, apply, dataType, direction);
     }
 
-    private static void oneActivation(String field, PostOps p) {
+    /** Refuses a chain of more than one step or a sum; {@code text} is the chain as the message shows it. */
+    private static void oneActivation(String field, PostOps p, String text) {
         if (p.ops().size() > 1 || p.hasSum()) {
-            throw new IllegalArgumentException(field + "=" + p + " must be at most one activation (no sum)");
+            throw new IllegalArgumentException(field + "=" + text + " must be at most one activation (no sum)");
         }
     }
 
@@ -193,8 +194,13 @@ public record SqueezeExcitation(int n, int c, int h, int w, int squeeze, PostOps
     static SqueezeExcitation fromFields(Map<String, String> f) {
         OneLine.checkKeys(f, KEYS);
         int[] s = OneLine.nchw(f);
-        return new SqueezeExcitation(s[0], s[1], s[2], s[3], OneLine.intField(f, "squeeze"),
-                PostOps.parse(f.get("act")), PostOps.parse(f.get("scale_act")), OneLine.flag(f, "apply"),
+        int squeeze = OneLine.intField(f, "squeeze");
+        PostOps act = PostOps.parse(f.get("act"));
+        PostOps scaleAct = PostOps.parse(f.get("scale_act"));
+        // here, so that the chains are named as typed (clip:0:6, not clip:0.0:6.0)
+        oneActivation("act", act, f.get("act"));
+        oneActivation("scale_act", scaleAct, f.get("scale_act"));
+        return new SqueezeExcitation(s[0], s[1], s[2], s[3], squeeze, act, scaleAct, OneLine.flag(f, "apply"),
                 OneLine.dataType(f), OneLine.direction(f));
     }
 }

@@ -43,6 +43,16 @@ class DeviceChoiceTest {
         });
     }
 
+    /** The setting is named as written: {@code opencl:099}, not the {@code opencl:99} it reads as. */
+    @Test
+    void aDeviceThatCannotBeOpenedIsNamedAsTheSettingWritesIt() throws Exception {
+        SystemProperties.run(DeviceChoice.PROPERTY, " OpenCL:099 ", () -> {
+            DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class, Engine::create);
+            assertEquals("device OpenCL:099 asked for, but " + e.reason() + " (from -Dconvcl.device)", e.getMessage());
+            assertEquals(DeviceChoice.parse("opencl:99"), e.choice());
+        });
+    }
+
     /** A device index too large for an int is out of range, not "not one of" the forms it has. */
     @Test
     void anIndexBeyondAnIntIsOutOfRange() {

@@ -249,6 +249,46 @@ class OperationTest {
     }
 
     /**
+     * The float fields' and post-ops' rules name each value as the line gives it: {@code scale=inf}
+     * was echoed as {@code Infinity}, {@code -0} as {@code -0.0}, {@code 0} as {@code 0.0}, and
+     * {@code leaky_relu:inf} as {@code alpha=Infinity beta=0.0}, a beta the line never gave.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            ROI + "scale=inf | scale=inf (spatial_scale) must be finite and positive",
+            ROI + "scale=-0 | scale=-0 (spatial_scale) must be finite and positive",
+            ROI + "scale=0 | scale=0 (spatial_scale) must be finite and positive",
+            ROI + "scale=-2.50 | scale=-2.50 (spatial_scale) must be finite and positive",
+            "op=deform_roi_pool n=1 c=8 h=32 w=32 rois=4 ph=7 pw=7 gamma=-inf | gamma=-inf must be finite",
+            BASE + "post=leaky_relu:inf | post-op 'leaky_relu:inf': alpha inf must be finite",
+            BASE + "post=relu+leaky_relu:NAN | post-op 'leaky_relu:NAN': alpha NAN must be finite",
+            BASE + "post=clip:1:0 | post-op 'clip:1:0': minimum 1 is above its maximum 0",
+            BASE + "post=clip:inf:1 | post-op 'clip:inf:1': minimum inf must be finite, or -Infinity for no minimum",
+            BASE + "post=clip:0:-inf | post-op 'clip:0:-inf': maximum -inf must be finite, or Infinity for no maximum",
+            BASE + "post=hardsigmoid:0.2:nan | post-op 'hardsigmoid:0.2:nan': beta nan must be finite",
+            BASE + "post=sum:inf | post-op 'sum:inf': scale inf must be finite",
+            BASE + "post=sum:2+sum | post-ops 'sum:2+sum' have 2 sums; at most one is allowed",
+            BASE + "relu=1 post=clip:0:6 | give relu=1 or post=clip:0:6, not both",
+            "op=squeeze_excitation n=1 c=16 h=7 w=7 squeeze=4 act=clip:0:6+relu | act=clip:0:6+relu must be at most one "
+                    + "activation (no sum)",
+    })
+    void floatRulesNameTheValueAsTyped(String line, String expected) {
+        assertEquals(expected.strip(), assertThrows(IllegalArgumentException.class, () -> Operation.parse(line))
+                .getMessage());
+    }
+
+    /** Made in code, the same rules name the floats given: there is no text to echo. */
+    @Test
+    void theConstructorsNameTheFloatsGiven() {
+        assertEquals("leaky_relu alpha Infinity must be finite", assertThrows(IllegalArgumentException.class,
+                () -> Activation.leakyRelu(Float.POSITIVE_INFINITY)).getMessage());
+        assertEquals("clip minimum 6.0 is above its maximum 0.0", assertThrows(IllegalArgumentException.class,
+                () -> Activation.clip(6, 0)).getMessage());
+        assertEquals("scale=0.0 (spatial_scale) must be finite and positive", assertThrows(IllegalArgumentException.class,
+                () -> RoiAlign.roiAlign(1, 8, 8, 8, 1, 2, 2, 0f, 2, false)).getMessage());
+    }
+
+    /**
      * An unknown field's message lists the operator's fields, and only those: quick=1 belongs to
      * the benchmark's shapes files, whose reader takes it out (BenchCommandTest), not to a conv2d.
      */

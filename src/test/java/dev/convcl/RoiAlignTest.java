@@ -206,7 +206,7 @@ class RoiAlignTest {
         String[][] cases = {
             {"op=roi_align n=1 c=2 h=3 w=4 rois=0 ph=7 pw=7", "rois=0 must be at least 1"},
             {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=0 pw=7", "ph=0 must be at least 1"},
-            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 scale=0", "scale=0.0 (spatial_scale) must be finite and positive"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 scale=0", "scale=0 (spatial_scale) must be finite and positive"},
             {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 scale=NaN", "scale=NaN (spatial_scale) must be finite"},
             {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 gamma=0.5", "apply to deform_roi_pool only, not roi_align"},
             {"op=ps_roi_align n=1 c=6 h=3 w=4 rois=1 ph=2 pw=2", "c=6 must be a multiple of ph*pw=4 for ps_roi_align"},

@@ -197,7 +197,7 @@ final class BenchCommand extends CliCommand {
                     + "itself (op=roi_align ...), so give one or the other");
         }
         List<BenchSuite.Problem> selected = BenchSuite.select(BenchSuite.load(shapes == null ? null
-                : new FileArg("shapes file", "--shapes", shapes), roi ? BenchSuite.BUNDLED_ROI : BenchSuite.BUNDLED),
+                : file("shapes file", "--shapes", shapes), roi ? BenchSuite.BUNDLED_ROI : BenchSuite.BUNDLED),
                 quick, pattern);
         List<BenchSuite.Problem> problems = selected.stream().filter(p -> p.roi() == null).toList();
         List<BenchSuite.Problem> roiProblems = selected.stream().filter(p -> p.roi() != null).toList();
@@ -208,7 +208,7 @@ final class BenchCommand extends CliCommand {
                     + "time RoI lines without --batch");
         }
         for (BenchSuite.Problem p : roiProblems) {
-            String why = ProblemData.imageProblem(p.roi());
+            String why = ProblemData.imageProblem(p.roi(), p.typed("scale"));
             if (why != null) { // found now, not after the lines before it were timed
                 throw new IllegalArgumentException(p.named() + ": " + why);
             }
@@ -525,13 +525,15 @@ final class BenchCommand extends CliCommand {
                 extra.put("iters", iters);
                 extra.put("seconds", seconds);
                 String text = BenchReport.jsonOf(engine.deviceName(), extra, fields);
-                new FileArg("JSON report", "--json", json).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
-                err().println("bench: wrote " + json);
+                FileArg file = file("JSON report", "--json", json);
+                file.write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
+                err().println("bench: wrote " + file.text());
             }
             if (csv != null) {
                 String text = BenchReport.csvOf(fields);
-                new FileArg("CSV report", "--csv", csv).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
-                err().println("bench: wrote " + csv);
+                FileArg file = file("CSV report", "--csv", csv);
+                file.write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
+                err().println("bench: wrote " + file.text());
             }
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }
@@ -597,15 +599,19 @@ final class BenchCommand extends CliCommand {
         for (String text : inputShapes) {
             int eq = ModelFiles.nameEnd(text, inputNames);
             String name = eq > 0 ? text.substring(0, eq) : "";
-            typed.put(name, text);
+            String before = typed.put(name, text);
             if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape",
-                    text)) != null) {
-                throw new IllegalArgumentException("--input-shape gives " + (name.isEmpty() ? "the input" : "'" + name + "'")
-                        + " twice");
+                    text)) != null) { // both values, as typed: which one was meant is the user's to say
+                throw new IllegalArgumentException("--input-shape " + before + " and --input-shape " + text + " both give "
+                        + (name.isEmpty() ? "the input (no NAME=)" : "input '" + name + "'") + "; give each input once");
             }
         }
         if (given.containsKey("") && given.size() > 1) {
-            throw new IllegalArgumentException("--input-shape: name every input (NAME=N,C,H,W) when giving several");
+            String unnamed = typed.get("");
+            String named = typed.entrySet().stream().filter(e -> !e.getKey().isEmpty()).findFirst().orElseThrow()
+                    .getValue();
+            throw new IllegalArgumentException("--input-shape " + unnamed + " names no input, beside --input-shape "
+                    + named + ": name every input (NAME=N,C,H,W) when giving several");
         }
         checkReports();
         Graph g;
@@ -685,8 +691,9 @@ final class BenchCommand extends CliCommand {
                 extra.put("peers", peerFields);
                 List<Map<String, Object>> fields = BenchModel.fields(rows, peerRows);
                 String text = BenchReport.jsonOf(engine.deviceName(), extra, fields);
-                new FileArg("JSON report", "--json", json).write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
-                err().println("bench: wrote " + json);
+                FileArg file = file("JSON report", "--json", json);
+                file.write(o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
+                err().println("bench: wrote " + file.text());
             }
             return failed == 0 ? 0 : Main.EXIT_FAILED_CHECK;
         }
@@ -732,13 +739,13 @@ final class BenchCommand extends CliCommand {
     private List<FileArg> reports() {
         List<FileArg> files = new ArrayList<>();
         if (json != null) {
-            files.add(new FileArg("JSON report", "--json", json));
+            files.add(file("JSON report", "--json", json));
         }
         if (csv != null) {
-            files.add(new FileArg("CSV report", "--csv", csv));
+            files.add(file("CSV report", "--csv", csv));
         }
         if (plot != null) {
-            files.add(new FileArg("plot", "--plot", plot));
+            files.add(file("plot", "--plot", plot));
         }
         return files;
     }
@@ -880,7 +887,7 @@ final class BenchCommand extends CliCommand {
         // not measured on RoI lines
         roiRows.forEach(r -> fields.add(withOthersCores(r.fields(), Double.NaN)));
         if (json != null) {
-            FileArg file = new FileArg("JSON report", "--json", json);
+            FileArg file = file("JSON report", "--json", json);
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("date", Instant.now().toString());
             extra.put("warmup", warmup);
@@ -903,12 +910,13 @@ final class BenchCommand extends CliCommand {
             extra.put("batch_scaling", batchScaling);
             String text = BenchReport.jsonOf(deviceName, extra, fields);
             file.write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
-            err().println("bench: wrote " + json);
+            err().println("bench: wrote " + file.text());
         }
         if (csv != null) {
             String text = BenchReport.csvOf(fields);
-            new FileArg("CSV report", "--csv", csv).write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
-            err().println("bench: wrote " + csv);
+            FileArg file = file("CSV report", "--csv", csv);
+            file.write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+            err().println("bench: wrote " + file.text());
         }
         if (plot != null && !rows.isEmpty()) {
             String svg = BenchReport.svg("convcl bench: GFLOP/s, higher is better",
@@ -916,8 +924,9 @@ final class BenchCommand extends CliCommand {
                             + describeTiming() + "; bias on every problem"), rows);
             String name = plot.getFileName().toString().toLowerCase(Locale.ROOT);
             String text = name.endsWith(".html") || name.endsWith(".htm") ? BenchReport.html(svg) : svg;
-            new FileArg("plot", "--plot", plot).write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
-            err().println("bench: wrote " + plot);
+            FileArg file = file("plot", "--plot", plot);
+            file.write(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+            err().println("bench: wrote " + file.text());
         }
     }
 }

@@ -58,16 +58,36 @@ public final class BenchSuite {
      * @param source where the line is, as errors name it: {@code shapes file s.txt (--shapes)} or
      *               {@code bundled suite /bench/shapes.txt}; null for a problem made in code
      * @param line   the line's number in {@code source}, from 1; 0 for a problem made in code
+     * @param text   the line as written (without its comment), for messages that name a field as
+     *               typed ({@link #typed}); null for a problem made in code
      */
-    record Problem(String name, Operation op, boolean quick, String source, int line) {
+    record Problem(String name, Operation op, boolean quick, String source, int line, String text) {
         /** A problem made in code, read from no file. */
         Problem(String name, Operation op, boolean quick) {
-            this(name, op, quick, null, 0);
+            this(name, op, quick, null, 0, null);
         }
 
         /** This problem with {@code name} and {@code op} instead, from the same line (e.g. at another batch size). */
         Problem with(String name, Operation op) {
-            return new Problem(name, op, quick, source, line);
+            return new Problem(name, op, quick, source, line, text);
+        }
+
+        /**
+         * The value of the field {@code key} (any case) as the line gives it, e.g. {@code 1e-40}
+         * for {@code scale=1e-40}, which the operator holds as {@code 1.0E-40}; null when the line
+         * has no such field or the problem was made in code.
+         */
+        String typed(String key) {
+            if (text == null) {
+                return null;
+            }
+            for (String field : text.strip().split("\\s+")) {
+                int eq = field.indexOf('=');
+                if (eq > 0 && field.substring(0, eq).equalsIgnoreCase(key)) {
+                    return field.substring(eq + 1);
+                }
+            }
+            return null;
         }
 
         /**
@@ -190,7 +210,7 @@ public final class BenchSuite {
                 default -> throw new IllegalArgumentException("quick='" + v + "' must be 0 or 1 (or false or true)");
             };
         }
-        return new Problem(name, problem(rest.toString()), quick != null && quick, source, number);
+        return new Problem(name, problem(rest.toString()), quick != null && quick, source, number, line);
     }
 
     /**

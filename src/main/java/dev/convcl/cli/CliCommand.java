@@ -23,6 +23,9 @@ abstract class CliCommand implements Callable<Integer> {
     CommandSpec spec;
 
     private String deviceSource;
+    /** The device of the last {@link #device} call as the user wrote it, and what it was read as. */
+    private String deviceTyped;
+    private DeviceChoice deviceChosen;
 
     @Option(names = "--debug", description = "Show stack traces and DEBUG logs.")
     boolean debug;
@@ -45,14 +48,30 @@ abstract class CliCommand implements Callable<Integer> {
      */
     DeviceChoice device(DeviceChoice given) {
         deviceSource = null;
+        deviceTyped = null;
         // every command asks for its device first: the engine's other settings are read here too,
         // so that a typo is one line before any progress line, on every device
         AutoTune.checkSettings();
         if (spec.commandLine().getParseResult().hasMatchedOption("--device")) {
+            deviceTyped = typed("--device", given);
+            deviceChosen = given;
             return given;
         }
         Optional<Setting> setting = Setting.of(DeviceChoice.PROPERTY, DeviceChoice.ENVIRONMENT);
         return setting.isPresent() ? parseDefault(setting.get()) : given;
+    }
+
+    /**
+     * The device {@code choice} as the user wrote it ({@code --device}, {@code -Dconvcl.device} or
+     * {@code $CONVCL_DEVICE}, blanks around it dropped) when it is the one the last {@link #device}
+     * call returned: {@code opencl:01}, which reads as {@code opencl:1}. {@link Main} names it so in
+     * the line that reports a device that could not be opened.
+     *
+     * @param choice the device that could not be opened
+     * @return the text, or null when {@code choice} is another device or the option's default
+     */
+    String deviceTyped(DeviceChoice choice) {
+        return deviceTyped != null && choice.equals(deviceChosen) ? deviceTyped : null;
     }
 
     /**
@@ -75,6 +94,8 @@ abstract class CliCommand implements Callable<Integer> {
             throw new IllegalArgumentException(e.getMessage() + " (from " + setting.source() + "; --device overrides it)");
         }
         deviceSource = setting.source();
+        deviceTyped = setting.value().strip();
+        deviceChosen = choice;
         return choice;
     }
 
@@ -88,15 +109,37 @@ abstract class CliCommand implements Callable<Integer> {
      * @param parsed its value, for when no text is known
      */
     String typed(String option, Object parsed) {
+        String text = original(option);
+        if (text != null) {
+            return text.strip();
+        }
+        OptionSpec o = spec.findOption(option);
+        return o != null && o.defaultValue() != null ? o.defaultValue() : String.valueOf(parsed);
+    }
+
+    /** The last value of {@code option} as typed, blanks and all; null when it was not given. */
+    private String original(String option) {
         CommandLine.ParseResult result = spec.commandLine().getParseResult();
         if (result != null && result.hasMatchedOption(option)) {
             List<String> texts = result.matchedOption(option).originalStringValues();
             if (!texts.isEmpty()) {
-                return texts.get(texts.size() - 1).strip();
+                return texts.get(texts.size() - 1);
             }
         }
-        OptionSpec o = spec.findOption(option);
-        return o != null && o.defaultValue() != null ? o.defaultValue() : String.valueOf(parsed);
+        return null;
+    }
+
+    /**
+     * The file of a path option, named in messages as the user typed it ({@code o/}, which
+     * {@link java.nio.file.Path} holds as {@code o}).
+     *
+     * @param role what the file is to the command, e.g. {@code JSON report}
+     * @param flag the option, e.g. {@code --json}
+     * @param path its value
+     */
+    FileArg file(String role, String flag, java.nio.file.Path path) {
+        String text = original(flag);
+        return text == null ? new FileArg(role, flag, path) : new FileArg(role, flag, path, text);
     }
 
     PrintWriter out() {

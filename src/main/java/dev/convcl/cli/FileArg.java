@@ -18,8 +18,25 @@ import java.util.List;
  * @param role what the file is to the command, in words
  * @param flag the option that named it, e.g. {@code --input}
  * @param path the path as given
+ * @param text the path as the user typed it, for messages: {@link Path} drops a trailing '/'
+ *             ({@code o/} is {@code o}), which names a folder
  */
-record FileArg(String role, String flag, Path path) {
+record FileArg(String role, String flag, Path path, String text) {
+
+    /** A file named in code or by a setting, its text the path's. */
+    FileArg(String role, String flag, Path path) {
+        this(role, flag, path, path.toString());
+    }
+
+    /** The file the user typed as {@code text}, named so in every message. */
+    static FileArg typed(String role, String flag, String text) {
+        return new FileArg(role, flag, Path.of(text), text);
+    }
+
+    /** Whether the text ends with a folder separator: it names a folder, never a file ({@code o/}). */
+    private boolean namesFolder() {
+        return text.endsWith("/") || text.endsWith(java.io.File.separator);
+    }
 
     /** Reads a file's content; may throw what reading throws. */
     @FunctionalInterface
@@ -43,6 +60,9 @@ record FileArg(String role, String flag, Path path) {
         if (Files.isDirectory(path)) {
             throw error("is a folder; " + flag + " takes a file");
         }
+        if (namesFolder()) { // read as the file without the '/' otherwise
+            throw error("ends with '/', which names a folder; " + flag + " takes a file");
+        }
         try {
             return reader.read(path);
         } catch (Npy.NpyFormatException e) {
@@ -57,6 +77,9 @@ record FileArg(String role, String flag, Path path) {
         String problem = AtomicFiles.writeProblem(path);
         if (problem != null) {
             throw error(problem);
+        }
+        if (namesFolder()) { // written as the file without the '/' otherwise: o/ wrote a file o
+            throw error("ends with '/', which names a folder; a file name is needed");
         }
     }
 
@@ -134,10 +157,10 @@ record FileArg(String role, String flag, Path path) {
         }
     }
 
-    /** The role, path and flag: {@code input x.npy (--input)}. */
+    /** The role, path as typed and flag: {@code input x.npy (--input)}. */
     @Override
     public String toString() {
-        return role + " " + (path.toString().isEmpty() ? "''" : path) + " (" + flag + ")";
+        return role + " " + (text.isEmpty() ? "''" : text) + " (" + flag + ")";
     }
 
     /** What went wrong, in words, without the path (the caller names the file). */

@@ -50,16 +50,32 @@ record FmaLimit(double gflops, String source) {
     private static final Pattern RATE = Pattern.compile("^\\s*([0-9]+(?:\\.[0-9]+)?) GFLOP/s");
 
     /**
-     * What {@code --fma-limit VALUE} asks for: a positive figure, or null for {@value #MEASURE}.
+     * What {@code bench --fma-limit VALUE} asks for: a figure ({@link #figure}'s check), or null for
+     * {@value #MEASURE}.
      *
-     * @throws IllegalArgumentException naming the value and the rule
+     * @throws IllegalArgumentException naming the value as typed and the rule
      */
     static Double parse(String value) {
+        return parse(value, true);
+    }
+
+    /**
+     * What {@code peak --fma-limit VALUE} gives: a figure, checked as {@code bench} checks one, so
+     * that a bad value gets the same line from both (only {@code bench} adds {@value #MEASURE}).
+     *
+     * @throws IllegalArgumentException naming the value as typed and the rule
+     */
+    static double figure(String value) {
+        return parse(value, false);
+    }
+
+    /** The one check of both commands: a figure of at least {@link #MIN_GFLOPS}, or {@value #MEASURE} where taken. */
+    private static Double parse(String value, boolean measure) {
         String v = value.strip();
-        if (v.equalsIgnoreCase(MEASURE)) {
+        if (measure && v.equalsIgnoreCase(MEASURE)) {
             return null;
         }
-        String rule = RULE + " or '" + MEASURE + "'";
+        String rule = RULE + (measure ? " or '" + MEASURE + "'" : "");
         double g;
         try {
             g = RealArg.parse(v, false);
@@ -68,8 +84,8 @@ record FmaLimit(double gflops, String source) {
         } catch (IllegalArgumentException e) {
             g = Double.NaN;
         }
-        if (!(g >= MIN_GFLOPS && Double.isFinite(g))) {
-            throw new IllegalArgumentException("--fma-limit '" + value + "' must be " + rule);
+        if (!(g >= MIN_GFLOPS && Double.isFinite(g))) {   // as typed, as the other options' rules: 0, not 0.0
+            throw new IllegalArgumentException("--fma-limit " + (v.isEmpty() ? "''" : v) + " must be " + rule);
         }
         return g;
     }

@@ -174,10 +174,15 @@ public final class Main implements Runnable {
                 return report(err, who + ": " + outOfMemory(oom, Runtime.getRuntime().maxMemory()), e, debug,
                         EXIT_OUT_OF_MEMORY);
             }
-            if (e instanceof DeviceUnavailableException && cmd.getCommand() instanceof CliCommand c
-                    && c.deviceSource() != null) { // a device the environment asked for could not be opened
-                return report(err, who + ": " + e.getMessage() + " (from " + c.deviceSource() + "; --device overrides it)",
-                        e, debug, EXIT_USAGE);
+            if (e instanceof DeviceUnavailableException d && cmd.getCommand() instanceof CliCommand c) {
+                // the device as typed (opencl:01, not opencl:1) and, when the environment asked for
+                // it, which setting did
+                String asked = c.deviceTyped(d.choice());
+                if (asked != null || c.deviceSource() != null) {
+                    return report(err, who + ": device " + (asked != null ? asked : d.choice()) + " asked for, but "
+                            + d.reason() + (c.deviceSource() == null ? ""
+                                    : " (from " + c.deviceSource() + "; --device overrides it)"), e, debug, EXIT_USAGE);
+                }
             }
             if (e instanceof IllegalArgumentException || e instanceof ConvclException) {
                 return report(err, who + ": " + e.getMessage(), e, debug, EXIT_USAGE);

@@ -59,7 +59,9 @@ final class ModelFiles {
         }
 
         FileArg file(String role) {
-            return new FileArg(role + (name == null ? "" : " '" + name + "'"), flag, path);
+            // the path as typed, after NAME= (o/, which the Path holds as o)
+            return new FileArg(role + (name == null ? "" : " '" + name + "'"), flag, path,
+                    name == null ? text : text.substring(name.length() + 1));
         }
     }
 

@@ -106,7 +106,7 @@ final class ModelRun {
                 e.getValue().file("output").write(stream -> Npy.write(stream, y));
             }
             for (Map.Entry<String, ModelFiles.Named> e : byOutput.entrySet()) {
-                out.printf(Locale.ROOT, "%s: output '%s' %s float32%n", e.getValue().path(), e.getKey(),
+                out.printf(Locale.ROOT, "%s: output '%s' %s float32%n", e.getValue().file("output").text(), e.getKey(),
                         Arrays.toString(results.get(e.getKey()).shape()));
             }
             out.printf(Locale.ROOT, "%s: %s on %s%s, %.3f ms (first run, after the graph was compiled%s)%n",

@@ -32,15 +32,16 @@ final class PeakCommand extends CliCommand {
     @Option(names = "--fma-limit", paramLabel = "GFLOPS",
             description = "The fp32 FMA rate a plain C loop reaches on this machine's CPU (bench/fma_limit.c "
                     + "prints it), at least 0.001 (1 MFLOP/s); the CPU figures are then also shown as shares of it.")
-    Double fmaLimit;
+    String fmaLimitText;
+
+    /** {@code --fma-limit}'s figure, or null when not given. */
+    private Double fmaLimit;
 
     @Override
     public Integer call() {
         device = device(device);
-        if (fmaLimit != null && !(fmaLimit >= FmaLimit.MIN_GFLOPS && Double.isFinite(fmaLimit))) {
-            throw new IllegalArgumentException("--fma-limit " + typed("--fma-limit", fmaLimit) + " must be "
-                    + FmaLimit.RULE);
-        }
+        // text, checked by bench's own check, so that a bad value gets bench's line
+        fmaLimit = fmaLimitText == null ? null : FmaLimit.figure(fmaLimitText);
         PeakCache cache = PeakCache.standard();
         try (Engine engine = Engine.create(device)) {
             Optional<OpenClContext> ctx = openClContext(engine);

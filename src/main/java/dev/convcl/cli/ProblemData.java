@@ -90,15 +90,18 @@ final class ProblemData {
      * Why bench cannot draw RoIs for {@code op} ({@link #random}): they are drawn in image
      * coordinates, {@code h / scale} by {@code w / scale} pixels, which a float must hold; null
      * when it can. {@code run --op} takes the user's own RoIs and has no such bound.
+     *
+     * @param scaleTyped the scale as the line gives it ({@code 1e-40}), for the message; null for
+     *                   the operator's own ({@code 1.0E-40})
      */
-    static String imageProblem(RoiAlign op) {
+    static String imageProblem(RoiAlign op, String scaleTyped) {
         double side = Math.max(op.h(), op.w()) / (double) op.spatialScale();
         if (side <= Float.MAX_VALUE) {
             return null;
         }
         return String.format(java.util.Locale.ROOT, "its scale, %s, puts the image at %.3g pixels a side (%d / scale); bench "
                 + "draws its RoIs in image coordinates, which a float holds up to %.3g: give a scale of at least %.3g",
-                Float.toString(op.spatialScale()), side, Math.max(op.h(), op.w()), (double) Float.MAX_VALUE,
+                scaleTyped != null ? scaleTyped : Float.toString(op.spatialScale()), side, Math.max(op.h(), op.w()), (double) Float.MAX_VALUE,
                 Math.nextUp(Math.max(op.h(), op.w()) / (double) Float.MAX_VALUE));
     }
 

@@ -20,10 +20,13 @@ import java.util.Locale;
  * RoI file ({@code [0, 5]}) writes an empty output {@code [0, C_out, PH, PW]} without running.
  */
 final class RoiRun {
-    /** The flags of one call, as {@link RunCommand} parsed them ({@code spatialScaleTyped}: the scale as typed). */
-    record Flags(RoiAlign.Kind kind, Path input, Path rois, Path offset, Path mask, int[] outputSize,
-                 float spatialScale, String spatialScaleTyped, Integer samplingRatio, boolean aligned, Float gamma, DeviceChoice device,
-                 Path out) {
+    /**
+     * The flags of one call, as {@link RunCommand} parsed them ({@code outputSizeTyped},
+     * {@code spatialScaleTyped}: those flags as typed); the files as typed, null for one not given.
+     */
+    record Flags(RoiAlign.Kind kind, FileArg input, FileArg rois, FileArg offset, FileArg mask, int[] outputSize,
+                 String outputSizeTyped, float spatialScale, String spatialScaleTyped, Integer samplingRatio, boolean aligned, Float gamma, DeviceChoice device,
+                 FileArg out) {
     }
 
     private RoiRun() {
@@ -34,6 +37,10 @@ final class RoiRun {
         if (f.outputSize() == null) {
             throw new IllegalArgumentException(op + " needs --output-size PH,PW");
         }
+        if (f.rois() == null) {
+            throw new IllegalArgumentException(op + " needs --rois R.npy (regions [K, 5], rows (batch_index, x1, y1, "
+                    + "x2, y2))");
+        }
         if (f.aligned() && f.kind() != RoiAlign.Kind.ROI_ALIGN) {
             throw new IllegalArgumentException("--aligned is for --op roi_align only (" + f.kind().token()
                     + " always shifts by -0.5)");
@@ -41,12 +48,12 @@ final class RoiRun {
         if (f.kind() != RoiAlign.Kind.DEFORM_ROI_POOL && (f.offset() != null || f.mask() != null || f.gamma() != null)) {
             throw new IllegalArgumentException("--offset, --mask and --gamma are for --op deform_roi_pool only");
         }
-        FileArg out = new FileArg("output", "--out", f.out());
+        FileArg out = f.out();
         out.checkWritable();
-        FileArg inFile = new FileArg("input", "--input", f.input());
-        FileArg roisFile = new FileArg("rois", "--rois", f.rois());
-        FileArg offsetFile = f.offset() == null ? null : new FileArg("offset", "--offset", f.offset());
-        FileArg maskFile = f.mask() == null ? null : new FileArg("mask", "--mask", f.mask());
+        FileArg inFile = f.input();
+        FileArg roisFile = f.rois();
+        FileArg offsetFile = f.offset();
+        FileArg maskFile = f.mask();
         HostTensor x = inFile.read(Npy::read);
         if (x.rank() != 4) {
             throw inFile.error("has shape " + Arrays.toString(x.shape()) + "; expected [N, C, H, W]");
@@ -64,7 +71,7 @@ final class RoiRun {
         if (roiShape[0] == 0) {
             int[] shape = {0, spec.outC(), ph, pw};
             out.write(stream -> stream.write(Npy.header(shape)));
-            stdout.printf(Locale.ROOT, "%s: %s float32 (no RoIs: nothing to run)%n", f.out(), Arrays.toString(shape));
+            stdout.printf(Locale.ROOT, "%s: %s float32 (no RoIs: nothing to run)%n", out.text(), Arrays.toString(shape));
             return 0;
         }
         HostTensor r = roisFile.read(Npy::read);
@@ -94,7 +101,7 @@ final class RoiRun {
             double wallMs = (System.nanoTime() - t0) / 1e6;
             out.write(stream -> Npy.write(stream, y));
             double kernelMs = plan.lastKernelMillis();
-            stdout.printf(Locale.ROOT, "%s: %s float32 = %s on %s (%s), %.3f ms%s%n", f.out(), Arrays.toString(y.shape()),
+            stdout.printf(Locale.ROOT, "%s: %s float32 = %s on %s (%s), %.3f ms%s%n", out.text(), Arrays.toString(y.shape()),
                     spec, plan.deviceName(), plan.algorithm(), wallMs,
                     Double.isNaN(kernelMs) ? "" : String.format(Locale.ROOT, " (kernel %.3f ms)", kernelMs));
         }
@@ -115,6 +122,17 @@ final class RoiRun {
             for (String[] src : sources) {
                 if (msg.startsWith(src[0])) {
                     msg = src[1] + msg.substring(src[0].length());
+                    break;
+                }
+            }
+            // a tensor beyond 32-bit indexing: its bins are --output-size's (the rest are the files')
+            for (String tensor : new String[] {"output", "offset"}) {
+                if (msg.startsWith(tensor + " would have ")) {
+                    long channels = tensor.equals("offset") ? 2 : f.kind() == RoiAlign.Kind.PS_ROI_ALIGN
+                            ? x.dim(1) / ((long) ph * pw) : x.dim(1);
+                    msg = "--output-size " + f.outputSizeTyped() + ": the " + tensor + " [" + k + ", " + channels
+                            + ", " + ph + ", " + pw + "]" + msg.substring(tensor.length())
+                            + "; give a smaller --output-size";
                     break;
                 }
             }

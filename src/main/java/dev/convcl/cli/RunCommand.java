@@ -207,9 +207,13 @@ final class RunCommand extends CliCommand {
             if (gamma != null && op == Op.DEFORM_ROI_POOL && !Float.isFinite(gamma)) {
                 throw new IllegalArgumentException("--gamma " + typed("--gamma", gamma) + " must be a finite number");
             }
-            return RoiRun.run(new RoiRun.Flags(op.roiKind(), input, rois, offset, mask, outputSize == null ? null
-                    : new int[] {outputSize.h(), outputSize.w()}, spatialScale, typed("--spatial-scale", spatialScale),
-                    samplingRatio, aligned, gamma, device, outFile), out());
+            return RoiRun.run(new RoiRun.Flags(op.roiKind(), FileArg.typed("input", "--input", inputs.get(0)),
+                    rois == null ? null : file("rois", "--rois", rois),
+                    offset == null ? null : file("offset", "--offset", offset),
+                    mask == null ? null : file("mask", "--mask", mask), outputSize == null ? null
+                    : new int[] {outputSize.h(), outputSize.w()}, typed("--output-size", outputSize), spatialScale,
+                    typed("--spatial-scale", spatialScale),
+                    samplingRatio, aligned, gamma, device, FileArg.typed("output", "--out", outs.get(0))), out());
         }
         if (weight == null) {
             throw new IllegalArgumentException("--op " + op.token + " needs --weight");
@@ -225,13 +229,13 @@ final class RunCommand extends CliCommand {
             throw new IllegalArgumentException("--op deform2d needs --offset");
         }
         checkFlags();
-        FileArg out = new FileArg("output", "--out", outFile);
+        FileArg out = FileArg.typed("output", "--out", outs.get(0));
         out.checkWritable();
-        FileArg inFile = new FileArg("input", "--input", input);
-        FileArg weightFile = new FileArg("weight", "--weight", weight);
-        FileArg biasFile = bias == null ? null : new FileArg("bias", "--bias", bias);
-        FileArg offsetFile = offset == null ? null : new FileArg("offset", "--offset", offset);
-        FileArg maskFile = mask == null ? null : new FileArg("mask", "--mask", mask);
+        FileArg inFile = FileArg.typed("input", "--input", inputs.get(0));
+        FileArg weightFile = file("weight", "--weight", weight);
+        FileArg biasFile = bias == null ? null : file("bias", "--bias", bias);
+        FileArg offsetFile = offset == null ? null : file("offset", "--offset", offset);
+        FileArg maskFile = mask == null ? null : file("mask", "--mask", mask);
         HostTensor x = read(inFile, 4, "[N, C, H, W]");
         HostTensor w = read(weightFile, 4, "[K, C/groups, kh, kw]");
         HostTensor b = biasFile == null ? null : read(biasFile, 1, "[K]");
@@ -260,7 +264,7 @@ final class RunCommand extends CliCommand {
             double wallMs = (System.nanoTime() - t0) / 1e6;
             out.write(stream -> Npy.write(stream, y));
             double kernelMs = plan.lastKernelMillis();
-            out().printf(Locale.ROOT, "%s: %s float32 = %s on %s (%s), %.3f ms%s%n", outFile, Arrays.toString(y.shape()),
+            out().printf(Locale.ROOT, "%s: %s float32 = %s on %s (%s), %.3f ms%s%n", out.text(), Arrays.toString(y.shape()),
                     spec, plan.deviceName(), plan.algorithm(), wallMs,
                     Double.isNaN(kernelMs) ? "" : String.format(Locale.ROOT, " (kernel %.3f ms)", kernelMs));
         }

@@ -64,7 +64,7 @@ final class TuneCommand extends CliCommand {
         Pattern pattern = BenchSuite.filter(filter);
         // RoI lines (which bench times from the same file) have no tiles to tune: left out with a note
         BenchSuite.Convolutions chosen = BenchSuite.convolutions(BenchSuite.select(
-                BenchSuite.load(shapes == null ? null : new FileArg("shapes file", "--shapes", shapes)), quick, pattern),
+                BenchSuite.load(shapes == null ? null : file("shapes file", "--shapes", shapes)), quick, pattern),
                 "tune");
         List<Convolution> specs = chosen.convolutions().stream().map(s -> s.withBias(true)).toList();
         // Found out now rather than after minutes of timing; a folder made for that is removed
@@ -82,7 +82,7 @@ final class TuneCommand extends CliCommand {
         List<Path> created = dir == null
                 ? new FileArg("tuning folder", "the cache root's, from " + CacheDir.rootSource(), TuningTable.defaultDir())
                         .checkFolderWritable()
-                : new FileArg("tuning folder", "--dir", dir).checkFolderWritable();
+                : file("tuning folder", "--dir", dir).checkFolderWritable();
         Thread cleanup = new Thread(() -> FileArg.removeIfEmpty(created), "convcl-tune-cleanup");
         if (!created.isEmpty()) {
             Runtime.getRuntime().addShutdownHook(cleanup);

@@ -164,6 +164,40 @@ class BenchCommandTest {
     }
 
     /**
+     * A shapes file's float fields and post-ops are named as the line gives them, not as Java
+     * prints the floats read ({@code Infinity}, {@code -0.0}, {@code 1.0}), and a post-op's message
+     * names only the parameters it takes.
+     */
+    @Test
+    void aShapesFilesRulesNameTheValuesAsTyped() throws IOException {
+        String roi = "r op=roi_align n=1 c=4 h=9 w=9 rois=3 ph=2 pw=2 sr=2 ";
+        String conv = "c op=conv2d n=1 c=4 h=9 w=9 k=4 kh=3 kw=3 ";
+        String[][] cases = {
+            {roi + "scale=inf", "scale=inf (spatial_scale) must be finite and positive"},
+            {roi + "scale=-0", "scale=-0 (spatial_scale) must be finite and positive"},
+            {roi + "scale=0", "scale=0 (spatial_scale) must be finite and positive"},
+            {conv + "post=leaky_relu:inf", "post-op 'leaky_relu:inf': alpha inf must be finite"},
+            {conv + "post=clip:1:0", "post-op 'clip:1:0': minimum 1 is above its maximum 0"},
+        };
+        Path file = dir.resolve("typed.txt");
+        for (String[] c : cases) {
+            Files.writeString(file, "# one line\n" + c[0] + "\n");
+            Cli.assertUsageLine(Cli.run("bench", "--shapes", file.toString(), "--device", "cpu", "--no-peak"),
+                    "convcl bench: shapes file " + file + " (--shapes), line 2: " + c[1]);
+        }
+    }
+
+    /** A report named with a trailing '/' names a folder: refused as typed before any work (it wrote a file). */
+    @Test
+    void aReportWhoseNameEndsWithASlashIsRefusedAsTyped() throws IOException {
+        String json = dir + "/r.json/";
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes().toString(), "--device", "cpu", "--no-peak", "--json",
+                json), "convcl bench: JSON report " + json + " (--json): ends with '/', which names a folder; a file "
+                + "name is needed");
+        assertFalse(Files.exists(dir.resolve("r.json")));
+    }
+
+    /**
      * quick=1 is the shapes file's own field: its reader takes it out before the operator's parser
      * sees the line, so the line's problem is the same with or without it.
      */
@@ -233,7 +267,7 @@ class BenchCommandTest {
                 + "--fma-limit '1e400' is out of range for a number (at most about 1.8e308 in size); it must be a finite "
                 + "number of GFLOP/s, at least 0.001 (1 MFLOP/s) or 'measure'");
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--fma-limit", "0"),
-                "convcl bench: --fma-limit '0' must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s) or 'measure'");
+                "convcl bench: --fma-limit 0 must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s) or 'measure'");
         // --model's options without --model: the line names the ones given, no more
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--layers"),
                 "convcl bench: --layers is for --model");

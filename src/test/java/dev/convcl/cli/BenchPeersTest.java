@@ -255,7 +255,7 @@ class BenchPeersTest {
         // below 1 MFLOP/s: a typo, whose shares would run to hundreds of digits
         for (String bad : List.of("0", "-3", "fast", "NaN", "Infinity", "190f", "0x1p3", "1e-300", "0.0009")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FmaLimit.parse(bad));
-            assertEquals("--fma-limit '" + bad + "' must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s) or 'measure'",
+            assertEquals("--fma-limit " + bad + " must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s) or 'measure'",
                     e.getMessage());
         }
         // beyond a double's range: out of range, not Infinity or 0

@@ -140,7 +140,7 @@ class BenchRoiTest {
                 r op=roi_align n=1 c=4 h=9 w=9 rois=3 ph=2 pw=2 scale=1e-40 sr=2
                 """);
         Cli.Result r = Cli.run("bench", "--shapes", tiny.toString(), "--device", "cpu", "--iters", "1", "--seconds", "0.1");
-        Cli.assertUsageError(r, "convcl bench: shapes file " + tiny + " (--shapes), line 2: 'r': its scale, 1.0E-40, puts the "
+        Cli.assertUsageError(r, "convcl bench: shapes file " + tiny + " (--shapes), line 2: 'r': its scale, 1e-40, puts the "
                 + "image at 9.00e+40 pixels a side (9 / scale); bench draws its RoIs in image coordinates, which a float "
                 + "holds up to 3.40e+38: give a scale of at least 2.64e-38");
         assertTrue(!r.err().contains("[1/"), "nothing timed first: " + r);

@@ -193,7 +193,8 @@ class ErrorsTest {
      * Every option that takes a number with a fraction, of every command, refuses a value that is
      * not finite (NaN, an infinity, or a number beyond the type's range) before any work, in one line
      * that echoes the value as typed. A new such option joins the list here, with the arguments its
-     * command needs to reach the check.
+     * command needs to reach the check. ({@code --fma-limit}, of bench and peak, is text, checked by
+     * one check of its own: PeakAndVerifyTest.)
      */
     @Test
     void everyFractionalOptionRefusesValuesThatAreNotFiniteAsTyped() {
@@ -201,7 +202,6 @@ class ErrorsTest {
                 "bench --warmup-seconds", List.of("--device", "cpu"),
                 "bench --seconds", List.of("--device", "cpu"),
                 "bench --reference-mflop", List.of("--device", "cpu"),
-                "peak --fma-limit", List.of("--device", "cpu"),
                 "run --spatial-scale", List.of("--op", "roi_align", "--input", "x.npy", "--out", "y.npy"),
                 "run --gamma", List.of("--op", "deform_roi_pool", "--input", "x.npy", "--out", "y.npy")));
         List<String> found = new ArrayList<>();
@@ -227,6 +227,30 @@ class ErrorsTest {
                         : commandAndFlag[1] + " " + bad + " must be a finite"), r.toString());
             }
         }
+    }
+
+    /**
+     * One rule for every comma list of numbers, as for a number given alone: blanks around each
+     * number are ignored ({@code --batch 1, 8}, {@code --stride 2, 1}, {@code --input-shape
+     * a=1, 3,8,8}), a blank inside one is refused naming the value, and a message echoes the value
+     * as typed, blanks and all. (A new user found {@code --input-shape "a=1, 3,8,8"} taken; so is
+     * {@code --batch "1, 8"}, and refusing one but not the other would be two rules.)
+     */
+    @Test
+    void commaListsIgnoreBlanksAroundEachNumber() {
+        assertEquals(BenchBatches.parse("1,8"), BenchBatches.parse("1, 8"));
+        Cli.assertUsageLine(Cli.run("bench", "--batch", "1 8"), "convcl bench: --batch '1 8': '1 8' is not a whole number");
+        Cli.assertUsageLine(Cli.run("bench", "--batch", "1, 0"), "convcl bench: --batch '1, 0': 0 must be at least 1");
+        Cli.assertUsageLine(Cli.run("run", "--op", "conv2d", "--stride", "1, 0", "--input", "x.npy", "--weight", "w.npy",
+                "--out", "y.npy"), "convcl run: --stride 1, 0 must be at least 1 (on each axis)");
+        // read as 1,3,32,32 (checked against the model's fixed [2, 3, 48, 48]) and named as typed
+        String model = ModelCliTest.MODEL.toString();
+        Cli.assertUsageLine(Cli.run("bench", "--model", model, "--device", "cpu", "--input-shape", "1, 3,32,32"),
+                "convcl bench: --input-shape 1, 3,32,32: model resnet_tiny.onnx takes input 'input' of shape "
+                + "[2, 3, 48, 48] (dimension 0 is 1 where the model fixes 2)");
+        Cli.assertUsageLine(Cli.run("bench", "--model", model, "--device", "cpu", "--input-shape", "2,3,48,4 8"),
+                "convcl bench: --input-shape '2,3,48,4 8' must be comma-separated positive integers, N,C,H,W for an "
+                + "image input, e.g. 1,3,224,224");
     }
 
     @Test

@@ -53,6 +53,24 @@ class ModelCliTest {
         assertTrue(Math.sqrt(num / den) < 1e-4, "relative L2 " + Math.sqrt(num / den));
     }
 
+    /** An output file is named as typed, after its NAME= too; one that ends with '/' names a folder (it wrote a file). */
+    @Test
+    void outputFilesAreNamedAsTyped() {
+        String q = dir + "/q/";
+        Cli.assertUsageLine(Cli.run("run", "--model", MODEL.toString(), "--input", INPUT.toString(), "--out", q,
+                "--device", "cpu"), "convcl run: output " + q + " (--out): ends with '/', which names a folder; a file "
+                + "name is needed");
+        Cli.assertUsageLine(Cli.run("run", "--model", MODEL.toString(), "--input", INPUT.toString(), "--out",
+                "output=" + q, "--device", "cpu"), "convcl run: output 'output' " + q + " (--out): ends with '/', "
+                + "which names a folder; a file name is needed");
+        assertFalse(Files.exists(dir.resolve("q")));
+        String y = dir + "//y.npy";
+        Cli.Result r = Cli.run("run", "--model", MODEL.toString(), "--input", INPUT.toString(), "--out", y, "--device",
+                "cpu");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().startsWith(y + ": output 'output' [2, 10] float32"), r.toString());
+    }
+
     /** An operator's flag beside --model is refused, also one with a default value (--padding, --spatial-scale). */
     @Test
     void operatorFlagsBesideAModelAreRefused() {

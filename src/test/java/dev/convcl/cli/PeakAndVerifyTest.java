@@ -55,6 +55,28 @@ class PeakAndVerifyTest {
         assertCachedAsSaid(r, PrivateCacheDir.root().resolve("peak"), 1);
     }
 
+    /**
+     * peak and bench refuse a bad --fma-limit with one check, in the same words, the value as
+     * typed: peak's option was a number, whose parse error read differently ("Invalid value for
+     * option '--fma-limit': 'X' is not a number"). Only bench takes 'measure', and says so.
+     */
+    @Test
+    void peakAndBenchRefuseABadFmaLimitAlike() {
+        for (String bad : List.of("X", "0", "-0.50", "NaN", "inf", "190f", "1e400", "1e-400", "0.0009", " ")) {
+            Cli.Result peak = Cli.run("peak", "--device", "cpu", "--fma-limit", bad);
+            Cli.Result bench = Cli.run("bench", "--device", "cpu", "--fma-limit", bad);
+            Cli.assertErrorLine(peak, Main.EXIT_USAGE);
+            Cli.assertErrorLine(bench, Main.EXIT_USAGE);
+            assertTrue(bench.err().strip().endsWith(" or 'measure'"), bench.toString());
+            assertEquals(bench.err().strip().replace("convcl bench: ", "convcl peak: ").replace(" or 'measure'", ""),
+                    peak.err().strip(), bad);
+        }
+        Cli.assertUsageLine(Cli.run("peak", "--device", "cpu", "--fma-limit", "X"),
+                "convcl peak: --fma-limit X must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s)");
+        Cli.assertUsageLine(Cli.run("peak", "--device", "cpu", "--fma-limit", " "),
+                "convcl peak: --fma-limit '' must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s)");
+    }
+
     @Test
     void aBadFmaLimitIsRefusedBeforeMeasuring() {
         // echoed as typed: 0, not 0.0
@@ -63,12 +85,13 @@ class PeakAndVerifyTest {
                     "convcl peak: --fma-limit " + bad + " must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s)");
         }
         // beyond a double's range: out of range, not Infinity
-        Cli.assertUsageLine(Cli.run("peak", "--device", "cpu", "--fma-limit", "1e400"), "convcl peak: Invalid value for "
-                + "option '--fma-limit': '1e400' is out of range for a number (at most about 1.8e308 in size) (see "
-                + "'convcl peak --help')");
+        Cli.assertUsageLine(Cli.run("peak", "--device", "cpu", "--fma-limit", "1e400"), "convcl peak: --fma-limit "
+                + "'1e400' is out of range for a number (at most about 1.8e308 in size); it must be a finite number of "
+                + "GFLOP/s, at least 0.001 (1 MFLOP/s)");
         Cli.assertUsageError(Cli.run("peak", "--device", "cpu", "--fma-limit", "1e-400"),
                 "'1e-400' is too close to 0 for a number (at least about 4.9e-324 in size, or 0)");
-        Cli.assertUsageError(Cli.run("peak", "--device", "cpu", "--fma-limit", "190f"), "'190f' is not a number");
+        Cli.assertUsageLine(Cli.run("peak", "--device", "cpu", "--fma-limit", "190f"),
+                "convcl peak: --fma-limit 190f must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s)");
         Cli.assertUsageLine(Cli.run("verify", "--device", "cpu", "--count", "-00"),
                 "convcl verify: --count -00 must be at least 1");
     }

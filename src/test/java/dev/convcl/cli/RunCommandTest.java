@@ -393,6 +393,56 @@ class RunCommandTest {
                 typedBlank.toString());
     }
 
+    /**
+     * A device that cannot be opened is named as it was written, on the command line or in the
+     * setting: {@code opencl:099} was echoed as {@code opencl:99}, the index it reads as. No
+     * machine has OpenCL device 99; the reason (no such device, or no OpenCL) is the engine's.
+     */
+    @Test
+    void aDeviceThatCannotBeOpenedIsNamedAsTyped() throws Exception {
+        List<String> cmd = with(validConv2d(), "--device", "OpenCL:099");
+        Cli.Result typed = Cli.run(cmd.toArray(String[]::new));
+        Cli.assertErrorLine(typed, Main.EXIT_USAGE);
+        assertTrue(typed.err().startsWith("convcl run: device OpenCL:099 asked for, but "), typed.toString());
+        List<String> noDevice = new ArrayList<>(cmd);
+        noDevice.remove(cmd.indexOf("--device") + 1);
+        noDevice.remove("--device");
+        dev.convcl.testing.SystemProperties.run(dev.convcl.DeviceChoice.PROPERTY, " opencl:099 ", () -> {
+            Cli.Result set = Cli.run(noDevice.toArray(String[]::new));
+            Cli.assertErrorLine(set, Main.EXIT_USAGE);
+            assertTrue(set.err().startsWith("convcl run: device opencl:099 asked for, but ")
+                    && set.err().strip().endsWith(" (from -Dconvcl.device; --device overrides it)"), set.toString());
+        });
+    }
+
+    /**
+     * Files are named as typed: {@code --out o/} was echoed as {@code o} (a Path drops the '/'),
+     * and written as a file {@code o}. A name that ends with '/' names a folder, and is refused as
+     * one before any work; a name that works is echoed as typed too ({@code d//y.npy}).
+     */
+    @Test
+    void filesAreNamedAsTypedAndATrailingSlashIsAFolder() throws IOException {
+        List<String> cmd = validConv2d();
+        String o = dir + "/o/";
+        Cli.assertUsageLine(Cli.run(with(cmd, "--out", o).toArray(String[]::new)),
+                "convcl run: output " + o + " (--out): ends with '/', which names a folder; a file name is needed");
+        assertFalse(Files.exists(dir.resolve("o")), "no file o written for o/");
+        Files.createDirectory(dir.resolve("sub"));
+        Cli.assertUsageLine(Cli.run(with(cmd, "--out", dir + "/sub/").toArray(String[]::new)),
+                "convcl run: output " + dir + "/sub/ (--out): is a folder; a file name is needed");
+        String x = cmd.get(cmd.indexOf("--input") + 1);
+        Cli.assertUsageLine(Cli.run(with(cmd, "--input", x + "/").toArray(String[]::new)),
+                "convcl run: input " + x + "/ (--input): ends with '/', which names a folder; --input takes a file");
+        String w = cmd.get(cmd.indexOf("--weight") + 1);
+        Cli.assertUsageLine(Cli.run(with(cmd, "--weight", w + "/").toArray(String[]::new)),
+                "convcl run: weight " + w + "/ (--weight): ends with '/', which names a folder; --weight takes a file");
+        String y = dir + "//y2.npy";
+        Cli.Result r = Cli.run(with(cmd, "--out", y).toArray(String[]::new));
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().startsWith(y + ": [1, 2, 6, 6] float32 = "), r.toString());
+        assertTrue(Files.isRegularFile(dir.resolve("y2.npy")), r.toString());
+    }
+
     private static dev.convcl.testing.ForkedJvm.Result forked(List<String> jvmOptions, List<String> args,
                                                            String variable) {
         List<String> options = new ArrayList<>(List.of("-Xmx512m", "--add-modules", "jdk.incubator.vector"));

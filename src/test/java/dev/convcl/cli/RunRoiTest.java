@@ -138,8 +138,16 @@ class RunRoiTest {
                 + "1.4e-45 in size, or 0)");
         assertFailsWith(with(align, "--spatial-scale", "0.0625f"), "'0.0625f' is not a number");
         assertFailsWith(with(align, "--output-size", "0,2"), "--output-size height 0 must be at least 1");
+        // an output beyond 32-bit indexing names the flag that sized it, as typed (it named none)
+        int k = cases.get(0).op().rois();
+        assertFailsWith(with(align, "--output-size", "099999"), "convcl run: --output-size 099999: the output [" + k
+                + ", 2, 99999, 99999] would have " + (long) k * 2 * 99999 * 99999 + " elements, more than the 2^31-1 "
+                + "that 32-bit indexing allows; give a smaller --output-size");
         assertFailsWith(with(align, "--gamma", "0.5"), "--offset, --mask and --gamma are for --op deform_roi_pool only");
         assertFailsWith(with(align, "--output-size", null), "--op roi_align needs --output-size PH,PW");
+        // it was an internal error (a NullPointerException)
+        assertFailsWith(with(align, "--rois", null), "convcl run: --op roi_align needs --rois R.npy (regions [K, 5], "
+                + "rows (batch_index, x1, y1, x2, y2))");
         // a convolution's options on an RoI operator are refused, not ignored
         for (String[] flag : new String[][] {{"--groups", "2"}, {"--stride", "3"}, {"--padding", "2"}, {"--dilation", "2"},
             {"--padding", "0"}}) {

@@ -155,6 +155,21 @@ class OnnxCliNamesTest {
         assertArrayEquals(new int[] {3, 3, 8, 8}, g.outputs().get("y").shape());
     }
 
+    /** A shape given twice for one input names both values as typed (it named the input alone). */
+    @Test
+    void anInputShapeGivenTwiceNamesBothValues() throws IOException {
+        Path m = twoAdd();
+        usageLine(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "a=1,3,8,8",
+                "--input-shape", "b=1,3,8,8", "--input-shape", "a=02,3,8,8"), "convcl bench: --input-shape a=1,3,8,8 "
+                + "and --input-shape a=02,3,8,8 both give input 'a'; give each input once");
+        usageLine(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "1,3,8,8",
+                "--input-shape", "2,3,8,8"), "convcl bench: --input-shape 1,3,8,8 and --input-shape 2,3,8,8 both give "
+                + "the input (no NAME=); give each input once");
+        usageLine(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "a=1,3,8,8",
+                "--input-shape", "1,3,8,8"), "convcl bench: --input-shape 1,3,8,8 names no input, beside --input-shape "
+                + "a=1,3,8,8: name every input (NAME=N,C,H,W) when giving several");
+    }
+
     @Test
     void inputShapeRefusalsEchoTheValueAsTyped() throws IOException {
         Path m = twoAdd();
