@@ -1,6 +1,7 @@
 package dev.convcl;
 
 import dev.convcl.text.Decimal;
+import dev.convcl.text.FieldException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -266,7 +267,7 @@ final class OneLine {
 
     static void positive(String field, int v) {
         if (v < 1) {
-            throw new IllegalArgumentException(field + "=" + v + " must be at least 1");
+            throw new FieldException(field, null, v, "must be at least 1");
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.convcl;
 
 import dev.convcl.text.AdaptiveSamplingException;
+import dev.convcl.text.FieldException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -136,7 +137,7 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
         OneLine.positive("ph", outH);
         OneLine.positive("pw", outW);
         if (!(spatialScale > 0) || !Float.isFinite(spatialScale)) {
-            throw new IllegalArgumentException("scale=" + spatialScale + " (spatial_scale) must be finite and positive");
+            throw new FieldException("scale", "spatial_scale", spatialScale, "must be finite and positive");
         }
         if (aligned && kind != Kind.ROI_ALIGN) {
             throw new IllegalArgumentException("aligned=1 applies to roi_align only (" + kind.token()
@@ -148,20 +149,20 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
         }
         if (kind == Kind.DEFORM_ROI_POOL) {
             if (samplingRatio < 0) {
-                throw new IllegalArgumentException("sr=" + samplingRatio + " (sampling_ratio) must be 0 (adaptive) "
-                        + "or positive for deform_roi_pool");
+                throw new FieldException("sr", "sampling_ratio", samplingRatio, "must be 0 (adaptive) or positive for "
+                        + "deform_roi_pool");
             }
             if (!Float.isFinite(gamma)) {
-                throw new IllegalArgumentException("gamma=" + gamma + " must be finite");
+                throw new FieldException("gamma", null, gamma, "must be finite");
             }
         }
         if (samplingRatio > MAX_SAMPLING_RATIO) {
-            throw new IllegalArgumentException("sr=" + samplingRatio + " (sampling_ratio) must be at most "
-                    + MAX_SAMPLING_RATIO + ": a bin's grid of sr x sr samples must stay below 2^31");
+            throw new FieldException("sr", "sampling_ratio", samplingRatio, "must be at most " + MAX_SAMPLING_RATIO
+                    + ": a bin's grid of samples, the ratio squared, must stay below 2^31");
         }
         long bins = (long) outH * outW;
         if (kind == Kind.PS_ROI_ALIGN && c % bins != 0) {
-            throw new IllegalArgumentException("c=" + c + " must be a multiple of ph*pw=" + bins
+            throw new FieldException("c", null, c, "must be a multiple of ph*pw=" + bins
                     + " for ps_roi_align (c = c_out * ph * pw)");
         }
         OneLine.fits("input", n, c, h, w);

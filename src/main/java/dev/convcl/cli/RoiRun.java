@@ -9,6 +9,7 @@ import dev.convcl.Plan;
 import dev.convcl.RoiAlign;
 import dev.convcl.Tensor;
 import dev.convcl.text.AdaptiveSamplingException;
+import dev.convcl.text.FieldException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -20,10 +21,14 @@ import java.util.Locale;
  * RoI file ({@code [0, 5]}) writes an empty output {@code [0, C_out, PH, PW]} without running.
  */
 final class RoiRun {
-    /** The flags of one call, as {@link RunCommand} parsed them ({@code spatialScaleTyped}: the scale as typed). */
+    /**
+     * The flags of one call, as {@link RunCommand} parsed them, and as typed where a message names
+     * them ({@code outputSizeTyped}, {@code spatialScaleTyped}, {@code samplingRatioTyped}; the last
+     * null when {@code --sampling-ratio} was not given).
+     */
     record Flags(RoiAlign.Kind kind, Path input, Path rois, Path offset, Path mask, int[] outputSize,
-                 float spatialScale, String spatialScaleTyped, Integer samplingRatio, boolean aligned, Float gamma, DeviceChoice device,
-                 Path out) {
+                 String outputSizeTyped, float spatialScale, String spatialScaleTyped, Integer samplingRatio,
+                 String samplingRatioTyped, boolean aligned, Float gamma, DeviceChoice device, Path out) {
     }
 
     private RoiRun() {
@@ -106,19 +111,18 @@ final class RoiRun {
             return new RoiAlign(f.kind(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), k, ph, pw, f.spatialScale(), sr,
                     f.aligned(), gamma, f.offset() != null, f.mask() != null, dev.convcl.DataType.F32,
                     dev.convcl.Direction.FORWARD);
-        } catch (IllegalArgumentException e) {
-            // the descriptor's message starts with its field; name the flag or file it came from
-            String msg = e.getMessage();
-            String[][] sources = {{"scale=", "--spatial-scale "}, {"sr=", "--sampling-ratio "},
-                {"ph=", "--output-size height "}, {"pw=", "--output-size width "}, {"gamma=", "--gamma "},
-                {"c=", "the channels of --input, c="}, {"n=", "the batch of --input, n="}};
-            for (String[] src : sources) {
-                if (msg.startsWith(src[0])) {
-                    msg = src[1] + msg.substring(src[0].length());
-                    break;
-                }
-            }
-            throw new IllegalArgumentException(msg);
+        } catch (FieldException e) {
+            // the descriptor names the field it refuses; say which flag or file gave it
+            String named = switch (e.field()) {
+                case "ph" -> "--output-size " + f.outputSizeTyped() + ": height " + e.value();
+                case "pw" -> "--output-size " + f.outputSizeTyped() + ": width " + e.value();
+                case "sr" -> "--sampling-ratio " + (f.samplingRatioTyped() != null ? f.samplingRatioTyped() : e.value());
+                case "c" -> "the channels of --input, c=" + e.value();
+                // the others cannot come from here: RunCommand refuses a bad --spatial-scale or --gamma
+                // first, Npy an --input with an empty dimension, and there is at least one RoI
+                default -> null;
+            };
+            throw named == null ? e : new IllegalArgumentException(e.message(named), e);
         }
     }
 }

@@ -208,8 +208,9 @@ final class RunCommand extends CliCommand {
                 throw new IllegalArgumentException("--gamma " + typed("--gamma", gamma) + " must be a finite number");
             }
             return RoiRun.run(new RoiRun.Flags(op.roiKind(), input, rois, offset, mask, outputSize == null ? null
-                    : new int[] {outputSize.h(), outputSize.w()}, spatialScale, typed("--spatial-scale", spatialScale),
-                    samplingRatio, aligned, gamma, device, outFile), out());
+                    : new int[] {outputSize.h(), outputSize.w()}, typed("--output-size", outputSize), spatialScale,
+                    typed("--spatial-scale", spatialScale), samplingRatio, samplingRatio == null ? null
+                    : typed("--sampling-ratio", samplingRatio), aligned, gamma, device, outFile), out());
         }
         if (weight == null) {
             throw new IllegalArgumentException("--op " + op.token + " needs --weight");
