@@ -473,6 +473,15 @@ public final class Graph {
          */
         public Value roiAlign(String name, Value x, Value rois, int outH, int outW, float spatialScale,
                               int samplingRatio, boolean aligned) {
+            return roiAlign(name, x, rois, outH, outW, spatialScale, samplingRatio, aligned, false);
+        }
+
+        /**
+         * {@link #roiAlign(String, Value, Value, int, int, float, int, boolean)}; {@code onnx}: the
+         * node is an ONNX model's RoiAlign, whose run-time refusals name its attributes.
+         */
+        Value roiAlign(String name, Value x, Value rois, int outH, int outW, float spatialScale, int samplingRatio,
+                       boolean aligned, boolean onnx) {
             checkName("node", name);
             own(name, x);
             own(name, rois);
@@ -488,7 +497,7 @@ public final class Graph {
             } catch (IllegalArgumentException e) {
                 throw error(name, e.getMessage());
             }
-            return add(name, new Layer.Roi(outH, outW, spatialScale, op.samplingRatio(), aligned), List.of(x, rois),
+            return add(name, new Layer.Roi(outH, outW, spatialScale, op.samplingRatio(), aligned, onnx), List.of(x, rois),
                     new int[] {rois.dim(0), x.dim(1), outH, outW});
         }
 

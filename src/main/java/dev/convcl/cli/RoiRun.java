@@ -85,8 +85,9 @@ final class RoiRun {
         }
         try {
             spec.checkRois(r.array());
-        } catch (AdaptiveSamplingException e) { // the scale is a flag here: name it, as typed
-            throw roisFile.error(e.message("--spatial-scale " + f.spatialScaleTyped(), "--spatial-scale"));
+        } catch (AdaptiveSamplingException e) { // the scale and ratio are flags here: name them, as typed
+            throw roisFile.error(e.message("--spatial-scale " + f.spatialScaleTyped(), "--spatial-scale",
+                    "--sampling-ratio", false));
         } catch (IllegalArgumentException e) {
             throw roisFile.error(e.getMessage());
         }

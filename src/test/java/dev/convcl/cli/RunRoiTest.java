@@ -134,8 +134,8 @@ class RunRoiTest {
         Npy.write(dir.resolve("one.npy"), Tensor.of(new float[] {0, 0, 0, 2, 2}, 1, 5));
         assertFailsWith(with(with(with(align, "--rois", dir.resolve("one.npy").toString()), "--sampling-ratio", "0"),
                 "--spatial-scale", "99999999999"), "rois[0] = (0.0, 0.0, 0.0, 2.0, 2.0): adaptive sampling would take "
-                + "more than 2^63 samples a bin at --spatial-scale 99999999999; it must stay below 2^31 (give sr > 0, a "
-                + "smaller RoI or a smaller --spatial-scale)");
+                + "more than 2^63 samples a bin at --spatial-scale 99999999999; it must stay below 2^31 (give --sampling-ratio "
+                + "> 0, a smaller RoI or a smaller --spatial-scale)");
         // numbers echoed as typed (0, not 0.0), and a value a float cannot hold named as such
         String scale = " must be a finite positive number (image to input coordinates, e.g. 0.0625)";
         for (String bad : List.of("0", "-1", "-0.50", "NaN", "Infinity")) {
