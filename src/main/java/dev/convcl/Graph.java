@@ -3,6 +3,8 @@ package dev.convcl;
 import dev.convcl.graph.GraphIr;
 import dev.convcl.graph.Layer;
 import dev.convcl.graph.Node;
+import dev.convcl.onnx.InputShapeNeededException;
+import dev.convcl.onnx.OnnxGraph;
 import dev.convcl.onnx.OnnxImporter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,7 +63,9 @@ public final class Graph {
      * @throws ConvclException          with a one-line message when the file is not a readable model,
      *                                  breaks a rule of the format (a missing initializer, a cycle ...),
      *                                  or has nodes convcl cannot run (all of them listed, by op type and
-     *                                  node name), or an input has a symbolic dimension
+     *                                  node name), or an input has symbolic dimensions or no shape (the
+     *                                  message names the input, its symbolic dimensions and the
+     *                                  {@code fromOnnx} form that gives its shape)
      * @throws IllegalArgumentException when {@code model} is null
      */
     public static Graph fromOnnx(Path model) {
@@ -126,7 +130,27 @@ public final class Graph {
         if (model == null) {
             throw new IllegalArgumentException("the model path must not be null");
         }
-        return OnnxLoader.lower(OnnxImporter.read(model, options));
+        OnnxGraph imported;
+        try {
+            imported = OnnxImporter.read(model, options);
+        } catch (InputShapeNeededException e) {
+            // the importer says what is missing; the way to give it is this class's
+            throw e.withAdvice(e.inputs().size() == 1 ? "give its shape with Graph.fromOnnx(model, shape)"
+                    : "give its shape by name with Graph.fromOnnx(model, Map.of(" + javaString(e.input()) + ", shape))");
+        }
+        return OnnxLoader.lower(imported);
+    }
+
+    /** {@code name} as a Java string literal, for advice a user may copy. */
+    private static String javaString(String name) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : name.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                sb.append('\\');
+            }
+            sb.append(Character.isISOControl(c) ? '?' : c);
+        }
+        return sb.append('"').toString();
     }
 
     /**

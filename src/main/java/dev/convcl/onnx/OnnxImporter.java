@@ -23,13 +23,6 @@ import java.util.Map;
  * lists them with their attributes.
  */
 public final class OnnxImporter {
-    /**
-     * How a refusal for an input without a fixed shape ends: names the public way to give one
-     * ({@code Graph.fromOnnx(model, shape)}); the CLI puts its own option in its place.
-     */
-    public static final String GIVE_INPUT_SHAPE = "give the input's shape with Graph.fromOnnx(model, shape), or by name "
-            + "with Graph.fromOnnx(model, Map.of(name, shape)) where the model has several inputs";
-
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OnnxImporter.class);
 
     private OnnxImporter() {
@@ -48,6 +41,8 @@ public final class OnnxImporter {
     /**
      * Reads a model file; external data is read relative to its folder.
      *
+     * @throws InputShapeNeededException when an input's shape is neither fixed by the model nor given
+     *                                    (its message gives no advice: the caller words it)
      * @throws OnnxModelException       when the model cannot be read or imported
      * @throws IllegalArgumentException when an option names an input the model does not have
      */
