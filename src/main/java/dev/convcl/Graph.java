@@ -104,13 +104,16 @@ public final class Graph {
      * {@code b} one too).
      *
      * @param model       the {@code .onnx} file
-     * @param inputShapes input name to shape
+     * @param inputShapes input name to shape; every key is an input's name, as the model declares it
+     *                    (the shape of a model's only input is given without a name with
+     *                    {@link #fromOnnx(Path, int...)})
      * @return the graph
      * @throws ConvclException          as {@link #fromOnnx(Path)}, and when the model's layers do not fit
      *                                  the shapes (naming the node)
      * @throws IllegalArgumentException when {@code model} or the map is null, a name in it is null or
-     *                                  not an input of the model (the message lists the model's
-     *                                  inputs in declared order), a shape is null or has a
+     *                                  not an input of the model, the empty name included (the
+     *                                  message lists the model's inputs in declared order), a shape
+     *                                  is null or has a
      *                                  dimension below 1 (the message names its input), or the
      *                                  shapes fill one symbolic dimension ({@code dim_param}) with two
      *                                  sizes

@@ -161,7 +161,7 @@ final class Lowering {
         // ones that only fill symbolic dimensions (a dynamic batch) leave the fixed output dimensions
         // meaningful, but a file may fix one that follows a symbolic input (a batch of 1): warned of.
         if (!overridesFixedDimension) {
-            checkDeclaredOutputs(g, outputs, options.inputShapes().isEmpty());
+            checkDeclaredOutputs(g, outputs, !options.givesShapes());
         }
         List<Node> ir = new ArrayList<>(work.size());
         for (Object o : work) {
@@ -230,9 +230,10 @@ final class Lowering {
             }
         }
         for (String name : options.inputShapes().keySet()) {
-            if (!name.isEmpty() && !runtime.contains(name)) {
-                throw new IllegalArgumentException("an input shape is given for '" + name + "', but " + source
-                        + " has no runtime input of that name; its inputs are " + runtime);
+            if (!runtime.contains(name)) {
+                throw new IllegalArgumentException("an input shape is given for " + (name.isEmpty() ? "the empty name "
+                        : "") + Problem.quote(name) + ", but " + source + " has no runtime input of that name; its "
+                        + "inputs are " + runtime);
             }
         }
         if (options.givesOnlyInput() && runtime.size() != 1) {

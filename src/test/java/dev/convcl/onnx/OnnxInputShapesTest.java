@@ -54,6 +54,20 @@ class OnnxInputShapesTest {
         assertEquals("an input shape is given for a null input name", refusal(m, nullName));
     }
 
+    /**
+     * The empty name is no input's, not "the only input" (that is {@link Graph#fromOnnx(Path, int...)}):
+     * refused like any other unknown name, listing the model's inputs.
+     */
+    @Test
+    void theEmptyNameIsRefusedNamingTheInputs() throws IOException {
+        Path one = new OnnxBuilder(13).symbolicInput("x", "batch", 3, 8, 8).node("Relu", "r", in("x"), out("y"))
+                .output("y").save(dir.resolve("one.onnx"));
+        assertEquals("an input shape is given for the empty name '', but one.onnx has no runtime input of that name; "
+                + "its inputs are [x]", refusal(one, Map.of("", new int[] {1, 3, 8, 8})));
+        assertEquals("an input shape is given for the empty name '', but ba.onnx has no runtime input of that name; "
+                + "its inputs are [b, a]", refusal(twoInputs(), Map.of("", new int[] {1, 3, 8, 8})));
+    }
+
     @Test
     void theModelsInputsAreListedInDeclaredOrder() throws IOException {
         Path m = twoInputs();
