@@ -1,10 +1,12 @@
 package dev.convcl;
 
 import dev.convcl.graph.GraphIr;
+import dev.convcl.graph.Layer;
 import dev.convcl.graph.MemoryPlan;
 import dev.convcl.graph.Passes;
 import dev.convcl.graph.Program;
 import dev.convcl.spi.Memory;
+import dev.convcl.text.AdaptiveSamplingException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -501,6 +503,11 @@ public final class CompiledGraph implements AutoCloseable {
             try {
                 p.execute(args.get(i));
                 cpuStepMillis[i] = onCpu ? (System.nanoTime() - t0) / 1e6 : Double.NaN;
+            } catch (AdaptiveSamplingException e) {
+                String name = program.steps().get(i).name();
+                throw new IllegalArgumentException("node '" + name + "': " + (fromOnnx(name)
+                        ? e.message("spatial_scale=" + e.spatialScale(), "spatial_scale", "sampling_ratio", true)
+                        : e.getMessage()), e);
             } catch (IllegalArgumentException e) {
                 // a value a kernel must not see (a RoI's batch index): refused before this step launches
                 throw new IllegalArgumentException("node '" + program.steps().get(i).name() + "': " + e.getMessage(), e);
@@ -510,6 +517,12 @@ public final class CompiledGraph implements AutoCloseable {
             engine.written(view); // written by the work queued above: a failed wait marks it lost
         }
         transfer(outputTensors, outputViews, false);
+    }
+
+    /** Whether node {@code name} is an ONNX model's RoiAlign, whose refusals name the model's attributes. */
+    private boolean fromOnnx(String name) {
+        return program.ir().nodes().stream().anyMatch(n -> n.name().equals(name) && n.layer() instanceof Layer.Roi r
+                && r.onnx());
     }
 
     /**

@@ -3,6 +3,8 @@ package dev.convcl;
 import dev.convcl.graph.GraphIr;
 import dev.convcl.graph.Layer;
 import dev.convcl.graph.Node;
+import dev.convcl.onnx.InputShapeNeededException;
+import dev.convcl.onnx.OnnxGraph;
 import dev.convcl.onnx.OnnxImporter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,7 +63,9 @@ public final class Graph {
      * @throws ConvclException          with a one-line message when the file is not a readable model,
      *                                  breaks a rule of the format (a missing initializer, a cycle ...),
      *                                  or has nodes convcl cannot run (all of them listed, by op type and
-     *                                  node name), or an input has a symbolic dimension
+     *                                  node name), or an input has symbolic dimensions or no shape (the
+     *                                  message names the input, its symbolic dimensions and the
+     *                                  {@code fromOnnx} form that gives its shape)
      * @throws IllegalArgumentException when {@code model} is null
      */
     public static Graph fromOnnx(Path model) {
@@ -100,13 +104,16 @@ public final class Graph {
      * {@code b} one too).
      *
      * @param model       the {@code .onnx} file
-     * @param inputShapes input name to shape
+     * @param inputShapes input name to shape; every key is an input's name, as the model declares it
+     *                    (the shape of a model's only input is given without a name with
+     *                    {@link #fromOnnx(Path, int...)})
      * @return the graph
      * @throws ConvclException          as {@link #fromOnnx(Path)}, and when the model's layers do not fit
      *                                  the shapes (naming the node)
      * @throws IllegalArgumentException when {@code model} or the map is null, a name in it is null or
-     *                                  not an input of the model (the message lists the model's
-     *                                  inputs in declared order), a shape is null or has a
+     *                                  not an input of the model, the empty name included (the
+     *                                  message lists the model's inputs in declared order), a shape
+     *                                  is null or has a
      *                                  dimension below 1 (the message names its input), or the
      *                                  shapes fill one symbolic dimension ({@code dim_param}) with two
      *                                  sizes
@@ -126,7 +133,27 @@ public final class Graph {
         if (model == null) {
             throw new IllegalArgumentException("the model path must not be null");
         }
-        return OnnxLoader.lower(OnnxImporter.read(model, options));
+        OnnxGraph imported;
+        try {
+            imported = OnnxImporter.read(model, options);
+        } catch (InputShapeNeededException e) {
+            // the importer says what is missing; the way to give it is this class's
+            throw e.withAdvice(e.inputs().size() == 1 ? "give its shape with Graph.fromOnnx(model, shape)"
+                    : "give its shape by name with Graph.fromOnnx(model, Map.of(" + javaString(e.input()) + ", shape))");
+        }
+        return OnnxLoader.lower(imported);
+    }
+
+    /** {@code name} as a Java string literal, for advice a user may copy. */
+    private static String javaString(String name) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : name.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                sb.append('\\');
+            }
+            sb.append(Character.isISOControl(c) ? '?' : c);
+        }
+        return sb.append('"').toString();
     }
 
     /**
@@ -473,6 +500,15 @@ public final class Graph {
          */
         public Value roiAlign(String name, Value x, Value rois, int outH, int outW, float spatialScale,
                               int samplingRatio, boolean aligned) {
+            return roiAlign(name, x, rois, outH, outW, spatialScale, samplingRatio, aligned, false);
+        }
+
+        /**
+         * {@link #roiAlign(String, Value, Value, int, int, float, int, boolean)}; {@code onnx}: the
+         * node is an ONNX model's RoiAlign, whose run-time refusals name its attributes.
+         */
+        Value roiAlign(String name, Value x, Value rois, int outH, int outW, float spatialScale, int samplingRatio,
+                       boolean aligned, boolean onnx) {
             checkName("node", name);
             own(name, x);
             own(name, rois);
@@ -488,7 +524,7 @@ public final class Graph {
             } catch (IllegalArgumentException e) {
                 throw error(name, e.getMessage());
             }
-            return add(name, new Layer.Roi(outH, outW, spatialScale, op.samplingRatio(), aligned), List.of(x, rois),
+            return add(name, new Layer.Roi(outH, outW, spatialScale, op.samplingRatio(), aligned, onnx), List.of(x, rois),
                     new int[] {rois.dim(0), x.dim(1), outH, outW});
         }
 

@@ -1,6 +1,7 @@
 package dev.convcl;
 
 import dev.convcl.text.Decimal;
+import dev.convcl.text.FieldException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -246,8 +247,7 @@ final class OneLine {
             for (long d : dims) {
                 exact = exact.multiply(java.math.BigInteger.valueOf(d));
             }
-            throw new IllegalArgumentException(tensor + " would have " + exact
-                    + " elements, more than the 2^31-1 that 32-bit indexing allows");
+            throw new dev.convcl.text.SizeException(tensor, exact);
         }
     }
 
@@ -266,7 +266,7 @@ final class OneLine {
 
     static void positive(String field, int v) {
         if (v < 1) {
-            throw new IllegalArgumentException(field + "=" + v + " must be at least 1");
+            throw new FieldException(field, null, v, "must be at least 1");
         }
     }
 }

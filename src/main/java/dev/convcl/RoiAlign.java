@@ -1,6 +1,7 @@
 package dev.convcl;
 
 import dev.convcl.text.AdaptiveSamplingException;
+import dev.convcl.text.FieldException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -146,18 +147,18 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
         }
         if (kind == Kind.DEFORM_ROI_POOL) {
             if (samplingRatio < 0) {
-                throw new IllegalArgumentException("sr=" + samplingRatio + " (sampling_ratio) must be 0 (adaptive) "
-                        + "or positive for deform_roi_pool");
+                throw new FieldException("sr", "sampling_ratio", samplingRatio, "must be 0 (adaptive) or positive for "
+                        + "deform_roi_pool");
             }
             checkGamma(gamma, Float.toString(gamma));
         }
         if (samplingRatio > MAX_SAMPLING_RATIO) {
-            throw new IllegalArgumentException("sr=" + samplingRatio + " (sampling_ratio) must be at most "
-                    + MAX_SAMPLING_RATIO + ": a bin's grid of sr x sr samples must stay below 2^31");
+            throw new FieldException("sr", "sampling_ratio", samplingRatio, "must be at most " + MAX_SAMPLING_RATIO
+                    + ": a bin's grid of samples, the ratio squared, must stay below 2^31");
         }
         long bins = (long) outH * outW;
         if (kind == Kind.PS_ROI_ALIGN && c % bins != 0) {
-            throw new IllegalArgumentException("c=" + c + " must be a multiple of ph*pw=" + bins
+            throw new FieldException("c", null, c, "must be a multiple of ph*pw=" + bins
                     + " for ps_roi_align (c = c_out * ph * pw)");
         }
         OneLine.fits("input", n, c, h, w);
@@ -398,14 +399,14 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
     /** {@code scale}'s rule, the value named by {@code text}. */
     private static void checkScale(float scale, String text) {
         if (!(scale > 0) || !Float.isFinite(scale)) {
-            throw new IllegalArgumentException("scale=" + text + " (spatial_scale) must be finite and positive");
+            throw new FieldException("scale", "spatial_scale", text, "must be finite and positive");
         }
     }
 
     /** {@code gamma}'s rule (deform_roi_pool), the value named by {@code text}. */
     private static void checkGamma(float gamma, String text) {
         if (!Float.isFinite(gamma)) {
-            throw new IllegalArgumentException("gamma=" + text + " must be finite");
+            throw new FieldException("gamma", null, text, "must be finite");
         }
     }
 }

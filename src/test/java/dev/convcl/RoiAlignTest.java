@@ -215,7 +215,8 @@ class RoiAlignTest {
                 "sr=-1 (sampling_ratio) must be 0 (adaptive) or positive for deform_roi_pool"},
             {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 gamma=Infinity", "gamma=Infinity must be finite"},
             {"op=roi_align n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 sr=46341",
-                "sr=46341 (sampling_ratio) must be at most 46340: a bin's grid of sr x sr samples must stay below 2^31"},
+                "sr=46341 (sampling_ratio) must be at most 46340: a bin's grid of samples, the ratio squared, must stay "
+                + "below 2^31"},
             {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 sr=2147483647", "sr=2147483647 (sampling_ratio) must be"
                 + " at most 46340"},
             {"op=roi_align n=1 c=65536 h=3 w=4 rois=65536 ph=2 pw=2", "output would have 17179869184 elements"},
@@ -230,5 +231,33 @@ class RoiAlignTest {
                         ? r.samplingRatio() : -1);
         assertTrue((long) RoiAlign.MAX_SAMPLING_RATIO * RoiAlign.MAX_SAMPLING_RATIO <= Integer.MAX_VALUE
                 && (long) (RoiAlign.MAX_SAMPLING_RATIO + 1) * (RoiAlign.MAX_SAMPLING_RATIO + 1) > Integer.MAX_VALUE);
+    }
+
+    /**
+     * A refused field is reported as such, its key and value apart from the rule, so that a caller
+     * (the command-line tool) names it its own way instead of editing the message.
+     */
+    @org.junit.jupiter.api.Test
+    void aRefusedFieldCarriesItsKeyValueAndRule() {
+        String[][] cases = {
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=0 pw=7", "ph", "0", "must be at least 1"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=7 pw=0", "pw", "0", "must be at least 1"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 scale=0", "scale", "0.0", "must be finite and positive"},
+            {"op=ps_roi_align n=1 c=6 h=3 w=4 rois=1 ph=2 pw=2", "c", "6",
+                "must be a multiple of ph*pw=4 for ps_roi_align (c = c_out * ph * pw)"},
+            {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 sr=-1", "sr", "-1",
+                "must be 0 (adaptive) or positive for deform_roi_pool"},
+            {"op=roi_align n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 sr=46341", "sr", "46341",
+                "must be at most 46340: a bin's grid of samples, the ratio squared, must stay below 2^31"},
+            {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 gamma=NaN", "gamma", "NaN", "must be finite"},
+        };
+        for (String[] c : cases) {
+            dev.convcl.text.FieldException e = assertThrows(dev.convcl.text.FieldException.class,
+                    () -> Operation.parse(c[0]), c[0]);
+            assertEquals(List.of(c[1], c[2], c[3]), List.of(e.field(), e.value(), e.rule()), c[0]);
+            assertTrue(e.getMessage().startsWith(c[1] + "=" + c[2] + " ") && e.getMessage().endsWith(" " + c[3]),
+                    e.getMessage());
+            assertEquals("--flag " + c[2] + " " + c[3], e.message("--flag " + c[2]));
+        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.convcl.cli;
 
-import dev.convcl.ConvclException;
 import dev.convcl.DeviceChoice;
 import dev.convcl.Engine;
 import dev.convcl.Graph;
@@ -8,7 +7,7 @@ import dev.convcl.HostTensor;
 import dev.convcl.Value;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.onnx.DeclaredInput;
-import dev.convcl.onnx.OnnxImporter;
+import dev.convcl.onnx.InputShapeNeededException;
 import dev.convcl.opencl.HostCaches;
 import dev.convcl.opencl.OpenClContext;
 import dev.convcl.spi.Internals;
@@ -584,6 +583,21 @@ final class BenchCommand extends CliCommand {
         return shapes;
     }
 
+    /**
+     * The form of an {@code --input-shape} value for an input declared {@code declared} (null: no
+     * shape): {@code N,C,H,W} for four dimensions (the option's own label), else {@code D0,D1,...}.
+     */
+    private static String shapeForm(List<String> declared) {
+        if (declared == null || declared.size() == 4) {
+            return "N,C,H,W";
+        }
+        List<String> d = new ArrayList<>();
+        for (int i = 0; i < declared.size(); i++) {
+            d.add("D" + i);
+        }
+        return String.join(",", d);
+    }
+
     /** {@code --model}: the network on the device and on the CPU path, a table, and the JSON report. */
     private int runModel() {
         List<String> notWith = suiteOptionsGiven(true);
@@ -617,12 +631,9 @@ final class BenchCommand extends CliCommand {
         Graph g;
         try {
             g = ModelFiles.load(model, shapesFor(declaration.get().inputs(), given, typed));
-        } catch (ConvclException e) {
-            String m = String.valueOf(e.getMessage());
-            if (m.contains(OnnxImporter.GIVE_INPUT_SHAPE)) {
-                throw new IllegalArgumentException(m.replace(OnnxImporter.GIVE_INPUT_SHAPE, "give it with --input-shape"), e);
-            }
-            throw e;
+        } catch (InputShapeNeededException e) { // what is missing, in the library's words of how to give it: ours
+            throw new IllegalArgumentException(e.problem() + "; give its shape with --input-shape "
+                    + (e.inputs().size() == 1 ? "" : e.input() + "=") + shapeForm(e.declared()), e);
         }
         Map<String, java.util.function.Supplier<BenchPeer>> available = peers == null ? Map.of() : BenchPeers.available();
         List<String> peerNames = peers == null ? List.of() : BenchPeers.parse(peers, BenchPeers.known(available));

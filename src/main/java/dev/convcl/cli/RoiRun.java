@@ -9,6 +9,8 @@ import dev.convcl.Plan;
 import dev.convcl.RoiAlign;
 import dev.convcl.Tensor;
 import dev.convcl.text.AdaptiveSamplingException;
+import dev.convcl.text.FieldException;
+import dev.convcl.text.SizeException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -21,12 +23,13 @@ import java.util.Locale;
  */
 final class RoiRun {
     /**
-     * The flags of one call, as {@link RunCommand} parsed them ({@code outputSizeTyped},
-     * {@code spatialScaleTyped}: those flags as typed); the files as typed, null for one not given.
+     * The flags of one call, as {@link RunCommand} parsed them, and as typed where a message names
+     * them ({@code outputSizeTyped}, {@code spatialScaleTyped}, {@code samplingRatioTyped}; the last
+     * null when {@code --sampling-ratio} was not given); the files as typed, null for one not given.
      */
     record Flags(RoiAlign.Kind kind, FileArg input, FileArg rois, FileArg offset, FileArg mask, int[] outputSize,
-                 String outputSizeTyped, float spatialScale, String spatialScaleTyped, Integer samplingRatio, boolean aligned, Float gamma, DeviceChoice device,
-                 FileArg out) {
+                 String outputSizeTyped, float spatialScale, String spatialScaleTyped, Integer samplingRatio,
+                 String samplingRatioTyped, boolean aligned, Float gamma, DeviceChoice device, FileArg out) {
     }
 
     private RoiRun() {
@@ -87,8 +90,9 @@ final class RoiRun {
         }
         try {
             spec.checkRois(r.array());
-        } catch (AdaptiveSamplingException e) { // the scale is a flag here: name it, as typed
-            throw roisFile.error(e.message("--spatial-scale " + f.spatialScaleTyped(), "--spatial-scale"));
+        } catch (AdaptiveSamplingException e) { // the scale and ratio are flags here: name them, as typed
+            throw roisFile.error(e.message("--spatial-scale " + f.spatialScaleTyped(), "--spatial-scale",
+                    "--sampling-ratio", false));
         } catch (IllegalArgumentException e) {
             throw roisFile.error(e.getMessage());
         }
@@ -113,30 +117,28 @@ final class RoiRun {
             return new RoiAlign(f.kind(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), k, ph, pw, f.spatialScale(), sr,
                     f.aligned(), gamma, f.offset() != null, f.mask() != null, dev.convcl.DataType.F32,
                     dev.convcl.Direction.FORWARD);
-        } catch (IllegalArgumentException e) {
-            // the descriptor's message starts with its field; name the flag or file it came from
-            String msg = e.getMessage();
-            String[][] sources = {{"scale=", "--spatial-scale "}, {"sr=", "--sampling-ratio "},
-                {"ph=", "--output-size height "}, {"pw=", "--output-size width "}, {"gamma=", "--gamma "},
-                {"c=", "the channels of --input, c="}, {"n=", "the batch of --input, n="}};
-            for (String[] src : sources) {
-                if (msg.startsWith(src[0])) {
-                    msg = src[1] + msg.substring(src[0].length());
-                    break;
-                }
-            }
+        } catch (FieldException e) {
+            // the descriptor names the field it refuses; say which flag or file gave it
+            String named = switch (e.field()) {
+                case "ph" -> "--output-size " + f.outputSizeTyped() + ": height " + e.value();
+                case "pw" -> "--output-size " + f.outputSizeTyped() + ": width " + e.value();
+                case "sr" -> "--sampling-ratio " + (f.samplingRatioTyped() != null ? f.samplingRatioTyped() : e.value());
+                case "c" -> "the channels of --input, c=" + e.value();
+                // the others cannot come from here: RunCommand refuses a bad --spatial-scale or --gamma
+                // first, Npy an --input with an empty dimension, and there is at least one RoI
+                default -> null;
+            };
+            throw named == null ? e : new IllegalArgumentException(e.message(named), e);
+        } catch (SizeException e) {
             // a tensor beyond 32-bit indexing: its bins are --output-size's (the rest are the files')
-            for (String tensor : new String[] {"output", "offset"}) {
-                if (msg.startsWith(tensor + " would have ")) {
-                    long channels = tensor.equals("offset") ? 2 : f.kind() == RoiAlign.Kind.PS_ROI_ALIGN
-                            ? x.dim(1) / ((long) ph * pw) : x.dim(1);
-                    msg = "--output-size " + f.outputSizeTyped() + ": the " + tensor + " [" + k + ", " + channels
-                            + ", " + ph + ", " + pw + "]" + msg.substring(tensor.length())
-                            + "; give a smaller --output-size";
-                    break;
-                }
+            if (!e.tensor().equals("output") && !e.tensor().equals("offset")) {
+                throw e;
             }
-            throw new IllegalArgumentException(msg);
+            long channels = e.tensor().equals("offset") ? 2 : f.kind() == RoiAlign.Kind.PS_ROI_ALIGN
+                    ? x.dim(1) / ((long) ph * pw) : x.dim(1);
+            throw new IllegalArgumentException("--output-size " + f.outputSizeTyped() + ": the " + e.tensor() + " ["
+                    + k + ", " + channels + ", " + ph + ", " + pw + "] would have " + e.elements() + " elements, "
+                    + SizeException.RULE + "; give a smaller --output-size", e);
         }
     }
 }

@@ -212,8 +212,9 @@ final class RunCommand extends CliCommand {
                     offset == null ? null : file("offset", "--offset", offset),
                     mask == null ? null : file("mask", "--mask", mask), outputSize == null ? null
                     : new int[] {outputSize.h(), outputSize.w()}, typed("--output-size", outputSize), spatialScale,
-                    typed("--spatial-scale", spatialScale),
-                    samplingRatio, aligned, gamma, device, FileArg.typed("output", "--out", outs.get(0))), out());
+                    typed("--spatial-scale", spatialScale), samplingRatio, samplingRatio == null ? null
+                    : typed("--sampling-ratio", samplingRatio), aligned, gamma, device,
+                    FileArg.typed("output", "--out", outs.get(0))), out());
         }
         if (weight == null) {
             throw new IllegalArgumentException("--op " + op.token + " needs --weight");

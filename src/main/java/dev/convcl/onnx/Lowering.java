@@ -161,7 +161,7 @@ final class Lowering {
         // ones that only fill symbolic dimensions (a dynamic batch) leave the fixed output dimensions
         // meaningful, but a file may fix one that follows a symbolic input (a batch of 1): warned of.
         if (!overridesFixedDimension) {
-            checkDeclaredOutputs(g, outputs, options.inputShapes().isEmpty());
+            checkDeclaredOutputs(g, outputs, !options.givesShapes());
         }
         List<Node> ir = new ArrayList<>(work.size());
         for (Object o : work) {
@@ -201,6 +201,24 @@ final class Lowering {
     // ---------------------------------------------------------------------------------------------
     // Inputs
 
+    /**
+     * The refusal of input {@code name} declared {@code sp}, given no shape: every symbolic
+     * dimension that no given shape fills ({@code filledSize}) is named.
+     */
+    private InputShapeNeededException symbolic(String name, TensorShapeProto sp, Map<String, Integer> filledSize,
+                                               Set<String> runtime) {
+        List<String> declared = new ArrayList<>();
+        List<Integer> open = new ArrayList<>();
+        for (int i = 0; i < sp.getDimCount(); i++) {
+            TensorShapeProto.Dimension d = sp.getDim(i);
+            declared.add(d.hasDimValue() ? Long.toString(d.getDimValue()) : d.hasDimParam() ? d.getDimParam() : "?");
+            if (!d.hasDimValue() && !(d.hasDimParam() && filledSize.containsKey(d.getDimParam()))) {
+                open.add(i);
+            }
+        }
+        return new InputShapeNeededException(source, name, declared, open, List.copyOf(runtime));
+    }
+
     /** Whether a given input shape changed a dimension the file declares as a number. */
     private boolean overridesFixedDimension;
 
@@ -212,9 +230,10 @@ final class Lowering {
             }
         }
         for (String name : options.inputShapes().keySet()) {
-            if (!name.isEmpty() && !runtime.contains(name)) {
-                throw new IllegalArgumentException("an input shape is given for '" + name + "', but " + source
-                        + " has no runtime input of that name; its inputs are " + runtime);
+            if (!runtime.contains(name)) {
+                throw new IllegalArgumentException("an input shape is given for " + (name.isEmpty() ? "the empty name "
+                        : "") + Problem.quote(name) + ", but " + source + " has no runtime input of that name; its "
+                        + "inputs are " + runtime);
             }
         }
         if (options.givesOnlyInput() && runtime.size() != 1) {
@@ -289,7 +308,7 @@ final class Lowering {
                 dims = given;
             } else {
                 if (!t.getTensorType().hasShape()) {
-                    throw new OnnxModelException(what + " has no shape; " + OnnxImporter.GIVE_INPUT_SHAPE);
+                    throw new InputShapeNeededException(source, v.getName(), null, List.of(), List.copyOf(runtime));
                 }
                 TensorShapeProto sp = t.getTensorType().getShape();
                 if (sp.getDimCount() > TensorReader.MAX_RANK) {
@@ -305,9 +324,7 @@ final class Lowering {
                         continue;
                     }
                     if (!d.hasDimValue()) {
-                        throw new OnnxModelException(what + " has a symbolic dimension " + i
-                                + (d.hasDimParam() ? " (" + Problem.quote(d.getDimParam()) + ")" : "")
-                                + "; " + OnnxImporter.GIVE_INPUT_SHAPE);
+                        throw symbolic(v.getName(), sp, filledSize, runtime);
                     }
                     long dv = d.getDimValue();
                     if (dv < 1 || dv > MAXI) {

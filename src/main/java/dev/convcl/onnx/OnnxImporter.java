@@ -23,13 +23,6 @@ import java.util.Map;
  * lists them with their attributes.
  */
 public final class OnnxImporter {
-    /**
-     * How a refusal for an input without a fixed shape ends: names the public way to give one
-     * ({@code Graph.fromOnnx(model, shape)}); the CLI puts its own option in its place.
-     */
-    public static final String GIVE_INPUT_SHAPE = "give the input's shape with Graph.fromOnnx(model, shape), or by name "
-            + "with Graph.fromOnnx(model, Map.of(name, shape)) where the model has several inputs";
-
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OnnxImporter.class);
 
     private OnnxImporter() {
@@ -48,6 +41,8 @@ public final class OnnxImporter {
     /**
      * Reads a model file; external data is read relative to its folder.
      *
+     * @throws InputShapeNeededException when an input's shape is neither fixed by the model nor given
+     *                                    (its message gives no advice: the caller words it)
      * @throws OnnxModelException       when the model cannot be read or imported
      * @throws IllegalArgumentException when an option names an input the model does not have
      */
@@ -118,23 +113,26 @@ public final class OnnxImporter {
     public static final class Options {
         /** The default cap on all constants together: 4 GiB. */
         public static final long DEFAULT_MAX_CONSTANT_BYTES = 4L << 30;
-        private static final String ONLY_INPUT = "";
 
         private final Map<String, int[]> inputShapes;
+        private final int[] onlyInput;
         private final long maxConstantBytes;
 
-        private Options(Map<String, int[]> inputShapes, long maxConstantBytes) {
+        private Options(Map<String, int[]> inputShapes, int[] onlyInput, long maxConstantBytes) {
             this.inputShapes = inputShapes;
+            this.onlyInput = onlyInput;
             this.maxConstantBytes = maxConstantBytes;
         }
 
         /** No input shapes given, constants capped at {@link #DEFAULT_MAX_CONSTANT_BYTES}. */
         public static Options defaults() {
-            return new Options(Collections.emptyMap(), DEFAULT_MAX_CONSTANT_BYTES);
+            return new Options(Collections.emptyMap(), null, DEFAULT_MAX_CONSTANT_BYTES);
         }
 
         /**
-         * The shape of input {@code name}, replacing the model's (which may be symbolic).
+         * The shape of input {@code name}, replacing the model's (which may be symbolic). Every name
+         * is an input's, the empty one too: the model's only input is given with
+         * {@link #withInputShape(int...)}.
          *
          * @throws IllegalArgumentException naming the input when the name or the shape is null, the
          *                                  shape has no dimension, a dimension is below 1, or it
@@ -144,18 +142,10 @@ public final class OnnxImporter {
             if (name == null) {
                 throw new IllegalArgumentException("an input shape is given for a null input name");
             }
-            String which = name.equals(ONLY_INPUT) ? "the input shape" : "the shape given for input " + Problem.quote(name);
-            if (dims == null) {
-                throw new IllegalArgumentException(which + " is null; give its dimensions, e.g. [1, 3, 224, 224]");
-            }
-            try {
-                Shape.of(dims);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(which + ": " + e.getMessage(), e);
-            }
+            int[] shape = checked("the shape given for input " + Problem.quote(name), dims);
             Map<String, int[]> m = new LinkedHashMap<>(inputShapes);
-            m.put(name, dims.clone());
-            return new Options(Collections.unmodifiableMap(m), maxConstantBytes);
+            m.put(name, shape);
+            return new Options(Collections.unmodifiableMap(m), onlyInput, maxConstantBytes);
         }
 
         /**
@@ -165,7 +155,19 @@ public final class OnnxImporter {
          *                                  is below 1, or it has more than 2^31-1 elements
          */
         public Options withInputShape(int... dims) {
-            return withInputShape(ONLY_INPUT, dims);
+            return new Options(inputShapes, checked("the input shape", dims), maxConstantBytes);
+        }
+
+        private static int[] checked(String which, int[] dims) {
+            if (dims == null) {
+                throw new IllegalArgumentException(which + " is null; give its dimensions, e.g. [1, 3, 224, 224]");
+            }
+            try {
+                Shape.of(dims);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(which + ": " + e.getMessage(), e);
+            }
+            return dims.clone();
         }
 
         /**
@@ -178,7 +180,7 @@ public final class OnnxImporter {
             if (bytes < 1) {
                 throw new IllegalArgumentException("maxConstantBytes=" + bytes + " must be positive");
             }
-            return new Options(inputShapes, bytes);
+            return new Options(inputShapes, onlyInput, bytes);
         }
 
         /** The cap on all constants together, in bytes. */
@@ -186,28 +188,36 @@ public final class OnnxImporter {
             return maxConstantBytes;
         }
 
-        /** The input shapes given, by name ({@code ""} for "the only input"). */
+        /** The input shapes given by name. */
         Map<String, int[]> inputShapes() {
             return inputShapes;
+        }
+
+        /** Whether any input shape is given, by name or for the only input. */
+        boolean givesShapes() {
+            return !inputShapes.isEmpty() || onlyInput != null;
         }
 
         /** The shape given for input {@code name} in a model with {@code inputCount} inputs, or null. */
         int[] shapeFor(String name, int inputCount) {
             int[] s = inputShapes.get(name);
             if (s == null && inputCount == 1) {
-                s = inputShapes.get(ONLY_INPUT);
+                s = onlyInput;
             }
             return s;
         }
 
         boolean givesOnlyInput() {
-            return inputShapes.containsKey(ONLY_INPUT);
+            return onlyInput != null;
         }
 
         @Override
         public String toString() {
             StringBuilder sb = new StringBuilder("Options[");
-            inputShapes.forEach((k, v) -> sb.append(k.isEmpty() ? "input" : k).append('=').append(Arrays.toString(v)).append(' '));
+            if (onlyInput != null) {
+                sb.append("input=").append(Arrays.toString(onlyInput)).append(' ');
+            }
+            inputShapes.forEach((k, v) -> sb.append(Problem.quote(k)).append('=').append(Arrays.toString(v)).append(' '));
             return sb.append("maxConstantBytes=").append(maxConstantBytes).append(']').toString();
         }
     }

@@ -79,16 +79,25 @@ class RunRoiTest {
     }
 
     private void assertFailsWith(List<String> cmd, String fragment) throws IOException {
+        String line = failure(cmd);
+        assertTrue(line.startsWith("convcl run: ") && line.contains(fragment), line + " should contain: " + fragment);
+    }
+
+    private void assertFailsWithLine(List<String> cmd, String expected) throws IOException {
+        assertEquals(expected, failure(cmd));
+    }
+
+    /** Runs {@code cmd}, which must fail with exit 2, one line on stderr and nothing written; returns the line. */
+    private String failure(List<String> cmd) throws IOException {
         Files.deleteIfExists(dir.resolve("y.npy"));
         long before = Cli.filesIn(dir);
         Cli.Result r = Cli.run(cmd.toArray(String[]::new));
         assertEquals(2, r.code(), r.toString());
         List<String> lines = r.err().lines().toList();
         assertEquals(1, lines.size(), r.err());
-        assertTrue(lines.get(0).startsWith("convcl run: ") && lines.get(0).contains(fragment),
-                lines.get(0) + " should contain: " + fragment);
         assertFalse(Files.exists(dir.resolve("y.npy")), "no output file after a failure");
         assertEquals(before, Cli.filesIn(dir), "no temporary file left behind");
+        return lines.get(0);
     }
 
     private static List<String> with(List<String> cmd, String option, String value) {
@@ -125,8 +134,8 @@ class RunRoiTest {
         Npy.write(dir.resolve("one.npy"), Tensor.of(new float[] {0, 0, 0, 2, 2}, 1, 5));
         assertFailsWith(with(with(with(align, "--rois", dir.resolve("one.npy").toString()), "--sampling-ratio", "0"),
                 "--spatial-scale", "99999999999"), "rois[0] = (0.0, 0.0, 0.0, 2.0, 2.0): adaptive sampling would take "
-                + "more than 2^63 samples a bin at --spatial-scale 99999999999; it must stay below 2^31 (give sr > 0, a "
-                + "smaller RoI or a smaller --spatial-scale)");
+                + "more than 2^63 samples a bin at --spatial-scale 99999999999; it must stay below 2^31 (give --sampling-ratio "
+                + "> 0, a smaller RoI or a smaller --spatial-scale)");
         // numbers echoed as typed (0, not 0.0), and a value a float cannot hold named as such
         String scale = " must be a finite positive number (image to input coordinates, e.g. 0.0625)";
         for (String bad : List.of("0", "-1", "-0.50", "NaN", "Infinity")) {
@@ -137,7 +146,6 @@ class RunRoiTest {
         assertFailsWith(with(align, "--spatial-scale", "1e-50"), "'1e-50' is too close to 0 for a number (at least about "
                 + "1.4e-45 in size, or 0)");
         assertFailsWith(with(align, "--spatial-scale", "0.0625f"), "'0.0625f' is not a number");
-        assertFailsWith(with(align, "--output-size", "0,2"), "--output-size height 0 must be at least 1");
         // an output beyond 32-bit indexing names the flag that sized it, as typed (it named none)
         int k = cases.get(0).op().rois();
         assertFailsWith(with(align, "--output-size", "099999"), "convcl run: --output-size 099999: the output [" + k
@@ -154,22 +162,43 @@ class RunRoiTest {
             assertFailsWith(with(align, flag[0], flag[1]), "--weight, --bias, --groups, --offset-groups, --stride, "
                     + "--padding and --dilation are for --op conv2d and deform2d only");
         }
-        // a fixed ratio whose sr x sr samples a bin would overflow the kernels' count: refused, not run for hours
-        assertFailsWith(with(align, "--sampling-ratio", "2147483647"),
-                "--sampling-ratio 2147483647 (sampling_ratio) must be at most 46340");
 
         List<String> ps = write(cases.get(2)); // ps_roi_align, c=8
-        assertFailsWith(with(ps, "--output-size", "3,3"), "the channels of --input, c=8 must be a multiple of ph*pw=9");
         assertFailsWith(with(ps, "--aligned", null), "--aligned is for --op roi_align only");
 
         List<String> deform = write(cases.get(6)); // deform_roi_pool with offset and mask
         assertFailsWith(with(deform, "--gamma", "NaN"), "convcl run: --gamma NaN must be a finite number");
         assertFailsWith(with(deform, "--gamma", "-inf"), "convcl run: --gamma -inf must be a finite number");
-        assertFailsWith(with(deform, "--sampling-ratio", "-1"),
-                "--sampling-ratio -1 (sampling_ratio) must be 0 (adaptive) or positive for deform_roi_pool");
         Npy.write(dir.resolve("bad-off.npy"), Tensor.zeros(cases.get(6).op().rois(), 2, 2, 1));
         assertFailsWith(with(deform, "--offset", dir.resolve("bad-off.npy").toString()), "(--offset): has shape");
         Npy.write(dir.resolve("bad-mask.npy"), Tensor.zeros(cases.get(6).op().rois(), 2, 2, 2));
         assertFailsWith(with(deform, "--mask", dir.resolve("bad-mask.npy").toString()), "(--mask): has shape");
+    }
+
+    /**
+     * Each rule of the RoI descriptor that a flag or file can break, named by that flag and its value
+     * as typed (the descriptor's own names, {@code ph=} or {@code sr=}, are the library's): the whole
+     * line, so that no word of the library's is left in it.
+     */
+    @Test
+    void descriptorRulesNameTheFlagAsTyped() throws IOException {
+        List<RoiProblems.Case> cases = RoiProblems.kernelCoverage();
+        List<String> align = write(cases.get(0));
+        assertFailsWithLine(with(align, "--output-size", "0,2"), "convcl run: --output-size 0,2: height 0 must be at least 1");
+        assertFailsWithLine(with(align, "--output-size", "2,00"), "convcl run: --output-size 2,00: width 0 must be at least 1");
+        assertFailsWithLine(with(align, "--output-size", "0"), "convcl run: --output-size 0: height 0 must be at least 1");
+        // a fixed ratio whose R x R samples a bin would overflow the kernels' count: refused, not run for hours
+        assertFailsWithLine(with(align, "--sampling-ratio", "046341"), "convcl run: --sampling-ratio 046341 must be at most "
+                + "46340: a bin's grid of samples, the ratio squared, must stay below 2^31");
+        assertFailsWithLine(with(align, "--sampling-ratio", "2147483647"), "convcl run: --sampling-ratio 2147483647 must be "
+                + "at most 46340: a bin's grid of samples, the ratio squared, must stay below 2^31");
+
+        List<String> ps = write(cases.get(2)); // ps_roi_align, c=8
+        assertFailsWithLine(with(ps, "--output-size", "3,3"), "convcl run: the channels of --input, c=8 must be a multiple of "
+                + "ph*pw=9 for ps_roi_align (c = c_out * ph * pw)");
+
+        List<String> deform = write(cases.get(6)); // deform_roi_pool with offset and mask
+        assertFailsWithLine(with(deform, "--sampling-ratio", "-01"), "convcl run: --sampling-ratio -01 must be 0 (adaptive) "
+                + "or positive for deform_roi_pool");
     }
 }

@@ -63,6 +63,23 @@ final class OnnxBuilder {
         return this;
     }
 
+    /** An input whose dimensions are sizes (a Number), dim_params (a String) or neither (null). */
+    OnnxBuilder inputDims(String name, Object... dims) {
+        TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+        for (Object d : dims) {
+            TensorShapeProto.Dimension.Builder b = TensorShapeProto.Dimension.newBuilder();
+            if (d instanceof Number n) {
+                b.setDimValue(n.longValue());
+            } else if (d instanceof String p) {
+                b.setDimParam(p);
+            }
+            s.addDim(b);
+        }
+        graph.addInput(ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(1).setShape(s))));
+        return this;
+    }
+
     OnnxBuilder output(String name) {
         graph.addOutput(ValueInfoProto.newBuilder().setName(name));
         return this;

@@ -180,4 +180,17 @@ class OnnxCliNamesTest {
                 "convcl bench: --input-shape 'a=2147483647,3,8,8' has 412316860224 elements, more than the 2^31-1 a "
                 + "tensor may have");
     }
+
+    /**
+     * bench --model: an input whose symbolic dimensions no --input-shape sizes is named, with the
+     * option to give it in the form it takes (the input's name first where the model has several).
+     */
+    @Test
+    void anInputGivenNoShapeIsNamedWithTheOption() throws IOException {
+        Path m = save(new OnnxBuilder(13).symbolicInput("a", "batch", 3, 8, 8).symbolicInput("b", "n", 8, 8)
+                .node("Add", "add", in("a", "b"), out("y")).output("y"), "two_sym.onnx");
+        usageLine(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "a=1,3,8,8"),
+                "convcl bench: two_sym.onnx: graph input 'b' has a symbolic dimension 0 ('n'); give its shape with "
+                + "--input-shape b=D0,D1,D2");
+    }
 }

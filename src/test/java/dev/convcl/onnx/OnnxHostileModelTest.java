@@ -272,8 +272,13 @@ class OnnxHostileModelTest {
     void symbolicInputNeedsAShape() {
         OnnxBuilder b = new OnnxBuilder(13).symbolicInput("x", "batch", 2, 4, 4).node("Relu", "r", in("x"), out("y"))
                 .output("y");
-        // The way to give it is named as a user reaches it: OnnxImporter is not exported.
-        fails(b::read, "graph input 'x'", "symbolic dimension 0 ('batch')", "Graph.fromOnnx(model, shape), or by name with Graph.fromOnnx(model, Map.of(name, shape))");
+        // What is missing, without advice: the way to give it is the caller's (Graph.fromOnnx, the CLI)
+        assertEquals("<bytes>: graph input 'x' has a symbolic dimension 0 ('batch')", fails(b::read));
+        InputShapeNeededException needed = assertThrows(InputShapeNeededException.class, b::read);
+        assertEquals(List.of("x", List.of("batch", "2", "4", "4"), List.of(0), List.of("x")),
+                List.of(needed.input(), needed.declared(), needed.symbolic(), needed.inputs()));
+        assertEquals("<bytes>: graph input 'x' has a symbolic dimension 0 ('batch'); give it here",
+                needed.withAdvice("give it here").getMessage());
         assertEquals(Shape.of(3, 2, 4, 4), b.read(OnnxImporter.Options.defaults().withInputShape(3, 2, 4, 4)).shape("y"));
         assertThrows(IllegalArgumentException.class,
                 () -> b.read(OnnxImporter.Options.defaults().withInputShape("nope", 1, 2, 4, 4)));

@@ -5,6 +5,7 @@ import static dev.convcl.onnx.OnnxBuilder.out;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.convcl.ConvclException;
 import dev.convcl.Graph;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -53,6 +54,20 @@ class OnnxInputShapesTest {
         assertEquals("an input shape is given for a null input name", refusal(m, nullName));
     }
 
+    /**
+     * The empty name is no input's, not "the only input" (that is {@link Graph#fromOnnx(Path, int...)}):
+     * refused like any other unknown name, listing the model's inputs.
+     */
+    @Test
+    void theEmptyNameIsRefusedNamingTheInputs() throws IOException {
+        Path one = new OnnxBuilder(13).symbolicInput("x", "batch", 3, 8, 8).node("Relu", "r", in("x"), out("y"))
+                .output("y").save(dir.resolve("one.onnx"));
+        assertEquals("an input shape is given for the empty name '', but one.onnx has no runtime input of that name; "
+                + "its inputs are [x]", refusal(one, Map.of("", new int[] {1, 3, 8, 8})));
+        assertEquals("an input shape is given for the empty name '', but ba.onnx has no runtime input of that name; "
+                + "its inputs are [b, a]", refusal(twoInputs(), Map.of("", new int[] {1, 3, 8, 8})));
+    }
+
     @Test
     void theModelsInputsAreListedInDeclaredOrder() throws IOException {
         Path m = twoInputs();
@@ -60,5 +75,25 @@ class OnnxInputShapesTest {
                 + "[b, a]", refusal(m, Map.of("c", new int[] {1, 3, 8, 8})));
         assertEquals("one input shape is given without a name, but ba.onnx has 2 runtime inputs [b, a]; name the input",
                 assertThrows(IllegalArgumentException.class, () -> Graph.fromOnnx(m, 1, 3, 8, 8)).getMessage());
+    }
+
+    /**
+     * An input given no shape whose dimensions are symbolic is refused naming every such dimension,
+     * and the way to give its shape is {@code Graph.fromOnnx}'s: the shape alone for a model of
+     * one input, by the input's name (a Java literal) for several.
+     */
+    @Test
+    void aSymbolicInputGivenNoShapeIsNamedWithTheWayToGiveIt() throws IOException {
+        Path one = new OnnxBuilder(13).inputDims("x", "batch", 3, null, "w").node("Relu", "r", in("x"), out("y"))
+                .output("y").save(dir.resolve("one.onnx"));
+        assertEquals("one.onnx: graph input 'x' has symbolic dimensions 0 ('batch'), 2 and 3 ('w'); give its shape with "
+                + "Graph.fromOnnx(model, shape)", assertThrows(ConvclException.class, () -> Graph.fromOnnx(one))
+                .getMessage());
+        // b's batch is given; a"q's n is not, and no shape given fills it
+        Path two = new OnnxBuilder(13).symbolicInput("b", "batch", 3, 8, 8).symbolicInput("a\"q", "n", 3, 8, 8)
+                .node("Add", "add", in("b", "a\"q"), out("y")).output("y").save(dir.resolve("two.onnx"));
+        assertEquals("two.onnx: graph input 'a\"q' has a symbolic dimension 0 ('n'); give its shape by name with "
+                + "Graph.fromOnnx(model, Map.of(\"a\\\"q\", shape))", assertThrows(ConvclException.class,
+                () -> Graph.fromOnnx(two, Map.of("b", new int[] {1, 3, 8, 8}))).getMessage());
     }
 }

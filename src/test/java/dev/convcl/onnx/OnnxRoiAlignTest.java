@@ -195,6 +195,26 @@ class OnnxRoiAlignTest {
         }
     }
 
+    /**
+     * An RoI too large for adaptive sampling at the model's spatial_scale is refused in the model's
+     * terms: its attributes {@code spatial_scale} and {@code sampling_ratio}, and its box as the
+     * {@code rois} input holds it, without the batch index.
+     */
+    @Test
+    void adaptiveSamplingOverflowNamesTheModelsAttributes() throws IOException {
+        Graph g = Graph.fromOnnx(model(16, new long[] {K}, i("output_height", 2), i("output_width", 2),
+                f("spatial_scale", 1e10f)));
+        for (Supplier<Engine> s : bothBackends()) {
+            try (Engine e = s.get(); CompiledGraph net = e.compile(g)) {
+                IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                        () -> net.run(inputs(x(), BATCH)));
+                assertEquals("node 'head.roi': rois[0] = (1.0, 2.0, 17.0, 15.0): adaptive sampling would take more than "
+                        + "2^63 samples a bin at spatial_scale=1.0E10; it must stay below 2^31 (give sampling_ratio > 0, "
+                        + "a smaller RoI or a smaller spatial_scale)", ex.getMessage());
+            }
+        }
+    }
+
     @Test
     void maxModeIsRefusedNamingTheNode() throws IOException {
         Path m = model(16, new long[] {K}, s("mode", "max"));
