@@ -242,7 +242,7 @@ class RoiAlignTest {
         String[][] cases = {
             {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=0 pw=7", "ph", "0", "must be at least 1"},
             {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=7 pw=0", "pw", "0", "must be at least 1"},
-            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 scale=0", "scale", "0.0", "must be finite and positive"},
+            {"op=roi_align n=1 c=2 h=3 w=4 rois=1 ph=2 pw=2 scale=0", "scale", "0", "must be finite and positive"}, // as typed
             {"op=ps_roi_align n=1 c=6 h=3 w=4 rois=1 ph=2 pw=2", "c", "6",
                 "must be a multiple of ph*pw=4 for ps_roi_align (c = c_out * ph * pw)"},
             {"op=deform_roi_pool n=1 c=4 h=3 w=4 rois=1 ph=2 pw=2 sr=-1", "sr", "-1",
