@@ -103,7 +103,11 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
      *                                  {@link #parse} refuses (the message names which)
      */
     public static DeviceChoice fromEnvironment() {
-        Optional<Setting> setting = setting();
+        return fromEnvironment(setting());
+    }
+
+    /** {@link #fromEnvironment()} from a setting already read ({@link #setting()}). */
+    static DeviceChoice fromEnvironment(Optional<Setting> setting) {
         if (setting.isEmpty()) {
             return AUTO;
         }
@@ -120,14 +124,6 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
      */
     static Optional<Setting> setting() {
         return Setting.of(PROPERTY, ENVIRONMENT);
-    }
-
-    /**
-     * Which setting {@link #fromEnvironment()} reads: {@code -Dconvcl.device} when the property is
-     * set and not blank, else {@code $CONVCL_DEVICE} when the variable is, else null.
-     */
-    static String environmentSource() {
-        return setting().map(Setting::source).orElse(null);
     }
 
     /**

@@ -103,19 +103,17 @@ public final class Engine implements AutoCloseable {
      *                                  or variable
      */
     public static Engine create() {
-        DeviceChoice choice = DeviceChoice.fromEnvironment();
+        java.util.Optional<dev.convcl.setting.Setting> setting = DeviceChoice.setting();
+        DeviceChoice choice = DeviceChoice.fromEnvironment(setting);
         try {
             return create(choice);
         } catch (DeviceUnavailableException e) {
-            String source = DeviceChoice.environmentSource();
-            if (source == null) {
+            if (setting.isEmpty()) {
                 throw e;
             }
-            // the setting as written: opencl:01, which reads as opencl:1
-            String asked = source.startsWith("$") ? System.getenv(DeviceChoice.ENVIRONMENT)
-                    : System.getProperty(DeviceChoice.PROPERTY);
-            throw new DeviceUnavailableException(e.choice(), asked == null ? e.choice().toString() : asked.strip(),
-                    e.reason(), " (from " + source + ")", e);
+            // the setting as written (opencl:01, which reads as opencl:1), from the one read above
+            throw new DeviceUnavailableException(e.choice(), setting.get().value().strip(), e.reason(),
+                    " (from " + setting.get().source() + ")", e);
         }
     }
 

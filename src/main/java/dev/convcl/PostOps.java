@@ -39,9 +39,14 @@ public record PostOps(List<PostOp> ops) {
             at++;
         }
         ops = List.copyOf(ops);
+        checkOneSum(ops, join(ops));
+    }
+
+    /** At most one sum in {@code ops}; the message names the chain as {@code text}. */
+    private static void checkOneSum(List<PostOp> ops, String text) {
         long sums = ops.stream().filter(p -> p instanceof Sum).count();
         if (sums > 1) {
-            throw new IllegalArgumentException("post-ops '" + join(ops) + "' have " + sums + " sums; at most one is allowed");
+            throw new IllegalArgumentException("post-ops '" + text + "' have " + sums + " sums; at most one is allowed");
         }
     }
 
@@ -193,10 +198,7 @@ public record PostOps(List<PostOp> ops) {
                 ops.add(Activation.parse(token));
             }
         }
-        long sums = ops.stream().filter(p -> p instanceof Sum).count();
-        if (sums > 1) { // the chain as typed: sum:2 is not sum:2.0
-            throw new IllegalArgumentException("post-ops '" + s + "' have " + sums + " sums; at most one is allowed");
-        }
+        checkOneSum(ops, s); // the chain as typed: sum:2 is not sum:2.0
         return new PostOps(ops);
     }
 }

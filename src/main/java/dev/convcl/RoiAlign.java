@@ -164,7 +164,9 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
         OneLine.fits("input", n, c, h, w);
         OneLine.fits("output", rois, kind == Kind.PS_ROI_ALIGN ? c / bins : c, bins);
         OneLine.fits("rois", rois, 5);
-        OneLine.fits("offset", rois, 2, bins);
+        if (offset) {
+            OneLine.fits("offset", rois, 2, bins); // only deform_roi_pool with offsets has the tensor
+        }
     }
 
     /**

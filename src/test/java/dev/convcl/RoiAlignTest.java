@@ -1,6 +1,7 @@
 package dev.convcl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -257,7 +259,22 @@ class RoiAlignTest {
             assertEquals(List.of(c[1], c[2], c[3]), List.of(e.field(), e.value(), e.rule()), c[0]);
             assertTrue(e.getMessage().startsWith(c[1] + "=" + c[2] + " ") && e.getMessage().endsWith(" " + c[3]),
                     e.getMessage());
-            assertEquals("--flag " + c[2] + " " + c[3], e.message("--flag " + c[2]));
         }
+    }
+
+    /**
+     * Only deform_roi_pool with offsets has an offset tensor [K, 2, PH, PW]: an operator without one
+     * is not refused for its size (roi_align with 1 channel: output 2^30 elements, the offset it does
+     * not have 2^31), one with offsets is, naming it.
+     */
+    @Test
+    void onlyAnOffsetThatExistsMustFit32BitIndexing() {
+        assertDoesNotThrow(() -> Operation.parse("op=roi_align n=1 c=1 h=1 w=1 rois=16384 ph=256 pw=256"));
+        assertDoesNotThrow(() -> Operation.parse("op=deform_roi_pool n=1 c=1 h=1 w=1 rois=16384 ph=256 pw=256"));
+        dev.convcl.text.SizeException e = assertThrows(dev.convcl.text.SizeException.class,
+                () -> Operation.parse("op=deform_roi_pool n=1 c=1 h=1 w=1 rois=16384 ph=256 pw=256 offset=1"));
+        assertEquals("offset", e.tensor());
+        assertEquals("offset would have 2147483648 elements, more than the 2^31-1 that 32-bit indexing allows",
+                e.getMessage());
     }
 }

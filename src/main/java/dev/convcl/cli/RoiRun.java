@@ -130,15 +130,18 @@ final class RoiRun {
             };
             throw named == null ? e : new IllegalArgumentException(e.message(named), e);
         } catch (SizeException e) {
-            // a tensor beyond 32-bit indexing: its bins are --output-size's (the rest are the files')
-            if (!e.tensor().equals("output") && !e.tensor().equals("offset")) {
+            // a tensor beyond 32-bit indexing: say which flag or file gave each of its sizes
+            boolean output = e.tensor().equals("output");
+            if (!output && !e.tensor().equals("offset")) {
                 throw e;
             }
-            long channels = e.tensor().equals("offset") ? 2 : f.kind() == RoiAlign.Kind.PS_ROI_ALIGN
-                    ? x.dim(1) / ((long) ph * pw) : x.dim(1);
-            throw new IllegalArgumentException("--output-size " + f.outputSizeTyped() + ": the " + e.tensor() + " ["
+            boolean ps = f.kind() == RoiAlign.Kind.PS_ROI_ALIGN;
+            long channels = !output ? 2 : ps ? x.dim(1) / ((long) ph * pw) : x.dim(1);
+            String sources = "K: the rows of --rois" + (!output ? "" : ps ? ", C: the channels of --input / (PH*PW)"
+                    : ", C: the channels of --input") + ", PH,PW: --output-size " + f.outputSizeTyped();
+            throw new IllegalArgumentException("the " + e.tensor() + " [K, " + (output ? "C" : "2") + ", PH, PW] = ["
                     + k + ", " + channels + ", " + ph + ", " + pw + "] would have " + e.elements() + " elements, "
-                    + SizeException.RULE + "; give a smaller --output-size", e);
+                    + SizeException.RULE + " (" + sources + ")", e);
         }
     }
 }

@@ -53,8 +53,6 @@ final class RunCommand extends CliCommand {
                     + "alone (NAME= is refused; a file whose name holds '=' is given with its folder: ./a=x.npy).")
     List<String> inputs;
 
-    Path input;
-
     @Option(names = "--weight", paramLabel = "W.npy", description = "conv2d, deform2d: weight [K, C/groups, kh, kw].")
     Path weight;
 
@@ -121,8 +119,6 @@ final class RunCommand extends CliCommand {
                     + "With --op, a file alone (NAME= is refused; a file whose name holds '=' is given with its "
                     + "folder: ./a=y.npy).")
     List<String> outs;
-
-    Path outFile;
 
     /**
      * Where each field of the spec comes from in this command, for ConvSpec's messages (which
@@ -193,8 +189,9 @@ final class RunCommand extends CliCommand {
             throw new IllegalArgumentException("--op " + op.token + " takes one --input and one --out (several are for "
                     + "--model)");
         }
-        input = Path.of(opFile("--input", inputs.get(0), "feeds one of a model's inputs", "reads its input from"));
-        outFile = Path.of(opFile("--out", outs.get(0), "picks one of a model's outputs", "writes its output to"));
+        // each a file alone: NAME=FILE is refused here (the files are read and written through FileArg)
+        opFile("--input", inputs.get(0), "feeds one of a model's inputs", "reads its input from");
+        opFile("--out", outs.get(0), "picks one of a model's outputs", "writes its output to");
         if (op.roiKind() != null) {
             if (anyGiven(CONV_FLAGS)) {
                 throw new IllegalArgumentException(and(CONV_FLAGS) + " are for --op conv2d and deform2d only");

@@ -15,12 +15,16 @@ import java.util.List;
 public final class InputShapeNeededException extends OnnxModelException {
     private static final long serialVersionUID = 1L;
 
+    /** The model, as messages name it. */
     private final String source;
+    /** The input's name. */
     private final String input;
+    /** Its declared dimensions as written, or null when it declares no shape. */
     private final List<String> declared;
+    /** The indices of its symbolic dimensions that no given shape fills. */
     private final List<Integer> symbolic;
+    /** The model's runtime inputs, in declared order. */
     private final List<String> inputs;
-    private final String advice;
 
     /**
      * @param source   the model, as messages name it (its file name)
@@ -44,7 +48,6 @@ public final class InputShapeNeededException extends OnnxModelException {
         this.declared = declared == null ? null : List.copyOf(declared);
         this.symbolic = List.copyOf(symbolic);
         this.inputs = List.copyOf(inputs);
-        this.advice = advice;
     }
 
     /**

@@ -18,9 +18,13 @@ import java.util.Locale;
 public final class AdaptiveSamplingException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** The RoI's row, from 0. */
     private final int row;
+    /** Its five values (batch_index, x1, y1, x2, y2). */
     private final float[] values;
+    /** The samples a bin it would take. */
     private final double samples;
+    /** The operator's spatial scale. */
     private final float spatialScale;
 
     /**

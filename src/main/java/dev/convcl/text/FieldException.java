@@ -2,7 +2,8 @@ package dev.convcl.text;
 
 /**
  * A descriptor field whose value breaks a rule, refused before any work. It carries the field (its
- * key in the one-line form, e.g. {@code sr}), the value as the library prints it, and the rule,
+ * key in the one-line form, e.g. {@code sr}), the value as the library prints it (or, for a field
+ * of the one-line form, as it was written there: {@code scale=inf}), and the rule,
  * worded without the field's name, so that a caller that knows the value by another name (the
  * command-line tool's {@code --sampling-ratio}, as the user typed it) words the same rule in its
  * own terms with {@link #message(String)} instead of editing the library's text.
@@ -17,8 +18,11 @@ package dev.convcl.text;
 public final class FieldException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** The field's key in the one-line form. */
     private final String field;
+    /** The value as the library prints it, or as the one-line form gave it. */
     private final String value;
+    /** The rule it breaks, without the field's name. */
     private final String rule;
 
     /**
@@ -39,7 +43,7 @@ public final class FieldException extends IllegalArgumentException {
         return field;
     }
 
-    /** @return the value as the library prints it, e.g. {@code -1} or {@code 0.0} */
+    /** @return the value as the library prints it, e.g. {@code -1} or {@code 0.0}, or as the one-line form gave it */
     public String value() {
         return value;
     }

@@ -146,11 +146,19 @@ class RunRoiTest {
         assertFailsWith(with(align, "--spatial-scale", "1e-50"), "'1e-50' is too close to 0 for a number (at least about "
                 + "1.4e-45 in size, or 0)");
         assertFailsWith(with(align, "--spatial-scale", "0.0625f"), "'0.0625f' is not a number");
-        // an output beyond 32-bit indexing names the flag that sized it, as typed (it named none)
+        // an output beyond 32-bit indexing names the flag or file behind each of its sizes, as typed
         int k = cases.get(0).op().rois();
-        assertFailsWith(with(align, "--output-size", "099999"), "convcl run: --output-size 099999: the output [" + k
+        assertFailsWithLine(with(align, "--output-size", "099999"), "convcl run: the output [K, C, PH, PW] = [" + k
                 + ", 2, 99999, 99999] would have " + (long) k * 2 * 99999 * 99999 + " elements, more than the 2^31-1 "
-                + "that 32-bit indexing allows; give a smaller --output-size");
+                + "that 32-bit indexing allows (K: the rows of --rois, C: the channels of --input, PH,PW: "
+                + "--output-size 099999)");
+        // many RoIs and channels overflow it with a 1x1 output (the fault is not the output size's)
+        Npy.write(dir.resolve("wide.npy"), Tensor.zeros(1, 65536, 1, 1));
+        Npy.write(dir.resolve("many.npy"), Tensor.zeros(32769, 5));
+        assertFailsWithLine(with(with(with(align, "--input", dir.resolve("wide.npy").toString()), "--rois",
+                dir.resolve("many.npy").toString()), "--output-size", "1,1"), "convcl run: the output [K, C, PH, PW] = "
+                + "[32769, 65536, 1, 1] would have 2147549184 elements, more than the 2^31-1 that 32-bit indexing "
+                + "allows (K: the rows of --rois, C: the channels of --input, PH,PW: --output-size 1,1)");
         assertFailsWith(with(align, "--gamma", "0.5"), "--offset, --mask and --gamma are for --op deform_roi_pool only");
         assertFailsWith(with(align, "--output-size", null), "--op roi_align needs --output-size PH,PW");
         // it was an internal error (a NullPointerException)
