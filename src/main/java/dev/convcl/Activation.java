@@ -318,11 +318,13 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
         if (name.equals("hardsigmoid") && parts.length == 1) {
             return hardsigmoid();
         }
+        if (name.equals("relu6")) { // clip:0:6 by another name, its parameters set
+            throw new IllegalArgumentException("post-op '" + token + "': relu6 " + takes(0) + " (it is clip:0:6)");
+        }
         for (Kind k : Kind.values()) {
             if (k.token.equals(name)) {
                 if (parts.length - 1 != k.parameters) {
-                    throw new IllegalArgumentException("post-op '" + token + "': " + k.token + " takes " + k.parameters
-                            + " parameter(s) separated by ':'");
+                    throw new IllegalArgumentException("post-op '" + token + "': " + k.token + " " + takes(k.parameters));
                 }
                 float a = k.parameters > 0 ? number(token, parts[1]) : 0f;
                 float b = k.parameters > 1 ? number(token, parts[2]) : 0f;
@@ -337,6 +339,12 @@ public record Activation(Kind kind, float alpha, float beta) implements PostOp {
         }
         throw new IllegalArgumentException("post-op '" + token + "' is not one of sum, relu, relu6, clip, leaky_relu, "
                 + "sigmoid, silu, gelu, hardsigmoid, hardswish");
+    }
+
+    /** "takes no parameters", "takes 1 parameter after ':'", "takes 2 parameters separated by ':'". */
+    private static String takes(int parameters) {
+        return parameters == 0 ? "takes no parameters" : parameters == 1 ? "takes 1 parameter after ':'"
+                : "takes " + parameters + " parameters separated by ':'";
     }
 
     static float number(String token, String s) {

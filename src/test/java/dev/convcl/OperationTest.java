@@ -277,6 +277,23 @@ class OperationTest {
                 .getMessage());
     }
 
+    /**
+     * A post-op given the wrong number of parameters says how many its name takes, in words; relu6
+     * with one is not called unknown (it was: "'relu6:1' is not one of ... relu6 ...").
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            BASE + "post=relu6:1 | post-op 'relu6:1': relu6 takes no parameters (it is clip:0:6)",
+            BASE + "post=RELU6:1 | post-op 'RELU6:1': relu6 takes no parameters (it is clip:0:6)",
+            BASE + "post=relu:1 | post-op 'relu:1': relu takes no parameters",
+            BASE + "post=leaky_relu | post-op 'leaky_relu': leaky_relu takes 1 parameter after ':'",
+            BASE + "post=clip:1 | post-op 'clip:1': clip takes 2 parameters separated by ':'",
+    })
+    void aPostOpsParameterCountIsWorded(String line, String expected) {
+        assertEquals(expected.strip(), assertThrows(IllegalArgumentException.class, () -> Operation.parse(line))
+                .getMessage());
+    }
+
     /** Made in code, the same rules name the floats given: there is no text to echo. */
     @Test
     void theConstructorsNameTheFloatsGiven() {

@@ -71,6 +71,20 @@ final class RoiRun {
         // The descriptor checks the flags (spatial scale, sampling ratio, output size, channels); with
         // no RoIs it is made for one, which checks the same rules.
         RoiAlign spec = descriptor(f, x, Math.max(1, roiShape[0]), ph, pw, sr, gamma);
+        // The offset and mask files' shapes, [K, ...] with K the RoIs' rows (0 included), before any
+        // file is written or any work is done.
+        for (var a : spec.arguments()) {
+            FileArg file = a.arg() == Arg.OFFSET ? offsetFile : a.arg() == Arg.MASK ? maskFile : null;
+            if (file != null) {
+                int[] expected = a.shape().clone();
+                expected[0] = roiShape[0];
+                int[] given = file.read(Npy::shape);
+                if (!Arrays.equals(given, expected)) {
+                    throw file.error("has shape " + Arrays.toString(given) + "; " + spec.name() + " needs "
+                            + Arrays.toString(expected) + " " + a.layout());
+                }
+            }
+        }
         if (roiShape[0] == 0) {
             int[] shape = {0, spec.outC(), ph, pw};
             out.write(stream -> stream.write(Npy.header(shape)));
@@ -80,14 +94,6 @@ final class RoiRun {
         HostTensor r = roisFile.read(Npy::read);
         HostTensor o = offsetFile == null ? null : offsetFile.read(Npy::read);
         HostTensor m = maskFile == null ? null : maskFile.read(Npy::read);
-        for (var a : spec.arguments()) {
-            FileArg file = a.arg() == Arg.OFFSET ? offsetFile : a.arg() == Arg.MASK ? maskFile : null;
-            HostTensor t = a.arg() == Arg.OFFSET ? o : a.arg() == Arg.MASK ? m : null;
-            if (file != null && !Arrays.equals(t.shape(), a.shape())) {
-                throw file.error("has shape " + Arrays.toString(t.shape()) + "; " + spec.name() + " needs "
-                        + Arrays.toString(a.shape()) + " " + a.layout());
-            }
-        }
         try {
             spec.checkRois(r.array());
         } catch (AdaptiveSamplingException e) { // the scale and ratio are flags here: name them, as typed

@@ -184,6 +184,31 @@ class RunRoiTest {
     }
 
     /**
+     * With no RoIs ([0, 5]) the offset and mask files must still have 0 rows and the operator's other
+     * sizes: a file made for one RoI is refused before the empty output is written, and files of the
+     * right shape give the empty output.
+     */
+    @Test
+    void noRoisStillCheckTheOffsetAndMaskShapes() throws IOException {
+        RoiProblems.Case c = RoiProblems.kernelCoverage().get(6); // deform_roi_pool with offset and mask
+        List<String> deform = write(c);
+        int ph = c.op().outH(), pw = c.op().outW();
+        Files.write(dir.resolve("no-rois.npy"), Npy.header(new int[] {0, 5}));
+        List<String> empty = with(deform, "--rois", dir.resolve("no-rois.npy").toString());
+        Npy.write(dir.resolve("off-one.npy"), Tensor.zeros(1, 2, ph, pw));
+        assertFailsWith(with(empty, "--offset", dir.resolve("off-one.npy").toString()), "(--offset): has shape [1, 2, "
+                + ph + ", " + pw + "]; deform_roi_pool needs [0, 2, " + ph + ", " + pw + "]");
+        Files.write(dir.resolve("off-none.npy"), Npy.header(new int[] {0, 2, ph, pw}));
+        Files.write(dir.resolve("mask-none.npy"), Npy.header(new int[] {0, 1, ph, pw}));
+        Files.deleteIfExists(dir.resolve("y.npy"));
+        Cli.Result r = Cli.run(with(with(empty, "--offset", dir.resolve("off-none.npy").toString()), "--mask",
+                dir.resolve("mask-none.npy").toString()).toArray(String[]::new));
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("(no RoIs: nothing to run)"), r.toString());
+        assertTrue(Files.exists(dir.resolve("y.npy")), "the empty output is written");
+    }
+
+    /**
      * Each rule of the RoI descriptor that a flag or file can break, named by that flag and its value
      * as typed (the descriptor's own names, {@code ph=} or {@code sr=}, are the library's): the whole
      * line, so that no word of the library's is left in it.
