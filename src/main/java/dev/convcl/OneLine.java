@@ -256,6 +256,23 @@ final class OneLine {
         fits(tensor, java.util.Arrays.stream(shape).asLongStream().toArray());
     }
 
+    /**
+     * {@code e} with its value as the line wrote it, when it is the integer field of that key
+     * ({@code n=00}, {@code sr=-01}: named so, not as the int read); else {@code e} as it is (a
+     * field of another name, such as {@code stride_h} of {@code stride=1,0}, keeps the value read).
+     */
+    static FieldException asTyped(FieldException e, Map<String, String> f) {
+        String text = f.get(e.field());
+        if (text == null || text.strip().equals(e.value())) {
+            return e;
+        }
+        try {
+            return Integer.parseInt(text.strip()) == Integer.parseInt(e.value()) ? e.withValue(text.strip()) : e;
+        } catch (NumberFormatException notOneInt) {
+            return e;
+        }
+    }
+
     /** Checks the four NCHW sizes, each at least 1, in that order; the message names the first that is not. */
     static void positiveNchw(int n, int c, int h, int w) {
         positive("n", n);

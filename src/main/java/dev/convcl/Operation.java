@@ -85,6 +85,15 @@ public sealed interface Operation permits Convolution, ChannelAffine, Binary, Po
     static Operation parse(String line) {
         Map<String, String> f = OneLine.fields(line);
         String op = OneLine.required(f, "op");
+        try {
+            return fromFields(op, f);
+        } catch (dev.convcl.text.FieldException e) {
+            throw OneLine.asTyped(e, f);
+        }
+    }
+
+    /** The operation {@code op} of the line's fields {@code f}. */
+    private static Operation fromFields(String op, Map<String, String> f) {
         return switch (op.toLowerCase(java.util.Locale.ROOT)) {
             case "conv2d" -> Conv2d.fromFields(f);
             case "deform2d", "deform_conv2d" -> DeformConv2d.fromFields(f);

@@ -196,13 +196,13 @@ public record Window2d(int kh, int kw, int strideH, int strideW, int padTop, int
 
     private static void positive(String field, int v) {
         if (v < 1) {
-            throw new IllegalArgumentException(field + "=" + v + " must be at least 1");
+            throw new dev.convcl.text.FieldException(field, null, v, "must be at least 1");
         }
     }
 
     private static void nonNegative(String field, int v) {
         if (v < 0) {
-            throw new IllegalArgumentException(field + "=" + v + " must not be negative");
+            throw new dev.convcl.text.FieldException(field, null, v, "must not be negative");
         }
     }
 }

@@ -294,6 +294,30 @@ class OperationTest {
                 .getMessage());
     }
 
+    /**
+     * A rule of one integer field names its value as the line gives it too ({@code n=00} was echoed
+     * as {@code n=0}, {@code sr=-01} as {@code -1}); a field of another name than the line's
+     * ({@code stride_w} of {@code stride=1,0}) and a rule across fields keep the numbers read.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "op=conv2d n=00 c=4 h=8 w=8 k=4 kh=3 kw=3 | n=00 must be at least 1",
+            "op=conv2d n=1 c=4 h=8 w=8 k=4 kh=00 kw=3 | kh=00 must be at least 1",
+            "op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=+0 | kw=+0 must be at least 1",
+            "op=roi_align n=1 c=4 h=8 w=8 rois=00 ph=2 pw=2 | rois=00 must be at least 1",
+            "op=roi_align n=1 c=4 h=8 w=8 rois=2 ph=2 pw=2 sr=046341 | sr=046341 (sampling_ratio) must be at most "
+                    + "46340: a bin's grid of samples, the ratio squared, must stay below 2^31",
+            "op=deform_roi_pool n=1 c=4 h=8 w=8 rois=2 ph=2 pw=2 sr=-01 | sr=-01 (sampling_ratio) must be 0 (adaptive) "
+                    + "or positive for deform_roi_pool",
+            "op=conv2d n=1 c=4 h=8 w=8 k=4 kh=3 kw=3 stride=1,00 | stride_w=0 must be at least 1",
+            "op=conv2d n=1 c=4 h=8 w=8 k=4 kh=099 kw=3 | kernel height kh=99 at dil_h=1 spans 99 rows, more than the "
+                    + "padded input height h+pad_h+pad_h_end=8",
+    })
+    void integerFieldRulesNameTheValueAsTyped(String line, String expected) {
+        assertEquals(expected.strip(), assertThrows(IllegalArgumentException.class, () -> Operation.parse(line))
+                .getMessage());
+    }
+
     /** Made in code, the same rules name the floats given: there is no text to echo. */
     @Test
     void theConstructorsNameTheFloatsGiven() {

@@ -62,18 +62,38 @@ final class AtomicFiles {
             return Files.isWritable(abs) ? null : "is not writable";
         }
         Path dir = abs.getParent();
+        // the folder named as typed (out, not /home/me/out); a link's folder, which was not typed, in full
+        Path shown = abs.equals(target.toAbsolutePath()) && target.getParent() != null ? target.getParent() : dir;
         if (dir != null && !Files.isDirectory(dir)) {
-            return "its folder " + dir + " does not exist";
+            Path file = fileInTheWay(shown);
+            return file != null ? file + " is a file, not a folder" : "its folder " + shown + " does not exist";
         }
         if (dir != null && !Files.isWritable(dir)) {
-            return "its folder " + dir + " is not writable";
+            return "its folder " + shown + " is not writable";
         }
         // The permission bits do not tell it all (root passes them; /proc, a full disk or a quota
         // refuse new files anyway): create and remove a file there, as the write will.
         try {
             Files.delete(Files.createTempFile(dir, "." + abs.getFileName(), ".probe"));
         } catch (IOException e) {
-            return "its folder " + dir + " takes no new files (" + FileArg.problem(e) + ")";
+            return "its folder " + shown + " takes no new files (" + FileArg.problem(e) + ")";
+        }
+        return null;
+    }
+
+    /**
+     * The first part of the folder {@code dir} (as named: {@code x.npy} of {@code x.npy/a}) that
+     * exists and is no folder, so that no file can be made below it; null when the first part that
+     * is no folder does not exist (the folder is missing).
+     */
+    private static Path fileInTheWay(Path dir) {
+        Path root = dir.getRoot();
+        Path p = root;
+        for (Path part : dir) {
+            p = p == null ? part : p.resolve(part);
+            if (!Files.isDirectory(p)) {
+                return Files.exists(p) ? p : null;
+            }
         }
         return null;
     }

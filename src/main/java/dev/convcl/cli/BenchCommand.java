@@ -612,6 +612,10 @@ final class BenchCommand extends CliCommand {
         List<String> inputNames = declaration.inputNamesIfRead();
         for (String text : inputShapes) {
             int eq = ModelFiles.nameEnd(text, inputNames);
+            if (eq == 0) { // '=1,3,8,8': a NAME left out, as run's --input =x.npy says
+                throw new IllegalArgumentException("--input-shape " + text + ": no name before '='; use --input-shape "
+                        + "NAME=N,C,H,W or --input-shape N,C,H,W");
+            }
             String name = eq > 0 ? text.substring(0, eq) : "";
             String before = typed.put(name, text);
             if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape",

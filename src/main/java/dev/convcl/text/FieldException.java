@@ -20,6 +20,8 @@ public final class FieldException extends IllegalArgumentException {
 
     /** The field's key in the one-line form. */
     private final String field;
+    /** The field's name in the operator's peer, or null. */
+    private final String alias;
     /** The value as the library prints it, or as the one-line form gave it. */
     private final String value;
     /** The rule it breaks, without the field's name. */
@@ -34,6 +36,7 @@ public final class FieldException extends IllegalArgumentException {
     public FieldException(String field, String alias, Object value, String rule) {
         super(field + "=" + value + (alias == null ? "" : " (" + alias + ")") + " " + rule);
         this.field = field;
+        this.alias = alias;
         this.value = String.valueOf(value);
         this.rule = rule;
     }
@@ -46,6 +49,19 @@ public final class FieldException extends IllegalArgumentException {
     /** @return the value as the library prints it, e.g. {@code -1} or {@code 0.0}, or as the one-line form gave it */
     public String value() {
         return value;
+    }
+
+    /**
+     * The same refusal with the value as the one-line form wrote it ({@code sr=046341}, not
+     * {@code 46341}).
+     *
+     * @param typed the value as written
+     * @return a new exception with {@code typed} as its value; the field, alias and rule kept
+     */
+    public FieldException withValue(String typed) {
+        FieldException e = new FieldException(field, alias, typed, rule);
+        e.initCause(this);
+        return e;
     }
 
     /** @return the rule, without the field's name, e.g. {@code must be at least 1} */

@@ -278,6 +278,14 @@ class BenchCommandTest {
         Path missing = dir.resolve("missing/out.json");
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--json", missing.toString()),
                 "convcl bench: JSON report " + missing + " (--json): its folder " + missing.getParent() + " does not exist");
+        // as typed: a relative folder stays relative; a file in the way is named as a file
+        String rel = Path.of("").toAbsolutePath().relativize(dir) + "/out/r.json";
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--json", rel),
+                "convcl bench: JSON report " + rel + " (--json): its folder " + rel.substring(0, rel.lastIndexOf('/'))
+                        + " does not exist");
+        String inWay = Path.of("").toAbsolutePath().relativize(shapes) + "/r.csv";
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--csv", inWay), "convcl bench: CSV report "
+                + inWay + " (--csv): " + Path.of("").toAbsolutePath().relativize(shapes) + " is a file, not a folder");
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--plot", dir.toString()),
                 "convcl bench: plot " + dir + " (--plot): is a folder; a file name is needed");
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--csv", dir.toString()),

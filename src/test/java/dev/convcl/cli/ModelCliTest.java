@@ -64,6 +64,13 @@ class ModelCliTest {
                 "output=" + q, "--device", "cpu"), "convcl run: output 'output' " + q + " (--out): ends with '/', "
                 + "which names a folder; a file name is needed");
         assertFalse(Files.exists(dir.resolve("q")));
+        // a missing folder as typed after NAME=, relative as given
+        String rel = Path.of("").toAbsolutePath().relativize(dir) + "/nodir/ym.npy";
+        Cli.assertUsageLine(Cli.run("run", "--model", MODEL.toString(), "--input", INPUT.toString(), "--out",
+                "output=" + rel, "--device", "cpu"), "convcl run: output 'output' " + rel + " (--out): its folder "
+                + rel.substring(0, rel.lastIndexOf('/')) + " does not exist");
+        Cli.assertUsageLine(Cli.run("bench", "--model", MODEL.toString(), "--json", rel), "convcl bench: JSON report "
+                + rel + " (--json): its folder " + rel.substring(0, rel.lastIndexOf('/')) + " does not exist");
         String y = dir + "//y.npy";
         Cli.Result r = Cli.run("run", "--model", MODEL.toString(), "--input", INPUT.toString(), "--out", y, "--device",
                 "cpu");

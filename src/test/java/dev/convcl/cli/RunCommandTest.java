@@ -256,6 +256,26 @@ class RunCommandTest {
                 "weight " + text + " (--weight): not a .npy file (the magic string \\x93NUMPY is missing)");
     }
 
+    /**
+     * An output's folder that is missing is named as typed (a relative path stays relative, as the
+     * docs show it), and a folder part that is a file is named as one, not as a missing folder.
+     */
+    @Test
+    void anOutputsFolderIsNamedAsTypedAndAFileInItsWayAsAFile() throws IOException {
+        List<String> ok = validConv2d();
+        String rel = Path.of("").toAbsolutePath().relativize(dir) + "/no/such/y.npy";
+        assertFailsWith(with(ok, "--out", rel),
+                "output " + rel + " (--out): its folder " + rel.substring(0, rel.lastIndexOf('/')) + " does not exist");
+        String file = Path.of("").toAbsolutePath().relativize(Files.writeString(dir.resolve("f.npy"), "")).toString();
+        assertFailsWith(with(ok, "--out", file + "/y.npy"),
+                "output " + file + "/y.npy (--out): " + file + " is a file, not a folder");
+        assertFailsWith(with(ok, "--out", file + "/a/y.npy"),
+                "output " + file + "/a/y.npy (--out): " + file + " is a file, not a folder");
+        assertFailsWith(List.of("run", "--op", "roi_align", "--input", ok.get(ok.indexOf("--input") + 1), "--rois",
+                ok.get(ok.indexOf("--input") + 1), "--output-size", "2", "--out", rel),
+                "output " + rel + " (--out): its folder " + rel.substring(0, rel.lastIndexOf('/')) + " does not exist");
+    }
+
     /** A symbolic link as --out: the file it names gets the result, and the link stays a link. */
     @Test
     void outputThroughASymbolicLinkWritesTheFileItNames() throws IOException {

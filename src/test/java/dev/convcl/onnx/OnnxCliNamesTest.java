@@ -113,6 +113,10 @@ class OnnxCliNamesTest {
                 "--out", "y=" + odd);
         assertEquals(0, r.code(), r.toString());
         assertTrue(Files.exists(Path.of(odd)), r.toString());
+        // bench's --input-shape: the empty name is said so, not that the numbers are bad
+        usageLine(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "=1,3,8,8"),
+                "convcl bench: --input-shape =1,3,8,8: no name before '='; use --input-shape NAME=N,C,H,W or "
+                        + "--input-shape N,C,H,W");
     }
 
     @Test
