@@ -617,6 +617,10 @@ final class BenchCommand extends CliCommand {
                         + "NAME=N,C,H,W or --input-shape N,C,H,W");
             }
             String name = eq > 0 ? text.substring(0, eq) : "";
+            if (eq > 0 && text.substring(eq + 1).isBlank()) { // 'x=': the shape left out
+                throw new IllegalArgumentException("--input-shape " + text + ": no shape after '='; use --input-shape "
+                        + "NAME=N,C,H,W or --input-shape N,C,H,W");
+            }
             String before = typed.put(name, text);
             if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape",
                     text)) != null) { // both values, as typed: which one was meant is the user's to say

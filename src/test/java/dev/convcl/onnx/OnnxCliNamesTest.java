@@ -117,6 +117,10 @@ class OnnxCliNamesTest {
         usageLine(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "=1,3,8,8"),
                 "convcl bench: --input-shape =1,3,8,8: no name before '='; use --input-shape NAME=N,C,H,W or "
                         + "--input-shape N,C,H,W");
+        // and a name with nothing after '=' is said so, not that the numbers are bad
+        usageLine(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "a="),
+                "convcl bench: --input-shape a=: no shape after '='; use --input-shape NAME=N,C,H,W or "
+                        + "--input-shape N,C,H,W");
     }
 
     @Test
