@@ -32,7 +32,7 @@ final class PeakCommand extends CliCommand {
     @Option(names = "--fma-limit", paramLabel = "GFLOPS",
             description = "The fp32 FMA rate a plain C loop reaches on this machine's CPU (bench/fma_limit.c "
                     + "prints it), at least 0.001 (1 MFLOP/s); the CPU figures are then also shown as shares of it. "
-                    + "(bench --fma-limit measure measures it; peak takes a figure.)")
+                    + "Only bench measures it (bench --fma-limit measure); peak takes a figure.")
     String fmaLimitText;
 
     /** {@code --fma-limit}'s figure, or null when not given. */
