@@ -588,14 +588,22 @@ final class BenchCommand extends CliCommand {
      * shape): {@code N,C,H,W} for four dimensions (the option's own label), else {@code D0,D1,...}.
      */
     private static String shapeForm(List<String> declared) {
-        if (declared == null || declared.size() == 4) {
+        if (declared == null) {
             return "N,C,H,W";
         }
+        // the sizes the model fixes as they are; the others as letters: N,C,H,W for 4-D, else D0, D1, ...
+        String[] letters = {"N", "C", "H", "W"};
         List<String> d = new ArrayList<>();
         for (int i = 0; i < declared.size(); i++) {
-            d.add("D" + i);
+            String v = declared.get(i);
+            d.add(v.matches("[0-9]+") ? v : declared.size() == 4 ? letters[i] : "D" + i);
         }
         return String.join(",", d);
+    }
+
+    /** {@code text} as a shell word: as is when it holds only safe characters, else in single quotes. */
+    private static String shellWord(String text) {
+        return text.matches("[A-Za-z0-9_.,:/=+@%-]+") ? text : "'" + text.replace("'", "'\\''") + "'";
     }
 
     /** {@code --model}: the network on the device and on the CPU path, a table, and the JSON report. */
@@ -641,7 +649,7 @@ final class BenchCommand extends CliCommand {
             g = ModelFiles.load(model, shapesFor(declaration.get().inputs(), given, typed));
         } catch (InputShapeNeededException e) { // what is missing, in the library's words of how to give it: ours
             throw new IllegalArgumentException(e.problem() + "; give its shape with --input-shape "
-                    + (e.inputs().size() == 1 ? "" : e.input() + "=") + shapeForm(e.declared()), e);
+                    + shellWord((e.inputs().size() == 1 ? "" : e.input() + "=") + shapeForm(e.declared())), e);
         }
         Map<String, java.util.function.Supplier<BenchPeer>> available = peers == null ? Map.of() : BenchPeers.available();
         List<String> peerNames = peers == null ? List.of() : BenchPeers.parse(peers, BenchPeers.known(available));

@@ -206,10 +206,11 @@ class ModelCliTest {
                 "--input-shape", "1,3,48,48", "--warmup", "0", "--warmup-seconds", "0", "--iters", "1", "--seconds", "0");
         assertEquals(0, s.code(), s.toString());
         assertTrue(s.out().contains("input 'input' [1, 3, 48, 48]"), s.toString());
-        // Without it, the symbolic batch is one line naming the CLI's option, not the library's call.
+        // Without it, the symbolic batch is one line naming the CLI's option, not the library's call,
+        // with the sizes the model fixes filled in.
         Cli.assertUsageError(Cli.run("bench", "--model", MODELS.resolve("shufflenet_v2_tiny.onnx").toString(), "--device",
                 "cpu"), "convcl bench: shufflenet_v2_tiny.onnx: graph input 'input' has a symbolic dimension 0 ('batch'); "
-                + "give its shape with --input-shape N,C,H,W");
+                + "give its shape with --input-shape N,3,48,48");
         Cli.Result fixed = Cli.run("bench", "--model", MODEL.toString(), "--device", "cpu", "--input-shape", "1,3,32,32");
         Cli.assertUsageError(fixed, "convcl bench: --input-shape 1,3,32,32: model resnet_tiny.onnx takes input 'input' "
                 + "of shape [2, 3, 48, 48] (dimension 0 is 1 where the model fixes 2)");

@@ -191,7 +191,8 @@ class OnnxCliNamesTest {
 
     /**
      * bench --model: an input whose symbolic dimensions no --input-shape sizes is named, with the
-     * option to give it in the form it takes (the input's name first where the model has several).
+     * option to give it in the form it takes: the input's name first where the model has several, the
+     * sizes the model fixes filled in, and quoted for a shell where the name holds a blank.
      */
     @Test
     void anInputGivenNoShapeIsNamedWithTheOption() throws IOException {
@@ -199,6 +200,12 @@ class OnnxCliNamesTest {
                 .node("Add", "add", in("a", "b"), out("y")).output("y"), "two_sym.onnx");
         usageLine(cli("bench", "--model", m.toString(), "--device", "cpu", "--input-shape", "a=1,3,8,8"),
                 "convcl bench: two_sym.onnx: graph input 'b' has a symbolic dimension 0 ('n'); give its shape with "
-                + "--input-shape b=D0,D1,D2");
+                + "--input-shape b=D0,8,8");
+        // a name a shell would split is given quoted
+        Path q = save(new OnnxBuilder(13).symbolicInput("a", "batch", 3, 8, 8).symbolicInput("my b", "n", 8, 8)
+                .node("Add", "add", in("a", "my b"), out("y")).output("y"), "two_sym_blank.onnx");
+        usageLine(cli("bench", "--model", q.toString(), "--device", "cpu", "--input-shape", "a=1,3,8,8"),
+                "convcl bench: two_sym_blank.onnx: graph input 'my b' has a symbolic dimension 0 ('n'); give its shape "
+                + "with --input-shape 'my b=D0,8,8'");
     }
 }
