@@ -5,6 +5,7 @@ import dev.convcl.opencl.AutoTune;
 import dev.convcl.opencl.OpenClBackend;
 import dev.convcl.opencl.OpenClDeviceInfo;
 import dev.convcl.opencl.OpenClDiscovery;
+import dev.convcl.setting.Setting;
 import dev.convcl.spi.Backend;
 import dev.convcl.spi.Implementation;
 import dev.convcl.spi.Memory;
@@ -103,7 +104,7 @@ public final class Engine implements AutoCloseable {
      *                                  or variable
      */
     public static Engine create() {
-        java.util.Optional<dev.convcl.setting.Setting> setting = DeviceChoice.setting();
+        Optional<Setting> setting = DeviceChoice.setting();
         DeviceChoice choice = DeviceChoice.fromEnvironment(setting);
         try {
             return create(choice);

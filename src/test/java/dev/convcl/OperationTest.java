@@ -273,8 +273,7 @@ class OperationTest {
                     + "activation (no sum)",
     })
     void floatRulesNameTheValueAsTyped(String line, String expected) {
-        assertEquals(expected.strip(), assertThrows(IllegalArgumentException.class, () -> Operation.parse(line))
-                .getMessage());
+        assertEquals(expected.strip(), refusal(line));
     }
 
     /**
@@ -290,8 +289,7 @@ class OperationTest {
             BASE + "post=clip:1 | post-op 'clip:1': clip takes 2 parameters separated by ':'",
     })
     void aPostOpsParameterCountIsWorded(String line, String expected) {
-        assertEquals(expected.strip(), assertThrows(IllegalArgumentException.class, () -> Operation.parse(line))
-                .getMessage());
+        assertEquals(expected.strip(), refusal(line));
     }
 
     /**
@@ -314,8 +312,7 @@ class OperationTest {
                     + "padded input height h+pad_h+pad_h_end=8",
     })
     void integerFieldRulesNameTheValueAsTyped(String line, String expected) {
-        assertEquals(expected.strip(), assertThrows(IllegalArgumentException.class, () -> Operation.parse(line))
-                .getMessage());
+        assertEquals(expected.strip(), refusal(line));
     }
 
     /** Made in code, the same rules name the floats given: there is no text to echo. */
@@ -461,5 +458,10 @@ class OperationTest {
         for (BadArgs.Case bad : BadArgs.cases().toList()) {
             BadArgs.valid(bad.spec()).validateFor(bad.spec()); // throws if the baseline is itself wrong
         }
+    }
+
+    /** The one-line message with which {@link Operation#parse} refuses {@code line}. */
+    private static String refusal(String line) {
+        return assertThrows(IllegalArgumentException.class, () -> Operation.parse(line)).getMessage();
     }
 }
