@@ -33,7 +33,8 @@ import java.util.stream.IntStream;
  * Every problem runs with bias=1. Per problem its plans run round-robin, after a warm-up call
  * each, for at least 5 rounds and 0.5 s (-Dbench.millis=N for N ms; -Dbench.evictMB=N writes N MB on
  * two threads before every call, so the call starts with cold caches, as a network's layers do). Per plan it prints the
- * median kernel time (OpenCL profiling), its GFLOP/s, the speed-up over the default tile and the
+ * median kernel time (OpenCL profiling), its GFLOP/s, the speed-up over the default tile, the median time of a
+ * whole call (the copy into the padded layout and the wait included) and the
  * relative L2 difference from its output. The machine may be shared: compare plans of one run.
  */
 public final class GemmTileBench {
@@ -115,6 +116,7 @@ public final class GemmTileBench {
         }
         List<float[]> outs = new ArrayList<>();
         List<List<Double>> times = new ArrayList<>();
+        List<List<Double>> walls = new ArrayList<>();
         for (Primitive p : plans) {
             p.execute(call);
             backend.finish();
@@ -122,6 +124,7 @@ public final class GemmTileBench {
             backend.read(dst, (HostTensor) fresh.asMap().get(Arg.DST));
             outs.add(Tensors.out(fresh));
             times.add(new ArrayList<>());
+            walls.add(new ArrayList<>());
         }
         long start = System.nanoTime();
         int rounds = 0;
@@ -129,8 +132,10 @@ public final class GemmTileBench {
         while (rounds < 5 || System.nanoTime() - start < budget) {
             for (int i = 0; i < plans.size(); i++) {
                 evictCaches();
+                long t0 = System.nanoTime();
                 plans.get(i).execute(call);
                 backend.finish();
+                walls.get(i).add((System.nanoTime() - t0) / 1e6);
                 times.get(i).add(plans.get(i).lastKernelMillis());
             }
             rounds++;
@@ -139,8 +144,10 @@ public final class GemmTileBench {
         double base = median(times.get(0));
         for (int i = 0; i < plans.size(); i++) {
             double med = median(times.get(i));
-            System.out.println(String.format(Locale.ROOT, "%-22s %8.4f ms %6.1f GFLOP/s  x%5.2f  diff %.0e  %s",
-                    name, med, spec.flops() / med / 1e6, base / med,
+            double wall = median(walls.get(i));
+            System.out.println(String.format(Locale.ROOT,
+                    "%-22s %8.4f ms %6.1f GFLOP/s  x%5.2f  call %8.4f ms %6.1f GFLOP/s  diff %.0e  %s",
+                    name, med, spec.flops() / med / 1e6, base / med, wall, spec.flops() / wall / 1e6,
                     Tensors.relativeL2(outs.get(0), outs.get(i)), labels.get(i)));
         }
     }
