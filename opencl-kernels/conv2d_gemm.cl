@@ -326,21 +326,7 @@ __kernel void pack_weights(__global const real* restrict weight,
         default: REGISTER_TILE_EDGE_COLUMN(nl, nr, BODY) break;                                    \
         }                                                                                          \
     }                                                                                              \
-    if (iHi - iLo < KH) {                                                                          \
-        for (int c = 0; c < CG; ++c) {                                                             \
-            for (int i = 0; i < KH; ++i) {                                                         \
-                if (i >= iLo && i < iHi) {                                                         \
-                    continue; /* a row inside the image: its taps ran above */                    \
-                }                                                                                  \
-                const __global real* px = in; /* not read */                                       \
-                const __global real* wrow = w + (c * KH + i) * KW * TM;                            \
-                for (int j = 0; j < KW; ++j) {                                                     \
-                    const __global real* wj = wrow + j * TM;                                       \
-                    REGISTER_TILE_EDGE(TN, TN, BODY)                                               \
-                }                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-    }
+    REGISTER_TILE_OUTSIDE_ROWS(iLo, iHi, BODY)
 /* Pixel t of the tile (offset K from px): its input, or zero where it is padding. */
 #define TAP_READ(P, T, K) (((T) < nl_ || (T) >= nr_) ? (real)0.0f : (P)[K])
 #elif POINTWISE
@@ -379,6 +365,33 @@ __kernel void pack_weights(__global const real* restrict weight,
     }
 #define TAP_READ(P, T, K) (P)[K]
 #endif
+
+/* With IMPLICIT_PAD: the taps of kernel rows i < LO and i >= HI, every one of which reads padding
+ * for the whole tile (a tile within an output row near the image's top or bottom). Their products
+ * are weights times zero, so they are not computed pixel by pixel: zero times a finite weight adds
+ * nothing, times a NaN or infinite weight it is NaN, which the padding must still give every
+ * pixel of the tile, as PyTorch's zero padding does. So the tile sums weight x 0 over those taps
+ * once per channel (REGISTER_TILE_ZERO_DECLARE/TAP/ADD, defined by conv2d_gemm_cm for its channel
+ * vectors: 0 for finite weights, NaN otherwise) and adds the sum to each of its pixels: MV fma a
+ * tap instead of MV x TN (oneDNN's direct convolutions skip such rows too). The weights of tap
+ * (c, i, j) are w + ((c * KH + i) * KW + j) * TM. Over the padded copy the same skip measured
+ * slower on POCL (docs/performance-notes.md), so those tiles run every row. */
+#define REGISTER_TILE_OUTSIDE_ROWS(LO, HI, BODY)                                                   \
+    if ((HI) - (LO) < KH) {                                                                        \
+        REGISTER_TILE_ZERO_DECLARE BODY                                                            \
+        for (int c = 0; c < CG; ++c) {                                                             \
+            for (int i = 0; i < KH; ++i) {                                                         \
+                if (i >= (LO) && i < (HI)) {                                                       \
+                    continue; /* a row inside the image: its taps ran above */                    \
+                }                                                                                  \
+                const __global real* wz = w + (c * KH + i) * KW * TM;                              \
+                for (int j = 0; j < KW; ++j, wz += TM) {                                           \
+                    REGISTER_TILE_ZERO_TAP BODY                                                    \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        REGISTER_TILE_ZERO_ADD BODY                                                                \
+    }
 
 /* The accumulation of a register-tile kernel: declares ACC[ROWS][N] (N vectors of VW), zeroes it,
  * and at every tap loads N vectors from VSRC (a pointer: the tap's weights or inputs) through
@@ -435,6 +448,28 @@ inline void store_run(__global real* dst, const real* src, const int count)
 
 #if defined(TN) && defined(MV)
 #define TM (VW * MV)
+
+/* REGISTER_TILE_OUTSIDE_ROWS for channel vectors: a tap's TM weights are MV vectors at wz; their
+ * products with zero are summed per channel and added to every pixel t of the tile. */
+#define REGISTER_TILE_ZERO_DECLARE(ACC, ROWS, N, LOAD_ROW, VSRC, r, S, ROW_FMA)                    \
+    realv zs_[N];                                                                                  \
+    _Pragma("unroll") for (int v_ = 0; v_ < (N); ++v_) {                                          \
+        zs_[v_] = (realv)(0.0f);                                                                   \
+    }
+#define REGISTER_TILE_ZERO_TAP(ACC, ROWS, N, LOAD_ROW, VSRC, r, S, ROW_FMA)                        \
+    {                                                                                              \
+        realv wv_[N];                                                                              \
+        VLOAD_ROW(wv_, wz, N);                                                                     \
+        _Pragma("unroll") for (int v_ = 0; v_ < (N); ++v_) {                                      \
+            zs_[v_] = VFMA(wv_[v_], (realv)(0.0f), zs_[v_]);                                       \
+        }                                                                                          \
+    }
+#define REGISTER_TILE_ZERO_ADD(ACC, ROWS, N, LOAD_ROW, VSRC, r, S, ROW_FMA)                        \
+    _Pragma("unroll") for (int r_ = 0; r_ < (ROWS); ++r_) {                                       \
+        _Pragma("unroll") for (int v_ = 0; v_ < (N); ++v_) {                                      \
+            (ACC)[r_][v_] += zs_[v_];                                                              \
+        }                                                                                          \
+    }
 
 __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 {

@@ -14,6 +14,7 @@ import dev.convcl.reference.ReferenceConv;
 import dev.convcl.spi.Memory;
 import dev.convcl.spi.Primitive;
 import dev.convcl.testing.CrossCheck;
+import dev.convcl.testing.NonFinite;
 import dev.convcl.testing.Primitives;
 import dev.convcl.testing.PrivateCacheDir;
 import dev.convcl.testing.Problems;
@@ -262,6 +263,45 @@ class GemmConvOpenClTest {
             }
         }
         assertEquals(Set.of("CM in place", "CM copied", "CM 1x1", "PV copied", "PV 1x1"), paths);
+        assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
+    }
+
+    /**
+     * Reading in place, a tile skips the kernel rows that fall wholly in the top or bottom padding
+     * and adds their weights times zero, summed once per channel, to its pixels instead. A NaN
+     * weight on a kernel row that is padding for the border output rows, and infinite weights on
+     * the last kernel row, must still put NaN and infinities exactly where the reference (which
+     * multiplies the padding's zeros) puts them; with the rows dropped instead, the border rows of
+     * those channels would stay finite. Two shapes: one skipped row at the top and bottom, and a
+     * 5-row kernel at stride 2 and dilation 2 that skips one or two rows, in two channel tiles.
+     */
+    @Test
+    void rowsOutsideTheImageStillCarryNonFiniteWeights() {
+        List<String> shapes = List.of(
+                "op=conv2d n=1 c=5 h=9 w=14 k=40 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 bias=1 relu=0",
+                "op=conv2d n=2 c=3 h=10 w=13 k=40 kh=5 kw=3 stride=2 pad=2 dil=2 groups=1 bias=1 relu=0");
+        int seed = 7100;
+        for (String line : shapes) {
+            Convolution spec = Problems.parse(line);
+            Args args = Tensors.args(spec, seed++, false, 0);
+            float[] w = Tensors.array(args, Arg.WEIGHTS);
+            int taps = spec.kh() * spec.kw(), perChannel = spec.cPerGroup() * taps;
+            w[3 * perChannel + 1] = Float.NaN; // channel 3, input channel 0, kernel row 0, column 1
+            w[35 * perChannel + (spec.cPerGroup() - 1) * taps + (spec.kh() - 1) * spec.kw()] = Float.POSITIVE_INFINITY;
+            w[20 * perChannel + spec.kw()] = Float.NEGATIVE_INFINITY; // channel 20, kernel row 1
+            Args refArgs = Tensors.withFreshOutput(args, spec);
+            ReferenceConv.run(spec, refArgs);
+            float[] ref = Tensors.out(refArgs);
+            assertTrue(Float.isNaN(ref[3 * spec.outH() * spec.outW()]), spec + ": the case is vacuous");
+            GemmConfig cfg = GemmConfig.cm(16, 32, 14, 1);
+            try (GemmConvPlan p = new GemmConvPlan(DEVICE.context(), spec, cfg)) {
+                assertTrue(p.geometry().implicitPad && !p.geometry().linear, spec + ": " + p.geometry().options);
+                float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
+                assertEquals(null, NonFinite.disagreement(ref, out),
+                        spec + " with " + cfg + ": reference has " + NonFinite.census(ref)
+                                + ", the plan " + NonFinite.census(out));
+            }
+        }
         assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
     }
 

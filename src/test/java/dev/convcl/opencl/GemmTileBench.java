@@ -33,8 +33,9 @@ import java.util.stream.IntStream;
  * Every problem runs with bias=1. Per problem its plans run round-robin, after a warm-up call
  * each, for at least 5 rounds and 0.5 s (-Dbench.millis=N for N ms; -Dbench.evictMB=N writes N MB on
  * two threads before every call, so the call starts with cold caches, as a network's layers do). Per plan it prints the
- * median kernel time (OpenCL profiling), its GFLOP/s, the speed-up over the default tile, the median time of a
- * whole call (the copy into the padded layout and the wait included) and the
+ * median kernel time (OpenCL profiling), its GFLOP/s, the speed-up over the default tile, the median time of
+ * the kernels and the copy into the padded layout (device time), the median time of a whole call (the wait
+ * included) and the
  * relative L2 difference from its output. The machine may be shared: compare plans of one run.
  */
 public final class GemmTileBench {
@@ -117,6 +118,7 @@ public final class GemmTileBench {
         List<float[]> outs = new ArrayList<>();
         List<List<Double>> times = new ArrayList<>();
         List<List<Double>> walls = new ArrayList<>();
+        List<List<Double>> devs = new ArrayList<>();
         for (Primitive p : plans) {
             p.execute(call);
             backend.finish();
@@ -125,6 +127,7 @@ public final class GemmTileBench {
             outs.add(Tensors.out(fresh));
             times.add(new ArrayList<>());
             walls.add(new ArrayList<>());
+            devs.add(new ArrayList<>());
         }
         long start = System.nanoTime();
         int rounds = 0;
@@ -137,6 +140,7 @@ public final class GemmTileBench {
                 backend.finish();
                 walls.get(i).add((System.nanoTime() - t0) / 1e6);
                 times.get(i).add(plans.get(i).lastKernelMillis());
+                devs.get(i).add(plans.get(i).lastDeviceMillis());
             }
             rounds++;
         }
@@ -146,8 +150,8 @@ public final class GemmTileBench {
             double med = median(times.get(i));
             double wall = median(walls.get(i));
             System.out.println(String.format(Locale.ROOT,
-                    "%-22s %8.4f ms %6.1f GFLOP/s  x%5.2f  call %8.4f ms %6.1f GFLOP/s  diff %.0e  %s",
-                    name, med, spec.flops() / med / 1e6, base / med, wall, spec.flops() / wall / 1e6,
+                    "%-22s %8.4f ms %6.1f GFLOP/s  x%5.2f  device %8.4f ms  call %8.4f ms %6.1f GFLOP/s  diff %.0e  %s",
+                    name, med, spec.flops() / med / 1e6, base / med, median(devs.get(i)), wall, spec.flops() / wall / 1e6,
                     Tensors.relativeL2(outs.get(0), outs.get(i)), labels.get(i)));
         }
     }
