@@ -1,5 +1,6 @@
 package dev.convcl;
 
+import dev.convcl.text.FieldsException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,10 +21,10 @@ final class Checks {
             throw new IllegalArgumentException("postOps, dataType and direction must not be null");
         }
         if (c % groups != 0) {
-            throw new IllegalArgumentException("groups=" + groups + " must divide input channels c=" + c);
+            throw new FieldsException("groups=" + groups + " must divide input channels c=" + c, "groups", "c");
         }
         if (k % groups != 0) {
-            throw new IllegalArgumentException("groups=" + groups + " must divide output channels k=" + k);
+            throw new FieldsException("groups=" + groups + " must divide output channels k=" + k, "groups", "k");
         }
         window.checkFits(h, w);
         long oh = window.outH(h), ow = window.outW(w);

@@ -1,7 +1,6 @@
 package dev.convcl;
 
 import dev.convcl.graph.GraphIr;
-import dev.convcl.graph.Layer;
 import dev.convcl.graph.MemoryPlan;
 import dev.convcl.graph.Passes;
 import dev.convcl.graph.Program;
@@ -109,6 +108,12 @@ public final class CompiledGraph implements AutoCloseable {
 
     private final Engine engine;
     private final Program program;
+    /**
+     * Whether the graph is an ONNX model's ({@link Graph#fromOnnx(java.nio.file.Path)}): its RoiAlign
+     * nodes' run-time refusals name the model's attributes ({@code spatial_scale},
+     * {@code sampling_ratio}) and its boxes, the batch indices apart.
+     */
+    private final boolean onnx;
     private final List<Plan> plans = new ArrayList<>();
     /** Per step, the wall time of its last call when it ran on the CPU path (synchronous); NaN otherwise. */
     private double[] cpuStepMillis = new double[0];
@@ -126,9 +131,10 @@ public final class CompiledGraph implements AutoCloseable {
      * Creates the plans (giving those of steps with channel windows their windows, which
      * {@link #compile} found they take), binds the constants and allocates the buffers.
      */
-    private CompiledGraph(Engine engine, Program program) {
+    private CompiledGraph(Engine engine, Program program, boolean onnx) {
         this.engine = engine;
         this.program = program;
+        this.onnx = onnx;
         try {
             for (Program.Step s : program.steps()) {
                 Plan plan = engine.plan(s.op());
@@ -320,7 +326,7 @@ public final class CompiledGraph implements AutoCloseable {
             }
             if (!again) {
                 try {
-                    return new CompiledGraph(engine, program);
+                    return new CompiledGraph(engine, program, graph.fromOnnx());
                 } catch (WindowRefused e) {
                     refused.add(e.value); // the constructor closed what it had made
                 }
@@ -505,7 +511,7 @@ public final class CompiledGraph implements AutoCloseable {
                 cpuStepMillis[i] = onCpu ? (System.nanoTime() - t0) / 1e6 : Double.NaN;
             } catch (AdaptiveSamplingException e) {
                 String name = program.steps().get(i).name();
-                throw new IllegalArgumentException("node '" + name + "': " + (fromOnnx(name)
+                throw new IllegalArgumentException("node '" + name + "': " + (onnx
                         ? e.message("spatial_scale=" + e.spatialScale(), "spatial_scale", "sampling_ratio", true)
                         : e.getMessage()), e);
             } catch (IllegalArgumentException e) {
@@ -517,12 +523,6 @@ public final class CompiledGraph implements AutoCloseable {
             engine.written(view); // written by the work queued above: a failed wait marks it lost
         }
         transfer(outputTensors, outputViews, false);
-    }
-
-    /** Whether node {@code name} is an ONNX model's RoiAlign, whose refusals name the model's attributes. */
-    private boolean fromOnnx(String name) {
-        return program.ir().nodes().stream().anyMatch(n -> n.name().equals(name) && n.layer() instanceof Layer.Roi r
-                && r.onnx());
     }
 
     /**

@@ -81,7 +81,8 @@ public record DeformConv2d(int n, int c, int h, int w, int k, Window2d window, i
         Checks.convolution(n, c, h, w, k, window, groups, postOps, dataType, direction);
         OneLine.positive("offset_groups", offsetGroups);
         if (c % offsetGroups != 0) {
-            throw new IllegalArgumentException("offset_groups=" + offsetGroups + " must divide input channels c=" + c);
+            throw new dev.convcl.text.FieldsException("offset_groups=" + offsetGroups + " must divide input channels c=" + c,
+                    "offset_groups", "c");
         }
         long oh = window.outH(h), ow = window.outW(w);
         OneLine.fits("offset", n, 2, offsetGroups, window.kh(), window.kw(), oh, ow);

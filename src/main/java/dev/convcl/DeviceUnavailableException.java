@@ -1,5 +1,7 @@
 package dev.convcl;
 
+import dev.convcl.text.DeviceWording;
+
 /**
  * The device asked for explicitly ({@code opencl} or {@code opencl:N}) cannot be opened:
  * {@link Engine#create(DeviceChoice)} throws it instead of falling back to the CPU path, which
@@ -19,25 +21,25 @@ public final class DeviceUnavailableException extends ConvclException {
      *
      * @param choice what was asked for
      * @param reason why it cannot be opened, e.g. {@code no OpenCL device 7 (there are 1)}
-     * @param suffix added to the message, e.g. {@code  (from $CONVCL_DEVICE)}; empty for none
      * @param cause  the failure it wraps, or null
      */
-    DeviceUnavailableException(DeviceChoice choice, String reason, String suffix, Throwable cause) {
-        this(choice, choice.toString(), reason, suffix, cause);
+    DeviceUnavailableException(DeviceChoice choice, String reason, Throwable cause) {
+        this(choice, choice.toString(), reason, null, cause);
     }
 
     /**
      * An exception for {@code choice}, named in the message as {@code asked}: the setting's text
-     * ({@code opencl:01}), which {@link DeviceChoice#parse} reads as {@code opencl:1}.
+     * ({@code opencl:01}), which {@link DeviceChoice#parse} reads as {@code opencl:1}, and the
+     * setting that asked for it.
      *
      * @param choice what was asked for
      * @param asked  the choice as it was written, for the message
      * @param reason why it cannot be opened
-     * @param suffix added to the message; empty for none
+     * @param source the property or variable that asked for it, e.g. {@code $CONVCL_DEVICE}; null for none
      * @param cause  the failure it wraps, or null
      */
-    DeviceUnavailableException(DeviceChoice choice, String asked, String reason, String suffix, Throwable cause) {
-        super("device " + asked + " asked for, but " + reason + suffix, cause);
+    DeviceUnavailableException(DeviceChoice choice, String asked, String reason, String source, Throwable cause) {
+        super(DeviceWording.unavailable(asked, reason, source, null), cause);
         this.choice = choice;
         this.reason = reason;
     }

@@ -114,7 +114,7 @@ public final class Engine implements AutoCloseable {
             }
             // the setting as written (opencl:01, which reads as opencl:1), from the one read above
             throw new DeviceUnavailableException(e.choice(), setting.get().value().strip(), e.reason(),
-                    " (from " + setting.get().source() + ")", e);
+                    setting.get().source(), e);
         }
     }
 
@@ -164,7 +164,7 @@ public final class Engine implements AutoCloseable {
         }
         if (choice.kind() == DeviceChoice.Kind.OPENCL) {
             cpu.close();
-            throw new DeviceUnavailableException(choice, reason, "", null);
+            throw new DeviceUnavailableException(choice, reason, null);
         }
         Engine engine = new Engine(choice, cpu, cpu, reason);
         engine.warnOnce("no-device", "OpenCL unavailable: " + reason + "; running on the CPU path");

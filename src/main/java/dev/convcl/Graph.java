@@ -38,9 +38,12 @@ import java.util.function.Supplier;
  */
 public final class Graph {
     private final GraphIr ir;
+    /** Whether {@link #fromOnnx(Path)} made it: see {@link #fromOnnx()}. */
+    private final boolean fromOnnx;
 
-    private Graph(GraphIr ir) {
+    private Graph(GraphIr ir, boolean fromOnnx) {
         this.ir = ir;
+        this.fromOnnx = fromOnnx;
     }
 
     /**
@@ -141,7 +144,7 @@ public final class Graph {
             throw e.withAdvice(e.inputs().size() == 1 ? "give its shape with Graph.fromOnnx(model, shape)"
                     : "give its shape by name with Graph.fromOnnx(model, Map.of(" + javaString(e.input()) + ", shape))");
         }
-        return OnnxLoader.lower(imported);
+        return new Graph(OnnxLoader.lower(imported).ir, true);
     }
 
     /** {@code name} as a Java string literal, for advice a user may copy. */
@@ -185,6 +188,15 @@ public final class Graph {
 
     GraphIr ir() {
         return ir;
+    }
+
+    /**
+     * Whether the graph is an ONNX model's ({@link #fromOnnx(Path)}): every RoiAlign node in it is
+     * the model's, whose run-time refusals {@link CompiledGraph} words with the model's attribute
+     * names ({@code spatial_scale}, {@code sampling_ratio}) rather than the builder's parameters.
+     */
+    boolean fromOnnx() {
+        return fromOnnx;
     }
 
     /**
@@ -290,7 +302,7 @@ public final class Graph {
             if (outputs.isEmpty()) {
                 throw new IllegalArgumentException("the graph has no output; declare one with output(name, value)");
             }
-            return new Graph(new GraphIr(inputs, nodes, outputs));
+            return new Graph(new GraphIr(inputs, nodes, outputs), false);
         }
 
         // ------------------------------------------------------------ convolutions
@@ -500,15 +512,6 @@ public final class Graph {
          */
         public Value roiAlign(String name, Value x, Value rois, int outH, int outW, float spatialScale,
                               int samplingRatio, boolean aligned) {
-            return roiAlign(name, x, rois, outH, outW, spatialScale, samplingRatio, aligned, false);
-        }
-
-        /**
-         * {@link #roiAlign(String, Value, Value, int, int, float, int, boolean)}; {@code onnx}: the
-         * node is an ONNX model's RoiAlign, whose run-time refusals name its attributes.
-         */
-        Value roiAlign(String name, Value x, Value rois, int outH, int outW, float spatialScale, int samplingRatio,
-                       boolean aligned, boolean onnx) {
             checkName("node", name);
             own(name, x);
             own(name, rois);
@@ -524,7 +527,7 @@ public final class Graph {
             } catch (IllegalArgumentException e) {
                 throw error(name, e.getMessage());
             }
-            return add(name, new Layer.Roi(outH, outW, spatialScale, op.samplingRatio(), aligned, onnx), List.of(x, rois),
+            return add(name, new Layer.Roi(outH, outW, spatialScale, op.samplingRatio(), aligned), List.of(x, rois),
                     new int[] {rois.dim(0), x.dim(1), outH, outW});
         }
 

@@ -107,7 +107,7 @@ final class OnnxLoader {
             Value column = b.reshape(unique(node.name() + "#batch_column"), in(n.batchIndices()), rois.dim(0), 1);
             Value rois5 = b.concat(unique(node.name() + "#rois"), column, rois);
             return b.roiAlign(name, in(n.input()), rois5, n.outputShape().dim(2), n.outputShape().dim(3),
-                    n.spatialScale(), n.samplingRatio(), n.aligned(), true);
+                    n.spatialScale(), n.samplingRatio(), n.aligned());
         }
         if (node instanceof BatchNormNode n) {
             return b.batchNorm(name, in(n.input()), n.mean(), n.variance(), n.gamma(), n.beta(), n.epsilon());

@@ -1,5 +1,7 @@
 package dev.convcl;
 
+import dev.convcl.text.FieldsException;
+
 /**
  * The geometry of a 2-D sliding window, shared by convolutions and pooling: kernel size, stride,
  * zero padding before and after each spatial axis, and dilation (1-based, PyTorch's meaning:
@@ -157,20 +159,24 @@ public record Window2d(int kh, int kw, int strideH, int strideW, int padTop, int
      */
     public void checkFits(int h, int w) {
         if (paddedH(h) > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("padded input height h+pad_h+pad_h_end=" + paddedH(h) + " (h=" + h
-                    + ", pad_h=" + padTop + ", pad_h_end=" + padBottom + ") exceeds 2^31-1, the limit of 32-bit indexing");
+            throw new FieldsException("padded input height h+pad_h+pad_h_end=" + paddedH(h) + " (h=" + h
+                    + ", pad_h=" + padTop + ", pad_h_end=" + padBottom + ") exceeds 2^31-1, the limit of 32-bit indexing",
+                    "h", "pad_h", "pad_h_end");
         }
         if (paddedW(w) > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("padded input width w+pad_w+pad_w_end=" + paddedW(w) + " (w=" + w
-                    + ", pad_w=" + padLeft + ", pad_w_end=" + padRight + ") exceeds 2^31-1, the limit of 32-bit indexing");
+            throw new FieldsException("padded input width w+pad_w+pad_w_end=" + paddedW(w) + " (w=" + w
+                    + ", pad_w=" + padLeft + ", pad_w_end=" + padRight + ") exceeds 2^31-1, the limit of 32-bit indexing",
+                    "w", "pad_w", "pad_w_end");
         }
         if (spanH() > paddedH(h)) {
-            throw new IllegalArgumentException("kernel height kh=" + kh + " at dil_h=" + dilH + " spans " + spanH()
-                    + " rows, more than the padded input height h+pad_h+pad_h_end=" + paddedH(h));
+            throw new FieldsException("kernel height kh=" + kh + " at dil_h=" + dilH + " spans " + spanH()
+                    + " rows, more than the padded input height h+pad_h+pad_h_end=" + paddedH(h),
+                    "kh", "dil_h", "h", "pad_h", "pad_h_end");
         }
         if (spanW() > paddedW(w)) {
-            throw new IllegalArgumentException("kernel width kw=" + kw + " at dil_w=" + dilW + " spans " + spanW()
-                    + " columns, more than the padded input width w+pad_w+pad_w_end=" + paddedW(w));
+            throw new FieldsException("kernel width kw=" + kw + " at dil_w=" + dilW + " spans " + spanW()
+                    + " columns, more than the padded input width w+pad_w+pad_w_end=" + paddedW(w),
+                    "kw", "dil_w", "w", "pad_w", "pad_w_end");
         }
     }
 

@@ -57,8 +57,19 @@ abstract class CliCommand implements Callable<Integer> {
             deviceChosen = given;
             return given;
         }
-        Optional<Setting> setting = Setting.of(DeviceChoice.PROPERTY, DeviceChoice.ENVIRONMENT);
+        Optional<Setting> setting = deviceSetting();
         return setting.isPresent() ? parseDefault(setting.get()) : given;
+    }
+
+    /**
+     * The setting that gives the commands' default device, as {@link dev.convcl.Engine#create()}
+     * reads it: the system property {@value DeviceChoice#PROPERTY} when it is set and not blank,
+     * else the environment variable {@value DeviceChoice#ENVIRONMENT} when it is, else empty.
+     *
+     * @return the setting, with its value as written and its source, or empty
+     */
+    static Optional<Setting> deviceSetting() {
+        return Setting.of(DeviceChoice.PROPERTY, DeviceChoice.ENVIRONMENT);
     }
 
     /**

@@ -40,7 +40,7 @@ final class DevicesCommand extends CliCommand {
      * device, what it picks, or why they refuse it: this command is where a user looks when they do.
      */
     private static void defaultNote(OpenClDiscovery found, PrintWriter out) {
-        Optional<Setting> setting = Setting.of(DeviceChoice.PROPERTY, DeviceChoice.ENVIRONMENT);
+        Optional<Setting> setting = deviceSetting();
         if (setting.isEmpty()) {
             return;
         }

@@ -3,6 +3,7 @@ package dev.convcl.cli;
 import dev.convcl.ConvclException;
 import dev.convcl.DeviceUnavailableException;
 import dev.convcl.DeviceChoice;
+import dev.convcl.text.DeviceWording;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -179,9 +180,8 @@ public final class Main implements Runnable {
                 // it, which setting did
                 String asked = c.deviceTyped(d.choice());
                 if (asked != null || c.deviceSource() != null) {
-                    return report(err, who + ": device " + (asked != null ? asked : d.choice()) + " asked for, but "
-                            + d.reason() + (c.deviceSource() == null ? ""
-                                    : " (from " + c.deviceSource() + "; --device overrides it)"), e, debug, EXIT_USAGE);
+                    return report(err, who + ": " + DeviceWording.unavailable(asked != null ? asked : d.choice().toString(),
+                            d.reason(), c.deviceSource(), "--device"), e, debug, EXIT_USAGE);
                 }
             }
             if (e instanceof IllegalArgumentException || e instanceof ConvclException) {

@@ -10,6 +10,8 @@ import dev.convcl.Engine;
 import dev.convcl.HostTensor;
 import dev.convcl.Plan;
 import dev.convcl.Tensor;
+import dev.convcl.text.FieldException;
+import dev.convcl.text.FieldsException;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -355,16 +357,32 @@ final class RunCommand extends CliCommand {
         try {
             return builder instanceof DeformConv2d.Builder deform ? deform.build() : ((Conv2d.Builder) builder).build();
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage() + sourcesOf(e.getMessage()));
+            throw new IllegalArgumentException(e.getMessage() + sourcesOf(fieldsOf(e)));
         }
     }
 
-    /** " (pad_h: --padding; h: the height of --input)" for the spec fields {@code message} names, else "". */
-    static String sourcesOf(String message) {
+    /**
+     * The descriptor fields a refusal of the library names, by their keys in the one-line form, in
+     * the order its message names them: the field of a {@link FieldException}, the fields of a
+     * {@link FieldsException}, none for another refusal.
+     */
+    static List<String> fieldsOf(IllegalArgumentException e) {
+        if (e instanceof FieldException f) {
+            return List.of(f.field());
+        }
+        return e instanceof FieldsException f ? f.fields() : List.of();
+    }
+
+    /**
+     * " (pad_h: --padding; h: the height of --input)": where each of {@code fields} (keys in the
+     * one-line form, in a refusal's order) comes from, for those a flag or a file of this command
+     * gives; "" when none is.
+     */
+    static String sourcesOf(List<String> fields) {
         Set<String> named = new LinkedHashSet<>();
-        for (String token : message.split("[^A-Za-z0-9_]+")) {
-            if (FIELD_SOURCES.containsKey(token)) {
-                named.add(token);
+        for (String field : fields) {
+            if (FIELD_SOURCES.containsKey(field)) {
+                named.add(field);
             }
         }
         if (named.isEmpty()) {

@@ -183,11 +183,8 @@ public sealed interface Layer {
     /**
      * {@code torchvision.ops.roi_align(x, rois, (outH, outW), spatialScale, samplingRatio, aligned)}.
      * Inputs: x {@code [N, C, H, W]}, rois {@code [K, 5]} rows {@code (batch_index, x1, y1, x2, y2)}.
-     * {@code onnx}: imported from an ONNX RoiAlign node, whose run-time refusals name its attributes
-     * ({@code spatial_scale}, {@code sampling_ratio}) and its boxes, the batch indices apart.
      */
-    record Roi(int outH, int outW, float spatialScale, int samplingRatio, boolean aligned, boolean onnx)
-            implements Layer {
+    record Roi(int outH, int outW, float spatialScale, int samplingRatio, boolean aligned) implements Layer {
         @Override
         public String kind() {
             return "roi_align";

@@ -207,16 +207,26 @@ final class Lowering {
      */
     private InputShapeNeededException symbolic(String name, TensorShapeProto sp, Map<String, Integer> filledSize,
                                                Set<String> runtime) {
-        List<String> declared = new ArrayList<>();
         List<Integer> open = new ArrayList<>();
         for (int i = 0; i < sp.getDimCount(); i++) {
             TensorShapeProto.Dimension d = sp.getDim(i);
-            declared.add(d.hasDimValue() ? Long.toString(d.getDimValue()) : d.hasDimParam() ? d.getDimParam() : "?");
             if (!d.hasDimValue() && !(d.hasDimParam() && filledSize.containsKey(d.getDimParam()))) {
                 open.add(i);
             }
         }
-        return new InputShapeNeededException(source, name, declared, open, List.copyOf(runtime));
+        return new InputShapeNeededException(source, name, shown(sp), open, List.copyOf(runtime));
+    }
+
+    /**
+     * A declared shape as the messages show it, one entry a dimension: its size ({@code 3}), else
+     * its symbolic name ({@code batch}), else {@code ?} for a dimension that has neither.
+     */
+    private static List<String> shown(TensorShapeProto sp) {
+        List<String> shown = new ArrayList<>(sp.getDimCount());
+        for (TensorShapeProto.Dimension d : sp.getDimList()) {
+            shown.add(d.hasDimValue() ? Long.toString(d.getDimValue()) : d.hasDimParam() ? d.getDimParam() : "?");
+        }
+        return shown;
     }
 
     /** Whether a given input shape changed a dimension the file declares as a number. */
@@ -288,14 +298,9 @@ final class Lowering {
             if (given != null) {
                 if (t.getTensorType().hasShape() && t.getTensorType().getShape().getDimCount() != given.length) {
                     TensorShapeProto sp = t.getTensorType().getShape();
-                    List<String> declared = new ArrayList<>();
-                    for (TensorShapeProto.Dimension d : sp.getDimList()) {
-                        declared.add(d.hasDimValue() ? Long.toString(d.getDimValue())
-                                : d.hasDimParam() ? d.getDimParam() : "?");
-                    }
                     throw new IllegalArgumentException("the shape given for " + what + ", " + Arrays.toString(given)
                             + ", has " + given.length + " dimensions; the model declares " + sp.getDimCount() + " "
-                            + declared);
+                            + shown(sp));
                 }
                 if (t.getTensorType().hasShape()) {
                     TensorShapeProto sp = t.getTensorType().getShape();
@@ -388,12 +393,11 @@ final class Lowering {
             }
             TensorShapeProto sp = v.getType().getTensorType().getShape();
             long[] declared = new long[sp.getDimCount()]; // -1: symbolic
-            List<String> shown = new ArrayList<>();
             for (int i = 0; i < declared.length; i++) {
                 TensorShapeProto.Dimension d = sp.getDim(i);
                 declared[i] = d.hasDimValue() ? d.getDimValue() : -1;
-                shown.add(d.hasDimValue() ? Long.toString(d.getDimValue()) : d.hasDimParam() ? d.getDimParam() : "?");
             }
+            List<String> shown = shown(sp);
             for (OnnxGraph.Output o : outputs) {
                 long[] computed = toLong(o.shape().dims());
                 if (o.name().equals(v.getName()) && !fixedDimensionsMatch(declared, computed)) {

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -70,28 +69,6 @@ public final class OnnxImporter {
                     d.inputNames(), d.outputNames(), String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e6));
         }
         return d;
-    }
-
-    /**
-     * The runtime inputs a model file declares, as {@link #declaration} reads them.
-     *
-     * @param file the model file
-     * @return the inputs, in declared order
-     * @throws OnnxModelException when the file is not readable or not an ONNX model
-     */
-    public static List<DeclaredInput> declaredInputs(Path file) {
-        return declaration(file).inputs();
-    }
-
-    /**
-     * The names of the graph outputs a model file declares, in order, as {@link #declaration} reads them.
-     *
-     * @param file the model file
-     * @return the names, in declared order
-     * @throws OnnxModelException when the file is not readable or not an ONNX model
-     */
-    public static List<String> declaredOutputNames(Path file) {
-        return declaration(file).outputNames();
     }
 
     /**

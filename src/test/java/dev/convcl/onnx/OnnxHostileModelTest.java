@@ -290,7 +290,7 @@ class OnnxHostileModelTest {
     }
 
     /**
-     * {@link OnnxImporter#declaredInputs} reads what the model declares, and refuses what the
+     * {@link OnnxImporter#declaration} reads what the model declares, and refuses what the
      * importer refuses: a weight listed among the graph inputs (IR 3) is not a runtime input, a
      * symbolic dimension keeps its name ({@code ?} without one), an input without a shape has no
      * dimensions, and a truncated or empty file is one line naming it.
@@ -308,7 +308,7 @@ class OnnxHostileModelTest {
                 .setTensorType(TypeProto.Tensor.newBuilder().setElemType(1))));
         Path m = dir.resolve("m.onnx");
         Files.write(m, b.bytes());
-        List<DeclaredInput> d = OnnxImporter.declaredInputs(m);
+        List<DeclaredInput> d = OnnxImporter.declaration(m).inputs();
         assertEquals(List.of("x", "free", "any"), d.stream().map(DeclaredInput::name).toList());
         assertEquals("[batch, 2, 4, 4]", d.get(0).shapeText());
         assertEquals(List.of("batch"), d.get(0).symbols());
@@ -320,9 +320,9 @@ class OnnxHostileModelTest {
         assertEquals(null, d.get(2).misfit(new int[] {1, 2, 3}));
         byte[] all = b.bytes();
         Files.write(m, java.util.Arrays.copyOf(all, all.length / 2));
-        fails(() -> OnnxImporter.declaredInputs(m), "m.onnx is not a readable ONNX model (protobuf:");
+        fails(() -> OnnxImporter.declaration(m), "m.onnx is not a readable ONNX model (protobuf:");
         Files.write(m, new byte[0]);
-        fails(() -> OnnxImporter.declaredInputs(m), "m.onnx is empty");
+        fails(() -> OnnxImporter.declaration(m), "m.onnx is empty");
     }
 
     // ---- external data ------------------------------------------------------------------------

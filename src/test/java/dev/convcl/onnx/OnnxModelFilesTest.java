@@ -180,15 +180,17 @@ class OnnxModelFilesTest {
     }
 
     /**
-     * {@link OnnxImporter#declaredInputs}, which streams past the tensors, finds the inputs the full
-     * import finds: the same names in order, the fixed sizes where the model fixes them, and
-     * ShuffleNet's symbolic batch by its name.
+     * {@link OnnxImporter#declaration}, which streams past the tensors, finds the inputs and outputs
+     * the full import finds: the same names in order, the fixed sizes where the model fixes them,
+     * and ShuffleNet's symbolic batch by its name.
      */
     @ParameterizedTest
     @MethodSource("eachModel")
     void declaredInputsAreTheImportersInputs(Model m) {
-        List<DeclaredInput> declared = OnnxImporter.declaredInputs(m.file());
+        ModelDeclaration declaration = OnnxImporter.declaration(m.file());
+        List<DeclaredInput> declared = declaration.inputs();
         OnnxGraph g = m.read();
+        assertEquals(g.outputs().stream().map(OnnxGraph.Output::name).toList(), declaration.outputNames(), m.name());
         assertEquals(g.inputs().stream().map(OnnxGraph.Input::name).toList(),
                 declared.stream().map(DeclaredInput::name).toList(), m.name());
         for (int i = 0; i < declared.size(); i++) {

@@ -215,6 +215,30 @@ class OnnxRoiAlignTest {
         }
     }
 
+    /**
+     * The same RoI in a graph built with {@link Graph.Builder#roiAlign} is refused in the builder's
+     * terms (the operator's {@code scale} and {@code sr}, the row with its batch index): the ONNX
+     * wording belongs to graphs made by {@link Graph#fromOnnx}.
+     */
+    @Test
+    void adaptiveSamplingOverflowInABuiltGraphNamesTheOperatorsFields() {
+        Graph.Builder b = Graph.builder();
+        b.output("y", b.roiAlign("head.roi", b.input("x", N, C, H, W), b.input("rois", K, 5), 2, 2, 1e10f, 0, false));
+        Graph g = b.build();
+        float[] rois = new float[K * 5];
+        for (int k = 0; k < K; k++) {
+            rois[k * 5] = BATCH[k];
+            System.arraycopy(BOXES, k * 4, rois, k * 5 + 1, 4);
+        }
+        try (Engine e = Engine.create(DeviceChoice.CPU); CompiledGraph net = e.compile(g)) {
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                    () -> net.run(Map.of("x", x(), "rois", Tensor.of(rois, K, 5))));
+            assertEquals("node 'head.roi': rois[0] = (0.0, 1.0, 2.0, 17.0, 15.0): adaptive sampling would take more "
+                    + "than 2^63 samples a bin at scale=1.0E10; it must stay below 2^31 (give sr > 0, a smaller RoI or "
+                    + "a smaller scale)", ex.getMessage());
+        }
+    }
+
     @Test
     void maxModeIsRefusedNamingTheNode() throws IOException {
         Path m = model(16, new long[] {K}, s("mode", "max"));
