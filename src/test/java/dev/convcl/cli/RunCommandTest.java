@@ -165,7 +165,7 @@ class RunCommandTest {
         assertFailsCleanly(with(ok, "--bogus", "1"), "Unknown option");
         // an RoI flag with a default value is still refused when given, not ignored
         assertFailsWith(with(ok, "--spatial-scale", "0.5"), "--rois, --output-size, --spatial-scale, "
-                + "--sampling-ratio, --aligned and --gamma are for the RoI operators only");
+                + "--sampling-ratio, --max-samples, --aligned and --gamma are for the RoI operators only");
         List<String> noWeight = new ArrayList<>(ok);
         noWeight.subList(noWeight.indexOf("--weight"), noWeight.indexOf("--weight") + 2).clear();
         assertFailsCleanly(noWeight, "--weight");
