@@ -85,6 +85,13 @@ class ErrorsTest {
         Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", under.toString()),
                 "convcl tune: tuning folder " + under + " (--dir): cannot be created: " + file + " is a file");
         assertEquals(List.of("file"), Cli.names(dir));
+        // a relative --dir names the file in its way as typed, relative too (it was made absolute)
+        Path typed = Path.of("").toAbsolutePath().relativize(under);
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", typed + "/deeper"), "convcl tune: tuning folder "
+                + typed + "/deeper (--dir): cannot be created: " + typed.getParent() + " is a file");
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", "./" + typed), "convcl tune: tuning folder ./"
+                + typed + " (--dir): cannot be created: ./" + typed.getParent() + " is a file");
+        assertEquals(List.of("file"), Cli.names(dir));
         // an empty --dir is not the current folder
         Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", ""),
                 "convcl tune: tuning folder '' (--dir): is empty; --dir takes a folder");
