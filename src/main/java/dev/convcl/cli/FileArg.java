@@ -112,7 +112,7 @@ record FileArg(String role, String flag, Path path, String text) {
             parent = parent.getParent();
         }
         if (!existed && parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
-            throw error("cannot be created: " + asTyped(parent) + (Files.isDirectory(parent) ? " is not writable"
+            throw error("cannot be created: " + Typed.shown(asTyped(parent).toString()) + (Files.isDirectory(parent) ? " is not writable"
                     : " is a file"));
         }
         // the folders made here, innermost first, up to the parent that was there
@@ -176,7 +176,7 @@ record FileArg(String role, String flag, Path path, String text) {
     /** The role, path as typed and flag: {@code input x.npy (--input)}. */
     @Override
     public String toString() {
-        return role + " " + (text.isEmpty() ? "''" : text) + " (" + flag + ")";
+        return role + " " + Typed.shown(text) + " (" + flag + ")";
     }
 
     /** What went wrong, in words, without the path (the caller names the file). */

@@ -292,12 +292,13 @@ final class RunCommand extends CliCommand {
         int eq = value.indexOf('=');
         if (eq > 0 && value.lastIndexOf('/', eq) < 0 && value.lastIndexOf(java.io.File.separatorChar, eq) < 0) {
             String file = value.substring(eq + 1);
-            String folderForm = "a file whose name holds '=' is given with its folder, e.g. " + flag + " ./" + value;
+            String folderForm = "a file whose name holds '=' is given with its folder, e.g. " + flag + " "
+                    + Typed.shown("./" + value);
             // The text after '=' is a file elsewhere when it holds a folder (we=ird/o.npy: ird/o.npy is
             // another folder's file), so only the folder form is the advice then.
-            throw new IllegalArgumentException(flag + " " + value + ": NAME=FILE " + modelUse + " (--model); --op "
+            throw new IllegalArgumentException(flag + " " + Typed.shown(value) + ": NAME=FILE " + modelUse + " (--model); --op "
                     + opUse + " a file given alone" + (file.indexOf('/') >= 0 || file.indexOf(java.io.File.separatorChar)
-                    >= 0 ? "; " + folderForm : ", e.g. " + flag + " " + (file.isEmpty() ? "y.npy" : file) + " ("
+                    >= 0 ? "; " + folderForm : ", e.g. " + flag + " " + (file.isEmpty() ? "y.npy" : Typed.shown(file)) + " ("
                     + folderForm + ")"));
         }
         return value;
