@@ -141,11 +141,11 @@ class RunRoiTest {
         for (String bad : List.of("0", "-1", "-0.50", "NaN", "Infinity")) {
             assertFailsWith(with(align, "--spatial-scale", bad), "convcl run: --spatial-scale " + bad + scale);
         }
-        assertFailsWith(with(align, "--spatial-scale", "1e40"), "convcl run: Invalid value for option '--spatial-scale': "
-                + "'1e40' is out of range for a number (at most about 3.4e38 in size) (see 'convcl run --help')");
-        assertFailsWith(with(align, "--spatial-scale", "1e-50"), "'1e-50' is too close to 0 for a number (at least about "
+        assertFailsWith(with(align, "--spatial-scale", "1e40"), "convcl run: --spatial-scale "
+                + "1e40 is out of range for a number (at most about 3.4e38 in size) (see 'convcl run --help')");
+        assertFailsWith(with(align, "--spatial-scale", "1e-50"), "--spatial-scale 1e-50 is too close to 0 for a number (at least about "
                 + "1.4e-45 in size, or 0)");
-        assertFailsWith(with(align, "--spatial-scale", "0.0625f"), "'0.0625f' is not a number");
+        assertFailsWith(with(align, "--spatial-scale", "0.0625f"), "--spatial-scale 0.0625f is not a number");
         // an output beyond 32-bit indexing names the flag or file behind each of its sizes, as typed
         int k = cases.get(0).op().rois();
         assertFailsWithLine(with(align, "--output-size", "099999"), "convcl run: the output [K, C, PH, PW] = [" + k
