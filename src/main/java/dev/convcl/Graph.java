@@ -78,8 +78,11 @@ public final class Graph {
     /**
      * An ONNX model with one input as a graph, at the given input shape (the model's may be symbolic,
      * or another image size may be wanted); see {@link #fromOnnx(Path)}. The shape replaces the
-     * declared one whole, fixed dimensions included (a model exported at batch 1 runs at batch 8),
-     * unlike {@code convcl bench --input-shape}, which sizes symbolic dimensions only; shapes inside
+     * declared one: its symbolic dimensions, and of the fixed ones the batch (dimension 0; a model
+     * exported at batch 1 runs at batch 8) and a 4-D input's height and width, unlike
+     * {@code convcl bench --input-shape}, which sizes symbolic dimensions only. Any other dimension the
+     * model fixes (an image's channels) must be given as declared: another size is refused before
+     * any layer is read, naming the input, the shape given and the declared one; shapes inside
      * the model (a Reshape's target) are not rewritten, so a model that fixes them
      * loads only at shapes they fit.
      *
@@ -88,8 +91,12 @@ public final class Graph {
      * @return the graph
      * @throws ConvclException          as {@link #fromOnnx(Path)}, and when the model's layers do not fit
      *                                  that shape (naming the node)
-     * @throws IllegalArgumentException when {@code model} or the shape is null, a dimension is below 1 or
-     *                                  the model has several inputs
+     * @throws IllegalArgumentException when {@code model} or the shape is null, a dimension is below 1,
+     *                                  the model has several inputs, or the shape has another rank than
+     *                                  the declared one or changes a fixed dimension other than those
+     *                                  above, e.g. {@code the shape given for m.onnx: graph input 'x', [1,
+     *                                  4, 8, 8], has 4 at dimension 1 (channels), which the model fixes
+     *                                  at 3: declared [batch, 3, 8, 8]; ...}
      */
     public static Graph fromOnnx(Path model, int... inputShape) {
         if (inputShape == null) {
@@ -100,8 +107,9 @@ public final class Graph {
 
     /**
      * An ONNX model as a graph, with the shapes of some inputs given by name (the others keep the
-     * model's); see {@link #fromOnnx(Path)}. A given shape replaces the declared one whole, fixed
-     * dimensions included, as in {@link #fromOnnx(Path, int...)}. An input not given whose symbolic
+     * model's); see {@link #fromOnnx(Path)}. A given shape replaces the declared one as in
+     * {@link #fromOnnx(Path, int...)}: symbolic dimensions, the batch and a 4-D input's height and
+     * width; the model's other fixed dimensions must be given as declared. An input not given whose symbolic
      * dimensions ({@code dim_param}) are all named by inputs given takes their sizes (inputs
      * {@code a} and {@code b} of {@code [batch, 3, 8, 8]}: giving {@code a} a batch of 2 gives
      * {@code b} one too).
@@ -119,7 +127,9 @@ public final class Graph {
      *                                  is null or has a
      *                                  dimension below 1 (the message names its input), or the
      *                                  shapes fill one symbolic dimension ({@code dim_param}) with two
-     *                                  sizes
+     *                                  sizes, or a shape has another rank than its input's declared one
+     *                                  or changes a fixed dimension other than the batch, height and
+     *                                  width (the message names the input, the shape and the declared one)
      */
     public static Graph fromOnnx(Path model, Map<String, int[]> inputShapes) {
         if (inputShapes == null) {

@@ -346,6 +346,41 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
         }
     }
 
+    /**
+     * The bilinear samples one call takes on the RoIs {@code values}: for each RoI,
+     * {@code outC * outH * outW} bins of {@code gh * gw} samples ({@code gh = gw = samplingRatio}
+     * when positive, else {@code ceil(roi_h / outH)} and {@code ceil(roi_w / outW)} from the RoI's
+     * scaled size, as the class comment says; a grid of zero or fewer samples counts 0), summed over
+     * the RoIs. Each sample is four taps and their blend; the count measures a call's work, which
+     * the RoIs' values set when sampling is adaptive. The library runs any count; the command-line
+     * tool's {@code run} refuses one above its {@code --max-samples} before any work.
+     *
+     * @param values the {@link Arg#ROIS} tensor's values, {@code rois * 5} of them, row-major
+     * @return the number of samples, as a double (it can pass 2^63 for huge RoIs)
+     * @throws IllegalArgumentException when {@code values} does not hold {@code rois * 5} values
+     */
+    public double samples(float[] values) {
+        if (values.length != rois * 5) {
+            throw new IllegalArgumentException("rois has " + values.length + " values; [" + rois + ", 5] needs "
+                    + rois * 5);
+        }
+        double bins = (double) outC() * outH * outW;
+        if (samplingRatio > 0) {
+            return rois * bins * samplingRatio * samplingRatio;
+        }
+        double shift = pixelShift(), total = 0;
+        for (int k = 0; k < rois; k++) {
+            double roiW = ((double) values[k * 5 + 3] * spatialScale - shift) - ((double) values[k * 5 + 1] * spatialScale - shift);
+            double roiH = ((double) values[k * 5 + 4] * spatialScale - shift) - ((double) values[k * 5 + 2] * spatialScale - shift);
+            if (kind == Kind.ROI_ALIGN && !aligned) {
+                roiW = Math.max(roiW, 1.0);
+                roiH = Math.max(roiH, 1.0);
+            }
+            total += bins * Math.max(0, Math.ceil(roiH / outH)) * Math.max(0, Math.ceil(roiW / outW));
+        }
+        return total;
+    }
+
     /** {@code op=roi_align n=2 c=256 h=50 w=68 rois=300 ph=7 pw=7 scale=0.0625 sr=2 aligned=1}. */
     @Override
     public String toString() {

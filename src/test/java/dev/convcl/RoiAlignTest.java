@@ -277,4 +277,18 @@ class RoiAlignTest {
         assertEquals("offset would have 2147483648 elements, more than the 2^31-1 that 32-bit indexing allows",
                 e.getMessage());
     }
+    /** The work count the command line bounds (--max-samples): RoIs x output channels x bins x each RoI's grid. */
+    @Test
+    void samplesCountEachRoisGrid() {
+        RoiAlign fixed = RoiAlign.psRoiAlign(1, 8, 8, 8, 2, 2, 2, 1f, 3);
+        assertEquals(2.0 * 2 * 4 * 9, fixed.samples(new float[10]));
+        // aligned: 8 x 4 in input coordinates over 2x2 bins, grids of 2 (rows) x 4 (columns); a box
+        // with x2 < x1 takes none
+        RoiAlign aligned = RoiAlign.roiAlign(1, 3, 8, 8, 2, 2, 2, 1f, 0, true);
+        assertEquals(3.0 * 4 * 2 * 4, aligned.samples(new float[] {0, 0.5f, 0.5f, 8.5f, 4.5f, 0, 4, 0, 2, 4}));
+        // unaligned: sizes raised to 1, one sample a bin
+        RoiAlign unaligned = RoiAlign.roiAlign(1, 3, 8, 8, 1, 2, 2, 1f, -1, false);
+        assertEquals(3.0 * 4, unaligned.samples(new float[] {0, 1, 1, 1, 1}));
+        assertThrows(IllegalArgumentException.class, () -> unaligned.samples(new float[4]));
+    }
 }

@@ -66,17 +66,18 @@ final class AtomicFiles {
         Path shown = abs.equals(target.toAbsolutePath()) && target.getParent() != null ? target.getParent() : dir;
         if (dir != null && !Files.isDirectory(dir)) {
             Path file = fileInTheWay(shown);
-            return file != null ? file + " is a file, not a folder" : "its folder " + shown + " does not exist";
+            return file != null ? Typed.shown(file.toString()) + " is a file, not a folder"
+                    : "its folder " + Typed.shown(shown.toString()) + " does not exist";
         }
         if (dir != null && !Files.isWritable(dir)) {
-            return "its folder " + shown + " is not writable";
+            return "its folder " + Typed.shown(shown.toString()) + " is not writable";
         }
         // The permission bits do not tell it all (root passes them; /proc, a full disk or a quota
         // refuse new files anyway): create and remove a file there, as the write will.
         try {
             Files.delete(Files.createTempFile(dir, "." + abs.getFileName(), ".probe"));
         } catch (IOException e) {
-            return "its folder " + shown + " takes no new files (" + FileArg.problem(e) + ")";
+            return "its folder " + Typed.shown(shown.toString()) + " takes no new files (" + FileArg.problem(e) + ")";
         }
         return null;
     }

@@ -554,12 +554,12 @@ final class BenchCommand extends CliCommand {
             String name = e.getKey();
             if (name.isEmpty()) {
                 if (names.size() != 1) {
-                    throw new IllegalArgumentException("--input-shape " + text + " gives no input name, but the model has "
+                    throw new IllegalArgumentException("--input-shape " + Typed.shown(text) + " gives no input name, but the model has "
                             + ModelFiles.count(names, "input") + "; write --input-shape NAME=N,C,H,W for each");
                 }
                 name = names.get(0);
             } else if (!names.contains(name)) {
-                throw new IllegalArgumentException("--input-shape " + text + ": the model has no input '" + name + "'; "
+                throw new IllegalArgumentException("--input-shape " + Typed.shown(text) + ": the model has no input '" + name + "'; "
                         + (names.size() == 1 ? "its only input is '" + names.get(0) + "'" : "its inputs are " + names));
             }
             DeclaredInput d = declared.get(names.indexOf(name));
@@ -572,14 +572,14 @@ final class BenchCommand extends CliCommand {
             }
             String misfit = ModelFiles.misfit(model, d, shape, "may be given another size");
             if (misfit != null) {
-                throw new IllegalArgumentException("--input-shape " + text + ": " + misfit);
+                throw new IllegalArgumentException("--input-shape " + Typed.shown(text) + ": " + misfit);
             }
             if (!d.isFixed()) {
                 shapes.put(name, shape);
             }
         }
-        ModelFiles.sameSymbolSizes(model, declared, shapes, name -> "--input-shape " + typed.get(
-                given.containsKey(name) ? name : ""));
+        ModelFiles.sameSymbolSizes(model, declared, shapes, name -> "--input-shape " + Typed.shown(typed.get(
+                given.containsKey(name) ? name : "")));
         return shapes;
     }
 
@@ -621,18 +621,18 @@ final class BenchCommand extends CliCommand {
         for (String text : inputShapes) {
             int eq = ModelFiles.nameEnd(text, inputNames);
             if (eq == 0) { // '=1,3,8,8': a NAME left out, as run's --input =x.npy says
-                throw new IllegalArgumentException("--input-shape " + text + ": no name before '='; use --input-shape "
+                throw new IllegalArgumentException("--input-shape " + Typed.shown(text) + ": no name before '='; use --input-shape "
                         + "NAME=N,C,H,W or --input-shape N,C,H,W");
             }
             String name = eq > 0 ? text.substring(0, eq) : "";
             if (eq > 0 && text.substring(eq + 1).isBlank()) { // 'x=': the shape left out
-                throw new IllegalArgumentException("--input-shape " + text + ": no shape after '='; use --input-shape "
+                throw new IllegalArgumentException("--input-shape " + Typed.shown(text) + ": no shape after '='; use --input-shape "
                         + "NAME=N,C,H,W or --input-shape N,C,H,W");
             }
             String before = typed.put(name, text);
             if (given.put(name, ModelFiles.parseShape(eq > 0 ? text.substring(eq + 1) : text, "--input-shape",
                     text)) != null) { // both values, as typed: which one was meant is the user's to say
-                throw new IllegalArgumentException("--input-shape " + before + " and --input-shape " + text + " both give "
+                throw new IllegalArgumentException("--input-shape " + Typed.shown(before) + " and --input-shape " + Typed.shown(text) + " both give "
                         + (name.isEmpty() ? "the input (no NAME=)" : "input '" + name + "'") + "; give each input once");
             }
         }
@@ -640,8 +640,8 @@ final class BenchCommand extends CliCommand {
             String unnamed = typed.get("");
             String named = typed.entrySet().stream().filter(e -> !e.getKey().isEmpty()).findFirst().orElseThrow()
                     .getValue();
-            throw new IllegalArgumentException("--input-shape " + unnamed + " names no input, beside --input-shape "
-                    + named + ": name every input (NAME=N,C,H,W) when giving several");
+            throw new IllegalArgumentException("--input-shape " + Typed.shown(unnamed) + " names no input, beside "
+                    + "--input-shape " + Typed.shown(named) + ": name every input (NAME=N,C,H,W) when giving several");
         }
         checkReports();
         Graph g;

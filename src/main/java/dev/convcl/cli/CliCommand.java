@@ -113,7 +113,8 @@ abstract class CliCommand implements Callable<Integer> {
     /**
      * The value of {@code option} as the user typed it (blanks around it dropped), for messages: a
      * number is echoed as typed ({@code 0}, {@code 1e-3}), not as Java prints what it parsed
-     * ({@code 0.0}, {@code 0.001}). When the option was not given, its default's text; for a command
+     * ({@code 0.0}, {@code 0.001}); one with blanks inside is quoted ({@link Typed#shown}). When the
+     * option was not given, its default's text; for a command
      * not run from a command line, {@code parsed} as a string.
      *
      * @param option the option's name, e.g. {@code --seconds}
@@ -122,7 +123,7 @@ abstract class CliCommand implements Callable<Integer> {
     String typed(String option, Object parsed) {
         String text = original(option);
         if (text != null) {
-            return text.strip();
+            return Typed.shown(text.strip());
         }
         OptionSpec o = spec.findOption(option);
         return o != null && o.defaultValue() != null ? o.defaultValue() : String.valueOf(parsed);

@@ -112,7 +112,8 @@ record FileArg(String role, String flag, Path path, String text) {
             parent = parent.getParent();
         }
         if (!existed && parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
-            throw error("cannot be created: " + parent + (Files.isDirectory(parent) ? " is not writable" : " is a file"));
+            throw error("cannot be created: " + Typed.shown(asTyped(parent).toString()) + (Files.isDirectory(parent) ? " is not writable"
+                    : " is a file"));
         }
         // the folders made here, innermost first, up to the parent that was there
         List<Path> created = new ArrayList<>();
@@ -131,6 +132,21 @@ record FileArg(String role, String flag, Path path, String text) {
         }
         removeIfEmpty(created);
         throw error((existed ? "cannot be written (" : "cannot be created or written (") + why + ")");
+    }
+
+    /**
+     * The folder {@code above} (absolute, normalized: a folder above this path) as the user typed
+     * it, as an output file's folder is named ({@code f}, not {@code /home/me/f}, for
+     * {@code --dir f/tuning}): the part of the typed path that leads to it; {@code above} itself
+     * when no part does.
+     */
+    private Path asTyped(Path above) {
+        for (Path p = Path.of(text).getParent(); p != null; p = p.getParent()) {
+            if (p.toAbsolutePath().normalize().equals(above)) {
+                return p;
+            }
+        }
+        return above;
     }
 
     /**
@@ -160,7 +176,7 @@ record FileArg(String role, String flag, Path path, String text) {
     /** The role, path as typed and flag: {@code input x.npy (--input)}. */
     @Override
     public String toString() {
-        return role + " " + (text.isEmpty() ? "''" : text) + " (" + flag + ")";
+        return role + " " + Typed.shown(text) + " (" + flag + ")";
     }
 
     /** What went wrong, in words, without the path (the caller names the file). */

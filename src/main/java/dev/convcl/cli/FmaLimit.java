@@ -85,7 +85,7 @@ record FmaLimit(double gflops, String source) {
             g = Double.NaN;
         }
         if (!(g >= MIN_GFLOPS && Double.isFinite(g))) {   // as typed, as the other options' rules: 0, not 0.0
-            throw new IllegalArgumentException("--fma-limit " + (v.isEmpty() ? "''" : v) + " must be " + rule);
+            throw new IllegalArgumentException("--fma-limit " + Typed.shown(v) + " must be " + rule);
         }
         return g;
     }

@@ -42,7 +42,7 @@ final class IntArg {
 
     /**
      * The converter of {@code int} and {@code Integer} options (registered in {@link Main#commandLine()}):
-     * picocli's own message, {@code 'x' is not an int}, for a value that is no integer, and
+     * {@code 'x' is not an integer} for a value that is no integer, and
      * {@link #parse}'s for one out of range.
      */
     static final class Converter implements ITypeConverter<Integer> {
@@ -51,7 +51,7 @@ final class IntArg {
             try {
                 return parse(value);
             } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not an int");
+                throw new TypeConversionException("'" + value + "' is not an integer");
             } catch (OutOfRange e) {
                 throw new TypeConversionException(e.getMessage());
             }
@@ -60,7 +60,7 @@ final class IntArg {
 
     /**
      * The converter of {@code long} and {@code Long} options (registered in {@link Main#commandLine()},
-     * e.g. {@code verify --seed}): picocli's own message, {@code 'x' is not a long}, for a value that
+     * e.g. {@code verify --seed}): {@code 'x' is not an integer} for a value that
      * is no integer, and the range for one beyond a long's.
      */
     static final class LongConverter implements ITypeConverter<Long> {
@@ -73,7 +73,7 @@ final class IntArg {
                 if (isInteger(t)) {
                     throw new TypeConversionException(outOfRange(t, "a long", Long.MIN_VALUE, Long.MAX_VALUE));
                 }
-                throw new TypeConversionException("'" + value + "' is not a long");
+                throw new TypeConversionException("'" + value + "' is not an integer");
             }
         }
     }

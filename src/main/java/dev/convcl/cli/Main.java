@@ -147,9 +147,14 @@ public final class Main implements Runnable {
 
     /**
      * A parse error in words: picocli's message, except for a word where a command or option
-     * should be, which picocli calls an "unmatched argument".
+     * should be, which picocli calls an "unmatched argument", and a value an option's type cannot
+     * take ({@link #badValue}).
      */
     private static String describe(ParameterException e) {
+        String value = badValue(e);
+        if (value != null) {
+            return value;
+        }
         if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
             String first = u.getUnmatched().get(0);
             CommandLine cmd = e.getCommandLine();
@@ -164,6 +169,35 @@ public final class Main implements Runnable {
             }
         }
         return e.getMessage();
+    }
+
+    /**
+     * A value its option's converter refused, in the words of every other bad value: the option,
+     * the value as typed ({@link Typed#shown}) and the rule, {@code --iters ten is not an int},
+     * {@code --op conv3d is not one of conv2d, ...}, rather than picocli's {@code Invalid value for
+     * option '--iters': 'ten' is not an int}. The converters' messages echo the value first (after
+     * a word: {@code device 'gpu' is not ...}); that echo is replaced by the option and the value.
+     * Null when {@code e} is no such refusal.
+     */
+    static String badValue(ParameterException e) {
+        if (!(e.getCause() instanceof CommandLine.TypeConversionException conversion)
+                || !(e.getArgSpec() instanceof CommandLine.Model.OptionSpec option) || e.getValue() == null) {
+            return null;
+        }
+        String typed = e.getValue();
+        String named = option.longestName() + " " + Typed.shown(typed.strip());
+        if (option.type() == boolean.class || option.type() == Boolean.class) {
+            return named + " must be true or false (or the flag alone)";
+        }
+        String m = conversion.getMessage() == null ? "" : conversion.getMessage();
+        for (String echo : new String[] {"'" + typed + "'", "'" + typed.strip() + "'"}) {
+            int at = m.indexOf(echo);
+            // the echo opens the message, or follows one word ("op 'x' is not one of ...")
+            if (at >= 0 && m.substring(0, at).matches("([a-z]+ )?")) {
+                return named + m.substring(at + echo.length());
+            }
+        }
+        return named + ": " + m;
     }
 
     private static IExecutionExceptionHandler executionErrors(boolean debug) {

@@ -25,12 +25,21 @@ final class RoiRun {
     /**
      * The flags of one call, as {@link RunCommand} parsed them, and as typed where a message names
      * them ({@code outputSizeTyped}, {@code spatialScaleTyped}, {@code samplingRatioTyped}; the last
-     * null when {@code --sampling-ratio} was not given); the files as typed, null for one not given.
+     * null when {@code --sampling-ratio} was not given; {@code maxSamplesTyped} null when
+     * {@code --max-samples} was not given and {@code maxSamples} is {@link #MAX_SAMPLES}); the files as typed, null for one not given.
      */
     record Flags(RoiAlign.Kind kind, FileArg input, FileArg rois, FileArg offset, FileArg mask, int[] outputSize,
                  String outputSizeTyped, float spatialScale, String spatialScaleTyped, Integer samplingRatio,
-                 String samplingRatioTyped, boolean aligned, Float gamma, DeviceChoice device, FileArg out) {
+                 String samplingRatioTyped, long maxSamples, String maxSamplesTyped, boolean aligned, Float gamma, DeviceChoice device, FileArg out) {
     }
+
+    /**
+     * The most bilinear samples a call takes unless {@code --max-samples} says otherwise: 2^30,
+     * about 10 s on a 2-core CPU path and far above the detection heads' few 10^7, so that a
+     * mistyped {@code --sampling-ratio} or {@code --output-size} is one line rather than minutes
+     * without a word. convcl's limit, not torchvision's: the library's {@link RoiAlign} has none.
+     */
+    static final long MAX_SAMPLES = 1L << 30;
 
     private RoiRun() {
     }
@@ -102,6 +111,7 @@ final class RoiRun {
         } catch (IllegalArgumentException e) {
             throw roisFile.error(e.getMessage());
         }
+        checkWork(f, spec, r.array(), roisFile);
         HostTensor y = Tensor.zeros(spec.outputShape());
         Args args = Args.builder().src(x).rois(r).offset(o).mask(m).dst(y).build();
         args.validateFor(spec);
@@ -116,6 +126,31 @@ final class RoiRun {
                     Double.isNaN(kernelMs) ? "" : String.format(Locale.ROOT, " (kernel %.3f ms)", kernelMs));
         }
         return 0;
+    }
+
+    /**
+     * Refuses a call whose bilinear samples ({@link RoiAlign#samples}) pass {@code --max-samples},
+     * naming what set the count: the sampling ratio as typed, or with adaptive sampling the RoIs
+     * and the scale.
+     */
+    private static void checkWork(Flags f, RoiAlign spec, float[] rois, FileArg roisFile) {
+        double samples = spec.samples(rois);
+        if (samples <= f.maxSamples()) {
+            return;
+        }
+        String bins = String.format(Locale.ROOT, "%d RoI%s x %d channel%s x %dx%d bins", spec.rois(),
+                spec.rois() == 1 ? "" : "s", spec.outC(), spec.outC() == 1 ? "" : "s", spec.outH(), spec.outW());
+        // below 2^62: the output has fewer than 2^31 elements and checkRois kept a bin below 2^31 samples
+        long count = (long) samples;
+        String what = spec.samplingRatio() > 0
+                ? String.format(Locale.ROOT, "--sampling-ratio %s: %s x %dx%d samples a bin = %d bilinear samples",
+                        f.samplingRatioTyped(), bins, spec.samplingRatio(), spec.samplingRatio(), count)
+                : roisFile + ": adaptive sampling at --spatial-scale " + f.spatialScaleTyped() + " would take " + count
+                        + " bilinear samples over " + bins;
+        String limit = f.maxSamplesTyped() != null ? "--max-samples " + f.maxSamplesTyped()
+                : "convcl run's limit, 2^30 = " + MAX_SAMPLES;
+        throw new IllegalArgumentException(what + ", more than " + limit + " (--max-samples " + count
+                + " runs it)");
     }
 
     private static RoiAlign descriptor(Flags f, HostTensor x, int k, int ph, int pw, int sr, float gamma) {

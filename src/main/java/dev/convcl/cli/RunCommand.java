@@ -104,6 +104,12 @@ final class RunCommand extends CliCommand {
                     + "for roi_align and ps_roi_align as torchvision, 0 for deform_roi_pool as mmcv).")
     Integer samplingRatio;
 
+    @Option(names = "--max-samples", paramLabel = "N", converter = IntArg.LongConverter.class,
+            description = "RoI operators: the most bilinear samples (RoIs x output channels x bins x samples a bin) "
+                    + "a call may take; more is refused before any work (default: 2^30 = 1073741824, convcl's limit, "
+                    + "not torchvision's).")
+    Long maxSamples;
+
     @Option(names = "--aligned", description = "roi_align: shift RoI corners by -0.5 pixel (torchvision's aligned=True).")
     boolean aligned;
 
@@ -154,11 +160,11 @@ final class RunCommand extends CliCommand {
             "--padding", "--dilation");
     /** The RoI operators' flags, which a convolution and --model refuse. */
     private static final List<String> ROI_FLAGS = List.of("--rois", "--output-size", "--spatial-scale",
-            "--sampling-ratio", "--aligned", "--gamma");
+            "--sampling-ratio", "--max-samples", "--aligned", "--gamma");
     /** Every flag of one operator, which --model refuses. */
     private static final List<String> OP_FLAGS = List.of("--op", "--weight", "--bias", "--offset", "--mask", "--groups",
             "--offset-groups", "--stride", "--padding", "--dilation", "--rois", "--output-size", "--spatial-scale",
-            "--sampling-ratio", "--aligned", "--gamma");
+            "--sampling-ratio", "--max-samples", "--aligned", "--gamma");
 
     /**
      * Whether the command line gave any of {@code options}: asked of the parse, not of the
@@ -206,13 +212,18 @@ final class RunCommand extends CliCommand {
             if (gamma != null && op == Op.DEFORM_ROI_POOL && !Float.isFinite(gamma)) {
                 throw new IllegalArgumentException("--gamma " + typed("--gamma", gamma) + " must be a finite number");
             }
+            if (maxSamples != null && maxSamples < 1) {
+                throw new IllegalArgumentException("--max-samples " + typed("--max-samples", maxSamples)
+                        + " must be at least 1");
+            }
             return RoiRun.run(new RoiRun.Flags(op.roiKind(), FileArg.typed("input", "--input", inputs.get(0)),
                     rois == null ? null : file("rois", "--rois", rois),
                     offset == null ? null : file("offset", "--offset", offset),
                     mask == null ? null : file("mask", "--mask", mask), outputSize == null ? null
                     : new int[] {outputSize.h(), outputSize.w()}, typed("--output-size", outputSize), spatialScale,
                     typed("--spatial-scale", spatialScale), samplingRatio, samplingRatio == null ? null
-                    : typed("--sampling-ratio", samplingRatio), aligned, gamma, device,
+                    : typed("--sampling-ratio", samplingRatio), maxSamples == null ? RoiRun.MAX_SAMPLES : maxSamples,
+                    maxSamples == null ? null : typed("--max-samples", maxSamples), aligned, gamma, device,
                     FileArg.typed("output", "--out", outs.get(0))), out());
         }
         if (weight == null) {
@@ -283,12 +294,13 @@ final class RunCommand extends CliCommand {
         int eq = value.indexOf('=');
         if (eq > 0 && value.lastIndexOf('/', eq) < 0 && value.lastIndexOf(java.io.File.separatorChar, eq) < 0) {
             String file = value.substring(eq + 1);
-            String folderForm = "a file whose name holds '=' is given with its folder, e.g. " + flag + " ./" + value;
+            String folderForm = "a file whose name holds '=' is given with its folder, e.g. " + flag + " "
+                    + Typed.shown("./" + value);
             // The text after '=' is a file elsewhere when it holds a folder (we=ird/o.npy: ird/o.npy is
             // another folder's file), so only the folder form is the advice then.
-            throw new IllegalArgumentException(flag + " " + value + ": NAME=FILE " + modelUse + " (--model); --op "
+            throw new IllegalArgumentException(flag + " " + Typed.shown(value) + ": NAME=FILE " + modelUse + " (--model); --op "
                     + opUse + " a file given alone" + (file.indexOf('/') >= 0 || file.indexOf(java.io.File.separatorChar)
-                    >= 0 ? "; " + folderForm : ", e.g. " + flag + " " + (file.isEmpty() ? "y.npy" : file) + " ("
+                    >= 0 ? "; " + folderForm : ", e.g. " + flag + " " + (file.isEmpty() ? "y.npy" : Typed.shown(file)) + " ("
                     + folderForm + ")"));
         }
         return value;

@@ -229,6 +229,16 @@ final class Lowering {
         return shown;
     }
 
+    /**
+     * Whether a given shape may change dimension {@code i} of a rank-{@code rank} input where the
+     * file fixes it: the batch (dimension 0; a model exported at batch 1 runs at batch 8) and a
+     * 4-D input's height and width (an image of another size). Any other fixed dimension, an
+     * image's channels above all, is what the model's weights were made for.
+     */
+    static boolean resizable(int i, int rank) {
+        return i == 0 || rank == 4 && i >= 2;
+    }
+
     /** Whether a given input shape changed a dimension the file declares as a number. */
     private boolean overridesFixedDimension;
 
@@ -305,7 +315,18 @@ final class Lowering {
                 if (t.getTensorType().hasShape()) {
                     TensorShapeProto sp = t.getTensorType().getShape();
                     for (int i = 0; i < given.length; i++) {
-                        overridesFixedDimension |= sp.getDim(i).hasDimValue() && sp.getDim(i).getDimValue() != given[i];
+                        boolean changed = sp.getDim(i).hasDimValue() && sp.getDim(i).getDimValue() != given[i];
+                        if (changed && !resizable(i, given.length)) {
+                            // an image's channels, a box's 4 coordinates: what the model's weights were
+                            // made for, refused here rather than at the first node that reads them
+                            throw new IllegalArgumentException("the shape given for " + what + ", "
+                                    + Arrays.toString(given) + ", has " + given[i] + " at dimension " + i
+                                    + (given.length == 4 && i == 1 ? " (channels)" : "") + ", which the model fixes at "
+                                    + sp.getDim(i).getDimValue() + ": declared " + shown(sp) + "; a shape given "
+                                    + "may change the batch (dimension 0) and a 4-D input's height and width, not "
+                                    + "another dimension the model fixes");
+                        }
+                        overridesFixedDimension |= changed;
                     }
                 } else {
                     overridesFixedDimension = true;

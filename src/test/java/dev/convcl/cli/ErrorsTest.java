@@ -85,6 +85,13 @@ class ErrorsTest {
         Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", under.toString()),
                 "convcl tune: tuning folder " + under + " (--dir): cannot be created: " + file + " is a file");
         assertEquals(List.of("file"), Cli.names(dir));
+        // a relative --dir names the file in its way as typed, relative too (it was made absolute)
+        Path typed = Path.of("").toAbsolutePath().relativize(under);
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", typed + "/deeper"), "convcl tune: tuning folder "
+                + typed + "/deeper (--dir): cannot be created: " + typed.getParent() + " is a file");
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", "./" + typed), "convcl tune: tuning folder ./"
+                + typed + " (--dir): cannot be created: ./" + typed.getParent() + " is a file");
+        assertEquals(List.of("file"), Cli.names(dir));
         // an empty --dir is not the current folder
         Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", ""),
                 "convcl tune: tuning folder '' (--dir): is empty; --dir takes a folder");
@@ -162,14 +169,14 @@ class ErrorsTest {
      */
     @Test
     void anIntegerOutOfRangeIsNamedAsSuch() {
-        Cli.assertUsageLine(Cli.run("run", "--padding", "99999999999"), "convcl run: Invalid value for option "
-                + "'--padding': '99999999999' is out of range for an int (at most 2147483647) (see 'convcl run --help')");
+        Cli.assertUsageLine(Cli.run("run", "--padding", "99999999999"), "convcl run: --padding 99999999999 is out of "
+                + "range for an int (at most 2147483647) (see 'convcl run --help')");
         Cli.assertUsageError(Cli.run("run", "--stride", "1,-99999999999"),
-                "'--stride': '1,-99999999999': '-99999999999' is out of range for an int (at least -2147483648)");
+                "--stride 1,-99999999999: '-99999999999' is out of range for an int (at least -2147483648)");
         Cli.assertUsageError(Cli.run("run", "--groups", "99999999999"),
-                "'--groups': '99999999999' is out of range for an int (at most 2147483647)");
+                "--groups 99999999999 is out of range for an int (at most 2147483647)");
         Cli.assertUsageError(Cli.run("bench", "--iters", "99999999999"),
-                "'--iters': '99999999999' is out of range for an int (at most 2147483647)");
+                "--iters 99999999999 is out of range for an int (at most 2147483647)");
         Cli.assertUsageLine(Cli.run("bench", "--batch", "1,99999999999"),
                 "convcl bench: --batch '1,99999999999': '99999999999' is larger than the largest batch, 2147483647");
         Cli.assertUsageLine(Cli.run("bench", "--batch", "-99999999999"),
@@ -179,13 +186,13 @@ class ErrorsTest {
                 "--batch", "1,4756"), "convcl bench: --batch 4756: mobilenetv2.dw3 at n=4756: input would have "
                 + "2147733504 elements, more than the 2^31-1 that 32-bit indexing allows (at most n=4755 for this problem)");
         Cli.assertUsageError(Cli.run("verify", "--count", "99999999999"),
-                "'--count': '99999999999' is out of range for an int (at most 2147483647)");
+                "--count 99999999999 is out of range for an int (at most 2147483647)");
         Cli.assertUsageError(Cli.run("verify", "--seed", "99999999999999999999"),
-                "'--seed': '99999999999999999999' is out of range for a long (at most 9223372036854775807)");
+                "--seed 99999999999999999999 is out of range for a long (at most 9223372036854775807)");
         // not integers at all
-        Cli.assertUsageError(Cli.run("verify", "--seed", "x"), "'x' is not a long");
-        Cli.assertUsageError(Cli.run("run", "--padding", "1.5"), "'1.5' is not one integer or two separated by a comma");
-        Cli.assertUsageError(Cli.run("bench", "--iters", "ten"), "'ten' is not an int");
+        Cli.assertUsageError(Cli.run("verify", "--seed", "x"), "--seed x is not an integer");
+        Cli.assertUsageError(Cli.run("run", "--padding", "1.5"), "--padding 1.5 is not one integer or two separated by a comma");
+        Cli.assertUsageError(Cli.run("bench", "--iters", "ten"), "--iters ten is not an integer");
         Cli.assertUsageError(Cli.run("bench", "--batch", "1,x"), "--batch '1,x': 'x' is not a whole number");
     }
 
@@ -223,7 +230,7 @@ class ErrorsTest {
                 Cli.Result r = Cli.run(args.toArray(String[]::new));
                 Cli.assertErrorLine(r, Main.EXIT_USAGE);
                 boolean tooLarge = bad.contains("e");
-                assertTrue(r.err().contains(tooLarge ? "'" + bad + "' is out of range for a number"
+                assertTrue(r.err().contains(tooLarge ? commandAndFlag[1] + " " + bad + " is out of range for a number"
                         : commandAndFlag[1] + " " + bad + " must be a finite"), r.toString());
             }
         }
@@ -233,7 +240,7 @@ class ErrorsTest {
      * One rule for every comma list of numbers, as for a number given alone: blanks around each
      * number are ignored ({@code --batch 1, 8}, {@code --stride 2, 1}, {@code --input-shape
      * a=1, 3,8,8}), a blank inside one is refused naming the value, and a message echoes the value
-     * as typed, blanks and all. (A new user found {@code --input-shape "a=1, 3,8,8"} taken; so is
+     * as typed, blanks and all, in quotes ({@link Typed#shown}). (A new user found {@code --input-shape "a=1, 3,8,8"} taken; so is
      * {@code --batch "1, 8"}, and refusing one but not the other would be two rules.)
      */
     @Test
@@ -242,11 +249,11 @@ class ErrorsTest {
         Cli.assertUsageLine(Cli.run("bench", "--batch", "1 8"), "convcl bench: --batch '1 8': '1 8' is not a whole number");
         Cli.assertUsageLine(Cli.run("bench", "--batch", "1, 0"), "convcl bench: --batch '1, 0': 0 must be at least 1");
         Cli.assertUsageLine(Cli.run("run", "--op", "conv2d", "--stride", "1, 0", "--input", "x.npy", "--weight", "w.npy",
-                "--out", "y.npy"), "convcl run: --stride 1, 0 must be at least 1 (on each axis)");
+                "--out", "y.npy"), "convcl run: --stride '1, 0' must be at least 1 (on each axis)");
         // read as 1,3,32,32 (checked against the model's fixed [2, 3, 48, 48]) and named as typed
         String model = ModelCliTest.MODEL.toString();
         Cli.assertUsageLine(Cli.run("bench", "--model", model, "--device", "cpu", "--input-shape", "1, 3,32,32"),
-                "convcl bench: --input-shape 1, 3,32,32: model resnet_tiny.onnx takes input 'input' of shape "
+                "convcl bench: --input-shape '1, 3,32,32': model resnet_tiny.onnx takes input 'input' of shape "
                 + "[2, 3, 48, 48] (dimension 0 is 1 where the model fixes 2)");
         Cli.assertUsageLine(Cli.run("bench", "--model", model, "--device", "cpu", "--input-shape", "2,3,48,4 8"),
                 "convcl bench: --input-shape '2,3,48,4 8' must be comma-separated positive integers, N,C,H,W for an "
@@ -305,5 +312,31 @@ class ErrorsTest {
         assertTrue(r.err().contains("-Xmx"), r.toString());
         assertFalse(Files.exists(y), "no output after a failure");
         assertEquals(List.of("stderr.txt", "stdout.txt", "w.npy", "x.npy"), Cli.names(dir), "no temporary file left");
+    }
+    /**
+     * A value an option's type cannot take is named as every other bad value is, option, value
+     * and rule, not in picocli's "Invalid value for option" words; and a value with blanks is
+     * echoed in single quotes by every message, one without as typed (Typed.shown).
+     */
+    @Test
+    void badValuesAreNamedOneWayAndBlanksAreQuoted() {
+        Cli.assertUsageLine(Cli.run("run", "--aligned=maybe"),
+                "convcl run: --aligned maybe must be true or false (or the flag alone) (see 'convcl run --help')");
+        Cli.assertUsageLine(Cli.run("run", "--op", "conv 3d"), "convcl run: --op 'conv 3d' is not one of conv2d, "
+                + "deform2d, roi_align, ps_roi_align, deform_roi_pool (see 'convcl run --help')");
+        Cli.assertUsageLine(Cli.run("run", "--device", "gpu"), "convcl run: --device gpu is not one of auto, cpu, "
+                + "opencl, opencl:N (N >= 0) (see 'convcl run --help')");
+        Cli.assertUsageLine(Cli.run("bench", "--seconds", "1 0"),
+                "convcl bench: --seconds '1 0' is not a number (see 'convcl bench --help')");
+        Cli.assertUsageLine(Cli.run("peak", "--fma-limit", "a b"),
+                "convcl peak: --fma-limit 'a b' must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s)");
+        Path missing = dir.resolve("my out");
+        Cli.assertUsageLine(Cli.run("run", "--op", "conv2d", "--input", "x.npy", "--weight", "w.npy", "--out",
+                missing + "/y.npy"), "convcl run: output '" + missing + "/y.npy' (--out): its folder '" + missing
+                + "' does not exist");
+        Cli.assertUsageLine(Cli.run("run", "--op", "conv2d", "--input", "a b=x.npy", "--weight", "w.npy", "--out",
+                "y.npy"), "convcl run: --input 'a b=x.npy': NAME=FILE feeds one of a model's inputs (--model); --op "
+                + "reads its input from a file given alone, e.g. --input x.npy (a file whose name holds '=' is given "
+                + "with its folder, e.g. --input './a b=x.npy')");
     }
 }

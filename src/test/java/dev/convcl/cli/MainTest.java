@@ -137,7 +137,7 @@ class MainTest {
         Cli.assertUsageLine(Cli.run("devices", "all"), "convcl devices: unexpected argument 'all': convcl devices takes "
                 + "options only (see 'convcl devices --help')");
         Cli.assertUsageError(Cli.run("devices", "--verbose"), "Unknown option: '--verbose'");
-        Cli.assertUsageError(Cli.run("verify", "--count", "many"), "'many' is not an int");
+        Cli.assertUsageError(Cli.run("verify", "--count", "many"), "--count many is not an integer");
         Cli.assertUsageLine(Cli.run("verify", "--count", "-1"), "convcl verify: --count -1 must be at least 1");
         Cli.assertUsageLine(Cli.run("verify", "--count", "0"), "convcl verify: --count 0 must be at least 1");
     }

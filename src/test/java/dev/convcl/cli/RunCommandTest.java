@@ -157,15 +157,15 @@ class RunCommandTest {
         assertFailsCleanly(with(noGroups, "--weight", dir.resolve("w2.npy").toString()),
                 "weight " + dir.resolve("w2.npy") + " (--weight): has 2 channels per group");
         assertFailsCleanly(with(noGroups, "--weight", dir.resolve("w2.npy").toString()), "pass --groups 2 for this weight");
-        assertFailsCleanly(with(ok, "--stride", "1,x"), "'1,x' is not one integer or two");
-        assertFailsCleanly(with(ok, "--device", "gpu"), "device 'gpu' is not one of");
-        assertFailsCleanly(with(ok, "--op", "conv3d"), "op 'conv3d' is not one of");
+        assertFailsCleanly(with(ok, "--stride", "1,x"), "--stride 1,x is not one integer or two");
+        assertFailsCleanly(with(ok, "--device", "gpu"), "--device gpu is not one of");
+        assertFailsCleanly(with(ok, "--op", "conv3d"), "--op conv3d is not one of");
         assertFailsWith(with(ok, "--offset", dir.resolve("x.npy").toString()),
                 "--offset, --mask and --offset-groups are for --op deform2d only");
         assertFailsCleanly(with(ok, "--bogus", "1"), "Unknown option");
         // an RoI flag with a default value is still refused when given, not ignored
         assertFailsWith(with(ok, "--spatial-scale", "0.5"), "--rois, --output-size, --spatial-scale, "
-                + "--sampling-ratio, --aligned and --gamma are for the RoI operators only");
+                + "--sampling-ratio, --max-samples, --aligned and --gamma are for the RoI operators only");
         List<String> noWeight = new ArrayList<>(ok);
         noWeight.subList(noWeight.indexOf("--weight"), noWeight.indexOf("--weight") + 2).clear();
         assertFailsCleanly(noWeight, "--weight");

@@ -141,11 +141,11 @@ class RunRoiTest {
         for (String bad : List.of("0", "-1", "-0.50", "NaN", "Infinity")) {
             assertFailsWith(with(align, "--spatial-scale", bad), "convcl run: --spatial-scale " + bad + scale);
         }
-        assertFailsWith(with(align, "--spatial-scale", "1e40"), "convcl run: Invalid value for option '--spatial-scale': "
-                + "'1e40' is out of range for a number (at most about 3.4e38 in size) (see 'convcl run --help')");
-        assertFailsWith(with(align, "--spatial-scale", "1e-50"), "'1e-50' is too close to 0 for a number (at least about "
+        assertFailsWith(with(align, "--spatial-scale", "1e40"), "convcl run: --spatial-scale "
+                + "1e40 is out of range for a number (at most about 3.4e38 in size) (see 'convcl run --help')");
+        assertFailsWith(with(align, "--spatial-scale", "1e-50"), "--spatial-scale 1e-50 is too close to 0 for a number (at least about "
                 + "1.4e-45 in size, or 0)");
-        assertFailsWith(with(align, "--spatial-scale", "0.0625f"), "'0.0625f' is not a number");
+        assertFailsWith(with(align, "--spatial-scale", "0.0625f"), "--spatial-scale 0.0625f is not a number");
         // an output beyond 32-bit indexing names the flag or file behind each of its sizes, as typed
         int k = cases.get(0).op().rois();
         assertFailsWithLine(with(align, "--output-size", "099999"), "convcl run: the output [K, C, PH, PW] = [" + k
@@ -233,5 +233,34 @@ class RunRoiTest {
         List<String> deform = write(cases.get(6)); // deform_roi_pool with offset and mask
         assertFailsWithLine(with(deform, "--sampling-ratio", "-01"), "convcl run: --sampling-ratio -01 must be 0 (adaptive) "
                 + "or positive for deform_roi_pool");
+    }
+    /**
+     * A call of more bilinear samples than {@code --max-samples} (2^30 unless given) is refused in
+     * one line before any work, naming the typed ratio or the RoIs that set the count, and how to
+     * run it anyway; at the limit it runs. The trial's --sampling-ratio 46340 ran for minutes without a word.
+     */
+    @Test
+    void workAboveMaxSamplesIsRefusedUpFront() throws IOException {
+        Npy.write(dir.resolve("x.npy"), Tensor.zeros(1, 2, 8, 8));
+        Npy.write(dir.resolve("r.npy"), Tensor.of(new float[] {0, 0, 0, 7, 7}, 1, 5));
+        List<String> base = List.of("run", "--op", "roi_align", "--device", "cpu", "--input",
+                dir.resolve("x.npy").toString(), "--rois", dir.resolve("r.npy").toString(), "--output-size", "1",
+                "--out", dir.resolve("y.npy").toString());
+        assertFailsWithLine(with(base, "--sampling-ratio", "46340"), "convcl run: --sampling-ratio 46340: 1 RoI x 2 "
+                + "channels x 1x1 bins x 46340x46340 samples a bin = 4294791200 bilinear samples, more than convcl run's "
+                + "limit, 2^30 = 1073741824 (--max-samples 4294791200 runs it)");
+        assertFailsWithLine(with(with(base, "--sampling-ratio", "08"), "--max-samples", " 127"), "convcl run: "
+                + "--sampling-ratio 08: 1 RoI x 2 channels x 1x1 bins x 8x8 samples a bin = 128 bilinear samples, more "
+                + "than --max-samples 127 (--max-samples 128 runs it)");
+        Cli.Result atLimit = Cli.run(with(with(base, "--sampling-ratio", "8"), "--max-samples", "128")
+                .toArray(String[]::new));
+        assertEquals(0, atLimit.code(), atLimit.toString());
+        // adaptive: the RoIs and the scale set each RoI's grid, 70000 / 7 = 10000 x 10000 samples a bin here
+        Npy.write(dir.resolve("big.npy"), Tensor.of(new float[] {0, 0, 0, 70000, 70000, 0, 0, 0, 7, 7}, 2, 5));
+        assertFailsWithLine(with(with(base, "--rois", dir.resolve("big.npy").toString()), "--output-size", "7"),
+                "convcl run: rois " + dir.resolve("big.npy") + " (--rois): adaptive sampling at --spatial-scale 1 would "
+                        + "take 9800000098 bilinear samples over 2 RoIs x 2 channels x 7x7 bins, more than convcl run's "
+                        + "limit, 2^30 = 1073741824 (--max-samples 9800000098 runs it)");
+        assertFailsWithLine(with(base, "--max-samples", "0"), "convcl run: --max-samples 0 must be at least 1");
     }
 }

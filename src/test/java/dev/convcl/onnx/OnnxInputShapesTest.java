@@ -96,4 +96,32 @@ class OnnxInputShapesTest {
                 + "Graph.fromOnnx(model, Map.of(\"a\\\"q\", shape))", assertThrows(ConvclException.class,
                 () -> Graph.fromOnnx(two, Map.of("b", new int[] {1, 3, 8, 8}))).getMessage());
     }
+    /**
+     * A shape given with another channel count than the model fixes is refused before any layer is
+     * read, naming the input, the shape given and the declared one (it failed at the first Conv,
+     * in the Conv's words); the batch, height and width may change, and a symbolic dimension takes
+     * any size.
+     */
+    @Test
+    void aFixedChannelCountIsCheckedUpFront() throws IOException {
+        Path fixed = new OnnxBuilder(13).input("x", 1, 3, 8, 8).ramp("w", 4, 3, 3, 3)
+                .node("Conv", "conv1", in("x", "w"), out("y")).output("y").save(dir.resolve("c.onnx"));
+        assertEquals("the shape given for c.onnx: graph input 'x', [1, 4, 8, 8], has 4 at dimension 1 (channels), which "
+                + "the model fixes at 3: declared [1, 3, 8, 8]; a shape given may change the batch (dimension 0) and a "
+                + "4-D input's height and width, not another dimension the model fixes",
+                assertThrows(IllegalArgumentException.class, () -> Graph.fromOnnx(fixed, 1, 4, 8, 8)).getMessage());
+        assertEquals("[2, 4, 10, 12]", java.util.Arrays.toString(Graph.fromOnnx(fixed, 2, 3, 12, 14).outputs().values()
+                .iterator().next().shape()));
+        Path batch = new OnnxBuilder(13).symbolicInput("x", "batch", 3, 8, 8).ramp("w", 4, 3, 3, 3)
+                .node("Conv", "conv1", in("x", "w"), out("y")).output("y").save(dir.resolve("s.onnx"));
+        assertEquals("the shape given for s.onnx: graph input 'x', [2, 1, 8, 8], has 1 at dimension 1 (channels), which "
+                + "the model fixes at 3: declared [batch, 3, 8, 8]; a shape given may change the batch (dimension 0) "
+                + "and a 4-D input's height and width, not another dimension the model fixes",
+                assertThrows(IllegalArgumentException.class, () -> Graph.fromOnnx(batch, Map.of("x", new int[] {2, 1, 8, 8})))
+                        .getMessage());
+        // channels declared symbolic: any count is the model's to accept
+        Path open = new OnnxBuilder(13).inputDims("x", "n", "c", 8, 8).node("Relu", "r", in("x"), out("y"))
+                .output("y").save(dir.resolve("o.onnx"));
+        assertEquals(1, Graph.fromOnnx(open, 1, 5, 8, 8).inputs().size());
+    }
 }
