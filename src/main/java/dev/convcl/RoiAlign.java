@@ -1,5 +1,6 @@
 package dev.convcl;
 
+import dev.convcl.spi.RoiGrid;
 import dev.convcl.text.AdaptiveSamplingException;
 import dev.convcl.text.FieldException;
 import java.util.ArrayList;
@@ -351,32 +352,39 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
      * {@code outC * outH * outW} bins of {@code gh * gw} samples ({@code gh = gw = samplingRatio}
      * when positive, else {@code ceil(roi_h / outH)} and {@code ceil(roi_w / outW)} from the RoI's
      * scaled size, as the class comment says; a grid of zero or fewer samples counts 0), summed over
-     * the RoIs. Each sample is four taps and their blend; the count measures a call's work, which
-     * the RoIs' values set when sampling is adaptive. The library runs any count; the command-line
-     * tool's {@code run} refuses one above its {@code --max-samples} before any work.
+     * the RoIs. The sizes are computed in float, in the kernels' order of operations, so the count
+     * is the one the kernels take, also where {@code size / P} lands on an integer in float but just
+     * past it in double. Each sample is four taps and their blend; the count measures a call's work,
+     * which the RoIs' values set when sampling is adaptive. The library runs any count; the
+     * command-line tool's {@code run} refuses one above its {@code --max-samples} before any work.
+     *
+     * <p>The RoIs must be finite, as {@link #checkRois} requires (a NaN or infinite value has no
+     * count); their batch indices are not checked here.
      *
      * @param values the {@link Arg#ROIS} tensor's values, {@code rois * 5} of them, row-major
      * @return the number of samples, as a double (it can pass 2^63 for huge RoIs)
-     * @throws IllegalArgumentException when {@code values} does not hold {@code rois * 5} values
+     * @throws IllegalArgumentException when {@code values} does not hold {@code rois * 5} values, or
+     *                                  holds a NaN or infinite one, naming its row, column and value,
+     *                                  e.g. {@code rois[1, 3] = NaN: every coordinate must be finite}
      */
     public double samples(float[] values) {
         if (values.length != rois * 5) {
             throw new IllegalArgumentException("rois has " + values.length + " values; [" + rois + ", 5] needs "
                     + rois * 5);
         }
+        for (int k = 0; k < rois * 5; k++) {
+            if (!Float.isFinite(values[k])) {
+                throw new IllegalArgumentException("rois[" + k / 5 + ", " + k % 5 + "] = " + values[k] + ": "
+                        + (k % 5 == 0 ? "the batch index" : "every coordinate") + " must be finite");
+            }
+        }
         double bins = (double) outC() * outH * outW;
         if (samplingRatio > 0) {
             return rois * bins * samplingRatio * samplingRatio;
         }
-        double shift = pixelShift(), total = 0;
+        double total = 0;
         for (int k = 0; k < rois; k++) {
-            double roiW = ((double) values[k * 5 + 3] * spatialScale - shift) - ((double) values[k * 5 + 1] * spatialScale - shift);
-            double roiH = ((double) values[k * 5 + 4] * spatialScale - shift) - ((double) values[k * 5 + 2] * spatialScale - shift);
-            if (kind == Kind.ROI_ALIGN && !aligned) {
-                roiW = Math.max(roiW, 1.0);
-                roiH = Math.max(roiH, 1.0);
-            }
-            total += bins * Math.max(0, Math.ceil(roiH / outH)) * Math.max(0, Math.ceil(roiW / outW));
+            total += bins * RoiGrid.of(this, values, k).binSamples();
         }
         return total;
     }

@@ -291,4 +291,90 @@ class RoiAlignTest {
         assertEquals(3.0 * 4, unaligned.samples(new float[] {0, 1, 1, 1, 1}));
         assertThrows(IllegalArgumentException.class, () -> unaligned.samples(new float[4]));
     }
+    /**
+     * The grid is sized in float, as roi_align.cl and CpuRoiAlign size it: RoI (0, 0, 0, 70, 70) at
+     * scale 0.1f is 7.0f wide on the map (7.0000001 in double), one sample a bin over 7x7 bins, not 2x2.
+     */
+    @Test
+    void samplesSizeTheGridInFloatAsTheKernelsDo() {
+        RoiAlign probe = RoiAlign.roiAlign(1, 1, 8, 8, 1, 7, 7, 0.1f, 0, false);
+        float[] roi = {0, 0, 0, 70, 70};
+        assertEquals(49.0, probe.samples(roi));
+        assertEquals(49.0, kernelSamples(probe, roi));
+        int differs = 0;
+        for (float scale : new float[] {0.1f, 0.0625f, 1f / 3, 0.3f, 0.7f, 0.2f}) {
+            for (int kind = 0; kind < 3; kind++) {
+                RoiAlign op = switch (kind) {
+                    case 0 -> RoiAlign.roiAlign(1, 2, 8, 8, 1, 7, 5, scale, 0, false);
+                    case 1 -> RoiAlign.roiAlign(1, 2, 8, 8, 1, 7, 5, scale, 0, true);
+                    default -> RoiAlign.psRoiAlign(1, 35, 8, 8, 1, 7, 5, scale, 0);
+                };
+                for (int m = 1; m <= 40; m++) {
+                    // x2 and y2 where size / P is (nearly) a whole number m: the grid's boundary
+                    float[] r = {0, 3, 1, 3 + m * 5 / scale, 1 + m * 7 / scale};
+                    double counted = op.samples(r), taken = kernelSamples(op, r);
+                    assertEquals(taken, counted, op + " on " + Arrays.toString(r));
+                    double[] d = doubleGrid(op, r);
+                    if (d[0] * d[1] * op.outC() * op.outH() * op.outW() != taken) {
+                        differs++;
+                    }
+                }
+            }
+        }
+        assertTrue(differs > 0, "no case where the double-precision grid differs: the sweep misses the boundary");
+    }
+
+    /** RoI coordinates must be finite: samples names the row, column and value. */
+    @Test
+    void samplesRefuseNonFiniteRois() {
+        RoiAlign op = RoiAlign.roiAlign(1, 1, 8, 8, 2, 7, 7, 0.1f, 0, false);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> op.samples(new float[] {0, 0, 0, 70, 70, 0, 1, 2, Float.NaN, 4}));
+        assertEquals("rois[1, 3] = NaN: every coordinate must be finite", e.getMessage());
+        RoiAlign fixed = RoiAlign.roiAlign(1, 1, 8, 8, 1, 7, 7, 0.1f, 2, false);
+        e = assertThrows(IllegalArgumentException.class,
+                () -> fixed.samples(new float[] {Float.POSITIVE_INFINITY, 0, 0, 1, 1}));
+        assertEquals("rois[0, 0] = Infinity: the batch index must be finite", e.getMessage());
+    }
+
+    /**
+     * The samples the kernels take on the RoIs, counted by walking their loops (roi_align.cl,
+     * CpuRoiAlign), with their float arithmetic written out here.
+     */
+    private static double kernelSamples(RoiAlign op, float[] rois) {
+        double total = 0;
+        for (int k = 0; k < op.rois(); k++) {
+            float o = op.kind() == RoiAlign.Kind.ROI_ALIGN && !op.aligned() ? 0f : 0.5f, s = op.spatialScale();
+            float sw = rois[k * 5 + 1] * s - o, sh = rois[k * 5 + 2] * s - o;
+            float ew = rois[k * 5 + 3] * s - o, eh = rois[k * 5 + 4] * s - o;
+            float rw = ew - sw, rh = eh - sh;
+            if (o == 0f) {
+                rw = rw < 1f ? 1f : rw;
+                rh = rh < 1f ? 1f : rh;
+            }
+            int gh = op.samplingRatio() > 0 ? op.samplingRatio() : (int) Math.ceil(rh / (float) op.outH());
+            int gw = op.samplingRatio() > 0 ? op.samplingRatio() : (int) Math.ceil(rw / (float) op.outW());
+            for (int c = 0; c < op.outC(); c++) {
+                for (int bin = 0; bin < op.outH() * op.outW(); bin++) {
+                    for (int iy = 0; iy < gh; iy++) {
+                        for (int ix = 0; ix < gw; ix++) {
+                            total++;
+                        }
+                    }
+                }
+            }
+        }
+        return total;
+    }
+
+    /** The grid (gh, gw) of RoI 0 sized in double, as samples did before. */
+    private static double[] doubleGrid(RoiAlign op, float[] r) {
+        double o = op.pixelShift(), s = op.spatialScale();
+        double rw = (r[3] * s - o) - (r[1] * s - o), rh = (r[4] * s - o) - (r[2] * s - o);
+        if (o == 0) {
+            rw = Math.max(rw, 1);
+            rh = Math.max(rh, 1);
+        }
+        return new double[] {Math.max(0, Math.ceil(rh / op.outH())), Math.max(0, Math.ceil(rw / op.outW()))};
+    }
 }

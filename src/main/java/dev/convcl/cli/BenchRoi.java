@@ -308,24 +308,11 @@ final class BenchRoi {
     /**
      * The bilinear samples a call takes: per RoI, output channels x bins x the bin's sample grid
      * ({@code sampling_ratio} squared, or when adaptive {@code ceil(roi_h / PH) x ceil(roi_w / PW)},
-     * the RoI's size on the map, at least 1 for unaligned roi_align), as {@link RoiAlign} describes.
+     * the RoI's size on the map, at least 1 for unaligned roi_align), as {@link RoiAlign#samples}
+     * counts them (in float, as the kernels size the grid).
      */
     static long samples(RoiAlign op, float[] rois) {
-        long total = 0;
-        float s = op.spatialScale();
-        boolean atLeastOne = op.kind() == RoiAlign.Kind.ROI_ALIGN && !op.aligned();
-        for (int k = 0; k < op.rois(); k++) {
-            double rw = rois[k * 5 + 3] * s - rois[k * 5 + 1] * s;
-            double rh = rois[k * 5 + 4] * s - rois[k * 5 + 2] * s;
-            if (atLeastOne) {
-                rw = Math.max(rw, 1);
-                rh = Math.max(rh, 1);
-            }
-            long gh = op.samplingRatio() > 0 ? op.samplingRatio() : (long) Math.max(0, Math.ceil(rh / op.outH()));
-            long gw = op.samplingRatio() > 0 ? op.samplingRatio() : (long) Math.max(0, Math.ceil(rw / op.outW()));
-            total += gh * gw;
-        }
-        return total * op.outC() * op.outH() * op.outW();
+        return (long) op.samples(rois);
     }
 
     /**

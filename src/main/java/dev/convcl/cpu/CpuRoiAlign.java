@@ -2,6 +2,7 @@ package dev.convcl.cpu;
 
 import dev.convcl.Arg;
 import dev.convcl.RoiAlign;
+import dev.convcl.spi.RoiGrid;
 import java.util.Map;
 
 /**
@@ -31,20 +32,11 @@ final class CpuRoiAlign extends CpuOpPlan<RoiAlign> {
     private void plane(float[] x, float[] rois, float[] off, float[] mask, float[] y, int k, int co) {
         int ph = op.outH(), pw = op.outW(), h = op.h(), w = op.w();
         boolean ps = op.kind() == RoiAlign.Kind.PS_ROI_ALIGN;
-        float shift = op.pixelShift(), scale = op.spatialScale();
         int b = (int) rois[k * 5];
-        float startW = rois[k * 5 + 1] * scale - shift;
-        float startH = rois[k * 5 + 2] * scale - shift;
-        float endW = rois[k * 5 + 3] * scale - shift;
-        float endH = rois[k * 5 + 4] * scale - shift;
-        float roiW = endW - startW, roiH = endH - startH;
-        if (op.kind() == RoiAlign.Kind.ROI_ALIGN && !op.aligned()) {
-            roiW = Math.max(roiW, 1f);
-            roiH = Math.max(roiH, 1f);
-        }
+        RoiGrid g = RoiGrid.of(op, rois, k);
+        float startW = g.startW(), startH = g.startH(), roiW = g.roiW(), roiH = g.roiH();
         float binH = roiH / ph, binW = roiW / pw;
-        int gh = op.samplingRatio() > 0 ? op.samplingRatio() : (int) Math.ceil(roiH / ph);
-        int gw = op.samplingRatio() > 0 ? op.samplingRatio() : (int) Math.ceil(roiW / pw);
+        int gh = (int) g.gh(), gw = (int) g.gw(); // below 2^31: checkRois refused a larger grid
         float count = ps ? (float) gh * gw : Math.max(gh * gw, 1);
         int out = (k * op.outC() + co) * ph * pw;
         for (int i = 0; i < ph; i++) {
