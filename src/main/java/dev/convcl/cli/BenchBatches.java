@@ -63,22 +63,25 @@ final class BenchBatches {
      */
     static List<Integer> parse(String text) {
         Set<Integer> sizes = new LinkedHashSet<>();
+        // echoed as every option's value is, without the blanks around it (Main.badValue); always quoted
+        String named = "--batch " + Typed.quoted(text.strip()) + ": ";
         for (String part : text.split(",", -1)) {
             int n;
+            String size = part.strip();
             try {
                 n = IntArg.parse(part);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--batch '" + text + "': '" + part + "' is not a whole number");
+                throw new IllegalArgumentException(named + Typed.quoted(size) + " is not a whole number");
             } catch (IntArg.OutOfRange e) {
-                throw new IllegalArgumentException("--batch '" + text + "': '" + part.strip() + "' "
-                        + (part.strip().startsWith("-") ? "must be at least 1"
+                throw new IllegalArgumentException(named + Typed.quoted(size) + " "
+                        + (size.startsWith("-") ? "must be at least 1"
                                 : "is larger than the largest batch, " + Integer.MAX_VALUE));
             }
             if (n < 1) {   // each size as typed: 00, not 0
-                throw new IllegalArgumentException("--batch '" + text + "': " + part.strip() + " must be at least 1");
+                throw new IllegalArgumentException(named + size + " must be at least 1");
             }
             if (!sizes.add(n)) {
-                throw new IllegalArgumentException("--batch '" + text + "': " + part.strip() + " is given twice");
+                throw new IllegalArgumentException(named + size + " is given twice");
             }
         }
         return sizes.stream().sorted().toList();

@@ -43,14 +43,14 @@ final class ModelFiles {
         static Named parse(String text, String flag, Collection<String> names) {
             int eq = nameEnd(text, names);
             if (eq == 0) { // '=y.npy': a NAME left out, more likely than a file named so
-                throw new IllegalArgumentException(flag + " " + text + ": no name before '='; use " + flag
+                throw new IllegalArgumentException(flag + " " + Typed.shown(text) + ": no name before '='; use " + flag
                         + " NAME=FILE or " + flag + " FILE (a file whose name starts with '=' is given after a name, "
-                        + flag + " NAME=./" + text + ")");
+                        + flag + " " + Typed.shown("NAME=./" + text) + ")");
             }
             if (eq > 0) {
                 String path = text.substring(eq + 1);
                 if (path.isEmpty()) {
-                    throw new IllegalArgumentException(flag + " " + text + ": no file after '='; use " + flag
+                    throw new IllegalArgumentException(flag + " " + Typed.shown(text) + ": no file after '='; use " + flag
                             + " NAME=FILE or " + flag + " FILE");
                 }
                 return new Named(text.substring(0, eq), Path.of(path), flag, text);
@@ -162,18 +162,18 @@ final class ModelFiles {
                         }
                     }
                 } else if (files.size() != 1) {
-                    throw new IllegalArgumentException(f.flag() + " " + f.text() + " gives no " + what + " name: "
+                    throw new IllegalArgumentException(f.flag() + " " + Typed.shown(f.text()) + " gives no " + what + " name: "
                             + "several " + f.flag() + " files need " + f.flag() + " NAME=FILE each; the model has "
                             + count(names, what));
                 }
                 if (names.size() != 1) {
-                    throw new IllegalArgumentException(f.flag() + " " + f.text() + " gives no " + what + " name, but the "
+                    throw new IllegalArgumentException(f.flag() + " " + Typed.shown(f.text()) + " gives no " + what + " name, but the "
                             + "model has " + count(names, what) + "; write " + f.flag() + " NAME=FILE for each");
                 }
                 name = names.get(0);
             } else if (!names.contains(name)) {
-                String form = f.flag() + " " + (names.size() == 1 ? names.get(0) : "NAME") + "=" + f.text();
-                throw new IllegalArgumentException(f.flag() + " " + f.text() + ": the model has no " + what
+                String form = f.flag() + " " + Typed.shown((names.size() == 1 ? names.get(0) : "NAME") + "=" + f.text());
+                throw new IllegalArgumentException(f.flag() + " " + Typed.shown(f.text()) + ": the model has no " + what
                         + " '" + name + "'; " + (names.size() == 1 ? "its only " + what + " is '" + names.get(0) + "'"
                         : "its " + what + "s are " + names) + (looksLikeFile(name, f.text())
                         ? "; a file whose name holds '=' is given with the " + what + "'s name, e.g. " + form : ""));
@@ -244,8 +244,8 @@ final class ModelFiles {
     }
 
     private static IllegalArgumentException twice(Named first, Named second, String what, String name, String note) {
-        return new IllegalArgumentException(first.flag() + " " + first.text() + " and " + second.flag() + " "
-                + second.text() + " both give " + what + " '" + name + "'" + note + "; give each " + what + " once");
+        return new IllegalArgumentException(first.flag() + " " + Typed.shown(first.text()) + " and " + second.flag() + " "
+                + Typed.shown(second.text()) + " both give " + what + " '" + name + "'" + note + "; give each " + what + " once");
     }
 
     /**

@@ -21,6 +21,17 @@ final class Typed {
         if (!text.isEmpty() && text.chars().noneMatch(Character::isWhitespace)) {
             return text;
         }
+        return quoted(text);
+    }
+
+    /**
+     * {@code text} in single quotes whatever it holds, for a message that always quotes a value
+     * ({@code --batch '1,x'}): the quoting {@link #shown} uses for a value with blanks.
+     *
+     * @param text the value as typed
+     * @return it in single quotes, a quote inside written {@code '\''}
+     */
+    static String quoted(String text) {
         return "'" + text.replace("'", "'\\''") + "'";
     }
 }

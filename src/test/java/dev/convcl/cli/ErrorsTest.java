@@ -248,6 +248,10 @@ class ErrorsTest {
         assertEquals(BenchBatches.parse("1,8"), BenchBatches.parse("1, 8"));
         Cli.assertUsageLine(Cli.run("bench", "--batch", "1 8"), "convcl bench: --batch '1 8': '1 8' is not a whole number");
         Cli.assertUsageLine(Cli.run("bench", "--batch", "1, 0"), "convcl bench: --batch '1, 0': 0 must be at least 1");
+        // blanks around the whole value and around each size are dropped from the echo, as for every option
+        Cli.assertUsageLine(Cli.run("bench", "--batch", " 1, x"), "convcl bench: --batch '1, x': 'x' is not a whole number");
+        Cli.assertUsageLine(Cli.run("bench", "--batch", " 1, 99999999999 "),
+                "convcl bench: --batch '1, 99999999999': '99999999999' is larger than the largest batch, 2147483647");
         Cli.assertUsageLine(Cli.run("run", "--op", "conv2d", "--stride", "1, 0", "--input", "x.npy", "--weight", "w.npy",
                 "--out", "y.npy"), "convcl run: --stride '1, 0' must be at least 1 (on each axis)");
         // read as 1,3,32,32 (checked against the model's fixed [2, 3, 48, 48]) and named as typed

@@ -108,6 +108,10 @@ class OnnxCliNamesTest {
                 "--out", "=y.npy"), "convcl run: --out =y.npy: no name before '='; use --out NAME=FILE or --out FILE "
                 + "(a file whose name starts with '=' is given after a name, --out NAME=./=y.npy)");
         assertFalse(Files.exists(Path.of("=y.npy")));
+        // a value with blanks is echoed in quotes, as every other message echoes one (Typed.shown)
+        usageLine(cli("run", "--model", m.toString(), "--device", "cpu", "--input", "=my x.npy", "--input", "b=" + b,
+                "--out", "y.npy"), "convcl run: --input '=my x.npy': no name before '='; use --input NAME=FILE or "
+                + "--input FILE (a file whose name starts with '=' is given after a name, --input 'NAME=./=my x.npy')");
         String odd = dir.resolve("=y.npy").toString();
         Result r = cli("run", "--model", m.toString(), "--device", "cpu", "--input", "a=" + a, "--input", "b=" + b,
                 "--out", "y=" + odd);
@@ -134,6 +138,10 @@ class OnnxCliNamesTest {
                 "--out", y, "--out", "y=" + y2), "convcl run: --out " + y + " and --out y=" + y2 + " both give output "
                 + "'y', the model's only output; give each output once");
         assertFalse(Files.exists(Path.of(y)));
+        String spaced = dir.resolve("my y.npy").toString();
+        usageLine(cli("run", "--model", m.toString(), "--device", "cpu", "--input", "a=" + a, "--input", "b=" + b,
+                "--out", spaced, "--out", "y=" + y2), "convcl run: --out '" + spaced + "' and --out y=" + y2
+                + " both give output 'y', the model's only output; give each output once");
     }
 
     @Test
