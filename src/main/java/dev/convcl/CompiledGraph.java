@@ -326,7 +326,7 @@ public final class CompiledGraph implements AutoCloseable {
             }
             if (!again) {
                 try {
-                    return new CompiledGraph(engine, program, graph.fromOnnx());
+                    return new CompiledGraph(engine, program, graph.isOnnxModel());
                 } catch (WindowRefused e) {
                     refused.add(e.value); // the constructor closed what it had made
                 }

@@ -38,7 +38,7 @@ import java.util.function.Supplier;
  */
 public final class Graph {
     private final GraphIr ir;
-    /** Whether {@link #fromOnnx(Path)} made it: see {@link #fromOnnx()}. */
+    /** Whether {@link #fromOnnx(Path)} made it: see {@link #isOnnxModel()}. */
     private final boolean fromOnnx;
 
     private Graph(GraphIr ir, boolean fromOnnx) {
@@ -205,7 +205,7 @@ public final class Graph {
      * the model's, whose run-time refusals {@link CompiledGraph} words with the model's attribute
      * names ({@code spatial_scale}, {@code sampling_ratio}) rather than the builder's parameters.
      */
-    boolean fromOnnx() {
+    boolean isOnnxModel() {
         return fromOnnx;
     }
 
