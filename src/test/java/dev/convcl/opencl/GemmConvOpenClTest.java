@@ -272,14 +272,19 @@ class GemmConvOpenClTest {
      * weight on a kernel row that is padding for the border output rows, and infinite weights on
      * the last kernel row, must still put NaN and infinities exactly where the reference (which
      * multiplies the padding's zeros) puts them; with the rows dropped instead, the border rows of
-     * those channels would stay finite. Two shapes: one skipped row at the top and bottom, and a
-     * 5-row kernel at stride 2 and dilation 2 that skips one or two rows, in two channel tiles.
+     * those channels would stay finite. Four shapes: one skipped row at the top and bottom; a
+     * 5-row kernel at stride 2 and dilation 2, in two channel tiles, where a tile skips at most one
+     * row; an image shorter than the kernel (2 rows under a 5-row kernel), where most kernel rows
+     * are padding; and padding wider than the kernel (3 rows of it around a 3-row kernel), whose
+     * border output rows read padding only.
      */
     @Test
     void rowsOutsideTheImageStillCarryNonFiniteWeights() {
         List<String> shapes = List.of(
                 "op=conv2d n=1 c=5 h=9 w=14 k=40 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 bias=1 relu=0",
-                "op=conv2d n=2 c=3 h=10 w=13 k=40 kh=5 kw=3 stride=2 pad=2 dil=2 groups=1 bias=1 relu=0");
+                "op=conv2d n=2 c=3 h=10 w=13 k=40 kh=5 kw=3 stride=2 pad=2 dil=2 groups=1 bias=1 relu=0",
+                "op=conv2d n=1 c=4 h=2 w=14 k=40 kh=5 kw=3 stride=1 pad=2,1 dil=1 groups=1 bias=1 relu=0",
+                "op=conv2d n=1 c=3 h=6 w=12 k=40 kh=3 kw=3 stride=1 pad=3 dil=1 groups=1 bias=1 relu=0");
         int seed = 7100;
         for (String line : shapes) {
             Convolution spec = Problems.parse(line);
