@@ -140,7 +140,9 @@ final class RoiRun {
         }
         String bins = String.format(Locale.ROOT, "%d RoI%s x %d channel%s x %dx%d bins", spec.rois(),
                 spec.rois() == 1 ? "" : "s", spec.outC(), spec.outC() == 1 ? "" : "s", spec.outH(), spec.outW());
-        // below 2^62: the output has fewer than 2^31 elements and checkRois kept a bin below 2^31 samples
+        // below 2^62: the output has fewer than 2^31 elements, and a bin takes fewer than 2^31 samples:
+        // a fixed ratio is at most RoiAlign.MAX_SAMPLING_RATIO (46340^2 < 2^31, checked when the
+        // descriptor is made), an adaptive grid checkRois kept below 2^31
         long count = (long) samples;
         String what = spec.samplingRatio() > 0
                 ? String.format(Locale.ROOT, "--sampling-ratio %s: %s x %dx%d samples a bin = %d bilinear samples",
