@@ -1,6 +1,7 @@
 package dev.convcl;
 
 import dev.convcl.setting.Setting;
+import dev.convcl.text.ValueException;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -84,13 +85,13 @@ public record DeviceChoice(Kind kind, int deviceIndex) {
                     } catch (NumberFormatException ignored) {
                         String n = v.substring("opencl:".length());
                         if (n.matches("[0-9]+")) {
-                            throw new IllegalArgumentException("device '" + s + "': N=" + n
+                            throw ValueException.part("device", s, "N=" + n
                                     + " is out of range for a device index (at most " + Integer.MAX_VALUE + ")");
                         }
                         // otherwise falls through to the error below
                     }
                 }
-                throw new IllegalArgumentException("device '" + s + "' is not one of auto, cpu, opencl, opencl:N (N >= 0)");
+                throw ValueException.rule("device", s, "is not one of auto, cpu, opencl, opencl:N (N >= 0)");
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.convcl.cli;
 
 import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * Integers typed on the command line, for every int option and list of ints. {@link Integer#parseInt}
@@ -9,6 +8,9 @@ import picocli.CommandLine.TypeConversionException;
  * int's range from a value that is no integer, so the message names the rule the value breaks.
  */
 final class IntArg {
+    /** The rule a value that is no integer breaks. */
+    static final String NOT_AN_INTEGER = "is not an integer";
+
     private IntArg() {
     }
 
@@ -16,8 +18,17 @@ final class IntArg {
     static final class OutOfRange extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
 
-        OutOfRange(String message) {
-            super(message);
+        /** The rule, without the value: {@code is out of range for an int (at most 2147483647)}. */
+        private final String rule;
+
+        OutOfRange(String value, String rule) {
+            super("'" + value + "' " + rule);
+            this.rule = rule;
+        }
+
+        /** The rule the value breaks, without the value. */
+        String rule() {
+            return rule;
         }
     }
 
@@ -34,7 +45,7 @@ final class IntArg {
             return Integer.parseInt(t);
         } catch (NumberFormatException e) {
             if (isInteger(t)) {
-                throw new OutOfRange(outOfRange(t, "an int", Integer.MIN_VALUE, Integer.MAX_VALUE));
+                throw new OutOfRange(t, outOfRange(t, "an int", Integer.MIN_VALUE, Integer.MAX_VALUE));
             }
             throw e;
         }
@@ -51,9 +62,9 @@ final class IntArg {
             try {
                 return parse(value);
             } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not an integer");
+                throw BadValue.rule(value, NOT_AN_INTEGER);
             } catch (OutOfRange e) {
-                throw new TypeConversionException(e.getMessage());
+                throw BadValue.rule(value, e.rule());
             }
         }
     }
@@ -71,9 +82,9 @@ final class IntArg {
                 return Long.parseLong(t);
             } catch (NumberFormatException e) {
                 if (isInteger(t)) {
-                    throw new TypeConversionException(outOfRange(t, "a long", Long.MIN_VALUE, Long.MAX_VALUE));
+                    throw BadValue.rule(value, outOfRange(t, "a long", Long.MIN_VALUE, Long.MAX_VALUE));
                 }
-                throw new TypeConversionException("'" + value + "' is not an integer");
+                throw BadValue.rule(value, NOT_AN_INTEGER);
             }
         }
     }
@@ -83,9 +94,9 @@ final class IntArg {
         return t.matches("[+-]?[0-9]+");
     }
 
-    /** {@code '99999999999' is out of range for an int (at most 2147483647)}: the bound on {@code t}'s side. */
+    /** {@code is out of range for an int (at most 2147483647)}: the bound on {@code t}'s side. */
     private static String outOfRange(String t, String type, long min, long max) {
-        return "'" + t + "' is out of range for " + type + " ("
+        return "is out of range for " + type + " ("
                 + (t.startsWith("-") ? "at least " + min : "at most " + max) + ")";
     }
 }

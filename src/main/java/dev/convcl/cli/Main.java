@@ -4,6 +4,7 @@ import dev.convcl.ConvclException;
 import dev.convcl.DeviceUnavailableException;
 import dev.convcl.DeviceChoice;
 import dev.convcl.text.DeviceWording;
+import dev.convcl.text.ValueException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -104,8 +105,8 @@ public final class Main implements Runnable {
         cl.registerConverter(DeviceChoice.class, s -> {
             try {
                 return DeviceChoice.parse(s);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
+            } catch (ValueException e) { // the library's rule, for badValue to name --device before it
+                throw e.aboutPart() ? BadValue.part(s, e.rule()) : BadValue.rule(s, e.rule());
             }
         });
         // 99999999999 is out of an int's range, not "not an int" as picocli's own converter says
@@ -173,31 +174,26 @@ public final class Main implements Runnable {
 
     /**
      * A value its option's converter refused, in the words of every other bad value: the option,
-     * the value as typed ({@link Typed#shown}) and the rule, {@code --iters ten is not an int},
-     * {@code --op conv3d is not one of conv2d, ...}, rather than picocli's {@code Invalid value for
-     * option '--iters': 'ten' is not an int}. The converters' messages echo the value first (after
-     * a word: {@code device 'gpu' is not ...}); that echo is replaced by the option and the value.
-     * Null when {@code e} is no such refusal.
+     * the value as typed ({@link Typed#shown}, blanks around it dropped) and the rule,
+     * {@code --iters ten is not an integer}, {@code --op conv3d is not one of conv2d, ...}, rather
+     * than picocli's {@code Invalid value for option '--iters': 'ten' is not an int}. The rule is
+     * the one the converter's {@link BadValue} carries; a boolean option's is
+     * {@code must be true or false (or the flag alone)}; any other converter's message follows a
+     * colon. Null when {@code e} is no such refusal.
      */
     static String badValue(ParameterException e) {
         if (!(e.getCause() instanceof CommandLine.TypeConversionException conversion)
                 || !(e.getArgSpec() instanceof CommandLine.Model.OptionSpec option) || e.getValue() == null) {
             return null;
         }
-        String typed = e.getValue();
-        String named = option.longestName() + " " + Typed.shown(typed.strip());
+        String named = option.longestName() + " " + Typed.shown(e.getValue().strip());
         if (option.type() == boolean.class || option.type() == Boolean.class) {
             return named + " must be true or false (or the flag alone)";
         }
-        String m = conversion.getMessage() == null ? "" : conversion.getMessage();
-        for (String echo : new String[] {"'" + typed + "'", "'" + typed.strip() + "'"}) {
-            int at = m.indexOf(echo);
-            // the echo opens the message, or follows one word ("op 'x' is not one of ...")
-            if (at >= 0 && m.substring(0, at).matches("([a-z]+ )?")) {
-                return named + m.substring(at + echo.length());
-            }
+        if (conversion instanceof BadValue bad) {
+            return named + bad.after();
         }
-        return named + ": " + m;
+        return named + ": " + (conversion.getMessage() == null ? "" : conversion.getMessage());
     }
 
     private static IExecutionExceptionHandler executionErrors(boolean debug) {

@@ -2,7 +2,6 @@ package dev.convcl.cli;
 
 import dev.convcl.text.Decimal;
 import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * Numbers with a fraction typed on the command line, for every {@code double} and {@code float}
@@ -17,6 +16,9 @@ import picocli.CommandLine.TypeConversionException;
  * refuse values that are not finite, and report the value as typed ({@link CliCommand#typed}).
  */
 final class RealArg {
+    /** The rule a value that is no number breaks ({@link Decimal#parse}'s words). */
+    static final String NOT_A_NUMBER = "is not a number";
+
     private RealArg() {
     }
 
@@ -24,8 +26,17 @@ final class RealArg {
     static final class OutOfRange extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
 
-        OutOfRange(String message) {
-            super(message);
+        /** The rule, without the value. */
+        private final String rule;
+
+        OutOfRange(Decimal.OutOfRange e) {
+            super(e.getMessage());
+            this.rule = e.rule();
+        }
+
+        /** The rule the value breaks, without the value, e.g. {@code is out of range for a number (...)}. */
+        String rule() {
+            return rule;
         }
     }
 
@@ -43,7 +54,7 @@ final class RealArg {
         try {
             return Decimal.parse(text, isFloat);
         } catch (Decimal.OutOfRange e) {
-            throw new OutOfRange(e.getMessage());
+            throw new OutOfRange(e);
         }
     }
 
@@ -53,8 +64,10 @@ final class RealArg {
         public Double convert(String value) {
             try {
                 return parse(value, false);
+            } catch (OutOfRange e) {
+                throw BadValue.rule(value, e.rule());
             } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
+                throw BadValue.rule(value, NOT_A_NUMBER);
             }
         }
     }
@@ -65,8 +78,10 @@ final class RealArg {
         public Float convert(String value) {
             try {
                 return (float) parse(value, true);
+            } catch (OutOfRange e) {
+                throw BadValue.rule(value, e.rule());
             } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
+                throw BadValue.rule(value, NOT_A_NUMBER);
             }
         }
     }

@@ -25,7 +25,6 @@ import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code convcl run}: one convolution on NumPy files, with PyTorch's meaning of every argument
@@ -452,13 +451,16 @@ final class RunCommand extends CliCommand {
             };
         }
 
+        /** The rule a value that is no operator breaks. */
+        static final String NOT_AN_OP = "is not one of conv2d, deform2d, roi_align, ps_roi_align, deform_roi_pool";
+
         static Op parse(String s) {
             for (Op op : values()) {
                 if (op.token.equalsIgnoreCase(s)) {
                     return op;
                 }
             }
-            throw new IllegalArgumentException("op '" + s + "' is not one of conv2d, deform2d, roi_align, ps_roi_align, deform_roi_pool");
+            throw new IllegalArgumentException("op '" + s + "' " + NOT_AN_OP);
         }
     }
 
@@ -469,7 +471,7 @@ final class RunCommand extends CliCommand {
             try {
                 return Op.parse(value);
             } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
+                throw BadValue.rule(value, Op.NOT_AN_OP);
             }
         }
     }
@@ -495,10 +497,11 @@ final class RunCommand extends CliCommand {
                 } catch (NumberFormatException e) {
                     // below
                 } catch (IntArg.OutOfRange e) {
-                    throw new TypeConversionException((parts.length == 1 ? "" : "'" + value + "': ") + e.getMessage());
+                    // one number: the rule; two: the part out of range, named
+                    throw parts.length == 1 ? BadValue.rule(value, e.rule()) : BadValue.part(value, e.getMessage());
                 }
             }
-            throw new TypeConversionException("'" + value + "' is not one integer or two separated by a comma");
+            throw BadValue.rule(value, "is not one integer or two separated by a comma");
         }
     }
 }

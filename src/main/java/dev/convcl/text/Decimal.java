@@ -23,8 +23,17 @@ public final class Decimal {
     public static final class OutOfRange extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
 
-        OutOfRange(String message) {
-            super(message);
+        /** The rule, without the value: {@code is out of range for a number (...)}. */
+        private final String rule;
+
+        OutOfRange(String value, String rule) {
+            super("'" + value + "' " + rule);
+            this.rule = rule;
+        }
+
+        /** @return the rule the value breaks, without the value, e.g. {@code is out of range for a number (at most about 1.8e308 in size)} */
+        public String rule() {
+            return rule;
         }
     }
 
@@ -57,12 +66,12 @@ public final class Decimal {
         double v = Double.parseDouble(t);
         double largest = isFloat ? Float.MAX_VALUE : Double.MAX_VALUE;
         if (Double.isInfinite(v) || Math.abs(v) > largest) {
-            throw new OutOfRange("'" + t + "' is out of range for a number (at most about "
+            throw new OutOfRange(t, "is out of range for a number (at most about "
                     + (isFloat ? "3.4e38" : "1.8e308") + " in size)");
         }
         float asFloat = (float) v;
         if ((isFloat ? asFloat == 0 : v == 0) && NONZERO_MANTISSA.matcher(t).find()) {
-            throw new OutOfRange("'" + t + "' is too close to 0 for a number (at least about "
+            throw new OutOfRange(t, "is too close to 0 for a number (at least about "
                     + (isFloat ? "1.4e-45" : "4.9e-324") + " in size, or 0)");
         }
         return isFloat ? asFloat : v;

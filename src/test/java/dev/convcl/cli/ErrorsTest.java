@@ -2,6 +2,7 @@ package dev.convcl.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convcl.Tensor;
@@ -234,6 +235,29 @@ class ErrorsTest {
                         : commandAndFlag[1] + " " + bad + " must be a finite"), r.toString());
             }
         }
+    }
+
+    /**
+     * The converters refuse a value with a {@link BadValue} that carries the rule alone (or, for a
+     * part of a list, the part and its rule); {@link Main#badValue} puts the option and the value as
+     * typed before it, with no message to re-parse.
+     */
+    @Test
+    void convertersCarryTheRuleAlone() {
+        BadValue e = assertThrows(BadValue.class, () -> new IntArg.Converter().convert(" ten"));
+        assertEquals(" is not an integer", e.after());
+        e = assertThrows(BadValue.class, () -> new IntArg.LongConverter().convert("-99999999999999999999"));
+        assertEquals(" is out of range for a long (at least -9223372036854775808)", e.after());
+        e = assertThrows(BadValue.class, () -> new RealArg.FloatConverter().convert("1e39"));
+        assertEquals(" is out of range for a number (at most about 3.4e38 in size)", e.after());
+        e = assertThrows(BadValue.class, () -> new RunCommand.PairConverter().convert("1,-99999999999"));
+        assertEquals(": '-99999999999' is out of range for an int (at least -2147483648)", e.after());
+        e = assertThrows(BadValue.class, () -> new RunCommand.OpConverter().convert("conv3d"));
+        assertEquals(" is not one of conv2d, deform2d, roi_align, ps_roi_align, deform_roi_pool", e.after());
+        Cli.assertUsageError(Cli.run("run", "--device", "g pu"),
+                "--device 'g pu' is not one of auto, cpu, opencl, opencl:N (N >= 0)");
+        Cli.assertUsageError(Cli.run("run", "--device", " opencl:99999999999"),
+                "--device opencl:99999999999: N=99999999999 is out of range for a device index (at most 2147483647)");
     }
 
     /**
