@@ -262,5 +262,15 @@ class RunRoiTest {
                         + "take 9800000098 bilinear samples over 2 RoIs x 2 channels x 7x7 bins, more than convcl run's "
                         + "limit, 2^30 = 1073741824 (--max-samples 9800000098 runs it)");
         assertFailsWithLine(with(base, "--max-samples", "0"), "convcl run: --max-samples 0 must be at least 1");
+        // the grid is sized in float, as the kernels size it: (0, 0, 0, 70, 70) at scale 0.1 is 7.0f on the map,
+        // one sample a bin over 7x7 bins of 2 channels (98 samples; in double 7.0000001, 2x2 a bin, 392)
+        Npy.write(dir.resolve("tenth.npy"), Tensor.of(new float[] {0, 0, 0, 70, 70}, 1, 5));
+        List<String> tenth = with(with(with(base, "--rois", dir.resolve("tenth.npy").toString()), "--output-size", "7"),
+                "--spatial-scale", "0.1");
+        Cli.Result within = Cli.run(with(tenth, "--max-samples", "98").toArray(String[]::new));
+        assertEquals(0, within.code(), within.toString());
+        assertFailsWithLine(with(tenth, "--max-samples", "97"), "convcl run: rois " + dir.resolve("tenth.npy")
+                + " (--rois): adaptive sampling at --spatial-scale 0.1 would take 98 bilinear samples over 1 RoI x 2 "
+                + "channels x 7x7 bins, more than --max-samples 97 (--max-samples 98 runs it)");
     }
 }
