@@ -27,10 +27,12 @@ final class RoiRun {
      * them ({@code outputSizeTyped}, {@code spatialScaleTyped}, {@code samplingRatioTyped}; the last
      * null when {@code --sampling-ratio} was not given; {@code maxSamplesTyped} null when
      * {@code --max-samples} was not given and {@code maxSamples} is {@link #MAX_SAMPLES}); the files as typed, null for one not given.
+     * {@code aligned} is null when {@code --aligned} was not given, so that any value given to an
+     * operator other than roi_align ({@code --aligned=false} too) is refused, not only {@code true}.
      */
     record Flags(RoiAlign.Kind kind, FileArg input, FileArg rois, FileArg offset, FileArg mask, int[] outputSize,
                  String outputSizeTyped, float spatialScale, String spatialScaleTyped, Integer samplingRatio,
-                 String samplingRatioTyped, long maxSamples, String maxSamplesTyped, boolean aligned, Float gamma, DeviceChoice device, FileArg out) {
+                 String samplingRatioTyped, long maxSamples, String maxSamplesTyped, Boolean aligned, Float gamma, DeviceChoice device, FileArg out) {
     }
 
     /**
@@ -53,7 +55,7 @@ final class RoiRun {
             throw new IllegalArgumentException(op + " needs --rois R.npy (regions [K, 5], rows (batch_index, x1, y1, "
                     + "x2, y2))");
         }
-        if (f.aligned() && f.kind() != RoiAlign.Kind.ROI_ALIGN) {
+        if (f.aligned() != null && f.kind() != RoiAlign.Kind.ROI_ALIGN) {
             throw new IllegalArgumentException("--aligned is for --op roi_align only (" + f.kind().token()
                     + " always shifts by -0.5)");
         }
@@ -156,7 +158,7 @@ final class RoiRun {
     private static RoiAlign descriptor(Flags f, HostTensor x, int k, int ph, int pw, int sr, float gamma) {
         try {
             return new RoiAlign(f.kind(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), k, ph, pw, f.spatialScale(), sr,
-                    f.aligned(), gamma, f.offset() != null, f.mask() != null, dev.convcl.DataType.F32,
+                    Boolean.TRUE.equals(f.aligned()), gamma, f.offset() != null, f.mask() != null, dev.convcl.DataType.F32,
                     dev.convcl.Direction.FORWARD);
         } catch (FieldException e) {
             // the descriptor names the field it refuses; say which flag or file gave it

@@ -223,7 +223,8 @@ final class RunCommand extends CliCommand {
                     : new int[] {outputSize.h(), outputSize.w()}, typed("--output-size", outputSize), spatialScale,
                     typed("--spatial-scale", spatialScale), samplingRatio, samplingRatio == null ? null
                     : typed("--sampling-ratio", samplingRatio), maxSamples == null ? RoiRun.MAX_SAMPLES : maxSamples,
-                    maxSamples == null ? null : typed("--max-samples", maxSamples), aligned, gamma, device,
+                    maxSamples == null ? null : typed("--max-samples", maxSamples),
+                    anyGiven(List.of("--aligned")) ? aligned : null, gamma, device,
                     FileArg.typed("output", "--out", outs.get(0))), out());
         }
         if (weight == null) {

@@ -67,6 +67,21 @@ class RunRoiTest {
         }
     }
 
+    /** roi_align takes --aligned with a value too: {@code --aligned=false} is the default, {@code =true} the flag. */
+    @Test
+    void roiAlignTakesAnAlignedValue() throws IOException {
+        RoiProblems.Case c = RoiProblems.kernelCoverage().get(0);
+        List<String> cmd = write(c);
+        cmd.remove("--aligned");
+        for (String given : new String[] {"--aligned=false", "--aligned=true"}) {
+            List<String> with = new ArrayList<>(cmd);
+            with.add(given);
+            Cli.Result r = Cli.run(with.toArray(String[]::new));
+            assertEquals(0, r.code(), r.toString());
+            assertTrue(r.out().contains(given.endsWith("true") ? "aligned=1" : "aligned=0"), r.toString());
+        }
+    }
+
     @Test
     void anEmptyRoiFileGivesAnEmptyOutput() throws IOException {
         RoiProblems.Case c = RoiProblems.kernelCoverage().get(2); // ps_roi_align, c=8, 2x2 bins
@@ -173,6 +188,13 @@ class RunRoiTest {
 
         List<String> ps = write(cases.get(2)); // ps_roi_align, c=8
         assertFailsWith(with(ps, "--aligned", null), "--aligned is for --op roi_align only");
+        // any value given is refused, false too (it ran, exit 0): the option was given, whatever its value
+        for (String given : new String[] {"--aligned=false", "--aligned=true", "--aligned=FALSE"}) {
+            assertFailsWithLine(with(ps, given, null), "convcl run: --aligned is for --op roi_align only (ps_roi_align "
+                    + "always shifts by -0.5)");
+        }
+        assertFailsWithLine(with(write(cases.get(6)), "--aligned=false", null), "convcl run: --aligned is for --op "
+                + "roi_align only (deform_roi_pool always shifts by -0.5)");
 
         List<String> deform = write(cases.get(6)); // deform_roi_pool with offset and mask
         assertFailsWith(with(deform, "--gamma", "NaN"), "convcl run: --gamma NaN must be a finite number");
