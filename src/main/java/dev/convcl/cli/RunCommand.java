@@ -212,10 +212,7 @@ final class RunCommand extends CliCommand {
             if (gamma != null && op == Op.DEFORM_ROI_POOL && !Float.isFinite(gamma)) {
                 throw new IllegalArgumentException("--gamma " + typed("--gamma", gamma) + " must be a finite number");
             }
-            if (maxSamples != null && maxSamples < 1) {
-                throw new IllegalArgumentException("--max-samples " + typed("--max-samples", maxSamples)
-                        + " must be at least 1");
-            }
+            RoiRun.checkMaxSamples(maxSamples, typed("--max-samples", maxSamples));
             return RoiRun.run(new RoiRun.Flags(op.roiKind(), FileArg.typed("input", "--input", inputs.get(0)),
                     rois == null ? null : file("rois", "--rois", rois),
                     offset == null ? null : file("offset", "--offset", offset),
