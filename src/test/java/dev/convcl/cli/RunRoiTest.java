@@ -174,6 +174,15 @@ class RunRoiTest {
                 dir.resolve("many.npy").toString()), "--output-size", "1,1"), "convcl run: the output [K, C, PH, PW] = "
                 + "[32769, 65536, 1, 1] would have 2147549184 elements, more than the 2^31-1 that 32-bit indexing "
                 + "allows (K: the rows of --rois, C: the channels of --input, PH,PW: --output-size 1,1)");
+        // a RoI whose size overflows a float gave NaN with a fixed ratio (adaptive sampling refused it)
+        Npy.write(dir.resolve("huge.npy"), Tensor.of(new float[] {0, -3e38f, -3e38f, 3e38f, 3e38f}, 1, 5));
+        for (String ratio : new String[] {"2", "0"}) {
+            assertFailsWithLine(with(with(with(align, "--rois", dir.resolve("huge.npy").toString()), "--spatial-scale",
+                    "1"), "--sampling-ratio", ratio),
+                    "convcl run: rois " + dir.resolve("huge.npy") + " (--rois): rois[0] = (0.0, -3.0E38, -3.0E38, "
+                            + "3.0E38, 3.0E38): its width, x2 - x1 times the spatial scale in float, is Infinity; a "
+                            + "RoI's width and height must be finite");
+        }
         assertFailsWith(with(align, "--gamma", "0.5"), "--offset, --mask and --gamma are for --op deform_roi_pool only");
         assertFailsWith(with(align, "--output-size", null), "--op roi_align needs --output-size PH,PW");
         // it was an internal error (a NullPointerException)
