@@ -191,9 +191,12 @@ class RunRoiTest {
         // a convolution's options on an RoI operator are refused, not ignored
         for (String[] flag : new String[][] {{"--groups", "2"}, {"--stride", "3"}, {"--padding", "2"}, {"--dilation", "2"},
             {"--padding", "0"}}) {
-            assertFailsWith(with(align, flag[0], flag[1]), "--weight, --bias, --groups, --offset-groups, --stride, "
-                    + "--padding and --dilation are for --op conv2d and deform2d only");
+            assertFailsWithLine(with(align, flag[0], flag[1]), "convcl run: " + flag[0] + " is for --op conv2d and "
+                    + "deform2d only");
         }
+        // those given are named, not every convolution flag
+        assertFailsWithLine(with(with(align, "--stride", "2"), "--groups", "2"), "convcl run: --groups and --stride are "
+                + "for --op conv2d and deform2d only");
 
         List<String> ps = write(cases.get(2)); // ps_roi_align, c=8
         assertFailsWith(with(ps, "--aligned", null), "--aligned is for --op roi_align only");
