@@ -49,8 +49,9 @@ import java.util.Set;
  * {@code offset}) and {@link Arg#MASK} {@code [rois, 1, PH, PW]} (when {@code mask}), and
  * {@link Arg#DST} {@code [rois, c_out, PH, PW]} ({@code c_out = c}, or {@code c / (PH * PW)} for
  * ps_roi_align). The RoI values are checked on the host before any work ({@link #checkRois}):
- * finite coordinates and batch indices in range. A descriptor has at least one RoI: with none the
- * output {@code [0, c_out, PH, PW]} is empty and there is nothing to run.
+ * finite coordinates, batch indices in range, and a finite {@code size} in float (no overflow). A
+ * descriptor has at least one RoI: with none the output {@code [0, c_out, PH, PW]} is empty and
+ * there is nothing to run.
  *
  * <p>One-line form: {@code op=roi_align n= c= h= w= rois= ph= pw= scale= sr= aligned=0|1},
  * {@code op=ps_roi_align n= c= h= w= rois= ph= pw= scale= sr=},
@@ -309,13 +310,23 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
     }
 
     /**
-     * Checks the RoI values, on the host, before any work: each row's coordinates are finite and
-     * its batch index, truncated toward zero, lies in {@code [0, n)}; with adaptive sampling, a
-     * bin's sample grid stays below 2^31 samples.
+     * Checks the RoI values, on the host, before any work: each row's coordinates are finite, its
+     * batch index, truncated toward zero, lies in {@code [0, n)}, and its width and height on the
+     * input are finite as the kernels compute them in float ({@code (x2 * scale - o) - (x1 * scale
+     * - o)}, the class comment's {@code size}: finite coordinates can still overflow, e.g.
+     * {@code (0, -3e38, -3e38, 3e38, 3e38)}, whose bins would be NaN at any sampling ratio); with
+     * adaptive sampling, a bin's sample grid stays below 2^31 samples.
      *
      * @param values the {@link Arg#ROIS} tensor's values, {@code rois * 5} of them, row-major
-     * @throws IllegalArgumentException naming the row, the value and the rule, e.g.
-     *                                  {@code rois[3, 0] = 2.0: batch index must be in [0, 2) (n=2)}
+     *               ({@code [rois, 5]}: batch_index, x1, y1, x2, y2)
+     * @throws IllegalArgumentException when {@code values} does not hold {@code rois * 5} values,
+     *                                  or naming the row, the value and the rule, e.g.
+     *                                  {@code rois[3, 0] = 2.0: batch index must be in [0, 2) (n=2)} or
+     *                                  {@code rois[0] = (0.0, -3.0E38, -3.0E38, 3.0E38, 3.0E38): its width,
+     *                                  x2 - x1 times the spatial scale in float, is Infinity; a RoI's
+     *                                  width and height must be finite}; an
+     *                                  {@link dev.convcl.text.AdaptiveSamplingException} (internal, an
+     *                                  IllegalArgumentException) for a grid of 2^31 samples or more
      */
     public void checkRois(float[] values) {
         if (values.length != rois * 5) {
@@ -334,6 +345,17 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
             if (!(b > -1f && b < n)) {
                 throw new IllegalArgumentException("rois[" + k + ", 0] = " + b + ": batch index must be in [0, " + n
                         + ") (n=" + n + ")");
+            }
+            // as the kernels compute it, in float: a finite box can overflow (and scaling can too)
+            float shift = pixelShift();
+            float width = (values[k * 5 + 3] * spatialScale - shift) - (values[k * 5 + 1] * spatialScale - shift);
+            float height = (values[k * 5 + 4] * spatialScale - shift) - (values[k * 5 + 2] * spatialScale - shift);
+            if (!Float.isFinite(width) || !Float.isFinite(height)) {
+                boolean w = !Float.isFinite(width);
+                throw new IllegalArgumentException("rois[" + k + "] = (" + values[k * 5] + ", " + values[k * 5 + 1] + ", "
+                        + values[k * 5 + 2] + ", " + values[k * 5 + 3] + ", " + values[k * 5 + 4] + "): its "
+                        + (w ? "width, x2 - x1" : "height, y2 - y1") + " times the spatial scale in float, is "
+                        + (w ? width : height) + "; a RoI's width and height must be finite");
             }
             if (samplingRatio <= 0) {
                 double sh = (double) values[k * 5 + 4] * spatialScale - ((double) values[k * 5 + 2] * spatialScale);

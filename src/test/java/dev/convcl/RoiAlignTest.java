@@ -118,9 +118,34 @@ class RoiAlignTest {
                 Arguments.of(new float[] {0, 0, 0, Float.POSITIVE_INFINITY, 3},
                         "rois[0, 3] = Infinity: every coordinate must be finite"),
                 Arguments.of(new float[] {Float.NaN, 0, 0, 3, 3}, "rois[0, 0] = NaN: the batch index must be finite"),
+                // finite coordinates whose size overflows a float: NaN bins, refused like a non-finite coordinate
+                Arguments.of(new float[] {0, -3e38f, -3e38f, 3e38f, 3e38f}, "rois[0] = (0.0, -3.0E38, -3.0E38, 3.0E38, "
+                        + "3.0E38): its width, x2 - x1 times the spatial scale in float, is Infinity; a RoI's width and "
+                        + "height must be finite"),
+                Arguments.of(new float[] {0, 0, 3e38f, 3, -3e38f}, "rois[0] = (0.0, 0.0, 3.0E38, 3.0, -3.0E38): its "
+                        + "height, y2 - y1 times the spatial scale in float, is -Infinity; a RoI's width and height must "
+                        + "be finite"),
                 Arguments.of(new float[] {0, 0, 0, 3e9f, 3e9f}, "rois[0] = (0.0, 0.0, 0.0, 3.0E9, 3.0E9): adaptive "
                         + "sampling would take about 2250000003000000000 samples a bin at scale=1.0; it must stay below "
                         + "2^31 (give sr > 0, a smaller RoI or a smaller scale)")));
+    }
+
+    /**
+     * A RoI whose size overflows a float is refused with a fixed sampling ratio too (it gave NaN
+     * there, while adaptive sampling refused it), and so is one the spatial scale makes overflow.
+     */
+    @Test
+    void aRoiSizeThatOverflowsAFloatIsRefusedAtAnySamplingRatio() {
+        RoiAlign fixed = RoiAlign.roiAlign(1, 1, 4, 4, 1, 2, 2, 1f, 2, false);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> fixed.checkRois(new float[] {0, -3e38f, -3e38f, 3e38f, 3e38f}));
+        assertEquals("rois[0] = (0.0, -3.0E38, -3.0E38, 3.0E38, 3.0E38): its width, x2 - x1 times the spatial scale in "
+                + "float, is Infinity; a RoI's width and height must be finite", e.getMessage());
+        RoiAlign scaled = RoiAlign.roiAlign(1, 1, 4, 4, 1, 2, 2, 16f, 2, true);
+        e = assertThrows(IllegalArgumentException.class, () -> scaled.checkRois(new float[] {0, 0, 0, 3e38f, 1}));
+        assertEquals("rois[0] = (0.0, 0.0, 0.0, 3.0E38, 1.0): its width, x2 - x1 times the spatial scale in float, is "
+                + "Infinity; a RoI's width and height must be finite", e.getMessage());
+        fixed.checkRois(new float[] {0, -1e38f, -1e38f, 1e38f, 1e38f}); // large, but finite in float
     }
 
     /** A bad RoI value is refused by the plan before any work, naming the value and the rule; the output stays as it was. */

@@ -4,6 +4,7 @@ import dev.convcl.DeviceChoice;
 import dev.convcl.Engine;
 import dev.convcl.Graph;
 import dev.convcl.HostTensor;
+import dev.convcl.RoiAlign;
 import dev.convcl.Value;
 import dev.convcl.cpu.CpuBackend;
 import dev.convcl.onnx.DeclaredInput;
@@ -81,6 +82,12 @@ final class BenchCommand extends CliCommand {
                     + "how GFLOP/s and the time per image change with the batch. Convolutions only: an RoI line "
                     + "chosen is refused (its RoIs name their images).")
     String batch;
+
+    @Option(names = "--max-samples", paramLabel = "N", converter = IntArg.LongConverter.class,
+            description = "RoI lines: the most bilinear samples (RoIs x output channels x bins x samples a bin) a "
+                    + "line's call may take, as run's --max-samples; a line of more is refused before any line runs "
+                    + "(default: 2^30 = 1073741824).")
+    Long maxSamples;
 
     @Option(names = "--device", paramLabel = "auto|cpu|opencl|opencl:N", defaultValue = "auto",
             description = "Device under test (default: ${DEFAULT-VALUE}; "
@@ -168,6 +175,7 @@ final class BenchCommand extends CliCommand {
             throw new IllegalArgumentException("--peer-threads " + typed("--peer-threads", peerThreads)
                     + " must be at least 1");
         }
+        RoiRun.checkMaxSamples(maxSamples, typed("--max-samples", maxSamples));
         List<Integer> batches = batch == null ? null : BenchBatches.parse(batch);
         Double limitGiven = fmaLimit == null ? null : FmaLimit.parse(fmaLimit);
         String compiler = null;
@@ -206,11 +214,16 @@ final class BenchCommand extends CliCommand {
                     + "convolutions only, since an RoI line's RoIs name their images (its n is set in the line): "
                     + "time RoI lines without --batch");
         }
+        if (maxSamples != null && roiProblems.isEmpty()) {
+            throw new IllegalArgumentException("--max-samples limits the work of RoI lines (op=roi_align, ps_roi_align, "
+                    + "deform_roi_pool); the problems chosen are convolutions only");
+        }
         for (BenchSuite.Problem p : roiProblems) {
             String why = ProblemData.imageProblem(p.roi(), p.typed("scale"));
             if (why != null) { // found now, not after the lines before it were timed
                 throw new IllegalArgumentException(p.named() + ": " + why);
             }
+            checkWork(p);
         }
         if (problems.isEmpty() && (plot != null || fmaLimit != null)) {
             throw new IllegalArgumentException("--plot and --fma-limit rate GFLOP/s of convolutions; the problems "
@@ -479,8 +492,29 @@ final class BenchCommand extends CliCommand {
             given.put("--peers", peers != null);
         }
         given.put("--batch", batch != null);
+        given.put("--max-samples", maxSamples != null);
         given.put("--fma-limit", fmaLimit != null);
         return given.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).toList();
+    }
+
+    /**
+     * Refuses an RoI line whose call would take more bilinear samples than {@code --max-samples}
+     * (2^30 unless given), counted on the RoIs its run will draw, by run's rule
+     * ({@link RoiRun#tooMuchWork}): before any line runs, rather than minutes without a word.
+     */
+    private void checkWork(BenchSuite.Problem p) {
+        RoiAlign op = p.roi();
+        // with a fixed ratio the count does not depend on the RoIs: none are drawn
+        float[] rois = op.samplingRatio() > 0 ? new float[op.rois() * 5]
+                : ProblemData.rois(op, BenchRoi.seed(p.name()));
+        String sr = p.typed("sr"), scale = p.typed("scale");
+        String refusal = RoiRun.tooMuchWork(op, rois, maxSamples == null ? RoiRun.MAX_SAMPLES : maxSamples,
+                RoiRun.limitNamed("bench", maxSamples == null ? null : typed("--max-samples", maxSamples)),
+                p.named() + ": sr=" + (sr != null ? sr : op.samplingRatio()),
+                p.named() + ": adaptive sampling on its drawn RoIs at scale=" + (scale != null ? scale : op.spatialScale()));
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
+        }
     }
 
     /** {@code --chain}: the chain on the device and on the CPU path, a table, and the report files. */

@@ -170,6 +170,11 @@ final class BenchRoi {
         }
     }
 
+    /** The seed of a problem's data ({@link ProblemData#random(RoiAlign, long)}), from its name. */
+    static long seed(String name) {
+        return name.hashCode();
+    }
+
     /** Every RoI problem in turn; {@code first} and {@code total} number the progress lines. */
     List<Row> run(List<BenchSuite.Problem> problems, int first, int total) {
         List<Row> rows = new ArrayList<>();
@@ -184,7 +189,7 @@ final class BenchRoi {
 
     /** The rows of one problem: the device's (when it is not the CPU path), the CPU path's, the peers'. */
     List<Row> runOne(String name, RoiAlign op) {
-        Args data = ProblemData.random(op, name.hashCode());
+        Args data = ProblemData.random(op, seed(name));
         float[] rois = ((HostTensor) data.get(Arg.ROIS)).toArray();
         op.checkRois(rois);
         long samples = samples(op, rois);

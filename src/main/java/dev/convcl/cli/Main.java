@@ -102,6 +102,7 @@ public final class Main implements Runnable {
         for (Supplier<Object> sub : SUBCOMMANDS) {
             cl.addSubcommand(sub.get());
         }
+        EmptyBooleans.refuseOn(cl); // --aligned= is refused, not read as false
         cl.registerConverter(DeviceChoice.class, s -> {
             try {
                 return DeviceChoice.parse(s);

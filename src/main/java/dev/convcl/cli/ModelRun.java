@@ -76,7 +76,9 @@ final class ModelRun {
         for (DeclaredInput d : declared) {
             ModelFiles.Named f = byInput.get(d.name());
             HostTensor t = f.file("input").read(Npy::read);
-            String misfit = ModelFiles.misfit(model, d, t.shape(), "takes the file's size");
+            // "only its symbolic dimension batch takes", "... dimensions batch, h, w take"
+            String misfit = ModelFiles.misfit(model, d, t.shape(), (d.symbols().size() == 1 ? "takes" : "take")
+                    + " the file's size");
             if (misfit != null) {
                 throw f.file("input").error("has shape " + Arrays.toString(t.shape()) + "; " + misfit);
             }

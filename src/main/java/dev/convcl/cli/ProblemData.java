@@ -62,6 +62,34 @@ final class ProblemData {
         SplittableRandom rnd = new SplittableRandom(seed);
         Args.Builder b = Args.builder();
         b.src(Tensor.of(uniform(rnd, (long) op.n() * op.c() * op.h() * op.w(), -1, 1), op.n(), op.c(), op.h(), op.w()));
+        b.rois(Tensor.of(drawRois(rnd, op), op.rois(), 5));
+        int bins = op.outH() * op.outW();
+        if (op.offset()) {
+            b.offset(Tensor.of(uniform(rnd, (long) op.rois() * 2 * bins, -1, 1), op.rois(), 2, op.outH(), op.outW()));
+        }
+        if (op.mask()) {
+            b.mask(Tensor.of(uniform(rnd, (long) op.rois() * bins, 0, 1), op.rois(), 1, op.outH(), op.outW()));
+        }
+        float[] y = new float[op.rois() * op.outC() * bins];
+        Arrays.fill(y, Float.NaN);
+        return b.dst(Tensor.of(y, op.outputShape())).build();
+    }
+
+    /**
+     * The RoIs {@link #random(RoiAlign, long)} draws for {@code op} and {@code seed}, without the
+     * input's values (their draws are made and dropped): what {@code bench} counts a line's work
+     * on before any line runs.
+     */
+    static float[] rois(RoiAlign op, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (long i = (long) op.n() * op.c() * op.h() * op.w(); i > 0; i--) {
+            rnd.nextDouble(-1, 1); // as uniform() draws the input
+        }
+        return drawRois(rnd, op);
+    }
+
+    /** {@code op.rois()} rows drawn from {@code rnd} as {@link #random(RoiAlign, long)} says. */
+    private static float[] drawRois(SplittableRandom rnd, RoiAlign op) {
         double imageH = op.h() / (double) op.spatialScale(), imageW = op.w() / (double) op.spatialScale();
         float[] rois = new float[op.rois() * 5];
         for (int k = 0; k < op.rois(); k++) {
@@ -73,17 +101,7 @@ final class ProblemData {
             rois[k * 5 + 3] = (float) (x1 + bw);
             rois[k * 5 + 4] = (float) (y1 + bh);
         }
-        b.rois(Tensor.of(rois, op.rois(), 5));
-        int bins = op.outH() * op.outW();
-        if (op.offset()) {
-            b.offset(Tensor.of(uniform(rnd, (long) op.rois() * 2 * bins, -1, 1), op.rois(), 2, op.outH(), op.outW()));
-        }
-        if (op.mask()) {
-            b.mask(Tensor.of(uniform(rnd, (long) op.rois() * bins, 0, 1), op.rois(), 1, op.outH(), op.outW()));
-        }
-        float[] y = new float[op.rois() * op.outC() * bins];
-        Arrays.fill(y, Float.NaN);
-        return b.dst(Tensor.of(y, op.outputShape())).build();
+        return rois;
     }
 
     /**

@@ -27,10 +27,12 @@ final class RoiRun {
      * them ({@code outputSizeTyped}, {@code spatialScaleTyped}, {@code samplingRatioTyped}; the last
      * null when {@code --sampling-ratio} was not given; {@code maxSamplesTyped} null when
      * {@code --max-samples} was not given and {@code maxSamples} is {@link #MAX_SAMPLES}); the files as typed, null for one not given.
+     * {@code aligned} is null when {@code --aligned} was not given, so that any value given to an
+     * operator other than roi_align ({@code --aligned=false} too) is refused, not only {@code true}.
      */
     record Flags(RoiAlign.Kind kind, FileArg input, FileArg rois, FileArg offset, FileArg mask, int[] outputSize,
                  String outputSizeTyped, float spatialScale, String spatialScaleTyped, Integer samplingRatio,
-                 String samplingRatioTyped, long maxSamples, String maxSamplesTyped, boolean aligned, Float gamma, DeviceChoice device, FileArg out) {
+                 String samplingRatioTyped, long maxSamples, String maxSamplesTyped, Boolean aligned, Float gamma, DeviceChoice device, FileArg out) {
     }
 
     /**
@@ -53,7 +55,7 @@ final class RoiRun {
             throw new IllegalArgumentException(op + " needs --rois R.npy (regions [K, 5], rows (batch_index, x1, y1, "
                     + "x2, y2))");
         }
-        if (f.aligned() && f.kind() != RoiAlign.Kind.ROI_ALIGN) {
+        if (f.aligned() != null && f.kind() != RoiAlign.Kind.ROI_ALIGN) {
             throw new IllegalArgumentException("--aligned is for --op roi_align only (" + f.kind().token()
                     + " always shifts by -0.5)");
         }
@@ -134,9 +136,60 @@ final class RoiRun {
      * and the scale.
      */
     private static void checkWork(Flags f, RoiAlign spec, float[] rois, FileArg roisFile) {
+        String refusal = tooMuchWork(spec, rois, f.maxSamples(), limitNamed("run", f.maxSamplesTyped()),
+                "--sampling-ratio " + f.samplingRatioTyped(),
+                roisFile + ": adaptive sampling at --spatial-scale " + f.spatialScaleTyped());
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
+        }
+    }
+
+    /**
+     * Checks a {@code --max-samples} value, {@code run}'s or {@code bench}'s: at least 1.
+     *
+     * @param maxSamples the value, null when not given
+     * @param typed      the value as typed
+     * @throws IllegalArgumentException {@code --max-samples 0 must be at least 1}
+     */
+    static void checkMaxSamples(Long maxSamples, String typed) {
+        if (maxSamples != null && maxSamples < 1) {
+            throw new IllegalArgumentException("--max-samples " + typed + " must be at least 1");
+        }
+    }
+
+    /**
+     * The limit as a refusal names it: {@code --max-samples 127} when given, else
+     * {@code convcl run's limit, 2^30 = 1073741824} ({@link #MAX_SAMPLES}).
+     *
+     * @param command         the command whose default it is, {@code run} or {@code bench}
+     * @param maxSamplesTyped {@code --max-samples} as typed, null when not given
+     */
+    static String limitNamed(String command, String maxSamplesTyped) {
+        return maxSamplesTyped != null ? "--max-samples " + maxSamplesTyped
+                : "convcl " + command + "'s limit, 2^30 = " + MAX_SAMPLES;
+    }
+
+    /**
+     * The one rule of {@code run} and {@code bench} for a call's work: the refusal of one whose
+     * bilinear samples ({@link RoiAlign#samples}) pass {@code maxSamples}, naming what set the
+     * count and how to run it anyway; null when it is within the limit.
+     *
+     * @param spec          the operator
+     * @param rois          its RoIs' values, checked ({@link RoiAlign#checkRois}); with a fixed sampling
+     *                      ratio the count does not depend on them
+     * @param maxSamples    the limit
+     * @param limitNamed    the limit as the message names it ({@link #limitNamed})
+     * @param ratioNamed    where the fixed ratio comes from, as typed: {@code --sampling-ratio 08}
+     * @param adaptiveNamed what set the count with adaptive sampling: {@code rois r.npy (--rois):
+     *                      adaptive sampling at --spatial-scale 1}
+     * @return e.g. {@code --sampling-ratio 08: 1 RoI x 2 channels x 1x1 bins x 8x8 samples a bin = 128
+     *         bilinear samples, more than --max-samples 127 (--max-samples 128 runs it)}, or null
+     */
+    static String tooMuchWork(RoiAlign spec, float[] rois, long maxSamples, String limitNamed, String ratioNamed,
+                              String adaptiveNamed) {
         double samples = spec.samples(rois);
-        if (samples <= f.maxSamples()) {
-            return;
+        if (samples <= maxSamples) {
+            return null;
         }
         String bins = String.format(Locale.ROOT, "%d RoI%s x %d channel%s x %dx%d bins", spec.rois(),
                 spec.rois() == 1 ? "" : "s", spec.outC(), spec.outC() == 1 ? "" : "s", spec.outH(), spec.outW());
@@ -145,20 +198,16 @@ final class RoiRun {
         // descriptor is made), an adaptive grid checkRois kept below 2^31
         long count = (long) samples;
         String what = spec.samplingRatio() > 0
-                ? String.format(Locale.ROOT, "--sampling-ratio %s: %s x %dx%d samples a bin = %d bilinear samples",
-                        f.samplingRatioTyped(), bins, spec.samplingRatio(), spec.samplingRatio(), count)
-                : roisFile + ": adaptive sampling at --spatial-scale " + f.spatialScaleTyped() + " would take " + count
-                        + " bilinear samples over " + bins;
-        String limit = f.maxSamplesTyped() != null ? "--max-samples " + f.maxSamplesTyped()
-                : "convcl run's limit, 2^30 = " + MAX_SAMPLES;
-        throw new IllegalArgumentException(what + ", more than " + limit + " (--max-samples " + count
-                + " runs it)");
+                ? String.format(Locale.ROOT, "%s: %s x %dx%d samples a bin = %d bilinear samples",
+                        ratioNamed, bins, spec.samplingRatio(), spec.samplingRatio(), count)
+                : adaptiveNamed + " would take " + count + " bilinear samples over " + bins;
+        return what + ", more than " + limitNamed + " (--max-samples " + count + " runs it)";
     }
 
     private static RoiAlign descriptor(Flags f, HostTensor x, int k, int ph, int pw, int sr, float gamma) {
         try {
             return new RoiAlign(f.kind(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), k, ph, pw, f.spatialScale(), sr,
-                    f.aligned(), gamma, f.offset() != null, f.mask() != null, dev.convcl.DataType.F32,
+                    Boolean.TRUE.equals(f.aligned()), gamma, f.offset() != null, f.mask() != null, dev.convcl.DataType.F32,
                     dev.convcl.Direction.FORWARD);
         } catch (FieldException e) {
             // the descriptor names the field it refuses; say which flag or file gave it

@@ -173,9 +173,23 @@ final class RunCommand extends CliCommand {
         return options.stream().anyMatch(spec.commandLine().getParseResult()::hasMatchedOption);
     }
 
-    /** {@code a, b and c}. */
+    /** Those of {@code options} the command line gave, in their order (asked of the parse, as {@link #anyGiven}). */
+    private List<String> given(List<String> options) {
+        return options.stream().filter(spec.commandLine().getParseResult()::hasMatchedOption).toList();
+    }
+
+    /** {@code a}, {@code a and b}, {@code a, b and c}. */
     private static String and(List<String> flags) {
-        return String.join(", ", flags.subList(0, flags.size() - 1)) + " and " + flags.get(flags.size() - 1);
+        return flags.size() == 1 ? flags.get(0)
+                : String.join(", ", flags.subList(0, flags.size() - 1)) + " and " + flags.get(flags.size() - 1);
+    }
+
+    /**
+     * The refusal of the flags {@code given} (those of one kind of operator the command line gave,
+     * named alone rather than every flag of that kind): {@code --max-samples is for ...}.
+     */
+    private static IllegalArgumentException notFor(List<String> given, String forWhat) {
+        return new IllegalArgumentException(and(given) + (given.size() == 1 ? " is" : " are") + " for " + forWhat);
     }
 
     @Override
@@ -200,8 +214,9 @@ final class RunCommand extends CliCommand {
         opFile("--input", inputs.get(0), "feeds one of a model's inputs", "reads its input from");
         opFile("--out", outs.get(0), "picks one of a model's outputs", "writes its output to");
         if (op.roiKind() != null) {
-            if (anyGiven(CONV_FLAGS)) {
-                throw new IllegalArgumentException(and(CONV_FLAGS) + " are for --op conv2d and deform2d only");
+            List<String> convGiven = given(CONV_FLAGS);
+            if (!convGiven.isEmpty()) {
+                throw notFor(convGiven, "--op conv2d and deform2d only");
             }
             // RoiAlign's own rules would echo the float it parsed (-1.0 for -1, 0.0 for 1e-50)
             if (!(spatialScale > 0) || Float.isInfinite(spatialScale)) {
@@ -211,10 +226,7 @@ final class RunCommand extends CliCommand {
             if (gamma != null && op == Op.DEFORM_ROI_POOL && !Float.isFinite(gamma)) {
                 throw new IllegalArgumentException("--gamma " + typed("--gamma", gamma) + " must be a finite number");
             }
-            if (maxSamples != null && maxSamples < 1) {
-                throw new IllegalArgumentException("--max-samples " + typed("--max-samples", maxSamples)
-                        + " must be at least 1");
-            }
+            RoiRun.checkMaxSamples(maxSamples, typed("--max-samples", maxSamples));
             return RoiRun.run(new RoiRun.Flags(op.roiKind(), FileArg.typed("input", "--input", inputs.get(0)),
                     rois == null ? null : file("rois", "--rois", rois),
                     offset == null ? null : file("offset", "--offset", offset),
@@ -222,14 +234,16 @@ final class RunCommand extends CliCommand {
                     : new int[] {outputSize.h(), outputSize.w()}, typed("--output-size", outputSize), spatialScale,
                     typed("--spatial-scale", spatialScale), samplingRatio, samplingRatio == null ? null
                     : typed("--sampling-ratio", samplingRatio), maxSamples == null ? RoiRun.MAX_SAMPLES : maxSamples,
-                    maxSamples == null ? null : typed("--max-samples", maxSamples), aligned, gamma, device,
+                    maxSamples == null ? null : typed("--max-samples", maxSamples),
+                    anyGiven(List.of("--aligned")) ? aligned : null, gamma, device,
                     FileArg.typed("output", "--out", outs.get(0))), out());
         }
         if (weight == null) {
             throw new IllegalArgumentException("--op " + op.token + " needs --weight");
         }
-        if (anyGiven(ROI_FLAGS)) {
-            throw new IllegalArgumentException(and(ROI_FLAGS) + " are for the RoI operators only");
+        List<String> roiGiven = given(ROI_FLAGS);
+        if (!roiGiven.isEmpty()) {
+            throw notFor(roiGiven, "the RoI operators only");
         }
         if (op == Op.CONV2D) {
             if (offset != null || mask != null || offsetGroups != null) {

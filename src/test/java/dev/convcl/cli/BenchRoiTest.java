@@ -1,5 +1,6 @@
 package dev.convcl.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -147,6 +148,56 @@ class BenchRoiTest {
         Path ok = Files.writeString(dir.resolve("ok.txt"), "r op=roi_align n=1 c=4 h=9 w=9 rois=3 ph=2 pw=2 scale=1e-30 sr=2\n");
         Cli.Result fine = Cli.run("bench", "--shapes", ok.toString(), "--device", "cpu", "--iters", "1", "--seconds", "0.1");
         assertEquals(0, fine.code(), fine.toString());
+    }
+
+    /**
+     * An RoI line of more bilinear samples than {@code --max-samples} (2^30 unless given, run's rule)
+     * is refused before any line runs, naming the file, the line, the count and how to run it anyway;
+     * it ran silently for minutes. With adaptive sampling the count is the one its drawn RoIs give.
+     */
+    @Test
+    void roiLineAboveMaxSamplesIsRefusedBeforeAnyLineRuns() throws IOException {
+        Path big = Files.writeString(dir.resolve("big.txt"), """
+                r op=roi_align n=1 c=4 h=12 w=10 rois=5 ph=2 pw=2 scale=0.5 sr=2 aligned=0
+                big op=roi_align n=1 c=256 h=50 w=68 rois=300 ph=7 pw=7 scale=0.0625 sr=2000 aligned=1
+                """);
+        Cli.Result r = Cli.run("bench", "--shapes", big.toString(), "--device", "cpu", "--iters", "1", "--seconds", "0.1");
+        Cli.assertUsageLine(r, "convcl bench: shapes file " + big + " (--shapes), line 2: 'big': sr=2000: 300 RoIs x 256 "
+                + "channels x 7x7 bins x 2000x2000 samples a bin = 15052800000000 bilinear samples, more than convcl "
+                + "bench's limit, 2^30 = 1073741824 (--max-samples 15052800000000 runs it)");
+        // a limit given, as typed: TINY_ROI's first line, 6 x 8 x 3x3 x 2x2 = 1728 samples
+        Path small = Files.writeString(dir.resolve("small.txt"), TINY_ROI.lines().findFirst().orElseThrow() + "\n");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", small.toString(), "--max-samples", "0319"), "convcl bench: "
+                + "shapes file " + small + " (--shapes), line 1: 'tiny.roi_align': sr=2: 6 RoIs x 8 channels x 3x3 bins "
+                + "x 2x2 samples a bin = 1728 bilinear samples, more than --max-samples 0319 (--max-samples 1728 runs it)");
+        // adaptive: the RoIs the run would draw give the count, as in run
+        RoiAlign adaptive = RoiAlign.parse("op=roi_align n=1 c=4 h=12 w=10 rois=5 ph=2 pw=2 scale=0.5 sr=0 aligned=0");
+        long count = (long) adaptive.samples(((dev.convcl.HostTensor) ProblemData.random(adaptive,
+                BenchRoi.seed("a")).get(dev.convcl.Arg.ROIS)).toArray());
+        Path a = Files.writeString(dir.resolve("a.txt"), "a " + adaptive + "\n");
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", a.toString(), "--max-samples", String.valueOf(count - 1)),
+                "convcl bench: shapes file " + a + " (--shapes), line 1: 'a': adaptive sampling on its drawn RoIs at "
+                        + "scale=0.5 would take " + count + " bilinear samples over 5 RoIs x 4 channels x 2x2 bins, more "
+                        + "than --max-samples " + (count - 1) + " (--max-samples " + count + " runs it)");
+        Cli.Result atLimit = Cli.run("bench", "--shapes", a.toString(), "--max-samples", String.valueOf(count), "--device",
+                "cpu", "--iters", "1", "--seconds", "0.1", "--no-peak");
+        assertEquals(0, atLimit.code(), atLimit.toString());
+        // the value's own rule, and a limit no RoI line chosen uses
+        Cli.assertUsageLine(Cli.run("bench", "--shapes", a.toString(), "--max-samples", "0"),
+                "convcl bench: --max-samples 0 must be at least 1");
+        Cli.assertUsageLine(Cli.run("bench", "--quick", "--max-samples", "5"), "convcl bench: --max-samples limits the "
+                + "work of RoI lines (op=roi_align, ps_roi_align, deform_roi_pool); the problems chosen are convolutions "
+                + "only");
+        Cli.assertUsageError(Cli.run("bench", "--chain", "--max-samples", "5"), "it takes no --max-samples");
+    }
+
+    /** The RoIs bench counts a line's work on are those its run draws. */
+    @Test
+    void problemDataRoisAreTheDrawnOnes() {
+        RoiAlign op = RoiAlign.parse("op=deform_roi_pool n=2 c=3 h=9 w=7 rois=4 ph=2 pw=2 scale=0.25 sr=0 gamma=0.1 "
+                + "offset=1 mask=1");
+        assertArrayEquals(((dev.convcl.HostTensor) ProblemData.random(op, 42).get(dev.convcl.Arg.ROIS)).toArray(),
+                ProblemData.rois(op, 42));
     }
 
     @Test

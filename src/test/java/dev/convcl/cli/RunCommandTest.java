@@ -164,8 +164,12 @@ class RunCommandTest {
                 "--offset, --mask and --offset-groups are for --op deform2d only");
         assertFailsCleanly(with(ok, "--bogus", "1"), "Unknown option");
         // an RoI flag with a default value is still refused when given, not ignored
-        assertFailsWith(with(ok, "--spatial-scale", "0.5"), "--rois, --output-size, --spatial-scale, "
-                + "--sampling-ratio, --max-samples, --aligned and --gamma are for the RoI operators only");
+        assertFailsWith(with(ok, "--spatial-scale", "0.5"), "--spatial-scale is for the RoI operators only");
+        // only the RoI flags given are named, in the usage line's order, not all seven
+        assertFailsWith(with(ok, "--max-samples", "5"), "--max-samples is for the RoI operators only");
+        List<String> three = with(with(ok, "--max-samples", "5"), "--rois", "r.npy");
+        three.add("--aligned=false");
+        assertFailsWith(three, "--rois, --max-samples and --aligned are for the RoI operators only");
         List<String> noWeight = new ArrayList<>(ok);
         noWeight.subList(noWeight.indexOf("--weight"), noWeight.indexOf("--weight") + 2).clear();
         assertFailsCleanly(noWeight, "--weight");

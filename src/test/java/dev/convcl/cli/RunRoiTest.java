@@ -67,6 +67,21 @@ class RunRoiTest {
         }
     }
 
+    /** roi_align takes --aligned with a value too: {@code --aligned=false} is the default, {@code =true} the flag. */
+    @Test
+    void roiAlignTakesAnAlignedValue() throws IOException {
+        RoiProblems.Case c = RoiProblems.kernelCoverage().get(0);
+        List<String> cmd = write(c);
+        cmd.remove("--aligned");
+        for (String given : new String[] {"--aligned=false", "--aligned=true"}) {
+            List<String> with = new ArrayList<>(cmd);
+            with.add(given);
+            Cli.Result r = Cli.run(with.toArray(String[]::new));
+            assertEquals(0, r.code(), r.toString());
+            assertTrue(r.out().contains(given.endsWith("true") ? "aligned=1" : "aligned=0"), r.toString());
+        }
+    }
+
     @Test
     void anEmptyRoiFileGivesAnEmptyOutput() throws IOException {
         RoiProblems.Case c = RoiProblems.kernelCoverage().get(2); // ps_roi_align, c=8, 2x2 bins
@@ -159,6 +174,15 @@ class RunRoiTest {
                 dir.resolve("many.npy").toString()), "--output-size", "1,1"), "convcl run: the output [K, C, PH, PW] = "
                 + "[32769, 65536, 1, 1] would have 2147549184 elements, more than the 2^31-1 that 32-bit indexing "
                 + "allows (K: the rows of --rois, C: the channels of --input, PH,PW: --output-size 1,1)");
+        // a RoI whose size overflows a float gave NaN with a fixed ratio (adaptive sampling refused it)
+        Npy.write(dir.resolve("huge.npy"), Tensor.of(new float[] {0, -3e38f, -3e38f, 3e38f, 3e38f}, 1, 5));
+        for (String ratio : new String[] {"2", "0"}) {
+            assertFailsWithLine(with(with(with(align, "--rois", dir.resolve("huge.npy").toString()), "--spatial-scale",
+                    "1"), "--sampling-ratio", ratio),
+                    "convcl run: rois " + dir.resolve("huge.npy") + " (--rois): rois[0] = (0.0, -3.0E38, -3.0E38, "
+                            + "3.0E38, 3.0E38): its width, x2 - x1 times the spatial scale in float, is Infinity; a "
+                            + "RoI's width and height must be finite");
+        }
         assertFailsWith(with(align, "--gamma", "0.5"), "--offset, --mask and --gamma are for --op deform_roi_pool only");
         assertFailsWith(with(align, "--output-size", null), "--op roi_align needs --output-size PH,PW");
         // it was an internal error (a NullPointerException)
@@ -167,12 +191,22 @@ class RunRoiTest {
         // a convolution's options on an RoI operator are refused, not ignored
         for (String[] flag : new String[][] {{"--groups", "2"}, {"--stride", "3"}, {"--padding", "2"}, {"--dilation", "2"},
             {"--padding", "0"}}) {
-            assertFailsWith(with(align, flag[0], flag[1]), "--weight, --bias, --groups, --offset-groups, --stride, "
-                    + "--padding and --dilation are for --op conv2d and deform2d only");
+            assertFailsWithLine(with(align, flag[0], flag[1]), "convcl run: " + flag[0] + " is for --op conv2d and "
+                    + "deform2d only");
         }
+        // those given are named, not every convolution flag
+        assertFailsWithLine(with(with(align, "--stride", "2"), "--groups", "2"), "convcl run: --groups and --stride are "
+                + "for --op conv2d and deform2d only");
 
         List<String> ps = write(cases.get(2)); // ps_roi_align, c=8
         assertFailsWith(with(ps, "--aligned", null), "--aligned is for --op roi_align only");
+        // any value given is refused, false too (it ran, exit 0): the option was given, whatever its value
+        for (String given : new String[] {"--aligned=false", "--aligned=true", "--aligned=FALSE"}) {
+            assertFailsWithLine(with(ps, given, null), "convcl run: --aligned is for --op roi_align only (ps_roi_align "
+                    + "always shifts by -0.5)");
+        }
+        assertFailsWithLine(with(write(cases.get(6)), "--aligned=false", null), "convcl run: --aligned is for --op "
+                + "roi_align only (deform_roi_pool always shifts by -0.5)");
 
         List<String> deform = write(cases.get(6)); // deform_roi_pool with offset and mask
         assertFailsWith(with(deform, "--gamma", "NaN"), "convcl run: --gamma NaN must be a finite number");

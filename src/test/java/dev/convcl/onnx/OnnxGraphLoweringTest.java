@@ -228,6 +228,21 @@ class OnnxGraphLoweringTest {
         }
     }
 
+    /** With several symbolic dimensions the refusal says they "take" the file's size (it said "takes"). */
+    @Test
+    void runModelSaysSymbolicDimensionsTakeTheFilesSizeInThePlural() throws IOException {
+        Path m = save(new OnnxBuilder(13).inputDims("x", "batch", 3, "h", "w").ramp("w", 2, 3, 1, 1)
+                .node("Conv", "conv", in("x", "w"), out("c"))
+                .node("GlobalAveragePool", "pool", in("c"), out("y")).output("y"), "sym.onnx");
+        Path x = dir.resolve("x4.npy");
+        Npy.write(x, Tensor.zeros(1, 4, 5, 5));
+        String[] r = cli("run", "--model", m.toString(), "--device", "cpu", "--input", x.toString(), "--out",
+                dir.resolve("y.npy").toString());
+        assertRefused(r, "input " + x + " (--input): has shape [1, 4, 5, 5]; model sym.onnx takes input 'x' of shape "
+                + "[batch, 3, h, w] (dimension 1 is 4 where the model fixes 3; only its symbolic dimensions batch, h, w "
+                + "take the file's size)");
+    }
+
     /**
      * The input names of run --model, checked against the model before it is loaded: an unknown
      * NAME= is "no input 'foo'" with the model's inputs (it used to read "an input shape is given
