@@ -405,7 +405,8 @@ public final class CompiledGraph implements AutoCloseable {
 
     /**
      * Each step's time in the last run, in {@link #steps()}'s order, in milliseconds: for a step
-     * on the device its kernel time (OpenCL profiling); for a step on the CPU path, which runs
+     * on the device its device time (OpenCL profiling): its kernels and the copies it made on the
+     * device, such as a GEMM step's copy of its input into a padded layout; for a step on the CPU path, which runs
      * synchronously, the wall time of its call (which includes waiting for the device work it
      * reads, and copies when it fell back from a device); NaN before any run. Waits for the last
      * run's kernels to finish. For per-layer breakdowns ({@code convcl bench --layers}).
@@ -417,7 +418,7 @@ public final class CompiledGraph implements AutoCloseable {
         ensureOpen();
         List<Double> l = new ArrayList<>();
         for (int i = 0; i < plans.size(); i++) {
-            l.add(Double.isNaN(cpuStepMillis[i]) ? plans.get(i).lastKernelMillis() : cpuStepMillis[i]);
+            l.add(Double.isNaN(cpuStepMillis[i]) ? plans.get(i).lastDeviceMillis() : cpuStepMillis[i]);
         }
         return Collections.unmodifiableList(l);
     }

@@ -132,6 +132,15 @@ public final class Plan implements AutoCloseable {
     }
 
     /**
+     * Device time of everything the last call queued, in milliseconds: its kernels
+     * ({@link #lastKernelMillis()}) and the copies it made on the device (a GEMM plan's copy into its
+     * padded input layout); waits for them; NaN on the CPU path.
+     */
+    synchronized double lastDeviceMillis() {
+        return primitive.lastDeviceMillis();
+    }
+
+    /**
      * Bytes of device memory a call of the current implementation needs only while it runs
      * ({@link Primitive#scratchpadBytes}); 0 on the CPU path.
      */

@@ -731,8 +731,8 @@ final class BenchModel {
             int calls = r.layers().isEmpty() ? 0 : (Integer) r.layers().get(0).get("calls");
             String over = calls == 1 ? "ms of one call, in both columns"
                     : "ms, the median and the least over " + calls + " calls";
-            out.println("layers on " + r.backend() + " (" + over + ": kernel time of a step on the device, wall time of a "
-                    + "step on the CPU path):");
+            out.println("layers on " + r.backend() + " (" + over + ": device time of a step on the device (its kernels and "
+                    + "copies), wall time of a step on the CPU path):");
             int width = 22; // the algorithm column as wide as its longest entry, so the names line up
             for (Map<String, Object> l : r.layers()) {
                 width = Math.max(width, String.valueOf(l.get("algorithm")).length());
