@@ -171,7 +171,7 @@ class ErrorsTest {
     @Test
     void anIntegerOutOfRangeIsNamedAsSuch() {
         Cli.assertUsageLine(Cli.run("run", "--padding", "99999999999"), "convcl run: --padding 99999999999 is out of "
-                + "range for an int (at most 2147483647) (see 'convcl run --help')");
+                + "range for an int (at most 2147483647)");
         Cli.assertUsageError(Cli.run("run", "--stride", "1,-99999999999"),
                 "--stride 1,-99999999999: '-99999999999' is out of range for an int (at least -2147483648)");
         Cli.assertUsageError(Cli.run("run", "--groups", "99999999999"),
@@ -342,6 +342,28 @@ class ErrorsTest {
         assertEquals(List.of("stderr.txt", "stdout.txt", "w.npy", "x.npy"), Cli.names(dir), "no temporary file left");
     }
     /**
+     * A line that names a value and its rule ends at the rule, whether the value was refused while
+     * parsing (its type) or after (its option's rule): {@code (see 'convcl run --help')} follows
+     * only the usage errors that name no rule, an unknown option or a missing one.
+     */
+    @Test
+    void aBadValueLineEndsAtItsRuleAndOtherUsageErrorsPointToTheHelp() {
+        Cli.assertUsageLine(Cli.run("run", "--padding", "x"),
+                "convcl run: --padding x is not one integer or two separated by a comma");
+        Cli.assertUsageLine(Cli.run("run", "--op", "conv2d", "--input", "x.npy", "--weight", "w.npy", "--out", "y.npy",
+                "--padding", "-1"), "convcl run: --padding -1 must not be negative");
+        Cli.assertUsageLine(Cli.run("bench", "--iters", "ten"), "convcl bench: --iters ten is not an integer");
+        Cli.assertUsageLine(Cli.run("bench", "--iters", "0", "--device", "cpu"),
+                "convcl bench: --iters 0 must be at least 1");
+        Cli.Result unknown = Cli.run("bench", "--itres", "3");
+        Cli.assertErrorLine(unknown, Main.EXIT_USAGE);
+        assertTrue(unknown.err().strip().endsWith(" (see 'convcl bench --help')"), unknown.toString());
+        Cli.Result missing = Cli.run("run", "--op", "conv2d");
+        Cli.assertErrorLine(missing, Main.EXIT_USAGE);
+        assertTrue(missing.err().strip().endsWith(" (see 'convcl run --help')"), missing.toString());
+    }
+
+    /**
      * A value an option's type cannot take is named as every other bad value is, option, value
      * and rule, not in picocli's "Invalid value for option" words; and a value with blanks is
      * echoed in single quotes by every message, one without as typed (Typed.shown).
@@ -349,13 +371,13 @@ class ErrorsTest {
     @Test
     void badValuesAreNamedOneWayAndBlanksAreQuoted() {
         Cli.assertUsageLine(Cli.run("run", "--aligned=maybe"),
-                "convcl run: --aligned maybe must be true or false (or the flag alone) (see 'convcl run --help')");
+                "convcl run: --aligned maybe must be true or false (or the flag alone)");
         Cli.assertUsageLine(Cli.run("run", "--op", "conv 3d"), "convcl run: --op 'conv 3d' is not one of conv2d, "
-                + "deform2d, roi_align, ps_roi_align, deform_roi_pool (see 'convcl run --help')");
+                + "deform2d, roi_align, ps_roi_align, deform_roi_pool");
         Cli.assertUsageLine(Cli.run("run", "--device", "gpu"), "convcl run: --device gpu is not one of auto, cpu, "
-                + "opencl, opencl:N (N >= 0) (see 'convcl run --help')");
+                + "opencl, opencl:N (N >= 0)");
         Cli.assertUsageLine(Cli.run("bench", "--seconds", "1 0"),
-                "convcl bench: --seconds '1 0' is not a number (see 'convcl bench --help')");
+                "convcl bench: --seconds '1 0' is not a number");
         Cli.assertUsageLine(Cli.run("peak", "--fma-limit", "a b"),
                 "convcl peak: --fma-limit 'a b' must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s)");
         Path missing = dir.resolve("my out");
