@@ -83,7 +83,7 @@ final class BenchCommand extends CliCommand {
                     + "chosen is refused (its RoIs name their images).")
     String batch;
 
-    @Option(names = "--max-samples", paramLabel = "N", converter = IntArg.LongConverter.class,
+    @Option(names = "--max-samples", paramLabel = "N", converter = IntArg.CountConverter.class,
             description = "RoI lines: the most bilinear samples (RoIs x output channels x bins x samples a bin) a "
                     + "line's call may take, as run's --max-samples; a line of more is refused before any line runs "
                     + "(default: 2^30 = 1073741824).")

@@ -189,7 +189,14 @@ class ErrorsTest {
         Cli.assertUsageError(Cli.run("verify", "--count", "99999999999"),
                 "--count 99999999999 is out of range for an int (at most 2147483647)");
         Cli.assertUsageError(Cli.run("verify", "--seed", "99999999999999999999"),
-                "--seed 99999999999999999999 is out of range for a long (at most 9223372036854775807)");
+                "--seed 99999999999999999999 must be at most 9223372036854775807");
+        // a long option names its bound in its own terms, not a Java type's
+        Cli.assertUsageLine(Cli.run("verify", "--seed", "-99999999999999999999"),
+                "convcl verify: --seed -99999999999999999999 must be at least -9223372036854775808");
+        Cli.assertUsageLine(Cli.run("run", "--max-samples", "99999999999999999999"),
+                "convcl run: --max-samples 99999999999999999999 must be at most 9223372036854775807");
+        Cli.assertUsageLine(Cli.run("bench", "--max-samples", "-99999999999999999999"),
+                "convcl bench: --max-samples -99999999999999999999 must be at least 1");
         // not integers at all
         Cli.assertUsageError(Cli.run("verify", "--seed", "x"), "--seed x is not an integer");
         Cli.assertUsageError(Cli.run("run", "--padding", "1.5"), "--padding 1.5 is not one integer or two separated by a comma");
@@ -247,7 +254,9 @@ class ErrorsTest {
         BadValue e = assertThrows(BadValue.class, () -> new IntArg.Converter().convert(" ten"));
         assertEquals(" is not an integer", e.after());
         e = assertThrows(BadValue.class, () -> new IntArg.LongConverter().convert("-99999999999999999999"));
-        assertEquals(" is out of range for a long (at least -9223372036854775808)", e.after());
+        assertEquals(" must be at least -9223372036854775808", e.after());
+        e = assertThrows(BadValue.class, () -> new IntArg.CountConverter().convert("-99999999999999999999"));
+        assertEquals(" must be at least 1", e.after());
         e = assertThrows(BadValue.class, () -> new RealArg.FloatConverter().convert("1e39"));
         assertEquals(" is out of range for a number (at most about 3.4e38 in size)", e.after());
         e = assertThrows(BadValue.class, () -> new RunCommand.PairConverter().convert("1,-99999999999"));
