@@ -77,7 +77,7 @@ class ErrorsTest {
 
     /**
      * tune --dir is created when missing (TuneOpenClTest), so what is checked before any device
-     * work is that it can be: a folder under a file is one line, exit 2, and nothing is made.
+     * work is that it can be: a folder under a file (or a device) is one line, exit 2, and nothing is made.
      */
     @Test
     void tuneRefusesADirThatCannotBeCreated() throws IOException {
@@ -96,6 +96,14 @@ class ErrorsTest {
         // an empty --dir is not the current folder
         Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", ""),
                 "convcl tune: tuning folder '' (--dir): is empty; --dir takes a folder");
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", file.toString()),
+                "convcl tune: tuning folder " + file + " (--dir): is a file; --dir takes a folder");
+        // a device (/dev/null) is no file: named as no folder, above --dir or as --dir
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(Path.of("/dev/null")), "needs /dev/null");
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", "/dev/null/x"),
+                "convcl tune: tuning folder /dev/null/x (--dir): cannot be created: /dev/null is not a folder");
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", "/dev/null"),
+                "convcl tune: tuning folder /dev/null (--dir): is not a folder; --dir takes a folder");
     }
 
     /**
