@@ -74,7 +74,8 @@ final class BenchCommand extends CliCommand {
             + "also compiles the OpenCL kernels and measures the peak; one such run took 50 s on a 2-core CPU.")
     boolean quick;
 
-    @Option(names = "--filter", paramLabel = "REGEX", description = "Only problems whose name contains a match.")
+    @Option(names = "--filter", paramLabel = "REGEX",
+            description = "Only problems whose name contains a match (not empty: leave it out for all).")
     String filter;
 
     @Option(names = "--batch", paramLabel = "N[,N...]",

@@ -37,7 +37,8 @@ final class TuneCommand extends CliCommand {
     @Option(names = "--quick", description = "Only the problems marked quick=1.")
     boolean quick;
 
-    @Option(names = "--filter", paramLabel = "REGEX", description = "Only problems whose name contains a match.")
+    @Option(names = "--filter", paramLabel = "REGEX",
+            description = "Only problems whose name contains a match (not empty: leave it out for all).")
     String filter;
 
     @Option(names = "--dir", paramLabel = "DIR",

@@ -240,6 +240,13 @@ class BenchCommandTest {
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--filter", "resnet"),
                 "no problem is left after --filter 'resnet' (of 2)");
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--filter", "(("), "is not a regular expression");
+        // an empty expression matches every name: refused, not read as "all" (leaving --filter out says that)
+        for (String command : new String[] {"bench", "tune"}) {
+            Cli.assertUsageLine(Cli.run(command, "--shapes", shapes.toString(), "--filter", ""), "convcl " + command
+                    + ": --filter '' is empty, which every problem's name matches; leave --filter out to take every problem");
+            Cli.assertUsageLine(Cli.run(command, "--shapes", shapes.toString(), "--filter="), "convcl " + command
+                    + ": --filter '' is empty, which every problem's name matches; leave --filter out to take every problem");
+        }
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--iters", "0"), "--iters 0 must be at least 1");
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--iters", "00"),
                 "convcl bench: --iters 00 must be at least 1");
