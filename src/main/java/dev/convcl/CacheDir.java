@@ -100,7 +100,8 @@ public final class CacheDir {
      * folder (a cache root set to a file's name, say), with the setting that chose the root.
      *
      * @param folder a folder under {@link #root()}, which need not exist
-     * @return e.g. {@code /tmp/x, the cache root from $CONVCL_CACHE_DIR, is a file, not a folder},
+     * @return e.g. {@code /tmp/x, the cache root from $CONVCL_CACHE_DIR, is a file, not a folder} ({@code is
+     *         not a folder} for a device such as {@code /dev/null}, a pipe or a socket),
      *         or empty when every existing path on it is a folder
      */
     public static Optional<String> blocked(Path folder) {
@@ -110,12 +111,13 @@ public final class CacheDir {
                 return Optional.empty();
             }
             if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                String what = Files.isSymbolicLink(p) && !Files.exists(p)
-                        ? "a link to nothing" : "a file";
+                // a regular file is named as one; a device (/dev/null), a pipe or a socket only as no folder
+                String what = Files.isSymbolicLink(p) && !Files.exists(p) ? "is a link to nothing, not a folder"
+                        : Files.isRegularFile(p) ? "is a file, not a folder" : "is not a folder";
                 String where = p.equals(root) ? ", the cache root from " + rootSource()
                         : root.startsWith(p) ? ", on the path of the cache root " + root + " from " + rootSource()
                         : ", under the cache root " + root + " from " + rootSource();
-                return Optional.of(p + where + ", is " + what + ", not a folder");
+                return Optional.of(p + where + ", " + what);
             }
         }
         return Optional.empty();

@@ -315,7 +315,9 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
      * input are finite as the kernels compute them in float ({@code (x2 * scale - o) - (x1 * scale
      * - o)}, the class comment's {@code size}: finite coordinates can still overflow, e.g.
      * {@code (0, -3e38, -3e38, 3e38, 3e38)}, whose bins would be NaN at any sampling ratio); with
-     * adaptive sampling, a bin's sample grid stays below 2^31 samples.
+     * adaptive sampling, a bin's sample grid stays below 2^31 samples, the grid counted as the
+     * kernels size it ({@link RoiGrid}, in float), so that the check refuses exactly the grids whose
+     * count would overflow the kernels' int.
      *
      * @param values the {@link Arg#ROIS} tensor's values, {@code rois * 5} of them, row-major
      *               ({@code [rois, 5]}: batch_index, x1, y1, x2, y2)
@@ -358,9 +360,10 @@ public record RoiAlign(Kind kind, int n, int c, int h, int w, int rois, int outH
                         + (w ? width : height) + "; a RoI's width and height must be finite");
             }
             if (samplingRatio <= 0) {
-                double sh = (double) values[k * 5 + 4] * spatialScale - ((double) values[k * 5 + 2] * spatialScale);
-                double sw = (double) values[k * 5 + 3] * spatialScale - ((double) values[k * 5 + 1] * spatialScale);
-                double samples = Math.max(0, Math.ceil(sh / outH) + 1) * Math.max(0, Math.ceil(sw / outW) + 1);
+                // the grid the kernels take (RoiGrid, in float as they size it), not an estimate: one
+                // in double, with margins, refused grids that fit (46340 x 46340 a bin at 463400 x
+                // 463400 and scale 0.1f: 46341 x 46341 in double)
+                double samples = RoiGrid.of(this, values, k).binSamples();
                 if (samples > Integer.MAX_VALUE) {
                     throw new AdaptiveSamplingException(k, Arrays.copyOfRange(values, k * 5, k * 5 + 5), samples,
                             spatialScale);

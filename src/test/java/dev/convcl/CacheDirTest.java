@@ -64,6 +64,11 @@ class CacheDirTest {
         System.setProperty(CacheDir.PROPERTY, file.toString());
         assertEquals(java.util.Optional.of(file + ", the cache root from -Dconvcl.cacheDir, is a file, not a folder"),
                 CacheDir.blocked(CacheDir.tuning()));
+        // a device is no file: named only as no folder
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(Path.of("/dev/null")), "needs /dev/null");
+        System.setProperty(CacheDir.PROPERTY, "/dev/null/convcl");
+        assertEquals(java.util.Optional.of("/dev/null, on the path of the cache root /dev/null/convcl from "
+                + "-Dconvcl.cacheDir, is not a folder"), CacheDir.blocked(CacheDir.tuning()));
     }
 
     @Test

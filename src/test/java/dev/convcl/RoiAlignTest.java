@@ -126,7 +126,7 @@ class RoiAlignTest {
                         + "height, y2 - y1 times the spatial scale in float, is -Infinity; a RoI's width and height must "
                         + "be finite"),
                 Arguments.of(new float[] {0, 0, 0, 3e9f, 3e9f}, "rois[0] = (0.0, 0.0, 0.0, 3.0E9, 3.0E9): adaptive "
-                        + "sampling would take about 2250000003000000000 samples a bin at scale=1.0; it must stay below "
+                        + "sampling would take about 2250000000000000000 samples a bin at scale=1.0; it must stay below "
                         + "2^31 (give sr > 0, a smaller RoI or a smaller scale)")));
     }
 
@@ -347,6 +347,28 @@ class RoiAlignTest {
             }
         }
         assertTrue(differs > 0, "no case where the double-precision grid differs: the sweep misses the boundary");
+    }
+
+    /**
+     * checkRois bounds a bin's adaptive grid as the kernels take it (in float, as samples counts
+     * it), not by an estimate in double: RoI (0, 0, 0, 463400, 463400) at scale 0.1f over one bin is
+     * 46340.0f on the map (46340.0007 in double), 46340 x 46340 = 2147395600 samples a bin, which
+     * the kernels' int count holds; the estimate, 46341 (+1) a side, refused it. 46341 a side is
+     * refused, naming that count.
+     */
+    @Test
+    void checkRoisBoundsTheGridTheKernelsTake() {
+        RoiAlign op = RoiAlign.roiAlign(1, 1, 8, 8, 1, 1, 1, 0.1f, 0, false);
+        float[] fits = {0, 0, 0, 463400, 463400};
+        assertEquals(46340.0 * 46340, op.samples(fits));
+        assertEquals(46340.0 * 46340, kernelSamples(op, fits));
+        assertDoesNotThrow(() -> op.checkRois(fits));
+        float[] over = {0, 0, 0, 463410, 463410};
+        assertEquals(46341.0 * 46341, kernelSamples(op, over));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> op.checkRois(over));
+        assertEquals("rois[0] = (0.0, 0.0, 0.0, 463410.0, 463410.0): adaptive sampling would take about 2147488281 "
+                + "samples a bin at scale=0.1; it must stay below 2^31 (give sr > 0, a smaller RoI or a smaller scale)",
+                e.getMessage());
     }
 
     /** RoI coordinates must be finite: samples names the row, column and value. */

@@ -66,7 +66,8 @@ final class AtomicFiles {
         Path shown = abs.equals(target.toAbsolutePath()) && target.getParent() != null ? target.getParent() : dir;
         if (dir != null && !Files.isDirectory(dir)) {
             Path file = fileInTheWay(shown);
-            return file != null ? Typed.shown(file.toString()) + " is a file, not a folder"
+            return file != null ? Typed.shown(file.toString()) + (Files.isRegularFile(file) ? " is a file, not a folder"
+                    : " is not a folder") // a device (/dev/null), a pipe or a socket
                     : "its folder " + Typed.shown(shown.toString()) + " does not exist";
         }
         if (dir != null && !Files.isWritable(dir)) {

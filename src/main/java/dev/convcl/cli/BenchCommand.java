@@ -74,7 +74,8 @@ final class BenchCommand extends CliCommand {
             + "also compiles the OpenCL kernels and measures the peak; one such run took 50 s on a 2-core CPU.")
     boolean quick;
 
-    @Option(names = "--filter", paramLabel = "REGEX", description = "Only problems whose name contains a match.")
+    @Option(names = "--filter", paramLabel = "REGEX",
+            description = "Only problems whose name contains a match (not empty: leave it out for all).")
     String filter;
 
     @Option(names = "--batch", paramLabel = "N[,N...]",
@@ -83,7 +84,7 @@ final class BenchCommand extends CliCommand {
                     + "chosen is refused (its RoIs name their images).")
     String batch;
 
-    @Option(names = "--max-samples", paramLabel = "N", converter = IntArg.LongConverter.class,
+    @Option(names = "--max-samples", paramLabel = "N", converter = IntArg.CountConverter.class,
             description = "RoI lines: the most bilinear samples (RoIs x output channels x bins x samples a bin) a "
                     + "line's call may take, as run's --max-samples; a line of more is refused before any line runs "
                     + "(default: 2^30 = 1073741824).")

@@ -214,11 +214,19 @@ public final class BenchSuite {
     }
 
     /**
-     * {@code --filter}'s regular expression, or null when none is given.
+     * {@code --filter}'s regular expression, or null when none is given. An empty one is refused:
+     * it matches every name, so {@code --filter ''} (or {@code --filter "$UNSET"}) would time or
+     * tune the whole suite, minutes of work nobody asked for by name; leaving {@code --filter} out
+     * says "all".
      *
-     * @throws IllegalArgumentException naming {@code --filter} when {@code regex} is not a regular expression
+     * @throws IllegalArgumentException naming {@code --filter} when {@code regex} is empty or is not a
+     *                                  regular expression
      */
     static Pattern filter(String regex) {
+        if (regex != null && regex.isEmpty()) {
+            throw new IllegalArgumentException("--filter '' is empty, which every problem's name matches; leave "
+                    + "--filter out to take every problem");
+        }
         try {
             return regex == null ? null : Pattern.compile(regex);
         } catch (java.util.regex.PatternSyntaxException e) {

@@ -101,7 +101,7 @@ record FileArg(String role, String flag, Path path, String text) {
         boolean existed = Files.exists(abs);
         if (existed) {
             if (!Files.isDirectory(abs)) {
-                throw error("is a file; " + flag + " takes a folder");
+                throw error((Files.isRegularFile(abs) ? "is a file; " : "is not a folder; ") + flag + " takes a folder");
             }
             if (!Files.isWritable(abs)) {
                 throw error("is not writable");
@@ -112,8 +112,9 @@ record FileArg(String role, String flag, Path path, String text) {
             parent = parent.getParent();
         }
         if (!existed && parent != null && (!Files.isDirectory(parent) || !Files.isWritable(parent))) {
-            throw error("cannot be created: " + Typed.shown(asTyped(parent).toString()) + (Files.isDirectory(parent) ? " is not writable"
-                    : " is a file"));
+            // a regular file is named as one; a device (/dev/null), a pipe or a socket is no folder either
+            throw error("cannot be created: " + Typed.shown(asTyped(parent).toString()) + (Files.isDirectory(parent)
+                    ? " is not writable" : Files.isRegularFile(parent) ? " is a file" : " is not a folder"));
         }
         // the folders made here, innermost first, up to the parent that was there
         List<Path> created = new ArrayList<>();

@@ -71,10 +71,12 @@ final class IntArg {
 
     /**
      * The converter of {@code long} and {@code Long} options (registered in {@link Main#commandLine()},
-     * e.g. {@code verify --seed}): {@code 'x' is not an integer} for a value that
-     * is no integer, and the range for one beyond a long's.
+     * e.g. {@code verify --seed}): {@code 'x' is not an integer} for a value that is no integer,
+     * and, for one beyond a long's range, the bound it passes in the option's terms, not the
+     * type's: {@code must be at most 9223372036854775807}, {@code must be at least -9223372036854775808}
+     * ({@link #least()} for an option with a bound of its own below).
      */
-    static final class LongConverter implements ITypeConverter<Long> {
+    static class LongConverter implements ITypeConverter<Long> {
         @Override
         public Long convert(String value) {
             String t = value.trim();
@@ -82,10 +84,28 @@ final class IntArg {
                 return Long.parseLong(t);
             } catch (NumberFormatException e) {
                 if (isInteger(t)) {
-                    throw BadValue.rule(value, outOfRange(t, "a long", Long.MIN_VALUE, Long.MAX_VALUE));
+                    throw BadValue.rule(value, t.startsWith("-") ? "must be at least " + least()
+                            : "must be at most " + Long.MAX_VALUE);
                 }
                 throw BadValue.rule(value, NOT_AN_INTEGER);
             }
+        }
+
+        /** The least value the option takes, named for a value below a long's range. */
+        long least() {
+            return Long.MIN_VALUE;
+        }
+    }
+
+    /**
+     * {@link LongConverter} for a count of at least 1 ({@code --max-samples}): a value below a
+     * long's range breaks that rule, and is named by it ({@code must be at least 1}), as 0 is by
+     * the option's own check.
+     */
+    static final class CountConverter extends LongConverter {
+        @Override
+        long least() {
+            return 1;
         }
     }
 

@@ -137,8 +137,13 @@ public final class Main implements Runnable {
         return (ParameterException e, String[] args) -> {
             CommandLine cmd = e.getCommandLine();
             PrintWriter err = cmd.getErr();
-            err.println(cmd.getCommandSpec().qualifiedName() + ": " + describe(e)
-                    + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+            // A value refused by its option's rule is named with the rule, as the checks made
+            // after parsing name theirs (--padding -1 must not be negative), with no pointer to
+            // the help: the line says it all. Other usage errors (an unknown option or command, a
+            // missing one) point to it.
+            String value = badValue(e, args);
+            err.println(cmd.getCommandSpec().qualifiedName() + ": " + (value != null ? value : describe(e)
+                    + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')"));
             if (debug) {
                 e.printStackTrace(err);
             }
@@ -153,10 +158,6 @@ public final class Main implements Runnable {
      * take ({@link #badValue}).
      */
     private static String describe(ParameterException e) {
-        String value = badValue(e);
-        if (value != null) {
-            return value;
-        }
         if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
             String first = u.getUnmatched().get(0);
             CommandLine cmd = e.getCommandLine();
@@ -172,6 +173,54 @@ public final class Main implements Runnable {
         }
         return e.getMessage();
     }
+
+    /**
+     * The line for a value an option refuses: its converter's refusal ({@link #badValue(ParameterException)})
+     * or a word given after a flag as its value ({@link #spacedFlagValue}); null for any other
+     * parse error.
+     */
+    static String badValue(ParameterException e, String[] args) {
+        String value = badValue(e);
+        return value != null ? value : spacedFlagValue(e, args);
+    }
+
+    /**
+     * A word typed after a flag (a boolean option) as if it were the flag's value,
+     * {@code --aligned maybe} or {@code --aligned false}: a flag's value follows '='
+     * ({@code --aligned=false}), so picocli leaves the word to no one and calls it an unmatched
+     * argument. No command but the top one takes words of its own, so such a word can only have
+     * been meant for the flag: {@code --aligned maybe: a flag stands alone or takes true or false
+     * after '=' (--aligned=true), not as the next word}. At the top, where words are commands,
+     * only {@code true} or {@code false} is read so ({@code convcl --debug maybe} is an unknown
+     * command). Null when {@code e} is no such error.
+     */
+    static String spacedFlagValue(ParameterException e, String[] args) {
+        if (!(e instanceof UnmatchedArgumentException u) || u.getUnmatched().isEmpty() || args == null) {
+            return null;
+        }
+        String word = u.getUnmatched().get(0);
+        CommandLine.Model.CommandSpec command = e.getCommandLine().getCommandSpec();
+        boolean trueOrFalse = word.strip().equalsIgnoreCase("true") || word.strip().equalsIgnoreCase("false");
+        if (word.startsWith("-") || !command.positionalParameters().isEmpty()
+                || (!command.subcommands().isEmpty() && !trueOrFalse)) {
+            return null;
+        }
+        for (int i = 1; i < args.length; i++) {
+            if (!args[i].equals(word) || !args[i - 1].startsWith("-") || args[i - 1].contains("=")) {
+                continue;
+            }
+            CommandLine.Model.OptionSpec flag = command.findOption(args[i - 1]);
+            if (flag != null && (flag.type() == boolean.class || flag.type() == Boolean.class)) {
+                return flag.longestName() + " " + Typed.shown(word) + ": " + FLAG_VALUE_RULE + " ("
+                        + flag.longestName() + "=" + (trueOrFalse ? word.strip().toLowerCase(Locale.ROOT) : "true")
+                        + "), not as the next word";
+            }
+        }
+        return null;
+    }
+
+    /** How a flag (a boolean option) is given, for {@link #spacedFlagValue}. */
+    static final String FLAG_VALUE_RULE = "a flag stands alone or takes true or false after '='";
 
     /**
      * A value its option's converter refused, in the words of every other bad value: the option,

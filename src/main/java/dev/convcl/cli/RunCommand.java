@@ -103,7 +103,7 @@ final class RunCommand extends CliCommand {
                     + "for roi_align and ps_roi_align as torchvision, 0 for deform_roi_pool as mmcv).")
     Integer samplingRatio;
 
-    @Option(names = "--max-samples", paramLabel = "N", converter = IntArg.LongConverter.class,
+    @Option(names = "--max-samples", paramLabel = "N", converter = IntArg.CountConverter.class,
             description = "RoI operators: the most bilinear samples (RoIs x output channels x bins x samples a bin) "
                     + "a call may take; more is refused before any work (default: 2^30 = 1073741824, convcl's limit, "
                     + "not torchvision's).")

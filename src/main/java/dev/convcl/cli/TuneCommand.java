@@ -21,7 +21,9 @@ import picocli.CommandLine.Option;
                 + "OpenCL device, for later plans.",
         "Times every candidate tile of each problem class of a shapes file, after checking each candidate's "
                 + "output against the direct kernel, and stores the winners in the device's tuning file (keyed "
-                + "by device and driver) under the user's cache folder; plans use it automatically from then on. "
+                + "by device and driver), by default in tuning/ under the cache root ($CONVCL_CACHE_DIR, else "
+                + "$XDG_CACHE_HOME/convcl, else ~/.cache/convcl; see --dir): it says where before timing and "
+                + "names the file in its last line (tuning file: ...); plans use it automatically from then on. "
                 + "Without it, plans use defaults derived from what the device reports; with CONVCL_AUTOTUNE=on "
                 + "(or -Dconvcl.autotune=on) a class without an entry is tuned on first use within "
                 + "CONVCL_AUTOTUNE_SECONDS (default 5) seconds, and a class whose budget left candidates out "
@@ -37,7 +39,8 @@ final class TuneCommand extends CliCommand {
     @Option(names = "--quick", description = "Only the problems marked quick=1.")
     boolean quick;
 
-    @Option(names = "--filter", paramLabel = "REGEX", description = "Only problems whose name contains a match.")
+    @Option(names = "--filter", paramLabel = "REGEX",
+            description = "Only problems whose name contains a match (not empty: leave it out for all).")
     String filter;
 
     @Option(names = "--dir", paramLabel = "DIR",
@@ -128,6 +131,13 @@ final class TuneCommand extends CliCommand {
             if (ctx.isEmpty()) {
                 throw new IllegalArgumentException("no OpenCL device to tune: " + engine.deviceName());
             }
+            // where the results go, before minutes of timing: without --dir, a folder the user never named
+            Path file = TuningTable.fileFor(folder, ctx.get().info()).toAbsolutePath();
+            err().println("tune: results go to " + file + (dir == null
+                    ? " (the cache root's tuning folder; the cache root from " + CacheDir.rootSource() + ")"
+                    : samePlace(folder, TuningTable.defaultDir()) ? " (--dir, the folder plans read)"
+                    : " (--dir; plans read only " + TuningTable.defaultDir().toAbsolutePath() + ": copy it there to use it)"));
+            err().flush();
             List<Tuner.Choice> chosen = Tuner.tune(ctx.get(), specs, line -> {
                 err().println(line);
                 err().flush();
@@ -138,7 +148,17 @@ final class TuneCommand extends CliCommand {
                 c.perProblem().forEach((problem, own) -> out().printf(java.util.Locale.ROOT,
                         "%-12s %-24s   for %s: %s%n", "", "", problem, own));
             }
-            out().println("tuning file: " + TuningTable.fileFor(folder, ctx.get().info()).toAbsolutePath());
+            out().println("tuning file: " + file);
+        }
+    }
+
+    /** Whether {@code a} and {@code b} name one folder (as typed, made absolute, or through links). */
+    private static boolean samePlace(Path a, Path b) {
+        try {
+            return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())
+                    || (java.nio.file.Files.exists(a) && java.nio.file.Files.exists(b) && java.nio.file.Files.isSameFile(a, b));
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 }

@@ -5,8 +5,14 @@ import dev.convcl.RoiAlign;
 /**
  * The reference of {@link RoiAlign}'s three operators, straight from the peers' definitions
  * (torchvision's {@code roi_align} and {@code ps_roi_align} kernels, mmcv's
- * {@code deform_roi_pool_forward} kernel), in double: RoI geometry, sample points, bilinear
- * weights and the bin's sum. One thread, no shortcuts.
+ * {@code deform_roi_pool_forward} kernel). The RoI's geometry, its start, end and size on the
+ * map, the bin size and the adaptive grid {@code ceil(roi_h / PH)}, is computed in float, as the
+ * peers compute it in the tensor's scalar type (torchvision's {@code roi_align_kernel.cpp} takes
+ * {@code spatial_scale} as a {@code T} and {@code ceil}s a {@code T}); in double the grid differs
+ * where {@code roi_h / PH} lands on a whole number in float but just past it in double (RoI
+ * {@code (0, 0, 0, 40, 40)} at scale {@code 0.1f} over 2x2 bins: 2 samples a bin and axis in float,
+ * 3 in double). Sample points (from that float geometry), bilinear weights and the bin's sum are in
+ * double. One thread, no shortcuts.
  */
 public final class ReferenceRoi {
     private ReferenceRoi() {
@@ -25,21 +31,23 @@ public final class ReferenceRoi {
     public static double[] run(RoiAlign op, double[] x, double[] rois, double[] offset, double[] mask) {
         int ph = op.outH(), pw = op.outW(), cOut = op.outC(), h = op.h(), w = op.w();
         double[] y = new double[op.rois() * cOut * ph * pw];
-        double shift = op.pixelShift();
-        double scale = op.spatialScale();
+        float shift = op.pixelShift();
+        float scale = op.spatialScale();
         boolean ps = op.kind() == RoiAlign.Kind.PS_ROI_ALIGN;
         for (int k = 0; k < op.rois(); k++) {
             int b = (int) rois[k * 5]; // truncation toward zero, as the peers' int cast
-            double startW = rois[k * 5 + 1] * scale - shift;
-            double startH = rois[k * 5 + 2] * scale - shift;
-            double endW = rois[k * 5 + 3] * scale - shift;
-            double endH = rois[k * 5 + 4] * scale - shift;
-            double roiW = endW - startW, roiH = endH - startH;
+            // the geometry in float, in the peers' order of operations (their T is float)
+            float startW = (float) rois[k * 5 + 1] * scale - shift;
+            float startH = (float) rois[k * 5 + 2] * scale - shift;
+            float endW = (float) rois[k * 5 + 3] * scale - shift;
+            float endH = (float) rois[k * 5 + 4] * scale - shift;
+            float roiW = endW - startW, roiH = endH - startH;
             if (op.kind() == RoiAlign.Kind.ROI_ALIGN && !op.aligned()) {
-                roiW = Math.max(roiW, 1.0);
-                roiH = Math.max(roiH, 1.0);
+                roiW = Math.max(roiW, 1f);
+                roiH = Math.max(roiH, 1f);
             }
-            double binH = roiH / ph, binW = roiW / pw;
+            float binH = roiH / ph, binW = roiW / pw;
+            // ceil of a float quotient (float / int is float), as torchvision's ceil(roi_height / pooled_height)
             int gh = op.samplingRatio() > 0 ? op.samplingRatio() : (int) Math.ceil(roiH / ph);
             int gw = op.samplingRatio() > 0 ? op.samplingRatio() : (int) Math.ceil(roiW / pw);
             double count = ps ? (double) gh * gw : Math.max((long) gh * gw, 1L);
@@ -48,17 +56,17 @@ public final class ReferenceRoi {
                     for (int j = 0; j < pw; j++) {
                         int ci = ps ? (co * ph + i) * pw + j : co;
                         int plane = (b * op.c() + ci) * h * w;
-                        double sw = startW, sh = startH;
+                        double sw = startW, sh = startH; // the sample points from here in double
                         int bin = (k * ph + i) * pw + j;
                         if (offset != null) {
-                            sw += op.gamma() * roiW * offset[(k * 2) * ph * pw + i * pw + j];
-                            sh += op.gamma() * roiH * offset[(k * 2 + 1) * ph * pw + i * pw + j];
+                            sw += (double) op.gamma() * roiW * offset[(k * 2) * ph * pw + i * pw + j];
+                            sh += (double) op.gamma() * roiH * offset[(k * 2 + 1) * ph * pw + i * pw + j];
                         }
                         double sum = 0;
                         for (int iy = 0; iy < gh; iy++) {
-                            double yy = sh + i * binH + (iy + 0.5) * binH / gh;
+                            double yy = sh + i * (double) binH + (iy + 0.5) * binH / gh;
                             for (int ix = 0; ix < gw; ix++) {
-                                double xx = sw + j * binW + (ix + 0.5) * binW / gw;
+                                double xx = sw + j * (double) binW + (ix + 0.5) * binW / gw;
                                 sum += bilinear(x, plane, h, w, yy, xx);
                             }
                         }

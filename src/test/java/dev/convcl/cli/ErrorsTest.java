@@ -77,7 +77,7 @@ class ErrorsTest {
 
     /**
      * tune --dir is created when missing (TuneOpenClTest), so what is checked before any device
-     * work is that it can be: a folder under a file is one line, exit 2, and nothing is made.
+     * work is that it can be: a folder under a file (or a device) is one line, exit 2, and nothing is made.
      */
     @Test
     void tuneRefusesADirThatCannotBeCreated() throws IOException {
@@ -96,6 +96,14 @@ class ErrorsTest {
         // an empty --dir is not the current folder
         Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", ""),
                 "convcl tune: tuning folder '' (--dir): is empty; --dir takes a folder");
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", file.toString()),
+                "convcl tune: tuning folder " + file + " (--dir): is a file; --dir takes a folder");
+        // a device (/dev/null) is no file: named as no folder, above --dir or as --dir
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(Path.of("/dev/null")), "needs /dev/null");
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", "/dev/null/x"),
+                "convcl tune: tuning folder /dev/null/x (--dir): cannot be created: /dev/null is not a folder");
+        Cli.assertUsageLine(Cli.run("tune", "--quick", "--dir", "/dev/null"),
+                "convcl tune: tuning folder /dev/null (--dir): is not a folder; --dir takes a folder");
     }
 
     /**
@@ -171,7 +179,7 @@ class ErrorsTest {
     @Test
     void anIntegerOutOfRangeIsNamedAsSuch() {
         Cli.assertUsageLine(Cli.run("run", "--padding", "99999999999"), "convcl run: --padding 99999999999 is out of "
-                + "range for an int (at most 2147483647) (see 'convcl run --help')");
+                + "range for an int (at most 2147483647)");
         Cli.assertUsageError(Cli.run("run", "--stride", "1,-99999999999"),
                 "--stride 1,-99999999999: '-99999999999' is out of range for an int (at least -2147483648)");
         Cli.assertUsageError(Cli.run("run", "--groups", "99999999999"),
@@ -189,7 +197,14 @@ class ErrorsTest {
         Cli.assertUsageError(Cli.run("verify", "--count", "99999999999"),
                 "--count 99999999999 is out of range for an int (at most 2147483647)");
         Cli.assertUsageError(Cli.run("verify", "--seed", "99999999999999999999"),
-                "--seed 99999999999999999999 is out of range for a long (at most 9223372036854775807)");
+                "--seed 99999999999999999999 must be at most 9223372036854775807");
+        // a long option names its bound in its own terms, not a Java type's
+        Cli.assertUsageLine(Cli.run("verify", "--seed", "-99999999999999999999"),
+                "convcl verify: --seed -99999999999999999999 must be at least -9223372036854775808");
+        Cli.assertUsageLine(Cli.run("run", "--max-samples", "99999999999999999999"),
+                "convcl run: --max-samples 99999999999999999999 must be at most 9223372036854775807");
+        Cli.assertUsageLine(Cli.run("bench", "--max-samples", "-99999999999999999999"),
+                "convcl bench: --max-samples -99999999999999999999 must be at least 1");
         // not integers at all
         Cli.assertUsageError(Cli.run("verify", "--seed", "x"), "--seed x is not an integer");
         Cli.assertUsageError(Cli.run("run", "--padding", "1.5"), "--padding 1.5 is not one integer or two separated by a comma");
@@ -247,7 +262,9 @@ class ErrorsTest {
         BadValue e = assertThrows(BadValue.class, () -> new IntArg.Converter().convert(" ten"));
         assertEquals(" is not an integer", e.after());
         e = assertThrows(BadValue.class, () -> new IntArg.LongConverter().convert("-99999999999999999999"));
-        assertEquals(" is out of range for a long (at least -9223372036854775808)", e.after());
+        assertEquals(" must be at least -9223372036854775808", e.after());
+        e = assertThrows(BadValue.class, () -> new IntArg.CountConverter().convert("-99999999999999999999"));
+        assertEquals(" must be at least 1", e.after());
         e = assertThrows(BadValue.class, () -> new RealArg.FloatConverter().convert("1e39"));
         assertEquals(" is out of range for a number (at most about 3.4e38 in size)", e.after());
         e = assertThrows(BadValue.class, () -> new RunCommand.PairConverter().convert("1,-99999999999"));
@@ -342,6 +359,28 @@ class ErrorsTest {
         assertEquals(List.of("stderr.txt", "stdout.txt", "w.npy", "x.npy"), Cli.names(dir), "no temporary file left");
     }
     /**
+     * A line that names a value and its rule ends at the rule, whether the value was refused while
+     * parsing (its type) or after (its option's rule): {@code (see 'convcl run --help')} follows
+     * only the usage errors that name no rule, an unknown option or a missing one.
+     */
+    @Test
+    void aBadValueLineEndsAtItsRuleAndOtherUsageErrorsPointToTheHelp() {
+        Cli.assertUsageLine(Cli.run("run", "--padding", "x"),
+                "convcl run: --padding x is not one integer or two separated by a comma");
+        Cli.assertUsageLine(Cli.run("run", "--op", "conv2d", "--input", "x.npy", "--weight", "w.npy", "--out", "y.npy",
+                "--padding", "-1"), "convcl run: --padding -1 must not be negative");
+        Cli.assertUsageLine(Cli.run("bench", "--iters", "ten"), "convcl bench: --iters ten is not an integer");
+        Cli.assertUsageLine(Cli.run("bench", "--iters", "0", "--device", "cpu"),
+                "convcl bench: --iters 0 must be at least 1");
+        Cli.Result unknown = Cli.run("bench", "--itres", "3");
+        Cli.assertErrorLine(unknown, Main.EXIT_USAGE);
+        assertTrue(unknown.err().strip().endsWith(" (see 'convcl bench --help')"), unknown.toString());
+        Cli.Result missing = Cli.run("run", "--op", "conv2d");
+        Cli.assertErrorLine(missing, Main.EXIT_USAGE);
+        assertTrue(missing.err().strip().endsWith(" (see 'convcl run --help')"), missing.toString());
+    }
+
+    /**
      * A value an option's type cannot take is named as every other bad value is, option, value
      * and rule, not in picocli's "Invalid value for option" words; and a value with blanks is
      * echoed in single quotes by every message, one without as typed (Typed.shown).
@@ -349,13 +388,13 @@ class ErrorsTest {
     @Test
     void badValuesAreNamedOneWayAndBlanksAreQuoted() {
         Cli.assertUsageLine(Cli.run("run", "--aligned=maybe"),
-                "convcl run: --aligned maybe must be true or false (or the flag alone) (see 'convcl run --help')");
+                "convcl run: --aligned maybe must be true or false (or the flag alone)");
         Cli.assertUsageLine(Cli.run("run", "--op", "conv 3d"), "convcl run: --op 'conv 3d' is not one of conv2d, "
-                + "deform2d, roi_align, ps_roi_align, deform_roi_pool (see 'convcl run --help')");
+                + "deform2d, roi_align, ps_roi_align, deform_roi_pool");
         Cli.assertUsageLine(Cli.run("run", "--device", "gpu"), "convcl run: --device gpu is not one of auto, cpu, "
-                + "opencl, opencl:N (N >= 0) (see 'convcl run --help')");
+                + "opencl, opencl:N (N >= 0)");
         Cli.assertUsageLine(Cli.run("bench", "--seconds", "1 0"),
-                "convcl bench: --seconds '1 0' is not a number (see 'convcl bench --help')");
+                "convcl bench: --seconds '1 0' is not a number");
         Cli.assertUsageLine(Cli.run("peak", "--fma-limit", "a b"),
                 "convcl peak: --fma-limit 'a b' must be a finite number of GFLOP/s, at least 0.001 (1 MFLOP/s)");
         Path missing = dir.resolve("my out");

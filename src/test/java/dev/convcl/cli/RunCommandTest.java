@@ -275,6 +275,10 @@ class RunCommandTest {
                 "output " + file + "/y.npy (--out): " + file + " is a file, not a folder");
         assertFailsWith(with(ok, "--out", file + "/a/y.npy"),
                 "output " + file + "/a/y.npy (--out): " + file + " is a file, not a folder");
+        // a device is no file: named only as no folder
+        if (Files.exists(Path.of("/dev/null"))) {
+            assertFailsWith(with(ok, "--out", "/dev/null/y.npy"), "output /dev/null/y.npy (--out): /dev/null is not a folder");
+        }
         assertFailsWith(List.of("run", "--op", "roi_align", "--input", ok.get(ok.indexOf("--input") + 1), "--rois",
                 ok.get(ok.indexOf("--input") + 1), "--output-size", "2", "--out", rel),
                 "output " + rel + " (--out): its folder " + rel.substring(0, rel.lastIndexOf('/')) + " does not exist");

@@ -157,7 +157,7 @@ class RunRoiTest {
             assertFailsWith(with(align, "--spatial-scale", bad), "convcl run: --spatial-scale " + bad + scale);
         }
         assertFailsWith(with(align, "--spatial-scale", "1e40"), "convcl run: --spatial-scale "
-                + "1e40 is out of range for a number (at most about 3.4e38 in size) (see 'convcl run --help')");
+                + "1e40 is out of range for a number (at most about 3.4e38 in size)");
         assertFailsWith(with(align, "--spatial-scale", "1e-50"), "--spatial-scale 1e-50 is too close to 0 for a number (at least about "
                 + "1.4e-45 in size, or 0)");
         assertFailsWith(with(align, "--spatial-scale", "0.0625f"), "--spatial-scale 0.0625f is not a number");

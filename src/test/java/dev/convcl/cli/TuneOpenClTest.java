@@ -41,6 +41,9 @@ class TuneOpenClTest {
         Path file = TuningTable.fileFor(tuning, device);
         assertTrue(Files.isRegularFile(file), "no tuning file at " + file + ": " + r);
         assertTrue(r.out().contains("tuning file: " + file), r.toString());
+        // said before the timing, with what reads it: plans read the default folder only
+        assertTrue(r.err().lines().anyMatch(("tune: results go to " + file + " (--dir; plans read only "
+                + TuningTable.defaultDir().toAbsolutePath() + ": copy it there to use it)")::equals), r.toString());
         // Every family: two GEMM classes (dense, pointwise), one depthwise, one deformable.
         assertEquals(4, r.out().lines().filter(l -> l.contains("GFLOP/s")).count(), r.toString());
         assertEquals(java.util.Set.of("gemm.dense-smallhw", "gemm.pointwise-smallhw", "depthwise.small-smallhw",
@@ -78,6 +81,29 @@ class TuneOpenClTest {
             p.destroyForcibly();
         }
         assertFalse(Files.exists(made), "left behind: " + made + "; " + Files.readString(err));
+    }
+
+    /**
+     * Without --dir, the results go to a folder the user never named: where, and which setting chose
+     * it, is said on stderr before any timing, and the file is named again in stdout's last line.
+     */
+    @Test
+    void withoutDirSaysWhereTheResultsGo() throws Exception {
+        OpenClDeviceInfo device = dev.convcl.testing.OpenClTestDevice.require();
+        Path root = dir.resolve("cache");
+        Path shapes = Files.writeString(dir.resolve("shapes.txt"), "tiny.dense   op=conv2d n=1 c=4 h=9 w=9 k=8 kh=3 kw=3 pad=1\n");
+        dev.convcl.testing.SystemProperties.run(dev.convcl.CacheDir.PROPERTY, root.toString(), () -> {
+            Cli.Result r = Cli.run("tune", "--device", "opencl:" + device.index(), "--shapes", shapes.toString());
+            assertEquals(0, r.code(), r.toString());
+            Path file = TuningTable.fileFor(root.resolve("tuning"), device).toAbsolutePath();
+            List<String> err = r.err().lines().toList();
+            int said = err.indexOf("tune: results go to " + file + " (the cache root's tuning folder; the cache root "
+                    + "from -Dconvcl.cacheDir)");
+            int timed = err.indexOf(err.stream().filter(l -> l.startsWith("tuning 1 problem class")).findFirst().orElse(""));
+            assertTrue(said >= 0 && said < timed, "said before the timing: " + r);
+            assertEquals("tuning file: " + file, r.lastLine(), r.toString());
+            assertTrue(Files.isRegularFile(file), r.toString());
+        });
     }
 
     /**

@@ -183,6 +183,13 @@ public final class RoiProblems {
             RoiAlign masked = RoiAlign.deformRoiPool(n, 2, h, w, 6, 4, 4, 0.5f, 1, 0.1f, false, true);
             cases.add(new Case("deform_roi_pool.mask-only", masked, rois, null, uniform(r, 6 * 16, -1, 2), seed++));
         }
+        // adaptive grids on the float/double boundary: 40 * 0.1f is 4.0f on the map (4.0000000596 in
+        // double), 2 samples a bin and axis over 2x2 bins in float as the peers and kernels take, 3 in double
+        float[] boundary = {0, 0, 0, 40, 40, 0, 10, 0, 50, 40};
+        cases.add(new Case("roi_align.float-grid", RoiAlign.roiAlign(1, 2, 6, 6, 2, 2, 2, 0.1f, 0, false), boundary,
+                null, null, seed++));
+        cases.add(new Case("ps_roi_align.float-grid", RoiAlign.psRoiAlign(1, 8, 6, 6, 2, 2, 2, 0.1f, 0), boundary,
+                null, null, seed++));
         return cases;
     }
 
