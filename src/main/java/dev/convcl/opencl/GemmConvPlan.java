@@ -560,6 +560,11 @@ final class GemmConvPlan implements Primitive {
             if (g.panelPrefetch) {
                 o.define("PANEL_PREFETCH", 1);
             }
+            // The residual a tile's epilogue adds, asked for before its taps (SUM_PREFETCH), on CPU
+            // devices: read at the tile's end, each line waited on memory.
+            if (cfg.kind() != GemmConfig.Kind.LM && prefetchFromBytes > 0 && s.postOps().hasSum()) {
+                o.define("SUM_PREFETCH", 1);
+            }
             g.inputFloats = maxRead + 1;
             g.options = o.toString();
             return g;

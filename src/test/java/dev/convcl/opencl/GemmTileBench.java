@@ -30,7 +30,8 @@ import java.util.stream.IntStream;
  *     SHAPES_FILE [NAME_REGEX] ['cm vw=16 tm=32 tn=14 ls=1;pv vw=16 tm=4 tn=64 ls=1']
  * </pre>
  *
- * Every problem runs with bias=1. Per problem its plans run round-robin, after a warm-up call
+ * Every problem runs with bias=1, and with the post-ops -Dbench.post=CHAIN (e.g. {@code sum+relu}, a
+ * residual read by the epilogue; {@link dev.convcl.PostOps#parse}) when given. Per problem its plans run round-robin, after a warm-up call
  * each, for at least 5 rounds and 0.5 s (-Dbench.millis=N for N ms; -Dbench.evictMB=N writes N MB on
  * two threads before every call, so the call starts with cold caches, as a network's layers do). Per plan it prints the
  * median kernel time (OpenCL profiling), its GFLOP/s, the speed-up over the default tile, the median time of
@@ -66,6 +67,9 @@ public final class GemmTileBench {
                 }
                 String name = l.split("\\s+")[0];
                 Convolution spec = Problems.parse(l).withBias(true);
+                if (!POST.isEmpty()) {
+                    spec = spec.withPostOps(POST);
+                }
                 if (!GemmConvPlan.handles(spec)) {
                     continue;
                 }
@@ -155,6 +159,9 @@ public final class GemmTileBench {
                     Tensors.relativeL2(outs.get(0), outs.get(i)), labels.get(i)));
         }
     }
+
+    /** -Dbench.post=CHAIN: the post-ops every problem runs with (none by default). */
+    private static final dev.convcl.PostOps POST = dev.convcl.PostOps.parse(System.getProperty("bench.post", ""));
 
     /** -Dbench.evictMB=N: floats the host writes on every core before each call (0: none). */
     private static final float[] EVICT = new float[Integer.getInteger("bench.evictMB", 0) * 262_144];
