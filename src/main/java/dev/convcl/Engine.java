@@ -252,9 +252,13 @@ public final class Engine implements AutoCloseable {
      * @return e.g. {@code [depthwise, direct]} on OpenCL, {@code [cpu-depthwise, cpu-gemm, cpu-direct]}
      *         on the CPU path; never empty on the CPU path, whose last implementation accepts
      *         everything
+     * @throws IllegalArgumentException when {@code op} is null
      * @throws IllegalStateException when the engine is closed
      */
     public List<String> implementations(Operation op) {
+        if (op == null) {
+            throw new IllegalArgumentException("operation must not be null");
+        }
         ensureOpen();
         List<String> names = new ArrayList<>();
         for (Implementation impl : primary.implementations()) {
@@ -300,10 +304,14 @@ public final class Engine implements AutoCloseable {
      * @param op             the operation
      * @param implementation the implementation's name, one of the device's
      * @return the keys, default first; empty when the implementation does not accept {@code op}
-     * @throws IllegalArgumentException when no implementation of the device has that name
+     * @throws IllegalArgumentException when {@code op} is null or no implementation of the device has
+     *                                  that name
      * @throws IllegalStateException    when the engine is closed
      */
     public List<String> configs(Operation op, String implementation) {
+        if (op == null) {
+            throw new IllegalArgumentException("operation must not be null");
+        }
         ensureOpen();
         Implementation impl = find(primary, implementation);
         return impl.validate(op).isPresent() ? List.of() : impl.configs(op);

@@ -194,10 +194,13 @@ public final class HostTensor implements Tensor {
      * Copies {@code src} into this tensor, every element.
      *
      * @param src exactly {@link #size()} values, row-major; read
-     * @throws IllegalArgumentException when {@code src} has another length
+     * @throws IllegalArgumentException when {@code src} is null or has another length
      * @throws java.nio.ReadOnlyBufferException when the tensor wraps a read-only buffer ({@link #isReadOnly})
      */
     public void copyFrom(float[] src) {
+        if (src == null) {
+            throw new IllegalArgumentException("the source array must not be null");
+        }
         if (src.length != size()) {
             throw new IllegalArgumentException("source has " + src.length + " elements, tensor has " + size());
         }
