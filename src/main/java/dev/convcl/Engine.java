@@ -395,7 +395,8 @@ public final class Engine implements AutoCloseable {
     /**
      * Runs one call without keeping a plan of its own: the engine keeps the plans of recent
      * one-shot calls ({@value #PLAN_CACHE_SIZE}, least recently used closed first), so repeated
-     * calls do not rebuild them. The tensors are checked before anything is compiled or sent to a
+     * calls do not rebuild them; a new problem is planned (its kernels built) without holding up
+     * other threads' calls of cached ones. The tensors are checked before anything is compiled or sent to a
      * device. Returns as {@link Plan#execute} does: once queued for a device output, once the
      * result is in place for a host output.
      *
