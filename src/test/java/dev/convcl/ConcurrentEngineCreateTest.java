@@ -34,7 +34,8 @@ class ConcurrentEngineCreateTest {
         List<String> command = ForkedJvm.javaCommand(ConcurrentCreateProbe.class, List.of("-Xmx512m"),
                 target.toString(), String.valueOf(THREADS));
         ForkedJvm.Result r = ForkedJvm.run(command, env -> env.remove("CONVCL_DEVICE"), 300);
-        String where = THREADS + " threads creating their first engines at once on " + target + ", fork " + fork + ": " + r;
+        String where = THREADS + " threads creating their first engines at once on " + target + ", fork " + fork
+                + ": " + r;
         assertEquals(0, r.exitCode(), where);
         assertEquals(String.join(",", Collections.nCopies(THREADS, target.toString())), r.result("backends"), where);
         assertEquals("ArithmeticException", r.result("divide"), where);
