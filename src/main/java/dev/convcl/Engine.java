@@ -252,9 +252,13 @@ public final class Engine implements AutoCloseable {
      * @return e.g. {@code [depthwise, direct]} on OpenCL, {@code [cpu-depthwise, cpu-gemm, cpu-direct]}
      *         on the CPU path; never empty on the CPU path, whose last implementation accepts
      *         everything
+     * @throws IllegalArgumentException when {@code op} is null
      * @throws IllegalStateException when the engine is closed
      */
     public List<String> implementations(Operation op) {
+        if (op == null) {
+            throw new IllegalArgumentException("operation must not be null");
+        }
         ensureOpen();
         List<String> names = new ArrayList<>();
         for (Implementation impl : primary.implementations()) {
@@ -300,10 +304,14 @@ public final class Engine implements AutoCloseable {
      * @param op             the operation
      * @param implementation the implementation's name, one of the device's
      * @return the keys, default first; empty when the implementation does not accept {@code op}
-     * @throws IllegalArgumentException when no implementation of the device has that name
+     * @throws IllegalArgumentException when {@code op} is null or no implementation of the device has
+     *                                  that name
      * @throws IllegalStateException    when the engine is closed
      */
     public List<String> configs(Operation op, String implementation) {
+        if (op == null) {
+            throw new IllegalArgumentException("operation must not be null");
+        }
         ensureOpen();
         Implementation impl = find(primary, implementation);
         return impl.validate(op).isPresent() ? List.of() : impl.configs(op);
@@ -387,7 +395,8 @@ public final class Engine implements AutoCloseable {
     /**
      * Runs one call without keeping a plan of its own: the engine keeps the plans of recent
      * one-shot calls ({@value #PLAN_CACHE_SIZE}, least recently used closed first), so repeated
-     * calls do not rebuild them. The tensors are checked before anything is compiled or sent to a
+     * calls do not rebuild them; a new problem is planned (its kernels built) without holding up
+     * other threads' calls of cached ones. The tensors are checked before anything is compiled or sent to a
      * device. Returns as {@link Plan#execute} does: once queued for a device output, once the
      * result is in place for a host output.
      *

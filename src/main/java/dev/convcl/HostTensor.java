@@ -75,7 +75,7 @@ public final class HostTensor implements Tensor {
         long size = product(s);
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("shape " + Arrays.toString(s) + " has " + size
-                    + " elements, more than a Java array holds");
+                    + " elements, more than a Java array holds (2^31-9)");
         }
         return new HostTensor(s, new float[(int) size], null);
     }
@@ -84,9 +84,9 @@ public final class HostTensor implements Tensor {
     static HostTensor directZeros(int... shape) {
         int[] s = checkedShape(shape);
         long size = product(s);
-        if (size * 4 > Integer.MAX_VALUE) {
+        if (size > Integer.MAX_VALUE / 4) { // size * 4 could wrap a long
             throw new IllegalArgumentException("shape " + Arrays.toString(s) + " has " + size
-                    + " elements, more than a direct buffer holds");
+                    + " elements, more than a direct buffer of 2^31-1 bytes holds");
         }
         FloatBuffer fb = ByteBuffer.allocateDirect((int) size * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
         return new HostTensor(s, null, fb);
@@ -105,12 +105,18 @@ public final class HostTensor implements Tensor {
         return shape.clone();
     }
 
+    /**
+     * The element count, exact wherever it fits a long, so a factory's refusal names the true count
+     * (an earlier bound of about 2^32 refused {@code [100000, 100000]} as just "too large").
+     */
     private static long product(int[] s) {
         long p = 1;
         for (int d : s) {
-            p *= d;
-            if (p > Long.MAX_VALUE / Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("shape " + Arrays.toString(s) + " is too large");
+            try {
+                p = Math.multiplyExact(p, d);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(s)
+                        + " has more elements than a long counts (2^63-1); a tensor holds at most 2^31-1");
             }
         }
         return p;
@@ -188,10 +194,13 @@ public final class HostTensor implements Tensor {
      * Copies {@code src} into this tensor, every element.
      *
      * @param src exactly {@link #size()} values, row-major; read
-     * @throws IllegalArgumentException when {@code src} has another length
+     * @throws IllegalArgumentException when {@code src} is null or has another length
      * @throws java.nio.ReadOnlyBufferException when the tensor wraps a read-only buffer ({@link #isReadOnly})
      */
     public void copyFrom(float[] src) {
+        if (src == null) {
+            throw new IllegalArgumentException("the source array must not be null");
+        }
         if (src.length != size()) {
             throw new IllegalArgumentException("source has " + src.length + " elements, tensor has " + size());
         }

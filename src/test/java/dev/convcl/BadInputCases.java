@@ -200,6 +200,21 @@ final class BadInputCases {
                 e -> planWith(e, Arg.SRC, Tensor.wrap(FloatBuffer.allocate(145), 1, 4, 6, 6))));
         c.add(new Case("zero dimension", "tensor dimension 3 is 0",
                 e -> e.conv2d(Tensor.of(new float[0], 1, 4, 6, 0), t(4, 4, 3, 3), null, 1, 1, 1, 1)));
+        // ---- shapes of more than 2^32 elements: the refusal names the exact count (it said only
+        // "shape [100000, 100000] is too large"), and a count whose bytes wrap a long is refused
+        c.add(new Case("array far shorter than a huge shape",
+                "tensor data has 10 elements but shape [100000, 100000] needs 10000000000",
+                e -> planWith(e, Arg.SRC, Tensor.of(new float[10], 100000, 100000))));
+        c.add(new Case("zeros beyond a Java array",
+                "shape [100000, 100000] has 10000000000 elements, more than a Java array holds (2^31-9)",
+                e -> planWith(e, Arg.SRC, Tensor.zeros(100000, 100000))));
+        c.add(new Case("direct zeros whose byte count wraps a long",
+                "shape [2147483647, 2147483647] has 4611686014132420609 elements, more than a direct buffer of "
+                        + "2^31-1 bytes holds",
+                e -> planWith(e, Arg.SRC, Tensor.directZeros(Integer.MAX_VALUE, Integer.MAX_VALUE))));
+        c.add(new Case("element count beyond a long",
+                "shape [2147483647, 2147483647, 2147483647] has more elements than a long counts (2^63-1)",
+                e -> planWith(e, Arg.SRC, Tensor.zeros(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE))));
         return c;
     }
 }

@@ -3,11 +3,16 @@ package dev.convcl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.convcl.testing.Engines;
 import dev.convcl.testing.Problems;
+import dev.convcl.testing.Target;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A null where the public API wants a value is an IllegalArgumentException that says which
@@ -15,6 +20,9 @@ import org.junit.jupiter.api.function.Executable;
  * (found by a first-use trial of the API: these entry points were the ones left).
  */
 class NullArgumentsTest {
+    @RegisterExtension
+    static final Engines ENGINES = new Engines();
+
     private static final Path MODEL = Path.of("src/test/resources/onnx/resnet_tiny.onnx");
 
     private static void refused(String expected, Executable call) {
@@ -37,6 +45,21 @@ class NullArgumentsTest {
         refused("post-op 1 of 2 is null", () -> PostOps.of(Activation.relu(), null));
         refused("post-op 0 of 1 is null", () -> new PostOps(java.util.Arrays.asList((PostOp) null)));
         refused("post-ops must not be null", () -> PostOps.of((PostOp[]) null));
+        // a second trial's finds: copyFrom threw a NullPointerException
+        refused("the source array must not be null", () -> Tensor.zeros(2, 2).copyFrom(null));
+        refused("the source array must not be null", () -> Tensor.directZeros(2, 2).copyFrom(null));
+    }
+
+    /** implementations(null) answered an empty list (every implementation "not a ..."), as if no kernel fit. */
+    @ParameterizedTest(name = "[{0}]")
+    @EnumSource(Target.class)
+    void engineQueriesNameTheNullOperation(Target target) {
+        Engine engine = ENGINES.get(target);
+        Operation op = Problems.parse("op=conv2d n=1 c=4 h=6 w=6 k=4 kh=3 kw=3 pad=1");
+        String first = engine.implementations(op).get(0);
+        refused("operation must not be null", () -> engine.implementations(null));
+        refused("operation must not be null", () -> engine.configs(null, first));
+        refused("operation must not be null", () -> engine.plan(null, first, null));
     }
 
     @Test

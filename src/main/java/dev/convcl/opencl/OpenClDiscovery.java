@@ -28,8 +28,12 @@ public record OpenClDiscovery(List<OpenClDeviceInfo> devices, String unavailable
      * Queries the platforms now. The first call prepares the process for the driver (see
      * {@link OpenClLibrary}): without an ICD loader, JOCL is not touched and the reason names what
      * to install; a driver that breaks the JVM's integer division and cannot be undone is refused.
+     *
+     * <p>One discovery at a time: threads that each made their first {@code Engine.create()} at
+     * once crashed the JVM (SIGSEGV in POCL under {@code clGetDeviceInfo}, the driver's first
+     * initialisation racing another thread's queries).
      */
-    public static OpenClDiscovery discover() {
+    public static synchronized OpenClDiscovery discover() {
         String notReady = OpenClLibrary.prepare();
         if (notReady != null) {
             return new OpenClDiscovery(List.of(), notReady);
