@@ -28,14 +28,32 @@ public final class OrtNodeProfile {
     private OrtNodeProfile() {
     }
 
+    /** {@code value} as an integer of at least {@code least} (at most 2^31 - 1), else one line naming it and exit 2. */
+    private static long atLeast(String name, String value, long least) {
+        try {
+            long v = Integer.parseInt(value.strip());
+            if (v >= least) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // named below
+        }
+        System.err.println("OrtNodeProfile: " + name + " " + value + " must be an integer from " + least + " to "
+                + Integer.MAX_VALUE + (name.equals("CALLS") ? " (ort_node_profile.py times the second half)" : ""));
+        System.exit(2);
+        return 0;
+    }
+
     public static void main(String[] argv) throws Exception {
-        if (argv.length < 7) {
+        if (argv.length < 7 || argv.length > 8) {
             System.err.println("usage: OrtNodeProfile M.onnx N C H W CALLS OUT_PREFIX [THREADS]");
             System.exit(2);
         }
-        long[] shape = {Long.parseLong(argv[1]), Long.parseLong(argv[2]), Long.parseLong(argv[3]), Long.parseLong(argv[4])};
-        int calls = Integer.parseInt(argv[5]);
-        int threads = argv.length > 7 ? Integer.parseInt(argv[7]) : 2;
+        long[] shape = {atLeast("N", argv[1], 1), atLeast("C", argv[2], 1), atLeast("H", argv[3], 1),
+            atLeast("W", argv[4], 1)};
+        // ort_node_profile.py takes the second half of the calls, after the first half's warm-up
+        int calls = (int) atLeast("CALLS", argv[5], 2);
+        int threads = argv.length > 7 ? (int) atLeast("THREADS", argv[7], 1) : 2;
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (SessionOptions options = new SessionOptions()) {
             options.setIntraOpNumThreads(threads);

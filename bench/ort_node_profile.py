@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """ONNX Runtime's per-node times (a profile written by bench/OrtNodeProfile.java) beside convcl's
-per-step kernel times (the output of `convcl bench --model M --layers`, saved to a file).
+per-step device times (the output of `convcl bench --model M --layers`, saved to a file).
 
     python3 bench/ort_node_profile.py PROFILE.json [--layers LAYERS.txt] [--backend opencl|cpu] [--top N]
 
@@ -8,8 +8,9 @@ Per node: the median over the calls of the profile's second half (the first half
 "_kernel_time" events, in ms. With --layers, each convcl step (one line of `--layers`, its ONNX
 nodes joined by '+') is matched with the ONNX Runtime nodes that ran those ONNX nodes: a node event
 named after the ONNX node, or, for the nodes ONNX Runtime's NCHWc transformer rewrote, after the
-node's output ('<node>_output_<i>_nchwc'). ONNX Runtime's own nodes (layout reorders) have no step
-and are listed apart. Both sides are medians, so the sums are not either call's median; ONNX
+node's output ('<node>_output_<i>_nchwc'). ONNX Runtime's own nodes (layout reorders, and the
+nodes it splits a node into under names of its own, e.g. HardSwish into HardSigmoid_<i> and Mul_<i>)
+have no step and are listed apart. Both sides are medians, so the sums are not either call's median; ONNX
 Runtime's profiler adds time to every node (see OrtNodeProfile.java).
 """
 import argparse
@@ -43,13 +44,22 @@ def ort_nodes(path):
 
 
 def convcl_steps(path, backend):
+    """The step lines of the listing 'layers on BACKEND (...):', whatever each step's own backend
+    column says: on the device's listing a step that fell back to the CPU path reads 'cpu' there,
+    and the CPU path's own listing follows, with the same step names."""
     steps = []
+    section = None
     for line in open(path):
+        m = re.match(r'layers on (\S+) \(', line)
+        if m:
+            section = m.group(1)
+            continue
         p = line.split()
-        if len(p) >= 5 and re.fullmatch(r'\d+\.\d+', p[0]) and p[2] == backend:
+        if section == backend and len(p) >= 5 and re.fullmatch(r'\d+\.\d+', p[0]):
             steps.append((float(p[0]), ' '.join(p[3:-1]), p[-1]))
     if not steps:
-        sys.exit(f'{path}: no "{backend}" step lines (run bench --model M --layers --device {backend})')
+        sys.exit(f'{path}: no step lines under "layers on {backend} (" '
+                 f'(run bench --model M --layers --device {backend})')
     return steps
 
 

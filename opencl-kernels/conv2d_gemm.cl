@@ -235,8 +235,9 @@ __kernel void pack_weights(__global const real* restrict weight,
  * residual written one or more layers before is mostly in memory by then, and its reads, all at
  * the tile's end, each waited on memory: on RegNetY-400MF's 48-channel 1x1 of 56x56 at batch 8 the
  * sum took the kernel from 0.50 to 0.79 ms, where reading 4.8 MB more needs 0.06. A linear tile
- * wraps rows of the padded grid, so its pixels span at most TN outputs from FIRST. A prefetch
- * never faults. CPU devices only. */
+ * wraps rows of the padded grid, so its pixels span at most TN outputs from FIRST, its first output
+ * (one that starts in the padding columns past OW starts at the next row's first output). A
+ * prefetch never faults. CPU devices only. */
 #define SUM_PREFETCH_TILE(FIRST)                                                                   \
     {                                                                                              \
         const int pfP_ = OH * OW;                                                                  \
@@ -503,7 +504,7 @@ inline void store_run(__global real* dst, const real* src, const int count)
 __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 {
     REGISTER_TILE_START(SW);
-    SUM_PREFETCH_TILE(linear ? (base / IWP) * OW + base % IWP : oy * OW + ox0);
+    SUM_PREFETCH_TILE(linear ? (base / IWP) * OW + min(base % IWP, OW) : oy * OW + ox0);
 
     /* MV vectors of channel weights, one broadcast input per pixel t; the pixel offsets t*SW are
        constants from the tap's base pointer px */
@@ -652,7 +653,7 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 __kernel void conv2d_gemm_pv(REGISTER_TILE_ARGS)
 {
     REGISTER_TILE_START(SW);
-    SUM_PREFETCH_TILE(linear ? (base / IWP) * OW + base % IWP : oy * OW + ox0);
+    SUM_PREFETCH_TILE(linear ? (base / IWP) * OW + min(base % IWP, OW) : oy * OW + ox0);
 
     /* NV vectors of the inputs of adjacent output pixels, one broadcast weight per channel m */
     REGISTER_TILE_ACCUMULATE(acc, TM, NV, TN * SW, min(TN, OW - ox0) * SW, PV_LOAD_ROW, px, m, w[m], VFMA_ROW);

@@ -115,8 +115,9 @@ final class GemmConvPlan implements Primitive {
 
     /**
      * A plan whose register tiles prefetch a group's input rows when its planes take at least
-     * {@code prefetchFromBytes}, and the next channel tile's weight panel where two panels fit in
-     * it (0: neither; see {@link Geometry#of(Convolution, GemmConfig, long)}).
+     * {@code prefetchFromBytes}, the next channel tile's weight panel where two panels fit in
+     * it, and, with a sum post-op, the sum tensor's values of each tile when it is above 0 (0: none
+     * of these; see {@link Geometry#of(Convolution, GemmConfig, long)}).
      */
     GemmConvPlan(OpenClContext ctx, Convolution spec, GemmConfig config, long prefetchFromBytes) {
         this(ctx, spec, config, prefetchFromBytes, GemmDefaults.cpuLike(ctx.info()));
@@ -462,7 +463,9 @@ final class GemmConvPlan implements Primitive {
          * (drn.conv6.dil2, 2 MB: 28-33 ms without, 20.6-21.9 ms with; docs/performance-notes.md).
          * Not with POINTWISE, whose channel loop has no kernel rows. The same bound, a CPU
          * device's L2, decides whether the tiles prefetch the next channel tile's weight panel
-         * ({@code PANEL_PREFETCH}: two panels must fit it).
+         * ({@code PANEL_PREFETCH}: two panels must fit it); any bound above 0 (a CPU device) has the
+         * register tiles of a spec with a sum post-op prefetch their sum values before their taps
+         * ({@code SUM_PREFETCH}).
          */
         static Geometry of(Convolution s, GemmConfig cfg, long prefetchFromBytes) {
             Geometry g = new Geometry();

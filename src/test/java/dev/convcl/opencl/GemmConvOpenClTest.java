@@ -232,6 +232,55 @@ class GemmConvOpenClTest {
      * prefetch asks for never shows in the results (a review moved every target 256 GiB away and
      * this test still passed): which panel is asked for is checked by reading the kernel, not here.
      */
+    /**
+     * Register tiles that prefetch the sum tensor's values of their tile ({@code SUM_PREFETCH}, on
+     * a CPU device with a sum post-op): tiles within rows and along the virtual grid (one starting
+     * in its padding columns), groups, batches, channel tiles left partly empty, stride 2, both
+     * register kernels. A prefetch reads nothing into the results, so they must be bit for bit
+     * those of the same plan without it (bound 0), and the reference's within float rounding.
+     * Which values are asked for is checked by reading the kernel against its epilogue, not here.
+     */
+    @Test
+    void sumPrefetchingTilesGiveTheResultsOfTilesWithout() {
+        List<String> shapes = List.of(
+                // 2 groups of 22 channels (tiles of 16 and 32 partly empty), 2 images, padded
+                "op=conv2d n=2 c=12 h=17 w=17 k=44 kh=3 kw=3 stride=1 pad=1 dil=1 groups=2 bias=1 post=sum+relu",
+                // 1x1, 3 images, 20 channels
+                "op=conv2d n=3 c=16 h=9 w=15 k=20 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1 bias=0 post=sum:0.5",
+                // stride 2: tiles within rows; the sum after an activation
+                "op=conv2d n=1 c=10 h=11 w=13 k=36 kh=3 kw=3 stride=2 pad=1 dil=1 groups=1 bias=1 post=relu+sum:0.5");
+        Set<String> paths = new HashSet<>();
+        int k = 0;
+        for (String line : shapes) {
+            Convolution spec = Problems.parse(line);
+            Args args = Tensors.args(spec, 6100 + k++, true, 0);
+            float[] ref = CrossCheck.reference(spec, args);
+            for (GemmConfig cfg : List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.cm(8, 16, 6, 1),
+                    GemmConfig.pv(16, 6, 32, 1), GemmConfig.pv(8, 16, 16, 1))) {
+                if (GemmConvPlan.unsuitableReason(spec, cfg, DEVICE.context().info()).isPresent()) {
+                    continue;
+                }
+                float[] without;
+                try (GemmConvPlan p = new GemmConvPlan(DEVICE.context(), spec, cfg, 0)) {
+                    assertFalse(p.geometry().options.contains("SUM_PREFETCH"), p.geometry().options);
+                    without = Primitives.output(DEVICE.backend(), p, spec, args);
+                }
+                try (GemmConvPlan p = new GemmConvPlan(DEVICE.context(), spec, cfg, 1 << 20)) {
+                    GemmConvPlan.Geometry g = p.geometry();
+                    String what = spec + " with " + cfg + " (" + p.algorithm() + ", " + g.options + ")";
+                    assertTrue(g.options.contains("-DSUM_PREFETCH=1"), what);
+                    float[] out = Primitives.output(DEVICE.backend(), p, spec, args);
+                    assertExactly(without, out, what + ", prefetching the sum, against the same tile without");
+                    double err = Tensors.relativeL2(ref, out);
+                    assertTrue(err <= 1e-5, what + ": relative L2 " + err + " against the reference");
+                    paths.add(cfg.kind() + (g.linear ? (g.iwp > spec.outW() ? " linear padded" : " linear") : " rows"));
+                }
+            }
+        }
+        assertTrue(paths.containsAll(Set.of("CM rows", "CM linear", "PV rows", "PV linear", "PV linear padded")),
+                "tilings covered: " + paths);
+    }
+
     @Test
     void panelPrefetchingTilesMatchTheReferenceExactly() {
         long l2 = 1 << 20;

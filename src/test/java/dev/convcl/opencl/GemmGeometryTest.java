@@ -290,6 +290,25 @@ class GemmGeometryTest {
     }
 
     @Test
+    void registerTilesPrefetchTheSumOnCpuDevicesOnly() {
+        // RegNetY-400MF's residual 1x1 (SUM_PREFETCH: the tile's sum values asked for before its taps)
+        String line = "op=conv2d n=8 c=48 h=56 w=56 k=48 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1";
+        Convolution sum = Problems.parse(line + " post=sum+relu");
+        for (GemmConfig cfg : java.util.List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.pv(16, 4, 64, 1))) {
+            String on = GemmConvPlan.Geometry.of(sum, cfg, 1 << 20).options;
+            assertTrue(on.contains("-DSUM_PREFETCH=1"), cfg + ": " + on);
+            // not on other devices (bound 0), nor without a sum to read
+            String gpu = GemmConvPlan.Geometry.of(sum, cfg, 0).options;
+            assertFalse(gpu.contains("SUM_PREFETCH"), cfg + " on a device without the bound: " + gpu);
+            String noSum = GemmConvPlan.Geometry.of(Problems.parse(line + " post=relu"), cfg, 1 << 20).options;
+            assertFalse(noSum.contains("SUM_PREFETCH"), cfg + " without a sum: " + noSum);
+        }
+        // nor for the local-memory kernel, which does not read it
+        String lm = GemmConvPlan.Geometry.of(sum, GemmConfig.lm(16, 16, 64, 64, 16), 1 << 20).options;
+        assertFalse(lm.contains("SUM_PREFETCH"), lm);
+    }
+
+    @Test
     void registerTilesPrefetchTheNextPanelOnCpuDevicesInPixelOrder() {
         // ResNet-18's 14x14 layer: 8 channel tiles of 32, 14 pixel tiles each
         Convolution r18 = Problems.parse("op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
