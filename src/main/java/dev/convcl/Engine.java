@@ -346,7 +346,9 @@ public final class Engine implements AutoCloseable {
             for (Implementation impl : primary.implementations()) {
                 Optional<String> why = impl.validate(op);
                 if (why.isPresent()) {
-                    reasons.add(impl.name() + ": " + why.get());
+                    if (impl.handlesKind(op)) { // another kind's "not Pool2d" says nothing about op
+                        reasons.add(impl.name() + ": " + why.get());
+                    }
                     continue;
                 }
                 try {

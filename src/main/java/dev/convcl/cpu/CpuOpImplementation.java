@@ -28,6 +28,11 @@ record CpuOpImplementation<T extends Operation>(String name, Class<T> type, Stri
     }
 
     @Override
+    public boolean handlesKind(Operation op) {
+        return type.isInstance(op);
+    }
+
+    @Override
     public Optional<String> validate(Operation op) {
         return type.isInstance(op) ? Optional.ofNullable(rule.apply(type.cast(op))) : Optional.of(notType);
     }

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.jocl.CLException;
 
 /**
@@ -117,6 +118,11 @@ public final class OpenClBackend implements Backend {
      * chain fits the kernels' epilogue (every activation and the sum; at most
      * {@link KernelOptions#MAX_POST_OPS} steps).
      */
+    /** Whether {@code op} is a convolution of the kind given: deform2d, or conv2d. */
+    private static boolean convolution(Operation op, boolean deformable) {
+        return op instanceof Convolution c && c.isDeformable() == deformable;
+    }
+
     private Optional<String> common(Operation op, boolean deformable) {
         if (!(op instanceof Convolution c) || c.isDeformable() != deformable) {
             return Optional.of(deformable ? "not deform2d" : "not conv2d");
@@ -225,7 +231,7 @@ public final class OpenClBackend implements Backend {
      */
     private Implementation tuned(KernelFamily family, Function<Convolution, Optional<String>> rule,
             Function<Convolution, List<String>> configs) {
-        return new Entry(family.key(), op -> {
+        return new Entry(family.key(), op -> convolution(op, family == KernelFamily.DEFORM), op -> {
             Optional<String> why = common(op, family == KernelFamily.DEFORM);
             return why.isPresent() ? why : rule.apply((Convolution) op);
         }, op -> configs.apply((Convolution) op), (op, config) -> {
@@ -254,7 +260,7 @@ public final class OpenClBackend implements Backend {
     private Implementation depthwise(KernelFamily.DepthwiseKind kind) {
         KernelFamily family = KernelFamily.DEPTHWISE;
         String name = kind.implementation();
-        return new Entry(name, op -> {
+        return new Entry(name, op -> convolution(op, false), op -> {
             Optional<String> why = common(op, false);
             if (why.isPresent()) {
                 return why;
@@ -328,10 +334,11 @@ public final class OpenClBackend implements Backend {
 
     /** A direct kernel: every convolution ({@code deformable} or not) whose tensors fit; no configurations. */
     private Implementation direct(String name, boolean deformable) {
-        return new Entry(name, op -> common(op, deformable), op -> List.of(), (op, config) -> {
-            requireNoConfig(name, config);
-            return new DirectConvPlan(context, (Convolution) op);
-        });
+        return new Entry(name, op -> convolution(op, deformable), op -> common(op, deformable), op -> List.of(),
+                (op, config) -> {
+                    requireNoConfig(name, config);
+                    return new DirectConvPlan(context, (Convolution) op);
+                });
     }
 
     /**
@@ -341,7 +348,7 @@ public final class OpenClBackend implements Backend {
      */
     private <T extends Operation> Implementation op(String name, Class<T> type,
             BiFunction<OpenClContext, T, Primitive> create) {
-        return new Entry(name, op -> opRule(type, op), op -> List.of(), (op, config) -> {
+        return new Entry(name, type::isInstance, op -> opRule(type, op), op -> List.of(), (op, config) -> {
             if (!type.isInstance(op)) {
                 throw new IllegalArgumentException(name + " cannot run " + op + ": not " + type.getSimpleName());
             }
@@ -380,15 +387,21 @@ public final class OpenClBackend implements Backend {
     }
 
     /**
-     * One entry of the list: its name, its rule ({@link Implementation#validate}), its
+     * One entry of the list: its name, the kind of operation it runs ({@link
+     * Implementation#handlesKind}), its rule ({@link Implementation#validate}), its
      * configurations and its plan, made with a CLException turned into a DeviceException.
      */
-    private record Entry(String name, Function<Operation, Optional<String>> rule,
+    private record Entry(String name, Predicate<Operation> kind, Function<Operation, Optional<String>> rule,
             Function<Operation, List<String>> tiles, BiFunction<Operation, String, Primitive> plan)
             implements Implementation {
         @Override
         public Optional<String> validate(Operation op) {
             return rule.apply(op);
+        }
+
+        @Override
+        public boolean handlesKind(Operation op) {
+            return kind.test(op);
         }
 
         @Override

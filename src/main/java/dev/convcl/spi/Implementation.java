@@ -23,6 +23,17 @@ public interface Implementation {
     Optional<String> validate(Operation op);
 
     /**
+     * Whether {@code op} is of the kind of operation this implementation runs (oneDNN's primitive
+     * kind: a conv2d, a deform2d, a pooling, ...), whether or not {@link #validate} accepts this
+     * one. When no implementation of a device takes an operation, the engine's warning gives the
+     * reasons of those of its kind alone, not "not Pool2d" from every other kernel. The default:
+     * every kind (an implementation whose {@code validate} names any other reason first).
+     */
+    default boolean handlesKind(Operation op) {
+        return true;
+    }
+
+    /**
      * The configurations (tile shapes) worth trying for {@code op}, as keys {@link #create}
      * accepts, the default first; empty when the implementation has none to tune. Only called
      * when {@link #validate} accepts {@code op}.
