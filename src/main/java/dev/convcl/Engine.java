@@ -213,7 +213,10 @@ public final class Engine implements AutoCloseable {
      * Compiles {@code op} once for repeated calls: validation, implementation choice, kernel build
      * (cached) and scratch allocation happen here, not in {@link Plan#execute}. The first
      * implementation of the device's list that accepts {@code op} and builds is used; when none
-     * does, the CPU path's (with one WARN per cause).
+     * does, the CPU path's (with one WARN per cause). A kernel this device has not built before
+     * costs its compiler's time here, once: on POCL, a CPU OpenCL runtime, a second or more a
+     * kernel on two cores; later plans of the same kernel, in this process or the next, take it
+     * from the caches ({@link CacheDir}).
      *
      * @param op the operation, validated already by its constructor
      * @return a new plan; close it (closing the engine closes it too)
