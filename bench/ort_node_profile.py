@@ -73,7 +73,7 @@ def main():
     ap.add_argument('profile')
     ap.add_argument('--layers')
     ap.add_argument('--backend', default='opencl')
-    ap.add_argument('--top', type=int, default=0, help='only the N steps with the largest time difference')
+    ap.add_argument('--top', type=int, default=0, help="only the N steps whose time exceeds ONNX Runtime's nodes' the most (convcl ms minus ort ms, largest first)")
     a = ap.parse_args()
     ort, ops, run_ms, calls = ort_nodes(a.profile)
     print(f'onnxruntime: {len(ort)} nodes, model_run median {run_ms:.3f} ms over {calls} calls '
