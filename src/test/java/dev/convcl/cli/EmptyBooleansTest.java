@@ -21,10 +21,7 @@ class EmptyBooleansTest {
 
     @Test
     void anEmptyBooleanValueIsRefused() throws IOException {
-        Npy.write(dir.resolve("x.npy"), Tensor.zeros(1, 2, 8, 8));
-        Npy.write(dir.resolve("r.npy"), Tensor.of(new float[] {0, 0, 0, 7, 7}, 1, 5));
-        String[] roi = {"run", "--op", "roi_align", "--device", "cpu", "--input", dir.resolve("x.npy").toString(),
-            "--rois", dir.resolve("r.npy").toString(), "--output-size", "2", "--out", dir.resolve("y.npy").toString()};
+        String[] roi = roiRun();
         Cli.assertUsageLine(Cli.run(with(roi, "--aligned=")),
                 "convcl run: --aligned '' must be true or false (or the flag alone)");
         Cli.assertUsageLine(Cli.run(with(roi, "--debug=")),
@@ -49,10 +46,7 @@ class EmptyBooleansTest {
      */
     @Test
     void aWordAfterAFlagIsNamedWithTheFlag() throws IOException {
-        Npy.write(dir.resolve("x.npy"), Tensor.zeros(1, 2, 8, 8));
-        Npy.write(dir.resolve("r.npy"), Tensor.of(new float[] {0, 0, 0, 7, 7}, 1, 5));
-        String[] roi = {"run", "--op", "roi_align", "--device", "cpu", "--input", dir.resolve("x.npy").toString(),
-            "--rois", dir.resolve("r.npy").toString(), "--output-size", "2", "--out", dir.resolve("y.npy").toString()};
+        String[] roi = roiRun();
         Cli.assertUsageLine(Cli.run(with(with(roi, "--aligned"), "maybe")), "convcl run: --aligned maybe: a flag "
                 + "stands alone or takes true or false after '=' (--aligned=true), not as the next word");
         Cli.assertUsageLine(Cli.run(with(with(roi, "--aligned"), "False")), "convcl run: --aligned False: a flag "
@@ -75,6 +69,14 @@ class EmptyBooleansTest {
         Cli.assertUsageLine(Cli.run("devices", "maybe"),
                 "convcl devices: unexpected argument 'maybe': convcl devices takes options only (see 'convcl devices --help')");
         assertEquals(java.util.List.of("r.npy", "x.npy"), Cli.names(dir), "nothing written");
+    }
+
+    /** Writes x.npy and r.npy into {@link #dir} and returns a roi_align run on them, writing y.npy. */
+    private String[] roiRun() throws IOException {
+        Npy.write(dir.resolve("x.npy"), Tensor.zeros(1, 2, 8, 8));
+        Npy.write(dir.resolve("r.npy"), Tensor.of(new float[] {0, 0, 0, 7, 7}, 1, 5));
+        return new String[] {"run", "--op", "roi_align", "--device", "cpu", "--input", dir.resolve("x.npy").toString(),
+            "--rois", dir.resolve("r.npy").toString(), "--output-size", "2", "--out", dir.resolve("y.npy").toString()};
     }
 
     private static String[] with(String[] args, String more) {
