@@ -227,12 +227,92 @@ public final class BenchSuite {
             throw new IllegalArgumentException("--filter '' is empty, which every problem's name matches; leave "
                     + "--filter out to take every problem");
         }
+        Pattern pattern;
         try {
-            return regex == null ? null : Pattern.compile(regex);
+            pattern = regex == null ? null : Pattern.compile(regex);
         } catch (java.util.regex.PatternSyntaxException e) {
             throw new IllegalArgumentException("--filter '" + regex + "' is not a regular expression: "
                     + e.getDescription());
         }
+        if (pattern != null && hasEmptyAlternative(regex)) {
+            throw new IllegalArgumentException("--filter '" + regex + "' has an empty alternative (a '|' with nothing "
+                    + "on one side), which every problem's name matches; leave --filter out to take every problem");
+        }
+        return pattern;
+    }
+
+    /**
+     * Whether {@code regex} (a valid regular expression) has an empty alternative: a {@code |} at its
+     * start or end, beside another {@code |}, or just inside a group's parentheses ({@code (|a)},
+     * {@code (?:a|)}). With {@code find}, as the filter is applied, such an alternative matches every
+     * name, which a trailing {@code |} left by an edit ({@code --filter 'res2|'}) does by accident.
+     * Escaped characters and character classes are skipped.
+     */
+    static boolean hasEmptyAlternative(String regex) {
+        boolean atStart = true; // nothing yet in the current alternative
+        int classDepth = 0;
+        for (int i = 0; i < regex.length(); i++) {
+            char ch = regex.charAt(i);
+            if (ch == '\\') {
+                i++; // the escaped character
+                atStart = false;
+                continue;
+            }
+            if (classDepth > 0) {
+                if (ch == '[') {
+                    classDepth++;
+                } else if (ch == ']') {
+                    classDepth--;
+                }
+                continue;
+            }
+            switch (ch) {
+                case '[' -> {
+                    classDepth = 1;
+                    if (i + 1 < regex.length() && regex.charAt(i + 1) == ']') {
+                        i++; // a ']' first in a class is a member
+                    }
+                    atStart = false;
+                }
+                case '(' -> {
+                    atStart = true;
+                    if (i + 1 < regex.length() && regex.charAt(i + 1) == '?') {
+                        // a group's prefix: (?:  (?=  (?!  (?<=  (?<!  (?>  (?<name>  (?i)  (?i:
+                        int j = i + 2;
+                        if (j < regex.length() && regex.charAt(j) == '<' && j + 1 < regex.length()
+                                && Character.isLetter(regex.charAt(j + 1))) {
+                            j = regex.indexOf('>', j) + 1;
+                        } else {
+                            while (j < regex.length() && "=!<>:".indexOf(regex.charAt(j)) < 0
+                                    && regex.charAt(j) != ')') {
+                                j++;
+                            }
+                            if (j < regex.length() && regex.charAt(j) == '<') {
+                                j++;
+                            }
+                            if (j < regex.length() && regex.charAt(j) != ')') {
+                                j++;
+                            }
+                        }
+                        i = j - 1;
+                    }
+                }
+                case '|' -> {
+                    if (atStart) {
+                        return true;
+                    }
+                    atStart = true;
+                }
+                case ')' -> {
+                    if (atStart && i > 0 && regex.charAt(i - 1) == '|') {
+                        return true;
+                    }
+                    atStart = false;
+                }
+                default -> atStart = false;
+            }
+        }
+        return atStart; // the expression compiled, so only a trailing '|' leaves an alternative open
     }
 
     /**

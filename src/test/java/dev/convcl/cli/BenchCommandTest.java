@@ -35,6 +35,18 @@ class BenchCommandTest {
 
     /** A count of one takes the singular: "1 problem", "median of 1 call", "at least 1 call", "1 result ok". */
     @Test
+    void filterWithAnEmptyAlternativeIsToldApartFromOrdinaryAlternation() {
+        for (String regex : new String[] {"res2|", "|res2", "a||b", "(|a)", "(a|)", "(?:a|)", "(?:|a)", "(?i:|a)",
+                "(?<name>|a)", "(?<=x)(|a)", "[ab]|", "a\\|||b"}) {
+            assertTrue(BenchSuite.hasEmptyAlternative(regex), regex);
+        }
+        for (String regex : new String[] {"a|b", "(a|b)", "[|]", "[]|]", "a\\|", "(?<n>a)|b", "(?i)a|b", "(?i)(a|b)",
+                "^res(2|3)\\.", "()", "(?:)a", "x[|a]y", "(?<=a|b)c", "(?!a)|b"}) {
+            assertFalse(BenchSuite.hasEmptyAlternative(regex), regex);
+        }
+    }
+
+    @Test
     void countsOfOneAreSingular() throws IOException {
         Cli.Result r = Cli.run("bench", "--shapes", shapes().toString(), "--filter", "tiny.conv", "--device", "cpu",
                 "--iters", "1", "--warmup", "1", "--warmup-seconds", "0.01", "--seconds", "0");
@@ -246,6 +258,14 @@ class BenchCommandTest {
                     + ": --filter '' is empty, which every problem's name matches; leave --filter out to take every problem");
             Cli.assertUsageLine(Cli.run(command, "--shapes", shapes.toString(), "--filter="), "convcl " + command
                     + ": --filter '' is empty, which every problem's name matches; leave --filter out to take every problem");
+        }
+        // an empty alternative matches every name too (a '|' left at the end by an edit)
+        for (String regex : new String[] {"res2|", "|res2", "a||b", "(|a)", "(?:a|)", "(?i:|a)"}) {
+            for (String command : new String[] {"bench", "tune"}) {
+                Cli.assertUsageLine(Cli.run(command, "--shapes", shapes.toString(), "--filter", regex), "convcl " + command
+                        + ": --filter '" + regex + "' has an empty alternative (a '|' with nothing on one side), which every "
+                        + "problem's name matches; leave --filter out to take every problem");
+            }
         }
         Cli.assertUsageError(Cli.run("bench", "--shapes", shapes.toString(), "--iters", "0"), "--iters 0 must be at least 1");
         Cli.assertUsageLine(Cli.run("bench", "--shapes", shapes.toString(), "--iters", "00"),
