@@ -152,7 +152,7 @@ public final class Engine implements AutoCloseable {
         if (device.isPresent()) {
             try {
                 Backend opencl = new OpenClBackend(device.get());
-                LOG.info("convcl on {}", opencl.deviceName());
+                announce(opencl.deviceName());
                 return new Engine(choice, cpu, opencl, null);
             } catch (DeviceException e) {
                 reason = e.getMessage();
@@ -724,6 +724,22 @@ public final class Engine implements AutoCloseable {
             p = Math.multiplyExact(p, d);
         }
         return p;
+    }
+
+    /** The devices whose engines this process has announced at INFO. */
+    private static final Set<String> ANNOUNCED = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Says which device an engine runs on: at INFO for the process's first engine on that device,
+     * at DEBUG for the next ones, so an application that opens an engine per request or per test
+     * does not repeat the same line.
+     */
+    private static void announce(String deviceName) {
+        if (ANNOUNCED.add(deviceName)) {
+            LOG.info("convcl on {}", deviceName);
+        } else {
+            LOG.debug("convcl on {}", deviceName);
+        }
     }
 
     /** Logs {@code message} at WARN the first time {@code cause} is seen by this engine. */

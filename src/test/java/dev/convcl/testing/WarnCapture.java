@@ -47,6 +47,14 @@ public final class WarnCapture implements AutoCloseable {
         }
     }
 
+    /** The formatted messages at INFO exactly, in order. */
+    public List<String> infos() {
+        synchronized (appender) {
+            return appender.list.stream().filter(e -> e.getLevel() == Level.INFO)
+                    .map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
     /** How many WARN-or-worse messages contain {@code text}. */
     public long count(String text) {
         return warnings().stream().filter(m -> m.contains(text)).count();
