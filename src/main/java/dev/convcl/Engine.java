@@ -589,6 +589,68 @@ public final class Engine implements AutoCloseable {
         return out;
     }
 
+    /**
+     * {@code torchvision.ops.roi_align(input, boxes, (outH, outW), spatialScale, samplingRatio, aligned)}
+     * with {@code boxes} as one tensor of rows {@code (batch_index, x1, y1, x2, y2)}: the descriptor is
+     * {@link RoiAlign#roiAlign} of the tensors' shapes, and the call runs as {@link #execute(Operation, Args)}
+     * does (the RoIs' values are checked on the host before any work).
+     *
+     * @param input         {@code [N, C, H, W]}, read
+     * @param boxes         {@code [K, 5]}, read: batch index, then x1, y1, x2, y2 in image coordinates
+     * @param outH          output height (bins), at least 1
+     * @param outW          output width (bins), at least 1
+     * @param spatialScale  image to input coordinates (e.g. 1/16 for a stride-16 feature map), finite and above 0
+     * @param samplingRatio samples per bin and axis; 0 or less: adaptive, {@code ceil(roi size / bins)}
+     * @param aligned       shift the boxes by -0.5 pixel (torchvision's {@code aligned=True})
+     * @return a new host tensor {@code [K, C, outH, outW]}
+     * @throws IllegalArgumentException naming the tensor or field, its value and the rule
+     * @throws IllegalStateException    when the engine is closed
+     */
+    public HostTensor roiAlign(Tensor input, Tensor boxes, int outH, int outW, float spatialScale, int samplingRatio,
+                               boolean aligned) {
+        requireRank("input", input, 4);
+        requireBoxes(boxes);
+        return runRoi(RoiAlign.roiAlign(input.dim(0), input.dim(1), input.dim(2), input.dim(3), boxes.dim(0), outH, outW,
+                spatialScale, samplingRatio, aligned), input, boxes);
+    }
+
+    /**
+     * {@code torchvision.ops.ps_roi_align(input, boxes, (outH, outW), spatialScale, samplingRatio)} with
+     * {@code boxes} as one tensor of rows {@code (batch_index, x1, y1, x2, y2)}: position-sensitive, bin
+     * (i, j) of output channel c reads input channel {@code (c * outH + i) * outW + j}. Runs as
+     * {@link #roiAlign} does.
+     *
+     * @param input         {@code [N, C, H, W]}, read; C a multiple of {@code outH * outW}
+     * @param boxes         {@code [K, 5]}, read: batch index, then x1, y1, x2, y2 in image coordinates
+     * @param outH          output height (bins), at least 1
+     * @param outW          output width (bins), at least 1
+     * @param spatialScale  image to input coordinates, finite and above 0
+     * @param samplingRatio samples per bin and axis; 0 or less: adaptive
+     * @return a new host tensor {@code [K, C / (outH * outW), outH, outW]}
+     * @throws IllegalArgumentException naming the tensor or field, its value and the rule
+     * @throws IllegalStateException    when the engine is closed
+     */
+    public HostTensor psRoiAlign(Tensor input, Tensor boxes, int outH, int outW, float spatialScale, int samplingRatio) {
+        requireRank("input", input, 4);
+        requireBoxes(boxes);
+        return runRoi(RoiAlign.psRoiAlign(input.dim(0), input.dim(1), input.dim(2), input.dim(3), boxes.dim(0), outH,
+                outW, spatialScale, samplingRatio), input, boxes);
+    }
+
+    private static void requireBoxes(Tensor boxes) {
+        requireRank("boxes", boxes, 2);
+        if (boxes.dim(1) != 5) {
+            throw new IllegalArgumentException("boxes " + Arrays.toString(boxes.shape()) + " must be [K, 5]: rows of "
+                    + "(batch_index, x1, y1, x2, y2)");
+        }
+    }
+
+    private HostTensor runRoi(RoiAlign op, Tensor input, Tensor boxes) {
+        HostTensor out = HostTensor.zeros(op.outputShape());
+        execute(op, Args.builder().src(input).rois(boxes).dst(out).build());
+        return out;
+    }
+
     private static void requireRank(String name, Tensor t, int rank) {
         if (t == null) {
             throw new IllegalArgumentException(name + " tensor must not be null");

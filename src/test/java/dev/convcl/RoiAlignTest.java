@@ -81,18 +81,58 @@ class RoiAlignTest {
     }
 
     /**
+     * The one-shot calls, {@code engine.roiAlign(...)} and {@code engine.psRoiAlign(...)} (torchvision's
+     * argument order), give the reference's result: the descriptor they derive from the tensors'
+     * shapes and their arguments is the case's own.
+     */
+    static Stream<Arguments> torchvisionCases() {
+        // mmcv's deform_roi_pool has no torchvision call to mirror
+        return Target.each(() -> RoiProblems.handPicked().stream()
+                .filter(c -> c.op().kind() != RoiAlign.Kind.DEFORM_ROI_POOL).map(Arguments::of));
+    }
+
+    @ParameterizedTest(name = "[{0}] {1}")
+    @MethodSource("torchvisionCases")
+    void oneShotCallsMatchReference(Target target, RoiProblems.Case c) {
+        RoiAlign op = c.op();
+        Engine engine = ENGINES.get(target);
+        Args args = c.args();
+        Tensor input = args.get(Arg.SRC);
+        Tensor boxes = args.get(Arg.ROIS);
+        HostTensor out = op.kind() == RoiAlign.Kind.ROI_ALIGN
+                ? engine.roiAlign(input, boxes, op.outH(), op.outW(), op.spatialScale(), op.samplingRatio(), op.aligned())
+                : engine.psRoiAlign(input, boxes, op.outH(), op.outW(), op.spatialScale(), op.samplingRatio());
+        assertArrayEquals(op.outputShape(), out.shape(), "output shape of " + op);
+        RoiProblems.assertClose(c.expected(), out.toArray(), "engine one-shot call, " + c.name() + ": " + op);
+    }
+
+    @Test
+    void oneShotCallsRefuseBoxesThatAreNotRowsOfFive() {
+        Engine engine = ENGINES.get(Target.all().findFirst().orElseThrow());
+        HostTensor input = HostTensor.zeros(1, 4, 8, 8);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> engine.roiAlign(input, HostTensor.zeros(2, 4), 2, 2, 1f, 2, false));
+        assertEquals("boxes [2, 4] must be [K, 5]: rows of (batch_index, x1, y1, x2, y2)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> engine.psRoiAlign(input, HostTensor.zeros(5), 2, 2, 1f, 2));
+        assertEquals("boxes has rank 1 (shape [5]); expected rank 2", e.getMessage());
+    }
+
+    /**
      * mmcv's deform_roi_pool without offsets (or with zero offsets) and torchvision's aligned
      * roi_align compute the same RoI geometry, grid and border rule, so they agree bit for bit
      * on every RoI, those outside the map and the degenerate ones included (where torchvision's CPU
      * kernel raises instead, for x2 < x1 with adaptive sampling, both give 0 as its CUDA kernel does).
      */
+    static Stream<Arguments> alignedRoiAlignCases() {
+        return Target.each(() -> RoiProblems.handPicked().stream().filter(c -> c.op().kind() == RoiAlign.Kind.ROI_ALIGN
+                && c.op().aligned() && c.op().samplingRatio() >= 0).map(Arguments::of));
+    }
+
     @ParameterizedTest(name = "[{0}] {1}")
-    @MethodSource("handPicked")
+    @MethodSource("alignedRoiAlignCases")
     void deformRoiPoolWithZeroOffsetsIsAlignedRoiAlign(Target target, RoiProblems.Case c) {
         RoiAlign op = c.op();
-        if (op.kind() != RoiAlign.Kind.ROI_ALIGN || !op.aligned() || op.samplingRatio() < 0) {
-            return;
-        }
         Engine engine = ENGINES.get(target);
         RoiAlign withOffset = RoiAlign.deformRoiPool(op.n(), op.c(), op.h(), op.w(), op.rois(), op.outH(), op.outW(),
                 op.spatialScale(), op.samplingRatio(), 0.1f, true, false);
