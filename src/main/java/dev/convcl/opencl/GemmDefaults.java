@@ -119,8 +119,9 @@ final class GemmDefaults {
     }
 
     /**
-     * Whether a 1x1 problem with a residual sum in its epilogue (a {@link dev.convcl.Sum} step)
-     * takes the pixel-vector tile ({@link #sumTile}) on a CPU where the rules above chose a
+     * Whether a stride-1 1x1 problem with a residual sum in its epilogue (a {@link dev.convcl.Sum}
+     * step; class {@code pointwise-sum}; a strided one, {@code pointwise-strided-sum}, keeps the
+     * rules above until tuned: its two measured layers went opposite ways) takes the pixel-vector tile ({@link #sumTile}) on a CPU where the rules above chose a
      * channel-vector one: when its reduction is no longer than its output channels (C <= K: the
      * 1x1 that ends a ResNet bottleneck or a RegNet block, not MobileNetV2's narrowing projection),
      * with 16-float vectors on maps of at least {@link #SUM_MIN_PIXELS} pixels, with 8-float ones
@@ -138,7 +139,7 @@ final class GemmDefaults {
      */
     static boolean sumPrefersPixelVectors(Convolution spec, int width) {
         long pixels = (long) spec.h() * spec.w();
-        return ProblemClass.hasSumVariant(spec) && spec.c() <= spec.k()
+        return ProblemClass.hasSumVariant(spec) && ProblemClass.of(spec) == ProblemClass.POINTWISE && spec.c() <= spec.k()
                 && (width >= 16 ? pixels >= SUM_MIN_PIXELS : width == 8 && pixels > LARGE_MAP_PIXELS);
     }
 

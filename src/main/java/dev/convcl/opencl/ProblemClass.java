@@ -10,17 +10,19 @@ import java.util.Locale;
  * {@value #SMALL_HW} pixels over the whole batch (large channel counts, little parallelism along
  * pixels; the batch multiplies the work-groups, so ResNet-18's 7x7 layers are {@code -smallhw}
  * at batch 1 and not at batch 8, where a tile chosen for batch 1 ran them 30-40% slower).
- * {@link #POINTWISE} has an epilogue variant, {@code -sum} (before {@code -smallhw}), for 1x1
- * layers whose post-op chain has a sum step (the last 1x1 of a residual block): their epilogue
- * reads a tensor of the output's size, which the channel-vector tile reads a float a lane, and
- * beside a 1x1 layer's short reduction that read weighed 1.3-2.1x the kernel time
- * ({@code GemmDefaults.sumPrefersPixelVectors}), so a tile timed without it is no guide. The
- * bundled shapes have no sum: the class takes the device's defaults unless it is tuned on a
- * summed layer (automatic tuning, when on, does on first use). Not covered: a sum fused into a
- * strided 1x1 (a projection shortcut computed after the block's last 1x1), which stays
- * {@link #POINTWISE_STRIDED}; and one tile serves the class, whose layers reduce over fewer
- * channels than they output (the defaults give them pixel vectors) or more (channel vectors),
- * so a tile tuned on one kind reaches the other.
+ * {@link #POINTWISE} and {@link #POINTWISE_STRIDED} have an epilogue variant, {@code -sum} (before
+ * {@code -smallhw}), for 1x1 layers whose post-op chain has a sum step (the last 1x1 of a residual
+ * block; strided: a projection shortcut computed after the block's last 1x1, which takes the
+ * block's output as its sum): their epilogue reads a tensor of the output's size, which the
+ * channel-vector tile reads a float a lane, and beside a 1x1 layer's short reduction that read
+ * weighed 1.3-2.1x the kernel time ({@code GemmDefaults.sumPrefersPixelVectors}), so a tile timed
+ * without it is no guide (DRN-C-26's 16 -> 32 stride-2 projection with its sum: pixel vectors
+ * 0.100 ms against the channel-vector default's 0.136; ResNeXt-50's 256 -> 512 one the other way,
+ * 1.12 against 0.81; docs/performance-notes.md). The bundled shapes have no sum: the variants take
+ * the device's defaults unless tuned on a summed layer (automatic tuning, when on, does on first
+ * use). Not covered: one tile serves a class, whose layers reduce over fewer channels than they
+ * output (the defaults give them pixel vectors) or more (channel vectors), so a tile tuned on one
+ * kind reaches the other; a problem of the tuning set keeps its own tile where it differs.
  */
 public enum ProblemClass {
     /** 1x1, stride 1, groups 1: a plain GEMM. */
@@ -68,28 +70,36 @@ public enum ProblemClass {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    /** The suffix of {@link #POINTWISE}'s variant for a chain with a sum step. */
+    /** The suffix of {@link #POINTWISE}'s and {@link #POINTWISE_STRIDED}'s variants for a chain with a sum step. */
     public static final String SUM = "-sum";
 
     /**
      * The key of {@code spec}: the base key, with {@code -sum} for a 1x1 layer of class
-     * {@link #POINTWISE} whose chain has a sum step, and {@code -smallhw} for small outputs
-     * (counted over the batch), e.g. {@code pointwise-sum-smallhw}.
+     * {@link #POINTWISE} or {@link #POINTWISE_STRIDED} whose chain has a sum step, and
+     * {@code -smallhw} for small outputs (counted over the batch), e.g. {@code pointwise-sum-smallhw},
+     * {@code pointwise-strided-sum}.
      */
     public static String keyOf(Convolution spec) {
         String key = of(spec).key() + (hasSumVariant(spec) ? SUM : "");
         return (long) spec.n() * spec.outH() * spec.outW() <= SMALL_HW ? key + "-smallhw" : key;
     }
 
-    /** Whether {@code spec} is of {@link #POINTWISE}'s {@code -sum} variant: a plain 1x1 conv2d whose chain has a sum step. */
+    /**
+     * Whether {@code spec} is of a {@code -sum} variant: a plain 1x1 conv2d (class {@link #POINTWISE}
+     * or {@link #POINTWISE_STRIDED}) whose chain has a sum step.
+     */
     public static boolean hasSumVariant(Convolution spec) {
-        return !spec.isDeformable() && of(spec) == POINTWISE && spec.postOps().hasSum();
+        ProblemClass c = spec.isDeformable() ? null : of(spec);
+        return (c == POINTWISE || c == POINTWISE_STRIDED) && spec.postOps().hasSum();
     }
 
-    /** Whether {@code key} is a base key of some class, or one with {@code -sum} (pointwise only) and {@code -smallhw}. */
+    /**
+     * Whether {@code key} is a base key of some class, or one with {@code -sum} (the two 1x1 classes
+     * only) and {@code -smallhw}.
+     */
     public static boolean isKey(String key) {
         String base = key.endsWith("-smallhw") ? key.substring(0, key.length() - "-smallhw".length()) : key;
-        if (base.equals(POINTWISE.key() + SUM)) {
+        if (base.equals(POINTWISE.key() + SUM) || base.equals(POINTWISE_STRIDED.key() + SUM)) {
             return true;
         }
         for (ProblemClass c : values()) {

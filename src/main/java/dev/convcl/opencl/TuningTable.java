@@ -136,8 +136,9 @@ public final class TuningTable {
      * The key of {@code spec} in {@link Entry#perProblem}: its one-line form without the
      * {@code bias} and {@code post} fields (within a class an epilogue does not change which tile
      * is fastest), e.g. {@code op=conv2d n=1 c=256 h=14 w=14 k=256 kh=3 kw=3 stride=1 pad=1 dil=1
-     * groups=1}; a problem of {@link ProblemClass#SUM pointwise-sum}, whose class the sum step
-     * decides, ends in {@code post=sum} whatever its chain.
+     * groups=1}; a problem of a {@link ProblemClass#SUM -sum} class ({@code pointwise-sum},
+     * {@code pointwise-strided-sum}), whose class the sum step decides, ends in {@code post=sum}
+     * whatever its chain.
      */
     public static String problemKey(Convolution spec) {
         StringBuilder sb = new StringBuilder();
@@ -146,7 +147,7 @@ public final class TuningTable {
                 sb.append(sb.isEmpty() ? "" : " ").append(field);
             }
         }
-        // a problem of pointwise-sum, a class its sum step decides, keeps one token for any chain
+        // a problem of a -sum class, which its sum step decides, keeps one token for any chain
         // with a sum: without it the line would read back as a problem of the base class
         return ProblemClass.hasSumVariant(spec) ? sb + " post=sum" : sb.toString();
     }
@@ -295,7 +296,7 @@ public final class TuningTable {
             Collections.sort(reclassified);
             warnOnce("tuning file " + file + ": entries " + String.join(", ", reclassified) + " were tuned on problems "
                     + "that are not of their class (a file written before GEMM's -smallhw classes counted the pixels of "
-                    + "the whole batch, or before 1x1 layers with a sum became pointwise-sum, or edited by hand); they are ignored and those "
+                    + "the whole batch, or before 1x1 layers with a sum became pointwise-sum or pointwise-strided-sum, or edited by hand); they are ignored and those "
                     + "classes keep the defaults until tuned again (`convcl tune`, or "
                     + "automatic tuning)");
         }

@@ -270,9 +270,24 @@ class TuningTableTest {
         assertEquals("pointwise", ProblemClass.keyOf(plain));
         assertEquals("pointwise-sum", ProblemClass.keyOf(summed));
         assertEquals("pointwise-sum-smallhw", ProblemClass.keyOf(summedSmall));
-        assertEquals("dense", ProblemClass.keyOf(dense), "only the 1x1 class has the variant");
+        assertEquals("dense", ProblemClass.keyOf(dense), "only the 1x1 classes have the variant");
         assertTrue(ProblemClass.isKey("pointwise-sum") && ProblemClass.isKey("pointwise-sum-smallhw"));
         assertFalse(ProblemClass.isKey("dense-sum"));
+        // a projection shortcut that takes the block's output as its sum (DRN-C-26's 16 -> 32 at stride 2)
+        Convolution strided = Problems.parse("op=conv2d n=1 c=16 h=224 w=224 k=32 kh=1 kw=1 stride=2 bias=1 post=sum+relu");
+        Convolution stridedPlain = Problems.parse(strided.toString().replace("post=sum+relu", "post=relu"));
+        assertEquals("pointwise-strided-sum", ProblemClass.keyOf(strided));
+        assertEquals("pointwise-strided", ProblemClass.keyOf(stridedPlain));
+        assertTrue(ProblemClass.isKey("pointwise-strided-sum") && ProblemClass.isKey("pointwise-strided-sum-smallhw"));
+        assertTrue(TuningTable.problemKey(strided).endsWith(" post=sum"), TuningTable.problemKey(strided));
+        assertEquals(GemmDefaults.of(stridedPlain, true, 16), GemmDefaults.of(strided, true, 16),
+                "the strided variant keeps the class's defaults until tuned");
+        GemmConfig stridedTile = GemmConfig.pv(16, 4, 64, 1);
+        TuningTable withStrided = TuningTable.empty(DEVICE).with("pointwise-strided-sum",
+                new TuningTable.Entry(stridedTile, 300, strided.toString()));
+        assertEquals(stridedTile, withStrided.configFor(strided, DEVICE));
+        assertEquals(GemmDefaults.of(stridedPlain, true, 16), withStrided.configFor(stridedPlain, DEVICE),
+                "the summed variant's tile does not reach the plain strided class");
 
         GemmConfig pointwiseTile = GemmConfig.cm(16, 32, 14, 1);
         TuningTable t = TuningTable.empty(DEVICE).with("pointwise", new TuningTable.Entry(pointwiseTile, 200, plain.toString()));
