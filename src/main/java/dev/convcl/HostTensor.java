@@ -170,9 +170,14 @@ public final class HostTensor implements Tensor {
      * @param index the flat row-major index, from 0 to {@code size() - 1} (for NCHW,
      *              {@code ((n * C + c) * H + h) * W + w})
      * @return the element
-     * @throws IndexOutOfBoundsException when {@code index} is outside the tensor
+     * @throws IndexOutOfBoundsException when {@code index} is outside the tensor; the message names
+     *                                   the index, the shape and the valid range
      */
     public float get(int index) {
+        if (index < 0 || index >= size()) {
+            throw new IndexOutOfBoundsException("index " + index + " is outside tensor " + java.util.Arrays.toString(shape)
+                    + " of " + size() + " elements (0 to " + (size() - 1) + ")");
+        }
         return array != null ? array[index] : buffer.get(index);
     }
 

@@ -17,6 +17,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -253,6 +254,22 @@ class HostBuffersTest {
                     throw new AssertionError("round " + round + ": " + unexpected.get(), unexpected.get());
                 }
                 engine.finish();
+            }
+        }
+    }
+    /** An index outside the tensor gets one line with the index, the shape and the range, array- or buffer-backed. */
+    @Test
+    void getOutsideTheTensorNamesTheIndexTheShapeAndTheRange() {
+        HostTensor[] tensors = {HostTensor.of(new float[] {1, 2, 3, 4, 5, 6}, 1, 2, 3),
+            HostTensor.wrap(FloatBuffer.wrap(new float[] {1, 2, 3, 4, 5, 6, 7}).position(1), 1, 2, 3),
+            HostTensor.directZeros(1, 2, 3)};
+        float[] last = {6f, 7f, 0f}; // the wrapped buffer's element 0 is its position, 1
+        for (int k = 0; k < tensors.length; k++) {
+            HostTensor t = tensors[k];
+            assertEquals(last[k], t.get(5), "the last element of tensor " + k);
+            for (int index : new int[] {6, -1, Integer.MAX_VALUE, Integer.MIN_VALUE}) {
+                IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> t.get(index));
+                assertEquals("index " + index + " is outside tensor [1, 2, 3] of 6 elements (0 to 5)", e.getMessage());
             }
         }
     }
