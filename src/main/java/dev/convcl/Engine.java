@@ -120,7 +120,9 @@ public final class Engine implements AutoCloseable {
 
     /**
      * An engine on the chosen device. With {@link DeviceChoice#AUTO}, no usable OpenCL device
-     * means the CPU path and one WARN saying why ({@link #fallbackReason()}).
+     * means the CPU path and one WARN saying why ({@link #fallbackReason()}). An engine on an OpenCL
+     * device names it in an INFO line ({@code convcl on opencl:0 ...}), the first on that device in
+     * the process; later ones say it at DEBUG.
      *
      * @param choice which device, not null
      * @return a new engine; close it
@@ -597,13 +599,18 @@ public final class Engine implements AutoCloseable {
      *
      * @param input         {@code [N, C, H, W]}, read
      * @param boxes         {@code [K, 5]}, read: batch index, then x1, y1, x2, y2 in image coordinates
-     * @param outH          output height (bins), at least 1
-     * @param outW          output width (bins), at least 1
+     * @param outH          output height (bins), at least 1 (the descriptor's {@code ph})
+     * @param outW          output width (bins), at least 1 (the descriptor's {@code pw})
      * @param spatialScale  image to input coordinates (e.g. 1/16 for a stride-16 feature map), finite and above 0
-     * @param samplingRatio samples per bin and axis; 0 or less: adaptive, {@code ceil(roi size / bins)}
-     * @param aligned       shift the boxes by -0.5 pixel (torchvision's {@code aligned=True})
+     * @param samplingRatio samples per bin and axis, at most {@value RoiAlign#MAX_SAMPLING_RATIO}; 0 or less:
+     *                      adaptive, {@code ceil(roi size / bins)}
+     * @param aligned       torchvision's {@code aligned=True}: the box, once scaled to input coordinates, moves
+     *                      by -0.5 (pixel centres), and a box may be smaller than one pixel
      * @return a new host tensor {@code [K, C, outH, outW]}
-     * @throws IllegalArgumentException naming the tensor or field, its value and the rule
+     * @throws IllegalArgumentException naming the tensor or field, its value and the rule: a shape or an
+     *                                  argument out of range, or a box whose batch index, truncated as torchvision
+     *                                  does, is outside {@code [0, N)} or whose values are not finite (checked on the host
+     *                                  before any work)
      * @throws IllegalStateException    when the engine is closed
      */
     public HostTensor roiAlign(Tensor input, Tensor boxes, int outH, int outW, float spatialScale, int samplingRatio,
@@ -622,12 +629,16 @@ public final class Engine implements AutoCloseable {
      *
      * @param input         {@code [N, C, H, W]}, read; C a multiple of {@code outH * outW}
      * @param boxes         {@code [K, 5]}, read: batch index, then x1, y1, x2, y2 in image coordinates
-     * @param outH          output height (bins), at least 1
-     * @param outW          output width (bins), at least 1
+     * @param outH          output height (bins), at least 1 (the descriptor's {@code ph})
+     * @param outW          output width (bins), at least 1 (the descriptor's {@code pw})
      * @param spatialScale  image to input coordinates, finite and above 0
-     * @param samplingRatio samples per bin and axis; 0 or less: adaptive
+     * @param samplingRatio samples per bin and axis, at most {@value RoiAlign#MAX_SAMPLING_RATIO}; 0 or less:
+     *                      adaptive
      * @return a new host tensor {@code [K, C / (outH * outW), outH, outW]}
-     * @throws IllegalArgumentException naming the tensor or field, its value and the rule
+     * @throws IllegalArgumentException naming the tensor or field, its value and the rule: a shape or an
+     *                                  argument out of range, or a box whose batch index, truncated as torchvision
+     *                                  does, is outside {@code [0, N)} or whose values are not finite (checked on the host
+     *                                  before any work)
      * @throws IllegalStateException    when the engine is closed
      */
     public HostTensor psRoiAlign(Tensor input, Tensor boxes, int outH, int outW, float spatialScale, int samplingRatio) {
@@ -796,7 +807,7 @@ public final class Engine implements AutoCloseable {
      * at DEBUG for the next ones, so an application that opens an engine per request or per test
      * does not repeat the same line.
      */
-    private static void announce(String deviceName) {
+    static void announce(String deviceName) {
         if (ANNOUNCED.add(deviceName)) {
             LOG.info("convcl on {}", deviceName);
         } else {

@@ -175,7 +175,7 @@ public final class HostTensor implements Tensor {
      */
     public float get(int index) {
         if (index < 0 || index >= size()) {
-            throw new IndexOutOfBoundsException("index " + index + " is outside tensor " + java.util.Arrays.toString(shape)
+            throw new IndexOutOfBoundsException("index " + index + " is outside tensor " + Arrays.toString(shape)
                     + " of " + size() + " elements (0 to " + (size() - 1) + ")");
         }
         return array != null ? array[index] : buffer.get(index);

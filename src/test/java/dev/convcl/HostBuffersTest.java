@@ -257,6 +257,7 @@ class HostBuffersTest {
             }
         }
     }
+
     /** An index outside the tensor gets one line with the index, the shape and the range, array- or buffer-backed. */
     @Test
     void getOutsideTheTensorNamesTheIndexTheShapeAndTheRange() {

@@ -80,17 +80,17 @@ class RoiAlignTest {
         });
     }
 
-    /**
-     * The one-shot calls, {@code engine.roiAlign(...)} and {@code engine.psRoiAlign(...)} (torchvision's
-     * argument order), give the reference's result: the descriptor they derive from the tensors'
-     * shapes and their arguments is the case's own.
-     */
     static Stream<Arguments> torchvisionCases() {
         // mmcv's deform_roi_pool has no torchvision call to mirror
         return Target.each(() -> RoiProblems.handPicked().stream()
                 .filter(c -> c.op().kind() != RoiAlign.Kind.DEFORM_ROI_POOL).map(Arguments::of));
     }
 
+    /**
+     * The one-shot calls, {@code engine.roiAlign(...)} and {@code engine.psRoiAlign(...)} (torchvision's
+     * argument order), give the reference's result: the descriptor they derive from the tensors'
+     * shapes and their arguments is the case's own.
+     */
     @ParameterizedTest(name = "[{0}] {1}")
     @MethodSource("torchvisionCases")
     void oneShotCallsMatchReference(Target target, RoiProblems.Case c) {
@@ -118,17 +118,17 @@ class RoiAlignTest {
         assertEquals("boxes has rank 1 (shape [5]); expected rank 2", e.getMessage());
     }
 
+    static Stream<Arguments> alignedRoiAlignCases() {
+        return Target.each(() -> RoiProblems.handPicked().stream().filter(c -> c.op().kind() == RoiAlign.Kind.ROI_ALIGN
+                && c.op().aligned() && c.op().samplingRatio() >= 0).map(Arguments::of));
+    }
+
     /**
      * mmcv's deform_roi_pool without offsets (or with zero offsets) and torchvision's aligned
      * roi_align compute the same RoI geometry, grid and border rule, so they agree bit for bit
      * on every RoI, those outside the map and the degenerate ones included (where torchvision's CPU
      * kernel raises instead, for x2 < x1 with adaptive sampling, both give 0 as its CUDA kernel does).
      */
-    static Stream<Arguments> alignedRoiAlignCases() {
-        return Target.each(() -> RoiProblems.handPicked().stream().filter(c -> c.op().kind() == RoiAlign.Kind.ROI_ALIGN
-                && c.op().aligned() && c.op().samplingRatio() >= 0).map(Arguments::of));
-    }
-
     @ParameterizedTest(name = "[{0}] {1}")
     @MethodSource("alignedRoiAlignCases")
     void deformRoiPoolWithZeroOffsetsIsAlignedRoiAlign(Target target, RoiProblems.Case c) {

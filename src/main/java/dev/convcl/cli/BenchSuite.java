@@ -219,8 +219,9 @@ public final class BenchSuite {
      * tune the whole suite, minutes of work nobody asked for by name; leaving {@code --filter} out
      * says "all".
      *
-     * @throws IllegalArgumentException naming {@code --filter} when {@code regex} is empty or is not a
-     *                                  regular expression
+     * @throws IllegalArgumentException naming {@code --filter} when {@code regex} is empty, is not a
+     *                                  regular expression, or has an alternative that matches an empty name
+     *                                  ({@link #matchesEveryNameThroughAnAlternative})
      */
     static Pattern filter(String regex) {
         if (regex != null && regex.isEmpty()) {
@@ -234,85 +235,23 @@ public final class BenchSuite {
             throw new IllegalArgumentException("--filter '" + regex + "' is not a regular expression: "
                     + e.getDescription());
         }
-        if (pattern != null && hasEmptyAlternative(regex)) {
-            throw new IllegalArgumentException("--filter '" + regex + "' has an empty alternative (a '|' with nothing "
-                    + "on one side), which every problem's name matches; leave --filter out to take every problem");
+        if (pattern != null && matchesEveryNameThroughAnAlternative(regex, pattern)) {
+            throw new IllegalArgumentException("--filter '" + regex + "' has an alternative ('|') that matches an empty "
+                    + "name, so every problem's name matches it; leave --filter out to take every problem");
         }
         return pattern;
     }
 
     /**
-     * Whether {@code regex} (a valid regular expression) has an empty alternative: a {@code |} at its
-     * start or end, beside another {@code |}, or just inside a group's parentheses ({@code (|a)},
-     * {@code (?:a|)}). With {@code find}, as the filter is applied, such an alternative matches every
-     * name, which a trailing {@code |} left by an edit ({@code --filter 'res2|'}) does by accident.
-     * Escaped characters and character classes are skipped.
+     * Whether {@code pattern}, whose text {@code regex} has a {@code |}, matches the empty string as a
+     * whole: an alternation with an empty or optional branch ({@code res2|}, {@code |res2}, {@code a||b},
+     * {@code (a|)}, {@code a*|b}), which {@code find}, as the filter is applied, then matches in every
+     * name. A {@code |} left at the end by an edit does that by accident. A branch that needs a
+     * character ({@code res(|2)}) or a quoted {@code |} ({@code \Q||\E}) is no such thing, and a
+     * pattern without {@code |} ({@code .*}) says "all" on purpose, so both pass.
      */
-    static boolean hasEmptyAlternative(String regex) {
-        boolean atStart = true; // nothing yet in the current alternative
-        int classDepth = 0;
-        for (int i = 0; i < regex.length(); i++) {
-            char ch = regex.charAt(i);
-            if (ch == '\\') {
-                i++; // the escaped character
-                atStart = false;
-                continue;
-            }
-            if (classDepth > 0) {
-                if (ch == '[') {
-                    classDepth++;
-                } else if (ch == ']') {
-                    classDepth--;
-                }
-                continue;
-            }
-            switch (ch) {
-                case '[' -> {
-                    classDepth = 1;
-                    if (i + 1 < regex.length() && regex.charAt(i + 1) == ']') {
-                        i++; // a ']' first in a class is a member
-                    }
-                    atStart = false;
-                }
-                case '(' -> {
-                    atStart = true;
-                    if (i + 1 < regex.length() && regex.charAt(i + 1) == '?') {
-                        // a group's prefix: (?:  (?=  (?!  (?<=  (?<!  (?>  (?<name>  (?i)  (?i:
-                        int j = i + 2;
-                        if (j < regex.length() && regex.charAt(j) == '<' && j + 1 < regex.length()
-                                && Character.isLetter(regex.charAt(j + 1))) {
-                            j = regex.indexOf('>', j) + 1;
-                        } else {
-                            while (j < regex.length() && "=!<>:".indexOf(regex.charAt(j)) < 0
-                                    && regex.charAt(j) != ')') {
-                                j++;
-                            }
-                            if (j < regex.length() && regex.charAt(j) == '<') {
-                                j++;
-                            }
-                            if (j < regex.length() && regex.charAt(j) != ')') {
-                                j++;
-                            }
-                        }
-                        i = j - 1;
-                    }
-                }
-                case '|' -> {
-                    if (atStart) {
-                        return true;
-                    }
-                    atStart = true;
-                }
-                case ')' -> {
-                    if (atStart && i > 0 && regex.charAt(i - 1) == '|') {
-                        return true;
-                    }
-                    atStart = false;
-                }
-                default -> atStart = false;
-            }
-        }
-        return atStart; // the expression compiled, so only a trailing '|' leaves an alternative open
+    static boolean matchesEveryNameThroughAnAlternative(String regex, Pattern pattern) {
+        return regex.indexOf('|') >= 0 && pattern.matcher("").matches();
     }
 
     /**

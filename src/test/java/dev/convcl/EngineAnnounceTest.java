@@ -1,0 +1,40 @@
+package dev.convcl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import dev.convcl.testing.WarnCapture;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The line naming an engine's device is INFO the first time a process opens an engine on that
+ * device and DEBUG after (a library trial's application that opened an engine per request logged
+ * the same INFO line on every request); each device is announced once at INFO.
+ */
+class EngineAnnounceTest {
+    @Test
+    void aDeviceIsNamedAtInfoOnceThenAtDebug() {
+        Logger logger = (Logger) LoggerFactory.getLogger(Engine.class);
+        Level was = logger.getLevel();
+        logger.setLevel(Level.DEBUG);
+        String a = "opencl:0 test device " + UUID.randomUUID();
+        String b = "opencl:1 test device " + UUID.randomUUID();
+        try (WarnCapture log = WarnCapture.on(Engine.class)) {
+            Engine.announce(a);
+            Engine.announce(a);
+            Engine.announce(b);
+            Engine.announce(a);
+            List<String> all = log.messages().stream().filter(m -> m.contains("test device")).toList();
+            assertEquals(List.of("convcl on " + a, "convcl on " + a, "convcl on " + b, "convcl on " + a), all,
+                    "every engine names its device");
+            assertEquals(List.of("convcl on " + a, "convcl on " + b),
+                    log.infos().stream().filter(m -> m.contains("test device")).toList(), "once a device at INFO");
+        } finally {
+            logger.setLevel(was);
+        }
+    }
+}
