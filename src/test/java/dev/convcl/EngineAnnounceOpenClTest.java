@@ -3,13 +3,10 @@ package dev.convcl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import dev.convcl.testing.OpenClTestDevice;
 import dev.convcl.testing.WarnCapture;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The INFO line naming the device ("convcl on opencl:0 ...") comes once per device and process, not
@@ -20,10 +17,7 @@ import org.slf4j.LoggerFactory;
 class EngineAnnounceOpenClTest {
     @Test
     void theDeviceIsNamedAtInfoOncePerProcess() {
-        Logger logger = (Logger) LoggerFactory.getLogger(Engine.class);
-        Level was = logger.getLevel();
-        logger.setLevel(Level.DEBUG);
-        try (WarnCapture log = WarnCapture.on(Engine.class)) {
+        try (WarnCapture log = WarnCapture.atDebug(Engine.class)) {
             String device;
             try (Engine first = OpenClTestDevice.engine()) {
                 device = first.deviceName();
@@ -39,8 +33,6 @@ class EngineAnnounceOpenClTest {
             assertEquals(3, named.size(), "each engine names its device: " + log.messages());
             assertTrue(log.infos().stream().filter(m -> m.startsWith("convcl on ")).count() <= 1,
                     "one INFO line for the device in a process: " + log.infos());
-        } finally {
-            logger.setLevel(was);
         }
     }
 }

@@ -2,13 +2,10 @@ package dev.convcl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import dev.convcl.testing.WarnCapture;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The line naming an engine's device is INFO the first time a process opens an engine on that
@@ -18,12 +15,9 @@ import org.slf4j.LoggerFactory;
 class EngineAnnounceTest {
     @Test
     void aDeviceIsNamedAtInfoOnceThenAtDebug() {
-        Logger logger = (Logger) LoggerFactory.getLogger(Engine.class);
-        Level was = logger.getLevel();
-        logger.setLevel(Level.DEBUG);
         String a = "opencl:0 test device " + UUID.randomUUID();
         String b = "opencl:1 test device " + UUID.randomUUID();
-        try (WarnCapture log = WarnCapture.on(Engine.class)) {
+        try (WarnCapture log = WarnCapture.atDebug(Engine.class)) {
             Engine.announce(a);
             Engine.announce(a);
             Engine.announce(b);
@@ -33,8 +27,6 @@ class EngineAnnounceTest {
                     "every engine names its device");
             assertEquals(List.of("convcl on " + a, "convcl on " + b),
                     log.infos().stream().filter(m -> m.contains("test device")).toList(), "once a device at INFO");
-        } finally {
-            logger.setLevel(was);
         }
     }
 }

@@ -15,9 +15,14 @@ public final class WarnCapture implements AutoCloseable {
     private final Logger logger;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
     private final boolean wasAdditive;
+    private final Level wasLevel;
 
-    private WarnCapture(Class<?> source) {
+    private WarnCapture(Class<?> source, Level level) {
         logger = (Logger) LoggerFactory.getLogger(source);
+        wasLevel = logger.getLevel();
+        if (level != null) {
+            logger.setLevel(level);
+        }
         appender.start();
         logger.addAppender(appender);
         wasAdditive = logger.isAdditive();
@@ -26,7 +31,12 @@ public final class WarnCapture implements AutoCloseable {
 
     /** Starts collecting what {@code source}'s logger emits. */
     public static WarnCapture on(Class<?> source) {
-        return new WarnCapture(source);
+        return new WarnCapture(source, null);
+    }
+
+    /** Starts collecting what {@code source}'s logger emits, DEBUG included; its level is restored on close. */
+    public static WarnCapture atDebug(Class<?> source) {
+        return new WarnCapture(source, Level.DEBUG);
     }
 
     /** The formatted messages at WARN or above, in order. */
@@ -65,5 +75,6 @@ public final class WarnCapture implements AutoCloseable {
         logger.setAdditive(wasAdditive);
         logger.detachAppender(appender);
         appender.stop();
+        logger.setLevel(wasLevel);
     }
 }
