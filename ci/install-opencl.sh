@@ -13,7 +13,12 @@ has_loader() {
       return
     fi
   done
-  ls /usr/lib/*/libOpenCL.so.1 /usr/lib64/libOpenCL.so.1 /usr/lib/libOpenCL.so.1 >/dev/null 2>&1
+  # any one of them (ls of several paths fails when one is missing, even if another is there)
+  local f
+  for f in /usr/lib/*/libOpenCL.so.1 /usr/lib64/libOpenCL.so.1 /usr/lib/libOpenCL.so.1; do
+    [ -e "$f" ] && return 0
+  done
+  return 1
 }
 has_loader || need+=(ocl-icd-libopencl1)
 if ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1; then
