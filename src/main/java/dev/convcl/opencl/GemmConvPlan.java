@@ -638,7 +638,29 @@ final class GemmConvPlan implements Primitive {
          * pixel-vector tile would shorten it (14-wide rows at tn=64: one vector of four), the
          * tiling with fewer tiles wins instead (14x14 at tn=64: four tiles along the grid, not
          * fourteen of one vector).
+         *
+         * <p>Except for a channel-vector tile whose rows store in runs ({@link #storesRuns}), of a
+         * kernel larger than 1x1: it stays within rows, whatever they waste (at most a fifteenth:
+         * an even share of a row longer than the tile). Along the virtual grid its kernel stores
+         * each output on its own, one float a channel plane, and pads by a copy of the input (rows
+         * pad as they read). A 1x1 layer keeps the rule of least work: along the grid (as wide as
+         * its output) its tile runs the channel loop alone ({@code POINTWISE}), which rows whose
+         * last tile reads past the row's end (padded as read) would lose.
+         * POCL, AVX-512 (Zen 5), kernel time with cold caches, rows against the grid: Inception-v3's
+         * 32 -> 32 3x3 on 149x149 (4.5% of the rows' work wasted, 0.05% of the grid's) 1.17-1.26
+         * against 1.32-1.50 ms; its 32 -> 64 with padding 1 on 147x147 2.41-2.67 against 2.80-3.02
+         * with the copy; its 7x1 (17 wide) a call of 0.34-0.38 against 0.37-0.43 ms
+         * (docs/performance-notes.md, "Channel-vector tiles stay within rows").
          */
+        /**
+         * Whether the channel-vector kernel stores a full tile of {@code tn} pixels within a row as
+         * one run per output channel, through a private tile (conv2d_gemm_cm: 16-float vectors and
+         * tn below 32), rather than one float a channel and pixel.
+         */
+        static boolean storesRuns(GemmConfig cfg, int tn) {
+            return cfg.kind() == GemmConfig.Kind.CM && cfg.vw() >= 16 && tn < 32;
+        }
+
         private void pixelTiles(Convolution s, GemmConfig cfg) {
             int grain = cfg.kind() == GemmConfig.Kind.PV ? cfg.vw() : 1;
             int oh = s.outH(), ow = s.outW();
@@ -653,7 +675,8 @@ final class GemmConvPlan implements Primitive {
             // accumulator vectors, and a tile costs about the same whatever its width then
             // (too few independent fma chains to fill the pipeline): compare tile counts.
             boolean cutsVectors = cfg.kind() == GemmConfig.Kind.PV && rowTn < cfg.tn();
-            boolean linearWins = cutsVectors ? linearTiles < (long) oh * perRow : linearWork < rowWork;
+            boolean linearWins = !(storesRuns(cfg, rowTn) && s.kh() * s.kw() > 1)
+                    && (cutsVectors ? linearTiles < (long) oh * perRow : linearWork < rowWork);
             if (linearOk && linearWins && linearTiles <= Integer.MAX_VALUE) {
                 linear = true;
                 tn = cfg.tn();

@@ -27,9 +27,9 @@ class GemmGeometryTest {
     @Test
     void tilesRunAcrossRowsWhenThatWastesLess() {
         // 15 a row at tn=14: rows would need two tiles of 8 (16 a row); running along the image
-        // needs ceil(135/14) = 10 tiles of 14
+        // needs ceil(135/14) = 10 tiles of 14 (8-float channel vectors, which store no runs)
         Convolution s = Problems.parse("op=conv2d n=2 c=19 h=9 w=15 k=41 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
-        GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, GemmConfig.cm(16, 32, 14, 1));
+        GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, GemmConfig.cm(8, 16, 14, 1));
         assertTrue(g.linear);
         assertFalse(g.padded);
         assertEquals(10, g.pixTiles);
@@ -38,9 +38,43 @@ class GemmGeometryTest {
         assertEquals(lastRead + 1, g.inputFloats);
         // 11 a row fits one tile of 11 exactly: rows win
         Convolution exact = Problems.parse("op=conv2d n=2 c=19 h=9 w=11 k=41 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
-        GemmConvPlan.Geometry r = GemmConvPlan.Geometry.of(exact, GemmConfig.cm(16, 32, 14, 1));
+        GemmConvPlan.Geometry r = GemmConvPlan.Geometry.of(exact, GemmConfig.cm(8, 16, 14, 1));
         assertFalse(r.linear);
         assertEquals(11, r.tn);
+    }
+
+    @Test
+    void channelVectorTilesThatStoreRunsStayWithinRows() {
+        // 16-float channel vectors store a tile within a row as one run per channel: a 3x3 on
+        // 15 a row stays two tiles of 8, though the grid would waste less
+        Convolution s = Problems.parse("op=conv2d n=2 c=19 h=9 w=15 k=41 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
+        GemmConvPlan.Geometry g = GemmConvPlan.Geometry.of(s, GemmConfig.cm(16, 32, 14, 1));
+        assertFalse(g.linear);
+        assertEquals(8, g.tn);
+        assertEquals(9 * 2, g.pixTiles);
+        assertTrue(GemmConvPlan.Geometry.storesRuns(GemmConfig.cm(16, 32, 14, 1), 8));
+        // a 1x1 keeps the least work: along the grid, as wide as its output, with the channel loop alone
+        Convolution pw = Problems.parse("op=conv2d n=2 c=19 h=9 w=15 k=41 kh=1 kw=1 stride=1 pad=0 dil=1 groups=1");
+        GemmConvPlan.Geometry p = GemmConvPlan.Geometry.of(pw, GemmConfig.cm(16, 32, 14, 1));
+        assertTrue(p.linear);
+        assertTrue(p.options.contains("-DPOINTWISE=1"), p.options);
+        // Inception-v3's 7x1 (17 a row, vertical padding): rows of 9 that pad as they read,
+        // not the 17-wide grid over a padded copy
+        Convolution v = Problems.parse("op=conv2d n=1 c=128 h=17 w=17 k=192 kh=7 kw=1 stride=1 pad=3,0 dil=1 groups=1");
+        GemmConvPlan.Geometry seven = GemmConvPlan.Geometry.of(v, GemmConfig.cm(16, 32, 14, 1));
+        assertFalse(seven.linear);
+        assertEquals(9, seven.tn);
+        assertTrue(seven.implicitPad);
+        assertFalse(seven.copiesInput(v));
+        // and its 149x149 3x3 without padding: 11 tiles of 14 a row
+        Convolution wide = Problems.parse("op=conv2d n=1 c=32 h=149 w=149 k=32 kh=3 kw=3 stride=1 pad=0 dil=1 groups=1");
+        GemmConvPlan.Geometry w = GemmConvPlan.Geometry.of(wide, GemmConfig.cm(16, 32, 14, 1));
+        assertFalse(w.linear);
+        assertEquals(147 * 11, w.pixTiles);
+        // tiles of 32 pixels or more store one float at a time in rows too: the work decides
+        assertFalse(GemmConvPlan.Geometry.storesRuns(GemmConfig.cm(16, 16, 32, 1), 32));
+        assertFalse(GemmConvPlan.Geometry.storesRuns(GemmConfig.pv(16, 4, 64, 1), 16));
+        assertFalse(GemmConvPlan.Geometry.storesRuns(GemmConfig.cm(8, 16, 14, 1), 14));
     }
 
     @Test
@@ -249,12 +283,13 @@ class GemmGeometryTest {
 
     @Test
     void problemsBeyond32BitIndexingAreRefusedWithTheReason() {
-        // 2^31-1 input elements fit the spec, but not once padded
+        // 2^31-1 input elements fit the spec, but not once padded (the pixel-vector tile reads a
+        // padded copy; a channel-vector tile within rows would pad as it reads)
         Convolution s = Problems.parse("op=conv2d n=1 c=2 h=32768 w=32767 k=2 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
-        String why = GemmConvPlan.unsuitableReason(s, GemmConfig.cm(16, 32, 14, 1), CPU).orElseThrow();
+        String why = GemmConvPlan.unsuitableReason(s, GemmConfig.pv(16, 4, 64, 1), CPU).orElseThrow();
         assertTrue(why.contains("32-bit"), why);
         Convolution fine = Problems.parse("op=conv2d n=1 c=2 h=32 w=32 k=2 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1");
-        assertTrue(GemmConvPlan.unsuitableReason(fine, GemmConfig.cm(16, 32, 14, 1), CPU).isEmpty());
+        assertTrue(GemmConvPlan.unsuitableReason(fine, GemmConfig.pv(16, 4, 64, 1), CPU).isEmpty());
     }
 
     @Test
