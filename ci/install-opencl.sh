@@ -31,8 +31,8 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "ci/install-opencl.sh: installing ${need[*]}"
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  # through env, since sudo resets the environment: no debconf question may wait unseen
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 clinfo -l || true

@@ -23,8 +23,8 @@ have_loader_link() {
 }
 { have_header && have_loader_link; } || need+=(ocl-icd-opencl-dev)
 command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
-# The interpreter the PyTorch peer and scripts/perf-report run (Debian's, whatever python3 a
-# virtual environment or pyenv puts first on the PATH).
+# The interpreter the PyTorch peer and scripts/perf-report run: Debian's, not whichever python3 a
+# virtual environment or pyenv puts first on the PATH.
 py=/usr/bin/python3
 if [ -x "$py" ]; then
   "$py" -c 'import torch, torchvision' >/dev/null 2>&1 || need+=(python3-torchvision libopenblas0-pthread)
@@ -37,7 +37,7 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "ci/install-report-tools.sh: installing ${need[*]}"
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  # through env, since sudo resets the environment: no debconf question may wait unseen
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi

@@ -632,6 +632,18 @@ final class GemmConvPlan implements Primitive {
         }
 
         /**
+         * Whether the channel-vector kernel stores a tile of {@code tn} pixels within a row as one
+         * run per output channel, through a private tile (conv2d_gemm_cm: 16-float vectors and tn
+         * below 32; at run time, a tile whose pixels all lie in the row and whose channels are all
+         * outputs: the last channel tile of a layer whose channels it does not fill, and a row's
+         * last tile where the row ends inside it, store one float at a time), rather than one
+         * float a channel and pixel, as the kernel stores every tile along the virtual grid.
+         */
+        static boolean storesRuns(GemmConfig cfg, int tn) {
+            return cfg.kind() == GemmConfig.Kind.CM && cfg.vw() >= 16 && tn < 32;
+        }
+
+        /**
          * Chooses the pixel tiling with the least wasted work: tiles within output rows (the row
          * shared evenly, so a 17-wide row at tn=14 becomes two tiles of 9), or, at stride 1, tiles
          * running along the virtual grid as wide as the padded input. When rows narrower than a
@@ -640,27 +652,20 @@ final class GemmConvPlan implements Primitive {
          * fourteen of one vector).
          *
          * <p>Except for a channel-vector tile whose rows store in runs ({@link #storesRuns}), of a
-         * kernel larger than 1x1: it stays within rows, whatever they waste (at most a fifteenth:
-         * an even share of a row longer than the tile). Along the virtual grid its kernel stores
-         * each output on its own, one float a channel plane, and pads by a copy of the input (rows
-         * pad as they read). A 1x1 layer keeps the rule of least work: along the grid (as wide as
-         * its output) its tile runs the channel loop alone ({@code POINTWISE}), which rows whose
-         * last tile reads past the row's end (padded as read) would lose.
-         * POCL, AVX-512 (Zen 5), kernel time with cold caches, rows against the grid: Inception-v3's
-         * 32 -> 32 3x3 on 149x149 (4.5% of the rows' work wasted, 0.05% of the grid's) 1.17-1.26
-         * against 1.32-1.50 ms; its 32 -> 64 with padding 1 on 147x147 2.41-2.67 against 2.80-3.02
-         * with the copy; its 7x1 (17 wide) a call of 0.34-0.38 against 0.37-0.43 ms
-         * (docs/performance-notes.md, "Channel-vector tiles stay within rows").
+         * kernel larger than 1x1: it stays within rows, whatever they waste (an even share of the
+         * row: less than a pixel a tile). Along the virtual grid its kernel stores each output on
+         * its own, one float a channel plane, and reads a padded copy of the input; within rows it
+         * pads as it reads where {@code edgesHaveConstantBodies} and {@code paysForTheCopy} allow
+         * (else it copies too). A 1x1 layer keeps the rule of least work: along the grid (as wide
+         * as its output) its tile runs the channel loop alone ({@code POINTWISE}), which rows whose
+         * last tile reads past the row's end (padded as read) would lose (from the code; not
+         * measured). POCL, AVX-512 (Zen 5), rows against the grid, one process each in turn
+         * (docs/performance-notes.md, "Channel-vector tiles stay within rows"): Inception-v3's
+         * 32 -> 32 3x3 on 149x149 (4.5% of the rows' work wasted, 1.4% of the grid's), kernel time
+         * 1.17-1.26 against 1.32-1.50 ms; its 32 -> 64 with padding 1 on 147x147, kernel and copy
+         * 2.41-2.67 against 2.80-3.02 ms; its 7x1 (17 wide), a whole call 0.34-0.38 against
+         * 0.37-0.43 ms.
          */
-        /**
-         * Whether the channel-vector kernel stores a full tile of {@code tn} pixels within a row as
-         * one run per output channel, through a private tile (conv2d_gemm_cm: 16-float vectors and
-         * tn below 32), rather than one float a channel and pixel.
-         */
-        static boolean storesRuns(GemmConfig cfg, int tn) {
-            return cfg.kind() == GemmConfig.Kind.CM && cfg.vw() >= 16 && tn < 32;
-        }
-
         private void pixelTiles(Convolution s, GemmConfig cfg) {
             int grain = cfg.kind() == GemmConfig.Kind.PV ? cfg.vw() : 1;
             int oh = s.outH(), ow = s.outW();
