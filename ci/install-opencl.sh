@@ -28,11 +28,6 @@ if [ "${CONVCL_WITH_OCLGRIND:-0}" = 1 ] && ! command -v oclgrind >/dev/null 2>&1
   need+=(oclgrind)
 fi
 if [ ${#need[@]} -gt 0 ]; then
-  echo "ci/install-opencl.sh: installing ${need[*]}"
-  SUDO=""
-  [ "$(id -u)" = 0 ] || SUDO="sudo"
-  # through env, since sudo resets the environment: no debconf question may wait unseen
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  bash "$(dirname "$0")/apt-install.sh" ci/install-opencl.sh "${need[@]}"
 fi
 clinfo -l || true

@@ -34,10 +34,5 @@ else
   need+=(python3 python3-torchvision libopenblas0-pthread python3-onnx python3-skimage)
 fi
 if [ ${#need[@]} -gt 0 ]; then
-  echo "ci/install-report-tools.sh: installing ${need[*]}"
-  SUDO=""
-  [ "$(id -u)" = 0 ] || SUDO="sudo"
-  # through env, since sudo resets the environment: no debconf question may wait unseen
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  bash "$(dirname "$0")/apt-install.sh" ci/install-report-tools.sh "${need[@]}"
 fi
