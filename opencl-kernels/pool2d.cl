@@ -53,6 +53,31 @@
 /* The VW inputs of one tap of a run: lane l reads rp[x + l * SW], or NEUTRAL outside [0, IN_W). */
 #define NEUTRAL_MAX (-INFINITY)
 #define NEUTRAL_AVG ((real)0.0f)
+/* One tap of a max in vectors, as two chains that do not wait on each other: m keeps the largest
+ * value (t > m ? t : m, which the compiler makes one max instruction: nothing is > NaN, so m skips
+ * NaN taps), n the last NaN tap (else the neutral), which MAX_RESULT takes where there was one, so
+ * a NaN anywhere in the window gives NaN, as in PyTorch. One chain of compare, or and select a tap
+ * (a NaN taken into m and kept) was the window's latency: POCL on the Zen 5, Inception-v3's first
+ * max pool (64x147x147, 3x3/2), about 7 cycles a tap, one thread's call 0.53 ms. */
+#define MAX_TAP(m, n, T)                                                                           \
+    do {                                                                                           \
+        const realv t_ = (T);                                                                      \
+        (m) = select((m), t_, t_ > (m));                                                           \
+        (n) = select((n), t_, t_ != t_);                                                           \
+    } while (0)
+#define MAX_RESULT(m, n) select((m), (n), (n) != (n))
+/* The 3-wide max window at stride 2 (ResNet's and Inception's 3x3/2 max pools): a row's three taps
+ * from two vector loads and one float (ROW3_STRIDE2 in the whole-row form), where pool_taps loads
+ * two vectors a tap and tests each tap's bounds. SHIFT_IN(v, s): v's lanes 1 to VW-1, then s
+ * (swizzles of 1, 2, 4, 8 or 16 lanes only, hence the pieces). */
+#define ROW3_STRIDE2 (POOL_MAX && SW == 2 && KW == 3 && DW == 1)
+#if VW == 16
+#define SHIFT_IN(v, s) ((realv)((v).s1234, (v).s5678, (v).s9abc, (v).sde, (v).sf, (s)))
+#elif VW == 8
+#define SHIFT_IN(v, s) ((realv)((v).s1234, (v).s56, (v).s7, (s)))
+#elif VW == 4
+#define SHIFT_IN(v, s) ((realv)((v).s12, (v).s3, (s)))
+#endif
 inline realv pool_taps(const __global real* rp, const int x, const real neutral)
 {
 #if SW == 1
@@ -177,8 +202,14 @@ __kernel void pool2d(__global const real* restrict input,
 #define ROW_W (OUT_W * SW + (KW - 1) * DW)
 #define NEUTRAL (POOL_MAX ? NEUTRAL_MAX : NEUTRAL_AVG)
     realv acc[NVEC];
+#if POOL_MAX
+    realv nans[NVEC]; /* MAX_TAP's NaN chain of each vector */
+#endif
     for (int v = 0; v < NVEC; ++v) {
         acc[v] = (realv)(NEUTRAL);
+#if POOL_MAX
+        nans[v] = (realv)(NEUTRAL);
+#endif
     }
     real row[ROW_W];
     int rows_in = 0;
@@ -207,6 +238,9 @@ __kernel void pool2d(__global const real* restrict input,
         for (int v = 0; v < NVEC; ++v) {
             const int c = min(v * VW, OUT_W - VW);
             realv a = acc[v];
+#if POOL_MAX
+            realv an = nans[v];
+#endif
             for (int j = 0; j < KW; ++j) {
                 const real* tp = row + c * SW + j * DW;
 #if SW == 1
@@ -217,12 +251,15 @@ __kernel void pool2d(__global const real* restrict input,
                 const realv t = (realv)(lo.even, hi.even);
 #endif
 #if POOL_MAX
-                a = select(a, t, (t > a) | (t != t)); /* NaN taken, and kept: nothing is > NaN */
+                MAX_TAP(a, an, t);
 #else
                 a += t;
 #endif
             }
             acc[v] = a;
+#if POOL_MAX
+            nans[v] = an;
+#endif
         }
     }
 #if !POOL_MAX
@@ -240,7 +277,7 @@ __kernel void pool2d(__global const real* restrict input,
     for (int v = 0; v < NVEC; ++v) {
         const int c = min(v * VW, OUT_W - VW);
 #if POOL_MAX
-        VSTORE(acc[v], out + c);
+        VSTORE(MAX_RESULT(acc[v], nans[v]), out + c);
 #else
         /* lane l's window starts at input column x0 = (c + l) * SW - PW (never left of the padding) */
         const realv x0 = lane * (real)SW + (real)(c * SW - PW);
@@ -270,16 +307,28 @@ __kernel void pool2d(__global const real* restrict input,
             const int x = cc * SW - PW;
 #if POOL_MAX
             realv m = (realv)(NEUTRAL_MAX);
+            realv mn = m;
             for (int i = 0; i < KH; ++i) {
                 const int iy = y0 + i * DH;
                 if (iy >= 0 && iy < IN_H) {
+#if ROW3_STRIDE2
+                    /* the 2*VW+1 inputs of the row's three taps: two vectors and one float (inside
+                       the row: cc <= c_hi), their even lanes, odd lanes, and even lanes one on */
+                    const __global real* rp = in + iy * IN_W + x;
+                    const realv a = VLOAD(rp);
+                    const realv b = VLOAD(rp + VW);
+                    const realv t0 = (realv)(a.even, b.even);
+                    MAX_TAP(m, mn, t0);
+                    MAX_TAP(m, mn, ((realv)(a.odd, b.odd)));
+                    MAX_TAP(m, mn, SHIFT_IN(t0, rp[2 * VW]));
+#else
                     for (int j = 0; j < KW; ++j) {
-                        const realv t = pool_taps(in + iy * IN_W, x + j * DW, NEUTRAL_MAX);
-                        m = select(m, t, (t > m) | (t != t));
+                        MAX_TAP(m, mn, pool_taps(in + iy * IN_W, x + j * DW, NEUTRAL_MAX));
                     }
+#endif
                 }
             }
-            VSTORE(m, out + cc);
+            VSTORE(MAX_RESULT(m, mn), out + cc);
 #else
             realv s = (realv)(NEUTRAL_AVG);
             int rows_in = 0;
@@ -305,25 +354,29 @@ __kernel void pool2d(__global const real* restrict input,
         }
         hi = c_hi + VW - 1;
     }
-    for (int ox = 0; ox < OUT_W; ++ox) {
-        if (ox < lo || ox > hi) {
-            out[ox] = pool_one(in, y0, ox);
-        }
+    /* the edges alone (a loop over the whole row that skipped the vectors' outputs took 13% of the
+       time of Inception's first max pool, whose vectors leave one output) */
+    for (int ox = 0; ox < min(lo, OUT_W); ++ox) {
+        out[ox] = pool_one(in, y0, ox);
+    }
+    for (int ox = max(hi + 1, lo); ox < OUT_W; ++ox) {
+        out[ox] = pool_one(in, y0, ox);
     }
 #elif VW > 1
     const int xb = ox0 * SW - PW; /* lane 0's input column at tap column 0 */
 #if POOL_MAX
     realv m = (realv)(NEUTRAL_MAX);
+    realv mn = m;
     for (int i = 0; i < KH; ++i) {
         const int iy = y0 + i * DH;
         if (iy < 0 || iy >= IN_H) {
             continue;
         }
         for (int j = 0; j < KW; ++j) {
-            const realv t = pool_taps(in + iy * IN_W, xb + j * DW, NEUTRAL_MAX);
-            m = select(m, t, (t > m) | (t != t)); /* NaN taken, and kept: nothing is > NaN */
+            MAX_TAP(m, mn, pool_taps(in + iy * IN_W, xb + j * DW, NEUTRAL_MAX));
         }
     }
+    m = MAX_RESULT(m, mn);
     if (ox0 + VW <= OUT_W) {
         VSTORE(m, out + ox0);
     } else {

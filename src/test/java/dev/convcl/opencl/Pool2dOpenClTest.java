@@ -99,6 +99,41 @@ class Pool2dOpenClTest {
         assertTrue(planeSums >= 25, "global average pools summed a plane a work-item: " + planeSums);
     }
 
+    /**
+     * A max pool's NaN wherever it lies in a window: each input of a 3x3/2 pool's rows (the taps
+     * whole rows of vectors take from two loads and one float) NaN in turn, the rest finite and
+     * the row's largest values next to it, with and without padding, in vectors of 4, 8 and 16:
+     * bit for bit against the reference, which gives NaN to every window that holds it.
+     */
+    @Test
+    void aNaNAnywhereInAMaxWindowGivesNaN() {
+        int checked = 0;
+        for (Pool2d op : List.of(Pool2d.max(1, 1, 5, 39, 3, 2, 0), Pool2d.max(1, 1, 5, 40, 3, 2, 1))) {
+            int inputs = op.h() * op.w();
+            for (int at = 0; at < inputs; at++) {
+                Args args = NetworkProblems.randomArgs(op, 11);
+                float[] x = ((HostTensor) args.get(Arg.SRC)).array();
+                x[at] = Float.NaN;
+                if (at + 1 < x.length) {
+                    x[at + 1] = Float.POSITIVE_INFINITY; // the window's max beside the NaN must not win
+                }
+                Args ref = NetworkProblems.copy(args);
+                ReferenceOps.run(op, ref);
+                float[] expected = ((HostTensor) ref.get(Arg.DST)).toArray();
+                for (int vw : new int[] {4, 8, 16}) {
+                    Args mine = NetworkProblems.copy(args);
+                    try (Pool2dPlan plan = new Pool2dPlan(DEVICE.context(), op, op.outW(), vw)) {
+                        Primitives.run(DEVICE.backend(), plan, mine);
+                    }
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(expected, ((HostTensor) mine.get(Arg.DST)).toArray(),
+                            op + " in vectors of " + vw + " with a NaN at input " + at);
+                    checked++;
+                }
+            }
+        }
+        assertEquals(3 * (5 * 39 + 5 * 40), checked);
+    }
+
     @Test
     void aRunOutsideTheRowIsRefused() {
         Pool2d op = Pool2d.max(1, 1, 8, 8, 3, 2, 1);
