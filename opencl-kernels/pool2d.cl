@@ -144,7 +144,10 @@ inline real pool_one(const __global real* in, const int y0, const int ox)
  * outputs with a 16-wide vector, say) and so would compute every output one by one. On longer
  * rows the direct form loses only the edge outputs to pool_one and is faster than staging
  * (Inception's 288x35x35 average pool, POCL on the Zen 5: 0.24-0.39 ms a call direct, 0.40-0.45
- * staged). */
+ * staged). The host (Pool2dPlan.vectorWidth, which repeats this test) therefore takes narrower
+ * vectors where they give the direct form, and staged rows only where no width does: their taps
+ * load a row just stored in pieces at every offset, which the core waits for (Inception's
+ * 768x17x17 average pool: 0.16 ms direct in vectors of 8, 0.38 staged in vectors of 16). */
 #define WHOLE_ROWS (XR == OUT_W && SW <= 2)
 #define DIRECT_LO ((PW + SW - 1) / SW)
 #define DIRECT_REACH (IN_W - 1 - (SW == 1 ? VW - 1 : 2 * VW - 1) + PW - (KW - 1) * DW)

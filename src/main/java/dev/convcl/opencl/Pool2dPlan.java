@@ -61,10 +61,19 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
     }
 
     /**
-     * The vector width of a CPU-like device's whole rows at stride 1 or 2: its native float width
-     * (16 with AVX-512, 8 with AVX2), halved down to 4 while wider than the output row (Inception's
-     * 8-wide rows: 8); 1 (scalar runs) on other devices, at larger strides or below 4 outputs a row.
-     * A global average pool's plane sums: the native width on a CPU-like device, 1 on others.
+     * The vector width of a CPU-like device's whole rows at stride 1 or 2: the widest of its native
+     * float width (16 with AVX-512, 8 with AVX2) and its halves down to 4 for which the row has a
+     * vector whose every tap lies inside the input row ({@link #directRows}), so that no row is
+     * staged in private memory; where none has, the native width halved while wider than the output
+     * row (the staged form). 1 (scalar runs) on other devices, at larger strides or below 4
+     * outputs a row. A global average pool's plane sums: the native width on a CPU-like device, 1 on
+     * others.
+     *
+     * <p>Why the staged form only as a last resort: its taps are vector loads at every offset of a
+     * row just written in pieces, which the core cannot forward from the stores and waits for
+     * (POCL on a Zen 5: half the samples of Inception-v3's 768x17x17 3x3 average pool on that one
+     * load). In vectors of 8 the direct form took 0.16-0.17 ms there against 0.36-0.40 staged in
+     * vectors of 16, and 0.055-0.065 against 0.10-0.12 ms for its 17-to-8 3x3/2 max pool.
      */
     static int vectorWidth(OpenClDeviceInfo device, Pool2d op) {
         int vw = GemmDefaults.nativeWidth(device);
@@ -77,7 +86,26 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
         while (vw > 4 && vw > op.outW()) {
             vw /= 2;
         }
+        for (int w = vw; w >= 4; w /= 2) {
+            if (directRows(op, w)) {
+                return w;
+            }
+        }
         return op.outW() >= vw ? vw : 1;
+    }
+
+    /**
+     * Whether whole rows in vectors of {@code vw} have a vector whose every tap lies inside the
+     * input row, so the kernel takes the direct form, not the staged one (pool2d.cl's STAGED_ROWS,
+     * the same test): a first such vector at output {@code lo} (right of the left padding) and a
+     * last at or after it, at most {@code outW - vw}.
+     */
+    static boolean directRows(Pool2d op, int vw) {
+        Window2d w = op.window();
+        int sw = w.strideW();
+        int lo = (w.padLeft() + sw - 1) / sw;
+        int reach = op.w() - 1 - (sw == 1 ? vw - 1 : 2 * vw - 1) + w.padLeft() - (w.kw() - 1) * w.dilW();
+        return op.outW() >= vw && reach >= 0 && reach / sw >= lo && op.outW() - vw >= lo;
     }
 
     /**

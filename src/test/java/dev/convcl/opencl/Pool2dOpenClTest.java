@@ -1,6 +1,7 @@
 package dev.convcl.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -132,6 +133,35 @@ class Pool2dOpenClTest {
             }
         }
         assertEquals(3 * (5 * 39 + 5 * 40), checked);
+    }
+
+    /**
+     * Whole rows take the widest vector that gives the direct form (a vector whose taps stay in the
+     * input row), staged rows only where no width of 4 or more does: on a 16-float device,
+     * Inception's 17x17 and 8x8 3x3/1 average pools and its 17-to-8 3x3/2 max pool in vectors of 8
+     * and 4, its 35x35 and 147-to-73 pools and ResNet's 112-to-56 max pool in 16; on an 8-float
+     * device the 17x17 pool keeps 8.
+     */
+    @Test
+    void wholeRowsTakeTheWidestDirectVector() {
+        OpenClDeviceInfo avx512 = DeviceProfileTest.AVX512;
+        Pool2d avg17 = new Pool2d(Pool2d.Kind.AVG, 1, 768, 17, 17, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), false, false);
+        Pool2d avg8 = new Pool2d(Pool2d.Kind.AVG, 1, 1280, 8, 8, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), false, false);
+        Pool2d max17 = Pool2d.max(1, 768, 17, 17, 3, 2, 0);
+        Pool2d avg35 = new Pool2d(Pool2d.Kind.AVG, 1, 288, 35, 35, Window2d.of(3, 3, 1, 1, 1, 1, 1, 1), false, false);
+        Pool2d max147 = Pool2d.max(1, 64, 147, 147, 3, 2, 0);
+        Pool2d max112 = Pool2d.max(1, 64, 112, 112, 3, 2, 1);
+        assertEquals(List.of(8, 4, 4, 16, 16, 16), List.of(avg17, avg8, max17, avg35, max147, max112).stream()
+                .map(p -> Pool2dPlan.vectorWidth(avx512, p)).toList());
+        assertEquals(8, Pool2dPlan.vectorWidth(DeviceProfileTest.AVX2, avg17));
+        for (Pool2d p : List.of(avg17, avg8, max17, avg35, max147, max112)) {
+            assertTrue(Pool2dPlan.directRows(p, Pool2dPlan.vectorWidth(avx512, p)), p.toString());
+        }
+        assertFalse(Pool2dPlan.directRows(avg17, 16), "a 16-wide vector of 17 outputs reaches the padding");
+        // no width gives the direct form: a 5-wide row, 4-wide vectors, a 5x5 window with padding 2
+        Pool2d narrow = new Pool2d(Pool2d.Kind.AVG, 1, 1, 5, 5, Window2d.of(5, 5, 1, 1, 2, 2, 1, 1), false, true);
+        assertFalse(Pool2dPlan.directRows(narrow, 4));
+        assertEquals(4, Pool2dPlan.vectorWidth(avx512, narrow));
     }
 
     @Test
