@@ -37,6 +37,8 @@
  *                      -inf for max, 0 for average); a run past the row's end stores lane by lane.
  *                      Per-lane selects and gathers of the scalar form cost 3-6 ms on POCL for
  *                      Inception's 288x35x35 3x3 average pools.
+ *   HOST_DIRECT_ROWS   the host's answer to STAGED_ROWS for whole rows in vectors (1 direct, 0
+ *                      staged, -1 or unset: not asked); the build fails where the two disagree
  *   PLANE              0 (default); 1 for global average pooling (an unpadded window of the whole
  *                      plane, XR 1): a work-item sums one plane in vectors of VW (any of 1, 2,
  *                      4, 8, 16), the other forms' VW rules do not apply
@@ -50,7 +52,6 @@
 #define PLANE 0
 #endif
 #if VW > 1
-/* The VW inputs of one tap of a run: lane l reads rp[x + l * SW], or NEUTRAL outside [0, IN_W). */
 #define NEUTRAL_MAX (-INFINITY)
 #define NEUTRAL_AVG ((real)0.0f)
 /* One tap of a max in vectors, as two chains that do not wait on each other: m keeps the largest
@@ -58,7 +59,7 @@
  * NaN taps), n the last NaN tap (else the neutral), which MAX_RESULT takes where there was one, so
  * a NaN anywhere in the window gives NaN, as in PyTorch. One chain of compare, or and select a tap
  * (a NaN taken into m and kept) was the window's latency: POCL on the Zen 5, Inception-v3's first
- * max pool (64x147x147, 3x3/2), about 7 cycles a tap, one thread's call 0.53 ms. */
+ * max pool (64x147x147, 3x3/2), about 7 cycles a tap, one thread's call 0.49-0.50 ms. */
 #define MAX_TAP(m, n, T)                                                                           \
     do {                                                                                           \
         const realv t_ = (T);                                                                      \
@@ -68,8 +69,9 @@
 #define MAX_RESULT(m, n) select((m), (n), (n) != (n))
 /* The 3-wide max window at stride 2 (ResNet's and Inception's 3x3/2 max pools): a row's three taps
  * from two vector loads and one float (ROW3_STRIDE2 in the whole-row form), where pool_taps loads
- * two vectors a tap and tests each tap's bounds. SHIFT_IN(v, s): v's lanes 1 to VW-1, then s
- * (swizzles of 1, 2, 4, 8 or 16 lanes only, hence the pieces). */
+ * two vectors a tap and tests each tap's bounds. SHIFT_IN(v, s): v's lanes 1 to VW-1, then s, in
+ * pieces of 1, 2, 4 or 8 lanes (a 15-lane swizzle does not exist; 3-lane ones need OpenCL C 1.1,
+ * which these pieces do not). Whole rows come in vectors of 4, 8 or 16 only (Pool2dPlan). */
 #define ROW3_STRIDE2 (POOL_MAX && SW == 2 && KW == 3 && DW == 1)
 #if VW == 16
 #define SHIFT_IN(v, s) ((realv)((v).s1234, (v).s5678, (v).s9abc, (v).sde, (v).sf, (s)))
@@ -77,7 +79,10 @@
 #define SHIFT_IN(v, s) ((realv)((v).s1234, (v).s56, (v).s7, (s)))
 #elif VW == 4
 #define SHIFT_IN(v, s) ((realv)((v).s12, (v).s3, (s)))
+#elif ROW3_STRIDE2 && XR == OUT_W
+#error "whole rows at stride 2 take vectors of 4, 8 or 16 (SHIFT_IN)"
 #endif
+/* The VW inputs of one tap of a run: lane l reads rp[x + l * SW], or NEUTRAL outside [0, IN_W). */
 inline realv pool_taps(const __global real* rp, const int x, const real neutral)
 {
 #if SW == 1
@@ -152,6 +157,12 @@ inline real pool_one(const __global real* in, const int y0, const int ox)
 #define DIRECT_LO ((PW + SW - 1) / SW)
 #define DIRECT_REACH (IN_W - 1 - (SW == 1 ? VW - 1 : 2 * VW - 1) + PW - (KW - 1) * DW)
 #define STAGED_ROWS (DIRECT_REACH < 0 || DIRECT_REACH / SW < DIRECT_LO || OUT_W - VW < DIRECT_LO)
+/* The host's own answer to the same test (Pool2dPlan.directRows: 1 direct, 0 staged, -1 not asked):
+   a build where they differ is a bug in one of the two. */
+#if VW > 1 && WHOLE_ROWS && !PLANE && defined(HOST_DIRECT_ROWS) && HOST_DIRECT_ROWS >= 0 \
+    && HOST_DIRECT_ROWS == STAGED_ROWS
+#error "Pool2dPlan.directRows and STAGED_ROWS disagree"
+#endif
 #endif
 
 __kernel void pool2d(__global const real* restrict input,

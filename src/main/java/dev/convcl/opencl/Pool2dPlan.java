@@ -130,7 +130,13 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
                 .define("PH_END", w.padBottom()).define("PW_END", w.padRight()).define("DH", w.dilH())
                 .define("DW", w.dilW()).define("IN_H", op.h()).define("IN_W", op.w())
                 .define("OUT_H", op.outH()).define("OUT_W", op.outW()).define("XR", run).define("VW", vw)
-                .define("PLANE", sumsPlanes(op) ? 1 : 0);
+                .define("PLANE", sumsPlanes(op) ? 1 : 0)
+                .define("HOST_DIRECT_ROWS", wholeRowVectors(op, run, vw) ? (directRows(op, vw) ? 1 : 0) : -1);
+    }
+
+    /** Whether {@code run} and {@code vw} make whole rows in vectors (pool2d.cl's WHOLE_ROWS with VW > 1, not PLANE). */
+    private static boolean wholeRowVectors(Pool2d op, int run, int vw) {
+        return !sumsPlanes(op) && vw > 1 && run == op.outW() && op.window().strideW() <= 2;
     }
 
     @Override
