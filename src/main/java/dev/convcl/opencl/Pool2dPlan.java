@@ -39,8 +39,7 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
             }
             return run;
         }
-        boolean wholeRows = run == op.outW() && run >= vw && op.window().strideW() <= 2;
-        if (vw != 1 && !((vw == 4 || vw == 8 || vw == 16) && (run == vw || wholeRows))) {
+        if (vw != 1 && !((vw == 4 || vw == 8 || vw == 16) && (run == vw || wholeRows(op, run) && run >= vw))) {
             throw new IllegalArgumentException("vectors of " + vw + " need runs of one vector or whole rows at stride 1"
                     + " or 2, not runs of " + run + " at stride " + op.window().strideW());
         }
@@ -134,9 +133,14 @@ final class Pool2dPlan extends OpKernelPlan<Pool2d> {
                 .define("HOST_DIRECT_ROWS", wholeRowVectors(op, run, vw) ? (directRows(op, vw) ? 1 : 0) : -1);
     }
 
-    /** Whether {@code run} and {@code vw} make whole rows in vectors (pool2d.cl's WHOLE_ROWS with VW > 1, not PLANE). */
+    /** Whether runs of {@code run} are whole rows at stride 1 or 2 (pool2d.cl's WHOLE_ROWS). */
+    private static boolean wholeRows(Pool2d op, int run) {
+        return run == op.outW() && op.window().strideW() <= 2;
+    }
+
+    /** Whether {@code run} and {@code vw} make whole rows in vectors (WHOLE_ROWS with VW > 1, not PLANE). */
     private static boolean wholeRowVectors(Pool2d op, int run, int vw) {
-        return !sumsPlanes(op) && vw > 1 && run == op.outW() && op.window().strideW() <= 2;
+        return !sumsPlanes(op) && vw > 1 && wholeRows(op, run);
     }
 
     @Override
