@@ -476,6 +476,45 @@ inline void store_run(__global real* dst, const real* src, const int count)
     }
 }
 
+#if HAS_SUM
+/* store_run of src's count values, each through the epilogue first (bias b, the sum tensor's
+ * values at s, which run alongside dst): the channel-vector tile's sum is then read as runs of
+ * adjacent values, as its plane holds them, not lane by lane across planes. */
+inline void store_run_sum(__global real* dst, const real* src, const __global real* s, const real b, const int count)
+{
+    int o = 0;
+    if (count & 16) {
+        real16 v16 = VLOAD16(src);
+        EPILOGUE(real16, 16, v16, b, VLOAD16(s));
+        VSTORE16(v16, dst);
+        o = 16;
+    }
+    if (count & 8) {
+        real8 v8 = VLOAD8(src + o);
+        EPILOGUE(real8, 8, v8, b, VLOAD8(s + o));
+        VSTORE8(v8, dst + o);
+        o += 8;
+    }
+    if (count & 4) {
+        real4 v4 = VLOAD4(src + o);
+        EPILOGUE(real4, 4, v4, b, VLOAD4(s + o));
+        VSTORE4(v4, dst + o);
+        o += 4;
+    }
+    if (count & 2) {
+        real2 v2 = VLOAD2(src + o);
+        EPILOGUE(real2, 2, v2, b, VLOAD2(s + o));
+        VSTORE2(v2, dst + o);
+        o += 2;
+    }
+    if (count & 1) {
+        real v1 = src[o];
+        EPILOGUE(real, 1, v1, b, s[o]);
+        dst[o] = v1;
+    }
+}
+#endif
+
 #if defined(TN) && defined(MV)
 #define TM (VW * MV)
 
@@ -532,30 +571,24 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
         /* the tile's TN pixels are adjacent in each of its TM output planes: the results go
            through private memory, channel-major, and each channel's run is stored whole.
            16-float vectors only: measured on POCL faster with AVX-512's 16-float tiles, mixed
-           (up to 1.3x slower) with AVX2's 8-float ones, which keep the stores below */
+           (up to 1.3x slower) with AVX2's 8-float ones, which keep the stores below. With a sum
+           the whole epilogue runs after the transposition, on each channel's run, where the sum
+           tensor's values are adjacent too (store_run_sum): read lane by lane across TM planes
+           into private memory and regathered, the sum had made a 64x64 3x3 layer on 56x56 at
+           batch 8 11-16% slower than without it on AVX-512, this way 1-4% (docs/
+           performance-notes.md, 2026-12-07); with AVX2's 8-float tiles the same change measured
+           even, so they keep the path below */
         real tile[TM][TN];
         const int pix0 = oy * OW + ox0;
-#if HAS_SUM
-        for (int m = 0; m < TM; ++m) {
-            for (int t = 0; t < TN; ++t) {
-                tile[m][t] = sum[out0 + (size_t)m * P + pix0 + t];
-            }
-        }
-#endif
 #pragma unroll
         for (int t = 0; t < TN; ++t) {
 #pragma unroll
             for (int v = 0; v < MV; ++v) {
                 realv r = acc[t][v];
-                realv sv = (realv)(0.0f);
                 real lanes[VW];
-#if HAS_SUM
-                for (int l = 0; l < VW; ++l) {
-                    lanes[l] = tile[v * VW + l][t];
-                }
-                sv = VLOAD(lanes);
+#if !HAS_SUM
+                EPILOGUE(realv, VW, r, bv[v], (realv)(0.0f));
 #endif
-                EPILOGUE(realv, VW, r, bv[v], sv);
                 VSTORE(r, lanes);
 #pragma unroll
                 for (int l = 0; l < VW; ++l) {
@@ -565,7 +598,12 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
         }
 #pragma unroll
         for (int m = 0; m < TM; ++m) {
+#if HAS_SUM
+            store_run_sum(out + (size_t)m * OP + pix0, tile[m], sum + out0 + (size_t)m * P + pix0,
+                          HAS_BIAS ? bias[g * KG + m0 + m] : (real)0.0f, TN);
+#else
             store_run(out + (size_t)m * OP + pix0, tile[m], TN);
+#endif
         }
         return;
     }
