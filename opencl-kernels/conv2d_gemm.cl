@@ -477,39 +477,83 @@ inline void store_run(__global real* dst, const real* src, const int count)
 }
 
 #if HAS_SUM
-/* store_run of src's count values, each through the epilogue first (bias b, the sum tensor's
- * values at s, which run alongside dst): the channel-vector tile's sum is then read as runs of
- * adjacent values, as its plane holds them, not lane by lane across planes. */
-inline void store_run_sum(__global real* dst, const real* src, const __global real* s, const real b, const int count)
+/* The chain split at its first sum step, for an epilogue that adds the sum after a transposition:
+ * EPILOGUE_BEFORE_SUM(T, N, v, b) is the bias and the steps before the first sum (they read no sum
+ * value, so they run on the tile's vectors as EPILOGUE would), EPILOGUE_FROM_SUM(T, N, v, s) the
+ * first sum and every step after it. One after the other they are EPILOGUE. Each step's side is a
+ * constant condition, folded away. */
+#if POST_IS_SUM(0)
+#define POST_FIRST_SUM 0
+#elif POST_IS_SUM(1)
+#define POST_FIRST_SUM 1
+#elif POST_IS_SUM(2)
+#define POST_FIRST_SUM 2
+#elif POST_IS_SUM(3)
+#define POST_FIRST_SUM 3
+#elif POST_IS_SUM(4)
+#define POST_FIRST_SUM 4
+#elif POST_IS_SUM(5)
+#define POST_FIRST_SUM 5
+#elif POST_IS_SUM(6)
+#define POST_FIRST_SUM 6
+#else
+#define POST_FIRST_SUM 7
+#endif
+#define SPLIT_STEP(i, pre, T, N, v, s)                  \
+    do {                                                \
+        if (((i) < POST_FIRST_SUM) == (pre)) {          \
+            POST_STEP(i, T, N, v, s);                   \
+        }                                               \
+    } while (0)
+#define SPLIT_CHAIN1(p, T, N, v, s) SPLIT_STEP(0, p, T, N, v, s)
+#define SPLIT_CHAIN2(p, T, N, v, s) SPLIT_CHAIN1(p, T, N, v, s); SPLIT_STEP(1, p, T, N, v, s)
+#define SPLIT_CHAIN3(p, T, N, v, s) SPLIT_CHAIN2(p, T, N, v, s); SPLIT_STEP(2, p, T, N, v, s)
+#define SPLIT_CHAIN4(p, T, N, v, s) SPLIT_CHAIN3(p, T, N, v, s); SPLIT_STEP(3, p, T, N, v, s)
+#define SPLIT_CHAIN5(p, T, N, v, s) SPLIT_CHAIN4(p, T, N, v, s); SPLIT_STEP(4, p, T, N, v, s)
+#define SPLIT_CHAIN6(p, T, N, v, s) SPLIT_CHAIN5(p, T, N, v, s); SPLIT_STEP(5, p, T, N, v, s)
+#define SPLIT_CHAIN7(p, T, N, v, s) SPLIT_CHAIN6(p, T, N, v, s); SPLIT_STEP(6, p, T, N, v, s)
+#define SPLIT_CHAIN8(p, T, N, v, s) SPLIT_CHAIN7(p, T, N, v, s); SPLIT_STEP(7, p, T, N, v, s)
+#define SPLIT_CHAIN(p, T, N, v, s) CAT(SPLIT_CHAIN, POST_N)(p, T, N, v, s)
+#define EPILOGUE_BEFORE_SUM(T, N, v, b)         \
+    do {                                        \
+        EPILOGUE_BIAS(T, v, b);                 \
+        SPLIT_CHAIN(1, T, N, v, (T)(0.0f));     \
+    } while (0)
+#define EPILOGUE_FROM_SUM(T, N, v, s) SPLIT_CHAIN(0, T, N, v, s)
+
+/* store_run of src's count values, each through EPILOGUE_FROM_SUM first (the sum tensor's values
+ * at s, which run alongside dst): the channel-vector tile's sum is then read as runs of adjacent
+ * values, as its plane holds them, not lane by lane across planes. */
+inline void store_run_sum(__global real* dst, const real* src, const __global real* s, const int count)
 {
     int o = 0;
     if (count & 16) {
         real16 v16 = VLOAD16(src);
-        EPILOGUE(real16, 16, v16, b, VLOAD16(s));
+        EPILOGUE_FROM_SUM(real16, 16, v16, VLOAD16(s));
         VSTORE16(v16, dst);
         o = 16;
     }
     if (count & 8) {
         real8 v8 = VLOAD8(src + o);
-        EPILOGUE(real8, 8, v8, b, VLOAD8(s + o));
+        EPILOGUE_FROM_SUM(real8, 8, v8, VLOAD8(s + o));
         VSTORE8(v8, dst + o);
         o += 8;
     }
     if (count & 4) {
         real4 v4 = VLOAD4(src + o);
-        EPILOGUE(real4, 4, v4, b, VLOAD4(s + o));
+        EPILOGUE_FROM_SUM(real4, 4, v4, VLOAD4(s + o));
         VSTORE4(v4, dst + o);
         o += 4;
     }
     if (count & 2) {
         real2 v2 = VLOAD2(src + o);
-        EPILOGUE(real2, 2, v2, b, VLOAD2(s + o));
+        EPILOGUE_FROM_SUM(real2, 2, v2, VLOAD2(s + o));
         VSTORE2(v2, dst + o);
         o += 2;
     }
     if (count & 1) {
         real v1 = src[o];
-        EPILOGUE(real, 1, v1, b, s[o]);
+        EPILOGUE_FROM_SUM(real, 1, v1, s[o]);
         dst[o] = v1;
     }
 }
@@ -572,12 +616,13 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
            through private memory, channel-major, and each channel's run is stored whole.
            16-float vectors only: measured on POCL faster with AVX-512's 16-float tiles, mixed
            (up to 1.3x slower) with AVX2's 8-float ones, which keep the stores below. With a sum
-           the whole epilogue runs after the transposition, on each channel's run, where the sum
-           tensor's values are adjacent too (store_run_sum): read lane by lane across TM planes
-           into private memory and regathered, the sum had made a 64x64 3x3 layer on 56x56 at
-           batch 8 11-16% slower than without it on AVX-512, this way 1-4% (docs/
-           performance-notes.md, 2026-12-07); with AVX2's 8-float tiles the same change measured
-           even, so they keep the path below */
+           the chain's steps from its first sum on run after the transposition, on each channel's
+           run, where the sum tensor's values are adjacent too (store_run_sum); the bias and the
+           steps before it on the tile's vectors. Read lane by lane across TM planes into private
+           memory and regathered, the sum had made a 64x64 3x3 layer on 56x56 at batch 8 11-16%
+           slower than without it on AVX-512 (two paired rounds), this way 1-4% (docs/
+           performance-notes.md, 2026-12-07). 8-float tiles were tried on this path with a sum
+           (AVX2, the condition below widened for the trial): even, so they keep the path below */
         real tile[TM][TN];
         const int pix0 = oy * OW + ox0;
 #pragma unroll
@@ -586,7 +631,9 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
             for (int v = 0; v < MV; ++v) {
                 realv r = acc[t][v];
                 real lanes[VW];
-#if !HAS_SUM
+#if HAS_SUM
+                EPILOGUE_BEFORE_SUM(realv, VW, r, bv[v]);
+#else
                 EPILOGUE(realv, VW, r, bv[v], (realv)(0.0f));
 #endif
                 VSTORE(r, lanes);
@@ -599,8 +646,7 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
 #pragma unroll
         for (int m = 0; m < TM; ++m) {
 #if HAS_SUM
-            store_run_sum(out + (size_t)m * OP + pix0, tile[m], sum + out0 + (size_t)m * P + pix0,
-                          HAS_BIAS ? bias[g * KG + m0 + m] : (real)0.0f, TN);
+            store_run_sum(out + (size_t)m * OP + pix0, tile[m], sum + out0 + (size_t)m * P + pix0, TN);
 #else
             store_run(out + (size_t)m * OP + pix0, tile[m], TN);
 #endif
