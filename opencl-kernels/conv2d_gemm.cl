@@ -622,7 +622,7 @@ __kernel void conv2d_gemm_cm(REGISTER_TILE_ARGS)
            memory and regathered, the sum had made a 64x64 3x3 layer on 56x56 at batch 8 11-16%
            slower than without it on AVX-512 (two paired rounds), this way 1-4% (docs/
            performance-notes.md, 2026-12-07). 8-float tiles were tried on this path with a sum
-           (AVX2, the condition below widened for the trial): even, so they keep the path below */
+           (AVX2, the condition above widened for the trial): even, so they keep the path below */
         real tile[TM][TN];
         const int pix0 = oy * OW + ox0;
 #pragma unroll
