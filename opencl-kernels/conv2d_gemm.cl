@@ -524,39 +524,24 @@ inline void store_run(__global real* dst, const real* src, const int count)
 /* store_run of src's count values, each through EPILOGUE_FROM_SUM first (the sum tensor's values
  * at s, which run alongside dst): the channel-vector tile's sum is then read as runs of adjacent
  * values, as its plane holds them, not lane by lane across planes. */
+/* One piece of store_run_sum: n values of type T at src + o, through EPILOGUE_FROM_SUM, to dst + o. */
+#define SUM_RUN_PIECE(T, n)                             \
+    if (count & (n)) {                                  \
+        T v_ = VLOAD##n(src + o);                       \
+        EPILOGUE_FROM_SUM(T, n, v_, VLOAD##n(s + o));   \
+        VSTORE##n(v_, dst + o);                         \
+        o += (n);                                       \
+    }
 inline void store_run_sum(__global real* dst, const real* src, const __global real* s, const int count)
 {
     int o = 0;
-    if (count & 16) {
-        real16 v16 = VLOAD16(src);
-        EPILOGUE_FROM_SUM(real16, 16, v16, VLOAD16(s));
-        VSTORE16(v16, dst);
-        o = 16;
-    }
-    if (count & 8) {
-        real8 v8 = VLOAD8(src + o);
-        EPILOGUE_FROM_SUM(real8, 8, v8, VLOAD8(s + o));
-        VSTORE8(v8, dst + o);
-        o += 8;
-    }
-    if (count & 4) {
-        real4 v4 = VLOAD4(src + o);
-        EPILOGUE_FROM_SUM(real4, 4, v4, VLOAD4(s + o));
-        VSTORE4(v4, dst + o);
-        o += 4;
-    }
-    if (count & 2) {
-        real2 v2 = VLOAD2(src + o);
-        EPILOGUE_FROM_SUM(real2, 2, v2, VLOAD2(s + o));
-        VSTORE2(v2, dst + o);
-        o += 2;
-    }
-    if (count & 1) {
-        real v1 = src[o];
-        EPILOGUE_FROM_SUM(real, 1, v1, s[o]);
-        dst[o] = v1;
-    }
+    SUM_RUN_PIECE(real16, 16)
+    SUM_RUN_PIECE(real8, 8)
+    SUM_RUN_PIECE(real4, 4)
+    SUM_RUN_PIECE(real2, 2)
+    SUM_RUN_PIECE(real, 1)
 }
+#undef SUM_RUN_PIECE
 #endif
 
 #if defined(TN) && defined(MV)
