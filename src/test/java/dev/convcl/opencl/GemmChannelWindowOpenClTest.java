@@ -90,6 +90,50 @@ class GemmChannelWindowOpenClTest {
     }
 
     /**
+     * The channel-vector tile's whole-run path with a residual sum ({@code store_run_sum} in
+     * conv2d_gemm.cl: the chain from its first sum step runs on each channel's run of adjacent
+     * pixels) writing through a window: each run lands in plane {@code start + k * step} while the
+     * sum tensor is still read at the output's own layout. Exact integer chains, windows of step 2
+     * (ShuffleNet's odd and even channels) and step 1 after a start; tiles whose runs are cut by the
+     * row's end and channel tiles that are partly empty take the other path in the same launch.
+     */
+    @Test
+    void theWholeRunSumPathWritesItsRunsThroughAWindow() {
+        List<String> shapes = List.of(
+                "op=conv2d n=2 c=7 h=5 w=31 k=40 kh=3 kw=3 stride=1 pad=1 dil=1 groups=1 bias=1 post=sum+relu",
+                "op=conv2d n=1 c=8 h=4 w=33 k=64 kh=3 kw=3 stride=2 pad=1 dil=1 groups=2 bias=0 post=relu+sum:-2");
+        List<GemmConfig> tiles = List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.cm(16, 32, 7, 1),
+                GemmConfig.cm(16, 16, 5, 1));
+        int wholeRunPlans = 0;
+        int seed = 7100;
+        for (String line : shapes) {
+            Convolution spec = Problems.parse(line);
+            Args args = Tensors.args(spec, seed++, true, 0);
+            float[] ref = CrossCheck.reference(spec, args);
+            int k = spec.k();
+            int[][] windows = {{2 * k, 1, 2}, {2 * k + 1, 0, 2}, {k + 5, 3, 1}};
+            for (GemmConfig cfg : tiles) {
+                if (GemmConvPlan.unsuitableReason(spec, cfg, DEVICE.context().info()).isPresent()) {
+                    continue;
+                }
+                for (int[] w : windows) {
+                    try (GemmConvPlan plan = new GemmConvPlan(DEVICE.context(), spec, cfg, 0)) {
+                        assertTrue(plan.writeChannelWindow(w[0], w[1], w[2]), cfg + " refused a window");
+                        String options = plan.geometry().options;
+                        if (!plan.geometry().linear && options.contains("-DVW=16")) {
+                            wholeRunPlans++;
+                        }
+                        assertWindow(ref, runIntoWindow(plan, spec, args, w[0]), spec, w,
+                                cfg + " (" + plan.algorithm() + ", " + options + ") on " + spec);
+                    }
+                }
+            }
+        }
+        assertTrue(wholeRunPlans >= 6, "plans whose 16-float channel tiles read rows: " + wholeRunPlans);
+        assertEquals(0, DEVICE.context().liveObjects(), "kernels and buffers left open");
+    }
+
+    /**
      * Reading the input through a window (a slice of a larger tensor): every output equals the
      * reference with the tensor's other channels full of NaN, alone and together with an output
      * window, whether the kernel reads the slice in place or {@code pad_input} copies it into the
