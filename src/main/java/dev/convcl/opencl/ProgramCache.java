@@ -38,6 +38,13 @@ import org.slf4j.LoggerFactory;
  * ({@code opencl-kernels/prelude.h}, see {@link KernelSources}); the kernel files do not include it. The disk folder is {@link CacheDir#kernels()}
  * ({@code kernels/} under the cache root); a folder that cannot be written only costs the speed-up. A binary that no longer loads is rebuilt from source.
  *
+ * <p>A binary on disk is never handed to the driver unchecked: the file holds a header
+ * ({@link BinaryFile}) with the digest of its key and the SHA-256 of its bytes, and a file whose
+ * key is another program's (copied or renamed), whose length or checksum does not match (cut short
+ * by an interrupted copy, damaged) is named in a WARN, rebuilt from source and replaced. Drivers
+ * take a binary on trust: POCL crashed the process on a binary cut in half, and ran another
+ * program's binary, built with other options, giving wrong results.
+ *
  * <p>Writing a binary is not free: the driver must produce it ({@code CL_PROGRAM_BINARIES}), and
  * POCL compiles every kernel of the program for it, apart from the code it compiles for the
  * work-group size of a kernel's first launch. A cold build of one GEMM tile on POCL took 0.15-0.56 s
@@ -57,8 +64,8 @@ public final class ProgramCache implements AutoCloseable {
     /** Test seam ({@link #shareBuildsBy}); null: every (file, options) is built. */
     private volatile BiFunction<String, String, String> shareKey;
     private final Map<String, cl_program> sharedBuilds = new ConcurrentHashMap<>();
-    /** Programs built from source while their thread deferred saves, not yet on disk: key -> binary path. */
-    private final Map<String, Path> unsaved = new ConcurrentHashMap<>();
+    /** Programs built from source while their thread deferred saves, not yet on disk: key -> where the binary goes. */
+    private final Map<String, BinaryTarget> unsaved = new ConcurrentHashMap<>();
     /** How many {@link #deferSaves} scopes are open on each thread. */
     private final ThreadLocal<int[]> deferring = ThreadLocal.withInitial(() -> new int[1]);
 
@@ -174,9 +181,9 @@ public final class ProgramCache implements AutoCloseable {
     /** A program found in memory: written to disk first when it is pending and the caller defers nothing. */
     private cl_program found(String key, cl_program p) {
         if (!unsaved.isEmpty() && !savesDeferred()) {
-            Path path = unsaved.remove(key); // at most one caller gets it, so it is written once
-            if (path != null) {
-                saveBinary(p, path);
+            BinaryTarget target = unsaved.remove(key); // at most one caller gets it, so it is written once
+            if (target != null) {
+                saveBinary(p, target);
             }
         }
         return p;
@@ -245,7 +252,7 @@ public final class ProgramCache implements AutoCloseable {
         String digest = sha256(info.name() + "\n" + info.platformName() + "\n" + info.driverVersion() + "\n"
                 + options + "\n" + source);
         Path binaryPath = diskDir.resolve(file.replace(".cl", "") + "-" + digest.substring(0, 32) + ".bin");
-        cl_program fromDisk = loadBinary(binaryPath, options);
+        cl_program fromDisk = loadBinary(binaryPath, options, HexFormat.of().parseHex(digest));
         if (fromDisk != null) {
             return new Built(fromDisk, null);
         }
@@ -282,7 +289,7 @@ public final class ProgramCache implements AutoCloseable {
                 LOG.debug("built {} with options [{}] for {}; build log:\n{}", file, options, info.describe(), log);
             }
         }
-        return new Built(program, binaryPath);
+        return new Built(program, new BinaryTarget(binaryPath, HexFormat.of().parseHex(digest)));
     }
 
     /**
@@ -300,15 +307,29 @@ public final class ProgramCache implements AutoCloseable {
     }
 
     /** A program and where its binary goes: null when it was loaded from there. */
-    private record Built(cl_program program, Path toSave) {
+    private record Built(cl_program program, BinaryTarget toSave) {
     }
 
-    private cl_program loadBinary(Path path, String options) {
+    /** A binary's file and the digest of its key (device, platform, driver, options, source), which the file records. */
+    private record BinaryTarget(Path path, byte[] keyDigest) {
+    }
+
+    private cl_program loadBinary(Path path, String options, byte[] keyDigest) {
         if (!Files.isRegularFile(path)) {
             return null;
         }
         try {
-            byte[] binary = Files.readAllBytes(path);
+            byte[] file = Files.readAllBytes(path);
+            BinaryFile.Check check = BinaryFile.check(file, keyDigest);
+            if (check.problem() != null) {
+                if (check.warn()) {
+                    LOG.warn("kernel binary {} {}; building it from source and replacing the file", path, check.problem());
+                } else {
+                    LOG.debug("kernel binary {} {}; building it from source and replacing the file", path, check.problem());
+                }
+                return null;
+            }
+            byte[] binary = check.payload();
             int[] status = new int[1];
             cl_program p = clCreateProgramWithBinary(owner.context(), 1, new cl_device_id[] {owner.info().device()},
                     new long[] {binary.length}, new byte[][] {binary}, status, null);
@@ -326,7 +347,8 @@ public final class ProgramCache implements AutoCloseable {
         }
     }
 
-    private void saveBinary(cl_program program, Path path) {
+    private void saveBinary(cl_program program, BinaryTarget target) {
+        Path path = target.path();
         try {
             long[] size = new long[1];
             clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, Sizeof.size_t, Pointer.to(size), null);
@@ -338,7 +360,7 @@ public final class ProgramCache implements AutoCloseable {
             clGetProgramInfo(program, CL_PROGRAM_BINARIES, Sizeof.POINTER, binaries, null);
             Files.createDirectories(path.getParent());
             Path tmp = Files.createTempFile(path.getParent(), "convcl", ".tmp");
-            Files.write(tmp, binary);
+            Files.write(tmp, BinaryFile.wrap(binary, target.keyDigest()));
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | CLException | UnsupportedOperationException e) {
             Optional<String> blocked = e instanceof IOException ? CacheDir.blocked(path.getParent()) : Optional.empty();
