@@ -134,6 +134,20 @@ final class AtomicFiles {
     }
 
     /**
+     * Whether {@code target} is this process's standard output ({@code /dev/stdout},
+     * {@code /proc/self/fd/1}, or the file, pipe or terminal that stdout was opened on): the same
+     * file once links are followed. False where that cannot be told (no {@code /proc}).
+     */
+    static boolean isStandardOutput(Path target) {
+        Path fd1 = Path.of("/proc/self/fd/1");
+        try {
+            return Files.exists(target) && Files.exists(fd1) && Files.isSameFile(target, fd1);
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /**
      * Whether writing {@code a} would replace the file {@code b} names (or writing {@code b}
      * replaces; links followed, even to a file not made yet): never for targets written in place
      * such as {@code /dev/null}, which several outputs may share.

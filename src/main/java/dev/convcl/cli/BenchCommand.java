@@ -786,6 +786,7 @@ final class BenchCommand extends CliCommand {
      */
     private void checkReports() {
         List<FileArg> files = reports();
+        outputFiles(files.stream().map(FileArg::path).toList());
         for (int i = 0; i < files.size(); i++) {
             for (int j = 0; j < i; j++) {
                 if (AtomicFiles.sameFile(files.get(j).path(), files.get(i).path())) {

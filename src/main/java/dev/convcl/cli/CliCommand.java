@@ -154,8 +154,24 @@ abstract class CliCommand implements Callable<Integer> {
         return text == null ? new FileArg(role, flag, path) : new FileArg(role, flag, path, text);
     }
 
+    /**
+     * Where the command's result lines go: its standard output, or its standard error once one of
+     * its output files is the standard output ({@link #outputFiles}), so that stdout then holds
+     * that file's bytes alone ({@code --out /dev/stdout | python3 -c 'np.load(sys.stdin.buffer)'}).
+     */
     PrintWriter out() {
-        return spec.commandLine().getOut();
+        return resultsToErr ? err() : spec.commandLine().getOut();
+    }
+
+    private boolean resultsToErr;
+
+    /** Declares the command's output files, before it prints anything: see {@link #out()}. */
+    void outputFiles(java.util.Collection<java.nio.file.Path> files) {
+        for (java.nio.file.Path f : files) {
+            if (AtomicFiles.isStandardOutput(f)) {
+                resultsToErr = true;
+            }
+        }
     }
 
     PrintWriter err() {

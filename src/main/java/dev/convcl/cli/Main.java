@@ -102,6 +102,13 @@ public final class Main implements Runnable {
         for (Supplier<Object> sub : SUBCOMMANDS) {
             cl.addSubcommand(sub.get());
         }
+        // convcl help [COMMAND]: picocli's own, as git and docker have it (without it, 'help run'
+        // parsed 'run' and reported run's missing options)
+        CommandLine help = new CommandLine(new CommandLine.HelpCommand());
+        help.getCommandSpec().usageMessage()
+                .header(new String[0])
+                .description("Shows a command's help: convcl help COMMAND prints what convcl COMMAND --help does.");
+        cl.addSubcommand("help", help);
         EmptyBooleans.refuseOn(cl); // --aligned= is refused, not read as false
         cl.registerConverter(DeviceChoice.class, s -> {
             try {

@@ -30,7 +30,7 @@ final class ModelRun {
     private List<ModelFiles.Named> inputs;
     private List<ModelFiles.Named> outs;
     private final DeviceChoice device;
-    private final PrintWriter out;
+    private PrintWriter out;
     private final PrintWriter err;
 
     ModelRun(Path model, List<String> inputs, List<String> outs, DeviceChoice device, PrintWriter out, PrintWriter err) {
@@ -56,6 +56,15 @@ final class ModelRun {
             if (AtomicFiles.sameFile(o.path(), model)) {
                 throw new IllegalArgumentException("--out " + o.text() + " is the --model file; an output must not"
                         + " overwrite the model");
+            }
+            for (ModelFiles.Named input : inputs) {
+                if (AtomicFiles.sameFile(o.path(), input.path())) {
+                    throw new IllegalArgumentException("--out " + o.text() + " is the file of --input " + input.text()
+                            + "; an output must not overwrite an input");
+                }
+            }
+            if (AtomicFiles.isStandardOutput(o.path())) {
+                out = err; // stdout holds that output's bytes alone
             }
             for (int j = 0; j < i; j++) {
                 if (AtomicFiles.sameFile(o.path(), outs.get(j).path())) {

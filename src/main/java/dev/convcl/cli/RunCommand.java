@@ -200,7 +200,8 @@ final class RunCommand extends CliCommand {
                 throw new IllegalArgumentException("--model runs the model's own layers; --op and its flags ("
                         + String.join(", ", OP_FLAGS.subList(1, OP_FLAGS.size())) + ") are for one operator");
             }
-            return new ModelRun(model, inputs, outs, device, out(), err()).call();
+            return new ModelRun(model, inputs, outs, device, out(), err()).call(); // ModelRun sends its lines to
+                                                                                   // err() when an output is stdout
         }
         if (op == null) {
             throw new IllegalArgumentException("--op OP (one operator: conv2d, deform2d, roi_align, ps_roi_align, "
@@ -213,6 +214,21 @@ final class RunCommand extends CliCommand {
         // each a file alone: NAME=FILE is refused here (the files are read and written through FileArg)
         opFile("--input", inputs.get(0), "feeds one of a model's inputs", "reads its input from");
         opFile("--out", outs.get(0), "picks one of a model's outputs", "writes its output to");
+        Path outPath = Path.of(outs.get(0));
+        Map<String, Path> read = new LinkedHashMap<>();
+        read.put("--input", Path.of(inputs.get(0)));
+        read.put("--weight", weight);
+        read.put("--bias", bias);
+        read.put("--offset", offset);
+        read.put("--mask", mask);
+        read.put("--rois", rois);
+        for (Map.Entry<String, Path> e : read.entrySet()) {
+            if (e.getValue() != null && AtomicFiles.sameFile(outPath, e.getValue())) {
+                throw new IllegalArgumentException("--out " + outs.get(0) + " is the " + e.getKey()
+                        + " file; an output must not overwrite an input");
+            }
+        }
+        outputFiles(List.of(outPath));
         if (op.roiKind() != null) {
             List<String> convGiven = given(CONV_FLAGS);
             if (!convGiven.isEmpty()) {

@@ -131,15 +131,29 @@ class MainTest {
     void usageErrorsAreOneLineWithExitCodeTwo() {
         Cli.assertUsageError(Cli.run(), "a command is needed");
         Cli.assertUsageLine(Cli.run("frobnicate"), "convcl: unknown command 'frobnicate'; commands: devices, run, bench, "
-                + "peak, verify, tune (see 'convcl --help')");
+                + "peak, verify, tune, help (see 'convcl --help')");
         Cli.assertUsageLine(Cli.run("bnech", "--quick"), "convcl: unknown command 'bnech'; commands: devices, run, bench, "
-                + "peak, verify, tune (did you mean 'bench'?) (see 'convcl --help')");
+                + "peak, verify, tune, help (did you mean 'bench'?) (see 'convcl --help')");
         Cli.assertUsageLine(Cli.run("devices", "all"), "convcl devices: unexpected argument 'all': convcl devices takes "
                 + "options only (see 'convcl devices --help')");
         Cli.assertUsageError(Cli.run("devices", "--verbose"), "Unknown option: '--verbose'");
         Cli.assertUsageError(Cli.run("verify", "--count", "many"), "--count many is not an integer");
         Cli.assertUsageLine(Cli.run("verify", "--count", "-1"), "convcl verify: --count -1 must be at least 1");
         Cli.assertUsageLine(Cli.run("verify", "--count", "0"), "convcl verify: --count 0 must be at least 1");
+    }
+
+    /** {@code convcl help COMMAND} prints that command's --help, {@code convcl help} the tool's. */
+    @Test
+    void helpNamesACommand() {
+        for (String cmd : List.of("run", "bench")) {
+            Cli.Result r = Cli.run("help", cmd);
+            assertEquals(0, r.code(), r.toString());
+            assertEquals(Cli.run(cmd, "--help").out(), r.out());
+        }
+        Cli.Result top = Cli.run("help");
+        assertEquals(0, top.code(), top.toString());
+        assertEquals(Cli.run("--help").out(), top.out());
+        Cli.assertUsageError(Cli.run("help", "frobnicate"), "frobnicate");
     }
 
     @Test

@@ -106,6 +106,14 @@ class ModelCliTest {
         Cli.assertUsageError(overModel, "is the --model file; an output must not overwrite the model");
         assertArrayEquals(before, Files.readAllBytes(model), "the model was changed");
         assertEquals(List.of("m.onnx"), Cli.names(dir), "nothing written");
+        Path x = dir.resolve("x.npy");
+        Files.copy(INPUT, x);
+        byte[] input = Files.readAllBytes(x);
+        Cli.Result overInput = Cli.run("run", "--model", model.toString(), "--input", x.toString(), "--out",
+                dir.resolve("./x.npy").toString(), "--device", "cpu");
+        Cli.assertUsageLine(overInput, "convcl run: --out " + dir.resolve("./x.npy") + " is the file of --input " + x
+                + "; an output must not overwrite an input");
+        assertArrayEquals(input, Files.readAllBytes(x), "the input was changed");
     }
 
     /** What counts as one file: links (also to a file not made yet) and ./ forms do; /dev/null, written in place, never. */

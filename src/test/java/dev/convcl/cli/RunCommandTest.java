@@ -471,6 +471,35 @@ class RunCommandTest {
         assertTrue(Files.isRegularFile(dir.resolve("y2.npy")), r.toString());
     }
 
+    /**
+     * {@code --out /dev/stdout}: stdout holds the .npy file's bytes alone, and the summary line goes
+     * to stderr (it used to follow the file's bytes on stdout). In a JVM of its own, whose stdout
+     * is a pipe the test reads.
+     */
+    @Test
+    void anOutputOnStdoutHasStdoutToItself() throws IOException {
+        List<String> cmd = validConv2d();
+        assertEquals(0, Cli.run(cmd.toArray(String[]::new)).code());
+        String file = new String(Files.readAllBytes(dir.resolve("y.npy")), java.nio.charset.StandardCharsets.UTF_8);
+        dev.convcl.testing.ForkedJvm.Result r = forked(List.of(), with(cmd, "--out", "/dev/stdout"), "cpu");
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(file, r.out(), "stdout is the .npy file, nothing else");
+        assertTrue(r.err().contains("/dev/stdout: [1, 2, 6, 6] float32 = "), r.toString());
+    }
+
+    /** An --out naming one of the input files is refused before anything is read or written. */
+    @Test
+    void theOutputMustNotOverwriteAnInput() throws IOException {
+        List<String> cmd = validConv2d();
+        for (String flag : List.of("--input", "--weight", "--bias")) {
+            String file = cmd.get(cmd.indexOf(flag) + 1);
+            byte[] before = Files.readAllBytes(Path.of(file));
+            Cli.assertUsageLine(Cli.run(with(cmd, "--out", file).toArray(String[]::new)),
+                    "convcl run: --out " + file + " is the " + flag + " file; an output must not overwrite an input");
+            assertArrayEquals(before, Files.readAllBytes(Path.of(file)), flag + " kept");
+        }
+    }
+
     private static dev.convcl.testing.ForkedJvm.Result forked(List<String> jvmOptions, List<String> args,
                                                            String variable) {
         List<String> options = new ArrayList<>(List.of("-Xmx512m", "--add-modules", "jdk.incubator.vector"));
