@@ -274,6 +274,15 @@ public final class Npy {
             if (descr == null || fortran == null || shape == null) {
                 throw new NpyFormatException(file, "header lacks one of 'descr', 'fortran_order', 'shape': " + text.trim());
             }
+            if (dict.size() != 3) {
+                // numpy's own reader refuses any other key (numpy.lib.format: "Header does not contain
+                // the correct keys")
+                List<String> extra = dict.keySet().stream()
+                        .filter(k -> !List.of("descr", "fortran_order", "shape").contains(k)).toList();
+                throw new NpyFormatException(file, "header has key" + (extra.size() == 1 ? " '" + extra.get(0) + "'"
+                        : "s " + extra) + " besides 'descr', 'fortran_order' and 'shape', which numpy does not write"
+                        + " or read: " + text.trim());
+            }
             if (!(descr instanceof String d)) {
                 throw new NpyFormatException(file, "structured dtype " + descr + " is not supported; expected '<f4' or '<f8'");
             }
@@ -404,10 +413,13 @@ public final class Npy {
             if (pos < s.length() && s.charAt(pos) == 'L') {
                 pos++;
             }
+            if (digits.isEmpty() || digits.equals("-")) {
+                throw new IllegalStateException("unexpected '" + c + "' at offset " + start);
+            }
             try {
                 return Long.parseLong(digits);
             } catch (NumberFormatException e) {
-                throw new IllegalStateException("unexpected '" + c + "' at offset " + start);
+                throw new IllegalStateException("the number " + digits + " at offset " + start + " is too large");
             }
         }
 

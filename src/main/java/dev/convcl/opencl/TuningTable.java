@@ -203,6 +203,23 @@ public final class TuningTable {
         return load(defaultDir(), device);
     }
 
+    /** Where {@code file} stops being UTF-8 text, in words ("not UTF-8 text: byte 0xff at offset 12"). */
+    private static String notUtf8(Path file) {
+        try {
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(Files.readAllBytes(file));
+            java.nio.charset.CharsetDecoder d = StandardCharsets.UTF_8.newDecoder();
+            java.nio.CharBuffer out = java.nio.CharBuffer.allocate(in.remaining() + 1);
+            java.nio.charset.CoderResult r = d.decode(in, out, true);
+            if (r.isError()) {
+                return String.format(java.util.Locale.ROOT, "not UTF-8 text: byte 0x%02x at offset %d",
+                        in.get(in.position()) & 0xff, in.position());
+            }
+            return "not UTF-8 text";
+        } catch (IOException e) {
+            return "not UTF-8 text";
+        }
+    }
+
     /**
      * Reads the tuning file of {@code device} from {@code dir}. Never throws: a missing file gives
      * an empty table; an unreadable, corrupt or foreign file gives an empty table and a WARN.
@@ -215,8 +232,11 @@ public final class TuningTable {
         } catch (NoSuchFileException e) {
             LOG.debug("no tuning file {}; GEMM tiles are the defaults", file);
             return empty(device);
-        } catch (CharacterCodingException | IllegalArgumentException e) {
-            // the contents (not UTF-8, a malformed escape): convcl tune rewrites them
+        } catch (CharacterCodingException e) {
+            // the contents: convcl tune rewrites them
+            return ignored(file, device, "cannot be read (" + notUtf8(file) + ")");
+        } catch (IllegalArgumentException e) {
+            // the contents (a malformed escape): convcl tune rewrites them
             return ignored(file, device, "cannot be read (" + e.getMessage() + ")");
         } catch (IOException e) {
             // not the contents: rewriting the file (convcl tune) would fail the same way

@@ -175,6 +175,10 @@ class NpyTest {
         assertRefused(file("garbled.npy", npy(1, "{'descr': '<f4', 'fortran_order': Maybe, 'shape': (6,), }", six)),
                 "does not parse");
         assertRefused(file("v9.npy", npy(1, "{}", new byte[0]).clone()), "'shape'");
+        assertRefused(file("extra.npy", npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'foo': 1, }",
+                six)), "header has key 'foo' besides 'descr', 'fortran_order' and 'shape'");
+        assertRefused(file("huge.npy", npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,"
+                + " ), }", six)), "the number 99999999999999999999999 at offset 51 is too large");
         byte[] v9 = npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", six);
         v9[6] = 9;
         assertRefused(file("v9b.npy", v9), "version 9.0");

@@ -150,6 +150,23 @@ class TuningTableTest {
                 warnings().toString());
     }
 
+    /** A file that is not UTF-8 text is named with the first bad byte and its offset, not the decoder's "Input length = 1". */
+    @Test
+    void aFileThatIsNotUtf8IsNamedWithItsFirstBadByte() throws IOException {
+        Path file = TuningTable.empty(DEVICE).with("pointwise", new TuningTable.Entry(GemmConfig.pv(16, 4, 64, 1), 99.0, ""))
+                .save(dir);
+        byte[] text = Files.readAllBytes(file);
+        byte[] bad = java.util.Arrays.copyOf(text, text.length + 3);
+        bad[text.length] = 'x';
+        bad[text.length + 1] = (byte) 0xff;
+        bad[text.length + 2] = '\n';
+        Files.write(file, bad);
+        assertTrue(TuningTable.load(dir, DEVICE).entries().isEmpty());
+        assertEquals(1, warnings().size(), warnings().toString());
+        assertTrue(warnings().get(0).contains("cannot be read (not UTF-8 text: byte 0xff at offset " + (text.length + 1) + ")"),
+                warnings().get(0));
+    }
+
     @Test
     void configTextRoundTripsAndBadTextIsRejectedWithTheField() {
         for (GemmConfig c : List.of(GemmConfig.cm(16, 32, 14, 1), GemmConfig.pv(4, 3, 8, 64), GemmConfig.lm(8, 32, 32, 128, 8),
