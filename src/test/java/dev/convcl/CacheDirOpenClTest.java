@@ -36,7 +36,7 @@ class CacheDirOpenClTest {
             binaries = s.map(p -> p.getFileName().toString()).toList();
         }
         assertFalse(binaries.isEmpty());
-        assertTrue(binaries.stream().allMatch(n -> n.endsWith(".bin")), binaries.toString());
+        assertTrue(binaries.stream().allMatch(n -> n.endsWith(".kbin")), binaries.toString());
     }
 
     /**

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -136,12 +137,20 @@ final class AtomicFiles {
     /**
      * Whether {@code target} is this process's standard output ({@code /dev/stdout},
      * {@code /proc/self/fd/1}, or the file, pipe or terminal that stdout was opened on): the same
-     * file once links are followed. False where that cannot be told (no {@code /proc}).
+     * file once links are followed. False for {@code /dev/null}, and where that cannot be told
+     * (neither {@code /proc/self/fd/1} nor {@code /dev/fd/1}).
      */
     static boolean isStandardOutput(Path target) {
-        Path fd1 = Path.of("/proc/self/fd/1");
         try {
-            return Files.exists(target) && Files.exists(fd1) && Files.isSameFile(target, fd1);
+            if (!Files.exists(target) || Files.isSameFile(target, Path.of("/dev/null"))) {
+                return false; // /dev/null keeps nothing: no line there needs moving
+            }
+            for (String fd1 : List.of("/proc/self/fd/1", "/dev/fd/1")) { // Linux; macOS and the BSDs
+                if (Files.exists(Path.of(fd1))) {
+                    return Files.isSameFile(target, Path.of(fd1));
+                }
+            }
+            return false;
         } catch (IOException | SecurityException e) {
             return false;
         }

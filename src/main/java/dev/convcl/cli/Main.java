@@ -108,6 +108,9 @@ public final class Main implements Runnable {
         help.getCommandSpec().usageMessage()
                 .header(new String[0])
                 .description("Shows a command's help: convcl help COMMAND prints what convcl COMMAND --help does.");
+        // --debug, which Main reads before parsing, is every command's option, this one's too
+        help.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder("--debug")
+                .description("Show stack traces and DEBUG logs.").build());
         cl.addSubcommand("help", help);
         EmptyBooleans.refuseOn(cl); // --aligned= is refused, not read as false
         cl.registerConverter(DeviceChoice.class, s -> {
@@ -165,20 +168,29 @@ public final class Main implements Runnable {
      * take ({@link #badValue}).
      */
     private static String describe(ParameterException e) {
+        if (e.getMessage() != null && e.getMessage().startsWith("Unknown subcommand '") && e.getValue() != null
+                && !e.getCommandLine().getSubcommands().isEmpty()) {
+            return unknownCommand(e.getValue(), e.getCommandLine()); // picocli's help command, 'convcl help bnech'
+        }
         if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
             String first = u.getUnmatched().get(0);
             CommandLine cmd = e.getCommandLine();
             if (!first.startsWith("-")) {
                 if (!cmd.getSubcommands().isEmpty()) {
-                    String close = closest(first, cmd.getSubcommands().keySet());
-                    return "unknown command '" + first + "'; commands: " + String.join(", ", cmd.getSubcommands().keySet())
-                            + (close == null ? "" : " (did you mean '" + close + "'?)");
+                    return unknownCommand(first, cmd);
                 }
                 return "unexpected argument '" + first + "': " + cmd.getCommandSpec().qualifiedName()
                         + " takes options only";
             }
         }
         return e.getMessage();
+    }
+
+    /** "unknown command 'bnech'; commands: devices, ... (did you mean 'bench'?)" for {@code cmd}'s subcommands. */
+    private static String unknownCommand(String name, CommandLine cmd) {
+        String close = closest(name, cmd.getSubcommands().keySet());
+        return "unknown command '" + name + "'; commands: " + String.join(", ", cmd.getSubcommands().keySet())
+                + (close == null ? "" : " (did you mean '" + close + "'?)");
     }
 
     /**

@@ -310,8 +310,12 @@ public final class Npy {
             int[] s = new int[dims.size()];
             for (int i = 0; i < s.length; i++) {
                 Object v = dims.get(i);
-                if (!(v instanceof Long l) || l < 0 || l > Integer.MAX_VALUE) {
+                if (!(v instanceof Long l)) {
                     throw new NpyFormatException(file, "shape entry " + v + " is not a dimension size");
+                }
+                if (l < 0 || l > Integer.MAX_VALUE) {
+                    throw new NpyFormatException(file, "shape entry " + v + " is out of range (a dimension size is 0 to "
+                            + Integer.MAX_VALUE + ")");
                 }
                 if (l == 0 && !allowEmpty) {
                     throw new NpyFormatException(file, "shape " + dims + " has an empty dimension");
@@ -419,7 +423,8 @@ public final class Npy {
             try {
                 return Long.parseLong(digits);
             } catch (NumberFormatException e) {
-                throw new IllegalStateException("the number " + digits + " at offset " + start + " is too large");
+                throw new IllegalStateException("the number " + digits + " at offset " + start + " is out of range"
+                        + " (a dimension size is 0 to " + Integer.MAX_VALUE + ")");
             }
         }
 

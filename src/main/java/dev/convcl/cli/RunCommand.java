@@ -224,7 +224,7 @@ final class RunCommand extends CliCommand {
         read.put("--rois", rois);
         for (Map.Entry<String, Path> e : read.entrySet()) {
             if (e.getValue() != null && AtomicFiles.sameFile(outPath, e.getValue())) {
-                throw new IllegalArgumentException("--out " + outs.get(0) + " is the " + e.getKey()
+                throw new IllegalArgumentException("--out " + Typed.shown(outs.get(0)) + " is the " + e.getKey()
                         + " file; an output must not overwrite an input");
             }
         }

@@ -25,6 +25,11 @@ import java.util.Arrays;
  * does not match (damaged), so that no such bytes reach the driver, which takes a binary on trust.
  */
 final class BinaryFile {
+    /**
+     * The files' extension: not the {@code .bin} of the raw binaries written before this format, so
+     * that an older convcl sharing the cache folder neither reads these nor replaces them.
+     */
+    static final String EXTENSION = ".kbin";
     static final int HEADER_BYTES = 80;
     private static final byte[] MAGIC = "CVCLKB01".getBytes(StandardCharsets.US_ASCII);
     private static final int DIGEST_BYTES = 32;
@@ -55,14 +60,17 @@ final class BinaryFile {
 
     /**
      * Checks {@code file} (a whole file's bytes) against the program whose key has the digest
-     * {@code keyDigest}. A file without the magic (written by a convcl before this format, or not
-     * convcl's) is refused without a WARN, since rebuilding it is the expected path after an
-     * upgrade; every other refusal names what does not match and asks for a WARN.
+     * {@code keyDigest}. A file without the magic (not convcl's) is refused without a WARN; every
+     * other refusal (an empty file or one cut inside the magic included) names what does not match
+     * and asks for a WARN.
      */
     static Check check(byte[] file, byte[] keyDigest) {
+        if (file.length < MAGIC.length && Arrays.equals(file, 0, file.length, MAGIC, 0, file.length)) {
+            return Check.damaged(file.length == 0 ? "is empty" : "is cut short: " + file.length + " bytes, less than its "
+                    + HEADER_BYTES + "-byte header");
+        }
         if (file.length < MAGIC.length || !Arrays.equals(file, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
-            return new Check(null, "is not in this version's format (no header: written by an earlier convcl, or"
-                    + " not a convcl file)", false);
+            return new Check(null, "is not in this version's format (no header: not a convcl file)", false);
         }
         if (file.length < HEADER_BYTES) {
             return Check.damaged("is cut short: " + file.length + " bytes, less than its " + HEADER_BYTES + "-byte header");

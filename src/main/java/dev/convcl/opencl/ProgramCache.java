@@ -251,7 +251,7 @@ public final class ProgramCache implements AutoCloseable {
         String source = KernelSources.load(file);
         String digest = sha256(info.name() + "\n" + info.platformName() + "\n" + info.driverVersion() + "\n"
                 + options + "\n" + source);
-        Path binaryPath = diskDir.resolve(file.replace(".cl", "") + "-" + digest.substring(0, 32) + ".bin");
+        Path binaryPath = diskDir.resolve(file.replace(".cl", "") + "-" + digest.substring(0, 32) + BinaryFile.EXTENSION);
         cl_program fromDisk = loadBinary(binaryPath, options, HexFormat.of().parseHex(digest));
         if (fromDisk != null) {
             return new Built(fromDisk, null);
@@ -322,10 +322,20 @@ public final class ProgramCache implements AutoCloseable {
             byte[] file = Files.readAllBytes(path);
             BinaryFile.Check check = BinaryFile.check(file, keyDigest);
             if (check.problem() != null) {
+                // removed at once, so the next process does not find it again whether or not this
+                // one writes its own binary there (a tuner's candidate never does)
+                String removed;
+                try {
+                    Files.deleteIfExists(path);
+                    removed = "removed; the program is built from source";
+                } catch (IOException e) {
+                    removed = "it cannot be removed (" + e + "), so every process builds the program from source;"
+                            + " delete the file";
+                }
                 if (check.warn()) {
-                    LOG.warn("kernel binary {} {}; building it from source and replacing the file", path, check.problem());
+                    LOG.warn("kernel binary {} {}: {}", path, check.problem(), removed);
                 } else {
-                    LOG.debug("kernel binary {} {}; building it from source and replacing the file", path, check.problem());
+                    LOG.debug("kernel binary {} {}: {}", path, check.problem(), removed);
                 }
                 return null;
             }

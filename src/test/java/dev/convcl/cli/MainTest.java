@@ -153,7 +153,11 @@ class MainTest {
         Cli.Result top = Cli.run("help");
         assertEquals(0, top.code(), top.toString());
         assertEquals(Cli.run("--help").out(), top.out());
-        Cli.assertUsageError(Cli.run("help", "frobnicate"), "frobnicate");
+        Cli.assertUsageLine(Cli.run("help", "bnech"), "convcl: unknown command 'bnech'; commands: devices, run, bench, "
+                + "peak, verify, tune, help (did you mean 'bench'?) (see 'convcl --help')");
+        Cli.Result debug = Cli.run("help", "run", "--debug");
+        assertEquals(0, debug.code(), debug.toString());
+        assertEquals(Cli.run("run", "--help").out(), debug.out());
     }
 
     @Test

@@ -178,7 +178,9 @@ class NpyTest {
         assertRefused(file("extra.npy", npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'foo': 1, }",
                 six)), "header has key 'foo' besides 'descr', 'fortran_order' and 'shape'");
         assertRefused(file("huge.npy", npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,"
-                + " ), }", six)), "the number 99999999999999999999999 at offset 51 is too large");
+                + " ), }", six)), "the number 99999999999999999999999 at offset 51 is out of range (a dimension size is 0 to 2147483647)");
+        assertRefused(file("int.npy", npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3000000000, ), }", six)),
+                "shape entry 3000000000 is out of range (a dimension size is 0 to 2147483647)");
         byte[] v9 = npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", six);
         v9[6] = 9;
         assertRefused(file("v9b.npy", v9), "version 9.0");

@@ -15,6 +15,7 @@ import dev.convcl.testing.Problems;
 import dev.convcl.testing.Tensors;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -480,11 +481,30 @@ class RunCommandTest {
     void anOutputOnStdoutHasStdoutToItself() throws IOException {
         List<String> cmd = validConv2d();
         assertEquals(0, Cli.run(cmd.toArray(String[]::new)).code());
-        String file = new String(Files.readAllBytes(dir.resolve("y.npy")), java.nio.charset.StandardCharsets.UTF_8);
+        byte[] file = Files.readAllBytes(dir.resolve("y.npy"));
         dev.convcl.testing.ForkedJvm.Result r = forked(List.of(), with(cmd, "--out", "/dev/stdout"), "cpu");
         assertEquals(0, r.exitCode(), r.toString());
-        assertEquals(file, r.out(), "stdout is the .npy file, nothing else");
+        assertArrayEquals(file, r.outBytes(), "stdout is the .npy file, nothing else: " + r);
         assertTrue(r.err().contains("/dev/stdout: [1, 2, 6, 6] float32 = "), r.toString());
+    }
+
+    /** {@code --out /dev/null} with stdout on /dev/null too: the summary stays on stdout (thrown away), not on stderr. */
+    @Test
+    void anOutputOnDevNullLeavesTheLinesOnStdout() throws IOException {
+        List<String> cmd = with(validConv2d(), "--out", "/dev/null");
+        List<String> command = dev.convcl.testing.ForkedJvm.javaCommand(Main.class, List.of("-Xmx512m"),
+                cmd.toArray(String[]::new));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("CONVCL_DEVICE", "cpu");
+        Process p = pb.start();
+        String err;
+        try {
+            err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), err);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        assertFalse(err.contains("/dev/null: [1, 2, 6, 6] float32"), err);
     }
 
     /** An --out naming one of the input files is refused before anything is read or written. */

@@ -34,7 +34,7 @@ class ProgramCacheIntegrityOpenClTest {
     private static List<Path> binaries() throws IOException {
         Path kernels = PrivateCacheDir.root().resolve("kernels");
         try (Stream<Path> s = Files.list(kernels)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".bin")).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().endsWith(".kbin")).sorted().toList();
         }
     }
 
@@ -78,6 +78,8 @@ class ProgramCacheIntegrityOpenClTest {
                 new Damage("cut in half", f -> Arrays.copyOf(f, f.length / 2), "(cut short)"),
                 new Damage("cut to 100 bytes", f -> Arrays.copyOf(f, 100), "(cut short)"),
                 new Damage("cut inside its header", f -> Arrays.copyOf(f, 40), "less than its 80-byte header"),
+                new Damage("cut inside its magic", f -> Arrays.copyOf(f, 5), "is cut short: 5 bytes"),
+                new Damage("emptied", f -> new byte[0], "is empty"),
                 new Damage("one byte flipped", f -> {
                     byte[] c = f.clone();
                     c[c.length / 2] ^= 0x20;
@@ -90,18 +92,40 @@ class ProgramCacheIntegrityOpenClTest {
             List<String> warnings = loadA();
             assertEquals(1, warnings.size(), d.name() + ": " + warnings);
             assertTrue(warnings.get(0).startsWith("kernel binary " + a + " ") && warnings.get(0).contains(d.said())
-                    && warnings.get(0).endsWith("building it from source and replacing the file"),
+                    && warnings.get(0).endsWith(": removed; the program is built from source"),
                     d.name() + ": " + warnings.get(0));
             byte[] now = Files.readAllBytes(a);
             assertNull(BinaryFile.check(now, Arrays.copyOfRange(good, 8, 40)).problem(),
                     d.name() + ": the file was replaced by a valid one");
             assertEquals(List.of(), loadA(), d.name() + ": the replaced file loads without a word");
         }
-        // the format before the header: the driver's bytes alone, rebuilt without a WARN
+        // a file without the header (the driver's bytes alone) under this name: rebuilt without a WARN
         Files.write(a, Arrays.copyOfRange(good, BinaryFile.HEADER_BYTES, good.length));
         assertEquals(List.of(), loadA(), "a file without the header is replaced quietly");
         assertNull(BinaryFile.check(Files.readAllBytes(a), Arrays.copyOfRange(good, 8, 40)).problem());
         assertArrayEquals(other, Files.readAllBytes(b), "the other program's file was never touched");
+    }
+
+    /**
+     * A refused file is removed before the program is rebuilt, so a build whose binary is not
+     * written (the tuner defers its candidates' saves) leaves no bad file to warn about again.
+     */
+    @Test
+    void aRefusedFileIsRemovedEvenWhenTheRebuildIsNotSaved() throws IOException {
+        Path a = buildBoth();
+        byte[] good = Files.readAllBytes(a);
+        Files.write(a, Arrays.copyOf(good, good.length / 2));
+        try (OpenClBackend cl = new OpenClBackend(OpenClTestDevice.require());
+             WarnCapture warn = WarnCapture.on(ProgramCache.class)) {
+            ProgramCache programs = cl.context().programs();
+            try (ProgramCache.SaveDeferral d = programs.deferSaves()) {
+                assertNotNull(programs.program("peak.cl", A));
+            }
+            assertEquals(1, warn.warnings().size(), warn.warnings().toString());
+            assertTrue(!Files.exists(a), "the refused file was removed; the deferred build wrote nothing yet");
+        }
+        assertEquals(List.of(), loadA(), "no WARN again: the file is gone, and this build writes it anew");
+        assertNull(BinaryFile.check(Files.readAllBytes(a), Arrays.copyOfRange(good, 8, 40)).problem());
     }
 
     @Test
@@ -120,7 +144,7 @@ class ProgramCacheIntegrityOpenClTest {
         byte[] sumLies = file.clone();
         sumLies[50]++;
         assertTrue(BinaryFile.check(sumLies, key).problem().contains("SHA-256"));
-        BinaryFile.Check noMagic = BinaryFile.check(payload, key);
+        BinaryFile.Check noMagic = BinaryFile.check("ELF not ours".getBytes(), key);
         assertTrue(!noMagic.warn() && noMagic.problem().startsWith("is not in this version's format"), noMagic.toString());
     }
 }

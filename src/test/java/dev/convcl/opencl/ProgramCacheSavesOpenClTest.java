@@ -40,7 +40,7 @@ class ProgramCacheSavesOpenClTest {
             return 0;
         }
         try (Stream<Path> s = Files.list(kernels)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".bin")).count();
+            return s.filter(p -> p.getFileName().toString().endsWith(".kbin")).count();
         }
     }
 

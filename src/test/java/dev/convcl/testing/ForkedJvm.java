@@ -24,7 +24,13 @@ public final class ForkedJvm {
     }
 
     /** What the JVM did. */
-    public record Result(int exitCode, String out, String err) {
+    public record Result(int exitCode, String out, String err, byte[] outBytes) {
+        /** Standard output as bytes, e.g. a binary file written to {@code /dev/stdout}. */
+        @Override
+        public byte[] outBytes() {
+            return outBytes.clone();
+        }
+
         /** The value of the {@code RESULT key=value} line on standard error, or null. */
         public String result(String key) {
             String prefix = "RESULT " + key + "=";
@@ -79,14 +85,16 @@ public final class ForkedJvm {
         try {
             Process p = pb.start();
             p.getOutputStream().close();
-            CompletableFuture<String> out = drain(p.getInputStream());
-            CompletableFuture<String> err = drain(p.getErrorStream());
+            CompletableFuture<byte[]> out = drain(p.getInputStream());
+            CompletableFuture<byte[]> err = drain(p.getErrorStream());
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("forked JVM still running after " + timeoutSeconds + " s: " + command
-                        + "\n--- stderr so far ---\n" + err.getNow(""));
+                        + "\n--- stderr so far ---\n" + new String(err.getNow(new byte[0]), StandardCharsets.UTF_8));
             }
-            return new Result(p.exitValue(), out.join(), err.join());
+            byte[] o = out.join();
+            return new Result(p.exitValue(), new String(o, StandardCharsets.UTF_8),
+                    new String(err.join(), StandardCharsets.UTF_8), o);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + command, e);
         } catch (InterruptedException e) {
@@ -96,13 +104,13 @@ public final class ForkedJvm {
     }
 
     /** Reads a stream to its end on a thread of its own (the common pool may have one thread only). */
-    private static CompletableFuture<String> drain(InputStream in) {
-        CompletableFuture<String> text = new CompletableFuture<>();
+    private static CompletableFuture<byte[]> drain(InputStream in) {
+        CompletableFuture<byte[]> text = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
             try (in) {
-                text.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                text.complete(in.readAllBytes());
             } catch (IOException e) {
-                text.complete("(unreadable: " + e + ")");
+                text.complete(("(unreadable: " + e + ")").getBytes(StandardCharsets.UTF_8));
             }
         }, "forked-jvm-reader");
         reader.setDaemon(true);
